@@ -1,0 +1,123 @@
+# drover - a declarative runbook interpreter for disaster recovery.
+#
+#   make            build build/default/drover
+#   make check      unit tests, golden tests, schema freshness, runbook validation
+#   make check-asan the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo       run examples/quickstart.yaml on the embedded simulator
+#   make deps       install missing Debian -dev packages (as root)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share/drover
+DESTDIR   ?=
+
+CC        ?= cc
+PKGS      := yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd
+TEST_PKGS := cmocka
+DEB_PKGS  := pkg-config libyaml-dev libcurl4-openssl-dev libcjson-dev libpcre2-dev libmicrohttpd-dev libcmocka-dev
+
+VARIANT   ?= default
+SANITIZE  ?=
+ifeq ($(VARIANT),asan)
+SANITIZE  := address,undefined
+endif
+ifeq ($(VARIANT),tsan)
+SANITIZE  := thread
+endif
+
+B         := build/$(VARIANT)
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wwrite-strings -Wformat=2 -Wvla -Wno-format-nonliteral
+OPT       ?= -O2 -g
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -MMD -MP -Iinterpreter \
+             -DDROVER_VERSION='"$(VERSION)"' -DDROVER_DATADIR='"$(DATADIR)"' \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+ifneq ($(SANITIZE),)
+CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRC   := $(sort $(wildcard interpreter/*.c interpreter/*/*.c))
+LIB_SRC   := $(filter-out interpreter/main.c,$(LIB_SRC))
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
+MAIN_OBJ  := $(B)/interpreter/main.o
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+DROVER    := $(B)/drover
+
+.PHONY: all check check-asan check-tsan unit golden demo deps install uninstall clean \
+        schema-check validate-runbooks bench docs-check
+all: $(DROVER)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/libdrover.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(DROVER): $(MAIN_OBJ) $(B)/libdrover.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libdrover.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null) $(LDFLAGS) -o $@ $< \
+		$(B)/libdrover.a $(LIBS) $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+# The whole test suite; the last line is "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory all-tests
+	@tests/run-all.sh $(B)
+
+all-tests: $(DROVER) $(UNIT_BIN)
+
+check-asan: deps
+	@$(MAKE) --no-print-directory VARIANT=asan OPT='-O1 -g' all-tests
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		tests/run-all.sh build/asan
+
+check-tsan: deps
+	@$(MAKE) --no-print-directory VARIANT=tsan OPT='-O1 -g' all-tests
+	@tests/run-all.sh build/tsan unit
+
+demo: deps $(DROVER)
+	$(DROVER) validate examples/quickstart.yaml
+	$(DROVER) graph --format mermaid examples/quickstart.yaml
+
+# Install the Debian packages drover builds against, when any is missing.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "drover: missing packages:$$missing" >&2; \
+			echo "drover: run 'sudo make deps' or: sudo apt-get install -y$$missing" >&2; exit 1; \
+		fi; \
+		echo "installing:$$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing </dev/null; \
+	fi
+
+bench: $(DROVER)
+	@bench/run.sh $(B)
+
+install: $(DROVER)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/stdlib
+	install -m 755 $(DROVER) $(DESTDIR)$(BINDIR)/drover
+	install -m 644 docs/drover.1 $(DESTDIR)$(MANDIR)/man1/drover.1
+	install -m 644 stdlib/*.yaml $(DESTDIR)$(DATADIR)/stdlib/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/drover $(DESTDIR)$(MANDIR)/man1/drover.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -1,0 +1,56 @@
+/*
+ * diag_codes.h - every diagnostic drover can emit, in one X-macro table.
+ *
+ * DR_CODE(ID, "name", "one-line summary"). IDs are stable: never renumber or
+ * reuse one; retire a code by leaving it here with a summary that says so.
+ * docs/diagnostics.md and the golden tests are checked against this table.
+ * Ranges: 1xx load (YAML), 2xx check (schema), 3xx resolve (expressions,
+ * references, stdlib), 4xx plan (the step graph and DR ordering rules),
+ * 9xx usage and I/O.
+ */
+DR_CODE(DR101, "yaml-syntax", "the file is not well-formed YAML")
+DR_CODE(DR102, "duplicate-key", "a mapping has the same key twice")
+DR_CODE(DR103, "alias-expansion", "anchors and aliases expand beyond the size limit (alias bomb)")
+DR_CODE(DR104, "multiple-documents", "the file holds more than one YAML document")
+DR_CODE(DR105, "not-utf8", "the file is not valid UTF-8")
+DR_CODE(DR106, "unsupported-tag", "a node carries a YAML tag drover does not support")
+DR_CODE(DR107, "file-too-large", "the file exceeds the size limit")
+DR_CODE(DR108, "empty-document", "the file holds no YAML document")
+DR_CODE(DR109, "undefined-alias", "an alias refers to an anchor that was not defined before it")
+DR_CODE(DR110, "too-deep", "nesting is deeper than the limit")
+DR_CODE(DR201, "wrong-type", "a value has the wrong type")
+DR_CODE(DR202, "missing-key", "a required key is missing")
+DR_CODE(DR203, "unknown-key", "a key is not part of the schema")
+DR_CODE(DR204, "bad-enum", "a value is not one of the allowed choices")
+DR_CODE(DR205, "out-of-range", "a number is outside its allowed range")
+DR_CODE(DR206, "bad-duration", "a duration is malformed")
+DR_CODE(DR207, "unsupported-version", "the runbook format version is not supported")
+DR_CODE(DR208, "duplicate-id", "two steps have the same id")
+DR_CODE(DR209, "bad-name", "an id or name is not a valid identifier")
+DR_CODE(DR210, "unknown-action", "a step names an action that does not exist")
+DR_CODE(DR211, "bad-regex", "a regular expression does not compile")
+DR_CODE(DR212, "unknown-vm-set", "a step targets a VM set that is not declared")
+DR_CODE(DR213, "conflicting-keys", "keys that exclude each other are used together, or neither is given")
+DR_CODE(DR214, "bad-max-failures", "max_failures is neither a count nor a percentage")
+DR_CODE(DR215, "bad-default", "a parameter default does not match its type or choices")
+DR_CODE(DR216, "bad-secret", "a secret must come from exactly one of env or file")
+DR_CODE(DR217, "bad-timestamp", "a timestamp is not RFC 3339")
+DR_CODE(DR218, "empty-list", "a list that must not be empty is empty")
+DR_CODE(DR219, "bad-recovery-point", "the recovery point policy is incomplete or contradictory")
+DR_CODE(DR301, "expr-syntax", "an expression is malformed")
+DR_CODE(DR302, "unknown-reference", "an expression refers to something that does not exist")
+DR_CODE(DR303, "type-mismatch", "an expression combines values of incompatible types")
+DR_CODE(DR304, "target-outside-fanout", "target.* is used in a step without targets or foreach")
+DR_CODE(DR305, "unknown-composite", "use: names a stdlib composite action that does not exist")
+DR_CODE(DR306, "composite-input", "a composite action's inputs are missing or unknown")
+DR_CODE(DR307, "secret-exposed", "a secret flows into a place that is printed")
+DR_CODE(DR401, "unknown-dependency", "needs: names a step that does not exist")
+DR_CODE(DR402, "self-dependency", "a step needs itself")
+DR_CODE(DR403, "dependency-cycle", "the step graph has a cycle")
+DR_CODE(DR404, "reprotect-before-commit", "reprotect is not preceded by a commit of the same targets")
+DR_CODE(DR405, "commit-unvalidated", "commit is not preceded by a validation of its targets")
+DR_CODE(DR406, "rollback-across-commit", "a rollback would have to cross an irreversible commit")
+DR_CODE(DR407, "drill-cleanup-unreachable", "a test failover's cleanup does not run on every path")
+DR_CODE(DR408, "output-not-upstream", "a step reads the outputs of a step it does not depend on")
+DR_CODE(DR409, "pipeline-mismatch", "pipeline: is set but the needed step has different targets")
+DR_CODE(DR901, "io-error", "a file cannot be read")

@@ -1,0 +1,156 @@
+/*
+ * arena.c - a bump allocator over a chain of blocks, plus a cleanup list.
+ *
+ * Blocks grow geometrically up to 1 MiB; a request larger than a block gets a
+ * block of its own. Nothing is freed individually.
+ */
+#include "arena.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+#define ARENA_ALIGN 16
+#define ARENA_FIRST_BLOCK 4096
+#define ARENA_MAX_BLOCK (1u << 20)
+
+typedef struct block {
+	struct block *next;
+	size_t size;
+	size_t used;
+	_Alignas(ARENA_ALIGN) unsigned char data[];
+} block;
+
+typedef struct deferred {
+	struct deferred *next;
+	void (*fn)(void *);
+	void *p;
+} deferred;
+
+struct dr_arena {
+	block *head;
+	deferred *cleanups;
+	size_t next_size;
+	size_t used;
+};
+
+dr_arena *dr_arena_new(void)
+{
+	dr_arena *a = xcalloc(1, sizeof *a);
+	a->next_size = ARENA_FIRST_BLOCK;
+	return a;
+}
+
+void dr_arena_free(dr_arena *a)
+{
+	if (!a)
+		return;
+	for (deferred *d = a->cleanups; d; d = d->next)
+		d->fn(d->p);
+	block *b = a->head;
+	while (b) {
+		block *next = b->next;
+		free(b);
+		b = next;
+	}
+	free(a);
+}
+
+static block *new_block(dr_arena *a, size_t need)
+{
+	size_t size = a->next_size;
+	if (size < need)
+		size = need;
+	if (a->next_size < ARENA_MAX_BLOCK)
+		a->next_size *= 2;
+	block *b = xmalloc(sizeof *b + size);
+	b->size = size;
+	b->used = 0;
+	b->next = a->head;
+	a->head = b;
+	return b;
+}
+
+void *dr_arena_alloc(dr_arena *a, size_t n)
+{
+	size_t rounded = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (rounded < n)
+		abort();
+	block *b = a->head;
+	if (!b || b->size - b->used < rounded)
+		b = new_block(a, rounded);
+	void *p = b->data + b->used;
+	b->used += rounded;
+	a->used += rounded;
+	memset(p, 0, n);
+	return p;
+}
+
+void *dr_arena_calloc(dr_arena *a, size_t n, size_t sz)
+{
+	if (sz && n > SIZE_MAX / sz) {
+		fprintf(stderr, "drover: arena allocation overflow\n");
+		abort();
+	}
+	return dr_arena_alloc(a, n * sz);
+}
+
+void *dr_arena_grow(dr_arena *a, void *old, size_t old_n, size_t new_n, size_t sz)
+{
+	void *p = dr_arena_calloc(a, new_n, sz);
+	if (old && old_n)
+		memcpy(p, old, (old_n < new_n ? old_n : new_n) * sz);
+	return p;
+}
+
+char *dr_arena_strndup(dr_arena *a, const char *s, size_t n)
+{
+	char *p = dr_arena_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *dr_arena_strdup(dr_arena *a, const char *s)
+{
+	return dr_arena_strndup(a, s, strlen(s));
+}
+
+char *dr_arena_vprintf(dr_arena *a, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return dr_arena_strdup(a, "");
+	char *p = dr_arena_alloc(a, (size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
+char *dr_arena_printf(dr_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *p = dr_arena_vprintf(a, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void dr_arena_defer(dr_arena *a, void (*fn)(void *), void *p)
+{
+	deferred *d = dr_arena_alloc(a, sizeof *d);
+	d->fn = fn;
+	d->p = p;
+	d->next = a->cleanups;
+	a->cleanups = d;
+}
+
+size_t dr_arena_used(const dr_arena *a)
+{
+	return a->used;
+}

@@ -1,0 +1,192 @@
+/*
+ * text.c - suggestions, durations, identifiers, UTF-8 validation.
+ */
+#include "text.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "xalloc.h"
+
+size_t dr_text_distance(const char *a, const char *b, size_t cap)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if ((la > lb ? la - lb : lb - la) > cap)
+		return cap + 1;
+	size_t *row = xcalloc(lb + 1, sizeof *row);
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0], best = row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+			size_t v = diag + cost;
+			if (row[j] + 1 < v)
+				v = row[j] + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			row[j] = v;
+			diag = up;
+			if (v < best)
+				best = v;
+		}
+		if (best > cap) {
+			free(row);
+			return cap + 1;
+		}
+	}
+	size_t d = row[lb];
+	free(row);
+	return d;
+}
+
+const char *dr_text_suggest(const char *word, const char *const *candidates)
+{
+	size_t len = strlen(word);
+	size_t cap = len / 3 ? len / 3 : 1;
+	const char *best = NULL;
+	size_t best_d = cap + 1;
+	for (size_t i = 0; candidates && candidates[i]; i++) {
+		if (strcasecmp(word, candidates[i]) == 0)
+			return candidates[i];
+		size_t d = dr_text_distance(word, candidates[i], cap);
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	return best;
+}
+
+static int unit_rank(const char *s, size_t *len, int64_t *mult)
+{
+	static const struct { const char *name; int64_t ms; } units[] = {
+		{"d", 86400000}, {"h", 3600000}, {"ms", 1}, {"m", 60000}, {"s", 1000},
+	};
+	/* rank by size, largest first; "ms" must be tried before "m" */
+	static const int rank[] = {0, 1, 4, 2, 3};
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		size_t n = strlen(units[i].name);
+		if (strncmp(s, units[i].name, n) == 0) {
+			*len = n;
+			*mult = units[i].ms;
+			return rank[i];
+		}
+	}
+	return -1;
+}
+
+bool dr_text_parse_duration(const char *s, int64_t *out_ms, size_t *bad_at)
+{
+	const char *p = s;
+	int64_t total = 0;
+	int last_rank = -1;
+	if (!*p) {
+		*bad_at = 0;
+		return false;
+	}
+	while (*p) {
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		int64_t n = 0;
+		while (isdigit((unsigned char)*p)) {
+			if (n > INT64_MAX / 10 - 10)
+				goto bad;
+			n = n * 10 + (*p++ - '0');
+		}
+		size_t ulen;
+		int64_t mult;
+		int rank = unit_rank(p, &ulen, &mult);
+		if (rank <= last_rank || (n && mult > INT64_MAX / n) || total > INT64_MAX - n * mult)
+			goto bad;
+		last_rank = rank;
+		total += n * mult;
+		p += ulen;
+	}
+	*out_ms = total;
+	return true;
+bad:
+	*bad_at = (size_t)(p - s);
+	return false;
+}
+
+void dr_text_format_duration(int64_t ms, char *out, size_t outsz)
+{
+	static const struct { const char *name; int64_t ms; } units[] = {
+		{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1},
+	};
+	size_t used = 0;
+	if (outsz)
+		out[0] = '\0';
+	if (ms <= 0) {
+		snprintf(out, outsz, "0s");
+		return;
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0] && ms > 0; i++) {
+		int64_t n = ms / units[i].ms;
+		if (!n)
+			continue;
+		ms -= n * units[i].ms;
+		int w = snprintf(out + used, outsz > used ? outsz - used : 0, "%lld%s", (long long)n, units[i].name);
+		if (w > 0)
+			used += (size_t)w;
+	}
+}
+
+bool dr_text_is_ident(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || !(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(islower(c) || isdigit(c) || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool dr_text_valid_utf8(const char *s, size_t n, size_t *bad_at)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = u[i];
+		size_t len;
+		unsigned cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xE0) == 0xC0) {
+			len = 2;
+			cp = c & 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			len = 3;
+			cp = c & 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			goto bad;
+		}
+		if (i + len > n)
+			goto bad;
+		for (size_t k = 1; k < len; k++) {
+			if ((u[i + k] & 0xC0) != 0x80)
+				goto bad;
+			cp = (cp << 6) | (u[i + k] & 0x3F);
+		}
+		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			goto bad;
+		i += len;
+	}
+	return true;
+bad:
+	*bad_at = i;
+	return false;
+}

@@ -1,0 +1,39 @@
+/*
+ * text.h - small text utilities: "did you mean" suggestions, durations,
+ * identifiers. Nothing here knows about runbooks.
+ */
+#ifndef DR_TEXT_H
+#define DR_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Levenshtein distance between a and b, capped at cap+1 (cheap early exit). */
+size_t dr_text_distance(const char *a, const char *b, size_t cap);
+
+/*
+ * The candidate closest to word, or NULL when none is close enough to be a
+ * plausible typo (distance at most 1/3 of the word's length, at least 1; a
+ * case-insensitive match always qualifies). candidates is NULL-terminated.
+ */
+const char *dr_text_suggest(const char *word, const char *const *candidates);
+
+/*
+ * Parse a duration like "30s", "5m", "1h30m", "250ms", "2d" (units ms, s, m,
+ * h, d; at least one; each unit at most once, largest first) into
+ * milliseconds. Returns true on success; on failure *bad_at is the byte
+ * offset of the first offending character.
+ */
+bool dr_text_parse_duration(const char *s, int64_t *out_ms, size_t *bad_at);
+
+/* Format milliseconds as the canonical duration text ("1h30m", "250ms", "0s"). */
+void dr_text_format_duration(int64_t ms, char *out, size_t outsz);
+
+/* True when s is a valid identifier: [a-z0-9][a-z0-9_-]*, at most 64 bytes. */
+bool dr_text_is_ident(const char *s);
+
+/* True when the n bytes at s are well-formed UTF-8; else *bad_at gets the offset. */
+bool dr_text_valid_utf8(const char *s, size_t n, size_t *bad_at);
+
+#endif
