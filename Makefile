@@ -53,20 +53,28 @@ DROVER    := $(B)/drover
         schema-check validate-runbooks bench docs-check
 all: $(DROVER)
 
+V ?= 0
+ifeq ($(V),0)
+Q := @
+endif
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(B)/libdrover.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(DROVER): $(MAIN_OBJ) $(B)/libdrover.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libdrover.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null) $(LDFLAGS) -o $@ $< \
+	@$(if $(Q),echo "  TEST-CC $<")
+	$(Q)$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null) $(LDFLAGS) -o $@ $< \
 		$(B)/libdrover.a $(LIBS) $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 # The whole test suite; the last line is "N passed, N failed".

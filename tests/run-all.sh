@@ -1,2 +1,74 @@
-#!/bin/sh
-echo "0 passed, 0 failed"
+#!/usr/bin/env bash
+# The whole test suite for one build variant: unit tests (cmocka), golden
+# cases, consistency checks (schema, docs, diagnostics) and every shipped
+# runbook. Ends with the line "N passed, N failed".
+#
+#   tests/run-all.sh build/default          everything
+#   tests/run-all.sh build/tsan unit        only the unit tests
+set -u
+B=$1; only=${2:-all}
+cd "$(dirname "$0")/.."
+drover=$B/drover
+pass=0 fail=0
+log=$(mktemp); trap 'rm -f "$log"' EXIT
+
+count() { # count NAME STATUS
+	if [ "$2" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi
+}
+
+unit_tests() {
+	local t p f
+	for t in "$B"/tests/test_*; do
+		[ -x "$t" ] || continue
+		"$t" >"$log" 2>&1
+		local rc=$?
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi # crashed or sanitizer report
+		pass=$((pass + p)); fail=$((fail + f))
+		if [ "$rc" != 0 ]; then echo "FAIL: $(basename "$t")"; grep -E 'FAILED|ERROR|error|Sanitizer' "$log" | head -20; fi
+	done
+	echo "unit: done"
+}
+
+golden_tests() {
+	tests/golden/run.sh "$drover" >"$log" 2>&1
+	grep -v '^golden:' "$log"
+	local line; line=$(grep '^golden:' "$log")
+	echo "$line"
+	pass=$((pass + $(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')))
+	fail=$((fail + $(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')))
+}
+
+shipped_runbooks() {
+	local f
+	for f in examples/*.yaml runbooks/*.yaml stdlib/*.yaml; do
+		[ -f "$f" ] || continue
+		NO_COLOR=1 "$drover" validate --quiet "$f" >"$log" 2>&1
+		local rc=$?
+		[ $rc = 0 ] || cat "$log"
+		count "validate $f" $rc
+	done
+}
+
+consistency() {
+	local rc
+	"$drover" schema | cmp -s - docs/runbook.schema.json; rc=$?
+	[ $rc = 0 ] || echo "docs/runbook.schema.json is stale: run '$drover schema > docs/runbook.schema.json'"
+	count "schema is fresh" $rc
+	"$drover" actions --format markdown | cmp -s - docs/actions.md; rc=$?
+	[ $rc = 0 ] || echo "docs/actions.md is stale: run '$drover actions --format markdown > docs/actions.md'"
+	count "actions doc is fresh" $rc
+	tests/check-diagnostics.sh >"$log" 2>&1; rc=$?
+	[ $rc = 0 ] || cat "$log"
+	count "every diagnostic code is documented and tested" $rc
+}
+
+unit_tests
+if [ "$only" = all ]; then
+	golden_tests
+	shipped_runbooks
+	consistency
+fi
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]

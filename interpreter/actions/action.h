@@ -47,4 +47,8 @@ const dr_action *const *dr_action_all(size_t *n);
 /* The NULL-terminated list of all action names (for suggestions). */
 const char *const *dr_action_names(void);
 
+/* The action reference (docs/actions.md) as Markdown, generated from the table. */
+#include <stdio.h>
+void dr_action_print_markdown(FILE *out);
+
 #endif

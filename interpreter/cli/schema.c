@@ -1,0 +1,41 @@
+/*
+ * schema.c - `drover schema`: print the JSON Schema (draft-07) of runbook
+ * files, generated from the same table the checker uses.
+ */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "schema.h"
+
+static int schema_main(int argc, char **argv);
+
+const dr_command dr_cmd_schema = {
+	.name = "schema",
+	.summary = "Print the JSON Schema (draft-07) of runbook files.",
+	.usage = "",
+	.help = "Options:\n"
+		"  -h, --help   show this help\n"
+		"\nEditors validate runbooks that start with the modeline\n"
+		"  # yaml-language-server: $schema=<path or URL of docs/runbook.schema.json>\n"
+		"docs/runbook.schema.json is this command's output; `make check` fails when it is stale.\n",
+	.main = schema_main,
+};
+
+static int schema_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			dr_cli_print_help(&dr_cmd_schema, stdout);
+			return DR_EXIT_OK;
+		}
+		return dr_cli_usage_error(&dr_cmd_schema, "unrecognised option");
+	}
+	if (optind != argc)
+		return dr_cli_usage_error(&dr_cmd_schema, "unexpected argument '%s'", argv[optind]);
+	dr_schema_print_json(stdout);
+	return DR_EXIT_OK;
+}

@@ -1,0 +1,99 @@
+/*
+ * validate.c - `drover validate`: run the front end over runbooks and print
+ * every diagnostic, like a compiler. Exit 0 when all files are valid
+ * (warnings allowed), 2 when any has an error.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "plan.h"
+#include "runbook.h"
+
+static int validate_main(int argc, char **argv);
+
+const dr_command dr_cmd_validate = {
+	.name = "validate",
+	.summary = "Check runbooks: YAML, schema, expressions, the step graph and DR ordering rules.",
+	.usage = "[--format text|json] [--stdlib DIR] [--quiet] FILE...",
+	.help = "Options:\n"
+		"  -f, --format FMT   text (default; diagnostics on stderr) or json (one array on stdout)\n"
+		"      --stdlib DIR   where use: finds composite actions (default: $DROVER_STDLIB, then the\n"
+		"                     checkout's or installed stdlib)\n"
+		"  -q, --quiet        print nothing for valid files\n"
+		"  -h, --help         show this help\n"
+		"\nExit status: 0 valid, 2 invalid (or a usage error).\n"
+		"Text diagnostics look like  path:line:col: error: message [DRnnn]  followed by the source\n"
+		"line and a caret; colour only on a terminal and never when NO_COLOR is set.\n",
+	.main = validate_main,
+};
+
+typedef struct options {
+	bool json;
+	bool quiet;
+	const char *stdlib;
+} options;
+
+static int parse_options(int argc, char **argv, options *o)
+{
+	static const struct option longopts[] = {
+		{"format", required_argument, NULL, 'f'}, {"stdlib", required_argument, NULL, 'S'},
+		{"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
+				return dr_cli_usage_error(&dr_cmd_validate, "unknown format '%s' (text or json)", optarg);
+			o->json = strcmp(optarg, "json") == 0;
+			break;
+		case 'S': o->stdlib = optarg; break;
+		case 'q': o->quiet = true; break;
+		case 'h': dr_cli_print_help(&dr_cmd_validate, stdout); exit(0);
+		default: return dr_cli_usage_error(&dr_cmd_validate, "unrecognised option");
+		}
+	}
+	if (optind >= argc)
+		return dr_cli_usage_error(&dr_cmd_validate, "no runbook given");
+	return -1;
+}
+
+static void summarise_valid(const dr_runbook *rb, const char *path)
+{
+	printf("%s: ok (%zu step%s, %zu VM set%s)\n", path, rb->n_steps + rb->n_finally,
+	       rb->n_steps + rb->n_finally == 1 ? "" : "s", rb->n_vm_sets, rb->n_vm_sets == 1 ? "" : "s");
+}
+
+static int validate_main(int argc, char **argv)
+{
+	options o = {0};
+	int rc = parse_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	const char *stdlib = dr_cli_stdlib_dir(o.stdlib);
+	dr_diags *all = dr_diags_new();
+	size_t errors = 0;
+	for (int i = optind; i < argc; i++) {
+		dr_diags *d = o.json ? all : dr_diags_new();
+		size_t before = dr_diags_errors(d);
+		dr_runbook *rb = dr_runbook_compile(argv[i], d, stdlib);
+		size_t mine = dr_diags_errors(d) - before;
+		errors += mine;
+		if (!o.json) {
+			dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
+			if (!mine && rb && !o.quiet)
+				summarise_valid(rb, argv[i]);
+			dr_diags_free(d);
+		}
+		dr_runbook_free(rb);
+	}
+	if (o.json)
+		dr_diags_render_json(all, stdout);
+	else if (errors)
+		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");
+	dr_diags_free(all);
+	return errors ? DR_EXIT_INVALID : DR_EXIT_OK;
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Golden tests: one folder per case under tests/golden/<stage>/<case>/.
+#
+#   runbook.yaml ...    the inputs (any files the case needs)
+#   args                drover's arguments, one per line (default: validate, runbook.yaml)
+#   env                 optional VAR=value lines added to the environment
+#   expected.stdout     expected standard output
+#   expected.stderr     expected standard error
+#   expected.exit       expected exit status
+#
+# drover runs inside the case folder with NO_COLOR=1. Usage:
+#   tests/golden/run.sh DROVER [CASE_DIR...]      compare
+#   UPDATE=1 tests/golden/run.sh DROVER [...]     rewrite the expectations
+# Prints one line per failure and ends with "N passed, N failed".
+set -u
+drover=$(realpath "$1"); shift
+root=$(cd "$(dirname "$0")" && pwd)
+if [ $# -eq 0 ]; then
+	mapfile -t cases < <(find "$root" -mindepth 2 -maxdepth 2 -type d | sort)
+else
+	cases=("$@")
+fi
+pass=0 fail=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+run_case() {
+	local dir=$1 args=() envs=()
+	if [ -f "$dir/args" ]; then mapfile -t args < "$dir/args"; else args=(validate runbook.yaml); fi
+	[ -f "$dir/env" ] && mapfile -t envs < "$dir/env"
+	(cd "$dir" && env NO_COLOR=1 DROVER_STDLIB="${DROVER_STDLIB_GOLDEN:-$root/../../stdlib}" "${envs[@]}" \
+		"$drover" "${args[@]}" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null; echo $? >"$tmp/exit")
+}
+
+for dir in "${cases[@]}"; do
+	dir=${dir%/}
+	name=${dir#"$root"/}
+	run_case "$dir"
+	if [ "${UPDATE:-0}" = 1 ]; then
+		for f in stdout stderr exit; do cp "$tmp/$f" "$dir/expected.$f"; done
+		pass=$((pass + 1))
+		continue
+	fi
+	ok=1
+	for f in stdout stderr exit; do
+		if [ ! -f "$dir/expected.$f" ]; then
+			echo "FAIL $name: expected.$f is missing (run with UPDATE=1 and review)"; ok=0
+		elif ! diff -u "$dir/expected.$f" "$tmp/$f" >"$tmp/diff" 2>&1; then
+			echo "FAIL $name: $f differs"; sed 's/^/    /' "$tmp/diff" | head -40; ok=0
+		fi
+	done
+	if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+done
+echo "golden: $pass passed, $fail failed"
+[ $fail = 0 ]
