@@ -59,6 +59,9 @@ consistency() {
 	"$drover" actions --format markdown | cmp -s - docs/actions.md; rc=$?
 	[ $rc = 0 ] || echo "docs/actions.md is stale: run '$drover actions --format markdown > docs/actions.md'"
 	count "actions doc is fresh" $rc
+	docs/gen-diagnostics.sh | cmp -s - docs/diagnostics.md; rc=$?
+	[ $rc = 0 ] || echo "docs/diagnostics.md is stale: run 'docs/gen-diagnostics.sh > docs/diagnostics.md'"
+	count "diagnostics doc is fresh" $rc
 	tests/check-diagnostics.sh >"$log" 2>&1; rc=$?
 	[ $rc = 0 ] || cat "$log"
 	count "every diagnostic code is documented and tested" $rc

@@ -1,0 +1,436 @@
+/*
+ * gen_runbook.c - writes a large, valid drover runbook to stdout, for the
+ * benchmark (bench/run.sh) and for anyone who wants a big realistic input.
+ *
+ * The runbook fails over a whole estate on the embedded simulator:
+ *
+ *   backend.vms   --vms VMs, each {name, tags: {tier, app}, regions, size,
+ *                 IPs}, in shuffled order like a real inventory;
+ *   vm_sets       --sets sets, one per (app, tier), each matching its VMs by
+ *                 a name regex and tag regexes; some exclude a canary VM;
+ *   steps         exactly --steps steps in a layered DAG. Sets are grouped in
+ *                 tiers (db, cache, queue, app, web) that fail over in that
+ *                 order. Each set gets a lane: dr.failover (or
+ *                 dr.test_failover for --drill-pct of them), then check.tcp /
+ *                 check.http foreach VM against ${target.recovery_ip}, then
+ *                 for real failovers optionally an approve gate, dr.commit
+ *                 (after validations of the same set) and dr.reprotect (after
+ *                 the commit). A lane's failover needs 1-3 checks of lanes in
+ *                 the previous tier; every other step needs 1-3 earlier steps
+ *                 of its lane. One approve step is the root.
+ *   finally       dr.test_cleanup of the drilled sets (not counted in --steps).
+ *
+ * Output is a function of the arguments only (seeded splitmix64), so runs are
+ * comparable across machines. C11 and libc, nothing else.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ID_MAX 64
+
+typedef struct opts {
+	long vms, sets, steps, drill_pct;
+	uint64_t seed;
+} opts;
+
+typedef struct tier {
+	const char *name;
+	int port; /* the service port probed with check.tcp */
+	int weight; /* relative share of VMs */
+	const char *size;
+} tier;
+
+/* Failover order: a tier's lanes wait for checks of the tier before. */
+static const tier tiers[] = {
+	{ "db", 5432, 1, "Standard_E8s_v5" },
+	{ "cache", 6379, 1, "Standard_E4s_v5" },
+	{ "queue", 5672, 1, "Standard_D4s_v5" },
+	{ "app", 8080, 4, "Standard_D8s_v5" },
+	{ "web", 443, 3, "Standard_D4s_v5" },
+};
+#define N_TIERS ((long)(sizeof tiers / sizeof tiers[0]))
+
+static const char *const apps[] = {
+	"payments", "orders", "billing", "ledger", "catalog", "search", "inventory", "shipping",
+	"accounts", "auth", "profile", "cart", "checkout", "pricing", "reviews", "media",
+	"notify", "reports", "analytics", "fraud", "loyalty", "support", "tickets", "booking",
+	"rates", "quotes", "claims", "policy", "crm", "erp", "hr", "payroll",
+	"wiki", "portal", "gateway", "metrics", "audit", "archive", "backup", "mail",
+};
+#define N_APPS ((long)(sizeof apps / sizeof apps[0]))
+
+static const char *const regions[][2] = {
+	{ "westeurope", "northeurope" },
+	{ "eastus", "westus2" },
+	{ "uksouth", "ukwest" },
+	{ "southeastasia", "eastasia" },
+};
+#define N_REGIONS ((long)(sizeof regions / sizeof regions[0]))
+
+typedef struct vm_set {
+	char name[ID_MAX]; /* "payments-db", "payments2-db" past the first round of apps */
+	char app[ID_MAX];
+	long tier, region;
+	long n_vms; /* including the canary */
+	int canary; /* one VM named <set>-canary-1, excluded by the set */
+	int drill; /* dr.test_failover lane */
+	int approve; /* an approve gate before dr.commit */
+	long n_checks;
+	long first_check; /* index into the step id table */
+} vm_set;
+
+typedef struct vm {
+	long set, index; /* index within the set, from 1; 0 is the canary */
+} vm;
+
+static uint64_t rng_state;
+
+/* splitmix64: small, fast, and the same sequence everywhere. */
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/* A uniform integer in [lo, hi]. */
+static long rnd_range(long lo, long hi)
+{
+	return lo + (long)(rnd() % (uint64_t)(hi - lo + 1));
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+	if (!p) {
+		fputs("gen_runbook: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: gen_runbook [--vms N] [--sets N] [--steps N] [--seed N] [--drill-pct N]\n"
+	      "Writes a valid drover runbook to stdout (defaults: 10000 VMs, 200 sets,\n"
+	      "2000 steps, seed 1, 10% of the sets drilled with dr.test_failover).\n",
+	      out);
+}
+
+static int parse_long(const char *s, long min, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+	*o = (opts){ .vms = 10000, .sets = 200, .steps = 2000, .drill_pct = 10, .seed = 1 };
+	for (int i = 1; i < argc; i++) {
+		long seed = 0, *dst = NULL, min = 1;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (!strcmp(argv[i], "--vms"))
+			dst = &o->vms;
+		else if (!strcmp(argv[i], "--sets"))
+			dst = &o->sets;
+		else if (!strcmp(argv[i], "--steps"))
+			dst = &o->steps;
+		else if (!strcmp(argv[i], "--drill-pct"))
+			dst = &o->drill_pct, min = 0;
+		else if (!strcmp(argv[i], "--seed"))
+			dst = &seed, min = 0;
+		if (!dst || i + 1 >= argc || parse_long(argv[i + 1], min, dst) < 0) {
+			fprintf(stderr, "gen_runbook: bad argument '%s'\n", argv[i]);
+			return -1;
+		}
+		if (dst == &seed)
+			o->seed = (uint64_t)seed;
+		i++;
+	}
+	return 0;
+}
+
+/* Name sets after (app, tier): payments-db, payments-cache, ..., payments2-db. */
+static void name_sets(vm_set *sets, long n)
+{
+	for (long i = 0; i < n; i++) {
+		long combo = i / N_TIERS, round = combo / N_APPS;
+		vm_set *s = &sets[i];
+		s->tier = i % N_TIERS;
+		s->region = (combo % N_APPS) % N_REGIONS;
+		if (round)
+			snprintf(s->app, sizeof s->app, "%s%ld", apps[combo % N_APPS], round + 1);
+		else
+			snprintf(s->app, sizeof s->app, "%s", apps[combo % N_APPS]);
+		snprintf(s->name, sizeof s->name, "%s-%s", s->app, tiers[s->tier].name);
+	}
+}
+
+/* One VM per set, then the rest spread by tier weight times a random factor. */
+static void size_sets(vm_set *sets, long n, long vms)
+{
+	long *weight = xcalloc((size_t)n, sizeof *weight), total = 0;
+	for (long i = 0; i < n; i++) {
+		weight[i] = tiers[sets[i].tier].weight * rnd_range(1, 4);
+		total += weight[i];
+		sets[i].n_vms = 1;
+	}
+	for (long v = n; v < vms; v++) {
+		long pick = rnd_range(0, total - 1), i = 0;
+		while (pick >= weight[i])
+			pick -= weight[i++];
+		sets[i].n_vms++;
+	}
+	for (long i = 0; i < n; i++)
+		sets[i].canary = sets[i].n_vms >= 3 && tiers[sets[i].tier].name[0] == 'w';
+	free(weight);
+}
+
+/* Every VM as (set, index), shuffled: inventories do not come sorted. */
+static vm *make_vms(const vm_set *sets, long n_sets, long n_vms)
+{
+	vm *vms = xcalloc((size_t)n_vms, sizeof *vms);
+	long k = 0;
+	for (long i = 0; i < n_sets; i++)
+		for (long j = 0; j < sets[i].n_vms; j++)
+			vms[k++] = (vm){ i, sets[i].canary ? j : j + 1 };
+	for (long i = n_vms - 1; i > 0; i--) {
+		long j = rnd_range(0, i);
+		vm t = vms[i];
+		vms[i] = vms[j];
+		vms[j] = t;
+	}
+	return vms;
+}
+
+/* 10.A.B.C, A counted from base; unique for up to 64 * 62500 VMs. */
+static void print_ip(int base, long v)
+{
+	printf("%d.%ld.%ld.%ld", 10, base + v / 62500, (v / 250) % 250, v % 250 + 1);
+}
+
+static void print_vm_name(const vm_set *s, long index)
+{
+	if (index == 0)
+		printf("%s-canary-1", s->name);
+	else
+		printf("%s-%04ld", s->name, index);
+}
+
+static void print_header(const opts *o)
+{
+	printf("# yaml-language-server: $schema=../../docs/runbook.schema.json\n"
+	       "# Generated by bench/gen_runbook --vms %ld --sets %ld --steps %ld --seed %" PRIu64
+	       " --drill-pct %ld\n"
+	       "drover: 1\n"
+	       "name: bench-estate-failover\n"
+	       "description: >-\n"
+	       "  Fail the whole estate over to its recovery regions, tier by tier,\n"
+	       "  validating every VM before committing. Generated for the benchmark.\n\n",
+	       o->vms, o->sets, o->steps, o->seed, o->drill_pct);
+	printf("params:\n"
+	       "  recovery_point:\n"
+	       "    type: string\n"
+	       "    default: latest-processed\n"
+	       "    enum: [latest, latest-processed, latest-app-consistent, latest-crash-consistent]\n"
+	       "    description: Which recovery point to fail over to.\n"
+	       "  health_path: { type: string, default: /healthz, description: HTTP health endpoint }\n"
+	       "  deep_checks: { type: bool, default: true, description: Run the slower checks too }\n\n");
+}
+
+static void print_backend(const vm_set *sets, const vm *vms, long n_vms)
+{
+	printf("backend:\n  kind: sim\n  vms:\n");
+	for (long v = 0; v < n_vms; v++) {
+		const vm_set *s = &sets[vms[v].set];
+		printf("    - { name: ");
+		print_vm_name(s, vms[v].index);
+		printf(", tags: { tier: %s, app: %s }, primary_region: %s, recovery_region: %s, "
+		       "size: %s, primary_ip: ",
+		       tiers[s->tier].name, s->app, regions[s->region][0], regions[s->region][1],
+		       tiers[s->tier].size);
+		print_ip(0, v);
+		printf(", recovery_ip: ");
+		print_ip(64, v);
+		printf(" }\n");
+	}
+	printf("\n");
+}
+
+static void print_vm_sets(const vm_set *sets, long n)
+{
+	printf("vm_sets:\n");
+	for (long i = 0; i < n; i++) {
+		const vm_set *s = &sets[i];
+		printf("  %s:\n    description: %s %s servers\n", s->name, s->app, tiers[s->tier].name);
+		if (s->canary) {
+			printf("    match: { name: '^%s-', tags: { tier: '^%s$', app: '^%s$' } }\n"
+			       "    exclude: { name: '-canary-\\d+$' }\n"
+			       "    expect: { count: %ld }\n",
+			       s->name, tiers[s->tier].name, s->app, s->n_vms - 1);
+		} else {
+			printf("    match: { name: '^%s-\\d+$', tags: { tier: '^%s$', app: '^%s$' } }\n"
+			       "    expect: { min: 1 }\n",
+			       s->name, tiers[s->tier].name, s->app);
+		}
+	}
+	printf("\n");
+}
+
+static void print_policies(void)
+{
+	printf("recovery:\n"
+	       "  point: ${params.recovery_point}\n"
+	       "  max_age: 15m\n"
+	       "  fallback: [latest-app-consistent, latest-crash-consistent]\n\n"
+	       "objectives: { rto: 4h, rpo: 15m }\n\n"
+	       "defaults:\n"
+	       "  timeout: 30m\n"
+	       "  retry: { attempts: 3, delay: 10s, backoff: 2, max_delay: 5m, jitter: full, "
+	       "on: [transient, throttled] }\n"
+	       "  concurrency: 20\n\n"
+	       "on_failure: stop\n\n");
+}
+
+/*
+ * Step budget: the root approve, two steps per drilled lane (failover, one
+ * check), four per real lane (failover, check, commit, reprotect). What is
+ * left becomes approve gates (on up to a quarter of the real lanes) and extra
+ * checks spread at random. Returns -1 when --steps is too small.
+ */
+static int plan_lanes(vm_set *sets, long n, const opts *o)
+{
+	long drills = n * o->drill_pct / 100, need = 1, spare, gates = 0;
+	for (long i = 0; i < n; i++) {
+		sets[i].drill = rnd_range(0, n - 1) < drills;
+		sets[i].n_checks = 1;
+		need += sets[i].drill ? 2 : 4;
+	}
+	if (o->steps < need) {
+		fprintf(stderr, "gen_runbook: --steps must be at least %ld for %ld sets\n", need, n);
+		return -1;
+	}
+	spare = o->steps - need;
+	for (long i = 0; i < n && spare > 0 && gates < (n + 3) / 4; i++) {
+		if (!sets[i].drill && rnd_range(0, 3) == 0) {
+			sets[i].approve = 1;
+			gates++;
+			spare--;
+		}
+	}
+	for (; spare > 0; spare--)
+		sets[rnd_range(0, n - 1)].n_checks++;
+	return 0;
+}
+
+/* Print a needs: list of ids. */
+static void print_needs(char (*const ids[])[ID_MAX], long n)
+{
+	printf("    needs: [");
+	for (long i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : "", *ids[i]);
+	printf("]\n");
+}
+
+/* Pick k distinct indexes out of [lo, hi] into out (k <= hi - lo + 1). */
+static void pick_distinct(long lo, long hi, long k, long *out)
+{
+	for (long i = 0; i < k; i++) {
+		long v;
+		int dup;
+		do {
+			v = rnd_range(lo, hi);
+			dup = 0;
+			for (long j = 0; j < i; j++)
+				dup |= out[j] == v;
+		} while (dup);
+		out[i] = v;
+	}
+}
+
+typedef struct gen {
+	char (*ids)[ID_MAX]; /* every check step's id, by index */
+	long n_ids;
+	long prev_lo, prev_hi; /* check ids of the previous tier: [lo, hi) */
+	long cur_lo; /* first check id of the current tier */
+	long tier;
+	long steps_written;
+} gen;
+
+static void print_root(gen *g)
+{
+	printf("steps:\n"
+	       "  - id: start\n"
+	       "    name: Declare the disaster\n"
+	       "    action: approve\n"
+	       "    with: { message: \"Fail the estate over to the recovery regions?\", timeout: 1h }\n\n");
+	g->steps_written++;
+}
+
+/* The lane's failover: needs 1-3 checks of the previous tier, or the root. */
+static void print_failover(gen *g, const vm_set *s)
+{
+	printf("  - id: failover-%s\n"
+	       "    name: Fail over %s\n"
+	       "    action: %s\n"
+	       "    targets: %s\n",
+	       s->name, s->name, s->drill ? "dr.test_failover" : "dr.failover", s->name);
+	if (g->prev_hi > g->prev_lo) {
+		long pick[3], k = rnd_range(1, 3), avail = g->prev_hi - g->prev_lo;
+		char (*ids[3])[ID_MAX];
+		k = k > avail ? avail : k;
+		pick_distinct(g->prev_lo, g->prev_hi - 1, k, pick);
+		for (long i = 0; i < k; i++)
+			ids[i] = &g->ids[pick[i]];
+		print_needs(ids, k);
+	} else {
+		printf("    needs: start\n");
+	}
+	printf("    concurrency: %ld\n    timeout: 1h\n\n", rnd_range(5, 50));
+	g->steps_written++;
+}
+
+static void print_check_body(const vm_set *s, long j)
+{
+	const tier *t = &tiers[s->tier];
+	if (j == 0 || rnd_range(0, 9) < 4) {
+		printf("    action: check.tcp\n"
+		       "    foreach: %s\n"
+		       "    with: { host: \"${target.recovery_ip}\", port: %d }\n",
+		       s, t->port);
+	} else {
+		printf("    action: check.http\n"
+		       "    foreach: %s\n"
+		       "    with:\n"
+		       "      url: \"http://${target.recovery_ip}:%d${params.health_path}\"\n"
+		       "      expect: { status: 200 }\n",
+		       s->name, t->port);
+	}
+}
+
+/* Check j of a lane: needs the failover, sometimes an earlier check too. */
+static void print_check(gen *g, const vm_set *s, long j)
+{
+	char *id = g->ids[s->first_check + j];
+	snprintf(id, ID_MAX, "check-%s-%ld", s->name, j + 1);
+	printf("  - id: %s\n", id);
+	print_check_body(s, j);
+	if (j > 0 && rnd_range(0, 1))
+		printf("    needs: [failover-%s, %s]\n", s->name, g->ids[s->first_check + rnd_range(0, j - 1)]);
+	else
+		printf("    needs: failover-%s\n", s->name);
+	if (j > 1 && rnd_range(0, 4) == 0)
+		printf("    when: ${params.deep_checks}\n");
+	printf("    retry: { attempts: 10, delay: 15s, backoff: 1 }\n\n");
+	g->steps_written++;
+}
