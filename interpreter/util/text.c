@@ -11,37 +11,53 @@
 
 #include "xalloc.h"
 
+static size_t min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+	return m < c ? m : c;
+}
+
+static bool same_char(char x, char y)
+{
+	return tolower((unsigned char)x) == tolower((unsigned char)y);
+}
+
+/* Optimal string alignment distance: a swap of two neighbours costs 1, as typos do. */
 size_t dr_text_distance(const char *a, const char *b, size_t cap)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if ((la > lb ? la - lb : lb - la) > cap)
 		return cap + 1;
-	size_t *row = xcalloc(lb + 1, sizeof *row);
+	size_t *prev2 = xcalloc(lb + 1, sizeof(size_t));
+	size_t *prev = xcalloc(lb + 1, sizeof(size_t));
+	size_t *cur = xcalloc(lb + 1, sizeof(size_t));
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		prev[j] = j;
+	size_t result = cap + 1;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0], best = row[0] = i;
+		size_t best = cur[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
-			size_t v = diag + cost;
-			if (row[j] + 1 < v)
-				v = row[j] + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
-			if (v < best)
-				best = v;
+			size_t cost = same_char(a[i - 1], b[j - 1]) ? 0 : 1;
+			cur[j] = min3(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+			if (i > 1 && j > 1 && same_char(a[i - 1], b[j - 2]) && same_char(a[i - 2], b[j - 1]) &&
+			    prev2[j - 2] + 1 < cur[j])
+				cur[j] = prev2[j - 2] + 1;
+			if (cur[j] < best)
+				best = cur[j];
 		}
-		if (best > cap) {
-			free(row);
-			return cap + 1;
-		}
+		size_t *t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
+		if (best > cap)
+			goto out;
 	}
-	size_t d = row[lb];
-	free(row);
-	return d;
+	result = prev[lb];
+out:
+	free(prev2);
+	free(prev);
+	free(cur);
+	return result;
 }
 
 const char *dr_text_suggest(const char *word, const char *const *candidates)

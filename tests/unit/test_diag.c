@@ -1,0 +1,107 @@
+/*
+ * test_diag.c - collecting, sorting and rendering diagnostics.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "diag.h"
+
+static char *render(dr_diags *d, bool json)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (json)
+		dr_diags_render_json(d, f);
+	else
+		dr_diags_render_text(d, f, false);
+	fclose(f);
+	return out;
+}
+
+static const char src[] = "drover: 1\nsteps:\n  - id: a\n    timout: 5m\n";
+
+static void test_text_caret_and_hint(void **state)
+{
+	(void)state;
+	dr_diags *d = dr_diags_new();
+	dr_diags_add_source(d, "rb.yaml", src, sizeof src - 1);
+	dr_diag *g = dr_diag_error(d, DR203, (dr_loc){"rb.yaml", 4, 5, 6}, "unknown key '%s' in a step", "timout");
+	dr_diag_set_hint(g, "did you mean '%s'?", "timeout");
+	char *out = render(d, false);
+	assert_string_equal(out, "rb.yaml:4:5: error: unknown key 'timout' in a step [DR203]\n"
+				 "    4 |     timout: 5m\n"
+				 "      |     ^~~~~~\n"
+				 "hint: did you mean 'timeout'?\n");
+	free(out);
+	dr_diags_free(d);
+}
+
+static void test_sorted_and_counted(void **state)
+{
+	(void)state;
+	dr_diags *d = dr_diags_new();
+	dr_diag_warning(d, DR405, (dr_loc){"b.yaml", 1, 1, 1}, "w");
+	dr_diag_error(d, DR201, (dr_loc){"a.yaml", 9, 3, 1}, "late");
+	dr_diag_error(d, DR202, (dr_loc){"a.yaml", 2, 7, 1}, "early");
+	assert_int_equal(dr_diags_errors(d), 2);
+	assert_int_equal(dr_diags_warnings(d), 1);
+	dr_diags_sort(d);
+	assert_string_equal(dr_diags_get(d, 0)->msg, "early");
+	assert_string_equal(dr_diags_get(d, 1)->msg, "late");
+	assert_string_equal(dr_diags_get(d, 2)->msg, "w");
+	assert_true(dr_diags_has(d, DR201, 9, 3));
+	assert_false(dr_diags_has(d, DR201, 9, 4));
+	assert_string_equal(dr_code_id(DR403), "DR403");
+	assert_string_equal(dr_code_name(DR403), "dependency-cycle");
+	dr_diags_free(d);
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	dr_diags *d = dr_diags_new();
+	dr_diag_error(d, DR206, (dr_loc){"rb.yaml", 4, 13, 2}, "bad \"duration\"");
+	char *out = render(d, true);
+	cJSON *arr = cJSON_Parse(out);
+	assert_non_null(arr);
+	assert_int_equal(cJSON_GetArraySize(arr), 1);
+	cJSON *o = cJSON_GetArrayItem(arr, 0);
+	assert_string_equal(cJSON_GetObjectItem(o, "code")->valuestring, "DR206");
+	assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring, "bad \"duration\"");
+	assert_int_equal(cJSON_GetObjectItem(o, "end_column")->valueint, 15);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "hint")));
+	cJSON_Delete(arr);
+	free(out);
+	dr_diags_free(d);
+}
+
+static void test_whole_file_and_missing_source(void **state)
+{
+	(void)state;
+	dr_diags *d = dr_diags_new();
+	dr_diag_error(d, DR901, (dr_loc){"gone.yaml", 0, 0, 0}, "cannot read: No such file");
+	dr_diag_error(d, DR201, (dr_loc){"nosrc.yaml", 3, 1, 1}, "x");
+	char *out = render(d, false);
+	assert_string_equal(out, "gone.yaml: error: cannot read: No such file [DR901]\n"
+				 "nosrc.yaml:3:1: error: x [DR201]\n");
+	free(out);
+	dr_diags_free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_caret_and_hint), cmocka_unit_test(test_sorted_and_counted),
+		cmocka_unit_test(test_json), cmocka_unit_test(test_whole_file_and_missing_source),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,127 @@
+/*
+ * test_util.c - arena, buffers, durations, suggestions, identifiers, UTF-8.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/text.h"
+
+static int freed;
+static void count_free(void *p) { freed += *(int *)p; }
+
+static void test_arena_alloc_and_defer(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	char *s = dr_arena_strdup(a, "hello");
+	assert_string_equal(s, "hello");
+	char *big = dr_arena_alloc(a, 3u << 20); /* larger than any block */
+	big[(3u << 20) - 1] = 1;
+	assert_string_equal(dr_arena_printf(a, "%d-%s", 42, "x"), "42-x");
+	int *vals = dr_arena_calloc(a, 4, sizeof *vals);
+	vals[3] = 7;
+	int *grown = dr_arena_grow(a, vals, 4, 8, sizeof *vals);
+	assert_int_equal(grown[3], 7);
+	assert_int_equal(grown[7], 0);
+	static int one = 1, two = 2;
+	freed = 0;
+	dr_arena_defer(a, count_free, &one);
+	dr_arena_defer(a, count_free, &two);
+	assert_true(dr_arena_used(a) >= (3u << 20));
+	dr_arena_free(a);
+	assert_int_equal(freed, 3);
+}
+
+static void test_buf(void **state)
+{
+	(void)state;
+	dr_buf b;
+	dr_buf_init(&b);
+	for (int i = 0; i < 1000; i++)
+		dr_buf_printf(&b, "%d,", i);
+	assert_int_equal(b.len, strlen(b.data));
+	assert_memory_equal(b.data, "0,1,2,", 6);
+	dr_buf_reset(&b);
+	dr_buf_json_escape(&b, "a\"b\\c\n\x01", 7);
+	assert_string_equal(b.data, "a\\\"b\\\\c\\n\\u0001");
+	dr_buf_dispose(&b);
+}
+
+static void test_durations(void **state)
+{
+	(void)state;
+	static const struct { const char *text; int64_t ms; } good[] = {
+		{"30s", 30000}, {"5m", 300000}, {"1h30m", 5400000}, {"250ms", 250}, {"2d", 172800000},
+		{"1h1m1s1ms", 3661001}, {"0s", 0},
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		int64_t ms = -1;
+		size_t bad = 99;
+		assert_true(dr_text_parse_duration(good[i].text, &ms, &bad));
+		assert_int_equal(ms, good[i].ms);
+	}
+	static const struct { const char *text; size_t bad_at; } bad[] = {
+		{"", 0}, {"30", 2}, {"5x", 1}, {"1m1h", 3}, {"1s1s", 3}, {"m", 0}, {"10 s", 2}, {"-5s", 0},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int64_t ms;
+		size_t at = 99;
+		assert_false(dr_text_parse_duration(bad[i].text, &ms, &at));
+		assert_int_equal(at, bad[i].bad_at);
+	}
+	char out[32];
+	dr_text_format_duration(5400000, out, sizeof out);
+	assert_string_equal(out, "1h30m");
+	dr_text_format_duration(250, out, sizeof out);
+	assert_string_equal(out, "250ms");
+	dr_text_format_duration(0, out, sizeof out);
+	assert_string_equal(out, "0s");
+}
+
+static void test_suggest(void **state)
+{
+	(void)state;
+	static const char *const keys[] = {"timeout", "retry", "targets", "needs", "foreach", NULL};
+	assert_string_equal(dr_text_suggest("timout", keys), "timeout");
+	assert_string_equal(dr_text_suggest("retyr", keys), "retry");
+	assert_string_equal(dr_text_suggest("NEEDS", keys), "needs");
+	assert_null(dr_text_suggest("banana", keys));
+	assert_null(dr_text_suggest("x", keys));
+	assert_int_equal(dr_text_distance("kitten", "sitting", 10), 3);
+}
+
+static void test_ident_and_utf8(void **state)
+{
+	(void)state;
+	assert_true(dr_text_is_ident("failover-db"));
+	assert_true(dr_text_is_ident("db_1"));
+	assert_false(dr_text_is_ident("Failover"));
+	assert_false(dr_text_is_ident("-x"));
+	assert_false(dr_text_is_ident(""));
+	assert_false(dr_text_is_ident("a.b"));
+	size_t at = 0;
+	assert_true(dr_text_valid_utf8("h\xc3\xa9llo", 6, &at));
+	assert_false(dr_text_valid_utf8("ab\xff", 3, &at));
+	assert_int_equal(at, 2);
+	assert_false(dr_text_valid_utf8("\xc0\xaf", 2, &at)); /* overlong */
+	assert_false(dr_text_valid_utf8("\xed\xa0\x80", 3, &at)); /* surrogate */
+	assert_false(dr_text_valid_utf8("x\xe2\x82", 3, &at)); /* truncated */
+	assert_int_equal(at, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_arena_alloc_and_defer), cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_durations), cmocka_unit_test(test_suggest),
+		cmocka_unit_test(test_ident_and_utf8),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
