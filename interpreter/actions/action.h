@@ -47,6 +47,9 @@ const dr_action *const *dr_action_all(size_t *n);
 /* The NULL-terminated list of all action names (for suggestions). */
 const char *const *dr_action_names(void);
 
+/* The lower-case name of one DR_AF_* flag ("irreversible"); NULL for anything else. */
+const char *dr_action_flag_name(unsigned flag);
+
 /* The action reference (docs/actions.md) as Markdown, generated from the table. */
 #include <stdio.h>
 void dr_action_print_markdown(FILE *out);

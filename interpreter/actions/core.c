@@ -1,9 +1,145 @@
-/* actions/core.c - STUB */
-#include "actions/action.h"
-#include <string.h>
-const dr_action *dr_action_find(const char *name) { (void)name; return NULL; }
-/* STUB (lead): until table.c exists */
-static const char *const no_names[] = {NULL};
-const char *const *dr_action_names(void) { return no_names; }
-const dr_action *const *dr_action_all(size_t *n) { *n = 0; return NULL; }
-void dr_action_print_markdown(FILE *out) { (void)out; }
+/*
+ * actions/core.c - the core actions: log, sleep, fail, assert, exec, approve.
+ *
+ * These do not talk to the DR service. Each row gives the input schema the
+ * checker applies to the step's `with:` map, the flags the planner reads,
+ * and what the action returns (for docs/actions.md). Execution is added by
+ * the executor's issue.
+ */
+#include "actions/family.h"
+
+#include <stddef.h>
+
+/* --- log ------------------------------------------------------------- */
+
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const dr_type log_level = {.kind = DR_T_ENUM, .enum_values = log_levels};
+
+static const dr_field log_fields[] = {
+	{"message", &dr_action_t_text_req, true, NULL, "The text to write to the run's log and events."},
+	{"level", &log_level, false, "info", "Severity of the log line."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type log_input = {.kind = DR_T_MAP, .fields = log_fields};
+
+/* --- sleep ----------------------------------------------------------- */
+
+static const dr_field sleep_fields[] = {
+	{"duration", &dr_action_t_duration, true, NULL,
+	 "How long to wait, e.g. 30s or 5m (on the run's clock: virtual with the sim backend)."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type sleep_input = {.kind = DR_T_MAP, .fields = sleep_fields};
+
+/* --- fail ------------------------------------------------------------ */
+
+static const char *const fail_classes[] = {"transient", "throttled", "timeout", "permanent", NULL};
+static const dr_type fail_class = {.kind = DR_T_ENUM, .flags = DR_TF_EXPR, .enum_values = fail_classes};
+
+static const dr_field fail_fields[] = {
+	{"message", &dr_action_t_text_req, true, NULL, "The error message the step fails with."},
+	{"class", &fail_class, false, "permanent",
+	 "Outcome class of the failure, as matched by retry.on (permanent failures are never retried)."},
+	{"retry_after", &dr_action_t_duration, false, NULL,
+	 "Delay the service asks for before the next attempt (as a Retry-After header would)."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type fail_input = {.kind = DR_T_MAP, .fields = fail_fields};
+
+/* --- assert ---------------------------------------------------------- */
+
+static const dr_type assert_that = {
+	.kind = DR_T_BOOL, .flags = DR_TF_EXPR, .doc = "A boolean, normally a ${...} expression."};
+
+static const dr_field assert_fields[] = {
+	{"that", &assert_that, true, NULL,
+	 "The condition that must hold, e.g. `${steps.db-up.outputs.latency_ms < 50}`."},
+	{"message", &dr_action_t_text, false, NULL, "The error message when the condition is false."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type assert_input = {.kind = DR_T_MAP, .fields = assert_fields};
+
+/* --- exec ------------------------------------------------------------ */
+
+static const dr_type exec_max_output = {
+	.kind = DR_T_INT, .min = 1, .max = 64 << 20, .doc = "A size in bytes."};
+
+static const dr_field exec_fields[] = {
+	{"argv", &dr_action_t_argv, true, NULL,
+	 "The program and its arguments; run directly, never through a shell."},
+	{"env", &dr_action_t_env, false, NULL,
+	 "Variables added to the environment drover runs with (NAME: value)."},
+	{"cwd", &dr_action_t_text, false, NULL, "Working directory (default: the runbook's directory)."},
+	{"expect_exit", &dr_action_t_exit_codes, false, "0", "The exit status, or list of statuses, that counts as success."},
+	{"stdout_match", &dr_action_t_regex, false, NULL, "A PCRE2 pattern standard output must match."},
+	{"stderr_match", &dr_action_t_regex, false, NULL, "A PCRE2 pattern standard error must match."},
+	{"timeout", &dr_action_t_duration, false, NULL,
+	 "Kill the process after this long (default: the step's attempt_timeout)."},
+	{"max_output", &exec_max_output, false, "1048576",
+	 "Bytes of each output stream kept; the rest is discarded and reported as truncated."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type exec_input = {.kind = DR_T_MAP, .fields = exec_fields};
+
+/* --- approve --------------------------------------------------------- */
+
+static const char *const on_timeout_values[] = {"deny", "approve", NULL};
+static const dr_type approve_on_timeout = {.kind = DR_T_ENUM, .enum_values = on_timeout_values};
+static const dr_type approve_approvers = {
+	.kind = DR_T_SEQ, .flags = DR_TF_NONEMPTY, .items = &dr_action_t_text_req};
+
+static const dr_field approve_fields[] = {
+	{"message", &dr_action_t_text_req, true, NULL, "The question put to the approver."},
+	{"timeout", &dr_action_t_duration, false, NULL, "How long to wait for an answer (default: no limit)."},
+	{"on_timeout", &approve_on_timeout, false, "deny", "The answer assumed when the timeout expires."},
+	{"approvers", &approve_approvers, false, NULL,
+	 "Who may answer (user names as `drover approve --as` records them); default: anyone."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type approve_input = {.kind = DR_T_MAP, .fields = approve_fields};
+
+/* --- the rows -------------------------------------------------------- */
+
+const dr_action dr_actions_core[] = {
+	{
+		.name = "log",
+		.summary = "Write a message to the run's log and event stream.",
+		.input = &log_input,
+		.outputs_doc = "message (string): the text as written.",
+	},
+	{
+		.name = "sleep",
+		.summary = "Wait for a fixed time.",
+		.input = &sleep_input,
+		.outputs_doc = "slept_ms (number): the time waited, in milliseconds.",
+	},
+	{
+		.name = "fail",
+		.summary = "Fail the step with a given message and outcome class (for tests and guards).",
+		.input = &fail_input,
+		.outputs_doc = "Nothing: the step always fails.",
+	},
+	{
+		.name = "assert",
+		.summary = "Fail unless a condition holds; counts as a validation.",
+		.input = &assert_input,
+		.flags = DR_AF_VALIDATION,
+		.outputs_doc = "value (bool): the condition's value (always true when the step succeeds).",
+	},
+	{
+		.name = "exec",
+		.summary = "Run a local program (no shell) and check its exit status and output.",
+		.input = &exec_input,
+		.outputs_doc = "exit (number): the exit status; stdout, stderr (string): the captured output, "
+			       "at most max_output bytes each; truncated (bool); duration_ms (number).",
+	},
+	{
+		.name = "approve",
+		.summary = "Wait until a person approves (TTY prompt or `drover approve RUN STEP`).",
+		.input = &approve_input,
+		.flags = DR_AF_APPROVAL,
+		.outputs_doc = "approved (bool); by (string): who answered, or \"timeout\"; at (string): when, "
+			       "RFC 3339; waited_ms (number).",
+	},
+	{.name = NULL},
+};

@@ -1,0 +1,124 @@
+/*
+ * actions/checks.c - the check.* actions: probes of the recovered service.
+ *
+ * Every check is a validation (DR_AF_VALIDATION): a dr.commit must be
+ * preceded by one that covers its targets (DR405). Checks change nothing;
+ * use foreach: to run one per VM with ${target.*} in the inputs.
+ * TLS certificates are always verified: there is deliberately no option to
+ * turn that off.
+ */
+#include "actions/family.h"
+
+#include <stddef.h>
+
+/* --- check.http ------------------------------------------------------ */
+
+static const char *const http_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", NULL};
+static const dr_type http_method = {.kind = DR_T_ENUM, .enum_values = http_methods};
+
+static const dr_type http_status = {.kind = DR_T_INT, .flags = DR_TF_EXPR, .min = 100, .max = 599};
+static const dr_type http_status_list = {.kind = DR_T_SEQ, .flags = DR_TF_NONEMPTY, .items = &http_status};
+static const dr_type *const http_status_alts[] = {&http_status, &http_status_list, NULL};
+static const dr_type http_statuses = {
+	.kind = DR_T_ONEOF, .alts = http_status_alts, .doc = "A status code, or a list of them."};
+
+static const dr_type json_value = {.kind = DR_T_ANY, .doc = "The expected value (compared as JSON)."};
+static const dr_type json_expect = {
+	.kind = DR_T_DICT,
+	.flags = DR_TF_KEY_ANY,
+	.items = &json_value,
+	.doc = "JSON pointer (RFC 6901) -> expected value.",
+};
+
+static const dr_field http_expect_fields[] = {
+	{"status", &http_statuses, false, "200", "The status code(s) that count as success."},
+	{"body", &dr_action_t_regex, false, NULL, "A PCRE2 pattern the response body must match."},
+	{"json", &json_expect, false, NULL,
+	 "Values the JSON body must hold, by JSON pointer: {\"/status\": ok, \"/db/up\": true}."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type http_expect = {.kind = DR_T_MAP, .fields = http_expect_fields};
+
+static const dr_field http_fields[] = {
+	{"url", &dr_action_t_url, true, NULL, "The URL to request (http or https; TLS is always verified)."},
+	{"method", &http_method, false, "GET", "The HTTP method."},
+	{"headers", &dr_action_t_headers, false, NULL, "Request headers (Name: value)."},
+	{"body", &dr_action_t_text, false, NULL, "The request body."},
+	{"expect", &http_expect, false, NULL, "What the response must look like (default: status 200)."},
+	{"timeout", &dr_action_t_duration, false, "10s", "Limit for one request, connection included."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type http_input = {.kind = DR_T_MAP, .fields = http_fields};
+
+/* --- check.tcp ------------------------------------------------------- */
+
+static const dr_type tcp_port = {.kind = DR_T_INT, .flags = DR_TF_EXPR, .min = 1, .max = 65535};
+
+static const dr_field tcp_fields[] = {
+	{"host", &dr_action_t_text_req, true, NULL, "Host name or address, e.g. `${target.recovery_ip}`."},
+	{"port", &tcp_port, true, NULL, "The TCP port."},
+	{"timeout", &dr_action_t_duration, false, "5s", "Limit for the connection attempt."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type tcp_input = {.kind = DR_T_MAP, .fields = tcp_fields};
+
+/* --- check.dns ------------------------------------------------------- */
+
+static const dr_type dns_addr_list = {.kind = DR_T_SEQ, .flags = DR_TF_NONEMPTY, .items = &dr_action_t_text_req};
+static const dr_type *const dns_expect_alts[] = {&dr_action_t_text_req, &dns_addr_list, NULL};
+static const dr_type dns_expect = {
+	.kind = DR_T_ONEOF, .alts = dns_expect_alts, .doc = "An address, or a list of addresses."};
+
+static const dr_field dns_fields[] = {
+	{"name", &dr_action_t_text_req, true, NULL, "The name to resolve."},
+	{"expect", &dns_expect, false, NULL,
+	 "Address(es) the name must resolve to (any one of them suffices); default: it resolves at all."},
+	{"timeout", &dr_action_t_duration, false, "5s", "Limit for the lookup."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type dns_input = {.kind = DR_T_MAP, .fields = dns_fields};
+
+/* --- check.exec ------------------------------------------------------ */
+
+static const dr_field check_exec_fields[] = {
+	{"argv", &dr_action_t_argv, true, NULL, "The program and its arguments; run directly, never through a shell."},
+	{"expect_exit", &dr_action_t_exit_codes, false, "0", "The exit status, or list of statuses, that counts as healthy."},
+	{"timeout", &dr_action_t_duration, false, NULL, "Kill the probe after this long (default: the step's attempt_timeout)."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type check_exec_input = {.kind = DR_T_MAP, .fields = check_exec_fields};
+
+/* --- the rows -------------------------------------------------------- */
+
+const dr_action dr_actions_checks[] = {
+	{
+		.name = "check.http",
+		.summary = "Request a URL and check the status, the body (regex) and JSON values.",
+		.input = &http_input,
+		.flags = DR_AF_VALIDATION,
+		.outputs_doc = "status (number); headers (map, names in lower case); body (string, at most 1 MiB); "
+			       "json (the parsed body, or null); duration_ms (number).",
+	},
+	{
+		.name = "check.tcp",
+		.summary = "Open a TCP connection to host:port.",
+		.input = &tcp_input,
+		.flags = DR_AF_VALIDATION,
+		.outputs_doc = "address (string): the address connected to; connect_ms (number).",
+	},
+	{
+		.name = "check.dns",
+		.summary = "Resolve a name and optionally check the addresses it resolves to.",
+		.input = &dns_input,
+		.flags = DR_AF_VALIDATION,
+		.outputs_doc = "addresses (list of string); duration_ms (number).",
+	},
+	{
+		.name = "check.exec",
+		.summary = "Run a local probe program (no shell) and check its exit status.",
+		.input = &check_exec_input,
+		.flags = DR_AF_VALIDATION,
+		.outputs_doc = "exit (number); stdout, stderr (string, at most 1 MiB each); duration_ms (number).",
+	},
+	{.name = NULL},
+};
