@@ -46,9 +46,18 @@ struct dr_expr {
 	size_t off, len; /* span inside the scalar's text, for diagnostics */
 	union {
 		struct { dr_vtype type; bool b; double num; const char *str; } lit;
-		struct { const char **path; size_t n; } ref; /* path[0] is the root: "params", "steps", ... */
+		struct {
+			/*
+			 * path[0] is the root: "params", "steps", ... A literal string
+			 * index is a segment too (a["k"] is a.k). After resolve, a
+			 * steps.* path has the full step id in path[1] ("dbs.up").
+			 */
+			const char **path;
+			size_t n;
+			size_t *seg_off, *seg_len; /* span of each path segment inside the scalar's text */
+		} ref;
 		struct { dr_expr *base; dr_expr *index; } index;
-		struct { dr_expr *a; dr_expr *b; void *regex; /* pcre2_code_8 * for MATCH */ } bin;
+		struct { dr_expr *a; dr_expr *b; void *regex; /* pcre2_code_8 * for MATCH and NOMATCH */ } bin;
 		dr_expr *un;
 	} u;
 };

@@ -114,8 +114,8 @@ bool dr_text_parse_duration(const char *s, int64_t *out_ms, size_t *bad_at)
 				goto bad;
 			n = n * 10 + (*p++ - '0');
 		}
-		size_t ulen;
-		int64_t mult;
+		size_t ulen = 0;
+		int64_t mult = 0;
 		int rank = unit_rank(p, &ulen, &mult);
 		if (rank <= last_rank || (n && mult > INT64_MAX / n) || total > INT64_MAX - n * mult)
 			goto bad;
