@@ -33,7 +33,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-protot
              -Wwrite-strings -Wformat=2 -Wvla -Wno-format-nonliteral
 OPT       ?= -O2 -g
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -MMD -MP -Iinterpreter \
-             -DDROVER_VERSION='"$(VERSION)"' -DDROVER_DATADIR='"$(DATADIR)"' \
+             -I$(B) \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 ifneq ($(SANITIZE),)
@@ -62,6 +62,17 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# Build-time settings that change with PREFIX live in one generated header,
+# rewritten only when its content changes, so `make install PREFIX=...`
+# rebuilds just what depends on it.
+$(B)/config.h: FORCE
+	@mkdir -p $(B)
+	@printf '#define DROVER_VERSION "%s"\n#define DROVER_DATADIR "%s"\n' '$(VERSION)' '$(DATADIR)' > $@.tmp
+	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+$(LIB_OBJ) $(MAIN_OBJ): | $(B)/config.h
 
 $(B)/libdrover.a: $(LIB_OBJ)
 	@rm -f $@

@@ -5,11 +5,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "config.h"
 #include "util/text.h"
 
-#ifndef DROVER_VERSION
-#define DROVER_VERSION "0.0.0"
-#endif
 
 static const dr_command *const commands[] = {
 	&dr_cmd_validate,

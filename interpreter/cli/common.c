@@ -3,6 +3,7 @@
  * colour decisions, finding the stdlib.
  */
 #include "cli/cli.h"
+#include "config.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -11,9 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef DROVER_DATADIR
-#define DROVER_DATADIR "/usr/local/share/drover"
-#endif
 
 void dr_cli_print_help(const dr_command *cmd, FILE *out)
 {

@@ -63,6 +63,12 @@ static int parse_options(int argc, char **argv, options *o)
 
 static void summarise_valid(const dr_runbook *rb, const char *path)
 {
+	size_t n = rb->n_steps + rb->n_finally;
+	if (rb->is_composite) {
+		printf("%s: ok (composite '%s', %zu step%s)\n", path, rb->composite_name ? rb->composite_name : "?", n,
+		       n == 1 ? "" : "s");
+		return;
+	}
 	printf("%s: ok (%zu step%s, %zu VM set%s)\n", path, rb->n_steps + rb->n_finally,
 	       rb->n_steps + rb->n_finally == 1 ? "" : "s", rb->n_vm_sets, rb->n_vm_sets == 1 ? "" : "s");
 }
