@@ -79,4 +79,19 @@ size_t dr_schema_field_names(const dr_type *map, const char **out, size_t cap);
 /* Print the JSON Schema (draft-07) for runbook files to out, pretty, ending in a newline. */
 void dr_schema_print_json(FILE *out);
 
+/*
+ * Print the key reference of the format as Markdown (one section and table
+ * per mapping type: key, type, default, description) to out; this is the
+ * generated part of docs/language.md.
+ */
+void dr_schema_print_markdown(FILE *out);
+
+/*
+ * backend: is a tagged union on `kind`. dr_schema_backend_base() is the MAP
+ * type holding only `kind` (its enum lists the kinds); dr_schema_backend()
+ * gives the full option map of one kind ("sim", "azure"), or NULL.
+ */
+const dr_type *dr_schema_backend_base(void);
+const dr_type *dr_schema_backend(const char *kind);
+
 #endif
