@@ -53,18 +53,14 @@ shipped_runbooks() {
 
 consistency() {
 	local rc
-	"$drover" schema | cmp -s - docs/runbook.schema.json; rc=$?
-	[ $rc = 0 ] || echo "docs/runbook.schema.json is stale: run '$drover schema > docs/runbook.schema.json'"
-	count "schema is fresh" $rc
-	"$drover" actions --format markdown | cmp -s - docs/actions.md; rc=$?
-	[ $rc = 0 ] || echo "docs/actions.md is stale: run '$drover actions --format markdown > docs/actions.md'"
-	count "actions doc is fresh" $rc
-	docs/gen-diagnostics.sh | cmp -s - docs/diagnostics.md; rc=$?
-	[ $rc = 0 ] || echo "docs/diagnostics.md is stale: run 'docs/gen-diagnostics.sh > docs/diagnostics.md'"
-	count "diagnostics doc is fresh" $rc
+	docs/generate.sh "$drover" --check; rc=$?
+	count "generated docs are fresh (schema, actions, language reference, diagnostics)" $rc
 	tests/check-diagnostics.sh >"$log" 2>&1; rc=$?
 	[ $rc = 0 ] || cat "$log"
 	count "every diagnostic code is documented and tested" $rc
+	tests/check-doc-examples.sh "$drover" >"$log" 2>&1; rc=$?
+	[ $rc = 0 ] || cat "$log"
+	count "every complete YAML example in docs/ validates" $rc
 }
 
 unit_tests

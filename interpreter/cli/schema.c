@@ -13,9 +13,11 @@ static int schema_main(int argc, char **argv);
 const dr_command dr_cmd_schema = {
 	.name = "schema",
 	.summary = "Print the JSON Schema (draft-07) of runbook files.",
-	.usage = "",
+	.usage = "[--format json|markdown]",
 	.help = "Options:\n"
-		"  -h, --help   show this help\n"
+		"  -f, --format FMT   json (default: JSON Schema draft-07) or markdown (the key reference\n"
+		"                     of docs/language.md)\n"
+		"  -h, --help         show this help\n"
 		"\nEditors validate runbooks that start with the modeline\n"
 		"  # yaml-language-server: $schema=<path or URL of docs/runbook.schema.json>\n"
 		"docs/runbook.schema.json is this command's output; `make check` fails when it is stale.\n",
@@ -24,18 +26,26 @@ const dr_command dr_cmd_schema = {
 
 static int schema_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+		{"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	bool markdown = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			dr_cli_print_help(&dr_cmd_schema, stdout);
 			return DR_EXIT_OK;
 		}
-		return dr_cli_usage_error(&dr_cmd_schema, "unrecognised option");
+		if (c != 'f' || (strcmp(optarg, "json") && strcmp(optarg, "markdown")))
+			return dr_cli_usage_error(&dr_cmd_schema, "bad option (formats: json, markdown)");
+		markdown = strcmp(optarg, "markdown") == 0;
 	}
 	if (optind != argc)
 		return dr_cli_usage_error(&dr_cmd_schema, "unexpected argument '%s'", argv[optind]);
-	dr_schema_print_json(stdout);
+	if (markdown)
+		dr_schema_print_markdown(stdout);
+	else
+		dr_schema_print_json(stdout);
 	return DR_EXIT_OK;
 }
