@@ -263,6 +263,8 @@ static void add_deps(plan_impl *pi, size_t i, size_t *mark)
 	for (size_t k = 0; k < s->n_needs; k++) {
 		if (!s->needs[k].name || !*s->needs[k].name)
 			continue; /* check reported it */
+		if (pi->pub.rb->is_composite && strncmp(s->needs[k].name, "${", 2) == 0)
+			continue; /* ${inputs.X}: bound when a runbook uses the composite */
 		size_t j = need_target(pi, i, &s->needs[k]);
 		if (j == NONE || mark[j] == i + 1)
 			continue; /* reported, or a repeated need */
