@@ -46,6 +46,13 @@ struct dr_node {
 			const char *str; /* NUL-terminated, may contain NUL only if len says so */
 			size_t len;
 			dr_scalar_style style;
+			/*
+			 * Set by the loader for dr_node_loc_at (0 = unknown, e.g. a node
+			 * made by hand): for block scalars the 1-based column of the
+			 * content; for the others how many leading bytes of str sit on
+			 * the node's first line where load.c's model puts them.
+			 */
+			int src_map;
 		} scalar;
 		struct {
 			dr_pair *items;
@@ -71,7 +78,12 @@ extern const dr_load_limits dr_load_default_limits;
  * Load the YAML file at path into a - the tree and all its strings live in
  * the arena. Problems go to diags (codes DR1xx, DR901); the file's text is
  * registered with diags for caret rendering. Returns the root node, or NULL
- * when the file could not be loaded at all. limits may be NULL (defaults).
+ * when the file could not be loaded at all (DR101, DR103, DR105, DR107,
+ * DR108, DR110, DR901); after the other load diagnostics the tree is
+ * returned with the offending part dropped, so later stages still report.
+ * limits may be NULL: the defaults, except that the environment variable
+ * DROVER_LOAD_MAX_BYTES (a decimal byte count) overrides max_file_bytes -
+ * for tests, so a golden case need not commit a huge file.
  */
 dr_node *dr_load_file(dr_arena *a, dr_diags *diags, const char *path, const dr_load_limits *limits);
 
