@@ -30,9 +30,6 @@
 #include "schema.h"
 #include "util/text.h"
 
-#ifndef DROVER_VERSION
-#define DROVER_VERSION "dev"
-#endif
 
 #define SUPPORTED_VERSION 1
 #define MAX_PATH 64
@@ -1695,8 +1692,8 @@ static void check_version(ck *c, const dr_node *root)
 		return;
 	dr_diag *g = dr_diag_error(c->d, DR207, dr_node_loc(v), "runbook format version %lld is not supported",
 				   (long long)ver);
-	dr_diag_set_hint(g, "drover %s reads format version %d only; write drover: %d", DROVER_VERSION,
-			 SUPPORTED_VERSION, SUPPORTED_VERSION);
+	dr_diag_set_hint(g, "this drover reads format version %d only; write drover: %d", SUPPORTED_VERSION,
+			 SUPPORTED_VERSION);
 }
 
 static void lookup_types(ck *c)

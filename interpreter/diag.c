@@ -221,6 +221,20 @@ static const char *sev_color(dr_severity s)
 	return s == DR_SEV_ERROR ? "\033[1;31m" : s == DR_SEV_WARNING ? "\033[1;35m" : "\033[1;36m";
 }
 
+static bool is_continuation(char c)
+{
+	return ((unsigned char)c & 0xC0) == 0x80;
+}
+
+/* Characters (not bytes) in line[from, to): columns are bytes, the screen shows characters. */
+static int count_chars(const char *line, size_t from, size_t to)
+{
+	int n = 0;
+	for (size_t i = from; i < to; i++)
+		n += !is_continuation(line[i]);
+	return n;
+}
+
 static void render_caret(const dr_diags *d, const dr_diag *g, FILE *out, bool color)
 {
 	const source *s = find_source(d, g->loc.file);
@@ -229,12 +243,13 @@ static void render_caret(const dr_diags *d, const dr_diag *g, FILE *out, bool co
 	if (!s || g->loc.line < 1 || !source_line(s, g->loc.line, &line, &len))
 		return;
 	fprintf(out, "%5d | %.*s\n      | ", g->loc.line, (int)len, line);
+	size_t start = (size_t)(g->loc.col - 1) < len ? (size_t)(g->loc.col - 1) : len;
 	/* keep tabs in the padding so the caret lines up under them */
-	for (int i = 0; i < g->loc.col - 1 && (size_t)i < len; i++)
-		fputc(line[i] == '\t' ? '\t' : ' ', out);
-	int span = g->loc.len;
-	if (g->loc.col - 1 + span > (int)len && (int)len >= g->loc.col)
-		span = (int)len - g->loc.col + 1;
+	for (size_t i = 0; i < start; i++)
+		if (!is_continuation(line[i]))
+			fputc(line[i] == '\t' ? '\t' : ' ', out);
+	size_t end = start + (size_t)g->loc.len;
+	int span = count_chars(line, start, end < len ? end : len);
 	if (span < 1)
 		span = 1;
 	fputs(color ? "\033[1;32m^" : "^", out);
