@@ -3,8 +3,10 @@
  *
  * These do not talk to the DR service. Each row gives the input schema the
  * checker applies to the step's `with:` map, the flags the planner reads,
- * and what the action returns (for docs/actions.md). Execution is added by
- * the executor's issue.
+ * and what the action returns (for docs/actions.md), and the functions that
+ * run it: log, sleep, fail and assert in basic.c, approve in approve.c (all
+ * inline on the scheduler thread), exec in exec.c (DR_AF_BLOCKING: on a
+ * worker thread).
  */
 #include "actions/family.h"
 
@@ -35,13 +37,17 @@ static const dr_type sleep_input = {.kind = DR_T_MAP, .fields = sleep_fields};
 
 static const char *const fail_classes[] = {"transient", "throttled", "timeout", "permanent", NULL};
 static const dr_type fail_class = {.kind = DR_T_ENUM, .flags = DR_TF_EXPR, .enum_values = fail_classes};
+static const dr_type fail_times = {.kind = DR_T_INT, .min = 0, .max = 1000000, .doc = "A number of attempts."};
 
 static const dr_field fail_fields[] = {
 	{"message", &dr_action_t_text_req, true, NULL, "The error message the step fails with."},
 	{"class", &fail_class, false, "permanent",
-	 "Outcome class of the failure, as matched by retry.on (permanent failures are never retried)."},
+	 "Outcome class of the failure, as matched by retry.on (permanent failures are retried only by "
+	 "`on: [any]` or a matching `{match: REGEX}`)."},
 	{"retry_after", &dr_action_t_duration, false, NULL,
 	 "Delay the service asks for before the next attempt (as a Retry-After header would)."},
+	{"times", &fail_times, false, NULL,
+	 "Fail only the first N attempts of each task, then succeed (to drill retries); default: every attempt."},
 	{NULL, NULL, false, NULL, NULL},
 };
 static const dr_type fail_input = {.kind = DR_T_MAP, .fields = fail_fields};
@@ -68,13 +74,23 @@ static const dr_field exec_fields[] = {
 	{"argv", &dr_action_t_argv, true, NULL,
 	 "The program and its arguments; run directly, never through a shell."},
 	{"env", &dr_action_t_env, false, NULL,
-	 "Variables added to the environment drover runs with (NAME: value)."},
-	{"cwd", &dr_action_t_text, false, NULL, "Working directory (default: the runbook's directory)."},
+	 "Variables added to the environment drover runs with (NAME: value; a value that evaluates to null "
+	 "removes the variable). "
+	 "Pass secrets here, never in argv."},
+	{"cwd", &dr_action_t_text, false, NULL,
+	 "Working directory; relative to the directory of the file the step is written in, which is also the "
+	 "default (the runbook's directory for its own steps)."},
 	{"expect_exit", &dr_action_t_exit_codes, false, "0", "The exit status, or list of statuses, that counts as success."},
 	{"stdout_match", &dr_action_t_regex, false, NULL, "A PCRE2 pattern standard output must match."},
 	{"stderr_match", &dr_action_t_regex, false, NULL, "A PCRE2 pattern standard error must match."},
+	{"retry_exit", &dr_action_t_exit_codes, false, NULL,
+	 "Exit statuses that fail the attempt as transient (retried by `retry.on: [transient]`) rather than "
+	 "permanent."},
 	{"timeout", &dr_action_t_duration, false, NULL,
-	 "Kill the process after this long (default: the step's attempt_timeout)."},
+	 "Stop the process group after this long; the attempt's deadline (attempt_timeout) applies too, the "
+	 "earlier wins."},
+	{"kill_grace", &dr_action_t_duration, false, "5s",
+	 "On timeout or cancellation, the time between SIGTERM and SIGKILL to the process group."},
 	{"max_output", &exec_max_output, false, "1048576",
 	 "Bytes of each output stream kept; the rest is discarded and reported as truncated."},
 	{NULL, NULL, false, NULL, NULL},
@@ -106,18 +122,22 @@ const dr_action dr_actions_core[] = {
 		.summary = "Write a message to the run's log and event stream.",
 		.input = &log_input,
 		.outputs_doc = "message (string): the text as written.",
+		.run = dr_action_log_run,
 	},
 	{
 		.name = "sleep",
 		.summary = "Wait for a fixed time.",
 		.input = &sleep_input,
 		.outputs_doc = "slept_ms (number): the time waited, in milliseconds.",
+		.run = dr_action_sleep_run,
+		.cancel = dr_action_sleep_cancel,
 	},
 	{
 		.name = "fail",
 		.summary = "Fail the step with a given message and outcome class (for tests and guards).",
 		.input = &fail_input,
-		.outputs_doc = "Nothing: the step always fails.",
+		.outputs_doc = "Nothing while it fails; with `times`, once it succeeds: failed_attempts (number).",
+		.run = dr_action_fail_run,
 	},
 	{
 		.name = "assert",
@@ -125,13 +145,18 @@ const dr_action dr_actions_core[] = {
 		.input = &assert_input,
 		.flags = DR_AF_VALIDATION,
 		.outputs_doc = "value (bool): the condition's value (always true when the step succeeds).",
+		.run = dr_action_assert_run,
 	},
 	{
 		.name = "exec",
 		.summary = "Run a local program (no shell) and check its exit status and output.",
 		.input = &exec_input,
-		.outputs_doc = "exit (number): the exit status; stdout, stderr (string): the captured output, "
-			       "at most max_output bytes each; truncated (bool); duration_ms (number).",
+		.flags = DR_AF_BLOCKING,
+		.run = dr_action_exec_run,
+		.cancel = dr_action_exec_cancel,
+		.outputs_doc = "exit_code (number): the exit status; signal (string or null): the signal that ended "
+			       "the program, e.g. \"SIGKILL\" (then exit_code is null); stdout, stderr (string): the "
+			       "captured output, at most max_output bytes each; truncated (bool); duration_ms (number).",
 	},
 	{
 		.name = "approve",
@@ -139,7 +164,10 @@ const dr_action dr_actions_core[] = {
 		.input = &approve_input,
 		.flags = DR_AF_APPROVAL,
 		.outputs_doc = "approved (bool); by (string): who answered, or \"timeout\"; at (string): when, "
-			       "RFC 3339; waited_ms (number).",
+			       "RFC 3339; via (string): terminal, drover approve, --yes or timeout; comment (string); "
+			       "waited_ms (number).",
+		.run = dr_action_approve_run,
+		.cancel = dr_action_approve_cancel,
 	},
 	{.name = NULL},
 };

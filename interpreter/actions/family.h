@@ -29,4 +29,27 @@ extern const dr_type dr_action_t_headers; /* HTTP headers, free keys, values may
 extern const dr_type dr_action_t_exit_codes; /* 0, or [0, 3] */
 extern const dr_type dr_action_t_url; /* an http(s) URL, may be ${...} */
 
+/*
+ * exec.c: the `exec` action. run() blocks until the program ends (the row
+ * is DR_AF_BLOCKING: call it on a worker thread); it never returns WAIT, so
+ * cancel() has nothing to release. Contract at the top of exec.c and in
+ * docs/execution.md.
+ */
+dr_outcome dr_action_exec_run(dr_call *call);
+void dr_action_exec_cancel(dr_call *call);
+
+/*
+ * basic.c and approve.c: the engine's own actions (executor issue). All run
+ * inline on the scheduler thread: log, fail and assert answer at once; sleep
+ * and approve return WAIT until their time or their answer comes, and
+ * release their state in cancel().
+ */
+dr_outcome dr_action_log_run(dr_call *call);
+dr_outcome dr_action_sleep_run(dr_call *call);
+void dr_action_sleep_cancel(dr_call *call);
+dr_outcome dr_action_fail_run(dr_call *call);
+dr_outcome dr_action_assert_run(dr_call *call);
+dr_outcome dr_action_approve_run(dr_call *call);
+void dr_action_approve_cancel(dr_call *call);
+
 #endif

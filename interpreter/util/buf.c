@@ -27,13 +27,15 @@ void dr_buf_dispose(dr_buf *b)
 void dr_buf_reset(dr_buf *b)
 {
 	b->len = 0;
-	b->data[0] = '\0';
+	if (b->data)
+		b->data[0] = '\0';
 }
 
 char *dr_buf_detach(dr_buf *b)
 {
 	char *s = b->data;
-	dr_buf_init(b);
+	b->data = NULL;
+	b->len = b->cap = 0;
 	return s;
 }
 
@@ -41,7 +43,7 @@ static void reserve(dr_buf *b, size_t extra)
 {
 	if (b->len + extra + 1 <= b->cap)
 		return;
-	size_t cap = b->cap * 2;
+	size_t cap = b->cap ? b->cap * 2 : 64;
 	while (cap < b->len + extra + 1)
 		cap *= 2;
 	b->data = xrealloc(b->data, cap);

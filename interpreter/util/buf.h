@@ -20,7 +20,7 @@ void dr_buf_init(dr_buf *b);
 void dr_buf_dispose(dr_buf *b);
 void dr_buf_reset(dr_buf *b);
 
-/* Hand the heap string to the caller (who frees it) and re-initialise b. */
+/* Hand the heap string to the caller (who frees it); b is left disposed (init it to reuse). */
 char *dr_buf_detach(dr_buf *b);
 
 void dr_buf_append(dr_buf *b, const char *s, size_t n);
