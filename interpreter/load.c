@@ -200,7 +200,7 @@ static char *copy_text(ld *l, const char *s, size_t n)
 	if (n >= SHORT)
 		return dr_arena_strndup(l->a, s, n);
 	if (n + 1 > l->slab_left) {
-		l->slab = dr_arena_alloc(l->a, SLAB);
+		l->slab = dr_arena_alloc_uninit(l->a, SLAB);
 		l->slab_left = SLAB;
 	}
 	char *p = l->slab;

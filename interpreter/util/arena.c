@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "xalloc.h"
 
 #define ARENA_ALIGN 16
 #define ARENA_FIRST_BLOCK 4096
-#define ARENA_MAX_BLOCK (1u << 20)
+#define ARENA_MAX_BLOCK (4u << 20)
+#define HUGE_PAGE (2u << 20)
 
 typedef struct block {
 	struct block *next;
@@ -59,6 +61,25 @@ void dr_arena_free(dr_arena *a)
 	free(a);
 }
 
+/*
+ * Blocks of 2 MiB and more are aligned to huge pages and the kernel is asked
+ * to back them with huge pages: a big runbook's node tree is tens of MB
+ * touched once, and page faults were a fifth of `drover validate`'s time.
+ */
+static block *alloc_block(size_t bytes)
+{
+	if (bytes < HUGE_PAGE)
+		return xmalloc(bytes);
+	size_t rounded = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	void *p = aligned_alloc(HUGE_PAGE, rounded);
+	if (!p)
+		return xmalloc(bytes);
+#ifdef MADV_HUGEPAGE
+	madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
 static block *new_block(dr_arena *a, size_t need)
 {
 	size_t size = a->next_size;
@@ -66,7 +87,7 @@ static block *new_block(dr_arena *a, size_t need)
 		size = need;
 	if (a->next_size < ARENA_MAX_BLOCK)
 		a->next_size *= 2;
-	block *b = xmalloc(sizeof *b + size);
+	block *b = alloc_block(sizeof *b + size);
 	b->size = size;
 	b->used = 0;
 	b->next = a->head;
@@ -74,7 +95,7 @@ static block *new_block(dr_arena *a, size_t need)
 	return b;
 }
 
-void *dr_arena_alloc(dr_arena *a, size_t n)
+void *dr_arena_alloc_uninit(dr_arena *a, size_t n)
 {
 	size_t rounded = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (rounded < n)
@@ -85,6 +106,12 @@ void *dr_arena_alloc(dr_arena *a, size_t n)
 	void *p = b->data + b->used;
 	b->used += rounded;
 	a->used += rounded;
+	return p;
+}
+
+void *dr_arena_alloc(dr_arena *a, size_t n)
+{
+	void *p = dr_arena_alloc_uninit(a, n);
 	memset(p, 0, n);
 	return p;
 }
@@ -108,7 +135,7 @@ void *dr_arena_grow(dr_arena *a, void *old, size_t old_n, size_t new_n, size_t s
 
 char *dr_arena_strndup(dr_arena *a, const char *s, size_t n)
 {
-	char *p = dr_arena_alloc(a, n + 1);
+	char *p = dr_arena_alloc_uninit(a, n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;

@@ -24,6 +24,9 @@ void dr_arena_free(dr_arena *a);
 /* n bytes, zeroed, aligned for any type; valid until dr_arena_free(). */
 void *dr_arena_alloc(dr_arena *a, size_t n);
 
+/* n bytes, NOT zeroed, aligned for any type: for buffers filled at once. */
+void *dr_arena_alloc_uninit(dr_arena *a, size_t n);
+
 /* Zeroed array of n objects of size sz (aborts on overflow). */
 void *dr_arena_calloc(dr_arena *a, size_t n, size_t sz);
 
