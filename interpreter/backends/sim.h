@@ -1,0 +1,97 @@
+/*
+ * backends/sim.h - the embedded simulator: Azure Site Recovery in-process.
+ *
+ * The simulator implements backend.h with ASR's protection state machine,
+ * recovery points that appear over time, jobs with tasks whose progress is
+ * computed from the caller's clock, deterministic fault injection, and a
+ * state file so that failover, commit, reprotect and failback can be
+ * separate invocations. docs/backends.md is the user's description (states,
+ * operations, timings, faults, the state file format).
+ *
+ * This header holds what only the sim has: opening it with its own options,
+ * where its state file lives, and its audit log. Everything else goes
+ * through the generic interface.
+ */
+#ifndef DR_SIM_H
+#define DR_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backends/backend.h"
+#include "load.h"
+
+typedef struct dr_sim_opts {
+	const char *state_path; /* NULL: dr_sim_state_path(NULL, NULL) */
+	const char *base_dir; /* relative `inventory:` paths start here (the runbook's directory); NULL: "." */
+	bool in_memory; /* no state file at all (tests, estimates) */
+	bool read_only; /* load the state file but never write it or lock it */
+	bool fresh; /* ignore an existing state file: start from the inventory (reset) */
+	bool autosave; /* save after every accepted operation (default: on flush and close) */
+} dr_sim_opts;
+
+/*
+ * Open a simulator. cfg is the runbook's `backend:` map (kind: sim, vms,
+ * inventory, seed, speed, faults) or NULL for an empty one; faults from the
+ * DROVER_SIM_FAULTS environment variable (YAML or JSON, a list like
+ * backend.faults) are added to cfg's. The state file is loaded when it
+ * exists (and locked unless read_only); VMs of the inventory it does not
+ * know yet are added as Protected, and the inventory's attributes (tags,
+ * regions, IPs, size) refresh those it knows. Mistakes in cfg, the
+ * inventory file or the fault spec go to diags; an unreadable, corrupt or
+ * locked state file fills *err (strings in a). Returns NULL on either.
+ */
+dr_backend *dr_sim_open(const dr_node *cfg, const dr_sim_opts *o, dr_arena *a, dr_diags *diags, dr_be_error *err);
+
+/*
+ * Check cfg's simulator options the way dr_sim_open would (inventory file
+ * and list, fault spec including $DROVER_SIM_FAULTS) without touching any
+ * state file: for `drover validate`. Returns the number of errors added to
+ * diags.
+ */
+size_t dr_sim_check(const dr_node *cfg, const char *base_dir, dr_diags *diags);
+
+/* True when be is a simulator. */
+bool dr_sim_is(const dr_backend *be);
+
+/*
+ * The state file to use: explicit when given, else $DROVER_SIM_STATE, else
+ * <state_dir>/sim-state.json with state_dir as given, else $DROVER_STATE_DIR,
+ * else ".drover" (the same directory that holds the runs' journals).
+ * Written into out (PATH_MAX bytes is enough); returns out.
+ */
+const char *dr_sim_state_path(const char *explicit_path, const char *state_dir, char *out, size_t outsz);
+
+/* The state file an open simulator uses ("" when in memory). */
+const char *dr_sim_path(const dr_backend *be);
+
+/* Remove the state file at path (absent is fine). Returns 0, or -1 with *err (message in a). */
+int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err);
+
+/*
+ * The simulator's time for a caller's now_ms. Sim time never goes back: a
+ * virtual clock restarts at the same instant every run, so each session
+ * continues from the time the state file last saw (now_ms + an offset
+ * fixed by the session's first call).
+ */
+int64_t dr_sim_time(dr_backend *be, int64_t now_ms);
+
+/* The seed in use. */
+uint64_t dr_sim_seed(const dr_backend *be);
+
+/* One mutating call, as the audit log keeps it. */
+typedef struct dr_sim_audit_rec {
+	int64_t time_ms;
+	const char *op; /* dr_backend_op_name */
+	const char *item; /* the VM's name, or the id as given when unknown */
+	const char *key; /* idempotency key ("" when none) */
+	const char *result; /* "accepted", "replayed", "refused", "throttled" */
+	const char *job; /* the job's name (accepted, replayed), or NULL */
+	const char *code; /* the error code (refused, throttled), or NULL */
+} dr_sim_audit_rec;
+
+/* The audit log, oldest first, copied into a. */
+size_t dr_sim_audit(dr_backend *be, dr_arena *a, dr_sim_audit_rec **out);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * backends/sim_points.c - recovery points that appear over time.
+ *
+ * Points are not stored: an item replicates during [pts_since, pts_until]
+ * and its points follow a fixed schedule in that window, one every 5
+ * minutes from the item's phase, every 12th (hourly) app-consistent, the
+ * others crash-consistent, kept for 24 hours. A point is processed lag_ms
+ * after its time; until then it is listed with processed = false. A
+ * failover freezes the window (replication stops), a commit deletes it,
+ * reprotect starts a new one when its job ends. So listing is O(points in
+ * the window) and finding a point by id is O(1): a point's name is a GUID
+ * whose last 12 hex digits are its Unix time in seconds, checked against a
+ * hash of the item and the time.
+ */
+#include "backends/sim_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *sim_item_id(const sim_item *it, dr_arena *a)
+{
+	return dr_arena_printf(a,
+			       "%s/replicationFabrics/asr-a2a-default-%s/replicationProtectionContainers/"
+			       "asr-a2a-default-%s-container/replicationProtectedItems/%s",
+			       SIM_PREFIX, it->region[0], it->region[0], it->guid);
+}
+
+bool sim_points_replicating(const sim_item *it)
+{
+	return it->pts_since != SIM_NEVER && it->pts_since != SIM_UNSET && it->pts_until == SIM_NEVER;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* The schedule indexes [*k0, *k1] of points listed at t; false when there are none. */
+static bool window(const sim_item *it, int64_t t, int64_t *k0, int64_t *k1)
+{
+	if (it->pts_since == SIM_NEVER || it->pts_since == SIM_UNSET)
+		return false;
+	int64_t hi = it->pts_until < t ? it->pts_until : t;
+	int64_t lo = hi - SIM_RETENTION > it->pts_since ? hi - SIM_RETENTION : it->pts_since;
+	if (lo > hi)
+		return false;
+	*k0 = -floor_div(-(lo - it->phase_ms), SIM_POINT_EVERY); /* ceiling */
+	*k1 = floor_div(hi - it->phase_ms, SIM_POINT_EVERY);
+	return *k0 <= *k1;
+}
+
+static int64_t time_of(const sim_item *it, int64_t k)
+{
+	return it->phase_ms + k * SIM_POINT_EVERY;
+}
+
+void sim_points_name(const sim_item *it, int64_t time_ms, char *out)
+{
+	uint64_t secs = (uint64_t)(time_ms / 1000);
+	uint64_t h = sim_mix(sim_hash(it->guid), secs);
+	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h >> 32), (unsigned)(h >> 16) & 0xffffu,
+		 (unsigned)h & 0xfffu, 0x8000u | ((unsigned)(h >> 48) & 0x3fffu),
+		 (unsigned long long)(secs & UINT64_C(0xffffffffffff)));
+}
+
+static void fill(const sim_item *it, int64_t k, int64_t t, const char *item_id, dr_arena *a, dr_be_point *p)
+{
+	char name[40];
+	p->time_ms = time_of(it, k);
+	sim_points_name(it, p->time_ms, name);
+	p->name = dr_arena_strdup(a, name);
+	p->id = dr_arena_printf(a, "%s/recoveryPoints/%s", item_id, name);
+	p->type = k % SIM_APP_EVERY == 0 ? DR_BE_POINT_APP_CONSISTENT : DR_BE_POINT_CRASH_CONSISTENT;
+	p->processed = p->time_ms + it->lag_ms <= t;
+}
+
+size_t sim_points_list(const sim_item *it, int64_t t, dr_arena *a, dr_be_point **out)
+{
+	int64_t k0, k1;
+	*out = NULL;
+	if (!window(it, t, &k0, &k1))
+		return 0;
+	size_t n = (size_t)(k1 - k0 + 1);
+	const char *item_id = sim_item_id(it, a);
+	dr_be_point *pts = dr_arena_calloc(a, n, sizeof *pts);
+	for (size_t i = 0; i < n; i++)
+		fill(it, k1 - (int64_t)i, t, item_id, a, &pts[i]);
+	*out = pts;
+	return n;
+}
+
+/* The Unix seconds a point name encodes, when it has the shape of one. */
+static bool decode(const char *name, int64_t *secs)
+{
+	static const int dash[] = {8, 13, 18, 23};
+	if (strlen(name) != 36)
+		return false;
+	for (int i = 0, d = 0; i < 36; i++) {
+		if (d < 4 && i == dash[d]) {
+			if (name[i] != '-')
+				return false;
+			d++;
+		} else if (!strchr("0123456789abcdef", name[i])) {
+			return false;
+		}
+	}
+	*secs = (int64_t)strtoull(name + 24, NULL, 16);
+	return true;
+}
+
+bool sim_points_find(const sim_item *it, const char *id, int64_t t, int64_t *time_ms, bool *processed)
+{
+	const char *slash = strrchr(id, '/');
+	const char *name = slash ? slash + 1 : id;
+	int64_t secs, k0, k1;
+	char want[40];
+	if (!decode(name, &secs) || !window(it, t, &k0, &k1))
+		return false;
+	sim_points_name(it, secs * 1000, want);
+	if (strcmp(want, name) != 0)
+		return false;
+	int64_t ms = secs * 1000, rel = ms - it->phase_ms;
+	if (rel % SIM_POINT_EVERY != 0 || rel / SIM_POINT_EVERY < k0 || rel / SIM_POINT_EVERY > k1)
+		return false;
+	*time_ms = ms;
+	*processed = ms + it->lag_ms <= t;
+	return true;
+}
+
+int64_t sim_points_latest_processed(const sim_item *it, int64_t t)
+{
+	int64_t k0, k1;
+	if (!window(it, t, &k0, &k1))
+		return SIM_NEVER;
+	int64_t kp = floor_div(t - it->lag_ms - it->phase_ms, SIM_POINT_EVERY);
+	if (kp > k1)
+		kp = k1;
+	return kp >= k0 ? time_of(it, kp) : SIM_NEVER;
+}

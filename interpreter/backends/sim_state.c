@@ -1,0 +1,740 @@
+/*
+ * backends/sim_state.c - the simulator's state file: the whole simulated
+ * service as one JSON document, so that separate invocations (failover,
+ * commit, reprotect, failback) continue one history.
+ *
+ * Writes are atomic: a temporary file beside the target, fsync, rename,
+ * fsync of the directory; a reader sees the old or the new state, never a
+ * mix. A writer holds an flock on "<file>.lock" for its whole session, so
+ * two runs cannot interleave. Loading checks every field: a torn or edited
+ * file is a clear error naming the file and the field, never a crash.
+ *
+ * Times are Unix milliseconds; null means "never" (no points, a task that
+ * never ends), an absent key "not set yet". docs/backends.md documents the
+ * format.
+ */
+#include "backends/sim_int.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/xalloc.h"
+
+#define FORMAT "drover-sim-state"
+#define VERSION 1
+#define MAX_STATE_BYTES (1u << 30)
+
+static const char *const loc_names[] = {"primary", "recovery"};
+static const char *const outcome_names[] = {"ok", "fail", "warn", "hang"};
+
+static int io_error(dr_arena *a, dr_be_error *err, const char *what, const char *path)
+{
+	return dr_backend_fail(err, a, 0, DR_BE_ERR_PERMANENT, "StateFileError", NULL, NULL, "cannot %s '%s': %s",
+			       what, path, strerror(errno));
+}
+
+/* ---- writing ------------------------------------------------------------------------- */
+
+static void put_time(cJSON *o, const char *key, int64_t v)
+{
+	if (v == SIM_UNSET)
+		return;
+	cJSON_AddItemToObject(o, key, v == SIM_NEVER ? cJSON_CreateNull() : cJSON_CreateNumber((double)v));
+}
+
+static void put_str(cJSON *o, const char *key, const char *v)
+{
+	cJSON_AddItemToObject(o, key, v ? cJSON_CreateString(v) : cJSON_CreateNull());
+}
+
+static cJSON *vm_json(const sim_vmst *v)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "exists", v->exists);
+	cJSON_AddBoolToObject(o, "running", v->running);
+	cJSON_AddBoolToObject(o, "unhealthy", v->unhealthy);
+	put_time(o, "since", v->since_ms);
+	put_time(o, "boot", v->boot_ms);
+	return o;
+}
+
+static cJSON *hits_json(const sim_item *it)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (size_t i = 0; i < it->n_hits; i++) {
+		char key[20];
+		snprintf(key, sizeof key, "%016llx", (unsigned long long)it->hits[i].fault);
+		cJSON_AddNumberToObject(o, key, it->hits[i].n);
+	}
+	return o;
+}
+
+static void item_attrs_json(cJSON *o, const sim_item *it)
+{
+	cJSON_AddStringToObject(o, "name", it->name);
+	cJSON_AddStringToObject(o, "guid", it->guid);
+	cJSON *tags = cJSON_AddObjectToObject(o, "tags");
+	for (size_t i = 0; i < it->n_tags; i++)
+		cJSON_AddStringToObject(tags, it->tag_k[i], it->tag_v[i]);
+	cJSON_AddStringToObject(o, "primary_region", it->region[0]);
+	cJSON_AddStringToObject(o, "recovery_region", it->region[1]);
+	cJSON_AddStringToObject(o, "primary_ip", it->ip[0]);
+	cJSON_AddStringToObject(o, "recovery_ip", it->ip[1]);
+	cJSON_AddStringToObject(o, "size", it->size);
+}
+
+static cJSON *item_json(const sim *s, const sim_item *it)
+{
+	cJSON *o = cJSON_CreateObject();
+	item_attrs_json(o, it);
+	cJSON_AddStringToObject(o, "state", dr_backend_state_name(it->state));
+	cJSON_AddStringToObject(o, "active", loc_names[it->active]);
+	put_time(o, "points_since", it->pts_since);
+	put_time(o, "points_until", it->pts_until);
+	cJSON_AddNumberToObject(o, "phase", (double)it->phase_ms);
+	cJSON_AddNumberToObject(o, "lag", (double)it->lag_ms);
+	cJSON_AddNumberToObject(o, "rpo", (double)it->rpo_ms);
+	put_str(o, "job", it->job >= 0 ? s->jobs[it->job].guid : NULL);
+	cJSON_AddNumberToObject(o, "applied", it->applied);
+	put_str(o, "vm_job", it->vm_job >= 0 ? s->jobs[it->vm_job].guid : NULL);
+	cJSON_AddNumberToObject(o, "vm_applied", it->vm_applied);
+	cJSON *vms = cJSON_AddObjectToObject(o, "vms");
+	cJSON_AddItemToObject(vms, "primary", vm_json(&it->vm[0]));
+	cJSON_AddItemToObject(vms, "recovery", vm_json(&it->vm[1]));
+	cJSON_AddItemToObject(vms, "test", vm_json(&it->test_vm));
+	put_str(o, "point", it->point_id);
+	put_time(o, "point_time", it->point_id ? it->point_ms : SIM_UNSET);
+	put_str(o, "network", it->network);
+	put_time(o, "last_failover", it->last_fo_ms >= 0 ? it->last_fo_ms : SIM_UNSET);
+	put_time(o, "last_test_failover", it->last_tfo_ms >= 0 ? it->last_tfo_ms : SIM_UNSET);
+	cJSON_AddNumberToObject(o, "ops", (double)it->n_ops);
+	cJSON_AddNumberToObject(o, "calls", (double)it->n_calls);
+	cJSON_AddItemToObject(o, "fault_hits", hits_json(it));
+	return o;
+}
+
+static cJSON *task_json(const sim_task *k)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "task", sim_task_key(k->kind));
+	cJSON_AddStringToObject(o, "outcome", outcome_names[k->outcome]);
+	put_time(o, "start", k->start);
+	put_time(o, "end", k->end);
+	return o;
+}
+
+static cJSON *job_json(const sim *s, const sim_job *j)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "guid", j->guid);
+	cJSON_AddStringToObject(o, "item", s->items[j->item].name);
+	cJSON_AddStringToObject(o, "op", dr_backend_op_name(j->op));
+	cJSON_AddStringToObject(o, "from", loc_names[j->src]);
+	cJSON_AddStringToObject(o, "to", loc_names[j->dst]);
+	put_time(o, "start", j->start);
+	cJSON *tasks = cJSON_AddArrayToObject(o, "tasks");
+	for (int i = 0; i < j->n_tasks; i++)
+		cJSON_AddItemToArray(tasks, task_json(&j->tasks[i]));
+	put_str(o, "point", j->point_id);
+	put_time(o, "point_time", j->point_id ? j->point_ms : SIM_UNSET);
+	put_str(o, "key", j->key);
+	cJSON_AddBoolToObject(o, "unhealthy", j->unhealthy);
+	put_str(o, "error_code", j->err_code);
+	put_str(o, "error_message", j->err_msg);
+	put_str(o, "network", j->network);
+	put_str(o, "comments", j->comments);
+	return o;
+}
+
+static cJSON *audit_json(const sim_audit *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	put_time(o, "time", r->t);
+	cJSON_AddStringToObject(o, "op", dr_backend_op_name(r->op));
+	cJSON_AddStringToObject(o, "item", r->item);
+	cJSON_AddStringToObject(o, "key", r->key);
+	cJSON_AddStringToObject(o, "result", r->result);
+	put_str(o, "job", r->job);
+	put_str(o, "code", r->code);
+	return o;
+}
+
+static cJSON *state_json(const sim *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "format", FORMAT);
+	cJSON_AddNumberToObject(o, "version", VERSION);
+	char seed[24];
+	snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
+	cJSON_AddStringToObject(o, "seed", seed); /* text: 64 bits do not fit a JSON number */
+	put_time(o, "created", s->created_ms);
+	put_time(o, "time", s->last_ms);
+	cJSON_AddNumberToObject(o, "calls", (double)s->calls);
+	cJSON *items = cJSON_AddArrayToObject(o, "items");
+	for (size_t i = 0; i < s->n_items; i++)
+		cJSON_AddItemToArray(items, item_json(s, &s->items[i]));
+	cJSON *jobs = cJSON_AddArrayToObject(o, "jobs");
+	for (size_t i = 0; i < s->n_jobs; i++)
+		cJSON_AddItemToArray(jobs, job_json(s, &s->jobs[i]));
+	cJSON *audit = cJSON_AddArrayToObject(o, "audit");
+	for (size_t i = 0; i < s->n_audit; i++)
+		cJSON_AddItemToArray(audit, audit_json(&s->audit[i]));
+	return o;
+}
+
+/* mkdir -p of path's directory. */
+static int make_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+static int write_atomic(const char *path, const char *text, dr_arena *a, dr_be_error *err)
+{
+	char tmp[PATH_MAX + 16];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (make_parent(path) < 0)
+		return io_error(a, err, "create the directory of", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return io_error(a, err, "create", tmp);
+	if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		errno = e;
+		return io_error(a, err, "write", tmp);
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return io_error(a, err, "replace", path);
+	}
+	sync_dir(path);
+	return 0;
+}
+
+int sim_state_save(sim *s, dr_arena *a, dr_be_error *err)
+{
+	cJSON *o = state_json(s);
+	char *text = cJSON_Print(o);
+	cJSON_Delete(o);
+	int rc = write_atomic(s->path, text, a, err);
+	free(text);
+	if (rc == 0)
+		s->dirty = false;
+	return rc;
+}
+
+/* ---- the lock --------------------------------------------------------------------------- */
+
+static int lock_file(const char *path, int *fd_out, dr_arena *a, dr_be_error *err)
+{
+	char lock[PATH_MAX + 16];
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	if (make_parent(path) < 0)
+		return io_error(a, err, "create the directory of", path);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return io_error(a, err, "open", lock);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return dr_backend_fail(err, a, 0, DR_BE_ERR_TRANSIENT, "StateFileLocked", NULL,
+				       "Wait for the other drover process to finish, then try again.",
+				       "the simulator state '%s' is in use by another drover process", path);
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+int sim_state_lock(sim *s, dr_arena *a, dr_be_error *err)
+{
+	return lock_file(s->path, &s->lock_fd, a, err);
+}
+
+void sim_state_unlock(sim *s)
+{
+	if (s->lock_fd >= 0)
+		close(s->lock_fd); /* releases the flock */
+	s->lock_fd = -1;
+}
+
+int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err)
+{
+	int fd;
+	if (lock_file(path, &fd, a, err) < 0)
+		return -1;
+	int rc = unlink(path) < 0 && errno != ENOENT ? io_error(a, err, "remove", path) : 0;
+	close(fd);
+	return rc;
+}
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
+/* A reader: the first problem wins and names the field. */
+typedef struct rd {
+	const char *path;
+	dr_arena *a;
+	dr_be_error *err;
+	bool bad;
+	char where[160];
+} rd;
+
+static void corrupt(rd *r, const char *key, const char *what)
+{
+	if (r->bad)
+		return;
+	r->bad = true;
+	dr_backend_fail(r->err, r->a, 0, DR_BE_ERR_PERMANENT, "StateFileCorrupt", NULL,
+			"Run 'drover sim reset' (or remove the file) to start the simulator afresh.",
+			"the simulator state '%s' is corrupt: %s%s%s: %s", r->path, r->where, *r->where ? "." : "",
+			key, what);
+}
+
+static const cJSON *field(rd *r, const cJSON *o, const char *key, bool required)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!v && required)
+		corrupt(r, key, "missing");
+	return v;
+}
+
+#define REQUIRED (INT64_MIN + 1) /* get_int's default for a key that must be there */
+
+static int64_t get_int(rd *r, const cJSON *o, const char *key, int64_t dflt)
+{
+	const cJSON *v = field(r, o, key, dflt == REQUIRED);
+	if (!v)
+		return dflt;
+	double d = v->valuedouble;
+	if (!cJSON_IsNumber(v) || d != floor(d) || fabs(d) > 9.0e15) {
+		corrupt(r, key, "expected an integer");
+		return 0;
+	}
+	return (int64_t)d;
+}
+
+/* A time: absent is SIM_UNSET, null is SIM_NEVER. */
+static int64_t get_time(rd *r, const cJSON *o, const char *key)
+{
+	const cJSON *v = field(r, o, key, false);
+	if (!v)
+		return SIM_UNSET;
+	if (cJSON_IsNull(v))
+		return SIM_NEVER;
+	return get_int(r, o, key, REQUIRED);
+}
+
+static const char *get_str(rd *r, const cJSON *o, const char *key, bool required)
+{
+	const cJSON *v = field(r, o, key, required);
+	if (!v || (!required && cJSON_IsNull(v)))
+		return NULL;
+	if (!cJSON_IsString(v)) {
+		corrupt(r, key, "expected a string");
+		return NULL;
+	}
+	return v->valuestring;
+}
+
+static bool get_bool(rd *r, const cJSON *o, const char *key)
+{
+	const cJSON *v = field(r, o, key, false);
+	if (v && !cJSON_IsBool(v))
+		corrupt(r, key, "expected true or false");
+	return v && cJSON_IsTrue(v);
+}
+
+static int get_enum(rd *r, const cJSON *o, const char *key, const char *const *names, int n)
+{
+	const char *s = get_str(r, o, key, true);
+	for (int i = 0; s && i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	if (s)
+		corrupt(r, key, "unknown value");
+	return 0;
+}
+
+static const cJSON *get_array(rd *r, const cJSON *o, const char *key)
+{
+	const cJSON *v = field(r, o, key, true);
+	if (v && !cJSON_IsArray(v)) {
+		corrupt(r, key, "expected a list");
+		return NULL;
+	}
+	return v;
+}
+
+static const cJSON *get_object(rd *r, const cJSON *o, const char *key)
+{
+	const cJSON *v = field(r, o, key, true);
+	if (v && !cJSON_IsObject(v)) {
+		corrupt(r, key, "expected an object");
+		return NULL;
+	}
+	return v;
+}
+
+static void set_where(rd *r, const char *list, size_t i, const char *sub)
+{
+	if (!r->bad)
+		snprintf(r->where, sizeof r->where, "%s[%zu]%s%s", list, i, sub ? "." : "", sub ? sub : "");
+}
+
+static void dup_opt(char **slot, const char *v)
+{
+	free(*slot);
+	*slot = v ? xstrdup(v) : NULL;
+}
+
+static void read_vm(rd *r, const cJSON *vms, const char *key, sim_vmst *v)
+{
+	const cJSON *o = get_object(r, vms, key);
+	if (!o)
+		return;
+	v->exists = get_bool(r, o, "exists");
+	v->running = get_bool(r, o, "running");
+	v->unhealthy = get_bool(r, o, "unhealthy");
+	v->since_ms = get_time(r, o, "since");
+	v->boot_ms = get_time(r, o, "boot");
+	if (v->since_ms == SIM_UNSET || v->since_ms == SIM_NEVER)
+		v->since_ms = 0;
+	if (v->boot_ms == SIM_UNSET || v->boot_ms == SIM_NEVER)
+		v->boot_ms = 0;
+}
+
+static void read_tags(rd *r, const cJSON *o, sim_item *it)
+{
+	const cJSON *tags = get_object(r, o, "tags");
+	size_t n = (size_t)cJSON_GetArraySize(tags);
+	it->tag_k = xcalloc(n + 1, sizeof *it->tag_k);
+	it->tag_v = xcalloc(n + 1, sizeof *it->tag_v);
+	for (const cJSON *t = tags ? tags->child : NULL; t; t = t->next) {
+		if (!cJSON_IsString(t)) {
+			corrupt(r, "tags", "expected string values");
+			return;
+		}
+		it->tag_k[it->n_tags] = xstrdup(t->string);
+		it->tag_v[it->n_tags++] = xstrdup(t->valuestring);
+	}
+}
+
+static void read_hits(rd *r, const cJSON *o, sim_item *it)
+{
+	const cJSON *h = field(r, o, "fault_hits", false);
+	for (const cJSON *e = h ? h->child : NULL; e && !r->bad; e = e->next) {
+		char *end;
+		uint64_t key = strtoull(e->string, &end, 16);
+		if (*end || !cJSON_IsNumber(e) || e->valuedouble < 0) {
+			corrupt(r, "fault_hits", "expected hex keys and counts");
+			return;
+		}
+		*sim_item_hits(it, key) = (uint32_t)e->valuedouble;
+	}
+}
+
+static void read_item_attrs(rd *r, const cJSON *o, sim_item *it)
+{
+	dup_opt(&it->region[0], get_str(r, o, "primary_region", true));
+	dup_opt(&it->region[1], get_str(r, o, "recovery_region", true));
+	dup_opt(&it->ip[0], get_str(r, o, "primary_ip", true));
+	dup_opt(&it->ip[1], get_str(r, o, "recovery_ip", true));
+	dup_opt(&it->size, get_str(r, o, "size", true));
+	read_tags(r, o, it);
+}
+
+static void read_item(rd *r, sim *s, const cJSON *o)
+{
+	const char *name = get_str(r, o, "name", true);
+	const char *st = get_str(r, o, "state", true);
+	if (name && sim_item_find(s, name))
+		corrupt(r, "name", "two items have this name");
+	if (!name || r->bad)
+		return;
+	sim_item *it = sim_item_add(s, name);
+	read_item_attrs(r, o, it);
+	if (st && !sim_state_parse(st, &it->state))
+		corrupt(r, "state", "unknown state");
+	it->active = get_enum(r, o, "active", loc_names, 2);
+	it->pts_since = get_time(r, o, "points_since");
+	it->pts_until = get_time(r, o, "points_until");
+	it->phase_ms = get_int(r, o, "phase", REQUIRED) % SIM_POINT_EVERY;
+	it->lag_ms = get_int(r, o, "lag", REQUIRED);
+	it->rpo_ms = get_int(r, o, "rpo", REQUIRED);
+	if (it->pts_until == SIM_UNSET)
+		it->pts_until = SIM_NEVER;
+	const cJSON *vms = get_object(r, o, "vms");
+	read_vm(r, vms, "primary", &it->vm[0]);
+	read_vm(r, vms, "recovery", &it->vm[1]);
+	read_vm(r, vms, "test", &it->test_vm);
+	dup_opt(&it->point_id, get_str(r, o, "point", false));
+	it->point_ms = it->point_id ? get_int(r, o, "point_time", REQUIRED) : -1;
+	dup_opt(&it->network, get_str(r, o, "network", false));
+	it->last_fo_ms = get_time(r, o, "last_failover");
+	it->last_tfo_ms = get_time(r, o, "last_test_failover");
+	it->last_fo_ms = it->last_fo_ms == SIM_UNSET ? -1 : it->last_fo_ms;
+	it->last_tfo_ms = it->last_tfo_ms == SIM_UNSET ? -1 : it->last_tfo_ms;
+	it->n_ops = (uint64_t)get_int(r, o, "ops", 0);
+	it->n_calls = (uint64_t)get_int(r, o, "calls", 0);
+	read_hits(r, o, it);
+}
+
+static void read_task(rd *r, const cJSON *o, sim_task *k)
+{
+	const char *key = get_str(r, o, "task", true);
+	k->kind = key ? sim_task_parse(key) : 0;
+	if (k->kind < 0)
+		corrupt(r, "task", "unknown task"), k->kind = 0;
+	k->outcome = (sim_outcome)get_enum(r, o, "outcome", outcome_names, 4);
+	k->start = get_time(r, o, "start");
+	k->end = get_time(r, o, "end");
+	if (k->start == SIM_UNSET || k->end == SIM_UNSET)
+		corrupt(r, "start", "tasks need a start and an end (null: never)");
+}
+
+static void read_job_tasks(rd *r, const cJSON *o, sim_job *j)
+{
+	const cJSON *tasks = get_array(r, o, "tasks");
+	int n = cJSON_GetArraySize(tasks);
+	if (n > SIM_MAX_TASKS)
+		corrupt(r, "tasks", "too many tasks");
+	for (const cJSON *t = tasks ? tasks->child : NULL; t && !r->bad && j->n_tasks < SIM_MAX_TASKS; t = t->next)
+		read_task(r, t, &j->tasks[j->n_tasks++]);
+}
+
+static void read_job(rd *r, sim *s, const cJSON *o)
+{
+	size_t idx;
+	const char *guid = get_str(r, o, "guid", true);
+	const char *item = get_str(r, o, "item", true);
+	const char *op = get_str(r, o, "op", true);
+	sim_item *it = item ? sim_item_find(s, item) : NULL;
+	dr_be_op opv = DR_BE_OP_FAILOVER;
+	if (r->bad || !it || sim_map_get(&s->job_by_guid, guid, &idx) || !dr_backend_op_parse(op, &opv)) {
+		corrupt(r, !it ? "item" : !dr_backend_op_parse(op, &opv) ? "op" : "guid",
+			!it ? "unknown item" : "unknown operation, or a duplicate job");
+		return;
+	}
+	sim_job *j = sim_job_new(s);
+	j->guid = xstrdup(guid);
+	j->item = (size_t)(it - s->items);
+	j->op = opv;
+	j->src = get_enum(r, o, "from", loc_names, 2);
+	j->dst = get_enum(r, o, "to", loc_names, 2);
+	j->start = get_int(r, o, "start", REQUIRED);
+	read_job_tasks(r, o, j);
+	dup_opt(&j->point_id, get_str(r, o, "point", false));
+	j->point_ms = j->point_id ? get_int(r, o, "point_time", REQUIRED) : -1;
+	dup_opt(&j->key, get_str(r, o, "key", false));
+	j->unhealthy = get_bool(r, o, "unhealthy");
+	dup_opt(&j->err_code, get_str(r, o, "error_code", false));
+	dup_opt(&j->err_msg, get_str(r, o, "error_message", false));
+	dup_opt(&j->network, get_str(r, o, "network", false));
+	dup_opt(&j->comments, get_str(r, o, "comments", false));
+	sim_map_put(&s->job_by_guid, j->guid, s->n_jobs - 1);
+	if (j->key)
+		sim_map_put(&s->job_by_key, j->key, s->n_jobs - 1);
+}
+
+/* An item's running job by GUID; the count of applied tasks must fit. */
+static void link_job(rd *r, sim *s, const cJSON *o, const char *key, const char *applied, int64_t *slot, int *n)
+{
+	const char *guid = get_str(r, o, key, false);
+	size_t idx;
+	*slot = -1;
+	*n = (int)get_int(r, o, applied, 0);
+	if (!guid)
+		return;
+	if (!sim_map_get(&s->job_by_guid, guid, &idx)) {
+		corrupt(r, key, "names a job that is not in the file");
+		return;
+	}
+	*slot = (int64_t)idx;
+	if (*n < 0 || *n > s->jobs[idx].n_tasks)
+		corrupt(r, applied, "out of range");
+}
+
+static void read_audit(rd *r, sim *s, const cJSON *o)
+{
+	static const char *const results[] = {"accepted", "replayed", "refused", "throttled"};
+	dr_be_op op = DR_BE_OP_FAILOVER;
+	const char *ops = get_str(r, o, "op", true);
+	if (ops && !dr_backend_op_parse(ops, &op))
+		corrupt(r, "op", "unknown operation");
+	int res = get_enum(r, o, "result", results, 4);
+	const char *item = get_str(r, o, "item", true), *key = get_str(r, o, "key", true);
+	if (r->bad)
+		return;
+	if (s->n_audit == s->cap_audit) {
+		s->cap_audit = s->cap_audit ? s->cap_audit * 2 : 64;
+		s->audit = xrealloc(s->audit, s->cap_audit * sizeof *s->audit);
+	}
+	sim_audit *a = &s->audit[s->n_audit++];
+	memset(a, 0, sizeof *a);
+	a->t = get_int(r, o, "time", REQUIRED);
+	a->op = op;
+	a->item = xstrdup(item);
+	a->key = xstrdup(key);
+	a->result = results[res];
+	dup_opt(&a->job, get_str(r, o, "job", false));
+	dup_opt(&a->code, get_str(r, o, "code", false));
+}
+
+static void read_list(rd *r, sim *s, const cJSON *root, const char *key, void (*fn)(rd *, sim *, const cJSON *))
+{
+	const cJSON *list = get_array(r, root, key);
+	size_t i = 0;
+	for (const cJSON *e = list ? list->child : NULL; e && !r->bad; e = e->next, i++) {
+		set_where(r, key, i, NULL);
+		if (!cJSON_IsObject(e))
+			corrupt(r, "", "expected an object");
+		else
+			fn(r, s, e);
+	}
+	if (!r->bad)
+		r->where[0] = '\0';
+}
+
+static void read_links(rd *r, sim *s, const cJSON *root)
+{
+	const cJSON *items = get_array(r, root, "items");
+	size_t i = 0;
+	for (const cJSON *e = items ? items->child : NULL; e && !r->bad; e = e->next, i++) {
+		set_where(r, "items", i, NULL);
+		link_job(r, s, e, "job", "applied", &s->items[i].job, &s->items[i].applied);
+		link_job(r, s, e, "vm_job", "vm_applied", &s->items[i].vm_job, &s->items[i].vm_applied);
+	}
+}
+
+static void read_root(rd *r, sim *s, const cJSON *root)
+{
+	const char *format = get_str(r, root, "format", true);
+	if (format && strcmp(format, FORMAT) != 0)
+		corrupt(r, "format", "not a drover simulator state");
+	if (!r->bad && get_int(r, root, "version", REQUIRED) != VERSION)
+		corrupt(r, "version", "written by another drover version");
+	const char *seed = get_str(r, root, "seed", true);
+	char *end = NULL;
+	unsigned long long v = seed ? strtoull(seed, &end, 10) : 0;
+	if (seed && (!*seed || *end))
+		corrupt(r, "seed", "expected a decimal number");
+	if (!s->seed_given)
+		s->seed = v;
+	s->created_ms = get_time(r, root, "created");
+	s->last_ms = get_time(r, root, "time");
+	if (s->last_ms == SIM_NEVER || s->created_ms == SIM_NEVER)
+		corrupt(r, "time", "must be a time");
+	s->calls = (uint64_t)get_int(r, root, "calls", 0);
+	read_list(r, s, root, "items", read_item);
+	read_list(r, s, root, "jobs", read_job);
+	read_links(r, s, root);
+	read_list(r, s, root, "audit", read_audit);
+}
+
+/* The file's bytes, NUL-terminated; NULL with errno set. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (n + 65536 + 1 > cap) {
+			cap = cap ? cap * 2 : 65536 * 2;
+			buf = xrealloc(buf, cap);
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0 || n > MAX_STATE_BYTES)
+			break;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad || n > MAX_STATE_BYTES) {
+		free(buf);
+		errno = bad ? EIO : EFBIG;
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+int sim_state_load(sim *s, const char *path, dr_arena *a, dr_be_error *err)
+{
+	size_t len;
+	char *text = slurp(path, &len);
+	if (!text)
+		return errno == ENOENT ? 1 : io_error(a, err, "read", path);
+	rd r = {.path = path, .a = a, .err = err};
+	cJSON *root = cJSON_ParseWithLength(text, len);
+	if (!root || !cJSON_IsObject(root)) {
+		const char *at = cJSON_GetErrorPtr();
+		long off = root || !at || at < text || at > text + len ? 0 : (long)(at - text);
+		dr_backend_fail(err, a, 0, DR_BE_ERR_PERMANENT, "StateFileCorrupt", "The file was cut short or edited.",
+				"Run 'drover sim reset' (or remove the file) to start the simulator afresh.",
+				"the simulator state '%s' is corrupt: %s at byte %ld", path,
+				len == 0 ? "the file is empty" : root ? "not a JSON object" : "not valid JSON", off);
+		cJSON_Delete(root);
+		free(text);
+		return -1;
+	}
+	read_root(&r, s, root);
+	cJSON_Delete(root);
+	free(text);
+	return r.bad ? -1 : 0;
+}

@@ -1,0 +1,509 @@
+/*
+ * cli/sim.c - `drover sim reset|show`: look at and reset the embedded
+ * simulator's state file, the service that separate `drover run`
+ * invocations share (failover today, commit and reprotect tomorrow).
+ *
+ * show prints what the service would show: each protected item with its
+ * protection state, active location, allowed operations, newest recovery
+ * points and VM health, then the jobs in progress and the recent ones (the
+ * Jobs page), and with --audit every mutating call. It never writes.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "backends/sim.h"
+#include "cli/cli.h"
+#include "runbook.h"
+#include "util/text.h"
+
+static int sim_main(int argc, char **argv);
+
+const dr_command dr_cmd_sim = {
+	.name = "sim",
+	.summary = "Show or reset the embedded simulator's state.",
+	.usage = "reset|show [--state FILE] [--format text|json] [--audit] [--now TIME] [RUNBOOK]",
+	.help = "Subcommands:\n"
+		"  show    print the simulated service: VMs (protection state, active location, allowed\n"
+		"          operations, newest recovery points, VM health), jobs in progress and recent jobs\n"
+		"  reset   forget everything: with a RUNBOOK, start again from its inventory (every VM\n"
+		"          Protected); without, remove the state file\n"
+		"\nOptions:\n"
+		"  -s, --state FILE   the state file (default: $DROVER_SIM_STATE, else\n"
+		"                     ${DROVER_STATE_DIR:-.drover}/sim-state.json)\n"
+		"  -f, --format FMT   text (default) or json (show)\n"
+		"      --audit        also print the audit log of mutating calls (show)\n"
+		"      --now TIME     the time to look at, RFC 3339 (default: the wall clock; the\n"
+		"                     simulator never goes back in time)\n"
+		"      --stdlib DIR   where use: finds composite actions (RUNBOOK)\n"
+		"  -h, --help         show this help\n"
+		"\nWith a RUNBOOK, its backend options apply (inventory, seed, faults); VMs the state does\n"
+		"not know yet are shown as Protected. docs/backends.md describes the simulator.\n"
+		"Example: drover sim show --audit examples/quickstart.yaml\n",
+	.main = sim_main,
+};
+
+typedef struct opts {
+	const char *sub, *state, *runbook, *stdlib;
+	bool json, audit;
+	int64_t now_ms;
+} opts;
+
+static int64_t wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+	static const struct option longopts[] = {
+		{"state", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
+		{"audit", no_argument, NULL, 'a'}, {"now", required_argument, NULL, 'n'},
+		{"stdlib", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->state = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
+				return dr_cli_usage_error(&dr_cmd_sim, "unknown format '%s' (text or json)", optarg);
+			o->json = strcmp(optarg, "json") == 0;
+			break;
+		case 'a': o->audit = true; break;
+		case 'n':
+			if (!dr_backend_parse_time(optarg, &o->now_ms))
+				return dr_cli_usage_error(&dr_cmd_sim, "--now: '%s' is not an RFC 3339 time", optarg);
+			break;
+		case 'S': o->stdlib = optarg; break;
+		case 'h': dr_cli_print_help(&dr_cmd_sim, stdout); return DR_EXIT_OK;
+		default: return dr_cli_usage_error(&dr_cmd_sim, "unrecognised option");
+		}
+	}
+	int rest = argc - optind;
+	if (rest < 1 || rest > 2)
+		return dr_cli_usage_error(&dr_cmd_sim, "expected 'reset' or 'show', and at most one runbook");
+	o->sub = argv[optind];
+	o->runbook = rest == 2 ? argv[optind + 1] : NULL;
+	if (strcmp(o->sub, "reset") != 0 && strcmp(o->sub, "show") != 0)
+		return dr_cli_usage_error(&dr_cmd_sim, "unknown subcommand '%s' (reset or show)", o->sub);
+	return -1;
+}
+
+/* ---- formatting helpers ------------------------------------------------------------------- */
+
+/* printf a table row without the padding a last empty column leaves. */
+__attribute__((format(printf, 1, 2))) static void row(const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	size_t n = strlen(line);
+	while (n && line[n - 1] == ' ')
+		line[--n] = '\0';
+	puts(line);
+}
+
+static const char *when(char *buf, size_t n, int64_t ms)
+{
+	if (ms < 0)
+		return "-";
+	dr_backend_format_time(ms, buf, n);
+	return buf;
+}
+
+static const char *ago(char *buf, size_t n, int64_t now, int64_t then)
+{
+	char d[32];
+	if (then < 0)
+		return "-";
+	dr_text_format_duration((now - then) / 1000 * 1000, d, sizeof d);
+	snprintf(buf, n, "%s ago", d);
+	return buf;
+}
+
+static const dr_be_point *newest(const dr_be_point *pts, size_t n, dr_point_policy policy, const dr_be_item *it,
+				 int64_t now)
+{
+	dr_be_point_query q = {.policy = policy, .max_age_ms = -1};
+	dr_be_choice c;
+	return dr_backend_choose_point(it, pts, n, &q, now, &c) == DR_BE_PICK_OK ? c.point : NULL;
+}
+
+/* ---- text ------------------------------------------------------------------------------------------ */
+
+static void vm_text(char *out, size_t n, const dr_be_item *it)
+{
+	const dr_be_vm *vm = it->test_vm.exists ? &it->test_vm : dr_backend_active_vm(it);
+	if (!vm->exists) {
+		snprintf(out, n, "none");
+		return;
+	}
+	snprintf(out, n, "%s%s%s%s, %s", it->test_vm.exists ? "test VM " : "", dr_backend_power_name(vm->power),
+		 vm->power == DR_BE_POWER_RUNNING ? ", " : "",
+		 vm->power == DR_BE_POWER_RUNNING ? dr_backend_health_name(vm->health) : "", vm->ip);
+}
+
+static void item_text(dr_backend *be, dr_arena *a, const dr_be_item *it, int64_t now)
+{
+	dr_be_point *pts;
+	size_t n;
+	dr_be_error err;
+	char b1[48], b2[48], vm[128];
+	if (dr_backend_list_points(be, a, now, it->id, &pts, &n, &err) < 0)
+		n = 0;
+	const dr_be_point *lp = newest(pts, n, DR_POINT_LATEST_PROCESSED, it, now);
+	const dr_be_point *ap = newest(pts, n, DR_POINT_LATEST_APP_CONSISTENT, it, now);
+	vm_text(vm, sizeof vm, it);
+	row("%-16s %-34s %-9s %-38s %-13s %-13s %s", it->name, it->protection_state_description,
+	       dr_backend_location_name(it->active_location), dr_backend_allowed_text(a, it->allowed_ops),
+	       ago(b1, sizeof b1, now, lp ? lp->time_ms : -1), ago(b2, sizeof b2, now, ap ? ap->time_ms : -1), vm);
+}
+
+static const char *current_task(char *out, size_t n, const dr_be_job *j)
+{
+	for (size_t i = 0; i < j->n_tasks; i++)
+		if (j->tasks[i].state == DR_BE_JOB_IN_PROGRESS || j->tasks[i].state == DR_BE_JOB_FAILED) {
+			snprintf(out, n, "%s (%zu/%zu)", j->tasks[i].name, i + 1, j->n_tasks);
+			return out;
+		}
+	return j->n_errors ? j->errors[0].error.message : "";
+}
+
+static void job_text(const dr_be_job *j, int64_t now)
+{
+	char start[40], dur[32], task[256];
+	int64_t end = j->end_ms >= 0 ? j->end_ms : now;
+	dr_text_format_duration((end - j->start_ms) / 1000 * 1000, dur, sizeof dur);
+	row("%.8s  %-22s %-16s %-25s %-21s %-9s %s", j->name, j->friendly_name, j->item_name,
+	       j->state == DR_BE_JOB_SUCCEEDED ? j->state_description : dr_backend_job_state_name(j->state),
+	       when(start, sizeof start, j->start_ms), dur, current_task(task, sizeof task, j));
+}
+
+static void jobs_text(dr_be_job *jobs, size_t n, int64_t now)
+{
+	size_t running = 0, first_recent = n > 10 ? n - 10 : 0, shown = 0;
+	for (size_t i = 0; i < n; i++)
+		running += !dr_backend_job_done(jobs[i].state);
+	printf("\nJobs in progress: %zu\n", running);
+	if (!n)
+		return;
+	row("%-8s  %-22s %-16s %-25s %-21s %-9s %s", "JOB", "OPERATION", "VM", "STATUS", "STARTED",
+	       "DURATION", "TASK");
+	for (size_t i = 0; i < n; i++)
+		if (!dr_backend_job_done(jobs[i].state) || i >= first_recent) {
+			job_text(&jobs[i], now);
+			shown++;
+		}
+	if (shown < n)
+		printf("(%zu older finished jobs not shown; --format json lists them all)\n", n - shown);
+}
+
+static void audit_text(dr_sim_audit_rec *recs, size_t n)
+{
+	char t[40];
+	printf("\nAudit log: %zu mutating call%s\n", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++)
+		row("%s  %-22s %-16s %-9s %-10s %s", when(t, sizeof t, recs[i].time_ms), recs[i].op, recs[i].item,
+		       recs[i].result, *recs[i].key ? recs[i].key : "-",
+		       recs[i].job ? recs[i].job : recs[i].code ? recs[i].code : "");
+}
+
+static void show_text(dr_backend *be, dr_arena *a, const opts *o, int64_t now, dr_be_item *items, size_t n,
+		      dr_be_job *jobs, size_t nj)
+{
+	char t[40];
+	printf("Simulator state: %s\nTime: %s (seed %llu)\n\n", *dr_sim_path(be) ? dr_sim_path(be) : "(none)",
+	       when(t, sizeof t, now), (unsigned long long)dr_sim_seed(be));
+	row("%-16s %-34s %-9s %-38s %-13s %-13s %s", "VM", "PROTECTION STATE", "ACTIVE", "ALLOWED OPERATIONS",
+	       "LATEST POINT", "APP POINT", "VM (ACTIVE SIDE)");
+	for (size_t i = 0; i < n; i++)
+		item_text(be, a, &items[i], now);
+	jobs_text(jobs, nj, now);
+	if (o->audit) {
+		dr_sim_audit_rec *recs;
+		size_t nr = dr_sim_audit(be, a, &recs);
+		audit_text(recs, nr);
+	}
+}
+
+/* ---- json ----------------------------------------------------------------------------------------- */
+
+static void add_time(cJSON *o, const char *key, int64_t ms)
+{
+	char t[40];
+	if (ms < 0)
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddStringToObject(o, key, when(t, sizeof t, ms));
+}
+
+static cJSON *point_json(const dr_be_point *p)
+{
+	if (!p)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", p->id);
+	add_time(o, "time", p->time_ms);
+	cJSON_AddStringToObject(o, "type", dr_backend_point_type_name(p->type));
+	return o;
+}
+
+static cJSON *vm_json(const dr_be_vm *vm)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "exists", vm->exists);
+	cJSON_AddStringToObject(o, "power", dr_backend_power_name(vm->power));
+	cJSON_AddStringToObject(o, "health", dr_backend_health_name(vm->health));
+	cJSON_AddStringToObject(o, "region", vm->region ? vm->region : "");
+	cJSON_AddStringToObject(o, "ip", vm->ip ? vm->ip : "");
+	return o;
+}
+
+static cJSON *allowed_json(unsigned ops)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int i = 0; i < DR_BE_OP_COUNT; i++)
+		if ((ops & DR_BE_OP_BIT(i)) && dr_backend_op_asr_name((dr_be_op)i))
+			cJSON_AddItemToArray(a, cJSON_CreateString(dr_backend_op_asr_name((dr_be_op)i)));
+	return a;
+}
+
+static cJSON *item_json(dr_backend *be, dr_arena *a, const dr_be_item *it, int64_t now)
+{
+	dr_be_point *pts;
+	size_t n;
+	dr_be_error err;
+	if (dr_backend_list_points(be, a, now, it->id, &pts, &n, &err) < 0)
+		n = 0;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", it->name);
+	cJSON_AddStringToObject(o, "id", it->id);
+	cJSON_AddStringToObject(o, "state", dr_backend_state_name(it->state));
+	cJSON_AddStringToObject(o, "protection_state", it->protection_state);
+	cJSON_AddStringToObject(o, "protection_state_description", it->protection_state_description);
+	cJSON_AddStringToObject(o, "test_failover_state", it->test_failover_state);
+	cJSON_AddStringToObject(o, "active_location", dr_backend_location_name(it->active_location));
+	cJSON_AddItemToObject(o, "allowed_operations", allowed_json(it->allowed_ops));
+	it->rpo_ms >= 0 ? (void)cJSON_AddNumberToObject(o, "rpo_ms", (double)it->rpo_ms)
+			: (void)cJSON_AddNullToObject(o, "rpo_ms");
+	cJSON_AddNumberToObject(o, "recovery_points", (double)n);
+	cJSON_AddItemToObject(o, "latest_processed_point", point_json(newest(pts, n, DR_POINT_LATEST_PROCESSED, it, now)));
+	cJSON_AddItemToObject(o, "latest_app_consistent_point",
+			      point_json(newest(pts, n, DR_POINT_LATEST_APP_CONSISTENT, it, now)));
+	it->current_job_id ? (void)cJSON_AddStringToObject(o, "current_job", it->current_job_id)
+			   : (void)cJSON_AddNullToObject(o, "current_job");
+	cJSON *vms = cJSON_AddObjectToObject(o, "vms");
+	cJSON_AddItemToObject(vms, "primary", vm_json(&it->primary_vm));
+	cJSON_AddItemToObject(vms, "recovery", vm_json(&it->recovery_vm));
+	cJSON_AddItemToObject(vms, "test", vm_json(&it->test_vm));
+	return o;
+}
+
+static cJSON *job_json(const dr_be_job *j)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", j->id);
+	cJSON_AddStringToObject(o, "operation", dr_backend_op_name(j->op));
+	cJSON_AddStringToObject(o, "scenario", j->scenario);
+	cJSON_AddStringToObject(o, "item", j->item_name);
+	cJSON_AddStringToObject(o, "state", dr_backend_job_state_name(j->state));
+	cJSON_AddStringToObject(o, "state_description", j->state_description);
+	add_time(o, "start", j->start_ms);
+	add_time(o, "end", j->end_ms);
+	cJSON *tasks = cJSON_AddArrayToObject(o, "tasks");
+	for (size_t i = 0; i < j->n_tasks; i++) {
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "name", j->tasks[i].name);
+		cJSON_AddStringToObject(t, "state", dr_backend_job_state_name(j->tasks[i].state));
+		cJSON_AddItemToArray(tasks, t);
+	}
+	cJSON *errors = cJSON_AddArrayToObject(o, "errors");
+	for (size_t i = 0; i < j->n_errors; i++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "level", j->errors[i].warning ? "Warning" : "Error");
+		cJSON_AddStringToObject(e, "code", j->errors[i].error.code);
+		cJSON_AddStringToObject(e, "message", j->errors[i].error.message);
+		cJSON_AddItemToArray(errors, e);
+	}
+	return o;
+}
+
+static cJSON *audit_json(dr_backend *be, dr_arena *a)
+{
+	dr_sim_audit_rec *recs;
+	size_t n = dr_sim_audit(be, a, &recs);
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *r = cJSON_CreateObject();
+		add_time(r, "time", recs[i].time_ms);
+		cJSON_AddStringToObject(r, "op", recs[i].op);
+		cJSON_AddStringToObject(r, "item", recs[i].item);
+		cJSON_AddStringToObject(r, "key", recs[i].key);
+		cJSON_AddStringToObject(r, "result", recs[i].result);
+		recs[i].job ? (void)cJSON_AddStringToObject(r, "job", recs[i].job) : (void)cJSON_AddNullToObject(r, "job");
+		recs[i].code ? (void)cJSON_AddStringToObject(r, "code", recs[i].code)
+			     : (void)cJSON_AddNullToObject(r, "code");
+		cJSON_AddItemToArray(arr, r);
+	}
+	return arr;
+}
+
+static void show_json(dr_backend *be, dr_arena *a, const opts *o, int64_t now, dr_be_item *items, size_t n,
+		      dr_be_job *jobs, size_t nj)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "state_file", dr_sim_path(be));
+	add_time(root, "time", now);
+	cJSON_AddNumberToObject(root, "seed", (double)dr_sim_seed(be));
+	cJSON *arr = cJSON_AddArrayToObject(root, "items");
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, item_json(be, a, &items[i], now));
+	arr = cJSON_AddArrayToObject(root, "jobs");
+	for (size_t i = 0; i < nj; i++)
+		cJSON_AddItemToArray(arr, job_json(&jobs[i]));
+	if (o->audit)
+		cJSON_AddItemToObject(root, "audit", audit_json(be, a));
+	char *text = cJSON_Print(root);
+	puts(text);
+	free(text);
+	cJSON_Delete(root);
+}
+
+/* ---- the subcommands ---------------------------------------------------------------------------------- */
+
+static int system_error(const char *what, dr_arena *a, const dr_be_error *err)
+{
+	(void)a;
+	fprintf(stderr, "drover sim %s: %s [%s]\n", what, err->message, err->code);
+	if (err->possible_causes)
+		fprintf(stderr, "  possible causes: %s\n", err->possible_causes);
+	if (err->recommended_action)
+		fprintf(stderr, "  recommended action: %s\n", err->recommended_action);
+	return DR_EXIT_FAILED;
+}
+
+static int show(dr_backend *be, dr_arena *a, const opts *o)
+{
+	dr_be_item *items;
+	dr_be_job *jobs;
+	size_t n, nj;
+	dr_be_error err;
+	int64_t now = dr_sim_time(be, o->now_ms);
+	if (dr_backend_list_items(be, a, now, &items, &n, &err) < 0 ||
+	    dr_backend_list_jobs(be, a, now, NULL, &jobs, &nj, &err) < 0)
+		return system_error("show", a, &err);
+	if (o->json)
+		show_json(be, a, o, now, items, n, jobs, nj);
+	else
+		show_text(be, a, o, now, items, n, jobs, nj);
+	return DR_EXIT_OK;
+}
+
+static int reset(dr_backend *be, dr_arena *a, const opts *o)
+{
+	dr_be_error err;
+	int64_t now = dr_sim_time(be, o->now_ms);
+	dr_be_item *items;
+	size_t n;
+	char t[40];
+	if (dr_backend_list_items(be, a, now, &items, &n, &err) < 0 || dr_backend_flush(be, a, &err) < 0)
+		return system_error("reset", a, &err);
+	printf("Simulator state reset: %s (%zu VM%s, all Protected, seed %llu, time %s)\n", dr_sim_path(be), n,
+	       n == 1 ? "" : "s", (unsigned long long)dr_sim_seed(be), when(t, sizeof t, now));
+	return DR_EXIT_OK;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+/* reset without a runbook: remove the file. */
+static int remove_state(const char *path, dr_arena *a)
+{
+	dr_be_error err;
+	bool was = exists(path);
+	if (dr_sim_remove_state(path, a, &err) < 0)
+		return system_error("reset", a, &err);
+	printf(was ? "Simulator state removed: %s\n" : "No simulator state at %s: nothing to reset\n", path);
+	return DR_EXIT_OK;
+}
+
+/* The runbook's backend: node (NULL without a runbook); *rc set when it cannot be used. */
+static const dr_node *runbook_backend(const opts *o, dr_runbook **rb, dr_diags *d, int *rc)
+{
+	if (!o->runbook)
+		return NULL;
+	*rb = dr_runbook_compile(o->runbook, d, dr_cli_stdlib_dir(o->stdlib));
+	if (!*rb || dr_diags_errors(d) > 0) {
+		*rc = DR_EXIT_INVALID;
+		return NULL;
+	}
+	if ((*rb)->backend.kind != DR_BACKEND_SIM) {
+		fprintf(stderr, "drover sim: %s does not use the simulator (backend.kind is not sim)\n", o->runbook);
+		*rc = DR_EXIT_INVALID;
+		return NULL;
+	}
+	return (*rb)->backend.node;
+}
+
+static int run(const opts *o, dr_arena *a)
+{
+	char path[4096];
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = NULL;
+	int rc = -1;
+	const dr_node *cfg = runbook_backend(o, &rb, d, &rc);
+	bool is_reset = strcmp(o->sub, "reset") == 0;
+	const char *slash = o->runbook ? strrchr(o->runbook, '/') : NULL;
+	dr_sim_opts so = {
+		.state_path = dr_sim_state_path(o->state, NULL, path, sizeof path),
+		.base_dir = slash ? dr_arena_strndup(a, o->runbook, (size_t)(slash - o->runbook)) : ".",
+		.read_only = !is_reset,
+		.fresh = is_reset,
+	};
+	if (rc < 0 && is_reset && !o->runbook)
+		rc = remove_state(so.state_path, a);
+	if (rc < 0 && !is_reset && !o->runbook && !exists(so.state_path)) {
+		fprintf(stderr, "drover sim: no simulator state at %s (a run creates it; so does 'drover sim reset "
+				"RUNBOOK')\n", so.state_path);
+		rc = DR_EXIT_FAILED;
+	}
+	if (rc < 0) {
+		dr_be_error err;
+		dr_backend *be = dr_sim_open(cfg, &so, a, d, &err);
+		rc = !be ? (err.message ? system_error(o->sub, a, &err) : DR_EXIT_INVALID)
+			 : is_reset ? reset(be, a, o) : show(be, a, o);
+		dr_backend_close(be);
+	}
+	dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
+	dr_runbook_free(rb);
+	dr_diags_free(d);
+	return rc;
+}
+
+static int sim_main(int argc, char **argv)
+{
+	opts o = {.now_ms = -1};
+	int rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	if (o.now_ms < 0)
+		o.now_ms = wall_now();
+	dr_arena *a = dr_arena_new();
+	rc = run(&o, a);
+	dr_arena_free(a);
+	return rc;
+}
