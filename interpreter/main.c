@@ -14,6 +14,9 @@ static const dr_command *const commands[] = {
 	&dr_cmd_graph,
 	&dr_cmd_schema,
 	&dr_cmd_actions,
+	&dr_cmd_sim,
+	&dr_cmd_run,
+	&dr_cmd_approve,
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -3,14 +3,20 @@
  *
  * A row gives the action's name, its input schema (the `with:` map, checked
  * by the same code as the rest of the runbook), its flags, and what it does.
- * Execution fields (exec, probe, undo) are filled in by the executor's issue;
- * the checker and planner only read names, schemas and flags.
+ * The checker and planner read names, schemas and flags; the executor calls
+ * run() once per attempt (again after each WAIT) and cancel() when it
+ * abandons a waiting attempt.
+ *
+ * Values at run time are cJSON trees. Ownership rule, stated once: a call's
+ * `with` is borrowed for the duration of run(); an outcome's `outputs` and
+ * `message` are moved to the executor, which frees them.
  */
 #ifndef DR_ACTION_H
 #define DR_ACTION_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "schema.h"
 
@@ -27,7 +33,58 @@ enum {
 	DR_AF_REPROTECT = 1u << 8, /* dr.reprotect */
 	DR_AF_APPROVAL = 1u << 9, /* approve */
 	DR_AF_SKIP_IN_DRILL = 1u << 10, /* skipped (and reported) by `drover drill` */
+	DR_AF_BLOCKING = 1u << 11, /* run() blocks (processes, network): it runs on a worker thread */
 };
+
+struct cJSON;
+struct dr_step;
+struct dr_exec;
+
+/* How an attempt ended, as far as retry policies care. */
+typedef enum dr_err_class {
+	DR_ERRC_NONE,
+	DR_ERRC_PERMANENT, /* retrying cannot help (bad input, refused operation) */
+	DR_ERRC_TRANSIENT, /* may work next time (5xx, connection reset, probe not yet healthy) */
+	DR_ERRC_THROTTLED, /* the service asked us to slow down (429) */
+	DR_ERRC_TIMEOUT, /* the attempt ran out of time */
+	DR_ERRC_CANCELLED, /* the run is being cancelled */
+} dr_err_class;
+
+typedef enum dr_act_status { DR_ACT_OK, DR_ACT_FAIL, DR_ACT_WAIT } dr_act_status;
+
+typedef struct dr_outcome {
+	dr_act_status status;
+	dr_err_class cls; /* FAIL */
+	char *message; /* FAIL: heap string, moved to the executor */
+	struct cJSON *outputs; /* OK: an object, moved to the executor (NULL means {}) */
+	int64_t retry_after_ms; /* FAIL: the service's Retry-After hint, -1 when none */
+	int64_t wait_ms; /* WAIT: call run() again after this much clock time */
+} dr_outcome;
+
+/* A VM as the executor and actions see it (bound from the backend's inventory). */
+typedef struct dr_vm {
+	const char *name;
+	const char *id;
+	const char *const *tag_keys;
+	const char *const *tag_values;
+	size_t n_tags;
+	const char *primary_region, *recovery_region;
+	const char *primary_ip, *recovery_ip;
+	const char *size;
+} dr_vm;
+
+/* One call of an action for one attempt of one task. */
+typedef struct dr_call {
+	const struct dr_step *step;
+	const dr_vm *target; /* NULL when the step is not fanned out */
+	const struct cJSON *with; /* evaluated inputs: an object, never NULL */
+	int attempt; /* 1-based */
+	int64_t now_ms; /* clock time of this call (virtual or real) */
+	int64_t deadline_ms; /* the attempt's deadline in clock time; INT64_MAX when none */
+	void *state; /* the action's own, kept across WAIT calls; freed by the action on OK/FAIL or in cancel() */
+	const volatile int *cancel_requested; /* non-zero: reach a safe point and return FAIL(CANCELLED) */
+	struct dr_exec *run; /* services of the executor (dr_exec_* functions) */
+} dr_call;
 
 typedef struct dr_action {
 	const char *name; /* "dr.failover" */
@@ -36,7 +93,14 @@ typedef struct dr_action {
 	unsigned flags;
 	const char *undo; /* name of the default undo action, or NULL */
 	const char *outputs_doc; /* what the action returns, for docs */
+	dr_outcome (*run)(dr_call *call); /* NULL: not executable yet (reported at run time) */
+	void (*cancel)(dr_call *call); /* release call->state of an abandoned WAIT; may be NULL */
 } dr_action;
+
+/* Outcome constructors. dr_fail formats the message. */
+dr_outcome dr_outcome_ok(struct cJSON *outputs);
+dr_outcome dr_outcome_fail(dr_err_class cls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+dr_outcome dr_outcome_wait(int64_t wait_ms);
 
 /* Look up an action by name; NULL when unknown. */
 const dr_action *dr_action_find(const char *name);

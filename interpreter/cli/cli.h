@@ -26,6 +26,8 @@ extern const dr_command dr_cmd_validate;
 extern const dr_command dr_cmd_graph;
 extern const dr_command dr_cmd_schema;
 extern const dr_command dr_cmd_actions;
+extern const dr_command dr_cmd_sim;
+extern const dr_command dr_cmd_run, dr_cmd_approve;
 
 /* Print "Usage: drover NAME USAGE" and the help text to out. */
 void dr_cli_print_help(const dr_command *cmd, FILE *out);

@@ -1,0 +1,316 @@
+/*
+ * actions/approve.c - the `approve` gate: wait until a person answers.
+ *
+ * The first call opens the gate: with --yes it is granted at once (and the
+ * events say so); otherwise a request file is written (approvals.h) and,
+ * when the run is interactive and the terminal is free, a prompt is shown.
+ * Each later call (every POLL_MS = 250 ms of clock time, as WAIT) looks for an
+ * answer: an answer file from `drover approve RUN STEP [--deny]`, or a line
+ * typed at the prompt. When timeout: passes first, on_timeout decides.
+ *
+ * A grant succeeds with outputs {approved, by, at, via, comment,
+ * waited_ms}; a denial fails the task as permanent (never retried unless
+ * retry.on says any), so the step's on_failure decides what the run does.
+ * Every decision is an event: approval.request, approval.granted,
+ * approval.denied, approval.timeout.
+ */
+#include "actions/family.h"
+
+#include <ctype.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "approvals.h"
+#include "clock.h"
+#include "eval.h"
+#include "exec.h"
+#include "runbook.h"
+#include "util/buf.h"
+#include "util/text.h"
+#include "util/xalloc.h"
+
+#define POLL_MS 250
+
+typedef struct gate {
+	char *key;
+	char *message;
+	int64_t opened, deadline;
+	bool approve_on_timeout;
+	bool prompting;
+	dr_buf line; /* typed at the prompt so far */
+} gate;
+
+typedef struct verdict {
+	bool approved;
+	const char *by, *via, *comment;
+} verdict;
+
+static const cJSON *in(const dr_call *call, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(call->with, key);
+}
+
+static void gate_free(gate *g)
+{
+	if (!g)
+		return;
+	free(g->key);
+	free(g->message);
+	dr_buf_dispose(&g->line);
+	free(g);
+}
+
+static void close_gate(dr_call *call)
+{
+	gate *g = call->state;
+	if (!g)
+		return;
+	dr_approval_withdraw(dr_exec_run_dir(call->run), g->key);
+	if (g->prompting)
+		dr_exec_prompt_release(call->run, call);
+	gate_free(g);
+	call->state = NULL;
+}
+
+static void at_text(const dr_call *call, char *out, size_t n)
+{
+	dr_clock_format_wall(dr_exec_wall(call->run, call->now_ms), out, n);
+}
+
+/* --- decisions ------------------------------------------------------- */
+
+static dr_outcome decide(dr_call *call, const gate *g, verdict v)
+{
+	char at[40];
+	at_text(call, at, sizeof at);
+	int64_t waited = g ? call->now_ms - g->opened : 0;
+	cJSON *ev = dr_exec_event(call->run, call, v.approved ? "approval.granted" : "approval.denied");
+	cJSON_AddStringToObject(ev, "by", v.by);
+	cJSON_AddStringToObject(ev, "via", v.via);
+	cJSON_AddStringToObject(ev, "at", at);
+	cJSON_AddStringToObject(ev, "comment", v.comment ? v.comment : "");
+	cJSON_AddNumberToObject(ev, "waited_ms", (double)waited);
+	dr_exec_emit(call->run, ev);
+	if (!v.approved)
+		return dr_outcome_fail(DR_ERRC_PERMANENT, "denied by %s%s%s", v.by, v.comment && *v.comment ? ": " : "",
+				       v.comment ? v.comment : "");
+	cJSON *out = cJSON_CreateObject();
+	cJSON_AddBoolToObject(out, "approved", true);
+	cJSON_AddStringToObject(out, "by", v.by);
+	cJSON_AddStringToObject(out, "at", at);
+	cJSON_AddStringToObject(out, "via", v.via);
+	cJSON_AddStringToObject(out, "comment", v.comment ? v.comment : "");
+	cJSON_AddNumberToObject(out, "waited_ms", (double)waited);
+	return dr_outcome_ok(out);
+}
+
+static dr_outcome timed_out(dr_call *call, gate *g)
+{
+	cJSON *ev = dr_exec_event(call->run, call, "approval.timeout");
+	cJSON_AddStringToObject(ev, "decision", g->approve_on_timeout ? "approve" : "deny");
+	cJSON_AddNumberToObject(ev, "waited_ms", (double)(call->now_ms - g->opened));
+	dr_exec_emit(call->run, ev);
+	char d[32];
+	dr_text_format_duration(g->deadline - g->opened, d, sizeof d);
+	if (g->approve_on_timeout)
+		return decide(call, g, (verdict){true, "timeout", "timeout", NULL});
+	return dr_outcome_fail(DR_ERRC_PERMANENT, "no answer within %s (on_timeout: deny)", d);
+}
+
+/* --- answers --------------------------------------------------------- */
+
+static int file_answer(dr_call *call, const gate *g, dr_outcome *o)
+{
+	cJSON *a = NULL;
+	dr_buf err;
+	dr_buf_init(&err);
+	int rc = dr_approval_poll(dr_exec_run_dir(call->run), g->key, &a, &err);
+	if (rc < 0)
+		dr_exec_log(call->run, call, "warn", err.data);
+	dr_buf_dispose(&err);
+	if (rc <= 0)
+		return 0;
+	const char *by = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "by"));
+	const char *comment = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "comment"));
+	bool yes = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "approved"));
+	*o = decide(call, g, (verdict){yes, by ? by : "unknown", "drover approve", comment});
+	cJSON_Delete(a);
+	return 1;
+}
+
+static void prompt(dr_call *call, const gate *g, const char *lead)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	char label[256];
+	dr_exec_task_label(call, label, sizeof label);
+	dr_buf_printf(&b, "%s%s: %s\n  Approve? Type yes or no (or from another shell: drover approve %s %s [--deny]): ",
+		      lead, label, g->message, dr_exec_run_id(call->run), g->key);
+	dr_exec_say(call->run, b.data);
+	dr_buf_dispose(&b);
+}
+
+/* Read what is typed without blocking; true when a whole line is there (in g->line). */
+static bool typed_line(gate *g)
+{
+	struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+	char buf[256];
+	while (!strchr(g->line.data, '\n') && poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP))) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+		if (n <= 0)
+			return false;
+		dr_buf_append(&g->line, buf, (size_t)n);
+	}
+	return strchr(g->line.data, '\n') != NULL;
+}
+
+static int tty_answer(dr_call *call, gate *g, dr_outcome *o)
+{
+	if (!g->prompting || !typed_line(g))
+		return 0;
+	char *s = g->line.data;
+	*strchr(s, '\n') = '\0';
+	while (isspace((unsigned char)*s))
+		s++;
+	bool yes = !strcasecmp(s, "y") || !strcasecmp(s, "yes"), no = !strcasecmp(s, "n") || !strcasecmp(s, "no");
+	dr_buf_reset(&g->line);
+	if (!yes && !no) {
+		prompt(call, g, "Please answer yes or no. ");
+		return 0;
+	}
+	char user[128];
+	dr_approval_user(user, sizeof user);
+	*o = decide(call, g, (verdict){yes, user, "terminal", NULL});
+	return 1;
+}
+
+/* --- opening the gate ------------------------------------------------ */
+
+static cJSON *request_json(const dr_call *call, const gate *g)
+{
+	char at[40];
+	at_text(call, at, sizeof at);
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "run", dr_exec_run_id(call->run));
+	cJSON_AddStringToObject(r, "step", call->step ? call->step->id.name : "");
+	if (call->target)
+		cJSON_AddStringToObject(r, "target", call->target->name);
+	cJSON_AddStringToObject(r, "message", g->message);
+	const cJSON *ap = in(call, "approvers");
+	cJSON_AddItemToObject(r, "approvers", ap ? cJSON_Duplicate(ap, true) : cJSON_CreateArray());
+	cJSON_AddStringToObject(r, "requested_at", at);
+	return r;
+}
+
+static void announce(dr_call *call, const gate *g)
+{
+	cJSON *ev = dr_exec_event(call->run, call, "approval.request");
+	cJSON_AddStringToObject(ev, "message", g->message);
+	const cJSON *ap = in(call, "approvers");
+	if (ap)
+		cJSON_AddItemToObject(ev, "approvers", cJSON_Duplicate(ap, true));
+	if (g->deadline != DR_CLOCK_NEVER)
+		cJSON_AddNumberToObject(ev, "timeout_ms", (double)(g->deadline - g->opened));
+	dr_buf cmd;
+	dr_buf_init(&cmd);
+	dr_buf_printf(&cmd, "drover approve %s %s", dr_exec_run_id(call->run), g->key);
+	cJSON_AddStringToObject(ev, "command", cmd.data);
+	dr_buf_dispose(&cmd);
+	dr_exec_emit(call->run, ev);
+}
+
+/* Parse the inputs into a new gate; NULL with *o set when they are unusable. */
+static gate *gate_new(dr_call *call, dr_outcome *o)
+{
+	const cJSON *t = in(call, "timeout");
+	int64_t ms = -1;
+	size_t bad;
+	if (t && !cJSON_IsNull(t) && !(cJSON_IsString(t) && dr_text_parse_duration(t->valuestring, &ms, &bad))) {
+		*o = dr_outcome_fail(DR_ERRC_PERMANENT, "approve: timeout is not a duration like 30m");
+		return NULL;
+	}
+	gate *g = xcalloc(1, sizeof *g);
+	const cJSON *m = in(call, "message");
+	g->message = m ? dr_eval_to_text(m) : xstrdup("Approve?");
+	g->key = dr_approval_key(call->step ? call->step->id.name : "approve", call->target ? call->target->name : NULL);
+	g->opened = call->now_ms;
+	g->deadline = ms >= 0 ? call->now_ms + ms : DR_CLOCK_NEVER;
+	const cJSON *ot = in(call, "on_timeout");
+	g->approve_on_timeout = cJSON_IsString(ot) && !strcmp(ot->valuestring, "approve");
+	dr_buf_init(&g->line);
+	return g;
+}
+
+static dr_outcome open_gate(dr_call *call)
+{
+	dr_outcome o;
+	gate *g = gate_new(call, &o);
+	if (!g)
+		return o;
+	if (dr_exec_auto_approve(call->run)) {
+		char user[128];
+		dr_approval_user(user, sizeof user);
+		o = decide(call, g, (verdict){true, user, "--yes", NULL});
+		gate_free(g);
+		return o;
+	}
+	dr_buf err;
+	dr_buf_init(&err);
+	cJSON *req = request_json(call, g);
+	int rc = dr_approval_post(dr_exec_run_dir(call->run), g->key, req, &err);
+	cJSON_Delete(req);
+	if (rc < 0) {
+		o = dr_outcome_fail(DR_ERRC_PERMANENT, "cannot open the approval gate: %s (use --state-dir, or --yes to "
+						       "approve without asking)", err.data);
+		dr_buf_dispose(&err);
+		gate_free(g);
+		return o;
+	}
+	dr_buf_dispose(&err);
+	call->state = g;
+	announce(call, g);
+	g->prompting = dr_exec_prompt_claim(call->run, call);
+	if (g->prompting)
+		prompt(call, g, "");
+	return dr_outcome_wait(0);
+}
+
+/* --- the entry points ------------------------------------------------ */
+
+static dr_outcome poll_gate(dr_call *call, gate *g)
+{
+	dr_outcome o;
+	if (dr_exec_cancelled(call))
+		return dr_outcome_fail(DR_ERRC_CANCELLED, "the approval was abandoned: the run is stopping");
+	if (!g->prompting && (g->prompting = dr_exec_prompt_claim(call->run, call)))
+		prompt(call, g, "");
+	if (file_answer(call, g, &o) || tty_answer(call, g, &o))
+		return o;
+	if (call->now_ms >= g->deadline)
+		return timed_out(call, g);
+	int64_t left = g->deadline - call->now_ms;
+	return dr_outcome_wait(left < POLL_MS ? left : POLL_MS);
+}
+
+dr_outcome dr_action_approve_run(dr_call *call)
+{
+	if (!call->state) {
+		dr_outcome first = open_gate(call);
+		if (!call->state)
+			return first; /* granted by --yes, or the gate could not open */
+	}
+	dr_outcome o = poll_gate(call, call->state);
+	if (o.status != DR_ACT_WAIT)
+		close_gate(call);
+	return o;
+}
+
+void dr_action_approve_cancel(dr_call *call)
+{
+	close_gate(call);
+}

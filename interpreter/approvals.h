@@ -1,0 +1,52 @@
+/*
+ * approvals.h - the file handshake between a run waiting at an approval
+ * gate and `drover approve` in another shell.
+ *
+ * Under the run's directory (<state-dir>/runs/<run-id>/approvals/):
+ *   KEY.request  written by the run when the gate opens (JSON: run, step,
+ *                target, message, approvers, requested_at); removed when
+ *                the gate closes. Its presence means "waiting".
+ *   KEY.answer   written by `drover approve` (JSON: approved, by, user,
+ *                comment, answered_at): first to a temporary file, then
+ *                link()ed into place, so it appears whole and only once
+ *                (a second answer is refused).
+ * KEY is the step id, or STEP@VM for a task of a fanned-out step.
+ */
+#ifndef DR_APPROVALS_H
+#define DR_APPROVALS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/buf.h"
+
+struct cJSON;
+
+/* The key of a gate: "step" or "step@vm" ('/' in names becomes '_'). Heap; the caller frees it. */
+char *dr_approval_key(const char *step, const char *vm);
+
+/*
+ * Open the gate: create the directories, drop any stale answer, write
+ * KEY.request atomically. Returns 0, or -1 with the reason in err.
+ */
+int dr_approval_post(const char *run_dir, const char *key, const struct cJSON *request, dr_buf *err);
+
+/* 1 and *answer (the caller frees it) when KEY.answer exists, 0 when not yet, -1 with err when unreadable. */
+int dr_approval_poll(const char *run_dir, const char *key, struct cJSON **answer, dr_buf *err);
+
+/* Close the gate: remove KEY.request and KEY.answer, then approvals/, the run's directory, runs/ and
+ * the state directory, each only when empty. */
+void dr_approval_withdraw(const char *run_dir, const char *key);
+
+/*
+ * For `drover approve`: answer every open gate of step (KEY == step or
+ * step@*; with "step@vm" just that one). answer is written as is. Returns
+ * the number of gates answered (0: none open, with the open ones listed in
+ * err), or -1 with err. Each gate answered adds one line to out.
+ */
+int dr_approval_answer(const char *run_dir, const char *step, const struct cJSON *answer, dr_buf *out, dr_buf *err);
+
+/* The user's name: $USER, else the password database, else "uid N". */
+void dr_approval_user(char *out, size_t outsz);
+
+#endif

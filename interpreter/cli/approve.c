@@ -1,0 +1,124 @@
+/*
+ * approve.c - `drover approve RUN-ID STEP`: answer a run's approval gate
+ * from another shell.
+ *
+ * A run waiting at an `approve` step has written a request file under
+ * <state-dir>/runs/<run-id>/approvals/; this command writes the answer next
+ * to it (approvals.h), which the run picks up within a second. STEP answers
+ * every open gate of that step (one per VM of a fanned-out step); STEP@VM
+ * answers one. Exit 0 when at least one gate was answered, 1 when none was
+ * open (the open ones are listed), 2 for usage errors.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "approvals.h"
+#include "cli/cli.h"
+#include "clock.h"
+#include "util/buf.h"
+
+static int approve_main(int argc, char **argv);
+
+const dr_command dr_cmd_approve = {
+	.name = "approve",
+	.summary = "Answer a running runbook's approval gate from another shell.",
+	.usage = "[--deny] [--comment TEXT] [--as NAME] [--state-dir DIR] RUN-ID STEP[@VM]",
+	.help = "Options:\n"
+		"      --deny          deny instead of approving\n"
+		"  -m, --comment TEXT  a comment, recorded in the run's events with the answer\n"
+		"      --as NAME       the name recorded as the approver (default: $USER); checked against the\n"
+		"                      step's approvers: list\n"
+		"      --state-dir DIR the run's state directory (default: $DROVER_STATE_DIR, else .drover)\n"
+		"  -h, --help          show this help\n"
+		"\nThe run prints the exact command when it starts waiting. STEP answers every open gate of the\n"
+		"step (one per VM when it is fanned out); STEP@VM answers one.\n"
+		"Exit status: 0 answered, 1 no open gate of that step, 2 usage error.\n",
+	.main = approve_main,
+};
+
+typedef struct options {
+	bool deny;
+	const char *comment, *as, *state_dir, *run_id, *step;
+} options;
+
+enum { OPT_DENY = 256, OPT_AS, OPT_STATE };
+
+static int parse_options(int argc, char **argv, options *o)
+{
+	static const struct option longopts[] = {
+		{"deny", no_argument, NULL, OPT_DENY},		{"comment", required_argument, NULL, 'm'},
+		{"as", required_argument, NULL, OPT_AS},	{"state-dir", required_argument, NULL, OPT_STATE},
+		{"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DENY: o->deny = true; break;
+		case 'm': o->comment = optarg; break;
+		case OPT_AS: o->as = optarg; break;
+		case OPT_STATE: o->state_dir = optarg; break;
+		case 'h': dr_cli_print_help(&dr_cmd_approve, stdout); exit(0);
+		default: return dr_cli_usage_error(&dr_cmd_approve, "unrecognised option");
+		}
+	}
+	if (argc - optind != 2)
+		return dr_cli_usage_error(&dr_cmd_approve, "expected RUN-ID and STEP");
+	o->run_id = argv[optind];
+	o->step = argv[optind + 1];
+	return -1;
+}
+
+static cJSON *answer_json(const options *o)
+{
+	char user[128], at[40];
+	dr_approval_user(user, sizeof user);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	dr_clock_format_wall((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, at, sizeof at);
+	cJSON *a = cJSON_CreateObject();
+	cJSON_AddBoolToObject(a, "approved", !o->deny);
+	cJSON_AddStringToObject(a, "by", o->as ? o->as : user);
+	cJSON_AddStringToObject(a, "user", user);
+	cJSON_AddStringToObject(a, "comment", o->comment ? o->comment : "");
+	cJSON_AddStringToObject(a, "answered_at", at);
+	return a;
+}
+
+static int approve_main(int argc, char **argv)
+{
+	options o = {0};
+	int rc = parse_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	const char *env = getenv("DROVER_STATE_DIR");
+	const char *state = o.state_dir ? o.state_dir : env && *env ? env : ".drover";
+	dr_buf run_dir, out, err;
+	dr_buf_init(&run_dir);
+	dr_buf_init(&out);
+	dr_buf_init(&err);
+	dr_buf_printf(&run_dir, "%s/runs/%s", state, o.run_id);
+	struct stat st;
+	if (stat(run_dir.data, &st) != 0) {
+		fprintf(stderr, "drover approve: run '%s' is not waiting for any approval (no %s; is --state-dir right?)\n",
+			o.run_id, run_dir.data);
+		rc = DR_EXIT_FAILED;
+	} else {
+		cJSON *a = answer_json(&o);
+		int n = dr_approval_answer(run_dir.data, o.step, a, &out, &err);
+		cJSON_Delete(a);
+		fputs(out.data, stdout);
+		if (err.len)
+			fprintf(stderr, "drover approve: %s", err.data);
+		rc = n > 0 ? DR_EXIT_OK : DR_EXIT_FAILED;
+	}
+	dr_buf_dispose(&run_dir);
+	dr_buf_dispose(&out);
+	dr_buf_dispose(&err);
+	return rc;
+}

@@ -1,0 +1,278 @@
+/*
+ * run.c - `drover run`: compile a runbook, bind its parameters and run it.
+ *
+ * The runbook is checked first, exactly as `drover validate` does: with an
+ * error nothing runs (exit 2). Parameter problems are usage errors (exit
+ * 2). Then the executor runs the plan; the exit status is the run's
+ * (dr_exec_exit_code: 0 succeeded, 1 failed or rolled back, 3 internal
+ * error, 4 cancelled).
+ *
+ * Where things go: the events (--events FILE, or - for stdout) as JSON
+ * lines; the human view on stdout, or on stderr when the events take
+ * stdout; diagnostics and errors on stderr.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "exec.h"
+#include "params.h"
+#include "runbook.h"
+#include "util/text.h"
+
+static int run_main(int argc, char **argv);
+
+const dr_command dr_cmd_run = {
+	.name = "run",
+	.summary = "Run a runbook: its steps, retries, rollbacks, approvals and finally steps.",
+	.usage = "[--param NAME=VALUE]... [--yes] [--events FILE|-] [--clock real|virtual] [--concurrency N] "
+		 "[--seed N] [--state-dir DIR] FILE",
+	.help = "Options:\n"
+		"  -p, --param NAME=VALUE  a parameter (repeatable); typed as the runbook declares it. Parameters\n"
+		"                          without a default are required\n"
+		"  -y, --yes               approve every approval gate without asking (recorded in the events)\n"
+		"  -e, --events FILE       write the event stream (JSON lines) to FILE; - for standard output\n"
+		"                          (the screen view then goes to standard error)\n"
+		"      --clock KIND        real (default) or virtual: time jumps to the next deadline whenever\n"
+		"                          nothing runs, so waits take no time and event streams are exact\n"
+		"                          (default: $DROVER_CLOCK)\n"
+		"  -j, --concurrency N     at most N tasks running at once, over all steps (default: no limit)\n"
+		"      --seed N            seed of the retry jitter (default: 1 on the virtual clock, random on\n"
+		"                          the real one; the seed used is in the run.start event)\n"
+		"      --state-dir DIR     where runs keep their files, e.g. approval requests (default:\n"
+		"                          $DROVER_STATE_DIR, else .drover)\n"
+		"      --run-id ID         the run's id (default: NAME-YYYYMMDDTHHMMSSZ-XXXX)\n"
+		"      --grace DURATION    how long running tasks get to stop after SIGINT/SIGTERM (default 30s)\n"
+		"      --stdlib DIR        where use: finds composites (as for validate)\n"
+		"  -q, --quiet             no progress on the screen, only the summary\n"
+		"      --plain             one line per transition even on a terminal\n"
+		"  -h, --help              show this help\n"
+		"\nExit status: 0 succeeded, 1 failed (or rolled back), 2 invalid runbook, parameters or\n"
+		"inventory (nothing ran), 3 internal error, 4 cancelled (SIGINT/SIGTERM; a second signal exits\n"
+		"at once). Semantics: docs/execution.md; events: docs/events.md.\n",
+	.main = run_main,
+};
+
+typedef struct options {
+	const char **params;
+	size_t n_params;
+	const char *events, *stdlib, *file;
+	bool quiet, plain;
+	dr_exec_opts x;
+} options;
+
+static int bad_number(const char *opt, const char *v)
+{
+	return dr_cli_usage_error(&dr_cmd_run, "%s '%s': expected a whole number", opt, v);
+}
+
+static bool parse_count(const char *v, int64_t min, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (!*v || *end || errno || n < min)
+		return false;
+	*out = n;
+	return true;
+}
+
+static int set_clock(options *o, const char *v)
+{
+	if (!strcmp(v, "virtual"))
+		o->x.clock = DR_CLOCK_VIRTUAL;
+	else if (!strcmp(v, "real"))
+		o->x.clock = DR_CLOCK_REAL;
+	else
+		return dr_cli_usage_error(&dr_cmd_run, "--clock '%s': expected real or virtual", v);
+	return -1;
+}
+
+static int set_grace(options *o, const char *v)
+{
+	size_t bad;
+	if (!dr_text_parse_duration(v, &o->x.grace_ms, &bad))
+		return dr_cli_usage_error(&dr_cmd_run, "--grace '%s': expected a duration like 30s", v);
+	return -1;
+}
+
+static int set_seed(options *o, const char *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (!*v || *end || errno || *v == '-')
+		return bad_number("--seed", v);
+	o->x.seed = n;
+	o->x.seed_given = true;
+	return -1;
+}
+
+enum { OPT_CLOCK = 256, OPT_SEED, OPT_STATE, OPT_RUNID, OPT_GRACE, OPT_STDLIB, OPT_PLAIN };
+
+static const struct option longopts[] = {
+	{"param", required_argument, NULL, 'p'},     {"yes", no_argument, NULL, 'y'},
+	{"events", required_argument, NULL, 'e'},    {"clock", required_argument, NULL, OPT_CLOCK},
+	{"concurrency", required_argument, NULL, 'j'}, {"seed", required_argument, NULL, OPT_SEED},
+	{"state-dir", required_argument, NULL, OPT_STATE}, {"run-id", required_argument, NULL, OPT_RUNID},
+	{"grace", required_argument, NULL, OPT_GRACE}, {"stdlib", required_argument, NULL, OPT_STDLIB},
+	{"quiet", no_argument, NULL, 'q'},	       {"plain", no_argument, NULL, OPT_PLAIN},
+	{"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+};
+
+static int one_option(options *o, int c, char **argv)
+{
+	switch (c) {
+	case 'p':
+		o->params = realloc(o->params, (o->n_params + 1) * sizeof *o->params);
+		if (!o->params)
+			abort();
+		o->params[o->n_params++] = optarg;
+		return -1;
+	case 'y': o->x.auto_approve = true; return -1;
+	case 'e': o->events = optarg; return -1;
+	case OPT_CLOCK: return set_clock(o, optarg);
+	case 'j':
+		return parse_count(optarg, 1, &o->x.concurrency) ? -1
+			: dr_cli_usage_error(&dr_cmd_run, "--concurrency '%s': expected a whole number >= 1", optarg);
+	case OPT_SEED: return set_seed(o, optarg);
+	case OPT_STATE: o->x.state_dir = optarg; return -1;
+	case OPT_RUNID: o->x.run_id = optarg; return -1;
+	case OPT_GRACE: return set_grace(o, optarg);
+	case OPT_STDLIB: o->stdlib = optarg; return -1;
+	case 'q': o->quiet = true; return -1;
+	case OPT_PLAIN: o->plain = true; return -1;
+	case 'h': dr_cli_print_help(&dr_cmd_run, stdout); exit(0);
+	default: (void)argv; return dr_cli_usage_error(&dr_cmd_run, "unrecognised option");
+	}
+}
+
+static int parse_options(int argc, char **argv, options *o)
+{
+	const char *env_clock = getenv("DROVER_CLOCK");
+	if (env_clock && *env_clock && set_clock(o, env_clock) >= 0)
+		return DR_EXIT_INVALID;
+	int c, rc;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:ye:j:qh", longopts, NULL)) != -1)
+		if ((rc = one_option(o, c, argv)) >= 0)
+			return rc;
+	if (optind >= argc)
+		return dr_cli_usage_error(&dr_cmd_run, "no runbook given");
+	if (optind + 1 < argc)
+		return dr_cli_usage_error(&dr_cmd_run, "one runbook at a time ('%s' is extra)", argv[optind + 1]);
+	o->file = argv[optind];
+	return -1;
+}
+
+/* The test hook DROVER_TEST_SIGNAL_AT=DURATION: send ourselves SIGINT at that clock time. */
+static int signal_hook(options *o)
+{
+	const char *v = getenv("DROVER_TEST_SIGNAL_AT");
+	size_t bad;
+	if (v && *v && !dr_text_parse_duration(v, &o->x.signal_at_ms, &bad))
+		return dr_cli_usage_error(&dr_cmd_run, "DROVER_TEST_SIGNAL_AT='%s': expected a duration", v);
+	return -1;
+}
+
+static dr_runbook *compile(const options *o)
+{
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = dr_runbook_compile(o->file, d, dr_cli_stdlib_dir(o->stdlib));
+	size_t errors = dr_diags_errors(d);
+	dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
+	if (errors || !rb) {
+		fprintf(stderr, "drover run: %s has %zu error%s; nothing was run\n", o->file, errors ? errors : 1,
+			errors == 1 || !errors ? "" : "s");
+		dr_runbook_free(rb);
+		rb = NULL;
+	}
+	dr_diags_free(d);
+	return rb;
+}
+
+static int bind_params(dr_runbook *rb, options *o, cJSON **params)
+{
+	dr_buf err;
+	dr_buf_init(&err);
+	size_t problems = dr_params_bind(rb, o->params, o->n_params, params, &err);
+	if (problems) {
+		fprintf(stderr, "%s", err.data);
+		fprintf(stderr, "drover run: %zu parameter problem%s; nothing was run\n", problems, problems == 1 ? "" : "s");
+	}
+	dr_buf_dispose(&err);
+	return problems ? DR_EXIT_INVALID : -1;
+}
+
+static FILE *open_events(const options *o)
+{
+	if (!o->events)
+		return NULL;
+	if (!strcmp(o->events, "-"))
+		return stdout;
+	FILE *f = fopen(o->events, "w");
+	if (!f)
+		fprintf(stderr, "drover run: cannot write events to '%s': %s; nothing was run\n", o->events, strerror(errno));
+	return f;
+}
+
+static void choose_view(options *o)
+{
+	FILE *screen = o->x.events == stdout ? stderr : stdout;
+	o->x.screen = screen;
+	bool tty = isatty(fileno(screen));
+	o->x.view = o->quiet ? DR_VIEW_QUIET : tty && !o->plain ? DR_VIEW_LIVE : DR_VIEW_PLAIN;
+	o->x.color = dr_cli_use_color(screen);
+	o->x.interactive = !o->x.auto_approve && isatty(STDIN_FILENO) && tty;
+	o->x.handle_signals = true;
+	o->x.events_flush = true;
+}
+
+static int execute(dr_runbook *rb, options *o)
+{
+	cJSON *params = NULL;
+	int rc = bind_params(rb, o, &params);
+	if (rc >= 0) {
+		cJSON_Delete(params);
+		return rc;
+	}
+	o->x.params = params;
+	o->x.events = open_events(o);
+	if (o->events && !o->x.events) {
+		cJSON_Delete(params);
+		return DR_EXIT_INVALID;
+	}
+	choose_view(o);
+	dr_buf err;
+	dr_buf_init(&err);
+	dr_run_status st = dr_exec_run(rb, &o->x, &err);
+	fputs(err.data, stderr);
+	dr_buf_dispose(&err);
+	if (o->x.events && o->x.events != stdout && fclose(o->x.events) != 0)
+		fprintf(stderr, "drover run: writing events to '%s' failed: %s\n", o->events, strerror(errno));
+	cJSON_Delete(params);
+	return dr_exec_exit_code(st);
+}
+
+static int run_main(int argc, char **argv)
+{
+	options o = {0};
+	dr_exec_opts_init(&o.x);
+	int rc = parse_options(argc, argv, &o);
+	if (rc < 0)
+		rc = signal_hook(&o);
+	if (rc >= 0) {
+		free(o.params);
+		return rc;
+	}
+	dr_runbook *rb = compile(&o);
+	rc = rb ? execute(rb, &o) : DR_EXIT_INVALID;
+	dr_runbook_free(rb);
+	free(o.params);
+	return rc;
+}

@@ -1,0 +1,265 @@
+/*
+ * exec_int.h - private to the executor's files (exec.c, sched.c, timers.c,
+ * workers.c, lookup.c, rollback.c, progress.c, summary.c): the run-time
+ * model of a run.
+ *
+ * A run holds step runs (srun) grouped in phases: the main steps, the
+ * rollback units (built when a rollback starts) and the finally steps. Each
+ * srun holds its tasks. Only the scheduler thread touches these, except a
+ * task handed to a worker: between dispatch and its completion being
+ * drained from the mailbox, the worker owns the task's call and result.
+ *
+ * Memory: sruns, tasks and their labels live in the run's arena; a task's
+ * with, outputs and message are heap values freed at the end of the run.
+ */
+#ifndef DR_EXEC_INT_H
+#define DR_EXEC_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bind.h"
+#include "clock.h"
+#include "events.h"
+#include "exec.h"
+#include "plan.h"
+#include "retry.h"
+#include "util/arena.h"
+
+struct cJSON;
+
+#define NO_VM ((size_t)-1)
+#define TICK_MS 250 /* live view refresh on the real clock */
+
+typedef enum tstate {
+	TS_PENDING, /* waiting for what it needs */
+	TS_READY, /* in its step's ready queue */
+	TS_RUNNING, /* an attempt is in the action's run() (inline or on a worker) */
+	TS_WAITING, /* the action asked to be called again later (WAIT) */
+	TS_RETRYING, /* a failed attempt waits for its retry delay */
+	TS_SUCCEEDED,
+	TS_FAILED,
+	TS_SKIPPED,
+	TS_CANCELLED,
+	TS_ROLLED_BACK, /* succeeded, then undone by a rollback */
+	TS__COUNT
+} tstate;
+
+typedef enum sstate {
+	SS_PENDING, SS_RUNNING, SS_SUCCEEDED, SS_FAILED, SS_SKIPPED, SS_CANCELLED, SS_ROLLED_BACK, SS__COUNT
+} sstate;
+
+typedef enum phase { PH_MAIN, PH_ROLLBACK, PH_FINALLY, PH_DONE } phase;
+
+typedef struct task task;
+typedef struct srun srun;
+
+struct task {
+	srun *s;
+	size_t vm; /* inventory index, NO_VM when the step is not fanned out */
+	tstate state;
+	unsigned blockers; /* needed steps (or same-VM tasks) not done yet */
+	int attempt; /* attempts started */
+	uint32_t gen; /* bumped on every transition: older timers are stale */
+	int64_t started_at, attempt_at, deadline, ended_at;
+	struct cJSON *with; /* evaluated at the first attempt (or given, for undo tasks) */
+	struct cJSON *outputs; /* SUCCEEDED: the action's object */
+	char *message; /* the last failure, heap */
+	dr_err_class cls;
+	const char *why; /* skip/cancel reason (static or arena) */
+	bool upstream_failed; /* pipelined: this VM's task of a needed step failed */
+	bool attempt_timed_out; /* the attempt's deadline passed while it was on a worker */
+	bool waited; /* the current attempt returned WAIT at least once */
+	int cancel; /* call.cancel_requested points here; written with __atomic */
+	dr_call call;
+	dr_outcome result; /* set by the worker */
+	task *next; /* ready queue, job queue or mailbox link */
+	uint64_t done_seq; /* completion order, for rollback */
+	task *undoes; /* rollback tasks: the task they undo */
+	const char *label; /* "step" or "step[vm]" */
+};
+
+struct srun {
+	const dr_step *st;
+	const dr_action *act;
+	phase ph;
+	const char *id; /* the step id as events show it */
+	task *tasks;
+	size_t n_tasks;
+	srun **succ; /* steps that need this one */
+	bool *succ_pipe; /* ... per VM (pipeline: true) rather than as a barrier */
+	size_t n_succ, cap_succ;
+	size_t deps_left; /* needed steps not ended yet */
+	sstate state;
+	/* policy, resolved from the step and the defaults */
+	const dr_retry *retry;
+	int64_t timeout, attempt_timeout, limit, allowed_failures;
+	dr_on_failure on_failure;
+	/* progress */
+	size_t n_active, n_done, n_ok, n_failed, n_skipped, n_cancelled, n_undone;
+	int64_t started_at, ended_at;
+	bool started, failed, timed_out, tolerated;
+	const char *fail_reason;
+	task *rq_head, *rq_tail; /* ready queue */
+	bool in_active;
+	srun *active_next;
+	srun *undoes; /* rollback units: the main step they undo */
+	bool group_last; /* rollback units: the last unit undoing its step */
+	bool has_undo; /* main steps: the rollback built units to undo it */
+	uint64_t last_done; /* highest done_seq of its tasks */
+};
+
+typedef enum timer_kind {
+	TM_RESUME, /* call a WAITING task again */
+	TM_RETRY, /* a RETRYING task's delay is over */
+	TM_ATTEMPT, /* a task on a worker reached its attempt deadline */
+	TM_STEP, /* a step's timeout */
+	TM_RUN, /* the run's timeout */
+	TM_GRACE, /* the cancellation grace period is over */
+	TM_SIGNAL_HOOK, /* test hook: send SIGINT now */
+	TM_TICK, /* refresh the live view (real clock only) */
+} timer_kind;
+
+typedef struct timer {
+	int64_t at;
+	uint64_t seq; /* ties: first scheduled, first fired */
+	timer_kind kind;
+	uint32_t gen;
+	void *p; /* task or srun */
+} timer;
+
+typedef struct timer_heap {
+	timer *v;
+	size_t n, cap;
+	uint64_t seq;
+} timer_heap;
+
+typedef struct progress progress;
+
+struct dr_exec {
+	dr_runbook *rb;
+	const dr_plan *plan;
+	dr_exec_opts o;
+	dr_arena *a;
+	dr_clock *clock;
+	dr_events *ev;
+	dr_rng rng;
+	uint64_t seed;
+	const char *run_id, *run_dir, *state_dir, *rb_dir;
+	int64_t started_wall;
+	/* inventory */
+	dr_binding bind;
+	const dr_vm *vms;
+	size_t n_vms;
+	struct cJSON **vm_json; /* target.* objects, built on first use */
+	struct cJSON *params, *secrets;
+	/* steps */
+	srun *main; /* plan->n_main, in plan order */
+	size_t n_main;
+	srun *fin;
+	size_t n_fin;
+	srun **units; /* rollback units, in the order they run */
+	size_t n_units;
+	phase ph;
+	size_t phase_left; /* sruns of the phase not ended */
+	/* scheduling */
+	srun *active_head, *active_tail; /* steps with ready tasks */
+	size_t n_active; /* tasks RUNNING or WAITING */
+	int64_t limit;
+	timer_heap timers;
+	uint64_t done_seq;
+	int64_t run_deadline;
+	/* how the run is ending */
+	bool stopping, rollback_wanted, cancelled, run_timed_out, grace_over, rollback_failed, rollback_blocked;
+	const char *stop_reason; /* why the main steps stopped */
+	const char *rollback_reason; /* why the rollback stopped */
+	srun *stop_step;
+	const char *barrier_step; /* the irreversible step a rollback stopped at */
+	uint64_t barrier_seq; /* tasks that ended at or before this are not rolled back */
+	const char **not_undone; /* mutating steps a rollback could not undo (no undo, no rollback:) */
+	size_t n_not_undone;
+	int signo;
+	bool expect_signal; /* the signal hook fired; wait for the signal thread */
+	/* mailbox: completions from workers and signals */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	task *mb_head, *mb_tail;
+	int sig_new, sig_count, sig_last;
+	/* workers */
+	pthread_t *workers;
+	int n_workers, max_workers;
+	pthread_mutex_t jmu;
+	pthread_cond_t jcv;
+	task *jobs_head, *jobs_tail;
+	bool jobs_quit;
+	size_t busy;
+	/* signals */
+	bool sig_thread_on, sig_quit;
+	pthread_t sig_thread;
+	sigset_t sig_old;
+	/* the terminal */
+	progress *view;
+	const dr_call *prompt_owner;
+	pthread_mutex_t prompt_mu;
+	dr_run_status status;
+	char *internal_error; /* heap; set by a system error mid-run */
+};
+
+/* exec.c: building step runs (also for rollback units) */
+void exec_srun_init(dr_exec *x, srun *s, const dr_step *st, const dr_action *act, phase ph);
+void exec_srun_tasks(dr_exec *x, srun *s);
+void exec_srun_edge(dr_exec *x, srun *from, srun *to, bool pipe);
+
+/* sched.c: the state transitions */
+void sched_release_phase(dr_exec *x, srun *runs, size_t n);
+void sched_release_srun(dr_exec *x, srun *s);
+void sched_pump(dr_exec *x);
+void sched_outcome(dr_exec *x, task *t, dr_outcome o);
+void sched_fire(dr_exec *x, const timer *tm);
+void sched_cancel_run(dr_exec *x, const char *reason, bool timed_out);
+void sched_settle_phase(dr_exec *x);
+bool sched_phase_quiet(const dr_exec *x);
+void sched_emit_step_end(dr_exec *x, srun *s);
+srun *sched_find(dr_exec *x, const char *id);
+task *sched_task_for_vm(srun *s, size_t vm);
+const char *sched_tstate_name(tstate s);
+const char *sched_sstate_name(sstate s);
+struct cJSON *sched_event(dr_exec *x, const char *type, const srun *s, const task *t);
+
+/* timers.c */
+void timers_push(timer_heap *h, int64_t at, timer_kind kind, void *p, uint32_t gen);
+bool timers_pop_due(timer_heap *h, int64_t now, timer *out);
+int64_t timers_next(const timer_heap *h);
+void timers_dispose(timer_heap *h);
+
+/* workers.c: the pool, the mailbox and the signal thread */
+int workers_dispatch(dr_exec *x, task *t);
+void workers_stop(dr_exec *x);
+void mailbox_post(dr_exec *x, task *t);
+int signals_start(dr_exec *x);
+void signals_stop(dr_exec *x);
+
+/* lookup.c: what ${...} references mean at run time */
+struct cJSON *lookup_eval_with(dr_exec *x, task *t, char **err);
+int lookup_eval_when(dr_exec *x, task *t, bool *out, char **err);
+void lookup_dispose(dr_exec *x);
+
+/* rollback.c */
+size_t rollback_build(dr_exec *x);
+void rollback_unit_done(dr_exec *x, srun *u);
+
+/* progress.c: the screen */
+progress *progress_new(dr_exec *x);
+void progress_free(progress *p);
+void progress_event(void *ctx, const struct cJSON *ev);
+void progress_say(progress *p, const char *text);
+void progress_pause(progress *p, bool paused);
+void progress_tick(progress *p);
+void progress_final(progress *p);
+
+/* summary.c: the report at the end */
+void summary_print(dr_exec *x, FILE *out);
+
+#endif

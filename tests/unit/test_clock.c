@@ -1,0 +1,139 @@
+/*
+ * test_clock.c - the run's clock: real time moves by itself and waits time
+ * out; virtual time stands still until a wait may jump, then lands exactly
+ * on the deadline; timestamps and elapsed times format as documented.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+
+typedef struct sync {
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+} sync_t;
+
+static void sync_init(sync_t *s)
+{
+	pthread_mutex_init(&s->m, NULL);
+	assert_int_equal(dr_clock_cond_init(&s->cv), 0);
+}
+
+static void sync_dispose(sync_t *s)
+{
+	pthread_mutex_destroy(&s->m);
+	pthread_cond_destroy(&s->cv);
+}
+
+static void virtual_time_jumps(void **state)
+{
+	(void)state;
+	dr_clock *c = dr_clock_new(DR_CLOCK_VIRTUAL);
+	sync_t s;
+	sync_init(&s);
+	assert_int_equal(dr_clock_now(c), 0);
+	assert_int_equal(dr_clock_wall(c), DR_CLOCK_VIRTUAL_EPOCH_MS);
+	pthread_mutex_lock(&s.m);
+	assert_true(dr_clock_wait(c, &s.m, &s.cv, 3600 * 1000, true));
+	pthread_mutex_unlock(&s.m);
+	assert_int_equal(dr_clock_now(c), 3600 * 1000);
+	assert_int_equal(dr_clock_wall_at(c, 5), DR_CLOCK_VIRTUAL_EPOCH_MS + 5);
+	dr_clock_advance_to(c, 10); /* never backwards */
+	assert_int_equal(dr_clock_now(c), 3600 * 1000);
+	/* A deadline in the past is reached at once, with or without may_jump. */
+	pthread_mutex_lock(&s.m);
+	assert_true(dr_clock_wait(c, &s.m, &s.cv, 1000, false));
+	pthread_mutex_unlock(&s.m);
+	assert_string_equal(dr_clock_kind_name(dr_clock_kind_of(c)), "virtual");
+	sync_dispose(&s);
+	dr_clock_free(c);
+}
+
+typedef struct poke {
+	sync_t *s;
+	int done;
+} poke;
+
+static void *poker(void *arg)
+{
+	poke *p = arg;
+	struct timespec ts = {0, 20 * 1000000L};
+	nanosleep(&ts, NULL);
+	pthread_mutex_lock(&p->s->m);
+	p->done = 1;
+	pthread_cond_signal(&p->s->cv);
+	pthread_mutex_unlock(&p->s->m);
+	return NULL;
+}
+
+/* Without may_jump, virtual time waits for a signal and does not move. */
+static void virtual_time_stands_still_while_busy(void **state)
+{
+	(void)state;
+	dr_clock *c = dr_clock_new(DR_CLOCK_VIRTUAL);
+	sync_t s;
+	sync_init(&s);
+	poke p = {.s = &s};
+	pthread_t th;
+	pthread_mutex_lock(&s.m);
+	pthread_create(&th, NULL, poker, &p);
+	while (!p.done)
+		assert_false(dr_clock_wait(c, &s.m, &s.cv, 60000, false));
+	pthread_mutex_unlock(&s.m);
+	pthread_join(th, NULL);
+	assert_int_equal(dr_clock_now(c), 0);
+	sync_dispose(&s);
+	dr_clock_free(c);
+}
+
+static void real_time_waits_out(void **state)
+{
+	(void)state;
+	dr_clock *c = dr_clock_new(DR_CLOCK_REAL);
+	sync_t s;
+	sync_init(&s);
+	int64_t t0 = dr_clock_now(c);
+	pthread_mutex_lock(&s.m);
+	while (!dr_clock_wait(c, &s.m, &s.cv, t0 + 30, true))
+		;
+	pthread_mutex_unlock(&s.m);
+	int64_t t1 = dr_clock_now(c);
+	assert_true(t1 >= t0 + 30 && t1 < t0 + 1000);
+	assert_true(dr_clock_wall(c) > DR_CLOCK_VIRTUAL_EPOCH_MS - INT64_C(10) * 365 * 86400 * 1000);
+	sync_dispose(&s);
+	dr_clock_free(c);
+}
+
+static void formats(void **state)
+{
+	(void)state;
+	char buf[40];
+	dr_clock_format_wall(DR_CLOCK_VIRTUAL_EPOCH_MS, buf, sizeof buf);
+	assert_string_equal(buf, "2026-01-01T00:00:00.000Z");
+	dr_clock_format_wall(DR_CLOCK_VIRTUAL_EPOCH_MS + 90061001, buf, sizeof buf);
+	assert_string_equal(buf, "2026-01-02T01:01:01.001Z");
+	dr_clock_format_elapsed(0, buf, sizeof buf);
+	assert_string_equal(buf, "00:00:00.000");
+	dr_clock_format_elapsed(3723004, buf, sizeof buf);
+	assert_string_equal(buf, "01:02:03.004");
+	dr_clock_format_elapsed(INT64_C(100) * 3600000, buf, sizeof buf);
+	assert_string_equal(buf, "100:00:00.000");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(virtual_time_jumps),
+		cmocka_unit_test(virtual_time_stands_still_while_busy),
+		cmocka_unit_test(real_time_waits_out),
+		cmocka_unit_test(formats),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,277 @@
+/*
+ * test_exec_approve.c - approval gates through the file handshake, as
+ * `drover approve` answers them from another shell: a run on the real
+ * clock waits at an `approve` step while a thread plays the other shell.
+ *
+ * Granted with a comment, denied, refused for someone not among the
+ * approvers, every VM's gate of a fanned-out step answered at once, and the
+ * file-level rules (one answer per gate; no gate, no answer).
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "approvals.h"
+#include "exec.h"
+#include "runbook.h"
+
+static char state_dir[64];
+
+static dr_runbook *compile_text(const char *yaml, char *path, size_t pathsz)
+{
+	snprintf(path, pathsz, "/tmp/drover-test-approve-XXXXXX.yaml");
+	int fd = mkstemps(path, 5);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
+	assert_int_equal(dr_diags_errors(d), 0);
+	dr_diags_free(d);
+	return rb;
+}
+
+typedef struct answerer {
+	const char *run_id, *step, *wait_for; /* wait_for: the request file to appear (a key) */
+	const char *by, *comment;
+	bool approve;
+	int answered;
+	char err[512];
+} answerer;
+
+static void *answer_main(void *arg)
+{
+	answerer *a = arg;
+	char run_dir[256], req[512];
+	snprintf(run_dir, sizeof run_dir, "%s/runs/%s", state_dir, a->run_id);
+	snprintf(req, sizeof req, "%s/approvals/%s.request", run_dir, a->wait_for);
+	struct stat st;
+	struct timespec ts = {0, 10 * 1000000L};
+	for (int i = 0; i < 500 && stat(req, &st) != 0; i++)
+		nanosleep(&ts, NULL);
+	cJSON *ans = cJSON_CreateObject();
+	cJSON_AddBoolToObject(ans, "approved", a->approve);
+	cJSON_AddStringToObject(ans, "by", a->by);
+	cJSON_AddStringToObject(ans, "comment", a->comment ? a->comment : "");
+	dr_buf out, err;
+	dr_buf_init(&out);
+	dr_buf_init(&err);
+	a->answered = dr_approval_answer(run_dir, a->step, ans, &out, &err);
+	snprintf(a->err, sizeof a->err, "%s", err.data);
+	dr_buf_dispose(&out);
+	dr_buf_dispose(&err);
+	cJSON_Delete(ans);
+	return NULL;
+}
+
+typedef struct result {
+	dr_run_status status;
+	char *events;
+} result;
+
+static result run_with(const char *yaml, const char *run_id, answerer *answers, size_t n)
+{
+	char path[64];
+	dr_runbook *rb = compile_text(yaml, path, sizeof path);
+	dr_exec_opts o;
+	dr_exec_opts_init(&o);
+	o.run_id = run_id;
+	o.state_dir = state_dir;
+	result r = {0};
+	size_t len;
+	o.events = open_memstream(&r.events, &len);
+	pthread_t th[8];
+	for (size_t i = 0; i < n; i++)
+		pthread_create(&th[i], NULL, answer_main, &answers[i]);
+	dr_buf err;
+	dr_buf_init(&err);
+	r.status = dr_exec_run(rb, &o, &err);
+	for (size_t i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	fclose(o.events);
+	dr_buf_dispose(&err);
+	dr_runbook_free(rb);
+	unlink(path);
+	return r;
+}
+
+static const char *gate_yaml = "drover: 1\nname: gate\n"
+			       "steps:\n"
+			       "  - id: go\n    action: approve\n"
+			       "    with: { message: 'Commit?', timeout: 30s, approvers: [alice, bob] }\n"
+			       "  - { id: after, action: log, needs: go, with: { message: 'by ${steps.go.outputs.by}: ${steps.go.outputs.comment}' } }\n";
+
+static void granted_from_another_shell(void **state)
+{
+	(void)state;
+	answerer a = {.run_id = "t-grant", .step = "go", .wait_for = "go", .by = "alice", .comment = "ship it", .approve = true};
+	result r = run_with(gate_yaml, "t-grant", &a, 1);
+	assert_int_equal(a.answered, 1);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	assert_non_null(strstr(r.events, "\"event\":\"approval.request\""));
+	assert_non_null(strstr(r.events, "\"command\":\"drover approve t-grant go\""));
+	assert_non_null(strstr(r.events, "\"event\":\"approval.granted\",\"step\":\"go\",\"by\":\"alice\",\"via\":\"drover approve\""));
+	assert_non_null(strstr(r.events, "\"message\":\"by alice: ship it\""));
+	/* The gate's files are gone once it closed. */
+	struct stat st;
+	assert_int_not_equal(stat("/tmp/drover-test-approve-state/runs/t-grant", &st), 0);
+	free(r.events);
+}
+
+static void denied_from_another_shell(void **state)
+{
+	(void)state;
+	answerer a = {.run_id = "t-deny", .step = "go", .wait_for = "go", .by = "bob", .comment = "not now", .approve = false};
+	result r = run_with(gate_yaml, "t-deny", &a, 1);
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	assert_non_null(strstr(r.events, "\"event\":\"approval.denied\",\"step\":\"go\",\"by\":\"bob\""));
+	assert_non_null(strstr(r.events, "\"message\":\"denied by bob: not now\""));
+	assert_null(strstr(r.events, "\"event\":\"log\""));
+	free(r.events);
+}
+
+/* One thread plays the other shell: each answer in order, after its gate opened. */
+typedef struct script {
+	answerer *a;
+	size_t n;
+} script;
+
+static void *script_main(void *arg)
+{
+	script *sc = arg;
+	for (size_t i = 0; i < sc->n; i++)
+		answer_main(&sc->a[i]);
+	return NULL;
+}
+
+static result run_script(const char *yaml, const char *run_id, answerer *answers, size_t n)
+{
+	char path[64];
+	dr_runbook *rb = compile_text(yaml, path, sizeof path);
+	dr_exec_opts o;
+	dr_exec_opts_init(&o);
+	o.run_id = run_id;
+	o.state_dir = state_dir;
+	result r = {0};
+	size_t len;
+	o.events = open_memstream(&r.events, &len);
+	script sc = {answers, n};
+	pthread_t th;
+	pthread_create(&th, NULL, script_main, &sc);
+	dr_buf err;
+	dr_buf_init(&err);
+	r.status = dr_exec_run(rb, &o, &err);
+	pthread_join(th, NULL);
+	fclose(o.events);
+	dr_buf_dispose(&err);
+	dr_runbook_free(rb);
+	unlink(path);
+	return r;
+}
+
+static void only_approvers_may_answer(void **state)
+{
+	(void)state;
+	answerer a[2] = {
+		{.run_id = "t-who", .step = "go", .wait_for = "go", .by = "mallory", .approve = true},
+		{.run_id = "t-who", .step = "go", .wait_for = "go", .by = "bob", .approve = true},
+	};
+	result r = run_script(gate_yaml, "t-who", a, 2);
+	assert_int_equal(a[0].answered, -1);
+	assert_non_null(strstr(a[0].err, "'mallory' is not among the approvers [\"alice\",\"bob\"]"));
+	assert_int_equal(a[1].answered, 1);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	assert_non_null(strstr(r.events, "\"by\":\"bob\""));
+	assert_null(strstr(r.events, "mallory"));
+	free(r.events);
+}
+
+static const char *fan_yaml = "drover: 1\nname: fan\n"
+			      "backend: { kind: sim, vms: [{name: v1}, {name: v2}] }\n"
+			      "vm_sets: { all: { match: { name: '^v' } } }\n"
+			      "steps:\n"
+			      "  - { id: go, action: approve, foreach: all, with: { message: 'ok ${target.name}?', timeout: 30s } }\n";
+
+static void one_answer_for_every_vm(void **state)
+{
+	(void)state;
+	answerer a = {.run_id = "t-fan", .step = "go", .wait_for = "go@v2", .by = "carol", .approve = true};
+	result r = run_with(fan_yaml, "t-fan", &a, 1);
+	assert_int_equal(a.answered, 2);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	assert_non_null(strstr(r.events, "\"command\":\"drover approve t-fan go@v1\""));
+	assert_non_null(strstr(r.events, "\"event\":\"approval.granted\",\"step\":\"go\",\"target\":\"v1\""));
+	assert_non_null(strstr(r.events, "\"event\":\"approval.granted\",\"step\":\"go\",\"target\":\"v2\""));
+	free(r.events);
+}
+
+static void files_one_answer_per_gate(void **state)
+{
+	(void)state;
+	const char *run_dir = "/tmp/drover-test-approve-state/runs/t-files";
+	dr_buf out, err;
+	dr_buf_init(&out);
+	dr_buf_init(&err);
+	cJSON *ans = cJSON_CreateObject();
+	cJSON_AddBoolToObject(ans, "approved", true);
+	cJSON_AddStringToObject(ans, "by", "dave");
+	/* No gate open: nothing answered, and the message says so. */
+	assert_int_equal(dr_approval_answer(run_dir, "go", ans, &out, &err), 0);
+	assert_non_null(strstr(err.data, "no open approval of step 'go'"));
+	dr_buf_reset(&err);
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "step", "go");
+	assert_int_equal(dr_approval_post(run_dir, "go", req, &err), 0);
+	cJSON *got = NULL;
+	assert_int_equal(dr_approval_poll(run_dir, "go", &got, &err), 0);
+	assert_int_equal(dr_approval_answer(run_dir, "go", ans, &out, &err), 1);
+	assert_string_equal(out.data, "go: approved\n");
+	/* A second answer to the same gate is refused. */
+	assert_int_equal(dr_approval_answer(run_dir, "go", ans, &out, &err), -1);
+	assert_non_null(strstr(err.data, "it was answered before"));
+	assert_int_equal(dr_approval_poll(run_dir, "go", &got, &err), 1);
+	assert_string_equal(cJSON_GetObjectItem(got, "by")->valuestring, "dave");
+	cJSON_Delete(got);
+	/* Prefixes are not matches: "go" does not answer "go-live". */
+	dr_buf_reset(&err);
+	assert_int_equal(dr_approval_post(run_dir, "go-live", req, &err), 0);
+	assert_int_equal(dr_approval_answer(run_dir, "go-l", ans, &out, &err), 0);
+	dr_approval_withdraw(run_dir, "go-live");
+	dr_approval_withdraw(run_dir, "go");
+	struct stat st;
+	assert_int_not_equal(stat(run_dir, &st), 0);
+	char *key = dr_approval_key("step", "a/b");
+	assert_string_equal(key, "step@a_b");
+	free(key);
+	char user[64];
+	dr_approval_user(user, sizeof user);
+	assert_true(user[0] != '\0');
+	cJSON_Delete(req);
+	cJSON_Delete(ans);
+	dr_buf_dispose(&out);
+	dr_buf_dispose(&err);
+}
+
+int main(void)
+{
+	snprintf(state_dir, sizeof state_dir, "/tmp/drover-test-approve-state");
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(granted_from_another_shell),
+		cmocka_unit_test(denied_from_another_shell),
+		cmocka_unit_test(only_approvers_may_answer),
+		cmocka_unit_test(one_answer_for_every_vm),
+		cmocka_unit_test(files_one_answer_per_gate),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

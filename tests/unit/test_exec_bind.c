@@ -1,0 +1,168 @@
+/*
+ * test_exec_bind.c - from a runbook to concrete targets and values: the
+ * sim inventory (inline and from a file), vm_set matching (name and tag
+ * regexes, exclude, match: {}), expect: count/min/max messages, the VMs a
+ * step fans out over, and typed --param values.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "bind.h"
+#include "params.h"
+#include "runbook.h"
+
+static dr_runbook *compile_at(const char *path, const char *yaml)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(yaml, f);
+	fclose(f);
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
+	if (dr_diags_errors(d))
+		dr_diags_render_text(d, stderr, false);
+	assert_int_equal(dr_diags_errors(d), 0);
+	dr_diags_free(d);
+	return rb;
+}
+
+static const char *sets_yaml =
+	"drover: 1\nname: sets\n"
+	"backend:\n  kind: sim\n  inventory: inv.yaml\n  vms:\n"
+	"    - { name: web-1, tags: { tier: web, env: prod } }\n"
+	"    - { name: web-canary, tags: { tier: web, env: prod } }\n"
+	"    - { name: db-1, tags: { tier: db, env: prod }, recovery_ip: 10.2.0.4 }\n"
+	"vm_sets:\n"
+	"  web: { match: { name: '^web-' }, exclude: { name: 'canary$' }, expect: { count: 2 } }\n"
+	"  prod: { match: { tags: { env: '^prod$' } }, expect: { min: 1, max: 2 } }\n"
+	"  all: { match: {} }\n"
+	"  dbs: { match: { tags: { tier: db } } }\n"
+	"steps:\n"
+	"  - { id: one, action: log, with: { message: x } }\n"
+	"  - { id: fan, action: log, targets: [dbs, web], with: { message: x } }\n";
+
+static void sets_and_targets(void **state)
+{
+	(void)state;
+	FILE *inv = fopen("/tmp/drover-test-bind/inv.yaml", "w");
+	assert_non_null(inv);
+	fputs("vms:\n  - { name: web-2, tags: { tier: web, env: test } }\n", inv);
+	fclose(inv);
+	dr_runbook *rb = compile_at("/tmp/drover-test-bind/rb.yaml", sets_yaml);
+	dr_arena *a = dr_arena_new();
+	dr_buf err;
+	dr_buf_init(&err);
+	dr_vm *vms;
+	size_t n;
+	assert_int_equal(dr_bind_sim_inventory(a, rb, &vms, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(vms[0].name, "web-2"); /* the file first, then the inline list */
+	assert_string_equal(vms[3].recovery_ip, "10.2.0.4");
+	assert_string_equal(vms[3].tag_values[0], "db");
+	dr_binding b;
+	/* web: web-2, web-1 (canary excluded): 2, fine. prod: 3 > max 2. */
+	assert_int_equal(dr_bind_sets(a, rb, vms, n, &b, &err), 1);
+	assert_non_null(strstr(err.data, "rb.yaml:12:3: error: vm_set 'prod' matched 3 VMs (web-1, web-canary, db-1) "
+					 "but expects between 1 and 2"));
+	assert_int_equal(b.n_members[0], 2);
+	assert_int_equal(b.n_members[2], 4); /* match: {} is everything */
+	size_t k;
+	assert_null(dr_bind_step_targets(a, &b, rb, &rb->steps[0], &k));
+	assert_int_equal(k, 0);
+	size_t *idx = dr_bind_step_targets(a, &b, rb, &rb->steps[1], &k);
+	assert_int_equal(k, 3); /* web-2, web-1, db-1: inventory order, each once */
+	assert_string_equal(vms[idx[0]].name, "web-2");
+	assert_string_equal(vms[idx[1]].name, "web-1");
+	assert_string_equal(vms[idx[2]].name, "db-1");
+	dr_buf_dispose(&err);
+	dr_arena_free(a);
+	dr_runbook_free(rb);
+	unlink("/tmp/drover-test-bind/inv.yaml");
+	unlink("/tmp/drover-test-bind/rb.yaml");
+}
+
+static void missing_inventory_file(void **state)
+{
+	(void)state;
+	dr_runbook *rb = compile_at("/tmp/drover-test-bind/rb2.yaml", sets_yaml);
+	dr_arena *a = dr_arena_new();
+	dr_buf err;
+	dr_buf_init(&err);
+	dr_vm *vms;
+	size_t n;
+	assert_int_equal(dr_bind_sim_inventory(a, rb, &vms, &n, &err), -1);
+	assert_non_null(strstr(err.data, "cannot read the sim inventory '/tmp/drover-test-bind/inv.yaml'"));
+	dr_buf_dispose(&err);
+	dr_arena_free(a);
+	dr_runbook_free(rb);
+	unlink("/tmp/drover-test-bind/rb2.yaml");
+}
+
+static const char *params_yaml = "drover: 1\nname: p\n"
+				 "params:\n"
+				 "  region: { type: string }\n"
+				 "  n: { type: int, default: 3 }\n"
+				 "  ratio: { type: number, default: 0.5 }\n"
+				 "  dry: { type: bool, default: false }\n"
+				 "  wait: { type: duration, default: 5m }\n"
+				 "  point: { type: string, default: latest, enum: [latest, custom] }\n"
+				 "steps: [{ id: s, action: log, with: { message: '${params.region}' } }]\n";
+
+static void typed_params(void **state)
+{
+	(void)state;
+	dr_runbook *rb = compile_at("/tmp/drover-test-bind/p.yaml", params_yaml);
+	const char *ok[] = {"n=7", "region=westeurope", "dry=true", "ratio=1e-3"};
+	cJSON *v;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_params_bind(rb, ok, 4, &v, &err), 0);
+	char *text = cJSON_PrintUnformatted(v);
+	assert_string_equal(text, "{\"region\":\"westeurope\",\"n\":7,\"ratio\":0.001,\"dry\":true,\"wait\":\"5m\","
+				  "\"point\":\"latest\"}");
+	free(text);
+	cJSON_Delete(v);
+	const char *bad[] = {"n=7.5", "dry=yes", "wait=soon", "point=oldest", "regoin=x", "region=a", "region=b", "novalue"};
+	assert_int_equal(dr_params_bind(rb, bad, 8, &v, &err), 7);
+	const char *want[] = {
+		"--param n=7.5: '7.5' is not an integer (parameter 'n' is of type int)",
+		"--param dry=yes: 'yes' is not true or false (parameter 'dry' is of type bool)",
+		"--param wait=soon: 'soon' is not a duration",
+		"--param point=oldest: 'point' must be one of: latest, custom",
+		"--param regoin: the runbook has no parameter 'regoin'; did you mean 'region'?",
+		"--param region is given twice",
+		"--param 'novalue': expected NAME=VALUE",
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		if (!strstr(err.data, want[i]))
+			fail_msg("missing '%s' in:\n%s", want[i], err.data);
+	cJSON_Delete(v);
+	dr_buf_reset(&err);
+	assert_int_equal(dr_params_bind(rb, NULL, 0, &v, &err), 1);
+	assert_string_equal(err.data, "missing --param region=VALUE: parameter 'region' (string) has no default\n");
+	cJSON_Delete(v);
+	dr_buf_dispose(&err);
+	dr_runbook_free(rb);
+	unlink("/tmp/drover-test-bind/p.yaml");
+}
+
+int main(void)
+{
+	if (system("mkdir -p /tmp/drover-test-bind") != 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sets_and_targets),
+		cmocka_unit_test(missing_inventory_file),
+		cmocka_unit_test(typed_params),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
