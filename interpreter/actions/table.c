@@ -120,6 +120,7 @@ static const struct flag_info {
 	{DR_AF_REPROTECT, "reprotect", "a reprotect: needs a commit of the same targets before it (DR404)"},
 	{DR_AF_APPROVAL, "approval", "waits for a person"},
 	{DR_AF_SKIP_IN_DRILL, "skip-in-drill", "skipped (and reported) by `drover drill`"},
+	{DR_AF_BLOCKING, "blocking", "runs on a worker thread (a process or the network)"},
 };
 #define N_FLAGS (sizeof flag_table / sizeof flag_table[0])
 
