@@ -365,7 +365,7 @@ static const dr_field runbook_fields[] = {
 	 "Steps that run after the others whatever happened (notifications, cleanup)."},
 	{"on_failure", &t_on_failure, false, "stop",
 	 "What the run does when a step fails: `stop` (start nothing new, run `finally`), `continue` "
-	 "(run every step that does not depend on the failed one), or `rollback` (undo completed steps "
+	 "(tolerate the failure: dependents still run), or `rollback` (undo completed steps "
 	 "in reverse order, then run `finally`)."},
 	{NULL, NULL, false, NULL, NULL},
 };
