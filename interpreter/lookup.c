@@ -38,6 +38,7 @@
 typedef struct lctx {
 	dr_exec *x;
 	task *t;
+	const dr_inputs *inputs; /* what ${inputs.*} reads here; NULL outside composites */
 	cJSON *scratch;
 	dr_eval_env env;
 } lctx;
@@ -294,19 +295,38 @@ static const cJSON *root_recovery(lctx *c, const char *const *path, size_t n, ch
 	return dr_eval_walk(o, path, n, 1, err);
 }
 
+static const dr_param *input_decl(const dr_inputs *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_decl; i++)
+		if (strcmp(b->decl[i].name.name, name) == 0)
+			return &b->decl[i];
+	return NULL;
+}
+
+/*
+ * inputs.NAME: the use step's with: value, evaluated in the scope the use
+ * step itself sits in (the parent binding), else the composite's default.
+ */
 static const cJSON *root_inputs(lctx *c, const char *const *path, size_t n, char **err)
 {
-	const dr_step *st = c->t ? c->t->s->st : NULL;
+	const dr_inputs *b = c->inputs;
 	if (n < 2)
 		return fail(err, "inputs needs a name: inputs.NAME");
-	const dr_node *v = st && st->composite_with ? dr_node_get(st->composite_with, path[1]) : NULL;
+	if (!b)
+		return fail(err, "inputs.%s: only steps of a composite action have inputs", path[1]);
+	const dr_node *v = b->with ? dr_node_get(b->with, path[1]) : NULL;
+	const dr_param *decl = input_decl(b, path[1]);
+	if (!v && decl)
+		v = decl->default_value;
 	if (!v)
-		return fail(err, "inputs.%s: the use of composite step '%s' gives no value for it (defaults of composite "
-				 "inputs are not known at run time yet: write it under with:)",
-			    path[1], st && st->from_composite ? st->from_composite : "?");
+		return fail(err, "inputs.%s: the use of composite step '%s' gives no value for it and it has no default",
+			    path[1], b->use_id);
+	lctx outer = *c;
+	outer.inputs = b->parent;
+	outer.env.ctx = &outer;
 	char where[160];
 	snprintf(where, sizeof where, "inputs.%s", path[1]);
-	cJSON *val = dr_node_eval_at(v, where, &c->env, err);
+	cJSON *val = dr_node_eval_at(v, where, &outer.env, err);
 	return val ? dr_eval_walk(keep(c, val), path, n, 2, err) : NULL;
 }
 
@@ -330,7 +350,7 @@ static const cJSON *lookup(void *ctx, const char *const *path, size_t n, char **
 
 static void ctx_init(lctx *c, dr_exec *x, task *t)
 {
-	*c = (lctx){.x = x, .t = t, .scratch = cJSON_CreateArray()};
+	*c = (lctx){.x = x, .t = t, .inputs = t ? t->s->st->inputs : NULL, .scratch = cJSON_CreateArray()};
 	c->env = (dr_eval_env){.lookup = lookup, .ctx = c};
 	if (!x->vm_json)
 		x->vm_json = xcalloc(x->n_vms + 1, sizeof *x->vm_json);

@@ -353,6 +353,7 @@ typedef struct expansion {
 	const dr_step *use;
 	const dr_runbook *comp;
 	bool top; /* the level above is the runbook itself: substituted names are final */
+	dr_inputs *binding; /* ${inputs.*} of this use */
 } expansion;
 
 static const char *prefixed(expansion *x, const char *id)
@@ -478,6 +479,16 @@ static void adopt_list(expansion *x, dr_step **steps, size_t n)
 static void adopt_identity(expansion *x, dr_step *st)
 {
 	st->id.name = prefixed(x, st->id.name);
+	if (st->inputs) {
+		/* a step of a nested use: its chain now continues in this use's binding */
+		dr_inputs *root = st->inputs;
+		while (root->parent)
+			root = root->parent;
+		if (root != x->binding)
+			root->parent = x->binding;
+	} else {
+		st->inputs = x->binding;
+	}
 	if (st->from_composite) {
 		st->from_composite = prefixed(x, st->from_composite);
 	} else {
@@ -574,7 +585,9 @@ static bool expand_use(resolver *r, const dr_step *use, dr_step **out, size_t *n
 	expand_list(r, &c->steps, &c->n_steps, &inner, false);
 	rewrite_needs(r, c->steps, c->n_steps, &inner);
 	r->depth--;
-	expansion x = {.r = r, .use = use, .comp = c, .top = top};
+	dr_inputs *binding = dr_arena_alloc(r->a, sizeof *binding);
+	*binding = (dr_inputs){.decl = c->inputs, .n_decl = c->n_inputs, .with = use->with, .use_id = use->id.name};
+	expansion x = {.r = r, .use = use, .comp = c, .top = top, .binding = binding};
 	bool *root = dr_arena_calloc(r->a, c->n_steps + 1, sizeof *root);
 	bool *sink = dr_arena_calloc(r->a, c->n_steps + 1, sizeof *sink);
 	roots_and_sinks(c, root, sink);

@@ -122,6 +122,20 @@ typedef enum dr_on_failure { DR_ONFAIL_INHERIT, DR_ONFAIL_STOP, DR_ONFAIL_CONTIN
 
 typedef struct dr_step dr_step;
 
+/*
+ * What ${inputs.X} means in a step expanded from a composite: the
+ * composite's declared inputs (with their defaults) and the use step's
+ * with:, whose values are evaluated in the parent binding (NULL: the
+ * runbook's own scope). Nested composites chain through parent.
+ */
+typedef struct dr_inputs {
+	const struct dr_param *decl;
+	size_t n_decl;
+	const dr_node *with;
+	struct dr_inputs *parent;
+	const char *use_id;
+} dr_inputs;
+
 struct dr_step {
 	dr_ref id;
 	const char *name; /* display name, or NULL */
@@ -149,6 +163,7 @@ struct dr_step {
 	bool in_finally; /* declared under finally: */
 	const char *from_composite; /* set on steps expanded from use:, the use step's id */
 	const dr_node *composite_with; /* the use step's with: (binds ${inputs.*}) */
+	dr_inputs *inputs; /* the full binding of ${inputs.*}, or NULL outside composites */
 	dr_loc loc; /* the step's mapping */
 	const dr_node *node; /* the step's mapping node */
 };
