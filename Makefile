@@ -49,7 +49,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 DROVER    := $(B)/drover
 
-.PHONY: all check check-asan check-tsan unit golden demo deps install uninstall clean \
+.PHONY: all all-tests check check-asan check-tsan unit golden demo demo-run deps install uninstall clean \
         bench docs
 all: $(DROVER)
 
@@ -104,7 +104,12 @@ check-tsan: deps
 	@$(MAKE) --no-print-directory VARIANT=tsan OPT='-O1 -g' all-tests
 	@tests/run-all.sh build/tsan unit
 
-demo: deps $(DROVER)
+# deps first, then a fresh make: pkg-config flags are read when make starts,
+# so on a new machine the build must start after the packages are installed.
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: $(DROVER)
 	$(DROVER) validate examples/quickstart.yaml
 	$(DROVER) graph --format mermaid examples/quickstart.yaml
 
