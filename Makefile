@@ -48,9 +48,11 @@ MAIN_OBJ  := $(B)/interpreter/main.o
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 DROVER    := $(B)/drover
+TORTURE   := $(B)/tests/torture
+TORTURE_SEEDS ?= 250
 
 .PHONY: all all-tests check check-asan check-tsan unit golden demo demo-run deps install uninstall clean \
-        bench docs
+        bench docs torture
 all: $(DROVER)
 
 V ?= 0
@@ -93,7 +95,19 @@ check: deps
 	@$(MAKE) --no-print-directory all-tests
 	@tests/run-all.sh $(B)
 
-all-tests: $(DROVER) $(UNIT_BIN)
+all-tests: $(DROVER) $(UNIT_BIN) $(TORTURE)
+
+# The crash-torture driver (tests/torture/torture.c): kills drover runs, resumes them, checks the simulator.
+$(TORTURE): tests/torture/torture.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST-CC $<")
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(LIBS)
+
+# The crash-torture test at full size (docs/journal.md): at least 200 SIGKILLs, then the tally.
+# (make check runs a quick version.) TORTURE_SEEDS=1000 make torture for more.
+torture: $(DROVER) $(TORTURE)
+	@$(TORTURE) --drover $(DROVER) --plan tests/torture/plan.yaml --seeds $(TORTURE_SEEDS) --min-kills 200 \
+		--work $(B)/torture
 
 check-asan: deps
 	@$(MAKE) --no-print-directory VARIANT=asan OPT='-O1 -g' all-tests
@@ -138,6 +152,8 @@ bench: $(DROVER) $(B)/libdrover.a
 	@bench/bench_tasks.sh $(B)
 	@echo
 	@bench/bench_exec_run.sh $(B)
+	@echo
+	@bench/bench_journal.sh $(B)
 
 install: $(DROVER)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/stdlib

@@ -13,105 +13,28 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "load.h"
+#include "backends/backend.h"
 
-/* ---- the sim inventory ---------------------------------------------------- */
+/* ---- the inventory ---------------------------------------------------------- */
 
-static const char *scalar_or_null(const dr_node *m, const char *key)
+int dr_bind_backend_inventory(dr_arena *a, dr_backend *be, int64_t now_ms, dr_vm **out, size_t *n_out, dr_buf *err)
 {
-	const dr_node *v = dr_node_get(m, key);
-	return v && v->kind == DR_NODE_SCALAR ? dr_node_str(v) : NULL;
-}
-
-static void read_tags(dr_arena *a, const dr_node *tags, dr_vm *vm)
-{
-	if (!tags || tags->kind != DR_NODE_MAP || !tags->u.map.n)
-		return;
-	const char **keys = dr_arena_calloc(a, tags->u.map.n, sizeof *keys);
-	const char **vals = dr_arena_calloc(a, tags->u.map.n, sizeof *vals);
-	for (size_t i = 0; i < tags->u.map.n; i++) {
-		const char *v = dr_node_str(tags->u.map.items[i].value);
-		keys[vm->n_tags] = dr_node_str(tags->u.map.items[i].key);
-		vals[vm->n_tags++] = v ? v : "";
+	dr_be_item *items;
+	size_t n;
+	dr_be_error e;
+	*out = NULL;
+	*n_out = 0;
+	if (dr_backend_list_items(be, a, now_ms, &items, &n, &e) < 0) {
+		dr_buf_printf(err, "cannot list the VMs the %s backend protects: %s\n", be->kind,
+			      dr_backend_error_text(a, &e));
+		return -1;
 	}
-	vm->tag_keys = keys;
-	vm->tag_values = vals;
-}
-
-static bool read_vm(dr_arena *a, const dr_node *m, dr_vm *vm)
-{
-	const char *name = scalar_or_null(m, "name");
-	if (!name || !*name)
-		return false;
-	*vm = (dr_vm){.name = name, .id = name};
-	read_tags(a, dr_node_get(m, "tags"), vm);
-	vm->primary_region = scalar_or_null(m, "primary_region");
-	vm->recovery_region = scalar_or_null(m, "recovery_region");
-	vm->primary_ip = scalar_or_null(m, "primary_ip");
-	vm->recovery_ip = scalar_or_null(m, "recovery_ip");
-	vm->size = scalar_or_null(m, "size");
-	return true;
-}
-
-typedef struct vmlist {
-	dr_vm *v;
-	size_t n, cap;
-} vmlist;
-
-static void add_vms(dr_arena *a, vmlist *l, const dr_node *seq)
-{
-	if (!seq || seq->kind != DR_NODE_SEQ)
-		return;
-	if (l->n + seq->u.seq.n > l->cap) {
-		size_t cap = l->n + seq->u.seq.n;
-		l->v = dr_arena_grow(a, l->v, l->n, cap, sizeof *l->v);
-		l->cap = cap;
-	}
-	for (size_t i = 0; i < seq->u.seq.n; i++)
-		if (read_vm(a, seq->u.seq.items[i], &l->v[l->n]))
-			l->n++;
-}
-
-/* The inventory file's path: relative to the runbook's directory. */
-static const char *inventory_path(dr_arena *a, const dr_runbook *rb, const char *file)
-{
-	const char *slash = rb->path ? strrchr(rb->path, '/') : NULL;
-	if (file[0] == '/' || !slash)
-		return file;
-	return dr_arena_printf(a, "%.*s/%s", (int)(slash - rb->path), rb->path, file);
-}
-
-static int load_inventory(dr_arena *a, const dr_runbook *rb, const char *file, vmlist *l, dr_buf *err)
-{
-	const char *path = inventory_path(a, rb, file);
-	dr_diags *d = dr_diags_new();
-	dr_node *root = dr_load_file(a, d, path, NULL);
-	int rc = 0;
-	if (!root || dr_diags_errors(d)) {
-		const dr_diag *g = dr_diags_count(d) ? dr_diags_get(d, 0) : NULL;
-		dr_buf_printf(err, "cannot read the sim inventory '%s': %s\n", path, g ? g->msg : "unreadable");
-		rc = -1;
-	} else if (!dr_node_get(root, "vms")) {
-		dr_buf_printf(err, "the sim inventory '%s' has no 'vms:' list\n", path);
-		rc = -1;
-	} else {
-		add_vms(a, l, dr_node_get(root, "vms"));
-	}
-	dr_diags_free(d);
-	return rc;
-}
-
-int dr_bind_sim_inventory(dr_arena *a, const dr_runbook *rb, dr_vm **out, size_t *n_out, dr_buf *err)
-{
-	vmlist l = {0};
-	const dr_node *b = rb->backend.node;
-	const char *file = b ? scalar_or_null(b, "inventory") : NULL;
-	int rc = file ? load_inventory(a, rb, file, &l, err) : 0;
-	if (b)
-		add_vms(a, &l, dr_node_get(b, "vms"));
-	*out = l.v;
-	*n_out = l.n;
-	return rc;
+	dr_vm *vms = dr_arena_calloc(a, n + 1, sizeof *vms);
+	for (size_t i = 0; i < n; i++)
+		dr_backend_item_to_vm(&items[i], &vms[i]);
+	*out = vms;
+	*n_out = n;
+	return 0;
 }
 
 /* ---- vm_sets -------------------------------------------------------------- */

@@ -1,10 +1,9 @@
 /*
  * bind.h - from a checked runbook and an inventory to concrete targets.
  *
- * The inventory is a plain array of dr_vm (actions/action.h). For now it
- * comes from the sim backend's `vms:` list and `inventory:` file
- * (dr_bind_sim_inventory); the backend interface will hand over the same
- * array later, so nothing else here cares where VMs come from.
+ * The inventory is a plain array of dr_vm (actions/action.h): the items the
+ * run's backend protects (dr_bind_backend_inventory), or an array a test
+ * gives; nothing else here cares where VMs come from.
  *
  * Binding resolves every vm_set (match: regexes over the name and tags,
  * minus exclude:, then expect: count/min/max) and tells each step which
@@ -15,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "actions/action.h"
 #include "runbook.h"
@@ -29,13 +29,17 @@ typedef struct dr_binding {
 	size_t n_sets;
 } dr_binding;
 
+struct dr_backend;
+
 /*
- * The VMs of rb's sim backend: `inventory:` (a YAML file with a `vms:`
- * list, relative to the runbook) first, then the inline `vms:`. A sim VM's
- * id is its name. Returns 0, or -1 with a message appended to err (what
- * failed and where). The array and its strings live in a.
+ * The inventory: every item the backend protects at now_ms (Unix ms), in
+ * the backend's order, as dr_vm (id: the item's id; for the sim, the items
+ * of its state file and of the runbook's `inventory:` file and `vms:`).
+ * Returns 0, or -1 with a sentence appended to err (the service's error).
+ * The array and its strings live in a.
  */
-int dr_bind_sim_inventory(dr_arena *a, const dr_runbook *rb, dr_vm **out, size_t *n_out, dr_buf *err);
+int dr_bind_backend_inventory(dr_arena *a, struct dr_backend *be, int64_t now_ms, dr_vm **out, size_t *n_out,
+			      dr_buf *err);
 
 /*
  * Resolve rb's vm_sets against vms[0..n). Each set whose size breaks its

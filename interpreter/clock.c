@@ -19,7 +19,10 @@ struct dr_clock {
 	struct timespec origin; /* CLOCK_MONOTONIC at creation (real) */
 	int64_t wall_origin; /* Unix ms at creation (real) */
 	_Atomic int64_t vnow; /* virtual now */
+	_Atomic int64_t pinned; /* NOT_PINNED, or what now answers while a journal is replayed */
 };
+
+#define NOT_PINNED INT64_MIN
 
 static int64_t ts_ms(const struct timespec *ts)
 {
@@ -35,6 +38,7 @@ dr_clock *dr_clock_new(dr_clock_kind kind)
 	clock_gettime(CLOCK_REALTIME, &w);
 	c->wall_origin = ts_ms(&w);
 	atomic_init(&c->vnow, 0);
+	atomic_init(&c->pinned, NOT_PINNED);
 	return c;
 }
 
@@ -55,6 +59,9 @@ const char *dr_clock_kind_name(dr_clock_kind kind)
 
 int64_t dr_clock_now(dr_clock *c)
 {
+	int64_t pin = atomic_load_explicit(&c->pinned, memory_order_relaxed);
+	if (pin != NOT_PINNED)
+		return pin;
 	if (c->kind == DR_CLOCK_VIRTUAL)
 		return atomic_load_explicit(&c->vnow, memory_order_relaxed);
 	struct timespec ts;
@@ -95,6 +102,32 @@ void dr_clock_advance_to(dr_clock *c, int64_t t)
 	if (c->kind == DR_CLOCK_VIRTUAL && t != DR_CLOCK_NEVER &&
 	    t > atomic_load_explicit(&c->vnow, memory_order_relaxed))
 		atomic_store_explicit(&c->vnow, t, memory_order_relaxed);
+}
+
+void dr_clock_rebase(dr_clock *c, int64_t now_ms)
+{
+	if (c->kind == DR_CLOCK_VIRTUAL) {
+		atomic_store_explicit(&c->vnow, now_ms, memory_order_relaxed);
+		return;
+	}
+	int64_t ns = (int64_t)c->origin.tv_nsec - (now_ms % 1000) * 1000000;
+	c->origin.tv_sec -= (time_t)(now_ms / 1000);
+	if (ns < 0) {
+		ns += 1000000000;
+		c->origin.tv_sec--;
+	}
+	c->origin.tv_nsec = (long)ns;
+	c->wall_origin -= now_ms;
+}
+
+void dr_clock_pin(dr_clock *c, int64_t t)
+{
+	atomic_store_explicit(&c->pinned, t, memory_order_relaxed);
+}
+
+void dr_clock_unpin(dr_clock *c)
+{
+	atomic_store_explicit(&c->pinned, NOT_PINNED, memory_order_relaxed);
 }
 
 static bool wait_virtual(dr_clock *c, pthread_mutex_t *m, pthread_cond_t *cv, int64_t deadline, bool may_jump)

@@ -67,6 +67,22 @@ bool dr_clock_wait(dr_clock *c, pthread_mutex_t *m, pthread_cond_t *cv, int64_t 
 /* Move a virtual clock forward to t (no-op for real clocks or t in the past). For tests. */
 void dr_clock_advance_to(dr_clock *c, int64_t t);
 
+/*
+ * Resuming a run (journal): make now read now_ms from this instant on. A
+ * real clock moves its origin (and its wall origin) back by now_ms, so that
+ * wall_at(0) is when the run first started and the downtime counts; a
+ * virtual clock jumps to now_ms. Call before anything reads the clock.
+ */
+void dr_clock_rebase(dr_clock *c, int64_t now_ms);
+
+/*
+ * Replaying a journal: dr_clock_now answers t (the replayed record's time)
+ * until dr_clock_unpin, so what the replay computes (deadlines, retry times,
+ * event timestamps) is what the original run computed. Scheduler thread.
+ */
+void dr_clock_pin(dr_clock *c, int64_t t);
+void dr_clock_unpin(dr_clock *c);
+
 /* RFC 3339 UTC with milliseconds, "2026-01-01T00:00:05.250Z", into out (at least 32 bytes). */
 void dr_clock_format_wall(int64_t wall_ms, char *out, size_t outsz);
 

@@ -32,6 +32,7 @@ struct dr_events {
 	char **secrets;
 	size_t n_secrets;
 	unsigned long count;
+	bool replay; /* dr_events_set_replay */
 };
 
 dr_events *dr_events_new(dr_clock *c, FILE *out, bool flush_each)
@@ -147,6 +148,8 @@ static void write_line(dr_events *e, const cJSON *ev)
 void dr_events_emit(dr_events *e, cJSON *ev)
 {
 	pthread_mutex_lock(&e->mu);
+	if (e->replay)
+		cJSON_AddBoolToObject(ev, "replayed", true);
 	if (e->n_secrets)
 		redact_tree(e, ev);
 	if (e->out)
@@ -164,6 +167,13 @@ char *dr_events_redact(dr_events *e, const char *s)
 	char *r = redact_locked(e, s);
 	pthread_mutex_unlock(&e->mu);
 	return r ? r : xstrdup(s);
+}
+
+void dr_events_set_replay(dr_events *e, bool on)
+{
+	pthread_mutex_lock(&e->mu);
+	e->replay = on;
+	pthread_mutex_unlock(&e->mu);
 }
 
 unsigned long dr_events_count(dr_events *e)

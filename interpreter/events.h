@@ -51,6 +51,12 @@ void dr_events_emit(dr_events *e, struct cJSON *ev);
 /* A heap copy of s with every known secret replaced by "***"; the caller frees it. */
 char *dr_events_redact(dr_events *e, const char *s);
 
+/*
+ * Resuming a run: while on, every event emitted gets "replayed": true (it
+ * retells what the journal says happened before drover stopped).
+ */
+void dr_events_set_replay(dr_events *e, bool on);
+
 /* Lines written so far (for tests and benchmarks). */
 unsigned long dr_events_count(dr_events *e);
 

@@ -32,6 +32,7 @@ void dr_exec_opts_init(dr_exec_opts *o)
 {
 	*o = (dr_exec_opts){
 		.clock = DR_CLOCK_REAL, .view = DR_VIEW_PLAIN, .grace_ms = DEFAULT_GRACE_MS, .signal_at_ms = -1,
+		.mode = DR_MODE_FAILOVER, .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY,
 	};
 }
 
@@ -139,6 +140,8 @@ static void build_sruns(dr_exec *x)
 		const dr_step *st = p->nodes[i].step;
 		exec_srun_init(x, s, st, st->action, i < p->n_main ? PH_MAIN : PH_FINALLY);
 		exec_srun_tasks(x, s);
+		if (x->o.mode == DR_MODE_DRILL)
+			dr_modes_skips(x->rb, i, &s->skip_why);
 	}
 	for (size_t i = 0; i < p->n; i++)
 		for (size_t d = 0; d < p->nodes[i].n_deps; d++)
@@ -215,11 +218,13 @@ static void free_task_values(srun *s)
 		cJSON_Delete(s->tasks[k].with);
 		cJSON_Delete(s->tasks[k].outputs);
 		free(s->tasks[k].message);
+		fallback_dispose(&s->tasks[k]);
 	}
 }
 
 static void exec_free(dr_exec *x)
 {
+	journal_finish(x);
 	for (size_t i = 0; x->main && i < x->n_main; i++)
 		free_task_values(&x->main[i]);
 	for (size_t i = 0; x->fin && i < x->n_fin; i++)
@@ -238,6 +243,8 @@ static void exec_free(dr_exec *x)
 	pthread_cond_destroy(&x->jcv);
 	pthread_mutex_destroy(&x->prompt_mu);
 	free(x->internal_error);
+	report_dr_dispose(x);
+	exec_backend_close(x);
 	dr_arena_free(x->a);
 	free(x);
 }
@@ -251,7 +258,7 @@ static bool bind_inventory(dr_exec *x, dr_buf *err)
 		x->vms = x->o.vms;
 		x->n_vms = x->o.n_vms;
 	} else {
-		if (dr_bind_sim_inventory(x->a, x->rb, &vms, &n, err) < 0)
+		if (dr_bind_backend_inventory(x->a, x->backend, dr_exec_wall(x, 0), &vms, &n, err) < 0)
 			return false;
 		x->vms = vms;
 		x->n_vms = n;
@@ -274,6 +281,8 @@ static void emit_run_start(dr_exec *x)
 	cJSON_AddStringToObject(ev, "run", x->run_id);
 	cJSON_AddStringToObject(ev, "runbook", x->rb->name ? x->rb->name : "");
 	cJSON_AddStringToObject(ev, "file", x->rb->path ? x->rb->path : "");
+	cJSON_AddStringToObject(ev, "mode", dr_mode_name(x->o.mode));
+	cJSON_AddStringToObject(ev, "direction", dr_mode_direction_name(x->o.direction));
 	cJSON_AddStringToObject(ev, "clock", dr_clock_kind_name(dr_clock_kind_of(x->clock)));
 	cJSON_AddNumberToObject(ev, "seed", (double)x->seed);
 	if (x->limit > 0)
@@ -303,6 +312,10 @@ static dr_run_status compute_status(const dr_exec *x)
 {
 	if (x->internal_error)
 		return DR_RUN_INTERNAL;
+	if (journal_suspended(x))
+		return DR_RUN_FAILED; /* resume stopped before the run could go on: not over, not succeeded */
+	if (report_dr_failed(x))
+		return DR_RUN_FAILED; /* a drill left test VMs behind */
 	if (x->cancelled)
 		return DR_RUN_CANCELLED;
 	if (any_failed(x->main, x->n_main) || x->run_timed_out) {
@@ -423,15 +436,26 @@ static void handle(dr_exec *x, task *mail, int signals)
 static void run_loop(dr_exec *x)
 {
 	while (x->ph != PH_DONE) {
-		sched_pump(x);
+		int replay = journal_replay(x); /* resume: the journal's next record instead of launching */
+		if (replay < 0)
+			return;
+		if (!replay)
+			sched_pump(x);
+		if (journal_turn(x))
+			continue; /* held calls were issued: launch what they made ready */
 		if (x->stopping && sched_phase_quiet(x))
 			sched_settle_phase(x);
 		if (x->phase_left == 0) {
 			next_phase(x);
 			continue;
 		}
+		if (replay)
+			continue;
 		task *mail;
 		int signals;
+		if (dr_exec_backend_flush(x, NULL) < 0 && !x->internal_error)
+			internal_error(x, "the backend could not save the operations it accepted (see the end of the run)");
+		journal_idle(x); /* after the backend's flush: a durable record never names a job it could forget */
 		if (!wait_for_work(x, &mail, &signals)) {
 			internal_error(x, "the scheduler stalled: tasks wait for something that can never happen "
 					  "(a bug in drover; please report it with the runbook)");
@@ -519,6 +543,8 @@ static const char *bind_all(dr_exec *x, dr_buf *err)
 {
 	if (!bind_params(x, err))
 		return "the parameters above are wrong";
+	if (exec_backend_open(x, err) < 0)
+		return "the backend could not be opened";
 	if (!bind_inventory(x, err))
 		return "the inventory does not fit the runbook; fix the inventory or the vm_sets' expect:, then run again";
 	return NULL;
@@ -532,6 +558,8 @@ static dr_run_status execute(dr_exec *x, dr_buf *err)
 	run_loop(x);
 	workers_stop(x);
 	signals_stop(x);
+	dr_exec_backend_flush(x, err);
+	report_dr_finish(x);
 	x->status = compute_status(x);
 	if (x->internal_error)
 		dr_buf_printf(err, "internal error: %s\n", x->internal_error);
@@ -554,10 +582,14 @@ dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 		x->view = progress_new(x);
 		dr_events_listen(x->ev, progress_event, x->view);
 	}
-	const char *why = bind_all(x, err);
+	const char *why = journal_prepare(x, err);
+	if (!why)
+		why = bind_all(x, err);
 	x->n_main = rb->plan->n_main;
 	x->n_fin = rb->plan->n - rb->plan->n_main;
 	emit_run_start(x);
+	if (!why)
+		why = journal_open(x, err);
 	dr_run_status st;
 	if (why) {
 		st = refuse(x, err, why);

@@ -23,6 +23,7 @@
 
 #include "actions/action.h"
 #include "clock.h"
+#include "modes.h"
 #include "runbook.h"
 #include "util/buf.h"
 
@@ -64,6 +65,12 @@ typedef struct dr_exec_opts {
 	const dr_vm *vms; /* the inventory; NULL: the sim backend's */
 	size_t n_vms;
 	int workers; /* worker threads for blocking actions; 0: min(16, concurrency or 16) */
+	dr_run_mode mode; /* failover (default), drill or failback (modes.h); a drill's runbook is made by dr_modes_make_drill */
+	dr_be_direction direction; /* which way failovers go; dr_exec_opts_init: PRIMARY_TO_RECOVERY */
+	struct dr_backend *backend; /* an open backend to use, not closed by the run (plan --estimate); NULL: open rb's */
+	bool journal; /* keep the crash-safe journal and take the run lock (docs/journal.md); drover run does */
+	const struct dr_journal_file *resume; /* drover resume: the run's journal, replayed first (run_id is its id) */
+	bool force; /* take over a stale run lock; on resume, replay onto a changed runbook */
 } dr_exec_opts;
 
 /* Defaults: real clock, no limit, plain view on nothing, grace 30s, no hook. */
@@ -125,5 +132,39 @@ void dr_exec_say(dr_exec *x, const char *text);
 
 /* "step" or "step[vm]": how messages name the task of this call; into out. */
 void dr_exec_task_label(const dr_call *call, char *out, size_t outsz);
+
+/* --- services for the dr.* actions (docs/execution.md, "The backend") --- */
+
+/* The run's backend: opened once per run with its state dir, or dr_exec_opts.backend. NULL without a run. */
+struct dr_backend *dr_exec_backend(dr_exec *x);
+
+/* The runbook the run executes (its recovery: policy, objectives); NULL without a run. */
+const dr_runbook *dr_exec_runbook(dr_exec *x);
+
+/*
+ * Make what the backend accepted so far durable (dr_backend_flush). The
+ * run calls it each time it is about to wait and at its end; the journal
+ * calls it before making records that name jobs durable. Returns 0, or -1
+ * with a sentence appended to err (err may be NULL).
+ */
+int dr_exec_backend_flush(dr_exec *x, dr_buf *err);
+
+/* Which way this run's failovers go (dr_exec_opts.direction; AUTO: away from each item's active side). */
+dr_be_direction dr_exec_direction(dr_exec *x);
+
+/*
+ * The idempotency key of call's attempt, "<run id>/<task label>/<action>/<attempt>",
+ * e.g. "shop-20260101T000000Z/failover-db[db-1]/dr.failover/1": the same
+ * attempt of the same run always gets the same key (a resumed run too), a
+ * new attempt a new one, and an undo task names its undo action.
+ */
+void dr_exec_idempotency_key(const dr_call *call, char *out, size_t outsz);
+
+/*
+ * Evaluate a runbook value that may hold ${...} (e.g. the node of
+ * recovery.point) in call's scope, as with: is. Returns a new value (the
+ * caller frees it), or NULL with *err (heap). where names it in messages.
+ */
+struct cJSON *dr_exec_eval_node(dr_exec *x, const dr_call *call, const dr_node *node, const char *where, char **err);
 
 #endif

@@ -79,6 +79,7 @@ struct task {
 	uint64_t done_seq; /* completion order, for rollback */
 	task *undoes; /* rollback tasks: the task they undo */
 	const char *label; /* "step" or "step[vm]" */
+	struct fallback *fb; /* fallback.c: this validation's recovery point fallback; NULL until one starts */
 };
 
 struct srun {
@@ -109,6 +110,7 @@ struct srun {
 	bool group_last; /* rollback units: the last unit undoing its step */
 	bool has_undo; /* main steps: the rollback built units to undo it */
 	uint64_t last_done; /* highest done_seq of its tasks */
+	const char *skip_why; /* modes.c: a drill skips this step's tasks, for this reason; NULL: runs */
 };
 
 typedef enum timer_kind {
@@ -149,7 +151,9 @@ struct dr_exec {
 	uint64_t seed;
 	const char *run_id, *run_dir, *state_dir, *rb_dir;
 	int64_t started_wall;
-	/* inventory */
+	/* the backend (dr_exec_backend) and the inventory bound through it */
+	dr_backend *backend;
+	bool backend_owned; /* opened by the run: flushed and closed at its end */
 	dr_binding bind;
 	const dr_vm *vms;
 	size_t n_vms;
@@ -205,6 +209,8 @@ struct dr_exec {
 	pthread_mutex_t prompt_mu;
 	dr_run_status status;
 	char *internal_error; /* heap; set by a system error mid-run */
+	struct drreport *report; /* report_dr.c: objectives achieved, a drill's verification (heap) */
+	struct jrun *jr; /* journal_run.c: the journal, its lock, a resume's replay; NULL without a journal */
 };
 
 /* exec.c: building step runs (also for rollback units) */
@@ -228,6 +234,16 @@ const char *sched_tstate_name(tstate s);
 const char *sched_sstate_name(sstate s);
 struct cJSON *sched_event(dr_exec *x, const char *type, const srun *s, const task *t);
 
+void sched_requeue(dr_exec *x, task *t); /* fallback.c: t (RUNNING) ready again with fresh attempts */
+
+/* fallback.c: the recovery point fallback of failed validations (docs/execution.md) */
+bool fallback_begin(dr_exec *x, task *t);
+bool fallback_running(const task *t);
+void fallback_applied(dr_exec *x, task *t, struct cJSON *outputs);
+void fallback_stop(dr_exec *x, task *t, dr_err_class *cls, char **msg);
+const struct cJSON *fallback_point(const task *t, uint64_t *done_seq);
+void fallback_dispose(task *t);
+
 /* timers.c */
 void timers_push(timer_heap *h, int64_t at, timer_kind kind, void *p, uint32_t gen);
 bool timers_pop_due(timer_heap *h, int64_t now, timer *out);
@@ -243,8 +259,13 @@ void signals_stop(dr_exec *x);
 
 /* lookup.c: what ${...} references mean at run time */
 struct cJSON *lookup_eval_with(dr_exec *x, task *t, char **err);
+struct cJSON *lookup_eval_node(dr_exec *x, task *t, const dr_node *node, const char *where, char **err);
 int lookup_eval_when(dr_exec *x, task *t, bool *out, char **err);
 void lookup_dispose(dr_exec *x);
+
+/* exec_backend.c: the run's backend (dr_exec_opts.backend, or rb's opened here) */
+int exec_backend_open(dr_exec *x, dr_buf *err);
+void exec_backend_close(dr_exec *x);
 
 /* rollback.c */
 size_t rollback_build(dr_exec *x);
@@ -258,6 +279,43 @@ void progress_say(progress *p, const char *text);
 void progress_pause(progress *p, bool paused);
 void progress_tick(progress *p);
 void progress_final(progress *p);
+
+/*
+ * journal_run.c and resume.c: the crash-safe journal (docs/journal.md).
+ * Each is a no-op when the run keeps no journal (x->jr NULL).
+ *   journal_prepare  before binding: the run lock, the run id, a resumed run's clock
+ *   journal_open     after binding: the header (or reopen to resume), the event listener
+ *   journal_intent   after task.start: the intent record; true when the call is held until it is durable
+ *   journal_turn     each turn of the loop: make held intents durable (one sync), then issue the calls
+ *   journal_idle     before the loop waits: make what is pending durable
+ *   journal_note_timeout  a step's timeout fired (replayed on resume)
+ *   journal_replay   resume: apply the next record (1), not replaying (0), stop the session (-1)
+ *   journal_suspended  the session stopped without ending the run (status failed, no run.end)
+ *   journal_finish   at the end (exec_free): sync, close, release the lock
+ */
+struct jrun;
+const char *journal_prepare(dr_exec *x, dr_buf *err);
+const char *journal_open(dr_exec *x, dr_buf *err);
+bool journal_intent(dr_exec *x, task *t);
+bool journal_turn(dr_exec *x);
+void journal_idle(dr_exec *x);
+void journal_note_timeout(dr_exec *x, srun *s);
+int journal_replay(dr_exec *x);
+bool journal_suspended(const dr_exec *x);
+void journal_finish(dr_exec *x);
+/* progress.c: the plain line of run.resume and task.probe (false for other events) */
+bool journal_line(dr_buf *b, const struct cJSON *ev, const char *type);
+
+/* sched.c, for the replay: start an attempt without calling the action (false: it failed early); call it. */
+bool sched_start_attempt(dr_exec *x, task *t);
+void sched_call(dr_exec *x, task *t);
+
+/* report_dr.c: RTO/RPO against objectives, a drill's last check (docs/execution.md, "Objectives") */
+void report_dr_finish(dr_exec *x);
+bool report_dr_failed(const dr_exec *x);
+void report_dr_print(dr_exec *x, FILE *out);
+bool report_dr_line(dr_buf *b, const struct cJSON *ev, const char *type); /* progress.c: its events' lines */
+void report_dr_dispose(dr_exec *x);
 
 /* summary.c: the report at the end */
 void summary_print(dr_exec *x, FILE *out);

@@ -30,6 +30,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "backends/backend.h"
 #include "eval.h"
 #include "util/buf.h"
 #include "util/text.h"
@@ -208,7 +209,12 @@ static void add_opt(cJSON *o, const char *key, const char *v)
 		cJSON_AddStringToObject(o, key, v);
 }
 
-static cJSON *vm_object(const dr_vm *vm)
+/*
+ * target.*: in a failback (modes.h) primary_* and recovery_* are swapped,
+ * so they keep meaning where the VM runs before and after this run's
+ * failover: the same runbook validates ${target.recovery_ip} both ways.
+ */
+static cJSON *vm_object(const dr_vm *vm, bool back)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", vm->name);
@@ -216,13 +222,30 @@ static cJSON *vm_object(const dr_vm *vm)
 	cJSON *tags = cJSON_AddObjectToObject(o, "tags");
 	for (size_t i = 0; i < vm->n_tags; i++)
 		cJSON_AddStringToObject(tags, vm->tag_keys[i], vm->tag_values[i]);
-	add_opt(o, "primary_ip", vm->primary_ip);
-	add_opt(o, "recovery_ip", vm->recovery_ip);
-	add_opt(o, "primary_region", vm->primary_region);
-	add_opt(o, "recovery_region", vm->recovery_region);
+	add_opt(o, "primary_ip", back ? vm->recovery_ip : vm->primary_ip);
+	add_opt(o, "recovery_ip", back ? vm->primary_ip : vm->recovery_ip);
+	add_opt(o, "primary_region", back ? vm->recovery_region : vm->primary_region);
+	add_opt(o, "recovery_region", back ? vm->primary_region : vm->recovery_region);
 	add_opt(o, "size", vm->size);
 	cJSON_AddStringToObject(o, "state", "protected");
 	return o;
+}
+
+/* target.state: the VM's protection state now, asked of the backend (dr_backend_state_name). */
+static const cJSON *live_state(lctx *c, size_t vm, char **err)
+{
+	dr_exec *x = c->x;
+	dr_arena *a = dr_arena_new();
+	dr_be_item it;
+	dr_be_error e;
+	const dr_vm *v = &x->vms[vm];
+	const cJSON *out = NULL;
+	if (dr_backend_get_item(x->backend, a, dr_exec_wall(x, dr_clock_now(x->clock)), v->id ? v->id : v->name, &it, &e) < 0)
+		fail(err, "target.state: the service cannot say the state of '%s': %s", v->name, dr_backend_error_text(a, &e));
+	else
+		out = keep(c, cJSON_CreateString(dr_backend_state_name(it.state)));
+	dr_arena_free(a);
+	return out;
 }
 
 static const cJSON *root_target(lctx *c, const char *const *path, size_t n, char **err)
@@ -231,8 +254,10 @@ static const cJSON *root_target(lctx *c, const char *const *path, size_t n, char
 	size_t vm = c->t ? c->t->vm : NO_VM;
 	if (vm == NO_VM)
 		return fail(err, "target.* is only defined in a step with targets: or foreach:");
+	if (n == 2 && strcmp(path[1], "state") == 0 && x->backend)
+		return live_state(c, vm, err);
 	if (!x->vm_json[vm])
-		x->vm_json[vm] = vm_object(&x->vms[vm]);
+		x->vm_json[vm] = vm_object(&x->vms[vm], x->o.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY);
 	if (n >= 2 && !cJSON_HasObjectItem(x->vm_json[vm], path[1]) && strcmp(path[1], "tags") != 0)
 		return fail(err, "target.%s: VM '%s' has no %s in the inventory", path[1], x->vms[vm].name, path[1]);
 	return dr_eval_walk(x->vm_json[vm], path, n, 1, err);
@@ -254,8 +279,8 @@ static const cJSON *root_run(lctx *c, const char *const *path, size_t n, char **
 	cJSON *o = (cJSON *)keep(c, cJSON_CreateObject());
 	cJSON_AddStringToObject(o, "id", x->run_id);
 	cJSON_AddStringToObject(o, "name", x->rb->name ? x->rb->name : "");
-	cJSON_AddStringToObject(o, "mode", "run");
-	cJSON_AddStringToObject(o, "direction", "");
+	cJSON_AddStringToObject(o, "mode", dr_mode_name(x->o.mode));
+	cJSON_AddStringToObject(o, "direction", dr_mode_direction_name(x->o.direction));
 	cJSON_AddStringToObject(o, "status", run_status_now(x));
 	dr_clock_format_wall(x->started_wall, buf, sizeof buf);
 	cJSON_AddStringToObject(o, "started_at", buf);
@@ -366,6 +391,17 @@ cJSON *lookup_eval_with(dr_exec *x, task *t, char **err)
 	cJSON_Delete(c.scratch);
 	if (!v && !*err)
 		*err = xstrdup("with: could not be evaluated");
+	return v;
+}
+
+cJSON *lookup_eval_node(dr_exec *x, task *t, const dr_node *node, const char *where, char **err)
+{
+	lctx c;
+	ctx_init(&c, x, t);
+	cJSON *v = dr_node_eval_at(node, where, &c.env, err);
+	cJSON_Delete(c.scratch);
+	if (!v && !*err)
+		fail(err, "%s could not be evaluated", where);
 	return v;
 }
 

@@ -15,8 +15,14 @@ static const dr_command *const commands[] = {
 	&dr_cmd_schema,
 	&dr_cmd_actions,
 	&dr_cmd_sim,
+	&dr_cmd_plan,
 	&dr_cmd_run,
+	&dr_cmd_drill,
+	&dr_cmd_failback,
 	&dr_cmd_approve,
+	&dr_cmd_resume,
+	&dr_cmd_runs,
+	&dr_cmd_status,
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -225,7 +225,11 @@ static void line_rollback(dr_buf *b, const cJSON *ev, const char *type)
 static bool plain_line(progress *p, dr_buf *b, const cJSON *ev)
 {
 	const char *type = str(ev, "event");
-	if (!strcmp(type, "task.start")) {
+	if (report_dr_line(b, ev, type)) {
+		/* run.objectives, drill.verify, fallback.* (report_dr.c) */
+	} else if (journal_line(b, ev, type)) {
+		/* run.resume, task.probe (journal_run.c) */
+	} else if (!strcmp(type, "task.start")) {
 		who(b, ev);
 		dr_buf_printf(b, ": attempt %d started", (int)num(ev, "attempt"));
 	} else if (!strcmp(type, "task.end")) {

@@ -456,6 +456,10 @@ static void task_unblocked(dr_exec *x, task *t)
 	if (x->stopping)
 		return; /* settled as cancelled once running tasks have ended */
 	mark_started(x, t->s);
+	if (t->s->skip_why) {
+		skip(x, t, t->s->skip_why);
+		return;
+	}
 	if (t->upstream_failed) {
 		skip(x, t, t->why);
 		return;
@@ -522,8 +526,8 @@ static int64_t attempt_deadline(const dr_exec *x, const task *t, int64_t at)
 static void call_action(dr_exec *x, task *t)
 {
 	t->call.now_ms = now(x);
-	if (!(t->s->act->flags & DR_AF_BLOCKING)) {
-		sched_outcome(x, t, t->s->act->run(&t->call));
+	if (!(t->call.action->flags & DR_AF_BLOCKING)) {
+		sched_outcome(x, t, t->call.action->run(&t->call));
 		return;
 	}
 	int rc = workers_dispatch(x, t);
@@ -555,11 +559,11 @@ static bool prepare(dr_exec *x, task *t)
 	return true;
 }
 
-static void launch(dr_exec *x, task *t)
+bool sched_start_attempt(dr_exec *x, task *t)
 {
 	srun *s = t->s;
 	if (!prepare(x, t))
-		return;
+		return false;
 	t->attempt++;
 	set_state(t, TS_RUNNING);
 	s->n_active++;
@@ -573,11 +577,24 @@ static void launch(dr_exec *x, task *t)
 	t->call = (dr_call){
 		.step = s->st, .target = t->vm == NO_VM ? NULL : &x->vms[t->vm], .with = t->with,
 		.attempt = t->attempt, .deadline_ms = t->deadline, .cancel_requested = &t->cancel, .run = x,
+		.action = s->act,
 	};
 	cJSON *ev = sched_event(x, "task.start", s, t);
 	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
 	emit(x, ev);
+	return true;
+}
+
+void sched_call(dr_exec *x, task *t)
+{
 	call_action(x, t);
+}
+
+/* Start an attempt; a mutating call waits for its intent record to be durable (journal_turn). */
+static void launch(dr_exec *x, task *t)
+{
+	if (sched_start_attempt(x, t) && !journal_intent(x, t))
+		call_action(x, t);
 }
 
 static task *pop_ready(srun *s)
@@ -690,6 +707,8 @@ static void schedule_retry(dr_exec *x, task *t, const char *why, int64_t retry_a
 
 static void attempt_failed(dr_exec *x, task *t, dr_err_class cls, char *msg, int64_t retry_after)
 {
+	if (fallback_running(t))
+		fallback_stop(x, t, &cls, &msg); /* the change of recovery point failed: the task fails */
 	t->cls = cls;
 	take_message(t, msg ? msg : xstrdup("failed (the action gave no message)"));
 	if (cls == DR_ERRC_CANCELLED) {
@@ -702,7 +721,7 @@ static void attempt_failed(dr_exec *x, task *t, dr_err_class cls, char *msg, int
 	emit_task_end(x, t, "failed", why != NULL, retry_after);
 	if (why)
 		schedule_retry(x, t, why, retry_after);
-	else
+	else if (!fallback_begin(x, t)) /* a validation before commit may try the next recovery point */
 		finish(x, t, TS_FAILED);
 }
 
@@ -729,7 +748,10 @@ void sched_outcome(dr_exec *x, task *t, dr_outcome o)
 	switch (o.status) {
 	case DR_ACT_OK:
 		free(o.message);
-		succeed(x, t, o.outputs);
+		if (fallback_running(t))
+			fallback_applied(x, t, o.outputs); /* the new recovery point is in place: validate again */
+		else
+			succeed(x, t, o.outputs);
 		break;
 	case DR_ACT_WAIT:
 		free(o.message);
@@ -749,13 +771,22 @@ void sched_outcome(dr_exec *x, task *t, dr_outcome o)
 	}
 }
 
+/* fallback.c: t (RUNNING, its attempts used up) becomes ready again with fresh attempts. */
+void sched_requeue(dr_exec *x, task *t)
+{
+	t->s->n_active--;
+	x->n_active--;
+	t->attempt = 0;
+	make_ready(x, t);
+}
+
 /* --- timers ---------------------------------------------------------- */
 
 /* Give up a WAITING attempt: the action releases its state, the attempt fails with cls. */
 static void abandon(dr_exec *x, task *t, dr_err_class cls, char *msg)
 {
-	if (t->s->act->cancel)
-		t->s->act->cancel(&t->call);
+	if (t->call.action->cancel)
+		t->call.action->cancel(&t->call);
 	t->call.state = NULL;
 	attempt_failed(x, t, cls, msg, -1);
 }
@@ -780,6 +811,7 @@ static void on_step_timeout(dr_exec *x, srun *s)
 {
 	if (s->state != SS_RUNNING || s->timed_out)
 		return;
+	journal_note_timeout(x, s);
 	char d[32];
 	dr_text_format_duration(s->timeout, d, sizeof d);
 	s->timed_out = s->failed = true; /* failed first: the tasks settled below do not count against max_failures */

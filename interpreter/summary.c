@@ -167,6 +167,8 @@ static void next_failed(const dr_exec *x, FILE *out)
 	print_interrupted(x, out);
 	if (x->n_units)
 		print_rollback(x, out);
+	else if (x->o.mode == DR_MODE_DRILL)
+		print_in_place(x, out, "Completed in the drill (its test VMs are cleaned up under finally:)");
 	else
 		print_in_place(x, out, "Completed, and left in place (nothing was rolled back)");
 	for (size_t i = 0; i < x->n_not_undone; i++)
@@ -206,6 +208,7 @@ static void write_summary(dr_exec *x, FILE *out)
 	fprintf(out, "run %s %s after %s (exit %d)\n", x->run_id, dr_run_status_name(x->status), el,
 		dr_exec_exit_code(x->status));
 	print_counts(x, out);
+	report_dr_print(x, out);
 	if (x->stop_reason)
 		fprintf(out, "  stopped: %s\n", x->stop_reason);
 	print_failures(x->main, x->n_main, "failed:", out);

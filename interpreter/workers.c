@@ -60,7 +60,7 @@ static void *worker_main(void *arg)
 	dr_exec *x = arg;
 	task *t;
 	while ((t = next_job(x)) != NULL) {
-		t->result = t->s->act->run(&t->call);
+		t->result = t->call.action->run(&t->call);
 		mailbox_post(x, t);
 	}
 	return NULL;

@@ -40,6 +40,16 @@ golden_tests() {
 	fail=$((fail + $(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')))
 }
 
+e2e_tests() {
+	tests/e2e/run.sh "$drover" >"$log" 2>&1
+	grep -v '^e2e: [0-9]* passed' "$log"
+	local line; line=$(grep '^e2e: [0-9]* passed' "$log")
+	[ -n "$line" ] || line="e2e: 0 passed, 1 failed (tests/e2e/run.sh did not finish)"
+	echo "$line"
+	pass=$((pass + $(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')))
+	fail=$((fail + $(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')))
+}
+
 shipped_runbooks() {
 	local f
 	for f in examples/*.yaml runbooks/*.yaml stdlib/*.yaml; do
@@ -63,9 +73,24 @@ consistency() {
 	count "every complete YAML example in docs/ validates" $rc
 }
 
+# The crash-torture test, quick: SIGKILL drover at >= 20 points of a DR plan, resume, check the simulator.
+torture_test() {
+	"$B/tests/torture" --drover "$drover" --plan tests/torture/plan.yaml --seeds 24 --min-kills 20 \
+		--work "$B/torture-quick" >"$log" 2>&1
+	local rc=$? line p f
+	grep -v '^torture:' "$log"
+	line=$(grep '^torture: [0-9]* seeds' "$log")
+	echo "${line:-torture: did not run}"
+	p=$(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p'); f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+	if [ "$rc" != 0 ] && [ "${f:-1}" = 0 ]; then fail=$((fail + 1)); echo "FAIL: torture: too few kill points"; fi
+}
+
 unit_tests
 if [ "$only" = all ]; then
 	golden_tests
+	torture_test
+	e2e_tests
 	shipped_runbooks
 	consistency
 fi

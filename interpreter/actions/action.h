@@ -84,7 +84,29 @@ typedef struct dr_call {
 	void *state; /* the action's own, kept across WAIT calls; freed by the action on OK/FAIL or in cancel() */
 	const volatile int *cancel_requested; /* non-zero: reach a safe point and return FAIL(CANCELLED) */
 	struct dr_exec *run; /* services of the executor (dr_exec_* functions) */
+	const struct dr_action *action; /* the action called (an undo task's is the undo action); may be NULL */
 } dr_call;
+
+/*
+ * What a probe found out about an attempt whose outcome was lost (a crash
+ * between the journal's intent record and its result record). The probe
+ * asks the service, never starts anything, and tells the resuming run:
+ */
+typedef enum dr_probe_status {
+	DR_PROBE_DONE, /* the operation happened and succeeded: outputs are what run() would have returned */
+	DR_PROBE_RUNNING, /* its job still runs: call->state holds it; call run() again after wait_ms (as after WAIT) */
+	DR_PROBE_NOT_STARTED, /* nothing of this attempt happened that starting it again could repeat: run() it */
+	DR_PROBE_FAILED, /* it happened and failed: cls and message, as run() would have returned them */
+	DR_PROBE_UNKNOWN, /* the service cannot tell (message says why): a person must look */
+} dr_probe_status;
+
+typedef struct dr_probe_result {
+	dr_probe_status status;
+	struct cJSON *outputs; /* DONE: an object, moved to the caller */
+	char *message; /* FAILED, UNKNOWN: heap string, moved to the caller; else NULL */
+	dr_err_class cls; /* FAILED */
+	int64_t wait_ms; /* RUNNING: when to call run() */
+} dr_probe_result;
 
 typedef struct dr_action {
 	const char *name; /* "dr.failover" */
@@ -95,6 +117,14 @@ typedef struct dr_action {
 	const char *outputs_doc; /* what the action returns, for docs */
 	dr_outcome (*run)(dr_call *call); /* NULL: not executable yet (reported at run time) */
 	void (*cancel)(dr_call *call); /* release call->state of an abandoned WAIT; may be NULL */
+	/*
+	 * Resume (journal): settle an attempt whose outcome was lost by asking
+	 * the service. call is built as for run() with the lost attempt's
+	 * number and inputs (the same idempotency key, dr_exec_idempotency_key)
+	 * and state NULL. NULL for actions that change nothing: run them again.
+	 * docs/execution.md, "Probes".
+	 */
+	dr_probe_result (*probe)(dr_call *call);
 } dr_action;
 
 /* Outcome constructors. dr_fail formats the message. */

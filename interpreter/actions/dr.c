@@ -12,8 +12,11 @@
  *
  * The flags tell the planner the DR ordering rules (commit is irreversible,
  * reprotect needs a commit, a test failover needs a cleanup) and tell
- * `drover drill` which operations it skips.
+ * `drover drill` which operations it skips. What each row does is in
+ * dr_run.c (the operations, and their probes for resume), dr_point.c (the
+ * recovery point policy) and dr_probe.c (dr.probe); see dr_int.h.
  */
+#include "actions/dr_int.h"
 #include "actions/family.h"
 
 #include <stddef.h>
@@ -48,13 +51,15 @@ static const dr_type direction = {.kind = DR_T_ENUM, .flags = DR_TF_EXPR, .enum_
 
 static const char *const probe_states[] = {"healthy", "running", NULL};
 static const dr_type probe_expect = {.kind = DR_T_ENUM, .enum_values = probe_states};
+static const dr_type probe_port = {.kind = DR_T_INT, .flags = DR_TF_EXPR, .min = 1, .max = 65535};
 
 static const dr_field no_fields[] = {{NULL, NULL, false, NULL, NULL}};
 static const dr_type no_input = {.kind = DR_T_MAP, .fields = no_fields, .doc = "No inputs."};
 
 static const dr_field failover_fields[] = {
 	{"recovery_point", &recovery_point, false, NULL,
-	 "Overrides the runbook's recovery: policy for this step (the RPO guard max_age still applies)."},
+	 "Overrides the runbook's recovery: policy for this step: the RPO guard max_age still applies, its "
+	 "fallback policies do not."},
 	{"shutdown_source", &dr_action_t_bool, false, "true",
 	 "Try to shut the source VMs down first; the failover goes on even if that shutdown fails."},
 	{"direction", &direction, false, "auto",
@@ -79,7 +84,8 @@ static const dr_field test_cleanup_fields[] = {
 static const dr_type test_cleanup_input = {.kind = DR_T_MAP, .fields = test_cleanup_fields};
 
 static const dr_field change_point_fields[] = {
-	{"recovery_point", &recovery_point, true, NULL, "The recovery point to switch the failed-over VMs to."},
+	{"recovery_point", &recovery_point, true, NULL,
+	 "The recovery point to switch the failed-over VMs to; `latest` is the newest point the VM still has."},
 	{NULL, NULL, false, NULL, NULL},
 };
 static const dr_type change_point_input = {.kind = DR_T_MAP, .fields = change_point_fields};
@@ -88,13 +94,27 @@ static const dr_field probe_fields[] = {
 	{"expect", &probe_expect, false, "healthy",
 	 "running: the VM is up; healthy: it is up and its guest heartbeat/login probe answers."},
 	{"timeout", &dr_action_t_duration, false, NULL,
-	 "How long to keep probing before failing (default: the step's attempt_timeout)."},
+	 "How long to keep probing (every 5s) before failing as transient (default: until the attempt's "
+	 "deadline, attempt_timeout; without one, 10m)."},
+	{"port", &probe_port, false, NULL,
+	 "Also require this port to answer. In the service's health model a port answers exactly when the "
+	 "guest is healthy (on the simulator: any port of a healthy VM). For a real TCP connection use check.tcp."},
 	{NULL, NULL, false, NULL, NULL},
 };
 static const dr_type probe_input = {.kind = DR_T_MAP, .fields = probe_fields};
 
 #define PER_VM (DR_AF_MUTATING | DR_AF_PER_TARGET)
-#define JOB_DOC "job_id (string): the service's job; duration_ms (number): the job's run time"
+#define JOB_DOC                                                                                                     \
+	"job_id (string): the service's job (resource id); item_id (string): the protected item; vm (string); "   \
+	"operation (string); status (string): Completed, or CompletedWithInformation when a task failed without "   \
+	"failing the job; started_at, ended_at (RFC 3339, the service's clock) and duration_ms (number): the job; "  \
+	"tasks (list of {name, state}): the job's tasks as the service's Jobs page shows them; warnings (list of "  \
+	"{code, message, task, recommended_action}): what went wrong without failing the job (each also logged)"
+#define POINT_DOC                                                                                                   \
+	"recovery_point ({id, name, time, type, policy, fallback}): the point used, type CrashConsistent, "          \
+	"ApplicationConsistent or Latest (pending data processed on demand), policy the one that chose it "          \
+	"(fallback: true when a recovery.fallback policy did); "
+#define OPS(name) .run = dr_##name##_run, .cancel = dr_op_cancel, .probe = dr_##name##_probe
 
 const dr_action dr_actions_dr[] = {
 	{
@@ -103,9 +123,11 @@ const dr_action dr_actions_dr[] = {
 		.input = &failover_input,
 		.flags = PER_VM | DR_AF_FAILOVER,
 		.undo = "dr.cancel_failover",
-		.outputs_doc = JOB_DOC "; recovery_point_id (string) and recovery_point_time (RFC 3339): the point "
-				       "used; rpo_ms (number): the data lost, failover start minus point time; "
-				       "shutdown_source (string): done | failed | skipped.",
+		.outputs_doc = JOB_DOC "; " POINT_DOC "rpo_ms (number): the data lost, the failover's start minus the "
+				       "point's time; shutdown_source (string): done, failed (the failover went on: see "
+				       "warnings) or skipped; active_location (string): Recovery after a failover, Primary "
+				       "after a failback.",
+		OPS(failover),
 	},
 	{
 		.name = "dr.test_failover",
@@ -113,8 +135,9 @@ const dr_action dr_actions_dr[] = {
 		.input = &test_failover_input,
 		.flags = PER_VM | DR_AF_TEST_FAILOVER,
 		.undo = "dr.test_cleanup",
-		.outputs_doc = JOB_DOC "; recovery_point_id, recovery_point_time, rpo_ms: as dr.failover; "
-				       "test_vm_id (string): the test VM.",
+		.outputs_doc = JOB_DOC "; " POINT_DOC "rpo_ms (number): as dr.failover; network (string): the network "
+				       "asked for; test_vm_id (string) and test_vm_ip (string): the test VM.",
+		OPS(test_failover),
 	},
 	{
 		.name = "dr.test_cleanup",
@@ -122,13 +145,17 @@ const dr_action dr_actions_dr[] = {
 		.input = &test_cleanup_input,
 		.flags = PER_VM | DR_AF_TEST_CLEANUP,
 		.outputs_doc = JOB_DOC ".",
+		OPS(test_cleanup),
 	},
 	{
 		.name = "dr.change_recovery_point",
 		.summary = "Switch failed-over VMs to another recovery point (only before commit). Skipped in drills.",
 		.input = &change_point_input,
 		.flags = PER_VM | DR_AF_SKIP_IN_DRILL,
-		.outputs_doc = JOB_DOC "; recovery_point_id, recovery_point_time, rpo_ms: the new point.",
+		.outputs_doc = JOB_DOC "; " POINT_DOC "rpo_ms (number): the data lost with the new point, counted from "
+				       "the failover's start. `latest` means the newest point still listed; recovery.max_age "
+				       "applies, counted from the failover's start.",
+		OPS(change_point),
 	},
 	{
 		.name = "dr.commit",
@@ -136,35 +163,46 @@ const dr_action dr_actions_dr[] = {
 		.input = &no_input,
 		.flags = PER_VM | DR_AF_IRREVERSIBLE | DR_AF_COMMIT | DR_AF_SKIP_IN_DRILL,
 		.outputs_doc = JOB_DOC "; committed_at (RFC 3339).",
+		OPS(commit),
 	},
 	{
 		.name = "dr.cancel_failover",
 		.summary = "Undo an uncommitted failover: the VMs return to the primary side. Skipped in drills.",
 		.input = &no_input,
 		.flags = PER_VM | DR_AF_SKIP_IN_DRILL,
-		.outputs_doc = JOB_DOC ".",
+		.outputs_doc = JOB_DOC "; active_location (string): where the VM runs now (the failover's source).",
+		OPS(cancel_failover),
 	},
 	{
 		.name = "dr.reprotect",
 		.summary = "After commit, replicate the other way (seed the old primary, then deltas). Skipped in drills.",
 		.input = &no_input,
 		.flags = PER_VM | DR_AF_REPROTECT | DR_AF_SKIP_IN_DRILL,
-		.outputs_doc = JOB_DOC "; protection_state (string): the state reached (seeding continues in the service).",
+		.outputs_doc = JOB_DOC "; protection_state (string): the state reached (protected: replicating the other "
+				       "way, seeding done); active_location (string).",
+		OPS(reprotect),
 	},
 	{
 		.name = "dr.shutdown",
 		.summary = "Shut down the source VMs (before a planned failover). Skipped in drills.",
 		.input = &no_input,
 		.flags = PER_VM | DR_AF_SKIP_IN_DRILL,
-		.outputs_doc = "state (string): the VM's power state afterwards; duration_ms (number).",
+		.outputs_doc = JOB_DOC "; state (string): the power state of the VM at the active location afterwards "
+				       "(stopped).",
+		OPS(shutdown),
 	},
 	{
 		.name = "dr.probe",
 		.summary = "Check that the failed-over VMs run (and answer their health probe); counts as a validation.",
 		.input = &probe_input,
 		.flags = DR_AF_PER_TARGET | DR_AF_VALIDATION,
-		.outputs_doc = "state (string): the VM's power state; healthy (bool); ip (string): its address on "
-			       "the active side; duration_ms (number): time until the probe passed.",
+		.outputs_doc = "vm (string); side (string): test (the drill's test VM, while it exists), recovery or "
+			       "primary (the active location); vm_id, region and ip (string): that VM; state (string): its "
+			       "power state; health (string): unknown, booting, healthy or unhealthy; healthy (bool); "
+			       "port (number) and port_open (bool), when port is given; polls (number); duration_ms "
+			       "(number): time until the probe passed.",
+		.run = dr_vm_probe_run,
+		.cancel = dr_vm_probe_cancel,
 	},
 	{.name = NULL},
 };

@@ -49,7 +49,16 @@ static const struct family {
 	{dr_actions_dr, "DR operations (`dr.*`)",
 	 "Operations of the DR service's protection state machine, run once per VM of the step's targets. "
 	 "failover -> (validate, change_recovery_point) -> commit -> reprotect; "
-	 "test_failover -> (validate) -> test_cleanup."},
+	 "test_failover -> (validate) -> test_cleanup.\n\n"
+	 "Each operation starts one job in the service (with an idempotency key made of the run id, the task and "
+	 "the attempt: `RUN/STEP[VM]/ACTION/ATTEMPT`) and follows it until it ends; the task's log says which job "
+	 "and which recovery point. A refused request fails the task with the service's error verbatim (code, "
+	 "message, possible causes, recommended action), classed for `retry.on`: `permanent` (the item's state "
+	 "does not allow the operation, unknown point), `transient` (the item is busy, the service is unavailable) "
+	 "or `throttled` (with the service's Retry-After). A job that fails fails the task with its error and the "
+	 "task it failed at. A retry never starts an operation twice: when the item is busy or its state no longer "
+	 "allows the operation, an earlier attempt's job is followed instead. Each mutating operation has a probe "
+	 "that tells a resumed run whether it already happened (docs/execution.md, \"Probes\")."},
 	{dr_actions_checks, "Checks (`check.*`)",
 	 "Probes of the recovered service. Every check is a validation: a `dr.commit` must be preceded by "
 	 "one covering its targets. TLS certificates are always verified; there is no option to skip that."},

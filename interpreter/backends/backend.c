@@ -233,10 +233,12 @@ static dr_backend *open_sim(const dr_runbook *rb, const dr_backend_opts *o, dr_a
 {
 	char path[4096];
 	const char *slash = rb->path ? strrchr(rb->path, '/') : NULL;
+	const char *state = dr_sim_state_path(o->state_path, o->state_dir, path, sizeof path);
+	bool in_memory = o->in_memory || strcmp(state, DR_SIM_STATE_MEMORY) == 0;
 	dr_sim_opts so = {
-		.state_path = o->in_memory ? NULL : dr_sim_state_path(o->state_path, o->state_dir, path, sizeof path),
+		.state_path = in_memory ? NULL : state,
 		.base_dir = slash ? dr_arena_strndup(a, rb->path, (size_t)(slash - rb->path)) : ".",
-		.in_memory = o->in_memory,
+		.in_memory = in_memory,
 		.read_only = o->read_only,
 	};
 	return dr_sim_open(rb->backend.node, &so, a, d, err);
@@ -305,6 +307,11 @@ int dr_backend_list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_b
 int dr_backend_flush(dr_backend *be, dr_arena *a, dr_be_error *err)
 {
 	return be->ops->flush ? be->ops->flush(be, a, err) : 0;
+}
+
+int64_t dr_backend_now(dr_backend *be, int64_t now_ms)
+{
+	return dr_sim_is(be) ? dr_sim_time(be, now_ms) : now_ms;
 }
 
 void dr_backend_close(dr_backend *be)

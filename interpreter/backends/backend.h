@@ -377,6 +377,12 @@ int dr_backend_list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_b
  * journal never names a job the service could forget.
  */
 int dr_backend_flush(dr_backend *be, dr_arena *a, dr_be_error *err);
+/*
+ * The service's time for the caller's now_ms: what the ages of recovery
+ * points are measured against. Equal to now_ms except for a simulator that
+ * runs ahead of a restarted virtual clock (docs/backends.md, "Sim time").
+ */
+int64_t dr_backend_now(dr_backend *be, int64_t now_ms);
 /* Flush (errors are lost: flush first to see them) and free. NULL is a no-op. */
 void dr_backend_close(dr_backend *be);
 

@@ -63,6 +63,9 @@ bool dr_sim_is(const dr_backend *be);
  */
 const char *dr_sim_state_path(const char *explicit_path, const char *state_dir, char *out, size_t outsz);
 
+/* A state path that means "no state file": dr_backend_open keeps the state in memory (golden tests). */
+#define DR_SIM_STATE_MEMORY ":memory:"
+
 /* The state file an open simulator uses ("" when in memory). */
 const char *dr_sim_path(const dr_backend *be);
 

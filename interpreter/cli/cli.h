@@ -12,6 +12,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "backends/backend.h"
+#include "clock.h"
+#include "modes.h"
+#include "runbook.h"
+
+struct cJSON;
+
 enum { DR_EXIT_OK = 0, DR_EXIT_FAILED = 1, DR_EXIT_INVALID = 2, DR_EXIT_INTERNAL = 3, DR_EXIT_CANCELLED = 4 };
 
 typedef struct dr_command {
@@ -28,6 +35,8 @@ extern const dr_command dr_cmd_schema;
 extern const dr_command dr_cmd_actions;
 extern const dr_command dr_cmd_sim;
 extern const dr_command dr_cmd_run, dr_cmd_approve;
+extern const dr_command dr_cmd_plan, dr_cmd_drill, dr_cmd_failback;
+extern const dr_command dr_cmd_resume, dr_cmd_runs, dr_cmd_status; /* the journal: resume.c, runs.c, status.c */
 
 /* Print "Usage: drover NAME USAGE" and the help text to out. */
 void dr_cli_print_help(const dr_command *cmd, FILE *out);
@@ -45,5 +54,29 @@ bool dr_cli_use_color(FILE *f);
  * Returns a static or given string; NULL when none exists.
  */
 const char *dr_cli_stdlib_dir(const char *explicit_dir);
+
+/* --- modes_cli.c: shared by run, drill, failback and plan ------------------- */
+
+/* Compile file (diagnostics on stderr); NULL with "drover CMD: FILE has N errors" when it has errors. */
+dr_runbook *dr_cli_compile(const dr_command *cmd, const char *file, const char *stdlib);
+
+/* --direction: failover | primary-to-recovery, failback | recovery-to-primary. Returns 0 or -1. */
+int dr_cli_parse_direction(const char *s, dr_be_direction *out);
+
+/* The drill's network: explicit, else the runbook's drill_network parameter, else DR_DRILL_DEFAULT_NETWORK. */
+const char *dr_cli_drill_network(const dr_runbook *rb, const struct cJSON *params, const char *explicit_network);
+
+/*
+ * The clock a run of rb uses when --clock is not given: $DROVER_CLOCK, else
+ * virtual for the simulator at backend.speed 0 (its default: as fast as
+ * possible), else real.
+ */
+dr_clock_kind dr_cli_default_clock(const dr_runbook *rb);
+
+/*
+ * `drover run` in a mode: the body of run, drill and failback (run.c).
+ * cmd names the command in messages and --help.
+ */
+int dr_cli_run_mode(const dr_command *cmd, dr_run_mode mode, int argc, char **argv);
 
 #endif

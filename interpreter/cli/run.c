@@ -51,6 +51,10 @@ const dr_command dr_cmd_run = {
 		"      --stdlib DIR        where use: finds composites (as for validate)\n"
 		"  -q, --quiet             no progress on the screen, only the summary\n"
 		"      --plain             one line per transition even on a terminal\n"
+		"      --direction DIR     failover (default: primary to recovery) or failback (recovery back to\n"
+		"                          primary, as drover failback)\n"
+		"      --force             start even though an earlier run of this runbook against the same\n"
+		"                          backend did not finish (a stale run lock; see drover status)\n"
 		"  -h, --help              show this help\n"
 		"\nExit status: 0 succeeded, 1 failed (or rolled back), 2 invalid runbook, parameters or\n"
 		"inventory (nothing ran), 3 internal error, 4 cancelled (SIGINT/SIGTERM; a second signal exits\n"
@@ -64,11 +68,16 @@ typedef struct options {
 	const char *events, *stdlib, *file;
 	bool quiet, plain;
 	dr_exec_opts x;
+	const char *network; /* drill: --network */
+	bool clock_given; /* --clock or $DROVER_CLOCK: else dr_cli_default_clock */
 } options;
+
+/* The command running: run, drill or failback (usage messages and help name it). */
+static const dr_command *cur = &dr_cmd_run;
 
 static int bad_number(const char *opt, const char *v)
 {
-	return dr_cli_usage_error(&dr_cmd_run, "%s '%s': expected a whole number", opt, v);
+	return dr_cli_usage_error(cur, "%s '%s': expected a whole number", opt, v);
 }
 
 static bool parse_count(const char *v, int64_t min, int64_t *out)
@@ -89,7 +98,8 @@ static int set_clock(options *o, const char *v)
 	else if (!strcmp(v, "real"))
 		o->x.clock = DR_CLOCK_REAL;
 	else
-		return dr_cli_usage_error(&dr_cmd_run, "--clock '%s': expected real or virtual", v);
+		return dr_cli_usage_error(cur, "--clock '%s': expected real or virtual", v);
+	o->clock_given = true;
 	return -1;
 }
 
@@ -97,7 +107,7 @@ static int set_grace(options *o, const char *v)
 {
 	size_t bad;
 	if (!dr_text_parse_duration(v, &o->x.grace_ms, &bad))
-		return dr_cli_usage_error(&dr_cmd_run, "--grace '%s': expected a duration like 30s", v);
+		return dr_cli_usage_error(cur, "--grace '%s': expected a duration like 30s", v);
 	return -1;
 }
 
@@ -113,7 +123,7 @@ static int set_seed(options *o, const char *v)
 	return -1;
 }
 
-enum { OPT_CLOCK = 256, OPT_SEED, OPT_STATE, OPT_RUNID, OPT_GRACE, OPT_STDLIB, OPT_PLAIN };
+enum { OPT_CLOCK = 256, OPT_SEED, OPT_STATE, OPT_RUNID, OPT_GRACE, OPT_STDLIB, OPT_PLAIN, OPT_DIRECTION, OPT_NETWORK, OPT_FORCE };
 
 static const struct option longopts[] = {
 	{"param", required_argument, NULL, 'p'},     {"yes", no_argument, NULL, 'y'},
@@ -122,6 +132,8 @@ static const struct option longopts[] = {
 	{"state-dir", required_argument, NULL, OPT_STATE}, {"run-id", required_argument, NULL, OPT_RUNID},
 	{"grace", required_argument, NULL, OPT_GRACE}, {"stdlib", required_argument, NULL, OPT_STDLIB},
 	{"quiet", no_argument, NULL, 'q'},	       {"plain", no_argument, NULL, OPT_PLAIN},
+	{"direction", required_argument, NULL, OPT_DIRECTION}, {"network", required_argument, NULL, OPT_NETWORK},
+	{"force", no_argument, NULL, OPT_FORCE},
 	{"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 };
 
@@ -139,7 +151,7 @@ static int one_option(options *o, int c, char **argv)
 	case OPT_CLOCK: return set_clock(o, optarg);
 	case 'j':
 		return parse_count(optarg, 1, &o->x.concurrency) ? -1
-			: dr_cli_usage_error(&dr_cmd_run, "--concurrency '%s': expected a whole number >= 1", optarg);
+			: dr_cli_usage_error(cur, "--concurrency '%s': expected a whole number >= 1", optarg);
 	case OPT_SEED: return set_seed(o, optarg);
 	case OPT_STATE: o->x.state_dir = optarg; return -1;
 	case OPT_RUNID: o->x.run_id = optarg; return -1;
@@ -147,8 +159,20 @@ static int one_option(options *o, int c, char **argv)
 	case OPT_STDLIB: o->stdlib = optarg; return -1;
 	case 'q': o->quiet = true; return -1;
 	case OPT_PLAIN: o->plain = true; return -1;
-	case 'h': dr_cli_print_help(&dr_cmd_run, stdout); exit(0);
-	default: (void)argv; return dr_cli_usage_error(&dr_cmd_run, "unrecognised option");
+	case OPT_DIRECTION:
+		if (dr_cli_parse_direction(optarg, &o->x.direction) < 0)
+			return dr_cli_usage_error(cur, "--direction '%s': expected failover or failback", optarg);
+		if (o->x.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY && o->x.mode == DR_MODE_FAILOVER)
+			o->x.mode = DR_MODE_FAILBACK;
+		return -1;
+	case OPT_NETWORK:
+		if (o->x.mode != DR_MODE_DRILL)
+			return dr_cli_usage_error(cur, "--network is for drover drill");
+		o->network = optarg;
+		return -1;
+	case OPT_FORCE: o->x.force = true; return -1;
+	case 'h': dr_cli_print_help(cur, stdout); exit(0);
+	default: (void)argv; return dr_cli_usage_error(cur, "unrecognised option");
 	}
 }
 
@@ -163,9 +187,9 @@ static int parse_options(int argc, char **argv, options *o)
 		if ((rc = one_option(o, c, argv)) >= 0)
 			return rc;
 	if (optind >= argc)
-		return dr_cli_usage_error(&dr_cmd_run, "no runbook given");
+		return dr_cli_usage_error(cur, "no runbook given");
 	if (optind + 1 < argc)
-		return dr_cli_usage_error(&dr_cmd_run, "one runbook at a time ('%s' is extra)", argv[optind + 1]);
+		return dr_cli_usage_error(cur, "one runbook at a time ('%s' is extra)", argv[optind + 1]);
 	o->file = argv[optind];
 	return -1;
 }
@@ -176,24 +200,8 @@ static int signal_hook(options *o)
 	const char *v = getenv("DROVER_TEST_SIGNAL_AT");
 	size_t bad;
 	if (v && *v && !dr_text_parse_duration(v, &o->x.signal_at_ms, &bad))
-		return dr_cli_usage_error(&dr_cmd_run, "DROVER_TEST_SIGNAL_AT='%s': expected a duration", v);
+		return dr_cli_usage_error(cur, "DROVER_TEST_SIGNAL_AT='%s': expected a duration", v);
 	return -1;
-}
-
-static dr_runbook *compile(const options *o)
-{
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(o->file, d, dr_cli_stdlib_dir(o->stdlib));
-	size_t errors = dr_diags_errors(d);
-	dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
-	if (errors || !rb) {
-		fprintf(stderr, "drover run: %s has %zu error%s; nothing was run\n", o->file, errors ? errors : 1,
-			errors == 1 || !errors ? "" : "s");
-		dr_runbook_free(rb);
-		rb = NULL;
-	}
-	dr_diags_free(d);
-	return rb;
 }
 
 static int bind_params(dr_runbook *rb, options *o, cJSON **params)
@@ -203,7 +211,8 @@ static int bind_params(dr_runbook *rb, options *o, cJSON **params)
 	size_t problems = dr_params_bind(rb, o->params, o->n_params, params, &err);
 	if (problems) {
 		fprintf(stderr, "%s", err.data);
-		fprintf(stderr, "drover run: %zu parameter problem%s; nothing was run\n", problems, problems == 1 ? "" : "s");
+		fprintf(stderr, "drover %s: %zu parameter problem%s; nothing was run\n", cur->name, problems,
+			problems == 1 ? "" : "s");
 	}
 	dr_buf_dispose(&err);
 	return problems ? DR_EXIT_INVALID : -1;
@@ -217,7 +226,8 @@ static FILE *open_events(const options *o)
 		return stdout;
 	FILE *f = fopen(o->events, "w");
 	if (!f)
-		fprintf(stderr, "drover run: cannot write events to '%s': %s; nothing was run\n", o->events, strerror(errno));
+		fprintf(stderr, "drover %s: cannot write events to '%s': %s; nothing was run\n", cur->name, o->events,
+			strerror(errno));
 	return f;
 }
 
@@ -231,6 +241,7 @@ static void choose_view(options *o)
 	o->x.interactive = !o->x.auto_approve && isatty(STDIN_FILENO) && tty;
 	o->x.handle_signals = true;
 	o->x.events_flush = true;
+	o->x.journal = true; /* docs/journal.md: <state-dir>/runs/<run-id>/journal.jsonl, and the run lock */
 }
 
 static int execute(dr_runbook *rb, options *o)
@@ -242,6 +253,19 @@ static int execute(dr_runbook *rb, options *o)
 		return rc;
 	}
 	o->x.params = params;
+	if (!o->clock_given)
+		o->x.clock = dr_cli_default_clock(rb);
+	if (o->x.mode == DR_MODE_DRILL) {
+		dr_buf derr;
+		dr_buf_init(&derr);
+		rc = dr_modes_make_drill(rb, dr_cli_drill_network(rb, params, o->network), &derr);
+		fprintf(stderr, "%s", derr.data ? derr.data : "");
+		dr_buf_dispose(&derr);
+		if (rc < 0) {
+			cJSON_Delete(params);
+			return DR_EXIT_INVALID;
+		}
+	}
 	o->x.events = open_events(o);
 	if (o->events && !o->x.events) {
 		cJSON_Delete(params);
@@ -254,15 +278,23 @@ static int execute(dr_runbook *rb, options *o)
 	fputs(err.data, stderr);
 	dr_buf_dispose(&err);
 	if (o->x.events && o->x.events != stdout && fclose(o->x.events) != 0)
-		fprintf(stderr, "drover run: writing events to '%s' failed: %s\n", o->events, strerror(errno));
+		fprintf(stderr, "drover %s: writing events to '%s' failed: %s\n", cur->name, o->events, strerror(errno));
 	cJSON_Delete(params);
 	return dr_exec_exit_code(st);
 }
 
 static int run_main(int argc, char **argv)
 {
+	return dr_cli_run_mode(&dr_cmd_run, DR_MODE_FAILOVER, argc, argv);
+}
+
+int dr_cli_run_mode(const dr_command *cmd, dr_run_mode mode, int argc, char **argv)
+{
 	options o = {0};
+	cur = cmd;
 	dr_exec_opts_init(&o.x);
+	o.x.mode = mode;
+	o.x.direction = dr_mode_default_direction(mode);
 	int rc = parse_options(argc, argv, &o);
 	if (rc < 0)
 		rc = signal_hook(&o);
@@ -270,7 +302,7 @@ static int run_main(int argc, char **argv)
 		free(o.params);
 		return rc;
 	}
-	dr_runbook *rb = compile(&o);
+	dr_runbook *rb = dr_cli_compile(cur, o.file, o.stdlib);
 	rc = rb ? execute(rb, &o) : DR_EXIT_INVALID;
 	dr_runbook_free(rb);
 	free(o.params);

@@ -25,10 +25,12 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 run_case() {
 	local dir=$1 args=() envs=()
+	rm -rf "$dir/.drover" # runs keep their journal in .drover/ (docs/journal.md): every case starts afresh
 	if [ -f "$dir/args" ]; then mapfile -t args < "$dir/args"; else args=(validate runbook.yaml); fi
 	[ -f "$dir/env" ] && mapfile -t envs < "$dir/env"
 	(cd "$dir" && env NO_COLOR=1 DROVER_STDLIB="${DROVER_STDLIB_GOLDEN:-$root/../../stdlib}" "${envs[@]}" \
 		"$drover" "${args[@]}" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null; echo $? >"$tmp/exit")
+	rm -rf "$dir/.drover"
 }
 
 for dir in "${cases[@]}"; do

@@ -74,6 +74,7 @@ static void opts_virtual(dr_exec_opts *o)
 	dr_exec_opts_init(o);
 	o->clock = DR_CLOCK_VIRTUAL;
 	o->state_dir = "/tmp/drover-test-exec-state";
+	setenv("DROVER_SIM_STATE", ":memory:", 1); /* each run starts from its own runbook's inventory */
 }
 
 static void run_exec(run *r, const dr_exec_opts *o0)

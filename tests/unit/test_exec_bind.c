@@ -1,6 +1,6 @@
 /*
  * test_exec_bind.c - from a runbook to concrete targets and values: the
- * sim inventory (inline and from a file), vm_set matching (name and tag
+ * inventory through the backend (the sim's, inline and from a file), vm_set matching (name and tag
  * regexes, exclude, match: {}), expect: count/min/max messages, the VMs a
  * step fans out over, and typed --param values.
  */
@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "backends/backend.h"
 #include "bind.h"
 #include "params.h"
 #include "runbook.h"
@@ -33,6 +34,23 @@ static dr_runbook *compile_at(const char *path, const char *yaml)
 	assert_int_equal(dr_diags_errors(d), 0);
 	dr_diags_free(d);
 	return rb;
+}
+
+/* The inventory of rb's backend (the sim, in memory), as the executor binds it; -1 with err or diags text. */
+static int backend_inventory(dr_arena *a, const dr_runbook *rb, dr_vm **vms, size_t *n, dr_buf *err)
+{
+	dr_backend_opts bo = {.in_memory = true};
+	dr_diags *d = dr_diags_new();
+	dr_be_error e;
+	dr_backend *be = dr_backend_open(rb, &bo, a, d, &e);
+	int rc = -1;
+	if (be)
+		rc = dr_bind_backend_inventory(a, be, INT64_C(1767225600000), vms, n, err);
+	else if (dr_diags_count(d))
+		dr_buf_puts(err, dr_diags_get(d, 0)->msg);
+	dr_diags_free(d);
+	dr_backend_close(be);
+	return rc;
 }
 
 static const char *sets_yaml =
@@ -63,7 +81,7 @@ static void sets_and_targets(void **state)
 	dr_buf_init(&err);
 	dr_vm *vms;
 	size_t n;
-	assert_int_equal(dr_bind_sim_inventory(a, rb, &vms, &n, &err), 0);
+	assert_int_equal(backend_inventory(a, rb, &vms, &n, &err), 0);
 	assert_int_equal(n, 4);
 	assert_string_equal(vms[0].name, "web-2"); /* the file first, then the inline list */
 	assert_string_equal(vms[3].recovery_ip, "10.2.0.4");
@@ -99,8 +117,8 @@ static void missing_inventory_file(void **state)
 	dr_buf_init(&err);
 	dr_vm *vms;
 	size_t n;
-	assert_int_equal(dr_bind_sim_inventory(a, rb, &vms, &n, &err), -1);
-	assert_non_null(strstr(err.data, "cannot read the sim inventory '/tmp/drover-test-bind/inv.yaml'"));
+	assert_int_equal(backend_inventory(a, rb, &vms, &n, &err), -1);
+	assert_non_null(strstr(err.data, "cannot read '/tmp/drover-test-bind/inv.yaml'"));
 	dr_buf_dispose(&err);
 	dr_arena_free(a);
 	dr_runbook_free(rb);

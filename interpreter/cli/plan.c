@@ -1,0 +1,227 @@
+/*
+ * plan.c - `drover plan`: what a run would do, touching nothing.
+ *
+ * The runbook is compiled as for validate, its parameters bound as for run,
+ * and the backend opened read-only (the simulator reads its state file and
+ * never writes or locks it). The view (planview.h) goes to stdout as text
+ * or JSON. With --estimate the plan is also run on a private copy of the
+ * simulator on the virtual clock (estimate.h), and the predicted RTO and
+ * critical path are added.
+ *
+ * Exit status: 0 the plan is runnable, 1 it is blocked (the blockers say
+ * why), 2 the runbook, parameters or options are invalid or the backend
+ * cannot be read.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "backends/backend.h"
+#include "cli/cli.h"
+#include "clock.h"
+#include "estimate.h"
+#include "modes.h"
+#include "params.h"
+#include "planview.h"
+#include "runbook.h"
+
+static int plan_main(int argc, char **argv);
+
+const dr_command dr_cmd_plan = {
+	.name = "plan",
+	.summary = "Show what a run would do against the backend, touching nothing; --estimate predicts the RTO.",
+	.usage = "[--param NAME=VALUE]... [--format text|json] [--direction failover|failback] [--drill [--network "
+		 "NAME]] [--estimate] [--now TIME] [--state FILE] [--state-dir DIR] FILE",
+	.help = "Options:\n"
+		"  -p, --param NAME=VALUE  a parameter (repeatable), as for run\n"
+		"  -f, --format FMT        text (default) or json\n"
+		"      --direction DIR     failover (default) or failback: plan the way back to primary\n"
+		"      --drill             plan the drill (drover drill) instead of the failover\n"
+		"      --network NAME      the drill's isolated network (as for drover drill)\n"
+		"      --estimate          also run the plan on a private copy of the simulator, on the virtual\n"
+		"                          clock, and print the predicted RTO and the critical path\n"
+		"      --now TIME          when the run would start, RFC 3339 (default: now; on a simulator that\n"
+		"                          runs on the virtual clock, where its runs start)\n"
+		"  -s, --state FILE        the simulator's state file (default as for drover sim)\n"
+		"      --state-dir DIR     the state directory (default: $DROVER_STATE_DIR, else .drover)\n"
+		"      --stdlib DIR        where use: finds composites\n"
+		"  -h, --help              show this help\n"
+		"\nThe plan binds the runbook to the VMs the backend protects (opened read-only) and prints the\n"
+		"VMs of each set, each VM's recovery point and its age against max_age, the operations in\n"
+		"order, what is irreversible and what blocks the plan.\n"
+		"Exit status: 0 runnable, 1 blocked, 2 invalid runbook, parameters or backend. docs/plan.md.\n",
+	.main = plan_main,
+};
+
+typedef struct options {
+	const char **params;
+	size_t n_params;
+	const char *file, *stdlib, *state, *state_dir, *network;
+	bool json, estimate, now_given;
+	dr_planview_opts v;
+} options;
+
+enum { OPT_DIRECTION = 256, OPT_DRILL, OPT_NETWORK, OPT_ESTIMATE, OPT_NOW, OPT_STATE_DIR, OPT_STDLIB };
+
+static const struct option longopts[] = {
+	{"param", required_argument, NULL, 'p'},	  {"format", required_argument, NULL, 'f'},
+	{"direction", required_argument, NULL, OPT_DIRECTION}, {"drill", no_argument, NULL, OPT_DRILL},
+	{"network", required_argument, NULL, OPT_NETWORK}, {"estimate", no_argument, NULL, OPT_ESTIMATE},
+	{"now", required_argument, NULL, OPT_NOW},	  {"state", required_argument, NULL, 's'},
+	{"state-dir", required_argument, NULL, OPT_STATE_DIR}, {"stdlib", required_argument, NULL, OPT_STDLIB},
+	{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0},
+};
+
+static int set_direction(options *o, const char *v)
+{
+	if (dr_cli_parse_direction(v, &o->v.direction) < 0)
+		return dr_cli_usage_error(&dr_cmd_plan, "--direction '%s': expected failover or failback", v);
+	if (o->v.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY && o->v.mode == DR_MODE_FAILOVER)
+		o->v.mode = DR_MODE_FAILBACK;
+	return -1;
+}
+
+static int one_option(options *o, int c)
+{
+	switch (c) {
+	case 'p':
+		o->params = realloc(o->params, (o->n_params + 1) * sizeof *o->params);
+		if (!o->params)
+			abort();
+		o->params[o->n_params++] = optarg;
+		return -1;
+	case 'f':
+		if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+			return dr_cli_usage_error(&dr_cmd_plan, "--format '%s': expected text or json", optarg);
+		o->json = !strcmp(optarg, "json");
+		return -1;
+	case OPT_DIRECTION: return set_direction(o, optarg);
+	case OPT_DRILL: o->v.mode = DR_MODE_DRILL; return -1;
+	case OPT_NETWORK: o->network = optarg; return -1;
+	case OPT_ESTIMATE: o->estimate = true; return -1;
+	case OPT_NOW:
+		if (!dr_backend_parse_time(optarg, &o->v.now_ms))
+			return dr_cli_usage_error(&dr_cmd_plan, "--now '%s': expected an RFC 3339 time", optarg);
+		o->now_given = true;
+		return -1;
+	case 's': o->state = optarg; return -1;
+	case OPT_STATE_DIR: o->state_dir = optarg; return -1;
+	case OPT_STDLIB: o->stdlib = optarg; return -1;
+	case 'h': dr_cli_print_help(&dr_cmd_plan, stdout); exit(0);
+	default: return dr_cli_usage_error(&dr_cmd_plan, "unrecognised option");
+	}
+}
+
+static int parse_options(int argc, char **argv, options *o)
+{
+	int c, rc;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:f:s:h", longopts, NULL)) != -1)
+		if ((rc = one_option(o, c)) >= 0)
+			return rc;
+	if (optind >= argc)
+		return dr_cli_usage_error(&dr_cmd_plan, "no runbook given");
+	if (optind + 1 < argc)
+		return dr_cli_usage_error(&dr_cmd_plan, "one runbook at a time ('%s' is extra)", argv[optind + 1]);
+	o->file = argv[optind];
+	if (o->v.mode == DR_MODE_DRILL && o->v.direction == DR_BE_DIR_AUTO)
+		o->v.direction = DR_BE_DIR_PRIMARY_TO_RECOVERY;
+	return -1;
+}
+
+static int64_t wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The view, printed; returns the exit status. */
+static int show(dr_runbook *rb, dr_backend *be, options *o)
+{
+	dr_buf err;
+	dr_buf_init(&err);
+	cJSON *view = dr_planview_build(rb, be, &o->v, &err);
+	int rc = DR_EXIT_INVALID;
+	if (view && o->estimate)
+		dr_estimate_add(rb, be, &o->v, view);
+	if (view) {
+		rc = dr_planview_runnable(view) ? DR_EXIT_OK : DR_EXIT_FAILED;
+		if (o->json) {
+			char *s = cJSON_Print(view);
+			printf("%s\n", s);
+			free(s);
+		} else {
+			dr_planview_print_text(view, stdout);
+		}
+	} else {
+		fprintf(stderr, "drover plan: %s", err.data);
+	}
+	cJSON_Delete(view);
+	dr_buf_dispose(&err);
+	return rc;
+}
+
+static int with_backend(dr_runbook *rb, options *o)
+{
+	dr_arena *a = dr_arena_new();
+	dr_diags *d = dr_diags_new();
+	dr_be_error e;
+	dr_backend_opts bo = {.state_path = o->state, .state_dir = o->state_dir, .read_only = true};
+	dr_backend *be = dr_backend_open(rb, &bo, a, d, &e);
+	dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
+	int rc = DR_EXIT_INVALID;
+	if (!be) {
+		if (e.code)
+			fprintf(stderr, "drover plan: cannot open the %s backend: %s\n",
+				rb->backend.kind == DR_BACKEND_SIM ? "sim" : "azure", dr_backend_error_text(a, &e));
+	} else {
+		if (!o->now_given)
+			o->v.now_ms = dr_cli_default_clock(rb) == DR_CLOCK_VIRTUAL ? DR_CLOCK_VIRTUAL_EPOCH_MS : wall_now();
+		rc = show(rb, be, o);
+	}
+	dr_backend_close(be);
+	dr_diags_free(d);
+	dr_arena_free(a);
+	return rc;
+}
+
+static int plan_runbook(dr_runbook *rb, options *o)
+{
+	cJSON *params = NULL;
+	dr_buf err;
+	dr_buf_init(&err);
+	int rc = DR_EXIT_INVALID;
+	size_t problems = dr_params_bind(rb, o->params, o->n_params, &params, &err);
+	if (problems) {
+		fprintf(stderr, "%sdrover plan: %zu parameter problem%s\n", err.data, problems, problems == 1 ? "" : "s");
+	} else if (o->v.mode == DR_MODE_DRILL &&
+		   dr_modes_make_drill(rb, dr_cli_drill_network(rb, params, o->network), &err) < 0) {
+		fprintf(stderr, "drover plan: %s", err.data);
+	} else {
+		o->v.params = params;
+		rc = with_backend(rb, o);
+	}
+	cJSON_Delete(params);
+	dr_buf_dispose(&err);
+	return rc;
+}
+
+static int plan_main(int argc, char **argv)
+{
+	options o = {.v = {.mode = DR_MODE_FAILOVER, .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY}};
+	int rc = parse_options(argc, argv, &o);
+	if (rc >= 0) {
+		free(o.params);
+		return rc;
+	}
+	dr_runbook *rb = dr_cli_compile(&dr_cmd_plan, o.file, o.stdlib);
+	rc = rb ? plan_runbook(rb, &o) : DR_EXIT_INVALID;
+	dr_runbook_free(rb);
+	free(o.params);
+	return rc;
+}

@@ -1,0 +1,289 @@
+/*
+ * resume.c - `drover resume RUN-ID`: go on with a run whose drover stopped
+ * (a crash, a kill, a power loss, a cancellation) from its journal
+ * (docs/journal.md).
+ *
+ * The run is taken up as it was: the same runbook (its digest is checked;
+ * a changed one is refused, with what changed, unless --force), the same
+ * parameters, mode, direction, clock kind, seed and concurrency, the same
+ * run id (so the same idempotency keys). The executor replays the journal,
+ * settles what was in flight by asking the service, and goes on. A run
+ * that has ended is not run again: resume says so and exits with that
+ * run's status, so `drover resume ID` can be repeated until it is done.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "exec.h"
+#include "journal.h"
+#include "util/text.h"
+
+static int resume_main(int argc, char **argv);
+
+const dr_command dr_cmd_resume = {
+	.name = "resume",
+	.summary = "Go on with a run whose drover stopped (crash, kill, cancel), from its journal.",
+	.usage = "[--force] [--yes] [--events FILE|-] [--state-dir DIR] RUN-ID",
+	.help = "Options:\n"
+		"      --force             resume even though the runbook changed since the run started (the\n"
+		"                          journal's records that no longer fit are left aside), or take over\n"
+		"                          a stale lock of another run\n"
+		"  -y, --yes               approve the approval gates still open without asking (the gates\n"
+		"                          answered before stay answered)\n"
+		"  -e, --events FILE       write this session's events (JSON lines) to FILE; - for standard\n"
+		"                          output. What the journal replays is marked \"replayed\": true\n"
+		"      --state-dir DIR     where the runs are (default: $DROVER_STATE_DIR, else .drover)\n"
+		"      --grace DURATION    as for drover run (default 30s)\n"
+		"      --stdlib DIR        where use: finds composites\n"
+		"  -q, --quiet             no progress on the screen, only the summary\n"
+		"      --plain             one line per transition even on a terminal\n"
+		"  -h, --help              show this help\n"
+		"\nThe finished tasks are not run again. An operation started before drover stopped and never\n"
+		"seen to end is settled by asking the service (its action's probe): done, still running (wait\n"
+		"for that job), not started (start it, with the same idempotency key) or failed. When the\n"
+		"service cannot tell, nothing is started and resume says what to check.\n"
+		"\nExit status: as drover run; for a run that has ended already, that run's status.\n"
+		"'drover runs' lists the runs, 'drover status RUN-ID' shows one. Details: docs/journal.md.\n",
+	.main = resume_main,
+};
+
+typedef struct options {
+	const char *events, *stdlib, *run_id;
+	bool quiet, plain, yes;
+	dr_exec_opts x;
+} options;
+
+enum { OPT_STATE = 256, OPT_GRACE, OPT_STDLIB, OPT_PLAIN, OPT_FORCE };
+
+static const struct option longopts[] = {
+	{"yes", no_argument, NULL, 'y'},		  {"events", required_argument, NULL, 'e'},
+	{"state-dir", required_argument, NULL, OPT_STATE}, {"grace", required_argument, NULL, OPT_GRACE},
+	{"stdlib", required_argument, NULL, OPT_STDLIB},   {"quiet", no_argument, NULL, 'q'},
+	{"plain", no_argument, NULL, OPT_PLAIN},	   {"force", no_argument, NULL, OPT_FORCE},
+	{"help", no_argument, NULL, 'h'},		   {NULL, 0, NULL, 0},
+};
+
+static int one_option(options *o, int c)
+{
+	size_t bad;
+	switch (c) {
+	case 'y': o->yes = true; return -1;
+	case 'e': o->events = optarg; return -1;
+	case OPT_STATE: o->x.state_dir = optarg; return -1;
+	case OPT_GRACE:
+		return dr_text_parse_duration(optarg, &o->x.grace_ms, &bad)
+			       ? -1
+			       : dr_cli_usage_error(&dr_cmd_resume, "--grace '%s': expected a duration like 30s", optarg);
+	case OPT_STDLIB: o->stdlib = optarg; return -1;
+	case 'q': o->quiet = true; return -1;
+	case OPT_PLAIN: o->plain = true; return -1;
+	case OPT_FORCE: o->x.force = true; return -1;
+	case 'h': dr_cli_print_help(&dr_cmd_resume, stdout); exit(0);
+	default: return dr_cli_usage_error(&dr_cmd_resume, "unrecognised option");
+	}
+}
+
+static int parse_options(int argc, char **argv, options *o)
+{
+	int c, rc;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ye:qh", longopts, NULL)) != -1)
+		if ((rc = one_option(o, c)) >= 0)
+			return rc;
+	if (optind >= argc)
+		return dr_cli_usage_error(&dr_cmd_resume, "which run? ('drover runs' lists them)");
+	if (optind + 1 < argc)
+		return dr_cli_usage_error(&dr_cmd_resume, "one run at a time ('%s' is extra)", argv[optind + 1]);
+	o->run_id = argv[optind];
+	o->x.state_dir = dr_journal_state_dir(o->x.state_dir);
+	return -1;
+}
+
+static const char *hs(const cJSON *h, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, key));
+}
+
+/* A run that ended is done; a cancelled one goes on. Returns the exit status, or -1 to resume. */
+static int ended(const dr_journal_file *f, const char *id)
+{
+	if (!f->ended)
+		return -1;
+	const char *status = hs(f->end, "status");
+	if (status && !strcmp(status, "cancelled"))
+		return -1;
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(f->end, "exit");
+	printf("run %s has ended already: %s at %s; nothing to resume ('drover status %s' shows it)\n", id,
+	       status ? status : "?", hs(f->end, "ts") ? hs(f->end, "ts") : "?", id);
+	return cJSON_IsNumber(ex) ? (int)ex->valuedouble : DR_EXIT_FAILED;
+}
+
+/* The runbook as the run had it: the absolute path when it is there, else the path as given then. */
+static const char *runbook_path(const cJSON *h)
+{
+	const cJSON *rb = cJSON_GetObjectItemCaseSensitive(h, "runbook");
+	const char *abs = hs(rb, "abs"), *path = hs(rb, "path");
+	return abs && access(abs, R_OK) == 0 ? abs : path;
+}
+
+static int set_mode(const cJSON *h, dr_runbook *rb, dr_exec_opts *x)
+{
+	const char *mode = hs(h, "mode"), *dir = hs(h, "direction");
+	for (int m = DR_MODE_FAILOVER; m <= DR_MODE_FAILBACK && mode; m++)
+		if (!strcmp(dr_mode_name((dr_run_mode)m), mode))
+			x->mode = (dr_run_mode)m;
+	if (dir)
+		dr_cli_parse_direction(dir, &x->direction);
+	if (x->mode != DR_MODE_DRILL)
+		return 0;
+	dr_buf err;
+	dr_buf_init(&err);
+	const char *net = hs(h, "drill_network");
+	int rc = dr_modes_make_drill(rb, net ? net : DR_DRILL_DEFAULT_NETWORK, &err);
+	fputs(err.data, stderr);
+	dr_buf_dispose(&err);
+	return rc;
+}
+
+/* Refuse a changed runbook unless --force: say what changed. Returns -1 to refuse. */
+static int check_changes(const dr_journal_file *f, const dr_runbook *rb, const char *path, bool force)
+{
+	const cJSON *h = f->header, *rbj = cJSON_GetObjectItemCaseSensitive(h, "runbook");
+	char digest[40];
+	dr_buf err, diff;
+	dr_buf_init(&err);
+	dr_buf_init(&diff);
+	int rc = 0;
+	if (dr_journal_file_digest(path, digest, sizeof digest, NULL, &err) == 0 && hs(rbj, "digest") &&
+	    !strcmp(digest, hs(rbj, "digest")))
+		goto out;
+	cJSON *now = dr_journal_runbook_digests(rb);
+	size_t n = dr_journal_runbook_diff(cJSON_GetObjectItemCaseSensitive(h, "shape"), now, &diff);
+	cJSON_Delete(now);
+	if (!n) {
+		fprintf(stderr, "drover resume: note: %s changed since the run started, but not its steps or settings "
+				"(comments or layout only)\n",
+			path);
+		goto out;
+	}
+	fprintf(stderr, "drover resume: %s changed since run %s started (%s, now %s):\n%s", path, hs(h, "run"),
+		hs(rbj, "digest"), digest, diff.data);
+	if (force) {
+		fputs("drover resume: --force: resuming with the changed runbook\n", stderr);
+	} else {
+		fputs("drover resume: refused: the journal records what the old runbook did, and replaying it onto\n"
+		      "another one could repeat or skip operations. Restore the runbook as it was, or resume with\n"
+		      "--force once you have checked that the changes above are safe to apply mid-run.\n",
+		      stderr);
+		rc = -1;
+	}
+out:
+	dr_buf_dispose(&err);
+	dr_buf_dispose(&diff);
+	return rc;
+}
+
+static void settings(const cJSON *h, options *o)
+{
+	const char *clock = hs(h, "clock"), *seed = hs(h, "seed");
+	const cJSON *conc = cJSON_GetObjectItemCaseSensitive(h, "concurrency");
+	o->x.clock = clock && !strcmp(clock, "virtual") ? DR_CLOCK_VIRTUAL : DR_CLOCK_REAL;
+	o->x.seed = seed ? strtoull(seed, NULL, 10) : 1;
+	o->x.seed_given = true;
+	o->x.concurrency = cJSON_IsNumber(conc) ? (int64_t)conc->valuedouble : 0;
+	o->x.auto_approve = o->yes || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "auto_approve"));
+	o->x.params = cJSON_GetObjectItemCaseSensitive(h, "params");
+	o->x.run_id = o->run_id;
+	o->x.journal = true;
+}
+
+static void choose_view(options *o)
+{
+	FILE *screen = o->x.events == stdout ? stderr : stdout;
+	o->x.screen = screen;
+	bool tty = isatty(fileno(screen));
+	o->x.view = o->quiet ? DR_VIEW_QUIET : tty && !o->plain ? DR_VIEW_LIVE : DR_VIEW_PLAIN;
+	o->x.color = dr_cli_use_color(screen);
+	o->x.interactive = !o->x.auto_approve && isatty(STDIN_FILENO) && tty;
+	o->x.handle_signals = true;
+	o->x.events_flush = true;
+}
+
+static int run(options *o, dr_runbook *rb)
+{
+	if (o->events && strcmp(o->events, "-") && !(o->x.events = fopen(o->events, "w"))) {
+		fprintf(stderr, "drover resume: cannot write events to '%s': %s; nothing was run\n", o->events, strerror(errno));
+		return DR_EXIT_INVALID;
+	}
+	if (o->events && !strcmp(o->events, "-"))
+		o->x.events = stdout;
+	choose_view(o);
+	dr_buf err;
+	dr_buf_init(&err);
+	dr_run_status st = dr_exec_run(rb, &o->x, &err);
+	fputs(err.data, stderr);
+	dr_buf_dispose(&err);
+	if (o->x.events && o->x.events != stdout)
+		fclose(o->x.events);
+	return dr_exec_exit_code(st);
+}
+
+static int resume_journal(options *o, dr_journal_file *f)
+{
+	int rc = ended(f, o->run_id);
+	if (rc >= 0)
+		return rc;
+	const char *path = runbook_path(f->header);
+	dr_runbook *rb = path ? dr_cli_compile(&dr_cmd_resume, path, o->stdlib) : NULL;
+	if (!rb) {
+		fprintf(stderr, "drover resume: cannot resume run %s without its runbook%s%s\n", o->run_id,
+			path ? " " : "", path ? path : "");
+		return DR_EXIT_INVALID;
+	}
+	settings(f->header, o);
+	if (set_mode(f->header, rb, &o->x) < 0 || check_changes(f, rb, path, o->x.force) < 0)
+		rc = DR_EXIT_INVALID;
+	else
+		rc = run(o, rb);
+	dr_runbook_free(rb);
+	return rc;
+}
+
+static int resume_main(int argc, char **argv)
+{
+	options o = {0};
+	dr_exec_opts_init(&o.x);
+	int rc = parse_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	char *path = dr_journal_path(o.x.state_dir, o.run_id);
+	dr_journal_file f;
+	dr_buf err;
+	dr_buf_init(&err);
+	if (dr_journal_read(path, &f, &err) < 0) {
+		bool missing = access(path, F_OK) != 0;
+		if (missing)
+			fprintf(stderr, "drover resume: no run '%s' in %s/runs ('drover runs' lists them)\n", o.run_id,
+				o.x.state_dir);
+		else
+			fprintf(stderr, "drover resume: %s\n", err.data);
+		rc = DR_EXIT_INVALID;
+	} else {
+		if (f.torn)
+			fprintf(stderr, "drover resume: note: %s:%zu, the last line, is torn (%zu bytes: drover stopped while "
+					"writing it); it is left out and cut off\n",
+				path, f.torn_line, f.torn_bytes);
+		o.x.resume = &f;
+		rc = resume_journal(&o, &f);
+	}
+	dr_journal_file_dispose(&f);
+	dr_buf_dispose(&err);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,150 @@
+/*
+ * runs.c - `drover runs`: the runs kept under the state directory, oldest
+ * first, each with its status as its journal tells it (runinfo.h): ended
+ * (succeeded, failed, rolled_back, cancelled), running (a drover holds its
+ * lock), interrupted (drover stopped without ending it) or suspended. A
+ * journal that cannot be read is listed with its problem.
+ */
+#include <getopt.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+#include "clock.h"
+#include "runinfo.h"
+
+static int runs_main(int argc, char **argv);
+
+const dr_command dr_cmd_runs = {
+	.name = "runs",
+	.summary = "List the runs in the state directory with their status.",
+	.usage = "[--state-dir DIR] [--format text|json]",
+	.help = "Options:\n"
+		"      --state-dir DIR   where the runs are (default: $DROVER_STATE_DIR, else .drover)\n"
+		"      --format FORMAT   text (default) or json\n"
+		"  -h, --help            show this help\n"
+		"\n'drover status RUN-ID' shows one run; 'drover resume RUN-ID' goes on with an interrupted one.\n",
+	.main = runs_main,
+};
+
+typedef struct row {
+	char id[256], runbook[128], mode[32], started[40], elapsed[32], status[32], steps[32], note[160];
+} row;
+
+static void fill(row *r, const char *id, const char *state)
+{
+	dr_runinfo ri;
+	dr_buf err;
+	dr_buf_init(&err);
+	snprintf(r->id, sizeof r->id, "%s", id);
+	if (dr_runinfo_load(state, id, &ri, &err) < 0) {
+		snprintf(r->status, sizeof r->status, "unreadable");
+		snprintf(r->note, sizeof r->note, "%.150s", err.data);
+	} else {
+		size_t done = 0, total = 0;
+		for (size_t i = 0; i < ri.n_steps; i++) {
+			if (ri.steps[i].undoes || (ri.steps[i].phase && !strcmp(ri.steps[i].phase, "rollback")))
+				continue;
+			total++;
+			done += strcmp(ri.steps[i].state, "pending") && strcmp(ri.steps[i].state, "running");
+		}
+		snprintf(r->runbook, sizeof r->runbook, "%s", ri.runbook ? ri.runbook : "?");
+		snprintf(r->mode, sizeof r->mode, "%s", ri.mode ? ri.mode : "?");
+		dr_clock_format_wall(ri.started_wall, r->started, sizeof r->started);
+		r->started[19] = '\0'; /* to the second */
+		dr_clock_format_elapsed(ri.elapsed_ms, r->elapsed, sizeof r->elapsed);
+		snprintf(r->status, sizeof r->status, "%s", ri.status);
+		snprintf(r->steps, sizeof r->steps, "%zu/%zu", done, total);
+		if (ri.in_flight && strcmp(ri.status, "running"))
+			snprintf(r->note, sizeof r->note, "%zu in flight", ri.in_flight);
+	}
+	dr_runinfo_dispose(&ri);
+	dr_buf_dispose(&err);
+}
+
+static int width(const row *rows, size_t n, size_t off, int min)
+{
+	int w = min;
+	for (size_t i = 0; i < n; i++) {
+		int l = (int)strlen((const char *)&rows[i] + off);
+		w = l > w ? l : w;
+	}
+	return w;
+}
+
+static void print_text(const row *rows, size_t n)
+{
+	int wi = width(rows, n, offsetof(row, id), 3), wr = width(rows, n, offsetof(row, runbook), 7);
+	int ws = width(rows, n, offsetof(row, status), 6);
+	printf("%-*s  %-*s  %-8s  %-19s  %-12s  %-*s  %-5s  %s\n", wi, "RUN", wr, "RUNBOOK", "MODE", "STARTED", "ELAPSED",
+	       ws, "STATUS", "STEPS", "NOTE");
+	for (size_t i = 0; i < n; i++)
+		printf("%-*s  %-*s  %-8s  %-19s  %-12s  %-*s  %-5s  %s\n", wi, rows[i].id, wr, rows[i].runbook, rows[i].mode,
+		       rows[i].started, rows[i].elapsed, ws, rows[i].status, rows[i].steps, rows[i].note);
+}
+
+static void print_json(const row *rows, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "run", rows[i].id);
+		cJSON_AddStringToObject(o, "runbook", rows[i].runbook);
+		cJSON_AddStringToObject(o, "mode", rows[i].mode);
+		cJSON_AddStringToObject(o, "started", rows[i].started);
+		cJSON_AddStringToObject(o, "elapsed", rows[i].elapsed);
+		cJSON_AddStringToObject(o, "status", rows[i].status);
+		cJSON_AddStringToObject(o, "steps", rows[i].steps);
+		cJSON_AddStringToObject(o, "note", rows[i].note);
+		cJSON_AddItemToArray(a, o);
+	}
+	char *text = cJSON_Print(a);
+	puts(text);
+	cJSON_free(text);
+	cJSON_Delete(a);
+}
+
+static int runs_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"state-dir", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
+	};
+	const char *state = NULL, *format = "text";
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 's')
+			state = optarg;
+		else if (c == 'f')
+			format = optarg;
+		else if (c == 'h')
+			return dr_cli_print_help(&dr_cmd_runs, stdout), DR_EXIT_OK;
+		else
+			return dr_cli_usage_error(&dr_cmd_runs, "unrecognised option");
+	}
+	if (strcmp(format, "text") && strcmp(format, "json"))
+		return dr_cli_usage_error(&dr_cmd_runs, "--format '%s': expected text or json", format);
+	if (optind != argc)
+		return dr_cli_usage_error(&dr_cmd_runs, "unexpected argument '%s'", argv[optind]);
+	state = dr_journal_state_dir(state);
+	size_t n;
+	char **ids = dr_runinfo_list(state, &n);
+	row *rows = calloc(n + 1, sizeof *rows);
+	for (size_t i = 0; i < n; i++)
+		fill(&rows[i], ids[i], state);
+	if (!strcmp(format, "json"))
+		print_json(rows, n);
+	else if (n)
+		print_text(rows, n);
+	else
+		printf("no runs in %s/runs\n", state);
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	free(rows);
+	return DR_EXIT_OK;
+}

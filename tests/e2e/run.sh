@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# End-to-end tests: the real drover binary against the embedded simulator,
+# as separate invocations sharing a state file, the way an operator runs the
+# failover lifecycle (shared/reference/azure-failover-tutorial.md). Each
+# scenario has its own state directory under a temporary folder; runs use
+# the virtual clock (the simulator's default at speed 0), so hours of
+# failover take milliseconds.
+#
+#   tests/e2e/run.sh DROVER            all scenarios; ends with "e2e: N passed, M failed"
+#   tests/e2e/run.sh DROVER NAME...    only those scenarios (lifecycle, drill, ...)
+#
+# VM states are read with `drover sim show --format json` (no jq needed: the
+# items' fields sit at a fixed indentation in cJSON's output).
+set -u
+drover=$(realpath "$1"); shift
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0 scenario=
+unset DROVER_SIM_FAULTS DROVER_STATE_DIR DROVER_SIM_STATE DROVER_CLOCK DROVER_TEST_SIGNAL_AT
+export NO_COLOR=1 DROVER_STDLIB="$here/../../stdlib"
+
+ok() { # ok DESCRIPTION STATUS: count one check
+	if [ "$2" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL e2e $scenario: $1"; fi
+}
+dr() { (cd "$here" && "$drover" "$@"); }
+# "vm state active" per VM of the state directory's simulator.
+states() {
+	"$drover" sim show --state "$1/sim-state.json" --format json |
+		awk -F'"' '/^\t"jobs":/ { exit } /^\t\t\t"name":/ { n = $4 } /^\t\t\t"state":/ { s = $4 }
+			/^\t\t\t"active_location":/ { print n, s, $4 }'
+}
+# every_vm DIR STATE ACTIVE [COUNT]: all COUNT (6) VMs are in STATE at ACTIVE.
+every_vm() {
+	local all bad
+	all=$(states "$1")
+	bad=$(echo "$all" | awk -v s="$2" -v a="$3" '$2 != s || $3 != a')
+	[ -z "$bad" ] && [ "$(echo "$all" | grep -c .)" = "${4:-6}" ] && return 0
+	echo "    expected every VM $2 at $3, got:"; echo "$all" | sed 's/^/      /'
+	return 1
+}
+vm_is() { states "$1" | grep -qx "$2 $3 $4"; } # vm_is DIR VM STATE ACTIVE
+run_ok() { # run_ok DESCRIPTION EXPECTED_EXIT drover-args...: the exit status, output kept in $tmp/out
+	local want=$2; shift 2
+	dr "$@" >"$tmp/out" 2>&1
+	local rc=$?
+	[ "$rc" = "$want" ] || { echo "    exit $rc, expected $want: drover $*"; tail -15 "$tmp/out" | sed 's/^/      /'; }
+	[ "$rc" = "$want" ]
+}
+event() { grep "\"event\":\"$2\"" "$1"; } # event FILE TYPE: its lines
+
+# --- failover -> commit -> reprotect -> failback -> commit -> reprotect -----------------
+lifecycle() {
+	local S=$tmp/life
+	run_ok "failover" 0 run -q --state-dir "$S" failover.yaml; ok "failover runs" $?
+	every_vm "$S" failed_over Recovery; ok "after failover: every VM failed over, active in Recovery" $?
+	run_ok "commit" 0 run -q --state-dir "$S" commit.yaml; ok "commit runs" $?
+	every_vm "$S" committed Recovery; ok "after commit: every VM committed" $?
+	run_ok "reprotect" 0 run -q --state-dir "$S" reprotect.yaml; ok "reprotect runs" $?
+	every_vm "$S" protected Recovery; ok "after reprotect: every VM protected, active in Recovery" $?
+	run_ok "failover again" 1 plan --state-dir "$S" failover.yaml
+	ok "plan: a second failover is blocked (active in Recovery)" $?
+	grep -q "fail it back with drover failback" "$tmp/out"; ok "plan says to fail back" $?
+	run_ok "plan failback" 0 plan --direction failback --param point=latest --state-dir "$S" failover.yaml
+	ok "plan: the failback is runnable" $?
+	run_ok "failback" 0 failback -q --param point=latest --state-dir "$S" --events "$S/fb.jsonl" failover.yaml
+	ok "failback runs" $?
+	every_vm "$S" failed_over Primary; ok "after failback: every VM failed over, active in Primary" $?
+	event "$S/fb.jsonl" run.start | grep -q '"mode":"failback","direction":"recovery-to-primary"'
+	ok "failback events say mode failback, recovery-to-primary" $?
+	run_ok "commit back" 0 failback -q --state-dir "$S" commit.yaml; ok "failback commit runs" $?
+	every_vm "$S" committed Primary; ok "after failback commit: every VM committed in Primary" $?
+	run_ok "reprotect back" 0 failback -q --state-dir "$S" reprotect.yaml; ok "failback reprotect runs" $?
+	every_vm "$S" protected Primary; ok "after failback reprotect: every VM protected, active in Primary" $?
+}
+
+# --- a drill whose validation fails still cleans up and leaves nothing ---------------------
+drill() {
+	local S=$tmp/drill
+	DROVER_SIM_FAULTS='[{kind: unhealthy, op: test_failover, vms: [shop-app-2]}]' \
+		run_ok "drill" 1 drill --yes -q --state-dir "$S" --events "$S.jsonl" drill.yaml
+	ok "a drill with an unhealthy test VM fails (exit 1)" $?
+	event "$S.jsonl" task.end | grep '"step":"app-up","target":"shop-app-2"' | grep -q '"status":"failed"'
+	ok "the validation of the unhealthy test VM failed" $?
+	[ "$(event "$S.jsonl" task.end | grep '"step":"drill-cleanup"' | grep -c '"status":"succeeded"')" = 6 ]
+	ok "drill-cleanup cleaned up all six test VMs" $?
+	event "$S.jsonl" drill.verify | grep -q '"status":"clean"'; ok "drill.verify: clean" $?
+	every_vm "$S" protected Primary; ok "after the drill: every VM protected in Primary, no test VM" $?
+	! grep -q '"test":{[^}]*"exists":true' <("$drover" sim show --state "$S/sim-state.json" --format json | tr -d '\n\t ')
+	ok "sim show lists no test VM" $?
+	S=$tmp/drill-cancel
+	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" --events "$S.jsonl" drill.yaml
+	ok "a drill cancelled mid test failover exits 4" $?
+	event "$S.jsonl" drill.verify | grep -q '"status":"clean"'; ok "the cancelled drill still cleaned up" $?
+	every_vm "$S" protected Primary; ok "after the cancelled drill: every VM protected" $?
+	S=$tmp/drill-ok
+	run_ok "drill" 0 drill -q --state-dir "$S" --events "$S.jsonl" drill.yaml; ok "a healthy drill passes (no --yes)" $?
+	event "$S.jsonl" task.skip | grep -q '"step":"commit".*skipped in a drill'; ok "commit skipped in the drill" $?
+	event "$S.jsonl" task.skip | grep -q '"step":"go-no-go".*only guards steps a drill skips'
+	ok "the go/no-go gate before commit skipped too" $?
+	event "$S.jsonl" task.start | grep -q '"step":"go-no-go"\|"step":"commit"\|"step":"reprotect"\|"step":"shutdown"'
+	[ $? = 1 ]; ok "no approval, commit, reprotect or shutdown ran" $?
+	[ "$(event "$S.jsonl" task.end | grep '"step":"failover-' | grep -c '"operation":"test_failover"')" = 6 ]
+	ok "every failover ran as a test failover" $?
+	every_vm "$S" protected Primary; ok "after the drill: every VM protected in Primary" $?
+	event "$S.jsonl" run.objectives | grep -q '"rto_met":true'; ok "the drill reports its RTO against objectives" $?
+}
+
+# --- the RPO guard blocks a stale point -----------------------------------------------------
+rpo_guard() {
+	local S=$tmp/rpo
+	run_ok "plan" 1 plan --state-dir "$S" rpo-guard.yaml; ok "plan exits 1 (blocked)" $?
+	grep -q "older than max_age 1m (the RPO guard)" "$tmp/out"; ok "plan names the RPO guard" $?
+	run_ok "plan json" 1 plan --format json --state-dir "$S" rpo-guard.yaml; ok "plan --format json exits 1" $?
+	grep -q '"kind":[[:space:]]*"rpo"' "$tmp/out"; ok "the JSON lists an rpo blocker" $?
+	run_ok "run" 1 run -q --state-dir "$S" rpo-guard.yaml; ok "the run fails" $?
+	grep -q "RPO guard" "$tmp/out"; ok "the run says why (RPO guard)" $?
+	every_vm "$S" protected Primary; ok "nothing failed over" $?
+	run_ok "invalid" 2 plan --state-dir "$S" reprotect-uncommitted.yaml; ok "plan of an invalid runbook exits 2" $?
+}
+
+# --- a custom point by time picks the newest point at or before it --------------------------
+custom_time() {
+	local S=$tmp/custom
+	run_ok "run" 0 run -q --state-dir "$S" --events "$S.jsonl" custom-time.yaml; ok "failover onto a custom time" $?
+	local times; times=$(event "$S.jsonl" task.end | grep -o '"recovery_point":{[^}]*}' | grep -o '"time":"[^"]*"' | cut -d'"' -f4)
+	local n=0 t
+	for t in $times; do
+		# at or before 22:07:30, and less than the 5-minute point interval before it
+		[[ "$t" < "2025-12-31T22:07:31Z" && "$t" > "2025-12-31T22:02:30Z" ]] && n=$((n + 1))
+	done
+	[ "$n" = 2 ]; ok "both points at or before 22:07:30 and the newest such (got: $(echo $times))" $?
+}
+
+# --- change recovery point: before commit yes, after commit no --------------------------------
+change_point() {
+	local S=$tmp/change
+	run_ok "failover" 0 run -q --state-dir "$S" db-failover.yaml; ok "databases fail over" $?
+	run_ok "change" 0 run -q --state-dir "$S" --events "$S.jsonl" change-point.yaml; ok "change the point before commit" $?
+	[ "$(event "$S.jsonl" task.end | grep -c '"policy":"latest-app-consistent"')" = 2 ]
+	ok "both databases now run on the latest app-consistent point" $?
+	vm_is "$S" shop-db-1 failed_over Recovery; ok "still failed over (commit pending)" $?
+	run_ok "commit" 0 run -q --state-dir "$S" --param commit=true db-failover.yaml; ok "commit" $?
+	vm_is "$S" shop-db-1 committed Recovery; ok "committed" $?
+	run_ok "change after" 1 run -q --state-dir "$S" change-point.yaml; ok "change the point after commit fails" $?
+	grep -q "OperationNotAllowedInCurrentState" "$tmp/out"; ok "refused by the service's state" $?
+}
+
+# --- the recovery point fallback ------------------------------------------------------------
+fallback() {
+	local S=$tmp/fallback
+	DROVER_SIM_FAULTS='[{kind: unhealthy, op: failover, vms: [shop-db-1], times: 1}]' \
+		run_ok "run" 0 run -q --state-dir "$S" --events "$S.jsonl" fallback.yaml
+	ok "a failed validation is saved by the fallback point" $?
+	event "$S.jsonl" fallback.start | grep -q '"target":"shop-db-1".*"point":"latest-app-consistent"'
+	ok "fallback.start: shop-db-1 to latest-app-consistent" $?
+	event "$S.jsonl" fallback.end | grep -q '"status":"applied"'; ok "fallback.end: applied" $?
+	event "$S.jsonl" run.objectives | grep -q '"vm":"shop-db-1","rpo_ms":[0-9]*,"point":"[^"]*","point_time":"[^"]*","policy":"latest-app-consistent"'
+	ok "the RPO report uses the fallback point" $?
+	vm_is "$S" shop-db-1 committed Recovery; ok "then validated and committed" $?
+}
+
+# --- reprotect before commit: refused by validate and by the service ---------------------------
+reprotect_early() {
+	local S=$tmp/reprotect
+	run_ok "validate" 2 validate reprotect-uncommitted.yaml; ok "validate refuses reprotect without commit" $?
+	grep -q "DR404" "$tmp/out"; ok "with DR404" $?
+	run_ok "failover" 0 run -q --state-dir "$S" db-failover.yaml; ok "databases fail over" $?
+	run_ok "reprotect" 1 run -q --state-dir "$S" reprotect-skipped-commit.yaml; ok "reprotect of uncommitted VMs fails" $?
+	grep -q "reprotect of 'shop-db-1' was refused.*OperationNotAllowedInCurrentState" "$tmp/out"
+	ok "refused by the service's state" $?
+	vm_is "$S" shop-db-1 failed_over Recovery; ok "the VM stays failed over" $?
+}
+
+# --- a failed source shutdown does not stop the failover -------------------------------------
+shutdown_fails() {
+	local S=$tmp/shutdown
+	DROVER_SIM_FAULTS='[{kind: shutdown-fails, vms: [shop-db-1]}]' \
+		run_ok "run" 0 run -q --state-dir "$S" --events "$S.jsonl" shutdown.yaml
+	ok "the failover succeeds" $?
+	event "$S.jsonl" task.end | grep '"target":"shop-db-1"' | grep -q '"shutdown_source":"failed"'
+	ok "shop-db-1's source shutdown failed (reported)" $?
+	event "$S.jsonl" task.end | grep '"target":"shop-db-1"' | grep -q 'SourceVmShutdownFailed'
+	ok "with the service's warning" $?
+	vm_is "$S" shop-db-1 failed_over Recovery; ok "shop-db-1 failed over anyway" $?
+}
+
+# --- faults drive retries and the failure policies -------------------------------------------
+policies() {
+	local S=$tmp/policies
+	DROVER_SIM_FAULTS='[{kind: fail, op: failover, vms: [shop-db-2], class: transient, times: 2},
+		{kind: fail, op: failover, vms: [shop-db-1], class: permanent, code: QuotaExceeded},
+		{kind: fail, op: failover, vms: [shop-app-2], at: job}]' \
+		run_ok "run" 1 run -q --state-dir "$S" --events "$S.jsonl" policies.yaml
+	ok "the run ends rolled back (exit 1)" $?
+	[ "$(event "$S.jsonl" task.retry | grep -c '"target":"shop-db-2"')" = 2 ]; ok "two transient refusals retried" $?
+	event "$S.jsonl" step.end | grep '"step":"failover-db"' | grep -q '"tolerated":true'
+	ok "the permanent database failure is tolerated (on_failure: continue)" $?
+	event "$S.jsonl" run.end | grep -q '"status":"rolled_back"'; ok "the app failure rolled the run back" $?
+	[ "$(event "$S.jsonl" task.end | grep '"action":"dr.cancel_failover"' | grep -c '"status":"succeeded"')" = 2 ]
+	ok "both completed failovers were cancelled" $?
+	local n; n=$(states "$S" | grep -c " protected Primary")
+	[ "$n" = 6 ]; ok "every VM is protected in Primary again ($n)" $?
+}
+
+# --- 1,000 VMs on the virtual clock ------------------------------------------------------------
+thousand() {
+	local S=$tmp/thousand rb=$tmp/waves.yaml
+	"$here/../../bench/gen_waves.sh" 1000 5 >"$rb"
+	local t0; t0=$(date +%s%N)
+	(cd "$tmp" && "$drover" plan --estimate --format json --state-dir "$S" waves.yaml) >"$tmp/plan.json" 2>"$tmp/err"
+	ok "a 1,000-VM plan is runnable" $?
+	local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	grep -q '"status":[[:space:]]*"succeeded"' "$tmp/plan.json"; ok "its estimate run succeeds" $?
+	local span; span=$(grep -o '"makespan":[[:space:]]*"[^"]*"' "$tmp/plan.json" | cut -d'"' -f4)
+	[ -n "$span" ]; ok "its makespan is reported" $?
+	echo "e2e: 1,000 VMs in 5 waves: makespan $span on the virtual clock, plan --estimate took ${ms} ms"
+}
+
+all=(lifecycle drill rpo_guard custom_time change_point fallback reprotect_early shutdown_fails policies thousand)
+[ $# -gt 0 ] && all=("$@")
+for scenario in "${all[@]}"; do
+	"$scenario"
+done
+echo "e2e: $pass passed, $fail failed"
+[ $fail = 0 ]

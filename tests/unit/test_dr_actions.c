@@ -1,0 +1,869 @@
+/*
+ * test_dr_actions.c - the dr.* actions end to end on the simulator and the
+ * virtual clock: runbooks compiled from text, run by the executor with an
+ * in-memory sim the test keeps (so it can look at items, jobs and the
+ * audit log afterwards), their event streams parsed.
+ *
+ *   - a failover of a VM set: outputs (job, point, achieved RPO, tasks),
+ *     the items' states, one accepted start per task with the run's keys;
+ *   - recovery point policy: custom by time, RPO guard, fallback, change of
+ *     point before commit (and refused after), the step's own override;
+ *   - source shutdown failure is a warning, never a failure;
+ *   - faults drive retries (transient, throttled with Retry-After, a failed
+ *     job) and rollback (cancel failover of what failed over, same VMs);
+ *   - an attempt that timed out goes on with its job (no second start);
+ *   - reprotect refused before commit by the service, fine after;
+ *   - test failover, the probe of the test VM, cleanup;
+ *   - dr.probe waits for boot, gives up on an unhealthy VM;
+ *   - the resume probes: not started, running, done, failed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "actions/action.h"
+#include "backends/sim.h"
+#include "exec.h"
+#include "plan.h"
+#include "runbook.h"
+
+#define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z: the virtual clock's epoch */
+
+/* --- fixtures ---------------------------------------------------------- */
+
+typedef struct run {
+	dr_runbook *rb;
+	char path[64];
+	dr_arena *a;
+	dr_backend *be;
+	char *events;
+	size_t len;
+	cJSON **ev;
+	size_t n;
+	dr_run_status status;
+	char *err;
+	int64_t signal_at_ms, grace_ms; /* when set: a cancellation at that clock time, with that grace */
+	const char *run_id; /* when set: the run's id */
+} run;
+
+static dr_runbook *compile_text(const char *yaml, char *path, size_t pathsz)
+{
+	snprintf(path, pathsz, "/tmp/drover-test-dr-XXXXXX.yaml");
+	int fd = mkstemps(path, 5);
+	assert_true(fd >= 0);
+	size_t n = strlen(yaml);
+	assert_int_equal(write(fd, yaml, n), (ssize_t)n);
+	close(fd);
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
+	if (dr_diags_errors(d))
+		dr_diags_render_text(d, stderr, false);
+	assert_int_equal(dr_diags_errors(d), 0);
+	dr_diags_free(d);
+	return rb;
+}
+
+/* Compile yaml and open its backend (the sim, in memory). */
+static void run_init(run *r, const char *yaml)
+{
+	memset(r, 0, sizeof *r);
+	r->rb = compile_text(yaml, r->path, sizeof r->path);
+	r->a = dr_arena_new();
+	dr_backend_opts bo = {.in_memory = true};
+	dr_diags *d = dr_diags_new();
+	dr_be_error e;
+	r->be = dr_backend_open(r->rb, &bo, r->a, d, &e);
+	if (!r->be)
+		dr_diags_render_text(d, stderr, false);
+	assert_non_null(r->be);
+	dr_diags_free(d);
+}
+
+static void run_exec_dir(run *r, dr_be_direction dir)
+{
+	dr_exec_opts o;
+	dr_exec_opts_init(&o);
+	o.clock = DR_CLOCK_VIRTUAL;
+	o.state_dir = "/tmp/drover-test-dr-state";
+	o.backend = r->be;
+	o.auto_approve = true;
+	o.direction = dir;
+	o.run_id = r->run_id;
+	if (r->signal_at_ms > 0) {
+		o.signal_at_ms = r->signal_at_ms;
+		o.grace_ms = r->grace_ms;
+	}
+	FILE *mem = open_memstream(&r->events, &r->len);
+	o.events = mem;
+	dr_buf err;
+	dr_buf_init(&err);
+	r->status = dr_exec_run(r->rb, &o, &err);
+	fclose(mem);
+	r->err = dr_buf_detach(&err);
+	for (char *line = r->events, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		assert_non_null(nl);
+		*nl = '\0';
+		r->ev = realloc(r->ev, (r->n + 1) * sizeof *r->ev);
+		r->ev[r->n] = cJSON_Parse(line);
+		assert_non_null(r->ev[r->n]);
+		r->n++;
+		*nl = '\n';
+	}
+}
+
+static void run_exec(run *r)
+{
+	run_exec_dir(r, DR_BE_DIR_PRIMARY_TO_RECOVERY);
+}
+
+static void run_free(run *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		cJSON_Delete(r->ev[i]);
+	free(r->ev);
+	free(r->events);
+	free(r->err);
+	dr_backend_close(r->be);
+	dr_arena_free(r->a);
+	dr_runbook_free(r->rb);
+	unlink(r->path);
+}
+
+static const char *s_(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double n_(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static bool is(const cJSON *ev, const char *type, const char *step, const char *target)
+{
+	return strcmp(s_(ev, "event"), type) == 0 && (!step || !strcmp(s_(ev, "step"), step)) &&
+	       (!target || !strcmp(s_(ev, "target"), target));
+}
+
+/* The last event of this type for step and target (either may be NULL: any). */
+static const cJSON *last(const run *r, const char *type, const char *step, const char *target)
+{
+	for (size_t i = r->n; i-- > 0;)
+		if (is(r->ev[i], type, step, target))
+			return r->ev[i];
+	return NULL;
+}
+
+static size_t count(const run *r, const char *type, const char *step, const char *target)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < r->n; i++)
+		c += is(r->ev[i], type, step, target);
+	return c;
+}
+
+/* The outputs of the task that succeeded (asserts it did). */
+static const cJSON *outputs_of(const run *r, const char *step, const char *target)
+{
+	const cJSON *end = last(r, "task.end", step, target);
+	assert_non_null(end);
+	if (strcmp(s_(end, "status"), "succeeded") != 0)
+		fail_msg("%s[%s] %s: %s", step, target, s_(end, "status"), s_(end, "message"));
+	return cJSON_GetObjectItemCaseSensitive(end, "outputs");
+}
+
+static dr_be_item item(run *r, const char *name)
+{
+	dr_be_item it;
+	dr_be_error e;
+	assert_int_equal(dr_backend_get_item(r->be, r->a, T0 + 24 * 3600000, name, &it, &e), 0);
+	return it;
+}
+
+/* Audit records of op (NULL: any) with this result (NULL: any). */
+static size_t audits(run *r, const char *op, const char *result)
+{
+	dr_sim_audit_rec *recs;
+	size_t n = dr_sim_audit(r->be, r->a, &recs), c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += (!op || !strcmp(recs[i].op, op)) && (!result || !strcmp(recs[i].result, result));
+	return c;
+}
+
+static int64_t parse_time(const char *s)
+{
+	int64_t ms = 0;
+	assert_true(dr_backend_parse_time(s, &ms));
+	return ms;
+}
+
+#define SHOP                                                                                                       \
+	"backend:\n  kind: sim\n  seed: 7\n  vms:\n"                                                               \
+	"    - { name: shop-db-1, tags: { tier: db } }\n"                                                          \
+	"    - { name: shop-app-1, tags: { tier: app } }\n"                                                        \
+	"    - { name: shop-web-1, tags: { tier: web } }\n"                                                        \
+	"vm_sets:\n  all: { match: { name: '^shop-' }, expect: { count: 3 } }\n"
+
+/* --- failover ------------------------------------------------------------ */
+
+static void failover_of_a_set(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: shop\n" SHOP "recovery: { point: latest-processed, max_age: 15m }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: all }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	const char *vms[] = {"shop-db-1", "shop-app-1", "shop-web-1"};
+	for (int i = 0; i < 3; i++) {
+		const cJSON *o = outputs_of(&r, "fo", vms[i]);
+		dr_be_item it = item(&r, vms[i]);
+		assert_int_equal(it.state, DR_BE_ST_FAILED_OVER);
+		assert_int_equal(it.active_location, DR_BE_RECOVERY);
+		assert_string_equal(s_(o, "operation"), "failover");
+		assert_string_equal(s_(o, "vm"), vms[i]);
+		assert_string_equal(s_(o, "item_id"), it.id);
+		assert_string_equal(s_(o, "shutdown_source"), "done");
+		assert_string_equal(s_(o, "active_location"), "Recovery");
+		assert_non_null(strstr(s_(o, "job_id"), "/replicationJobs/"));
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "recovery_point");
+		assert_string_equal(s_(p, "policy"), "latest-processed");
+		assert_string_equal(s_(p, "type"), "CrashConsistent");
+		assert_string_equal(s_(p, "id"), it.failover_point_id);
+		int64_t rpo = (int64_t)n_(o, "rpo_ms");
+		assert_int_equal(rpo, parse_time(s_(o, "started_at")) - parse_time(s_(p, "time")));
+		assert_true(rpo > 0 && rpo <= 15 * 60000);
+		assert_int_equal((int64_t)n_(o, "duration_ms"),
+				 parse_time(s_(o, "ended_at")) - parse_time(s_(o, "started_at")));
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "tasks")), 4);
+		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "warnings")), 0);
+	}
+	assert_int_equal(audits(&r, "failover", "accepted"), 3);
+	assert_int_equal(audits(&r, NULL, NULL), 3);
+	dr_sim_audit_rec *recs;
+	dr_sim_audit(r.be, r.a, &recs);
+	assert_string_equal(recs[0].key, "shop-20260101T000000Z/fo[shop-db-1]/dr.failover/1");
+	/* the job is polled when it changes: its end is the task's end */
+	const cJSON *end = last(&r, "task.end", "fo", "shop-db-1");
+	assert_int_equal((int64_t)n_(end, "elapsed_ms"), (int64_t)n_(outputs_of(&r, "fo", "shop-db-1"), "duration_ms"));
+	run_free(&r);
+}
+
+static void failback_direction(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: fb\n" SHOP "steps:\n  - { id: fo, action: dr.failover, targets: all }\n");
+	run_exec_dir(&r, DR_BE_DIR_RECOVERY_TO_PRIMARY); /* nothing was failed over: nothing to fail back */
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	const cJSON *end = last(&r, "task.end", "fo", "shop-db-1");
+	assert_string_equal(s_(end, "class"), "permanent");
+	assert_non_null(strstr(s_(end, "message"), "InvalidFailoverDirection"));
+	assert_int_equal(audits(&r, "failover", "accepted"), 0);
+	run_free(&r);
+}
+
+/* --- recovery points ------------------------------------------------------ */
+
+static void custom_time_picks_newest_at_or_before(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: t\n" SHOP "recovery: { point: custom, time: '2025-12-31T21:30:00Z' }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: all, with: { shutdown_source: false } }\n");
+	/* what the service lists before the run (the points do not move before the failover starts) */
+	int64_t want[3];
+	const char *vms[] = {"shop-db-1", "shop-app-1", "shop-web-1"};
+	int64_t limit = parse_time("2025-12-31T21:30:00Z");
+	for (int i = 0; i < 3; i++) {
+		dr_be_point *pts;
+		size_t n;
+		dr_be_error e;
+		assert_int_equal(dr_backend_list_points(r.be, r.a, T0, vms[i], &pts, &n, &e), 0);
+		want[i] = -1;
+		for (size_t k = 0; k < n; k++)
+			if (pts[k].time_ms <= limit && pts[k].time_ms > want[i])
+				want[i] = pts[k].time_ms;
+		assert_true(want[i] > limit - 5 * 60000);
+	}
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	for (int i = 0; i < 3; i++) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(outputs_of(&r, "fo", vms[i]), "recovery_point");
+		assert_int_equal(parse_time(s_(p, "time")), want[i]);
+		assert_string_equal(s_(p, "policy"), "custom");
+		assert_int_equal(item(&r, vms[i]).failover_point_ms, want[i]);
+	}
+	run_free(&r);
+}
+
+static void rpo_guard_blocks_a_stale_point(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: g\n" SHOP "recovery: { point: custom, time: '2025-12-31T21:30:00Z', max_age: 1h }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: all }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	const cJSON *end = last(&r, "task.end", "fo", "shop-db-1");
+	assert_string_equal(s_(end, "class"), "permanent");
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(end, "will_retry")));
+	const char *msg = s_(end, "message");
+	assert_non_null(strstr(msg, "failover of 'shop-db-1' not started: RPO guard: the newest point at or before "
+				    "2025-12-31T21:30:00Z (custom) is 2h"));
+	assert_non_null(strstr(msg, "more than recovery.max_age 1h allows"));
+	assert_int_equal(audits(&r, NULL, NULL), 0); /* the service was never asked to start anything */
+	assert_int_equal(item(&r, "shop-db-1").state, DR_BE_ST_PROTECTED);
+	run_free(&r);
+}
+
+static void fallback_when_the_point_is_too_old(void **state)
+{
+	(void)state;
+	run r;
+	/* app-consistent points are hourly: some VMs' newest is older than 20m, then latest-processed does */
+	run_init(&r, "drover: 1\nname: f\n" SHOP
+		     "recovery: { point: latest-app-consistent, max_age: 20m, fallback: [latest-processed] }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: all, with: { shutdown_source: false } }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	int fallbacks = 0;
+	const char *vms[] = {"shop-db-1", "shop-app-1", "shop-web-1"};
+	for (int i = 0; i < 3; i++) {
+		const cJSON *o = outputs_of(&r, "fo", vms[i]);
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "recovery_point");
+		bool fb = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "fallback"));
+		fallbacks += fb;
+		assert_string_equal(s_(p, "policy"), fb ? "latest-processed" : "latest-app-consistent");
+		assert_string_equal(s_(p, "type"), fb ? "CrashConsistent" : "ApplicationConsistent");
+		assert_true(n_(o, "rpo_ms") <= 20 * 60000);
+	}
+	assert_true(fallbacks >= 1);
+	run_free(&r);
+}
+
+static void change_point_before_commit_not_after(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: c\n" SHOP
+		     "steps:\n"
+		     "  - { id: fo, action: dr.failover, targets: all, with: { recovery_point: latest-processed } }\n"
+		     "  - { id: ok, action: dr.probe, foreach: all, needs: fo }\n"
+		     "  - { id: change, action: dr.change_recovery_point, targets: all, needs: ok,\n"
+		     "      with: { recovery_point: latest-app-consistent } }\n"
+		     "  - { id: ok2, action: dr.probe, foreach: all, needs: change }\n"
+		     "  - { id: commit, action: dr.commit, targets: all, needs: ok2 }\n"
+		     "  - { id: again, action: dr.change_recovery_point, targets: all, needs: commit,\n"
+		     "      with: { recovery_point: latest } }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	const cJSON *o = outputs_of(&r, "change", "shop-app-1");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "recovery_point");
+	assert_string_equal(s_(p, "type"), "ApplicationConsistent");
+	assert_string_equal(s_(p, "policy"), "latest-app-consistent");
+	/* the data lost counts from the failover's start */
+	const cJSON *fo = outputs_of(&r, "fo", "shop-app-1");
+	assert_int_equal((int64_t)n_(o, "rpo_ms"), parse_time(s_(fo, "started_at")) - parse_time(s_(p, "time")));
+	outputs_of(&r, "commit", "shop-app-1");
+	const cJSON *end = last(&r, "task.end", "again", "shop-db-1");
+	assert_string_equal(s_(end, "status"), "failed");
+	assert_string_equal(s_(end, "class"), "permanent");
+	/* after commit, the service refuses: its own words */
+	assert_non_null(strstr(s_(end, "message"), "change of recovery point of 'shop-db-1' was refused (HTTP 400): "
+						   "OperationNotAllowedInCurrentState: The operation 'ChangePit' isn't allowed"));
+	assert_non_null(strstr(s_(end, "message"), "commit deletes the recovery points"));
+	assert_int_equal(item(&r, "shop-db-1").state, DR_BE_ST_COMMITTED);
+	run_free(&r);
+}
+
+static void expression_policy_from_params(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: e\n"
+		     "params: { point: { type: string, default: latest-crash-consistent } }\n"
+		     "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "recovery: { point: '${params.point}' }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: db, with: { shutdown_source: false } }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(outputs_of(&r, "fo", "db-1"), "recovery_point");
+	assert_string_equal(s_(p, "policy"), "latest-crash-consistent");
+	assert_string_equal(s_(p, "type"), "CrashConsistent");
+	run_free(&r);
+}
+
+static void step_override_by_time(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: o\n"
+		     "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "recovery: { point: latest, max_age: 3h }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: db,\n"
+		     "      with: { shutdown_source: false, recovery_point: { time: '2025-12-31T22:00:00Z' } } }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	const cJSON *o = outputs_of(&r, "fo", "db-1");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "recovery_point");
+	assert_string_equal(s_(p, "policy"), "custom");
+	int64_t t = parse_time(s_(p, "time"));
+	assert_true(t <= parse_time("2025-12-31T22:00:00Z") && t > parse_time("2025-12-31T21:55:00Z"));
+	assert_true(n_(o, "rpo_ms") > 2 * 3600000);
+	run_free(&r);
+}
+
+static void cancellation_waits_for_the_job(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: k\nbackend:\n  kind: sim\n  vms: [{name: db-1}]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "steps:\n"
+		     "  - { id: fo, action: dr.failover, targets: db }\n"
+		     "  - { id: commit, action: dr.commit, targets: db, needs: fo }\n");
+	r.signal_at_ms = 60000;
+	r.grace_ms = 30 * 60000;
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_CANCELLED);
+	/* the failover was running: it went on to its job's end, the safe point, and says so */
+	outputs_of(&r, "fo", "db-1");
+	const cJSON *log = last(&r, "log", "fo", "db-1");
+	assert_non_null(strstr(s_(log, "message"), "waiting for its end, the safe point"));
+	assert_int_equal(item(&r, "db-1").state, DR_BE_ST_FAILED_OVER);
+	assert_int_equal(count(&r, "task.start", "commit", NULL), 0); /* nothing new starts */
+	assert_int_equal(audits(&r, "commit", NULL), 0);
+	run_free(&r);
+}
+
+/* --- faults ----------------------------------------------------------------- */
+
+static void shutdown_failure_does_not_stop_failover(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: s\nbackend:\n  kind: sim\n  vms: [{name: db-1}, {name: db-2}]\n"
+		     "  faults: [{ kind: shutdown-fails, vms: [db-1] }]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: db }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	const cJSON *o = outputs_of(&r, "fo", "db-1");
+	assert_string_equal(s_(o, "shutdown_source"), "failed");
+	assert_string_equal(s_(o, "status"), "CompletedWithInformation");
+	const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "warnings"), 0);
+	assert_string_equal(s_(w, "code"), "SourceVmShutdownFailed");
+	const cJSON *log = last(&r, "log", "fo", "db-1");
+	assert_string_equal(s_(log, "level"), "warn");
+	assert_non_null(strstr(s_(log, "message"), "SourceVmShutdownFailed"));
+	assert_string_equal(s_(outputs_of(&r, "fo", "db-2"), "shutdown_source"), "done");
+	assert_int_equal(item(&r, "db-1").state, DR_BE_ST_FAILED_OVER);
+	run_free(&r);
+}
+
+static void transient_faults_are_retried(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: t\nbackend:\n  kind: sim\n  vms: [{name: db-1}]\n"
+		     "  faults: [{ kind: fail, op: failover, vms: [db-1], class: transient, times: 2 }]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: db,\n"
+		     "      retry: { attempts: 3, delay: 10s, backoff: 2, on: [transient] } }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	assert_int_equal(count(&r, "task.retry", "fo", "db-1"), 2);
+	const cJSON *first = NULL;
+	for (size_t i = 0; i < r.n && !first; i++)
+		if (is(r.ev[i], "task.end", "fo", "db-1"))
+			first = r.ev[i];
+	assert_string_equal(s_(first, "class"), "transient");
+	assert_non_null(strstr(s_(first, "message"), "failover of 'db-1' was refused (HTTP 503): ServiceUnavailable"));
+	assert_int_equal(audits(&r, "failover", "refused"), 2);
+	assert_int_equal(audits(&r, "failover", "accepted"), 1);
+	assert_int_equal((int)n_(last(&r, "task.end", "fo", "db-1"), "attempt"), 3);
+	run_free(&r);
+}
+
+static void throttling_honours_retry_after(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: t\nbackend:\n  kind: sim\n  vms: [{name: db-1}]\n"
+		     "  faults: [{ kind: throttle, after: 0, burst: 1, retry_after: 45s }]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: db,\n"
+		     "      retry: { attempts: 2, delay: 1s, on: [throttled] } }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	const cJSON *retry = last(&r, "task.retry", "fo", "db-1");
+	assert_non_null(retry);
+	assert_int_equal((int64_t)n_(retry, "delay_ms"), 45000);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(retry, "retry_after")));
+	assert_int_equal(audits(&r, "failover", "throttled"), 1);
+	run_free(&r);
+}
+
+static void failed_job_then_new_attempt(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: j\nbackend:\n  kind: sim\n  vms: [{name: db-1}]\n"
+		     "  faults: [{ kind: fail, op: failover, at: job, vms: [db-1], times: 1, code: DiskNotFound }]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: db, retry: { attempts: 2, delay: 1m, on: [any] } }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	const cJSON *first = NULL;
+	for (size_t i = 0; i < r.n && !first; i++)
+		if (is(r.ev[i], "task.end", "fo", "db-1"))
+			first = r.ev[i];
+	assert_string_equal(s_(first, "status"), "failed");
+	assert_non_null(strstr(s_(first, "message"), "failed at task 'Create the virtual machine': DiskNotFound"));
+	assert_int_equal(audits(&r, "failover", "accepted"), 2); /* a failed job frees the item: attempt 2 starts anew */
+	assert_int_equal(item(&r, "db-1").state, DR_BE_ST_FAILED_OVER);
+	run_free(&r);
+}
+
+static void timed_out_attempt_goes_on_with_its_job(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: a\nbackend:\n  kind: sim\n  vms: [{name: db-1}]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: db, attempt_timeout: 2m,\n"
+		     "      retry: { attempts: 6, delay: 5s, on: [timeout] } }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	assert_int_equal(audits(&r, "failover", "accepted"), 1); /* never a second failover */
+	assert_true(audits(&r, "failover", "replayed") >= 1);
+	const cJSON *log = last(&r, "log", "fo", "db-1");
+	assert_non_null(strstr(s_(log, "message"), "which attempt 1 started"));
+	run_free(&r);
+}
+
+static void rollback_cancels_the_failover(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: rb\non_failure: rollback\n"
+		     "backend:\n  kind: sim\n  vms: [{name: app-1}, {name: app-2}, {name: app-3}]\n"
+		     "  faults: [{ kind: unhealthy, vms: [app-2] }]\n"
+		     "vm_sets: { app: { match: { name: '^app-' } } }\n"
+		     "steps:\n"
+		     "  - { id: fo, action: dr.failover, targets: app }\n"
+		     "  - { id: ok, action: dr.probe, foreach: app, needs: fo, with: { timeout: 5m } }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_ROLLED_BACK);
+	const cJSON *end = last(&r, "task.end", "ok", "app-2");
+	assert_string_equal(s_(end, "class"), "transient");
+	assert_non_null(strstr(s_(end, "message"), "probe of 'app-2' gave up after 5m: the recovery VM of 'app-2' (10.2.0.5) "
+						   "runs but is unhealthy: its guest never became ready"));
+	const char *vms[] = {"app-1", "app-2", "app-3"};
+	for (int i = 0; i < 3; i++) {
+		const cJSON *undo = last(&r, "task.end", "fo", vms[i]);
+		assert_string_equal(s_(undo, "phase"), "rollback");
+		assert_string_equal(s_(undo, "action"), "dr.cancel_failover");
+		assert_string_equal(s_(undo, "status"), "succeeded");
+		assert_string_equal(s_(cJSON_GetObjectItemCaseSensitive(undo, "outputs"), "operation"), "cancel_failover");
+		dr_be_item it = item(&r, vms[i]);
+		assert_int_equal(it.state, DR_BE_ST_PROTECTED);
+		assert_int_equal(it.active_location, DR_BE_PRIMARY);
+	}
+	dr_sim_audit_rec *recs;
+	size_t n = dr_sim_audit(r.be, r.a, &recs);
+	assert_int_equal(n, 6);
+	assert_string_equal(recs[5].op, "cancel_failover");
+	assert_non_null(strstr(recs[5].key, "/dr.cancel_failover/1"));
+	run_free(&r);
+}
+
+/* --- lifecycle ----------------------------------------------------------------- */
+
+static void reprotect_refused_before_commit_then_fine(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: rp\nparams: { commit: { type: bool, default: false } }\n"
+		     "backend:\n  kind: sim\n  vms: [{name: app-1}]\n"
+		     "vm_sets: { app: { match: { name: '^app-' } } }\n"
+		     "steps:\n"
+		     "  - { id: fo, action: dr.failover, targets: app }\n"
+		     "  - { id: ok, action: dr.probe, foreach: app, needs: fo }\n"
+		     "  - { id: commit, action: dr.commit, targets: app, needs: ok, when: '${params.commit}' }\n"
+		     "  - { id: rp, action: dr.reprotect, targets: app, needs: commit }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	const cJSON *end = last(&r, "task.end", "rp", "app-1");
+	assert_string_equal(s_(end, "class"), "permanent");
+	assert_non_null(strstr(s_(end, "message"),
+			       "reprotect of 'app-1' was refused (HTTP 400): OperationNotAllowedInCurrentState: The operation "
+			       "'ReverseReplicate' isn't allowed for the protected item 'app-1' in its current state "
+			       "'Failover completed'. Possible causes: "));
+	assert_non_null(strstr(s_(end, "message"), "Recommended action: Reprotect needs the 'Failover committed' state"));
+	run_free(&r);
+
+	run_init(&r, "drover: 1\nname: rp2\n"
+		     "backend:\n  kind: sim\n  vms: [{name: app-1}]\n"
+		     "vm_sets: { app: { match: { name: '^app-' } } }\n"
+		     "steps:\n"
+		     "  - { id: fo, action: dr.failover, targets: app }\n"
+		     "  - { id: ok, action: dr.probe, foreach: app, needs: fo }\n"
+		     "  - { id: commit, action: dr.commit, targets: app, needs: ok }\n"
+		     "  - { id: rp, action: dr.reprotect, targets: app, needs: commit }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	const cJSON *o = outputs_of(&r, "rp", "app-1");
+	assert_string_equal(s_(o, "protection_state"), "protected");
+	assert_string_equal(s_(o, "active_location"), "Recovery");
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(outputs_of(&r, "commit", "app-1"), "committed_at"));
+	dr_be_item it = item(&r, "app-1");
+	assert_int_equal(it.state, DR_BE_ST_PROTECTED);
+	assert_int_equal(it.active_location, DR_BE_RECOVERY);
+	run_free(&r);
+}
+
+static void test_failover_probe_cleanup(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: drill\n"
+		     "backend:\n  kind: sim\n  vms: [{name: app-1}]\n"
+		     "vm_sets: { app: { match: { name: '^app-' } } }\n"
+		     "steps:\n"
+		     "  - { id: tfo, action: dr.test_failover, targets: app, with: { network: drill-vnet } }\n"
+		     "  - { id: ok, action: dr.probe, foreach: app, needs: tfo, with: { port: 22 } }\n"
+		     "finally:\n"
+		     "  - { id: clean, action: dr.test_cleanup, targets: app, with: { comments: 'drill ok' } }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	const cJSON *t = outputs_of(&r, "tfo", "app-1");
+	assert_string_equal(s_(t, "network"), "drill-vnet");
+	assert_non_null(strstr(s_(t, "test_vm_id"), "app-1-test"));
+	const cJSON *p = outputs_of(&r, "ok", "app-1");
+	assert_string_equal(s_(p, "side"), "test");
+	assert_string_equal(s_(p, "vm_id"), s_(t, "test_vm_id"));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "port_open")));
+	assert_true(n_(p, "polls") > 1); /* it waited for the boot */
+	outputs_of(&r, "clean", "app-1");
+	dr_be_item it = item(&r, "app-1");
+	assert_int_equal(it.state, DR_BE_ST_PROTECTED);
+	assert_false(it.test_vm.exists);
+	run_free(&r);
+}
+
+/* Reopen r's backend from the state file at path (a new session, as a new `drover run` would be). */
+static void reopen(run *r, const char *path)
+{
+	dr_backend_close(r->be);
+	dr_backend_opts bo = {.state_path = path};
+	dr_diags *d = dr_diags_new();
+	dr_be_error e;
+	r->be = dr_backend_open(r->rb, &bo, r->a, d, &e);
+	if (!r->be)
+		fail_msg("cannot open %s: %s: %s", path, e.code, e.message);
+	dr_diags_free(d);
+}
+
+static void reset_events(run *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		cJSON_Delete(r->ev[i]);
+	free(r->ev);
+	free(r->events);
+	free(r->err);
+	r->ev = NULL, r->events = NULL, r->err = NULL, r->n = 0;
+}
+
+static void failback_in_a_later_session(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/drover-test-dr-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/sim.json", dir);
+	run r;
+	run_init(&r, "drover: 1\nname: life\nparams: { back: { type: bool, default: false } }\n"
+		     "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "recovery: { point: latest, max_age: 15m }\n"
+		     "steps:\n"
+		     "  - { id: fo, action: dr.failover, targets: db, with: { shutdown_source: false } }\n"
+		     "  - { id: ok, action: dr.probe, foreach: db, needs: fo }\n"
+		     "  - { id: commit, action: dr.commit, targets: db, needs: ok }\n"
+		     "  - { id: rp, action: dr.reprotect, targets: db, needs: commit }\n");
+	reopen(&r, path);
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	reopen(&r, path); /* the virtual clock restarts at 00:00; the service goes on from where it was */
+	reset_events(&r);
+	r.run_id = "life-failback"; /* a run id is never reused: the idempotency keys start with it */
+	run_exec_dir(&r, DR_BE_DIR_RECOVERY_TO_PRIMARY);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	const cJSON *o = outputs_of(&r, "fo", "db-1");
+	/* polled on the service's clock: the task took as long as its job, and the data lost is the lag */
+	assert_int_equal((int64_t)n_(last(&r, "task.end", "fo", "db-1"), "elapsed_ms"), (int64_t)n_(o, "duration_ms"));
+	assert_true(n_(o, "rpo_ms") > 0 && n_(o, "rpo_ms") <= 120000);
+	assert_true(parse_time(s_(o, "started_at")) > T0 + 20 * 60000); /* after the first session's reprotect */
+	dr_be_item it = item(&r, "db-1"); /* failed back, committed, reprotected: home again */
+	assert_int_equal(it.state, DR_BE_ST_PROTECTED);
+	assert_int_equal(it.active_location, DR_BE_PRIMARY);
+	assert_string_equal(s_(outputs_of(&r, "rp", "db-1"), "active_location"), "Primary");
+	run_free(&r);
+	unlink(path);
+	char lock[80];
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	unlink(lock);
+	rmdir(dir);
+}
+
+/* --- resume probes --------------------------------------------------------------- */
+
+typedef struct probe_seen {
+	char step[32];
+	dr_probe_status status;
+	char job_id[512];
+	char message[1024];
+	int64_t wait_ms;
+	bool state_set;
+} probe_seen;
+
+static probe_seen seen[8];
+static int n_seen;
+
+/*
+ * A test action in place of `log`: probe the attempt that with.message
+ * names ("STEP" or "STEP ATTEMPT") for this VM, as a resuming journal
+ * would, and remember what the probe said.
+ */
+static dr_outcome probe_it(dr_call *call)
+{
+	char of[32];
+	int attempt = 1;
+	assert_true(sscanf(s_(call->with, "message"), "%31s %d", of, &attempt) >= 1);
+	const dr_step *st = dr_runbook_step(dr_exec_runbook(call->run), of);
+	assert_non_null(st);
+	dr_call c = *call;
+	c.step = st;
+	c.action = st->action;
+	c.attempt = attempt;
+	c.state = NULL;
+	dr_probe_result r = st->action->probe(&c);
+	assert_true(n_seen < 8);
+	probe_seen *s = &seen[n_seen++];
+	memset(s, 0, sizeof *s);
+	snprintf(s->step, sizeof s->step, "%s", call->step->id.name);
+	s->status = r.status;
+	s->wait_ms = r.wait_ms;
+	s->state_set = c.state != NULL;
+	if (r.outputs)
+		snprintf(s->job_id, sizeof s->job_id, "%s", s_(r.outputs, "job_id"));
+	if (r.message)
+		snprintf(s->message, sizeof s->message, "%s", r.message);
+	if (c.state)
+		st->action->cancel(&c);
+	cJSON_Delete(r.outputs);
+	free(r.message);
+	return dr_outcome_ok(NULL);
+}
+
+static const dr_action act_probe_it = {.name = "test.probe_it", .run = probe_it};
+
+static void set_action(dr_runbook *rb, const char *id, const dr_action *a)
+{
+	dr_step *st = dr_runbook_step(rb, id);
+	assert_non_null(st);
+	st->action = a;
+}
+
+static const probe_seen *seen_at(const char *step)
+{
+	for (int i = 0; i < n_seen; i++)
+		if (!strcmp(seen[i].step, step))
+			return &seen[i];
+	fail_msg("no probe from step %s", step);
+	return NULL;
+}
+
+static void probes_tell_what_the_service_did(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: p\nbackend:\n  kind: sim\n  vms: [{name: app-1}, {name: tst-1}]\n"
+		     "  faults: [{ kind: fail, op: test_failover, at: job, vms: [tst-1] }]\n"
+		     "vm_sets: { app: { match: { name: '^app-' } }, tst: { match: { name: '^tst-' } } }\n"
+		     "steps:\n"
+		     "  - { id: before, action: log, foreach: app, with: { message: fo } }\n"
+		     "  - { id: wait, action: sleep, with: { duration: 1m } }\n"
+		     "  - { id: fo, action: dr.failover, targets: app }\n"
+		     "  - { id: running, action: log, foreach: app, needs: wait, with: { message: fo } }\n"
+		     "  - { id: done, action: log, foreach: app, needs: fo, with: { message: fo } }\n"
+		     "  - { id: done2, action: log, foreach: app, needs: fo, with: { message: fo 2 } }\n"
+		     "  - { id: c, action: log, foreach: app, needs: [done, done2], with: { message: commit } }\n"
+		     "  - { id: commit, action: dr.commit, targets: app, needs: c }\n"
+		     "  - { id: tfo, action: dr.test_failover, targets: tst, on_failure: continue, with: { network: n } }\n"
+		     "  - { id: t, action: log, foreach: tst, needs: tfo, with: { message: tfo } }\n"
+		     "finally:\n"
+		     "  - { id: clean, action: dr.test_cleanup, targets: tst }\n");
+	const char *probers[] = {"before", "running", "done", "done2", "c", "t"};
+	for (int i = 0; i < 6; i++)
+		set_action(r.rb, probers[i], &act_probe_it);
+	n_seen = 0;
+	run_exec(&r);
+	assert_int_equal(n_seen, 6);
+	assert_int_equal(seen_at("before")->status, DR_PROBE_NOT_STARTED); /* nothing happened yet */
+	const probe_seen *running = seen_at("running"); /* 1m in: the failover job runs */
+	assert_int_equal(running->status, DR_PROBE_RUNNING);
+	assert_true(running->state_set && running->wait_ms > 0);
+	const char *job = s_(outputs_of(&r, "fo", "app-1"), "job_id");
+	assert_int_equal(seen_at("done")->status, DR_PROBE_DONE); /* it ended: the outputs run() gave */
+	assert_string_equal(seen_at("done")->job_id, job);
+	assert_int_equal(seen_at("done2")->status, DR_PROBE_DONE); /* a lost attempt 2 would have gone on with attempt 1's job */
+	assert_string_equal(seen_at("done2")->job_id, job);
+	assert_int_equal(seen_at("c")->status, DR_PROBE_NOT_STARTED); /* the commit has not run: the state allows it */
+	const probe_seen *t = seen_at("t"); /* the test failover's job failed; its cleanup is pending */
+	assert_int_equal(t->status, DR_PROBE_FAILED);
+	assert_non_null(strstr(t->message, "test failover of 'tst-1' failed: job"));
+	assert_int_equal(audits(&r, "failover", "accepted"), 1);
+	assert_int_equal(audits(&r, "commit", "accepted"), 1);
+	run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(failover_of_a_set),
+		cmocka_unit_test(failback_direction),
+		cmocka_unit_test(custom_time_picks_newest_at_or_before),
+		cmocka_unit_test(rpo_guard_blocks_a_stale_point),
+		cmocka_unit_test(fallback_when_the_point_is_too_old),
+		cmocka_unit_test(change_point_before_commit_not_after),
+		cmocka_unit_test(expression_policy_from_params),
+		cmocka_unit_test(step_override_by_time),
+		cmocka_unit_test(cancellation_waits_for_the_job),
+		cmocka_unit_test(shutdown_failure_does_not_stop_failover),
+		cmocka_unit_test(transient_faults_are_retried),
+		cmocka_unit_test(throttling_honours_retry_after),
+		cmocka_unit_test(failed_job_then_new_attempt),
+		cmocka_unit_test(timed_out_attempt_goes_on_with_its_job),
+		cmocka_unit_test(rollback_cancels_the_failover),
+		cmocka_unit_test(reprotect_refused_before_commit_then_fine),
+		cmocka_unit_test(test_failover_probe_cleanup),
+		cmocka_unit_test(failback_in_a_later_session),
+		cmocka_unit_test(probes_tell_what_the_service_did),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
