@@ -14,7 +14,7 @@
 #ifndef DR_ESTIMATE_H
 #define DR_ESTIMATE_H
 
-#include <stdio.h>
+#include <stddef.h>
 
 #include "backends/backend.h"
 #include "planview.h"

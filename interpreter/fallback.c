@@ -20,8 +20,13 @@
  * fresh attempts (fallback_applied); when it fails, the task fails with
  * both messages (fallback_stop). Each fallback policy is tried at most once
  * per task.
+ *
+ * Resume: the journal does not keep the fallback's events yet, so while a
+ * resume replays the journal no fallback starts (it must never start an
+ * operation); a run that crashed during a fallback resumes from its
+ * validation's failure, and a person checks the VM (drover status).
  */
-#include "exec_int.h"
+#include "journal_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +104,8 @@ static bool eligible(dr_exec *x, const task *t)
 	const srun *s = t->s;
 	if (x->o.mode == DR_MODE_DRILL || !x->rb->recovery.n_fallback || x->stopping || s->timed_out)
 		return false;
+	if (x->jr && x->jr->replaying)
+		return false; /* a resume retells what happened; it never starts an operation (see the file's top) */
 	if (!is_main(x, s) || !s->act || !(s->act->flags & DR_AF_VALIDATION) || t->vm == NO_VM)
 		return false;
 	if (t->cls == DR_ERRC_CANCELLED || (t->fb && (t->fb->over || t->fb->running)))

@@ -187,11 +187,11 @@ typedef struct dr_runlock_req {
 
 /*
  * Take the lock of (runbook, backend). Held by a live process: -1 with err
- * saying who holds it (pid, host, run, since when) and what to do. Left by
- * a process that is gone while its run had not ended: taken over when
- * resuming that run or with force (a sentence in note), else -1 with err
- * (which run, which pid, and: resume it, or --force). 0 and *out on
- * success.
+ * saying who holds it (pid, host, run, since when) and what to do (also -1
+ * for a system error). Left by a process that is gone while its run had
+ * not ended: taken over when resuming that run or with force (a sentence in
+ * note), else -2 with err (which run, which pid, and: resume it, or
+ * --force). 0 and *out on success.
  */
 int dr_runlock_acquire(const dr_runlock_req *req, dr_runlock **out, dr_buf *note, dr_buf *err);
 

@@ -142,7 +142,7 @@ static int one_line(dr_journal_file *f, const char *p, size_t n, size_t line, bo
 	excerpt(err, p, n);
 	dr_buf_puts(err, ".\nA crash only ever tears the last line; this damage came from elsewhere (an edit, a disk "
 			 "error). drover will not guess what happened after it: look at the file, and if you cut it "
-			 "off from this line on, a resume asks the service about the attempts whose results are lost");
+			 "off from this line on, a resume asks the service about the attempts whose results are lost.");
 	return -1;
 }
 

@@ -214,7 +214,8 @@ static const char *const kept[] = {
 	"step.start",	   "step.end",	      "task.end",	 "task.retry",	    "task.skip",
 	"task.cancel",	   "task.giveup",     "task.probe",	 "approval.request", "approval.granted",
 	"approval.denied", "approval.timeout", "rollback.start", "rollback.skip",   "rollback.end",
-	"run.stopping",	   "run.cancel",      "run.timeout",	 "run.resume",	    "run.end",
+	"run.stopping",	   "run.cancel",      "run.timeout",	 "run.resume",	    "run.objectives",
+	"run.end",
 	NULL,
 };
 
@@ -231,7 +232,7 @@ static void on_event(void *ctx, const cJSON *ev)
 	dr_exec *x = ctx;
 	struct jrun *jr = x->jr;
 	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "event"));
-	if (jr->replaying || !jr->j || !type || !keeps(type))
+	if (!jr || jr->replaying || !jr->j || !type || !keeps(type))
 		return;
 	if (!strcmp(type, "run.end") && jr->suspended) {
 		cJSON *s = cJSON_Duplicate(ev, true);
@@ -263,10 +264,12 @@ static const char *take_lock(dr_exec *x, dr_buf *err)
 	if (note.len)
 		dr_exec_say(x, dr_arena_strndup(x->a, note.data, note.len - 1));
 	dr_buf_dispose(&note);
-	if (rc < 0) {
+	if (rc < 0)
 		dr_buf_putc(err, '\n');
+	if (rc == -2)
+		return "an earlier run of this runbook against this backend did not finish (see above)";
+	if (rc < 0)
 		return "another run holds the lock of this runbook and backend";
-	}
 	return NULL;
 }
 
@@ -383,11 +386,13 @@ bool journal_turn(dr_exec *x)
 	for (size_t i = 0; i < n; i++) {
 		if (held[i]->state != TS_RUNNING)
 			continue;
-		if (ok)
-			sched_call(x, held[i]);
-		else
+		if (!ok)
 			sched_outcome(x, held[i],
 				      dr_outcome_fail(DR_ERRC_PERMANENT, "not started: the journal could not record its intent"));
+		else if (x->stopping) /* an earlier call of this turn stopped the run: as if never launched */
+			sched_outcome(x, held[i], dr_outcome_fail(DR_ERRC_CANCELLED, "not started: the run is stopping"));
+		else
+			sched_call(x, held[i]);
 	}
 	free(held);
 	return true;
@@ -413,19 +418,37 @@ bool journal_suspended(const dr_exec *x)
 	return x->jr && x->jr->suspended;
 }
 
+/* DROVER_JOURNAL_STATS=1: the writer's figures on stderr at the end (benchmarks, docs/journal.md). */
+static void print_stats(dr_journal *j)
+{
+	const char *env = getenv("DROVER_JOURNAL_STATS");
+	if (!env || !*env || !strcmp(env, "0"))
+		return;
+	dr_journal_sync(j, NULL);
+	dr_journal_stats st;
+	dr_journal_stats_get(j, &st);
+	fprintf(stderr, "journal stats: %llu records, %llu syncs, %llu bytes, %.3f ms in write+fdatasync (max %.3f ms)\n",
+		(unsigned long long)st.records, (unsigned long long)st.syncs, (unsigned long long)st.bytes,
+		(double)st.sync_ns / 1e6, (double)st.max_sync_ns / 1e6);
+}
+
 void journal_finish(dr_exec *x)
 {
 	struct jrun *jr = x->jr;
 	if (!jr)
 		return;
+	bool durable = true;
 	if (jr->j) {
 		dr_buf err;
 		dr_buf_init(&err);
-		if (dr_exec_backend_flush(x, NULL) < 0 || dr_journal_close(jr->j, &err) < 0)
+		print_stats(jr->j);
+		durable = dr_exec_backend_flush(x, NULL) == 0 && dr_journal_close(jr->j, &err) == 0;
+		if (!durable)
 			fprintf(stderr, "drover: %s\n", err.len ? err.data : "the backend could not save its state");
 		dr_buf_dispose(&err);
 	}
-	dr_runlock_release(jr->lock, jr->ended || (!jr->j && !x->o.resume));
+	/* the lock is left stale unless the run's end is durable (or nothing ran) */
+	dr_runlock_release(jr->lock, (jr->ended && durable) || (!jr->j && !x->o.resume));
 	resume_dispose(jr);
 	dr_buf_dispose(&jr->notes);
 	free(jr->held);

@@ -140,7 +140,7 @@ static bool step_policy(const dr_step *st, dr_be_point_query *q)
 	return q->custom_id || (tm && !tm->compiled && dr_backend_parse_time(dr_node_str(tm), &q->custom_time_ms));
 }
 
-static void add_choice(pv *p, cJSON *o, const dr_be_point_query *q, const dr_be_choice *c)
+static void add_choice(cJSON *o, const dr_be_point_query *q, const dr_be_choice *c)
 {
 	cJSON_AddStringToObject(o, "policy", policy_names[q->policy]);
 	if (c->point) {
@@ -153,7 +153,6 @@ static void add_choice(pv *p, cJSON *o, const dr_be_point_query *q, const dr_be_
 	add_time(o, "time", c->time_ms);
 	cJSON_AddNumberToObject(o, "age_ms", (double)c->age_ms);
 	add_duration(o, "age", c->age_ms);
-	(void)p;
 }
 
 /* Try q, then each fallback policy; fills o. Returns the pick of the last policy tried. */
@@ -169,12 +168,12 @@ static dr_be_pick choose(pv *p, const dr_be_item *it, const dr_be_point *pts, si
 		pick = dr_backend_choose_point(it, pts, n, &q, p->service_now, &c);
 	}
 	if (pick == DR_BE_PICK_OK) {
-		add_choice(p, o, &q, &c);
+		add_choice(o, &q, &c);
 		if (q.policy != asked)
 			cJSON_AddStringToObject(o, "fallback_from", policy_names[asked]);
 	} else if (first == DR_BE_PICK_TOO_OLD) {
 		q.policy = asked;
-		add_choice(p, o, &q, &first_c);
+		add_choice(o, &q, &first_c);
 	} else {
 		cJSON_AddStringToObject(o, "policy", policy_names[asked]);
 	}

@@ -507,6 +507,7 @@ void resume_begin(dr_exec *x)
 	dr_events_emit(x->ev, ev);
 	jr->replaying = true;
 	dr_events_set_replay(x->ev, true);
+	dr_clock_pin(x->clock, 0); /* the main steps are released at the run's start, as they were */
 }
 
 void resume_dispose(struct jrun *jr)

@@ -176,6 +176,25 @@ static void fold(dr_runinfo *ri, const cJSON *rec, size_t *scap, size_t *tcap)
 	}
 }
 
+/* A step that has not ended: its counts so far, from its tasks. */
+static void count_running(dr_runinfo *ri)
+{
+	for (size_t i = 0; i < ri->n_steps; i++) {
+		dr_runinfo_step *s = &ri->steps[i];
+		if (strcmp(s->state, "running"))
+			continue;
+		for (size_t k = 0; k < ri->n_tasks; k++) {
+			const dr_runinfo_task *t = &ri->tasks[k];
+			if (!same(t->step, s->id) || !same(t->phase, s->phase) || !same(t->undoes, s->undoes))
+				continue;
+			s->ok += !strcmp(t->state, "succeeded");
+			s->failed += !strcmp(t->state, "failed");
+			s->skipped += !strcmp(t->state, "skipped");
+			s->cancelled += !strcmp(t->state, "cancelled");
+		}
+	}
+}
+
 static void read_header(dr_runinfo *ri)
 {
 	const cJSON *h = ri->f.header, *rb = cJSON_GetObjectItemCaseSensitive(h, "runbook");
@@ -195,7 +214,7 @@ static bool changed_since(const dr_runinfo *ri)
 	char d[40];
 	dr_buf e;
 	dr_buf_init(&e);
-	const char *p = ri->abs ? ri->abs : ri->path;
+	const char *p = ri->abs && access(ri->abs, R_OK) == 0 ? ri->abs : ri->path;
 	bool changed = !p || dr_journal_file_digest(p, d, sizeof d, NULL, &e) < 0 || !ri->digest || strcmp(d, ri->digest);
 	dr_buf_dispose(&e);
 	return changed;
@@ -230,6 +249,7 @@ int dr_runinfo_load(const char *state_dir, const char *run_id, dr_runinfo *ri, d
 	declared_steps(ri, &scap);
 	for (size_t i = 0; i < ri->f.n; i++)
 		fold(ri, ri->f.recs[i], &scap, &tcap);
+	count_running(ri);
 	ri->sessions = ri->f.sessions;
 	for (size_t i = 0; i < ri->n_tasks; i++) {
 		ri->in_flight += !strcmp(ri->tasks[i].state, "running");

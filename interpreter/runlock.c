@@ -164,7 +164,7 @@ static int check_stale(const dr_runlock_req *req, const char *path, const cJSON 
 	bool own = req->resuming && !strcmp(field(h, "run"), req->run_id);
 	if (!own && !req->force) {
 		describe_stale(req, path, h, err);
-		return -1;
+		return -2;
 	}
 	dr_buf_printf(note, "%s the lock left by run %s (pid %ld on %s, %s)%s\n", own ? "taking over" : "--force: taking over",
 		      field(h, "run"), pid_of(h), field(h, "host"), liveness(h),
@@ -202,7 +202,7 @@ int dr_runlock_acquire(const dr_runlock_req *req, dr_runlock **out, dr_buf *note
 	if (rc < 0) {
 		close(fd);
 		free(path);
-		return -1;
+		return rc;
 	}
 	dr_runlock *l = xcalloc(1, sizeof *l);
 	l->fd = fd;

@@ -180,6 +180,8 @@ static void next_failed(const dr_exec *x, FILE *out)
 
 static void next_steps(const dr_exec *x, FILE *out)
 {
+	if (journal_suspended(x))
+		return; /* a resume stopped before going on: resume.c said what to check */
 	switch (x->status) {
 	case DR_RUN_SUCCEEDED:
 		return;

@@ -75,9 +75,17 @@ consistency() {
 
 # The crash-torture test, quick: SIGKILL drover at >= 20 points of a DR plan, resume, check the simulator.
 torture_test() {
-	"$B/tests/torture" --drover "$drover" --plan tests/torture/plan.yaml --seeds 24 --min-kills 20 \
+	"$B/tests/torture" --drover "$drover" --plan tests/torture/plan.yaml --seeds 32 --min-kills 20 \
 		--work "$B/torture-quick" >"$log" 2>&1
-	local rc=$? line p f
+	torture_count $?
+	"$B/tests/torture" --drover "$drover" --plan tests/torture/rollback.yaml --seeds 8 --expect-active Primary \
+		--op failover --op cancel_failover --expect-exit 1 --expect-status rolled_back \
+		--work "$B/torture-quick" >"$log" 2>&1
+	torture_count $?
+}
+
+torture_count() { # torture_count EXIT: the tally of the run in $log
+	local rc=$1 line p f
 	grep -v '^torture:' "$log"
 	line=$(grep '^torture: [0-9]* seeds' "$log")
 	echo "${line:-torture: did not run}"

@@ -68,8 +68,8 @@ const char *dr_cli_drill_network(const dr_runbook *rb, const struct cJSON *param
 
 /*
  * The clock a run of rb uses when --clock is not given: $DROVER_CLOCK, else
- * virtual for the simulator at backend.speed 0 (its default: as fast as
- * possible), else real.
+ * virtual when rb declares `backend: {kind: sim}` at speed 0 (its default:
+ * as fast as possible), else real (also for a runbook without backend:).
  */
 dr_clock_kind dr_cli_default_clock(const dr_runbook *rb);
 

@@ -58,9 +58,9 @@ dr_clock_kind dr_cli_default_clock(const dr_runbook *rb)
 	const char *env = getenv("DROVER_CLOCK");
 	if (env && *env)
 		return strcmp(env, "virtual") == 0 ? DR_CLOCK_VIRTUAL : DR_CLOCK_REAL;
-	if (!rb || rb->backend.kind != DR_BACKEND_SIM)
-		return DR_CLOCK_REAL;
-	const dr_node *speed = rb->backend.node ? dr_node_get(rb->backend.node, "speed") : NULL;
+	if (!rb || rb->backend.kind != DR_BACKEND_SIM || !rb->backend.node)
+		return DR_CLOCK_REAL; /* no backend: (a runbook of checks and programs) the real world's time */
+	const dr_node *speed = dr_node_get(rb->backend.node, "speed");
 	double v = 0;
 	return !speed || (dr_node_as_number(speed, &v) && v == 0) ? DR_CLOCK_VIRTUAL : DR_CLOCK_REAL;
 }

@@ -80,8 +80,8 @@ static int set_direction(options *o, const char *v)
 {
 	if (dr_cli_parse_direction(v, &o->v.direction) < 0)
 		return dr_cli_usage_error(&dr_cmd_plan, "--direction '%s': expected failover or failback", v);
-	if (o->v.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY && o->v.mode == DR_MODE_FAILOVER)
-		o->v.mode = DR_MODE_FAILBACK;
+	if (o->v.mode != DR_MODE_DRILL) /* outside drills the direction is the mode */
+		o->v.mode = o->v.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY ? DR_MODE_FAILBACK : DR_MODE_FAILOVER;
 	return -1;
 }
 

@@ -119,7 +119,7 @@ static int ended(const dr_journal_file *f, const char *id)
 	if (status && !strcmp(status, "cancelled"))
 		return -1;
 	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(f->end, "exit");
-	printf("run %s has ended already: %s at %s; nothing to resume ('drover status %s' shows it)\n", id,
+	fprintf(stderr, "run %s has ended already: %s at %s; nothing to resume ('drover status %s' shows it)\n", id,
 	       status ? status : "?", hs(f->end, "ts") ? hs(f->end, "ts") : "?", id);
 	return cJSON_IsNumber(ex) ? (int)ex->valuedouble : DR_EXIT_FAILED;
 }
@@ -130,6 +130,13 @@ static const char *runbook_path(const cJSON *h)
 	const cJSON *rb = cJSON_GetObjectItemCaseSensitive(h, "runbook");
 	const char *abs = hs(rb, "abs"), *path = hs(rb, "path");
 	return abs && access(abs, R_OK) == 0 ? abs : path;
+}
+
+/* How messages name it: as it was given to drover run. */
+static const char *runbook_name(const cJSON *h)
+{
+	const char *path = hs(cJSON_GetObjectItemCaseSensitive(h, "runbook"), "path");
+	return path ? path : "?";
 }
 
 static int set_mode(const cJSON *h, dr_runbook *rb, dr_exec_opts *x)
@@ -169,10 +176,10 @@ static int check_changes(const dr_journal_file *f, const dr_runbook *rb, const c
 	if (!n) {
 		fprintf(stderr, "drover resume: note: %s changed since the run started, but not its steps or settings "
 				"(comments or layout only)\n",
-			path);
+			runbook_name(h));
 		goto out;
 	}
-	fprintf(stderr, "drover resume: %s changed since run %s started (%s, now %s):\n%s", path, hs(h, "run"),
+	fprintf(stderr, "drover resume: %s changed since run %s started (%s, now %s):\n%s", runbook_name(h), hs(h, "run"),
 		hs(rbj, "digest"), digest, diff.data);
 	if (force) {
 		fputs("drover resume: --force: resuming with the changed runbook\n", stderr);
@@ -242,8 +249,8 @@ static int resume_journal(options *o, dr_journal_file *f)
 	const char *path = runbook_path(f->header);
 	dr_runbook *rb = path ? dr_cli_compile(&dr_cmd_resume, path, o->stdlib) : NULL;
 	if (!rb) {
-		fprintf(stderr, "drover resume: cannot resume run %s without its runbook%s%s\n", o->run_id,
-			path ? " " : "", path ? path : "");
+		fprintf(stderr, "drover resume: cannot resume run %s without its runbook %s\n", o->run_id,
+			runbook_name(f->header));
 		return DR_EXIT_INVALID;
 	}
 	settings(f->header, o);

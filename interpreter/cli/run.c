@@ -162,8 +162,8 @@ static int one_option(options *o, int c, char **argv)
 	case OPT_DIRECTION:
 		if (dr_cli_parse_direction(optarg, &o->x.direction) < 0)
 			return dr_cli_usage_error(cur, "--direction '%s': expected failover or failback", optarg);
-		if (o->x.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY && o->x.mode == DR_MODE_FAILOVER)
-			o->x.mode = DR_MODE_FAILBACK;
+		if (o->x.mode != DR_MODE_DRILL) /* outside drills the direction is the mode */
+			o->x.mode = o->x.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY ? DR_MODE_FAILBACK : DR_MODE_FAILOVER;
 		return -1;
 	case OPT_NETWORK:
 		if (o->x.mode != DR_MODE_DRILL)

@@ -2,8 +2,9 @@
  * runs.c - `drover runs`: the runs kept under the state directory, oldest
  * first, each with its status as its journal tells it (runinfo.h): ended
  * (succeeded, failed, rolled_back, cancelled), running (a drover holds its
- * lock), interrupted (drover stopped without ending it) or suspended. A
- * journal that cannot be read is listed with its problem.
+ * lock), interrupted (drover stopped without ending it) or suspended; STEPS
+ * counts the steps done (succeeded or skipped) of the runbook's. A journal
+ * that cannot be read is listed with its problem.
  */
 #include <getopt.h>
 #include <stddef.h>
@@ -49,7 +50,7 @@ static void fill(row *r, const char *id, const char *state)
 			if (ri.steps[i].undoes || (ri.steps[i].phase && !strcmp(ri.steps[i].phase, "rollback")))
 				continue;
 			total++;
-			done += strcmp(ri.steps[i].state, "pending") && strcmp(ri.steps[i].state, "running");
+			done += !strcmp(ri.steps[i].state, "succeeded") || !strcmp(ri.steps[i].state, "skipped");
 		}
 		snprintf(r->runbook, sizeof r->runbook, "%s", ri.runbook ? ri.runbook : "?");
 		snprintf(r->mode, sizeof r->mode, "%s", ri.mode ? ri.mode : "?");
@@ -79,11 +80,19 @@ static void print_text(const row *rows, size_t n)
 {
 	int wi = width(rows, n, offsetof(row, id), 3), wr = width(rows, n, offsetof(row, runbook), 7);
 	int ws = width(rows, n, offsetof(row, status), 6);
-	printf("%-*s  %-*s  %-8s  %-19s  %-12s  %-*s  %-5s  %s\n", wi, "RUN", wr, "RUNBOOK", "MODE", "STARTED", "ELAPSED",
-	       ws, "STATUS", "STEPS", "NOTE");
-	for (size_t i = 0; i < n; i++)
-		printf("%-*s  %-*s  %-8s  %-19s  %-12s  %-*s  %-5s  %s\n", wi, rows[i].id, wr, rows[i].runbook, rows[i].mode,
-		       rows[i].started, rows[i].elapsed, ws, rows[i].status, rows[i].steps, rows[i].note);
+	printf("%-*s  %-*s  %-8s  %-19s  %-12s  %-*s  %-5s  NOTE\n", wi, "RUN", wr, "RUNBOOK", "MODE", "STARTED",
+	       "ELAPSED", ws, "STATUS", "STEPS");
+	for (size_t i = 0; i < n; i++) {
+		char line[1024];
+		int len = snprintf(line, sizeof line, "%-*s  %-*s  %-8s  %-19s  %-12s  %-*s  %-5s  %s", wi, rows[i].id, wr,
+				   rows[i].runbook, rows[i].mode, rows[i].started, rows[i].elapsed, ws, rows[i].status,
+				   rows[i].steps, rows[i].note);
+		if (len >= (int)sizeof line)
+			len = (int)sizeof line - 1;
+		while (len > 0 && line[len - 1] == ' ')
+			line[--len] = '\0'; /* no trailing blanks when there is no note */
+		puts(line);
+	}
 }
 
 static void print_json(const row *rows, size_t n)

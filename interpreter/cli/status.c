@@ -146,8 +146,8 @@ static void print_task_line(const dr_runinfo_task *t)
 		       t->action ? t->action : "?", t->mutating ? " (changes the service)" : "", at,
 		       t->probe ? "; last probe: " : "", t->probe ? t->probe : "");
 	else
-		printf("  %s: %s after %d attempt%s%s%s%s%s\n", label, t->state, t->attempt, t->attempt == 1 ? "" : "s",
-		       t->cls ? " (" : "", t->cls ? t->cls : "", t->cls ? ")" : "", "");
+		printf("  %s: %s after %d attempt%s%s%s%s\n", label, t->state, t->attempt, t->attempt == 1 ? "" : "s",
+		       t->cls ? " (" : "", t->cls ? t->cls : "", t->cls ? ")" : "");
 	if (t->message && strcmp(t->state, "running") && strcmp(t->state, "succeeded"))
 		printf("      %s\n", t->message);
 }

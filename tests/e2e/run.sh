@@ -67,6 +67,8 @@ lifecycle() {
 	every_vm "$S" failed_over Primary; ok "after failback: every VM failed over, active in Primary" $?
 	event "$S/fb.jsonl" run.start | grep -q '"mode":"failback","direction":"recovery-to-primary"'
 	ok "failback events say mode failback, recovery-to-primary" $?
+	event "$S/fb.jsonl" log | grep -q 'shop-db-1 is up at 10.1.0.4 in westeurope'
+	ok "in a failback target.recovery_* name the side the VMs come back to" $?
 	run_ok "commit back" 0 failback -q --state-dir "$S" commit.yaml; ok "failback commit runs" $?
 	every_vm "$S" committed Primary; ok "after failback commit: every VM committed in Primary" $?
 	run_ok "reprotect back" 0 failback -q --state-dir "$S" reprotect.yaml; ok "failback reprotect runs" $?
@@ -92,6 +94,13 @@ drill() {
 	ok "a drill cancelled mid test failover exits 4" $?
 	event "$S.jsonl" drill.verify | grep -q '"status":"clean"'; ok "the cancelled drill still cleaned up" $?
 	every_vm "$S" protected Primary; ok "after the cancelled drill: every VM protected" $?
+	S=$tmp/drill-left
+	DROVER_SIM_FAULTS='[{kind: fail, op: test_cleanup, vms: [shop-web-1], class: permanent, code: CleanupBlocked}]' \
+		run_ok "drill" 1 drill --yes -q --state-dir "$S" --events "$S.jsonl" drill.yaml
+	ok "a drill whose cleanup fails for one VM fails" $?
+	grep -q "DRILL LEFT 1 TEST VM BEHIND: shop-web-1 (test_failed_over)" "$tmp/out"; ok "and says loudly which test VM is left" $?
+	event "$S.jsonl" drill.verify | grep -q '"status":"leftovers".*"vm":"shop-web-1"'; ok "drill.verify lists it" $?
+	vm_is "$S" shop-web-1 protected Primary; [ $? = 1 ]; ok "the service still has its test failover" $?
 	S=$tmp/drill-ok
 	run_ok "drill" 0 drill -q --state-dir "$S" --events "$S.jsonl" drill.yaml; ok "a healthy drill passes (no --yes)" $?
 	event "$S.jsonl" task.skip | grep -q '"step":"commit".*skipped in a drill'; ok "commit skipped in the drill" $?
@@ -202,6 +211,49 @@ policies() {
 	[ "$n" = 6 ]; ok "every VM is protected in Primary again ($n)" $?
 }
 
+# --- the stdlib composites: tier-drill and tier-failback ---------------------------------------
+stdlib() {
+	local S=$tmp/stdlib-drill
+	run_ok "tier-drill" 0 run -q --state-dir "$S" --events "$S.jsonl" stdlib-drill.yaml; ok "tier-drill: two tiers drilled" $?
+	[ "$(event "$S.jsonl" task.end | grep '"step":"[a-z]*.test-failover"' | grep -c '"network":"e2e-drill-net"')" = 6 ]
+	ok "tier-drill: six test failovers into the network given" $?
+	[ "$(event "$S.jsonl" task.end | grep '"step":"[a-z]*.healthy"' | grep -c '"side":"test"')" = 6 ]
+	ok "tier-drill: the probes looked at the test VMs" $?
+	every_vm "$S" protected Primary; ok "tier-drill: cleaned up, every VM protected in Primary" $?
+	S=$tmp/stdlib-drill-bad
+	DROVER_SIM_FAULTS='[{kind: unhealthy, op: test_failover, vms: [shop-db-2]}]' \
+		run_ok "tier-drill unhealthy" 1 run -q --state-dir "$S" --events "$S.jsonl" stdlib-drill.yaml
+	ok "tier-drill: an unhealthy test VM fails the drill" $?
+	event "$S.jsonl" step.end | grep '"step":"app.test-failover"' | grep -q '"status":"cancelled"'
+	ok "tier-drill: the next tier is not drilled" $?
+	every_vm "$S" protected Primary; ok "tier-drill: cleaned up after the failure" $?
+	S=$tmp/stdlib-failback
+	run_ok "failover" 0 run -q --state-dir "$S" failover.yaml && run_ok "reprotect" 0 run -q --state-dir "$S" reprotect.yaml
+	ok "failover, commit and reprotect first" $?
+	run_ok "tier-failback" 0 failback -q --state-dir "$S" --events "$S.jsonl" stdlib-failback.yaml
+	ok "tier-failback: every tier failed back, committed, reprotected" $?
+	[ "$(event "$S.jsonl" task.end | grep '"step":"[a-z]*.healthy"' | grep -c '"side":"primary"')" = 6 ]
+	ok "tier-failback: the probes looked at the primary side" $?
+	every_vm "$S" protected Primary; ok "tier-failback: every VM protected, active in Primary" $?
+}
+
+# --- docs/tutorial.md: its commands, in order, print what the page shows ------------------------
+tutorial() {
+	local W=$tmp/tutorial doc=$here/../../docs/tutorial.md line n=0 missing=0
+	mkdir -p "$W" && cp -r "$here/../../examples" "$W/"
+	# each command of the page; its first summary line ("run ... (exit N)") must be on the page
+	while IFS= read -r line; do
+		(cd "$W" && eval "\"$drover\" ${line#\$ drover }") >"$tmp/out" 2>&1
+		n=$((n + 1))
+		local first; first=$(grep -m1 '^run .*(exit [0-9])$' "$tmp/out" || grep -m1 '^Blockers' "$tmp/out")
+		if [ -n "$first" ] && ! grep -qxF -- "$first" "$doc"; then
+			echo "    docs/tutorial.md lacks what '$line' printed: $first"; missing=$((missing + 1))
+		fi
+	done < <(grep '^\$ drover ' "$doc")
+	[ "$n" -ge 12 ] && [ "$missing" = 0 ]; ok "the tutorial's $n commands print what the page shows" $?
+	every_vm "$W/.drover" protected Primary; ok "the tutorial ends where it started" $?
+}
+
 # --- 1,000 VMs on the virtual clock ------------------------------------------------------------
 thousand() {
 	local S=$tmp/thousand rb=$tmp/waves.yaml
@@ -216,7 +268,7 @@ thousand() {
 	echo "e2e: 1,000 VMs in 5 waves: makespan $span on the virtual clock, plan --estimate took ${ms} ms"
 }
 
-all=(lifecycle drill rpo_guard custom_time change_point fallback reprotect_early shutdown_fails policies thousand)
+all=(lifecycle drill rpo_guard custom_time change_point fallback reprotect_early shutdown_fails policies stdlib tutorial thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"

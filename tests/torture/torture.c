@@ -6,6 +6,12 @@
  *
  *   torture --drover BIN --plan FILE [--seeds N] [--first S] [--work DIR]
  *           [--min-kills K] [--verbose]
+ *           [--expect-active Recovery|Primary] [--op NAME]... [--expect-exit N] [--expect-status S]
+ *
+ * The defaults fit tests/torture/plan.yaml: every VM ends on the recovery
+ * side, each with a failover, a commit and a reprotect, and the run
+ * succeeds. tests/torture/rollback.yaml ends on the primary side, each VM
+ * with a failover and a cancel_failover, the run rolled back (exit 1).
  *
  * Each seed draws, for each drover session, whether and where to kill it:
  *
@@ -62,6 +68,10 @@ typedef struct opts {
 	const char *drover, *plan, *work;
 	long seeds, first, min_kills;
 	bool verbose;
+	const char *active; /* where every VM must end: "Recovery" (default) or "Primary" */
+	const char *ops[8]; /* operations every VM must have had accepted (default failover, commit, reprotect) */
+	int exit_code; /* how the run ends: 0 (succeeded, default), 1 (failed or rolled back) */
+	const char *status; /* the journal's last run.end status (default succeeded) */
 } opts;
 
 typedef struct tally {
@@ -126,6 +136,9 @@ typedef struct plan_kill {
 	long n; /* record number, or ms */
 } plan_kill;
 
+/* Records of a whole run of the plan (calibrate): kill points are drawn below it. */
+static long records = 100;
+
 static plan_kill draw_kill(uint64_t *rng, int session, int kills_left)
 {
 	plan_kill p = {K_NONE, 0};
@@ -135,7 +148,7 @@ static plan_kill draw_kill(uint64_t *rng, int session, int kills_left)
 	if (p.k == K_WALL)
 		p.n = (long)(next(rng) % 40);
 	else
-		p.n = 1 + (long)(next(rng) % (session == 0 ? 110 : 70));
+		p.n = 1 + (long)(next(rng) % (uint64_t)(session == 0 ? records : records * 2 / 3 + 1));
 	return p;
 }
 
@@ -186,13 +199,13 @@ static bool job_failed(const cJSON *job)
 	return job && sv(job, "state") && !strcmp(sv(job, "state"), "Failed");
 }
 
-static void check_items(const cJSON *st, char *why, size_t n)
+static void check_items(const opts *o, const cJSON *st, char *why, size_t n)
 {
 	for (const cJSON *it = cJSON_GetObjectItemCaseSensitive(st, "items")->child; it; it = it->next)
 		if (strcmp(sv(it, "state") ? sv(it, "state") : "", "protected") ||
-		    strcmp(sv(it, "active_location") ? sv(it, "active_location") : "", "Recovery")) {
-			snprintf(why, n, "VM %s ends %s, active %s (expected protected, Recovery)", sv(it, "name"),
-				 sv(it, "state"), sv(it, "active_location"));
+		    strcmp(sv(it, "active_location") ? sv(it, "active_location") : "", o->active)) {
+			snprintf(why, n, "VM %s ends %s, active %s (expected protected, %s)", sv(it, "name"), sv(it, "state"),
+				 sv(it, "active_location"), o->active);
 			return;
 		}
 }
@@ -223,12 +236,12 @@ static void check_audit(const cJSON *st, char *why, size_t n, long *starts)
 	}
 }
 
-static void check_ops(const cJSON *st, char *why, size_t n)
+static void check_ops(const opts *o, const cJSON *st, char *why, size_t n)
 {
-	static const char *const ops[] = {"failover", "commit", "reprotect"};
+	const char *const *ops = o->ops;
 	const cJSON *audit = cJSON_GetObjectItemCaseSensitive(st, "audit");
 	for (const cJSON *it = cJSON_GetObjectItemCaseSensitive(st, "items")->child; it && !*why; it = it->next)
-		for (size_t k = 0; k < 3 && !*why; k++) {
+		for (size_t k = 0; ops[k] && !*why; k++) {
 			bool seen = false;
 			for (const cJSON *a = audit ? audit->child : NULL; a && !seen; a = a->next)
 				seen = !strcmp(sv(a, "result"), "accepted") && !strcmp(sv(a, "op"), ops[k]) &&
@@ -238,7 +251,7 @@ static void check_ops(const cJSON *st, char *why, size_t n)
 		}
 }
 
-static void check_journal(const char *path, char *why, size_t n)
+static void check_journal(const opts *o, const char *path, char *why, size_t n)
 {
 	FILE *f = fopen(path, "rb");
 	char *line = NULL, *end = NULL;
@@ -255,7 +268,7 @@ static void check_journal(const char *path, char *why, size_t n)
 	fclose(f);
 	free(line);
 	cJSON *e = end ? cJSON_Parse(end) : NULL;
-	if (!e || strcmp(sv(e, "status") ? sv(e, "status") : "", "succeeded"))
+	if (!e || strcmp(sv(e, "status") ? sv(e, "status") : "", o->status))
 		snprintf(why, n, "the journal's last run.end is %s", e ? sv(e, "status") : "missing");
 	cJSON_Delete(e);
 	free(end);
@@ -292,15 +305,15 @@ static void check_all(const opts *o, const char *dir, const char *run, char *why
 		snprintf(why, n, "cannot read %s", path);
 		return;
 	}
-	check_items(st, why, n);
+	check_items(o, st, why, n);
 	if (!*why)
-		check_ops(st, why, n);
+		check_ops(o, st, why, n);
 	if (!*why)
 		check_audit(st, why, n, starts);
 	cJSON_Delete(st);
 	snprintf(path, sizeof path, "%s/state/runs/%s/journal.jsonl", dir, run);
 	if (!*why)
-		check_journal(path, why, n);
+		check_journal(o, path, why, n);
 }
 
 /* --- one seed ------------------------------------------------------------------ */
@@ -339,12 +352,12 @@ static bool one_seed(const opts *o, long seed, tally *t)
 		}
 		kills_left = p.k != K_NONE ? kills_left - 1 : kills_left; /* the kill point was past the end */
 		code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (code != 0 && !(fresh && code == 2 && !exists(journal)))
+		if (code != o->exit_code && !(fresh && code == 2 && !exists(journal)))
 			break;
-		if (code == 0)
+		if (code == o->exit_code)
 			break;
 	}
-	if (code != 0)
+	if (code != o->exit_code)
 		snprintf(why, sizeof why, "session %d exited %d (see %s)", s, code, log);
 	long starts = 0;
 	if (!*why)
@@ -377,16 +390,42 @@ static char *snapshot(char *bin, const char *work)
 	return ok ? copy : bin;
 }
 
+/* One run of the plan without a kill: how many records its journal has. */
+static void calibrate(const opts *o)
+{
+	char dir[1100], state[1200], path[1400];
+	snprintf(dir, sizeof dir, "%s/calibrate", o->work);
+	rm_rf(dir);
+	mkdir(dir, 0755);
+	snprintf(state, sizeof state, "%s/state", dir);
+	snprintf(path, sizeof path, "%s/runs/calibrate/journal.jsonl", state);
+	const char *argv[] = {"drover", "run", "--yes", "--quiet", "--state-dir", state, "--run-id", "calibrate", o->plan, NULL};
+	char log[1200];
+	snprintf(log, sizeof log, "%s/sessions.log", dir);
+	session(o, argv, (plan_kill){K_NONE, 0}, log);
+	FILE *f = fopen(path, "r");
+	long n = 0;
+	for (int c; f && (c = fgetc(f)) != EOF;)
+		n += c == '\n';
+	if (f)
+		fclose(f);
+	records = n > 10 ? n : 100;
+	rm_rf(dir);
+}
+
 static int usage(void)
 {
-	fputs("usage: torture --drover BIN --plan FILE [--seeds N] [--first S] [--work DIR] [--min-kills K] [--verbose]\n",
+	fputs("usage: torture --drover BIN --plan FILE [--seeds N] [--first S] [--work DIR] [--min-kills K] [--verbose]\n"
+	      "               [--expect-active Recovery|Primary] [--op NAME]... [--expect-exit N] [--expect-status S]\n",
 	      stderr);
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	opts o = {.seeds = 100, .first = 1, .work = "/tmp/drover-torture", .min_kills = 0};
+	opts o = {.seeds = 100, .first = 1, .work = "/tmp/drover-torture", .active = "Recovery",
+		  .ops = {"failover", "commit", "reprotect"}, .status = "succeeded"};
+	size_t n_ops = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--verbose")) {
@@ -408,6 +447,16 @@ int main(int argc, char **argv)
 			o.first = atol(v);
 		else if (!strcmp(a, "--min-kills"))
 			o.min_kills = atol(v);
+		else if (!strcmp(a, "--expect-active"))
+			o.active = v;
+		else if (!strcmp(a, "--expect-exit"))
+			o.exit_code = atoi(v);
+		else if (!strcmp(a, "--expect-status"))
+			o.status = v;
+		else if (!strcmp(a, "--op") && n_ops < 7) {
+			o.ops[n_ops++] = v;
+			o.ops[n_ops] = NULL;
+		}
 		else
 			return usage();
 	}
@@ -420,6 +469,7 @@ int main(int argc, char **argv)
 	}
 	o.plan = plan;
 	o.drover = snapshot(drover, o.work);
+	calibrate(&o);
 	tally t = {0};
 	for (long s = o.first; s < o.first + o.seeds; s++) {
 		if (one_seed(&o, s, &t))

@@ -1,0 +1,27 @@
+#!/bin/sh
+# bench/bench_journal.sh BUILD_DIR - the journal's overhead (issue 5): N
+# mutating no-op tasks with the journal on (group commit) and off, tasks per
+# second, and what one fdatasync costs on the disk the repository is on.
+#
+# Builds bench/bench_journal.c against BUILD_DIR/libdrover.a (make builds it)
+# into BUILD_DIR/bench/bench_journal and runs it with its journal under
+# bench/out/. It prints figures and says PASS or MISS against the target; it
+# is not a test and exits 0 even on MISS.
+#
+# Environment: TASKS (10000), RUNS (5), CC (cc).
+set -eu
+BUILD=${1:?usage: bench/bench_journal.sh BUILD_DIR}
+TASKS=${TASKS:-10000}
+RUNS=${RUNS:-5}
+CC=${CC:-cc}
+cd "$(dirname "$0")/.."
+if [ ! -f "$BUILD/libdrover.a" ]; then
+	echo "bench: $BUILD/libdrover.a not found; run make first" >&2
+	exit 1
+fi
+mkdir -p "$BUILD/bench" bench/out
+PKGS="yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd"
+# shellcheck disable=SC2046 # flag lists are split into words on purpose
+$CC -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iinterpreter -I"$BUILD" $(pkg-config --cflags $PKGS) \
+	bench/bench_journal.c "$BUILD/libdrover.a" $(pkg-config --libs $PKGS) -lpthread -lm -o "$BUILD/bench/bench_journal"
+"$BUILD/bench/bench_journal" --tasks "$TASKS" --runs "$RUNS" --dir bench/out/journal-state

@@ -1,0 +1,383 @@
+/*
+ * test_journal.c - the journal module on its own (journal.h): the writer's
+ * group commit and crash hook, the reader's torn-tail and corruption rules,
+ * reopening (cutting a torn tail), the digests and the diff a changed
+ * runbook gets, and the run lock (busy, stale, taken over).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "journal.h"
+#include "runbook.h"
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/drover-test-journal-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	return system(cmd);
+}
+
+static char *path_in(const char *fmt, const char *a)
+{
+	static char p[256];
+	char rel[128];
+	snprintf(rel, sizeof rel, fmt, a);
+	snprintf(p, sizeof p, "%s/%s", tmpdir, rel);
+	return p;
+}
+
+static cJSON *rec(const char *event, int i)
+{
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "event", event);
+	cJSON_AddNumberToObject(r, "i", i);
+	return r;
+}
+
+static cJSON *header(void)
+{
+	cJSON *h = rec("journal.header", 0);
+	cJSON_AddStringToObject(h, "format", DR_JOURNAL_FORMAT);
+	cJSON_AddNumberToObject(h, "version", DR_JOURNAL_VERSION);
+	cJSON_AddStringToObject(h, "run", "r1");
+	return h;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* --- writer ------------------------------------------------------------ */
+
+static void test_group_commit(void **state)
+{
+	(void)state;
+	dr_buf err;
+	dr_buf_init(&err);
+	cJSON *h = header();
+	char *dir = strdup(path_in("runs/%s", "r1"));
+	dr_journal *j = dr_journal_create(dir, h, &err);
+	assert_non_null(j);
+	for (int i = 1; i <= 1000; i++) {
+		cJSON *r = rec("task.end", i);
+		assert_int_equal(dr_journal_append(j, r), (uint64_t)i + 1);
+		cJSON_Delete(r);
+	}
+	assert_true(dr_journal_pending(j));
+	assert_int_equal(dr_journal_durable(j), 1); /* the header only */
+	assert_int_equal(dr_journal_sync(j, &err), 0);
+	assert_int_equal(dr_journal_durable(j), 1001);
+	dr_journal_stats st;
+	dr_journal_stats_get(j, &st);
+	assert_int_equal(st.syncs, 2); /* the header's, then one for the 1000 records */
+	assert_int_equal(st.records, 1001);
+	assert_int_equal(dr_journal_close(j, &err), 0);
+	/* a second create of the same journal is refused */
+	assert_null(dr_journal_create(dir, h, &err));
+	assert_non_null(strstr(err.data, "cannot create the journal"));
+	dr_journal_file f;
+	dr_buf_reset(&err);
+	char *jp = dr_journal_path(tmpdir, "r1");
+	assert_int_equal(dr_journal_read(jp, &f, &err), 0);
+	assert_int_equal(f.n, 1000);
+	assert_false(f.torn);
+	assert_false(f.ended);
+	dr_journal_file_dispose(&f);
+	free(jp);
+	free(dir);
+	cJSON_Delete(h);
+	dr_buf_dispose(&err);
+}
+
+static void test_kill_hook_spec(void **state)
+{
+	(void)state;
+	dr_buf err;
+	dr_buf_init(&err);
+	cJSON *h = header();
+	dr_journal *j = dr_journal_create(path_in("runs/%s", "hook"), h, &err);
+	assert_non_null(j);
+	assert_int_equal(dr_journal_set_kill_hook(j, NULL, &err), 0);
+	assert_int_equal(dr_journal_set_kill_hook(j, "", &err), 0);
+	assert_int_equal(dr_journal_set_kill_hook(j, "0", &err), -1);
+	assert_int_equal(dr_journal_set_kill_hook(j, "3:later", &err), -1);
+	assert_int_equal(dr_journal_set_kill_hook(j, "-3", &err), -1);
+	assert_non_null(strstr(err.data, "expected N, N:before or N:torn"));
+	assert_int_equal(dr_journal_set_kill_hook(j, "100000:torn", &err), 0); /* never reached here */
+	dr_journal_close(j, &err);
+	cJSON_Delete(h);
+	dr_buf_dispose(&err);
+}
+
+/* --- reader ------------------------------------------------------------ */
+
+static const char *const good_header =
+	"{\"event\":\"journal.header\",\"format\":\"drover-journal\",\"version\":1,\"run\":\"r\"}\n";
+
+static void test_torn_tail(void **state)
+{
+	(void)state;
+	char text[1024];
+	snprintf(text, sizeof text, "%s{\"event\":\"step.start\",\"step\":\"a\"}\n{\"event\":\"task.end\",\"st", good_header);
+	char *p = strdup(path_in("%s", "torn.jsonl"));
+	write_file(p, text);
+	dr_journal_file f;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_journal_read(p, &f, &err), 0);
+	assert_int_equal(f.n, 1);
+	assert_true(f.torn);
+	assert_int_equal(f.torn_line, 3);
+	assert_int_equal(f.torn_bytes, strlen("{\"event\":\"task.end\",\"st"));
+	assert_int_equal((size_t)f.valid_bytes, strlen(good_header) + strlen("{\"event\":\"step.start\",\"step\":\"a\"}\n"));
+	dr_journal_file_dispose(&f);
+	/* a last line of zeros (a power loss after the size was updated) is torn too */
+	FILE *fp = fopen(p, "w");
+	fputs(good_header, fp);
+	fwrite("\0\0\0\0\0\0\0\n", 1, 8, fp);
+	fclose(fp);
+	assert_int_equal(dr_journal_read(p, &f, &err), 0);
+	assert_true(f.torn);
+	assert_int_equal(f.torn_line, 2);
+	/* reopening cuts the torn tail off */
+	dr_journal *j = dr_journal_reopen(p, f.valid_bytes, &err);
+	assert_non_null(j);
+	cJSON *r = rec("run.resume", 1);
+	dr_journal_append(j, r);
+	cJSON_Delete(r);
+	assert_int_equal(dr_journal_close(j, &err), 0);
+	dr_journal_file_dispose(&f);
+	assert_int_equal(dr_journal_read(p, &f, &err), 0);
+	assert_false(f.torn);
+	assert_int_equal(f.n, 1);
+	assert_int_equal(f.sessions, 2);
+	dr_journal_file_dispose(&f);
+	free(p);
+	dr_buf_dispose(&err);
+}
+
+static void test_corrupt_line(void **state)
+{
+	(void)state;
+	char text[1024];
+	snprintf(text, sizeof text, "%s{\"event\":\"step.start\"}\n{\"event\":\"task.e\n{\"event\":\"run.end\"}\n",
+		 good_header);
+	char *p = strdup(path_in("%s", "bad.jsonl"));
+	write_file(p, text);
+	dr_journal_file f;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_journal_read(p, &f, &err), -1);
+	assert_non_null(strstr(err.data, "bad.jsonl:3: the journal is corrupted: line 3 cannot be read"));
+	assert_non_null(strstr(err.data, "A crash only ever tears the last line"));
+	dr_journal_file_dispose(&f);
+	/* a record without "event" in the middle is corruption too */
+	snprintf(text, sizeof text, "%s{\"nope\":1}\n{\"event\":\"run.end\"}\n", good_header);
+	write_file(p, text);
+	dr_buf_reset(&err);
+	assert_int_equal(dr_journal_read(p, &f, &err), -1);
+	assert_non_null(strstr(err.data, ":2:"));
+	assert_non_null(strstr(err.data, "it has no \"event\""));
+	dr_journal_file_dispose(&f);
+	/* no header, a newer version */
+	write_file(p, "{\"event\":\"journal.header\",\"format\":\"drover-jou");
+	dr_buf_reset(&err);
+	assert_int_equal(dr_journal_read(p, &f, &err), -1);
+	assert_non_null(strstr(err.data, "no complete header"));
+	dr_journal_file_dispose(&f);
+	write_file(p, "{\"event\":\"journal.header\",\"format\":\"drover-journal\",\"version\":7}\n");
+	dr_buf_reset(&err);
+	assert_int_equal(dr_journal_read(p, &f, &err), -1);
+	assert_non_null(strstr(err.data, "version 7 is newer"));
+	dr_journal_file_dispose(&f);
+	free(p);
+	dr_buf_dispose(&err);
+}
+
+static void test_sessions_and_end(void **state)
+{
+	(void)state;
+	char text[1024];
+	snprintf(text, sizeof text,
+		 "%s{\"event\":\"run.end\",\"status\":\"cancelled\"}\n{\"event\":\"run.resume\"}\n{\"event\":\"step.start\"}\n",
+		 good_header);
+	char *p = strdup(path_in("%s", "sess.jsonl"));
+	write_file(p, text);
+	dr_journal_file f;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_journal_read(p, &f, &err), 0);
+	assert_int_equal(f.sessions, 2);
+	assert_false(f.ended); /* the run.end belongs to the first session */
+	dr_journal_file_dispose(&f);
+	free(p);
+	dr_buf_dispose(&err);
+}
+
+/* --- digests ------------------------------------------------------------ */
+
+static dr_runbook *compile(const char *name, const char *yaml)
+{
+	char *p = strdup(path_in("%s", name));
+	write_file(p, yaml);
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = dr_runbook_compile(p, d, NULL);
+	if (dr_diags_errors(d))
+		dr_diags_render_text(d, stderr, false);
+	assert_int_equal(dr_diags_errors(d), 0);
+	dr_diags_free(d);
+	free(p);
+	return rb;
+}
+
+static const char *const rb_before = "drover: 1\nname: d\n"
+				     "steps:\n"
+				     "  - { id: a, action: log, with: { message: one } }\n"
+				     "  - { id: b, action: log, needs: a, with: { message: two } }\n"
+				     "  - { id: c, action: sleep, needs: a, with: { duration: 1m } }\n";
+static const char *const rb_after = "drover: 1\nname: d\n"
+				    "# a comment changes the bytes, not the shape\n"
+				    "defaults: { timeout: 1h }\n"
+				    "steps:\n"
+				    "  - { id: a, action: log, with: { message: ONE } }\n"
+				    "  - { id: c, action: sleep, needs: a, with: { duration: 1m }, retry: { attempts: 2 } }\n"
+				    "  - { id: d, action: log, needs: c, with: { message: new } }\n";
+
+static void test_digest_diff(void **state)
+{
+	(void)state;
+	dr_runbook *a = compile("a.yaml", rb_before), *b = compile("b.yaml", rb_after);
+	cJSON *da = dr_journal_runbook_digests(a), *db = dr_journal_runbook_digests(b);
+	dr_buf out;
+	dr_buf_init(&out);
+	assert_int_equal(dr_journal_runbook_diff(da, da, &out), 0);
+	assert_int_equal(out.len, 0);
+	size_t n = dr_journal_runbook_diff(da, db, &out);
+	assert_int_equal(n, 5);
+	assert_non_null(strstr(out.data, "  ~ step a (log): with\n"));
+	assert_non_null(strstr(out.data, "  - step b (log): removed\n"));
+	assert_non_null(strstr(out.data, "  ~ step c (sleep): policy\n"));
+	assert_non_null(strstr(out.data, "  + step d (log): added\n"));
+	assert_non_null(strstr(out.data, "  ~ defaults: changed\n"));
+	/* the same text with other comments and layout has the same shape */
+	dr_runbook *c = compile("c.yaml", "# hello\ndrover: 1\nname: d\nsteps:\n"
+					  "  - id: a\n    action: log\n    with: {message: one}\n"
+					  "  - {id: b, action: log, needs: a, with: {message: two}}\n"
+					  "  - {id: c, action: sleep, needs: a, with: {duration: 1m}}\n");
+	cJSON *dc = dr_journal_runbook_digests(c);
+	dr_buf_reset(&out);
+	assert_int_equal(dr_journal_runbook_diff(da, dc, &out), 0);
+	char d1[40], d2[40];
+	char *pa = strdup(path_in("%s", "a.yaml")), *pc = strdup(path_in("%s", "c.yaml"));
+	assert_int_equal(dr_journal_file_digest(pa, d1, sizeof d1, NULL, &out), 0);
+	assert_int_equal(dr_journal_file_digest(pc, d2, sizeof d2, NULL, &out), 0);
+	assert_string_not_equal(d1, d2);
+	assert_memory_equal(d1, "fnv1a64:", 8);
+	free(pa);
+	free(pc);
+	cJSON_Delete(da);
+	cJSON_Delete(db);
+	cJSON_Delete(dc);
+	dr_runbook_free(a);
+	dr_runbook_free(b);
+	dr_runbook_free(c);
+	dr_buf_dispose(&out);
+}
+
+/* --- lock --------------------------------------------------------------- */
+
+static void test_lock(void **state)
+{
+	(void)state;
+	dr_buf err, note;
+	dr_buf_init(&err);
+	dr_buf_init(&note);
+	dr_runlock_req req = {.state_dir = tmpdir, .runbook = "/rb.yaml", .backend = "sim:/x", .run_id = "r1"};
+	dr_runlock *l1 = NULL, *l2 = NULL;
+	assert_int_equal(dr_runlock_acquire(&req, &l1, &note, &err), 0);
+	char *lp = dr_runlock_path(tmpdir, "/rb.yaml", "sim:/x");
+	assert_true(dr_runlock_held(lp, "r1"));
+	assert_false(dr_runlock_held(lp, "other"));
+	/* busy: a second run of the same runbook against the same backend */
+	req.run_id = "r2";
+	assert_int_equal(dr_runlock_acquire(&req, &l2, &note, &err), -1);
+	assert_non_null(strstr(err.data, "another drover is running this runbook against the same backend: run r1"));
+	/* another backend is another lock */
+	req.backend = "sim:/y";
+	assert_int_equal(dr_runlock_acquire(&req, &l2, &note, &err), 0);
+	dr_runlock_release(l2, true);
+	req.backend = "sim:/x";
+	/* released without the run ending: the record stays; r1 has a journal without run.end: stale */
+	dr_runlock_release(l1, false);
+	char *jdir = strdup(path_in("runs/%s", "r1"));
+	mkdir(path_in("%s", "runs"), 0700);
+	mkdir(jdir, 0700);
+	char jp[300];
+	snprintf(jp, sizeof jp, "%s/journal.jsonl", jdir);
+	write_file(jp, good_header);
+	dr_buf_reset(&err);
+	assert_int_equal(dr_runlock_acquire(&req, &l2, &note, &err), -2);
+	assert_non_null(strstr(err.data, "run r1 of this runbook against the same backend did not finish"));
+	assert_non_null(strstr(err.data, "drover resume r1"));
+	assert_non_null(strstr(err.data, "--force"));
+	/* resuming r1 takes it over, with a note */
+	req.run_id = "r1";
+	req.resuming = true;
+	assert_int_equal(dr_runlock_acquire(&req, &l1, &note, &err), 0);
+	assert_non_null(strstr(note.data, "taking over the lock left by run r1"));
+	dr_runlock_release(l1, false);
+	/* --force takes it over for another run */
+	req.run_id = "r3";
+	req.resuming = false;
+	req.force = true;
+	dr_buf_reset(&note);
+	assert_int_equal(dr_runlock_acquire(&req, &l2, &note, &err), 0);
+	assert_non_null(strstr(note.data, "--force: taking over"));
+	dr_runlock_release(l2, true); /* r3 ended: the lock is left empty */
+	req.force = false;
+	req.run_id = "r4";
+	dr_buf_reset(&err);
+	assert_int_equal(dr_runlock_acquire(&req, &l2, &note, &err), 0);
+	dr_runlock_release(l2, true);
+	assert_false(dr_runlock_held(lp, NULL));
+	free(lp);
+	free(jdir);
+	dr_buf_dispose(&err);
+	dr_buf_dispose(&note);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_group_commit), cmocka_unit_test(test_kill_hook_spec),
+		cmocka_unit_test(test_torn_tail),    cmocka_unit_test(test_corrupt_line),
+		cmocka_unit_test(test_sessions_and_end), cmocka_unit_test(test_digest_diff),
+		cmocka_unit_test(test_lock),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,464 @@
+/*
+ * test_journal_resume.c - resume at every point a crash can leave, in
+ * process: a runbook runs to its end with the journal on; then for every
+ * prefix of its journal (every record a crash could be the last durable
+ * one), and a torn half-line after it, a resumed run must finish the run
+ * with each operation started exactly once.
+ *
+ * The "service" is a table of idempotency keys in this file. Test actions
+ * (mutating, with probes) replace the steps' actions after compiling:
+ *
+ *   t.once     starts an operation (records its key) and succeeds
+ *   t.refused  attempt 1 is refused (nothing starts), attempt 2 starts
+ *   t.jobfail  attempt 1 starts and its job fails, attempt 2 starts
+ *
+ * Each probe answers from the table (done, failed, or not started). A
+ * crash between a durable intent and the service call is modelled by a
+ * service that has not seen the keys whose results are not in the prefix
+ * (the "lost call" variant); otherwise it has (the "lost result" one).
+ *
+ * Also: every mutating call finds its intent record durable in the file
+ * when it is made; a probe that cannot tell stops the resume (run.suspend,
+ * nothing started) and a later resume finishes; a cancelled run resumes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "actions/action.h"
+#include "exec.h"
+#include "journal.h"
+#include "runbook.h"
+
+/* --- the service --------------------------------------------------------- */
+
+#define MAX_OPS 256
+
+typedef struct op {
+	char key[256], label[128];
+	bool failed;
+} op;
+
+static op ops[MAX_OPS];
+static size_t n_ops;
+static bool probe_unknown; /* every probe says it cannot tell */
+static const char *journal_file; /* when set, every mutating call checks its intent is durable there */
+
+static op *find_op(const char *key)
+{
+	for (size_t i = 0; i < n_ops; i++)
+		if (!strcmp(ops[i].key, key))
+			return &ops[i];
+	return NULL;
+}
+
+static void start_op(const dr_call *call, const char *key, bool failed)
+{
+	assert_true(n_ops < MAX_OPS);
+	op *o = &ops[n_ops++];
+	snprintf(o->key, sizeof o->key, "%s", key);
+	dr_exec_task_label(call, o->label, sizeof o->label);
+	o->failed = failed;
+}
+
+static size_t starts_of(const char *label)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < n_ops; i++)
+		n += !strcmp(ops[i].label, label);
+	return n;
+}
+
+/* The intent of this call is in the journal file on disk (written; the writer fsyncs before it returns). */
+static void check_intent_durable(const char *key)
+{
+	if (!journal_file)
+		return;
+	FILE *f = fopen(journal_file, "r");
+	assert_non_null(f);
+	char line[4096];
+	bool found = false;
+	char needle[300];
+	snprintf(needle, sizeof needle, "\"key\":\"%s\"", key);
+	while (!found && fgets(line, sizeof line, f))
+		found = strstr(line, "\"event\":\"task.start\"") && strstr(line, needle);
+	fclose(f);
+	if (!found)
+		fail_msg("the call with key %s was issued before its intent was in the journal", key);
+}
+
+static dr_outcome once_run(dr_call *call)
+{
+	char key[256];
+	dr_exec_idempotency_key(call, key, sizeof key);
+	check_intent_durable(key);
+	op *o = find_op(key);
+	if (!o)
+		start_op(call, key, false);
+	return dr_outcome_ok(NULL);
+}
+
+static dr_outcome refused_run(dr_call *call)
+{
+	if (call->attempt == 1)
+		return dr_outcome_fail(DR_ERRC_TRANSIENT, "503: try again");
+	return once_run(call);
+}
+
+static dr_outcome jobfail_run(dr_call *call)
+{
+	char key[256];
+	dr_exec_idempotency_key(call, key, sizeof key);
+	check_intent_durable(key);
+	op *o = find_op(key);
+	if (!o)
+		start_op(call, key, call->attempt == 1);
+	o = find_op(key);
+	return o->failed ? dr_outcome_fail(DR_ERRC_TRANSIENT, "the job failed") : dr_outcome_ok(NULL);
+}
+
+static dr_probe_result probe(dr_call *call)
+{
+	char key[256];
+	dr_exec_idempotency_key(call, key, sizeof key);
+	if (probe_unknown)
+		return (dr_probe_result){.status = DR_PROBE_UNKNOWN, .message = strdup("the service is unreachable")};
+	op *o = find_op(key);
+	if (!o)
+		return (dr_probe_result){.status = DR_PROBE_NOT_STARTED};
+	if (o->failed)
+		return (dr_probe_result){.status = DR_PROBE_FAILED, .cls = DR_ERRC_TRANSIENT, .message = strdup("the job failed")};
+	return (dr_probe_result){.status = DR_PROBE_DONE, .outputs = cJSON_CreateObject()};
+}
+
+#define MUT (DR_AF_MUTATING | DR_AF_PER_TARGET)
+static const dr_action t_once = {.name = "t.once", .flags = MUT, .run = once_run, .probe = probe};
+static const dr_action t_refused = {.name = "t.refused", .flags = MUT, .run = refused_run, .probe = probe};
+static const dr_action t_jobfail = {.name = "t.jobfail", .flags = MUT, .run = jobfail_run, .probe = probe};
+static const dr_action t_fin = {.name = "t.fin", .flags = DR_AF_MUTATING, .run = once_run, .probe = probe};
+
+/* --- the runbook ------------------------------------------------------------ */
+
+static const char *const yaml =
+	"drover: 1\nname: cut\n"
+	"backend: { kind: sim, vms: [ { name: a }, { name: b }, { name: c } ] }\n"
+	"vm_sets: { all: { match: { name: '.' } } }\n"
+	"defaults: { retry: { attempts: 3, delay: 10s, on: [transient] } }\n"
+	"steps:\n"
+	"  - { id: one, action: log, foreach: all, with: { message: x } }\n"
+	"  - { id: two, action: log, foreach: all, needs: one, concurrency: 2, with: { message: x } }\n"
+	"  - { id: pause, action: sleep, needs: two, with: { duration: 1m } }\n"
+	"  - { id: three, action: log, foreach: all, needs: pause, pipeline: false, with: { message: x } }\n"
+	"finally:\n"
+	"  - { id: fin, action: log, with: { message: done } }\n";
+
+static char dir[64], rb_path[128];
+
+static dr_runbook *compile(void)
+{
+	snprintf(rb_path, sizeof rb_path, "%s/runbook.yaml", dir);
+	FILE *f = fopen(rb_path, "w");
+	fputs(yaml, f);
+	fclose(f);
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = dr_runbook_compile(rb_path, d, NULL);
+	if (dr_diags_errors(d))
+		dr_diags_render_text(d, stderr, false);
+	assert_int_equal(dr_diags_errors(d), 0);
+	dr_diags_free(d);
+	rb->steps[0].action = &t_once;
+	rb->steps[1].action = &t_refused;
+	rb->steps[3].action = &t_jobfail;
+	rb->finally_steps[0].action = &t_fin;
+	return rb;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/drover-test-resume-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	setenv("DROVER_SIM_STATE", ":memory:", 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static void opts(dr_exec_opts *o, const char *state_dir)
+{
+	dr_exec_opts_init(o);
+	o->clock = DR_CLOCK_VIRTUAL;
+	o->state_dir = state_dir;
+	o->journal = true;
+	o->run_id = "cut-run";
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*n = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc(*n + 1);
+	assert_int_equal(fread(b, 1, *n, f), *n);
+	b[*n] = '\0';
+	fclose(f);
+	return b;
+}
+
+static const char *const labels[] = {"one[a]", "one[b]", "one[c]", "two[a]", "two[b]", "two[c]",
+				     "three[a]", "three[b]", "three[c]", "fin"};
+/* Starts of a full run: one each, and the failed job of each three[*] before its retry. */
+static const size_t expected_starts[] = {1, 1, 1, 1, 1, 1, 2, 2, 2, 1};
+
+static void check_starts(const char *when)
+{
+	for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+		if (starts_of(labels[i]) != expected_starts[i])
+			fail_msg("%s: %s started %zu times, expected %zu", when, labels[i], starts_of(labels[i]),
+				 expected_starts[i]);
+}
+
+/* The full run: its journal (the caller frees it). */
+static char *full_run(dr_runbook *rb, size_t *len)
+{
+	char state[128], path[256];
+	snprintf(state, sizeof state, "%s/full", dir);
+	snprintf(path, sizeof path, "%s/runs/cut-run/journal.jsonl", state);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", state);
+	assert_int_equal(system(cmd), 0);
+	n_ops = 0;
+	journal_file = path;
+	dr_exec_opts o;
+	opts(&o, state);
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_exec_run(rb, &o, &err), DR_RUN_SUCCEEDED);
+	dr_buf_dispose(&err);
+	journal_file = NULL;
+	check_starts("the full run");
+	return slurp(path, len);
+}
+
+/* The full journal's records, with where each line ends. */
+typedef struct recs {
+	cJSON **v;
+	size_t *end;
+	size_t n;
+} recs;
+
+static void parse_all(const char *text, size_t len, recs *r)
+{
+	r->v = calloc(len, sizeof *r->v);
+	r->end = calloc(len, sizeof *r->end);
+	r->n = 0;
+	for (size_t off = 0; off < len;) {
+		const char *nl = strchr(text + off, '\n');
+		size_t l = (size_t)(nl - (text + off));
+		r->v[r->n] = cJSON_ParseWithLength(text + off, l);
+		r->end[r->n++] = off + l + 1;
+		off += l + 1;
+	}
+}
+
+static void free_all(recs *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		cJSON_Delete(r->v[i]);
+	free(r->v);
+	free(r->end);
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+	return s ? s : "";
+}
+
+static bool same_attempt(const cJSON *a, const cJSON *b)
+{
+	return !strcmp(str(a, "step"), str(b, "step")) && !strcmp(str(a, "target"), str(b, "target")) &&
+	       !strcmp(str(a, "phase"), str(b, "phase")) &&
+	       cJSON_GetObjectItem(a, "attempt")->valueint == cJSON_GetObjectItem(b, "attempt")->valueint;
+}
+
+/* Whether op's intent (and, with lost_calls, its result) ends within the first n bytes. */
+static bool happened(const recs *r, const op *o, size_t n, bool lost_calls)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(str(r->v[i], "event"), "task.start") || strcmp(str(r->v[i], "key"), o->key))
+			continue;
+		if (r->end[i] > n)
+			return false; /* its intent was not durable: the call was never made */
+		if (!lost_calls)
+			return true;
+		for (size_t j = i + 1; j < r->n; j++)
+			if (!strcmp(str(r->v[j], "event"), "task.end") && same_attempt(r->v[i], r->v[j]))
+				return r->end[j] <= n; /* no result in the prefix: say the call never went out */
+		return false;
+	}
+	return false;
+}
+
+/* The service as it was when a crash left this prefix. */
+static void service_at(const op *all, size_t n_all, const recs *r, size_t n, bool lost_calls)
+{
+	n_ops = 0;
+	for (size_t i = 0; i < n_all; i++)
+		if (happened(r, &all[i], n, lost_calls))
+			ops[n_ops++] = all[i];
+}
+
+/* Resume from text[0..n) (plus torn bytes); the run must end succeeded with every start once. */
+static void resume_from(dr_runbook *rb, const char *text, size_t n, const char *torn, const char *what)
+{
+	char state[128], runs[160], rdir[200], path[256];
+	snprintf(state, sizeof state, "%s/cut", dir);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", state);
+	assert_int_equal(system(cmd), 0);
+	mkdir(state, 0700);
+	snprintf(runs, sizeof runs, "%s/runs", state);
+	mkdir(runs, 0700);
+	snprintf(rdir, sizeof rdir, "%s/cut-run", runs);
+	mkdir(rdir, 0700);
+	snprintf(path, sizeof path, "%s/journal.jsonl", rdir);
+	FILE *f = fopen(path, "w");
+	fwrite(text, 1, n, f);
+	fputs(torn, f);
+	fclose(f);
+	dr_journal_file jf;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_journal_read(path, &jf, &err), 0);
+	assert_int_equal(jf.torn, *torn != '\0');
+	dr_exec_opts o;
+	opts(&o, state);
+	o.resume = &jf;
+	journal_file = path;
+	dr_run_status st = dr_exec_run(rb, &o, &err);
+	journal_file = NULL;
+	if (st != DR_RUN_SUCCEEDED)
+		fail_msg("%s: resume ended %s: %s", what, dr_run_status_name(st), err.data);
+	check_starts(what);
+	dr_journal_file_dispose(&jf);
+	assert_int_equal(dr_journal_read(path, &jf, &err), 0);
+	assert_true(jf.ended);
+	assert_false(jf.torn);
+	dr_journal_file_dispose(&jf);
+	dr_buf_dispose(&err);
+}
+
+static void test_every_cut(void **state)
+{
+	(void)state;
+	dr_runbook *rb = compile();
+	size_t len;
+	char *text = full_run(rb, &len);
+	op *all = malloc(sizeof ops);
+	memcpy(all, ops, sizeof ops);
+	size_t n_all = n_ops, cuts = 0;
+	recs r;
+	parse_all(text, len, &r);
+	for (size_t off = 0; off < len; off++) {
+		if (text[off] != '\n')
+			continue;
+		size_t n = off + 1;
+		if (n == len)
+			break; /* the whole journal: nothing to resume */
+		for (int lost = 0; lost < 2; lost++) {
+			char what[96];
+			snprintf(what, sizeof what, "cut after byte %zu (%s)", n, lost ? "lost calls" : "lost results");
+			service_at(all, n_all, &r, n, lost);
+			resume_from(rb, text, n, "", what);
+			cuts++;
+		}
+		service_at(all, n_all, &r, n, false);
+		resume_from(rb, text, n, "{\"event\":\"task.e", "torn line");
+	}
+	assert_true(cuts > 40);
+	free_all(&r);
+	free(all);
+	free(text);
+	dr_runbook_free(rb);
+}
+
+/* A probe that cannot tell stops the resume before anything starts; a later resume goes on. */
+static void test_unknown_suspends(void **state)
+{
+	(void)state;
+	dr_runbook *rb = compile();
+	size_t len;
+	char *text = full_run(rb, &len);
+	op *all = malloc(sizeof ops);
+	memcpy(all, ops, sizeof ops);
+	size_t n_all = n_ops;
+	/* cut right after the first intent of step two */
+	const char *p = strstr(text, "\"event\":\"task.start\",\"step\":\"two\"");
+	assert_non_null(p);
+	size_t n = (size_t)(strchr(p, '\n') - text) + 1;
+	recs r;
+	parse_all(text, len, &r);
+	service_at(all, n_all, &r, n, false);
+	free_all(&r);
+	size_t before = n_ops;
+	char sdir[128], path[256];
+	snprintf(sdir, sizeof sdir, "%s/unknown", dir);
+	snprintf(path, sizeof path, "%s/runs/cut-run", sdir);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "mkdir -p %s", path);
+	assert_int_equal(system(cmd), 0);
+	strcat(path, "/journal.jsonl");
+	FILE *f = fopen(path, "w");
+	fwrite(text, 1, n, f);
+	fclose(f);
+	dr_journal_file jf;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_journal_read(path, &jf, &err), 0);
+	dr_exec_opts o;
+	opts(&o, sdir);
+	o.resume = &jf;
+	probe_unknown = true;
+	assert_int_equal(dr_exec_run(rb, &o, &err), DR_RUN_FAILED);
+	probe_unknown = false;
+	assert_int_equal(n_ops, before); /* nothing was started */
+	dr_journal_file_dispose(&jf);
+	assert_int_equal(dr_journal_read(path, &jf, &err), 0);
+	assert_false(jf.ended);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(jf.recs[jf.n - 1], "event")), "run.suspend");
+	o.resume = &jf;
+	assert_int_equal(dr_exec_run(rb, &o, &err), DR_RUN_SUCCEEDED);
+	check_starts("after the suspended resume");
+	dr_journal_file_dispose(&jf);
+	dr_buf_dispose(&err);
+	free(all);
+	free(text);
+	dr_runbook_free(rb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_cut),
+		cmocka_unit_test(test_unknown_suspends),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

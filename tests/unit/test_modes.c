@@ -1,0 +1,212 @@
+/*
+ * test_modes.c - the drill transformation (modes.c) and the plan view
+ * (planview.c) on an in-memory simulator: failovers become test failovers
+ * into the network, what a drill skips and why, the cleanup added under
+ * finally: (or not, when the runbook cleans up itself), mode names; the
+ * view's sets, points, waves, irreversible steps and blockers (RPO guard,
+ * state machine, vm_set expect:).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "actions/action.h"
+#include "backends/backend.h"
+#include "modes.h"
+#include "plan.h"
+#include "planview.h"
+#include "runbook.h"
+
+#define EPOCH INT64_C(1767225600000)
+
+static const char *shop =
+	"drover: 1\nname: shop\n"
+	"backend:\n  kind: sim\n  vms:\n"
+	"    - { name: db-1, tags: { tier: db } }\n"
+	"    - { name: db-2, tags: { tier: db } }\n"
+	"    - { name: web-1, tags: { tier: web } }\n"
+	"vm_sets:\n  db: { match: { tags: { tier: '^db$' } }, expect: { count: 2 } }\n"
+	"  web: { match: { tags: { tier: '^web$' } } }\n"
+	"recovery: { point: latest-processed, max_age: %s }\n"
+	"steps:\n"
+	"  - { id: stop, action: dr.shutdown, targets: [db, web], on_failure: continue }\n"
+	"  - { id: fo-db, action: dr.failover, targets: db, needs: stop, with: { shutdown_source: false } }\n"
+	"  - { id: up, action: dr.probe, foreach: db, needs: fo-db }\n"
+	"  - { id: fo-web, action: dr.failover, targets: web, needs: up }\n"
+	"  - { id: ok, action: approve, needs: fo-web, with: { message: go } }\n"
+	"  - { id: commit, action: dr.commit, targets: [db, web], needs: ok }\n"
+	"  - { id: reprotect, action: dr.reprotect, targets: [db, web], needs: commit }\n"
+	"%s";
+
+static dr_runbook *compile(const char *max_age, const char *finally)
+{
+	char text[4096];
+	snprintf(text, sizeof text, shop, max_age, finally);
+	const char *path = "test_modes.yaml";
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
+	if (dr_diags_errors(d))
+		dr_diags_render_text(d, stderr, false);
+	assert_int_equal(dr_diags_errors(d), 0);
+	dr_diags_free(d);
+	remove(path);
+	return rb;
+}
+
+static size_t idx(const dr_runbook *rb, const char *id)
+{
+	size_t i = dr_plan_index(rb->plan, id);
+	assert_true(i != (size_t)-1);
+	return i;
+}
+
+static void names(void **unused)
+{
+	(void)unused;
+	assert_string_equal(dr_mode_name(DR_MODE_FAILOVER), "failover");
+	assert_string_equal(dr_mode_name(DR_MODE_DRILL), "drill");
+	assert_string_equal(dr_mode_name(DR_MODE_FAILBACK), "failback");
+	assert_string_equal(dr_mode_direction_name(DR_BE_DIR_RECOVERY_TO_PRIMARY), "recovery-to-primary");
+	assert_int_equal(dr_mode_default_direction(DR_MODE_FAILBACK), DR_BE_DIR_RECOVERY_TO_PRIMARY);
+	assert_int_equal(dr_mode_default_direction(DR_MODE_DRILL), DR_BE_DIR_PRIMARY_TO_RECOVERY);
+}
+
+static void drill_rewrites(void **unused)
+{
+	(void)unused;
+	dr_runbook *rb = compile("1h", "");
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_modes_make_drill(rb, "lab-net", &err), 0);
+	assert_true(rb->plan->acyclic);
+	const dr_step *fo = rb->plan->nodes[idx(rb, "fo-db")].step;
+	assert_string_equal(fo->action->name, "dr.test_failover");
+	assert_string_equal(dr_node_str(dr_node_get(fo->with, "network")), "lab-net");
+	assert_null(dr_node_get(fo->with, "shutdown_source"));
+	const char *why = NULL;
+	assert_true(dr_modes_skips(rb, idx(rb, "commit"), &why));
+	assert_non_null(strstr(why, "dr.commit"));
+	assert_true(dr_modes_skips(rb, idx(rb, "reprotect"), NULL));
+	assert_true(dr_modes_skips(rb, idx(rb, "stop"), NULL));
+	assert_true(dr_modes_skips(rb, idx(rb, "ok"), &why)); /* the gate only guards skipped steps */
+	assert_non_null(strstr(why, "gate"));
+	assert_false(dr_modes_skips(rb, idx(rb, "up"), NULL));
+	assert_false(dr_modes_skips(rb, idx(rb, "fo-web"), NULL));
+	size_t c = idx(rb, DR_DRILL_CLEANUP_ID);
+	assert_true(c >= rb->plan->n_main);
+	const dr_step *cl = rb->plan->nodes[c].step;
+	assert_string_equal(cl->action->name, "dr.test_cleanup");
+	assert_int_equal(cl->n_targets, 2);
+	assert_non_null(cl->when);
+	dr_buf_dispose(&err);
+	dr_runbook_free(rb);
+}
+
+static void drill_keeps_own_cleanup(void **unused)
+{
+	(void)unused;
+	dr_runbook *rb = compile("1h", "finally:\n  - { id: mine, action: dr.test_cleanup, targets: [db, web] }\n");
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_modes_make_drill(rb, NULL, &err), 0);
+	assert_true(dr_plan_index(rb->plan, DR_DRILL_CLEANUP_ID) == (size_t)-1);
+	const dr_step *fo = rb->plan->nodes[idx(rb, "fo-web")].step;
+	assert_string_equal(dr_node_str(dr_node_get(fo->with, "network")), DR_DRILL_DEFAULT_NETWORK);
+	dr_buf_dispose(&err);
+	dr_runbook_free(rb);
+}
+
+static cJSON *view_of(dr_runbook *rb, dr_run_mode mode, dr_be_direction dir)
+{
+	dr_arena *a = dr_arena_new();
+	dr_diags *d = dr_diags_new();
+	dr_be_error e;
+	dr_backend_opts bo = {.in_memory = true};
+	dr_backend *be = dr_backend_open(rb, &bo, a, d, &e);
+	assert_non_null(be);
+	dr_planview_opts o = {.mode = mode, .direction = dir, .now_ms = EPOCH};
+	dr_buf err;
+	dr_buf_init(&err);
+	cJSON *v = dr_planview_build(rb, be, &o, &err);
+	assert_non_null(v);
+	dr_buf_dispose(&err);
+	dr_backend_close(be);
+	dr_diags_free(d);
+	dr_arena_free(a);
+	return v;
+}
+
+static const cJSON *at(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	assert_non_null(v);
+	return v;
+}
+
+static void view_runnable(void **unused)
+{
+	(void)unused;
+	dr_runbook *rb = compile("1h", "");
+	cJSON *v = view_of(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY);
+	assert_true(dr_planview_runnable(v));
+	assert_int_equal(cJSON_GetArraySize(at(v, "vms")), 3);
+	const cJSON *db1 = cJSON_GetArrayItem(at(v, "vms"), 0);
+	assert_string_equal(at(at(db1, "recovery_point"), "verdict")->valuestring, "ok");
+	assert_string_equal(at(db1, "ends_in")->valuestring, "protected");
+	const cJSON *ops = at(v, "operations");
+	assert_string_equal(at(cJSON_GetArrayItem(ops, 0), "step")->valuestring, "stop");
+	assert_int_equal((int)at(cJSON_GetArrayItem(ops, 1), "wave")->valuedouble, 2);
+	assert_int_equal(cJSON_GetArraySize(at(v, "irreversible")), 1);
+	cJSON_Delete(v);
+	dr_runbook_free(rb);
+}
+
+static void view_blockers(void **unused)
+{
+	(void)unused;
+	dr_runbook *rb = compile("30s", ""); /* no processed point is that fresh */
+	cJSON *v = view_of(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY);
+	assert_false(dr_planview_runnable(v));
+	const cJSON *b = cJSON_GetArrayItem(at(v, "blockers"), 0);
+	assert_string_equal(at(b, "kind")->valuestring, "rpo");
+	cJSON_Delete(v);
+	v = view_of(rb, DR_MODE_FAILBACK, DR_BE_DIR_RECOVERY_TO_PRIMARY); /* nothing failed over yet */
+	b = cJSON_GetArrayItem(at(v, "blockers"), 0);
+	assert_string_equal(at(b, "kind")->valuestring, "state");
+	assert_non_null(strstr(at(b, "message")->valuestring, "active in Primary"));
+	cJSON_Delete(v);
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_modes_make_drill(rb, NULL, &err), 0);
+	v = view_of(rb, DR_MODE_DRILL, DR_BE_DIR_PRIMARY_TO_RECOVERY);
+	const cJSON *commit = cJSON_GetArrayItem(at(v, "operations"), 5);
+	assert_string_equal(at(commit, "step")->valuestring, "commit");
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(commit, "skipped"));
+	assert_int_equal(cJSON_GetArraySize(at(v, "irreversible")), 0);
+	dr_buf_dispose(&err);
+	cJSON_Delete(v);
+	dr_runbook_free(rb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(names),
+		cmocka_unit_test(drill_rewrites),
+		cmocka_unit_test(drill_keeps_own_cleanup),
+		cmocka_unit_test(view_runnable),
+		cmocka_unit_test(view_blockers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
