@@ -100,7 +100,14 @@ int dr_approval_post(const char *run_dir, const char *key, const cJSON *request,
 	char *text = cJSON_PrintUnformatted(request);
 	int rc = make_dirs(dir, err);
 	if (rc == 0) {
-		unlink(ans); /* an answer older than the question cannot be for it */
+		/*
+		 * A gate closes by withdrawing its files, so a request still here
+		 * is this same gate, opened before drover died: an answer given
+		 * while it was down is for it and stays. Without a request, an
+		 * answer is older than the question and cannot be for it.
+		 */
+		if (access(req, F_OK) != 0)
+			unlink(ans);
 		rc = write_atomic(req, text, false, err);
 	}
 	cJSON_free(text);

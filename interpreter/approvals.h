@@ -26,7 +26,9 @@ struct cJSON;
 char *dr_approval_key(const char *step, const char *vm);
 
 /*
- * Open the gate: create the directories, drop any stale answer, write
+ * Open the gate: create the directories, drop an answer older than the
+ * question (one with no request beside it: a request still present is the
+ * same gate reopened by a resume, and its answer stays), write
  * KEY.request atomically. Returns 0, or -1 with the reason in err.
  */
 int dr_approval_post(const char *run_dir, const char *key, const struct cJSON *request, dr_buf *err);

@@ -243,6 +243,15 @@ static void files_one_answer_per_gate(void **state)
 	assert_int_equal(dr_approval_poll(run_dir, "go", &got, &err), 1);
 	assert_string_equal(cJSON_GetObjectItem(got, "by")->valuestring, "dave");
 	cJSON_Delete(got);
+	/* The gate reopened by a resume (its request is still there) keeps the answer given meanwhile. */
+	assert_int_equal(dr_approval_post(run_dir, "go", req, &err), 0);
+	got = NULL;
+	assert_int_equal(dr_approval_poll(run_dir, "go", &got, &err), 1);
+	cJSON_Delete(got);
+	/* Once the gate closed (withdrawn), a new question starts without an answer. */
+	dr_approval_withdraw(run_dir, "go");
+	assert_int_equal(dr_approval_answer(run_dir, "go", ans, &out, &err), 0);
+	dr_buf_reset(&err);
 	/* Prefixes are not matches: "go" does not answer "go-live". */
 	dr_buf_reset(&err);
 	assert_int_equal(dr_approval_post(run_dir, "go-live", req, &err), 0);
