@@ -10,19 +10,23 @@
 
 
 static const dr_command *const commands[] = {
+	/* check and look */
 	&dr_cmd_validate,
 	&dr_cmd_graph,
-	&dr_cmd_schema,
-	&dr_cmd_actions,
-	&dr_cmd_sim,
 	&dr_cmd_plan,
+	/* run */
 	&dr_cmd_run,
 	&dr_cmd_drill,
 	&dr_cmd_failback,
 	&dr_cmd_approve,
+	/* after a run */
 	&dr_cmd_resume,
 	&dr_cmd_runs,
 	&dr_cmd_status,
+	/* reference and tools */
+	&dr_cmd_actions,
+	&dr_cmd_schema,
+	&dr_cmd_sim,
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

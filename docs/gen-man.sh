@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Generates docs/drover.1 from the commands' own --help texts, so the manual
+# cannot drift from the binary:  docs/gen-man.sh DROVER > docs/drover.1
+set -u
+drover=$1
+version=$("$drover" --version | awk '{print $2}')
+esc() { sed -e 's/\\/\\e/g' -e 's/^\./\\\&./' -e "s/^'/\\\\\\&'/"; }
+cat <<EOT
+.TH DROVER 1 "" "drover $version" "User Commands"
+.SH NAME
+drover \\- check and run disaster-recovery runbooks
+.SH SYNOPSIS
+.B drover
+.RB [ \\-\\-version ]
+.RB [ \\-\\-help ]
+.I command
+.RI [ args ...]
+.SH DESCRIPTION
+.B drover
+reads a runbook, a YAML file that describes a disaster-recovery plan: which
+virtual machines to fail over, onto which recovery point, how to validate them,
+and when to commit and reprotect. It checks the runbook like a compiler before
+anything runs (YAML, the schema, expressions, the step graph and the ordering
+rules of disaster recovery), binds it to what the DR service protects, and runs
+it with retries, timeouts, rollback, approvals and a crash-safe journal, against
+the embedded simulator or the service.
+.PP
+The runbook format is described in
+.IR docs/language.md ,
+expressions in
+.IR docs/expressions.md ,
+actions in
+.IR docs/actions.md ,
+execution in
+.IR docs/execution.md ,
+and every diagnostic code in
+.IR docs/diagnostics.md .
+.SH COMMANDS
+EOT
+"$drover" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }' | while read -r cmd; do
+	printf '.SS %s\n' "$cmd"
+	"$drover" "$cmd" --help | awk 'NR == 3' | esc
+	printf '.PP\n.EX\n'
+	"$drover" "$cmd" --help | awk 'NR == 1 || NR > 4' | esc
+	printf '.EE\n'
+done
+cat <<'EOT'
+.SH EXIT STATUS
+.TP
+.B 0
+Success: the runbooks are valid, the run or drill succeeded, the plan is runnable.
+.TP
+.B 1
+The run failed (or was rolled back), the drill left test VMs, or the plan is blocked.
+.TP
+.B 2
+An invalid runbook, parameters or inventory, or a usage error; nothing ran.
+.TP
+.B 3
+An internal error.
+.TP
+.B 4
+The run was cancelled (SIGINT or SIGTERM).
+.SH ENVIRONMENT
+.TP
+.B NO_COLOR
+When set and not empty, output has no colour. Colour is otherwise used only on a terminal.
+.TP
+.B DROVER_STDLIB
+The stdlib directory, when \-\-stdlib is not given.
+.TP
+.B DROVER_STATE_DIR
+The state directory of runs and journals (default .drover).
+.TP
+.B DROVER_CLOCK
+real or virtual: the default of \-\-clock.
+.TP
+.B DROVER_SIM_STATE
+The simulator's state file; :memory: keeps no file.
+.TP
+.B DROVER_LOAD_MAX_BYTES
+The largest runbook file accepted (default 8 MiB).
+.SH FILES
+.TP
+.I .drover/runs/RUN-ID/journal.jsonl
+The write-ahead journal of a run (docs/journal.md).
+.TP
+.I /usr/local/share/drover/stdlib
+Composite actions installed with drover.
+.SH EXAMPLES
+.EX
+drover validate runbooks/*.yaml
+drover graph \-\-format dot runbook.yaml | dot \-Tsvg > plan.svg
+drover plan \-\-estimate runbook.yaml
+drover drill runbook.yaml
+drover run runbook.yaml
+drover resume shop\-failover\-20261126T101500Z\-a1b2
+.EE
+.SH SEE ALSO
+.BR dot (1)
+EOT
