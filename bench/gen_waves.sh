@@ -1,20 +1,24 @@
 #!/bin/sh
-# bench/gen_waves.sh VMS WAVES [CONCURRENCY] - print a runbook that fails VMS
+# bench/gen_waves.sh VMS WAVES [CONCURRENCY [SEED]] - print a runbook that fails VMS
 # simulated VMs over in WAVES dependent waves (VMS / WAVES VMs each, the
 # simulator's realistic durations): wave k's failover needs every VM of wave
 # k-1 validated; each VM is validated (dr.probe) as soon as its own failover
 # ends (pipeline: true). CONCURRENCY (default 0: none) limits each failover
-# step. Used by bench/bench_waves.sh and tests/e2e (1,000 VMs).
+# step; SEED (default: none, the simulator's 0) seeds the simulator's
+# durations. Used by bench/bench_waves.sh and tests/e2e (1,000 VMs).
 set -eu
-vms=${1:?usage: gen_waves.sh VMS WAVES [CONCURRENCY]}
-waves=${2:?usage: gen_waves.sh VMS WAVES [CONCURRENCY]}
+vms=${1:?usage: gen_waves.sh VMS WAVES [CONCURRENCY [SEED]]}
+waves=${2:?usage: gen_waves.sh VMS WAVES [CONCURRENCY [SEED]]}
 conc=${3:-0}
-awk -v n="$vms" -v w="$waves" -v c="$conc" 'BEGIN {
+seed=${4:-}
+awk -v n="$vms" -v w="$waves" -v c="$conc" -v seed="$seed" 'BEGIN {
 	print "drover: 1"
 	print "name: waves"
 	printf "description: %d VMs failed over in %d dependent waves.\n", n, w
 	print "backend:"
 	print "  kind: sim"
+	if (seed != "")
+		printf "  seed: %d\n", seed
 	print "  vms:"
 	for (i = 0; i < n; i++)
 		printf "    - { name: vm-%04d, tags: { wave: w%d } }\n", i + 1, i % w + 1

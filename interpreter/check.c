@@ -1420,6 +1420,9 @@ static void build_defaults(ck *c, const dr_node *m)
 	dur_field(m, c->t_defaults, "attempt_timeout", &rb->default_attempt_timeout_ms);
 	dur_field(m, c->t_defaults, "run_timeout", &rb->run_timeout_ms);
 	int_field(m, c->t_defaults, "concurrency", &rb->default_concurrency);
+	int order = q_enum(get(m, "order"), ftype(c->t_defaults, "order"));
+	if (order >= 0)
+		rb->default_order = (dr_order)(order + 1);
 	build_retry(c, get(m, "retry"), &builtin, &rb->default_retry);
 }
 
@@ -1633,6 +1636,9 @@ static void step_limits(ck *c, const dr_node *m, dr_step *s)
 	int of = q_enum(get(m, "on_failure"), ftype(t, "on_failure"));
 	if (of >= 0)
 		s->on_failure = (dr_on_failure)(of + 1);
+	int order = q_enum(get(m, "order"), ftype(t, "order"));
+	if (order >= 0)
+		s->order = (dr_order)(order + 1);
 	const dr_node *mf = get(m, "max_failures");
 	int64_t v;
 	size_t bad;

@@ -289,6 +289,8 @@ static void run_estimate(dr_runbook *rb, dr_backend *be, const dr_planview_opts 
 	xo.backend = be;
 	xo.state_dir = dir;
 	xo.run_id = "estimate";
+	xo.history = o->history ? DR_HISTORY_READ : DR_HISTORY_OFF; /* order as the run would; never learn from a simulation */
+	xo.history_path = o->history;
 	dr_buf err;
 	dr_buf_init(&err);
 	dr_exec_run(rb, &xo, &err);

@@ -68,6 +68,9 @@ void exec_srun_init(dr_exec *x, srun *s, const dr_step *st, const dr_action *act
 	s->timeout = st->timeout_ms >= 0 ? st->timeout_ms : rb->default_timeout_ms;
 	s->attempt_timeout = st->attempt_timeout_ms >= 0 ? st->attempt_timeout_ms : rb->default_attempt_timeout_ms;
 	s->limit = st->concurrency > 0 ? st->concurrency : rb->default_concurrency;
+	s->order = x->o.order ? x->o.order : st->order ? st->order : rb->default_order;
+	if (s->order == DR_ORDER_INHERIT)
+		s->order = DR_ORDER_LONGEST_FIRST; /* without a history, the same as declared */
 	s->on_failure = st->on_failure;
 	s->allowed_failures = 0;
 }
@@ -244,6 +247,7 @@ static void exec_free(dr_exec *x)
 	pthread_mutex_destroy(&x->prompt_mu);
 	free(x->internal_error);
 	report_dr_dispose(x);
+	order_dispose(x);
 	exec_backend_close(x);
 	dr_arena_free(x->a);
 	free(x);
@@ -560,6 +564,7 @@ static dr_run_status execute(dr_exec *x, dr_buf *err)
 	signals_stop(x);
 	dr_exec_backend_flush(x, err);
 	report_dr_finish(x);
+	order_finish(x); /* this run's durations into the history */
 	x->status = compute_status(x);
 	if (x->internal_error)
 		dr_buf_printf(err, "internal error: %s\n", x->internal_error);
@@ -590,6 +595,8 @@ dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 	emit_run_start(x);
 	if (!why)
 		why = journal_open(x, err);
+	if (!why)
+		order_open(x); /* the duration history, for longest-first steps */
 	dr_run_status st;
 	if (why) {
 		st = refuse(x, err, why);

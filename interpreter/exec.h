@@ -41,6 +41,14 @@ typedef enum dr_run_status {
 	DR_RUN_INTERNAL, /* nothing or not everything ran: a system error (threads, files) */
 } dr_run_status;
 
+/* Whether a run reads and updates the duration history (history.h; docs/execution.md, "Order"). */
+typedef enum dr_history_use {
+	DR_HISTORY_AUTO, /* read and update it when the run keeps a journal (drover run, drill, failback, resume) */
+	DR_HISTORY_OFF,
+	DR_HISTORY_READ, /* read it to order tasks, never update it (plan --estimate) */
+	DR_HISTORY_UPDATE, /* read and update it, journal or not (benchmarks, tests) */
+} dr_history_use;
+
 /* The screen: a live view on a terminal, one line per transition, or nothing but the summary. */
 typedef enum dr_view_mode { DR_VIEW_PLAIN, DR_VIEW_LIVE, DR_VIEW_QUIET } dr_view_mode;
 
@@ -71,6 +79,10 @@ typedef struct dr_exec_opts {
 	bool journal; /* keep the crash-safe journal and take the run lock (docs/journal.md); drover run does */
 	const struct dr_journal_file *resume; /* drover resume: the run's journal, replayed first (run_id is its id) */
 	bool force; /* take over a stale run lock; on resume, replay onto a changed runbook */
+	dr_history_use history; /* the duration history; dr_exec_opts_init: AUTO */
+	const char *history_path; /* NULL: <state_dir>/history.json */
+	dr_order order; /* --order: every step's order; DR_ORDER_INHERIT: the step's, else defaults.order */
+	bool retry_failed; /* resume of a run that ended failed: its failed tasks get new attempts (docs/journal.md) */
 } dr_exec_opts;
 
 /* Defaults: real clock, no limit, plain view on nothing, grace 30s, no hook. */

@@ -62,6 +62,7 @@ struct task {
 	tstate state;
 	unsigned blockers; /* needed steps (or same-VM tasks) not done yet */
 	int attempt; /* attempts started */
+	int retry_base; /* resume --retry-failed: attempts made before the retry; its retry: budget counts from here */
 	uint32_t gen; /* bumped on every transition: older timers are stale */
 	int64_t started_at, attempt_at, deadline, ended_at;
 	struct cJSON *with; /* evaluated at the first attempt (or given, for undo tasks) */
@@ -80,6 +81,11 @@ struct task {
 	task *undoes; /* rollback tasks: the task they undo */
 	const char *label; /* "step" or "step[vm]" */
 	struct fallback *fb; /* fallback.c: this validation's recovery point fallback; NULL until one starts */
+	/* order.c: longest-first queues and the duration history */
+	int64_t expect_ms; /* the history's estimate for its action on its VM; -1 unknown (set when its step starts) */
+	int64_t prio; /* its rank in a longest-first queue: expected time to its VM's end of the pipeline; INT64_MAX: unknown */
+	uint64_t ready_seq; /* when it last became ready: equal ranks start in that order */
+	bool live_attempt; /* its current attempt was started live, not retold by a resume's replay */
 };
 
 struct srun {
@@ -101,6 +107,8 @@ struct srun {
 	/* progress */
 	size_t n_active, n_done, n_ok, n_failed, n_skipped, n_cancelled, n_undone;
 	int64_t started_at, ended_at;
+	int64_t timeout_from; /* its timeout counts from here: its start, or a retry's (resume --retry-failed) */
+	uint32_t tgen; /* bumped when its timeout is armed again: older step timers are stale */
 	bool started, failed, timed_out, tolerated;
 	const char *fail_reason;
 	task *rq_head, *rq_tail; /* ready queue */
@@ -111,6 +119,11 @@ struct srun {
 	bool has_undo; /* main steps: the rollback built units to undo it */
 	uint64_t last_done; /* highest done_seq of its tasks */
 	const char *skip_why; /* modes.c: a drill skips this step's tasks, for this reason; NULL: runs */
+	dr_order order; /* resolved (run --order, the step's, defaults.order): DECLARED or LONGEST_FIRST */
+	bool ordered; /* order.c: its ready tasks queue longest expected first (in heap, not rq_head) */
+	size_t n_known; /* order.c: its tasks the history knows */
+	task **heap;
+	size_t heap_n, heap_cap;
 };
 
 typedef enum timer_kind {
@@ -211,6 +224,7 @@ struct dr_exec {
 	char *internal_error; /* heap; set by a system error mid-run */
 	struct drreport *report; /* report_dr.c: objectives achieved, a drill's verification (heap) */
 	struct jrun *jr; /* journal_run.c: the journal, its lock, a resume's replay; NULL without a journal */
+	struct ordering *ord; /* order.c: the duration history and this run's samples; NULL without a history */
 };
 
 /* exec.c: building step runs (also for rollback units) */
@@ -235,6 +249,8 @@ const char *sched_sstate_name(sstate s);
 struct cJSON *sched_event(dr_exec *x, const char *type, const srun *s, const task *t);
 
 void sched_requeue(dr_exec *x, task *t); /* fallback.c: t (RUNNING) ready again with fresh attempts */
+/* resume.c, --retry-failed: t's attempt ended as o (a failure); t waits for a new attempt instead of failing its step */
+void sched_retry_failed(dr_exec *x, task *t, dr_outcome o);
 
 /* fallback.c: the recovery point fallback of failed validations (docs/execution.md) */
 bool fallback_begin(dr_exec *x, task *t);
@@ -309,6 +325,25 @@ bool journal_line(dr_buf *b, const struct cJSON *ev, const char *type);
 /* sched.c, for the replay: start an attempt without calling the action (false: it failed early); call it. */
 bool sched_start_attempt(dr_exec *x, task *t);
 void sched_call(dr_exec *x, task *t);
+
+/*
+ * order.c: the order ready tasks take slots in (docs/execution.md, "Order").
+ *   order_open    after run.start: read the duration history (a history.warning event when it cannot be used)
+ *   order_step    when s starts: its tasks' estimates; s->ordered when they decide its queue
+ *   order_push, order_pop   s's longest-first queue (s->ordered)
+ *   order_started a task.start event: the estimate it was ordered by; whether the attempt is live
+ *   order_sample  t succeeded: remember how long its attempt took
+ *   order_finish  before run.end: merge this run's samples into the history file
+ */
+struct ordering;
+void order_open(dr_exec *x);
+void order_step(dr_exec *x, srun *s);
+void order_push(dr_exec *x, srun *s, task *t);
+task *order_pop(srun *s);
+void order_started(dr_exec *x, task *t, struct cJSON *ev);
+void order_sample(dr_exec *x, const task *t);
+void order_finish(dr_exec *x);
+void order_dispose(dr_exec *x);
 
 /* report_dr.c: RTO/RPO against objectives, a drill's last check (docs/execution.md, "Objectives") */
 void report_dr_finish(dr_exec *x);

@@ -172,6 +172,42 @@ char *dr_journal_path(const char *state_dir, const char *run_id);
 /* The state directory to use: explicit, else $DROVER_STATE_DIR, else ".drover". */
 const char *dr_journal_state_dir(const char *explicit_dir);
 
+/* --- retrying a failed run (journal_retry.c) ------------------------------ */
+
+/* A run.resume record of a session that retried the failed run (--retry-failed). */
+bool dr_journal_is_retry(const struct cJSON *rec);
+
+typedef enum dr_retry_verdict {
+	DR_RETRY_REFUSED = -1, /* not a run to retry (msg: why, and what to do instead) */
+	DR_RETRY_OK, /* it ended failed: its failed tasks may get new attempts */
+	DR_RETRY_NOTHING, /* it succeeded (msg says so) */
+	DR_RETRY_ONGOING, /* a retry of it was interrupted: a plain resume goes on with it (msg: a note) */
+} dr_retry_verdict;
+
+/*
+ * Whether run id (journal f) may be retried with `drover resume
+ * --retry-failed` (docs/journal.md, "Retrying a failed run"): it ended
+ * failed, it is not a drill, and no rollback began to undo it. Otherwise
+ * appends to msg one sentence: why not, and what to do.
+ */
+dr_retry_verdict dr_journal_retry_check(const dr_journal_file *f, const char *id, dr_buf *msg);
+
+/*
+ * The id of a run under state_dir of the same runbook (its absolute path)
+ * against the same backend as f's run that started after it (heap), or
+ * NULL: a retry of f's run would go on from what that run may have changed.
+ */
+char *dr_journal_later_run(const char *state_dir, const dr_journal_file *f);
+
+/*
+ * For a retry onto a changed runbook: what each changed, added or removed
+ * step (now: dr_journal_runbook_digests of the runbook now) means for the
+ * retry, from how it ended in the run ("  ~ step X: failed: its failed
+ * tasks run again, with the change"), one line each into out. Returns the
+ * number of lines.
+ */
+size_t dr_journal_retry_notes(const dr_journal_file *f, const struct cJSON *now, dr_buf *out);
+
 /* --- lock ---------------------------------------------------------------- */
 
 typedef struct dr_runlock dr_runlock;

@@ -9,6 +9,19 @@
 #include "exec_int.h"
 #include "journal.h"
 
+/*
+ * resume --retry-failed: the journal is cut into segments at each retry (a
+ * run.resume with "retry_failed"). Every segment but the last ended in a
+ * failed run that a later session retried, and so does the last one when
+ * this session retries. resume.c replays a retried segment without what
+ * its failure caused (see there).
+ */
+typedef struct retry_seg {
+	bool retried; /* it ended in a failed run that is retried (the next run.resume says so, or this session) */
+	const char **failed; /* its main steps that failed the run (step.end failed, not tolerated) */
+	size_t n_failed;
+} retry_seg;
+
 typedef struct vm_slot {
 	const char *name;
 	size_t index;
@@ -33,6 +46,8 @@ struct jrun {
 	vm_slot *vm_index; /* open addressing, vm_cap slots */
 	size_t vm_cap;
 	dr_buf notes; /* what the replay has to say at its end */
+	retry_seg *segs; /* in the run's arena */
+	size_t n_segs, seg; /* seg: the segment of the records being replayed */
 };
 
 /* resume.c: set up the replay (called by journal_open when resuming). */

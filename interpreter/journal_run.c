@@ -215,7 +215,7 @@ static const char *const kept[] = {
 	"task.cancel",	   "task.giveup",     "task.probe",	 "approval.request", "approval.granted",
 	"approval.denied", "approval.timeout", "rollback.start", "rollback.skip",   "rollback.end",
 	"run.stopping",	   "run.cancel",      "run.timeout",	 "run.resume",	    "run.objectives",
-	"run.end",
+	"run.end",	   "run.retry",
 	NULL,
 };
 
@@ -478,6 +478,28 @@ static void line_resume(dr_buf *b, const cJSON *ev)
 	if (cJSON_GetObjectItemCaseSensitive(ev, "torn_line"))
 		dr_buf_printf(b, "; the torn last line %d (%d bytes) was cut off", (int)ev_num(ev, "torn_line"),
 			      (int)ev_num(ev, "torn_bytes"));
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "retry_failed")))
+		dr_buf_puts(b, "; --retry-failed: the run's failure is not replayed");
+}
+
+/* run.retry (resume.c): what runs again. */
+static void line_retry(dr_buf *b, const cJSON *ev)
+{
+	const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(ev, "tasks");
+	int n = cJSON_GetArraySize(tasks), fresh = (int)ev_num(ev, "not_started"), flight = (int)ev_num(ev, "in_flight");
+	dr_buf_puts(b, n ? "retrying the failed run: new attempts for " : "retrying the failed run: nothing in the steps to run again");
+	for (int i = 0; i < n && i < 8; i++)
+		dr_buf_printf(b, "%s%s", i ? ", " : "", cJSON_GetStringValue(cJSON_GetArrayItem(tasks, i)));
+	if (n > 8)
+		dr_buf_printf(b, " and %d more", n - 8);
+	if (fresh)
+		dr_buf_printf(b, "; %d task%s that never started will run", fresh, fresh == 1 ? "" : "s");
+	if (flight)
+		dr_buf_printf(b, "; %d attempt%s cut short by the stop %s settled by asking the service first", flight,
+			      flight == 1 ? "" : "s", flight == 1 ? "is" : "are");
+	dr_buf_puts(b, "; what completed is not run again");
+	if (ev_num(ev, "finally"))
+		dr_buf_puts(b, "; the finally steps run again at the end");
 }
 
 static const struct {
@@ -510,6 +532,8 @@ bool journal_line(dr_buf *b, const cJSON *ev, const char *type)
 		line_resume(b, ev);
 	else if (!strcmp(type, "task.probe"))
 		line_probe(b, ev);
+	else if (!strcmp(type, "run.retry"))
+		line_retry(b, ev);
 	else
 		return false;
 	return true;

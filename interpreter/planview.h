@@ -33,6 +33,7 @@ typedef struct dr_planview_opts {
 	dr_be_direction direction;
 	const struct cJSON *params; /* typed parameter values (dr_params_bind) */
 	int64_t now_ms; /* the caller's time (Unix ms) the run would start at */
+	const char *history; /* --estimate: the duration history a run would order its tasks by (history.h); NULL: none */
 } dr_planview_opts;
 
 /*

@@ -244,8 +244,12 @@ static bool plain_line(progress *p, dr_buf *b, const cJSON *ev)
 		dr_buf_puts(b, "step ");
 		who(b, ev);
 		dr_buf_printf(b, " started: %d task%s", (int)num(ev, "tasks"), num(ev, "tasks") == 1 ? "" : "s");
+		if (str(ev, "order")) /* order.c: the history decides which tasks take the slots first */
+			dr_buf_printf(b, ", longest expected first (the history knows %d)", (int)num(ev, "known"));
 	} else if (!strcmp(type, "step.end")) {
 		line_step_end(p, b, ev);
+	} else if (!strcmp(type, "history.warning")) {
+		dr_buf_printf(b, "warning: %s", str(ev, "message"));
 	} else if (!strcmp(type, "log")) {
 		who(b, ev);
 		dr_buf_printf(b, ": %s: %s", str(ev, "level"), str(ev, "message"));

@@ -459,6 +459,8 @@ static void inherit(const dr_step *use, dr_step *st)
 		st->attempt_timeout_ms = use->attempt_timeout_ms;
 	if (!st->concurrency)
 		st->concurrency = use->concurrency;
+	if (st->order == DR_ORDER_INHERIT)
+		st->order = use->order;
 	if (st->on_failure == DR_ONFAIL_INHERIT)
 		st->on_failure = use->on_failure;
 	st->in_finally = use->in_finally;

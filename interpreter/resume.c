@@ -31,6 +31,31 @@
  * exec, approve) is simply called again. When any probe cannot tell, or a
  * mutating action has no probe, nothing is started: the session stops
  * (run.suspend) and says what to check.
+ *
+ * Retrying a failed run (--retry-failed) replays the failed run without
+ * what its failure caused. The journal is cut into segments at each retry
+ * (journal_int.h); in a segment that ended in a failed run and is retried:
+ *
+ *   the final failure of a task of a step that failed the run
+ *                        (step.end failed, not tolerated, in the segment):
+ *                        its step does not fail; the task waits for a new
+ *                        attempt (sched_retry_failed), numbered on
+ *   a result "cancelled" cut short by the stop (a held call not made, a
+ *                        run timeout): not replayed; the attempt is in
+ *                        flight at the end and asked about, as above
+ *   step.timeout of such a step, run.timeout
+ *                        not replayed: they start again from the retry
+ *   finally records      not replayed: the finally steps run again at the
+ *                        end; their attempts are numbered on (new keys)
+ *
+ * Everything else is replayed as it is: what succeeded (also the tasks
+ * in flight when the run started to stop, which ended on their own),
+ * approvals, failures that were tolerated. So the run never stops while
+ * its journal is replayed, and the stop, the finally steps and run.end
+ * of the failed run are not replayed. At the retry point (the run.resume
+ * record that retried it, or the end of the replay for this session's
+ * own retry) the steps cut short get their timeout again, counted from
+ * there, as does the run's run_timeout, and run.retry says what runs again.
  */
 #include "journal_int.h"
 
@@ -130,6 +155,122 @@ static task *task_of(dr_exec *x, const cJSON *rec, const char **why)
 	return NULL;
 }
 
+/* What became of a record the replay was fed. */
+typedef enum applied { IGNORED, APPLIED, MISMATCH } applied;
+
+/* --- retrying a failed run (--retry-failed) ----------------------------- */
+
+static bool failed_step_end(const cJSON *rec)
+{
+	const char *status = sval(rec, "status");
+	return !strcmp(sval(rec, "event"), "step.end") && !sval(rec, "phase") && status && !strcmp(status, "failed") &&
+	       !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "tolerated"));
+}
+
+static void add_failed(dr_exec *x, retry_seg *g, const char *id, size_t *cap)
+{
+	if (g->n_failed == *cap) {
+		size_t c = *cap ? 2 * *cap : 8;
+		g->failed = dr_arena_grow(x->a, g->failed, g->n_failed, c, sizeof *g->failed);
+		*cap = c;
+	}
+	g->failed[g->n_failed++] = id;
+}
+
+/* Cut the journal into segments at each retry; the last is retried when this session retries. */
+static void scan_segments(dr_exec *x)
+{
+	struct jrun *jr = x->jr;
+	const dr_journal_file *f = jr->rs;
+	size_t n = 1, k = 0, cap = 0;
+	for (size_t i = 0; i < f->n; i++)
+		n += dr_journal_is_retry(f->recs[i]);
+	jr->segs = dr_arena_calloc(x->a, n, sizeof *jr->segs);
+	jr->n_segs = n;
+	for (size_t i = 0; i < f->n; i++) {
+		const cJSON *rec = f->recs[i];
+		if (dr_journal_is_retry(rec)) {
+			jr->segs[k++].retried = true;
+			cap = 0;
+		} else if (failed_step_end(rec) && sval(rec, "step")) {
+			add_failed(x, &jr->segs[k], sval(rec, "step"), &cap);
+		}
+	}
+	jr->segs[k].retried = x->o.retry_failed;
+}
+
+/* The records being replayed belong to a failed run that is retried. */
+static bool retrying(const struct jrun *jr)
+{
+	return jr->seg < jr->n_segs && jr->segs[jr->seg].retried;
+}
+
+/* step failed the run being retried. */
+static bool failed_here(const struct jrun *jr, const char *step)
+{
+	const retry_seg *g = &jr->segs[jr->seg];
+	for (size_t i = 0; step && i < g->n_failed; i++)
+		if (!strcmp(g->failed[i], step))
+			return true;
+	return false;
+}
+
+/* What runs again, for run.retry: the failed tasks (waiting for a new attempt), the others by count. */
+static void emit_retry(dr_exec *x)
+{
+	cJSON *ev = dr_event_new(x->ev, "run.retry");
+	cJSON_AddStringToObject(ev, "run", x->run_id);
+	cJSON *again = cJSON_AddArrayToObject(ev, "tasks");
+	size_t fresh = 0, flight = 0;
+	for (size_t i = 0; i < x->n_main; i++)
+		for (size_t k = 0; k < x->main[i].n_tasks; k++) {
+			const task *t = &x->main[i].tasks[k];
+			if (t->state == TS_RETRYING)
+				cJSON_AddItemToArray(again, cJSON_CreateString(t->label));
+			fresh += t->state == TS_PENDING || t->state == TS_READY;
+			flight += t->state == TS_RUNNING || t->state == TS_WAITING;
+		}
+	cJSON_AddNumberToObject(ev, "not_started", (double)fresh);
+	cJSON_AddNumberToObject(ev, "in_flight", (double)flight);
+	cJSON_AddNumberToObject(ev, "finally", (double)x->n_fin);
+	dr_events_emit(x->ev, ev);
+}
+
+/*
+ * The retry point: the steps the stop cut short get their timeout again,
+ * and the run its run_timeout, counted from now (older timers are stale).
+ */
+static applied retry_point(dr_exec *x)
+{
+	int64_t now = dr_clock_now(x->clock);
+	for (size_t i = 0; i < x->n_main; i++) {
+		srun *s = &x->main[i];
+		if (s->state != SS_RUNNING)
+			continue;
+		s->timeout_from = now;
+		s->tgen++;
+		if (s->timeout >= 0)
+			timers_push(&x->timers, now + s->timeout, TM_STEP, s, s->tgen);
+	}
+	if (x->rb->run_timeout_ms >= 0) {
+		x->run_deadline = now + x->rb->run_timeout_ms;
+		timers_push(&x->timers, x->run_deadline, TM_RUN, NULL, 0);
+	}
+	emit_retry(x);
+	x->jr->seg++;
+	return APPLIED;
+}
+
+/* A finally attempt of the run being retried: the finally steps run again, their attempts numbered on. */
+static void keep_attempt(dr_exec *x, const cJSON *rec)
+{
+	const char *why;
+	task *t = task_of(x, rec, &why);
+	int attempt = (int)nval(rec, "attempt", 0);
+	if (t && attempt > t->attempt)
+		t->attempt = t->retry_base = attempt;
+}
+
 /* --- applying records ----------------------------------------------------- */
 
 static const struct {
@@ -162,8 +303,6 @@ static dr_outcome outcome_of(const cJSON *rec)
 	return o;
 }
 
-typedef enum applied { IGNORED, APPLIED, MISMATCH } applied;
-
 static applied apply_intent(dr_exec *x, const cJSON *rec, const char **why)
 {
 	task *t = task_of(x, rec, why);
@@ -185,6 +324,18 @@ static applied apply_intent(dr_exec *x, const cJSON *rec, const char **why)
 	return APPLIED;
 }
 
+/* The task a result record ends (running that attempt), or NULL with why. */
+static task *ending_task(dr_exec *x, const cJSON *rec, const char **why)
+{
+	int attempt = (int)nval(rec, "attempt", 0);
+	task *t = task_of(x, rec, why);
+	if (t && ((t->state != TS_RUNNING && t->state != TS_WAITING) || t->attempt != attempt)) {
+		*why = dr_arena_printf(x->a, "the task is %s at attempt %d", sched_tstate_name(t->state), t->attempt);
+		return NULL;
+	}
+	return t;
+}
+
 static applied apply_result(dr_exec *x, const cJSON *rec, const char **why)
 {
 	int attempt = (int)nval(rec, "attempt", 0);
@@ -192,15 +343,42 @@ static applied apply_result(dr_exec *x, const cJSON *rec, const char **why)
 		return IGNORED; /* failed before starting (when:/with:): the replay fails it again by itself */
 	if (x->jr->after_cancel && !strcmp(sval(rec, "status") ? sval(rec, "status") : "", "cancelled"))
 		return IGNORED; /* interrupted by the cancellation: settled at the end of the replay */
-	task *t = task_of(x, rec, why);
+	task *t = ending_task(x, rec, why);
 	if (!t)
 		return MISMATCH;
-	if ((t->state != TS_RUNNING && t->state != TS_WAITING) || t->attempt != attempt) {
-		*why = dr_arena_printf(x->a, "the task is %s at attempt %d", sched_tstate_name(t->state), t->attempt);
-		return MISMATCH;
-	}
 	sched_outcome(x, t, outcome_of(rec));
 	return APPLIED;
+}
+
+/*
+ * A record of a failed run being retried that is not replayed as it was
+ * (see the top of the file); *a says what became of it. False: replay it.
+ */
+static bool retried_record(dr_exec *x, const cJSON *rec, const char *type, applied *a, const char **why)
+{
+	const char *ph = sval(rec, "phase"), *status = sval(rec, "status");
+	*a = IGNORED;
+	if (ph && !strcmp(ph, "finally")) {
+		if (!strcmp(type, "task.start"))
+			keep_attempt(x, rec);
+		return true;
+	}
+	if (!strcmp(type, "run.timeout"))
+		return true;
+	if (!strcmp(type, "step.timeout"))
+		return failed_here(x->jr, sval(rec, "step"));
+	if (strcmp(type, "task.end") || ph || nval(rec, "attempt", 0) <= 0 || !status)
+		return false;
+	if (!strcmp(status, "cancelled"))
+		return true; /* cut short by the stop: in flight when the replay ends, and asked about */
+	if (strcmp(status, "failed") || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "will_retry")) ||
+	    !failed_here(x->jr, sval(rec, "step")))
+		return false;
+	task *t = ending_task(x, rec, why);
+	*a = t ? APPLIED : MISMATCH;
+	if (t)
+		sched_retry_failed(x, t, outcome_of(rec));
+	return true;
 }
 
 static applied apply_timer(dr_exec *x, const cJSON *rec, const char *type, const char **why)
@@ -227,12 +405,15 @@ static applied apply(dr_exec *x, const cJSON *rec, const char **why)
 	const char *type = sval(rec, "event"), *ph = sval(rec, "phase");
 	if (!strcmp(type, "run.resume")) {
 		jr->after_cancel = false;
-		return IGNORED;
+		return dr_journal_is_retry(rec) ? retry_point(x) : IGNORED;
 	}
 	if (!strcmp(type, "run.cancel")) {
 		jr->after_cancel = jr->after_cancel || x->ph != PH_FINALLY;
 		return IGNORED;
 	}
+	applied a;
+	if (retrying(jr) && retried_record(x, rec, type, &a, why))
+		return a;
 	if (jr->after_cancel && ((ph && !strcmp(ph, "finally")) || strstr(type, "timeout")))
 		return IGNORED; /* the finally steps run again when the resumed run ends; the grace period is over */
 	if (!strcmp(type, "task.start"))
@@ -429,6 +610,8 @@ static int end_replay(dr_exec *x)
 	jr->replaying = false;
 	dr_clock_unpin(x->clock);
 	dr_events_set_replay(x->ev, false);
+	if (retrying(jr))
+		retry_point(x); /* this session's own retry */
 	if (jr->ignored && x->o.force)
 		say(x, dr_arena_printf(x->a, "resume --force: %zu journal records did not fit the changed runbook and were "
 					     "left aside",
@@ -480,7 +663,7 @@ static bool acts(const cJSON *rec)
 {
 	const char *type = sval(rec, "event");
 	return !strcmp(type, "task.start") || (!strcmp(type, "task.end") && nval(rec, "attempt", 0) > 0) ||
-	       !strcmp(type, "step.timeout") || !strcmp(type, "run.timeout");
+	       !strcmp(type, "step.timeout") || !strcmp(type, "run.timeout") || dr_journal_is_retry(rec);
 }
 
 void resume_begin(dr_exec *x)
@@ -488,6 +671,7 @@ void resume_begin(dr_exec *x)
 	struct jrun *jr = x->jr;
 	const dr_journal_file *f = jr->rs;
 	index_vms(x, jr);
+	scan_segments(x);
 	for (size_t i = f->n; i > 0 && !jr->end; i--)
 		if (acts(f->recs[i - 1]))
 			jr->end = i;
@@ -504,6 +688,8 @@ void resume_begin(dr_exec *x)
 	}
 	if (x->o.force)
 		cJSON_AddBoolToObject(ev, "force", true);
+	if (x->o.retry_failed)
+		cJSON_AddBoolToObject(ev, "retry_failed", true);
 	dr_events_emit(x->ev, ev);
 	jr->replaying = true;
 	dr_events_set_replay(x->ev, true);

@@ -120,6 +120,9 @@ typedef struct dr_retry {
 
 typedef enum dr_on_failure { DR_ONFAIL_INHERIT, DR_ONFAIL_STOP, DR_ONFAIL_CONTINUE, DR_ONFAIL_ROLLBACK } dr_on_failure;
 
+/* In what order a step's ready tasks take free concurrency slots (docs/execution.md, "Order"). */
+typedef enum dr_order { DR_ORDER_INHERIT, DR_ORDER_DECLARED, DR_ORDER_LONGEST_FIRST } dr_order;
+
 typedef struct dr_step dr_step;
 
 /*
@@ -155,6 +158,7 @@ struct dr_step {
 	int64_t timeout_ms; /* -1: inherit */
 	int64_t attempt_timeout_ms; /* -1: inherit; per attempt */
 	int64_t concurrency; /* 0: unlimited / inherit */
+	dr_order order; /* INHERIT: defaults.order */
 	int64_t max_failures; /* -1: 0 allowed (default) */
 	bool max_failures_pct; /* max_failures is a percentage */
 	dr_on_failure on_failure;
@@ -197,6 +201,7 @@ typedef struct dr_runbook {
 	int64_t run_timeout_ms; /* defaults.run_timeout, -1 none */
 	dr_retry default_retry;
 	int64_t default_concurrency; /* 0: unlimited */
+	dr_order default_order; /* INHERIT: longest-first */
 	dr_on_failure on_failure;
 	dr_step *steps; /* after resolve: composite uses expanded in place */
 	size_t n_steps;

@@ -191,11 +191,17 @@ static void mark_started(dr_exec *x, srun *s)
 	s->started = true;
 	s->started_at = now(x);
 	s->state = SS_RUNNING;
+	s->timeout_from = s->started_at;
+	order_step(x, s);
 	cJSON *ev = sched_event(x, "step.start", s, NULL);
 	cJSON_AddNumberToObject(ev, "tasks", (double)s->n_tasks);
+	if (s->ordered) {
+		cJSON_AddStringToObject(ev, "order", "longest-first");
+		cJSON_AddNumberToObject(ev, "known", (double)s->n_known);
+	}
 	emit(x, ev);
 	if (s->timeout >= 0)
-		timers_push(&x->timers, s->started_at + s->timeout, TM_STEP, s, 0);
+		timers_push(&x->timers, s->started_at + s->timeout, TM_STEP, s, s->tgen);
 }
 
 static sstate final_sstate(const srun *s)
@@ -381,8 +387,8 @@ static void finish(dr_exec *x, task *t, tstate st)
 	s->n_cancelled += st == TS_CANCELLED;
 	notify_pipelined(x, t);
 	if (st == TS_FAILED)
-		check_failures(x, s);
-	if (s->n_done == s->n_tasks)
+		check_failures(x, s); /* may stop the run, and give up its retrying tasks: the step may end in there */
+	if (s->n_done == s->n_tasks && (s->state == SS_PENDING || s->state == SS_RUNNING))
 		step_end(x, s);
 }
 
@@ -435,11 +441,15 @@ static void make_ready(dr_exec *x, task *t)
 	srun *s = t->s;
 	set_state(t, TS_READY);
 	t->next = NULL;
-	if (s->rq_tail)
-		s->rq_tail->next = t;
-	else
-		s->rq_head = t;
-	s->rq_tail = t;
+	if (s->ordered) {
+		order_push(x, s, t); /* longest expected first (order.c) */
+	} else {
+		if (s->rq_tail)
+			s->rq_tail->next = t;
+		else
+			s->rq_head = t;
+		s->rq_tail = t;
+	}
 	if (s->in_active)
 		return;
 	s->in_active = true;
@@ -517,7 +527,7 @@ static int64_t attempt_deadline(const dr_exec *x, const task *t, int64_t at)
 	if (s->attempt_timeout >= 0)
 		d = at + s->attempt_timeout;
 	if (s->timeout >= 0)
-		d = min64(d, s->started_at + s->timeout);
+		d = min64(d, s->timeout_from + s->timeout);
 	if (s->ph != PH_FINALLY)
 		d = min64(d, x->run_deadline);
 	return d;
@@ -569,7 +579,7 @@ bool sched_start_attempt(dr_exec *x, task *t)
 	s->n_active++;
 	x->n_active++;
 	t->attempt_at = now(x);
-	if (t->attempt == 1)
+	if (t->attempt == t->retry_base + 1)
 		t->started_at = t->attempt_at;
 	t->deadline = attempt_deadline(x, t, t->attempt_at);
 	t->waited = t->attempt_timed_out = false;
@@ -581,6 +591,7 @@ bool sched_start_attempt(dr_exec *x, task *t)
 	};
 	cJSON *ev = sched_event(x, "task.start", s, t);
 	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
+	order_started(x, t, ev);
 	emit(x, ev);
 	return true;
 }
@@ -597,8 +608,15 @@ static void launch(dr_exec *x, task *t)
 		call_action(x, t);
 }
 
+static bool queued(const srun *s)
+{
+	return s->rq_head || s->heap_n;
+}
+
 static task *pop_ready(srun *s)
 {
+	if (s->ordered)
+		return order_pop(s);
 	task *t = s->rq_head;
 	s->rq_head = t->next;
 	if (!s->rq_head)
@@ -610,7 +628,7 @@ static task *pop_ready(srun *s)
 static bool pump_step(dr_exec *x, srun *s)
 {
 	bool any = false;
-	while (s->rq_head && room(x, s) && !x->stopping) {
+	while (queued(s) && room(x, s) && !x->stopping) {
 		task *t = pop_ready(s);
 		if (t->state != TS_READY)
 			continue; /* settled while queued (step timeout) */
@@ -640,7 +658,7 @@ void sched_pump(dr_exec *x)
 		for (srun *s = x->active_head; s && global_room(x) && !x->stopping;) {
 			again |= pump_step(x, s);
 			srun *next = s->active_next;
-			if (!s->rq_head)
+			if (!queued(s))
 				unlink_active(x, prev, s);
 			else
 				prev = s;
@@ -659,6 +677,7 @@ static void succeed(dr_exec *x, task *t, cJSON *outputs)
 		outputs = o;
 	}
 	t->outputs = outputs ? outputs : cJSON_CreateObject();
+	order_sample(x, t);
 	emit_task_end(x, t, "succeeded", false, -1);
 	if (t->undoes) {
 		set_state(t->undoes, TS_ROLLED_BACK);
@@ -679,7 +698,7 @@ static void wait_again(dr_exec *x, task *t, int64_t wait_ms)
 static const char *retry_reason(dr_exec *x, const task *t)
 {
 	const srun *s = t->s;
-	if (x->stopping || s->timed_out || t->attempt >= s->retry->attempts)
+	if (x->stopping || s->timed_out || t->attempt - t->retry_base >= s->retry->attempts)
 		return NULL;
 	bool by_match;
 	const char *why = dr_retry_covers(s->retry, t->cls, t->message, &by_match);
@@ -690,13 +709,13 @@ static void schedule_retry(dr_exec *x, task *t, const char *why, int64_t retry_a
 {
 	srun *s = t->s;
 	bool honoured = false;
-	int64_t delay = dr_retry_delay(s->retry, t->attempt, retry_after, &x->rng, &honoured);
+	int64_t delay = dr_retry_delay(s->retry, t->attempt - t->retry_base, retry_after, &x->rng, &honoured);
 	set_state(t, TS_RETRYING);
 	s->n_active--;
 	x->n_active--;
 	cJSON *ev = sched_event(x, "task.retry", s, t);
 	cJSON_AddNumberToObject(ev, "attempt", t->attempt + 1);
-	cJSON_AddNumberToObject(ev, "attempts", (double)s->retry->attempts);
+	cJSON_AddNumberToObject(ev, "attempts", (double)(t->retry_base + s->retry->attempts));
 	cJSON_AddNumberToObject(ev, "delay_ms", (double)delay);
 	cJSON_AddStringToObject(ev, "reason", why);
 	if (honoured)
@@ -731,7 +750,7 @@ static char *timeout_message(const dr_exec *x, const task *t)
 	char d[32];
 	const srun *s = t->s;
 	int64_t at = now((dr_exec *)x);
-	if (s->timeout >= 0 && at >= s->started_at + s->timeout) {
+	if (s->timeout >= 0 && at >= s->timeout_from + s->timeout) {
 		dr_text_format_duration(s->timeout, d, sizeof d);
 		return heap_printf("the step's timeout (%s, all attempts) ran out", d);
 	}
@@ -776,8 +795,32 @@ void sched_requeue(dr_exec *x, task *t)
 {
 	t->s->n_active--;
 	x->n_active--;
-	t->attempt = 0;
+	t->attempt = t->retry_base = 0;
 	make_ready(x, t);
+}
+
+/*
+ * resume --retry-failed (resume.c): t's attempt ended as o, a failure, in the
+ * run being retried. Instead of failing its step, t waits for a new attempt,
+ * with a fresh retry: budget and its with: evaluated again (a fix in the
+ * runbook or in what it reads applies). It waits as a retry due at once, so
+ * that the replay never launches it; once the replay is over, it is ready.
+ */
+void sched_retry_failed(dr_exec *x, task *t, dr_outcome o)
+{
+	cJSON_Delete(o.outputs);
+	if (fallback_running(t))
+		fallback_stop(x, t, &o.cls, &o.message);
+	t->cls = o.cls;
+	take_message(t, o.message ? o.message : xstrdup("failed (the action gave no message)"));
+	emit_task_end(x, t, "failed", false, -1);
+	set_state(t, TS_RETRYING);
+	t->s->n_active--;
+	x->n_active--;
+	t->retry_base = t->attempt;
+	cJSON_Delete(t->with);
+	t->with = NULL;
+	timers_push(&x->timers, now(x), TM_RETRY, t, t->gen);
 }
 
 /* --- timers ---------------------------------------------------------- */
@@ -877,9 +920,12 @@ void sched_fire(dr_exec *x, const timer *tm)
 		if (t->gen == tm->gen && t->state == TS_RUNNING)
 			on_attempt_deadline(t);
 		break;
-	case TM_STEP: on_step_timeout(x, tm->p); break;
+	case TM_STEP:
+		if (tm->gen == ((srun *)tm->p)->tgen)
+			on_step_timeout(x, tm->p);
+		break;
 	case TM_RUN:
-		if (x->ph == PH_MAIN || x->ph == PH_ROLLBACK)
+		if ((x->ph == PH_MAIN || x->ph == PH_ROLLBACK) && now(x) >= x->run_deadline)
 			sched_cancel_run(x, run_timeout_reason(x), true);
 		break;
 	case TM_GRACE: on_grace_over(x); break;

@@ -50,6 +50,8 @@ static const dr_type t_max_failures = {.kind = DR_T_PERCENT_OR_INT};
 
 static const char *const on_failure_values[] = {"stop", "continue", "rollback", NULL};
 static const dr_type t_on_failure = {.kind = DR_T_ENUM, .enum_values = on_failure_values};
+static const char *const order_values[] = {"declared", "longest-first", NULL};
+static const dr_type t_order = {.kind = DR_T_ENUM, .enum_values = order_values};
 
 /* ---- params, secrets (inputs: of composites has the params shape) ------- */
 
@@ -244,6 +246,11 @@ static const dr_field step_fields[] = {
 	{"timeout", &t_timeout, false, NULL, "Limit for the whole step, all attempts included."},
 	{"attempt_timeout", &t_timeout, false, NULL, "Limit for one attempt."},
 	{"concurrency", &t_concurrency, false, NULL, "How many targets run at the same time (default: all)."},
+	{"order", &t_order, false, NULL,
+	 "Which ready targets take the free `concurrency` slots first: `longest-first` (those whose action "
+	 "took longest in earlier runs, from the duration history in the state directory; targets it does "
+	 "not know go first) or `declared` (inventory order). Matters only when the targets outnumber the "
+	 "slots (default: `defaults.order`)."},
 	{"max_failures", &t_max_failures, false, "0",
 	 "How many targets may fail before the step fails: a count (`3`) or a percentage of the step's "
 	 "targets (`10%`)."},
@@ -269,6 +276,9 @@ static const dr_field defaults_fields[] = {
 	{"run_timeout", &t_timeout, false, NULL, "Limit for the whole run; `finally` steps still run after it."},
 	{"retry", &t_retry, false, NULL, "Retry policy of steps that set none, and the base of those that do."},
 	{"concurrency", &t_concurrency, false, NULL, "`concurrency` of steps that set none (default: unlimited)."},
+	{"order", &t_order, false, "longest-first",
+	 "`order` of steps that set none. Without a duration history `longest-first` is the declared "
+	 "order; `drover run --order` overrides both."},
 	{NULL, NULL, false, NULL, NULL},
 };
 static const dr_type t_defaults = {

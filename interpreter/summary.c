@@ -160,6 +160,58 @@ static void print_rollback(const dr_exec *x, FILE *out)
 	dr_buf_dispose(&left.b);
 }
 
+/* A rollback began to undo the run: some undo task started. */
+static bool undo_started(const dr_exec *x)
+{
+	for (size_t u = 0; u < x->n_units; u++)
+		if (ever_ran(x->units[u]))
+			return true;
+	return false;
+}
+
+/* A recovery point fallback changed a VM's point: the journal does not keep it, so the run cannot be retried. */
+static bool fallback_applied_any(const dr_exec *x)
+{
+	uint64_t seq;
+	for (size_t i = 0; i < x->n_main; i++)
+		for (size_t k = 0; k < x->main[i].n_tasks; k++)
+			if (fallback_point(&x->main[i].tasks[k], &seq))
+				return true;
+	return false;
+}
+
+/* What is safe to do about a failed run: retry it from its failure when its journal allows (journal_retry.c). */
+static void print_retry(const dr_exec *x, FILE *out)
+{
+	bool failed = x->status == DR_RUN_FAILED && x->jr;
+	if (failed && x->o.mode == DR_MODE_DRILL)
+		fputs("  - Fix the cause shown above, then run the drill again: a drill cleans up its test failovers when it "
+		      "ends, so there is nothing to retry from.\n",
+		      out);
+	else if (failed && undo_started(x))
+		fputs("  - A retry cannot go on from a rollback that began: check what was and was not undone, fix the cause, "
+		      "then start a new run (steps that succeeded run again too, so make sure they are safe to repeat).\n",
+		      out);
+	else if (failed && fallback_applied_any(x))
+		fputs("  - A retry cannot go on from a recovery point fallback (the journal does not keep it): check the VMs, "
+		      "fix the cause, then start a new run (steps that succeeded run again too, so make sure they are safe "
+		      "to repeat).\n",
+		      out);
+	else if (failed)
+		fprintf(out, "  - Fix the cause shown above, then go on from the failure: drover resume %s --retry-failed. The "
+			     "failed tasks get new attempts, the tasks that never started run, and what completed is not run "
+			     "again (a changed runbook needs --force).\n",
+			x->run_id);
+	else if (x->jr)
+		fputs("  - Fix the cause shown above, then run again: steps that succeeded run again too, so make sure "
+		      "they are safe to repeat.\n",
+		      out);
+	else
+		fputs("  - Fix the cause shown above, then run again: steps that succeeded run again too (this run kept no "
+		      "journal to go on from), so make sure they are safe to repeat.\n",
+		      out);
+}
+
 static void next_failed(const dr_exec *x, FILE *out)
 {
 	if (x->run_timed_out)
@@ -173,9 +225,7 @@ static void next_failed(const dr_exec *x, FILE *out)
 		print_in_place(x, out, "Completed, and left in place (nothing was rolled back)");
 	for (size_t i = 0; i < x->n_not_undone; i++)
 		fprintf(out, "  - Not undone: %s has no undo; undo it by hand if needed.\n", x->not_undone[i]);
-	fputs("  - Fix the cause shown above, then run again: steps that succeeded run again too (there is no "
-	      "resume yet), so make sure they are safe to repeat.\n",
-	      out);
+	print_retry(x, out);
 }
 
 static void next_steps(const dr_exec *x, FILE *out)
@@ -194,7 +244,13 @@ static void next_steps(const dr_exec *x, FILE *out)
 		fputs("next:\n", out);
 		print_interrupted(x, out);
 		print_in_place(x, out, "Completed before the cancellation, and left in place");
-		fputs("  - Run again when ready; the finally: steps have run.\n", out);
+		if (x->jr)
+			fprintf(out, "  - Go on with it when ready: drover resume %s (what completed is not run again; what the "
+				     "cancellation interrupted is settled by asking the service first; the finally: steps run again at "
+				     "the end).\n",
+			x->run_id);
+		else
+			fputs("  - Run again when ready; the finally: steps have run.\n", out);
 		return;
 	default:
 		fputs("next:\n", out);

@@ -27,6 +27,7 @@ static int failback_main(int argc, char **argv)
 	"  -e, --events FILE       write the event stream (JSON lines) to FILE; - for standard output\n"        \
 	"      --clock KIND        real or virtual (default: virtual for the simulator at speed 0, else real)\n" \
 	"  -j, --concurrency N     at most N tasks running at once, over all steps\n"                           \
+	"      --order ORDER       longest-first or declared: which ready tasks take free slots first\n"        \
 	"      --seed N            seed of the retry jitter\n"                                                  \
 	"      --state-dir DIR     where runs keep their files (default: $DROVER_STATE_DIR, else .drover)\n"    \
 	"      --run-id ID         the run's id\n"                                                               \

@@ -43,7 +43,9 @@ const dr_command dr_cmd_plan = {
 		"      --drill             plan the drill (drover drill) instead of the failover\n"
 		"      --network NAME      the drill's isolated network (as for drover drill)\n"
 		"      --estimate          also run the plan on a private copy of the simulator, on the virtual\n"
-		"                          clock, and print the predicted RTO and the critical path\n"
+		"                          clock, and print the predicted RTO and the critical path (tasks\n"
+		"                          start in the order a run would give them, from the state directory's\n"
+		"                          duration history; the simulated run adds nothing to it)\n"
 		"      --now TIME          when the run would start, RFC 3339 (default: now; on a simulator that\n"
 		"                          runs on the virtual clock, where its runs start)\n"
 		"  -s, --state FILE        the simulator's state file (default as for drover sim)\n"
@@ -219,9 +221,16 @@ static int plan_main(int argc, char **argv)
 		free(o.params);
 		return rc;
 	}
+	const char *env_state = getenv("DROVER_STATE_DIR");
+	const char *state_dir = o.state_dir ? o.state_dir : env_state && *env_state ? env_state : ".drover";
+	dr_buf history; /* what --estimate orders tasks by, as drover run would (docs/execution.md, "Order") */
+	dr_buf_init(&history);
+	dr_buf_printf(&history, "%s/history.json", state_dir);
+	o.v.history = history.data;
 	dr_runbook *rb = dr_cli_compile(&dr_cmd_plan, o.file, o.stdlib);
 	rc = rb ? plan_runbook(rb, &o) : DR_EXIT_INVALID;
 	dr_runbook_free(rb);
+	dr_buf_dispose(&history);
 	free(o.params);
 	return rc;
 }

@@ -10,6 +10,13 @@
  * settles what was in flight by asking the service, and goes on. A run
  * that has ended is not run again: resume says so and exits with that
  * run's status, so `drover resume ID` can be repeated until it is done.
+ *
+ * --retry-failed takes up a run that ended failed: the journal is replayed
+ * without what the failure caused (resume.c), the failed tasks get new
+ * attempts, what never started runs, and what completed is not repeated.
+ * A run that cannot be retried (rolled back, a drill, a rollback begun,
+ * cancelled, not ended) is refused with what to do instead
+ * (journal_retry.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,9 +35,13 @@ static int resume_main(int argc, char **argv);
 
 const dr_command dr_cmd_resume = {
 	.name = "resume",
-	.summary = "Go on with a run whose drover stopped (crash, kill, cancel), from its journal.",
-	.usage = "[--force] [--yes] [--events FILE|-] [--state-dir DIR] RUN-ID",
+	.summary = "Go on with a run whose drover stopped (crash, kill, cancel), or retry a failed one, from its journal.",
+	.usage = "[--retry-failed] [--force] [--yes] [--events FILE|-] [--state-dir DIR] RUN-ID",
 	.help = "Options:\n"
+		"      --retry-failed      the run ended failed: go on from its failure, once its cause is fixed.\n"
+		"                          The failed tasks get new attempts (numbered on, so with new\n"
+		"                          idempotency keys), the tasks that never started run, what completed\n"
+		"                          is not run again, and the finally steps run again at the end\n"
 		"      --force             resume even though the runbook changed since the run started (the\n"
 		"                          journal's records that no longer fit are left aside), or take over\n"
 		"                          a stale lock of another run\n"
@@ -48,25 +59,32 @@ const dr_command dr_cmd_resume = {
 		"seen to end is settled by asking the service (its action's probe): done, still running (wait\n"
 		"for that job), not started (start it, with the same idempotency key) or failed. When the\n"
 		"service cannot tell, nothing is started and resume says what to check.\n"
-		"\nExit status: as drover run; for a run that has ended already, that run's status.\n"
+		"\nA run that ended failed is taken up only with --retry-failed: fix the cause (in the service,\n"
+		"or in the runbook: then add --force, and resume says what each change means for the retry),\n"
+		"then drover resume RUN-ID --retry-failed. Refused for a run that was rolled back (the undo\n"
+		"already happened), whose rollback began, or that is a drill (run it again); a cancelled or\n"
+		"interrupted run goes on with plain resume.\n"
+		"\nExit status: as drover run; for a run that has ended already, that run's status (with\n"
+		"--retry-failed: 0 for a run that succeeded, 2 for one that cannot be retried).\n"
 		"'drover runs' lists the runs, 'drover status RUN-ID' shows one. Details: docs/journal.md.\n",
 	.main = resume_main,
 };
 
 typedef struct options {
 	const char *events, *stdlib, *run_id;
-	bool quiet, plain, yes;
+	bool quiet, plain, yes, retry;
 	dr_exec_opts x;
 } options;
 
-enum { OPT_STATE = 256, OPT_GRACE, OPT_STDLIB, OPT_PLAIN, OPT_FORCE };
+enum { OPT_STATE = 256, OPT_GRACE, OPT_STDLIB, OPT_PLAIN, OPT_FORCE, OPT_RETRY };
 
 static const struct option longopts[] = {
 	{"yes", no_argument, NULL, 'y'},		  {"events", required_argument, NULL, 'e'},
 	{"state-dir", required_argument, NULL, OPT_STATE}, {"grace", required_argument, NULL, OPT_GRACE},
 	{"stdlib", required_argument, NULL, OPT_STDLIB},   {"quiet", no_argument, NULL, 'q'},
 	{"plain", no_argument, NULL, OPT_PLAIN},	   {"force", no_argument, NULL, OPT_FORCE},
-	{"help", no_argument, NULL, 'h'},		   {NULL, 0, NULL, 0},
+	{"retry-failed", no_argument, NULL, OPT_RETRY},	   {"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static int one_option(options *o, int c)
@@ -84,6 +102,7 @@ static int one_option(options *o, int c)
 	case 'q': o->quiet = true; return -1;
 	case OPT_PLAIN: o->plain = true; return -1;
 	case OPT_FORCE: o->x.force = true; return -1;
+	case OPT_RETRY: o->retry = true; return -1;
 	case 'h': dr_cli_print_help(&dr_cmd_resume, stdout); exit(0);
 	default: return dr_cli_usage_error(&dr_cmd_resume, "unrecognised option");
 	}
@@ -121,7 +140,54 @@ static int ended(const dr_journal_file *f, const char *id)
 	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(f->end, "exit");
 	fprintf(stderr, "run %s has ended already: %s at %s; nothing to resume ('drover status %s' shows it)\n", id,
 	       status ? status : "?", hs(f->end, "ts") ? hs(f->end, "ts") : "?", id);
+	if (status && !strcmp(status, "failed"))
+		fprintf(stderr, "to go on from its failure once the cause is fixed: drover resume %s --retry-failed\n", id);
 	return cJSON_IsNumber(ex) ? (int)ex->valuedouble : DR_EXIT_FAILED;
+}
+
+/* A later run of the runbook against the same backend may have changed what this one left: refused unless --force. */
+static int later_run(const options *o, const dr_journal_file *f)
+{
+	char *later = dr_journal_later_run(o->x.state_dir, f);
+	int rc = -1;
+	if (later && o->x.force)
+		fprintf(stderr, "drover resume: --force: retrying although run %s of this runbook against the same backend "
+			"started after it\n",
+		later);
+	else if (later)
+		fprintf(stderr, "drover resume: refused: run %s of this runbook against the same backend started after run %s, "
+			"and may have changed what it left (its journal does not know). Look at it (drover status %s); "
+			"retry with --force only if it changed nothing of run %s\n",
+		later, o->run_id, later, o->run_id);
+	if (later && !o->x.force)
+		rc = DR_EXIT_INVALID;
+	free(later);
+	return rc;
+}
+
+/* --retry-failed: may the run be retried? Returns the exit status, or -1 to go on (x.retry_failed: retrying). */
+static int retry_verdict(options *o, const dr_journal_file *f)
+{
+	dr_buf msg;
+	dr_buf_init(&msg);
+	int rc = -1;
+	switch (dr_journal_retry_check(f, o->run_id, &msg)) {
+	case DR_RETRY_OK:
+		rc = later_run(o, f);
+		o->x.retry_failed = rc < 0;
+		break;
+	case DR_RETRY_ONGOING: fprintf(stderr, "drover resume: note: %s\n", msg.data); break;
+	case DR_RETRY_NOTHING:
+		fprintf(stderr, "drover resume: %s\n", msg.data);
+		rc = DR_EXIT_OK;
+		break;
+	default:
+		fprintf(stderr, "drover resume: refused: %s\n", msg.data);
+		rc = DR_EXIT_INVALID;
+		break;
+	}
+	dr_buf_dispose(&msg);
+	return rc;
 }
 
 /* The runbook as the run had it: the absolute path when it is there, else the path as given then. */
@@ -158,8 +224,18 @@ static int set_mode(const cJSON *h, dr_runbook *rb, dr_exec_opts *x)
 	return rc;
 }
 
-/* Refuse a changed runbook unless --force: say what changed. Returns -1 to refuse. */
-static int check_changes(const dr_journal_file *f, const dr_runbook *rb, const char *path, bool force)
+/* For a retry: what each change means for it. */
+static void retry_notes(const dr_journal_file *f, const cJSON *now)
+{
+	dr_buf notes;
+	dr_buf_init(&notes);
+	if (dr_journal_retry_notes(f, now, &notes))
+		fprintf(stderr, "drover resume: what the changes mean for the retry:\n%s", notes.data);
+	dr_buf_dispose(&notes);
+}
+
+/* Refuse a changed runbook unless --force: say what changed (for a retry, what it means). Returns -1 to refuse. */
+static int check_changes(const dr_journal_file *f, const dr_runbook *rb, const char *path, const dr_exec_opts *x)
 {
 	const cJSON *h = f->header, *rbj = cJSON_GetObjectItemCaseSensitive(h, "runbook");
 	char digest[40];
@@ -172,8 +248,8 @@ static int check_changes(const dr_journal_file *f, const dr_runbook *rb, const c
 		goto out;
 	cJSON *now = dr_journal_runbook_digests(rb);
 	size_t n = dr_journal_runbook_diff(cJSON_GetObjectItemCaseSensitive(h, "shape"), now, &diff);
-	cJSON_Delete(now);
 	if (!n) {
+		cJSON_Delete(now);
 		fprintf(stderr, "drover resume: note: %s changed since the run started, but not its steps or settings "
 				"(comments or layout only)\n",
 			runbook_name(h));
@@ -181,8 +257,18 @@ static int check_changes(const dr_journal_file *f, const dr_runbook *rb, const c
 	}
 	fprintf(stderr, "drover resume: %s changed since run %s started (%s, now %s):\n%s", runbook_name(h), hs(h, "run"),
 		hs(rbj, "digest"), digest, diff.data);
-	if (force) {
+	if (x->retry_failed)
+		retry_notes(f, now);
+	cJSON_Delete(now);
+	if (x->force) {
 		fputs("drover resume: --force: resuming with the changed runbook\n", stderr);
+	} else if (x->retry_failed) {
+		fprintf(stderr,
+			"drover resume: refused: the journal records what the old runbook did, and replaying it onto\n"
+			"another one could repeat or skip operations. Restore the runbook as it was, or, when the changes\n"
+			"above are the fix and safe as listed, retry with them: drover resume %s --retry-failed --force\n",
+			hs(h, "run"));
+		rc = -1;
 	} else {
 		fputs("drover resume: refused: the journal records what the old runbook did, and replaying it onto\n"
 		      "another one could repeat or skip operations. Restore the runbook as it was, or resume with\n"
@@ -243,7 +329,7 @@ static int run(options *o, dr_runbook *rb)
 
 static int resume_journal(options *o, dr_journal_file *f)
 {
-	int rc = ended(f, o->run_id);
+	int rc = o->retry ? retry_verdict(o, f) : ended(f, o->run_id);
 	if (rc >= 0)
 		return rc;
 	const char *path = runbook_path(f->header);
@@ -254,7 +340,7 @@ static int resume_journal(options *o, dr_journal_file *f)
 		return DR_EXIT_INVALID;
 	}
 	settings(f->header, o);
-	if (set_mode(f->header, rb, &o->x) < 0 || check_changes(f, rb, path, o->x.force) < 0)
+	if (set_mode(f->header, rb, &o->x) < 0 || check_changes(f, rb, path, &o->x) < 0)
 		rc = DR_EXIT_INVALID;
 	else
 		rc = run(o, rb);

@@ -31,7 +31,7 @@ const dr_command dr_cmd_run = {
 	.name = "run",
 	.summary = "Run a runbook: its steps, retries, rollbacks, approvals and finally steps.",
 	.usage = "[--param NAME=VALUE]... [--yes] [--events FILE|-] [--clock real|virtual] [--concurrency N] "
-		 "[--seed N] [--state-dir DIR] FILE",
+		 "[--order declared|longest-first] [--seed N] [--state-dir DIR] FILE",
 	.help = "Options:\n"
 		"  -p, --param NAME=VALUE  a parameter (repeatable); typed as the runbook declares it. Parameters\n"
 		"                          without a default are required\n"
@@ -41,7 +41,12 @@ const dr_command dr_cmd_run = {
 		"      --clock KIND        real (default) or virtual: time jumps to the next deadline whenever\n"
 		"                          nothing runs, so waits take no time and event streams are exact\n"
 		"                          (default: $DROVER_CLOCK)\n"
-		"  -j, --concurrency N     at most N tasks running at once, over all steps (default: no limit)\n"
+"  -j, --concurrency N     at most N tasks running at once, over all steps (default: no limit)\n"
+		"      --order ORDER       which ready tasks take free concurrency slots first, in every step:\n"
+		"                          longest-first (those that took longest in earlier runs, from the\n"
+		"                          duration history in the state directory) or declared (inventory\n"
+		"                          order) (default: each step's order:, else defaults.order, else\n"
+		"                          longest-first)\n"
 		"      --seed N            seed of the retry jitter (default: 1 on the virtual clock, random on\n"
 		"                          the real one; the seed used is in the run.start event)\n"
 		"      --state-dir DIR     where runs keep their files, e.g. approval requests (default:\n"
@@ -123,7 +128,19 @@ static int set_seed(options *o, const char *v)
 	return -1;
 }
 
-enum { OPT_CLOCK = 256, OPT_SEED, OPT_STATE, OPT_RUNID, OPT_GRACE, OPT_STDLIB, OPT_PLAIN, OPT_DIRECTION, OPT_NETWORK, OPT_FORCE };
+static int set_order(options *o, const char *v)
+{
+	if (!strcmp(v, "declared"))
+		o->x.order = DR_ORDER_DECLARED;
+	else if (!strcmp(v, "longest-first"))
+		o->x.order = DR_ORDER_LONGEST_FIRST;
+	else
+		return dr_cli_usage_error(cur, "--order '%s': expected declared or longest-first", v);
+	return -1;
+}
+
+enum { OPT_CLOCK = 256, OPT_SEED, OPT_STATE, OPT_RUNID, OPT_GRACE, OPT_STDLIB, OPT_PLAIN, OPT_DIRECTION, OPT_NETWORK, OPT_FORCE,
+       OPT_ORDER };
 
 static const struct option longopts[] = {
 	{"param", required_argument, NULL, 'p'},     {"yes", no_argument, NULL, 'y'},
@@ -133,7 +150,7 @@ static const struct option longopts[] = {
 	{"grace", required_argument, NULL, OPT_GRACE}, {"stdlib", required_argument, NULL, OPT_STDLIB},
 	{"quiet", no_argument, NULL, 'q'},	       {"plain", no_argument, NULL, OPT_PLAIN},
 	{"direction", required_argument, NULL, OPT_DIRECTION}, {"network", required_argument, NULL, OPT_NETWORK},
-	{"force", no_argument, NULL, OPT_FORCE},
+	{"force", no_argument, NULL, OPT_FORCE},       {"order", required_argument, NULL, OPT_ORDER},
 	{"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 };
 
@@ -171,6 +188,7 @@ static int one_option(options *o, int c, char **argv)
 		o->network = optarg;
 		return -1;
 	case OPT_FORCE: o->x.force = true; return -1;
+	case OPT_ORDER: return set_order(o, optarg);
 	case 'h': dr_cli_print_help(cur, stdout); exit(0);
 	default: (void)argv; return dr_cli_usage_error(cur, "unrecognised option");
 	}

@@ -166,6 +166,31 @@ static void print_attention(const dr_runinfo *ri)
 	}
 }
 
+/* A run that ended and did not succeed: retry it from its failure when the journal allows (journal_retry.c). */
+static void print_next_ended(const dr_runinfo *ri)
+{
+	dr_buf msg;
+	dr_buf_init(&msg);
+	if (dr_journal_retry_check(&ri->f, ri->run, &msg) == DR_RETRY_OK) {
+		printf("  The run is over (failed). What completed stays in place (above: the steps that succeeded and "
+		       "the VMs they changed).\n  Fix the cause, then go on from the failure: drover resume %s "
+		       "--retry-failed\n  (the failed tasks get new attempts, the tasks that never started run, what "
+		       "completed is not run again).\n",
+		       ri->run);
+		if (ri->runbook_changed)
+			printf("  The runbook changed since the run started: the retry refuses it unless --force, and says "
+			       "what each change means.\n");
+	} else {
+		printf("  The run is over (%s). What completed stays in place (above: the steps that succeeded and the "
+		       "VMs they changed);\n  fix the cause and start a new run (drover run) to go on from the service's "
+		       "state.\n",
+		       ri->status);
+		if (!strcmp(ri->status, "failed") && msg.len)
+			printf("  No retry (drover resume --retry-failed): %s.\n", msg.data);
+	}
+	dr_buf_dispose(&msg);
+}
+
 static void print_next(const dr_runinfo *ri)
 {
 	const char *s = ri->status, *id = ri->run;
@@ -191,10 +216,7 @@ static void print_next(const dr_runinfo *ri)
 	} else if (!strcmp(s, "succeeded")) {
 		printf("  Nothing: the run succeeded.\n");
 	} else {
-		printf("  The run is over (%s). What completed stays in place (above: the steps that succeeded and the "
-		       "VMs they changed);\n  fix the cause and start a new run (drover run) to go on from the service's "
-		       "state.\n",
-		       s);
+		print_next_ended(ri);
 	}
 }
 

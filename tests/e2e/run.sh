@@ -211,6 +211,29 @@ policies() {
 	[ "$n" = 6 ]; ok "every VM is protected in Primary again ($n)" $?
 }
 
+# --- a failed validation, fixed, then resume --retry-failed: no VM fails over twice -------------
+retry_failed() {
+	local S=$tmp/retry id=e2e-retry-20260101T000000Z
+	export DROVER_SIM_FAULTS='[{kind: unhealthy, op: failover, vms: [shop-app-2], times: 1}]'
+	run_ok "run" 1 run -q --state-dir "$S" retry-failed.yaml; ok "shop-app-2 comes up unhealthy: the run fails" $?
+	grep -q "drover resume $id --retry-failed" "$tmp/out"; ok "the summary says to retry the failed run" $?
+	vm_is "$S" shop-app-2 failed_over Recovery; ok "nothing was committed" $?
+	run_ok "repair" 0 run -q --state-dir "$S" repair-point.yaml; ok "the cause is fixed (another recovery point)" $?
+	run_ok "retry" 0 resume --state-dir "$S" --events "$S/retry.jsonl" --retry-failed "$id"
+	ok "resume --retry-failed completes the run" $?
+	event "$S/retry.jsonl" task.start | grep '"replayed"' -v | grep -q '"step":"up","target":"shop-app-2","attempt":2'
+	ok "shop-app-2's validation got attempt 2" $?
+	[ "$(event "$S/retry.jsonl" task.start | grep -v '"replayed"' | grep -c '"step":"failover"')" = 0 ]
+	ok "no failover was started again" $?
+	every_vm "$S" committed Recovery; ok "every VM committed in Recovery" $?
+	local audit; audit=$("$drover" sim show --state "$S/sim-state.json" --audit | awk '$2 == "failover"')
+	[ "$(echo "$audit" | grep -c ' accepted ')" = 6 ] && [ "$(echo "$audit" | awk '{print $3}' | sort -u | wc -l)" = 6 ] &&
+		[ "$(echo "$audit" | grep -c .)" = 6 ]
+	ok "the audit log has each VM's failover issued exactly once" $?
+	run_ok "again" 0 resume --state-dir "$S" --retry-failed "$id"; ok "a second retry: nothing to retry (exit 0)" $?
+	unset DROVER_SIM_FAULTS
+}
+
 # --- the stdlib composites: tier-drill and tier-failback ---------------------------------------
 stdlib() {
 	local S=$tmp/stdlib-drill
@@ -268,7 +291,7 @@ thousand() {
 	echo "e2e: 1,000 VMs in 5 waves: makespan $span on the virtual clock, plan --estimate took ${ms} ms"
 }
 
-all=(lifecycle drill rpo_guard custom_time change_point fallback reprotect_early shutdown_fails policies stdlib tutorial thousand)
+all=(lifecycle drill rpo_guard custom_time change_point fallback reprotect_early shutdown_fails policies retry_failed stdlib tutorial thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"

@@ -4,6 +4,9 @@
 #   runbook.yaml ...    the inputs (any files the case needs)
 #   args                drover's arguments, one per line (default: validate, runbook.yaml)
 #   env                 optional VAR=value lines added to the environment
+#   before              optional bash script run first, in the case folder with the same environment
+#                       and DROVER set to the binary, to make state for the run (e.g. a run that fails,
+#                       for a resume); its output is discarded, and it must exit 0
 #   expected.stdout     expected standard output
 #   expected.stderr     expected standard error
 #   expected.exit       expected exit status
@@ -20,7 +23,7 @@ if [ $# -eq 0 ]; then
 else
 	cases=("$@")
 fi
-pass=0 fail=0
+pass=0 fail=0 before_rc=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 run_case() {
@@ -28,6 +31,11 @@ run_case() {
 	rm -rf "$dir/.drover" # runs keep their journal in .drover/ (docs/journal.md): every case starts afresh
 	if [ -f "$dir/args" ]; then mapfile -t args < "$dir/args"; else args=(validate runbook.yaml); fi
 	[ -f "$dir/env" ] && mapfile -t envs < "$dir/env"
+	before_rc=0
+	if [ -f "$dir/before" ]; then
+		(cd "$dir" && env NO_COLOR=1 DROVER="$drover" DROVER_STDLIB="${DROVER_STDLIB_GOLDEN:-$root/../../stdlib}" \
+			"${envs[@]}" bash ./before >"$tmp/before" 2>&1 </dev/null) || before_rc=$?
+	fi
 	(cd "$dir" && env NO_COLOR=1 DROVER_STDLIB="${DROVER_STDLIB_GOLDEN:-$root/../../stdlib}" "${envs[@]}" \
 		"$drover" "${args[@]}" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null; echo $? >"$tmp/exit")
 	rm -rf "$dir/.drover"
@@ -37,6 +45,11 @@ for dir in "${cases[@]}"; do
 	dir=${dir%/}
 	name=${dir#"$root"/}
 	run_case "$dir"
+	if [ "$before_rc" != 0 ]; then
+		echo "FAIL $name: its 'before' script exited $before_rc"; sed 's/^/    /' "$tmp/before" | tail -20
+		fail=$((fail + 1))
+		continue
+	fi
 	if [ "${UPDATE:-0}" = 1 ]; then
 		for f in stdout stderr exit; do cp "$tmp/$f" "$dir/expected.$f"; done
 		pass=$((pass + 1))

@@ -1,0 +1,542 @@
+/*
+ * test_journal_retry.c - `drover resume --retry-failed` (docs/journal.md,
+ * "Retrying a failed run"), in process.
+ *
+ * A runbook fails; retries go on from its failure until it succeeds. The
+ * "service" is a table of idempotency keys, as in test_journal_resume.c,
+ * with test actions (mutating, with probes) in place of the steps' actions:
+ *
+ *   t.once     starts an operation (records its key) and succeeds
+ *   t.jobfail  attempt 1 starts and its job fails; later attempts succeed
+ *
+ * Checked: the failed tasks get new attempts (new keys) and nothing that
+ * completed is started again; a failure tolerated (on_failure: continue)
+ * stays as it was; the finally step runs again with a new key each time;
+ * every mutating call finds its intent durable; then, for every record a
+ * crash could leave last in a retry session, a resume (and retries) end the
+ * run with each operation started as often as in the uninterrupted case.
+ * Also: which runs may be retried (dr_journal_retry_check), and what a
+ * changed runbook means for a retry (dr_journal_retry_notes).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "actions/action.h"
+#include "exec.h"
+#include "journal.h"
+#include "runbook.h"
+
+/* --- the service --------------------------------------------------------- */
+
+#define MAX_OPS 512
+
+typedef struct op {
+	char key[256], label[128];
+	bool failed;
+} op;
+
+static op ops[MAX_OPS];
+static size_t n_ops;
+static const char *journal_file; /* when set, every mutating call checks its intent is durable there */
+
+static op *find_op(const char *key)
+{
+	for (size_t i = 0; i < n_ops; i++)
+		if (!strcmp(ops[i].key, key))
+			return &ops[i];
+	return NULL;
+}
+
+static size_t starts_of(const char *label)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < n_ops; i++)
+		n += !strcmp(ops[i].label, label);
+	return n;
+}
+
+static void check_intent_durable(const char *key)
+{
+	if (!journal_file)
+		return;
+	FILE *f = fopen(journal_file, "r");
+	assert_non_null(f);
+	char line[4096], needle[300];
+	bool found = false;
+	snprintf(needle, sizeof needle, "\"key\":\"%s\"", key);
+	while (!found && fgets(line, sizeof line, f))
+		found = strstr(line, "\"event\":\"task.start\"") && strstr(line, needle);
+	fclose(f);
+	if (!found)
+		fail_msg("the call with key %s was issued before its intent was in the journal", key);
+}
+
+/* Start the operation of this call's key (once), failed when fail_first and it is attempt 1. */
+static op *start(dr_call *call, bool fail_first)
+{
+	char key[256];
+	dr_exec_idempotency_key(call, key, sizeof key);
+	check_intent_durable(key);
+	op *o = find_op(key);
+	if (!o) {
+		assert_true(n_ops < MAX_OPS);
+		o = &ops[n_ops++];
+		snprintf(o->key, sizeof o->key, "%s", key);
+		dr_exec_task_label(call, o->label, sizeof o->label);
+		o->failed = fail_first && call->attempt == 1;
+	}
+	return o;
+}
+
+static dr_outcome once_run(dr_call *call)
+{
+	start(call, false);
+	return dr_outcome_ok(NULL);
+}
+
+static dr_outcome jobfail_run(dr_call *call)
+{
+	return start(call, true)->failed ? dr_outcome_fail(DR_ERRC_PERMANENT, "the job failed") : dr_outcome_ok(NULL);
+}
+
+static dr_probe_result probe(dr_call *call)
+{
+	char key[256];
+	dr_exec_idempotency_key(call, key, sizeof key);
+	op *o = find_op(key);
+	if (!o)
+		return (dr_probe_result){.status = DR_PROBE_NOT_STARTED};
+	if (o->failed)
+		return (dr_probe_result){.status = DR_PROBE_FAILED, .cls = DR_ERRC_PERMANENT, .message = strdup("the job failed")};
+	return (dr_probe_result){.status = DR_PROBE_DONE, .outputs = cJSON_CreateObject()};
+}
+
+#define MUT (DR_AF_MUTATING | DR_AF_PER_TARGET)
+static const dr_action t_once = {.name = "t.once", .flags = MUT, .run = once_run, .probe = probe};
+static const dr_action t_jobfail = {.name = "t.jobfail", .flags = MUT, .run = jobfail_run, .probe = probe};
+static const dr_action t_fin = {.name = "t.fin", .flags = DR_AF_MUTATING, .run = once_run, .probe = probe};
+
+/* --- the runbook ------------------------------------------------------------ */
+
+/*
+ * one succeeds; opt fails and is tolerated; pause is in flight when three
+ * fails (three[a]'s job fails, three[b]'s call is held in the same turn and
+ * never made, three[c] never starts); four never starts; fin runs.
+ */
+static const char *const yaml =
+	"drover: 1\nname: cut\n"
+	"backend: { kind: sim, vms: [ { name: a }, { name: b }, { name: c } ] }\n"
+	"vm_sets: { all: { match: { name: '.' } } }\n"
+	"defaults: { retry: { attempts: 1 } }\n"
+	"steps:\n"
+	"  - { id: one, action: log, foreach: all, with: { message: x } }\n"
+	"  - { id: opt, action: log, needs: one, on_failure: continue, with: { message: x } }\n"
+	"  - { id: pause, action: sleep, needs: one, with: { duration: 1m } }\n"
+	"  - { id: three, action: log, foreach: all, needs: one, concurrency: 2, with: { message: x } }\n"
+	"  - { id: four, action: log, foreach: all, needs: [three, pause, opt], with: { message: x } }\n"
+	"finally:\n"
+	"  - { id: fin, action: log, with: { message: done } }\n";
+
+static char dir[64], rb_path[128];
+
+static dr_runbook *compile(void)
+{
+	snprintf(rb_path, sizeof rb_path, "%s/runbook.yaml", dir);
+	FILE *f = fopen(rb_path, "w");
+	fputs(yaml, f);
+	fclose(f);
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = dr_runbook_compile(rb_path, d, NULL);
+	if (dr_diags_errors(d))
+		dr_diags_render_text(d, stderr, false);
+	assert_int_equal(dr_diags_errors(d), 0);
+	dr_diags_free(d);
+	rb->steps[0].action = &t_once;
+	rb->steps[1].action = &t_jobfail;
+	rb->steps[3].action = &t_jobfail;
+	rb->steps[4].action = &t_once;
+	rb->finally_steps[0].action = &t_fin;
+	return rb;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/drover-test-retry-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	setenv("DROVER_SIM_STATE", ":memory:", 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void opts(dr_exec_opts *o, const char *state_dir)
+{
+	dr_exec_opts_init(o);
+	o->clock = DR_CLOCK_VIRTUAL;
+	o->state_dir = state_dir;
+	o->journal = true;
+	o->run_id = "cut-run";
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*n = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc(*n + 1);
+	assert_int_equal(fread(b, 1, *n, f), *n);
+	b[*n] = '\0';
+	fclose(f);
+	return b;
+}
+
+static void write_file(const char *path, const char *text, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(text, 1, n, f);
+	fclose(f);
+}
+
+/* One session: a fresh run (resume NULL), or a resume of the journal at path (retry: --retry-failed). */
+static dr_run_status session(dr_runbook *rb, const char *state, const char *path, bool resume, bool retry)
+{
+	dr_journal_file jf = {0};
+	dr_buf err;
+	dr_buf_init(&err);
+	dr_exec_opts o;
+	opts(&o, state);
+	if (resume) {
+		assert_int_equal(dr_journal_read(path, &jf, &err), 0);
+		o.resume = &jf;
+		o.retry_failed = retry;
+	}
+	journal_file = path;
+	dr_run_status st = dr_exec_run(rb, &o, &err);
+	journal_file = NULL;
+	dr_journal_file_dispose(&jf);
+	dr_buf_dispose(&err);
+	return st;
+}
+
+/* What the journal at path says of retrying its run. */
+static dr_retry_verdict verdict(const char *path)
+{
+	dr_journal_file jf;
+	dr_buf err, msg;
+	dr_buf_init(&err);
+	dr_buf_init(&msg);
+	assert_int_equal(dr_journal_read(path, &jf, &err), 0);
+	dr_retry_verdict v = dr_journal_retry_check(&jf, "cut-run", &msg);
+	dr_journal_file_dispose(&jf);
+	dr_buf_dispose(&err);
+	dr_buf_dispose(&msg);
+	return v;
+}
+
+/* Go on (resume, then retry while it fails) until the run succeeds; returns the sessions it took. */
+static int finish(dr_runbook *rb, const char *state, const char *path, const char *what)
+{
+	int n = 0;
+	dr_retry_verdict v;
+	while ((v = verdict(path)) != DR_RETRY_NOTHING) {
+		if (v == DR_RETRY_REFUSED)
+			fail_msg("%s: the run cannot be retried after %d sessions", what, n);
+		if (++n > 8)
+			fail_msg("%s: still not done after 8 sessions", what);
+		session(rb, state, path, true, v == DR_RETRY_OK);
+	}
+	return n;
+}
+
+static const char *const labels[] = {"one[a]", "one[b]", "one[c]",   "opt",	 "three[a]",
+				     "three[b]", "three[c]", "four[a]", "four[b]", "four[c]"};
+/* Every operation once, but the failed ones: three's jobs fail at attempt 1 and succeed at attempt 2. */
+static const size_t expected_starts[] = {1, 1, 1, 1, 2, 2, 2, 1, 1, 1};
+
+static void check_starts(const char *when)
+{
+	for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+		if (starts_of(labels[i]) != expected_starts[i])
+			fail_msg("%s: %s started %zu times, expected %zu", when, labels[i], starts_of(labels[i]),
+				 expected_starts[i]);
+}
+
+/* The journal of the failed run (the caller frees it), its state dir under dir/name. */
+static char *failed_run(dr_runbook *rb, const char *name, char *state, char *path, size_t *len)
+{
+	sprintf(state, "%s/%s", dir, name);
+	sprintf(path, "%s/runs/cut-run/journal.jsonl", state);
+	sh("rm -rf %s", state);
+	n_ops = 0;
+	assert_int_equal(session(rb, state, path, false, false), DR_RUN_FAILED);
+	assert_int_equal(verdict(path), DR_RETRY_OK);
+	assert_int_equal(starts_of("three[a]"), 1); /* its job failed */
+	assert_int_equal(starts_of("three[b]"), 0); /* held in the same turn, never called */
+	assert_int_equal(starts_of("four[a]"), 0);
+	assert_int_equal(starts_of("fin"), 1);
+	return slurp(path, len);
+}
+
+/* Retries go on from the failure until the run succeeds; nothing completed starts again. */
+static void test_retry_until_done(void **state)
+{
+	(void)state;
+	dr_runbook *rb = compile();
+	char sdir[128], path[256];
+	size_t len;
+	free(failed_run(rb, "until", sdir, path, &len));
+	int sessions = finish(rb, sdir, path, "retrying");
+	check_starts("after the retries");
+	assert_int_equal(starts_of("fin"), (size_t)sessions + 1); /* each session's finally: a new attempt, a new key */
+	dr_runbook_free(rb);
+}
+
+/* The full journal's records, with where each line ends. */
+typedef struct recs {
+	cJSON **v;
+	size_t *end;
+	size_t n;
+} recs;
+
+static void parse_all(const char *text, size_t len, recs *r)
+{
+	r->v = calloc(len, sizeof *r->v);
+	r->end = calloc(len, sizeof *r->end);
+	r->n = 0;
+	for (size_t off = 0; off < len;) {
+		const char *nl = strchr(text + off, '\n');
+		size_t l = (size_t)(nl - (text + off));
+		r->v[r->n] = cJSON_ParseWithLength(text + off, l);
+		r->end[r->n++] = off + l + 1;
+		off += l + 1;
+	}
+}
+
+static void free_all(recs *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		cJSON_Delete(r->v[i]);
+	free(r->v);
+	free(r->end);
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+	return s ? s : "";
+}
+
+/* Whether op's intent is within the first n bytes (lost_calls: and its result too). */
+static bool happened(const recs *r, const op *o, size_t n, bool lost_calls)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(str(r->v[i], "event"), "task.start") || strcmp(str(r->v[i], "key"), o->key))
+			continue;
+		if (r->end[i] > n)
+			return false;
+		if (!lost_calls)
+			return true;
+		int attempt = cJSON_GetObjectItem(r->v[i], "attempt")->valueint;
+		for (size_t j = i + 1; j < r->n; j++)
+			if (!strcmp(str(r->v[j], "event"), "task.end") && !strcmp(str(r->v[j], "step"), str(r->v[i], "step")) &&
+			    !strcmp(str(r->v[j], "target"), str(r->v[i], "target")) &&
+			    !strcmp(str(r->v[j], "phase"), str(r->v[i], "phase")) &&
+			    cJSON_GetObjectItem(r->v[j], "attempt")->valueint == attempt)
+				return r->end[j] <= n;
+		return false;
+	}
+	return false;
+}
+
+/*
+ * A crash anywhere in the first retry session: for every record it could
+ * leave last (and a service that has or has not seen the calls whose
+ * results are lost), resuming and retrying ends the run with each
+ * operation started as often as without the crash.
+ */
+static void test_retry_every_cut(void **state)
+{
+	(void)state;
+	dr_runbook *rb = compile();
+	char sdir[128], path[256];
+	size_t base_len, len;
+	char *base = failed_run(rb, "cut", sdir, path, &base_len);
+	session(rb, sdir, path, true, true); /* the first retry, uninterrupted */
+	char *text = slurp(path, &len);
+	assert_true(len > base_len);
+	op *all = malloc(sizeof ops);
+	memcpy(all, ops, sizeof ops);
+	size_t n_all = n_ops, cuts = 0;
+	recs r;
+	parse_all(text, len, &r);
+	for (size_t off = base_len; off < len; off++) {
+		if (text[off] != '\n' || off + 1 == len)
+			continue;
+		for (int lost = 0; lost < 2; lost++) {
+			char what[96];
+			snprintf(what, sizeof what, "cut after byte %zu (%s)", off + 1, lost ? "lost calls" : "lost results");
+			n_ops = 0;
+			for (size_t i = 0; i < n_all; i++)
+				if (happened(&r, &all[i], off + 1, lost))
+					ops[n_ops++] = all[i];
+			sh("rm -rf %s && mkdir -p %s/runs/cut-run", sdir, sdir);
+			write_file(path, text, off + 1);
+			finish(rb, sdir, path, what);
+			check_starts(what);
+			cuts++;
+		}
+	}
+	assert_true(cuts > 20);
+	free_all(&r);
+	free(all);
+	free(text);
+	free(base);
+	dr_runbook_free(rb);
+}
+
+/* --- which runs may be retried --------------------------------------------- */
+
+static const char *const header =
+	"{\"event\":\"journal.header\",\"format\":\"drover-journal\",\"version\":1,\"run\":\"r\",\"mode\":\"%s\","
+	"\"shape\":{\"steps\":{\"a\":{\"action\":\"log\",\"digest\":\"1\",\"parts\":{\"with\":\"1\",\"needs\":\"1\"}},"
+	"\"b\":{\"action\":\"log\",\"digest\":\"2\",\"parts\":{\"with\":\"2\",\"needs\":\"2\"}},"
+	"\"c\":{\"action\":\"log\",\"digest\":\"3\",\"parts\":{\"with\":\"3\",\"needs\":\"3\"}},"
+	"\"f\":{\"action\":\"log\",\"digest\":\"4\",\"finally\":true,\"parts\":{\"with\":\"4\"}}}}}\n";
+
+/* The verdict on a journal made of the header (mode) and these records; msg, when not NULL, gets the message. */
+static dr_retry_verdict check_text(const char *mode, const char *records, dr_buf *msg)
+{
+	char path[160];
+	snprintf(path, sizeof path, "%s/check.jsonl", dir);
+	FILE *f = fopen(path, "w");
+	fprintf(f, header, mode);
+	fputs(records, f);
+	fclose(f);
+	dr_journal_file jf;
+	dr_buf err, m;
+	dr_buf_init(&err);
+	dr_buf_init(&m);
+	assert_int_equal(dr_journal_read(path, &jf, &err), 0);
+	dr_retry_verdict v = dr_journal_retry_check(&jf, "r", msg ? msg : &m);
+	dr_journal_file_dispose(&jf);
+	dr_buf_dispose(&err);
+	dr_buf_dispose(&m);
+	return v;
+}
+
+#define END(st) "{\"event\":\"run.end\",\"ts\":\"T\",\"status\":\"" st "\",\"exit\":1}\n"
+#define RETRY "{\"event\":\"run.resume\",\"retry_failed\":true}\n"
+#define UNDO "{\"event\":\"task.start\",\"step\":\"undo-a\",\"phase\":\"rollback\",\"undoes\":\"a\",\"attempt\":1}\n"
+
+static void test_retry_check(void **state)
+{
+	(void)state;
+	dr_buf msg;
+	dr_buf_init(&msg);
+	assert_int_equal(check_text("failover", END("failed"), NULL), DR_RETRY_OK);
+	assert_int_equal(check_text("failback", END("failed") RETRY END("failed"), NULL), DR_RETRY_OK);
+	assert_int_equal(check_text("failover", END("succeeded"), &msg), DR_RETRY_NOTHING);
+	assert_non_null(strstr(msg.data, "nothing to retry"));
+	dr_buf_reset(&msg);
+	assert_int_equal(check_text("failover", END("rolled_back"), &msg), DR_RETRY_REFUSED);
+	assert_non_null(strstr(msg.data, "the undo already happened"));
+	dr_buf_reset(&msg);
+	assert_int_equal(check_text("failover", END("cancelled"), &msg), DR_RETRY_REFUSED);
+	assert_non_null(strstr(msg.data, "'drover resume r' goes on with it"));
+	assert_int_equal(check_text("failover", END("internal_error"), NULL), DR_RETRY_REFUSED);
+	assert_int_equal(check_text("drill", END("failed"), NULL), DR_RETRY_REFUSED);
+	dr_buf_reset(&msg);
+	assert_int_equal(check_text("failover", UNDO END("failed"), &msg), DR_RETRY_REFUSED);
+	assert_non_null(strstr(msg.data, "began to undo what it had completed (a)"));
+	/* a recovery point fallback restarted a validation's attempts: the journal does not keep it */
+	dr_buf_reset(&msg);
+	assert_int_equal(check_text("failover",
+				    "{\"event\":\"task.start\",\"step\":\"up\",\"target\":\"v\",\"attempt\":1}\n"
+				    "{\"event\":\"task.start\",\"step\":\"up\",\"target\":\"v\",\"attempt\":1}\n" END("failed"),
+				    &msg),
+			 DR_RETRY_REFUSED);
+	assert_non_null(strstr(msg.data, "another recovery point for up[v]"));
+	/* not ended: refused, unless a retry of it was interrupted (then a plain resume goes on with it) */
+	assert_int_equal(check_text("failover", "{\"event\":\"task.start\",\"step\":\"a\",\"attempt\":1}\n", NULL),
+			 DR_RETRY_REFUSED);
+	assert_int_equal(check_text("failover", END("failed") RETRY, NULL), DR_RETRY_ONGOING);
+	dr_buf_dispose(&msg);
+}
+
+/* What each change of the runbook means for the retry, from how its step ended. */
+static void test_retry_notes(void **state)
+{
+	(void)state;
+	char path[160];
+	snprintf(path, sizeof path, "%s/notes.jsonl", dir);
+	FILE *f = fopen(path, "w");
+	fprintf(f, header, "failover");
+	fputs("{\"event\":\"step.end\",\"step\":\"a\",\"status\":\"succeeded\",\"succeeded\":1}\n"
+	      "{\"event\":\"step.end\",\"step\":\"b\",\"status\":\"failed\",\"failed\":1,\"tolerated\":false}\n"
+	      "{\"event\":\"step.end\",\"step\":\"c\",\"status\":\"cancelled\",\"cancelled\":1}\n" END("failed"),
+	      f);
+	fclose(f);
+	dr_journal_file jf;
+	dr_buf err, out;
+	dr_buf_init(&err);
+	dr_buf_init(&out);
+	assert_int_equal(dr_journal_read(path, &jf, &err), 0);
+	/* now: a's needs changed, b's with, c's with, f removed, d added */
+	cJSON *now = cJSON_Parse("{\"steps\":{\"a\":{\"action\":\"log\",\"digest\":\"9\",\"parts\":{\"with\":\"1\",\"needs\":\"9\"}},"
+				 "\"b\":{\"action\":\"log\",\"digest\":\"8\",\"parts\":{\"with\":\"8\",\"needs\":\"2\"}},"
+				 "\"c\":{\"action\":\"log\",\"digest\":\"7\",\"parts\":{\"with\":\"7\",\"needs\":\"3\"}},"
+				 "\"d\":{\"action\":\"log\",\"digest\":\"6\",\"parts\":{}}}}");
+	assert_int_equal(dr_journal_retry_notes(&jf, now, &out), 5);
+	assert_non_null(strstr(out.data, "  ~ step a: succeeded: not run again; the change does not apply to what it "
+					 "did. Its needs/targets/when changed"));
+	assert_non_null(strstr(out.data, "  ~ step b: failed: its failed tasks run again, with the change\n"));
+	assert_non_null(strstr(out.data, "  ~ step c: never started: runs as changed\n"));
+	assert_non_null(strstr(out.data, "  - step f: removed: it does not run\n"));
+	assert_non_null(strstr(out.data, "  + step d: added: runs once what it needs has ended\n"));
+	cJSON_Delete(now);
+	dr_journal_file_dispose(&jf);
+	dr_buf_dispose(&err);
+	dr_buf_dispose(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_retry_until_done),
+		cmocka_unit_test(test_retry_every_cut),
+		cmocka_unit_test(test_retry_check),
+		cmocka_unit_test(test_retry_notes),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
