@@ -83,7 +83,7 @@ struct task {
 	struct fallback *fb; /* fallback.c: this validation's recovery point fallback; NULL until one starts */
 	/* order.c: longest-first queues and the duration history */
 	int64_t expect_ms; /* the history's estimate for its action on its VM; -1 unknown (set when its step starts) */
-	int64_t prio; /* its rank in a longest-first queue: expected time to its VM's end of the pipeline; INT64_MAX: unknown */
+	int64_t prio; /* its rank in a longest-first queue, higher first (order.c); INT64_MAX: unknown to the history */
 	uint64_t ready_seq; /* when it last became ready: equal ranks start in that order */
 	bool live_attempt; /* its current attempt was started live, not retold by a resume's replay */
 };

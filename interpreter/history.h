@@ -75,7 +75,7 @@ void dr_history_note(dr_history *h, const char *action, const char *vm, int64_t 
 /* Set an entry as given (tests, the benchmark's perturbed histories). */
 void dr_history_set(dr_history *h, const dr_history_entry *e);
 
-/* How many entries h holds; the i-th in key order (action, then VM), for i < count. */
+/* How many entries h holds; the i-th in key order (action, then VM), for i < count (valid until h changes). */
 size_t dr_history_count(const dr_history *h);
 const dr_history_entry *dr_history_at(dr_history *h, size_t i);
 

@@ -92,19 +92,22 @@ static int64_t expect_of(const dr_exec *x, const srun *s, const task *t)
 	return dr_history_expect(x->ord->hist, s->act->name, x->vms[t->vm].name);
 }
 
+#define TAIL_VISITS 256 /* steps looked at per task: pipelined diamonds cannot make it explode */
+
 /* How long vm stays busy after s's task, in the steps that follow s with pipeline: true (what is known). */
-static int64_t tail_of(const dr_exec *x, const srun *s, size_t vm, int depth)
+static int64_t tail_of(const dr_exec *x, const srun *s, size_t vm, int *visits)
 {
 	int64_t best = 0;
-	for (size_t i = 0; depth < 64 && i < s->n_succ; i++) {
+	for (size_t i = 0; i < s->n_succ && *visits > 0; i++) {
 		if (!s->succ_pipe[i])
 			continue;
 		const srun *n = s->succ[i];
 		const task *u = sched_task_for_vm((srun *)n, vm);
 		if (!u)
 			continue;
+		--*visits;
 		int64_t e = expect_of(x, n, u);
-		int64_t chain = (e > 0 ? e : 0) + tail_of(x, n, vm, depth + 1);
+		int64_t chain = (e > 0 ? e : 0) + tail_of(x, n, vm, visits);
 		if (chain > best)
 			best = chain;
 	}
@@ -163,8 +166,9 @@ static void rank_known(dr_exec *x, srun *s, size_t slots)
 		task *t = &s->tasks[k];
 		if (t->expect_ms < 0)
 			continue;
+		int visits = TAIL_VISITS;
 		r[n].t = t;
-		r[n].tail = tail_of(x, s, t->vm, 0);
+		r[n].tail = tail_of(x, s, t->vm, &visits);
 		r[n].chain = t->expect_ms + r[n].tail;
 		n++;
 	}
@@ -197,7 +201,7 @@ void order_step(dr_exec *x, srun *s)
 
 /* --- the longest-first queue: a binary max-heap ---------------------- */
 
-/* a goes before b: a longer expected time, or the same one and ready earlier. */
+/* a goes before b: a higher rank (unknown tasks highest), or the same one and ready earlier. */
 static bool before(const task *a, const task *b)
 {
 	return a->prio != b->prio ? a->prio > b->prio : a->ready_seq < b->ready_seq;
