@@ -19,6 +19,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 #define REQ ".request"
@@ -45,60 +46,25 @@ static char *path_of(const char *run_dir, const char *key, const char *suffix)
 	return dr_buf_detach(&b);
 }
 
-/* mkdir -p for path. */
-static int make_dirs(const char *path, dr_buf *err)
-{
-	char *p = xstrdup(path);
-	int rc = 0;
-	for (char *s = p + 1; rc == 0; s++) {
-		bool end = *s == '\0';
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			dr_buf_printf(err, "cannot create directory '%s': %s", p, strerror(errno));
-			rc = -1;
-		}
-		if (end)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return rc;
-}
-
-/* Write text to path through a temporary file; publish with rename (replace) or link (exclusive). */
+/* Write text and a newline to path atomically; exclusive publishes with link (one answer per gate). */
 static int write_atomic(const char *path, const char *text, bool exclusive, dr_buf *err)
 {
-	dr_buf tmp;
-	dr_buf_init(&tmp);
-	dr_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp.data, "w");
-	int rc = -1;
-	if (!f) {
-		dr_buf_printf(err, "cannot write '%s': %s", tmp.data, strerror(errno));
-		goto out;
-	}
-	bool ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-	if (fclose(f) != 0 || !ok) {
-		dr_buf_printf(err, "cannot write '%s': %s", tmp.data, strerror(errno));
-		goto out;
-	}
-	rc = exclusive ? link(tmp.data, path) : rename(tmp.data, path);
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "%s\n", text);
+	int rc = dr_fs_write_atomic(path, b.data, b.len, exclusive ? DR_FS_EXCLUSIVE : 0, NULL);
 	if (rc != 0)
 		dr_buf_printf(err, errno == EEXIST ? "'%s' exists already: %s" : "cannot create '%s': %s", path,
 			      errno == EEXIST ? "it was answered before" : strerror(errno));
-out:
-	unlink(tmp.data);
-	dr_buf_dispose(&tmp);
-	return rc ? -1 : 0;
+	dr_buf_dispose(&b);
+	return rc;
 }
 
 int dr_approval_post(const char *run_dir, const char *key, const cJSON *request, dr_buf *err)
 {
 	char *dir = path_of(run_dir, NULL, NULL), *req = path_of(run_dir, key, REQ), *ans = path_of(run_dir, key, ANS);
 	char *text = cJSON_PrintUnformatted(request);
-	int rc = make_dirs(dir, err);
+	int rc = dr_fs_mkdirs(dir, err);
 	if (rc == 0) {
 		/*
 		 * A gate closes by withdrawing its files, so a request still here

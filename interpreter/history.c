@@ -24,6 +24,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 typedef struct slot {
@@ -384,69 +385,11 @@ static void render(dr_history *h, dr_buf *b)
 	dr_buf_puts(b, h->n ? "\n }\n}}\n" : "}}\n");
 }
 
-/* mkdir -p of path's directory (mode 0700, as the state directory). */
-static void make_parent(const char *path)
-{
-	char *p = xstrdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		mkdir(p, 0700);
-		*s = '/';
-	}
-	free(p);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static void sync_parent(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
 static int write_atomic(const char *path, const dr_buf *text, dr_buf *err)
 {
-	dr_buf tmp;
-	dr_buf_init(&tmp);
-	dr_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	make_parent(path);
-	int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int rc = fd < 0 ? -1 : 0;
-	if (fd >= 0 && (write_all(fd, text->data, text->len) < 0 || fsync(fd) < 0))
-		rc = -1;
-	if (fd >= 0 && close(fd) < 0)
-		rc = -1;
-	if (rc == 0 && rename(tmp.data, path) < 0)
-		rc = -1;
-	if (rc < 0) {
+	int rc = dr_fs_write_atomic(path, text->data, text->len, 0, NULL);
+	if (rc < 0)
 		dr_buf_printf(err, "%s cannot be written (%s)", path, strerror(errno));
-		unlink(tmp.data);
-	} else {
-		sync_parent(path);
-	}
-	dr_buf_dispose(&tmp);
 	return rc;
 }
 
@@ -473,7 +416,7 @@ static int lock_history(const char *path)
 	dr_buf lock;
 	dr_buf_init(&lock);
 	dr_buf_printf(&lock, "%s.lock", path);
-	make_parent(path);
+	dr_fs_mkdirs_parent(path, NULL);
 	int fd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	dr_buf_dispose(&lock);
 	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {

@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "runbook.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 /* --- digests ----------------------------------------------------------- */
@@ -269,44 +270,6 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* mkdir -p, mode 0700. */
-static int make_dirs(const char *path, dr_buf *err)
-{
-	char *p = xstrdup(path);
-	int rc = 0;
-	for (char *s = p + 1; rc == 0; s++) {
-		bool end = *s == '\0';
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			dr_buf_printf(err, "cannot create directory '%s': %s", p, strerror(errno));
-			rc = -1;
-		}
-		if (end)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return rc;
-}
-
-/* fsync a directory, so a new entry in it survives a power loss. */
-static void sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-static char *parent_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash && slash != path ? xstrndup(path, (size_t)(slash - path)) : xstrdup(slash ? "/" : ".");
-}
-
 static dr_journal *journal_new(int fd, const char *path)
 {
 	dr_journal *j = xcalloc(1, sizeof *j);
@@ -329,7 +292,7 @@ static void journal_free(dr_journal *j)
 
 dr_journal *dr_journal_create(const char *dir, const cJSON *header, dr_buf *err)
 {
-	if (make_dirs(dir, err) < 0)
+	if (dr_fs_mkdirs(dir, err) < 0)
 		return NULL;
 	dr_buf path;
 	dr_buf_init(&path);
@@ -346,10 +309,8 @@ dr_journal *dr_journal_create(const char *dir, const cJSON *header, dr_buf *err)
 			j = NULL;
 			unlink(path.data);
 		} else {
-			char *runs = parent_of(dir);
-			sync_dir(dir);
-			sync_dir(runs);
-			free(runs);
+			dr_fs_sync_parent(path.data); /* the run's directory holds the new journal */
+			dr_fs_sync_parent(dir); /* runs/ holds the new run directory */
 		}
 	}
 	dr_buf_dispose(&path);
@@ -408,27 +369,13 @@ bool dr_journal_pending(dr_journal *j)
 	return p;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The torn hook: write the batch up to the middle of record kill_at, make that durable, die. */
 static void write_torn(dr_journal *j, const dr_buf *batch, size_t off, size_t len)
 {
 	size_t cut = off + (len > 2 ? len / 2 : 1);
 	if (cut > batch->len)
 		cut = batch->len;
-	if (write_all(j->fd, batch->data, cut) == 0)
+	if (dr_fs_write_all(j->fd, batch->data, cut) == 0)
 		fdatasync(j->fd);
 	kill_now();
 }
@@ -447,7 +394,7 @@ int dr_journal_sync(dr_journal *j, dr_buf *err)
 		write_torn(j, &batch, koff, klen);
 	int rc = 0;
 	int64_t t0 = mono_ns();
-	if (failed || (batch.len && (write_all(j->fd, batch.data, batch.len) < 0 || fdatasync(j->fd) < 0))) {
+	if (failed || (batch.len && (dr_fs_write_all(j->fd, batch.data, batch.len) < 0 || fdatasync(j->fd) < 0))) {
 		if (err)
 			dr_buf_printf(err, "cannot write the journal '%s': %s", j->path,
 				      failed ? "an earlier write failed" : strerror(errno));

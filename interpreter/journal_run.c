@@ -38,6 +38,7 @@
 #include "backends/sim.h"
 #include "config.h"
 #include "modes.h"
+#include "util/fs.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -83,23 +84,6 @@ static const char *backend_identity(dr_exec *x)
 	dr_journal_node_digest(n, d, sizeof d);
 	return dr_arena_printf(x->a, "azure:%s/%s/%s#%s", cfg_str(n, "subscription"), cfg_str(n, "resource_group"),
 			       cfg_str(n, "vault"), d);
-}
-
-/* mkdir -p, quietly: failures show when the journal is created. */
-static void make_dirs(const char *path)
-{
-	char *p = xstrdup(path);
-	for (char *s = p + 1;; s++) {
-		bool end = *s == '\0';
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		mkdir(p, 0700);
-		if (end)
-			break;
-		*s = '/';
-	}
-	free(p);
 }
 
 static bool exists(const char *path)
@@ -295,7 +279,7 @@ const char *journal_prepare(dr_exec *x, dr_buf *err)
 		return NULL;
 	x->jr = xcalloc(1, sizeof *x->jr);
 	dr_buf_init(&x->jr->notes);
-	make_dirs(x->state_dir);
+	dr_fs_mkdirs(x->state_dir, NULL); /* quietly: failures show when the journal is created */
 	if (x->o.resume) {
 		rebase_clock(x);
 	} else {

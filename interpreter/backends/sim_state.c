@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 #define FORMAT "drover-sim-state"
@@ -191,79 +192,15 @@ static cJSON *state_json(const sim *s)
 	return o;
 }
 
-/* mkdir -p of path's directory. */
-static int make_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static void sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 static int write_atomic(const char *path, const char *text, dr_arena *a, dr_be_error *err)
 {
-	char tmp[PATH_MAX + 16];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if (make_parent(path) < 0)
-		return io_error(a, err, "create the directory of", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return io_error(a, err, "create", tmp);
-	if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		errno = e;
-		return io_error(a, err, "write", tmp);
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-		return io_error(a, err, "replace", path);
-	}
-	sync_dir(path);
-	return 0;
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "%s\n", text);
+	int rc = dr_fs_write_atomic(path, b.data, b.len, 0, NULL), e = errno;
+	dr_buf_dispose(&b);
+	errno = e;
+	return rc < 0 ? io_error(a, err, "write", path) : 0;
 }
 
 int sim_state_save(sim *s, dr_arena *a, dr_be_error *err)
@@ -284,7 +221,7 @@ static int lock_file(const char *path, int *fd_out, dr_arena *a, dr_be_error *er
 {
 	char lock[PATH_MAX + 16];
 	snprintf(lock, sizeof lock, "%s.lock", path);
-	if (make_parent(path) < 0)
+	if (dr_fs_mkdirs_parent(path, NULL) < 0)
 		return io_error(a, err, "create the directory of", path);
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)

@@ -5,12 +5,18 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/text.h"
 
 static int freed;
@@ -116,12 +122,57 @@ static void test_ident_and_utf8(void **state)
 	assert_int_equal(at, 1);
 }
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	static char text[256];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+static void test_fs_atomic_files(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/drover-fs-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256], nested[256];
+	snprintf(path, sizeof path, "%s/a/b/state.json", dir);
+	assert_int_equal(dr_fs_write_atomic(path, "one", 3, 0, NULL), 0);
+	assert_string_equal(slurp(path), "one");
+	assert_int_equal(dr_fs_write_atomic(path, "two", 3, 0, NULL), 0); /* replace */
+	assert_string_equal(slurp(path), "two");
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_fs_write_atomic(path, "three", 5, DR_FS_EXCLUSIVE, &err), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_non_null(strstr(err.data, "state.json"));
+	assert_string_equal(slurp(path), "two");
+	snprintf(nested, sizeof nested, "%s/a/b.tmp.%ld", dir, (long)getpid());
+	struct stat st;
+	assert_int_not_equal(stat(nested, &st), 0); /* no temporary file left behind */
+	dr_buf_reset(&err);
+	snprintf(nested, sizeof nested, "%s/a/b/state.json/x", dir); /* a file where a directory must be */
+	assert_int_equal(dr_fs_mkdirs(nested, &err), -1);
+	assert_non_null(strstr(err.data, "cannot create directory"));
+	dr_buf_dispose(&err);
+	unlink(path);
+	snprintf(nested, sizeof nested, "%s/a/b", dir);
+	rmdir(nested);
+	snprintf(nested, sizeof nested, "%s/a", dir);
+	rmdir(nested);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena_alloc_and_defer), cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_durations), cmocka_unit_test(test_suggest),
-		cmocka_unit_test(test_ident_and_utf8),
+		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

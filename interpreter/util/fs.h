@@ -1,0 +1,41 @@
+/*
+ * fs.h - small durable-file helpers: directories made on demand, files
+ * replaced atomically (temp file, fsync, rename or link, fsync of the
+ * directory), so a crash leaves the old content or the new, never half.
+ * Used by the journal, the run lock, approvals, the history and the
+ * simulator's state file.
+ */
+#ifndef DR_FS_H
+#define DR_FS_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+
+/* Publish with link(2) instead of rename(2): fails with EEXIST when path exists. */
+#define DR_FS_EXCLUSIVE 1u
+
+/*
+ * mkdir -p with mode 0700. Returns 0, or -1 with errno set and, when err is
+ * not NULL, "cannot create directory 'X': reason" appended to it.
+ */
+int dr_fs_mkdirs(const char *path, dr_buf *err);
+
+/* dr_fs_mkdirs of the directory that holds file. */
+int dr_fs_mkdirs_parent(const char *file, dr_buf *err);
+
+/* fsync the directory that holds path, so a new entry in it survives a power loss. */
+void dr_fs_sync_parent(const char *path);
+
+/* write(2) all n bytes, retrying short writes and EINTR. 0 or -1 with errno. */
+int dr_fs_write_all(int fd, const void *data, size_t n);
+
+/*
+ * Replace path with data (n bytes) atomically and durably, creating its
+ * directory (mode 0600 for the file). flags: DR_FS_EXCLUSIVE. Returns 0, or
+ * -1 with errno of the failing call kept and, when err is not NULL, a
+ * message naming the file appended to it. No temporary file is left behind.
+ */
+int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned flags, dr_buf *err);
+
+#endif
