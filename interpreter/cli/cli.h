@@ -44,6 +44,14 @@ void dr_cli_print_help(const dr_command *cmd, FILE *out);
 /* Report a usage error for cmd on stderr and return DR_EXIT_INVALID. */
 int dr_cli_usage_error(const dr_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Parse the options of commands that read the state directory: --state-dir
+ * DIR, --format text|json, --help. Sets *state (NULL when not given) and
+ * *json. Returns -1 to go on (optind at the first operand), else the exit
+ * status to return (help shown, or a usage error reported).
+ */
+int dr_cli_parse_state_options(const dr_command *cmd, int argc, char **argv, const char **state, bool *json);
+
 /* True when colour should be used on stream f: a TTY, NO_COLOR unset or empty, TERM not "dumb". */
 bool dr_cli_use_color(FILE *f);
 

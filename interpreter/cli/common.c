@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "config.h"
 
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -81,4 +82,30 @@ const char *dr_cli_stdlib_dir(const char *explicit_dir)
 	if (co)
 		return co;
 	return is_dir(DROVER_DATADIR "/stdlib") ? DROVER_DATADIR "/stdlib" : NULL;
+}
+
+int dr_cli_parse_state_options(const dr_command *cmd, int argc, char **argv, const char **state, bool *json)
+{
+	static const struct option longopts[] = {
+		{"state-dir", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	const char *format = "text";
+	int c;
+	*state = NULL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 's')
+			*state = optarg;
+		else if (c == 'f')
+			format = optarg;
+		else if (c == 'h')
+			return dr_cli_print_help(cmd, stdout), DR_EXIT_OK;
+		else
+			return dr_cli_usage_error(cmd, "unrecognised option");
+	}
+	if (strcmp(format, "text") && strcmp(format, "json"))
+		return dr_cli_usage_error(cmd, "--format '%s': expected text or json", format);
+	*json = strcmp(format, "json") == 0;
+	return -1;
 }

@@ -118,25 +118,11 @@ static void print_json(const row *rows, size_t n)
 
 static int runs_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"state-dir", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
-	};
-	const char *state = NULL, *format = "text";
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 's')
-			state = optarg;
-		else if (c == 'f')
-			format = optarg;
-		else if (c == 'h')
-			return dr_cli_print_help(&dr_cmd_runs, stdout), DR_EXIT_OK;
-		else
-			return dr_cli_usage_error(&dr_cmd_runs, "unrecognised option");
-	}
-	if (strcmp(format, "text") && strcmp(format, "json"))
-		return dr_cli_usage_error(&dr_cmd_runs, "--format '%s': expected text or json", format);
+	const char *state;
+	bool json;
+	int rc = dr_cli_parse_state_options(&dr_cmd_runs, argc, argv, &state, &json);
+	if (rc >= 0)
+		return rc;
 	if (optind != argc)
 		return dr_cli_usage_error(&dr_cmd_runs, "unexpected argument '%s'", argv[optind]);
 	state = dr_journal_state_dir(state);
@@ -145,7 +131,7 @@ static int runs_main(int argc, char **argv)
 	row *rows = calloc(n + 1, sizeof *rows);
 	for (size_t i = 0; i < n; i++)
 		fill(&rows[i], ids[i], state);
-	if (!strcmp(format, "json"))
+	if (json)
 		print_json(rows, n);
 	else if (n)
 		print_text(rows, n);

@@ -289,36 +289,22 @@ static void print_json(const dr_runinfo *ri)
 
 static int status_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"state-dir", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
-	};
-	const char *state = NULL, *format = "text";
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 's')
-			state = optarg;
-		else if (c == 'f')
-			format = optarg;
-		else if (c == 'h')
-			return dr_cli_print_help(&dr_cmd_status, stdout), DR_EXIT_OK;
-		else
-			return dr_cli_usage_error(&dr_cmd_status, "unrecognised option");
-	}
-	if (strcmp(format, "text") && strcmp(format, "json"))
-		return dr_cli_usage_error(&dr_cmd_status, "--format '%s': expected text or json", format);
+	const char *state;
+	bool json;
+	int rc = dr_cli_parse_state_options(&dr_cmd_status, argc, argv, &state, &json);
+	if (rc >= 0)
+		return rc;
 	if (optind + 1 != argc)
 		return dr_cli_usage_error(&dr_cmd_status, optind >= argc ? "which run? ('drover runs' lists them)"
 									 : "one run at a time");
 	dr_runinfo ri;
 	dr_buf err;
 	dr_buf_init(&err);
-	int rc = DR_EXIT_OK;
+	rc = DR_EXIT_OK;
 	if (dr_runinfo_load(dr_journal_state_dir(state), argv[optind], &ri, &err) < 0) {
 		fprintf(stderr, "drover status: %s\n", err.data);
 		rc = DR_EXIT_INVALID;
-	} else if (!strcmp(format, "json")) {
+	} else if (json) {
 		print_json(&ri);
 	} else {
 		print_run(&ri);
