@@ -46,9 +46,10 @@ size_t dr_plan_index(const dr_plan *p, const char *id);
 /* True when step a is reachable from step b through needs (a runs before b). */
 bool dr_plan_precedes(const dr_plan *p, size_t a, size_t b);
 
-typedef enum dr_graph_format { DR_GRAPH_MERMAID, DR_GRAPH_DOT, DR_GRAPH_JSON } dr_graph_format;
+/* How a step graph is printed; TEXT is for diffs only (graphdiff.h). */
+typedef enum dr_graph_format { DR_GRAPH_MERMAID, DR_GRAPH_DOT, DR_GRAPH_JSON, DR_GRAPH_TEXT } dr_graph_format;
 
-/* Print the graph in the given format. */
+/* Print the graph as Mermaid, DOT or JSON (graph.c; TEXT prints nothing). */
 void dr_plan_print_graph(const dr_plan *p, dr_graph_format fmt, FILE *out);
 
 #endif

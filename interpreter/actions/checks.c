@@ -3,9 +3,12 @@
  *
  * Every check is a validation (DR_AF_VALIDATION): a dr.commit must be
  * preceded by one that covers its targets (DR405). Checks change nothing;
- * use foreach: to run one per VM with ${target.*} in the inputs.
+ * use foreach: to run one per VM with ${target.*} in the inputs. All of
+ * them block (DR_AF_BLOCKING: a worker thread runs them): check.http in
+ * check_http.c, check.tcp and check.dns in check_net.c, check.exec in
+ * exec_proc.c. Their runtime rules are docs/checks.md.
  * TLS certificates are always verified: there is deliberately no option to
- * turn that off.
+ * turn that off, and plain http:// goes to loopback addresses only.
  */
 #include "actions/family.h"
 
@@ -31,8 +34,10 @@ static const dr_type json_expect = {
 };
 
 static const dr_field http_expect_fields[] = {
-	{"status", &http_statuses, false, "200", "The status code(s) that count as success."},
-	{"body", &dr_action_t_regex, false, NULL, "A PCRE2 pattern the response body must match."},
+	{"status", &http_statuses, false, "200",
+	 "The status code(s) that count as success. Listing a 3xx turns redirects off: the redirect is the answer."},
+	{"body", &dr_action_t_regex, false, NULL,
+	 "A PCRE2 pattern the response body (its first 1 MiB, as UTF-8 text) must match somewhere; anchor with ^...$."},
 	{"json", &json_expect, false, NULL,
 	 "Values the JSON body must hold, by JSON pointer: {\"/status\": ok, \"/db/up\": true}."},
 	{NULL, NULL, false, NULL, NULL},
@@ -40,12 +45,14 @@ static const dr_field http_expect_fields[] = {
 static const dr_type http_expect = {.kind = DR_T_MAP, .fields = http_expect_fields};
 
 static const dr_field http_fields[] = {
-	{"url", &dr_action_t_url, true, NULL, "The URL to request (http or https; TLS is always verified)."},
+	{"url", &dr_action_t_url, true, NULL,
+	 "The URL to request: https:// (the certificate is always verified), or http:// to a loopback address only."},
 	{"method", &http_method, false, "GET", "The HTTP method."},
 	{"headers", &dr_action_t_headers, false, NULL, "Request headers (Name: value)."},
 	{"body", &dr_action_t_text, false, NULL, "The request body."},
 	{"expect", &http_expect, false, NULL, "What the response must look like (default: status 200)."},
-	{"timeout", &dr_action_t_duration, false, "10s", "Limit for one request, connection included."},
+	{"timeout", &dr_action_t_duration, false, "10s",
+	 "Limit for the request, connection and redirects included; the attempt's deadline applies too."},
 	{NULL, NULL, false, NULL, NULL},
 };
 static const dr_type http_input = {.kind = DR_T_MAP, .fields = http_fields};
@@ -57,7 +64,8 @@ static const dr_type tcp_port = {.kind = DR_T_INT, .flags = DR_TF_EXPR, .min = 1
 static const dr_field tcp_fields[] = {
 	{"host", &dr_action_t_text_req, true, NULL, "Host name or address, e.g. `${target.recovery_ip}`."},
 	{"port", &tcp_port, true, NULL, "The TCP port."},
-	{"timeout", &dr_action_t_duration, false, "5s", "Limit for the connection attempt."},
+	{"timeout", &dr_action_t_duration, false, "5s",
+	 "Limit for the lookup and the connection together; the attempt's deadline applies too."},
 	{NULL, NULL, false, NULL, NULL},
 };
 static const dr_type tcp_input = {.kind = DR_T_MAP, .fields = tcp_fields};
@@ -73,7 +81,7 @@ static const dr_field dns_fields[] = {
 	{"name", &dr_action_t_text_req, true, NULL, "The name to resolve."},
 	{"expect", &dns_expect, false, NULL,
 	 "Address(es) the name must resolve to (any one of them suffices); default: it resolves at all."},
-	{"timeout", &dr_action_t_duration, false, "5s", "Limit for the lookup."},
+	{"timeout", &dr_action_t_duration, false, "5s", "Limit for the lookup; the attempt's deadline applies too."},
 	{NULL, NULL, false, NULL, NULL},
 };
 static const dr_type dns_input = {.kind = DR_T_MAP, .fields = dns_fields};
@@ -95,30 +103,38 @@ const dr_action dr_actions_checks[] = {
 		.name = "check.http",
 		.summary = "Request a URL and check the status, the body (regex) and JSON values.",
 		.input = &http_input,
-		.flags = DR_AF_VALIDATION,
-		.outputs_doc = "status (number); headers (map, names in lower case); body (string, at most 1 MiB); "
-			       "json (the parsed body, or null); duration_ms (number).",
+		.flags = DR_AF_VALIDATION | DR_AF_BLOCKING,
+		.run = dr_action_check_http_run,
+		.outputs_doc = "status (number); elapsed_ms (number); body (string): the first 4 KiB of the body as "
+			       "text; matched (string or null): what `expect.body` matched.",
 	},
 	{
 		.name = "check.tcp",
 		.summary = "Open a TCP connection to host:port.",
 		.input = &tcp_input,
-		.flags = DR_AF_VALIDATION,
-		.outputs_doc = "address (string): the address connected to; connect_ms (number).",
+		.flags = DR_AF_VALIDATION | DR_AF_BLOCKING,
+		.run = dr_action_check_tcp_run,
+		.outputs_doc = "host (string); port (number); address (string): the address that accepted the "
+			       "connection; elapsed_ms (number): lookup and connection.",
 	},
 	{
 		.name = "check.dns",
 		.summary = "Resolve a name and optionally check the addresses it resolves to.",
 		.input = &dns_input,
-		.flags = DR_AF_VALIDATION,
-		.outputs_doc = "addresses (list of string); duration_ms (number).",
+		.flags = DR_AF_VALIDATION | DR_AF_BLOCKING,
+		.run = dr_action_check_dns_run,
+		.outputs_doc = "name (string); addresses (list of string): each address once, in the resolver's order; "
+			       "elapsed_ms (number).",
 	},
 	{
 		.name = "check.exec",
 		.summary = "Run a local probe program (no shell) and check its exit status.",
 		.input = &check_exec_input,
-		.flags = DR_AF_VALIDATION,
-		.outputs_doc = "exit (number); stdout, stderr (string, at most 1 MiB each); duration_ms (number).",
+		.flags = DR_AF_VALIDATION | DR_AF_BLOCKING,
+		.run = dr_action_check_exec_run,
+		.outputs_doc = "As `exec`'s: exit_code (number, or null after a signal); signal (string or null); stdout, "
+			       "stderr (string, at most 1 MiB each); truncated (bool); duration_ms (number). An exit "
+			       "status not in expect_exit fails the attempt as transient.",
 	},
 	{.name = NULL},
 };

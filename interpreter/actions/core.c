@@ -5,7 +5,7 @@
  * checker applies to the step's `with:` map, the flags the planner reads,
  * and what the action returns (for docs/actions.md), and the functions that
  * run it: log, sleep, fail and assert in basic.c, approve in approve.c (all
- * inline on the scheduler thread), exec in exec.c (DR_AF_BLOCKING: on a
+ * inline on the scheduler thread), exec in exec_proc.c (DR_AF_BLOCKING: on a
  * worker thread).
  */
 #include "actions/family.h"

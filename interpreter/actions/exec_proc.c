@@ -1,6 +1,6 @@
 /*
- * actions/exec_proc.c - the `exec` action: run a local program, never through a
- * shell, and judge its exit status and output.
+ * actions/exec_proc.c - the `exec` and `check.exec` actions: run a local
+ * program, never through a shell, and judge its exit status and output.
  *
  * run() decodes the evaluated with: object into a spec, starts argv[0]
  * with posix_spawnp in a process group of its own (stdin /dev/null, stdout
@@ -15,6 +15,11 @@
  * the group gets SIGTERM, kill_grace later SIGKILL, and the program is
  * reaped. On a normal exit, background processes it left in its group are
  * left alone (as a shell would); their output is no longer read.
+ *
+ * check.exec runs on the same machinery with its own inputs (a subset of
+ * exec's): the only difference is that an exit status it does not expect
+ * is a transient failure - a probe that says "not yet" is retried while the
+ * service comes up - where exec's is permanent.
  *
  * Thread safety: everything lives on the stack or the heap of this call;
  * no signal handler, no SIGCHLD, waitpid only on our own child. The
@@ -107,6 +112,7 @@ typedef struct spec {
 	size_t max_output;
 	int64_t timeout_ms; /* -1: none */
 	int64_t grace_ms;
+	dr_err_class bad_exit; /* the class of an exit status not in expect (nor in retry) */
 	char *err; /* the first problem with the inputs */
 } spec;
 
@@ -550,41 +556,6 @@ static void finish(proc *p)
 
 /* ------------------------------------------------------------ judgement */
 
-/* Length of the valid UTF-8 character at s (n bytes left); 0 when invalid (NUL counts as invalid). */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	if (c >= 0x01 && c < 0x80)
-		return 1;
-	size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-	if (!len || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
-	    (c == 0xF4 && s[1] > 0x8F))
-		return 0;
-	return len;
-}
-
-/* The bytes as valid UTF-8 text: each invalid byte (and NUL) becomes U+FFFD. The caller frees it. */
-static char *clean_text(const char *data, size_t n)
-{
-	dr_buf b;
-	dr_buf_init(&b);
-	const unsigned char *s = (const unsigned char *)data;
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_char(s + i, n - i);
-		if (len)
-			dr_buf_append(&b, data + i, len);
-		else
-			dr_buf_puts(&b, "\xEF\xBF\xBD");
-		i += len ? len : 1;
-	}
-	return b.data;
-}
-
 /* ": <last line of text>" for a failure message, at most TAIL_BYTES; "" when the text is blank. */
 static void put_tail(dr_buf *b, const char *label, const char *text)
 {
@@ -682,7 +653,7 @@ static dr_outcome judge(const proc *p, const spec *s, char *const text[2])
 		dr_buf_printf(&b, "%s was killed by %s", s->argv[0], signal_name(WTERMSIG(p->status), sig, sizeof sig));
 		put_output_tail(&b, text);
 	} else if (!s->expect[WEXITSTATUS(p->status)]) {
-		cls = s->retry[WEXITSTATUS(p->status)] ? DR_ERRC_TRANSIENT : DR_ERRC_PERMANENT;
+		cls = s->retry[WEXITSTATUS(p->status)] ? DR_ERRC_TRANSIENT : s->bad_exit;
 		dr_buf_printf(&b, "%s exited with status %d (expected ", s->argv[0], WEXITSTATUS(p->status));
 		put_codes(&b, s->expect);
 		dr_buf_puts(&b, ")");
@@ -749,8 +720,8 @@ static dr_outcome run_spec(const spec *s, dr_call *call)
 	if (how != ENDED)
 		terminate(&p, s->grace_ms);
 	finish(&p);
-	char *text[2] = {clean_text(p.s[OUT].kept.data, p.s[OUT].kept.len),
-			 clean_text(p.s[ERR].kept.data, p.s[ERR].kept.len)};
+	char *text[2] = {dr_text_clean_utf8(p.s[OUT].kept.data, p.s[OUT].kept.len),
+			 dr_text_clean_utf8(p.s[ERR].kept.data, p.s[ERR].kept.len)};
 	dr_outcome o = how == ENDED ? judge(&p, s, text) : stopped(&p, s, how, limit, why);
 	for (int i = 0; i < 2; i++) {
 		free(text[i]);
@@ -763,22 +734,38 @@ static dr_outcome run_spec(const spec *s, dr_call *call)
  * Run with.argv as a child process and wait for it. OK with outputs
  * {exit_code, signal, stdout, stderr, truncated, duration_ms}; FAIL
  * PERMANENT for bad inputs, a program that cannot be started ("command not
- * found: X"), an unexpected exit status or an unmatched output pattern;
- * TRANSIENT for an exit status listed in retry_exit; TIMEOUT and CANCELLED
- * after the process group was stopped. Blocks; never returns WAIT.
+ * found: X"), a signal or an unmatched output pattern; bad_exit for an exit
+ * status not in expect_exit, TRANSIENT when it is in retry_exit; TIMEOUT
+ * and CANCELLED after the process group was stopped. Blocks; never returns
+ * WAIT. The inputs exec's row declares are read; absent ones take their
+ * defaults, so any row whose inputs are a subset (check.exec) can use it.
  */
-dr_outcome dr_action_exec_run(dr_call *call)
+static dr_outcome run_program(dr_call *call, dr_err_class bad_exit)
 {
 	spec s;
 	dr_outcome o;
 	if (cancel_requested(call))
 		return failed(DR_ERRC_CANCELLED, "cancelled before the program was started");
-	if (decode(&s, call))
+	if (decode(&s, call)) {
+		s.bad_exit = bad_exit;
 		o = run_spec(&s, call);
-	else
+	} else {
 		o = failed(DR_ERRC_PERMANENT, "%s", s.err);
+	}
 	spec_dispose(&s);
 	return o;
+}
+
+/* exec: an unexpected exit status is permanent (most scripts fail for reasons a retry does not fix). */
+dr_outcome dr_action_exec_run(dr_call *call)
+{
+	return run_program(call, DR_ERRC_PERMANENT);
+}
+
+/* check.exec: an unexpected exit status is transient (the probe is asked again while the service boots). */
+dr_outcome dr_action_check_exec_run(dr_call *call)
+{
+	return run_program(call, DR_ERRC_TRANSIENT);
 }
 
 /* exec keeps no state across calls (it never waits through WAIT): nothing to release. */

@@ -30,13 +30,26 @@ extern const dr_type dr_action_t_exit_codes; /* 0, or [0, 3] */
 extern const dr_type dr_action_t_url; /* an http(s) URL, may be ${...} */
 
 /*
- * exec.c: the `exec` action. run() blocks until the program ends (the row
+ * exec_proc.c: the `exec` action. run() blocks until the program ends (the row
  * is DR_AF_BLOCKING: call it on a worker thread); it never returns WAIT, so
- * cancel() has nothing to release. Contract at the top of exec.c and in
+ * cancel() has nothing to release. Contract at the top of exec_proc.c and in
  * docs/execution.md.
  */
 dr_outcome dr_action_exec_run(dr_call *call);
 void dr_action_exec_cancel(dr_call *call);
+
+/*
+ * The checks and notifications that block (DR_AF_BLOCKING, on a worker
+ * thread): check.exec in exec_proc.c (exec's machinery, an unexpected exit
+ * status transient), check.http in check_http.c, check.tcp and check.dns
+ * in check_net.c, notify.webhook in notify_webhook.c (shared parts in
+ * actions/net.h). None returns WAIT or keeps state, so none has cancel().
+ */
+dr_outcome dr_action_check_exec_run(dr_call *call);
+dr_outcome dr_action_check_http_run(dr_call *call);
+dr_outcome dr_action_check_tcp_run(dr_call *call);
+dr_outcome dr_action_check_dns_run(dr_call *call);
+dr_outcome dr_action_notify_webhook_run(dr_call *call);
 
 /*
  * basic.c and approve.c: the engine's own actions (executor issue). All run

@@ -2,7 +2,8 @@
  * actions/notify.c - the notify.* actions: telling people what happens.
  *
  * A notification changes nothing in the protected service, so it carries no
- * planner flags; put it under finally: to send it on every path.
+ * planner flags but DR_AF_BLOCKING (a worker thread sends it: run() in
+ * notify_webhook.c); put it under finally: to send it on every path.
  */
 #include "actions/family.h"
 
@@ -10,7 +11,8 @@
 
 static const dr_field webhook_fields[] = {
 	{"url", &dr_action_t_url, true, NULL,
-	 "Where to POST, usually `${secrets.NAME}` (Slack, Teams and most chat tools accept this form)."},
+	 "Where to POST, usually `${secrets.NAME}` (Slack, Teams and most chat tools accept this form): https://, "
+	 "or http:// to a loopback address only. Messages name its host only."},
 	{"text", &dr_action_t_text_req, true, NULL,
 	 "The message; sent as the JSON body {\"text\": ...}."},
 	{"headers", &dr_action_t_headers, false, NULL, "Extra request headers (Name: value)."},
@@ -23,7 +25,9 @@ const dr_action dr_actions_notify[] = {
 		.name = "notify.webhook",
 		.summary = "POST a JSON message {\"text\": ...} to a webhook (TLS always verified).",
 		.input = &webhook_input,
-		.outputs_doc = "status (number): the HTTP status; duration_ms (number).",
+		.flags = DR_AF_BLOCKING,
+		.run = dr_action_notify_webhook_run,
+		.outputs_doc = "status (number): the HTTP status (2xx); elapsed_ms (number).",
 	},
 	{.name = NULL},
 };

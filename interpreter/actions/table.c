@@ -61,8 +61,12 @@ static const struct family {
 	 "that tells a resumed run whether it already happened (docs/execution.md, \"Probes\")."},
 	{dr_actions_checks, "Checks (`check.*`)",
 	 "Probes of the recovered service. Every check is a validation: a `dr.commit` must be preceded by "
-	 "one covering its targets. TLS certificates are always verified; there is no option to skip that."},
-	{dr_actions_notify, "Notifications (`notify.*`)", "Messages to people; put them under `finally:` to send them on every path."},
+	 "one covering its targets. TLS certificates are always verified; there is no option to skip that, and "
+	 "plain `http://` goes to loopback addresses only. What they do at run time (the HTTP rules, time limits, "
+	 "failure classes): [checks.md](checks.md)."},
+	{dr_actions_notify, "Notifications (`notify.*`)",
+	 "Messages to people; put them under `finally:` to send them on every path. At run time: "
+	 "[checks.md](checks.md#notifywebhook)."},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 #define MAX_ACTIONS 128

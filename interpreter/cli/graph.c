@@ -1,12 +1,14 @@
 /*
  * graph.c - `drover graph`: print the step graph as Mermaid (renders in pull
- * requests), DOT (for `dot -Tsvg`) or JSON.
+ * requests), DOT (for `dot -Tsvg`) or JSON; with --diff OLD, the graph with
+ * what changed since OLD marked (graphdiff.h), also as text for CI logs.
  */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "graphdiff.h"
 #include "plan.h"
 #include "runbook.h"
 
@@ -14,21 +16,31 @@ static int graph_main(int argc, char **argv);
 
 const dr_command dr_cmd_graph = {
 	.name = "graph",
-	.summary = "Print a runbook's step graph.",
-	.usage = "[--format mermaid|dot|json] [--stdlib DIR] FILE",
+	.summary = "Print a runbook's step graph, or what changed in it since another version.",
+	.usage = "[--format mermaid|dot|json|text] [--diff OLD] [--stdlib DIR] FILE",
 	.help = "Options:\n"
-		"  -f, --format FMT   mermaid (default), dot or json\n"
+		"  -f, --format FMT   mermaid (default), dot or json; with --diff also text\n"
+		"  -d, --diff OLD     FILE's graph with what changed since OLD (an earlier version) marked:\n"
+		"                     added, removed (kept, dashed) and changed steps, the changed ones\n"
+		"                     naming what changed (\"changed: with.port, retry\"), added and removed\n"
+		"                     edges, and a legend. Steps are matched by id after use: expansion.\n"
+		"                     json lists the changes; text prints one line per change\n"
+		"                     (+ step, - step, ~ step: fields, + edge, - edge)\n"
 		"      --stdlib DIR   where use: finds composite actions\n"
 		"  -h, --help         show this help\n"
-		"\nThe runbook must be valid; otherwise its diagnostics are printed and the exit status is 2.\n"
-		"Example: drover graph --format dot runbook.yaml | dot -Tsvg > plan.svg\n",
+		"\nThe runbook must be valid (with --diff, both runbooks); otherwise the diagnostics are\n"
+		"printed and the exit status is 2. A diff exits 0 whether or not anything changed.\n"
+		"docs/graph.md describes both forms.\n"
+		"Examples:\n"
+		"  drover graph --format dot runbook.yaml | dot -Tsvg > plan.svg\n"
+		"  git show main:./runbook.yaml > old.yaml && drover graph --diff old.yaml runbook.yaml\n",
 	.main = graph_main,
 };
 
 static bool parse_format(const char *s, dr_graph_format *out)
 {
 	static const struct { const char *name; dr_graph_format fmt; } formats[] = {
-		{"mermaid", DR_GRAPH_MERMAID}, {"dot", DR_GRAPH_DOT}, {"json", DR_GRAPH_JSON},
+		{"mermaid", DR_GRAPH_MERMAID}, {"dot", DR_GRAPH_DOT}, {"json", DR_GRAPH_JSON}, {"text", DR_GRAPH_TEXT},
 	};
 	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
 		if (strcmp(s, formats[i].name) == 0) {
@@ -38,22 +50,55 @@ static bool parse_format(const char *s, dr_graph_format *out)
 	return false;
 }
 
+/* Compile path, its diagnostics on stderr; NULL (freed) when it has errors. */
+static dr_runbook *compile(const char *path, const char *stdlib)
+{
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = dr_runbook_compile(path, d, dr_cli_stdlib_dir(stdlib));
+	dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
+	if (rb && dr_diags_errors(d)) {
+		dr_runbook_free(rb);
+		rb = NULL;
+	}
+	dr_diags_free(d);
+	return rb;
+}
+
+/* OLD's and NEW's diagnostics (both are always compiled), then the diff of their plans. */
+static int print_diff(const char *old_path, const char *new_path, const char *stdlib, dr_graph_format fmt)
+{
+	dr_runbook *old = compile(old_path, stdlib);
+	dr_runbook *new = compile(new_path, stdlib);
+	int rc = DR_EXIT_INVALID;
+	if (old && new) {
+		dr_graphdiff *d = dr_graphdiff_new(old->plan, new->plan);
+		dr_graphdiff_print(d, fmt, stdout);
+		dr_graphdiff_free(d);
+		rc = DR_EXIT_OK;
+	}
+	dr_runbook_free(old);
+	dr_runbook_free(new);
+	return rc;
+}
+
 static int graph_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"format", required_argument, NULL, 'f'}, {"stdlib", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"format", required_argument, NULL, 'f'}, {"diff", required_argument, NULL, 'd'},
+		{"stdlib", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	dr_graph_format fmt = DR_GRAPH_MERMAID;
-	const char *stdlib = NULL;
+	const char *stdlib = NULL, *old = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:d:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!parse_format(optarg, &fmt))
-				return dr_cli_usage_error(&dr_cmd_graph, "unknown format '%s' (mermaid, dot or json)", optarg);
+				return dr_cli_usage_error(&dr_cmd_graph, "unknown format '%s' (mermaid, dot, json or text)",
+							  optarg);
 			break;
+		case 'd': old = optarg; break;
 		case 'S': stdlib = optarg; break;
 		case 'h': dr_cli_print_help(&dr_cmd_graph, stdout); return DR_EXIT_OK;
 		default: return dr_cli_usage_error(&dr_cmd_graph, "unrecognised option");
@@ -61,15 +106,14 @@ static int graph_main(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return dr_cli_usage_error(&dr_cmd_graph, "expected exactly one runbook");
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(argv[optind], d, dr_cli_stdlib_dir(stdlib));
-	dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
-	int rc = DR_EXIT_INVALID;
-	if (rb && dr_diags_errors(d) == 0) {
-		dr_plan_print_graph(rb->plan, fmt, stdout);
-		rc = DR_EXIT_OK;
-	}
+	if (fmt == DR_GRAPH_TEXT && !old)
+		return dr_cli_usage_error(&dr_cmd_graph, "--format text needs --diff");
+	if (old)
+		return print_diff(old, argv[optind], stdlib, fmt);
+	dr_runbook *rb = compile(argv[optind], stdlib);
+	if (!rb)
+		return DR_EXIT_INVALID;
+	dr_plan_print_graph(rb->plan, fmt, stdout);
 	dr_runbook_free(rb);
-	dr_diags_free(d);
-	return rc;
+	return DR_EXIT_OK;
 }

@@ -1,5 +1,5 @@
 /*
- * text.c - suggestions, durations, identifiers, UTF-8 validation.
+ * text.c - suggestions, durations, identifiers, UTF-8 validation and cleaning.
  */
 #include "text.h"
 
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "xalloc.h"
 
 static size_t min3(size_t a, size_t b, size_t c)
@@ -205,4 +206,47 @@ bool dr_text_valid_utf8(const char *s, size_t n, size_t *bad_at)
 bad:
 	*bad_at = i;
 	return false;
+}
+
+/* Length of the valid UTF-8 character at s (n bytes left); 0 when invalid (NUL counts as invalid). */
+static size_t utf8_char(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	if (c >= 0x01 && c < 0x80)
+		return 1;
+	size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+	if (!len || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
+	    (c == 0xF4 && s[1] > 0x8F))
+		return 0;
+	return len;
+}
+
+char *dr_text_clean_utf8(const char *data, size_t n)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	const unsigned char *s = (const unsigned char *)data;
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_char(s + i, n - i);
+		if (len)
+			dr_buf_append(&b, data + i, len);
+		else
+			dr_buf_puts(&b, "\xEF\xBF\xBD");
+		i += len ? len : 1;
+	}
+	return dr_buf_detach(&b);
+}
+
+size_t dr_text_utf8_prefix(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	while (max && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
 }

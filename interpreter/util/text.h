@@ -36,4 +36,14 @@ bool dr_text_is_ident(const char *s);
 /* True when the n bytes at s are well-formed UTF-8; else *bad_at gets the offset. */
 bool dr_text_valid_utf8(const char *s, size_t n, size_t *bad_at);
 
+/*
+ * The n bytes at data as valid UTF-8 text: each byte that does not start a
+ * valid character, and each NUL, becomes U+FFFD. Never NULL; the caller
+ * frees it.
+ */
+char *dr_text_clean_utf8(const char *data, size_t n);
+
+/* The length of the longest prefix of the n bytes of UTF-8 at s that is at most max and ends on a character. */
+size_t dr_text_utf8_prefix(const char *s, size_t n, size_t max);
+
 #endif

@@ -260,6 +260,19 @@ stdlib() {
 	every_vm "$S" protected Primary; ok "tier-failback: every VM protected, active in Primary" $?
 }
 
+# --- runbooks/: the reference runbooks run on their simulated estate ---------------------------
+reference() {
+	local S=$tmp/reference R=$here/../../runbooks
+	run_ok "a2a-failover" 0 run -q --yes --state-dir "$S" "$R/a2a-failover.yaml"; ok "a2a-failover runs" $?
+	[ "$(states "$S" | grep -c 'protected Recovery')" = 4 ] && vm_is "$S" pay-web-3-canary protected Primary
+	ok "a2a-failover: databases and web servers reprotected from Recovery, the canary left alone" $?
+	run_ok "failback" 0 failback -q --yes --state-dir "$S" "$R/failback.yaml"; ok "failback runs" $?
+	[ "$(states "$S" | grep -c 'protected Primary')" = 7 ]; ok "failback: every VM protected in Primary again" $?
+	S=$tmp/reference-drill
+	run_ok "weekly-drill" 0 drill -q --state-dir "$S" "$R/weekly-drill.yaml"; ok "weekly-drill passes" $?
+	[ "$(states "$S" | grep -c 'protected Primary')" = 7 ]; ok "weekly-drill: nothing left, every VM protected" $?
+}
+
 # --- docs/tutorial.md: its commands, in order, print what the page shows ------------------------
 tutorial() {
 	local W=$tmp/tutorial doc=$here/../../docs/tutorial.md line n=0 missing=0
@@ -291,7 +304,7 @@ thousand() {
 	echo "e2e: 1,000 VMs in 5 waves: makespan $span on the virtual clock, plan --estimate took ${ms} ms"
 }
 
-all=(lifecycle drill rpo_guard custom_time change_point fallback reprotect_early shutdown_fails policies retry_failed stdlib tutorial thousand)
+all=(lifecycle drill rpo_guard custom_time change_point fallback reprotect_early shutdown_fails policies retry_failed stdlib reference tutorial thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"

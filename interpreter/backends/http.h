@@ -1,0 +1,92 @@
+/*
+ * backends/http.h - drover's HTTP client: one blocking request, with the
+ * project's rules built in. http.c is the only file that includes
+ * <curl/curl.h>; check.http, notify.webhook and (later) the Azure backend
+ * all come through here.
+ *
+ * The rules (docs/checks.md, "HTTP rules"), none of which a caller can
+ * turn off:
+ *   - TLS certificates and host names are always verified.
+ *   - Plain http:// is allowed only to loopback hosts (127.0.0.0/8, ::1,
+ *     localhost), and the connection must then really go to a loopback
+ *     address, never through a proxy. Any other http:// URL is refused
+ *     before any traffic (DR_HTTP_E_URL, "... use https://").
+ *   - Redirects (301, 302, 303, 307, 308 with a Location) are followed up
+ *     to max_redirects hops, each hop checked by the same rules. 303, and
+ *     301/302 after a POST, continue as GET without the body; 307 and 308
+ *     keep the method and body. The caller's headers go only to the first
+ *     URL's origin (scheme, host and port); a hop to another origin gets
+ *     none of them (content_type stays).
+ *   - The response body is kept up to max_body bytes; the rest is not
+ *     downloaded (truncated is set, the response still counts).
+ *   - Messages never hold header values, bodies, user information or query
+ *     strings of URLs; with secret_url, they name the host only.
+ *
+ * Thread safety: any number of threads may call dr_http_send at once; each
+ * call has its own handles, and curl_global_init runs once (pthread_once;
+ * curl_global_cleanup is never called). Signals are not used (NOSIGNAL).
+ */
+#ifndef DR_HTTP_H
+#define DR_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* How a request ended. Only DR_HTTP_OK has a response (of any status). */
+typedef enum dr_http_error {
+	DR_HTTP_OK = 0,
+	DR_HTTP_E_URL, /* malformed, not http(s), or refused by the rules above: nothing was sent */
+	DR_HTTP_E_TLS, /* the certificate or host name did not verify, or TLS is not set up locally */
+	DR_HTTP_E_CONNECT, /* the name did not resolve, or no connection (refused, unreachable) */
+	DR_HTTP_E_TIMEOUT, /* timeout_ms passed */
+	DR_HTTP_E_TRANSFER, /* the exchange broke (reset, TLS handshake, bad or no response) */
+	DR_HTTP_E_REDIRECTS, /* more than max_redirects redirects */
+	DR_HTTP_E_CANCELLED, /* *cancel turned non-zero */
+} dr_http_error;
+
+typedef struct dr_http_request {
+	const char *method; /* "GET" when NULL; "HEAD" reads no body */
+	const char *url; /* http:// or https:// */
+	const char *const *headers; /* "Name: value" lines, NULL-terminated; NULL for none */
+	const char *content_type; /* with a body: its Content-Type, sent on every hop; may be NULL */
+	const char *body; /* NULL: none */
+	size_t body_len;
+	int64_t timeout_ms; /* the whole request, every hop included; at least 1 */
+	size_t max_body; /* response body bytes kept */
+	int max_redirects; /* hops followed; 0: a redirect is the response */
+	const volatile int *cancel; /* non-NULL: the request stops within 50 ms once it is non-zero */
+	bool secret_url; /* the URL is a secret: messages name its host only */
+} dr_http_request;
+
+typedef struct dr_http_response {
+	dr_http_error error;
+	long status; /* the last response's status; 0 when none arrived */
+	char *body; /* heap, NUL-terminated (bytes may include NULs); "" when none; never NULL after send */
+	size_t body_len;
+	bool truncated; /* the body was longer than max_body */
+	int64_t retry_after_ms; /* the Retry-After header (seconds or HTTP date) in ms; -1 when absent */
+	int redirects; /* hops followed */
+	int64_t elapsed_ms; /* wall time of the whole request */
+	char *message; /* error != OK: why, without the URL (heap, safe to print); else NULL */
+} dr_http_response;
+
+/*
+ * Send req and wait for the answer. Fills *out (dispose it with
+ * dr_http_response_dispose whatever the result) and returns out->error.
+ */
+dr_http_error dr_http_send(dr_http_response *out, const dr_http_request *req);
+
+void dr_http_response_dispose(dr_http_response *r);
+
+/*
+ * The URL as messages may show it: scheme://host[:port]/path, without user
+ * information, query or fragment; with secret, the host alone. A URL that
+ * does not parse is shown as "(a malformed URL)". The caller frees it.
+ */
+char *dr_http_url_display(const char *url, bool secret);
+
+/* True for "localhost" and literal 127.0.0.0/8 or ::1 (brackets allowed): where plain http may go. */
+bool dr_http_host_is_loopback(const char *host);
+
+#endif
