@@ -13,7 +13,7 @@ message and a stable code in brackets. Codes never change meaning; scripts and e
 on them. Errors make `drover validate` exit with status 2; warnings do not.
 
 ```
-runbook.yaml:12:5: error: unknown key 'timout' in a step [DR203]
+runbook.yaml:12:5: error: steps[0]: unknown key 'timout' [DR203]
    12 |     timout: 5m
       |     ^~~~~~
 hint: did you mean 'timeout'?
