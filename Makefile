@@ -3,6 +3,7 @@
 #   make            build build/default/drover
 #   make check      unit tests, golden tests, schema freshness, runbook validation
 #   make check-asan the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       libFuzzer on the front end and on ${...}, FUZZ_SECONDS each (not in check)
 #   make demo       run examples/quickstart.yaml on the embedded simulator
 #   make deps       install missing Debian -dev packages (as root)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -26,6 +27,10 @@ SANITIZE  := address,undefined
 endif
 ifeq ($(VARIANT),tsan)
 SANITIZE  := thread
+endif
+# The library instrumented for libFuzzer (tests/fuzz/README.md); the targets add the fuzzer's main.
+ifeq ($(VARIANT),fuzz)
+SANITIZE  := fuzzer-no-link,address,undefined
 endif
 
 B         := build/$(VARIANT)
@@ -52,7 +57,7 @@ TORTURE   := $(B)/tests/torture
 TORTURE_SEEDS ?= 250
 
 .PHONY: all all-tests check check-asan check-tsan unit golden demo demo-run deps install uninstall clean \
-        bench docs torture
+        bench docs torture fuzz fuzz-build
 all: $(DROVER)
 
 V ?= 0
@@ -117,6 +122,26 @@ check-asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-all.sh build/asan
 
+# libFuzzer, clang only: the library built with -fsanitize=fuzzer-no-link,address,undefined in
+# build/fuzz/, each target run FUZZ_SECONDS on a corpus kept in build/fuzz/corpus/ and seeded from the
+# shipped runbooks and golden cases. Fails on the first crash, leak, UB or hang (tests/fuzz/run.sh).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := frontend expr
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(B)/fuzz_%)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory VARIANT=fuzz CC=$(FUZZ_CC) OPT='-O1 -g' fuzz-build
+	@tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# By absolute path, so __FILE__ finds the stdlib next to the harness.
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c $(B)/libdrover.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-CC $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer,address,undefined -o $@ $(abspath $<) $(B)/libdrover.a $(LIBS)
+
 check-tsan: deps
 	@$(MAKE) --no-print-directory VARIANT=tsan OPT='-O1 -g' all-tests
 	@tests/run-all.sh build/tsan unit
@@ -178,4 +203,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d)

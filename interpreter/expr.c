@@ -26,7 +26,13 @@
 
 #include "util/buf.h"
 
-enum { MAX_DEPTH = 64 };
+/*
+ * Limits per expression. Checking, evaluation and the reference walks recurse
+ * over the tree, and a chain (a || b || ..., a[0][0]...) is as deep as it is
+ * long, so the size is bounded as well as the nesting: MAX_NODES counts the
+ * values, operators and names of one ${...}.
+ */
+enum { MAX_DEPTH = 64, MAX_NODES = 1000 };
 
 /* ------------------------------------------------------------------ lexer */
 
@@ -75,6 +81,7 @@ typedef struct parser {
 	size_t pos, end; /* lexer position and the end of this expression */
 	tok t; /* the current (lookahead) token */
 	int depth;
+	size_t nodes; /* values, operators and names so far (MAX_NODES) */
 	bool failed; /* an error was reported: unwind, report nothing more */
 } parser;
 
@@ -239,8 +246,28 @@ static void unexpected(parser *p, const char *wanted)
 
 /* ----------------------------------------------------------------- parser */
 
+/* Count one more value, operator or name at off; past MAX_NODES the parse fails (DR301). */
+static void spend_node(parser *p, size_t off)
+{
+	if (++p->nodes == MAX_NODES + 1)
+		perror_at(p, DR301, off, 1, "expression too long (more than %d values, operators and names)",
+			  MAX_NODES);
+}
+
+/*
+ * Room for element n of an arena array that grows by doubling (its capacity
+ * is the power of two >= n): appending one at a time stays linear.
+ */
+static void *grow_for(dr_arena *a, void *arr, size_t n, size_t sz)
+{
+	if (n & (n - 1))
+		return arr;
+	return dr_arena_grow(a, arr, n, n ? 2 * n : 1, sz);
+}
+
 static dr_expr *new_node(parser *p, dr_expr_op op, size_t off, size_t end)
 {
+	spend_node(p, off);
 	dr_expr *e = dr_arena_alloc(p->a, sizeof *e);
 	e->op = op;
 	e->type = DR_VT_ANY;
@@ -265,9 +292,11 @@ static dr_expr *parse_expr(parser *p);
 static void ref_append(parser *p, dr_expr *ref, const char *name, size_t off, size_t len)
 {
 	size_t n = ref->u.ref.n;
-	ref->u.ref.path = dr_arena_grow(p->a, ref->u.ref.path, n, n + 1, sizeof(char *));
-	ref->u.ref.seg_off = dr_arena_grow(p->a, ref->u.ref.seg_off, n, n + 1, sizeof(size_t));
-	ref->u.ref.seg_len = dr_arena_grow(p->a, ref->u.ref.seg_len, n, n + 1, sizeof(size_t));
+	if (n)
+		spend_node(p, off); /* the first segment is the reference's own node */
+	ref->u.ref.path = grow_for(p->a, ref->u.ref.path, n, sizeof(char *));
+	ref->u.ref.seg_off = grow_for(p->a, ref->u.ref.seg_off, n, sizeof(size_t));
+	ref->u.ref.seg_len = grow_for(p->a, ref->u.ref.seg_len, n, sizeof(size_t));
 	ref->u.ref.path[n] = name;
 	ref->u.ref.seg_off[n] = off;
 	ref->u.ref.seg_len[n] = len;
@@ -565,7 +594,7 @@ typedef struct scan {
 
 static void add_part(scan *sc, const char *text, size_t text_len, dr_expr *e)
 {
-	sc->parts = dr_arena_grow(sc->a, sc->parts, sc->n_parts, sc->n_parts + 1, sizeof *sc->parts);
+	sc->parts = grow_for(sc->a, sc->parts, sc->n_parts, sizeof *sc->parts);
 	sc->parts[sc->n_parts++] = (dr_template_part){.text = text, .text_len = text_len, .expr = e};
 }
 

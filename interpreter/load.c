@@ -879,10 +879,12 @@ static bool on_close(ld *l, const yaml_event_t *e)
 	pos end = mark_pos(l, e->end_mark);
 	n->end_line = end.line;
 	n->end_col = end.col;
+	/* no kids yet at all ("{ }" first): NULL + 0 is undefined */
+	dr_node **kids = l->kids ? l->kids + f.base : NULL;
 	if (n->kind == DR_NODE_MAP)
-		build_map(l, n, l->kids + f.base, l->nkids - f.base);
+		build_map(l, n, kids, l->nkids - f.base);
 	else
-		build_seq(l, n, l->kids + f.base, l->nkids - f.base);
+		build_seq(l, n, kids, l->nkids - f.base);
 	l->nkids = f.base;
 	if (f.anchor1)
 		l->anchors[f.anchor1 - 1].expanded = l->total - f.total0;

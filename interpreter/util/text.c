@@ -61,6 +61,13 @@ out:
 	return result;
 }
 
+/*
+ * Longer words are compared only case-insensitively: the distance costs
+ * length squared, and a 4 MB alias next to a similar anchor would take hours
+ * (tests/fuzz/README.md). Nobody mistypes a name this long.
+ */
+enum { SUGGEST_MAX_LEN = 256 };
+
 const char *dr_text_suggest(const char *word, const char *const *candidates)
 {
 	size_t len = strlen(word);
@@ -70,7 +77,7 @@ const char *dr_text_suggest(const char *word, const char *const *candidates)
 	for (size_t i = 0; candidates && candidates[i]; i++) {
 		if (strcasecmp(word, candidates[i]) == 0)
 			return candidates[i];
-		size_t d = dr_text_distance(word, candidates[i], cap);
+		size_t d = len <= SUGGEST_MAX_LEN ? dr_text_distance(word, candidates[i], cap) : cap + 1;
 		if (d < best_d) {
 			best_d = d;
 			best = candidates[i];

@@ -15,7 +15,8 @@ size_t dr_text_distance(const char *a, const char *b, size_t cap);
 /*
  * The candidate closest to word, or NULL when none is close enough to be a
  * plausible typo (distance at most 1/3 of the word's length, at least 1; a
- * case-insensitive match always qualifies). candidates is NULL-terminated.
+ * case-insensitive match always qualifies; a word over 256 bytes gets only
+ * that). candidates is NULL-terminated.
  */
 const char *dr_text_suggest(const char *word, const char *const *candidates);
 

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -319,6 +320,81 @@ static void test_too_deep(void **state)
 	dr_arena_free(a);
 }
 
+/* "${" + head + n times rep + "}", heap-allocated. */
+static char *repeated(const char *head, const char *rep, size_t n)
+{
+	size_t hl = strlen(head), rl = strlen(rep);
+	char *s = malloc(2 + hl + n * rl + 2);
+	assert_non_null(s);
+	memcpy(s, "${", 2);
+	memcpy(s + 2, head, hl);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + 2 + hl + i * rl, rep, rl);
+	strcpy(s + 2 + hl + n * rl, "}");
+	return s;
+}
+
+/* Parse text: NULL with one "too long" DR301, or (ok) a template without diagnostics. */
+static void expect_length_verdict(const char *text, bool ok)
+{
+	dr_arena *a = dr_arena_new();
+	dr_diags *d = dr_diags_new();
+	dr_template *t = dr_template_parse(a, d, scalar(a, text));
+	if (ok) {
+		assert_non_null(t);
+		assert_int_equal(dr_diags_count(d), 0);
+	} else {
+		assert_null(t);
+		assert_int_equal(dr_diags_count(d), 1);
+		assert_int_equal(dr_diags_get(d, 0)->code, DR301);
+		assert_non_null(strstr(dr_diags_get(d, 0)->msg, "expression too long"));
+	}
+	dr_diags_free(d);
+	dr_arena_free(a);
+}
+
+/*
+ * Fuzzing regressions: a chain is as deep as it is long, and a million
+ * terms overflowed the stack of the checker and the evaluator; a long
+ * reference path or many ${...} in one string grew their arrays one element
+ * at a time (quadratic: 200,000 names took more than 20 GB).
+ */
+static void test_too_long(void **state)
+{
+	(void)state;
+	static const struct { const char *head, *rep; size_t fits, n; } cases[] = {
+		{"true", "||true", 499, 1000000}, /* 2 nodes a term */
+		{"params.x", "[0]", 499, 1000000},
+		{"params.x", ".y", 998, 1000000}, /* 1 a name */
+		{"!true", "&&!true", 332, 1000000},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *fits = repeated(cases[i].head, cases[i].rep, cases[i].fits);
+		char *over = repeated(cases[i].head, cases[i].rep, cases[i].fits + 1);
+		char *huge = repeated(cases[i].head, cases[i].rep, cases[i].n);
+		expect_length_verdict(fits, true);
+		expect_length_verdict(over, false);
+		expect_length_verdict(huge, false);
+		free(fits);
+		free(over);
+		free(huge);
+	}
+	size_t n = 200000;
+	char *many = malloc(n * 4 + 1);
+	assert_non_null(many);
+	for (size_t i = 0; i < n; i++)
+		memcpy(many + 4 * i, "${a}", 4);
+	many[4 * n] = '\0';
+	dr_arena *a = dr_arena_new();
+	dr_diags *d = dr_diags_new();
+	dr_template *t = dr_template_parse(a, d, scalar(a, many));
+	assert_non_null(t);
+	assert_int_equal(t->n, n);
+	dr_diags_free(d);
+	dr_arena_free(a);
+	free(many);
+}
+
 static void test_bare_expression(void **state)
 {
 	(void)state;
@@ -480,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_parse_errors_all_reported),
 		cmocka_unit_test(test_too_deep),
+		cmocka_unit_test(test_too_long),
 		cmocka_unit_test(test_bare_expression),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_check_hint),

@@ -103,6 +103,26 @@ static void test_suggest(void **state)
 	assert_int_equal(dr_text_distance("kitten", "sitting", 10), 3);
 }
 
+/* Found while fuzzing: the distance is quadratic, so words over 256 bytes get only a case-insensitive match. */
+static void test_suggest_long_word(void **state)
+{
+	(void)state;
+	char word[301], near[301], upper[301];
+	memset(word, 'a', 300);
+	word[300] = '\0';
+	memcpy(near, word, sizeof word);
+	near[299] = 'b';
+	memcpy(upper, word, sizeof word);
+	upper[0] = 'A';
+	const char *const keys[] = {near, NULL}, *const same[] = {near, upper, NULL};
+	assert_null(dr_text_suggest(word, keys));
+	assert_ptr_equal(dr_text_suggest(word, same), upper);
+	word[256] = '\0';
+	near[256] = '\0';
+	near[255] = 'b';
+	assert_ptr_equal(dr_text_suggest(word, keys), near); /* 256 bytes: still a typo */
+}
+
 static void test_ident_and_utf8(void **state)
 {
 	(void)state;
@@ -172,6 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena_alloc_and_defer), cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_durations), cmocka_unit_test(test_suggest),
+		cmocka_unit_test(test_suggest_long_word),
 		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
