@@ -32,8 +32,8 @@
 #include <unistd.h>
 
 #include "actions/action.h"
-#include "exec.h"
-#include "runbook.h"
+#include "run/exec.h"
+#include "front/runbook.h"
 
 #define TARGET_TASKS_PER_S 20000.0
 

@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "actions/action.h"
-#include "exec.h"
-#include "plan.h"
-#include "runbook.h"
+#include "run/exec.h"
+#include "front/plan.h"
+#include "front/runbook.h"
 
 #define TARGET_TASKS_PER_S 100000.0
 

@@ -45,10 +45,10 @@
 #include <time.h>
 
 #include "backends/backend.h"
-#include "exec.h"
-#include "history.h"
-#include "plan.h"
-#include "runbook.h"
+#include "run/exec.h"
+#include "journal/history.h"
+#include "front/plan.h"
+#include "front/runbook.h"
 
 typedef struct vmrec {
 	char name[64];

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generates docs/diagnostics.md from interpreter/diag_codes.h and, for the
+# Generates docs/diagnostics.md from interpreter/front/diag_codes.h and, for the
 # example of each code, the first golden case that produces it. `make check`
 # fails when the committed file differs from this script's output.
 #   docs/gen-diagnostics.sh > docs/diagnostics.md
@@ -27,7 +27,7 @@ graph and DR ordering rules, DR9xx files. Each example below is the output of a 
 (`tests/golden/`), so it is what drover prints today.
 
 EOT
-sed -n 's/^DR_CODE(\(DR[0-9]*\), "\([^"]*\)", "\(.*\)")$/\1|\2|\3/p' interpreter/diag_codes.h |
+sed -n 's/^DR_CODE(\(DR[0-9]*\), "\([^"]*\)", "\(.*\)")$/\1|\2|\3/p' interpreter/front/diag_codes.h |
 while IFS='|' read -r code name summary; do
 	printf '## %s %s\n\n%s.\n\n' "$code" "$name" "$(echo "${summary:0:1}" | tr a-z A-Z)${summary:1}"
 	f=$(grep -rls "\[$code\]" tests/golden --include=expected.stderr | sort | head -1)

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "schema.h"
+#include "front/schema.h"
 
 /* What the planner needs to know about an action (DR ordering rules). */
 enum {

@@ -25,11 +25,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "approvals.h"
-#include "clock.h"
-#include "eval.h"
-#include "exec.h"
-#include "runbook.h"
+#include "journal/approvals.h"
+#include "run/clock.h"
+#include "run/eval.h"
+#include "run/exec.h"
+#include "front/runbook.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"

@@ -13,9 +13,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "eval.h"
-#include "exec.h"
-#include "runbook.h"
+#include "run/eval.h"
+#include "run/exec.h"
+#include "front/runbook.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 

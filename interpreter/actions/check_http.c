@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "actions/net.h"
-#include "eval.h"
+#include "run/eval.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"

@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "actions/net.h"
-#include "eval.h"
+#include "run/eval.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 

@@ -41,7 +41,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "exec.h"
+#include "run/exec.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"

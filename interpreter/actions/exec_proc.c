@@ -45,8 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "eval.h"
-#include "runbook.h"
+#include "run/eval.h"
+#include "front/runbook.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"

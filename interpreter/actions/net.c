@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval.h"
-#include "runbook.h"
+#include "run/eval.h"
+#include "front/runbook.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"

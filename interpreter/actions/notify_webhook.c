@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "actions/net.h"
-#include "eval.h"
+#include "run/eval.h"
 #include "util/buf.h"
 #include "util/text.h"
 

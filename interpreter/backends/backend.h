@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runbook.h"
+#include "front/runbook.h"
 #include "util/arena.h"
 
 struct dr_vm;

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "backends/backend.h"
-#include "load.h"
+#include "front/load.h"
 
 typedef struct dr_sim_opts {
 	const char *state_path; /* NULL: dr_sim_state_path(NULL, NULL) */

@@ -17,9 +17,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "approvals.h"
+#include "journal/approvals.h"
 #include "cli/cli.h"
-#include "clock.h"
+#include "run/clock.h"
 #include "util/buf.h"
 
 static int approve_main(int argc, char **argv);

@@ -13,9 +13,9 @@
 #include <stdio.h>
 
 #include "backends/backend.h"
-#include "clock.h"
-#include "modes.h"
-#include "runbook.h"
+#include "run/clock.h"
+#include "run/modes.h"
+#include "front/runbook.h"
 
 struct cJSON;
 

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "graphdiff.h"
-#include "plan.h"
-#include "runbook.h"
+#include "views/graphdiff.h"
+#include "front/plan.h"
+#include "front/runbook.h"
 
 static int graph_main(int argc, char **argv);
 

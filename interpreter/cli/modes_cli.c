@@ -9,7 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "load.h"
+#include "front/load.h"
 
 dr_runbook *dr_cli_compile(const dr_command *cmd, const char *file, const char *stdlib)
 {

@@ -22,12 +22,12 @@
 
 #include "backends/backend.h"
 #include "cli/cli.h"
-#include "clock.h"
-#include "estimate.h"
-#include "modes.h"
-#include "params.h"
-#include "planview.h"
-#include "runbook.h"
+#include "run/clock.h"
+#include "views/estimate.h"
+#include "run/modes.h"
+#include "front/params.h"
+#include "views/planview.h"
+#include "front/runbook.h"
 
 static int plan_main(int argc, char **argv);
 

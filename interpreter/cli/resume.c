@@ -27,8 +27,8 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "exec.h"
-#include "journal.h"
+#include "run/exec.h"
+#include "journal/journal.h"
 #include "util/text.h"
 
 static int resume_main(int argc, char **argv);

@@ -20,9 +20,9 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "exec.h"
-#include "params.h"
-#include "runbook.h"
+#include "run/exec.h"
+#include "front/params.h"
+#include "front/runbook.h"
 #include "util/text.h"
 
 static int run_main(int argc, char **argv);

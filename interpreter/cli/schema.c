@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "schema.h"
+#include "front/schema.h"
 
 static int schema_main(int argc, char **argv);
 

@@ -19,7 +19,7 @@
 
 #include "backends/sim.h"
 #include "cli/cli.h"
-#include "runbook.h"
+#include "front/runbook.h"
 #include "util/text.h"
 
 static int sim_main(int argc, char **argv);

@@ -14,8 +14,8 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "clock.h"
-#include "runinfo.h"
+#include "run/clock.h"
+#include "journal/runinfo.h"
 
 static int status_main(int argc, char **argv);
 

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "plan.h"
-#include "runbook.h"
+#include "front/plan.h"
+#include "front/runbook.h"
 
 static int validate_main(int argc, char **argv);
 

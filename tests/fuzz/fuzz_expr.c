@@ -20,10 +20,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "diag.h"
-#include "eval.h"
-#include "expr.h"
-#include "load.h"
+#include "front/diag.h"
+#include "run/eval.h"
+#include "front/expr.h"
+#include "front/load.h"
 #include "util/arena.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

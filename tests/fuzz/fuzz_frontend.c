@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "load.h"
-#include "plan.h"
-#include "runbook.h"
+#include "front/diag.h"
+#include "front/load.h"
+#include "front/plan.h"
+#include "front/runbook.h"
 #include "util/arena.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

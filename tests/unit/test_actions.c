@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "actions/action.h"
-#include "schema.h"
+#include "front/schema.h"
 
 static const dr_field *field(const dr_action *a, const char *name)
 {

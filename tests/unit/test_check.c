@@ -20,7 +20,7 @@
 #include <pcre2.h>
 
 #include "actions/action.h"
-#include "runbook.h"
+#include "front/runbook.h"
 
 /* ---- harness ------------------------------------------------------------ */
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "clock.h"
+#include "run/clock.h"
 
 typedef struct sync {
 	pthread_mutex_t m;

@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "diag.h"
+#include "front/diag.h"
 
 static char *render(dr_diags *d, bool json)
 {

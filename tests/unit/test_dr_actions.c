@@ -31,9 +31,9 @@
 
 #include "actions/action.h"
 #include "backends/sim.h"
-#include "exec.h"
-#include "plan.h"
-#include "runbook.h"
+#include "run/exec.h"
+#include "front/plan.h"
+#include "front/runbook.h"
 
 #define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z: the virtual clock's epoch */
 

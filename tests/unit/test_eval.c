@@ -17,9 +17,9 @@
 #include <cmocka.h>
 #include <pthread.h>
 
-#include "eval.h"
-#include "expr.h"
-#include "load.h"
+#include "run/eval.h"
+#include "front/expr.h"
+#include "front/load.h"
 #include "util/arena.h"
 
 static const char SCOPE[] =

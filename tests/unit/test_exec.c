@@ -29,9 +29,9 @@
 #include <cmocka.h>
 
 #include "actions/action.h"
-#include "exec.h"
-#include "plan.h"
-#include "runbook.h"
+#include "run/exec.h"
+#include "front/plan.h"
+#include "front/runbook.h"
 
 /* --- fixtures ---------------------------------------------------------- */
 

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "actions/family.h"
-#include "runbook.h"
+#include "front/runbook.h"
 
 static int64_t mono_ms(void)
 {

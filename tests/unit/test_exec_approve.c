@@ -22,9 +22,9 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "approvals.h"
-#include "exec.h"
-#include "runbook.h"
+#include "journal/approvals.h"
+#include "run/exec.h"
+#include "front/runbook.h"
 
 static char state_dir[64];
 

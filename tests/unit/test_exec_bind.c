@@ -17,9 +17,9 @@
 #include <cmocka.h>
 
 #include "backends/backend.h"
-#include "bind.h"
-#include "params.h"
-#include "runbook.h"
+#include "run/bind.h"
+#include "front/params.h"
+#include "front/runbook.h"
 
 static dr_runbook *compile_at(const char *path, const char *yaml)
 {

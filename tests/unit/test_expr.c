@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "expr.h"
+#include "front/expr.h"
 #include "util/arena.h"
 
 static dr_node *scalar(dr_arena *a, const char *text)

@@ -20,8 +20,8 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "graphdiff.h"
-#include "runbook.h"
+#include "views/graphdiff.h"
+#include "front/runbook.h"
 
 static char stdlib_dir[64];
 

@@ -26,9 +26,9 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "exec.h"
-#include "history.h"
-#include "runbook.h"
+#include "run/exec.h"
+#include "journal/history.h"
+#include "front/runbook.h"
 
 /* --- fixtures ---------------------------------------------------------- */
 

@@ -17,8 +17,8 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "journal.h"
-#include "runbook.h"
+#include "journal/journal.h"
+#include "front/runbook.h"
 
 static char tmpdir[64];
 

@@ -32,9 +32,9 @@
 #include <cmocka.h>
 
 #include "actions/action.h"
-#include "exec.h"
-#include "journal.h"
-#include "runbook.h"
+#include "run/exec.h"
+#include "journal/journal.h"
+#include "front/runbook.h"
 
 /* --- the service --------------------------------------------------------- */
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "load.h"
+#include "front/load.h"
 #include "util/buf.h"
 
 typedef struct fx {

@@ -19,10 +19,10 @@
 
 #include "actions/action.h"
 #include "backends/backend.h"
-#include "modes.h"
-#include "plan.h"
-#include "planview.h"
-#include "runbook.h"
+#include "run/modes.h"
+#include "front/plan.h"
+#include "views/planview.h"
+#include "front/runbook.h"
 
 #define EPOCH INT64_C(1767225600000)
 

@@ -21,9 +21,9 @@
 #include <cmocka.h>
 
 #include "actions/action.h"
-#include "expr.h"
-#include "plan.h"
-#include "runbook.h"
+#include "front/expr.h"
+#include "front/plan.h"
+#include "front/runbook.h"
 
 #define CAP 4096
 

@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "expr.h"
-#include "runbook.h"
+#include "front/expr.h"
+#include "front/runbook.h"
 
 static char stdlib_dir[64];
 

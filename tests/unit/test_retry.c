@@ -15,7 +15,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "retry.h"
+#include "run/retry.h"
 
 static dr_retry policy(int64_t delay, double backoff, int64_t max_delay, dr_jitter j)
 {

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "actions/action.h"
-#include "schema.h"
+#include "front/schema.h"
 
 typedef void (*printer)(FILE *);
 

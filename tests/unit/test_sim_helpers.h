@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "backends/sim.h"
-#include "diag.h"
-#include "load.h"
+#include "front/diag.h"
+#include "front/load.h"
 
 #define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z, the virtual clock's epoch */
 #define MINUTE INT64_C(60000)

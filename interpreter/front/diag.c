@@ -1,0 +1,303 @@
+/*
+ * diag.c - collecting and rendering diagnostics.
+ *
+ * Diagnostics are kept in emission order and sorted by position before
+ * rendering. Source texts are kept per file so the renderer can print the
+ * offending line with a caret (jq's locfile does the same).
+ */
+#include "front/diag.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+typedef struct source {
+	char *file;
+	char *text;
+	size_t len;
+} source;
+
+struct dr_diags {
+	dr_diag *items;
+	size_t n, cap;
+	source *sources;
+	size_t n_sources;
+	unsigned seq;
+};
+
+static const struct {
+	const char *id, *name, *summary;
+} code_table[] = {
+#define DR_CODE(id, name, summary) {#id, name, summary},
+#include "front/diag_codes.h"
+#undef DR_CODE
+};
+
+const char *dr_code_id(dr_code c) { return c < DR_CODE_COUNT ? code_table[c].id : "DR000"; }
+const char *dr_code_name(dr_code c) { return c < DR_CODE_COUNT ? code_table[c].name : "unknown"; }
+const char *dr_code_summary(dr_code c) { return c < DR_CODE_COUNT ? code_table[c].summary : ""; }
+
+dr_diags *dr_diags_new(void)
+{
+	return xcalloc(1, sizeof(dr_diags));
+}
+
+void dr_diags_free(dr_diags *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->items[i].msg);
+		free(d->items[i].hint);
+		free((char *)d->items[i].loc.file);
+	}
+	for (size_t i = 0; i < d->n_sources; i++) {
+		free(d->sources[i].file);
+		free(d->sources[i].text);
+	}
+	free(d->sources);
+	free(d->items);
+	free(d);
+}
+
+void dr_diags_add_source(dr_diags *d, const char *file, const char *text, size_t len)
+{
+	for (size_t i = 0; i < d->n_sources; i++)
+		if (strcmp(d->sources[i].file, file) == 0)
+			return;
+	d->sources = xrealloc(d->sources, (d->n_sources + 1) * sizeof *d->sources);
+	source *s = &d->sources[d->n_sources++];
+	s->file = xstrdup(file);
+	s->text = xstrndup(text, len);
+	s->len = len;
+}
+
+static dr_diag *vadd(dr_diags *d, dr_severity sev, dr_code code, dr_loc loc, const char *fmt, va_list ap)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->items = xrealloc(d->items, d->cap * sizeof *d->items);
+	}
+	dr_diag *g = &d->items[d->n++];
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_vprintf(&b, fmt, ap);
+	g->sev = sev;
+	g->code = code;
+	g->loc = loc;
+	g->loc.file = xstrdup(loc.file ? loc.file : "<input>");
+	if (g->loc.len < 1)
+		g->loc.len = 1;
+	g->msg = dr_buf_detach(&b);
+	dr_buf_dispose(&b);
+	g->hint = NULL;
+	g->seq = d->seq++;
+	return g;
+}
+
+dr_diag *dr_diag_add(dr_diags *d, dr_severity sev, dr_code code, dr_loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	dr_diag *g = vadd(d, sev, code, loc, fmt, ap);
+	va_end(ap);
+	return g;
+}
+
+dr_diag *dr_diag_error(dr_diags *d, dr_code code, dr_loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	dr_diag *g = vadd(d, DR_SEV_ERROR, code, loc, fmt, ap);
+	va_end(ap);
+	return g;
+}
+
+dr_diag *dr_diag_warning(dr_diags *d, dr_code code, dr_loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	dr_diag *g = vadd(d, DR_SEV_WARNING, code, loc, fmt, ap);
+	va_end(ap);
+	return g;
+}
+
+void dr_diag_set_hint(dr_diag *g, const char *fmt, ...)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	va_list ap;
+	va_start(ap, fmt);
+	dr_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	free(g->hint);
+	g->hint = dr_buf_detach(&b);
+	dr_buf_dispose(&b);
+}
+
+size_t dr_diags_count(const dr_diags *d) { return d->n; }
+
+static size_t count_sev(const dr_diags *d, dr_severity sev)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->n; i++)
+		n += d->items[i].sev == sev;
+	return n;
+}
+
+size_t dr_diags_errors(const dr_diags *d) { return count_sev(d, DR_SEV_ERROR); }
+size_t dr_diags_warnings(const dr_diags *d) { return count_sev(d, DR_SEV_WARNING); }
+
+const dr_diag *dr_diags_get(const dr_diags *d, size_t i)
+{
+	return i < d->n ? &d->items[i] : NULL;
+}
+
+bool dr_diags_has(const dr_diags *d, dr_code code, int line, int col)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->items[i].code == code && d->items[i].loc.line == line && d->items[i].loc.col == col)
+			return true;
+	return false;
+}
+
+static int cmp_diag(const void *pa, const void *pb)
+{
+	const dr_diag *a = pa, *b = pb;
+	int c = strcmp(a->loc.file, b->loc.file);
+	if (c)
+		return c;
+	if (a->loc.line != b->loc.line)
+		return a->loc.line < b->loc.line ? -1 : 1;
+	if (a->loc.col != b->loc.col)
+		return a->loc.col < b->loc.col ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void dr_diags_sort(dr_diags *d)
+{
+	if (d->n > 1)
+		qsort(d->items, d->n, sizeof *d->items, cmp_diag);
+}
+
+static const source *find_source(const dr_diags *d, const char *file)
+{
+	for (size_t i = 0; i < d->n_sources; i++)
+		if (strcmp(d->sources[i].file, file) == 0)
+			return &d->sources[i];
+	return NULL;
+}
+
+/* The bytes of line (1-based) in s, without its newline; false when out of range. */
+static bool source_line(const source *s, int line, const char **start, size_t *len)
+{
+	const char *p = s->text, *end = s->text + s->len;
+	for (int l = 1; l < line; l++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return false;
+		p = nl + 1;
+	}
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	*start = p;
+	*len = (size_t)((nl ? nl : end) - p);
+	if (*len && p[*len - 1] == '\r')
+		(*len)--;
+	return true;
+}
+
+static const char *sev_name(dr_severity s)
+{
+	return s == DR_SEV_ERROR ? "error" : s == DR_SEV_WARNING ? "warning" : "note";
+}
+
+static const char *sev_color(dr_severity s)
+{
+	return s == DR_SEV_ERROR ? "\033[1;31m" : s == DR_SEV_WARNING ? "\033[1;35m" : "\033[1;36m";
+}
+
+static bool is_continuation(char c)
+{
+	return ((unsigned char)c & 0xC0) == 0x80;
+}
+
+/* Characters (not bytes) in line[from, to): columns are bytes, the screen shows characters. */
+static int count_chars(const char *line, size_t from, size_t to)
+{
+	int n = 0;
+	for (size_t i = from; i < to; i++)
+		n += !is_continuation(line[i]);
+	return n;
+}
+
+static void render_caret(const dr_diags *d, const dr_diag *g, FILE *out, bool color)
+{
+	const source *s = find_source(d, g->loc.file);
+	const char *line;
+	size_t len;
+	if (!s || g->loc.line < 1 || !source_line(s, g->loc.line, &line, &len))
+		return;
+	fprintf(out, "%5d | %.*s\n      | ", g->loc.line, (int)len, line);
+	size_t start = (size_t)(g->loc.col - 1) < len ? (size_t)(g->loc.col - 1) : len;
+	/* keep tabs in the padding so the caret lines up under them */
+	for (size_t i = 0; i < start; i++)
+		if (!is_continuation(line[i]))
+			fputc(line[i] == '\t' ? '\t' : ' ', out);
+	size_t end = start + (size_t)g->loc.len;
+	int span = count_chars(line, start, end < len ? end : len);
+	if (span < 1)
+		span = 1;
+	fputs(color ? "\033[1;32m^" : "^", out);
+	for (int i = 1; i < span; i++)
+		fputc('~', out);
+	fputs(color ? "\033[0m\n" : "\n", out);
+}
+
+void dr_diags_render_text(const dr_diags *d, FILE *out, bool color)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const dr_diag *g = &d->items[i];
+		const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+		if (g->loc.line > 0)
+			fprintf(out, "%s%s:%d:%d:%s ", bold, g->loc.file, g->loc.line, g->loc.col, reset);
+		else
+			fprintf(out, "%s%s:%s ", bold, g->loc.file, reset);
+		fprintf(out, "%s%s:%s %s [%s]\n", color ? sev_color(g->sev) : "", sev_name(g->sev), reset, g->msg,
+			dr_code_id(g->code));
+		render_caret(d, g, out, color);
+		if (g->hint)
+			fprintf(out, "%shint:%s %s\n", color ? "\033[1;36m" : "", reset, g->hint);
+	}
+}
+
+void dr_diags_render_json(const dr_diags *d, FILE *out)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < d->n; i++) {
+		const dr_diag *g = &d->items[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "file", g->loc.file);
+		cJSON_AddNumberToObject(o, "line", g->loc.line);
+		cJSON_AddNumberToObject(o, "column", g->loc.col);
+		cJSON_AddNumberToObject(o, "end_column", g->loc.col + g->loc.len);
+		cJSON_AddStringToObject(o, "severity", sev_name(g->sev));
+		cJSON_AddStringToObject(o, "code", dr_code_id(g->code));
+		cJSON_AddStringToObject(o, "name", dr_code_name(g->code));
+		cJSON_AddStringToObject(o, "message", g->msg);
+		if (g->hint)
+			cJSON_AddStringToObject(o, "hint", g->hint);
+		else
+			cJSON_AddNullToObject(o, "hint");
+		cJSON_AddItemToArray(arr, o);
+	}
+	char *s = cJSON_Print(arr);
+	fputs(s, out);
+	fputc('\n', out);
+	cJSON_free(s);
+	cJSON_Delete(arr);
+}

@@ -1,0 +1,91 @@
+/*
+ * diag.h - diagnostics: runbook mistakes collected so one pass shows them all.
+ *
+ * Every stage reports into one dr_diags. Positions are 1-based line and
+ * column (column in bytes). A diagnostic owns copies of its strings. The
+ * renderer prints them gcc-style with the source line and a caret under the
+ * span, or as JSON for editors and CI annotations.
+ */
+#ifndef DR_DIAG_H
+#define DR_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum dr_code {
+#define DR_CODE(id, name, summary) id,
+#include "front/diag_codes.h"
+#undef DR_CODE
+	DR_CODE_COUNT
+} dr_code;
+
+typedef enum dr_severity { DR_SEV_ERROR, DR_SEV_WARNING, DR_SEV_NOTE } dr_severity;
+
+/* A place in a source file. line == 0 means "the whole file". len is the span in bytes (>= 1). */
+typedef struct dr_loc {
+	const char *file;
+	int line;
+	int col;
+	int len;
+} dr_loc;
+
+typedef struct dr_diag {
+	dr_severity sev;
+	dr_code code;
+	dr_loc loc;
+	char *msg;
+	char *hint; /* "did you mean ...", or NULL */
+	unsigned seq; /* order of emission, for a stable sort */
+} dr_diag;
+
+typedef struct dr_diags dr_diags;
+
+dr_diags *dr_diags_new(void);
+void dr_diags_free(dr_diags *d);
+
+/*
+ * Record the text of a source file so the renderer can show its lines. The
+ * text is copied. Files never registered are rendered without a source line.
+ */
+void dr_diags_add_source(dr_diags *d, const char *file, const char *text, size_t len);
+
+/* Add a diagnostic; returns it so a hint can be attached. file is copied. */
+dr_diag *dr_diag_add(dr_diags *d, dr_severity sev, dr_code code, dr_loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+dr_diag *dr_diag_error(dr_diags *d, dr_code code, dr_loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+dr_diag *dr_diag_warning(dr_diags *d, dr_code code, dr_loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void dr_diag_set_hint(dr_diag *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+size_t dr_diags_count(const dr_diags *d);
+size_t dr_diags_errors(const dr_diags *d);
+size_t dr_diags_warnings(const dr_diags *d);
+const dr_diag *dr_diags_get(const dr_diags *d, size_t i);
+
+/* True when an error with this code at this line:col exists (dedup helper). */
+bool dr_diags_has(const dr_diags *d, dr_code code, int line, int col);
+
+/* Sort by file, line, column, then emission order. */
+void dr_diags_sort(dr_diags *d);
+
+/* "DR101" and "yaml-syntax" for a code. */
+const char *dr_code_id(dr_code c);
+const char *dr_code_name(dr_code c);
+const char *dr_code_summary(dr_code c);
+
+/*
+ * Text form:
+ *   path:line:col: error: message [DR203]
+ *      12 |   timout: 5m
+ *         |   ^~~~~~
+ *   hint: did you mean 'timeout'?
+ * color adds ANSI colours (callers decide: TTY and no NO_COLOR).
+ */
+void dr_diags_render_text(const dr_diags *d, FILE *out, bool color);
+
+/* JSON form: one array of {file,line,column,end_column,severity,code,name,message,hint}. */
+void dr_diags_render_json(const dr_diags *d, FILE *out);
+
+#endif

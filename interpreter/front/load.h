@@ -1,0 +1,119 @@
+/*
+ * load.h - stage 1: YAML bytes to a node tree that remembers positions.
+ *
+ * Only load.c includes <yaml.h>; after load nothing sees YAML types. Every
+ * node carries its 1-based line and column. Aliases are resolved by sharing:
+ * an alias node is the anchored node itself (so a tree may be a DAG); the
+ * loader bounds the expanded size, so walking it is safe. Merge keys ("<<")
+ * are applied at load time. Plain scalars keep their text; typing (int,
+ * bool, null) is decided by the dr_node_as_* helpers with YAML 1.2 core
+ * schema rules, so "yes" is a string and 010 is decimal 10.
+ */
+#ifndef DR_LOAD_H
+#define DR_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "front/diag.h"
+#include "util/arena.h"
+
+typedef enum dr_node_kind { DR_NODE_SCALAR, DR_NODE_MAP, DR_NODE_SEQ } dr_node_kind;
+
+typedef enum dr_scalar_style {
+	DR_STYLE_PLAIN,
+	DR_STYLE_SINGLE, /* 'quoted' */
+	DR_STYLE_DOUBLE, /* "quoted" */
+	DR_STYLE_LITERAL, /* | */
+	DR_STYLE_FOLDED, /* > */
+} dr_scalar_style;
+
+typedef struct dr_node dr_node;
+
+typedef struct dr_pair {
+	dr_node *key; /* always a scalar */
+	dr_node *value;
+} dr_pair;
+
+struct dr_node {
+	dr_node_kind kind;
+	const char *file; /* path as given to the loader; shared, arena-owned */
+	int line, col; /* 1-based start */
+	int end_line, end_col; /* 1-based, just past the end */
+	union {
+		struct {
+			const char *str; /* NUL-terminated, may contain NUL only if len says so */
+			size_t len;
+			dr_scalar_style style;
+			/*
+			 * Set by the loader for dr_node_loc_at (0 = unknown, e.g. a node
+			 * made by hand): for block scalars the 1-based column of the
+			 * content; for the others how many leading bytes of str sit on
+			 * the node's first line where load.c's model puts them.
+			 */
+			int src_map;
+		} scalar;
+		struct {
+			dr_pair *items;
+			size_t n;
+		} map;
+		struct {
+			dr_node **items;
+			size_t n;
+		} seq;
+	} u;
+	void *compiled; /* for resolve: the compiled template of a scalar, or NULL */
+};
+
+typedef struct dr_load_limits {
+	size_t max_file_bytes; /* default 8 MiB */
+	size_t max_expanded_nodes; /* default 4,000,000 (alias bomb guard) */
+	size_t max_depth; /* default 200 */
+} dr_load_limits;
+
+extern const dr_load_limits dr_load_default_limits;
+
+/*
+ * Load the YAML file at path into a - the tree and all its strings live in
+ * the arena. Problems go to diags (codes DR1xx, DR901); the file's text is
+ * registered with diags for caret rendering. Returns the root node, or NULL
+ * when the file could not be loaded at all (DR101, DR103, DR105, DR107,
+ * DR108, DR110, DR901); after the other load diagnostics the tree is
+ * returned with the offending part dropped, so later stages still report.
+ * limits may be NULL: the defaults, except that the environment variable
+ * DROVER_LOAD_MAX_BYTES (a decimal byte count) overrides max_file_bytes -
+ * for tests, so a golden case need not commit a huge file.
+ */
+dr_node *dr_load_file(dr_arena *a, dr_diags *diags, const char *path, const dr_load_limits *limits);
+
+/* The same for text already in memory; name is used in positions. */
+dr_node *dr_load_string(dr_arena *a, dr_diags *diags, const char *name, const char *text, size_t len,
+			const dr_load_limits *limits);
+
+/* A dr_loc covering the node (for scalars: its text; for collections: their first line). */
+dr_loc dr_node_loc(const dr_node *n);
+
+/*
+ * A dr_loc for byte offset off (length len) inside a scalar's value: exact
+ * for plain and quoted scalars on one line without escapes before off;
+ * otherwise the best line the loader can tell.
+ */
+dr_loc dr_node_loc_at(const dr_node *n, size_t off, size_t len);
+
+/* Mapping lookup by key; NULL when absent or n is not a map. */
+dr_node *dr_node_get(const dr_node *n, const char *key);
+/* The pair for key (to get the key's own position); NULL when absent. */
+const dr_pair *dr_node_get_pair(const dr_node *n, const char *key);
+
+/* Scalar typing, YAML 1.2 core schema. Each returns false when n is not of that type. */
+bool dr_node_is_null(const dr_node *n);
+bool dr_node_as_bool(const dr_node *n, bool *out);
+bool dr_node_as_int(const dr_node *n, int64_t *out);
+bool dr_node_as_number(const dr_node *n, double *out);
+/* Any scalar's text (including numbers and booleans as written); NULL for collections. */
+const char *dr_node_str(const dr_node *n);
+/* "string", "integer", "number", "boolean", "null", "mapping", "list": for messages. */
+const char *dr_node_type_name(const dr_node *n);
+
+#endif

@@ -1,0 +1,1030 @@
+/*
+ * plan.c - stage 4: the static step graph and the DR ordering rules.
+ *
+ * Nodes are rb->steps (after use: expansion) followed by rb->finally_steps.
+ * Edges come from needs: only. A ${steps.X...} read does not add an edge: it
+ * must already be implied by needs (DR408), so the graph a reviewer reads in
+ * needs: is the graph that runs.
+ *
+ * Sections. finally: steps run after every step under steps: has ended, on
+ * every path. So a finally step may need only other finally steps, and a
+ * step may not need a finally step (DR410); a finally step may read any
+ * step's outputs (they have all ended), a step may never read a finally
+ * step's.
+ *
+ * Order and levels. order is Kahn's topological order, the lowest
+ * declaration index first among ready steps, steps before finally steps.
+ * With a cycle, the steps Kahn could not place follow their section's
+ * prefix in declaration order, so order is always a permutation of 0..n.
+ * level is the longest needs: path from a root; finally levels continue
+ * after the deepest step level (they run afterwards).
+ *
+ * Reachability is one bitset row of ancestors per node (n^2/8 bytes: 0.5 MB
+ * for 2,000 steps), filled in topological order in O(edges * n/64), so
+ * dr_plan_precedes is one bit test and every rule below is cheap.
+ *
+ * DR ordering rules. "Targets" are VM set names compared as sets; a step
+ * without targets stands for every VM set. A rule's coverage is the union of
+ * the targets of the qualifying ancestors (through needs:, transitively):
+ *   DR404 reprotect needs an ancestor dr.commit covering its targets;
+ *   DR405 (warning) commit needs an ancestor validation covering them;
+ *   DR406 nothing downstream of a commit rolls back across it: no
+ *         on_failure: rollback, no rollback: step that cancels or repeats
+ *         the failover of committed targets (unless a later dr.failover, a
+ *         failback, opened them again); a run-level rollback is a warning;
+ *   DR407 each test failover's targets are cleaned up under finally:;
+ *   DR409 pipeline: true needs every needed step to target (at least) the
+ *         step's own VM sets, so each VM's task has its counterpart.
+ */
+#include "front/plan.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actions/action.h"
+#include "front/expr.h"
+#include "util/buf.h"
+#include "util/text.h"
+#include "util/xalloc.h"
+
+#define NONE ((size_t)-1)
+
+/* A string -> index table (open addressing); keys are borrowed. */
+typedef struct strtab {
+	const char **keys;
+	size_t *vals;
+	size_t cap; /* a power of two, more than twice the keys */
+} strtab;
+
+typedef struct plan_impl {
+	dr_plan pub; /* first member: dr_plan_build hands out &pub */
+	dr_runbook *rb;
+	dr_arena *arena;
+	dr_diags *diags;
+	strtab ids; /* step id -> node */
+	const char **main_ids, **finally_ids; /* NULL-terminated, for suggestions */
+	const dr_ref ***dep_refs; /* per node: the needs: entry behind each deps[k] */
+	uint64_t *anc; /* per node, words: the bitset of its ancestors */
+	size_t words;
+	strtab sets; /* VM set name -> bit */
+	const char **set_names;
+	size_t n_sets, set_words;
+	uint64_t *tbits; /* per node, set_words: its targets (every set when untargeted) */
+	uint64_t *universe; /* every set */
+	uint64_t *commits; /* words: the nodes whose action commits */
+	unsigned *flags; /* per node: its action's DR_AF_* flags (0: unknown action or use:) */
+} plan_impl;
+
+/* --- small helpers ---------------------------------------------------- */
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static void strtab_init(dr_arena *a, strtab *t, size_t n)
+{
+	t->cap = 16;
+	while (t->cap < 2 * n + 2)
+		t->cap *= 2;
+	t->keys = dr_arena_calloc(a, t->cap, sizeof *t->keys);
+	t->vals = dr_arena_calloc(a, t->cap, sizeof *t->vals);
+}
+
+static size_t strtab_slot(const strtab *t, const char *key)
+{
+	size_t i = (size_t)hash_str(key) & (t->cap - 1);
+	while (t->keys[i] && strcmp(t->keys[i], key) != 0)
+		i = (i + 1) & (t->cap - 1);
+	return i;
+}
+
+static size_t strtab_get(const strtab *t, const char *key)
+{
+	if (!key || !t->cap)
+		return NONE;
+	size_t i = strtab_slot(t, key);
+	return t->keys[i] ? t->vals[i] : NONE;
+}
+
+/* Insert key -> val unless key is present (the first one wins). */
+static void strtab_put(strtab *t, const char *key, size_t val)
+{
+	size_t i = strtab_slot(t, key);
+	if (!t->keys[i]) {
+		t->keys[i] = key;
+		t->vals[i] = val;
+	}
+}
+
+static bool bit_get(const uint64_t *row, size_t i) { return (row[i / 64] >> (i % 64)) & 1u; }
+static void bit_set(uint64_t *row, size_t i) { row[i / 64] |= (uint64_t)1 << (i % 64); }
+
+static dr_step *node_step(const plan_impl *pi, size_t i) { return pi->pub.nodes[i].step; }
+static bool in_finally(const plan_impl *pi, size_t i) { return i >= pi->pub.n_main; }
+static bool has_id(const dr_step *s) { return s->id.name && *s->id.name; }
+static const char *step_id(const dr_step *s) { return has_id(s) ? s->id.name : "(no id)"; }
+static uint64_t *anc_row(const plan_impl *pi, size_t i) { return pi->anc + i * pi->words; }
+static uint64_t *targets_of(const plan_impl *pi, size_t i) { return pi->tbits + i * pi->set_words; }
+
+static const dr_action *step_action(const dr_step *s)
+{
+	if (s->action)
+		return s->action;
+	return s->action_name.name && *s->action_name.name ? dr_action_find(s->action_name.name) : NULL;
+}
+
+static unsigned step_flags(const dr_step *s)
+{
+	const dr_action *a = step_action(s);
+	return a ? a->flags : 0;
+}
+
+static unsigned node_flags(const plan_impl *pi, size_t i) { return pi->flags[i]; }
+
+/* The position of the step's action: (its value), for rule diagnostics. */
+static dr_loc action_loc(const dr_step *s)
+{
+	return s->action_name.loc.line > 0 ? s->action_name.loc : s->loc;
+}
+
+/* The position of a key of the step's mapping (its value when value is true); the step when absent. */
+static dr_loc key_loc(const dr_step *s, const char *key, bool value)
+{
+	const dr_pair *p = s->node ? dr_node_get_pair(s->node, key) : NULL;
+	if (!p)
+		return s->loc;
+	return dr_node_loc(value ? p->value : p->key);
+}
+
+/* --- nodes and ids ---------------------------------------------------- */
+
+static plan_impl *plan_new(dr_runbook *rb, dr_diags *diags)
+{
+	plan_impl *pi = dr_arena_alloc(rb->arena, sizeof *pi);
+	pi->rb = rb;
+	pi->arena = rb->arena;
+	pi->diags = diags;
+	pi->pub.rb = rb;
+	pi->pub.n_main = rb->n_steps;
+	pi->pub.n = rb->n_steps + rb->n_finally;
+	pi->pub.acyclic = true;
+	pi->pub.nodes = dr_arena_calloc(rb->arena, pi->pub.n, sizeof *pi->pub.nodes);
+	pi->pub.order = dr_arena_calloc(rb->arena, pi->pub.n, sizeof *pi->pub.order);
+	pi->dep_refs = dr_arena_calloc(rb->arena, pi->pub.n, sizeof *pi->dep_refs);
+	for (size_t i = 0; i < rb->n_steps; i++)
+		pi->pub.nodes[i].step = &rb->steps[i];
+	for (size_t i = 0; i < rb->n_finally; i++)
+		pi->pub.nodes[rb->n_steps + i].step = &rb->finally_steps[i];
+	pi->flags = dr_arena_calloc(rb->arena, pi->pub.n + 1, sizeof *pi->flags);
+	for (size_t i = 0; i < pi->pub.n; i++)
+		pi->flags[i] = step_flags(pi->pub.nodes[i].step);
+	return pi;
+}
+
+/* The ids of nodes [lo, hi) as a NULL-terminated list. */
+static const char **id_list(plan_impl *pi, size_t lo, size_t hi)
+{
+	const char **out = dr_arena_calloc(pi->arena, hi - lo + 1, sizeof *out);
+	size_t k = 0;
+	for (size_t i = lo; i < hi; i++)
+		if (has_id(node_step(pi, i)))
+			out[k++] = node_step(pi, i)->id.name;
+	return out;
+}
+
+static void index_ids(plan_impl *pi)
+{
+	strtab_init(pi->arena, &pi->ids, pi->pub.n);
+	for (size_t i = 0; i < pi->pub.n; i++)
+		if (has_id(node_step(pi, i)))
+			strtab_put(&pi->ids, node_step(pi, i)->id.name, i);
+	pi->main_ids = id_list(pi, 0, pi->pub.n_main);
+	pi->finally_ids = id_list(pi, pi->pub.n_main, pi->pub.n);
+}
+
+/* --- edges (needs:) --------------------------------------------------- */
+
+static void report_unknown_need(plan_impl *pi, size_t i, const dr_ref *need)
+{
+	dr_diag *g = dr_diag_error(pi->diags, DR401, need->loc, "step '%s' needs '%s', which is not a step",
+				   step_id(node_step(pi, i)), need->name);
+	const char *s = dr_text_suggest(need->name, in_finally(pi, i) ? pi->finally_ids : pi->main_ids);
+	if (s)
+		dr_diag_set_hint(g, "did you mean '%s'?", s);
+}
+
+static void report_cross_section(plan_impl *pi, size_t i, const dr_ref *need)
+{
+	const char *id = step_id(node_step(pi, i));
+	dr_diag *g;
+	if (in_finally(pi, i)) {
+		g = dr_diag_error(pi->diags, DR410, need->loc,
+				  "finally step '%s' needs '%s', a step under steps:; finally steps run after every "
+				  "step has ended, so they can only need other finally steps",
+				  id, need->name);
+		dr_diag_set_hint(g, "remove '%s' from needs:; a finally step may still read ${steps.%s.outputs}",
+				 need->name, need->name);
+	} else {
+		g = dr_diag_error(pi->diags, DR410, need->loc,
+				  "step '%s' needs '%s', a finally step, which runs only after every step has ended",
+				  id, need->name);
+		dr_diag_set_hint(g, "move '%s' under steps:, or remove it from needs:", need->name);
+	}
+}
+
+/* The node a needs: entry names, or NONE after reporting why it cannot be an edge. */
+static size_t need_target(plan_impl *pi, size_t i, const dr_ref *need)
+{
+	size_t j = strtab_get(&pi->ids, need->name);
+	if (j == NONE) {
+		report_unknown_need(pi, i, need);
+	} else if (j == i) {
+		dr_diag *g = dr_diag_error(pi->diags, DR402, need->loc, "step '%s' needs itself", need->name);
+		dr_diag_set_hint(g, "remove '%s' from its own needs:", need->name);
+	} else if (in_finally(pi, i) != in_finally(pi, j)) {
+		report_cross_section(pi, i, need);
+	} else {
+		return j;
+	}
+	return NONE;
+}
+
+static void add_deps(plan_impl *pi, size_t i, size_t *mark)
+{
+	dr_plan_node *nd = &pi->pub.nodes[i];
+	const dr_step *s = nd->step;
+	nd->deps = dr_arena_calloc(pi->arena, s->n_needs, sizeof *nd->deps);
+	pi->dep_refs[i] = dr_arena_calloc(pi->arena, s->n_needs, sizeof *pi->dep_refs[i]);
+	for (size_t k = 0; k < s->n_needs; k++) {
+		if (!s->needs[k].name || !*s->needs[k].name)
+			continue; /* check reported it */
+		if (pi->pub.rb->is_composite && strncmp(s->needs[k].name, "${", 2) == 0)
+			continue; /* ${inputs.X}: bound when a runbook uses the composite */
+		size_t j = need_target(pi, i, &s->needs[k]);
+		if (j == NONE || mark[j] == i + 1)
+			continue; /* reported, or a repeated need */
+		mark[j] = i + 1;
+		pi->dep_refs[i][nd->n_deps] = &s->needs[k];
+		nd->deps[nd->n_deps++] = j;
+	}
+}
+
+static void add_edges(plan_impl *pi)
+{
+	size_t n = pi->pub.n;
+	dr_plan_node *nodes = pi->pub.nodes;
+	size_t *mark = xcalloc(n + 1, sizeof *mark);
+	for (size_t i = 0; i < n; i++)
+		add_deps(pi, i, mark);
+	free(mark);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < nodes[i].n_deps; k++)
+			nodes[nodes[i].deps[k]].n_succs++;
+	for (size_t i = 0; i < n; i++) {
+		nodes[i].succs = dr_arena_calloc(pi->arena, nodes[i].n_succs, sizeof *nodes[i].succs);
+		nodes[i].n_succs = 0;
+	}
+	for (size_t i = 0; i < n; i++) /* ascending i: succs in declaration order */
+		for (size_t k = 0; k < nodes[i].n_deps; k++) {
+			dr_plan_node *d = &nodes[nodes[i].deps[k]];
+			d->succs[d->n_succs++] = i;
+		}
+}
+
+/* --- cycles ----------------------------------------------------------- */
+
+/* A depth-first walk over needs:; path[0..depth) is the current chain. */
+typedef struct dfs {
+	plan_impl *pi;
+	unsigned char *color; /* 0 unvisited, 1 on the path, 2 done */
+	size_t *path, *next, *pos; /* pos[v]: v's index in path while on it */
+	size_t depth;
+} dfs;
+
+/* Report the cycle closed by path[depth-1] needing v (v is on the path). */
+static void report_cycle(dfs *d, size_t v, const dr_ref *need)
+{
+	plan_impl *pi = d->pi;
+	dr_buf b;
+	dr_buf_init(&b);
+	for (size_t k = d->pos[v]; k < d->depth; k++)
+		dr_buf_printf(&b, "%s -> ", step_id(node_step(pi, d->path[k])));
+	dr_buf_puts(&b, step_id(node_step(pi, v)));
+	dr_diag *g = dr_diag_error(pi->diags, DR403, need->loc, "dependency cycle: %s", b.data);
+	dr_diag_set_hint(g, "'a -> b' reads 'a needs b'; remove one of these needs");
+	dr_buf_dispose(&b);
+	pi->pub.acyclic = false;
+}
+
+static void dfs_push(dfs *d, size_t v)
+{
+	d->color[v] = 1;
+	d->pos[v] = d->depth;
+	d->next[d->depth] = 0;
+	d->path[d->depth++] = v;
+}
+
+static void dfs_from(dfs *d, size_t root)
+{
+	const dr_plan_node *nodes = d->pi->pub.nodes;
+	dfs_push(d, root);
+	while (d->depth) {
+		size_t u = d->path[d->depth - 1];
+		size_t k = d->next[d->depth - 1]++;
+		if (k >= nodes[u].n_deps) {
+			d->color[u] = 2;
+			d->depth--;
+			continue;
+		}
+		size_t v = nodes[u].deps[k];
+		if (d->color[v] == 0)
+			dfs_push(d, v);
+		else if (d->color[v] == 1)
+			report_cycle(d, v, d->pi->dep_refs[u][k]);
+	}
+}
+
+/* Each back edge closes one cycle: reported once, at the need that closes it. */
+static void find_cycles(plan_impl *pi)
+{
+	size_t n = pi->pub.n;
+	dfs d = {.pi = pi, .color = xcalloc(n + 1, 1)};
+	d.path = xcalloc(n + 1, sizeof *d.path);
+	d.next = xcalloc(n + 1, sizeof *d.next);
+	d.pos = xcalloc(n + 1, sizeof *d.pos);
+	for (size_t i = 0; i < n; i++)
+		if (!d.color[i])
+			dfs_from(&d, i);
+	free(d.color);
+	free(d.path);
+	free(d.next);
+	free(d.pos);
+}
+
+/* --- topological order and levels ------------------------------------- */
+
+/* A binary min-heap of node indexes: Kahn's ready set, lowest declaration first. */
+typedef struct heap {
+	size_t *v;
+	size_t n;
+} heap;
+
+static void heap_push(heap *h, size_t x)
+{
+	size_t i = h->n++;
+	while (i && h->v[(i - 1) / 2] > x) {
+		h->v[i] = h->v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->v[i] = x;
+}
+
+static size_t heap_pop(heap *h)
+{
+	size_t top = h->v[0], x = h->v[--h->n], i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+			c++;
+		if (h->v[c] >= x)
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = x;
+	return top;
+}
+
+/* Order nodes [lo, hi) (no edges leave the section) into order[*k...]. */
+static void kahn_section(plan_impl *pi, size_t lo, size_t hi, size_t *indeg, heap *h, size_t *k)
+{
+	const dr_plan_node *nodes = pi->pub.nodes;
+	size_t start = *k;
+	for (size_t i = lo; i < hi; i++)
+		if (!indeg[i])
+			heap_push(h, i);
+	while (h->n) {
+		size_t u = heap_pop(h);
+		pi->pub.order[(*k)++] = u;
+		for (size_t s = 0; s < nodes[u].n_succs; s++)
+			if (--indeg[nodes[u].succs[s]] == 0)
+				heap_push(h, nodes[u].succs[s]);
+	}
+	if (*k - start < hi - lo) {
+		pi->pub.acyclic = false;
+		for (size_t i = lo; i < hi; i++) /* the cyclic rest, in declaration order */
+			if (indeg[i])
+				pi->pub.order[(*k)++] = i;
+	}
+}
+
+static void sort_topo(plan_impl *pi)
+{
+	size_t n = pi->pub.n, k = 0;
+	size_t *indeg = xcalloc(n + 1, sizeof *indeg);
+	heap h = {.v = xcalloc(n + 1, sizeof *h.v)};
+	for (size_t i = 0; i < n; i++)
+		indeg[i] = pi->pub.nodes[i].n_deps;
+	kahn_section(pi, 0, pi->pub.n_main, indeg, &h, &k);
+	kahn_section(pi, pi->pub.n_main, n, indeg, &h, &k);
+	free(indeg);
+	free(h.v);
+}
+
+static void compute_levels(plan_impl *pi)
+{
+	dr_plan_node *nodes = pi->pub.nodes;
+	size_t finally_base = 0;
+	for (size_t k = 0; k < pi->pub.n; k++) {
+		size_t i = pi->pub.order[k];
+		size_t level = in_finally(pi, i) ? finally_base : 0;
+		for (size_t d = 0; d < nodes[i].n_deps; d++)
+			if (nodes[nodes[i].deps[d]].level + 1 > level)
+				level = nodes[nodes[i].deps[d]].level + 1;
+		nodes[i].level = level;
+		if (!in_finally(pi, i) && level + 1 > finally_base)
+			finally_base = level + 1;
+	}
+}
+
+/* --- reachability ----------------------------------------------------- */
+
+/* One pass over order: each row |= its deps' rows and bits. Returns true when a row changed. */
+static bool ancestors_pass(plan_impl *pi)
+{
+	bool changed = false;
+	for (size_t k = 0; k < pi->pub.n; k++) {
+		size_t i = pi->pub.order[k];
+		uint64_t *row = anc_row(pi, i);
+		const dr_plan_node *nd = &pi->pub.nodes[i];
+		for (size_t d = 0; d < nd->n_deps; d++) {
+			const uint64_t *drow = anc_row(pi, nd->deps[d]);
+			for (size_t w = 0; w < pi->words; w++) {
+				uint64_t v = row[w] | drow[w];
+				if (w == nd->deps[d] / 64)
+					v |= (uint64_t)1 << (nd->deps[d] % 64);
+				changed |= v != row[w];
+				row[w] = v;
+			}
+		}
+	}
+	return changed;
+}
+
+/* In topological order one pass is exact; with a cycle, repeat until nothing changes. */
+static void compute_ancestors(plan_impl *pi)
+{
+	pi->words = (pi->pub.n + 63) / 64;
+	pi->anc = dr_arena_calloc(pi->arena, pi->pub.n * pi->words + 1, sizeof *pi->anc);
+	while (ancestors_pass(pi) && !pi->pub.acyclic)
+		;
+}
+
+/* --- targets ---------------------------------------------------------- */
+
+static void add_set_name(plan_impl *pi, const char *name)
+{
+	if (!name || strtab_get(&pi->sets, name) != NONE)
+		return;
+	strtab_put(&pi->sets, name, pi->n_sets);
+	pi->set_names[pi->n_sets++] = name;
+}
+
+static void add_step_set_names(plan_impl *pi, const dr_step *s)
+{
+	for (size_t t = 0; t < s->n_targets; t++)
+		add_set_name(pi, s->targets[t].name);
+	for (size_t r = 0; r < s->n_rollback; r++)
+		add_step_set_names(pi, &s->rollback[r]);
+}
+
+static size_t count_target_names(const dr_step *s)
+{
+	size_t c = s->n_targets;
+	for (size_t r = 0; r < s->n_rollback; r++)
+		c += count_target_names(&s->rollback[r]);
+	return c;
+}
+
+/* The bits of s's targets into out (set_words), or every set when s has none. */
+static void step_targets(const plan_impl *pi, const dr_step *s, uint64_t *out)
+{
+	if (!s->n_targets) {
+		memcpy(out, pi->universe, pi->set_words * sizeof *out);
+		return;
+	}
+	memset(out, 0, pi->set_words * sizeof *out);
+	for (size_t t = 0; t < s->n_targets; t++) {
+		size_t b = strtab_get(&pi->sets, s->targets[t].name);
+		if (b != NONE)
+			bit_set(out, b);
+	}
+}
+
+/* VM set names: the declared ones first, then any undeclared name a step targets (DR212 is check's). */
+static void index_targets(plan_impl *pi)
+{
+	const dr_runbook *rb = pi->rb;
+	size_t cap = rb->n_vm_sets;
+	for (size_t i = 0; i < pi->pub.n; i++)
+		cap += count_target_names(node_step(pi, i));
+	strtab_init(pi->arena, &pi->sets, cap);
+	pi->set_names = dr_arena_calloc(pi->arena, cap + 1, sizeof *pi->set_names);
+	for (size_t v = 0; v < rb->n_vm_sets; v++)
+		add_set_name(pi, rb->vm_sets[v].name.name);
+	for (size_t i = 0; i < pi->pub.n; i++)
+		add_step_set_names(pi, node_step(pi, i));
+	pi->set_words = (pi->n_sets + 63) / 64 + 1;
+	pi->universe = dr_arena_calloc(pi->arena, pi->set_words, sizeof *pi->universe);
+	for (size_t b = 0; b < pi->n_sets; b++)
+		bit_set(pi->universe, b);
+	pi->tbits = dr_arena_calloc(pi->arena, pi->pub.n * pi->set_words + 1, sizeof *pi->tbits);
+	for (size_t i = 0; i < pi->pub.n; i++)
+		step_targets(pi, node_step(pi, i), targets_of(pi, i));
+}
+
+static uint64_t *sets_new(plan_impl *pi) { return dr_arena_calloc(pi->arena, pi->set_words, sizeof(uint64_t)); }
+
+/* out = a minus b; true when out is not empty. */
+static bool sets_minus(const plan_impl *pi, const uint64_t *a, const uint64_t *b, uint64_t *out)
+{
+	bool any = false;
+	for (size_t w = 0; w < pi->set_words; w++)
+		any |= (out[w] = a[w] & ~b[w]) != 0;
+	return any;
+}
+
+static bool sets_meet(const plan_impl *pi, const uint64_t *a, const uint64_t *b)
+{
+	for (size_t w = 0; w < pi->set_words; w++)
+		if (a[w] & b[w])
+			return true;
+	return false;
+}
+
+static void sets_or(const plan_impl *pi, uint64_t *acc, const uint64_t *b)
+{
+	for (size_t w = 0; w < pi->set_words; w++)
+		acc[w] |= b[w];
+}
+
+/* "'db', 'web'" (arena) for the sets in bits. */
+static const char *set_list(plan_impl *pi, const uint64_t *bits, bool quoted)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	for (size_t i = 0; i < pi->n_sets; i++)
+		if (bit_get(bits, i))
+			dr_buf_printf(&b, quoted ? "%s'%s'" : "%s%s", b.len ? ", " : "", pi->set_names[i]);
+	char *s = dr_arena_strdup(pi->arena, b.data);
+	dr_buf_dispose(&b);
+	return s;
+}
+
+/*
+ * OR into acc the targets of every ancestor of node i whose action has one
+ * of flags (an untargeted one covers every set). Returns how many there were.
+ */
+static size_t ancestors_cover(const plan_impl *pi, size_t i, unsigned flags, uint64_t *acc)
+{
+	const uint64_t *row = anc_row(pi, i);
+	size_t count = 0;
+	for (size_t w = 0; w < pi->words; w++)
+		for (uint64_t bits = row[w]; bits; bits &= bits - 1) {
+			size_t j = w * 64 + (size_t)__builtin_ctzll(bits);
+			if (node_flags(pi, j) & flags) {
+				sets_or(pi, acc, targets_of(pi, j));
+				count++;
+			}
+		}
+	return count;
+}
+
+/*
+ * A step with one of flags that covers part of miss and could be added to
+ * node i's needs: (same section, not downstream of i); NONE when there is none.
+ */
+static size_t candidate_provider(const plan_impl *pi, size_t i, unsigned flags, const uint64_t *miss)
+{
+	for (size_t j = 0; j < pi->pub.n; j++)
+		if (j != i && (node_flags(pi, j) & flags) && in_finally(pi, j) == in_finally(pi, i) &&
+		    !dr_plan_precedes(&pi->pub, i, j) && sets_meet(pi, targets_of(pi, j), miss))
+			return j;
+	return NONE;
+}
+
+/* --- DR408: reads of steps.X.* ---------------------------------------- */
+
+typedef struct reader {
+	plan_impl *pi;
+	size_t i; /* the reading step's node */
+	const dr_step *rollback_step; /* the read is in this one of its rollback: steps */
+	const dr_node *scalar; /* the scalar whose template is walked */
+} reader;
+
+/* The node a ${steps.ID} read names: ID itself, or ID inside the reader's composite expansion. */
+static size_t read_target(const reader *r, const char *id)
+{
+	size_t j = strtab_get(&r->pi->ids, id);
+	const char *prefix = node_step(r->pi, r->i)->from_composite;
+	if (j == NONE && prefix) {
+		char *full = dr_arena_printf(r->pi->arena, "%s.%s", prefix, id);
+		j = strtab_get(&r->pi->ids, full);
+	}
+	return j;
+}
+
+static bool read_is_upstream(const reader *r, size_t j)
+{
+	const plan_impl *pi = r->pi;
+	if (j == r->i)
+		return r->rollback_step != NULL; /* a step's rollback runs after it */
+	if (in_finally(pi, r->i) != in_finally(pi, j))
+		return in_finally(pi, r->i); /* finally reads steps: fine; the reverse never */
+	return dr_plan_precedes(&pi->pub, j, r->i);
+}
+
+/* "step 'x'", or "rollback step 'u' of 'x'" when the read is in x's rollback: list. */
+static const char *reader_name(const reader *r)
+{
+	const char *me = step_id(node_step(r->pi, r->i));
+	if (r->rollback_step)
+		return dr_arena_printf(r->pi->arena, "rollback step '%s' of '%s'", step_id(r->rollback_step), me);
+	return dr_arena_printf(r->pi->arena, "step '%s'", me);
+}
+
+static void report_read(const reader *r, size_t j, const dr_expr *e, const char *what)
+{
+	plan_impl *pi = r->pi;
+	dr_loc loc = dr_node_loc_at(r->scalar, e->off, e->len ? e->len : 1);
+	if (dr_diags_has(pi->diags, DR408, loc.line, loc.col))
+		return;
+	const char *who = reader_name(r), *me = step_id(node_step(pi, r->i)), *it = step_id(node_step(pi, j));
+	dr_diag *g;
+	if (j == r->i) {
+		g = dr_diag_error(pi->diags, DR408, loc,
+				  "%s reads its own %s, but a step's outputs and status exist only after it has run",
+				  who, what);
+		dr_diag_set_hint(g, "read them in a later step that needs '%s'", me);
+	} else if (in_finally(pi, j) && !in_finally(pi, r->i)) {
+		g = dr_diag_error(pi->diags, DR408, loc,
+				  "%s reads the %s of finally step '%s', which runs only after every step", who, what, it);
+		dr_diag_set_hint(g, "move '%s' under steps: and add it to needs:", it);
+	} else {
+		g = dr_diag_error(pi->diags, DR408, loc,
+				  "%s reads the %s of '%s', but '%s' does not need it, so '%s' may not have run yet", who,
+				  what, it, me, it);
+		if (r->rollback_step)
+			dr_diag_set_hint(g, "a rollback: step may read the outputs of '%s' and of the steps it needs", me);
+		else
+			dr_diag_set_hint(g, "add '%s' to the needs: of '%s' (directly or through a step that needs it)",
+					 it, me);
+	}
+}
+
+static void on_ref(void *ctx, const dr_expr *e)
+{
+	const reader *r = ctx;
+	if (e->op != DR_E_REF || e->u.ref.n < 2 || !e->u.ref.path[0] || strcmp(e->u.ref.path[0], "steps") != 0 ||
+	    !e->u.ref.path[1])
+		return;
+	size_t j = read_target(r, e->u.ref.path[1]);
+	if (j == NONE || read_is_upstream(r, j))
+		return; /* unknown ids are resolve's (DR302) */
+	const char *field = e->u.ref.n >= 3 && e->u.ref.path[2] ? e->u.ref.path[2] : "outputs";
+	report_read(r, j, e, field);
+}
+
+/* Walk every compiled template under n; at the step's own level, skip its rollback: list. */
+static void walk_reads(reader *r, const dr_node *n, bool step_level)
+{
+	if (!n)
+		return;
+	if (n->kind == DR_NODE_SCALAR) {
+		if (n->compiled) {
+			r->scalar = n;
+			dr_template_each_ref(n->compiled, on_ref, r);
+		}
+	} else if (n->kind == DR_NODE_MAP) {
+		for (size_t k = 0; k < n->u.map.n; k++) {
+			const dr_node *key = n->u.map.items[k].key;
+			if (step_level && key && key->kind == DR_NODE_SCALAR && strcmp(key->u.scalar.str, "rollback") == 0)
+				continue;
+			walk_reads(r, n->u.map.items[k].value, false);
+		}
+	} else {
+		for (size_t k = 0; k < n->u.seq.n; k++)
+			walk_reads(r, n->u.seq.items[k], false);
+	}
+}
+
+static void check_output_reads(plan_impl *pi)
+{
+	for (size_t i = 0; i < pi->pub.n; i++) {
+		const dr_step *s = node_step(pi, i);
+		reader r = {.pi = pi, .i = i};
+		walk_reads(&r, s->node, true);
+		for (size_t k = 0; k < s->n_rollback; k++) {
+			r.rollback_step = &s->rollback[k];
+			walk_reads(&r, s->rollback[k].node, false);
+		}
+	}
+}
+
+/* --- DR404: reprotect after commit ------------------------------------ */
+
+static void check_reprotect(plan_impl *pi)
+{
+	for (size_t i = 0; i < pi->pub.n; i++) {
+		if (!(node_flags(pi, i) & DR_AF_REPROTECT))
+			continue;
+		const dr_step *s = node_step(pi, i);
+		uint64_t *covered = sets_new(pi), *miss = sets_new(pi);
+		size_t commits = ancestors_cover(pi, i, DR_AF_COMMIT, covered);
+		if (commits && !sets_minus(pi, targets_of(pi, i), covered, miss))
+			continue;
+		dr_diag *g;
+		if (!commits)
+			g = dr_diag_error(pi->diags, DR404, action_loc(s),
+					  "reprotect step '%s' does not come after a dr.commit: reprotect is possible only "
+					  "once the failover is committed",
+					  step_id(s));
+		else
+			g = dr_diag_error(pi->diags, DR404, action_loc(s),
+					  "reprotect step '%s' reprotects %s, which no dr.commit before it commits",
+					  step_id(s), set_list(pi, miss, true));
+		size_t c = candidate_provider(pi, i, DR_AF_COMMIT, commits ? miss : targets_of(pi, i));
+		if (c != NONE)
+			dr_diag_set_hint(g, "add '%s' to needs:", step_id(node_step(pi, c)));
+		else
+			dr_diag_set_hint(g, "add a dr.commit step of the same targets and make '%s' need it", step_id(s));
+	}
+}
+
+/* --- DR405: validation before commit ---------------------------------- */
+
+static void check_commit_validated(plan_impl *pi)
+{
+	for (size_t i = 0; i < pi->pub.n; i++) {
+		if (!(node_flags(pi, i) & DR_AF_COMMIT))
+			continue;
+		const dr_step *s = node_step(pi, i);
+		uint64_t *covered = sets_new(pi), *miss = sets_new(pi);
+		size_t checks = ancestors_cover(pi, i, DR_AF_VALIDATION, covered);
+		if (checks && !sets_minus(pi, targets_of(pi, i), covered, miss))
+			continue;
+		dr_diag *g;
+		if (!checks)
+			g = dr_diag_warning(pi->diags, DR405, action_loc(s),
+					    "commit step '%s' does not come after any validation (check.*, dr.probe or "
+					    "assert); committing deletes the recovery points",
+					    step_id(s));
+		else
+			g = dr_diag_warning(pi->diags, DR405, action_loc(s),
+					    "commit step '%s' commits %s, which no validation before it checks", step_id(s),
+					    set_list(pi, miss, true));
+		size_t c = candidate_provider(pi, i, DR_AF_VALIDATION, checks ? miss : targets_of(pi, i));
+		if (c != NONE)
+			dr_diag_set_hint(g, "add '%s' to needs:", step_id(node_step(pi, c)));
+		else
+			dr_diag_set_hint(g, "validate the failed-over VMs (check.*, dr.probe) and make '%s' need it",
+					 step_id(s));
+	}
+}
+
+/* --- DR406: nothing rolls back across a commit ------------------------ */
+
+/* The last (highest index) ancestor of node i that commits and meets bits (NULL: any); NONE if none. */
+static size_t ancestor_commit(const plan_impl *pi, size_t i, const uint64_t *bits)
+{
+	const uint64_t *row = anc_row(pi, i);
+	for (size_t w = pi->words; w-- > 0;) {
+		uint64_t m = row[w] & pi->commits[w];
+		while (m) {
+			unsigned b = 63u - (unsigned)__builtin_clzll(m);
+			size_t j = w * 64 + b;
+			if (!bits || sets_meet(pi, targets_of(pi, j), bits))
+				return j;
+			m &= ~((uint64_t)1 << b);
+		}
+	}
+	return NONE;
+}
+
+/* Targets failed over again after a commit, at or before node i (a failback in the same runbook). */
+static void refailed_targets(const plan_impl *pi, size_t i, uint64_t *acc)
+{
+	for (size_t j = 0; j < pi->pub.n; j++)
+		if ((node_flags(pi, j) & DR_AF_FAILOVER) && (j == i || dr_plan_precedes(&pi->pub, j, i)) &&
+		    ancestor_commit(pi, j, NULL) != NONE)
+			sets_or(pi, acc, targets_of(pi, j));
+}
+
+static void report_commit_crossing_rollback(plan_impl *pi, size_t i, size_t c)
+{
+	const dr_step *s = node_step(pi, i), *cs = node_step(pi, c);
+	dr_diag *g = dr_diag_error(pi->diags, DR406, key_loc(s, "on_failure", true),
+				   "step '%s' has on_failure: rollback, but it runs after the irreversible commit '%s' "
+				   "(line %d); a rollback cannot undo what was committed",
+				   step_id(s), step_id(cs), cs->loc.line);
+	dr_diag_set_hint(g, "use on_failure: stop (or continue) after a commit");
+}
+
+/* A rollback: step of node i that cancels or repeats a failover of committed targets. */
+static void check_rollback_step(plan_impl *pi, size_t i, const dr_step *r, const uint64_t *refailed)
+{
+	const dr_action *a = step_action(r);
+	if (!a || !((a->flags & DR_AF_FAILOVER) || strcmp(a->name, "dr.cancel_failover") == 0))
+		return;
+	uint64_t *rt = sets_new(pi), *live = sets_new(pi);
+	step_targets(pi, r->n_targets ? r : node_step(pi, i), rt);
+	sets_minus(pi, rt, refailed, live);
+	size_t c = ancestor_commit(pi, i, live);
+	if (c == NONE)
+		return;
+	const dr_step *s = node_step(pi, i), *cs = node_step(pi, c);
+	for (size_t w = 0; w < pi->set_words; w++)
+		rt[w] = live[w] & targets_of(pi, c)[w]; /* what this commit made final */
+	dr_diag *g = dr_diag_error(pi->diags, DR406, action_loc(r),
+				   "rollback step '%s' of '%s' runs %s on %s, but commit '%s' (line %d) committed them "
+				   "before '%s' runs; a committed failover cannot be undone",
+				   step_id(r), step_id(s), a->name, set_list(pi, rt, true), step_id(cs), cs->loc.line,
+				   step_id(s));
+	dr_diag_set_hint(g, "remove it from rollback:; after a commit, going back is a failback in its own run");
+}
+
+static void check_step_after_commit(plan_impl *pi, size_t i)
+{
+	size_t c = ancestor_commit(pi, i, NULL);
+	if (c == NONE)
+		return;
+	const dr_step *s = node_step(pi, i);
+	if (s->on_failure == DR_ONFAIL_ROLLBACK)
+		report_commit_crossing_rollback(pi, i, c);
+	if (!s->n_rollback)
+		return;
+	uint64_t *refailed = sets_new(pi);
+	refailed_targets(pi, i, refailed);
+	for (size_t k = 0; k < s->n_rollback; k++)
+		check_rollback_step(pi, i, &s->rollback[k], refailed);
+}
+
+/* on_failure: rollback for the whole run stops at the first commit: say so once. */
+static void check_run_rollback(plan_impl *pi)
+{
+	const dr_runbook *rb = pi->rb;
+	if (rb->on_failure != DR_ONFAIL_ROLLBACK)
+		return;
+	for (size_t i = 0; i < pi->pub.n_main; i++) {
+		if (!(node_flags(pi, i) & DR_AF_COMMIT))
+			continue;
+		const dr_pair *p = rb->root ? dr_node_get_pair(rb->root, "on_failure") : NULL;
+		dr_loc loc = p ? dr_node_loc(p->value) : (dr_loc){.file = rb->path};
+		const dr_step *cs = node_step(pi, i);
+		dr_diag *g = dr_diag_warning(pi->diags, DR406, loc,
+					     "on_failure: rollback stops at the irreversible commit '%s' (line %d): a "
+					     "failure after it is not rolled back",
+					     step_id(cs), cs->loc.line);
+		dr_diag_set_hint(g, "set on_failure: rollback on the steps before the commit and stop after it");
+		return;
+	}
+}
+
+static void check_rollback_across_commit(plan_impl *pi)
+{
+	pi->commits = dr_arena_calloc(pi->arena, pi->words + 1, sizeof *pi->commits);
+	for (size_t i = 0; i < pi->pub.n; i++)
+		if (node_flags(pi, i) & DR_AF_COMMIT)
+			bit_set(pi->commits, i);
+	for (size_t i = 0; i < pi->pub.n_main; i++)
+		check_step_after_commit(pi, i);
+	check_run_rollback(pi);
+}
+
+/* --- DR407: drill cleanup under finally: ------------------------------ */
+
+static void report_missing_cleanup(plan_impl *pi, size_t i, size_t cleanups, const uint64_t *miss)
+{
+	const dr_step *s = node_step(pi, i);
+	dr_diag *g;
+	if (!cleanups)
+		g = dr_diag_error(pi->diags, DR407, action_loc(s),
+				  "test failover '%s' has no dr.test_cleanup under finally:; the test VMs would stay up "
+				  "when a later step fails",
+				  step_id(s));
+	else
+		g = dr_diag_error(pi->diags, DR407, action_loc(s),
+				  "test failover '%s' tests %s, which no dr.test_cleanup under finally: cleans up",
+				  step_id(s), set_list(pi, miss, true));
+	for (size_t j = 0; j < pi->pub.n_main; j++)
+		if ((node_flags(pi, j) & DR_AF_TEST_CLEANUP) && sets_meet(pi, targets_of(pi, j), miss)) {
+			dr_diag_set_hint(g, "'%s' is under steps: and does not run when a step before it fails; move "
+					    "it to finally:",
+					 step_id(node_step(pi, j)));
+			return;
+		}
+	dr_diag_set_hint(g, "add under finally: a step with action: dr.test_cleanup and targets: [%s]",
+			 set_list(pi, miss, false));
+}
+
+static void check_drill_cleanup(plan_impl *pi)
+{
+	if (pi->pub.rb->is_composite)
+		return; /* a composite has no finally:; the runbook that uses it is checked */
+	uint64_t *cleaned = sets_new(pi), *miss = sets_new(pi);
+	size_t cleanups = 0;
+	for (size_t j = pi->pub.n_main; j < pi->pub.n; j++)
+		if (node_flags(pi, j) & DR_AF_TEST_CLEANUP) {
+			sets_or(pi, cleaned, targets_of(pi, j));
+			cleanups++;
+		}
+	for (size_t i = 0; i < pi->pub.n; i++)
+		if ((node_flags(pi, i) & DR_AF_TEST_FAILOVER) &&
+		    (!cleanups || sets_minus(pi, targets_of(pi, i), cleaned, miss)))
+			report_missing_cleanup(pi, i, cleanups, cleanups ? miss : targets_of(pi, i));
+}
+
+/* --- DR409: pipeline: ------------------------------------------------- */
+
+static void check_pipeline_step(plan_impl *pi, size_t i)
+{
+	const dr_step *s = node_step(pi, i);
+	const dr_plan_node *nd = &pi->pub.nodes[i];
+	if (!s->n_targets) {
+		dr_diag *g = dr_diag_error(pi->diags, DR409, key_loc(s, "pipeline", false),
+					   "step '%s' sets pipeline: true but has no targets: or foreach:", step_id(s));
+		dr_diag_set_hint(g, "pipelining pairs each VM's task with the same VM's task in a needed step");
+		return;
+	}
+	uint64_t *extra = sets_new(pi);
+	for (size_t k = 0; k < nd->n_deps; k++) {
+		size_t j = nd->deps[k];
+		const dr_step *d = node_step(pi, j);
+		if (d->n_targets && !sets_minus(pi, targets_of(pi, i), targets_of(pi, j), extra))
+			continue; /* every VM of this step has its own task in d */
+		dr_diag *g;
+		if (!d->n_targets)
+			g = dr_diag_error(pi->diags, DR409, key_loc(s, "pipeline", false),
+					  "step '%s' sets pipeline: true but needs '%s', which has no targets", step_id(s),
+					  step_id(d));
+		else
+			g = dr_diag_error(pi->diags, DR409, key_loc(s, "pipeline", false),
+					  "step '%s' sets pipeline: true but needs '%s', which does not target %s",
+					  step_id(s), step_id(d), set_list(pi, extra, true));
+		dr_diag_set_hint(g, "each VM of a pipelined step must have its own task in every step it needs; "
+				    "remove pipeline: or split the step");
+	}
+}
+
+static void check_pipeline(plan_impl *pi)
+{
+	for (size_t i = 0; i < pi->pub.n; i++)
+		if (node_step(pi, i)->pipeline)
+			check_pipeline_step(pi, i);
+}
+
+/* --- entry points ----------------------------------------------------- */
+
+/* The stages of dr_plan_build, in order; the rules only read what the first ones built. */
+static void (*const stages[])(plan_impl *) = {
+	index_ids, add_edges, find_cycles, sort_topo, compute_levels, compute_ancestors, index_targets,
+	check_output_reads, check_reprotect, check_commit_validated, check_rollback_across_commit,
+	check_drill_cleanup, check_pipeline,
+};
+
+/*
+ * Build the plan of rb into rb's arena (also stored in rb->plan) and report
+ * DR401-DR410 into diags. Never NULL. See the top of this file for what the
+ * graph, order and levels mean.
+ */
+dr_plan *dr_plan_build(dr_runbook *rb, dr_diags *diags)
+{
+	plan_impl *pi = plan_new(rb, diags);
+	for (size_t k = 0; k < sizeof stages / sizeof stages[0]; k++)
+		stages[k](pi);
+	rb->plan = &pi->pub;
+	return &pi->pub;
+}
+
+/* Index of the node with this id among steps and finally steps; (size_t)-1 when absent. */
+size_t dr_plan_index(const dr_plan *p, const char *id)
+{
+	return p ? strtab_get(&((const plan_impl *)p)->ids, id) : NONE;
+}
+
+/* True when b needs a, directly or transitively (so a ends before b starts). p from dr_plan_build. */
+bool dr_plan_precedes(const dr_plan *p, size_t a, size_t b)
+{
+	const plan_impl *pi = (const plan_impl *)p;
+	if (!p || a >= p->n || b >= p->n)
+		return false;
+	return bit_get(anc_row(pi, b), a);
+}

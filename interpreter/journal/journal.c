@@ -1,0 +1,471 @@
+/*
+ * journal.c - the journal's writer (group commit) and the digests its
+ * header carries (see journal.h; the format is docs/journal.md).
+ *
+ * Group commit: dr_journal_append serialises a record into a pending
+ * buffer under a mutex and returns at once; dr_journal_sync takes the whole
+ * buffer, writes it with one write() and makes it durable with one
+ * fdatasync(). What is appended while a sync runs waits for the next one.
+ * The file is opened O_APPEND, so a batch lands after the previous one even
+ * if an earlier write was short; a short or failed write fails the journal
+ * (later syncs fail too): the executor then stops issuing mutating calls.
+ *
+ * Digests are FNV-1a 64: they detect an edited runbook (a changed byte
+ * changes the digest with overwhelming likelihood); they are not meant to
+ * resist someone who forges a collision, which someone able to edit the
+ * runbook does not need to do.
+ */
+#include "journal/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "front/runbook.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+/* --- digests ----------------------------------------------------------- */
+
+uint64_t dr_fnv1a(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+int dr_journal_file_digest(const char *path, char *out, size_t outsz, int64_t *size, dr_buf *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		dr_buf_printf(err, "cannot read '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	uint64_t h = DR_FNV_INIT;
+	int64_t total = 0;
+	char chunk[65536];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		h = dr_fnv1a(h, chunk, got);
+		total += (int64_t)got;
+	}
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		dr_buf_printf(err, "cannot read '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(out, outsz, "fnv1a64:%016" PRIx64, h);
+	if (size)
+		*size = total;
+	return 0;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	return dr_fnv1a(h, s ? s : "", (s ? strlen(s) : 0) + 1);
+}
+
+/* The canonical form of a node: a tag per kind, then keys and values; positions and styles left out. */
+static uint64_t hash_node(uint64_t h, const dr_node *n)
+{
+	if (!n)
+		return hash_str(h, "\001absent");
+	switch (n->kind) {
+	case DR_NODE_SCALAR:
+		h = hash_str(h, "\x02s");
+		return dr_fnv1a(h, n->u.scalar.str, n->u.scalar.len);
+	case DR_NODE_MAP:
+		h = hash_str(h, "\x02m");
+		for (size_t i = 0; i < n->u.map.n; i++)
+			h = hash_node(hash_node(h, n->u.map.items[i].key), n->u.map.items[i].value);
+		return hash_str(h, "\x03");
+	case DR_NODE_SEQ:
+		h = hash_str(h, "\x02q");
+		for (size_t i = 0; i < n->u.seq.n; i++)
+			h = hash_node(h, n->u.seq.items[i]);
+		return hash_str(h, "\x03");
+	}
+	return h;
+}
+
+static void hex(uint64_t h, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%016" PRIx64, h);
+}
+
+void dr_journal_node_digest(const dr_node *n, char *out, size_t outsz)
+{
+	hex(hash_node(DR_FNV_INIT, n), out, outsz);
+}
+
+/* Keys of a step that have a part of their own; everything else is "policy". */
+static const char *const own_parts[] = {"id", "name", "description", "action", "use", "with", "needs",
+					"targets", "foreach", "when", "rollback", NULL};
+
+static bool is_own_part(const char *key)
+{
+	for (size_t i = 0; own_parts[i]; i++)
+		if (!strcmp(own_parts[i], key))
+			return true;
+	return false;
+}
+
+static uint64_t hash_policy(const dr_node *step)
+{
+	uint64_t h = DR_FNV_INIT;
+	for (size_t i = 0; step && step->kind == DR_NODE_MAP && i < step->u.map.n; i++) {
+		const dr_pair *p = &step->u.map.items[i];
+		if (!is_own_part(dr_node_str(p->key)))
+			h = hash_node(hash_node(h, p->key), p->value);
+	}
+	return h;
+}
+
+static uint64_t hash_refs(const dr_ref *r, size_t n, bool foreach)
+{
+	uint64_t h = hash_str(DR_FNV_INIT, foreach ? "foreach" : "targets");
+	for (size_t i = 0; i < n; i++)
+		h = hash_str(h, r[i].name);
+	return h;
+}
+
+static void add_hex(cJSON *o, const char *key, uint64_t h)
+{
+	char d[20];
+	hex(h, d, sizeof d);
+	cJSON_AddStringToObject(o, key, d);
+}
+
+static cJSON *step_entry(const dr_step *st)
+{
+	cJSON *e = cJSON_CreateObject(), *parts = cJSON_CreateObject();
+	const char *action = st->action_name.name && *st->action_name.name ? st->action_name.name : st->use.name;
+	cJSON_AddStringToObject(e, "action", action ? action : "");
+	uint64_t with = hash_node(hash_node(DR_FNV_INIT, st->with), st->composite_with);
+	uint64_t h[] = {with, hash_refs(st->needs, st->n_needs, false), hash_refs(st->targets, st->n_targets, st->foreach),
+			hash_node(DR_FNV_INIT, st->when), hash_node(DR_FNV_INIT, dr_node_get(st->node, "rollback")),
+			hash_policy(st->node)};
+	static const char *const names[] = {"with", "needs", "targets", "when", "rollback", "policy"};
+	uint64_t all = hash_str(DR_FNV_INIT, action);
+	for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
+		add_hex(parts, names[i], h[i]);
+		all = dr_fnv1a(all, &h[i], sizeof h[i]);
+	}
+	add_hex(e, "digest", all);
+	cJSON_AddItemToObject(e, "parts", parts);
+	return e;
+}
+
+static const char *const sections[] = {"params", "secrets", "vm_sets", "backend", "recovery",
+				       "objectives", "defaults", "on_failure", NULL};
+
+cJSON *dr_journal_runbook_digests(const dr_runbook *rb)
+{
+	cJSON *o = cJSON_CreateObject(), *steps = cJSON_AddObjectToObject(o, "steps");
+	for (size_t i = 0; i < rb->n_steps; i++)
+		cJSON_AddItemToObject(steps, rb->steps[i].id.name, step_entry(&rb->steps[i]));
+	for (size_t i = 0; i < rb->n_finally; i++) {
+		cJSON *e = step_entry(&rb->finally_steps[i]);
+		cJSON_AddBoolToObject(e, "finally", true);
+		cJSON_AddItemToObject(steps, rb->finally_steps[i].id.name, e);
+	}
+	cJSON *sec = cJSON_AddObjectToObject(o, "sections");
+	for (size_t i = 0; sections[i]; i++)
+		add_hex(sec, sections[i], hash_node(DR_FNV_INIT, dr_node_get(rb->root, sections[i])));
+	return o;
+}
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+	return s ? s : "";
+}
+
+/* "with, needs": the parts of a step that differ. */
+static void changed_parts(const cJSON *a, const cJSON *b, dr_buf *out)
+{
+	const cJSON *pa = cJSON_GetObjectItemCaseSensitive(a, "parts"), *pb = cJSON_GetObjectItemCaseSensitive(b, "parts");
+	size_t n = 0;
+	if (strcmp(str_of(a, "action"), str_of(b, "action")))
+		dr_buf_printf(out, "%saction %s -> %s", n++ ? ", " : "", str_of(a, "action"), str_of(b, "action"));
+	for (const cJSON *p = pa ? pa->child : NULL; p; p = p->next)
+		if (strcmp(str_of(pa, p->string), str_of(pb, p->string)))
+			dr_buf_printf(out, "%s%s", n++ ? ", " : "", p->string);
+	if (!n)
+		dr_buf_puts(out, "changed");
+}
+
+static size_t diff_steps(const cJSON *before, const cJSON *after, dr_buf *out)
+{
+	size_t n = 0;
+	for (const cJSON *s = before ? before->child : NULL; s; s = s->next) {
+		const cJSON *now = cJSON_GetObjectItemCaseSensitive(after, s->string);
+		if (!now) {
+			dr_buf_printf(out, "  - step %s (%s): removed\n", s->string, str_of(s, "action"));
+			n++;
+		} else if (strcmp(str_of(s, "digest"), str_of(now, "digest"))) {
+			dr_buf_printf(out, "  ~ step %s (%s): ", s->string, str_of(now, "action"));
+			changed_parts(s, now, out);
+			dr_buf_putc(out, '\n');
+			n++;
+		}
+	}
+	for (const cJSON *s = after ? after->child : NULL; s; s = s->next)
+		if (!cJSON_GetObjectItemCaseSensitive(before, s->string)) {
+			dr_buf_printf(out, "  + step %s (%s): added\n", s->string, str_of(s, "action"));
+			n++;
+		}
+	return n;
+}
+
+size_t dr_journal_runbook_diff(const cJSON *before, const cJSON *after, dr_buf *out)
+{
+	size_t n = diff_steps(cJSON_GetObjectItemCaseSensitive(before, "steps"),
+			      cJSON_GetObjectItemCaseSensitive(after, "steps"), out);
+	const cJSON *sa = cJSON_GetObjectItemCaseSensitive(before, "sections");
+	const cJSON *sb = cJSON_GetObjectItemCaseSensitive(after, "sections");
+	for (const cJSON *s = sa ? sa->child : NULL; s; s = s->next)
+		if (strcmp(str_of(sa, s->string), str_of(sb, s->string))) {
+			dr_buf_printf(out, "  ~ %s: changed\n", s->string);
+			n++;
+		}
+	return n;
+}
+
+/* --- writer ------------------------------------------------------------ */
+
+typedef enum kill_mode { KILL_NONE, KILL_AFTER_SYNC, KILL_BEFORE, KILL_TORN } kill_mode;
+
+struct dr_journal {
+	int fd;
+	char *path;
+	pthread_mutex_t mu;
+	dr_buf pending; /* lines appended, not written yet */
+	uint64_t appended, durable;
+	bool failed;
+	dr_journal_stats st;
+	kill_mode kill;
+	uint64_t kill_at;
+	size_t kill_off, kill_len; /* torn: where record kill_at sits in pending */
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static dr_journal *journal_new(int fd, const char *path)
+{
+	dr_journal *j = xcalloc(1, sizeof *j);
+	j->fd = fd;
+	j->path = xstrdup(path);
+	pthread_mutex_init(&j->mu, NULL);
+	dr_buf_init(&j->pending);
+	return j;
+}
+
+static void journal_free(dr_journal *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	dr_buf_dispose(&j->pending);
+	pthread_mutex_destroy(&j->mu);
+	free(j->path);
+	free(j);
+}
+
+dr_journal *dr_journal_create(const char *dir, const cJSON *header, dr_buf *err)
+{
+	if (dr_fs_mkdirs(dir, err) < 0)
+		return NULL;
+	dr_buf path;
+	dr_buf_init(&path);
+	dr_buf_printf(&path, "%s/%s", dir, DR_JOURNAL_FILE);
+	int fd = open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	dr_journal *j = NULL;
+	if (fd < 0) {
+		dr_buf_printf(err, "cannot create the journal '%s': %s", path.data, strerror(errno));
+	} else {
+		j = journal_new(fd, path.data);
+		dr_journal_append(j, header);
+		if (dr_journal_sync(j, err) < 0) {
+			journal_free(j);
+			j = NULL;
+			unlink(path.data);
+		} else {
+			dr_fs_sync_parent(path.data); /* the run's directory holds the new journal */
+			dr_fs_sync_parent(dir); /* runs/ holds the new run directory */
+		}
+	}
+	dr_buf_dispose(&path);
+	return j;
+}
+
+dr_journal *dr_journal_reopen(const char *path, off_t valid_bytes, dr_buf *err)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		dr_buf_printf(err, "cannot open the journal '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) == 0 && sb.st_size > valid_bytes &&
+	    (ftruncate(fd, valid_bytes) != 0 || fdatasync(fd) != 0)) {
+		dr_buf_printf(err, "cannot cut the torn last line off the journal '%s': %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return journal_new(fd, path);
+}
+
+static void kill_now(void)
+{
+	raise(SIGKILL);
+	_exit(137); /* not reached */
+}
+
+uint64_t dr_journal_append(dr_journal *j, const cJSON *rec)
+{
+	char *line = cJSON_PrintUnformatted(rec);
+	if (!line)
+		abort(); /* cJSON fails only when out of memory */
+	pthread_mutex_lock(&j->mu);
+	uint64_t n = ++j->appended;
+	if (j->kill != KILL_NONE && n == j->kill_at) {
+		if (j->kill == KILL_BEFORE)
+			kill_now();
+		j->kill_off = j->pending.len;
+		j->kill_len = strlen(line) + 1;
+	}
+	dr_buf_puts(&j->pending, line);
+	dr_buf_putc(&j->pending, '\n');
+	j->st.records++;
+	pthread_mutex_unlock(&j->mu);
+	cJSON_free(line);
+	return n;
+}
+
+bool dr_journal_pending(dr_journal *j)
+{
+	pthread_mutex_lock(&j->mu);
+	bool p = j->pending.len > 0;
+	pthread_mutex_unlock(&j->mu);
+	return p;
+}
+
+/* The torn hook: write the batch up to the middle of record kill_at, make that durable, die. */
+static void write_torn(dr_journal *j, const dr_buf *batch, size_t off, size_t len)
+{
+	size_t cut = off + (len > 2 ? len / 2 : 1);
+	if (cut > batch->len)
+		cut = batch->len;
+	if (dr_fs_write_all(j->fd, batch->data, cut) == 0)
+		fdatasync(j->fd);
+	kill_now();
+}
+
+int dr_journal_sync(dr_journal *j, dr_buf *err)
+{
+	pthread_mutex_lock(&j->mu);
+	dr_buf batch = j->pending;
+	dr_buf_init(&j->pending);
+	uint64_t last = j->appended, first = j->durable + 1;
+	size_t koff = j->kill_off, klen = j->kill_len;
+	bool failed = j->failed;
+	pthread_mutex_unlock(&j->mu);
+	bool hooked = j->kill != KILL_NONE && j->kill_at >= first && j->kill_at <= last;
+	if (hooked && j->kill == KILL_TORN)
+		write_torn(j, &batch, koff, klen);
+	int rc = 0;
+	int64_t t0 = mono_ns();
+	if (failed || (batch.len && (dr_fs_write_all(j->fd, batch.data, batch.len) < 0 || fdatasync(j->fd) < 0))) {
+		if (err)
+			dr_buf_printf(err, "cannot write the journal '%s': %s", j->path,
+				      failed ? "an earlier write failed" : strerror(errno));
+		j->failed = true;
+		rc = -1;
+	} else if (batch.len) {
+		int64_t dt = mono_ns() - t0;
+		j->st.syncs++;
+		j->st.bytes += batch.len;
+		j->st.sync_ns += dt;
+		if (dt > j->st.max_sync_ns)
+			j->st.max_sync_ns = dt;
+		j->durable = last;
+	}
+	dr_buf_dispose(&batch);
+	if (rc == 0 && hooked && j->kill == KILL_AFTER_SYNC)
+		kill_now();
+	return rc;
+}
+
+uint64_t dr_journal_durable(dr_journal *j)
+{
+	return j->durable;
+}
+
+int dr_journal_close(dr_journal *j, dr_buf *err)
+{
+	if (!j)
+		return 0;
+	int rc = dr_journal_sync(j, err);
+	journal_free(j);
+	return rc;
+}
+
+void dr_journal_stats_get(dr_journal *j, dr_journal_stats *out)
+{
+	*out = j->st;
+}
+
+int dr_journal_set_kill_hook(dr_journal *j, const char *spec, dr_buf *err)
+{
+	if (!spec || !*spec)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(spec, &end, 10);
+	kill_mode m = !*end ? KILL_AFTER_SYNC : !strcmp(end, ":before") ? KILL_BEFORE : !strcmp(end, ":torn") ? KILL_TORN
+													  : KILL_NONE;
+	if (errno || end == spec || n == 0 || m == KILL_NONE || *spec == '-') {
+		dr_buf_printf(err, "DROVER_TEST_KILL_AT='%s': expected N, N:before or N:torn (N >= 1)", spec);
+		return -1;
+	}
+	j->kill = m;
+	j->kill_at = n;
+	return 0;
+}
+
+/* --- paths ------------------------------------------------------------- */
+
+char *dr_journal_path(const char *state_dir, const char *run_id)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "%s/runs/%s/%s", state_dir, run_id, DR_JOURNAL_FILE);
+	return dr_buf_detach(&b);
+}
+
+const char *dr_journal_state_dir(const char *explicit_dir)
+{
+	if (explicit_dir && *explicit_dir)
+		return explicit_dir;
+	const char *env = getenv("DROVER_STATE_DIR");
+	return env && *env ? env : ".drover";
+}

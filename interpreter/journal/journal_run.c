@@ -1,0 +1,524 @@
+/*
+ * journal_run.c - a run's journal, from the executor's side: the run lock,
+ * the header, what of the event stream goes in, and when it becomes
+ * durable (docs/journal.md).
+ *
+ * The journal is built on the events: a listener appends the transitions
+ * that matter for resuming and for `drover status` (already redacted, as
+ * every event is), and the scheduler adds the intent record of each attempt
+ * itself, right after task.start, because the intent decides when the call
+ * may go out:
+ *
+ *   launch --task.start--> intent appended --(mutating)--> held
+ *   end of the turn: backend flushed, ONE fdatasync for every record
+ *   appended this turn, then the held calls are issued in launch order
+ *
+ * A turn launches everything the limits allow, so one sync covers all the
+ * intents of a fan-out (group commit). Other records become durable at the
+ * next turn with held calls, or when the loop is about to wait; a result
+ * that is lost in a crash is not a problem, because its intent is durable:
+ * resume asks the service (resume.c). The backend is flushed before every
+ * sync (dr_exec_backend_flush), so a durable record never names a job the
+ * service could forget.
+ */
+#include "journal/journal_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "backends/backend.h"
+#include "backends/sim.h"
+#include "config.h"
+#include "run/modes.h"
+#include "util/fs.h"
+#include "util/text.h"
+#include "util/xalloc.h"
+
+/* --- identities ---------------------------------------------------------- */
+
+/* An absolute form of path (whose directory exists), in a. */
+static const char *absolute(dr_arena *a, const char *path)
+{
+	char buf[PATH_MAX];
+	if (realpath(path, buf))
+		return dr_arena_strdup(a, buf);
+	const char *slash = strrchr(path, '/');
+	const char *dir = slash ? dr_arena_strndup(a, path, (size_t)(slash - path)) : ".";
+	if (slash == path)
+		dir = "/";
+	if (realpath(dir, buf))
+		return dr_arena_printf(a, "%s/%s", strcmp(buf, "/") ? buf : "", slash ? slash + 1 : path);
+	return path;
+}
+
+static const char *cfg_str(const dr_node *n, const char *key)
+{
+	const char *s = dr_node_str(dr_node_get(n, key));
+	return s ? s : "";
+}
+
+/* Which service the run acts on: "sim:<state file>", "azure:<subscription>/<group>/<vault>"; NULL: none to lock. */
+static const char *backend_identity(dr_exec *x)
+{
+	char buf[PATH_MAX];
+	if (x->o.backend && !dr_sim_is(x->o.backend))
+		return dr_arena_printf(x->a, "%s:%p", x->o.backend->kind, (void *)x->o.backend);
+	if (x->o.backend) {
+		const char *p = dr_sim_path(x->o.backend);
+		return *p ? dr_arena_printf(x->a, "sim:%s", absolute(x->a, p)) : NULL;
+	}
+	if (x->rb->backend.kind == DR_BACKEND_SIM) {
+		const char *p = dr_sim_state_path(NULL, x->state_dir, buf, sizeof buf);
+		return strcmp(p, DR_SIM_STATE_MEMORY) ? dr_arena_printf(x->a, "sim:%s", absolute(x->a, p)) : NULL;
+	}
+	const dr_node *n = x->rb->backend.node;
+	char d[20];
+	dr_journal_node_digest(n, d, sizeof d);
+	return dr_arena_printf(x->a, "azure:%s/%s/%s#%s", cfg_str(n, "subscription"), cfg_str(n, "resource_group"),
+			       cfg_str(n, "vault"), d);
+}
+
+static bool exists(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0;
+}
+
+static bool has_journal(const char *run_dir)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "%s/%s", run_dir, DR_JOURNAL_FILE);
+	bool e = exists(b.data);
+	dr_buf_dispose(&b);
+	return e;
+}
+
+/*
+ * A fresh run's id must be new (a run directory without a journal is a run
+ * that never started): an explicit one is refused when taken, a made-up one
+ * gets -2, -3, ...
+ */
+static const char *claim_run_id(dr_exec *x, dr_buf *err)
+{
+	const char *base = x->run_id;
+	for (int n = 2; has_journal(x->run_dir); n++) {
+		if (x->o.run_id) {
+			dr_buf_printf(err, "run %s exists already (%s): resume it (drover resume %s) or choose another --run-id\n",
+				      x->run_id, x->run_dir, x->run_id);
+			return "the run id is taken";
+		}
+		x->run_id = dr_arena_printf(x->a, "%s-%d", base, n);
+		x->run_dir = dr_arena_printf(x->a, "%s/runs/%s", x->state_dir, x->run_id);
+	}
+	return NULL;
+}
+
+/* --- the header -------------------------------------------------------- */
+
+static const char *drill_network(const dr_runbook *rb)
+{
+	for (size_t i = 0; i < rb->n_steps; i++)
+		if (rb->steps[i].action && rb->steps[i].action->flags & DR_AF_TEST_FAILOVER &&
+		    dr_node_str(dr_node_get(rb->steps[i].with, "network")))
+			return dr_node_str(dr_node_get(rb->steps[i].with, "network"));
+	return NULL;
+}
+
+static cJSON *runbook_json(dr_exec *x, dr_buf *err)
+{
+	char digest[40];
+	int64_t size = 0;
+	if (dr_journal_file_digest(x->rb->path, digest, sizeof digest, &size, err) < 0)
+		return NULL;
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "name", x->rb->name ? x->rb->name : "");
+	cJSON_AddStringToObject(r, "path", x->rb->path);
+	cJSON_AddStringToObject(r, "abs", absolute(x->a, x->rb->path));
+	cJSON_AddStringToObject(r, "digest", digest);
+	cJSON_AddNumberToObject(r, "bytes", (double)size);
+	return r;
+}
+
+static void add_settings(dr_exec *x, cJSON *h)
+{
+	char seed[32], host[256] = "?";
+	cJSON_AddStringToObject(h, "mode", dr_mode_name(x->o.mode));
+	cJSON_AddStringToObject(h, "direction", dr_mode_direction_name(x->o.direction));
+	const char *net = x->o.mode == DR_MODE_DRILL ? drill_network(x->rb) : NULL;
+	if (net)
+		cJSON_AddStringToObject(h, "drill_network", net);
+	cJSON_AddItemToObject(h, "params", x->params ? cJSON_Duplicate(x->params, true) : cJSON_CreateObject());
+	cJSON *be = cJSON_AddObjectToObject(h, "backend");
+	cJSON_AddStringToObject(be, "kind", x->rb->backend.kind == DR_BACKEND_AZURE ? "azure" : "sim");
+	const char *id = backend_identity(x);
+	cJSON_AddStringToObject(be, "id", id ? id : "sim:memory");
+	cJSON_AddStringToObject(h, "clock", dr_clock_kind_name(dr_clock_kind_of(x->clock)));
+	snprintf(seed, sizeof seed, "%llu", (unsigned long long)x->seed);
+	cJSON_AddStringToObject(h, "seed", seed);
+	if (x->limit > 0)
+		cJSON_AddNumberToObject(h, "concurrency", (double)x->limit);
+	else
+		cJSON_AddNullToObject(h, "concurrency");
+	cJSON_AddBoolToObject(h, "auto_approve", x->o.auto_approve);
+	cJSON_AddStringToObject(h, "drover", DROVER_VERSION);
+	gethostname(host, sizeof host - 1);
+	cJSON_AddStringToObject(h, "host", host);
+	cJSON_AddNumberToObject(h, "pid", (double)getpid());
+	cJSON_AddNumberToObject(h, "started_ms", (double)x->started_wall);
+}
+
+static cJSON *header(dr_exec *x, dr_buf *err)
+{
+	cJSON *rbj = runbook_json(x, err);
+	if (!rbj)
+		return NULL;
+	cJSON *h = dr_event_new(x->ev, "journal.header");
+	cJSON_AddStringToObject(h, "format", DR_JOURNAL_FORMAT);
+	cJSON_AddNumberToObject(h, "version", DR_JOURNAL_VERSION);
+	cJSON_AddStringToObject(h, "run", x->run_id);
+	cJSON_AddItemToObject(h, "runbook", rbj);
+	add_settings(x, h);
+	cJSON_AddItemToObject(h, "shape", dr_journal_runbook_digests(x->rb));
+	return h;
+}
+
+/* --- the listener ------------------------------------------------------ */
+
+/* The events the journal keeps (task.start is the intent, written by journal_intent). */
+static const char *const kept[] = {
+	"step.start",	   "step.end",	      "task.end",	 "task.retry",	    "task.skip",
+	"task.cancel",	   "task.giveup",     "task.probe",	 "approval.request", "approval.granted",
+	"approval.denied", "approval.timeout", "rollback.start", "rollback.skip",   "rollback.end",
+	"run.stopping",	   "run.cancel",      "run.timeout",	 "run.resume",	    "run.objectives",
+	"run.end",	   "run.retry",
+	NULL,
+};
+
+static bool keeps(const char *type)
+{
+	for (size_t i = 0; kept[i]; i++)
+		if (!strcmp(kept[i], type))
+			return true;
+	return false;
+}
+
+static void on_event(void *ctx, const cJSON *ev)
+{
+	dr_exec *x = ctx;
+	struct jrun *jr = x->jr;
+	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "event"));
+	if (!jr || jr->replaying || !jr->j || !type || !keeps(type))
+		return;
+	if (!strcmp(type, "run.end") && jr->suspended) {
+		cJSON *s = cJSON_Duplicate(ev, true);
+		cJSON_ReplaceItemInObjectCaseSensitive(s, "event", cJSON_CreateString("run.suspend"));
+		cJSON_DeleteItemFromObjectCaseSensitive(s, "exit");
+		dr_journal_append(jr->j, s);
+		cJSON_Delete(s);
+		return;
+	}
+	dr_journal_append(jr->j, ev);
+	if (!strcmp(type, "run.end"))
+		jr->ended = true;
+}
+
+/* --- hooks --------------------------------------------------------------- */
+
+static const char *take_lock(dr_exec *x, dr_buf *err)
+{
+	const char *be = backend_identity(x);
+	if (!be)
+		return NULL; /* an in-memory simulator: nothing shared to protect */
+	dr_runlock_req req = {
+		.state_dir = x->state_dir, .runbook = absolute(x->a, x->rb->path), .backend = be, .run_id = x->run_id,
+		.resuming = x->o.resume != NULL, .force = x->o.force,
+	};
+	dr_buf note;
+	dr_buf_init(&note);
+	int rc = dr_runlock_acquire(&req, &x->jr->lock, &note, err);
+	if (note.len)
+		dr_exec_say(x, dr_arena_strndup(x->a, note.data, note.len - 1));
+	dr_buf_dispose(&note);
+	if (rc < 0)
+		dr_buf_putc(err, '\n');
+	if (rc == -2)
+		return "an earlier run of this runbook against this backend did not finish (see above)";
+	if (rc < 0)
+		return "another run holds the lock of this runbook and backend";
+	return NULL;
+}
+
+/* A resumed run's clock: real time goes on from the first start (the downtime counts); virtual time from the last record. */
+static void rebase_clock(dr_exec *x)
+{
+	const dr_journal_file *f = x->o.resume;
+	int64_t at = 0;
+	if (dr_clock_kind_of(x->clock) == DR_CLOCK_REAL) {
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(f->header, "started_ms");
+		at = cJSON_IsNumber(s) ? dr_clock_wall(x->clock) - (int64_t)s->valuedouble : 0;
+	} else if (f->n) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(f->recs[f->n - 1], "t_ms");
+		at = cJSON_IsNumber(t) ? (int64_t)t->valuedouble : 0;
+	}
+	dr_clock_rebase(x->clock, at < 0 ? 0 : at);
+	x->started_wall = dr_clock_wall_at(x->clock, 0);
+}
+
+const char *journal_prepare(dr_exec *x, dr_buf *err)
+{
+	if (!x->o.journal && !x->o.resume)
+		return NULL;
+	x->jr = xcalloc(1, sizeof *x->jr);
+	dr_buf_init(&x->jr->notes);
+	dr_fs_mkdirs(x->state_dir, NULL); /* quietly: failures show when the journal is created */
+	if (x->o.resume) {
+		rebase_clock(x);
+	} else {
+		const char *why = claim_run_id(x, err);
+		if (why)
+			return why;
+	}
+	return take_lock(x, err);
+}
+
+static const char *fail_open(dr_buf *err)
+{
+	dr_buf_puts(err, "\n");
+	return "the journal could not be written";
+}
+
+const char *journal_open(dr_exec *x, dr_buf *err)
+{
+	struct jrun *jr = x->jr;
+	if (!jr)
+		return NULL;
+	if (x->o.resume) {
+		jr->rs = x->o.resume;
+		jr->j = dr_journal_reopen(jr->rs->path, jr->rs->valid_bytes, err);
+	} else {
+		cJSON *h = header(x, err);
+		jr->j = h ? dr_journal_create(x->run_dir, h, err) : NULL;
+		cJSON_Delete(h);
+	}
+	if (!jr->j)
+		return fail_open(err);
+	if (dr_journal_set_kill_hook(jr->j, getenv("DROVER_TEST_KILL_AT"), err) < 0)
+		return fail_open(err);
+	dr_events_listen(x->ev, on_event, x);
+	if (jr->rs)
+		resume_begin(x);
+	return NULL;
+}
+
+bool journal_sync_now(dr_exec *x)
+{
+	struct jrun *jr = x->jr;
+	if (!jr->failed && (dr_exec_backend_flush(x, NULL) < 0 || dr_journal_sync(jr->j, NULL) < 0))
+		jr->failed = true;
+	if (jr->failed && !x->internal_error)
+		x->internal_error = xstrdup("the journal could not be written (see above): no operation was started "
+					    "after that; resume the run once the disk is writable again");
+	return !jr->failed;
+}
+
+bool journal_intent(dr_exec *x, task *t)
+{
+	struct jrun *jr = x->jr;
+	if (!jr || !jr->j)
+		return false;
+	char key[512];
+	cJSON *rec = sched_event(x, "task.start", t->s, t);
+	cJSON_AddNumberToObject(rec, "attempt", t->attempt);
+	if (!cJSON_GetObjectItemCaseSensitive(rec, "action"))
+		cJSON_AddStringToObject(rec, "action", t->s->act ? t->s->act->name : "");
+	dr_exec_idempotency_key(&t->call, key, sizeof key);
+	cJSON_AddStringToObject(rec, "key", key);
+	bool mutating = t->s->act && (t->s->act->flags & DR_AF_MUTATING);
+	if (mutating)
+		cJSON_AddBoolToObject(rec, "mutating", true);
+	dr_journal_append(jr->j, rec);
+	cJSON_Delete(rec);
+	if (!mutating)
+		return false;
+	if (jr->n_held == jr->cap_held) {
+		jr->cap_held = jr->cap_held ? 2 * jr->cap_held : 64;
+		jr->held = xrealloc(jr->held, jr->cap_held * sizeof *jr->held);
+	}
+	jr->held[jr->n_held++] = t;
+	return true;
+}
+
+bool journal_turn(dr_exec *x)
+{
+	struct jrun *jr = x->jr;
+	if (!jr || !jr->n_held)
+		return false;
+	bool ok = journal_sync_now(x);
+	size_t n = jr->n_held;
+	task **held = xmalloc(n * sizeof *held);
+	memcpy(held, jr->held, n * sizeof *held);
+	jr->n_held = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (held[i]->state != TS_RUNNING)
+			continue;
+		if (!ok)
+			sched_outcome(x, held[i],
+				      dr_outcome_fail(DR_ERRC_PERMANENT, "not started: the journal could not record its intent"));
+		else if (x->stopping) /* an earlier call of this turn stopped the run: as if never launched */
+			sched_outcome(x, held[i], dr_outcome_fail(DR_ERRC_CANCELLED, "not started: the run is stopping"));
+		else
+			sched_call(x, held[i]);
+	}
+	free(held);
+	return true;
+}
+
+void journal_idle(dr_exec *x)
+{
+	if (x->jr && x->jr->j && dr_journal_pending(x->jr->j))
+		journal_sync_now(x);
+}
+
+void journal_note_timeout(dr_exec *x, srun *s)
+{
+	if (!x->jr || !x->jr->j || x->jr->replaying)
+		return;
+	cJSON *rec = sched_event(x, "step.timeout", s, NULL);
+	dr_journal_append(x->jr->j, rec);
+	cJSON_Delete(rec);
+}
+
+bool journal_suspended(const dr_exec *x)
+{
+	return x->jr && x->jr->suspended;
+}
+
+/* DROVER_JOURNAL_STATS=1: the writer's figures on stderr at the end (benchmarks, docs/journal.md). */
+static void print_stats(dr_journal *j)
+{
+	const char *env = getenv("DROVER_JOURNAL_STATS");
+	if (!env || !*env || !strcmp(env, "0"))
+		return;
+	dr_journal_sync(j, NULL);
+	dr_journal_stats st;
+	dr_journal_stats_get(j, &st);
+	fprintf(stderr, "journal stats: %llu records, %llu syncs, %llu bytes, %.3f ms in write+fdatasync (max %.3f ms)\n",
+		(unsigned long long)st.records, (unsigned long long)st.syncs, (unsigned long long)st.bytes,
+		(double)st.sync_ns / 1e6, (double)st.max_sync_ns / 1e6);
+}
+
+void journal_finish(dr_exec *x)
+{
+	struct jrun *jr = x->jr;
+	if (!jr)
+		return;
+	bool durable = true;
+	if (jr->j) {
+		dr_buf err;
+		dr_buf_init(&err);
+		print_stats(jr->j);
+		durable = dr_exec_backend_flush(x, NULL) == 0 && dr_journal_close(jr->j, &err) == 0;
+		if (!durable)
+			fprintf(stderr, "drover: %s\n", err.len ? err.data : "the backend could not save its state");
+		dr_buf_dispose(&err);
+	}
+	/* the lock is left stale unless the run's end is durable (or nothing ran) */
+	dr_runlock_release(jr->lock, (jr->ended && durable) || (!jr->j && !x->o.resume));
+	resume_dispose(jr);
+	dr_buf_dispose(&jr->notes);
+	free(jr->held);
+	free(jr);
+	x->jr = NULL;
+}
+
+/* --- the screen ------------------------------------------------------------ */
+
+static const char *ev_str(const cJSON *ev, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, key));
+}
+
+static double ev_num(const cJSON *ev, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void line_resume(dr_buf *b, const cJSON *ev)
+{
+	char d[32];
+	dr_text_format_duration((int64_t)ev_num(ev, "downtime_ms"), d, sizeof d);
+	dr_buf_printf(b, "resuming run %s (session %d): replaying %d journal records; drover was down for %s",
+		      ev_str(ev, "run"), (int)ev_num(ev, "session"), (int)ev_num(ev, "records"), d);
+	if (cJSON_GetObjectItemCaseSensitive(ev, "torn_line"))
+		dr_buf_printf(b, "; the torn last line %d (%d bytes) was cut off", (int)ev_num(ev, "torn_line"),
+			      (int)ev_num(ev, "torn_bytes"));
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "retry_failed")))
+		dr_buf_puts(b, "; --retry-failed: the run's failure is not replayed");
+}
+
+/* run.retry (resume.c): what runs again. */
+static void line_retry(dr_buf *b, const cJSON *ev)
+{
+	const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(ev, "tasks");
+	int n = cJSON_GetArraySize(tasks), fresh = (int)ev_num(ev, "not_started"), flight = (int)ev_num(ev, "in_flight");
+	dr_buf_puts(b, n ? "retrying the failed run: new attempts for " : "retrying the failed run: nothing in the steps to run again");
+	for (int i = 0; i < n && i < 8; i++)
+		dr_buf_printf(b, "%s%s", i ? ", " : "", cJSON_GetStringValue(cJSON_GetArrayItem(tasks, i)));
+	if (n > 8)
+		dr_buf_printf(b, " and %d more", n - 8);
+	if (fresh)
+		dr_buf_printf(b, "; %d task%s that never started will run", fresh, fresh == 1 ? "" : "s");
+	if (flight)
+		dr_buf_printf(b, "; %d attempt%s cut short by the stop %s settled by asking the service first", flight,
+			      flight == 1 ? "" : "s", flight == 1 ? "is" : "are");
+	dr_buf_puts(b, "; what completed is not run again");
+	if (ev_num(ev, "finally"))
+		dr_buf_puts(b, "; the finally steps run again at the end");
+}
+
+static const struct {
+	const char *probe, *text;
+} probe_texts[] = {
+	{"done", "the service says it is done: its outputs are taken"},
+	{"running", "the service says it is still running: waiting for its job"},
+	{"not_started", "the service says it never started: starting it now, with the same idempotency key"},
+	{"failed", "the service says it failed"},
+	{"unknown", "the service cannot tell"},
+	{"rerun", "it changes nothing in the service: running it again"},
+};
+
+static void line_probe(dr_buf *b, const cJSON *ev)
+{
+	const char *target = ev_str(ev, "target"), *probe = ev_str(ev, "probe"), *text = probe;
+	for (size_t i = 0; probe && i < sizeof probe_texts / sizeof probe_texts[0]; i++)
+		if (!strcmp(probe, probe_texts[i].probe))
+			text = probe_texts[i].text;
+	dr_buf_printf(b, "%s%s%s%s: attempt %d was in flight when drover stopped; %s", ev_str(ev, "step"),
+		      target ? "[" : "", target ? target : "", target ? "]" : "", (int)ev_num(ev, "attempt"),
+		      text ? text : "?");
+	if (ev_str(ev, "message"))
+		dr_buf_printf(b, ": %s", ev_str(ev, "message"));
+}
+
+bool journal_line(dr_buf *b, const cJSON *ev, const char *type)
+{
+	if (!strcmp(type, "run.resume"))
+		line_resume(b, ev);
+	else if (!strcmp(type, "task.probe"))
+		line_probe(b, ev);
+	else if (!strcmp(type, "run.retry"))
+		line_retry(b, ev);
+	else
+		return false;
+	return true;
+}

@@ -1,0 +1,187 @@
+/*
+ * clock.c - real and virtual clocks (see clock.h).
+ *
+ * The virtual clock's time is one atomic integer: only the scheduler moves
+ * it (in dr_clock_wait), but actions on worker threads may read it.
+ */
+#include "run/clock.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "util/xalloc.h"
+
+struct dr_clock {
+	dr_clock_kind kind;
+	struct timespec origin; /* CLOCK_MONOTONIC at creation (real) */
+	int64_t wall_origin; /* Unix ms at creation (real) */
+	_Atomic int64_t vnow; /* virtual now */
+	_Atomic int64_t pinned; /* NOT_PINNED, or what now answers while a journal is replayed */
+};
+
+#define NOT_PINNED INT64_MIN
+
+static int64_t ts_ms(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}
+
+dr_clock *dr_clock_new(dr_clock_kind kind)
+{
+	dr_clock *c = xcalloc(1, sizeof *c);
+	c->kind = kind;
+	clock_gettime(CLOCK_MONOTONIC, &c->origin);
+	struct timespec w;
+	clock_gettime(CLOCK_REALTIME, &w);
+	c->wall_origin = ts_ms(&w);
+	atomic_init(&c->vnow, 0);
+	atomic_init(&c->pinned, NOT_PINNED);
+	return c;
+}
+
+void dr_clock_free(dr_clock *c)
+{
+	free(c);
+}
+
+dr_clock_kind dr_clock_kind_of(const dr_clock *c)
+{
+	return c->kind;
+}
+
+const char *dr_clock_kind_name(dr_clock_kind kind)
+{
+	return kind == DR_CLOCK_VIRTUAL ? "virtual" : "real";
+}
+
+int64_t dr_clock_now(dr_clock *c)
+{
+	int64_t pin = atomic_load_explicit(&c->pinned, memory_order_relaxed);
+	if (pin != NOT_PINNED)
+		return pin;
+	if (c->kind == DR_CLOCK_VIRTUAL)
+		return atomic_load_explicit(&c->vnow, memory_order_relaxed);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t ns = (int64_t)(ts.tv_sec - c->origin.tv_sec) * 1000000000 + (ts.tv_nsec - c->origin.tv_nsec);
+	return ns / 1000000;
+}
+
+int64_t dr_clock_wall_at(dr_clock *c, int64_t t)
+{
+	return (c->kind == DR_CLOCK_VIRTUAL ? DR_CLOCK_VIRTUAL_EPOCH_MS : c->wall_origin) + t;
+}
+
+int64_t dr_clock_wall(dr_clock *c)
+{
+	if (c->kind == DR_CLOCK_VIRTUAL)
+		return DR_CLOCK_VIRTUAL_EPOCH_MS + dr_clock_now(c);
+	struct timespec w;
+	clock_gettime(CLOCK_REALTIME, &w);
+	return ts_ms(&w);
+}
+
+int dr_clock_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t attr;
+	int rc = pthread_condattr_init(&attr);
+	if (rc)
+		return rc;
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (!rc)
+		rc = pthread_cond_init(cv, &attr);
+	pthread_condattr_destroy(&attr);
+	return rc;
+}
+
+void dr_clock_advance_to(dr_clock *c, int64_t t)
+{
+	if (c->kind == DR_CLOCK_VIRTUAL && t != DR_CLOCK_NEVER &&
+	    t > atomic_load_explicit(&c->vnow, memory_order_relaxed))
+		atomic_store_explicit(&c->vnow, t, memory_order_relaxed);
+}
+
+void dr_clock_rebase(dr_clock *c, int64_t now_ms)
+{
+	if (c->kind == DR_CLOCK_VIRTUAL) {
+		atomic_store_explicit(&c->vnow, now_ms, memory_order_relaxed);
+		return;
+	}
+	int64_t ns = (int64_t)c->origin.tv_nsec - (now_ms % 1000) * 1000000;
+	c->origin.tv_sec -= (time_t)(now_ms / 1000);
+	if (ns < 0) {
+		ns += 1000000000;
+		c->origin.tv_sec--;
+	}
+	c->origin.tv_nsec = (long)ns;
+	c->wall_origin -= now_ms;
+}
+
+void dr_clock_pin(dr_clock *c, int64_t t)
+{
+	atomic_store_explicit(&c->pinned, t, memory_order_relaxed);
+}
+
+void dr_clock_unpin(dr_clock *c)
+{
+	atomic_store_explicit(&c->pinned, NOT_PINNED, memory_order_relaxed);
+}
+
+static bool wait_virtual(dr_clock *c, pthread_mutex_t *m, pthread_cond_t *cv, int64_t deadline, bool may_jump)
+{
+	if (may_jump && deadline != DR_CLOCK_NEVER) {
+		dr_clock_advance_to(c, deadline);
+		return true;
+	}
+	pthread_cond_wait(cv, m);
+	return deadline != DR_CLOCK_NEVER && dr_clock_now(c) >= deadline;
+}
+
+static bool wait_real(dr_clock *c, pthread_mutex_t *m, pthread_cond_t *cv, int64_t deadline)
+{
+	if (deadline == DR_CLOCK_NEVER) {
+		pthread_cond_wait(cv, m);
+		return false;
+	}
+	int64_t ns = (int64_t)c->origin.tv_nsec + (deadline % 1000) * 1000000;
+	struct timespec abs = {
+		.tv_sec = c->origin.tv_sec + (time_t)(deadline / 1000) + (time_t)(ns / 1000000000),
+		.tv_nsec = (long)(ns % 1000000000),
+	};
+	int rc = pthread_cond_timedwait(cv, m, &abs);
+	return rc == ETIMEDOUT || dr_clock_now(c) >= deadline;
+}
+
+bool dr_clock_wait(dr_clock *c, pthread_mutex_t *m, pthread_cond_t *cv, int64_t deadline, bool may_jump)
+{
+	if (deadline != DR_CLOCK_NEVER && dr_clock_now(c) >= deadline)
+		return true;
+	if (c->kind == DR_CLOCK_VIRTUAL)
+		return wait_virtual(c, m, cv, deadline, may_jump);
+	return wait_real(c, m, cv, deadline);
+}
+
+void dr_clock_format_wall(int64_t wall_ms, char *out, size_t outsz)
+{
+	time_t secs = (time_t)(wall_ms / 1000);
+	int ms = (int)(wall_ms % 1000);
+	if (ms < 0) {
+		ms += 1000;
+		secs--;
+	}
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+void dr_clock_format_elapsed(int64_t ms, char *out, size_t outsz)
+{
+	if (ms < 0)
+		ms = 0;
+	snprintf(out, outsz, "%02lld:%02lld:%02lld.%03lld", (long long)(ms / 3600000), (long long)(ms / 60000 % 60),
+		 (long long)(ms / 1000 % 60), (long long)(ms % 1000));
+}

@@ -1,0 +1,63 @@
+/*
+ * events.h - the run's event stream: one JSON object per transition.
+ *
+ * Every event has "ts" (RFC 3339 UTC, milliseconds, from the run's clock),
+ * "t_ms" (milliseconds since the run started, on the same clock) and
+ * "event" (its type, e.g. "task.end"), then the fields of its type. The
+ * types and fields are documented in docs/events.md; reports and the
+ * journal are built on them.
+ *
+ * A stream writes JSON lines to a FILE (optional) and hands each event to
+ * listeners (the screen view). Known secret values are replaced by "***"
+ * in everything written. Emission is serialised by a mutex, so any thread
+ * may emit; listeners run under that mutex, in emission order.
+ *
+ * Ownership: dr_events_emit takes the event (it frees it).
+ */
+#ifndef DR_EVENTS_H
+#define DR_EVENTS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "run/clock.h"
+
+struct cJSON;
+
+typedef struct dr_events dr_events;
+
+typedef void (*dr_event_listener)(void *ctx, const struct cJSON *ev);
+
+/*
+ * A stream on clock c. out may be NULL (no JSON lines); with flush_each
+ * every line is flushed as it is written, so a reader (or a crash) sees
+ * whole lines. The stream does not close out.
+ */
+dr_events *dr_events_new(dr_clock *c, FILE *out, bool flush_each);
+void dr_events_free(dr_events *e);
+
+/* Listen to every event; at most 4 listeners. */
+void dr_events_listen(dr_events *e, dr_event_listener fn, void *ctx);
+
+/* Redact value (at least 4 bytes; shorter ones are not redacted) from everything written from now on. */
+void dr_events_add_secret(dr_events *e, const char *value);
+
+/* A new event of this type with ts, t_ms and event set; the caller adds fields, then emits it. */
+struct cJSON *dr_event_new(dr_events *e, const char *type);
+
+/* Write ev (redacted) and pass it to the listeners; frees ev. */
+void dr_events_emit(dr_events *e, struct cJSON *ev);
+
+/* A heap copy of s with every known secret replaced by "***"; the caller frees it. */
+char *dr_events_redact(dr_events *e, const char *s);
+
+/*
+ * Resuming a run: while on, every event emitted gets "replayed": true (it
+ * retells what the journal says happened before drover stopped).
+ */
+void dr_events_set_replay(dr_events *e, bool on);
+
+/* Lines written so far (for tests and benchmarks). */
+unsigned long dr_events_count(dr_events *e);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * exec.h - the executor: runs a compiled runbook's plan.
+ *
+ * Steps expand into tasks (one per VM of targets:/foreach:, else one); one
+ * scheduler thread owns every task and step and moves them through small
+ * state transitions. Actions flagged DR_AF_BLOCKING run on a worker pool;
+ * the others run inline on the scheduler thread. Every wait goes through one
+ * clock (clock.h), real or virtual. docs/execution.md describes the
+ * semantics (states, retries, timeouts, failure policies, rollback,
+ * approvals, cancellation); docs/events.md the event stream.
+ *
+ * The second half of this header is the executor's services to actions:
+ * functions taking the dr_call's `run` (struct dr_exec *). Each accepts a
+ * NULL run (an action called outside a run, e.g. by a unit test) and then
+ * does nothing or answers a neutral value.
+ */
+#ifndef DR_EXEC_H
+#define DR_EXEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "actions/action.h"
+#include "run/clock.h"
+#include "run/modes.h"
+#include "front/runbook.h"
+#include "util/buf.h"
+
+struct cJSON;
+
+typedef struct dr_exec dr_exec;
+
+/* How a run ended. dr_exec_exit_code maps these to the process exit status. */
+typedef enum dr_run_status {
+	DR_RUN_SUCCEEDED, /* every step succeeded, was skipped, or failed with on_failure: continue */
+	DR_RUN_FAILED, /* a step failed (stop), the run timed out, or a finally step failed */
+	DR_RUN_ROLLED_BACK, /* a step failed and every completed task was undone */
+	DR_RUN_CANCELLED, /* SIGINT/SIGTERM */
+	DR_RUN_INVALID, /* nothing ran: bad parameters, inventory or vm_set expectations */
+	DR_RUN_INTERNAL, /* nothing or not everything ran: a system error (threads, files) */
+} dr_run_status;
+
+/* Whether a run reads and updates the duration history (history.h; docs/execution.md, "Order"). */
+typedef enum dr_history_use {
+	DR_HISTORY_AUTO, /* read and update it when the run keeps a journal (drover run, drill, failback, resume) */
+	DR_HISTORY_OFF,
+	DR_HISTORY_READ, /* read it to order tasks, never update it (plan --estimate) */
+	DR_HISTORY_UPDATE, /* read and update it, journal or not (benchmarks, tests) */
+} dr_history_use;
+
+/* The screen: a live view on a terminal, one line per transition, or nothing but the summary. */
+typedef enum dr_view_mode { DR_VIEW_PLAIN, DR_VIEW_LIVE, DR_VIEW_QUIET } dr_view_mode;
+
+typedef struct dr_exec_opts {
+	dr_clock_kind clock;
+	uint64_t seed; /* retry jitter */
+	bool seed_given; /* false: fixed (1) on the virtual clock, random (and reported) on the real one */
+	int64_t concurrency; /* global limit on running tasks; 0: none */
+	bool auto_approve; /* --yes */
+	bool interactive; /* approvals may prompt on the terminal */
+	const char *run_id; /* NULL: <name>-<UTC time>[-<random>] */
+	const char *state_dir; /* NULL: $DROVER_STATE_DIR, else ".drover" */
+	const struct cJSON *params; /* typed parameter values (dr_params_bind); NULL: defaults only */
+	FILE *events; /* JSON lines, or NULL */
+	bool events_flush; /* flush after every event line */
+	FILE *screen; /* the human view, or NULL */
+	dr_view_mode view;
+	bool color;
+	bool handle_signals; /* SIGINT/SIGTERM cancel the run (a signal thread; blocks them in the caller) */
+	int64_t grace_ms; /* how long running tasks get to stop after a cancellation (default 30s) */
+	int64_t signal_at_ms; /* test hook: send ourselves SIGINT at this clock time; -1: never */
+	const dr_vm *vms; /* the inventory; NULL: the sim backend's */
+	size_t n_vms;
+	int workers; /* worker threads for blocking actions; 0: min(16, concurrency or 16) */
+	dr_run_mode mode; /* failover (default), drill or failback (modes.h); a drill's runbook is made by dr_modes_make_drill */
+	dr_be_direction direction; /* which way failovers go; dr_exec_opts_init: PRIMARY_TO_RECOVERY */
+	struct dr_backend *backend; /* an open backend to use, not closed by the run (plan --estimate); NULL: open rb's */
+	bool journal; /* keep the crash-safe journal and take the run lock (docs/journal.md); drover run does */
+	const struct dr_journal_file *resume; /* drover resume: the run's journal, replayed first (run_id is its id) */
+	bool force; /* take over a stale run lock; on resume, replay onto a changed runbook */
+	dr_history_use history; /* the duration history; dr_exec_opts_init: AUTO */
+	const char *history_path; /* NULL: <state_dir>/history.json */
+	dr_order order; /* --order: every step's order; DR_ORDER_INHERIT: the step's, else defaults.order */
+	bool retry_failed; /* resume of a run that ended failed: its failed tasks get new attempts (docs/journal.md) */
+} dr_exec_opts;
+
+/* Defaults: real clock, no limit, plain view on nothing, grace 30s, no hook. */
+void dr_exec_opts_init(dr_exec_opts *o);
+
+/*
+ * Run rb (compiled without errors: rb->plan set and acyclic). Events go to
+ * o->events, the human view to o->screen. Problems that stop the run
+ * before anything runs (inventory, vm_set expectations) and system errors
+ * are appended to err as full sentences (what failed, the state things are
+ * in, what is safe to do next) and also reported in the events.
+ */
+dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err);
+
+/* The process exit status for a run status (0 succeeded, 1 failed or rolled back, 2, 3, 4 cancelled). */
+int dr_exec_exit_code(dr_run_status s);
+
+/* "succeeded", "failed", "rolled_back", "cancelled", "invalid", "internal_error". */
+const char *dr_run_status_name(dr_run_status s);
+
+/* --- services to actions ------------------------------------------------- */
+
+/* True once the run asked this attempt to stop (cancellation or timeout): reach a safe point. */
+bool dr_exec_cancelled(const dr_call *call);
+
+/* The run's clock time now (ms), and the Unix time (ms) of a clock time. */
+int64_t dr_exec_now(dr_exec *x);
+int64_t dr_exec_wall(dr_exec *x, int64_t t);
+
+/* Write a log line of the task (level: debug, info, warn, error) to the view and the events. Any thread. */
+void dr_exec_log(dr_exec *x, const dr_call *call, const char *level, const char *message);
+
+/*
+ * A new event of this type with "step" (and "target", and "phase" outside
+ * the main steps) filled in from the call; add fields, then dr_exec_emit.
+ */
+struct cJSON *dr_exec_event(dr_exec *x, const dr_call *call, const char *type);
+/* Emit an event made by dr_exec_event (takes it). Any thread. With a NULL run, frees it. */
+void dr_exec_emit(dr_exec *x, struct cJSON *ev);
+
+const char *dr_exec_run_id(dr_exec *x);
+/* The run's own directory under the state dir: <state>/runs/<run-id> (not created). */
+const char *dr_exec_run_dir(dr_exec *x);
+/* The runbook's directory (default working directory of local programs). */
+const char *dr_exec_runbook_dir(dr_exec *x);
+/* --yes was given: approvals are granted without asking. */
+bool dr_exec_auto_approve(dr_exec *x);
+
+/*
+ * The terminal, for approval prompts. dr_exec_prompt_claim returns true when
+ * call may prompt (the run is interactive and no other task holds the
+ * terminal); the holder releases it with dr_exec_prompt_release. While it
+ * is held the live view stops redrawing. dr_exec_say prints a line on the
+ * screen above the live view.
+ */
+bool dr_exec_prompt_claim(dr_exec *x, const dr_call *call);
+void dr_exec_prompt_release(dr_exec *x, const dr_call *call);
+void dr_exec_say(dr_exec *x, const char *text);
+
+/* "step" or "step[vm]": how messages name the task of this call; into out. */
+void dr_exec_task_label(const dr_call *call, char *out, size_t outsz);
+
+/* --- services for the dr.* actions (docs/execution.md, "The backend") --- */
+
+/* The run's backend: opened once per run with its state dir, or dr_exec_opts.backend. NULL without a run. */
+struct dr_backend *dr_exec_backend(dr_exec *x);
+
+/* The runbook the run executes (its recovery: policy, objectives); NULL without a run. */
+const dr_runbook *dr_exec_runbook(dr_exec *x);
+
+/*
+ * Make what the backend accepted so far durable (dr_backend_flush). The
+ * run calls it each time it is about to wait and at its end; the journal
+ * calls it before making records that name jobs durable. Returns 0, or -1
+ * with a sentence appended to err (err may be NULL).
+ */
+int dr_exec_backend_flush(dr_exec *x, dr_buf *err);
+
+/* Which way this run's failovers go (dr_exec_opts.direction; AUTO: away from each item's active side). */
+dr_be_direction dr_exec_direction(dr_exec *x);
+
+/*
+ * The idempotency key of call's attempt, "<run id>/<task label>/<action>/<attempt>",
+ * e.g. "shop-20260101T000000Z/failover-db[db-1]/dr.failover/1": the same
+ * attempt of the same run always gets the same key (a resumed run too), a
+ * new attempt a new one, and an undo task names its undo action.
+ */
+void dr_exec_idempotency_key(const dr_call *call, char *out, size_t outsz);
+
+/*
+ * Evaluate a runbook value that may hold ${...} (e.g. the node of
+ * recovery.point) in call's scope, as with: is. Returns a new value (the
+ * caller frees it), or NULL with *err (heap). where names it in messages.
+ */
+struct cJSON *dr_exec_eval_node(dr_exec *x, const dr_call *call, const dr_node *node, const char *where, char **err);
+
+#endif

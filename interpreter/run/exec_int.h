@@ -1,0 +1,358 @@
+/*
+ * exec_int.h - private to the executor's files (exec.c, sched.c, timers.c,
+ * workers.c, lookup.c, rollback.c, progress.c, summary.c): the run-time
+ * model of a run.
+ *
+ * A run holds step runs (srun) grouped in phases: the main steps, the
+ * rollback units (built when a rollback starts) and the finally steps. Each
+ * srun holds its tasks. Only the scheduler thread touches these, except a
+ * task handed to a worker: between dispatch and its completion being
+ * drained from the mailbox, the worker owns the task's call and result.
+ *
+ * Memory: sruns, tasks and their labels live in the run's arena; a task's
+ * with, outputs and message are heap values freed at the end of the run.
+ */
+#ifndef DR_EXEC_INT_H
+#define DR_EXEC_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "run/bind.h"
+#include "run/clock.h"
+#include "run/events.h"
+#include "run/exec.h"
+#include "front/plan.h"
+#include "run/retry.h"
+#include "util/arena.h"
+
+struct cJSON;
+
+#define NO_VM ((size_t)-1)
+#define TICK_MS 250 /* live view refresh on the real clock */
+
+typedef enum tstate {
+	TS_PENDING, /* waiting for what it needs */
+	TS_READY, /* in its step's ready queue */
+	TS_RUNNING, /* an attempt is in the action's run() (inline or on a worker) */
+	TS_WAITING, /* the action asked to be called again later (WAIT) */
+	TS_RETRYING, /* a failed attempt waits for its retry delay */
+	TS_SUCCEEDED,
+	TS_FAILED,
+	TS_SKIPPED,
+	TS_CANCELLED,
+	TS_ROLLED_BACK, /* succeeded, then undone by a rollback */
+	TS__COUNT
+} tstate;
+
+typedef enum sstate {
+	SS_PENDING, SS_RUNNING, SS_SUCCEEDED, SS_FAILED, SS_SKIPPED, SS_CANCELLED, SS_ROLLED_BACK, SS__COUNT
+} sstate;
+
+typedef enum phase { PH_MAIN, PH_ROLLBACK, PH_FINALLY, PH_DONE } phase;
+
+typedef struct task task;
+typedef struct srun srun;
+
+struct task {
+	srun *s;
+	size_t vm; /* inventory index, NO_VM when the step is not fanned out */
+	tstate state;
+	unsigned blockers; /* needed steps (or same-VM tasks) not done yet */
+	int attempt; /* attempts started */
+	int retry_base; /* resume --retry-failed: attempts made before the retry; its retry: budget counts from here */
+	uint32_t gen; /* bumped on every transition: older timers are stale */
+	int64_t started_at, attempt_at, deadline, ended_at;
+	struct cJSON *with; /* evaluated at the first attempt (or given, for undo tasks) */
+	struct cJSON *outputs; /* SUCCEEDED: the action's object */
+	char *message; /* the last failure, heap */
+	dr_err_class cls;
+	const char *why; /* skip/cancel reason (static or arena) */
+	bool upstream_failed; /* pipelined: this VM's task of a needed step failed */
+	bool attempt_timed_out; /* the attempt's deadline passed while it was on a worker */
+	bool waited; /* the current attempt returned WAIT at least once */
+	int cancel; /* call.cancel_requested points here; written with __atomic */
+	dr_call call;
+	dr_outcome result; /* set by the worker */
+	task *next; /* ready queue, job queue or mailbox link */
+	uint64_t done_seq; /* completion order, for rollback */
+	task *undoes; /* rollback tasks: the task they undo */
+	const char *label; /* "step" or "step[vm]" */
+	struct fallback *fb; /* fallback.c: this validation's recovery point fallback; NULL until one starts */
+	/* order.c: longest-first queues and the duration history */
+	int64_t expect_ms; /* the history's estimate for its action on its VM; -1 unknown (set when its step starts) */
+	int64_t prio; /* its rank in a longest-first queue, higher first (order.c); INT64_MAX: unknown to the history */
+	uint64_t ready_seq; /* when it last became ready: equal ranks start in that order */
+	bool live_attempt; /* its current attempt was started live, not retold by a resume's replay */
+};
+
+struct srun {
+	const dr_step *st;
+	const dr_action *act;
+	phase ph;
+	const char *id; /* the step id as events show it */
+	task *tasks;
+	size_t n_tasks;
+	srun **succ; /* steps that need this one */
+	bool *succ_pipe; /* ... per VM (pipeline: true) rather than as a barrier */
+	size_t n_succ, cap_succ;
+	size_t deps_left; /* needed steps not ended yet */
+	sstate state;
+	/* policy, resolved from the step and the defaults */
+	const dr_retry *retry;
+	int64_t timeout, attempt_timeout, limit, allowed_failures;
+	dr_on_failure on_failure;
+	/* progress */
+	size_t n_active, n_done, n_ok, n_failed, n_skipped, n_cancelled, n_undone;
+	int64_t started_at, ended_at;
+	int64_t timeout_from; /* its timeout counts from here: its start, or a retry's (resume --retry-failed) */
+	uint32_t tgen; /* bumped when its timeout is armed again: older step timers are stale */
+	bool started, failed, timed_out, tolerated;
+	const char *fail_reason;
+	task *rq_head, *rq_tail; /* ready queue */
+	bool in_active;
+	srun *active_next;
+	srun *undoes; /* rollback units: the main step they undo */
+	bool group_last; /* rollback units: the last unit undoing its step */
+	bool has_undo; /* main steps: the rollback built units to undo it */
+	uint64_t last_done; /* highest done_seq of its tasks */
+	const char *skip_why; /* modes.c: a drill skips this step's tasks, for this reason; NULL: runs */
+	dr_order order; /* resolved (run --order, the step's, defaults.order): DECLARED or LONGEST_FIRST */
+	bool ordered; /* order.c: its ready tasks queue longest expected first (in heap, not rq_head) */
+	size_t n_known; /* order.c: its tasks the history knows */
+	task **heap;
+	size_t heap_n, heap_cap;
+};
+
+typedef enum timer_kind {
+	TM_RESUME, /* call a WAITING task again */
+	TM_RETRY, /* a RETRYING task's delay is over */
+	TM_ATTEMPT, /* a task on a worker reached its attempt deadline */
+	TM_STEP, /* a step's timeout */
+	TM_RUN, /* the run's timeout */
+	TM_GRACE, /* the cancellation grace period is over */
+	TM_SIGNAL_HOOK, /* test hook: send SIGINT now */
+	TM_TICK, /* refresh the live view (real clock only) */
+} timer_kind;
+
+typedef struct timer {
+	int64_t at;
+	uint64_t seq; /* ties: first scheduled, first fired */
+	timer_kind kind;
+	uint32_t gen;
+	void *p; /* task or srun */
+} timer;
+
+typedef struct timer_heap {
+	timer *v;
+	size_t n, cap;
+	uint64_t seq;
+} timer_heap;
+
+typedef struct progress progress;
+
+struct dr_exec {
+	dr_runbook *rb;
+	const dr_plan *plan;
+	dr_exec_opts o;
+	dr_arena *a;
+	dr_clock *clock;
+	dr_events *ev;
+	dr_rng rng;
+	uint64_t seed;
+	const char *run_id, *run_dir, *state_dir, *rb_dir;
+	int64_t started_wall;
+	/* the backend (dr_exec_backend) and the inventory bound through it */
+	dr_backend *backend;
+	bool backend_owned; /* opened by the run: flushed and closed at its end */
+	dr_binding bind;
+	const dr_vm *vms;
+	size_t n_vms;
+	struct cJSON **vm_json; /* target.* objects, built on first use */
+	struct cJSON *params, *secrets;
+	/* steps */
+	srun *main; /* plan->n_main, in plan order */
+	size_t n_main;
+	srun *fin;
+	size_t n_fin;
+	srun **units; /* rollback units, in the order they run */
+	size_t n_units;
+	phase ph;
+	size_t phase_left; /* sruns of the phase not ended */
+	/* scheduling */
+	srun *active_head, *active_tail; /* steps with ready tasks */
+	size_t n_active; /* tasks RUNNING or WAITING */
+	int64_t limit;
+	timer_heap timers;
+	uint64_t done_seq;
+	int64_t run_deadline;
+	/* how the run is ending */
+	bool stopping, rollback_wanted, cancelled, run_timed_out, grace_over, rollback_failed, rollback_blocked;
+	const char *stop_reason; /* why the main steps stopped */
+	const char *rollback_reason; /* why the rollback stopped */
+	srun *stop_step;
+	const char *barrier_step; /* the irreversible step a rollback stopped at */
+	uint64_t barrier_seq; /* tasks that ended at or before this are not rolled back */
+	const char **not_undone; /* mutating steps a rollback could not undo (no undo, no rollback:) */
+	size_t n_not_undone;
+	int signo;
+	bool expect_signal; /* the signal hook fired; wait for the signal thread */
+	/* mailbox: completions from workers and signals */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	task *mb_head, *mb_tail;
+	int sig_new, sig_count, sig_last;
+	/* workers */
+	pthread_t *workers;
+	int n_workers, max_workers;
+	pthread_mutex_t jmu;
+	pthread_cond_t jcv;
+	task *jobs_head, *jobs_tail;
+	bool jobs_quit;
+	size_t busy;
+	/* signals */
+	bool sig_thread_on, sig_quit;
+	pthread_t sig_thread;
+	sigset_t sig_old;
+	/* the terminal */
+	progress *view;
+	const dr_call *prompt_owner;
+	pthread_mutex_t prompt_mu;
+	dr_run_status status;
+	char *internal_error; /* heap; set by a system error mid-run */
+	struct drreport *report; /* report_dr.c: objectives achieved, a drill's verification (heap) */
+	struct jrun *jr; /* journal_run.c: the journal, its lock, a resume's replay; NULL without a journal */
+	struct ordering *ord; /* order.c: the duration history and this run's samples; NULL without a history */
+};
+
+/* exec.c: building step runs (also for rollback units) */
+void exec_srun_init(dr_exec *x, srun *s, const dr_step *st, const dr_action *act, phase ph);
+void exec_srun_tasks(dr_exec *x, srun *s);
+void exec_srun_edge(dr_exec *x, srun *from, srun *to, bool pipe);
+
+/* sched.c: the state transitions */
+void sched_release_phase(dr_exec *x, srun *runs, size_t n);
+void sched_release_srun(dr_exec *x, srun *s);
+void sched_pump(dr_exec *x);
+void sched_outcome(dr_exec *x, task *t, dr_outcome o);
+void sched_fire(dr_exec *x, const timer *tm);
+void sched_cancel_run(dr_exec *x, const char *reason, bool timed_out);
+void sched_settle_phase(dr_exec *x);
+bool sched_phase_quiet(const dr_exec *x);
+void sched_emit_step_end(dr_exec *x, srun *s);
+srun *sched_find(dr_exec *x, const char *id);
+task *sched_task_for_vm(srun *s, size_t vm);
+const char *sched_tstate_name(tstate s);
+const char *sched_sstate_name(sstate s);
+struct cJSON *sched_event(dr_exec *x, const char *type, const srun *s, const task *t);
+
+void sched_requeue(dr_exec *x, task *t); /* fallback.c: t (RUNNING) ready again with fresh attempts */
+/* resume.c, --retry-failed: t's attempt ended as o (a failure); t waits for a new attempt instead of failing its step */
+void sched_retry_failed(dr_exec *x, task *t, dr_outcome o);
+
+/* fallback.c: the recovery point fallback of failed validations (docs/execution.md) */
+bool fallback_begin(dr_exec *x, task *t);
+bool fallback_running(const task *t);
+void fallback_applied(dr_exec *x, task *t, struct cJSON *outputs);
+void fallback_stop(dr_exec *x, task *t, dr_err_class *cls, char **msg);
+const struct cJSON *fallback_point(const task *t, uint64_t *done_seq);
+void fallback_dispose(task *t);
+
+/* timers.c */
+void timers_push(timer_heap *h, int64_t at, timer_kind kind, void *p, uint32_t gen);
+bool timers_pop_due(timer_heap *h, int64_t now, timer *out);
+int64_t timers_next(const timer_heap *h);
+void timers_dispose(timer_heap *h);
+
+/* workers.c: the pool, the mailbox and the signal thread */
+int workers_dispatch(dr_exec *x, task *t);
+void workers_stop(dr_exec *x);
+void mailbox_post(dr_exec *x, task *t);
+int signals_start(dr_exec *x);
+void signals_stop(dr_exec *x);
+
+/* lookup.c: what ${...} references mean at run time */
+struct cJSON *lookup_eval_with(dr_exec *x, task *t, char **err);
+struct cJSON *lookup_eval_node(dr_exec *x, task *t, const dr_node *node, const char *where, char **err);
+int lookup_eval_when(dr_exec *x, task *t, bool *out, char **err);
+void lookup_dispose(dr_exec *x);
+
+/* exec_backend.c: the run's backend (dr_exec_opts.backend, or rb's opened here) */
+int exec_backend_open(dr_exec *x, dr_buf *err);
+void exec_backend_close(dr_exec *x);
+
+/* rollback.c */
+size_t rollback_build(dr_exec *x);
+void rollback_unit_done(dr_exec *x, srun *u);
+
+/* progress.c: the screen */
+progress *progress_new(dr_exec *x);
+void progress_free(progress *p);
+void progress_event(void *ctx, const struct cJSON *ev);
+void progress_say(progress *p, const char *text);
+void progress_pause(progress *p, bool paused);
+void progress_tick(progress *p);
+void progress_final(progress *p);
+
+/*
+ * journal_run.c and resume.c: the crash-safe journal (docs/journal.md).
+ * Each is a no-op when the run keeps no journal (x->jr NULL).
+ *   journal_prepare  before binding: the run lock, the run id, a resumed run's clock
+ *   journal_open     after binding: the header (or reopen to resume), the event listener
+ *   journal_intent   after task.start: the intent record; true when the call is held until it is durable
+ *   journal_turn     each turn of the loop: make held intents durable (one sync), then issue the calls
+ *   journal_idle     before the loop waits: make what is pending durable
+ *   journal_note_timeout  a step's timeout fired (replayed on resume)
+ *   journal_replay   resume: apply the next record (1), not replaying (0), stop the session (-1)
+ *   journal_suspended  the session stopped without ending the run (status failed, no run.end)
+ *   journal_finish   at the end (exec_free): sync, close, release the lock
+ */
+struct jrun;
+const char *journal_prepare(dr_exec *x, dr_buf *err);
+const char *journal_open(dr_exec *x, dr_buf *err);
+bool journal_intent(dr_exec *x, task *t);
+bool journal_turn(dr_exec *x);
+void journal_idle(dr_exec *x);
+void journal_note_timeout(dr_exec *x, srun *s);
+int journal_replay(dr_exec *x);
+bool journal_suspended(const dr_exec *x);
+void journal_finish(dr_exec *x);
+/* progress.c: the plain line of run.resume and task.probe (false for other events) */
+bool journal_line(dr_buf *b, const struct cJSON *ev, const char *type);
+
+/* sched.c, for the replay: start an attempt without calling the action (false: it failed early); call it. */
+bool sched_start_attempt(dr_exec *x, task *t);
+void sched_call(dr_exec *x, task *t);
+
+/*
+ * order.c: the order ready tasks take slots in (docs/execution.md, "Order").
+ *   order_open    after run.start: read the duration history (a history.warning event when it cannot be used)
+ *   order_step    when s starts: its tasks' estimates; s->ordered when they decide its queue
+ *   order_push, order_pop   s's longest-first queue (s->ordered)
+ *   order_started a task.start event: the estimate it was ordered by; whether the attempt is live
+ *   order_sample  t succeeded: remember how long its attempt took
+ *   order_finish  before run.end: merge this run's samples into the history file
+ */
+struct ordering;
+void order_open(dr_exec *x);
+void order_step(dr_exec *x, srun *s);
+void order_push(dr_exec *x, srun *s, task *t);
+task *order_pop(srun *s);
+void order_started(dr_exec *x, task *t, struct cJSON *ev);
+void order_sample(dr_exec *x, const task *t);
+void order_finish(dr_exec *x);
+void order_dispose(dr_exec *x);
+
+/* report_dr.c: RTO/RPO against objectives, a drill's last check (docs/execution.md, "Objectives") */
+void report_dr_finish(dr_exec *x);
+bool report_dr_failed(const dr_exec *x);
+void report_dr_print(dr_exec *x, FILE *out);
+bool report_dr_line(dr_buf *b, const struct cJSON *ev, const char *type); /* progress.c: its events' lines */
+void report_dr_dispose(dr_exec *x);
+
+/* summary.c: the report at the end */
+void summary_print(dr_exec *x, FILE *out);
+
+#endif

@@ -1,0 +1,435 @@
+/*
+ * lookup.c - what ${...} references mean while a run executes: the lookup
+ * callback eval.c asks for every reference, and the evaluation of a task's
+ * with: and when:.
+ *
+ *   params.NAME          the typed value from --param or the default
+ *   secrets.NAME         read once from its env var or file, then redacted
+ *                        from every event and screen line
+ *   env.NAME             the environment variable (an error when unset)
+ *   steps.ID.status      the step's state: pending, running, succeeded, ...
+ *   steps.ID.outputs     the action's object; for a fanned-out step a map
+ *                        by VM name of the tasks that succeeded
+ *   target.FIELD         the task's VM (inventory fields, tags.KEY, state)
+ *   run.FIELD            id, name, mode, direction, status, started_at,
+ *                        elapsed, rto
+ *   recovery.FIELD       point, time, age (the policy until a backend binds it)
+ *   inputs.NAME          the use step's with: value, evaluated here
+ *
+ * Values built for one evaluation (env strings, run.*) live in a scratch
+ * array freed when the evaluation returns; the others are borrowed from
+ * the run (params, secrets, target objects, task outputs).
+ */
+#include "run/exec_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "backends/backend.h"
+#include "run/eval.h"
+#include "util/buf.h"
+#include "util/text.h"
+#include "util/xalloc.h"
+
+typedef struct lctx {
+	dr_exec *x;
+	task *t;
+	const dr_inputs *inputs; /* what ${inputs.*} reads here; NULL outside composites */
+	cJSON *scratch;
+	dr_eval_env env;
+} lctx;
+
+__attribute__((format(printf, 2, 3))) static const cJSON *fail(char **err, const char *fmt, ...)
+{
+	va_list ap;
+	dr_buf b;
+	dr_buf_init(&b);
+	va_start(ap, fmt);
+	dr_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	*err = dr_buf_detach(&b);
+	return NULL;
+}
+
+static const cJSON *keep(lctx *c, cJSON *v)
+{
+	cJSON_AddItemToArray(c->scratch, v);
+	return v;
+}
+
+/* --- params, env, secrets ------------------------------------------------ */
+
+static const cJSON *root_params(lctx *c, const char *const *path, size_t n, char **err)
+{
+	return dr_eval_walk(c->x->params, path, n, 1, err);
+}
+
+static const cJSON *root_env(lctx *c, const char *const *path, size_t n, char **err)
+{
+	if (n < 2)
+		return fail(err, "env needs a variable name: env.NAME");
+	const char *v = getenv(path[1]);
+	if (!v)
+		return fail(err, "env.%s: the environment variable %s is not set", path[1], path[1]);
+	return dr_eval_walk(keep(c, cJSON_CreateString(v)), path, n, 2, err);
+}
+
+static char *read_secret_file(dr_exec *x, const char *file, char **err)
+{
+	const char *path = file[0] == '/' ? file : dr_arena_printf(x->a, "%s/%s", x->rb_dir, file);
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fail(err, "cannot read secret file '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	dr_buf b;
+	dr_buf_init(&b);
+	char chunk[4096];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+		dr_buf_append(&b, chunk, got);
+	fclose(f);
+	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
+		b.data[--b.len] = '\0';
+	return dr_buf_detach(&b);
+}
+
+static const cJSON *resolve_secret(dr_exec *x, const char *name, char **err)
+{
+	const cJSON *have = cJSON_GetObjectItemCaseSensitive(x->secrets, name);
+	if (have)
+		return have;
+	const dr_secret *s = dr_runbook_secret(x->rb, name);
+	if (!s)
+		return fail(err, "secrets.%s is not declared under secrets:", name);
+	char *value = NULL;
+	if (s->env) {
+		const char *v = getenv(s->env);
+		if (!v)
+			return fail(err, "secrets.%s: the environment variable %s is not set", name, s->env);
+		value = xstrdup(v);
+	} else if (s->file && !(value = read_secret_file(x, s->file, err))) {
+		return NULL;
+	}
+	if (!value)
+		return fail(err, "secrets.%s has neither env: nor file:", name);
+	dr_events_add_secret(x->ev, value);
+	cJSON *item = cJSON_AddStringToObject(x->secrets, name, value);
+	free(value);
+	return item;
+}
+
+static const cJSON *root_secrets(lctx *c, const char *const *path, size_t n, char **err)
+{
+	if (n < 2)
+		return fail(err, "secrets needs a name: secrets.NAME");
+	const cJSON *v = resolve_secret(c->x, path[1], err);
+	return v ? dr_eval_walk(v, path, n, 2, err) : NULL;
+}
+
+/* --- steps --------------------------------------------------------------- */
+
+static const char *no_outputs_why(const dr_exec *x, const task *t)
+{
+	switch (t->state) {
+	case TS_SKIPPED: return dr_arena_printf(x->a, "was skipped (%s)", t->why ? t->why : "skipped");
+	case TS_FAILED: return dr_arena_printf(x->a, "failed: %s", t->message ? t->message : "");
+	case TS_CANCELLED: return "was cancelled";
+	default: return "has not finished";
+	}
+}
+
+static const cJSON *task_outputs(lctx *c, const srun *s, const task *t, const char *const *path, size_t n,
+				 size_t from, char **err)
+{
+	if (t->outputs)
+		return dr_eval_walk(t->outputs, path, n, from, err);
+	if (t->vm == NO_VM)
+		return fail(err, "steps.%s.outputs: step '%s' %s, so it has no outputs", s->id, s->id,
+			    no_outputs_why(c->x, t));
+	return fail(err, "steps.%s.outputs.%s: the task of step '%s' for VM '%s' %s, so it has no outputs", s->id,
+		    path[3], s->id, path[3], no_outputs_why(c->x, t));
+}
+
+static const task *task_named(const dr_exec *x, const srun *s, const char *vm)
+{
+	for (size_t i = 0; i < s->n_tasks; i++)
+		if (s->tasks[i].vm != NO_VM && strcmp(x->vms[s->tasks[i].vm].name, vm) == 0)
+			return &s->tasks[i];
+	return NULL;
+}
+
+/* steps.ID.outputs of a fanned-out step: the map by VM name, or one VM's object. */
+static const cJSON *fanned_outputs(lctx *c, const srun *s, const char *const *path, size_t n, char **err)
+{
+	if (n == 3) {
+		cJSON *map = cJSON_CreateObject();
+		for (size_t i = 0; i < s->n_tasks; i++)
+			if (s->tasks[i].outputs)
+				cJSON_AddItemReferenceToObject(map, c->x->vms[s->tasks[i].vm].name, s->tasks[i].outputs);
+		return keep(c, map);
+	}
+	const task *t = task_named(c->x, s, path[3]);
+	if (!t)
+		return fail(err, "steps.%s.outputs.%s: step '%s' has no task for VM '%s' (it is not among its targets)",
+			    s->id, path[3], s->id, path[3]);
+	return task_outputs(c, s, t, path, n, 4, err);
+}
+
+static const cJSON *root_steps(lctx *c, const char *const *path, size_t n, char **err)
+{
+	if (n < 3)
+		return fail(err, "steps.ID needs a field: steps.ID.outputs or steps.ID.status");
+	const srun *s = sched_find(c->x, path[1]);
+	if (!s)
+		return fail(err, "steps.%s: no step '%s' in this run", path[1], path[1]);
+	if (strcmp(path[2], "status") == 0)
+		return dr_eval_walk(keep(c, cJSON_CreateString(sched_sstate_name(s->state))), path, n, 3, err);
+	if (strcmp(path[2], "outputs") != 0)
+		return fail(err, "steps.%s.%s: a step has outputs and status only", path[1], path[2]);
+	if (s->state == SS_SKIPPED)
+		return fail(err, "steps.%s.outputs: step '%s' was skipped, so it has no outputs", s->id, s->id);
+	if (s->n_tasks == 1 && s->tasks[0].vm == NO_VM)
+		return task_outputs(c, s, &s->tasks[0], path, n, 3, err);
+	if (s->n_tasks == 0)
+		return fail(err, "steps.%s.outputs: step '%s' had no VMs to run on, so it has no outputs", s->id, s->id);
+	return fanned_outputs(c, s, path, n, err);
+}
+
+/* --- target, run, recovery ---------------------------------------------- */
+
+static void add_opt(cJSON *o, const char *key, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, key, v);
+}
+
+/*
+ * target.*: in a failback (modes.h) primary_* and recovery_* are swapped,
+ * so they keep meaning where the VM runs before and after this run's
+ * failover: the same runbook validates ${target.recovery_ip} both ways.
+ */
+static cJSON *vm_object(const dr_vm *vm, bool back)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", vm->name);
+	add_opt(o, "id", vm->id);
+	cJSON *tags = cJSON_AddObjectToObject(o, "tags");
+	for (size_t i = 0; i < vm->n_tags; i++)
+		cJSON_AddStringToObject(tags, vm->tag_keys[i], vm->tag_values[i]);
+	add_opt(o, "primary_ip", back ? vm->recovery_ip : vm->primary_ip);
+	add_opt(o, "recovery_ip", back ? vm->primary_ip : vm->recovery_ip);
+	add_opt(o, "primary_region", back ? vm->recovery_region : vm->primary_region);
+	add_opt(o, "recovery_region", back ? vm->primary_region : vm->recovery_region);
+	add_opt(o, "size", vm->size);
+	cJSON_AddStringToObject(o, "state", "protected");
+	return o;
+}
+
+/* target.state: the VM's protection state now, asked of the backend (dr_backend_state_name). */
+static const cJSON *live_state(lctx *c, size_t vm, char **err)
+{
+	dr_exec *x = c->x;
+	dr_arena *a = dr_arena_new();
+	dr_be_item it;
+	dr_be_error e;
+	const dr_vm *v = &x->vms[vm];
+	const cJSON *out = NULL;
+	if (dr_backend_get_item(x->backend, a, dr_exec_wall(x, dr_clock_now(x->clock)), v->id ? v->id : v->name, &it, &e) < 0)
+		fail(err, "target.state: the service cannot say the state of '%s': %s", v->name, dr_backend_error_text(a, &e));
+	else
+		out = keep(c, cJSON_CreateString(dr_backend_state_name(it.state)));
+	dr_arena_free(a);
+	return out;
+}
+
+static const cJSON *root_target(lctx *c, const char *const *path, size_t n, char **err)
+{
+	dr_exec *x = c->x;
+	size_t vm = c->t ? c->t->vm : NO_VM;
+	if (vm == NO_VM)
+		return fail(err, "target.* is only defined in a step with targets: or foreach:");
+	if (n == 2 && strcmp(path[1], "state") == 0 && x->backend)
+		return live_state(c, vm, err);
+	if (!x->vm_json[vm])
+		x->vm_json[vm] = vm_object(&x->vms[vm], x->o.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY);
+	if (n >= 2 && !cJSON_HasObjectItem(x->vm_json[vm], path[1]) && strcmp(path[1], "tags") != 0)
+		return fail(err, "target.%s: VM '%s' has no %s in the inventory", path[1], x->vms[vm].name, path[1]);
+	return dr_eval_walk(x->vm_json[vm], path, n, 1, err);
+}
+
+static const char *run_status_now(const dr_exec *x)
+{
+	if (x->ph == PH_MAIN)
+		return x->stopping ? "stopping" : "running";
+	if (x->ph == PH_ROLLBACK)
+		return "rolling_back";
+	return dr_run_status_name(x->status);
+}
+
+static const cJSON *root_run(lctx *c, const char *const *path, size_t n, char **err)
+{
+	dr_exec *x = c->x;
+	char buf[40];
+	cJSON *o = (cJSON *)keep(c, cJSON_CreateObject());
+	cJSON_AddStringToObject(o, "id", x->run_id);
+	cJSON_AddStringToObject(o, "name", x->rb->name ? x->rb->name : "");
+	cJSON_AddStringToObject(o, "mode", dr_mode_name(x->o.mode));
+	cJSON_AddStringToObject(o, "direction", dr_mode_direction_name(x->o.direction));
+	cJSON_AddStringToObject(o, "status", run_status_now(x));
+	dr_clock_format_wall(x->started_wall, buf, sizeof buf);
+	cJSON_AddStringToObject(o, "started_at", buf);
+	dr_text_format_duration(dr_clock_now(x->clock), buf, sizeof buf);
+	cJSON_AddStringToObject(o, "elapsed", buf);
+	buf[0] = '\0';
+	if (x->rb->rto_ms >= 0)
+		dr_text_format_duration(x->rb->rto_ms, buf, sizeof buf);
+	cJSON_AddStringToObject(o, "rto", buf);
+	return dr_eval_walk(o, path, n, 1, err);
+}
+
+static const char *const point_names[] = {
+	[DR_POINT_LATEST] = "latest",
+	[DR_POINT_LATEST_PROCESSED] = "latest-processed",
+	[DR_POINT_LATEST_APP_CONSISTENT] = "latest-app-consistent",
+	[DR_POINT_LATEST_CRASH_CONSISTENT] = "latest-crash-consistent",
+	[DR_POINT_CUSTOM] = "custom",
+	[DR_POINT_FROM_EXPR] = "",
+};
+
+static const cJSON *root_recovery(lctx *c, const char *const *path, size_t n, char **err)
+{
+	const dr_recovery *r = &c->x->rb->recovery;
+	cJSON *o = (cJSON *)keep(c, cJSON_CreateObject());
+	const char *point = r->present ? point_names[r->point] : "latest";
+	if (r->present && r->point == DR_POINT_FROM_EXPR && r->point_node && r->point_node->compiled) {
+		cJSON *v = dr_template_eval(r->point_node->compiled, &c->env, err);
+		if (!v)
+			return NULL;
+		cJSON_AddItemToObject(o, "point", v);
+	} else {
+		cJSON_AddStringToObject(o, "point", point);
+	}
+	cJSON_AddStringToObject(o, "time", r->custom_time ? r->custom_time : "");
+	cJSON_AddStringToObject(o, "age", "");
+	return dr_eval_walk(o, path, n, 1, err);
+}
+
+static const dr_param *input_decl(const dr_inputs *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_decl; i++)
+		if (strcmp(b->decl[i].name.name, name) == 0)
+			return &b->decl[i];
+	return NULL;
+}
+
+/*
+ * inputs.NAME: the use step's with: value, evaluated in the scope the use
+ * step itself sits in (the parent binding), else the composite's default.
+ */
+static const cJSON *root_inputs(lctx *c, const char *const *path, size_t n, char **err)
+{
+	const dr_inputs *b = c->inputs;
+	if (n < 2)
+		return fail(err, "inputs needs a name: inputs.NAME");
+	if (!b)
+		return fail(err, "inputs.%s: only steps of a composite action have inputs", path[1]);
+	const dr_node *v = b->with ? dr_node_get(b->with, path[1]) : NULL;
+	const dr_param *decl = input_decl(b, path[1]);
+	if (!v && decl)
+		v = decl->default_value;
+	if (!v)
+		return fail(err, "inputs.%s: the use of composite step '%s' gives no value for it and it has no default",
+			    path[1], b->use_id);
+	lctx outer = *c;
+	outer.inputs = b->parent;
+	outer.env.ctx = &outer;
+	char where[160];
+	snprintf(where, sizeof where, "inputs.%s", path[1]);
+	cJSON *val = dr_node_eval_at(v, where, &outer.env, err);
+	return val ? dr_eval_walk(keep(c, val), path, n, 2, err) : NULL;
+}
+
+/* --- the callback -------------------------------------------------------- */
+
+static const struct root {
+	const char *name;
+	const cJSON *(*fn)(lctx *c, const char *const *path, size_t n, char **err);
+} roots[] = {
+	{"params", root_params}, {"secrets", root_secrets}, {"env", root_env},		 {"steps", root_steps},
+	{"target", root_target}, {"run", root_run},	    {"recovery", root_recovery}, {"inputs", root_inputs},
+};
+
+static const cJSON *lookup(void *ctx, const char *const *path, size_t n, char **err)
+{
+	for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
+		if (strcmp(roots[i].name, path[0]) == 0)
+			return roots[i].fn(ctx, path, n, err);
+	return fail(err, "unknown reference root '%s'", path[0]);
+}
+
+static void ctx_init(lctx *c, dr_exec *x, task *t)
+{
+	*c = (lctx){.x = x, .t = t, .inputs = t ? t->s->st->inputs : NULL, .scratch = cJSON_CreateArray()};
+	c->env = (dr_eval_env){.lookup = lookup, .ctx = c};
+	if (!x->vm_json)
+		x->vm_json = xcalloc(x->n_vms + 1, sizeof *x->vm_json);
+	if (!x->secrets)
+		x->secrets = cJSON_CreateObject();
+}
+
+cJSON *lookup_eval_with(dr_exec *x, task *t, char **err)
+{
+	lctx c;
+	ctx_init(&c, x, t);
+	cJSON *v = dr_node_eval_at(t->s->st->with, "with", &c.env, err);
+	cJSON_Delete(c.scratch);
+	if (!v && !*err)
+		*err = xstrdup("with: could not be evaluated");
+	return v;
+}
+
+cJSON *lookup_eval_node(dr_exec *x, task *t, const dr_node *node, const char *where, char **err)
+{
+	lctx c;
+	ctx_init(&c, x, t);
+	cJSON *v = dr_node_eval_at(node, where, &c.env, err);
+	cJSON_Delete(c.scratch);
+	if (!v && !*err)
+		fail(err, "%s could not be evaluated", where);
+	return v;
+}
+
+int lookup_eval_when(dr_exec *x, task *t, bool *out, char **err)
+{
+	*out = true;
+	if (!t->s->st->when)
+		return 0;
+	lctx c;
+	ctx_init(&c, x, t);
+	cJSON *v = dr_node_eval_at(t->s->st->when, "when", &c.env, err);
+	cJSON_Delete(c.scratch);
+	if (!v) {
+		if (!*err)
+			*err = xstrdup("when: could not be evaluated");
+		return -1;
+	}
+	*out = dr_eval_truthy(v);
+	cJSON_Delete(v);
+	return 0;
+}
+
+void lookup_dispose(dr_exec *x)
+{
+	for (size_t i = 0; x->vm_json && i < x->n_vms; i++)
+		cJSON_Delete(x->vm_json[i]);
+	free(x->vm_json);
+	x->vm_json = NULL;
+	cJSON_Delete(x->secrets);
+	x->secrets = NULL;
+}

@@ -1,0 +1,1006 @@
+/*
+ * sched.c - the scheduler's state transitions (docs/execution.md has the
+ * diagram).
+ *
+ *   pending --unblocked--> ready --launch--> running --OK--> succeeded
+ *      |                     ^                 |  ^
+ *      |                     |                 |  +--resume-- waiting <--WAIT--+
+ *      |                     +--delay over-- retrying <--FAIL, retried--------+
+ *      +--when: false / upstream failed--> skipped      FAIL, final --> failed
+ *   any state not yet final --stop/cancel--> cancelled
+ *
+ * Every function here runs on the scheduler thread. A task's gen is bumped
+ * on every transition so timers set for an older state are ignored. The
+ * counts of running tasks (per step and for the run) include RUNNING and
+ * WAITING tasks: a task holds its concurrency slot while its action waits,
+ * and gives it back while it waits for a retry.
+ */
+#include "run/exec_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/buf.h"
+#include "util/text.h"
+#include "util/xalloc.h"
+
+static const char *const tstate_names[TS__COUNT] = {
+	"pending", "ready", "running", "waiting", "retrying", "succeeded", "failed", "skipped", "cancelled",
+	"rolled_back",
+};
+static const char *const sstate_names[SS__COUNT] = {
+	"pending", "running", "succeeded", "failed", "skipped", "cancelled", "rolled_back",
+};
+
+const char *sched_tstate_name(tstate s)
+{
+	return tstate_names[s];
+}
+
+const char *sched_sstate_name(sstate s)
+{
+	return sstate_names[s];
+}
+
+static bool is_final(tstate s)
+{
+	return s >= TS_SUCCEEDED;
+}
+
+static bool is_active(tstate s)
+{
+	return s == TS_RUNNING || s == TS_WAITING;
+}
+
+static int64_t now(dr_exec *x)
+{
+	return dr_clock_now(x->clock);
+}
+
+/* The step runs of the current phase. */
+static size_t phase_size(const dr_exec *x)
+{
+	switch (x->ph) {
+	case PH_MAIN: return x->n_main;
+	case PH_ROLLBACK: return x->n_units;
+	case PH_FINALLY: return x->n_fin;
+	default: return 0;
+	}
+}
+
+static srun *phase_at(dr_exec *x, size_t i)
+{
+	return x->ph == PH_MAIN ? &x->main[i] : x->ph == PH_ROLLBACK ? x->units[i] : &x->fin[i];
+}
+
+static void set_state(task *t, tstate s)
+{
+	t->state = s;
+	t->gen++;
+}
+
+/* printf into a new heap string. */
+__attribute__((format(printf, 1, 2))) static char *heap_printf(const char *fmt, ...)
+{
+	va_list ap;
+	dr_buf b;
+	dr_buf_init(&b);
+	va_start(ap, fmt);
+	dr_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return dr_buf_detach(&b);
+}
+
+static void take_message(task *t, char *msg)
+{
+	free(t->message);
+	t->message = msg;
+}
+
+/* --- events ---------------------------------------------------------- */
+
+static const char *const phase_names[] = {[PH_MAIN] = NULL, [PH_ROLLBACK] = "rollback", [PH_FINALLY] = "finally"};
+
+cJSON *sched_event(dr_exec *x, const char *type, const srun *s, const task *t)
+{
+	cJSON *ev = dr_event_new(x->ev, type);
+	if (s) {
+		cJSON_AddStringToObject(ev, "step", s->id);
+		if (s->ph != PH_MAIN && s->ph != PH_DONE)
+			cJSON_AddStringToObject(ev, "phase", phase_names[s->ph]);
+		if (s->undoes) {
+			cJSON_AddStringToObject(ev, "undoes", s->undoes->id);
+			cJSON_AddStringToObject(ev, "action", s->act ? s->act->name : s->st->action_name.name);
+		}
+	}
+	if (t && t->vm != NO_VM)
+		cJSON_AddStringToObject(ev, "target", x->vms[t->vm].name);
+	return ev;
+}
+
+static void emit(dr_exec *x, cJSON *ev)
+{
+	dr_events_emit(x->ev, ev);
+}
+
+static void emit_task_end(dr_exec *x, task *t, const char *status, bool will_retry, int64_t retry_after)
+{
+	cJSON *ev = sched_event(x, "task.end", t->s, t);
+	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
+	cJSON_AddStringToObject(ev, "status", status);
+	if (strcmp(status, "succeeded") != 0) {
+		cJSON_AddStringToObject(ev, "class", dr_err_class_name(t->cls));
+		cJSON_AddStringToObject(ev, "message", t->message ? t->message : "");
+		cJSON_AddBoolToObject(ev, "will_retry", will_retry);
+		if (retry_after >= 0)
+			cJSON_AddNumberToObject(ev, "retry_after_ms", (double)retry_after);
+	}
+	cJSON_AddNumberToObject(ev, "elapsed_ms", (double)(now(x) - t->attempt_at));
+	if (t->outputs)
+		cJSON_AddItemToObject(ev, "outputs", cJSON_Duplicate(t->outputs, true));
+	emit(x, ev);
+}
+
+static void emit_task_note(dr_exec *x, task *t, const char *type)
+{
+	cJSON *ev = sched_event(x, type, t->s, t);
+	cJSON_AddStringToObject(ev, "reason", t->why ? t->why : "");
+	emit(x, ev);
+}
+
+/* --- lookups --------------------------------------------------------- */
+
+task *sched_task_for_vm(srun *s, size_t vm)
+{
+	size_t lo = 0, hi = s->n_tasks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->tasks[mid].vm == vm)
+			return &s->tasks[mid];
+		if (s->tasks[mid].vm < vm)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+srun *sched_find(dr_exec *x, const char *id)
+{
+	size_t i = x->plan ? dr_plan_index(x->plan, id) : (size_t)-1;
+	if (i != (size_t)-1)
+		return i < x->n_main ? &x->main[i] : &x->fin[i - x->n_main];
+	for (size_t u = 0; u < x->n_units; u++)
+		if (!x->units[u]->undoes && strcmp(x->units[u]->id, id) == 0)
+			return x->units[u];
+	return NULL;
+}
+
+/* --- steps ----------------------------------------------------------- */
+
+static void mark_started(dr_exec *x, srun *s)
+{
+	if (s->started)
+		return;
+	s->started = true;
+	s->started_at = now(x);
+	s->state = SS_RUNNING;
+	s->timeout_from = s->started_at;
+	order_step(x, s);
+	cJSON *ev = sched_event(x, "step.start", s, NULL);
+	cJSON_AddNumberToObject(ev, "tasks", (double)s->n_tasks);
+	if (s->ordered) {
+		cJSON_AddStringToObject(ev, "order", "longest-first");
+		cJSON_AddNumberToObject(ev, "known", (double)s->n_known);
+	}
+	emit(x, ev);
+	if (s->timeout >= 0)
+		timers_push(&x->timers, s->started_at + s->timeout, TM_STEP, s, s->tgen);
+}
+
+static sstate final_sstate(const srun *s)
+{
+	if (s->n_skipped == s->n_tasks)
+		return SS_SKIPPED;
+	if (s->failed)
+		return SS_FAILED;
+	if (s->n_cancelled)
+		return SS_CANCELLED;
+	return SS_SUCCEEDED;
+}
+
+void sched_emit_step_end(dr_exec *x, srun *s)
+{
+	cJSON *ev = sched_event(x, "step.end", s, NULL);
+	cJSON_AddStringToObject(ev, "status", sched_sstate_name(s->state));
+	cJSON_AddNumberToObject(ev, "tasks", (double)s->n_tasks);
+	cJSON_AddNumberToObject(ev, "succeeded", (double)s->n_ok);
+	cJSON_AddNumberToObject(ev, "failed", (double)s->n_failed);
+	cJSON_AddNumberToObject(ev, "skipped", (double)s->n_skipped);
+	cJSON_AddNumberToObject(ev, "cancelled", (double)s->n_cancelled);
+	if (s->started)
+		cJSON_AddNumberToObject(ev, "elapsed_ms", (double)(s->ended_at - s->started_at));
+	if (s->fail_reason)
+		cJSON_AddStringToObject(ev, "reason", s->fail_reason);
+	if (s->failed)
+		cJSON_AddBoolToObject(ev, "tolerated", s->tolerated);
+	emit(x, ev);
+}
+
+static void task_unblocked(dr_exec *x, task *t);
+
+static void unblock(dr_exec *x, task *t)
+{
+	if (t->blockers && --t->blockers == 0 && t->state == TS_PENDING)
+		task_unblocked(x, t);
+}
+
+static void step_end(dr_exec *x, srun *s);
+
+/* A step without tasks (its VM sets are empty) ends as soon as what it needs has ended. */
+static void end_empty(dr_exec *x, srun *s)
+{
+	if (x->stopping || s->state != SS_PENDING)
+		return; /* when stopping: settled as cancelled */
+	mark_started(x, s);
+	s->fail_reason = "no VM matched its targets";
+	step_end(x, s);
+}
+
+/* What s's ending means for the steps that need it. */
+static void release_succ(dr_exec *x, srun *s)
+{
+	for (size_t i = 0; i < s->n_succ; i++) {
+		srun *n = s->succ[i];
+		n->deps_left--;
+		for (size_t k = 0; !s->succ_pipe[i] && k < n->n_tasks; k++)
+			unblock(x, &n->tasks[k]);
+		if (n->n_tasks == 0 && n->deps_left == 0)
+			end_empty(x, n);
+	}
+}
+
+static void step_end(dr_exec *x, srun *s)
+{
+	s->ended_at = now(x);
+	s->state = s->n_tasks ? final_sstate(s) : x->stopping ? SS_CANCELLED : SS_SKIPPED;
+	sched_emit_step_end(x, s);
+	x->phase_left--;
+	release_succ(x, s);
+	if (s->ph == PH_ROLLBACK)
+		rollback_unit_done(x, s);
+}
+
+/* --- failure policies ------------------------------------------------ */
+
+static void finalize_retrying(dr_exec *x);
+
+static void stop(dr_exec *x, srun *s, const char *reason, const char *policy)
+{
+	if (x->stopping)
+		return;
+	x->stopping = true;
+	if (x->ph == PH_ROLLBACK) {
+		x->rollback_reason = reason;
+	} else {
+		x->stop_step = s;
+		x->stop_reason = reason;
+	}
+	cJSON *ev = sched_event(x, "run.stopping", s, NULL);
+	cJSON_AddStringToObject(ev, "reason", reason);
+	cJSON_AddStringToObject(ev, "policy", policy);
+	cJSON_AddNumberToObject(ev, "running", (double)x->n_active);
+	emit(x, ev);
+	finalize_retrying(x);
+}
+
+static dr_on_failure policy_of(const dr_exec *x, const srun *s)
+{
+	if (s->on_failure != DR_ONFAIL_INHERIT)
+		return s->on_failure;
+	return x->rb->on_failure != DR_ONFAIL_INHERIT ? x->rb->on_failure : DR_ONFAIL_STOP;
+}
+
+/* What the run does about a failed step (its on_failure, in its phase). */
+static void apply_policy(dr_exec *x, srun *s, const char *reason)
+{
+	dr_on_failure p = policy_of(x, s);
+	const char *why = dr_arena_printf(x->a, "step '%s' failed: %s", s->id, reason);
+	if (s->ph == PH_FINALLY) {
+		s->tolerated = p == DR_ONFAIL_CONTINUE; /* finally steps never stop each other */
+	} else if (s->ph == PH_ROLLBACK) {
+		x->rollback_failed = true;
+		stop(x, s, why, "stop");
+	} else if (p == DR_ONFAIL_CONTINUE) {
+		s->tolerated = true;
+	} else {
+		x->rollback_wanted = x->rollback_wanted || p == DR_ONFAIL_ROLLBACK;
+		stop(x, s, why, p == DR_ONFAIL_ROLLBACK ? "rollback" : "stop");
+	}
+}
+
+static void step_failed(dr_exec *x, srun *s, const char *reason)
+{
+	if (s->failed)
+		return;
+	s->failed = true;
+	s->fail_reason = reason;
+	apply_policy(x, s, reason);
+}
+
+static void check_failures(dr_exec *x, srun *s)
+{
+	if (s->failed || (int64_t)s->n_failed <= s->allowed_failures)
+		return;
+	const char *reason;
+	const task *t = &s->tasks[0];
+	if (s->n_tasks == 1 && t->attempt > 1)
+		reason = dr_arena_printf(x->a, "%s (after %d attempts)", t->message ? t->message : "failed", t->attempt);
+	else if (s->n_tasks == 1)
+		reason = t->message ? dr_arena_strdup(x->a, t->message) : "its task failed";
+	else
+		reason = dr_arena_printf(x->a, "%zu of %zu tasks failed (max_failures allows %lld)", s->n_failed,
+					 s->n_tasks, (long long)s->allowed_failures);
+	step_failed(x, s, reason);
+}
+
+/* --- finishing a task ------------------------------------------------ */
+
+static void notify_pipelined(dr_exec *x, task *t)
+{
+	srun *s = t->s;
+	for (size_t i = 0; i < s->n_succ; i++) {
+		if (!s->succ_pipe[i])
+			continue;
+		task *u = sched_task_for_vm(s->succ[i], t->vm);
+		if (!u)
+			continue;
+		if ((t->state == TS_FAILED || t->state == TS_CANCELLED) && !u->upstream_failed) {
+			u->upstream_failed = true;
+			u->why = dr_arena_printf(x->a, "step '%s' %s for this VM", s->id,
+						 t->state == TS_FAILED ? "failed" : "was cancelled");
+		}
+		unblock(x, u);
+	}
+}
+
+static void finish(dr_exec *x, task *t, tstate st)
+{
+	srun *s = t->s;
+	if (is_active(t->state)) {
+		s->n_active--;
+		x->n_active--;
+	}
+	set_state(t, st);
+	t->ended_at = now(x);
+	t->done_seq = s->last_done = ++x->done_seq;
+	s->n_done++;
+	s->n_ok += st == TS_SUCCEEDED;
+	s->n_failed += st == TS_FAILED;
+	s->n_skipped += st == TS_SKIPPED;
+	s->n_cancelled += st == TS_CANCELLED;
+	notify_pipelined(x, t);
+	if (st == TS_FAILED)
+		check_failures(x, s); /* may stop the run, and give up its retrying tasks: the step may end in there */
+	if (s->n_done == s->n_tasks && (s->state == SS_PENDING || s->state == SS_RUNNING))
+		step_end(x, s);
+}
+
+static void skip(dr_exec *x, task *t, const char *why)
+{
+	t->why = why;
+	emit_task_note(x, t, "task.skip");
+	finish(x, t, TS_SKIPPED);
+}
+
+static void cancel_task(dr_exec *x, task *t, const char *why)
+{
+	t->why = why;
+	emit_task_note(x, t, "task.cancel");
+	finish(x, t, TS_CANCELLED);
+}
+
+/* A failure before any attempt could start (evaluating when: or with:): final, never retried. */
+static void fail_early(dr_exec *x, task *t, char *msg)
+{
+	t->cls = DR_ERRC_PERMANENT;
+	take_message(t, msg);
+	emit_task_end(x, t, "failed", false, -1);
+	finish(x, t, TS_FAILED);
+}
+
+/* A RETRYING task that will not get its next attempt: it ends with its last failure. */
+static void give_up(dr_exec *x, task *t, const char *why)
+{
+	t->why = why;
+	emit_task_note(x, t, "task.giveup");
+	finish(x, t, TS_FAILED);
+}
+
+static void finalize_retrying(dr_exec *x)
+{
+	for (size_t i = 0; i < phase_size(x); i++) {
+		srun *s = phase_at(x, i);
+		for (size_t k = 0; k < s->n_tasks; k++)
+			if (s->tasks[k].state == TS_RETRYING)
+				give_up(x, &s->tasks[k],
+					s->timed_out ? "not retried: the step's timeout ran out" : "not retried: the run is stopping");
+	}
+}
+
+/* --- becoming ready -------------------------------------------------- */
+
+static void make_ready(dr_exec *x, task *t)
+{
+	srun *s = t->s;
+	set_state(t, TS_READY);
+	t->next = NULL;
+	if (s->ordered) {
+		order_push(x, s, t); /* longest expected first (order.c) */
+	} else {
+		if (s->rq_tail)
+			s->rq_tail->next = t;
+		else
+			s->rq_head = t;
+		s->rq_tail = t;
+	}
+	if (s->in_active)
+		return;
+	s->in_active = true;
+	s->active_next = NULL;
+	if (x->active_tail)
+		x->active_tail->active_next = s;
+	else
+		x->active_head = s;
+	x->active_tail = s;
+}
+
+static void task_unblocked(dr_exec *x, task *t)
+{
+	if (x->stopping)
+		return; /* settled as cancelled once running tasks have ended */
+	mark_started(x, t->s);
+	if (t->s->skip_why) {
+		skip(x, t, t->s->skip_why);
+		return;
+	}
+	if (t->upstream_failed) {
+		skip(x, t, t->why);
+		return;
+	}
+	bool go = true;
+	char *err = NULL;
+	if (lookup_eval_when(x, t, &go, &err) < 0) {
+		fail_early(x, t, err);
+		return;
+	}
+	if (!go)
+		skip(x, t, "when: is false");
+	else
+		make_ready(x, t);
+}
+
+void sched_release_srun(dr_exec *x, srun *s)
+{
+	if (s->n_tasks == 0 && s->deps_left == 0)
+		end_empty(x, s);
+	for (size_t k = 0; k < s->n_tasks; k++)
+		if (s->tasks[k].state == TS_PENDING && s->tasks[k].blockers == 0)
+			task_unblocked(x, &s->tasks[k]);
+}
+
+void sched_release_phase(dr_exec *x, srun *runs, size_t n)
+{
+	x->phase_left = n;
+	for (size_t i = 0; i < n; i++)
+		sched_release_srun(x, &runs[i]);
+}
+
+/* --- launching ------------------------------------------------------- */
+
+static bool global_room(const dr_exec *x)
+{
+	return x->limit <= 0 || (int64_t)x->n_active < x->limit;
+}
+
+static bool room(const dr_exec *x, const srun *s)
+{
+	return global_room(x) && (s->limit <= 0 || (int64_t)s->n_active < s->limit);
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The attempt's deadline: its own timeout, the step's, and (outside finally) the run's. */
+static int64_t attempt_deadline(const dr_exec *x, const task *t, int64_t at)
+{
+	const srun *s = t->s;
+	int64_t d = DR_CLOCK_NEVER;
+	if (s->attempt_timeout >= 0)
+		d = at + s->attempt_timeout;
+	if (s->timeout >= 0)
+		d = min64(d, s->timeout_from + s->timeout);
+	if (s->ph != PH_FINALLY)
+		d = min64(d, x->run_deadline);
+	return d;
+}
+
+static void call_action(dr_exec *x, task *t)
+{
+	t->call.now_ms = now(x);
+	if (!(t->call.action->flags & DR_AF_BLOCKING)) {
+		sched_outcome(x, t, t->call.action->run(&t->call));
+		return;
+	}
+	int rc = workers_dispatch(x, t);
+	if (rc) {
+		set_state(t, TS_RUNNING);
+		sched_outcome(x, t, dr_outcome_fail(DR_ERRC_TRANSIENT, "cannot start a worker thread: %s", strerror(rc)));
+		return;
+	}
+	if (t->deadline != DR_CLOCK_NEVER)
+		timers_push(&x->timers, t->deadline, TM_ATTEMPT, t, t->gen);
+}
+
+static bool prepare(dr_exec *x, task *t)
+{
+	if (!t->s->act || !t->s->act->run) {
+		const char *name = t->s->act ? t->s->act->name : t->s->st->action_name.name;
+		fail_early(x, t, heap_printf("action '%s' cannot run in this build of drover (not implemented yet)",
+						     name ? name : "?"));
+		return false;
+	}
+	if (t->with)
+		return true;
+	char *err = NULL;
+	t->with = lookup_eval_with(x, t, &err);
+	if (!t->with) {
+		fail_early(x, t, err);
+		return false;
+	}
+	return true;
+}
+
+bool sched_start_attempt(dr_exec *x, task *t)
+{
+	srun *s = t->s;
+	if (!prepare(x, t))
+		return false;
+	t->attempt++;
+	set_state(t, TS_RUNNING);
+	s->n_active++;
+	x->n_active++;
+	t->attempt_at = now(x);
+	if (t->attempt == t->retry_base + 1)
+		t->started_at = t->attempt_at;
+	t->deadline = attempt_deadline(x, t, t->attempt_at);
+	t->waited = t->attempt_timed_out = false;
+	__atomic_store_n(&t->cancel, 0, __ATOMIC_RELAXED);
+	t->call = (dr_call){
+		.step = s->st, .target = t->vm == NO_VM ? NULL : &x->vms[t->vm], .with = t->with,
+		.attempt = t->attempt, .deadline_ms = t->deadline, .cancel_requested = &t->cancel, .run = x,
+		.action = s->act,
+	};
+	cJSON *ev = sched_event(x, "task.start", s, t);
+	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
+	order_started(x, t, ev);
+	emit(x, ev);
+	return true;
+}
+
+void sched_call(dr_exec *x, task *t)
+{
+	call_action(x, t);
+}
+
+/* Start an attempt; a mutating call waits for its intent record to be durable (journal_turn). */
+static void launch(dr_exec *x, task *t)
+{
+	if (sched_start_attempt(x, t) && !journal_intent(x, t))
+		call_action(x, t);
+}
+
+static bool queued(const srun *s)
+{
+	return s->rq_head || s->heap_n;
+}
+
+static task *pop_ready(srun *s)
+{
+	if (s->ordered)
+		return order_pop(s);
+	task *t = s->rq_head;
+	s->rq_head = t->next;
+	if (!s->rq_head)
+		s->rq_tail = NULL;
+	return t;
+}
+
+/* Launch what s may launch now; returns true when anything was launched. */
+static bool pump_step(dr_exec *x, srun *s)
+{
+	bool any = false;
+	while (queued(s) && room(x, s) && !x->stopping) {
+		task *t = pop_ready(s);
+		if (t->state != TS_READY)
+			continue; /* settled while queued (step timeout) */
+		launch(x, t);
+		any = true;
+	}
+	return any;
+}
+
+static void unlink_active(dr_exec *x, srun *prev, srun *s)
+{
+	if (prev)
+		prev->active_next = s->active_next;
+	else
+		x->active_head = s->active_next;
+	if (x->active_tail == s)
+		x->active_tail = prev;
+	s->in_active = false;
+}
+
+void sched_pump(dr_exec *x)
+{
+	bool again = true;
+	while (again && !x->stopping) {
+		again = false;
+		srun *prev = NULL;
+		for (srun *s = x->active_head; s && global_room(x) && !x->stopping;) {
+			again |= pump_step(x, s);
+			srun *next = s->active_next;
+			if (!queued(s))
+				unlink_active(x, prev, s);
+			else
+				prev = s;
+			s = next;
+		}
+	}
+}
+
+/* --- outcomes -------------------------------------------------------- */
+
+static void succeed(dr_exec *x, task *t, cJSON *outputs)
+{
+	if (outputs && !cJSON_IsObject(outputs)) { /* the contract says an object: keep the value anyway */
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "value", outputs);
+		outputs = o;
+	}
+	t->outputs = outputs ? outputs : cJSON_CreateObject();
+	order_sample(x, t);
+	emit_task_end(x, t, "succeeded", false, -1);
+	if (t->undoes) {
+		set_state(t->undoes, TS_ROLLED_BACK);
+		t->undoes->s->n_undone++;
+	}
+	finish(x, t, TS_SUCCEEDED);
+}
+
+static void wait_again(dr_exec *x, task *t, int64_t wait_ms)
+{
+	set_state(t, TS_WAITING);
+	t->waited = true;
+	int64_t at = now(x) + (wait_ms > 0 ? wait_ms : 1);
+	timers_push(&x->timers, min64(at, t->deadline), TM_RESUME, t, t->gen);
+}
+
+/* Why a failed attempt is retried (the on: entry that covers it), or NULL. */
+static const char *retry_reason(dr_exec *x, const task *t)
+{
+	const srun *s = t->s;
+	if (x->stopping || s->timed_out || t->attempt - t->retry_base >= s->retry->attempts)
+		return NULL;
+	bool by_match;
+	const char *why = dr_retry_covers(s->retry, t->cls, t->message, &by_match);
+	return why && by_match ? dr_arena_printf(x->a, "match: %s", why) : why;
+}
+
+static void schedule_retry(dr_exec *x, task *t, const char *why, int64_t retry_after)
+{
+	srun *s = t->s;
+	bool honoured = false;
+	int64_t delay = dr_retry_delay(s->retry, t->attempt - t->retry_base, retry_after, &x->rng, &honoured);
+	set_state(t, TS_RETRYING);
+	s->n_active--;
+	x->n_active--;
+	cJSON *ev = sched_event(x, "task.retry", s, t);
+	cJSON_AddNumberToObject(ev, "attempt", t->attempt + 1);
+	cJSON_AddNumberToObject(ev, "attempts", (double)(t->retry_base + s->retry->attempts));
+	cJSON_AddNumberToObject(ev, "delay_ms", (double)delay);
+	cJSON_AddStringToObject(ev, "reason", why);
+	if (honoured)
+		cJSON_AddBoolToObject(ev, "retry_after", true);
+	emit(x, ev);
+	timers_push(&x->timers, now(x) + delay, TM_RETRY, t, t->gen);
+}
+
+static void attempt_failed(dr_exec *x, task *t, dr_err_class cls, char *msg, int64_t retry_after)
+{
+	if (fallback_running(t))
+		fallback_stop(x, t, &cls, &msg); /* the change of recovery point failed: the task fails */
+	t->cls = cls;
+	take_message(t, msg ? msg : xstrdup("failed (the action gave no message)"));
+	if (cls == DR_ERRC_CANCELLED) {
+		emit_task_end(x, t, "cancelled", false, -1);
+		t->why = "cancelled while running";
+		finish(x, t, TS_CANCELLED);
+		return;
+	}
+	const char *why = retry_reason(x, t);
+	emit_task_end(x, t, "failed", why != NULL, retry_after);
+	if (why)
+		schedule_retry(x, t, why, retry_after);
+	else if (!fallback_begin(x, t)) /* a validation before commit may try the next recovery point */
+		finish(x, t, TS_FAILED);
+}
+
+/* The message of an attempt that ran out of time: which of the three limits it hit. */
+static char *timeout_message(const dr_exec *x, const task *t)
+{
+	char d[32];
+	const srun *s = t->s;
+	int64_t at = now((dr_exec *)x);
+	if (s->timeout >= 0 && at >= s->timeout_from + s->timeout) {
+		dr_text_format_duration(s->timeout, d, sizeof d);
+		return heap_printf("the step's timeout (%s, all attempts) ran out", d);
+	}
+	if (s->ph != PH_FINALLY && at >= x->run_deadline) {
+		dr_text_format_duration(x->rb->run_timeout_ms, d, sizeof d);
+		return heap_printf("the run's timeout (run_timeout %s) ran out", d);
+	}
+	dr_text_format_duration(s->attempt_timeout, d, sizeof d);
+	return heap_printf("attempt %d timed out after %s (attempt_timeout)", t->attempt, d);
+}
+
+void sched_outcome(dr_exec *x, task *t, dr_outcome o)
+{
+	switch (o.status) {
+	case DR_ACT_OK:
+		free(o.message);
+		if (fallback_running(t))
+			fallback_applied(x, t, o.outputs); /* the new recovery point is in place: validate again */
+		else
+			succeed(x, t, o.outputs);
+		break;
+	case DR_ACT_WAIT:
+		free(o.message);
+		cJSON_Delete(o.outputs);
+		wait_again(x, t, o.wait_ms);
+		break;
+	case DR_ACT_FAIL:
+	default:
+		cJSON_Delete(o.outputs);
+		if (t->attempt_timed_out && o.cls == DR_ERRC_CANCELLED) {
+			free(o.message);
+			attempt_failed(x, t, DR_ERRC_TIMEOUT, timeout_message(x, t), -1);
+		} else {
+			attempt_failed(x, t, o.cls, o.message, o.retry_after_ms);
+		}
+		break;
+	}
+}
+
+/* fallback.c: t (RUNNING, its attempts used up) becomes ready again with fresh attempts. */
+void sched_requeue(dr_exec *x, task *t)
+{
+	t->s->n_active--;
+	x->n_active--;
+	t->attempt = t->retry_base = 0;
+	make_ready(x, t);
+}
+
+/*
+ * resume --retry-failed (resume.c): t's attempt ended as o, a failure, in the
+ * run being retried. Instead of failing its step, t waits for a new attempt,
+ * with a fresh retry: budget and its with: evaluated again (a fix in the
+ * runbook or in what it reads applies). It waits as a retry due at once, so
+ * that the replay never launches it; once the replay is over, it is ready.
+ */
+void sched_retry_failed(dr_exec *x, task *t, dr_outcome o)
+{
+	cJSON_Delete(o.outputs);
+	if (fallback_running(t))
+		fallback_stop(x, t, &o.cls, &o.message);
+	t->cls = o.cls;
+	take_message(t, o.message ? o.message : xstrdup("failed (the action gave no message)"));
+	emit_task_end(x, t, "failed", false, -1);
+	set_state(t, TS_RETRYING);
+	t->s->n_active--;
+	x->n_active--;
+	t->retry_base = t->attempt;
+	cJSON_Delete(t->with);
+	t->with = NULL;
+	timers_push(&x->timers, now(x), TM_RETRY, t, t->gen);
+}
+
+/* --- timers ---------------------------------------------------------- */
+
+/* Give up a WAITING attempt: the action releases its state, the attempt fails with cls. */
+static void abandon(dr_exec *x, task *t, dr_err_class cls, char *msg)
+{
+	if (t->call.action->cancel)
+		t->call.action->cancel(&t->call);
+	t->call.state = NULL;
+	attempt_failed(x, t, cls, msg, -1);
+}
+
+static void on_resume(dr_exec *x, task *t)
+{
+	if (t->deadline != DR_CLOCK_NEVER && now(x) >= t->deadline) {
+		abandon(x, t, DR_ERRC_TIMEOUT, timeout_message(x, t));
+		return;
+	}
+	set_state(t, TS_RUNNING);
+	call_action(x, t);
+}
+
+static void on_attempt_deadline(task *t)
+{
+	t->attempt_timed_out = true;
+	__atomic_store_n(&t->cancel, 1, __ATOMIC_RELAXED);
+}
+
+static void on_step_timeout(dr_exec *x, srun *s)
+{
+	if (s->state != SS_RUNNING || s->timed_out)
+		return;
+	journal_note_timeout(x, s);
+	char d[32];
+	dr_text_format_duration(s->timeout, d, sizeof d);
+	s->timed_out = s->failed = true; /* failed first: the tasks settled below do not count against max_failures */
+	s->fail_reason = dr_arena_printf(x->a, "timed out after %s (timeout, all attempts)", d);
+	apply_policy(x, s, s->fail_reason);
+	for (size_t k = 0; k < s->n_tasks && s->state == SS_RUNNING; k++) {
+		task *t = &s->tasks[k];
+		if (t->state == TS_WAITING)
+			abandon(x, t, DR_ERRC_TIMEOUT, timeout_message(x, t));
+		else if (t->state == TS_RUNNING)
+			on_attempt_deadline(t);
+		else if (t->state == TS_PENDING || t->state == TS_READY)
+			cancel_task(x, t, "not started before the step's timeout");
+		else if (t->state == TS_RETRYING)
+			give_up(x, t, "not retried: the step's timeout ran out");
+	}
+}
+
+static void on_grace_over(dr_exec *x)
+{
+	x->grace_over = true;
+	if (x->ph != PH_MAIN && x->ph != PH_ROLLBACK)
+		return;
+	for (size_t i = 0; i < phase_size(x); i++) {
+		srun *s = phase_at(x, i);
+		for (size_t k = 0; k < s->n_tasks; k++)
+			if (s->tasks[k].state == TS_WAITING)
+				abandon(x, &s->tasks[k], DR_ERRC_CANCELLED,
+					xstrdup("abandoned: it did not stop within the cancellation grace period"));
+	}
+}
+
+static void on_signal_hook(dr_exec *x)
+{
+	if (x->o.handle_signals && x->sig_thread_on) {
+		x->expect_signal = true;
+		kill(getpid(), SIGINT);
+		return;
+	}
+	sched_cancel_run(x, "cancelled (SIGINT)", false);
+}
+
+static const char *run_timeout_reason(dr_exec *x)
+{
+	char d[32];
+	dr_text_format_duration(x->rb->run_timeout_ms, d, sizeof d);
+	return dr_arena_printf(x->a, "the run's timeout (run_timeout %s) ran out", d);
+}
+
+void sched_fire(dr_exec *x, const timer *tm)
+{
+	task *t = tm->p;
+	switch (tm->kind) {
+	case TM_RESUME:
+		if (t->gen == tm->gen && t->state == TS_WAITING)
+			on_resume(x, t);
+		break;
+	case TM_RETRY:
+		if (t->gen == tm->gen && t->state == TS_RETRYING)
+			make_ready(x, t);
+		break;
+	case TM_ATTEMPT:
+		if (t->gen == tm->gen && t->state == TS_RUNNING)
+			on_attempt_deadline(t);
+		break;
+	case TM_STEP:
+		if (tm->gen == ((srun *)tm->p)->tgen)
+			on_step_timeout(x, tm->p);
+		break;
+	case TM_RUN:
+		if ((x->ph == PH_MAIN || x->ph == PH_ROLLBACK) && now(x) >= x->run_deadline)
+			sched_cancel_run(x, run_timeout_reason(x), true);
+		break;
+	case TM_GRACE: on_grace_over(x); break;
+	case TM_SIGNAL_HOOK: on_signal_hook(x); break;
+	case TM_TICK:
+		if (x->view)
+			progress_tick(x->view);
+		timers_push(&x->timers, now(x) + TICK_MS, TM_TICK, NULL, 0);
+		break;
+	}
+}
+
+/* --- cancellation and settling --------------------------------------- */
+
+/* Ask every running task of the phase to stop; wake the waiting ones so they can. */
+static void request_stop_all(dr_exec *x)
+{
+	for (size_t i = 0; i < phase_size(x); i++) {
+		srun *s = phase_at(x, i);
+		for (size_t k = 0; k < s->n_tasks; k++) {
+			task *t = &s->tasks[k];
+			if (!is_active(t->state))
+				continue;
+			__atomic_store_n(&t->cancel, 1, __ATOMIC_RELAXED);
+			if (t->state == TS_WAITING) {
+				t->gen++;
+				timers_push(&x->timers, now(x), TM_RESUME, t, t->gen);
+			}
+		}
+	}
+}
+
+void sched_cancel_run(dr_exec *x, const char *reason, bool timed_out)
+{
+	cJSON *ev = sched_event(x, timed_out ? "run.timeout" : "run.cancel", NULL, NULL);
+	cJSON_AddStringToObject(ev, "reason", reason);
+	if (x->ph == PH_FINALLY) {
+		x->cancelled = x->cancelled || !timed_out;
+		cJSON_AddStringToObject(ev, "note", "finally steps are running and will finish; a second signal exits at once");
+		emit(x, ev);
+		return;
+	}
+	if (timed_out)
+		x->run_timed_out = true;
+	else
+		x->cancelled = true;
+	x->rollback_wanted = false;
+	cJSON_AddNumberToObject(ev, "running", (double)x->n_active);
+	cJSON_AddNumberToObject(ev, "grace_ms", (double)x->o.grace_ms);
+	emit(x, ev);
+	stop(x, NULL, reason, timed_out ? "timeout" : "cancel");
+	request_stop_all(x);
+	timers_push(&x->timers, now(x) + x->o.grace_ms, TM_GRACE, NULL, 0);
+}
+
+bool sched_phase_quiet(const dr_exec *x)
+{
+	return x->n_active == 0;
+}
+
+static void settle_srun(dr_exec *x, srun *s, const char *why)
+{
+	for (size_t k = 0; k < s->n_tasks; k++) {
+		task *t = &s->tasks[k];
+		if (!is_final(t->state))
+			cancel_task(x, t, why);
+	}
+	if (s->n_tasks == 0 && (s->state == SS_PENDING || s->state == SS_RUNNING))
+		step_end(x, s);
+}
+
+void sched_settle_phase(dr_exec *x)
+{
+	const char *r = x->ph == PH_ROLLBACK ? x->rollback_reason : x->stop_reason;
+	const char *why = r ? dr_arena_printf(x->a, "not started: %s", r) : "not started";
+	for (size_t i = 0; i < phase_size(x); i++)
+		settle_srun(x, phase_at(x, i), why);
+}

@@ -1,0 +1,187 @@
+/*
+ * workers.c - the threads around the scheduler: a small pool that runs
+ * blocking actions, the mailbox they post completions to, and the signal
+ * thread that turns SIGINT/SIGTERM into a mailbox message.
+ *
+ * Hand-off rule: the scheduler writes a task's call before dispatching it;
+ * the worker runs the action, stores the outcome in the task and posts the
+ * task to the mailbox; the scheduler reads it after draining the mailbox.
+ * The job queue's and the mailbox's mutexes order those accesses, so no
+ * task field is shared without a lock (TSan-clean by construction).
+ *
+ * Signals: they are blocked in every thread of the run (the pool inherits
+ * the mask) and received with sigwait() by one thread, which may do
+ * anything, including locking the mailbox. A second SIGINT/SIGTERM exits
+ * at once with status 4 (cancelled).
+ */
+#include "run/exec_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/xalloc.h"
+
+/* --- the mailbox ----------------------------------------------------- */
+
+void mailbox_post(dr_exec *x, task *t)
+{
+	pthread_mutex_lock(&x->mu);
+	t->next = NULL;
+	if (x->mb_tail)
+		x->mb_tail->next = t;
+	else
+		x->mb_head = t;
+	x->mb_tail = t;
+	pthread_cond_signal(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+}
+
+/* --- the pool -------------------------------------------------------- */
+
+static task *next_job(dr_exec *x)
+{
+	pthread_mutex_lock(&x->jmu);
+	while (!x->jobs_head && !x->jobs_quit)
+		pthread_cond_wait(&x->jcv, &x->jmu);
+	task *t = x->jobs_head;
+	if (t) {
+		x->jobs_head = t->next;
+		if (!x->jobs_head)
+			x->jobs_tail = NULL;
+	}
+	pthread_mutex_unlock(&x->jmu);
+	return t;
+}
+
+static void *worker_main(void *arg)
+{
+	dr_exec *x = arg;
+	task *t;
+	while ((t = next_job(x)) != NULL) {
+		t->result = t->call.action->run(&t->call);
+		mailbox_post(x, t);
+	}
+	return NULL;
+}
+
+/* One more worker when every one is busy and the pool may grow. Returns 0 or an errno value. */
+static int grow(dr_exec *x)
+{
+	if (x->n_workers >= x->max_workers || x->busy < (size_t)x->n_workers)
+		return 0;
+	if (!x->workers)
+		x->workers = xcalloc((size_t)x->max_workers, sizeof *x->workers);
+	int rc = pthread_create(&x->workers[x->n_workers], NULL, worker_main, x);
+	if (rc == 0)
+		x->n_workers++;
+	return x->n_workers ? 0 : rc; /* with at least one worker the job just queues */
+}
+
+int workers_dispatch(dr_exec *x, task *t)
+{
+	int rc = grow(x);
+	if (rc)
+		return rc;
+	x->busy++;
+	pthread_mutex_lock(&x->jmu);
+	t->next = NULL;
+	if (x->jobs_tail)
+		x->jobs_tail->next = t;
+	else
+		x->jobs_head = t;
+	x->jobs_tail = t;
+	pthread_cond_signal(&x->jcv);
+	pthread_mutex_unlock(&x->jmu);
+	return 0;
+}
+
+void workers_stop(dr_exec *x)
+{
+	pthread_mutex_lock(&x->jmu);
+	x->jobs_quit = true;
+	pthread_cond_broadcast(&x->jcv);
+	pthread_mutex_unlock(&x->jmu);
+	for (int i = 0; i < x->n_workers; i++)
+		pthread_join(x->workers[i], NULL);
+	free(x->workers);
+	x->workers = NULL;
+	x->n_workers = 0;
+}
+
+/* --- signals --------------------------------------------------------- */
+
+static void signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGUSR1); /* only ever sent by signals_stop, to end the thread */
+}
+
+static void exit_now(int sig)
+{
+	static const char msg[] =
+		"\ndrover: second signal: exiting now without waiting for running tasks. Operations they had "
+		"started may still be in progress and their VMs are in an unknown state: check them before "
+		"running again.\n";
+	(void)sig;
+	ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+	(void)w;
+	_exit(4);
+}
+
+static void *signal_main(void *arg)
+{
+	dr_exec *x = arg;
+	sigset_t set;
+	signal_set(&set);
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		pthread_mutex_lock(&x->mu);
+		bool quit = x->sig_quit;
+		int count = sig == SIGUSR1 ? x->sig_count : ++x->sig_count;
+		if (sig != SIGUSR1) {
+			x->sig_new++;
+			x->sig_last = sig;
+			pthread_cond_signal(&x->cv);
+		}
+		pthread_mutex_unlock(&x->mu);
+		if (quit)
+			return NULL;
+		if (sig != SIGUSR1 && count >= 2)
+			exit_now(sig);
+	}
+}
+
+int signals_start(dr_exec *x)
+{
+	sigset_t set;
+	signal_set(&set);
+	int rc = pthread_sigmask(SIG_BLOCK, &set, &x->sig_old);
+	if (rc)
+		return rc;
+	rc = pthread_create(&x->sig_thread, NULL, signal_main, x);
+	if (rc) {
+		pthread_sigmask(SIG_SETMASK, &x->sig_old, NULL);
+		return rc;
+	}
+	x->sig_thread_on = true;
+	return 0;
+}
+
+void signals_stop(dr_exec *x)
+{
+	if (!x->sig_thread_on)
+		return;
+	pthread_mutex_lock(&x->mu);
+	x->sig_quit = true;
+	pthread_mutex_unlock(&x->mu);
+	pthread_kill(x->sig_thread, SIGUSR1);
+	pthread_join(x->sig_thread, NULL);
+	x->sig_thread_on = false;
+	pthread_sigmask(SIG_SETMASK, &x->sig_old, NULL);
+}

@@ -1,0 +1,323 @@
+/*
+ * estimate.c - the predicted RTO, makespan and critical path of a plan,
+ * from a run on the virtual clock (see estimate.h).
+ *
+ * From the event stream: every main task's first start and final end
+ * (t_ms), keyed by "step\x1ftarget" in a small open-addressing table. The
+ * RTO is the end of the last validation task that passed (as the run's own
+ * objectives report says); the makespan the end of the last main task. The
+ * critical path walks back from the task that decided the RTO: a task's
+ * predecessor is the task of a step it needs that ended last, at or before
+ * its start; when that ended earlier than the start, the task waited, and
+ * the task of the same step whose end freed the slot at that instant (if
+ * any) is the predecessor instead.
+ */
+#include "views/estimate.h"
+
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "run/exec.h"
+#include "front/plan.h"
+#include "util/text.h"
+#include "util/xalloc.h"
+
+typedef struct trec {
+	char *key; /* step \x1f target */
+	size_t node; /* plan index */
+	const char *target; /* points into key, "" when not fanned out */
+	int64_t start, end;
+	bool ok, ended;
+} trec;
+
+typedef struct tasks {
+	trec *v;
+	size_t n, cap;
+	size_t *slots; /* hash: index + 1, 0 empty */
+	size_t n_slots;
+	int64_t run_end;
+	const char *status;
+	char *status_buf;
+} tasks;
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void rehash(tasks *ts)
+{
+	free(ts->slots);
+	ts->n_slots = ts->n_slots ? ts->n_slots * 2 : 1024;
+	ts->slots = xcalloc(ts->n_slots, sizeof *ts->slots);
+	for (size_t i = 0; i < ts->n; i++) {
+		size_t h = fnv(ts->v[i].key) & (ts->n_slots - 1);
+		while (ts->slots[h])
+			h = (h + 1) & (ts->n_slots - 1);
+		ts->slots[h] = i + 1;
+	}
+}
+
+/* The record of key, made when new (node: the step's plan index). */
+static trec *find(tasks *ts, const char *key, size_t node, bool make)
+{
+	if (!ts->n_slots || 2 * (ts->n + 1) > ts->n_slots)
+		rehash(ts);
+	size_t h = fnv(key) & (ts->n_slots - 1);
+	for (; ts->slots[h]; h = (h + 1) & (ts->n_slots - 1))
+		if (strcmp(ts->v[ts->slots[h] - 1].key, key) == 0)
+			return &ts->v[ts->slots[h] - 1];
+	if (!make)
+		return NULL;
+	if (ts->n == ts->cap) {
+		ts->cap = ts->cap ? 2 * ts->cap : 256;
+		ts->v = xrealloc(ts->v, ts->cap * sizeof *ts->v);
+	}
+	trec *r = &ts->v[ts->n];
+	*r = (trec){.key = xstrdup(key), .node = node, .start = -1, .end = -1};
+	char *sep = strchr(r->key, '\x1f');
+	r->target = sep ? sep + 1 : "";
+	ts->slots[h] = ++ts->n;
+	return r;
+}
+
+static const char *s_of(const cJSON *ev, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void on_event(tasks *ts, const dr_plan *p, const cJSON *ev)
+{
+	const char *type = s_of(ev, "event"), *step = s_of(ev, "step");
+	int64_t t = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev, "t_ms"));
+	if (type && !strcmp(type, "run.end")) {
+		ts->run_end = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev, "elapsed_ms"));
+		free(ts->status_buf);
+		ts->status = ts->status_buf = s_of(ev, "status") ? xstrdup(s_of(ev, "status")) : NULL;
+	}
+	bool start = type && !strcmp(type, "task.start"), end = type && !strcmp(type, "task.end");
+	if ((!start && !end) || !step || cJSON_HasObjectItem(ev, "phase"))
+		return;
+	size_t node = dr_plan_index(p, step);
+	if (node == (size_t)-1 || node >= p->n_main)
+		return;
+	char key[512];
+	snprintf(key, sizeof key, "%s\x1f%s", step, s_of(ev, "target") ? s_of(ev, "target") : "");
+	trec *r = find(ts, key, node, true);
+	if (start && r->start < 0)
+		r->start = t;
+	if (end) {
+		r->end = t;
+		r->ended = true;
+		r->ok = s_of(ev, "status") && !strcmp(s_of(ev, "status"), "succeeded");
+	}
+}
+
+static void parse(tasks *ts, const dr_plan *p, const char *text, size_t len)
+{
+	const char *end = text + len;
+	for (const char *line = text; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+		cJSON *ev = cJSON_ParseWithLength(line, n);
+		if (ev)
+			on_event(ts, p, ev);
+		cJSON_Delete(ev);
+		line += n + 1;
+	}
+}
+
+static bool validation(const dr_plan *p, size_t node)
+{
+	const dr_step *st = p->nodes[node].step;
+	return st->action && (st->action->flags & DR_AF_VALIDATION);
+}
+
+static bool recovering(const dr_plan *p, size_t node)
+{
+	const dr_step *st = p->nodes[node].step;
+	return st->action && (st->action->flags & (DR_AF_FAILOVER | DR_AF_TEST_FAILOVER));
+}
+
+/* The task that decides the RTO: the last validation that passed (else the last failover); NULL: none. */
+static trec *rto_task(tasks *ts, const dr_plan *p)
+{
+	trec *best = NULL, *fo = NULL;
+	for (size_t i = 0; i < ts->n; i++) {
+		trec *r = &ts->v[i];
+		if (!r->ok)
+			continue;
+		if (validation(p, r->node) && (!best || r->end > best->end))
+			best = r;
+		if (recovering(p, r->node) && (!fo || r->end > fo->end))
+			fo = r;
+	}
+	return best ? best : fo;
+}
+
+static bool needs(const dr_plan *p, size_t node, size_t dep)
+{
+	for (size_t d = 0; d < p->nodes[node].n_deps; d++)
+		if (p->nodes[node].deps[d] == dep)
+			return true;
+	return false;
+}
+
+/* T's predecessor on the critical path, and how it led to T (*via). */
+static trec *pred(tasks *ts, const dr_plan *p, const trec *t, const char **via)
+{
+	trec *dep = NULL, *slot = NULL;
+	for (size_t i = 0; i < ts->n; i++) {
+		trec *r = &ts->v[i];
+		if (r == t || !r->ended || r->end > t->start)
+			continue;
+		if (needs(p, t->node, r->node) && (!dep || r->end > dep->end))
+			dep = r;
+		if (r->node == t->node && r->end == t->start && r->start < t->start)
+			slot = r;
+	}
+	if (dep && dep->end == t->start) {
+		*via = "needs";
+		return dep;
+	}
+	if (slot) {
+		*via = "slot";
+		return slot;
+	}
+	*via = dep ? "needs, then waited" : NULL;
+	return dep;
+}
+
+static cJSON *critical_path(tasks *ts, const dr_plan *p, trec *last)
+{
+	cJSON *path = cJSON_CreateArray();
+	for (trec *t = last; t && cJSON_GetArraySize(path) < 100000;) {
+		const char *via = NULL;
+		trec *prev = pred(ts, p, t, &via);
+		cJSON *h = cJSON_CreateObject();
+		char label[600];
+		snprintf(label, sizeof label, "%s%s%s%s", p->nodes[t->node].step->id.name, *t->target ? "[" : "", t->target,
+			 *t->target ? "]" : "");
+		cJSON_AddStringToObject(h, "task", label);
+		cJSON_AddStringToObject(h, "step", p->nodes[t->node].step->id.name);
+		cJSON_AddNumberToObject(h, "start_ms", (double)t->start);
+		cJSON_AddNumberToObject(h, "end_ms", (double)t->end);
+		if (prev && via)
+			cJSON_AddStringToObject(h, "via", via); /* how the task before it led to it */
+		cJSON_InsertItemInArray(path, 0, h);
+		t = prev;
+	}
+	return path;
+}
+
+/* key_ms (a number), key (text) and, against an objective, key_objective_ms and key_met. */
+static void add_objective(cJSON *o, const char *key, int64_t achieved, int64_t objective)
+{
+	char d[32], k[40];
+	snprintf(k, sizeof k, "%s_ms", key);
+	cJSON_AddNumberToObject(o, k, (double)achieved);
+	dr_text_format_duration(achieved >= 10000 ? (achieved + 500) / 1000 * 1000 : achieved, d, sizeof d);
+	cJSON_AddStringToObject(o, key, d);
+	if (objective >= 0) {
+		snprintf(k, sizeof k, "%s_objective_ms", key);
+		cJSON_AddNumberToObject(o, k, (double)objective);
+		snprintf(k, sizeof k, "%s_met", key);
+		cJSON_AddBoolToObject(o, k, achieved <= objective);
+	}
+}
+
+cJSON *dr_estimate_from_events(const dr_runbook *rb, const char *events, size_t len)
+{
+	tasks ts = {.run_end = -1};
+	parse(&ts, rb->plan, events, len);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "status", ts.status ? ts.status : "unknown");
+	int64_t makespan = 0;
+	for (size_t i = 0; i < ts.n; i++)
+		if (ts.v[i].ended && ts.v[i].end > makespan)
+			makespan = ts.v[i].end;
+	add_objective(o, "makespan", makespan, -1);
+	trec *last = rto_task(&ts, rb->plan);
+	if (last)
+		add_objective(o, "rto", last->end, rb->rto_ms);
+	else
+		cJSON_AddNullToObject(o, "rto_ms");
+	cJSON_AddNumberToObject(o, "tasks", (double)ts.n);
+	cJSON_AddItemToObject(o, "critical_path", last ? critical_path(&ts, rb->plan, last) : cJSON_CreateArray());
+	for (size_t i = 0; i < ts.n; i++)
+		free(ts.v[i].key);
+	free(ts.v);
+	free(ts.slots);
+	free(ts.status_buf);
+	return o;
+}
+
+/* --- the run ---------------------------------------------------------------- */
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static void run_estimate(dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, const char *dir, cJSON *est_out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *ev = open_memstream(&text, &len);
+	if (!ev) {
+		cJSON_AddStringToObject(est_out, "error", "out of memory");
+		return;
+	}
+	dr_exec_opts xo;
+	dr_exec_opts_init(&xo);
+	xo.clock = DR_CLOCK_VIRTUAL;
+	xo.auto_approve = true;
+	xo.events = ev;
+	xo.view = DR_VIEW_QUIET;
+	xo.params = o->params;
+	xo.mode = o->mode;
+	xo.direction = o->direction;
+	xo.backend = be;
+	xo.state_dir = dir;
+	xo.run_id = "estimate";
+	xo.history = o->history ? DR_HISTORY_READ : DR_HISTORY_OFF; /* order as the run would; never learn from a simulation */
+	xo.history_path = o->history;
+	dr_buf err;
+	dr_buf_init(&err);
+	dr_exec_run(rb, &xo, &err);
+	fclose(ev);
+	cJSON *est = dr_estimate_from_events(rb, text ? text : "", len);
+	if (err.len)
+		cJSON_AddStringToObject(est, "error", err.data);
+	cJSON *it;
+	while ((it = est->child) != NULL)
+		cJSON_AddItemToObject(est_out, it->string, cJSON_DetachItemViaPointer(est, it));
+	cJSON_Delete(est);
+	dr_buf_dispose(&err);
+	free(text);
+}
+
+void dr_estimate_add(dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, cJSON *view)
+{
+	cJSON *est = cJSON_AddObjectToObject(view, "estimate");
+	if (!be->simulated) {
+		cJSON_AddStringToObject(est, "error", "an estimate runs the plan on a simulator; this backend is not one");
+		return;
+	}
+	char dir[] = "/tmp/drover-estimate-XXXXXX";
+	if (!mkdtemp(dir)) {
+		cJSON_AddStringToObject(est, "error", "cannot make a temporary state directory");
+		return;
+	}
+	run_estimate(rb, be, o, dir, est);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}

@@ -1,0 +1,53 @@
+/*
+ * planview.h - `drover plan`: what a run would do, computed against the
+ * backend without touching anything.
+ *
+ * The view binds the runbook to the items the backend protects (opened
+ * read-only), resolves every VM set, picks each failed-over VM's recovery
+ * point by the runbook's policy (and its fallbacks) with its age against
+ * max_age, lists the operations in the order they would run (wave by wave:
+ * steps of one wave may run at the same time), names what is irreversible,
+ * and walks each VM through the protection state machine step by step to
+ * find what would be refused. Whatever stops the run is a blocker.
+ *
+ * The view is one cJSON object (the JSON format prints it as is; the text
+ * format is drawn from it), so both formats always say the same thing.
+ * docs/plan.md describes both.
+ */
+#ifndef DR_PLANVIEW_H
+#define DR_PLANVIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "backends/backend.h"
+#include "run/modes.h"
+#include "front/runbook.h"
+#include "util/buf.h"
+
+struct cJSON;
+
+typedef struct dr_planview_opts {
+	dr_run_mode mode;
+	dr_be_direction direction;
+	const struct cJSON *params; /* typed parameter values (dr_params_bind) */
+	int64_t now_ms; /* the caller's time (Unix ms) the run would start at */
+	const char *history; /* --estimate: the duration history a run would order its tasks by (history.h); NULL: none */
+} dr_planview_opts;
+
+/*
+ * The plan view of rb (compiled without errors; for a drill already made
+ * by dr_modes_make_drill) against be. Returns a new object (the caller
+ * frees it), or NULL with a sentence in err when the backend cannot be
+ * asked (its error, verbatim).
+ */
+struct cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, dr_buf *err);
+
+/* True when the view has no blockers. */
+bool dr_planview_runnable(const struct cJSON *view);
+
+/* The view as text for people. */
+void dr_planview_print_text(const struct cJSON *view, FILE *out);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * planview_text.c - `drover plan`'s text format, drawn from the view
+ * object planview.c builds (so the text and JSON formats cannot disagree).
+ *
+ *   plan shop-failover: failover, primary-to-recovery, sim backend, at 2026-01-01T00:00:00Z
+ *     recovery point: latest-processed, max_age 1h, fallback: latest-app-consistent
+ *     objectives: RTO 30m, RPO 15m
+ *
+ *   VM sets
+ *     db   2 VMs, expects exactly 2: shop-db-1, shop-db-2
+ *   VMs
+ *     shop-db-1   protected  Primary  latest-processed 2026-...Z CrashConsistent  age 4m   ok
+ *   Operations, in order (the steps of one wave may run at the same time)
+ *     1  wave 1  shutdown-source  dr.shutdown  6 VMs (db, app, web)
+ *   Irreversible
+ *   Blockers
+ */
+#include "views/planview.h"
+
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/text.h"
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const char *or(const char *s, const char *dflt)
+{
+	return s ? s : dflt;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void print_list(FILE *out, const cJSON *arr, const char *sep)
+{
+	const cJSON *it;
+	bool first = true;
+	cJSON_ArrayForEach(it, arr)
+	{
+		fprintf(out, "%s%s", first ? "" : sep, cJSON_IsString(it) ? it->valuestring : "?");
+		first = false;
+	}
+}
+
+static void print_header(const cJSON *v, FILE *out)
+{
+	fprintf(out, "plan %s: %s, %s, %s backend, at %s\n", or(str(v, "runbook"), "?"), str(v, "mode"),
+		str(v, "direction"), str(v, "backend"), str(v, "at"));
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(v, "recovery");
+	fprintf(out, "  recovery point: %s", or(str(r, "point"), "latest"));
+	if (str(r, "max_age"))
+		fprintf(out, ", max_age %s", str(r, "max_age"));
+	const cJSON *fb = cJSON_GetObjectItemCaseSensitive(r, "fallback");
+	if (cJSON_GetArraySize(fb) > 0) {
+		fputs(", fallback: ", out);
+		print_list(out, fb, ", ");
+	}
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(v, "objectives");
+	fprintf(out, "\n  objectives: RTO %s, RPO %s\n", or(str(o, "rto"), "none"), or(str(o, "rpo"), "none"));
+}
+
+static void print_sets(const cJSON *v, FILE *out)
+{
+	const cJSON *s;
+	fputs("\nVM sets\n", out);
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(v, "vm_sets"))
+	{
+		const cJSON *vms = cJSON_GetObjectItemCaseSensitive(s, "vms");
+		int n = cJSON_GetArraySize(vms);
+		fprintf(out, "  %-12s %d VM%s", str(s, "name"), n, n == 1 ? "" : "s");
+		if (str(s, "expect"))
+			fprintf(out, ", expects %s", str(s, "expect"));
+		fputs(n ? ": " : "", out);
+		print_list(out, vms, ", ");
+		fputc('\n', out);
+	}
+}
+
+static void print_point(const cJSON *p, FILE *out)
+{
+	const char *verdict = or(str(p, "verdict"), "?");
+	if (!strcmp(verdict, "at_run_time")) {
+		fprintf(out, "  point chosen at run time (%s)", or(str(p, "note"), ""));
+		return;
+	}
+	if (!strcmp(verdict, "not_replicating")) {
+		fprintf(out, "  %s: none (not replicating)", or(str(p, "policy"), "?"));
+		return;
+	}
+	fprintf(out, "  %s", or(str(p, "policy"), "?"));
+	if (str(p, "time"))
+		fprintf(out, " %s %s, age %s", str(p, "time"), or(str(p, "type"), "(pending data)"), or(str(p, "age"), "?"));
+	if (str(p, "fallback_from"))
+		fprintf(out, " (fallback: %s is too old)", str(p, "fallback_from"));
+	if (!strcmp(verdict, "ok"))
+		fprintf(out, "  ok%s%s%s", str(p, "max_age") ? " (max_age " : "", or(str(p, "max_age"), ""),
+			str(p, "max_age") ? ")" : "");
+	else
+		fprintf(out, "  %s", !strcmp(verdict, "too_old") ? "TOO OLD" : "NONE");
+}
+
+static void print_vms(const cJSON *v, FILE *out)
+{
+	const cJSON *m;
+	fputs("\nVMs (state, active side, recovery point)\n", out);
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(v, "vms"))
+	{
+		fprintf(out, "  %-14s %-13s %-9s", str(m, "name"), str(m, "state"), str(m, "active"));
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "recovery_point");
+		if (p)
+			print_point(p, out);
+		else if (str(m, "ends_in"))
+			fputs("  (not failed over by this plan)", out);
+		if (str(m, "running_job"))
+			fputs("  a job is running on it", out);
+		fputc('\n', out);
+	}
+}
+
+static void print_op(const cJSON *o, FILE *out)
+{
+	char where[24];
+	if (!strcmp(or(str(o, "phase"), ""), "finally"))
+		snprintf(where, sizeof where, "finally");
+	else
+		snprintf(where, sizeof where, "wave %d", (int)num(o, "wave"));
+	fprintf(out, "  %2d  %-8s %-22s %-24s", (int)num(o, "order"), where, str(o, "step"), str(o, "action"));
+	if (cJSON_HasObjectItem(o, "vms")) {
+		fprintf(out, " %d VM%s (", (int)num(o, "vms"), num(o, "vms") == 1 ? "" : "s");
+		print_list(out, cJSON_GetObjectItemCaseSensitive(o, "targets"), ", ");
+		fputc(')', out);
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "conditional")))
+		fputs(" [when:]", out);
+	if (str(o, "skipped"))
+		fprintf(out, "  SKIPPED: %s", str(o, "skipped"));
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "irreversible")))
+		fputs("  IRREVERSIBLE", out);
+	fputc('\n', out);
+}
+
+static void print_ops(const cJSON *v, FILE *out)
+{
+	const cJSON *o;
+	fputs("\nOperations, in order (the steps of one wave may run at the same time)\n", out);
+	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(v, "operations")) print_op(o, out);
+}
+
+static void print_irreversible(const cJSON *v, FILE *out)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(v, "irreversible"), *i;
+	if (cJSON_GetArraySize(arr) == 0) {
+		fputs("\nIrreversible: nothing (every operation can be undone or is skipped)\n", out);
+		return;
+	}
+	fputs("\nIrreversible\n", out);
+	cJSON_ArrayForEach(i, arr)
+	fprintf(out, "  %s (%d VMs): %s\n", str(i, "step"), (int)num(i, "vms"), str(i, "why"));
+}
+
+static void print_blockers(const cJSON *v, FILE *out)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(v, "blockers"), *b;
+	int n = cJSON_GetArraySize(arr);
+	if (!n) {
+		fputs("\nBlockers: none. The plan is runnable.\n", out);
+		return;
+	}
+	fprintf(out, "\nBlockers (%d)\n", n);
+	cJSON_ArrayForEach(b, arr) fprintf(out, "  - %s\n", str(b, "message"));
+	fputs("The plan is blocked: nothing would run as written.\n", out);
+}
+
+static void clock_text(double ms, char *out, size_t n)
+{
+	long long s = (long long)(ms / 1000 + 0.5);
+	snprintf(out, n, "%lld:%02d:%02d", s / 3600, (int)(s / 60 % 60), (int)(s % 60));
+}
+
+/* One line per hop; a run of hops of one step through its concurrency slots is one line. */
+static void print_path(const cJSON *path, FILE *out)
+{
+	int n = cJSON_GetArraySize(path);
+	for (int i = 0; i < n;) {
+		const cJSON *h = cJSON_GetArrayItem(path, i);
+		int j = i + 1;
+		while (j < n && !strcmp(or(str(cJSON_GetArrayItem(path, j), "via"), ""), "slot") &&
+		       !strcmp(str(cJSON_GetArrayItem(path, j), "step"), str(h, "step")))
+			j++;
+		const cJSON *last = cJSON_GetArrayItem(path, j - 1);
+		char a[64], b[64];
+		clock_text(num(h, "start_ms"), a, sizeof a);
+		clock_text(num(last, "end_ms"), b, sizeof b);
+		if (j - i == 1)
+			fprintf(out, "    %s -> %s  %s\n", a, b, str(h, "task"));
+		else
+			fprintf(out, "    %s -> %s  %s: %d tasks one after another in a concurrency slot (%s ... %s)\n", a, b,
+				str(h, "step"), j - i, str(h, "task"), str(last, "task"));
+		i = j;
+	}
+}
+
+static void print_estimate(const cJSON *v, FILE *out)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(v, "estimate");
+	if (!e)
+		return;
+	fputs("\nEstimate (the plan run on a private copy of the simulator, virtual clock, approvals granted)\n", out);
+	if (str(e, "error") && !cJSON_HasObjectItem(e, "makespan")) {
+		fprintf(out, "  not possible: %s\n", str(e, "error"));
+		return;
+	}
+	if (str(e, "rto")) {
+		fprintf(out, "  predicted RTO %s", str(e, "rto"));
+		const cJSON *met = cJSON_GetObjectItemCaseSensitive(e, "rto_met");
+		char obj[32];
+		dr_text_format_duration((int64_t)num(e, "rto_objective_ms"), obj, sizeof obj);
+		if (met)
+			fprintf(out, " (objective %s: %s)", obj, cJSON_IsTrue(met) ? "met" : "MISSED");
+		fputc('\n', out);
+	} else {
+		fputs("  predicted RTO: not reached (no failover and validation passed)\n", out);
+	}
+	fprintf(out, "  the run would end %s after %s\n", or(str(e, "status"), "?"), or(str(e, "makespan"), "?"));
+	if (str(e, "error"))
+		fprintf(out, "  %s", str(e, "error"));
+	fputs("  critical path (to the task that decides the RTO):\n", out);
+	print_path(cJSON_GetObjectItemCaseSensitive(e, "critical_path"), out);
+}
+
+void dr_planview_print_text(const cJSON *view, FILE *out)
+{
+	print_header(view, out);
+	print_sets(view, out);
+	print_vms(view, out);
+	print_ops(view, out);
+	print_irreversible(view, out);
+	print_blockers(view, out);
+	print_estimate(view, out);
+}
