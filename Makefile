@@ -19,6 +19,9 @@ CC        ?= cc
 PKGS      := yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd
 TEST_PKGS := cmocka
 DEB_PKGS  := pkg-config libyaml-dev libcurl4-openssl-dev libcjson-dev libpcre2-dev libmicrohttpd-dev libcmocka-dev
+# Tools the tests run against drover's output (real clients and servers, not stand-ins);
+# `make deps` installs them too, so `make check` needs nothing installed by hand.
+TEST_DEB_PKGS :=
 
 VARIANT   ?= default
 SANITIZE  ?=
@@ -162,7 +165,7 @@ demo-run: $(DROVER)
 
 # Install the Debian packages drover builds against, when any is missing.
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+	@missing=""; for p in $(DEB_PKGS) $(TEST_DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
