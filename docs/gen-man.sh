@@ -35,6 +35,14 @@ execution in
 .IR docs/execution.md ,
 and every diagnostic code in
 .IR docs/diagnostics.md .
+.PP
+Every command takes its options before, between and after its operands
+.RB ( "drover validate runbook.yaml \\-\\-quiet" );
+.B \\-\\-
+ends the options, so a file whose name starts with a dash is given after it.
+A long option may be shortened while it stays unambiguous.
+An unknown option, a missing value or a value given to a flag is a usage error
+(exit status 2) reported in one line, followed by the command's usage.
 .SH COMMANDS
 EOT
 "$drover" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }' | while read -r cmd; do

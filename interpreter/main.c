@@ -40,7 +40,9 @@ static void print_usage(FILE *out)
 	      out);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-	fputs("\nRun 'drover COMMAND --help' for a command's options. Manual: man drover.\n", out);
+	fputs("\nRun 'drover COMMAND --help' for a command's options; they go before or after its operands\n"
+	      "('--' ends them). Manual: man drover.\n",
+	      out);
 }
 
 static const dr_command *find_command(const char *name)
@@ -75,7 +77,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < N_COMMANDS; i++)
 			names[i] = commands[i]->name;
 		const char *near = dr_text_suggest(argv[1], names);
-		fprintf(stderr, "drover: unknown command '%s'", argv[1]);
+		fprintf(stderr, "drover: unknown %s '%s'", argv[1][0] == '-' ? "option" : "command", argv[1]);
 		if (near)
 			fprintf(stderr, "; did you mean '%s'?", near);
 		fputs("\nRun 'drover --help' for the list of commands.\n", stderr);

@@ -40,11 +40,12 @@ golden_tests() {
 	fail=$((fail + $(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')))
 }
 
-e2e_tests() {
-	tests/e2e/run.sh "$drover" >"$log" 2>&1
-	grep -v '^e2e: [0-9]* passed' "$log"
-	local line; line=$(grep '^e2e: [0-9]* passed' "$log")
-	[ -n "$line" ] || line="e2e: 0 passed, 1 failed (tests/e2e/run.sh did not finish)"
+# script_tests NAME SCRIPT: a test script that ends with "NAME: N passed, M failed"
+script_tests() {
+	"$2" "$drover" >"$log" 2>&1
+	grep -v "^$1: [0-9]* passed" "$log"
+	local line; line=$(grep "^$1: [0-9]* passed" "$log")
+	[ -n "$line" ] || line="$1: 0 passed, 1 failed ($2 did not finish)"
 	echo "$line"
 	pass=$((pass + $(echo "$line" | sed -n 's/.* \([0-9]*\) passed.*/\1/p')))
 	fail=$((fail + $(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')))
@@ -98,7 +99,8 @@ unit_tests
 if [ "$only" = all ]; then
 	golden_tests
 	torture_test
-	e2e_tests
+	script_tests e2e tests/e2e/run.sh
+	script_tests cli tests/cli/run.sh # every command's options, before and after its operands
 	shipped_runbooks
 	consistency
 fi

@@ -48,23 +48,27 @@ static void describe(const dr_action *a)
 		printf("  outputs: %s\n", a->outputs_doc);
 }
 
+static int one_option(void *ctx, int c, const char *arg)
+{
+	bool *markdown = ctx;
+	(void)c; /* only --format */
+	if (strcmp(arg, "markdown") && strcmp(arg, "text"))
+		return dr_cli_usage_error(&dr_cmd_actions, "--format '%s': expected text or markdown", arg);
+	*markdown = strcmp(arg, "markdown") == 0;
+	return -1;
+}
+
 static int actions_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	bool markdown = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			dr_cli_print_help(&dr_cmd_actions, stdout);
-			return DR_EXIT_OK;
-		}
-		if (c != 'f' || (strcmp(optarg, "markdown") && strcmp(optarg, "text")))
-			return dr_cli_usage_error(&dr_cmd_actions, "bad option (formats: text, markdown)");
-		markdown = strcmp(optarg, "markdown") == 0;
-	}
+	int rc = dr_cli_parse(&dr_cmd_actions, argc, argv, "f:h", longopts, one_option, &markdown);
+	if (rc >= 0)
+		return rc;
+	if (argc - optind > 1)
+		return dr_cli_usage_error(&dr_cmd_actions, "one action at a time ('%s' is extra)", argv[optind + 1]);
 	if (markdown) {
 		dr_action_print_markdown(stdout);
 		return DR_EXIT_OK;

@@ -48,6 +48,17 @@ typedef struct options {
 
 enum { OPT_DENY = 256, OPT_AS, OPT_STATE };
 
+static int one_option(void *ctx, int c, const char *arg)
+{
+	options *o = ctx;
+	switch (c) {
+	case OPT_DENY: o->deny = true; return -1;
+	case 'm': o->comment = arg; return -1;
+	case OPT_AS: o->as = arg; return -1;
+	default: o->state_dir = arg; return -1;
+	}
+}
+
 static int parse_options(int argc, char **argv, options *o)
 {
 	static const struct option longopts[] = {
@@ -55,18 +66,9 @@ static int parse_options(int argc, char **argv, options *o)
 		{"as", required_argument, NULL, OPT_AS},	{"state-dir", required_argument, NULL, OPT_STATE},
 		{"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_DENY: o->deny = true; break;
-		case 'm': o->comment = optarg; break;
-		case OPT_AS: o->as = optarg; break;
-		case OPT_STATE: o->state_dir = optarg; break;
-		case 'h': dr_cli_print_help(&dr_cmd_approve, stdout); exit(0);
-		default: return dr_cli_usage_error(&dr_cmd_approve, "unrecognised option");
-		}
-	}
+	int rc = dr_cli_parse(&dr_cmd_approve, argc, argv, "m:h", longopts, one_option, o);
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 2)
 		return dr_cli_usage_error(&dr_cmd_approve, "expected RUN-ID and STEP");
 	o->run_id = argv[optind];

@@ -18,6 +18,7 @@
 #include "front/runbook.h"
 
 struct cJSON;
+struct option;
 
 enum { DR_EXIT_OK = 0, DR_EXIT_FAILED = 1, DR_EXIT_INVALID = 2, DR_EXIT_INTERNAL = 3, DR_EXIT_CANCELLED = 4 };
 
@@ -43,6 +44,32 @@ void dr_cli_print_help(const dr_command *cmd, FILE *out);
 
 /* Report a usage error for cmd on stderr and return DR_EXIT_INVALID. */
 int dr_cli_usage_error(const dr_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * One option, as dr_cli_parse hands it to a command: c is the option's short
+ * letter or its longopts value, arg its argument (NULL for a flag). Returns
+ * -1 to go on, or the exit status to stop with (after reporting, e.g. with
+ * dr_cli_usage_error).
+ */
+typedef int (*dr_cli_option_fn)(void *ctx, int c, const char *arg);
+
+/*
+ * Parse cmd's options, the same way in every command: options may come
+ * before, between and after the operands ("--" ends them; "-" is an
+ * operand); -h/--help prints cmd's help (exit status 0); an unknown or
+ * ambiguous option, a missing value or a value given to a flag is reported
+ * once, as "drover CMD: unknown option '--x'" (with a suggestion when one is
+ * near) and the usage (exit status 2). shortopts is getopt's short option
+ * string without leading flags; longopts a getopt_long table. Every other
+ * option goes to on_option(ctx, c, arg) in command-line order.
+ *
+ * Returns -1 when every option was taken: the operands, in their order, are
+ * then argv[optind..argc) (argv's slots are rearranged; the strings are not
+ * copied). Else the exit status to return. Uses getopt's globals: call from
+ * the main thread only.
+ */
+int dr_cli_parse(const dr_command *cmd, int argc, char **argv, const char *shortopts, const struct option *longopts,
+		 dr_cli_option_fn on_option, void *ctx);
 
 /*
  * Parse the options of commands that read the state directory: --state-dir

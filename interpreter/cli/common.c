@@ -4,6 +4,9 @@
  */
 #include "cli/cli.h"
 #include "config.h"
+#include "util/buf.h"
+#include "util/text.h"
+#include "util/xalloc.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -84,28 +87,142 @@ const char *dr_cli_stdlib_dir(const char *explicit_dir)
 	return is_dir(DROVER_DATADIR "/stdlib") ? DROVER_DATADIR "/stdlib" : NULL;
 }
 
+/* The long options whose names start with the n bytes of name; *match gets the last one. */
+static int prefix_matches(const struct option *longopts, const char *name, size_t n, const struct option **match)
+{
+	int k = 0;
+	for (const struct option *o = longopts; o->name; o++)
+		if (strncmp(o->name, name, n) == 0) {
+			if (strlen(o->name) == n) { /* an exact match is never ambiguous */
+				*match = o;
+				return 1;
+			}
+			*match = o;
+			k++;
+		}
+	return k;
+}
+
+/* "unknown option '--frmat'; did you mean '--format'?" or "ambiguous option '--st' (--state-dir, --stdlib)". */
+static int bad_long(const dr_command *cmd, const char *elem, const struct option *longopts)
+{
+	const char *name = elem + 2;
+	size_t n = strcspn(name, "=");
+	const struct option *m = NULL;
+	int k = prefix_matches(longopts, name, n, &m);
+	if (k == 1 && name[n] == '=')
+		return dr_cli_usage_error(cmd, "option '--%s' takes no value", m->name);
+	if (k > 1) {
+		dr_buf all;
+		dr_buf_init(&all);
+		for (const struct option *o = longopts; o->name; o++)
+			if (strncmp(o->name, name, n) == 0)
+				dr_buf_printf(&all, "%s--%s", all.len ? ", " : "", o->name);
+		int rc = dr_cli_usage_error(cmd, "ambiguous option '--%.*s' (%s)", (int)n, name, all.data);
+		dr_buf_dispose(&all);
+		return rc;
+	}
+	size_t count = 0;
+	while (longopts[count].name)
+		count++;
+	const char **names = xcalloc(count + 1, sizeof *names);
+	for (size_t i = 0; i < count; i++)
+		names[i] = longopts[i].name;
+	char *word = xstrndup(name, n);
+	const char *near = dr_text_suggest(word, names);
+	int rc = near ? dr_cli_usage_error(cmd, "unknown option '--%s'; did you mean '--%s'?", word, near)
+		      : dr_cli_usage_error(cmd, "unknown option '--%s'", word);
+	free(word);
+	free(names);
+	return rc;
+}
+
+/* getopt returned '?' or ':' for the element argv[at] (which may be a cluster of short options). */
+static int bad_option(const dr_command *cmd, int c, const char *elem, const struct option *longopts)
+{
+	bool is_long = elem[0] == '-' && elem[1] == '-';
+	if (c == ':' && is_long)
+		return dr_cli_usage_error(cmd, "option '%.*s' needs a value", (int)strcspn(elem, "="), elem);
+	if (c == ':')
+		return dr_cli_usage_error(cmd, "option '-%c' needs a value", optopt);
+	if (is_long)
+		return bad_long(cmd, elem, longopts);
+	return dr_cli_usage_error(cmd, "unknown option '-%c'", optopt);
+}
+
+/* Move the n operands (then those after "--", argv[optind..argc)) to argv's end, in order; optind at the first. */
+static void place_operands(int argc, char **argv, char **operands, int n)
+{
+	int rest = argc - optind, total = n + rest;
+	char **all = xcalloc((size_t)total + 1, sizeof *all);
+	memcpy(all, operands, (size_t)n * sizeof *all);
+	memcpy(all + n, argv + optind, (size_t)rest * sizeof *all);
+	memcpy(argv + argc - total, all, (size_t)total * sizeof *all);
+	free(all);
+	optind = argc - total;
+}
+
+int dr_cli_parse(const dr_command *cmd, int argc, char **argv, const char *shortopts, const struct option *longopts,
+		 dr_cli_option_fn on_option, void *ctx)
+{
+	/* '-': operands come back in order as option 1 (whatever POSIXLY_CORRECT says); ':': a missing value is ':'. */
+	dr_buf spec;
+	dr_buf_init(&spec);
+	dr_buf_printf(&spec, "-:%s", shortopts);
+	char **operands = xcalloc((size_t)argc + 1, sizeof *operands);
+	int n = 0, c, rc = -1;
+	opterr = 0;
+	optind = 0; /* 0: getopt starts afresh, also when a process parses twice */
+	for (;;) {
+		int at = optind ? optind : 1; /* the element getopt looks at (mid-cluster it has not moved on) */
+		if ((c = getopt_long(argc, argv, spec.data, longopts, NULL)) == -1)
+			break;
+		if (c == 1)
+			operands[n++] = optarg;
+		else if (c == 'h')
+			rc = (dr_cli_print_help(cmd, stdout), DR_EXIT_OK);
+		else if (c == '?' || c == ':')
+			rc = bad_option(cmd, c, argv[at < argc ? at : argc - 1], longopts);
+		else
+			rc = on_option(ctx, c, optarg);
+		if (rc >= 0)
+			break;
+	}
+	if (rc < 0)
+		place_operands(argc, argv, operands, n);
+	free(operands);
+	dr_buf_dispose(&spec);
+	return rc;
+}
+
+typedef struct state_opts {
+	const char **state;
+	const char *format;
+} state_opts;
+
+static int state_option(void *ctx, int c, const char *arg)
+{
+	state_opts *s = ctx;
+	if (c == 's')
+		*s->state = arg;
+	else
+		s->format = arg;
+	return -1;
+}
+
 int dr_cli_parse_state_options(const dr_command *cmd, int argc, char **argv, const char **state, bool *json)
 {
 	static const struct option longopts[] = {
 		{"state-dir", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	const char *format = "text";
-	int c;
+	state_opts s = {.state = state, .format = "text"};
 	*state = NULL;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 's')
-			*state = optarg;
-		else if (c == 'f')
-			format = optarg;
-		else if (c == 'h')
-			return dr_cli_print_help(cmd, stdout), DR_EXIT_OK;
-		else
-			return dr_cli_usage_error(cmd, "unrecognised option");
-	}
-	if (strcmp(format, "text") && strcmp(format, "json"))
-		return dr_cli_usage_error(cmd, "--format '%s': expected text or json", format);
-	*json = strcmp(format, "json") == 0;
+	int rc = dr_cli_parse(cmd, argc, argv, "h", longopts, state_option, &s);
+	if (rc >= 0)
+		return rc;
+	if (strcmp(s.format, "text") && strcmp(s.format, "json"))
+		return dr_cli_usage_error(cmd, "--format '%s': expected text or json", s.format);
+	*json = strcmp(s.format, "json") == 0;
 	return -1;
 }

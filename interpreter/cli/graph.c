@@ -81,29 +81,36 @@ static int print_diff(const char *old_path, const char *new_path, const char *st
 	return rc;
 }
 
+typedef struct options {
+	dr_graph_format fmt;
+	const char *stdlib, *old;
+} options;
+
+static int one_option(void *ctx, int c, const char *arg)
+{
+	options *o = ctx;
+	switch (c) {
+	case 'f':
+		if (!parse_format(arg, &o->fmt))
+			return dr_cli_usage_error(&dr_cmd_graph, "unknown format '%s' (mermaid, dot, json or text)", arg);
+		return -1;
+	case 'd': o->old = arg; return -1;
+	default: o->stdlib = arg; return -1;
+	}
+}
+
 static int graph_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, 'f'}, {"diff", required_argument, NULL, 'd'},
 		{"stdlib", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	dr_graph_format fmt = DR_GRAPH_MERMAID;
-	const char *stdlib = NULL, *old = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:d:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (!parse_format(optarg, &fmt))
-				return dr_cli_usage_error(&dr_cmd_graph, "unknown format '%s' (mermaid, dot, json or text)",
-							  optarg);
-			break;
-		case 'd': old = optarg; break;
-		case 'S': stdlib = optarg; break;
-		case 'h': dr_cli_print_help(&dr_cmd_graph, stdout); return DR_EXIT_OK;
-		default: return dr_cli_usage_error(&dr_cmd_graph, "unrecognised option");
-		}
-	}
+	options o = {.fmt = DR_GRAPH_MERMAID};
+	int rc = dr_cli_parse(&dr_cmd_graph, argc, argv, "f:d:h", longopts, one_option, &o);
+	if (rc >= 0)
+		return rc;
+	dr_graph_format fmt = o.fmt;
+	const char *stdlib = o.stdlib, *old = o.old;
 	if (argc - optind != 1)
 		return dr_cli_usage_error(&dr_cmd_graph, "expected exactly one runbook");
 	if (fmt == DR_GRAPH_TEXT && !old)

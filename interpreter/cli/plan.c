@@ -87,44 +87,41 @@ static int set_direction(options *o, const char *v)
 	return -1;
 }
 
-static int one_option(options *o, int c)
+static int one_option(void *ctx, int c, const char *arg)
 {
+	options *o = ctx;
 	switch (c) {
 	case 'p':
 		o->params = realloc(o->params, (o->n_params + 1) * sizeof *o->params);
 		if (!o->params)
 			abort();
-		o->params[o->n_params++] = optarg;
+		o->params[o->n_params++] = arg;
 		return -1;
 	case 'f':
-		if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-			return dr_cli_usage_error(&dr_cmd_plan, "--format '%s': expected text or json", optarg);
-		o->json = !strcmp(optarg, "json");
+		if (strcmp(arg, "text") && strcmp(arg, "json"))
+			return dr_cli_usage_error(&dr_cmd_plan, "--format '%s': expected text or json", arg);
+		o->json = !strcmp(arg, "json");
 		return -1;
-	case OPT_DIRECTION: return set_direction(o, optarg);
+	case OPT_DIRECTION: return set_direction(o, arg);
 	case OPT_DRILL: o->v.mode = DR_MODE_DRILL; return -1;
-	case OPT_NETWORK: o->network = optarg; return -1;
+	case OPT_NETWORK: o->network = arg; return -1;
 	case OPT_ESTIMATE: o->estimate = true; return -1;
 	case OPT_NOW:
-		if (!dr_backend_parse_time(optarg, &o->v.now_ms))
-			return dr_cli_usage_error(&dr_cmd_plan, "--now '%s': expected an RFC 3339 time", optarg);
+		if (!dr_backend_parse_time(arg, &o->v.now_ms))
+			return dr_cli_usage_error(&dr_cmd_plan, "--now '%s': expected an RFC 3339 time", arg);
 		o->now_given = true;
 		return -1;
-	case 's': o->state = optarg; return -1;
-	case OPT_STATE_DIR: o->state_dir = optarg; return -1;
-	case OPT_STDLIB: o->stdlib = optarg; return -1;
-	case 'h': dr_cli_print_help(&dr_cmd_plan, stdout); exit(0);
-	default: return dr_cli_usage_error(&dr_cmd_plan, "unrecognised option");
+	case 's': o->state = arg; return -1;
+	case OPT_STATE_DIR: o->state_dir = arg; return -1;
+	default: o->stdlib = arg; return -1; /* OPT_STDLIB */
 	}
 }
 
 static int parse_options(int argc, char **argv, options *o)
 {
-	int c, rc;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:f:s:h", longopts, NULL)) != -1)
-		if ((rc = one_option(o, c)) >= 0)
-			return rc;
+	int rc = dr_cli_parse(&dr_cmd_plan, argc, argv, "p:f:s:h", longopts, one_option, o);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return dr_cli_usage_error(&dr_cmd_plan, "no runbook given");
 	if (optind + 1 < argc)

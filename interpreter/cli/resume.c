@@ -87,34 +87,31 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int one_option(options *o, int c)
+static int one_option(void *ctx, int c, const char *arg)
 {
+	options *o = ctx;
 	size_t bad;
 	switch (c) {
 	case 'y': o->yes = true; return -1;
-	case 'e': o->events = optarg; return -1;
-	case OPT_STATE: o->x.state_dir = optarg; return -1;
+	case 'e': o->events = arg; return -1;
+	case OPT_STATE: o->x.state_dir = arg; return -1;
 	case OPT_GRACE:
-		return dr_text_parse_duration(optarg, &o->x.grace_ms, &bad)
+		return dr_text_parse_duration(arg, &o->x.grace_ms, &bad)
 			       ? -1
-			       : dr_cli_usage_error(&dr_cmd_resume, "--grace '%s': expected a duration like 30s", optarg);
-	case OPT_STDLIB: o->stdlib = optarg; return -1;
+			       : dr_cli_usage_error(&dr_cmd_resume, "--grace '%s': expected a duration like 30s", arg);
+	case OPT_STDLIB: o->stdlib = arg; return -1;
 	case 'q': o->quiet = true; return -1;
 	case OPT_PLAIN: o->plain = true; return -1;
 	case OPT_FORCE: o->x.force = true; return -1;
-	case OPT_RETRY: o->retry = true; return -1;
-	case 'h': dr_cli_print_help(&dr_cmd_resume, stdout); exit(0);
-	default: return dr_cli_usage_error(&dr_cmd_resume, "unrecognised option");
+	default: o->retry = true; return -1; /* OPT_RETRY */
 	}
 }
 
 static int parse_options(int argc, char **argv, options *o)
 {
-	int c, rc;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ye:qh", longopts, NULL)) != -1)
-		if ((rc = one_option(o, c)) >= 0)
-			return rc;
+	int rc = dr_cli_parse(&dr_cmd_resume, argc, argv, "ye:qh", longopts, one_option, o);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return dr_cli_usage_error(&dr_cmd_resume, "which run? ('drover runs' lists them)");
 	if (optind + 1 < argc)

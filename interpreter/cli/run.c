@@ -154,43 +154,42 @@ static const struct option longopts[] = {
 	{"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 };
 
-static int one_option(options *o, int c, char **argv)
+static int one_option(void *ctx, int c, const char *arg)
 {
+	options *o = ctx;
 	switch (c) {
 	case 'p':
 		o->params = realloc(o->params, (o->n_params + 1) * sizeof *o->params);
 		if (!o->params)
 			abort();
-		o->params[o->n_params++] = optarg;
+		o->params[o->n_params++] = arg;
 		return -1;
 	case 'y': o->x.auto_approve = true; return -1;
-	case 'e': o->events = optarg; return -1;
-	case OPT_CLOCK: return set_clock(o, optarg);
+	case 'e': o->events = arg; return -1;
+	case OPT_CLOCK: return set_clock(o, arg);
 	case 'j':
-		return parse_count(optarg, 1, &o->x.concurrency) ? -1
-			: dr_cli_usage_error(cur, "--concurrency '%s': expected a whole number >= 1", optarg);
-	case OPT_SEED: return set_seed(o, optarg);
-	case OPT_STATE: o->x.state_dir = optarg; return -1;
-	case OPT_RUNID: o->x.run_id = optarg; return -1;
-	case OPT_GRACE: return set_grace(o, optarg);
-	case OPT_STDLIB: o->stdlib = optarg; return -1;
+		return parse_count(arg, 1, &o->x.concurrency) ? -1
+			: dr_cli_usage_error(cur, "--concurrency '%s': expected a whole number >= 1", arg);
+	case OPT_SEED: return set_seed(o, arg);
+	case OPT_STATE: o->x.state_dir = arg; return -1;
+	case OPT_RUNID: o->x.run_id = arg; return -1;
+	case OPT_GRACE: return set_grace(o, arg);
+	case OPT_STDLIB: o->stdlib = arg; return -1;
 	case 'q': o->quiet = true; return -1;
 	case OPT_PLAIN: o->plain = true; return -1;
 	case OPT_DIRECTION:
-		if (dr_cli_parse_direction(optarg, &o->x.direction) < 0)
-			return dr_cli_usage_error(cur, "--direction '%s': expected failover or failback", optarg);
+		if (dr_cli_parse_direction(arg, &o->x.direction) < 0)
+			return dr_cli_usage_error(cur, "--direction '%s': expected failover or failback", arg);
 		if (o->x.mode != DR_MODE_DRILL) /* outside drills the direction is the mode */
 			o->x.mode = o->x.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY ? DR_MODE_FAILBACK : DR_MODE_FAILOVER;
 		return -1;
 	case OPT_NETWORK:
 		if (o->x.mode != DR_MODE_DRILL)
 			return dr_cli_usage_error(cur, "--network is for drover drill");
-		o->network = optarg;
+		o->network = arg;
 		return -1;
 	case OPT_FORCE: o->x.force = true; return -1;
-	case OPT_ORDER: return set_order(o, optarg);
-	case 'h': dr_cli_print_help(cur, stdout); exit(0);
-	default: (void)argv; return dr_cli_usage_error(cur, "unrecognised option");
+	default: return set_order(o, arg); /* OPT_ORDER */
 	}
 }
 
@@ -199,11 +198,9 @@ static int parse_options(int argc, char **argv, options *o)
 	const char *env_clock = getenv("DROVER_CLOCK");
 	if (env_clock && *env_clock && set_clock(o, env_clock) >= 0)
 		return DR_EXIT_INVALID;
-	int c, rc;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:ye:j:qh", longopts, NULL)) != -1)
-		if ((rc = one_option(o, c, argv)) >= 0)
-			return rc;
+	int rc = dr_cli_parse(cur, argc, argv, "p:ye:j:qh", longopts, one_option, o);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return dr_cli_usage_error(cur, "no runbook given");
 	if (optind + 1 < argc)

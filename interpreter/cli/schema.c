@@ -24,23 +24,25 @@ const dr_command dr_cmd_schema = {
 	.main = schema_main,
 };
 
+static int one_option(void *ctx, int c, const char *arg)
+{
+	bool *markdown = ctx;
+	(void)c; /* only --format */
+	if (strcmp(arg, "json") && strcmp(arg, "markdown"))
+		return dr_cli_usage_error(&dr_cmd_schema, "--format '%s': expected json or markdown", arg);
+	*markdown = strcmp(arg, "markdown") == 0;
+	return -1;
+}
+
 static int schema_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	bool markdown = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			dr_cli_print_help(&dr_cmd_schema, stdout);
-			return DR_EXIT_OK;
-		}
-		if (c != 'f' || (strcmp(optarg, "json") && strcmp(optarg, "markdown")))
-			return dr_cli_usage_error(&dr_cmd_schema, "bad option (formats: json, markdown)");
-		markdown = strcmp(optarg, "markdown") == 0;
-	}
+	int rc = dr_cli_parse(&dr_cmd_schema, argc, argv, "f:h", longopts, one_option, &markdown);
+	if (rc >= 0)
+		return rc;
 	if (optind != argc)
 		return dr_cli_usage_error(&dr_cmd_schema, "unexpected argument '%s'", argv[optind]);
 	if (markdown)

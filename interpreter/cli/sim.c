@@ -61,6 +61,25 @@ static int64_t wall_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int one_option(void *ctx, int c, const char *arg)
+{
+	opts *o = ctx;
+	switch (c) {
+	case 's': o->state = arg; return -1;
+	case 'f':
+		if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0)
+			return dr_cli_usage_error(&dr_cmd_sim, "unknown format '%s' (text or json)", arg);
+		o->json = strcmp(arg, "json") == 0;
+		return -1;
+	case 'a': o->audit = true; return -1;
+	case 'n':
+		if (!dr_backend_parse_time(arg, &o->now_ms))
+			return dr_cli_usage_error(&dr_cmd_sim, "--now: '%s' is not an RFC 3339 time", arg);
+		return -1;
+	default: o->stdlib = arg; return -1; /* 'S' */
+	}
+}
+
 static int parse_args(int argc, char **argv, opts *o)
 {
 	static const struct option longopts[] = {
@@ -68,26 +87,9 @@ static int parse_args(int argc, char **argv, opts *o)
 		{"audit", no_argument, NULL, 'a'}, {"now", required_argument, NULL, 'n'},
 		{"stdlib", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:f:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's': o->state = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
-				return dr_cli_usage_error(&dr_cmd_sim, "unknown format '%s' (text or json)", optarg);
-			o->json = strcmp(optarg, "json") == 0;
-			break;
-		case 'a': o->audit = true; break;
-		case 'n':
-			if (!dr_backend_parse_time(optarg, &o->now_ms))
-				return dr_cli_usage_error(&dr_cmd_sim, "--now: '%s' is not an RFC 3339 time", optarg);
-			break;
-		case 'S': o->stdlib = optarg; break;
-		case 'h': dr_cli_print_help(&dr_cmd_sim, stdout); return DR_EXIT_OK;
-		default: return dr_cli_usage_error(&dr_cmd_sim, "unrecognised option");
-		}
-	}
+	int rc = dr_cli_parse(&dr_cmd_sim, argc, argv, "s:f:h", longopts, one_option, o);
+	if (rc >= 0)
+		return rc;
 	int rest = argc - optind;
 	if (rest < 1 || rest > 2)
 		return dr_cli_usage_error(&dr_cmd_sim, "expected 'reset' or 'show', and at most one runbook");

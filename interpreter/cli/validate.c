@@ -35,27 +35,29 @@ typedef struct options {
 	const char *stdlib;
 } options;
 
+static int one_option(void *ctx, int c, const char *arg)
+{
+	options *o = ctx;
+	switch (c) {
+	case 'f':
+		if (strcmp(arg, "json") && strcmp(arg, "text"))
+			return dr_cli_usage_error(&dr_cmd_validate, "unknown format '%s' (text or json)", arg);
+		o->json = strcmp(arg, "json") == 0;
+		return -1;
+	case 'S': o->stdlib = arg; return -1;
+	default: o->quiet = true; return -1;
+	}
+}
+
 static int parse_options(int argc, char **argv, options *o)
 {
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, 'f'}, {"stdlib", required_argument, NULL, 'S'},
 		{"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (strcmp(optarg, "json") && strcmp(optarg, "text"))
-				return dr_cli_usage_error(&dr_cmd_validate, "unknown format '%s' (text or json)", optarg);
-			o->json = strcmp(optarg, "json") == 0;
-			break;
-		case 'S': o->stdlib = optarg; break;
-		case 'q': o->quiet = true; break;
-		case 'h': dr_cli_print_help(&dr_cmd_validate, stdout); exit(0);
-		default: return dr_cli_usage_error(&dr_cmd_validate, "unrecognised option");
-		}
-	}
+	int rc = dr_cli_parse(&dr_cmd_validate, argc, argv, "f:qh", longopts, one_option, o);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return dr_cli_usage_error(&dr_cmd_validate, "no runbook given");
 	return -1;

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Command-line tests: every command, run as a user types it. Options are
+# taken before and after the operands, and an unknown option is reported
+# once, in one spelling. The exact messages are golden cases
+# (tests/golden/cli/); this script sweeps every command of `drover --help`,
+# so a command added later is covered without a new case.
+#
+#   tests/cli/run.sh DROVER        ends with "cli: N passed, M failed"
+set -u
+drover=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+root=$here/../..
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+unset DROVER_SIM_FAULTS DROVER_STATE_DIR DROVER_SIM_STATE DROVER_CLOCK DROVER_TEST_SIGNAL_AT POSIXLY_CORRECT
+export NO_COLOR=1 DROVER_STDLIB="$root/stdlib"
+cp "$root/examples/quickstart.yaml" "$tmp/rb.yaml"
+cd "$tmp" || exit 1
+
+ok() { # ok DESCRIPTION STATUS
+	if [ "$2" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL cli: $1"; fi
+}
+# run EXPECTED_EXIT drover-args...: output in out/err; prints what differs
+run() {
+	local want=$1; shift
+	"$drover" "$@" >out 2>err </dev/null
+	local rc=$?
+	[ "$rc" = "$want" ] && return 0
+	echo "    exit $rc, expected $want: drover $*"; sed 's/^/      /' err | head -8
+	return 1
+}
+
+mapfile -t commands < <("$drover" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p')
+[ "${#commands[@]}" -ge 13 ]; ok "drover --help lists the commands (${#commands[@]})" $?
+
+# One message for an unknown option, in every command, wherever it stands.
+for c in "${commands[@]}"; do
+	for args in "--no-such-option" "rb.yaml --no-such-option" "-Z rb.yaml"; do
+		read -ra a <<<"$args"
+		opt=${a[0]}; [ "$opt" = rb.yaml ] && opt=${a[1]}
+		run 2 "$c" "${a[@]}"; rc=$?
+		want="drover $c: unknown option '$opt'"
+		[ $rc = 0 ] && [ "$(head -1 err)" = "$want" ] && [ "$(wc -l <err)" = 3 ] &&
+			grep -q "^Usage: drover $c " err && ! grep -qi "unrecogni[sz]ed\|invalid option" err && [ ! -s out ]
+		rc=$?
+		[ $rc = 0 ] || { echo "    drover $c $args:"; sed 's/^/      /' err; }
+		ok "$c $args: one message, '$want', then the usage" $rc
+	done
+	# --help anywhere shows the help (exit 0), also after an operand
+	run 0 "$c" rb.yaml --help && grep -q "^Usage: drover $c " out; ok "$c FILE --help shows the help" $?
+done
+
+# Each command takes its options after its operands (and before them).
+run 0 validate rb.yaml --quiet && [ ! -s out ] && [ ! -s err ]; ok "validate FILE --quiet prints nothing" $?
+run 0 validate --quiet rb.yaml && [ ! -s out ]; ok "validate --quiet FILE prints nothing" $?
+run 0 validate rb.yaml --format json && [ "$(cat out)" = "[]" ]; ok "validate FILE --format json" $?
+run 0 graph rb.yaml --format dot && grep -q '^digraph ' out; ok "graph FILE --format dot" $?
+run 0 graph rb.yaml -f json --diff rb.yaml && grep -q '"changed":[[:space:]]*false' out; ok "graph FILE -f json --diff OLD" $?
+run 2 plan rb.yaml --param nope=1 --state-dir s && grep -q "no parameter 'nope'" err
+ok "plan FILE --param is read" $?
+run 0 plan rb.yaml --format json --state-dir s && grep -q '"runnable":[[:space:]]*true' out; ok "plan FILE --format json" $?
+for c in run drill failback; do
+	run 2 "$c" rb.yaml --param nope=1 --state-dir s && grep -q "no parameter 'nope'" err
+	ok "$c FILE --param is read" $?
+done
+run 1 run rb.yaml --quiet --state-dir s && grep -qi '^run shop-failover-.* failed' out
+ok "run FILE --quiet --state-dir DIR" $?
+id=$(sed -n 's/^[Rr]un \([^ ]*\) .*/\1/p' out)
+run 0 runs --format json --state-dir s && grep -q "\"run\":[[:space:]]*\"$id\"" out; ok "runs --format json --state-dir" $?
+run 0 status "$id" --format json --state-dir s && grep -q "\"status\":[[:space:]]*\"failed\"" out
+ok "status RUN-ID --format json --state-dir DIR" $?
+run 2 resume "$id" --state-dir elsewhere && grep -q "no run '$id' in elsewhere/runs" err
+ok "resume RUN-ID --state-dir DIR" $?
+run 1 approve "$id" go-no-go --state-dir s --deny && grep -q "not waiting" err; ok "approve RUN-ID STEP --deny" $?
+run 0 actions check.http --format text && grep -q '^check.http - ' out; ok "actions NAME --format text" $?
+run 2 actions check.http --format yaml && grep -q "format 'yaml'" err; ok "actions NAME --format is read" $?
+run 0 schema --format markdown && ! grep -q '^{' out; ok "schema --format markdown" $?
+run 0 sim show rb.yaml --format json --state sim.json && grep -q '"items"' out; ok "sim show FILE --format json" $?
+run 0 sim reset rb.yaml --state sim2.json && [ -f sim2.json ]; ok "sim reset FILE --state FILE" $?
+
+# "--" ends the options: a file may be called -q.yaml; "-" stays an operand.
+cp rb.yaml ./-q.yaml
+run 0 validate -- -q.yaml && grep -q '^-q.yaml: ok' out; ok "validate -- -q.yaml validates the file" $?
+run 0 validate --quiet -- rb.yaml -q.yaml && [ ! -s out ]; ok "validate --quiet -- FILE FILE" $?
+# POSIXLY_CORRECT does not change drover's command line.
+POSIXLY_CORRECT=1 run 0 validate rb.yaml --quiet && [ ! -s out ]; ok "options after FILE with POSIXLY_CORRECT set" $?
+
+# The other mistakes are one message each too.
+run 2 validate rb.yaml --format && [ "$(head -1 err)" = "drover validate: option '--format' needs a value" ]
+ok "a missing value: one message" $?
+run 2 validate --quiet=yes rb.yaml && [ "$(head -1 err)" = "drover validate: option '--quiet' takes no value" ]
+ok "a value for a flag: one message" $?
+run 2 run rb.yaml --st x && [ "$(head -1 err)" = "drover run: ambiguous option '--st' (--state-dir, --stdlib)" ]
+ok "an ambiguous abbreviation names the candidates" $?
+run 2 validate --fromat json rb.yaml &&
+	[ "$(head -1 err)" = "drover validate: unknown option '--fromat'; did you mean '--format'?" ]
+ok "a misspelt option gets a suggestion" $?
+run 2 --bogus && [ "$(head -1 err)" = "drover: unknown option '--bogus'" ]; ok "drover --bogus: unknown option" $?
+
+echo "cli: $pass passed, $fail failed"
+[ $fail = 0 ]
