@@ -34,6 +34,7 @@ enum {
 	DR_AF_APPROVAL = 1u << 9, /* approve */
 	DR_AF_SKIP_IN_DRILL = 1u << 10, /* skipped (and reported) by `drover drill` */
 	DR_AF_BLOCKING = 1u << 11, /* run() blocks (processes, network): it runs on a worker thread */
+	DR_AF_BACKEND = 1u << 12, /* run() calls the run's backend: on a worker thread when the backend is remote */
 };
 
 struct cJSON;

@@ -103,7 +103,23 @@ static const dr_field probe_fields[] = {
 };
 static const dr_type probe_input = {.kind = DR_T_MAP, .fields = probe_fields};
 
-#define PER_VM (DR_AF_MUTATING | DR_AF_PER_TARGET)
+static const dr_field reprotect_fields[] = {
+	{"policy", &dr_action_t_text, false, NULL,
+	 "Azure: the replication policy's resource id for the reverse direction (default: the policy of the "
+	 "container mapping that replicates back to the VM's old primary container)."},
+	{"recovery_container", &dr_action_t_text, false, NULL,
+	 "Azure: the protection container to replicate into (default: that mapping's target, the old primary's)."},
+	{"recovery_resource_group", &dr_action_t_text, false, NULL,
+	 "Azure: the resource group id the replica is created in (default: the resource group of the VM's old "
+	 "primary)."},
+	{"staging_storage", &dr_action_t_text, false, NULL,
+	 "Azure: the cache storage account id on the side that is now the source (default: the one the item "
+	 "reports for its disks; the service refuses one in the wrong region)."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type reprotect_input = {.kind = DR_T_MAP, .fields = reprotect_fields};
+
+#define PER_VM (DR_AF_MUTATING | DR_AF_PER_TARGET | DR_AF_BACKEND)
 #define JOB_DOC                                                                                                     \
 	"job_id (string): the service's job (resource id); item_id (string): the protected item; vm (string); "   \
 	"operation (string); status (string): Completed, or CompletedWithInformation when a task failed without "   \
@@ -176,7 +192,7 @@ const dr_action dr_actions_dr[] = {
 	{
 		.name = "dr.reprotect",
 		.summary = "After commit, replicate the other way (seed the old primary, then deltas). Skipped in drills.",
-		.input = &no_input,
+		.input = &reprotect_input,
 		.flags = PER_VM | DR_AF_REPROTECT | DR_AF_SKIP_IN_DRILL,
 		.outputs_doc = JOB_DOC "; protection_state (string): the state reached (protected: replicating the other "
 				       "way, seeding done); active_location (string).",
@@ -195,7 +211,7 @@ const dr_action dr_actions_dr[] = {
 		.name = "dr.probe",
 		.summary = "Check that the failed-over VMs run (and answer their health probe); counts as a validation.",
 		.input = &probe_input,
-		.flags = DR_AF_PER_TARGET | DR_AF_VALIDATION,
+		.flags = DR_AF_PER_TARGET | DR_AF_VALIDATION | DR_AF_BACKEND,
 		.outputs_doc = "vm (string); side (string): test (the drill's test VM, while it exists), recovery or "
 			       "primary (the active location); vm_id, region and ip (string): that VM; state (string): its "
 			       "power state; health (string): unknown, booting, healthy or unhealthy; healthy (bool); "

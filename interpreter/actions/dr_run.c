@@ -66,7 +66,8 @@ typedef struct opstate {
 	bool fallback;
 	bool shutdown_source; /* failover: asked to shut the source down */
 	char *network; /* test failover */
-	bool told_cancel;
+	char *request_id; /* the start call's client request id (remote backends), for the outputs */
+	bool told_cancel, told_suspended;
 } opstate;
 
 struct opctx {
@@ -99,14 +100,16 @@ static void free_state(opstate *st)
 	free(st->policy);
 	free(st->point_type);
 	free(st->network);
+	free(st->request_id);
 	free(st);
 }
 
 /* The outcome for a backend error: the ASR error verbatim, its class and Retry-After. */
 static dr_outcome refused(opctx *c, const char *doing, const dr_be_error *e)
 {
-	dr_outcome o = dr_outcome_fail(dr_op_errclass(e->cls), "%s of '%s' %s (HTTP %d): %s", c->verb, c->vm, doing,
-				       e->http_status, dr_backend_error_text(c->a, e));
+	dr_outcome o = dr_outcome_fail(dr_op_errclass(e->cls), "%s of '%s' %s (HTTP %d%s%s): %s", c->verb, c->vm, doing,
+				       e->http_status, e->request_id ? ", request id " : "", e->request_id ? e->request_id : "",
+				       dr_backend_error_text(c->a, e));
 	o.retry_after_ms = e->retry_after_ms;
 	return o;
 }
@@ -203,6 +206,10 @@ static void req_cleanup(opctx *c, dr_be_request *req)
 static void req_reprotect(opctx *c, dr_be_request *req)
 {
 	req->direction = reverse(dr_exec_direction(c->call->run));
+	req->policy_id = with_str(c->call, "policy");
+	req->recovery_container_id = with_str(c->call, "recovery_container");
+	req->recovery_resource_group_id = with_str(c->call, "recovery_resource_group");
+	req->staging_storage_id = with_str(c->call, "staging_storage");
 }
 
 /* ---- outputs ------------------------------------------------------------------------------- */
@@ -371,6 +378,8 @@ static cJSON *outputs(opctx *c, const dr_be_job *j)
 	cJSON_AddStringToObject(o, "vm", c->vm);
 	cJSON_AddStringToObject(o, "operation", dr_backend_op_name(j->op));
 	cJSON_AddStringToObject(o, "status", j->state_description ? j->state_description : "");
+	if (c->st && c->st->request_id)
+		cJSON_AddStringToObject(o, "request_id", c->st->request_id);
 	add_point(c, j, o);
 	add_time(o, "started_at", c->a, j->start_ms);
 	add_time(o, "ended_at", c->a, j->end_ms);
@@ -424,6 +433,14 @@ static dr_outcome poll(opctx *c)
 		return finish(c, refused(c, "cannot be followed: reading its job failed", &e));
 	}
 	if (!dr_backend_job_done(j.state)) {
+		if (j.state == DR_BE_JOB_SUSPENDED && !c->st->told_suspended) {
+			c->st->told_suspended = true;
+			log_line(c, "warn", dr_arena_printf(c->a, "%s of '%s' is waiting for a person: job %s is Suspended%s%s. "
+								  "Resume it in the service (the job's resume action); drover "
+								  "goes on polling it", c->verb, c->vm, j.name,
+							    j.state_description ? ": " : "",
+							    j.state_description ? j.state_description : ""));
+		}
 		if (dr_exec_cancelled(c->call) && !c->st->told_cancel) {
 			c->st->told_cancel = true;
 			log_line(c, "warn", dr_arena_printf(c->a, "%s of '%s' is running in the service (job %s); waiting "
@@ -463,7 +480,7 @@ static bool replayed(opctx *c, int attempt, dr_be_started *out)
 	char key[KEY_MAX];
 	dr_be_error e;
 	key_of(c->call, attempt, key);
-	dr_be_request req = {.op = c->d->op, .item_id = c->item_id, .idempotency_key = key};
+	dr_be_request req = {.op = c->d->op, .item_id = c->item_id, .idempotency_key = key, .replay_only = true};
 	return dr_backend_start(c->be, c->a, c->now, &req, out, &e) == 0;
 }
 
@@ -521,9 +538,11 @@ static dr_outcome start(opctx *c, const dr_be_item *it)
 	if (dr_backend_start(c->be, c->a, c->now, &req, &s, &e) < 0)
 		return finish(c, refused(c, "was refused", &e));
 	c->st->job_id = xstrdup(s.job_id);
-	log_line(c, "info", dr_arena_printf(c->a, "%s of '%s' %s: job %s%s", c->verb, c->vm,
+	c->st->request_id = s.request_id ? xstrdup(s.request_id) : NULL;
+	log_line(c, "info", dr_arena_printf(c->a, "%s of '%s' %s: job %s%s%s%s", c->verb, c->vm,
 					    s.replayed ? "was already started with this key" : "started",
-					    last_segment(s.job_id), point_phrase(c, &pick)));
+					    last_segment(s.job_id), s.request_id ? " (request id " : "",
+					    s.request_id ? dr_arena_printf(c->a, "%s)", s.request_id) : "", point_phrase(c, &pick)));
 	return poll(c);
 }
 
@@ -652,7 +671,7 @@ static dr_probe_result probe_item(opctx *c)
 		char key[KEY_MAX];
 		dr_be_started s;
 		key_of(c->call, k, key);
-		dr_be_request req = {.op = c->d->op, .item_id = c->item_id, .idempotency_key = key};
+		dr_be_request req = {.op = c->d->op, .item_id = c->item_id, .idempotency_key = key, .replay_only = true};
 		if (dr_backend_start(c->be, c->a, c->now, &req, &s, &e) == 0)
 			return probe_job(c, s.job_id);
 		if (e.cls != DR_BE_ERR_PERMANENT)

@@ -134,6 +134,7 @@ static const struct flag_info {
 	{DR_AF_APPROVAL, "approval", "waits for a person"},
 	{DR_AF_SKIP_IN_DRILL, "skip-in-drill", "skipped (and reported) by `drover drill`"},
 	{DR_AF_BLOCKING, "blocking", "runs on a worker thread (a process or the network)"},
+	{DR_AF_BACKEND, "backend", "calls the backend; on a worker thread when the backend is remote (Azure)"},
 };
 #define N_FLAGS (sizeof flag_table / sizeof flag_table[0])
 

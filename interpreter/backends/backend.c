@@ -100,8 +100,9 @@ const char *dr_backend_point_type_name(dr_be_point_type t)
 
 const char *dr_backend_job_state_name(dr_be_job_state s)
 {
-	static const char *const names[] = {"NotStarted", "InProgress", "Succeeded", "Failed", "Cancelled", "Skipped"};
-	return (unsigned)s < 6 ? names[s] : "?";
+	static const char *const names[] = {"NotStarted", "InProgress", "Succeeded", "Failed",
+					    "Cancelled",  "Skipped",	"Suspended"};
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
 bool dr_backend_job_done(dr_be_job_state s)

@@ -27,7 +27,16 @@
  * and starts nothing, whatever the item's state is now; a key reused for a
  * different operation or item is refused (409). Only calls that started a
  * job bind their key: a refused or throttled call may be retried with the
- * same key.
+ * same key. A request with replay_only set asks only that question: it
+ * returns the key's job or fails (404 IdempotencyKeyNotFound) and never
+ * starts anything, whatever the item's state (resume probes use it). A
+ * remote service without idempotency keys (ARM) keeps this contract by
+ * sending a client request id derived from the key and finding the job
+ * that carries it (docs/backends.md, "Exactly once").
+ *
+ * Threads. A backend whose calls block on the network says so (remote):
+ * the executor then runs every action that calls it on its worker pool,
+ * never on the scheduler thread.
  */
 #ifndef DR_BACKEND_H
 #define DR_BACKEND_H
@@ -39,6 +48,7 @@
 #include "front/runbook.h"
 #include "util/arena.h"
 
+struct cJSON;
 struct dr_vm;
 
 /* ---- operations ----------------------------------------------------------- */
@@ -99,6 +109,7 @@ typedef struct dr_be_error {
 	const char *possible_causes; /* may be NULL */
 	const char *recommended_action; /* may be NULL */
 	int64_t retry_after_ms; /* the service's Retry-After hint; -1 when none */
+	const char *request_id; /* the client request id of the failed call (x-ms-client-request-id); NULL when none */
 } dr_be_error;
 
 /* "permanent", "transient", "throttled" (or "none"). */
@@ -177,6 +188,8 @@ typedef struct dr_be_item {
 	int64_t last_failover_ms, last_test_failover_ms; /* -1 when never */
 	dr_be_vm primary_vm, recovery_vm; /* the VMs in each region */
 	dr_be_vm test_vm; /* the test failover's VM; exists only between test failover and cleanup */
+	const char *unseen; /* what the backend could not see about the VM and why ("tags, power state:
+			       no access to Microsoft.Compute (403)"); NULL when it saw everything */
 } dr_be_item;
 
 /* The VM at the item's active location (what a probe of a failed-over VM looks at). */
@@ -248,9 +261,10 @@ typedef enum dr_be_job_state {
 	DR_BE_JOB_FAILED,
 	DR_BE_JOB_CANCELLED,
 	DR_BE_JOB_SKIPPED, /* tasks only: not run because an earlier task failed */
+	DR_BE_JOB_SUSPENDED, /* waiting for a person (a manual action): not done; resumed in the service */
 } dr_be_job_state;
 
-/* "NotStarted", "InProgress", "Succeeded", "Failed", "Cancelled", "Skipped" (ASR job/task state). */
+/* "NotStarted", "InProgress", "Succeeded", "Failed", "Cancelled", "Skipped", "Suspended" (ASR job/task state). */
 const char *dr_backend_job_state_name(dr_be_job_state s);
 /* Succeeded, Failed or Cancelled. */
 bool dr_backend_job_done(dr_be_job_state s);
@@ -304,11 +318,19 @@ typedef struct dr_be_request {
 	bool shutdown_source; /* FAILOVER: shut the source VM down first; failure does not stop the failover */
 	const char *network; /* TEST_FAILOVER: the isolated network (required) */
 	const char *comments; /* TEST_CLEANUP: recorded with the job */
+	/* REPROTECT: what a service that reprotects by switching protection (ASR A2A) would otherwise
+	   discover from the item and its container mappings; NULL = discover */
+	const char *policy_id; /* the replication policy of the reverse direction */
+	const char *recovery_container_id; /* the protection container replicated into (the old primary's) */
+	const char *recovery_resource_group_id; /* where the VM's new replica lives (the old primary's group) */
+	const char *staging_storage_id; /* the cache storage account on the side that is now the source */
+	bool replay_only; /* start nothing: the job this key started, or 404 IdempotencyKeyNotFound */
 } dr_be_request;
 
 typedef struct dr_be_started {
 	const char *job_id;
 	bool replayed; /* the key was seen before: this is the first call's job, nothing new started */
+	const char *request_id; /* the client request id the call carried (remote backends); NULL when none */
 } dr_be_started;
 
 /* ---- the vtable ------------------------------------------------------------------ */
@@ -339,6 +361,7 @@ struct dr_backend {
 	const char *kind; /* "sim", "azure" */
 	bool simulated; /* time is simulated: the executor may run it on a virtual clock */
 	double speed; /* simulated backends: the runbook's clock speed (0 = as fast as possible) */
+	bool remote; /* calls block on the network: actions that call it run on the worker pool */
 };
 
 typedef struct dr_backend_opts {
@@ -346,6 +369,7 @@ typedef struct dr_backend_opts {
 	const char *state_path; /* backends with local state (the sim): an explicit file, NULL = default */
 	bool read_only; /* look, never write (drover sim show, drover plan) */
 	bool in_memory; /* keep no state at all (plan --estimate, tests) */
+	const struct cJSON *params; /* the run's bound parameters, for ${params.X} in backend options; may be NULL */
 } dr_backend_opts;
 
 /*

@@ -427,6 +427,14 @@ static int replay(sim *s, const dr_be_request *req, const sim_item *it, dr_arena
 			       dr_backend_op_name((*out)->op), s->items[(*out)->item].name);
 }
 
+/* A replay_only request with a key no call started with. */
+static int key_unknown(dr_arena *a, const dr_be_request *req, const sim_item *it, dr_be_error *err)
+{
+	return dr_backend_fail(err, a, 404, DR_BE_ERR_PERMANENT, "IdempotencyKeyNotFound", NULL, NULL,
+			       "No %s of '%s' was started with the key '%s'.", dr_backend_op_name(req->op), it->name,
+			       req->idempotency_key ? req->idempotency_key : "");
+}
+
 static sim_job *begin_job(sim *s, sim_item *it, const dr_be_request *req, int64_t t)
 {
 	char guid[40];
@@ -469,6 +477,8 @@ static int start_locked(sim *s, dr_arena *a, int64_t t, const dr_be_request *req
 	int r = replay(s, req, it, a, &j, err);
 	if (r < 0)
 		return refuse(s, t, req, it, "refused", err);
+	if (r == 0 && req->replay_only)
+		return key_unknown(a, req, it, err), refuse(s, t, req, it, "refused", err);
 	if (r == 0) {
 		sim_settle(s, it, t);
 		if (sim_machine_check(s, it, req, t, a, err) < 0)

@@ -170,7 +170,7 @@ static int with_backend(dr_runbook *rb, options *o)
 	dr_arena *a = dr_arena_new();
 	dr_diags *d = dr_diags_new();
 	dr_be_error e;
-	dr_backend_opts bo = {.state_path = o->state, .state_dir = o->state_dir, .read_only = true};
+	dr_backend_opts bo = {.state_path = o->state, .state_dir = o->state_dir, .read_only = true, .params = o->v.params};
 	dr_backend *be = dr_backend_open(rb, &bo, a, d, &e);
 	dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
 	int rc = DR_EXIT_INVALID;

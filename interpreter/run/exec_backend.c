@@ -67,7 +67,7 @@ int exec_backend_open(dr_exec *x, dr_buf *err)
 		x->backend = x->o.backend;
 		return 0;
 	}
-	dr_backend_opts bo = {.state_dir = x->state_dir, .read_only = !plan_mutates(x->plan)};
+	dr_backend_opts bo = {.state_dir = x->state_dir, .read_only = !plan_mutates(x->plan), .params = x->params};
 	dr_diags *d = dr_diags_new();
 	dr_be_error e;
 	x->backend = dr_backend_open(x->rb, &bo, x->a, d, &e);

@@ -533,10 +533,16 @@ static int64_t attempt_deadline(const dr_exec *x, const task *t, int64_t at)
 	return d;
 }
 
+/* Whether the action blocks: it says so, or it calls a backend that answers over the network. */
+static bool blocks(const dr_exec *x, const dr_action *act)
+{
+	return (act->flags & DR_AF_BLOCKING) || ((act->flags & DR_AF_BACKEND) && x->backend && x->backend->remote);
+}
+
 static void call_action(dr_exec *x, task *t)
 {
 	t->call.now_ms = now(x);
-	if (!(t->call.action->flags & DR_AF_BLOCKING)) {
+	if (!blocks(x, t->call.action)) {
 		sched_outcome(x, t, t->call.action->run(&t->call));
 		return;
 	}

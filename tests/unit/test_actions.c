@@ -249,7 +249,7 @@ static void test_markdown(void **state)
 	assert_non_null(strstr(md, "| `expect.status` |"));
 	assert_non_null(strstr(md, "| `recovery_point.id` |"));
 	assert_non_null(strstr(md, "[`dr.cancel_failover`](#drcancel_failover)"));
-	assert_non_null(strstr(md, "- **Flags:** mutating, irreversible, per-target, commit, skip-in-drill\n"));
+	assert_non_null(strstr(md, "- **Flags:** mutating, irreversible, per-target, commit, skip-in-drill, backend\n"));
 	char *again = markdown();
 	assert_string_equal(md, again); /* deterministic */
 	free(again);
