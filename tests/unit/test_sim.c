@@ -402,6 +402,32 @@ static void test_idempotency_keys(void **state)
 	dr_arena_free(a);
 }
 
+/* replay_only: the key's job, or 404 - never a start, even where the state allows the operation */
+static void test_replay_only_never_starts(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = sim_open("{kind: sim, vms: [{name: vm-1}]}", a);
+	dr_be_request ask = {.op = DR_BE_OP_FAILOVER, .item_id = "vm-1", .idempotency_key = "k1", .replay_only = true};
+	dr_be_started s;
+	dr_be_error err;
+	assert_int_equal(dr_backend_start(be, a, T0, &ask, &s, &err), -1);
+	assert_string_equal(err.code, "IdempotencyKeyNotFound");
+	assert_int_equal(err.http_status, 404);
+	assert_int_equal(err.cls, DR_BE_ERR_PERMANENT);
+	assert_int_equal(job_count(be, a, T0), 0);
+	dr_be_request go = ask;
+	go.replay_only = false;
+	assert_int_equal(dr_backend_start(be, a, T0, &go, &s, &err), 0);
+	const char *job = s.job_id;
+	assert_int_equal(dr_backend_start(be, a, T0 + MINUTE, &ask, &s, &err), 0);
+	assert_true(s.replayed);
+	assert_string_equal(s.job_id, job);
+	assert_int_equal(job_count(be, a, T0 + MINUTE), 1);
+	dr_backend_close(be);
+	dr_arena_free(a);
+}
+
 static void test_audit_log(void **state)
 {
 	(void)state;
@@ -678,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_job_progresses_with_time),
 		cmocka_unit_test(test_durations_are_deterministic),
 		cmocka_unit_test(test_idempotency_keys),
+		cmocka_unit_test(test_replay_only_never_starts),
 		cmocka_unit_test(test_audit_log),
 		cmocka_unit_test(test_vm_health_after_failover),
 		cmocka_unit_test(test_shutdown_operation),
