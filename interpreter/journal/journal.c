@@ -294,26 +294,29 @@ dr_journal *dr_journal_create(const char *dir, const cJSON *header, dr_buf *err)
 {
 	if (dr_fs_mkdirs(dir, err) < 0)
 		return NULL;
-	dr_buf path;
+	dr_buf path, line;
 	dr_buf_init(&path);
+	dr_buf_init(&line);
 	dr_buf_printf(&path, "%s/%s", dir, DR_JOURNAL_FILE);
-	int fd = open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+	char *text = cJSON_PrintUnformatted(header);
+	dr_buf_puts(&line, text);
+	dr_buf_putc(&line, '\n');
+	cJSON_free(text);
+	/* the header is published whole or not at all: a journal never exists without it */
+	int fd = -1;
+	if (dr_fs_write_atomic(path.data, line.data, line.len, DR_FS_EXCLUSIVE, NULL) == 0)
+		fd = open(path.data, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	dr_journal *j = NULL;
 	if (fd < 0) {
 		dr_buf_printf(err, "cannot create the journal '%s': %s", path.data, strerror(errno));
 	} else {
 		j = journal_new(fd, path.data);
-		dr_journal_append(j, header);
-		if (dr_journal_sync(j, err) < 0) {
-			journal_free(j);
-			j = NULL;
-			unlink(path.data);
-		} else {
-			dr_fs_sync_parent(path.data); /* the run's directory holds the new journal */
-			dr_fs_sync_parent(dir); /* runs/ holds the new run directory */
-		}
+		j->appended = j->durable = j->st.records = j->st.syncs = 1;
+		j->st.bytes = line.len;
+		dr_fs_sync_parent(dir); /* runs/ holds the new run directory */
 	}
 	dr_buf_dispose(&path);
+	dr_buf_dispose(&line);
 	return j;
 }
 

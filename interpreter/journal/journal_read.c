@@ -10,17 +10,32 @@
  * the line is left out and reported, and a resumed run cuts it off. Damage
  * anywhere else cannot come from a crash; it is reported as corruption,
  * with the line, and nothing is guessed.
+ *
+ * Strict (docs/journal.md, "Reading a journal"): a line is one JSON object
+ * and nothing after it; every record has a whole, non-negative "t_ms";
+ * every number outside "outputs" and "params" is a whole number in range
+ * (milliseconds, "*_ms", within 2^53; counts within an int), so no reader
+ * casts a double it cannot represent; the header names everything resume
+ * takes up again (clock, direction, shape, ...), with known values; the
+ * records resume applies carry what it needs (a step, an attempt, a status).
  */
 #include "journal/journal.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "run/clock.h"
+#include "run/modes.h"
 #include "util/xalloc.h"
+
+#define MAX_MS 9007199254740992.0 /* 2^53: every whole number up to it is exact in a double */
 
 static int slurp(const char *path, dr_buf *out, dr_buf *err)
 {
@@ -51,9 +66,17 @@ static cJSON *parse_line(const char *p, size_t n, const char **why)
 		*why = "it holds NUL bytes";
 		return NULL;
 	}
-	cJSON *v = cJSON_ParseWithLength(p, n);
+	const char *end = NULL;
+	cJSON *v = cJSON_ParseWithLengthOpts(p, n, &end, false);
 	if (!v) {
 		*why = "it is not valid JSON";
+		return NULL;
+	}
+	while (end < p + n && (*end == ' ' || *end == '\t' || *end == '\r'))
+		end++;
+	if (end < p + n) {
+		*why = "it has more after the record";
+		cJSON_Delete(v);
 		return NULL;
 	}
 	if (!cJSON_IsObject(v) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "event"))) {
@@ -62,6 +85,168 @@ static cJSON *parse_line(const char *p, size_t n, const char **why)
 		return NULL;
 	}
 	return v;
+}
+
+/* --- what a record must hold ------------------------------------------------ */
+
+/* Where a problem's text is made when it names a field (why_text). */
+typedef struct why_text {
+	char s[160];
+} why_text;
+
+/* Format into why; returns the text. */
+__attribute__((format(printf, 2, 3))) static const char *say(why_text *why, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why->s, sizeof why->s, fmt, ap);
+	va_end(ap);
+	return why->s;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* A number drover wrote: whole, and within what its readers cast it to. */
+static bool number_ok(const cJSON *v, const char *key)
+{
+	double d = v->valuedouble, max = key && ends_with(key, "_ms") ? MAX_MS : (double)INT_MAX;
+	return isfinite(d) && d == floor(d) && d >= -max && d <= max;
+}
+
+/* The first number under v (outside outputs and params) that is not one drover writes; NULL: none. */
+static const cJSON *bad_number(const cJSON *v, const char *key)
+{
+	if (cJSON_IsNumber(v))
+		return number_ok(v, key) ? NULL : v;
+	for (const cJSON *c = v->child; c; c = c->next) {
+		if (c->string && (!strcmp(c->string, "outputs") || !strcmp(c->string, "params")))
+			continue;
+		const cJSON *bad = bad_number(c, c->string ? c->string : key);
+		if (bad)
+			return bad;
+	}
+	return NULL;
+}
+
+static const char *const phases[] = {"rollback", "finally", NULL};
+static const char *const task_statuses[] = {"succeeded", "failed", "cancelled", NULL};
+static const char *const clocks[] = {"real", "virtual", NULL};
+
+static bool one_of(const char *s, const char *const *names)
+{
+	for (size_t i = 0; s && names[i]; i++)
+		if (!strcmp(s, names[i]))
+			return true;
+	return false;
+}
+
+static bool mode_known(const char *s)
+{
+	for (int m = DR_MODE_FAILOVER; s && m <= DR_MODE_FAILBACK; m++)
+		if (!strcmp(s, dr_mode_name((dr_run_mode)m)))
+			return true;
+	return false;
+}
+
+static bool direction_known(const char *s)
+{
+	return s && (!strcmp(s, dr_mode_direction_name(DR_BE_DIR_PRIMARY_TO_RECOVERY)) ||
+		     !strcmp(s, dr_mode_direction_name(DR_BE_DIR_RECOVERY_TO_PRIMARY)));
+}
+
+static bool digits(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return !*s;
+}
+
+/* The field, when it is there and of this kind (cJSON_IsString, ...). */
+static const cJSON *field_of(const cJSON *o, const char *key, cJSON_bool (*is)(const cJSON *))
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return v && is(v) ? v : NULL;
+}
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+	const cJSON *v = field_of(o, key, cJSON_IsString);
+	return v ? v->valuestring : NULL;
+}
+
+/* What the header lacks or has wrong (resume takes each of these up again); NULL: nothing. */
+static const char *header_problem(const cJSON *h, why_text *why)
+{
+	static const struct {
+		const char *key;
+		cJSON_bool (*is)(const cJSON *);
+	} need[] = {
+		{"run", cJSON_IsString},     {"runbook", cJSON_IsObject}, {"params", cJSON_IsObject},
+		{"backend", cJSON_IsObject}, {"shape", cJSON_IsObject},	  {"started_ms", cJSON_IsNumber},
+	};
+	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+		if (!field_of(h, need[i].key, need[i].is))
+			return say(why, "the header has no \"%s\" of the right kind", need[i].key);
+	if (!mode_known(str_of(h, "mode")))
+		return "the header's \"mode\" is missing or not one drover runs";
+	if (!direction_known(str_of(h, "direction")))
+		return "the header's \"direction\" is missing or unknown";
+	if (!one_of(str_of(h, "clock"), clocks))
+		return "the header's \"clock\" is missing or neither real nor virtual";
+	if (!digits(str_of(h, "seed")))
+		return "the header's \"seed\" is missing or not a number in a string";
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(h, "concurrency");
+	if (c && !cJSON_IsNull(c) && !(cJSON_IsNumber(c) && c->valuedouble >= 0))
+		return "the header's \"concurrency\" is neither a count nor null";
+	if (!str_of(cJSON_GetObjectItemCaseSensitive(h, "runbook"), "path"))
+		return "the header's \"runbook\" has no \"path\"";
+	return NULL;
+}
+
+/* What a record resume applies lacks (task.start, task.end, step.timeout); NULL: nothing. */
+static const char *applied_problem(const cJSON *v, const char *type)
+{
+	bool start = !strcmp(type, "task.start"), end = !strcmp(type, "task.end");
+	if (!start && !end && strcmp(type, "step.timeout"))
+		return NULL;
+	if (!str_of(v, "step"))
+		return "it names no \"step\"";
+	const cJSON *a = field_of(v, "attempt", cJSON_IsNumber);
+	if ((start || end) && (!a || a->valuedouble < (start ? 1 : 0)))
+		return start ? "its \"attempt\" is missing or below 1" : "its \"attempt\" is missing or negative";
+	if (end && !one_of(str_of(v, "status"), task_statuses))
+		return "its \"status\" is missing or not succeeded, failed or cancelled";
+	return NULL;
+}
+
+/* Why v is not a record (or header) drover writes; NULL when it is one. why may hold the text. */
+static const char *record_problem(const cJSON *v, bool header, why_text *why)
+{
+	const cJSON *t = field_of(v, "t_ms", cJSON_IsNumber);
+	if (!t)
+		return "it has no \"t_ms\"";
+	const cJSON *bad = bad_number(v, NULL);
+	if (bad)
+		return say(why, "\"%s\" is %g, not a whole number drover could have written",
+			   bad->string ? bad->string : "?", bad->valuedouble);
+	if (t->valuedouble < 0)
+		return "its \"t_ms\" is negative";
+	static const char *const names[] = {"step", "target", "undoes", "action", NULL};
+	for (size_t i = 0; names[i]; i++) {
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(v, names[i]);
+		if (s && !cJSON_IsString(s))
+			return say(why, "its \"%s\" is not a string", names[i]);
+	}
+	const char *ph = str_of(v, "phase");
+	if (cJSON_GetObjectItemCaseSensitive(v, "phase") && !one_of(ph, phases))
+		return "its \"phase\" is neither rollback nor finally";
+	return header ? header_problem(v, why) : applied_problem(v, str_of(v, "event"));
 }
 
 static void add_rec(dr_journal_file *f, cJSON *v, size_t line, size_t *cap)
@@ -83,6 +268,14 @@ static void excerpt(dr_buf *err, const char *p, size_t n)
 		dr_buf_putc(err, p[i] >= 32 && p[i] < 127 ? p[i] : '?');
 	if (k < n)
 		dr_buf_puts(err, "...");
+}
+
+/* A header of this format and a version this drover reads. */
+static bool ours(const cJSON *h)
+{
+	const char *fmt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "format"));
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(h, "version");
+	return fmt && !strcmp(fmt, DR_JOURNAL_FORMAT) && cJSON_IsNumber(ver) && ver->valuedouble <= DR_JOURNAL_VERSION;
 }
 
 static int check_header(dr_journal_file *f, dr_buf *err)
@@ -125,24 +318,34 @@ static int one_line(dr_journal_file *f, const char *p, size_t n, size_t line, bo
 {
 	const char *why = "it is incomplete";
 	cJSON *v = complete ? parse_line(p, n, &why) : NULL;
-	if (v) {
+	if (!v && last) {
+		f->torn = true;
+		f->torn_line = line;
+		f->torn_bytes = n + complete;
+		return 0;
+	}
+	why_text text;
+	/* a header of another format or version is check_header's to report */
+	const char *wrong = v && (line > 1 || ours(v)) ? record_problem(v, line == 1, &text) : NULL;
+	if (v && !wrong) {
 		if (line == 1)
 			f->header = v;
 		else
 			add_rec(f, v, line, cap);
 		return 0;
 	}
-	if (last) {
-		f->torn = true;
-		f->torn_line = line;
-		f->torn_bytes = n + complete;
-		return 0;
-	}
-	dr_buf_printf(err, "%s:%zu: the journal is corrupted: line %zu cannot be read (%s)", f->path, line, line, why);
+	cJSON_Delete(v);
+	dr_buf_printf(err, "%s:%zu: the journal is corrupted: line %zu %s (%s)", f->path, line, line,
+		      wrong ? "is not a record drover writes" : "cannot be read", wrong ? wrong : why);
 	excerpt(err, p, n);
 	dr_buf_puts(err, ".\nA crash only ever tears the last line; this damage came from elsewhere (an edit, a disk "
-			 "error). drover will not guess what happened after it: look at the file, and if you cut it "
-			 "off from this line on, a resume asks the service about the attempts whose results are lost.");
+			 "error). ");
+	if (line == 1)
+		dr_buf_puts(err, "The header is what a resume takes the run up from, and drover will not guess it: restore "
+				 "the file from a copy, or look at what the run did in the service and start a new run.");
+	else
+		dr_buf_puts(err, "drover will not guess what happened after it: look at the file, and if you cut it off "
+				 "from this line on, a resume asks the service about the attempts whose results are lost.");
 	return -1;
 }
 

@@ -399,6 +399,28 @@ static applied apply_timer(dr_exec *x, const cJSON *rec, const char *type, const
 	return APPLIED;
 }
 
+/*
+ * A record about a step the runbook does not have (in its phase; a rollback
+ * unit's by the step it undoes): the journal is of another runbook, or was
+ * edited. Resume stops at it (with --force it is left aside), whether or not
+ * the replay would act on it.
+ */
+static bool foreign(dr_exec *x, const cJSON *rec, const char **why)
+{
+	const char *step = sval(rec, "step"), *ph = sval(rec, "phase");
+	if (!step)
+		return false;
+	bool rollback = ph && !strcmp(ph, "rollback");
+	const char *id = rollback ? sval(rec, "undoes") : step;
+	srun *s = id && x->plan ? sched_find(x, id) : NULL;
+	bool fin = ph && !strcmp(ph, "finally");
+	if (s && (rollback ? s->ph == PH_MAIN : (s->ph == PH_FINALLY) == fin))
+		return false;
+	*why = rollback ? "the step it undoes is not in the runbook" : fin ? "the runbook has no such finally step"
+									   : "the runbook has no such step";
+	return true;
+}
+
 static applied apply(dr_exec *x, const cJSON *rec, const char **why)
 {
 	struct jrun *jr = x->jr;
@@ -604,9 +626,28 @@ static int settle_all(dr_exec *x)
 
 /* --- the replay ----------------------------------------------------------- */
 
+/* The records after the last one the replay acts on tell nothing new, but must fit the runbook too. */
+static int check_rest(dr_exec *x)
+{
+	struct jrun *jr = x->jr;
+	const dr_journal_file *f = jr->rs;
+	for (size_t i = jr->next; i < f->n; i++) {
+		const char *why = "";
+		if (!foreign(x, f->recs[i], &why))
+			continue;
+		if (!x->o.force)
+			return mismatch(x, f->lines[i], f->recs[i], why);
+		jr->ignored++;
+	}
+	jr->next = f->n;
+	return 0;
+}
+
 static int end_replay(dr_exec *x)
 {
 	struct jrun *jr = x->jr;
+	if (check_rest(x) < 0)
+		return -1;
 	jr->replaying = false;
 	dr_clock_unpin(x->clock);
 	dr_events_set_replay(x->ev, false);
@@ -638,7 +679,7 @@ int journal_replay(dr_exec *x)
 		if (cJSON_IsNumber(t))
 			dr_clock_pin(x->clock, (int64_t)t->valuedouble);
 		const char *why = "";
-		applied a = apply(x, rec, &why);
+		applied a = foreign(x, rec, &why) ? MISMATCH : apply(x, rec, &why);
 		if (a == APPLIED) {
 			jr->replayed++;
 			if (jr->next == jr->end)

@@ -50,6 +50,7 @@ static char *path_in(const char *fmt, const char *a)
 static cJSON *rec(const char *event, int i)
 {
 	cJSON *r = cJSON_CreateObject();
+	cJSON_AddNumberToObject(r, "t_ms", i);
 	cJSON_AddStringToObject(r, "event", event);
 	cJSON_AddNumberToObject(r, "i", i);
 	return r;
@@ -61,6 +62,16 @@ static cJSON *header(void)
 	cJSON_AddStringToObject(h, "format", DR_JOURNAL_FORMAT);
 	cJSON_AddNumberToObject(h, "version", DR_JOURNAL_VERSION);
 	cJSON_AddStringToObject(h, "run", "r1");
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(h, "runbook"), "path", "runbook.yaml");
+	cJSON_AddStringToObject(h, "mode", "failover");
+	cJSON_AddStringToObject(h, "direction", "primary-to-recovery");
+	cJSON_AddObjectToObject(h, "params");
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(h, "backend"), "kind", "sim");
+	cJSON_AddStringToObject(h, "clock", "virtual");
+	cJSON_AddStringToObject(h, "seed", "1");
+	cJSON_AddNullToObject(h, "concurrency");
+	cJSON_AddNumberToObject(h, "started_ms", 0);
+	cJSON_AddObjectToObject(h, "shape");
 	return h;
 }
 
@@ -84,7 +95,7 @@ static void test_group_commit(void **state)
 	dr_journal *j = dr_journal_create(dir, h, &err);
 	assert_non_null(j);
 	for (int i = 1; i <= 1000; i++) {
-		cJSON *r = rec("task.end", i);
+		cJSON *r = rec("step.start", i);
 		assert_int_equal(dr_journal_append(j, r), (uint64_t)i + 1);
 		cJSON_Delete(r);
 	}
@@ -136,14 +147,18 @@ static void test_kill_hook_spec(void **state)
 
 /* --- reader ------------------------------------------------------------ */
 
+#define HEADER_FIELDS                                                                                              \
+	"\"run\":\"r\",\"runbook\":{\"path\":\"runbook.yaml\"},\"mode\":\"failover\",\"direction\":\"primary-to-recovery\","    \
+	"\"params\":{},\"backend\":{\"kind\":\"sim\"},\"clock\":\"virtual\",\"seed\":\"1\",\"concurrency\":null,"           \
+	"\"started_ms\":0,\"shape\":{}"
 static const char *const good_header =
-	"{\"event\":\"journal.header\",\"format\":\"drover-journal\",\"version\":1,\"run\":\"r\"}\n";
+	"{\"t_ms\":0,\"event\":\"journal.header\",\"format\":\"drover-journal\",\"version\":1," HEADER_FIELDS "}\n";
 
 static void test_torn_tail(void **state)
 {
 	(void)state;
 	char text[1024];
-	snprintf(text, sizeof text, "%s{\"event\":\"step.start\",\"step\":\"a\"}\n{\"event\":\"task.end\",\"st", good_header);
+	snprintf(text, sizeof text, "%s{\"t_ms\":1,\"event\":\"step.start\",\"step\":\"a\"}\n{\"event\":\"task.end\",\"st", good_header);
 	char *p = strdup(path_in("%s", "torn.jsonl"));
 	write_file(p, text);
 	dr_journal_file f;
@@ -154,7 +169,7 @@ static void test_torn_tail(void **state)
 	assert_true(f.torn);
 	assert_int_equal(f.torn_line, 3);
 	assert_int_equal(f.torn_bytes, strlen("{\"event\":\"task.end\",\"st"));
-	assert_int_equal((size_t)f.valid_bytes, strlen(good_header) + strlen("{\"event\":\"step.start\",\"step\":\"a\"}\n"));
+	assert_int_equal((size_t)f.valid_bytes, strlen(good_header) + strlen("{\"t_ms\":1,\"event\":\"step.start\",\"step\":\"a\"}\n"));
 	dr_journal_file_dispose(&f);
 	/* a last line of zeros (a power loss after the size was updated) is torn too */
 	FILE *fp = fopen(p, "w");
@@ -185,7 +200,7 @@ static void test_corrupt_line(void **state)
 {
 	(void)state;
 	char text[1024];
-	snprintf(text, sizeof text, "%s{\"event\":\"step.start\"}\n{\"event\":\"task.e\n{\"event\":\"run.end\"}\n",
+	snprintf(text, sizeof text, "%s{\"t_ms\":1,\"event\":\"step.start\"}\n{\"event\":\"task.e\n{\"t_ms\":2,\"event\":\"run.end\"}\n",
 		 good_header);
 	char *p = strdup(path_in("%s", "bad.jsonl"));
 	write_file(p, text);
@@ -197,7 +212,7 @@ static void test_corrupt_line(void **state)
 	assert_non_null(strstr(err.data, "A crash only ever tears the last line"));
 	dr_journal_file_dispose(&f);
 	/* a record without "event" in the middle is corruption too */
-	snprintf(text, sizeof text, "%s{\"nope\":1}\n{\"event\":\"run.end\"}\n", good_header);
+	snprintf(text, sizeof text, "%s{\"nope\":1}\n{\"t_ms\":2,\"event\":\"run.end\"}\n", good_header);
 	write_file(p, text);
 	dr_buf_reset(&err);
 	assert_int_equal(dr_journal_read(p, &f, &err), -1);
@@ -219,12 +234,101 @@ static void test_corrupt_line(void **state)
 	dr_buf_dispose(&err);
 }
 
+/* A journal of the good header and one middle line; the reader must refuse it with why at line 2. */
+static void refuses_middle(const char *line, const char *why)
+{
+	char text[4096];
+	snprintf(text, sizeof text, "%s%s\n{\"t_ms\":9,\"event\":\"run.end\",\"status\":\"succeeded\"}\n", good_header, line);
+	char *p = strdup(path_in("%s", "strict.jsonl"));
+	write_file(p, text);
+	dr_journal_file f;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_journal_read(p, &f, &err), -1);
+	if (!strstr(err.data, ":2: the journal is corrupted") || !strstr(err.data, why))
+		fail_msg("%s: expected '%s' at line 2, got: %s", line, why, err.data);
+	dr_journal_file_dispose(&f);
+	dr_buf_dispose(&err);
+	free(p);
+}
+
+/* A journal whose header is the good one with edit applied to its fields; the reader must refuse it with why. */
+static void refuses_header(const char *fields, const char *why)
+{
+	char text[4096];
+	snprintf(text, sizeof text, "{\"t_ms\":0,\"event\":\"journal.header\",\"format\":\"drover-journal\",\"version\":1,%s}\n",
+		 fields);
+	char *p = strdup(path_in("%s", "header.jsonl"));
+	write_file(p, text);
+	dr_journal_file f;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_journal_read(p, &f, &err), -1);
+	if (!strstr(err.data, ":1: the journal is corrupted") || !strstr(err.data, why))
+		fail_msg("expected '%s' at line 1, got: %s", why, err.data);
+	dr_journal_file_dispose(&f);
+	dr_buf_dispose(&err);
+	free(p);
+}
+
+/* Issue 10: strict where docs/journal.md says so; numbers a reader would cast out of range are errors, not UB. */
+static void test_strict_reader(void **state)
+{
+	(void)state;
+	refuses_middle("{\"t_ms\":1,\"event\":\"step.start\",\"step\":\"a\"} garbage", "more after the record");
+	refuses_middle("{\"t_ms\":1,\"event\":\"step.start\",\"step\":\"a\"}{\"t_ms\":2}", "more after the record");
+	refuses_middle("{\"event\":\"step.start\",\"step\":\"a\"}", "no \"t_ms\"");
+	refuses_middle("{\"t_ms\":4.9e59,\"event\":\"step.start\",\"step\":\"a\"}", "\"t_ms\" is 4.9e+59");
+	refuses_middle("{\"t_ms\":1e999,\"event\":\"step.start\",\"step\":\"a\"}", "\"t_ms\" is inf");
+	refuses_middle("{\"t_ms\":-5,\"event\":\"step.start\",\"step\":\"a\"}", "negative");
+	refuses_middle("{\"t_ms\":1.5,\"event\":\"step.start\",\"step\":\"a\"}", "\"t_ms\" is 1.5");
+	refuses_middle("{\"t_ms\":1,\"event\":\"task.start\",\"step\":\"a\",\"attempt\":3e10}", "\"attempt\" is 3e+10");
+	refuses_middle("{\"t_ms\":1,\"event\":\"run.resume\",\"downtime_ms\":1e300}", "\"downtime_ms\" is 1e+300");
+	refuses_middle("{\"t_ms\":1,\"event\":\"step.end\",\"step\":\"a\",\"succeeded\":4294967296}", "\"succeeded\"");
+	refuses_middle("{\"t_ms\":1,\"event\":\"task.start\",\"attempt\":1}", "names no \"step\"");
+	refuses_middle("{\"t_ms\":1,\"event\":\"task.start\",\"step\":\"a\"}", "\"attempt\" is missing");
+	refuses_middle("{\"t_ms\":1,\"event\":\"task.end\",\"step\":\"a\",\"attempt\":1,\"status\":\"fine\"}", "\"status\"");
+	refuses_middle("{\"t_ms\":1,\"event\":\"task.end\",\"step\":7,\"attempt\":1,\"status\":\"failed\"}", "\"step\" is not a string");
+	refuses_middle("{\"t_ms\":1,\"event\":\"step.start\",\"step\":\"a\",\"phase\":\"later\"}", "\"phase\"");
+	/* outputs and params hold what actions and people gave: any JSON number */
+	char text[4096];
+	snprintf(text, sizeof text,
+		 "%s{\"t_ms\":1,\"event\":\"task.end\",\"step\":\"a\",\"attempt\":1,\"status\":\"succeeded\","
+		 "\"outputs\":{\"ratio\":0.25,\"big\":1e300}}\n",
+		 good_header);
+	char *p = strdup(path_in("%s", "ok.jsonl"));
+	write_file(p, text);
+	dr_journal_file f;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_journal_read(p, &f, &err), 0);
+	assert_int_equal(f.n, 1);
+	dr_journal_file_dispose(&f);
+	free(p);
+	dr_buf_dispose(&err);
+	/* a header must name what resume takes up again */
+	refuses_header("\"run\":\"r\"", "no \"runbook\"");
+	const char *const need[] = {"clock", "direction", "shape", "mode", "seed", "params", "backend", "started_ms"};
+	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+		char fields[1024], key[40];
+		snprintf(fields, sizeof fields, "%s", HEADER_FIELDS);
+		snprintf(key, sizeof key, "\"%s\":", need[i]);
+		char *at = strstr(fields, key);
+		assert_non_null(at);
+		at[1] = 'X'; /* "clock" -> "Xlock": the field is gone */
+		refuses_header(fields, need[i]);
+	}
+	refuses_header("\"run\":\"r\",\"runbook\":{\"path\":\"r.yaml\"},\"mode\":\"failover\",\"direction\":\"primary-to-recovery\","
+		       "\"params\":{},\"backend\":{},\"clock\":\"sundial\",\"seed\":\"1\",\"started_ms\":0,\"shape\":{}",
+		       "\"clock\"");
+}
+
 static void test_sessions_and_end(void **state)
 {
 	(void)state;
 	char text[1024];
 	snprintf(text, sizeof text,
-		 "%s{\"event\":\"run.end\",\"status\":\"cancelled\"}\n{\"event\":\"run.resume\"}\n{\"event\":\"step.start\"}\n",
+		 "%s{\"t_ms\":2,\"event\":\"run.end\",\"status\":\"cancelled\"}\n{\"t_ms\":3,\"event\":\"run.resume\"}\n{\"t_ms\":1,\"event\":\"step.start\"}\n",
 		 good_header);
 	char *p = strdup(path_in("%s", "sess.jsonl"));
 	write_file(p, text);
@@ -375,7 +479,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_commit), cmocka_unit_test(test_kill_hook_spec),
-		cmocka_unit_test(test_torn_tail),    cmocka_unit_test(test_corrupt_line),
+		cmocka_unit_test(test_torn_tail),    cmocka_unit_test(test_corrupt_line), cmocka_unit_test(test_strict_reader),
 		cmocka_unit_test(test_sessions_and_end), cmocka_unit_test(test_digest_diff),
 		cmocka_unit_test(test_lock),
 	};

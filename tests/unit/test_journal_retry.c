@@ -428,7 +428,8 @@ static void test_retry_every_cut(void **state)
 /* --- which runs may be retried --------------------------------------------- */
 
 static const char *const header =
-	"{\"event\":\"journal.header\",\"format\":\"drover-journal\",\"version\":1,\"run\":\"r\",\"mode\":\"%s\","
+	"{\"t_ms\":1,\"event\":\"journal.header\",\"format\":\"drover-journal\",\"version\":1,\"run\":\"r\",\"mode\":\"%s\",\"direction\":\"primary-to-recovery\",\"clock\":\"virtual\",\"seed\":\"1\","
+	"\"runbook\":{\"path\":\"r.yaml\"},\"params\":{},\"backend\":{},\"started_ms\":0,"
 	"\"shape\":{\"steps\":{\"a\":{\"action\":\"log\",\"digest\":\"1\",\"parts\":{\"with\":\"1\",\"needs\":\"1\"}},"
 	"\"b\":{\"action\":\"log\",\"digest\":\"2\",\"parts\":{\"with\":\"2\",\"needs\":\"2\"}},"
 	"\"c\":{\"action\":\"log\",\"digest\":\"3\",\"parts\":{\"with\":\"3\",\"needs\":\"3\"}},"
@@ -455,9 +456,9 @@ static dr_retry_verdict check_text(const char *mode, const char *records, dr_buf
 	return v;
 }
 
-#define END(st) "{\"event\":\"run.end\",\"ts\":\"T\",\"status\":\"" st "\",\"exit\":1}\n"
-#define RETRY "{\"event\":\"run.resume\",\"retry_failed\":true}\n"
-#define UNDO "{\"event\":\"task.start\",\"step\":\"undo-a\",\"phase\":\"rollback\",\"undoes\":\"a\",\"attempt\":1}\n"
+#define END(st) "{\"t_ms\":1,\"event\":\"run.end\",\"ts\":\"T\",\"status\":\"" st "\",\"exit\":1}\n"
+#define RETRY "{\"t_ms\":1,\"event\":\"run.resume\",\"retry_failed\":true}\n"
+#define UNDO "{\"t_ms\":1,\"event\":\"task.start\",\"step\":\"undo-a\",\"phase\":\"rollback\",\"undoes\":\"a\",\"attempt\":1}\n"
 
 static void test_retry_check(void **state)
 {
@@ -482,13 +483,13 @@ static void test_retry_check(void **state)
 	/* a recovery point fallback restarted a validation's attempts: the journal does not keep it */
 	dr_buf_reset(&msg);
 	assert_int_equal(check_text("failover",
-				    "{\"event\":\"task.start\",\"step\":\"up\",\"target\":\"v\",\"attempt\":1}\n"
-				    "{\"event\":\"task.start\",\"step\":\"up\",\"target\":\"v\",\"attempt\":1}\n" END("failed"),
+				    "{\"t_ms\":1,\"event\":\"task.start\",\"step\":\"up\",\"target\":\"v\",\"attempt\":1}\n"
+				    "{\"t_ms\":1,\"event\":\"task.start\",\"step\":\"up\",\"target\":\"v\",\"attempt\":1}\n" END("failed"),
 				    &msg),
 			 DR_RETRY_REFUSED);
 	assert_non_null(strstr(msg.data, "another recovery point for up[v]"));
 	/* not ended: refused, unless a retry of it was interrupted (then a plain resume goes on with it) */
-	assert_int_equal(check_text("failover", "{\"event\":\"task.start\",\"step\":\"a\",\"attempt\":1}\n", NULL),
+	assert_int_equal(check_text("failover", "{\"t_ms\":1,\"event\":\"task.start\",\"step\":\"a\",\"attempt\":1}\n", NULL),
 			 DR_RETRY_REFUSED);
 	assert_int_equal(check_text("failover", END("failed") RETRY, NULL), DR_RETRY_ONGOING);
 	dr_buf_dispose(&msg);
@@ -502,9 +503,9 @@ static void test_retry_notes(void **state)
 	snprintf(path, sizeof path, "%s/notes.jsonl", dir);
 	FILE *f = fopen(path, "w");
 	fprintf(f, header, "failover");
-	fputs("{\"event\":\"step.end\",\"step\":\"a\",\"status\":\"succeeded\",\"succeeded\":1}\n"
-	      "{\"event\":\"step.end\",\"step\":\"b\",\"status\":\"failed\",\"failed\":1,\"tolerated\":false}\n"
-	      "{\"event\":\"step.end\",\"step\":\"c\",\"status\":\"cancelled\",\"cancelled\":1}\n" END("failed"),
+	fputs("{\"t_ms\":1,\"event\":\"step.end\",\"step\":\"a\",\"status\":\"succeeded\",\"succeeded\":1}\n"
+	      "{\"t_ms\":1,\"event\":\"step.end\",\"step\":\"b\",\"status\":\"failed\",\"failed\":1,\"tolerated\":false}\n"
+	      "{\"t_ms\":1,\"event\":\"step.end\",\"step\":\"c\",\"status\":\"cancelled\",\"cancelled\":1}\n" END("failed"),
 	      f);
 	fclose(f);
 	dr_journal_file jf;
