@@ -21,7 +21,7 @@ TEST_PKGS := cmocka
 DEB_PKGS  := pkg-config libyaml-dev libcurl4-openssl-dev libcjson-dev libpcre2-dev libmicrohttpd-dev libcmocka-dev
 # Tools the tests run against drover's output (real clients and servers, not stand-ins);
 # `make deps` installs them too, so `make check` needs nothing installed by hand.
-TEST_DEB_PKGS :=
+TEST_DEB_PKGS := nodejs prometheus libxml2-utils chromium systemd
 
 VARIANT   ?= default
 SANITIZE  ?=
@@ -59,7 +59,7 @@ DROVER    := $(B)/drover
 TORTURE   := $(B)/tests/torture
 TORTURE_SEEDS ?= 250
 
-.PHONY: all all-tests check check-asan check-tsan unit golden demo demo-run deps install uninstall clean \
+.PHONY: test-npm all all-tests check check-asan check-tsan unit golden demo demo-run deps install uninstall clean \
         bench docs torture fuzz fuzz-build
 all: $(DROVER)
 
@@ -177,6 +177,16 @@ deps:
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing </dev/null; \
 	fi
+
+# npm packages the tests run (tests/npm/package-lock.json pins every version), into build/npm;
+# the tests call this target themselves.
+NPM_DIR := build/npm
+test-npm: $(NPM_DIR)/node_modules/.drover-installed
+$(NPM_DIR)/node_modules/.drover-installed: tests/npm/package.json tests/npm/package-lock.json
+	@mkdir -p $(NPM_DIR)
+	@cp tests/npm/package.json tests/npm/package-lock.json $(NPM_DIR)/
+	$(Q)cd $(NPM_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
 
 docs: $(DROVER)
 	@docs/generate.sh $(DROVER)

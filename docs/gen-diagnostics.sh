@@ -21,6 +21,8 @@ hint: did you mean 'timeout'?
 
 `drover validate --format json` prints the same as a JSON array of objects with the fields
 `file`, `line`, `column`, `end_column`, `severity`, `code`, `name`, `message` and `hint`.
+`--format github` prints one GitHub Actions annotation per diagnostic (`::error file=…,line=…`)
+and `--format sarif` one SARIF 2.1.0 log, for pull requests and code scanning (docs/ci.md).
 
 Ranges: DR1xx loading YAML, DR2xx the schema, DR3xx expressions and references, DR4xx the step
 graph and DR ordering rules, DR9xx files. Each example below is the output of a golden test

@@ -101,6 +101,7 @@ if [ "$only" = all ]; then
 	torture_test
 	script_tests e2e tests/e2e/run.sh
 	script_tests cli tests/cli/run.sh # every command's options, before and after its operands
+	script_tests evidence tests/evidence/run.sh # reports, metrics, CI formats, scheduling examples
 	shipped_runbooks
 	consistency
 fi

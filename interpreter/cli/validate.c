@@ -1,13 +1,15 @@
 /*
  * validate.c - `drover validate`: run the front end over runbooks and print
- * every diagnostic, like a compiler. Exit 0 when all files are valid
- * (warnings allowed), 2 when any has an error.
+ * every diagnostic, like a compiler, or in a form a CI system reads (JSON,
+ * GitHub workflow annotations, SARIF 2.1.0; docs/ci.md). Exit 0 when all
+ * files are valid (warnings allowed), 2 when any has an error.
  */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "config.h"
 #include "front/plan.h"
 #include "front/runbook.h"
 
@@ -16,33 +18,49 @@ static int validate_main(int argc, char **argv);
 const dr_command dr_cmd_validate = {
 	.name = "validate",
 	.summary = "Check runbooks: YAML, schema, expressions, the step graph and DR ordering rules.",
-	.usage = "[--format text|json] [--stdlib DIR] [--quiet] FILE...",
+	.usage = "[--format text|json|github|sarif] [--stdlib DIR] [--quiet] FILE...",
 	.help = "Options:\n"
-		"  -f, --format FMT   text (default; diagnostics on stderr) or json (one array on stdout)\n"
+		"  -f, --format FMT   text (default; diagnostics on stderr), json (one array on stdout),\n"
+		"                     github (GitHub Actions annotations on stdout: ::error file=...,line=...)\n"
+		"                     or sarif (one SARIF 2.1.0 log on stdout, for code scanning)\n"
 		"      --stdlib DIR   where use: finds composite actions (default: $DROVER_STDLIB, then the\n"
 		"                     checkout's or installed stdlib)\n"
 		"  -q, --quiet        print nothing for valid files\n"
 		"  -h, --help         show this help\n"
 		"\nExit status: 0 valid, 2 invalid (or a usage error).\n"
 		"Text diagnostics look like  path:line:col: error: message [DRnnn]  followed by the source\n"
-		"line and a caret; colour only on a terminal and never when NO_COLOR is set.\n",
+		"line and a caret; colour only on a terminal and never when NO_COLOR is set.\n"
+		"docs/ci.md shows the github and sarif forms in pull-request workflows.\n",
 	.main = validate_main,
 };
 
+typedef enum format { FMT_TEXT, FMT_JSON, FMT_GITHUB, FMT_SARIF } format;
+
+static const char *const format_names[] = {"text", "json", "github", "sarif"};
+
 typedef struct options {
-	bool json;
+	format fmt;
 	bool quiet;
 	const char *stdlib;
 } options;
+
+static bool parse_format(const char *s, format *out)
+{
+	for (size_t i = 0; i < sizeof format_names / sizeof format_names[0]; i++)
+		if (strcmp(s, format_names[i]) == 0) {
+			*out = (format)i;
+			return true;
+		}
+	return false;
+}
 
 static int one_option(void *ctx, int c, const char *arg)
 {
 	options *o = ctx;
 	switch (c) {
 	case 'f':
-		if (strcmp(arg, "json") && strcmp(arg, "text"))
-			return dr_cli_usage_error(&dr_cmd_validate, "unknown format '%s' (text or json)", arg);
-		o->json = strcmp(arg, "json") == 0;
+		if (!parse_format(arg, &o->fmt))
+			return dr_cli_usage_error(&dr_cmd_validate, "unknown format '%s' (text, json, github or sarif)", arg);
 		return -1;
 	case 'S': o->stdlib = arg; return -1;
 	default: o->quiet = true; return -1;
@@ -84,13 +102,14 @@ static int validate_main(int argc, char **argv)
 	const char *stdlib = dr_cli_stdlib_dir(o.stdlib);
 	dr_diags *all = dr_diags_new();
 	size_t errors = 0;
+	bool text = o.fmt == FMT_TEXT;
 	for (int i = optind; i < argc; i++) {
-		dr_diags *d = o.json ? all : dr_diags_new();
+		dr_diags *d = text ? dr_diags_new() : all;
 		size_t before = dr_diags_errors(d);
 		dr_runbook *rb = dr_runbook_compile(argv[i], d, stdlib);
 		size_t mine = dr_diags_errors(d) - before;
 		errors += mine;
-		if (!o.json) {
+		if (text) {
 			dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
 			if (!mine && rb && !o.quiet)
 				summarise_valid(rb, argv[i]);
@@ -98,9 +117,13 @@ static int validate_main(int argc, char **argv)
 		}
 		dr_runbook_free(rb);
 	}
-	if (o.json)
+	if (o.fmt == FMT_JSON)
 		dr_diags_render_json(all, stdout);
-	else if (errors)
+	else if (o.fmt == FMT_GITHUB)
+		dr_diags_render_github(all, stdout);
+	else if (o.fmt == FMT_SARIF)
+		dr_diags_render_sarif(all, DROVER_VERSION, stdout);
+	if (errors && o.fmt != FMT_JSON && o.fmt != FMT_SARIF)
 		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");
 	dr_diags_free(all);
 	return errors ? DR_EXIT_INVALID : DR_EXIT_OK;

@@ -211,6 +211,12 @@ static bool source_line(const source *s, int line, const char **start, size_t *l
 	return true;
 }
 
+bool dr_diags_source_line(const dr_diags *d, const char *file, int line, const char **start, size_t *len)
+{
+	const source *s = file ? find_source(d, file) : NULL;
+	return s && line >= 1 && source_line(s, line, start, len);
+}
+
 static const char *sev_name(dr_severity s)
 {
 	return s == DR_SEV_ERROR ? "error" : s == DR_SEV_WARNING ? "warning" : "note";

@@ -85,7 +85,33 @@ const char *dr_code_summary(dr_code c);
  */
 void dr_diags_render_text(const dr_diags *d, FILE *out, bool color);
 
+/*
+ * The bytes of line (1-based) of a registered source file, without its line
+ * end, borrowed from d. False when the file was never registered or has no
+ * such line.
+ */
+bool dr_diags_source_line(const dr_diags *d, const char *file, int line, const char **start, size_t *len);
+
 /* JSON form: one array of {file,line,column,end_column,severity,code,name,message,hint}. */
 void dr_diags_render_json(const dr_diags *d, FILE *out);
+
+/* --- diag_ci.c: the forms CI systems read ---------------------------------- */
+
+/*
+ * GitHub Actions workflow commands, one line per diagnostic:
+ *   ::error file=F,line=L,col=C,endColumn=E,title=DR203 unknown-key::message
+ * (::warning, ::notice for notes; the hint after the message on a line of
+ * its own). Columns count characters, not bytes. Values are escaped as the
+ * runner expects (%, CR, LF; and : , in properties), so nothing a runbook
+ * holds can start a command of its own.
+ */
+void dr_diags_render_github(const dr_diags *d, FILE *out);
+
+/*
+ * A SARIF 2.1.0 log (one run, tool "drover" at version, a rule per code
+ * that occurs, a result per diagnostic with its region in characters) for
+ * code-scanning views. docs/ci.md shows how to upload it.
+ */
+void dr_diags_render_sarif(const dr_diags *d, const char *version, FILE *out);
 
 #endif

@@ -97,11 +97,76 @@ static void test_whole_file_and_missing_source(void **state)
 	dr_diags_free(d);
 }
 
+static char *render_ci(dr_diags *d, bool sarif)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (sarif)
+		dr_diags_render_sarif(d, "9.9.9", f);
+	else
+		dr_diags_render_github(d, f);
+	fclose(f);
+	return out;
+}
+
+/* Annotations: characters for columns, properties and message escaped so nothing starts a command. */
+static void test_github(void **state)
+{
+	(void)state;
+	static const char text[] = "name: caf\xc3\xa9\n  x: \xe2\x86\x92 bad\n";
+	dr_diags *d = dr_diags_new();
+	dr_diags_add_source(d, "a,b:c.yaml", text, sizeof text - 1);
+	dr_diag *g = dr_diag_error(d, DR203, (dr_loc){"a,b:c.yaml", 2, 9, 3}, "100%% bad\n::error::x");
+	dr_diag_set_hint(g, "h");
+	dr_diag_warning(d, DR405, (dr_loc){"a,b:c.yaml", 0, 0, 0}, "w");
+	char *out = render_ci(d, false);
+	assert_string_equal(out, "::error file=a%2Cb%3Ac.yaml,line=2,col=7,endColumn=10,title=DR203 unknown-key::"
+				 "100%25 bad%0A::error::x%0Ahint: h\n"
+				 "::warning file=a%2Cb%3Ac.yaml,title=DR405 commit-unvalidated::w\n");
+	free(out);
+	dr_diags_free(d);
+}
+
+static void test_sarif(void **state)
+{
+	(void)state;
+	static const char text[] = "x: \xe2\x86\x92 bad\n";
+	dr_diags *d = dr_diags_new();
+	dr_diags_add_source(d, "my runbook.yaml", text, sizeof text - 1);
+	dr_diag_error(d, DR203, (dr_loc){"my runbook.yaml", 1, 7, 3}, "bad");
+	dr_diag_error(d, DR901, (dr_loc){"/abs/gone.yaml", 0, 0, 0}, "gone");
+	dr_diag_error(d, DR203, (dr_loc){"my runbook.yaml", 1, 1, 1}, "again");
+	char *out = render_ci(d, true);
+	cJSON *log = cJSON_Parse(out);
+	assert_non_null(log);
+	assert_string_equal(cJSON_GetObjectItem(log, "version")->valuestring, "2.1.0");
+	cJSON *run = cJSON_GetArrayItem(cJSON_GetObjectItem(log, "runs"), 0);
+	cJSON *rules = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(run, "tool"), "driver"), "rules");
+	assert_int_equal(cJSON_GetArraySize(rules), 2); /* DR203 once, DR901 */
+	cJSON *results = cJSON_GetObjectItem(run, "results");
+	cJSON *r0 = cJSON_GetArrayItem(results, 0), *r1 = cJSON_GetArrayItem(results, 1);
+	cJSON *phys = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r0, "locations"), 0), "physicalLocation");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(phys, "artifactLocation"), "uri")->valuestring,
+			    "my%20runbook.yaml");
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(phys, "region"), "startColumn")->valueint, 5);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(phys, "region"), "endColumn")->valueint, 8);
+	phys = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r1, "locations"), 0), "physicalLocation");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(phys, "artifactLocation"), "uri")->valuestring,
+			    "file:///abs/gone.yaml");
+	assert_null(cJSON_GetObjectItem(phys, "region"));
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(results, 2), "ruleIndex")->valueint, 0);
+	cJSON_Delete(log);
+	free(out);
+	dr_diags_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_caret_and_hint), cmocka_unit_test(test_sorted_and_counted),
 		cmocka_unit_test(test_json), cmocka_unit_test(test_whole_file_and_missing_source),
+		cmocka_unit_test(test_github), cmocka_unit_test(test_sarif),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
