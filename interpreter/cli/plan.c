@@ -6,11 +6,13 @@
  * never writes or locks it). The view (planview.h) goes to stdout as text
  * or JSON. With --estimate the plan is also run on a private copy of the
  * simulator on the virtual clock (estimate.h), and the predicted RTO and
- * critical path are added.
+ * critical path are added. With --metrics the plan's readiness is also
+ * written as Prometheus metrics (metrics.h), for a timer that plans every
+ * few minutes and an alert that fires before a disaster.
  *
  * Exit status: 0 the plan is runnable, 1 it is blocked (the blockers say
  * why), 2 the runbook, parameters or options are invalid or the backend
- * cannot be read.
+ * cannot be read, 3 the --metrics file cannot be written.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +26,7 @@
 #include "cli/cli.h"
 #include "run/clock.h"
 #include "views/estimate.h"
+#include "views/metrics.h"
 #include "run/modes.h"
 #include "front/params.h"
 #include "views/planview.h"
@@ -35,7 +38,7 @@ const dr_command dr_cmd_plan = {
 	.name = "plan",
 	.summary = "Show what a run would do against the backend, touching nothing; --estimate predicts the RTO.",
 	.usage = "[--param NAME=VALUE]... [--format text|json] [--direction failover|failback] [--drill [--network "
-		 "NAME]] [--estimate] [--now TIME] [--state FILE] [--state-dir DIR] FILE",
+		 "NAME]] [--estimate] [--metrics FILE] [--now TIME] [--state FILE] [--state-dir DIR] FILE",
 	.help = "Options:\n"
 		"  -p, --param NAME=VALUE  a parameter (repeatable), as for run\n"
 		"  -f, --format FMT        text (default) or json\n"
@@ -46,6 +49,11 @@ const dr_command dr_cmd_plan = {
 		"                          clock, and print the predicted RTO and the critical path (tasks\n"
 		"                          start in the order a run would give them, from the state directory's\n"
 		"                          duration history; the simulated run adds nothing to it)\n"
+		"      --metrics FILE      also write the plan's readiness as Prometheus metrics for\n"
+		"                          node_exporter's textfile collector (atomically): runnable, blockers,\n"
+		"                          per VM the recovery point's age against max_age and replication\n"
+		"                          health; written also when the backend cannot be read\n"
+		"                          (drover_readiness_check_ok 0). docs/scheduling.md\n"
 		"      --now TIME          when the run would start, RFC 3339 (default: now; on a simulator that\n"
 		"                          runs on the virtual clock, where its runs start)\n"
 		"  -s, --state FILE        the simulator's state file (default as for drover sim)\n"
@@ -55,19 +63,20 @@ const dr_command dr_cmd_plan = {
 		"\nThe plan binds the runbook to the VMs the backend protects (opened read-only) and prints the\n"
 		"VMs of each set, each VM's recovery point and its age against max_age, the operations in\n"
 		"order, what is irreversible and what blocks the plan.\n"
-		"Exit status: 0 runnable, 1 blocked, 2 invalid runbook, parameters or backend. docs/plan.md.\n",
+		"Exit status: 0 runnable, 1 blocked, 2 invalid runbook, parameters or backend, 3 the --metrics\n"
+		"file could not be written. docs/plan.md.\n",
 	.main = plan_main,
 };
 
 typedef struct options {
 	const char **params;
 	size_t n_params;
-	const char *file, *stdlib, *state, *state_dir, *network;
+	const char *file, *stdlib, *state, *state_dir, *network, *metrics;
 	bool json, estimate, now_given;
 	dr_planview_opts v;
 } options;
 
-enum { OPT_DIRECTION = 256, OPT_DRILL, OPT_NETWORK, OPT_ESTIMATE, OPT_NOW, OPT_STATE_DIR, OPT_STDLIB };
+enum { OPT_DIRECTION = 256, OPT_DRILL, OPT_NETWORK, OPT_ESTIMATE, OPT_NOW, OPT_STATE_DIR, OPT_STDLIB, OPT_METRICS };
 
 static const struct option longopts[] = {
 	{"param", required_argument, NULL, 'p'},	  {"format", required_argument, NULL, 'f'},
@@ -75,7 +84,8 @@ static const struct option longopts[] = {
 	{"network", required_argument, NULL, OPT_NETWORK}, {"estimate", no_argument, NULL, OPT_ESTIMATE},
 	{"now", required_argument, NULL, OPT_NOW},	  {"state", required_argument, NULL, 's'},
 	{"state-dir", required_argument, NULL, OPT_STATE_DIR}, {"stdlib", required_argument, NULL, OPT_STDLIB},
-	{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0},
+	{"metrics", required_argument, NULL, OPT_METRICS}, {"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static int set_direction(options *o, const char *v)
@@ -106,6 +116,7 @@ static int one_option(void *ctx, int c, const char *arg)
 	case OPT_DRILL: o->v.mode = DR_MODE_DRILL; return -1;
 	case OPT_NETWORK: o->network = arg; return -1;
 	case OPT_ESTIMATE: o->estimate = true; return -1;
+	case OPT_METRICS: o->metrics = arg; return -1;
 	case OPT_NOW:
 		if (!dr_backend_parse_time(arg, &o->v.now_ms))
 			return dr_cli_usage_error(&dr_cmd_plan, "--now '%s': expected an RFC 3339 time", arg);
@@ -139,6 +150,24 @@ static int64_t wall_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* --metrics: the readiness of view (NULL: the backend could not be read). Returns 0, or -1 (said on stderr). */
+static int write_metrics(const dr_runbook *rb, const options *o, const cJSON *view)
+{
+	if (!o->metrics)
+		return 0;
+	dr_metrics m;
+	dr_buf err;
+	dr_metrics_init(&m);
+	dr_buf_init(&err);
+	dr_metrics_add_readiness(&m, rb->name, dr_mode_name(o->v.mode), view, wall_now());
+	int rc = dr_metrics_write(&m, o->metrics, &err);
+	if (rc < 0)
+		fprintf(stderr, "drover plan: %s; the plan itself is unaffected, nothing was changed\n", err.data);
+	dr_buf_dispose(&err);
+	dr_metrics_dispose(&m);
+	return rc;
+}
+
 /* The view, printed; returns the exit status. */
 static int show(dr_runbook *rb, dr_backend *be, options *o)
 {
@@ -148,8 +177,11 @@ static int show(dr_runbook *rb, dr_backend *be, options *o)
 	int rc = DR_EXIT_INVALID;
 	if (view && o->estimate)
 		dr_estimate_add(rb, be, &o->v, view);
-	if (view) {
+	if (write_metrics(rb, o, view) < 0)
+		rc = DR_EXIT_INTERNAL;
+	else if (view)
 		rc = dr_planview_runnable(view) ? DR_EXIT_OK : DR_EXIT_FAILED;
+	if (view) {
 		if (o->json) {
 			char *s = cJSON_Print(view);
 			printf("%s\n", s);
@@ -178,6 +210,7 @@ static int with_backend(dr_runbook *rb, options *o)
 		if (e.code)
 			fprintf(stderr, "drover plan: cannot open the %s backend: %s\n",
 				rb->backend.kind == DR_BACKEND_SIM ? "sim" : "azure", dr_backend_error_text(a, &e));
+		write_metrics(rb, o, NULL);
 	} else {
 		if (!o->now_given)
 			o->v.now_ms = dr_cli_default_clock(rb) == DR_CLOCK_VIRTUAL ? DR_CLOCK_VIRTUAL_EPOCH_MS : wall_now();

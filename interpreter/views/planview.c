@@ -395,6 +395,7 @@ static cJSON *vm_object(pv *p, size_t vm, const size_t *order)
 	cJSON_AddStringToObject(o, "protection_state", it->protection_state_description ? it->protection_state_description : "");
 	cJSON_AddStringToObject(o, "active", dr_backend_location_name(it->active_location));
 	cJSON_AddStringToObject(o, "allowed", dr_backend_allowed_text(p->a, it->allowed_ops));
+	cJSON_AddStringToObject(o, "replication_health", it->replication_health ? it->replication_health : "");
 	if (it->current_job_id)
 		cJSON_AddStringToObject(o, "running_job", it->current_job_id);
 	size_t refused = walk_vm(p, vm, order, o);

@@ -71,7 +71,137 @@ github() {
 	ok "github: a warning is ::warning with its span" $?
 }
 
-groups=(sarif github)
+# --- plan --metrics: readiness that promtool accepts and that says what plan says ---------------
+# prom FILE METRIC VM: the value of METRIC for VM (the first sample whose labels name it)
+prom() { grep "^$2{" "$1" | grep -F "vm=\"$3\"" | head -1 | awk '{print $NF}'; }
+promcheck() { promtool check metrics <"$1" >"$1.lint" 2>&1 || { sed 's/^/    /' "$1.lint"; return 1; }; }
+# alert_rules PROM OUT: a promtool rule test whose input series are PROM's samples, held for 30 minutes.
+alert_rules() {
+	{
+		printf 'rule_files: [%s]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n' \
+			"$root/examples/prometheus/drover-alerts.yaml"
+		grep -v -e '^#' -e timestamp "$1" | awk '{ v = $NF; sub(/ [^ ]*$/, ""); gsub(/\047/, "\047\047")
+			printf "      - series: \047%s\047\n        values: \047%sx30\047\n", $0, v }'
+		cat <<-'EOF'
+		    alert_rule_test:
+		      - eval_time: 20m
+		        alertname: DroverPlanBlocked
+		        exp_alerts:
+		          - exp_labels: { severity: page, runbook: ready-demo, mode: failover }
+		            exp_annotations:
+		              summary: 'ready-demo (failover) would not start: the plan is blocked'
+		              description: "Run `drover plan` on the runbook: its blockers say what to fix before a disaster."
+		      - eval_time: 20m
+		        alertname: DroverRecoveryPointTooOld
+		        exp_alerts:
+		          - exp_labels: { severity: page, runbook: ready-demo, mode: failover, vm: 'app "1" \ x' }
+		            exp_annotations:
+		              summary: 'app "1" \ x: the recovery point ready-demo would use is older than max_age'
+		              description: The point is 5m 22s old; replication is behind the RPO guard.
+		          - exp_labels: { severity: page, runbook: ready-demo, mode: failover, vm: db-1 }
+		            exp_annotations:
+		              summary: 'db-1: the recovery point ready-demo would use is older than max_age'
+		              description: The point is 4m 31s old; replication is behind the RPO guard.
+		      - eval_time: 20m
+		        alertname: DroverReplicationUnhealthy
+		        exp_alerts: []
+		      - eval_time: 20m
+		        alertname: DroverReadinessCheckFailing
+		        exp_alerts: []
+		EOF
+	} >"$2"
+}
+
+readiness() {
+	local d=$tmp/readiness
+	mkdir -p "$d"
+	need promtool || return
+	"$drover" plan --metrics "$d/ok.prom" --format json --state-dir "$d/s1" "$root/examples/quickstart.yaml" >"$d/ok.json"
+	ok "readiness: a runnable plan exits 0" $?
+	promcheck "$d/ok.prom"; ok "readiness: promtool check metrics accepts the file" $?
+	grep -qx 'drover_readiness_runnable{runbook="shop-failover",mode="failover"} 1' "$d/ok.prom" &&
+		grep -qx 'drover_readiness_check_ok{runbook="shop-failover",mode="failover"} 1' "$d/ok.prom" &&
+		grep -qx 'drover_readiness_vms{runbook="shop-failover",mode="failover"} 6' "$d/ok.prom"
+	ok "readiness: runnable, checked, 6 VMs" $?
+	node -e 'const v = JSON.parse(require("fs").readFileSync(process.argv[1]));
+		for (const vm of v.vms) console.log(vm.name, vm.recovery_point.age_ms / 1000)' "$d/ok.json" >"$d/ages"
+	local vm age bad=0
+	while read -r vm age; do
+		[ "$(prom "$d/ok.prom" drover_readiness_vm_recovery_point_age_seconds "$vm")" = "$age" ] || bad=1
+		[ "$(prom "$d/ok.prom" drover_readiness_vm_recovery_point_max_age_seconds "$vm")" = 3600 ] || bad=1
+	done <"$d/ages"
+	[ -s "$d/ages" ] && [ $bad = 0 ]; ok "readiness: each VM's point age and max_age are the plan's" $?
+	[ "$(stat -c %a "$d/ok.prom")" = 600 ]; ok "readiness: the file is the owner's, not world-writable" $?
+
+	# A tight RPO guard blocks the plan; names with quotes and backslashes stay one label value.
+	cat >"$d/tight.yaml" <<-'EOF'
+	drover: 1
+	name: ready-demo
+	backend:
+	  kind: sim
+	  vms: [{ name: 'app "1" \ x' }, { name: db-1 }]
+	vm_sets:
+	  all: { match: { name: "." } }
+	recovery: { point: latest-processed, max_age: 3m }
+	steps:
+	  - { id: failover, action: dr.failover, targets: all }
+	  - { id: up, action: dr.probe, foreach: all, needs: failover }
+	EOF
+	"$drover" plan --metrics "$d/tight.prom" --state-dir "$d/s2" "$d/tight.yaml" >"$d/tight.out"
+	ok "readiness: a blocked plan exits 1" $([ $? = 1 ] && echo 0 || echo 1)
+	promcheck "$d/tight.prom"; ok "readiness: promtool accepts escaped label values" $?
+	grep -qx 'drover_readiness_runnable{runbook="ready-demo",mode="failover"} 0' "$d/tight.prom" &&
+		grep -qx 'drover_readiness_blockers{runbook="ready-demo",mode="failover"} 2' "$d/tight.prom"
+	ok "readiness: not runnable, 2 blockers" $?
+	grep -qF 'drover_readiness_vm_recovery_point_ok{runbook="ready-demo",mode="failover",vm="app \"1\" \\ x",verdict="too_old"} 0' "$d/tight.prom" &&
+		[ "$(prom "$d/tight.prom" drover_readiness_vm_blockers db-1)" = 1 ]
+	ok "readiness: the too-old point and the VM's blocker, by VM" $?
+	alert_rules "$d/tight.prom" "$d/alerts.yaml"
+	promtool check rules "$root/examples/prometheus/drover-alerts.yaml" >"$d/alerts.out" 2>&1 &&
+		promtool test rules "$d/alerts.yaml" >>"$d/alerts.out" 2>&1
+	local rc=$?
+	[ $rc = 0 ] || sed 's/^/    /' "$d/alerts.out" | head -30
+	ok "readiness: the example alert rules fire on what drover wrote (promtool test rules)" $rc
+	sed 's/\\"1\\"/"1"/' "$d/tight.prom" >"$d/unescaped.prom"
+	! promtool check metrics <"$d/unescaped.prom" >/dev/null 2>&1; ok "readiness: promtool rejects an unescaped quote" $?
+
+	# After a failover the plan is blocked by state; the state label says where the VMs are.
+	cat >"$d/loose.yaml" <<-'EOF'
+	drover: 1
+	name: ready-demo
+	backend:
+	  kind: sim
+	  vms: [{ name: db-1 }]
+	vm_sets:
+	  all: { match: { name: "." } }
+	steps:
+	  - { id: failover, action: dr.failover, targets: all }
+	  - { id: up, action: dr.probe, foreach: all, needs: failover }
+	EOF
+	"$drover" run -q --yes --state-dir "$d/s3" "$d/loose.yaml" >/dev/null 2>&1; ok "readiness: a failover runs" $?
+	"$drover" plan --metrics "$d/after.prom" --state-dir "$d/s3" "$d/loose.yaml" >/dev/null
+	ok "readiness: a second failover is blocked" $([ $? = 1 ] && echo 0 || echo 1)
+	promcheck "$d/after.prom" && grep -q 'drover_readiness_vm_state{.*vm="db-1",state="failed_over"} 1' "$d/after.prom" &&
+		[ "$(prom "$d/after.prom" drover_readiness_vm_blockers db-1)" = 1 ]
+	ok "readiness: the failed-over VM's state and blocker" $?
+
+	# The backend cannot be read: the check itself says so, for an alert.
+	mkdir -p "$d/s4" && echo garbage >"$d/s4/sim-state.json"
+	"$drover" plan --metrics "$d/down.prom" --state-dir "$d/s4" "$root/examples/quickstart.yaml" >/dev/null 2>&1
+	ok "readiness: an unreadable backend exits 2" $([ $? = 2 ] && echo 0 || echo 1)
+	promcheck "$d/down.prom" && grep -qx 'drover_readiness_check_ok{runbook="shop-failover",mode="failover"} 0' "$d/down.prom"
+	ok "readiness: ...and writes check_ok 0" $?
+
+	# The file cannot be written: said, exit 3, the old file intact.
+	cp "$d/ok.prom" "$d/keep.prom"
+	"$drover" plan --metrics "$d/ok.prom/x" --state-dir "$d/s1" "$root/examples/quickstart.yaml" >/dev/null 2>"$d/err"
+	ok "readiness: a metrics file that cannot be written exits 3" $([ $? = 3 ] && echo 0 || echo 1)
+	grep -q "cannot write '.*ok.prom/x'" "$d/err" && cmp -s "$d/ok.prom" "$d/keep.prom"
+	ok "readiness: ...names the file, and nothing else changed" $?
+	[ -z "$(find "$d" -name '*.tmp*')" ]; ok "readiness: no temporary file left behind" $?
+}
+
+groups=(sarif github readiness)
 [ $# -gt 0 ] && groups=("$@")
 for group in "${groups[@]}"; do
 	"$group"
