@@ -1,5 +1,5 @@
 /*
- * runs.c - `drover runs`: the runs kept under the state directory, oldest
+ * runs.c - `drover runs`: the runs kept under the state directory, newest
  * first, each with its status as its journal tells it (runinfo.h): ended
  * (succeeded, failed, rolled_back, cancelled), running (a drover holds its
  * lock), interrupted (drover stopped without ending it) or suspended; STEPS
@@ -21,7 +21,7 @@ static int runs_main(int argc, char **argv);
 
 const dr_command dr_cmd_runs = {
 	.name = "runs",
-	.summary = "List the runs in the state directory with their status.",
+	.summary = "List the runs in the state directory with their status, newest first.",
 	.usage = "[--state-dir DIR] [--format text|json]",
 	.help = "Options:\n"
 		"      --state-dir DIR   where the runs are (default: $DROVER_STATE_DIR, else .drover)\n"
@@ -50,7 +50,7 @@ static void fill(row *r, const char *id, const char *state)
 			if (ri.steps[i].undoes || (ri.steps[i].phase && !strcmp(ri.steps[i].phase, "rollback")))
 				continue;
 			total++;
-			done += !strcmp(ri.steps[i].state, "succeeded") || !strcmp(ri.steps[i].state, "skipped");
+			done += ri.steps[i].state == DR_RI_SUCCEEDED || ri.steps[i].state == DR_RI_SKIPPED;
 		}
 		snprintf(r->runbook, sizeof r->runbook, "%s", ri.runbook ? ri.runbook : "?");
 		snprintf(r->mode, sizeof r->mode, "%s", ri.mode ? ri.mode : "?");

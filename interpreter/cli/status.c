@@ -1,11 +1,15 @@
 /*
- * status.c - `drover status RUN-ID`: one run as its journal tells it, laid
- * out like the service's Jobs page: the run, its steps (state, tasks,
- * failures, time), its VMs (what each step did to each), what needs a look
- * (failures with their errors and attempts, operations in flight, open
- * approvals), and what is safe to do next. Reads only the journal
- * (runinfo.h): it works while the run runs, after it died, and after it
- * ended. --format json prints the same as one JSON object.
+ * status.c - `drover status [RUN-ID]`: one run as its journal tells it (the
+ * latest run when no id is given), laid out like the service's Jobs page:
+ * the run, what it achieved against its objectives (RTO, RPO), its steps
+ * (state, tasks, failures, time), its VMs (what each step did to each, and
+ * each VM's RPO), what needs a look (failures with their errors and
+ * attempts, operations in flight, open approvals), and what is safe to do
+ * next. Reads only the run model folded from the journal (runinfo.h): it
+ * works while the run runs, after it died, and after it ended. Every part
+ * is one pass over the model (no scan per VM or per step), so a run of
+ * 10,000 VMs shows at the speed its journal parses. --format json prints
+ * the same as one JSON object.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -16,21 +20,25 @@
 #include "cli/cli.h"
 #include "run/clock.h"
 #include "journal/runinfo.h"
+#include "util/xalloc.h"
+#include "views/report_dr.h"
 
 static int status_main(int argc, char **argv);
 
 const dr_command dr_cmd_status = {
 	.name = "status",
 	.summary = "Show one run from its journal: steps, VMs, attempts, errors, what to do next.",
-	.usage = "[--state-dir DIR] [--format text|json] RUN-ID",
+	.usage = "[--state-dir DIR] [--format text|json] [RUN-ID]",
 	.help = "Options:\n"
 		"      --state-dir DIR   where the runs are (default: $DROVER_STATE_DIR, else .drover)\n"
 		"      --format FORMAT   text (default) or json\n"
 		"  -h, --help            show this help\n"
-		"\nA run's status: succeeded, failed, rolled_back, cancelled (it ended); running (a drover holds\n"
-		"its lock now); interrupted (drover stopped without ending it: resume it); suspended (a resume\n"
-		"could not tell what became of an operation: check it, then resume). Exit status 0, or 2 when\n"
-		"the run is unknown or its journal is corrupted. Details: docs/journal.md.\n",
+		"\nWithout RUN-ID: the latest run (the first that 'drover runs' lists). A run's status:\n"
+		"succeeded, failed, rolled_back, cancelled (it ended); running (a drover holds its lock now);\n"
+		"interrupted (drover stopped without ending it: resume it); suspended (a resume could not tell\n"
+		"what became of an operation: check it, then resume). RTO and RPO are shown against the\n"
+		"runbook's objectives, each met or MISSED. Exit status 0, or 2 when the run is unknown, there\n"
+		"is no run, or its journal is corrupted. Details: docs/journal.md.\n",
 	.main = status_main,
 };
 
@@ -44,14 +52,12 @@ static void elapsed(int64_t ms, char *out, size_t n)
 		dr_clock_format_elapsed(ms, out, n);
 }
 
-static const char *step_name(const dr_runinfo_step *s, char *buf, size_t n)
+static const char *step_name(const dr_ri_step *s, char *buf, size_t n)
 {
 	if (s->undoes)
 		snprintf(buf, n, "undo %s", s->undoes);
-	else if (s->phase && !strcmp(s->phase, "finally"))
-		snprintf(buf, n, "finally %s", s->id);
-	else if (s->phase && !strcmp(s->phase, "rollback"))
-		snprintf(buf, n, "rollback %s", s->id);
+	else if (s->phase)
+		snprintf(buf, n, "%s %s", s->phase, s->id);
 	else
 		snprintf(buf, n, "%s", s->id);
 	return buf;
@@ -79,92 +85,157 @@ static void print_run(const dr_runinfo *ri)
 		printf("  why       %s\n", ri->reason);
 }
 
+/* --- objectives ---------------------------------------------------------------- */
+
+static void print_verdict(int64_t objective, int met)
+{
+	char d[32];
+	if (objective < 0)
+		return;
+	dr_report_dr_duration(objective, d, sizeof d);
+	printf(" (objective %s: %s)", d, met > 0 ? "met" : "MISSED");
+}
+
+/* The run is over: its figures are final (a suspended run is not over). */
+static bool over(const dr_runinfo *ri)
+{
+	return ri->ended && strcmp(ri->status, "suspended");
+}
+
+static void print_objectives(const dr_runinfo *ri, const dr_ri_objectives *o)
+{
+	char d[32];
+	if (!o->applies)
+		return;
+	if (o->recovers && !over(ri)) {
+		printf("  RTO       not reached yet (the run has not ended)");
+	} else if (o->recovers && o->rto_ms >= 0) {
+		dr_report_dr_duration(o->rto_ms, d, sizeof d);
+		printf("  RTO       %s, to the last %s that passed: %s", d, o->rto_measured_to, o->rto_task);
+		print_verdict(o->rto_objective_ms, o->rto_met);
+	} else if (o->recovers) {
+		printf("  RTO       not reached");
+		print_verdict(o->rto_objective_ms, 0);
+	}
+	if (o->recovers)
+		printf("\n");
+	if (o->rpo_ms >= 0) {
+		dr_report_dr_duration(o->rpo_ms, d, sizeof d);
+		printf("  RPO       worst %s", d);
+		print_verdict(o->rpo_objective_ms, o->rpo_met);
+		printf(", over %zu VM%s (each below)\n", o->n_vms, o->n_vms == 1 ? "" : "s");
+	} else {
+		printf("  RPO       none yet (no failover completed)\n");
+	}
+}
+
+/* --- steps ------------------------------------------------------------------------ */
+
 static void print_steps(const dr_runinfo *ri)
 {
 	int w = 4;
-	char name[256], el[32];
+	char name[256], el[32], tasks[16];
 	for (size_t i = 0; i < ri->n_steps; i++)
 		w = (int)strlen(step_name(&ri->steps[i], name, sizeof name)) > w ? (int)strlen(name) : w;
 	printf("\n%-*s  %-24s %-11s %5s %5s %6s %7s %9s  %s\n", w, "STEP", "ACTION", "STATE", "TASKS", "OK", "FAILED",
 	       "SKIPPED", "CANCELLED", "ELAPSED");
 	for (size_t i = 0; i < ri->n_steps; i++) {
-		const dr_runinfo_step *s = &ri->steps[i];
+		const dr_ri_step *s = &ri->steps[i];
 		int64_t end = s->ended_ms >= 0 ? s->ended_ms : ri->elapsed_ms;
 		elapsed(s->started_ms >= 0 ? end - s->started_ms : -1, el, sizeof el);
-		char tasks[16];
 		snprintf(tasks, sizeof tasks, s->n_tasks >= 0 ? "%d" : "-", s->n_tasks);
-		printf("%-*s  %-24s %-11s %5s %5d %6d %7d %9d  %s\n", w, step_name(s, name, sizeof name),
-		       s->action ? s->action : "", s->state, tasks, s->ok, s->failed, s->skipped, s->cancelled, el);
+		printf("%-*s  %-24s %-11s %5s %5zu %6zu %7zu %9zu  %s\n", w, step_name(s, name, sizeof name),
+		       s->action ? s->action : "", dr_ri_state_name(s->state), tasks,
+		       s->count[DR_RI_SUCCEEDED] + s->count[DR_RI_ROLLED_BACK], s->count[DR_RI_FAILED],
+		       s->count[DR_RI_SKIPPED], s->count[DR_RI_CANCELLED], el);
 	}
 }
 
-/* The VMs, each with what every step did to it. */
-static void print_vms(const dr_runinfo *ri)
+/* --- VMs -------------------------------------------------------------------------- */
+
+static int vm_width(const dr_runinfo *ri)
 {
-	const char **vms = calloc(ri->n_tasks + 1, sizeof *vms);
-	size_t n = 0;
 	int w = 2;
-	for (size_t i = 0; i < ri->n_tasks; i++) {
-		const char *t = ri->tasks[i].target;
-		bool seen = !t;
-		for (size_t k = 0; k < n && !seen; k++)
-			seen = !strcmp(vms[k], t);
-		if (!seen) {
-			vms[n++] = t;
-			w = (int)strlen(t) > w ? (int)strlen(t) : w;
-		}
+	for (size_t v = 0; v < ri->n_vms; v++)
+		w = (int)strlen(ri->vms[v].name) > w ? (int)strlen(ri->vms[v].name) : w;
+	return w;
+}
+
+static void print_vm_steps(const dr_runinfo *ri, const dr_ri_vm *vm)
+{
+	for (size_t k = 0; k < vm->n_tasks; k++) {
+		const dr_ri_task *t = &ri->tasks[vm->tasks[k]];
+		const dr_ri_step *s = dr_runinfo_task_step(ri, t);
+		const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
+		printf("%s%s%s %s", k ? ", " : "", s->undoes ? "undo " : "", s->undoes ? s->undoes : s->id,
+		       t->state == DR_RI_RUNNING ? "in flight" : dr_ri_state_name(t->state));
+		if (a && a->n > 1)
+			printf(" (attempt %d)", a->n);
 	}
-	if (n)
-		printf("\nVM%*s  STEPS\n", w - 2, "");
-	for (size_t k = 0; k < n; k++) {
-		printf("%-*s  ", w, vms[k]);
-		size_t shown = 0;
-		for (size_t i = 0; i < ri->n_tasks; i++) {
-			const dr_runinfo_task *t = &ri->tasks[i];
-			if (!t->target || strcmp(t->target, vms[k]))
-				continue;
-			printf("%s%s%s %s", shown++ ? ", " : "", t->undoes ? "undo " : "", t->undoes ? t->undoes : t->step,
-			       !strcmp(t->state, "running") ? "in flight" : t->state);
-			if (t->attempt > 1)
-				printf(" (attempt %d)", t->attempt);
+}
+
+/* The VMs, each with its RPO and what every step did to it: one pass over each VM's own tasks. */
+static void print_vms(const dr_runinfo *ri, const dr_ri_objectives *o)
+{
+	if (!ri->n_vms)
+		return;
+	int w = vm_width(ri);
+	bool rpo = o->n_vms > 0;
+	printf("\nVM%*s  %sSTEPS\n", w - 2, "", rpo ? "RPO      " : "");
+	for (size_t v = 0, r = 0; v < ri->n_vms; v++) {
+		char d[32] = "-";
+		if (r < o->n_vms && o->vms[r].vm == ri->vms[v].name) { /* o->vms follows vms[] */
+			dr_report_dr_duration(o->vms[r].rpo_ms, d, sizeof d);
+			if (o->vms[r++].met == 0)
+				strcat(d, "!");
 		}
+		printf("%-*s  ", w, ri->vms[v].name);
+		if (rpo)
+			printf("%-8s ", d);
+		print_vm_steps(ri, &ri->vms[v]);
 		printf("\n");
 	}
-	free(vms);
+	if (rpo && o->rpo_objective_ms >= 0 && o->rpo_met == 0)
+		printf("(!: over the RPO objective)\n");
 }
 
-static void print_task_line(const dr_runinfo_task *t)
+/* --- what needs a look ----------------------------------------------------------------- */
+
+static void print_task_line(const dr_runinfo *ri, const dr_ri_task *t)
 {
 	char label[512], at[32];
-	snprintf(label, sizeof label, "%s%s%s%s%s", t->undoes ? "undo " : "", t->undoes ? t->undoes : t->step,
-		 t->target ? "[" : "", t->target ? t->target : "", t->target ? "]" : "");
-	elapsed(t->started_ms, at, sizeof at);
-	if (!strcmp(t->state, "running") && t->approval_open)
+	const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
+	int n = a ? a->n : 0;
+	dr_runinfo_task_label(ri, t, label, sizeof label);
+	elapsed(a ? a->started_ms : t->started_ms, at, sizeof at);
+	if (t->state == DR_RI_RUNNING && t->approval.open)
 		printf("  %s: waiting for an approval (drover approve)\n", label);
-	else if (!strcmp(t->state, "running"))
-		printf("  %s: in flight, attempt %d of %s%s, started at %s, no result recorded%s%s\n", label, t->attempt,
+	else if (t->state == DR_RI_RUNNING)
+		printf("  %s: in flight, attempt %d of %s%s, started at %s, no result recorded%s%s\n", label, n,
 		       t->action ? t->action : "?", t->mutating ? " (changes the service)" : "", at,
-		       t->probe ? "; last probe: " : "", t->probe ? t->probe : "");
+		       a && a->probe ? "; last probe: " : "", a && a->probe ? a->probe : "");
 	else
-		printf("  %s: %s after %d attempt%s%s%s%s\n", label, t->state, t->attempt, t->attempt == 1 ? "" : "s",
-		       t->cls ? " (" : "", t->cls ? t->cls : "", t->cls ? ")" : "");
-	if (t->message && strcmp(t->state, "running") && strcmp(t->state, "succeeded"))
-		printf("      %s\n", t->message);
+		printf("  %s: %s after %d attempt%s%s%s%s\n", label, dr_ri_state_name(t->state), n, n == 1 ? "" : "s",
+		       a && a->cls ? " (" : "", a && a->cls ? a->cls : "", a && a->cls ? ")" : "");
+	const char *msg = a && a->message ? a->message : t->reason;
+	if (msg && t->state != DR_RI_RUNNING && t->state != DR_RI_SUCCEEDED)
+		printf("      %s\n", msg);
 }
 
 static void print_attention(const dr_runinfo *ri)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < ri->n_tasks; i++) {
-		const dr_runinfo_task *t = &ri->tasks[i];
-		bool look = !strcmp(t->state, "running") || !strcmp(t->state, "failed") || !strcmp(t->state, "retrying");
-		if (!look)
+		const dr_ri_task *t = &ri->tasks[i];
+		if (t->state != DR_RI_RUNNING && t->state != DR_RI_FAILED && t->state != DR_RI_RETRYING)
 			continue;
 		if (!n++)
 			printf("\nNEEDS A LOOK\n");
-		print_task_line(t);
+		print_task_line(ri, t);
 	}
 }
+
+/* --- what to do next ---------------------------------------------------------------------- */
 
 /* A run that ended and did not succeed: retry it from its failure when the journal allows (journal_retry.c). */
 static void print_next_ended(const dr_runinfo *ri)
@@ -191,33 +262,50 @@ static void print_next_ended(const dr_runinfo *ri)
 	dr_buf_dispose(&msg);
 }
 
-static void print_next(const dr_runinfo *ri)
+static void print_next_unended(const dr_runinfo *ri)
 {
 	const char *s = ri->status, *id = ri->run;
+	if (!strcmp(s, "suspended"))
+		printf("  A resume stopped because the service could not tell what became of the operations "
+		       "in flight above. Check them in the service, then resume.\n");
+	printf("  drover resume %s  goes on from the journal: what finished is not repeated%s", id,
+	       ri->in_flight ? "; " : ".\n");
+	if (ri->in_flight)
+		printf("the %zu operation%s in flight %s settled by asking the service first.\n", ri->in_flight,
+		       ri->in_flight == 1 ? "" : "s", ri->in_flight == 1 ? "is" : "are");
+	if (!strcmp(s, "cancelled"))
+		printf("  The tasks the cancellation left undone will run; the finally steps run again at the end.\n");
+	if (ri->runbook_changed)
+		printf("  The runbook changed since the run started: resume refuses it unless --force.\n");
+	printf("  Do not start a new run of this runbook against the same backend before this one is settled.\n");
+}
+
+static void print_next(const dr_runinfo *ri)
+{
+	const char *s = ri->status;
 	printf("\nNEXT\n");
-	if (!strcmp(s, "running")) {
-		printf("  A drover is running it now. Wait for it%s.\n", ri->open_approvals ? ", or answer its open approvals: "
-											     "drover approve RUN-ID STEP"
-											   : "");
-	} else if (!strcmp(s, "interrupted") || !strcmp(s, "cancelled") || !strcmp(s, "suspended")) {
-		if (!strcmp(s, "suspended"))
-			printf("  A resume stopped because the service could not tell what became of the operations "
-			       "in flight above. Check them in the service, then resume.\n");
-		printf("  drover resume %s  goes on from the journal: what finished is not repeated%s", id,
-		       ri->in_flight ? "; " : ".\n");
-		if (ri->in_flight)
-			printf("the %zu operation%s in flight %s settled by asking the service first.\n", ri->in_flight,
-			       ri->in_flight == 1 ? "" : "s", ri->in_flight == 1 ? "is" : "are");
-		if (!strcmp(s, "cancelled"))
-			printf("  The tasks the cancellation left undone will run; the finally steps run again at the end.\n");
-		if (ri->runbook_changed)
-			printf("  The runbook changed since the run started: resume refuses it unless --force.\n");
-		printf("  Do not start a new run of this runbook against the same backend before this one is settled.\n");
-	} else if (!strcmp(s, "succeeded")) {
+	if (!strcmp(s, "running"))
+		printf("  A drover is running it now. Wait for it%s.\n",
+		       ri->open_approvals ? ", or answer its open approvals: drover approve RUN-ID STEP" : "");
+	else if (!strcmp(s, "interrupted") || !strcmp(s, "cancelled") || !strcmp(s, "suspended"))
+		print_next_unended(ri);
+	else if (!strcmp(s, "succeeded"))
 		printf("  Nothing: the run succeeded.\n");
-	} else {
+	else
 		print_next_ended(ri);
-	}
+}
+
+static void print_text(const dr_runinfo *ri)
+{
+	dr_ri_objectives o;
+	dr_runinfo_objectives(ri, &o);
+	print_run(ri);
+	print_objectives(ri, &o);
+	print_steps(ri);
+	print_vms(ri, &o);
+	print_attention(ri);
+	print_next(ri);
+	dr_ri_objectives_dispose(&o);
 }
 
 /* --- json ------------------------------------------------------------------ */
@@ -228,23 +316,86 @@ static void add_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddStringToObject(o, k, v);
 }
 
-static cJSON *task_json(const dr_runinfo_task *t)
+static cJSON *task_json(const dr_runinfo *ri, const dr_ri_task *t)
 {
+	const dr_ri_step *s = dr_runinfo_task_step(ri, t);
+	const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
 	cJSON *o = cJSON_CreateObject();
-	add_str(o, "step", t->step);
+	add_str(o, "step", s->id);
 	add_str(o, "target", t->target);
-	add_str(o, "phase", t->phase);
-	add_str(o, "undoes", t->undoes);
-	add_str(o, "state", t->state);
+	add_str(o, "phase", s->phase);
+	add_str(o, "undoes", s->undoes);
+	add_str(o, "state", dr_ri_state_name(t->state));
 	add_str(o, "action", t->action);
-	cJSON_AddNumberToObject(o, "attempt", t->attempt);
-	add_str(o, "class", t->cls);
-	add_str(o, "message", t->message);
+	cJSON_AddNumberToObject(o, "attempt", a ? a->n : 0);
+	add_str(o, "class", a ? a->cls : NULL);
+	add_str(o, "message", a && a->message ? a->message : t->reason);
 	add_str(o, "job_id", t->job);
-	add_str(o, "probe", t->probe);
-	if (t->approval_open)
+	add_str(o, "probe", a ? a->probe : NULL);
+	if (t->approval.open)
 		cJSON_AddBoolToObject(o, "approval_open", true);
 	return o;
+}
+
+static void add_ms(cJSON *o, const char *k, int64_t ms)
+{
+	if (ms < 0)
+		cJSON_AddNullToObject(o, k);
+	else
+		cJSON_AddNumberToObject(o, k, (double)ms);
+}
+
+static void add_met(cJSON *o, const char *k, int met)
+{
+	if (met < 0)
+		cJSON_AddNullToObject(o, k);
+	else
+		cJSON_AddBoolToObject(o, k, met);
+}
+
+/* final: the run is over (an RTO measured before its end is not the run's RTO yet). */
+static cJSON *objectives_json(const dr_ri_objectives *ob, bool final)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "final", final);
+	cJSON_AddBoolToObject(o, "recovers", ob->recovers);
+	add_ms(o, "rto_ms", ob->rto_ms);
+	add_ms(o, "rto_objective_ms", ob->rto_objective_ms);
+	add_met(o, "rto_met", ob->rto_met);
+	add_str(o, "rto_measured_to", ob->rto_measured_to);
+	if (ob->rto_ms >= 0)
+		add_str(o, "rto_task", ob->rto_task);
+	add_ms(o, "rpo_ms", ob->rpo_ms);
+	add_ms(o, "rpo_objective_ms", ob->rpo_objective_ms);
+	add_met(o, "rpo_met", ob->rpo_met);
+	cJSON *vms = cJSON_AddArrayToObject(o, "vms");
+	for (size_t i = 0; i < ob->n_vms; i++) {
+		const dr_ri_rpo *r = &ob->vms[i];
+		cJSON *e = cJSON_CreateObject();
+		add_str(e, "vm", r->vm);
+		cJSON_AddNumberToObject(e, "rpo_ms", (double)r->rpo_ms);
+		add_met(e, "rpo_met", r->met);
+		add_str(e, "point", r->point);
+		add_str(e, "point_time", r->point_time);
+		add_str(e, "policy", r->policy);
+		add_str(e, "step", r->step);
+		cJSON_AddItemToArray(vms, e);
+	}
+	return o;
+}
+
+static cJSON *step_json(const dr_ri_step *s)
+{
+	cJSON *j = cJSON_CreateObject();
+	add_str(j, "step", s->id);
+	add_str(j, "phase", s->phase);
+	add_str(j, "undoes", s->undoes);
+	add_str(j, "action", s->action);
+	add_str(j, "state", dr_ri_state_name(s->state));
+	if (s->n_tasks >= 0)
+		cJSON_AddNumberToObject(j, "tasks", s->n_tasks);
+	add_str(j, "reason", s->reason);
+	return j;
 }
 
 static void print_json(const dr_runinfo *ri)
@@ -265,26 +416,38 @@ static void print_json(const dr_runinfo *ri)
 	cJSON_AddNumberToObject(o, "in_flight", (double)ri->in_flight);
 	if (ri->f.torn)
 		cJSON_AddNumberToObject(o, "torn_line", (double)ri->f.torn_line);
+	dr_ri_objectives ob;
+	dr_runinfo_objectives(ri, &ob);
+	if (ob.applies)
+		cJSON_AddItemToObject(o, "objectives", objectives_json(&ob, over(ri)));
+	dr_ri_objectives_dispose(&ob);
 	cJSON *steps = cJSON_AddArrayToObject(o, "steps"), *tasks = cJSON_AddArrayToObject(o, "tasks");
-	for (size_t i = 0; i < ri->n_steps; i++) {
-		const dr_runinfo_step *s = &ri->steps[i];
-		cJSON *j = cJSON_CreateObject();
-		add_str(j, "step", s->id);
-		add_str(j, "phase", s->phase);
-		add_str(j, "undoes", s->undoes);
-		add_str(j, "action", s->action);
-		add_str(j, "state", s->state);
-		if (s->n_tasks >= 0)
-			cJSON_AddNumberToObject(j, "tasks", s->n_tasks);
-		add_str(j, "reason", s->reason);
-		cJSON_AddItemToArray(steps, j);
-	}
+	for (size_t i = 0; i < ri->n_steps; i++)
+		cJSON_AddItemToArray(steps, step_json(&ri->steps[i]));
 	for (size_t i = 0; i < ri->n_tasks; i++)
-		cJSON_AddItemToArray(tasks, task_json(&ri->tasks[i]));
+		cJSON_AddItemToArray(tasks, task_json(ri, &ri->tasks[i]));
 	char *text = cJSON_Print(o);
 	puts(text);
 	cJSON_free(text);
 	cJSON_Delete(o);
+}
+
+/* --- the command ------------------------------------------------------------ */
+
+/* The latest run's id (heap), or NULL with err when there is none. */
+static char *latest_run(const char *state, dr_buf *err)
+{
+	size_t n;
+	char **ids = dr_runinfo_list(state, &n);
+	char *id = n ? ids[0] : NULL;
+	for (size_t i = 1; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	if (!id)
+		dr_buf_printf(err, "no runs in %s/runs (a run of drover run, drill or failback keeps its journal there; "
+				   "--state-dir or $DROVER_STATE_DIR choose another place)",
+			      state);
+	return id;
 }
 
 static int status_main(int argc, char **argv)
@@ -294,26 +457,25 @@ static int status_main(int argc, char **argv)
 	int rc = dr_cli_parse_state_options(&dr_cmd_status, argc, argv, &state, &json);
 	if (rc >= 0)
 		return rc;
-	if (optind + 1 != argc)
-		return dr_cli_usage_error(&dr_cmd_status, optind >= argc ? "which run? ('drover runs' lists them)"
-									 : "one run at a time");
+	if (optind + 1 < argc)
+		return dr_cli_usage_error(&dr_cmd_status, "one run at a time");
+	state = dr_journal_state_dir(state);
 	dr_runinfo ri;
 	dr_buf err;
 	dr_buf_init(&err);
+	char *id = optind < argc ? xstrdup(argv[optind]) : latest_run(state, &err);
 	rc = DR_EXIT_OK;
-	if (dr_runinfo_load(dr_journal_state_dir(state), argv[optind], &ri, &err) < 0) {
+	if (!id || dr_runinfo_load(state, id, &ri, &err) < 0) {
 		fprintf(stderr, "drover status: %s\n", err.data);
 		rc = DR_EXIT_INVALID;
 	} else if (json) {
 		print_json(&ri);
 	} else {
-		print_run(&ri);
-		print_steps(&ri);
-		print_vms(&ri);
-		print_attention(&ri);
-		print_next(&ri);
+		print_text(&ri);
 	}
-	dr_runinfo_dispose(&ri);
+	if (id)
+		dr_runinfo_dispose(&ri);
+	free(id);
 	dr_buf_dispose(&err);
 	return rc;
 }

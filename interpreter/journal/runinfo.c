@@ -1,33 +1,85 @@
 /*
- * runinfo.c - a run's state as its journal tells it (see runinfo.h).
+ * runinfo.c - the run model (see runinfo.h): its memory, its indexes, and
+ * the fold of one record into it.
  *
- * The records are folded in order into steps and tasks, the latest record
- * about a task deciding its state. The journal holds each thing that
- * happened once (a resumed run does not journal what it replays), so the
- * fold over every session is the run's whole history. Steps that never
- * started come from the header's shape, in the runbook's order.
+ * Each record type has a handler in a table. A handler finds what the
+ * record is about through the indexes (a step by id, phase and the step it
+ * undoes; a task by step and target; a VM by name), so a record costs the
+ * same at any size of run. Task states move only through set_state, which
+ * keeps the per-step counts and the in-flight count as they change: no
+ * view has to count by scanning.
  */
 #include "journal/runinfo.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "actions/action.h"
+#include "backends/backend.h"
+#include "run/events.h"
+#include "util/arena.h"
 #include "util/xalloc.h"
+
+/* --- states ----------------------------------------------------------------- */
+
+static const char *const state_names[DR_RI__STATES] = {
+	[DR_RI_PENDING] = "pending",	 [DR_RI_RUNNING] = "running", [DR_RI_RETRYING] = "retrying",
+	[DR_RI_SUCCEEDED] = "succeeded", [DR_RI_FAILED] = "failed",   [DR_RI_SKIPPED] = "skipped",
+	[DR_RI_CANCELLED] = "cancelled", [DR_RI_ROLLED_BACK] = "rolled_back",
+};
+
+const char *dr_ri_state_name(dr_ri_state s)
+{
+	return s < DR_RI__STATES ? state_names[s] : "?";
+}
+
+bool dr_ri_state_final(dr_ri_state s)
+{
+	return s >= DR_RI_SUCCEEDED && s < DR_RI__STATES;
+}
+
+static dr_ri_state state_of(const char *name, dr_ri_state dflt)
+{
+	for (int s = 0; name && s < DR_RI__STATES; s++)
+		if (!strcmp(state_names[s], name))
+			return (dr_ri_state)s;
+	return dflt;
+}
+
+/* --- reading records --------------------------------------------------------- */
+
+static const cJSON *item(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
 
 static const char *sval(const cJSON *o, const char *key)
 {
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+	return cJSON_GetStringValue(item(o, key));
 }
 
-static double nval(const cJSON *o, const char *key, double dflt)
+static int64_t nval(const cJSON *o, const char *key, int64_t dflt)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+	const cJSON *v = item(o, key);
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+}
+
+static bool bval(const cJSON *o, const char *key)
+{
+	return cJSON_IsTrue(item(o, key));
+}
+
+/* A copy of s owned by the model (NULL stays NULL). */
+static const char *keep(dr_runinfo *ri, const char *s)
+{
+	return s ? dr_arena_strdup(ri->a, s) : NULL;
+}
+
+static const char *keep_field(dr_runinfo *ri, const cJSON *rec, const char *key)
+{
+	return keep(ri, sval(rec, key));
 }
 
 static bool same(const char *a, const char *b)
@@ -35,305 +87,659 @@ static bool same(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-/* --- steps and tasks ------------------------------------------------------ */
-
-static dr_runinfo_step *step_of(dr_runinfo *ri, const cJSON *rec, size_t *cap)
+/* Append v to a heap array of size_t. */
+static void push_index(size_t **v, size_t *n, size_t val)
 {
-	const char *id = sval(rec, "step"), *ph = sval(rec, "phase"), *undoes = sval(rec, "undoes");
-	for (size_t i = 0; i < ri->n_steps; i++) {
-		dr_runinfo_step *s = &ri->steps[i];
-		if (same(s->id, id) && same(s->phase, ph) && same(s->undoes, undoes))
-			return s;
-	}
-	if (ri->n_steps == *cap) {
-		*cap = *cap ? 2 * *cap : 32;
-		ri->steps = xrealloc(ri->steps, *cap * sizeof *ri->steps);
-	}
-	dr_runinfo_step *s = &ri->steps[ri->n_steps++];
-	*s = (dr_runinfo_step){.id = id, .phase = ph, .undoes = undoes, .state = "pending", .n_tasks = -1,
-			       .started_ms = -1, .ended_ms = -1, .action = sval(rec, "action")};
-	return s;
+	if ((*n & (*n - 1)) == 0) /* 0, 1, 2, 4, ...: grow by doubling */
+		*v = xrealloc(*v, (*n ? 2 * *n : 1) * sizeof **v);
+	(*v)[(*n)++] = val;
 }
 
-static dr_runinfo_task *task_of(dr_runinfo *ri, const cJSON *rec, size_t *cap)
-{
-	const char *id = sval(rec, "step"), *ph = sval(rec, "phase"), *undoes = sval(rec, "undoes");
-	const char *target = sval(rec, "target");
-	for (size_t i = ri->n_tasks; i-- > 0;) {
-		dr_runinfo_task *t = &ri->tasks[i];
-		if (same(t->step, id) && same(t->target, target) && same(t->phase, ph) && same(t->undoes, undoes))
-			return t;
-	}
-	if (ri->n_tasks == *cap) {
-		*cap = *cap ? 2 * *cap : 64;
-		ri->tasks = xrealloc(ri->tasks, *cap * sizeof *ri->tasks);
-	}
-	dr_runinfo_task *t = &ri->tasks[ri->n_tasks++];
-	*t = (dr_runinfo_task){.step = id, .target = target, .phase = ph, .undoes = undoes, .state = "pending",
-			       .started_ms = -1, .ended_ms = -1};
-	return t;
-}
+/* --- memory ------------------------------------------------------------------------ */
 
-static void fold_task(dr_runinfo_task *t, const char *type, const cJSON *rec, int64_t at)
+void dr_runinfo_init(dr_runinfo *ri)
 {
-	if (!strcmp(type, "task.start")) {
-		t->state = "running";
-		t->attempt = (int)nval(rec, "attempt", 0);
-		t->action = sval(rec, "action");
-		t->mutating = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "mutating"));
-		t->started_ms = t->started_ms < 0 ? at : t->started_ms;
-		t->probe = NULL;
-	} else if (!strcmp(type, "task.end")) {
-		bool retry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "will_retry"));
-		t->state = retry ? "retrying" : sval(rec, "status") ? sval(rec, "status") : "failed";
-		t->attempt = (int)nval(rec, "attempt", t->attempt);
-		t->cls = sval(rec, "class");
-		t->message = sval(rec, "message");
-		const char *job = sval(cJSON_GetObjectItemCaseSensitive(rec, "outputs"), "job_id");
-		t->job = job ? job : t->job;
-		t->ended_ms = retry ? -1 : at;
-	} else if (!strcmp(type, "task.skip") || !strcmp(type, "task.cancel") || !strcmp(type, "task.giveup")) {
-		t->state = !strcmp(type, "task.skip") ? "skipped" : !strcmp(type, "task.cancel") ? "cancelled" : "failed";
-		if (strcmp(type, "task.giveup"))
-			t->message = sval(rec, "reason");
-		t->ended_ms = at;
-	} else if (!strcmp(type, "task.probe")) {
-		t->probe = sval(rec, "probe");
-	} else if (!strcmp(type, "approval.request")) {
-		t->approval_open = true;
-	} else if (!strncmp(type, "approval.", 9)) {
-		t->approval_open = false;
-		t->approved_by = !strcmp(type, "approval.granted") ? sval(rec, "by") : t->approved_by;
-	}
-}
-
-static void fold_step(dr_runinfo_step *s, const char *type, const cJSON *rec, int64_t at)
-{
-	if (!strcmp(type, "step.start")) {
-		s->state = "running";
-		s->n_tasks = (int)nval(rec, "tasks", 0);
-		s->started_ms = at;
-		return;
-	}
-	s->state = sval(rec, "status") ? sval(rec, "status") : "?";
-	s->n_tasks = (int)nval(rec, "tasks", s->n_tasks);
-	s->ok = (int)nval(rec, "succeeded", 0);
-	s->failed = (int)nval(rec, "failed", 0);
-	s->skipped = (int)nval(rec, "skipped", 0);
-	s->cancelled = (int)nval(rec, "cancelled", 0);
-	s->reason = sval(rec, "reason");
-	s->ended_ms = at;
-}
-
-/* The steps of the header's shape, in the runbook's order, so steps that never started show. */
-static void declared_steps(dr_runinfo *ri, size_t *cap)
-{
-	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ri->f.header, "shape"), "steps");
-	for (const cJSON *s = steps ? steps->child : NULL; s; s = s->next) {
-		cJSON *fake = cJSON_CreateObject();
-		cJSON_AddStringToObject(fake, "step", s->string);
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "finally")))
-			cJSON_AddStringToObject(fake, "phase", "finally");
-		dr_runinfo_step *st = step_of(ri, fake, cap);
-		st->id = s->string;
-		st->phase = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "finally")) ? "finally" : NULL;
-		st->action = sval(s, "action");
-		cJSON_Delete(fake);
-	}
-}
-
-/* --- the run -------------------------------------------------------------- */
-
-static void fold_run(dr_runinfo *ri, const char *type, const cJSON *rec)
-{
-	if (!strcmp(type, "run.resume")) {
-		ri->downtime_ms += (int64_t)nval(rec, "downtime_ms", 0);
-		ri->status = NULL;
-		ri->reason = NULL;
-	} else if (!strcmp(type, "run.end")) {
-		ri->status = sval(rec, "status");
-		ri->exit_code = (int)nval(rec, "exit", 1);
-		ri->reason = sval(rec, "reason") ? sval(rec, "reason") : ri->reason;
-	} else if (!strcmp(type, "run.suspend")) {
-		ri->status = "suspended";
-	} else if (!strcmp(type, "run.stopping") || !strcmp(type, "run.cancel") || !strcmp(type, "run.timeout")) {
-		ri->reason = sval(rec, "reason");
-	}
-}
-
-static void fold(dr_runinfo *ri, const cJSON *rec, size_t *scap, size_t *tcap)
-{
-	const char *type = sval(rec, "event");
-	int64_t at = (int64_t)nval(rec, "t_ms", -1);
-	ri->elapsed_ms = at > ri->elapsed_ms ? at : ri->elapsed_ms;
-	if (!strncmp(type, "task.", 5) || !strncmp(type, "approval.", 9)) {
-		if (sval(rec, "step"))
-			fold_task(task_of(ri, rec, tcap), type, rec, at);
-	} else if (!strncmp(type, "step.", 5) && strcmp(type, "step.timeout")) {
-		fold_step(step_of(ri, rec, scap), type, rec, at);
-	} else if (!strncmp(type, "run.", 4)) {
-		fold_run(ri, type, rec);
-	}
-}
-
-/* A step that has not ended: its counts so far, from its tasks. */
-static void count_running(dr_runinfo *ri)
-{
-	for (size_t i = 0; i < ri->n_steps; i++) {
-		dr_runinfo_step *s = &ri->steps[i];
-		if (strcmp(s->state, "running"))
-			continue;
-		for (size_t k = 0; k < ri->n_tasks; k++) {
-			const dr_runinfo_task *t = &ri->tasks[k];
-			if (!same(t->step, s->id) || !same(t->phase, s->phase) || !same(t->undoes, s->undoes))
-				continue;
-			s->ok += !strcmp(t->state, "succeeded");
-			s->failed += !strcmp(t->state, "failed");
-			s->skipped += !strcmp(t->state, "skipped");
-			s->cancelled += !strcmp(t->state, "cancelled");
-		}
-	}
-}
-
-static void read_header(dr_runinfo *ri)
-{
-	const cJSON *h = ri->f.header, *rb = cJSON_GetObjectItemCaseSensitive(h, "runbook");
-	ri->run = sval(h, "run");
-	ri->runbook = sval(rb, "name");
-	ri->path = sval(rb, "path");
-	ri->abs = sval(rb, "abs");
-	ri->digest = sval(rb, "digest");
-	ri->mode = sval(h, "mode");
-	ri->direction = sval(h, "direction");
-	ri->clock = sval(h, "clock");
-	ri->started_wall = (int64_t)nval(h, "started_ms", 0);
-}
-
-static bool changed_since(const dr_runinfo *ri)
-{
-	char d[40];
-	dr_buf e;
-	dr_buf_init(&e);
-	const char *p = ri->abs && access(ri->abs, R_OK) == 0 ? ri->abs : ri->path;
-	bool changed = !p || dr_journal_file_digest(p, d, sizeof d, NULL, &e) < 0 || !ri->digest || strcmp(d, ri->digest);
-	dr_buf_dispose(&e);
-	return changed;
-}
-
-static const char *live_status(dr_runinfo *ri)
-{
-	const cJSON *be = cJSON_GetObjectItemCaseSensitive(ri->f.header, "backend");
-	const char *abs = ri->abs ? ri->abs : "", *id = sval(be, "id") ? sval(be, "id") : "";
-	char *lock = dr_runlock_path(ri->state_dir, abs, id);
-	bool held = dr_runlock_held(lock, ri->run);
-	free(lock);
-	return held ? "running" : "interrupted";
-}
-
-int dr_runinfo_load(const char *state_dir, const char *run_id, dr_runinfo *ri, dr_buf *err)
-{
-	*ri = (dr_runinfo){.state_dir = state_dir, .elapsed_ms = 0};
-	char *path = dr_journal_path(state_dir, run_id);
-	int rc = dr_journal_read(path, &ri->f, err);
-	if (rc < 0 && access(path, F_OK) != 0) {
-		dr_buf_reset(err);
-		dr_buf_printf(err, "no run '%s' in %s/runs ('drover runs' lists the runs there; --state-dir or "
-				   "$DROVER_STATE_DIR choose another place)",
-			      run_id, state_dir);
-	}
-	free(path);
-	if (rc < 0)
-		return -1;
-	read_header(ri);
-	size_t scap = 0, tcap = 0;
-	declared_steps(ri, &scap);
-	for (size_t i = 0; i < ri->f.n; i++)
-		fold(ri, ri->f.recs[i], &scap, &tcap);
-	count_running(ri);
-	ri->sessions = ri->f.sessions;
-	for (size_t i = 0; i < ri->n_tasks; i++) {
-		ri->in_flight += !strcmp(ri->tasks[i].state, "running");
-		ri->open_approvals += ri->tasks[i].approval_open;
-	}
-	if (!ri->status)
-		ri->status = live_status(ri);
-	ri->runbook_changed = changed_since(ri);
-	return 0;
+	*ri = (dr_runinfo){
+		.a = dr_arena_new(),
+		.status = "running",
+		.rto_objective_ms = -1,
+		.rpo_objective_ms = -1,
+		.sessions = 1,
+	};
+	dr_index_init(&ri->step_ix);
+	dr_index_init(&ri->task_ix);
+	dr_index_init(&ri->vm_ix);
+	pthread_mutex_init(&ri->mu, NULL);
 }
 
 void dr_runinfo_dispose(dr_runinfo *ri)
 {
-	dr_journal_file_dispose(&ri->f);
+	if (!ri->a)
+		return;
+	for (size_t i = 0; i < ri->n_tasks; i++) {
+		cJSON_Delete((cJSON *)ri->tasks[i].outputs);
+		cJSON_Delete((cJSON *)ri->tasks[i].fallback);
+		free(ri->tasks[i].attempts);
+	}
+	for (size_t i = 0; i < ri->n_steps; i++)
+		free(ri->steps[i].tasks);
+	for (size_t i = 0; i < ri->n_vms; i++)
+		free(ri->vms[i].tasks);
+	cJSON_Delete((cJSON *)ri->drill.leftovers);
 	free(ri->steps);
 	free(ri->tasks);
+	free(ri->vms);
+	dr_index_dispose(&ri->step_ix);
+	dr_index_dispose(&ri->task_ix);
+	dr_index_dispose(&ri->vm_ix);
+	dr_journal_file_dispose(&ri->f);
+	dr_arena_free(ri->a);
+	pthread_mutex_destroy(&ri->mu);
 	*ri = (dr_runinfo){0};
 }
 
-/* --- listing ---------------------------------------------------------------- */
-
-typedef struct listed {
-	char *id;
-	int64_t started;
-} listed;
-
-static int by_start(const void *a, const void *b)
+void dr_runinfo_lock(dr_runinfo *ri)
 {
-	const listed *x = a, *y = b;
-	if (x->started != y->started)
-		return x->started < y->started ? -1 : 1;
-	return strcmp(x->id, y->id);
+	pthread_mutex_lock(&ri->mu);
 }
 
-/* The header's started_ms, read from the first line only. */
-static int64_t started_of(const char *state_dir, const char *id)
+void dr_runinfo_unlock(dr_runinfo *ri)
 {
-	char *path = dr_journal_path(state_dir, id);
-	FILE *f = fopen(path, "rb");
-	free(path);
-	if (!f)
-		return -1;
-	dr_buf b;
-	dr_buf_init(&b);
-	int c;
-	while ((c = fgetc(f)) != EOF && c != '\n')
-		dr_buf_putc(&b, (char)c);
-	fclose(f);
-	cJSON *h = cJSON_Parse(b.data);
-	int64_t t = h ? (int64_t)nval(h, "started_ms", 0) : -1;
-	cJSON_Delete(h);
-	dr_buf_dispose(&b);
-	return t;
+	pthread_mutex_unlock(&ri->mu);
 }
 
-char **dr_runinfo_list(const char *state_dir, size_t *n)
+/* --- steps, tasks, VMs ------------------------------------------------------------- */
+
+static uint64_t step_hash(const char *id, const char *phase, const char *undoes)
 {
-	dr_buf dir;
-	dr_buf_init(&dir);
-	dr_buf_printf(&dir, "%s/runs", state_dir);
-	DIR *d = opendir(dir.data);
-	dr_buf_dispose(&dir);
-	listed *v = NULL;
-	size_t cap = 0;
-	*n = 0;
-	for (struct dirent *e; d && (e = readdir(d));) {
-		if (e->d_name[0] == '.')
-			continue;
-		int64_t t = started_of(state_dir, e->d_name);
-		if (t < 0)
-			continue;
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 16;
-			v = xrealloc(v, cap * sizeof *v);
-		}
-		v[(*n)++] = (listed){xstrdup(e->d_name), t};
+	return dr_index_hash(dr_index_hash(dr_index_hash(DR_INDEX_SEED, id), phase), undoes);
+}
+
+static size_t find_step(const dr_runinfo *ri, const char *id, const char *phase, const char *undoes)
+{
+	uint64_t h = step_hash(id, phase, undoes);
+	for (size_t pos = 0, i; (i = dr_index_next(&ri->step_ix, h, &pos)) != DR_INDEX_NONE;) {
+		const dr_ri_step *s = &ri->steps[i];
+		if (same(s->id, id) && same(s->phase, phase) && same(s->undoes, undoes))
+			return i;
 	}
-	if (d)
-		closedir(d);
-	if (*n)
-		qsort(v, *n, sizeof *v, by_start);
-	char **ids = xcalloc(*n + 1, sizeof *ids);
-	for (size_t i = 0; i < *n; i++)
-		ids[i] = v[i].id;
-	free(v);
-	return ids;
+	return DR_INDEX_NONE;
+}
+
+static unsigned action_flags(const char *action)
+{
+	const dr_action *a = action ? dr_action_find(action) : NULL;
+	return a ? a->flags : 0;
+}
+
+static void set_action(dr_runinfo *ri, dr_ri_step *s, const char *action)
+{
+	if (!action || same(s->action, action))
+		return;
+	s->action = keep(ri, action);
+	s->flags = action_flags(action);
+}
+
+static size_t step_at(dr_runinfo *ri, const char *id, const char *phase, const char *undoes)
+{
+	size_t i = find_step(ri, id, phase, undoes);
+	if (i != DR_INDEX_NONE)
+		return i;
+	if (ri->n_steps == ri->cap_steps) {
+		ri->cap_steps = ri->cap_steps ? 2 * ri->cap_steps : 16;
+		ri->steps = xrealloc(ri->steps, ri->cap_steps * sizeof *ri->steps);
+	}
+	i = ri->n_steps++;
+	ri->steps[i] = (dr_ri_step){
+		.id = keep(ri, id ? id : "?"), .phase = keep(ri, phase), .undoes = keep(ri, undoes),
+		.n_tasks = -1, .started_ms = -1, .ended_ms = -1,
+	};
+	dr_index_put(&ri->step_ix, step_hash(id ? id : "?", phase, undoes), i);
+	if (undoes) { /* a rollback unit: its main step has an undo */
+		size_t m = find_step(ri, undoes, NULL, NULL);
+		if (m != DR_INDEX_NONE)
+			ri->steps[m].has_undo = true;
+	}
+	return i;
+}
+
+/* The step a record is about: "step", "phase", "undoes" (and a unit's "action"). */
+static size_t step_of(dr_runinfo *ri, const cJSON *rec)
+{
+	size_t i = step_at(ri, sval(rec, "step"), sval(rec, "phase"), sval(rec, "undoes"));
+	if (sval(rec, "undoes")) /* set_action after step_at: adding a step may move ri->steps */
+		set_action(ri, &ri->steps[i], sval(rec, "action"));
+	return i;
+}
+
+void dr_runinfo_declare_step(dr_runinfo *ri, const char *id, const char *phase, const char *action)
+{
+	size_t i = step_at(ri, id, phase, NULL); /* before ri->steps is read: adding a step may move it */
+	set_action(ri, &ri->steps[i], action);
+}
+
+static size_t vm_of(dr_runinfo *ri, const char *name)
+{
+	uint64_t h = dr_index_hash(DR_INDEX_SEED, name);
+	for (size_t pos = 0, i; (i = dr_index_next(&ri->vm_ix, h, &pos)) != DR_INDEX_NONE;)
+		if (!strcmp(ri->vms[i].name, name))
+			return i;
+	if (ri->n_vms == ri->cap_vms) {
+		ri->cap_vms = ri->cap_vms ? 2 * ri->cap_vms : 16;
+		ri->vms = xrealloc(ri->vms, ri->cap_vms * sizeof *ri->vms);
+	}
+	ri->vms[ri->n_vms] = (dr_ri_vm){.name = keep(ri, name)};
+	dr_index_put(&ri->vm_ix, h, ri->n_vms);
+	return ri->n_vms++;
+}
+
+static uint64_t task_hash(size_t step, const char *target)
+{
+	return dr_index_hash(DR_INDEX_SEED ^ ((uint64_t)step * UINT64_C(0x9e3779b97f4a7c15)), target);
+}
+
+static size_t find_task(const dr_runinfo *ri, size_t step, const char *target)
+{
+	uint64_t h = task_hash(step, target);
+	for (size_t pos = 0, i; (i = dr_index_next(&ri->task_ix, h, &pos)) != DR_INDEX_NONE;)
+		if (ri->tasks[i].step == step && same(ri->tasks[i].target, target))
+			return i;
+	return DR_INDEX_NONE;
+}
+
+static size_t new_task(dr_runinfo *ri, size_t step, const char *target)
+{
+	if (ri->n_tasks == ri->cap_tasks) {
+		ri->cap_tasks = ri->cap_tasks ? 2 * ri->cap_tasks : 64;
+		ri->tasks = xrealloc(ri->tasks, ri->cap_tasks * sizeof *ri->tasks);
+	}
+	size_t i = ri->n_tasks++;
+	dr_ri_step *s = &ri->steps[step];
+	ri->tasks[i] = (dr_ri_task){
+		.step = step, .target = keep(ri, target), .vm = DR_INDEX_NONE, .state = DR_RI_PENDING,
+		.action = s->action, .flags = s->flags, .mutating = (s->flags & DR_AF_MUTATING) != 0,
+		.started_ms = -1, .ended_ms = -1,
+	};
+	dr_index_put(&ri->task_ix, task_hash(step, target), i);
+	push_index(&s->tasks, &s->n_task_refs, i);
+	s->count[DR_RI_PENDING]++;
+	if (target) {
+		size_t v = vm_of(ri, target);
+		ri->tasks[i].vm = v;
+		ri->tasks[i].target = ri->vms[v].name;
+		push_index(&ri->vms[v].tasks, &ri->vms[v].n_tasks, i);
+	}
+	return i;
+}
+
+static dr_ri_task *task_of(dr_runinfo *ri, const cJSON *rec)
+{
+	size_t step = step_of(ri, rec);
+	const char *target = sval(rec, "target");
+	size_t i = find_task(ri, step, target);
+	if (i == DR_INDEX_NONE)
+		i = new_task(ri, step, target); /* before ri->tasks is read: adding a task may move it */
+	return &ri->tasks[i];
+}
+
+/* Every change of a task's state goes through here: the counts follow. */
+static void set_state(dr_runinfo *ri, dr_ri_task *t, dr_ri_state st)
+{
+	dr_ri_step *s = &ri->steps[t->step];
+	s->count[t->state]--;
+	s->count[st]++;
+	ri->in_flight -= t->state == DR_RI_RUNNING;
+	ri->in_flight += st == DR_RI_RUNNING;
+	t->state = st;
+}
+
+const dr_ri_step *dr_runinfo_task_step(const dr_runinfo *ri, const dr_ri_task *t)
+{
+	return &ri->steps[t->step];
+}
+
+const char *dr_runinfo_task_label(const dr_runinfo *ri, const dr_ri_task *t, char *out, size_t outsz)
+{
+	const dr_ri_step *s = &ri->steps[t->step];
+	snprintf(out, outsz, "%s%s%s%s%s", s->undoes ? "undo " : "", s->undoes ? s->undoes : s->id, t->target ? "[" : "",
+		 t->target ? t->target : "", t->target ? "]" : "");
+	return out;
+}
+
+const dr_ri_attempt *dr_runinfo_last_attempt(const dr_ri_task *t)
+{
+	return t->n_attempts ? &t->attempts[t->n_attempts - 1] : NULL;
+}
+
+bool dr_runinfo_task_interrupted(const dr_ri_task *t)
+{
+	const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
+	if (!t->mutating || !a || a->n == 0 || !a->called)
+		return false;
+	return t->state == DR_RI_RUNNING || (t->state == DR_RI_CANCELLED && a->state == DR_RI_CANCELLED);
+}
+
+/* --- attempts ------------------------------------------------------------------------ */
+
+/* The attempt numbered n (the newest of that number), or a new one. */
+static dr_ri_attempt *attempt_of(dr_ri_task *t, int n, int64_t at)
+{
+	if (t->n_attempts && t->attempts[t->n_attempts - 1].n == n)
+		return &t->attempts[t->n_attempts - 1];
+	if ((t->n_attempts & (t->n_attempts - 1)) == 0)
+		t->attempts = xrealloc(t->attempts, (t->n_attempts ? 2 * t->n_attempts : 1) * sizeof *t->attempts);
+	dr_ri_attempt *a = &t->attempts[t->n_attempts++];
+	*a = (dr_ri_attempt){.n = n, .state = DR_RI_RUNNING, .started_ms = at, .ended_ms = -1, .called = true,
+			     .retry_delay_ms = -1};
+	return a;
+}
+
+/* "... Recommended action: X" (dr_backend_error_text): X, else NULL. */
+static const char *recommended(dr_runinfo *ri, const char *message)
+{
+	static const char mark[] = "Recommended action: ";
+	const char *p = message ? strstr(message, mark) : NULL;
+	return p ? keep(ri, p + sizeof mark - 1) : NULL;
+}
+
+/* --- handlers: tasks ------------------------------------------------------------------ */
+
+typedef void handler(dr_runinfo *ri, const cJSON *rec, int64_t at);
+
+static void on_task_start(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	dr_ri_task *t = task_of(ri, rec);
+	attempt_of(t, (int)nval(rec, "attempt", (int64_t)t->n_attempts + 1), at);
+	if (sval(rec, "action") && !same(sval(rec, "action"), t->action)) { /* the intent names it */
+		t->action = keep_field(ri, rec, "action");
+		t->flags = action_flags(t->action);
+	}
+	if (item(rec, "mutating"))
+		t->mutating = bval(rec, "mutating");
+	t->started_ms = t->started_ms < 0 ? at : t->started_ms;
+	t->ended_ms = -1;
+	set_state(ri, t, DR_RI_RUNNING);
+}
+
+static bool sets_point(const dr_ri_task *t)
+{
+	return (t->flags & (DR_AF_FAILOVER | DR_AF_TEST_FAILOVER)) || same(t->action, "dr.change_recovery_point");
+}
+
+/* A rollback task undid its main task: that task is rolled back. */
+static void undid(dr_runinfo *ri, const dr_ri_task *u)
+{
+	const dr_ri_step *s = &ri->steps[u->step];
+	size_t m = s->undoes ? find_step(ri, s->undoes, NULL, NULL) : DR_INDEX_NONE;
+	size_t i = m != DR_INDEX_NONE ? find_task(ri, m, u->target) : DR_INDEX_NONE;
+	if (i != DR_INDEX_NONE && ri->tasks[i].state == DR_RI_SUCCEEDED)
+		set_state(ri, &ri->tasks[i], DR_RI_ROLLED_BACK);
+}
+
+static void task_outputs(dr_runinfo *ri, dr_ri_task *t, const cJSON *rec)
+{
+	const cJSON *out = item(rec, "outputs");
+	cJSON_Delete((cJSON *)t->outputs);
+	t->outputs = cJSON_IsObject(out) ? cJSON_Duplicate(out, true) : cJSON_CreateObject();
+	const char *job = sval(t->outputs, "job_id");
+	t->job = job ? keep(ri, job) : t->job;
+	if (sets_point(t))
+		t->seq = ++ri->seq;
+	if (ri->steps[t->step].undoes)
+		undid(ri, t);
+}
+
+static void on_task_end(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	dr_ri_task *t = task_of(ri, rec);
+	int n = (int)nval(rec, "attempt", 0);
+	dr_ri_attempt *a = attempt_of(t, n, n ? -1 : at);
+	dr_ri_state st = state_of(sval(rec, "status"), DR_RI_FAILED);
+	a->state = st;
+	a->ended_ms = at;
+	a->cls = keep_field(ri, rec, "class");
+	a->message = keep_field(ri, rec, "message");
+	a->recommended_action = recommended(ri, a->message);
+	a->will_retry = bval(rec, "will_retry");
+	a->called = a->called && !(item(rec, "called") && !bval(rec, "called"));
+	t->started_ms = t->started_ms < 0 ? at : t->started_ms;
+	t->ended_ms = a->will_retry ? -1 : at;
+	set_state(ri, t, a->will_retry ? DR_RI_RETRYING : st);
+	if (st == DR_RI_SUCCEEDED)
+		task_outputs(ri, t, rec);
+}
+
+static void on_task_retry(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	(void)at;
+	dr_ri_task *t = task_of(ri, rec);
+	if (!t->n_attempts)
+		return;
+	dr_ri_attempt *a = &t->attempts[t->n_attempts - 1];
+	a->retry_delay_ms = nval(rec, "delay_ms", -1);
+	a->retry_reason = keep_field(ri, rec, "reason");
+	set_state(ri, t, DR_RI_RETRYING);
+}
+
+static void on_task_note(dr_runinfo *ri, const cJSON *rec, int64_t at, dr_ri_state st)
+{
+	dr_ri_task *t = task_of(ri, rec);
+	t->reason = keep_field(ri, rec, "reason");
+	t->ended_ms = at;
+	set_state(ri, t, st);
+}
+
+static void on_task_skip(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	on_task_note(ri, rec, at, DR_RI_SKIPPED);
+}
+
+static void on_task_cancel(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	on_task_note(ri, rec, at, DR_RI_CANCELLED);
+}
+
+static void on_task_giveup(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	on_task_note(ri, rec, at, DR_RI_FAILED);
+}
+
+static void on_task_probe(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	(void)at;
+	dr_ri_task *t = task_of(ri, rec);
+	if (t->n_attempts)
+		t->attempts[t->n_attempts - 1].probe = keep_field(ri, rec, "probe");
+}
+
+/* --- handlers: approvals ---------------------------------------------------------------- */
+
+static void on_approval_request(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	dr_ri_approval *p = &task_of(ri, rec)->approval;
+	ri->open_approvals += !p->open;
+	*p = (dr_ri_approval){.requested = true, .open = true, .message = keep_field(ri, rec, "message"),
+			      .requested_ms = at, .answered_ms = -1, .waited_ms = -1};
+}
+
+static void answered(dr_runinfo *ri, const cJSON *rec, int64_t at, const char *decision)
+{
+	dr_ri_approval *p = &task_of(ri, rec)->approval;
+	ri->open_approvals -= p->open;
+	p->open = false;
+	p->decision = decision;
+	p->by = keep_field(ri, rec, "by");
+	p->via = keep_field(ri, rec, "via");
+	p->at = keep_field(ri, rec, "at");
+	p->comment = keep_field(ri, rec, "comment");
+	p->waited_ms = nval(rec, "waited_ms", -1);
+	p->answered_ms = at;
+}
+
+static void on_approval_granted(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	answered(ri, rec, at, "granted");
+}
+
+static void on_approval_denied(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	answered(ri, rec, at, "denied");
+}
+
+static void on_approval_timeout(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	(void)at;
+	task_of(ri, rec)->approval.timed_out = true;
+}
+
+/* --- handlers: steps -------------------------------------------------------------------- */
+
+static void on_step_start(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	size_t i = step_of(ri, rec);
+	dr_ri_step *s = &ri->steps[i];
+	s->state = DR_RI_RUNNING;
+	s->n_tasks = (int)nval(rec, "tasks", s->n_tasks);
+	s->started_ms = s->started_ms < 0 ? at : s->started_ms;
+	s->ended_ms = -1;
+}
+
+/* A rollback unit's end undid its whole main step ("rolled_back": true): every completed task of it is undone. */
+static void step_undone(dr_runinfo *ri, const dr_ri_step *u)
+{
+	size_t m = find_step(ri, u->undoes, NULL, NULL);
+	if (m == DR_INDEX_NONE)
+		return;
+	dr_ri_step *s = &ri->steps[m];
+	s->state = DR_RI_ROLLED_BACK;
+	for (size_t k = 0; k < s->n_task_refs; k++)
+		if (ri->tasks[s->tasks[k]].state == DR_RI_SUCCEEDED)
+			set_state(ri, &ri->tasks[s->tasks[k]], DR_RI_ROLLED_BACK);
+}
+
+static void on_step_end(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	size_t i = step_of(ri, rec);
+	dr_ri_step *s = &ri->steps[i];
+	s->state = state_of(sval(rec, "status"), DR_RI_FAILED);
+	s->n_tasks = (int)nval(rec, "tasks", s->n_tasks);
+	s->reason = keep_field(ri, rec, "reason");
+	s->tolerated = bval(rec, "tolerated");
+	s->started_ms = s->started_ms < 0 && item(rec, "elapsed_ms") ? at - nval(rec, "elapsed_ms", 0) : s->started_ms;
+	s->ended_ms = at;
+	if (s->undoes && bval(rec, "rolled_back"))
+		step_undone(ri, s);
+}
+
+/* --- handlers: the run -------------------------------------------------------------------- */
+
+static void on_run_start(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	int64_t wall;
+	ri->run = ri->run ? ri->run : keep_field(ri, rec, "run");
+	ri->runbook = ri->runbook ? ri->runbook : keep_field(ri, rec, "runbook");
+	ri->path = ri->path ? ri->path : keep_field(ri, rec, "file");
+	ri->mode = ri->mode ? ri->mode : keep_field(ri, rec, "mode");
+	ri->direction = ri->direction ? ri->direction : keep_field(ri, rec, "direction");
+	ri->clock = ri->clock ? ri->clock : keep_field(ri, rec, "clock");
+	if (!ri->started_wall && dr_backend_parse_time(sval(rec, "ts"), &wall))
+		ri->started_wall = wall - at;
+}
+
+static void on_run_resume(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	(void)at;
+	ri->sessions++;
+	ri->downtime_ms += nval(rec, "downtime_ms", 0);
+	ri->status = "running";
+	ri->ended = false;
+	ri->reason = ri->error = NULL;
+	ri->cancelled = ri->timed_out = false;
+}
+
+static void on_run_stop(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	(void)at;
+	const char *type = sval(rec, "event");
+	ri->reason = keep_field(ri, rec, "reason");
+	ri->cancelled = ri->cancelled || !strcmp(type, "run.cancel");
+	ri->timed_out = ri->timed_out || !strcmp(type, "run.timeout");
+}
+
+static const char *status_name(const char *s)
+{
+	static const char *const names[] = {"succeeded",      "failed",	   "rolled_back", "cancelled", "invalid",
+					    "internal_error", "suspended", "running",	  NULL};
+	for (size_t i = 0; s && names[i]; i++)
+		if (!strcmp(names[i], s))
+			return names[i];
+	return "failed";
+}
+
+static void on_run_end(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	(void)at;
+	bool suspended = !strcmp(sval(rec, "event"), "run.suspend") || bval(rec, "suspended");
+	ri->status = suspended ? "suspended" : status_name(sval(rec, "status"));
+	ri->ended = true;
+	ri->exit_code = (int)nval(rec, "exit", 1);
+	ri->reason = sval(rec, "reason") ? keep_field(ri, rec, "reason") : ri->reason;
+	ri->error = keep_field(ri, rec, "error");
+	const cJSON *nu = item(rec, "not_undone"), *e;
+	ri->n_not_undone = 0;
+	ri->not_undone = dr_arena_calloc(ri->a, (size_t)cJSON_GetArraySize(nu) + 1, sizeof *ri->not_undone);
+	cJSON_ArrayForEach(e, nu) if (cJSON_IsString(e)) ri->not_undone[ri->n_not_undone++] = keep(ri, e->valuestring);
+	ri->rollback.barrier = sval(rec, "rollback_barrier") ? keep_field(ri, rec, "rollback_barrier") : ri->rollback.barrier;
+}
+
+static void on_objectives(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	(void)at; /* the model computes the figures; an old journal's header lacks the objectives */
+	if (ri->rto_objective_ms < 0)
+		ri->rto_objective_ms = nval(rec, "rto_objective_ms", -1);
+	if (ri->rpo_objective_ms < 0)
+		ri->rpo_objective_ms = nval(rec, "rpo_objective_ms", -1);
+}
+
+static void on_rollback(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	(void)at;
+	const char *type = sval(rec, "event");
+	dr_ri_rollback *r = &ri->rollback;
+	if (!strcmp(type, "rollback.start")) {
+		r->started = true;
+		r->why = keep_field(ri, rec, "reason");
+		r->tasks = (size_t)nval(rec, "tasks", 0);
+		r->barrier = keep_field(ri, rec, "barrier");
+	} else if (!strcmp(type, "rollback.end")) {
+		r->status = keep_field(ri, rec, "status");
+		r->stopped = keep_field(ri, rec, "reason");
+	}
+}
+
+static void on_drill_verify(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	(void)at;
+	dr_ri_drill *d = &ri->drill;
+	d->verified = true;
+	d->status = keep_field(ri, rec, "status");
+	d->message = keep_field(ri, rec, "message");
+	d->vms = (size_t)nval(rec, "vms", 0);
+	cJSON_Delete((cJSON *)d->leftovers);
+	const cJSON *l = item(rec, "leftovers");
+	d->leftovers = cJSON_IsArray(l) ? cJSON_Duplicate(l, true) : cJSON_CreateArray();
+}
+
+static void on_fallback_end(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	(void)at;
+	if (!same(sval(rec, "status"), "applied") || !cJSON_IsObject(item(rec, "outputs")))
+		return;
+	dr_ri_task *t = task_of(ri, rec);
+	cJSON_Delete((cJSON *)t->fallback);
+	t->fallback = cJSON_Duplicate(item(rec, "outputs"), true);
+	t->seq = ++ri->seq;
+}
+
+/* --- the fold ---------------------------------------------------------------------------- */
+
+static const struct {
+	const char *type;
+	handler *fn;
+} handlers[] = {
+	{"task.start", on_task_start},
+	{"task.end", on_task_end},
+	{"task.retry", on_task_retry},
+	{"task.skip", on_task_skip},
+	{"task.cancel", on_task_cancel},
+	{"task.giveup", on_task_giveup},
+	{"task.probe", on_task_probe},
+	{"approval.request", on_approval_request},
+	{"approval.granted", on_approval_granted},
+	{"approval.denied", on_approval_denied},
+	{"approval.timeout", on_approval_timeout},
+	{"step.start", on_step_start},
+	{"step.end", on_step_end},
+	{"run.start", on_run_start},
+	{"run.resume", on_run_resume},
+	{"run.stopping", on_run_stop},
+	{"run.cancel", on_run_stop},
+	{"run.timeout", on_run_stop},
+	{"run.end", on_run_end},
+	{"run.suspend", on_run_end},
+	{"run.objectives", on_objectives},
+	{"rollback.start", on_rollback},
+	{"rollback.end", on_rollback},
+	{"drill.verify", on_drill_verify},
+	{"fallback.end", on_fallback_end},
+};
+
+static handler *handler_of(const char *type)
+{
+	for (size_t i = 0; type && i < sizeof handlers / sizeof handlers[0]; i++)
+		if (!strcmp(handlers[i].type, type))
+			return handlers[i].fn;
+	return NULL;
+}
+
+void dr_runinfo_apply(dr_runinfo *ri, const cJSON *rec)
+{
+	handler *fn = handler_of(sval(rec, "event"));
+	int64_t at = nval(rec, "t_ms", ri->elapsed_ms);
+	if (at > ri->elapsed_ms)
+		ri->elapsed_ms = at;
+	if (!fn)
+		return;
+	if (!strncmp(sval(rec, "event"), "task.", 5) || !strncmp(sval(rec, "event"), "approval.", 9) ||
+	    !strcmp(sval(rec, "event"), "fallback.end") || !strncmp(sval(rec, "event"), "step.", 5)) {
+		if (!sval(rec, "step"))
+			return; /* about no step: nothing to fold */
+	}
+	fn(ri, rec, at);
+}
+
+static void on_event(void *ctx, const cJSON *ev)
+{
+	dr_runinfo *ri = ctx;
+	pthread_mutex_lock(&ri->mu);
+	dr_runinfo_apply(ri, ev);
+	pthread_mutex_unlock(&ri->mu);
+}
+
+void dr_runinfo_listen(dr_runinfo *ri, dr_events *events)
+{
+	ri->live = true;
+	dr_events_listen(events, on_event, ri);
+}
+
+/* --- the header ----------------------------------------------------------------------------- */
+
+static void header_steps(dr_runinfo *ri, const cJSON *h)
+{
+	const cJSON *steps = item(item(h, "shape"), "steps"), *s;
+	cJSON_ArrayForEach(s, steps)
+	{
+		const char *phase = bval(s, "finally") ? "finally" : NULL;
+		dr_runinfo_declare_step(ri, s->string, phase, sval(s, "action"));
+	}
+}
+
+void dr_runinfo_apply_header(dr_runinfo *ri, const cJSON *h)
+{
+	const cJSON *rb = item(h, "runbook"), *obj = item(h, "objectives");
+	ri->run = keep_field(ri, h, "run");
+	ri->runbook = keep_field(ri, rb, "name");
+	ri->path = keep_field(ri, rb, "path");
+	ri->abs = keep_field(ri, rb, "abs");
+	ri->digest = keep_field(ri, rb, "digest");
+	ri->mode = keep_field(ri, h, "mode");
+	ri->direction = keep_field(ri, h, "direction");
+	ri->clock = keep_field(ri, h, "clock");
+	ri->host = keep_field(ri, h, "host");
+	ri->user = keep_field(ri, h, "user");
+	ri->started_wall = nval(h, "started_ms", 0);
+	ri->rto_objective_ms = nval(obj, "rto_ms", ri->rto_objective_ms);
+	ri->rpo_objective_ms = nval(obj, "rpo_ms", ri->rpo_objective_ms);
+	ri->journal = true;
+	header_steps(ri, h);
 }

@@ -16,6 +16,8 @@
  *
  * The summary prints the same figures (report_dr_print).
  */
+#include "views/report_dr.h"
+
 #include "run/exec_int.h"
 
 #include <stdlib.h>
@@ -261,8 +263,7 @@ bool report_dr_failed(const dr_exec *x)
 
 /* --- the summary ------------------------------------------------------------------ */
 
-/* A duration for people: whole seconds from 10s on ("6m47s"), else as is. */
-static void dur(int64_t ms, char *out, size_t n)
+void dr_report_dr_duration(int64_t ms, char *out, size_t n)
 {
 	if (ms < 0)
 		snprintf(out, n, "none");
@@ -276,8 +277,8 @@ static void print_figure(FILE *out, const cJSON *o, const char *what, const char
 	snprintf(k1, sizeof k1, "%s_ms", key);
 	snprintf(k2, sizeof k2, "%s_objective_ms", key);
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k1), *obj = cJSON_GetObjectItemCaseSensitive(o, k2);
-	dur(cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1, a, sizeof a);
-	dur(cJSON_IsNumber(obj) ? (int64_t)obj->valuedouble : -1, b, sizeof b);
+	dr_report_dr_duration(cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1, a, sizeof a);
+	dr_report_dr_duration(cJSON_IsNumber(obj) ? (int64_t)obj->valuedouble : -1, b, sizeof b);
 	fprintf(out, "  %s %s", what, cJSON_IsNumber(v) ? a : !strcmp(key, "rpo") ? "none (no failover completed)" : "not reached");
 	if (cJSON_IsNumber(obj))
 		fprintf(out, " (objective %s: %s)", b,
@@ -291,7 +292,7 @@ static void print_rpo_vms(FILE *out, const cJSON *vms)
 	cJSON_ArrayForEach(e, vms)
 	{
 		char d[32];
-		dur((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "rpo_ms")), d, sizeof d);
+		dr_report_dr_duration((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "rpo_ms")), d, sizeof d);
 		fprintf(out, "%s%s %s", shown ? ", " : "; per VM: ",
 			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "vm")), d);
 		if (++shown == 8 && n > 8) {
@@ -368,8 +369,8 @@ static void line_figure(dr_buf *b, const cJSON *ev, const char *what, const char
 	snprintf(k1, sizeof k1, "%s_ms", key);
 	snprintf(k2, sizeof k2, "%s_objective_ms", key);
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, k1), *obj = cJSON_GetObjectItemCaseSensitive(ev, k2);
-	dur(cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1, a, sizeof a);
-	dur(cJSON_IsNumber(obj) ? (int64_t)obj->valuedouble : -1, o, sizeof o);
+	dr_report_dr_duration(cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1, a, sizeof a);
+	dr_report_dr_duration(cJSON_IsNumber(obj) ? (int64_t)obj->valuedouble : -1, o, sizeof o);
 	dr_buf_printf(b, "%s %s", what, cJSON_IsNumber(v) ? a : !strcmp(key, "rpo") ? "none (no failover completed)" : "not reached");
 	if (cJSON_IsNumber(obj))
 		dr_buf_printf(b, " (objective %s: %s)", o,

@@ -1,0 +1,160 @@
+/*
+ * runinfo_objectives.c - what a run achieved against its objectives, from
+ * the run model's tasks (docs/execution.md, "Objectives"):
+ *
+ *   RTO  run start to the last validation that passed; with no validation,
+ *        to the end of the last failover as the service's job times say
+ *        (outputs.ended_at), so an operation that ended while drover was
+ *        down counts when it ended, not when a resume learnt of it. Not
+ *        reached when a failover did not complete or a validation failed.
+ *   RPO  per VM, of the newest recovery point set (the last successful
+ *        failover, test failover, change of recovery point or fallback):
+ *        the job's start minus the point's time (outputs.rpo_ms).
+ *
+ * Times are on the run's clock, across every session, so a run that was
+ * cancelled and resumed reports what an uninterrupted run would have.
+ */
+#include "journal/runinfo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "actions/action.h"
+#include "backends/backend.h"
+#include "util/xalloc.h"
+
+#define FAILOVERS (DR_AF_FAILOVER | DR_AF_TEST_FAILOVER)
+
+static bool main_step(const dr_ri_step *s)
+{
+	return !s->phase && !s->undoes;
+}
+
+static bool sets_point(const dr_ri_step *s)
+{
+	return (s->flags & FAILOVERS) || (s->action && !strcmp(s->action, "dr.change_recovery_point"));
+}
+
+/* When the service says the task's job ended, on the run's clock; else when the task ended. */
+static int64_t job_end(const dr_runinfo *ri, const dr_ri_task *t)
+{
+	int64_t wall;
+	const char *at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t->outputs, "ended_at"));
+	if (at && dr_backend_parse_time(at, &wall) && ri->started_wall)
+		return wall - ri->started_wall;
+	return t->ended_ms;
+}
+
+typedef struct rto_scan {
+	int64_t val, fo; /* the last validation passed, the last failover ended */
+	const dr_ri_task *vt, *ft;
+	bool failed, recovered;
+} rto_scan;
+
+static void rto_task(const dr_runinfo *ri, const dr_ri_step *s, const dr_ri_task *t, rto_scan *r)
+{
+	bool ok = t->state == DR_RI_SUCCEEDED; /* a rolled-back failover recovered nothing */
+	if ((s->flags & DR_AF_VALIDATION) && ok && t->ended_ms > r->val)
+		r->val = t->ended_ms, r->vt = t;
+	if ((s->flags & DR_AF_VALIDATION) && (t->state == DR_RI_FAILED || t->state == DR_RI_CANCELLED))
+		r->failed = true;
+	if ((s->flags & FAILOVERS) && ok) {
+		int64_t end = job_end(ri, t);
+		r->recovered = true;
+		if (end > r->fo)
+			r->fo = end, r->ft = t;
+	}
+}
+
+static int verdict(int64_t achieved, int64_t objective)
+{
+	return achieved < 0 || objective < 0 ? -1 : achieved <= objective;
+}
+
+static void rto(const dr_runinfo *ri, dr_ri_objectives *o)
+{
+	rto_scan r = {.val = -1, .fo = -1};
+	for (size_t i = 0; i < ri->n_tasks; i++) {
+		const dr_ri_step *s = &ri->steps[ri->tasks[i].step];
+		o->recovers = o->recovers || (main_step(s) && (s->flags & FAILOVERS));
+		if (main_step(s))
+			rto_task(ri, s, &ri->tasks[i], &r);
+	}
+	for (size_t i = 0; i < ri->n_steps; i++) /* declared steps that have no task yet */
+		o->recovers = o->recovers || (main_step(&ri->steps[i]) && (ri->steps[i].flags & FAILOVERS));
+	const dr_ri_task *by = r.val >= 0 ? r.vt : r.ft;
+	o->rto_ms = !r.recovered || r.failed ? -1 : r.val >= 0 ? r.val : r.fo;
+	if (o->rto_ms >= 0 && by) {
+		o->rto_measured_to = r.val >= 0 ? "validation" : "failover";
+		dr_runinfo_task_label(ri, by, o->rto_task, sizeof o->rto_task);
+	}
+	o->rto_objective_ms = ri->rto_objective_ms;
+	o->rto_met = verdict(o->rto_ms, o->rto_objective_ms);
+}
+
+/* The point a task set: its fallback's when that came later, else its own outputs. */
+static const cJSON *point_outputs(const dr_ri_step *s, const dr_ri_task *t)
+{
+	if (t->fallback)
+		return t->fallback;
+	return sets_point(s) && t->state == DR_RI_SUCCEEDED ? t->outputs : NULL;
+}
+
+/* The newest point set on VM v: the task that set it last, or NULL. */
+static const dr_ri_task *newest_point(const dr_runinfo *ri, const dr_ri_vm *v)
+{
+	const dr_ri_task *best = NULL;
+	for (size_t k = 0; k < v->n_tasks; k++) {
+		const dr_ri_task *t = &ri->tasks[v->tasks[k]];
+		const dr_ri_step *s = &ri->steps[t->step];
+		if (main_step(s) && point_outputs(s, t) && (!best || t->seq > best->seq))
+			best = t;
+	}
+	return best;
+}
+
+static const char *ostr(const cJSON *o, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static void rpo(const dr_runinfo *ri, dr_ri_objectives *o)
+{
+	o->vms = xcalloc(ri->n_vms + 1, sizeof *o->vms);
+	o->rpo_ms = -1;
+	for (size_t v = 0; v < ri->n_vms; v++) {
+		const dr_ri_task *t = newest_point(ri, &ri->vms[v]);
+		const cJSON *out = t ? point_outputs(&ri->steps[t->step], t) : NULL;
+		const cJSON *ms = cJSON_GetObjectItemCaseSensitive(out, "rpo_ms");
+		if (!cJSON_IsNumber(ms))
+			continue;
+		const cJSON *pt = cJSON_GetObjectItemCaseSensitive(out, "recovery_point");
+		dr_ri_rpo *r = &o->vms[o->n_vms++];
+		*r = (dr_ri_rpo){.vm = ri->vms[v].name, .rpo_ms = (int64_t)ms->valuedouble, .point = ostr(pt, "name"),
+				 .point_time = ostr(pt, "time"), .policy = ostr(pt, "policy"),
+				 .step = ri->steps[t->step].id};
+		r->met = verdict(r->rpo_ms, ri->rpo_objective_ms);
+		o->rpo_ms = r->rpo_ms > o->rpo_ms ? r->rpo_ms : o->rpo_ms;
+	}
+	o->rpo_objective_ms = ri->rpo_objective_ms;
+	o->rpo_met = verdict(o->rpo_ms, o->rpo_objective_ms);
+}
+
+void dr_runinfo_objectives(const dr_runinfo *ri, dr_ri_objectives *o)
+{
+	*o = (dr_ri_objectives){.rto_ms = -1, .rpo_ms = -1};
+	rto(ri, o);
+	rpo(ri, o);
+	o->applies = ri->rto_objective_ms >= 0 || ri->rpo_objective_ms >= 0;
+	for (size_t i = 0; i < ri->n_steps && !o->applies; i++)
+		o->applies = main_step(&ri->steps[i]) && sets_point(&ri->steps[i]);
+}
+
+void dr_ri_objectives_dispose(dr_ri_objectives *o)
+{
+	free(o->vms);
+	o->vms = NULL;
+	o->n_vms = 0;
+}
