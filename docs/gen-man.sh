@@ -69,6 +69,11 @@ An internal error.
 .TP
 .B 4
 The run was cancelled (SIGINT or SIGTERM).
+.TP
+.B 5
+Busy: another drover holds the run lock of this runbook and backend
+("busy: run RUN-ID holds the lock", with its pid, host and start); nothing ran.
+Wait for it to end, or stop it and resume it.
 .SH ENVIRONMENT
 .TP
 .B NO_COLOR

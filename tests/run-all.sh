@@ -102,6 +102,7 @@ if [ "$only" = all ]; then
 	script_tests e2e tests/e2e/run.sh
 	script_tests cli tests/cli/run.sh # every command's options, before and after its operands
 	script_tests evidence tests/evidence/run.sh # reports, metrics, CI formats, scheduling examples
+	script_tests security tests/security/run.sh # issue 10: the lock, the state directory, secrets, the terminal
 	shipped_runbooks
 	consistency
 fi

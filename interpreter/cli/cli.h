@@ -4,7 +4,7 @@
  * Each command is a row: name, one-line summary, usage, a help text and its
  * entry point, which returns the process exit status (see docs/drover.1):
  * 0 success, 1 run failed or plan blocked, 2 invalid runbook or usage,
- * 3 internal error, 4 cancelled.
+ * 3 internal error, 4 cancelled, 5 busy (another run holds the run lock).
  */
 #ifndef DR_CLI_H
 #define DR_CLI_H
@@ -20,7 +20,15 @@
 struct cJSON;
 struct option;
 
-enum { DR_EXIT_OK = 0, DR_EXIT_FAILED = 1, DR_EXIT_INVALID = 2, DR_EXIT_INTERNAL = 3, DR_EXIT_CANCELLED = 4 };
+/* The exit statuses (docs/drover.1, EXIT STATUS): one table for every command. */
+enum {
+	DR_EXIT_OK = 0, /* success: valid, succeeded, runnable */
+	DR_EXIT_FAILED = 1, /* the run failed or was rolled back, the drill left test VMs, the plan is blocked */
+	DR_EXIT_INVALID = 2, /* invalid runbook, parameters, inventory or usage: nothing ran */
+	DR_EXIT_INTERNAL = 3, /* drover itself failed */
+	DR_EXIT_CANCELLED = 4, /* SIGINT or SIGTERM */
+	DR_EXIT_BUSY = 5, /* another run holds the run lock of this runbook and backend: nothing ran */
+};
 
 typedef struct dr_command {
 	const char *name;

@@ -5,7 +5,7 @@
  * error nothing runs (exit 2). Parameter problems are usage errors (exit
  * 2). Then the executor runs the plan; the exit status is the run's
  * (dr_exec_exit_code: 0 succeeded, 1 failed or rolled back, 3 internal
- * error, 4 cancelled).
+ * error, 4 cancelled, 5 busy).
  *
  * Where things go: the events (--events FILE, or - for stdout) as JSON
  * lines; the human view on stdout, or on stderr when the events take
@@ -63,7 +63,8 @@ const dr_command dr_cmd_run = {
 		"  -h, --help              show this help\n"
 		"\nExit status: 0 succeeded, 1 failed (or rolled back), 2 invalid runbook, parameters or\n"
 		"inventory (nothing ran), 3 internal error, 4 cancelled (SIGINT/SIGTERM; a second signal exits\n"
-		"at once). Semantics: docs/execution.md; events: docs/events.md.\n",
+		"at once), 5 busy (another run of this runbook against the same backend holds its lock; nothing\n"
+		"ran). Semantics: docs/execution.md; events: docs/events.md.\n",
 	.main = run_main,
 };
 

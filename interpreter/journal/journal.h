@@ -221,13 +221,18 @@ typedef struct dr_runlock_req {
 	bool force; /* take over a stale lock of another, unfinished run */
 } dr_runlock_req;
 
+/* dr_runlock_acquire's failures. */
+enum { DR_RUNLOCK_ERROR = -1, DR_RUNLOCK_STALE = -2, DR_RUNLOCK_BUSY = -3 };
+
 /*
- * Take the lock of (runbook, backend). Held by a live process: -1 with err
- * saying who holds it (pid, host, run, since when) and what to do (also -1
- * for a system error). Left by a process that is gone while its run had
- * not ended: taken over when resuming that run or with force (a sentence in
- * note), else -2 with err (which run, which pid, and: resume it, or
- * --force). 0 and *out on success.
+ * Take the lock of (runbook, backend). Held by a live process:
+ * DR_RUNLOCK_BUSY with err starting "busy: run X holds the lock" and saying
+ * who holds it (pid, host, since when) and what to do. Left by a process
+ * that is gone while its run had not ended: taken over when resuming that
+ * run or with force (a sentence in note), else DR_RUNLOCK_STALE with err
+ * (which run, which pid, and: resume it, or --force). A system error (the
+ * lock file cannot be created, opened or written): DR_RUNLOCK_ERROR with
+ * err naming the file and the cause. 0 and *out on success.
  */
 int dr_runlock_acquire(const dr_runlock_req *req, dr_runlock **out, dr_buf *note, dr_buf *err);
 

@@ -250,10 +250,13 @@ static const char *take_lock(dr_exec *x, dr_buf *err)
 	dr_buf_dispose(&note);
 	if (rc < 0)
 		dr_buf_putc(err, '\n');
-	if (rc == -2)
+	x->lock_busy = rc == DR_RUNLOCK_BUSY;
+	if (rc == DR_RUNLOCK_STALE)
 		return "an earlier run of this runbook against this backend did not finish (see above)";
+	if (rc == DR_RUNLOCK_BUSY)
+		return "another run holds the lock of this runbook and backend (see above)";
 	if (rc < 0)
-		return "another run holds the lock of this runbook and backend";
+		return "the run lock could not be taken (see above)";
 	return NULL;
 }
 

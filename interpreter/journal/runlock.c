@@ -102,7 +102,7 @@ static const char *liveness(const cJSON *holder)
 static void describe_busy(const dr_runlock_req *req, const char *path, const cJSON *h, dr_buf *err)
 {
 	dr_buf_printf(err,
-		      "another drover is running this runbook against the same backend: run %s (pid %ld on %s, since %s).\n"
+		      "busy: run %s holds the lock of this runbook and backend (pid %ld on %s, since %s).\n"
 		      "Two runs at once could fail the same VMs over twice. Wait for it to end (drover status %s), "
 		      "or stop it (kill -INT %ld) and resume it later; the lock is %s (backend %s)",
 		      h ? field(h, "run") : "?", h ? pid_of(h) : 0L, h ? field(h, "host") : "?", h ? field(h, "since") : "?",
@@ -164,7 +164,7 @@ static int check_stale(const dr_runlock_req *req, const char *path, const cJSON 
 	bool own = req->resuming && !strcmp(field(h, "run"), req->run_id);
 	if (!own && !req->force) {
 		describe_stale(req, path, h, err);
-		return -2;
+		return DR_RUNLOCK_STALE;
 	}
 	dr_buf_printf(note, "%s the lock left by run %s (pid %ld on %s, %s)%s\n", own ? "taking over" : "--force: taking over",
 		      field(h, "run"), pid_of(h), field(h, "host"), liveness(h),
@@ -188,15 +188,17 @@ int dr_runlock_acquire(const dr_runlock_req *req, dr_runlock **out, dr_buf *note
 		return -1;
 	}
 	cJSON *h = NULL;
-	int rc = -1;
+	int rc = DR_RUNLOCK_ERROR;
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK)
+		if (errno == EWOULDBLOCK) {
 			describe_busy(req, path, h = read_holder(fd), err);
-		else
+			rc = DR_RUNLOCK_BUSY;
+		} else {
 			dr_buf_printf(err, "cannot lock '%s': %s", path, strerror(errno));
+		}
 	} else if ((rc = check_stale(req, path, h = read_holder(fd), note, err)) == 0 && write_holder(fd, req) < 0) {
 		dr_buf_printf(err, "cannot write the run lock '%s': %s", path, strerror(errno));
-		rc = -1;
+		rc = DR_RUNLOCK_ERROR;
 	}
 	cJSON_Delete(h);
 	if (rc < 0) {

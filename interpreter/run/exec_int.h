@@ -221,6 +221,7 @@ struct dr_exec {
 	const dr_call *prompt_owner;
 	pthread_mutex_t prompt_mu;
 	dr_run_status status;
+	bool lock_busy; /* journal_prepare: another live run holds the run lock (status busy) */
 	char *internal_error; /* heap; set by a system error mid-run */
 	struct drreport *report; /* report_dr.c: objectives achieved, a drill's verification (heap) */
 	struct jrun *jr; /* journal_run.c: the journal, its lock, a resume's replay; NULL without a journal */

@@ -429,8 +429,8 @@ static void test_lock(void **state)
 	assert_false(dr_runlock_held(lp, "other"));
 	/* busy: a second run of the same runbook against the same backend */
 	req.run_id = "r2";
-	assert_int_equal(dr_runlock_acquire(&req, &l2, &note, &err), -1);
-	assert_non_null(strstr(err.data, "another drover is running this runbook against the same backend: run r1"));
+	assert_int_equal(dr_runlock_acquire(&req, &l2, &note, &err), DR_RUNLOCK_BUSY);
+	assert_non_null(strstr(err.data, "busy: run r1 holds the lock of this runbook and backend (pid "));
 	/* another backend is another lock */
 	req.backend = "sim:/y";
 	assert_int_equal(dr_runlock_acquire(&req, &l2, &note, &err), 0);
@@ -445,7 +445,7 @@ static void test_lock(void **state)
 	snprintf(jp, sizeof jp, "%s/journal.jsonl", jdir);
 	write_file(jp, good_header);
 	dr_buf_reset(&err);
-	assert_int_equal(dr_runlock_acquire(&req, &l2, &note, &err), -2);
+	assert_int_equal(dr_runlock_acquire(&req, &l2, &note, &err), DR_RUNLOCK_STALE);
 	assert_non_null(strstr(err.data, "run r1 of this runbook against the same backend did not finish"));
 	assert_non_null(strstr(err.data, "drover resume r1"));
 	assert_non_null(strstr(err.data, "--force"));
