@@ -16,6 +16,13 @@
  * TLS verification is never touched: CURLOPT_SSL_VERIFYPEER and
  * CURLOPT_SSL_VERIFYHOST keep curl's defaults (on), and nothing here sets
  * them.
+ *
+ * A request runs on a "slot": one multi handle and one easy handle. The
+ * multi handle owns the connection cache, so a client (dr_http_client)
+ * keeps its idle slots and lends one to each request: the next request
+ * finds the previous one's connection alive (curl_easy_reset keeps live
+ * connections). Connections are not shared between threads (curl does not
+ * support that); a slot is used by one request at a time.
  */
 #include "backends/http.h"
 
@@ -44,6 +51,16 @@ enum { POLL_MS = 50 };
 
 static const char plain_http_refused[] =
 	"plain http:// is allowed only to loopback addresses (127.0.0.0/8, ::1, localhost); use https://";
+
+/* The instance metadata service (Azure IMDS): plain http to it only with allow_imds. */
+#define IMDS_HOST "169.254.169.254"
+#define IMDS_ADDR 0xA9FEA9FEu
+
+struct dr_http_client {
+	pthread_mutex_t mu;
+	struct slot *idle; /* slots no request uses, their connections kept alive */
+	dr_http_stats stats;
+};
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc;
@@ -114,8 +131,8 @@ bool dr_http_host_is_loopback(const char *host)
 	return false;
 }
 
-/* NULL when u may be requested under the rules; else why not. *plain: it is a loopback http:// URL. */
-static const char *url_refusal(CURLU *u, bool *plain)
+/* NULL when u may be requested under the rules; else why not. *plain: it is an allowed http:// URL. */
+static const char *url_refusal(CURLU *u, bool *plain, bool allow_imds)
 {
 	char *scheme = url_part(u, CURLUPART_SCHEME, 0), *host = url_part(u, CURLUPART_HOST, 0);
 	const char *why = NULL;
@@ -126,7 +143,7 @@ static const char *url_refusal(CURLU *u, bool *plain)
 		why = NULL;
 	else if (strcmp(scheme, "http") != 0)
 		why = "only http:// and https:// URLs are supported";
-	else if (!dr_http_host_is_loopback(host))
+	else if (!dr_http_host_is_loopback(host) && !(allow_imds && strcmp(host, IMDS_HOST) == 0))
 		why = plain_http_refused;
 	else
 		*plain = true;
@@ -187,7 +204,7 @@ typedef struct xfer {
 	const dr_http_request *req;
 	dr_buf body;
 	bool truncated;
-	bool plain; /* this hop is plain http: the socket must be loopback */
+	bool plain; /* this hop is plain http: the socket must be loopback (or IMDS, with allow_imds) */
 	bool off_loopback; /* the socket callback refused a non-loopback address */
 	char errbuf[CURL_ERROR_SIZE];
 } xfer;
@@ -211,14 +228,14 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	return cancelled(((xfer *)ctx)->req) ? 1 : 0;
 }
 
-static bool sockaddr_is_loopback(const struct sockaddr *sa, unsigned len)
+static bool sockaddr_is_loopback(const struct sockaddr *sa, unsigned len, bool imds)
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof ss);
 	memcpy(&ss, sa, len < sizeof ss ? len : sizeof ss);
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-		return ntohl(in->sin_addr.s_addr) >> 24 == 127;
+		return ntohl(in->sin_addr.s_addr) >> 24 == 127 || (imds && ntohl(in->sin_addr.s_addr) == IMDS_ADDR);
 	}
 	if (ss.ss_family == AF_INET6) {
 		const struct in6_addr *a = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
@@ -231,7 +248,7 @@ static curl_socket_t on_open_socket(void *ctx, curlsocktype purpose, struct curl
 {
 	xfer *x = ctx;
 	(void)purpose;
-	if (x->plain && !sockaddr_is_loopback(&a->addr, a->addrlen)) {
+	if (x->plain && !sockaddr_is_loopback(&a->addr, a->addrlen, x->req->allow_imds)) {
 		x->off_loopback = true;
 		return CURL_SOCKET_BAD;
 	}
@@ -295,8 +312,11 @@ static void hop_setup(CURL *c, xfer *x, const hop *h, struct curl_slist *headers
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, proto);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, h->plain ? "*" : (char *)NULL);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	int64_t connect_ms = x->req->connect_timeout_ms > 0 && x->req->connect_timeout_ms < left_ms
+				     ? x->req->connect_timeout_ms
+				     : left_ms;
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)left_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)left_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
 	hop_method(c, h);
 	x->plain = h->plain;
 	x->errbuf[0] = '\0';
@@ -304,12 +324,9 @@ static void hop_setup(CURL *c, xfer *x, const hop *h, struct curl_slist *headers
 	x->truncated = false;
 }
 
-/* Options that hold for every hop. */
-static CURL *handle_new(xfer *x)
+/* Options that hold for every hop of a request (c is fresh or reset). */
+static void handle_setup(CURL *c, xfer *x)
 {
-	CURL *c = curl_easy_init();
-	if (!c)
-		return NULL;
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -322,7 +339,6 @@ static CURL *handle_new(xfer *x)
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "drover/" DROVER_VERSION);
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	return c;
 }
 
 /* Run the easy handle to its end, waking at least every POLL_MS to see a cancellation. */
@@ -451,7 +467,7 @@ static dr_http_error hop_check(dr_http_response *out, const dr_http_request *req
 	if (!u)
 		return out->redirects ? fail(out, DR_HTTP_E_URL, "the server redirected to a malformed URL")
 				      : fail(out, DR_HTTP_E_URL, "not a valid URL");
-	const char *why = url_refusal(u, &h->plain);
+	const char *why = url_refusal(u, &h->plain, req->allow_imds);
 	char *o = url_origin(u);
 	h->same_origin = strcmp(o, origin) == 0;
 	free(o);
@@ -475,6 +491,39 @@ static char *first_origin(const char *url)
 	return o;
 }
 
+static void drop_headers(dr_http_response *out)
+{
+	for (size_t i = 0; i < out->n_headers; i++)
+		free(out->headers[i]);
+	free(out->headers);
+	out->headers = NULL;
+	out->n_headers = 0;
+}
+
+/* The headers of the hop that just ended, as "Name: value" lines (the last hop's are kept). */
+static void keep_headers(dr_http_response *out, CURL *c)
+{
+	size_t cap = 0;
+	drop_headers(out);
+	for (struct curl_header *h = NULL; (h = curl_easy_nextheader(c, CURLH_HEADER, -1, h)) != NULL;) {
+		if (out->n_headers == cap) {
+			cap = cap ? cap * 2 : 16;
+			out->headers = xrealloc(out->headers, cap * sizeof *out->headers);
+		}
+		dr_buf b;
+		dr_buf_init(&b);
+		dr_buf_printf(&b, "%s: %s", h->name, h->value ? h->value : "");
+		out->headers[out->n_headers++] = dr_buf_detach(&b);
+	}
+}
+
+static void count_connections(dr_http_response *out, CURL *c)
+{
+	long n = 0;
+	if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK && n > 0)
+		out->connections += (int)n;
+}
+
 /* Send the hops, following redirects; the body of the last response stays in x. */
 static dr_http_error exchange(dr_http_response *out, const dr_http_request *req, xfer *x, CURLM *m, CURL *c)
 {
@@ -494,11 +543,13 @@ static dr_http_error exchange(dr_http_response *out, const dr_http_request *req,
 		hop_setup(c, x, &h, headers, left);
 		CURLcode rc = perform(m, c, req);
 		curl_slist_free_all(headers);
+		count_connections(out, c);
 		if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && x->truncated)) {
 			e = hop_failed(out, x, rc, req);
 			break;
 		}
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+		keep_headers(out, c);
 		curl_off_t retry_after = 0;
 		if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
 			out->retry_after_ms = retry_after < INT64_MAX / 1000 ? (int64_t)retry_after * 1000 : INT64_MAX;
@@ -523,6 +574,95 @@ static dr_http_error exchange(dr_http_response *out, const dr_http_request *req,
 	return e;
 }
 
+/* ---------------------------------------------------------------- slots */
+
+/* A multi handle (which owns the connection cache) and its easy handle. */
+typedef struct slot {
+	CURLM *m;
+	CURL *c;
+	struct slot *next;
+} slot;
+
+static void slot_free(slot *sl)
+{
+	if (!sl)
+		return;
+	if (sl->c)
+		curl_easy_cleanup(sl->c);
+	if (sl->m)
+		curl_multi_cleanup(sl->m);
+	free(sl);
+}
+
+/* An idle slot of cl, or a new one (cl NULL: always new); NULL when curl cannot start. */
+static slot *slot_take(dr_http_client *cl)
+{
+	slot *sl = NULL;
+	if (cl) {
+		pthread_mutex_lock(&cl->mu);
+		if ((sl = cl->idle) != NULL)
+			cl->idle = sl->next;
+		pthread_mutex_unlock(&cl->mu);
+	}
+	if (sl) {
+		curl_easy_reset(sl->c); /* options back to defaults; live connections stay in sl->m */
+		return sl;
+	}
+	sl = xcalloc(1, sizeof *sl);
+	sl->m = global_rc == CURLE_OK ? curl_multi_init() : NULL;
+	sl->c = sl->m ? curl_easy_init() : NULL;
+	if (!sl->c) {
+		slot_free(sl);
+		return NULL;
+	}
+	return sl;
+}
+
+/* Give sl back to cl with what the request did (cl NULL: close it). */
+static void slot_give(dr_http_client *cl, slot *sl, const dr_http_response *out)
+{
+	if (!cl) {
+		slot_free(sl);
+		return;
+	}
+	pthread_mutex_lock(&cl->mu);
+	cl->stats.requests += (uint64_t)out->redirects + 1;
+	cl->stats.connections += (uint64_t)out->connections;
+	if (sl) {
+		sl->next = cl->idle;
+		cl->idle = sl;
+	}
+	pthread_mutex_unlock(&cl->mu);
+}
+
+dr_http_client *dr_http_client_new(void)
+{
+	dr_http_client *cl = xcalloc(1, sizeof *cl);
+	pthread_mutex_init(&cl->mu, NULL);
+	return cl;
+}
+
+void dr_http_client_free(dr_http_client *cl)
+{
+	if (!cl)
+		return;
+	for (slot *sl = cl->idle, *next; sl; sl = next) {
+		next = sl->next;
+		slot_free(sl);
+	}
+	pthread_mutex_destroy(&cl->mu);
+	free(cl);
+}
+
+void dr_http_client_stats(dr_http_client *cl, dr_http_stats *out)
+{
+	pthread_mutex_lock(&cl->mu);
+	*out = cl->stats;
+	pthread_mutex_unlock(&cl->mu);
+}
+
+/* ---------------------------------------------------------------- send */
+
 dr_http_error dr_http_send(dr_http_response *out, const dr_http_request *req)
 {
 	*out = (dr_http_response){.retry_after_ms = -1};
@@ -530,22 +670,21 @@ dr_http_error dr_http_send(dr_http_response *out, const dr_http_request *req)
 	pthread_once(&global_once, global_init);
 	xfer x = {.req = req};
 	dr_buf_init(&x.body);
-	CURLM *m = global_rc == CURLE_OK ? curl_multi_init() : NULL;
-	CURL *c = m ? handle_new(&x) : NULL;
-	if (!c)
+	slot *sl = slot_take(req->client);
+	if (!sl) {
 		fail(out, DR_HTTP_E_TRANSFER, "the HTTP client could not start (curl initialisation failed)");
-	else if (cancelled(req))
+	} else if (cancelled(req)) {
 		fail(out, DR_HTTP_E_CANCELLED, "cancelled");
-	else
-		out->error = exchange(out, req, &x, m, c);
-	if (c)
-		curl_easy_cleanup(c);
-	if (m)
-		curl_multi_cleanup(m);
+	} else {
+		handle_setup(sl->c, &x);
+		out->error = exchange(out, req, &x, sl->m, sl->c);
+	}
+	slot_give(req->client, sl, out);
 	if (out->error != DR_HTTP_OK) {
 		out->status = 0;
 		dr_buf_reset(&x.body);
 		x.truncated = false;
+		drop_headers(out);
 	}
 	out->truncated = x.truncated;
 	out->body_len = x.body.len;
@@ -559,4 +698,14 @@ void dr_http_response_dispose(dr_http_response *r)
 	free(r->body);
 	free(r->message);
 	r->body = r->message = NULL;
+	drop_headers(r);
+}
+
+const char *dr_http_response_header(const dr_http_response *r, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < r->n_headers; i++)
+		if (strncasecmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
+			return r->headers[i] + n + 2;
+	return NULL;
 }
