@@ -16,9 +16,9 @@ DATADIR   ?= $(PREFIX)/share/drover
 DESTDIR   ?=
 
 CC        ?= cc
-PKGS      := yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd
+PKGS      := yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd libcrypto
 TEST_PKGS := cmocka
-DEB_PKGS  := pkg-config libyaml-dev libcurl4-openssl-dev libcjson-dev libpcre2-dev libmicrohttpd-dev libcmocka-dev
+DEB_PKGS  := pkg-config libyaml-dev libcurl4-openssl-dev libcjson-dev libpcre2-dev libmicrohttpd-dev libcmocka-dev libssl-dev
 # Tools the tests run against drover's output (real clients and servers, not stand-ins);
 # `make deps` installs them too, so `make check` needs nothing installed by hand.
 TEST_DEB_PKGS := nodejs prometheus libxml2-utils chromium systemd

@@ -186,6 +186,17 @@ static char *display_parsed(CURLU *u, bool secret)
 	return dr_buf_detach(&b);
 }
 
+char *dr_http_escape(const char *s)
+{
+	pthread_once(&global_once, global_init);
+	char *e = curl_easy_escape(NULL, s ? s : "", 0);
+	if (!e)
+		abort(); /* out of memory: as xalloc */
+	char *copy = xstrdup(e);
+	curl_free(e);
+	return copy;
+}
+
 char *dr_http_url_display(const char *url, bool secret)
 {
 	pthread_once(&global_once, global_init);

@@ -128,6 +128,9 @@ void dr_http_client_stats(dr_http_client *cl, dr_http_stats *out);
  */
 char *dr_http_url_display(const char *url, bool secret);
 
+/* s percent-encoded for a URL query or an application/x-www-form-urlencoded body (heap). */
+char *dr_http_escape(const char *s);
+
 /* True for "localhost" and literal 127.0.0.0/8 or ::1 (brackets allowed): where plain http may go. */
 bool dr_http_host_is_loopback(const char *host);
 
