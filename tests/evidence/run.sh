@@ -201,7 +201,43 @@ readiness() {
 	[ -z "$(find "$d" -name '*.tmp*')" ]; ok "readiness: no temporary file left behind" $?
 }
 
-groups=(sarif github readiness)
+# --- graph --diff --format markdown: a comment a Markdown parser reads as drover meant it ----------
+md_tables() { node "$here/md-tables.mjs" "$root/build/npm" "$@"; }
+diff_markdown() {
+	local d=$tmp/diff g=$root/tests/golden/graph/diff-markdown
+	mkdir -p "$d"
+	need node && npm_tools; ok "diff: make test-npm installs marked" $?
+	"$drover" graph --diff "$g/old.yaml" --format markdown --estimate "$g/runbook.yaml" >"$d/c.md"
+	ok "diff: markdown with estimates exits 0" $?
+	grep -qF '**Predicted RTO: 19m41s → 23m41s**, objective 20m: **missed**' "$d/c.md" &&
+		grep -qF '**+4m**: `db-warmup` is new on the critical path; `failover-app` now waits for `db-warmup`.' "$d/c.md"
+	ok "diff: the comment states the change in predicted RTO and its cause" $?
+	md_tables "$d/c.md" >"$d/tables"; ok "diff: every table row has as many cells as its header" $?
+	node -e 'const t = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n")[0]);
+		const want = [["step added", "`db-warmup`", "`sleep`"],
+			["VM set changed", "`app`", "match.name `^shop-app-` → `^shop-(app|api)-|`x``"],
+			["recovery", "max_age", "1h → 30m"], ["objectives", "rto", "30m → 20m"]];
+		for (const w of want) if (!t.rows.some((r) => JSON.stringify(r) === JSON.stringify(w))) {
+			console.log("    missing row", JSON.stringify(w)); process.exit(1); }
+		if (t.rows.length !== 6) process.exit(1)' "$d/tables"
+	ok "diff: the parsed table holds each change, a regex with | and backticks intact" $?
+	grep -q '^```mermaid$' "$d/c.md" && grep -q 'n3(\["db-warmup<br/>sleep<br/>added"\])\|db-warmup<br/>sleep' "$d/c.md"
+	ok "diff: the Mermaid diff is in the comment" $?
+	"$drover" graph --diff "$g/old.yaml" --format markdown "$g/runbook.yaml" >"$d/plain.md" && ! grep -q 'Predicted RTO' "$d/plain.md"
+	ok "diff: without --estimate, no prediction" $?
+	"$drover" graph --diff "$g/old.yaml" --format markdown --estimate "$g/old.yaml" >"$d/same.md" &&
+		grep -q '^No change in predicted RTO.$' "$d/same.md" && grep -q '^No change to the steps' "$d/same.md"
+	ok "diff: an unchanged runbook says so" $?
+	sed '/^  recovery_point:$/s/recovery_point/must_give/; /    default: latest-processed/d' "$g/runbook.yaml" |
+		sed 's/point: ${params.recovery_point}/point: latest/' >"$d/needs-param.yaml"
+	"$drover" graph --diff "$g/old.yaml" --format markdown --estimate "$d/needs-param.yaml" >"$d/err.md" 2>"$d/err.txt"
+	ok "diff: an estimate that cannot run still gives a comment" $?
+	grep -q "^- after: \`.*must_give" "$d/err.md"; ok "diff: ...saying why there is no prediction" $?
+	"$drover" graph --format markdown "$g/old.yaml" >/dev/null 2>&1
+	ok "diff: --format markdown needs --diff (usage error)" $([ $? = 2 ] && echo 0 || echo 1)
+}
+
+groups=(sarif github readiness diff_markdown)
 [ $# -gt 0 ] && groups=("$@")
 for group in "${groups[@]}"; do
 	"$group"
