@@ -21,7 +21,7 @@ TEST_PKGS := cmocka
 DEB_PKGS  := pkg-config libyaml-dev libcurl4-openssl-dev libcjson-dev libpcre2-dev libmicrohttpd-dev libcmocka-dev libssl-dev
 # Tools the tests run against drover's output (real clients and servers, not stand-ins);
 # `make deps` installs them too, so `make check` needs nothing installed by hand.
-TEST_DEB_PKGS := nodejs prometheus libxml2-utils chromium systemd
+TEST_DEB_PKGS := nodejs prometheus libxml2-utils chromium systemd openssh-server openssh-client
 
 VARIANT   ?= default
 SANITIZE  ?=
@@ -103,7 +103,14 @@ check: deps
 	@$(MAKE) --no-print-directory all-tests
 	@tests/run-all.sh $(B)
 
-all-tests: $(DROVER) $(UNIT_BIN) $(TORTURE)
+RDP_RESPONDER := $(B)/tests/rdp_responder
+all-tests: $(DROVER) $(UNIT_BIN) $(TORTURE) $(RDP_RESPONDER)
+
+# The minimal Remote Desktop responder check.rdp's tests talk to (tests/login/).
+$(RDP_RESPONDER): tests/login/rdp_responder.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST-CC $<")
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $<
 
 # The crash-torture driver (tests/torture/torture.c): kills drover runs, resumes them, checks the simulator.
 $(TORTURE): tests/torture/torture.c

@@ -40,9 +40,9 @@ golden_tests() {
 	fail=$((fail + $(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')))
 }
 
-# script_tests NAME SCRIPT: a test script that ends with "NAME: N passed, M failed"
+# script_tests NAME SCRIPT [ARGS...]: a test script, given drover and ARGS, that ends with "NAME: N passed, M failed"
 script_tests() {
-	"$2" "$drover" >"$log" 2>&1
+	"$2" "$drover" "${@:3}" >"$log" 2>&1
 	grep -v "^$1: [0-9]* passed" "$log"
 	local line; line=$(grep "^$1: [0-9]* passed" "$log")
 	[ -n "$line" ] || line="$1: 0 passed, 1 failed ($2 did not finish)"
@@ -103,6 +103,7 @@ if [ "$only" = all ]; then
 	script_tests cli tests/cli/run.sh # every command's options, before and after its operands
 	script_tests evidence tests/evidence/run.sh # reports, metrics, CI formats, scheduling examples
 	script_tests security tests/security/run.sh # issue 10: the lock, the state directory, secrets, the terminal
+	script_tests login tests/login/run.sh "$B/tests/rdp_responder" # check.ssh, check.rdp against real servers
 	shipped_runbooks
 	consistency
 fi

@@ -282,8 +282,8 @@ static int connect_wait(int fd, int64_t end, const dr_call *call)
 	}
 }
 
-/* Connect to one address by end, then close; as connect_wait. */
-static int try_connect(const struct addrinfo *ai, int64_t end, const dr_call *call)
+/* Connect to one address by end; 0 with *out the connected (non-blocking) socket, else as connect_wait. */
+static int try_connect(const struct addrinfo *ai, int64_t end, const dr_call *call, int *out)
 {
 	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd < 0)
@@ -294,7 +294,10 @@ static int try_connect(const struct addrinfo *ai, int64_t end, const dr_call *ca
 		if (e == EINPROGRESS || e == EINTR)
 			e = connect_wait(fd, end, call);
 	}
-	close(fd);
+	if (e)
+		close(fd);
+	else
+		*out = fd;
 	return e;
 }
 
@@ -309,42 +312,57 @@ static cJSON *tcp_outputs(const tcp_spec *s, const char *address, int64_t elapse
 }
 
 /* No address took the connection: the last one's reason. */
-static dr_outcome tcp_failed(const tcp_spec *s, int e, const char *address)
+static dr_outcome connect_failed(const char *what, const char *host, const dr_net_limit *l, int e, const char *address)
 {
 	char limit[64], why[128];
 	dr_buf b;
 	dr_buf_init(&b);
 	if (e == CONNECT_CANCELLED)
-		return dr_outcome_fail(DR_ERRC_CANCELLED, "%s: cancelled while connecting", s->what);
+		return dr_outcome_fail(DR_ERRC_CANCELLED, "%s: cancelled while connecting", what);
 	if (e == CONNECT_TIMED_OUT) {
-		dr_net_limit_text(&s->limit, limit, sizeof limit);
-		dr_buf_printf(&b, "%s: no connection within %s", s->what, limit);
-		return failed_text(dr_net_limit_class(&s->limit), &b);
+		dr_net_limit_text(l, limit, sizeof limit);
+		dr_buf_printf(&b, "%s: no connection within %s", what, limit);
+		return failed_text(dr_net_limit_class(l), &b);
 	}
-	dr_buf_printf(&b, "%s: %s", s->what, e == ECONNREFUSED ? "connection refused" : strerror_r(e, why, sizeof why));
-	if (strcmp(address, s->host) != 0)
+	dr_buf_printf(&b, "%s: %s", what, e == ECONNREFUSED ? "connection refused" : strerror_r(e, why, sizeof why));
+	if (strcmp(address, host) != 0)
 		dr_buf_printf(&b, " (%s)", address);
 	return failed_text(DR_ERRC_TRANSIENT, &b);
 }
 
-static dr_outcome tcp_check(const tcp_spec *s, const dr_call *call)
+bool dr_net_connect(const dr_call *call, const char *host, const char *port, const char *what, const dr_net_limit *l,
+		    int64_t end, int *fd, char *address, size_t address_size, dr_outcome *fail)
 {
-	int64_t start = mono_ms(), end = start + s->limit.ms;
 	struct addrinfo *res = NULL;
 	int gai = 0;
-	lk_status st = resolve(s->host, s->port, end, call, &res, &gai);
-	if (st != LK_OK)
-		return lookup_failed(st, gai, s->what, &s->limit);
-	char address[INET6_ADDRSTRLEN + 1] = "?";
+	lk_status st = resolve(host, port, end, call, &res, &gai);
+	if (st != LK_OK) {
+		*fail = lookup_failed(st, gai, what, l);
+		return false;
+	}
+	snprintf(address, address_size, "?");
 	int e = ECONNREFUSED;
 	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		addr_text(ai, address, sizeof address);
-		if ((e = try_connect(ai, end, call)) == 0 || e == CONNECT_TIMED_OUT || e == CONNECT_CANCELLED)
+		addr_text(ai, address, address_size);
+		if ((e = try_connect(ai, end, call, fd)) == 0 || e == CONNECT_TIMED_OUT || e == CONNECT_CANCELLED)
 			break;
 	}
 	freeaddrinfo(res);
 	if (e)
-		return tcp_failed(s, e, address);
+		*fail = connect_failed(what, host, l, e, address);
+	return e == 0;
+}
+
+static dr_outcome tcp_check(const tcp_spec *s, const dr_call *call)
+{
+	int64_t start = mono_ms();
+	char address[INET6_ADDRSTRLEN + 1];
+	int fd = -1;
+	dr_outcome fail;
+	if (!dr_net_connect(call, s->host, s->port, s->what, &s->limit, start + s->limit.ms, &fd, address, sizeof address,
+			    &fail))
+		return fail;
+	close(fd);
 	return dr_outcome_ok(tcp_outputs(s, address, mono_ms() - start));
 }
 

@@ -96,6 +96,50 @@ static const dr_field check_exec_fields[] = {
 };
 static const dr_type check_exec_input = {.kind = DR_T_MAP, .fields = check_exec_fields};
 
+/* --- check.ssh ------------------------------------------------------- */
+
+static const dr_type max_output = {.kind = DR_T_INT, .flags = DR_TF_EXPR, .min = 1, .max = 1 << 20};
+
+static const dr_field ssh_fields[] = {
+	{"host", &dr_action_t_text_req, true, NULL, "Host name or address, e.g. `${target.recovery_ip}`."},
+	{"port", &tcp_port, false, "22", "The SSH port."},
+	{"user", &dr_action_t_text, false, NULL, "The user to log in as (default: ssh's, the local user's name)."},
+	{"key", &dr_action_t_text, false, NULL,
+	 "The private key file (relative paths from the runbook's folder; `~/` is the home folder). Only this key "
+	 "is offered, never an agent's. Default: ssh's default keys."},
+	{"known_hosts", &dr_action_t_text_req, true, NULL,
+	 "How the host key is checked, always explicitly: a known_hosts file that must list the host's key "
+	 "(relative paths from the runbook's folder), or `accept-new`: the key is accepted on first use and "
+	 "recorded in the outputs (`host_key`)."},
+	{"command", &dr_action_t_text, false, "exit 0", "The command the remote shell runs."},
+	{"expect_exit", &dr_action_t_exit_codes, false, "0", "The exit status, or list of statuses, that counts as healthy."},
+	{"stdout_match", &dr_action_t_regex, false, NULL, "A PCRE2 pattern the command's standard output must match."},
+	{"connect_timeout", &dr_action_t_duration, false, "10s", "Limit for the connection (ssh's ConnectTimeout)."},
+	{"timeout", &dr_action_t_duration, false, "30s",
+	 "Limit for the whole check, login and command; the attempt's deadline applies too."},
+	{"max_output", &max_output, false, "65536", "Bytes of standard output and of standard error kept."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type ssh_input = {.kind = DR_T_MAP, .fields = ssh_fields};
+
+/* --- check.rdp ------------------------------------------------------- */
+
+static const char *const rdp_protocols[] = {"rdp", "tls", "hybrid", "rdstls", "hybrid_ex", "rdsaad", NULL};
+static const dr_type rdp_protocol = {.kind = DR_T_ENUM, .enum_values = rdp_protocols};
+static const dr_type rdp_protocol_list = {.kind = DR_T_SEQ, .flags = DR_TF_NONEMPTY, .items = &rdp_protocol};
+
+static const dr_field rdp_fields[] = {
+	{"host", &dr_action_t_text_req, true, NULL, "Host name or address, e.g. `${target.recovery_ip}`."},
+	{"port", &tcp_port, false, "3389", "The Remote Desktop port."},
+	{"protocols", &rdp_protocol_list, false, "[tls, hybrid]",
+	 "The security protocols offered; the server must select one of them (`rdp` is Standard RDP Security, "
+	 "`hybrid` CredSSP, i.e. Network Level Authentication)."},
+	{"timeout", &dr_action_t_duration, false, "5s",
+	 "Limit for the lookup, the connection and the handshake; the attempt's deadline applies too."},
+	{NULL, NULL, false, NULL, NULL},
+};
+static const dr_type rdp_input = {.kind = DR_T_MAP, .fields = rdp_fields};
+
 /* --- the rows -------------------------------------------------------- */
 
 const dr_action dr_actions_checks[] = {
@@ -135,6 +179,26 @@ const dr_action dr_actions_checks[] = {
 		.outputs_doc = "As `exec`'s: exit_code (number, or null after a signal); signal (string or null); stdout, "
 			       "stderr (string, at most 1 MiB each); truncated (bool); duration_ms (number). An exit "
 			       "status not in expect_exit fails the attempt as transient.",
+	},
+	{
+		.name = "check.ssh",
+		.summary = "Log in with the system's OpenSSH client, run a command, check its exit status and output.",
+		.input = &ssh_input,
+		.flags = DR_AF_VALIDATION | DR_AF_BLOCKING,
+		.run = dr_action_check_ssh_run,
+		.outputs_doc = "host (string); port (number); host_key_type, host_key_fingerprint (string): the key the "
+			       "server presented (`SHA256:...`); host_key (string or null): with `known_hosts: accept-new`, "
+			       "the key accepted; exit_status (number); stdout, stderr (string, at most max_output bytes "
+			       "each, secrets redacted); truncated (bool); elapsed_ms (number).",
+	},
+	{
+		.name = "check.rdp",
+		.summary = "Open a Remote Desktop connection's handshake and check the security protocol selected.",
+		.input = &rdp_input,
+		.flags = DR_AF_VALIDATION | DR_AF_BLOCKING,
+		.run = dr_action_check_rdp_run,
+		.outputs_doc = "host (string); port (number); address (string); selected_protocol (string: rdp, tls, "
+			       "hybrid, ...); flags (number): the negotiation response's; elapsed_ms (number).",
 	},
 	{.name = NULL},
 };

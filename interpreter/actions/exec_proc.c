@@ -730,6 +730,34 @@ static dr_outcome run_spec(const spec *s, dr_call *call)
 	return o;
 }
 
+void dr_proc_run(const dr_call *call, char *const *argv, int64_t limit_ms, size_t max_output, dr_proc_result *r)
+{
+	spec s = {.argv = (char **)argv, .envp = environ, .max_output = max_output, .grace_ms = DEFAULT_GRACE_MS};
+	proc p = {.pidfd = -1, .started = mono_ms()};
+	*r = (dr_proc_result){.end = DR_PROC_NOT_STARTED};
+	if ((r->spawn_errno = start(&p, &s)) != 0)
+		return;
+	enum ending how = supervise(&p, call, limit_ms);
+	if (how != ENDED)
+		terminate(&p, s.grace_ms);
+	finish(&p);
+	r->end = how == ENDED ? DR_PROC_EXITED : how == TIMED_OUT ? DR_PROC_TIMED_OUT : DR_PROC_CANCELLED;
+	r->status = p.status;
+	r->out = dr_text_clean_utf8(p.s[OUT].kept.data, p.s[OUT].kept.len);
+	r->err = dr_text_clean_utf8(p.s[ERR].kept.data, p.s[ERR].kept.len);
+	r->truncated = p.s[OUT].truncated || p.s[ERR].truncated;
+	r->duration_ms = p.ended - p.started;
+	for (int i = 0; i < 2; i++)
+		dr_buf_dispose(&p.s[i].kept);
+}
+
+void dr_proc_result_dispose(dr_proc_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
 /*
  * Run with.argv as a child process and wait for it. OK with outputs
  * {exit_code, signal, stdout, stderr, truncated, duration_ms}; FAIL

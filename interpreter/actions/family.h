@@ -39,6 +39,32 @@ dr_outcome dr_action_exec_run(dr_call *call);
 void dr_action_exec_cancel(dr_call *call);
 
 /*
+ * exec_proc.c's machinery for other actions (check.ssh): run argv (no
+ * shell; drover's environment; stdin /dev/null) until it exits, limit_ms
+ * real milliseconds pass (-1: no limit) or the run is cancelled; then its
+ * process group gets SIGTERM and, 5s later, SIGKILL. Keeps at most
+ * max_output bytes of each stream. Blocks; thread-safe as exec is.
+ * Release the result with dr_proc_result_dispose.
+ */
+typedef enum dr_proc_end {
+	DR_PROC_EXITED, /* status holds the wait status */
+	DR_PROC_TIMED_OUT,
+	DR_PROC_CANCELLED,
+	DR_PROC_NOT_STARTED, /* spawn_errno says why (ENOENT: not found) */
+} dr_proc_end;
+
+typedef struct dr_proc_result {
+	dr_proc_end end;
+	int status, spawn_errno;
+	char *out, *err; /* valid UTF-8 (bad bytes replaced), NUL-terminated; owned */
+	bool truncated;
+	int64_t duration_ms;
+} dr_proc_result;
+
+void dr_proc_run(const dr_call *call, char *const *argv, int64_t limit_ms, size_t max_output, dr_proc_result *r);
+void dr_proc_result_dispose(dr_proc_result *r);
+
+/*
  * The checks and notifications that block (DR_AF_BLOCKING, on a worker
  * thread): check.exec in exec_proc.c (exec's machinery, an unexpected exit
  * status transient), check.http in check_http.c, check.tcp and check.dns
@@ -49,6 +75,8 @@ dr_outcome dr_action_check_exec_run(dr_call *call);
 dr_outcome dr_action_check_http_run(dr_call *call);
 dr_outcome dr_action_check_tcp_run(dr_call *call);
 dr_outcome dr_action_check_dns_run(dr_call *call);
+dr_outcome dr_action_check_ssh_run(dr_call *call); /* check_ssh.c, on dr_proc_run */
+dr_outcome dr_action_check_rdp_run(dr_call *call); /* check_rdp.c */
 dr_outcome dr_action_notify_webhook_run(dr_call *call);
 
 /*

@@ -62,6 +62,16 @@ bool dr_net_cancelled(const dr_call *call);
 bool dr_net_input_is_secret(const dr_call *call, const char *key);
 
 /*
+ * Resolve host and connect to port (its addresses in turn) by end
+ * (monotonic ms, l's limit), as check.tcp does. true with *fd a connected
+ * non-blocking socket (the caller closes it) and address its numeric text;
+ * false with *fail the outcome check.tcp would report ("<what>: connection
+ * refused", TRANSIENT; the limit's class; CANCELLED). check_net.c.
+ */
+bool dr_net_connect(const dr_call *call, const char *host, const char *port, const char *what, const dr_net_limit *l,
+		    int64_t end, int *fd, char *address, size_t address_size, dr_outcome *fail);
+
+/*
  * with.headers (a mapping Name: value, NULL when absent) as "Name: value"
  * lines, NULL-terminated; free with dr_net_headers_free. Names must be
  * tokens and values must not hold line breaks; false with *err (which
