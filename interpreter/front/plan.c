@@ -19,9 +19,13 @@
  * level is the longest needs: path from a root; finally levels continue
  * after the deepest step level (they run afterwards).
  *
- * Reachability is one bitset row of ancestors per node (n^2/8 bytes: 0.5 MB
- * for 2,000 steps), filled in topological order in O(edges * n/64), so
- * dr_plan_precedes is one bit test and every rule below is cheap.
+ * Reachability is linear in memory: Tarjan's strongly connected components
+ * (dependencies first), each component's depth in the component graph, and
+ * per node the OR of its ancestors' action flags and its last committing
+ * ancestor, all in O(steps + needs). A question about ancestors is a walk
+ * with marks that these prune: dr_plan_precedes is O(1) when depth or order
+ * rule it out, and a rule's walk stops at nodes with nothing it looks for
+ * above them. No n x n table: a 50,000-step chain takes a few MB.
  *
  * DR ordering rules. "Targets" are VM set names compared as sets; a step
  * without targets stands for every VM set. A rule's coverage is the union of
@@ -65,14 +69,18 @@ typedef struct plan_impl {
 	strtab ids; /* step id -> node */
 	const char **main_ids, **finally_ids; /* NULL-terminated, for suggestions */
 	const dr_ref ***dep_refs; /* per node: the needs: entry behind each deps[k] */
-	uint64_t *anc; /* per node, words: the bitset of its ancestors */
-	size_t words;
+	size_t *comp, *members, *comp_start, n_comps; /* strongly connected components (Tarjan) */
+	size_t *cdepth; /* per component: the longest path of components to it */
+	bool *cyclic; /* per component: a cycle (its members are their own ancestors) */
+	unsigned *aflags; /* per node: the OR of its ancestors' action flags */
+	size_t *last_commit; /* per node: its highest-index committing ancestor, or NONE */
+	unsigned *mark, epoch; /* walk marks: mark[u] == epoch when u was reached */
+	size_t *walk; /* the walk's stack */
 	strtab sets; /* VM set name -> bit */
 	const char **set_names;
 	size_t n_sets, set_words;
 	uint64_t *tbits; /* per node, set_words: its targets (every set when untargeted) */
 	uint64_t *universe; /* every set */
-	uint64_t *commits; /* words: the nodes whose action commits */
 	unsigned *flags; /* per node: its action's DR_AF_* flags (0: unknown action or use:) */
 } plan_impl;
 
@@ -128,7 +136,6 @@ static dr_step *node_step(const plan_impl *pi, size_t i) { return pi->pub.nodes[
 static bool in_finally(const plan_impl *pi, size_t i) { return i >= pi->pub.n_main; }
 static bool has_id(const dr_step *s) { return s->id.name && *s->id.name; }
 static const char *step_id(const dr_step *s) { return has_id(s) ? s->id.name : "(no id)"; }
-static uint64_t *anc_row(const plan_impl *pi, size_t i) { return pi->anc + i * pi->words; }
 static uint64_t *targets_of(const plan_impl *pi, size_t i) { return pi->tbits + i * pi->set_words; }
 
 static const dr_action *step_action(const dr_step *s)
@@ -457,35 +464,174 @@ static void compute_levels(plan_impl *pi)
 
 /* --- reachability ----------------------------------------------------- */
 
-/* One pass over order: each row |= its deps' rows and bits. Returns true when a row changed. */
-static bool ancestors_pass(plan_impl *pi)
+/*
+ * Tarjan's strongly connected components over needs: (iterative). A
+ * component closes after every component it needs, so comp[] numbers them
+ * dependencies first: a precedes b implies comp[a] <= comp[b]. Members of one
+ * component are contiguous in members[] (comp_start[c] .. comp_start[c+1]).
+ */
+typedef struct tarjan {
+	const dr_plan_node *nodes;
+	size_t *index, *low, *stack, *call, *next;
+	unsigned char *on_stack;
+	size_t n_index, depth, top, closed;
+} tarjan;
+
+static void tarjan_push(tarjan *t, size_t v)
 {
-	bool changed = false;
-	for (size_t k = 0; k < pi->pub.n; k++) {
-		size_t i = pi->pub.order[k];
-		uint64_t *row = anc_row(pi, i);
-		const dr_plan_node *nd = &pi->pub.nodes[i];
-		for (size_t d = 0; d < nd->n_deps; d++) {
-			const uint64_t *drow = anc_row(pi, nd->deps[d]);
-			for (size_t w = 0; w < pi->words; w++) {
-				uint64_t v = row[w] | drow[w];
-				if (w == nd->deps[d] / 64)
-					v |= (uint64_t)1 << (nd->deps[d] % 64);
-				changed |= v != row[w];
-				row[w] = v;
-			}
-		}
-	}
-	return changed;
+	t->index[v] = t->low[v] = ++t->n_index; /* 0: unvisited */
+	t->stack[t->top++] = v;
+	t->on_stack[v] = 1;
+	t->call[t->depth] = v;
+	t->next[t->depth++] = 0;
 }
 
-/* In topological order one pass is exact; with a cycle, repeat until nothing changes. */
-static void compute_ancestors(plan_impl *pi)
+/* v is a component's root: pop its members off the stack into comp c. */
+static void tarjan_close(plan_impl *pi, tarjan *t, size_t v)
 {
-	pi->words = (pi->pub.n + 63) / 64;
-	pi->anc = dr_arena_calloc(pi->arena, pi->pub.n * pi->words + 1, sizeof *pi->anc);
-	while (ancestors_pass(pi) && !pi->pub.acyclic)
-		;
+	size_t c = pi->n_comps++, w;
+	pi->comp_start[c] = t->closed;
+	do {
+		w = t->stack[--t->top];
+		t->on_stack[w] = 0;
+		pi->comp[w] = c;
+		pi->members[t->closed++] = w;
+	} while (w != v);
+}
+
+static void tarjan_from(plan_impl *pi, tarjan *t, size_t root)
+{
+	tarjan_push(t, root);
+	while (t->depth) {
+		size_t u = t->call[t->depth - 1], k = t->next[t->depth - 1]++;
+		if (k < t->nodes[u].n_deps) {
+			size_t v = t->nodes[u].deps[k];
+			if (!t->index[v])
+				tarjan_push(t, v);
+			else if (t->on_stack[v] && t->index[v] < t->low[u])
+				t->low[u] = t->index[v];
+			continue;
+		}
+		if (t->low[u] == t->index[u])
+			tarjan_close(pi, t, u);
+		if (--t->depth && t->low[u] < t->low[t->call[t->depth - 1]])
+			t->low[t->call[t->depth - 1]] = t->low[u];
+	}
+}
+
+static void find_components(plan_impl *pi)
+{
+	size_t n = pi->pub.n;
+	tarjan t = {.nodes = pi->pub.nodes};
+	t.index = xcalloc(n + 1, sizeof *t.index);
+	t.low = xcalloc(n + 1, sizeof *t.low);
+	t.stack = xcalloc(n + 1, sizeof *t.stack);
+	t.call = xcalloc(n + 1, sizeof *t.call);
+	t.next = xcalloc(n + 1, sizeof *t.next);
+	t.on_stack = xcalloc(n + 1, 1);
+	pi->comp = dr_arena_calloc(pi->arena, n + 1, sizeof *pi->comp);
+	pi->members = dr_arena_calloc(pi->arena, n + 1, sizeof *pi->members);
+	pi->comp_start = dr_arena_calloc(pi->arena, n + 2, sizeof *pi->comp_start);
+	for (size_t i = 0; i < n; i++)
+		if (!t.index[i])
+			tarjan_from(pi, &t, i);
+	pi->comp_start[pi->n_comps] = n;
+	free(t.index);
+	free(t.low);
+	free(t.stack);
+	free(t.call);
+	free(t.next);
+	free(t.on_stack);
+}
+
+static size_t max_node(size_t a, size_t b) { return a == NONE ? b : b == NONE ? a : a > b ? a : b; }
+
+/*
+ * Per component, dependencies first: its depth (longest path of components
+ * to it), whether it is a cycle, and for its nodes the OR of their
+ * ancestors' action flags and their last (highest index) committing
+ * ancestor. A cycle's members are each other's ancestors.
+ */
+static void summarise_component(plan_impl *pi, size_t c)
+{
+	const dr_plan_node *nodes = pi->pub.nodes;
+	size_t lo = pi->comp_start[c], hi = pi->comp_start[c + 1], depth = 0, last = NONE;
+	unsigned flags = 0, own = 0;
+	bool cyclic = hi - lo > 1;
+	for (size_t m = lo; m < hi; m++) {
+		size_t u = pi->members[m];
+		own |= node_flags(pi, u);
+		for (size_t k = 0; k < nodes[u].n_deps; k++) {
+			size_t d = nodes[u].deps[k];
+			if (pi->comp[d] == c)
+				continue;
+			depth = pi->cdepth[pi->comp[d]] + 1 > depth ? pi->cdepth[pi->comp[d]] + 1 : depth;
+			flags |= pi->aflags[d] | node_flags(pi, d);
+			last = max_node(last, max_node(pi->last_commit[d], node_flags(pi, d) & DR_AF_COMMIT ? d : NONE));
+		}
+	}
+	pi->cdepth[c] = depth;
+	pi->cyclic[c] = cyclic;
+	for (size_t m = lo; cyclic && m < hi; m++)
+		if (node_flags(pi, pi->members[m]) & DR_AF_COMMIT)
+			last = max_node(last, pi->members[m]);
+	for (size_t m = lo; m < hi; m++) {
+		pi->aflags[pi->members[m]] = flags | (cyclic ? own : 0);
+		pi->last_commit[pi->members[m]] = last;
+	}
+}
+
+/* Linear in steps and needs: components, their depths, and the per-node summaries above. */
+static void compute_reachability(plan_impl *pi)
+{
+	size_t n = pi->pub.n;
+	find_components(pi);
+	pi->cdepth = dr_arena_calloc(pi->arena, pi->n_comps + 1, sizeof *pi->cdepth);
+	pi->cyclic = dr_arena_calloc(pi->arena, pi->n_comps + 1, sizeof *pi->cyclic);
+	pi->aflags = dr_arena_calloc(pi->arena, n + 1, sizeof *pi->aflags);
+	pi->last_commit = dr_arena_calloc(pi->arena, n + 1, sizeof *pi->last_commit);
+	for (size_t c = 0; c < pi->n_comps; c++)
+		summarise_component(pi, c);
+	pi->mark = dr_arena_calloc(pi->arena, n + 1, sizeof *pi->mark);
+	pi->walk = dr_arena_calloc(pi->arena, n + 1, sizeof *pi->walk);
+}
+
+/*
+ * Walk the nodes reachable from `from` through deps (up) or succs (down),
+ * each once, `from` itself only when a cycle leads back to it. expand(ctx, u)
+ * says whether to go on past u (NULL: always); visit(ctx, u) false stops the
+ * walk. Uses the plan's marks: one walk at a time per plan.
+ */
+typedef bool (*walk_fn)(void *ctx, size_t u);
+
+static void walk_push(plan_impl *pi, size_t u, bool up, size_t *top)
+{
+	const dr_plan_node *nd = &pi->pub.nodes[u];
+	size_t n = up ? nd->n_deps : nd->n_succs;
+	const size_t *next = up ? nd->deps : nd->succs;
+	for (size_t k = 0; k < n; k++)
+		if (pi->mark[next[k]] != pi->epoch) {
+			pi->mark[next[k]] = pi->epoch;
+			pi->walk[(*top)++] = next[k];
+		}
+}
+
+static void walk_from(const plan_impl *cpi, size_t from, bool up, walk_fn expand, walk_fn visit, void *ctx)
+{
+	plan_impl *pi = (plan_impl *)cpi; /* the marks are scratch, not the plan */
+	size_t top = 0;
+	if (++pi->epoch == 0) {
+		memset(pi->mark, 0, pi->pub.n * sizeof *pi->mark);
+		pi->epoch = 1;
+	}
+	walk_push(pi, from, up, &top);
+	while (top) {
+		size_t u = pi->walk[--top];
+		if (!visit(ctx, u))
+			return;
+		if (!expand || expand(ctx, u))
+			walk_push(pi, u, up, &top);
+	}
 }
 
 /* --- targets ---------------------------------------------------------- */
@@ -589,34 +735,66 @@ static const char *set_list(plan_impl *pi, const uint64_t *bits, bool quoted)
 	return s;
 }
 
+/* A walk over ancestors that collects the targets of those with one of flags. */
+typedef struct cover {
+	const plan_impl *pi;
+	unsigned flags;
+	const uint64_t *want; /* stop once acc holds all of it */
+	uint64_t *acc;
+	size_t count;
+} cover;
+
+/* Go on past u only when something above it has one of the flags. */
+static bool cover_expand(void *ctx, size_t u)
+{
+	const cover *c = ctx;
+	return (c->pi->aflags[u] & c->flags) != 0;
+}
+
+static bool cover_visit(void *ctx, size_t u)
+{
+	cover *c = ctx;
+	if (!(node_flags(c->pi, u) & c->flags))
+		return true;
+	sets_or(c->pi, c->acc, targets_of(c->pi, u));
+	c->count++;
+	for (size_t w = 0; w < c->pi->set_words; w++)
+		if (c->want[w] & ~c->acc[w])
+			return true;
+	return false; /* covered: nothing more to learn */
+}
+
 /*
- * OR into acc the targets of every ancestor of node i whose action has one
- * of flags (an untargeted one covers every set). Returns how many there were.
+ * OR into acc the targets of the ancestors of node i whose action has one of
+ * flags (an untargeted one covers every set), stopping once acc covers node
+ * i's own targets. Returns how many it found: 0 when there are none.
  */
 static size_t ancestors_cover(const plan_impl *pi, size_t i, unsigned flags, uint64_t *acc)
 {
-	const uint64_t *row = anc_row(pi, i);
-	size_t count = 0;
-	for (size_t w = 0; w < pi->words; w++)
-		for (uint64_t bits = row[w]; bits; bits &= bits - 1) {
-			size_t j = w * 64 + (size_t)__builtin_ctzll(bits);
-			if (node_flags(pi, j) & flags) {
-				sets_or(pi, acc, targets_of(pi, j));
-				count++;
-			}
-		}
-	return count;
+	cover c = {.pi = pi, .flags = flags, .want = targets_of(pi, i), .acc = acc};
+	if (pi->aflags[i] & flags)
+		walk_from(pi, i, true, cover_expand, cover_visit, &c);
+	return c.count;
+}
+
+static bool mark_all(void *ctx, size_t u)
+{
+	(void)ctx;
+	(void)u;
+	return true;
 }
 
 /*
  * A step with one of flags that covers part of miss and could be added to
  * node i's needs: (same section, not downstream of i); NONE when there is none.
+ * One walk marks i's descendants; then the first fitting step in declaration order.
  */
 static size_t candidate_provider(const plan_impl *pi, size_t i, unsigned flags, const uint64_t *miss)
 {
+	walk_from(pi, i, false, NULL, mark_all, NULL);
 	for (size_t j = 0; j < pi->pub.n; j++)
 		if (j != i && (node_flags(pi, j) & flags) && in_finally(pi, j) == in_finally(pi, i) &&
-		    !dr_plan_precedes(&pi->pub, i, j) && sets_meet(pi, targets_of(pi, j), miss))
+		    pi->mark[j] != pi->epoch && sets_meet(pi, targets_of(pi, j), miss))
 			return j;
 	return NONE;
 }
@@ -802,30 +980,64 @@ static void check_commit_validated(plan_impl *pi)
 
 /* --- DR406: nothing rolls back across a commit ------------------------ */
 
+/* A walk for the last (highest index) committing ancestor whose targets meet bits. */
+typedef struct last_commit {
+	const plan_impl *pi;
+	const uint64_t *bits;
+	size_t found;
+} last_commit;
+
+static bool commit_expand(void *ctx, size_t u)
+{
+	const last_commit *l = ctx;
+	return l->pi->last_commit[u] != NONE && (l->found == NONE || l->pi->last_commit[u] > l->found);
+}
+
+static bool commit_visit(void *ctx, size_t u)
+{
+	last_commit *l = ctx;
+	if ((node_flags(l->pi, u) & DR_AF_COMMIT) && (l->found == NONE || u > l->found) &&
+	    sets_meet(l->pi, targets_of(l->pi, u), l->bits))
+		l->found = u;
+	return true;
+}
+
 /* The last (highest index) ancestor of node i that commits and meets bits (NULL: any); NONE if none. */
 static size_t ancestor_commit(const plan_impl *pi, size_t i, const uint64_t *bits)
 {
-	const uint64_t *row = anc_row(pi, i);
-	for (size_t w = pi->words; w-- > 0;) {
-		uint64_t m = row[w] & pi->commits[w];
-		while (m) {
-			unsigned b = 63u - (unsigned)__builtin_clzll(m);
-			size_t j = w * 64 + b;
-			if (!bits || sets_meet(pi, targets_of(pi, j), bits))
-				return j;
-			m &= ~((uint64_t)1 << b);
-		}
-	}
-	return NONE;
+	if (!bits || pi->last_commit[i] == NONE)
+		return pi->last_commit[i];
+	last_commit l = {.pi = pi, .bits = bits, .found = NONE};
+	walk_from(pi, i, true, commit_expand, commit_visit, &l);
+	return l.found;
+}
+
+typedef struct refail {
+	const plan_impl *pi;
+	uint64_t *acc;
+} refail;
+
+static bool refail_expand(void *ctx, size_t u)
+{
+	const refail *r = ctx;
+	return (r->pi->aflags[u] & DR_AF_FAILOVER) != 0;
+}
+
+static bool refail_visit(void *ctx, size_t u)
+{
+	refail *r = ctx;
+	if ((node_flags(r->pi, u) & DR_AF_FAILOVER) && r->pi->last_commit[u] != NONE)
+		sets_or(r->pi, r->acc, targets_of(r->pi, u));
+	return true;
 }
 
 /* Targets failed over again after a commit, at or before node i (a failback in the same runbook). */
 static void refailed_targets(const plan_impl *pi, size_t i, uint64_t *acc)
 {
-	for (size_t j = 0; j < pi->pub.n; j++)
-		if ((node_flags(pi, j) & DR_AF_FAILOVER) && (j == i || dr_plan_precedes(&pi->pub, j, i)) &&
-		    ancestor_commit(pi, j, NULL) != NONE)
-			sets_or(pi, acc, targets_of(pi, j));
+	refail r = {.pi = pi, .acc = acc};
+	refail_visit(&r, i);
+	if (pi->aflags[i] & DR_AF_FAILOVER)
+		walk_from(pi, i, true, refail_expand, refail_visit, &r);
 }
 
 static void report_commit_crossing_rollback(plan_impl *pi, size_t i, size_t c)
@@ -900,10 +1112,6 @@ static void check_run_rollback(plan_impl *pi)
 
 static void check_rollback_across_commit(plan_impl *pi)
 {
-	pi->commits = dr_arena_calloc(pi->arena, pi->words + 1, sizeof *pi->commits);
-	for (size_t i = 0; i < pi->pub.n; i++)
-		if (node_flags(pi, i) & DR_AF_COMMIT)
-			bit_set(pi->commits, i);
 	for (size_t i = 0; i < pi->pub.n_main; i++)
 		check_step_after_commit(pi, i);
 	check_run_rollback(pi);
@@ -995,7 +1203,7 @@ static void check_pipeline(plan_impl *pi)
 
 /* The stages of dr_plan_build, in order; the rules only read what the first ones built. */
 static void (*const stages[])(plan_impl *) = {
-	index_ids, add_edges, find_cycles, sort_topo, compute_levels, compute_ancestors, index_targets,
+	index_ids, add_edges, find_cycles, sort_topo, compute_levels, compute_reachability, index_targets,
 	check_output_reads, check_reprotect, check_commit_validated, check_rollback_across_commit,
 	check_drill_cleanup, check_pipeline,
 };
@@ -1020,11 +1228,80 @@ size_t dr_plan_index(const dr_plan *p, const char *id)
 	return p ? strtab_get(&((const plan_impl *)p)->ids, id) : NONE;
 }
 
-/* True when b needs a, directly or transitively (so a ends before b starts). p from dr_plan_build. */
+/* A walk up from b for a, never past components at a's depth or shallower. */
+typedef struct seek {
+	const plan_impl *pi;
+	size_t a;
+	bool found;
+} seek;
+
+static bool seek_expand(void *ctx, size_t u)
+{
+	const seek *k = ctx;
+	return k->pi->cdepth[k->pi->comp[u]] > k->pi->cdepth[k->pi->comp[k->a]];
+}
+
+static bool seek_visit(void *ctx, size_t u)
+{
+	seek *k = ctx;
+	size_t c = k->pi->comp[k->a];
+	k->found = u == k->a || (k->pi->comp[u] == c && k->pi->cyclic[c]);
+	return !k->found;
+}
+
+/*
+ * True when b needs a, directly or transitively (so a ends before b starts).
+ * p from dr_plan_build. Constant time when the components' order or depth
+ * rules it out or they share a cycle; otherwise a walk up from b that never
+ * passes a's depth. Not reentrant on one plan: one thread at a time.
+ */
 bool dr_plan_precedes(const dr_plan *p, size_t a, size_t b)
 {
 	const plan_impl *pi = (const plan_impl *)p;
 	if (!p || a >= p->n || b >= p->n)
 		return false;
-	return bit_get(anc_row(pi, b), a);
+	size_t ca = pi->comp[a], cb = pi->comp[b];
+	if (ca == cb)
+		return pi->cyclic[ca];
+	if (ca > cb || pi->cdepth[ca] >= pi->cdepth[cb])
+		return false;
+	for (size_t k = 0; k < p->nodes[b].n_deps; k++)
+		if (p->nodes[b].deps[k] == a)
+			return true;
+	seek k = {.pi = pi, .a = a};
+	walk_from(pi, b, true, seek_expand, seek_visit, &k);
+	return k.found;
+}
+
+typedef struct each {
+	dr_plan_visit_fn fn;
+	void *ctx;
+} each;
+
+static bool each_visit(void *ctx, size_t u)
+{
+	const each *e = ctx;
+	return e->fn(e->ctx, u);
+}
+
+/* Call fn for every ancestor of node i, each once (i itself only on a cycle), until fn returns false. */
+void dr_plan_each_ancestor(const dr_plan *p, size_t i, dr_plan_visit_fn fn, void *ctx)
+{
+	each e = {.fn = fn, .ctx = ctx};
+	if (p && i < p->n)
+		walk_from((const plan_impl *)p, i, true, NULL, each_visit, &e);
+}
+
+/* Call fn for every node that needs node i, directly or not, each once, until fn returns false. */
+void dr_plan_each_descendant(const dr_plan *p, size_t i, dr_plan_visit_fn fn, void *ctx)
+{
+	each e = {.fn = fn, .ctx = ctx};
+	if (p && i < p->n)
+		walk_from((const plan_impl *)p, i, false, NULL, each_visit, &e);
+}
+
+/* The OR of the DR_AF_* flags of every ancestor of node i (0 when it has none). */
+unsigned dr_plan_ancestor_flags(const dr_plan *p, size_t i)
+{
+	return p && i < p->n ? ((const plan_impl *)p)->aflags[i] : 0;
 }

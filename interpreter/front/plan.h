@@ -43,8 +43,28 @@ dr_plan *dr_plan_build(dr_runbook *rb, dr_diags *diags);
 /* Index of the step with this id; (size_t)-1 when absent. */
 size_t dr_plan_index(const dr_plan *p, const char *id);
 
+/*
+ * Reachability. Memory is linear in steps and needs (no n x n table): the
+ * plan keeps its strongly connected components and, per node, a summary of
+ * its ancestors; questions are answered by walks that these prune. The walks
+ * use marks kept in the plan, so these functions are not reentrant on one
+ * plan: call them from one thread at a time, and not from inside fn.
+ */
+
 /* True when step a is reachable from step b through needs (a runs before b). */
 bool dr_plan_precedes(const dr_plan *p, size_t a, size_t b);
+
+/* Called once per node reached; return false to stop the walk. */
+typedef bool (*dr_plan_visit_fn)(void *ctx, size_t node);
+
+/* Every ancestor of node i (what it needs, transitively), each once; i itself only on a cycle. O(ancestors). */
+void dr_plan_each_ancestor(const dr_plan *p, size_t i, dr_plan_visit_fn fn, void *ctx);
+
+/* Every descendant of node i (what needs it, transitively), each once; i itself only on a cycle. */
+void dr_plan_each_descendant(const dr_plan *p, size_t i, dr_plan_visit_fn fn, void *ctx);
+
+/* The OR of the action flags (DR_AF_*) of node i's ancestors, in O(1): 0 when it has none. */
+unsigned dr_plan_ancestor_flags(const dr_plan *p, size_t i);
 
 /* How a step graph is printed; TEXT is for diffs only (graphdiff.h). */
 typedef enum dr_graph_format { DR_GRAPH_MERMAID, DR_GRAPH_DOT, DR_GRAPH_JSON, DR_GRAPH_TEXT } dr_graph_format;

@@ -677,6 +677,106 @@ static void test_two_thousand_steps_fast(void **state)
 	fx_free(f);
 }
 
+/* Brute force: reach[b * n + a] when b needs a through a path (Floyd-Warshall style closure). */
+static unsigned char *closure(const dr_plan *p)
+{
+	size_t n = p->n;
+	unsigned char *r = calloc(n * n, 1);
+	for (size_t b = 0; b < n; b++)
+		for (size_t d = 0; d < p->nodes[b].n_deps; d++)
+			r[b * n + p->nodes[b].deps[d]] = 1;
+	for (size_t k = 0; k < n; k++)
+		for (size_t b = 0; b < n; b++)
+			if (r[b * n + k])
+				for (size_t a = 0; a < n; a++)
+					r[b * n + a] |= r[k * n + a];
+	return r;
+}
+
+typedef struct seen {
+	unsigned char *hit;
+	size_t calls;
+} seen;
+
+static bool note(void *ctx, size_t u)
+{
+	seen *s = ctx;
+	s->hit[u]++;
+	s->calls++;
+	return true;
+}
+
+/* Random graphs, some with cycles: precedes, each_ancestor and ancestor_flags agree with a closure. */
+static void test_reachability_matches_closure(void **state)
+{
+	(void)state;
+	uint64_t seed = 7;
+	for (int round = 0; round < 40; round++) {
+		fx *f = fx_new();
+		int n = 5 + round * 2;
+		char id[32], needs[128];
+		for (int i = 0; i < n; i++) {
+			snprintf(id, sizeof id, "s%d", i);
+			needs[0] = 0;
+			for (int k = 0; k < 3; k++) {
+				seed = seed * 6364136223846793005u + 1442695040888963407u;
+				int j = (int)((seed >> 33) % (uint64_t)n);
+				bool back = round % 3 == 0 || j < i; /* a third of the rounds may close cycles */
+				size_t len = strlen(needs);
+				if (j != i && back)
+					snprintf(needs + len, sizeof needs - len, "%ss%d", len ? ", " : "", j);
+			}
+			const char *act = i % 7 == 3 ? "dr.commit" : i % 5 == 1 ? "dr.failover" : "log";
+			step(f, dr_arena_strdup(f->a, id), act, NULL, dr_arena_strdup(f->a, needs));
+		}
+		dr_plan *p = build(f);
+		unsigned char *r = closure(p);
+		for (size_t b = 0; b < p->n; b++) {
+			unsigned flags = 0;
+			seen s = {.hit = calloc(p->n, 1)};
+			dr_plan_each_ancestor(p, b, note, &s);
+			for (size_t a = 0; a < p->n; a++) {
+				assert_int_equal(dr_plan_precedes(p, a, b), r[b * p->n + a]);
+				assert_int_equal(s.hit[a], r[b * p->n + a]); /* each ancestor once, nothing else */
+				if (r[b * p->n + a])
+					flags |= p->nodes[a].step->action->flags;
+			}
+			assert_int_equal(dr_plan_ancestor_flags(p, b), flags);
+			free(s.hit);
+		}
+		free(r);
+		fx_free(f);
+	}
+}
+
+/* A 50,000-step chain: every step precedes the last; memory stays linear (no n x n table). */
+static void test_long_chain_reachability(void **state)
+{
+	(void)state;
+	fx *f = fx_new();
+	enum { N = 50000 };
+	f->rb->steps = dr_arena_calloc(f->a, N, sizeof(dr_step));
+	char id[32], need[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof id, "s%d", i);
+		snprintf(need, sizeof need, "s%d", i - 1);
+		step(f, dr_arena_strdup(f->a, id), i == N / 2 ? "dr.commit" : "log", NULL,
+		     i ? dr_arena_strdup(f->a, need) : NULL);
+	}
+	dr_plan *p = build(f);
+	assert_true(p->acyclic);
+	assert_true(dr_plan_precedes(p, 0, N - 1));
+	assert_true(dr_plan_precedes(p, N / 2, N - 1));
+	assert_false(dr_plan_precedes(p, N - 1, 0));
+	assert_int_equal(dr_plan_ancestor_flags(p, N - 1) & DR_AF_COMMIT, DR_AF_COMMIT);
+	assert_int_equal(dr_plan_ancestor_flags(p, N / 2) & DR_AF_COMMIT, 0);
+	seen s = {.hit = calloc(N, 1)};
+	dr_plan_each_descendant(p, N / 2, note, &s);
+	assert_int_equal(s.calls, N - N / 2 - 1);
+	free(s.hit);
+	fx_free(f);
+}
+
 /* --- graph output ----------------------------------------------------- */
 
 static fx *sample(void)
@@ -783,6 +883,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chain_order_levels),
+		cmocka_unit_test(test_reachability_matches_closure),
+		cmocka_unit_test(test_long_chain_reachability),
 		cmocka_unit_test(test_order_stable_by_declaration),
 		cmocka_unit_test(test_unknown_need_suggests),
 		cmocka_unit_test(test_self_and_repeated_needs),
