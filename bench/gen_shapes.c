@@ -97,9 +97,12 @@ static void composites(long depth, long k, const char *dir)
 		FILE *f = open_in(sub, name);
 		fprintf(f, "drover: 1\ncomposite: c%ld\ndescription: level %ld\nsteps:\n", d, d);
 		if (d == 0)
-			for (long i = 0; i < k; i++)
-				fprintf(f, "  - { id: l%ld, action: log, with: { message: m }%s%ld }\n", i,
-					i ? ", needs: l" : "", i ? i - 1 : 0L);
+			for (long i = 0; i < k; i++) {
+				fprintf(f, "  - { id: l%ld, action: log, with: { message: m }", i);
+				if (i)
+					fprintf(f, ", needs: l%ld", i - 1);
+				fprintf(f, " }\n");
+			}
 		else
 			fprintf(f, "  - { id: a, use: c%ld }\n  - { id: b, use: c%ld, needs: a }\n", d - 1, d - 1);
 		if (d == 0 && k == 0)
@@ -115,8 +118,12 @@ static void nested(long depth, long k, const char *dir, int flat)
 	header(f, flat ? "flat" : "nested");
 	if (!flat)
 		fprintf(f, "  - { id: top, use: c%ld }\n", depth);
-	for (long u = 0; flat && u < (1L << depth); u++)
-		fprintf(f, "  - { id: u%ld, use: c0%s%ld }\n", u, u ? ", needs: u" : "", u ? u - 1 : 0L);
+	for (long u = 0; flat && u < (1L << depth); u++) {
+		fprintf(f, "  - { id: u%ld, use: c0", u);
+		if (u)
+			fprintf(f, ", needs: u%ld", u - 1);
+		fprintf(f, " }\n");
+	}
 	fclose(f);
 }
 

@@ -20,6 +20,8 @@ typedef struct source {
 	char *file;
 	char *text;
 	size_t len;
+	size_t *lines; /* offsets of each line's start, built on the first render; NULL before */
+	size_t n_lines;
 } source;
 
 struct dr_diags {
@@ -59,6 +61,7 @@ void dr_diags_free(dr_diags *d)
 	for (size_t i = 0; i < d->n_sources; i++) {
 		free(d->sources[i].file);
 		free(d->sources[i].text);
+		free(d->sources[i].lines);
 	}
 	free(d->sources);
 	free(d->items);
@@ -75,6 +78,8 @@ void dr_diags_add_source(dr_diags *d, const char *file, const char *text, size_t
 	s->file = xstrdup(file);
 	s->text = xstrndup(text, len);
 	s->len = len;
+	s->lines = NULL;
+	s->n_lines = 0;
 }
 
 static dr_diag *vadd(dr_diags *d, dr_severity sev, dr_code code, dr_loc loc, const char *fmt, va_list ap)
@@ -185,7 +190,8 @@ void dr_diags_sort(dr_diags *d)
 		qsort(d->items, d->n, sizeof *d->items, cmp_diag);
 }
 
-static const source *find_source(const dr_diags *d, const char *file)
+/* The source of file; not const: its line index is a cache built on the first lookup. */
+static source *find_source(const dr_diags *d, const char *file)
 {
 	for (size_t i = 0; i < d->n_sources; i++)
 		if (strcmp(d->sources[i].file, file) == 0)
@@ -193,16 +199,27 @@ static const source *find_source(const dr_diags *d, const char *file)
 	return NULL;
 }
 
-/* The bytes of line (1-based) in s, without its newline; false when out of range. */
-static bool source_line(const source *s, int line, const char **start, size_t *len)
+/* Index s's line starts, once: every diagnostic's line is then found in O(1). */
+static void index_lines(source *s)
 {
-	const char *p = s->text, *end = s->text + s->len;
-	for (int l = 1; l < line; l++) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			return false;
-		p = nl + 1;
+	size_t cap = 64;
+	s->lines = xmalloc(cap * sizeof *s->lines);
+	s->lines[s->n_lines++] = 0;
+	for (const char *p = s->text, *end = s->text + s->len; (p = memchr(p, '\n', (size_t)(end - p))); p++) {
+		if (s->n_lines == cap)
+			s->lines = xrealloc(s->lines, (cap *= 2) * sizeof *s->lines);
+		s->lines[s->n_lines++] = (size_t)(p + 1 - s->text);
 	}
+}
+
+/* The bytes of line (1-based) in s, without its newline; false when out of range. */
+static bool source_line(source *s, int line, const char **start, size_t *len)
+{
+	if (!s->lines)
+		index_lines(s);
+	if (line < 1 || (size_t)line > s->n_lines)
+		return false;
+	const char *p = s->text + s->lines[line - 1], *end = s->text + s->len;
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 	*start = p;
 	*len = (size_t)((nl ? nl : end) - p);
@@ -213,7 +230,7 @@ static bool source_line(const source *s, int line, const char **start, size_t *l
 
 bool dr_diags_source_line(const dr_diags *d, const char *file, int line, const char **start, size_t *len)
 {
-	const source *s = file ? find_source(d, file) : NULL;
+	source *s = file ? find_source(d, file) : NULL;
 	return s && line >= 1 && source_line(s, line, start, len);
 }
 
@@ -241,44 +258,59 @@ static int count_chars(const char *line, size_t from, size_t to)
 	return n;
 }
 
-static void render_caret(const dr_diags *d, const dr_diag *g, FILE *out, bool color)
+static void render_caret(const dr_diags *d, const dr_diag *g, dr_buf *out, bool color)
 {
-	const source *s = find_source(d, g->loc.file);
+	source *s = find_source(d, g->loc.file);
 	const char *line;
 	size_t len;
 	if (!s || g->loc.line < 1 || !source_line(s, g->loc.line, &line, &len))
 		return;
-	fprintf(out, "%5d | %.*s\n      | ", g->loc.line, (int)len, line);
+	dr_buf_printf(out, "%5d | %.*s\n      | ", g->loc.line, (int)len, line);
 	size_t start = (size_t)(g->loc.col - 1) < len ? (size_t)(g->loc.col - 1) : len;
 	/* keep tabs in the padding so the caret lines up under them */
 	for (size_t i = 0; i < start; i++)
 		if (!is_continuation(line[i]))
-			fputc(line[i] == '\t' ? '\t' : ' ', out);
+			dr_buf_putc(out, line[i] == '\t' ? '\t' : ' ');
 	size_t end = start + (size_t)g->loc.len;
 	int span = count_chars(line, start, end < len ? end : len);
 	if (span < 1)
 		span = 1;
-	fputs(color ? "\033[1;32m^" : "^", out);
+	dr_buf_puts(out, color ? "\033[1;32m^" : "^");
 	for (int i = 1; i < span; i++)
-		fputc('~', out);
-	fputs(color ? "\033[0m\n" : "\n", out);
+		dr_buf_putc(out, '~');
+	dr_buf_puts(out, color ? "\033[0m\n" : "\n");
 }
 
+static void render_one(const dr_diags *d, const dr_diag *g, dr_buf *out, bool color)
+{
+	const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+	if (g->loc.line > 0)
+		dr_buf_printf(out, "%s%s:%d:%d:%s ", bold, g->loc.file, g->loc.line, g->loc.col, reset);
+	else
+		dr_buf_printf(out, "%s%s:%s ", bold, g->loc.file, reset);
+	dr_buf_printf(out, "%s%s:%s %s [%s]\n", color ? sev_color(g->sev) : "", sev_name(g->sev), reset, g->msg,
+		      dr_code_id(g->code));
+	render_caret(d, g, out, color);
+	if (g->hint)
+		dr_buf_printf(out, "%shint:%s %s\n", color ? "\033[1;36m" : "", reset, g->hint);
+}
+
+enum { RENDER_CHUNK = 64 * 1024 };
+
+/* Rendered into a buffer and written in 64 KiB chunks: stderr is unbuffered, and 20,000 diagnostics were a million writes. */
 void dr_diags_render_text(const dr_diags *d, FILE *out, bool color)
 {
+	dr_buf b;
+	dr_buf_init(&b);
 	for (size_t i = 0; i < d->n; i++) {
-		const dr_diag *g = &d->items[i];
-		const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
-		if (g->loc.line > 0)
-			fprintf(out, "%s%s:%d:%d:%s ", bold, g->loc.file, g->loc.line, g->loc.col, reset);
-		else
-			fprintf(out, "%s%s:%s ", bold, g->loc.file, reset);
-		fprintf(out, "%s%s:%s %s [%s]\n", color ? sev_color(g->sev) : "", sev_name(g->sev), reset, g->msg,
-			dr_code_id(g->code));
-		render_caret(d, g, out, color);
-		if (g->hint)
-			fprintf(out, "%shint:%s %s\n", color ? "\033[1;36m" : "", reset, g->hint);
+		render_one(d, &d->items[i], &b, color);
+		if (b.len >= RENDER_CHUNK || i + 1 == d->n) {
+			fwrite(b.data, 1, b.len, out);
+			dr_buf_reset(&b);
+		}
 	}
+	fflush(out);
+	dr_buf_dispose(&b);
 }
 
 void dr_diags_render_json(const dr_diags *d, FILE *out)

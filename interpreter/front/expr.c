@@ -139,27 +139,33 @@ static void lex_number(parser *p)
 	p->pos = i;
 }
 
-/*
- * A quoted string. A backslash escapes the string's own quote and the
- * backslash; any other backslash stays as written (so '\d+' is a regex).
- */
+/* A backslash escapes the string's own quote and the backslash; any other stays as written (so '\d+' is a regex). */
+static bool string_escape(const parser *p, size_t i, char q)
+{
+	return p->src[i] == '\\' && i + 1 < p->end && (p->src[i + 1] == q || p->src[i + 1] == '\\');
+}
+
+/* A quoted string, sized by a first pass to the closing quote: its own length, not the rest of the expression's. */
 static void lex_string(parser *p)
 {
 	const char *s = p->src;
 	char q = s[p->pos];
-	size_t start = p->pos, i = start + 1, n = 0, room = p->end - start;
-	char *val = dr_arena_alloc(p->a, room + 1);
-	size_t *map = dr_arena_calloc(p->a, room + 1, sizeof *map);
-	while (i < p->end && s[i] != q) {
-		bool esc = s[i] == '\\' && i + 1 < p->end && (s[i + 1] == q || s[i + 1] == '\\');
-		map[n] = i;
-		val[n++] = s[esc ? i + 1 : i];
-		i += esc ? 2 : 1;
-	}
+	size_t start = p->pos, i = start + 1, n = 0;
+	for (; i < p->end && s[i] != q; n++)
+		i += string_escape(p, i, q) ? 2 : 1;
 	if (i >= p->end) {
 		perror_at(p, DR301, start, 1, "unterminated string (missing closing %c)", q);
 		p->t = (tok){.kind = T_EOF, .off = p->end};
 		return;
+	}
+	char *val = dr_arena_alloc_uninit(p->a, n + 1);
+	size_t *map = dr_arena_calloc(p->a, n + 1, sizeof *map);
+	n = 0;
+	for (i = start + 1; s[i] != q; n++) {
+		bool esc = string_escape(p, i, q);
+		map[n] = i;
+		val[n] = s[esc ? i + 1 : i];
+		i += esc ? 2 : 1;
 	}
 	map[n] = i;
 	val[n] = '\0';

@@ -68,6 +68,7 @@ typedef struct plan_impl {
 	dr_diags *diags;
 	strtab ids; /* step id -> node */
 	const char **main_ids, **finally_ids; /* NULL-terminated, for suggestions */
+	dr_suggest_index *suggest[2]; /* of main_ids and finally_ids, while building */
 	const dr_ref ***dep_refs; /* per node: the needs: entry behind each deps[k] */
 	size_t *comp, *members, *comp_start, n_comps; /* strongly connected components (Tarjan) */
 	size_t *cdepth; /* per component: the longest path of components to it */
@@ -220,7 +221,10 @@ static void report_unknown_need(plan_impl *pi, size_t i, const dr_ref *need)
 {
 	dr_diag *g = dr_diag_error(pi->diags, DR401, need->loc, "step '%s' needs '%s', which is not a step",
 				   step_id(node_step(pi, i)), need->name);
-	const char *s = dr_text_suggest(need->name, in_finally(pi, i) ? pi->finally_ids : pi->main_ids);
+	bool fin = in_finally(pi, i);
+	if (!pi->suggest[fin]) /* built on the first unknown need: thousands of them stay linear */
+		pi->suggest[fin] = dr_suggest_index_new(fin ? pi->finally_ids : pi->main_ids);
+	const char *s = dr_suggest_index_best(pi->suggest[fin], need->name);
 	if (s)
 		dr_diag_set_hint(g, "did you mean '%s'?", s);
 }
@@ -1218,6 +1222,9 @@ dr_plan *dr_plan_build(dr_runbook *rb, dr_diags *diags)
 	plan_impl *pi = plan_new(rb, diags);
 	for (size_t k = 0; k < sizeof stages / sizeof stages[0]; k++)
 		stages[k](pi);
+	dr_suggest_index_free(pi->suggest[0]);
+	dr_suggest_index_free(pi->suggest[1]);
+	pi->suggest[0] = pi->suggest[1] = NULL;
 	rb->plan = &pi->pub;
 	return &pi->pub;
 }

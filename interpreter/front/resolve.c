@@ -71,6 +71,7 @@ typedef struct resolver {
 	const char *stdlib_dir;
 	site *sites;
 	size_t n_sites, cap_sites;
+	const site **sites_by_id; /* sorted by use id after expansion, for find_site */
 	loaded *cache;
 	size_t n_cache, cap_cache;
 	const char *stack[MAX_NESTING + 1]; /* composites being expanded, outermost first */
@@ -517,21 +518,37 @@ static void adopt_sites(expansion *x, size_t first)
 		adopt_identity(x, &x->r->sites[i].use);
 }
 
-/* Roots need nothing inside the composite; sinks are needed by nothing inside it. */
-static void roots_and_sinks(const dr_runbook *c, bool *root, bool *sink)
+static int cmp_step_id(const void *a, const void *b)
 {
-	for (size_t i = 0; i < c->n_steps; i++)
-		root[i] = sink[i] = true;
+	return strcmp((*(const dr_step *const *)a)->id.name, (*(const dr_step *const *)b)->id.name);
+}
+
+/*
+ * Roots need nothing inside the composite; sinks are needed by nothing inside
+ * it. Needs are looked up in the steps sorted by id: a composite that expanded
+ * nested ones holds all their steps, so a scan per need would be quadratic.
+ */
+static void roots_and_sinks(resolver *r, const dr_runbook *c, bool *root, bool *sink)
+{
+	const dr_step **by_id = dr_arena_calloc(r->a, c->n_steps + 1, sizeof *by_id);
+	size_t n = 0;
 	for (size_t i = 0; i < c->n_steps; i++) {
-		for (size_t k = 0; k < c->n_steps; k++) {
-			for (size_t j = 0; j < c->steps[k].n_needs; j++) {
-				if (strcmp(c->steps[k].needs[j].name, c->steps[i].id.name) == 0) {
-					sink[i] = false;
-					root[k] = false;
-				}
+		root[i] = sink[i] = true;
+		if (c->steps[i].id.name)
+			by_id[n++] = &c->steps[i];
+	}
+	qsort(by_id, n, sizeof *by_id, cmp_step_id);
+	for (size_t k = 0; k < c->n_steps; k++)
+		for (size_t j = 0; j < c->steps[k].n_needs; j++) {
+			dr_step key = {.id.name = c->steps[k].needs[j].name};
+			const dr_step *kp = &key, **hit = key.id.name ? bsearch(&kp, by_id, n, sizeof *by_id, cmp_step_id) : NULL;
+			for (; hit && hit > by_id && strcmp(hit[-1]->id.name, key.id.name) == 0; hit--)
+				;
+			for (; hit && hit < by_id + n && strcmp((*hit)->id.name, key.id.name) == 0; hit++) {
+				sink[*hit - c->steps] = false; /* every step of that id, as the scan did */
+				root[k] = false;
 			}
 		}
-	}
 }
 
 static void sinkmap_add(resolver *r, sinkmap *m, sinks entry)
@@ -592,7 +609,7 @@ static bool expand_use(resolver *r, const dr_step *use, dr_step **out, size_t *n
 	expansion x = {.r = r, .use = use, .comp = c, .top = top, .binding = binding};
 	bool *root = dr_arena_calloc(r->a, c->n_steps + 1, sizeof *root);
 	bool *sink = dr_arena_calloc(r->a, c->n_steps + 1, sizeof *sink);
-	roots_and_sinks(c, root, sink);
+	roots_and_sinks(r, c, root, sink);
 	dr_ref *out_sinks = NULL;
 	size_t n_sinks = 0;
 	for (size_t i = 0; i < c->n_steps; i++) {
@@ -758,12 +775,33 @@ static bool is_step_id(const resolver *r, const char *id)
 	return r->n_ids && bsearch(&id, r->ids, r->n_ids, sizeof *r->ids, cmp_str);
 }
 
+static int cmp_site(const void *a, const void *b)
+{
+	int c = strcmp((*(const site *const *)a)->use.id.name, (*(const site *const *)b)->use.id.name);
+	return c ? c : *(const site *const *)a < *(const site *const *)b ? -1 : 1;
+}
+
+/* The sites sorted by use id (the first expanded first among equal ids), once expansion is done. */
+static void index_sites(resolver *r)
+{
+	r->sites_by_id = dr_arena_calloc(r->a, r->n_sites + 1, sizeof *r->sites_by_id);
+	for (size_t i = 0; i < r->n_sites; i++)
+		r->sites_by_id[i] = &r->sites[i];
+	qsort(r->sites_by_id, r->n_sites, sizeof *r->sites_by_id, cmp_site);
+}
+
+/* The site whose use step has this id (the first expanded), or NULL: a binary search. */
 static const site *find_site(const resolver *r, const char *id)
 {
-	for (size_t i = 0; id && i < r->n_sites; i++)
-		if (strcmp(r->sites[i].use.id.name, id) == 0)
-			return &r->sites[i];
-	return NULL;
+	size_t lo = 0, hi = r->n_sites;
+	while (id && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(r->sites_by_id[mid]->use.id.name, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return id && lo < r->n_sites && strcmp(r->sites_by_id[lo]->use.id.name, id) == 0 ? r->sites_by_id[lo] : NULL;
 }
 
 /* ----------------------------------------------------------------- scopes */
@@ -1275,6 +1313,7 @@ size_t dr_resolve(dr_runbook *rb, dr_diags *diags, const char *stdlib_dir)
 	resolver r = {.rb = rb, .a = rb->arena, .out = diags, .diags = dr_diags_new(), .stdlib_dir = stdlib_dir};
 	expand_all(&r);
 	index_ids(&r);
+	index_sites(&r);
 	compile_sites(&r);
 	compile_steps(&r, rb->steps, rb->n_steps);
 	compile_steps(&r, rb->finally_steps, rb->n_finally);

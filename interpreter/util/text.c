@@ -4,6 +4,7 @@
 #include "text.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +24,18 @@ static bool same_char(char x, char y)
 	return tolower((unsigned char)x) == tolower((unsigned char)y);
 }
 
+enum { ROW_ON_STACK = 257 };
+
 /* Optimal string alignment distance: a swap of two neighbours costs 1, as typos do. */
 size_t dr_text_distance(const char *a, const char *b, size_t cap)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if ((la > lb ? la - lb : lb - la) > cap)
 		return cap + 1;
-	size_t *prev2 = xcalloc(lb + 1, sizeof(size_t));
-	size_t *prev = xcalloc(lb + 1, sizeof(size_t));
-	size_t *cur = xcalloc(lb + 1, sizeof(size_t));
+	size_t stack[3][ROW_ON_STACK];
+	size_t *heap = lb < ROW_ON_STACK ? NULL : xcalloc(3 * (lb + 1), sizeof(size_t));
+	size_t *prev2 = heap ? heap : stack[0], *prev = heap ? heap + lb + 1 : stack[1];
+	size_t *cur = heap ? heap + 2 * (lb + 1) : stack[2];
 	for (size_t j = 0; j <= lb; j++)
 		prev[j] = j;
 	size_t result = cap + 1;
@@ -55,9 +59,7 @@ size_t dr_text_distance(const char *a, const char *b, size_t cap)
 	}
 	result = prev[lb];
 out:
-	free(prev2);
-	free(prev);
-	free(cur);
+	free(heap);
 	return result;
 }
 
@@ -68,22 +70,150 @@ out:
  */
 enum { SUGGEST_MAX_LEN = 256 };
 
-const char *dr_text_suggest(const char *word, const char *const *candidates)
+static size_t suggest_cap(size_t len) { return len / 3 ? len / 3 : 1; }
+
+/* The first candidate strictly closer than *best_d (then *best_d is its distance), or NULL. */
+static const char *scan_candidates(const char *word, const char *const *candidates, size_t *best_d)
 {
 	size_t len = strlen(word);
-	size_t cap = len / 3 ? len / 3 : 1;
 	const char *best = NULL;
-	size_t best_d = cap + 1;
-	for (size_t i = 0; candidates && candidates[i]; i++) {
+	for (size_t i = 0; candidates && candidates[i] && *best_d > 0; i++) {
 		if (strcasecmp(word, candidates[i]) == 0)
-			return candidates[i];
-		size_t d = len <= SUGGEST_MAX_LEN ? dr_text_distance(word, candidates[i], cap) : cap + 1;
-		if (d < best_d) {
-			best_d = d;
+			return *best_d = 0, candidates[i];
+		size_t d = len <= SUGGEST_MAX_LEN ? dr_text_distance(word, candidates[i], *best_d - 1) : *best_d;
+		if (d < *best_d) {
+			*best_d = d;
 			best = candidates[i];
 		}
 	}
 	return best;
+}
+
+const char *dr_text_suggest(const char *word, const char *const *candidates)
+{
+	size_t best_d = suggest_cap(strlen(word)) + 1;
+	return scan_candidates(word, candidates, &best_d);
+}
+
+/* --- the suggestion index --------------------------------------------- */
+
+/* One key of a candidate: the hash of its lowercased text with at most one byte deleted. */
+typedef struct variant {
+	uint64_t hash;
+	size_t cand;
+} variant;
+
+struct dr_suggest_index {
+	const char *const *candidates;
+	size_t n;
+	variant *keys;
+	size_t n_keys;
+};
+
+/* FNV-1a of s (lowercased) without its byte at skip (skip >= len: none). */
+static uint64_t variant_hash(const char *s, size_t len, size_t skip)
+{
+	uint64_t h = 1469598103934665603u;
+	for (size_t i = 0; i < len; i++)
+		if (i != skip) {
+			h ^= (unsigned char)tolower((unsigned char)s[i]);
+			h *= 1099511628211u;
+		}
+	return h;
+}
+
+static int by_hash(const void *x, const void *y)
+{
+	const variant *a = x, *b = y;
+	return a->hash < b->hash ? -1 : a->hash > b->hash ? 1 : a->cand < b->cand ? -1 : a->cand > b->cand;
+}
+
+/*
+ * Index candidates (a NULL-terminated list, borrowed: it must outlive the
+ * index) by every one-byte deletion of each: two words within distance 1 (one
+ * byte changed, added, removed, or two neighbours swapped) share such a key,
+ * so those are found in O(length) lookups instead of a scan of the list.
+ */
+dr_suggest_index *dr_suggest_index_new(const char *const *candidates)
+{
+	dr_suggest_index *ix = xcalloc(1, sizeof *ix);
+	ix->candidates = candidates;
+	size_t total = 0;
+	for (; candidates && candidates[ix->n]; ix->n++) {
+		size_t len = strlen(candidates[ix->n]);
+		total += len <= SUGGEST_MAX_LEN ? len + 1 : 1;
+	}
+	ix->keys = xcalloc(total + 1, sizeof *ix->keys);
+	for (size_t i = 0; i < ix->n; i++) {
+		size_t len = strlen(candidates[i]);
+		for (size_t skip = len <= SUGGEST_MAX_LEN ? 0 : len; skip <= len; skip++)
+			ix->keys[ix->n_keys++] = (variant){variant_hash(candidates[i], len, skip), i};
+	}
+	qsort(ix->keys, ix->n_keys, sizeof *ix->keys, by_hash);
+	return ix;
+}
+
+void dr_suggest_index_free(dr_suggest_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->keys);
+	free(ix);
+}
+
+/* The first key with this hash (keys sorted by hash). */
+static size_t first_key(const dr_suggest_index *ix, uint64_t h)
+{
+	size_t lo = 0, hi = ix->n_keys;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ix->keys[mid].hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Among candidates sharing a key of word, the lowest index at distance d_max or less (d: its distance). */
+static size_t near_candidate(const dr_suggest_index *ix, const char *word, size_t d_max, size_t *d)
+{
+	size_t len = strlen(word), found = ix->n;
+	*d = d_max + 1;
+	for (size_t skip = len <= SUGGEST_MAX_LEN ? 0 : len; skip <= len; skip++) {
+		uint64_t h = variant_hash(word, len, skip);
+		for (size_t k = first_key(ix, h); k < ix->n_keys && ix->keys[k].hash == h; k++) {
+			size_t c = ix->keys[k].cand;
+			if (c >= found && *d == 0)
+				continue;
+			size_t cd = strcasecmp(word, ix->candidates[c]) == 0 ? 0
+				    : len <= SUGGEST_MAX_LEN     ? dr_text_distance(word, ix->candidates[c], d_max)
+								 : d_max + 1;
+			if (cd < *d || (cd == *d && cd <= d_max && c < found)) {
+				*d = cd;
+				found = c;
+			}
+		}
+	}
+	return found;
+}
+
+/*
+ * The same answer as dr_text_suggest(word, candidates): the first closest
+ * candidate within a third of word's length. Matches at distance 0 or 1 come
+ * from the index; only when there are none and word is long enough to allow
+ * more does it scan the list.
+ */
+const char *dr_suggest_index_best(const dr_suggest_index *ix, const char *word)
+{
+	size_t d, cap = suggest_cap(strlen(word));
+	size_t c = near_candidate(ix, word, 1, &d);
+	if (c < ix->n)
+		return ix->candidates[c];
+	if (cap < 2 || strlen(word) > SUGGEST_MAX_LEN)
+		return NULL;
+	size_t best_d = cap + 1;
+	return scan_candidates(word, ix->candidates, &best_d);
 }
 
 static int unit_rank(const char *s, size_t *len, int64_t *mult)

@@ -21,6 +21,18 @@ size_t dr_text_distance(const char *a, const char *b, size_t cap);
 const char *dr_text_suggest(const char *word, const char *const *candidates);
 
 /*
+ * For many lookups in one long list (step ids): an index of candidates (a
+ * NULL-terminated list, borrowed, which must outlive it) that answers exactly
+ * as dr_text_suggest does, in O(word length) lookups when a candidate is
+ * within distance 1. Heap-allocated; free with dr_suggest_index_free. A
+ * built index is read-only: lookups may run in any thread.
+ */
+typedef struct dr_suggest_index dr_suggest_index;
+dr_suggest_index *dr_suggest_index_new(const char *const *candidates);
+const char *dr_suggest_index_best(const dr_suggest_index *ix, const char *word);
+void dr_suggest_index_free(dr_suggest_index *ix);
+
+/*
  * Parse a duration like "30s", "5m", "1h30m", "250ms", "2d" (units ms, s, m,
  * h, d; at least one; each unit at most once, largest first) into
  * milliseconds. Returns true on success; on failure *bad_at is the byte

@@ -104,6 +104,48 @@ static void test_suggest(void **state)
 }
 
 /* Found while fuzzing: the distance is quadratic, so words over 256 bytes get only a case-insensitive match. */
+/* A word from a few letters, so that random words and candidates often lie within a few edits. */
+static void random_word(uint64_t *seed, char *out, size_t max)
+{
+	*seed = *seed * 6364136223846793005u + 1442695040888963407u;
+	size_t len = 1 + (size_t)((*seed >> 33) % max);
+	for (size_t i = 0; i < len; i++) {
+		*seed = *seed * 6364136223846793005u + 1442695040888963407u;
+		out[i] = "abcAB-1"[(*seed >> 40) % 7];
+	}
+	out[len] = 0;
+}
+
+/* The index answers exactly as the scan does: same word, same tie-break (first in the list). */
+static void test_suggest_index_matches_scan(void **state)
+{
+	(void)state;
+	enum { N = 400 };
+	static char words[N][16];
+	const char *list[N + 1] = {0};
+	uint64_t seed = 3;
+	for (size_t i = 0; i < N; i++) {
+		random_word(&seed, words[i], 12);
+		list[i] = words[i];
+	}
+	dr_suggest_index *ix = dr_suggest_index_new(list);
+	char w[16];
+	for (int q = 0; q < 4000; q++) {
+		random_word(&seed, w, 12);
+		assert_ptr_equal(dr_suggest_index_best(ix, w), dr_text_suggest(w, list));
+	}
+	assert_ptr_equal(dr_suggest_index_best(ix, "ABCAB"), dr_text_suggest("ABCAB", list));
+	dr_suggest_index_free(ix);
+	const char *ids[] = {"step-10", "step-11", "db-failover", NULL};
+	dr_suggest_index *small = dr_suggest_index_new(ids);
+	assert_string_equal(dr_suggest_index_best(small, "setp-11"), "step-11"); /* a swap */
+	assert_string_equal(dr_suggest_index_best(small, "step-1"), "step-10"); /* one missing: first wins */
+	assert_string_equal(dr_suggest_index_best(small, "db-failovr"), "db-failover");
+	assert_string_equal(dr_suggest_index_best(small, "db-fialovre"), "db-failover"); /* two edits: the scan */
+	assert_null(dr_suggest_index_best(small, "web"));
+	dr_suggest_index_free(small);
+}
+
 static void test_suggest_long_word(void **state)
 {
 	(void)state;
@@ -193,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_arena_alloc_and_defer), cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_durations), cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_suggest_long_word),
+		cmocka_unit_test(test_suggest_index_matches_scan),
 		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
