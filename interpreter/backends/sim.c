@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/buf.h"
 #include "util/xalloc.h"
 
 static sim *of(dr_backend *be)
@@ -124,6 +125,7 @@ static void free_item(sim_item *it)
 	free(it->point_id);
 	free(it->network);
 	free(it->hits);
+	free(it->jobs);
 }
 
 static void free_job(sim_job *j)
@@ -135,6 +137,7 @@ static void free_job(sim_job *j)
 	free(j->err_msg);
 	free(j->network);
 	free(j->comments);
+	free(j->activity);
 }
 
 void sim_free(sim *s)
@@ -159,6 +162,8 @@ void sim_free(sim *s)
 	sim_faults_free(s);
 	sim_state_unlock(s);
 	free(s->path);
+	free(s->vault_id);
+	free(s->subscription);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -193,8 +198,8 @@ int64_t dr_sim_time(dr_backend *be, int64_t now_ms)
 
 /* ---- views -------------------------------------------------------------------------------- */
 
-static void vm_view(const sim_item *it, const sim_vmst *v, int loc, bool test, int64_t t, dr_arena *a,
-		    dr_be_vm *out)
+static void vm_view(const sim *s, const sim_item *it, const sim_vmst *v, int loc, bool test, int64_t t,
+		    dr_arena *a, dr_be_vm *out)
 {
 	memset(out, 0, sizeof *out);
 	out->exists = v->exists;
@@ -204,9 +209,9 @@ static void vm_view(const sim_item *it, const sim_vmst *v, int loc, bool test, i
 	if (!v->exists)
 		return;
 	out->id = dr_arena_printf(a,
-				  "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/drover-sim-%s%s"
+				  "/subscriptions/%s/resourceGroups/drover-sim-%s%s"
 				  "/providers/Microsoft.Compute/virtualMachines/%s%s",
-				  it->region[loc], loc == DR_BE_RECOVERY || test ? "-asr" : "", it->name,
+				  s->subscription, it->region[loc], loc == DR_BE_RECOVERY || test ? "-asr" : "", it->name,
 				  test ? "-test" : "");
 	out->power = v->running ? DR_BE_POWER_RUNNING : DR_BE_POWER_STOPPED;
 	if (!v->running)
@@ -229,7 +234,7 @@ static void item_view(sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_
 {
 	const sim_state_info *si = sim_state_info_of(it->state);
 	memset(out, 0, sizeof *out);
-	out->id = sim_item_id(it, a);
+	out->id = sim_item_id(s, it, a);
 	out->name = dr_arena_strdup(a, it->name);
 	out->tag_keys = copy_strs(a, it->tag_k, it->n_tags);
 	out->tag_values = copy_strs(a, it->tag_v, it->n_tags);
@@ -248,16 +253,16 @@ static void item_view(sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_
 	out->allowed_ops = it->job >= 0 ? 0 : si->allowed;
 	out->replication_health = "Normal";
 	out->rpo_ms = sim_points_replicating(it) ? it->rpo_ms : -1;
-	out->current_job_id = it->job >= 0 ? dr_arena_printf(a, "%s/replicationJobs/%s", SIM_PREFIX,
+	out->current_job_id = it->job >= 0 ? dr_arena_printf(a, "%s/replicationJobs/%s", s->vault_id,
 							      s->jobs[it->job].guid) : NULL;
 	out->failover_point_id = it->point_id ? dr_arena_printf(a, "%s/recoveryPoints/%s", out->id, it->point_id)
 					      : NULL;
 	out->failover_point_ms = it->point_id ? it->point_ms : -1;
 	out->last_failover_ms = it->last_fo_ms;
 	out->last_test_failover_ms = it->last_tfo_ms;
-	vm_view(it, &it->vm[0], DR_BE_PRIMARY, false, t, a, &out->primary_vm);
-	vm_view(it, &it->vm[1], DR_BE_RECOVERY, false, t, a, &out->recovery_vm);
-	vm_view(it, &it->test_vm, !it->active, true, t, a, &out->test_vm);
+	vm_view(s, it, &it->vm[0], DR_BE_PRIMARY, false, t, a, &out->primary_vm);
+	vm_view(s, it, &it->vm[1], DR_BE_RECOVERY, false, t, a, &out->recovery_vm);
+	vm_view(s, it, &it->test_vm, !it->active, true, t, a, &out->test_vm);
 }
 
 /* ---- the vtable: reads ---------------------------------------------------------------------- */
@@ -307,7 +312,7 @@ static int list_points(dr_backend *be, dr_arena *a, int64_t now_ms, const char *
 	sim_item *it = sim_item_find(s, id);
 	if (it) {
 		sim_settle(s, it, t);
-		*n = sim_points_list(it, t, a, out);
+		*n = sim_points_list(s, it, t, a, out);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return it ? 0 : not_found(a, err, "protected item", "ReplicationProtectedItemNotFound", id);
@@ -327,15 +332,43 @@ static int get_job(dr_backend *be, dr_arena *a, int64_t now_ms, const char *id, 
 	return j ? 0 : not_found(a, err, "job", "ReplicationJobNotFound", id);
 }
 
-static bool job_wanted(sim *s, const sim_job *j, const sim_item *only, const dr_be_job_filter *f, int64_t t)
+static bool job_wanted(const sim_job *j, const dr_be_job_filter *f, int64_t t)
 {
 	bool ok;
-	if (only && &s->items[j->item] != only)
-		return false;
 	if (f && f->since_ms >= 0 && j->start < f->since_ms)
 		return false;
 	int64_t end = sim_job_end(j, &ok);
 	return !(f && f->running_only) || end == SIM_NEVER || end > t;
+}
+
+/* The first of jobs[idx[0..n)] (start times never decrease) that started at or after since. */
+static size_t first_since(const sim *s, const size_t *idx, size_t n, int64_t since)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->jobs[idx ? idx[mid] : mid].start < since)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Jobs by filter: an item's own list or all jobs, from the first one at or after since_ms (mutex held). */
+static void collect_jobs(sim *s, const sim_item *only, const dr_be_job_filter *f, int64_t t, dr_arena *a,
+			 dr_be_job **out, size_t *n)
+{
+	const size_t *idx = only ? only->jobs : NULL;
+	size_t total = only ? only->n_jobs : s->n_jobs;
+	size_t from = f && f->since_ms >= 0 ? first_since(s, idx, total, f->since_ms) : 0;
+	*out = dr_arena_calloc(a, total - from ? total - from : 1, sizeof **out);
+	*n = 0;
+	for (size_t i = from; i < total; i++) {
+		const sim_job *j = &s->jobs[idx ? idx[i] : i];
+		if (job_wanted(j, f, t))
+			sim_job_view(s, j, t, a, &(*out)[(*n)++]);
+	}
 }
 
 static int list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_job_filter *f, dr_be_job **out,
@@ -349,11 +382,7 @@ static int list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_jo
 		pthread_mutex_unlock(&s->mu);
 		return not_found(a, err, "protected item", "ReplicationProtectedItemNotFound", f->item_id);
 	}
-	*out = dr_arena_calloc(a, s->n_jobs ? s->n_jobs : 1, sizeof **out);
-	*n = 0;
-	for (size_t i = 0; i < s->n_jobs; i++)
-		if (job_wanted(s, &s->jobs[i], only, f, t))
-			sim_job_view(s, &s->jobs[i], t, a, &(*out)[(*n)++]);
+	collect_jobs(s, only, f, t, a, out, n);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
@@ -435,7 +464,16 @@ static int key_unknown(dr_arena *a, const dr_be_request *req, const sim_item *it
 			       req->idempotency_key ? req->idempotency_key : "");
 }
 
-static sim_job *begin_job(sim *s, sim_item *it, const dr_be_request *req, int64_t t)
+void sim_item_add_job(sim_item *it, size_t job)
+{
+	if (it->n_jobs == it->cap_jobs) {
+		it->cap_jobs = it->cap_jobs ? it->cap_jobs * 2 : 4;
+		it->jobs = xrealloc(it->jobs, it->cap_jobs * sizeof *it->jobs);
+	}
+	it->jobs[it->n_jobs++] = job;
+}
+
+static sim_job *begin_job(sim *s, sim_item *it, const dr_be_request *req, const char *activity, int64_t t)
 {
 	char guid[40];
 	sim_job *j = sim_job_new(s);
@@ -446,6 +484,8 @@ static sim_job *begin_job(sim *s, sim_item *it, const dr_be_request *req, int64_
 	j->item = (size_t)(it - s->items);
 	j->op = req->op;
 	j->key = req->idempotency_key ? xstrdup(req->idempotency_key) : NULL;
+	j->activity = activity ? xstrdup(activity) : NULL;
+	sim_item_add_job(it, idx);
 	sim_machine_begin(s, it, j, req, t);
 	sim_jobs_plan(s, it, j, req, t);
 	it->n_ops++;
@@ -460,8 +500,8 @@ static sim_job *begin_job(sim *s, sim_item *it, const dr_be_request *req, int64_
 }
 
 /* The steps of a mutating call, mutex held. */
-static int start_locked(sim *s, dr_arena *a, int64_t t, const dr_be_request *req, dr_be_started *out,
-			dr_be_error *err)
+static int start_locked(sim *s, dr_arena *a, int64_t t, const dr_be_request *req, const char *activity,
+			dr_be_started *out, dr_be_error *err)
 {
 	sim_job *j = NULL;
 	const sim_fault *f;
@@ -486,16 +526,16 @@ static int start_locked(sim *s, dr_arena *a, int64_t t, const dr_be_request *req
 		if ((f = sim_faults_request(s, it, req->op)))
 			return injected(f, it, req->op, a, err),
 			       refuse(s, t, req, it, f->cls == DR_BE_ERR_THROTTLED ? "throttled" : "refused", err);
-		j = begin_job(s, it, req, t);
+		j = begin_job(s, it, req, activity, t);
 	}
-	out->job_id = dr_arena_printf(a, "%s/replicationJobs/%s", SIM_PREFIX, j->guid);
+	out->job_id = dr_arena_printf(a, "%s/replicationJobs/%s", s->vault_id, j->guid);
 	out->replayed = r == 1;
 	audit(s, t, req, it, r == 1 ? "replayed" : "accepted", j, NULL);
 	return 0;
 }
 
-static int start(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be_started *out,
-		 dr_be_error *err)
+int dr_sim_start(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_request *req, const char *activity,
+		 dr_be_started *out, dr_be_error *err)
 {
 	sim *s = of(be);
 	if ((unsigned)req->op >= DR_BE_OP_COUNT)
@@ -503,7 +543,7 @@ static int start(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_reques
 				       "Unknown operation %d.", (int)req->op);
 	pthread_mutex_lock(&s->mu);
 	int64_t t = sim_now(s, now_ms);
-	int rc = start_locked(s, a, t, req, out, err);
+	int rc = start_locked(s, a, t, req, activity, out, err);
 	if (s->autosave && s->path && !s->read_only) {
 		dr_be_error e2;
 		if (sim_state_save(s, a, &e2) < 0 && rc == 0)
@@ -511,6 +551,22 @@ static int start(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_reques
 	}
 	pthread_mutex_unlock(&s->mu);
 	return rc;
+}
+
+static int start(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be_started *out,
+		 dr_be_error *err)
+{
+	return dr_sim_start(be, a, now_ms, req, NULL, out, err);
+}
+
+const char *dr_sim_job_activity(dr_backend *be, dr_arena *a, const char *job_id)
+{
+	sim *s = of(be);
+	pthread_mutex_lock(&s->mu);
+	sim_job *j = sim_job_find(s, job_id);
+	const char *r = j ? dr_arena_strdup(a, j->activity ? j->activity : "") : NULL;
+	pthread_mutex_unlock(&s->mu);
+	return r;
 }
 
 /* ---- the vtable: lifetime --------------------------------------------------------------------- */
@@ -608,6 +664,14 @@ dr_backend *dr_sim_open(const dr_node *cfg, const dr_sim_opts *o, dr_arena *a, d
 	s->created_ms = s->last_ms = SIM_UNSET;
 	s->read_only = o->read_only;
 	s->autosave = o->autosave;
+	s->subscription = xstrdup(o->subscription ? o->subscription : DR_SIM_SUBSCRIPTION);
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "/Subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s",
+		      s->subscription, o->resource_group ? o->resource_group : DR_SIM_RESOURCE_GROUP,
+		      o->vault ? o->vault : DR_SIM_VAULT);
+	s->vault_id = dr_buf_detach(&b);
+	s->job_speed = o->job_speed > 0 ? o->job_speed : 1;
 	memset(err, 0, sizeof *err);
 	/* every mistake of cfg is reported at once; the state file only when cfg is sound */
 	size_t errors = read_options(s, cfg, diags) + read_faults(s, cfg, diags);
@@ -644,6 +708,11 @@ const char *dr_sim_path(const dr_backend *be)
 {
 	const sim *s = (const sim *)be;
 	return s->path ? s->path : "";
+}
+
+const char *dr_sim_vault_id(const dr_backend *be)
+{
+	return ((const sim *)be)->vault_id;
 }
 
 uint64_t dr_sim_seed(const dr_backend *be)

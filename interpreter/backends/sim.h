@@ -29,7 +29,14 @@ typedef struct dr_sim_opts {
 	bool read_only; /* load the state file but never write it or lock it */
 	bool fresh; /* ignore an existing state file: start from the inventory (reset) */
 	bool autosave; /* save after every accepted operation (default: on flush and close) */
+	/* The vault the ids name (NULL: the defaults below); the emulator serves the runbook's own. */
+	const char *subscription, *resource_group, *vault;
+	double job_speed; /* task durations and boot times divided by this (the emulator's --speed); 0: 1 */
 } dr_sim_opts;
+
+#define DR_SIM_SUBSCRIPTION "00000000-0000-0000-0000-000000000000"
+#define DR_SIM_RESOURCE_GROUP "drover-sim"
+#define DR_SIM_VAULT "drover-sim-vault"
 
 /*
  * Open a simulator. cfg is the runbook's `backend:` map (kind: sim, vms,
@@ -79,6 +86,20 @@ int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err);
  * fixed by the session's first call).
  */
 int64_t dr_sim_time(dr_backend *be, int64_t now_ms);
+
+/*
+ * dr_backend_start with the caller's activity id kept on the job (NULL:
+ * none): the emulator passes the client's x-ms-client-request-id, which the
+ * service returns at the start of the job's activityId.
+ */
+int dr_sim_start(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_request *req, const char *activity,
+		 dr_be_started *out, dr_be_error *err);
+
+/* The activity id job_id was started with, in a; "" when none, NULL when the job is unknown. */
+const char *dr_sim_job_activity(dr_backend *be, dr_arena *a, const char *job_id);
+
+/* The vault's resource id ("/Subscriptions/.../vaults/NAME") the ids of be start with. */
+const char *dr_sim_vault_id(const dr_backend *be);
 
 /* The seed in use. */
 uint64_t dr_sim_seed(const dr_backend *be);

@@ -101,6 +101,8 @@ typedef struct sim_item {
 	uint64_t n_ops, n_calls; /* jobs started / mutating calls on this item: seeds of its random draws */
 	sim_hit *hits;
 	size_t n_hits;
+	size_t *jobs; /* its jobs (indexes in sim.jobs), oldest first: list_jobs by item */
+	size_t n_jobs, cap_jobs;
 } sim_item;
 
 /* FAIL: the job fails here; WARN: the task fails, the job goes on; HANG: the task never ends. */
@@ -126,6 +128,7 @@ typedef struct sim_job {
 	bool unhealthy; /* the VM it starts never becomes healthy */
 	char *err_code, *err_msg; /* why its failing task fails (a fault), or NULL */
 	char *network, *comments;
+	char *activity; /* the caller's activity id (the emulator: x-ms-client-request-id), or NULL */
 } sim_job;
 
 typedef enum sim_fault_kind {
@@ -169,6 +172,9 @@ typedef struct sim {
 	uint64_t seed;
 	bool seed_given; /* by the runbook; else the state file's seed is kept */
 	char *path; /* state file, or NULL in memory */
+	char *vault_id; /* "/Subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.RecoveryServices/vaults/<v>" */
+	char *subscription; /* of the VMs' compute ids */
+	double job_speed; /* planned task durations and boot times are divided by this (>= 1 speeds up) */
 	int lock_fd;
 	bool read_only, autosave, dirty;
 	int64_t created_ms, last_ms, offset; /* SIM_UNSET until the first call */
@@ -185,15 +191,14 @@ typedef struct sim {
 	size_t n_audit, cap_audit;
 } sim;
 
-#define SIM_PREFIX                                                                                          \
-	"/Subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/drover-sim/providers/"          \
-	"Microsoft.RecoveryServices/vaults/drover-sim-vault"
 
 /* ---- sim.c ---------------------------------------------------------------------------- */
 
 sim_item *sim_item_add(sim *s, const char *name);
 sim_item *sim_item_find(sim *s, const char *id_or_name);
 sim_job *sim_job_new(sim *s);
+/* Append job (an index in s->jobs) to the item's own list. */
+void sim_item_add_job(sim_item *it, size_t job);
 sim_job *sim_job_find(sim *s, const char *id_or_name);
 void sim_free(sim *s);
 /* Give items whose times are SIM_UNSET their initial state at t (first call of a session). */
@@ -240,7 +245,7 @@ int sim_task_count(void);
 /* ---- sim_points.c ----------------------------------------------------------------------- */
 
 /* The points of it at t, newest first, in a. */
-size_t sim_points_list(const sim_item *it, int64_t t, dr_arena *a, dr_be_point **out);
+size_t sim_points_list(const sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_point **out);
 /* Find a listed point by id or name at t: its time and processed state; false when none. */
 bool sim_points_find(const sim_item *it, const char *id, int64_t t, int64_t *time_ms, bool *processed);
 /* The newest processed point's time at t, or SIM_NEVER when none. */
@@ -250,7 +255,7 @@ void sim_points_name(const sim_item *it, int64_t time_ms, char *out);
 /* True when the item replicates at t (points keep coming). */
 bool sim_points_replicating(const sim_item *it);
 /* The item's resource id, in a. */
-const char *sim_item_id(const sim_item *it, dr_arena *a);
+const char *sim_item_id(const sim *s, const sim_item *it, dr_arena *a);
 
 /* ---- sim_faults.c ------------------------------------------------------------------------ */
 

@@ -165,7 +165,7 @@ static int64_t processing_time(const sim_item *it, int64_t t, uint64_t h)
 	return d > 10 * SIM_MIN ? 10 * SIM_MIN : d;
 }
 
-static int64_t duration(const sim_item *it, const sim_job *j, int kind, uint64_t h, int64_t t)
+static int64_t real_duration(const sim_item *it, const sim_job *j, int kind, uint64_t h, int64_t t)
 {
 	const struct task_row *r = &tasks[kind];
 	if (kind == K_PROCESS)
@@ -173,6 +173,16 @@ static int64_t duration(const sim_item *it, const sim_job *j, int kind, uint64_t
 	if (r->eff == E_STOP_SRC && !it->vm[j->src].running)
 		return sim_between(h, 2 * S, 5 * S); /* already stopped: a quick no-op */
 	return sim_between(h, r->lo, r->hi);
+}
+
+/* A task's duration at the sim's job speed (the emulator's --speed), at least 1 ms. */
+static int64_t duration(const sim *s, const sim_item *it, const sim_job *j, int kind, uint64_t h, int64_t t)
+{
+	int64_t d = real_duration(it, j, kind, h, t);
+	if (s->job_speed == 1 || d == 0)
+		return d;
+	int64_t v = (int64_t)((double)d / s->job_speed);
+	return v > 0 ? v : 1;
 }
 
 /* Lay the tasks end to end from t; nothing runs after a task that fails or hangs. */
@@ -203,7 +213,7 @@ void sim_jobs_plan(sim *s, sim_item *it, sim_job *j, const dr_be_request *req, i
 		sim_task *k = &j->tasks[j->n_tasks++];
 		k->kind = p->kind;
 		k->outcome = SIM_OK;
-		k->end = duration(it, j, p->kind, sim_mix(base, (uint64_t)p->kind), t);
+		k->end = duration(s, it, j, p->kind, sim_mix(base, (uint64_t)p->kind), t);
 	}
 	sim_faults_job(s, it, j);
 	layout(j, t);
@@ -234,25 +244,25 @@ int64_t sim_job_end(const sim_job *j, bool *ok)
 /* ---- settling: effects of tasks that ended ------------------------------------------ */
 
 /* The boot delay hashes the job's GUID (itself drawn from the seed when the job began). */
-static void start_vm(sim_vmst *vm, const sim_job *j, int64_t at)
+static void start_vm(const sim *s, sim_vmst *vm, const sim_job *j, int64_t at)
 {
 	vm->exists = vm->running = true;
 	vm->since_ms = at;
-	vm->boot_ms = sim_between(sim_mix(sim_hash(j->guid), 99), 30 * S, 120 * S);
+	vm->boot_ms = (int64_t)((double)sim_between(sim_mix(sim_hash(j->guid), 99), 30 * S, 120 * S) / s->job_speed);
 	vm->unhealthy = j->unhealthy;
 }
 
-static void apply(sim_item *it, const sim_job *j, const sim_task *k)
+static void apply(const sim *s, sim_item *it, const sim_job *j, const sim_task *k)
 {
 	sim_vmst *src = &it->vm[j->src], *dst = &it->vm[j->dst];
 	switch (tasks[k->kind].eff) {
 	case E_STOP_SRC: src->running = false, src->since_ms = k->end; break;
 	case E_STOP_DST: dst->running = false, dst->since_ms = k->end; break;
 	case E_CREATE_DST: dst->exists = true, dst->running = false, dst->since_ms = k->end; break;
-	case E_START_DST: start_vm(dst, j, k->end); break;
+	case E_START_DST: start_vm(s, dst, j, k->end); break;
 	case E_DELETE_SRC: memset(src, 0, sizeof *src), src->since_ms = k->end; break;
 	case E_CREATE_TEST: it->test_vm.exists = true, it->test_vm.since_ms = k->end; break;
-	case E_START_TEST: start_vm(&it->test_vm, j, k->end); break;
+	case E_START_TEST: start_vm(s, &it->test_vm, j, k->end); break;
 	case E_DELETE_TEST: memset(&it->test_vm, 0, sizeof it->test_vm), it->test_vm.since_ms = k->end; break;
 	default: break;
 	}
@@ -268,7 +278,7 @@ static void settle_slot(sim *s, sim_item *it, int64_t *slot, int *applied, int64
 		if (k->end == SIM_NEVER || k->end > t)
 			return;
 		if (k->outcome == SIM_OK)
-			apply(it, j, k);
+			apply(s, it, j, k);
 		(*applied)++;
 		if (k->outcome == SIM_FAIL)
 			break;
@@ -356,11 +366,11 @@ void sim_job_view(sim *s, const sim_job *j, int64_t t, dr_arena *a, dr_be_job *o
 	bool done = end != SIM_NEVER && end <= t;
 	memset(out, 0, sizeof *out);
 	out->name = dr_arena_strdup(a, j->guid);
-	out->id = dr_arena_printf(a, "%s/replicationJobs/%s", SIM_PREFIX, j->guid);
+	out->id = dr_arena_printf(a, "%s/replicationJobs/%s", s->vault_id, j->guid);
 	out->op = j->op;
 	out->scenario = sim_op_scenario(j->op);
 	out->friendly_name = sim_op_friendly(j->op);
-	out->item_id = sim_item_id(it, a);
+	out->item_id = sim_item_id(s, it, a);
 	out->item_name = dr_arena_strdup(a, it->name);
 	out->state = !done ? DR_BE_JOB_IN_PROGRESS : ok ? DR_BE_JOB_SUCCEEDED : DR_BE_JOB_FAILED;
 	out->start_ms = j->start;
@@ -368,7 +378,7 @@ void sim_job_view(sim *s, const sim_job *j, int64_t t, dr_arena *a, dr_be_job *o
 	view_tasks(j, it, t, done && !ok, a, out);
 	out->state_description = !done ? "InProgress" : !ok ? "Failed" : out->n_errors ? "CompletedWithInformation"
 										      : "Completed";
-	out->point_id = j->point_id ? dr_arena_printf(a, "%s/recoveryPoints/%s", sim_item_id(it, a), j->point_id)
+	out->point_id = j->point_id ? dr_arena_printf(a, "%s/recoveryPoints/%s", out->item_id, j->point_id)
 				    : NULL;
 	out->point_ms = j->point_id ? j->point_ms : -1;
 	out->poll_after_ms = done ? -1 : next_change(j, t);

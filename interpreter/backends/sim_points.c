@@ -18,12 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *sim_item_id(const sim_item *it, dr_arena *a)
+const char *sim_item_id(const sim *s, const sim_item *it, dr_arena *a)
 {
 	return dr_arena_printf(a,
 			       "%s/replicationFabrics/asr-a2a-default-%s/replicationProtectionContainers/"
 			       "asr-a2a-default-%s-container/replicationProtectedItems/%s",
-			       SIM_PREFIX, it->region[0], it->region[0], it->guid);
+			       s->vault_id, it->region[0], it->region[0], it->guid);
 }
 
 bool sim_points_replicating(const sim_item *it)
@@ -76,14 +76,14 @@ static void fill(const sim_item *it, int64_t k, int64_t t, const char *item_id, 
 	p->processed = p->time_ms + it->lag_ms <= t;
 }
 
-size_t sim_points_list(const sim_item *it, int64_t t, dr_arena *a, dr_be_point **out)
+size_t sim_points_list(const sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_point **out)
 {
 	int64_t k0, k1;
 	*out = NULL;
 	if (!window(it, t, &k0, &k1))
 		return 0;
 	size_t n = (size_t)(k1 - k0 + 1);
-	const char *item_id = sim_item_id(it, a);
+	const char *item_id = sim_item_id(s, it, a);
 	dr_be_point *pts = dr_arena_calloc(a, n, sizeof *pts);
 	for (size_t i = 0; i < n; i++)
 		fill(it, k1 - (int64_t)i, t, item_id, a, &pts[i]);

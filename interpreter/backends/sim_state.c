@@ -153,6 +153,7 @@ static cJSON *job_json(const sim *s, const sim_job *j)
 	put_str(o, "error_message", j->err_msg);
 	put_str(o, "network", j->network);
 	put_str(o, "comments", j->comments);
+	put_str(o, "activity", j->activity);
 	return o;
 }
 
@@ -521,7 +522,11 @@ static void read_job(rd *r, sim *s, const cJSON *o)
 	dup_opt(&j->err_msg, get_str(r, o, "error_message", false));
 	dup_opt(&j->network, get_str(r, o, "network", false));
 	dup_opt(&j->comments, get_str(r, o, "comments", false));
+	dup_opt(&j->activity, get_str(r, o, "activity", false));
+	if (j->start < (s->n_jobs > 1 ? s->jobs[s->n_jobs - 2].start : j->start))
+		corrupt(r, "start", "earlier than the job before it (jobs are kept in start order)");
 	sim_map_put(&s->job_by_guid, j->guid, s->n_jobs - 1);
+	sim_item_add_job(it, s->n_jobs - 1);
 	if (j->key)
 		sim_map_put(&s->job_by_key, j->key, s->n_jobs - 1);
 }

@@ -334,6 +334,56 @@ static void test_seed_round_trip(void **state)
 }
 
 /* dr_sim_check: the options' mistakes, no state file touched. */
+/* What the emulator needs of the sim: its vault in ids, --speed, activity ids kept across invocations, jobs by item and time. */
+static void test_emulator_face(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	dr_be_error err;
+	dr_be_started st;
+	dr_sim_opts o = {.state_path = path, .subscription = "11111111-2222-3333-4444-555555555555",
+			 .resource_group = "rg-dr", .vault = "vault-dr", .job_speed = 60};
+	dr_backend *be = sim_open_opts(CFG, &o, a, NULL, &err);
+	assert_non_null(be);
+	assert_string_equal(dr_sim_vault_id(be), "/Subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/"
+						  "rg-dr/providers/Microsoft.RecoveryServices/vaults/vault-dr");
+	int64_t t = T0;
+	dr_be_request req = {.op = DR_BE_OP_FAILOVER, .item_id = "vm-1", .idempotency_key = "k1"};
+	assert_int_equal(dr_sim_start(be, a, t, &req, "req-1", &st, &err), 0);
+	assert_non_null(strstr(st.job_id, "/vaults/vault-dr/replicationJobs/"));
+	dr_be_job j = sim_wait(be, a, &t, st.job_id);
+	assert_true(t - T0 < 20000); /* 3-8 minutes at 60 times the speed */
+	dr_be_item it = sim_item(be, a, t, "vm-1");
+	assert_non_null(strstr(it.id, "/Subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-dr/"));
+	assert_non_null(strstr(it.recovery_vm.id, "/subscriptions/11111111-2222-3333-4444-555555555555/"));
+	assert_true(it.recovery_vm.health == DR_BE_HEALTH_BOOTING || t - j.end_ms >= 500);
+	req = (dr_be_request){.op = DR_BE_OP_TEST_FAILOVER, .item_id = "vm-2", .idempotency_key = "k2", .network = "n"};
+	assert_int_equal(dr_sim_start(be, a, t + 1000, &req, NULL, &st, &err), 0);
+	dr_backend_close(be);
+
+	be = open_file(a, true, &err);
+	assert_non_null(be);
+	const char *job1 = j.id + strlen(j.id) - 36;
+	assert_string_equal(dr_sim_job_activity(be, a, job1), "req-1");
+	assert_string_equal(dr_sim_job_activity(be, a, st.job_id), "");
+	assert_null(dr_sim_job_activity(be, a, "no-such-job"));
+	dr_be_job *jobs;
+	size_t n;
+	dr_be_job_filter f = {.item_id = "vm-2", .since_ms = -1};
+	assert_int_equal(dr_backend_list_jobs(be, a, t + 2000, &f, &jobs, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(jobs[0].item_name, "vm-2");
+	f = (dr_be_job_filter){.since_ms = t + 500};
+	assert_int_equal(dr_backend_list_jobs(be, a, t + 2000, &f, &jobs, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(jobs[0].op, DR_BE_OP_TEST_FAILOVER);
+	f = (dr_be_job_filter){.since_ms = T0};
+	assert_int_equal(dr_backend_list_jobs(be, a, t + 2000, &f, &jobs, &n, &err), 0);
+	assert_int_equal(n, 2);
+	dr_backend_close(be);
+	dr_arena_free(a);
+}
+
 static void test_check_options(void **state)
 {
 	(void)state;
@@ -358,6 +408,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inventory_changes_keep_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seed_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emulator_face, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
