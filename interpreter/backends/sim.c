@@ -289,6 +289,24 @@ static int list_items(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item **
 	return 0;
 }
 
+int dr_sim_list_items_page(dr_backend *be, dr_arena *a, int64_t now_ms, size_t from, size_t max, dr_be_item **out,
+			   size_t *n, size_t *total)
+{
+	sim *s = of(be);
+	pthread_mutex_lock(&s->mu);
+	int64_t t = sim_now(s, now_ms);
+	size_t end = from < s->n_items ? (s->n_items - from > max ? from + max : s->n_items) : from;
+	*out = dr_arena_calloc(a, end > from ? end - from : 1, sizeof **out);
+	*n = 0;
+	for (size_t i = from; i < end; i++) {
+		sim_settle(s, &s->items[i], t);
+		item_view(s, &s->items[i], t, a, &(*out)[(*n)++]);
+	}
+	*total = s->n_items;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
 static int get_item(dr_backend *be, dr_arena *a, int64_t now_ms, const char *id, dr_be_item *out, dr_be_error *err)
 {
 	sim *s = of(be);

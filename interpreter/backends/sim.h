@@ -98,6 +98,14 @@ int dr_sim_start(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_reques
 /* The activity id job_id was started with, in a; "" when none, NULL when the job is unknown. */
 const char *dr_sim_job_activity(dr_backend *be, dr_arena *a, const char *job_id);
 
+/*
+ * One page of list_items: the items at positions [from, from + max) in the
+ * order list_items gives, and *total, the number of items. O(max), so a
+ * client that pages through an estate costs O(estate), not O(estate^2).
+ */
+int dr_sim_list_items_page(dr_backend *be, dr_arena *a, int64_t now_ms, size_t from, size_t max, dr_be_item **out,
+			   size_t *n, size_t *total);
+
 /* The vault's resource id ("/Subscriptions/.../vaults/NAME") the ids of be start with. */
 const char *dr_sim_vault_id(const dr_backend *be);
 
