@@ -27,6 +27,7 @@ static const dr_command *const commands[] = {
 	&dr_cmd_actions,
 	&dr_cmd_schema,
 	&dr_cmd_sim,
+	&dr_cmd_emulator,
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -104,6 +104,7 @@ if [ "$only" = all ]; then
 	script_tests evidence tests/evidence/run.sh # reports, metrics, CI formats, scheduling examples
 	script_tests security tests/security/run.sh # issue 10: the lock, the state directory, secrets, the terminal
 	script_tests login tests/login/run.sh "$B/tests/rdp_responder" # check.ssh, check.rdp against real servers
+	script_tests emulator tests/emulator/run.sh # issue 9: the emulator on loopback, driven with curl
 	shipped_runbooks
 	consistency
 fi

@@ -43,6 +43,7 @@ extern const dr_command dr_cmd_graph;
 extern const dr_command dr_cmd_schema;
 extern const dr_command dr_cmd_actions;
 extern const dr_command dr_cmd_sim;
+extern const dr_command dr_cmd_emulator;
 extern const dr_command dr_cmd_run, dr_cmd_approve;
 extern const dr_command dr_cmd_plan, dr_cmd_drill, dr_cmd_failback;
 extern const dr_command dr_cmd_resume, dr_cmd_runs, dr_cmd_status; /* the journal: resume.c, runs.c, status.c */
