@@ -28,8 +28,8 @@ static int emulator_main(int argc, char **argv);
 const dr_command dr_cmd_emulator = {
 	.name = "emulator",
 	.summary = "Serve Azure Site Recovery's API on loopback over the simulator (tests, CI drills).",
-	.usage = "--listen 127.0.0.1:PORT [--state FILE] [--inventory FILE] [--faults SPEC] [--audit FILE]\n"
-		 "       [--speed N] [--contract FILE] [options]",
+	.usage = "[--listen 127.0.0.1:PORT] [--state FILE] [--inventory FILE] [--faults SPEC] [--audit FILE] "
+		 "[--speed N] [--contract FILE] [OPTIONS]",
 	.help = "Serves the ARM routes of Azure Site Recovery (protected items, recovery points, failover,\n"
 		"test failover, commit, change point, cancel, switch protection, jobs), Compute and Network\n"
 		"(VM facts, power off), a token endpoint (/{tenant}/oauth2/v2.0/token) and an instance-metadata\n"
@@ -75,8 +75,9 @@ static int bad_number(const char *opt, const char *v)
 	return dr_cli_usage_error(&dr_cmd_emulator, "%s: '%s' is not a valid number", opt, v);
 }
 
-static int parse_value(cli_opts *o, int c, const char *v)
+static int one_option(void *ctx, int c, const char *v)
 {
+	cli_opts *o = ctx;
 	char *end;
 	switch (c) {
 	case 'l': o->e.listen = v; break;
@@ -129,21 +130,13 @@ static int parse_args(int argc, char **argv, cli_opts *o)
 		{"no-limits", no_argument, NULL, O_NO_LIMITS}, {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int c, rc;
-	optind = 1;
 	o->e.listen = "127.0.0.1:0";
-	while ((c = getopt_long(argc, argv, "l:s:i:h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			dr_cli_print_help(&dr_cmd_emulator, stdout);
-			return DR_EXIT_OK;
-		}
-		if (c == '?' || c == ':')
-			return dr_cli_usage_error(&dr_cmd_emulator, "unrecognised option or missing value");
-		if ((rc = parse_value(o, c, optarg)) >= 0)
-			return rc;
-	}
+	int rc = dr_cli_parse(&dr_cmd_emulator, argc, argv, "l:s:i:h", longopts, one_option, o);
+	if (rc >= 0)
+		return rc;
 	if (optind < argc)
-		return dr_cli_usage_error(&dr_cmd_emulator, "unexpected argument '%s'", argv[optind]);
+		return dr_cli_usage_error(&dr_cmd_emulator, "unexpected argument '%s' (the emulator takes options only)",
+					  argv[optind]);
 	o->e.clients = o->clients;
 	o->e.n_clients = o->n_clients;
 	return -1;
