@@ -38,14 +38,6 @@
 
 #define MAX_WANTS 8
 
-static const char *const policy_names[] = {
-	[DR_POINT_LATEST] = "latest",
-	[DR_POINT_LATEST_PROCESSED] = "latest-processed",
-	[DR_POINT_LATEST_APP_CONSISTENT] = "latest-app-consistent",
-	[DR_POINT_LATEST_CRASH_CONSISTENT] = "latest-crash-consistent",
-	[DR_POINT_CUSTOM] = "custom",
-};
-
 /* One choice to try: a query for dr_backend_choose_point and how to name it. */
 typedef struct want {
 	dr_be_point_query q;
@@ -71,21 +63,11 @@ __attribute__((format(printf, 2, 3))) static int fail(char **msg, const char *fm
 	return -1;
 }
 
-static bool parse_policy(const char *s, dr_point_policy *out)
-{
-	for (int i = DR_POINT_LATEST; s && i <= DR_POINT_CUSTOM; i++)
-		if (strcmp(s, policy_names[i]) == 0) {
-			*out = (dr_point_policy)i;
-			return true;
-		}
-	return false;
-}
-
 /* Append a choice (fallbacks past MAX_WANTS are dropped; the first always fits). */
 static want *add(wants *w, dr_point_policy p, bool fallback)
 {
 	want *x = &w->v[w->n < MAX_WANTS ? w->n++ : MAX_WANTS - 1];
-	*x = (want){.q = {.policy = p, .max_age_ms = -1}, .policy = policy_names[p], .fallback = fallback};
+	*x = (want){.q = {.policy = p, .max_age_ms = -1}, .policy = dr_point_policy_name(p), .fallback = fallback};
 	return x;
 }
 
@@ -145,7 +127,7 @@ static int named(dr_call *call, dr_arena *a, const dr_runbook *rb, const char *s
 		 char **msg)
 {
 	dr_point_policy p;
-	if (!parse_policy(s, &p))
+	if (!dr_point_policy_parse(s, &p))
 		return fail(msg, "%s: '%s' is not a recovery point policy (latest, latest-processed, "
 				 "latest-app-consistent, latest-crash-consistent, custom)", where, s);
 	if (p != DR_POINT_CUSTOM) {

@@ -62,3 +62,29 @@ const dr_secret *dr_runbook_secret(const dr_runbook *rb, const char *name)
 			return &rb->secrets[i];
 	return NULL;
 }
+
+/* ---- recovery point policies ---------------------------------------------------- */
+
+static const char *const point_policy_names[] = {
+	[DR_POINT_LATEST] = "latest",
+	[DR_POINT_LATEST_PROCESSED] = "latest-processed",
+	[DR_POINT_LATEST_APP_CONSISTENT] = "latest-app-consistent",
+	[DR_POINT_LATEST_CRASH_CONSISTENT] = "latest-crash-consistent",
+	[DR_POINT_CUSTOM] = "custom",
+	[DR_POINT_FROM_EXPR] = "",
+};
+
+const char *dr_point_policy_name(dr_point_policy p)
+{
+	return point_policy_names[p];
+}
+
+bool dr_point_policy_parse(const char *s, dr_point_policy *out)
+{
+	for (int i = DR_POINT_LATEST; s && i <= DR_POINT_CUSTOM; i++)
+		if (strcmp(s, point_policy_names[i]) == 0) {
+			*out = (dr_point_policy)i;
+			return true;
+		}
+	return false;
+}

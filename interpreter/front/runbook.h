@@ -83,6 +83,12 @@ typedef enum dr_point_policy {
 	DR_POINT_FROM_EXPR, /* point: ${...}, decided at bind time */
 } dr_point_policy;
 
+/* "latest", "latest-processed", "latest-app-consistent", "latest-crash-consistent", "custom"; "" for FROM_EXPR. */
+const char *dr_point_policy_name(dr_point_policy p);
+
+/* The policy named s (as dr_point_policy_name gives it, not ""); false when s names none. */
+bool dr_point_policy_parse(const char *s, dr_point_policy *out);
+
 typedef struct dr_recovery {
 	bool present;
 	dr_point_policy point;

@@ -50,15 +50,6 @@ struct fallback {
 	uint64_t done_seq; /* when it succeeded, for the RPO report */
 };
 
-static const char *const policy_names[] = {
-	[DR_POINT_LATEST] = "latest",
-	[DR_POINT_LATEST_PROCESSED] = "latest-processed",
-	[DR_POINT_LATEST_APP_CONSISTENT] = "latest-app-consistent",
-	[DR_POINT_LATEST_CRASH_CONSISTENT] = "latest-crash-consistent",
-	[DR_POINT_CUSTOM] = "custom",
-	[DR_POINT_FROM_EXPR] = "",
-};
-
 /* --- which validations count ---------------------------------------------- */
 
 static size_t plan_index(const dr_exec *x, const srun *s)
@@ -139,7 +130,7 @@ static bool usable(dr_exec *x, task *t, dr_point_policy p, dr_arena *a, const ch
 	size_t n = 0;
 	dr_be_error e;
 	if (dr_backend_get_item(be, a, now, name, &it, &e) < 0 || dr_backend_list_points(be, a, now, it.id, &pts, &n, &e) < 0) {
-		note(x, t, policy_names[p], dr_backend_error_text(a, &e));
+		note(x, t, dr_point_policy_name(p), dr_backend_error_text(a, &e));
 		return false;
 	}
 	dr_be_point_query q = {.policy = p, .max_age_ms = x->rb->recovery.max_age_ms};
@@ -150,11 +141,11 @@ static bool usable(dr_exec *x, task *t, dr_point_policy p, dr_arena *a, const ch
 	char age[32] = "";
 	dr_text_format_duration(c.age_ms > 0 ? c.age_ms : 0, age, sizeof age);
 	if (pick == DR_BE_PICK_NONE || !c.point)
-		note(x, t, policy_names[p], "no such recovery point");
+		note(x, t, dr_point_policy_name(p), "no such recovery point");
 	else if (pick == DR_BE_PICK_TOO_OLD)
-		note(x, t, policy_names[p], dr_arena_printf(a, "the point is %s old, older than recovery.max_age", age));
+		note(x, t, dr_point_policy_name(p), dr_arena_printf(a, "the point is %s old, older than recovery.max_age", age));
 	else if (it.failover_point_id && strcmp(it.failover_point_id, c.point->id) == 0)
-		note(x, t, policy_names[p], "it is the point the VM already runs on");
+		note(x, t, dr_point_policy_name(p), "it is the point the VM already runs on");
 	else {
 		*id = dr_arena_strdup(x->a, c.point->name);
 		return true;
@@ -211,7 +202,7 @@ bool fallback_begin(dr_exec *x, task *t)
 	while (t->fb->next < r->n_fallback && !id) {
 		dr_point_policy p = r->fallback[t->fb->next++];
 		if (usable(x, t, p, a, &id))
-			t->fb->policy = policy_names[p];
+			t->fb->policy = dr_point_policy_name(p);
 	}
 	dr_arena_free(a);
 	if (!id)

@@ -293,20 +293,11 @@ static const cJSON *root_run(lctx *c, const char *const *path, size_t n, char **
 	return dr_eval_walk(o, path, n, 1, err);
 }
 
-static const char *const point_names[] = {
-	[DR_POINT_LATEST] = "latest",
-	[DR_POINT_LATEST_PROCESSED] = "latest-processed",
-	[DR_POINT_LATEST_APP_CONSISTENT] = "latest-app-consistent",
-	[DR_POINT_LATEST_CRASH_CONSISTENT] = "latest-crash-consistent",
-	[DR_POINT_CUSTOM] = "custom",
-	[DR_POINT_FROM_EXPR] = "",
-};
-
 static const cJSON *root_recovery(lctx *c, const char *const *path, size_t n, char **err)
 {
 	const dr_recovery *r = &c->x->rb->recovery;
 	cJSON *o = (cJSON *)keep(c, cJSON_CreateObject());
-	const char *point = r->present ? point_names[r->point] : "latest";
+	const char *point = r->present ? dr_point_policy_name(r->point) : "latest";
 	if (r->present && r->point == DR_POINT_FROM_EXPR && r->point_node && r->point_node->compiled) {
 		cJSON *v = dr_template_eval(r->point_node->compiled, &c->env, err);
 		if (!v)
