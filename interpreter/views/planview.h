@@ -23,6 +23,7 @@
 
 #include "backends/backend.h"
 #include "run/modes.h"
+#include "run/preflight.h"
 #include "front/runbook.h"
 #include "util/buf.h"
 
@@ -34,6 +35,7 @@ typedef struct dr_planview_opts {
 	const struct cJSON *params; /* typed parameter values (dr_params_bind) */
 	int64_t now_ms; /* the caller's time (Unix ms) the run would start at */
 	const char *history; /* --estimate: the duration history a run would order its tasks by (history.h); NULL: none */
+	const dr_point_override *point; /* --recovery-point; NULL: the runbook's policy */
 } dr_planview_opts;
 
 /*

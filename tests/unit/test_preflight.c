@@ -1,0 +1,453 @@
+/*
+ * test_preflight.c - the plan as the gate of every run (run/preflight.h):
+ * the walk through the protection state machine, the state and direction
+ * refusals, tolerated and conditional steps, when: evaluated on the
+ * predicted state, the recovery point with fallbacks and an override, the
+ * test network, vm_set expect:, a resumed run's task states, the
+ * exclusion of blocked VMs, and a refresh of the items.
+ *
+ * Each case compiles a runbook, opens its simulator in memory and, where a
+ * VM must be in another state first, starts that operation on the
+ * simulator and looks an hour later.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "backends/backend.h"
+#include "front/params.h"
+#include "front/runbook.h"
+#include "run/preflight.h"
+
+#define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
+#define HOUR INT64_C(3600000)
+
+typedef struct fx {
+	char path[64];
+	dr_runbook *rb;
+	dr_arena *a;
+	dr_backend *be;
+	cJSON *params;
+	dr_preflight pf;
+	dr_preflight_opts o;
+} fx;
+
+static void fx_init(fx *f, const char *yaml)
+{
+	memset(f, 0, sizeof *f);
+	snprintf(f->path, sizeof f->path, "/tmp/drover-test-pf-XXXXXX.yaml");
+	int fd = mkstemps(f->path, 5);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	dr_diags *d = dr_diags_new();
+	f->rb = dr_runbook_compile(f->path, d, NULL);
+	if (dr_diags_errors(d))
+		dr_diags_render_text(d, stderr, false);
+	assert_int_equal(dr_diags_errors(d), 0);
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_params_bind(f->rb, NULL, 0, &f->params, &err), 0);
+	dr_buf_dispose(&err);
+	f->a = dr_arena_new();
+	dr_backend_opts bo = {.in_memory = true};
+	dr_be_error e;
+	f->be = dr_backend_open(f->rb, &bo, f->a, d, &e);
+	assert_non_null(f->be);
+	dr_diags_free(d);
+	f->o = (dr_preflight_opts){.mode = DR_MODE_FAILOVER, .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY,
+				   .params = f->params, .now_ms = T0};
+}
+
+static void fx_free(fx *f)
+{
+	cJSON_Delete(f->params);
+	dr_backend_close(f->be);
+	dr_arena_free(f->a);
+	dr_runbook_free(f->rb);
+	unlink(f->path);
+}
+
+/* Start op on vm at t (as an operator would by hand). */
+static void by_hand(fx *f, const char *vm, dr_be_op op, int64_t t)
+{
+	char key[64];
+	snprintf(key, sizeof key, "by-hand/%s/%d", vm, (int)op);
+	dr_be_request rq = {.op = op, .item_id = vm, .idempotency_key = key,
+			    .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY};
+	dr_be_started st;
+	dr_be_error e;
+	assert_int_equal(dr_backend_start(f->be, f->a, t, &rq, &st, &e), 0);
+}
+
+static void check_at(fx *f, int64_t now)
+{
+	dr_buf err;
+	dr_buf_init(&err);
+	f->o.now_ms = now;
+	assert_int_equal(dr_preflight_bind(&f->pf, f->a, f->rb, f->be, now, &err), 0);
+	dr_buf_dispose(&err);
+	dr_preflight_check(&f->pf, &f->o);
+}
+
+static size_t vm_index(const fx *f, const char *name)
+{
+	for (size_t i = 0; i < f->pf.n; i++)
+		if (!strcmp(f->pf.items[i].name, name))
+			return i;
+	fail_msg("no VM %s", name);
+	return 0;
+}
+
+static const dr_blocker *blocker_of(const fx *f, const char *vm)
+{
+	size_t i = vm_index(f, vm);
+	for (size_t k = 0; k < f->pf.n_blockers; k++)
+		if (f->pf.blockers[k].vm == i)
+			return &f->pf.blockers[k];
+	return NULL;
+}
+
+static size_t n_ops(const fx *f, const char *vm)
+{
+	size_t n = 0;
+	for (size_t k = f->pf.vm[vm_index(f, vm)].first_op; k != DR_PF_NO_VM; k = f->pf.ops[k].next)
+		n++;
+	return n;
+}
+
+#define SHOP                                                                                                       \
+	"backend:\n  kind: sim\n  vms: [{name: db-1, tags: {tier: db}}, {name: web-1, tags: {tier: web}},\n"        \
+	"        {name: web-2, tags: {tier: web}}]\n"                                                               \
+	"vm_sets:\n  db: { match: { tags: { tier: db } } }\n  web: { match: { tags: { tier: web } } }\n"
+
+#define LIFECYCLE                                                                                                  \
+	"steps:\n"                                                                                                   \
+	"  - { id: off, action: dr.shutdown, targets: [db, web] }\n"                                                \
+	"  - { id: fo-db, action: dr.failover, targets: db, needs: off }\n"                                          \
+	"  - { id: fo-web, action: dr.failover, targets: web, needs: fo-db }\n"                                      \
+	"  - { id: commit, action: dr.commit, targets: [db, web], needs: fo-web }\n"                                 \
+	"  - { id: reprotect, action: dr.reprotect, targets: [db, web], needs: commit }\n"
+
+/* --- the walk ------------------------------------------------------------------------- */
+
+static void protected_estate_walks_the_whole_lifecycle(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: p\n" SHOP "recovery: { point: latest-processed, max_age: 1h }\n" LIFECYCLE);
+	check_at(&f, T0);
+	assert_true(dr_preflight_runnable(&f.pf));
+	size_t db = vm_index(&f, "db-1");
+	assert_true(f.pf.vm[db].walked);
+	assert_int_equal(f.pf.vm[db].ends_in, DR_BE_ST_PROTECTED);
+	assert_int_equal(n_ops(&f, "db-1"), 4); /* shutdown, failover, commit, reprotect */
+	const dr_pf_op *op = &f.pf.ops[f.pf.vm[db].first_op];
+	op = &f.pf.ops[op->next]; /* the failover */
+	assert_int_equal(op->op, DR_BE_OP_FAILOVER);
+	assert_int_equal(op->from, DR_BE_ST_PROTECTED);
+	assert_int_equal(op->to, DR_BE_ST_FAILED_OVER);
+	assert_int_equal(f.pf.vm[db].point.verdict, DR_PF_POINT_OK);
+	assert_string_equal(dr_point_policy_name(f.pf.vm[db].point.policy), "latest-processed");
+	assert_true(f.pf.vm[db].point.age_ms <= HOUR);
+	fx_free(&f);
+}
+
+static void a_vm_failed_over_by_hand_blocks_before_anything(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: h\n" SHOP LIFECYCLE);
+	by_hand(&f, "web-1", DR_BE_OP_FAILOVER, T0);
+	check_at(&f, T0 + HOUR);
+	assert_false(dr_preflight_runnable(&f.pf));
+	assert_int_equal(f.pf.n_blockers, 1);
+	const dr_blocker *b = blocker_of(&f, "web-1");
+	assert_non_null(b);
+	assert_int_equal(b->kind, DR_BLOCK_STATE);
+	assert_string_equal(b->message, "web-1: step 'fo-web' would be refused: the service refuses failover in state "
+					"failed_over (allowed: ChangePit, Commit, CancelFailover)");
+	assert_true(dr_preflight_excusable(&f.pf)); /* one VM's: --exclude-blocked may leave it out */
+	assert_null(blocker_of(&f, "db-1"));
+	fx_free(&f);
+}
+
+static void a_running_job_allows_nothing(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: j\n" SHOP LIFECYCLE);
+	by_hand(&f, "db-1", DR_BE_OP_FAILOVER, T0);
+	check_at(&f, T0 + 1000); /* the failover job still runs */
+	const dr_blocker *b = blocker_of(&f, "db-1");
+	assert_non_null(b);
+	assert_non_null(strstr(b->message, "step 'fo-db' would be refused: the service refuses failover in state "
+					   "failing_over (allowed: none)"));
+	fx_free(&f);
+}
+
+static void failback_needs_the_recovery_side(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: fb\n" SHOP "steps:\n  - { id: fo, action: dr.failover, targets: db }\n");
+	f.o.direction = DR_BE_DIR_RECOVERY_TO_PRIMARY;
+	f.o.mode = DR_MODE_FAILBACK;
+	check_at(&f, T0);
+	const dr_blocker *b = blocker_of(&f, "db-1");
+	assert_non_null(b);
+	assert_non_null(strstr(b->message, "it is active in Primary, so a recovery-to-primary failover is not possible "
+					   "(it has not failed over: use drover run)"));
+	fx_free(&f);
+}
+
+static void continue_and_unknowable_when_do_not_block(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: c\n" SHOP
+		    "params: { go: { type: bool, default: false } }\n"
+		    "steps:\n"
+		    "  - { id: commit, action: dr.commit, targets: db, on_failure: continue }\n"
+		    "  - { id: check, action: log, with: { message: x } }\n"
+		    "  - { id: commit2, action: dr.commit, targets: web, needs: check,\n"
+		    "      when: \"${steps.check.status == 'succeeded'}\" }\n"
+		    "  - { id: commit3, action: dr.commit, targets: web, when: '${params.go}' }\n");
+	check_at(&f, T0);
+	assert_true(dr_preflight_runnable(&f.pf));
+	size_t db = vm_index(&f, "db-1"), web = vm_index(&f, "web-1");
+	const dr_pf_op *op = &f.pf.ops[f.pf.vm[db].first_op];
+	assert_non_null(op->refused); /* refused, but tolerated: on_failure: continue */
+	assert_true(op->tolerated);
+	assert_false(op->conditional);
+	op = &f.pf.ops[f.pf.vm[web].first_op];
+	assert_true(op->tolerated && op->conditional); /* when: reads a step's status: only the run knows */
+	assert_int_equal(n_ops(&f, "web-1"), 1); /* commit3's when: is false with the parameters: left out */
+	fx_free(&f);
+}
+
+#define COMMIT_WHEN_FAILED_OVER                                                                                    \
+	"steps:\n"                                                                                                   \
+	"  - { id: commit, action: dr.commit, targets: db, when: \"${target.state == 'failed_over'}\" }\n"             \
+	"  - { id: reprotect, action: dr.reprotect, targets: db, needs: commit }\n"
+
+static void when_reads_the_predicted_state(void **state)
+{
+	(void)state;
+	fx f;
+	/* the tutorial's reprotect: commit what is not committed yet, then reprotect */
+	fx_init(&f, "drover: 1\nname: w\n" SHOP COMMIT_WHEN_FAILED_OVER);
+	by_hand(&f, "db-1", DR_BE_OP_FAILOVER, T0);
+	check_at(&f, T0 + HOUR);
+	assert_true(dr_preflight_runnable(&f.pf)); /* failed over: commit, then reprotect */
+	assert_int_equal(n_ops(&f, "db-1"), 2);
+	fx_free(&f);
+
+	fx_init(&f, "drover: 1\nname: w\n" SHOP COMMIT_WHEN_FAILED_OVER);
+	check_at(&f, T0); /* protected: no commit, and then the reprotect is refused */
+	assert_int_equal(n_ops(&f, "db-1"), 1);
+	const dr_blocker *b = blocker_of(&f, "db-1");
+	assert_non_null(b);
+	assert_non_null(strstr(b->message, "step 'reprotect' would be refused: the service refuses reprotect in state "
+					   "protected"));
+	fx_free(&f);
+}
+
+/* --- recovery points -------------------------------------------------------------------- */
+
+static void rpo_guard_blocks_with_and_without_fallback(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: r\n" SHOP "recovery: { point: latest-processed, max_age: 1m }\n" LIFECYCLE);
+	check_at(&f, T0);
+	assert_int_equal(f.pf.n_blockers, 3);
+	const dr_blocker *b = blocker_of(&f, "web-2");
+	assert_int_equal(b->kind, DR_BLOCK_RPO);
+	assert_non_null(strstr(b->message, "web-2: its latest-processed recovery point is "));
+	assert_non_null(strstr(b->message, "older than max_age 1m (the RPO guard)"));
+	assert_int_equal(f.pf.vm[vm_index(&f, "web-2")].point.verdict, DR_PF_POINT_TOO_OLD);
+	assert_int_equal(f.pf.blockers[0].node, dr_plan_index(f.rb->plan, "fo-db")); /* per VM, in inventory order */
+	fx_free(&f);
+
+	fx_init(&f, "drover: 1\nname: r\n" SHOP "recovery: { point: latest-app-consistent, max_age: 2h, fallback: "
+		    "[latest-processed] }\n" LIFECYCLE);
+	check_at(&f, T0);
+	assert_true(dr_preflight_runnable(&f.pf));
+	fx_free(&f);
+}
+
+static void the_override_wins_over_the_runbook_and_its_fallbacks(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: o\n" SHOP
+		    "recovery: { point: latest-processed, max_age: 2h, fallback: [latest-crash-consistent] }\n" LIFECYCLE);
+	dr_point_override ov;
+	assert_true(dr_preflight_parse_override("2025-12-31T20:00:00Z", &ov));
+	assert_int_equal(ov.policy, DR_POINT_CUSTOM);
+	assert_null(ov.id);
+	f.o.point = &ov;
+	check_at(&f, T0);
+	/* the newest point at or before 20:00 is 4h old: the RPO guard still applies, no fallback is tried */
+	const dr_blocker *b = blocker_of(&f, "db-1");
+	assert_non_null(b);
+	assert_non_null(strstr(b->message, "its --recovery-point 2025-12-31T20:00:00Z recovery point is 4h"));
+	assert_true(f.pf.vm[vm_index(&f, "db-1")].point.override);
+	fx_free(&f);
+
+	assert_true(dr_preflight_parse_override("latest-app-consistent", &ov));
+	assert_int_equal(ov.policy, DR_POINT_LATEST_APP_CONSISTENT);
+	assert_true(dr_preflight_parse_override("rp-123", &ov));
+	assert_string_equal(ov.id, "rp-123");
+	assert_false(dr_preflight_parse_override("", &ov));
+}
+
+static void expression_policies_from_params_and_inputs(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: e\n" SHOP "params: { p: { type: string, default: latest-crash-consistent } }\n"
+		    "recovery: { point: '${params.p}' }\n"
+		    "steps:\n  - { id: fo, action: dr.failover, targets: db }\n"
+		    "  - { id: fo2, action: dr.failover, targets: web, with: { recovery_point: latest-app-consistent } }\n");
+	check_at(&f, T0);
+	assert_string_equal(dr_point_policy_name(f.pf.vm[vm_index(&f, "db-1")].point.policy),
+			    "latest-crash-consistent");
+	assert_string_equal(dr_point_policy_name(f.pf.vm[vm_index(&f, "web-1")].point.policy),
+			    "latest-app-consistent");
+	fx_free(&f);
+}
+
+/* --- other blockers ----------------------------------------------------------------------- */
+
+static void expect_and_network_are_not_excusable(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: n\n"
+		    "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
+		    "params: { net: { type: string, default: '' } }\n"
+		    "vm_sets:\n  db: { match: { name: db }, expect: { count: 2 } }\n"
+		    "steps:\n  - { id: t, action: dr.test_failover, targets: db, with: { network: '${params.net}' } }\n"
+		    "finally:\n  - { id: c, action: dr.test_cleanup, targets: db }\n");
+	check_at(&f, T0);
+	assert_int_equal(f.pf.n_blockers, 2);
+	assert_int_equal(f.pf.blockers[0].kind, DR_BLOCK_VM_SET);
+	assert_non_null(strstr(f.pf.blockers[0].message, "vm_set 'db' matched 1 VM (db-1) but expects exactly 2"));
+	assert_int_equal(f.pf.blockers[1].kind, DR_BLOCK_NETWORK);
+	assert_string_equal(f.pf.blockers[1].message, "step 't': a test failover needs an isolated network to join "
+						      "(with.network), and it names none");
+	assert_false(dr_preflight_excusable(&f.pf));
+	fx_free(&f);
+}
+
+/* --- resume and exclusion ------------------------------------------------------------------- */
+
+typedef struct progress_map {
+	size_t done_node, flight_node;
+} progress_map;
+
+static dr_pf_task progress_of(void *ctx, size_t node, size_t vm)
+{
+	const progress_map *m = ctx;
+	(void)vm;
+	if (node == m->done_node)
+		return DR_PF_TASK_DONE;
+	return node == m->flight_node ? DR_PF_TASK_IN_FLIGHT : DR_PF_TASK_TO_START;
+}
+
+static void a_resume_checks_only_what_has_not_started(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: rs\n" SHOP LIFECYCLE);
+	by_hand(&f, "db-1", DR_BE_OP_FAILOVER, T0); /* what the first session did */
+	progress_map m = {.done_node = dr_plan_index(f.rb->plan, "fo-db"),
+			  .flight_node = dr_plan_index(f.rb->plan, "fo-web")};
+	f.o.task = progress_of;
+	f.o.ctx = &m;
+	by_hand(&f, "web-1", DR_BE_OP_FAILOVER, T0);
+	check_at(&f, T0 + 1000); /* db-1's failover done in the journal, its job still running here */
+	/* db-1: its failover is done (not checked again); its commit waits for fo-web: checked from failing_over */
+	const dr_blocker *b = blocker_of(&f, "db-1");
+	assert_non_null(b);
+	assert_non_null(strstr(b->message, "step 'commit' would be refused"));
+	/* web-1, web-2: their failover is in flight: the probe settles it, nothing after it is checked */
+	assert_null(blocker_of(&f, "web-1"));
+	assert_true(f.pf.vm[vm_index(&f, "web-1")].unsettled);
+	fx_free(&f);
+
+	fx_init(&f, "drover: 1\nname: rs\n" SHOP LIFECYCLE);
+	by_hand(&f, "db-1", DR_BE_OP_FAILOVER, T0);
+	m.flight_node = (size_t)-2;
+	f.o.task = progress_of;
+	f.o.ctx = &m;
+	check_at(&f, T0 + HOUR);
+	assert_true(dr_preflight_runnable(&f.pf)); /* failed over: the rest of its walk starts from there */
+	fx_free(&f);
+}
+
+static void excluded_vms_leave_every_set_and_step(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: x\n" SHOP LIFECYCLE);
+	by_hand(&f, "web-1", DR_BE_OP_FAILOVER, T0);
+	check_at(&f, T0 + HOUR);
+	size_t web1 = vm_index(&f, "web-1");
+	assert_true(f.pf.vm[web1].blocked);
+	assert_int_equal(f.pf.n_blocked_vms, 1);
+	dr_preflight_exclude(&f.pf, &web1, 1);
+	size_t web_set = 1, commit = dr_plan_index(f.rb->plan, "commit");
+	assert_int_equal(f.pf.bind.n_members[web_set], 1);
+	assert_int_equal(f.pf.n_step_vms[commit], 2);
+	for (size_t k = 0; k < f.pf.n_step_vms[commit]; k++)
+		assert_int_not_equal(f.pf.step_vms[commit][k], web1);
+	fx_free(&f);
+}
+
+static void a_refresh_sees_what_happened_since_the_binding(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: rf\n" SHOP LIFECYCLE);
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_preflight_bind(&f.pf, f.a, f.rb, f.be, T0, &err), 0);
+	by_hand(&f, "db-1", DR_BE_OP_FAILOVER, T0);
+	assert_int_equal(dr_preflight_refresh(&f.pf, T0 + HOUR, &err), 0);
+	dr_buf_dispose(&err);
+	assert_int_equal(f.pf.items[vm_index(&f, "db-1")].state, DR_BE_ST_FAILED_OVER);
+	dr_preflight_check(&f.pf, &f.o);
+	assert_non_null(blocker_of(&f, "db-1"));
+	fx_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(protected_estate_walks_the_whole_lifecycle),
+		cmocka_unit_test(a_vm_failed_over_by_hand_blocks_before_anything),
+		cmocka_unit_test(a_running_job_allows_nothing),
+		cmocka_unit_test(failback_needs_the_recovery_side),
+		cmocka_unit_test(continue_and_unknowable_when_do_not_block),
+		cmocka_unit_test(when_reads_the_predicted_state),
+		cmocka_unit_test(rpo_guard_blocks_with_and_without_fallback),
+		cmocka_unit_test(the_override_wins_over_the_runbook_and_its_fallbacks),
+		cmocka_unit_test(expression_policies_from_params_and_inputs),
+		cmocka_unit_test(expect_and_network_are_not_excusable),
+		cmocka_unit_test(a_resume_checks_only_what_has_not_started),
+		cmocka_unit_test(excluded_vms_leave_every_set_and_step),
+		cmocka_unit_test(a_refresh_sees_what_happened_since_the_binding),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
