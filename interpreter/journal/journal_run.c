@@ -199,7 +199,7 @@ static const char *const kept[] = {
 	"task.cancel",	   "task.giveup",     "task.probe",	 "approval.request", "approval.granted",
 	"approval.denied", "approval.timeout", "rollback.start", "rollback.skip",   "rollback.end",
 	"run.stopping",	   "run.cancel",      "run.timeout",	 "run.resume",	    "run.objectives",
-	"run.end",	   "run.retry",
+	"run.end",	   "run.retry",	      "run.preflight",
 	NULL,
 };
 

@@ -39,7 +39,7 @@ void dr_exec_opts_init(dr_exec_opts *o)
 static const char *const status_names[] = {
 	[DR_RUN_SUCCEEDED] = "succeeded", [DR_RUN_FAILED] = "failed",   [DR_RUN_ROLLED_BACK] = "rolled_back",
 	[DR_RUN_CANCELLED] = "cancelled", [DR_RUN_INVALID] = "invalid", [DR_RUN_INTERNAL] = "internal_error",
-	[DR_RUN_BUSY] = "busy",
+	[DR_RUN_BUSY] = "busy", [DR_RUN_BLOCKED] = "blocked",
 };
 
 const char *dr_run_status_name(dr_run_status s)
@@ -51,7 +51,7 @@ int dr_exec_exit_code(dr_run_status s)
 {
 	static const int codes[] = {
 		[DR_RUN_SUCCEEDED] = 0, [DR_RUN_FAILED] = 1,  [DR_RUN_ROLLED_BACK] = 1,
-		[DR_RUN_CANCELLED] = 4, [DR_RUN_INVALID] = 2, [DR_RUN_INTERNAL] = 3, [DR_RUN_BUSY] = 5,
+		[DR_RUN_CANCELLED] = 4, [DR_RUN_INVALID] = 2, [DR_RUN_INTERNAL] = 3, [DR_RUN_BUSY] = 5, [DR_RUN_BLOCKED] = 1,
 	};
 	return codes[s];
 }
