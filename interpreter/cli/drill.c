@@ -35,6 +35,8 @@ static int failback_main(int argc, char **argv)
 	"      --stdlib DIR        where use: finds composites\n"                                               \
 	"  -q, --quiet             only the summary\n"                                                          \
 	"      --plain             one line per transition even on a terminal\n"                                \
+	"      --exclude-blocked   run without the VMs the preflight finds blocked (named on the screen, in the\n" \
+	"                          events and the journal); other blockers still refuse the run\n"               \
 	"  -h, --help              show this help\n"
 
 const dr_command dr_cmd_drill = {
@@ -46,7 +48,9 @@ const dr_command dr_cmd_drill = {
 		"      --network NAME      the isolated network the test VMs join (default: the runbook's\n"
 		"                          drill_network parameter when it declares one, else drover-drill-network)\n"
 		"      --direction DIR     failover (default) or failback: drill the way back to primary\n" COMMON_HELP
-		"\nWhat changes: each dr.failover becomes a dr.test_failover into the network; dr.commit,\n"
+		"\nLike drover run, the drill first checks every task it will start (preflight) and refuses a\n"
+		"blocked plan with nothing started.\n"
+		"What changes: each dr.failover becomes a dr.test_failover into the network; dr.commit,\n"
 		"dr.reprotect, dr.shutdown, dr.change_recovery_point and dr.cancel_failover are skipped (and so\n"
 		"is an approval that only guards them); validations run against the test VMs; a drill-cleanup\n"
 		"step (dr.test_cleanup) is added under finally: so it runs after a failure or a cancellation\n"
@@ -59,7 +63,7 @@ const dr_command dr_cmd_drill = {
 const dr_command dr_cmd_failback = {
 	.name = "failback",
 	.summary = "Run a runbook from the recovery side back to the primary side (after failover and reprotect).",
-	.usage = "[--param NAME=VALUE]... [--yes] [--events FILE|-] FILE",
+	.usage = "[--param NAME=VALUE]... [--yes] [--events FILE|-] [--exclude-blocked] FILE",
 	.help = "Options:\n" COMMON_HELP
 		"\nThe same as drover run --direction failback: every failover goes recovery-to-primary, and\n"
 		"target.primary_* and target.recovery_* keep meaning where a VM runs before and after this\n"

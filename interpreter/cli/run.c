@@ -31,7 +31,7 @@ const dr_command dr_cmd_run = {
 	.name = "run",
 	.summary = "Run a runbook: its steps, retries, rollbacks, approvals and finally steps.",
 	.usage = "[--param NAME=VALUE]... [--yes] [--events FILE|-] [--clock real|virtual] [--concurrency N] "
-		 "[--order declared|longest-first] [--seed N] [--state-dir DIR] FILE",
+		 "[--order declared|longest-first] [--seed N] [--state-dir DIR] [--exclude-blocked] FILE",
 	.help = "Options:\n"
 		"  -p, --param NAME=VALUE  a parameter (repeatable); typed as the runbook declares it. Parameters\n"
 		"                          without a default are required\n"
@@ -60,11 +60,17 @@ const dr_command dr_cmd_run = {
 		"                          primary, as drover failback)\n"
 		"      --force             start even though an earlier run of this runbook against the same\n"
 		"                          backend did not finish (a stale run lock; see drover status)\n"
+		"      --exclude-blocked   run without the VMs the preflight finds blocked (each is named on the\n"
+		"                          screen, in the events and in the journal, and left as it is); blockers\n"
+		"                          that are not one VM's (vm_set expect:, a test network) still refuse\n"
 		"  -h, --help              show this help\n"
-		"\nExit status: 0 succeeded, 1 failed (or rolled back), 2 invalid runbook, parameters or\n"
-		"inventory (nothing ran), 3 internal error, 4 cancelled (SIGINT/SIGTERM; a second signal exits\n"
-		"at once), 5 busy (another run of this runbook against the same backend holds its lock; nothing\n"
-		"ran). Semantics: docs/execution.md; events: docs/events.md.\n",
+		"\nBefore anything starts, the run binds and plans as drover plan does and checks every task it\n"
+		"will start against the backend (state and direction, recovery point and max_age, vm_set\n"
+		"expect:, test networks); a blocked plan is refused with nothing sent to the service.\n"
+		"Exit status: 0 succeeded, 1 failed, rolled back or blocked (the preflight refused it), 2 invalid\n"
+		"runbook, parameters or backend (nothing ran), 3 internal error, 4 cancelled (SIGINT/SIGTERM; a\n"
+		"second signal exits at once), 5 busy (another run of this runbook against the same backend holds\n"
+		"its lock; nothing ran). Semantics: docs/execution.md; events: docs/events.md.\n",
 	.main = run_main,
 };
 
@@ -141,7 +147,7 @@ static int set_order(options *o, const char *v)
 }
 
 enum { OPT_CLOCK = 256, OPT_SEED, OPT_STATE, OPT_RUNID, OPT_GRACE, OPT_STDLIB, OPT_PLAIN, OPT_DIRECTION, OPT_NETWORK, OPT_FORCE,
-       OPT_ORDER };
+       OPT_ORDER, OPT_EXCLUDE_BLOCKED };
 
 static const struct option longopts[] = {
 	{"param", required_argument, NULL, 'p'},     {"yes", no_argument, NULL, 'y'},
@@ -152,6 +158,7 @@ static const struct option longopts[] = {
 	{"quiet", no_argument, NULL, 'q'},	       {"plain", no_argument, NULL, OPT_PLAIN},
 	{"direction", required_argument, NULL, OPT_DIRECTION}, {"network", required_argument, NULL, OPT_NETWORK},
 	{"force", no_argument, NULL, OPT_FORCE},       {"order", required_argument, NULL, OPT_ORDER},
+	{"exclude-blocked", no_argument, NULL, OPT_EXCLUDE_BLOCKED},
 	{"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 };
 
@@ -190,6 +197,7 @@ static int one_option(void *ctx, int c, const char *arg)
 		o->network = arg;
 		return -1;
 	case OPT_FORCE: o->x.force = true; return -1;
+	case OPT_EXCLUDE_BLOCKED: o->x.exclude_blocked = true; return -1;
 	default: return set_order(o, arg); /* OPT_ORDER */
 	}
 }

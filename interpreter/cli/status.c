@@ -280,6 +280,16 @@ static void print_next_unended(const dr_runinfo *ri)
 	printf("  Do not start a new run of this runbook against the same backend before this one is settled.\n");
 }
 
+/* The preflight refused the run (docs/execution.md, "Preflight"): its blockers, as the run printed them. */
+static void print_next_blocked(const dr_runinfo *ri)
+{
+	const char *e = ri->error ? ri->error : "";
+	printf("  ");
+	for (; *e; e++)
+		printf(e[0] == '\n' && e[1] ? "\n  " : "%c", *e);
+	printf("\n");
+}
+
 static void print_next(const dr_runinfo *ri)
 {
 	const char *s = ri->status;
@@ -291,6 +301,8 @@ static void print_next(const dr_runinfo *ri)
 		print_next_unended(ri);
 	else if (!strcmp(s, "succeeded"))
 		printf("  Nothing: the run succeeded.\n");
+	else if (!strcmp(s, "blocked"))
+		print_next_blocked(ri);
 	else
 		print_next_ended(ri);
 }

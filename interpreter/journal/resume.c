@@ -643,6 +643,16 @@ static int check_rest(dr_exec *x)
 	return 0;
 }
 
+/* What has not started is checked against the service before anything is asked or started (exec_preflight.c). */
+static int preflight(dr_exec *x)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	int rc = exec_preflight_resume(x, &b) < 0 ? suspend(x, dr_arena_strndup(x->a, b.data, b.len)) : 0;
+	dr_buf_dispose(&b);
+	return rc;
+}
+
 static int end_replay(dr_exec *x)
 {
 	struct jrun *jr = x->jr;
@@ -657,7 +667,7 @@ static int end_replay(dr_exec *x)
 		say(x, dr_arena_printf(x->a, "resume --force: %zu journal records did not fit the changed runbook and were "
 					     "left aside",
 				       jr->ignored));
-	return settle_all(x);
+	return preflight(x) < 0 ? -1 : settle_all(x);
 }
 
 /*

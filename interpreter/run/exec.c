@@ -254,21 +254,16 @@ static void exec_free(dr_exec *x)
 	free(x);
 }
 
-/* Inventory and vm_sets; false (with err filled) when the runbook does not fit the inventory. */
+/* The inventory and vm_sets, bound as drover plan binds them (preflight.h); false with err filled. */
 static bool bind_inventory(dr_exec *x, dr_buf *err)
 {
-	dr_vm *vms = NULL;
-	size_t n = 0;
-	if (x->o.vms) {
-		x->vms = x->o.vms;
-		x->n_vms = x->o.n_vms;
-	} else {
-		if (dr_bind_backend_inventory(x->a, x->backend, dr_exec_wall(x, 0), &vms, &n, err) < 0)
-			return false;
-		x->vms = vms;
-		x->n_vms = n;
-	}
-	return dr_bind_sets(x->a, x->rb, x->vms, x->n_vms, &x->bind, err) == 0;
+	if (dr_preflight_bind(&x->pf, x->a, x->rb, x->backend, dr_exec_wall(x, 0), err) < 0)
+		return false;
+	exec_preflight_reexclude(x); /* resume: the VMs an earlier session left out stay out */
+	x->vms = x->pf.vms;
+	x->n_vms = x->pf.n;
+	x->bind = x->pf.bind;
+	return true;
 }
 
 static bool bind_params(dr_exec *x, dr_buf *err)
@@ -523,10 +518,11 @@ static void emit_run_end(dr_exec *x, dr_buf *err)
 	dr_events_emit(x->ev, ev);
 }
 
-static dr_run_status refuse(dr_exec *x, dr_buf *err, const char *why)
+static dr_run_status refuse(dr_exec *x, dr_buf *err, const char *why, dr_run_status st)
 {
-	dr_buf_printf(err, "nothing was run: %s\n", why);
-	x->status = x->lock_busy ? DR_RUN_BUSY : DR_RUN_INVALID;
+	if (st != DR_RUN_BLOCKED) /* a blocked run's err says it all (exec_preflight.c) */
+		dr_buf_printf(err, "nothing was run: %s\n", why);
+	x->status = st == DR_RUN_INVALID && x->lock_busy ? DR_RUN_BUSY : st;
 	emit_run_end(x, err);
 	if (x->view)
 		progress_final(x->view);
@@ -551,7 +547,7 @@ static const char *bind_all(dr_exec *x, dr_buf *err)
 	if (exec_backend_open(x, err) < 0)
 		return "the backend could not be opened";
 	if (!bind_inventory(x, err))
-		return "the inventory does not fit the runbook; fix the inventory or the vm_sets' expect:, then run again";
+		return "the backend could not list the VMs it protects";
 	return NULL;
 }
 
@@ -596,11 +592,12 @@ dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 	emit_run_start(x);
 	if (!why)
 		why = journal_open(x, err);
-	if (!why)
+	const char *blocked = why ? NULL : exec_preflight(x, err);
+	if (!why && !blocked)
 		order_open(x); /* the duration history, for longest-first steps */
 	dr_run_status st;
-	if (why) {
-		st = refuse(x, err, why);
+	if (why || blocked) {
+		st = refuse(x, err, why ? why : blocked, why ? DR_RUN_INVALID : DR_RUN_BLOCKED);
 	} else if (build_sruns(x), start_threads(x, err)) {
 		x->status = st = DR_RUN_INTERNAL;
 		emit_run_end(x, err);

@@ -37,7 +37,7 @@ typedef enum dr_run_status {
 	DR_RUN_FAILED, /* a step failed (stop), the run timed out, or a finally step failed */
 	DR_RUN_ROLLED_BACK, /* a step failed and every completed task was undone */
 	DR_RUN_CANCELLED, /* SIGINT/SIGTERM */
-	DR_RUN_INVALID, /* nothing ran: bad parameters, inventory or vm_set expectations */
+	DR_RUN_INVALID, /* nothing ran: bad parameters, or the backend or its inventory cannot be read */
 	DR_RUN_INTERNAL, /* nothing or not everything ran: a system error (threads, files) */
 	DR_RUN_BUSY, /* nothing ran: another live run holds the run lock of this runbook and backend */
 	DR_RUN_BLOCKED, /* nothing ran: the preflight found blockers (docs/execution.md, "Preflight") */
@@ -72,8 +72,6 @@ typedef struct dr_exec_opts {
 	bool handle_signals; /* SIGINT/SIGTERM cancel the run (a signal thread; blocks them in the caller) */
 	int64_t grace_ms; /* how long running tasks get to stop after a cancellation (default 30s) */
 	int64_t signal_at_ms; /* test hook: send ourselves SIGINT at this clock time; -1: never */
-	const dr_vm *vms; /* the inventory; NULL: the sim backend's */
-	size_t n_vms;
 	int workers; /* worker threads for blocking actions; 0: min(16, concurrency or 16) */
 	dr_run_mode mode; /* failover (default), drill or failback (modes.h); a drill's runbook is made by dr_modes_make_drill */
 	dr_be_direction direction; /* which way failovers go; dr_exec_opts_init: PRIMARY_TO_RECOVERY */
@@ -85,6 +83,8 @@ typedef struct dr_exec_opts {
 	const char *history_path; /* NULL: <state_dir>/history.json */
 	dr_order order; /* --order: every step's order; DR_ORDER_INHERIT: the step's, else defaults.order */
 	bool retry_failed; /* resume of a run that ended failed: its failed tasks get new attempts (docs/journal.md) */
+	bool exclude_blocked; /* --exclude-blocked: a plan whose blockers are single VMs' runs without them */
+	bool skip_preflight; /* unit tests of the actions' own run-time guards only; no command sets it */
 } dr_exec_opts;
 
 /* Defaults: real clock, no limit, plain view on nothing, grace 30s, no hook. */
@@ -92,10 +92,13 @@ void dr_exec_opts_init(dr_exec_opts *o);
 
 /*
  * Run rb (compiled without errors: rb->plan set and acyclic). Events go to
- * o->events, the human view to o->screen. Problems that stop the run
- * before anything runs (inventory, vm_set expectations) and system errors
- * are appended to err as full sentences (what failed, the state things are
- * in, what is safe to do next) and also reported in the events.
+ * o->events, the human view to o->screen. Before anything starts, the run
+ * checks every task it will start against the backend (preflight.h): a
+ * blocked plan is refused (DR_RUN_BLOCKED) with nothing started. Problems
+ * that stop the run before anything runs (blockers, parameters, the
+ * backend) and system errors are appended to err as full sentences (what
+ * failed, the state things are in, what is safe to do next) and also
+ * reported in the events.
  */
 dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err);
 

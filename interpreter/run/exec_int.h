@@ -24,6 +24,7 @@
 #include "run/clock.h"
 #include "run/events.h"
 #include "run/exec.h"
+#include "run/preflight.h"
 #include "front/plan.h"
 #include "run/retry.h"
 #include "util/arena.h"
@@ -167,6 +168,9 @@ struct dr_exec {
 	/* the backend (dr_exec_backend) and the inventory bound through it */
 	dr_backend *backend;
 	bool backend_owned; /* opened by the run: flushed and closed at its end */
+	dr_preflight pf; /* the binding (x->bind, x->vms are its) and the checks of run/preflight.h */
+	const char **excluded; /* resume: the VMs --exclude-blocked left out of the run (sorted) */
+	size_t n_excluded;
 	dr_binding bind;
 	const dr_vm *vms;
 	size_t n_vms;
@@ -283,6 +287,18 @@ void lookup_dispose(dr_exec *x);
 /* exec_backend.c: the run's backend (dr_exec_opts.backend, or rb's opened here) */
 int exec_backend_open(dr_exec *x, dr_buf *err);
 void exec_backend_close(dr_exec *x);
+
+/*
+ * exec_preflight.c: the plan is the gate of the run (docs/execution.md, "Preflight").
+ *   exec_preflight            fresh run, before the tasks are made: check; NULL, or why the run is refused (err says)
+ *   exec_preflight_reexclude  resume, after binding: leave out the VMs an earlier session excluded
+ *   exec_preflight_resume     resume, after the replay: check what has not started; -1 (text says) stops the session
+ */
+const char *exec_preflight(dr_exec *x, dr_buf *err);
+void exec_preflight_reexclude(dr_exec *x);
+int exec_preflight_resume(dr_exec *x, dr_buf *text);
+/* progress.c: the plain line of run.preflight (false for other events) */
+bool preflight_line(dr_buf *b, const struct cJSON *ev, const char *type);
 
 /* rollback.c */
 size_t rollback_build(dr_exec *x);

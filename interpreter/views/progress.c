@@ -229,6 +229,8 @@ static bool plain_line(progress *p, dr_buf *b, const cJSON *ev)
 		/* run.objectives, drill.verify, fallback.* (report_dr.c) */
 	} else if (journal_line(b, ev, type)) {
 		/* run.resume, task.probe (journal_run.c) */
+	} else if (preflight_line(b, ev, type)) {
+		/* run.preflight (exec_preflight.c) */
 	} else if (!strcmp(type, "task.start")) {
 		who(b, ev);
 		dr_buf_printf(b, ": attempt %d started", (int)num(ev, "attempt"));

@@ -39,6 +39,9 @@ every_vm() {
 	return 1
 }
 vm_is() { states "$1" | grep -qx "$2 $3 $4"; } # vm_is DIR VM STATE ACTIVE
+audit_count() { # audit_count DIR: how many mutating calls the simulator of DIR has seen
+	"$drover" sim show --audit --state "$1/sim-state.json" | sed -n 's/^Audit log: \([0-9]*\) mutating call.*/\1/p'
+}
 run_ok() { # run_ok DESCRIPTION EXPECTED_EXIT drover-args...: the exit status, output kept in $tmp/out
 	local want=$2; shift 2
 	dr "$@" >"$tmp/out" 2>&1
@@ -127,6 +130,75 @@ rpo_guard() {
 	run_ok "invalid" 2 plan --state-dir "$S" reprotect-uncommitted.yaml; ok "plan of an invalid runbook exits 2" $?
 }
 
+# --- preflight: a blocked plan is refused before anything is touched (issue 8 §1) -------------
+# "sources_running DIR": every source VM is still running (nothing was shut down)
+sources_running() {
+	[ "$("$drover" sim show --state "$1/sim-state.json" --format json | grep -c '"power":[[:space:]]*"running"')" = 6 ]
+}
+preflight() {
+	local S=$tmp/pf-rpo
+	run_ok "rpo run" 1 run -q --state-dir "$S" --events "$S.jsonl" three-tier-rpo.yaml
+	ok "blocked by RPO: the run exits 1" $?
+	grep -q "^Blockers (6), as drover plan lists them:" "$tmp/out"; ok "it lists the 6 blockers" $?
+	grep -q "shop-db-1: its latest-processed recovery point is .* old, older than max_age 1m (the RPO guard)" "$tmp/out"
+	ok "as drover plan words them" $?
+	[ "$(audit_count "$S")" = 0 ]; ok "blocked by RPO: no mutating call in the audit log" $?
+	sources_running "$S"; ok "blocked by RPO: no source VM was shut down" $?
+	event "$S.jsonl" run.end | grep -q '"status":"blocked","exit":1'; ok "run.end says blocked" $?
+	event "$S.jsonl" run.preflight | grep -q '"runnable":false,"vms":6'; ok "run.preflight names what it checked" $?
+	grep -q '"event":"run.preflight"' "$S"/runs/*/journal.jsonl; ok "the journal keeps the refusal" $?
+	run_ok "runs" 0 runs --state-dir "$S"; grep -q "blocked" "$tmp/out"; ok "drover runs lists the refused run" $?
+	run_ok "status" 0 status --state-dir "$S"; grep -q "^    - shop-web-2: its latest-processed recovery point" "$tmp/out"
+	ok "drover status lists its blockers" $?
+	run_ok "rpo drill" 1 drill -q --state-dir "$S" three-tier-rpo.yaml; ok "a drill is refused too" $?
+	run_ok "rpo failback" 1 failback -q --state-dir "$S" three-tier-rpo.yaml; ok "a failback of an estate not failed over is refused" $?
+	[ "$(audit_count "$S")" = 0 ]; ok "no drill or failback call either" $?
+
+	S=$tmp/pf-hand
+	run_ok "by hand" 0 run -q --state-dir "$S" web-by-hand.yaml; ok "one web VM failed over by hand" $?
+	local calls; calls=$(audit_count "$S")
+	run_ok "state run" 1 run -q --state-dir "$S" three-tier.yaml; ok "blocked by state: the run exits 1" $?
+	grep -q "shop-web-1: step 'failover-app' would be refused: the service refuses failover in state failed_over" "$tmp/out"
+	ok "it names the VM, the step and the state" $?
+	grep -q "with --exclude-blocked" "$tmp/out"; ok "it says what to do next" $?
+	[ "$(audit_count "$S")" = "$calls" ]; ok "blocked by state: no mutating call" $?
+	vm_is "$S" shop-db-1 protected Primary; ok "the databases did not fail over" $?
+
+	run_ok "exclude" 0 run -q --yes --exclude-blocked --state-dir "$S" --events "$S.jsonl" three-tier.yaml
+	ok "--exclude-blocked runs the VMs that are not blocked" $?
+	grep -q "^--exclude-blocked: 1 VM left out of this run, exactly as it is:" "$tmp/out"; ok "the screen names the excluded VM" $?
+	event "$S.jsonl" run.preflight | grep -q '"excluded":\["shop-web-1"\]'; ok "run.preflight lists it" $?
+	grep -q '"event":"run.preflight".*"excluded":\["shop-web-1"\]' "$S"/runs/e2e-three-tier-*/journal.jsonl
+	ok "the journal lists it" $?
+	vm_is "$S" shop-web-1 failed_over Recovery; ok "the excluded VM was not touched" $?
+	vm_is "$S" shop-web-2 protected Recovery; ok "the others failed over, committed and reprotected" $?
+
+	calls=$(audit_count "$S")
+	run_ok "rerun" 1 run -q --state-dir "$S" three-tier.yaml; ok "a re-run after the failover is refused" $?
+	grep -q "it is active in Recovery, so a primary-to-recovery failover is not possible" "$tmp/out"
+	ok "because the VMs are active in Recovery" $?
+	[ "$(audit_count "$S")" = "$calls" ]; ok "the re-run sent nothing (no shutdown of the live VMs)" $?
+
+	S=$tmp/pf-resume
+	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled" 4 run -q --state-dir "$S" three-tier.yaml; ok "a run cancelled in failover-db" $?
+	run_ok "by hand" 0 run -q --state-dir "$S" web-by-hand.yaml; ok "then web-1 failed over by hand" $?
+	calls=$(audit_count "$S")
+	run_ok "resume" 1 resume --state-dir "$S" e2e-three-tier-20260101T000000Z; ok "its resume is refused" $?
+	grep -q "resume stopped: the tasks that have not started yet are blocked; nothing was started" "$tmp/out"
+	ok "the resume says what has not started is blocked" $?
+	[ "$(audit_count "$S")" = "$calls" ]; ok "the refused resume sent nothing" $?
+
+	S=$tmp/pf-resume-excluded
+	run_ok "by hand" 0 run -q --state-dir "$S" web-by-hand.yaml; ok "web-1 failed over by hand" $?
+	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled" 4 run -q --yes --exclude-blocked --state-dir "$S" three-tier.yaml
+	ok "a run without web-1, cancelled" $?
+	run_ok "resume" 0 resume --state-dir "$S" --events "$S.jsonl" e2e-three-tier-20260101T000000Z
+	ok "its resume goes on" $?
+	event "$S.jsonl" run.preflight | grep -q '"excluded":\["shop-web-1"\],"resumed":true'; ok "still without web-1" $?
+	vm_is "$S" shop-web-1 failed_over Recovery; ok "web-1 was never touched" $?
+	vm_is "$S" shop-web-2 protected Recovery; ok "the rest completed" $?
+}
+
 # --- a custom point by time picks the newest point at or before it --------------------------
 custom_time() {
 	local S=$tmp/custom
@@ -150,8 +222,11 @@ change_point() {
 	vm_is "$S" shop-db-1 failed_over Recovery; ok "still failed over (commit pending)" $?
 	run_ok "commit" 0 run -q --state-dir "$S" --param commit=true db-failover.yaml; ok "commit" $?
 	vm_is "$S" shop-db-1 committed Recovery; ok "committed" $?
-	run_ok "change after" 1 run -q --state-dir "$S" change-point.yaml; ok "change the point after commit fails" $?
-	grep -q "OperationNotAllowedInCurrentState" "$tmp/out"; ok "refused by the service's state" $?
+	local calls; calls=$(audit_count "$S")
+	run_ok "change after" 1 run -q --state-dir "$S" change-point.yaml; ok "change the point after commit is refused" $?
+	grep -q "step 'change' would be refused: the service refuses change_recovery_point in state committed" "$tmp/out"
+	ok "refused by the preflight, from the service's state" $?
+	[ "$(audit_count "$S")" = "$calls" ]; ok "the refused run sent nothing to the service" $?
 }
 
 # --- the recovery point fallback ------------------------------------------------------------
@@ -174,9 +249,11 @@ reprotect_early() {
 	run_ok "validate" 2 validate reprotect-uncommitted.yaml; ok "validate refuses reprotect without commit" $?
 	grep -q "DR404" "$tmp/out"; ok "with DR404" $?
 	run_ok "failover" 0 run -q --state-dir "$S" db-failover.yaml; ok "databases fail over" $?
-	run_ok "reprotect" 1 run -q --state-dir "$S" reprotect-skipped-commit.yaml; ok "reprotect of uncommitted VMs fails" $?
-	grep -q "reprotect of 'shop-db-1' was refused.*OperationNotAllowedInCurrentState" "$tmp/out"
-	ok "refused by the service's state" $?
+	local calls; calls=$(audit_count "$S")
+	run_ok "reprotect" 1 run -q --state-dir "$S" reprotect-skipped-commit.yaml; ok "reprotect of uncommitted VMs is refused" $?
+	grep -q "shop-db-1: step 'reprotect' would be refused: the service refuses reprotect in state failed_over" "$tmp/out"
+	ok "refused by the preflight, from the service's state" $?
+	[ "$(audit_count "$S")" = "$calls" ]; ok "the refused run sent nothing to the service" $?
 	vm_is "$S" shop-db-1 failed_over Recovery; ok "the VM stays failed over" $?
 }
 
@@ -304,7 +381,7 @@ thousand() {
 	echo "e2e: 1,000 VMs in 5 waves: makespan $span on the virtual clock, plan --estimate took ${ms} ms"
 }
 
-all=(lifecycle drill rpo_guard custom_time change_point fallback reprotect_early shutdown_fails policies retry_failed stdlib reference tutorial thousand)
+all=(lifecycle drill rpo_guard preflight custom_time change_point fallback reprotect_early shutdown_fails policies retry_failed stdlib reference tutorial thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"

@@ -52,6 +52,7 @@ typedef struct run {
 	char *err;
 	int64_t signal_at_ms, grace_ms; /* when set: a cancellation at that clock time, with that grace */
 	const char *run_id; /* when set: the run's id */
+	bool unguarded; /* no preflight: the actions' and the service's own run-time guards are under test */
 } run;
 
 static dr_runbook *compile_text(const char *yaml, char *path, size_t pathsz)
@@ -97,6 +98,7 @@ static void run_exec_dir(run *r, dr_be_direction dir)
 	o.auto_approve = true;
 	o.direction = dir;
 	o.run_id = r->run_id;
+	o.skip_preflight = r->unguarded;
 	if (r->signal_at_ms > 0) {
 		o.signal_at_ms = r->signal_at_ms;
 		o.grace_ms = r->grace_ms;
@@ -118,6 +120,22 @@ static void run_exec_dir(run *r, dr_be_direction dir)
 		r->n++;
 		*nl = '\n';
 	}
+}
+
+/* Forget the events of the last run and run again without the preflight. */
+static void rerun_unguarded(run *r, dr_be_direction dir)
+{
+	for (size_t i = 0; i < r->n; i++)
+		cJSON_Delete(r->ev[i]);
+	free(r->ev);
+	free(r->events);
+	free(r->err);
+	r->ev = NULL;
+	r->events = r->err = NULL;
+	r->n = 0;
+	r->unguarded = true;
+	r->run_id = "unguarded";
+	run_exec_dir(r, dir);
 }
 
 static void run_exec(run *r)
@@ -266,6 +284,11 @@ static void failback_direction(void **state)
 	run r;
 	run_init(&r, "drover: 1\nname: fb\n" SHOP "steps:\n  - { id: fo, action: dr.failover, targets: all }\n");
 	run_exec_dir(&r, DR_BE_DIR_RECOVERY_TO_PRIMARY); /* nothing was failed over: nothing to fail back */
+	assert_int_equal(r.status, DR_RUN_BLOCKED); /* the preflight refuses it before anything starts */
+	assert_non_null(strstr(r.err, "shop-db-1: step 'fo' would be refused: it is active in Primary, so a "
+				      "recovery-to-primary failover is not possible"));
+	assert_int_equal(audits(&r, NULL, NULL), 0);
+	rerun_unguarded(&r, DR_BE_DIR_RECOVERY_TO_PRIMARY); /* and the service refuses it too */
 	assert_int_equal(r.status, DR_RUN_FAILED);
 	const cJSON *end = last(&r, "task.end", "fo", "shop-db-1");
 	assert_string_equal(s_(end, "class"), "permanent");
@@ -315,6 +338,11 @@ static void rpo_guard_blocks_a_stale_point(void **state)
 	run_init(&r, "drover: 1\nname: g\n" SHOP "recovery: { point: custom, time: '2025-12-31T21:30:00Z', max_age: 1h }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: all }\n");
 	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_BLOCKED); /* the preflight sees it first */
+	assert_non_null(strstr(r.err, "shop-db-1: its custom recovery point is 2h"));
+	assert_non_null(strstr(r.err, "old, older than max_age 1h (the RPO guard)"));
+	assert_int_equal(audits(&r, NULL, NULL), 0);
+	rerun_unguarded(&r, DR_BE_DIR_PRIMARY_TO_RECOVERY); /* the failover's own guard, at run time */
 	assert_int_equal(r.status, DR_RUN_FAILED);
 	const cJSON *end = last(&r, "task.end", "fo", "shop-db-1");
 	assert_string_equal(s_(end, "class"), "permanent");
@@ -368,6 +396,11 @@ static void change_point_before_commit_not_after(void **state)
 		     "  - { id: again, action: dr.change_recovery_point, targets: all, needs: commit,\n"
 		     "      with: { recovery_point: latest } }\n");
 	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_BLOCKED); /* the preflight walks the state machine: after commit, no change */
+	assert_non_null(strstr(r.err, "shop-db-1: step 'again' would be refused: the service refuses "
+				      "change_recovery_point in state committed (allowed: ReverseReplicate)"));
+	assert_int_equal(audits(&r, NULL, NULL), 0);
+	rerun_unguarded(&r, DR_BE_DIR_PRIMARY_TO_RECOVERY);
 	assert_int_equal(r.status, DR_RUN_FAILED);
 	const cJSON *o = outputs_of(&r, "change", "shop-app-1");
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "recovery_point");
@@ -607,6 +640,11 @@ static void reprotect_refused_before_commit_then_fine(void **state)
 		     "  - { id: commit, action: dr.commit, targets: app, needs: ok, when: '${params.commit}' }\n"
 		     "  - { id: rp, action: dr.reprotect, targets: app, needs: commit }\n");
 	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_BLOCKED); /* the preflight: when: is false, the reprotect would be refused */
+	assert_non_null(strstr(r.err, "app-1: step 'rp' would be refused: the service refuses reprotect in state "
+				      "failed_over"));
+	assert_int_equal(audits(&r, NULL, NULL), 0); /* so the VM is not failed over and left half-way */
+	rerun_unguarded(&r, DR_BE_DIR_PRIMARY_TO_RECOVERY); /* the service's own refusal */
 	assert_int_equal(r.status, DR_RUN_FAILED);
 	const cJSON *end = last(&r, "task.end", "rp", "app-1");
 	assert_string_equal(s_(end, "class"), "permanent");

@@ -517,11 +517,11 @@ static void unknown_inventory_expectation_runs_nothing(void **state)
 	dr_exec_opts o;
 	opts_virtual(&o);
 	run_exec(&r, &o);
-	assert_int_equal(r.status, DR_RUN_INVALID);
-	assert_int_equal(dr_exec_exit_code(r.status), 2);
+	assert_int_equal(r.status, DR_RUN_BLOCKED); /* a preflight blocker, as drover plan shows it */
+	assert_int_equal(dr_exec_exit_code(r.status), 1);
 	assert_non_null(strstr(r.err, "vm_set 'two' matched 1 VM (a) but expects exactly 2"));
 	assert_null(find(&r, "task.start", NULL));
-	assert_string_equal(run_status(&r), "invalid");
+	assert_string_equal(run_status(&r), "blocked");
 	run_free(&r);
 }
 
