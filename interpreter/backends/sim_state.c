@@ -224,7 +224,7 @@ static int lock_file(const char *path, int *fd_out, dr_arena *a, dr_be_error *er
 	snprintf(lock, sizeof lock, "%s.lock", path);
 	if (dr_fs_mkdirs_parent(path, NULL) < 0)
 		return io_error(a, err, "create the directory of", path);
-	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return io_error(a, err, "open", lock);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {

@@ -18,9 +18,11 @@
 #include <cjson/cJSON.h>
 
 #include "journal/approvals.h"
+#include "journal/journal.h"
 #include "cli/cli.h"
 #include "run/clock.h"
 #include "util/buf.h"
+#include "util/fs.h"
 
 static int approve_main(int argc, char **argv);
 
@@ -59,6 +61,16 @@ static int one_option(void *ctx, int c, const char *arg)
 	}
 }
 
+/* -1 when id may name a run; else a usage error. */
+static int run_id_ok(const char *id)
+{
+	dr_buf err;
+	dr_buf_init(&err);
+	int rc = dr_journal_run_id_ok(id, &err) ? -1 : dr_cli_usage_error(&dr_cmd_approve, "%s", err.data);
+	dr_buf_dispose(&err);
+	return rc;
+}
+
 static int parse_options(int argc, char **argv, options *o)
 {
 	static const struct option longopts[] = {
@@ -73,7 +85,7 @@ static int parse_options(int argc, char **argv, options *o)
 		return dr_cli_usage_error(&dr_cmd_approve, "expected RUN-ID and STEP");
 	o->run_id = argv[optind];
 	o->step = argv[optind + 1];
-	return -1;
+	return run_id_ok(o->run_id);
 }
 
 static cJSON *answer_json(const options *o)
@@ -106,7 +118,11 @@ static int approve_main(int argc, char **argv)
 	dr_buf_init(&err);
 	dr_buf_printf(&run_dir, "%s/runs/%s", state, o.run_id);
 	struct stat st;
-	if (stat(run_dir.data, &st) != 0) {
+	if (dr_fs_check_private_dir(state, "the state directory", &err) < 0) {
+		fprintf(stderr, "drover approve: %s; nothing was answered\n", err.data);
+		dr_buf_reset(&err);
+		rc = DR_EXIT_INVALID;
+	} else if (stat(run_dir.data, &st) != 0) {
 		fprintf(stderr, "drover approve: run '%s' is not waiting for any approval (no %s; is --state-dir right?)\n",
 			o.run_id, run_dir.data);
 		rc = DR_EXIT_FAILED;

@@ -30,7 +30,7 @@ static int failback_main(int argc, char **argv)
 	"      --order ORDER       longest-first or declared: which ready tasks take free slots first\n"        \
 	"      --seed N            seed of the retry jitter\n"                                                  \
 	"      --state-dir DIR     where runs keep their files (default: $DROVER_STATE_DIR, else .drover)\n"    \
-	"      --run-id ID         the run's id\n"                                                               \
+	"      --run-id ID         the run's id: letters, digits, '.', '_' and '-' (at most 128)\n"             \
 	"      --grace DURATION    how long running tasks get to stop after SIGINT/SIGTERM (default 30s)\n"     \
 	"      --stdlib DIR        where use: finds composites\n"                                               \
 	"  -q, --quiet             only the summary\n"                                                          \

@@ -29,6 +29,7 @@
 #include "cli/cli.h"
 #include "run/exec.h"
 #include "journal/journal.h"
+#include "util/fs.h"
 #include "util/text.h"
 
 static int resume_main(int argc, char **argv);
@@ -118,7 +119,11 @@ static int parse_options(int argc, char **argv, options *o)
 		return dr_cli_usage_error(&dr_cmd_resume, "one run at a time ('%s' is extra)", argv[optind + 1]);
 	o->run_id = argv[optind];
 	o->x.state_dir = dr_journal_state_dir(o->x.state_dir);
-	return -1;
+	dr_buf err;
+	dr_buf_init(&err);
+	rc = dr_journal_run_id_ok(o->run_id, &err) ? -1 : dr_cli_usage_error(&dr_cmd_resume, "%s", err.data);
+	dr_buf_dispose(&err);
+	return rc;
 }
 
 static const char *hs(const cJSON *h, const char *key)
@@ -307,7 +312,7 @@ static void choose_view(options *o)
 
 static int run(options *o, dr_runbook *rb)
 {
-	if (o->events && strcmp(o->events, "-") && !(o->x.events = fopen(o->events, "w"))) {
+	if (o->events && strcmp(o->events, "-") && !(o->x.events = dr_fs_create_output(o->events))) {
 		fprintf(stderr, "drover resume: cannot write events to '%s': %s; nothing was run\n", o->events, strerror(errno));
 		return DR_EXIT_INVALID;
 	}

@@ -23,6 +23,7 @@
 #include "run/exec.h"
 #include "front/params.h"
 #include "front/runbook.h"
+#include "util/fs.h"
 #include "util/text.h"
 
 static int run_main(int argc, char **argv);
@@ -50,8 +51,10 @@ const dr_command dr_cmd_run = {
 		"      --seed N            seed of the retry jitter (default: 1 on the virtual clock, random on\n"
 		"                          the real one; the seed used is in the run.start event)\n"
 		"      --state-dir DIR     where runs keep their files, e.g. approval requests (default:\n"
-		"                          $DROVER_STATE_DIR, else .drover)\n"
-		"      --run-id ID         the run's id (default: NAME-YYYYMMDDTHHMMSSZ-XXXX)\n"
+		"                          $DROVER_STATE_DIR, else .drover); owner-only: refused when\n"
+		"                          another user owns it or can write to it\n"
+		"      --run-id ID         the run's id (default: NAME-YYYYMMDDTHHMMSSZ-XXXX): letters, digits,\n"
+		"                          '.', '_' and '-', starting with a letter or digit, at most 128\n"
 		"      --grace DURATION    how long running tasks get to stop after SIGINT/SIGTERM (default 30s)\n"
 		"      --stdlib DIR        where use: finds composites (as for validate)\n"
 		"  -q, --quiet             no progress on the screen, only the summary\n"
@@ -248,7 +251,7 @@ static FILE *open_events(const options *o)
 		return NULL;
 	if (!strcmp(o->events, "-"))
 		return stdout;
-	FILE *f = fopen(o->events, "w");
+	FILE *f = dr_fs_create_output(o->events); /* owner-only (issue 10) */
 	if (!f)
 		fprintf(stderr, "drover %s: cannot write events to '%s': %s; nothing was run\n", cur->name, o->events,
 			strerror(errno));

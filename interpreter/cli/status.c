@@ -477,7 +477,7 @@ static int status_main(int argc, char **argv)
 	dr_buf_init(&err);
 	char *id = optind < argc ? xstrdup(argv[optind]) : latest_run(state, &err);
 	rc = DR_EXIT_OK;
-	if (!id || dr_runinfo_load(state, id, &ri, &err) < 0) {
+	if (!id || !dr_journal_run_id_ok(id, &err) || dr_runinfo_load(state, id, &ri, &err) < 0) {
 		fprintf(stderr, "drover status: %s\n", err.data);
 		rc = DR_EXIT_INVALID;
 	} else if (json) {

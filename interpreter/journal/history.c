@@ -417,7 +417,7 @@ static int lock_history(const char *path)
 	dr_buf_init(&lock);
 	dr_buf_printf(&lock, "%s.lock", path);
 	dr_fs_mkdirs_parent(path, NULL);
-	int fd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(lock.data, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	dr_buf_dispose(&lock);
 	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
 		close(fd);

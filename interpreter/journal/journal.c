@@ -457,6 +457,29 @@ int dr_journal_set_kill_hook(dr_journal *j, const char *spec, dr_buf *err)
 
 /* --- paths ------------------------------------------------------------- */
 
+static bool id_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
+}
+
+bool dr_journal_run_id_ok(const char *id, dr_buf *err)
+{
+	size_t n = strlen(id), i = 0;
+	while (i < n && id_char(id[i]))
+		i++;
+	bool first = n && id_char(id[0]) && id[0] != '.' && id[0] != '-' && id[0] != '_';
+	if (i == n && first && n <= DR_RUN_ID_MAX)
+		return true;
+	dr_buf_puts(err, "'");
+	for (size_t k = 0; k < n && k < 80; k++) /* shown with control characters escaped */
+		dr_buf_printf(err, (unsigned char)id[k] < 32 || id[k] == 127 ? "\\x%02x" : "%c", (unsigned char)id[k]);
+	dr_buf_printf(err, "%s' is not a run id: a run id is 1 to %d letters, digits, '.', '_' and '-', starting with a "
+			   "letter or a digit",
+		      n > 80 ? "..." : "", DR_RUN_ID_MAX);
+	return false;
+}
+
 char *dr_journal_path(const char *state_dir, const char *run_id)
 {
 	dr_buf b;

@@ -166,6 +166,18 @@ typedef struct dr_journal_file {
 int dr_journal_read(const char *path, dr_journal_file *out, dr_buf *err);
 void dr_journal_file_dispose(dr_journal_file *f);
 
+/* The longest run id. */
+#define DR_RUN_ID_MAX 128
+
+/*
+ * Whether id may name a run (--run-id, resume, status, approve): 1 to
+ * DR_RUN_ID_MAX letters, digits, '.', '_' and '-', starting with a letter
+ * or a digit, so it is one file name in <state-dir>/runs (never "..", no
+ * '/'), one line and one shell word. Otherwise false with a sentence in
+ * err ("'../x' is not a run id: ...").
+ */
+bool dr_journal_run_id_ok(const char *id, dr_buf *err);
+
 /* The path of a run's journal: <state_dir>/runs/<run_id>/journal.jsonl (heap). */
 char *dr_journal_path(const char *state_dir, const char *run_id);
 

@@ -122,6 +122,11 @@ static const char *claim_run_id(dr_exec *x, dr_buf *err)
 	return NULL;
 }
 
+static const char *dir_runs(dr_exec *x)
+{
+	return dr_arena_printf(x->a, "%s/runs", x->state_dir);
+}
+
 /* --- the header -------------------------------------------------------- */
 
 static const char *drill_network(const dr_runbook *rb)
@@ -256,7 +261,10 @@ static const char *take_lock(dr_exec *x, dr_buf *err)
 	if (rc == DR_RUNLOCK_BUSY)
 		return "another run holds the lock of this runbook and backend (see above)";
 	if (rc < 0)
-		return "the run lock could not be taken (see above)";
+		return x->o.resume ? "the run lock could not be taken (see above); make the state directory writable, then "
+				     "resume again"
+				   : "the run lock could not be taken (see above); make the state directory writable, or give "
+				     "another --state-dir, then run again";
 	return NULL;
 }
 
@@ -276,27 +284,58 @@ static void rebase_clock(dr_exec *x)
 	x->started_wall = dr_clock_wall_at(x->clock, 0);
 }
 
+/*
+ * The state directory holds what the run trusts (its journal, locks,
+ * approvals, the simulator's state): refused when another user owns it or
+ * could write to it (it and what drover keeps directly in it), and created
+ * now, so a read-only or full disk is named before anything runs.
+ */
+static const char *check_state_dir(dr_exec *x, dr_buf *err)
+{
+	static const char *const subdirs[] = {"", "/runs", "/locks", NULL};
+	for (size_t i = 0; subdirs[i]; i++) {
+		const char *d = dr_arena_printf(x->a, "%s%s", x->state_dir, subdirs[i]);
+		if (dr_fs_check_private_dir(d, i ? "the directory" : "the state directory", err) < 0) {
+			dr_buf_putc(err, '\n');
+			return "the state directory is not safe to use (see above)";
+		}
+	}
+	if (dr_fs_mkdirs(dir_runs(x), err) < 0) {
+		dr_buf_putc(err, '\n');
+		return "the state directory cannot be written (see above); make it writable, or give another --state-dir, "
+		       "then run again";
+	}
+	return NULL;
+}
+
 const char *journal_prepare(dr_exec *x, dr_buf *err)
 {
 	if (!x->o.journal && !x->o.resume)
 		return NULL;
 	x->jr = xcalloc(1, sizeof *x->jr);
 	dr_buf_init(&x->jr->notes);
-	dr_fs_mkdirs(x->state_dir, NULL); /* quietly: failures show when the journal is created */
+	if (x->o.run_id && !dr_journal_run_id_ok(x->o.run_id, err)) {
+		dr_buf_putc(err, '\n');
+		return "--run-id is not a valid run id";
+	}
+	const char *why = check_state_dir(x, err);
+	if (why)
+		return why;
 	if (x->o.resume) {
 		rebase_clock(x);
-	} else {
-		const char *why = claim_run_id(x, err);
-		if (why)
-			return why;
+	} else if ((why = claim_run_id(x, err))) {
+		return why;
 	}
 	return take_lock(x, err);
 }
 
-static const char *fail_open(dr_buf *err)
+static const char *fail_open(dr_exec *x, dr_buf *err)
 {
 	dr_buf_puts(err, "\n");
-	return "the journal could not be written";
+	return x->o.resume ? "the journal could not be written (see above); make the state directory writable, then "
+			     "resume again"
+			   : "the journal could not be written (see above); make the state directory writable, or give "
+			     "another --state-dir, then run again";
 }
 
 const char *journal_open(dr_exec *x, dr_buf *err)
@@ -313,9 +352,9 @@ const char *journal_open(dr_exec *x, dr_buf *err)
 		cJSON_Delete(h);
 	}
 	if (!jr->j)
-		return fail_open(err);
+		return fail_open(x, err);
 	if (dr_journal_set_kill_hook(jr->j, getenv("DROVER_TEST_KILL_AT"), err) < 0)
-		return fail_open(err);
+		return fail_open(x, err);
 	dr_events_listen(x->ev, on_event, x);
 	if (jr->rs)
 		resume_begin(x);
@@ -325,11 +364,15 @@ const char *journal_open(dr_exec *x, dr_buf *err)
 bool journal_sync_now(dr_exec *x)
 {
 	struct jrun *jr = x->jr;
-	if (!jr->failed && (dr_exec_backend_flush(x, NULL) < 0 || dr_journal_sync(jr->j, NULL) < 0))
+	if (jr->failed)
+		return false;
+	dr_buf why;
+	dr_buf_init(&why);
+	if (dr_exec_backend_flush(x, &why) < 0 || dr_journal_sync(jr->j, &why) < 0) {
 		jr->failed = true;
-	if (jr->failed && !x->internal_error)
-		x->internal_error = xstrdup("the journal could not be written (see above): no operation was started "
-					    "after that; resume the run once the disk is writable again");
+		exec_state_failed(x, why.data);
+	}
+	dr_buf_dispose(&why);
 	return !jr->failed;
 }
 

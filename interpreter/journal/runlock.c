@@ -30,6 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "run/clock.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 struct dr_runlock {
@@ -176,12 +177,11 @@ int dr_runlock_acquire(const dr_runlock_req *req, dr_runlock **out, dr_buf *note
 {
 	*out = NULL;
 	char *path = dr_runlock_path(req->state_dir, req->runbook, req->backend);
-	char *dir = xstrdup(path);
-	*strrchr(dir, '/') = '\0';
-	mkdir(req->state_dir, 0700);
-	mkdir(dir, 0700);
-	free(dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (dr_fs_mkdirs_parent(path, err) < 0) {
+		free(path);
+		return DR_RUNLOCK_ERROR;
+	}
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600); /* a planted link is not followed */
 	if (fd < 0) {
 		dr_buf_printf(err, "cannot open the run lock '%s': %s", path, strerror(errno));
 		free(path);
@@ -226,7 +226,7 @@ void dr_runlock_release(dr_runlock *l, bool run_ended)
 
 bool dr_runlock_held(const char *path, const char *run_id)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;

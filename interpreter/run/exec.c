@@ -247,6 +247,7 @@ static void exec_free(dr_exec *x)
 	pthread_cond_destroy(&x->jcv);
 	pthread_mutex_destroy(&x->prompt_mu);
 	free(x->internal_error);
+	free(x->state_error);
 	report_dr_dispose(x);
 	order_dispose(x);
 	exec_backend_close(x);
@@ -387,6 +388,19 @@ static void internal_error(dr_exec *x, const char *msg)
 		x->internal_error = xstrdup(msg);
 }
 
+void exec_state_failed(dr_exec *x, const char *cause)
+{
+	if (x->state_error)
+		return;
+	size_t n = strlen(cause);
+	while (n && cause[n - 1] == '\n')
+		n--;
+	x->state_error = xstrndup(cause, n);
+	internal_error(x, dr_arena_printf(x->a, "the run's state could not be saved: %s; no operation was started after "
+						"that",
+					  x->state_error));
+}
+
 /* Wait for something to happen; hands back the mailbox. Returns false when nothing ever can. */
 static bool wait_for_work(dr_exec *x, task **mail, int *signals)
 {
@@ -453,8 +467,11 @@ static void run_loop(dr_exec *x)
 			continue;
 		task *mail;
 		int signals;
-		if (dr_exec_backend_flush(x, NULL) < 0 && !x->internal_error)
-			internal_error(x, "the backend could not save the operations it accepted (see the end of the run)");
+		dr_buf why;
+		dr_buf_init(&why);
+		if (dr_exec_backend_flush(x, &why) < 0)
+			exec_state_failed(x, why.data);
+		dr_buf_dispose(&why);
 		journal_idle(x); /* after the backend's flush: a durable record never names a job it could forget */
 		if (!wait_for_work(x, &mail, &signals)) {
 			internal_error(x, "the scheduler stalled: tasks wait for something that can never happen "

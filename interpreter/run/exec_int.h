@@ -226,11 +226,20 @@ struct dr_exec {
 	pthread_mutex_t prompt_mu;
 	dr_run_status status;
 	bool lock_busy; /* journal_prepare: another live run holds the run lock (status busy) */
+	char *state_error; /* the first save of the run's state (journal, backend's state) that failed: why (heap) */
 	char *internal_error; /* heap; set by a system error mid-run */
 	struct drreport *report; /* report_dr.c: objectives achieved, a drill's verification (heap) */
 	struct jrun *jr; /* journal_run.c: the journal, its lock, a resume's replay; NULL without a journal */
 	struct ordering *ord; /* order.c: the duration history and this run's samples; NULL without a history */
 };
+
+/*
+ * exec.c: saving the run's state (the journal, the backend's state file)
+ * failed: cause says what and why (a full disk, a read-only file system).
+ * The run ends internal_error; nothing mutating is started after this; the
+ * summary's advice is to make room and resume. The first cause is kept.
+ */
+void exec_state_failed(dr_exec *x, const char *cause);
 
 /* exec.c: building step runs (also for rollback units) */
 void exec_srun_init(dr_exec *x, srun *s, const dr_step *st, const dr_action *act, phase ph);

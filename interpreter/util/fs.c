@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,19 +80,29 @@ int dr_fs_write_all(int fd, const void *data, size_t n)
 	return 0;
 }
 
-/* Write and fsync the temporary file; 0 or -1 with errno. */
-static int write_temp(const char *tmp, const char *data, size_t n)
+/*
+ * Create a new temporary file next to path (tmp gets its name: path.tmp.
+ * and six random characters), write and fsync it; 0, or -1 with errno
+ * and no file left.
+ * mkostemp creates it with O_EXCL, mode 0600: a name planted in the
+ * directory (a symlink to /etc/shadow) is never followed nor reused.
+ */
+static int write_temp(dr_buf *tmp, const char *path, const char *data, size_t n)
 {
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	dr_buf_printf(tmp, "%s.tmp.XXXXXX", path);
+	int fd = mkostemp(tmp->data, O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (dr_fs_write_all(fd, data, n) < 0 || fsync(fd) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
+	int rc = dr_fs_write_all(fd, data, n) < 0 || fsync(fd) < 0 ? -1 : 0;
+	int e = errno;
+	if (close(fd) < 0 && rc == 0) {
+		rc = -1;
+		e = errno;
 	}
-	return close(fd);
+	if (rc < 0)
+		unlink(tmp->data);
+	errno = e;
+	return rc;
 }
 
 int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned flags, dr_buf *err)
@@ -100,16 +111,18 @@ int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned fl
 		return -1;
 	dr_buf tmp;
 	dr_buf_init(&tmp);
-	dr_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	int rc = write_temp(tmp.data, data, n);
+	int rc = write_temp(&tmp, path, data, n);
 	const char *what = "write";
 	if (rc == 0) {
 		rc = flags & DR_FS_EXCLUSIVE ? link(tmp.data, path) : rename(tmp.data, path);
 		what = flags & DR_FS_EXCLUSIVE ? "create" : "replace";
+		if (rc != 0 || flags & DR_FS_EXCLUSIVE) {
+			int e = errno;
+			unlink(tmp.data);
+			errno = e;
+		}
 	}
 	int e = errno;
-	if (rc != 0 || flags & DR_FS_EXCLUSIVE)
-		unlink(tmp.data);
 	if (rc == 0)
 		dr_fs_sync_parent(path);
 	else if (err)
@@ -117,4 +130,56 @@ int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned fl
 	dr_buf_dispose(&tmp);
 	errno = e;
 	return rc ? -1 : 0;
+}
+
+FILE *dr_fs_create_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
+static const char *user_name(uid_t uid, char *buf, size_t n)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+	if (getpwuid_r(uid, &pw, tmp, sizeof tmp, &res) == 0 && res)
+		snprintf(buf, n, "%s (uid %ld)", res->pw_name, (long)uid);
+	else
+		snprintf(buf, n, "uid %ld", (long)uid);
+	return buf;
+}
+
+int dr_fs_check_private_dir(const char *dir, const char *what, dr_buf *err)
+{
+	struct stat sb;
+	if (stat(dir, &sb) != 0)
+		return 0; /* missing: made with mode 0700; other errors show when it is used */
+	char owner[300], me[300];
+	if (!S_ISDIR(sb.st_mode)) {
+		dr_buf_printf(err, "%s '%s' is not a directory", what, dir);
+	} else if (sb.st_uid != geteuid()) {
+		dr_buf_printf(err,
+			      "%s '%s' belongs to %s, not to %s who runs drover: whoever owns it could plant links and files "
+			      "in it that drover would write through or trust. Use a directory of your own (--state-dir DIR or "
+			      "DROVER_STATE_DIR)",
+			      what, dir, user_name(sb.st_uid, owner, sizeof owner), user_name(geteuid(), me, sizeof me));
+	} else if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		dr_buf_printf(err,
+			      "%s '%s' can be written by %s (mode %04o): another user could plant links and files in it "
+			      "that drover would write through or trust. Make it owner-only (chmod 700 '%s'), or use "
+			      "another directory (--state-dir DIR)",
+			      what, dir, sb.st_mode & S_IWOTH ? "other users" : "its group", (unsigned)(sb.st_mode & 07777),
+			      dir);
+	} else {
+		return 0;
+	}
+	return -1;
 }

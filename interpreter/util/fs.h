@@ -9,6 +9,7 @@
 #define DR_FS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util/buf.h"
 
@@ -35,7 +36,25 @@ int dr_fs_write_all(int fd, const void *data, size_t n);
  * directory (mode 0600 for the file). flags: DR_FS_EXCLUSIVE. Returns 0, or
  * -1 with errno of the failing call kept and, when err is not NULL, a
  * message naming the file appended to it. No temporary file is left behind.
+ * The temporary file gets a new random name (mkostemp: O_EXCL, 0600), so a
+ * link planted under a predictable name is never followed.
  */
 int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned flags, dr_buf *err);
+
+/*
+ * Open path for writing a stream (truncated; created owner-only, mode 0600,
+ * when it does not exist), e.g. --events FILE. Returns the stream, or NULL
+ * with errno set.
+ */
+FILE *dr_fs_create_output(const char *path);
+
+/*
+ * Whether dir (when it exists) is safe to keep drover's state in: a
+ * directory owned by the user drover runs as and not writable by its group
+ * or others. Otherwise -1 with a sentence in err (what is wrong, why it
+ * matters, what to do); 0 when it is safe or does not exist (drover creates
+ * it, mode 0700). what names it in the sentence ("the state directory").
+ */
+int dr_fs_check_private_dir(const char *dir, const char *what, dr_buf *err);
 
 #endif

@@ -387,3 +387,80 @@ size_t dr_text_utf8_prefix(const char *s, size_t n, size_t max)
 		max--;
 	return max;
 }
+
+/* --- text for a terminal ------------------------------------------------- */
+
+/* The code point of the valid UTF-8 character of len bytes at s. */
+static unsigned code_point(const unsigned char *s, size_t len)
+{
+	unsigned cp = len == 1 ? s[0] : len == 2 ? s[0] & 0x1Fu : len == 3 ? s[0] & 0x0Fu : s[0] & 0x07u;
+	for (size_t i = 1; i < len; i++)
+		cp = (cp << 6) | (s[i] & 0x3Fu);
+	return cp;
+}
+
+/* A character a terminal acts on rather than shows. */
+static bool unsafe_cp(unsigned cp, unsigned flags)
+{
+	if (cp == '\t')
+		return !(flags & DR_TEXT_KEEP_TAB);
+	return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static void put_escape(dr_buf *out, unsigned cp)
+{
+	static const char named[] = {['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', [0x1B] = 'e'};
+	if (cp < sizeof named && named[cp])
+		dr_buf_printf(out, "\\%c", named[cp]);
+	else if (cp < 0x80)
+		dr_buf_printf(out, "\\x%02x", cp);
+	else
+		dr_buf_printf(out, "\\u{%04x}", cp);
+}
+
+void dr_text_escape_term(dr_buf *out, const char *s, size_t n, unsigned flags)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t start = 0, i = 0;
+	while (i < n) {
+		size_t len = u[i] ? utf8_char(u + i, n - i) : 1;
+		bool bad = len == 0;
+		unsigned cp = bad ? u[i] : code_point(u + i, len);
+		if (!bad && !unsafe_cp(cp, flags)) {
+			i += len;
+			continue;
+		}
+		dr_buf_append(out, s + start, i - start);
+		if (bad)
+			dr_buf_printf(out, "\\x%02x", u[i]);
+		else
+			put_escape(out, cp);
+		i += bad ? 1 : len;
+		start = i;
+	}
+	dr_buf_append(out, s + start, n - start);
+}
+
+char *dr_text_term(const char *s)
+{
+	if (!s)
+		return NULL;
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_text_escape_term(&b, s, strlen(s), 0);
+	return dr_buf_detach(&b);
+}
+
+bool dr_text_needs_escape(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_char(u + i, n - i);
+		if (!len || unsafe_cp(code_point(u + i, len), 0))
+			return true;
+		i += len;
+	}
+	return false;
+}

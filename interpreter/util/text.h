@@ -59,4 +59,24 @@ char *dr_text_clean_utf8(const char *data, size_t n);
 /* The length of the longest prefix of the n bytes of UTF-8 at s that is at most max and ends on a character. */
 size_t dr_text_utf8_prefix(const char *s, size_t n, size_t max);
 
+/*
+ * Text from runbooks, inventories, services or people, made safe to print
+ * on a terminal: nothing in it can move the cursor, clear the screen,
+ * retitle the window, start a new line or reorder what follows. Control
+ * characters become visible escapes: \n, \r, \t, \e (ESC), \xNN (other C0,
+ * DEL), \u{NNNN} (C1 controls such as CSI U+009B, and the bidirectional
+ * overrides U+202A..U+202E, U+2066..U+2069); a byte that is not UTF-8
+ * becomes \xNN. Everything else, a backslash too, is kept as it is.
+ * DR_TEXT_KEEP_TAB keeps tabs (source lines in diagnostics).
+ */
+#define DR_TEXT_KEEP_TAB 1u
+struct dr_buf;
+void dr_text_escape_term(struct dr_buf *out, const char *s, size_t n, unsigned flags);
+
+/* dr_text_escape_term of the string s, as a new string (the caller frees it); NULL stays NULL. */
+char *dr_text_term(const char *s);
+
+/* True when dr_text_term would change s. */
+bool dr_text_needs_escape(const char *s);
+
 #endif

@@ -184,7 +184,12 @@ static bool fallback_applied_any(const dr_exec *x)
 static void print_retry(const dr_exec *x, FILE *out)
 {
 	bool failed = x->status == DR_RUN_FAILED && x->jr;
-	if (failed && x->o.mode == DR_MODE_DRILL)
+	if (x->state_error && x->jr)
+		fprintf(out, "  - Its state could not be saved (see internal error above): make room on that file system, or "
+			     "make it writable, then go on with it: drover resume %s (what completed is not run again; what "
+			     "was in flight is settled by asking the service first).\n",
+			x->run_id);
+	else if (failed && x->o.mode == DR_MODE_DRILL)
 		fputs("  - Fix the cause shown above, then run the drill again: a drill cleans up its test failovers when it "
 		      "ends, so there is nothing to retry from.\n",
 		      out);

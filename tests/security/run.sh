@@ -58,7 +58,122 @@ busy() {
 	pids=()
 }
 
-scenarios=(busy)
+# --- the state directory: planted links, other owners, run ids, owner-only files -----------------
+planted() {
+	local S=$tmp/planted victim=$tmp/victim
+	mkdir -p "$S/runs"
+	echo precious >"$victim"
+	# drover used to write <file>.tmp.<pid>: plant that name for each file it replaces, for the pid it will
+	# have (the subshell's, kept by exec), pointing at a file root must not overwrite
+	(
+		for f in sim-state.json history.json; do ln -s "$victim" "$S/$f.tmp.$BASHPID"; done
+		exec "$drover" run --yes --clock virtual -q --state-dir "$S" --run-id p1 "$here/../../examples/quickstart.yaml"
+	) >"$tmp/out" 2>&1 </dev/null
+	ok "a run with planted temporary links succeeds" $?
+	[ "$(cat "$victim")" = precious ]; ok "the planted links were not written through" $?
+	[ -f "$S/sim-state.json" ] && [ ! -L "$S/sim-state.json" ]; ok "the state file is a file of its own" $?
+	# a planted lock file: never opened through the link
+	local lock; lock=$(ls "$S"/locks/*.lock | head -1)
+	rm -f "$lock"; ln -s "$victim" "$lock"
+	run_ok 2 run --yes --clock virtual -q --state-dir "$S" --run-id p2 "$here/../../examples/quickstart.yaml"
+	ok "a run lock planted as a link is refused" $?
+	grep -q "cannot open the run lock '$lock'" "$tmp/err"; ok "naming the lock file" $?
+	[ "$(cat "$victim")" = precious ]; ok "the lock's link was not written through" $?
+	# every file drover wrote is owner-only; --events too
+	run_ok 0 run --yes --clock virtual -q --state-dir "$tmp/own" --events "$tmp/own-events.jsonl" \
+		"$here/../../examples/quickstart.yaml"
+	ok "a run with --events" $?
+	local loose; loose=$(find "$tmp/own" "$tmp/own-events.jsonl" -type f -perm /077)
+	[ -z "$loose" ]; ok "every file it wrote is owner-only${loose:+ (not: $loose)}" $?
+	loose=$(find "$tmp/own" -type d -perm /077)
+	[ -z "$loose" ]; ok "every directory it made is owner-only${loose:+ (not: $loose)}" $?
+}
+
+others() {
+	local S=$tmp/others rb=$here/../../examples/quickstart.yaml
+	mkdir -p "$S"; chmod 777 "$S"
+	run_ok 2 run --yes --clock virtual -q --state-dir "$S" "$rb"; ok "a world-writable state directory is refused" $?
+	grep -q "the state directory '$S' can be written by other users (mode 0777)" "$tmp/err"; ok "saying why" $?
+	grep -q "chmod 700" "$tmp/err"; ok "and what to do" $?
+	[ ! -e "$S/runs" ]; ok "nothing was written into it" $?
+	chmod 700 "$S"; mkdir -p "$S/runs"; chmod 775 "$S/runs"
+	run_ok 2 run --yes --clock virtual -q --state-dir "$S" "$rb"; ok "a group-writable runs/ in it is refused" $?
+	grep -q "the directory '$S/runs' can be written by its group (mode 0775)" "$tmp/err"; ok "naming it" $?
+	chmod 700 "$S/runs"
+	if [ "$(id -u)" = 0 ]; then
+		chown 65534:65534 "$S"
+		run_ok 2 run --yes --clock virtual -q --state-dir "$S" "$rb"; ok "another user's state directory is refused" $?
+		grep -q "the state directory '$S' belongs to .*uid 65534.*, not to" "$tmp/err"; ok "naming its owner" $?
+		run_ok 2 approve --state-dir "$S" some-run step; ok "approve refuses it too" $?
+		chown 0:0 "$S"
+	fi
+	run_ok 0 run --yes --clock virtual -q --state-dir "$S" "$rb"; ok "once owner-only, it is used" $?
+}
+
+run_ids() {
+	local S=$tmp/ids/state rb=$here/../../examples/quickstart.yaml id
+	mkdir -p "$tmp/ids"
+	for id in "../../escape" "a/b" ".." ".hidden" "-x" "$(printf 'two\nlines')" "$(printf 'x\033]0;t\007')" \
+		"$(printf 'a%.0s' $(seq 129))"; do
+		run_ok 2 run --yes --clock virtual -q --state-dir "$S" --run-id "$id" "$rb"
+		ok "--run-id $(printf %q "$id") is refused" $?
+		grep -q "is not a run id: a run id is 1 to 128 letters, digits" "$tmp/err"; ok "  saying what a run id is" $?
+	done
+	! grep -q $'\033' "$tmp/err" 2>/dev/null; ok "the refusal prints no escape character" $?
+	[ ! -e "$tmp/escape" ] && [ ! -e "$tmp/ids/escape" ]; ok "nothing was written outside the state directory" $?
+	for cmd in resume status; do
+		run_ok 2 "$cmd" --state-dir "$S" ../../escape; ok "drover $cmd ../../escape is refused" $?
+	done
+	run_ok 2 approve --state-dir "$S" ../../escape step; ok "drover approve ../../escape is refused" $?
+	run_ok 0 run --yes --clock virtual -q --state-dir "$S" --run-id Shop_2026.01-a "$rb"; ok "a run id of the safe set runs" $?
+}
+
+# --- a read-only state directory, a full disk: the real cause, one piece of advice ---------------
+# In a mount namespace of their own (unshare: as root directly, else as the root of a new user
+# namespace), so the small tmpfs never outlives the test.
+in_mount_ns() {
+	if [ "$(id -u)" = 0 ]; then unshare --mount "$@"; else unshare --user --map-root-user --mount "$@"; fi
+}
+
+readonly_dir() {
+	local D=$tmp/ro
+	mkdir -p "$D"
+	in_mount_ns bash -c '
+		mount -t tmpfs -o size=1m tmpfs "$1" && mount -o remount,ro "$1" || exit 99
+		cd "$1" && "$2" run --yes --clock virtual -q --state-dir "$1/state" "$3"' _ "$D" "$drover" \
+		"$here/../../examples/quickstart.yaml" >"$tmp/out" 2>"$tmp/err" </dev/null
+	local rc=$?
+	[ "$rc" = 2 ]; ok "a read-only state directory: exit 2, nothing ran (got $rc)" $?
+	grep -q "cannot create directory '$D/state': Read-only file system" "$tmp/err"; ok "naming the real cause" $?
+	grep -q "^nothing was run: the state directory cannot be written (see above); make it writable, or give another --state-dir, then run again" "$tmp/err"
+	ok "with one piece of advice" $?
+	! grep -qi "another run holds the lock\|No such file" "$tmp/err"; ok "and no wrong cause" $?
+}
+
+full_disk() {
+	local D=$tmp/full rb=$here/../../examples/quickstart.yaml
+	mkdir -p "$D"
+	# 40 KiB: the run starts, and the disk fills up halfway through the failover
+	in_mount_ns bash -c '
+		mount -t tmpfs -o size=40k tmpfs "$1" || exit 99
+		"$2" run --yes --clock virtual --state-dir "$1/state" --run-id full "$3" >"$4/full.out" 2>&1
+		echo $? >"$4/full.rc"
+		mount -o remount,size=4m "$1"   # room again
+		"$2" resume --state-dir "$1/state" full >"$4/resume.out" 2>&1
+		echo $? >"$4/resume.rc"
+		"$2" sim show --state "$1/state/sim-state.json" --format json >"$4/sim.json"' _ "$D" "$drover" "$rb" "$tmp" \
+		</dev/null
+	[ "$(cat "$tmp/full.rc")" = 3 ]; ok "a full disk mid-run: exit 3 (internal error)" $?
+	grep -q "internal error: the run's state could not be saved: .*No space left on device" "$tmp/full.out"
+	ok "the summary names the real cause" $?
+	[ "$(grep -c 'drover resume full' "$tmp/full.out")" = 1 ]; ok "and one piece of advice: drover resume full" $?
+	! grep -q "then run again" "$tmp/full.out"; ok "never also 'then run again'" $?
+	[ "$(cat "$tmp/resume.rc")" = 0 ]; ok "with room again, drover resume finishes the run" $?
+	local n; n=$(grep -c '"operation":[[:space:]]*"failover"' "$tmp/sim.json")
+	[ "$n" = 6 ]; ok "the simulator saw each of the 6 VMs failed over once (got $n)" $?
+}
+
+scenarios=(busy planted others run_ids readonly_dir full_disk)
 [ $# -gt 0 ] && scenarios=("$@")
 for scenario in "${scenarios[@]}"; do "$scenario"; done
 echo "security: $pass passed, $fail failed"

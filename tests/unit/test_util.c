@@ -229,6 +229,106 @@ static void test_fs_atomic_files(void **state)
 	rmdir(dir);
 }
 
+/* Issue 10: a temporary name planted as a link (the old name was path.tmp.<pid>) is never written through. */
+static void test_fs_planted_links(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/drover-fs-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256], victim[256], link[300];
+	snprintf(path, sizeof path, "%s/history.json", dir);
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	FILE *f = fopen(victim, "w");
+	fputs("precious", f);
+	fclose(f);
+	snprintf(link, sizeof link, "%s.tmp.%ld", path, (long)getpid());
+	assert_int_equal(symlink(victim, link), 0);
+	assert_int_equal(dr_fs_write_atomic(path, "new", 3, 0, NULL), 0);
+	assert_string_equal(slurp(victim), "precious");
+	assert_string_equal(slurp(path), "new");
+	struct stat st;
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* an output file (--events) is created owner-only */
+	char out[256];
+	snprintf(out, sizeof out, "%s/events.jsonl", dir);
+	umask(022);
+	FILE *o = dr_fs_create_output(out);
+	assert_non_null(o);
+	fclose(o);
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	unlink(out);
+	unlink(link);
+	unlink(path);
+	unlink(victim);
+	rmdir(dir);
+}
+
+/* Issue 10: a state directory another user could write to is refused, with why. */
+static void test_fs_private_dir(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/drover-fs-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_fs_check_private_dir(dir, "the state directory", &err), 0);
+	char missing[300];
+	snprintf(missing, sizeof missing, "%s/not-yet", dir);
+	assert_int_equal(dr_fs_check_private_dir(missing, "the state directory", &err), 0);
+	chmod(dir, 0777);
+	assert_int_equal(dr_fs_check_private_dir(dir, "the state directory", &err), -1);
+	assert_non_null(strstr(err.data, "can be written by other users (mode 0777)"));
+	assert_non_null(strstr(err.data, "chmod 700"));
+	dr_buf_reset(&err);
+	chmod(dir, 0770);
+	assert_int_equal(dr_fs_check_private_dir(dir, "the state directory", &err), -1);
+	assert_non_null(strstr(err.data, "can be written by its group (mode 0770)"));
+	chmod(dir, 0700);
+	if (geteuid() == 0) { /* root can give it away */
+		dr_buf_reset(&err);
+		assert_int_equal(chown(dir, 65534, 65534), 0);
+		assert_int_equal(dr_fs_check_private_dir(dir, "the state directory", &err), -1);
+		assert_non_null(strstr(err.data, "belongs to"));
+		assert_non_null(strstr(err.data, "uid 65534"));
+		assert_int_equal(chown(dir, 0, 0), 0);
+	}
+	dr_buf_dispose(&err);
+	rmdir(dir);
+}
+
+/* Issue 10: text from runbooks and people cannot drive the terminal. */
+static void test_escape_term(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"plain text, \\ and ü", "plain text, \\ and ü"},
+		{"\x1b]0;pwned\x07", "\\e]0;pwned\\x07"},
+		{"a\nb\rc\td", "a\\nb\\rc\\td"},
+		{"\x1b[2J\x1b[H", "\\e[2J\\e[H"},
+		{"csi \xc2\x9b" "31m", "csi \\u{009b}31m"},
+		{"rlo \xe2\x80\xae" "gpj.exe", "rlo \\u{202e}gpj.exe"},
+		{"bad \xff byte", "bad \\xff byte"},
+		{"del \x7f", "del \\x7f"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *t = dr_text_term(cases[i].in);
+		assert_string_equal(t, cases[i].out);
+		assert_int_equal(dr_text_needs_escape(cases[i].in), strcmp(cases[i].in, cases[i].out) != 0);
+		free(t);
+	}
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_text_escape_term(&b, "a\tb", 3, DR_TEXT_KEEP_TAB);
+	assert_string_equal(b.data, "a\tb");
+	dr_buf_dispose(&b);
+	assert_null(dr_text_term(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +337,8 @@ int main(void)
 		cmocka_unit_test(test_suggest_long_word),
 		cmocka_unit_test(test_suggest_index_matches_scan),
 		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
+		cmocka_unit_test(test_fs_planted_links), cmocka_unit_test(test_fs_private_dir),
+		cmocka_unit_test(test_escape_term),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
