@@ -432,6 +432,12 @@ int dr_journal_close(dr_journal *j, dr_buf *err)
 	return rc;
 }
 
+void dr_journal_discard(dr_journal *j)
+{
+	if (j)
+		journal_free(j);
+}
+
 void dr_journal_stats_get(dr_journal *j, dr_journal_stats *out)
 {
 	*out = j->st;

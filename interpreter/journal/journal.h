@@ -126,6 +126,9 @@ uint64_t dr_journal_durable(dr_journal *j);
 /* Sync (errors go to err when not NULL), close and free. NULL is a no-op. */
 int dr_journal_close(dr_journal *j, dr_buf *err);
 
+/* Close and free without writing what is pending (the run's state could not be saved). NULL is a no-op. */
+void dr_journal_discard(dr_journal *j);
+
 void dr_journal_stats_get(dr_journal *j, dr_journal_stats *out);
 
 /*

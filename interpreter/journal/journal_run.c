@@ -472,7 +472,13 @@ void journal_finish(dr_exec *x)
 		dr_buf err;
 		dr_buf_init(&err);
 		print_stats(jr->j);
-		durable = dr_exec_backend_flush(x, NULL) == 0 && dr_journal_close(jr->j, &err) == 0;
+		/* after the backend failed to save, nothing more may become durable: it could name a forgotten job */
+		bool saved = !jr->failed && dr_exec_backend_flush(x, NULL) == 0;
+		if (saved)
+			durable = dr_journal_close(jr->j, &err) == 0;
+		else
+			dr_journal_discard(jr->j);
+		durable = durable && saved;
 		if (!durable)
 			fprintf(stderr, "drover: %s\n", err.len ? err.data : "the backend could not save its state");
 		dr_buf_dispose(&err);
