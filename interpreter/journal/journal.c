@@ -261,6 +261,7 @@ struct dr_journal {
 	kill_mode kill;
 	uint64_t kill_at;
 	size_t kill_off, kill_len; /* torn: where record kill_at sits in pending */
+	int version; /* the file's format version: how records are written */
 };
 
 static int64_t mono_ns(void)
@@ -270,10 +271,11 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static dr_journal *journal_new(int fd, const char *path)
+static dr_journal *journal_new(int fd, const char *path, int version)
 {
 	dr_journal *j = xcalloc(1, sizeof *j);
 	j->fd = fd;
+	j->version = version;
 	j->path = xstrdup(path);
 	pthread_mutex_init(&j->mu, NULL);
 	dr_buf_init(&j->pending);
@@ -310,7 +312,8 @@ dr_journal *dr_journal_create(const char *dir, const cJSON *header, dr_buf *err)
 	if (fd < 0) {
 		dr_buf_printf(err, "cannot create the journal '%s': %s", path.data, strerror(errno));
 	} else {
-		j = journal_new(fd, path.data);
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(header, "version");
+		j = journal_new(fd, path.data, cJSON_IsNumber(v) ? (int)v->valuedouble : DR_JOURNAL_VERSION);
 		j->appended = j->durable = j->st.records = j->st.syncs = 1;
 		j->st.bytes = line.len;
 		dr_fs_sync_parent(dir); /* runs/ holds the new run directory */
@@ -320,7 +323,7 @@ dr_journal *dr_journal_create(const char *dir, const cJSON *header, dr_buf *err)
 	return j;
 }
 
-dr_journal *dr_journal_reopen(const char *path, off_t valid_bytes, dr_buf *err)
+dr_journal *dr_journal_reopen(const char *path, off_t valid_bytes, int version, dr_buf *err)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0) {
@@ -334,7 +337,7 @@ dr_journal *dr_journal_reopen(const char *path, off_t valid_bytes, dr_buf *err)
 		close(fd);
 		return NULL;
 	}
-	return journal_new(fd, path);
+	return journal_new(fd, path, version);
 }
 
 static void kill_now(void)
@@ -345,22 +348,30 @@ static void kill_now(void)
 
 uint64_t dr_journal_append(dr_journal *j, const cJSON *rec)
 {
-	char *line = cJSON_PrintUnformatted(rec);
-	if (!line)
-		abort(); /* cJSON fails only when out of memory */
+	dr_buf line;
+	dr_buf_init(&line);
+	if (j->version >= 2) {
+		dr_journal_compact_line(&line, rec);
+	} else {
+		char *text = cJSON_PrintUnformatted(rec);
+		if (!text)
+			abort(); /* cJSON fails only when out of memory */
+		dr_buf_puts(&line, text);
+		cJSON_free(text);
+	}
 	pthread_mutex_lock(&j->mu);
 	uint64_t n = ++j->appended;
 	if (j->kill != KILL_NONE && n == j->kill_at) {
 		if (j->kill == KILL_BEFORE)
 			kill_now();
 		j->kill_off = j->pending.len;
-		j->kill_len = strlen(line) + 1;
+		j->kill_len = line.len + 1;
 	}
-	dr_buf_puts(&j->pending, line);
+	dr_buf_append(&j->pending, line.data, line.len);
 	dr_buf_putc(&j->pending, '\n');
 	j->st.records++;
 	pthread_mutex_unlock(&j->mu);
-	cJSON_free(line);
+	dr_buf_dispose(&line);
 	return n;
 }
 

@@ -41,7 +41,7 @@ struct dr_runbook;
 
 #define DR_JOURNAL_FILE "journal.jsonl"
 #define DR_JOURNAL_FORMAT "drover-journal"
-#define DR_JOURNAL_VERSION 1
+#define DR_JOURNAL_VERSION 2 /* written; 1 is still read (journal_compact.c) */
 
 /* --- digests ----------------------------------------------------------- */
 
@@ -102,12 +102,27 @@ dr_journal *dr_journal_create(const char *dir, const struct cJSON *header, dr_bu
 /*
  * Open an existing journal to append to it (resume). valid_bytes is where
  * its last complete line ends (dr_journal_file.valid_bytes): a torn tail
- * after it is cut off (made durable) before anything is appended. NULL with
+ * after it is cut off (made durable) before anything is appended. Records
+ * are appended in the journal's format version (its header's). NULL with
  * err on failure.
  */
-dr_journal *dr_journal_reopen(const char *path, off_t valid_bytes, dr_buf *err);
+dr_journal *dr_journal_reopen(const char *path, off_t valid_bytes, int version, dr_buf *err);
 
-/* Append a record (serialised as one line). Any thread. Returns its number in this writer, from 1. */
+/* --- format version 2 (journal_compact.c) ----------------------------- */
+
+/* Append rec as one version 2 line (no newline): without what the reader restores. Any thread. */
+void dr_journal_compact_line(dr_buf *out, const struct cJSON *rec);
+
+/* A shape (dr_journal_runbook_digests) in version 2's form, each digest once; the caller's. */
+struct cJSON *dr_journal_compact_shape(const struct cJSON *shape);
+
+/* Restore a version 2 record (in place) to its version 1 object; header: the journal's, expanded. */
+void dr_journal_expand(struct cJSON *rec, const struct cJSON *header);
+
+/* Restore a version 2 header's shape (in place) to the version 1 form. */
+void dr_journal_expand_shape(struct cJSON *header);
+
+/* Append a record (serialised as one line, in the journal's version). Any thread. Returns its number in this writer, from 1. */
 uint64_t dr_journal_append(dr_journal *j, const struct cJSON *rec);
 
 /* True when records were appended that are not durable yet. */
@@ -156,6 +171,7 @@ typedef struct dr_journal_file {
 	bool ended; /* the last session wrote run.end */
 	const struct cJSON *end; /* that run.end record */
 	size_t sessions; /* 1 + the number of run.resume records */
+	int version; /* the header's format version (records of version 2 are read back as version 1's) */
 } dr_journal_file;
 
 /*

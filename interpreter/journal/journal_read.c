@@ -318,6 +318,10 @@ static int one_line(dr_journal_file *f, const char *p, size_t n, size_t line, bo
 {
 	const char *why = "it is incomplete";
 	cJSON *v = complete ? parse_line(p, n, &why) : NULL;
+	if (v && line == 1 && ours(v))
+		dr_journal_expand_shape(v);
+	else if (v && line > 1 && f->version >= 2)
+		dr_journal_expand(v, f->header);
 	if (!v && last) {
 		f->torn = true;
 		f->torn_line = line;
@@ -328,8 +332,11 @@ static int one_line(dr_journal_file *f, const char *p, size_t n, size_t line, bo
 	/* a header of another format or version is check_header's to report */
 	const char *wrong = v && (line > 1 || ours(v)) ? record_problem(v, line == 1, &text) : NULL;
 	if (v && !wrong) {
-		if (line == 1)
+		if (line == 1) {
+			const cJSON *ver = cJSON_GetObjectItemCaseSensitive(v, "version");
 			f->header = v;
+			f->version = cJSON_IsNumber(ver) ? (int)ver->valuedouble : 1;
+		}
 		else
 			add_rec(f, v, line, cap);
 		return 0;

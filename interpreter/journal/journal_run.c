@@ -192,7 +192,9 @@ static cJSON *header(dr_exec *x, dr_buf *err)
 	cJSON_AddStringToObject(h, "run", x->run_id);
 	cJSON_AddItemToObject(h, "runbook", rbj);
 	add_settings(x, h);
-	cJSON_AddItemToObject(h, "shape", dr_journal_runbook_digests(x->rb));
+	cJSON *shape = dr_journal_runbook_digests(x->rb);
+	cJSON_AddItemToObject(h, "shape", dr_journal_compact_shape(shape));
+	cJSON_Delete(shape);
 	return h;
 }
 
@@ -345,7 +347,9 @@ const char *journal_open(dr_exec *x, dr_buf *err)
 		return NULL;
 	if (x->o.resume) {
 		jr->rs = x->o.resume;
-		jr->j = dr_journal_reopen(jr->rs->path, jr->rs->valid_bytes, err);
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(jr->rs->header, "version");
+		jr->j = dr_journal_reopen(jr->rs->path, jr->rs->valid_bytes, cJSON_IsNumber(v) ? (int)v->valuedouble : 1,
+					  err);
 	} else {
 		cJSON *h = header(x, err);
 		jr->j = h ? dr_journal_create(x->run_dir, h, err) : NULL;

@@ -180,7 +180,7 @@ static void test_torn_tail(void **state)
 	assert_true(f.torn);
 	assert_int_equal(f.torn_line, 2);
 	/* reopening cuts the torn tail off */
-	dr_journal *j = dr_journal_reopen(p, f.valid_bytes, &err);
+	dr_journal *j = dr_journal_reopen(p, f.valid_bytes, f.version, &err);
 	assert_non_null(j);
 	cJSON *r = rec("run.resume", 1);
 	dr_journal_append(j, r);
@@ -372,6 +372,83 @@ static const char *const rb_after = "drover: 1\nname: d\n"
 				    "  - { id: c, action: sleep, needs: a, with: { duration: 1m }, retry: { attempts: 2 } }\n"
 				    "  - { id: d, action: log, needs: c, with: { message: new } }\n";
 
+/* The same run written as version 1 (what older drovers wrote) and as version 2: read back alike. */
+static void test_version2_reads_as_version1(void **state)
+{
+	(void)state;
+	static const char *const lines[] = {
+		"{\"ts\":\"2026-01-01T00:00:00.005Z\",\"t_ms\":5,\"event\":\"step.start\",\"step\":\"a\",\"tasks\":1}",
+		"{\"ts\":\"2026-01-01T00:00:00.005Z\",\"t_ms\":5,\"event\":\"task.start\",\"step\":\"a\",\"attempt\":1,"
+		"\"action\":\"log\",\"key\":\"r1/a/log/1\"}",
+		"{\"ts\":\"2026-01-01T00:00:00.005Z\",\"t_ms\":5,\"event\":\"task.start\",\"step\":\"f\",\"target\":\"vm-1\","
+		"\"attempt\":2,\"action\":\"dr.failover\",\"key\":\"r1/f[vm-1]/dr.failover/2\",\"mutating\":true}",
+		"{\"ts\":\"2026-01-01T00:00:01.250Z\",\"t_ms\":1250,\"event\":\"task.end\",\"step\":\"a\",\"attempt\":1,"
+		"\"status\":\"succeeded\",\"elapsed_ms\":0,\"outputs\":{\"message\":\"m\",\"n\":1.5}}",
+		"{\"ts\":\"2026-01-01T00:00:01.250Z\",\"t_ms\":1250,\"event\":\"step.end\",\"step\":\"a\",\"status\":"
+		"\"succeeded\",\"tasks\":1,\"succeeded\":1,\"failed\":0,\"skipped\":0,\"cancelled\":0,\"elapsed_ms\":1245}",
+		NULL,
+	};
+	cJSON *h = header();
+	cJSON_ReplaceItemInObjectCaseSensitive(h, "started_ms", cJSON_CreateNumber(1767225600000.0));
+	cJSON *shape = cJSON_CreateObject(), *steps = cJSON_AddObjectToObject(shape, "steps");
+	cJSON *e = cJSON_AddObjectToObject(steps, "a"), *parts = cJSON_AddObjectToObject(e, "parts");
+	cJSON_AddStringToObject(e, "action", "log");
+	cJSON_AddStringToObject(e, "digest", "00000000000000aa");
+	static const char *const names[] = {"with", "needs", "targets", "when", "rollback", "policy"};
+	for (int i = 0; i < 6; i++)
+		cJSON_AddStringToObject(parts, names[i], i % 2 ? "00000000000000bb" : "00000000000000cc");
+	cJSON *z = cJSON_Duplicate(e, true);
+	cJSON_AddBoolToObject(z, "finally", true);
+	cJSON_AddItemToObject(steps, "z", z);
+	cJSON_ReplaceItemInObjectCaseSensitive(h, "shape", shape);
+	cJSON *v1 = cJSON_Duplicate(h, true), *v2 = cJSON_Duplicate(h, true);
+	cJSON_ReplaceItemInObjectCaseSensitive(v1, "version", cJSON_CreateNumber(1));
+	cJSON_ReplaceItemInObjectCaseSensitive(v2, "version", cJSON_CreateNumber(2));
+	cJSON_ReplaceItemInObjectCaseSensitive(v2, "shape", dr_journal_compact_shape(shape));
+	char *t1 = cJSON_PrintUnformatted(v1), *t2 = cJSON_PrintUnformatted(v2);
+	dr_buf b1, b2;
+	dr_buf_init(&b1);
+	dr_buf_init(&b2);
+	dr_buf_printf(&b1, "%s\n", t1);
+	dr_buf_printf(&b2, "%s\n", t2);
+	for (size_t i = 0; lines[i]; i++) {
+		cJSON *r = cJSON_Parse(lines[i]);
+		dr_buf_printf(&b1, "%s\n", lines[i]);
+		dr_journal_compact_line(&b2, r);
+		dr_buf_putc(&b2, '\n');
+		cJSON_Delete(r);
+	}
+	assert_true(b2.len < b1.len * 3 / 4); /* what it is for */
+	assert_null(strstr(b2.data + strlen(t2), "\"ts\"")); /* records carry no ts... */
+	assert_non_null(strstr(b2.data, "r1/f[vm-1]/dr.failover/2")); /* ...and keep a mutating call's key */
+	write_file(path_in("%s", "v1.jsonl"), b1.data);
+	write_file(path_in("%s", "v2.jsonl"), b2.data);
+	dr_journal_file f1, f2;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_journal_read(path_in("%s", "v1.jsonl"), &f1, &err), 0);
+	assert_int_equal(dr_journal_read(path_in("%s", "v2.jsonl"), &f2, &err), 0);
+	assert_int_equal(f1.version, 1);
+	assert_int_equal(f2.version, 2);
+	assert_int_equal(f1.n, f2.n);
+	assert_true(cJSON_Compare(cJSON_GetObjectItem(f1.header, "shape"), cJSON_GetObjectItem(f2.header, "shape"), true));
+	for (size_t i = 0; i < f1.n; i++) {
+		if (i == 1) /* a call that is not mutating keeps no key in version 2 */
+			cJSON_DeleteItemFromObjectCaseSensitive(f1.recs[i], "key");
+		assert_true(cJSON_Compare(f1.recs[i], f2.recs[i], true));
+	}
+	dr_journal_file_dispose(&f1);
+	dr_journal_file_dispose(&f2);
+	dr_buf_dispose(&err);
+	dr_buf_dispose(&b1);
+	dr_buf_dispose(&b2);
+	cJSON_free(t1);
+	cJSON_free(t2);
+	cJSON_Delete(v1);
+	cJSON_Delete(v2);
+	cJSON_Delete(h);
+}
+
 static void test_digest_diff(void **state)
 {
 	(void)state;
@@ -481,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_group_commit), cmocka_unit_test(test_kill_hook_spec),
 		cmocka_unit_test(test_torn_tail),    cmocka_unit_test(test_corrupt_line), cmocka_unit_test(test_strict_reader),
 		cmocka_unit_test(test_sessions_and_end), cmocka_unit_test(test_digest_diff),
+		cmocka_unit_test(test_version2_reads_as_version1),
 		cmocka_unit_test(test_lock),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -292,11 +292,17 @@ static const char *str(const cJSON *o, const char *k)
 	return s ? s : "";
 }
 
+/* A raw line's attempt: format version 2 leaves out attempt 1 (docs/journal.md). */
+static int attempt_of(const cJSON *o)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "attempt");
+	return a ? a->valueint : 1;
+}
+
 static bool same_attempt(const cJSON *a, const cJSON *b)
 {
 	return !strcmp(str(a, "step"), str(b, "step")) && !strcmp(str(a, "target"), str(b, "target")) &&
-	       !strcmp(str(a, "phase"), str(b, "phase")) &&
-	       cJSON_GetObjectItem(a, "attempt")->valueint == cJSON_GetObjectItem(b, "attempt")->valueint;
+	       !strcmp(str(a, "phase"), str(b, "phase")) && attempt_of(a) == attempt_of(b);
 }
 
 /* Whether op's intent (and, with lost_calls, its result) ends within the first n bytes. */

@@ -357,6 +357,13 @@ static const char *str(const cJSON *o, const char *k)
 	return s ? s : "";
 }
 
+/* A raw line's attempt: format version 2 leaves out attempt 1 (docs/journal.md). */
+static int attempt_of(const cJSON *o)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "attempt");
+	return a ? a->valueint : 1;
+}
+
 /* Whether op's intent is within the first n bytes (lost_calls: and its result too). */
 static bool happened(const recs *r, const op *o, size_t n, bool lost_calls)
 {
@@ -367,12 +374,12 @@ static bool happened(const recs *r, const op *o, size_t n, bool lost_calls)
 			return false;
 		if (!lost_calls)
 			return true;
-		int attempt = cJSON_GetObjectItem(r->v[i], "attempt")->valueint;
+		int attempt = attempt_of(r->v[i]);
 		for (size_t j = i + 1; j < r->n; j++)
 			if (!strcmp(str(r->v[j], "event"), "task.end") && !strcmp(str(r->v[j], "step"), str(r->v[i], "step")) &&
 			    !strcmp(str(r->v[j], "target"), str(r->v[i], "target")) &&
 			    !strcmp(str(r->v[j], "phase"), str(r->v[i], "phase")) &&
-			    cJSON_GetObjectItem(r->v[j], "attempt")->valueint == attempt)
+			    attempt_of(r->v[j]) == attempt)
 				return r->end[j] <= n;
 		return false;
 	}
