@@ -201,6 +201,8 @@ static dr_exec *exec_new(dr_runbook *rb, const dr_exec_opts *o)
 	x->seed = o->seed_given ? o->seed : o->clock == DR_CLOCK_VIRTUAL ? 1 : random_u64();
 	dr_rng_seed(&x->rng, x->seed);
 	x->run_id = make_run_id(x);
+	if (o->run_id_out)
+		dr_buf_puts(o->run_id_out, x->run_id);
 	const char *env_state = getenv("DROVER_STATE_DIR");
 	x->state_dir = o->state_dir ? o->state_dir : env_state && *env_state ? env_state : ".drover";
 	x->run_dir = dr_arena_printf(x->a, "%s/runs/%s", x->state_dir, x->run_id);

@@ -62,6 +62,7 @@ typedef struct dr_exec_opts {
 	bool auto_approve; /* --yes */
 	bool interactive; /* approvals may prompt on the terminal */
 	const char *run_id; /* NULL: <name>-<UTC time>[-<random>] */
+	dr_buf *run_id_out; /* when not NULL, the run's id is appended to it once it is known (--report) */
 	const char *state_dir; /* NULL: $DROVER_STATE_DIR, else ".drover" */
 	const struct cJSON *params; /* typed parameter values (dr_params_bind); NULL: defaults only */
 	FILE *events; /* JSON lines, or NULL */
