@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,19 @@ static cJSON *runbook_json(dr_exec *x, dr_buf *err)
 	return r;
 }
 
+/* "user": who started the run (the effective user's login name, else its uid), for reports. */
+static void add_user(cJSON *h)
+{
+	char buf[1024], name[64];
+	struct passwd pw, *found = NULL;
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found && found->pw_name)
+		cJSON_AddStringToObject(h, "user", found->pw_name);
+	else {
+		snprintf(name, sizeof name, "uid %lu", (unsigned long)geteuid());
+		cJSON_AddStringToObject(h, "user", name);
+	}
+}
+
 static void add_settings(dr_exec *x, cJSON *h)
 {
 	char seed[32], host[256] = "?";
@@ -177,6 +191,7 @@ static void add_settings(dr_exec *x, cJSON *h)
 	cJSON_AddStringToObject(h, "drover", DROVER_VERSION);
 	gethostname(host, sizeof host - 1);
 	cJSON_AddStringToObject(h, "host", host);
+	add_user(h);
 	cJSON_AddNumberToObject(h, "pid", (double)getpid());
 	cJSON_AddNumberToObject(h, "started_ms", (double)x->started_wall);
 }
