@@ -23,6 +23,7 @@ static const dr_command *const commands[] = {
 	&dr_cmd_resume,
 	&dr_cmd_runs,
 	&dr_cmd_status,
+	&dr_cmd_report,
 	/* reference and tools */
 	&dr_cmd_actions,
 	&dr_cmd_schema,

@@ -47,6 +47,7 @@ extern const dr_command dr_cmd_emulator;
 extern const dr_command dr_cmd_run, dr_cmd_approve;
 extern const dr_command dr_cmd_plan, dr_cmd_drill, dr_cmd_failback;
 extern const dr_command dr_cmd_resume, dr_cmd_runs, dr_cmd_status; /* the journal: resume.c, runs.c, status.c */
+extern const dr_command dr_cmd_report; /* drill evidence: report.c */
 
 /* Print "Usage: drover NAME USAGE" and the help text to out. */
 void dr_cli_print_help(const dr_command *cmd, FILE *out);

@@ -221,7 +221,7 @@ static const char *const kept[] = {
 	"task.cancel",	   "task.giveup",     "task.probe",	 "approval.request", "approval.granted",
 	"approval.denied", "approval.timeout", "rollback.start", "rollback.skip",   "rollback.end",
 	"run.stopping",	   "run.cancel",      "run.timeout",	 "run.resume",	    "run.objectives",
-	"run.end",	   "run.retry",	      "run.preflight",
+	"run.end",	   "run.retry",	      "run.preflight",   "drill.verify",
 	NULL,
 };
 
