@@ -15,47 +15,9 @@
 
 #include "util/buf.h"
 #include "util/text.h"
+#include "views/markdown.h"
 
 /* --- Markdown ----------------------------------------------------------------- */
-
-/* The longest run of backticks in s[0, n). */
-static size_t longest_backticks(const char *s, size_t n)
-{
-	size_t run = 0, longest = 0;
-	for (size_t i = 0; i < n; i++) {
-		run = s[i] == '`' ? run + 1 : 0;
-		longest = run > longest ? run : longest;
-	}
-	return longest;
-}
-
-static void fence(dr_buf *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		dr_buf_putc(b, '`');
-}
-
-/*
- * s as a code span that is safe in a table cell: fenced with one backtick
- * more than its longest run of backticks, | escaped (GFM splits cells on it
- * even inside code), line breaks as spaces.
- */
-static void md_code(dr_buf *b, const char *s)
-{
-	size_t longest = longest_backticks(s, strlen(s));
-	bool pad = *s == '`' || (*s && s[strlen(s) - 1] == '`');
-	fence(b, longest + 1);
-	if (pad)
-		dr_buf_putc(b, ' ');
-	for (const char *p = s; *p; p++)
-		if (*p == '|')
-			dr_buf_puts(b, "\\|");
-		else
-			dr_buf_putc(b, *p == '\n' || *p == '\r' ? ' ' : *p);
-	if (pad)
-		dr_buf_putc(b, ' ');
-	fence(b, longest + 1);
-}
 
 static void duration(dr_buf *b, int64_t ms)
 {
@@ -79,7 +41,7 @@ static void row_code(dr_buf *b, const char *change, const char *where, const cha
 {
 	dr_buf w;
 	dr_buf_init(&w);
-	md_code(&w, where);
+	dr_md_code(&w, where);
 	row(b, change, w.data, what);
 	dr_buf_dispose(&w);
 }
@@ -98,7 +60,7 @@ static void step_row(dr_buf *b, const dr_graphdiff_step *s)
 			dr_buf_printf(&raw, "%s%s", i ? ", " : "", s->fields[i]);
 	else
 		dr_graph_describe(&raw, s->step, ", ");
-	md_code(&what, raw.data);
+	dr_md_code(&what, raw.data);
 	row_code(b, change[s->mark], dr_graph_id(s->step), what.data);
 	dr_buf_dispose(&raw);
 	dr_buf_dispose(&what);
@@ -110,12 +72,12 @@ static void edge_row(dr_buf *b, const dr_graphdiff *d, const dr_graph_edge *e)
 	dr_buf w, what;
 	dr_buf_init(&w);
 	dr_buf_init(&what);
-	md_code(&w, from);
+	dr_md_code(&w, from);
 	dr_buf_puts(&w, " → ");
-	md_code(&w, to);
-	md_code(&what, to);
+	dr_md_code(&w, to);
+	dr_md_code(&what, to);
 	dr_buf_puts(&what, e->mark == DR_MARK_ADDED ? " now waits for " : " no longer waits for ");
-	md_code(&what, from);
+	dr_md_code(&what, from);
 	row(b, e->mark == DR_MARK_ADDED ? "edge added" : "edge removed", w.data, what.data);
 	dr_buf_dispose(&what);
 	dr_buf_dispose(&w);
@@ -145,12 +107,12 @@ static bool same_str(const char *a, const char *b) { return a == b || (a && b &&
 static void old_new(dr_buf *b, const char *old, const char *new)
 {
 	if (old)
-		md_code(b, old);
+		dr_md_code(b, old);
 	else
 		dr_buf_puts(b, "none");
 	dr_buf_puts(b, " → ");
 	if (new)
-		md_code(b, new);
+		dr_md_code(b, new);
 	else
 		dr_buf_puts(b, "none");
 }
@@ -208,7 +170,7 @@ static size_t set_rows(dr_buf *b, const dr_runbook *old, const dr_runbook *new)
 		if (o)
 			set_changes(&what, o, s);
 		else if (s->match.name.source)
-			md_code(&what, s->match.name.source);
+			dr_md_code(&what, s->match.name.source);
 		row_code(b, o ? "VM set changed" : "VM set added", s->name.name, what.data);
 		dr_buf_dispose(&what);
 		n++;
@@ -321,12 +283,12 @@ static void reasons(dr_buf *b, const dr_graphdiff *d, const cJSON *path)
 		if (!new_edge && s->mark == DR_MARK_SAME)
 			continue;
 		dr_buf_puts(b, n++ ? "; " : "");
-		md_code(b, step);
+		dr_md_code(b, step);
 		if (s->mark == DR_MARK_ADDED) {
 			dr_buf_puts(b, " is new on the critical path");
 		} else if (new_edge) {
 			dr_buf_puts(b, " now waits for ");
-			md_code(b, before);
+			dr_md_code(b, before);
 		} else {
 			dr_buf_puts(b, " changed (");
 			for (size_t i = 0; i < s->n_fields; i++)
@@ -343,7 +305,7 @@ static void estimate_line(dr_buf *b, const char *which, const cJSON *est)
 	const char *err = str_of(est, "error");
 	dr_buf_printf(b, "- %s: ", which);
 	if (err)
-		md_code(b, err);
+		dr_md_code(b, err);
 	else
 		dr_buf_puts(b, "no validation passes, so no RTO is predicted");
 	dr_buf_putc(b, '\n');
@@ -400,11 +362,11 @@ static void mermaid(dr_buf *b, const dr_graphdiff *d)
 		return;
 	dr_graphdiff_print(d, DR_GRAPH_MERMAID, f);
 	fclose(f);
-	size_t longest = longest_backticks(text, len);
+	size_t longest = dr_md_longest_backticks(text, len);
 	dr_buf_puts(b, "<details><summary>Step graph, with what changed marked</summary>\n\n");
-	fence(b, longest < 3 ? 3 : longest + 1);
+	dr_md_fence(b, longest < 3 ? 3 : longest + 1);
 	dr_buf_printf(b, "mermaid\n%s", text);
-	fence(b, longest < 3 ? 3 : longest + 1);
+	dr_md_fence(b, longest < 3 ? 3 : longest + 1);
 	dr_buf_puts(b, "\n\n</details>\n");
 	free(text);
 }
@@ -415,7 +377,7 @@ void dr_diffreport_markdown(const dr_diffreport_input *in, FILE *out)
 	dr_buf_init(&b);
 	dr_buf_init(&rows);
 	dr_buf_puts(&b, "### drover: runbook ");
-	md_code(&b, in->new->name ? in->new->name : "?");
+	dr_md_code(&b, in->new->name ? in->new->name : "?");
 	dr_buf_puts(&b, "\n\n");
 	if (in->est_old && in->est_new)
 		estimates(&b, in);

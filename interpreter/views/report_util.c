@@ -1,0 +1,215 @@
+/*
+ * report_util.c - helpers the report's forms share (report_int.h).
+ */
+#include "views/report_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "backends/backend.h"
+#include "run/clock.h"
+#include "util/xalloc.h"
+#include "views/report_dr.h"
+
+const cJSON *dr_rep_obj(const cJSON *o, const char *key) { return o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL; }
+
+const char *dr_rep_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = dr_rep_obj(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int64_t dr_rep_ms(const cJSON *o, const char *key)
+{
+	const cJSON *v = dr_rep_obj(o, key);
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+}
+
+int dr_rep_int(const cJSON *o, const char *key)
+{
+	const cJSON *v = dr_rep_obj(o, key);
+	return cJSON_IsNumber(v) ? v->valueint : 0;
+}
+
+int dr_rep_bool(const cJSON *o, const char *key)
+{
+	const cJSON *v = dr_rep_obj(o, key);
+	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : -1;
+}
+
+const cJSON **dr_rep_tasks(const cJSON *doc, size_t *n)
+{
+	const cJSON *tasks = dr_rep_obj(doc, "tasks"), *t;
+	const cJSON **v = xcalloc((size_t)cJSON_GetArraySize(tasks) + 1, sizeof *v);
+	size_t k = 0;
+	cJSON_ArrayForEach(t, tasks)
+		v[k++] = t;
+	*n = k;
+	return v;
+}
+
+void dr_rep_step_name(const cJSON *step, char *out, size_t n)
+{
+	const char *phase = dr_rep_str(step, "phase"), *undoes = dr_rep_str(step, "undoes");
+	const char *id = dr_rep_str(step, "id") ? dr_rep_str(step, "id") : "?";
+	if (undoes)
+		snprintf(out, n, "rollback: undo %s", undoes);
+	else if (phase && strcmp(phase, "main") != 0)
+		snprintf(out, n, "%s: %s", phase, id);
+	else
+		snprintf(out, n, "%s", id);
+}
+
+void dr_rep_wall(const cJSON *doc, int64_t t_ms, char *out, size_t n)
+{
+	const char *started = dr_rep_str(dr_rep_obj(doc, "run"), "started");
+	int64_t wall;
+	*out = 0;
+	if (started && t_ms >= 0 && dr_backend_parse_time(started, &wall))
+		dr_clock_format_wall(wall + t_ms, out, n);
+}
+
+void dr_rep_duration(int64_t ms, char *out, size_t n) { dr_report_dr_duration(ms, out, n); }
+
+/* --- verdicts ----------------------------------------------------------------- */
+
+typedef struct verdicts {
+	dr_rep_verdict *v;
+	size_t n, cap;
+} verdicts;
+
+__attribute__((format(printf, 3, 4))) static void add(verdicts *vs, const char *failure, const char *fmt, ...)
+{
+	if (vs->n == vs->cap) {
+		vs->cap = vs->cap ? 2 * vs->cap : 8;
+		vs->v = xrealloc(vs->v, vs->cap * sizeof *vs->v);
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	vs->v[vs->n++] = (dr_rep_verdict){.name = dr_buf_detach(&b), .failure = failure ? xstrdup(failure) : NULL};
+}
+
+static void status_verdict(verdicts *vs, const cJSON *run)
+{
+	const char *status = dr_rep_str(run, "status") ? dr_rep_str(run, "status") : "unknown";
+	const char *reason = dr_rep_str(run, "reason");
+	dr_buf f;
+	dr_buf_init(&f);
+	dr_buf_printf(&f, "the run is %s%s%s", status, reason ? ": " : "", reason ? reason : "");
+	add(vs, strcmp(status, "succeeded") == 0 ? NULL : f.data, "run %s", status);
+	dr_buf_dispose(&f);
+}
+
+/* "what A (objective B)" and, when missed, the failure sentence. */
+static void objective_verdict(verdicts *vs, const char *what, const cJSON *o, const char *achieved_key)
+{
+	int64_t got = dr_rep_ms(o, achieved_key), want = dr_rep_ms(o, "objective_ms");
+	char a[32], b[32];
+	dr_rep_duration(got, a, sizeof a);
+	dr_rep_duration(want, b, sizeof b);
+	if (want < 0) {
+		if (got >= 0)
+			add(vs, NULL, "%s %s (no objective)", what, a);
+		return;
+	}
+	if (got < 0 && dr_rep_bool(o, "met") != 0)
+		return; /* nothing measured and no verdict (an RPO before any failover completed) */
+	dr_buf f;
+	dr_buf_init(&f);
+	if (got < 0)
+		dr_buf_printf(&f, "%s not reached: recovery did not complete (objective %s)", what, b);
+	else
+		dr_buf_printf(&f, "%s %s missed the objective %s", what, a, b);
+	add(vs, dr_rep_bool(o, "met") == 1 ? NULL : f.data, "%s %s (objective %s)", what, a, b);
+	dr_buf_dispose(&f);
+}
+
+static void rpo_verdicts(verdicts *vs, const cJSON *rpo)
+{
+	const cJSON *vm;
+	if (dr_rep_ms(rpo, "objective_ms") < 0)
+		return;
+	cJSON_ArrayForEach(vm, dr_rep_obj(rpo, "vms"))
+	{
+		char what[300];
+		snprintf(what, sizeof what, "RPO %s", dr_rep_str(vm, "vm") ? dr_rep_str(vm, "vm") : "?");
+		cJSON *o = cJSON_Duplicate(vm, true);
+		cJSON_AddNumberToObject(o, "objective_ms", (double)dr_rep_ms(rpo, "objective_ms"));
+		objective_verdict(vs, what, o, "rpo_ms");
+		cJSON_Delete(o);
+	}
+}
+
+static void drill_verdict(verdicts *vs, const cJSON *drill)
+{
+	if (dr_rep_bool(drill, "verified") != 1)
+		return;
+	const char *status = dr_rep_str(drill, "status") ? dr_rep_str(drill, "status") : "unknown";
+	dr_buf f;
+	dr_buf_init(&f);
+	if (strcmp(status, "leftovers") == 0) {
+		const cJSON *l;
+		dr_buf_puts(&f, "test VMs left behind:");
+		cJSON_ArrayForEach(l, dr_rep_obj(drill, "leftovers"))
+			dr_buf_printf(&f, " %s (%s)", dr_rep_str(l, "vm") ? dr_rep_str(l, "vm") : "?",
+				      dr_rep_str(l, "state") ? dr_rep_str(l, "state") : "?");
+	} else {
+		dr_buf_printf(&f, "the cleanup could not be verified: %s",
+			      dr_rep_str(drill, "message") ? dr_rep_str(drill, "message") : status);
+	}
+	add(vs, strcmp(status, "clean") == 0 ? NULL : f.data, "drill cleanup %s", status);
+	dr_buf_dispose(&f);
+}
+
+dr_rep_verdict *dr_rep_verdicts(const cJSON *doc, size_t *n)
+{
+	verdicts vs = {0};
+	const cJSON *obj = dr_rep_obj(doc, "objectives");
+	status_verdict(&vs, dr_rep_obj(doc, "run"));
+	objective_verdict(&vs, "RTO", dr_rep_obj(obj, "rto"), "achieved_ms");
+	objective_verdict(&vs, "worst RPO", dr_rep_obj(obj, "rpo"), "worst_ms");
+	rpo_verdicts(&vs, dr_rep_obj(obj, "rpo"));
+	drill_verdict(&vs, dr_rep_obj(doc, "drill"));
+	*n = vs.n;
+	return vs.v;
+}
+
+void dr_rep_verdicts_dispose(dr_rep_verdict *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].failure);
+	}
+	free(v);
+}
+
+static void figure(dr_buf *out, const char *what, const cJSON *o, const char *key)
+{
+	char a[32], b[32];
+	int64_t want = dr_rep_ms(o, "objective_ms");
+	dr_rep_duration(dr_rep_ms(o, key), a, sizeof a);
+	dr_rep_duration(want, b, sizeof b);
+	dr_buf_printf(out, "; %s %s", what, a);
+	int met = dr_rep_bool(o, "met");
+	if (want >= 0)
+		dr_buf_printf(out, " (objective %s: %s)", b, met == 1 ? "met" : met == 0 ? "missed" : "not measured");
+}
+
+void dr_rep_headline(const cJSON *doc, dr_buf *out)
+{
+	const cJSON *obj = dr_rep_obj(doc, "objectives");
+	dr_buf_puts(out, dr_rep_str(dr_rep_obj(doc, "run"), "status") ? dr_rep_str(dr_rep_obj(doc, "run"), "status")
+								    : "unknown");
+	if (dr_rep_bool(obj, "applies") != 1)
+		return;
+	figure(out, "RTO", dr_rep_obj(obj, "rto"), "achieved_ms");
+	figure(out, "worst RPO", dr_rep_obj(obj, "rpo"), "worst_ms");
+}
