@@ -100,6 +100,20 @@ bool dr_cli_use_color(FILE *f);
  */
 const char *dr_cli_stdlib_dir(const char *explicit_dir);
 
+/* --- evidence.c: --report and --metrics of run, drill, failback and resume ---- */
+
+/* A usage error when path's extension names no report format (.json .xml .md .html); else -1 (go on). */
+int dr_cli_check_report_path(const dr_command *cmd, const char *path);
+
+/*
+ * After a run: its report (format from the extension) and its metrics,
+ * each when asked (NULL: not), from the run's journal under state_dir
+ * (NULL: the default). Returns 0, or -1 when one could not be written
+ * (said on stderr: what, and that the run is as its journal says).
+ */
+int dr_cli_write_evidence(const dr_command *cmd, const char *state_dir, const char *run_id, const char *report,
+			  const char *metrics);
+
 /* --- modes_cli.c: shared by run, drill, failback and plan ------------------- */
 
 /* Compile file (diagnostics on stderr); NULL with "drover CMD: FILE has N errors" when it has errors. */

@@ -37,7 +37,8 @@ static int resume_main(int argc, char **argv);
 const dr_command dr_cmd_resume = {
 	.name = "resume",
 	.summary = "Go on with a run whose drover stopped (crash, kill, cancel), or retry a failed one, from its journal.",
-	.usage = "[--retry-failed] [--force] [--yes] [--events FILE|-] [--state-dir DIR] RUN-ID",
+	.usage = "[--retry-failed] [--force] [--yes] [--events FILE|-] [--state-dir DIR] [--report FILE] [--metrics FILE] "
+		 "RUN-ID",
 	.help = "Options:\n"
 		"      --retry-failed      the run ended failed: go on from its failure, once its cause is fixed.\n"
 		"                          The failed tasks get new attempts (numbered on, so with new\n"
@@ -52,6 +53,8 @@ const dr_command dr_cmd_resume = {
 		"                          output. What the journal replays is marked \"replayed\": true\n"
 		"      --state-dir DIR     where the runs are (default: $DROVER_STATE_DIR, else .drover)\n"
 		"      --grace DURATION    as for drover run (default 30s)\n"
+		"      --report FILE       when the run ends, write its report (as drover run --report)\n"
+		"      --metrics FILE      when the run ends, write its metrics (as drover run --metrics)\n"
 		"      --stdlib DIR        where use: finds composites\n"
 		"  -q, --quiet             no progress on the screen, only the summary\n"
 		"      --plain             one line per transition even on a terminal\n"
@@ -72,12 +75,12 @@ const dr_command dr_cmd_resume = {
 };
 
 typedef struct options {
-	const char *events, *stdlib, *run_id;
+	const char *events, *stdlib, *run_id, *report, *metrics;
 	bool quiet, plain, yes, retry;
 	dr_exec_opts x;
 } options;
 
-enum { OPT_STATE = 256, OPT_GRACE, OPT_STDLIB, OPT_PLAIN, OPT_FORCE, OPT_RETRY };
+enum { OPT_STATE = 256, OPT_GRACE, OPT_STDLIB, OPT_PLAIN, OPT_FORCE, OPT_RETRY, OPT_REPORT, OPT_METRICS };
 
 static const struct option longopts[] = {
 	{"yes", no_argument, NULL, 'y'},		  {"events", required_argument, NULL, 'e'},
@@ -85,6 +88,7 @@ static const struct option longopts[] = {
 	{"stdlib", required_argument, NULL, OPT_STDLIB},   {"quiet", no_argument, NULL, 'q'},
 	{"plain", no_argument, NULL, OPT_PLAIN},	   {"force", no_argument, NULL, OPT_FORCE},
 	{"retry-failed", no_argument, NULL, OPT_RETRY},	   {"help", no_argument, NULL, 'h'},
+	{"report", required_argument, NULL, OPT_REPORT},   {"metrics", required_argument, NULL, OPT_METRICS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -104,6 +108,8 @@ static int one_option(void *ctx, int c, const char *arg)
 	case 'q': o->quiet = true; return -1;
 	case OPT_PLAIN: o->plain = true; return -1;
 	case OPT_FORCE: o->x.force = true; return -1;
+	case OPT_REPORT: o->report = arg; return dr_cli_check_report_path(&dr_cmd_resume, arg);
+	case OPT_METRICS: o->metrics = arg; return -1;
 	default: o->retry = true; return -1; /* OPT_RETRY */
 	}
 }
@@ -326,7 +332,10 @@ static int run(options *o, dr_runbook *rb)
 	dr_buf_dispose(&err);
 	if (o->x.events && o->x.events != stdout)
 		fclose(o->x.events);
-	return dr_exec_exit_code(st);
+	int rc = dr_exec_exit_code(st);
+	if (dr_cli_write_evidence(&dr_cmd_resume, o->x.state_dir, o->run_id, o->report, o->metrics) < 0 && rc == DR_EXIT_OK)
+		rc = DR_EXIT_INTERNAL; /* the run succeeded; its evidence is missing */
+	return rc;
 }
 
 static int resume_journal(options *o, dr_journal_file *f)

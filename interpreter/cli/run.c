@@ -32,7 +32,8 @@ const dr_command dr_cmd_run = {
 	.name = "run",
 	.summary = "Run a runbook: its steps, retries, rollbacks, approvals and finally steps.",
 	.usage = "[--param NAME=VALUE]... [--yes] [--events FILE|-] [--clock real|virtual] [--concurrency N] "
-		 "[--order declared|longest-first] [--seed N] [--state-dir DIR] [--exclude-blocked] FILE",
+		 "[--order declared|longest-first] [--seed N] [--state-dir DIR] [--exclude-blocked] [--report FILE] [--metrics FILE] "
+		 "FILE",
 	.help = "Options:\n"
 		"  -p, --param NAME=VALUE  a parameter (repeatable); typed as the runbook declares it. Parameters\n"
 		"                          without a default are required\n"
@@ -61,6 +62,10 @@ const dr_command dr_cmd_run = {
 		"      --plain             one line per transition even on a terminal\n"
 		"      --direction DIR     failover (default: primary to recovery) or failback (recovery back to\n"
 		"                          primary, as drover failback)\n"
+		"      --report FILE       when the run ends, write its report to FILE; the extension says the\n"
+		"                          format: .json, .xml (JUnit), .md or .html (as drover report)\n"
+		"      --metrics FILE      when the run ends, write its outcome as Prometheus metrics for\n"
+		"                          node_exporter's textfile collector (docs/scheduling.md)\n"
 		"      --force             start even though an earlier run of this runbook against the same\n"
 		"                          backend did not finish (a stale run lock; see drover status)\n"
 		"      --exclude-blocked   run without the VMs the preflight finds blocked (each is named on the\n"
@@ -80,7 +85,7 @@ const dr_command dr_cmd_run = {
 typedef struct options {
 	const char **params;
 	size_t n_params;
-	const char *events, *stdlib, *file;
+	const char *events, *stdlib, *file, *report, *metrics;
 	bool quiet, plain;
 	dr_exec_opts x;
 	const char *network; /* drill: --network */
@@ -150,7 +155,7 @@ static int set_order(options *o, const char *v)
 }
 
 enum { OPT_CLOCK = 256, OPT_SEED, OPT_STATE, OPT_RUNID, OPT_GRACE, OPT_STDLIB, OPT_PLAIN, OPT_DIRECTION, OPT_NETWORK, OPT_FORCE,
-       OPT_ORDER, OPT_EXCLUDE_BLOCKED };
+       OPT_ORDER, OPT_EXCLUDE_BLOCKED, OPT_REPORT, OPT_METRICS };
 
 static const struct option longopts[] = {
 	{"param", required_argument, NULL, 'p'},     {"yes", no_argument, NULL, 'y'},
@@ -162,6 +167,7 @@ static const struct option longopts[] = {
 	{"direction", required_argument, NULL, OPT_DIRECTION}, {"network", required_argument, NULL, OPT_NETWORK},
 	{"force", no_argument, NULL, OPT_FORCE},       {"order", required_argument, NULL, OPT_ORDER},
 	{"exclude-blocked", no_argument, NULL, OPT_EXCLUDE_BLOCKED},
+	{"report", required_argument, NULL, OPT_REPORT}, {"metrics", required_argument, NULL, OPT_METRICS},
 	{"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 };
 
@@ -201,6 +207,8 @@ static int one_option(void *ctx, int c, const char *arg)
 		return -1;
 	case OPT_FORCE: o->x.force = true; return -1;
 	case OPT_EXCLUDE_BLOCKED: o->x.exclude_blocked = true; return -1;
+	case OPT_REPORT: o->report = arg; return dr_cli_check_report_path(cur, arg);
+	case OPT_METRICS: o->metrics = arg; return -1;
 	default: return set_order(o, arg); /* OPT_ORDER */
 	}
 }
@@ -299,15 +307,21 @@ static int execute(dr_runbook *rb, options *o)
 		return DR_EXIT_INVALID;
 	}
 	choose_view(o);
-	dr_buf err;
+	dr_buf err, id;
 	dr_buf_init(&err);
+	dr_buf_init(&id);
+	o->x.run_id_out = &id;
 	dr_run_status st = dr_exec_run(rb, &o->x, &err);
 	fputs(err.data, stderr);
 	dr_buf_dispose(&err);
+	rc = dr_exec_exit_code(st);
+	if (dr_cli_write_evidence(cur, o->x.state_dir, id.data, o->report, o->metrics) < 0 && rc == DR_EXIT_OK)
+		rc = DR_EXIT_INTERNAL; /* the run succeeded; its evidence is missing */
+	dr_buf_dispose(&id);
 	if (o->x.events && o->x.events != stdout && fclose(o->x.events) != 0)
 		fprintf(stderr, "drover %s: writing events to '%s' failed: %s\n", cur->name, o->events, strerror(errno));
 	cJSON_Delete(params);
-	return dr_exec_exit_code(st);
+	return rc;
 }
 
 static int run_main(int argc, char **argv)

@@ -237,7 +237,117 @@ diff_markdown() {
 	ok "diff: --format markdown needs --diff (usage error)" $([ $? = 2 ] && echo 0 || echo 1)
 }
 
-groups=(sarif github readiness diff_markdown)
+# --- reports: golden reports of deterministic runs, each form checked by the tool that reads it -----
+# normalise FILE: the host and user that ran the test, out of a report (they differ between machines)
+normalise() {
+	sed -i -e 's/^\(\t\t"host":\t\)"[^"]*"/\1"HOST"/' -e 's/^\(\t\t"user":\t\)"[^"]*"/\1"USER"/' \
+		-e 's/hostname="[^"]*"/hostname="HOST"/' -e 's/<property name="user" value="[^"]*"/<property name="user" value="USER"/' \
+		-e 's/ by `[^`]*` on `[^`]*`/ by `USER` on `HOST`/' \
+		-e 's/user <code>[^<]*<\/code> \&middot; host <code>[^<]*<\/code>/user <code>USER<\/code> \&middot; host <code>HOST<\/code>/' "$1"
+}
+# golden CASE: the four forms of the case's latest run against tests/evidence/golden/CASE (UPDATE=1 rewrites)
+golden() {
+	local c=$1 w=$tmp/reports/$1 f bad=0
+	for f in json:json junit:xml markdown:md html:html; do
+		(cd "$w" && "$drover" report --state-dir .drover --format "${f%%:*}" -o "report.${f#*:}") || bad=1
+		normalise "$w/report.${f#*:}"
+		if [ "${UPDATE:-0}" = 1 ]; then mkdir -p "$here/golden/$c" && cp "$w/report.${f#*:}" "$here/golden/$c/"
+		elif ! diff -u "$here/golden/$c/report.${f#*:}" "$w/report.${f#*:}" >"$w/diff" 2>&1; then
+			bad=1; head -20 "$w/diff" | sed 's/^/    /'; fi
+	done
+	ok "reports $c: json, junit, markdown and html are the golden ones" $bad
+	xmllint --noout --schema "$(cd "$root" && tests/reference-dir.sh)/junit/JUnit.xsd" "$w/report.xml" 2>"$w/xmllint" ||
+		sed 's/^/    /' "$w/xmllint"
+	ok "reports $c: the JUnit report is valid against JUnit.xsd (xmllint)" $?
+	md_tables "$w/report.md" >/dev/null; ok "reports $c: the Markdown tables parse (marked)" $?
+	promcheck "$w/metrics.prom"; ok "reports $c: promtool accepts --metrics" $?
+}
+# case_run CASE EXIT RUNBOOK drover-args...: run in a fresh folder with the runbook copied in
+case_run() {
+	local c=$1 want=$2 rb=$3 rc; shift 3
+	mkdir -p "$tmp/reports/$c" && cp "$here/runbooks/$rb" "$tmp/reports/$c/"
+	(cd "$tmp/reports/$c" && "$drover" "$@" --state-dir .drover "$rb" >out 2>&1); rc=$?
+	[ $rc = "$want" ] || { echo "    exit $rc, expected $want: drover $*"; tail -5 "$tmp/reports/$c/out"; }
+	ok "reports $c: drover $1 exits $want" $([ $rc = "$want" ] && echo 0 || echo 1)
+}
+js() { node -e "const d = JSON.parse(require('fs').readFileSync(process.argv[1])); process.exit(($1) ? 0 : 1)" "$2"; }
+reports() {
+	local w=$tmp/reports
+	need xmllint promtool node && npm_tools || return
+	case_run succeeded 0 shop.yaml run -q --yes --report report-run.html --metrics metrics.prom
+	golden succeeded
+	cmp -s "$w/succeeded/report-run.html" <(cd "$w/succeeded" && "$drover" report --state-dir .drover -f html)
+	ok "reports succeeded: --report writes what drover report gives later" $?
+	js 'd.objectives.met === true && d.run.status === "succeeded" && d.run.user && d.sessions.count === 1 &&
+		d.tasks.filter((t) => t.critical).pop().label === d.objectives.rto.task' "$w/succeeded/report.json"
+	ok "reports succeeded: objectives met; the critical path ends at the task that decided the RTO" $?
+	grep -qx 'drover_run_status{runbook="shop-failover",mode="failover",status="succeeded"} 1' "$w/succeeded/metrics.prom" &&
+		grep -qx 'drover_run_objectives_met{runbook="shop-failover",mode="failover"} 1' "$w/succeeded/metrics.prom"
+	ok "reports succeeded: metrics say succeeded, objectives met" $?
+
+	case_run rolled-back 1 shop-rollback.yaml run -q --yes --metrics metrics.prom
+	golden rolled-back
+	js 'd.rollback.started && d.objectives.met === false &&
+		d.tasks.some((t) => t.state === "failed" && /<b>&amp; \| `x`/.test(t.attempts[0].message) &&
+			t.attempts[0].recommended_action)' "$w/rolled-back/report.json"
+	ok "reports rolled-back: the failure (text as the service gave it) and its recommended action, the rollback" $?
+	grep -q 'type="permanent">attempt 1: failed: .*QuotaExceeded.*&lt;b&gt;&amp;amp; | `x`' "$w/rolled-back/report.xml" &&
+		! grep -q '<b>' "$w/rolled-back/report.xml"
+	ok "reports rolled-back: JUnit has the failure, escaped for XML" $?
+	grep -q '&lt;b&gt;&amp;amp; | `x`' "$w/rolled-back/report.html" && ! grep -q '<b>&amp;' "$w/rolled-back/report.html"
+	ok "reports rolled-back: the page escapes the service's text" $?
+
+	case_run drill-missed 0 shop-tight.yaml drill -q --metrics metrics.prom
+	golden drill-missed
+	grep -q '<testcase name="RTO .* (objective 10m)" classname="shop-tight.objectives" time="0.000">' "$w/drill-missed/report.xml" &&
+		grep -q '<failure message="RTO .* missed the objective 10m" type="objective"/>' "$w/drill-missed/report.xml"
+	ok "reports drill-missed: a missed objective is a failed testcase" $?
+	js 'd.drill.verified && d.drill.status === "clean" && d.drill.cleanup.length === 6 &&
+		d.drill.cleanup.every((c) => c.state === "succeeded") && d.objectives.met === false' "$w/drill-missed/report.json"
+	ok "reports drill-missed: what was cleaned up and how it was verified" $?
+	grep -qx 'drover_run_objectives_met{runbook="shop-tight",mode="drill"} 0' "$w/drill-missed/metrics.prom" &&
+		grep -qx 'drover_run_drill_leftovers{runbook="shop-tight",mode="drill"} 0' "$w/drill-missed/metrics.prom"
+	ok "reports drill-missed: metrics say an objective was missed, nothing left behind" $?
+
+	# Killed (SIGKILL after the 15th durable record: failovers in flight) and resumed: the same report as
+	# the uninterrupted run, but for what tells the story of the stop (sessions, what resume's probes found).
+	mkdir -p "$w/resumed" && cp "$here/runbooks/shop.yaml" "$w/resumed/"
+	(cd "$w/resumed" && DROVER_TEST_KILL_AT=15 "$drover" run -q --yes --state-dir .drover shop.yaml >out 2>&1)
+	ok "reports resumed: the run is killed" $([ $? = 137 ] && echo 0 || echo 1)
+	(cd "$w/resumed" && "$drover" resume -q --yes --state-dir .drover --metrics metrics.prom shop-failover-20260101T000000Z >out 2>&1)
+	ok "reports resumed: resume finishes the run" $?
+	golden resumed
+	node -e 'const f = (p) => { const d = JSON.parse(require("fs").readFileSync(p)); delete d.sessions;
+			for (const t of d.tasks) for (const a of t.attempts) delete a.probe; return JSON.stringify(d); };
+		process.exit(f(process.argv[1]) === f(process.argv[2]) ? 0 : 1)' "$w/succeeded/report.json" "$w/resumed/report.json"
+	ok "reports resumed: the JSON report equals the uninterrupted run's (but for sessions and probes)" $?
+	js 'd.sessions.count === 2 && d.tasks.some((t) => t.attempts.some((a) => a.probe))' "$w/resumed/report.json"
+	ok "reports resumed: ...and says it took 2 sessions, and what the probes found" $?
+}
+
+# --- the HTML report in headless Chromium: not blank, the timeline drawn --------------------------
+chromium_shot() { # chromium_shot HTML PNG
+	timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$(mktemp -d -p "$tmp")" --window-size=1200,1100 --hide-scrollbars \
+		--screenshot="$2" "file://$1" >"$tmp/chromium.log" 2>&1
+}
+html_render() {
+	local w=$tmp/reports/rolled-back
+	need chromium node || return
+	[ -f "$w/report.html" ] || { ok "html: the rolled-back report exists (group reports first)" 1; return; }
+	chromium_shot "$w/report.html" "$w/shot.png"; ok "html: chromium renders the report" $?
+	node "$here/png-colors.js" "$w/shot.png" 2da44e cf222e 0550ae ffebe9 >"$w/colors" || cat "$w/colors"
+	awk '$1 == "nonwhite" { exit !($2 > $4 / 10) }' "$w/colors"; ok "html: the screenshot is not blank" $?
+	awk '$1 == "2da44e" { exit !($2 > 2000) }' "$w/colors" && awk '$1 == "cf222e" { exit !($2 > 100) }' "$w/colors"
+	ok "html: the timeline is drawn (succeeded attempts green, the failed one red)" $?
+	awk '$1 == "ffebe9" { exit !($2 > 20000) }' "$w/colors"; ok "html: the verdict at the top is red (the run failed)" $?
+	! grep -Eq '(src|href)="(https?:)?//' "$w/report.html" && ! grep -q '<script' "$w/report.html"
+	ok "html: self-contained (nothing fetched, no script)" $?
+	if [ -n "${SHOT_DIR:-}" ]; then cp "$w/shot.png" "$SHOT_DIR/"; fi
+}
+
+groups=(sarif github readiness diff_markdown reports html_render)
 [ $# -gt 0 ] && groups=("$@")
 for group in "${groups[@]}"; do
 	"$group"
