@@ -53,6 +53,8 @@ const dr_command dr_cmd_emulator = {
 		"                         drover-sim, drover-sim-vault)\n"
 		"      --client ID:SECRET a principal the token endpoint accepts (repeatable; default\n"
 		"                         drover-emulator-client:drover-emulator-secret)\n"
+		"      --client-cert ID:FILE  the PEM certificate client ID signs its assertions with (verified:\n"
+		"                         RS256 signature, x5t, iss = sub = ID, audience, time)\n"
 		"      --page-size N      items and jobs per page before a nextLink (default 100)\n"
 		"      --no-limits        no token bucket (ARM's 250 reads / 200 writes, refilled 25/s and 10/s)\n"
 		"  -h, --help             show this help\n"
@@ -63,12 +65,12 @@ const dr_command dr_cmd_emulator = {
 typedef struct cli_opts {
 	dr_emu_opts e;
 	const char *port_file;
-	const char **clients;
-	size_t n_clients;
+	const char **clients, **certs;
+	size_t n_clients, n_certs;
 } cli_opts;
 
 enum { O_PORT_FILE = 256, O_FAULTS, O_SEED, O_AUDIT, O_SPEED, O_CONTRACT, O_SUB, O_RG, O_VAULT, O_CLIENT,
-       O_PAGE, O_NO_LIMITS };
+       O_PAGE, O_NO_LIMITS, O_CLIENT_CERT };
 
 static int bad_number(const char *opt, const char *v)
 {
@@ -91,6 +93,10 @@ static int one_option(void *ctx, int c, const char *v)
 	case O_RG: o->e.resource_group = v; break;
 	case O_VAULT: o->e.vault = v; break;
 	case O_NO_LIMITS: o->e.no_limits = true; break;
+	case O_CLIENT_CERT:
+		o->certs = realloc(o->certs, (o->n_certs + 1) * sizeof *o->certs);
+		o->certs[o->n_certs++] = v;
+		break;
 	case O_CLIENT:
 		o->clients = realloc(o->clients, (o->n_clients + 1) * sizeof *o->clients);
 		o->clients[o->n_clients++] = v;
@@ -127,7 +133,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
 		{"contract", required_argument, NULL, O_CONTRACT}, {"subscription", required_argument, NULL, O_SUB},
 		{"resource-group", required_argument, NULL, O_RG}, {"vault", required_argument, NULL, O_VAULT},
 		{"client", required_argument, NULL, O_CLIENT}, {"page-size", required_argument, NULL, O_PAGE},
-		{"no-limits", no_argument, NULL, O_NO_LIMITS}, {"help", no_argument, NULL, 'h'},
+		{"no-limits", no_argument, NULL, O_NO_LIMITS}, {"client-cert", required_argument, NULL, O_CLIENT_CERT},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	o->e.listen = "127.0.0.1:0";
@@ -139,6 +146,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
 					  argv[optind]);
 	o->e.clients = o->clients;
 	o->e.n_clients = o->n_clients;
+	o->e.client_certs = o->certs;
+	o->e.n_client_certs = o->n_certs;
 	return -1;
 }
 
@@ -185,6 +194,7 @@ static int emulator_main(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0) {
 		free(o.clients);
+		free(o.certs);
 		return rc;
 	}
 	sigemptyset(&set);
@@ -207,5 +217,6 @@ static int emulator_main(int argc, char **argv)
 	dr_emu_free(e);
 	dr_diags_free(d);
 	free(o.clients);
+	free(o.certs);
 	return rc;
 }

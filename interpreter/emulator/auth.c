@@ -2,7 +2,7 @@
  * emulator/auth.c - Microsoft Entra ID as far as drover needs it: the
  * client-credentials token endpoint (/{tenant}/oauth2/v2.0/token, with a
  * client secret or a client assertion: a certificate's or a federated
- * token, asr-api.md §3.1), the instance-metadata endpoint
+ * token, asr-api.md §3.1, checked in jwt.c), the instance-metadata endpoint
  * (/metadata/identity/oauth2/token with `Metadata: true`, §3.2), and the
  * bearer-token check of every ARM request: only tokens this emulator
  * issued and that have not expired are accepted (401 otherwise, with ARM's
@@ -95,26 +95,6 @@ static const char *secret_of(dr_emu *e, const char *client)
 	return NULL;
 }
 
-/* A JWT's shape: three non-empty base64url parts. */
-static bool jwt_shaped(const char *s)
-{
-	int dots = 0;
-	size_t part = 0;
-	for (; *s; s++) {
-		if (*s == '.') {
-			if (!part)
-				return false;
-			dots++, part = 0;
-		} else if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-			   *s == '-' || *s == '_') {
-			part++;
-		} else {
-			return false;
-		}
-	}
-	return dots == 2 && part > 0;
-}
-
 static bool check_credential(dr_emu *e, emu_call *c, const char *tenant, const char *client)
 {
 	const char *secret = emu_form(c->rq, "client_secret"), *atype = emu_form(c->rq, "client_assertion_type");
@@ -134,13 +114,16 @@ static bool check_credential(dr_emu *e, emu_call *c, const char *tenant, const c
 						"ID, for a secret added to app '%s'.", client));
 		return false;
 	}
-	if (assertion && atype && strcmp(atype, ASSERTION_TYPE) == 0 && jwt_shaped(assertion))
-		return true;
-	aad_error(c->rs, 401, "invalid_client",
-		  assertion ? "AADSTS50027: JWT token is invalid or malformed."
-			    : "AADSTS7000218: The request body must contain the following parameter: "
-			      "'client_assertion' or 'client_secret'.");
-	return false;
+	if (!assertion || !atype || strcmp(atype, ASSERTION_TYPE) != 0) {
+		aad_error(c->rs, 401, "invalid_client",
+			  "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' "
+			  "(with client_assertion_type jwt-bearer) or 'client_secret'.");
+		return false;
+	}
+	const char *why = emu_jwt_check(e, c->a, assertion, client, tenant, c->rq->now_ms);
+	if (why)
+		aad_error(c->rs, 401, "invalid_client", why);
+	return !why;
 }
 
 void emu_auth_token(dr_emu *e, emu_call *c)

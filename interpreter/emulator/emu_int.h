@@ -109,6 +109,8 @@ struct dr_emu {
 	/* auth.c */
 	char **client_ids, **client_secrets; /* the principals the token endpoint knows */
 	size_t n_clients;
+	void *certs; /* jwt.c's registered certificates */
+	size_t n_certs;
 	struct emu_token *tokens;
 	size_t n_tokens, cap_tokens;
 	uint64_t token_seq;
@@ -205,6 +207,18 @@ void emu_auth_imds(dr_emu *e, emu_call *c);
 /* Check the bearer token of an ARM request: true when accepted, else the 401 is in c->rs. */
 bool emu_auth_check(dr_emu *e, emu_call *c);
 void emu_auth_free(dr_emu *e);
+
+/* ---- jwt.c ----------------------------------------------------------------------------- */
+
+/* Load the --client-cert certificates. 0, or -1 with why in err. */
+int emu_jwt_load_certs(dr_emu *e, char *err, size_t errsz);
+void emu_jwt_free(dr_emu *e);
+/*
+ * Check a client assertion of client for tenant's token endpoint at now:
+ * NULL when Entra ID would accept it, else its AADSTS description (in a).
+ */
+const char *emu_jwt_check(dr_emu *e, dr_arena *a, const char *jwt, const char *client, const char *tenant,
+			  int64_t now_ms);
 
 /* ---- limits.c -------------------------------------------------------------------------- */
 

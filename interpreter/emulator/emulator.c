@@ -185,6 +185,8 @@ dr_emu *dr_emu_new(const dr_emu_opts *o, dr_diags *diags, char *err, size_t errs
 	err[0] = '\0';
 	int rc = read_clients(e, err, errsz);
 	if (rc == 0)
+		rc = emu_jwt_load_certs(e, err, errsz);
+	if (rc == 0)
 		rc = open_sim(e, a, diags, err, errsz);
 	if (rc == 0 && o->contract_path && !(e->contract = dr_contract_load(o->contract_path, err, errsz)))
 		rc = -1;
@@ -222,6 +224,7 @@ void dr_emu_free(dr_emu *e)
 	if (e->audit_fd >= 0)
 		close(e->audit_fd);
 	emu_auth_free(e);
+	emu_jwt_free(e);
 	emu_faults_free(e);
 	free((char *)e->vault_id);
 	free(e->subscription);

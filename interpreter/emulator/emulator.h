@@ -43,6 +43,8 @@ typedef struct dr_emu_opts {
 	int64_t token_lifetime_ms; /* of the tokens it issues; 0: 3599 s */
 	const char *const *clients; /* "CLIENT_ID:SECRET" principals; NULL: DR_EMU_CLIENT_ID with DR_EMU_CLIENT_SECRET */
 	size_t n_clients;
+	const char *const *client_certs; /* "CLIENT_ID:FILE.pem": the certificate a client's assertions are signed with */
+	size_t n_client_certs;
 } dr_emu_opts;
 
 /* The principal the token endpoint knows when none is given (documented, like a well-known test key). */

@@ -6,6 +6,13 @@
  * on its connection threads. Run under ThreadSanitizer (make check-tsan),
  * this is the emulator's race test; the shell suite (tests/emulator/run.sh)
  * covers the routes one by one.
+ *
+ * Then drover's own credentials (backends/auth.h) against the emulator's
+ * token endpoints: a client secret, a certificate whose RS256 assertion the
+ * emulator verifies against the registered certificate (and refuses when
+ * signed by another key), a workload identity's federated token, managed
+ * identity through the metadata endpoint; each token then opens an ARM
+ * route. Certificates are made here with libcrypto.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +28,11 @@
 #include <cmocka.h>
 #include <pthread.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "backends/auth.h"
 #include "backends/http.h"
 #include "emulator/emulator.h"
 
@@ -197,10 +209,135 @@ static void test_many_clients_at_once(void **state)
 	rmdir(dir);
 }
 
+/* ---- credentials ------------------------------------------------------------------------ */
+
+/* A self-signed certificate with its key, as PEM (key then certificate) at path. */
+static void make_cert(const char *path)
+{
+	EVP_PKEY *key = EVP_RSA_gen(2048);
+	X509 *x = X509_new();
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, key);
+	X509_NAME *name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"drover-emulator-test", -1, -1, 0);
+	X509_set_issuer_name(x, name);
+	X509_sign(x, key, EVP_sha256());
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+	PEM_write_X509(f, x);
+	fclose(f);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
+/* A token from cfg, or NULL with the error's code in code. */
+static char *token_for(const dr_auth_config *cfg, char *code, size_t codesz)
+{
+	dr_auth *au = dr_auth_new(cfg);
+	dr_auth_error err = {0};
+	char *t = dr_auth_token(au, NULL, &err);
+	code[0] = '\0';
+	if (!t)
+		snprintf(code, codesz, "%s", err.code ? err.code : "?");
+	dr_auth_error_dispose(&err);
+	dr_auth_free(au);
+	return t;
+}
+
+/* The token opens an ARM route of the emulator. */
+static long arm_status(const char *token)
+{
+	worker w = {0};
+	long status = 0;
+	snprintf(w.token, sizeof w.token, "%s", token);
+	char target[600];
+	snprintf(target, sizeof target, "%s" V "/replicationPolicies?api-version=2025-08-01", url);
+	cJSON_Delete(send(&w, "GET", target, NULL, NULL, &status, NULL));
+	return status;
+}
+
+static void test_drover_credentials_against_the_emulator(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/drover-emulator-auth-XXXXXX", good[128], other[128], fed[128], spec_good[160],
+	     spec_other[160], err[512], code[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(good, sizeof good, "%s/app.pem", dir);
+	snprintf(other, sizeof other, "%s/other.pem", dir);
+	snprintf(fed, sizeof fed, "%s/federated-token", dir);
+	make_cert(good);
+	make_cert(other);
+	snprintf(spec_good, sizeof spec_good, "app-cert:%s", good);
+	snprintf(spec_other, sizeof spec_other, "app-other:%s", other);
+	const char *certs[] = {spec_good, spec_other}, *clients[] = {"app-secret:pa55/+&word", "app-cert:x",
+								   "app-other:x", "app-fed:x"};
+	dr_diags *d = dr_diags_new();
+	dr_emu_opts o = {.listen = "127.0.0.1:0", .clients = clients, .n_clients = 4, .client_certs = certs,
+			 .n_client_certs = 2};
+	dr_emu *e = dr_emu_new(&o, d, err, sizeof err);
+	assert_non_null(e);
+	assert_int_equal(dr_emu_start(e, url, sizeof url, err, sizeof err), 0);
+	setenv("AZURE_AUTHORITY_HOST", url, 1);
+	setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", url, 1);
+	dr_auth_config secret = {.kind = DR_AUTH_CLIENT_SECRET, .tenant = "t1", .client_id = "app-secret",
+				 .client_secret = "pa55/+&word"};
+	char *t = token_for(&secret, code, sizeof code);
+	assert_non_null(t);
+	assert_int_equal(arm_status(t), 200);
+	free(t);
+	secret.client_secret = "wrong";
+	assert_null(token_for(&secret, code, sizeof code));
+	assert_non_null(strstr(code, "AADSTS7000215"));
+	dr_auth_config cert = {.kind = DR_AUTH_CLIENT_CERTIFICATE, .tenant = "t1", .client_id = "app-cert",
+			       .certificate_path = good};
+	t = token_for(&cert, code, sizeof code);
+	if (!t)
+		fprintf(stderr, "  certificate: %s\n", code);
+	assert_non_null(t);
+	assert_int_equal(arm_status(t), 200);
+	free(t);
+	cert.client_id = "app-other"; /* signed with app.pem's key, registered with other.pem */
+	assert_null(token_for(&cert, code, sizeof code));
+	assert_non_null(strstr(code, "AADSTS700027"));
+	FILE *f = fopen(fed, "w");
+	assert_non_null(f);
+	/* {"alg":"RS256","kid":"k"} . {"aud":"api://AzureADTokenExchange","iss":"https://oidc.example",
+	   "sub":"system:serviceaccount:dr:drover","exp":4102444800} . a signature the emulator cannot check */
+	fputs("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJhdWQiOiJhcGk6Ly9BenVyZUFEVG9rZW5FeGNoYW5nZSIsImlzcyI6Imh0dHBz"
+	      "Oi8vb2lkYy5leGFtcGxlIiwic3ViIjoic3lzdGVtOnNlcnZpY2VhY2NvdW50OmRyOmRyb3ZlciIsImV4cCI6NDEwMjQ0NDgw"
+	      "MH0.c2lnbmF0dXJl\n", f);
+	fclose(f);
+	setenv("AZURE_FEDERATED_TOKEN_FILE", fed, 1);
+	dr_auth_config wi = {.kind = DR_AUTH_WORKLOAD_IDENTITY, .tenant = "t1", .client_id = "app-fed"};
+	t = token_for(&wi, code, sizeof code);
+	if (!t)
+		fprintf(stderr, "  workload identity: %s\n", code);
+	assert_non_null(t);
+	assert_int_equal(arm_status(t), 200);
+	free(t);
+	dr_auth_config mi = {.kind = DR_AUTH_MANAGED_IDENTITY};
+	t = token_for(&mi, code, sizeof code);
+	if (!t)
+		fprintf(stderr, "  managed identity: %s\n", code);
+	assert_non_null(t);
+	assert_int_equal(arm_status(t), 200);
+	free(t);
+	unsetenv("AZURE_FEDERATED_TOKEN_FILE");
+	unsetenv("AZURE_AUTHORITY_HOST");
+	unsetenv("AZURE_POD_IDENTITY_AUTHORITY_HOST");
+	dr_emu_free(e);
+	dr_diags_free(d);
+	unlink(good), unlink(other), unlink(fed), rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many_clients_at_once),
+		cmocka_unit_test(test_drover_credentials_against_the_emulator),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
