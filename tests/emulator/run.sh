@@ -68,7 +68,7 @@ item_id() { # item_id VM: the id of its protected item, through every page
 }
 # wait_job JOB: poll replicationJobs/JOB until it is done (at most 10 s); its state in S_JOB.
 wait_job() {
-	for _ in $(seq 200); do
+	for _ in $(seq 400); do
 		get "$V/replicationJobs/$1?$AV"
 		S_JOB=$(j .properties.state)
 		case $S_JOB in Succeeded|Failed|Cancelled) return 0 ;; esac
@@ -91,7 +91,7 @@ basics() {
 	t0=$(date +%s%N)
 	start basics; ok "starts" $?
 	t1=$(date +%s%N)
-	check "starts in well under a second ($(((t1 - t0) / 1000000)) ms)" [ $(((t1 - t0) / 1000000)) -lt 800 ]
+	check "starts in well under a second ($(((t1 - t0) / 1000000)) ms, URL file polled every 20 ms)" [ $(((t1 - t0) / 1000000)) -lt 1000 ]
 	check "prints its URL as one line on stdout" grep -qx "http://127.0.0.1:[0-9]*" "$tmp/basics.out"
 	token; ok "a client secret gets a token" $?
 	S=$(curl -s -o "$tmp/body" -w '%{http_code}' -X POST "$U/t/oauth2/v2.0/token" -d grant_type=client_credentials \
@@ -276,9 +276,9 @@ faults() {
 	start limits || return
 	token
 	local urls=() i
-	for i in $(seq 270); do urls+=("$U$V/replicationPolicies?$AV"); done
+	for i in $(seq 400); do urls+=("$U$V/replicationPolicies?$AV"); done
 	curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $T" "${urls[@]}" > "$tmp/codes"
-	check "ARM's read bucket: 429s after a burst of 250 reads" bash -c "[ \$(grep -c 429 '$tmp/codes') -ge 10 ] && [ \$(grep -c 200 '$tmp/codes') -ge 250 ]"
+	check "ARM's read bucket: 429s after a burst of 250 reads" bash -c "[ \$(grep -c 429 '$tmp/codes') -ge 20 ] && [ \$(grep -c 200 '$tmp/codes') -ge 250 ]"
 	get "$V/replicationPolicies?$AV"
 	check "a 429 says when to come back (Retry-After)" bash -c "[ $S != 429 ] || grep -qi '^Retry-After: [1-9]' '$tmp/hdr'"
 	stop; ok "stops on SIGTERM with exit 0 (state saved, no leak)" $?
@@ -311,9 +311,9 @@ faults() {
 	sleep 1.5; get "$V/replicationJobs/$JOB?$AV"
 	check "a hung job stays InProgress" is "$(j .properties.state)" InProgress
 	stop; ok "stops on SIGTERM with exit 0 (state saved, no leak)" $?
-	start expiry --faults '[{kind: token-expiry, lifetime: 400ms}]' || return
+	start expiry --faults '[{kind: token-expiry, lifetime: 1500ms}]' || return
 	token; get "$V/replicationPolicies?$AV"; a=$S
-	sleep 0.6; get "$V/replicationPolicies?$AV"
+	sleep 1.7; get "$V/replicationPolicies?$AV"
 	check "token expiry: accepted, then 401 ExpiredAuthenticationToken" is "$a $S $(j .error.code)" "200 401 ExpiredAuthenticationToken"
 	token; get "$V/replicationPolicies?$AV"
 	check "a new token works" is "$S" 200
