@@ -17,7 +17,7 @@ count() { # count NAME STATUS
 }
 
 unit_tests() {
-	local t p f
+	local t p f up=0 uf=0
 	for t in "$B"/tests/test_*; do
 		[ -x "$t" ] || continue
 		"$t" >"$log" 2>&1
@@ -25,10 +25,10 @@ unit_tests() {
 		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi # crashed or sanitizer report
-		pass=$((pass + p)); fail=$((fail + f))
+		pass=$((pass + p)); fail=$((fail + f)); up=$((up + p)); uf=$((uf + f))
 		if [ "$rc" != 0 ]; then echo "FAIL: $(basename "$t")"; grep -E 'FAILED|ERROR|error|Sanitizer' "$log" | head -20; fi
 	done
-	echo "unit: done"
+	echo "unit: $up passed, $uf failed"
 }
 
 golden_tests() {
@@ -69,6 +69,12 @@ consistency() {
 	tests/check-diagnostics.sh >"$log" 2>&1; rc=$?
 	[ $rc = 0 ] || cat "$log"
 	count "every diagnostic code is documented and tested" $rc
+	tests/check-doc-events.sh >"$log" 2>&1; rc=$?
+	[ $rc = 0 ] || cat "$log"
+	count "docs/events.md: every event has a row in a table, the example is a golden stream's" $rc
+	tests/check-man.sh >"$log" 2>&1; rc=$?
+	[ $rc = 0 ] || cat "$log"
+	count "the man page: mandoc-clean, dated, the installed PREFIX, every environment variable" $rc
 	tests/check-doc-examples.sh "$drover" >"$log" 2>&1; rc=$?
 	[ $rc = 0 ] || cat "$log"
 	count "every complete YAML example in docs/ validates" $rc
@@ -105,6 +111,7 @@ if [ "$only" = all ]; then
 	script_tests security tests/security/run.sh # issue 10: the lock, the state directory, secrets, the terminal
 	script_tests login tests/login/run.sh "$B/tests/rdp_responder" # check.ssh, check.rdp against real servers
 	script_tests emulator tests/emulator/run.sh # issue 9: the emulator on loopback, driven with curl
+	script_tests editor tests/editor/run.sh # the JSON Schema in ajv (strict) and yaml-language-server
 	shipped_runbooks
 	consistency
 fi

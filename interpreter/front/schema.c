@@ -473,6 +473,7 @@ static const char *type_name(const dr_type *t)
 #define IDENT_PATTERN "^[a-z0-9][a-z0-9_-]*$"
 #define EXPR_PATTERN "\\$\\{"
 #define DURATION_PATTERN "^(?=\\d)(\\d+d)?(\\d+h)?(\\d+m)?(\\d+s)?(\\d+ms)?$"
+#define NONZERO_DURATION_PATTERN "^(?=\\d)(?=.*[1-9])(\\d+d)?(\\d+h)?(\\d+m)?(\\d+s)?(\\d+ms)?$"
 #define PERCENT_PATTERN "^(100|[1-9]?[0-9])%$"
 
 /* Constraints JSON Schema needs beyond the field rows (the checker has them in code). */
@@ -578,9 +579,10 @@ static cJSON *json_scalar(const dr_type *t)
 	return o;
 }
 
-static cJSON *json_duration(void)
+/* A duration; one with a minimum (a timeout: at least 1ms) must not be all zeros. */
+static cJSON *json_duration(const dr_type *t)
 {
-	return json_string_pattern(DURATION_PATTERN);
+	return json_string_pattern(t->min >= 1 ? NONZERO_DURATION_PATTERN : DURATION_PATTERN);
 }
 
 static cJSON *json_id(void)
@@ -602,14 +604,30 @@ static cJSON *json_percent_or_int(void)
 	return o;
 }
 
-/* A default written in YAML (default_text) as a JSON value of the field's type. */
+/* text as the number or boolean t takes (a count for PERCENT_OR_INT); NULL when t takes none or text is not one. */
+static cJSON *json_scalar_default(const dr_type *t, const char *text)
+{
+	bool num = t->kind == DR_T_INT || t->kind == DR_T_NUMBER || t->kind == DR_T_PERCENT_OR_INT;
+	if (!num && t->kind != DR_T_BOOL)
+		return NULL;
+	cJSON *v = cJSON_ParseWithOpts(text, NULL, 1);
+	if (v && (num ? cJSON_IsNumber(v) : cJSON_IsBool(v)))
+		return v;
+	cJSON_Delete(v);
+	return NULL;
+}
+
+/* A default written in YAML (default_text) as a JSON value of the field's type (of a union: its first fitting alternative). */
 static cJSON *json_default(const dr_type *t, const char *text)
 {
-	if (t->kind == DR_T_INT || t->kind == DR_T_NUMBER || t->kind == DR_T_BOOL) {
-		cJSON *v = cJSON_ParseWithOpts(text, NULL, 1);
+	for (size_t i = 0; t->kind == DR_T_ONEOF && t->alts && t->alts[i]; i++) {
+		cJSON *v = json_scalar_default(t->alts[i], text);
 		if (v)
 			return v;
 	}
+	cJSON *v = json_scalar_default(t, text);
+	if (v)
+		return v;
 	if (t->kind == DR_T_SEQ && text[0] == '[') {
 		cJSON *arr = cJSON_CreateArray();
 		const char *p = text + 1;
@@ -730,7 +748,7 @@ static cJSON *json_kind(const dr_type *t, jctx *jc)
 	}
 	switch (t->kind) {
 	case DR_T_ANY: return cJSON_CreateObject();
-	case DR_T_DURATION: return json_duration();
+	case DR_T_DURATION: return json_duration(t);
 	case DR_T_ID: return json_id();
 	case DR_T_PERCENT_OR_INT: return json_percent_or_int();
 	case DR_T_MAP: return json_map(t, jc);
@@ -844,6 +862,28 @@ static cJSON *json_definitions(void)
 	return defs;
 }
 
+/*
+ * Strict validators (ajv's strictRequired) want every name a `required` lists
+ * defined in the `properties` beside it, also in the if/not/oneOf branches of
+ * the extras: add those as `true` (no constraint). Objects that close their
+ * properties (additionalProperties: false) list their required keys already.
+ */
+static void json_strict_required(cJSON *node)
+{
+	cJSON *req = cJSON_GetObjectItemCaseSensitive(node, "required");
+	if (cJSON_IsArray(req) && !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(node, "additionalProperties"))) {
+		cJSON *props = cJSON_GetObjectItemCaseSensitive(node, "properties");
+		if (!props)
+			props = cJSON_AddObjectToObject(node, "properties");
+		for (const cJSON *r = req->child; r; r = r->next)
+			if (cJSON_IsString(r) && !cJSON_GetObjectItemCaseSensitive(props, r->valuestring))
+				cJSON_AddTrueToObject(props, r->valuestring);
+	}
+	for (cJSON *c = node->child; c; c = c->next)
+		if (cJSON_IsObject(c) || cJSON_IsArray(c))
+			json_strict_required(c);
+}
+
 /* The whole JSON Schema document as a cJSON tree (the caller deletes it). */
 static cJSON *schema_json(void)
 {
@@ -857,6 +897,7 @@ static cJSON *schema_json(void)
 	json_merge(root, "{\"if\":{\"type\":\"object\",\"required\":[\"composite\"]},"
 			 "\"then\":{\"$ref\":\"#/definitions/composite\"},"
 			 "\"else\":{\"$ref\":\"#/definitions/runbook\"}}");
+	json_strict_required(root);
 	return root;
 }
 
