@@ -9,6 +9,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VERSION   := 0.1.0
+# The release's date: the man page's (docs/gen-man.sh reads it here).
+RELEASE_DATE := 2026-12-06
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
@@ -21,7 +23,7 @@ TEST_PKGS := cmocka
 DEB_PKGS  := pkg-config libyaml-dev libcurl4-openssl-dev libcjson-dev libpcre2-dev libmicrohttpd-dev libcmocka-dev libssl-dev
 # Tools the tests run against drover's output (real clients and servers, not stand-ins);
 # `make deps` installs them too, so `make check` needs nothing installed by hand.
-TEST_DEB_PKGS := nodejs prometheus libxml2-utils chromium systemd openssh-server openssh-client curl jq
+TEST_DEB_PKGS := nodejs prometheus libxml2-utils chromium systemd openssh-server openssh-client curl jq mandoc
 
 VARIANT   ?= default
 SANITIZE  ?=
@@ -59,7 +61,7 @@ DROVER    := $(B)/drover
 TORTURE   := $(B)/tests/torture
 TORTURE_SEEDS ?= 250
 
-.PHONY: test-npm all all-tests check check-asan check-tsan unit golden demo demo-run deps install uninstall clean \
+.PHONY: test-npm all all-tests check check-asan check-tsan unit golden demo demo-run deps install install-man uninstall clean \
         bench docs torture fuzz fuzz-build
 all: $(DROVER)
 
@@ -210,11 +212,16 @@ bench: $(DROVER) $(B)/libdrover.a
 	@echo
 	@bench/bench_journal.sh $(B)
 
-install: $(DROVER)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/stdlib
+install: $(DROVER) install-man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/stdlib
 	install -m 755 $(DROVER) $(DESTDIR)$(BINDIR)/drover
-	install -m 644 docs/drover.1 $(DESTDIR)$(MANDIR)/man1/drover.1
 	install -m 644 stdlib/*.yaml $(DESTDIR)$(DATADIR)/stdlib/
+
+# The man page names the folders of this PREFIX (docs/drover.1 is written for /usr/local).
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man1
+	sed 's|/usr/local/share/drover|$(DATADIR)|g' docs/drover.1 > $(DESTDIR)$(MANDIR)/man1/drover.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/drover.1
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/drover $(DESTDIR)$(MANDIR)/man1/drover.1

@@ -4,9 +4,10 @@
 set -u
 drover=$1
 version=$("$drover" --version | awk '{print $2}')
+date=$(sed -n 's/^RELEASE_DATE *:= *//p' "$(dirname "$0")/../Makefile")
 esc() { sed -e 's/\\/\\e/g' -e 's/^\./\\\&./' -e "s/^'/\\\\\\&'/"; }
 cat <<EOT
-.TH DROVER 1 "" "drover $version" "User Commands"
+.TH DROVER 1 "$date" "drover $version" "User Commands"
 .SH NAME
 drover \\- check and run disaster-recovery runbooks
 .SH SYNOPSIS
@@ -86,20 +87,49 @@ The stdlib directory, when \-\-stdlib is not given.
 The state directory of runs and journals (default .drover).
 .TP
 .B DROVER_CLOCK
-real or virtual: the default of \-\-clock.
+real or virtual: the default of \-\-clock (without it: virtual for a runbook on the
+simulator at speed 0, its default, else real).
 .TP
 .B DROVER_SIM_STATE
 The simulator's state file; :memory: keeps no file.
 .TP
+.B DROVER_SIM_FAULTS
+Faults the simulator injects, as YAML: a list of maps like the runbook's
+backend.faults (docs/backends.md), added to the runbook's own.
+.TP
 .B DROVER_LOAD_MAX_BYTES
 The largest runbook file accepted (default 8 MiB).
+.TP
+.B DROVER_JOURNAL_STATS
+When 1, a run prints the journal writer's figures (records, syncs) on standard
+error at the end.
+.TP
+.B AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AZURE_CLIENT_CERTIFICATE_PATH AZURE_CLIENT_CERTIFICATE_PASSWORD AZURE_CLIENT_SEND_CERTIFICATE_CHAIN AZURE_FEDERATED_TOKEN_FILE AZURE_AUTHORITY_HOST AZURE_POD_IDENTITY_AUTHORITY_HOST
+The Azure backend's credentials, read in the order and with the meaning of
+Azure's DefaultAzureCredential (client secret, client certificate, workload
+identity, managed identity, then the Azure CLI).
+.TP
+.B TERM
+When dumb, output has no colour.
+.TP
+.B USER
+The approver's name recorded by drover approve and by a terminal prompt (default
+of \-\-as).
+.TP
+.B HOME
+Where check.ssh finds a key or known_hosts path written as ~/...
+.TP
+.B TMPDIR
+Where check.ssh keeps the log and the accept\-new known_hosts file of an attempt
+(deleted after it; default /tmp).
 .SH FILES
 .TP
 .I .drover/runs/RUN-ID/journal.jsonl
 The write-ahead journal of a run (docs/journal.md).
 .TP
 .I /usr/local/share/drover/stdlib
-Composite actions installed with drover.
+Composite actions installed with drover (under the PREFIX it was installed with;
+\fB$DROVER_STDLIB\fR or \fB\-\-stdlib\fR name another folder).
 .SH EXAMPLES
 .EX
 drover validate runbooks/*.yaml

@@ -97,5 +97,10 @@ run 2 validate --fromat json rb.yaml &&
 ok "a misspelt option gets a suggestion" $?
 run 2 --bogus && [ "$(head -1 err)" = "drover: unknown option '--bogus'" ]; ok "drover --bogus: unknown option" $?
 
+# The README says where the binary is after `make demo`, and that path is the one make builds.
+grep -q '^build/default/drover validate examples/quickstart.yaml$' "$root/README.md" && grep -q 'make install' "$root/README.md" &&
+	[ "$(make -s -C "$root" --no-print-directory -p -n VARIANT=default 2>/dev/null | sed -n 's/^DROVER := //p' | head -1)" = build/default/drover ]
+ok "the README names the binary make builds (build/default/drover) and how to install it" $?
+
 echo "cli: $pass passed, $fail failed"
 [ $fail = 0 ]
