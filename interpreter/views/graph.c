@@ -419,6 +419,33 @@ static void dot_edge(FILE *out, const dr_graph_view *v, const dr_graph_edge *e)
 	fputs(";\n", out);
 }
 
+/*
+ * finally: runs after the last step, but has no edge from it: invisible
+ * edges from every main step nothing follows to every finally step nothing
+ * precedes put the cluster below the plan instead of beside its first step.
+ */
+static void dot_finally_rank(const dr_graph_view *v, FILE *out)
+{
+	if (v->n == v->n_main || v->n_main == 0)
+		return;
+	bool *has_out = xcalloc(v->n, sizeof *has_out), *has_in = xcalloc(v->n, sizeof *has_in);
+	for (size_t k = 0; k < v->n_edges; k++) {
+		has_out[v->edges[k].from] = true;
+		has_in[v->edges[k].to] = true;
+	}
+	for (size_t i = 0; i < v->n_main; i++)
+		for (size_t j = v->n_main; j < v->n && !has_out[i]; j++)
+			if (!has_in[j]) {
+				fputs("    ", out);
+				dot_string(out, dr_graph_id(v->nodes[i].step));
+				fputs(" -> ", out);
+				dot_string(out, dr_graph_id(v->nodes[j].step));
+				fputs(" [style=invis];\n", out);
+			}
+	free(has_out);
+	free(has_in);
+}
+
 static void draw_dot(const dr_graph_view *v, FILE *out)
 {
 	fputs("digraph ", out);
@@ -434,6 +461,7 @@ static void draw_dot(const dr_graph_view *v, FILE *out)
 		dot_legend(out);
 	for (size_t k = 0; k < v->n_edges; k++)
 		dot_edge(out, v, &v->edges[k]);
+	dot_finally_rank(v, out);
 	fputs("}\n", out);
 }
 

@@ -78,6 +78,13 @@ run 0 schema --format markdown && ! grep -q '^{' out; ok "schema --format markdo
 run 0 sim show rb.yaml --format json --state sim.json && grep -q '"items"' out; ok "sim show FILE --format json" $?
 run 0 sim reset rb.yaml --state sim2.json && [ -f sim2.json ]; ok "sim reset FILE --state FILE" $?
 
+# The DOT graph draws finally: after the last step, not beside the first (graphviz lays it out).
+run 0 graph rb.yaml --format dot && dot -Tplain out >plain 2>&1 &&
+	awk '$1 == "node" { gsub(/"/, "", $2); y[$2] = $4 }
+		END { exit !(("report" in y) && ("reprotect" in y) && ("failover-db" in y) &&
+			     y["report"] + 0 < y["reprotect"] + 0 && y["reprotect"] + 0 < y["failover-db"] + 0) }' plain
+ok "graph --format dot: the finally cluster below the last step (dot -Tplain)" $?
+
 # "--" ends the options: a file may be called -q.yaml; "-" stays an operand.
 cp rb.yaml ./-q.yaml
 run 0 validate -- -q.yaml && grep -q '^-q.yaml: ok' out; ok "validate -- -q.yaml validates the file" $?
