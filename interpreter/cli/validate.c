@@ -27,7 +27,9 @@ const dr_command dr_cmd_validate = {
 		"                     checkout's or installed stdlib)\n"
 		"  -q, --quiet        print nothing for valid files\n"
 		"  -h, --help         show this help\n"
-		"\nExit status: 0 valid, 2 invalid (or a usage error).\n"
+		"\nA valid file prints 'FILE: ok (N steps, M VM sets)', or 'FILE: valid, 1 warning (...)' when it has\n"
+		"warnings; the last line counts what was found ('2 errors, 1 warning').\n"
+		"Exit status: 0 valid (warnings allowed), 2 invalid (or a usage error).\n"
 		"Text diagnostics look like  path:line:col: error: message [DRnnn]  followed by the source\n"
 		"line and a caret; colour only on a terminal and never when NO_COLOR is set.\n"
 		"docs/ci.md shows the github and sarif forms in pull-request workflows.\n",
@@ -81,16 +83,28 @@ static int parse_options(int argc, char **argv, options *o)
 	return -1;
 }
 
-static void summarise_valid(const dr_runbook *rb, const char *path)
+/* "ok (10 steps, 3 VM sets)": "ok" only without warnings, else "valid, 1 warning (...)". */
+static void summarise_valid(const dr_runbook *rb, const char *path, size_t warnings)
 {
 	size_t n = rb->n_steps + rb->n_finally;
-	if (rb->is_composite) {
-		printf("%s: ok (composite '%s', %zu step%s)\n", path, rb->composite_name ? rb->composite_name : "?", n,
+	if (warnings)
+		printf("%s: valid, %zu warning%s ", path, warnings, warnings == 1 ? "" : "s");
+	else
+		printf("%s: ok ", path);
+	if (rb->is_composite)
+		printf("(composite '%s', %zu step%s)\n", rb->composite_name ? rb->composite_name : "?", n,
 		       n == 1 ? "" : "s");
-		return;
-	}
-	printf("%s: ok (%zu step%s, %zu VM set%s)\n", path, rb->n_steps + rb->n_finally,
-	       rb->n_steps + rb->n_finally == 1 ? "" : "s", rb->n_vm_sets, rb->n_vm_sets == 1 ? "" : "s");
+	else
+		printf("(%zu step%s, %zu VM set%s)\n", n, n == 1 ? "" : "s", rb->n_vm_sets, rb->n_vm_sets == 1 ? "" : "s");
+}
+
+/* The last line: "2 errors, 1 warning", "1 warning"; nothing when there is neither. */
+static void print_counts(size_t errors, size_t warnings)
+{
+	if (errors)
+		fprintf(stderr, "%zu error%s%s", errors, errors == 1 ? "" : "s", warnings ? ", " : "\n");
+	if (warnings)
+		fprintf(stderr, "%zu warning%s\n", warnings, warnings == 1 ? "" : "s");
 }
 
 static int validate_main(int argc, char **argv)
@@ -101,18 +115,19 @@ static int validate_main(int argc, char **argv)
 		return rc;
 	const char *stdlib = dr_cli_stdlib_dir(o.stdlib);
 	dr_diags *all = dr_diags_new();
-	size_t errors = 0;
+	size_t errors = 0, warnings = 0;
 	bool text = o.fmt == FMT_TEXT;
 	for (int i = optind; i < argc; i++) {
 		dr_diags *d = text ? dr_diags_new() : all;
-		size_t before = dr_diags_errors(d);
+		size_t before = dr_diags_errors(d), wbefore = dr_diags_warnings(d);
 		dr_runbook *rb = dr_runbook_compile(argv[i], d, stdlib);
-		size_t mine = dr_diags_errors(d) - before;
+		size_t mine = dr_diags_errors(d) - before, mine_w = dr_diags_warnings(d) - wbefore;
 		errors += mine;
+		warnings += mine_w;
 		if (text) {
 			dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
 			if (!mine && rb && !o.quiet)
-				summarise_valid(rb, argv[i]);
+				summarise_valid(rb, argv[i], mine_w);
 			dr_diags_free(d);
 		}
 		dr_runbook_free(rb);
@@ -123,8 +138,8 @@ static int validate_main(int argc, char **argv)
 		dr_diags_render_github(all, stdout);
 	else if (o.fmt == FMT_SARIF)
 		dr_diags_render_sarif(all, DROVER_VERSION, stdout);
-	if (errors && o.fmt != FMT_JSON && o.fmt != FMT_SARIF)
-		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");
+	if (o.fmt != FMT_JSON && o.fmt != FMT_SARIF && (errors || (warnings && !o.quiet)))
+		print_counts(errors, warnings);
 	dr_diags_free(all);
 	return errors ? DR_EXIT_INVALID : DR_EXIT_OK;
 }

@@ -316,26 +316,83 @@ static void fatal(ld *l, dr_code code, pos at, int len, const char *msg, const c
 	l->fatal = true;
 }
 
-/* libyaml's own error as DR101, at its problem position. */
+/* True when the byte at is a tab in its line's indentation (nothing but blanks before it). */
+static bool tab_in_indent(const ld *l, pos at)
+{
+	if (at.off >= l->len || l->text[at.off] != '\t')
+		return false;
+	for (size_t i = at.off; i > 0 && l->text[i - 1] != '\n'; i--)
+		if (!is_blank(l->text[i - 1]))
+			return false;
+	return true;
+}
+
+/* True when nothing but blanks and line breaks follows at: libyaml's problem is the end of the file. */
+static bool at_end_of_text(const ld *l, pos at)
+{
+	for (size_t i = at.off; i < l->len; i++)
+		if (!is_blank(l->text[i]) && !is_break(l->text[i]))
+			return false;
+	return true;
+}
+
+/* The mistakes people make, from libyaml's problem and the source at it; NULL when none fits. */
+static const char *yaml_hint(const ld *l, pos at, const char *problem, bool at_end)
+{
+	if (tab_in_indent(l, at))
+		return "YAML indents with spaces, never tabs: replace the tab at the start of this line with spaces";
+	if (strstr(problem, "unknown escape character"))
+		return "in double quotes a backslash starts an escape (\\n, \\t, ...): write a regular expression in "
+		       "single quotes ('^db-\\d+$'), or double the backslash";
+	if (at_end && strstr(problem, "quoted scalar"))
+		return "add the closing quote";
+	if (at_end && strstr(problem, "flow mapping"))
+		return "add the closing '}'";
+	if (at_end && strstr(problem, "flow sequence"))
+		return "add the closing ']'";
+	return NULL;
+}
+
+/* libyaml's context without its verb: "while scanning a quoted scalar" -> "a quoted scalar". */
+static const char *context_noun(const char *context)
+{
+	const char *sp = strncmp(context, "while ", 6) == 0 ? strchr(context + 6, ' ') : NULL;
+	return sp ? sp + 1 : context;
+}
+
+/* libyaml's own error as DR101, at its problem position (at the opening, for one never closed), with a hint. */
 static void report_yaml_error(ld *l)
 {
 	yaml_parser_t *p = &l->parser;
 	const char *problem = p->problem ? p->problem : "malformed YAML";
+	dr_diag *g;
 	if (p->error == YAML_MEMORY_ERROR)
 		problem = "libyaml ran out of memory";
-	if (p->error == YAML_READER_ERROR) {
-		pos at = offset_pos(l->text, l->len, p->problem_offset);
-		if (p->problem_value >= 0)
-			dr_diag_error(l->d, DR101, loc_of(l, at, 1), "%s (U+%04X)", problem, (unsigned)p->problem_value);
-		else
-			dr_diag_error(l->d, DR101, loc_of(l, at, 1), "%s", problem);
+	pos at = p->error == YAML_READER_ERROR ? offset_pos(l->text, l->len, p->problem_offset) : mark_pos(l, p->problem_mark);
+	bool at_end = p->context && p->error != YAML_READER_ERROR && at_end_of_text(l, at) &&
+		      (strstr(p->context, "flow") || strstr(p->context, "quoted scalar")); /* what a bracket or quote closes */
+	if (p->error == YAML_READER_ERROR && p->problem_value >= 0) {
+		g = dr_diag_error(l->d, DR101, loc_of(l, at, 1), "%s (U+%04X)", problem, (unsigned)p->problem_value);
+	} else if (at_end) { /* "found unexpected end of stream": where the unclosed thing opens */
+		pos ctx = mark_pos(l, p->context_mark);
+		problem = context_noun(p->context);
+		g = dr_diag_error(l->d, DR101, loc_of(l, ctx, 1), "%s opens here and is never closed: the file ends first",
+				  problem);
 	} else if (p->context) {
-		pos at = mark_pos(l, p->problem_mark), ctx = mark_pos(l, p->context_mark);
-		dr_diag_error(l->d, DR101, loc_of(l, at, 1), "%s (%s at line %d, column %d)", problem, p->context,
-			      ctx.line, ctx.col);
+		pos ctx = mark_pos(l, p->context_mark);
+		g = dr_diag_error(l->d, DR101, loc_of(l, at, 1), "%s (%s at line %d, column %d)", problem, p->context,
+				  ctx.line, ctx.col);
 	} else {
-		pos at = mark_pos(l, p->problem_mark);
-		dr_diag_error(l->d, DR101, loc_of(l, at, 1), "%s", problem);
+		g = dr_diag_error(l->d, DR101, loc_of(l, at, 1), "%s", problem);
+	}
+	const char *hint = yaml_hint(l, at, at_end ? problem : p->problem ? p->problem : "", at_end);
+	if (hint) {
+		dr_diag_set_hint(g, "%s", hint);
+	} else if (p->context && strstr(p->context, "flow") && strstr(problem, "did not find expected ','")) {
+		pos ctx = mark_pos(l, p->context_mark);
+		const char *noun = context_noun(p->context);
+		dr_diag_set_hint(g, "close the %s that opens at line %d, column %d, or separate its items with commas",
+				 strncmp(noun, "a ", 2) == 0 ? noun + 2 : noun, ctx.line, ctx.col);
 	}
 	l->fatal = true;
 }

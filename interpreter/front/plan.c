@@ -146,9 +146,20 @@ static const dr_action *step_action(const dr_step *s)
 	return s->action_name.name && *s->action_name.name ? dr_action_find(s->action_name.name) : NULL;
 }
 
+/*
+ * A step already reported as broken: its action is unknown (DR210) or it
+ * needs a step that does not exist (DR401). Not a DR_AF_* bit of any
+ * action. The rule that judges what comes before a commit (DR405) says
+ * nothing about it or what follows it: the mistake reported may well be
+ * the missing validation, and one mistake gets one diagnostic.
+ */
+#define AF_BROKEN (1u << 31)
+
 static unsigned step_flags(const dr_step *s)
 {
 	const dr_action *a = step_action(s);
+	if (!a && !s->use.name && s->action_name.name && *s->action_name.name)
+		return AF_BROKEN;
 	return a ? a->flags : 0;
 }
 
@@ -254,6 +265,7 @@ static size_t need_target(plan_impl *pi, size_t i, const dr_ref *need)
 	size_t j = strtab_get(&pi->ids, need->name);
 	if (j == NONE) {
 		report_unknown_need(pi, i, need);
+		pi->flags[i] |= AF_BROKEN;
 	} else if (j == i) {
 		dr_diag *g = dr_diag_error(pi->diags, DR402, need->loc, "step '%s' needs itself", need->name);
 		dr_diag_set_hint(g, "remove '%s' from its own needs:", need->name);
@@ -957,6 +969,8 @@ static void check_commit_validated(plan_impl *pi)
 {
 	for (size_t i = 0; i < pi->pub.n; i++) {
 		if (!(node_flags(pi, i) & DR_AF_COMMIT))
+			continue;
+		if ((node_flags(pi, i) | pi->aflags[i]) & AF_BROKEN)
 			continue;
 		const dr_step *s = node_step(pi, i);
 		uint64_t *covered = sets_new(pi), *miss = sets_new(pi);
