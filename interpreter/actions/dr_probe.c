@@ -98,6 +98,13 @@ static const char *looks(dr_arena *a, const dr_be_item *it, const look *l)
 	return dr_arena_printf(a, "%s is healthy", where);
 }
 
+/* looks(), and what the backend could not see about the VM. */
+static const char *looks_and_unseen(dr_arena *a, const dr_be_item *it, const look *l)
+{
+	const char *s = looks(a, it, l);
+	return it->unseen ? dr_arena_printf(a, "%s; drover could not see: %s", s, it->unseen) : s;
+}
+
 static cJSON *outputs(const dr_call *call, const vstate *st, const dr_be_item *it, const look *l)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -133,7 +140,10 @@ static dr_outcome step(dr_call *call, vstate *st, dr_backend *be, dr_arena *a)
 	look l = {0};
 	char d[40];
 	st->polls++;
-	int rc = dr_backend_get_item(be, a, dr_exec_wall(call->run, call->now_ms), call->target->id, &it, &e);
+	int64_t now = dr_exec_wall(call->run, call->now_ms);
+	int rc = dr_backend_get_item(be, a, now, call->target->id, &it, &e);
+	if (rc == 0)
+		rc = dr_backend_vm_facts(be, a, now, &it, &e);
 	if (rc < 0 && e.cls == DR_BE_ERR_PERMANENT)
 		return done(call, dr_outcome_fail(DR_ERRC_PERMANENT, "probe of '%s': %s", call->target->name,
 						  dr_backend_error_text(a, &e)));
@@ -148,7 +158,7 @@ static dr_outcome step(dr_call *call, vstate *st, dr_backend *be, dr_arena *a)
 	if (call->now_ms >= st->until_ms) {
 		dr_text_format_duration(call->now_ms - st->first_ms, d, sizeof d);
 		return done(call, dr_outcome_fail(DR_ERRC_TRANSIENT, "probe of '%s' gave up after %s: %s", call->target->name,
-						  d, rc == 0 ? looks(a, &it, &l) : dr_backend_error_text(a, &e)));
+						  d, rc == 0 ? looks_and_unseen(a, &it, &l) : dr_backend_error_text(a, &e)));
 	}
 	int64_t left = st->until_ms - call->now_ms;
 	return dr_outcome_wait(left < PROBE_EVERY_MS ? left : PROBE_EVERY_MS);

@@ -220,6 +220,13 @@ static bool item_now(opctx *c, dr_be_item *it)
 	return dr_backend_get_item(c->be, c->a, c->now, c->item_id, it, &e) == 0;
 }
 
+/* The item with its VMs' facts (power, addresses): the outputs that name a VM's state. */
+static bool item_with_vms(opctx *c, dr_be_item *it)
+{
+	dr_be_error e;
+	return item_now(c, it) && dr_backend_vm_facts(c->be, c->a, c->now, it, &e) == 0;
+}
+
 /* Whether the job shut the source down: asked for (run), else seen in its tasks (a probe's view). */
 static bool shutdown_asked(const opctx *c, const dr_be_job *j)
 {
@@ -250,7 +257,7 @@ static void out_test_failover(opctx *c, const dr_be_job *j, cJSON *out)
 	dr_be_item it;
 	if (c->st && c->st->network)
 		cJSON_AddStringToObject(out, "network", c->st->network);
-	if (item_now(c, &it) && it.test_vm.exists) {
+	if (item_with_vms(c, &it) && it.test_vm.exists) {
 		cJSON_AddStringToObject(out, "test_vm_id", it.test_vm.id);
 		cJSON_AddStringToObject(out, "test_vm_ip", it.test_vm.ip ? it.test_vm.ip : "");
 	} else {
@@ -285,7 +292,7 @@ static void out_shutdown(opctx *c, const dr_be_job *j, cJSON *out)
 {
 	(void)j;
 	dr_be_item it;
-	if (item_now(c, &it))
+	if (item_with_vms(c, &it))
 		cJSON_AddStringToObject(out, "state", dr_backend_power_name(dr_backend_active_vm(&it)->power));
 }
 
@@ -333,7 +340,10 @@ static void add_point(opctx *c, const dr_be_job *j, cJSON *out)
 	}
 	int64_t from = j->op == DR_BE_OP_CHANGE_POINT ? dr_point_failover_start(c->be, c->a, c->item_id, c->now, j->start_ms)
 						      : j->start_ms;
-	cJSON_AddNumberToObject(out, "rpo_ms", (double)(from - j->point_ms));
+	if (j->point_ms >= 0)
+		cJSON_AddNumberToObject(out, "rpo_ms", (double)(from - j->point_ms));
+	else
+		cJSON_AddNullToObject(out, "rpo_ms"); /* the service did not say when the point was taken */
 }
 
 static cJSON *task_list(const dr_be_job *j)

@@ -305,6 +305,11 @@ int dr_backend_list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_b
 	return be->ops->list_jobs(be, a, now_ms, f, out, n, err);
 }
 
+int dr_backend_vm_facts(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item *it, dr_be_error *err)
+{
+	return be->ops->vm_facts ? be->ops->vm_facts(be, a, now_ms, it, err) : 0;
+}
+
 int dr_backend_flush(dr_backend *be, dr_arena *a, dr_be_error *err)
 {
 	return be->ops->flush ? be->ops->flush(be, a, err) : 0;

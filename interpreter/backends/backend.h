@@ -352,6 +352,8 @@ typedef struct dr_backend_ops {
 			 size_t *n, dr_be_error *err);
 	/* Make every accepted operation durable (may be NULL: nothing to do). */
 	int (*flush)(dr_backend *be, dr_arena *a, dr_be_error *err);
+	/* Fill the VM facts of the item from the compute service (may be NULL: items always carry them). */
+	int (*vm_facts)(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item *it, dr_be_error *err);
 	void (*close)(dr_backend *be);
 } dr_backend_ops;
 
@@ -395,6 +397,17 @@ int dr_backend_get_job(dr_backend *be, dr_arena *a, int64_t now_ms, const char *
 		       dr_be_error *err);
 int dr_backend_list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_job_filter *f, dr_be_job **out,
 			 size_t *n, dr_be_error *err);
+/*
+ * The facts of the item's VMs that a backend may not fetch with it (each
+ * is a call of its own on Azure): power state, guest health and addresses
+ * of the VM at the active location and of a test failover's VM, as dr.probe
+ * and the operations' outputs read them. list_items and get_item of such a
+ * backend leave power NONE and health UNKNOWN; this fills them, and says in
+ * it->unseen what it could not see (no access, VM absent). A backend whose
+ * items always carry them (the sim) does nothing here. Returns 0, or -1
+ * with *err when the service could not be asked at all.
+ */
+int dr_backend_vm_facts(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item *it, dr_be_error *err);
 /*
  * Make the operations accepted so far durable. The executor calls it before
  * it makes journal records that mention them durable (group commit), so a
