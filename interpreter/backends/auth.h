@@ -94,6 +94,15 @@ const char *dr_auth_credential(dr_auth *au);
 /* Tokens fetched so far (each a request to the token service, or a run of az). */
 int dr_auth_fetches(dr_auth *au);
 
+/*
+ * A name-based UUID (RFC 4122 version 5: SHA-1 of drover's namespace and
+ * name) into out: the same name always gives the same id. The client
+ * request id of an operation is the UUID of its idempotency key.
+ */
+void dr_auth_uuid_of(const char *name, char out[37]);
+/* A random UUID (version 4) into out. */
+void dr_auth_uuid_random(char out[37]);
+
 /* "credential: code: message" in one line (heap). */
 char *dr_auth_error_text(const dr_auth_error *e);
 void dr_auth_error_dispose(dr_auth_error *e);

@@ -7,7 +7,8 @@
  * nbf, iat, exp: ten minutes}. Everything cryptographic is OpenSSL's
  * libcrypto: reading PEM and PKCS#12, the digest, the signature, base64
  * (EVP_EncodeBlock, made URL-safe). This is the only file that includes
- * OpenSSL.
+ * OpenSSL, so the UUIDs of auth.h (SHA-1 and the random source) live here
+ * too.
  */
 #include "backends/auth_int.h"
 
@@ -204,15 +205,47 @@ static char *header_json(const dr_auth *au, const cert *c)
 	return s;
 }
 
-static char *claims_json(const dr_auth *au, const char *audience)
+/* ---- UUIDs ----------------------------------------------------------------------------------- */
+
+/* drover's namespace for name-based UUIDs (itself a version 5 UUID of "drover" in the URL namespace). */
+static const unsigned char uuid_namespace[16] = {0x4f, 0x1e, 0x9b, 0x52, 0x7c, 0x0d, 0x5a, 0x3e,
+						 0x9d, 0x21, 0x6b, 0x84, 0xc7, 0x3a, 0x10, 0xe5};
+
+static void uuid_format(unsigned char r[16], int version, char out[37])
+{
+	r[6] = (unsigned char)((r[6] & 0x0f) | (version << 4));
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
+		 r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+}
+
+void dr_auth_uuid_of(const char *name, char out[37])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c || EVP_DigestInit_ex(c, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestUpdate(c, uuid_namespace, sizeof uuid_namespace) != 1 ||
+	    EVP_DigestUpdate(c, name, strlen(name)) != 1 || EVP_DigestFinal_ex(c, md, &n) != 1)
+		abort(); /* libcrypto without SHA-1: nothing drover can do */
+	EVP_MD_CTX_free(c);
+	uuid_format(md, 5, out);
+}
+
+void dr_auth_uuid_random(char out[37])
 {
 	unsigned char r[16];
-	char jti[40];
 	if (RAND_bytes(r, sizeof r) != 1)
 		abort(); /* the system's random source failed */
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40), r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* UUID v4 */
-	snprintf(jti, sizeof jti, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-		 r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+	uuid_format(r, 4, out);
+}
+
+/* ---- claims ---------------------------------------------------------------------------------- */
+
+static char *claims_json(const dr_auth *au, const char *audience)
+{
+	char jti[37];
+	dr_auth_uuid_random(jti);
 	double now = (double)(auth_now(au) / 1000);
 	cJSON *p = cJSON_CreateObject();
 	cJSON_AddStringToObject(p, "aud", audience);

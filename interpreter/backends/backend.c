@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "actions/action.h"
+#include "backends/azure.h"
 #include "backends/sim.h"
 #include "util/buf.h"
 
@@ -248,11 +249,8 @@ static dr_backend *open_sim(const dr_runbook *rb, const dr_backend_opts *o, dr_a
 static dr_backend *open_azure(const dr_runbook *rb, const dr_backend_opts *o, dr_arena *a, dr_diags *d,
 			      dr_be_error *err)
 {
-	(void)rb, (void)o, (void)d;
-	dr_backend_fail(err, a, 0, DR_BE_ERR_PERMANENT, "BackendNotAvailable", NULL,
-			"Use `backend: {kind: sim}` until the Azure backend exists.",
-			"the azure backend is not implemented yet");
-	return NULL;
+	(void)d;
+	return dr_azure_open(rb, o->params, a, err);
 }
 
 dr_backend *dr_backend_open(const dr_runbook *rb, const dr_backend_opts *opts, dr_arena *a, dr_diags *diags,

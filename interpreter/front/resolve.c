@@ -14,8 +14,9 @@
  * literal with: value. Composites may use composites, at most
  * MAX_NESTING deep, never themselves.
  *
- * Expressions. Every scalar holding "${" in with:, when: and recovery.point
- * is parsed once (node->compiled) and checked in the scope of its step: the
+ * Expressions. Every scalar holding "${" in with:, when:, recovery.point and
+ * the backend's options is parsed once (node->compiled) and checked in the
+ * scope of its step (backend options: params, env and secrets only): the
  * roots and fields below, the step's targets (target.*), and, for steps
  * expanded from a composite, its inputs (inputs.*) and its sibling steps
  * (steps.X means the sibling "<use-id>.X"; the path is rewritten to the full
@@ -812,6 +813,7 @@ typedef struct scope_ctx {
 	const dr_step *step; /* NULL for recovery.point */
 	bool fanout; /* the step has targets: or foreach: */
 	bool in_composite; /* inputs.* exist; params.* and secrets.* do not */
+	bool backend; /* a backend option: read when the backend opens, before anything runs */
 	const char *comp_name;
 	const dr_param *inputs;
 	size_t n_inputs;
@@ -1091,7 +1093,11 @@ static bool scope_lookup(void *ctx, const char *const *path, size_t n, size_t *b
 	size_t i = 0;
 	while (i < N_ROOTS && strcmp(roots[i].name, path[0]) != 0)
 		i++;
-	if (i < N_ROOTS) {
+	if (i < N_ROOTS && s->backend && i > 2) { /* roots[0..2]: params, secrets, env */
+		a.hint = "write the value itself, or read it from ${params.X}, ${env.X} or ${secrets.X}";
+		no(&a, 0, dr_arena_printf(s->r->a, "%s.* cannot be used in a backend option: the backend opens before "
+						   "anything runs, so only params, env and secrets are known", path[0]));
+	} else if (i < N_ROOTS) {
 		ok = roots[i].lookup(s, path, n, &a);
 	} else {
 		const char *names[N_ROOTS + 1] = {NULL};
@@ -1278,6 +1284,22 @@ static void compile_recovery(resolver *r)
 	compile_typed(&s, n, DR_VT_STRING, "recovery.point");
 }
 
+/* The backend's options (all but kind): templates of params, env and secrets. */
+static void compile_backend(resolver *r)
+{
+	const dr_node *m = r->rb->backend.node;
+	if (!m || m->kind != DR_NODE_MAP)
+		return;
+	scope_ctx s = composite_scope(r, NULL);
+	s.backend = true;
+	for (size_t i = 0; i < m->u.map.n; i++) {
+		const dr_node *v = m->u.map.items[i].value;
+		if (v && v->kind == DR_NODE_SCALAR && strcmp(dr_node_str(m->u.map.items[i].key), "kind") != 0)
+			compile_typed(&s, v, DR_VT_STRING, dr_arena_printf(r->a, "backend.%s",
+									 dr_node_str(m->u.map.items[i].key)));
+	}
+}
+
 /* ------------------------------------------------------------------- merge */
 
 static bool same_diag(const dr_diag *a, const dr_diag *b)
@@ -1318,6 +1340,7 @@ size_t dr_resolve(dr_runbook *rb, dr_diags *diags, const char *stdlib_dir)
 	compile_steps(&r, rb->steps, rb->n_steps);
 	compile_steps(&r, rb->finally_steps, rb->n_finally);
 	compile_recovery(&r);
+	compile_backend(&r);
 	merge_late(&r);
 	dr_diags_free(r.diags);
 	return dr_diags_errors(diags) - before;

@@ -321,18 +321,31 @@ static const dr_type t_backend_sim = {
 	.doc = "The embedded simulator: deterministic, no cloud account needed.",
 };
 
+static const char *const credential_values[] = {"auto",		  "client_secret",    "client_certificate",
+						"workload_identity", "managed_identity", "azure_cli",
+						NULL};
+static const dr_type t_credential = {.kind = DR_T_ENUM, .enum_values = credential_values};
+
 static const dr_field backend_azure_fields[] = {
 	{"kind", &t_backend_kind, true, NULL, "`azure`."},
 	{"subscription", &t_text_expr, true, NULL, "Subscription id of the Recovery Services vault."},
 	{"resource_group", &t_text_expr, true, NULL, "Resource group of the vault."},
 	{"vault", &t_text_expr, true, NULL, "Name of the Recovery Services vault."},
 	{"api_version", &t_text, false, "2025-08-01", "Azure Site Recovery REST api-version."},
-	{"endpoint", &t_text_expr, false, "https://management.azure.com", "Azure Resource Manager endpoint."},
-	{"tenant", &t_text_expr, false, NULL, "Entra ID tenant, for a service principal login."},
-	{"client_id", &t_text_expr, false, NULL, "Service principal application id."},
+	{"endpoint", &t_text_expr, false, "https://management.azure.com",
+	 "Azure Resource Manager endpoint (https://, or http:// to loopback for `drover emulator`)."},
+	{"credential", &t_credential, false, "auto",
+	 "How drover logs in: `auto` tries, in order, the environment's service principal (secret, then "
+	 "certificate), workload identity, managed identity and the Azure CLI; the others pick one."},
+	{"tenant", &t_text_expr, false, NULL, "Entra ID tenant (default: `AZURE_TENANT_ID`)."},
+	{"client_id", &t_text_expr, false, NULL,
+	 "Application (client) id (default: `AZURE_CLIENT_ID`); with a managed identity, the user-assigned one."},
 	{"client_secret", &t_text_expr, false, NULL,
-	 "Service principal secret: write `${secrets.NAME}`, never the secret itself. Without "
-	 "`client_id` the ambient credentials (managed identity, Azure CLI) are used."},
+	 "Service principal secret: write `${secrets.NAME}`, never the secret itself (default: "
+	 "`AZURE_CLIENT_SECRET`)."},
+	{"client_certificate", &t_text_expr, false, NULL,
+	 "PEM (key and certificate) or PKCS#12 file of a certificate credential (default: "
+	 "`AZURE_CLIENT_CERTIFICATE_PATH`)."},
 	{NULL, NULL, false, NULL, NULL},
 };
 static const dr_type t_backend_azure = {

@@ -1,0 +1,270 @@
+/*
+ * backends/azure_arm.c - the ARM client: one function that sends a call
+ * the way Azure Resource Manager expects it and reads the answer the way
+ * it gives it.
+ *
+ *   URL          the endpoint + the path (or an absolute nextLink / LRO URL),
+ *                ?api-version= unless the URL carries it
+ *   headers      Authorization: Bearer (the credential's cached token),
+ *                x-ms-client-request-id (the caller's, derived from an
+ *                idempotency key for operations; random otherwise),
+ *                x-ms-return-client-request-id, Accept, Content-Type
+ *   pacing       a token from the subscription's limiter before every try;
+ *                the answer's x-ms-ratelimit-remaining-* lowers it; a 429
+ *                pauses it for Retry-After
+ *   401          once per call: a fresh token, and the call again
+ *   retries      reads: up to 4 tries on 429, 5xx and lost answers, no
+ *                faster than Retry-After; writes: as the caller says (ARM
+ *                has no idempotency key: azure_ops.c decides)
+ *   errors       ARM's and ASR's envelopes verbatim (azure_parse.c), with
+ *                the request id; a lost answer of a write is flagged
+ *                (`unknown`): the service may have acted on it
+ *
+ * Nothing here logs: the Authorization header and tokens appear nowhere
+ * but in the request itself.
+ */
+#include "backends/azure_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+#define CALL_TIMEOUT_MS 60000
+#define CONNECT_TIMEOUT_MS 10000
+#define MAX_BODY (16 * 1024 * 1024)
+#define MAX_RETRY_WAIT_MS 60000
+#define MAX_PAGES 100000
+
+static void count(az *z, uint64_t *field, uint64_t n)
+{
+	pthread_mutex_lock(&z->mu);
+	*field += n;
+	pthread_mutex_unlock(&z->mu);
+}
+
+static void pause_ms(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+static const char *url_of(az *z, dr_arena *a, const az_req *r)
+{
+	bool absolute = strncasecmp(r->url, "http://", 7) == 0 || strncasecmp(r->url, "https://", 8) == 0;
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "%s%s", absolute ? "" : z->endpoint, r->url);
+	char sep = strchr(b.data, '?') ? '&' : '?';
+	if (r->api) {
+		dr_buf_printf(&b, "%capi-version=%s", sep, r->api);
+		sep = '&';
+	}
+	if (r->query && *r->query)
+		dr_buf_printf(&b, "%c%s", sep, r->query);
+	const char *out = dr_arena_strdup(a, b.data);
+	dr_buf_dispose(&b);
+	return out;
+}
+
+/* The header lines of one try (auth is the Authorization line, wiped by the caller). */
+static void headers_of(char lines[3][128], const char **out, const char *auth, const char *rid)
+{
+	snprintf(lines[0], sizeof lines[0], "x-ms-client-request-id: %s", rid);
+	snprintf(lines[1], sizeof lines[1], "x-ms-return-client-request-id: true");
+	snprintf(lines[2], sizeof lines[2], "Accept: application/json");
+	out[0] = lines[0], out[1] = lines[1], out[2] = lines[2], out[3] = auth, out[4] = NULL;
+}
+
+/* A millisecond count from a header (retry-after-ms), or -1. */
+static int64_t header_ms(const char *v)
+{
+	char *end = NULL;
+	long long n = v ? strtoll(v, &end, 10) : -1;
+	return v && end != v && n >= 0 ? (int64_t)n : -1;
+}
+
+static const char *header_copy(dr_arena *a, const dr_http_response *r, const char *name)
+{
+	const char *v = dr_http_response_header(r, name);
+	return v ? dr_arena_strdup(a, v) : NULL;
+}
+
+/* Headers the backend reads, and the limiter's view of what is left. */
+static void read_headers(az *z, dr_arena *a, const dr_http_response *hr, bool write, az_reply *rep)
+{
+	rep->status = hr->status;
+	rep->location = header_copy(a, hr, "Location");
+	rep->async_op = header_copy(a, hr, "Azure-AsyncOperation");
+	rep->ms_request_id = header_copy(a, hr, "x-ms-request-id");
+	int64_t ms = header_ms(dr_http_response_header(hr, "retry-after-ms"));
+	rep->retry_after_ms = ms >= 0 ? ms : hr->retry_after_ms;
+	const char *left = dr_http_response_header(hr, write ? "x-ms-ratelimit-remaining-subscription-writes"
+							     : "x-ms-ratelimit-remaining-subscription-reads");
+	if (left)
+		az_limit_observe(z->limit, write, atof(left));
+}
+
+/* A transport failure as an error: nothing sent (connect) or maybe sent (the rest). */
+static int transport_error(az *z, dr_arena *a, const dr_http_response *hr, const char *rid, dr_be_error *err)
+{
+	bool permanent = hr->error == DR_HTTP_E_URL || hr->error == DR_HTTP_E_TLS;
+	dr_backend_fail(err, a, 0, permanent ? DR_BE_ERR_PERMANENT : DR_BE_ERR_TRANSIENT,
+			hr->error == DR_HTTP_E_TIMEOUT ? "RequestTimeout" : "ServiceUnreachable",
+			permanent ? "The endpoint's URL or certificate is not acceptable." : NULL,
+			permanent ? "Check backend.endpoint (https://, or http:// on loopback only)."
+				  : "Check the network path to Azure Resource Manager; drover retries.",
+			"Azure Resource Manager at %s did not answer: %s", z->endpoint, hr->message);
+	err->request_id = dr_arena_strdup(a, rid);
+	return -1;
+}
+
+/* The credential could not give a token. */
+static int token_error(dr_arena *a, dr_auth_error *ae, const char *rid, dr_be_error *err)
+{
+	char *text = dr_auth_error_text(ae);
+	dr_backend_fail(err, a, 401, ae->transient ? DR_BE_ERR_TRANSIENT : DR_BE_ERR_PERMANENT, ae->code, NULL,
+			"Fix the credential (docs/backends.md, \"Credentials\"), then run again.", "no access token: %s",
+			text);
+	err->request_id = dr_arena_strdup(a, rid);
+	free(text);
+	dr_auth_error_dispose(ae);
+	return -1;
+}
+
+static bool retryable(long status)
+{
+	return status == 429 || status == 408 || status >= 500;
+}
+
+/* How long to wait before try k+1 (1-based k): Retry-After, else 0.5 s doubling. */
+static int64_t backoff(const az_reply *rep, int k)
+{
+	int64_t ms = rep->retry_after_ms >= 0 ? rep->retry_after_ms : (int64_t)500 << (k - 1);
+	return ms > MAX_RETRY_WAIT_MS ? MAX_RETRY_WAIT_MS : ms;
+}
+
+/* One try. 1: the answer is in rep (any status); 0: a transport error (in err); -1: no token. */
+static int try_once(az *z, dr_arena *a, const az_req *r, const char *url, const char *rid, const char *stale,
+		    char **token, dr_http_response *hr, dr_be_error *err)
+{
+	bool write = strcmp(r->method, "GET") != 0;
+	dr_auth_error ae;
+	int64_t waited = az_limit_take(z->limit, write);
+	pthread_mutex_lock(&z->mu);
+	z->stats.limiter_wait_ms += waited;
+	*(write ? &z->stats.writes : &z->stats.reads) += 1;
+	pthread_mutex_unlock(&z->mu);
+	if (!(*token = dr_auth_token(z->auth, stale, &ae)))
+		return token_error(a, &ae, rid, err), -1;
+	char lines[3][128], auth[8192];
+	const char *hdrs[5];
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", *token);
+	headers_of(lines, hdrs, auth, rid);
+	dr_http_request q = {.method = r->method, .url = url, .headers = hdrs,
+			     .content_type = r->body ? "application/json" : NULL, .body = r->body,
+			     .body_len = r->body ? strlen(r->body) : 0, .timeout_ms = CALL_TIMEOUT_MS,
+			     .connect_timeout_ms = CONNECT_TIMEOUT_MS, .max_body = MAX_BODY, .client = z->http};
+	dr_http_send(hr, &q);
+	explicit_bzero(auth, sizeof auth);
+	return hr->error == DR_HTTP_OK ? 1 : 0;
+}
+
+int az_send(az *z, dr_arena *a, const az_req *r, az_reply *rep, dr_be_error *err)
+{
+	bool write = strcmp(r->method, "GET") != 0, refreshed = false;
+	int tries = r->tries > 0 ? r->tries : write ? 1 : 4;
+	char ridbuf[37], *stale = NULL;
+	if (!r->rid)
+		dr_auth_uuid_random(ridbuf);
+	const char *rid = dr_arena_strdup(a, r->rid ? r->rid : ridbuf), *url = url_of(z, a, r);
+	*rep = (az_reply){.retry_after_ms = -1, .request_id = rid};
+	int rc = -1;
+	for (int k = 1; k <= tries; k++) {
+		dr_http_response hr;
+		char *token = NULL;
+		int got = try_once(z, a, r, url, rid, stale, &token, &hr, err);
+		free(stale);
+		stale = NULL;
+		if (got < 0) {
+			dr_http_response_dispose(&hr);
+			break;
+		}
+		if (k > 1)
+			count(z, &z->stats.retries, 1);
+		if (!got) {
+			rep->unknown = write && hr.error != DR_HTTP_E_CONNECT && hr.error != DR_HTTP_E_URL;
+			transport_error(z, a, &hr, rid, err);
+			bool again = k < tries && err->cls == DR_BE_ERR_TRANSIENT;
+			dr_http_response_dispose(&hr);
+			free(token);
+			if (!again)
+				break;
+			pause_ms(backoff(rep, k));
+			continue;
+		}
+		rep->unknown = false;
+		read_headers(z, a, &hr, write, rep);
+		cJSON_Delete(rep->json);
+		rep->json = hr.body_len ? cJSON_ParseWithLength(hr.body, hr.body_len) : NULL;
+		dr_http_response_dispose(&hr);
+		if (rep->status == 401 && !refreshed) { /* the token expired or was revoked: once more with a new one */
+			refreshed = true;
+			stale = token;
+			count(z, &z->stats.unauthorized, 1);
+			k--;
+			continue;
+		}
+		free(token);
+		if (rep->status >= 200 && rep->status < 300) {
+			rc = 0;
+			break;
+		}
+		az_parse_error(a, rep->status, rep->json, rid, err);
+		err->retry_after_ms = rep->retry_after_ms;
+		if (rep->status == 429) {
+			count(z, &z->stats.throttled, 1);
+			az_limit_pause(z->limit, rep->retry_after_ms);
+		}
+		if (k == tries || !retryable(rep->status))
+			break;
+		if (rep->status != 429) /* the limiter already waits out a 429 */
+			pause_ms(backoff(rep, k));
+	}
+	free(stale);
+	return rc;
+}
+
+void az_reply_dispose(az_reply *rep)
+{
+	cJSON_Delete(rep->json);
+	rep->json = NULL;
+}
+
+int az_list(az *z, dr_arena *a, const char *path, const char *api, const char *query,
+	    int (*each)(void *ctx, const cJSON *v), void *ctx, dr_be_error *err)
+{
+	az_req r = {.method = "GET", .url = path, .api = api, .query = query};
+	const char *prev = NULL;
+	for (int page = 0; page < MAX_PAGES; page++) {
+		az_reply rep;
+		if (az_send(z, a, &r, &rep, err) < 0) {
+			az_reply_dispose(&rep);
+			return -1;
+		}
+		const cJSON *v;
+		int stop = 0;
+		cJSON_ArrayForEach(v, cJSON_GetObjectItem(rep.json, "value")) if (!stop) stop = each(ctx, v);
+		const char *next = az_str(rep.json, "nextLink");
+		next = next && *next && !stop && (!prev || strcmp(prev, next) != 0) ? dr_arena_strdup(a, next) : NULL;
+		az_reply_dispose(&rep);
+		if (!next)
+			return 0;
+		prev = next;
+		r = (az_req){.method = "GET", .url = next};
+	}
+	return 0;
+}

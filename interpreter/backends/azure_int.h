@@ -1,0 +1,183 @@
+/*
+ * backends/azure_int.h - private to the Azure backend's files:
+ *
+ *   azure.c        opening (options, credential), the vtable, close
+ *   azure_arm.c    the ARM client: URLs, token, headers, the limiter, send,
+ *                  one retry on 401, bounded retries of reads, errors, paging
+ *   azure_limit.c  token buckets per subscription (asr-api.md §2.3)
+ *   azure_parse.c  ASR's JSON into the interface's types (items, points,
+ *                  jobs, errors): pure functions, tested on Microsoft's payloads
+ *   azure_ops.c    starting operations: bodies, the job from the LRO headers,
+ *                  exactly-once (request ids, lookups), A2A switch protection,
+ *                  power off; jobs
+ *   azure_vm.c     VM facts from the Compute and Network APIs
+ *
+ * Memory: results go to the caller's arena; what outlives a call (the
+ * operations this process started, recovery point times) lives in the
+ * backend under its mutex. ARM calls are made without holding it.
+ */
+#ifndef DR_AZURE_INT_H
+#define DR_AZURE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "backends/auth.h"
+#include "backends/azure.h"
+#include "backends/backend.h"
+#include "backends/http.h"
+#include "util/index.h"
+
+#define AZ_COMPUTE_API "2024-07-01"
+#define AZ_NETWORK_API "2024-05-01"
+#define AZ_POLL_DEFAULT_MS 30000
+
+typedef struct az_limit az_limit;
+
+/* An operation this process sent (or found): what the service's job does not say. */
+typedef struct az_rec {
+	char *key; /* the idempotency key */
+	char *rid; /* its client request id */
+	char *item_id, *item_name;
+	dr_be_op op;
+	char *job_id; /* NULL: the answer was lost; the outcome is unknown until a lookup */
+	char *point_id; /* the recovery point asked for; NULL: latest */
+	int64_t point_ms;
+	int64_t poll_ms; /* the last Retry-After for its job */
+} az_rec;
+
+typedef struct az {
+	dr_backend base;
+	char *endpoint; /* "https://management.azure.com", no trailing slash */
+	char *api; /* the ASR api-version */
+	char *subscription, *resource_group, *vault;
+	char *vault_path; /* "/subscriptions/S/resourceGroups/G/providers/Microsoft.RecoveryServices/vaults/V" */
+	dr_auth *auth;
+	dr_http_client *http;
+	az_limit *limit;
+	pthread_mutex_t mu;
+	az_rec *recs;
+	size_t n_recs, cap_recs;
+	dr_index rec_by_key, rec_by_job, rec_by_rid;
+	char **pt_ids; /* recovery points seen: id -> time (a job's point has a time) */
+	int64_t *pt_ms;
+	size_t n_pts, cap_pts;
+	dr_index pt_by_id;
+	char **nm_names, **nm_ids; /* VM names to item ids, from the last list */
+	size_t n_nm, cap_nm;
+	dr_index nm_by_name;
+	char **jx_rids, **jx_jobs; /* the vault's recent jobs by client request id (lookups after lost answers) */
+	size_t n_jx, cap_jx;
+	dr_index jx_by_rid;
+	int64_t jx_at, jx_since; /* when it was listed (caller's clock), and from when; -1: never */
+	dr_azure_stats stats;
+} az;
+
+/* ---- azure_arm.c ----------------------------------------------------------------------------- */
+
+typedef struct az_reply {
+	long status;
+	cJSON *json; /* the parsed body, or NULL; freed by az_reply_dispose */
+	const char *location, *async_op, *ms_request_id; /* headers, in the call's arena; NULL when absent */
+	int64_t retry_after_ms; /* retry-after-ms, else Retry-After; -1 when absent */
+	const char *request_id; /* the x-ms-client-request-id sent */
+	bool unknown; /* no answer: a POST may or may not have reached the service */
+} az_reply;
+
+typedef struct az_req {
+	const char *method; /* "GET" or "POST" */
+	const char *url; /* "/subscriptions/..." (the endpoint is prepended) or an absolute URL */
+	const char *api; /* appended as ?api-version= (or &); NULL: the URL carries it (nextLink, LRO) */
+	const char *query; /* more of the query ("$filter=..."), already encoded; may be NULL */
+	const char *body; /* JSON; NULL: none */
+	const char *rid; /* x-ms-client-request-id; NULL: a random one */
+	int tries; /* attempts on 429, 5xx and lost answers; 0: 4 for GET, 1 for POST */
+} az_req;
+
+/*
+ * Send one call. 0 for a 2xx answer, with *rep; -1 with *err (the service's
+ * error verbatim, its class, Retry-After and the request id) for anything
+ * else, *rep then still says the status and whether the answer was lost.
+ * Takes a token from the limiter, a bearer token from the credential (a
+ * fresh one once on 401), retries reads (and POSTs when tries says so) on
+ * 429, 5xx and lost answers, no faster than Retry-After.
+ */
+int az_send(az *z, dr_arena *a, const az_req *r, az_reply *rep, dr_be_error *err);
+void az_reply_dispose(az_reply *rep);
+
+/* Every element of a paged list (value[], following nextLink): each(ctx, element) until it returns non-zero. */
+int az_list(az *z, dr_arena *a, const char *path, const char *api, const char *query,
+	    int (*each)(void *ctx, const cJSON *v), void *ctx, dr_be_error *err);
+
+/* ---- azure_limit.c ----------------------------------------------------------------------------- */
+
+typedef struct az_limit_cfg {
+	double read_rate, read_burst, write_rate, write_burst; /* tokens per second, bucket size */
+} az_limit_cfg;
+
+/* The buckets of a subscription, shared by every backend of the process that names it. */
+az_limit *az_limit_get(const char *subscription, const az_limit_cfg *cfg);
+void az_limit_put(az_limit *l);
+/* Take a token, waiting for one; returns how long it waited (ms). */
+int64_t az_limit_take(az_limit *l, bool write);
+/* The service's count of what is left (x-ms-ratelimit-remaining-*): never believe more than it. */
+void az_limit_observe(az_limit *l, bool write, double remaining);
+/* A 429: nothing leaves for ms. */
+void az_limit_pause(az_limit *l, int64_t ms);
+
+/* ---- azure_parse.c ------------------------------------------------------------------------------ */
+
+/* An item from a ReplicationProtectedItem (strings in a); false when it is not one (no id). */
+bool az_parse_item(dr_arena *a, const cJSON *v, dr_be_item *out);
+/* The protection state from ASR's strings (unknown: OTHER). */
+dr_be_state az_parse_state(const char *protection_state, const char *test_state, const char *scenario);
+/* A recovery point; false when it has no id or time. */
+bool az_parse_point(dr_arena *a, const cJSON *v, dr_be_point *out);
+/* Sort points newest first. */
+void az_sort_points(dr_be_point *pts, size_t n);
+/* A job (op from its scenario; op_known false when the scenario is unknown); false when not a job. */
+bool az_parse_job(dr_arena *a, const cJSON *v, dr_be_job *out, bool *op_known);
+/* The job state of an ASR job or task state string. */
+dr_be_job_state az_parse_job_state(const char *s);
+/* The operation a scenarioName names; false when unknown. */
+bool az_parse_scenario(const char *scenario, dr_be_op *out);
+/* An ARM or ASR error body (or none) for status into *err (strings in a); returns -1. */
+int az_parse_error(dr_arena *a, long status, const cJSON *body, const char *rid, dr_be_error *err);
+/* The client request id a job's activityId starts with ("<rid> ActivityId: <id>"), in a. */
+const char *az_parse_activity_rid(dr_arena *a, const char *activity_id);
+/* The job name of a Location or Azure-AsyncOperation URL ("operationresults/{job}" or
+   "replicationOperationStatus/{job}"), or of x-ms-request-id ".../replicationJobs/{job}"; NULL when none. */
+const char *az_parse_job_name(dr_arena *a, const char *url);
+/* A string member, or NULL. */
+const char *az_str(const cJSON *o, const char *key);
+/* o.a.b.c... (NULL-terminated path of keys), or NULL. */
+const cJSON *az_path(const cJSON *o, ...) __attribute__((sentinel));
+
+/* ---- azure_ops.c --------------------------------------------------------------------------------- */
+
+int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be_started *out, dr_be_error *err);
+int az_get_job(az *z, dr_arena *a, int64_t now_ms, const char *job_id, dr_be_job *out, dr_be_error *err);
+int az_list_jobs(az *z, dr_arena *a, int64_t now_ms, const dr_be_job_filter *f, dr_be_job **out, size_t *n,
+		 dr_be_error *err);
+/* The item's full id for an id or a name (names are looked up in the vault's list). */
+const char *az_item_id(az *z, dr_arena *a, const char *id_or_name, dr_be_error *err);
+/* Remember the names of listed items (az_item_id). */
+void az_note_names(az *z, const dr_be_item *items, size_t n);
+/* An item by id: GET it (ASR's data only). */
+int az_fetch_item(az *z, dr_arena *a, const char *id, dr_be_item *out, dr_be_error *err);
+/* Remember a point's time (for jobs that used it). */
+void az_note_point(az *z, const char *id, int64_t ms);
+/* A record of the process's operations: by job id, else NULL (a copy in a). */
+const az_rec *az_rec_of_job(az *z, dr_arena *a, const char *job_id);
+void az_recs_free(az *z);
+
+/* ---- azure_vm.c -------------------------------------------------------------------------------------- */
+
+/* Fill the VMs' power state, guest health and addresses of it from Compute and Network; what could not be
+   seen goes to it->unseen. Never fails: missing facts are said, not errors. */
+void az_vm_facts(az *z, dr_arena *a, dr_be_item *it);
+
+#endif

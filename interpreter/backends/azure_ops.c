@@ -1,0 +1,969 @@
+/*
+ * backends/azure_ops.c - operations and jobs over ARM: the request bodies
+ * of each operation (asr-api.md §1.3, checked against the OpenAPI
+ * contract), the job a 202 names, exactly-once without an idempotency
+ * key, A2A reprotect through switch protection, power off through Compute,
+ * and reading jobs.
+ *
+ * Exactly once. ARM has no idempotency key, so (docs/backends.md, "Exactly
+ * once"):
+ *   - the client request id of a start is the UUID of its idempotency key
+ *     (dr_auth_uuid_of): the same task attempt always sends the same id,
+ *     and the service's job carries it at the start of its activityId;
+ *   - a key this process has seen answers from memory (replayed);
+ *   - a POST whose answer was lost (a reset, a timeout, a 5xx or 429 that
+ *     may have come after the service acted) is never simply sent again
+ *     and believed: a refusal that follows, or the end of the tries, makes
+ *     the backend look for a job with that request id - the item's current
+ *     job first, then the vault's jobs since the call - and go on with it;
+ *   - replay_only (resume probes, retries that find the VM busy) only
+ *     looks: from memory, the item's current job, the vault's recent jobs.
+ * A resumed run therefore never posts an operation that already started.
+ */
+#include "backends/azure_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+#define POST_TRIES 3
+#define LOOKBACK_MS (72 * 3600 * INT64_C(1000)) /* how far back a lookup lists jobs without a better bound */
+#define JOB_INDEX_FRESH_MS 15000
+#define LOCAL_JOB "drover-local:"
+
+/* ---- names, records, points (under z->mu) ------------------------------------------------------ */
+
+static uint64_t ihash(const char *s)
+{
+	char buf[1024];
+	size_t n = 0;
+	for (; s && s[n] && n < sizeof buf - 1; n++)
+		buf[n] = (char)(s[n] >= 'A' && s[n] <= 'Z' ? s[n] - 'A' + 'a' : s[n]);
+	buf[n] = '\0';
+	return dr_index_hash(DR_INDEX_SEED, buf);
+}
+
+static bool ieq(const char *a, const char *b)
+{
+	return a && b && strcasecmp(a, b) == 0;
+}
+
+static const char *last_segment(const char *id)
+{
+	const char *slash = id ? strrchr(id, '/') : NULL;
+	return slash ? slash + 1 : id;
+}
+
+static char *opt_dup(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static size_t find_rec(az *z, dr_index *ix, const char *key, bool by_key)
+{
+	uint64_t h = by_key ? dr_index_hash(DR_INDEX_SEED, key) : ihash(key);
+	for (size_t pos = 0, v; (v = dr_index_next(ix, h, &pos)) != DR_INDEX_NONE;) {
+		const az_rec *r = &z->recs[v];
+		const char *have = ix == &z->rec_by_key ? r->key : ix == &z->rec_by_job ? r->job_id : r->rid;
+		if (have && (by_key ? strcmp(have, key) == 0 : ieq(have, key)))
+			return v;
+	}
+	return DR_INDEX_NONE;
+}
+
+/* A copy of record i in a. */
+static az_rec *copy_rec(az *z, dr_arena *a, size_t i)
+{
+	if (i == DR_INDEX_NONE)
+		return NULL;
+	az_rec *c = dr_arena_calloc(a, 1, sizeof *c), *r = &z->recs[i];
+	*c = *r;
+	c->key = dr_arena_strdup(a, r->key);
+	c->rid = dr_arena_strdup(a, r->rid);
+	c->item_id = r->item_id ? dr_arena_strdup(a, r->item_id) : NULL;
+	c->item_name = r->item_name ? dr_arena_strdup(a, r->item_name) : NULL;
+	c->job_id = r->job_id ? dr_arena_strdup(a, r->job_id) : NULL;
+	c->point_id = r->point_id ? dr_arena_strdup(a, r->point_id) : NULL;
+	return c;
+}
+
+static az_rec *rec_of_key(az *z, dr_arena *a, const char *key)
+{
+	pthread_mutex_lock(&z->mu);
+	az_rec *r = copy_rec(z, a, find_rec(z, &z->rec_by_key, key, true));
+	pthread_mutex_unlock(&z->mu);
+	return r;
+}
+
+const az_rec *az_rec_of_job(az *z, dr_arena *a, const char *job_id)
+{
+	pthread_mutex_lock(&z->mu);
+	az_rec *r = copy_rec(z, a, find_rec(z, &z->rec_by_job, job_id, false));
+	pthread_mutex_unlock(&z->mu);
+	return r;
+}
+
+/* Record (or update) what the key's call did: its job, or NULL while the answer is lost. */
+static void note_rec(az *z, const az_rec *r)
+{
+	pthread_mutex_lock(&z->mu);
+	size_t i = find_rec(z, &z->rec_by_key, r->key, true);
+	if (i == DR_INDEX_NONE) {
+		if (z->n_recs == z->cap_recs) {
+			z->cap_recs = z->cap_recs ? z->cap_recs * 2 : 64;
+			z->recs = xrealloc(z->recs, z->cap_recs * sizeof *z->recs);
+		}
+		i = z->n_recs++;
+		az_rec *n = &z->recs[i];
+		*n = (az_rec){.key = xstrdup(r->key), .rid = xstrdup(r->rid), .item_id = opt_dup(r->item_id),
+			      .item_name = opt_dup(r->item_name), .op = r->op, .point_id = opt_dup(r->point_id),
+			      .point_ms = r->point_ms, .poll_ms = r->poll_ms};
+		dr_index_put(&z->rec_by_key, dr_index_hash(DR_INDEX_SEED, n->key), i);
+		dr_index_put(&z->rec_by_rid, ihash(n->rid), i);
+	}
+	az_rec *n = &z->recs[i];
+	if (r->job_id && !n->job_id) {
+		n->job_id = xstrdup(r->job_id);
+		dr_index_put(&z->rec_by_job, ihash(n->job_id), i);
+	}
+	if (r->poll_ms > 0)
+		n->poll_ms = r->poll_ms;
+	pthread_mutex_unlock(&z->mu);
+}
+
+/* Another key's call on the same item and operation whose answer was lost (its outcome unknown), in a. */
+static az_rec *lost_rec(az *z, dr_arena *a, const char *item_id, dr_be_op op)
+{
+	az_rec *out = NULL;
+	pthread_mutex_lock(&z->mu);
+	for (size_t i = z->n_recs; i-- > 0 && !out;)
+		if (!z->recs[i].job_id && z->recs[i].op == op && ieq(z->recs[i].item_id, item_id))
+			out = copy_rec(z, a, i);
+	pthread_mutex_unlock(&z->mu);
+	return out;
+}
+
+void az_recs_free(az *z)
+{
+	for (size_t i = 0; i < z->n_recs; i++) {
+		az_rec *r = &z->recs[i];
+		free(r->key), free(r->rid), free(r->item_id), free(r->item_name), free(r->job_id), free(r->point_id);
+	}
+	free(z->recs);
+	for (size_t i = 0; i < z->n_pts; i++)
+		free(z->pt_ids[i]);
+	free(z->pt_ids), free(z->pt_ms);
+	for (size_t i = 0; i < z->n_nm; i++)
+		free(z->nm_names[i]), free(z->nm_ids[i]);
+	free(z->nm_names), free(z->nm_ids);
+	for (size_t i = 0; i < z->n_jx; i++)
+		free(z->jx_rids[i]), free(z->jx_jobs[i]);
+	free(z->jx_rids), free(z->jx_jobs);
+	dr_index_dispose(&z->rec_by_key), dr_index_dispose(&z->rec_by_job), dr_index_dispose(&z->rec_by_rid);
+	dr_index_dispose(&z->pt_by_id), dr_index_dispose(&z->nm_by_name), dr_index_dispose(&z->jx_by_rid);
+}
+
+void az_note_point(az *z, const char *id, int64_t ms)
+{
+	pthread_mutex_lock(&z->mu);
+	uint64_t h = ihash(id);
+	bool have = false;
+	for (size_t pos = 0, v; !have && (v = dr_index_next(&z->pt_by_id, h, &pos)) != DR_INDEX_NONE;)
+		have = ieq(z->pt_ids[v], id);
+	if (!have) {
+		if (z->n_pts == z->cap_pts) {
+			z->cap_pts = z->cap_pts ? z->cap_pts * 2 : 256;
+			z->pt_ids = xrealloc(z->pt_ids, z->cap_pts * sizeof *z->pt_ids);
+			z->pt_ms = xrealloc(z->pt_ms, z->cap_pts * sizeof *z->pt_ms);
+		}
+		z->pt_ids[z->n_pts] = xstrdup(id);
+		z->pt_ms[z->n_pts] = ms;
+		dr_index_put(&z->pt_by_id, h, z->n_pts++);
+	}
+	pthread_mutex_unlock(&z->mu);
+}
+
+static int64_t point_time(az *z, const char *id)
+{
+	int64_t ms = -1;
+	if (!id)
+		return -1;
+	pthread_mutex_lock(&z->mu);
+	uint64_t h = ihash(id);
+	for (size_t pos = 0, v; ms < 0 && (v = dr_index_next(&z->pt_by_id, h, &pos)) != DR_INDEX_NONE;)
+		if (ieq(z->pt_ids[v], id))
+			ms = z->pt_ms[v];
+	pthread_mutex_unlock(&z->mu);
+	return ms;
+}
+
+void az_note_names(az *z, const dr_be_item *items, size_t n)
+{
+	pthread_mutex_lock(&z->mu);
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].name)
+			continue;
+		uint64_t h = ihash(items[i].name);
+		size_t found = DR_INDEX_NONE;
+		for (size_t pos = 0, v; found == DR_INDEX_NONE && (v = dr_index_next(&z->nm_by_name, h, &pos)) != DR_INDEX_NONE;)
+			if (ieq(z->nm_names[v], items[i].name))
+				found = v;
+		if (found != DR_INDEX_NONE) {
+			free(z->nm_ids[found]);
+			z->nm_ids[found] = xstrdup(items[i].id);
+			continue;
+		}
+		if (z->n_nm == z->cap_nm) {
+			z->cap_nm = z->cap_nm ? z->cap_nm * 2 : 256;
+			z->nm_names = xrealloc(z->nm_names, z->cap_nm * sizeof *z->nm_names);
+			z->nm_ids = xrealloc(z->nm_ids, z->cap_nm * sizeof *z->nm_ids);
+		}
+		z->nm_names[z->n_nm] = xstrdup(items[i].name);
+		z->nm_ids[z->n_nm] = xstrdup(items[i].id);
+		dr_index_put(&z->nm_by_name, h, z->n_nm++);
+	}
+	pthread_mutex_unlock(&z->mu);
+}
+
+static const char *name_to_id(az *z, dr_arena *a, const char *name)
+{
+	const char *out = NULL;
+	pthread_mutex_lock(&z->mu);
+	uint64_t h = ihash(name);
+	for (size_t pos = 0, v; !out && (v = dr_index_next(&z->nm_by_name, h, &pos)) != DR_INDEX_NONE;)
+		if (ieq(z->nm_names[v], name))
+			out = dr_arena_strdup(a, z->nm_ids[v]);
+	pthread_mutex_unlock(&z->mu);
+	return out;
+}
+
+/* ---- items ------------------------------------------------------------------------------------------ */
+
+int az_fetch_item(az *z, dr_arena *a, const char *id, dr_be_item *out, dr_be_error *err)
+{
+	az_reply rep;
+	az_req r = {.method = "GET", .url = id, .api = z->api};
+	int rc = az_send(z, a, &r, &rep, err);
+	if (rc == 0 && !az_parse_item(a, rep.json, out))
+		rc = dr_backend_fail(err, a, 502, DR_BE_ERR_TRANSIENT, "BadResponse", NULL, NULL,
+				     "The service's answer for %s is not a replication protected item.", id);
+	az_reply_dispose(&rep);
+	return rc;
+}
+
+static int collect_name(void *ctx, const cJSON *v)
+{
+	void **c = ctx;
+	az *z = c[0];
+	dr_arena *a = c[1];
+	dr_be_item it;
+	if (az_parse_item(a, v, &it))
+		az_note_names(z, &it, 1);
+	return 0;
+}
+
+const char *az_item_id(az *z, dr_arena *a, const char *id_or_name, dr_be_error *err)
+{
+	if (id_or_name && strcasestr(id_or_name, "/replicationProtectedItems/"))
+		return id_or_name;
+	const char *id = name_to_id(z, a, id_or_name);
+	if (id)
+		return id;
+	void *ctx[2] = {z, a};
+	const char *path = dr_arena_printf(a, "%s/replicationProtectedItems", z->vault_path);
+	if (az_list(z, a, path, z->api, NULL, collect_name, ctx, err) < 0)
+		return NULL;
+	if ((id = name_to_id(z, a, id_or_name)) != NULL)
+		return id;
+	dr_backend_fail(err, a, 404, DR_BE_ERR_PERMANENT, "ReplicationProtectedItemNotFound",
+			"No protected item of the vault has this name.",
+			"Check the VM's name, and that replication is enabled for it in this vault.",
+			"The vault '%s' protects no VM named '%s'.", z->vault, id_or_name ? id_or_name : "");
+	return NULL;
+}
+
+/* ---- request bodies ----------------------------------------------------------------------------------- */
+
+static const char *direction(dr_be_direction d, const dr_be_item *it)
+{
+	if (d == DR_BE_DIR_AUTO)
+		d = it && it->active_location == DR_BE_RECOVERY ? DR_BE_DIR_RECOVERY_TO_PRIMARY
+								: DR_BE_DIR_PRIMARY_TO_RECOVERY;
+	return dr_backend_direction_name(d);
+}
+
+static cJSON *a2a(const char *point_id)
+{
+	cJSON *p = cJSON_CreateObject();
+	cJSON_AddStringToObject(p, "instanceType", "A2A");
+	if (point_id)
+		cJSON_AddStringToObject(p, "recoveryPointId", point_id);
+	return p;
+}
+
+/* The body of op (NULL: none); it: the item when the direction was AUTO. */
+static cJSON *body_of(const dr_be_request *req, const dr_be_item *it)
+{
+	cJSON *b = cJSON_CreateObject(), *p = cJSON_AddObjectToObject(b, "properties");
+	switch (req->op) {
+	case DR_BE_OP_FAILOVER:
+		cJSON_AddStringToObject(p, "failoverDirection", direction(req->direction, it));
+		cJSON_AddStringToObject(p, "sourceSiteOperations", req->shutdown_source ? "Required" : "NotRequired");
+		cJSON_AddItemToObject(p, "providerSpecificDetails", a2a(req->point_id));
+		break;
+	case DR_BE_OP_TEST_FAILOVER:
+		cJSON_AddStringToObject(p, "failoverDirection", direction(req->direction, it));
+		cJSON_AddStringToObject(p, "networkType", "VmNetworkAsInput");
+		if (req->network)
+			cJSON_AddStringToObject(p, "networkId", req->network);
+		cJSON_AddItemToObject(p, "providerSpecificDetails", a2a(req->point_id));
+		break;
+	case DR_BE_OP_TEST_CLEANUP:
+		if (req->comments)
+			cJSON_AddStringToObject(p, "comments", req->comments);
+		break;
+	case DR_BE_OP_CHANGE_POINT:
+		if (req->point_id)
+			cJSON_AddStringToObject(p, "recoveryPointId", req->point_id);
+		cJSON_AddItemToObject(p, "providerSpecificDetails", a2a(NULL));
+		break;
+	default:
+		cJSON_Delete(b);
+		return NULL; /* commit, cancel: no body */
+	}
+	return b;
+}
+
+static const char *action_of(dr_be_op op)
+{
+	static const char *const names[DR_BE_OP_COUNT] = {
+		[DR_BE_OP_FAILOVER] = "unplannedFailover", [DR_BE_OP_TEST_FAILOVER] = "testFailover",
+		[DR_BE_OP_TEST_CLEANUP] = "testFailoverCleanup", [DR_BE_OP_CHANGE_POINT] = "applyRecoveryPoint",
+		[DR_BE_OP_COMMIT] = "failoverCommit", [DR_BE_OP_CANCEL_FAILOVER] = "failoverCancel",
+	};
+	return (unsigned)op < DR_BE_OP_COUNT ? names[op] : NULL;
+}
+
+/* ---- A2A reprotect: switch protection ----------------------------------------------------------------------- */
+
+/* The protection container of an item id: everything before /replicationProtectedItems/. */
+static const char *container_of(dr_arena *a, const char *item_id)
+{
+	const char *at = strcasestr(item_id, "/replicationProtectedItems/");
+	return at ? dr_arena_strndup(a, item_id, (size_t)(at - item_id)) : NULL;
+}
+
+/* "/subscriptions/S/resourceGroups/G" of a resource id, or NULL. */
+static const char *group_of(dr_arena *a, const char *id)
+{
+	const char *rg = id ? strcasestr(id, "/resourceGroups/") : NULL;
+	if (!rg)
+		return NULL;
+	const char *end = strchr(rg + strlen("/resourceGroups/"), '/');
+	return end ? dr_arena_strndup(a, id, (size_t)(end - id)) : dr_arena_strdup(a, id);
+}
+
+typedef struct reverse {
+	const char *from_container, *to_container; /* replicate from, into */
+	const char *policy, *target; /* found in the mapping (in a) */
+	dr_arena *a;
+} reverse;
+
+static int find_mapping(void *ctx, const cJSON *v)
+{
+	reverse *r = ctx;
+	const cJSON *p = cJSON_GetObjectItem(v, "properties");
+	const char *policy = az_str(p, "policyId"), *target = az_str(p, "targetProtectionContainerId");
+	if (!policy || !ieq(target, r->to_container))
+		return 0;
+	r->policy = dr_arena_strdup(r->a, policy); /* the page's JSON is gone after this call */
+	r->target = dr_arena_strdup(r->a, target);
+	return 1;
+}
+
+/* Discover (or take from req) the reverse mapping's policy and target container. */
+static int discover_mapping(az *z, dr_arena *a, const dr_be_request *req, reverse *rv, dr_be_error *err)
+{
+	rv->policy = req->policy_id;
+	rv->target = req->recovery_container_id;
+	if (rv->policy && rv->target)
+		return 0;
+	reverse found = *rv;
+	found.policy = found.target = NULL;
+	found.a = a;
+	const char *path = dr_arena_printf(a, "%s/replicationProtectionContainerMappings", rv->from_container);
+	if (az_list(z, a, path, z->api, NULL, find_mapping, &found, err) < 0)
+		return -1;
+	if (!found.policy)
+		return dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "ReverseMappingNotFound",
+				       "Reprotect needs a container mapping from the container the VM runs in back to the "
+				       "one it came from.",
+				       "Create the reverse container mapping in the vault (the portal does it when you "
+				       "reprotect once), or give dr.reprotect's with.policy and with.recovery_container.",
+				       "No protection container mapping of %s targets %s.", rv->from_container,
+				       rv->to_container);
+	rv->policy = rv->policy ? rv->policy : found.policy;
+	rv->target = rv->target ? rv->target : found.target;
+	return 0;
+}
+
+/* vmManagedDisks of the reverse replication: the disks the VM runs on now. */
+static int reverse_disks(dr_arena *a, const cJSON *psd, bool back, const char *rg, const dr_be_request *req,
+			 cJSON *out, dr_be_error *err)
+{
+	const cJSON *d;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(psd, "protectedManagedDisks"))
+	{
+		const char *disk = back && az_str(d, "recoveryTargetDiskId") ? az_str(d, "recoveryTargetDiskId")
+									   : az_str(d, "diskId");
+		const char *staging = req->staging_storage_id ? req->staging_storage_id
+							       : az_str(d, "primaryStagingAzureStorageAccountId");
+		if (!disk || !staging)
+			return dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "StagingStorageUnknown", NULL,
+					       "Give dr.reprotect's with.staging_storage: a storage account in the region "
+					       "the VM runs in now.",
+					       "No cache storage account is known for the disk %s.",
+					       disk ? disk : "(without an id)");
+		cJSON *m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "diskId", disk);
+		cJSON_AddStringToObject(m, "primaryStagingAzureStorageAccountId", staging);
+		cJSON_AddStringToObject(m, "recoveryResourceGroupId", rg);
+		if (az_str(d, "recoveryReplicaDiskAccountType"))
+			cJSON_AddStringToObject(m, "recoveryReplicaDiskAccountType", az_str(d, "recoveryReplicaDiskAccountType"));
+		if (az_str(d, "recoveryTargetDiskAccountType"))
+			cJSON_AddStringToObject(m, "recoveryTargetDiskAccountType", az_str(d, "recoveryTargetDiskAccountType"));
+		cJSON_AddItemToArray(out, m);
+	}
+	return 0;
+}
+
+/*
+ * Switch protection as Azure's own tools do an A2A reprotect: from the
+ * container the VM runs in now to the other one, with the reverse
+ * mapping's policy, the replica in the resource group of the VM on the
+ * target side, each disk cached in the staging account.
+ */
+static int switch_body(az *z, dr_arena *a, const dr_be_request *req, const char *item_id, const char **path,
+		       cJSON **body, dr_be_error *err)
+{
+	az_reply rep;
+	az_req r = {.method = "GET", .url = item_id, .api = z->api};
+	if (az_send(z, a, &r, &rep, err) < 0)
+		return az_reply_dispose(&rep), -1;
+	const cJSON *p = cJSON_GetObjectItem(rep.json, "properties"), *psd = cJSON_GetObjectItem(p, "providerSpecificDetails");
+	bool back = req->direction == DR_BE_DIR_AUTO ? ieq(az_str(p, "activeLocation"), "Recovery")
+						     : req->direction == DR_BE_DIR_RECOVERY_TO_PRIMARY;
+	const char *own = container_of(a, item_id), *other = az_str(p, "recoveryContainerId");
+	reverse rv = {.from_container = back ? (other ? dr_arena_strdup(a, other) : NULL) : own,
+		      .to_container = back ? own : (other ? dr_arena_strdup(a, other) : NULL)};
+	const char *rg = req->recovery_resource_group_id
+				 ? req->recovery_resource_group_id
+				 : group_of(a, back ? az_str(psd, "fabricObjectId") : az_str(psd, "recoveryAzureResourceGroupId"));
+	int rc = -1;
+	if (!rv.from_container || !rv.to_container || !rg)
+		dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "ReprotectDetailsUnknown", NULL,
+				"Give dr.reprotect's with.recovery_container and with.recovery_resource_group.",
+				"The item %s does not say its recovery container or resource groups.", item_id);
+	else if (discover_mapping(z, a, req, &rv, err) == 0) {
+		*body = cJSON_CreateObject();
+		cJSON *pp = cJSON_AddObjectToObject(*body, "properties"), *d = cJSON_CreateObject();
+		cJSON_AddStringToObject(pp, "replicationProtectedItemName", last_segment(item_id));
+		cJSON_AddStringToObject(d, "instanceType", "A2A");
+		cJSON_AddStringToObject(d, "recoveryContainerId", rv.target);
+		cJSON_AddStringToObject(d, "policyId", rv.policy);
+		cJSON_AddStringToObject(d, "recoveryResourceGroupId", rg);
+		cJSON_AddItemToObject(pp, "providerSpecificDetails", d);
+		rc = reverse_disks(a, psd, back, rg, req, cJSON_AddArrayToObject(d, "vmManagedDisks"), err);
+		*path = dr_arena_printf(a, "%s/switchprotection", own);
+	}
+	az_reply_dispose(&rep);
+	return rc;
+}
+
+/* ---- the POST's target ----------------------------------------------------------------------------------- */
+
+typedef struct call {
+	const char *path; /* the POST's path (or absolute URL) */
+	const char *api;
+	char *body; /* heap JSON, or NULL */
+	const char *item_name;
+} call;
+
+/* Power off: the VM where the item runs now (Compute). */
+static int shutdown_call(az *z, dr_arena *a, const char *item_id, call *c, dr_be_error *err)
+{
+	dr_be_item it;
+	if (az_fetch_item(z, a, item_id, &it, err) < 0)
+		return -1;
+	const dr_be_vm *vm = dr_backend_active_vm(&it);
+	if (!vm->id)
+		return dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "VirtualMachineUnknown", NULL,
+				       "Check the item in the vault: its VM's resource id is missing.",
+				       "The item '%s' does not name the VM at its %s location.", it.name,
+				       dr_backend_location_name(it.active_location));
+	c->path = dr_arena_printf(a, "%s/powerOff", vm->id);
+	c->api = AZ_COMPUTE_API;
+	c->item_name = it.name;
+	return 0;
+}
+
+static int call_of(az *z, dr_arena *a, const dr_be_request *req, const char *item_id, call *c, dr_be_error *err)
+{
+	*c = (call){.api = z->api};
+	if (req->op == DR_BE_OP_SHUTDOWN)
+		return shutdown_call(z, a, item_id, c, err);
+	if (req->op == DR_BE_OP_REPROTECT) {
+		cJSON *b = NULL;
+		int rc = switch_body(z, a, req, item_id, &c->path, &b, err);
+		c->body = rc == 0 ? cJSON_PrintUnformatted(b) : NULL;
+		cJSON_Delete(b);
+		return rc;
+	}
+	dr_be_item it, *itp = NULL;
+	if ((req->op == DR_BE_OP_FAILOVER || req->op == DR_BE_OP_TEST_FAILOVER) && req->direction == DR_BE_DIR_AUTO) {
+		if (az_fetch_item(z, a, item_id, &it, err) < 0)
+			return -1;
+		itp = &it;
+	}
+	const char *action = action_of(req->op);
+	if (!action)
+		return dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "InvalidOperation", NULL, NULL,
+				       "Unknown operation %d.", (int)req->op);
+	cJSON *b = body_of(req, itp);
+	c->path = dr_arena_printf(a, "%s/%s", item_id, action);
+	c->body = b ? cJSON_PrintUnformatted(b) : NULL;
+	cJSON_Delete(b);
+	return 0;
+}
+
+/* ---- lookups: the job a request id started ---------------------------------------------------------------- */
+
+/* Jobs of a listing by request id, gathered before they go into the index. */
+typedef struct listed {
+	dr_arena *a;
+	const char **rids, **ids;
+	size_t n, cap;
+} listed;
+
+static int index_job(void *ctx, const cJSON *v)
+{
+	listed *l = ctx;
+	const char *rid = az_parse_activity_rid(l->a, az_str(cJSON_GetObjectItem(v, "properties"), "activityId"));
+	const char *id = az_str(v, "id");
+	if (!rid || !*rid || !id)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		const char **r = dr_arena_calloc(l->a, cap, sizeof *r), **i = dr_arena_calloc(l->a, cap, sizeof *i);
+		if (l->n)
+			memcpy(r, l->rids, l->n * sizeof *r), memcpy(i, l->ids, l->n * sizeof *i);
+		l->rids = r, l->ids = i, l->cap = cap;
+	}
+	l->rids[l->n] = rid;
+	l->ids[l->n++] = dr_arena_strdup(l->a, id);
+	return 0;
+}
+
+static const char *jx_find(az *z, dr_arena *a, const char *rid)
+{
+	uint64_t h = ihash(rid);
+	for (size_t pos = 0, v; (v = dr_index_next(&z->jx_by_rid, h, &pos)) != DR_INDEX_NONE;)
+		if (ieq(z->jx_rids[v], rid))
+			return dr_arena_strdup(a, z->jx_jobs[v]);
+	return NULL;
+}
+
+/* Replace the index with a listing's jobs (z->mu held). */
+static void jx_replace(az *z, const listed *l)
+{
+	for (size_t i = 0; i < z->n_jx; i++)
+		free(z->jx_rids[i]), free(z->jx_jobs[i]);
+	z->n_jx = 0;
+	dr_index_dispose(&z->jx_by_rid);
+	dr_index_init(&z->jx_by_rid);
+	if (l->n > z->cap_jx) {
+		z->cap_jx = l->n;
+		z->jx_rids = xrealloc(z->jx_rids, z->cap_jx * sizeof *z->jx_rids);
+		z->jx_jobs = xrealloc(z->jx_jobs, z->cap_jx * sizeof *z->jx_jobs);
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		z->jx_rids[i] = xstrdup(l->rids[i]);
+		z->jx_jobs[i] = xstrdup(l->ids[i]);
+		dr_index_put(&z->jx_by_rid, ihash(l->rids[i]), i);
+	}
+	z->n_jx = l->n;
+}
+
+static const char *iso(dr_arena *a, int64_t ms)
+{
+	char t[40];
+	dr_backend_format_time(ms, t, sizeof t);
+	return dr_arena_strdup(a, t);
+}
+
+/*
+ * The vault's jobs since `since`, indexed by request id: listed again unless
+ * a listing from at most JOB_INDEX_FRESH_MS ago covers that time (a resume
+ * probing many VMs lists once). The index is rebuilt under z->mu.
+ */
+static const char *vault_jobs_find(az *z, dr_arena *a, int64_t now, int64_t since, const char *rid, bool fresh_only,
+				   dr_be_error *err)
+{
+	pthread_mutex_lock(&z->mu);
+	bool usable = z->jx_at >= 0 && now - z->jx_at < JOB_INDEX_FRESH_MS && z->jx_since <= since;
+	const char *found = usable ? jx_find(z, a, rid) : NULL;
+	pthread_mutex_unlock(&z->mu);
+	if (found || (usable && fresh_only))
+		return found;
+	const char *filter = dr_arena_printf(a, "startTime eq '%s'", iso(a, since));
+	char *q = dr_http_escape(filter);
+	const char *query = dr_arena_printf(a, "$filter=%s", q);
+	free(q);
+	listed l = {.a = dr_arena_new()};
+	int rc = az_list(z, l.a, dr_arena_printf(a, "%s/replicationJobs", z->vault_path), z->api, query, index_job, &l, err);
+	pthread_mutex_lock(&z->mu);
+	if (rc == 0) {
+		jx_replace(z, &l);
+		z->jx_at = now;
+		z->jx_since = since;
+		found = jx_find(z, a, rid);
+	}
+	pthread_mutex_unlock(&z->mu);
+	dr_arena_free(l.a);
+	return found;
+}
+
+/* The item's current job, when it carries rid. */
+static const char *current_job_with(az *z, dr_arena *a, const char *item_id, const char *rid, dr_be_error *err)
+{
+	dr_be_item it;
+	if (az_fetch_item(z, a, item_id, &it, err) < 0 || !it.current_job_id)
+		return NULL;
+	az_reply rep;
+	az_req r = {.method = "GET", .url = it.current_job_id, .api = z->api};
+	const char *found = NULL;
+	if (az_send(z, a, &r, &rep, err) == 0) {
+		const char *have = az_parse_activity_rid(a, az_str(cJSON_GetObjectItem(rep.json, "properties"), "activityId"));
+		found = have && ieq(have, rid) ? it.current_job_id : NULL;
+	}
+	az_reply_dispose(&rep);
+	return found;
+}
+
+/* The job rid started on the item, or NULL (err says why when the service could not be asked). */
+static const char *lookup(az *z, dr_arena *a, int64_t now, const char *item_id, const char *rid, int64_t since,
+			  dr_be_error *err)
+{
+	pthread_mutex_lock(&z->mu);
+	z->stats.lookups++;
+	pthread_mutex_unlock(&z->mu);
+	memset(err, 0, sizeof *err);
+	const char *job = item_id ? current_job_with(z, a, item_id, rid, err) : NULL;
+	if (job)
+		return job;
+	if (err->code && err->cls != DR_BE_ERR_PERMANENT)
+		return NULL;
+	memset(err, 0, sizeof *err);
+	return vault_jobs_find(z, a, now, since, rid, false, err);
+}
+
+/* ---- starting ------------------------------------------------------------------------------------------------ */
+
+static int started(az *z, dr_arena *a, const az_rec *r, const char *job_id, bool replayed, dr_be_started *out)
+{
+	az_rec done = *r;
+	done.job_id = (char *)job_id;
+	note_rec(z, &done);
+	*out = (dr_be_started){.job_id = dr_arena_strdup(a, job_id), .replayed = replayed,
+			       .request_id = dr_arena_strdup(a, r->rid)};
+	return 0;
+}
+
+/* The job an accepted POST names: Location (operationresults/{job}), Azure-AsyncOperation, x-ms-request-id. */
+static const char *job_of_reply(az *z, dr_arena *a, const az_reply *rep, dr_be_op op, const char *rid)
+{
+	if (op == DR_BE_OP_SHUTDOWN) /* Compute's own operation, polled at its URL */
+		return rep->async_op ? rep->async_op : rep->location;
+	const char *name = az_parse_job_name(a, rep->location);
+	if (!name)
+		name = az_parse_job_name(a, rep->async_op);
+	if (!name)
+		name = az_parse_job_name(a, rep->ms_request_id);
+	if (name)
+		return dr_arena_printf(a, "%s/replicationJobs/%s", z->vault_path, name);
+	return dr_arena_printf(a, "%s%s", LOCAL_JOB, rid); /* answered 200 at once: done, no job to poll */
+}
+
+static bool maybe_acted(const az_reply *rep)
+{
+	return rep->unknown || rep->status == 429 || rep->status >= 500;
+}
+
+static int64_t wait_before_retry(const az_reply *rep, int k)
+{
+	int64_t ms = rep->retry_after_ms >= 0 ? rep->retry_after_ms : (int64_t)1000 << (k - 1);
+	return ms > 30000 ? 30000 : ms;
+}
+
+/* The job a lost answer may have started, adopted when found. */
+static int adopt_lost(az *z, dr_arena *a, int64_t now, az_rec *r, const char *rid, dr_be_started *out, bool *found)
+{
+	dr_be_error e;
+	const char *job = lookup(z, a, now, r->item_id, rid, now - LOOKBACK_MS, &e);
+	*found = job != NULL;
+	return job ? started(z, a, r, job, false, out) : 0;
+}
+
+/* POST with up to POST_TRIES tries, looking for the job before believing a refusal after a lost answer. */
+static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be_started *out, dr_be_error *err)
+{
+	bool unsure = false, found = false;
+	for (int k = 1; k <= POST_TRIES; k++) {
+		az_reply rep;
+		az_req q = {.method = "POST", .url = c->path, .api = c->api, .body = c->body ? c->body : NULL,
+			    .rid = r->rid, .tries = 1};
+		int rc = az_send(z, a, &q, &rep, err);
+		if (rc == 0) {
+			r->poll_ms = rep.retry_after_ms;
+			const char *job = job_of_reply(z, a, &rep, r->op, r->rid);
+			az_reply_dispose(&rep);
+			return started(z, a, r, job, false, out);
+		}
+		bool acted = maybe_acted(&rep);
+		int64_t wait = wait_before_retry(&rep, k);
+		az_reply_dispose(&rep);
+		if (acted) {
+			unsure = true;
+			note_rec(z, r); /* the outcome is unknown until the job is found */
+		} else if (unsure) {
+			break; /* refused after a lost answer: the first try may have started it */
+		} else {
+			return -1;
+		}
+		if (k < POST_TRIES) {
+			struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = wait % 1000 * 1000000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	dr_be_error last = *err;
+	if (unsure && adopt_lost(z, a, now, r, r->rid, out, &found) == 0 && found)
+		return 0;
+	*err = last;
+	return -1;
+}
+
+static int conflict(dr_arena *a, const dr_be_request *req, const az_rec *r, dr_be_error *err)
+{
+	return dr_backend_fail(err, a, 409, DR_BE_ERR_PERMANENT, "IdempotencyKeyConflict",
+			       "The key was used before for another operation or item.", "Use a new key for a new operation.",
+			       "The idempotency key '%s' already started %s on '%s'.", req->idempotency_key,
+			       dr_backend_op_name(r->op), r->item_name ? r->item_name : r->item_id);
+}
+
+/* replay_only: the key's job from memory, else from the service; never a POST. */
+static int replay(az *z, dr_arena *a, int64_t now, const dr_be_request *req, az_rec *r, dr_be_started *out,
+		  dr_be_error *err)
+{
+	const char *job = lookup(z, a, now, r->item_id, r->rid, now - LOOKBACK_MS, err);
+	if (job)
+		return started(z, a, r, job, true, out);
+	if (err->code && err->cls != DR_BE_ERR_PERMANENT)
+		return -1; /* the service could not be asked: the caller must not conclude anything */
+	return dr_backend_fail(err, a, 404, DR_BE_ERR_PERMANENT, "IdempotencyKeyNotFound", NULL, NULL,
+			       "No %s of '%s' was started with the key '%s' (request id %s).", dr_backend_op_name(req->op),
+			       last_segment(r->item_id), req->idempotency_key, r->rid);
+}
+
+int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be_started *out, dr_be_error *err)
+{
+	char rid[37];
+	const char *key = req->idempotency_key ? req->idempotency_key : "";
+	az_rec *seen = rec_of_key(z, a, key);
+	if (seen && seen->job_id) {
+		if (seen->op != req->op)
+			return conflict(a, req, seen, err);
+		*out = (dr_be_started){.job_id = seen->job_id, .replayed = true, .request_id = seen->rid};
+		return 0;
+	}
+	const char *item_id = az_item_id(z, a, req->item_id, err);
+	if (!item_id)
+		return -1;
+	dr_auth_uuid_of(key, rid);
+	az_rec r = {.key = (char *)key, .rid = dr_arena_strdup(a, rid), .item_id = (char *)item_id, .op = req->op,
+		    .point_id = (char *)req->point_id, .point_ms = point_time(z, req->point_id), .poll_ms = -1};
+	if (req->replay_only)
+		return replay(z, a, now_ms, req, &r, out, err);
+	bool found = false;
+	az_rec *lost = seen ? seen : lost_rec(z, a, item_id, req->op);
+	if (lost && adopt_lost(z, a, now_ms, &r, lost->rid, out, &found) == 0 && found)
+		return 0; /* an earlier call's answer was lost, but it did start the job */
+	call c;
+	if (call_of(z, a, req, item_id, &c, err) < 0)
+		return -1;
+	r.item_name = (char *)c.item_name;
+	int rc = post(z, a, now_ms, &r, &c, out, err);
+	free(c.body);
+	return rc;
+}
+
+/* ---- jobs ----------------------------------------------------------------------------------------------------------- */
+
+/* A job the service finished at once (200 without an LRO): done when asked. */
+static int local_job(az *z, dr_arena *a, const char *job_id, int64_t now, dr_be_job *out)
+{
+	const az_rec *r = az_rec_of_job(z, a, job_id);
+	*out = (dr_be_job){.id = job_id, .name = job_id + strlen(LOCAL_JOB), .op = r ? r->op : DR_BE_OP_FAILOVER,
+			   .scenario = "", .friendly_name = "", .item_id = r ? r->item_id : NULL,
+			   .state = DR_BE_JOB_SUCCEEDED, .state_description = "Completed", .start_ms = now,
+			   .end_ms = now, .point_id = r ? r->point_id : NULL, .point_ms = r ? r->point_ms : -1,
+			   .poll_after_ms = -1};
+	return 0;
+}
+
+/* Compute's asynchronous operation (power off): {status, startTime, endTime, error}. */
+static void compute_job(dr_arena *a, const cJSON *j, const az_rec *r, const char *job_id, dr_be_job *out)
+{
+	const char *status = az_str(j, "status");
+	int64_t start = -1, end = -1;
+	dr_backend_parse_time(az_str(j, "startTime"), &start);
+	*out = (dr_be_job){.id = job_id, .name = dr_arena_strdup(a, az_str(j, "name") ? az_str(j, "name") : "poweroff"),
+			   .op = DR_BE_OP_SHUTDOWN, .scenario = "PowerOff", .friendly_name = "Power off the virtual machine",
+			   .item_id = r ? r->item_id : NULL, .item_name = r ? r->item_name : NULL,
+			   .state = az_parse_job_state(status), .start_ms = start, .end_ms = -1, .point_ms = -1};
+	out->state_description = out->state == DR_BE_JOB_SUCCEEDED ? "Completed" : dr_arena_strdup(a, status ? status : "");
+	if (dr_backend_job_done(out->state) && dr_backend_parse_time(az_str(j, "endTime"), &end))
+		out->end_ms = end;
+	const cJSON *e = cJSON_GetObjectItem(j, "error");
+	if (out->state == DR_BE_JOB_FAILED && cJSON_IsObject(e)) {
+		out->errors = dr_arena_calloc(a, 1, sizeof *out->errors);
+		out->n_errors = 1;
+		dr_backend_fail(&out->errors[0].error, a, 0, DR_BE_ERR_PERMANENT, az_str(e, "code") ? az_str(e, "code") : "Failed",
+				NULL, NULL, "%s", az_str(e, "message") ? az_str(e, "message") : "The power off failed.");
+	}
+}
+
+/* What the process knows about a job it started, over what the job says. */
+static void merge_rec(const az_rec *r, bool op_known, dr_be_job *j)
+{
+	if (!r)
+		return;
+	if (!op_known)
+		j->op = r->op;
+	j->item_id = r->item_id;
+	if (r->item_name && !j->item_name)
+		j->item_name = r->item_name;
+	if (!j->point_id && r->point_id)
+		j->point_id = r->point_id;
+	if (j->point_id && r->point_id && ieq(j->point_id, r->point_id))
+		j->point_ms = r->point_ms;
+}
+
+/* The time of a point a job used that no listing showed (failover to latest): GET it once. */
+static int64_t fetch_point_time(az *z, dr_arena *a, const char *point_id)
+{
+	az_reply rep;
+	dr_be_error e;
+	dr_be_point pt;
+	az_req r = {.method = "GET", .url = point_id, .api = z->api};
+	int64_t ms = -1;
+	if (az_send(z, a, &r, &rep, &e) == 0 && az_parse_point(a, rep.json, &pt)) {
+		az_note_point(z, pt.id, pt.time_ms);
+		ms = pt.time_ms;
+	}
+	az_reply_dispose(&rep);
+	return ms;
+}
+
+int az_get_job(az *z, dr_arena *a, int64_t now_ms, const char *job_id, dr_be_job *out, dr_be_error *err)
+{
+	if (strncmp(job_id, LOCAL_JOB, strlen(LOCAL_JOB)) == 0)
+		return local_job(z, a, job_id, now_ms, out);
+	bool compute = strncasecmp(job_id, "http", 4) == 0;
+	az_reply rep;
+	az_req r = {.method = "GET", .url = job_id, .api = compute ? NULL : z->api};
+	pthread_mutex_lock(&z->mu);
+	z->stats.polls++;
+	pthread_mutex_unlock(&z->mu);
+	if (az_send(z, a, &r, &rep, err) < 0)
+		return az_reply_dispose(&rep), -1;
+	const az_rec *rec = az_rec_of_job(z, a, job_id);
+	bool op_known = true;
+	int rc = 0;
+	if (compute)
+		compute_job(a, rep.json, rec, job_id, out);
+	else if (!az_parse_job(a, rep.json, out, &op_known))
+		rc = dr_backend_fail(err, a, 502, DR_BE_ERR_TRANSIENT, "BadResponse", NULL, NULL,
+				     "The service's answer for %s is not a job.", job_id);
+	if (rc == 0) {
+		merge_rec(rec, op_known, out);
+		if (out->point_id && out->point_ms < 0)
+			out->point_ms = point_time(z, out->point_id);
+		if (out->point_id && out->point_ms < 0 && out->state == DR_BE_JOB_SUCCEEDED && strncasecmp(out->point_id, "/", 1) == 0)
+			out->point_ms = fetch_point_time(z, a, out->point_id);
+		int64_t hint = rep.retry_after_ms > 0 ? rep.retry_after_ms : rec && rec->poll_ms > 0 ? rec->poll_ms : -1;
+		out->poll_after_ms = dr_backend_job_done(out->state) ? -1 : hint > 0 ? hint : AZ_POLL_DEFAULT_MS;
+	}
+	az_reply_dispose(&rep);
+	return rc;
+}
+
+/* ---- listing jobs -------------------------------------------------------------------------------------------------- */
+
+typedef struct jobs_ctx {
+	az *z;
+	dr_arena *a;
+	const dr_be_job_filter *f;
+	const char *item_name; /* the filter item's last segment */
+	dr_be_job *v;
+	size_t n, cap;
+} jobs_ctx;
+
+static bool job_matches(const jobs_ctx *c, const dr_be_job *j)
+{
+	if (c->f->running_only && dr_backend_job_done(j->state))
+		return false;
+	if (c->f->since_ms >= 0 && j->start_ms >= 0 && j->start_ms < c->f->since_ms)
+		return false;
+	return !c->f->item_id || ieq(j->item_id, c->f->item_id) || ieq(last_segment(j->item_id), c->item_name);
+}
+
+static int collect_job(void *ctx, const cJSON *v)
+{
+	jobs_ctx *c = ctx;
+	dr_be_job j;
+	bool op_known;
+	if (!az_parse_job(c->a, v, &j, &op_known))
+		return 0;
+	merge_rec(az_rec_of_job(c->z, c->a, j.id), op_known, &j);
+	if (!op_known && !az_rec_of_job(c->z, c->a, j.id))
+		return 0; /* a job of another kind (replication, plans): not one of the interface's operations */
+	if (!job_matches(c, &j))
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		dr_be_job *nv = dr_arena_calloc(c->a, cap, sizeof *nv);
+		if (c->n)
+			memcpy(nv, c->v, c->n * sizeof *nv);
+		c->v = nv, c->cap = cap;
+	}
+	c->v[c->n++] = j;
+	return 0;
+}
+
+int az_list_jobs(az *z, dr_arena *a, int64_t now_ms, const dr_be_job_filter *f, dr_be_job **out, size_t *n,
+		 dr_be_error *err)
+{
+	int64_t since = f->since_ms >= 0 ? f->since_ms : now_ms - LOOKBACK_MS;
+	const char *filter = dr_arena_printf(a, "startTime eq '%s'", iso(a, since));
+	char *q = dr_http_escape(filter);
+	const char *query = dr_arena_printf(a, "$filter=%s", q);
+	free(q);
+	jobs_ctx c = {.z = z, .a = a, .f = f, .item_name = last_segment(f->item_id)};
+	int rc = az_list(z, a, dr_arena_printf(a, "%s/replicationJobs", z->vault_path), z->api, query, collect_job, &c, err);
+	*out = c.v, *n = c.n;
+	return rc;
+}

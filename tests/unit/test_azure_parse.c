@@ -1,0 +1,511 @@
+/*
+ * test_azure_parse.c - the Azure backend's reading of ASR's JSON
+ * (backends/azure_parse.c) on Microsoft's published payloads
+ * (shared/reference/asr-examples/, found by tests/reference-dir.sh: the
+ * test fails when they are missing) and on payloads made here from the
+ * OpenAPI contract's definitions with fields, states and values no example
+ * shows: unknown ones must never break parsing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+#include <dirent.h>
+
+#include "backends/azure_int.h"
+
+static char refdir[1024];
+
+static int find_reference(void **state)
+{
+	(void)state;
+	FILE *p = popen("tests/reference-dir.sh", "r");
+	if (!p || !fgets(refdir, sizeof refdir, p)) {
+		fprintf(stderr, "test_azure_parse: the reference material is missing (tests/reference-dir.sh)\n");
+		if (p)
+			pclose(p);
+		return -1; /* fail, never skip */
+	}
+	pclose(p);
+	refdir[strcspn(refdir, "\n")] = '\0';
+	return 0;
+}
+
+static cJSON *load(const char *rel)
+{
+	char path[1200];
+	snprintf(path, sizeof path, "%s/%s", refdir, rel);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	cJSON *j = cJSON_Parse(buf);
+	assert_non_null(j);
+	return j;
+}
+
+static const cJSON *body(const cJSON *example, const char *status)
+{
+	return az_path(example, "responses", status, "body", NULL);
+}
+
+static int64_t t(const char *s)
+{
+	int64_t ms;
+	assert_true(dr_backend_parse_time(s, &ms));
+	return ms;
+}
+
+#define OP(x) DR_BE_OP_BIT(DR_BE_OP_##x)
+
+/* ---- Microsoft's examples -------------------------------------------------------------------- */
+
+static void test_item_get(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	cJSON *ex = load("asr-examples/ReplicationProtectedItems_Get.json");
+	dr_be_item it;
+	assert_true(az_parse_item(a, body(ex, "200"), &it));
+	assert_string_equal(it.name, "vm1");
+	assert_non_null(strstr(it.id, "/replicationProtectedItems/f8491e4f-817a-40dd-a90c-af773978c75b"));
+	assert_int_equal(it.state, DR_BE_ST_PROTECTED);
+	assert_string_equal(it.protection_state, "Protected");
+	assert_int_equal(it.active_location, DR_BE_PRIMARY);
+	/* PlannedFailover and DisableProtection are not drover's operations: left out */
+	assert_int_equal(it.allowed_ops, OP(FAILOVER) | OP(TEST_FAILOVER));
+	assert_null(it.current_job_id); /* scenario None, job .../replicationJobs/None */
+	assert_string_equal(it.replication_health, "Normal");
+	assert_int_equal(it.rpo_ms, -1); /* Hyper-V: no rpoInSeconds */
+	assert_int_equal(it.last_failover_ms, -1);
+	cJSON_Delete(ex);
+	dr_arena_free(a);
+}
+
+static void test_item_after_unplanned_failover(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	cJSON *ex = load("asr-examples/ReplicationProtectedItems_UnplannedFailover.json");
+	dr_be_item it;
+	assert_true(az_parse_item(a, body(ex, "200"), &it));
+	assert_int_equal(it.state, DR_BE_ST_FAILED_OVER);
+	assert_string_equal(it.protection_state_description, "Failover completed");
+	assert_int_equal(it.active_location, DR_BE_RECOVERY);
+	assert_int_equal(it.allowed_ops, OP(COMMIT) | OP(CHANGE_POINT));
+	assert_int_equal(it.last_failover_ms, t("2017-04-26T08:42:33.099Z"));
+	assert_int_equal(it.last_test_failover_ms, t("2017-04-25T09:57:57.035Z"));
+	/* the 202's headers name the job */
+	const char *async = az_str(az_path(ex, "responses", "202", "headers", NULL), "Azure-AsyncOperation");
+	assert_string_equal(az_parse_job_name(a, async), "a93f3cd5-9035-4b1e-a2c9-b16df6d5d34b");
+	cJSON_Delete(ex);
+	dr_arena_free(a);
+}
+
+static void test_item_test_failover_waits_for_cleanup(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	cJSON *ex = load("asr-examples/ReplicationProtectedItems_TestFailover.json");
+	dr_be_item it;
+	assert_true(az_parse_item(a, body(ex, "200"), &it));
+	/* currentScenario stays TestFailover until the cleanup: waiting, not running */
+	assert_int_equal(it.state, DR_BE_ST_TEST_FAILED_OVER);
+	assert_null(it.current_job_id);
+	assert_int_equal(it.allowed_ops, OP(TEST_CLEANUP));
+	cJSON_Delete(ex);
+	ex = load("asr-examples/ReplicationProtectedItems_TestFailoverCleanup.json");
+	assert_true(az_parse_item(a, body(ex, "200"), &it));
+	assert_int_equal(it.state, DR_BE_ST_TEST_CLEANING); /* MarkedForDeletion */
+	assert_int_equal(it.allowed_ops, OP(FAILOVER) | OP(TEST_FAILOVER));
+	cJSON_Delete(ex);
+	dr_arena_free(a);
+}
+
+static void test_item_unknown_state_is_other(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	cJSON *ex = load("asr-examples/ReplicationProtectedItems_FailoverCommit.json");
+	dr_be_item it;
+	assert_true(az_parse_item(a, body(ex, "200"), &it));
+	assert_int_equal(it.state, DR_BE_ST_OTHER); /* PlannedFailoverStatesBegin: not a state drover knows */
+	assert_string_equal(it.protection_state, "PlannedFailoverStatesBegin");
+	assert_int_equal(it.active_location, DR_BE_RECOVERY);
+	assert_int_equal(it.allowed_ops, 0); /* CompleteMigration, DisableProtection, Failback */
+	cJSON_Delete(ex);
+	dr_arena_free(a);
+}
+
+static void test_recovery_points_sorted(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	cJSON *ex = load("asr-examples/RecoveryPoints_ListByReplicationProtectedItems.json");
+	const cJSON *v;
+	dr_be_point pts[4];
+	size_t n = 0;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(body(ex, "200"), "value")) assert_true(az_parse_point(a, v, &pts[n++]));
+	assert_int_equal(n, 2);
+	az_sort_points(pts, n);
+	assert_string_equal(pts[0].name, "34cb2d05-e730-4d3f-b96b-a60a5e92acb2"); /* listed second, newer */
+	assert_int_equal(pts[0].time_ms, t("2017-04-26T07:37:30.972Z"));
+	assert_int_equal(pts[1].time_ms, t("2017-04-26T06:37:50.808Z"));
+	assert_int_equal(pts[0].type, DR_BE_POINT_CRASH_CONSISTENT);
+	assert_true(pts[0].processed);
+	cJSON_Delete(ex);
+	dr_arena_free(a);
+}
+
+static void test_job_get(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	cJSON *ex = load("asr-examples/ReplicationJobs_Get.json");
+	dr_be_job j;
+	bool known;
+	assert_true(az_parse_job(a, body(ex, "200"), &j, &known));
+	assert_false(known); /* DeleteRecoveryPlan: not an item operation */
+	assert_string_equal(j.name, "32ea4b9e-de62-49a1-b062-7864d5c3b897");
+	assert_int_equal(j.state, DR_BE_JOB_SUCCEEDED);
+	assert_string_equal(j.state_description, "Completed");
+	assert_int_equal(j.start_ms, t("2017-04-27T11:25:56.800Z"));
+	assert_int_equal(j.end_ms, t("2017-04-27T11:25:57Z"));
+	assert_int_equal(j.n_tasks, 1);
+	assert_string_equal(j.tasks[0].name, "Delete a recovery plan task");
+	assert_int_equal(j.tasks[0].state, DR_BE_JOB_SUCCEEDED);
+	assert_int_equal(j.n_errors, 0);
+	assert_string_equal(j.item_name, "RPtest1");
+	assert_int_equal(j.poll_after_ms, -1);
+	const char *activity = az_str(az_path(body(ex, "200"), "properties", NULL), "activityId");
+	assert_string_equal(az_parse_activity_rid(a, activity), "fc8e9c8f-0e76-4b6b-8e7e-d37c1b31eba0");
+	cJSON_Delete(ex);
+	dr_arena_free(a);
+}
+
+static void test_job_list(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	cJSON *ex = load("asr-examples/ReplicationJobs_List.json");
+	const cJSON *v;
+	int n = 0;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(body(ex, "200"), "value"))
+	{
+		dr_be_job j;
+		bool known;
+		assert_true(az_parse_job(a, v, &j, &known));
+		assert_int_equal(j.state, DR_BE_JOB_SUCCEEDED);
+		assert_non_null(j.scenario);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	cJSON_Delete(ex);
+	dr_arena_free(a);
+}
+
+/* Every body of every published example parses by its resource type (lists element by element). */
+static void parse_any(dr_arena *a, const cJSON *b, int *parsed)
+{
+	const char *type = az_str(b, "type"), *id = az_str(b, "id");
+	dr_be_item it;
+	dr_be_point pt;
+	dr_be_job j;
+	bool known;
+	if (type && strstr(type, "recoveryPoints"))
+		*parsed += az_parse_point(a, b, &pt);
+	else if (type && strstr(type, "replicationProtectedItems"))
+		*parsed += az_parse_item(a, b, &it);
+	else if (id && strstr(id, "/replicationJobs/"))
+		*parsed += az_parse_job(a, b, &j, &known);
+}
+
+static void test_every_example_parses(void **state)
+{
+	(void)state;
+	char dir[1200];
+	snprintf(dir, sizeof dir, "%s/asr-examples", refdir);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int files = 0, parsed = 0;
+	dr_arena *a = dr_arena_new();
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (!strstr(e->d_name, ".json"))
+			continue;
+		char rel[300];
+		snprintf(rel, sizeof rel, "asr-examples/%s", e->d_name);
+		cJSON *ex = load(rel), *r;
+		files++;
+		cJSON_ArrayForEach(r, cJSON_GetObjectItem(ex, "responses"))
+		{
+			const cJSON *b = cJSON_GetObjectItem(r, "body"), *v;
+			if (cJSON_GetObjectItem(b, "value"))
+				cJSON_ArrayForEach(v, cJSON_GetObjectItem(b, "value")) parse_any(a, v, &parsed);
+			else if (b)
+				parse_any(a, b, &parsed);
+		}
+		cJSON_Delete(ex);
+	}
+	closedir(d);
+	dr_arena_free(a);
+	assert_int_equal(files, 9);
+	assert_int_equal(parsed, 12); /* 6 items, 2 points, 1 + 3 jobs (the 202s have no body) */
+}
+
+/* ---- made from the contract: what no example shows -------------------------------------------------- */
+
+static const char a2a_item[] = "{\"id\": \"/Subscriptions/s/resourceGroups/g/providers/Microsoft.RecoveryServices/vaults/v/"
+	"replicationFabrics/f/replicationProtectionContainers/c/replicationProtectedItems/vm-1-guid\","
+	"\"name\": \"vm-1-guid\", \"futureTopLevel\": {\"x\": [1, 2]},"
+	"\"properties\": {\"friendlyName\": \"db-1\", \"protectionState\": \"UnplannedFailoverCommitPendingStatesBegin\","
+	"\"activeLocation\": \"Recovery\", \"testFailoverState\": \"None\","
+	"\"allowedOperations\": [\"Commit\", \"ChangePit\", \"CancelFailover\", \"DisableProtection\", \"TeleportVm\", 7],"
+	"\"replicationHealth\": \"Warning\", \"failoverRecoveryPointId\": \"/x/recoveryPoints/p1\","
+	"\"currentScenario\": {\"scenarioName\": \"None\", \"jobId\": \"/x/replicationJobs/None\", \"startTime\": \"1753-01-01T01:01:01Z\"},"
+	"\"lastSuccessfulFailoverTime\": \"2026-01-01T01:00:00+01:00\","
+	"\"providerSpecificDetails\": {\"instanceType\": \"A2A\", \"fabricObjectId\": \"/subscriptions/s/resourceGroups/rg-we/providers/Microsoft.Compute/virtualMachines/db-1\","
+	"\"recoveryFabricObjectId\": \"/subscriptions/s/resourceGroups/rg-ne-asr/providers/Microsoft.Compute/virtualMachines/db-1\","
+	"\"primaryFabricLocation\": \"westeurope\", \"recoveryFabricLocation\": \"northeurope\", \"recoveryAzureVMSize\": \"Standard_D4s_v5\","
+	"\"rpoInSeconds\": 95, \"vmSyncedConfigDetails\": {\"tags\": {\"tier\": \"db\", \"owner\": \"payments\", \"bad\": 3}},"
+	"\"vmNics\": [{\"ipConfigs\": [{\"isPrimary\": false, \"staticIPAddress\": \"10.1.9.9\"},"
+	"{\"isPrimary\": true, \"staticIPAddress\": \"10.1.0.4\", \"recoveryStaticIPAddress\": \"10.2.0.4\", \"newField\": true}]}],"
+	"\"someNewA2AField\": {\"nested\": null}}}}";
+
+static void test_a2a_item_from_the_contract(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	cJSON *j = cJSON_Parse(a2a_item);
+	dr_be_item it;
+	assert_true(az_parse_item(a, j, &it));
+	assert_string_equal(it.name, "db-1");
+	assert_int_equal(it.state, DR_BE_ST_FAILED_OVER);
+	assert_int_equal(it.allowed_ops, OP(COMMIT) | OP(CHANGE_POINT) | OP(CANCEL_FAILOVER)); /* TeleportVm, 7: ignored */
+	assert_int_equal(it.rpo_ms, 95000);
+	assert_string_equal(it.primary_region, "westeurope");
+	assert_string_equal(it.recovery_region, "northeurope");
+	assert_string_equal(it.size, "Standard_D4s_v5");
+	assert_string_equal(it.primary_ip, "10.1.0.4");
+	assert_string_equal(it.recovery_ip, "10.2.0.4");
+	assert_int_equal(it.n_tags, 2); /* a tag that is not a string is left out */
+	assert_string_equal(it.tag_keys[0], "tier");
+	assert_string_equal(it.tag_values[1], "payments");
+	assert_string_equal(it.failover_point_id, "/x/recoveryPoints/p1");
+	assert_int_equal(it.last_failover_ms, t("2026-01-01T00:00:00Z"));
+	assert_string_equal(it.primary_vm.id, "/subscriptions/s/resourceGroups/rg-we/providers/Microsoft.Compute/virtualMachines/db-1");
+	assert_true(it.recovery_vm.exists);
+	assert_string_equal(it.recovery_vm.ip, "10.2.0.4");
+	assert_int_equal(it.recovery_vm.power, DR_BE_POWER_NONE); /* Compute's to say (az_vm_facts) */
+	assert_false(it.test_vm.exists);
+	cJSON_Delete(j);
+	dr_arena_free(a);
+}
+
+static void test_states_from_strings(void **state)
+{
+	(void)state;
+	assert_int_equal(az_parse_state("Protected", "None", "None"), DR_BE_ST_PROTECTED);
+	assert_int_equal(az_parse_state("Protected", "None", "UnplannedFailover"), DR_BE_ST_FAILING_OVER);
+	assert_int_equal(az_parse_state("protected", "waitingforcompletion", NULL), DR_BE_ST_TEST_FAILED_OVER);
+	assert_int_equal(az_parse_state("Protected", "InProgress", NULL), DR_BE_ST_TEST_FAILING_OVER);
+	assert_int_equal(az_parse_state("UnplannedFailoverCommitPendingStatesBegin", "None", "CommitFailover"),
+			 DR_BE_ST_COMMITTING);
+	assert_int_equal(az_parse_state("UnplannedFailoverCommitted", NULL, "SwitchProtection"), DR_BE_ST_REPROTECTING);
+	assert_int_equal(az_parse_state("UnplannedFailoverCommitted", NULL, NULL), DR_BE_ST_COMMITTED);
+	assert_int_equal(az_parse_state("ReprotectInProgress", NULL, "None"), DR_BE_ST_REPROTECTING);
+	assert_int_equal(az_parse_state("UnprotectedStatesBegin", NULL, "None"), DR_BE_ST_OTHER);
+	assert_int_equal(az_parse_state(NULL, NULL, NULL), DR_BE_ST_OTHER);
+	assert_int_equal(az_parse_state("Protected", NULL, "ShutdownVm"), DR_BE_ST_PROTECTED); /* a VM job */
+}
+
+/* The interface's operations are exactly the contract's names for them (ReplicationProtectedItemOperation). */
+static void test_operations_are_the_contracts(void **state)
+{
+	(void)state;
+	cJSON *c = load("asr-openapi-2025-08-01.json");
+	const cJSON *e = az_path(c, "definitions", "ReplicationProtectedItemOperation", "enum", NULL), *v;
+	assert_non_null(e);
+	unsigned seen = 0;
+	cJSON_ArrayForEach(v, e)
+	{
+		char item[256];
+		snprintf(item, sizeof item, "{\"id\": \"/x\", \"properties\": {\"allowedOperations\": [\"%s\"]}}",
+			 v->valuestring);
+		cJSON *j = cJSON_Parse(item);
+		dr_arena *a = dr_arena_new();
+		dr_be_item it;
+		assert_true(az_parse_item(a, j, &it));
+		seen |= it.allowed_ops;
+		cJSON_Delete(j);
+		dr_arena_free(a);
+	}
+	/* every ASR operation drover starts is in the contract's enum (shutdown is Compute's) */
+	for (int op = 0; op < DR_BE_OP_COUNT; op++)
+		if (op != DR_BE_OP_SHUTDOWN)
+			assert_true(seen & DR_BE_OP_BIT(op));
+	/* and every job state the contract's description names maps */
+	const char *desc = az_str(az_path(c, "definitions", "JobProperties", "properties", "state", NULL), "description");
+	assert_non_null(strstr(desc, "Suspended"));
+	assert_int_equal(az_parse_job_state("Suspended"), DR_BE_JOB_SUSPENDED);
+	assert_int_equal(az_parse_job_state("NotStarted"), DR_BE_JOB_NOT_STARTED);
+	assert_int_equal(az_parse_job_state("Cancelled"), DR_BE_JOB_CANCELLED);
+	assert_int_equal(az_parse_job_state("Other"), DR_BE_JOB_IN_PROGRESS); /* not done: keep polling */
+	assert_int_equal(az_parse_job_state("SomethingNew"), DR_BE_JOB_IN_PROGRESS);
+	cJSON_Delete(c);
+}
+
+static const char failed_job[] = "{\"id\": \"/S/replicationJobs/j1\", \"name\": \"j1\", \"properties\": {"
+	"\"activityId\": \"7b1c0f3e-aaaa-5bbb-8ccc-000000000001 ActivityId: 99\", \"scenarioName\": \"UnplannedFailover\","
+	"\"friendlyName\": \"Failover\", \"state\": \"Failed\", \"stateDescription\": \"Failed\","
+	"\"startTime\": \"2026-01-01T00:00:00Z\", \"endTime\": \"2026-01-01T00:05:00.5Z\","
+	"\"tasks\": [{\"taskId\": \"t1\", \"friendlyName\": \"Prerequisites check for failover\", \"state\": \"Succeeded\"},"
+	"{\"taskId\": \"t2\", \"name\": \"CreateVmTask\", \"state\": \"Failed\", \"unknownTaskField\": 1},"
+	"{\"taskId\": \"t3\", \"friendlyName\": \"Start the replica virtual machine\", \"state\": \"Skipped\"}],"
+	"\"errors\": [{\"providerErrorDetails\": {\"errorCode\": 70094, \"errorMessage\": \"The VM size is not available.\","
+	"\"possibleCauses\": \"Capacity.\", \"recommendedAction\": \"Pick another size.\"}, \"errorLevel\": \"Error\", \"taskId\": \"t2\"},"
+	"{\"serviceErrorDetails\": {\"code\": \"SourceVmShutdownFailed\", \"message\": \"Could not shut down.\"},"
+	"\"errorLevel\": \"Warning\"}],"
+	"\"customDetails\": {\"instanceType\": \"FailoverJobDetails\", \"protectedItemDetails\": []},"
+	"\"targetObjectId\": \"vm-1-guid\", \"targetObjectName\": \"db-1\"}}";
+
+static void test_failed_job_errors(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	cJSON *j = cJSON_Parse(failed_job);
+	dr_be_job job;
+	bool known;
+	assert_true(az_parse_job(a, j, &job, &known));
+	assert_true(known);
+	assert_int_equal(job.op, DR_BE_OP_FAILOVER);
+	assert_int_equal(job.state, DR_BE_JOB_FAILED);
+	assert_int_equal(job.end_ms, t("2026-01-01T00:05:00.500Z"));
+	assert_int_equal(job.n_tasks, 3);
+	assert_string_equal(job.tasks[1].name, "CreateVmTask"); /* no friendlyName: its name */
+	assert_int_equal(job.tasks[2].state, DR_BE_JOB_SKIPPED);
+	assert_int_equal(job.n_errors, 2);
+	assert_false(job.errors[0].warning);
+	assert_string_equal(job.errors[0].error.code, "70094");
+	assert_string_equal(job.errors[0].error.message, "The VM size is not available.");
+	assert_string_equal(job.errors[0].error.recommended_action, "Pick another size.");
+	assert_string_equal(job.errors[0].task, "CreateVmTask");
+	assert_true(job.errors[1].warning);
+	assert_string_equal(job.errors[1].error.code, "SourceVmShutdownFailed");
+	assert_string_equal(job.item_id, "vm-1-guid");
+	assert_string_equal(az_parse_activity_rid(a, az_str(az_path(j, "properties", NULL), "activityId")),
+			    "7b1c0f3e-aaaa-5bbb-8ccc-000000000001");
+	cJSON_Delete(j);
+	dr_arena_free(a);
+}
+
+static void test_malformed_is_refused_not_crashed(void **state)
+{
+	(void)state;
+	const char *bad[] = {"{}", "[]", "{\"id\": 5}", "{\"id\": \"/x\"}", "{\"id\": \"/x\", \"properties\": []}",
+			     "{\"id\": \"/x\", \"properties\": {\"recoveryPointTime\": \"yesterday\"}}", "null"};
+	dr_arena *a = dr_arena_new();
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cJSON *j = cJSON_Parse(bad[i]);
+		dr_be_item it;
+		dr_be_point pt;
+		dr_be_job job;
+		bool known;
+		assert_false(az_parse_point(a, j, &pt));
+		if (i != 4 && i != 5) {
+			assert_false(az_parse_item(a, j, &it));
+			assert_false(az_parse_job(a, j, &job, &known));
+		}
+		cJSON_Delete(j);
+	}
+	/* wrong types inside an item: ignored */
+	cJSON *j = cJSON_Parse("{\"id\": \"/x\", \"properties\": {\"allowedOperations\": \"Commit\", \"activeLocation\": 1,"
+			       "\"providerSpecificDetails\": {\"vmNics\": {\"a\": 1}, \"rpoInSeconds\": \"95\","
+			       "\"vmSyncedConfigDetails\": {\"tags\": [\"x\"]}}}}");
+	dr_be_item it;
+	assert_true(az_parse_item(a, j, &it));
+	assert_int_equal(it.allowed_ops, 0);
+	assert_int_equal(it.rpo_ms, -1);
+	assert_int_equal(it.n_tags, 0);
+	assert_int_equal(it.state, DR_BE_ST_OTHER);
+	cJSON_Delete(j);
+	dr_arena_free(a);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	dr_be_error e;
+	cJSON *j = cJSON_Parse("{\"error\": {\"code\": \"BadRequest\", \"message\": \"top\", \"details\": [{\"code\": "
+			       "\"OperationNotAllowedInCurrentState\", \"message\": \"Commit isn't allowed.\", "
+			       "\"possibleCauses\": \"It is Protected.\", \"recommendedAction\": \"Fail over first.\", "
+			       "\"clientRequestId\": \"r\", \"activityId\": \"x\"}]}}");
+	assert_int_equal(az_parse_error(a, 400, j, "rid-1", &e), -1);
+	assert_string_equal(e.code, "OperationNotAllowedInCurrentState");
+	assert_string_equal(e.message, "Commit isn't allowed.");
+	assert_string_equal(e.possible_causes, "It is Protected.");
+	assert_string_equal(e.recommended_action, "Fail over first.");
+	assert_string_equal(e.request_id, "rid-1");
+	assert_int_equal(e.cls, DR_BE_ERR_PERMANENT);
+	assert_int_equal(e.http_status, 400);
+	cJSON_Delete(j);
+	j = cJSON_Parse("{\"error\": {\"code\": \"ExpiredAuthenticationToken\", \"message\": \"The access token expired.\"}}");
+	az_parse_error(a, 401, j, NULL, &e);
+	assert_string_equal(e.code, "ExpiredAuthenticationToken");
+	assert_null(e.recommended_action);
+	cJSON_Delete(j);
+	az_parse_error(a, 503, NULL, NULL, &e);
+	assert_string_equal(e.code, "ServiceUnavailable");
+	assert_int_equal(e.cls, DR_BE_ERR_TRANSIENT);
+	az_parse_error(a, 429, NULL, NULL, &e);
+	assert_int_equal(e.cls, DR_BE_ERR_THROTTLED);
+	j = cJSON_Parse("{\"error\": {\"code\": \"Conflict\", \"details\": [{\"code\": \"OperationInProgress\"}]}}");
+	az_parse_error(a, 409, j, NULL, &e);
+	assert_int_equal(e.cls, DR_BE_ERR_TRANSIENT); /* busy: later it may work */
+	cJSON_Delete(j);
+	dr_arena_free(a);
+}
+
+static void test_job_names_from_headers(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	assert_string_equal(az_parse_job_name(a, "https://management.azure.com/Subscriptions/s/resourceGroups/g/providers/"
+					      "Microsoft.RecoveryServices/vaults/v/replicationRecoveryPlans/p/"
+					      "OperationResults/0a1b?api-version=2022-10-01"),
+			    "0a1b");
+	assert_string_equal(az_parse_job_name(a, "/Subscriptions/s/x/vaults/v/replicationJobs/abc"), "abc");
+	assert_null(az_parse_job_name(a, "https://management.azure.com/somewhere/else?x=1"));
+	assert_null(az_parse_job_name(a, NULL));
+	dr_arena_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_item_get),
+		cmocka_unit_test(test_item_after_unplanned_failover),
+		cmocka_unit_test(test_item_test_failover_waits_for_cleanup),
+		cmocka_unit_test(test_item_unknown_state_is_other),
+		cmocka_unit_test(test_recovery_points_sorted),
+		cmocka_unit_test(test_job_get),
+		cmocka_unit_test(test_job_list),
+		cmocka_unit_test(test_every_example_parses),
+		cmocka_unit_test(test_a2a_item_from_the_contract),
+		cmocka_unit_test(test_states_from_strings),
+		cmocka_unit_test(test_operations_are_the_contracts),
+		cmocka_unit_test(test_failed_job_errors),
+		cmocka_unit_test(test_malformed_is_refused_not_crashed),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_job_names_from_headers),
+	};
+	return cmocka_run_group_tests(tests, find_reference, NULL);
+}
