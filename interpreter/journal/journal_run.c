@@ -207,6 +207,11 @@ static cJSON *header(dr_exec *x, dr_buf *err)
 	cJSON_AddStringToObject(h, "run", x->run_id);
 	cJSON_AddItemToObject(h, "runbook", rbj);
 	add_settings(x, h);
+	cJSON *obj = cJSON_AddObjectToObject(h, "objectives"); /* what RTO and RPO are measured against (runinfo.h) */
+	if (x->rb->rto_ms >= 0)
+		cJSON_AddNumberToObject(obj, "rto_ms", (double)x->rb->rto_ms);
+	if (x->rb->rpo_ms >= 0)
+		cJSON_AddNumberToObject(obj, "rpo_ms", (double)x->rb->rpo_ms);
 	cJSON *shape = dr_journal_runbook_digests(x->rb);
 	cJSON_AddItemToObject(h, "shape", dr_journal_compact_shape(shape));
 	cJSON_Delete(shape);
@@ -221,7 +226,7 @@ static const char *const kept[] = {
 	"task.cancel",	   "task.giveup",     "task.probe",	 "approval.request", "approval.granted",
 	"approval.denied", "approval.timeout", "rollback.start", "rollback.skip",   "rollback.end",
 	"run.stopping",	   "run.cancel",      "run.timeout",	 "run.resume",	    "run.objectives",
-	"run.end",	   "run.retry",	      "run.preflight",   "drill.verify",
+	"run.end",	   "run.retry",	      "run.preflight",	 "fallback.end",    "drill.verify",
 	NULL,
 };
 

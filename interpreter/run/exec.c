@@ -346,6 +346,8 @@ static void emit_rollback_end(dr_exec *x)
 	cJSON_AddNumberToObject(ev, "units", (double)x->n_units);
 	cJSON_AddNumberToObject(ev, "succeeded", (double)done);
 	cJSON_AddNumberToObject(ev, "failed", (double)failed);
+	if (!complete && x->rollback_reason)
+		cJSON_AddStringToObject(ev, "reason", x->rollback_reason);
 	dr_events_emit(x->ev, ev);
 	if (!complete)
 		x->rollback_failed = true;
@@ -527,6 +529,10 @@ static void emit_run_end(dr_exec *x, dr_buf *err)
 	}
 	if (x->barrier_step)
 		cJSON_AddStringToObject(ev, "rollback_barrier", x->barrier_step);
+	if (journal_suspended(x)) /* the journal keeps it as run.suspend: the run is not over */
+		cJSON_AddBoolToObject(ev, "suspended", true);
+	if (!(err && err->len) && x->internal_error)
+		cJSON_AddStringToObject(ev, "error", x->internal_error);
 	if (err && err->len) {
 		cJSON_AddStringToObject(ev, "error", err->data);
 		cJSON *it = cJSON_GetObjectItemCaseSensitive(ev, "error");

@@ -74,6 +74,7 @@ struct task {
 	bool upstream_failed; /* pipelined: this VM's task of a needed step failed */
 	bool attempt_timed_out; /* the attempt's deadline passed while it was on a worker */
 	bool waited; /* the current attempt returned WAIT at least once */
+	bool called; /* the current attempt's action was called (a held mutating call may be dropped: task.end "called": false) */
 	int cancel; /* call.cancel_requested points here; written with __atomic */
 	dr_call call;
 	dr_outcome result; /* set by the worker */
@@ -112,6 +113,7 @@ struct srun {
 	uint32_t tgen; /* bumped when its timeout is armed again: older step timers are stale */
 	bool started, failed, timed_out, tolerated;
 	const char *fail_reason;
+	bool fail_counted; /* fail_reason counts its failed tasks: restated with the final count when it ends */
 	task *rq_head, *rq_tail; /* ready queue */
 	bool in_active;
 	srun *active_next;

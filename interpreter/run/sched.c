@@ -134,6 +134,8 @@ static void emit_task_end(dr_exec *x, task *t, const char *status, bool will_ret
 	cJSON *ev = sched_event(x, "task.end", t->s, t);
 	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
 	cJSON_AddStringToObject(ev, "status", status);
+	if (t->attempt > 0 && t->live_attempt && !t->called) /* a held mutating call that was never made */
+		cJSON_AddBoolToObject(ev, "called", false);
 	if (strcmp(status, "succeeded") != 0) {
 		cJSON_AddStringToObject(ev, "class", dr_err_class_name(t->cls));
 		cJSON_AddStringToObject(ev, "message", t->message ? t->message : "");
@@ -230,6 +232,8 @@ void sched_emit_step_end(dr_exec *x, srun *s)
 		cJSON_AddStringToObject(ev, "reason", s->fail_reason);
 	if (s->failed)
 		cJSON_AddBoolToObject(ev, "tolerated", s->tolerated);
+	if (s->undoes && s->undoes->state == SS_ROLLED_BACK && s->group_last) /* this unit's end undid its step */
+		cJSON_AddBoolToObject(ev, "rolled_back", true);
 	emit(x, ev);
 }
 
@@ -266,15 +270,32 @@ static void release_succ(dr_exec *x, srun *s)
 	}
 }
 
+static const char *counted_reason(dr_exec *x, const srun *s)
+{
+	return dr_arena_printf(x->a, "%zu of %zu tasks failed (max_failures allows %lld)", s->n_failed, s->n_tasks,
+			       (long long)s->allowed_failures);
+}
+
+/* A step that failed when too many of its tasks had failed says how many failed in the end ("12 of 12"). */
+static void restate_failure(dr_exec *x, srun *s)
+{
+	if (!s->fail_counted)
+		return;
+	s->fail_reason = counted_reason(x, s);
+	if (x->stop_step == s)
+		x->stop_reason = dr_arena_printf(x->a, "step '%s' failed: %s", s->id, s->fail_reason);
+}
+
 static void step_end(dr_exec *x, srun *s)
 {
 	s->ended_at = now(x);
 	s->state = s->n_tasks ? final_sstate(s) : x->stopping ? SS_CANCELLED : SS_SKIPPED;
+	restate_failure(x, s);
+	if (s->ph == PH_ROLLBACK)
+		rollback_unit_done(x, s); /* before its step.end, which says when it undid its step */
 	sched_emit_step_end(x, s);
 	x->phase_left--;
 	release_succ(x, s);
-	if (s->ph == PH_ROLLBACK)
-		rollback_unit_done(x, s);
 }
 
 /* --- failure policies ------------------------------------------------ */
@@ -345,8 +366,8 @@ static void check_failures(dr_exec *x, srun *s)
 	else if (s->n_tasks == 1)
 		reason = t->message ? dr_arena_strdup(x->a, t->message) : "its task failed";
 	else
-		reason = dr_arena_printf(x->a, "%zu of %zu tasks failed (max_failures allows %lld)", s->n_failed,
-					 s->n_tasks, (long long)s->allowed_failures);
+		reason = counted_reason(x, s);
+	s->fail_counted = s->n_tasks > 1;
 	step_failed(x, s, reason);
 }
 
@@ -541,6 +562,7 @@ static bool blocks(const dr_exec *x, const dr_action *act)
 
 static void call_action(dr_exec *x, task *t)
 {
+	t->called = true;
 	t->call.now_ms = now(x);
 	if (!blocks(x, t->call.action)) {
 		sched_outcome(x, t, t->call.action->run(&t->call));
@@ -588,7 +610,7 @@ bool sched_start_attempt(dr_exec *x, task *t)
 	if (t->attempt == t->retry_base + 1)
 		t->started_at = t->attempt_at;
 	t->deadline = attempt_deadline(x, t, t->attempt_at);
-	t->waited = t->attempt_timed_out = false;
+	t->waited = t->attempt_timed_out = t->called = false;
 	__atomic_store_n(&t->cancel, 0, __ATOMIC_RELAXED);
 	t->call = (dr_call){
 		.step = s->st, .target = t->vm == NO_VM ? NULL : &x->vms[t->vm], .with = t->with,
