@@ -62,7 +62,10 @@ const dr_command dr_cmd_run = {
 		"      --grace DURATION    how long running tasks get to stop after SIGINT/SIGTERM (default 30s)\n"
 		"      --stdlib DIR        where use: finds composites (as for validate)\n"
 		"  -q, --quiet             no progress on the screen, only the summary\n"
-		"      --plain             one line per transition even on a terminal\n"
+		"      --plain             the plain log even on a terminal: a line per step transition and per\n"
+		"                          failure, in full (not the redrawn screen)\n"
+		"  -v, --verbose           also a line for every VM's transition (each attempt started and\n"
+		"                          ended, each skip and cancellation)\n"
 		"      --direction DIR     failover (default: primary to recovery) or failback (recovery back to\n"
 		"                          primary, as drover failback)\n"
 		"      --report FILE       when the run ends, write its report to FILE; the extension says the\n"
@@ -171,7 +174,8 @@ static const struct option longopts[] = {
 	{"force", no_argument, NULL, OPT_FORCE},       {"order", required_argument, NULL, OPT_ORDER},
 	{"exclude-blocked", no_argument, NULL, OPT_EXCLUDE_BLOCKED},
 	{"report", required_argument, NULL, OPT_REPORT}, {"metrics", required_argument, NULL, OPT_METRICS},
-	{"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	{"verbose", no_argument, NULL, 'v'},	       {"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static int one_option(void *ctx, int c, const char *arg)
@@ -196,6 +200,7 @@ static int one_option(void *ctx, int c, const char *arg)
 	case OPT_GRACE: return set_grace(o, arg);
 	case OPT_STDLIB: o->stdlib = arg; return -1;
 	case 'q': o->quiet = true; return -1;
+	case 'v': o->x.verbose = true; return -1;
 	case OPT_PLAIN: o->plain = true; return -1;
 	case OPT_DIRECTION:
 		if (dr_cli_parse_direction(arg, &o->x.direction) < 0)
@@ -221,7 +226,7 @@ static int parse_options(int argc, char **argv, options *o)
 	const char *env_clock = getenv("DROVER_CLOCK");
 	if (env_clock && *env_clock && set_clock(o, env_clock) >= 0)
 		return DR_EXIT_INVALID;
-	int rc = dr_cli_parse(cur, argc, argv, "p:ye:j:qh", longopts, one_option, o);
+	int rc = dr_cli_parse(cur, argc, argv, "p:ye:j:qvh", longopts, one_option, o);
 	if (rc >= 0)
 		return rc;
 	if (optind >= argc)

@@ -372,6 +372,8 @@ const char *journal_open(dr_exec *x, dr_buf *err)
 					  err);
 	} else {
 		cJSON *h = header(x, err);
+		if (h) /* the run model knows what the journal's header says */
+			dr_runinfo_apply_header(x->model, h);
 		jr->j = h ? dr_journal_create(x->run_dir, h, err) : NULL;
 		cJSON_Delete(h);
 	}
@@ -514,87 +516,4 @@ void journal_finish(dr_exec *x)
 	free(jr->held);
 	free(jr);
 	x->jr = NULL;
-}
-
-/* --- the screen ------------------------------------------------------------ */
-
-static const char *ev_str(const cJSON *ev, const char *key)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, key));
-}
-
-static double ev_num(const cJSON *ev, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-static void line_resume(dr_buf *b, const cJSON *ev)
-{
-	char d[32];
-	dr_text_format_duration((int64_t)ev_num(ev, "downtime_ms"), d, sizeof d);
-	dr_buf_printf(b, "resuming run %s (session %d): replaying %d journal records; drover was down for %s",
-		      ev_str(ev, "run"), (int)ev_num(ev, "session"), (int)ev_num(ev, "records"), d);
-	if (cJSON_GetObjectItemCaseSensitive(ev, "torn_line"))
-		dr_buf_printf(b, "; the torn last line %d (%d bytes) was cut off", (int)ev_num(ev, "torn_line"),
-			      (int)ev_num(ev, "torn_bytes"));
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "retry_failed")))
-		dr_buf_puts(b, "; --retry-failed: the run's failure is not replayed");
-}
-
-/* run.retry (resume.c): what runs again. */
-static void line_retry(dr_buf *b, const cJSON *ev)
-{
-	const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(ev, "tasks");
-	int n = cJSON_GetArraySize(tasks), fresh = (int)ev_num(ev, "not_started"), flight = (int)ev_num(ev, "in_flight");
-	dr_buf_puts(b, n ? "retrying the failed run: new attempts for " : "retrying the failed run: nothing in the steps to run again");
-	for (int i = 0; i < n && i < 8; i++)
-		dr_buf_printf(b, "%s%s", i ? ", " : "", cJSON_GetStringValue(cJSON_GetArrayItem(tasks, i)));
-	if (n > 8)
-		dr_buf_printf(b, " and %d more", n - 8);
-	if (fresh)
-		dr_buf_printf(b, "; %d task%s that never started will run", fresh, fresh == 1 ? "" : "s");
-	if (flight)
-		dr_buf_printf(b, "; %d attempt%s cut short by the stop %s settled by asking the service first", flight,
-			      flight == 1 ? "" : "s", flight == 1 ? "is" : "are");
-	dr_buf_puts(b, "; what completed is not run again");
-	if (ev_num(ev, "finally"))
-		dr_buf_puts(b, "; the finally steps run again at the end");
-}
-
-static const struct {
-	const char *probe, *text;
-} probe_texts[] = {
-	{"done", "the service says it is done: its outputs are taken"},
-	{"running", "the service says it is still running: waiting for its job"},
-	{"not_started", "the service says it never started: starting it now, with the same idempotency key"},
-	{"failed", "the service says it failed"},
-	{"unknown", "the service cannot tell"},
-	{"rerun", "it changes nothing in the service: running it again"},
-};
-
-static void line_probe(dr_buf *b, const cJSON *ev)
-{
-	const char *target = ev_str(ev, "target"), *probe = ev_str(ev, "probe"), *text = probe;
-	for (size_t i = 0; probe && i < sizeof probe_texts / sizeof probe_texts[0]; i++)
-		if (!strcmp(probe, probe_texts[i].probe))
-			text = probe_texts[i].text;
-	dr_buf_printf(b, "%s%s%s%s: attempt %d was in flight when drover stopped; %s", ev_str(ev, "step"),
-		      target ? "[" : "", target ? target : "", target ? "]" : "", (int)ev_num(ev, "attempt"),
-		      text ? text : "?");
-	if (ev_str(ev, "message"))
-		dr_buf_printf(b, ": %s", ev_str(ev, "message"));
-}
-
-bool journal_line(dr_buf *b, const cJSON *ev, const char *type)
-{
-	if (!strcmp(type, "run.resume"))
-		line_resume(b, ev);
-	else if (!strcmp(type, "task.probe"))
-		line_probe(b, ev);
-	else if (!strcmp(type, "run.retry"))
-		line_retry(b, ev);
-	else
-		return false;
-	return true;
 }

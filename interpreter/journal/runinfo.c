@@ -293,6 +293,18 @@ static void set_state(dr_runinfo *ri, dr_ri_task *t, dr_ri_state st)
 	t->state = st;
 }
 
+const dr_ri_step *dr_runinfo_find_step(const dr_runinfo *ri, const char *id, const char *phase, const char *undoes)
+{
+	size_t i = find_step(ri, id, phase, undoes);
+	return i == DR_INDEX_NONE ? NULL : &ri->steps[i];
+}
+
+const dr_ri_task *dr_runinfo_find_task(const dr_runinfo *ri, const dr_ri_step *step, const char *target)
+{
+	size_t i = step ? find_task(ri, (size_t)(step - ri->steps), target) : DR_INDEX_NONE;
+	return i == DR_INDEX_NONE ? NULL : &ri->tasks[i];
+}
+
 const dr_ri_step *dr_runinfo_task_step(const dr_runinfo *ri, const dr_ri_task *t)
 {
 	return &ri->steps[t->step];
@@ -553,7 +565,7 @@ static void on_run_resume(dr_runinfo *ri, const cJSON *rec, int64_t at)
 	ri->downtime_ms += nval(rec, "downtime_ms", 0);
 	ri->status = "running";
 	ri->ended = false;
-	ri->reason = ri->error = NULL;
+	ri->reason = ri->error = ri->state_error = NULL;
 	ri->cancelled = ri->timed_out = false;
 }
 
@@ -585,6 +597,7 @@ static void on_run_end(dr_runinfo *ri, const cJSON *rec, int64_t at)
 	ri->exit_code = (int)nval(rec, "exit", 1);
 	ri->reason = sval(rec, "reason") ? keep_field(ri, rec, "reason") : ri->reason;
 	ri->error = keep_field(ri, rec, "error");
+	ri->state_error = keep_field(ri, rec, "state_error");
 	const cJSON *nu = item(rec, "not_undone"), *e;
 	ri->n_not_undone = 0;
 	ri->not_undone = dr_arena_calloc(ri->a, (size_t)cJSON_GetArraySize(nu) + 1, sizeof *ri->not_undone);
@@ -701,6 +714,8 @@ void dr_runinfo_apply(dr_runinfo *ri, const cJSON *rec)
 static void on_event(void *ctx, const cJSON *ev)
 {
 	dr_runinfo *ri = ctx;
+	if (bval(ev, "replayed"))
+		return; /* it retells the journal the model was seeded with */
 	pthread_mutex_lock(&ri->mu);
 	dr_runinfo_apply(ri, ev);
 	pthread_mutex_unlock(&ri->mu);
@@ -742,4 +757,11 @@ void dr_runinfo_apply_header(dr_runinfo *ri, const cJSON *h)
 	ri->rpo_objective_ms = nval(obj, "rpo_ms", ri->rpo_objective_ms);
 	ri->journal = true;
 	header_steps(ri, h);
+}
+
+void dr_runinfo_seed(dr_runinfo *ri, const dr_journal_file *f)
+{
+	dr_runinfo_apply_header(ri, f->header);
+	for (size_t i = 0; i < f->n; i++)
+		dr_runinfo_apply(ri, f->recs[i]);
 }

@@ -10,12 +10,17 @@
  *   from the journal   dr_runinfo_load: the header, then every record of
  *                      every session (drover status, reports after the fact);
  *   live               dr_runinfo_listen: the executor's event stream, as it
- *                      is emitted (the screen, the summary, --report).
+ *                      is emitted (the screen, the summary, --report). A
+ *                      resumed run's model is first seeded with its journal
+ *                      (dr_runinfo_seed); the events of the replay, which
+ *                      retell that journal ("replayed": true), are not
+ *                      applied again.
  *
  * So a run reports the same whether it is read live or from its journal:
- * the journal keeps each thing that happened once, and a resumed session
- * retells (replays) what the journal says before it goes on. The latest
- * record about a task decides its state. Views never read the executor's
+ * the journal keeps each thing that happened once, the live model applies
+ * the same records (the journal is built from the events), and a resumed
+ * run's live model is the journal's fold plus what the session adds. The
+ * latest record about a task decides its state. Views never read the executor's
  * structures (run/exec_int.h is private to the executor); when a view
  * needs a fact, the event and the journal record that carry it gain a field.
  *
@@ -170,6 +175,7 @@ typedef struct dr_runinfo {
 	int exit_code; /* an ended run's exit status */
 	const char *reason; /* why it stopped (run.stopping, run.cancel, run.timeout, run.end) */
 	const char *error; /* run.end: what went wrong (invalid, internal_error) */
+	const char *state_error; /* run.end: why the run's state (journal, backend state) could not be saved */
 	bool cancelled, timed_out; /* a run.cancel / run.timeout happened */
 	const char **not_undone; /* mutating steps the rollback could not undo */
 	size_t n_not_undone;
@@ -216,6 +222,9 @@ void dr_runinfo_declare_step(dr_runinfo *ri, const char *id, const char *phase, 
 /* The run's facts from a journal header (journal.header; docs/journal.md): identity, objectives, steps. */
 void dr_runinfo_apply_header(dr_runinfo *ri, const struct cJSON *header);
 
+/* Fold a read journal: its header, then every record (a resumed run's model before its session goes on). */
+void dr_runinfo_seed(dr_runinfo *ri, const dr_journal_file *f);
+
 /*
  * Fold one record (a journal record or an event: the same JSON, with
  * "event" and "t_ms") into the model. Records of unknown types are
@@ -226,8 +235,9 @@ void dr_runinfo_apply(dr_runinfo *ri, const struct cJSON *rec);
 
 /*
  * Feed the model live from events (a listener; at most the stream's
- * listener limit). Every event is applied under the model's mutex. The
- * model must outlive the stream's last emission.
+ * listener limit). Every event is applied under the model's mutex, except
+ * the replay's ("replayed": true: seed the model with the journal instead).
+ * The model must outlive the stream's last emission.
  */
 void dr_runinfo_listen(dr_runinfo *ri, struct dr_events *events);
 
@@ -242,6 +252,10 @@ void dr_runinfo_unlock(dr_runinfo *ri);
  * unreadable or corrupted journal: the message names the line).
  */
 int dr_runinfo_load(const char *state_dir, const char *run_id, dr_runinfo *out, dr_buf *err);
+
+/* The step (id, phase, the step it undoes) or the task (a step's, for target: NULL when not fanned out); NULL when none. */
+const dr_ri_step *dr_runinfo_find_step(const dr_runinfo *ri, const char *id, const char *phase, const char *undoes);
+const dr_ri_task *dr_runinfo_find_task(const dr_runinfo *ri, const dr_ri_step *step, const char *target);
 
 /* The step of a task, and "step" / "step[vm]" / "undo step[vm]" into out (how messages name it). */
 const dr_ri_step *dr_runinfo_task_step(const dr_runinfo *ri, const dr_ri_task *t);

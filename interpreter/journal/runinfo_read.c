@@ -67,9 +67,7 @@ int dr_runinfo_load(const char *state_dir, const char *run_id, dr_runinfo *ri, d
 	free(path);
 	if (rc < 0)
 		return -1;
-	dr_runinfo_apply_header(ri, ri->f.header);
-	for (size_t i = 0; i < ri->f.n; i++)
-		dr_runinfo_apply(ri, ri->f.recs[i]);
+	dr_runinfo_seed(ri, &ri->f);
 	if (!ri->ended)
 		ri->status = live_status(ri);
 	ri->runbook_changed = changed_since(ri);

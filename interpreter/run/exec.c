@@ -24,6 +24,9 @@
 #include "front/params.h"
 #include "util/text.h"
 #include "util/xalloc.h"
+#include "views/progress.h"
+#include "views/report_dr.h"
+#include "views/summary.h"
 
 #define DEFAULT_GRACE_MS 30000
 #define MAX_WORKERS 16
@@ -240,7 +243,7 @@ static void exec_free(dr_exec *x)
 	lookup_dispose(x);
 	cJSON_Delete(x->params);
 	timers_dispose(&x->timers);
-	progress_free(x->view);
+	dr_progress_free(x->view);
 	dr_events_free(x->ev);
 	dr_clock_free(x->clock);
 	pthread_mutex_destroy(&x->mu);
@@ -250,7 +253,8 @@ static void exec_free(dr_exec *x)
 	pthread_mutex_destroy(&x->prompt_mu);
 	free(x->internal_error);
 	free(x->state_error);
-	report_dr_dispose(x);
+	if (x->model == &x->own_model)
+		dr_runinfo_dispose(&x->own_model);
 	order_dispose(x);
 	exec_backend_close(x);
 	dr_arena_free(x->a);
@@ -317,7 +321,7 @@ static dr_run_status compute_status(const dr_exec *x)
 		return DR_RUN_INTERNAL;
 	if (journal_suspended(x))
 		return DR_RUN_FAILED; /* resume stopped before the run could go on: not over, not succeeded */
-	if (report_dr_failed(x))
+	if (dr_report_dr_failed(x->model))
 		return DR_RUN_FAILED; /* a drill left test VMs behind */
 	if (x->cancelled)
 		return DR_RUN_CANCELLED;
@@ -533,6 +537,8 @@ static void emit_run_end(dr_exec *x, dr_buf *err)
 		cJSON_AddBoolToObject(ev, "suspended", true);
 	if (!(err && err->len) && x->internal_error)
 		cJSON_AddStringToObject(ev, "error", x->internal_error);
+	if (x->state_error) /* the journal could not record it: a resume goes on once the disk takes writes */
+		cJSON_AddStringToObject(ev, "state_error", x->state_error);
 	if (err && err->len) {
 		cJSON_AddStringToObject(ev, "error", err->data);
 		cJSON *it = cJSON_GetObjectItemCaseSensitive(ev, "error");
@@ -550,7 +556,7 @@ static dr_run_status refuse(dr_exec *x, dr_buf *err, const char *why, dr_run_sta
 	x->status = st == DR_RUN_INVALID && x->lock_busy ? DR_RUN_BUSY : st;
 	emit_run_end(x, err);
 	if (x->view)
-		progress_final(x->view);
+		dr_progress_final(x->view);
 	return x->status;
 }
 
@@ -585,17 +591,42 @@ static dr_run_status execute(dr_exec *x, dr_buf *err)
 	workers_stop(x);
 	signals_stop(x);
 	dr_exec_backend_flush(x, err);
-	report_dr_finish(x);
+	dr_report_dr_finish(x->model, x->ev, dr_exec_backend(x), dr_exec_wall(x, dr_clock_now(x->clock)),
+			    x->o.mode == DR_MODE_DRILL);
 	order_finish(x); /* this run's durations into the history */
 	x->status = compute_status(x);
 	if (x->internal_error)
 		dr_buf_printf(err, "internal error: %s\n", x->internal_error);
 	emit_run_end(x, NULL);
 	if (x->view)
-		progress_final(x->view);
+		dr_progress_final(x->view);
 	if (x->o.screen)
-		summary_print(x, x->o.screen);
+		dr_summary_print(x->model, x->o.screen, x->ev);
 	return x->status;
+}
+
+/*
+ * The run model every view reads (journal/runinfo.h): the runbook's steps
+ * in its order (as the journal's header declares them), its objectives, a
+ * resumed run's journal, then every event, folded by the first listener of
+ * the stream.
+ */
+static void model_open(dr_exec *x)
+{
+	dr_runinfo *ri = x->model = x->o.model ? x->o.model : &x->own_model;
+	if (ri == &x->own_model)
+		dr_runinfo_init(ri);
+	for (size_t i = 0; i < x->rb->n_steps; i++)
+		dr_runinfo_declare_step(ri, x->rb->steps[i].id.name, NULL, x->rb->steps[i].action_name.name);
+	for (size_t i = 0; i < x->rb->n_finally; i++)
+		dr_runinfo_declare_step(ri, x->rb->finally_steps[i].id.name, "finally",
+					x->rb->finally_steps[i].action_name.name);
+	ri->rto_objective_ms = x->rb->rto_ms;
+	ri->rpo_objective_ms = x->rb->rpo_ms;
+	ri->journal = x->o.journal || x->o.resume;
+	if (x->o.resume) /* what the replay retells is the journal's: the model starts from it */
+		dr_runinfo_seed(ri, x->o.resume);
+	dr_runinfo_listen(ri, x->ev);
 }
 
 dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
@@ -605,9 +636,12 @@ dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 		return DR_RUN_INVALID;
 	}
 	dr_exec *x = exec_new(rb, o);
+	model_open(x);
 	if (o->screen && o->view != DR_VIEW_QUIET) {
-		x->view = progress_new(x);
-		dr_events_listen(x->ev, progress_event, x->view);
+		dr_progress_opts po = {.out = o->screen, .live = o->view == DR_VIEW_LIVE, .color = o->color,
+				       .verbose = o->verbose, .model = x->model, .clock = x->clock};
+		x->view = dr_progress_new(&po);
+		dr_events_listen(x->ev, dr_progress_event, x->view);
 	}
 	const char *why = journal_prepare(x, err);
 	if (!why)
@@ -712,7 +746,7 @@ bool dr_exec_prompt_claim(dr_exec *x, const dr_call *call)
 	if (mine && !x->prompt_owner) {
 		x->prompt_owner = call;
 		if (x->view)
-			progress_pause(x->view, true);
+			dr_progress_pause(x->view, true);
 	}
 	pthread_mutex_unlock(&x->prompt_mu);
 	return mine;
@@ -726,7 +760,7 @@ void dr_exec_prompt_release(dr_exec *x, const dr_call *call)
 	if (x->prompt_owner == call) {
 		x->prompt_owner = NULL;
 		if (x->view)
-			progress_pause(x->view, false);
+			dr_progress_pause(x->view, false);
 	}
 	pthread_mutex_unlock(&x->prompt_mu);
 }
@@ -734,7 +768,7 @@ void dr_exec_prompt_release(dr_exec *x, const dr_call *call)
 void dr_exec_say(dr_exec *x, const char *text)
 {
 	if (x && x->view)
-		progress_say(x->view, text);
+		dr_progress_say(x->view, text);
 	else if (x && x->o.screen)
 		fprintf(x->o.screen, "%s\n", text);
 }

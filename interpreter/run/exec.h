@@ -86,6 +86,13 @@ typedef struct dr_exec_opts {
 	bool retry_failed; /* resume of a run that ended failed: its failed tasks get new attempts (docs/journal.md) */
 	bool exclude_blocked; /* --exclude-blocked: a plan whose blockers are single VMs' runs without them */
 	bool skip_preflight; /* unit tests of the actions' own run-time guards only; no command sets it */
+	bool verbose; /* the screen lists every VM transition (views/progress.h) */
+	/*
+	 * The run model (journal/runinfo.h) to feed, for the caller to read
+	 * after the run (reports): initialised with dr_runinfo_init and empty;
+	 * the caller disposes it. NULL: the run keeps its own.
+	 */
+	struct dr_runinfo *model;
 } dr_exec_opts;
 
 /* Defaults: real clock, no limit, plain view on nothing, grace 30s, no hook. */

@@ -1,7 +1,9 @@
 /*
  * exec_int.h - private to the executor's files (exec.c, sched.c, timers.c,
- * workers.c, lookup.c, rollback.c, progress.c, summary.c): the run-time
- * model of a run.
+ * workers.c, lookup.c, rollback.c, order.c, fallback.c, exec_backend.c, and
+ * the journal's side of the run: journal_run.c, resume.c): the run-time
+ * state of a run. Views never include it: they read the run model
+ * (journal/runinfo.h) that the run's events feed.
  *
  * A run holds step runs (srun) grouped in phases: the main steps, the
  * rollback units (built when a rollback starts) and the finally steps. Each
@@ -20,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "journal/runinfo.h"
 #include "run/bind.h"
 #include "run/clock.h"
 #include "run/events.h"
@@ -154,8 +157,6 @@ typedef struct timer_heap {
 	uint64_t seq;
 } timer_heap;
 
-typedef struct progress progress;
-
 struct dr_exec {
 	dr_runbook *rb;
 	const dr_plan *plan;
@@ -222,15 +223,16 @@ struct dr_exec {
 	bool sig_thread_on, sig_quit;
 	pthread_t sig_thread;
 	sigset_t sig_old;
-	/* the terminal */
-	progress *view;
+	/* what people see: the run model fed by the events (o.model, else own_model), and the screen */
+	dr_runinfo *model;
+	dr_runinfo own_model;
+	struct dr_progress *view;
 	const dr_call *prompt_owner;
 	pthread_mutex_t prompt_mu;
 	dr_run_status status;
 	bool lock_busy; /* journal_prepare: another live run holds the run lock (status busy) */
 	char *state_error; /* the first save of the run's state (journal, backend's state) that failed: why (heap) */
 	char *internal_error; /* heap; set by a system error mid-run */
-	struct drreport *report; /* report_dr.c: objectives achieved, a drill's verification (heap) */
 	struct jrun *jr; /* journal_run.c: the journal, its lock, a resume's replay; NULL without a journal */
 	struct ordering *ord; /* order.c: the duration history and this run's samples; NULL without a history */
 };
@@ -308,21 +310,10 @@ void exec_backend_close(dr_exec *x);
 const char *exec_preflight(dr_exec *x, dr_buf *err);
 void exec_preflight_reexclude(dr_exec *x);
 int exec_preflight_resume(dr_exec *x, dr_buf *text);
-/* progress.c: the plain line of run.preflight (false for other events) */
-bool preflight_line(dr_buf *b, const struct cJSON *ev, const char *type);
 
 /* rollback.c */
 size_t rollback_build(dr_exec *x);
 void rollback_unit_done(dr_exec *x, srun *u);
-
-/* progress.c: the screen */
-progress *progress_new(dr_exec *x);
-void progress_free(progress *p);
-void progress_event(void *ctx, const struct cJSON *ev);
-void progress_say(progress *p, const char *text);
-void progress_pause(progress *p, bool paused);
-void progress_tick(progress *p);
-void progress_final(progress *p);
 
 /*
  * journal_run.c and resume.c: the crash-safe journal (docs/journal.md).
@@ -347,8 +338,6 @@ void journal_note_timeout(dr_exec *x, srun *s);
 int journal_replay(dr_exec *x);
 bool journal_suspended(const dr_exec *x);
 void journal_finish(dr_exec *x);
-/* progress.c: the plain line of run.resume and task.probe (false for other events) */
-bool journal_line(dr_buf *b, const struct cJSON *ev, const char *type);
 
 /* sched.c, for the replay: start an attempt without calling the action (false: it failed early); call it. */
 bool sched_start_attempt(dr_exec *x, task *t);
@@ -372,15 +361,5 @@ void order_started(dr_exec *x, task *t, struct cJSON *ev);
 void order_sample(dr_exec *x, const task *t);
 void order_finish(dr_exec *x);
 void order_dispose(dr_exec *x);
-
-/* report_dr.c: RTO/RPO against objectives, a drill's last check (docs/execution.md, "Objectives") */
-void report_dr_finish(dr_exec *x);
-bool report_dr_failed(const dr_exec *x);
-void report_dr_print(dr_exec *x, FILE *out);
-bool report_dr_line(dr_buf *b, const struct cJSON *ev, const char *type); /* progress.c: its events' lines */
-void report_dr_dispose(dr_exec *x);
-
-/* summary.c: the report at the end */
-void summary_print(dr_exec *x, FILE *out);
 
 #endif

@@ -280,29 +280,3 @@ int exec_preflight_resume(dr_exec *x, dr_buf *text)
 		      x->run_id, x->rb->path ? x->rb->path : "RUNBOOK");
 	return -1;
 }
-
-/* --- the screen ------------------------------------------------------------ */
-
-bool preflight_line(dr_buf *b, const cJSON *ev, const char *type)
-{
-	if (strcmp(type, "run.preflight"))
-		return false;
-	int vms = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev, "vms"));
-	int blockers = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ev, "blockers"));
-	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(ev, "excluded");
-	dr_buf_printf(b, "preflight%s: %d VM%s checked against the service: ",
-		      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "resumed")) ? " (what has not started)" : "", vms,
-		      vms == 1 ? "" : "s");
-	if (!blockers)
-		dr_buf_puts(b, "nothing blocks the plan");
-	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "runnable")))
-		dr_buf_printf(b, "%d blocker%s, runnable without the VMs --exclude-blocked leaves out", blockers,
-			      blockers == 1 ? "" : "s");
-	else
-		dr_buf_printf(b, "BLOCKED (%d blocker%s, listed at the end); nothing is started", blockers,
-			      blockers == 1 ? "" : "s");
-	int n = cJSON_GetArraySize(ex);
-	for (int i = 0; i < n; i++)
-		dr_buf_printf(b, "%s%s", i ? ", " : "; excluded: ", cJSON_GetStringValue(cJSON_GetArrayItem(ex, i)));
-	return true;
-}

@@ -29,6 +29,7 @@
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
+#include "views/progress.h"
 
 static const char *const tstate_names[TS__COUNT] = {
 	"pending", "ready", "running", "waiting", "retrying", "succeeded", "failed", "skipped", "cancelled",
@@ -960,7 +961,7 @@ void sched_fire(dr_exec *x, const timer *tm)
 	case TM_SIGNAL_HOOK: on_signal_hook(x); break;
 	case TM_TICK:
 		if (x->view)
-			progress_tick(x->view);
+			dr_progress_tick(x->view);
 		timers_push(&x->timers, now(x) + TICK_MS, TM_TICK, NULL, 0);
 		break;
 	}

@@ -1,45 +1,51 @@
 /*
- * progress.c - what a person sees while a run executes.
+ * progress.c - the screen (see progress.h): which events print a line in
+ * each mode, and the live frame drawn from the run model.
  *
- * The view listens to the event stream (events.h), so the screen and the
- * JSON lines cannot disagree. Two modes:
+ * The frame is built as a list of lines, fitted to the terminal (slowest
+ * lines dropped first, then finished steps folded into one line, then
+ * pending steps), each clipped to its width, and written at once:
  *
- *   plain  one line per transition, prefixed with the run's elapsed clock
- *          time: for pipes, CI logs and golden tests.
- *   live   on a terminal: a frame of steps and their running tasks (state,
- *          attempt, elapsed), redrawn in place at most every 100 ms, with
- *          lasting lines (logs, failures, approvals) printed above it.
+ *   ESC[?2026h  ESC[<n>A CR   (lasting lines ESC[K LF)...   (frame lines ESC[K LF)...   ESC[J  ESC[?2026l
  *
- * Colour only when the caller allows it (a terminal, NO_COLOR unset).
- * The frame reads the scheduler's step runs, so it is only drawn on the
- * scheduler thread; an event from a worker thread (a log line of a blocking
- * action) prints its line and marks the frame dirty.
+ * so the terminal never shows a half-drawn frame and never clears the
+ * screen.
  */
-#include "run/exec_int.h"
+#include "views/progress.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "journal/runinfo.h"
+#include "run/clock.h"
 #include "util/buf.h"
 #include "util/text.h"
+#include "util/xalloc.h"
+#include "views/lines.h"
 
 #define REDRAW_MS 100
-#define MAX_TASK_LINES 5
-#define MAX_STEP_LINES 30
+#define BAR 20 /* columns of a progress bar */
+#define SLOWEST 3 /* running VMs named per step */
+#define FAILED_NAMED 3 /* failed VMs named per step */
+#define PEOPLE 3 /* approvals listed; more are counted */
+#define NAME_MAX_COLS 28
 
-struct progress {
-	dr_exec *x;
+struct dr_progress {
 	FILE *out;
-	bool live, color, paused;
-	int drawn; /* lines of the frame on screen */
-	int64_t last_draw; /* real monotonic ms */
-	pthread_t owner; /* the scheduler thread */
-	dr_buf frame;
+	bool live, color, verbose, paused;
+	dr_runinfo *ri;
+	dr_clock *clock;
+	pthread_t owner; /* the thread that draws */
+	pthread_mutex_t mu; /* pending */
+	dr_buf pending; /* lasting lines not on the screen yet (live) */
+	int drawn; /* lines of the frame on the screen */
+	int64_t last_draw; /* monotonic ms */
 };
 
 static int64_t mono_ms(void)
@@ -49,376 +55,556 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-progress *progress_new(dr_exec *x)
+dr_progress *dr_progress_new(const dr_progress_opts *o)
 {
-	progress *p = calloc(1, sizeof *p);
-	if (!p)
-		abort();
-	p->x = x;
-	p->out = x->o.screen;
-	p->live = x->o.view == DR_VIEW_LIVE;
-	p->color = x->o.color;
+	dr_progress *p = xcalloc(1, sizeof *p);
+	p->out = o->out;
+	p->live = o->live;
+	p->color = o->color;
+	p->verbose = o->verbose;
+	p->ri = o->model;
+	p->clock = o->clock;
 	p->owner = pthread_self();
-	dr_buf_init(&p->frame);
+	pthread_mutex_init(&p->mu, NULL);
+	dr_buf_init(&p->pending);
 	return p;
 }
 
-void progress_free(progress *p)
+void dr_progress_free(dr_progress *p)
 {
 	if (!p)
 		return;
-	dr_buf_dispose(&p->frame);
+	dr_buf_dispose(&p->pending);
+	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
 
-/* --- colour ---------------------------------------------------------- */
-
-static const char *paint(const progress *p, const char *status)
-{
-	static const struct {
-		const char *status, *code;
-	} colours[] = {
-		{"succeeded", "\033[32m"}, {"failed", "\033[31m"},  {"cancelled", "\033[33m"},
-		{"skipped", "\033[2m"},	   {"running", "\033[36m"}, {"waiting", "\033[36m"},
-		{"retrying", "\033[33m"},  {"rolled_back", "\033[35m"},
-	};
-	if (!p->color || !status)
-		return "";
-	for (size_t i = 0; i < sizeof colours / sizeof colours[0]; i++)
-		if (!strcmp(colours[i].status, status))
-			return colours[i].code;
-	return "";
-}
-
-static const char *reset(const progress *p)
-{
-	return p->color ? "\033[0m" : "";
-}
-
-/* --- plain lines ----------------------------------------------------- */
-
-static const char *str(const cJSON *ev, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double num(const cJSON *ev, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-static void who(dr_buf *b, const cJSON *ev)
-{
-	const char *step = str(ev, "step"), *target = str(ev, "target");
-	dr_buf_printf(b, "%s%s%s%s", step ? step : "", target ? "[" : "", target ? target : "", target ? "]" : "");
-	if (str(ev, "undoes"))
-		dr_buf_printf(b, " (%s, undoing %s)", str(ev, "action") ? str(ev, "action") : "undo", str(ev, "undoes"));
-}
-
-static void dur(dr_buf *b, double ms)
-{
-	char d[32];
-	dr_text_format_duration((int64_t)ms, d, sizeof d);
-	dr_buf_puts(b, d);
-}
-
-static void line_task_end(progress *p, dr_buf *b, const cJSON *ev)
-{
-	const char *status = str(ev, "status");
-	who(b, ev);
-	if (num(ev, "attempt") == 0) {
-		dr_buf_printf(b, ": could not start (%s): %s", str(ev, "class"), str(ev, "message"));
-		return;
-	}
-	dr_buf_printf(b, ": attempt %d %s%s%s after ", (int)num(ev, "attempt"), paint(p, status), status, reset(p));
-	dur(b, num(ev, "elapsed_ms"));
-	if (str(ev, "class") && strcmp(status, "succeeded"))
-		dr_buf_printf(b, " (%s): %s", str(ev, "class"), str(ev, "message"));
-}
-
-static void line_task_retry(dr_buf *b, const cJSON *ev)
-{
-	who(b, ev);
-	dr_buf_printf(b, ": retrying (%s), attempt %d of %d in ", str(ev, "reason"), (int)num(ev, "attempt"),
-		      (int)num(ev, "attempts"));
-	dur(b, num(ev, "delay_ms"));
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "retry_after")))
-		dr_buf_puts(b, " (the service's Retry-After)");
-}
-
-static void line_step_end(progress *p, dr_buf *b, const cJSON *ev)
-{
-	const char *status = str(ev, "status");
-	dr_buf_puts(b, "step ");
-	who(b, ev);
-	dr_buf_printf(b, " %s%s%s: %d succeeded", paint(p, status), status, reset(p), (int)num(ev, "succeeded"));
-	static const char *const more[] = {"failed", "skipped", "cancelled"};
-	for (size_t i = 0; i < 3; i++)
-		if (num(ev, more[i]))
-			dr_buf_printf(b, ", %d %s", (int)num(ev, more[i]), more[i]);
-	if (str(ev, "reason"))
-		dr_buf_printf(b, " (%s)", str(ev, "reason"));
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "tolerated")))
-		dr_buf_puts(b, "; tolerated (on_failure: continue)");
-}
-
-static void line_approval(dr_buf *b, const cJSON *ev, const char *type)
-{
-	who(b, ev);
-	if (!strcmp(type, "approval.request")) {
-		dr_buf_printf(b, ": waiting for approval: %s", str(ev, "message"));
-		if (str(ev, "command"))
-			dr_buf_printf(b, " (answer with: %s)", str(ev, "command"));
-		return;
-	}
-	if (!strcmp(type, "approval.timeout")) {
-		dr_buf_printf(b, ": no answer in time; on_timeout: %s", str(ev, "decision"));
-		return;
-	}
-	dr_buf_printf(b, ": %s by %s", !strcmp(type, "approval.granted") ? "approved" : "denied", str(ev, "by"));
-	if (str(ev, "via"))
-		dr_buf_printf(b, " (%s)", str(ev, "via"));
-	if (str(ev, "comment") && *str(ev, "comment"))
-		dr_buf_printf(b, ": %s", str(ev, "comment"));
-}
-
-static void line_run(dr_buf *b, const cJSON *ev, const char *type)
-{
-	if (!strcmp(type, "run.start")) {
-		int n = (int)num(ev, "steps"), v = (int)num(ev, "vms");
-		dr_buf_printf(b, "run %s started: %d step%s, %d finally, %d VM%s, %s clock", str(ev, "run"), n,
-			      n == 1 ? "" : "s", (int)num(ev, "finally"), v, v == 1 ? "" : "s", str(ev, "clock"));
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "auto_approve")))
-			dr_buf_puts(b, "; --yes: approvals are granted without asking");
-	} else if (!strcmp(type, "run.end")) {
-		dr_buf_printf(b, "run %s after ", str(ev, "status"));
-		dur(b, num(ev, "elapsed_ms"));
-	} else if (!strcmp(type, "run.stopping")) {
-		dr_buf_printf(b, "stopping (%s): %s; %d task%s still running", str(ev, "policy"), str(ev, "reason"),
-			      (int)num(ev, "running"), num(ev, "running") == 1 ? "" : "s");
-	} else {
-		dr_buf_printf(b, "%s: %s", !strcmp(type, "run.cancel") ? "cancelling" : "run timeout", str(ev, "reason"));
-		if (str(ev, "note"))
-			dr_buf_printf(b, "; %s", str(ev, "note"));
-		else
-			dr_buf_printf(b, "; running tasks get %s to stop", "the grace period");
-	}
-}
-
-static void line_rollback(dr_buf *b, const cJSON *ev, const char *type)
-{
-	if (!strcmp(type, "rollback.start")) {
-		dr_buf_printf(b, "rolling back %d completed task%s, newest first", (int)num(ev, "tasks"),
-			      num(ev, "tasks") == 1 ? "" : "s");
-		if (str(ev, "barrier"))
-			dr_buf_printf(b, " (not across the irreversible step %s)", str(ev, "barrier"));
-	} else if (!strcmp(type, "rollback.end")) {
-		dr_buf_printf(b, "rollback %s", str(ev, "status"));
-	} else {
-		dr_buf_printf(b, "rollback of %s skipped: %s", str(ev, "step"), str(ev, "reason"));
-	}
-}
-
-/* The plain line for ev; false for events that have none. */
-static bool plain_line(progress *p, dr_buf *b, const cJSON *ev)
-{
-	const char *type = str(ev, "event");
-	if (report_dr_line(b, ev, type)) {
-		/* run.objectives, drill.verify, fallback.* (report_dr.c) */
-	} else if (journal_line(b, ev, type)) {
-		/* run.resume, task.probe (journal_run.c) */
-	} else if (preflight_line(b, ev, type)) {
-		/* run.preflight (exec_preflight.c) */
-	} else if (!strcmp(type, "task.start")) {
-		who(b, ev);
-		dr_buf_printf(b, ": attempt %d started", (int)num(ev, "attempt"));
-	} else if (!strcmp(type, "task.end")) {
-		line_task_end(p, b, ev);
-	} else if (!strcmp(type, "task.retry")) {
-		line_task_retry(b, ev);
-	} else if (!strcmp(type, "task.skip") || !strcmp(type, "task.cancel") || !strcmp(type, "task.giveup")) {
-		who(b, ev);
-		dr_buf_printf(b, ": %s: %s", !strcmp(type, "task.skip") ? "skipped" : !strcmp(type, "task.cancel") ? "cancelled" : "failed",
-			      str(ev, "reason"));
-	} else if (!strcmp(type, "step.start")) {
-		dr_buf_puts(b, "step ");
-		who(b, ev);
-		dr_buf_printf(b, " started: %d task%s", (int)num(ev, "tasks"), num(ev, "tasks") == 1 ? "" : "s");
-		if (str(ev, "order")) /* order.c: the history decides which tasks take the slots first */
-			dr_buf_printf(b, ", longest expected first (the history knows %d)", (int)num(ev, "known"));
-	} else if (!strcmp(type, "step.end")) {
-		line_step_end(p, b, ev);
-	} else if (!strcmp(type, "history.warning")) {
-		dr_buf_printf(b, "warning: %s", str(ev, "message"));
-	} else if (!strcmp(type, "log")) {
-		who(b, ev);
-		dr_buf_printf(b, ": %s: %s", str(ev, "level"), str(ev, "message"));
-	} else if (!strncmp(type, "approval.", 9)) {
-		line_approval(b, ev, type);
-	} else if (!strncmp(type, "run.", 4)) {
-		line_run(b, ev, type);
-	} else if (!strncmp(type, "rollback.", 9)) {
-		line_rollback(b, ev, type);
-	} else {
-		return false;
-	}
-	return true;
-}
-
-/* Lasting lines in live mode: what the frame does not show. */
-static bool lasting(const char *type, const cJSON *ev)
-{
-	const char *status = str(ev, "status");
-	if (!strcmp(type, "task.end") || !strcmp(type, "step.end"))
-		return status && strcmp(status, "succeeded") != 0;
-	return strcmp(type, "task.start") && strcmp(type, "step.start") && strcmp(type, "task.retry");
-}
-
-/* --- the live frame -------------------------------------------------- */
-
-static void erase(progress *p)
-{
-	if (p->drawn)
-		fprintf(p->out, "\033[%dA\r\033[J", p->drawn);
-	p->drawn = 0;
-}
-
-static const char *mark(sstate s)
-{
-	static const char *const marks[SS__COUNT] = {"○", "●", "✓", "✗", "-", "⊘", "↺"};
-	return marks[s];
-}
-
-static int frame_task(progress *p, const task *t, int64_t now)
-{
-	const char *st = sched_tstate_name(t->state);
-	char el[32];
-	dr_text_format_duration(now - t->started_at, el, sizeof el);
-	dr_buf_printf(&p->frame, "\r\033[2K      %-24s %s%-9s%s attempt %d  %s\n", p->x->vms[t->vm].name,
-		      paint(p, st), st, reset(p), t->attempt, el);
-	return 1;
-}
-
-static int frame_step(progress *p, const srun *s, int64_t now)
-{
-	const char *st = sched_sstate_name(s->state);
-	char el[32] = "";
-	if (s->started)
-		dr_text_format_duration((s->ended_at ? s->ended_at : now) - s->started_at, el, sizeof el);
-	dr_buf_printf(&p->frame, "\r\033[2K  %s%s %-24s %-11s%s %zu/%zu", paint(p, st), mark(s->state), s->id, st,
-		      reset(p), s->n_done, s->n_tasks);
-	if (s->n_failed)
-		dr_buf_printf(&p->frame, " ✗%zu", s->n_failed);
-	if (s->n_tasks == 1 && s->tasks[0].attempt > 1)
-		dr_buf_printf(&p->frame, " attempt %d", s->tasks[0].attempt);
-	dr_buf_printf(&p->frame, "  %s\n", el);
-	int lines = 1, shown = 0;
-	for (size_t k = 0; s->state == SS_RUNNING && s->n_tasks > 1 && k < s->n_tasks; k++) {
-		const task *t = &s->tasks[k];
-		if (t->vm == NO_VM || t->state < TS_RUNNING || t->state > TS_RETRYING)
-			continue;
-		if (shown++ < MAX_TASK_LINES)
-			lines += frame_task(p, t, now);
-	}
-	if (shown > MAX_TASK_LINES) {
-		dr_buf_printf(&p->frame, "\r\033[2K      ... and %d more running\n", shown - MAX_TASK_LINES);
-		lines++;
-	}
-	return lines;
-}
-
-static int frame_phase(progress *p, const srun *runs, size_t n, int64_t now, int budget)
-{
-	int lines = 0;
-	for (size_t i = 0; i < n && lines < budget; i++)
-		lines += frame_step(p, &runs[i], now);
-	return lines;
-}
-
-static void draw(progress *p)
-{
-	dr_exec *x = p->x;
-	int64_t now = dr_clock_now(x->clock);
-	char el[32];
-	dr_text_format_duration(now, el, sizeof el);
-	dr_buf_reset(&p->frame);
-	dr_buf_printf(&p->frame, "\r\033[2K drover run %s  %s\n", x->run_id, el);
-	int lines = 1 + frame_phase(p, x->main, x->n_main, now, MAX_STEP_LINES);
-	if (x->ph >= PH_FINALLY)
-		lines += frame_phase(p, x->fin, x->n_fin, now, MAX_STEP_LINES);
-	erase(p);
-	fputs(p->frame.data, p->out);
-	fflush(p->out);
-	p->drawn = lines;
-	p->last_draw = mono_ms();
-}
-
-static bool on_owner(const progress *p)
+static bool on_owner(const dr_progress *p)
 {
 	return pthread_equal(pthread_self(), p->owner);
 }
 
-static void maybe_draw(progress *p, bool force)
+/* --- which events print a line --------------------------------------------------- */
+
+static const char *str(const cJSON *ev, const char *key)
 {
-	if (!p->live || !on_owner(p) || p->paused || !p->x->main)
-		return; /* no frame before the steps exist */
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, key));
+}
+
+static bool is(const char *a, const char *b)
+{
+	return a && !strcmp(a, b);
+}
+
+/* A VM's transition that is no failure: a line only with --verbose. */
+static bool routine(const char *type, const cJSON *ev)
+{
+	if (is(type, "task.start") || is(type, "task.skip") || is(type, "task.cancel"))
+		return true;
+	if (is(type, "task.end")) /* a success, or a held call dropped before it was made ("not started") */
+		return is(str(ev, "status"), "succeeded") || cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(ev, "called"));
+	return false;
+}
+
+/* What the frame shows: no lasting line for it on a terminal. */
+static bool in_frame(const char *type, const cJSON *ev)
+{
+	if (is(type, "step.start") || is(type, "task.retry"))
+		return true;
+	return is(type, "step.end") && (is(str(ev, "status"), "succeeded") || is(str(ev, "status"), "skipped"));
+}
+
+static bool wanted(const dr_progress *p, const char *type, const cJSON *ev)
+{
+	if (p->verbose)
+		return true;
+	return !routine(type, ev) && !(p->live && in_frame(type, ev));
+}
+
+/* --- lines ------------------------------------------------------------------------ */
+
+/* A step's end with tasks that never ran: why (the first such task's reason), for the plain log. */
+static void step_end_why(dr_progress *p, dr_buf *b, const cJSON *ev)
+{
+	if (str(ev, "reason") || !str(ev, "step"))
+		return;
+	dr_runinfo_lock(p->ri);
+	const dr_runinfo *ri = p->ri;
+	const dr_ri_step *s = dr_runinfo_find_step(ri, str(ev, "step"), str(ev, "phase"), str(ev, "undoes"));
+	for (size_t k = 0; s && k < s->n_task_refs; k++) {
+		const dr_ri_task *t = &ri->tasks[s->tasks[k]];
+		if ((t->state == DR_RI_SKIPPED || t->state == DR_RI_CANCELLED) && t->reason) {
+			dr_buf_printf(b, " (%s)", t->reason);
+			break;
+		}
+	}
+	dr_runinfo_unlock(p->ri);
+}
+
+/* The line of ev with its clock time, into b; false when ev has none here. */
+static bool line(dr_progress *p, dr_buf *b, const cJSON *ev, const char *type)
+{
+	char el[32];
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "t_ms");
+	dr_clock_format_elapsed(cJSON_IsNumber(t) ? (int64_t)t->valuedouble : 0, el, sizeof el);
+	dr_buf_printf(b, "%s%s%s ", p->color ? "\033[2m" : "", el, dr_lines_reset(p->color));
+	if (!dr_lines_format(b, ev, p->color))
+		return false;
+	if (!p->verbose && is(type, "step.end"))
+		step_end_why(p, b, ev);
+	return true;
+}
+
+/* Print now (plain, or paused), or leave it for the frame's next draw (live). */
+static void put_line(dr_progress *p, const char *text)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->live && !p->paused) {
+		dr_buf_puts(&p->pending, text);
+		dr_buf_puts(&p->pending, "\033[K\n");
+	} else {
+		fprintf(p->out, "%s\n", text);
+		fflush(p->out);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* --- the frame -------------------------------------------------------------------- */
+
+typedef enum kind { K_HEAD, K_STEP, K_SLOW, K_PERSON, K_FOLD } kind;
+
+typedef struct fline {
+	kind k;
+	dr_ri_state st; /* K_STEP: its step's state */
+	char *text;
+} fline;
+
+typedef struct frame {
+	fline *v;
+	size_t n, cap;
+	const dr_progress *p;
+	int64_t now;
+} frame;
+
+static void add(frame *f, kind k, dr_ri_state st, dr_buf *b)
+{
+	if (f->n == f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 32;
+		f->v = xrealloc(f->v, f->cap * sizeof *f->v);
+	}
+	f->v[f->n++] = (fline){k, st, dr_buf_detach(b)};
+}
+
+static const char *mark(dr_ri_state s)
+{
+	static const char *const marks[DR_RI__STATES] = {"○", "●", "●", "✓", "✗", "-", "⊘", "↺"};
+	return marks[s];
+}
+
+static void elapsed(dr_buf *b, int64_t ms)
+{
+	char d[32];
+	dr_text_format_duration(ms < 0 ? 0 : ms >= 10000 ? ms / 1000 * 1000 : ms, d, sizeof d);
+	dr_buf_puts(b, d);
+}
+
+static size_t done_of(const dr_ri_step *s)
+{
+	return s->count[DR_RI_SUCCEEDED] + s->count[DR_RI_FAILED] + s->count[DR_RI_SKIPPED] +
+	       s->count[DR_RI_CANCELLED] + s->count[DR_RI_ROLLED_BACK];
+}
+
+static void bar(const frame *f, dr_buf *b, const dr_ri_step *s)
+{
+	size_t total = (size_t)s->n_tasks, bad = s->count[DR_RI_FAILED] + s->count[DR_RI_CANCELLED];
+	size_t full = done_of(s) * BAR / total, red = bad * BAR / total;
+	red = red > full ? full : red;
+	dr_buf_puts(b, " ");
+	dr_buf_puts(b, dr_lines_paint(f->p->color, "succeeded"));
+	for (size_t i = 0; i < full - red; i++)
+		dr_buf_puts(b, "█");
+	dr_buf_puts(b, dr_lines_paint(f->p->color, "failed"));
+	for (size_t i = 0; i < red; i++)
+		dr_buf_puts(b, "█");
+	dr_buf_puts(b, dr_lines_paint(f->p->color, "pending"));
+	for (size_t i = full; i < BAR; i++)
+		dr_buf_puts(b, "░");
+	dr_buf_puts(b, dr_lines_reset(f->p->color));
+	dr_buf_printf(b, " %3zu%%", done_of(s) * 100 / total);
+}
+
+/* "✗ 3: db-4, db-9, +1": the step's failed VMs, the first named. */
+static void failed_names(const dr_runinfo *ri, dr_buf *b, const dr_ri_step *s)
+{
+	size_t n = s->count[DR_RI_FAILED], shown = 0;
+	if (!n)
+		return;
+	dr_buf_printf(b, "  ✗ %zu", n);
+	for (size_t k = 0; k < s->n_task_refs && shown < FAILED_NAMED; k++) {
+		const dr_ri_task *t = &ri->tasks[s->tasks[k]];
+		if (t->state == DR_RI_FAILED && t->target)
+			dr_buf_printf(b, "%s%s", shown++ ? ", " : ": ", t->target);
+	}
+	if (shown && n > shown)
+		dr_buf_printf(b, ", +%zu", n - shown);
+}
+
+static const char *step_name(const dr_ri_step *s, char *buf, size_t n)
+{
+	if (s->undoes)
+		snprintf(buf, n, "undo %s", s->undoes);
+	else if (s->phase)
+		snprintf(buf, n, "%s %s", s->phase, s->id);
+	else
+		snprintf(buf, n, "%s", s->id);
+	return buf;
+}
+
+/* The one task of a step that is not fanned out: its attempt, or that it waits for a person. */
+static void single(const dr_runinfo *ri, dr_buf *b, const dr_ri_step *s)
+{
+	const dr_ri_task *t = s->n_task_refs == 1 ? &ri->tasks[s->tasks[0]] : NULL;
+	const dr_ri_attempt *a = t ? dr_runinfo_last_attempt(t) : NULL;
+	if (t && t->approval.open)
+		dr_buf_puts(b, "  waiting for approval");
+	else if (t && t->state == DR_RI_RETRYING)
+		dr_buf_printf(b, "  retrying after attempt %d", a ? a->n : 0);
+	else if (a && a->n > 1)
+		dr_buf_printf(b, "  attempt %d", a->n);
+}
+
+static void step_line(frame *f, const dr_ri_step *s, int w)
+{
+	const dr_runinfo *ri = f->p->ri;
+	char name[256], count[48];
+	dr_buf b;
+	dr_buf_init(&b);
+	const char *st = dr_ri_state_name(s->state);
+	snprintf(count, sizeof count, s->n_tasks >= 0 ? "%zu/%d" : "-", done_of(s), s->n_tasks);
+	dr_buf_printf(&b, "  %s%s %-*.*s%s %9s", dr_lines_paint(f->p->color, st), mark(s->state), w, w,
+		      step_name(s, name, sizeof name), dr_lines_reset(f->p->color), count);
+	if (s->n_tasks > 1)
+		bar(f, &b, s);
+	if (s->started_ms >= 0) {
+		dr_buf_puts(&b, "  ");
+		elapsed(&b, (s->ended_ms >= 0 ? s->ended_ms : f->now) - s->started_ms);
+	}
+	failed_names(ri, &b, s);
+	if (s->n_tasks == 1)
+		single(ri, &b, s);
+	add(f, K_STEP, s->state, &b);
+}
+
+/* The running tasks of a fan-out step that have run longest (the current attempt), by name. */
+static void slowest_line(frame *f, const dr_ri_step *s)
+{
+	const dr_runinfo *ri = f->p->ri;
+	const dr_ri_task *top[SLOWEST] = {0};
+	size_t n = 0, retrying = 0;
+	for (size_t k = 0; k < s->n_task_refs; k++) {
+		const dr_ri_task *t = &ri->tasks[s->tasks[k]];
+		retrying += t->state == DR_RI_RETRYING;
+		if (t->state != DR_RI_RUNNING || !t->target || !t->n_attempts)
+			continue;
+		int64_t at = dr_runinfo_last_attempt(t)->started_ms;
+		size_t i = n < SLOWEST ? n++ : SLOWEST;
+		while (i > 0 && dr_runinfo_last_attempt(top[i - 1])->started_ms > at) {
+			if (i < SLOWEST)
+				top[i] = top[i - 1];
+			i--;
+		}
+		if (i < SLOWEST)
+			top[i] = t;
+	}
+	if (!n && !retrying)
+		return;
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "      %zu running", s->count[DR_RI_RUNNING]);
+	for (size_t i = 0; i < n; i++) {
+		dr_buf_printf(&b, "%s%s ", i ? ", " : "; slowest ", top[i]->target);
+		elapsed(&b, f->now - dr_runinfo_last_attempt(top[i])->started_ms);
+	}
+	if (retrying)
+		dr_buf_printf(&b, "; %zu waiting to retry", retrying);
+	add(f, K_SLOW, DR_RI_RUNNING, &b);
+}
+
+static void people(frame *f)
+{
+	const dr_runinfo *ri = f->p->ri;
+	size_t n = 0;
+	char label[512];
+	for (size_t i = 0; i < ri->n_tasks && ri->open_approvals; i++) {
+		const dr_ri_task *t = &ri->tasks[i];
+		if (!t->approval.open || n++ >= PEOPLE)
+			continue;
+		dr_buf b;
+		dr_buf_init(&b);
+		dr_buf_printf(&b, " %s⏸ %s: waiting for approval: %s%s (drover approve %s %s)", f->p->color ? "\033[1;33m" : "",
+			      dr_runinfo_task_label(ri, t, label, sizeof label), t->approval.message ? t->approval.message : "",
+			      dr_lines_reset(f->p->color), ri->run, dr_runinfo_task_step(ri, t)->id);
+		add(f, K_PERSON, DR_RI_RUNNING, &b);
+	}
+	if (n > PEOPLE) {
+		dr_buf b;
+		dr_buf_init(&b);
+		dr_buf_printf(&b, " ⏸ and %zu more approvals waiting ('drover status' lists them)", n - PEOPLE);
+		add(f, K_PERSON, DR_RI_RUNNING, &b);
+	}
+}
+
+static void head(frame *f)
+{
+	const dr_runinfo *ri = f->p->ri;
+	char el[32];
+	size_t failed = 0;
+	for (size_t i = 0; i < ri->n_steps; i++)
+		failed += ri->steps[i].count[DR_RI_FAILED];
+	dr_clock_format_elapsed(f->now, el, sizeof el);
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, " drover %s %s  %s  %zu running", ri->mode ? ri->mode : "run", ri->run ? ri->run : "", el,
+		      ri->in_flight);
+	if (failed)
+		dr_buf_printf(&b, "  %s✗ %zu failed%s", dr_lines_paint(f->p->color, "failed"), failed,
+			      dr_lines_reset(f->p->color));
+	if (ri->open_approvals)
+		dr_buf_printf(&b, "  ⏸ %zu waiting for a person", ri->open_approvals);
+	add(f, K_HEAD, DR_RI_RUNNING, &b);
+}
+
+/* A finally step started: the finally steps show from then on. */
+static bool finally_started(const dr_runinfo *ri)
+{
+	for (size_t i = 0; i < ri->n_steps; i++)
+		if (ri->steps[i].phase && !strcmp(ri->steps[i].phase, "finally") && ri->steps[i].state != DR_RI_PENDING)
+			return true;
+	return false;
+}
+
+static int name_width(const dr_runinfo *ri)
+{
+	int w = 4;
+	char name[256];
+	for (size_t i = 0; i < ri->n_steps; i++) {
+		int l = (int)strlen(step_name(&ri->steps[i], name, sizeof name));
+		w = l > w ? l : w;
+	}
+	return w > NAME_MAX_COLS ? NAME_MAX_COLS : w;
+}
+
+/* The main steps, the rollback units (once there are any), the finally steps (once one started). */
+static void build(frame *f)
+{
+	const dr_runinfo *ri = f->p->ri;
+	int w = name_width(ri);
+	bool fin = finally_started(ri);
+	head(f);
+	for (size_t i = 0; i < ri->n_steps; i++) {
+		const dr_ri_step *s = &ri->steps[i];
+		if (s->phase && !strcmp(s->phase, "finally") && !fin)
+			continue;
+		step_line(f, s, w);
+		if (s->state == DR_RI_RUNNING && s->n_tasks > 1)
+			slowest_line(f, s);
+	}
+	people(f);
+}
+
+/* --- fitting the frame to the terminal ----------------------------------------------- */
+
+static void drop(frame *f, kind k)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->v[i].k == k)
+			free(f->v[i].text);
+		else
+			f->v[j++] = f->v[i];
+	}
+	f->n = j;
+}
+
+static bool finished(dr_ri_state s)
+{
+	return s == DR_RI_SUCCEEDED || s == DR_RI_SKIPPED || s == DR_RI_ROLLED_BACK;
+}
+
+/* Fold the steps in state test into one line where the first of them was: "✓ 12 steps done". */
+static void fold(frame *f, bool (*test)(dr_ri_state), const char *fmt)
+{
+	size_t j = 0, n = 0, at = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->v[i].k == K_STEP && test(f->v[i].st)) {
+			at = n++ ? at : j;
+			free(f->v[i].text);
+			if (n > 1)
+				continue;
+		}
+		f->v[j++] = f->v[i];
+	}
+	f->n = j;
+	if (!n)
+		return;
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, fmt, n, n == 1 ? "" : "s");
+	f->v[at] = (fline){K_FOLD, DR_RI_SUCCEEDED, dr_buf_detach(&b)};
+}
+
+static bool pending(dr_ri_state s)
+{
+	return s == DR_RI_PENDING;
+}
+
+static void fit(frame *f, int rows)
+{
+	if ((int)f->n > rows)
+		drop(f, K_SLOW);
+	if ((int)f->n > rows)
+		fold(f, finished, "  ✓ %zu step%s done");
+	if ((int)f->n > rows)
+		fold(f, pending, "  ○ %zu step%s to go");
+	while ((int)f->n > rows && f->n > 1) /* still too many: the last lines go */
+		free(f->v[--f->n].text);
+}
+
+/* s clipped to cols display columns (escape sequences take none; a UTF-8 sequence takes one). */
+static void clip(dr_buf *out, const char *s, int cols, bool color)
+{
+	int used = 0;
+	for (const char *p = s; *p;) {
+		size_t n = 1;
+		if (*p == '\033') {
+			while (p[n] && !((p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= 'a' && p[n] <= 'z')))
+				n++;
+			n += p[n] != '\0';
+		} else if (used++ >= cols) {
+			if (color)
+				dr_buf_puts(out, "\033[0m");
+			return;
+		} else {
+			while ((p[n] & 0xC0) == 0x80)
+				n++;
+		}
+		dr_buf_append(out, p, n);
+		p += n;
+	}
+}
+
+static void frame_text(dr_progress *p, int rows, int cols, dr_buf *out, int *lines)
+{
+	frame f = {.p = p, .now = dr_clock_now(p->clock)};
+	dr_runinfo_lock(p->ri);
+	build(&f);
+	dr_runinfo_unlock(p->ri);
+	fit(&f, rows);
+	for (size_t i = 0; i < f.n; i++) {
+		clip(out, f.v[i].text, cols, p->color);
+		dr_buf_puts(out, "\033[K\n");
+		free(f.v[i].text);
+	}
+	free(f.v);
+	*lines = (int)f.n;
+}
+
+static void term_size(const dr_progress *p, int *rows, int *cols)
+{
+	struct winsize ws;
+	*rows = 24, *cols = 80;
+	if (ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		*rows = ws.ws_row, *cols = ws.ws_col;
+}
+
+int dr_progress_frame(dr_progress *p, int rows, int cols, char **out)
+{
+	dr_buf b;
+	int n;
+	dr_buf_init(&b);
+	frame_text(p, rows, cols, &b, &n);
+	*out = dr_buf_detach(&b);
+	return n;
+}
+
+/* --- drawing ---------------------------------------------------------------------------- */
+
+static void draw(dr_progress *p)
+{
+	int rows, cols, lines = 0;
+	term_size(p, &rows, &cols);
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_puts(&b, "\033[?2026h");
+	if (p->drawn)
+		dr_buf_printf(&b, "\033[%dA\r", p->drawn);
+	pthread_mutex_lock(&p->mu);
+	dr_buf_append(&b, p->pending.data, p->pending.len);
+	dr_buf_reset(&p->pending);
+	pthread_mutex_unlock(&p->mu);
+	if (p->ri->run) /* no frame before the run started */
+		frame_text(p, rows - 1 > 4 ? rows - 1 : 4, cols - 1 > 20 ? cols - 1 : 20, &b, &lines);
+	dr_buf_puts(&b, "\033[J\033[?2026l");
+	fwrite(b.data, 1, b.len, p->out);
+	fflush(p->out);
+	dr_buf_dispose(&b);
+	p->drawn = lines;
+	p->last_draw = mono_ms();
+}
+
+static void maybe_draw(dr_progress *p, bool force)
+{
+	if (!p->live || !on_owner(p) || p->paused)
+		return;
 	if (force || mono_ms() - p->last_draw >= REDRAW_MS)
 		draw(p);
 }
 
-/* --- the listener ---------------------------------------------------- */
-
-static void print_line(progress *p, const char *text, double t_ms)
+void dr_progress_event(void *ctx, const cJSON *ev)
 {
-	char el[32];
-	dr_clock_format_elapsed((int64_t)t_ms, el, sizeof el);
-	if (p->live && on_owner(p) && !p->paused)
-		erase(p);
-	fprintf(p->out, "%s%s%s %s\n", p->color ? "\033[2m" : "", el, reset(p), text);
-	if (!p->live)
-		fflush(p->out);
-}
-
-void progress_event(void *ctx, const cJSON *ev)
-{
-	progress *p = ctx;
+	dr_progress *p = ctx;
 	const char *type = str(ev, "event");
+	if (!type)
+		return;
 	dr_buf b;
 	dr_buf_init(&b);
-	if (str(ev, "phase"))
-		dr_buf_printf(&b, "[%s] ", str(ev, "phase"));
-	if (plain_line(p, &b, ev) && (!p->live || lasting(type, ev)))
-		print_line(p, b.data, num(ev, "t_ms"));
+	bool lasting = wanted(p, type, ev) && line(p, &b, ev, type);
+	if (lasting)
+		put_line(p, b.data);
 	dr_buf_dispose(&b);
-	maybe_draw(p, !strcmp(type, "run.end"));
+	maybe_draw(p, lasting || is(type, "run.end"));
 }
 
-void progress_say(progress *p, const char *text)
+void dr_progress_say(dr_progress *p, const char *text)
 {
-	if (p->live && on_owner(p) && !p->paused)
-		erase(p);
-	fprintf(p->out, "%s\n", text);
-	fflush(p->out);
+	put_line(p, text);
 	maybe_draw(p, true);
 }
 
-void progress_pause(progress *p, bool paused)
+void dr_progress_pause(dr_progress *p, bool paused)
 {
-	if (paused && p->live && on_owner(p))
-		erase(p);
+	if (!p->live || !on_owner(p))
+		return;
+	if (paused) {
+		draw(p); /* what is pending goes out first */
+		if (p->drawn)
+			fprintf(p->out, "\033[%dA\r\033[J", p->drawn);
+		fflush(p->out);
+		p->drawn = 0;
+	}
+	pthread_mutex_lock(&p->mu);
 	p->paused = paused;
+	pthread_mutex_unlock(&p->mu);
 	if (!paused)
-		maybe_draw(p, true);
+		draw(p);
 }
 
-void progress_tick(progress *p)
+void dr_progress_tick(dr_progress *p)
 {
 	maybe_draw(p, false);
 }
 
-void progress_final(progress *p)
+void dr_progress_final(dr_progress *p)
 {
 	if (p->live && on_owner(p) && !p->paused)
 		draw(p);

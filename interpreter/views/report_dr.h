@@ -1,15 +1,43 @@
 /*
  * report_dr.h - what a run achieved against its objectives (RTO, RPO), and
- * a drill's last check, for people: the lines of the summary, of the
- * screen and of `drover status`. The figures come from the run model
- * (journal/runinfo.h, dr_runinfo_objectives), so every view states the
- * same ones.
+ * a drill's last check, for people and for the event stream. The figures
+ * come from the run model (journal/runinfo.h, dr_runinfo_objectives), so
+ * the summary, the screen, `drover status` and reports state the same ones.
  */
 #ifndef DR_REPORT_DR_H
 #define DR_REPORT_DR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "util/buf.h"
+
+struct cJSON;
+struct dr_backend;
+struct dr_events;
+struct dr_runinfo;
+
+/*
+ * At the end of a run (after finally:, before its status is decided), on
+ * the thread that runs it: a drill asks be, at wall_now (Unix ms), whether
+ * test VMs of the run's VMs are left and emits drill.verify; then a run
+ * that fails VMs over, sets recovery points or declares objectives emits
+ * run.objectives with the model's figures. ri must be fed by ev (it then
+ * holds both). be may be NULL (a drill then reports "error").
+ */
+void dr_report_dr_finish(struct dr_runinfo *ri, struct dr_events *ev, struct dr_backend *be, int64_t wall_now,
+			 bool drill);
+
+/* True when the drill's verification found test VMs left, or could not ask: the drill fails. */
+bool dr_report_dr_failed(const struct dr_runinfo *ri);
+
+/* The summary's lines: the drill's verification, RTO and the RPO of every VM, each against its objective. */
+void dr_report_dr_print(const struct dr_runinfo *ri, FILE *out);
+
+/* The plain line of run.objectives, drill.verify and fallback.* into b; false for other types. */
+bool dr_report_dr_line(dr_buf *b, const struct cJSON *ev, const char *type);
 
 /* A duration for people into out: whole seconds from 10s on ("6m47s"), else as is ("950ms"); "none" when < 0. */
 void dr_report_dr_duration(int64_t ms, char *out, size_t n);

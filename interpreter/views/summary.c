@@ -1,7 +1,8 @@
 /*
  * summary.c - the report printed when a run ends: how it ended, what
  * failed and why, what state things are left in, and what is safe to do
- * next. It reads the step runs after the scheduler has stopped.
+ * next. It reads the run model (journal/runinfo.h) once run.end is in it,
+ * so it states what the events and the journal state.
  *
  *   run NAME-ID failed after 1m5s (exit 1)
  *     steps: 3 succeeded, 1 failed, 2 cancelled
@@ -11,14 +12,17 @@
  *   next:
  *     - ...
  */
-#include "run/exec_int.h"
+#include "views/summary.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "journal/runinfo.h"
+#include "run/events.h"
 #include "util/buf.h"
 #include "util/text.h"
+#include "views/report_dr.h"
 
 #define MAX_LISTED 8
 
@@ -36,76 +40,94 @@ static void names_add(names *l, const char *name)
 	l->n++;
 }
 
-/* The steps of runs[0..n) in state st, by id. */
-static void collect(names *l, const srun *runs, size_t n, sstate st)
+static bool is_main(const dr_ri_step *s)
 {
-	for (size_t i = 0; i < n; i++)
-		if (runs[i].state == st)
-			names_add(l, runs[i].id);
+	return !s->phase && !s->undoes;
 }
 
-static void print_counts_of(const srun *runs, size_t n, const char *what, FILE *out)
+static bool is_finally(const dr_ri_step *s)
 {
-	size_t c[SS__COUNT] = {0};
-	for (size_t i = 0; i < n; i++)
-		c[runs[i].state]++;
+	return s->phase && !strcmp(s->phase, "finally");
+}
+
+/* A task of the step made an attempt. */
+static bool ever_ran(const dr_runinfo *ri, const dr_ri_step *s)
+{
+	for (size_t k = 0; k < s->n_task_refs; k++) {
+		const dr_ri_attempt *a = dr_runinfo_last_attempt(&ri->tasks[s->tasks[k]]);
+		if (a && a->n > 0)
+			return true;
+	}
+	return false;
+}
+
+/* The main steps in state st, by id. */
+static void collect(const dr_runinfo *ri, names *l, dr_ri_state st)
+{
+	for (size_t i = 0; i < ri->n_steps; i++)
+		if (is_main(&ri->steps[i]) && ri->steps[i].state == st)
+			names_add(l, ri->steps[i].id);
+}
+
+static void print_counts_of(const dr_runinfo *ri, bool (*in)(const dr_ri_step *), const char *what, FILE *out)
+{
+	size_t c[DR_RI__STATES] = {0}, n = 0;
+	for (size_t i = 0; i < ri->n_steps; i++)
+		if (in(&ri->steps[i]))
+			c[ri->steps[i].state]++, n++;
 	if (!n)
 		return;
 	fprintf(out, "  %s:", what);
 	const char *sep = " ";
-	for (int s = 0; s < SS__COUNT; s++)
+	for (int s = 0; s < DR_RI__STATES; s++)
 		if (c[s]) {
-			fprintf(out, "%s%zu %s", sep, c[s], sched_sstate_name((sstate)s));
+			fprintf(out, "%s%zu %s", sep, c[s], dr_ri_state_name((dr_ri_state)s));
 			sep = ", ";
 		}
 	fputc('\n', out);
 }
 
-static void print_counts(const dr_exec *x, FILE *out)
-{
-	print_counts_of(x->main, x->n_main, "steps", out);
-	print_counts_of(x->fin, x->n_fin, "finally", out);
-}
-
-static void print_failed_tasks(const srun *s, FILE *out)
+static void print_failed_tasks(const dr_runinfo *ri, const dr_ri_step *s, FILE *out)
 {
 	size_t shown = 0;
-	for (size_t k = 0; k < s->n_tasks; k++) {
-		const task *t = &s->tasks[k];
-		if (t->state != TS_FAILED)
+	char label[512];
+	for (size_t k = 0; k < s->n_task_refs; k++) {
+		const dr_ri_task *t = &ri->tasks[s->tasks[k]];
+		if (t->state != DR_RI_FAILED)
 			continue;
 		if (shown++ == MAX_LISTED) {
-			fprintf(out, "      ... and %zu more\n", s->n_failed - MAX_LISTED);
+			fprintf(out, "      ... and %zu more ('drover status %s' lists them)\n", s->count[DR_RI_FAILED] - MAX_LISTED,
+				ri->run);
 			break;
 		}
-		fprintf(out, "      %s: %s (%s, attempt %d)\n", t->label, t->message ? t->message : "failed",
-			dr_err_class_name(t->cls), t->attempt);
+		const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
+		fprintf(out, "      %s: %s (%s, attempt %d)\n", dr_runinfo_task_label(ri, t, label, sizeof label),
+			a && a->message ? a->message : "failed", a && a->cls ? a->cls : "failed", a ? a->n : 0);
 	}
 }
 
-static void print_failures(const srun *runs, size_t n, const char *what, FILE *out)
+static void print_failures(const dr_runinfo *ri, bool (*in)(const dr_ri_step *), const char *what, FILE *out)
 {
-	for (size_t i = 0; i < n; i++) {
-		const srun *s = &runs[i];
-		if (s->state != SS_FAILED)
+	for (size_t i = 0; i < ri->n_steps; i++) {
+		const dr_ri_step *s = &ri->steps[i];
+		if (!in(s) || s->state != DR_RI_FAILED)
 			continue;
-		fprintf(out, "  %s %s: %s%s\n", what, s->id, s->fail_reason ? s->fail_reason : "failed",
+		fprintf(out, "  %s %s: %s%s\n", what, s->id, s->reason ? s->reason : "failed",
 			s->tolerated ? " (tolerated: on_failure: continue)" : "");
 		if (s->n_tasks > 1)
-			print_failed_tasks(s, out);
+			print_failed_tasks(ri, s, out);
 	}
 }
 
-static void print_interrupted(const dr_exec *x, FILE *out)
+/* Tasks whose mutating call may have gone out and did not finish: never a probe, never one that did not start. */
+static void print_interrupted(const dr_runinfo *ri, FILE *out)
 {
 	names l = {.n = 0};
+	char label[512];
 	dr_buf_init(&l.b);
-	for (size_t i = 0; i < x->n_main; i++)
-		for (size_t k = 0; k < x->main[i].n_tasks; k++) {
-			const task *t = &x->main[i].tasks[k];
-			if (t->state == TS_CANCELLED && t->attempt > 0)
-				names_add(&l, t->label);
-		}
+	for (size_t i = 0; i < ri->n_tasks; i++)
+		if (is_main(dr_runinfo_task_step(ri, &ri->tasks[i])) && dr_runinfo_task_interrupted(&ri->tasks[i]))
+			names_add(&l, dr_runinfo_task_label(ri, &ri->tasks[i], label, sizeof label));
 	if (l.n)
 		fprintf(out, "  - Interrupted while running (their operations may be half-way): %s. Check the state of "
 			     "these targets before anything else.\n",
@@ -113,23 +135,15 @@ static void print_interrupted(const dr_exec *x, FILE *out)
 	dr_buf_dispose(&l.b);
 }
 
-static bool ever_ran(const srun *s)
-{
-	for (size_t k = 0; k < s->n_tasks; k++)
-		if (s->tasks[k].attempt > 0)
-			return true;
-	return false;
-}
-
-static void print_in_place(const dr_exec *x, FILE *out, const char *lead)
+static void print_in_place(const dr_runinfo *ri, FILE *out, const char *lead)
 {
 	names done = {.n = 0}, never = {.n = 0};
 	dr_buf_init(&done.b);
 	dr_buf_init(&never.b);
-	collect(&done, x->main, x->n_main, SS_SUCCEEDED);
-	for (size_t i = 0; i < x->n_main; i++)
-		if (x->main[i].state == SS_CANCELLED && !ever_ran(&x->main[i]))
-			names_add(&never, x->main[i].id);
+	collect(ri, &done, DR_RI_SUCCEEDED);
+	for (size_t i = 0; i < ri->n_steps; i++)
+		if (is_main(&ri->steps[i]) && ri->steps[i].state == DR_RI_CANCELLED && !ever_ran(ri, &ri->steps[i]))
+			names_add(&never, ri->steps[i].id);
 	if (done.n)
 		fprintf(out, "  - %s: %s.\n", lead, done.b.data);
 	if (never.n)
@@ -138,66 +152,69 @@ static void print_in_place(const dr_exec *x, FILE *out, const char *lead)
 	dr_buf_dispose(&never.b);
 }
 
-static void print_rollback(const dr_exec *x, FILE *out)
+static void print_rollback(const dr_runinfo *ri, FILE *out)
 {
 	names undone = {.n = 0}, left = {.n = 0};
 	dr_buf_init(&undone.b);
 	dr_buf_init(&left.b);
-	collect(&undone, x->main, x->n_main, SS_ROLLED_BACK);
-	for (size_t i = 0; i < x->n_main; i++)
-		if (x->main[i].has_undo && x->main[i].state != SS_ROLLED_BACK)
-			names_add(&left, x->main[i].id);
-	fprintf(out, "  - The rollback did not complete%s%s.\n", x->rollback_reason ? ": " : "",
-		x->rollback_reason ? x->rollback_reason : "");
+	collect(ri, &undone, DR_RI_ROLLED_BACK);
+	for (size_t i = 0; i < ri->n_steps; i++)
+		if (is_main(&ri->steps[i]) && ri->steps[i].has_undo && ri->steps[i].state != DR_RI_ROLLED_BACK)
+			names_add(&left, ri->steps[i].id);
+	const char *why = ri->rollback.stopped;
+	fprintf(out, "  - The rollback did not complete%s%s.\n", why ? ": " : "", why ? why : "");
 	if (undone.n)
 		fprintf(out, "  - Undone: %s.\n", undone.b.data);
 	if (left.n)
 		fprintf(out, "  - Not undone, as the run left them: %s. Check their state before anything else.\n",
 			left.b.data);
-	if (x->barrier_step)
-		fprintf(out, "  - Nothing before the irreversible step %s was rolled back.\n", x->barrier_step);
+	if (ri->rollback.barrier)
+		fprintf(out, "  - Nothing before the irreversible step %s was rolled back.\n", ri->rollback.barrier);
 	dr_buf_dispose(&undone.b);
 	dr_buf_dispose(&left.b);
 }
 
-/* A rollback began to undo the run: some undo task started. */
-static bool undo_started(const dr_exec *x)
+/* A rollback began to undo the run: some undo task made an attempt. */
+static bool undo_started(const dr_runinfo *ri)
 {
-	for (size_t u = 0; u < x->n_units; u++)
-		if (ever_ran(x->units[u]))
+	for (size_t i = 0; i < ri->n_steps; i++)
+		if (ri->steps[i].undoes && ever_ran(ri, &ri->steps[i]))
 			return true;
 	return false;
 }
 
-/* A recovery point fallback changed a VM's point: the journal does not keep it, so the run cannot be retried. */
-static bool fallback_applied_any(const dr_exec *x)
+/* A recovery point fallback changed a VM's point: a retry cannot go on from it. */
+static bool fallback_applied_any(const dr_runinfo *ri)
 {
-	uint64_t seq;
-	for (size_t i = 0; i < x->n_main; i++)
-		for (size_t k = 0; k < x->main[i].n_tasks; k++)
-			if (fallback_point(&x->main[i].tasks[k], &seq))
-				return true;
+	for (size_t i = 0; i < ri->n_tasks; i++)
+		if (ri->tasks[i].fallback)
+			return true;
 	return false;
 }
 
-/* What is safe to do about a failed run: retry it from its failure when its journal allows (journal_retry.c). */
-static void print_retry(const dr_exec *x, FILE *out)
+static bool is_drill(const dr_runinfo *ri)
 {
-	bool failed = x->status == DR_RUN_FAILED && x->jr;
-	if (x->state_error && x->jr)
+	return ri->mode && !strcmp(ri->mode, "drill");
+}
+
+/* What is safe to do about a failed run: retry it from its failure when its journal allows (journal_retry.c). */
+static void print_retry(const dr_runinfo *ri, FILE *out)
+{
+	bool failed = !strcmp(ri->status, "failed") && ri->journal;
+	if (ri->state_error && ri->journal)
 		fprintf(out, "  - Its state could not be saved (see internal error above): make room on that file system, or "
 			     "make it writable, then go on with it: drover resume %s (what completed is not run again; what "
 			     "was in flight is settled by asking the service first).\n",
-			x->run_id);
-	else if (failed && x->o.mode == DR_MODE_DRILL)
+			ri->run);
+	else if (failed && is_drill(ri))
 		fputs("  - Fix the cause shown above, then run the drill again: a drill cleans up its test failovers when it "
 		      "ends, so there is nothing to retry from.\n",
 		      out);
-	else if (failed && undo_started(x))
+	else if (failed && undo_started(ri))
 		fputs("  - A retry cannot go on from a rollback that began: check what was and was not undone, fix the cause, "
 		      "then start a new run (steps that succeeded run again too, so make sure they are safe to repeat).\n",
 		      out);
-	else if (failed && fallback_applied_any(x))
+	else if (failed && fallback_applied_any(ri))
 		fputs("  - A retry cannot go on from a recovery point fallback (the journal does not keep it): check the VMs, "
 		      "fix the cause, then start a new run (steps that succeeded run again too, so make sure they are safe "
 		      "to repeat).\n",
@@ -206,8 +223,8 @@ static void print_retry(const dr_exec *x, FILE *out)
 		fprintf(out, "  - Fix the cause shown above, then go on from the failure: drover resume %s --retry-failed. The "
 			     "failed tasks get new attempts, the tasks that never started run, and what completed is not run "
 			     "again (a changed runbook needs --force).\n",
-			x->run_id);
-	else if (x->jr)
+			ri->run);
+	else if (ri->journal)
 		fputs("  - Fix the cause shown above, then run again: steps that succeeded run again too, so make sure "
 		      "they are safe to repeat.\n",
 		      out);
@@ -217,83 +234,88 @@ static void print_retry(const dr_exec *x, FILE *out)
 		      out);
 }
 
-static void next_failed(const dr_exec *x, FILE *out)
+static void next_failed(const dr_runinfo *ri, FILE *out)
 {
-	if (x->run_timed_out)
+	if (ri->timed_out)
 		fputs("  - The run's timeout (defaults.run_timeout) ran out; running tasks were asked to stop.\n", out);
-	print_interrupted(x, out);
-	if (x->n_units)
-		print_rollback(x, out);
-	else if (x->o.mode == DR_MODE_DRILL)
-		print_in_place(x, out, "Completed in the drill (its test VMs are cleaned up under finally:)");
+	print_interrupted(ri, out);
+	if (ri->rollback.started)
+		print_rollback(ri, out);
+	else if (is_drill(ri))
+		print_in_place(ri, out, "Completed in the drill (its test VMs are cleaned up under finally:)");
 	else
-		print_in_place(x, out, "Completed, and left in place (nothing was rolled back)");
-	for (size_t i = 0; i < x->n_not_undone; i++)
-		fprintf(out, "  - Not undone: %s has no undo; undo it by hand if needed.\n", x->not_undone[i]);
-	print_retry(x, out);
+		print_in_place(ri, out, "Completed, and left in place (nothing was rolled back)");
+	for (size_t i = 0; i < ri->n_not_undone; i++)
+		fprintf(out, "  - Not undone: %s has no undo; undo it by hand if needed.\n", ri->not_undone[i]);
+	print_retry(ri, out);
 }
 
-static void next_steps(const dr_exec *x, FILE *out)
+static void next_cancelled(const dr_runinfo *ri, FILE *out)
 {
-	if (journal_suspended(x))
-		return; /* a resume stopped before going on: resume.c said what to check */
-	switch (x->status) {
-	case DR_RUN_SUCCEEDED:
-		return;
-	case DR_RUN_ROLLED_BACK:
+	fputs("next:\n", out);
+	print_interrupted(ri, out);
+	print_in_place(ri, out, "Completed before the cancellation, and left in place");
+	if (ri->journal)
+		fprintf(out, "  - Go on with it when ready: drover resume %s (what completed is not run again; what the "
+			     "cancellation interrupted is settled by asking the service first; the finally: steps run again at "
+			     "the end).\n",
+			ri->run);
+	else
+		fputs("  - Run again when ready; the finally: steps have run.\n", out);
+}
+
+static void next_steps(const dr_runinfo *ri, FILE *out)
+{
+	const char *s = ri->status;
+	if (!strcmp(s, "suspended") || !strcmp(s, "succeeded"))
+		return; /* suspended: a resume stopped before going on, and resume.c said what to check */
+	if (!strcmp(s, "rolled_back")) {
 		fputs("next:\n  - Every completed task was undone, newest first. Fix the cause shown above, then run "
 		      "again.\n",
 		      out);
-		return;
-	case DR_RUN_CANCELLED:
+	} else if (!strcmp(s, "cancelled")) {
+		next_cancelled(ri, out);
+	} else {
 		fputs("next:\n", out);
-		print_interrupted(x, out);
-		print_in_place(x, out, "Completed before the cancellation, and left in place");
-		if (x->jr)
-			fprintf(out, "  - Go on with it when ready: drover resume %s (what completed is not run again; what the "
-				     "cancellation interrupted is settled by asking the service first; the finally: steps run again at "
-				     "the end).\n",
-			x->run_id);
-		else
-			fputs("  - Run again when ready; the finally: steps have run.\n", out);
-		return;
-	default:
-		fputs("next:\n", out);
-		next_failed(x, out);
-		return;
+		next_failed(ri, out);
 	}
 }
 
-static void write_summary(dr_exec *x, FILE *out)
+static const char *suspended_as(const dr_runinfo *ri)
 {
-	char el[32];
-	dr_text_format_duration(dr_clock_now(x->clock), el, sizeof el);
-	fprintf(out, "run %s %s after %s (exit %d)\n", x->run_id, dr_run_status_name(x->status), el,
-		dr_exec_exit_code(x->status));
-	print_counts(x, out);
-	report_dr_print(x, out);
-	if (x->stop_reason)
-		fprintf(out, "  stopped: %s\n", x->stop_reason);
-	print_failures(x->main, x->n_main, "failed:", out);
-	print_failures(x->fin, x->n_fin, "finally failed:", out);
-	if (x->rollback_reason)
-		fprintf(out, "  rollback stopped: %s\n", x->rollback_reason);
-	if (x->internal_error)
-		fprintf(out, "  internal error: %s\n", x->internal_error);
-	next_steps(x, out);
+	return !strcmp(ri->status, "suspended") ? "failed" : ri->status; /* a suspended session exits as failed */
 }
 
-void summary_print(dr_exec *x, FILE *out)
+static void write_summary(const dr_runinfo *ri, FILE *out)
+{
+	char el[32];
+	dr_text_format_duration(ri->elapsed_ms, el, sizeof el);
+	fprintf(out, "run %s %s after %s (exit %d)\n", ri->run, suspended_as(ri), el, ri->exit_code);
+	print_counts_of(ri, is_main, "steps", out);
+	print_counts_of(ri, is_finally, "finally", out);
+	dr_report_dr_print(ri, out);
+	if (ri->reason && ri->ended)
+		fprintf(out, "  stopped: %s\n", ri->reason);
+	print_failures(ri, is_main, "failed:", out);
+	print_failures(ri, is_finally, "finally failed:", out);
+	if (ri->rollback.stopped)
+		fprintf(out, "  rollback stopped: %s\n", ri->rollback.stopped);
+	if (!strcmp(ri->status, "internal_error") && ri->error)
+		fprintf(out, "  internal error: %s\n", ri->error);
+	next_steps(ri, out);
+}
+
+void dr_summary_print(const dr_runinfo *ri, FILE *out, dr_events *ev)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
 	if (!mem)
 		return;
-	write_summary(x, mem);
+	write_summary(ri, mem);
 	fclose(mem);
-	char *clean = dr_events_redact(x->ev, text);
-	fputs(clean, out);
+	char *clean = ev ? dr_events_redact(ev, text) : NULL;
+	fputs(clean ? clean : text, out);
 	fflush(out);
 	free(clean);
 	free(text);

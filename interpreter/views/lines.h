@@ -1,0 +1,25 @@
+/*
+ * lines.h - one line of text for people per event (docs/events.md): what
+ * the plain log prints, and the lasting lines above the live screen.
+ */
+#ifndef DR_LINES_H
+#define DR_LINES_H
+
+#include <stdbool.h>
+
+#include "util/buf.h"
+
+struct cJSON;
+
+/*
+ * Append the line of ev (an event of the stream; "[phase] " first for a
+ * rollback or finally step) to b, with ANSI colours when color is true.
+ * Returns false, appending nothing, for events that have no line.
+ */
+bool dr_lines_format(dr_buf *b, const struct cJSON *ev, bool color);
+
+/* The ANSI colour of a state or status name ("" without colour or for an unknown name), and the reset. */
+const char *dr_lines_paint(bool color, const char *status);
+const char *dr_lines_reset(bool color);
+
+#endif

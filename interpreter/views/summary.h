@@ -1,0 +1,21 @@
+/*
+ * summary.h - the report printed when a run ends (how it ended, what failed
+ * and why, what state things are left in, what is safe to do next), from
+ * the run model.
+ */
+#ifndef DR_SUMMARY_H
+#define DR_SUMMARY_H
+
+#include <stdio.h>
+
+struct dr_events;
+struct dr_runinfo;
+
+/*
+ * Print the summary of ri (a model that has folded the run's run.end) to
+ * out. Known secrets are redacted through ev (may be NULL: nothing to
+ * redact). Call it on the thread that ran the run, after it ended.
+ */
+void dr_summary_print(const struct dr_runinfo *ri, FILE *out, struct dr_events *ev);
+
+#endif
