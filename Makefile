@@ -23,7 +23,7 @@ TEST_PKGS := cmocka
 DEB_PKGS  := pkg-config libyaml-dev libcurl4-openssl-dev libcjson-dev libpcre2-dev libmicrohttpd-dev libcmocka-dev libssl-dev
 # Tools the tests run against drover's output (real clients and servers, not stand-ins);
 # `make deps` installs them too, so `make check` needs nothing installed by hand.
-TEST_DEB_PKGS := nodejs prometheus libxml2-utils chromium systemd openssh-server openssh-client curl jq mandoc graphviz
+TEST_DEB_PKGS := nodejs prometheus libxml2-utils chromium systemd openssh-server openssh-client curl jq mandoc graphviz tmux
 
 VARIANT   ?= default
 SANITIZE  ?=

@@ -35,6 +35,7 @@
 #define FAILED_NAMED 3 /* failed VMs named per step */
 #define PEOPLE 3 /* approvals listed; more are counted */
 #define NAME_MAX_COLS 28
+#define FAILURES_LIVE 3 /* failure lines per step above the live frame; the frame names the rest */
 
 struct dr_progress {
 	FILE *out;
@@ -45,6 +46,8 @@ struct dr_progress {
 	pthread_mutex_t mu; /* pending */
 	dr_buf pending; /* lasting lines not on the screen yet (live) */
 	int drawn; /* lines of the frame on the screen */
+	size_t *failures; /* live: failure lines printed per step (index in the model's steps) */
+	size_t n_failures;
 	int64_t last_draw; /* monotonic ms */
 };
 
@@ -75,6 +78,7 @@ void dr_progress_free(dr_progress *p)
 	if (!p)
 		return;
 	dr_buf_dispose(&p->pending);
+	free(p->failures);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
@@ -114,11 +118,47 @@ static bool in_frame(const char *type, const cJSON *ev)
 	return is(type, "step.end") && (is(str(ev, "status"), "succeeded") || is(str(ev, "status"), "skipped"));
 }
 
-static bool wanted(const dr_progress *p, const char *type, const cJSON *ev)
+static bool is_failure(const char *type)
+{
+	return is(type, "task.end") || is(type, "task.giveup");
+}
+
+/*
+ * On a terminal, a step's first failures print in full; past FAILURES_LIVE
+ * one line says where the rest are (the frame names the VMs, `drover
+ * status` and the plain log give every failure in full), so a mass failure
+ * does not scroll the screen away. The count is kept per step of the model.
+ */
+static bool live_failure_wanted(dr_progress *p, const cJSON *ev, dr_buf *note)
+{
+	dr_runinfo_lock(p->ri);
+	const dr_ri_step *s = dr_runinfo_find_step(p->ri, str(ev, "step"), str(ev, "phase"), str(ev, "undoes"));
+	size_t i = s ? (size_t)(s - p->ri->steps) : 0;
+	dr_runinfo_unlock(p->ri);
+	if (!s)
+		return true;
+	pthread_mutex_lock(&p->mu);
+	if (i >= p->n_failures) {
+		p->failures = xrealloc(p->failures, (i + 1) * sizeof *p->failures);
+		memset(p->failures + p->n_failures, 0, (i + 1 - p->n_failures) * sizeof *p->failures);
+		p->n_failures = i + 1;
+	}
+	size_t n = ++p->failures[i];
+	pthread_mutex_unlock(&p->mu);
+	if (n == FAILURES_LIVE + 1)
+		dr_buf_printf(note, "%s: more failures than shown here: the screen names the VMs; 'drover status %s' "
+				    "lists each failure in full",
+			      str(ev, "step"), p->ri->run ? p->ri->run : "");
+	return n <= FAILURES_LIVE;
+}
+
+static bool wanted(dr_progress *p, const char *type, const cJSON *ev, dr_buf *note)
 {
 	if (p->verbose)
 		return true;
-	return !routine(type, ev) && !(p->live && in_frame(type, ev));
+	if (routine(type, ev) || (p->live && in_frame(type, ev)))
+		return false;
+	return !p->live || !is_failure(type) || live_failure_wanted(p, ev, note);
 }
 
 /* --- lines ------------------------------------------------------------------------ */
@@ -364,7 +404,7 @@ static void head(frame *f)
 	dr_clock_format_elapsed(f->now, el, sizeof el);
 	dr_buf b;
 	dr_buf_init(&b);
-	dr_buf_printf(&b, " drover %s %s  %s  %zu running", ri->mode ? ri->mode : "run", ri->run ? ri->run : "", el,
+	dr_buf_printf(&b, " drover %s  %s  %s  %zu running", ri->run ? ri->run : "", ri->mode ? ri->mode : "run", el,
 		      ri->in_flight);
 	if (failed)
 		dr_buf_printf(&b, "  %s✗ %zu failed%s", dr_lines_paint(f->p->color, "failed"), failed,
@@ -566,12 +606,17 @@ void dr_progress_event(void *ctx, const cJSON *ev)
 	const char *type = str(ev, "event");
 	if (!type)
 		return;
-	dr_buf b;
+	dr_buf b, note;
 	dr_buf_init(&b);
-	bool lasting = wanted(p, type, ev) && line(p, &b, ev, type);
+	dr_buf_init(&note);
+	bool lasting = wanted(p, type, ev, &note) && line(p, &b, ev, type);
 	if (lasting)
 		put_line(p, b.data);
+	if (note.len)
+		put_line(p, note.data);
+	lasting = lasting || note.len;
 	dr_buf_dispose(&b);
+	dr_buf_dispose(&note);
 	maybe_draw(p, lasting || is(type, "run.end"));
 }
 

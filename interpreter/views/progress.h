@@ -19,7 +19,8 @@
  *            flicker), clipped to the terminal's width and fitted to its
  *            height (finished and pending steps fold into one line each
  *            when the steps do not fit). Lasting lines (failures,
- *            approvals, logs) print above the frame.
+ *            approvals, logs) print above the frame, a step's first three
+ *            failures in full and then one line saying where the rest are.
  *   verbose  plain or live, plus a line for every VM transition (every
  *            attempt started and ended, every skip and cancellation).
  *
