@@ -360,6 +360,14 @@ static const char *fail_open(dr_exec *x, dr_buf *err)
 			     "another --state-dir, then run again";
 }
 
+static void model_header(dr_exec *x, const cJSON *h)
+{
+	cJSON *v1 = cJSON_Duplicate(h, true);
+	dr_journal_expand_shape(v1);
+	dr_runinfo_apply_header(x->model, v1);
+	cJSON_Delete(v1);
+}
+
 const char *journal_open(dr_exec *x, dr_buf *err)
 {
 	struct jrun *jr = x->jr;
@@ -372,8 +380,8 @@ const char *journal_open(dr_exec *x, dr_buf *err)
 					  err);
 	} else {
 		cJSON *h = header(x, err);
-		if (h) /* the run model knows what the journal's header says */
-			dr_runinfo_apply_header(x->model, h);
+		if (h) /* the run model knows what the journal's header says (as the reader gives it back) */
+			model_header(x, h);
 		jr->j = h ? dr_journal_create(x->run_dir, h, err) : NULL;
 		cJSON_Delete(h);
 	}

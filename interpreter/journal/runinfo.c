@@ -537,7 +537,8 @@ static void on_step_end(dr_runinfo *ri, const cJSON *rec, int64_t at)
 	s->n_tasks = (int)nval(rec, "tasks", s->n_tasks);
 	s->reason = keep_field(ri, rec, "reason");
 	s->tolerated = bval(rec, "tolerated");
-	s->started_ms = s->started_ms < 0 && item(rec, "elapsed_ms") ? at - nval(rec, "elapsed_ms", 0) : s->started_ms;
+	if (s->started_ms < 0 && nval(rec, "elapsed_ms", 0) > 0) /* a journal of version 2 restores a missing elapsed as 0 */
+		s->started_ms = at - nval(rec, "elapsed_ms", 0);
 	s->ended_ms = at;
 	if (s->undoes && bval(rec, "rolled_back"))
 		step_undone(ri, s);

@@ -52,6 +52,8 @@ static void suite_open(dr_buf *b, const cJSON *doc, int id, const char *name, in
 	const cJSON *run = dr_rep_obj(doc, "run");
 	const char *started = dr_rep_str(run, "started");
 	int64_t at = dr_rep_ms(span, "started_ms");
+	if (at < 0) /* a step that never started (cancelled, skipped): when it ended */
+		at = dr_rep_ms(span, "ended_ms");
 	char ts[40];
 	dr_rep_wall(doc, at > 0 ? at : 0, ts, sizeof ts);
 	dr_buf_puts(b, "  <testsuite name=\"");
