@@ -598,6 +598,15 @@ static int flush(dr_backend *be, dr_arena *a, dr_be_error *err)
 	return rc;
 }
 
+int dr_sim_save(dr_backend *be, dr_arena *a, dr_be_error *err)
+{
+	sim *s = of(be);
+	pthread_mutex_lock(&s->mu);
+	int rc = s->path && !s->read_only ? sim_state_save(s, a, err) : 0;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
 static void close_sim(dr_backend *be)
 {
 	sim *s = of(be);

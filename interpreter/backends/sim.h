@@ -106,6 +106,9 @@ const char *dr_sim_job_activity(dr_backend *be, dr_arena *a, const char *job_id)
 int dr_sim_list_items_page(dr_backend *be, dr_arena *a, int64_t now_ms, size_t from, size_t max, dr_be_item **out,
 			   size_t *n, size_t *total);
 
+/* Write the state file now, changed or not (the emulator's snapshots). 0, or -1 with *err. */
+int dr_sim_save(dr_backend *be, dr_arena *a, dr_be_error *err);
+
 /* The vault's resource id ("/Subscriptions/.../vaults/NAME") the ids of be start with. */
 const char *dr_sim_vault_id(const dr_backend *be);
 
