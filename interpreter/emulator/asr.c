@@ -421,7 +421,7 @@ static void start(dr_emu *e, emu_call *c, dr_be_request *req, const char *resour
 	unsigned long long n = ++seq;
 	pthread_mutex_unlock(&e->mu);
 	req->idempotency_key = dr_arena_printf(c->a, "emulator/%lld-%d/%llu", (long long)e->wall0, (int)getpid(), n);
-	if (dr_sim_start(e->be, c->a, emu_now(e, c->rq), req, c->rq->client_request_id, &st, &err) < 0) {
+	if (emu_start(e, c, req, &st, &err) < 0) {
 		emu_asr_error(c, &err);
 		return;
 	}

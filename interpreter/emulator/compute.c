@@ -180,7 +180,7 @@ void emu_compute_power_off(dr_emu *e, emu_call *c)
 	dr_be_request req = {.op = DR_BE_OP_SHUTDOWN, .item_id = it.id,
 			     .idempotency_key = dr_arena_printf(c->a, "emulator/%lld/poweroff/%s/%lld",
 								(long long)e->wall0, name, (long long)c->rq->now_ms)};
-	if (dr_sim_start(e->be, c->a, emu_now(e, c->rq), &req, c->rq->client_request_id, &st, &err) < 0) {
+	if (emu_start(e, c, &req, &st, &err) < 0) {
 		emu_asr_error(c, &err);
 		return;
 	}

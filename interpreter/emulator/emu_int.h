@@ -102,9 +102,15 @@ struct dr_emu {
 	void *daemon; /* struct MHD_Daemon * (server.c) */
 	int audit_fd; /* -1: no audit log */
 	pthread_mutex_t mu; /* tokens, buckets, fault counters, request counters */
-	pthread_mutex_t flush_mu; /* group commit of the state file */
+	pthread_mutex_t flush_mu; /* group commit of the log (wal.c) */
+	pthread_mutex_t wal_mu; /* the simulator's starts and the log's lines, in one order */
 	uint64_t gen, flushed_gen; /* accepted operations / those made durable */
-	uint64_t requests; /* ARM requests seen */
+	int wal_fd; /* <state>.log, or -1 in memory */
+	char *wal_path;
+	size_t wal_lines, wal_snapshot_every, wal_replayed;
+	uint64_t syncs;
+	uint64_t requests; /* requests answered */
+	uint64_t saves, throttled; /* state file writes by emu_commit; 429s of the bucket */
 	int64_t wall0; /* when the emulator started */
 	/* auth.c */
 	char **client_ids, **client_secrets; /* the principals the token endpoint knows */
@@ -126,7 +132,17 @@ struct dr_emu {
 
 /* Handle one request (server.c calls it from a connection's thread). */
 void dr_emu_handle(dr_emu *e, const emu_req *rq, emu_resp *rs);
-/* An accepted mutating call: make it durable before it is answered (group commit). */
+/* Rewrite the simulator's state file (when anything changed). 0, or -1 with why in err. */
+int emu_save(dr_emu *e, char *err, size_t errsz);
+
+/* ---- wal.c ------------------------------------------------------------------------------- */
+
+/* Open <state>.log, replay it, take a snapshot. 0, or -1 with why in err. Nothing when in memory. */
+int emu_wal_open(dr_emu *e, char *err, size_t errsz);
+void emu_wal_close(dr_emu *e);
+/* dr_sim_start for a request, its line appended to the log in the simulator's order. */
+int emu_start(dr_emu *e, emu_call *c, const dr_be_request *req, dr_be_started *out, dr_be_error *err);
+/* An accepted call: wait until its line is on disk (group commit); snapshot when the log is long. */
 int emu_commit(dr_emu *e, char *err, size_t errsz);
 /* The wall clock in Unix ms. */
 int64_t emu_wall_ms(void);

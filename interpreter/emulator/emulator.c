@@ -8,9 +8,9 @@
  *   vault (404) -> the route's handler -> headers, audit log.
  *
  * Mutating calls the simulator accepted are made durable before they are
- * answered: a group commit (emu_commit) writes the state file once for all
- * the calls that arrived while the previous write ran, so an emulator
- * killed after a 202 still knows the job when it restarts.
+ * answered (wal.c: a line in a write-ahead log, synced once for all the
+ * calls that arrived while the previous sync ran), so an emulator killed
+ * after a 202 still knows the job when it restarts.
  */
 #include "emulator/emu_int.h"
 
@@ -147,6 +147,17 @@ static void copy_names(dr_emu *e)
 	e->vault = xstrdup(n > 7 ? parts[7] : "");
 }
 
+/* Log lines between snapshots: the estate's size, at least 256 (a snapshot costs O(VMs)). */
+static size_t snapshot_every(dr_emu *e)
+{
+	dr_arena *a = dr_arena_new();
+	dr_be_item *items;
+	size_t n, total = 0;
+	dr_sim_list_items_page(e->be, a, emu_wall_ms(), 0, 0, &items, &n, &total);
+	dr_arena_free(a);
+	return total > 256 ? total : 256;
+}
+
 /* --client ID:SECRET principals for the token endpoint. */
 static int read_clients(dr_emu *e, char *err, size_t errsz)
 {
@@ -180,8 +191,10 @@ dr_emu *dr_emu_new(const dr_emu_opts *o, dr_diags *diags, char *err, size_t errs
 	e->audit_fd = -1;
 	e->o.page_size = o->page_size ? o->page_size : 100;
 	e->o.token_lifetime_ms = o->token_lifetime_ms > 0 ? o->token_lifetime_ms : 3599000;
+	e->wal_fd = -1;
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_mutex_init(&e->flush_mu, NULL);
+	pthread_mutex_init(&e->wal_mu, NULL);
 	err[0] = '\0';
 	int rc = read_clients(e, err, errsz);
 	if (rc == 0)
@@ -192,6 +205,8 @@ dr_emu *dr_emu_new(const dr_emu_opts *o, dr_diags *diags, char *err, size_t errs
 		rc = -1;
 	if (rc == 0)
 		rc = open_audit(e, err, errsz);
+	if (rc == 0)
+		rc = emu_wal_open(e, err, errsz);
 	dr_arena_free(a);
 	if (rc < 0) {
 		dr_emu_free(e);
@@ -199,15 +214,17 @@ dr_emu *dr_emu_new(const dr_emu_opts *o, dr_diags *diags, char *err, size_t errs
 	}
 	copy_names(e);
 	emu_limits_init(e);
+	e->wal_snapshot_every = snapshot_every(e);
 	e->wall0 = emu_wall_ms();
 	return e;
 }
 
-int dr_emu_flush(dr_emu *e, char *err, size_t errsz)
+int emu_save(dr_emu *e, char *err, size_t errsz)
 {
 	dr_arena *a = dr_arena_new();
 	dr_be_error be_err;
-	int rc = dr_backend_flush(e->be, a, &be_err);
+	dr_sim_time(e->be, emu_wall_ms()); /* a first call sets the items' times: they are saved too */
+	int rc = dr_sim_save(e->be, a, &be_err);
 	if (rc < 0)
 		snprintf(err, errsz, "%s", dr_backend_error_text(a, &be_err));
 	dr_arena_free(a);
@@ -216,9 +233,13 @@ int dr_emu_flush(dr_emu *e, char *err, size_t errsz)
 
 void dr_emu_free(dr_emu *e)
 {
+	char err[512];
 	if (!e)
 		return;
 	dr_emu_stop(e);
+	if (e->be && e->wal_fd >= 0)
+		dr_emu_flush(e, err, sizeof err); /* errors are lost here: flush first to see them */
+	emu_wal_close(e);
 	dr_backend_close(e->be);
 	dr_contract_free(e->contract);
 	if (e->audit_fd >= 0)
@@ -232,26 +253,16 @@ void dr_emu_free(dr_emu *e)
 	free(e->vault);
 	pthread_mutex_destroy(&e->mu);
 	pthread_mutex_destroy(&e->flush_mu);
+	pthread_mutex_destroy(&e->wal_mu);
 	free(e);
 }
 
-int emu_commit(dr_emu *e, char *err, size_t errsz)
+void dr_emu_get_stats(dr_emu *e, dr_emu_stats *out)
 {
-	int rc = 0;
 	pthread_mutex_lock(&e->mu);
-	uint64_t mine = ++e->gen;
+	*out = (dr_emu_stats){.requests = e->requests, .accepted = e->gen, .saves = e->saves, .syncs = e->syncs,
+			      .throttled = e->throttled, .replayed = e->wal_replayed};
 	pthread_mutex_unlock(&e->mu);
-	pthread_mutex_lock(&e->flush_mu);
-	if (e->flushed_gen < mine) {
-		pthread_mutex_lock(&e->mu);
-		uint64_t upto = e->gen;
-		pthread_mutex_unlock(&e->mu);
-		rc = dr_emu_flush(e, err, errsz);
-		if (rc == 0)
-			e->flushed_gen = upto;
-	}
-	pthread_mutex_unlock(&e->flush_mu);
-	return rc;
 }
 
 int64_t emu_now(dr_emu *e, const emu_req *rq)

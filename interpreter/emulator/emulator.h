@@ -72,6 +72,18 @@ void dr_emu_stop(dr_emu *e);
 /* Make the simulator's state durable now. 0, or -1 with why in err. */
 int dr_emu_flush(dr_emu *e, char *err, size_t errsz);
 
+/* What the emulator did so far (for benchmarks and tests). */
+typedef struct dr_emu_stats {
+	uint64_t requests; /* answered (or reset) */
+	uint64_t accepted; /* mutating calls that started an operation */
+	uint64_t syncs; /* fdatasyncs of the log that made them durable (group commit: syncs <= accepted) */
+	uint64_t saves; /* snapshots: rewrites of the state file (one per estate-size calls, and at start and stop) */
+	uint64_t replayed; /* log lines replayed at start */
+	uint64_t throttled; /* 429s of the token bucket */
+} dr_emu_stats;
+
+void dr_emu_get_stats(dr_emu *e, dr_emu_stats *out);
+
 /* Stop, save the state (errors are lost: flush first to see them) and free. NULL is a no-op. */
 void dr_emu_free(dr_emu *e);
 

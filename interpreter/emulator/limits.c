@@ -53,6 +53,8 @@ bool emu_limits_take(dr_emu *e, emu_call *c)
 	bool ok = e->bucket[w] >= 1;
 	if (ok)
 		e->bucket[w] -= 1;
+	else
+		e->throttled++;
 	double have = e->bucket[w];
 	pthread_mutex_unlock(&e->mu);
 	snprintf(left, sizeof left, "%d", (int)floor(have));
