@@ -224,6 +224,9 @@ lifecycle() {
 	check "another failover accepted" is "$S" 202
 	local job2; job2=$(header Location | sed 's|.*operationresults/||; s|?.*||')
 	kill -9 "$P"; wait "$P" 2>/dev/null
+	check "the accepted failover is in the write-ahead log, not yet in the state file" bash -c \
+		"grep -q '\"activity\":\"req-db2\"' '$tmp/life.json.log' && ! grep -q 'req-db2' '$tmp/life.json'"
+	printf '{"t":1,"op":"fail' >> "$tmp/life.json.log" # a line torn by the kill: never acknowledged
 	start life2 --state "$tmp/life.json" --audit "$tmp/life.audit" || return
 	token
 	get "$V/replicationJobs/$job2?$AV"
@@ -235,6 +238,11 @@ lifecycle() {
 	check "jobs listed with a \$filter, newest first" bash -c \
 		"[ $S = 200 ] && [ \$(jq '.value|length' '$tmp/body') -ge 5 ] && jq -e '[.value[].properties.startTime] | . == (sort|reverse)' '$tmp/body' >/dev/null"
 	stop; ok "SIGTERM after the restart: exit 0" $?
+	check "stopped: the state file holds everything, the log is empty" bash -c \
+		"[ ! -s '$tmp/life.json.log' ] && grep -q 'req-db2' '$tmp/life.json'"
+	echo '{"not":"a line of the log"}' > "$tmp/life.json.log"
+	"$drover" emulator --state "$tmp/life.json" >/dev/null 2>"$tmp/err"
+	check "a corrupt log: exit 2, naming the file and the line" bash -c "[ $? = 2 ] && grep -q 'life.json.log.* line 1' '$tmp/err'"
 	check "audit: one line per mutating call (7 accepted, refusals kept with their code)" bash -c \
 		"[ \$(grep -c '\"accepted\":true' '$tmp/life.audit') = 7 ] && grep -q '\"code\":\"OperationNotAllowedInCurrentState\"' '$tmp/life.audit' && grep -q '\"clientRequestId\":\"req-failover-db1\"' '$tmp/life.audit'"
 	check "audit: every line is JSON with time, method, path, status" bash -c \
