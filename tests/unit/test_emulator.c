@@ -4,7 +4,7 @@
  * tokens, page through the items, fail their own VMs over, poll the jobs as
  * Retry-After says and read the items back, while the emulator serves them
  * on its connection threads. Run under ThreadSanitizer (make check-tsan),
- * this is the emulator's race test; the shell suite (tests/emulator/run.sh)
+ * this is the emulator's race test (its write-ahead log included); the shell suite (tests/emulator/run.sh)
  * covers the routes one by one.
  *
  * Then drover's own credentials (backends/auth.h) against the emulator's
@@ -185,7 +185,10 @@ static void test_many_clients_at_once(void **state)
 			fprintf(f, "  - {name: vm-%d-%d}\n", t, k);
 	fclose(f);
 	dr_diags *d = dr_diags_new();
-	dr_emu_opts o = {.listen = "127.0.0.1:0", .inventory = inv, .speed = 3000, .page_size = 5};
+	char statef[160], logf[170];
+	snprintf(statef, sizeof statef, "%s/state.json", dir);
+	snprintf(logf, sizeof logf, "%s.log", statef);
+	dr_emu_opts o = {.listen = "127.0.0.1:0", .inventory = inv, .state_path = statef, .speed = 3000, .page_size = 5};
 	dr_emu *e = dr_emu_new(&o, d, err, sizeof err);
 	assert_non_null(e);
 	assert_int_equal(dr_emu_start(e, url, sizeof url, err, sizeof err), 0);
@@ -203,9 +206,18 @@ static void test_many_clients_at_once(void **state)
 		assert_int_equal(w[i].items_seen, THREADS * PER_THREAD);
 		assert_int_equal(w[i].failed_over, PER_THREAD);
 	}
+	dr_emu_stats st;
+	dr_emu_get_stats(e, &st);
+	assert_int_equal(st.accepted, THREADS * PER_THREAD);
+	assert_true(st.syncs >= 1 && st.syncs <= st.accepted); /* group commit */
 	dr_emu_free(e);
 	dr_diags_free(d);
 	unlink(inv);
+	unlink(statef);
+	unlink(logf);
+	char lock[180];
+	snprintf(lock, sizeof lock, "%s.lock", statef);
+	unlink(lock);
 	rmdir(dir);
 }
 
