@@ -211,6 +211,8 @@ bench: $(DROVER) $(B)/libdrover.a
 	@bench/bench_waves.sh $(B)
 	@echo
 	@bench/bench_journal.sh $(B)
+	@echo
+	@bench/bench_reports.sh $(B)
 
 install: $(DROVER) install-man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/stdlib
