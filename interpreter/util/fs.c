@@ -87,13 +87,15 @@ int dr_fs_write_all(int fd, const void *data, size_t n)
  * mkostemp creates it with O_EXCL, mode 0600: a name planted in the
  * directory (a symlink to /etc/shadow) is never followed nor reused.
  */
-static int write_temp(dr_buf *tmp, const char *path, const char *data, size_t n)
+static int write_temp(dr_buf *tmp, const char *path, const char *data, size_t n, unsigned flags)
 {
 	dr_buf_printf(tmp, "%s.tmp.XXXXXX", path);
 	int fd = mkostemp(tmp->data, O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	int rc = dr_fs_write_all(fd, data, n) < 0 || fsync(fd) < 0 ? -1 : 0;
+	int rc = (flags & DR_FS_READABLE && fchmod(fd, 0644) < 0) || dr_fs_write_all(fd, data, n) < 0 || fsync(fd) < 0
+			 ? -1
+			 : 0;
 	int e = errno;
 	if (close(fd) < 0 && rc == 0) {
 		rc = -1;
@@ -111,7 +113,7 @@ int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned fl
 		return -1;
 	dr_buf tmp;
 	dr_buf_init(&tmp);
-	int rc = write_temp(&tmp, path, data, n);
+	int rc = write_temp(&tmp, path, data, n, flags);
 	const char *what = "write";
 	if (rc == 0) {
 		rc = flags & DR_FS_EXCLUSIVE ? link(tmp.data, path) : rename(tmp.data, path);

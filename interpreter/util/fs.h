@@ -15,6 +15,12 @@
 
 /* Publish with link(2) instead of rename(2): fails with EEXIST when path exists. */
 #define DR_FS_EXCLUSIVE 1u
+/*
+ * The file is readable by everyone (mode 0644, never writable but by its
+ * owner): only for files another program must read and that hold nothing
+ * private (Prometheus metrics for node_exporter); never in the state directory.
+ */
+#define DR_FS_READABLE 2u
 
 /*
  * mkdir -p with mode 0700. Returns 0, or -1 with errno set and, when err is
@@ -33,7 +39,7 @@ int dr_fs_write_all(int fd, const void *data, size_t n);
 
 /*
  * Replace path with data (n bytes) atomically and durably, creating its
- * directory (mode 0600 for the file). flags: DR_FS_EXCLUSIVE. Returns 0, or
+ * directory (mode 0600 for the file). flags: DR_FS_EXCLUSIVE, DR_FS_READABLE. Returns 0, or
  * -1 with errno of the failing call kept and, when err is not NULL, a
  * message naming the file appended to it. No temporary file is left behind.
  * The temporary file gets a new random name (mkostemp: O_EXCL, 0600), so a

@@ -42,8 +42,10 @@ void dr_metrics_family(dr_metrics *m, const char *name, const char *type, const 
 void dr_metrics_sample(dr_metrics *m, const char *name, const char *const *labels, double value);
 
 /*
- * Write the collected text to path atomically and durably (the file gets
- * mode 0600). Returns 0, or -1 with a sentence naming the file in err.
+ * Write the collected text to path atomically and durably. The file gets
+ * mode 0644: node_exporter runs as another user and must read it; metrics
+ * hold nothing private, and only the owner can write. Returns 0, or -1
+ * with a sentence naming the file in err.
  */
 int dr_metrics_write(const dr_metrics *m, const char *path, dr_buf *err);
 

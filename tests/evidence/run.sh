@@ -131,7 +131,7 @@ readiness() {
 		[ "$(prom "$d/ok.prom" drover_readiness_vm_recovery_point_max_age_seconds "$vm")" = 3600 ] || bad=1
 	done <"$d/ages"
 	[ -s "$d/ages" ] && [ $bad = 0 ]; ok "readiness: each VM's point age and max_age are the plan's" $?
-	[ "$(stat -c %a "$d/ok.prom")" = 600 ]; ok "readiness: the file is the owner's, not world-writable" $?
+	[ "$(stat -c %a "$d/ok.prom")" = 644 ]; ok "readiness: node_exporter (another user) can read the file; only its owner can write it" $?
 
 	# A tight RPO guard blocks the plan; names with quotes and backslashes stay one label value.
 	cat >"$d/tight.yaml" <<-'EOF'
