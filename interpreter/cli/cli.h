@@ -105,13 +105,22 @@ const char *dr_cli_stdlib_dir(const char *explicit_dir);
 /* A usage error when path's extension names no report format (.json .xml .md .html); else -1 (go on). */
 int dr_cli_check_report_path(const dr_command *cmd, const char *path);
 
+/* A list of --report files (repeatable: one per format). */
+typedef struct dr_cli_reports {
+	const char **paths;
+	size_t n;
+} dr_cli_reports;
+
+/* --report PATH: check its extension (a usage error otherwise) and add it to r. Returns -1 or the exit status. */
+int dr_cli_add_report(const dr_command *cmd, dr_cli_reports *r, const char *path);
+
 /*
- * After a run: its report (format from the extension) and its metrics,
- * each when asked (NULL: not), from the run's journal under state_dir
- * (NULL: the default). Returns 0, or -1 when one could not be written
- * (said on stderr: what, and that the run is as its journal says).
+ * After a run: its reports (each in the format of its extension) and its
+ * metrics (NULL: none), from the run's journal under state_dir (NULL: the
+ * default). Returns 0, or -1 when one could not be written (said on
+ * stderr: what, and that the run is as its journal says). Frees r's list.
  */
-int dr_cli_write_evidence(const dr_command *cmd, const char *state_dir, const char *run_id, const char *report,
+int dr_cli_write_evidence(const dr_command *cmd, const char *state_dir, const char *run_id, dr_cli_reports *r,
 			  const char *metrics);
 
 /* --- modes_cli.c: shared by run, drill, failback and plan ------------------- */

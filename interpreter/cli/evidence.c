@@ -11,15 +11,18 @@
 
 #include "cli/cli.h"
 #include "journal/runinfo.h"
+#include "util/xalloc.h"
 #include "views/report.h"
 
-int dr_cli_check_report_path(const dr_command *cmd, const char *path)
+int dr_cli_add_report(const dr_command *cmd, dr_cli_reports *r, const char *path)
 {
 	dr_report_format f;
-	if (!path || dr_report_format_of_path(path, &f))
-		return -1;
-	return dr_cli_usage_error(cmd, "--report '%s': the extension says the format: .json, .xml (JUnit), .md or .html",
-				  path);
+	if (!dr_report_format_of_path(path, &f))
+		return dr_cli_usage_error(cmd, "--report '%s': the extension says the format: .json, .xml (JUnit), .md or .html",
+					  path);
+	r->paths = xrealloc(r->paths, (r->n + 1) * sizeof *r->paths);
+	r->paths[r->n++] = path;
+	return -1;
 }
 
 static int write_metrics(const dr_runinfo *ri, const char *path, dr_buf *err)
@@ -34,16 +37,19 @@ static int write_metrics(const dr_runinfo *ri, const char *path, dr_buf *err)
 	return rc;
 }
 
-static int write_both(const dr_command *cmd, const dr_runinfo *ri, const char *report, const char *metrics)
+static int write_both(const dr_command *cmd, const dr_runinfo *ri, const dr_cli_reports *r, const char *metrics)
 {
 	dr_buf err;
 	dr_buf_init(&err);
-	dr_report_format f = DR_REPORT_JSON;
 	int rc = 0;
-	if (report && (!dr_report_format_of_path(report, &f) || dr_report_write(ri, f, report, &err) < 0)) {
-		fprintf(stderr, "drover %s: no report: %s; the run itself is as its journal says (drover report %s)\n",
-			cmd->name, err.data, ri->run);
-		rc = -1;
+	for (size_t i = 0; i < r->n; i++) {
+		dr_report_format f = DR_REPORT_JSON;
+		dr_buf_reset(&err);
+		if (!dr_report_format_of_path(r->paths[i], &f) || dr_report_write(ri, f, r->paths[i], &err) < 0) {
+			fprintf(stderr, "drover %s: no report: %s; the run itself is as its journal says (drover report %s)\n",
+				cmd->name, err.data, ri->run);
+			rc = -1;
+		}
 	}
 	dr_buf_reset(&err);
 	if (metrics && write_metrics(ri, metrics, &err) < 0) {
@@ -54,11 +60,9 @@ static int write_both(const dr_command *cmd, const dr_runinfo *ri, const char *r
 	return rc;
 }
 
-int dr_cli_write_evidence(const dr_command *cmd, const char *state_dir, const char *run_id, const char *report,
+static int write_evidence(const dr_command *cmd, const char *state_dir, const char *run_id, const dr_cli_reports *r,
 			  const char *metrics)
 {
-	if (!report && !metrics)
-		return 0;
 	dr_runinfo ri;
 	dr_buf err;
 	dr_buf_init(&err);
@@ -68,8 +72,17 @@ int dr_cli_write_evidence(const dr_command *cmd, const char *state_dir, const ch
 		dr_buf_dispose(&err);
 		return -1;
 	}
-	int rc = write_both(cmd, &ri, report, metrics);
+	int rc = write_both(cmd, &ri, r, metrics);
 	dr_runinfo_dispose(&ri);
 	dr_buf_dispose(&err);
+	return rc;
+}
+
+int dr_cli_write_evidence(const dr_command *cmd, const char *state_dir, const char *run_id, dr_cli_reports *r,
+			  const char *metrics)
+{
+	int rc = r->n || metrics ? write_evidence(cmd, state_dir, run_id, r, metrics) : 0;
+	free(r->paths);
+	*r = (dr_cli_reports){0};
 	return rc;
 }

@@ -75,7 +75,8 @@ const dr_command dr_cmd_resume = {
 };
 
 typedef struct options {
-	const char *events, *stdlib, *run_id, *report, *metrics;
+	const char *events, *stdlib, *run_id, *metrics;
+	dr_cli_reports reports;
 	bool quiet, plain, yes, retry;
 	dr_exec_opts x;
 } options;
@@ -108,7 +109,7 @@ static int one_option(void *ctx, int c, const char *arg)
 	case 'q': o->quiet = true; return -1;
 	case OPT_PLAIN: o->plain = true; return -1;
 	case OPT_FORCE: o->x.force = true; return -1;
-	case OPT_REPORT: o->report = arg; return dr_cli_check_report_path(&dr_cmd_resume, arg);
+	case OPT_REPORT: return dr_cli_add_report(&dr_cmd_resume, &o->reports, arg);
 	case OPT_METRICS: o->metrics = arg; return -1;
 	default: o->retry = true; return -1; /* OPT_RETRY */
 	}
@@ -333,7 +334,7 @@ static int run(options *o, dr_runbook *rb)
 	if (o->x.events && o->x.events != stdout)
 		fclose(o->x.events);
 	int rc = dr_exec_exit_code(st);
-	if (dr_cli_write_evidence(&dr_cmd_resume, o->x.state_dir, o->run_id, o->report, o->metrics) < 0 && rc == DR_EXIT_OK)
+	if (dr_cli_write_evidence(&dr_cmd_resume, o->x.state_dir, o->run_id, &o->reports, o->metrics) < 0 && rc == DR_EXIT_OK)
 		rc = DR_EXIT_INTERNAL; /* the run succeeded; its evidence is missing */
 	return rc;
 }
@@ -364,8 +365,10 @@ static int resume_main(int argc, char **argv)
 	options o = {0};
 	dr_exec_opts_init(&o.x);
 	int rc = parse_options(argc, argv, &o);
-	if (rc >= 0)
+	if (rc >= 0) {
+		free(o.reports.paths);
 		return rc;
+	}
 	char *path = dr_journal_path(o.x.state_dir, o.run_id);
 	dr_journal_file f;
 	dr_buf err;
@@ -389,5 +392,6 @@ static int resume_main(int argc, char **argv)
 	dr_journal_file_dispose(&f);
 	dr_buf_dispose(&err);
 	free(path);
+	free(o.reports.paths); /* when the run did not get to write them */
 	return rc;
 }

@@ -69,7 +69,8 @@ const dr_command dr_cmd_run = {
 		"      --direction DIR     failover (default: primary to recovery) or failback (recovery back to\n"
 		"                          primary, as drover failback)\n"
 		"      --report FILE       when the run ends, write its report to FILE; the extension says the\n"
-		"                          format: .json, .xml (JUnit), .md or .html (as drover report)\n"
+		"                          format: .json, .xml (JUnit), .md or .html (as drover report);\n"
+		"                          repeatable, one file per format\n"
 		"      --metrics FILE      when the run ends, write its outcome as Prometheus metrics for\n"
 		"                          node_exporter's textfile collector (docs/scheduling.md)\n"
 		"      --force             start even though an earlier run of this runbook against the same\n"
@@ -91,7 +92,8 @@ const dr_command dr_cmd_run = {
 typedef struct options {
 	const char **params;
 	size_t n_params;
-	const char *events, *stdlib, *file, *report, *metrics;
+	const char *events, *stdlib, *file, *metrics;
+	dr_cli_reports reports;
 	bool quiet, plain;
 	dr_exec_opts x;
 	const char *network; /* drill: --network */
@@ -215,7 +217,7 @@ static int one_option(void *ctx, int c, const char *arg)
 		return -1;
 	case OPT_FORCE: o->x.force = true; return -1;
 	case OPT_EXCLUDE_BLOCKED: o->x.exclude_blocked = true; return -1;
-	case OPT_REPORT: o->report = arg; return dr_cli_check_report_path(cur, arg);
+	case OPT_REPORT: return dr_cli_add_report(cur, &o->reports, arg);
 	case OPT_METRICS: o->metrics = arg; return -1;
 	default: return set_order(o, arg); /* OPT_ORDER */
 	}
@@ -323,7 +325,7 @@ static int execute(dr_runbook *rb, options *o)
 	fputs(err.data, stderr);
 	dr_buf_dispose(&err);
 	rc = dr_exec_exit_code(st);
-	if (dr_cli_write_evidence(cur, o->x.state_dir, id.data, o->report, o->metrics) < 0 && rc == DR_EXIT_OK)
+	if (dr_cli_write_evidence(cur, o->x.state_dir, id.data, &o->reports, o->metrics) < 0 && rc == DR_EXIT_OK)
 		rc = DR_EXIT_INTERNAL; /* the run succeeded; its evidence is missing */
 	dr_buf_dispose(&id);
 	if (o->x.events && o->x.events != stdout && fclose(o->x.events) != 0)
@@ -349,11 +351,13 @@ int dr_cli_run_mode(const dr_command *cmd, dr_run_mode mode, int argc, char **ar
 		rc = signal_hook(&o);
 	if (rc >= 0) {
 		free(o.params);
+		free(o.reports.paths);
 		return rc;
 	}
 	dr_runbook *rb = dr_cli_compile(cur, o.file, o.stdlib);
 	rc = rb ? execute(rb, &o) : DR_EXIT_INVALID;
 	dr_runbook_free(rb);
 	free(o.params);
+	free(o.reports.paths);
 	return rc;
 }
