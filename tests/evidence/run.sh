@@ -112,6 +112,30 @@ alert_rules() {
 	} >"$2"
 }
 
+# drill_alerts PROM OUT: a promtool rule test of the drill alerts on PROM's samples, held 30 minutes.
+drill_alerts() {
+	{
+		printf 'rule_files: [%s]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n' \
+			"$root/examples/prometheus/drover-alerts.yaml"
+		grep -v -e '^#' "$1" | awk '{ v = $NF; sub(/ [^ ]*$/, ""); printf "      - series: \047%s\047\n        values: \047%sx30\047\n", $0, v }'
+		cat <<-'EOF'
+		    alert_rule_test:
+		      - eval_time: 10m
+		        alertname: DroverDrillObjectivesMissed
+		        exp_alerts:
+		          - exp_labels: { severity: ticket, runbook: shop-tight, mode: drill }
+		            exp_annotations:
+		              summary: the last drill of shop-tight missed its RTO or RPO objective
+		      - eval_time: 10m
+		        alertname: DroverDrillFailed
+		        exp_alerts: []
+		      - eval_time: 10m
+		        alertname: DroverDrillLeftTestVMs
+		        exp_alerts: []
+		EOF
+	} >"$2"
+}
+
 readiness() {
 	local d=$tmp/readiness
 	mkdir -p "$d"
@@ -308,6 +332,11 @@ reports() {
 	grep -qx 'drover_run_objectives_met{runbook="shop-tight",mode="drill"} 0' "$w/drill-missed/metrics.prom" &&
 		grep -qx 'drover_run_drill_leftovers{runbook="shop-tight",mode="drill"} 0' "$w/drill-missed/metrics.prom"
 	ok "reports drill-missed: metrics say an objective was missed, nothing left behind" $?
+	drill_alerts "$w/drill-missed/metrics.prom" "$w/drill-missed/alerts.yaml"
+	promtool test rules "$w/drill-missed/alerts.yaml" >"$w/drill-missed/alerts.out" 2>&1
+	local rc=$?
+	[ $rc = 0 ] || sed 's/^/    /' "$w/drill-missed/alerts.out" | head -20
+	ok "reports drill-missed: the example drill alerts fire on what drover wrote (promtool test rules)" $rc
 
 	# Killed (SIGKILL after the 15th durable record: failovers in flight) and resumed: the same report as
 	# the uninterrupted run, but for what tells the story of the stop (sessions, what resume's probes found).
@@ -347,7 +376,176 @@ html_render() {
 	if [ -n "${SHOT_DIR:-}" ]; then cp "$w/shot.png" "$SHOT_DIR/"; fi
 }
 
-groups=(sarif github readiness diff_markdown reports html_render)
+# --- scheduling: the examples in examples/ are valid for their tools, and their commands work -------
+yaml_json() { node "$here/yaml-json.mjs" "$root/build/npm" "$1"; }
+# mapped FILE...: the examples' paths on this machine (a state dir, a textfile dir, the test runbook)
+mapped() {
+	sed -e "s|/usr/local/bin/drover|$drover|g" -e "s|/etc/drover/runbooks/shop.yaml|$1/shop.yaml|g" \
+		-e "s|/var/lib/node_exporter/textfile|$1/textfile|g" -e "s|/var/lib/drover|$1/state|g" -e "s|/etc/drover|$1|g"
+}
+# exec_start UNIT: its ExecStart= command line, continuation lines joined
+exec_start() { awk '/^ExecStart=/ { on = 1; sub(/^ExecStart=/, "") } on { l = l $0; if (!sub(/\\$/, "", l)) exit } END { print l }' "$1"; }
+systemd_units() {
+	local d=$tmp/systemd u
+	mkdir -p "$d/units" "$d/run/textfile" && cp "$here/runbooks/shop.yaml" "$d/run/"
+	need systemd-analyze || return
+	for u in "$root"/examples/systemd/*; do mapped "$d/run" <"$u" >"$d/units/$(basename "$u")"; done
+	(cd "$d/units" && systemd-analyze verify --man=no ./*.service ./*.timer) >"$d/verify" 2>&1 || sed 's/^/    /' "$d/verify"
+	ok "systemd: systemd-analyze verify accepts every unit and timer" $?
+	sed 's/^OnCalendar=.*/OnCalendar=Mondy 3am/' "$d/units/drover-drill.timer" >"$d/units/bad.timer"
+	! (cd "$d/units" && systemd-analyze verify --man=no ./bad.timer) >/dev/null 2>&1
+	ok "systemd: ...and would reject a bad calendar (the check can fail)" $?
+	grep -qx 'OnCalendar=Mon \*-\*-\* 03:00:00' "$d/units/drover-drill.timer" && grep -qx 'Persistent=true' "$d/units/drover-drill.timer" &&
+		grep -qx 'Type=oneshot' "$d/units/drover-drill.service" && grep -qx 'KillSignal=SIGINT' "$d/units/drover-drill.service"
+	ok "systemd: weekly, caught up after downtime, oneshot, stopped with SIGINT (drover cleans up)" $?
+	(cd "$d/run" && eval "$(exec_start "$d/units/drover-drill.service")") >"$d/drill.out" 2>&1
+	ok "systemd: the drill service's command runs" $?
+	promcheck "$d/run/textfile/drover-shop-drill.prom" && [ -s "$d/run/state/reports/shop-drill.html" ] &&
+		xmllint --noout --schema "$(cd "$root" && tests/reference-dir.sh)/junit/JUnit.xsd" "$d/run/state/reports/shop-drill.xml" 2>/dev/null
+	ok "systemd: ...writing its reports (HTML, JUnit) and metrics" $?
+	(cd "$d/run" && eval "$(exec_start "$d/units/drover-readiness.service")") >"$d/ready.out" 2>&1
+	ok "systemd: the readiness service's command runs" $?
+	promcheck "$d/run/textfile/drover-shop-readiness.prom" &&
+		grep -q '^drover_readiness_runnable{runbook="shop-failover",mode="drill"} 1$' "$d/run/textfile/drover-shop-readiness.prom"
+	ok "systemd: ...writing the drill's readiness" $?
+}
+kubernetes_cronjob() {
+	local d=$tmp/k8s
+	mkdir -p "$d/run" && cp "$here/runbooks/shop.yaml" "$d/run/"
+	yaml_json "$root/examples/kubernetes/drover-drill.yaml" >"$d/docs.json"; ok "kubernetes: the manifest parses" $?
+	node -e '
+		const docs = JSON.parse(require("fs").readFileSync(process.argv[1])), bad = [];
+		const need = (c, what) => { if (!c) bad.push(what); };
+		const pvcs = docs.filter((d) => d.kind === "PersistentVolumeClaim").map((d) => d.metadata.name);
+		const jobs = docs.filter((d) => d.kind === "CronJob");
+		need(jobs.length === 2, "two CronJobs (drill, readiness)");
+		for (const j of jobs) {
+			const n = j.metadata.name, js = j.spec.jobTemplate.spec, pod = js.template.spec, c = pod.containers[0];
+			need(j.apiVersion === "batch/v1", n + ": apiVersion batch/v1");
+			need(j.spec.concurrencyPolicy === "Forbid", n + ": concurrencyPolicy Forbid");
+			need(/^\S+ \S+ \S+ \S+ \S+$/.test(j.spec.schedule), n + ": a five-field schedule");
+			need(js.backoffLimit === 0, n + ": backoffLimit 0");
+			need(pod.restartPolicy === "Never", n + ": restartPolicy Never");
+			need(c.command[0] === "drover", n + ": runs drover");
+			const sd = c.command[c.command.indexOf("--state-dir") + 1];
+			const m = c.volumeMounts.find((v) => v.mountPath === sd);
+			const vol = m && pod.volumes.find((v) => v.name === m.name);
+			need(vol && vol.persistentVolumeClaim && pvcs.includes(vol.persistentVolumeClaim.claimName),
+				n + ": --state-dir " + sd + " is a mounted persistent volume claim of this file");
+			const rb = c.command[c.command.length - 1];
+			need(c.volumeMounts.some((v) => rb.startsWith(v.mountPath + "/") && v.readOnly), n + ": the runbook is mounted read-only");
+			for (const f of ["--metrics", "--report"]) { const i = c.command.indexOf(f);
+				if (i > 0) need(c.command[i + 1].startsWith(sd + "/"), n + ": " + f + " is on the state volume"); }
+			console.log(JSON.stringify(c.command));
+		}
+		need(jobs[0] && jobs[0].spec.jobTemplate.spec.template.spec.terminationGracePeriodSeconds >= 60,
+			"the drill gets time to clean up on SIGTERM");
+		for (const b of bad) console.error("    missing: " + b);
+		process.exit(bad.length ? 1 : 0)' "$d/docs.json" >"$d/commands" 2>"$d/err" || cat "$d/err"
+	ok "kubernetes: Forbid, a state directory on a volume claim, runbooks read-only, no blind retries" $?
+	local cmd rc=0
+	while read -r cmd; do
+		node -e 'for (const a of JSON.parse(process.argv[1])) console.log(a)' "$cmd" | mapped "$d/run" >"$d/argv"
+		mapfile -t argv <"$d/argv"
+		(cd "$d/run" && "$drover" "${argv[@]:1}") >>"$d/out" 2>&1 || { rc=1; tail -3 "$d/out"; }
+	done <"$d/commands"
+	ok "kubernetes: both containers' commands run" $rc
+	promcheck "$d/run/state/metrics/drover-shop-drill.prom" && promcheck "$d/run/state/metrics/drover-shop-readiness.prom" &&
+		[ -s "$d/run/state/reports/shop-drill.html" ]
+	ok "kubernetes: ...writing reports and metrics on the state volume" $?
+}
+
+# --- the CI workflows of docs/ci.md: parsed, checked, and their drover steps run in a scratch repo ----
+# steps WORKFLOW.json DIR: each step's run: script into DIR/<n>.sh, named in DIR/names ("n name")
+steps() {
+	node -e 'const fs = require("fs"), w = JSON.parse(fs.readFileSync(process.argv[1]))[0], out = process.argv[2];
+		const job = Object.values(w.jobs)[0], names = [];
+		job.steps.forEach((s, i) => { if (s.run) fs.writeFileSync(`${out}/${i}.sh`, s.run); names.push(`${i} ${s.name || s.uses}`); });
+		fs.writeFileSync(`${out}/names`, names.join("\n") + "\n");
+		fs.writeFileSync(`${out}/env`, Object.entries(job.env || {}).map(([k, v]) => `${k}=${v}`).join("\n") + "\n")' "$1" "$2"
+}
+# step DIR NAME: run the step named NAME (bash -e, as the runner does) in DIR/repo
+step() {
+	local n; n=$(awk -v want="$2" '{ i = $1; $1 = ""; sub(/^ /, "") } $0 == want { print i }' "$1/names")
+	[ -n "$n" ] && (cd "$1/repo" && bash -e "$1/$n.sh") >>"$1/log" 2>&1
+}
+ci_pull_request() {
+	local d=$tmp/ci-pr w=$root/examples/ci/runbook-review.yml
+	mkdir -p "$d/repo/runbooks" "$d/runner" && need git node && npm_tools || return
+	yaml_json "$w" >"$d/w.json"; ok "ci pull request: the workflow parses" $?
+	node -e 'const w = JSON.parse(require("fs").readFileSync(process.argv[1]))[0], j = Object.values(w.jobs)[0], bad = [];
+		const need = (c, what) => { if (!c) bad.push(what); };
+		need(w.on.pull_request && w.on.pull_request.paths.some((p) => p.startsWith("runbooks/")), "runs on pull requests that touch runbooks");
+		need(w.permissions["pull-requests"] === "write" && w.permissions["security-events"] === "write", "may comment and upload SARIF");
+		need(j.env.BASE === "${{ github.event.pull_request.base.sha }}", "BASE is the base revision");
+		const up = j.steps.find((s) => s.uses && s.uses.startsWith("github/codeql-action/upload-sarif"));
+		need(up && up.with.sarif_file === "drover.sarif" && up.if === "always()", "uploads drover.sarif even when validation fails");
+		need(j.steps.every((s) => !s.run || !s.run.includes("${{")), "no ${{ }} inside scripts (script injection)");
+		for (const b of bad) console.log("    missing: " + b);
+		process.exit(bad.length ? 1 : 0)' "$d/w.json"
+	ok "ci pull request: triggers, permissions, SARIF upload, no expression in a script" $?
+	steps "$d/w.json" "$d"
+	cp "$here/runbooks/shop.yaml" "$d/repo/runbooks/"
+	(cd "$d/repo" && git init -q && git -c user.name=t -c user.email=t@t add . && git -c user.name=t -c user.email=t@t commit -qm base)
+	local base; base=$(git -C "$d/repo" rev-parse HEAD)
+	cp "$root/tests/golden/graph/diff-markdown/runbook.yaml" "$d/repo/runbooks/shop.yaml"
+	(cd "$d/repo" && git -c user.name=t -c user.email=t@t commit -qam change)
+	export BASE=$base RUNBOOKS=runbooks RUNNER_TEMP=$d/runner PATH=$(dirname "$drover"):$PATH
+	step "$d" "Validate"; ok "ci pull request: Validate passes on a valid change" $?
+	step "$d" "Validate (SARIF)" && sarif_check "$d/repo/drover.sarif"; ok "ci pull request: ...and writes valid SARIF" $?
+	step "$d" "Diff and estimate"; ok "ci pull request: Diff and estimate runs" $?
+	grep -qF '**Predicted RTO: 19m41s → 23m41s**' "$d/repo/comment.md" && md_tables "$d/repo/comment.md" >/dev/null
+	ok "ci pull request: the comment states the change in predicted RTO" $?
+	printf '  - id: broken\n    action: dr.failover\n    targets: nowhere\n' >>"$d/repo/runbooks/shop.yaml"
+	! step "$d" "Validate" && grep -q '^::error file=runbooks/shop.yaml,line=' "$d/log"
+	ok "ci pull request: a broken runbook fails Validate with an annotation on its line" $?
+	unset BASE RUNBOOKS RUNNER_TEMP
+}
+ci_scheduled_drill() {
+	local d=$tmp/ci-drill w=$root/examples/ci/scheduled-drill.yml
+	mkdir -p "$d/repo/runbooks" "$d/run/textfile" && need node promtool && npm_tools || return
+	yaml_json "$w" >"$d/w.json"; ok "ci scheduled drill: the workflow parses" $?
+	node -e 'const w = JSON.parse(require("fs").readFileSync(process.argv[1]))[0], j = Object.values(w.jobs)[0], bad = [];
+		const need = (c, what) => { if (!c) bad.push(what); };
+		need(/^\S+ \S+ \S+ \S+ \S+$/.test(w.on.schedule[0].cron), "a five-field cron schedule");
+		need(w.concurrency && w.concurrency["cancel-in-progress"] === false, "never two drills at once, none cut short");
+		const ju = j.steps.find((s) => s.uses && s.uses.startsWith("mikepenz/action-junit-report"));
+		need(ju && ju.with.report_paths === "drill.xml" && ju.if === "always()", "JUnit results shown even when the drill fails");
+		const art = j.steps.find((s) => s.uses && s.uses.startsWith("actions/upload-artifact"));
+		need(art && art.if === "always()", "the evidence kept even when the drill fails");
+		for (const b of bad) console.log("    missing: " + b);
+		process.exit(bad.length ? 1 : 0)' "$d/w.json"
+	ok "ci scheduled drill: schedule, concurrency, results and evidence kept always" $?
+	steps "$d/w.json" "$d"
+	cp "$here/runbooks/shop.yaml" "$d/repo/runbooks/"
+	export RUNBOOK=runbooks/shop.yaml DROVER_STATE_DIR=$d/run/state METRICS=$d/run/textfile/drover-shop-drill.prom
+	export GITHUB_STEP_SUMMARY=$d/summary.md PATH=$(dirname "$drover"):$PATH
+	step "$d" "Plan"; ok "ci scheduled drill: Plan runs (and writes readiness)" $?
+	step "$d" "Drill"; ok "ci scheduled drill: Drill runs" $?
+	step "$d" "Summary"; ok "ci scheduled drill: Summary runs" $?
+	xmllint --noout --schema "$(cd "$root" && tests/reference-dir.sh)/junit/JUnit.xsd" "$d/repo/drill.xml" 2>/dev/null &&
+		[ -s "$d/repo/drill.html" ] && grep -q '### ✅ drover drill `shop-failover`: succeeded' "$GITHUB_STEP_SUMMARY" &&
+		promcheck "$METRICS" && promcheck "$d/run/textfile/drover-shop-readiness.prom"
+	ok "ci scheduled drill: JUnit, HTML, the summary and both metrics files are there and valid" $?
+	unset RUNBOOK DROVER_STATE_DIR METRICS GITHUB_STEP_SUMMARY
+}
+
+# --- the docs show the example files as they are ----------------------------------------------------
+docs_examples() {
+	local md f n=0 bad=0
+	for md in "$root/docs/ci.md" "$root/docs/scheduling.md"; do
+		while read -r f; do
+			n=$((n + 1))
+			awk -v want="$f" '$0 == "<!-- file: " want " -->" { getline; on = 1; next } on && /^```$/ { exit } on' "$md" |
+				cmp -s - "$root/$f" || { echo "    $(basename "$md") does not show $f as it is"; bad=1; }
+		done < <(sed -n 's/^<!-- file: \(.*\) -->$/\1/p' "$md")
+	done
+	[ $n -ge 5 ]; ok "docs: ci.md and scheduling.md show $n example files" $?
+	ok "docs: ...each exactly as it is in examples/" $bad
+}
+
+groups=(sarif github readiness diff_markdown reports html_render systemd_units kubernetes_cronjob ci_pull_request
+	ci_scheduled_drill docs_examples)
 [ $# -gt 0 ] && groups=("$@")
 for group in "${groups[@]}"; do
 	"$group"
