@@ -8,7 +8,9 @@
  *            (dr_journal_sync: one write and one fdatasync for everything
  *            appended since the last one). The executor decides when
  *            (journal_run.c): before it issues any mutating call whose
- *            intent is in the buffer, and whenever it is about to wait.
+ *            intent is in the buffer; results and other records are
+ *            written in groups (dr_journal_write) and synced at most once
+ *            a second while the run waits on the real clock.
  *   reader   dr_journal_read parses a whole file: the header, the records,
  *            a torn last line (tolerated and reported) or a corrupted one
  *            before it (an error naming the line).
@@ -87,6 +89,7 @@ typedef struct dr_journal dr_journal;
 typedef struct dr_journal_stats {
 	uint64_t records; /* appended by this writer (header included when it wrote one) */
 	uint64_t syncs; /* fdatasync calls */
+	uint64_t writes; /* write() calls of records that were not synced right after (dr_journal_write) */
 	uint64_t bytes; /* written by this writer */
 	int64_t sync_ns; /* time spent in write + fdatasync */
 	int64_t max_sync_ns;
@@ -134,6 +137,16 @@ bool dr_journal_pending(dr_journal *j);
  * is then failed: later syncs fail too). The scheduler thread calls it.
  */
 int dr_journal_sync(dr_journal *j, dr_buf *err);
+
+/*
+ * Write what is pending without making it durable: other processes (drover
+ * status) see it, and it survives the process being killed, but not a power
+ * loss. Errors as dr_journal_sync. The scheduler thread calls it.
+ */
+int dr_journal_write(dr_journal *j, dr_buf *err);
+
+/* How many bytes are appended and not written yet. Any thread. */
+size_t dr_journal_pending_bytes(dr_journal *j);
 
 /* The number of the last durable record. */
 uint64_t dr_journal_durable(dr_journal *j);

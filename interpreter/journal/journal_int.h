@@ -37,6 +37,7 @@ struct jrun {
 	bool failed; /* a sync failed: no mutating call may be issued any more */
 	bool ended; /* run.end was journaled */
 	bool suspended; /* resume stopped before the run could go on (journal_replay returned -1) */
+	int64_t last_sync_ms; /* monotonic time of the last sync (journal_idle syncs results at most once a second) */
 	/* replay (resume.c) */
 	bool replaying;
 	size_t next; /* the next record of rs to replay */

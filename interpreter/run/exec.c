@@ -475,12 +475,14 @@ static void run_loop(dr_exec *x)
 			continue;
 		task *mail;
 		int signals;
-		dr_buf why;
-		dr_buf_init(&why);
-		if (dr_exec_backend_flush(x, &why) < 0)
-			exec_state_failed(x, why.data);
-		dr_buf_dispose(&why);
-		journal_idle(x); /* after the backend's flush: a durable record never names a job it could forget */
+		/* with a journal, journal_idle flushes the backend before it writes: no record names a job it could forget */
+		if (!journal_idle(x)) {
+			dr_buf why;
+			dr_buf_init(&why);
+			if (dr_exec_backend_flush(x, &why) < 0)
+				exec_state_failed(x, why.data);
+			dr_buf_dispose(&why);
+		}
 		if (!wait_for_work(x, &mail, &signals)) {
 			internal_error(x, "the scheduler stalled: tasks wait for something that can never happen "
 					  "(a bug in drover; please report it with the runbook)");

@@ -322,7 +322,8 @@ void rollback_unit_done(dr_exec *x, srun *u);
  *   journal_open     after binding: the header (or reopen to resume), the event listener
  *   journal_intent   after task.start: the intent record; true when the call is held until it is durable
  *   journal_turn     each turn of the loop: make held intents durable (one sync), then issue the calls
- *   journal_idle     before the loop waits: make what is pending durable
+ *   journal_idle     before the loop waits: write results in groups (synced at most once a second on the
+ *                    real clock; flushing the backend first); false when there is no journal
  *   journal_note_timeout  a step's timeout fired (replayed on resume)
  *   journal_replay   resume: apply the next record (1), not replaying (0), stop the session (-1)
  *   journal_suspended  the session stopped without ending the run (status failed, no run.end)
@@ -333,7 +334,7 @@ const char *journal_prepare(dr_exec *x, dr_buf *err);
 const char *journal_open(dr_exec *x, dr_buf *err);
 bool journal_intent(dr_exec *x, task *t);
 bool journal_turn(dr_exec *x);
-void journal_idle(dr_exec *x);
+bool journal_idle(dr_exec *x);
 void journal_note_timeout(dr_exec *x, srun *s);
 int journal_replay(dr_exec *x);
 bool journal_suspended(const dr_exec *x);
