@@ -14,6 +14,7 @@
  */
 #include "backends/sim_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,22 +57,51 @@ static int64_t time_of(const sim_item *it, int64_t k)
 	return it->phase_ms + k * SIM_POINT_EVERY;
 }
 
-void sim_points_name(const sim_item *it, int64_t time_ms, char *out)
+static void put_hex(char *out, uint64_t v, int digits)
 {
-	uint64_t secs = (uint64_t)(time_ms / 1000);
-	uint64_t h = sim_mix(sim_hash(it->guid), secs);
-	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h >> 32), (unsigned)(h >> 16) & 0xffffu,
-		 (unsigned)h & 0xfffu, 0x8000u | ((unsigned)(h >> 48) & 0x3fffu),
-		 (unsigned long long)(secs & UINT64_C(0xffffffffffff)));
+	static const char hex[] = "0123456789abcdef";
+	for (int i = digits - 1; i >= 0; i--, v >>= 4)
+		out[i] = hex[v & 0xf];
 }
 
-static void fill(const sim_item *it, int64_t k, int64_t t, const char *item_id, dr_arena *a, dr_be_point *p)
+/* name_of with the hash of the item's GUID given (a listing hashes it once). */
+static void name_of(uint64_t guid_hash, int64_t time_ms, char *out)
 {
-	char name[40];
+	uint64_t secs = (uint64_t)(time_ms / 1000);
+	uint64_t h = sim_mix(guid_hash, secs);
+	put_hex(out, h >> 32, 8); /* %08x-%04x-4%03x-%04x-%012llx, by hand: a listing names hundreds */
+	out[8] = '-';
+	put_hex(out + 9, (h >> 16) & 0xffffu, 4);
+	out[13] = '-';
+	out[14] = '4';
+	put_hex(out + 15, h & 0xfffu, 3);
+	out[18] = '-';
+	put_hex(out + 19, 0x8000u | ((h >> 48) & 0x3fffu), 4);
+	out[23] = '-';
+	put_hex(out + 24, secs & UINT64_C(0xffffffffffff), 12);
+	out[36] = '\0';
+}
+
+/* The point's name, a GUID made from the item and the time: 36 characters and a NUL into out. */
+void sim_points_name(const sim_item *it, int64_t time_ms, char *out)
+{
+	name_of(sim_hash(it->guid), time_ms, out);
+}
+
+#define POINTS_SEGMENT "/recoveryPoints/"
+
+/* One allocation per point: the id, whose last 36 characters are the name. */
+static void fill(const sim_item *it, int64_t k, int64_t t, uint64_t guid_hash, const char *item_id, size_t id_len,
+		 dr_arena *a, dr_be_point *p)
+{
+	size_t seg = sizeof POINTS_SEGMENT - 1;
+	char *id = dr_arena_alloc_uninit(a, id_len + seg + 37);
+	memcpy(id, item_id, id_len);
+	memcpy(id + id_len, POINTS_SEGMENT, seg);
 	p->time_ms = time_of(it, k);
-	sim_points_name(it, p->time_ms, name);
-	p->name = dr_arena_strdup(a, name);
-	p->id = dr_arena_printf(a, "%s/recoveryPoints/%s", item_id, name);
+	name_of(guid_hash, p->time_ms, id + id_len + seg);
+	p->id = id;
+	p->name = id + id_len + seg;
 	p->type = k % SIM_APP_EVERY == 0 ? DR_BE_POINT_APP_CONSISTENT : DR_BE_POINT_CRASH_CONSISTENT;
 	p->processed = p->time_ms + it->lag_ms <= t;
 }
@@ -84,9 +114,11 @@ size_t sim_points_list(const sim *s, const sim_item *it, int64_t t, dr_arena *a,
 		return 0;
 	size_t n = (size_t)(k1 - k0 + 1);
 	const char *item_id = sim_item_id(s, it, a);
+	size_t id_len = strlen(item_id);
+	uint64_t guid_hash = sim_hash(it->guid);
 	dr_be_point *pts = dr_arena_calloc(a, n, sizeof *pts);
 	for (size_t i = 0; i < n; i++)
-		fill(it, k1 - (int64_t)i, t, item_id, a, &pts[i]);
+		fill(it, k1 - (int64_t)i, t, guid_hash, item_id, id_len, a, &pts[i]);
 	*out = pts;
 	return n;
 }

@@ -14,6 +14,7 @@
 #include <pcre2.h>
 
 #include "backends/backend.h"
+#include "util/xalloc.h"
 
 /* ---- the inventory ---------------------------------------------------------- */
 
@@ -110,11 +111,14 @@ size_t dr_bind_sets(dr_arena *a, const dr_runbook *rb, const dr_vm *vms, size_t 
 	out->n_members = dr_arena_calloc(a, rb->n_vm_sets + 1, sizeof *out->n_members);
 	for (size_t s = 0; s < rb->n_vm_sets; s++) {
 		const dr_vm_set *set = &rb->vm_sets[s];
-		size_t *idx = dr_arena_calloc(a, n + 1, sizeof *idx), k = 0;
+		size_t *idx = xcalloc(n + 1, sizeof *idx), k = 0;
 		for (size_t i = 0; i < n; i++)
 			if (in_set(set, &vms[i]))
 				idx[k++] = i;
-		out->members[s] = idx;
+		out->members[s] = dr_arena_calloc(a, k + 1, sizeof *idx); /* its size, not the inventory's */
+		memcpy(out->members[s], idx, k * sizeof *idx);
+		free(idx);
+		idx = out->members[s];
 		out->n_members[s] = k;
 		const char *want = broken_expectation(a, set, k);
 		if (want) {
@@ -133,22 +137,38 @@ static size_t set_index(const dr_runbook *rb, const char *name)
 	return (size_t)-1;
 }
 
+static int cmp_index(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* The members of the step's sets, in inventory order, each once: O(members), not O(inventory), per step. */
 size_t *dr_bind_step_targets(dr_arena *a, const dr_binding *b, const dr_runbook *rb, const dr_step *st,
 			     size_t *n_out)
 {
 	*n_out = 0;
 	if (!st->n_targets)
 		return NULL;
-	unsigned char *mark = dr_arena_calloc(a, b->n_vms + 1, 1);
+	size_t total = 0, k = 0;
+	for (size_t t = 0; t < st->n_targets; t++) {
+		size_t s = set_index(rb, st->targets[t].name);
+		total += s != (size_t)-1 ? b->n_members[s] : 0;
+	}
+	size_t *idx = dr_arena_calloc(a, total + 1, sizeof *idx);
 	for (size_t t = 0; t < st->n_targets; t++) {
 		size_t s = set_index(rb, st->targets[t].name);
 		for (size_t i = 0; s != (size_t)-1 && i < b->n_members[s]; i++)
-			mark[b->members[s][i]] = 1;
+			idx[k++] = b->members[s][i];
 	}
-	size_t *idx = dr_arena_calloc(a, b->n_vms + 1, sizeof *idx), k = 0;
-	for (size_t i = 0; i < b->n_vms; i++)
-		if (mark[i])
-			idx[k++] = i;
+	if (st->n_targets > 1) { /* each set's members are in inventory order; several sets may overlap */
+		qsort(idx, k, sizeof *idx, cmp_index);
+		size_t u = 0;
+		for (size_t i = 0; i < k; i++)
+			if (!u || idx[u - 1] != idx[i])
+				idx[u++] = idx[i];
+		k = u;
+	}
 	*n_out = k;
 	return idx;
 }

@@ -361,6 +361,18 @@ static bool step_policy(const dr_step *st, const cJSON *params, dr_arena *a, dr_
 
 /* --- choosing a point --------------------------------------------------------- */
 
+/* A copy of p in a: the listing it comes from is freed once the choice is made. */
+static const dr_be_point *keep_point(dr_arena *a, const dr_be_point *p)
+{
+	if (!p)
+		return NULL;
+	dr_be_point *k = dr_arena_alloc(a, sizeof *k);
+	*k = *p;
+	k->id = p->id ? dr_arena_strdup(a, p->id) : NULL;
+	k->name = p->name ? dr_arena_strdup(a, p->name) : NULL;
+	return k;
+}
+
 /* Try q, then each fallback policy (not after an override); fills pt. */
 static void choose(dr_preflight *pf, size_t vm, const dr_be_point *pts, size_t n, dr_be_point_query q,
 		   bool fallbacks, dr_pf_point *pt)
@@ -383,8 +395,8 @@ static void choose(dr_preflight *pf, size_t vm, const dr_be_point *pts, size_t n
 		c = first_c;
 	}
 	if (pt->verdict != DR_PF_POINT_NONE) {
-		pt->point = c.point;
-		pt->point_id = c.point_id;
+		pt->point = keep_point(pf->a, c.point);
+		pt->point_id = c.point && c.point_id == c.point->id ? pt->point->id : c.point_id ? dr_arena_strdup(pf->a, c.point_id) : NULL;
 		pt->time_ms = c.time_ms;
 		pt->age_ms = c.age_ms;
 	}
@@ -426,13 +438,15 @@ static void vm_point(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, si
 	dr_be_point *pts = NULL;
 	size_t n = 0;
 	dr_be_error e;
-	if (dr_backend_list_points(pf->be, pf->a, o->now_ms, it->id, &pts, &n, &e) < 0) {
+	dr_arena *scratch = dr_arena_new(); /* a day of points per VM, 10,000 VMs: freed once the choice is kept */
+	if (dr_backend_list_points(pf->be, scratch, o->now_ms, it->id, &pts, &n, &e) < 0) {
 		pt->verdict = DR_PF_POINT_NONE;
 		pt->error = dr_arena_printf(pf->a, "%s: cannot list its recovery points: %s", it->name,
 					   dr_backend_error_text(pf->a, &e));
-		return;
+	} else {
+		choose(pf, vm, pts, n, q, !pt->override, pt);
 	}
-	choose(pf, vm, pts, n, q, !pt->override, pt);
+	dr_arena_free(scratch);
 }
 
 /* --- the walk ----------------------------------------------------------------- */
