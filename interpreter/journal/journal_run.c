@@ -396,7 +396,7 @@ const char *journal_open(dr_exec *x, dr_buf *err)
 }
 
 /* Write (and on the real clock, sync) at most this often when only results are pending. */
-enum { IDLE_WRITE_BYTES = 256 * 1024, IDLE_SYNC_MS = 1000 };
+enum { IDLE_WRITE_BYTES = 4 * 1024 * 1024, IDLE_SYNC_MS = 1000 };
 
 static int64_t mono_ms(void)
 {
@@ -492,7 +492,7 @@ bool journal_turn(dr_exec *x)
  * synced by journal_turn): results, skips, step ends, whose loss in a crash
  * costs a probe on resume. On the real clock they are written before every
  * wait, so that drover status sees them, and synced at most once a second;
- * on the virtual clock a wait takes no time, and they go out in 256 KiB
+ * on the virtual clock a wait takes no time, and they go out in 4 MiB
  * batches. The backend is flushed before anything is written, so a record
  * never names a job the service could forget, even after a kill. Returns
  * false when the run keeps no journal (the caller flushes the backend).

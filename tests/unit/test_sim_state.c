@@ -239,14 +239,14 @@ static void test_corrupt_fields(void **state)
 		const char *from, *to, *needle;
 	} edits[] = {
 		{"\"drover-sim-state\"", "\"something-else\"", "format"},
-		{"\"version\":\t1", "\"version\":\t99", "version"},
-		{"\"state\":\t\"failed_over\"", "\"state\":\t\"flying\"", "items[0].state"},
-		{"\"state\":\t\"failed_over\"", "\"state\":\t5", "expected a string"},
-		{"\"item\":\t\"vm-1\"", "\"item\":\t\"vm-9\"", "jobs[0].item"},
-		{"\"task\":\t\"create_vm\"", "\"task\":\t\"make_coffee\"", "unknown task"},
-		{"\"phase\":\t", "\"phase\":\t0.5, \"x\":", "expected an integer"},
-		{"\"items\":\t[", "\"items\":\t{\"a\": [", NULL},
-		{"\"exists\":\ttrue", "\"exists\":\t\"yes\"", "exists"},
+		{"\"version\":1", "\"version\":99", "version"},
+		{"\"state\":\"failed_over\"", "\"state\":\"flying\"", "items[0].state"},
+		{"\"state\":\"failed_over\"", "\"state\":5", "expected a string"},
+		{"\"item\":\"vm-1\"", "\"item\":\"vm-9\"", "jobs[0].item"},
+		{"\"task\":\"create_vm\"", "\"task\":\"make_coffee\"", "unknown task"},
+		{"\"phase\":", "\"phase\":0.5, \"x\":", "expected an integer"},
+		{"\"items\":[", "\"items\":{\"a\": [", NULL},
+		{"\"exists\":true", "\"exists\":\"yes\"", "exists"},
 	};
 	dr_arena *a = dr_arena_new();
 	dr_be_error err;
