@@ -213,6 +213,10 @@ bench: $(DROVER) $(B)/libdrover.a
 	@bench/bench_journal.sh $(B)
 	@echo
 	@bench/bench_reports.sh $(B)
+	@echo
+	@bench/bench_front.sh $(B)
+	@echo
+	@bench/bench_run.sh $(B)
 
 install: $(DROVER) install-man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/stdlib

@@ -1,0 +1,48 @@
+# shellcheck shell=sh
+# bench/lib.sh - helpers the growth benchmarks share (bench_front.sh, bench_run.sh).
+#
+# measure NAME CMD...  runs CMD $RUNS times under rss_time (quiet) and sets
+#                      NAME_cpu (median user+sys ms), NAME_wall (median wall ms),
+#                      NAME_rss (largest peak RSS, MB) and NAME_exit (worst exit)
+# growth A B NA NB     the growth exponent of a figure that was A at size NA and B at NB
+# verdict OK           PASS or MISS
+#
+# CPU time is the figure: the machine is shared, and wall time then measures
+# the neighbours. Peak RSS is MiB (ru_maxrss / 1024).
+
+RUNS=${RUNS:-3}
+
+measure() {
+	_name=$1
+	shift
+	_i=0
+	: >"$OUT/$_name.runs"
+	while [ "$_i" -lt "$RUNS" ]; do
+		"$BIN/rss_time" -q "$@" 2>&1 >/dev/null | sed -n \
+			's/^rss_time: wall_ms=\([0-9.]*\) user_ms=\([0-9.]*\) sys_ms=\([0-9.]*\) maxrss_kb=\([0-9]*\) exit=\([0-9]*\)$/\1 \2 \3 \4 \5/p' \
+			>>"$OUT/$_name.runs"
+		_i=$((_i + 1))
+	done
+	eval "$(awk '{ printf "%.1f %s %s %s\n", $2 + $3, $1, $4, $5 }' "$OUT/$_name.runs" | sort -n | awk -v n="$_name" '
+		{ c[NR] = $1; w[NR] = $2; if ($3 > rss) rss = $3; if ($4 > ex) ex = $4 }
+		END {
+			k = int((NR + 1) / 2)
+			printf "%s_cpu=%.1f %s_wall=%.1f %s_rss=%.1f %s_exit=%d\n", n, c[k], n, w[k], n, rss / 1024, n, ex
+		}')"
+}
+
+growth() {
+	awk -v a="$1" -v b="$2" -v na="$3" -v nb="$4" 'BEGIN {
+		if (a <= 0 || b <= 0) { print "n/a"; exit }
+		printf "%.2f\n", log(b / a) / log(nb / na)
+	}'
+}
+
+verdict() {
+	if [ "$1" = 1 ]; then echo PASS; else echo MISS; fi
+}
+
+# le A B: 1 when A <= B (decimals)
+le() {
+	awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'
+}
