@@ -231,18 +231,38 @@ static int by_scramble(const void *pa, const void *pb)
 	return ha < hb ? -1 : ha > hb;
 }
 
+/*
+ * The item's points, with the one its last (test) failover or change used
+ * when that is not a scheduled one: "latest" makes a point of the data
+ * processed at failover, which the service then lists and serves by id (a
+ * client reads its time for the RPO). Not after a commit: no point is left.
+ */
+static bool list_points(dr_emu *e, emu_call *c, const dr_be_item *it, dr_be_point **pts, size_t *n)
+{
+	dr_be_error err;
+	if (dr_backend_list_points(e->be, c->a, emu_now(e, c->rq), it->id, pts, n, &err) < 0) {
+		emu_asr_error(c, &err);
+		return false;
+	}
+	const char *fp = it->failover_point_id ? last_segment(it->failover_point_id) : NULL;
+	for (size_t i = 0; fp && i < *n; i++)
+		if (strcmp((*pts)[i].name, fp) == 0)
+			return true;
+	if (!fp || *n == 0 || it->failover_point_ms < 0)
+		return true;
+	*pts = dr_arena_grow(c->a, *pts, *n, *n + 1, sizeof **pts);
+	(*pts)[(*n)++] = (dr_be_point){.id = it->failover_point_id, .name = fp, .time_ms = it->failover_point_ms,
+				       .type = DR_BE_POINT_CRASH_CONSISTENT, .processed = true};
+	return true;
+}
+
 void emu_asr_points(dr_emu *e, emu_call *c)
 {
 	dr_be_item it;
 	dr_be_point *pts;
-	dr_be_error err;
 	size_t n = 0;
-	if (!find_item(e, c, emu_cap(c, "item"), &it))
+	if (!find_item(e, c, emu_cap(c, "item"), &it) || !list_points(e, c, &it, &pts, &n))
 		return;
-	if (dr_backend_list_points(e->be, c->a, emu_now(e, c->rq), it.id, &pts, &n, &err) < 0) {
-		emu_asr_error(c, &err);
-		return;
-	}
 	if (n > 1)
 		qsort(pts, n, sizeof *pts, by_scramble);
 	cJSON *value = cJSON_CreateArray();
@@ -255,13 +275,10 @@ void emu_asr_point(dr_emu *e, emu_call *c)
 {
 	dr_be_item it;
 	dr_be_point *pts;
-	dr_be_error err;
 	size_t n = 0;
 	const char *name = emu_cap(c, "point");
-	if (!find_item(e, c, emu_cap(c, "item"), &it))
+	if (!find_item(e, c, emu_cap(c, "item"), &it) || !list_points(e, c, &it, &pts, &n))
 		return;
-	if (dr_backend_list_points(e->be, c->a, emu_now(e, c->rq), it.id, &pts, &n, &err) < 0)
-		n = 0;
 	for (size_t i = 0; i < n; i++)
 		if (emu_ieq(pts[i].name, name)) {
 			emu_json(c->rs, 200, emu_point_json(c->a, &it, &pts[i]));

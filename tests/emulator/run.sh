@@ -198,6 +198,9 @@ lifecycle() {
 	get "$id?$AV"
 	check "after failover: active in Recovery, ChangePit/Commit/CancelFailover" is \
 		"$(j .properties.activeLocation) $(j '.properties.allowedOperations|join(",")')" "Recovery ChangePit,Commit,CancelFailover"
+	get "$(j .properties.failoverRecoveryPointId | sed 's|^/Subscriptions|/subscriptions|')?$AV"
+	check "the point a failover to 'latest' made is served by its id (its time gives the RPO)" is \
+		"$S $(j '.properties.recoveryPointTime|type')" "200 string"
 	get "$id/recoveryPoints?$AV"
 	local pt; pt=$(j '[.value[] | select(.properties.recoveryPointType == "ApplicationConsistent")][0].id')
 	op "$id" applyRecoveryPoint "{\"properties\":{\"recoveryPointId\":\"$pt\",\"providerSpecificDetails\":{\"instanceType\":\"A2A\"}}}"
