@@ -236,7 +236,9 @@ static gate *gate_new(dr_call *call, dr_outcome *o)
 	}
 	gate *g = xcalloc(1, sizeof *g);
 	const cJSON *m = in(call, "message");
-	g->message = m ? dr_eval_to_text(m) : xstrdup("Approve?");
+	char *text = m ? dr_eval_to_text(m) : xstrdup("Approve?");
+	g->message = dr_exec_redact(call->run, text); /* the request file, the events and the prompt: no secret */
+	free(text);
 	g->key = dr_approval_key(call->step ? call->step->id.name : "approve", call->target ? call->target->name : NULL);
 	g->opened = call->now_ms;
 	g->deadline = ms >= 0 ? call->now_ms + ms : DR_CLOCK_NEVER;

@@ -27,6 +27,7 @@
 
 #include "actions/net.h"
 #include "run/eval.h"
+#include "run/exec.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -58,6 +59,7 @@ typedef struct hspec {
 	const cJSON *json; /* expect.json, borrowed */
 	char *what; /* "GET https://host/path": how messages name the request */
 	char *err; /* the first problem with the inputs */
+	struct dr_exec *run; /* the call's run: its secrets are redacted from what is shown of the response */
 } hspec;
 
 static bool bad(hspec *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -178,7 +180,7 @@ static bool decode_body(hspec *s, const cJSON *v)
 static bool decode(hspec *s, const dr_call *call)
 {
 	const cJSON *w = call->with;
-	*s = (hspec){.url = NULL};
+	*s = (hspec){.url = NULL, .run = call->run};
 	const cJSON *url = cJSON_GetObjectItemCaseSensitive(w, "url");
 	if (!cJSON_IsString(url) || !url->valuestring[0])
 		return bad(s, "with.url: a URL (a non-empty string) is required");
@@ -223,9 +225,9 @@ static void put_statuses(dr_buf *b, const hspec *s)
 		}
 }
 
-static void put_snippet(dr_buf *b, const dr_http_response *r)
+static void put_snippet(dr_buf *b, const hspec *s, const dr_http_response *r)
 {
-	char *snip = dr_net_snippet(r->body, r->body_len, SNIPPET);
+	char *snip = dr_net_snippet(s->run, r->body, r->body_len, SNIPPET);
 	if (*snip)
 		dr_buf_printf(b, "; body: %s", snip);
 	free(snip);
@@ -252,7 +254,7 @@ static dr_outcome wrong_status(const hspec *s, const dr_http_response *r)
 		dr_text_format_duration(r->retry_after_ms, d, sizeof d);
 		dr_buf_printf(&b, "; Retry-After: %s", d);
 	}
-	put_snippet(&b, r);
+	put_snippet(&b, s, r);
 	return fail_buf(r->status == 429 ? DR_ERRC_THROTTLED : DR_ERRC_TRANSIENT, &b, r->retry_after_ms);
 }
 
@@ -302,11 +304,14 @@ static const cJSON *pointer_get(const cJSON *doc, const char *ptr)
 	return v;
 }
 
-static void put_value(dr_buf *b, const cJSON *v)
+/* A JSON value for a message: redacted, then cut to SHOWN_VALUE bytes. */
+static void put_value(dr_buf *b, const hspec *s, const cJSON *v)
 {
 	char *text = cJSON_PrintUnformatted(v);
-	size_t n = text ? strlen(text) : 0, keep = dr_text_utf8_prefix(text ? text : "", n, SHOWN_VALUE);
-	dr_buf_printf(b, "%.*s%s", (int)keep, text ? text : "?", keep < n ? "..." : "");
+	bool cut = false;
+	char *shown = text ? dr_exec_redact_cut(s->run, text, strlen(text), SHOWN_VALUE, &cut) : NULL;
+	dr_buf_printf(b, "%s%s", shown ? shown : "?", cut ? "..." : "");
+	free(shown);
 	free(text);
 }
 
@@ -317,7 +322,7 @@ static bool check_json(const hspec *s, const dr_http_response *r, dr_buf *b)
 	if (!doc) {
 		dr_buf_printf(b, "%s: the body is not JSON%s", s->what,
 			      r->truncated ? " (only its first 1 MiB was read)" : "");
-		put_snippet(b, r);
+		put_snippet(b, s, r);
 		return false;
 	}
 	for (const cJSON *it = s->json->child; it && !b->len; it = it->next) {
@@ -326,22 +331,22 @@ static bool check_json(const hspec *s, const dr_http_response *r, dr_buf *b)
 			dr_buf_printf(b, "%s: the JSON body has no '%s'", s->what, it->string);
 		} else if (!cJSON_Compare(have, it, true)) {
 			dr_buf_printf(b, "%s: '%s' is ", s->what, it->string);
-			put_value(b, have);
+			put_value(b, s, have);
 			dr_buf_puts(b, ", expected ");
-			put_value(b, it);
+			put_value(b, s, it);
 		}
 	}
 	cJSON_Delete(doc);
 	return b->len == 0;
 }
 
-static cJSON *outputs(const dr_http_response *r, const char *text, const char *matched)
+static cJSON *outputs(const hspec *s, const dr_http_response *r, const char *text, const char *matched)
 {
 	cJSON *o = cJSON_CreateObject();
-	size_t n = strlen(text);
+	bool cut;
 	cJSON_AddNumberToObject(o, "status", (double)r->status);
 	cJSON_AddNumberToObject(o, "elapsed_ms", (double)r->elapsed_ms);
-	char *kept = xstrndup(text, dr_text_utf8_prefix(text, n, OUTPUT_BODY));
+	char *kept = dr_exec_redact_cut(s->run, text, strlen(text), OUTPUT_BODY, &cut); /* no secret cut in half */
 	cJSON_AddStringToObject(o, "body", kept);
 	free(kept);
 	if (matched)
@@ -362,11 +367,11 @@ static dr_outcome judge(const hspec *s, const dr_http_response *r)
 	if (s->re && !(matched = match_body(s, text))) {
 		dr_buf_printf(&b, "%s: the body does not match /%s/%s", s->what, s->pattern,
 			      r->truncated ? " (only its first 1 MiB was read)" : "");
-		put_snippet(&b, r);
+		put_snippet(&b, s, r);
 	} else if (s->json) {
 		check_json(s, r, &b);
 	}
-	dr_outcome o = b.len ? fail_buf(DR_ERRC_TRANSIENT, &b, -1) : dr_outcome_ok(outputs(r, text, matched));
+	dr_outcome o = b.len ? fail_buf(DR_ERRC_TRANSIENT, &b, -1) : dr_outcome_ok(outputs(s, r, text, matched));
 	dr_buf_dispose(&b);
 	free(matched);
 	free(text);

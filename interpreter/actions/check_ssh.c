@@ -494,7 +494,7 @@ static dr_outcome command_ran(const ssh_spec *s, const ssh_log *l, const dr_proc
 		dr_buf_printf(&b, "%s: '%s' exited with status %d (expected ", s->what, s->command, code);
 		put_codes(&b, s->expect);
 		dr_buf_puts(&b, ")");
-		char *tail = dr_net_snippet(r->err[0] ? r->err : r->out, strlen(r->err[0] ? r->err : r->out), 200);
+		char *tail = dr_net_snippet(NULL, r->err[0] ? r->err : r->out, strlen(r->err[0] ? r->err : r->out), 200); /* redacted already */
 		if (*tail)
 			dr_buf_printf(&b, ": %s", tail);
 		free(tail);

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "run/eval.h"
+#include "run/exec.h"
 #include "front/runbook.h"
 #include "util/buf.h"
 #include "util/text.h"
@@ -110,6 +111,7 @@ typedef struct spec {
 	pcre2_code *match[2];
 	const char *pattern[2];
 	size_t max_output;
+	size_t slack; /* read this much past max_output, so a secret the cut would halve is whole when redacted */
 	int64_t timeout_ms; /* -1: none */
 	int64_t grace_ms;
 	dr_err_class bad_exit; /* the class of an exit status not in expect (nor in retry) */
@@ -301,7 +303,8 @@ static bool decode_cwd(spec *s, const cJSON *v, const dr_call *call)
 static bool decode(spec *s, const dr_call *call)
 {
 	const cJSON *w = call->with;
-	*s = (spec){.max_output = DEFAULT_MAX_OUTPUT, .timeout_ms = -1, .grace_ms = DEFAULT_GRACE_MS};
+	*s = (spec){.max_output = DEFAULT_MAX_OUTPUT, .timeout_ms = -1, .grace_ms = DEFAULT_GRACE_MS,
+		    .slack = dr_exec_secret_slack(call->run)};
 	if (!cJSON_IsObject(w))
 		return bad(s, "with: a mapping of inputs is required");
 	return decode_argv(s, cJSON_GetObjectItemCaseSensitive(w, "argv")) &&
@@ -440,7 +443,7 @@ static int start(proc *p, const spec *s)
 	int fds[2] = {out[0], err[0]};
 	for (int i = 0; i < 2; i++) {
 		set_nonblock(fds[i]);
-		p->s[i] = (stream){.fd = fds[i], .max = s->max_output};
+		p->s[i] = (stream){.fd = fds[i], .max = s->max_output + s->slack};
 		dr_buf_init(&p->s[i].kept);
 	}
 	p->pidfd = open_pidfd(p->pid);
@@ -643,7 +646,7 @@ static dr_outcome stopped(const proc *p, const spec *s, enum ending how, int64_t
 }
 
 /* The program ended by itself: exit status, then the output expectations. */
-static dr_outcome judge(const proc *p, const spec *s, char *const text[2])
+static dr_outcome judge(const proc *p, const spec *s, char *const raw[2], char *const text[2])
 {
 	char sig[32];
 	dr_buf b;
@@ -663,7 +666,7 @@ static dr_outcome judge(const proc *p, const spec *s, char *const text[2])
 			if (!s->match[i])
 				continue;
 			pcre2_match_data *md = pcre2_match_data_create_from_pattern(s->match[i], NULL);
-			int rc = pcre2_match(s->match[i], (PCRE2_SPTR)text[i], strlen(text[i]), 0, 0, md, NULL);
+			int rc = pcre2_match(s->match[i], (PCRE2_SPTR)raw[i], strlen(raw[i]), 0, 0, md, NULL);
 			pcre2_match_data_free(md);
 			if (rc < 0)
 				dr_buf_printf(&b, "%s of %s does not match /%s/%s", stream_names[i], s->argv[0], s->pattern[i],
@@ -705,6 +708,22 @@ static int64_t time_limit(const spec *s, const dr_call *call, const char **why)
 	return limit;
 }
 
+/*
+ * What of a stream the run may show (outputs, messages): valid UTF-8, at
+ * most max bytes, every secret redacted, none cut in half at the end (the
+ * stream read slack bytes past max). Marks the stream truncated when it
+ * was cut. The caller frees it.
+ */
+static char *shown_text(const dr_call *call, stream *st, size_t max)
+{
+	char *clean = dr_text_clean_utf8(st->kept.data, st->kept.len);
+	bool cut;
+	char *r = dr_exec_redact_cut(call ? call->run : NULL, clean, strlen(clean), max, &cut);
+	free(clean);
+	st->truncated = st->truncated || cut;
+	return r;
+}
+
 /* Run the process to its end and judge it. */
 static dr_outcome run_spec(const spec *s, dr_call *call)
 {
@@ -720,10 +739,14 @@ static dr_outcome run_spec(const spec *s, dr_call *call)
 	if (how != ENDED)
 		terminate(&p, s->grace_ms);
 	finish(&p);
-	char *text[2] = {dr_text_clean_utf8(p.s[OUT].kept.data, p.s[OUT].kept.len),
-			 dr_text_clean_utf8(p.s[ERR].kept.data, p.s[ERR].kept.len)};
-	dr_outcome o = how == ENDED ? judge(&p, s, text) : stopped(&p, s, how, limit, why);
+	char *raw[2], *text[2];
 	for (int i = 0; i < 2; i++) {
+		raw[i] = dr_text_clean_utf8(p.s[i].kept.data, dr_text_utf8_prefix(p.s[i].kept.data, p.s[i].kept.len, s->max_output));
+		text[i] = shown_text(call, &p.s[i], s->max_output);
+	}
+	dr_outcome o = how == ENDED ? judge(&p, s, raw, text) : stopped(&p, s, how, limit, why);
+	for (int i = 0; i < 2; i++) {
+		free(raw[i]);
 		free(text[i]);
 		dr_buf_dispose(&p.s[i].kept);
 	}
@@ -732,7 +755,8 @@ static dr_outcome run_spec(const spec *s, dr_call *call)
 
 void dr_proc_run(const dr_call *call, char *const *argv, int64_t limit_ms, size_t max_output, dr_proc_result *r)
 {
-	spec s = {.argv = (char **)argv, .envp = environ, .max_output = max_output, .grace_ms = DEFAULT_GRACE_MS};
+	spec s = {.argv = (char **)argv, .envp = environ, .max_output = max_output, .grace_ms = DEFAULT_GRACE_MS,
+		  .slack = dr_exec_secret_slack(call ? call->run : NULL)};
 	proc p = {.pidfd = -1, .started = mono_ms()};
 	*r = (dr_proc_result){.end = DR_PROC_NOT_STARTED};
 	if ((r->spawn_errno = start(&p, &s)) != 0)
@@ -743,8 +767,8 @@ void dr_proc_run(const dr_call *call, char *const *argv, int64_t limit_ms, size_
 	finish(&p);
 	r->end = how == ENDED ? DR_PROC_EXITED : how == TIMED_OUT ? DR_PROC_TIMED_OUT : DR_PROC_CANCELLED;
 	r->status = p.status;
-	r->out = dr_text_clean_utf8(p.s[OUT].kept.data, p.s[OUT].kept.len);
-	r->err = dr_text_clean_utf8(p.s[ERR].kept.data, p.s[ERR].kept.len);
+	r->out = shown_text(call, &p.s[OUT], max_output); /* redacted: check.ssh shows and judges what it may show */
+	r->err = shown_text(call, &p.s[ERR], max_output);
 	r->truncated = p.s[OUT].truncated || p.s[ERR].truncated;
 	r->duration_ms = p.ended - p.started;
 	for (int i = 0; i < 2; i++)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "run/eval.h"
+#include "run/exec.h"
 #include "front/runbook.h"
 #include "util/buf.h"
 #include "util/text.h"
@@ -153,10 +154,12 @@ dr_outcome dr_net_http_failure(const dr_http_response *r, const char *what, cons
 	}
 }
 
-char *dr_net_snippet(const char *body, size_t len, size_t max)
+char *dr_net_snippet(dr_exec *run, const char *body, size_t len, size_t max)
 {
-	size_t keep = dr_text_utf8_prefix(body, len, max);
-	char *text = dr_text_clean_utf8(body, keep);
+	char *clean = dr_text_clean_utf8(body, len);
+	bool cut;
+	char *text = dr_exec_redact_cut(run, clean, strlen(clean), max, &cut);
+	free(clean);
 	dr_buf b;
 	dr_buf_init(&b);
 	bool blank = true; /* drop leading blanks, squeeze runs */
@@ -170,7 +173,7 @@ char *dr_net_snippet(const char *body, size_t len, size_t max)
 	}
 	while (b.len && b.data[b.len - 1] == ' ')
 		b.data[--b.len] = '\0';
-	if (keep < len)
+	if (cut)
 		dr_buf_puts(&b, "...");
 	free(text);
 	return dr_buf_detach(&b);

@@ -90,10 +90,12 @@ void dr_net_headers_free(char **lines);
 dr_outcome dr_net_http_failure(const dr_http_response *r, const char *what, const dr_net_limit *l);
 
 /*
- * Up to max bytes of a response body for a message: valid UTF-8, one line
- * (control characters become spaces, runs of blanks one space), "..." when
- * cut. "" for an empty body. The caller frees it.
+ * Up to max bytes of a response body (or an output) for a message: valid
+ * UTF-8, the run's secrets redacted before it is cut (dr_exec_redact_cut,
+ * so none shows in half), one line (control characters become spaces, runs
+ * of blanks one space), "..." when cut. "" for an empty body. run may be
+ * NULL. The caller frees it.
  */
-char *dr_net_snippet(const char *body, size_t len, size_t max);
+char *dr_net_snippet(struct dr_exec *run, const char *body, size_t len, size_t max);
 
 #endif

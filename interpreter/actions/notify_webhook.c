@@ -38,7 +38,7 @@ static dr_err_class status_class(long status)
 	return DR_ERRC_PERMANENT;
 }
 
-static dr_outcome judge(const dr_http_response *r, const char *what)
+static dr_outcome judge(struct dr_exec *run, const dr_http_response *r, const char *what)
 {
 	if (r->status >= 200 && r->status < 300) {
 		cJSON *o = cJSON_CreateObject();
@@ -46,7 +46,7 @@ static dr_outcome judge(const dr_http_response *r, const char *what)
 		cJSON_AddNumberToObject(o, "elapsed_ms", (double)r->elapsed_ms);
 		return dr_outcome_ok(o);
 	}
-	char *snip = dr_net_snippet(r->body, r->body_len, SNIPPET);
+	char *snip = dr_net_snippet(run, r->body, r->body_len, SNIPPET);
 	dr_outcome o = dr_outcome_fail(status_class(r->status), "%s: HTTP %ld (expected 2xx)%s%s", what, r->status,
 				       *snip ? "; body: " : "", snip);
 	o.retry_after_ms = r->retry_after_ms;
@@ -93,7 +93,7 @@ static dr_outcome post(dr_call *call, const char *url, const cJSON *text, char *
 		o = dr_outcome_fail(DR_ERRC_TIMEOUT, "%s was not sent: no time left before the attempt's deadline",
 				    what.data);
 	else if (dr_http_send(&r, &req) == DR_HTTP_OK)
-		o = judge(&r, what.data);
+		o = judge(call->run, &r, what.data);
 	else
 		o = dr_net_http_failure(&r, what.data, l);
 	dr_http_response_dispose(&r);

@@ -78,10 +78,11 @@ static const dr_type t_params = {.kind = DR_T_DICT, .items = &t_param,
 				 .doc = "Parameters by name (identifiers)."};
 
 static const dr_field secret_fields[] = {
-	{"env", &t_text, false, NULL, "Read the secret from this environment variable."},
+	{"env", &t_text, false, NULL, "Read the secret from this environment variable (set and not empty)."},
 	{"file", &t_text, false, NULL,
-	 "Read the secret from this file (relative paths are relative to the runbook); "
-	 "one trailing newline is removed."},
+	 "Read the secret from this file (relative paths are relative to the runbook): a regular file, "
+	 "readable by its owner only (mode 0600 or 0400), not empty, at most 64 KiB; trailing newlines are "
+	 "removed."},
 	{"description", &t_string, false, NULL, "What the secret is for."},
 	{NULL, NULL, false, NULL, NULL},
 };

@@ -1,9 +1,14 @@
 /*
  * events.c - the event stream (see events.h).
  *
- * Redaction walks the event's strings before anything sees them, so the
- * JSON lines and the screen show the same, redacted, text. With no secrets
- * known (the common case) the walk is skipped.
+ * Redaction walks the event's free text before anything sees them, so the
+ * JSON lines, the journal and the screen show the same, redacted, text.
+ * Free text is what people, programs and services wrote: the fields in
+ * free_text below, and every string under "outputs" except those of the
+ * keys in identifiers (what names a thing in the service or the
+ * inventory). Identifiers and structural fields (step, target, status,
+ * event, ...) are never touched: a journal read back means what it said.
+ * With no secrets known (the common case) the walk is skipped.
  */
 #include "run/events.h"
 
@@ -13,11 +18,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "run/secrets.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
 #define MAX_LISTENERS 4
-#define MIN_SECRET_LEN 4
 
 struct dr_events {
 	pthread_mutex_t mu;
@@ -29,8 +34,7 @@ struct dr_events {
 		void *ctx;
 	} listeners[MAX_LISTENERS];
 	size_t n_listeners;
-	char **secrets;
-	size_t n_secrets;
+	dr_secrets *secrets;
 	unsigned long count;
 	bool replay; /* dr_events_set_replay */
 };
@@ -42,6 +46,7 @@ dr_events *dr_events_new(dr_clock *c, FILE *out, bool flush_each)
 	e->clock = c;
 	e->out = out;
 	e->flush_each = flush_each;
+	e->secrets = dr_secrets_new();
 	return e;
 }
 
@@ -51,9 +56,7 @@ void dr_events_free(dr_events *e)
 		return;
 	if (e->out)
 		fflush(e->out);
-	for (size_t i = 0; i < e->n_secrets; i++)
-		free(e->secrets[i]);
-	free(e->secrets);
+	dr_secrets_free(e->secrets);
 	pthread_mutex_destroy(&e->mu);
 	free(e);
 }
@@ -68,18 +71,14 @@ void dr_events_listen(dr_events *e, dr_event_listener fn, void *ctx)
 	pthread_mutex_unlock(&e->mu);
 }
 
-void dr_events_add_secret(dr_events *e, const char *value)
+void dr_events_add_secret(dr_events *e, const char *name, const char *value)
 {
-	if (!value || strlen(value) < MIN_SECRET_LEN)
-		return;
-	pthread_mutex_lock(&e->mu);
-	for (size_t i = 0; i < e->n_secrets; i++)
-		if (strcmp(e->secrets[i], value) == 0)
-			goto out;
-	e->secrets = xrealloc(e->secrets, (e->n_secrets + 1) * sizeof *e->secrets);
-	e->secrets[e->n_secrets++] = xstrdup(value);
-out:
-	pthread_mutex_unlock(&e->mu);
+	dr_secrets_add(e->secrets, name, value);
+}
+
+dr_secrets *dr_events_secrets(dr_events *e)
+{
+	return e->secrets;
 }
 
 cJSON *dr_event_new(dr_events *e, const char *type)
@@ -94,42 +93,58 @@ cJSON *dr_event_new(dr_events *e, const char *type)
 	return ev;
 }
 
-/* s with every secret replaced; NULL when s holds none. Call with mu held. */
-static char *redact_locked(dr_events *e, const char *s)
+/* The fields of an event that hold free text (at its top level). */
+static const char *const free_text[] = {"message", "reason", "comment", "error", "note", "after", NULL};
+
+/* Keys under "outputs" whose strings name things (in the service, the inventory, the run): never redacted. */
+static const char *const identifiers[] = {
+	"active_location", "address", "addresses", "approved", "at", "by", "code", "decision", "direction", "ended_at",
+	"health", "name", "started_at",
+	"host_key", "host_key_fingerprint", "host_key_type", "id", "ip", "item_id", "job_id", "operation", "point",
+	"point_id", "point_time", "policy", "protection_state", "region", "request_id", "requested_at",
+	"selected_protocol", "shutdown_source", "side", "signal", "state", "status", "step", "target", "task",
+	"test_vm_id", "test_vm_ip", "time", "type", "via", "vm", "vm_id", NULL,
+};
+
+static bool listed(const char *key, const char *const *list)
 {
-	char *cur = NULL;
-	for (size_t i = 0; i < e->n_secrets; i++) {
-		const char *src = cur ? cur : s, *hit = strstr(src, e->secrets[i]);
-		if (!hit)
-			continue;
-		size_t n = strlen(e->secrets[i]);
-		dr_buf b;
-		dr_buf_init(&b);
-		for (; hit; src = hit + n, hit = strstr(src, e->secrets[i])) {
-			dr_buf_append(&b, src, (size_t)(hit - src));
-			dr_buf_puts(&b, "***");
-		}
-		dr_buf_puts(&b, src);
-		free(cur);
-		cur = dr_buf_detach(&b);
-	}
-	return cur;
+	for (size_t i = 0; key && list[i]; i++)
+		if (!strcmp(key, list[i]))
+			return true;
+	return false;
 }
 
-static void redact_tree(dr_events *e, cJSON *v)
+static void redact_string(dr_events *e, cJSON *c)
+{
+	char *r = dr_secrets_redact(e->secrets, c->valuestring);
+	if (!r)
+		return;
+	cJSON_free(c->valuestring);
+	c->valuestring = (char *)cJSON_malloc(strlen(r) + 1);
+	strcpy(c->valuestring, r);
+	free(r);
+}
+
+/* Every string under v (outputs), except the values of identifier keys. */
+static void redact_outputs(dr_events *e, cJSON *v)
 {
 	for (cJSON *c = v->child; c; c = c->next) {
-		if (cJSON_IsString(c) && c->valuestring) {
-			char *r = redact_locked(e, c->valuestring);
-			if (r) {
-				cJSON_free(c->valuestring);
-				c->valuestring = (char *)cJSON_malloc(strlen(r) + 1);
-				strcpy(c->valuestring, r);
-				free(r);
-			}
-		} else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
-			redact_tree(e, c);
-		}
+		if (c->string && listed(c->string, identifiers))
+			continue;
+		if (cJSON_IsString(c) && c->valuestring)
+			redact_string(e, c);
+		else if (cJSON_IsObject(c) || cJSON_IsArray(c))
+			redact_outputs(e, c);
+	}
+}
+
+static void redact_event(dr_events *e, cJSON *ev)
+{
+	for (cJSON *c = ev->child; c; c = c->next) {
+		if (cJSON_IsString(c) && c->valuestring && listed(c->string, free_text))
+			redact_string(e, c);
+		else if (c->string && !strcmp(c->string, "outputs") && (cJSON_IsObject(c) || cJSON_IsArray(c)))
+			redact_outputs(e, c);
 	}
 }
 
@@ -150,8 +165,8 @@ void dr_events_emit(dr_events *e, cJSON *ev)
 	pthread_mutex_lock(&e->mu);
 	if (e->replay)
 		cJSON_AddBoolToObject(ev, "replayed", true);
-	if (e->n_secrets)
-		redact_tree(e, ev);
+	if (!dr_secrets_none(e->secrets))
+		redact_event(e, ev);
 	if (e->out)
 		write_line(e, ev);
 	e->count++;
@@ -163,9 +178,7 @@ void dr_events_emit(dr_events *e, cJSON *ev)
 
 char *dr_events_redact(dr_events *e, const char *s)
 {
-	pthread_mutex_lock(&e->mu);
-	char *r = redact_locked(e, s);
-	pthread_mutex_unlock(&e->mu);
+	char *r = dr_secrets_redact(e->secrets, s);
 	return r ? r : xstrdup(s);
 }
 

@@ -8,9 +8,12 @@
  * journal are built on them.
  *
  * A stream writes JSON lines to a FILE (optional) and hands each event to
- * listeners (the screen view). Known secret values are replaced by "***"
- * in everything written. Emission is serialised by a mutex, so any thread
- * may emit; listeners run under that mutex, in emission order.
+ * listeners (the screen view). Known secret values (and their encoded
+ * forms, secrets.h) are replaced by "***" in the free text of everything
+ * written: messages, reasons, errors, comments and the outputs' strings,
+ * never identifiers (step, target, status, the service's ids). Emission is
+ * serialised by a mutex, so any thread may emit; listeners run under that
+ * mutex, in emission order.
  *
  * Ownership: dr_events_emit takes the event (it frees it).
  */
@@ -39,8 +42,12 @@ void dr_events_free(dr_events *e);
 /* Listen to every event; at most 4 listeners. */
 void dr_events_listen(dr_events *e, dr_event_listener fn, void *ctx);
 
-/* Redact value (at least 4 bytes; shorter ones are not redacted) from everything written from now on. */
-void dr_events_add_secret(dr_events *e, const char *value);
+/* Redact the value of secrets.NAME (at least 4 bytes; shorter ones are not redacted) from everything written from now on. */
+void dr_events_add_secret(dr_events *e, const char *name, const char *value);
+
+/* The stream's secrets, for redacting free text written elsewhere (secrets.h); owned by the stream. */
+struct dr_secrets;
+struct dr_secrets *dr_events_secrets(dr_events *e);
 
 /* A new event of this type with ts, t_ms and event set; the caller adds fields, then emits it. */
 struct cJSON *dr_event_new(dr_events *e, const char *type);
@@ -48,7 +55,7 @@ struct cJSON *dr_event_new(dr_events *e, const char *type);
 /* Write ev (redacted) and pass it to the listeners; frees ev. */
 void dr_events_emit(dr_events *e, struct cJSON *ev);
 
-/* A heap copy of s with every known secret replaced by "***"; the caller frees it. */
+/* A heap copy of the free text s with every known secret replaced by "***"; the caller frees it. Any thread. */
 char *dr_events_redact(dr_events *e, const char *s);
 
 /*

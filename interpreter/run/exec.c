@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "front/params.h"
+#include "run/secrets.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 #include "views/progress.h"
@@ -577,6 +578,8 @@ static const char *bind_all(dr_exec *x, dr_buf *err)
 {
 	if (!bind_params(x, err))
 		return "the parameters above are wrong";
+	if ((x->o.journal || x->o.resume) && lookup_load_secrets(x, err) < 0)
+		return "the secrets above cannot be read; fix them, then run again";
 	if (exec_backend_open(x, err) < 0)
 		return "the backend could not be opened";
 	if (!bind_inventory(x, err))
@@ -782,4 +785,24 @@ void dr_exec_task_label(const dr_call *call, char *out, size_t outsz)
 		snprintf(out, outsz, "%s[%s]", id, call->target->name);
 	else
 		snprintf(out, outsz, "%s", id);
+}
+
+char *dr_exec_redact(dr_exec *x, const char *text)
+{
+	char *r = x ? dr_secrets_redact(dr_events_secrets(x->ev), text) : NULL;
+	return r ? r : xstrdup(text ? text : "");
+}
+
+char *dr_exec_redact_cut(dr_exec *x, const char *text, size_t len, size_t max, bool *cut)
+{
+	if (x)
+		return dr_secrets_redact_cut(dr_events_secrets(x->ev), text, len, max, cut);
+	size_t keep = dr_text_utf8_prefix(text, len, max);
+	*cut = keep < len;
+	return xstrndup(text, keep);
+}
+
+size_t dr_exec_secret_slack(dr_exec *x)
+{
+	return x ? dr_secrets_slack(dr_events_secrets(x->ev)) : 0;
 }

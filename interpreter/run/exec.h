@@ -155,6 +155,21 @@ bool dr_exec_prompt_claim(dr_exec *x, const dr_call *call);
 void dr_exec_prompt_release(dr_exec *x, const dr_call *call);
 void dr_exec_say(dr_exec *x, const char *text);
 
+/*
+ * Free text an action reports or keeps (captured output, a response body, a
+ * quote in a message) with every secret of the run, in each of its forms
+ * (run/secrets.h), replaced by "***": a heap string, the caller frees it.
+ * An action that keeps only part of a text redacts it whole, then cuts:
+ * dr_exec_redact_cut keeps at most max of the len bytes of text and never
+ * leaves a secret cut in half (*cut: something was cut); to be sure a
+ * secret that starts before the cut is whole, the action reads
+ * dr_exec_secret_slack() bytes more than it keeps. Any thread; without a
+ * run (NULL) nothing is redacted.
+ */
+char *dr_exec_redact(dr_exec *x, const char *text);
+char *dr_exec_redact_cut(dr_exec *x, const char *text, size_t len, size_t max, bool *cut);
+size_t dr_exec_secret_slack(dr_exec *x);
+
 /* "step" or "step[vm]": how messages name the task of this call; into out. */
 void dr_exec_task_label(const dr_call *call, char *out, size_t outsz);
 

@@ -296,6 +296,8 @@ struct cJSON *lookup_eval_with(dr_exec *x, task *t, char **err);
 struct cJSON *lookup_eval_node(dr_exec *x, task *t, const dr_node *node, const char *where, char **err);
 int lookup_eval_when(dr_exec *x, task *t, bool *out, char **err);
 void lookup_dispose(dr_exec *x);
+/* Read every declared secret and register it for redaction (before any step runs); -1 with a line per problem in err. */
+int lookup_load_secrets(dr_exec *x, dr_buf *err);
 
 /* exec_backend.c: the run's backend (dr_exec_opts.backend, or rb's opened here) */
 int exec_backend_open(dr_exec *x, dr_buf *err);

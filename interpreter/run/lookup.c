@@ -4,8 +4,9 @@
  * with: and when:.
  *
  *   params.NAME          the typed value from --param or the default
- *   secrets.NAME         read once from its env var or file, then redacted
- *                        from every event and screen line
+ *   secrets.NAME         read before any step runs (lookup_load_secrets; on
+ *                        first use in a run without a journal), and redacted
+ *                        from the free text of every event and screen line
  *   env.NAME             the environment variable (an error when unset)
  *   steps.ID.status      the step's state: pending, running, succeeded, ...
  *   steps.ID.outputs     the action's object; for a fanned-out step a map
@@ -32,6 +33,7 @@
 
 #include "backends/backend.h"
 #include "run/eval.h"
+#include "run/secrets.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -79,26 +81,31 @@ static const cJSON *root_env(lctx *c, const char *const *path, size_t n, char **
 	return dr_eval_walk(keep(c, cJSON_CreateString(v)), path, n, 2, err);
 }
 
-static char *read_secret_file(dr_exec *x, const char *file, char **err)
+/* Read a declared secret and register it for redaction; the value in x->secrets, or NULL with why in err. */
+static const cJSON *load_secret(dr_exec *x, const dr_secret *sec, dr_buf *err)
 {
-	const char *path = file[0] == '/' ? file : dr_arena_printf(x->a, "%s/%s", x->rb_dir, file);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fail(err, "cannot read secret file '%s': %s", path, strerror(errno));
+	char *value = dr_secrets_read(sec, x->rb_dir, err);
+	if (!value)
 		return NULL;
-	}
-	dr_buf b;
-	dr_buf_init(&b);
-	char chunk[4096];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-		dr_buf_append(&b, chunk, got);
-	fclose(f);
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
-		b.data[--b.len] = '\0';
-	return dr_buf_detach(&b);
+	dr_events_add_secret(x->ev, sec->name.name, value);
+	if (!x->secrets)
+		x->secrets = cJSON_CreateObject();
+	cJSON *item = cJSON_AddStringToObject(x->secrets, sec->name.name, value);
+	free(value);
+	return item;
 }
 
+int lookup_load_secrets(dr_exec *x, dr_buf *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < x->rb->n_secrets; i++)
+		if (!cJSON_GetObjectItemCaseSensitive(x->secrets, x->rb->secrets[i].name.name) &&
+		    !load_secret(x, &x->rb->secrets[i], err))
+			rc = -1;
+	return rc;
+}
+
+/* A run that did not load its secrets at the start (an estimate, a test) reads each on first use. */
 static const cJSON *resolve_secret(dr_exec *x, const char *name, char **err)
 {
 	const cJSON *have = cJSON_GetObjectItemCaseSensitive(x->secrets, name);
@@ -107,21 +114,16 @@ static const cJSON *resolve_secret(dr_exec *x, const char *name, char **err)
 	const dr_secret *s = dr_runbook_secret(x->rb, name);
 	if (!s)
 		return fail(err, "secrets.%s is not declared under secrets:", name);
-	char *value = NULL;
-	if (s->env) {
-		const char *v = getenv(s->env);
-		if (!v)
-			return fail(err, "secrets.%s: the environment variable %s is not set", name, s->env);
-		value = xstrdup(v);
-	} else if (s->file && !(value = read_secret_file(x, s->file, err))) {
-		return NULL;
+	dr_buf why;
+	dr_buf_init(&why);
+	const cJSON *v = load_secret(x, s, &why);
+	if (!v) {
+		while (why.len && why.data[why.len - 1] == '\n')
+			why.data[--why.len] = '\0';
+		fail(err, "%s", why.data);
 	}
-	if (!value)
-		return fail(err, "secrets.%s has neither env: nor file:", name);
-	dr_events_add_secret(x->ev, value);
-	cJSON *item = cJSON_AddStringToObject(x->secrets, name, value);
-	free(value);
-	return item;
+	dr_buf_dispose(&why);
+	return v;
 }
 
 static const cJSON *root_secrets(lctx *c, const char *const *path, size_t n, char **err)

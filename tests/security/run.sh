@@ -173,7 +173,167 @@ full_disk() {
 	[ "$n" = 6 ]; ok "the simulator saw each of the 6 VMs failed over once (got $n)" $?
 }
 
-scenarios=(busy planted others run_ids readonly_dir full_disk)
+# --- secrets through every input kind: no stream, no file holds one -----------------------------
+TOKEN='Tok3nHalfA-Tok3nHalfB' PW='p@ss w0rd/Zeta+Q'
+# Every form of the two secrets a sink could hold, and each half of the token (a cut in the middle).
+secret_forms() {
+	local v
+	for v in "$TOKEN" "$PW"; do
+		printf '%s\n' "$v" "$(printf %s "$v" | base64 -w0)" "$(printf %s "$v" | base64 -w0 | tr '+/' '-_' | tr -d =)" \
+			"$(jq -rn --arg v "$v" '$v|@uri')" "$(jq -rn --arg v "$v" '$v|@uri' | tr 'A-F' 'a-f')"
+	done
+	printf '%s\n' Tok3nHalfA Tok3nHalfB 'p@ss w0rd' 'w0rd/Zeta'
+}
+# no_secret WHAT FILE...: none of the forms in any of the files
+no_secret() {
+	local what=$1 form hits=""; shift
+	while read -r form; do
+		hits+=$(grep -lF -- "$form" "$@" 2>/dev/null | sed "s|^|    '$form' in |")
+	done < <(secret_forms)
+	[ -z "$hits" ] || echo "$hits"
+	[ -z "$hits" ]; ok "$what: no secret, in any form" $?
+}
+
+secrets() {
+	local W=$tmp/secrets S
+	mkdir -p "$W"; S=$W/state
+	cp "$here/secrets.yaml" "$here/secret-gate.yaml" "$W/"
+	printf '%s\n' "$PW" >"$W/pw.txt"; chmod 600 "$W/pw.txt"
+	node "$here/echo-server.js" "$W/port" "$W/server.log" &
+	pids+=($!)
+	wait_for "$W/port"; ok "the loopback echo service listens" $?
+	(cd "$W" && SEC_TOKEN=$TOKEN "$drover" run --yes --clock virtual --state-dir "$S" --events "$W/events.jsonl" \
+		-p port="$(cat "$W/port")" secrets.yaml >"$W/stdout" 2>"$W/stderr" </dev/null)
+	ok "the run succeeds (exit $?)" $?
+	grep -q '"event":"run.end","status":"succeeded"' "$W/events.jsonl"; ok "it ran to its end" $?
+	# the values did reach what needed them
+	grep -qF "Bearer $TOKEN" "$W/server.log" && grep -qF "$PW" "$W/server.log"
+	ok "the service got the real values (headers, URL, body)" $?
+	grep -qF "\"network\":\"\${secrets.token}\"" "$W/events.jsonl"; ok "an input passed on reads as its reference" $?
+	grep -q '"stdout":"[x]*\\n*"' "$W/events.jsonl" || grep -q '"truncated":true' "$W/events.jsonl"
+	ok "the cut capture is marked truncated" $?
+	# the approval request file, while the gate is open (the run waits for an answer)
+	(cd "$W" && "$drover" run --clock real --state-dir "$S" --run-id gate --events "$W/gate.jsonl" secret-gate.yaml \
+		>"$W/gate.out" 2>&1 </dev/null) &
+	local gate=$!
+	pids+=("$gate")
+	wait_for "$S/runs/gate/approvals/ask.request"; ok "the gate's request file is written" $?
+	cp "$S/runs/gate/approvals/ask.request" "$W/request.copy"
+	grep -q '"message":"go on with \${secrets.pw}?"\|"message":"go on with \*\*\*?"' "$W/request.copy"
+	ok "the request file's message is redacted" $?
+	run_ok 0 approve --state-dir "$S" gate ask; ok "the gate is answered" $?
+	wait "$gate"; ok "the gated run ends" $?
+	# every stream and every file drover wrote (the simulator's state file is the service's own
+	# record of what it was asked, as ASR's jobs are: it must hold the real network name)
+	grep -qF "$TOKEN" "$S/sim-state.json"; ok "the simulated service recorded the real network name" $?
+	local files; mapfile -t files < <(find "$W" -type f ! -name pw.txt ! -name server.log ! -name port \
+		! -name '*.yaml' ! -path "$S/sim-state.json")
+	[ "${#files[@]}" -ge 8 ]; ok "scanning ${#files[@]} streams and files" $?
+	no_secret "stdout, stderr, events, journals, approvals, locks, history" "${files[@]}"
+	local loose; loose=$(find "$S" "$W/events.jsonl" "$W/gate.jsonl" -type f -perm /077)
+	[ -z "$loose" ]; ok "every file drover wrote is owner-only${loose:+ (not: $loose)}" $?
+}
+
+# --- a secret that looks like an identifier: the journal stays whole, resume and status work ----
+identifiers() {
+	local W=$tmp/ident S
+	mkdir -p "$W"; S=$W/state
+	cat >"$W/rb.yaml" <<'YAML'
+drover: 1
+name: ident
+backend:
+  kind: sim
+  vms:
+    - { name: app-prod-1, primary_region: westeurope, recovery_region: northeurope }
+    - { name: app-prod-2, primary_region: westeurope, recovery_region: northeurope }
+secrets:
+  env_name: { env: SEC_PROD }
+  state: { env: SEC_STATE }
+  record: { env: SEC_RECORD }
+vm_sets:
+  app: { match: { name: "^app-" } }
+steps:
+  - id: failover
+    action: dr.failover
+    targets: app
+  - id: up
+    action: dr.probe
+    foreach: app
+    needs: failover
+  - id: note
+    action: log
+    needs: up
+    with: { message: "logged in to ${secrets.env_name} as ${secrets.state} via ${secrets.record}" }
+YAML
+	export SEC_PROD=prod SEC_STATE=succeeded SEC_RECORD=task.end
+	# killed right after the first intents are durable, then resumed: without --force
+	{ (cd "$W" && DROVER_TEST_KILL_AT=4 exec "$drover" run --yes --clock virtual -q --state-dir "$S" --run-id id1 rb.yaml \
+		>/dev/null 2>&1 </dev/null); } 2>/dev/null
+	ok "the first session is killed" $([ $? = 137 ] && echo 0 || echo 1)
+	run_ok 0 resume --state-dir "$S" id1; ok "resume goes on without --force" $?
+	! grep -q "does not fit" "$tmp/out" "$tmp/err"; ok "no record 'does not fit'" $?
+	local j=$S/runs/id1/journal.jsonl
+	grep -q '"target":"app-prod-1"' "$j" && ! grep -q 'app-\*\*\*' "$j"; ok "VM names stay whole in the journal" $?
+	grep -q '"event":"task.end"' "$j" && grep -q '"status":"succeeded"' "$j"; ok "record types and states stay whole" $?
+	grep -q 'logged in to \*\*\* as \*\*\* via \*\*\*' "$j"; ok "the free text is redacted" $?
+	run_ok 0 status --state-dir "$S" id1; ok "drover status reads it" $?
+	grep -q 'succeeded' "$tmp/out" && ! grep -q '^ *\*\*\*' "$tmp/out"; ok "status shows states, not ***" $?
+	unset SEC_PROD SEC_STATE SEC_RECORD
+}
+
+# --- secrets that cannot be read stop the run before anything runs ---------------------------
+bad_secrets() {
+	local W=$tmp/badsec S
+	mkdir -p "$W"; S=$W/state
+	cat >"$W/rb.yaml" <<'YAML'
+drover: 1
+name: badsec
+backend:
+  kind: sim
+  vms: [{ name: vm-1, primary_region: westeurope, recovery_region: northeurope }]
+secrets:
+  pw: { file: pw.txt }
+  tok: { env: SEC_NOT_SET }
+vm_sets:
+  all: { match: {} }
+steps:
+  - id: first
+    action: exec
+    with: { argv: [cat, pw.txt] }
+  - id: failover
+    action: dr.failover
+    targets: all
+    needs: first
+  - id: use
+    action: log
+    needs: failover
+    with: { message: "${secrets.tok} ${secrets.pw}" }
+YAML
+	unset SEC_NOT_SET
+	local f
+	for f in loose fifo dir zero empty missing; do
+		rm -rf "$W/pw.txt"
+		case $f in
+		loose) echo value-1234 >"$W/pw.txt"; chmod 644 "$W/pw.txt" ;;
+		fifo) mkfifo "$W/pw.txt" ;;
+		dir) mkdir "$W/pw.txt" ;;
+		zero) ln -s /dev/zero "$W/pw.txt" ;;
+		empty) : >"$W/pw.txt"; chmod 600 "$W/pw.txt" ;;
+		missing) ;;
+		esac
+		(cd "$W" && timeout 20 "$drover" run --yes --clock virtual --state-dir "$S" --events "$W/ev-$f.jsonl" rb.yaml \
+			>"$tmp/out" 2>"$tmp/err" </dev/null)
+		local rc=$?
+		[ $rc = 2 ]; ok "a secret file that is $f: exit 2 at once (got $rc)" $?
+		grep -q "^secrets.pw: cannot use the file 'pw.txt'" "$tmp/err"; ok "  naming the secret and the file" $?
+		grep -q "^secrets.tok: the environment variable SEC_NOT_SET is not set" "$tmp/err"; ok "  and the missing variable" $?
+		grep -q "^nothing was run: the secrets above cannot be read" "$tmp/err"; ok "  nothing ran" $?
+		! grep -q '"event":"task.start"' "$W/ev-$f.jsonl"; ok "  no step started (the earlier cat of the file)" $?
+	done
+	[ ! -e "$S/sim-state.json" ]; ok "the simulator was not even started" $?
+}
+
+scenarios=(busy planted others run_ids readonly_dir full_disk secrets identifiers bad_secrets)
 [ $# -gt 0 ] && scenarios=("$@")
 for scenario in "${scenarios[@]}"; do "$scenario"; done
 echo "security: $pass passed, $fail failed"
