@@ -89,6 +89,12 @@ int dr_cli_parse(const dr_command *cmd, int argc, char **argv, const char *short
  */
 int dr_cli_parse_state_options(const dr_command *cmd, int argc, char **argv, const char **state, bool *json);
 
+/*
+ * The latest run's id under state (the first that `drover runs` lists),
+ * heap (the caller frees it); NULL with a sentence in err when there is none.
+ */
+char *dr_cli_latest_run(const char *state, dr_buf *err);
+
 /* True when colour should be used on stream f: a TTY, NO_COLOR unset or empty, TERM not "dumb". */
 bool dr_cli_use_color(FILE *f);
 

@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 #include "config.h"
+#include "journal/runinfo.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -225,4 +226,19 @@ int dr_cli_parse_state_options(const dr_command *cmd, int argc, char **argv, con
 		return dr_cli_usage_error(cmd, "--format '%s': expected text or json", s.format);
 	*json = strcmp(s.format, "json") == 0;
 	return -1;
+}
+
+char *dr_cli_latest_run(const char *state, dr_buf *err)
+{
+	size_t n;
+	char **ids = dr_runinfo_list(state, &n);
+	char *id = n ? ids[0] : NULL;
+	for (size_t i = 1; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	if (!id)
+		dr_buf_printf(err, "no runs in %s/runs (a run of drover run, drill or failback keeps its journal there; "
+				   "--state-dir or $DROVER_STATE_DIR choose another place)",
+			      state);
+	return id;
 }

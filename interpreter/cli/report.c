@@ -57,20 +57,6 @@ static int one_option(void *ctx, int c, const char *arg)
 	}
 }
 
-/* The latest run's id (heap), or NULL with err when there is none. */
-static char *latest_run(const char *state, dr_buf *err)
-{
-	size_t n;
-	char **ids = dr_runinfo_list(state, &n);
-	char *id = n ? ids[0] : NULL;
-	for (size_t i = 1; i < n; i++)
-		free(ids[i]);
-	free(ids);
-	if (!id)
-		dr_buf_printf(err, "no runs in %s/runs (--state-dir or $DROVER_STATE_DIR choose another place)", state);
-	return id;
-}
-
 static int write_report(const char *state, const char *id, const options *o)
 {
 	dr_runinfo ri;
@@ -109,7 +95,7 @@ static int report_main(int argc, char **argv)
 	const char *state = dr_journal_state_dir(o.state);
 	dr_buf err;
 	dr_buf_init(&err);
-	char *id = optind < argc ? xstrdup(argv[optind]) : latest_run(state, &err);
+	char *id = optind < argc ? xstrdup(argv[optind]) : dr_cli_latest_run(state, &err);
 	if (id)
 		rc = write_report(state, id, &o);
 	else {

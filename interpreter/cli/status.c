@@ -446,22 +446,6 @@ static void print_json(const dr_runinfo *ri)
 
 /* --- the command ------------------------------------------------------------ */
 
-/* The latest run's id (heap), or NULL with err when there is none. */
-static char *latest_run(const char *state, dr_buf *err)
-{
-	size_t n;
-	char **ids = dr_runinfo_list(state, &n);
-	char *id = n ? ids[0] : NULL;
-	for (size_t i = 1; i < n; i++)
-		free(ids[i]);
-	free(ids);
-	if (!id)
-		dr_buf_printf(err, "no runs in %s/runs (a run of drover run, drill or failback keeps its journal there; "
-				   "--state-dir or $DROVER_STATE_DIR choose another place)",
-			      state);
-	return id;
-}
-
 static int status_main(int argc, char **argv)
 {
 	const char *state;
@@ -475,7 +459,7 @@ static int status_main(int argc, char **argv)
 	dr_runinfo ri;
 	dr_buf err;
 	dr_buf_init(&err);
-	char *id = optind < argc ? xstrdup(argv[optind]) : latest_run(state, &err);
+	char *id = optind < argc ? xstrdup(argv[optind]) : dr_cli_latest_run(state, &err);
 	rc = DR_EXIT_OK;
 	if (!id || !dr_journal_run_id_ok(id, &err) || dr_runinfo_load(state, id, &ri, &err) < 0) {
 		fprintf(stderr, "drover status: %s\n", err.data);

@@ -530,6 +530,33 @@ ci_scheduled_drill() {
 	unset RUNBOOK DROVER_STATE_DIR METRICS GITHUB_STEP_SUMMARY
 }
 
+# --- secrets never reach a report or a metric ----------------------------------------------------------
+secrets() {
+	local d=$tmp/secrets
+	mkdir -p "$d"
+	cat >"$d/sec.yaml" <<-'EOF'
+	drover: 1
+	name: secret-demo
+	backend:
+	  kind: sim
+	  vms: [{ name: db-1 }]
+	secrets:
+	  token: { env: DEMO_TOKEN, description: an API token }
+	vm_sets:
+	  db: { match: { name: "^db-" } }
+	steps:
+	  - { id: failover, action: dr.failover, targets: db }
+	  - { id: check, action: fail, needs: failover, with: { message: "token ${secrets.token} rejected" } }
+	EOF
+	(cd "$d" && DEMO_TOKEN=db-1-s3cr3t-9f2 "$drover" run -q --state-dir s --report r.json --report r.html --report r.xml \
+		--report r.md --metrics m.prom sec.yaml >out 2>&1)
+	ok "secrets: a run whose failure message holds a secret fails (exit 1)" $([ $? = 1 ] && echo 0 || echo 1)
+	local f bad=0
+	for f in json xml html md; do grep -q 'token \*\*\* rejected' "$d/r.$f" || bad=1; done
+	! grep -l 's3cr3t' "$d"/r.* "$d/m.prom" && [ $bad = 0 ] && grep -q '"target":	"db-1"' "$d/r.json"
+	ok "secrets: no report form and no metric holds the secret's value; the VM keeps its name" $?
+}
+
 # --- the docs show the example files as they are ----------------------------------------------------
 docs_examples() {
 	local md f n=0 bad=0
@@ -545,7 +572,7 @@ docs_examples() {
 }
 
 groups=(sarif github readiness diff_markdown reports html_render systemd_units kubernetes_cronjob ci_pull_request
-	ci_scheduled_drill docs_examples)
+	ci_scheduled_drill docs_examples secrets)
 [ $# -gt 0 ] && groups=("$@")
 for group in "${groups[@]}"; do
 	"$group"
