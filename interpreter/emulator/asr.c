@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "backends/sim.h"
+#include "util/xalloc.h"
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
@@ -679,24 +680,55 @@ void emu_asr_jobs(dr_emu *e, emu_call *c)
 
 /* ---- fabrics, containers, mappings, policies ------------------------------------------------------------------ */
 
-size_t emu_asr_regions(dr_emu *e, emu_call *c, const char ***out)
+static bool has(char **v, size_t n, const char *s)
 {
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static void add_pair(dr_emu *e, const char *src, const char *dst)
+{
+	for (size_t i = 0; i < e->n_pairs; i++)
+		if (strcmp(e->pair_src[i], src) == 0 && strcmp(e->pair_dst[i], dst) == 0)
+			return;
+	e->pair_src = xrealloc(e->pair_src, (e->n_pairs + 1) * sizeof *e->pair_src);
+	e->pair_dst = xrealloc(e->pair_dst, (e->n_pairs + 1) * sizeof *e->pair_dst);
+	e->pair_src[e->n_pairs] = xstrdup(src);
+	e->pair_dst[e->n_pairs++] = xstrdup(dst);
+}
+
+void emu_asr_index_regions(dr_emu *e)
+{
+	dr_arena *a = dr_arena_new();
 	dr_be_item *items;
 	dr_be_error err;
-	size_t n = 0, k = 0;
-	if (dr_backend_list_items(e->be, c->a, emu_now(e, c->rq), &items, &n, &err) < 0)
+	size_t n = 0;
+	if (dr_backend_list_items(e->be, a, emu_wall_ms(), &items, &n, &err) < 0)
 		n = 0;
-	const char **r = dr_arena_calloc(c->a, 2 * n + 1, sizeof *r);
-	for (size_t i = 0; i < 2 * n; i++) {
-		const char *reg = i % 2 ? items[i / 2].recovery_region : items[i / 2].primary_region;
-		size_t j = 0;
-		while (j < k && strcmp(r[j], reg) != 0)
-			j++;
-		if (j == k)
-			r[k++] = reg;
+	for (size_t i = 0; i < n; i++) {
+		const char *r[2] = {items[i].primary_region, items[i].recovery_region};
+		for (int k = 0; k < 2; k++)
+			if (!has(e->regions, e->n_regions, r[k])) {
+				e->regions = xrealloc(e->regions, (e->n_regions + 1) * sizeof *e->regions);
+				e->regions[e->n_regions++] = xstrdup(r[k]);
+			}
+		add_pair(e, r[0], r[1]);
+		add_pair(e, r[1], r[0]);
 	}
-	*out = r;
-	return k;
+	dr_arena_free(a);
+}
+
+void emu_asr_free_regions(dr_emu *e)
+{
+	for (size_t i = 0; i < e->n_regions; i++)
+		free(e->regions[i]);
+	for (size_t i = 0; i < e->n_pairs; i++)
+		free(e->pair_src[i]), free(e->pair_dst[i]);
+	free(e->regions);
+	free(e->pair_src);
+	free(e->pair_dst);
 }
 
 static cJSON *fabric_json(dr_emu *e, emu_call *c, const char *region)
@@ -738,8 +770,8 @@ static cJSON *container_json(dr_emu *e, emu_call *c, const char *region)
 /* The region whose fabric (and container, when in the path) the path names; NULL: 404 answered. */
 static const char *path_region(dr_emu *e, emu_call *c)
 {
-	const char **regions;
-	size_t n = emu_asr_regions(e, c, &regions);
+	char **regions = e->regions;
+	size_t n = e->n_regions;
 	const char *fabric = emu_cap(c, "fabric"), *container = emu_cap(c, "container");
 	for (size_t i = 0; i < n; i++)
 		if (emu_ieq(fabric, emu_fabric_name(c->a, regions[i])) &&
@@ -754,11 +786,9 @@ static const char *path_region(dr_emu *e, emu_call *c)
 
 void emu_asr_fabrics(dr_emu *e, emu_call *c)
 {
-	const char **regions;
-	size_t n = emu_asr_regions(e, c, &regions);
 	cJSON *value = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(value, fabric_json(e, c, regions[i]));
+	for (size_t i = 0; i < e->n_regions; i++)
+		cJSON_AddItemToArray(value, fabric_json(e, c, e->regions[i]));
 	page_answer(e, c, value, 0, false);
 }
 
@@ -771,8 +801,8 @@ void emu_asr_fabric(dr_emu *e, emu_call *c)
 
 void emu_asr_containers(dr_emu *e, emu_call *c)
 {
-	const char **regions;
-	size_t n = emu_asr_regions(e, c, &regions);
+	char **regions = e->regions;
+	size_t n = e->n_regions;
 	const char *only = *emu_cap(c, "fabric") ? path_region(e, c) : NULL;
 	if (*emu_cap(c, "fabric") && !only)
 		return;
@@ -816,28 +846,14 @@ static cJSON *mapping_json(dr_emu *e, emu_call *c, const char *src, const char *
 	return o;
 }
 
-/* Each pair of regions some item replicates between, both ways, from src when given. */
+/* Each pair of regions some item replicates between, both ways, from src and named name when given. */
 static cJSON *mappings(dr_emu *e, emu_call *c, const char *src, const char *name)
 {
-	dr_be_item *items;
-	dr_be_error err;
-	size_t n = 0;
 	cJSON *value = cJSON_CreateArray();
-	const char **seen = NULL;
-	size_t n_seen = 0;
-	if (dr_backend_list_items(e->be, c->a, emu_now(e, c->rq), &items, &n, &err) < 0)
-		n = 0;
-	seen = dr_arena_calloc(c->a, 2 * n + 1, sizeof *seen);
-	for (size_t i = 0; i < 2 * n; i++) {
-		const char *s = i % 2 ? items[i / 2].recovery_region : items[i / 2].primary_region;
-		const char *d = i % 2 ? items[i / 2].primary_region : items[i / 2].recovery_region;
-		const char *key = dr_arena_printf(c->a, "%s-to-%s", s, d);
-		size_t j = 0;
-		while (j < n_seen && strcmp(seen[j], key) != 0)
-			j++;
-		if (j < n_seen || (src && strcmp(src, s) != 0) || (name && !emu_ieq(name, key)))
+	for (size_t i = 0; i < e->n_pairs; i++) {
+		const char *s = e->pair_src[i], *d = e->pair_dst[i];
+		if ((src && strcmp(src, s) != 0) || (name && !emu_ieq(name, dr_arena_printf(c->a, "%s-to-%s", s, d))))
 			continue;
-		seen[n_seen++] = key;
 		cJSON_AddItemToArray(value, mapping_json(e, c, s, d));
 	}
 	return value;

@@ -112,6 +112,9 @@ struct dr_emu {
 	uint64_t requests; /* requests answered */
 	uint64_t saves, throttled; /* state file writes by emu_commit; 429s of the bucket */
 	int64_t wall0; /* when the emulator started */
+	/* the estate's regions and the pairs items replicate between (fixed while serving) */
+	char **regions, **pair_src, **pair_dst;
+	size_t n_regions, n_pairs;
 	/* auth.c */
 	char **client_ids, **client_secrets; /* the principals the token endpoint knows */
 	size_t n_clients;
@@ -188,8 +191,9 @@ void emu_compute_instance_view(dr_emu *e, emu_call *c);
 void emu_compute_power_off(dr_emu *e, emu_call *c);
 void emu_compute_operation(dr_emu *e, emu_call *c);
 void emu_network_nic(dr_emu *e, emu_call *c);
-/* The regions of the estate, each once, in a (for fabrics and containers). */
-size_t emu_asr_regions(dr_emu *e, emu_call *c, const char ***out);
+/* Index the estate's regions and region pairs (once, at start: O(VMs)). */
+void emu_asr_index_regions(dr_emu *e);
+void emu_asr_free_regions(dr_emu *e);
 
 /* ---- payload.c ------------------------------------------------------------------------ */
 

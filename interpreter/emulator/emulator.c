@@ -213,6 +213,7 @@ dr_emu *dr_emu_new(const dr_emu_opts *o, dr_diags *diags, char *err, size_t errs
 		return NULL;
 	}
 	copy_names(e);
+	emu_asr_index_regions(e);
 	emu_limits_init(e);
 	e->wal_snapshot_every = snapshot_every(e);
 	e->wall0 = emu_wall_ms();
@@ -246,6 +247,7 @@ void dr_emu_free(dr_emu *e)
 		close(e->audit_fd);
 	emu_auth_free(e);
 	emu_jwt_free(e);
+	emu_asr_free_regions(e);
 	emu_faults_free(e);
 	free((char *)e->vault_id);
 	free(e->subscription);

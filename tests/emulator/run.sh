@@ -363,6 +363,16 @@ options() {
 	"$drover" emulator --inventory "$tmp/none.yaml" >/dev/null 2>"$tmp/err"
 	check "a missing inventory: exit 2" [ $? = 2 ]
 	"$drover" emulator --help | grep -q -- "--contract FILE"; ok "--help lists the options" $?
+	echo '{"swagger": "1.0"}' > "$tmp/not-a-contract.json"
+	"$drover" emulator --contract "$tmp/not-a-contract.json" >/dev/null 2>"$tmp/err"
+	check "a file that is not an OpenAPI 2.0 contract: exit 2, says so" bash -c "[ $? = 2 ] && grep -q 'not an OpenAPI 2.0' '$tmp/err'"
+	"$drover" emulator --client nosecret >/dev/null 2>"$tmp/err"
+	check "--client without a secret: exit 2" bash -c "[ $? = 2 ] && grep -q 'CLIENT_ID:SECRET' '$tmp/err'"
+	start rb --inventory "$here/../../examples/quickstart.yaml" || return
+	token
+	get "$V/replicationProtectedItems?$AV"
+	check "--inventory RUNBOOK: the runbook's own VMs" is "$(j '.value|length') $(j '.value[0].properties.friendlyName')" "6 shop-db-1"
+	kill -INT "$P"; wait "$P"; ok "SIGINT: exit 0" $?
 	printf 'vms:\n  - {name: app-1, tags: {tier: app}}\n  - {name: app-2}\n' > "$tmp/inv.yaml"
 	start inv --inventory "$tmp/inv.yaml" --vault my-vault --resource-group my-rg || return
 	token
