@@ -212,6 +212,8 @@ bench: $(DROVER) $(B)/libdrover.a
 	@echo
 	@bench/bench_journal.sh $(B)
 	@echo
+	@bench/bench_emulator.sh $(B)
+	@echo
 	@bench/bench_reports.sh $(B)
 	@echo
 	@bench/bench_front.sh $(B)
