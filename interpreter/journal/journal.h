@@ -82,6 +82,15 @@ struct cJSON *dr_journal_runbook_digests(const struct dr_runbook *rb);
  */
 size_t dr_journal_runbook_diff(const struct cJSON *before, const struct cJSON *after, dr_buf *out);
 
+/*
+ * Which service a run of rb acts on, as the run lock and the header name
+ * it: "sim:<absolute state file>" (state_path, else the state directory's;
+ * NULL for a simulator in memory), "azure:<subscription>/<group>/<vault>#<digest
+ * of the backend's options>". In a.
+ */
+const char *dr_journal_backend_id(dr_arena *a, const struct dr_runbook *rb, const char *state_path,
+				  const char *state_dir);
+
 /* --- writer ------------------------------------------------------------ */
 
 typedef struct dr_journal dr_journal;

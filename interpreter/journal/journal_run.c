@@ -45,19 +45,20 @@
 
 /* --- identities ---------------------------------------------------------- */
 
-/* An absolute form of path (whose directory exists), in a. */
+/* An absolute form of path, the same whether or not it and its directories exist yet, in a. */
 static const char *absolute(dr_arena *a, const char *path)
 {
 	char buf[PATH_MAX];
 	if (realpath(path, buf))
 		return dr_arena_strdup(a, buf);
 	const char *slash = strrchr(path, '/');
+	if (slash && !slash[1]) /* "dir/": as "dir" */
+		return absolute(a, dr_arena_strndup(a, path, (size_t)(slash - path)));
 	const char *dir = slash ? dr_arena_strndup(a, path, (size_t)(slash - path)) : ".";
 	if (slash == path)
 		dir = "/";
-	if (realpath(dir, buf))
-		return dr_arena_printf(a, "%s/%s", strcmp(buf, "/") ? buf : "", slash ? slash + 1 : path);
-	return path;
+	const char *d = strcmp(dir, path) ? absolute(a, dir) : dir; /* a directory not made yet: its parent's */
+	return dr_arena_printf(a, "%s/%s", strcmp(d, "/") ? d : "", slash ? slash + 1 : path);
 }
 
 static const char *cfg_str(const dr_node *n, const char *key)
@@ -66,25 +67,35 @@ static const char *cfg_str(const dr_node *n, const char *key)
 	return s ? s : "";
 }
 
-/* Which service the run acts on: "sim:<state file>", "azure:<subscription>/<group>/<vault>"; NULL: none to lock. */
-static const char *backend_identity(dr_exec *x)
+const char *dr_journal_backend_id(dr_arena *a, const dr_runbook *rb, const char *state_path, const char *state_dir)
 {
 	char buf[PATH_MAX];
+	if (rb->backend.kind == DR_BACKEND_SIM) {
+		const char *p = dr_sim_state_path(state_path, state_dir, buf, sizeof buf);
+		return strcmp(p, DR_SIM_STATE_MEMORY) ? dr_arena_printf(a, "sim:%s", absolute(a, p)) : NULL;
+	}
+	const dr_node *n = rb->backend.node;
+	char d[20];
+	dr_journal_node_digest(n, d, sizeof d);
+	return dr_arena_printf(a, "azure:%s/%s/%s#%s", cfg_str(n, "subscription"), cfg_str(n, "resource_group"),
+			       cfg_str(n, "vault"), d);
+}
+
+/* Which service the run acts on (dr_journal_backend_id, or the backend the caller opened); NULL: none to lock. */
+static const char *backend_identity(dr_exec *x)
+{
 	if (x->o.backend && !dr_sim_is(x->o.backend))
 		return dr_arena_printf(x->a, "%s:%p", x->o.backend->kind, (void *)x->o.backend);
 	if (x->o.backend) {
 		const char *p = dr_sim_path(x->o.backend);
 		return *p ? dr_arena_printf(x->a, "sim:%s", absolute(x->a, p)) : NULL;
 	}
-	if (x->rb->backend.kind == DR_BACKEND_SIM) {
-		const char *p = dr_sim_state_path(NULL, x->state_dir, buf, sizeof buf);
-		return strcmp(p, DR_SIM_STATE_MEMORY) ? dr_arena_printf(x->a, "sim:%s", absolute(x->a, p)) : NULL;
-	}
-	const dr_node *n = x->rb->backend.node;
-	char d[20];
-	dr_journal_node_digest(n, d, sizeof d);
-	return dr_arena_printf(x->a, "azure:%s/%s/%s#%s", cfg_str(n, "subscription"), cfg_str(n, "resource_group"),
-			       cfg_str(n, "vault"), d);
+	return dr_journal_backend_id(x->a, x->rb, NULL, x->state_dir);
+}
+
+const char *journal_backend_id(dr_exec *x)
+{
+	return backend_identity(x);
 }
 
 static bool exists(const char *path)
@@ -194,6 +205,15 @@ static void add_settings(dr_exec *x, cJSON *h)
 	add_user(h);
 	cJSON_AddNumberToObject(h, "pid", (double)getpid());
 	cJSON_AddNumberToObject(h, "started_ms", (double)x->started_wall);
+	if (x->point)
+		cJSON_AddStringToObject(h, "recovery_point", x->point->text);
+	if (x->o.plan) {
+		cJSON *p = cJSON_AddObjectToObject(h, "plan");
+		cJSON_AddStringToObject(p, "file", x->o.plan_path ? x->o.plan_path : "");
+		const char *made = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x->o.plan, "created"));
+		cJSON_AddStringToObject(p, "created", made ? made : "");
+		cJSON_AddItemToObject(p, "points", cJSON_Duplicate(x->plan_points, true));
+	}
 }
 
 static cJSON *header(dr_exec *x, dr_buf *err)

@@ -93,6 +93,10 @@ typedef struct dr_exec_opts {
 	 * the caller disposes it. NULL: the run keeps its own.
 	 */
 	struct dr_runinfo *model;
+	const struct dr_point_override *point; /* --recovery-point: every failover's point (preflight.h); NULL: the runbook's */
+	const struct cJSON *plan; /* --plan: a saved plan (planfile.h) the run must match and whose points it uses */
+	const char *plan_path; /* its file, for messages and the journal */
+	int64_t plan_max_age_ms; /* --plan-max-age; dr_exec_opts_init: 1h */
 } dr_exec_opts;
 
 /* Defaults: real clock, no limit, plain view on nothing, grace 30s, no hook. */
@@ -188,6 +192,15 @@ const dr_runbook *dr_exec_runbook(dr_exec *x);
  * with a sentence appended to err (err may be NULL).
  */
 int dr_exec_backend_flush(dr_exec *x, dr_buf *err);
+
+/*
+ * Whether the run itself decides the recovery point of call (a dr.failover
+ * or dr.test_failover): the point a saved plan chose for the VM's first
+ * failover (custom by id), or --recovery-point. Then *q gets the query
+ * (max_age not set) and no fallback policy is tried. False: the step's and
+ * the runbook's policy decide.
+ */
+bool dr_exec_point_query(dr_exec *x, const dr_call *call, dr_be_point_query *q);
 
 /* Which way this run's failovers go (dr_exec_opts.direction; AUTO: away from each item's active side). */
 dr_be_direction dr_exec_direction(dr_exec *x);

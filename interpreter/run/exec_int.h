@@ -174,6 +174,11 @@ struct dr_exec {
 	dr_preflight pf; /* the binding (x->bind, x->vms are its) and the checks of run/preflight.h */
 	const char **excluded; /* resume: the VMs --exclude-blocked left out of the run (sorted) */
 	size_t n_excluded;
+	const dr_point_override *point; /* --recovery-point (or a resumed run's); NULL: none */
+	dr_point_override point_resumed;
+	struct cJSON *plan_points; /* a saved plan's points {vm: point} (heap), kept in the journal's header */
+	const char **pins; /* per VM: the point of its first failover (the plan's); NULL: no plan */
+	size_t *pin_node; /* per VM: the plan index of that first failover step */
 	dr_binding bind;
 	const dr_vm *vms;
 	size_t n_vms;
@@ -311,6 +316,7 @@ void exec_backend_close(dr_exec *x);
  */
 const char *exec_preflight(dr_exec *x, dr_buf *err);
 void exec_preflight_reexclude(dr_exec *x);
+void exec_preflight_points(dr_exec *x); /* after binding: x->point, x->plan_points, x->pins */
 int exec_preflight_resume(dr_exec *x, dr_buf *text);
 
 /* rollback.c */
@@ -341,6 +347,8 @@ void journal_note_timeout(dr_exec *x, srun *s);
 int journal_replay(dr_exec *x);
 bool journal_suspended(const dr_exec *x);
 void journal_finish(dr_exec *x);
+/* journal_run.c: the identity of the run's backend (dr_journal_backend_id); NULL: a simulator in memory */
+const char *journal_backend_id(dr_exec *x);
 
 /* sched.c, for the replay: start an attempt without calling the action (false: it failed early); call it. */
 bool sched_start_attempt(dr_exec *x, task *t);
