@@ -3,7 +3,10 @@
  * the moment it starts (the point list moves: new points appear, old ones
  * are purged, a failover freezes them, a commit deletes them).
  *
- * What is asked comes from the step's with.recovery_point when it has one
+ * The run itself decides first (dr_exec_point_query): the point a saved
+ * plan chose for the VM (drover run --plan), or --recovery-point; then
+ * no fallback is tried. Otherwise what is asked comes from the step's
+ * with.recovery_point when it has one
  * (a policy, ${...}, {id: ...} or {time: ...}), else from the runbook's
  * recovery: (point, possibly ${...}; with custom, id or time), followed by
  * recovery.fallback's policies in order. The first choice that exists and
@@ -183,7 +186,10 @@ static int wanted(dr_call *call, dr_arena *a, wants *w, char **msg)
 	memset(w, 0, sizeof *w);
 	w->max_age_ms = rb && rb->recovery.present ? rb->recovery.max_age_ms : -1;
 	int rc = 0;
-	if (v)
+	dr_be_point_query forced;
+	if (dr_exec_point_query(call->run, call, &forced)) /* a saved plan's point, or --recovery-point: no fallback */
+		add(w, forced.policy, false)->q = forced;
+	else if (v)
 		rc = from_with(call, a, rb, v, w, msg);
 	else if (rb)
 		rc = from_runbook(call, a, rb, w, msg);

@@ -37,6 +37,9 @@ static int failback_main(int argc, char **argv)
 	"      --plain             one line per transition even on a terminal\n"                                \
 	"      --exclude-blocked   run without the VMs the preflight finds blocked (named on the screen, in the\n" \
 	"                          events and the journal); other blockers still refuse the run\n"               \
+	"      --plan PLAN.json    run exactly a plan drover plan -o saved; refused when anything drifted\n"     \
+	"      --plan-max-age D    how old a saved plan may be (default 1h)\n"                                 \
+	"      --recovery-point P  every failover's point: a policy, an RFC 3339 time or a point's id\n"       \
 	"  -h, --help              show this help\n"
 
 const dr_command dr_cmd_drill = {
@@ -63,7 +66,8 @@ const dr_command dr_cmd_drill = {
 const dr_command dr_cmd_failback = {
 	.name = "failback",
 	.summary = "Run a runbook from the recovery side back to the primary side (after failover and reprotect).",
-	.usage = "[--param NAME=VALUE]... [--yes] [--events FILE|-] [--exclude-blocked] FILE",
+	.usage = "[--param NAME=VALUE]... [--yes] [--events FILE|-] [--exclude-blocked] [--plan PLAN.json] "
+		 "[--recovery-point POLICY|ID|TIME] FILE",
 	.help = "Options:\n" COMMON_HELP
 		"\nThe same as drover run --direction failback: every failover goes recovery-to-primary, and\n"
 		"target.primary_* and target.recovery_* keep meaning where a VM runs before and after this\n"

@@ -29,6 +29,8 @@
 #include "views/metrics.h"
 #include "run/modes.h"
 #include "front/params.h"
+#include "journal/journal.h"
+#include "run/planfile.h"
 #include "views/planview.h"
 #include "front/runbook.h"
 
@@ -38,13 +40,21 @@ const dr_command dr_cmd_plan = {
 	.name = "plan",
 	.summary = "Show what a run would do against the backend, touching nothing; --estimate predicts the RTO.",
 	.usage = "[--param NAME=VALUE]... [--format text|json] [--direction failover|failback] [--drill [--network "
-		 "NAME]] [--estimate] [--metrics FILE] [--now TIME] [--state FILE] [--state-dir DIR] FILE",
+		 "NAME]] [--recovery-point POLICY|ID|TIME] [-o PLAN.json] [--estimate] [--metrics FILE] [--now TIME] "
+		 "[--state FILE] [--state-dir DIR] FILE",
 	.help = "Options:\n"
 		"  -p, --param NAME=VALUE  a parameter (repeatable), as for run\n"
 		"  -f, --format FMT        text (default) or json\n"
 		"      --direction DIR     failover (default) or failback: plan the way back to primary\n"
 		"      --drill             plan the drill (drover drill) instead of the failover\n"
 		"      --network NAME      the drill's isolated network (as for drover drill)\n"
+		"      --recovery-point P  every failover's point, whatever the runbook says (as for drover run):\n"
+		"                          a policy (latest, latest-processed, latest-app-consistent,\n"
+		"                          latest-crash-consistent), an RFC 3339 time (the newest point at or\n"
+		"                          before it) or a point's id or name; max_age still applies\n"
+		"  -o, --output PLAN.json  also save the plan (owner-only): what it saw and decided, for\n"
+		"                          drover run|drill|failback --plan PLAN.json, which runs exactly it or\n"
+		"                          refuses what drifted (docs/plan.md, \"Saved plans\")\n"
 		"      --estimate          also run the plan on a private copy of the simulator, on the virtual\n"
 		"                          clock, and print the predicted RTO and the critical path (tasks\n"
 		"                          start in the order a run would give them, from the state directory's\n"
@@ -64,19 +74,21 @@ const dr_command dr_cmd_plan = {
 		"VMs of each set, each VM's recovery point and its age against max_age, the operations in\n"
 		"order, what is irreversible and what blocks the plan.\n"
 		"Exit status: 0 runnable, 1 blocked, 2 invalid runbook, parameters or backend, 3 the --metrics\n"
-		"file could not be written. docs/plan.md.\n",
+		"or --output file could not be written. docs/plan.md.\n",
 	.main = plan_main,
 };
 
 typedef struct options {
 	const char **params;
 	size_t n_params;
-	const char *file, *stdlib, *state, *state_dir, *network, *metrics;
+	const char *file, *stdlib, *state, *state_dir, *network, *metrics, *out;
 	bool json, estimate, now_given;
+	dr_point_override point;
 	dr_planview_opts v;
 } options;
 
-enum { OPT_DIRECTION = 256, OPT_DRILL, OPT_NETWORK, OPT_ESTIMATE, OPT_NOW, OPT_STATE_DIR, OPT_STDLIB, OPT_METRICS };
+enum { OPT_DIRECTION = 256, OPT_DRILL, OPT_NETWORK, OPT_ESTIMATE, OPT_NOW, OPT_STATE_DIR, OPT_STDLIB, OPT_METRICS,
+       OPT_POINT };
 
 static const struct option longopts[] = {
 	{"param", required_argument, NULL, 'p'},	  {"format", required_argument, NULL, 'f'},
@@ -85,6 +97,7 @@ static const struct option longopts[] = {
 	{"now", required_argument, NULL, OPT_NOW},	  {"state", required_argument, NULL, 's'},
 	{"state-dir", required_argument, NULL, OPT_STATE_DIR}, {"stdlib", required_argument, NULL, OPT_STDLIB},
 	{"metrics", required_argument, NULL, OPT_METRICS}, {"help", no_argument, NULL, 'h'},
+	{"output", required_argument, NULL, 'o'},	  {"recovery-point", required_argument, NULL, OPT_POINT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -117,6 +130,12 @@ static int one_option(void *ctx, int c, const char *arg)
 	case OPT_NETWORK: o->network = arg; return -1;
 	case OPT_ESTIMATE: o->estimate = true; return -1;
 	case OPT_METRICS: o->metrics = arg; return -1;
+	case 'o': o->out = arg; return -1;
+	case OPT_POINT:
+		if (!dr_preflight_parse_override(arg, &o->point))
+			return dr_cli_usage_error(&dr_cmd_plan, "--recovery-point '': expected a policy, a time or a point's id");
+		o->v.point = &o->point;
+		return -1;
 	case OPT_NOW:
 		if (!dr_backend_parse_time(arg, &o->v.now_ms))
 			return dr_cli_usage_error(&dr_cmd_plan, "--now '%s': expected an RFC 3339 time", arg);
@@ -130,7 +149,7 @@ static int one_option(void *ctx, int c, const char *arg)
 
 static int parse_options(int argc, char **argv, options *o)
 {
-	int rc = dr_cli_parse(&dr_cmd_plan, argc, argv, "p:f:s:h", longopts, one_option, o);
+	int rc = dr_cli_parse(&dr_cmd_plan, argc, argv, "p:f:s:o:h", longopts, one_option, o);
 	if (rc >= 0)
 		return rc;
 	if (optind >= argc)
@@ -168,16 +187,36 @@ static int write_metrics(const dr_runbook *rb, const options *o, const cJSON *vi
 	return rc;
 }
 
+/* -o: the saved plan (NULL: the view could not be made). Returns 0, or -1 (said on stderr). */
+static int write_plan(const dr_runbook *rb, const options *o, const cJSON *saved)
+{
+	if (!o->out || !saved)
+		return 0;
+	dr_buf err;
+	dr_buf_init(&err);
+	int rc = dr_planfile_write(o->out, saved, &err);
+	if (rc < 0)
+		fprintf(stderr, "drover plan: %snothing was changed\n", err.data);
+	else
+		fprintf(stderr, "drover plan: saved to %s; run exactly this plan with: drover %s --plan %s %s\n", o->out,
+			o->v.mode == DR_MODE_DRILL ? "drill" : o->v.mode == DR_MODE_FAILBACK ? "failback" : "run", o->out,
+			rb->path);
+	dr_buf_dispose(&err);
+	return rc;
+}
+
 /* The view, printed; returns the exit status. */
 static int show(dr_runbook *rb, dr_backend *be, options *o)
 {
 	dr_buf err;
 	dr_buf_init(&err);
+	cJSON *saved = NULL;
+	o->v.file = o->out ? &saved : NULL;
 	cJSON *view = dr_planview_build(rb, be, &o->v, &err);
 	int rc = DR_EXIT_INVALID;
 	if (view && o->estimate)
 		dr_estimate_add(rb, be, &o->v, view);
-	if (write_metrics(rb, o, view) < 0)
+	if (write_metrics(rb, o, view) < 0 || write_plan(rb, o, saved) < 0)
 		rc = DR_EXIT_INTERNAL;
 	else if (view)
 		rc = dr_planview_runnable(view) ? DR_EXIT_OK : DR_EXIT_FAILED;
@@ -193,6 +232,7 @@ static int show(dr_runbook *rb, dr_backend *be, options *o)
 		fprintf(stderr, "drover plan: %s", err.data);
 	}
 	cJSON_Delete(view);
+	cJSON_Delete(saved);
 	dr_buf_dispose(&err);
 	return rc;
 }
@@ -205,6 +245,7 @@ static int with_backend(dr_runbook *rb, options *o)
 	dr_backend_opts bo = {.state_path = o->state, .state_dir = o->state_dir, .read_only = true, .params = o->v.params};
 	dr_backend *be = dr_backend_open(rb, &bo, a, d, &e);
 	dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
+	o->v.backend_id = dr_journal_backend_id(a, rb, o->state, o->state_dir);
 	int rc = DR_EXIT_INVALID;
 	if (!be) {
 		if (e.code)

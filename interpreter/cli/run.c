@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "run/exec.h"
+#include "run/planfile.h"
 #include "front/params.h"
 #include "front/runbook.h"
 #include "util/fs.h"
@@ -32,8 +33,8 @@ const dr_command dr_cmd_run = {
 	.name = "run",
 	.summary = "Run a runbook: its steps, retries, rollbacks, approvals and finally steps.",
 	.usage = "[--param NAME=VALUE]... [--yes] [--events FILE|-] [--clock real|virtual] [--concurrency N] "
-		 "[--order declared|longest-first] [--seed N] [--state-dir DIR] [--exclude-blocked] [--report FILE] [--metrics FILE] "
-		 "FILE",
+		 "[--order declared|longest-first] [--seed N] [--state-dir DIR] [--exclude-blocked] [--plan PLAN.json "
+		 "[--plan-max-age DURATION]] [--recovery-point POLICY|ID|TIME] [--report FILE] [--metrics FILE] FILE",
 	.help = "Options:\n"
 		"  -p, --param NAME=VALUE  a parameter (repeatable); typed as the runbook declares it. Parameters\n"
 		"                          without a default are required\n"
@@ -78,6 +79,16 @@ const dr_command dr_cmd_run = {
 		"      --exclude-blocked   run without the VMs the preflight finds blocked (each is named on the\n"
 		"                          screen, in the events and in the journal, and left as it is); blockers\n"
 		"                          that are not one VM's (vm_set expect:, a test network) still refuse\n"
+		"      --plan PLAN.json    run exactly the plan drover plan -o saved: each VM's first failover on\n"
+		"                          the point it chose; refused when anything drifted since (the runbook,\n"
+		"                          parameters, backend, VM sets, a VM's state, a point gone or now older\n"
+		"                          than max_age), each difference named (docs/plan.md, \"Saved plans\")\n"
+		"      --plan-max-age D    how old a saved plan may be (default 1h)\n"
+		"      --recovery-point P  every failover's point, whatever the runbook says (an incident\n"
+		"                          decision, kept in the journal): a policy (latest, latest-processed,\n"
+		"                          latest-app-consistent, latest-crash-consistent), an RFC 3339 time (the\n"
+		"                          newest point at or before it) or a point's id or name; max_age still\n"
+		"                          applies and no fallback is tried\n"
 		"  -h, --help              show this help\n"
 		"\nBefore anything starts, the run binds and plans as drover plan does and checks every task it\n"
 		"will start against the backend (state and direction, recovery point and max_age, vm_set\n"
@@ -98,6 +109,8 @@ typedef struct options {
 	dr_exec_opts x;
 	const char *network; /* drill: --network */
 	bool clock_given; /* --clock or $DROVER_CLOCK: else dr_cli_default_clock */
+	dr_point_override point; /* --recovery-point */
+	cJSON *plan; /* --plan, read */
 } options;
 
 /* The command running: run, drill or failback (usage messages and help name it). */
@@ -139,6 +152,14 @@ static int set_grace(options *o, const char *v)
 	return -1;
 }
 
+static int set_plan_max_age(options *o, const char *v)
+{
+	size_t bad;
+	if (!dr_text_parse_duration(v, &o->x.plan_max_age_ms, &bad))
+		return dr_cli_usage_error(cur, "--plan-max-age '%s': expected a duration like 1h", v);
+	return -1;
+}
+
 static int set_seed(options *o, const char *v)
 {
 	char *end;
@@ -163,7 +184,7 @@ static int set_order(options *o, const char *v)
 }
 
 enum { OPT_CLOCK = 256, OPT_SEED, OPT_STATE, OPT_RUNID, OPT_GRACE, OPT_STDLIB, OPT_PLAIN, OPT_DIRECTION, OPT_NETWORK, OPT_FORCE,
-       OPT_ORDER, OPT_EXCLUDE_BLOCKED, OPT_REPORT, OPT_METRICS };
+       OPT_ORDER, OPT_EXCLUDE_BLOCKED, OPT_REPORT, OPT_METRICS, OPT_PLAN, OPT_PLAN_MAX_AGE, OPT_POINT };
 
 static const struct option longopts[] = {
 	{"param", required_argument, NULL, 'p'},     {"yes", no_argument, NULL, 'y'},
@@ -176,6 +197,8 @@ static const struct option longopts[] = {
 	{"force", no_argument, NULL, OPT_FORCE},       {"order", required_argument, NULL, OPT_ORDER},
 	{"exclude-blocked", no_argument, NULL, OPT_EXCLUDE_BLOCKED},
 	{"report", required_argument, NULL, OPT_REPORT}, {"metrics", required_argument, NULL, OPT_METRICS},
+	{"plan", required_argument, NULL, OPT_PLAN},
+	{"plan-max-age", required_argument, NULL, OPT_PLAN_MAX_AGE}, {"recovery-point", required_argument, NULL, OPT_POINT},
 	{"verbose", no_argument, NULL, 'v'},	       {"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -219,6 +242,13 @@ static int one_option(void *ctx, int c, const char *arg)
 	case OPT_EXCLUDE_BLOCKED: o->x.exclude_blocked = true; return -1;
 	case OPT_REPORT: return dr_cli_add_report(cur, &o->reports, arg);
 	case OPT_METRICS: o->metrics = arg; return -1;
+	case OPT_PLAN: o->x.plan_path = arg; return -1;
+	case OPT_PLAN_MAX_AGE: return set_plan_max_age(o, arg);
+	case OPT_POINT:
+		if (!dr_preflight_parse_override(arg, &o->point))
+			return dr_cli_usage_error(cur, "--recovery-point '': expected a policy, a time or a point's id");
+		o->x.point = &o->point;
+		return -1;
 	default: return set_order(o, arg); /* OPT_ORDER */
 	}
 }
@@ -236,7 +266,25 @@ static int parse_options(int argc, char **argv, options *o)
 	if (optind + 1 < argc)
 		return dr_cli_usage_error(cur, "one runbook at a time ('%s' is extra)", argv[optind + 1]);
 	o->file = argv[optind];
+	if (o->x.plan_path && o->x.exclude_blocked)
+		return dr_cli_usage_error(cur, "--plan runs a saved plan as it is; --exclude-blocked is for a plan made now "
+					       "(drover plan shows which VMs are blocked)");
 	return -1;
+}
+
+/* --plan: the saved plan, read (docs/plan.md, "Saved plans"); -1 to go on, or the exit status. */
+static int read_plan(options *o)
+{
+	if (!o->x.plan_path)
+		return -1;
+	dr_buf err;
+	dr_buf_init(&err);
+	o->plan = dr_planfile_read(o->x.plan_path, &err);
+	if (!o->plan)
+		fprintf(stderr, "drover %s: %snothing was run\n", cur->name, err.data);
+	dr_buf_dispose(&err);
+	o->x.plan = o->plan;
+	return o->plan ? -1 : DR_EXIT_INVALID;
 }
 
 /* The test hook DROVER_TEST_SIGNAL_AT=DURATION: send ourselves SIGINT at that clock time. */
@@ -349,9 +397,12 @@ int dr_cli_run_mode(const dr_command *cmd, dr_run_mode mode, int argc, char **ar
 	int rc = parse_options(argc, argv, &o);
 	if (rc < 0)
 		rc = signal_hook(&o);
+	if (rc < 0)
+		rc = read_plan(&o);
 	if (rc >= 0) {
 		free(o.params);
 		free(o.reports.paths);
+		cJSON_Delete(o.plan);
 		return rc;
 	}
 	dr_runbook *rb = dr_cli_compile(cur, o.file, o.stdlib);
@@ -359,5 +410,6 @@ int dr_cli_run_mode(const dr_command *cmd, dr_run_mode mode, int argc, char **ar
 	dr_runbook_free(rb);
 	free(o.params);
 	free(o.reports.paths);
+	cJSON_Delete(o.plan);
 	return rc;
 }

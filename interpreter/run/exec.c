@@ -36,7 +36,7 @@ void dr_exec_opts_init(dr_exec_opts *o)
 {
 	*o = (dr_exec_opts){
 		.clock = DR_CLOCK_REAL, .view = DR_VIEW_PLAIN, .grace_ms = DEFAULT_GRACE_MS, .signal_at_ms = -1,
-		.mode = DR_MODE_FAILOVER, .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY,
+		.mode = DR_MODE_FAILOVER, .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY, .plan_max_age_ms = 3600000,
 	};
 }
 
@@ -242,6 +242,7 @@ static void exec_free(dr_exec *x)
 	for (size_t i = 0; i < x->n_units; i++)
 		free_task_values(x->units[i]);
 	lookup_dispose(x);
+	cJSON_Delete(x->plan_points);
 	cJSON_Delete(x->params);
 	timers_dispose(&x->timers);
 	dr_progress_free(x->view);
@@ -268,6 +269,7 @@ static bool bind_inventory(dr_exec *x, dr_buf *err)
 	if (dr_preflight_bind(&x->pf, x->a, x->rb, x->backend, dr_exec_wall(x, 0), err) < 0)
 		return false;
 	exec_preflight_reexclude(x); /* resume: the VMs an earlier session left out stay out */
+	exec_preflight_points(x); /* a saved plan's points and --recovery-point (a resume: its header's) */
 	x->vms = x->pf.vms;
 	x->n_vms = x->pf.n;
 	x->bind = x->pf.bind;

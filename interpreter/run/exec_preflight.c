@@ -26,6 +26,7 @@
 
 #include "backends/backend.h"
 #include "journal/journal.h"
+#include "run/planfile.h"
 
 /* --- what the run checks -------------------------------------------------- */
 
@@ -74,8 +75,82 @@ static void check(dr_exec *x, bool resumed)
 		.now_ms = dr_exec_wall(x, dr_clock_now(x->clock)),
 		.task = resumed ? task_progress : NULL,
 		.ctx = x,
+		.point = x->point,
+		.pins = x->pins,
 	};
 	dr_preflight_check(&x->pf, &po);
+}
+
+/* --- the points the run decides -------------------------------------------------- */
+
+static const cJSON *header_item(const dr_exec *x, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(x->o.resume->header, key);
+}
+
+/* Per VM, the step of its first (test) failover in start order: where a plan's point applies. */
+static void pin_nodes(dr_exec *x)
+{
+	const dr_preflight *pf = &x->pf;
+	x->pin_node = dr_arena_calloc(x->a, pf->n + 1, sizeof *x->pin_node);
+	for (size_t i = 0; i < pf->n; i++)
+		x->pin_node[i] = (size_t)-1;
+	for (size_t k = 0; k < x->plan->n; k++) {
+		size_t node = pf->order[k];
+		const dr_action *act = x->plan->nodes[node].step->action;
+		bool skipped = x->o.mode == DR_MODE_DRILL && dr_modes_skips(x->rb, node, NULL);
+		if (!act || !(act->flags & (DR_AF_FAILOVER | DR_AF_TEST_FAILOVER)) || skipped)
+			continue;
+		for (size_t j = 0; j < pf->n_step_vms[node]; j++)
+			if (x->pin_node[pf->step_vms[node][j]] == (size_t)-1)
+				x->pin_node[pf->step_vms[node][j]] = node;
+	}
+}
+
+void exec_preflight_points(dr_exec *x)
+{
+	const char *rp = x->o.resume ? cJSON_GetStringValue(header_item(x, "recovery_point")) : NULL;
+	if (rp && dr_preflight_parse_override(dr_arena_strdup(x->a, rp), &x->point_resumed))
+		x->point = &x->point_resumed;
+	else if (!x->o.resume && x->o.point && x->o.point->present)
+		x->point = x->o.point;
+	const cJSON *saved = x->o.resume ? cJSON_GetObjectItemCaseSensitive(header_item(x, "plan"), "points") : NULL;
+	if (saved)
+		x->plan_points = cJSON_Duplicate(saved, true);
+	else if (!x->o.resume && x->o.plan)
+		x->plan_points = dr_planfile_points(x->o.plan);
+	if (x->plan_points) {
+		x->pins = dr_planfile_pins(x->plan_points, &x->pf, x->a);
+		pin_nodes(x);
+	}
+}
+
+/* The plan index of the step t runs (main or finally); (size_t)-1 for a rollback unit. */
+static size_t node_of(const dr_exec *x, const srun *s)
+{
+	if (s >= x->main && s < x->main + x->n_main)
+		return (size_t)(s - x->main);
+	if (s >= x->fin && s < x->fin + x->n_fin)
+		return x->n_main + (size_t)(s - x->fin);
+	return (size_t)-1;
+}
+
+bool dr_exec_point_query(dr_exec *x, const dr_call *call, dr_be_point_query *q)
+{
+	const dr_action *act = call && call->step ? call->step->action : NULL;
+	if (!x || !act || !(act->flags & (DR_AF_FAILOVER | DR_AF_TEST_FAILOVER)))
+		return false;
+	const task *t = (const task *)((const char *)call - offsetof(task, call));
+	size_t vm = t->vm;
+	if (x->pins && vm != NO_VM && x->pins[vm] && node_of(x, t->s) == x->pin_node[vm]) {
+		*q = (dr_be_point_query){.policy = DR_POINT_CUSTOM, .custom_id = x->pins[vm], .max_age_ms = -1};
+		return true;
+	}
+	if (!x->point)
+		return false;
+	*q = (dr_be_point_query){.policy = x->point->policy, .custom_id = x->point->id, .max_age_ms = -1,
+				 .custom_time_ms = x->point->id ? 0 : x->point->time_ms};
+	return true;
 }
 
 /* --- events and text -------------------------------------------------------- */
@@ -100,10 +175,27 @@ static size_t vms_checked(const dr_exec *x)
 	return n;
 }
 
-static void emit_preflight(dr_exec *x, const char *const *excluded, size_t n_excluded, bool resumed)
+/* run.preflight's "plan": the saved plan and each way it drifted (lines of drift). */
+static void add_plan(dr_exec *x, cJSON *ev, const char *drift)
+{
+	cJSON *p = cJSON_AddObjectToObject(ev, "plan");
+	cJSON_AddStringToObject(p, "file", x->o.plan_path ? x->o.plan_path : "");
+	const char *made = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x->o.plan, "created"));
+	cJSON_AddStringToObject(p, "created", made ? made : "");
+	cJSON *arr = cJSON_AddArrayToObject(p, "drift");
+	for (const char *l = drift, *nl; l && *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		if (!nl)
+			break;
+		cJSON_AddItemToArray(arr, cJSON_CreateString(dr_arena_strndup(x->a, l, (size_t)(nl - l))));
+	}
+}
+
+static void emit_preflight(dr_exec *x, const char *const *excluded, size_t n_excluded, bool resumed,
+			   const char *drift)
 {
 	cJSON *ev = dr_event_new(x->ev, "run.preflight");
-	cJSON_AddBoolToObject(ev, "runnable", dr_preflight_runnable(&x->pf) || n_excluded);
+	cJSON_AddBoolToObject(ev, "runnable", (dr_preflight_runnable(&x->pf) || n_excluded) && !(drift && *drift));
 	cJSON_AddNumberToObject(ev, "vms", (double)vms_checked(x));
 	cJSON *arr = cJSON_AddArrayToObject(ev, "blockers");
 	for (size_t i = 0; i < x->pf.n_blockers; i++)
@@ -115,6 +207,8 @@ static void emit_preflight(dr_exec *x, const char *const *excluded, size_t n_exc
 	}
 	if (resumed)
 		cJSON_AddBoolToObject(ev, "resumed", true);
+	if (x->o.plan && !resumed)
+		add_plan(x, ev, drift);
 	dr_events_emit(x->ev, ev);
 }
 
@@ -180,33 +274,80 @@ static void say_excluded(dr_exec *x, size_t n)
 	dr_buf_dispose(&b);
 }
 
-const char *exec_preflight(dr_exec *x, dr_buf *err)
+/* A saved plan (--plan): how the world drifted from it, into drift; notes on stderr. Returns the count. */
+static size_t plan_drift(dr_exec *x, dr_buf *drift)
 {
-	if (x->o.resume || x->o.skip_preflight || !has_checks(x))
-		return NULL; /* a resumed run checks after its replay (exec_preflight_resume) */
-	check(x, false);
-	if (dr_preflight_runnable(&x->pf)) {
-		emit_preflight(x, NULL, 0, false);
-		return NULL;
-	}
-	if (x->o.exclude_blocked && dr_preflight_excusable(&x->pf)) {
-		size_t *idx, n;
-		const char **names = blocked_names(x, &idx, &n);
-		dr_preflight_exclude(&x->pf, idx, n);
-		emit_preflight(x, names, n, false);
-		say_excluded(x, n);
-		return NULL;
-	}
-	emit_preflight(x, NULL, 0, false);
+	if (!x->o.plan)
+		return 0;
+	dr_planfile_ctx now = {.rb = x->rb, .params = x->params, .mode = x->o.mode, .direction = x->o.direction,
+			       .backend_id = journal_backend_id(x), .point = x->point,
+			       .now_ms = dr_exec_wall(x, dr_clock_now(x->clock))};
+	dr_buf notes;
+	dr_buf_init(&notes);
+	size_t n = dr_planfile_drift(x->o.plan, &x->pf, &now, x->o.plan_max_age_ms, drift, &notes);
+	if (notes.len)
+		dr_exec_say(x, dr_arena_strndup(x->a, notes.data, notes.len - 1));
+	dr_buf_dispose(&notes);
+	return n;
+}
+
+static void refuse_drift(dr_exec *x, const char *drift, size_t n, dr_buf *err)
+{
+	const char *path = x->o.plan_path ? x->o.plan_path : "the plan";
+	dr_buf_printf(err, "Refused: the world drifted from the saved plan %s (%zu difference%s). Nothing was started and "
+			   "no operation was sent to the %s backend.\n",
+		      path, n, n == 1 ? "" : "s", backend_kind(x));
+	for (const char *l = drift, *nl; *l && (nl = strchr(l, '\n')); l = nl + 1)
+		dr_buf_printf(err, "  - %.*s\n", (int)(nl - l), l);
+}
+
+static void refuse_blocked(dr_exec *x, dr_buf *err)
+{
 	dr_buf_printf(err, "Refused: the plan is blocked. Nothing was started and no operation was sent to the %s backend.\n",
 		      backend_kind(x));
 	list_blockers(x, err);
 	if (x->o.exclude_blocked)
 		dr_buf_puts(err, "--exclude-blocked leaves out blocked VMs only; the blockers above are not one VM's.\n");
+}
+
+static const char *refuse(dr_exec *x, const dr_buf *drift, size_t n_drift, dr_buf *err)
+{
+	if (n_drift)
+		refuse_drift(x, drift->data, n_drift, err);
+	if (!dr_preflight_runnable(&x->pf))
+		refuse_blocked(x, err);
 	if (x->jr)
 		dr_buf_printf(err, "The refusal is recorded as run %s (drover status %s).\n", x->run_id, x->run_id);
-	next_steps(x, err);
-	return "the plan is blocked";
+	if (n_drift)
+		dr_buf_printf(err, "Next: make the plan again (drover plan -o %s ...), review it, and run that plan.\n",
+			      x->o.plan_path ? x->o.plan_path : "PLAN.json");
+	else
+		next_steps(x, err);
+	return n_drift ? "the world drifted from the saved plan" : "the plan is blocked";
+}
+
+const char *exec_preflight(dr_exec *x, dr_buf *err)
+{
+	if (x->o.resume || x->o.skip_preflight || (!has_checks(x) && !x->o.plan))
+		return NULL; /* a resumed run checks after its replay (exec_preflight_resume) */
+	check(x, false);
+	dr_buf drift;
+	dr_buf_init(&drift);
+	size_t n_drift = plan_drift(x, &drift);
+	const char *why = NULL;
+	if (!n_drift && x->o.exclude_blocked && !dr_preflight_runnable(&x->pf) && dr_preflight_excusable(&x->pf)) {
+		size_t *idx, n;
+		const char **names = blocked_names(x, &idx, &n);
+		dr_preflight_exclude(&x->pf, idx, n);
+		emit_preflight(x, names, n, false, drift.data);
+		say_excluded(x, n);
+	} else {
+		emit_preflight(x, NULL, 0, false, drift.data);
+		if (n_drift || !dr_preflight_runnable(&x->pf))
+			why = refuse(x, &drift, n_drift, err);
+	}
+	dr_buf_dispose(&drift);
+	return why;
 }
 
 /* --- a resumed run ----------------------------------------------------------- */
@@ -270,7 +411,7 @@ int exec_preflight_resume(dr_exec *x, dr_buf *text)
 		return -1;
 	}
 	check(x, true);
-	emit_preflight(x, x->excluded, x->n_excluded, true);
+	emit_preflight(x, x->excluded, x->n_excluded, true, NULL);
 	if (dr_preflight_runnable(&x->pf))
 		return 0;
 	dr_buf_puts(text, "resume stopped: the tasks that have not started yet are blocked; nothing was started.\n");

@@ -95,6 +95,8 @@ static bool eligible(dr_exec *x, const task *t)
 	const srun *s = t->s;
 	if (x->o.mode == DR_MODE_DRILL || !x->rb->recovery.n_fallback || x->stopping || s->timed_out)
 		return false;
+	if (x->point)
+		return false; /* --recovery-point: the incident's decision; a failed validation is for people to judge */
 	if (x->jr && x->jr->replaying)
 		return false; /* a resume retells what happened; it never starts an operation (see the file's top) */
 	if (!is_main(x, s) || !s->act || !(s->act->flags & DR_AF_VALIDATION) || t->vm == NO_VM)

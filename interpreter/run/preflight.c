@@ -403,11 +403,17 @@ static void choose(dr_preflight *pf, size_t vm, const dr_be_point *pts, size_t n
 }
 
 /* The query of VM vm's failover at node: the override, the step's own, else the runbook's; false: at run time. */
-static bool query_of(dr_preflight *pf, const dr_preflight_opts *o, size_t node, dr_be_point_query *q, dr_pf_point *pt)
+static bool query_of(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, size_t node, dr_be_point_query *q,
+		     dr_pf_point *pt)
 {
 	const char *why = NULL;
 	bool known = dr_preflight_runbook_policy(pf->rb, o->params, o->point, pf->a, q, &why);
 	pt->override = o->point && o->point->present;
+	if (pt->pinned) { /* the saved plan's point, under the runbook's max_age */
+		q->policy = DR_POINT_CUSTOM;
+		q->custom_id = o->pins[vm];
+		return true;
+	}
 	bool step_known = true;
 	if (!pt->override && step_policy(pf->plan->nodes[node].step, o->params, pf->a, q, &step_known)) {
 		known = step_known;
@@ -424,8 +430,8 @@ static void vm_point(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, si
 	const dr_be_item *it = &pf->items[vm];
 	dr_pf_point *pt = &pf->vm[vm].point;
 	dr_be_point_query q;
-	*pt = (dr_pf_point){.node = node, .max_age_ms = -1};
-	if (!query_of(pf, o, node, &q, pt)) {
+	*pt = (dr_pf_point){.node = node, .max_age_ms = -1, .pinned = o->pins && o->pins[vm]};
+	if (!query_of(pf, o, vm, node, &q, pt)) {
 		pt->verdict = DR_PF_POINT_AT_RUN_TIME;
 		return;
 	}
@@ -444,7 +450,7 @@ static void vm_point(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, si
 		pt->error = dr_arena_printf(pf->a, "%s: cannot list its recovery points: %s", it->name,
 					   dr_backend_error_text(pf->a, &e));
 	} else {
-		choose(pf, vm, pts, n, q, !pt->override, pt);
+		choose(pf, vm, pts, n, q, !pt->override && !pt->pinned, pt);
 	}
 	dr_arena_free(scratch);
 }
@@ -660,6 +666,16 @@ static void point_blocker(dr_preflight *pf, const dr_preflight_opts *o, size_t v
 	char max[32], age[32];
 	dr_text_format_duration(pt->max_age_ms, max, sizeof max);
 	dr_text_format_duration(pt->age_ms >= 10000 ? (pt->age_ms + 500) / 1000 * 1000 : pt->age_ms, age, sizeof age);
+	if (pt->pinned && !pt->error) {
+		if (pt->verdict == DR_PF_POINT_TOO_OLD)
+			block(pf, DR_BLOCK_RPO, vm, pt->node,
+			      "%s: the plan's recovery point %s is now %s old, older than max_age %s (the RPO guard)", name,
+			      o->pins[vm], age, max);
+		else
+			block(pf, DR_BLOCK_RPO, vm, pt->node, "%s: the plan's recovery point %s no longer exists", name,
+			      o->pins[vm]);
+		return;
+	}
 	const char *tail = pf->rb->recovery.n_fallback && !pt->override ? ", nor does any fallback" : "";
 	const char *what = pt->override ? dr_arena_printf(pf->a, "--recovery-point %s", o->point->text)
 					: dr_point_policy_name(pt->asked);

@@ -103,6 +103,7 @@ typedef struct dr_pf_point {
 	dr_point_policy asked; /* the policy asked first */
 	bool fell_back;
 	bool override; /* the run's --recovery-point decided it */
+	bool pinned; /* a saved plan's point (dr_preflight_opts.pins) decided it */
 	const dr_be_point *point; /* NULL: none, or latest (pending data) */
 	const char *point_id; /* what the failover would pass (dr_be_choice.point_id); NULL for latest */
 	int64_t time_ms, age_ms, max_age_ms; /* max_age -1: no guard */
@@ -146,6 +147,8 @@ typedef struct dr_preflight_opts {
 	const struct cJSON *params; /* typed parameter values (dr_params_bind) */
 	int64_t now_ms; /* Unix ms the run starts at (the caller's clock) */
 	const dr_point_override *point; /* NULL or !present: the runbook's policy */
+	/* a saved plan's points: per inventory VM, the point (id or name) its first failover uses; NULL: none */
+	const char *const *pins;
 	/* resume: how far the task of plan node `node` on VM `vm` (DR_PF_NO_VM: not fanned out) got; NULL: none started */
 	dr_pf_task (*task)(void *ctx, size_t node, size_t vm);
 	void *ctx;

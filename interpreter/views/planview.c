@@ -13,6 +13,7 @@
 
 #include "actions/action.h"
 #include "front/plan.h"
+#include "run/planfile.h"
 #include "run/preflight.h"
 #include "util/text.h"
 
@@ -225,7 +226,7 @@ static void add_header(pv *p)
 	cJSON *r = cJSON_AddObjectToObject(p->view, "recovery");
 	dr_be_point_query q;
 	const char *why = NULL;
-	if (dr_preflight_runbook_policy(rb, p->o->params, p->o->point, p->a, &q, &why))
+	if (dr_preflight_runbook_policy(rb, p->o->params, NULL, p->a, &q, &why))
 		cJSON_AddStringToObject(r, "point", dr_point_policy_name(q.policy));
 	else
 		cJSON_AddStringToObject(r, "point", why);
@@ -258,6 +259,15 @@ static void add_blockers(pv *p)
 	cJSON_AddItemToObject(p->view, "blockers", arr);
 }
 
+/* The plan file of the view (plan -o), from the same preflight. */
+static cJSON *saved(pv *p, dr_buf *err)
+{
+	const dr_planview_opts *o = p->o;
+	dr_planfile_ctx c = {.rb = p->rb, .params = o->params, .mode = o->mode, .direction = o->direction,
+			     .backend_id = o->backend_id, .point = o->point, .now_ms = o->now_ms};
+	return dr_planfile_build(&p->pf, &c, err);
+}
+
 cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, dr_buf *err)
 {
 	pv p = {.rb = rb, .plan = rb->plan, .be = be, .o = o, .a = dr_arena_new()};
@@ -269,6 +279,10 @@ cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_planview
 		.mode = o->mode, .direction = o->direction, .params = o->params, .now_ms = o->now_ms, .point = o->point,
 	};
 	dr_preflight_check(&p.pf, &po);
+	if (o->file && !(*o->file = saved(&p, err))) {
+		dr_arena_free(p.a);
+		return NULL;
+	}
 	p.view = cJSON_CreateObject();
 	add_header(&p);
 	add_sets(&p);

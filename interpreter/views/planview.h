@@ -36,6 +36,8 @@ typedef struct dr_planview_opts {
 	int64_t now_ms; /* the caller's time (Unix ms) the run would start at */
 	const char *history; /* --estimate: the duration history a run would order its tasks by (history.h); NULL: none */
 	const dr_point_override *point; /* --recovery-point; NULL: the runbook's policy */
+	const char *backend_id; /* dr_journal_backend_id, for a saved plan */
+	struct cJSON **file; /* plan -o: the plan file (planfile.h) is made here too; NULL: not wanted */
 } dr_planview_opts;
 
 /*

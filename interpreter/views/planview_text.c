@@ -64,6 +64,9 @@ static void print_header(const cJSON *v, FILE *out)
 		fputs(", fallback: ", out);
 		print_list(out, fb, ", ");
 	}
+	if (str(r, "override"))
+		fprintf(out, "; --recovery-point %s: every failover uses it instead (no fallback; max_age still applies)",
+			str(r, "override"));
 	const cJSON *o = cJSON_GetObjectItemCaseSensitive(v, "objectives");
 	fprintf(out, "\n  objectives: RTO %s, RPO %s\n", or(str(o, "rto"), "none"), or(str(o, "rpo"), "none"));
 }

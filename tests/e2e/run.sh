@@ -199,6 +199,94 @@ preflight() {
 	vm_is "$S" shop-web-2 protected Recovery; ok "the rest completed" $?
 }
 
+# --- saved plans: plan -o, run --plan, each kind of drift refused (issue 8 §2) -----------------
+# "point_of FILE VM": the point a run's events say VM failed over onto
+point_of() { event "$1" task.end | grep "\"target\":\"$2\"" | grep -o '"name":"[^"]*","time"' | head -1 | cut -d'"' -f4; }
+saved_plan() {
+	local S=$tmp/sp W=$tmp/sp-rb
+	mkdir -p "$W" && cp "$here"/three-tier.yaml "$here"/failover.yaml "$here"/shop.yaml "$here"/web-by-hand.yaml "$W"/
+	(cd "$W" && "$drover" plan --state-dir "$S" -o "$S.plan.json" three-tier.yaml) >"$tmp/out" 2>&1
+	ok "plan -o writes the plan" $?
+	[ "$(stat -c %a "$S.plan.json")" = 600 ]; ok "the plan file is owner-only" $?
+	grep -q '"format":[[:space:]]*"drover-plan"' "$S.plan.json" && grep -q '"version":[[:space:]]*1' "$S.plan.json"
+	ok "the plan file names its format and version" $?
+	(cd "$W" && "$drover" plan --state-dir "$S" -o "$S.again.json" three-tier.yaml) >/dev/null 2>&1
+	diff <(grep -v '"created' "$S.plan.json") <(grep -v '"created' "$S.again.json") >/dev/null
+	ok "the same inputs give the same plan, but for its creation time" $?
+	local want; want=$(grep -A12 '"name":[[:space:]]*"shop-web-1"' "$S.plan.json" | grep -o '"id":[[:space:]]*"[0-9a-f-]*"' | tail -1 | cut -d'"' -f4)
+	(cd "$W" && "$drover" run -q --state-dir "$S" --plan "$S.plan.json" --events "$S.jsonl" three-tier.yaml) >"$tmp/out" 2>&1
+	ok "run --plan runs the plan" $?
+	[ -n "$want" ] && [ "$(point_of "$S.jsonl" shop-web-1)" = "$want" ]; ok "each VM fails over onto the point the plan chose" $?
+	grep -q '"event":"run.preflight".*"plan":{"file"' "$S.jsonl"; ok "run.preflight names the plan" $?
+	grep -q '"plan":{"file":.*"points":{"shop-db-1":' "$S"/runs/e2e-three-tier-*/journal.jsonl; ok "the journal keeps the plan's points" $?
+
+	S=$tmp/sp2
+	(cd "$W" && "$drover" plan --state-dir "$S" -o "$S.plan.json" failover.yaml) >/dev/null 2>&1
+	run_ok "param" 1 run -q --state-dir "$S" --plan "$S.plan.json" --param point=latest "$W"/failover.yaml
+	ok "changed parameters are refused" $?
+	grep -q 'parameter point: the plan has "latest-processed", this run "latest"' "$tmp/out"; ok "naming the parameter" $?
+	run_ok "mode" 1 drill -q --state-dir "$S" --plan "$S.plan.json" "$W"/failover.yaml; ok "a drill of a failover plan is refused" $?
+	grep -q "the plan is a failover (primary-to-recovery), this run a drill" "$tmp/out"; ok "naming the mode" $?
+	run_ok "backend" 1 run -q --state-dir "$S-other" --plan "$S.plan.json" "$W"/failover.yaml; ok "another backend is refused" $?
+	grep -q "the backend: the plan was made against sim:.*sp2/sim-state.json, this run acts on sim:.*sp2-other" "$tmp/out"
+	ok "naming both backends" $?
+	(cd "$W" && "$drover" plan --state-dir "$S" --now 2025-12-31T23:30:00Z -o "$S.old.json" failover.yaml) >/dev/null 2>&1
+	run_ok "age" 1 run -q --state-dir "$S" --plan "$S.old.json" --plan-max-age 20m "$W"/failover.yaml
+	ok "a plan older than --plan-max-age is refused" $?
+	grep -q "the plan was made at 2025-12-31T23:30:00Z, 30m ago: older than --plan-max-age 20m allows" "$tmp/out"
+	ok "saying how old" $?
+	(cd "$W" && "$drover" run -q --state-dir "$S" web-by-hand.yaml) >/dev/null 2>&1
+	run_ok "state" 1 run -q --state-dir "$S" --plan "$S.plan.json" "$W"/failover.yaml; ok "a VM whose state changed is refused" $?
+	grep -q "shop-web-1: protected in Primary when planned, now failed_over in Recovery" "$tmp/out"; ok "naming the VM and both states" $?
+
+	S=$tmp/sp3
+	(cd "$W" && "$drover" plan --state-dir "$S" -o "$S.plan.json" failover.yaml) >/dev/null 2>&1
+	sed 's/^  - id: up$/  - id: up-renamed/; s/needs: up$/needs: up-renamed/' "$W"/failover.yaml >"$W/changed.yaml"
+	cp "$W"/failover.yaml "$W/orig.yaml" && cp "$W/changed.yaml" "$W"/failover.yaml
+	run_ok "runbook" 1 run -q --state-dir "$S" --plan "$S.plan.json" "$W"/failover.yaml; ok "a changed runbook is refused" $?
+	grep -q "the runbook changed since the plan was made (fnv1a64:.*): .*up-renamed" "$tmp/out"; ok "saying what changed" $?
+	{ cat "$W/orig.yaml"; echo "# a comment"; } >"$W"/failover.yaml
+	local calls; calls=$(audit_count "$S")
+	sed 's/"id":[[:space:]]*"\([0-9a-f-]*\)"/"id": "gone-\1"/' "$S.plan.json" >"$S.gone.json"
+	run_ok "gone" 1 run -q --state-dir "$S" --plan "$S.gone.json" "$W"/failover.yaml; ok "a point that is gone is refused" $?
+	grep -q "shop-db-1: the plan's recovery point gone-[0-9a-f-]* no longer exists" "$tmp/out"; ok "naming the point" $?
+	[ "$(audit_count "$S")" = "$calls" ]; ok "no drifted plan sent anything" $?
+	run_ok "comment" 0 run -q --state-dir "$S" --plan "$S.plan.json" "$W"/failover.yaml
+	ok "a runbook changed in its comments only still runs the plan" $?
+	grep -q "changed since the plan was made, but not its steps or settings" "$tmp/out"; ok "with a note" $?
+
+	S=$tmp/sp4
+	(cd "$W" && "$drover" plan --state-dir "$S" --now 2025-12-31T22:00:00Z -o "$S.plan.json" failover.yaml) >/dev/null 2>&1
+	run_ok "too old" 1 run -q --state-dir "$S" --plan "$S.plan.json" --plan-max-age 3h "$W"/failover.yaml
+	ok "a planned point now older than max_age is refused" $?
+	grep -q "shop-db-1: the plan's recovery point .* is now 2h.* old, older than max_age 1h" "$tmp/out"; ok "saying how old" $?
+	run_ok "bad file" 2 run -q --state-dir "$S" --plan "$W"/failover.yaml "$W"/failover.yaml; ok "a file that is not a plan is refused (exit 2)" $?
+	grep -q "is not a drover plan" "$tmp/out"; ok "saying so" $?
+}
+
+# --- --recovery-point: an incident decision over the runbook's policy (issue 12) ---------------
+recovery_point() {
+	local S=$tmp/rp
+	run_ok "plan" 0 plan --state-dir "$S" --recovery-point latest-app-consistent three-tier.yaml
+	ok "plan --recovery-point" $?
+	grep -q "; --recovery-point latest-app-consistent: every failover uses it instead" "$tmp/out"; ok "the plan shows the override" $?
+	[ "$(grep -c 'latest-app-consistent .* ApplicationConsistent, age' "$tmp/out")" = 6 ]; ok "and the point it picks for each VM" $?
+	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled" 4 run -q --state-dir "$S" --recovery-point latest-crash-consistent \
+		--events "$S.1.jsonl" three-tier.yaml
+	ok "a run with --recovery-point, cancelled" $?
+	head -1 "$S"/runs/e2e-three-tier-*/journal.jsonl | grep -q '"recovery_point":"latest-crash-consistent"'
+	ok "the journal's header keeps the decision" $?
+	run_ok "resume" 0 resume --state-dir "$S" --events "$S.2.jsonl" e2e-three-tier-20260101T000000Z; ok "its resume" $?
+	[ "$(event "$S.2.jsonl" task.end | grep '"step":"failover-app"' | grep -c '"type":"CrashConsistent","policy":"latest-crash-consistent"')" = 4 ]
+	ok "the resumed failovers keep it" $?
+	S=$tmp/rp2
+	run_ok "too old" 1 run -q --state-dir "$S" --recovery-point 2025-12-31T20:00:00Z three-tier.yaml
+	ok "an override older than max_age is refused" $?
+	grep -q "shop-db-1: its --recovery-point 2025-12-31T20:00:00Z recovery point is 4h.* old, older than max_age 1h" "$tmp/out"
+	ok "naming the override" $?
+	run_ok "empty" 2 run -q --state-dir "$S" --recovery-point '' three-tier.yaml; ok "an empty --recovery-point is a usage error" $?
+}
+
 # --- a custom point by time picks the newest point at or before it --------------------------
 custom_time() {
 	local S=$tmp/custom
@@ -391,7 +479,7 @@ thousand() {
 	ok "status reads the whole journal: the last wave's 200 probes succeeded" $?
 }
 
-all=(lifecycle drill rpo_guard preflight custom_time change_point fallback reprotect_early shutdown_fails policies retry_failed stdlib reference tutorial thousand)
+all=(lifecycle drill rpo_guard preflight saved_plan recovery_point custom_time change_point fallback reprotect_early shutdown_fails policies retry_failed stdlib reference tutorial thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"

@@ -25,6 +25,7 @@
 #include "backends/backend.h"
 #include "front/params.h"
 #include "front/runbook.h"
+#include "run/planfile.h"
 #include "run/preflight.h"
 
 #define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
@@ -432,6 +433,100 @@ static void a_refresh_sees_what_happened_since_the_binding(void **state)
 	fx_free(&f);
 }
 
+
+/* --- saved plans ------------------------------------------------------------------------------ */
+
+static cJSON *plan_of(fx *f, int64_t at, dr_planfile_ctx *c)
+{
+	check_at(f, at);
+	*c = (dr_planfile_ctx){.rb = f->rb, .params = f->params, .mode = DR_MODE_FAILOVER,
+			       .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY, .backend_id = "sim:x", .now_ms = at};
+	dr_buf err;
+	dr_buf_init(&err);
+	cJSON *plan = dr_planfile_build(&f->pf, c, &err);
+	assert_non_null(plan);
+	dr_buf_dispose(&err);
+	return plan;
+}
+
+static void a_plan_is_the_same_bytes_but_for_its_time(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: d\n" SHOP "recovery: { point: latest-processed, max_age: 1h }\n" LIFECYCLE);
+	dr_planfile_ctx c;
+	cJSON *a = plan_of(&f, T0, &c), *b = plan_of(&f, T0 + 1000, &c);
+	cJSON_DeleteItemFromObject(a, "created");
+	cJSON_DeleteItemFromObject(a, "created_ms");
+	cJSON_DeleteItemFromObject(b, "created");
+	cJSON_DeleteItemFromObject(b, "created_ms");
+	char *sa = cJSON_Print(a), *sb = cJSON_Print(b);
+	assert_string_equal(sa, sb);
+	cJSON *points = dr_planfile_points(a);
+	assert_int_equal(cJSON_GetArraySize(points), 3);
+	const char **pins = dr_planfile_pins(points, &f.pf, f.a);
+	assert_string_equal(pins[vm_index(&f, "web-2")], cJSON_GetStringValue(cJSON_GetObjectItem(points, "web-2")));
+	free(sa);
+	free(sb);
+	cJSON_Delete(points);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	fx_free(&f);
+}
+
+static void drift_names_what_moved(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "drover: 1\nname: d\n" SHOP LIFECYCLE);
+	dr_planfile_ctx c;
+	cJSON *plan = plan_of(&f, T0, &c);
+	/* the world moves: web-1 fails over by hand, the set web loses web-2 in the plan's eyes, a parameter appears */
+	by_hand(&f, "web-1", DR_BE_OP_FAILOVER, T0);
+	cJSON *sets = cJSON_GetObjectItem(plan, "vm_sets");
+	cJSON *web = cJSON_GetObjectItem(cJSON_GetArrayItem(sets, 1), "vms");
+	cJSON_DeleteItemFromArray(web, 1);
+	cJSON *params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "extra", "x");
+	check_at(&f, T0 + HOUR);
+	dr_planfile_ctx now = c;
+	now.params = params;
+	now.now_ms = T0 + 2 * HOUR;
+	now.mode = DR_MODE_DRILL;
+	dr_buf out, notes;
+	dr_buf_init(&out);
+	dr_buf_init(&notes);
+	assert_int_equal(dr_planfile_drift(plan, &f.pf, &now, HOUR, &out, &notes), 5);
+	assert_non_null(strstr(out.data, "the plan was made at 2026-01-01T00:00:00Z, 2h ago: older than --plan-max-age 1h allows\n"));
+	assert_non_null(strstr(out.data, "the plan is a failover (primary-to-recovery), this run a drill (primary-to-recovery)\n"));
+	assert_non_null(strstr(out.data, "parameter extra: the plan has none, this run \"x\"\n"));
+	assert_non_null(strstr(out.data, "vm_set 'web' targets [\"web-1\"] when planned, now [\"web-1\",\"web-2\"]\n"));
+	assert_non_null(strstr(out.data, "web-1: protected in Primary when planned, now failed_over in Recovery\n"));
+	assert_int_equal(notes.len, 0);
+	dr_buf_dispose(&out);
+	dr_buf_dispose(&notes);
+	cJSON_Delete(params);
+	cJSON_Delete(plan);
+	fx_free(&f);
+}
+
+static void a_plan_of_another_version_is_refused(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/drover-test-pf-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text = "{\"format\": \"drover-plan\", \"version\": 2, \"created_ms\": 0}";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_null(dr_planfile_read(path, &err));
+	assert_non_null(strstr(err.data, "is of version 2; this drover reads version 1: make the plan again"));
+	dr_buf_dispose(&err);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +543,9 @@ int main(void)
 		cmocka_unit_test(a_resume_checks_only_what_has_not_started),
 		cmocka_unit_test(excluded_vms_leave_every_set_and_step),
 		cmocka_unit_test(a_refresh_sees_what_happened_since_the_binding),
+		cmocka_unit_test(a_plan_is_the_same_bytes_but_for_its_time),
+		cmocka_unit_test(drift_names_what_moved),
+		cmocka_unit_test(a_plan_of_another_version_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
