@@ -196,6 +196,29 @@ int64_t dr_sim_time(dr_backend *be, int64_t now_ms)
 	return t;
 }
 
+int64_t dr_sim_state_time(dr_backend *be)
+{
+	sim *s = of(be);
+	pthread_mutex_lock(&s->mu);
+	int64_t t = s->last_ms == SIM_UNSET ? -1 : s->last_ms;
+	pthread_mutex_unlock(&s->mu);
+	return t;
+}
+
+int64_t dr_sim_advance(dr_backend *be, int64_t now_ms, int64_t by_ms)
+{
+	sim *s = of(be);
+	pthread_mutex_lock(&s->mu);
+	int64_t t = sim_now(s, now_ms) + by_ms;
+	s->offset += by_ms;
+	s->last_ms = t;
+	for (size_t i = 0; i < s->n_items; i++)
+		sim_settle(s, &s->items[i], t);
+	s->dirty = true;
+	pthread_mutex_unlock(&s->mu);
+	return t;
+}
+
 /* ---- views -------------------------------------------------------------------------------- */
 
 static void vm_view(const sim *s, const sim_item *it, const sim_vmst *v, int loc, bool test, int64_t t,

@@ -88,6 +88,17 @@ int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err);
 int64_t dr_sim_time(dr_backend *be, int64_t now_ms);
 
 /*
+ * Move the simulator's time forward by by_ms from its time for now_ms
+ * (dr_sim_time): jobs progress, replication goes on and recovery points
+ * accrue as if that much time had passed. The state is saved on close.
+ * Returns the new sim time. `drover sim advance`.
+ */
+int64_t dr_sim_advance(dr_backend *be, int64_t now_ms, int64_t by_ms);
+
+/* The last time the state saw (before this session's first call), -1 for a state that has none. */
+int64_t dr_sim_state_time(dr_backend *be);
+
+/*
  * dr_backend_start with the caller's activity id kept on the job (NULL:
  * none): the emulator passes the client's x-ms-client-request-id, which the
  * service returns at the start of the job's activityId.

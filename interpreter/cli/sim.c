@@ -1,7 +1,8 @@
 /*
- * cli/sim.c - `drover sim reset|show`: look at and reset the embedded
- * simulator's state file, the service that separate `drover run`
- * invocations share (failover today, commit and reprotect tomorrow).
+ * cli/sim.c - `drover sim reset|show|advance`: look at, reset and move the
+ * clock of the embedded simulator's state file, the service that separate
+ * `drover run` invocations share (failover today, commit and reprotect
+ * tomorrow).
  *
  * show prints what the service would show: each protected item with its
  * protection state, active location, allowed operations, newest recovery
@@ -26,20 +27,25 @@ static int sim_main(int argc, char **argv);
 
 const dr_command dr_cmd_sim = {
 	.name = "sim",
-	.summary = "Show or reset the embedded simulator's state.",
-	.usage = "reset|show [--state FILE] [--format text|json] [--audit] [--now TIME] [RUNBOOK]",
+	.summary = "Show or reset the embedded simulator's state, or move its time forward.",
+	.usage = "reset|show|advance DURATION [--state FILE] [--format text|json] [--audit] [--now TIME] [RUNBOOK]",
 	.help = "Subcommands:\n"
 		"  show    print the simulated service: VMs (protection state, active location, allowed\n"
 		"          operations, newest recovery points, VM health), jobs in progress and recent jobs\n"
 		"  reset   forget everything: with a RUNBOOK, start again from its inventory (every VM\n"
 		"          Protected); without, remove the state file\n"
+		"  advance DURATION\n"
+		"          move the simulator's time forward (30m, 2h, 1d): jobs progress, replication goes on\n"
+		"          and recovery points accrue, e.g. to wait for the first processed point after a\n"
+		"          reprotect without waiting for real\n"
 		"\nOptions:\n"
 		"  -s, --state FILE   the state file (default: $DROVER_SIM_STATE, else\n"
 		"                     ${DROVER_STATE_DIR:-.drover}/sim-state.json)\n"
 		"  -f, --format FMT   text (default) or json (show)\n"
 		"      --audit        also print the audit log of mutating calls (show)\n"
 		"      --now TIME     the time to look at, RFC 3339 (default: the wall clock; the\n"
-		"                     simulator never goes back in time)\n"
+		"                     simulator never goes back in time); advance: the time to advance\n"
+		"                     from (default: the state's own time, where the last run left it)\n"
 		"      --stdlib DIR   where use: finds composite actions (RUNBOOK)\n"
 		"  -h, --help         show this help\n"
 		"\nWith a RUNBOOK, its backend options apply (inventory, seed, faults); VMs the state does\n"
@@ -52,6 +58,8 @@ typedef struct opts {
 	const char *sub, *state, *runbook, *stdlib;
 	bool json, audit;
 	int64_t now_ms;
+	bool now_given; /* --now */
+	int64_t advance_ms; /* advance: how far */
 } opts;
 
 static int64_t wall_now(void)
@@ -91,12 +99,25 @@ static int parse_args(int argc, char **argv, opts *o)
 	if (rc >= 0)
 		return rc;
 	int rest = argc - optind;
-	if (rest < 1 || rest > 2)
-		return dr_cli_usage_error(&dr_cmd_sim, "expected 'reset' or 'show', and at most one runbook");
-	o->sub = argv[optind];
-	o->runbook = rest == 2 ? argv[optind + 1] : NULL;
-	if (strcmp(o->sub, "reset") != 0 && strcmp(o->sub, "show") != 0)
-		return dr_cli_usage_error(&dr_cmd_sim, "unknown subcommand '%s' (reset or show)", o->sub);
+	if (rest < 1)
+		return dr_cli_usage_error(&dr_cmd_sim, "expected reset, show or advance DURATION");
+	o->sub = argv[optind++];
+	rest--;
+	if (strcmp(o->sub, "advance") == 0) {
+		size_t bad;
+		if (rest < 1)
+			return dr_cli_usage_error(&dr_cmd_sim, "advance: how far? (a duration like 30m or 2h)");
+		if (!dr_text_parse_duration(argv[optind], &o->advance_ms, &bad) || o->advance_ms <= 0)
+			return dr_cli_usage_error(&dr_cmd_sim, "advance '%s': expected a duration longer than 0 like 30m",
+						  argv[optind]);
+		optind++;
+		rest--;
+	} else if (strcmp(o->sub, "reset") != 0 && strcmp(o->sub, "show") != 0) {
+		return dr_cli_usage_error(&dr_cmd_sim, "unknown subcommand '%s' (reset, show or advance)", o->sub);
+	}
+	if (rest > 1)
+		return dr_cli_usage_error(&dr_cmd_sim, "at most one runbook ('%s' is extra)", argv[optind + 1]);
+	o->runbook = rest == 1 ? argv[optind] : NULL;
 	return -1;
 }
 
@@ -156,13 +177,14 @@ static void vm_text(char *out, size_t n, const dr_be_item *it)
 		 vm->power == DR_BE_POWER_RUNNING ? dr_backend_health_name(vm->health) : "", vm->ip);
 }
 
-static void item_text(dr_backend *be, dr_arena *a, const dr_be_item *it, int64_t now)
+/* now: the simulator's time (ages, point choice); caller: the time the backend calls take (dr_sim_time adds the offset). */
+static void item_text(dr_backend *be, dr_arena *a, const dr_be_item *it, int64_t now, int64_t caller)
 {
 	dr_be_point *pts;
 	size_t n;
 	dr_be_error err;
 	char b1[48], b2[48], vm[128];
-	if (dr_backend_list_points(be, a, now, it->id, &pts, &n, &err) < 0)
+	if (dr_backend_list_points(be, a, caller, it->id, &pts, &n, &err) < 0)
 		n = 0;
 	const dr_be_point *lp = newest(pts, n, DR_POINT_LATEST_PROCESSED, it, now);
 	const dr_be_point *ap = newest(pts, n, DR_POINT_LATEST_APP_CONSISTENT, it, now);
@@ -230,7 +252,7 @@ static void show_text(dr_backend *be, dr_arena *a, const opts *o, int64_t now, d
 	row("%-16s %-34s %-9s %-38s %-13s %-13s %s", "VM", "PROTECTION STATE", "ACTIVE", "ALLOWED OPERATIONS",
 	       "LATEST POINT", "APP POINT", "VM (ACTIVE SIDE)");
 	for (size_t i = 0; i < n; i++)
-		item_text(be, a, &items[i], now);
+		item_text(be, a, &items[i], now, o->now_ms);
 	jobs_text(jobs, nj, now);
 	if (o->audit) {
 		dr_sim_audit_rec *recs;
@@ -281,12 +303,12 @@ static cJSON *allowed_json(unsigned ops)
 	return a;
 }
 
-static cJSON *item_json(dr_backend *be, dr_arena *a, const dr_be_item *it, int64_t now)
+static cJSON *item_json(dr_backend *be, dr_arena *a, const dr_be_item *it, int64_t now, int64_t caller)
 {
 	dr_be_point *pts;
 	size_t n;
 	dr_be_error err;
-	if (dr_backend_list_points(be, a, now, it->id, &pts, &n, &err) < 0)
+	if (dr_backend_list_points(be, a, caller, it->id, &pts, &n, &err) < 0)
 		n = 0;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", it->name);
@@ -370,7 +392,7 @@ static void show_json(dr_backend *be, dr_arena *a, const opts *o, int64_t now, d
 	cJSON_AddNumberToObject(root, "seed", (double)dr_sim_seed(be));
 	cJSON *arr = cJSON_AddArrayToObject(root, "items");
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, item_json(be, a, &items[i], now));
+		cJSON_AddItemToArray(arr, item_json(be, a, &items[i], now, o->now_ms));
 	arr = cJSON_AddArrayToObject(root, "jobs");
 	for (size_t i = 0; i < nj; i++)
 		cJSON_AddItemToArray(arr, job_json(&jobs[i]));
@@ -401,9 +423,9 @@ static int show(dr_backend *be, dr_arena *a, const opts *o)
 	dr_be_job *jobs;
 	size_t n, nj;
 	dr_be_error err;
-	int64_t now = dr_sim_time(be, o->now_ms);
-	if (dr_backend_list_items(be, a, now, &items, &n, &err) < 0 ||
-	    dr_backend_list_jobs(be, a, now, NULL, &jobs, &nj, &err) < 0)
+	int64_t now = dr_sim_time(be, o->now_ms); /* backend calls take o->now_ms: they add the offset themselves */
+	if (dr_backend_list_items(be, a, o->now_ms, &items, &n, &err) < 0 ||
+	    dr_backend_list_jobs(be, a, o->now_ms, NULL, &jobs, &nj, &err) < 0)
 		return system_error("show", a, &err);
 	if (o->json)
 		show_json(be, a, o, now, items, n, jobs, nj);
@@ -419,10 +441,27 @@ static int reset(dr_backend *be, dr_arena *a, const opts *o)
 	dr_be_item *items;
 	size_t n;
 	char t[40];
-	if (dr_backend_list_items(be, a, now, &items, &n, &err) < 0 || dr_backend_flush(be, a, &err) < 0)
+	if (dr_backend_list_items(be, a, o->now_ms, &items, &n, &err) < 0 || dr_backend_flush(be, a, &err) < 0)
 		return system_error("reset", a, &err);
 	printf("Simulator state reset: %s (%zu VM%s, all Protected, seed %llu, time %s)\n", dr_sim_path(be), n,
 	       n == 1 ? "" : "s", (unsigned long long)dr_sim_seed(be), when(t, sizeof t, now));
+	return DR_EXIT_OK;
+}
+
+static int advance(dr_backend *be, dr_arena *a, const opts *o)
+{
+	dr_be_error err;
+	char t0[40], t1[40], d[32];
+	int64_t from = o->now_given ? o->now_ms : dr_sim_state_time(be); /* from where the service is, not the wall clock */
+	if (from < 0)
+		from = o->now_ms;
+	int64_t before = dr_sim_time(be, from);
+	int64_t after = dr_sim_advance(be, from, o->advance_ms);
+	if (dr_backend_flush(be, a, &err) < 0)
+		return system_error("advance", a, &err);
+	dr_text_format_duration(o->advance_ms, d, sizeof d);
+	printf("Simulator time advanced by %s: %s -> %s (%s)\n", d, when(t0, sizeof t0, before),
+	       when(t1, sizeof t1, after), dr_sim_path(be));
 	return DR_EXIT_OK;
 }
 
@@ -468,17 +507,17 @@ static int run(const opts *o, dr_arena *a)
 	dr_runbook *rb = NULL;
 	int rc = -1;
 	const dr_node *cfg = runbook_backend(o, &rb, d, &rc);
-	bool is_reset = strcmp(o->sub, "reset") == 0;
+	bool is_reset = strcmp(o->sub, "reset") == 0, is_advance = strcmp(o->sub, "advance") == 0;
 	const char *slash = o->runbook ? strrchr(o->runbook, '/') : NULL;
 	dr_sim_opts so = {
 		.state_path = dr_sim_state_path(o->state, NULL, path, sizeof path),
 		.base_dir = slash ? dr_arena_strndup(a, o->runbook, (size_t)(slash - o->runbook)) : ".",
-		.read_only = !is_reset,
+		.read_only = !is_reset && !is_advance,
 		.fresh = is_reset,
 	};
 	if (rc < 0 && is_reset && !o->runbook)
 		rc = remove_state(so.state_path, a);
-	if (rc < 0 && !is_reset && !o->runbook && !exists(so.state_path)) {
+	if (rc < 0 && !is_reset && !o->runbook && !exists(so.state_path)) { /* show, advance: there must be a state */
 		fprintf(stderr, "drover sim: no simulator state at %s (a run creates it; so does 'drover sim reset "
 				"RUNBOOK')\n", so.state_path);
 		rc = DR_EXIT_FAILED;
@@ -487,7 +526,7 @@ static int run(const opts *o, dr_arena *a)
 		dr_be_error err;
 		dr_backend *be = dr_sim_open(cfg, &so, a, d, &err);
 		rc = !be ? (err.message ? system_error(o->sub, a, &err) : DR_EXIT_INVALID)
-			 : is_reset ? reset(be, a, o) : show(be, a, o);
+			 : is_reset ? reset(be, a, o) : is_advance ? advance(be, a, o) : show(be, a, o);
 		dr_backend_close(be);
 	}
 	dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));
@@ -502,6 +541,7 @@ static int sim_main(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
+	o.now_given = o.now_ms >= 0;
 	if (o.now_ms < 0)
 		o.now_ms = wall_now();
 	dr_arena *a = dr_arena_new();

@@ -85,6 +85,24 @@ run 0 graph rb.yaml --format dot && dot -Tplain out >plain 2>&1 &&
 			     y["report"] + 0 < y["reprotect"] + 0 && y["reprotect"] + 0 < y["failover-db"] + 0) }' plain
 ok "graph --format dot: the finally cluster below the last step (dot -Tplain)" $?
 
+# sim advance: after a reprotect there is no processed point yet (the failback plan is blocked);
+# moving the simulator's time forward lets replication make one, without waiting for real.
+e2e=$root/tests/e2e
+for r in failover commit reprotect; do "$drover" run -q --state-dir life "$e2e/$r.yaml" >/dev/null 2>&1 || echo "    $r did not run"; done
+run 1 plan --direction failback --state-dir life "$e2e/failover.yaml" && grep -q 'no latest-processed recovery point' out
+ok "after reprotect, the failback plan waits for a processed point" $?
+run 0 sim advance 30m --state life/sim-state.json &&
+	grep -q '^Simulator time advanced by 30m: 2026-01-01T01:[0-9:.]*Z -> 2026-01-01T01:[0-9:.]*Z' out
+ok "sim advance 30m moves the simulator's own time (not to the wall clock)" $?
+run 0 plan --direction failback --state-dir life "$e2e/failover.yaml"; ok "after sim advance the failback plan is runnable" $?
+run 0 sim show --now 2026-01-01T01:00:00Z --state life/sim-state.json --format json &&
+	grep -q '^	"time":[[:space:]]*"2026-01-01T01:39' out && grep -q '^				"time":[[:space:]]*"2026-01-01T01:[23]' out
+ok "sim show: the simulator's time is the advanced one (never back), its newest points from that half hour" $?
+run 2 sim advance --state life/sim-state.json && grep -q 'advance: how far' err; ok "sim advance without a duration: usage error" $?
+run 2 sim advance 0s --state life/sim-state.json; ok "sim advance 0s: usage error" $?
+run 1 sim advance 1h --state nowhere.json && grep -q 'no simulator state at nowhere.json' err
+ok "sim advance of a state that does not exist says so" $?
+
 # "--" ends the options: a file may be called -q.yaml; "-" stays an operand.
 cp rb.yaml ./-q.yaml
 run 0 validate -- -q.yaml && grep -q '^-q.yaml: ok' out; ok "validate -- -q.yaml validates the file" $?
