@@ -25,7 +25,7 @@ hint: did you mean 'timeout'?
 and `--format sarif` one SARIF 2.1.0 log, for pull requests and code scanning (docs/ci.md).
 
 Ranges: DR1xx loading YAML, DR2xx the schema, DR3xx expressions and references, DR4xx the step
-graph and DR ordering rules, DR9xx files. Each example below is the output of a golden test
+graph and DR ordering rules, DR5xx binding to the backend's inventory (plan and run), DR9xx files. Each example below is the output of a golden test
 (`tests/golden/`), so it is what drover prints today.
 
 EOT
@@ -37,7 +37,7 @@ while IFS='|' read -r code name summary; do
 		case_dir=$(dirname "$f")
 		printf 'Example (`%s`):\n\n```\n' "${case_dir#tests/golden/}"
 		awk -v code="[$code]" '
-			/^[^ ].*: (error|warning|note): / { on = index($0, code) > 0 && !done; if (!on && shown) done = 1 }
+			/^(  - )?[^ ].*: (error|warning|note): / { on = index($0, code) > 0 && !done; if (!on && shown) done = 1 }
 			/^[0-9]+ errors?$/ { on = 0 }
 			on { print; shown = 1 }' "$f"
 		printf '```\n\n'

@@ -6,7 +6,7 @@
  * docs/diagnostics.md and the golden tests are checked against this table.
  * Ranges: 1xx load (YAML), 2xx check (schema), 3xx resolve (expressions,
  * references, stdlib), 4xx plan (the step graph and DR ordering rules),
- * 9xx usage and I/O.
+ * 5xx binding to the backend's inventory (plan, run), 9xx usage and I/O.
  */
 DR_CODE(DR101, "yaml-syntax", "the file is not well-formed YAML")
 DR_CODE(DR102, "duplicate-key", "a mapping has the same key twice")
@@ -56,4 +56,5 @@ DR_CODE(DR407, "drill-cleanup-unreachable", "a test failover's cleanup does not 
 DR_CODE(DR408, "output-not-upstream", "a step reads the outputs of a step it does not depend on")
 DR_CODE(DR409, "pipeline-mismatch", "pipeline: is set but the needed step has different targets")
 DR_CODE(DR410, "needs-across-finally", "needs: links a step under steps: with a step under finally:")
+DR_CODE(DR501, "vm-set-empty", "a VM set matches none of the VMs the backend protects")
 DR_CODE(DR901, "io-error", "a file cannot be read")

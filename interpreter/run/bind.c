@@ -14,6 +14,8 @@
 #include <pcre2.h>
 
 #include "backends/backend.h"
+#include "util/buf.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 /* ---- the inventory ---------------------------------------------------------- */
@@ -103,6 +105,113 @@ static void report_expect(dr_buf *err, const dr_vm_set *s, const dr_vm *vms, con
 	dr_buf_printf(err, "%s but expects %s\n", n > 10 ? ", ...)" : n ? ")" : "", want);
 }
 
+/* The leading literal text of a pattern ("^app-\\d+$" -> "app-"), in a. */
+static char *literal_prefix(dr_arena *a, const char *pattern)
+{
+	const char *p = pattern + (*pattern == '^');
+	size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+	return dr_arena_strndup(a, p, n);
+}
+
+/* The candidate whose prefix is nearest lit (a typo in the pattern's literal part), NULL when none is near. */
+static const char *nearest(dr_arena *a, const char *lit, const char *const *cands, size_t n, size_t *plen)
+{
+	size_t len = strlen(lit), best = len / 3 + 1, cap = best;
+	const char *found = NULL;
+	for (size_t i = 0; i < n && len; i++)
+		for (size_t l = len > 1 ? len - 1 : 1; l <= len + 1; l++) {
+			char *pre = dr_arena_strndup(a, cands[i], l);
+			size_t d = dr_text_distance(lit, pre, cap);
+			if (d < best && d > 0 && strlen(pre) == l) {
+				best = d;
+				found = cands[i];
+				*plen = l;
+			}
+		}
+	return found;
+}
+
+enum { MAX_WORDS = 256 }; /* distinct tag values or keys looked at for a suggestion: the error path stays linear */
+
+/* The values the inventory has for tag key (each once, at most MAX_WORDS), or every tag key when key is NULL. */
+static const char **inventory_words(dr_arena *a, const dr_vm *vms, size_t n, const char *key, size_t *count)
+{
+	size_t cap = 16, k = 0;
+	const char **out = dr_arena_calloc(a, cap, sizeof *out);
+	for (size_t i = 0; i < n && k < MAX_WORDS; i++)
+		for (size_t t = 0; t < vms[i].n_tags; t++) {
+			const char *w = key ? (strcmp(vms[i].tag_keys[t], key) ? NULL : vms[i].tag_values[t]) : vms[i].tag_keys[t];
+			bool seen = !w;
+			for (size_t j = 0; j < k && !seen; j++)
+				seen = strcmp(out[j], w) == 0;
+			if (seen)
+				continue;
+			if (k + 1 == cap) {
+				out = dr_arena_grow(a, out, cap, cap * 2, sizeof *out);
+				cap *= 2;
+			}
+			out[k++] = w;
+		}
+	*count = k;
+	return out;
+}
+
+/* "did you mean ..." for a set that matches nothing: its name pattern, or a tag's value, near the inventory's. */
+static void empty_hint(dr_arena *a, dr_buf *err, const dr_vm_set *s, const dr_vm *vms, size_t n)
+{
+	const dr_vm_filter *m = &s->match;
+	size_t plen = 0;
+	if (m->name.source) {
+		const char **names = dr_arena_calloc(a, n + 1, sizeof *names);
+		for (size_t i = 0; i < n; i++)
+			names[i] = vms[i].name;
+		char *lit = literal_prefix(a, m->name.source);
+		const char *near = nearest(a, lit, names, n, &plen);
+		const char *at = near ? strstr(m->name.source, lit) : NULL;
+		if (at) {
+			dr_buf_printf(err, "; did you mean name '%.*s%.*s%s'? (%s would match)", (int)(at - m->name.source),
+				      m->name.source, (int)plen, near, at + strlen(lit), near);
+			return;
+		}
+	}
+	for (size_t t = 0; t < m->n_tags; t++) {
+		size_t k;
+		const char **vals = inventory_words(a, vms, n, m->tags[t].key, &k);
+		if (!k) {
+			const char **keys = inventory_words(a, vms, n, NULL, &k);
+			const char *near = nearest(a, m->tags[t].key, keys, k, &plen);
+			if (near && strlen(near) == plen)
+				dr_buf_printf(err, "; no VM has a tag '%s': did you mean '%s'?", m->tags[t].key, near);
+			else
+				dr_buf_printf(err, "; no VM has a tag '%s'%s%s%s", m->tags[t].key, k ? " (the inventory's tags: " : "",
+					      k ? keys[0] : "", k > 1 ? ", ...)" : k ? ")" : "");
+			return;
+		}
+		const char *src = m->tags[t].value.source ? m->tags[t].value.source : "";
+		char *lit = literal_prefix(a, src);
+		const char *near = nearest(a, lit, vals, k, &plen);
+		const char *at = near ? strstr(src, lit) : NULL;
+		if (at) {
+			dr_buf_printf(err, "; did you mean %s: '%.*s%.*s%s'? (a %s the inventory has: %s)", m->tags[t].key,
+				      (int)(at - src), src, (int)plen, near, at + strlen(lit), m->tags[t].key, near);
+			return;
+		}
+	}
+	dr_buf_printf(err, "; the backend protects %zu VM%s", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n && i < 5; i++)
+		dr_buf_printf(err, "%s%s", i ? ", " : ": ", vms[i].name);
+	dr_buf_puts(err, n > 5 ? ", ..." : "");
+}
+
+/* A set that matches nothing, and whose expect: does not say that is fine: DR501, one line. */
+static void report_empty(dr_arena *a, dr_buf *err, const dr_vm_set *s, const dr_vm *vms, size_t n)
+{
+	dr_buf_printf(err, "%s:%d:%d: error: vm_set '%s' matches no VM", s->name.loc.file ? s->name.loc.file : "?",
+		      s->name.loc.line, s->name.loc.col, s->name.name);
+	empty_hint(a, err, s, vms, n);
+	dr_buf_puts(err, " [DR501]\n");
+}
+
 size_t dr_bind_sets(dr_arena *a, const dr_runbook *rb, const dr_vm *vms, size_t n, dr_binding *out, dr_buf *err)
 {
 	size_t errors = 0;
@@ -123,6 +232,9 @@ size_t dr_bind_sets(dr_arena *a, const dr_runbook *rb, const dr_vm *vms, size_t 
 		const char *want = broken_expectation(a, set, k);
 		if (want) {
 			report_expect(err, set, vms, idx, k, want);
+			errors++;
+		} else if (k == 0 && set->expect_count != 0 && set->expect_min != 0) { /* expect: {count: 0} allows it */
+			report_empty(a, err, set, vms, n);
 			errors++;
 		}
 	}
