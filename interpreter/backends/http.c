@@ -113,7 +113,12 @@ bool dr_http_host_is_loopback(const char *host)
 	char inner[INET6_ADDRSTRLEN + 1];
 	size_t n = strlen(host);
 	bool bracketed = n >= 2 && host[0] == '[' && host[n - 1] == ']'; /* an IPv6 literal as URLs write it */
-	if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0)
+	/*
+	 * By name, before any lookup: a literal loopback address, or localhost
+	 * (curl answers it with loopback addresses itself). Not "localhost.":
+	 * the trailing dot makes it a name the system's DNS resolves.
+	 */
+	if (strcasecmp(host, "localhost") == 0)
 		return true;
 	if (bracketed) {
 		if (n - 2 >= sizeof inner)

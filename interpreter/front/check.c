@@ -610,6 +610,18 @@ static void walk_any(ck *c, const dr_node *n, const dr_type *t)
 	(void)c, (void)n, (void)t;
 }
 
+/* A NUL byte ("\0" in a double-quoted string): everything after it would be dropped without a word. */
+static void check_nul(ck *c, const dr_node *n)
+{
+	const char *nul = memchr(n->u.scalar.str, '\0', n->u.scalar.len);
+	if (!nul)
+		return;
+	dr_diag *g = dr_diag_error(c->d, DR220, dr_node_loc(n),
+				   "%s: the string holds a NUL byte at offset %zu; the text after it would be lost", where(c),
+				   (size_t)(nul - n->u.scalar.str));
+	dr_diag_set_hint(g, "remove the \\0 (or \\x00, \\u0000) escape");
+}
+
 static void walk_string(ck *c, const dr_node *n, const dr_type *t)
 {
 	if (!is_string(n))
@@ -617,6 +629,8 @@ static void walk_string(ck *c, const dr_node *n, const dr_type *t)
 	else if ((t->flags & DR_TF_NONEMPTY) && n->u.scalar.len == 0)
 		dr_diag_error(c->d, DR201, dr_node_loc(n), "%s: expected a non-empty string, got an empty string",
 			      where(c));
+	else
+		check_nul(c, n);
 }
 
 static void walk_int(ck *c, const dr_node *n, const dr_type *t)

@@ -39,6 +39,7 @@ DR_CODE(DR216, "bad-secret", "a secret must come from exactly one of env or file
 DR_CODE(DR217, "bad-timestamp", "a timestamp is not RFC 3339")
 DR_CODE(DR218, "empty-list", "a list that must not be empty is empty")
 DR_CODE(DR219, "bad-recovery-point", "the recovery point policy is incomplete or contradictory")
+DR_CODE(DR220, "nul-in-string", "a string holds a NUL byte, which would cut it short")
 DR_CODE(DR301, "expr-syntax", "an expression is malformed")
 DR_CODE(DR302, "unknown-reference", "an expression refers to something that does not exist")
 DR_CODE(DR303, "type-mismatch", "an expression combines values of incompatible types")

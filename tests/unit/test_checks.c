@@ -413,6 +413,8 @@ static const hcase http_cases[] = {
 	 "GET http://192.0.2.1:%d/health: plain http:// is allowed only to loopback addresses (127.0.0.0/8, ::1, "
 	 "localhost); use https://"},
 	{"{\"url\": \"ftp://127.0.0.1:%d/x\"}", DR_ERRC_PERMANENT, 0, "only http:// and https:// URLs are supported"},
+	{"{\"url\": \"http://localhost.:%d/ok\"}", DR_ERRC_PERMANENT, 0,
+	 "plain http:// is allowed only to loopback addresses (127.0.0.0/8, ::1, localhost); use https://"},
 	{"{\"url\": \"127.0.0.1:%d/no-scheme\"}", DR_ERRC_PERMANENT, 0, "not a valid URL"},
 	/* inputs the checker would have refused, or that evaluated badly */
 	{"{\"url\": \"\", \"x\": %d}", DR_ERRC_PERMANENT, 0, "with.url: a URL (a non-empty string) is required"},
@@ -653,9 +655,10 @@ static void test_http_url_display(void **state)
 static void test_http_loopback(void **state)
 {
 	(void)state;
-	static const char *const yes[] = {"localhost", "LocalHost", "localhost.", "127.0.0.1", "127.255.1.2",
+	static const char *const yes[] = {"localhost", "LocalHost", "127.0.0.1", "127.255.1.2",
 					  "::1", "[::1]", "[::ffff:127.0.0.1]", "0:0:0:0:0:0:0:1"};
 	static const char *const no[] = {"", "10.0.0.1", "192.0.2.1", "128.0.0.1", "[::2]", "::", "localhost.example.com",
+					 "localhost.", "LOCALHOST.", /* issue 10: the DNS resolves a name with a trailing dot */
 					 "127.0.0.1.example.com", "mylocalhost", "[127.0.0.1]", "0.0.0.0"};
 	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
 		if (!dr_http_host_is_loopback(yes[i]))
