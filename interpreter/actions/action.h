@@ -35,6 +35,8 @@ enum {
 	DR_AF_SKIP_IN_DRILL = 1u << 10, /* skipped (and reported) by `drover drill` */
 	DR_AF_BLOCKING = 1u << 11, /* run() blocks (processes, network): it runs on a worker thread */
 	DR_AF_BACKEND = 1u << 12, /* run() calls the run's backend: on a worker thread when the backend is remote */
+	DR_AF_CHANGE_POINT = 1u << 13, /* dr.change_recovery_point: only between failover and commit (DR411) */
+	DR_AF_CANCEL_FAILOVER = 1u << 14, /* dr.cancel_failover: only before commit (DR406, DR412) */
 };
 
 struct cJSON;

@@ -167,7 +167,7 @@ const dr_action dr_actions_dr[] = {
 		.name = "dr.change_recovery_point",
 		.summary = "Switch failed-over VMs to another recovery point (only before commit). Skipped in drills.",
 		.input = &change_point_input,
-		.flags = PER_VM | DR_AF_SKIP_IN_DRILL,
+		.flags = PER_VM | DR_AF_SKIP_IN_DRILL | DR_AF_CHANGE_POINT,
 		.outputs_doc = JOB_DOC "; " POINT_DOC "rpo_ms (number): the data lost with the new point, counted from "
 				       "the failover's start. `latest` means the newest point still listed; recovery.max_age "
 				       "applies, counted from the failover's start.",
@@ -185,7 +185,7 @@ const dr_action dr_actions_dr[] = {
 		.name = "dr.cancel_failover",
 		.summary = "Undo an uncommitted failover: the VMs return to the primary side. Skipped in drills.",
 		.input = &no_input,
-		.flags = PER_VM | DR_AF_SKIP_IN_DRILL,
+		.flags = PER_VM | DR_AF_SKIP_IN_DRILL | DR_AF_CANCEL_FAILOVER,
 		.outputs_doc = JOB_DOC "; active_location (string): where the VM runs now (the failover's source).",
 		OPS(cancel_failover),
 	},

@@ -126,7 +126,7 @@ static const struct flag_info {
 	{DR_AF_IRREVERSIBLE, "irreversible", "cannot be undone; nothing rolls back across it"},
 	{DR_AF_PER_TARGET, "per-target", "needs `targets:` or `foreach:`; one task per VM"},
 	{DR_AF_VALIDATION, "validation", "counts as a validation of its targets before a commit"},
-	{DR_AF_FAILOVER, "failover", "a failover (rule DR406)"},
+	{DR_AF_FAILOVER, "failover", "a failover: a commit of its targets comes after it (DR414); none in the same direction after that commit (DR413)"},
 	{DR_AF_TEST_FAILOVER, "test-failover", "a test failover: needs a `dr.test_cleanup` under `finally:` (DR407)"},
 	{DR_AF_TEST_CLEANUP, "test-cleanup", "cleans up a test failover"},
 	{DR_AF_COMMIT, "commit", "a commit: needs a validation before it (DR405), allows reprotect (DR404)"},
@@ -135,6 +135,8 @@ static const struct flag_info {
 	{DR_AF_SKIP_IN_DRILL, "skip-in-drill", "skipped (and reported) by `drover drill`"},
 	{DR_AF_BLOCKING, "blocking", "runs on a worker thread (a process or the network)"},
 	{DR_AF_BACKEND, "backend", "calls the backend; on a worker thread when the backend is remote (Azure)"},
+	{DR_AF_CHANGE_POINT, "change-point", "changes a failed-over VM's recovery point: never after its commit (DR411)"},
+	{DR_AF_CANCEL_FAILOVER, "cancel-failover", "undoes a failover: never after its commit (DR406, DR412)"},
 };
 #define N_FLAGS (sizeof flag_table / sizeof flag_table[0])
 
@@ -331,7 +333,14 @@ static void print_rules(FILE *out)
 	      "(directly or transitively); a `finally:` step may read any step under `steps:`.\n"
 	      "- DR409: with `pipeline: true`, every needed step must target each of the step's VM sets.\n"
 	      "- DR410: `finally:` steps run after every step has ended, so `needs:` never links a step under "
-	      "`steps:` with one under `finally:`.\n\n",
+	      "`steps:` with one under `finally:`.\n"
+	      "- DR411, DR412, DR413 (the commit barrier): after the commit of a VM set, no step (nor `rollback:` "
+	      "step, nor `finally:` step) changes its recovery point (DR411), cancels its failover (DR412) or "
+	      "fails it over again in the same direction (DR413; a failover that writes another `with: "
+	      "direction` is a failback and opens the set again). A step with `when:` is not judged: its "
+	      "condition may be the commit's status.\n"
+	      "- DR414: a `dr.commit` comes after the `dr.failover` of each of its targets that the runbook "
+	      "fails over (a runbook of commits only, after a failover run, is fine).\n\n",
 	      out);
 }
 

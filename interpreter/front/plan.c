@@ -38,7 +38,14 @@
  *         failback, opened them again); a run-level rollback is a warning;
  *   DR407 each test failover's targets are cleaned up under finally:;
  *   DR409 pipeline: true needs every needed step to target (at least) the
- *         step's own VM sets, so each VM's task has its counterpart.
+ *         step's own VM sets, so each VM's task has its counterpart;
+ *   DR411-DR414 the commit barrier: no change of recovery point (DR411),
+ *         no cancel (DR412), no failover in the same direction (DR413) of
+ *         sets after their commit; a commit comes after the failover of its
+ *         sets when the runbook fails them over (DR414). One topological
+ *         pass with a per-node state of set bits (check_commit_barrier); a
+ *         step with when: is not judged (its condition may be the commit's
+ *         status) but still moves the state.
  */
 #include "front/plan.h"
 
@@ -1072,7 +1079,7 @@ static void report_commit_crossing_rollback(plan_impl *pi, size_t i, size_t c)
 static void check_rollback_step(plan_impl *pi, size_t i, const dr_step *r, const uint64_t *refailed)
 {
 	const dr_action *a = step_action(r);
-	if (!a || !((a->flags & DR_AF_FAILOVER) || strcmp(a->name, "dr.cancel_failover") == 0))
+	if (!a || !(a->flags & (DR_AF_FAILOVER | DR_AF_CANCEL_FAILOVER)))
 		return;
 	uint64_t *rt = sets_new(pi), *live = sets_new(pi);
 	step_targets(pi, r->n_targets ? r : node_step(pi, i), rt);
@@ -1133,6 +1140,216 @@ static void check_rollback_across_commit(plan_impl *pi)
 	for (size_t i = 0; i < pi->pub.n_main; i++)
 		check_step_after_commit(pi, i);
 	check_run_rollback(pi);
+}
+
+/* --- DR411-DR414: the commit barrier ---------------------------------- */
+
+/*
+ * One pass in topological order carries, per node, what is true of each VM
+ * set once the node has run: which sets are failed over, and which are
+ * committed, each by the direction of its failover (the run's, or a
+ * with.direction a step writes). A failover reopens its sets; a commit
+ * commits what is failed over. Finally steps start from what every main
+ * step leaves. O((steps + needs) x set words).
+ */
+enum { DIR_RUN, DIR_P2R, DIR_R2P, N_DIRS };
+enum { ROW_FO = 0, ROW_CM = N_DIRS, N_ROWS = 2 * N_DIRS };
+
+typedef struct barrier {
+	plan_impl *pi;
+	uint64_t *post; /* per node, N_ROWS rows of set_words: the state after it */
+	uint64_t *pre, *main_end, *all_failovers, *bad; /* one state each, scratch */
+} barrier;
+
+static uint64_t *row(const barrier *b, uint64_t *state, int r) { return state + (size_t)r * b->pi->set_words; }
+static uint64_t *post_of(const barrier *b, size_t i) { return b->post + i * N_ROWS * b->pi->set_words; }
+
+static int step_dir(const dr_step *s)
+{
+	const dr_node *d = s->with ? dr_node_get(s->with, "direction") : NULL;
+	const char *v = d && !d->compiled ? dr_node_str(d) : NULL;
+	return v && !strcmp(v, "primary-to-recovery") ? DIR_P2R : v && !strcmp(v, "recovery-to-primary") ? DIR_R2P : DIR_RUN;
+}
+
+/* "line 16, column 13" of a step's action, for the second position of a message. */
+static const char *where(plan_impl *pi, const dr_step *s)
+{
+	dr_loc l = action_loc(s);
+	return dr_arena_printf(pi->arena, "line %d, column %d", l.line, l.col);
+}
+
+/* The committed sets of state among t, into b->bad; true when there are some. */
+static bool committed(const barrier *b, uint64_t *state, const uint64_t *t, int only_dir)
+{
+	memset(b->bad, 0, b->pi->set_words * sizeof *b->bad);
+	for (int d = 0; d < N_DIRS; d++)
+		if (only_dir < 0 || d == only_dir)
+			sets_or(b->pi, b->bad, row(b, state, ROW_CM + d));
+	for (size_t w = 0; w < b->pi->set_words; w++)
+		b->bad[w] &= t[w];
+	return sets_meet(b->pi, b->bad, b->bad);
+}
+
+/* The commit that committed bits before node i: an ancestor, else (for a finally step) any main step. */
+static size_t committing_step(const plan_impl *pi, size_t i, const uint64_t *bits)
+{
+	size_t c = ancestor_commit(pi, i, bits);
+	for (size_t j = 0; c == NONE && j < pi->pub.n_main; j++)
+		if ((node_flags(pi, j) & DR_AF_COMMIT) && sets_meet(pi, targets_of(pi, j), bits))
+			c = j;
+	return c;
+}
+
+static const struct after_commit {
+	dr_code code;
+	const char *fmt; /* step, sets, commit, its position */
+	const char *why;
+} after_commit[] = {
+	{DR411, "step '%s' changes the recovery point of %s after commit '%s' (%s) committed them", "the recovery points "
+	 "are gone after a commit: the service refuses the change"},
+	{DR412, "step '%s' cancels the failover of %s after commit '%s' (%s) committed it", "a committed failover cannot "
+	 "be cancelled: the service refuses it"},
+	{DR413, "step '%s' fails %s over again, in the same direction, after commit '%s' (%s) committed that failover",
+	 "they are active on the other side already: the service refuses it"},
+};
+
+static void report_after_commit(barrier *b, size_t i, const dr_step *s, dr_code code)
+{
+	plan_impl *pi = b->pi;
+	size_t c = committing_step(pi, i, b->bad);
+	const dr_step *cs = c != NONE ? node_step(pi, c) : s;
+	const struct after_commit *m = &after_commit[code == DR411 ? 0 : code == DR412 ? 1 : 2];
+	const char *msg = dr_arena_printf(pi->arena, m->fmt, step_id(s), set_list(pi, b->bad, true), step_id(cs),
+					  where(pi, cs));
+	dr_diag *g = dr_diag_error(pi->diags, code, action_loc(s), "%s; %s", msg, m->why);
+	if (code == DR413)
+		dr_diag_set_hint(g, "coming back is a failback: after a reprotect, in its own run (drover failback), or "
+				    "with with: { direction: recovery-to-primary }");
+	else if (in_finally(pi, i))
+		dr_diag_set_hint(g, "a finally step runs after every step, so after the commit: give it a when: on the "
+				    "commit's status, or remove it");
+	else
+		dr_diag_set_hint(g, "do it before the commit: make '%s' need '%s' (or remove it)", step_id(cs),
+				 step_id(s));
+}
+
+/* A rollback: step that changes the point of sets committed before its step runs (cancels are DR406's). */
+static void check_rollback_points(barrier *b, size_t i)
+{
+	const dr_step *s = node_step(b->pi, i);
+	uint64_t *rt = sets_new(b->pi);
+	for (size_t k = 0; k < s->n_rollback; k++) {
+		const dr_step *r = &s->rollback[k];
+		if (!(step_flags(r) & DR_AF_CHANGE_POINT))
+			continue;
+		step_targets(b->pi, r->n_targets ? r : s, rt);
+		if (committed(b, b->pre, rt, -1))
+			report_after_commit(b, i, r, DR411);
+	}
+}
+
+static void report_commit_early(barrier *b, size_t i, const uint64_t *miss)
+{
+	plan_impl *pi = b->pi;
+	size_t f = NONE;
+	for (size_t j = 0; j < pi->pub.n && f == NONE; j++)
+		if ((node_flags(pi, j) & DR_AF_FAILOVER) && sets_meet(pi, targets_of(pi, j), miss))
+			f = j;
+	const dr_step *s = node_step(pi, i), *fs = node_step(pi, f);
+	dr_diag *g = dr_diag_error(pi->diags, DR414, action_loc(s),
+				   "commit step '%s' commits %s, but the failover '%s' (%s) of them is not before it in "
+				   "needs:, so the commit could start before that failover ends",
+				   step_id(s), set_list(pi, miss, true), step_id(fs), where(pi, fs));
+	dr_diag_set_hint(g, "make '%s' need '%s' (directly, or through the validation of the failed-over VMs)",
+			 step_id(s), step_id(fs));
+}
+
+/* The rules at node i, on the state before it (b->pre). */
+static void barrier_check(barrier *b, size_t i)
+{
+	plan_impl *pi = b->pi;
+	unsigned f = node_flags(pi, i);
+	const dr_step *s = node_step(pi, i);
+	const uint64_t *t = targets_of(pi, i);
+	if (f & AF_BROKEN)
+		return;
+	if (s->when)
+		return; /* its condition may well be the commit's status */
+	if ((f & DR_AF_CHANGE_POINT) && committed(b, b->pre, t, -1))
+		report_after_commit(b, i, s, DR411);
+	if ((f & DR_AF_CANCEL_FAILOVER) && committed(b, b->pre, t, -1))
+		report_after_commit(b, i, s, DR412);
+	if ((f & DR_AF_FAILOVER) && committed(b, b->pre, t, step_dir(s)))
+		report_after_commit(b, i, s, DR413);
+	if (f & DR_AF_COMMIT) {
+		uint64_t *fo = sets_new(pi), *miss = sets_new(pi);
+		for (int d = 0; d < N_DIRS; d++)
+			sets_or(pi, fo, row(b, b->pre, ROW_FO + d));
+		if (sets_minus(pi, t, fo, miss) && sets_meet(pi, miss, b->all_failovers)) {
+			for (size_t w = 0; w < pi->set_words; w++)
+				miss[w] &= b->all_failovers[w]; /* a set this runbook never fails over was failed over before */
+			report_commit_early(b, i, miss);
+		}
+	}
+	check_rollback_points(b, i);
+}
+
+/* What node i does to the state: a failover opens its sets in its direction, a commit closes what is open. */
+static void barrier_apply(barrier *b, size_t i, uint64_t *st)
+{
+	plan_impl *pi = b->pi;
+	unsigned f = node_flags(pi, i);
+	const uint64_t *t = targets_of(pi, i);
+	if (f & (DR_AF_FAILOVER | DR_AF_CANCEL_FAILOVER))
+		for (int r = 0; r < N_ROWS; r++)
+			sets_minus(pi, row(b, st, r), t, row(b, st, r));
+	if (f & DR_AF_FAILOVER)
+		sets_or(pi, row(b, st, ROW_FO + step_dir(node_step(pi, i))), t);
+	if (f & DR_AF_COMMIT)
+		for (int d = 0; d < N_DIRS; d++)
+			for (size_t w = 0; w < pi->set_words; w++)
+				row(b, st, ROW_CM + d)[w] |= row(b, st, ROW_FO + d)[w] & t[w];
+}
+
+static void barrier_node(barrier *b, size_t i)
+{
+	plan_impl *pi = b->pi;
+	size_t words = N_ROWS * pi->set_words;
+	memset(b->pre, 0, words * sizeof *b->pre);
+	if (in_finally(pi, i))
+		memcpy(b->pre, b->main_end, words * sizeof *b->pre);
+	for (size_t k = 0; k < pi->pub.nodes[i].n_deps; k++) {
+		const uint64_t *d = post_of(b, pi->pub.nodes[i].deps[k]);
+		for (size_t w = 0; w < words; w++)
+			b->pre[w] |= d[w];
+	}
+	barrier_check(b, i);
+	uint64_t *post = post_of(b, i);
+	memcpy(post, b->pre, words * sizeof *post);
+	barrier_apply(b, i, post);
+	if (!in_finally(pi, i))
+		for (size_t w = 0; w < words; w++)
+			b->main_end[w] |= post[w];
+}
+
+static void check_commit_barrier(plan_impl *pi)
+{
+	if (!pi->pub.acyclic || !pi->pub.n)
+		return; /* the order is partial; DR403 says why */
+	size_t words = N_ROWS * pi->set_words;
+	barrier b = {.pi = pi, .post = xcalloc(pi->pub.n * words + 1, sizeof *b.post)};
+	b.pre = xcalloc(words, sizeof *b.pre);
+	b.main_end = xcalloc(words, sizeof *b.main_end);
+	b.all_failovers = sets_new(pi);
+	b.bad = sets_new(pi);
+	for (size_t i = 0; i < pi->pub.n; i++)
+		if (node_flags(pi, i) & DR_AF_FAILOVER)
+			sets_or(pi, b.all_failovers, targets_of(pi, i));
+	for (size_t k = 0; k < pi->pub.n; k++)
+		barrier_node(&b, pi->pub.order[k]);
+	free(b.post);
+	free(b.pre);
+	free(b.main_end);
 }
 
 /* --- DR407: drill cleanup under finally: ------------------------------ */
@@ -1223,12 +1440,12 @@ static void check_pipeline(plan_impl *pi)
 static void (*const stages[])(plan_impl *) = {
 	index_ids, add_edges, find_cycles, sort_topo, compute_levels, compute_reachability, index_targets,
 	check_output_reads, check_reprotect, check_commit_validated, check_rollback_across_commit,
-	check_drill_cleanup, check_pipeline,
+	check_commit_barrier, check_drill_cleanup, check_pipeline,
 };
 
 /*
  * Build the plan of rb into rb's arena (also stored in rb->plan) and report
- * DR401-DR410 into diags. Never NULL. See the top of this file for what the
+ * DR401-DR414 into diags. Never NULL. See the top of this file for what the
  * graph, order and levels mean.
  */
 dr_plan *dr_plan_build(dr_runbook *rb, dr_diags *diags)
