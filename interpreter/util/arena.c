@@ -87,8 +87,11 @@ static block *new_block(dr_arena *a, size_t need)
 		size = need;
 	if (a->next_size < ARENA_MAX_BLOCK)
 		a->next_size *= 2;
-	block *b = alloc_block(sizeof *b + size);
-	b->size = size;
+	size_t total = sizeof(block) + size;
+	if (total >= HUGE_PAGE) /* use all of the huge pages: a header past a 2 MiB boundary cost a whole page */
+		total = (total + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	block *b = alloc_block(total);
+	b->size = total - sizeof(block);
 	b->used = 0;
 	b->next = a->head;
 	a->head = b;
