@@ -37,8 +37,9 @@ row() { # row LABEL SIZE_A SIZE_B FIG_A FIG_B UNIT
 
 # run_in NAME RUNBOOK: measure a run in a fresh state directory; NAME_stats: the journal's line
 run_in() {
-	rm -rf "$OUT/$1.state"
-	measure "$1" env DROVER_JOURNAL_STATS=1 "$DROVER" run -q --yes --clock virtual --state-dir "$OUT/$1.state" "$2"
+	# each run on a fresh state directory (a second failover of the same VMs would be refused)
+	measure "$1" sh -c 'rm -rf "$1" && exec env DROVER_JOURNAL_STATS=1 "$2" run -q --yes --clock virtual --state-dir "$1" "$3"' \
+		sh "$OUT/$1.state" "$DROVER" "$2"
 	rm -rf "$OUT/$1.state"
 	DROVER_JOURNAL_STATS=1 "$DROVER" run -q --yes --clock virtual --state-dir "$OUT/$1.state" "$2" \
 		>/dev/null 2>"$OUT/$1.err" || true
@@ -54,9 +55,13 @@ echo "drover bench: runs and plans at two sizes (CPU ms = user + sys, median of 
 run_in noa "$OUT/noop-a.yaml"
 run_in nob "$OUT/noop-b.yaml"
 row "no-op steps through drover run" 5000 10000 "$noa_cpu" "$nob_cpu" ms
+echo "  exit statuses: $noa_exit $nob_exit"
 us_step=$(awk -v c="$nob_cpu" 'BEGIN { printf "%.1f", c * 1000 / 10000 }')
 b_task=$(awk -v b="$nob_journal" 'BEGIN { printf "%.0f", b / 10000 }')
-echo "  10000 steps: $us_step us per step (whole process: load, plan, run, journal); journal $nob_journal bytes, $b_task per task attempt"
+us_marginal=$(awk -v a="$noa_cpu" -v b="$nob_cpu" 'BEGIN { printf "%.1f", (b - a) * 1000 / 5000 }')
+task_recs=$(cat "$OUT"/nob.state/runs/*/journal.jsonl | awk '/"event":"task\.(start|end)"/ { s += length($0) + 1 } END { printf "%.0f", s / 10000 }')
+echo "  10000 steps: $us_step us per step (whole process: load, plan, run, journal; $us_marginal us per step added from 5000 to 10000)"
+echo "  journal $nob_journal bytes: $b_task per task attempt, of which $task_recs in its task.start and task.end (the rest: step.start/step.end of each one-task step, and the header)"
 echo "  journal stats: $nob_stats"
 
 bench/gen_waves.sh 5000 5 >"$OUT/waves-a.yaml"
@@ -64,6 +69,7 @@ bench/gen_waves.sh 10000 5 >"$OUT/waves-b.yaml"
 run_in wva "$OUT/waves-a.yaml"
 run_in wvb "$OUT/waves-b.yaml"
 row "failover in 5 waves (VMs), CPU" 5000 10000 "$wva_cpu" "$wvb_cpu" ms
+echo "  exit statuses: $wva_exit $wvb_exit"
 row "failover in 5 waves (VMs), memory" 5000 10000 "$wva_rss" "$wvb_rss" MB
 echo "  10000 VMs: 20000 tasks, $wvb_syncs fdatasyncs; journal stats: $wvb_stats"
 
@@ -77,6 +83,7 @@ for s in a b; do
 	measure "est_$s" "$DROVER" plan --estimate --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
 done
 row "plan (VMs)" 5000 10000 "$plan_a_cpu" "$plan_b_cpu" ms
+echo "  exit statuses: validate $val_a_exit $val_b_exit, plan $plan_a_exit $plan_b_exit, estimate $est_a_exit $est_b_exit"
 row "plan --estimate (VMs)" 5000 10000 "$est_a_cpu" "$est_b_cpu" ms
 row "plan, memory" 5000 10000 "$plan_a_rss" "$plan_b_rss" MB
 plan_ratio=$(awk -v p="$plan_b_cpu" -v v="$val_b_cpu" 'BEGIN { printf "%.2f", p / v }')
