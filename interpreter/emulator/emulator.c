@@ -238,7 +238,7 @@ void dr_emu_free(dr_emu *e)
 	if (!e)
 		return;
 	dr_emu_stop(e);
-	if (e->be && e->wal_fd >= 0)
+	if (e->be && e->wal_fd >= 0 && e->wal_lines > 0)
 		dr_emu_flush(e, err, sizeof err); /* errors are lost here: flush first to see them */
 	emu_wal_close(e);
 	dr_backend_close(e->be);
