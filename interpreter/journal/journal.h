@@ -207,6 +207,17 @@ typedef struct dr_journal_file {
 int dr_journal_read(const char *path, dr_journal_file *out, dr_buf *err);
 void dr_journal_file_dispose(dr_journal_file *f);
 
+/*
+ * As dr_journal_read, with the same checks, but each record is handed to
+ * each (which owns it from then on) as it is read, instead of being kept:
+ * f->recs stays empty (f->n counts the records) and f->end is NULL (ended
+ * still says whether the last session wrote run.end). For readers that fold
+ * a journal once (the run model), in the memory of one record. When it
+ * returns -1, each may have had the records before the problem.
+ */
+int dr_journal_read_each(const char *path, dr_journal_file *f, void (*each)(void *ctx, struct cJSON *rec), void *ctx,
+			 dr_buf *err);
+
 /* The longest run id. */
 #define DR_RUN_ID_MAX 128
 

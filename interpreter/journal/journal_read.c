@@ -27,6 +27,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -46,10 +47,16 @@ static int slurp(const char *path, dr_buf *out, dr_buf *err)
 		errno = e;
 		return -1;
 	}
-	char chunk[65536];
+	struct stat sb;
 	size_t got;
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-		dr_buf_append(out, chunk, got);
+	if (fstat(fileno(f), &sb) == 0 && sb.st_size > 0)
+		dr_buf_reserve(out, (size_t)sb.st_size); /* one allocation, read in place */
+	do {
+		dr_buf_reserve(out, 65536);
+		got = fread(out->data + out->len, 1, out->cap - out->len - 1, f);
+		out->len += got;
+		out->data[out->len] = '\0';
+	} while (got > 0);
 	bool bad = ferror(f);
 	fclose(f);
 	if (bad) {
@@ -295,25 +302,35 @@ static int check_header(dr_journal_file *f, dr_buf *err)
 	return 0;
 }
 
-/* Set ended/end/sessions from the records. */
-static void scan(dr_journal_file *f)
+/* Where a record is read to: kept in the file's recs, or handed to each (dr_journal_read_each). */
+typedef struct sink {
+	void (*each)(void *ctx, cJSON *rec);
+	void *ctx;
+	size_t cap;
+} sink;
+
+/* ended/end/sessions as the records go by; then the record to its sink. */
+static void take_rec(dr_journal_file *f, cJSON *v, size_t line, sink *to)
 {
-	f->sessions = 1;
-	for (size_t i = 0; i < f->n; i++) {
-		const char *ev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f->recs[i], "event"));
-		if (!strcmp(ev, "run.resume")) {
-			f->sessions++;
-			f->ended = false;
-			f->end = NULL;
-		} else if (!strcmp(ev, "run.end")) {
-			f->ended = true;
-			f->end = f->recs[i];
-		}
+	const char *ev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "event"));
+	if (!strcmp(ev, "run.resume")) {
+		f->sessions++;
+		f->ended = false;
+		f->end = NULL;
+	} else if (!strcmp(ev, "run.end")) {
+		f->ended = true;
+		f->end = to->each ? NULL : v; /* handed on: the caller has it */
 	}
+	if (!to->each) {
+		add_rec(f, v, line, &to->cap);
+		return;
+	}
+	f->n++;
+	to->each(to->ctx, v);
 }
 
 /* One line [p, p+n) numbered line; last: nothing follows it (complete says whether it ended with '\n'). */
-static int one_line(dr_journal_file *f, const char *p, size_t n, size_t line, bool last, bool complete, size_t *cap,
+static int one_line(dr_journal_file *f, const char *p, size_t n, size_t line, bool last, bool complete, sink *to,
 		    dr_buf *err)
 {
 	const char *why = "it is incomplete";
@@ -338,7 +355,7 @@ static int one_line(dr_journal_file *f, const char *p, size_t n, size_t line, bo
 			f->version = cJSON_IsNumber(ver) ? (int)ver->valuedouble : 1;
 		}
 		else
-			add_rec(f, v, line, cap);
+			take_rec(f, v, line, to);
 		return 0;
 	}
 	cJSON_Delete(v);
@@ -356,18 +373,18 @@ static int one_line(dr_journal_file *f, const char *p, size_t n, size_t line, bo
 	return -1;
 }
 
-int dr_journal_read(const char *path, dr_journal_file *f, dr_buf *err)
+static int read_all(const char *path, dr_journal_file *f, sink *to, dr_buf *err)
 {
-	*f = (dr_journal_file){.path = xstrdup(path)};
+	*f = (dr_journal_file){.path = xstrdup(path), .sessions = 1};
 	dr_buf b;
 	dr_buf_init(&b);
 	int rc = slurp(path, &b, err);
-	size_t cap = 0, line = 0;
+	size_t line = 0;
 	for (size_t off = 0; rc == 0 && off < b.len; line++) {
 		const char *p = b.data + off, *nl = memchr(p, '\n', b.len - off);
 		size_t n = nl ? (size_t)(nl - p) : b.len - off;
 		bool last = !nl || off + n + 1 >= b.len;
-		rc = one_line(f, p, n, line + 1, last, nl != NULL, &cap, err);
+		rc = one_line(f, p, n, line + 1, last, nl != NULL, to, err);
 		if (rc == 0 && !f->torn)
 			f->valid_bytes = (off_t)(off + n + 1);
 		off += n + 1;
@@ -380,10 +397,21 @@ int dr_journal_read(const char *path, dr_journal_file *f, dr_buf *err)
 	}
 	if (rc == 0)
 		rc = check_header(f, err);
-	if (rc == 0)
-		scan(f);
 	dr_buf_dispose(&b);
 	return rc;
+}
+
+int dr_journal_read(const char *path, dr_journal_file *f, dr_buf *err)
+{
+	sink to = {0};
+	return read_all(path, f, &to, err);
+}
+
+int dr_journal_read_each(const char *path, dr_journal_file *f, void (*each)(void *ctx, struct cJSON *rec), void *ctx,
+			 dr_buf *err)
+{
+	sink to = {each, ctx, 0};
+	return read_all(path, f, &to, err);
 }
 
 void dr_journal_file_dispose(dr_journal_file *f)
@@ -391,7 +419,7 @@ void dr_journal_file_dispose(dr_journal_file *f)
 	if (!f)
 		return;
 	cJSON_Delete(f->header);
-	for (size_t i = 0; i < f->n; i++)
+	for (size_t i = 0; f->recs && i < f->n; i++) /* dr_journal_read_each keeps none */
 		cJSON_Delete(f->recs[i]);
 	free(f->recs);
 	free(f->lines);

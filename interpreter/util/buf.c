@@ -50,6 +50,11 @@ static void reserve(dr_buf *b, size_t extra)
 	b->cap = cap;
 }
 
+void dr_buf_reserve(dr_buf *b, size_t n)
+{
+	reserve(b, n);
+}
+
 void dr_buf_append(dr_buf *b, const char *s, size_t n)
 {
 	reserve(b, n);

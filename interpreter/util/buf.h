@@ -23,6 +23,9 @@ void dr_buf_reset(dr_buf *b);
 /* Hand the heap string to the caller (who frees it); b is left disposed (init it to reuse). */
 char *dr_buf_detach(dr_buf *b);
 
+/* Room for n more bytes (and the NUL) without another allocation. */
+void dr_buf_reserve(dr_buf *b, size_t n);
+
 void dr_buf_append(dr_buf *b, const char *s, size_t n);
 void dr_buf_puts(dr_buf *b, const char *s);
 void dr_buf_putc(dr_buf *b, char c);
