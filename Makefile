@@ -219,6 +219,8 @@ bench: $(DROVER) $(B)/libdrover.a
 	@bench/bench_front.sh $(B)
 	@echo
 	@bench/bench_run.sh $(B)
+	@echo
+	@bench/bench_status.sh $(B)
 
 install: $(DROVER) install-man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/stdlib

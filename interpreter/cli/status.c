@@ -240,9 +240,14 @@ static void print_attention(const dr_runinfo *ri)
 /* A run that ended and did not succeed: retry it from its failure when the journal allows (journal_retry.c). */
 static void print_next_ended(const dr_runinfo *ri)
 {
-	dr_buf msg;
+	dr_buf msg, err;
 	dr_buf_init(&msg);
-	if (dr_journal_retry_check(&ri->f, ri->run, &msg) == DR_RETRY_OK) {
+	dr_buf_init(&err);
+	dr_journal_file f; /* the retry's rules read the records: read them (only for a run that ended failed) */
+	bool retry = dr_journal_read(ri->f.path, &f, &err) == 0 && dr_journal_retry_check(&f, ri->run, &msg) == DR_RETRY_OK;
+	dr_journal_file_dispose(&f);
+	dr_buf_dispose(&err);
+	if (retry) {
 		printf("  The run is over (failed). What completed stays in place (above: the steps that succeeded and "
 		       "the VMs they changed).\n  Fix the cause, then go on from the failure: drover resume %s "
 		       "--retry-failed\n  (the failed tasks get new attempts, the tasks that never started run, what "

@@ -116,11 +116,8 @@ void dr_runinfo_dispose(dr_runinfo *ri)
 {
 	if (!ri->a)
 		return;
-	for (size_t i = 0; i < ri->n_tasks; i++) {
-		cJSON_Delete((cJSON *)ri->tasks[i].outputs);
-		cJSON_Delete((cJSON *)ri->tasks[i].fallback);
+	for (size_t i = 0; i < ri->n_tasks; i++)
 		free(ri->tasks[i].attempts);
-	}
 	for (size_t i = 0; i < ri->n_steps; i++)
 		free(ri->steps[i].tasks);
 	for (size_t i = 0; i < ri->n_vms; i++)
@@ -182,9 +179,13 @@ static void set_action(dr_runinfo *ri, dr_ri_step *s, const char *action)
 
 static size_t step_at(dr_runinfo *ri, const char *id, const char *phase, const char *undoes)
 {
-	size_t i = find_step(ri, id, phase, undoes);
-	if (i != DR_INDEX_NONE)
+	size_t i = ri->last_step; /* a step's records come in runs: the last one found first */
+	if (i < ri->n_steps && same(ri->steps[i].id, id) && same(ri->steps[i].phase, phase) &&
+	    same(ri->steps[i].undoes, undoes))
 		return i;
+	i = find_step(ri, id, phase, undoes);
+	if (i != DR_INDEX_NONE)
+		return ri->last_step = i;
 	if (ri->n_steps == ri->cap_steps) {
 		ri->cap_steps = ri->cap_steps ? 2 * ri->cap_steps : 16;
 		ri->steps = xrealloc(ri->steps, ri->cap_steps * sizeof *ri->steps);
@@ -258,7 +259,7 @@ static size_t new_task(dr_runinfo *ri, size_t step, const char *target)
 	ri->tasks[i] = (dr_ri_task){
 		.step = step, .target = keep(ri, target), .vm = DR_INDEX_NONE, .state = DR_RI_PENDING,
 		.action = s->action, .flags = s->flags, .mutating = (s->flags & DR_AF_MUTATING) != 0,
-		.started_ms = -1, .ended_ms = -1,
+		.started_ms = -1, .ended_ms = -1, .job_started_ms = -1, .job_ended_ms = -1,
 	};
 	dr_index_put(&ri->task_ix, task_hash(step, target), i);
 	push_index(&s->tasks, &s->n_task_refs, i);
@@ -388,13 +389,35 @@ static void undid(dr_runinfo *ri, const dr_ri_task *u)
 		set_state(ri, &ri->tasks[i], DR_RI_ROLLED_BACK);
 }
 
+/* outputs.recovery_point and rpo_ms. */
+static dr_ri_point point_of(dr_runinfo *ri, const cJSON *out)
+{
+	const cJSON *pt = item(out, "recovery_point");
+	dr_ri_point p = {.set = cJSON_IsObject(pt), .rpo_ms = nval(out, "rpo_ms", -1)};
+	if (p.set) {
+		p.name = keep_field(ri, pt, "name");
+		p.time = keep_field(ri, pt, "time");
+		p.policy = keep_field(ri, pt, "policy");
+	}
+	return p;
+}
+
+/* A time the service gave (RFC 3339) on the run's clock; -1 when there is none. */
+static int64_t service_time(const dr_runinfo *ri, const char *at)
+{
+	int64_t wall;
+	return at && ri->started_wall && dr_backend_parse_time(at, &wall) ? wall - ri->started_wall : -1;
+}
+
+/* What views read of a succeeded attempt's outputs. */
 static void task_outputs(dr_runinfo *ri, dr_ri_task *t, const cJSON *rec)
 {
 	const cJSON *out = item(rec, "outputs");
-	cJSON_Delete((cJSON *)t->outputs);
-	t->outputs = cJSON_IsObject(out) ? cJSON_Duplicate(out, true) : cJSON_CreateObject();
-	const char *job = sval(t->outputs, "job_id");
+	const char *job = sval(out, "job_id");
 	t->job = job ? keep(ri, job) : t->job;
+	t->job_started_ms = service_time(ri, sval(out, "started_at"));
+	t->job_ended_ms = service_time(ri, sval(out, "ended_at"));
+	t->point = point_of(ri, out);
 	if (sets_point(t))
 		t->seq = ++ri->seq;
 	if (ri->steps[t->step].undoes)
@@ -650,8 +673,7 @@ static void on_fallback_end(dr_runinfo *ri, const cJSON *rec, int64_t at)
 	if (!same(sval(rec, "status"), "applied") || !cJSON_IsObject(item(rec, "outputs")))
 		return;
 	dr_ri_task *t = task_of(ri, rec);
-	cJSON_Delete((cJSON *)t->fallback);
-	t->fallback = cJSON_Duplicate(item(rec, "outputs"), true);
+	t->fallback = point_of(ri, item(rec, "outputs"));
 	t->seq = ++ri->seq;
 }
 
@@ -765,4 +787,11 @@ void dr_runinfo_seed(dr_runinfo *ri, const dr_journal_file *f)
 	dr_runinfo_apply_header(ri, f->header);
 	for (size_t i = 0; i < f->n; i++)
 		dr_runinfo_apply(ri, f->recs[i]);
+}
+
+/* dr_runinfo_load's fold: each record applied once, then freed; what the model keeps is taken, not copied. */
+void dr_runinfo_take(void *ctx, cJSON *rec)
+{
+	dr_runinfo_apply(ctx, rec);
+	cJSON_Delete(rec);
 }

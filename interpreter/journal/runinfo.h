@@ -27,8 +27,10 @@
  * Lookups are indexed (a task by step and target, a VM by name): applying a
  * record takes constant time, so a run of 10,000 VMs folds in linear time.
  *
- * Memory: the model owns everything it hands out (strings, outputs, the
- * arrays) until dr_runinfo_dispose; it copies what it keeps from a record.
+ * Memory: the model owns everything it hands out (strings, the arrays)
+ * until dr_runinfo_dispose; it copies what it keeps from a record, and of
+ * an action's outputs only what views read (the job, its times, the
+ * recovery point), so a run of 10,000 VMs folds in the memory of its facts.
  * Pointers into steps[], tasks[] and vms[] stay valid only until the next
  * dr_runinfo_apply (the arrays grow); keep indexes across applies.
  *
@@ -97,6 +99,13 @@ typedef struct dr_ri_approval {
 	int64_t requested_ms, answered_ms, waited_ms;
 } dr_ri_approval;
 
+/* A recovery point a task's outputs name (outputs.recovery_point, outputs.rpo_ms). */
+typedef struct dr_ri_point {
+	bool set; /* the outputs name one */
+	const char *name, *time, *policy; /* its name, RFC 3339 time, the policy that chose it (NULL: unknown) */
+	int64_t rpo_ms; /* the job's start minus the point's time; -1 when the service does not say */
+} dr_ri_point;
+
 typedef struct dr_ri_task {
 	size_t step; /* index in steps[] */
 	const char *target; /* the VM; NULL when the step is not fanned out */
@@ -108,9 +117,10 @@ typedef struct dr_ri_task {
 	dr_ri_attempt *attempts; /* oldest first */
 	size_t n_attempts;
 	const char *reason; /* why it was skipped, cancelled or given up (task.skip/cancel/giveup) */
-	const struct cJSON *outputs; /* the succeeded attempt's outputs; NULL otherwise */
 	const char *job; /* outputs.job_id, when the action started a job */
-	const struct cJSON *fallback; /* outputs of the recovery point fallback applied to it (fallback.end), or NULL */
+	int64_t job_started_ms, job_ended_ms; /* the job's times as the service gives them (outputs.started_at, ended_at), on the run's clock; -1 */
+	dr_ri_point point; /* the recovery point its succeeded attempt's outputs name */
+	dr_ri_point fallback; /* the point of a recovery point fallback applied to it (fallback.end), else not set */
 	int64_t started_ms, ended_ms; /* its first attempt's start; its end (-1 while not final) */
 	dr_ri_approval approval;
 	uint64_t seq; /* when it last set a recovery point (completion order): the newest counts */
@@ -201,7 +211,7 @@ typedef struct dr_runinfo {
 	/* private */
 	struct dr_arena *a;
 	dr_index step_ix, task_ix, vm_ix;
-	size_t cap_steps, cap_tasks, cap_vms;
+	size_t cap_steps, cap_tasks, cap_vms, last_step;
 	uint64_t seq;
 	bool live;
 	pthread_mutex_t mu;
@@ -225,6 +235,9 @@ void dr_runinfo_apply_header(dr_runinfo *ri, const struct cJSON *header);
 /* Fold a read journal: its header, then every record (a resumed run's model before its session goes on). */
 void dr_runinfo_seed(dr_runinfo *ri, const dr_journal_file *f);
 
+/* Fold one record, then free it: the callback of dr_journal_read_each (ctx: the model), as dr_runinfo_load uses it. */
+void dr_runinfo_take(void *ctx, struct cJSON *rec);
+
 /*
  * Fold one record (a journal record or an event: the same JSON, with
  * "event" and "t_ms") into the model. Records of unknown types are
@@ -247,9 +260,11 @@ void dr_runinfo_unlock(dr_runinfo *ri);
 
 /*
  * Load run_id's journal under state_dir: the header and every record,
- * folded. A run without run.end is running when a live drover holds its
- * lock, else interrupted. Returns 0, or -1 with err (no such run,
- * unreadable or corrupted journal: the message names the line).
+ * folded as they are read (dr_journal_read_each: ri->f keeps the header and
+ * what the reader says of the file, not the records). A run without run.end
+ * is running when a live drover holds its lock, else interrupted. Returns
+ * 0, or -1 with err (no such run, unreadable or corrupted journal: the
+ * message names the line).
  */
 int dr_runinfo_load(const char *state_dir, const char *run_id, dr_runinfo *out, dr_buf *err);
 
@@ -313,6 +328,25 @@ void dr_runinfo_objectives(const dr_runinfo *ri, dr_ri_objectives *out);
 void dr_ri_objectives_dispose(dr_ri_objectives *o);
 
 /* --- listing ------------------------------------------------------------- */
+
+/* What `drover runs` shows of a run (heap strings; dr_runinfo_brief_dispose frees them). */
+typedef struct dr_runinfo_brief {
+	char *runbook, *mode, *status; /* status as in dr_runinfo */
+	int64_t started_wall, elapsed_ms;
+	size_t steps_done, steps_total; /* main and finally steps succeeded or skipped, of all */
+	size_t in_flight; /* a run that has not ended: tasks in flight */
+	bool whole; /* the journal had to be read whole (the run has not ended) */
+} dr_runinfo_brief;
+
+/*
+ * A run in brief, cheaply: a run that ended is read from its journal's
+ * header and last line only (run.end, run.suspend: status, time, step
+ * counts); one that has not (running, interrupted: at most one per runbook
+ * and backend, by the run lock) is folded whole (dr_runinfo_load). Returns
+ * 0, or -1 with err as dr_runinfo_load.
+ */
+int dr_runinfo_brief_load(const char *state_dir, const char *run_id, dr_runinfo_brief *out, dr_buf *err);
+void dr_runinfo_brief_dispose(dr_runinfo_brief *b);
 
 /* The runs under state_dir (ids, newest first: by start time, then id), heap; the caller frees each and the array. */
 char **dr_runinfo_list(const char *state_dir, size_t *n);

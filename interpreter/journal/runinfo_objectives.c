@@ -19,10 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "actions/action.h"
-#include "backends/backend.h"
 #include "util/xalloc.h"
 
 #define FAILOVERS (DR_AF_FAILOVER | DR_AF_TEST_FAILOVER)
@@ -38,13 +35,9 @@ static bool sets_point(const dr_ri_step *s)
 }
 
 /* When the service says the task's job ended, on the run's clock; else when the task ended. */
-static int64_t job_end(const dr_runinfo *ri, const dr_ri_task *t)
+static int64_t job_end(const dr_ri_task *t)
 {
-	int64_t wall;
-	const char *at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t->outputs, "ended_at"));
-	if (at && dr_backend_parse_time(at, &wall) && ri->started_wall)
-		return wall - ri->started_wall;
-	return t->ended_ms;
+	return t->job_ended_ms >= 0 ? t->job_ended_ms : t->ended_ms;
 }
 
 typedef struct rto_scan {
@@ -53,7 +46,7 @@ typedef struct rto_scan {
 	bool failed, recovered;
 } rto_scan;
 
-static void rto_task(const dr_runinfo *ri, const dr_ri_step *s, const dr_ri_task *t, rto_scan *r)
+static void rto_task(const dr_ri_step *s, const dr_ri_task *t, rto_scan *r)
 {
 	bool ok = t->state == DR_RI_SUCCEEDED; /* a rolled-back failover recovered nothing */
 	if ((s->flags & DR_AF_VALIDATION) && ok && t->ended_ms > r->val)
@@ -61,7 +54,7 @@ static void rto_task(const dr_runinfo *ri, const dr_ri_step *s, const dr_ri_task
 	if ((s->flags & DR_AF_VALIDATION) && (t->state == DR_RI_FAILED || t->state == DR_RI_CANCELLED))
 		r->failed = true;
 	if ((s->flags & FAILOVERS) && ok) {
-		int64_t end = job_end(ri, t);
+		int64_t end = job_end(t);
 		r->recovered = true;
 		if (end > r->fo)
 			r->fo = end, r->ft = t;
@@ -80,7 +73,7 @@ static void rto(const dr_runinfo *ri, dr_ri_objectives *o)
 		const dr_ri_step *s = &ri->steps[ri->tasks[i].step];
 		o->recovers = o->recovers || (main_step(s) && (s->flags & FAILOVERS));
 		if (main_step(s))
-			rto_task(ri, s, &ri->tasks[i], &r);
+			rto_task(s, &ri->tasks[i], &r);
 	}
 	for (size_t i = 0; i < ri->n_steps; i++) /* declared steps that have no task yet */
 		o->recovers = o->recovers || (main_step(&ri->steps[i]) && (ri->steps[i].flags & FAILOVERS));
@@ -94,12 +87,12 @@ static void rto(const dr_runinfo *ri, dr_ri_objectives *o)
 	o->rto_met = verdict(o->rto_ms, o->rto_objective_ms);
 }
 
-/* The point a task set: its fallback's when that came later, else its own outputs. */
-static const cJSON *point_outputs(const dr_ri_step *s, const dr_ri_task *t)
+/* The point a task set: its fallback's when one was applied (it came later), else its own. */
+static const dr_ri_point *point_set(const dr_ri_step *s, const dr_ri_task *t)
 {
-	if (t->fallback)
-		return t->fallback;
-	return sets_point(s) && t->state == DR_RI_SUCCEEDED ? t->outputs : NULL;
+	if (t->fallback.set)
+		return &t->fallback;
+	return sets_point(s) && t->state == DR_RI_SUCCEEDED && t->point.set ? &t->point : NULL;
 }
 
 /* The newest point set on VM v: the task that set it last, or NULL. */
@@ -109,15 +102,10 @@ static const dr_ri_task *newest_point(const dr_runinfo *ri, const dr_ri_vm *v)
 	for (size_t k = 0; k < v->n_tasks; k++) {
 		const dr_ri_task *t = &ri->tasks[v->tasks[k]];
 		const dr_ri_step *s = &ri->steps[t->step];
-		if (main_step(s) && point_outputs(s, t) && (!best || t->seq > best->seq))
+		if (main_step(s) && point_set(s, t) && (!best || t->seq > best->seq))
 			best = t;
 	}
 	return best;
-}
-
-static const char *ostr(const cJSON *o, const char *key)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
 static void rpo(const dr_runinfo *ri, dr_ri_objectives *o)
@@ -126,15 +114,12 @@ static void rpo(const dr_runinfo *ri, dr_ri_objectives *o)
 	o->rpo_ms = -1;
 	for (size_t v = 0; v < ri->n_vms; v++) {
 		const dr_ri_task *t = newest_point(ri, &ri->vms[v]);
-		const cJSON *out = t ? point_outputs(&ri->steps[t->step], t) : NULL;
-		const cJSON *ms = cJSON_GetObjectItemCaseSensitive(out, "rpo_ms");
-		if (!cJSON_IsNumber(ms))
+		const dr_ri_point *p = t ? point_set(&ri->steps[t->step], t) : NULL;
+		if (!p || p->rpo_ms < 0)
 			continue;
-		const cJSON *pt = cJSON_GetObjectItemCaseSensitive(out, "recovery_point");
 		dr_ri_rpo *r = &o->vms[o->n_vms++];
-		*r = (dr_ri_rpo){.vm = ri->vms[v].name, .rpo_ms = (int64_t)ms->valuedouble, .point = ostr(pt, "name"),
-				 .point_time = ostr(pt, "time"), .policy = ostr(pt, "policy"),
-				 .step = ri->steps[t->step].id};
+		*r = (dr_ri_rpo){.vm = ri->vms[v].name, .rpo_ms = p->rpo_ms, .point = p->name, .point_time = p->time,
+				 .policy = p->policy, .step = ri->steps[t->step].id};
 		r->met = verdict(r->rpo_ms, ri->rpo_objective_ms);
 		o->rpo_ms = r->rpo_ms > o->rpo_ms ? r->rpo_ms : o->rpo_ms;
 	}

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -56,18 +57,28 @@ static void no_such_run(const char *state_dir, const char *run_id, dr_buf *err)
 		      run_id, state_dir);
 }
 
+/* Each record as the reader checks it: the header first (it is read before any record), then the record. */
+static void fold_record(void *ctx, cJSON *rec)
+{
+	dr_runinfo *ri = ctx;
+	if (!ri->journal && ri->f.header)
+		dr_runinfo_apply_header(ri, ri->f.header);
+	dr_runinfo_take(ri, rec);
+}
+
 int dr_runinfo_load(const char *state_dir, const char *run_id, dr_runinfo *ri, dr_buf *err)
 {
 	dr_runinfo_init(ri);
 	ri->state_dir = state_dir;
 	char *path = dr_journal_path(state_dir, run_id);
-	int rc = dr_journal_read(path, &ri->f, err);
+	int rc = dr_journal_read_each(path, &ri->f, fold_record, ri, err);
 	if (rc < 0 && access(path, F_OK) != 0)
 		no_such_run(state_dir, run_id, err);
 	free(path);
 	if (rc < 0)
 		return -1;
-	dr_runinfo_seed(ri, &ri->f);
+	if (!ri->journal) /* a journal of a header only */
+		dr_runinfo_apply_header(ri, ri->f.header);
 	if (!ri->ended)
 		ri->status = live_status(ri);
 	ri->runbook_changed = changed_since(ri);
@@ -141,4 +152,132 @@ char **dr_runinfo_list(const char *state_dir, size_t *n)
 		ids[i] = v[i].id;
 	free(v);
 	return ids;
+}
+
+/* --- a run in brief ----------------------------------------------------------- */
+
+#define TAIL_CHUNK 4096
+
+static char *dup_or(const char *s, const char *dflt)
+{
+	return xstrdup(s ? s : dflt);
+}
+
+/* The first line of f as a JSON object (the header), or NULL. */
+static cJSON *first_line(FILE *f)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, f);
+	cJSON *h = n > 1 && line[n - 1] == '\n' ? cJSON_ParseWithLength(line, (size_t)n - 1) : NULL;
+	free(line);
+	return h;
+}
+
+/* The last complete line of f that is a JSON object (a torn tail is passed over), or NULL. */
+static cJSON *last_record(FILE *f, off_t size)
+{
+	for (off_t want = TAIL_CHUNK;; want *= 2) {
+		off_t from = size > want ? size - want : 0;
+		size_t n = (size_t)(size - from);
+		char *buf = xmalloc(n + 1);
+		cJSON *rec = NULL;
+		if (fseeko(f, from, SEEK_SET) == 0 && fread(buf, 1, n, f) == n) {
+			buf[n] = '\0';
+			char *end = memrchr(buf, '\n', n); /* lines end with '\n': what follows the last one is torn */
+			while (end && !rec) {
+				*end = '\0';
+				char *start = memrchr(buf, '\n', (size_t)(end - buf));
+				if (!start && from > 0)
+					break; /* the line may begin before the window: a wider one */
+				rec = cJSON_Parse(start ? start + 1 : buf);
+				if (rec && !cJSON_IsObject(rec))
+					cJSON_Delete(rec), rec = NULL;
+				end = start;
+			}
+		}
+		free(buf);
+		if (rec || from == 0)
+			return rec;
+	}
+}
+
+static void brief_counts(dr_runinfo_brief *b, const cJSON *counts)
+{
+	for (const cJSON *c = counts ? counts->child : NULL; c; c = c->next) {
+		size_t v = cJSON_IsNumber(c) ? (size_t)c->valuedouble : 0;
+		b->steps_total += v;
+		if (!strcmp(c->string, "succeeded") || !strcmp(c->string, "skipped"))
+			b->steps_done += v;
+	}
+}
+
+/* From the header and a last word (run.end or run.suspend). */
+static void brief_ended(dr_runinfo_brief *b, const cJSON *h, const cJSON *end)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(end, "t_ms"), *st = cJSON_GetObjectItemCaseSensitive(h, "started_ms");
+	bool suspended = !strcmp(sval(end, "event"), "run.suspend") || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(end, "suspended"));
+	b->runbook = dup_or(sval(cJSON_GetObjectItemCaseSensitive(h, "runbook"), "name"), "?");
+	b->mode = dup_or(sval(h, "mode"), "?");
+	b->status = dup_or(suspended ? "suspended" : sval(end, "status"), "failed");
+	b->started_wall = cJSON_IsNumber(st) ? (int64_t)st->valuedouble : 0;
+	b->elapsed_ms = cJSON_IsNumber(t) ? (int64_t)t->valuedouble : 0;
+	brief_counts(b, cJSON_GetObjectItemCaseSensitive(end, "steps"));
+	brief_counts(b, cJSON_GetObjectItemCaseSensitive(end, "finally"));
+}
+
+/* A run that has not ended: the whole fold. */
+static int brief_whole(const char *state_dir, const char *run_id, dr_runinfo_brief *b, dr_buf *err)
+{
+	dr_runinfo ri;
+	if (dr_runinfo_load(state_dir, run_id, &ri, err) < 0)
+		return -1;
+	for (size_t i = 0; i < ri.n_steps; i++) {
+		const dr_ri_step *s = &ri.steps[i];
+		if (s->undoes || (s->phase && !strcmp(s->phase, "rollback")))
+			continue;
+		b->steps_total++;
+		b->steps_done += s->state == DR_RI_SUCCEEDED || s->state == DR_RI_SKIPPED;
+	}
+	b->runbook = dup_or(ri.runbook, "?");
+	b->mode = dup_or(ri.mode, "?");
+	b->status = dup_or(ri.status, "?");
+	b->started_wall = ri.started_wall;
+	b->elapsed_ms = ri.elapsed_ms;
+	b->in_flight = ri.in_flight;
+	b->whole = true;
+	dr_runinfo_dispose(&ri);
+	return 0;
+}
+
+int dr_runinfo_brief_load(const char *state_dir, const char *run_id, dr_runinfo_brief *b, dr_buf *err)
+{
+	*b = (dr_runinfo_brief){0};
+	char *path = dr_journal_path(state_dir, run_id);
+	FILE *f = fopen(path, "rb");
+	free(path);
+	struct stat sb;
+	cJSON *h = f ? first_line(f) : NULL, *end = NULL;
+	if (h && fstat(fileno(f), &sb) == 0)
+		end = last_record(f, sb.st_size);
+	if (f)
+		fclose(f);
+	const char *type = sval(end, "event");
+	bool ended = type && (!strcmp(type, "run.end") || !strcmp(type, "run.suspend"));
+	if (ended && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(h, "version")) &&
+	    cJSON_GetObjectItemCaseSensitive(h, "version")->valuedouble >= 2)
+		dr_journal_expand(end, h);
+	if (ended)
+		brief_ended(b, h, end);
+	cJSON_Delete(h);
+	cJSON_Delete(end);
+	return ended ? 0 : brief_whole(state_dir, run_id, b, err);
+}
+
+void dr_runinfo_brief_dispose(dr_runinfo_brief *b)
+{
+	free(b->runbook);
+	free(b->mode);
+	free(b->status);
+	*b = (dr_runinfo_brief){0};
 }

@@ -187,7 +187,7 @@ static bool undo_started(const dr_runinfo *ri)
 static bool fallback_applied_any(const dr_runinfo *ri)
 {
 	for (size_t i = 0; i < ri->n_tasks; i++)
-		if (ri->tasks[i].fallback)
+		if (ri->tasks[i].fallback.set)
 			return true;
 	return false;
 }

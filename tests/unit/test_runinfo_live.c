@@ -98,8 +98,13 @@ static void dump_task(dr_buf *b, const dr_runinfo *ri, const dr_ri_task *t)
 	s(b, "job", t->job);
 	n(b, "started", t->started_ms);
 	n(b, "ended", t->ended_ms);
-	json(b, "outputs", t->outputs);
-	json(b, "fallback", t->fallback);
+	n(b, "job_started", t->job_started_ms);
+	n(b, "job_ended", t->job_ended_ms);
+	s(b, "point", t->point.name);
+	s(b, "point_time", t->point.time);
+	s(b, "policy", t->point.policy);
+	n(b, "rpo", t->point.rpo_ms);
+	s(b, "fallback", t->fallback.name);
 	const dr_ri_approval *p = &t->approval;
 	if (p->requested) {
 		s(b, "approval", p->decision);
