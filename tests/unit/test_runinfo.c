@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -304,6 +306,75 @@ static void test_defensive(void **state)
 	dr_runinfo_dispose(&ri);
 }
 
+/* --- drover runs: a run in brief ------------------------------------------------------ */
+
+#define HEADER                                                                                                       \
+	"{\"ts\":\"2026-01-01T00:00:00.000Z\",\"t_ms\":0,\"event\":\"journal.header\",\"format\":\"drover-journal\","  \
+	"\"version\":1,\"run\":\"%s\",\"runbook\":{\"name\":\"shop\",\"path\":\"/nonexistent/r.yaml\"},"            \
+	"\"params\":{},\"mode\":\"failover\",\"direction\":\"primary-to-recovery\",\"clock\":\"virtual\",\"seed\":\"1\","            \
+	"\"backend\":{\"kind\":\"sim\",\"id\":\"sim:/nonexistent\"},\"started_ms\":1767225600000,"                       \
+	"\"shape\":{\"steps\":{\"a\":{\"action\":\"log\"},\"b\":{\"action\":\"log\"}},\"sections\":{}}}\n"
+
+static void write_run(const char *state, const char *id, const char *body)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/runs/%s", state, id);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "mkdir -p %s", path);
+	assert_int_equal(system(cmd), 0);
+	strcat(path, "/journal.jsonl");
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, HEADER, id);
+	fputs(body, f);
+	fclose(f);
+}
+
+/* A run that ended is read from its header and last line (a torn line after it passed over); one that has not, whole. */
+static void test_brief(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/drover-test-brief-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	write_run(dir, "ended", "{\"t_ms\":5,\"event\":\"step.end\",\"step\":\"a\",\"status\":\"succeeded\",\"tasks\":1}\n"
+				"{\"t_ms\":9,\"event\":\"run.end\",\"status\":\"failed\",\"exit\":1,"
+				"\"steps\":{\"succeeded\":1,\"cancelled\":1},\"finally\":{}}\n{\"t_ms\":10,\"eve");
+	write_run(dir, "cut", "{\"t_ms\":0,\"event\":\"task.start\",\"step\":\"a\",\"attempt\":1,\"action\":\"log\"}\n"
+			      "{\"t_ms\":0,\"event\":\"task.start\",\"step\":\"b\",\"attempt\":1,\"action\":\"dr.failover\","
+			      "\"mutating\":true}\n");
+	dr_runinfo_brief b;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_runinfo_brief_load(dir, "ended", &b, &err), 0);
+	assert_false(b.whole);
+	assert_string_equal(b.status, "failed");
+	assert_string_equal(b.runbook, "shop");
+	assert_int_equal(b.elapsed_ms, 9);
+	assert_int_equal(b.steps_done, 1);
+	assert_int_equal(b.steps_total, 2);
+	dr_runinfo_brief_dispose(&b);
+	if (dr_runinfo_brief_load(dir, "cut", &b, &err) < 0)
+		fail_msg("%s", err.data);
+	assert_true(b.whole);
+	assert_string_equal(b.status, "interrupted");
+	assert_int_equal(b.in_flight, 2);
+	assert_int_equal(b.steps_total, 2);
+	dr_runinfo_brief_dispose(&b);
+	assert_int_equal(dr_runinfo_brief_load(dir, "nope", &b, &err), -1);
+	dr_runinfo_brief_dispose(&b);
+	size_t n;
+	char **ids = dr_runinfo_list(dir, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], "ended"); /* same start: the greater id first */
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	dr_buf_dispose(&err);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_objectives_failover_only),
 		cmocka_unit_test(test_objectives_validation),
 		cmocka_unit_test(test_defensive),
+		cmocka_unit_test(test_brief),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
