@@ -264,7 +264,8 @@ void dr_runinfo_unlock(dr_runinfo *ri);
  * what the reader says of the file, not the records). A run without run.end
  * is running when a live drover holds its lock, else interrupted. Returns
  * 0, or -1 with err (no such run, unreadable or corrupted journal: the
- * message names the line).
+ * message names the line) and the model disposed (disposing it again is
+ * harmless).
  */
 int dr_runinfo_load(const char *state_dir, const char *run_id, dr_runinfo *out, dr_buf *err);
 

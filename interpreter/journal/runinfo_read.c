@@ -75,8 +75,10 @@ int dr_runinfo_load(const char *state_dir, const char *run_id, dr_runinfo *ri, d
 	if (rc < 0 && access(path, F_OK) != 0)
 		no_such_run(state_dir, run_id, err);
 	free(path);
-	if (rc < 0)
+	if (rc < 0) {
+		dr_runinfo_dispose(ri); /* nothing to read: disposing it again is harmless */
 		return -1;
+	}
 	if (!ri->journal) /* a journal of a header only */
 		dr_runinfo_apply_header(ri, ri->f.header);
 	if (!ri->ended)
