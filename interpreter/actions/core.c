@@ -84,8 +84,8 @@ static const dr_field exec_fields[] = {
 	{"stdout_match", &dr_action_t_regex, false, NULL, "A PCRE2 pattern standard output must match."},
 	{"stderr_match", &dr_action_t_regex, false, NULL, "A PCRE2 pattern standard error must match."},
 	{"retry_exit", &dr_action_t_exit_codes, false, NULL,
-	 "Exit statuses that fail the attempt as transient (retried by `retry.on: [transient]`) rather than "
-	 "permanent."},
+	 "The exit statuses that fail the attempt as transient (retried by `retry.on: [transient]`); the "
+	 "other failing statuses are then permanent. Without it, any failed run of the program is transient."},
 	{"timeout", &dr_action_t_duration, false, NULL,
 	 "Stop the process group after this long; the attempt's deadline (attempt_timeout) applies too, the "
 	 "earlier wins."},

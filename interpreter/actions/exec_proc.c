@@ -108,13 +108,14 @@ typedef struct spec {
 	size_t n_inherited, n_env;
 	char *cwd; /* NULL: drover's own */
 	bool expect[256], retry[256]; /* exit statuses that succeed / fail transiently */
+	bool retry_listed; /* with.retry_exit was given: the other failing statuses are permanent */
 	pcre2_code *match[2];
 	const char *pattern[2];
 	size_t max_output;
 	size_t slack; /* read this much past max_output, so a secret the cut would halve is whole when redacted */
 	int64_t timeout_ms; /* -1: none */
 	int64_t grace_ms;
-	dr_err_class bad_exit; /* the class of an exit status not in expect (nor in retry) */
+	dr_err_class bad_exit; /* the class of a failed run of the program (an exit status, a signal, an output) */
 	char *err; /* the first problem with the inputs */
 } spec;
 
@@ -307,6 +308,7 @@ static bool decode(spec *s, const dr_call *call)
 		    .slack = dr_exec_secret_slack(call->run)};
 	if (!cJSON_IsObject(w))
 		return bad(s, "with: a mapping of inputs is required");
+	s->retry_listed = cJSON_GetObjectItemCaseSensitive(w, "retry_exit") != NULL;
 	return decode_argv(s, cJSON_GetObjectItemCaseSensitive(w, "argv")) &&
 	       decode_env(s, cJSON_GetObjectItemCaseSensitive(w, "env")) &&
 	       decode_cwd(s, cJSON_GetObjectItemCaseSensitive(w, "cwd"), call) &&
@@ -651,14 +653,18 @@ static dr_outcome judge(const proc *p, const spec *s, char *const raw[2], char *
 	char sig[32];
 	dr_buf b;
 	dr_buf_init(&b);
-	dr_err_class cls = DR_ERRC_PERMANENT;
+	dr_err_class cls = s->bad_exit;
 	if (WIFSIGNALED(p->status)) {
 		dr_buf_printf(&b, "%s was killed by %s", s->argv[0], signal_name(WTERMSIG(p->status), sig, sizeof sig));
 		put_output_tail(&b, text);
 	} else if (!s->expect[WEXITSTATUS(p->status)]) {
-		cls = s->retry[WEXITSTATUS(p->status)] ? DR_ERRC_TRANSIENT : s->bad_exit;
+		cls = s->retry[WEXITSTATUS(p->status)] ? DR_ERRC_TRANSIENT : s->retry_listed ? DR_ERRC_PERMANENT : s->bad_exit;
 		dr_buf_printf(&b, "%s exited with status %d (expected ", s->argv[0], WEXITSTATUS(p->status));
 		put_codes(&b, s->expect);
+		if (s->retry_listed && cls == DR_ERRC_PERMANENT) {
+			dr_buf_puts(&b, "; retry_exit lists ");
+			put_codes(&b, s->retry);
+		}
 		dr_buf_puts(&b, ")");
 		put_output_tail(&b, text);
 	} else {
@@ -785,10 +791,12 @@ void dr_proc_result_dispose(dr_proc_result *r)
 /*
  * Run with.argv as a child process and wait for it. OK with outputs
  * {exit_code, signal, stdout, stderr, truncated, duration_ms}; FAIL
- * PERMANENT for bad inputs, a program that cannot be started ("command not
- * found: X"), a signal or an unmatched output pattern; bad_exit for an exit
- * status not in expect_exit, TRANSIENT when it is in retry_exit; TIMEOUT
- * and CANCELLED after the process group was stopped. Blocks; never returns
+ * PERMANENT for what no retry can fix: bad inputs, a program that cannot
+ * be started ("command not found: X"); bad_exit for a run that failed (an
+ * exit status not in expect_exit, a signal, an unmatched output pattern),
+ * but when with.retry_exit lists statuses, exactly those are TRANSIENT and
+ * the other statuses PERMANENT; TIMEOUT and CANCELLED after the process
+ * group was stopped. Blocks; never returns
  * WAIT. The inputs exec's row declares are read; absent ones take their
  * defaults, so any row whose inputs are a subset (check.exec) can use it.
  */
@@ -808,10 +816,10 @@ static dr_outcome run_program(dr_call *call, dr_err_class bad_exit)
 	return o;
 }
 
-/* exec: an unexpected exit status is permanent (most scripts fail for reasons a retry does not fix). */
+/* exec: a run that failed is transient, so a plain retry: retries it (issue 8); retry_exit narrows it. */
 dr_outcome dr_action_exec_run(dr_call *call)
 {
-	return run_program(call, DR_ERRC_PERMANENT);
+	return run_program(call, DR_ERRC_TRANSIENT);
 }
 
 /* check.exec: an unexpected exit status is transient (the probe is asked again while the service boots). */

@@ -220,6 +220,8 @@ static void print_task_line(const dr_runinfo *ri, const dr_ri_task *t)
 	const char *msg = a && a->message ? a->message : t->reason;
 	if (msg && t->state != DR_RI_RUNNING && t->state != DR_RI_SUCCEEDED)
 		printf("      %s\n", msg);
+	if (a && a->not_retried && t->state == DR_RI_FAILED)
+		printf("      %s\n", a->not_retried);
 }
 
 static void print_attention(const dr_runinfo *ri)

@@ -436,6 +436,7 @@ static void on_task_end(dr_runinfo *ri, const cJSON *rec, int64_t at)
 	a->message = keep_field(ri, rec, "message");
 	a->recommended_action = recommended(ri, a->message);
 	a->will_retry = bval(rec, "will_retry");
+	a->not_retried = keep_field(ri, rec, "not_retried");
 	a->called = a->called && !(item(rec, "called") && !bval(rec, "called"));
 	t->started_ms = t->started_ms < 0 ? at : t->started_ms;
 	t->ended_ms = a->will_retry ? -1 : at;

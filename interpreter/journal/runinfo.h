@@ -83,6 +83,7 @@ typedef struct dr_ri_attempt {
 	const char *message; /* a failure as the action stated it (secrets are *** already) */
 	const char *recommended_action; /* the service's recommended action, when the failure carries one */
 	bool will_retry; /* another attempt follows */
+	const char *not_retried; /* attempts were left but none followed: why, and what to write instead (task.end) */
 	bool called; /* the action was called; false when a held mutating call was dropped (task.end "called": false) */
 	const char *probe; /* resume: what the service said of this attempt in flight (task.probe) */
 	int64_t retry_delay_ms; /* the wait before the next attempt (task.retry); -1 */

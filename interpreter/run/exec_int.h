@@ -74,6 +74,7 @@ struct task {
 	char *message; /* the last failure, heap */
 	dr_err_class cls;
 	const char *why; /* skip/cancel reason (static or arena) */
+	const char *not_retried; /* the last failure had attempts left but was not retried: why (arena); NULL */
 	bool upstream_failed; /* pipelined: this VM's task of a needed step failed */
 	bool attempt_timed_out; /* the attempt's deadline passed while it was on a worker */
 	bool waited; /* the current attempt returned WAIT at least once */

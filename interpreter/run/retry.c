@@ -125,3 +125,39 @@ const char *dr_retry_covers(const dr_retry *r, dr_err_class cls, const char *mes
 		}
 	return NULL;
 }
+
+/* The classes on: lists, as text: "transient, throttled" (or "nothing"). */
+static void on_list(const dr_retry *r, char *out, size_t outsz)
+{
+	static const dr_err_class order[] = {DR_ERRC_TRANSIENT, DR_ERRC_THROTTLED, DR_ERRC_TIMEOUT};
+	size_t k = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		if (r->on & class_bit(order[i]))
+			k += (size_t)snprintf(out + k, k < outsz ? outsz - k : 0, "%s%s", k ? ", " : "",
+					      dr_err_class_name(order[i]));
+	if (r->n_on_match && k < outsz)
+		k += (size_t)snprintf(out + k, outsz - k, "%s%zu match: pattern%s", k ? ", " : "", r->n_on_match,
+				      r->n_on_match == 1 ? "" : "s");
+	if (!k)
+		snprintf(out, outsz, "nothing");
+}
+
+const char *dr_retry_why_not(const dr_retry *r, dr_err_class cls, char *out, size_t outsz)
+{
+	char on[160];
+	if (cls == DR_ERRC_CANCELLED || cls == DR_ERRC_NONE || (r->on & DR_RETRY_ON_ANY))
+		return NULL;
+	if (cls == DR_ERRC_PERMANENT) {
+		snprintf(out, outsz, "the failure is permanent, which no retry fixes as things stand (an operation "
+				     "refused in this state, a wrong input); if one can, write retry.on: [any], or "
+				     "[{ match: \"...\" }] for this message");
+		return out;
+	}
+	if (r->on & class_bit(cls))
+		return NULL;
+	on_list(r, on, sizeof on);
+	snprintf(out, outsz, "retry.on lists %s, not %s: add %s to retry.on to retry it", on, dr_err_class_name(cls),
+		 dr_err_class_name(cls));
+	return out;
+}

@@ -52,6 +52,14 @@ int64_t dr_retry_delay(const dr_retry *r, int failed, int64_t retry_after_ms, dr
  */
 const char *dr_retry_covers(const dr_retry *r, dr_err_class cls, const char *message, bool *by_match);
 
+/*
+ * Why a failure of class cls was not retried although attempts were left,
+ * and what to write instead, as one sentence into out (outsz >= 256): "a
+ * permanent failure: ..." or "retry.on lists throttled, not transient: ...".
+ * NULL when on: covers the class (the caller stopped for another reason).
+ */
+const char *dr_retry_why_not(const dr_retry *r, dr_err_class cls, char *out, size_t outsz);
+
 /* "transient", "throttled", ... for a class; "none" for DR_ERRC_NONE. */
 const char *dr_err_class_name(dr_err_class cls);
 

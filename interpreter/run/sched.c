@@ -141,6 +141,8 @@ static void emit_task_end(dr_exec *x, task *t, const char *status, bool will_ret
 		cJSON_AddStringToObject(ev, "class", dr_err_class_name(t->cls));
 		cJSON_AddStringToObject(ev, "message", t->message ? t->message : "");
 		cJSON_AddBoolToObject(ev, "will_retry", will_retry);
+		if (!will_retry && t->not_retried)
+			cJSON_AddStringToObject(ev, "not_retried", t->not_retried);
 		if (retry_after >= 0)
 			cJSON_AddNumberToObject(ev, "retry_after_ms", (double)retry_after);
 	}
@@ -432,6 +434,7 @@ static void cancel_task(dr_exec *x, task *t, const char *why)
 static void fail_early(dr_exec *x, task *t, char *msg)
 {
 	t->cls = DR_ERRC_PERMANENT;
+	t->not_retried = NULL;
 	take_message(t, msg);
 	emit_task_end(x, t, "failed", false, -1);
 	finish(x, t, TS_FAILED);
@@ -734,6 +737,23 @@ static const char *retry_reason(dr_exec *x, const task *t)
 	return why && by_match ? dr_arena_printf(x->a, "match: %s", why) : why;
 }
 
+/* A failed attempt with attempts left that is not retried: why, and what to write instead (issue 8); NULL otherwise. */
+static const char *not_retried(dr_exec *x, const task *t)
+{
+	const srun *s = t->s;
+	int left = s->retry->attempts - (t->attempt - t->retry_base);
+	char why[512];
+	if (left <= 0 || t->cls == DR_ERRC_CANCELLED)
+		return NULL;
+	if (x->stopping)
+		return dr_arena_printf(x->a, "%d attempt%s left, but the run is stopping", left, left == 1 ? "" : "s");
+	if (s->timed_out)
+		return dr_arena_printf(x->a, "%d attempt%s left, but the step's timeout ran out", left, left == 1 ? "" : "s");
+	if (!dr_retry_why_not(s->retry, t->cls, why, sizeof why))
+		return NULL;
+	return dr_arena_printf(x->a, "%d attempt%s left, not retried: %s", left, left == 1 ? "" : "s", why);
+}
+
 static void schedule_retry(dr_exec *x, task *t, const char *why, int64_t retry_after)
 {
 	srun *s = t->s;
@@ -766,6 +786,7 @@ static void attempt_failed(dr_exec *x, task *t, dr_err_class cls, char *msg, int
 		return;
 	}
 	const char *why = retry_reason(x, t);
+	t->not_retried = why ? NULL : not_retried(x, t);
 	emit_task_end(x, t, "failed", why != NULL, retry_after);
 	if (why)
 		schedule_retry(x, t, why, retry_after);
@@ -841,6 +862,7 @@ void sched_retry_failed(dr_exec *x, task *t, dr_outcome o)
 	if (fallback_running(t))
 		fallback_stop(x, t, &o.cls, &o.message);
 	t->cls = o.cls;
+	t->not_retried = NULL; /* it gets a new attempt */
 	take_message(t, o.message ? o.message : xstrdup("failed (the action gave no message)"));
 	emit_task_end(x, t, "failed", false, -1);
 	set_state(t, TS_RETRYING);

@@ -81,6 +81,8 @@ static void line_task_end(dr_buf *b, const cJSON *ev, bool color)
 	dur(b, num(ev, "elapsed_ms"));
 	if (str(ev, "class") && strcmp(status, "succeeded"))
 		dr_buf_printf(b, " (%s): %s", str(ev, "class"), str(ev, "message"));
+	if (str(ev, "not_retried"))
+		dr_buf_printf(b, "; %s", str(ev, "not_retried"));
 }
 
 static void line_task_retry(dr_buf *b, const cJSON *ev)
