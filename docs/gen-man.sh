@@ -112,9 +112,11 @@ identity, managed identity, then the Azure CLI).
 .B TERM
 When dumb, output has no colour.
 .TP
-.B USER
-The approver's name recorded by drover approve and by a terminal prompt (default
-of \-\-as).
+.B SUDO_USER SUDO_UID
+For root running drover approve under sudo: the approver is the user who ran sudo
+(when the password database gives that name that uid). Otherwise the approver is
+the operating-system user running drover approve; USER and \-\-as are never
+taken as the approver's identity (\-\-as is recorded as a note).
 .TP
 .B HOME
 Where check.ssh finds a key or known_hosts path written as ~/...

@@ -48,6 +48,7 @@ typedef struct gate {
 typedef struct verdict {
 	bool approved;
 	const char *by, *via, *comment;
+	const char *as; /* drover approve --as: a note, not an identity; NULL when none */
 } verdict;
 
 static const cJSON *in(const dr_call *call, const char *key)
@@ -94,6 +95,8 @@ static dr_outcome decide(dr_call *call, const gate *g, verdict v)
 	cJSON_AddStringToObject(ev, "via", v.via);
 	cJSON_AddStringToObject(ev, "at", at);
 	cJSON_AddStringToObject(ev, "comment", v.comment ? v.comment : "");
+	if (v.as)
+		cJSON_AddStringToObject(ev, "as", v.as);
 	cJSON_AddNumberToObject(ev, "waited_ms", (double)waited);
 	dr_exec_emit(call->run, ev);
 	if (!v.approved)
@@ -105,6 +108,8 @@ static dr_outcome decide(dr_call *call, const gate *g, verdict v)
 	cJSON_AddStringToObject(out, "at", at);
 	cJSON_AddStringToObject(out, "via", v.via);
 	cJSON_AddStringToObject(out, "comment", v.comment ? v.comment : "");
+	if (v.as)
+		cJSON_AddStringToObject(out, "as", v.as);
 	cJSON_AddNumberToObject(out, "waited_ms", (double)waited);
 	return dr_outcome_ok(out);
 }
@@ -118,11 +123,40 @@ static dr_outcome timed_out(dr_call *call, gate *g)
 	char d[32];
 	dr_text_format_duration(g->deadline - g->opened, d, sizeof d);
 	if (g->approve_on_timeout)
-		return decide(call, g, (verdict){true, "timeout", "timeout", NULL});
+		return decide(call, g, (verdict){true, "timeout", "timeout", NULL, NULL});
 	return dr_outcome_fail(DR_ERRC_PERMANENT, "no answer within %s (on_timeout: deny)", d);
 }
 
 /* --- answers --------------------------------------------------------- */
+
+/* An answer from someone who is not among approvers: a warning; the gate goes on waiting. */
+static void refuse(dr_call *call, const char *who, const char *via)
+{
+	char *list = cJSON_PrintUnformatted(in(call, "approvers"));
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "an answer by %s (via %s) was ignored: not one of the approvers %s; still waiting", who, via,
+		      list ? list : "[]");
+	dr_exec_log(call->run, call, "warn", b.data);
+	dr_buf_dispose(&b);
+	cJSON_free(list);
+}
+
+/* An answer file's verdict: 1 with *o, or 0 when its author is not among approvers (the file is removed). */
+static int judge_answer(dr_call *call, const gate *g, const cJSON *a, dr_outcome *o)
+{
+	const char *by = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "by"));
+	const char *comment = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "comment"));
+	const char *as = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "as"));
+	bool yes = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "approved"));
+	if (!dr_approval_allowed(in(call, "approvers"), by)) { /* the run decides, whatever wrote the file */
+		refuse(call, by ? by : "unknown", "drover approve");
+		dr_approval_drop_answer(dr_exec_run_dir(call->run), g->key);
+		return 0;
+	}
+	*o = decide(call, g, (verdict){yes, by ? by : "unknown", "drover approve", comment, as});
+	return 1;
+}
 
 static int file_answer(dr_call *call, const gate *g, dr_outcome *o)
 {
@@ -133,14 +167,10 @@ static int file_answer(dr_call *call, const gate *g, dr_outcome *o)
 	if (rc < 0)
 		dr_exec_log(call->run, call, "warn", err.data);
 	dr_buf_dispose(&err);
-	if (rc <= 0)
-		return 0;
-	const char *by = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "by"));
-	const char *comment = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "comment"));
-	bool yes = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "approved"));
-	*o = decide(call, g, (verdict){yes, by ? by : "unknown", "drover approve", comment});
+	if (rc > 0)
+		rc = judge_answer(call, g, a, o);
 	cJSON_Delete(a);
-	return 1;
+	return rc > 0;
 }
 
 static void prompt(dr_call *call, const gate *g, const char *lead)
@@ -149,8 +179,11 @@ static void prompt(dr_call *call, const gate *g, const char *lead)
 	dr_buf_init(&b);
 	char label[256];
 	dr_exec_task_label(call, label, sizeof label);
+	char *shown_label = dr_text_term(label), *shown = dr_text_term(g->message); /* one line each, nothing that moves the cursor */
 	dr_buf_printf(&b, "%s%s: %s\n  Approve? Type yes or no (or from another shell: drover approve %s %s [--deny]): ",
-		      lead, label, g->message, dr_exec_run_id(call->run), g->key);
+		      lead, shown_label, shown, dr_exec_run_id(call->run), g->key);
+	free(shown_label);
+	free(shown);
 	dr_exec_say(call->run, b.data);
 	dr_buf_dispose(&b);
 }
@@ -185,7 +218,12 @@ static int tty_answer(dr_call *call, gate *g, dr_outcome *o)
 	}
 	char user[128];
 	dr_approval_user(user, sizeof user);
-	*o = decide(call, g, (verdict){yes, user, "terminal", NULL});
+	if (!dr_approval_allowed(in(call, "approvers"), user)) {
+		refuse(call, user, "the terminal");
+		prompt(call, g, "Only an approver may answer. ");
+		return 0;
+	}
+	*o = decide(call, g, (verdict){yes, user, "terminal", NULL, NULL});
 	return 1;
 }
 
@@ -257,7 +295,7 @@ static dr_outcome open_gate(dr_call *call)
 	if (dr_exec_auto_approve(call->run)) {
 		char user[128];
 		dr_approval_user(user, sizeof user);
-		o = decide(call, g, (verdict){true, user, "--yes", NULL});
+		o = decide(call, g, (verdict){true, user, "--yes", NULL, NULL});
 		gate_free(g);
 		return o;
 	}

@@ -33,8 +33,9 @@ const dr_command dr_cmd_approve = {
 	.help = "Options:\n"
 		"      --deny          deny instead of approving\n"
 		"  -m, --comment TEXT  a comment, recorded in the run's events with the answer\n"
-		"      --as NAME       the name recorded as the approver (default: $USER); checked against the\n"
-		"                      step's approvers: list\n"
+		"      --as NAME       a name recorded with the answer, as a note: the approver is the\n"
+		"                      operating-system user running this (under sudo, the user who ran\n"
+		"                      sudo), and that user is checked against the step's approvers: list\n"
 		"      --state-dir DIR the run's state directory (default: $DROVER_STATE_DIR, else .drover)\n"
 		"  -h, --help          show this help\n"
 		"\nThe run prints the exact command when it starts waiting. STEP answers every open gate of the\n"
@@ -97,8 +98,10 @@ static cJSON *answer_json(const options *o)
 	dr_clock_format_wall((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, at, sizeof at);
 	cJSON *a = cJSON_CreateObject();
 	cJSON_AddBoolToObject(a, "approved", !o->deny);
-	cJSON_AddStringToObject(a, "by", o->as ? o->as : user);
+	cJSON_AddStringToObject(a, "by", user); /* the approver: who the operating system says runs this */
 	cJSON_AddStringToObject(a, "user", user);
+	if (o->as)
+		cJSON_AddStringToObject(a, "as", o->as); /* a note, never an identity */
 	cJSON_AddStringToObject(a, "comment", o->comment ? o->comment : "");
 	cJSON_AddStringToObject(a, "answered_at", at);
 	return a;
@@ -130,9 +133,11 @@ static int approve_main(int argc, char **argv)
 		cJSON *a = answer_json(&o);
 		int n = dr_approval_answer(run_dir.data, o.step, a, &out, &err);
 		cJSON_Delete(a);
-		fputs(out.data, stdout);
-		if (err.len)
-			fprintf(stderr, "drover approve: %s", err.data);
+		dr_cli_put_term(out.data, stdout); /* gate keys hold VM names */
+		if (err.len) {
+			fputs("drover approve: ", stderr);
+			dr_cli_put_term(err.data, stderr);
+		}
 		rc = n > 0 ? DR_EXIT_OK : DR_EXIT_FAILED;
 	}
 	dr_buf_dispose(&run_dir);

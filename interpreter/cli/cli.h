@@ -49,6 +49,13 @@ extern const dr_command dr_cmd_plan, dr_cmd_drill, dr_cmd_failback;
 extern const dr_command dr_cmd_resume, dr_cmd_runs, dr_cmd_status; /* the journal: resume.c, runs.c, status.c */
 extern const dr_command dr_cmd_report; /* drill evidence: report.c */
 
+/*
+ * Write text drover composed (lines it wrote, with names and messages from
+ * runbooks, services and people in them) to a terminal stream: control
+ * characters other than its line feeds escaped (dr_text_escape_term).
+ */
+void dr_cli_put_term(const char *text, FILE *out);
+
 /* Print "Usage: drover NAME USAGE" and the help text to out. */
 void dr_cli_print_help(const dr_command *cmd, FILE *out);
 

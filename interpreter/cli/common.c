@@ -242,3 +242,12 @@ char *dr_cli_latest_run(const char *state, dr_buf *err)
 			      state);
 	return id;
 }
+
+void dr_cli_put_term(const char *text, FILE *out)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_text_escape_term(&b, text, strlen(text), DR_TEXT_KEEP_NEWLINE);
+	fputs(b.data, out);
+	dr_buf_dispose(&b);
+}

@@ -228,7 +228,7 @@ static int set_mode(const cJSON *h, dr_runbook *rb, dr_exec_opts *x)
 	dr_buf_init(&err);
 	const char *net = hs(h, "drill_network");
 	int rc = dr_modes_make_drill(rb, net ? net : DR_DRILL_DEFAULT_NETWORK, &err);
-	fputs(err.data, stderr);
+	dr_cli_put_term(err.data, stderr);
 	dr_buf_dispose(&err);
 	return rc;
 }
@@ -329,7 +329,7 @@ static int run(options *o, dr_runbook *rb)
 	dr_buf err;
 	dr_buf_init(&err);
 	dr_run_status st = dr_exec_run(rb, &o->x, &err);
-	fputs(err.data, stderr);
+	dr_cli_put_term(err.data, stderr);
 	dr_buf_dispose(&err);
 	if (o->x.events && o->x.events != stdout)
 		fclose(o->x.events);

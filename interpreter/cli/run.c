@@ -370,7 +370,7 @@ static int execute(dr_runbook *rb, options *o)
 	dr_buf_init(&id);
 	o->x.run_id_out = &id;
 	dr_run_status st = dr_exec_run(rb, &o->x, &err);
-	fputs(err.data, stderr);
+	dr_cli_put_term(err.data, stderr);
 	dr_buf_dispose(&err);
 	rc = dr_exec_exit_code(st);
 	if (dr_cli_write_evidence(cur, o->x.state_dir, id.data, &o->reports, o->metrics) < 0 && rc == DR_EXIT_OK)

@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "run/clock.h"
 #include "journal/runinfo.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 #include "views/report_dr.h"
 
@@ -63,6 +64,15 @@ static const char *step_name(const dr_ri_step *s, char *buf, size_t n)
 	return buf;
 }
 
+/* s escaped for the terminal (dr_text_escape_term), in b (reset first): a name or a text from a runbook, an inventory, a service or a person. */
+static const char *term(dr_buf *b, const char *s)
+{
+	dr_buf_reset(b);
+	if (s)
+		dr_text_escape_term(b, s, strlen(s), 0);
+	return b->data;
+}
+
 static void print_run(const dr_runinfo *ri)
 {
 	char started[40], el[32], down[32];
@@ -70,7 +80,9 @@ static void print_run(const dr_runinfo *ri)
 	elapsed(ri->elapsed_ms, el, sizeof el);
 	elapsed(ri->downtime_ms, down, sizeof down);
 	printf("run %s: %s\n", ri->run, ri->status);
-	printf("  runbook   %s (%s)%s\n", ri->runbook ? ri->runbook : "?", ri->path ? ri->path : "?",
+	dr_buf t;
+	dr_buf_init(&t);
+	printf("  runbook   %s (%s)%s\n", ri->runbook ? ri->runbook : "?", term(&t, ri->path ? ri->path : "?"),
 	       ri->runbook_changed ? "; the file has changed since" : "");
 	printf("  mode      %s, %s; %s clock\n", ri->mode ? ri->mode : "?", ri->direction ? ri->direction : "?",
 	       ri->clock ? ri->clock : "?");
@@ -82,7 +94,8 @@ static void print_run(const dr_runinfo *ri)
 		printf("; the last line (%zu) is torn (%zu bytes) and left out", ri->f.torn_line, ri->f.torn_bytes);
 	printf("\n");
 	if (ri->reason)
-		printf("  why       %s\n", ri->reason);
+		printf("  why       %s\n", term(&t, ri->reason));
+	dr_buf_dispose(&t);
 }
 
 /* --- objectives ---------------------------------------------------------------- */
@@ -111,7 +124,10 @@ static void print_objectives(const dr_runinfo *ri, const dr_ri_objectives *o)
 		printf("  RTO       not reached yet (the run has not ended)");
 	} else if (o->recovers && o->rto_ms >= 0) {
 		dr_report_dr_duration(o->rto_ms, d, sizeof d);
-		printf("  RTO       %s, to the last %s that passed: %s", d, o->rto_measured_to, o->rto_task);
+		dr_buf t;
+		dr_buf_init(&t);
+		printf("  RTO       %s, to the last %s that passed: %s", d, o->rto_measured_to, term(&t, o->rto_task));
+		dr_buf_dispose(&t);
 		print_verdict(o->rto_objective_ms, o->rto_met);
 	} else if (o->recovers) {
 		printf("  RTO       not reached");
@@ -189,7 +205,10 @@ static void print_vms(const dr_runinfo *ri, const dr_ri_objectives *o)
 			if (o->vms[r++].met == 0)
 				strcat(d, "!");
 		}
-		printf("%-*s  ", w, ri->vms[v].name);
+		dr_buf t;
+		dr_buf_init(&t);
+		printf("%-*s  ", w, term(&t, ri->vms[v].name));
+		dr_buf_dispose(&t);
 		if (rpo)
 			printf("%-8s ", d);
 		print_vm_steps(ri, &ri->vms[v]);
@@ -203,10 +222,13 @@ static void print_vms(const dr_runinfo *ri, const dr_ri_objectives *o)
 
 static void print_task_line(const dr_runinfo *ri, const dr_ri_task *t)
 {
-	char label[512], at[32];
+	char raw[512], at[32];
 	const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
 	int n = a ? a->n : 0;
-	dr_runinfo_task_label(ri, t, label, sizeof label);
+	dr_buf lb, mb;
+	dr_buf_init(&lb);
+	dr_buf_init(&mb);
+	const char *label = term(&lb, dr_runinfo_task_label(ri, t, raw, sizeof raw));
 	elapsed(a ? a->started_ms : t->started_ms, at, sizeof at);
 	if (t->state == DR_RI_RUNNING && t->approval.open)
 		printf("  %s: waiting for an approval (drover approve)\n", label);
@@ -219,9 +241,11 @@ static void print_task_line(const dr_runinfo *ri, const dr_ri_task *t)
 		       a && a->cls ? " (" : "", a && a->cls ? a->cls : "", a && a->cls ? ")" : "");
 	const char *msg = a && a->message ? a->message : t->reason;
 	if (msg && t->state != DR_RI_RUNNING && t->state != DR_RI_SUCCEEDED)
-		printf("      %s\n", msg);
+		printf("      %s\n", term(&mb, msg));
 	if (a && a->not_retried && t->state == DR_RI_FAILED)
-		printf("      %s\n", a->not_retried);
+		printf("      %s\n", term(&mb, a->not_retried));
+	dr_buf_dispose(&lb);
+	dr_buf_dispose(&mb);
 }
 
 static void print_attention(const dr_runinfo *ri)
@@ -290,11 +314,15 @@ static void print_next_unended(const dr_runinfo *ri)
 /* The preflight refused the run (docs/execution.md, "Preflight"): its blockers, as the run printed them. */
 static void print_next_blocked(const dr_runinfo *ri)
 {
-	const char *e = ri->error ? ri->error : "";
+	dr_buf b;
+	dr_buf_init(&b);
+	if (ri->error) /* lines drover wrote, with names and messages from the service in them */
+		dr_text_escape_term(&b, ri->error, strlen(ri->error), DR_TEXT_KEEP_NEWLINE);
 	printf("  ");
-	for (; *e; e++)
+	for (const char *e = b.data; *e; e++)
 		printf(e[0] == '\n' && e[1] ? "\n  " : "%c", *e);
 	printf("\n");
+	dr_buf_dispose(&b);
 }
 
 static void print_next(const dr_runinfo *ri)

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "util/buf.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 typedef struct source {
@@ -258,6 +259,11 @@ static int count_chars(const char *line, size_t from, size_t to)
 	return n;
 }
 
+/*
+ * The source line is echoed with its control characters escaped (a runbook
+ * under review must not drive the reviewer's terminal); the caret pads by
+ * what the escaped line shows, so it still lines up.
+ */
 static void render_caret(const dr_diags *d, const dr_diag *g, dr_buf *out, bool color)
 {
 	source *s = find_source(d, g->loc.file);
@@ -265,14 +271,22 @@ static void render_caret(const dr_diags *d, const dr_diag *g, dr_buf *out, bool 
 	size_t len;
 	if (!s || g->loc.line < 1 || !source_line(s, g->loc.line, &line, &len))
 		return;
-	dr_buf_printf(out, "%5d | %.*s\n      | ", g->loc.line, (int)len, line);
+	dr_buf_printf(out, "%5d | ", g->loc.line);
+	dr_text_escape_term(out, line, len, DR_TEXT_KEEP_TAB);
+	dr_buf_puts(out, "\n      | ");
 	size_t start = (size_t)(g->loc.col - 1) < len ? (size_t)(g->loc.col - 1) : len;
+	dr_buf shown;
+	dr_buf_init(&shown);
+	dr_text_escape_term(&shown, line, start, DR_TEXT_KEEP_TAB);
 	/* keep tabs in the padding so the caret lines up under them */
-	for (size_t i = 0; i < start; i++)
-		if (!is_continuation(line[i]))
-			dr_buf_putc(out, line[i] == '\t' ? '\t' : ' ');
+	for (size_t i = 0; i < shown.len; i++)
+		if (!is_continuation(shown.data[i]))
+			dr_buf_putc(out, shown.data[i] == '\t' ? '\t' : ' ');
 	size_t end = start + (size_t)g->loc.len;
-	int span = count_chars(line, start, end < len ? end : len);
+	dr_buf_reset(&shown);
+	dr_text_escape_term(&shown, line + start, (end < len ? end : len) - start, DR_TEXT_KEEP_TAB);
+	int span = count_chars(shown.data, 0, shown.len);
+	dr_buf_dispose(&shown);
 	if (span < 1)
 		span = 1;
 	dr_buf_puts(out, color ? "\033[1;32m^" : "^");
@@ -284,15 +298,21 @@ static void render_caret(const dr_diags *d, const dr_diag *g, dr_buf *out, bool 
 static void render_one(const dr_diags *d, const dr_diag *g, dr_buf *out, bool color)
 {
 	const char *bold = color ? "\033[1m" : "", *reset = color ? "\033[0m" : "";
+	dr_buf_puts(out, bold);
+	dr_text_escape_term(out, g->loc.file, strlen(g->loc.file), 0);
 	if (g->loc.line > 0)
-		dr_buf_printf(out, "%s%s:%d:%d:%s ", bold, g->loc.file, g->loc.line, g->loc.col, reset);
+		dr_buf_printf(out, ":%d:%d:%s ", g->loc.line, g->loc.col, reset);
 	else
-		dr_buf_printf(out, "%s%s:%s ", bold, g->loc.file, reset);
-	dr_buf_printf(out, "%s%s:%s %s [%s]\n", color ? sev_color(g->sev) : "", sev_name(g->sev), reset, g->msg,
-		      dr_code_id(g->code));
+		dr_buf_printf(out, ":%s ", reset);
+	dr_buf_printf(out, "%s%s:%s ", color ? sev_color(g->sev) : "", sev_name(g->sev), reset);
+	dr_text_escape_term(out, g->msg, strlen(g->msg), 0); /* it quotes names and values from the runbook */
+	dr_buf_printf(out, " [%s]\n", dr_code_id(g->code));
 	render_caret(d, g, out, color);
-	if (g->hint)
-		dr_buf_printf(out, "%shint:%s %s\n", color ? "\033[1;36m" : "", reset, g->hint);
+	if (g->hint) {
+		dr_buf_printf(out, "%shint:%s ", color ? "\033[1;36m" : "", reset);
+		dr_text_escape_term(out, g->hint, strlen(g->hint), 0);
+		dr_buf_putc(out, '\n');
+	}
 }
 
 enum { RENDER_CHUNK = 64 * 1024 };

@@ -110,11 +110,27 @@ int dr_approval_poll(const char *run_dir, const char *key, cJSON **answer, dr_bu
 {
 	char *ans = path_of(run_dir, key, ANS);
 	bool missing;
+	struct stat sb;
+	*answer = NULL;
+	if (lstat(ans, &sb) == 0 && (!S_ISREG(sb.st_mode) || (sb.st_uid != 0 && sb.st_uid != geteuid()))) {
+		dr_buf_printf(err, "'%s' was not written by drover approve (owner uid %ld, or not a file): ignored", ans,
+			      (long)sb.st_uid);
+		unlink(ans);
+		free(ans);
+		return -1;
+	}
 	*answer = read_json(ans, err, &missing);
 	free(ans);
 	if (*answer)
 		return 1;
 	return missing ? 0 : -1;
+}
+
+void dr_approval_drop_answer(const char *run_dir, const char *key)
+{
+	char *ans = path_of(run_dir, key, ANS);
+	unlink(ans);
+	free(ans);
 }
 
 void dr_approval_withdraw(const char *run_dir, const char *key)
@@ -153,16 +169,20 @@ static bool gate_of(const char *name, const char *step, char **key)
 	return match;
 }
 
-static bool may_answer(const cJSON *request, const cJSON *answer)
+bool dr_approval_allowed(const cJSON *approvers, const char *user)
 {
-	const cJSON *list = cJSON_GetObjectItemCaseSensitive(request, "approvers");
-	const cJSON *by = cJSON_GetObjectItemCaseSensitive(answer, "by");
-	if (!cJSON_IsArray(list) || !cJSON_GetArraySize(list))
+	if (!cJSON_IsArray(approvers) || !cJSON_GetArraySize(approvers))
 		return true;
-	for (const cJSON *a = list->child; a; a = a->next)
-		if (cJSON_IsString(a) && cJSON_IsString(by) && !strcmp(a->valuestring, by->valuestring))
+	for (const cJSON *a = approvers->child; a; a = a->next)
+		if (cJSON_IsString(a) && user && !strcmp(a->valuestring, user))
 			return true;
 	return false;
+}
+
+static bool may_answer(const cJSON *request, const cJSON *answer)
+{
+	return dr_approval_allowed(cJSON_GetObjectItemCaseSensitive(request, "approvers"),
+				   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "by")));
 }
 
 static int answer_gate(const char *run_dir, const char *key, const cJSON *answer, dr_buf *out, dr_buf *err)
@@ -176,8 +196,9 @@ static int answer_gate(const char *run_dir, const char *key, const cJSON *answer
 			dr_buf_printf(err, "the gate %s closed before it could be answered\n", key);
 	} else if (!may_answer(request, answer)) {
 		char *list = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(request, "approvers"));
-		dr_buf_printf(err, "%s: '%s' is not among the approvers %s\n", key,
-			      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "by")), list);
+		dr_buf_printf(err, "%s: you are '%s' (the user running drover approve), not one of the approvers %s; "
+				   "--as only adds a note\n",
+			      key, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "by")), list);
 		cJSON_free(list);
 	} else {
 		char *text = cJSON_PrintUnformatted(answer);
@@ -234,13 +255,25 @@ int dr_approval_answer(const char *run_dir, const char *step, const cJSON *answe
 	return failed && !answered ? -1 : answered;
 }
 
+/* Root under sudo: the user who ran sudo, when SUDO_USER and SUDO_UID agree with the password database. */
+static bool sudo_caller(char *out, size_t outsz)
+{
+	const char *name = getenv("SUDO_USER"), *uid = getenv("SUDO_UID");
+	struct passwd pw, *res = NULL;
+	char buf[1024], *end;
+	if (getuid() != 0 || !name || !*name || !uid || !*uid)
+		return false;
+	long id = strtol(uid, &end, 10);
+	if (*end || getpwnam_r(name, &pw, buf, sizeof buf, &res) != 0 || !res || (long)res->pw_uid != id || id == 0)
+		return false;
+	snprintf(out, outsz, "%s", res->pw_name);
+	return true;
+}
+
 void dr_approval_user(char *out, size_t outsz)
 {
-	const char *u = getenv("USER");
-	if (u && *u) {
-		snprintf(out, outsz, "%s", u);
+	if (sudo_caller(out, outsz))
 		return;
-	}
 	struct passwd pw, *res = NULL;
 	char buf[1024];
 	if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &res) == 0 && res)

@@ -7,9 +7,13 @@
  *                target, message, approvers, requested_at); removed when
  *                the gate closes. Its presence means "waiting".
  *   KEY.answer   written by `drover approve` (JSON: approved, by, user,
- *                comment, answered_at): first to a temporary file, then
+ *                as, comment, answered_at): first to a temporary file, then
  *                link()ed into place, so it appears whole and only once
- *                (a second answer is refused).
+ *                (a second answer is refused). "by" is the operating-system
+ *                user who ran it (dr_approval_user), "as" what --as said:
+ *                a note, never an identity. The run takes an answer only
+ *                from a file owned by itself or root (the state directory
+ *                is owner-only), and only from one of approvers:.
  * KEY is the step id, or STEP@VM for a task of a fanned-out step.
  */
 #ifndef DR_APPROVALS_H
@@ -33,8 +37,18 @@ char *dr_approval_key(const char *step, const char *vm);
  */
 int dr_approval_post(const char *run_dir, const char *key, const struct cJSON *request, dr_buf *err);
 
-/* 1 and *answer (the caller frees it) when KEY.answer exists, 0 when not yet, -1 with err when unreadable. */
+/*
+ * 1 and *answer (the caller frees it) when KEY.answer exists, 0 when not
+ * yet, -1 with err when it is unreadable or owned by another user than the
+ * run's or root (then it is removed: it cannot be an answer).
+ */
 int dr_approval_poll(const char *run_dir, const char *key, struct cJSON **answer, dr_buf *err);
+
+/* Remove KEY.answer (an answer the run refused), so another can be given. */
+void dr_approval_drop_answer(const char *run_dir, const char *key);
+
+/* Whether user may answer a gate with this approvers: list (a JSON array of names; NULL or empty: anyone). */
+bool dr_approval_allowed(const struct cJSON *approvers, const char *user);
 
 /* Close the gate: remove KEY.request and KEY.answer, then approvals/, the run's directory, runs/ and
  * the state directory, each only when empty. */
@@ -48,7 +62,12 @@ void dr_approval_withdraw(const char *run_dir, const char *key);
  */
 int dr_approval_answer(const char *run_dir, const char *step, const struct cJSON *answer, dr_buf *out, dr_buf *err);
 
-/* The user's name: $USER, else the password database, else "uid N". */
+/*
+ * Who is answering, as the operating system says (never $USER, never
+ * --as): the name of the real user id, or, for root running under sudo,
+ * the user who ran sudo (SUDO_USER, when the password database gives that
+ * name the uid SUDO_UID). Else "uid N".
+ */
 void dr_approval_user(char *out, size_t outsz);
 
 #endif

@@ -776,8 +776,13 @@ void dr_exec_say(dr_exec *x, const char *text)
 {
 	if (x && x->view)
 		dr_progress_say(x->view, text);
-	else if (x && x->o.screen)
-		fprintf(x->o.screen, "%s\n", text);
+	else if (x && x->o.screen) {
+		dr_buf b;
+		dr_buf_init(&b);
+		dr_text_escape_term(&b, text, strlen(text), DR_TEXT_KEEP_NEWLINE);
+		fprintf(x->o.screen, "%s\n", b.data);
+		dr_buf_dispose(&b);
+	}
 }
 
 void dr_exec_task_label(const dr_call *call, char *out, size_t outsz)

@@ -27,6 +27,7 @@
 #include "backends/backend.h"
 #include "journal/journal.h"
 #include "run/planfile.h"
+#include "util/text.h"
 
 /* --- what the run checks -------------------------------------------------- */
 
@@ -216,8 +217,11 @@ static void list_blockers(const dr_exec *x, dr_buf *b)
 {
 	size_t n = x->pf.n_blockers;
 	dr_buf_printf(b, "Blockers (%zu), as drover plan lists them:\n", n);
-	for (size_t i = 0; i < n; i++)
-		dr_buf_printf(b, "  - %s\n", x->pf.blockers[i].message);
+	for (size_t i = 0; i < n; i++) { /* VM names and the service's words: escaped for the terminal */
+		dr_buf_puts(b, "  - ");
+		dr_text_escape_term(b, x->pf.blockers[i].message, strlen(x->pf.blockers[i].message), 0);
+		dr_buf_putc(b, '\n');
+	}
 }
 
 static const char *backend_kind(const dr_exec *x)

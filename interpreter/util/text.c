@@ -404,6 +404,8 @@ static bool unsafe_cp(unsigned cp, unsigned flags)
 {
 	if (cp == '\t')
 		return !(flags & DR_TEXT_KEEP_TAB);
+	if (cp == '\n')
+		return !(flags & DR_TEXT_KEEP_NEWLINE);
 	return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
 	       (cp >= 0x2066 && cp <= 0x2069);
 }

@@ -67,9 +67,12 @@ size_t dr_text_utf8_prefix(const char *s, size_t n, size_t max);
  * DEL), \u{NNNN} (C1 controls such as CSI U+009B, and the bidirectional
  * overrides U+202A..U+202E, U+2066..U+2069); a byte that is not UTF-8
  * becomes \xNN. Everything else, a backslash too, is kept as it is.
- * DR_TEXT_KEEP_TAB keeps tabs (source lines in diagnostics).
+ * DR_TEXT_KEEP_TAB keeps tabs (source lines in diagnostics);
+ * DR_TEXT_KEEP_NEWLINE keeps line feeds (a text of several lines drover
+ * composed, whose parts were escaped when they were put in).
  */
 #define DR_TEXT_KEEP_TAB 1u
+#define DR_TEXT_KEEP_NEWLINE 2u
 struct dr_buf;
 void dr_text_escape_term(struct dr_buf *out, const char *s, size_t n, unsigned flags);
 

@@ -5,6 +5,7 @@
  */
 #include "views/lines.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -340,4 +341,38 @@ bool dr_lines_format(dr_buf *b, const cJSON *ev, bool color)
 	b->len = len; /* no line: take the phase back */
 	b->data[len] = '\0';
 	return false;
+}
+
+/* --- text for a terminal ----------------------------------------------------------- */
+
+static bool needs_escape(const cJSON *v)
+{
+	if (cJSON_IsString(v) && v->valuestring)
+		return dr_text_needs_escape(v->valuestring);
+	for (const cJSON *c = v->child; c; c = c->next)
+		if (needs_escape(c) || (c->string && dr_text_needs_escape(c->string)))
+			return true;
+	return false;
+}
+
+static void escape_all(cJSON *v)
+{
+	if (cJSON_IsString(v) && v->valuestring && dr_text_needs_escape(v->valuestring)) {
+		char *t = dr_text_term(v->valuestring);
+		cJSON_free(v->valuestring);
+		v->valuestring = (char *)cJSON_malloc(strlen(t) + 1);
+		strcpy(v->valuestring, t);
+		free(t);
+	}
+	for (cJSON *c = v->child; c; c = c->next)
+		escape_all(c);
+}
+
+cJSON *dr_lines_term_event(const cJSON *ev)
+{
+	if (!needs_escape(ev))
+		return NULL;
+	cJSON *copy = cJSON_Duplicate(ev, true);
+	escape_all(copy);
+	return copy;
 }

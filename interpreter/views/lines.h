@@ -18,6 +18,15 @@ struct cJSON;
  */
 bool dr_lines_format(dr_buf *b, const struct cJSON *ev, bool color);
 
+/*
+ * A copy of ev whose strings (at any depth) can go to a terminal: control
+ * characters escaped (dr_text_escape_term), so a name or a message from a
+ * runbook, an inventory, a service or a person cannot move the cursor,
+ * clear the screen, retitle the window or start a line of its own. NULL
+ * when ev needs none (print ev itself); else the caller deletes the copy.
+ */
+struct cJSON *dr_lines_term_event(const struct cJSON *ev);
+
 /* The ANSI colour of a state or status name ("" without colour or for an unknown name), and the reset. */
 const char *dr_lines_paint(bool color, const char *status);
 const char *dr_lines_reset(bool color);

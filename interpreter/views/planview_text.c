@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "util/text.h"
+#include "views/lines.h"
 
 static const char *str(const cJSON *o, const char *key)
 {
@@ -240,8 +241,10 @@ static void print_estimate(const cJSON *v, FILE *out)
 	print_path(cJSON_GetObjectItemCaseSensitive(e, "critical_path"), out);
 }
 
-void dr_planview_print_text(const cJSON *view, FILE *out)
+void dr_planview_print_text(const cJSON *shown, FILE *out)
 {
+	cJSON *safe = dr_lines_term_event(shown); /* VM names and the service's words, escaped for the terminal */
+	const cJSON *view = safe ? safe : shown;
 	print_header(view, out);
 	print_sets(view, out);
 	print_vms(view, out);
@@ -249,4 +252,5 @@ void dr_planview_print_text(const cJSON *view, FILE *out)
 	print_irreversible(view, out);
 	print_blockers(view, out);
 	print_estimate(view, out);
+	cJSON_Delete(safe);
 }

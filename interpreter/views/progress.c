@@ -174,7 +174,9 @@ static void step_end_why(dr_progress *p, dr_buf *b, const cJSON *ev)
 	for (size_t k = 0; s && k < s->n_task_refs; k++) {
 		const dr_ri_task *t = &ri->tasks[s->tasks[k]];
 		if ((t->state == DR_RI_SKIPPED || t->state == DR_RI_CANCELLED) && t->reason) {
-			dr_buf_printf(b, " (%s)", t->reason);
+			dr_buf_puts(b, " (");
+			dr_text_escape_term(b, t->reason, strlen(t->reason), 0);
+			dr_buf_putc(b, ')');
 			break;
 		}
 	}
@@ -225,6 +227,12 @@ typedef struct frame {
 	const dr_progress *p;
 	int64_t now;
 } frame;
+
+/* A name or a text from a runbook, an inventory or a person, escaped for the terminal. */
+static void term(dr_buf *b, const char *s)
+{
+	dr_text_escape_term(b, s, strlen(s), 0);
+}
 
 static void add(frame *f, kind k, dr_ri_state st, dr_buf *b)
 {
@@ -282,8 +290,10 @@ static void failed_names(const dr_runinfo *ri, dr_buf *b, const dr_ri_step *s)
 	dr_buf_printf(b, "  ✗ %zu", n);
 	for (size_t k = 0; k < s->n_task_refs && shown < FAILED_NAMED; k++) {
 		const dr_ri_task *t = &ri->tasks[s->tasks[k]];
-		if (t->state == DR_RI_FAILED && t->target)
-			dr_buf_printf(b, "%s%s", shown++ ? ", " : ": ", t->target);
+		if (t->state == DR_RI_FAILED && t->target) {
+			dr_buf_puts(b, shown++ ? ", " : ": ");
+			term(b, t->target);
+		}
 	}
 	if (shown && n > shown)
 		dr_buf_printf(b, ", +%zu", n - shown);
@@ -362,7 +372,9 @@ static void slowest_line(frame *f, const dr_ri_step *s)
 	dr_buf_init(&b);
 	dr_buf_printf(&b, "      %zu running", s->count[DR_RI_RUNNING]);
 	for (size_t i = 0; i < n; i++) {
-		dr_buf_printf(&b, "%s%s ", i ? ", " : "; slowest ", top[i]->target);
+		dr_buf_puts(&b, i ? ", " : "; slowest ");
+		term(&b, top[i]->target);
+		dr_buf_putc(&b, ' ');
 		elapsed(&b, f->now - dr_runinfo_last_attempt(top[i])->started_ms);
 	}
 	if (retrying)
@@ -381,9 +393,12 @@ static void people(frame *f)
 			continue;
 		dr_buf b;
 		dr_buf_init(&b);
-		dr_buf_printf(&b, " %s⏸ %s: waiting for approval: %s%s (drover approve %s %s)", f->p->color ? "\033[1;33m" : "",
-			      dr_runinfo_task_label(ri, t, label, sizeof label), t->approval.message ? t->approval.message : "",
-			      dr_lines_reset(f->p->color), ri->run, dr_runinfo_task_step(ri, t)->id);
+		dr_buf_printf(&b, " %s⏸ ", f->p->color ? "\033[1;33m" : "");
+		term(&b, dr_runinfo_task_label(ri, t, label, sizeof label));
+		dr_buf_puts(&b, ": waiting for approval: ");
+		term(&b, t->approval.message ? t->approval.message : "");
+		dr_buf_printf(&b, "%s (drover approve %s %s)", dr_lines_reset(f->p->color), ri->run,
+			      dr_runinfo_task_step(ri, t)->id);
 		add(f, K_PERSON, DR_RI_RUNNING, &b);
 	}
 	if (n > PEOPLE) {
@@ -609,7 +624,10 @@ void dr_progress_event(void *ctx, const cJSON *ev)
 	dr_buf b, note;
 	dr_buf_init(&b);
 	dr_buf_init(&note);
-	bool lasting = wanted(p, type, ev, &note) && line(p, &b, ev, type);
+	cJSON *safe = dr_lines_term_event(ev); /* names and texts from runbooks, services, people: escaped */
+	const cJSON *shown = safe ? safe : ev;
+	bool lasting = wanted(p, type, shown, &note) && line(p, &b, shown, type);
+	cJSON_Delete(safe);
 	if (lasting)
 		put_line(p, b.data);
 	if (note.len)
@@ -622,7 +640,11 @@ void dr_progress_event(void *ctx, const cJSON *ev)
 
 void dr_progress_say(dr_progress *p, const char *text)
 {
-	put_line(p, text);
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_text_escape_term(&b, text, strlen(text), DR_TEXT_KEEP_NEWLINE); /* drover's lines; nothing else moves the cursor */
+	put_line(p, b.data);
+	dr_buf_dispose(&b);
 	maybe_draw(p, true);
 }
 

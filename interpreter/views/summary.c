@@ -87,6 +87,15 @@ static void print_counts_of(const dr_runinfo *ri, bool (*in)(const dr_ri_step *)
 	fputc('\n', out);
 }
 
+/* s escaped for the terminal (dr_text_escape_term), in scratch (reset first): a text from a runbook, a service or a person. */
+static const char *term(dr_buf *scratch, const char *s)
+{
+	dr_buf_reset(scratch);
+	if (s)
+		dr_text_escape_term(scratch, s, strlen(s), 0);
+	return scratch->data;
+}
+
 static void print_failed_tasks(const dr_runinfo *ri, const dr_ri_step *s, FILE *out)
 {
 	size_t shown = 0;
@@ -101,8 +110,13 @@ static void print_failed_tasks(const dr_runinfo *ri, const dr_ri_step *s, FILE *
 			break;
 		}
 		const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
-		fprintf(out, "      %s: %s (%s, attempt %d)\n", dr_runinfo_task_label(ri, t, label, sizeof label),
-			a && a->message ? a->message : "failed", a && a->cls ? a->cls : "failed", a ? a->n : 0);
+		dr_buf m, l;
+		dr_buf_init(&m);
+		dr_buf_init(&l);
+		fprintf(out, "      %s: %s (%s, attempt %d)\n", term(&l, dr_runinfo_task_label(ri, t, label, sizeof label)),
+			term(&m, a && a->message ? a->message : "failed"), a && a->cls ? a->cls : "failed", a ? a->n : 0);
+		dr_buf_dispose(&m);
+		dr_buf_dispose(&l);
 	}
 }
 
@@ -112,8 +126,11 @@ static void print_failures(const dr_runinfo *ri, bool (*in)(const dr_ri_step *),
 		const dr_ri_step *s = &ri->steps[i];
 		if (!in(s) || s->state != DR_RI_FAILED)
 			continue;
-		fprintf(out, "  %s %s: %s%s\n", what, s->id, s->reason ? s->reason : "failed",
+		dr_buf r;
+		dr_buf_init(&r);
+		fprintf(out, "  %s %s: %s%s\n", what, s->id, term(&r, s->reason ? s->reason : "failed"),
 			s->tolerated ? " (tolerated: on_failure: continue)" : "");
+		dr_buf_dispose(&r);
 		if (s->n_tasks > 1)
 			print_failed_tasks(ri, s, out);
 	}
@@ -294,14 +311,17 @@ static void write_summary(const dr_runinfo *ri, FILE *out)
 	print_counts_of(ri, is_main, "steps", out);
 	print_counts_of(ri, is_finally, "finally", out);
 	dr_report_dr_print(ri, out);
+	dr_buf t;
+	dr_buf_init(&t);
 	if (ri->reason && ri->ended)
-		fprintf(out, "  stopped: %s\n", ri->reason);
+		fprintf(out, "  stopped: %s\n", term(&t, ri->reason));
 	print_failures(ri, is_main, "failed:", out);
 	print_failures(ri, is_finally, "finally failed:", out);
 	if (ri->rollback.stopped)
-		fprintf(out, "  rollback stopped: %s\n", ri->rollback.stopped);
+		fprintf(out, "  rollback stopped: %s\n", term(&t, ri->rollback.stopped));
 	if (!strcmp(ri->status, "internal_error") && ri->error)
-		fprintf(out, "  internal error: %s\n", ri->error);
+		fprintf(out, "  internal error: %s\n", term(&t, ri->error));
+	dr_buf_dispose(&t);
 	next_steps(ri, out);
 }
 
@@ -315,8 +335,12 @@ void dr_summary_print(const dr_runinfo *ri, FILE *out, dr_events *ev)
 	write_summary(ri, mem);
 	fclose(mem);
 	char *clean = ev ? dr_events_redact(ev, text) : NULL;
-	fputs(clean ? clean : text, out);
+	dr_buf safe; /* what any other line holds cannot drive the terminal either (its line feeds are the summary's) */
+	dr_buf_init(&safe);
+	dr_text_escape_term(&safe, clean ? clean : text, strlen(clean ? clean : text), DR_TEXT_KEEP_NEWLINE);
+	fputs(safe.data, out);
 	fflush(out);
+	dr_buf_dispose(&safe);
 	free(clean);
 	free(text);
 }

@@ -333,7 +333,72 @@ YAML
 	[ ! -e "$S/sim-state.json" ]; ok "the simulator was not even started" $?
 }
 
-scenarios=(busy planted others run_ids readonly_dir full_disk secrets identifiers bad_secrets)
+# --- a runbook under review cannot drive the terminal -------------------------------------------
+terminal() {
+	local W=$tmp/term S
+	mkdir -p "$W"; S=$W/state
+	# a VM name that retitles the window, a message that clears the screen and fakes a progress line
+	printf '%s\n' 'drover: 1' 'name: term' 'backend:' '  kind: sim' '  vms:' \
+		'    - { name: "web-1\e]0;PWNED\a", primary_region: westeurope, recovery_region: northeurope }' \
+		'vm_sets:' '  web: { match: { name: "^web-" } }' 'steps:' '  - id: failover' '    action: dr.failover' \
+		'    targets: web' '  - id: ask' '    action: approve' '    needs: failover' \
+		'    with: { message: "ok?\e[2J\r\n00:00:09.000 step commit succeeded" }' '  - id: say' '    action: fail' \
+		'    needs: ask' '    with: { message: "oops\e[2J\n00:00:01.000 step commit succeeded: 1 succeeded" }' >"$W/rb.yaml"
+	# a mistake on a line that holds escapes: the diagnostic echoes that line
+	printf '%s\n' 'drover: 1' 'name: bad' 'steps:' '  - { id: a, action: "nope\e]0;PWNED\a" }' >"$W/bad.yaml"
+	(cd "$W" && "$drover" validate bad.yaml >"$W/validate.out" 2>&1)
+	(cd "$W" && "$drover" run --yes --clock virtual --state-dir "$S" --run-id t1 rb.yaml >"$W/plain.out" 2>&1 </dev/null)
+	"$drover" status --state-dir "$S" t1 >"$W/status.out" 2>&1
+	"$drover" runs --state-dir "$S" >"$W/runs.out" 2>&1
+	# on a terminal (a pty), the live screen
+	(cd "$W" && script -qfec "'$drover' run --yes --clock virtual --state-dir '$S' --run-id t2 rb.yaml" /dev/null \
+		>"$W/live.out" 2>&1 </dev/null)
+	grep -q 'web-1\\e\]0;PWNED\\x07' "$W/plain.out"; ok "the VM name shows, escaped" $?
+	grep -q 'nope\\e\]0;PWNED\\x07' "$W/validate.out"; ok "the diagnostic echoes the line, escaped" $?
+	local f
+	for f in validate plain status runs; do
+		! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$W/$f.out"; ok "$f: no control character reaches the terminal" $?
+	done
+	! LC_ALL=C grep -q $'\e\]0;PWNED\|\e\[2J' "$W/live.out"; ok "live: nothing retitles the window or clears the screen" $?
+	! grep -aq '^0*0:00:0[19].000 step commit succeeded' "$W/plain.out" "$W/status.out" "$W/live.out"
+	ok "no fake progress line" $?
+}
+
+# --- approvers: the operating-system user who answers, never --as or $USER ----------------------
+approvers() {
+	local W=$tmp/appr S me; me=$(id -un)
+	mkdir -p "$W"; S=$W/state
+	local who=daemon # a user of every Debian system (uid 1); as root, sudo's caller is emulated below
+	[ "$(id -u)" = 0 ] || who=$me
+	printf '%s\n' 'drover: 1' 'name: appr' 'steps:' '  - id: ask' '    action: approve' \
+		"    with: { message: 'go?', approvers: [$who], timeout: 60s }" >"$W/rb.yaml"
+	"$drover" run --clock real --state-dir "$S" --run-id a1 --events "$W/ev.jsonl" "$W/rb.yaml" >"$W/run.out" 2>&1 </dev/null &
+	local run=$!
+	pids+=("$run")
+	wait_for "$S/runs/a1/approvals/ask.request"; ok "the gate is open" $?
+	if [ "$(id -u)" = 0 ]; then
+		run_ok 1 approve --state-dir "$S" --as daemon a1 ask; ok "--as daemon does not make root an approver" $?
+		grep -q "you are 'root' (the user running drover approve), not one of the approvers \[\"daemon\"\]; --as only adds a note" "$tmp/err"
+		ok "  it says who the user is" $?
+		USER=daemon run_ok 1 approve --state-dir "$S" a1 ask; ok "USER=daemon does not either" $?
+		# what sudo sets when daemon runs 'sudo drover approve' (root, with SUDO_USER and SUDO_UID)
+		SUDO_USER=daemon SUDO_UID=$(id -u daemon) run_ok 0 approve --state-dir "$S" --as "night shift" a1 ask
+		ok "root under sudo answers as the user who ran sudo" $?
+	else
+		run_ok 0 approve --state-dir "$S" --as "night shift" a1 ask; ok "the approver answers as themself" $?
+	fi
+	wait "$run"; ok "the run ends approved" $?
+	grep -q "\"event\":\"approval.granted\",\"step\":\"ask\",\"by\":\"$who\",\"via\":\"drover approve\"" "$W/ev.jsonl"
+	ok "the event names the approver" $?
+	grep -q '"as":"night shift"' "$W/ev.jsonl"; ok "and keeps --as as a note" $?
+	pids=()
+	USER=someone-else "$drover" run --yes --clock virtual -q --state-dir "$S" --events "$W/yes.jsonl" "$W/rb.yaml" \
+		>/dev/null 2>&1 </dev/null
+	grep -q "\"event\":\"approval.granted\",\"step\":\"ask\",\"by\":\"$me\",\"via\":\"--yes\"" "$W/yes.jsonl"
+	ok "--yes records the operating-system user ($me), not \$USER" $?
+}
+
+scenarios=(busy planted others run_ids readonly_dir full_disk secrets identifiers bad_secrets terminal approvers)
 [ $# -gt 0 ] && scenarios=("$@")
 for scenario in "${scenarios[@]}"; do "$scenario"; done
 echo "security: $pass passed, $fail failed"

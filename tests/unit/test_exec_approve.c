@@ -46,6 +46,7 @@ typedef struct answerer {
 	const char *run_id, *step, *wait_for; /* wait_for: the request file to appear (a key) */
 	const char *by, *comment;
 	bool approve;
+	bool by_hand; /* write the answer file directly, past drover approve's own check */
 	int answered;
 	char err[512];
 } answerer;
@@ -67,7 +68,20 @@ static void *answer_main(void *arg)
 	dr_buf out, err;
 	dr_buf_init(&out);
 	dr_buf_init(&err);
-	a->answered = dr_approval_answer(run_dir, a->step, ans, &out, &err);
+	if (a->by_hand) {
+		char path[600];
+		snprintf(path, sizeof path, "%s/approvals/%s.answer", run_dir, a->wait_for);
+		FILE *f = fopen(path, "w");
+		char *text = cJSON_PrintUnformatted(ans);
+		fputs(text, f);
+		fclose(f);
+		free(text);
+		a->answered = 1;
+		for (int i = 0; i < 500 && stat(path, &st) == 0; i++) /* until the run has dealt with it */
+			nanosleep(&ts, NULL);
+	} else {
+		a->answered = dr_approval_answer(run_dir, a->step, ans, &out, &err);
+	}
 	snprintf(a->err, sizeof a->err, "%s", err.data);
 	dr_buf_dispose(&out);
 	dr_buf_dispose(&err);
@@ -189,11 +203,29 @@ static void only_approvers_may_answer(void **state)
 	};
 	result r = run_script(gate_yaml, "t-who", a, 2);
 	assert_int_equal(a[0].answered, -1);
-	assert_non_null(strstr(a[0].err, "'mallory' is not among the approvers [\"alice\",\"bob\"]"));
+	assert_non_null(strstr(a[0].err, "you are 'mallory' (the user running drover approve), not one of the approvers "
+					 "[\"alice\",\"bob\"]; --as only adds a note"));
 	assert_int_equal(a[1].answered, 1);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	assert_non_null(strstr(r.events, "\"by\":\"bob\""));
 	assert_null(strstr(r.events, "mallory"));
+	free(r.events);
+}
+
+/* issue 10: the run itself checks approvers: an answer file written past drover approve is ignored. */
+static void the_run_checks_approvers(void **state)
+{
+	(void)state;
+	answerer a[2] = {
+		{.run_id = "t-hand", .step = "go", .wait_for = "go", .by = "mallory", .approve = true, .by_hand = true},
+		{.run_id = "t-hand", .step = "go", .wait_for = "go", .by = "alice", .approve = true},
+	};
+	result r = run_script(gate_yaml, "t-hand", a, 2);
+	assert_int_equal(a[1].answered, 1);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	assert_non_null(strstr(r.events, "an answer by mallory (via drover approve) was ignored: not one of the approvers "
+					 "[\\\"alice\\\",\\\"bob\\\"]; still waiting"));
+	assert_non_null(strstr(r.events, "\"event\":\"approval.granted\",\"step\":\"go\",\"by\":\"alice\""));
 	free(r.events);
 }
 
@@ -279,6 +311,7 @@ int main(void)
 		cmocka_unit_test(granted_from_another_shell),
 		cmocka_unit_test(denied_from_another_shell),
 		cmocka_unit_test(only_approvers_may_answer),
+		cmocka_unit_test(the_run_checks_approvers),
 		cmocka_unit_test(one_answer_for_every_vm),
 		cmocka_unit_test(files_one_answer_per_gate),
 	};
