@@ -266,7 +266,8 @@ static void exec_free(dr_exec *x)
 /* The inventory and vm_sets, bound as drover plan binds them (preflight.h); false with err filled. */
 static bool bind_inventory(dr_exec *x, dr_buf *err)
 {
-	if (dr_preflight_bind(&x->pf, x->a, x->rb, x->backend, dr_exec_wall(x, 0), err) < 0)
+	/* now, not the run's start: a resumed run's first call fixes the simulator's time (docs/backends.md) */
+	if (dr_preflight_bind(&x->pf, x->a, x->rb, x->backend, dr_exec_wall(x, dr_clock_now(x->clock)), err) < 0)
 		return false;
 	exec_preflight_reexclude(x); /* resume: the VMs an earlier session left out stay out */
 	exec_preflight_points(x); /* a saved plan's points and --recovery-point (a resume: its header's) */

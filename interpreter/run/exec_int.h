@@ -83,6 +83,8 @@ struct task {
 	dr_call call;
 	dr_outcome result; /* set by the worker */
 	task *next; /* ready queue, job queue or mailbox link */
+	task *rq_prev; /* ready queue (not ordered): the one before it, so a task started out of the queue leaves it */
+	bool in_rq; /* linked in its step's ready queue (rq_head) */
 	uint64_t done_seq; /* completion order, for rollback */
 	task *undoes; /* rollback tasks: the task they undo */
 	const char *label; /* "step" or "step[vm]" */

@@ -461,6 +461,23 @@ static void finalize_retrying(dr_exec *x)
 
 /* --- becoming ready -------------------------------------------------- */
 
+/* Take t out of its step's ready queue (list); a task started there leaves it so its next link is free. */
+static void unqueue(srun *s, task *t)
+{
+	if (!t->in_rq)
+		return;
+	if (t->rq_prev)
+		t->rq_prev->next = t->next;
+	else
+		s->rq_head = t->next;
+	if (t->next)
+		t->next->rq_prev = t->rq_prev;
+	else
+		s->rq_tail = t->rq_prev;
+	t->next = t->rq_prev = NULL;
+	t->in_rq = false;
+}
+
 static void make_ready(dr_exec *x, task *t)
 {
 	srun *s = t->s;
@@ -468,12 +485,14 @@ static void make_ready(dr_exec *x, task *t)
 	t->next = NULL;
 	if (s->ordered) {
 		order_push(x, s, t); /* longest expected first (order.c) */
-	} else {
+	} else if (!t->in_rq) {
+		t->rq_prev = s->rq_tail;
 		if (s->rq_tail)
 			s->rq_tail->next = t;
 		else
 			s->rq_head = t;
 		s->rq_tail = t;
+		t->in_rq = true;
 	}
 	if (s->in_active)
 		return;
@@ -604,6 +623,7 @@ static bool prepare(dr_exec *x, task *t)
 bool sched_start_attempt(dr_exec *x, task *t)
 {
 	srun *s = t->s;
+	unqueue(s, t); /* a resume's replay starts tasks where they wait in the queue */
 	if (!prepare(x, t))
 		return false;
 	t->attempt++;
@@ -648,11 +668,9 @@ static bool queued(const srun *s)
 static task *pop_ready(srun *s)
 {
 	if (s->ordered)
-		return order_pop(s);
+		return order_pop(s); /* a heap of pointers: an entry started elsewhere is passed over */
 	task *t = s->rq_head;
-	s->rq_head = t->next;
-	if (!s->rq_head)
-		s->rq_tail = NULL;
+	unqueue(s, t);
 	return t;
 }
 

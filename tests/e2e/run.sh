@@ -455,6 +455,30 @@ tutorial() {
 	every_vm "$W/.drover" protected Primary; ok "the tutorial ends where it started" $?
 }
 
+# --- a cancelled and resumed run reports what an uninterrupted one does ------------------------
+# RTO and RPO come from the service's job times and the validations across every session
+# (issue 8): a cancellation at any point, then a resume, must not change them.
+# The figures of the last run.objectives (not its time, not the policy names: an operation a resume
+# found running is finished without knowing which policy of the runbook chose its point).
+objectives_of() { event "$1" run.objectives | tail -1 | sed 's/^.*"mode"/"mode"/; s/"policy":"[^"]*",//g'; }
+resumed_objectives() {
+	local S=$tmp/staged whole
+	run_ok "uninterrupted" 0 run -q --state-dir "$S" --events "$S.jsonl" staged.yaml; ok "the staged failover runs" $?
+	whole=$(objectives_of "$S.jsonl")
+	echo "$whole" | grep -q '"rto_ms":[1-9]'; ok "it reports an RTO" $?
+	for at in 2m 12m 21m; do
+		S=$tmp/staged-$at
+		DROVER_TEST_SIGNAL_AT=$at run_ok "cancel at $at" 4 run -q --state-dir "$S" staged.yaml
+		ok "the run cancelled at $at exits 4" $?
+		run_ok "resume" 0 resume -q --state-dir "$S" --events "$S.jsonl" "$(ls "$S/runs")"
+		ok "its resume succeeds" $?
+		[ "$(objectives_of "$S.jsonl")" = "$whole" ]
+		ok "cancelled at $at and resumed: RTO and RPO equal the uninterrupted run's" $?
+		[ "$(dr status --state-dir "$S" | grep -E '^  (RTO|RPO) ')" = "$(dr status --state-dir "$tmp/staged" | grep -E '^  (RTO|RPO) ')" ]
+		ok "cancelled at $at and resumed: drover status states the same RTO and RPO" $?
+	done
+}
+
 # --- 1,000 VMs on the virtual clock ------------------------------------------------------------
 thousand() {
 	local S=$tmp/thousand rb=$tmp/waves.yaml
@@ -479,7 +503,8 @@ thousand() {
 	ok "status reads the whole journal: the last wave's 200 probes succeeded" $?
 }
 
-all=(lifecycle drill rpo_guard preflight saved_plan recovery_point custom_time change_point fallback reprotect_early shutdown_fails policies retry_failed stdlib reference tutorial thousand)
+all=(lifecycle drill rpo_guard preflight saved_plan recovery_point custom_time change_point fallback reprotect_early shutdown_fails
+	policies retry_failed stdlib reference tutorial resumed_objectives thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"
