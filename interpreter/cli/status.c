@@ -53,17 +53,6 @@ static void elapsed(int64_t ms, char *out, size_t n)
 		dr_clock_format_elapsed(ms, out, n);
 }
 
-static const char *step_name(const dr_ri_step *s, char *buf, size_t n)
-{
-	if (s->undoes)
-		snprintf(buf, n, "undo %s", s->undoes);
-	else if (s->phase)
-		snprintf(buf, n, "%s %s", s->phase, s->id);
-	else
-		snprintf(buf, n, "%s", s->id);
-	return buf;
-}
-
 /* s escaped for the terminal (dr_text_escape_term), in b (reset first): a name or a text from a runbook, an inventory, a service or a person. */
 static const char *term(dr_buf *b, const char *s)
 {
@@ -152,7 +141,7 @@ static void print_steps(const dr_runinfo *ri)
 	int w = 4;
 	char name[256], el[32], tasks[16];
 	for (size_t i = 0; i < ri->n_steps; i++)
-		w = (int)strlen(step_name(&ri->steps[i], name, sizeof name)) > w ? (int)strlen(name) : w;
+		w = (int)strlen(dr_runinfo_step_label(&ri->steps[i], name, sizeof name)) > w ? (int)strlen(name) : w;
 	printf("\n%-*s  %-24s %-11s %5s %5s %6s %7s %9s  %s\n", w, "STEP", "ACTION", "STATE", "TASKS", "OK", "FAILED",
 	       "SKIPPED", "CANCELLED", "ELAPSED");
 	for (size_t i = 0; i < ri->n_steps; i++) {
@@ -160,7 +149,7 @@ static void print_steps(const dr_runinfo *ri)
 		int64_t end = s->ended_ms >= 0 ? s->ended_ms : ri->elapsed_ms;
 		elapsed(s->started_ms >= 0 ? end - s->started_ms : -1, el, sizeof el);
 		snprintf(tasks, sizeof tasks, s->n_tasks >= 0 ? "%d" : "-", s->n_tasks);
-		printf("%-*s  %-24s %-11s %5s %5zu %6zu %7zu %9zu  %s\n", w, step_name(s, name, sizeof name),
+		printf("%-*s  %-24s %-11s %5s %5zu %6zu %7zu %9zu  %s\n", w, dr_runinfo_step_label(s, name, sizeof name),
 		       s->action ? s->action : "", dr_ri_state_name(s->state), tasks,
 		       s->count[DR_RI_SUCCEEDED] + s->count[DR_RI_ROLLED_BACK], s->count[DR_RI_FAILED],
 		       s->count[DR_RI_SKIPPED], s->count[DR_RI_CANCELLED], el);

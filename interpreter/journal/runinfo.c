@@ -319,6 +319,17 @@ const char *dr_runinfo_task_label(const dr_runinfo *ri, const dr_ri_task *t, cha
 	return out;
 }
 
+const char *dr_runinfo_step_label(const dr_ri_step *s, char *out, size_t outsz)
+{
+	if (s->undoes)
+		snprintf(out, outsz, "undo %s", s->undoes);
+	else if (s->phase)
+		snprintf(out, outsz, "%s %s", s->phase, s->id);
+	else
+		snprintf(out, outsz, "%s", s->id);
+	return out;
+}
+
 const dr_ri_attempt *dr_runinfo_last_attempt(const dr_ri_task *t)
 {
 	return t->n_attempts ? &t->attempts[t->n_attempts - 1] : NULL;

@@ -278,6 +278,9 @@ const dr_ri_task *dr_runinfo_find_task(const dr_runinfo *ri, const dr_ri_step *s
 const dr_ri_step *dr_runinfo_task_step(const dr_runinfo *ri, const dr_ri_task *t);
 const char *dr_runinfo_task_label(const dr_runinfo *ri, const dr_ri_task *t, char *out, size_t outsz);
 
+/* How views name a step: "id", "finally id", "undo id" (a rollback unit), into out. */
+const char *dr_runinfo_step_label(const dr_ri_step *s, char *out, size_t outsz);
+
 /* The task's last attempt, or NULL when none was recorded. */
 const dr_ri_attempt *dr_runinfo_last_attempt(const dr_ri_task *t);
 

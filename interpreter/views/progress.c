@@ -299,17 +299,6 @@ static void failed_names(const dr_runinfo *ri, dr_buf *b, const dr_ri_step *s)
 		dr_buf_printf(b, ", +%zu", n - shown);
 }
 
-static const char *step_name(const dr_ri_step *s, char *buf, size_t n)
-{
-	if (s->undoes)
-		snprintf(buf, n, "undo %s", s->undoes);
-	else if (s->phase)
-		snprintf(buf, n, "%s %s", s->phase, s->id);
-	else
-		snprintf(buf, n, "%s", s->id);
-	return buf;
-}
-
 /* The one task of a step that is not fanned out: its attempt, or that it waits for a person. */
 static void single(const dr_runinfo *ri, dr_buf *b, const dr_ri_step *s)
 {
@@ -332,7 +321,7 @@ static void step_line(frame *f, const dr_ri_step *s, int w)
 	const char *st = dr_ri_state_name(s->state);
 	snprintf(count, sizeof count, s->n_tasks >= 0 ? "%zu/%d" : "-", done_of(s), s->n_tasks);
 	dr_buf_printf(&b, "  %s%s %-*.*s%s %9s", dr_lines_paint(f->p->color, st), mark(s->state), w, w,
-		      step_name(s, name, sizeof name), dr_lines_reset(f->p->color), count);
+		      dr_runinfo_step_label(s, name, sizeof name), dr_lines_reset(f->p->color), count);
 	if (s->n_tasks > 1)
 		bar(f, &b, s);
 	if (s->started_ms >= 0) {
@@ -443,7 +432,7 @@ static int name_width(const dr_runinfo *ri)
 	int w = 4;
 	char name[256];
 	for (size_t i = 0; i < ri->n_steps; i++) {
-		int l = (int)strlen(step_name(&ri->steps[i], name, sizeof name));
+		int l = (int)strlen(dr_runinfo_step_label(&ri->steps[i], name, sizeof name));
 		w = l > w ? l : w;
 	}
 	return w > NAME_MAX_COLS ? NAME_MAX_COLS : w;
