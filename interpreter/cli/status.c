@@ -104,10 +104,16 @@ static bool over(const dr_runinfo *ri)
 	return ri->ended && strcmp(ri->status, "suspended");
 }
 
+/* The run was refused before any step ran: nothing to measure. */
+static bool refused(const dr_runinfo *ri)
+{
+	return !strcmp(ri->status, "blocked") || !strcmp(ri->status, "busy") || !strcmp(ri->status, "invalid");
+}
+
 static void print_objectives(const dr_runinfo *ri, const dr_ri_objectives *o)
 {
 	char d[32];
-	if (!o->applies)
+	if (!o->applies || refused(ri))
 		return;
 	if (o->recovers && !over(ri)) {
 		printf("  RTO       not reached yet (the run has not ended)");

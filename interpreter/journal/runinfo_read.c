@@ -226,6 +226,9 @@ static void brief_ended(dr_runinfo_brief *b, const cJSON *h, const cJSON *end)
 	b->elapsed_ms = cJSON_IsNumber(t) ? (int64_t)t->valuedouble : 0;
 	brief_counts(b, cJSON_GetObjectItemCaseSensitive(end, "steps"));
 	brief_counts(b, cJSON_GetObjectItemCaseSensitive(end, "finally"));
+	if (!cJSON_GetObjectItemCaseSensitive(end, "steps")) /* refused before any step (blocked, busy): the runbook's */
+		b->steps_total = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(h, "shape"), "steps"));
 }
 
 /* A run that has not ended: the whole fold. */
@@ -267,8 +270,10 @@ int dr_runinfo_brief_load(const char *state_dir, const char *run_id, dr_runinfo_
 	const char *type = sval(end, "event");
 	bool ended = type && (!strcmp(type, "run.end") || !strcmp(type, "run.suspend"));
 	if (ended && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(h, "version")) &&
-	    cJSON_GetObjectItemCaseSensitive(h, "version")->valuedouble >= 2)
+	    cJSON_GetObjectItemCaseSensitive(h, "version")->valuedouble >= 2) {
+		dr_journal_expand_shape(h);
 		dr_journal_expand(end, h);
+	}
 	if (ended)
 		brief_ended(b, h, end);
 	cJSON_Delete(h);
