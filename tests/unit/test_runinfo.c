@@ -360,12 +360,18 @@ static void test_brief(void **state)
 	assert_int_equal(b.in_flight, 2);
 	assert_int_equal(b.steps_total, 2);
 	dr_runinfo_brief_dispose(&b);
+	write_run(dir, "refused", "{\"t_ms\":0,\"event\":\"run.end\",\"status\":\"blocked\",\"exit\":1}\n");
+	assert_int_equal(dr_runinfo_brief_load(dir, "refused", &b, &err), 0);
+	assert_string_equal(b.status, "blocked");
+	assert_int_equal(b.steps_done, 0);
+	assert_int_equal(b.steps_total, 2); /* the runbook's, from the header */
+	dr_runinfo_brief_dispose(&b);
 	assert_int_equal(dr_runinfo_brief_load(dir, "nope", &b, &err), -1);
 	dr_runinfo_brief_dispose(&b);
 	size_t n;
 	char **ids = dr_runinfo_list(dir, &n);
-	assert_int_equal(n, 2);
-	assert_string_equal(ids[0], "ended"); /* same start: the greater id first */
+	assert_int_equal(n, 3);
+	assert_string_equal(ids[0], "refused"); /* same start: the greater id first */
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
