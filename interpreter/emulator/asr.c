@@ -545,8 +545,11 @@ static bool find_job(dr_emu *e, emu_call *c, dr_be_job *j)
 void emu_asr_job(dr_emu *e, emu_call *c)
 {
 	dr_be_job j;
-	if (find_job(e, c, &j))
-		emu_json(c->rs, 200, emu_job_json(e, c->a, &j));
+	if (!find_job(e, c, &j))
+		return;
+	if (!dr_backend_job_done(j.state)) /* as the service's job GET does (ReplicationJobs_Get: Retry-After) */
+		retry_headers(e, c, j.id);
+	emu_json(c->rs, 200, emu_job_json(e, c->a, &j));
 }
 
 static const char *op_status(const dr_be_job *j)
