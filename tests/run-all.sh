@@ -111,6 +111,7 @@ if [ "$only" = all ]; then
 	script_tests security tests/security/run.sh # issue 10: the lock, the state directory, secrets, the terminal
 	script_tests login tests/login/run.sh "$B/tests/rdp_responder" # check.ssh, check.rdp against real servers
 	script_tests emulator tests/emulator/run.sh # issue 9: the emulator on loopback, driven with curl
+	script_tests azure tests/azure/run.sh # issue 9: the Azure backend end to end against the emulator
 	script_tests editor tests/editor/run.sh # the JSON Schema in ajv (strict) and yaml-language-server
 	script_tests screen tests/screen/run.sh # the live screen of 1,000 VMs under a real terminal (tmux)
 	shipped_runbooks

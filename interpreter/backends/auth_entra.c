@@ -112,6 +112,9 @@ static int service_error(const dr_auth *au, const char *who, const dr_http_respo
 		snprintf(c + strlen(c), sizeof c - strlen(c), " AADSTS%.0f", first->valuedouble);
 	char *d = first_line(cJSON_IsString(desc) ? desc->valuestring : "no description");
 	bool transient = r->status == 429 || r->status >= 500;
+	size_t dl = strlen(d);
+	while (dl && (d[dl - 1] == '.' || d[dl - 1] == ' '))
+		d[--dl] = '\0';
 	auth_fail(err, AUTH_FAILED, transient, who, c,
 		  "the token service (%s) refused the request (HTTP %ld): %s. %s", au->authority, r->status, d,
 		  transient ? "It may work later; drover tries again on the next call"

@@ -125,14 +125,38 @@ static int transport_error(az *z, dr_arena *a, const dr_http_response *hr, const
 /* The credential could not give a token. */
 static int token_error(dr_arena *a, dr_auth_error *ae, const char *rid, dr_be_error *err)
 {
-	char *text = dr_auth_error_text(ae);
 	dr_backend_fail(err, a, 401, ae->transient ? DR_BE_ERR_TRANSIENT : DR_BE_ERR_PERMANENT, ae->code, NULL,
-			"Fix the credential (docs/backends.md, \"Credentials\"), then run again.", "no access token: %s",
-			text);
+			"Fix the credential (docs/backends.md, \"Credentials\"), then run again.", "no access token: %s: %s",
+			ae->credential, ae->message);
 	err->request_id = dr_arena_strdup(a, rid);
-	free(text);
 	dr_auth_error_dispose(ae);
 	return -1;
+}
+
+/* What to do about ARM's own refusals, which carry no recommended action. */
+static const struct {
+	const char *code, *action;
+} arm_advice[] = {
+	{"ResourceNotFound", "Check backend.subscription, backend.resource_group and backend.vault: they must name "
+			     "the Recovery Services vault that protects the VMs."},
+	{"ResourceGroupNotFound", "Check backend.resource_group (and that backend.subscription is the vault's)."},
+	{"SubscriptionNotFound", "Check backend.subscription: the vault's subscription id."},
+	{"NoRegisteredProviderFound", "Set backend.api_version to one the message lists (drover is tested with "
+				      "2025-08-01), or remove it to use that default."},
+	{"InvalidApiVersionParameter", "Set backend.api_version to a date such as 2025-08-01."},
+	{"AuthorizationFailed", "Give the credential's identity the role docs/backends.md (\"Permissions\") lists "
+				"for this call, on the vault or the VMs."},
+	{"InvalidAuthenticationToken", "The token was refused twice: check the credential's tenant and that it is "
+				       "for the Azure Resource Manager endpoint drover calls (backend.endpoint)."},
+	{"ExpiredAuthenticationToken", "The token expired twice in a row: check the clock of this machine."},
+	{"AuthenticationFailed", "Check the credential (docs/backends.md, \"Credentials\")."},
+};
+
+static void advise(dr_arena *a, dr_be_error *err)
+{
+	for (size_t i = 0; !err->recommended_action && i < sizeof arm_advice / sizeof arm_advice[0]; i++)
+		if (err->code && strcmp(err->code, arm_advice[i].code) == 0)
+			err->recommended_action = dr_arena_strdup(a, arm_advice[i].action);
 }
 
 static bool retryable(long status)
@@ -175,7 +199,8 @@ static int try_once(az *z, dr_arena *a, const az_req *r, const char *url, const 
 
 int az_send(az *z, dr_arena *a, const az_req *r, az_reply *rep, dr_be_error *err)
 {
-	bool write = strcmp(r->method, "GET") != 0, refreshed = false;
+	bool write = strcmp(r->method, "GET") != 0;
+	int refreshed = 0;
 	int tries = r->tries > 0 ? r->tries : write ? 1 : 4;
 	char ridbuf[37], *stale = NULL;
 	if (!r->rid)
@@ -184,7 +209,7 @@ int az_send(az *z, dr_arena *a, const az_req *r, az_reply *rep, dr_be_error *err
 	*rep = (az_reply){.retry_after_ms = -1, .request_id = rid};
 	int rc = -1;
 	for (int k = 1; k <= tries; k++) {
-		dr_http_response hr;
+		dr_http_response hr = {0};
 		char *token = NULL;
 		int got = try_once(z, a, r, url, rid, stale, &token, &hr, err);
 		free(stale);
@@ -211,8 +236,12 @@ int az_send(az *z, dr_arena *a, const az_req *r, az_reply *rep, dr_be_error *err
 		cJSON_Delete(rep->json);
 		rep->json = hr.body_len ? cJSON_ParseWithLength(hr.body, hr.body_len) : NULL;
 		dr_http_response_dispose(&hr);
-		if (rep->status == 401 && !refreshed) { /* the token expired or was revoked: once more with a new one */
-			refreshed = true;
+		/*
+		 * The token expired or was revoked: once more with a new one. Twice at most: the
+		 * first new token may be one another thread fetched a moment ago, and dead too.
+		 */
+		if (rep->status == 401 && refreshed < 2) {
+			refreshed++;
 			stale = token;
 			count(z, &z->stats.unauthorized, 1);
 			k--;
@@ -224,6 +253,7 @@ int az_send(az *z, dr_arena *a, const az_req *r, az_reply *rep, dr_be_error *err
 			break;
 		}
 		az_parse_error(a, rep->status, rep->json, rid, err);
+		advise(a, err);
 		err->retry_after_ms = rep->retry_after_ms;
 		if (rep->status == 429) {
 			count(z, &z->stats.throttled, 1);

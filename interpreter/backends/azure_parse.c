@@ -465,6 +465,8 @@ static dr_be_errclass class_of(long status, const char *code)
 		return DR_BE_ERR_THROTTLED;
 	if (status == 0 || status == 408 || status >= 500)
 		return DR_BE_ERR_TRANSIENT;
+	if (status == 401 && ieq(code, "ExpiredAuthenticationToken"))
+		return DR_BE_ERR_TRANSIENT; /* a fresh token next time may do (clock skew, a short-lived token) */
 	if (status == 409 && !ieq(code, "IdempotencyKeyConflict"))
 		return DR_BE_ERR_TRANSIENT; /* the item is busy: ASR's OperationInProgress */
 	return DR_BE_ERR_PERMANENT;

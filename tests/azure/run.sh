@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# The Azure backend end to end: real `drover` runs with `backend: {kind:
+# azure}` against a real `drover emulator` process on loopback (port 0, a
+# free one), always with --contract, so that every request drover sends is
+# checked against Microsoft's OpenAPI contract; jq reads what they leave.
+#
+#   tests/azure/run.sh DROVER          ends with "azure: N passed, M failed"
+#   tests/azure/run.sh DROVER NAME...  only those scenarios
+#
+# Scenarios: the lifecycle (plan, drill, failover, change of recovery point,
+# commit, reprotect, failback) with the same outcome as on the simulator; a
+# soak with 20% of the calls answered 429, 503 or reset; tokens that die
+# mid-run; the emulator killed and restarted mid-run; drover killed and
+# resumed; and the errors a user meets first (bad credentials, wrong vault,
+# unknown api-version, an operation the state forbids). After each, the
+# service's own jobs say every operation was accepted once per VM.
+#
+# The emulator runs at --speed 6000 (a 5-minute failover takes 50 ms), or
+# slower where a kill must land while operations run. Files live in a mktemp folder; every process started here is
+# stopped here.
+set -u
+drover=$(realpath "$1"); shift
+here=$(cd "$(dirname "$0")" && pwd)
+ref=$("$here/../reference-dir.sh") || { echo "azure: 0 passed, 1 failed (no reference material)"; exit 1; }
+contract=$ref/asr-openapi-2025-08-01.json
+tmp=$(mktemp -d); trap 'stop_all; rm -rf "$tmp"' EXIT
+pass=0 fail=0 scenario= pids=
+V=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/drover-sim/providers/Microsoft.RecoveryServices/vaults/drover-sim-vault
+AV=api-version=2025-08-01
+unset DROVER_SIM_STATE DROVER_SIM_FAULTS DROVER_STATE_DIR DROVER_CLOCK AZURE_CLIENT_CERTIFICATE_PATH \
+	AZURE_FEDERATED_TOKEN_FILE AZURE_POD_IDENTITY_AUTHORITY_HOST http_proxy https_proxy all_proxy
+export NO_COLOR=1 AZURE_TENANT_ID=tenant-1 AZURE_CLIENT_ID=drover-emulator-client AZURE_CLIENT_SECRET=drover-emulator-secret
+
+ok() { # ok DESCRIPTION STATUS
+	if [ "$2" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL azure $scenario: $1"; fi
+}
+check() { # check DESCRIPTION COMMAND...
+	local d=$1; shift
+	"$@"; ok "$d" $?
+}
+is() { [ "$1" = "$2" ] || { echo "    got '$1', expected '$2'"; return 1; }; }
+has() { grep -q -- "$2" "$1" || { echo "    '$2' not in $1:"; sed 's/^/      /' "$1" | head -20; return 1; }; }
+hasnt() { ! grep -q -- "$2" "$1" || { echo "    '$2' in $1:"; grep -- "$2" "$1" | head -5 | sed 's/^/      /'; return 1; }; }
+stop_all() { local p; for p in $pids; do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null; }
+
+# The runbooks: the simulator's as written, and the same with the azure backend (the emulator's vault).
+variants() { # variants NAME: $tmp/NAME-sim.yaml and $tmp/NAME-azure.yaml
+	cp "$here/$1.yaml" "$tmp/$1-sim.yaml"
+	awk '/^# BEGIN BACKEND/ { print "backend:\n  kind: azure\n  subscription: 00000000-0000-0000-0000-000000000000\n  resource_group: drover-sim\n  vault: drover-sim-vault\n  endpoint: ${env.EMU_URL}\n  credential: client_secret"; skip = 1; next }
+		/^# END BACKEND/ { skip = 0; next } !skip' "$here/$1.yaml" > "$tmp/$1-azure.yaml"
+}
+
+# start NAME [OPTIONS...]: an emulator serving the runbooks' VMs, its contract checked, at $SPEED
+# (default 6000: a failover in a tenth of a second); U (its URL), P (its pid).
+start() {
+	local name=$1; shift
+	rm -f "$tmp/$name.url"
+	"$drover" emulator --speed "${SPEED:-6000}" --port-file "$tmp/$name.url" --inventory "$here/soak.yaml" \
+		--contract "$contract" --state "$tmp/$name.state" --audit "$tmp/$name.audit" "$@" \
+		>>"$tmp/$name.out" 2>>"$tmp/$name.err" &
+	P=$!; pids="$pids $P"
+	for _ in $(seq 100); do [ -s "$tmp/$name.url" ] && break; sleep 0.02; done
+	U=$(cat "$tmp/$name.url" 2>/dev/null)
+	[ -n "$U" ] || { ok "emulator $name starts" 1; sed 's/^/      /' "$tmp/$name.err"; return 1; }
+	export EMU_URL=$U AZURE_AUTHORITY_HOST=$U
+}
+stop() { kill -TERM "$P" 2>/dev/null; wait "$P" 2>/dev/null; }
+
+# dr ARGS...: drover with its output in $tmp/out (stdout and stderr), its exit status in RC.
+dr() { "$drover" "$@" >"$tmp/out" 2>&1; RC=$?; }
+
+token() {
+	T=$(curl -s -X POST "$U/tenant-1/oauth2/v2.0/token" -d grant_type=client_credentials \
+		-d client_id=drover-emulator-client -d client_secret=drover-emulator-secret \
+		--data-urlencode scope=https://management.azure.com/.default | jq -r .access_token)
+}
+
+# jobs: every job of the vault ("VM scenario state" lines, all pages) into $tmp/jobs.
+jobs() {
+	local url="$U$V/replicationJobs?$AV"
+	token
+	: >"$tmp/jobs"
+	while [ -n "$url" ] && [ "$url" != null ]; do
+		curl -s -o "$tmp/page" -H "Authorization: Bearer $T" "$url"
+		jq -r '.value[] | "\(.properties.targetObjectName) \(.properties.scenarioName) \(.properties.state)"' \
+			"$tmp/page" >>"$tmp/jobs"
+		url=$(jq -r .nextLink "$tmp/page")
+	done
+}
+# once SCENARIO N: each of the six VMs has exactly N jobs of that scenario (accepted N times).
+once() {
+	local vm n
+	for vm in shop-db-1 shop-db-2 shop-app-1 shop-app-2 shop-web-1 shop-web-2; do
+		n=$(grep -c "^$vm $1 " "$tmp/jobs")
+		[ "$n" = "$2" ] || { echo "    $vm: $n $1 jobs, expected $2"; return 1; }
+	done
+}
+# accepted AUDIT: accepted calls in the audit log; every one started a job the service lists.
+accepted() { jq -s '[.[] | select(.accepted)] | length' "$1"; }
+no_violation() { hasnt "$1" "contract:"; }
+
+# The outcome of the latest run in a state directory: step states and task states, sorted.
+outcome() { # outcome STATE_DIR FILE
+	"$drover" status --state-dir "$1" --format json >"$tmp/status.json" 2>/dev/null
+	jq -S '{status, steps: [.steps[] | {step, state, tasks}], tasks: ([.tasks[] | {step, target, state}] | sort_by(.step, .target))}' \
+		"$tmp/status.json" >"$2"
+}
+same() { diff -u "$1" "$2" | head -30; cmp -s "$1" "$2"; }
+
+# --- the lifecycle, as on the simulator -----------------------------------------------------------
+lifecycle() {
+	variants lifecycle
+	start lc || return
+	local sim=$tmp/lc-sim az=$tmp/lc-az
+	dr validate "$tmp/lifecycle-azure.yaml"; check "validate" is "$RC" 0
+	dr plan --state-dir "$az" "$tmp/lifecycle-azure.yaml"
+	check "plan: runnable, read-only" bash -c "[ $RC = 0 ] && grep -q 'The plan is runnable' '$tmp/out'"
+	check "plan: every VM with its state and point" bash -c "[ \$(grep -c '  shop-.*protected  *Primary  *latest-processed' '$tmp/out') = 6 ]"
+	check "plan sent nothing that changes the service" is "$(accepted "$tmp/lc.audit")" 0
+
+	dr drill --state-dir "$sim" "$tmp/lifecycle-sim.yaml"; outcome "$sim" "$tmp/drill-sim"
+	dr drill --state-dir "$az" "$tmp/lifecycle-azure.yaml"; check "drill succeeds" is "$RC" 0
+	outcome "$az" "$tmp/drill-az"
+	check "drill: the same outcome as on the simulator" same "$tmp/drill-sim" "$tmp/drill-az"
+
+	dr run --yes --state-dir "$sim" "$tmp/lifecycle-sim.yaml"; outcome "$sim" "$tmp/run-sim"
+	dr run --yes --state-dir "$az" "$tmp/lifecycle-azure.yaml"; check "failover run succeeds" is "$RC" 0
+	cp "$tmp/out" "$tmp/run-az.log"
+	outcome "$az" "$tmp/run-az"
+	check "failover, change of point, commit, reprotect: the same outcome as on the simulator" same "$tmp/run-sim" "$tmp/run-az"
+	check "the request id of each operation is in the events" has "$tmp/run-az.log" "started: job .* (request id [0-9a-f-]\{36\})"
+
+	dr failback --yes --param recovery_point=latest --state-dir "$sim" "$tmp/lifecycle-sim.yaml"; outcome "$sim" "$tmp/fb-sim"
+	dr failback --yes --param recovery_point=latest --state-dir "$az" "$tmp/lifecycle-azure.yaml"
+	check "failback succeeds" is "$RC" 0
+	outcome "$az" "$tmp/fb-az"
+	check "failback: the same outcome as on the simulator" same "$tmp/fb-sim" "$tmp/fb-az"
+
+	jobs
+	check "drill: one test failover and one cleanup per VM" bash -c "$(declare -f once); tmp=$tmp; once TestFailover 1 && once TestFailoverCleanup 1"
+	check "one failover per VM per direction" bash -c "$(declare -f once); tmp=$tmp; once UnplannedFailover 2"
+	check "one commit and one reprotect per VM per direction" bash -c "$(declare -f once); tmp=$tmp; once CommitFailover 2 && once Reprotect 2"
+	check "one change of recovery point per database" is "$(grep -c 'ChangeRecoveryPoint' "$tmp/jobs")" 2
+	check "every accepted call is one of the service's jobs" is "$(accepted "$tmp/lc.audit")" "$(wc -l <"$tmp/jobs")"
+	dr plan --state-dir "$az" "$tmp/lifecycle-azure.yaml"
+	check "back where it started: every VM protected on the primary side" \
+		bash -c "[ \$(grep -c '  shop-.*protected  *Primary' '$tmp/out') = 6 ]"
+	check "nothing broke the OpenAPI contract" no_violation "$tmp/lc.err"
+	stop
+}
+
+# --- a bad day: 20% of the calls throttled, failing or reset -----------------------------------------
+soak() {
+	variants soak
+	start soak --faults '[{kind: status, code: 429, probability: 0.08, retry_after: 1s},
+		{kind: status, code: 503, probability: 0.04}, {kind: reset, probability: 0.04},
+		{kind: status, code: 500, method: POST, at: after, probability: 0.04}]' || return
+	local t0=$SECONDS
+	dr run --state-dir "$tmp/soak" --events "$tmp/soak.events" "$tmp/soak-azure.yaml"
+	check "the run completes through 429s, 5xx and resets (exit $RC)" is "$RC" 0
+	check "in bounded time ($((SECONDS - t0)) s)" [ $((SECONDS - t0)) -lt 90 ]
+	local most
+	most=$(jq -s '[.[] | select(.event == "task.start") | .attempt] | max // 0' "$tmp/soak.events")
+	check "retries bounded: at most 6 attempts per task (the most: $most)" [ "$most" -le 6 ]
+	jobs
+	check "one failover, one commit, one reprotect per VM" \
+		bash -c "$(declare -f once); tmp=$tmp; once UnplannedFailover 1 && once CommitFailover 1 && once Reprotect 1"
+	check "every accepted call is one job (none twice)" is "$(accepted "$tmp/soak.audit")" "$(wc -l <"$tmp/jobs")"
+	check "faults did happen" bash -c "[ \$(jq -s '[.[] | select(.status == 500 or .status == null)] | length' '$tmp/soak.audit') -gt 0 ]"
+	check "nothing broke the OpenAPI contract" no_violation "$tmp/soak.err"
+	stop
+}
+
+# --- tokens that die after a quarter of a second although they say an hour ----------------------------
+token_expiry() {
+	variants soak
+	SPEED=600 start tok --faults '[{kind: token-expiry, lifetime: 250ms}]' || return
+	local t0=$SECONDS
+	dr run --state-dir "$tmp/tok" "$tmp/soak-azure.yaml"
+	check "the run goes on with fresh tokens after 401s (exit $RC)" is "$RC" 0
+	# every call needs a live token: a run this long without renewing would have failed at 250 ms
+	check "  for much longer than a token lives ($((SECONDS - t0)) s)" [ $((SECONDS - t0)) -ge 1 ]
+	jobs
+	check "nothing repeated" bash -c "$(declare -f once); tmp=$tmp; once UnplannedFailover 1 && once CommitFailover 1"
+	stop
+}
+
+# --- the emulator killed and restarted while operations run ------------------------------------------------
+emulator_restart() {
+	variants soak
+	SPEED=600 start er || return
+	local port=${U##*:}
+	"$drover" run --state-dir "$tmp/er" "$tmp/soak-azure.yaml" >"$tmp/er.log" 2>&1 &
+	local run=$!
+	pids="$pids $run"
+	for _ in $(seq 200); do [ "$(accepted "$tmp/er.audit" 2>/dev/null || echo 0)" -ge 6 ] && break; sleep 0.05; done
+	kill -KILL "$P"; wait "$P" 2>/dev/null
+	sleep 0.3
+	SPEED=600 start er --listen "127.0.0.1:$port" || return
+	wait "$run"; RC=$?
+	check "the run survives the service going away mid-failover (exit $RC)" is "$RC" 0
+	[ "$RC" = 0 ] || tail -15 "$tmp/er.log"
+	jobs
+	check "one failover, commit, reprotect per VM" \
+		bash -c "$(declare -f once); tmp=$tmp; once UnplannedFailover 1 && once CommitFailover 1 && once Reprotect 1"
+	stop
+}
+
+# --- drover killed mid-run and resumed: nothing repeated ---------------------------------------------------
+drover_killed() {
+	variants soak
+	SPEED=600 start dk || return
+	"$drover" run --state-dir "$tmp/dk" "$tmp/soak-azure.yaml" >"$tmp/dk.log" 2>&1 &
+	local run=$!
+	for _ in $(seq 200); do [ "$(accepted "$tmp/dk.audit" 2>/dev/null || echo 0)" -ge 3 ] && break; sleep 0.02; done
+	kill -KILL "$run"; wait "$run" 2>/dev/null
+	local id
+	id=$(ls "$tmp/dk/runs" | head -1)
+	dr resume --state-dir "$tmp/dk" "$id"
+	check "resume finishes the run (exit $RC)" is "$RC" 0
+	[ "$RC" = 0 ] || tail -15 "$tmp/out"
+	check "the probes found the operations in flight in the service" has "$tmp/out" "the service says it"
+	jobs
+	check "nothing repeated: one failover, commit, reprotect per VM" \
+		bash -c "$(declare -f once); tmp=$tmp; once UnplannedFailover 1 && once CommitFailover 1 && once Reprotect 1"
+	check "every accepted call is one job" is "$(accepted "$tmp/dk.audit")" "$(wc -l <"$tmp/jobs")"
+	stop
+}
+
+# --- the errors people meet first --------------------------------------------------------------------------
+errors() {
+	variants soak
+	start errs || return
+	AZURE_CLIENT_SECRET=not-the-secret dr plan --state-dir "$tmp/e" "$tmp/soak-azure.yaml"
+	check "bad credentials: refused, exit 2" is "$RC" 2
+	check "bad credentials: the service's code" has "$tmp/out" "invalid_client AADSTS7000215"
+	check "bad credentials: the credential tried" has "$tmp/out" "client secret (tenant tenant-1, client drover-emulator-client)"
+	check "bad credentials: what to do" has "$tmp/out" "Recommended action: Fix the credential"
+	check "bad credentials: the secret is never shown" hasnt "$tmp/out" "not-the-secret"
+
+	sed 's/vault: drover-sim-vault/vault: no-such-vault/' "$tmp/soak-azure.yaml" >"$tmp/wrong-vault.yaml"
+	dr plan --state-dir "$tmp/e" "$tmp/wrong-vault.yaml"
+	check "wrong vault: the service's code and what to check" \
+		has "$tmp/out" "ResourceNotFound: .*no-such-vault.*Recommended action: Check backend.subscription, backend.resource_group and backend.vault"
+
+	sed 's/  credential: client_secret/  credential: client_secret\n  api_version: "2099-01-01"/' "$tmp/soak-azure.yaml" >"$tmp/bad-api.yaml"
+	dr plan --state-dir "$tmp/e" "$tmp/bad-api.yaml"
+	check "unknown api-version: the supported ones and what to set" \
+		has "$tmp/out" "NoRegisteredProviderFound: .*2025-08-01.*Recommended action: Set backend.api_version"
+
+	# an operation the state forbids: someone else fails shop-db-1 over after drover's preflight passed
+	cat >"$tmp/forbidden.yaml" <<-EOF
+	drover: 1
+	name: forbidden
+	backend: { kind: azure, subscription: 00000000-0000-0000-0000-000000000000, resource_group: drover-sim,
+	           vault: drover-sim-vault, endpoint: "\${env.EMU_URL}" }
+	vm_sets: { db: { match: { name: "^shop-db-1\$" } } }
+	steps:
+	  - { id: wait, action: sleep, with: { duration: 2s } }
+	  - { id: failover, action: dr.failover, targets: db, needs: wait, with: { shutdown_source: false } }
+	EOF
+	"$drover" run --state-dir "$tmp/f" "$tmp/forbidden.yaml" >"$tmp/forbidden.log" 2>&1 &
+	local run=$!
+	sleep 0.8
+	token
+	local id
+	id=$(curl -s -H "Authorization: Bearer $T" "$U$V/replicationProtectedItems?$AV" |
+		jq -r '.value[] | select(.properties.friendlyName == "shop-db-1") | .id')
+	curl -s -o /dev/null -X POST -H "Authorization: Bearer $T" -H "Content-Type: application/json" \
+		-d '{"properties":{"failoverDirection":"PrimaryToRecovery","sourceSiteOperations":"NotRequired","providerSpecificDetails":{"instanceType":"A2A"}}}' \
+		"$U$id/unplannedFailover?$AV"
+	wait "$run"; RC=$?
+	check "a state that forbids the operation: the run fails (exit $RC)" is "$RC" 1
+	check "  with the service's code, causes and recommended action, verbatim" \
+		has "$tmp/forbidden.log" "OperationNotAllowedInCurrentState: .*Possible causes: .*Recommended action: "
+	check "  and the request id drover sent" has "$tmp/forbidden.log" "request id [0-9a-f-]\{36\}"
+	check "  permanent: not retried" hasnt "$tmp/forbidden.log" "attempt 2"
+	stop
+}
+
+all="lifecycle soak token_expiry emulator_restart drover_killed errors"
+for scenario in ${@:-$all}; do
+	$scenario
+done
+echo "azure: $pass passed, $fail failed"
+[ $fail = 0 ]
