@@ -33,6 +33,7 @@
 #define POST_TRIES 3
 #define LOOKBACK_MS (72 * 3600 * INT64_C(1000)) /* how far back a lookup lists jobs without a better bound */
 #define JOB_INDEX_FRESH_MS 15000
+#define RECENT_MS (15 * 60 * INT64_C(1000)) /* a job this process's POST started began at most this long ago */
 #define LOCAL_JOB "drover-local:"
 
 /* ---- names, records, points (under z->mu) ------------------------------------------------------ */
@@ -709,20 +710,34 @@ static int64_t wait_before_retry(const az_reply *rep, int k)
 	return ms > 30000 ? 30000 : ms;
 }
 
-/* The job a lost answer may have started, adopted when found. */
-static int adopt_lost(az *z, dr_arena *a, int64_t now, az_rec *r, const char *rid, dr_be_started *out, bool *found)
+/* The job a lost answer may have started since `since`, adopted when found. */
+static int adopt_lost(az *z, dr_arena *a, int64_t now, int64_t since, az_rec *r, const char *rid, dr_be_started *out,
+		      bool *found)
 {
 	dr_be_error e;
-	const char *job = lookup(z, a, now, r->item_id, rid, now - LOOKBACK_MS, &e);
+	const char *job = lookup(z, a, now, r->item_id, rid, since, &e);
 	*found = job != NULL;
 	return job ? started(z, a, r, job, false, out) : 0;
 }
 
-/* POST with up to POST_TRIES tries, looking for the job before believing a refusal after a lost answer. */
+/* A refusal that our own request may have caused: the item is busy, or its state moved on. */
+static bool state_refusal(long status)
+{
+	return status == 400 || status == 409;
+}
+
+/*
+ * POST with up to POST_TRIES tries. An answer that may have come after the
+ * service acted (lost, 429, 5xx) is never believed to mean "not started";
+ * and a refusal of the item's state is checked against the service's jobs
+ * before it is believed: the refused request may be a second copy of ours
+ * (a try after a lost answer, or the HTTP client's own silent resend on a
+ * kept-alive connection that died), and the first copy started the job.
+ */
 static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be_started *out, dr_be_error *err)
 {
-	bool unsure = false, found = false;
-	for (int k = 1; k <= POST_TRIES; k++) {
+	bool unsure = false, found = false, refused = false;
+	for (int k = 1; k <= POST_TRIES && !refused; k++) {
 		az_reply rep;
 		az_req q = {.method = "POST", .url = c->path, .api = c->api, .body = c->body ? c->body : NULL,
 			    .rid = r->rid, .tries = 1};
@@ -735,22 +750,21 @@ static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be
 		}
 		bool acted = maybe_acted(&rep);
 		int64_t wait = wait_before_retry(&rep, k);
+		refused = state_refusal(rep.status);
 		az_reply_dispose(&rep);
+		if (!acted && !refused)
+			return -1; /* refused for a reason of its own (a bad request, forbidden): never ours twice */
 		if (acted) {
 			unsure = true;
 			note_rec(z, r); /* the outcome is unknown until the job is found */
-		} else if (unsure) {
-			break; /* refused after a lost answer: the first try may have started it */
-		} else {
-			return -1;
 		}
-		if (k < POST_TRIES) {
+		if (k < POST_TRIES && !refused) {
 			struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = wait % 1000 * 1000000};
 			nanosleep(&ts, NULL);
 		}
 	}
 	dr_be_error last = *err;
-	if (unsure && adopt_lost(z, a, now, r, r->rid, out, &found) == 0 && found)
+	if ((unsure || refused) && adopt_lost(z, a, now, now - RECENT_MS, r, r->rid, out, &found) == 0 && found)
 		return 0;
 	*err = last;
 	return -1;
@@ -799,7 +813,7 @@ int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be
 		return replay(z, a, now_ms, req, &r, out, err);
 	bool found = false;
 	az_rec *lost = seen ? seen : lost_rec(z, a, item_id, req->op);
-	if (lost && adopt_lost(z, a, now_ms, &r, lost->rid, out, &found) == 0 && found)
+	if (lost && adopt_lost(z, a, now_ms, now_ms - LOOKBACK_MS, &r, lost->rid, out, &found) == 0 && found)
 		return 0; /* an earlier call's answer was lost, but it did start the job */
 	call c;
 	if (call_of(z, a, req, item_id, &c, err) < 0)

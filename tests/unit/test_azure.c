@@ -1,0 +1,325 @@
+/*
+ * test_azure.c - the Azure backend (backends/azure.h) against the
+ * emulator started in this process (emulator/emulator.h) with its OpenAPI
+ * contract checked: a whole run through the executor's worker pool (under
+ * ThreadSanitizer, make check-tsan, the backend's race test), threads
+ * polling at once, paging, exactly once after a lost answer, replay_only
+ * from a second backend (another process's view), VM facts with Compute
+ * forbidden, and the limiter's pacing. tests/azure/run.sh covers the same
+ * ground with real processes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+#include <pthread.h>
+
+#include "backends/azure.h"
+#include "emulator/emulator.h"
+#include "front/runbook.h"
+#include "run/exec.h"
+
+static char dir[256], contract[1024];
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct emu {
+	dr_emu *e;
+	char url[160];
+	char audit[300];
+} emu;
+
+/* An emulator of the six shop VMs, fast, its contract checked; faults may be NULL. */
+static void emu_start(emu *m, const char *name, const char *faults, size_t page_size)
+{
+	char err[512] = "";
+	snprintf(m->audit, sizeof m->audit, "%s/%s.audit", dir, name);
+	dr_emu_opts o = {.listen = "127.0.0.1:0", .inventory = "tests/azure/soak.yaml", .faults = faults,
+			 .audit_path = m->audit, .contract_path = contract, .speed = 6000, .page_size = page_size};
+	dr_diags *d = dr_diags_new();
+	m->e = dr_emu_new(&o, d, err, sizeof err);
+	if (!m->e)
+		dr_diags_render_text(d, stderr, false);
+	dr_diags_free(d);
+	assert_non_null(m->e);
+	assert_int_equal(dr_emu_start(m->e, m->url, sizeof m->url, err, sizeof err), 0);
+	setenv("EMU_URL", m->url, 1);
+	setenv("AZURE_AUTHORITY_HOST", m->url, 1);
+}
+
+static int accepted(const emu *m)
+{
+	FILE *f = fopen(m->audit, "r");
+	char line[8192];
+	int n = 0;
+	while (f && fgets(line, sizeof line, f))
+		n += strstr(line, "\"accepted\":true") != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static const char runbook_text[] =
+	"drover: 1\nname: azure-unit\n"
+	"backend: {kind: azure, subscription: 00000000-0000-0000-0000-000000000000, resource_group: drover-sim,\n"
+	"          vault: drover-sim-vault, endpoint: \"${env.EMU_URL}\", credential: client_secret}\n"
+	"vm_sets: {shop: {match: {name: \"^shop-\"}, expect: {count: 6}}}\n"
+	"defaults: {timeout: 2h, retry: {attempts: 4, delay: 1s, on: [transient, throttled]}}\n"
+	"steps:\n"
+	"  - {id: failover, action: dr.failover, targets: shop, with: {shutdown_source: false}}\n"
+	"  - {id: up, action: dr.probe, foreach: shop, needs: failover, with: {expect: running}}\n"
+	"  - {id: commit, action: dr.commit, targets: shop, needs: up}\n";
+
+static dr_runbook *compile(void)
+{
+	char path[320];
+	snprintf(path, sizeof path, "%s/runbook.yaml", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(runbook_text, f);
+	fclose(f);
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
+	if (dr_diags_errors(d))
+		dr_diags_render_text(d, stderr, false);
+	assert_int_equal(dr_diags_errors(d), 0);
+	dr_diags_free(d);
+	return rb;
+}
+
+static dr_backend *open_backend(dr_runbook *rb, dr_arena *a)
+{
+	dr_be_error err;
+	dr_backend_opts bo = {0};
+	dr_diags *d = dr_diags_new();
+	dr_backend *be = dr_backend_open(rb, &bo, a, d, &err);
+	dr_diags_free(d);
+	assert_non_null(be);
+	assert_true(dr_azure_is(be));
+	assert_true(be->remote);
+	return be;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	FILE *p = popen("tests/reference-dir.sh", "r");
+	if (!p || !fgets(contract, sizeof contract, p))
+		return -1;
+	pclose(p);
+	contract[strcspn(contract, "\n")] = '\0';
+	strncat(contract, "/asr-openapi-2025-08-01.json", sizeof contract - strlen(contract) - 1);
+	mkdir("build", 0755);
+	snprintf(dir, sizeof dir, "build/test-azure-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	setenv("AZURE_TENANT_ID", "tenant-1", 1);
+	setenv("AZURE_CLIENT_ID", DR_EMU_CLIENT_ID, 1);
+	setenv("AZURE_CLIENT_SECRET", DR_EMU_CLIENT_SECRET, 1);
+	unsetenv("http_proxy");
+	unsetenv("DROVER_SIM_STATE");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- a run through the executor ------------------------------------------------------------ */
+
+static void test_a_run_on_the_worker_pool(void **state)
+{
+	(void)state;
+	emu m;
+	emu_start(&m, "run", NULL, 0);
+	dr_runbook *rb = compile();
+	dr_exec_opts o;
+	dr_exec_opts_init(&o);
+	char sd[300];
+	snprintf(sd, sizeof sd, "%s/state-run", dir);
+	o.state_dir = sd;
+	o.view = DR_VIEW_QUIET;
+	o.concurrency = 4; /* four worker threads at once */
+	dr_buf err;
+	dr_buf_init(&err);
+	dr_run_status s = dr_exec_run(rb, &o, &err);
+	if (s != DR_RUN_SUCCEEDED)
+		fprintf(stderr, "%s\n", err.data ? err.data : "");
+	assert_int_equal(s, DR_RUN_SUCCEEDED);
+	assert_int_equal(accepted(&m), 12); /* six failovers, six commits */
+	dr_buf_dispose(&err);
+	dr_runbook_free(rb);
+	dr_emu_free(m.e);
+}
+
+/* ---- the backend by hand ----------------------------------------------------------------- */
+
+typedef struct poller {
+	dr_backend *be;
+	const char *item;
+	int reads;
+	int failures;
+} poller;
+
+static void *poll_item(void *arg)
+{
+	poller *p = arg;
+	dr_arena *a = dr_arena_new();
+	for (int i = 0; i < 10; i++) {
+		dr_be_item it;
+		dr_be_error e;
+		if (dr_backend_get_item(p->be, a, 0, p->item, &it, &e) < 0 || strcmp(it.name, p->item) != 0)
+			p->failures++;
+		else
+			p->reads++;
+	}
+	dr_arena_free(a);
+	return NULL;
+}
+
+static void test_paging_and_threads(void **state)
+{
+	(void)state;
+	emu m;
+	emu_start(&m, "paging", NULL, 4); /* 6 VMs: two pages */
+	dr_runbook *rb = compile();
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = open_backend(rb, a);
+	dr_be_item *items;
+	size_t n;
+	dr_be_error e;
+	assert_int_equal(dr_backend_list_items(be, a, 0, &items, &n, &e), 0);
+	assert_int_equal(n, 6);
+	pthread_t th[6];
+	poller ps[6];
+	for (size_t i = 0; i < 6; i++) {
+		ps[i] = (poller){.be = be, .item = items[i].name}; /* by name: looked up from the list */
+		assert_int_equal(pthread_create(&th[i], NULL, poll_item, &ps[i]), 0);
+	}
+	for (size_t i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(ps[i].failures, 0);
+		assert_int_equal(ps[i].reads, 10);
+	}
+	dr_azure_stats st;
+	dr_azure_stats_get(be, &st);
+	assert_int_equal(st.reads, 2 + 60); /* two pages, then one GET per read */
+	assert_true(st.connections >= 1 && st.connections <= 6); /* kept alive: at most one per thread */
+	assert_int_equal(st.tokens, 1);
+	dr_backend_close(be);
+	dr_arena_free(a);
+	dr_runbook_free(rb);
+	dr_emu_free(m.e);
+}
+
+/* The answer of the first POST is lost after the service started the job: found, not posted again. */
+static void test_lost_answer_is_found_not_repeated(void **state)
+{
+	(void)state;
+	emu m;
+	emu_start(&m, "lost", "[{kind: reset, method: POST, path: unplannedFailover, at: after, times: 1}]", 0);
+	dr_runbook *rb = compile();
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = open_backend(rb, a);
+	dr_be_item it;
+	dr_be_error e;
+	assert_int_equal(dr_backend_get_item(be, a, 0, "shop-db-1", &it, &e), 0);
+	dr_be_request req = {.op = DR_BE_OP_FAILOVER, .item_id = it.id, .idempotency_key = "run-1/failover/shop-db-1/1",
+			     .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY};
+	dr_be_started s;
+	int rc = dr_backend_start(be, a, now_ms(), &req, &s, &e);
+	if (rc < 0)
+		fprintf(stderr, "%s\n", dr_backend_error_text(a, &e));
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(s.job_id, "/replicationJobs/"));
+	assert_non_null(s.request_id);
+	assert_int_equal(accepted(&m), 1);
+	dr_azure_stats st;
+	dr_azure_stats_get(be, &st);
+	assert_true(st.lookups >= 1);
+	/* the same key again: from memory, nothing sent */
+	dr_be_started again;
+	uint64_t writes = st.writes;
+	assert_int_equal(dr_backend_start(be, a, now_ms(), &req, &again, &e), 0);
+	assert_true(again.replayed);
+	assert_string_equal(again.job_id, s.job_id);
+	dr_azure_stats_get(be, &st);
+	assert_int_equal(st.writes, writes);
+	/* another process (a second backend) asks with replay_only: found in the service, nothing posted */
+	dr_backend *other = open_backend(rb, a);
+	dr_be_request ask = req;
+	ask.replay_only = true;
+	rc = dr_backend_start(other, a, now_ms(), &ask, &again, &e);
+	if (rc < 0)
+		fprintf(stderr, "%s\n", dr_backend_error_text(a, &e));
+	assert_int_equal(rc, 0);
+	assert_true(again.replayed);
+	assert_string_equal(again.job_id, s.job_id);
+	ask.idempotency_key = "run-1/failover/shop-db-1/2"; /* a key that started nothing */
+	assert_int_equal(dr_backend_start(other, a, now_ms(), &ask, &again, &e), -1);
+	assert_string_equal(e.code, "IdempotencyKeyNotFound");
+	dr_azure_stats_get(other, &st);
+	assert_int_equal(st.writes, 0);
+	assert_int_equal(accepted(&m), 1);
+	dr_backend_close(other);
+	dr_backend_close(be);
+	dr_arena_free(a);
+	dr_runbook_free(rb);
+	dr_emu_free(m.e);
+}
+
+static void test_vm_facts_when_compute_is_forbidden(void **state)
+{
+	(void)state;
+	emu m;
+	emu_start(&m, "forbidden", "[{kind: forbidden, api: compute, vms: \"^shop-db-\"}]", 0);
+	dr_runbook *rb = compile();
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = open_backend(rb, a);
+	dr_be_item it;
+	dr_be_error e;
+	assert_int_equal(dr_backend_get_item(be, a, 0, "shop-db-1", &it, &e), 0);
+	assert_int_equal(dr_backend_vm_facts(be, a, 0, &it, &e), 0); /* not an error: said */
+	assert_non_null(it.unseen);
+	assert_non_null(strstr(it.unseen, "no access to Microsoft.Compute (403"));
+	assert_int_equal(it.primary_vm.power, DR_BE_POWER_NONE);
+	assert_string_equal(it.primary_ip, "10.1.0.4"); /* ASR's own data still there */
+	assert_int_equal(dr_backend_get_item(be, a, 0, "shop-web-1", &it, &e), 0);
+	assert_int_equal(dr_backend_vm_facts(be, a, 0, &it, &e), 0);
+	assert_null(it.unseen);
+	assert_int_equal(it.primary_vm.power, DR_BE_POWER_RUNNING);
+	assert_int_equal(it.primary_vm.health, DR_BE_HEALTH_HEALTHY);
+	dr_backend_close(be);
+	dr_arena_free(a);
+	dr_runbook_free(rb);
+	dr_emu_free(m.e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_run_on_the_worker_pool),
+		cmocka_unit_test(test_paging_and_threads),
+		cmocka_unit_test(test_lost_answer_is_found_not_repeated),
+		cmocka_unit_test(test_vm_facts_when_compute_is_forbidden),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
