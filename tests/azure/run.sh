@@ -65,6 +65,8 @@ start() {
 	export EMU_URL=$U AZURE_AUTHORITY_HOST=$U
 }
 stop() { kill -TERM "$P" 2>/dev/null; wait "$P" 2>/dev/null; }
+# calm NAME: the same emulator again (its state kept) without faults, to read what it did undisturbed.
+calm() { stop; start "$1"; }
 
 # dr ARGS...: drover with its output in $tmp/out (stdout and stderr), its exit status in RC.
 dr() { "$drover" "$@" >"$tmp/out" 2>&1; RC=$?; }
@@ -162,6 +164,7 @@ soak() {
 	local most
 	most=$(jq -s '[.[] | select(.event == "task.start") | .attempt] | max // 0' "$tmp/soak.events")
 	check "retries bounded: at most 6 attempts per task (the most: $most)" [ "$most" -le 6 ]
+	calm soak
 	jobs
 	check "one failover, one commit, one reprotect per VM" \
 		bash -c "$(declare -f once); tmp=$tmp; once UnplannedFailover 1 && once CommitFailover 1 && once Reprotect 1"
@@ -180,6 +183,7 @@ token_expiry() {
 	check "the run goes on with fresh tokens after 401s (exit $RC)" is "$RC" 0
 	# every call needs a live token: a run this long without renewing would have failed at 250 ms
 	check "  for much longer than a token lives ($((SECONDS - t0)) s)" [ $((SECONDS - t0)) -ge 1 ]
+	calm tok
 	jobs
 	check "nothing repeated" bash -c "$(declare -f once); tmp=$tmp; once UnplannedFailover 1 && once CommitFailover 1"
 	stop
