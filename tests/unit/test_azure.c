@@ -86,7 +86,7 @@ static const char runbook_text[] =
 
 static dr_runbook *compile(void)
 {
-	char path[320];
+	static char path[320]; /* the runbook keeps the path */
 	snprintf(path, sizeof path, "%s/runbook.yaml", dir);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
