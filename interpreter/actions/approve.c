@@ -1,12 +1,20 @@
 /*
  * actions/approve.c - the `approve` gate: wait until a person answers.
  *
- * The first call opens the gate: with --yes it is granted at once (and the
- * events say so); otherwise a request file is written (approvals.h) and,
- * when the run is interactive and the terminal is free, a prompt is shown.
- * Each later call (every POLL_MS = 250 ms of clock time, as WAIT) looks for an
- * answer: an answer file from `drover approve RUN STEP [--deny]`, or a line
- * typed at the prompt. When timeout: passes first, on_timeout decides.
+ * A person's time is real time. The gate blocks on a worker thread
+ * (DR_AF_BLOCKING) and waits on the real clock: its timeout and waited_ms
+ * are real, and while it waits a virtual clock stands still (the run's
+ * clock never jumps while a worker runs), so an answer four seconds later
+ * is four seconds later, not days of simulated time. On the real clock the
+ * run's time goes on as always.
+ *
+ * The gate opens: with --yes it is granted at once (and the events say
+ * so); otherwise a request file is written (approvals.h) and, when the run
+ * is interactive and the terminal is free, a prompt is shown. Then, every
+ * POLL_MS of real time, it looks for an answer: an answer file from
+ * `drover approve RUN STEP [--deny]`, or a line typed at the prompt. When
+ * timeout: passes first, on_timeout decides; a cancellation of the run
+ * ends the wait within POLL_MS.
  *
  * A grant succeeds with outputs {approved, by, at, via, comment,
  * waited_ms}; a denial fails the task as permanent (never retried unless
@@ -21,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -39,7 +48,7 @@
 typedef struct gate {
 	char *key;
 	char *message;
-	int64_t opened, deadline;
+	int64_t opened, deadline; /* real time (CLOCK_MONOTONIC, ms); deadline DR_CLOCK_NEVER: none */
 	bool approve_on_timeout;
 	bool prompting;
 	dr_buf line; /* typed at the prompt so far */
@@ -78,9 +87,18 @@ static void close_gate(dr_call *call)
 	call->state = NULL;
 }
 
+/* A person's clock: real, monotonic, in ms. */
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* When, on the run's clock (a virtual one stands still while the gate waits). */
 static void at_text(const dr_call *call, char *out, size_t n)
 {
-	dr_clock_format_wall(dr_exec_wall(call->run, call->now_ms), out, n);
+	dr_clock_format_wall(dr_exec_wall(call->run, call->run ? dr_exec_now(call->run) : call->now_ms), out, n);
 }
 
 /* --- decisions ------------------------------------------------------- */
@@ -89,7 +107,7 @@ static dr_outcome decide(dr_call *call, const gate *g, verdict v)
 {
 	char at[40];
 	at_text(call, at, sizeof at);
-	int64_t waited = g ? call->now_ms - g->opened : 0;
+	int64_t waited = g ? real_ms() - g->opened : 0;
 	cJSON *ev = dr_exec_event(call->run, call, v.approved ? "approval.granted" : "approval.denied");
 	cJSON_AddStringToObject(ev, "by", v.by);
 	cJSON_AddStringToObject(ev, "via", v.via);
@@ -118,12 +136,14 @@ static dr_outcome timed_out(dr_call *call, gate *g)
 {
 	cJSON *ev = dr_exec_event(call->run, call, "approval.timeout");
 	cJSON_AddStringToObject(ev, "decision", g->approve_on_timeout ? "approve" : "deny");
-	cJSON_AddNumberToObject(ev, "waited_ms", (double)(call->now_ms - g->opened));
+	cJSON_AddNumberToObject(ev, "waited_ms", (double)(g->deadline - g->opened)); /* its timeout, to the ms */
 	dr_exec_emit(call->run, ev);
 	char d[32];
 	dr_text_format_duration(g->deadline - g->opened, d, sizeof d);
-	if (g->approve_on_timeout)
+	if (g->approve_on_timeout) {
+		g->opened = real_ms() - (g->deadline - g->opened); /* waited_ms: its timeout, as approval.timeout says */
 		return decide(call, g, (verdict){true, "timeout", "timeout", NULL, NULL});
+	}
 	return dr_outcome_fail(DR_ERRC_PERMANENT, "no answer within %s (on_timeout: deny)", d);
 }
 
@@ -278,8 +298,8 @@ static gate *gate_new(dr_call *call, dr_outcome *o)
 	g->message = dr_exec_redact(call->run, text); /* the request file, the events and the prompt: no secret */
 	free(text);
 	g->key = dr_approval_key(call->step ? call->step->id.name : "approve", call->target ? call->target->name : NULL);
-	g->opened = call->now_ms;
-	g->deadline = ms >= 0 ? call->now_ms + ms : DR_CLOCK_NEVER;
+	g->opened = real_ms();
+	g->deadline = ms >= 0 ? g->opened + ms : DR_CLOCK_NEVER;
 	const cJSON *ot = in(call, "on_timeout");
 	g->approve_on_timeout = cJSON_IsString(ot) && !strcmp(ot->valuestring, "approve");
 	dr_buf_init(&g->line);
@@ -317,36 +337,50 @@ static dr_outcome open_gate(dr_call *call)
 	g->prompting = dr_exec_prompt_claim(call->run, call);
 	if (g->prompting)
 		prompt(call, g, "");
-	return dr_outcome_wait(0);
+	return dr_outcome_wait(0); /* not a decision: the caller waits (call->state is the open gate) */
 }
 
 /* --- the entry points ------------------------------------------------ */
 
-static dr_outcome poll_gate(dr_call *call, gate *g)
+/* Sleep until something may have changed: a line typed (when prompting), or POLL_MS, or the deadline. */
+static void nap(const gate *g)
 {
-	dr_outcome o;
-	if (dr_exec_cancelled(call))
-		return dr_outcome_fail(DR_ERRC_CANCELLED, "the approval was abandoned: the run is stopping");
+	int64_t left = g->deadline == DR_CLOCK_NEVER ? POLL_MS : g->deadline - real_ms();
+	int ms = left < POLL_MS ? (left > 0 ? (int)left : 0) : POLL_MS;
+	struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+	if (g->prompting) {
+		poll(&p, 1, ms);
+		return;
+	}
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* One look at the gate; true with *o when it is decided. */
+static bool look(dr_call *call, gate *g, dr_outcome *o)
+{
+	if (dr_exec_cancelled(call)) {
+		*o = dr_outcome_fail(DR_ERRC_CANCELLED, "the approval was abandoned: the run is stopping");
+		return true;
+	}
 	if (!g->prompting && (g->prompting = dr_exec_prompt_claim(call->run, call)))
 		prompt(call, g, "");
-	if (file_answer(call, g, &o) || tty_answer(call, g, &o))
-		return o;
-	if (call->now_ms >= g->deadline)
-		return timed_out(call, g);
-	int64_t left = g->deadline - call->now_ms;
-	return dr_outcome_wait(left < POLL_MS ? left : POLL_MS);
+	if (file_answer(call, g, o) || tty_answer(call, g, o))
+		return true;
+	if (real_ms() < g->deadline)
+		return false;
+	*o = timed_out(call, g);
+	return true;
 }
 
 dr_outcome dr_action_approve_run(dr_call *call)
 {
-	if (!call->state) {
-		dr_outcome first = open_gate(call);
-		if (!call->state)
-			return first; /* granted by --yes, or the gate could not open */
-	}
-	dr_outcome o = poll_gate(call, call->state);
-	if (o.status != DR_ACT_WAIT)
-		close_gate(call);
+	dr_outcome o = open_gate(call);
+	if (!call->state)
+		return o; /* granted by --yes, or the gate could not open */
+	while (!look(call, call->state, &o))
+		nap(call->state);
+	close_gate(call);
 	return o;
 }
 

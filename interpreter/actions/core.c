@@ -106,7 +106,9 @@ static const dr_type approve_approvers = {
 
 static const dr_field approve_fields[] = {
 	{"message", &dr_action_t_text_req, true, NULL, "The question put to the approver."},
-	{"timeout", &dr_action_t_duration, false, NULL, "How long to wait for an answer (default: no limit)."},
+	{"timeout", &dr_action_t_duration, false, NULL,
+	 "How long to wait for an answer, in real time even on the virtual clock (a person's time), whatever "
+	 "defaults.timeout says (default: no limit)."},
 	{"on_timeout", &approve_on_timeout, false, "deny", "The answer assumed when the timeout expires."},
 	{"approvers", &approve_approvers, false, NULL,
 	 "Who may answer (user names as `drover approve --as` records them); default: anyone."},
@@ -160,9 +162,9 @@ const dr_action dr_actions_core[] = {
 	},
 	{
 		.name = "approve",
-		.summary = "Wait until a person approves (TTY prompt or `drover approve RUN STEP`).",
+		.summary = "Wait until a person approves (TTY prompt or `drover approve RUN STEP`), in real time.",
 		.input = &approve_input,
-		.flags = DR_AF_APPROVAL,
+		.flags = DR_AF_APPROVAL | DR_AF_BLOCKING,
 		.outputs_doc = "approved (bool); by (string): who answered, or \"timeout\"; at (string): when, "
 			       "RFC 3339; via (string): terminal, drover approve, --yes or timeout; comment (string); "
 			       "waited_ms (number).",

@@ -14,7 +14,8 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 unset DROVER_SIM_FAULTS DROVER_STATE_DIR DROVER_SIM_STATE DROVER_CLOCK DROVER_TEST_SIGNAL_AT POSIXLY_CORRECT
 export NO_COLOR=1 DROVER_STDLIB="$root/stdlib"
-cp "$root/examples/quickstart.yaml" "$tmp/rb.yaml"
+# the go-no-go gate waits in real time (a person's time): 1s instead of 1h, so the unanswered run ends soon
+sed 's/^      timeout: 1h$/      timeout: 1s/' "$root/examples/quickstart.yaml" >"$tmp/rb.yaml"
 cd "$tmp" || exit 1
 
 ok() { # ok DESCRIPTION STATUS

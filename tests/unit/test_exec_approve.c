@@ -47,6 +47,7 @@ typedef struct answerer {
 	const char *by, *comment;
 	bool approve;
 	bool by_hand; /* write the answer file directly, past drover approve's own check */
+	int delay_ms; /* real time between the gate opening and the answer */
 	int answered;
 	char err[512];
 } answerer;
@@ -61,6 +62,8 @@ static void *answer_main(void *arg)
 	struct timespec ts = {0, 10 * 1000000L};
 	for (int i = 0; i < 500 && stat(req, &st) != 0; i++)
 		nanosleep(&ts, NULL);
+	struct timespec delay = {a->delay_ms / 1000, (long)(a->delay_ms % 1000) * 1000000L};
+	nanosleep(&delay, NULL);
 	cJSON *ans = cJSON_CreateObject();
 	cJSON_AddBoolToObject(ans, "approved", a->approve);
 	cJSON_AddStringToObject(ans, "by", a->by);
@@ -94,12 +97,13 @@ typedef struct result {
 	char *events;
 } result;
 
-static result run_with(const char *yaml, const char *run_id, answerer *answers, size_t n)
+static result run_on(const char *yaml, const char *run_id, answerer *answers, size_t n, dr_clock_kind clock)
 {
 	char path[64];
 	dr_runbook *rb = compile_text(yaml, path, sizeof path);
 	dr_exec_opts o;
 	dr_exec_opts_init(&o);
+	o.clock = clock;
 	o.run_id = run_id;
 	o.state_dir = state_dir;
 	result r = {0};
@@ -118,6 +122,11 @@ static result run_with(const char *yaml, const char *run_id, answerer *answers, 
 	dr_runbook_free(rb);
 	unlink(path);
 	return r;
+}
+
+static result run_with(const char *yaml, const char *run_id, answerer *answers, size_t n)
+{
+	return run_on(yaml, run_id, answers, n, DR_CLOCK_REAL);
 }
 
 static const char *gate_yaml = "drover: 1\nname: gate\n"
@@ -248,6 +257,39 @@ static void one_answer_for_every_vm(void **state)
 	free(r.events);
 }
 
+
+/* A person's time is real time: on the virtual clock the gate waits for real and the clock stands still. */
+static void a_person_waits_in_real_time(void **state)
+{
+	(void)state;
+	const char *yaml = "drover: 1\nname: v\n"
+			   "steps:\n  - { id: go, action: approve, with: { message: 'go?', timeout: 1h } }\n"
+			   "  - { id: after, action: log, needs: go, with: { message: done } }\n";
+	answerer a = {.run_id = "t-virtual", .step = "go", .wait_for = "go", .by = "alice", .approve = true, .delay_ms = 300};
+	result r = run_on(yaml, "t-virtual", &a, 1, DR_CLOCK_VIRTUAL);
+	assert_int_equal(a.answered, 1);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED); /* not an hour of virtual time gone in a blink */
+	const char *g = strstr(r.events, "\"event\":\"approval.granted\"");
+	assert_non_null(g);
+	const char *w = strstr(g, "\"waited_ms\":");
+	assert_non_null(w);
+	assert_true(atoi(w + 12) >= 300); /* the real wait */
+	assert_non_null(strstr(r.events, "\"event\":\"run.end\",\"status\":\"succeeded\",\"exit\":0,\"elapsed_ms\":0"));
+	free(r.events);
+}
+
+/* A gate's own timeout and on_timeout decide, not defaults.timeout (the quickstart's trap). */
+static void the_gate_timeout_wins_over_defaults(void **state)
+{
+	(void)state;
+	const char *yaml = "drover: 1\nname: d\ndefaults: { timeout: 200ms }\n"
+			   "steps:\n  - { id: go, action: approve, with: { message: 'go?', timeout: 600ms, on_timeout: approve } }\n";
+	result r = run_with(yaml, "t-defaults", NULL, 0);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	assert_non_null(strstr(r.events, "\"event\":\"approval.timeout\",\"step\":\"go\",\"decision\":\"approve\",\"waited_ms\":600"));
+	free(r.events);
+}
+
 static void files_one_answer_per_gate(void **state)
 {
 	(void)state;
@@ -313,6 +355,8 @@ int main(void)
 		cmocka_unit_test(only_approvers_may_answer),
 		cmocka_unit_test(the_run_checks_approvers),
 		cmocka_unit_test(one_answer_for_every_vm),
+		cmocka_unit_test(a_person_waits_in_real_time),
+		cmocka_unit_test(the_gate_timeout_wins_over_defaults),
 		cmocka_unit_test(files_one_answer_per_gate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
