@@ -1352,7 +1352,7 @@ static void build_recovery(ck *c, const dr_node *m)
 		r->point = DR_POINT_FROM_EXPR;
 	else if (p >= 0)
 		r->point = (dr_point_policy)p;
-	r->custom_id = q_string(get(m, "id"));
+	r->custom_id = is_expr(get(m, "id")) ? NULL : q_string(get(m, "id")); /* ${...}: evaluated when the point is chosen */
 	const char *why;
 	size_t bad;
 	if (q_string(get(m, "time")) && parse_timestamp(q_string(get(m, "time")), &r->custom_time_unix_ms, &bad, &why))

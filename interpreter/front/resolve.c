@@ -14,7 +14,7 @@
  * literal with: value. Composites may use composites, at most
  * MAX_NESTING deep, never themselves.
  *
- * Expressions. Every scalar holding "${" in with:, when:, recovery.point and
+ * Expressions. Every scalar holding "${" in with:, when:, recovery.point, recovery.id and
  * the backend's options is parsed once (node->compiled) and checked in the
  * scope of its step (backend options: params, env and secrets only): the
  * roots and fields below, the step's targets (target.*), and, for steps
@@ -1046,7 +1046,7 @@ static bool unknown_step(scope_ctx *s, const char *const *path, answer *a)
 static bool root_steps(scope_ctx *s, const char *const *path, size_t n, answer *a)
 {
 	if (!s->step)
-		return no(a, 0, "steps.* cannot be used in recovery.point: the point is chosen before any step runs");
+		return no(a, 0, "steps.* cannot be used in recovery: (point, id): the point is chosen before any step runs");
 	if (!need_name(s, path, n, a))
 		return false;
 	const char *id;
@@ -1071,7 +1071,7 @@ static bool root_run(scope_ctx *s, const char *const *path, size_t n, answer *a)
 static bool root_recovery(scope_ctx *s, const char *const *path, size_t n, answer *a)
 {
 	if (!s->step)
-		return no(a, 0, "recovery.* cannot be used in recovery.point itself");
+		return no(a, 0, "recovery.* cannot be used in recovery: itself");
 	return lookup_field(s, path, n, 1, recovery_fields, "recovery", a);
 }
 
@@ -1275,13 +1275,18 @@ static void compile_sites(resolver *r)
 	}
 }
 
+/* recovery.point and recovery.id: ${...} of what is known before any step runs, each a string. */
 static void compile_recovery(resolver *r)
 {
-	const dr_node *n = r->rb->recovery.point_node;
-	if (!r->rb->recovery.present || !n || !has_template(n))
+	const dr_node *rec = r->rb->root ? dr_node_get(r->rb->root, "recovery") : NULL;
+	const dr_node *n = r->rb->recovery.point_node, *id = rec ? dr_node_get(rec, "id") : NULL;
+	if (!r->rb->recovery.present)
 		return;
 	scope_ctx s = composite_scope(r, NULL);
-	compile_typed(&s, n, DR_VT_STRING, "recovery.point");
+	if (n && has_template(n))
+		compile_typed(&s, n, DR_VT_STRING, "recovery.point");
+	if (id && has_template(id))
+		compile_typed(&s, id, DR_VT_STRING, "recovery.id");
 }
 
 /* The backend's options (all but kind): templates of params, env and secrets. */

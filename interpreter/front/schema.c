@@ -144,7 +144,9 @@ static const dr_field recovery_fields[] = {
 	 "Which recovery point to fail over to: `latest` (lowest data loss), `latest-processed` "
 	 "(fastest failover), `latest-app-consistent`, `latest-crash-consistent`, or `custom` "
 	 "(with `id` or `time`). May be an expression such as `${params.recovery_point}`."},
-	{"id", &t_text_expr, false, NULL, "The recovery point id, with `point: custom`."},
+	{"id", &t_text_expr, false, NULL,
+	 "The recovery point id (or name), with `point: custom`; may be a `${...}` of the parameters, evaluated when the "
+	 "point is chosen."},
 	{"time", &t_timestamp, false, NULL,
 	 "With `point: custom`: the newest recovery point taken at or before this RFC 3339 time."},
 	{"max_age", &t_duration, false, NULL,

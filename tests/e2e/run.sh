@@ -298,6 +298,13 @@ custom_time() {
 		[[ "$t" < "2025-12-31T22:07:31Z" && "$t" > "2025-12-31T22:02:30Z" ]] && n=$((n + 1))
 	done
 	[ "$n" = 2 ]; ok "both points at or before 22:07:30 and the newest such (got: $(echo $times))" $?
+	S=$tmp/custom-id
+	run_ok "plan" 0 plan --state-dir "$S" --format json --recovery-point latest-app-consistent --param rp=x custom-id.yaml
+	local id; id=$(grep -o '"id":[[:space:]]*"[0-9a-f-]*"' "$tmp/out" | head -1 | cut -d'"' -f4)
+	run_ok "custom id" 0 run -q --state-dir "$S" --events "$S.jsonl" --param rp="$id" custom-id.yaml
+	ok "recovery: { point: custom, id: \${params.rp} } fails over onto that point" $?
+	[ -n "$id" ] && event "$S.jsonl" task.end | grep -q "\"name\":\"$id\",\"time\":\"[^\"]*\",\"type\":\"ApplicationConsistent\",\"policy\":\"custom\""
+	ok "the point the parameter names, not the text \${params.rp}" $?
 }
 
 # --- change recovery point: before commit yes, after commit no --------------------------------

@@ -379,8 +379,8 @@ static void test_recovery_point(void **state)
 		       "    action: log\n"
 		       "    with: { message: hi }\n",
 		       NULL);
-	EXPECT(&f, {DR302, NULL, 7, 13, "steps.* cannot be used in recovery.point", NULL},
-	       {DR302, NULL, 7, 30, "recovery.* cannot be used in recovery.point", NULL},
+	EXPECT(&f, {DR302, NULL, 7, 13, "steps.* cannot be used in recovery: (point, id)", NULL},
+	       {DR302, NULL, 7, 30, "recovery.* cannot be used in recovery: itself", NULL},
 	       {DR304, NULL, 7, 45, "target.* is used outside a step", NULL});
 	done(&f);
 	f = compile("drover: 1\nname: t\nparams:\n  n: { type: int, default: 1 }\n"
