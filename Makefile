@@ -3,7 +3,8 @@
 #   make            build build/default/drover
 #   make check      unit tests, golden tests, schema freshness, runbook validation
 #   make check-asan the same under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make fuzz       libFuzzer on the front end and on ${...}, FUZZ_SECONDS each (not in check)
+#   make fuzz       libFuzzer on the front end, ${...}, the journal reader and resume, bind and exec,
+#                   graph --diff: FUZZ_SECONDS each (not in check)
 #   make demo       run examples/quickstart.yaml on the embedded simulator
 #   make deps       install missing Debian -dev packages (as root)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -28,7 +29,7 @@ TEST_DEB_PKGS := nodejs prometheus libxml2-utils chromium systemd openssh-server
 VARIANT   ?= default
 SANITIZE  ?=
 ifeq ($(VARIANT),asan)
-SANITIZE  := address,undefined
+SANITIZE  := address,undefined,float-cast-overflow
 endif
 ifeq ($(VARIANT),tsan)
 SANITIZE  := thread
@@ -139,7 +140,7 @@ check-asan: deps
 # shipped runbooks and golden cases. Fails on the first crash, leak, UB or hang (tests/fuzz/run.sh).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := frontend expr
+FUZZ_TARGETS := frontend expr journal run graphdiff
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(B)/fuzz_%)
 
 fuzz: deps

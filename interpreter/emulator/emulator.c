@@ -123,7 +123,7 @@ static int open_audit(dr_emu *e, char *err, size_t errsz)
 		return -1;
 	}
 	dr_buf_dispose(&why);
-	e->audit_fd = open(e->o.audit_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	e->audit_fd = open(e->o.audit_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); /* owner-only, as every file drover writes */
 	if (e->audit_fd < 0) {
 		snprintf(err, errsz, "cannot open the audit log '%s': %s", e->o.audit_path, strerror(errno));
 		return -1;

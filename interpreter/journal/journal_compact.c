@@ -107,12 +107,18 @@ static void put_default(cJSON *rec, const char *key, double value)
 		cJSON_AddNumberToObject(rec, key, value);
 }
 
+/* A number of milliseconds a reader may convert (the reader refuses the record otherwise, after this). */
+static bool ms_ok(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && fabs(v->valuedouble) <= 9007199254740992.0;
+}
+
 /* ts goes first, as in the event stream. */
 static void put_ts(cJSON *rec, const cJSON *header)
 {
 	const cJSON *started = cJSON_GetObjectItemCaseSensitive(header, "started_ms");
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "t_ms");
-	if (cJSON_GetObjectItemCaseSensitive(rec, "ts") || !cJSON_IsNumber(started) || !cJSON_IsNumber(t))
+	if (cJSON_GetObjectItemCaseSensitive(rec, "ts") || !ms_ok(started) || !ms_ok(t))
 		return;
 	char ts[40];
 	dr_clock_format_wall((int64_t)started->valuedouble + (int64_t)t->valuedouble, ts, sizeof ts);
@@ -211,9 +217,12 @@ cJSON *dr_journal_compact_shape(const cJSON *shape)
 	return out;
 }
 
+/* The digest at index ix of list; "" when ix is not a whole number within it (a damaged header: never cast out of range). */
 static cJSON *digest_at(const cJSON *list, const cJSON *ix)
 {
-	const cJSON *d = cJSON_IsNumber(ix) ? cJSON_GetArrayItem(list, (int)ix->valuedouble) : NULL;
+	double i = cJSON_IsNumber(ix) ? ix->valuedouble : -1;
+	bool in = i >= 0 && i < (double)cJSON_GetArraySize(list) && i == (double)(int)i;
+	const cJSON *d = in ? cJSON_GetArrayItem(list, (int)i) : NULL;
 	return cJSON_CreateString(cJSON_IsString(d) ? d->valuestring : "");
 }
 

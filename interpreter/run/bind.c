@@ -120,7 +120,7 @@ static const char *nearest(dr_arena *a, const char *lit, const char *const *cand
 	const char *found = NULL;
 	for (size_t i = 0; i < n && len; i++)
 		for (size_t l = len > 1 ? len - 1 : 1; l <= len + 1; l++) {
-			char *pre = dr_arena_strndup(a, cands[i], l);
+			char *pre = dr_arena_strndup(a, cands[i], strnlen(cands[i], l)); /* a shorter name: never past its end */
 			size_t d = dr_text_distance(lit, pre, cap);
 			if (d < best && d > 0 && strlen(pre) == l) {
 				best = d;

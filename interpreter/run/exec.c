@@ -613,7 +613,7 @@ static dr_run_status execute(dr_exec *x, dr_buf *err)
 	if (x->view)
 		dr_progress_final(x->view);
 	if (x->o.screen)
-		dr_summary_print(x->model, x->o.screen, x->ev);
+		dr_summary_print(x->model, x->o.screen);
 	return x->status;
 }
 

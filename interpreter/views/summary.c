@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "journal/runinfo.h"
-#include "run/events.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "views/report_dr.h"
@@ -325,7 +324,7 @@ static void write_summary(const dr_runinfo *ri, FILE *out)
 	next_steps(ri, out);
 }
 
-void dr_summary_print(const dr_runinfo *ri, FILE *out, dr_events *ev)
+void dr_summary_print(const dr_runinfo *ri, FILE *out)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -334,13 +333,11 @@ void dr_summary_print(const dr_runinfo *ri, FILE *out, dr_events *ev)
 		return;
 	write_summary(ri, mem);
 	fclose(mem);
-	char *clean = ev ? dr_events_redact(ev, text) : NULL;
 	dr_buf safe; /* what any other line holds cannot drive the terminal either (its line feeds are the summary's) */
 	dr_buf_init(&safe);
-	dr_text_escape_term(&safe, clean ? clean : text, strlen(clean ? clean : text), DR_TEXT_KEEP_NEWLINE);
+	dr_text_escape_term(&safe, text, strlen(text), DR_TEXT_KEEP_NEWLINE);
 	fputs(safe.data, out);
 	fflush(out);
 	dr_buf_dispose(&safe);
-	free(clean);
 	free(text);
 }

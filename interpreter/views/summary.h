@@ -8,14 +8,15 @@
 
 #include <stdio.h>
 
-struct dr_events;
 struct dr_runinfo;
 
 /*
  * Print the summary of ri (a model that has folded the run's run.end) to
- * out. Known secrets are redacted through ev (may be NULL: nothing to
- * redact). Call it on the thread that ran the run, after it ended.
+ * out. The model is built from the event stream, whose free text is
+ * redacted already (and whose identifiers never are: a VM named like a
+ * secret shows as it is). Call it on the thread that ran the run, after it
+ * ended.
  */
-void dr_summary_print(const struct dr_runinfo *ri, FILE *out, struct dr_events *ev);
+void dr_summary_print(const struct dr_runinfo *ri, FILE *out);
 
 #endif

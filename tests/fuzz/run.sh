@@ -39,6 +39,37 @@ seed_expr() { # seed_expr DIR
 	done < <(runbook_files | xargs grep -h '\${' | sed -E 's/^[[:space:]]*(- )?([A-Za-z_]+: )?//; s/^"(.*)"$/\1/; s/^'"'"'(.*)'"'"'$/\1/' | sort -u)
 }
 
+# The journal target's seeds: journals of tests/fuzz/journal.yaml (kept in tests/fuzz/seeds/journal/:
+# a whole run, runs killed at several points, a resumed one, a rollback, a retry) and the golden cases'.
+seed_journal() { # seed_journal DIR
+	local f i=0
+	cp tests/fuzz/seeds/journal/*.jsonl "$1/"
+	while read -r f; do
+		cp "$f" "$1/golden-$(printf '%03d' $i).jsonl"
+		i=$((i + 1))
+	done < <(find tests/golden/journal -name journal.jsonl -o -name journal.in | sort)
+}
+
+# The run target's seeds: the runbooks the front end gets (those that block are left out by the target).
+seed_run() { seed_frontend "$@"; }
+
+# graph --diff's seeds: each golden diff's OLD and NEW, and consecutive runbooks, cut by the marker line.
+seed_graphdiff() { # seed_graphdiff DIR
+	local d i=0 prev=""
+	for d in tests/golden/graph/diff-*/; do
+		[ -f "$d/old.yaml" ] && [ -f "$d/new.yaml" ] || continue
+		{ cat "$d/old.yaml"; printf '\n#---8<---\n'; cat "$d/new.yaml"; } >"$1/$(printf '%04d' $i)-$(basename "$d")"
+		i=$((i + 1))
+	done
+	while read -r f; do
+		[ -n "$prev" ] && { cat "$prev"; printf '\n#---8<---\n'; cat "$f"; } >"$1/$(printf '%04d' $i)-pair"
+		prev=$f i=$((i + 1))
+	done < <(runbook_files)
+}
+
+# Inputs up to 4 KiB; a journal up to 16 KiB (its seeds are whole runs).
+max_len() { case $1 in journal) echo 16384 ;; *) echo 4096 ;; esac; }
+
 for t in "$@"; do
 	bin=$B/fuzz_$t
 	seeds=$B/seeds/$t corpus=$B/corpus/$t
@@ -48,7 +79,7 @@ for t in "$@"; do
 	log=$B/fuzz_$t.log
 	# shellcheck disable=SC2086
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		"$bin" -max_total_time="$secs" -max_len=4096 -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
+		"$bin" -max_total_time="$secs" -max_len="$(max_len "$t")" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
 		-dict="$dict" -artifact_prefix="$B/artifacts/$t-" -print_final_stats=1 ${FUZZ_FLAGS:-} \
 		"$corpus" "$seeds" >"$log" 2>&1
 	rc=$?

@@ -271,6 +271,7 @@ YAML
 		>/dev/null 2>&1 </dev/null); } 2>/dev/null
 	ok "the first session is killed" $([ $? = 137 ] && echo 0 || echo 1)
 	run_ok 0 resume --state-dir "$S" id1; ok "resume goes on without --force" $?
+	grep "per VM: " "$tmp/out" | grep -q "app-prod-1 .*app-prod-2 "; ok "the summary names the VMs whole (free text is redacted)" $?
 	! grep -q "does not fit" "$tmp/out" "$tmp/err"; ok "no record 'does not fit'" $?
 	local j=$S/runs/id1/journal.jsonl
 	grep -q '"target":"app-prod-1"' "$j" && ! grep -q 'app-\*\*\*' "$j"; ok "VM names stay whole in the journal" $?

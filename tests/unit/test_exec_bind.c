@@ -173,12 +173,39 @@ static void typed_params(void **state)
 	unlink("/tmp/drover-test-bind/p.yaml");
 }
 
+/*
+ * Found by fuzz_run: a VM set's pattern whose literal part is longer than
+ * every VM name made the "did you mean" of an empty set read past the
+ * names' ends. Each name has an allocation of its own here, so ASan sees it.
+ */
+static void empty_set_long_pattern(void **state)
+{
+	(void)state;
+	dr_runbook *rb = compile_at("/tmp/drover-test-bind/long.yaml",
+				    "drover: 1\nname: long\nvm_sets:\n  all: { match: { name: '^vmshnp-wbbpp-e--' } }\n"
+				    "steps:\n  - { id: s, action: log, targets: all, with: { message: x } }\n");
+	dr_arena *a = dr_arena_new();
+	dr_vm vms[3] = {{.name = strdup("vm-1")}, {.name = strdup("v!~m-3")}, {.name = strdup("vm")}};
+	dr_binding b;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_bind_sets(a, rb, vms, 3, &b, &err), 1);
+	assert_non_null(strstr(err.data, "vm_set 'all' matches no VM"));
+	for (size_t i = 0; i < 3; i++)
+		free((char *)vms[i].name);
+	dr_buf_dispose(&err);
+	dr_arena_free(a);
+	dr_runbook_free(rb);
+	unlink("/tmp/drover-test-bind/long.yaml");
+}
+
 int main(void)
 {
 	if (system("mkdir -p /tmp/drover-test-bind") != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sets_and_targets),
+		cmocka_unit_test(empty_set_long_pattern),
 		cmocka_unit_test(missing_inventory_file),
 		cmocka_unit_test(typed_params),
 	};
