@@ -143,6 +143,7 @@ readonly_dir() {
 		cd "$1" && "$2" run --yes --clock virtual -q --state-dir "$1/state" "$3"' _ "$D" "$drover" \
 		"$here/../../examples/quickstart.yaml" >"$tmp/out" 2>"$tmp/err" </dev/null
 	local rc=$?
+	[ $rc != 99 ] || echo "    cannot mount a tmpfs here: the test needs root, or user namespaces"
 	[ "$rc" = 2 ]; ok "a read-only state directory: exit 2, nothing ran (got $rc)" $?
 	grep -q "cannot create directory '$D/state': Read-only file system" "$tmp/err"; ok "naming the real cause" $?
 	grep -q "^nothing was run: the state directory cannot be written (see above); make it writable, or give another --state-dir, then run again" "$tmp/err"
@@ -210,6 +211,8 @@ secrets() {
 	grep -qF "Bearer $TOKEN" "$W/server.log" && grep -qF "$PW" "$W/server.log"
 	ok "the service got the real values (headers, URL, body)" $?
 	grep -qF "\"network\":\"\${secrets.token}\"" "$W/events.jsonl"; ok "an input passed on reads as its reference" $?
+	grep -q '"step":"cat-first",.*"stdout":"\*\*\*\\n"' "$W/events.jsonl"
+	ok "a program that prints the secret file before any step reads it: redacted" $?
 	grep -q '"stdout":"[x]*\\n*"' "$W/events.jsonl" || grep -q '"truncated":true' "$W/events.jsonl"
 	ok "the cut capture is marked truncated" $?
 	# the approval request file, while the gate is open (the run waits for an answer)
