@@ -212,10 +212,36 @@ static void report_empty(dr_arena *a, dr_buf *err, const dr_vm_set *s, const dr_
 	dr_buf_puts(err, " [DR501]\n");
 }
 
+static size_t name_slot(const dr_binding *b, const char *name)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * UINT64_C(0x100000001b3);
+	return (size_t)h & (b->name_cap - 1);
+}
+
+/* The sets by name, so that each step's targets are found in constant time (not by scanning the sets). */
+static void index_names(dr_arena *a, const dr_runbook *rb, dr_binding *b)
+{
+	b->name_cap = 16;
+	while (b->name_cap < 2 * rb->n_vm_sets)
+		b->name_cap *= 2;
+	b->by_name = dr_arena_calloc(a, b->name_cap, sizeof *b->by_name);
+	memset(b->by_name, 0xff, b->name_cap * sizeof *b->by_name);
+	for (size_t s = 0; s < rb->n_vm_sets; s++) {
+		size_t i = name_slot(b, rb->vm_sets[s].name.name);
+		while (b->by_name[i] != (size_t)-1 && strcmp(rb->vm_sets[b->by_name[i]].name.name, rb->vm_sets[s].name.name))
+			i = (i + 1) & (b->name_cap - 1);
+		if (b->by_name[i] == (size_t)-1) /* a duplicate name (validate refuses it): the first one, as the scan found */
+			b->by_name[i] = s;
+	}
+}
+
 size_t dr_bind_sets(dr_arena *a, const dr_runbook *rb, const dr_vm *vms, size_t n, dr_binding *out, dr_buf *err)
 {
 	size_t errors = 0;
 	*out = (dr_binding){.vms = vms, .n_vms = n, .n_sets = rb->n_vm_sets};
+	index_names(a, rb, out);
 	out->members = dr_arena_calloc(a, rb->n_vm_sets + 1, sizeof *out->members);
 	out->n_members = dr_arena_calloc(a, rb->n_vm_sets + 1, sizeof *out->n_members);
 	for (size_t s = 0; s < rb->n_vm_sets; s++) {
@@ -241,8 +267,14 @@ size_t dr_bind_sets(dr_arena *a, const dr_runbook *rb, const dr_vm *vms, size_t 
 	return errors;
 }
 
-static size_t set_index(const dr_runbook *rb, const char *name)
+static size_t set_index(const dr_binding *b, const dr_runbook *rb, const char *name)
 {
+	if (b->name_cap) {
+		for (size_t i = name_slot(b, name); b->by_name[i] != (size_t)-1; i = (i + 1) & (b->name_cap - 1))
+			if (strcmp(rb->vm_sets[b->by_name[i]].name.name, name) == 0)
+				return b->by_name[i];
+		return (size_t)-1;
+	}
 	for (size_t s = 0; s < rb->n_vm_sets; s++)
 		if (strcmp(rb->vm_sets[s].name.name, name) == 0)
 			return s;
@@ -264,12 +296,12 @@ size_t *dr_bind_step_targets(dr_arena *a, const dr_binding *b, const dr_runbook 
 		return NULL;
 	size_t total = 0, k = 0;
 	for (size_t t = 0; t < st->n_targets; t++) {
-		size_t s = set_index(rb, st->targets[t].name);
+		size_t s = set_index(b, rb, st->targets[t].name);
 		total += s != (size_t)-1 ? b->n_members[s] : 0;
 	}
 	size_t *idx = dr_arena_calloc(a, total + 1, sizeof *idx);
 	for (size_t t = 0; t < st->n_targets; t++) {
-		size_t s = set_index(rb, st->targets[t].name);
+		size_t s = set_index(b, rb, st->targets[t].name);
 		for (size_t i = 0; s != (size_t)-1 && i < b->n_members[s]; i++)
 			idx[k++] = b->members[s][i];
 	}

@@ -27,6 +27,8 @@ typedef struct dr_binding {
 	size_t **members; /* per rb->vm_sets[i]: indexes into vms, inventory order */
 	size_t *n_members;
 	size_t n_sets;
+	size_t *by_name; /* open addressing over set names: rb->vm_sets indexes, (size_t)-1 empty; name_cap slots */
+	size_t name_cap; /* a power of two, or 0 (no table: a binding made by hand is scanned) */
 } dr_binding;
 
 struct dr_backend;
@@ -45,7 +47,8 @@ int dr_bind_backend_inventory(dr_arena *a, struct dr_backend *be, int64_t now_ms
  * Resolve rb's vm_sets against vms[0..n). Each set whose size breaks its
  * expect: adds one line to err, naming the set, where it is declared, the
  * VMs it matched and what it expected. Returns the number of such errors;
- * out is filled either way.
+ * out is filled either way, with an index of the sets by name (in a), so
+ * dr_bind_step_targets finds each target's set in constant time.
  */
 size_t dr_bind_sets(dr_arena *a, const dr_runbook *rb, const dr_vm *vms, size_t n, dr_binding *out, dr_buf *err);
 
