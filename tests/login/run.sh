@@ -121,6 +121,16 @@ has ssh-ok '"status":"succeeded"' && has_text ssh-ok "\"host_key_fingerprint\":\
 ok "its outputs: the host key's fingerprint, the exit status, the output with the secret redacted" $?
 ! grep -q t0ps3cret ssh-ok.events ssh-ok.out state -r; ok "the secret is in no event, output or journal" $?
 
+# a remote command that prints the secret encoded and fails printing it: the failure's quote is redacted too
+run_rb 1 ssh-leak "$(ssh_step "      key: client
+      known_hosts: known_hosts
+      command: 'printf %s \"\${secrets.token}\" | base64; echo \"login failed for \${secrets.token}\" >&2; exit 3'
+")"
+ok "check.ssh: a remote command that fails printing the secret fails the run" $?
+b64=$(printf %s t0ps3cret-value | base64 -w0)
+has ssh-leak 'exited with status 3 \(expected 0\): login failed for \*\*\*' && ! grep -rqF -e t0ps3cret -e "$b64" -e "${b64%%=*}" ssh-leak.events ssh-leak.out state
+ok "check.ssh: neither the secret nor its base64 form is in an event, the output or a journal" $?
+
 run_rb 0 ssh-tofu "$(ssh_step "      key: client
       known_hosts: accept-new
 ")"

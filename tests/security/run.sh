@@ -187,11 +187,12 @@ secret_forms() {
 }
 # no_secret WHAT FILE...: none of the forms in any of the files
 no_secret() {
-	local what=$1 form hits=""; shift
+	local what=$1 form hits="" h; shift
 	while read -r form; do
-		hits+=$(grep -lF -- "$form" "$@" 2>/dev/null | sed "s|^|    '$form' in |")
+		h=$(grep -lF -- "$form" "$@" 2>/dev/null | sed "s|^|    '$form' in |")
+		[ -z "$h" ] || hits+="$h"$'\n'
 	done < <(secret_forms)
-	[ -z "$hits" ] || echo "$hits"
+	[ -z "$hits" ] || printf %s "$hits"
 	[ -z "$hits" ]; ok "$what: no secret, in any form" $?
 }
 
@@ -203,9 +204,21 @@ secrets() {
 	node "$here/echo-server.js" "$W/port" "$W/server.log" &
 	pids+=($!)
 	wait_for "$W/port"; ok "the loopback echo service listens" $?
+	# a saved plan first (its file, its readiness metrics), then the run with every report form and its metrics
+	(cd "$W" && SEC_TOKEN=$TOKEN "$drover" plan --state-dir "$S" -p port=1 -o plan.json --metrics plan.prom \
+		secrets.yaml >"$W/plan.out" 2>&1 </dev/null)
+	ok "plan -o and --metrics (exit $?)" $?
 	(cd "$W" && SEC_TOKEN=$TOKEN "$drover" run --yes --clock virtual --state-dir "$S" --events "$W/events.jsonl" \
+		--report run.json --report run.xml --report run.md --report run.html --metrics run.prom \
 		-p port="$(cat "$W/port")" secrets.yaml >"$W/stdout" 2>"$W/stderr" </dev/null)
 	ok "the run succeeds (exit $?)" $?
+	local fmt
+	for fmt in json junit markdown html; do
+		"$drover" report --state-dir "$S" --format $fmt -o "$W/report.$fmt" >>"$W/reports.out" 2>&1 </dev/null
+		ok "drover report --format $fmt (exit $?)" $?
+	done
+	grep -q 'refused \*\*\*' "$W/run.md" && grep -q 'refused \*\*\*' "$W/report.junit" && grep -q 'refused \*\*\*' "$W/run.html"
+	ok "the reports hold the failure's message, redacted" $?
 	grep -q '"event":"run.end","status":"succeeded"' "$W/events.jsonl"; ok "it ran to its end" $?
 	# the values did reach what needed them
 	grep -qF "Bearer $TOKEN" "$W/server.log" && grep -qF "$PW" "$W/server.log"
@@ -231,10 +244,14 @@ secrets() {
 	grep -qF "$TOKEN" "$S/sim-state.json"; ok "the simulated service recorded the real network name" $?
 	local files; mapfile -t files < <(find "$W" -type f ! -name pw.txt ! -name server.log ! -name port \
 		! -name '*.yaml' ! -path "$S/sim-state.json")
-	[ "${#files[@]}" -ge 8 ]; ok "scanning ${#files[@]} streams and files" $?
-	no_secret "stdout, stderr, events, journals, approvals, locks, history" "${files[@]}"
-	local loose; loose=$(find "$S" "$W/events.jsonl" "$W/gate.jsonl" -type f -perm /077)
+	[ "${#files[@]}" -ge 22 ]; ok "scanning ${#files[@]} streams and files" $?
+	no_secret "stdout, stderr, events, journals, approvals, locks, history, reports, metrics, the saved plan" "${files[@]}"
+	local loose; loose=$(find "$S" "$W/events.jsonl" "$W/gate.jsonl" "$W"/run.* "$W"/report.* "$W"/plan.json -type f \
+		-perm /077 ! -name '*.prom')
 	[ -z "$loose" ]; ok "every file drover wrote is owner-only${loose:+ (not: $loose)}" $?
+	# metrics are for node_exporter's collector: readable by all, by design; numbers and identifiers only
+	[ "$(stat -c %a "$W/run.prom" "$W/plan.prom" | sort -u)" = 644 ]; ok "metrics files: mode 0644 (never writable by others)" $?
+	! grep -q '\*\*\*' "$W/run.prom" "$W/plan.prom"; ok "metrics hold no free text (nothing to redact)" $?
 }
 
 # --- a secret that looks like an identifier: the journal stays whole, resume and status work ----
@@ -282,6 +299,10 @@ YAML
 	grep -q 'logged in to \*\*\* as \*\*\* via \*\*\*' "$j"; ok "the free text is redacted" $?
 	run_ok 0 status --state-dir "$S" id1; ok "drover status reads it" $?
 	grep -q 'succeeded' "$tmp/out" && ! grep -q '^ *\*\*\*' "$tmp/out"; ok "status shows states, not ***" $?
+	run_ok 0 report --state-dir "$S" --format json id1; ok "drover report reads it" $?
+	jq -e '[.. | objects | select(has("target")) | .target] | index("app-prod-2") != null' "$tmp/out" >/dev/null &&
+		jq -e '.run.status == "succeeded" and ([.tasks[].state] | index("succeeded") != null)' "$tmp/out" >/dev/null && ! grep -q 'app-\*\*\*' "$tmp/out"
+	ok "the report names the VMs and the state whole" $?
 	unset SEC_PROD SEC_STATE SEC_RECORD
 }
 
@@ -315,10 +336,11 @@ steps:
 YAML
 	unset SEC_NOT_SET
 	local f
-	for f in loose fifo dir zero empty missing; do
+	for f in loose group fifo dir zero empty missing; do
 		rm -rf "$W/pw.txt"
 		case $f in
 		loose) echo value-1234 >"$W/pw.txt"; chmod 644 "$W/pw.txt" ;;
+		group) echo value-1234 >"$W/pw.txt"; chmod 640 "$W/pw.txt" ;;
 		fifo) mkfifo "$W/pw.txt" ;;
 		dir) mkdir "$W/pw.txt" ;;
 		zero) ln -s /dev/zero "$W/pw.txt" ;;
