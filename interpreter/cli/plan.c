@@ -31,6 +31,7 @@
 #include "front/params.h"
 #include "journal/journal.h"
 #include "run/planfile.h"
+#include "run/secrets.h"
 #include "views/planview.h"
 #include "front/runbook.h"
 
@@ -229,7 +230,9 @@ static int show(dr_runbook *rb, dr_backend *be, options *o)
 			dr_planview_print_text(view, stdout);
 		}
 	} else {
-		fprintf(stderr, "drover plan: %s", err.data);
+		char *shown = dr_secrets_redact_runbook(rb, err.data ? err.data : "");
+		fprintf(stderr, "drover plan: %s", shown);
+		free(shown);
 	}
 	cJSON_Delete(view);
 	cJSON_Delete(saved);
@@ -248,9 +251,11 @@ static int with_backend(dr_runbook *rb, options *o)
 	o->v.backend_id = dr_journal_backend_id(a, rb, o->state, o->state_dir);
 	int rc = DR_EXIT_INVALID;
 	if (!be) {
-		if (e.code)
+		char *shown = e.code ? dr_secrets_redact_runbook(rb, dr_backend_error_text(a, &e)) : NULL;
+		if (shown)
 			fprintf(stderr, "drover plan: cannot open the %s backend: %s\n",
-				rb->backend.kind == DR_BACKEND_SIM ? "sim" : "azure", dr_backend_error_text(a, &e));
+				rb->backend.kind == DR_BACKEND_SIM ? "sim" : "azure", shown);
+		free(shown);
 		write_metrics(rb, o, NULL);
 	} else {
 		if (!o->now_given)

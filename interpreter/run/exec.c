@@ -641,6 +641,17 @@ static void model_open(dr_exec *x)
 	dr_runinfo_listen(ri, x->ev);
 }
 
+/* err, the caller prints it: a backend's refusal may echo a secret the runbook gave it (a vault's name). */
+static void redact_err(dr_exec *x, dr_buf *err)
+{
+	char *r = err->len ? dr_secrets_redact(dr_events_secrets(x->ev), err->data) : NULL;
+	if (!r)
+		return;
+	dr_buf_reset(err);
+	dr_buf_puts(err, r);
+	free(r);
+}
+
 dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 {
 	if (!rb || !rb->plan || !rb->plan->acyclic) {
@@ -675,6 +686,7 @@ dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 	} else {
 		st = execute(x, err);
 	}
+	redact_err(x, err);
 	exec_free(x);
 	return st;
 }

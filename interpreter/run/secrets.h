@@ -80,6 +80,14 @@ char *dr_secrets_redact(dr_secrets *s, const char *text);
  */
 char *dr_secrets_redact_cut(dr_secrets *s, const char *text, size_t len, size_t max, bool *cut);
 
+/*
+ * A heap copy of text with every secret of rb that can be read (files
+ * relative to rb's folder) redacted, for a command that prints a backend's
+ * refusal without running (drover plan: ARM echoes a vault's name). A
+ * secret that cannot be read is passed over: a run refuses it. Never NULL.
+ */
+char *dr_secrets_redact_runbook(const struct dr_runbook *rb, const char *text);
+
 /* How many bytes past a cut a reader must read so a secret starting before it is whole: the longest form. */
 size_t dr_secrets_slack(dr_secrets *s);
 

@@ -282,7 +282,50 @@ errors() {
 	stop
 }
 
-all="lifecycle soak token_expiry emulator_restart drover_killed errors"
+# Secrets that flow into the service's request bodies (a drill's network, a cleanup's comments) and
+# into an error the service echoes back (a vault name it does not know): the service gets the real
+# values; nothing drover writes holds one, nor its base64 or URL-encoded form.
+secrets() {
+	start sec || return
+	local net=Vn3tSecretA-Vn3tSecretB note='n0te s3cret/Zeta+Q' vault=V4ultS3cret-x d=$tmp/sec
+	mkdir -p "$d"
+	cat >"$d/sec.yaml" <<-EOF
+	drover: 1
+	name: azure-secrets
+	backend: { kind: azure, subscription: 00000000-0000-0000-0000-000000000000, resource_group: drover-sim,
+	           vault: drover-sim-vault, endpoint: "\${env.EMU_URL}" }
+	secrets: { net: { env: AZ_NET }, note: { env: AZ_NOTE } }
+	vm_sets: { db: { match: { name: "^shop-db-1\$" } } }
+	steps:
+	  - { id: drill, action: dr.test_failover, targets: db, with: { network: "\${secrets.net}" } }
+	  - { id: refuse, action: fail, needs: drill, on_failure: continue, with: { message: "no \${secrets.note}" } }
+	finally:
+	  - { id: cleanup, action: dr.test_cleanup, targets: db, with: { comments: "done \${secrets.note}" } }
+	EOF
+	sed 's/vault: drover-sim-vault/vault: "${secrets.vault}"/; s/secrets: { net/secrets: { vault: { env: AZ_VAULT }, net/' \
+		"$d/sec.yaml" >"$d/sec-vault.yaml"
+	(cd "$d" && AZ_NET=$net AZ_NOTE=$note "$drover" drill --state-dir s --events ev.jsonl --report r.json --report r.html \
+		--report r.md --report r.xml sec.yaml >out 2>&1 </dev/null)
+	check "secrets: the drill runs to its end (exit $?)" grep -q '"event":"run.end","status":"succeeded"' "$d/ev.jsonl"
+	(cd "$d" && AZ_NET=$net AZ_NOTE=$note AZ_VAULT=$vault "$drover" drill --state-dir s2 --events ev2.jsonl \
+		--report r2.json sec-vault.yaml >out2 2>&1 </dev/null)
+	check "secrets: a vault the service does not know: refused (exit $?)" has "$d/out2" "ResourceNotFound: .*\*\*\*"
+	(cd "$d" && AZ_NET=$net AZ_NOTE=$note AZ_VAULT=$vault "$drover" plan --state-dir s2 -o plan.json sec-vault.yaml \
+		>out3 2>&1 </dev/null)
+	check "secrets: drover plan, the same (exit $?)" has "$d/out3" "ResourceNotFound: .*\*\*\*"
+	stop
+	check "secrets: the service got the real network and comments" \
+		bash -c "grep -qF -- '$net' '$tmp/sec.state' && grep -qF -- '$note' '$tmp/sec.state'"
+	local v form hits=""
+	for v in "$net" "$note" "$vault"; do
+		for form in "$v" "$(printf %s "$v" | base64 -w0)" "$(jq -rn --arg v "$v" '$v|@uri')"; do
+			hits+=$(grep -rlF -- "$form" "$d" "$tmp/sec.audit" "$tmp/sec.out" "$tmp/sec.err")
+		done
+	done
+	check "secrets: no output, event, journal, report or audit line holds one, in any form${hits:+ (in: $hits)}" is "$hits" ""
+}
+
+all="lifecycle soak token_expiry emulator_restart drover_killed errors secrets"
 for scenario in ${@:-$all}; do
 	$scenario
 done
