@@ -155,6 +155,18 @@ const char *dr_cli_drill_network(const dr_runbook *rb, const struct cJSON *param
 dr_clock_kind dr_cli_default_clock(const dr_runbook *rb);
 
 /*
+ * Where a run of rb on the virtual clock starts (Unix ms): the simulator's
+ * own time, where the last run against its state (state_path, else
+ * state_dir's) left it, so runs follow each other on its calendar and
+ * their ids sort; -1 (the epoch, DR_CLOCK_VIRTUAL_EPOCH_MS) for a state
+ * that has no time yet, a simulator in memory or another backend.
+ */
+int64_t dr_cli_virtual_start(const dr_runbook *rb, const char *state_path, const char *state_dir);
+
+/* How much faster than real time a simulated run of rb goes on the real clock: backend.speed (0 when not given). */
+double dr_cli_sim_speed(const dr_runbook *rb);
+
+/*
  * `drover run` in a mode: the body of run, drill and failback (run.c).
  * cmd names the command in messages and --help.
  */

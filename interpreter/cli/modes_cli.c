@@ -8,6 +8,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "backends/backend.h"
+#include "backends/sim.h"
 #include "cli/cli.h"
 #include "front/load.h"
 
@@ -63,4 +65,29 @@ dr_clock_kind dr_cli_default_clock(const dr_runbook *rb)
 	const dr_node *speed = dr_node_get(rb->backend.node, "speed");
 	double v = 0;
 	return !speed || (dr_node_as_number(speed, &v) && v == 0) ? DR_CLOCK_VIRTUAL : DR_CLOCK_REAL;
+}
+
+int64_t dr_cli_virtual_start(const dr_runbook *rb, const char *state_path, const char *state_dir)
+{
+	if (!rb || rb->backend.kind != DR_BACKEND_SIM)
+		return -1;
+	dr_arena *a = dr_arena_new();
+	dr_diags *d = dr_diags_new();
+	dr_be_error e;
+	dr_backend_opts bo = {.state_path = state_path, .state_dir = state_dir, .read_only = true};
+	dr_backend *be = dr_backend_open(rb, &bo, a, d, &e);
+	int64_t t = be ? dr_sim_state_time(be) : -1; /* the run reports any problem opening it itself */
+	dr_backend_close(be);
+	dr_diags_free(d);
+	dr_arena_free(a);
+	return t;
+}
+
+double dr_cli_sim_speed(const dr_runbook *rb)
+{
+	const dr_node *speed = rb && rb->backend.kind == DR_BACKEND_SIM && rb->backend.node
+				       ? dr_node_get(rb->backend.node, "speed")
+				       : NULL;
+	double v = 0;
+	return speed && dr_node_as_number(speed, &v) && v > 0 ? v : 0;
 }

@@ -188,6 +188,13 @@ static int write_metrics(const dr_runbook *rb, const options *o, const cJSON *vi
 	return rc;
 }
 
+/* Where a run on the virtual clock would start: the simulator's own time (else the epoch). */
+static int64_t virtual_start(const dr_runbook *rb, const options *o)
+{
+	int64_t t = dr_cli_virtual_start(rb, o->state, o->state_dir);
+	return t >= 0 ? t : DR_CLOCK_VIRTUAL_EPOCH_MS;
+}
+
 /* -o: the saved plan (NULL: the view could not be made). Returns 0, or -1 (said on stderr). */
 static int write_plan(const dr_runbook *rb, const options *o, const cJSON *saved)
 {
@@ -259,7 +266,7 @@ static int with_backend(dr_runbook *rb, options *o)
 		write_metrics(rb, o, NULL);
 	} else {
 		if (!o->now_given)
-			o->v.now_ms = dr_cli_default_clock(rb) == DR_CLOCK_VIRTUAL ? DR_CLOCK_VIRTUAL_EPOCH_MS : wall_now();
+			o->v.now_ms = dr_cli_default_clock(rb) == DR_CLOCK_VIRTUAL ? virtual_start(rb, o) : wall_now();
 		rc = show(rb, be, o);
 	}
 	dr_backend_close(be);

@@ -352,6 +352,8 @@ static int resume_journal(options *o, dr_journal_file *f)
 		return DR_EXIT_INVALID;
 	}
 	settings(f->header, o);
+	if (o->x.clock == DR_CLOCK_REAL)
+		o->x.clock_rate = dr_cli_sim_speed(rb); /* backend.speed, as the run had it */
 	if (set_mode(f->header, rb, &o->x) < 0 || check_changes(f, rb, path, &o->x) < 0)
 		rc = DR_EXIT_INVALID;
 	else

@@ -348,6 +348,10 @@ static int execute(dr_runbook *rb, options *o)
 	o->x.params = params;
 	if (!o->clock_given)
 		o->x.clock = dr_cli_default_clock(rb);
+	if (o->x.clock == DR_CLOCK_VIRTUAL)
+		o->x.start_ms = dr_cli_virtual_start(rb, NULL, o->x.state_dir); /* the simulator's own time */
+	else
+		o->x.clock_rate = dr_cli_sim_speed(rb); /* backend.speed: N times faster than real time */
 	if (o->x.mode == DR_MODE_DRILL) {
 		dr_buf derr;
 		dr_buf_init(&derr);

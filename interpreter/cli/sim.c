@@ -43,9 +43,9 @@ const dr_command dr_cmd_sim = {
 		"                     ${DROVER_STATE_DIR:-.drover}/sim-state.json)\n"
 		"  -f, --format FMT   text (default) or json (show)\n"
 		"      --audit        also print the audit log of mutating calls (show)\n"
-		"      --now TIME     the time to look at, RFC 3339 (default: the wall clock; the\n"
-		"                     simulator never goes back in time); advance: the time to advance\n"
-		"                     from (default: the state's own time, where the last run left it)\n"
+		"      --now TIME     the time to look at, RFC 3339 (default: the simulator's own time,\n"
+		"                     where the last run left it, or the wall clock for a new state; the\n"
+		"                     simulator never goes back in time); advance: the time to advance from\n"
 		"      --stdlib DIR   where use: finds composite actions (RUNBOOK)\n"
 		"  -h, --help         show this help\n"
 		"\nWith a RUNBOOK, its backend options apply (inventory, seed, faults); VMs the state does\n"
@@ -423,14 +423,17 @@ static int show(dr_backend *be, dr_arena *a, const opts *o)
 	dr_be_job *jobs;
 	size_t n, nj;
 	dr_be_error err;
-	int64_t now = dr_sim_time(be, o->now_ms); /* backend calls take o->now_ms: they add the offset themselves */
-	if (dr_backend_list_items(be, a, o->now_ms, &items, &n, &err) < 0 ||
-	    dr_backend_list_jobs(be, a, o->now_ms, NULL, &jobs, &nj, &err) < 0)
+	int64_t at = o->now_given || dr_sim_state_time(be) < 0 ? o->now_ms : dr_sim_state_time(be); /* its own time */
+	int64_t now = dr_sim_time(be, at); /* backend calls take the caller's time: they add the offset themselves */
+	if (dr_backend_list_items(be, a, at, &items, &n, &err) < 0 ||
+	    dr_backend_list_jobs(be, a, at, NULL, &jobs, &nj, &err) < 0)
 		return system_error("show", a, &err);
+	opts own = *o;
+	own.now_ms = at; /* what the items' points are asked at */
 	if (o->json)
-		show_json(be, a, o, now, items, n, jobs, nj);
+		show_json(be, a, &own, now, items, n, jobs, nj);
 	else
-		show_text(be, a, o, now, items, n, jobs, nj);
+		show_text(be, a, &own, now, items, n, jobs, nj);
 	return DR_EXIT_OK;
 }
 

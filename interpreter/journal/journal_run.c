@@ -318,8 +318,11 @@ static void rebase_clock(dr_exec *x)
 	if (dr_clock_kind_of(x->clock) == DR_CLOCK_REAL) {
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(f->header, "started_ms");
 		at = cJSON_IsNumber(s) ? dr_clock_wall(x->clock) - (int64_t)s->valuedouble : 0;
-	} else if (f->n) {
-		const cJSON *t = cJSON_GetObjectItemCaseSensitive(f->recs[f->n - 1], "t_ms");
+	} else {
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(f->header, "started_ms"); /* where its virtual time started */
+		if (cJSON_IsNumber(s))
+			dr_clock_set_start(x->clock, (int64_t)s->valuedouble);
+		const cJSON *t = f->n ? cJSON_GetObjectItemCaseSensitive(f->recs[f->n - 1], "t_ms") : NULL;
 		at = cJSON_IsNumber(t) ? (int64_t)t->valuedouble : 0;
 	}
 	dr_clock_rebase(x->clock, at < 0 ? 0 : at);

@@ -19,6 +19,8 @@ struct dr_clock {
 	struct timespec origin; /* CLOCK_MONOTONIC at creation (real) */
 	int64_t wall_origin; /* Unix ms at creation (real) */
 	_Atomic int64_t vnow; /* virtual now */
+	int64_t vstart; /* virtual: the Unix ms of time 0 */
+	double rate; /* real: clock ms per real ms (1: real time) */
 	_Atomic int64_t pinned; /* NOT_PINNED, or what now answers while a journal is replayed */
 };
 
@@ -39,7 +41,21 @@ dr_clock *dr_clock_new(dr_clock_kind kind)
 	c->wall_origin = ts_ms(&w);
 	atomic_init(&c->vnow, 0);
 	atomic_init(&c->pinned, NOT_PINNED);
+	c->vstart = DR_CLOCK_VIRTUAL_EPOCH_MS;
+	c->rate = 1;
 	return c;
+}
+
+void dr_clock_set_rate(dr_clock *c, double rate)
+{
+	if (c->kind == DR_CLOCK_REAL && rate > 0)
+		c->rate = rate;
+}
+
+void dr_clock_set_start(dr_clock *c, int64_t wall_ms)
+{
+	if (c->kind == DR_CLOCK_VIRTUAL)
+		c->vstart = wall_ms;
 }
 
 void dr_clock_free(dr_clock *c)
@@ -67,18 +83,18 @@ int64_t dr_clock_now(dr_clock *c)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	int64_t ns = (int64_t)(ts.tv_sec - c->origin.tv_sec) * 1000000000 + (ts.tv_nsec - c->origin.tv_nsec);
-	return ns / 1000000;
+	return c->rate == 1 ? ns / 1000000 : (int64_t)((double)ns / 1e6 * c->rate);
 }
 
 int64_t dr_clock_wall_at(dr_clock *c, int64_t t)
 {
-	return (c->kind == DR_CLOCK_VIRTUAL ? DR_CLOCK_VIRTUAL_EPOCH_MS : c->wall_origin) + t;
+	return (c->kind == DR_CLOCK_VIRTUAL ? c->vstart : c->wall_origin) + t;
 }
 
 int64_t dr_clock_wall(dr_clock *c)
 {
-	if (c->kind == DR_CLOCK_VIRTUAL)
-		return DR_CLOCK_VIRTUAL_EPOCH_MS + dr_clock_now(c);
+	if (c->kind == DR_CLOCK_VIRTUAL || c->rate != 1)
+		return dr_clock_wall_at(c, dr_clock_now(c)); /* a faster clock's own timeline */
 	struct timespec w;
 	clock_gettime(CLOCK_REALTIME, &w);
 	return ts_ms(&w);
@@ -110,8 +126,9 @@ void dr_clock_rebase(dr_clock *c, int64_t now_ms)
 		atomic_store_explicit(&c->vnow, now_ms, memory_order_relaxed);
 		return;
 	}
-	int64_t ns = (int64_t)c->origin.tv_nsec - (now_ms % 1000) * 1000000;
-	c->origin.tv_sec -= (time_t)(now_ms / 1000);
+	int64_t real_ms = c->rate == 1 ? now_ms : (int64_t)((double)now_ms / c->rate); /* real time that makes now_ms */
+	int64_t ns = (int64_t)c->origin.tv_nsec - (real_ms % 1000) * 1000000;
+	c->origin.tv_sec -= (time_t)(real_ms / 1000);
 	if (ns < 0) {
 		ns += 1000000000;
 		c->origin.tv_sec--;
@@ -146,9 +163,10 @@ static bool wait_real(dr_clock *c, pthread_mutex_t *m, pthread_cond_t *cv, int64
 		pthread_cond_wait(cv, m);
 		return false;
 	}
-	int64_t ns = (int64_t)c->origin.tv_nsec + (deadline % 1000) * 1000000;
+	int64_t at = c->rate == 1 ? deadline : (int64_t)((double)deadline / c->rate) + 1; /* real ms since origin */
+	int64_t ns = (int64_t)c->origin.tv_nsec + (at % 1000) * 1000000;
 	struct timespec abs = {
-		.tv_sec = c->origin.tv_sec + (time_t)(deadline / 1000) + (time_t)(ns / 1000000000),
+		.tv_sec = c->origin.tv_sec + (time_t)(at / 1000) + (time_t)(ns / 1000000000),
 		.tv_nsec = (long)(ns % 1000000000),
 	};
 	int rc = pthread_cond_timedwait(cv, m, &abs);

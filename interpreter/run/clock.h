@@ -7,10 +7,12 @@
  *
  *   real     now from CLOCK_MONOTONIC, wall from CLOCK_REALTIME; waits are
  *            pthread_cond_timedwait on a condition made by dr_clock_cond_init.
+ *            A real clock may run faster than real time (dr_clock_set_rate).
  *   virtual  now only moves when the scheduler says nothing else can happen
  *            (no worker busy, nothing runnable): then a wait jumps straight to
- *            its deadline. wall is DR_CLOCK_VIRTUAL_EPOCH_MS + now, so event
- *            streams are exact and the same on every run.
+ *            its deadline. wall is its start (dr_clock_set_start, by default
+ *            DR_CLOCK_VIRTUAL_EPOCH_MS) + now, so event streams are exact and
+ *            the same for the same start.
  *
  * Thread safety: dr_clock_now and dr_clock_wall may be called from any
  * thread; dr_clock_wait from the one thread that owns the schedule.
@@ -63,6 +65,22 @@ int dr_clock_cond_init(pthread_cond_t *cv);
  * Spurious wake-ups return false; callers re-check their state.
  */
 bool dr_clock_wait(dr_clock *c, pthread_mutex_t *m, pthread_cond_t *cv, int64_t deadline, bool may_jump);
+
+/*
+ * A real clock that runs rate times faster than real time (backend.speed of
+ * a simulator): now is the real time elapsed times rate, and a wait for a
+ * deadline lasts (deadline - now) / rate of real time. rate <= 0 or 1: real
+ * time. Call right after dr_clock_new; no-op for a virtual clock.
+ */
+void dr_clock_set_rate(dr_clock *c, double rate);
+
+/*
+ * The Unix ms a virtual clock's time 0 stands for (default
+ * DR_CLOCK_VIRTUAL_EPOCH_MS): a run on the virtual clock starts at a real
+ * point in time (the simulator's own time). No-op for a real clock. Call
+ * before anything reads the clock.
+ */
+void dr_clock_set_start(dr_clock *c, int64_t wall_ms);
 
 /* Move a virtual clock forward to t (no-op for real clocks or t in the past). For tests. */
 void dr_clock_advance_to(dr_clock *c, int64_t t);

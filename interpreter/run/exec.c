@@ -37,6 +37,7 @@ void dr_exec_opts_init(dr_exec_opts *o)
 	*o = (dr_exec_opts){
 		.clock = DR_CLOCK_REAL, .view = DR_VIEW_PLAIN, .grace_ms = DEFAULT_GRACE_MS, .signal_at_ms = -1,
 		.mode = DR_MODE_FAILOVER, .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY, .plan_max_age_ms = 3600000,
+		.start_ms = -1,
 	};
 }
 
@@ -204,6 +205,9 @@ static dr_exec *exec_new(dr_runbook *rb, const dr_exec_opts *o)
 		x->o.grace_ms = DEFAULT_GRACE_MS;
 	x->a = dr_arena_new();
 	x->clock = dr_clock_new(o->clock);
+	dr_clock_set_rate(x->clock, o->clock_rate);
+	if (o->start_ms >= 0)
+		dr_clock_set_start(x->clock, o->start_ms);
 	x->started_wall = dr_clock_wall_at(x->clock, 0);
 	x->ev = dr_events_new(x->clock, o->events, o->events_flush);
 	x->seed = o->seed_given ? o->seed : o->clock == DR_CLOCK_VIRTUAL ? 1 : random_u64();

@@ -56,6 +56,8 @@ typedef enum dr_view_mode { DR_VIEW_PLAIN, DR_VIEW_LIVE, DR_VIEW_QUIET } dr_view
 
 typedef struct dr_exec_opts {
 	dr_clock_kind clock;
+	double clock_rate; /* real clock: this many times faster than real time (a simulator's backend.speed); 0: 1 */
+	int64_t start_ms; /* virtual clock: the Unix ms the run starts at (the simulator's time); -1: the epoch */
 	uint64_t seed; /* retry jitter */
 	bool seed_given; /* false: fixed (1) on the virtual clock, random (and reported) on the real one */
 	int64_t concurrency; /* global limit on running tasks; 0: none */

@@ -180,20 +180,21 @@ preflight() {
 	[ "$(audit_count "$S")" = "$calls" ]; ok "the re-run sent nothing (no shutdown of the live VMs)" $?
 
 	S=$tmp/pf-resume
-	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled" 4 run -q --state-dir "$S" three-tier.yaml; ok "a run cancelled in failover-db" $?
+	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled" 4 run -q --state-dir "$S" --run-id pf-cut three-tier.yaml
+	ok "a run cancelled in failover-db" $?
 	run_ok "by hand" 0 run -q --state-dir "$S" web-by-hand.yaml; ok "then web-1 failed over by hand" $?
 	calls=$(audit_count "$S")
-	run_ok "resume" 1 resume --state-dir "$S" e2e-three-tier-20260101T000000Z; ok "its resume is refused" $?
+	run_ok "resume" 1 resume --state-dir "$S" pf-cut; ok "its resume is refused" $?
 	grep -q "resume stopped: the tasks that have not started yet are blocked; nothing was started" "$tmp/out"
 	ok "the resume says what has not started is blocked" $?
 	[ "$(audit_count "$S")" = "$calls" ]; ok "the refused resume sent nothing" $?
 
 	S=$tmp/pf-resume-excluded
 	run_ok "by hand" 0 run -q --state-dir "$S" web-by-hand.yaml; ok "web-1 failed over by hand" $?
-	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled" 4 run -q --yes --exclude-blocked --state-dir "$S" three-tier.yaml
+	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled" 4 run -q --yes --exclude-blocked --state-dir "$S" --run-id pf-cut-ex \
+		three-tier.yaml
 	ok "a run without web-1, cancelled" $?
-	run_ok "resume" 0 resume --state-dir "$S" --events "$S.jsonl" e2e-three-tier-20260101T000000Z
-	ok "its resume goes on" $?
+	run_ok "resume" 0 resume --state-dir "$S" --events "$S.jsonl" pf-cut-ex; ok "its resume goes on" $?
 	event "$S.jsonl" run.preflight | grep -q '"excluded":\["shop-web-1"\],"resumed":true'; ok "still without web-1" $?
 	vm_is "$S" shop-web-1 failed_over Recovery; ok "web-1 was never touched" $?
 	vm_is "$S" shop-web-2 protected Recovery; ok "the rest completed" $?
@@ -272,11 +273,11 @@ recovery_point() {
 	grep -q "; --recovery-point latest-app-consistent: every failover uses it instead" "$tmp/out"; ok "the plan shows the override" $?
 	[ "$(grep -c 'latest-app-consistent .* ApplicationConsistent, age' "$tmp/out")" = 6 ]; ok "and the point it picks for each VM" $?
 	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled" 4 run -q --state-dir "$S" --recovery-point latest-crash-consistent \
-		--events "$S.1.jsonl" three-tier.yaml
+		--run-id rp-cut --events "$S.1.jsonl" three-tier.yaml
 	ok "a run with --recovery-point, cancelled" $?
-	head -1 "$S"/runs/e2e-three-tier-*/journal.jsonl | grep -q '"recovery_point":"latest-crash-consistent"'
+	head -1 "$S"/runs/rp-cut/journal.jsonl | grep -q '"recovery_point":"latest-crash-consistent"'
 	ok "the journal's header keeps the decision" $?
-	run_ok "resume" 0 resume --state-dir "$S" --events "$S.2.jsonl" e2e-three-tier-20260101T000000Z; ok "its resume" $?
+	run_ok "resume" 0 resume --state-dir "$S" --events "$S.2.jsonl" rp-cut; ok "its resume" $?
 	[ "$(event "$S.2.jsonl" task.end | grep '"step":"failover-app"' | grep -c '"type":"CrashConsistent","policy":"latest-crash-consistent"')" = 4 ]
 	ok "the resumed failovers keep it" $?
 	S=$tmp/rp2
@@ -285,6 +286,28 @@ recovery_point() {
 	grep -q "shop-db-1: its --recovery-point 2025-12-31T20:00:00Z recovery point is 4h.* old, older than max_age 1h" "$tmp/out"
 	ok "naming the override" $?
 	run_ok "empty" 2 run -q --state-dir "$S" --recovery-point '' three-tier.yaml; ok "an empty --recovery-point is a usage error" $?
+}
+
+# --- the simulator's own time: runs follow each other on it; backend.speed (issue 8 §4) ---------
+sim_time() {
+	local S=$tmp/simtime
+	run_ok "first" 0 run -q --state-dir "$S" --events "$S.1.jsonl" db-failover.yaml; ok "a first run" $?
+	run_ok "second" 0 run -q --state-dir "$S" --events "$S.2.jsonl" --param commit=true db-failover.yaml
+	ok "a second run" $?
+	local end1 start2; end1=$(event "$S.1.jsonl" run.end | grep -o '"ts":"[^"]*"' | cut -d'"' -f4)
+	start2=$(event "$S.2.jsonl" run.start | grep -o '"ts":"[^"]*"' | cut -d'"' -f4)
+	[ -n "$end1" ] && [ "$start2" = "$end1" ]; ok "the second run starts where the first left the simulator ($start2)" $?
+	local ids; ids=$(ls "$S/runs")
+	[ "$(echo "$ids" | wc -l)" = 2 ] && [ "$(echo "$ids" | sort)" = "$(event "$S.1.jsonl" run.start | grep -o '"run":"[^"]*"' | cut -d'"' -f4; event "$S.2.jsonl" run.start | grep -o '"run":"[^"]*"' | cut -d'"' -f4)" ]
+	ok "their ids sort in the order they ran" $?
+	local end2; end2=$(event "$S.2.jsonl" run.end | grep -o '"ts":"[^"]*"' | cut -d'"' -f4)
+	"$drover" sim show --state "$S/sim-state.json" | grep -q "^Time: ${end2%.000Z}"; ok "sim show shows the simulator's own time ($end2)" $?
+	S=$tmp/speed
+	(cd "$here" && timeout 60 "$drover" run -q --state-dir "$S" --events "$S.jsonl" speed.yaml) >"$tmp/out" 2>&1
+	ok "backend.speed: 600 runs minutes of failover in seconds" $?
+	local ms; ms=$(event "$S.jsonl" run.end | grep -o '"elapsed_ms":[0-9]*' | cut -d: -f2)
+	[ -n "$ms" ] && [ "$ms" -gt 120000 ]; ok "on the run's own clock it took minutes (${ms} ms)" $?
+	event "$S.jsonl" run.start | grep -q '"clock":"real"'; ok "on the real clock" $?
 }
 
 # --- a custom point by time picks the newest point at or before it --------------------------
@@ -510,7 +533,7 @@ thousand() {
 	ok "status reads the whole journal: the last wave's 200 probes succeeded" $?
 }
 
-all=(lifecycle drill rpo_guard preflight saved_plan recovery_point custom_time change_point fallback reprotect_early shutdown_fails
+all=(lifecycle drill rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
 	policies retry_failed stdlib reference tutorial resumed_objectives thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do

@@ -111,6 +111,44 @@ static void real_time_waits_out(void **state)
 	dr_clock_free(c);
 }
 
+
+/* backend.speed: a real clock N times faster than real time; its waits last 1/N as long. */
+static void a_faster_real_clock(void **state)
+{
+	(void)state;
+	dr_clock *c = dr_clock_new(DR_CLOCK_REAL);
+	dr_clock_set_rate(c, 100);
+	sync_t s;
+	sync_init(&s);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_mutex_lock(&s.m);
+	while (!dr_clock_wait(c, &s.m, &s.cv, 3000, false)) /* 3s of clock time */
+		;
+	pthread_mutex_unlock(&s.m);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	int64_t real = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(dr_clock_now(c) >= 3000);
+	assert_true(real >= 29 && real < 3000); /* about 30 ms of real time, far less than 3 s */
+	assert_true(dr_clock_now(c) >= real * 100 - 100);
+	/* its timestamps follow its own timeline */
+	assert_true(dr_clock_wall(c) - dr_clock_wall_at(c, 0) >= 3000);
+	sync_dispose(&s);
+	dr_clock_free(c);
+}
+
+/* A virtual clock starts where it is told (the simulator's own time), not always at the epoch. */
+static void a_virtual_clock_starts_where_told(void **state)
+{
+	(void)state;
+	dr_clock *c = dr_clock_new(DR_CLOCK_VIRTUAL);
+	assert_int_equal(dr_clock_wall_at(c, 0), DR_CLOCK_VIRTUAL_EPOCH_MS);
+	dr_clock_set_start(c, DR_CLOCK_VIRTUAL_EPOCH_MS + 947940);
+	dr_clock_advance_to(c, 1000);
+	assert_int_equal(dr_clock_wall(c), DR_CLOCK_VIRTUAL_EPOCH_MS + 948940);
+	dr_clock_free(c);
+}
+
 static void formats(void **state)
 {
 	(void)state;
@@ -133,6 +171,8 @@ int main(void)
 		cmocka_unit_test(virtual_time_jumps),
 		cmocka_unit_test(virtual_time_stands_still_while_busy),
 		cmocka_unit_test(real_time_waits_out),
+		cmocka_unit_test(a_faster_real_clock),
+		cmocka_unit_test(a_virtual_clock_starts_where_told),
 		cmocka_unit_test(formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
