@@ -52,8 +52,8 @@ sim_item *sim_item_add(sim *s, const char *name)
 	it->rpo_ms = sim_between(sim_mix(h, 4), 20, 120) * 1000;
 	it->job = it->vm_job = -1;
 	it->point_ms = it->last_fo_ms = it->last_tfo_ms = -1;
-	sim_map_put(&s->item_by_name, it->name, s->n_items);
-	sim_map_put(&s->item_by_guid, it->guid, s->n_items);
+	dr_strmap_put(&s->item_by_name, it->name, s->n_items);
+	dr_strmap_put(&s->item_by_guid, it->guid, s->n_items);
 	s->n_items++;
 	return it;
 }
@@ -70,7 +70,7 @@ sim_item *sim_item_find(sim *s, const char *id)
 	size_t i;
 	if (!id)
 		return NULL;
-	if (sim_map_get(&s->item_by_guid, last_segment(id), &i) || sim_map_get(&s->item_by_name, id, &i))
+	if (dr_strmap_get(&s->item_by_guid, last_segment(id), &i) || dr_strmap_get(&s->item_by_name, id, &i))
 		return &s->items[i];
 	return NULL;
 }
@@ -90,7 +90,7 @@ sim_job *sim_job_new(sim *s)
 sim_job *sim_job_find(sim *s, const char *id)
 {
 	size_t i;
-	if (id && sim_map_get(&s->job_by_guid, last_segment(id), &i))
+	if (id && dr_strmap_get(&s->job_by_guid, last_segment(id), &i))
 		return &s->jobs[i];
 	return NULL;
 }
@@ -155,10 +155,10 @@ void sim_free(sim *s)
 	free(s->items);
 	free(s->jobs);
 	free(s->audit);
-	sim_map_dispose(&s->item_by_name);
-	sim_map_dispose(&s->item_by_guid);
-	sim_map_dispose(&s->job_by_guid);
-	sim_map_dispose(&s->job_by_key);
+	dr_strmap_dispose(&s->item_by_name);
+	dr_strmap_dispose(&s->item_by_guid);
+	dr_strmap_dispose(&s->job_by_guid);
+	dr_strmap_dispose(&s->job_by_key);
 	sim_faults_free(s);
 	sim_state_unlock(s);
 	free(s->path);
@@ -485,7 +485,7 @@ static int injected(const sim_fault *f, const sim_item *it, dr_be_op op, dr_aren
 static int replay(sim *s, const dr_be_request *req, const sim_item *it, dr_arena *a, sim_job **out, dr_be_error *err)
 {
 	size_t i;
-	if (!req->idempotency_key || !sim_map_get(&s->job_by_key, req->idempotency_key, &i))
+	if (!req->idempotency_key || !dr_strmap_get(&s->job_by_key, req->idempotency_key, &i))
 		return 0;
 	*out = &s->jobs[i];
 	if ((*out)->op == req->op && &s->items[(*out)->item] == it)
@@ -534,9 +534,9 @@ static sim_job *begin_job(sim *s, sim_item *it, const dr_be_request *req, const 
 		it->vm_job = (int64_t)idx, it->vm_applied = 0;
 	else
 		it->job = (int64_t)idx, it->applied = 0;
-	sim_map_put(&s->job_by_guid, j->guid, idx);
+	dr_strmap_put(&s->job_by_guid, j->guid, idx);
 	if (j->key)
-		sim_map_put(&s->job_by_key, j->key, idx);
+		dr_strmap_put(&s->job_by_key, j->key, idx);
 	return j;
 }
 

@@ -14,7 +14,7 @@
  *   sim_faults.c     the fault spec and the decisions it makes
  *   sim_inventory.c  VMs from the runbook's vms:/inventory: into items
  *   sim_state.c      the state file: JSON in and out, atomic writes, lock
- *   sim_util.c       hashing, deterministic random numbers, GUIDs, maps
+ *   sim_util.c       hashing, deterministic random numbers, GUIDs
  *
  * Time. Every function takes t, the sim time of the call (dr_sim_time).
  * Nothing moves by itself: a job's tasks are planned with start and end
@@ -34,6 +34,7 @@
 
 #include "backends/backend.h"
 #include "backends/sim.h"
+#include "util/index.h"
 
 #define SIM_NEVER INT64_MAX /* a time that never comes (a hung task, no points) */
 #define SIM_UNSET INT64_MIN /* not yet known: set by the session's first call */
@@ -45,7 +46,7 @@
 #define SIM_APP_EVERY 12 /* every 12th point (hourly) is app-consistent */
 #define SIM_RETENTION (24 * SIM_HOUR) /* points older than this are purged */
 
-/* ---- util: hashing, random numbers, maps ------------------------------------------ */
+/* ---- util: hashing, random numbers, GUIDs ------------------------------------------ */
 
 uint64_t sim_hash(const char *s);
 uint64_t sim_mix(uint64_t a, uint64_t b);
@@ -55,17 +56,6 @@ int64_t sim_between(uint64_t h, int64_t lo, int64_t hi);
 double sim_unit(uint64_t h);
 /* A GUID-shaped text from two hashes, into out (37 bytes). */
 void sim_guid(uint64_t a, uint64_t b, char *out);
-
-/* A string -> index map (open addressing). Keys are borrowed: they must outlive the map. */
-typedef struct sim_map {
-	const char **keys;
-	size_t *vals;
-	size_t cap, n;
-} sim_map;
-
-void sim_map_put(sim_map *m, const char *key, size_t val);
-bool sim_map_get(const sim_map *m, const char *key, size_t *val);
-void sim_map_dispose(sim_map *m);
 
 /* ---- the model -------------------------------------------------------------------- */
 
@@ -184,7 +174,7 @@ typedef struct sim {
 	size_t n_items, cap_items;
 	sim_job *jobs;
 	size_t n_jobs, cap_jobs;
-	sim_map item_by_name, item_by_guid, job_by_guid, job_by_key;
+	dr_strmap item_by_name, item_by_guid, job_by_guid, job_by_key;
 	sim_fault *faults;
 	size_t n_faults;
 	sim_audit *audit;

@@ -25,7 +25,7 @@ typedef struct ictx {
 	dr_diags *d;
 	size_t errors;
 	size_t index; /* position in the inventory, for default IPs */
-	sim_map seen; /* names in this inventory */
+	dr_strmap seen; /* names in this inventory */
 } ictx;
 
 static void set(char **slot, const char *v)
@@ -122,7 +122,7 @@ static void add_vm(ictx *c, const dr_node *vm)
 		}
 		return;
 	}
-	if (sim_map_get(&c->seen, name, &dup)) {
+	if (dr_strmap_get(&c->seen, name, &dup)) {
 		dr_diag_error(c->d, DR208, dr_node_loc(dr_node_get(vm, "name")),
 			      "sim inventory: two VMs are named '%s'", name);
 		c->errors++;
@@ -131,7 +131,7 @@ static void add_vm(ictx *c, const dr_node *vm)
 	sim_item *it = sim_item_find(c->s, name);
 	if (!it)
 		it = sim_item_add(c->s, name);
-	sim_map_put(&c->seen, it->name, c->index);
+	dr_strmap_put(&c->seen, it->name, c->index);
 	set_attrs(c, it, vm);
 	c->index++;
 }
@@ -179,6 +179,6 @@ size_t sim_inventory_load(sim *s, const dr_node *cfg, const char *base_dir, dr_d
 		add_file(&c, file, base_dir);
 	if (vms)
 		add_list(&c, vms);
-	sim_map_dispose(&c.seen);
+	dr_strmap_dispose(&c.seen);
 	return c.errors;
 }

@@ -523,7 +523,7 @@ static void read_job(rd *r, sim *s, const cJSON *o)
 	const char *op = get_str(r, o, "op", true);
 	sim_item *it = item ? sim_item_find(s, item) : NULL;
 	dr_be_op opv = DR_BE_OP_FAILOVER;
-	if (r->bad || !it || sim_map_get(&s->job_by_guid, guid, &idx) || !dr_backend_op_parse(op, &opv)) {
+	if (r->bad || !it || dr_strmap_get(&s->job_by_guid, guid, &idx) || !dr_backend_op_parse(op, &opv)) {
 		corrupt(r, !it ? "item" : !dr_backend_op_parse(op, &opv) ? "op" : "guid",
 			!it ? "unknown item" : "unknown operation, or a duplicate job");
 		return;
@@ -547,10 +547,10 @@ static void read_job(rd *r, sim *s, const cJSON *o)
 	dup_opt(&j->activity, get_str(r, o, "activity", false));
 	if (j->start < (s->n_jobs > 1 ? s->jobs[s->n_jobs - 2].start : j->start))
 		corrupt(r, "start", "earlier than the job before it (jobs are kept in start order)");
-	sim_map_put(&s->job_by_guid, j->guid, s->n_jobs - 1);
+	dr_strmap_put(&s->job_by_guid, j->guid, s->n_jobs - 1);
 	sim_item_add_job(it, s->n_jobs - 1);
 	if (j->key)
-		sim_map_put(&s->job_by_key, j->key, s->n_jobs - 1);
+		dr_strmap_put(&s->job_by_key, j->key, s->n_jobs - 1);
 }
 
 /* An item's running job by GUID; the count of applied tasks must fit. */
@@ -562,7 +562,7 @@ static void link_job(rd *r, sim *s, const cJSON *o, const char *key, const char 
 	*n = (int)get_int(r, o, applied, 0);
 	if (!guid)
 		return;
-	if (!sim_map_get(&s->job_by_guid, guid, &idx)) {
+	if (!dr_strmap_get(&s->job_by_guid, guid, &idx)) {
 		corrupt(r, key, "names a job that is not in the file");
 		return;
 	}

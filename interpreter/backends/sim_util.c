@@ -1,6 +1,6 @@
 /*
  * backends/sim_util.c - the simulator's small tools: string hashing,
- * counter-based random numbers and a string map.
+ * counter-based random numbers and GUIDs (its string maps are util/index.h's).
  *
  * Randomness is never a sequence: every draw is a hash of what it is about
  * (the seed, the VM, its operation count, the task), so it does not depend
@@ -10,10 +10,6 @@
 #include "backends/sim_int.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "util/xalloc.h"
 
 /* FNV-1a, then a final mix so that short strings spread. */
 uint64_t sim_hash(const char *s)
@@ -52,58 +48,4 @@ void sim_guid(uint64_t a, uint64_t b, char *out)
 	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffffu,
 		 (unsigned)a & 0xfffu, 0x8000u | ((unsigned)(b >> 48) & 0x3fffu),
 		 (unsigned long long)(b & UINT64_C(0xffffffffffff)));
-}
-
-/* ---- map ------------------------------------------------------------------------------ */
-
-static size_t slot(const sim_map *m, const char *key)
-{
-	size_t i = (size_t)sim_hash(key) & (m->cap - 1);
-	while (m->keys[i] && strcmp(m->keys[i], key) != 0)
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-static void grow(sim_map *m)
-{
-	sim_map old = *m;
-	m->cap = old.cap ? old.cap * 2 : 64;
-	m->keys = xcalloc(m->cap, sizeof *m->keys);
-	m->vals = xcalloc(m->cap, sizeof *m->vals);
-	m->n = 0;
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.keys[i])
-			sim_map_put(m, old.keys[i], old.vals[i]);
-	free(old.keys);
-	free(old.vals);
-}
-
-void sim_map_put(sim_map *m, const char *key, size_t val)
-{
-	if ((m->n + 1) * 4 >= m->cap * 3)
-		grow(m);
-	size_t i = slot(m, key);
-	if (!m->keys[i]) {
-		m->keys[i] = key;
-		m->n++;
-	}
-	m->vals[i] = val;
-}
-
-bool sim_map_get(const sim_map *m, const char *key, size_t *val)
-{
-	if (!m->cap || !key)
-		return false;
-	size_t i = slot(m, key);
-	if (!m->keys[i])
-		return false;
-	*val = m->vals[i];
-	return true;
-}
-
-void sim_map_dispose(sim_map *m)
-{
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof *m);
 }

@@ -8,6 +8,7 @@
 
 #include "run/exec_int.h"
 #include "journal/journal.h"
+#include "util/index.h"
 
 /*
  * resume --retry-failed: the journal is cut into segments at each retry (a
@@ -21,11 +22,6 @@ typedef struct retry_seg {
 	const char **failed; /* its main steps that failed the run (step.end failed, not tolerated) */
 	size_t n_failed;
 } retry_seg;
-
-typedef struct vm_slot {
-	const char *name;
-	size_t index;
-} vm_slot;
 
 struct jrun {
 	dr_journal *j; /* NULL until journal_open */
@@ -44,8 +40,7 @@ struct jrun {
 	size_t end; /* past the last record that changes state: the replay ends there */
 	bool after_cancel; /* past a run.cancel of the session being replayed */
 	size_t replayed, ignored; /* records applied / left aside */
-	vm_slot *vm_index; /* open addressing, vm_cap slots */
-	size_t vm_cap;
+	dr_strmap vm_index; /* a VM's name -> its index in x->vms */
 	dr_buf notes; /* what the replay has to say at its end */
 	retry_seg *segs; /* in the run's arena */
 	size_t n_segs, seg; /* seg: the segment of the records being replayed */

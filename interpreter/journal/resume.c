@@ -80,32 +80,16 @@ static double nval(const cJSON *o, const char *key, double dflt)
 
 /* --- the VMs by name ------------------------------------------------------ */
 
-static uint64_t name_hash(const char *s)
-{
-	return dr_fnv1a(DR_FNV_INIT, s, strlen(s));
-}
-
 static void index_vms(dr_exec *x, struct jrun *jr)
 {
-	size_t cap = 16;
-	while (cap < 2 * x->n_vms + 2)
-		cap *= 2;
-	jr->vm_cap = cap;
-	jr->vm_index = xcalloc(cap, sizeof *jr->vm_index);
-	for (size_t i = 0; i < x->n_vms; i++) {
-		size_t k = name_hash(x->vms[i].name) & (cap - 1);
-		while (jr->vm_index[k].name)
-			k = (k + 1) & (cap - 1);
-		jr->vm_index[k] = (vm_slot){x->vms[i].name, i};
-	}
+	for (size_t i = 0; i < x->n_vms; i++)
+		dr_strmap_put(&jr->vm_index, x->vms[i].name, i);
 }
 
 static size_t vm_of(const struct jrun *jr, const char *name)
 {
-	for (size_t k = name_hash(name) & (jr->vm_cap - 1); jr->vm_index[k].name; k = (k + 1) & (jr->vm_cap - 1))
-		if (!strcmp(jr->vm_index[k].name, name))
-			return jr->vm_index[k].index;
-	return NO_VM;
+	size_t i;
+	return dr_strmap_get(&jr->vm_index, name, &i) ? i : NO_VM;
 }
 
 /* --- records to tasks ----------------------------------------------------- */
@@ -749,6 +733,5 @@ void resume_begin(dr_exec *x)
 
 void resume_dispose(struct jrun *jr)
 {
-	free(jr->vm_index);
-	jr->vm_index = NULL;
+	dr_strmap_dispose(&jr->vm_index);
 }

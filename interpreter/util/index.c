@@ -1,10 +1,12 @@
 /*
  * index.c - the hash index (see index.h): linear probing over a power of
- * two slots; a slot holds a hash and a value.
+ * two slots; a slot holds a hash and a value. The string map keeps its
+ * entries in arrays and indexes them by the hash of their key.
  */
 #include "util/index.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/xalloc.h"
 
@@ -78,4 +80,52 @@ size_t dr_index_next(const dr_index *ix, uint64_t h, size_t *pos)
 		}
 	}
 	return DR_INDEX_NONE;
+}
+
+/* ---- the string map ---------------------------------------------------------------------------- */
+
+static size_t entry_of(const dr_strmap *m, const char *key, uint64_t h)
+{
+	size_t e;
+	for (size_t pos = 0; (e = dr_index_next(&m->ix, h, &pos)) != DR_INDEX_NONE;)
+		if (strcmp(m->keys[e], key) == 0)
+			return e;
+	return DR_INDEX_NONE;
+}
+
+void dr_strmap_put(dr_strmap *m, const char *key, size_t val)
+{
+	uint64_t h = dr_index_hash(DR_INDEX_SEED, key);
+	size_t e = entry_of(m, key, h);
+	if (e != DR_INDEX_NONE) {
+		m->vals[e] = val;
+		return;
+	}
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 16;
+		m->keys = xrealloc(m->keys, m->cap * sizeof *m->keys);
+		m->vals = xrealloc(m->vals, m->cap * sizeof *m->vals);
+	}
+	m->keys[m->n] = key;
+	m->vals[m->n] = val;
+	dr_index_put(&m->ix, h, m->n++);
+}
+
+bool dr_strmap_get(const dr_strmap *m, const char *key, size_t *val)
+{
+	if (!key || !m->n)
+		return false;
+	size_t e = entry_of(m, key, dr_index_hash(DR_INDEX_SEED, key));
+	if (e == DR_INDEX_NONE)
+		return false;
+	*val = m->vals[e];
+	return true;
+}
+
+void dr_strmap_dispose(dr_strmap *m)
+{
+	dr_index_dispose(&m->ix);
+	free(m->keys);
+	free(m->vals);
+	*m = (dr_strmap){0};
 }

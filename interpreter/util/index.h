@@ -17,6 +17,7 @@
 #ifndef DR_INDEX_H
 #define DR_INDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,5 +45,22 @@ void dr_index_put(dr_index *ix, uint64_t h, size_t val);
  * or DR_INDEX_NONE when there are no more.
  */
 size_t dr_index_next(const dr_index *ix, uint64_t h, size_t *pos);
+
+/*
+ * A string -> value map over the index. Keys are borrowed: they must
+ * outlive the map. A put of a key the map holds replaces its value. A
+ * zeroed dr_strmap is empty. Not thread-safe.
+ */
+typedef struct dr_strmap {
+	dr_index ix; /* hash of the key -> entry */
+	const char **keys;
+	size_t *vals;
+	size_t n, cap; /* entries, in the order they were put */
+} dr_strmap;
+
+void dr_strmap_put(dr_strmap *m, const char *key, size_t val);
+/* Whether key (NULL: never) is in the map, its value in *val. */
+bool dr_strmap_get(const dr_strmap *m, const char *key, size_t *val);
+void dr_strmap_dispose(dr_strmap *m);
 
 #endif

@@ -17,6 +17,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/index.h"
 #include "util/text.h"
 
 static int freed;
@@ -329,6 +330,31 @@ static void test_escape_term(void **state)
 	assert_null(dr_text_term(NULL));
 }
 
+/* The string map: a put replaces, absent and NULL keys are not found, 10,000 keys survive growth. */
+static void test_strmap(void **state)
+{
+	(void)state;
+	dr_strmap m = {0};
+	size_t v = 99;
+	assert_false(dr_strmap_get(&m, "a", &v));
+	assert_false(dr_strmap_get(&m, NULL, &v));
+	static char names[10000][16];
+	for (size_t i = 0; i < 10000; i++) {
+		snprintf(names[i], sizeof names[i], "vm-%zu", i);
+		dr_strmap_put(&m, names[i], i);
+	}
+	dr_strmap_put(&m, "vm-7", 70);
+	assert_int_equal(m.n, 10000);
+	for (size_t i = 0; i < 10000; i++) {
+		assert_true(dr_strmap_get(&m, names[i], &v));
+		assert_int_equal(v, i == 7 ? 70 : i);
+	}
+	assert_false(dr_strmap_get(&m, "vm-10000", &v));
+	assert_false(dr_strmap_get(&m, "", &v));
+	dr_strmap_dispose(&m);
+	assert_false(dr_strmap_get(&m, "vm-1", &v));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,7 +364,7 @@ int main(void)
 		cmocka_unit_test(test_suggest_index_matches_scan),
 		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
 		cmocka_unit_test(test_fs_planted_links), cmocka_unit_test(test_fs_private_dir),
-		cmocka_unit_test(test_escape_term),
+		cmocka_unit_test(test_escape_term), cmocka_unit_test(test_strmap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
