@@ -651,31 +651,16 @@ static void read_root(rd *r, sim *s, const cJSON *root)
 /* The file's bytes, NUL-terminated; NULL with errno set. */
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536 * 2;
-			buf = xrealloc(buf, cap);
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0 || n > MAX_STATE_BYTES)
-			break;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad || n > MAX_STATE_BYTES) {
-		free(buf);
-		errno = bad ? EIO : EFBIG;
+	dr_buf b;
+	dr_buf_init(&b);
+	if (dr_fs_read_all(path, MAX_STATE_BYTES, &b) < 0) {
+		int e = errno;
+		dr_buf_dispose(&b);
+		errno = e;
 		return NULL;
 	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	*len = b.len;
+	return dr_buf_detach(&b);
 }
 
 int sim_state_load(sim *s, const char *path, dr_arena *a, dr_be_error *err)

@@ -25,6 +25,7 @@
 
 #include "backends/backend.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 #define MAX_SEGS 24
@@ -140,32 +141,17 @@ static void index_defs(dr_contract *c, const cJSON *defs)
 	}
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	dr_buf b;
-	dr_buf_init(&b);
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		dr_buf_append(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	return b.data ? dr_buf_detach(&b) : xstrdup("");
-}
-
 dr_contract *dr_contract_load(const char *path, char *err, size_t errsz)
 {
-	size_t len;
-	char *text = slurp(path, &len);
-	if (!text) {
+	dr_buf text;
+	dr_buf_init(&text);
+	if (dr_fs_read_all(path, 0, &text) < 0) {
 		snprintf(err, errsz, "cannot read the contract '%s': %s", path, strerror(errno));
+		dr_buf_dispose(&text);
 		return NULL;
 	}
-	cJSON *root = cJSON_ParseWithLength(text, len);
-	free(text);
+	cJSON *root = cJSON_ParseWithLength(text.data, text.len);
+	dr_buf_dispose(&text);
 	const cJSON *sw = cJSON_GetObjectItemCaseSensitive(root, "swagger");
 	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "info"), "version");
 	if (!cJSON_IsString(sw) || strcmp(sw->valuestring, "2.0") != 0 || !cJSON_IsString(ver)) {

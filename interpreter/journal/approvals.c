@@ -85,20 +85,16 @@ int dr_approval_post(const char *run_dir, const char *key, const cJSON *request,
 
 static cJSON *read_json(const char *path, dr_buf *err, bool *missing)
 {
-	FILE *f = fopen(path, "rb");
-	*missing = !f && errno == ENOENT;
-	if (!f) {
-		if (!*missing)
-			dr_buf_printf(err, "cannot read '%s': %s", path, strerror(errno));
-		return NULL;
-	}
 	dr_buf b;
 	dr_buf_init(&b);
-	char chunk[4096];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-		dr_buf_append(&b, chunk, got);
-	fclose(f);
+	int rc = dr_fs_read_all(path, 0, &b);
+	*missing = rc < 0 && errno == ENOENT;
+	if (rc < 0) {
+		if (!*missing)
+			dr_buf_printf(err, "cannot read '%s': %s", path, strerror(errno));
+		dr_buf_dispose(&b);
+		return NULL;
+	}
 	cJSON *v = cJSON_Parse(b.data);
 	if (!v)
 		dr_buf_printf(err, "'%s' is not valid JSON", path);

@@ -275,22 +275,13 @@ static size_t read_durations(dr_history *h, const cJSON *durations)
 
 static char *read_text(const char *path, size_t *len, dr_buf *warn)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		if (errno != ENOENT)
-			dr_buf_printf(warn, "%s cannot be read (%s)", path, strerror(errno));
-		return NULL;
-	}
 	dr_buf b;
 	dr_buf_init(&b);
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= DR_HISTORY_MAX_BYTES)
-		dr_buf_append(&b, chunk, n);
-	bool err = ferror(f);
-	fclose(f);
-	if (err || b.len > DR_HISTORY_MAX_BYTES) {
-		dr_buf_printf(warn, "%s %s", path, err ? "cannot be read" : "is too big to be a duration history");
+	if (dr_fs_read_all(path, DR_HISTORY_MAX_BYTES, &b) < 0) {
+		if (errno == EFBIG)
+			dr_buf_printf(warn, "%s is too big to be a duration history", path);
+		else if (errno != ENOENT)
+			dr_buf_printf(warn, "%s cannot be read (%s)", path, strerror(errno));
 		dr_buf_dispose(&b);
 		return NULL;
 	}

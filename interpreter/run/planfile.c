@@ -169,18 +169,13 @@ int dr_planfile_write(const char *path, const cJSON *plan, dr_buf *err)
 
 static char *slurp(const char *path, dr_buf *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		dr_buf_printf(err, "cannot read the plan '%s': %s\n", path, strerror(errno));
-		return NULL;
-	}
 	dr_buf b;
 	dr_buf_init(&b);
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		dr_buf_append(&b, chunk, n);
-	fclose(f);
+	if (dr_fs_read_all(path, 0, &b) < 0) {
+		dr_buf_printf(err, "cannot read the plan '%s': %s\n", path, strerror(errno));
+		dr_buf_dispose(&b);
+		return NULL;
+	}
 	return dr_buf_detach(&b);
 }
 

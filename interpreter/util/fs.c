@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,26 @@ int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned fl
 	dr_buf_dispose(&tmp);
 	errno = e;
 	return rc ? -1 : 0;
+}
+
+int dr_fs_read_all(const char *path, size_t max, dr_buf *out)
+{
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		return -1;
+	size_t start = out->len, n;
+	char chunk[65536];
+	errno = 0;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && (!max || out->len - start <= max))
+		dr_buf_append(out, chunk, n);
+	int bad = ferror(f) ? (errno ? errno : EIO) : 0; /* read(2)'s reason: EISDIR for a directory */
+	fclose(f);
+	dr_buf_puts(out, ""); /* NUL-terminated, even when empty */
+	if (bad || (max && out->len - start > max)) {
+		errno = bad ? bad : EFBIG;
+		return -1;
+	}
+	return 0;
 }
 
 FILE *dr_fs_create_output(const char *path)

@@ -48,6 +48,15 @@ int dr_fs_write_all(int fd, const void *data, size_t n);
 int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned flags, dr_buf *err);
 
 /*
+ * Read the whole file at path, appended to out (NUL-terminated), at most
+ * max bytes (0: no limit). Returns 0, or -1 with errno set: fopen's,
+ * read's (EISDIR for a directory), EFBIG when the file holds more than max
+ * bytes (out then holds what was read). For files drover reads whole (contracts,
+ * plans, approvals, the history, the simulator's state).
+ */
+int dr_fs_read_all(const char *path, size_t max, dr_buf *out);
+
+/*
  * Open path for writing a stream (truncated; created owner-only, mode 0600,
  * when it does not exist), e.g. --events FILE. Returns the stream, or NULL
  * with errno set.

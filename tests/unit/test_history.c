@@ -28,6 +28,7 @@
 
 #include "run/exec.h"
 #include "journal/history.h"
+#include "util/fs.h"
 #include "front/runbook.h"
 
 /* --- fixtures ---------------------------------------------------------- */
@@ -70,16 +71,12 @@ static void write_file(const char *path, const char *text, size_t n)
 
 static char *read_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
 	dr_buf b;
 	dr_buf_init(&b);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		dr_buf_append(&b, chunk, n);
-	fclose(f);
+	if (dr_fs_read_all(path, 0, &b) < 0) {
+		dr_buf_dispose(&b);
+		return NULL;
+	}
 	return dr_buf_detach(&b);
 }
 

@@ -330,6 +330,36 @@ static void test_escape_term(void **state)
 	assert_null(dr_text_term(NULL));
 }
 
+/* Whole files: empty, exactly at the limit, over it, missing, a directory; appended to what out holds. */
+static void test_fs_read_all(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/drover-readall-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/f", dir);
+	dr_buf b;
+	dr_buf_init(&b);
+	assert_int_equal(dr_fs_write_atomic(path, "", 0, 0, NULL), 0);
+	assert_int_equal(dr_fs_read_all(path, 0, &b), 0);
+	assert_non_null(b.data);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(dr_fs_write_atomic(path, "abcdef", 6, 0, NULL), 0);
+	dr_buf_puts(&b, "x:");
+	assert_int_equal(dr_fs_read_all(path, 6, &b), 0);
+	assert_string_equal(b.data, "x:abcdef");
+	dr_buf_reset(&b);
+	errno = 0;
+	assert_int_equal(dr_fs_read_all(path, 5, &b), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_int_equal(dr_fs_read_all(dir, 0, &b), -1);
+	assert_int_equal(errno, EISDIR);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(dr_fs_read_all(path, 0, &b), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(rmdir(dir), 0);
+	dr_buf_dispose(&b);
+}
+
 /* The string map: a put replaces, absent and NULL keys are not found, 10,000 keys survive growth. */
 static void test_strmap(void **state)
 {
@@ -365,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
 		cmocka_unit_test(test_fs_planted_links), cmocka_unit_test(test_fs_private_dir),
 		cmocka_unit_test(test_escape_term), cmocka_unit_test(test_strmap),
+		cmocka_unit_test(test_fs_read_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
