@@ -33,6 +33,7 @@
 
 #include "front/runbook.h"
 #include "util/fs.h"
+#include "util/index.h"
 #include "util/xalloc.h"
 
 /* --- digests ----------------------------------------------------------- */
@@ -262,6 +263,17 @@ struct dr_journal {
 	uint64_t kill_at;
 	size_t kill_off, kill_len; /* torn: where record kill_at sits in pending */
 	int version; /* the file's format version: how records are written */
+	/* version 3 (journal_compact.c): what is held back to be folded into a task's line */
+	struct held_start {
+		char *step; /* NULL: written or folded since */
+		int64_t t_ms;
+	} *starts; /* step.starts of one-task steps, in order, waiting for their task.start */
+	size_t n_starts, cap_starts;
+	dr_index start_ix; /* step -> index in starts */
+	dr_buf end; /* a task.end's line (no newline), waiting for its one-task step's step.end; len 0: none */
+	char *end_step;
+	int64_t end_t, end_elapsed;
+	int64_t last_t; /* the t_ms of the last line (-1: unknown) */
 };
 
 static int64_t mono_ns(void)
@@ -279,13 +291,29 @@ static dr_journal *journal_new(int fd, const char *path, int version)
 	j->path = xstrdup(path);
 	pthread_mutex_init(&j->mu, NULL);
 	dr_buf_init(&j->pending);
+	dr_buf_init(&j->end);
+	dr_index_init(&j->start_ix);
+	j->last_t = -1;
 	return j;
+}
+
+static void drop_starts(dr_journal *j)
+{
+	for (size_t i = 0; i < j->n_starts; i++)
+		free(j->starts[i].step);
+	j->n_starts = 0;
+	dr_index_dispose(&j->start_ix);
+	dr_index_init(&j->start_ix);
 }
 
 static void journal_free(dr_journal *j)
 {
 	if (j->fd >= 0)
 		close(j->fd);
+	drop_starts(j);
+	free(j->starts);
+	dr_buf_dispose(&j->end);
+	free(j->end_step);
 	dr_buf_dispose(&j->pending);
 	pthread_mutex_destroy(&j->mu);
 	free(j->path);
@@ -313,7 +341,9 @@ dr_journal *dr_journal_create(const char *dir, const cJSON *header, dr_buf *err)
 		dr_buf_printf(err, "cannot create the journal '%s': %s", path.data, strerror(errno));
 	} else {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(header, "version");
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(header, "t_ms");
 		j = journal_new(fd, path.data, cJSON_IsNumber(v) ? (int)v->valuedouble : DR_JOURNAL_VERSION);
+		j->last_t = cJSON_IsNumber(t) ? (int64_t)t->valuedouble : -1;
 		j->appended = j->written = j->durable = j->st.records = j->st.syncs = 1;
 		j->st.bytes = line.len;
 		dr_fs_sync_parent(dir); /* runs/ holds the new run directory */
@@ -346,8 +376,213 @@ static void kill_now(void)
 	_exit(137); /* not reached */
 }
 
+/* One whole line into the pending batch (under mu): numbered, and where the kill hooks look. */
+static void put_line(dr_journal *j, const char *text, size_t len)
+{
+	uint64_t n = ++j->appended;
+	if (j->kill != KILL_NONE && n == j->kill_at) {
+		if (j->kill == KILL_BEFORE)
+			kill_now();
+		j->kill_off = j->pending.len;
+		j->kill_len = len + 1;
+	}
+	dr_buf_append(&j->pending, text, len);
+	dr_buf_putc(&j->pending, '\n');
+}
+
+static const char *str_in(const cJSON *rec, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, key));
+}
+
+static int64_t ms_in(const cJSON *rec, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9007199254740992.0 ? (int64_t)v->valuedouble
+											       : -1;
+}
+
+static bool is_type(const char *type, const char *want)
+{
+	return type && !strcmp(type, want);
+}
+
+static void put_record(dr_journal *j, const cJSON *rec, bool folded)
+{
+	dr_buf line;
+	dr_buf_init(&line);
+	dr_journal_compact_line3(&line, rec, folded, &j->last_t);
+	put_line(j, line.data, line.len);
+	dr_buf_dispose(&line);
+}
+
+/* The held step.start of step (its index in starts), or (size_t)-1. */
+static size_t start_of(const dr_journal *j, const char *step)
+{
+	size_t pos = 0, i;
+	while ((i = dr_index_next(&j->start_ix, dr_index_hash(DR_INDEX_SEED, step), &pos)) != DR_INDEX_NONE)
+		if (j->starts[i].step && !strcmp(j->starts[i].step, step))
+			return i;
+	return (size_t)-1;
+}
+
+/* Write held step.start i as its own line. */
+static void put_start(dr_journal *j, size_t i)
+{
+	cJSON *rec = cJSON_CreateObject();
+	cJSON_AddNumberToObject(rec, "t_ms", (double)j->starts[i].t_ms);
+	cJSON_AddStringToObject(rec, "event", "step.start");
+	cJSON_AddStringToObject(rec, "step", j->starts[i].step);
+	cJSON_AddNumberToObject(rec, "tasks", 1);
+	put_record(j, rec, false);
+	cJSON_Delete(rec);
+	free(j->starts[i].step);
+	j->starts[i].step = NULL;
+}
+
+static void put_starts(dr_journal *j)
+{
+	for (size_t i = 0; i < j->n_starts; i++)
+		if (j->starts[i].step)
+			put_start(j, i);
+	drop_starts(j);
+}
+
+static void put_end(dr_journal *j, bool folded)
+{
+	if (!j->end.len)
+		return;
+	if (folded) { /* "...}" -> "...,"tasks":1}" */
+		j->end.len--;
+		dr_buf_puts(&j->end, ",\"tasks\":1}");
+	}
+	put_line(j, j->end.data, j->end.len);
+	dr_buf_reset(&j->end);
+	free(j->end_step);
+	j->end_step = NULL;
+}
+
+/* Everything held back goes out as it is, in order: before a write, or a record of the run as a whole. */
+static void put_held(dr_journal *j)
+{
+	put_end(j, false);
+	put_starts(j);
+}
+
+static bool has_only(const cJSON *rec, const char *const *keys)
+{
+	for (const cJSON *c = rec->child; c; c = c->next) {
+		size_t k = 0;
+		while (keys[k] && (!c->string || strcmp(keys[k], c->string)))
+			k++;
+		if (!keys[k])
+			return false;
+	}
+	return true;
+}
+
+/* A step.start of a one-task step in the main phase: nothing the task.start's line cannot say. */
+static bool start_foldable(const cJSON *rec)
+{
+	static const char *const keys[] = {"ts", "t_ms", "event", "step", "tasks", NULL};
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(rec, "tasks");
+	return cJSON_IsNumber(n) && n->valuedouble == 1 && str_in(rec, "step") && ms_in(rec, "t_ms") >= 0 &&
+	       has_only(rec, keys);
+}
+
+/* A succeeded task.end of the main phase, which its step's step.end may follow. */
+static bool end_holdable(const cJSON *rec)
+{
+	return str_in(rec, "step") && is_type(str_in(rec, "status"), "succeeded") && ms_in(rec, "t_ms") >= 0 &&
+	       !cJSON_GetObjectItemCaseSensitive(rec, "phase") && !cJSON_GetObjectItemCaseSensitive(rec, "undoes") &&
+	       !cJSON_GetObjectItemCaseSensitive(rec, "tasks");
+}
+
+/* rec is exactly the step.end the held task.end stands for (dr_journal_unfold). */
+static bool end_folds(const dr_journal *j, const cJSON *rec)
+{
+	static const char *const keys[] = {"ts", "t_ms", "event", "step", "status", "tasks", "succeeded", "failed",
+					   "skipped", "cancelled", "elapsed_ms", NULL};
+	static const char *const ones[] = {"tasks", "succeeded", NULL}, *const zeros[] = {"failed", "skipped", "cancelled", NULL};
+	bool ok = has_only(rec, keys) && is_type(str_in(rec, "step"), j->end_step) &&
+		  is_type(str_in(rec, "status"), "succeeded") && ms_in(rec, "t_ms") == j->end_t &&
+		  ms_in(rec, "elapsed_ms") == j->end_elapsed;
+	for (size_t i = 0; ok && ones[i]; i++)
+		ok = ms_in(rec, ones[i]) == 1;
+	for (size_t i = 0; ok && zeros[i]; i++)
+		ok = ms_in(rec, zeros[i]) == 0;
+	return ok;
+}
+
+static void hold_start(dr_journal *j, const cJSON *rec)
+{
+	if (j->n_starts == j->cap_starts) {
+		j->cap_starts = j->cap_starts ? 2 * j->cap_starts : 64;
+		j->starts = xrealloc(j->starts, j->cap_starts * sizeof *j->starts);
+	}
+	const char *step = str_in(rec, "step");
+	dr_index_put(&j->start_ix, dr_index_hash(DR_INDEX_SEED, step), j->n_starts);
+	j->starts[j->n_starts++] = (struct held_start){xstrdup(step), ms_in(rec, "t_ms")};
+}
+
+static void hold_end(dr_journal *j, const cJSON *rec)
+{
+	dr_journal_compact_line3(&j->end, rec, false, &j->last_t);
+	j->end_step = xstrdup(str_in(rec, "step"));
+	j->end_t = ms_in(rec, "t_ms");
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(rec, "elapsed_ms");
+	j->end_elapsed = e ? ms_in(rec, "elapsed_ms") : 0; /* left out: 0 */
+}
+
+/*
+ * Version 3 (under mu): a one-task step's step.start waits for its
+ * task.start and its step.end folds into the task.end just before it
+ * (docs/journal.md, "Version 3"). Step and task records of other steps
+ * may pass a held step.start (each step's own records keep their order);
+ * any other record (run.*, approval.*, ...), or a write, lets everything
+ * held out first.
+ */
+static void append3(dr_journal *j, const cJSON *rec)
+{
+	const char *type = str_in(rec, "event"), *step = str_in(rec, "step");
+	if (j->end.len && is_type(type, "step.end") && end_folds(j, rec)) {
+		put_end(j, true);
+		return;
+	}
+	put_end(j, false);
+	if (!step || !type || (strncmp(type, "step.", 5) && strncmp(type, "task.", 5))) {
+		put_starts(j);
+	} else if (is_type(type, "step.start") && start_foldable(rec) && start_of(j, step) == (size_t)-1) {
+		hold_start(j, rec);
+		return;
+	}
+	size_t i = step ? start_of(j, step) : (size_t)-1;
+	if (i != (size_t)-1 && is_type(type, "task.start") && ms_in(rec, "t_ms") == j->starts[i].t_ms &&
+	    !cJSON_GetObjectItemCaseSensitive(rec, "phase") && !cJSON_GetObjectItemCaseSensitive(rec, "undoes") &&
+	    !cJSON_GetObjectItemCaseSensitive(rec, "tasks")) {
+		free(j->starts[i].step);
+		j->starts[i].step = NULL;
+		put_record(j, rec, true);
+		return;
+	}
+	if (i != (size_t)-1)
+		put_start(j, i);
+	if (is_type(type, "task.end") && end_holdable(rec))
+		hold_end(j, rec);
+	else
+		put_record(j, rec, false);
+}
+
 uint64_t dr_journal_append(dr_journal *j, const cJSON *rec)
 {
+	if (j->version >= 3) {
+		pthread_mutex_lock(&j->mu);
+		append3(j, rec);
+		j->st.records++;
+		uint64_t n = j->appended;
+		pthread_mutex_unlock(&j->mu);
+		return n;
+	}
 	dr_buf line;
 	dr_buf_init(&line);
 	if (j->version >= 2) {
@@ -360,16 +595,9 @@ uint64_t dr_journal_append(dr_journal *j, const cJSON *rec)
 		cJSON_free(text);
 	}
 	pthread_mutex_lock(&j->mu);
-	uint64_t n = ++j->appended;
-	if (j->kill != KILL_NONE && n == j->kill_at) {
-		if (j->kill == KILL_BEFORE)
-			kill_now();
-		j->kill_off = j->pending.len;
-		j->kill_len = line.len + 1;
-	}
-	dr_buf_append(&j->pending, line.data, line.len);
-	dr_buf_putc(&j->pending, '\n');
+	put_line(j, line.data, line.len);
 	j->st.records++;
+	uint64_t n = j->appended;
 	pthread_mutex_unlock(&j->mu);
 	dr_buf_dispose(&line);
 	return n;
@@ -378,7 +606,7 @@ uint64_t dr_journal_append(dr_journal *j, const cJSON *rec)
 bool dr_journal_pending(dr_journal *j)
 {
 	pthread_mutex_lock(&j->mu);
-	bool p = j->pending.len > 0;
+	bool p = j->pending.len > 0 || j->end.len > 0 || j->n_starts > 0;
 	pthread_mutex_unlock(&j->mu);
 	return p;
 }
@@ -398,6 +626,7 @@ static void write_torn(dr_journal *j, const dr_buf *batch, size_t off, size_t le
 static int write_pending(dr_journal *j, bool sync, dr_buf *err)
 {
 	pthread_mutex_lock(&j->mu);
+	put_held(j);
 	dr_buf batch = j->pending;
 	dr_buf_init(&j->pending);
 	uint64_t last = j->appended, first = j->written + 1;

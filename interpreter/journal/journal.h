@@ -43,7 +43,7 @@ struct dr_runbook;
 
 #define DR_JOURNAL_FILE "journal.jsonl"
 #define DR_JOURNAL_FORMAT "drover-journal"
-#define DR_JOURNAL_VERSION 2 /* written; 1 is still read (journal_compact.c) */
+#define DR_JOURNAL_VERSION 3 /* written; 1 and 2 are still read (journal_compact.c) */
 
 /* --- digests ----------------------------------------------------------- */
 
@@ -131,6 +131,26 @@ struct cJSON *dr_journal_compact_shape(const struct cJSON *shape);
 /* Restore a version 2 record (in place) to its version 1 object; header: the journal's, expanded. */
 void dr_journal_expand(struct cJSON *rec, const struct cJSON *header);
 
+/*
+ * The version 3 line of rec (docs/journal.md, "Version 3"): version 2's,
+ * without t_ms when it equals *last_t (step.* and task.* records), with
+ * "tasks":1 when folded (a task.start that stands for its one-task step's
+ * step.start too, or a task.end for its step.end). *last_t gets rec's
+ * t_ms; last_t NULL writes version 2. Any thread.
+ */
+void dr_journal_compact_line3(dr_buf *out, const struct cJSON *rec, bool folded, int64_t *last_t);
+
+/*
+ * Restore a version 3 record (in place) to its version 1 object, as
+ * dr_journal_expand does, plus: a left-out t_ms is *last_t (the previous
+ * line's; -1: unknown, left out), and a folded line's step record is
+ * handed out: *before, a step.start to take before rec, or *after, a
+ * step.end to take after it (new objects, the caller's; NULL when rec is
+ * not folded). *last_t gets rec's t_ms.
+ */
+void dr_journal_unfold(struct cJSON *rec, const struct cJSON *header, int64_t *last_t, struct cJSON **before,
+		       struct cJSON **after);
+
 /* Restore a version 2 header's shape (in place) to the version 1 form. */
 void dr_journal_expand_shape(struct cJSON *header);
 
@@ -183,7 +203,7 @@ int dr_journal_set_kill_hook(dr_journal *j, const char *spec, dr_buf *err);
 typedef struct dr_journal_file {
 	char *path;
 	struct cJSON *header; /* line 1 */
-	struct cJSON **recs; /* lines 2.., in order */
+	struct cJSON **recs; /* the records of lines 2.., in order (a version 3 line may hold two) */
 	size_t *lines; /* the line number of each record */
 	size_t n;
 	off_t valid_bytes; /* where the last complete, valid line ends */
@@ -193,7 +213,8 @@ typedef struct dr_journal_file {
 	bool ended; /* the last session wrote run.end */
 	const struct cJSON *end; /* that run.end record */
 	size_t sessions; /* 1 + the number of run.resume records */
-	int version; /* the header's format version (records of version 2 are read back as version 1's) */
+	int version; /* the header's format version (records of versions 2 and 3 are read back as version 1's) */
+	int64_t last_t_ms; /* version 3: the last line's t_ms, which a step or task line that leaves it out has */
 } dr_journal_file;
 
 /*

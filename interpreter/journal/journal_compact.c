@@ -46,6 +46,8 @@ static bool in(const char *s, const char *const *list)
 
 static bool number_is(const cJSON *v, double want) { return cJSON_IsNumber(v) && v->valuedouble == want; }
 
+static bool ms_ok(const cJSON *v);
+
 /* Whether version 2 leaves this field of a record of this type out. */
 static bool elided(const char *type, const cJSON *item, bool mutating)
 {
@@ -84,11 +86,33 @@ static void put_value(dr_buf *out, const cJSON *v)
  */
 void dr_journal_compact_line(dr_buf *out, const cJSON *rec)
 {
+	dr_journal_compact_line3(out, rec, false, NULL);
+}
+
+/* Records whose t_ms version 3 leaves out when it is the previous line's: every step.* and task.* record. */
+static bool step_or_task(const char *type)
+{
+	return type && (!strncmp(type, "step.", 5) || !strncmp(type, "task.", 5));
+}
+
+/*
+ * The version 3 line of rec: version 2's, without t_ms when it is *last_t
+ * (a step.* or task.* record; last_t NULL: version 2), with "tasks":1 when
+ * folded (the record stands for its one-task step's start or end too).
+ * *last_t gets the record's t_ms. Any thread.
+ */
+void dr_journal_compact_line3(dr_buf *out, const cJSON *rec, bool folded, int64_t *last_t)
+{
 	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "event"));
 	bool mutating = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "mutating")), first = true;
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "t_ms");
+	int64_t t_ms = ms_ok(t) ? (int64_t)t->valuedouble : -1;
+	bool same_t = last_t && t_ms >= 0 && t_ms == *last_t && step_or_task(type);
+	if (last_t)
+		*last_t = t_ms;
 	dr_buf_putc(out, '{');
 	for (const cJSON *item = rec->child; item; item = item->next) {
-		if (!item->string || elided(type, item, mutating))
+		if (!item->string || elided(type, item, mutating) || (same_t && item == t))
 			continue;
 		dr_buf_puts(out, first ? "\"" : ",\"");
 		dr_buf_json_escape(out, item->string, strlen(item->string));
@@ -96,8 +120,12 @@ void dr_journal_compact_line(dr_buf *out, const cJSON *rec)
 		put_value(out, item);
 		first = false;
 	}
-	if (is(type, "task.end") && !cJSON_GetObjectItemCaseSensitive(rec, "attempt"))
+	if (is(type, "task.end") && !cJSON_GetObjectItemCaseSensitive(rec, "attempt")) {
 		dr_buf_puts(out, first ? "\"attempt\":0" : ",\"attempt\":0");
+		first = false;
+	}
+	if (folded)
+		dr_buf_puts(out, first ? "\"tasks\":1" : ",\"tasks\":1");
 	dr_buf_putc(out, '}');
 }
 
@@ -145,6 +173,69 @@ void dr_journal_expand(cJSON *rec, const cJSON *header)
 		put_default(rec, "elapsed_ms", 0);
 	for (size_t i = 0; is(type, "step.end") && counts[i]; i++)
 		put_default(rec, counts[i], 0);
+}
+
+/* --- version 3: a one-task step folded into its task's lines --------------- */
+
+/* t_ms at the front (ts goes before it later), as the event stream has it. */
+static void put_t_ms(cJSON *rec, int64_t t_ms)
+{
+	cJSON *t = cJSON_CreateNumber((double)t_ms);
+	cJSON_AddItemToObject(rec, "t_ms", t); /* names it; then moved to the front */
+	cJSON_DetachItemViaPointer(rec, t);
+	cJSON_InsertItemInArray(rec, 0, t);
+}
+
+/* The step's own record at the time of rec: ts, t_ms, event, step. */
+static cJSON *step_record(const cJSON *rec, const char *type, const char *step)
+{
+	cJSON *s = cJSON_CreateObject();
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(rec, "ts");
+	if (cJSON_IsString(ts))
+		cJSON_AddStringToObject(s, "ts", ts->valuestring);
+	cJSON_AddItemToObject(s, "t_ms", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(rec, "t_ms"), false));
+	cJSON_AddStringToObject(s, "event", type);
+	cJSON_AddStringToObject(s, "step", step);
+	return s;
+}
+
+/* The step.end a folded task.end stands for: its step ended with it, as it did, at once. */
+static cJSON *step_end_of(const cJSON *rec, const char *step)
+{
+	cJSON *s = step_record(rec, "step.end", step);
+	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "status"));
+	cJSON_AddStringToObject(s, "status", status ? status : "");
+	cJSON_AddNumberToObject(s, "tasks", 1);
+	for (size_t i = 0; counts[i]; i++)
+		cJSON_AddNumberToObject(s, counts[i], is(status, counts[i]));
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(rec, "elapsed_ms");
+	cJSON_AddItemToObject(s, "elapsed_ms", cJSON_IsNumber(e) ? cJSON_Duplicate(e, false) : cJSON_CreateNumber(0));
+	return s;
+}
+
+void dr_journal_unfold(cJSON *rec, const cJSON *header, int64_t *last_t, cJSON **before, cJSON **after)
+{
+	*before = *after = NULL;
+	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "event"));
+	if (!cJSON_IsObject(rec) || !type)
+		return;
+	if (!cJSON_GetObjectItemCaseSensitive(rec, "t_ms") && step_or_task(type) && *last_t >= 0)
+		put_t_ms(rec, *last_t);
+	dr_journal_expand(rec, header);
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "t_ms");
+	if (ms_ok(t) && t->valuedouble >= 0)
+		*last_t = (int64_t)t->valuedouble;
+	const char *step = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "step"));
+	bool start = is(type, "task.start"), end = is(type, "task.end");
+	if ((!start && !end) || !number_is(cJSON_GetObjectItemCaseSensitive(rec, "tasks"), 1) || !step || !ms_ok(t))
+		return;
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "tasks");
+	if (end) {
+		*after = step_end_of(rec, step);
+		return;
+	}
+	*before = step_record(rec, "step.start", step);
+	cJSON_AddNumberToObject(*before, "tasks", 1);
 }
 
 /* --- the header's shape -------------------------------------------------- */

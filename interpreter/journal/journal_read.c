@@ -334,9 +334,11 @@ static int one_line(dr_journal_file *f, const char *p, size_t n, size_t line, bo
 		    dr_buf *err)
 {
 	const char *why = "it is incomplete";
-	cJSON *v = complete ? parse_line(p, n, &why) : NULL;
+	cJSON *v = complete ? parse_line(p, n, &why) : NULL, *before = NULL, *after = NULL;
 	if (v && line == 1 && ours(v))
 		dr_journal_expand_shape(v);
+	else if (v && line > 1 && f->version >= 3)
+		dr_journal_unfold(v, f->header, &f->last_t_ms, &before, &after);
 	else if (v && line > 1 && f->version >= 2)
 		dr_journal_expand(v, f->header);
 	if (!v && last) {
@@ -351,13 +353,22 @@ static int one_line(dr_journal_file *f, const char *p, size_t n, size_t line, bo
 	if (v && !wrong) {
 		if (line == 1) {
 			const cJSON *ver = cJSON_GetObjectItemCaseSensitive(v, "version");
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(v, "t_ms");
 			f->header = v;
 			f->version = cJSON_IsNumber(ver) ? (int)ver->valuedouble : 1;
+			/* ours: record_problem found it whole, within 2^53, not negative; another format's is not read on */
+			f->last_t_ms = ours(v) ? (int64_t)t->valuedouble : -1;
+			return 0;
 		}
-		else
-			take_rec(f, v, line, to);
+		if (before) /* a version 3 line's step records, around its own (dr_journal_unfold) */
+			take_rec(f, before, line, to);
+		take_rec(f, v, line, to);
+		if (after)
+			take_rec(f, after, line, to);
 		return 0;
 	}
+	cJSON_Delete(before);
+	cJSON_Delete(after);
 	cJSON_Delete(v);
 	dr_buf_printf(err, "%s:%zu: the journal is corrupted: line %zu %s (%s)", f->path, line, line,
 		      wrong ? "is not a record drover writes" : "cannot be read", wrong ? wrong : why);

@@ -485,6 +485,91 @@ static void test_version2_reads_as_version1(void **state)
 	cJSON_Delete(h);
 }
 
+#define TS(ms) "{\"ts\":\"2026-01-01T00:00:" ms "Z\","
+/* Version 3 (docs/journal.md): a one-task step that succeeds is two lines; what cannot fold is written as in version 2. */
+static void test_version3_folds_one_task_steps(void **state)
+{
+	(void)state;
+	static const char *const in[] = { /* as the event stream has them, in order */
+		TS("00.005") "\"t_ms\":5,\"event\":\"step.start\",\"step\":\"a\",\"tasks\":1}",
+		TS("00.005") "\"t_ms\":5,\"event\":\"step.start\",\"step\":\"b\",\"tasks\":1}",
+		TS("00.005") "\"t_ms\":5,\"event\":\"task.start\",\"step\":\"a\",\"attempt\":1,\"action\":\"log\"}",
+		TS("01.250") "\"t_ms\":1250,\"event\":\"task.end\",\"step\":\"a\",\"attempt\":1,\"status\":\"succeeded\","
+		"\"elapsed_ms\":1245,\"outputs\":{\"message\":\"m\"}}",
+		TS("01.250") "\"t_ms\":1250,\"event\":\"step.end\",\"step\":\"a\",\"status\":\"succeeded\",\"tasks\":1,"
+		"\"succeeded\":1,\"failed\":0,\"skipped\":0,\"cancelled\":0,\"elapsed_ms\":1245}",
+		/* b's task starts later than b (a concurrency limit): its step.start is a line of its own */
+		TS("01.250") "\"t_ms\":1250,\"event\":\"task.start\",\"step\":\"b\",\"attempt\":1,\"action\":\"log\"}",
+		TS("01.300") "\"t_ms\":1300,\"event\":\"task.end\",\"step\":\"b\",\"attempt\":1,\"status\":\"failed\","
+		"\"class\":\"permanent\",\"message\":\"no\",\"will_retry\":false,\"elapsed_ms\":50}",
+		TS("01.300") "\"t_ms\":1300,\"event\":\"step.end\",\"step\":\"b\",\"status\":\"failed\",\"tasks\":1,"
+		"\"succeeded\":0,\"failed\":1,\"skipped\":0,\"cancelled\":0,\"elapsed_ms\":1295,\"reason\":\"no\",\"tolerated\":false}",
+		TS("01.300") "\"t_ms\":1300,\"event\":\"step.start\",\"step\":\"c\",\"tasks\":1}",
+		TS("01.300") "\"t_ms\":1300,\"event\":\"run.stopping\",\"step\":\"b\",\"reason\":\"r\",\"policy\":\"stop\",\"running\":0}",
+		TS("01.300") "\"t_ms\":1300,\"event\":\"run.cancel\",\"reason\":\"stopping\"}",
+		TS("01.300") "\"t_ms\":1300,\"event\":\"task.cancel\",\"step\":\"c\",\"reason\":\"the run stopped\"}",
+		TS("01.300") "\"t_ms\":1300,\"event\":\"run.end\",\"status\":\"failed\",\"exit\":1}",
+		NULL,
+	};
+	/* read back: a's records as they were; b's step.start after a's (held for its task, which came later) */
+	static const size_t order[] = {0, 2, 3, 4, 1, 5, 6, 7, 8, 9, 10, 11, 12};
+	cJSON *h = header();
+	cJSON_ReplaceItemInObjectCaseSensitive(h, "started_ms", cJSON_CreateNumber(1767225600000.0));
+	dr_buf err;
+	dr_buf_init(&err);
+	dr_journal *j = dr_journal_create(path_in("runs/%s", "v3"), h, &err);
+	assert_non_null(j);
+	for (size_t i = 0; in[i]; i++) {
+		cJSON *r = cJSON_Parse(in[i]);
+		dr_journal_append(j, r);
+		cJSON_Delete(r);
+	}
+	assert_int_equal(dr_journal_close(j, &err), 0);
+	char *jp = dr_journal_path(tmpdir, "v3");
+	FILE *fp = fopen(jp, "r");
+	char text[8192];
+	size_t n = fread(text, 1, sizeof text - 1, fp), lines = 0;
+	fclose(fp);
+	text[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		lines += text[i] == '\n';
+	assert_int_equal(lines, 1 + 11); /* a's four records in two lines */
+	assert_non_null(strstr(text, "{\"t_ms\":5,\"event\":\"task.start\",\"step\":\"a\",\"action\":\"log\",\"tasks\":1}\n"));
+	assert_non_null(strstr(text, "{\"t_ms\":1250,\"event\":\"task.end\",\"step\":\"a\",\"status\":\"succeeded\","
+				     "\"elapsed_ms\":1245,\"outputs\":{\"message\":\"m\"},\"tasks\":1}\n"));
+	assert_non_null(strstr(text, "\n{\"event\":\"step.end\",\"step\":\"b\",")); /* t_ms as the line before */
+	dr_journal_file f;
+	assert_int_equal(dr_journal_read(jp, &f, &err), 0);
+	assert_int_equal(f.version, 3);
+	assert_int_equal(f.n, 13);
+	for (size_t i = 0; i < f.n; i++) {
+		cJSON *want = cJSON_Parse(in[order[i]]);
+		if (!cJSON_Compare(want, f.recs[i], true)) {
+			char *got = cJSON_PrintUnformatted(f.recs[i]);
+			fail_msg("record %zu: got %s, want %s", i, got, in[order[i]]);
+		}
+		cJSON_Delete(want);
+	}
+	assert_int_equal(f.lines[0], 2); /* a's step.start and task.start: line 2 */
+	assert_int_equal(f.lines[1], 2);
+	assert_int_equal(f.lines[3], 3);
+	dr_journal_file_dispose(&f);
+	/* a resumed session's first line says its t_ms: the reader does not carry one over a session */
+	j = dr_journal_reopen(jp, 1 << 20, 3, &err);
+	assert_non_null(j);
+	cJSON *r = cJSON_Parse(TS("01.300") "\"t_ms\":1300,\"event\":\"task.skip\",\"step\":\"d\",\"reason\":\"x\"}");
+	dr_journal_append(j, r);
+	cJSON_Delete(r);
+	assert_int_equal(dr_journal_close(j, &err), 0);
+	assert_int_equal(dr_journal_read(jp, &f, &err), 0);
+	assert_int_equal(f.n, 14);
+	assert_int_equal(cJSON_GetObjectItem(f.recs[13], "t_ms")->valuedouble, 1300);
+	dr_journal_file_dispose(&f);
+	free(jp);
+	dr_buf_dispose(&err);
+	cJSON_Delete(h);
+}
+
 static void test_digest_diff(void **state)
 {
 	(void)state;
@@ -594,7 +679,7 @@ int main(void)
 		cmocka_unit_test(test_group_commit), cmocka_unit_test(test_kill_hook_spec),
 		cmocka_unit_test(test_torn_tail),    cmocka_unit_test(test_corrupt_line), cmocka_unit_test(test_strict_reader), cmocka_unit_test(test_strict_v2),
 		cmocka_unit_test(test_sessions_and_end), cmocka_unit_test(test_digest_diff),
-		cmocka_unit_test(test_version2_reads_as_version1),
+		cmocka_unit_test(test_version2_reads_as_version1), cmocka_unit_test(test_version3_folds_one_task_steps),
 		cmocka_unit_test(test_lock),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
