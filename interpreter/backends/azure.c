@@ -12,13 +12,13 @@
  */
 #include "backends/azure_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "front/runbook.h"
 #include "run/eval.h"
+#include "run/secrets.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -45,27 +45,10 @@ typedef struct cfg_ctx {
 	cJSON *scratch; /* values made for the lookup, freed with it */
 } cfg_ctx;
 
-static char *read_file(const char *path, char **err)
-{
-	FILE *f = fopen(path, "rb");
-	dr_buf b;
-	dr_buf_init(&b);
-	if (!f) {
-		dr_buf_printf(&b, "cannot read secret file '%s': %s", path, strerror(errno));
-		*err = dr_buf_detach(&b);
-		return NULL;
-	}
-	char chunk[4096];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-		dr_buf_append(&b, chunk, got);
-	fclose(f);
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
-		b.data[--b.len] = '\0';
-	return dr_buf_detach(&b);
-}
-
-/* A secret's value from its env: or file: (relative to the runbook), as a run reads it. */
+/*
+ * A secret's value from its env: or file: (relative to the runbook), read as a run reads it
+ * (run/secrets.h: a file regular, owner-only, capped, never waited on), also by drover plan.
+ */
 static const cJSON *secret_value(cfg_ctx *c, const char *name, char **err)
 {
 	const dr_secret *s = dr_runbook_secret(c->rb, name);
@@ -74,21 +57,12 @@ static const cJSON *secret_value(cfg_ctx *c, const char *name, char **err)
 	char *value = NULL;
 	if (!s)
 		dr_buf_printf(&b, "secrets.%s is not declared under secrets:", name);
-	else if (s->env && !getenv(s->env))
-		dr_buf_printf(&b, "secrets.%s: the environment variable %s is not set", name, s->env);
-	else if (s->env)
-		value = xstrdup(getenv(s->env));
-	else if (s->file) {
-		const char *slash = c->rb->path ? strrchr(c->rb->path, '/') : NULL;
-		dr_buf_printf(&b, "%.*s%s", s->file[0] == '/' || !slash ? 0 : (int)(slash - c->rb->path + 1),
-			      c->rb->path ? c->rb->path : "", s->file);
-		value = read_file(b.data, err);
-		dr_buf_reset(&b);
-	}
+	else
+		value = dr_secrets_read_runbook(c->rb, s, &b);
 	if (!value) {
-		if (!*err)
-			*err = dr_buf_detach(&b);
-		dr_buf_dispose(&b);
+		while (b.len && b.data[b.len - 1] == '\n')
+			b.data[--b.len] = '\0';
+		*err = dr_buf_detach(&b);
 		return NULL;
 	}
 	dr_buf_dispose(&b);

@@ -175,15 +175,22 @@ char *dr_secrets_read(const dr_secret *sec, const char *dir, dr_buf *err)
 	return v;
 }
 
-char *dr_secrets_redact_runbook(const dr_runbook *rb, const char *text)
+char *dr_secrets_read_runbook(const dr_runbook *rb, const dr_secret *sec, dr_buf *err)
 {
 	const char *slash = rb->path ? strrchr(rb->path, '/') : NULL;
 	char *dir = slash ? xstrndup(rb->path, (size_t)(slash - rb->path + (slash == rb->path))) : NULL;
+	char *v = dr_secrets_read(sec, dir, err);
+	free(dir);
+	return v;
+}
+
+char *dr_secrets_redact_runbook(const dr_runbook *rb, const char *text)
+{
 	dr_secrets *s = dr_secrets_new();
 	dr_buf why;
 	dr_buf_init(&why);
 	for (size_t i = 0; i < rb->n_secrets; i++) {
-		char *v = dr_secrets_read(&rb->secrets[i], dir, &why);
+		char *v = dr_secrets_read_runbook(rb, &rb->secrets[i], &why);
 		if (v)
 			dr_secrets_add(s, rb->secrets[i].name.name, v), explicit_bzero(v, strlen(v));
 		free(v);
@@ -191,7 +198,6 @@ char *dr_secrets_redact_runbook(const dr_runbook *rb, const char *text)
 	char *r = dr_secrets_redact(s, text);
 	dr_buf_dispose(&why);
 	dr_secrets_free(s);
-	free(dir);
 	return r ? r : xstrdup(text);
 }
 

@@ -58,6 +58,9 @@ void dr_secrets_free(dr_secrets *s);
  */
 char *dr_secrets_read(const struct dr_secret *sec, const char *dir, dr_buf *err);
 
+/* dr_secrets_read with files relative to the folder of rb's file (for readers outside a run: a backend's options). */
+char *dr_secrets_read_runbook(const struct dr_runbook *rb, const struct dr_secret *sec, dr_buf *err);
+
 /*
  * Register value (and its encoded forms) for redaction; name (may be NULL)
  * is the secret's, so a text that is the value and nothing else (an input

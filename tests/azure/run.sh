@@ -313,6 +313,21 @@ secrets() {
 	(cd "$d" && AZ_NET=$net AZ_NOTE=$note AZ_VAULT=$vault "$drover" plan --state-dir s2 -o plan.json sec-vault.yaml \
 		>out3 2>&1 </dev/null)
 	check "secrets: drover plan, the same (exit $?)" has "$d/out3" "ResourceNotFound: .*\*\*\*"
+	# a backend option read from a secret file, by drover plan too: the file rules of a run (a FIFO is
+	# never waited on, a file others can read is refused)
+	sed 's/endpoint: "${env.EMU_URL}" }/endpoint: "${env.EMU_URL}", credential: client_secret, client_secret: "${secrets.cs}" }/
+		s/secrets: { net/secrets: { cs: { file: cs.txt }, net/' "$d/sec.yaml" >"$d/sec-file.yaml"
+	grep -q 'client_secret: "${secrets.cs}"' "$d/sec-file.yaml" || echo "    sec-file.yaml was not made"
+	mkfifo "$d/cs.txt"
+	(cd "$d" && timeout 10 "$drover" plan --state-dir s3 sec-file.yaml >out4 2>&1 </dev/null)
+	check "secrets: plan with a backend secret file that is a FIFO: exit 2 at once (got $?)" \
+		has "$d/out4" "backend.client_secret: secrets.cs: cannot use the file 'cs.txt'"
+	rm "$d/cs.txt"; echo drover-emulator-secret >"$d/cs.txt"; chmod 644 "$d/cs.txt"
+	(cd "$d" && "$drover" plan --state-dir s3 sec-file.yaml >out5 2>&1 </dev/null)
+	check "secrets: ... one others can read: refused (exit $?)" has "$d/out5" "cs.txt.*other users (mode 0644)"
+	chmod 600 "$d/cs.txt"
+	(cd "$d" && AZ_NET=$net "$drover" plan --state-dir s3 sec-file.yaml >out6 2>&1 </dev/null)
+	check "secrets: ... owner-only: the plan reads the vault (exit $?)" has "$d/out6" "shop-db-1"
 	stop
 	check "secrets: the service got the real network and comments" \
 		bash -c "grep -qF -- '$net' '$tmp/sec.state' && grep -qF -- '$note' '$tmp/sec.state'"
