@@ -58,8 +58,9 @@ const dr_command dr_cmd_drill = {
 		"is an approval that only guards them); validations run against the test VMs; a drill-cleanup\n"
 		"step (dr.test_cleanup) is added under finally: so it runs after a failure or a cancellation\n"
 		"too. At the end the drill asks the backend whether any test VM is left and fails if one is.\n"
-		"Exit status: 0 the drill passed and left nothing, 1 it failed or left test VMs, 2 invalid, 3\n"
-		"internal error, 4 cancelled, 5 busy (another run holds the lock). docs/execution.md, \"Modes\".\n",
+		"Exit status: 0 the drill passed and left nothing, 1 it failed, left test VMs or missed an\n"
+		"objective (objectives.enforce: drill, the default), 2 invalid, 3 internal error, 4 cancelled,\n"
+		"5 busy (another run holds the lock). docs/execution.md, \"Modes\".\n",
 	.main = drill_main,
 };
 

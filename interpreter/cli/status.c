@@ -138,6 +138,11 @@ static void print_objectives(const dr_runinfo *ri, const dr_ri_objectives *o)
 	} else {
 		printf("  RPO       none yet (no failover completed)\n");
 	}
+	dr_buf e;
+	dr_buf_init(&e);
+	if (over(ri) && dr_report_dr_enforcement(&e, ri, o))
+		printf("  enforce   %s\n", e.data);
+	dr_buf_dispose(&e);
 }
 
 /* --- steps ------------------------------------------------------------------------ */
@@ -396,7 +401,7 @@ static void add_met(cJSON *o, const char *k, int met)
 }
 
 /* final: the run is over (an RTO measured before its end is not the run's RTO yet). */
-static cJSON *objectives_json(const dr_ri_objectives *ob, bool final)
+static cJSON *objectives_json(const dr_runinfo *ri, const dr_ri_objectives *ob, bool final)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "final", final);
@@ -410,6 +415,10 @@ static cJSON *objectives_json(const dr_ri_objectives *ob, bool final)
 	add_ms(o, "rpo_ms", ob->rpo_ms);
 	add_ms(o, "rpo_objective_ms", ob->rpo_objective_ms);
 	add_met(o, "rpo_met", ob->rpo_met);
+	add_str(o, "enforce", ri->enforce);
+	cJSON_AddBoolToObject(o, "enforced", ob->enforced);
+	if (final)
+		cJSON_AddBoolToObject(o, "fails_run", ri->objectives_failed);
 	cJSON *vms = cJSON_AddArrayToObject(o, "vms");
 	for (size_t i = 0; i < ob->n_vms; i++) {
 		const dr_ri_rpo *r = &ob->vms[i];
@@ -461,7 +470,7 @@ static void print_json(const dr_runinfo *ri)
 	dr_ri_objectives ob;
 	dr_runinfo_objectives(ri, &ob);
 	if (ob.applies)
-		cJSON_AddItemToObject(o, "objectives", objectives_json(&ob, over(ri)));
+		cJSON_AddItemToObject(o, "objectives", objectives_json(ri, &ob, over(ri)));
 	dr_ri_objectives_dispose(&ob);
 	cJSON *steps = cJSON_AddArrayToObject(o, "steps"), *tasks = cJSON_AddArrayToObject(o, "tasks");
 	for (size_t i = 0; i < ri->n_steps; i++)

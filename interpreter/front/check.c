@@ -1444,6 +1444,9 @@ static void build_objectives(ck *c, const dr_node *m)
 {
 	dur_field(m, c->t_objectives, "rto", &c->rb->rto_ms);
 	dur_field(m, c->t_objectives, "rpo", &c->rb->rpo_ms);
+	int e = q_enum(get(m, "enforce"), ftype(c->t_objectives, "enforce"));
+	if (e >= 0)
+		c->rb->enforce = (dr_enforce)e;
 }
 
 static void build_backend(ck *c, const dr_node *m)
@@ -1739,6 +1742,7 @@ static dr_runbook *new_runbook(dr_arena *a, const dr_node *root, const char *pat
 	rb->path = path;
 	rb->root = root;
 	rb->rto_ms = rb->rpo_ms = -1;
+	rb->enforce = DR_ENFORCE_DRILL;
 	rb->default_timeout_ms = rb->default_attempt_timeout_ms = rb->run_timeout_ms = -1;
 	rb->on_failure = DR_ONFAIL_STOP;
 	rb->recovery.point = DR_POINT_LATEST;

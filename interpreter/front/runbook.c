@@ -79,6 +79,13 @@ const char *dr_point_policy_name(dr_point_policy p)
 	return point_policy_names[p];
 }
 
+const char *dr_enforce_name(dr_enforce e)
+{
+	static const char *const names[] = {[DR_ENFORCE_DRILL] = "drill", [DR_ENFORCE_ALWAYS] = "always",
+					    [DR_ENFORCE_NEVER] = "never"};
+	return names[e];
+}
+
 bool dr_point_policy_parse(const char *s, dr_point_policy *out)
 {
 	for (int i = DR_POINT_LATEST; s && i <= DR_POINT_CUSTOM; i++)

@@ -161,15 +161,20 @@ static const dr_type t_recovery = {
 	.doc = "The recovery point policy for failover steps.",
 };
 
+static const char *const enforce_values[] = {"drill", "always", "never", NULL};
+static const dr_type t_enforce = {.kind = DR_T_ENUM, .enum_values = enforce_values};
 static const dr_field objectives_fields[] = {
 	{"rto", &t_timeout, false, NULL,
 	 "Recovery time objective: the run reports when it is exceeded (it does not stop the run)."},
 	{"rpo", &t_timeout, false, NULL, "Recovery point objective: the report compares the point's age to it."},
+	{"enforce", &t_enforce, false, "drill",
+	 "Which runs a missed objective fails (exit 1) once every step is done: `drill` (a drill fails so a scheduler "
+	 "alerts; a real run reports the miss and keeps its exit status), `always`, or `never`."},
 	{NULL, NULL, false, NULL, NULL},
 };
 static const dr_type t_objectives = {
 	.kind = DR_T_MAP, .fields = objectives_fields,
-	.doc = "Service objectives, reported against after every run.",
+	.doc = "Service objectives, reported against after every run; `enforce` says which runs fail when they miss one.",
 };
 
 /* ---- retry -------------------------------------------------------------- */

@@ -232,6 +232,7 @@ static cJSON *header(dr_exec *x, dr_buf *err)
 		cJSON_AddNumberToObject(obj, "rto_ms", (double)x->rb->rto_ms);
 	if (x->rb->rpo_ms >= 0)
 		cJSON_AddNumberToObject(obj, "rpo_ms", (double)x->rb->rpo_ms);
+	cJSON_AddStringToObject(obj, "enforce", dr_enforce_name(x->rb->enforce));
 	cJSON *shape = dr_journal_runbook_digests(x->rb);
 	cJSON_AddItemToObject(h, "shape", dr_journal_compact_shape(shape));
 	cJSON_Delete(shape);

@@ -648,6 +648,9 @@ static void on_objectives(dr_runinfo *ri, const cJSON *rec, int64_t at)
 		ri->rto_objective_ms = nval(rec, "rto_objective_ms", -1);
 	if (ri->rpo_objective_ms < 0)
 		ri->rpo_objective_ms = nval(rec, "rpo_objective_ms", -1);
+	if (!ri->enforce)
+		ri->enforce = keep_field(ri, rec, "enforce");
+	ri->objectives_failed = bval(rec, "fails_run");
 }
 
 static void on_rollback(dr_runinfo *ri, const cJSON *rec, int64_t at)
@@ -790,6 +793,8 @@ void dr_runinfo_apply_header(dr_runinfo *ri, const cJSON *h)
 	ri->started_wall = nval(h, "started_ms", 0);
 	ri->rto_objective_ms = nval(obj, "rto_ms", ri->rto_objective_ms);
 	ri->rpo_objective_ms = nval(obj, "rpo_ms", ri->rpo_objective_ms);
+	if (sval(obj, "enforce"))
+		ri->enforce = keep_field(ri, obj, "enforce");
 	ri->journal = true;
 	header_steps(ri, h);
 }

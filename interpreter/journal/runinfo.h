@@ -174,6 +174,8 @@ typedef struct dr_runinfo {
 	const char *run, *runbook, *path, *abs, *digest, *mode, *direction, *clock, *host, *user;
 	int64_t started_wall; /* Unix ms of clock time 0 */
 	int64_t rto_objective_ms, rpo_objective_ms; /* objectives:; -1 when none */
+	const char *enforce; /* objectives.enforce: drill, always, never; NULL: not recorded (never enforced) */
+	bool objectives_failed; /* run.objectives: an enforced objective was missed, so the run failed */
 	/*
 	 * succeeded, failed, rolled_back, cancelled, invalid, internal_error
 	 * (it ended: run.end); suspended (a resume stopped, unable to settle
@@ -322,6 +324,7 @@ typedef struct dr_ri_objectives {
 	int64_t rpo_ms; /* the worst VM's; -1 when no VM has a point */
 	int64_t rpo_objective_ms;
 	int rpo_met;
+	bool enforced; /* objectives.enforce holds this run to them (always; drill in a drill) */
 } dr_ri_objectives;
 
 /*
@@ -331,6 +334,13 @@ typedef struct dr_ri_objectives {
  */
 void dr_runinfo_objectives(const dr_runinfo *ri, dr_ri_objectives *out);
 void dr_ri_objectives_dispose(dr_ri_objectives *o);
+
+/*
+ * An ended run's verdict: an objective it declares was missed (RTO or the
+ * worst RPO over its objective, or recovery never reached while an RTO is
+ * declared). Only meaningful once every step is done.
+ */
+bool dr_ri_objectives_missed(const dr_ri_objectives *o);
 
 /* --- listing ------------------------------------------------------------- */
 

@@ -127,11 +127,26 @@ static void rpo(const dr_runinfo *ri, dr_ri_objectives *o)
 	o->rpo_met = verdict(o->rpo_ms, o->rpo_objective_ms);
 }
 
+/* objectives.enforce: always; drill (the default) in a drill; never, or a journal from before it was recorded. */
+static bool enforced(const dr_runinfo *ri)
+{
+	if (!ri->enforce)
+		return false;
+	return !strcmp(ri->enforce, "always") || (!strcmp(ri->enforce, "drill") && ri->mode && !strcmp(ri->mode, "drill"));
+}
+
+bool dr_ri_objectives_missed(const dr_ri_objectives *o)
+{
+	bool unreached = o->recovers && o->rto_ms < 0 && o->rto_objective_ms >= 0;
+	return o->rto_met == 0 || o->rpo_met == 0 || unreached;
+}
+
 void dr_runinfo_objectives(const dr_runinfo *ri, dr_ri_objectives *o)
 {
 	*o = (dr_ri_objectives){.rto_ms = -1, .rpo_ms = -1};
 	rto(ri, o);
 	rpo(ri, o);
+	o->enforced = enforced(ri);
 	o->applies = ri->rto_objective_ms >= 0 || ri->rpo_objective_ms >= 0;
 	for (size_t i = 0; i < ri->n_steps && !o->applies; i++)
 		o->applies = main_step(&ri->steps[i]) && sets_point(&ri->steps[i]);

@@ -344,6 +344,8 @@ static dr_run_status compute_status(const dr_exec *x)
 	}
 	if (any_failed(x->fin, x->n_fin))
 		return DR_RUN_FAILED;
+	if (x->model->objectives_failed)
+		return DR_RUN_FAILED; /* every step done, but an enforced objective was missed (objectives.enforce) */
 	return DR_RUN_SUCCEEDED;
 }
 
@@ -639,6 +641,7 @@ static void model_open(dr_exec *x)
 					x->rb->finally_steps[i].action_name.name);
 	ri->rto_objective_ms = x->rb->rto_ms;
 	ri->rpo_objective_ms = x->rb->rpo_ms;
+	ri->enforce = dr_enforce_name(x->rb->enforce);
 	ri->journal = x->o.journal || x->o.resume;
 	if (x->o.resume) /* what the replay retells is the journal's: the model starts from it */
 		dr_runinfo_seed(ri, x->o.resume);

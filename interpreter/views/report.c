@@ -146,11 +146,14 @@ static int all_met(const dr_ri_objectives *o)
 	return o->rto_met != 0 && o->rpo_met != 0;
 }
 
-static cJSON *objectives_json(const dr_ri_objectives *o)
+static cJSON *objectives_json(const dr_runinfo *ri, const dr_ri_objectives *o)
 {
 	cJSON *j = cJSON_CreateObject();
 	cJSON_AddBoolToObject(j, "applies", o->applies);
 	add_met(j, "met", all_met(o));
+	add_str(j, "enforce", ri->enforce);
+	cJSON_AddBoolToObject(j, "enforced", o->enforced);
+	cJSON_AddBoolToObject(j, "fails_run", ri->objectives_failed);
 	cJSON_AddItemToObject(j, "rto", rto_json(o));
 	cJSON_AddItemToObject(j, "rpo", rpo_json(o));
 	return j;
@@ -409,7 +412,7 @@ cJSON *dr_report_build(const dr_runinfo *ri)
 	cJSON_AddStringToObject(doc, "drover", DROVER_VERSION);
 	cJSON_AddItemToObject(doc, "run", run_json(ri));
 	cJSON_AddItemToObject(doc, "sessions", sessions_json(ri));
-	cJSON_AddItemToObject(doc, "objectives", objectives_json(&o));
+	cJSON_AddItemToObject(doc, "objectives", objectives_json(ri, &o));
 	cJSON *steps = cJSON_AddArrayToObject(doc, "steps");
 	for (size_t i = 0; i < ri->n_steps; i++)
 		cJSON_AddItemToArray(steps, step_json(&ri->steps[i]));

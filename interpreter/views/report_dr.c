@@ -119,6 +119,9 @@ static void emit_objectives(const dr_runinfo *ri, const dr_ri_objectives *o, dr_
 	add_ms(ev, "rpo_ms", o->rpo_ms);
 	add_ms(ev, "rpo_objective_ms", o->rpo_objective_ms);
 	add_met(ev, "rpo_met", o->rpo_met);
+	add_str(ev, "enforce", ri->enforce);
+	cJSON_AddBoolToObject(ev, "enforced", o->enforced);
+	cJSON_AddBoolToObject(ev, "fails_run", o->enforced && dr_ri_objectives_missed(o));
 	dr_events_emit(events, ev);
 }
 
@@ -205,6 +208,27 @@ static void print_drill(const dr_ri_drill *d, FILE *out)
 	      out);
 }
 
+/* "a drill", "a failover", "a failback": the run's mode for people. */
+static const char *a_mode(const char *mode)
+{
+	return !mode ? "this run" : !strcmp(mode, "drill") ? "a drill" : !strcmp(mode, "failback") ? "a failback" : "a failover";
+}
+
+bool dr_report_dr_enforcement(dr_buf *b, const dr_runinfo *ri, const dr_ri_objectives *o)
+{
+	const char *e = ri->enforce ? ri->enforce : "never";
+	bool missed = dr_ri_objectives_missed(o);
+	if (o->rto_objective_ms < 0 && o->rpo_objective_ms < 0)
+		return false;
+	if (o->enforced)
+		dr_buf_printf(b, "enforced (objectives.enforce: %s): %s", e, missed ? "missed, so the run fails" : "met");
+	else if (missed)
+		dr_buf_printf(b, "not enforced in %s (objectives.enforce: %s): the miss is reported, the exit status is the "
+				 "run's own",
+			      a_mode(ri->mode), e);
+	return o->enforced || missed;
+}
+
 void dr_report_dr_print(const dr_runinfo *ri, FILE *out)
 {
 	print_drill(&ri->drill, out);
@@ -223,6 +247,9 @@ void dr_report_dr_print(const dr_runinfo *ri, FILE *out)
 			rpo_vms(&b, &o);
 		dr_buf_putc(&b, '\n');
 		fputs(b.data, out);
+		dr_buf_reset(&b);
+		if (dr_report_dr_enforcement(&b, ri, &o))
+			fprintf(out, "  objectives %s\n", b.data);
 		dr_buf_dispose(&b);
 	}
 	dr_ri_objectives_dispose(&o);
@@ -272,6 +299,21 @@ static void line_fallback(dr_buf *b, const cJSON *ev, const char *type)
 		dr_buf_printf(b, "fallback recovery point %s failed: %s", sv(ev, "point"), sv(ev, "message"));
 }
 
+/* The run.objectives line's verdict of objectives.enforce: what dr_report_dr_print says, from the event alone. */
+static void line_enforce(dr_buf *b, const cJSON *ev)
+{
+	bool enforced = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "enforced"));
+	bool missed = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(ev, "rto_met")) ||
+		      cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(ev, "rpo_met"));
+	const char *e = sv(ev, "enforce");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "fails_run")))
+		dr_buf_printf(b, "; enforced (objectives.enforce: %s): the run fails", e);
+	else if (enforced && (nv(ev, "rto_objective_ms") >= 0 || nv(ev, "rpo_objective_ms") >= 0))
+		dr_buf_printf(b, "; enforced (objectives.enforce: %s)", e);
+	else if (missed)
+		dr_buf_printf(b, "; not enforced in %s (objectives.enforce: %s)", a_mode(sv(ev, "mode")), *e ? e : "never");
+}
+
 bool dr_report_dr_line(dr_buf *b, const cJSON *ev, const char *type)
 {
 	if (!strcmp(type, "run.objectives")) {
@@ -281,6 +323,7 @@ bool dr_report_dr_line(dr_buf *b, const cJSON *ev, const char *type)
 			dr_buf_puts(b, ", ");
 		}
 		figure(b, rec ? "RPO worst" : "objectives: RPO worst", "rpo", nv(ev, "rpo_ms"), nv(ev, "rpo_objective_ms"));
+		line_enforce(b, ev);
 	} else if (!strcmp(type, "drill.verify")) {
 		line_drill(b, ev);
 	} else if (!strncmp(type, "fallback.", 9)) {

@@ -36,6 +36,17 @@ bool dr_report_dr_failed(const struct dr_runinfo *ri);
 /* The summary's lines: the drill's verification, RTO and the RPO of every VM, each against its objective. */
 void dr_report_dr_print(const struct dr_runinfo *ri, FILE *out);
 
+struct dr_ri_objectives;
+
+/*
+ * What objectives.enforce did to an ended run, into b: "enforced
+ * (objectives.enforce: drill): met" or "...: missed, so the run fails";
+ * for a run it does not hold to them, "not enforced in a failover (...)"
+ * only when an objective was missed. False (b untouched) when there is
+ * nothing to say (no objective declared; not enforced and met).
+ */
+bool dr_report_dr_enforcement(dr_buf *b, const struct dr_runinfo *ri, const struct dr_ri_objectives *o);
+
 /* The plain line of run.objectives, drill.verify and fallback.* into b; false for other types. */
 bool dr_report_dr_line(dr_buf *b, const struct cJSON *ev, const char *type);
 

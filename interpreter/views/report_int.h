@@ -49,7 +49,10 @@ typedef struct dr_rep_verdict {
 dr_rep_verdict *dr_rep_verdicts(const struct cJSON *doc, size_t *n);
 void dr_rep_verdicts_dispose(dr_rep_verdict *v, size_t n);
 
-/* One line that says how the run went: "succeeded; RTO 19m41s (objective 30m: met); worst RPO ...". */
+/*
+ * One line that says how the run went: "succeeded; RTO 19m41s (objective 30m: met); worst RPO ...", then
+ * "; enforced (objectives.enforce: drill)" when the objectives held the run (": the run fails" when missed).
+ */
 void dr_rep_headline(const struct cJSON *doc, dr_buf *out);
 
 #endif

@@ -212,4 +212,7 @@ void dr_rep_headline(const cJSON *doc, dr_buf *out)
 		return;
 	figure(out, "RTO", dr_rep_obj(obj, "rto"), "achieved_ms");
 	figure(out, "worst RPO", dr_rep_obj(obj, "rpo"), "worst_ms");
+	if (dr_rep_bool(obj, "enforced") == 1) /* objectives.enforce held the run to them */
+		dr_buf_printf(out, "; enforced (objectives.enforce: %s)%s", dr_rep_str(obj, "enforce"),
+			      dr_rep_bool(obj, "fails_run") == 1 ? ": the run fails" : "");
 }

@@ -250,8 +250,32 @@ static void print_retry(const dr_runinfo *ri, FILE *out)
 		      out);
 }
 
+/* The run failed only because objectives.enforce held it to an objective it missed: no step failed, nothing timed out. */
+static bool failed_by_objectives(const dr_runinfo *ri)
+{
+	if (!ri->objectives_failed || ri->timed_out || dr_report_dr_failed(ri))
+		return false;
+	for (size_t i = 0; i < ri->n_steps; i++)
+		if (ri->steps[i].state == DR_RI_FAILED || ri->steps[i].state == DR_RI_CANCELLED)
+			return false;
+	return true;
+}
+
+static void next_objectives(const dr_runinfo *ri, FILE *out)
+{
+	fprintf(out, "  - Every step did its work, and what it did stays in place (nothing to undo or retry): the run failed "
+		     "only because it missed an objective that objectives.enforce: %s holds it to.\n"
+		     "  - Find what took longest (drover report %s -o run.html draws the timeline; drover plan --estimate "
+		     "the critical path), make it faster or revise objectives:, then %s.\n",
+		ri->enforce ? ri->enforce : "drill", ri->run, is_drill(ri) ? "drill again" : "check the next drill");
+}
+
 static void next_failed(const dr_runinfo *ri, FILE *out)
 {
+	if (failed_by_objectives(ri)) {
+		next_objectives(ri, out);
+		return;
+	}
 	if (ri->timed_out)
 		fputs("  - The run's timeout (defaults.run_timeout) ran out; running tasks were asked to stop.\n", out);
 	print_interrupted(ri, out);

@@ -115,6 +115,8 @@ drill() {
 	ok "every failover ran as a test failover" $?
 	every_vm "$S" protected Primary; ok "after the drill: every VM protected in Primary" $?
 	event "$S.jsonl" run.objectives | grep -q '"rto_met":true'; ok "the drill reports its RTO against objectives" $?
+	grep -q "^  objectives enforced (objectives.enforce: drill): met$" "$tmp/out"
+	ok "...enforced (the default for a drill), and met" $?
 }
 
 # --- the RPO guard blocks a stale point -----------------------------------------------------
@@ -509,6 +511,62 @@ resumed_objectives() {
 	done
 }
 
+# --- objectives.enforce: a drill that misses an objective fails; a real run reports it ------------
+# drill.yaml's RTO objective cut to 5m (its drill takes about 14m to recover) under each policy.
+enforce_runbook() { # enforce_runbook NAME POLICY: $tmp/enforce/NAME.yaml
+	mkdir -p "$tmp/enforce" && cp "$here/shop.yaml" "$tmp/enforce/"
+	sed "s/^objectives: .*/objectives: { rto: 5m, rpo: 15m${2:+, enforce: $2} }/" "$here/drill.yaml" >"$tmp/enforce/$1.yaml"
+}
+edr() { (cd "$tmp/enforce" && "$drover" "$@"); }
+objectives_enforce() {
+	local S=$tmp/enforce/s1 rc
+	enforce_runbook default ""; enforce_runbook never never; enforce_runbook always always
+	enforce_runbook typo sometimes
+	edr drill -q --state-dir "$S" --events "$S.jsonl" default.yaml >"$tmp/out" 2>&1; rc=$?
+	[ $rc = 1 ]; ok "a drill that misses its RTO fails (exit 1, objectives.enforce defaults to drill): exit $rc" $?
+	event "$S.jsonl" run.objectives | grep -q '"rto_met":false.*"enforce":"drill","enforced":true,"fails_run":true'
+	ok "run.objectives: enforced, and it fails the run" $?
+	event "$S.jsonl" run.end | grep -q '"status":"failed","exit":1'; ok "run.end: failed, exit 1" $?
+	grep -q "^  objectives enforced (objectives.enforce: drill): missed, so the run fails$" "$tmp/out"
+	ok "the summary says the objectives were enforced and missed" $?
+	grep -q "nothing to undo or retry" "$tmp/out" && ! grep -q "resume" "$tmp/out"
+	ok "its next: says every step did its work, nothing to undo or retry (no resume)" $?
+	edr status --state-dir "$S" >"$tmp/out" 2>&1
+	grep -q "^  enforce   enforced (objectives.enforce: drill): missed, so the run fails$" "$tmp/out"
+	ok "drover status says so" $?
+	edr report --state-dir "$S" --format markdown >"$tmp/out" 2>&1
+	grep -q "; enforced (objectives.enforce: drill): the run fails$" "$tmp/out"; ok "the report's headline says so" $?
+	every_vm "$S" protected Primary; ok "the failed drill still cleaned up" $?
+	S=$tmp/enforce/s2
+	edr drill -q --state-dir "$S" never.yaml >"$tmp/out" 2>&1; rc=$?
+	[ $rc = 0 ]; ok "enforce: never: the drill that misses its RTO exits 0: exit $rc" $?
+	grep -q "objectives not enforced in a drill (objectives.enforce: never): the miss is reported" "$tmp/out"
+	ok "...and its summary says the miss was not enforced" $?
+	edr run -q --yes --state-dir "$S" --events "$S.jsonl" default.yaml >"$tmp/out" 2>&1; rc=$?
+	[ $rc = 0 ]; ok "a real failover that misses its RTO keeps its exit status 0 (enforce: drill): exit $rc" $?
+	grep -q "RTO .*(objective 5m: MISSED)" "$tmp/out" &&
+		grep -q "objectives not enforced in a failover (objectives.enforce: drill): the miss is reported" "$tmp/out"
+	ok "...and reports the miss, not enforced" $?
+	event "$S.jsonl" run.objectives | grep -q '"rto_met":false.*"enforced":false,"fails_run":false'
+	ok "...run.objectives: not enforced" $?
+	S=$tmp/enforce/s3
+	edr run -q --yes --state-dir "$S" always.yaml >"$tmp/out" 2>&1; rc=$?
+	[ $rc = 1 ]; ok "enforce: always: the failover that misses its RTO fails (exit 1): exit $rc" $?
+	every_vm "$S" protected Recovery && grep -q "what it did stays in place" "$tmp/out"
+	ok "...and everything it did stays in place (every VM failed over, reprotected)" $?
+	S=$tmp/enforce/s4
+	(cd "$tmp/enforce" && DROVER_TEST_SIGNAL_AT=3m "$drover" drill -q --state-dir "$S" default.yaml) >"$tmp/out" 2>&1
+	ok "a drill cancelled at 3m exits 4" $([ $? = 4 ] && echo 0 || echo 1)
+	edr resume -q --state-dir "$S" "$(ls "$S/runs")" >"$tmp/out" 2>&1; rc=$?
+	[ $rc = 1 ] && grep -q "objectives enforced (objectives.enforce: drill): missed" "$tmp/out"
+	ok "its resume holds it to its objectives too (exit $rc)" $?
+	edr validate typo.yaml >"$tmp/out" 2>&1; rc=$?
+	[ $rc = 2 ] && grep -q "typo.yaml:[0-9]*:[0-9]*: error: .*enforce.*sometimes" "$tmp/out"
+	ok "validate refuses objectives.enforce: sometimes with its position (exit $rc)" $?
+	grep -q "drill" "$tmp/out" && grep -q "always" "$tmp/out" && grep -q "never" "$tmp/out"
+	ok "...and lists drill, always, never" $?
+}
+
 # --- 1,000 VMs on the virtual clock ------------------------------------------------------------
 thousand() {
 	local S=$tmp/thousand rb=$tmp/waves.yaml
@@ -534,7 +592,7 @@ thousand() {
 }
 
 all=(lifecycle drill rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
-	policies retry_failed stdlib reference tutorial resumed_objectives thousand)
+	policies retry_failed stdlib reference tutorial resumed_objectives objectives_enforce thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"

@@ -128,7 +128,11 @@ drill_alerts() {
 		              summary: the last drill of shop-tight missed its RTO or RPO objective
 		      - eval_time: 10m
 		        alertname: DroverDrillFailed
-		        exp_alerts: []
+		        exp_alerts:
+		          - exp_labels: { severity: ticket, runbook: shop-tight, mode: drill, status: succeeded }
+		            exp_annotations:
+		              summary: the last drill of shop-tight did not succeed
+		              description: "Its report says why: drover report (the latest run), or the --report file."
 		      - eval_time: 10m
 		        alertname: DroverDrillLeftTestVMs
 		        exp_alerts: []
@@ -321,7 +325,7 @@ reports() {
 	grep -q '&lt;b&gt;&amp;amp; | `x`' "$w/rolled-back/report.html" && ! grep -q '<b>&amp;' "$w/rolled-back/report.html"
 	ok "reports rolled-back: the page escapes the service's text" $?
 
-	case_run drill-missed 0 shop-tight.yaml drill -q --metrics metrics.prom
+	case_run drill-missed 1 shop-tight.yaml drill -q --metrics metrics.prom
 	golden drill-missed
 	grep -q '<testcase name="RTO .* (objective 10m)" classname="shop-tight.objectives" time="0.000">' "$w/drill-missed/report.xml" &&
 		grep -q '<failure message="RTO .* missed the objective 10m" type="objective"/>' "$w/drill-missed/report.xml"
