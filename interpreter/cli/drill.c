@@ -33,8 +33,15 @@ static int failback_main(int argc, char **argv)
 	"      --run-id ID         the run's id: letters, digits, '.', '_' and '-' (at most 128)\n"             \
 	"      --grace DURATION    how long running tasks get to stop after SIGINT/SIGTERM (default 30s)\n"     \
 	"      --stdlib DIR        where use: finds composites\n"                                               \
-	"  -q, --quiet             only the summary\n"                                                          \
+	"  -q, --quiet             only the summary (and a line when an approval waits for an answer)\n"       \
 	"      --plain             one line per transition even on a terminal\n"                                \
+	"  -v, --verbose           also a line for every VM's transition\n"                                     \
+	"      --report FILE       when the run ends, write its report to FILE (.json, .xml, .md or .html:\n"   \
+	"                          the extension says the format; repeatable), as drover report\n"             \
+	"      --metrics FILE      when the run ends, write its outcome as Prometheus metrics\n"               \
+	"                          (docs/scheduling.md)\n"                                                     \
+	"      --force             start even though an earlier run of this runbook against the same\n"        \
+	"                          backend did not finish (a stale run lock; see drover status)\n"              \
 	"      --exclude-blocked   run without the VMs the preflight finds blocked (named on the screen, in the\n" \
 	"                          events and the journal); other blockers still refuse the run\n"               \
 	"      --plan PLAN.json    run exactly a plan drover plan -o saved; refused when anything drifted\n"     \

@@ -25,6 +25,7 @@
 #include "run/secrets.h"
 #include "util/text.h"
 #include "util/xalloc.h"
+#include "views/lines.h"
 #include "views/progress.h"
 #include "views/report_dr.h"
 #include "views/summary.h"
@@ -659,6 +660,23 @@ static void redact_err(dr_exec *x, dr_buf *err)
 	free(r);
 }
 
+/* --quiet prints only the summary, and what a person must answer: a run waiting for approval says so. */
+static void quiet_event(void *ctx, const cJSON *ev)
+{
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "event");
+	if (!cJSON_IsString(type) || strcmp(type->valuestring, "approval.request"))
+		return;
+	cJSON *safe = dr_lines_term_event(ev);
+	dr_buf b;
+	dr_buf_init(&b);
+	if (dr_lines_format(&b, safe ? safe : ev, false)) {
+		fprintf(ctx, "%s\n", b.data);
+		fflush(ctx);
+	}
+	dr_buf_dispose(&b);
+	cJSON_Delete(safe);
+}
+
 dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 {
 	if (!rb || !rb->plan || !rb->plan->acyclic) {
@@ -672,6 +690,8 @@ dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 				       .verbose = o->verbose, .model = x->model, .clock = x->clock};
 		x->view = dr_progress_new(&po);
 		dr_events_listen(x->ev, dr_progress_event, x->view);
+	} else if (o->screen) {
+		dr_events_listen(x->ev, quiet_event, o->screen);
 	}
 	const char *why = journal_prepare(x, err);
 	if (!why)

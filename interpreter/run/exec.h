@@ -52,7 +52,7 @@ typedef enum dr_history_use {
 } dr_history_use;
 
 /* The screen: a live view on a terminal, one line per transition, or nothing but the summary. */
-typedef enum dr_view_mode { DR_VIEW_PLAIN, DR_VIEW_LIVE, DR_VIEW_QUIET } dr_view_mode;
+typedef enum dr_view_mode { DR_VIEW_PLAIN, DR_VIEW_LIVE, DR_VIEW_QUIET } dr_view_mode; /* QUIET: also a line per approval.request */
 
 typedef struct dr_exec_opts {
 	dr_clock_kind clock;

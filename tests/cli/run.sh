@@ -51,6 +51,22 @@ for c in "${commands[@]}"; do
 	run 0 "$c" rb.yaml --help && grep -q "^Usage: drover $c " out; ok "$c FILE --help shows the help" $?
 done
 
+# Every option a command takes is in its --help: each option any help names is tried on each
+# command ("--OPT=x --help": parsed, nothing runs); one the command does not reject as unknown
+# must be in its help (an option of the help beginning with it: getopt takes abbreviations);
+# "--network is for drover drill" is a refusal too.
+mapfile -t every < <(for c in "${commands[@]}"; do "$drover" "$c" --help; done | grep -oE -- '--[a-z][a-z-]*[a-z]' | sort -u)
+[ "${#every[@]}" -ge 40 ]; ok "the helps name the options (${#every[@]})" $?
+for c in "${commands[@]}"; do
+	help=$("$drover" "$c" --help) undocumented=
+	for o in "${every[@]}"; do
+		"$drover" "$c" "$o=x" --help >/dev/null 2>err </dev/null
+		grep -q "unknown option\|is for drover" err || grep -qF -- "$o" <<<"$help" || undocumented+=" $o"
+	done
+	[ -z "$undocumented" ] || echo "    drover $c takes$undocumented, which its --help does not name"
+	[ -z "$undocumented" ]; ok "$c --help names every option it takes" $?
+done
+
 # Each command takes its options after its operands (and before them).
 run 0 validate rb.yaml --quiet && [ ! -s out ] && [ ! -s err ]; ok "validate FILE --quiet prints nothing" $?
 run 0 validate --quiet rb.yaml && [ ! -s out ]; ok "validate --quiet FILE prints nothing" $?
