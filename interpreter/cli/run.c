@@ -231,6 +231,9 @@ static int one_option(void *ctx, int c, const char *arg)
 	case OPT_DIRECTION:
 		if (dr_cli_parse_direction(arg, &o->x.direction) < 0)
 			return dr_cli_usage_error(cur, "--direction '%s': expected failover or failback", arg);
+		if (cur == &dr_cmd_failback && o->x.direction != DR_BE_DIR_RECOVERY_TO_PRIMARY)
+			return dr_cli_usage_error(cur, "--direction '%s': drover failback goes recovery-to-primary; "
+						       "drover run fails over", arg);
 		if (o->x.mode != DR_MODE_DRILL) /* outside drills the direction is the mode */
 			o->x.mode = o->x.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY ? DR_MODE_FAILBACK : DR_MODE_FAILOVER;
 		return -1;
