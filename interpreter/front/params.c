@@ -118,15 +118,19 @@ static size_t unknown(const dr_runbook *rb, const char *name, dr_buf *err)
 	return 1;
 }
 
-/* Bind one NAME=VALUE; returns the number of problems (0 or 1). */
-static size_t bind_one(const dr_runbook *rb, const char *kv, cJSON *out, dr_buf *err)
+/* Bind one NAME=VALUE; returns the number of problems (0 or 1). A declared NAME goes into given, even with a bad value. */
+static size_t bind_one(const dr_runbook *rb, const char *kv, cJSON *out, cJSON *given, dr_buf *err)
 {
 	const char *eq = strchr(kv, '=');
 	if (!eq || eq == kv) {
 		dr_buf_printf(err, "--param '%s': expected NAME=VALUE\n", kv);
+		if (dr_runbook_param(rb, kv) && !cJSON_HasObjectItem(given, kv))
+			cJSON_AddNullToObject(given, kv);
 		return 1;
 	}
 	char *name = xstrndup(kv, (size_t)(eq - kv));
+	if (dr_runbook_param(rb, name) && !cJSON_HasObjectItem(given, name))
+		cJSON_AddNullToObject(given, name);
 	const char *val = eq + 1, *why = NULL;
 	const dr_param *p = dr_runbook_param(rb, name);
 	size_t bad = 0;
@@ -174,12 +178,13 @@ static size_t bind_default(const dr_param *p, cJSON *out, dr_buf *err)
 size_t dr_params_bind(const dr_runbook *rb, const char *const *kv, size_t n, cJSON **out, dr_buf *err)
 {
 	size_t problems = 0;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *given = cJSON_CreateObject();
 	for (size_t i = 0; i < n; i++)
-		problems += bind_one(rb, kv[i], o, err);
-	for (size_t i = 0; i < rb->n_params; i++)
-		if (!cJSON_HasObjectItem(o, rb->params[i].name.name))
+		problems += bind_one(rb, kv[i], o, given, err);
+	for (size_t i = 0; i < rb->n_params; i++) /* a value given but wrong is one problem, not also a missing one */
+		if (!cJSON_HasObjectItem(given, rb->params[i].name.name))
 			problems += bind_default(&rb->params[i], o, err);
+	cJSON_Delete(given);
 	/* Declaration order, whatever order --param came in. */
 	cJSON *sorted = cJSON_CreateObject();
 	for (size_t i = 0; i < rb->n_params; i++) {

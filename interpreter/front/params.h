@@ -18,7 +18,8 @@ struct cJSON;
  * (true/false); durations stay text ("30s"). Each problem is one line in
  * err naming the parameter and its type: a malformed pair, an unknown name
  * (with a suggestion), a value of the wrong type or outside the enum, a
- * required parameter without a value, a name given twice. Returns the
+ * required parameter without a value (not also for one given with a wrong
+ * value), a name given twice. Returns the
  * number of problems; *out is set either way (the caller frees it).
  */
 size_t dr_params_bind(const dr_runbook *rb, const char *const *kv, size_t n, struct cJSON **out, dr_buf *err);
