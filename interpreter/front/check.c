@@ -697,6 +697,18 @@ static void walk_duration(ck *c, const dr_node *n, const dr_type *t)
 				    "1h30m, 2d");
 }
 
+/* The value a longer or shorter spelling of it names ("integer" for int, "boolean" for bool), or NULL. */
+static const char *spelt_out(const char *word, const char *const *values)
+{
+	size_t wn = word ? strlen(word) : 0;
+	for (size_t i = 0; wn >= 3 && values && values[i]; i++) {
+		size_t vn = strlen(values[i]);
+		if (vn >= 3 && !strncmp(word, values[i], wn < vn ? wn : vn))
+			return values[i];
+	}
+	return NULL;
+}
+
 static void walk_enum(ck *c, const dr_node *n, const dr_type *t)
 {
 	if (!is_scalar(n) || is_null(n)) {
@@ -710,6 +722,8 @@ static void walk_enum(ck *c, const dr_node *n, const dr_type *t)
 	dr_diag *g = dr_diag_error(c->d, DR204, dr_node_loc(n), "%s: '%s' is not valid here: expected %s", where(c),
 				   shown(c, n), want);
 	const char *s = dr_text_suggest(dr_node_str(n), t->enum_values);
+	if (!s)
+		s = spelt_out(dr_node_str(n), t->enum_values);
 	if (s)
 		dr_diag_set_hint(g, "did you mean '%s'?", s);
 	else
