@@ -763,6 +763,8 @@ static const char *not_retried(dr_exec *x, const task *t)
 	char why[512];
 	if (left <= 0 || t->cls == DR_ERRC_CANCELLED)
 		return NULL;
+	if (s->act && (s->act->flags & DR_AF_APPROVAL) && t->cls == DR_ERRC_PERMANENT)
+		return NULL; /* a person's no (or no answer in time) is a decision: no retry.on advice */
 	if (x->stopping)
 		return dr_arena_printf(x->a, "%d attempt%s left, but the run is stopping", left, left == 1 ? "" : "s");
 	if (s->timed_out)
