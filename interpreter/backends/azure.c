@@ -107,7 +107,7 @@ static char *option(cfg_ctx *c, const char *key, const char *def, char **why)
 	if (!out) {
 		dr_buf b;
 		dr_buf_init(&b);
-		dr_buf_printf(&b, "%s:%d:%d: backend.%s: %s", n->file ? n->file : "runbook", n->line, n->col, key,
+		dr_buf_printf(&b, "%s:%d:%d: backend.%s: %s", dr_node_file(n) ? dr_node_file(n) : "runbook", n->line, n->col, key,
 			      err ? err : "the value is empty");
 		*why = dr_buf_detach(&b);
 	}

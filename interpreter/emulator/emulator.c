@@ -44,7 +44,7 @@ static dr_node *scalar(dr_arena *a, const char *text)
 {
 	dr_node *n = dr_arena_calloc(a, 1, sizeof *n);
 	n->kind = DR_NODE_SCALAR;
-	n->file = "emulator";
+	dr_node_set_file(n, "emulator");
 	n->line = n->col = 1;
 	n->u.scalar.str = dr_arena_strdup(a, text);
 	n->u.scalar.len = strlen(text);
@@ -89,7 +89,7 @@ static int open_sim(dr_emu *e, dr_arena *a, dr_diags *d, char *err, size_t errsz
 	const char *base_dir = NULL;
 	char seed[32];
 	cfg->kind = DR_NODE_MAP;
-	cfg->file = "emulator";
+	dr_node_set_file(cfg, "emulator");
 	cfg->u.map.items = dr_arena_calloc(a, 6, sizeof *cfg->u.map.items);
 	put(a, cfg, "kind", scalar(a, "sim"));
 	size_t errors = inventory(e, a, cfg, &base_dir, d) + emu_faults_parse(e, e->o.faults, a, &faults, d);

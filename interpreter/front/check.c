@@ -29,6 +29,7 @@
 #include "actions/action.h"
 #include "front/schema.h"
 #include "util/text.h"
+#include "util/xalloc.h"
 
 
 #define SUPPORTED_VERSION 1
@@ -132,7 +133,7 @@ static bool maybe_typed(const dr_node *n)
 	};
 	const char *s = n->u.scalar.str;
 	size_t len = n->u.scalar.len;
-	if (n->u.scalar.style != DR_STYLE_PLAIN)
+	if (n->style != DR_STYLE_PLAIN)
 		return false;
 	if (len == 0)
 		return true;
@@ -1026,21 +1027,23 @@ static name_entry *name_slot(const name_table *t, const char *name)
 	return &t->slots[i];
 }
 
-static void name_grow(ck *c, name_table *t)
+/* Name tables are heap scratch, freed when dr_check returns (the tables of 50,000 step ids were 4 MB). */
+static void name_grow(name_table *t)
 {
 	name_table old = *t;
 	t->cap = old.cap ? old.cap * 2 : 64;
-	t->slots = dr_arena_calloc(c->a, t->cap, sizeof *t->slots);
+	t->slots = xcalloc(t->cap, sizeof *t->slots);
 	for (size_t i = 0; i < old.cap; i++)
 		if (old.slots[i].name)
 			*name_slot(t, old.slots[i].name) = old.slots[i];
+	free(old.slots);
 }
 
 /* Add name (written at node); returns the node of an earlier entry of the same name, else NULL. */
-static const dr_node *name_add(ck *c, name_table *t, const char *name, const dr_node *node)
+static const dr_node *name_add(name_table *t, const char *name, const dr_node *node)
 {
 	if (2 * (t->n + 1) > t->cap)
-		name_grow(c, t);
+		name_grow(t);
 	name_entry *e = name_slot(t, name);
 	if (e->name)
 		return e->node;
@@ -1296,7 +1299,7 @@ static void build_vm_sets(ck *c, const dr_node *dict)
 		dr_vm_set *v = &rb->vm_sets[rb->n_vm_sets];
 		v->name = (dr_ref){dr_node_str(p->key), dr_node_loc(p->key)};
 		c->vm_set_names[rb->n_vm_sets++] = v->name.name;
-		name_add(c, &c->vm_sets, v->name.name, p->key);
+		name_add(&c->vm_sets, v->name.name, p->key);
 		push_key(c, v->name.name);
 		build_filter(c, get(p->value, "match"), &v->match);
 		build_filter(c, get(p->value, "exclude"), &v->exclude);
@@ -1493,7 +1496,7 @@ static void step_id(ck *c, const dr_node *m, dr_step *s)
 	s->id = (dr_ref){dr_node_str(id), dr_node_loc(id)};
 	if (!q_ident(id))
 		return;
-	const dr_node *first = name_add(c, &c->step_ids, s->id.name, id);
+	const dr_node *first = name_add(&c->step_ids, s->id.name, id);
 	if (!first)
 		return;
 	dr_diag *g = dr_diag_error(c->d, DR208, dr_node_loc(id), "%s: step id '%s' is already used", where(c),
@@ -1811,5 +1814,7 @@ dr_runbook *dr_check(dr_arena *a, dr_diags *diags, const dr_node *root, const ch
 	c.rb->is_composite = dr_node_get(root, "composite") != NULL;
 	walk(&c, root, c.rb->is_composite ? &dr_schema_composite : &dr_schema_runbook);
 	build_root(&c, root);
+	free(c.step_ids.slots);
+	free(c.vm_sets.slots);
 	return c.rb;
 }

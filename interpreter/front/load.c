@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,10 +56,59 @@
 
 #include <yaml.h>
 
+#include "util/index.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
 const dr_load_limits dr_load_default_limits = {8u << 20, 4000000, 200};
+
+/*
+ * File names, one table for the process: a node keeps a 16-bit index
+ * (dr_node_file). Entries are added under the lock and never change or go
+ * away, so reading an entry needs no lock: a node reaches another thread
+ * only after its file's entry was written. The last entry stands for every
+ * file past the table's capacity (a process never loads that many).
+ */
+enum { MAX_FILES = 65535 };
+static const char *file_names[MAX_FILES + 1]; /* [0]: no file */
+static size_t n_file_names = 1;
+static dr_index file_index;
+static pthread_mutex_t file_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint16_t intern_file(const char *file)
+{
+	if (!file)
+		return 0;
+	uint64_t h = dr_index_hash(DR_INDEX_SEED, file);
+	pthread_mutex_lock(&file_mu);
+	size_t id = DR_INDEX_NONE;
+	for (size_t pos = 0, v; id == DR_INDEX_NONE && (v = dr_index_next(&file_index, h, &pos)) != DR_INDEX_NONE;)
+		if (strcmp(file_names[v], file) == 0)
+			id = v;
+	if (id == DR_INDEX_NONE && n_file_names < MAX_FILES) {
+		id = n_file_names++;
+		file_names[id] = xstrdup(file);
+		dr_index_put(&file_index, h, id);
+	} else if (id == DR_INDEX_NONE) {
+		if (!file_names[MAX_FILES])
+			file_names[MAX_FILES] = "(one of too many files)";
+		id = MAX_FILES;
+	}
+	pthread_mutex_unlock(&file_mu);
+	return (uint16_t)id;
+}
+
+const char *dr_node_file(const dr_node *n)
+{
+	return file_names[n->file_id];
+}
+
+void dr_node_set_file(dr_node *n, const char *file)
+{
+	n->file_id = intern_file(file);
+}
+
+_Static_assert(sizeof(dr_node) <= 40, "a node is 40 bytes: big runbooks are millions of them");
 
 /* A byte position: offset in the text and the 1-based line and column. */
 typedef struct pos {
@@ -96,7 +146,8 @@ typedef struct frame {
 typedef struct ld {
 	dr_arena *a;
 	dr_diags *d;
-	const char *file;
+	const char *file; /* interned: file_names[file_id] */
+	uint16_t file_id;
 	const char *text;
 	size_t len;
 	bool ascii;
@@ -463,7 +514,7 @@ static bool tag_fits(tag_kind k, dr_node_kind nk)
 static bool scalar_fits(tag_kind k, dr_node *n)
 {
 	dr_node tmp = *n;
-	tmp.u.scalar.style = DR_STYLE_PLAIN;
+	tmp.style = DR_STYLE_PLAIN;
 	bool b;
 	int64_t i;
 	double x;
@@ -492,14 +543,14 @@ static void apply_tag(ld *l, dr_node *n, const char *tag, pos tag_at, int tag_le
 	}
 	if (n->kind != DR_NODE_SCALAR)
 		return;
-	if ((k == TAG_STR || k == TAG_ANY) && n->u.scalar.style == DR_STYLE_PLAIN) {
-		n->u.scalar.style = DR_STYLE_DOUBLE;
+	if ((k == TAG_STR || k == TAG_ANY) && n->style == DR_STYLE_PLAIN) {
+		n->style = DR_STYLE_DOUBLE;
 	} else if (k != TAG_STR && k != TAG_ANY) {
 		if (!scalar_fits(k, n))
 			dr_diag_error(l->d, DR106, loc_of(l, tag_at, tag_len), "'%s' is not a valid %s value",
 				      n->u.scalar.str, shown);
 		else
-			n->u.scalar.style = DR_STYLE_PLAIN;
+			n->style = DR_STYLE_PLAIN;
 	}
 }
 
@@ -583,11 +634,10 @@ static dr_node *new_node(ld *l, dr_node_kind kind, pos s, pos e)
 	dr_node *n = l->nodes++;
 	l->nodes_left--;
 	n->kind = kind;
-	n->file = l->file;
+	n->file_id = l->file_id;
 	n->line = s.line;
 	n->col = s.col;
-	n->end_line = e.line;
-	n->end_col = e.col;
+	n->span = e.line == s.line ? e.col - s.col : -1;
 	return n;
 }
 
@@ -703,7 +753,7 @@ static bool on_scalar(ld *l, const yaml_event_t *e)
 	dr_node *n = new_node(l, DR_NODE_SCALAR, s, end);
 	n->u.scalar.str = copy_text(l, (const char *)e->data.scalar.value, e->data.scalar.length);
 	n->u.scalar.len = e->data.scalar.length;
-	n->u.scalar.style = map_style(e->data.scalar.style);
+	n->style = map_style(e->data.scalar.style);
 	n->u.scalar.src_map = scalar_src_map(l, n, e->data.scalar.style, s, end);
 	if (tag)
 		apply_tag(l, n, tag, tag_at, tag_len);
@@ -811,7 +861,7 @@ static void mb_add(mapbuild *mb, dr_node *k, dr_node *v, hslot *slot)
 
 static bool is_merge_key(const dr_node *k)
 {
-	return k->kind == DR_NODE_SCALAR && k->u.scalar.style == DR_STYLE_PLAIN && k->u.scalar.len == 2 &&
+	return k->kind == DR_NODE_SCALAR && k->style == DR_STYLE_PLAIN && k->u.scalar.len == 2 &&
 	       memcmp(k->u.scalar.str, "<<", 2) == 0;
 }
 
@@ -929,13 +979,10 @@ static void build_seq(ld *l, dr_node *n, dr_node **items, size_t count)
 			n->u.seq.items[n->u.seq.n++] = items[i];
 }
 
-static bool on_close(ld *l, const yaml_event_t *e)
+static bool on_close(ld *l)
 {
 	frame f = l->frames[--l->nframes];
 	dr_node *n = f.node;
-	pos end = mark_pos(l, e->end_mark);
-	n->end_line = end.line;
-	n->end_col = end.col;
 	/* no kids yet at all ("{ }" first): NULL + 0 is undefined */
 	dr_node **kids = l->kids ? l->kids + f.base : NULL;
 	if (n->kind == DR_NODE_MAP)
@@ -972,7 +1019,7 @@ static bool on_event(ld *l, const yaml_event_t *e)
 	case YAML_MAPPING_START_EVENT: return on_open(l, e, DR_NODE_MAP);
 	case YAML_SEQUENCE_START_EVENT: return on_open(l, e, DR_NODE_SEQ);
 	case YAML_MAPPING_END_EVENT:
-	case YAML_SEQUENCE_END_EVENT: return on_close(l, e);
+	case YAML_SEQUENCE_END_EVENT: return on_close(l);
 	default: return true;
 	}
 }
@@ -1044,7 +1091,7 @@ static dr_node *finish(ld *l)
 		dr_diag_error(l->d, DR108, whole_file(l->file), "the file holds no YAML document");
 		return NULL;
 	}
-	if (r->kind == DR_NODE_SCALAR && r->u.scalar.style == DR_STYLE_PLAIN && r->u.scalar.len == 0) {
+	if (r->kind == DR_NODE_SCALAR && r->style == DR_STYLE_PLAIN && r->u.scalar.len == 0) {
 		dr_diag_error(l->d, DR108, loc_of(l, l->doc_start, 1), "the YAML document is empty");
 		return NULL;
 	}
@@ -1076,6 +1123,8 @@ static dr_node *load_text(ld *l)
 
 static bool too_large(dr_diags *d, const char *file, size_t size, size_t max)
 {
+	if (max > UINT32_MAX)
+		max = UINT32_MAX; /* a scalar's length is 32 bits (dr_node) */
 	if (size <= max)
 		return false;
 	dr_diag *g = dr_diag_error(d, DR107, whole_file(file), "the file is %zu bytes; the limit is %zu bytes", size,
@@ -1090,7 +1139,8 @@ dr_node *dr_load_string(dr_arena *a, dr_diags *diags, const char *name, const ch
 	ld l = {0};
 	l.a = a;
 	l.d = diags;
-	l.file = dr_arena_strdup(a, name);
+	l.file_id = intern_file(name);
+	l.file = file_names[l.file_id];
 	l.text = text;
 	l.len = len;
 	l.lim = limits ? *limits : dr_load_default_limits;
@@ -1200,12 +1250,12 @@ dr_node *dr_load_file(dr_arena *a, dr_diags *diags, const char *path, const dr_l
 
 dr_loc dr_node_loc(const dr_node *n)
 {
-	dr_loc l = {n->file, n->line, n->col, 1};
+	dr_loc l = {dr_node_file(n), n->line, n->col, 1};
 	if (n->kind != DR_NODE_SCALAR)
 		return l;
-	dr_scalar_style st = n->u.scalar.style;
-	if (n->end_line == n->line)
-		l.len = n->end_col - n->col;
+	dr_scalar_style st = n->style;
+	if (n->span >= 0)
+		l.len = n->span;
 	else if (st == DR_STYLE_PLAIN)
 		l.len = n->u.scalar.src_map;
 	else if (st == DR_STYLE_SINGLE || st == DR_STYLE_DOUBLE)
@@ -1221,7 +1271,7 @@ static size_t model_shift(const dr_node *n, size_t off, bool quoted)
 	size_t shift = 0;
 	for (size_t i = 0; quoted && i < off && i < n->u.scalar.len; i++) {
 		char c = n->u.scalar.str[i];
-		shift += n->u.scalar.style == DR_STYLE_SINGLE ? c == '\'' : escape_letter(c) != 0;
+		shift += n->style == DR_STYLE_SINGLE ? c == '\'' : escape_letter(c) != 0;
 	}
 	return shift;
 }
@@ -1233,15 +1283,15 @@ static dr_loc flow_loc_at(const dr_node *n, size_t off, size_t len)
 	 * quoted "!!int '1'" PLAIN); on one line the text is unquoted exactly
 	 * when the node is as long as its value.
 	 */
-	bool one_line = n->end_line == n->line;
-	bool bare = one_line && (size_t)(n->end_col - n->col) == n->u.scalar.len;
-	bool quoted = n->u.scalar.style == DR_STYLE_PLAIN ? one_line && !bare : !bare;
+	bool one_line = n->span >= 0;
+	bool bare = one_line && (size_t)n->span == n->u.scalar.len;
+	bool quoted = n->style == DR_STYLE_PLAIN ? one_line && !bare : !bare;
 	size_t exact = (size_t)(n->u.scalar.src_map > 0 ? n->u.scalar.src_map : 0);
 	if (off > exact)
 		return dr_node_loc(n);
 	size_t start = off + model_shift(n, off, quoted);
 	size_t stop = off + len <= exact ? off + len + model_shift(n, off + len, quoted) : start + len;
-	return (dr_loc){n->file, n->line, n->col + (int)quoted + (int)start, (int)(stop - start)};
+	return (dr_loc){dr_node_file(n), n->line, n->col + (int)quoted + (int)start, (int)(stop - start)};
 }
 
 static dr_loc block_loc_at(const dr_node *n, size_t off, size_t len)
@@ -1249,8 +1299,8 @@ static dr_loc block_loc_at(const dr_node *n, size_t off, size_t len)
 	int content_col = n->u.scalar.src_map;
 	if (content_col <= 0)
 		return dr_node_loc(n);
-	dr_loc l = {n->file, n->line + 1, content_col, 1};
-	if (n->u.scalar.style == DR_STYLE_FOLDED)
+	dr_loc l = {dr_node_file(n), n->line + 1, content_col, 1};
+	if (n->style == DR_STYLE_FOLDED)
 		return l; /* folding joins lines: the first content line is all we can tell */
 	size_t ls = 0;
 	for (size_t i = 0; i < off && i < n->u.scalar.len; i++)
@@ -1270,7 +1320,7 @@ dr_loc dr_node_loc_at(const dr_node *n, size_t off, size_t len)
 	if (n->kind != DR_NODE_SCALAR)
 		return dr_node_loc(n);
 	dr_loc l;
-	if (n->u.scalar.style == DR_STYLE_LITERAL || n->u.scalar.style == DR_STYLE_FOLDED)
+	if (n->style == DR_STYLE_LITERAL || n->style == DR_STYLE_FOLDED)
 		l = block_loc_at(n, off, len);
 	else
 		l = flow_loc_at(n, off, len);
@@ -1301,7 +1351,7 @@ dr_node *dr_node_get(const dr_node *n, const char *key)
 /* The text of a plain scalar (the only kind the core schema types); false otherwise. */
 static bool plain(const dr_node *n, const char **s, size_t *len)
 {
-	if (!n || n->kind != DR_NODE_SCALAR || n->u.scalar.style != DR_STYLE_PLAIN)
+	if (!n || n->kind != DR_NODE_SCALAR || n->style != DR_STYLE_PLAIN)
 		return false;
 	*s = n->u.scalar.str;
 	*len = n->u.scalar.len;

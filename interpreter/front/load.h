@@ -36,23 +36,24 @@ typedef struct dr_pair {
 	dr_node *value;
 } dr_pair;
 
+/*
+ * 40 bytes a node: a big runbook is millions of them (a 50,000-step file is
+ * 550,000), so the layout is packed - the file is an index into the loader's
+ * table of file names (dr_node_file), a scalar's end is its span on its
+ * first line, and kind and style are bit-fields.
+ */
 struct dr_node {
-	dr_node_kind kind;
-	const char *file; /* path as given to the loader; shared, arena-owned */
-	int line, col; /* 1-based start */
-	int end_line, end_col; /* 1-based, just past the end */
 	union {
 		struct {
 			const char *str; /* NUL-terminated, may contain NUL only if len says so */
-			size_t len;
-			dr_scalar_style style;
+			uint32_t len;
 			/*
 			 * Set by the loader for dr_node_loc_at (0 = unknown, e.g. a node
 			 * made by hand): for block scalars the 1-based column of the
 			 * content; for the others how many leading bytes of str sit on
 			 * the node's first line where load.c's model puts them.
 			 */
-			int src_map;
+			int32_t src_map;
 		} scalar;
 		struct {
 			dr_pair *items;
@@ -64,6 +65,11 @@ struct dr_node {
 		} seq;
 	} u;
 	void *compiled; /* for resolve: the compiled template of a scalar, or NULL */
+	int line, col; /* 1-based start */
+	int span; /* scalars: columns from col to the node's end when it ends on its first line, else -1 */
+	uint16_t file_id; /* dr_node_file; 0: none */
+	dr_node_kind kind : 2;
+	dr_scalar_style style : 3; /* scalars */
 };
 
 typedef struct dr_load_limits {
@@ -90,6 +96,15 @@ dr_node *dr_load_file(dr_arena *a, dr_diags *diags, const char *path, const dr_l
 /* The same for text already in memory; name is used in positions. */
 dr_node *dr_load_string(dr_arena *a, dr_diags *diags, const char *name, const char *text, size_t len,
 			const dr_load_limits *limits);
+
+/*
+ * The file a node was loaded from (NULL for a node made by hand without
+ * one). Names live in one table for the process (interned: each distinct
+ * name once, never freed); any thread.
+ */
+const char *dr_node_file(const dr_node *n);
+/* Give n the file name file (interned; NULL: none). Any thread. */
+void dr_node_set_file(dr_node *n, const char *file);
 
 /* A dr_loc covering the node (for scalars: its text; for collections: their first line). */
 dr_loc dr_node_loc(const dr_node *n);

@@ -49,13 +49,13 @@ static dr_node *scalar(dr_arena *a, const dr_node *at, const char *text)
 	dr_node *n = dr_arena_calloc(a, 1, sizeof *n);
 	n->kind = DR_NODE_SCALAR;
 	if (at) {
-		n->file = at->file;
-		n->line = n->end_line = at->line;
-		n->col = n->end_col = at->col;
+		n->file_id = at->file_id;
+		n->line = at->line;
+		n->col = at->col;
 	}
 	n->u.scalar.str = dr_arena_strdup(a, text);
 	n->u.scalar.len = strlen(text);
-	n->u.scalar.style = DR_STYLE_DOUBLE;
+	n->style = DR_STYLE_DOUBLE;
 	return n;
 }
 
@@ -64,11 +64,10 @@ static dr_node *map_like(dr_arena *a, const dr_node *at, size_t cap)
 	dr_node *n = dr_arena_calloc(a, 1, sizeof *n);
 	n->kind = DR_NODE_MAP;
 	if (at) {
-		n->file = at->file;
+		n->file_id = at->file_id;
 		n->line = at->line;
 		n->col = at->col;
-		n->end_line = at->end_line;
-		n->end_col = at->end_col;
+		n->span = at->span;
 	}
 	n->u.map.items = dr_arena_calloc(a, cap + 1, sizeof *n->u.map.items);
 	return n;

@@ -99,12 +99,12 @@ static dr_node *scalar(dr_arena *a, const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	n->kind = DR_NODE_SCALAR;
-	n->file = "fuzz.yaml";
-	n->line = n->end_line = n->col = 1;
-	n->end_col = 1 + (int)size;
+	dr_node_set_file(n, "fuzz.yaml");
+	n->line = n->col = 1;
+	n->span = (int)size;
 	n->u.scalar.str = text;
 	n->u.scalar.len = size;
-	n->u.scalar.style = DR_STYLE_PLAIN;
+	n->style = DR_STYLE_PLAIN;
 	n->u.scalar.src_map = (int)size;
 	return n;
 }

@@ -43,8 +43,8 @@ static dr_node *scalar(dr_arena *a, const char *text)
 {
 	dr_node *n = dr_arena_calloc(a, 1, sizeof *n);
 	n->kind = DR_NODE_SCALAR;
-	n->file = "t.yaml";
-	n->line = n->end_line = n->col = 1;
+	dr_node_set_file(n, "t.yaml");
+	n->line = n->col = 1;
 	n->u.scalar.str = dr_arena_strdup(a, text);
 	n->u.scalar.len = strlen(text);
 	n->u.scalar.src_map = (int)strlen(text);

@@ -21,13 +21,13 @@ static dr_node *scalar(dr_arena *a, const char *text)
 {
 	dr_node *n = dr_arena_alloc(a, sizeof *n);
 	n->kind = DR_NODE_SCALAR;
-	n->file = "t.yaml";
-	n->line = n->end_line = 1;
+	dr_node_set_file(n, "t.yaml");
+	n->line = 1;
 	n->col = 1;
-	n->end_col = 1 + (int)strlen(text);
+	n->span = (int)strlen(text);
 	n->u.scalar.str = dr_arena_strdup(a, text);
 	n->u.scalar.len = strlen(text);
-	n->u.scalar.style = DR_STYLE_PLAIN;
+	n->style = DR_STYLE_PLAIN;
 	n->u.scalar.src_map = (int)strlen(text); /* all of it on line 1, as the loader would record */
 	return n;
 }

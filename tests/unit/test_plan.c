@@ -522,13 +522,13 @@ static dr_node *scalar(dr_arena *a, const char *text, int line)
 {
 	dr_node *n = dr_arena_alloc(a, sizeof *n);
 	n->kind = DR_NODE_SCALAR;
-	n->file = "rb.yaml";
-	n->line = n->end_line = line;
+	dr_node_set_file(n, "rb.yaml");
+	n->line = line;
 	n->col = 20;
-	n->end_col = 20 + (int)strlen(text);
+	n->span = (int)strlen(text);
 	n->u.scalar.str = dr_arena_strdup(a, text);
 	n->u.scalar.len = strlen(text);
-	n->u.scalar.style = DR_STYLE_PLAIN;
+	n->style = DR_STYLE_PLAIN;
 	return n;
 }
 
