@@ -98,11 +98,11 @@ static char *option(cfg_ctx *c, const char *key, const char *def, char **why)
 	*why = NULL;
 	if (!n || dr_node_is_null(n))
 		return def ? xstrdup(def) : NULL;
-	if (!n->compiled)
+	if (!dr_node_template(n))
 		return xstrdup(dr_node_str(n));
 	dr_eval_env env = {.lookup = cfg_lookup, .ctx = c};
 	char *err = NULL;
-	cJSON *v = dr_template_eval(n->compiled, &env, &err);
+	cJSON *v = dr_template_eval(dr_node_template(n), &env, &err);
 	char *out = cJSON_IsString(v) && v->valuestring[0] ? xstrdup(v->valuestring) : NULL;
 	if (!out) {
 		dr_buf b;

@@ -65,6 +65,7 @@ typedef struct ck {
 	const dr_action *with_action; /* set while walking a step's with: */
 	name_table step_ids;
 	name_table vm_sets;
+	dr_retry *inherited; /* the retry of every step without retry: (defaults.retry, not present); made once */
 	const char **vm_set_names; /* NULL-terminated, for suggestions */
 	/* the mapping types of the sections, looked up once */
 	const dr_type *t_root, *t_backend, *t_param, *t_secret, *t_vm_set, *t_filter, *t_expect;
@@ -1165,7 +1166,7 @@ static void param_default(ck *c, const dr_node *v, dr_param *p)
 static void build_param(ck *c, const dr_pair *pair, dr_param *p)
 {
 	const dr_node *m = pair->value;
-	p->name = (dr_ref){dr_node_str(pair->key), dr_node_loc(pair->key)};
+	p->name = (dr_ref){dr_node_str(pair->key), pair->key};
 	int ty = q_enum(get(m, "type"), ftype(c->t_param, "type"));
 	p->type = ty >= 0 ? (dr_param_type)ty : DR_PARAM_STRING;
 	p->description = q_string(get(m, "description"));
@@ -1234,7 +1235,7 @@ static void build_secrets(ck *c, const dr_node *dict)
 		if (!is_map(p->value))
 			continue;
 		dr_secret *s = &rb->secrets[rb->n_secrets++];
-		s->name = (dr_ref){dr_node_str(p->key), dr_node_loc(p->key)};
+		s->name = (dr_ref){dr_node_str(p->key), p->key};
 		s->env = q_string(get(p->value, "env"));
 		s->file = q_string(get(p->value, "file"));
 		s->description = q_string(get(p->value, "description"));
@@ -1297,7 +1298,7 @@ static void build_vm_sets(ck *c, const dr_node *dict)
 	for (size_t i = 0; i < dict->u.map.n; i++) {
 		const dr_pair *p = &dict->u.map.items[i];
 		dr_vm_set *v = &rb->vm_sets[rb->n_vm_sets];
-		v->name = (dr_ref){dr_node_str(p->key), dr_node_loc(p->key)};
+		v->name = (dr_ref){dr_node_str(p->key), p->key};
 		c->vm_set_names[rb->n_vm_sets++] = v->name.name;
 		name_add(&c->vm_sets, v->name.name, p->key);
 		push_key(c, v->name.name);
@@ -1439,6 +1440,18 @@ static void build_retry(ck *c, const dr_node *m, const dr_retry *base, dr_retry 
 	retry_on(c, get(m, "on"), out);
 }
 
+/* A step's retry: its own (arena), or the one all steps without retry: share. */
+static const dr_retry *step_retry(ck *c, const dr_node *m)
+{
+	if (!is_map(m) && c->inherited)
+		return c->inherited;
+	dr_retry *r = dr_arena_alloc(c->a, sizeof *r);
+	build_retry(c, m, &c->rb->default_retry, r);
+	if (!is_map(m))
+		c->inherited = r;
+	return r;
+}
+
 static void build_defaults(ck *c, const dr_node *m)
 {
 	dr_runbook *rb = c->rb;
@@ -1490,10 +1503,10 @@ static void build_steps(ck *c, const dr_node *seq, const char *key, dr_step **ou
 static void step_id(ck *c, const dr_node *m, dr_step *s)
 {
 	const dr_node *id = get(m, "id");
-	s->id = (dr_ref){"", s->loc};
+	s->id = (dr_ref){"", m};
 	if (!is_scalar(id) || is_null(id))
 		return;
-	s->id = (dr_ref){dr_node_str(id), dr_node_loc(id)};
+	s->id = (dr_ref){dr_node_str(id), id};
 	if (!q_ident(id))
 		return;
 	const dr_node *first = name_add(&c->step_ids, s->id.name, id);
@@ -1519,7 +1532,7 @@ static void unknown_action(ck *c, const dr_node *n)
 static void step_action(ck *c, const dr_node *m, dr_step *s)
 {
 	const dr_node *act = get(m, "action"), *use = get(m, "use");
-	s->action_name = (dr_ref){"", s->loc};
+	s->action_name = (dr_ref){"", m};
 	if (act && use) {
 		dr_diag *g = dr_diag_error(c->d, DR213, key_loc(m, "use"), "%s: a step has action: or use:, not both",
 					   where(c));
@@ -1530,12 +1543,12 @@ static void step_action(ck *c, const dr_node *m, dr_step *s)
 		dr_diag_set_hint(g, "add action: NAME (e.g. dr.failover), or use: NAME for a stdlib composite");
 	}
 	if (q_ident(use) && !act) { /* with both, keep action: only, so later stages do not pile on */
-		s->use = (dr_ref){dr_node_str(use), dr_node_loc(use)};
+		s->use = (dr_ref){dr_node_str(use), use};
 		return;
 	}
 	if (!q_string(act) || act->u.scalar.len == 0)
 		return;
-	s->action_name = (dr_ref){act->u.scalar.str, dr_node_loc(act)};
+	s->action_name = (dr_ref){act->u.scalar.str, act};
 	push_key(c, "action");
 	s->action = dr_action_find(s->action_name.name);
 	if (!s->action)
@@ -1578,7 +1591,7 @@ static dr_ref *ref_list(ck *c, const dr_node *n, const char *key, size_t *count,
 		if (expr && !c->rb->is_composite)
 			expr_not_allowed(c, it, key);
 		else if (expr || q_ident(it))
-			refs[(*count)++] = (dr_ref){dr_node_str(it), dr_node_loc(it)};
+			refs[(*count)++] = (dr_ref){dr_node_str(it), it};
 		if (vm_sets && !expr && q_ident(it) && !c->rb->is_composite && !name_has(&c->vm_sets, dr_node_str(it)))
 			unknown_vm_set(c, it);
 		if (n->kind == DR_NODE_SEQ)
@@ -1695,7 +1708,7 @@ static void build_step(ck *c, const dr_node *m, dr_step *s, bool in_finally)
 	step_refs(c, m, s);
 	step_needs_targets(c, m, s);
 	step_limits(c, m, s);
-	build_retry(c, get(m, "retry"), &c->rb->default_retry, &s->retry);
+	s->retry = step_retry(c, get(m, "retry"));
 	step_with(c, m, s);
 	build_steps(c, get(m, "rollback"), "rollback", &s->rollback, &s->n_rollback, false);
 }

@@ -108,7 +108,30 @@ void dr_node_set_file(dr_node *n, const char *file)
 	n->file_id = intern_file(file);
 }
 
-_Static_assert(sizeof(dr_node) <= 40, "a node is 40 bytes: big runbooks are millions of them");
+_Static_assert(sizeof(dr_node) <= 32, "a node is 32 bytes: big runbooks are millions of them");
+
+const struct dr_template *dr_node_template(const dr_node *n)
+{
+	const struct dr_template *t = NULL;
+	if (n && n->kind == DR_NODE_SCALAR && n->templated)
+		memcpy(&t, n->u.scalar.str - sizeof t, sizeof t);
+	return t;
+}
+
+void dr_node_set_template(dr_arena *a, dr_node *n, const struct dr_template *t)
+{
+	if (!t || n->templated) {
+		if (t) /* our own copy, in front of the text */
+			memcpy((char *)n->u.scalar.str - sizeof t, &t, sizeof t);
+		n->templated = t != NULL;
+		return;
+	}
+	char *p = dr_arena_alloc_uninit(a, sizeof t + n->u.scalar.len + 1);
+	memcpy(p, &t, sizeof t);
+	memcpy(p + sizeof t, n->u.scalar.str, n->u.scalar.len + 1);
+	n->u.scalar.str = p + sizeof t;
+	n->templated = true;
+}
 
 /* A byte position: offset in the text and the 1-based line and column. */
 typedef struct pos {
@@ -163,6 +186,8 @@ typedef struct ld {
 	htab atab, ktab;
 	char *slab; /* string storage being filled (arena) */
 	size_t slab_left;
+	struct istr *strs; /* short scalars' texts, each once (heap; freed after the load) */
+	size_t strs_cap, n_strs;
 	dr_node *nodes; /* node storage being filled (arena) */
 	size_t nodes_left;
 	size_t total;
@@ -240,16 +265,70 @@ static pos offset_pos(const char *text, size_t len, size_t off)
 	return p;
 }
 
+/* A short text kept once: its hash, length and copy in the arena. */
+typedef struct istr {
+	uint32_t h, len;
+	const char *p; /* NULL: an empty slot */
+} istr;
+
+enum { INTERN_MAX = 32 }; /* keys and small values: "id", "action", "log", a VM set's name */
+
+static istr *intern_slot(const ld *l, const char *s, size_t n, uint32_t h)
+{
+	size_t mask = l->strs_cap - 1, i = h & mask;
+	while (l->strs[i].p && !(l->strs[i].h == h && l->strs[i].len == n && memcmp(l->strs[i].p, s, n) == 0))
+		i = (i + 1) & mask;
+	return &l->strs[i];
+}
+
+static void intern_grow(ld *l)
+{
+	istr *old = l->strs;
+	size_t cap = l->strs_cap;
+	l->strs_cap = cap ? 2 * cap : 1024;
+	l->strs = xcalloc(l->strs_cap, sizeof *l->strs);
+	for (size_t i = 0; i < cap; i++)
+		if (old[i].p)
+			*intern_slot(l, old[i].p, old[i].len, old[i].h) = old[i];
+	free(old);
+}
+
+static char *copy_short(ld *l, const char *s, size_t n);
+
+/*
+ * A short scalar's text, shared with every equal one: a big runbook
+ * repeats its keys and small values on every step (nothing writes into a
+ * scalar's text).
+ */
+static const char *intern_text(ld *l, const char *s, size_t n)
+{
+	if (2 * (l->n_strs + 1) > l->strs_cap)
+		intern_grow(l);
+	uint32_t h = hash_bytes(s, n);
+	istr *e = intern_slot(l, s, n, h);
+	if (!e->p) {
+		*e = (istr){h, (uint32_t)n, copy_short(l, s, n)};
+		l->n_strs++;
+	}
+	return e->p;
+}
+
 /*
  * A copy of a scalar's text in the arena. Short strings are packed into
  * 64 KiB chunks with no per-string rounding: on a big runbook most scalars
  * are a few bytes and the arena would round each to 16.
  */
-static char *copy_text(ld *l, const char *s, size_t n)
+static const char *copy_text(ld *l, const char *s, size_t n)
 {
-	enum { SLAB = 64 * 1024, SHORT = 256 };
+	enum { SHORT = 256 };
 	if (n >= SHORT)
 		return dr_arena_strndup(l->a, s, n);
+	return n <= INTERN_MAX ? intern_text(l, s, n) : copy_short(l, s, n);
+}
+
+static char *copy_short(ld *l, const char *s, size_t n)
+{
+	enum { SLAB = 64 * 1024 };
 	if (n + 1 > l->slab_left) {
 		l->slab = dr_arena_alloc_uninit(l->a, SLAB);
 		l->slab_left = SLAB;
@@ -1077,6 +1156,7 @@ static void dispose(ld *l)
 	free(l->anchors);
 	free(l->atab.s);
 	free(l->ktab.s);
+	free(l->strs);
 }
 
 /* The root, or NULL with DR108 when the document is missing or empty. */

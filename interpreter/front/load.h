@@ -30,6 +30,7 @@ typedef enum dr_scalar_style {
 } dr_scalar_style;
 
 typedef struct dr_node dr_node;
+struct dr_template;
 
 typedef struct dr_pair {
 	dr_node *key; /* always a scalar */
@@ -37,10 +38,11 @@ typedef struct dr_pair {
 } dr_pair;
 
 /*
- * 40 bytes a node: a big runbook is millions of them (a 50,000-step file is
+ * 32 bytes a node: a big runbook is millions of them (a 50,000-step file is
  * 550,000), so the layout is packed - the file is an index into the loader's
  * table of file names (dr_node_file), a scalar's end is its span on its
- * first line, and kind and style are bit-fields.
+ * first line, kind and style are bit-fields, and a scalar's compiled
+ * template sits in front of its text (dr_node_template).
  */
 struct dr_node {
 	union {
@@ -64,12 +66,12 @@ struct dr_node {
 			size_t n;
 		} seq;
 	} u;
-	void *compiled; /* for resolve: the compiled template of a scalar, or NULL */
 	int line, col; /* 1-based start */
 	int span; /* scalars: columns from col to the node's end when it ends on its first line, else -1 */
 	uint16_t file_id; /* dr_node_file; 0: none */
 	dr_node_kind kind : 2;
 	dr_scalar_style style : 3; /* scalars */
+	bool templated : 1; /* dr_node_set_template gave it a template */
 };
 
 typedef struct dr_load_limits {
@@ -105,6 +107,15 @@ dr_node *dr_load_string(dr_arena *a, dr_diags *diags, const char *name, const ch
 const char *dr_node_file(const dr_node *n);
 /* Give n the file name file (interned; NULL: none). Any thread. */
 void dr_node_set_file(dr_node *n, const char *file);
+
+/* The compiled template of scalar n (resolve's), or NULL: a literal, a collection, not compiled yet. */
+const struct dr_template *dr_node_template(const dr_node *n);
+/*
+ * Give scalar n its compiled template t (NULL: none). The pointer is kept
+ * in front of a copy of n's text made in a (once per node; n->u.scalar.str
+ * then points at the copy, the same text). One thread per node.
+ */
+void dr_node_set_template(dr_arena *a, dr_node *n, const struct dr_template *t);
 
 /* A dr_loc covering the node (for scalars: its text; for collections: their first line). */
 dr_loc dr_node_loc(const dr_node *n);

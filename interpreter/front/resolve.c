@@ -15,7 +15,7 @@
  * MAX_NESTING deep, never themselves.
  *
  * Expressions. Every scalar holding "${" in with:, when:, recovery.point, recovery.id and
- * the backend's options is parsed once (node->compiled) and checked in the
+ * the backend's options is parsed once (dr_node_template) and checked in the
  * scope of its step (backend options: params, env and secrets only): the
  * roots and fields below, the step's targets (target.*), and, for steps
  * expanded from a composite, its inputs (inputs.*) and its sibling steps
@@ -34,6 +34,7 @@
 #include "front/runbook.h"
 #include "util/buf.h"
 #include "util/text.h"
+#include "util/xalloc.h"
 
 enum { MAX_NESTING = 8 };
 
@@ -157,25 +158,25 @@ static bool find_composite(resolver *r, const dr_step *use, const char **path)
 {
 	const char *name = use->use.name;
 	if (!r->stdlib_dir) {
-		dr_diag *g = dr_diag_error(r->diags, DR305, use->use.loc,
+		dr_diag *g = dr_diag_error(r->diags, DR305, dr_ref_loc(&use->use),
 					   "cannot find composite '%s': there is no stdlib directory", name);
 		dr_diag_set_hint(g, "pass --stdlib DIR or set DROVER_STDLIB");
 		return false;
 	}
 	for (size_t i = 0; i < r->depth; i++) {
 		if (strcmp(r->stack[i], name) == 0) {
-			dr_diag_error(r->diags, DR305, use->use.loc, "composite recursion: %s", chain(r, name));
+			dr_diag_error(r->diags, DR305, dr_ref_loc(&use->use), "composite recursion: %s", chain(r, name));
 			return false;
 		}
 	}
 	if (r->depth >= MAX_NESTING) {
-		dr_diag_error(r->diags, DR305, use->use.loc, "composite recursion: more than %d levels (%s)",
+		dr_diag_error(r->diags, DR305, dr_ref_loc(&use->use), "composite recursion: more than %d levels (%s)",
 			      MAX_NESTING, chain(r, name));
 		return false;
 	}
 	struct stat st;
 	if (stat(r->stdlib_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		dr_diag *g = dr_diag_error(r->diags, DR305, use->use.loc,
+		dr_diag *g = dr_diag_error(r->diags, DR305, dr_ref_loc(&use->use),
 					   "cannot find composite '%s': the stdlib directory '%s' does not exist", name,
 					   r->stdlib_dir);
 		dr_diag_set_hint(g, "pass --stdlib DIR or set DROVER_STDLIB");
@@ -184,7 +185,7 @@ static bool find_composite(resolver *r, const dr_step *use, const char **path)
 	*path = dr_arena_printf(r->a, "%s/%s.yaml", r->stdlib_dir, name);
 	if (is_composite_name(name) && stat(*path, &st) == 0 && S_ISREG(st.st_mode))
 		return true;
-	dr_diag *g = dr_diag_error(r->diags, DR305, use->use.loc, "unknown composite '%s' (no %s.yaml in %s)", name,
+	dr_diag *g = dr_diag_error(r->diags, DR305, dr_ref_loc(&use->use), "unknown composite '%s' (no %s.yaml in %s)", name,
 				   name, r->stdlib_dir);
 	const char *s = dr_text_suggest(name, stdlib_names(r));
 	if (s)
@@ -197,7 +198,7 @@ static dr_node *copy_tree(dr_arena *a, const dr_node *n)
 {
 	dr_node *c = dr_arena_alloc(a, sizeof *c);
 	*c = *n;
-	c->compiled = NULL;
+	c->templated = false;
 	if (n->kind == DR_NODE_MAP) {
 		c->u.map.items = dr_arena_calloc(a, n->u.map.n, sizeof *c->u.map.items);
 		for (size_t i = 0; i < n->u.map.n; i++) {
@@ -231,7 +232,7 @@ static dr_runbook *load_composite(resolver *r, const dr_step *use)
 	dr_node *root = prev ? copy_tree(r->a, prev->root) : dr_load_file(r->a, d, path, NULL);
 	dr_runbook *c = root ? dr_check(r->a, d, root, path) : NULL;
 	if (c && !c->is_composite)
-		dr_diag_error(d, DR305, use->use.loc, "'%s' is not a composite action (%s has no composite: key)",
+		dr_diag_error(d, DR305, dr_ref_loc(&use->use), "'%s' is not a composite action (%s has no composite: key)",
 			      use->use.name, path);
 	bool ok = c && c->is_composite && dr_diags_errors(d) == before;
 	if (prev) {
@@ -322,7 +323,7 @@ static void check_inputs(resolver *r, const dr_step *use, const dr_runbook *c)
 	for (size_t i = 0; i < c->n_inputs; i++) {
 		const dr_param *in = &c->inputs[i];
 		if (!in->default_value && !dr_node_get(with, in->name.name))
-			dr_diag_error(r->diags, DR306, use->use.loc, "composite '%s' needs input '%s'", use->use.name,
+			dr_diag_error(r->diags, DR306, dr_ref_loc(&use->use), "composite '%s' needs input '%s'", use->use.name,
 				      in->name.name);
 	}
 }
@@ -386,7 +387,7 @@ static void substitute(expansion *x, const dr_ref *ref, const char *name, const 
 {
 	const dr_param *in = find_input(x->comp, name);
 	if (!in) {
-		dr_diag *g = dr_diag_error(x->r->diags, DR302, ref->loc, "composite '%s' has no input '%s'",
+		dr_diag *g = dr_diag_error(x->r->diags, DR302, dr_ref_loc(ref), "composite '%s' has no input '%s'",
 					   x->use->use.name, name);
 		const char *s = dr_text_suggest(name, input_names(x->r, x->comp));
 		if (s)
@@ -408,7 +409,7 @@ static void substitute(expansion *x, const dr_ref *ref, const char *name, const 
 				      name, x->use->use.name, what);
 			continue;
 		}
-		ref_push(x->r->a, out, n_out, (dr_ref){.name = dr_node_str(item), .loc = dr_node_loc(item)});
+		ref_push(x->r->a, out, n_out, (dr_ref){.name = dr_node_str(item), .node = item});
 	}
 }
 
@@ -443,7 +444,7 @@ static void adopt_targets(expansion *x, dr_step *st)
 			ref_push(x->r->a, &targets, &n, st->targets[i]);
 	}
 	if (st->foreach && n > 1)
-		dr_diag_error(x->r->diags, DR306, targets[1].loc,
+		dr_diag_error(x->r->diags, DR306, dr_ref_loc(&targets[1]),
 			      "step '%s' has foreach: \"%s\", which takes one VM set, not a list", st->id.name,
 			      st->targets[0].name);
 	st->targets = targets;
@@ -453,7 +454,7 @@ static void adopt_targets(expansion *x, dr_step *st)
 /* What the use step says applies to its steps unless they say otherwise. */
 static void inherit(const dr_step *use, dr_step *st)
 {
-	if (!st->retry.present && use->retry.present)
+	if (!st->retry->present && use->retry->present)
 		st->retry = use->retry;
 	if (st->timeout_ms < 0)
 		st->timeout_ms = use->timeout_ms;
@@ -569,7 +570,7 @@ static void rewrite_needs(resolver *r, dr_step *steps, size_t n, sinkmap *m);
 static void check_use_step(resolver *r, const dr_step *use, const dr_runbook *c, bool top)
 {
 	if (use->n_targets)
-		dr_diag_error(r->diags, DR306, use->targets[0].loc,
+		dr_diag_error(r->diags, DR306, dr_ref_loc(&use->targets[0]),
 			      "%s on a use: step has no effect; pass the VM sets to composite '%s' as an input",
 			      use->foreach ? "foreach:" : "targets:", use->use.name);
 	if (use->when && !top) {
@@ -621,7 +622,7 @@ static bool expand_use(resolver *r, const dr_step *use, dr_step **out, size_t *n
 		for (size_t k = 0; root[i] && k < use->n_needs; k++)
 			ref_push(r->a, &st.needs, &st.n_needs, use->needs[k]);
 		if (sink[i])
-			ref_push(r->a, &out_sinks, &n_sinks, (dr_ref){.name = st.id.name, .loc = use->use.loc});
+			ref_push(r->a, &out_sinks, &n_sinks, (dr_ref){.name = st.id.name, .node = use->use.node});
 		*out = push(r->a, *out, n_out, cap, sizeof **out);
 		(*out)[*n_out - 1] = st;
 	}
@@ -653,7 +654,7 @@ static void replace_needs(resolver *r, dr_step *st, const sinkmap *m)
 		if (!e)
 			ref_push(r->a, &needs, &k, st->needs[j]);
 		for (size_t t = 0; e && t < e->n; t++)
-			ref_push(r->a, &needs, &k, (dr_ref){.name = e->refs[t].name, .loc = st->needs[j].loc});
+			ref_push(r->a, &needs, &k, (dr_ref){.name = e->refs[t].name, .node = st->needs[j].node});
 	}
 	st->needs = needs;
 	st->n_needs = k;
@@ -723,7 +724,7 @@ static void check_expanded_targets(resolver *r, const dr_step *steps, size_t n, 
 			const char *name = st->targets[k].name;
 			if (dr_runbook_vm_set(r->rb, name) || input_placeholder(r->a, name))
 				continue; /* a placeholder left means its input was missing: reported */
-			dr_diag *g = dr_diag_error(r->diags, DR212, st->targets[k].loc,
+			dr_diag *g = dr_diag_error(r->diags, DR212, dr_ref_loc(&st->targets[k]),
 						   "step '%s' targets VM set '%s', which is not declared", st->id.name, name);
 			const char *s = dr_text_suggest(name, sets);
 			if (s)
@@ -750,24 +751,30 @@ static void expand_all(resolver *r)
 
 /* ------------------------------------------------------------ the step ids */
 
-static void collect_ids(resolver *r, const dr_step *steps, size_t n, size_t *cap)
+static size_t count_ids(const dr_step *steps, size_t n)
+{
+	size_t c = n;
+	for (size_t i = 0; i < n; i++)
+		c += count_ids(steps[i].rollback, steps[i].n_rollback);
+	return c;
+}
+
+static void collect_ids(resolver *r, const dr_step *steps, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (steps[i].id.name) {
-			r->ids = push(r->a, r->ids, &r->n_ids, cap, sizeof *r->ids);
-			r->ids[r->n_ids - 1] = steps[i].id.name;
-		}
-		collect_ids(r, steps[i].rollback, steps[i].n_rollback, cap);
+		if (steps[i].id.name)
+			r->ids[r->n_ids++] = steps[i].id.name;
+		collect_ids(r, steps[i].rollback, steps[i].n_rollback);
 	}
 }
 
+/* Heap scratch, freed when dr_resolve returns. */
 static void index_ids(resolver *r)
 {
-	size_t cap = 0;
-	collect_ids(r, r->rb->steps, r->rb->n_steps, &cap);
-	collect_ids(r, r->rb->finally_steps, r->rb->n_finally, &cap);
-	r->ids = dr_arena_grow(r->a, r->ids, r->n_ids, r->n_ids + 1, sizeof *r->ids);
-	r->ids[r->n_ids] = NULL;
+	r->ids = xcalloc(count_ids(r->rb->steps, r->rb->n_steps) + count_ids(r->rb->finally_steps, r->rb->n_finally) + 1,
+			 sizeof *r->ids);
+	collect_ids(r, r->rb->steps, r->rb->n_steps);
+	collect_ids(r, r->rb->finally_steps, r->rb->n_finally);
 	qsort(r->ids, r->n_ids, sizeof *r->ids, cmp_str);
 }
 
@@ -1204,14 +1211,14 @@ static dr_vtype template_type(const dr_template *t)
 /* Compile and check one scalar (NULL when it holds no ${ or does not parse). */
 static dr_template *compile_scalar(scope_ctx *s, dr_node *node, bool printed, size_t *errors)
 {
-	if (node->compiled || !has_template(node))
+	if (dr_node_template(node) || !has_template(node))
 		return NULL; /* shared through an alias: compiled in its first scope */
 	dr_template *t = dr_template_parse(s->r->a, s->r->diags, node);
 	if (!t) {
 		(*errors)++;
 		return NULL;
 	}
-	node->compiled = t;
+	dr_node_set_template(s->r->a, node, t);
 	walk w = {.s = s, .t = t, .printed = printed};
 	dr_template_each_ref(t, precheck_ref, &w);
 	dr_scope scope = {scope_lookup, s};
@@ -1348,5 +1355,6 @@ size_t dr_resolve(dr_runbook *rb, dr_diags *diags, const char *stdlib_dir)
 	compile_backend(&r);
 	merge_late(&r);
 	dr_diags_free(r.diags);
+	free(r.ids);
 	return dr_diags_errors(diags) - before;
 }

@@ -22,6 +22,11 @@ dr_runbook *dr_runbook_compile(const char *path, dr_diags *diags, const char *st
 	return rb;
 }
 
+dr_loc dr_ref_loc(const dr_ref *r)
+{
+	return r && r->node ? dr_node_loc(r->node) : (dr_loc){0};
+}
+
 void dr_runbook_free(dr_runbook *rb)
 {
 	if (rb)

@@ -22,11 +22,17 @@ struct dr_action;
 struct dr_template;
 struct dr_plan;
 
-/* A name with the place it was written (for diagnostics). */
+/*
+ * A name with the node it was written at (for diagnostics: dr_ref_loc);
+ * node NULL for a name made by hand with no place.
+ */
 typedef struct dr_ref {
 	const char *name;
-	dr_loc loc;
+	const dr_node *node;
 } dr_ref;
+
+/* Where r was written (the whole node's position); {0} when it has no node. */
+dr_loc dr_ref_loc(const dr_ref *r);
 
 typedef enum dr_param_type {
 	DR_PARAM_STRING, DR_PARAM_INT, DR_PARAM_NUMBER, DR_PARAM_BOOL, DR_PARAM_DURATION,
@@ -151,6 +157,7 @@ typedef struct dr_inputs {
 	const char *use_id;
 } dr_inputs;
 
+/* Fields ordered so that no padding is left: a big runbook is 160,000 of these. */
 struct dr_step {
 	dr_ref id;
 	const char *name; /* display name, or NULL */
@@ -163,20 +170,20 @@ struct dr_step {
 	size_t n_needs;
 	dr_ref *targets; /* VM set names (targets: or foreach:) */
 	size_t n_targets;
-	bool foreach; /* written as foreach: */
-	bool pipeline; /* per-target pipelining with needed steps of the same targets */
 	const dr_node *when; /* NULL: always */
-	dr_retry retry;
+	const dr_retry *retry; /* its retry:, else defaults.retry with present false (shared); never NULL after check */
 	int64_t timeout_ms; /* -1: inherit */
 	int64_t attempt_timeout_ms; /* -1: inherit; per attempt */
 	int64_t concurrency; /* 0: unlimited / inherit */
-	dr_order order; /* INHERIT: defaults.order */
 	int64_t max_failures; /* -1: 0 allowed (default) */
-	bool max_failures_pct; /* max_failures is a percentage */
+	dr_order order; /* INHERIT: defaults.order */
 	dr_on_failure on_failure;
+	bool foreach; /* written as foreach: */
+	bool pipeline; /* per-target pipelining with needed steps of the same targets */
+	bool max_failures_pct; /* max_failures is a percentage */
+	bool in_finally; /* declared under finally: */
 	dr_step *rollback; /* the step's own rollback steps */
 	size_t n_rollback;
-	bool in_finally; /* declared under finally: */
 	const char *from_composite; /* set on steps expanded from use:, the use step's id */
 	const dr_node *composite_with; /* the use step's with: (binds ${inputs.*}) */
 	dr_inputs *inputs; /* the full binding of ${inputs.*}, or NULL outside composites */

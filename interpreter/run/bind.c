@@ -98,8 +98,9 @@ static const char *broken_expectation(dr_arena *a, const dr_vm_set *s, size_t n)
 static void report_expect(dr_buf *err, const dr_vm_set *s, const dr_vm *vms, const size_t *idx, size_t n,
 			  const char *want)
 {
-	dr_buf_printf(err, "%s:%d:%d: error: vm_set '%s' matched %zu VM%s", s->name.loc.file ? s->name.loc.file : "?",
-		      s->name.loc.line, s->name.loc.col, s->name.name, n, n == 1 ? "" : "s");
+	dr_loc l = dr_ref_loc(&s->name);
+	dr_buf_printf(err, "%s:%d:%d: error: vm_set '%s' matched %zu VM%s", l.file ? l.file : "?", l.line, l.col,
+		      s->name.name, n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n && i < 10; i++)
 		dr_buf_printf(err, "%s%s", i ? ", " : " (", vms[idx[i]].name);
 	dr_buf_printf(err, "%s but expects %s\n", n > 10 ? ", ...)" : n ? ")" : "", want);
@@ -206,8 +207,9 @@ static void empty_hint(dr_arena *a, dr_buf *err, const dr_vm_set *s, const dr_vm
 /* A set that matches nothing, and whose expect: does not say that is fine: DR501, one line. */
 static void report_empty(dr_arena *a, dr_buf *err, const dr_vm_set *s, const dr_vm *vms, size_t n)
 {
-	dr_buf_printf(err, "%s:%d:%d: error: vm_set '%s' matches no VM", s->name.loc.file ? s->name.loc.file : "?",
-		      s->name.loc.line, s->name.loc.col, s->name.name);
+	dr_loc l = dr_ref_loc(&s->name);
+	dr_buf_printf(err, "%s:%d:%d: error: vm_set '%s' matches no VM", l.file ? l.file : "?", l.line, l.col,
+		      s->name.name);
 	empty_hint(a, err, s, vms, n);
 	dr_buf_puts(err, " [DR501]\n");
 }

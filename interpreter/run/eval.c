@@ -600,10 +600,10 @@ static cJSON *node_eval(const dr_node *n, dr_buf *where, const dr_eval_env *env,
 
 static cJSON *scalar_eval(const dr_node *n, dr_buf *where, const dr_eval_env *env, char **err)
 {
-	if (!n->compiled)
+	if (!dr_node_template(n))
 		return literal_scalar(n);
 	char *msg = NULL;
-	cJSON *v = dr_template_eval(n->compiled, env, &msg);
+	cJSON *v = dr_template_eval(dr_node_template(n), env, &msg);
 	if (v || !where->len) {
 		*err = msg;
 		return v;
@@ -783,7 +783,7 @@ bool dr_node_reads_secret(const dr_node *n)
 	if (!n)
 		return false;
 	if (n->kind == DR_NODE_SCALAR)
-		return dr_template_reads_secret(n->compiled);
+		return dr_template_reads_secret(dr_node_template(n));
 	for (size_t i = 0; n->kind == DR_NODE_MAP && i < n->u.map.n; i++)
 		if (dr_node_reads_secret(n->u.map.items[i].value))
 			return true;

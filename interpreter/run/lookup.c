@@ -300,8 +300,8 @@ static const cJSON *root_recovery(lctx *c, const char *const *path, size_t n, ch
 	const dr_recovery *r = &c->x->rb->recovery;
 	cJSON *o = (cJSON *)keep(c, cJSON_CreateObject());
 	const char *point = r->present ? dr_point_policy_name(r->point) : "latest";
-	if (r->present && r->point == DR_POINT_FROM_EXPR && r->point_node && r->point_node->compiled) {
-		cJSON *v = dr_template_eval(r->point_node->compiled, &c->env, err);
+	if (r->present && r->point == DR_POINT_FROM_EXPR && r->point_node && dr_node_template(r->point_node)) {
+		cJSON *v = dr_template_eval(dr_node_template(r->point_node), &c->env, err);
 		if (!v)
 			return NULL;
 		cJSON_AddItemToObject(o, "point", v);

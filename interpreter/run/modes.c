@@ -177,12 +177,14 @@ static names uncleaned_sets(dr_runbook *rb)
  * (the service answers 409, transient, with a Retry-After) and retries
  * throttling: up to 30 attempts, 30s apart.
  */
-static dr_retry cleanup_retry(void)
+static const dr_retry *cleanup_retry(dr_arena *a)
 {
-	return (dr_retry){
+	dr_retry *r = dr_arena_alloc(a, sizeof *r);
+	*r = (dr_retry){
 		.present = true, .attempts = 30, .delay_ms = 30000, .backoff = 1, .max_delay_ms = -1,
 		.jitter = DR_JITTER_NONE, .on = DR_RETRY_ON_TRANSIENT | DR_RETRY_ON_THROTTLED | DR_RETRY_ON_TIMEOUT,
 	};
+	return r;
 }
 
 static void add_cleanup(dr_runbook *rb, const names *sets, const dr_action *cleanup)
@@ -192,12 +194,12 @@ static void add_cleanup(dr_runbook *rb, const names *sets, const dr_action *clea
 	dr_step *st = &rb->finally_steps[rb->n_finally++];
 	dr_loc loc = rb->root ? dr_node_loc(rb->root) : (dr_loc){0};
 	*st = (dr_step){
-		.id = {.name = DR_DRILL_CLEANUP_ID, .loc = loc},
+		.id = {.name = DR_DRILL_CLEANUP_ID, .node = rb->root},
 		.name = "Clean up the drill's test VMs",
 		.description = "Added by drover drill: deletes every test VM, on every path.",
-		.action_name = {.name = cleanup->name, .loc = loc},
+		.action_name = {.name = cleanup->name, .node = rb->root},
 		.action = cleanup,
-		.retry = cleanup_retry(),
+		.retry = cleanup_retry(a),
 		.timeout_ms = -1, .attempt_timeout_ms = -1, .max_failures = -1,
 		.on_failure = DR_ONFAIL_INHERIT,
 		.in_finally = true,
@@ -205,7 +207,7 @@ static void add_cleanup(dr_runbook *rb, const names *sets, const dr_action *clea
 	};
 	st->targets = dr_arena_calloc(a, sets->n + 1, sizeof *st->targets);
 	for (size_t i = 0; i < sets->n; i++)
-		st->targets[i] = (dr_ref){.name = sets->v[i], .loc = loc};
+		st->targets[i] = (dr_ref){.name = sets->v[i], .node = rb->root};
 	st->n_targets = sets->n;
 	dr_node *with = map_like(a, rb->root, 1);
 	map_put(with, scalar(a, rb->root, "comments"), scalar(a, rb->root, "drover drill: cleanup of the test VMs"));
@@ -213,9 +215,9 @@ static void add_cleanup(dr_runbook *rb, const names *sets, const dr_action *clea
 	/* only VMs in a test failover have anything to clean up (a test failover may never have started) */
 	dr_node *when = scalar(a, rb->root, "${target.state =~ '^test_'}");
 	dr_diags *d = dr_diags_new();
-	when->compiled = dr_template_parse(a, d, when);
+	dr_node_set_template(a, when, dr_template_parse(a, d, when));
 	dr_diags_free(d);
-	st->when = when->compiled ? when : NULL;
+	st->when = dr_node_template(when) ? when : NULL;
 }
 
 int dr_modes_make_drill(dr_runbook *rb, const char *network, dr_buf *err)

@@ -267,12 +267,12 @@ static const char *value_text_in(const dr_node *n, const dr_step *st, const cJSO
 {
 	if (!n || n->kind != DR_NODE_SCALAR)
 		return NULL;
-	if (!n->compiled)
+	if (!dr_node_template(n))
 		return dr_node_str(n);
 	planctx c = {.params = params, .inputs = st ? st->inputs : NULL, .keep = cJSON_CreateArray()};
 	c.env = (dr_eval_env){.lookup = plan_lookup, .ctx = &c};
 	char *msg = NULL;
-	cJSON *v = dr_template_eval(n->compiled, &c.env, &msg);
+	cJSON *v = dr_template_eval(dr_node_template(n), &c.env, &msg);
 	const char *s = v && cJSON_IsString(v) ? dr_arena_strdup(a, v->valuestring) : NULL;
 	if (!s)
 		*why = dr_arena_printf(a, "%s", msg ? msg : "not a string");
@@ -491,7 +491,7 @@ static bool step_op(const dr_step *st, dr_be_op *op)
 static dr_be_direction step_direction(const dr_step *st, dr_be_direction dflt)
 {
 	const dr_node *d = st->with ? dr_node_get(st->with, "direction") : NULL;
-	const char *s = d && !d->compiled ? dr_node_str(d) : NULL;
+	const char *s = d && !dr_node_template(d) ? dr_node_str(d) : NULL;
 	if (s && strcmp(s, "primary-to-recovery") == 0)
 		return DR_BE_DIR_PRIMARY_TO_RECOVERY;
 	if (s && strcmp(s, "recovery-to-primary") == 0)

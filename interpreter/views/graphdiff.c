@@ -114,8 +114,8 @@ static void input_refs(strlist *out, const dr_node *n)
 {
 	if (!n)
 		return;
-	if (n->kind == DR_NODE_SCALAR && n->compiled)
-		dr_template_each_ref(n->compiled, on_input_ref, out);
+	if (n->kind == DR_NODE_SCALAR && dr_node_template(n))
+		dr_template_each_ref(dr_node_template(n), on_input_ref, out);
 	for (size_t i = 0; n->kind == DR_NODE_MAP && i < n->u.map.n; i++)
 		input_refs(out, n->u.map.items[i].value);
 	for (size_t i = 0; n->kind == DR_NODE_SEQ && i < n->u.seq.n; i++)
@@ -236,7 +236,7 @@ static bool same_when(const dr_step *a, const dr_step *b, dr_arena *scratch)
 static bool same_retry(const dr_step *sa, const dr_step *sb, dr_arena *scratch)
 {
 	(void)scratch;
-	const dr_retry *a = &sa->retry, *b = &sb->retry;
+	const dr_retry *a = sa->retry, *b = sb->retry;
 	if (!a->present && !b->present)
 		return true;
 	if (a->present != b->present || a->attempts != b->attempts || a->delay_ms != b->delay_ms ||

@@ -399,8 +399,8 @@ static void test_model_params_secrets(void **state)
 	assert_string_equal(rp->choices[1], "custom");
 	assert_null(rp->choices[2]);
 	assert_string_equal(rp->description, "point");
-	assert_int_equal(rp->name.loc.line, 6);
-	assert_int_equal(rp->name.loc.col, 3);
+	assert_int_equal(dr_ref_loc(&rp->name).line, 6);
+	assert_int_equal(dr_ref_loc(&rp->name).col, 3);
 	assert_int_equal(dr_runbook_param(rb, "port")->type, DR_PARAM_INT);
 	assert_null(dr_runbook_param(rb, "wait")->default_value);
 	assert_int_equal(dr_runbook_param(rb, "wait")->type, DR_PARAM_DURATION);
@@ -491,8 +491,8 @@ static void test_model_steps(void **state)
 	assert_int_equal(down->n_targets, 2);
 	assert_string_equal(down->targets[0].name, "db");
 	assert_string_equal(down->targets[1].name, "web");
-	assert_int_equal(down->targets[1].loc.line, 31);
-	assert_int_equal(down->targets[1].loc.col, 19);
+	assert_int_equal(dr_ref_loc(&down->targets[1]).line, 31);
+	assert_int_equal(dr_ref_loc(&down->targets[1]).col, 19);
 	assert_false(down->foreach);
 	assert_int_equal(down->on_failure, DR_ONFAIL_CONTINUE);
 	assert_int_equal(down->max_failures, 10);
@@ -547,8 +547,8 @@ static void test_model_retry(void **state)
 	assert_int_equal(r->jitter, DR_JITTER_FULL);
 	assert_int_equal(r->on, DR_RETRY_ON_TRANSIENT | DR_RETRY_ON_THROTTLED | DR_RETRY_ON_TIMEOUT);
 	assert_int_equal(r->n_on_match, 0);
-	assert_false(l.rb->steps[0].retry.present);
-	assert_int_equal(l.rb->steps[0].retry.attempts, 1);
+	assert_false(l.rb->steps[0].retry->present);
+	assert_int_equal(l.rb->steps[0].retry->attempts, 1);
 	assert_int_equal(l.rb->default_timeout_ms, -1);
 	assert_int_equal(l.rb->default_concurrency, 0);
 	assert_int_equal(l.rb->on_failure, DR_ONFAIL_STOP);
@@ -567,13 +567,13 @@ static void test_model_retry(void **state)
 	assert_int_equal(r->n_on_match, 1);
 	assert_string_equal(r->on_match[0].source, "busy|locked");
 	assert_true(matches(&r->on_match[0], "vault is locked"));
-	const dr_retry *s = &dr_runbook_step(l.rb, "failover-db")->retry;
+	const dr_retry *s = dr_runbook_step(l.rb, "failover-db")->retry;
 	assert_true(s->present);
 	assert_int_equal(s->attempts, 5);
 	assert_int_equal(s->delay_ms, 10000);
 	assert_int_equal(s->jitter, DR_JITTER_EQUAL);
 	assert_int_equal(s->n_on_match, 1);
-	const dr_retry *d = &dr_runbook_step(l.rb, "down")->retry;
+	const dr_retry *d = dr_runbook_step(l.rb, "down")->retry;
 	assert_false(d->present);
 	assert_int_equal(d->attempts, 3);
 	unload(&l);

@@ -414,7 +414,7 @@ static void test_walk(void **state)
 static void compile_tree(dr_arena *a, dr_diags *d, dr_node *n)
 {
 	if (n->kind == DR_NODE_SCALAR && n->u.scalar.str && strstr(n->u.scalar.str, "${"))
-		n->compiled = dr_template_parse(a, d, n);
+		dr_node_set_template(a, n, dr_template_parse(a, d, n));
 	for (size_t i = 0; n->kind == DR_NODE_MAP && i < n->u.map.n; i++)
 		compile_tree(a, d, n->u.map.items[i].value);
 	for (size_t i = 0; n->kind == DR_NODE_SEQ && i < n->u.seq.n; i++)

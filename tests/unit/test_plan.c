@@ -55,6 +55,19 @@ static void fx_free(fx *f)
 	free(f);
 }
 
+/* A scalar node at line:col, len columns long, in rb.yaml: the place a ref was written. */
+static const dr_node *pos_node(dr_arena *a, int line, int col, int len)
+{
+	dr_node *n = dr_arena_calloc(a, 1, sizeof *n);
+	n->kind = DR_NODE_SCALAR;
+	dr_node_set_file(n, "rb.yaml");
+	n->line = line;
+	n->col = col;
+	n->span = len;
+	n->u.scalar.str = "";
+	return n;
+}
+
 /* Split "a, b" into refs on line `line`, columns 20, 30, ... */
 static dr_ref *refs(dr_arena *a, const char *csv, int line, size_t *n)
 {
@@ -65,7 +78,7 @@ static dr_ref *refs(dr_arena *a, const char *csv, int line, size_t *n)
 	char *copy = dr_arena_strdup(a, csv), *save = NULL;
 	for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 		out[*n].name = tok;
-		out[*n].loc = (dr_loc){"rb.yaml", line, 20 + 10 * (int)*n, (int)strlen(tok)};
+		out[*n].node = pos_node(a, line, 20 + 10 * (int)*n, (int)strlen(tok));
 		(*n)++;
 	}
 	return out;
@@ -78,8 +91,8 @@ static dr_step *add(fx *f, bool fin, const char *id, const char *action, const c
 {
 	int line = next_line(f);
 	dr_step *s = fin ? &f->rb->finally_steps[f->rb->n_finally++] : &f->rb->steps[f->rb->n_steps++];
-	s->id = (dr_ref){id, {"rb.yaml", line, 7, (int)strlen(id)}};
-	s->action_name = (dr_ref){action, {"rb.yaml", line, 11, (int)strlen(action)}};
+	s->id = (dr_ref){id, pos_node(f->a, line, 7, (int)strlen(id))};
+	s->action_name = (dr_ref){action, pos_node(f->a, line, 11, (int)strlen(action))};
 	s->action = dr_action_find(action);
 	s->targets = refs(f->a, targets, line, &s->n_targets);
 	s->needs = refs(f->a, needs, line, &s->n_needs);
@@ -391,13 +404,13 @@ static void test_rollback_list_across_commit(void **state)
 	dr_step *s = step(f, "later", "log", NULL, "commit");
 	s->rollback = dr_arena_calloc(f->a, 3, sizeof(dr_step));
 	s->n_rollback = 3;
-	s->rollback[0] = (dr_step){.id = {"undo-db", {"rb.yaml", 40, 9, 7}},
-				   .action_name = {"dr.cancel_failover", {"rb.yaml", 41, 17, 18}},
+	s->rollback[0] = (dr_step){.id = {"undo-db", pos_node(f->a, 40, 9, 7)},
+				   .action_name = {"dr.cancel_failover", pos_node(f->a, 41, 17, 18)},
 				   .action = dr_action_find("dr.cancel_failover")};
 	s->rollback[0].targets = refs(f->a, "db", 42, &s->rollback[0].n_targets);
 	s->rollback[1] = s->rollback[0]; /* web was never committed: fine */
 	s->rollback[1].targets = refs(f->a, "web", 43, &s->rollback[1].n_targets);
-	s->rollback[2] = (dr_step){.id = {"say", {"rb.yaml", 44, 9, 3}}, .action_name = {"log", {"rb.yaml", 45, 17, 3}}};
+	s->rollback[2] = (dr_step){.id = {"say", pos_node(f->a, 44, 9, 3)}, .action_name = {"log", pos_node(f->a, 45, 17, 3)}};
 	build(f);
 	assert_int_equal(count(f, DR406), 1);
 	const dr_diag *g = first(f, DR406);
@@ -420,8 +433,8 @@ static void test_failback_rollback_allowed(void **state)
 	dr_step *back = step(f, "failback", "dr.failover", "db", "rp");
 	back->rollback = dr_arena_calloc(f->a, 1, sizeof(dr_step));
 	back->n_rollback = 1;
-	back->rollback[0] = (dr_step){.id = {"cancel", {"rb.yaml", 40, 9, 6}},
-				      .action_name = {"dr.cancel_failover", {"rb.yaml", 41, 17, 18}},
+	back->rollback[0] = (dr_step){.id = {"cancel", pos_node(f->a, 40, 9, 6)},
+				      .action_name = {"dr.cancel_failover", pos_node(f->a, 41, 17, 18)},
 				      .action = dr_action_find("dr.cancel_failover")};
 	build(f);
 	/* the failback opens the VMs again: its rollback may cancel it (no DR406) ... */
@@ -536,8 +549,8 @@ static dr_node *scalar(dr_arena *a, const char *text, int line)
 static void with_message(fx *f, dr_step *s, const char *text)
 {
 	dr_node *val = scalar(f->a, text, s->loc.line);
-	val->compiled = dr_template_parse(f->a, f->d, val);
-	assert_non_null(val->compiled);
+	dr_node_set_template(f->a, val, dr_template_parse(f->a, f->d, val));
+	assert_non_null(dr_node_template(val));
 	dr_node *inner = dr_arena_alloc(f->a, sizeof *inner);
 	inner->kind = DR_NODE_MAP;
 	inner->u.map.items = dr_arena_calloc(f->a, 1, sizeof(dr_pair));

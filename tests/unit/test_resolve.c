@@ -227,7 +227,7 @@ static const dr_template *with_template(const dr_runbook *rb, const char *step, 
 	assert_non_null(s);
 	const dr_node *v = dr_node_get(s->with, key);
 	assert_non_null(v);
-	return v->compiled;
+	return dr_node_template(v);
 }
 
 static void test_types(void **state)
@@ -433,18 +433,18 @@ static void test_expansion(void **state)
 	assert_true(up->foreach);
 	assert_int_equal(up->n_targets, 1);
 	assert_string_equal(up->targets[0].name, "db");
-	assert_int_equal(up->targets[0].loc.line, 21); /* where the user wrote it */
+	assert_int_equal(dr_ref_loc(&up->targets[0]).line, 21); /* where the user wrote it */
 	assert_string_equal(up->from_composite, "dbs");
 	assert_non_null(up->composite_with);
 	assert_int_equal(up->timeout_ms, 600000); /* inherited from the use step */
 	assert_null(step_at(rb, 0)->from_composite);
 	/* inside the composite, steps.up is the sibling: the path names the full id */
 	const dr_node *msg = dr_node_get(step_at(rb, 3)->with, "message");
-	const dr_expr *ref = ((const dr_template *)msg->compiled)->parts[0].expr;
+	const dr_expr *ref = ((const dr_template *)dr_node_template(msg))->parts[0].expr;
 	assert_int_equal(ref->u.ref.n, 3);
 	assert_string_equal(ref->u.ref.path[1], "dbs.up");
 	/* a dotted id written with dots is one path segment afterwards */
-	const dr_template *t = dr_node_get(step_at(rb, 4)->with, "message")->compiled;
+	const dr_template *t = dr_node_template(dr_node_get(step_at(rb, 4)->with, "message"));
 	ref = t->parts[0].expr;
 	assert_int_equal(ref->u.ref.n, 4);
 	assert_string_equal(ref->u.ref.path[1], "dbs.up");
@@ -491,7 +491,7 @@ static void test_nested_expansion(void **state)
 	assert_string_equal(step_at(rb, 3)->targets[0].name, "app");
 	assert_string_equal(step_at(rb, 3)->from_composite, "apps.t");
 	assert_string_equal(step_at(rb, 1)->from_composite, "apps");
-	const dr_template *t = dr_node_get(step_at(rb, 5)->with, "message")->compiled;
+	const dr_template *t = dr_node_template(dr_node_get(step_at(rb, 5)->with, "message"));
 	assert_string_equal(t->parts[0].expr->u.ref.path[1], "apps.t.say");
 	done(&f);
 }
@@ -525,7 +525,7 @@ static void test_needs_input_rollback_finally(void **state)
 	assert_int_equal(go->n_rollback, 1);
 	assert_string_equal(go->rollback[0].id.name, "g.undo");
 	assert_string_equal(go->rollback[0].from_composite, "g");
-	const dr_template *t = dr_node_get(go->rollback[0].with, "message")->compiled;
+	const dr_template *t = dr_node_template(dr_node_get(go->rollback[0].with, "message"));
 	assert_string_equal(t->parts[1].expr->u.ref.path[1], "g.go");
 	assert_int_equal(f.rb->n_finally, 4);
 	assert_true(dr_runbook_step(f.rb, "f.up")->in_finally);
