@@ -63,6 +63,25 @@ row "diagnostics as text" 10000 20000 "$dta_cpu" "$dtb_cpu" ms
 diag_ratio=$(awk -v t="$dtb_cpu" -v j="$djb_cpu" 'BEGIN { printf "%.2f", t / j }')
 echo "  20000 diagnostics: text $dtb_cpu ms, JSON $djb_cpu ms: ${diag_ratio}x"
 
+gen reads-a.yaml reads 5000
+gen reads-b.yaml reads 20000
+measure rda "$DROVER" validate "$OUT/reads-a.yaml"
+measure rdb "$DROVER" validate "$OUT/reads-b.yaml"
+row "DR408 each checked once (pairs)" 5000 20000 "$rda_cpu" "$rdb_cpu" ms
+
+gen late-a.yaml late 5000
+gen late-b.yaml late 20000
+measure lta "$DROVER" validate "$OUT/late-a.yaml"
+measure ltb "$DROVER" validate "$OUT/late-b.yaml"
+row "resolve's diagnostics merged (steps)" 5000 20000 "$lta_cpu" "$ltb_cpu" ms
+
+gen lanes-a.yaml lanes 2000
+gen lanes-b.yaml lanes 8000
+measure lna "$DROVER" validate "$OUT/lanes-a.yaml"
+measure lnb "$DROVER" validate "$OUT/lanes-b.yaml"
+row "sets x steps: plan barrier (sets)" 2000 8000 "$lna_cpu" "$lnb_cpu" ms
+row "sets x steps: plan barrier, memory" 2000 8000 "$lna_rss" "$lnb_rss" MB
+
 gen expr-0.yaml expr 1 200
 gen expr-a.yaml expr 100 200
 gen expr-b.yaml expr 200 200
@@ -109,6 +128,9 @@ printf '  %-46s %-22s %s\n' "cycle linear (SCC)" "growth $(growth "$cya_cpu" "$c
 printf '  %-46s %-22s %s\n' "50,000-step chain <= 64 MB" "$chb_rss MB" "$(verdict "$(le "$chb_rss" 64)")"
 printf '  %-46s %-22s %s\n' "10,000 misspelt needs <= 500 ms" "$msa_cpu ms" "$(verdict "$(le "$msa_cpu" 500)")"
 printf '  %-46s %-22s %s\n' "text within 2x of JSON" "${diag_ratio}x" "$(verdict "$(le "$diag_ratio" 2)")"
+printf '  %-46s %-22s %s\n' "DR408 dedup linear" "growth $(growth "$rda_cpu" "$rdb_cpu" 5000 20000)" "$(verdict "$(lin "$rda_cpu" "$rdb_cpu" 5000 20000)")"
+printf '  %-46s %-22s %s\n' "resolve's merge linear" "growth $(growth "$lta_cpu" "$ltb_cpu" 5000 20000)" "$(verdict "$(lin "$lta_cpu" "$ltb_cpu" 5000 20000)")"
+printf '  %-46s %-22s %s\n' "plan barrier linear in sets x lanes" "growth $(growth "$lna_cpu" "$lnb_cpu" 2000 8000)" "$(verdict "$(lin "$lna_cpu" "$lnb_cpu" 2000 8000)")"
 printf '  %-46s %-22s %s\n' "expression memory linear" "growth $(growth "$exa_mem" "$exb_mem" 100 200)" "$(verdict "$(lin "$exa_mem" "$exb_mem" 100 200)")"
 printf '  %-46s %-22s %s\n' "1,600 x 200-term steps <= 256 MB" "$exc_rss MB" "$(verdict "$(le "$exc_rss" 256)")"
 printf '  %-46s %-22s %s\n' "composites linear" "growth $(growth "$nested_40_cpu" "$nested_80_cpu" 5120 10240)" "$(verdict "$(lin "$nested_40_cpu" "$nested_80_cpu" 5120 10240)")"

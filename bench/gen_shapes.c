@@ -9,6 +9,14 @@
  *   gen_shapes diags N        N steps, each with a malformed timeout (N DR206 errors)
  *   gen_shapes expr N M       M steps, each with a when: of N string comparisons (valid)
  *   gen_shapes wide N         N independent log steps (valid; the size-limit runbook)
+ *   gen_shapes reads N        N pairs of steps, the second reading the first's outputs without
+ *                             needing it (N DR408 errors, each checked against those before)
+ *   gen_shapes late N         N steps reading the outputs of a misspelt step (N DR302 errors with
+ *                             a suggestion, collected by resolve and merged once each)
+ *   gen_shapes lanes N        N VM sets, each failed over, probed, committed and reprotected
+ *                             in its own lane, every tenth one's commit then changing its point
+ *                             and every tenth reprotect without its commit (4N steps x N sets:
+ *                             DR404 with a hint, DR411)
  *   gen_shapes nested D K DIR DIR/runbook.yaml and DIR/stdlib/: composites nested D
  *                             deep (each level uses the one below twice), K log steps
  *                             at the leaf: 2^D * K steps after expansion (valid)
@@ -55,6 +63,39 @@ static void diags(long n)
 	header(stdout, "diags");
 	for (long i = 0; i < n; i++)
 		printf("  - { id: s%ld, action: log, timeout: 5x, with: { message: m } }\n", i);
+}
+
+static void reads(long n)
+{
+	header(stdout, "reads");
+	for (long i = 0; i < n; i++)
+		printf("  - { id: a%ld, action: log, with: { message: m } }\n"
+		       "  - { id: b%ld, action: log, with: { message: \"${steps.a%ld.outputs.message}\" } }\n", i, i, i);
+}
+
+static void late(long n)
+{
+	header(stdout, "late");
+	for (long i = 0; i < n; i++)
+		printf("  - { id: s%ld, action: log, with: { message: \"${steps.s%ldx.outputs.x}\" } }\n", i, i);
+}
+
+static void lanes(long n)
+{
+	printf("drover: 1\nname: lanes\nvm_sets:\n");
+	for (long i = 0; i < n; i++)
+		printf("  v%ld: { match: { name: \"^v%ld-\" } }\n", i, i);
+	printf("steps:\n");
+	for (long i = 0; i < n; i++) {
+		printf("  - { id: fo%ld, action: dr.failover, targets: v%ld }\n", i, i);
+		printf("  - { id: up%ld, action: dr.probe, foreach: v%ld, needs: fo%ld }\n", i, i, i);
+		printf("  - { id: cm%ld, action: dr.commit, targets: v%ld, needs: up%ld }\n", i, i, i);
+		if (i % 10 == 5)
+			printf("  - { id: pt%ld, action: dr.change_recovery_point, targets: v%ld, needs: cm%ld, "
+			       "with: { recovery_point: latest } }\n", i, i, i);
+		printf("  - { id: rp%ld, action: dr.reprotect, targets: v%ld, needs: %s%ld }\n", i, i,
+		       i % 10 == 7 ? "up" : "cm", i);
+	}
 }
 
 static void expr(long terms, long steps)
@@ -142,10 +183,16 @@ int main(int argc, char **argv)
 		expr(a, b);
 	else if (!strcmp(shape, "wide"))
 		wide(a);
+	else if (!strcmp(shape, "reads"))
+		reads(a);
+	else if (!strcmp(shape, "late"))
+		late(a);
+	else if (!strcmp(shape, "lanes"))
+		lanes(a);
 	else if ((!strcmp(shape, "nested") || !strcmp(shape, "flat")) && argc > 4)
 		nested(a, b, argv[4], shape[0] == 'f');
 	else {
-		fprintf(stderr, "usage: gen_shapes chain|cycle|misspelt|diags|wide N | expr TERMS STEPS | "
+		fprintf(stderr, "usage: gen_shapes chain|cycle|misspelt|diags|wide|reads|late|lanes N | expr TERMS STEPS | "
 				"nested|flat DEPTH K DIR\n");
 		return 2;
 	}

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "util/buf.h"
+#include "util/index.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -31,6 +32,8 @@ struct dr_diags {
 	source *sources;
 	size_t n_sources;
 	unsigned seq;
+	dr_index at; /* dr_diags_has: items[0..n_at) by code and position (a cache; sorting drops it) */
+	size_t n_at;
 };
 
 static const struct {
@@ -66,6 +69,7 @@ void dr_diags_free(dr_diags *d)
 	}
 	free(d->sources);
 	free(d->items);
+	dr_index_dispose(&d->at);
 	free(d);
 }
 
@@ -164,10 +168,25 @@ const dr_diag *dr_diags_get(const dr_diags *d, size_t i)
 	return i < d->n ? &d->items[i] : NULL;
 }
 
-bool dr_diags_has(const dr_diags *d, dr_code code, int line, int col)
+uint64_t dr_diag_key(dr_code code, int line, int col)
 {
-	for (size_t i = 0; i < d->n; i++)
-		if (d->items[i].code == code && d->items[i].loc.line == line && d->items[i].loc.col == col)
+	uint64_t x = ((uint64_t)code << 48) ^ ((uint64_t)(uint32_t)line << 20) ^ (uint64_t)(uint32_t)col;
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9); /* splitmix64's finaliser */
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
+/* Constant time: the items are indexed by code and position as they are asked about. */
+bool dr_diags_has(const dr_diags *cd, dr_code code, int line, int col)
+{
+	dr_diags *d = (dr_diags *)cd; /* the index is a cache */
+	for (; d->n_at < d->n; d->n_at++) {
+		const dr_diag *g = &d->items[d->n_at];
+		dr_index_put(&d->at, dr_diag_key(g->code, g->loc.line, g->loc.col), d->n_at);
+	}
+	uint64_t h = dr_diag_key(code, line, col);
+	for (size_t pos = 0, v; (v = dr_index_next(&d->at, h, &pos)) != DR_INDEX_NONE;)
+		if (d->items[v].code == code && d->items[v].loc.line == line && d->items[v].loc.col == col)
 			return true;
 	return false;
 }
@@ -189,6 +208,9 @@ void dr_diags_sort(dr_diags *d)
 {
 	if (d->n > 1)
 		qsort(d->items, d->n, sizeof *d->items, cmp_diag);
+	dr_index_dispose(&d->at); /* the items moved */
+	dr_index_init(&d->at);
+	d->n_at = 0;
 }
 
 /* The source of file; not const: its line index is a cache built on the first lookup. */

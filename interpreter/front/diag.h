@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef enum dr_code {
@@ -64,8 +65,15 @@ size_t dr_diags_errors(const dr_diags *d);
 size_t dr_diags_warnings(const dr_diags *d);
 const dr_diag *dr_diags_get(const dr_diags *d, size_t i);
 
-/* True when an error with this code at this line:col exists (dedup helper). */
+/*
+ * True when an error with this code at this line:col exists (dedup helper).
+ * Constant time: the first call indexes the items (a cache inside d, kept
+ * up to date as items are added, dropped by dr_diags_sort), so concurrent
+ * calls on one list are not safe.
+ */
 bool dr_diags_has(const dr_diags *d, dr_code code, int line, int col);
+/* A hash of a diagnostic's code and position (for indexes of diagnostics). */
+uint64_t dr_diag_key(dr_code code, int line, int col);
 
 /* Sort by file, line, column, then emission order. */
 void dr_diags_sort(dr_diags *d);

@@ -33,6 +33,7 @@
 #include "front/expr.h"
 #include "front/runbook.h"
 #include "util/buf.h"
+#include "util/index.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -79,8 +80,9 @@ typedef struct resolver {
 	const char *stack[MAX_NESTING + 1]; /* composites being expanded, outermost first */
 	size_t depth;
 	const char **stdlib_names; /* NULL-terminated, sorted; listed on first need */
-	const char **ids; /* every step id after expansion, sorted, NULL-terminated */
+	const char **ids; /* every step id after expansion, sorted, NULL-terminated (heap) */
 	size_t n_ids;
+	dr_suggest_index *ids_ix; /* "did you mean" over ids, built on the first unknown step */
 } resolver;
 
 /* Room for one more element in an arena array with a capacity. */
@@ -359,15 +361,46 @@ typedef struct expansion {
 	dr_inputs *binding; /* ${inputs.*} of this use */
 } expansion;
 
+/* "USE.ID" (arena): each level of nesting prefixes every step it expands. */
 static const char *prefixed(expansion *x, const char *id)
 {
-	return dr_arena_printf(x->r->a, "%s.%s", x->use->id.name, id);
+	size_t a = strlen(x->use->id.name), b = strlen(id);
+	char *p = dr_arena_alloc_uninit(x->r->a, a + b + 2);
+	memcpy(p, x->use->id.name, a);
+	p[a] = '.';
+	memcpy(p + a + 1, id, b + 1);
+	return p;
 }
 
-static void ref_push(dr_arena *a, dr_ref **arr, size_t *n, dr_ref ref)
+/*
+ * A list of refs built on the heap, then kept in the arena at its final
+ * size: nested composites rebuild every step's needs at each level, and
+ * growing arena arrays one by one left a copy behind at every push.
+ */
+typedef struct refs {
+	dr_ref *v;
+	size_t n, cap;
+} refs;
+
+static void refs_add(refs *b, dr_ref ref)
 {
-	*arr = dr_arena_grow(a, *arr, *n, *n + 1, sizeof **arr);
-	(*arr)[(*n)++] = ref;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 8;
+		b->v = xrealloc(b->v, b->cap * sizeof *b->v);
+	}
+	b->v[b->n++] = ref;
+}
+
+/* The list in the arena (NULL when empty), its length in *n; b is emptied. */
+static dr_ref *refs_keep(dr_arena *a, refs *b, size_t *n)
+{
+	dr_ref *out = b->n ? dr_arena_alloc_uninit(a, b->n * sizeof *out) : NULL;
+	if (b->n)
+		memcpy(out, b->v, b->n * sizeof *out);
+	*n = b->n;
+	free(b->v);
+	*b = (refs){0};
+	return out;
 }
 
 static bool substitutable(expansion *x, const dr_node *v)
@@ -382,8 +415,7 @@ static bool substitutable(expansion *x, const dr_node *v)
  * Substitute "${inputs.X}" written in the field `what` of an inner step by the
  * use's with: value (or the input's default): a name or a list of names.
  */
-static void substitute(expansion *x, const dr_ref *ref, const char *name, const char *what, dr_ref **out,
-		       size_t *n_out)
+static void substitute(expansion *x, const dr_ref *ref, const char *name, const char *what, refs *out)
 {
 	const dr_param *in = find_input(x->comp, name);
 	if (!in) {
@@ -409,46 +441,47 @@ static void substitute(expansion *x, const dr_ref *ref, const char *name, const 
 				      name, x->use->use.name, what);
 			continue;
 		}
-		ref_push(x->r->a, out, n_out, (dr_ref){.name = dr_node_str(item), .node = item});
+		refs_add(out, (dr_ref){.name = dr_node_str(item), .node = item});
 	}
 }
 
 static void adopt_needs(expansion *x, dr_step *st)
 {
-	dr_ref *needs = NULL;
-	size_t n = 0;
+	refs needs = {0};
 	for (size_t i = 0; i < st->n_needs; i++) {
 		const char *in = input_placeholder(x->r->a, st->needs[i].name);
 		if (in) {
-			substitute(x, &st->needs[i], in, "step ids", &needs, &n);
+			substitute(x, &st->needs[i], in, "step ids", &needs);
 		} else {
 			dr_ref ref = st->needs[i];
 			ref.name = prefixed(x, ref.name);
-			ref_push(x->r->a, &needs, &n, ref);
+			refs_add(&needs, ref);
 		}
 	}
-	st->needs = needs;
-	st->n_needs = n;
+	st->needs = refs_keep(x->r->a, &needs, &st->n_needs);
 }
 
 static void adopt_targets(expansion *x, dr_step *st)
 {
-	dr_ref *targets = NULL;
-	size_t n = 0;
+	bool any = false;
+	for (size_t i = 0; i < st->n_targets && !any; i++)
+		any = input_placeholder(x->r->a, st->targets[i].name) != NULL;
+	if (!any)
+		return; /* names as written: the same list serves every level */
+	refs targets = {0};
 	for (size_t i = 0; i < st->n_targets; i++) {
 		const char *in = input_placeholder(x->r->a, st->targets[i].name);
-		size_t before = n;
+		size_t before = targets.n;
 		if (in)
-			substitute(x, &st->targets[i], in, "VM set names", &targets, &n);
-		if (!in || n == before) /* kept as written when the input failed (reported): still a fan-out */
-			ref_push(x->r->a, &targets, &n, st->targets[i]);
+			substitute(x, &st->targets[i], in, "VM set names", &targets);
+		if (!in || targets.n == before) /* kept as written when the input failed (reported): still a fan-out */
+			refs_add(&targets, st->targets[i]);
 	}
-	if (st->foreach && n > 1)
-		dr_diag_error(x->r->diags, DR306, dr_ref_loc(&targets[1]),
+	if (st->foreach && targets.n > 1)
+		dr_diag_error(x->r->diags, DR306, dr_ref_loc(&targets.v[1]),
 			      "step '%s' has foreach: \"%s\", which takes one VM set, not a list", st->id.name,
 			      st->targets[0].name);
-	st->targets = targets;
-	st->n_targets = n;
+	st->targets = refs_keep(x->r->a, &targets, &st->n_targets);
 }
 
 /* What the use step says applies to its steps unless they say otherwise. */
@@ -559,7 +592,22 @@ static void sinkmap_add(resolver *r, sinkmap *m, sinks entry)
 	m->items[m->n - 1] = entry;
 }
 
-static void expand_list(resolver *r, dr_step **steps, size_t *n, sinkmap *m, bool top);
+/* A level's list of steps being built (heap). */
+typedef struct stepvec {
+	dr_step *v;
+	size_t n, cap;
+} stepvec;
+
+static void steps_add(stepvec *b, const dr_step *st)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 16;
+		b->v = xrealloc(b->v, b->cap * sizeof *b->v);
+	}
+	b->v[b->n++] = *st;
+}
+
+static bool expand_list(resolver *r, dr_step **steps, size_t *n, sinkmap *m, bool top, bool heap);
 static void rewrite_needs(resolver *r, dr_step *steps, size_t n, sinkmap *m);
 
 /*
@@ -592,8 +640,25 @@ static void check_use_step(resolver *r, const dr_step *use, const dr_runbook *c,
  * Expand one use step into out (the new list of its level). Returns false
  * when it cannot be expanded; then the use step stays as it is.
  */
-static bool expand_use(resolver *r, const dr_step *use, dr_step **out, size_t *n_out, size_t *cap, sinkmap *m,
-		       bool top)
+/* The needs of a root step of a composite: its own, then those of the use step. */
+static void add_use_needs(resolver *r, dr_step *st, const dr_step *use)
+{
+	dr_ref *needs = dr_arena_alloc_uninit(r->a, (st->n_needs + use->n_needs) * sizeof *needs);
+	if (st->n_needs)
+		memcpy(needs, st->needs, st->n_needs * sizeof *needs);
+	memcpy(needs + st->n_needs, use->needs, use->n_needs * sizeof *needs);
+	st->needs = needs;
+	st->n_needs += use->n_needs;
+}
+
+/*
+ * Expand one use step into out (the new list of its level): the
+ * composite's steps, expanded first into a heap list of their own, are
+ * adopted by this level and that list freed - a step nested seven levels
+ * deep is copied seven times, but only the last copy stays. Returns false
+ * when it cannot be expanded; then the use step stays as it is.
+ */
+static bool expand_use(resolver *r, const dr_step *use, stepvec *out, sinkmap *m, bool top)
 {
 	dr_runbook *c = load_composite(r, use);
 	if (!c)
@@ -603,7 +668,7 @@ static bool expand_use(resolver *r, const dr_step *use, dr_step **out, size_t *n
 	size_t first_site = r->n_sites;
 	r->stack[r->depth++] = use->use.name;
 	sinkmap inner = {0};
-	expand_list(r, &c->steps, &c->n_steps, &inner, false);
+	bool own = expand_list(r, &c->steps, &c->n_steps, &inner, false, true);
 	rewrite_needs(r, c->steps, c->n_steps, &inner);
 	r->depth--;
 	dr_inputs *binding = dr_arena_alloc(r->a, sizeof *binding);
@@ -612,24 +677,28 @@ static bool expand_use(resolver *r, const dr_step *use, dr_step **out, size_t *n
 	bool *root = dr_arena_calloc(r->a, c->n_steps + 1, sizeof *root);
 	bool *sink = dr_arena_calloc(r->a, c->n_steps + 1, sizeof *sink);
 	roots_and_sinks(r, c, root, sink);
-	dr_ref *out_sinks = NULL;
-	size_t n_sinks = 0;
+	refs out_sinks = {0};
 	for (size_t i = 0; i < c->n_steps; i++) {
 		dr_step st = c->steps[i];
 		adopt_step(&x, &st);
 		if (top && use->when && !st.when)
 			st.when = use->when;
-		for (size_t k = 0; root[i] && k < use->n_needs; k++)
-			ref_push(r->a, &st.needs, &st.n_needs, use->needs[k]);
+		if (root[i] && use->n_needs)
+			add_use_needs(r, &st, use);
 		if (sink[i])
-			ref_push(r->a, &out_sinks, &n_sinks, (dr_ref){.name = st.id.name, .node = use->use.node});
-		*out = push(r->a, *out, n_out, cap, sizeof **out);
-		(*out)[*n_out - 1] = st;
+			refs_add(&out_sinks, (dr_ref){.name = st.id.name, .node = use->use.node});
+		steps_add(out, &st);
 	}
+	if (own) /* the composite's steps now live in out */
+		free(c->steps);
+	c->steps = NULL;
+	c->n_steps = 0;
+	size_t n_sinks;
+	dr_ref *sinks_kept = refs_keep(r->a, &out_sinks, &n_sinks);
 	adopt_sites(&x, first_site);
 	r->sites = push(r->a, r->sites, &r->n_sites, &r->cap_sites, sizeof *r->sites);
 	r->sites[r->n_sites - 1] = (site){.use = *use, .comp = c};
-	sinkmap_add(r, m, (sinks){.use_id = use->id.name, .refs = out_sinks, .n = n_sinks});
+	sinkmap_add(r, m, (sinks){.use_id = use->id.name, .refs = sinks_kept, .n = n_sinks});
 	return true;
 }
 
@@ -647,17 +716,15 @@ static const sinks *find_sinks(const sinkmap *m, const char *id)
 /* The needs of st with each expanded use replaced by its sinks (st has at least one). */
 static void replace_needs(resolver *r, dr_step *st, const sinkmap *m)
 {
-	dr_ref *needs = NULL;
-	size_t k = 0;
+	refs needs = {0};
 	for (size_t j = 0; j < st->n_needs; j++) {
 		const sinks *e = find_sinks(m, st->needs[j].name);
 		if (!e)
-			ref_push(r->a, &needs, &k, st->needs[j]);
+			refs_add(&needs, st->needs[j]);
 		for (size_t t = 0; e && t < e->n; t++)
-			ref_push(r->a, &needs, &k, (dr_ref){.name = e->refs[t].name, .node = st->needs[j].node});
+			refs_add(&needs, (dr_ref){.name = e->refs[t].name, .node = st->needs[j].node});
 	}
-	st->needs = needs;
-	st->n_needs = k;
+	st->needs = refs_keep(r->a, &needs, &st->n_needs);
 }
 
 static void rewrite_list(resolver *r, dr_step *steps, size_t n, const sinkmap *m)
@@ -693,26 +760,34 @@ static bool any_use(const dr_step *steps, size_t n)
 
 /*
  * Expand every use: of a list (and of its steps' own rollback lists) into a
- * new list in the arena; the sinks of what was expanded go to m, for the
- * caller to rewrite the needs: of the level with (rewrite_needs).
+ * new list: on the heap when heap is true (then true is returned: the caller
+ * frees it), else in the arena. The sinks of what was expanded go to m, for
+ * the caller to rewrite the needs: of the level with (rewrite_needs).
+ * Returns false when the list had nothing to expand (it is left as it was).
  */
-static void expand_list(resolver *r, dr_step **steps, size_t *n, sinkmap *m, bool top)
+static bool expand_list(resolver *r, dr_step **steps, size_t *n, sinkmap *m, bool top, bool heap)
 {
 	if (!any_use(*steps, *n))
-		return;
-	dr_step *out = NULL;
-	size_t n_out = 0, cap = 0;
+		return false;
+	stepvec out = {0};
 	for (size_t i = 0; i < *n; i++) {
 		dr_step *st = &(*steps)[i];
-		if (st->use.name && st->id.name && expand_use(r, st, &out, &n_out, &cap, m, top))
+		if (st->use.name && st->id.name && expand_use(r, st, &out, m, top))
 			continue;
-		out = push(r->a, out, &n_out, &cap, sizeof *out);
-		out[n_out - 1] = *st;
-		if (out[n_out - 1].n_rollback)
-			expand_list(r, &out[n_out - 1].rollback, &out[n_out - 1].n_rollback, m, top);
+		steps_add(&out, st);
+		dr_step *kept = &out.v[out.n - 1];
+		if (kept->n_rollback)
+			expand_list(r, &kept->rollback, &kept->n_rollback, m, top, false);
 	}
-	*steps = out;
-	*n = n_out;
+	if (heap) {
+		*steps = out.v;
+	} else {
+		*steps = dr_arena_alloc_uninit(r->a, (out.n ? out.n : 1) * sizeof **steps);
+		memcpy(*steps, out.v, out.n * sizeof **steps);
+		free(out.v);
+	}
+	*n = out.n;
+	return heap;
 }
 
 /* DR212 for targets that came out of composites (the checker did the others). */
@@ -738,8 +813,8 @@ static void expand_all(resolver *r)
 {
 	dr_runbook *rb = r->rb;
 	sinkmap m = {0};
-	expand_list(r, &rb->steps, &rb->n_steps, &m, true);
-	expand_list(r, &rb->finally_steps, &rb->n_finally, &m, true);
+	expand_list(r, &rb->steps, &rb->n_steps, &m, true, false);
+	expand_list(r, &rb->finally_steps, &rb->n_finally, &m, true, false);
 	rewrite_needs(r, rb->steps, rb->n_steps, &m);
 	rewrite_needs(r, rb->finally_steps, rb->n_finally, &m);
 	const char **sets = dr_arena_calloc(r->a, rb->n_vm_sets + 1, sizeof *sets);
@@ -1020,19 +1095,48 @@ static size_t match_step(scope_ctx *s, const char *const *path, size_t n, const 
 	return best;
 }
 
-/* Suggestions for an unknown step: ids visible from the scope (siblings inside a composite). */
-static const char **visible_ids(scope_ctx *s)
+/* The first of the sorted ids not before key. */
+static size_t lower_bound(const resolver *r, const char *key)
 {
-	if (!s->prefix)
-		return s->r->ids;
-	size_t plen = strlen(s->prefix), k = 0;
-	const char **names = dr_arena_calloc(s->r->a, s->r->n_ids + 1, sizeof *names);
-	for (size_t i = 0; i < s->r->n_ids; i++) {
-		const char *id = s->r->ids[i];
-		if (strncmp(id, s->prefix, plen) == 0 && id[plen] == '.' && !strchr(id + plen + 1, '.'))
-			names[k++] = id + plen + 1;
+	size_t lo = 0, hi = r->n_ids;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(r->ids[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return names;
+	return lo;
+}
+
+/*
+ * "did you mean" for an unknown step: among every id (an index, for the
+ * thousands of mistakes a big runbook may have), or inside a composite
+ * among the ids of its own steps: "PREFIX.x", found where they sit in the
+ * sorted ids, never past its own steps.
+ */
+static void suggest_step(scope_ctx *s, answer *a, const char *word)
+{
+	resolver *r = s->r;
+	const char *best;
+	if (!s->prefix) {
+		if (!r->ids_ix)
+			r->ids_ix = dr_suggest_index_new(r->ids);
+		best = dr_suggest_index_best(r->ids_ix, word);
+	} else {
+		const char *from = dr_arena_printf(r->a, "%s.", s->prefix);
+		size_t plen = strlen(from), lo = lower_bound(r, from), hi = lo, k = 0;
+		while (hi < r->n_ids && strncmp(r->ids[hi], from, plen) == 0)
+			hi++;
+		const char **names = xcalloc(hi - lo + 1, sizeof *names);
+		for (size_t i = lo; i < hi; i++)
+			if (!strchr(r->ids[i] + plen, '.'))
+				names[k++] = r->ids[i] + plen;
+		best = dr_text_suggest(word, names);
+		free(names);
+	}
+	if (best)
+		a->hint = dr_arena_printf(r->a, "did you mean '%s'?", best);
 }
 
 static bool unknown_step(scope_ctx *s, const char *const *path, answer *a)
@@ -1044,7 +1148,7 @@ static bool unknown_step(scope_ctx *s, const char *const *path, answer *a)
 		return no(a, 1, dr_arena_printf(s->r->a, "'%s' is a use of composite '%s' and has no outputs itself",
 						path[1], si->use.use.name));
 	}
-	suggest(s, a, path[1], visible_ids(s));
+	suggest_step(s, a, path[1]);
 	if (s->prefix)
 		return no(a, 1, dr_arena_printf(s->r->a, "composite '%s' has no step '%s'", s->comp_name, path[1]));
 	return no(a, 1, dr_arena_printf(s->r->a, "unknown step '%s'", path[1]));
@@ -1320,23 +1424,39 @@ static bool same_diag(const dr_diag *a, const dr_diag *b)
 	       strcmp(a->loc.file, b->loc.file) == 0 && strcmp(a->msg, b->msg) == 0;
 }
 
-/* Copy the collected diagnostics to the caller's, each distinct one once. */
+static uint64_t diag_hash(const dr_diag *g)
+{
+	return dr_index_hash(dr_index_hash(dr_diag_key(g->code, g->loc.line, g->loc.col) ^ g->sev, g->loc.file), g->msg);
+}
+
+/* Whether out (indexed by ix) already holds a diagnostic the same as g. */
+static bool has_same(const dr_diags *out, const dr_index *ix, const dr_diag *g)
+{
+	uint64_t h = diag_hash(g);
+	for (size_t pos = 0, v; (v = dr_index_next(ix, h, &pos)) != DR_INDEX_NONE;)
+		if (same_diag(g, dr_diags_get(out, v)))
+			return true;
+	return false;
+}
+
+/* Copy the collected diagnostics to the caller's, each distinct one once (a hash index: linear). */
 static void merge_late(resolver *r)
 {
 	size_t n = dr_diags_count(r->diags), have = dr_diags_count(r->out);
+	dr_index ix;
+	dr_index_init(&ix);
+	for (size_t k = 0; k < have; k++)
+		dr_index_put(&ix, diag_hash(dr_diags_get(r->out, k)), k);
 	for (size_t i = 0; i < n; i++) {
 		const dr_diag *g = dr_diags_get(r->diags, i);
-		bool dup = false;
-		for (size_t k = 0; k < i && !dup; k++)
-			dup = same_diag(g, dr_diags_get(r->diags, k));
-		for (size_t k = 0; k < have && !dup; k++)
-			dup = same_diag(g, dr_diags_get(r->out, k));
-		if (dup)
+		if (has_same(r->out, &ix, g))
 			continue;
 		dr_diag *c = dr_diag_add(r->out, g->sev, g->code, g->loc, "%s", g->msg);
 		if (g->hint)
 			dr_diag_set_hint(c, "%s", g->hint);
+		dr_index_put(&ix, diag_hash(c), dr_diags_count(r->out) - 1);
 	}
+	dr_index_dispose(&ix);
 }
 
 size_t dr_resolve(dr_runbook *rb, dr_diags *diags, const char *stdlib_dir)
@@ -1356,5 +1476,6 @@ size_t dr_resolve(dr_runbook *rb, dr_diags *diags, const char *stdlib_dir)
 	merge_late(&r);
 	dr_diags_free(r.diags);
 	free(r.ids);
+	dr_suggest_index_free(r.ids_ix);
 	return dr_diags_errors(diags) - before;
 }

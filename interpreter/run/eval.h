@@ -74,7 +74,7 @@ struct cJSON *dr_template_eval(const dr_template *t, const dr_eval_env *env, cha
 
 /*
  * Evaluate a step's with: tree: maps become objects, lists arrays; scalars
- * holding a compiled template (n->compiled) are evaluated, the others typed
+ * holding a compiled template (dr_node_template) are evaluated, the others typed
  * by the YAML 1.2 core schema (null, true/false, integers and floats as
  * numbers, everything else - including quoted scalars - a string). n NULL
  * gives {}. Errors name the place: "with.url: steps.fo.outputs.ip is

@@ -65,6 +65,28 @@ static void test_sorted_and_counted(void **state)
 	dr_diags_free(d);
 }
 
+/* dr_diags_has indexes the list on its first call: items added after it, and a sort, are seen. */
+static void test_has_after_adds_and_sort(void **state)
+{
+	(void)state;
+	dr_diags *d = dr_diags_new();
+	for (int i = 1; i <= 300; i++)
+		dr_diag_error(d, DR408, (dr_loc){"a.yaml", 301 - i, 5, 1}, "r%d", i);
+	assert_true(dr_diags_has(d, DR408, 300, 5));
+	assert_false(dr_diags_has(d, DR408, 300, 6));
+	assert_false(dr_diags_has(d, DR407, 300, 5));
+	assert_false(dr_diags_has(d, DR408, 301, 5));
+	dr_diag_error(d, DR408, (dr_loc){"a.yaml", 301, 5, 1}, "added after the index");
+	assert_true(dr_diags_has(d, DR408, 301, 5));
+	dr_diags_sort(d);
+	for (int line = 1; line <= 301; line++)
+		assert_true(dr_diags_has(d, DR408, line, 5));
+	dr_diag_warning(d, DR405, (dr_loc){"a.yaml", 7, 1, 1}, "w");
+	assert_true(dr_diags_has(d, DR405, 7, 1));
+	assert_false(dr_diags_has(d, DR405, 8, 1));
+	dr_diags_free(d);
+}
+
 static void test_json(void **state)
 {
 	(void)state;
@@ -165,7 +187,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_caret_and_hint), cmocka_unit_test(test_sorted_and_counted),
-		cmocka_unit_test(test_json), cmocka_unit_test(test_whole_file_and_missing_source),
+		cmocka_unit_test(test_json), cmocka_unit_test(test_has_after_adds_and_sort), cmocka_unit_test(test_whole_file_and_missing_source),
 		cmocka_unit_test(test_github), cmocka_unit_test(test_sarif),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,6 +86,16 @@ static const struct {
 		  "      - id: undo\n"
 		  "        action: log\n"
 		  "        with: { message: \"undo ${steps.go.status}\" }\n"},
+	{"typo", "drover: 1\n"
+		 "composite: typo\n"
+		 "steps:\n"
+		 "  - id: alphabet\n"
+		 "    action: log\n"
+		 "    with: { message: hi }\n"
+		 "  - id: reader\n"
+		 "    action: log\n"
+		 "    needs: alphabet\n"
+		 "    with: { message: \"${steps.alphabat.status}\" }\n"},
 	{"plain", "drover: 1\nname: plain\nsteps:\n  - id: p\n    action: log\n    with: { message: hi }\n"},
 	{"guarded", "drover: 1\n"
 		    "composite: guarded\n"
@@ -542,6 +552,25 @@ static void test_repeated_use_reports_once(void **state)
 	done(&f);
 }
 
+/*
+ * A misspelt sibling inside a composite is suggested from that composite's
+ * own steps (found by the sorted ids' prefix), not from the runbook's.
+ */
+static void test_composite_sibling_suggestion(void **state)
+{
+	(void)state;
+	fx f = compile(HEAD "  - id: alphabat\n"
+			    "    action: log\n"
+			    "    with: { message: top }\n"
+			    "  - id: a\n"
+			    "    use: typo\n"
+			    "  - id: b\n"
+			    "    use: typo\n",
+		       stdlib_dir);
+	EXPECT(&f, {DR302, "typo.yaml", 10, 31, "composite 'typo' has no step 'alphabat'", "'alphabet'"});
+	done(&f);
+}
+
 static void test_composite_errors(void **state)
 {
 	(void)state;
@@ -630,7 +659,7 @@ int main(void)
 		cmocka_unit_test(test_expansion),
 		cmocka_unit_test(test_nested_expansion),
 		cmocka_unit_test(test_needs_input_rollback_finally),
-		cmocka_unit_test(test_repeated_use_reports_once),
+		cmocka_unit_test(test_repeated_use_reports_once), cmocka_unit_test(test_composite_sibling_suggestion),
 		cmocka_unit_test(test_composite_errors),
 		cmocka_unit_test(test_no_stdlib),
 		cmocka_unit_test(test_use_when),
