@@ -771,7 +771,8 @@ static size_t step_target_ids(const plan_impl *pi, const dr_step *s, uint32_t *o
 		if (b != NONE)
 			out[n++] = (uint32_t)b;
 	}
-	qsort(out, n, sizeof *out, cmp_u32);
+	if (n > 1)
+		qsort(out, n, sizeof *out, cmp_u32);
 	size_t k = 0;
 	for (size_t j = 0; j < n; j++)
 		if (!k || out[k - 1] != out[j])
@@ -944,7 +945,8 @@ static const char *set_list(plan_impl *pi, mset *m, bool quoted)
 		for (size_t i = 0; i < pi->n_sets; i++)
 			dr_buf_printf(&b, quoted ? "%s'%s'" : "%s%s", b.len ? ", " : "", pi->set_names[i]);
 	} else {
-		qsort(m->list, m->n, sizeof *m->list, cmp_u32);
+		if (m->n > 1)
+			qsort(m->list, m->n, sizeof *m->list, cmp_u32);
 		for (size_t k = 0; k < m->n; k++)
 			dr_buf_printf(&b, quoted ? "%s'%s'" : "%s%s", b.len ? ", " : "", pi->set_names[m->list[k]]);
 	}
@@ -1695,7 +1697,8 @@ static int cmp_finding(const void *pa, const void *pb, void *ctx)
 static void barrier_report(barrier *b)
 {
 	plan_impl *pi = b->pi;
-	qsort_r(b->f, b->n_f, sizeof *b->f, cmp_finding, b->pos);
+	if (b->n_f > 1)
+		qsort_r(b->f, b->n_f, sizeof *b->f, cmp_finding, b->pos);
 	for (size_t k = 0; k < b->n_f;) {
 		const finding *g = &b->f[k];
 		mset *bad = mset_clear(&pi->m[M_BAD]);
