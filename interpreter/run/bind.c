@@ -4,7 +4,10 @@
  * Matching a VM against a filter: the name regex (when given) must find a
  * match in the name, and every tag regex must find one in the value of that
  * tag (a VM without the tag does not match). A set is match: minus
- * exclude:; a set without match: selects every VM.
+ * exclude:; a set without match: selects every VM. Only the VMs its match:
+ * could select are tried (bind_index.h: sorted names and tag values and the
+ * literal start of anchored regexes), so binding grows with sets x members,
+ * not sets x inventory.
  */
 #include "run/bind.h"
 
@@ -14,6 +17,7 @@
 #include <pcre2.h>
 
 #include "backends/backend.h"
+#include "run/bind_index.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -42,43 +46,40 @@ int dr_bind_backend_inventory(dr_arena *a, dr_backend *be, int64_t now_ms, dr_vm
 
 /* ---- vm_sets -------------------------------------------------------------- */
 
-static bool finds(const dr_regex *re, const char *s)
+static bool finds(const dr_regex *re, const char *s, pcre2_match_data *md)
 {
 	if (!re->code)
 		return true; /* no pattern: anything */
 	if (!s)
 		return false;
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re->code, NULL);
-	int rc = pcre2_match(re->code, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL);
-	pcre2_match_data_free(md);
-	return rc >= 0;
+	return pcre2_match(re->code, (PCRE2_SPTR)s, strlen(s), 0, 0, md, NULL) >= 0;
 }
 
-static const char *tag_value(const dr_vm *vm, const char *key)
-{
-	for (size_t i = 0; i < vm->n_tags; i++)
-		if (strcmp(vm->tag_keys[i], key) == 0)
-			return vm->tag_values[i];
-	return NULL;
-}
-
-bool dr_bind_filter_matches(const dr_vm_filter *f, const dr_vm *vm)
+static bool filter_matches(const dr_vm_filter *f, const dr_vm *vm, pcre2_match_data *md)
 {
 	if (!f->present || (!f->name.code && !f->n_tags))
 		return false;
-	if (!finds(&f->name, vm->name))
+	if (!finds(&f->name, vm->name, md))
 		return false;
 	for (size_t i = 0; i < f->n_tags; i++)
-		if (!finds(&f->tags[i].value, tag_value(vm, f->tags[i].key)))
+		if (!finds(&f->tags[i].value, dr_bind_tag_value(vm, f->tags[i].key), md))
 			return false;
 	return true;
 }
 
-static bool in_set(const dr_vm_set *s, const dr_vm *vm)
+bool dr_bind_filter_matches(const dr_vm_filter *f, const dr_vm *vm)
+{
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	bool yes = filter_matches(f, vm, md);
+	pcre2_match_data_free(md);
+	return yes;
+}
+
+static bool in_set(const dr_vm_set *s, const dr_vm *vm, pcre2_match_data *md)
 {
 	const dr_vm_filter *m = &s->match;
 	bool all = !m->present || (!m->name.code && !m->n_tags); /* no match: or match: {} */
-	return (all || dr_bind_filter_matches(m, vm)) && !dr_bind_filter_matches(&s->exclude, vm);
+	return (all || filter_matches(m, vm, md)) && !filter_matches(&s->exclude, vm, md);
 }
 
 /* "exactly 2", "at least 3", "at most 4", "between 2 and 4"; NULL when n satisfies expect:. */
@@ -246,12 +247,14 @@ size_t dr_bind_sets(dr_arena *a, const dr_runbook *rb, const dr_vm *vms, size_t 
 	index_names(a, rb, out);
 	out->members = dr_arena_calloc(a, rb->n_vm_sets + 1, sizeof *out->members);
 	out->n_members = dr_arena_calloc(a, rb->n_vm_sets + 1, sizeof *out->n_members);
+	dr_bind_index *ix = dr_bind_index_new(vms, n);
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL); /* whether it matched is all we ask */
 	for (size_t s = 0; s < rb->n_vm_sets; s++) {
 		const dr_vm_set *set = &rb->vm_sets[s];
-		size_t *idx = xcalloc(n + 1, sizeof *idx), k = 0;
-		for (size_t i = 0; i < n; i++)
-			if (in_set(set, &vms[i]))
-				idx[k++] = i;
+		size_t *idx, k = 0, n_cand = dr_bind_index_candidates(ix, &set->match, &idx);
+		for (size_t i = 0; i < n_cand; i++)
+			if (in_set(set, &vms[idx[i]], md))
+				idx[k++] = idx[i];
 		out->members[s] = dr_arena_calloc(a, k + 1, sizeof *idx); /* its size, not the inventory's */
 		memcpy(out->members[s], idx, k * sizeof *idx);
 		free(idx);
@@ -266,6 +269,8 @@ size_t dr_bind_sets(dr_arena *a, const dr_runbook *rb, const dr_vm *vms, size_t 
 			errors++;
 		}
 	}
+	pcre2_match_data_free(md);
+	dr_bind_index_free(ix);
 	return errors;
 }
 

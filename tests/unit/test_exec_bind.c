@@ -18,6 +18,7 @@
 
 #include "backends/backend.h"
 #include "run/bind.h"
+#include "run/bind_index.h"
 #include "front/params.h"
 #include "front/runbook.h"
 
@@ -199,6 +200,99 @@ static void empty_set_long_pattern(void **state)
 	unlink("/tmp/drover-test-bind/long.yaml");
 }
 
+/*
+ * Binding tries a set's regexes only on the VMs its match: could select
+ * (bind_index.c: the literal start of anchored patterns, sorted names and
+ * tag values). Every set must still get exactly the VMs a test of every VM
+ * gives: patterns with a literal start, quantified or optional letters,
+ * alternation, inline flags, unanchored, tags with and without the tag.
+ */
+static void sets_narrowed_like_a_full_scan(void **state)
+{
+	(void)state;
+	static const char *yaml =
+		"drover: 1\nname: narrow\nvm_sets:\n"
+		"  a: { match: { name: '^web-' }, expect: { min: 0 } }\n"
+		"  b: { match: { name: '^web-?x' }, expect: { min: 0 } }\n"
+		"  c: { match: { name: '^ab*c' }, expect: { min: 0 } }\n"
+		"  d: { match: { name: '^db|^web-1' }, expect: { min: 0 } }\n"
+		"  e: { match: { name: '(?i)^WEB' }, expect: { min: 0 } }\n"
+		"  f: { match: { name: '^(?i)WEB' }, expect: { min: 0 } }\n"
+		"  g: { match: { name: 'b-1' }, expect: { min: 0 } }\n"
+		"  h: { match: { name: '^db-\\d+$', tags: { env: '^prod$' } }, expect: { min: 0 } }\n"
+		"  i: { match: { tags: { env: 'pro' } }, exclude: { name: '^db-2' }, expect: { min: 0 } }\n"
+		"  j: { match: { name: '^a{2}' }, expect: { min: 0 } }\n"
+		"  k: { match: { name: '^web-1\\d' }, expect: { min: 0 } }\n"
+		"  l: { match: { tags: { tier: '^w' } }, expect: { min: 0 } }\n"
+		"  m: { match: {}, expect: { min: 0 } }\n"
+		"  n: { match: { name: '^zzz' }, expect: { min: 0 } }\n"
+		"  o: { match: { name: '^' }, expect: { min: 0 } }\n"
+		"steps:\n  - { id: s, action: log, with: { message: x } }\n";
+	char dir[] = "build/test-bind-XXXXXX", path[64];
+	if (!mkdtemp(dir))
+		strcpy(dir, ".");
+	snprintf(path, sizeof path, "%s/narrow.yaml", dir);
+	dr_runbook *rb = compile_at(path, yaml);
+	static const char *const web_k[] = {"tier", "env"}, *const web_v[] = {"web", "prod"};
+	static const char *const db_k[] = {"env"}, *const db_v[] = {"prod"}, *const test_v[] = {"test"};
+	dr_vm vms[] = {
+		{.name = "web-12", .tag_keys = web_k, .tag_values = web_v, .n_tags = 2},
+		{.name = "webx"},
+		{.name = "db-1", .tag_keys = db_k, .tag_values = db_v, .n_tags = 1},
+		{.name = "WEB-3"},
+		{.name = "ac"},
+		{.name = "abbbc"},
+		{.name = "web-1", .tag_keys = db_k, .tag_values = test_v, .n_tags = 1},
+		{.name = "db-2", .tag_keys = db_k, .tag_values = db_v, .n_tags = 1},
+		{.name = "aab"},
+		{.name = NULL},
+		{.name = "web-x"},
+		{.name = "db-10x", .tag_keys = db_k, .tag_values = db_v, .n_tags = 1},
+	};
+	size_t n = sizeof vms / sizeof vms[0];
+	dr_arena *a = dr_arena_new();
+	dr_binding b;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_bind_sets(a, rb, vms, n, &b, &err), 0);
+	for (size_t s = 0; s < rb->n_vm_sets; s++) {
+		const dr_vm_set *set = &rb->vm_sets[s];
+		bool all = !set->match.present || (!set->match.name.code && !set->match.n_tags);
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!(all || dr_bind_filter_matches(&set->match, &vms[i])) ||
+			    dr_bind_filter_matches(&set->exclude, &vms[i]))
+				continue;
+			if (k >= b.n_members[s] || b.members[s][k] != i)
+				fail_msg("set '%s': VM %zu (%s) missing or out of order", set->name.name, i,
+					 vms[i].name ? vms[i].name : "(none)");
+			k++;
+		}
+		if (k != b.n_members[s])
+			fail_msg("set '%s': %zu VMs, a full scan finds %zu", set->name.name, b.n_members[s], k);
+	}
+	/* the sets hold what this test means them to */
+	static const size_t want[] = {3, 2, 2, 5, 5, 5, 4, 2, 3, 1, 1, 1, 12, 0, 11};
+	for (size_t s = 0; s < rb->n_vm_sets; s++)
+		if (b.n_members[s] != want[s])
+			fail_msg("set '%s': %zu VMs, want %zu", rb->vm_sets[s].name.name, b.n_members[s], want[s]);
+	/* and the index narrows where it can: ^web- to its 3, ^db-\d+$ to its 3, a caseless pattern not at all */
+	dr_bind_index *ix = dr_bind_index_new(vms, n);
+	size_t *c, want_c[] = {3, 0, 0, 11, 11, 11, 11, 3};
+	for (size_t s = 0; s < 8; s++) {
+		if (want_c[s] && dr_bind_index_candidates(ix, &rb->vm_sets[s].match, &c) != want_c[s])
+			fail_msg("set '%s': want %zu candidates", rb->vm_sets[s].name.name, want_c[s]);
+		if (want_c[s])
+			free(c);
+	}
+	dr_bind_index_free(ix);
+	dr_buf_dispose(&err);
+	dr_arena_free(a);
+	dr_runbook_free(rb);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	if (system("mkdir -p /tmp/drover-test-bind") != 0)
@@ -206,6 +300,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sets_and_targets),
 		cmocka_unit_test(empty_set_long_pattern),
+		cmocka_unit_test(sets_narrowed_like_a_full_scan),
 		cmocka_unit_test(missing_inventory_file),
 		cmocka_unit_test(typed_params),
 	};
