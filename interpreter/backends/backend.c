@@ -283,6 +283,15 @@ int dr_backend_list_points(dr_backend *be, dr_arena *a, int64_t now_ms, const ch
 	return be->ops->list_points(be, a, now_ms, item_id, out, n, err);
 }
 
+int dr_backend_list_newest_points(dr_backend *be, dr_arena *a, int64_t now_ms, const char *item_id,
+				  dr_be_point **out, size_t *n, dr_be_error *err)
+{
+	*out = NULL, *n = 0;
+	if (!be->ops->list_newest_points)
+		return be->ops->list_points(be, a, now_ms, item_id, out, n, err);
+	return be->ops->list_newest_points(be, a, now_ms, item_id, out, n, err);
+}
+
 int dr_backend_start(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be_started *out,
 		     dr_be_error *err)
 {
