@@ -344,8 +344,8 @@ static int get_item(dr_backend *be, dr_arena *a, int64_t now_ms, const char *id,
 	return it ? 0 : not_found(a, err, "protected item", "ReplicationProtectedItemNotFound", id);
 }
 
-static int list_points(dr_backend *be, dr_arena *a, int64_t now_ms, const char *id, dr_be_point **out, size_t *n,
-		       dr_be_error *err)
+static int points_of(dr_backend *be, dr_arena *a, int64_t now_ms, const char *id, bool newest, dr_be_point **out,
+		     size_t *n, dr_be_error *err)
 {
 	sim *s = of(be);
 	pthread_mutex_lock(&s->mu);
@@ -353,10 +353,22 @@ static int list_points(dr_backend *be, dr_arena *a, int64_t now_ms, const char *
 	sim_item *it = sim_item_find(s, id);
 	if (it) {
 		sim_settle(s, it, t);
-		*n = sim_points_list(s, it, t, a, out);
+		*n = newest ? sim_points_newest(s, it, t, a, out) : sim_points_list(s, it, t, a, out);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return it ? 0 : not_found(a, err, "protected item", "ReplicationProtectedItemNotFound", id);
+}
+
+static int list_points(dr_backend *be, dr_arena *a, int64_t now_ms, const char *id, dr_be_point **out, size_t *n,
+		       dr_be_error *err)
+{
+	return points_of(be, a, now_ms, id, false, out, n, err);
+}
+
+static int list_newest_points(dr_backend *be, dr_arena *a, int64_t now_ms, const char *id, dr_be_point **out,
+			      size_t *n, dr_be_error *err)
+{
+	return points_of(be, a, now_ms, id, true, out, n, err);
 }
 
 static int get_job(dr_backend *be, dr_arena *a, int64_t now_ms, const char *id, dr_be_job *out, dr_be_error *err)
@@ -646,6 +658,7 @@ static const dr_backend_ops sim_ops = {
 	.list_items = list_items,
 	.get_item = get_item,
 	.list_points = list_points,
+	.list_newest_points = list_newest_points,
 	.start = start,
 	.get_job = get_job,
 	.list_jobs = list_jobs,

@@ -236,6 +236,12 @@ int sim_task_count(void);
 
 /* The points of it at t, newest first, in a. */
 size_t sim_points_list(const sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_point **out);
+/*
+ * The newest points of it at t, newest first, up to and including the
+ * newest processed point of each type: what a latest-* policy chooses from
+ * (the same choice as from sim_points_list's). Their count; strings in a.
+ */
+size_t sim_points_newest(const sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_point **out);
 /* Find a listed point by id or name at t: its time and processed state; false when none. */
 bool sim_points_find(const sim_item *it, const char *id, int64_t t, int64_t *time_ms, bool *processed);
 /* The newest processed point's time at t, or SIM_NEVER when none. */

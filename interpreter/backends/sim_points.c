@@ -106,13 +106,16 @@ static void fill(const sim_item *it, int64_t k, int64_t t, uint64_t guid_hash, c
 	p->processed = p->time_ms + it->lag_ms <= t;
 }
 
-size_t sim_points_list(const sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_point **out)
+/* The newest max points of the window (newest first); every one when max is SIZE_MAX. */
+static size_t list_newest(const sim *s, const sim_item *it, int64_t t, size_t max, dr_arena *a, dr_be_point **out)
 {
 	int64_t k0, k1;
 	*out = NULL;
 	if (!window(it, t, &k0, &k1))
 		return 0;
 	size_t n = (size_t)(k1 - k0 + 1);
+	if (n > max)
+		n = max;
 	const char *item_id = sim_item_id(s, it, a);
 	size_t id_len = strlen(item_id);
 	uint64_t guid_hash = sim_hash(it->guid);
@@ -121,6 +124,40 @@ size_t sim_points_list(const sim *s, const sim_item *it, int64_t t, dr_arena *a,
 		fill(it, k1 - (int64_t)i, t, guid_hash, item_id, id_len, a, &pts[i]);
 	*out = pts;
 	return n;
+}
+
+size_t sim_points_list(const sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_point **out)
+{
+	return list_newest(s, it, t, SIZE_MAX, a, out);
+}
+
+/*
+ * How many of the newest points hold the newest processed point of each
+ * type: the points not yet processed (the replication lag), then back to
+ * the last hourly app-consistent one - a dozen or so, not a day's 288.
+ */
+static size_t newest_needed(const sim_item *it, int64_t t, int64_t k0, int64_t k1)
+{
+	bool app = false, crash = false;
+	int64_t k = k1;
+	for (; k >= k0 && !(app && crash); k--) {
+		if (time_of(it, k) + it->lag_ms > t)
+			continue; /* not processed yet: no policy but custom picks it */
+		if (k % SIM_APP_EVERY == 0)
+			app = true;
+		else
+			crash = true;
+	}
+	return (size_t)(k1 - k);
+}
+
+size_t sim_points_newest(const sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_point **out)
+{
+	int64_t k0, k1;
+	*out = NULL;
+	if (!window(it, t, &k0, &k1))
+		return 0;
+	return list_newest(s, it, t, newest_needed(it, t, k0, k1), a, out);
 }
 
 /* The Unix seconds a point name encodes, when it has the shape of one. */

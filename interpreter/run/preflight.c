@@ -424,6 +424,17 @@ static bool query_of(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, si
 	return known;
 }
 
+/* Whether every policy choose() may try is a latest-* one: then the newest points are all it looks at. */
+static bool newest_will_do(const dr_runbook *rb, const dr_be_point_query *q, bool fallbacks)
+{
+	if (q->policy == DR_POINT_CUSTOM)
+		return false;
+	for (size_t f = 0; fallbacks && f < rb->recovery.n_fallback; f++)
+		if (rb->recovery.fallback[f] == DR_POINT_CUSTOM)
+			return false;
+	return true;
+}
+
 /* The recovery point VM vm's first failover (at node) would use. */
 static void vm_point(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, size_t node)
 {
@@ -444,13 +455,17 @@ static void vm_point(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, si
 	dr_be_point *pts = NULL;
 	size_t n = 0;
 	dr_be_error e;
-	dr_arena *scratch = dr_arena_new(); /* a day of points per VM, 10,000 VMs: freed once the choice is kept */
-	if (dr_backend_list_points(pf->be, scratch, o->now_ms, it->id, &pts, &n, &e) < 0) {
+	dr_arena *scratch = dr_arena_new(); /* freed once the choice is kept */
+	bool fallbacks = !pt->override && !pt->pinned;
+	int rc = newest_will_do(pf->rb, &q, fallbacks)
+			 ? dr_backend_list_newest_points(pf->be, scratch, o->now_ms, it->id, &pts, &n, &e)
+			 : dr_backend_list_points(pf->be, scratch, o->now_ms, it->id, &pts, &n, &e);
+	if (rc < 0) {
 		pt->verdict = DR_PF_POINT_NONE;
 		pt->error = dr_arena_printf(pf->a, "%s: cannot list its recovery points: %s", it->name,
 					   dr_backend_error_text(pf->a, &e));
 	} else {
-		choose(pf, vm, pts, n, q, !pt->override && !pt->pinned, pt);
+		choose(pf, vm, pts, n, q, fallbacks, pt);
 	}
 	dr_arena_free(scratch);
 }

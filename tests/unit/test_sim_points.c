@@ -118,6 +118,60 @@ static void test_policies(void **state)
 	dr_arena_free(a);
 }
 
+/* Every latest-* policy picks the same point from the newest points as from the whole list. */
+static void same_choices(dr_backend *be, dr_arena *a, int64_t t)
+{
+	static const dr_point_policy policies[] = {DR_POINT_LATEST_PROCESSED, DR_POINT_LATEST_APP_CONSISTENT,
+						   DR_POINT_LATEST_CRASH_CONSISTENT};
+	dr_be_point *all, *few;
+	size_t n_all = points(be, a, t, &all), n_few;
+	dr_be_error err;
+	assert_int_equal(dr_backend_list_newest_points(be, a, t, "vm-1", &few, &n_few, &err), 0);
+	assert_true(n_few <= n_all);
+	assert_true(n_few <= 16 || n_few == n_all); /* the lag's few, back to the hourly app-consistent point */
+	for (size_t i = 0; i < n_few; i++)
+		assert_string_equal(few[i].id, all[i].id); /* newest first, as listed */
+	dr_be_item it = sim_item(be, a, t, "vm-1");
+	for (size_t k = 0; k < sizeof policies / sizeof policies[0]; k++) {
+		dr_be_point_query q = {.policy = policies[k], .max_age_ms = -1};
+		dr_be_choice c_all, c_few;
+		dr_be_pick p_all = dr_backend_choose_point(&it, all, n_all, &q, t, &c_all);
+		assert_int_equal(dr_backend_choose_point(&it, few, n_few, &q, t, &c_few), p_all);
+		if (p_all == DR_BE_PICK_OK)
+			assert_string_equal(c_few.point_id, c_all.point_id);
+	}
+}
+
+/* drover plan asks for the newest points only: a dozen, not a day's 288, and the same choices. */
+static void test_newest_points(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = sim_open(NULL, a);
+	for (int64_t t = T0; t < T0 + 3 * HOUR; t += 7 * MINUTE + 13000)
+		same_choices(be, a, t);
+	dr_be_point *few;
+	size_t n;
+	dr_be_error err;
+	assert_int_equal(dr_backend_list_newest_points(be, a, T0 + HOUR, "vm-1", &few, &n, &err), 0);
+	assert_true(n >= 2 && n <= 16);
+	assert_int_equal(dr_backend_list_newest_points(be, a, T0, "nope", &few, &n, &err), -1);
+	assert_string_equal(err.code, "ReplicationProtectedItemNotFound");
+	/* after a failover the window is frozen; after a commit there are none */
+	int64_t t = T0;
+	sim_run(be, a, &t, DR_BE_OP_FAILOVER, "vm-1");
+	same_choices(be, a, t + HOUR);
+	sim_run(be, a, &t, DR_BE_OP_COMMIT, "vm-1");
+	assert_int_equal(dr_backend_list_newest_points(be, a, t, "vm-1", &few, &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* reprotected: a new window, younger than an hour, may hold no app-consistent point at all */
+	sim_run(be, a, &t, DR_BE_OP_REPROTECT, "vm-1");
+	for (int64_t u = t; u < t + 2 * HOUR; u += 11 * MINUTE)
+		same_choices(be, a, u);
+	dr_backend_close(be);
+	dr_arena_free(a);
+}
+
 /* The helper does not assume order (ASR lists points unsorted). */
 static void test_choose_point_unsorted(void **state)
 {
@@ -249,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_schedule_and_retention),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_choose_point_unsorted),
+		cmocka_unit_test(test_newest_points),
 		cmocka_unit_test(test_points_through_the_lifecycle),
 		cmocka_unit_test(test_expired_point_is_refused),
 		cmocka_unit_test(test_times),
