@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "backends/backend.h"
+#include "backends/sim.h"
 #include "cli/cli.h"
 #include "run/clock.h"
 #include "views/estimate.h"
@@ -188,10 +189,10 @@ static int write_metrics(const dr_runbook *rb, const options *o, const cJSON *vi
 	return rc;
 }
 
-/* Where a run on the virtual clock would start: the simulator's own time (else the epoch). */
-static int64_t virtual_start(const dr_runbook *rb, const options *o)
+/* Where a run on the virtual clock would start: the simulator's own time (else the epoch), from be, already open. */
+static int64_t virtual_start(dr_backend *be)
 {
-	int64_t t = dr_cli_virtual_start(rb, o->state, o->state_dir);
+	int64_t t = dr_sim_is(be) ? dr_sim_state_time(be) : -1;
 	return t >= 0 ? t : DR_CLOCK_VIRTUAL_EPOCH_MS;
 }
 
@@ -266,7 +267,7 @@ static int with_backend(dr_runbook *rb, options *o)
 		write_metrics(rb, o, NULL);
 	} else {
 		if (!o->now_given)
-			o->v.now_ms = dr_cli_default_clock(rb) == DR_CLOCK_VIRTUAL ? virtual_start(rb, o) : wall_now();
+			o->v.now_ms = dr_cli_default_clock(rb) == DR_CLOCK_VIRTUAL ? virtual_start(be) : wall_now();
 		rc = show(rb, be, o);
 	}
 	dr_backend_close(be);

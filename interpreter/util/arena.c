@@ -149,16 +149,21 @@ char *dr_arena_strdup(dr_arena *a, const char *s)
 	return dr_arena_strndup(a, s, strlen(s));
 }
 
+/* Formatted once into a buffer on the stack, copied when it fits (glibc's sizing pass alone costs a format). */
 char *dr_arena_vprintf(dr_arena *a, const char *fmt, va_list ap)
 {
+	char small[512];
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
+	int n = vsnprintf(small, sizeof small, fmt, ap2);
 	va_end(ap2);
 	if (n < 0)
 		return dr_arena_strdup(a, "");
-	char *p = dr_arena_alloc(a, (size_t)n + 1);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	char *p = dr_arena_alloc_uninit(a, (size_t)n + 1);
+	if ((size_t)n < sizeof small)
+		memcpy(p, small, (size_t)n + 1);
+	else
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
 	return p;
 }
 

@@ -459,6 +459,10 @@ bool dr_text_needs_escape(const char *s)
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
+		if (u[i] >= 0x20 && u[i] < 0x7F) { /* printable ASCII, nearly every byte of names and ids */
+			i++;
+			continue;
+		}
 		size_t len = utf8_char(u + i, n - i);
 		if (!len || unsafe_cp(code_point(u + i, len), 0))
 			return true;
