@@ -211,6 +211,8 @@ static dr_exec *exec_new(dr_runbook *rb, const dr_exec_opts *o)
 		dr_clock_set_start(x->clock, o->start_ms);
 	x->started_wall = dr_clock_wall_at(x->clock, 0);
 	x->ev = dr_events_new(x->clock, o->events, o->events_flush);
+	if (o->on_event)
+		dr_events_listen(x->ev, o->on_event, o->on_event_ctx);
 	x->seed = o->seed_given ? o->seed : o->clock == DR_CLOCK_VIRTUAL ? 1 : random_u64();
 	dr_rng_seed(&x->rng, x->seed);
 	x->run_id = make_run_id(x);

@@ -69,6 +69,14 @@ typedef struct dr_exec_opts {
 	const struct cJSON *params; /* typed parameter values (dr_params_bind); NULL: defaults only */
 	FILE *events; /* JSON lines, or NULL */
 	bool events_flush; /* flush after every event line */
+	/*
+	 * Also called with every event (redacted, borrowed for the call) on
+	 * the emitting thread, under the stream's lock: for a caller that reads
+	 * the run in process (plan --estimate) rather than printing and parsing
+	 * JSON lines. NULL: none.
+	 */
+	void (*on_event)(void *ctx, const struct cJSON *ev);
+	void *on_event_ctx;
 	FILE *screen; /* the human view, or NULL */
 	dr_view_mode view;
 	bool color;

@@ -2,8 +2,9 @@
  * estimate.c - the predicted RTO, makespan and critical path of a plan,
  * from a run on the virtual clock (see estimate.h).
  *
- * From the event stream: every main task's first start and final end
- * (t_ms), keyed by "step\x1ftarget" in a small open-addressing table. The
+ * From the run's events, read in process as they happen
+ * (dr_exec_opts.on_event; dr_estimate_from_events reads the same from JSON
+ * lines): every main task's first start and final end (t_ms), keyed by "step\x1ftarget" in a small open-addressing table. The
  * RTO is the end of the last validation task that passed (as the run's own
  * objectives report says); the makespan the end of the last main task. The
  * critical path walks back from the task that decided the RTO: a task's
@@ -234,30 +235,36 @@ static void add_objective(cJSON *o, const char *key, int64_t achieved, int64_t o
 	}
 }
 
-cJSON *dr_estimate_from_events(const dr_runbook *rb, const char *events, size_t len)
+/* The estimate of the tasks seen (freed here). */
+static cJSON *summarise(const dr_runbook *rb, tasks *ts)
 {
-	tasks ts = {.run_end = -1};
-	parse(&ts, rb->plan, events, len);
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "status", ts.status ? ts.status : "unknown");
+	cJSON_AddStringToObject(o, "status", ts->status ? ts->status : "unknown");
 	int64_t makespan = 0;
-	for (size_t i = 0; i < ts.n; i++)
-		if (ts.v[i].ended && ts.v[i].end > makespan)
-			makespan = ts.v[i].end;
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->v[i].ended && ts->v[i].end > makespan)
+			makespan = ts->v[i].end;
 	add_objective(o, "makespan", makespan, -1);
-	trec *last = rto_task(&ts, rb->plan);
+	trec *last = rto_task(ts, rb->plan);
 	if (last)
 		add_objective(o, "rto", last->end, rb->rto_ms);
 	else
 		cJSON_AddNullToObject(o, "rto_ms");
-	cJSON_AddNumberToObject(o, "tasks", (double)ts.n);
-	cJSON_AddItemToObject(o, "critical_path", last ? critical_path(&ts, rb->plan, last) : cJSON_CreateArray());
-	for (size_t i = 0; i < ts.n; i++)
-		free(ts.v[i].key);
-	free(ts.v);
-	free(ts.slots);
-	free(ts.status_buf);
+	cJSON_AddNumberToObject(o, "tasks", (double)ts->n);
+	cJSON_AddItemToObject(o, "critical_path", last ? critical_path(ts, rb->plan, last) : cJSON_CreateArray());
+	for (size_t i = 0; i < ts->n; i++)
+		free(ts->v[i].key);
+	free(ts->v);
+	free(ts->slots);
+	free(ts->status_buf);
 	return o;
+}
+
+cJSON *dr_estimate_from_events(const dr_runbook *rb, const char *events, size_t len)
+{
+	tasks ts = {.run_end = -1};
+	parse(&ts, rb->plan, events, len);
+	return summarise(rb, &ts);
 }
 
 /* --- the run ---------------------------------------------------------------- */
@@ -268,20 +275,27 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 	return remove(path);
 }
 
+typedef struct collector {
+	tasks ts;
+	const dr_plan *plan;
+} collector;
+
+/* The run's events, read as they happen (no JSON lines printed and parsed again). */
+static void collect(void *ctx, const cJSON *ev)
+{
+	collector *c = ctx;
+	on_event(&c->ts, c->plan, ev);
+}
+
 static void run_estimate(dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, const char *dir, cJSON *est_out)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *ev = open_memstream(&text, &len);
-	if (!ev) {
-		cJSON_AddStringToObject(est_out, "error", "out of memory");
-		return;
-	}
+	collector c = {.ts = {.run_end = -1}, .plan = rb->plan};
 	dr_exec_opts xo;
 	dr_exec_opts_init(&xo);
 	xo.clock = DR_CLOCK_VIRTUAL;
 	xo.auto_approve = true;
-	xo.events = ev;
+	xo.on_event = collect;
+	xo.on_event_ctx = &c;
 	xo.view = DR_VIEW_QUIET;
 	xo.params = o->params;
 	xo.mode = o->mode;
@@ -294,8 +308,7 @@ static void run_estimate(dr_runbook *rb, dr_backend *be, const dr_planview_opts 
 	dr_buf err;
 	dr_buf_init(&err);
 	dr_exec_run(rb, &xo, &err);
-	fclose(ev);
-	cJSON *est = dr_estimate_from_events(rb, text ? text : "", len);
+	cJSON *est = summarise(rb, &c.ts);
 	if (err.len)
 		cJSON_AddStringToObject(est, "error", err.data);
 	cJSON *it;
@@ -303,7 +316,6 @@ static void run_estimate(dr_runbook *rb, dr_backend *be, const dr_planview_opts 
 		cJSON_AddItemToObject(est_out, it->string, cJSON_DetachItemViaPointer(est, it));
 	cJSON_Delete(est);
 	dr_buf_dispose(&err);
-	free(text);
 }
 
 void dr_estimate_add(dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, cJSON *view)

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -157,6 +158,29 @@ static void formats(void **state)
 	assert_string_equal(buf, "2026-01-01T00:00:00.000Z");
 	dr_clock_format_wall(DR_CLOCK_VIRTUAL_EPOCH_MS + 90061001, buf, sizeof buf);
 	assert_string_equal(buf, "2026-01-02T01:01:01.001Z");
+	dr_clock_format_wall(-1, buf, sizeof buf);
+	assert_string_equal(buf, "1969-12-31T23:59:59.999Z");
+	dr_clock_format_wall(INT64_C(951782400000) + 86399999, buf, sizeof buf);
+	assert_string_equal(buf, "2000-02-29T23:59:59.999Z");
+	dr_clock_format_wall(INT64_C(253402300800000), buf, sizeof buf); /* year 10000: past the fast path */
+	assert_string_equal(buf, "10000-01-01T00:00:00.000Z");
+	/* the hand-made digits say what snprintf says, over times spread across the years 1 to 9999 */
+	for (int64_t ms = -INT64_C(62135596800000), step = INT64_C(7919) * 86400 * 1000 + 3600000 + 61001;
+	     ms < INT64_C(253402300799999); ms += step) {
+		time_t secs = (time_t)(ms / 1000);
+		int frac = (int)(ms % 1000);
+		if (frac < 0) {
+			frac += 1000;
+			secs--;
+		}
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		char want[80];
+		snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+		dr_clock_format_wall(ms, buf, sizeof buf);
+		assert_string_equal(buf, want);
+	}
 	dr_clock_format_elapsed(0, buf, sizeof buf);
 	assert_string_equal(buf, "00:00:00.000");
 	dr_clock_format_elapsed(3723004, buf, sizeof buf);
