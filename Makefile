@@ -221,6 +221,8 @@ bench: $(DROVER) $(B)/libdrover.a
 	@echo
 	@bench/bench_run.sh $(B)
 	@echo
+	@bench/bench_plan.sh $(B)
+	@echo
 	@bench/bench_status.sh $(B)
 
 install: $(DROVER) install-man

@@ -1,14 +1,11 @@
 #!/bin/sh
-# bench/bench_run.sh BUILD_DIR - runs and plans at two sizes of estate (issue 11):
+# bench/bench_run.sh BUILD_DIR - runs at two sizes of estate (issue 11; plans: bench/bench_plan.sh):
 #
 #   no-op steps   N independent log steps through `drover run` (virtual clock, journal on): CPU per
 #                 step, journal bytes per task attempt; N = 5,000 and 10,000 (bench/gen_shapes.c wide)
 #   lifecycle     a failover of N simulated VMs in 5 dependent waves (bench/gen_waves.sh), virtual
 #                 clock: CPU, peak RSS, the journal's fdatasyncs and writes (DROVER_JOURNAL_STATS);
 #                 N = 5,000 and 10,000
-#   plan          `drover plan` and `plan --estimate` of bench's runbook (bench/gen_runbook.c) at
-#                 5,000 and 10,000 VMs, against `drover validate` of the same file (the simulator's
-#                 state is inline there: nothing else to load)
 #
 # Each prints the figure at both sizes, the growth exponent, and the target. `make bench` runs
 # it. It prints figures; a missed target says MISS and it still exits 0.
@@ -25,7 +22,6 @@ mkdir -p "$BIN" "$OUT"
 . bench/lib.sh
 CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror"
 $CC $CFLAGS bench/gen_shapes.c -o "$BIN/gen_shapes"
-$CC $CFLAGS bench/gen_runbook.c -o "$BIN/gen_runbook"
 $CC $CFLAGS bench/rss_time.c -o "$BIN/rss_time"
 DROVER_STDLIB=$PWD/stdlib
 export DROVER_STDLIB
@@ -73,23 +69,6 @@ echo "  exit statuses: $wva_exit $wvb_exit"
 row "failover in 5 waves (VMs), memory" 5000 10000 "$wva_rss" "$wvb_rss" MB
 echo "  10000 VMs: 20000 tasks, $wvb_syncs fdatasyncs; journal stats: $wvb_stats"
 
-"$BIN/gen_runbook" --vms 5000 --sets 100 --steps 1000 >"$OUT/big-a.yaml"
-"$BIN/gen_runbook" --vms 10000 --sets 200 --steps 2000 >"$OUT/big-b.yaml"
-for s in a b; do
-	measure "val_$s" "$DROVER" validate "$OUT/big-$s.yaml"
-	rm -rf "$OUT/plan.state"
-	measure "plan_$s" "$DROVER" plan --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
-	rm -rf "$OUT/plan.state"
-	measure "est_$s" "$DROVER" plan --estimate --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
-done
-row "plan (VMs)" 5000 10000 "$plan_a_cpu" "$plan_b_cpu" ms
-echo "  exit statuses: validate $val_a_exit $val_b_exit, plan $plan_a_exit $plan_b_exit, estimate $est_a_exit $est_b_exit"
-row "plan --estimate (VMs)" 5000 10000 "$est_a_cpu" "$est_b_cpu" ms
-row "plan, memory" 5000 10000 "$plan_a_rss" "$plan_b_rss" MB
-plan_ratio=$(awk -v p="$plan_b_cpu" -v v="$val_b_cpu" 'BEGIN { printf "%.2f", p / v }')
-est_ratio=$(awk -v p="$est_b_cpu" -v v="$val_b_cpu" 'BEGIN { printf "%.2f", p / v }')
-echo "  10000 VMs: validate $val_b_cpu ms; plan $plan_b_cpu ms (${plan_ratio}x), $plan_b_rss MB; estimate $est_b_cpu ms (${est_ratio}x), $est_b_rss MB"
-
 lin() { le "$(growth "$1" "$2" "$3" "$4")" 1.25; }
 echo "targets (issue 11; growth 'linear' = exponent <= 1.25):"
 printf '  %-46s %-22s %s\n' "no-op step <= 20 us" "$us_step us" "$(verdict "$(le "$us_step" 20)")"
@@ -98,8 +77,3 @@ printf '  %-46s %-22s %s\n' "10,000-VM failover <= 3 s CPU" "$wvb_cpu ms" "$(ver
 printf '  %-46s %-22s %s\n' "10,000-VM failover <= 100 MB" "$wvb_rss MB" "$(verdict "$(le "$wvb_rss" 100)")"
 printf '  %-46s %-22s %s\n' "fdatasyncs << tasks (<= 1% of 20,000)" "$wvb_syncs" "$(verdict "$(le "$wvb_syncs" 200)")"
 printf '  %-46s %-22s %s\n' "failover linear" "growth $(growth "$wva_cpu" "$wvb_cpu" 5000 10000)" "$(verdict "$(lin "$wva_cpu" "$wvb_cpu" 5000 10000)")"
-printf '  %-46s %-22s %s\n' "plan <= 2x validate" "${plan_ratio}x" "$(verdict "$(le "$plan_ratio" 2)")"
-printf '  %-46s %-22s %s\n' "plan <= 256 MB" "$plan_b_rss MB" "$(verdict "$(le "$plan_b_rss" 256)")"
-printf '  %-46s %-22s %s\n' "plan --estimate <= 2x validate" "${est_ratio}x" "$(verdict "$(le "$est_ratio" 2)")"
-printf '  %-46s %-22s %s\n' "plan --estimate <= 256 MB" "$est_b_rss MB" "$(verdict "$(le "$est_b_rss" 256)")"
-printf '  %-46s %-22s %s\n' "plan linear" "growth $(growth "$plan_a_cpu" "$plan_b_cpu" 5000 10000)" "$(verdict "$(lin "$plan_a_cpu" "$plan_b_cpu" 5000 10000)")"

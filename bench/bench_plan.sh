@@ -1,0 +1,70 @@
+#!/bin/sh
+# bench/bench_plan.sh BUILD_DIR - `drover plan` and `plan --estimate` of bench's runbook (bench/gen_runbook.c)
+# at 5,000 and 10,000 VMs, against `drover validate` of the same file and what the simulator's state costs
+# by itself (bench/bench_simload.c: the backend opened read-only and closed, as plan does; a fresh state
+# is the runbook's own inventory). Issue 11's target: plan <= 2x validate + the state's load, and
+# plan --estimate likewise; <= 256 MB. Prints figures; a missed target says MISS and it still exits 0.
+#
+# Environment: RUNS (3 per figure), CC (cc).
+set -eu
+
+BUILD=${1:?usage: bench/bench_plan.sh BUILD_DIR}
+CC=${CC:-cc}
+cd "$(dirname "$0")/.."
+if [ ! -f "$BUILD/libdrover.a" ]; then
+	echo "bench: $BUILD/libdrover.a not found; run make first" >&2
+	exit 1
+fi
+BIN=$BUILD/bench
+OUT=bench/out/plan
+DROVER=$BUILD/drover
+mkdir -p "$BIN" "$OUT"
+. bench/lib.sh
+CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror"
+PKGS="yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd libcrypto"
+$CC $CFLAGS bench/gen_runbook.c -o "$BIN/gen_runbook"
+$CC $CFLAGS bench/rss_time.c -o "$BIN/rss_time"
+# shellcheck disable=SC2046 # pkg-config's words
+$CC $CFLAGS -D_GNU_SOURCE -Iinterpreter $(pkg-config --cflags $PKGS) bench/bench_simload.c "$BUILD/libdrover.a" \
+	$(pkg-config --libs $PKGS) -lpthread -lm -o "$BIN/bench_simload"
+DROVER_STDLIB=$PWD/stdlib
+export DROVER_STDLIB
+
+row() { # row LABEL SIZE_A SIZE_B FIG_A FIG_B UNIT
+	printf '  %-36s %6s: %9.1f %-3s %6s: %9.1f %-3s growth %s\n' "$1" "$2" "$4" "$6" "$3" "$5" "$6" \
+		"$(growth "$4" "$5" "$2" "$3")"
+}
+
+echo "drover bench: plan at two sizes (CPU ms = user + sys, median of $RUNS; RSS = peak MiB)"
+"$BIN/gen_runbook" --vms 5000 --sets 100 --steps 1000 >"$OUT/big-a.yaml"
+"$BIN/gen_runbook" --vms 10000 --sets 200 --steps 2000 >"$OUT/big-b.yaml"
+for s in a b; do
+	rm -rf "$OUT/plan.state"
+	measure "val_$s" "$DROVER" validate "$OUT/big-$s.yaml"
+	measure "plan_$s" "$DROVER" plan --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
+	measure "est_$s" "$DROVER" plan --estimate --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
+	line=$("$BIN/bench_simload" "$OUT/big-$s.yaml" "$OUT/plan.state" "$RUNS")
+	eval "load_$s=$(echo "$line" | awk '{ split($3, o, "="); split($4, c, "="); printf "%.1f", o[2] + c[2] }')"
+	eval "items_$s=$(echo "$line" | sed -n 's/.*items=\([0-9]*\).*/\1/p')"
+done
+row "validate (VMs)" 5000 10000 "$val_a_cpu" "$val_b_cpu" ms
+row "the simulator state's load (VMs)" 5000 10000 "$load_a" "$load_b" ms
+row "plan (VMs)" 5000 10000 "$plan_a_cpu" "$plan_b_cpu" ms
+row "plan --estimate (VMs)" 5000 10000 "$est_a_cpu" "$est_b_cpu" ms
+row "plan, memory" 5000 10000 "$plan_a_rss" "$plan_b_rss" MB
+row "plan --estimate, memory" 5000 10000 "$est_a_rss" "$est_b_rss" MB
+echo "  exit statuses: validate $val_a_exit $val_b_exit, plan $plan_a_exit $plan_b_exit, estimate $est_a_exit $est_b_exit; $items_b items"
+allow=$(awk -v v="$val_b_cpu" -v l="$load_b" 'BEGIN { printf "%.1f", 2 * v + l }')
+plan_ratio=$(awk -v p="$plan_b_cpu" -v v="$val_b_cpu" -v l="$load_b" 'BEGIN { printf "%.2f", (p - l) / v }')
+est_ratio=$(awk -v p="$est_b_cpu" -v v="$val_b_cpu" -v l="$load_b" 'BEGIN { printf "%.2f", (p - l) / v }')
+echo "  10000 VMs: validate $val_b_cpu ms, the state's load $load_b ms: allowed 2 x validate + load = $allow ms"
+echo "  plan $plan_b_cpu ms ((plan - load) / validate = ${plan_ratio}x), estimate $est_b_cpu ms (${est_ratio}x)"
+
+lin() { le "$(growth "$1" "$2" "$3" "$4")" 1.25; }
+echo "targets (issue 11; growth 'linear' = exponent <= 1.25):"
+printf '  %-46s %-22s %s\n' "plan <= 2x validate + the state's load" "$plan_b_cpu ms" "$(verdict "$(le "$plan_b_cpu" "$allow")")"
+printf '  %-46s %-22s %s\n' "plan --estimate <= 2x validate + load" "$est_b_cpu ms" "$(verdict "$(le "$est_b_cpu" "$allow")")"
+printf '  %-46s %-22s %s\n' "plan <= 256 MB" "$plan_b_rss MB" "$(verdict "$(le "$plan_b_rss" 256)")"
+printf '  %-46s %-22s %s\n' "plan --estimate <= 256 MB" "$est_b_rss MB" "$(verdict "$(le "$est_b_rss" 256)")"
+printf '  %-46s %-22s %s\n' "plan linear" "growth $(growth "$plan_a_cpu" "$plan_b_cpu" 5000 10000)" "$(verdict "$(lin "$plan_a_cpu" "$plan_b_cpu" 5000 10000)")"
+printf '  %-46s %-22s %s\n' "plan --estimate linear" "growth $(growth "$est_a_cpu" "$est_b_cpu" 5000 10000)" "$(verdict "$(lin "$est_a_cpu" "$est_b_cpu" 5000 10000)")"
