@@ -35,6 +35,7 @@
 #include <cjson/cJSON.h>
 
 #include "journal/approvals.h"
+#include "journal/journal.h"
 #include "run/clock.h"
 #include "run/eval.h"
 #include "run/exec.h"
@@ -193,6 +194,34 @@ static int file_answer(dr_call *call, const gate *g, dr_outcome *o)
 	return rc > 0;
 }
 
+/* s as one shell word: as it is when it holds only characters no shell reads, else in single quotes. */
+static void shell_word(dr_buf *b, const char *s)
+{
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.,/:@+=%") == strlen(s)) {
+		dr_buf_puts(b, s);
+		return;
+	}
+	dr_buf_putc(b, '\'');
+	for (; *s; s++)
+		*s == '\'' ? dr_buf_puts(b, "'\\''") : dr_buf_putc(b, *s);
+	dr_buf_putc(b, '\'');
+}
+
+/* The command that answers g from another shell: with --state-dir when the run's is not the default one. */
+static void answer_command(dr_buf *b, dr_call *call, const gate *g)
+{
+	const char *dir = dr_exec_state_dir(call->run);
+	dr_buf_puts(b, "drover approve ");
+	if (strcmp(dir, dr_journal_state_dir(NULL))) {
+		dr_buf_puts(b, "--state-dir ");
+		shell_word(b, dir);
+		dr_buf_putc(b, ' ');
+	}
+	shell_word(b, dr_exec_run_id(call->run));
+	dr_buf_putc(b, ' ');
+	shell_word(b, g->key);
+}
+
 static void prompt(dr_call *call, const gate *g, const char *lead)
 {
 	dr_buf b;
@@ -200,10 +229,16 @@ static void prompt(dr_call *call, const gate *g, const char *lead)
 	char label[256];
 	dr_exec_task_label(call, label, sizeof label);
 	char *shown_label = dr_text_term(label), *shown = dr_text_term(g->message); /* one line each, nothing that moves the cursor */
-	dr_buf_printf(&b, "%s%s: %s\n  Approve? Type yes or no (or from another shell: drover approve %s %s [--deny]): ",
-		      lead, shown_label, shown, dr_exec_run_id(call->run), g->key);
+	dr_buf cmd;
+	dr_buf_init(&cmd);
+	answer_command(&cmd, call, g);
+	char *shown_cmd = dr_text_term(cmd.data);
+	dr_buf_printf(&b, "%s%s: %s\n  Approve? Type yes or no (or from another shell: %s [--deny]): ", lead, shown_label,
+		      shown, shown_cmd);
 	free(shown_label);
 	free(shown);
+	free(shown_cmd);
+	dr_buf_dispose(&cmd);
 	dr_exec_say(call->run, b.data);
 	dr_buf_dispose(&b);
 }
@@ -276,7 +311,7 @@ static void announce(dr_call *call, const gate *g)
 		cJSON_AddNumberToObject(ev, "timeout_ms", (double)(g->deadline - g->opened));
 	dr_buf cmd;
 	dr_buf_init(&cmd);
-	dr_buf_printf(&cmd, "drover approve %s %s", dr_exec_run_id(call->run), g->key);
+	answer_command(&cmd, call, g);
 	cJSON_AddStringToObject(ev, "command", cmd.data);
 	dr_buf_dispose(&cmd);
 	dr_exec_emit(call->run, ev);

@@ -780,6 +780,11 @@ const char *dr_exec_run_dir(dr_exec *x)
 	return x ? x->run_dir : ".drover/runs/test-run";
 }
 
+const char *dr_exec_state_dir(dr_exec *x)
+{
+	return x ? x->state_dir : ".drover";
+}
+
 const char *dr_exec_runbook_dir(dr_exec *x)
 {
 	return x ? x->rb_dir : ".";

@@ -153,6 +153,8 @@ void dr_exec_emit(dr_exec *x, struct cJSON *ev);
 const char *dr_exec_run_id(dr_exec *x);
 /* The run's own directory under the state dir: <state>/runs/<run-id> (not created). */
 const char *dr_exec_run_dir(dr_exec *x);
+/* The run's state directory as given (--state-dir, $DROVER_STATE_DIR, else ".drover"). */
+const char *dr_exec_state_dir(dr_exec *x);
 /* The runbook's directory (default working directory of local programs). */
 const char *dr_exec_runbook_dir(dr_exec *x);
 /* --yes was given: approvals are granted without asking. */

@@ -120,6 +120,24 @@ run 2 sim advance 0s --state life/sim-state.json; ok "sim advance 0s: usage erro
 run 1 sim advance 1h --state nowhere.json && grep -q 'no simulator state at nowhere.json' err
 ok "sim advance of a state that does not exist says so" $?
 
+# A run waiting for approval prints the command that answers it; with --state-dir (a folder with
+# a space here) that command names it, so it works as printed, from another shell.
+cat >gate.yaml <<'EOF'
+drover: 1
+name: gate
+steps:
+  - id: go-no-go
+    action: approve
+    with: { message: "Commit?", timeout: 60s, on_timeout: deny }
+EOF
+"$drover" run -q --state-dir "my state" gate.yaml >gate.out 2>&1 </dev/null &
+gate_pid=$!
+for i in $(seq 100); do grep -q 'answer with: ' gate.out && break; sleep 0.1; done
+answer=$(sed -n 's/^go-no-go: waiting for approval: Commit? (answer with: \(.*\))$/\1/p' gate.out)
+[ "${answer#drover approve --state-dir \'my state\' }" != "$answer" ]; ok "the approve command names the run's --state-dir: $answer" $?
+(eval "\"\$drover\" ${answer#drover }") >/dev/null 2>&1; ok "the printed approve command answers the gate" $?
+wait "$gate_pid"; ok "the run the printed command approved succeeds" $?
+
 # "--" ends the options: a file may be called -q.yaml; "-" stays an operand.
 cp rb.yaml ./-q.yaml
 run 0 validate -- -q.yaml && grep -q '^-q.yaml: ok' out; ok "validate -- -q.yaml validates the file" $?

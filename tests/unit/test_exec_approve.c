@@ -143,7 +143,7 @@ static void granted_from_another_shell(void **state)
 	assert_int_equal(a.answered, 1);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	assert_non_null(strstr(r.events, "\"event\":\"approval.request\""));
-	assert_non_null(strstr(r.events, "\"command\":\"drover approve t-grant go\""));
+	assert_non_null(strstr(r.events, "\"command\":\"drover approve --state-dir /tmp/drover-test-approve-state t-grant go\""));
 	assert_non_null(strstr(r.events, "\"event\":\"approval.granted\",\"step\":\"go\",\"by\":\"alice\",\"via\":\"drover approve\""));
 	assert_non_null(strstr(r.events, "\"message\":\"by alice: ship it\""));
 	/* The gate's files are gone once it closed. */
@@ -251,7 +251,7 @@ static void one_answer_for_every_vm(void **state)
 	result r = run_with(fan_yaml, "t-fan", &a, 1);
 	assert_int_equal(a.answered, 2);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
-	assert_non_null(strstr(r.events, "\"command\":\"drover approve t-fan go@v1\""));
+	assert_non_null(strstr(r.events, "\"command\":\"drover approve --state-dir /tmp/drover-test-approve-state t-fan go@v1\""));
 	assert_non_null(strstr(r.events, "\"event\":\"approval.granted\",\"step\":\"go\",\"target\":\"v1\""));
 	assert_non_null(strstr(r.events, "\"event\":\"approval.granted\",\"step\":\"go\",\"target\":\"v2\""));
 	free(r.events);
