@@ -197,20 +197,59 @@ static int64_t virtual_start(dr_backend *be)
 }
 
 /* -o: the saved plan (NULL: the view could not be made). Returns 0, or -1 (said on stderr). */
-static int write_plan(const dr_runbook *rb, const options *o, const cJSON *saved)
+/* s as one shell word: as it is when no shell reads any of its characters, else in single quotes. */
+static void shell_word(dr_buf *b, const char *s)
+{
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.,/:@+=%") == strlen(s)) {
+		dr_buf_puts(b, s);
+		return;
+	}
+	dr_buf_putc(b, '\'');
+	for (; *s; s++)
+		*s == '\'' ? dr_buf_puts(b, "'\\''") : dr_buf_putc(b, *s);
+	dr_buf_putc(b, '\'');
+}
+
+/* The command that runs the saved plan: with the options the plan depends on, as they were given here. */
+static void plan_command(dr_buf *b, const dr_runbook *rb, const options *o)
+{
+	dr_buf_printf(b, "drover %s",
+		      o->v.mode == DR_MODE_DRILL ? "drill" : o->v.mode == DR_MODE_FAILBACK ? "failback" : "run");
+	const char *opt[] = {"--state-dir", "--network", "--recovery-point"};
+	const char *val[] = {o->state_dir, o->network, o->v.point ? o->point.text : NULL};
+	for (size_t i = 0; i < sizeof opt / sizeof *opt; i++)
+		if (val[i]) {
+			dr_buf_printf(b, " %s ", opt[i]);
+			shell_word(b, val[i]);
+		}
+	for (size_t i = 0; i < o->n_params; i++) {
+		dr_buf_puts(b, " --param ");
+		shell_word(b, o->params[i]);
+	}
+	dr_buf_puts(b, " --plan ");
+	shell_word(b, o->out);
+	dr_buf_putc(b, ' ');
+	shell_word(b, rb->path);
+}
+
+static int write_plan(const dr_runbook *rb, const options *o, const cJSON *saved, const cJSON *view)
 {
 	if (!o->out || !saved)
 		return 0;
-	dr_buf err;
+	dr_buf err, cmd;
 	dr_buf_init(&err);
+	dr_buf_init(&cmd);
 	int rc = dr_planfile_write(o->out, saved, &err);
+	plan_command(&cmd, rb, o);
 	if (rc < 0)
 		fprintf(stderr, "drover plan: %snothing was changed\n", err.data);
+	else if (view && !dr_planview_runnable(view))
+		fprintf(stderr, "drover plan: saved to %s, but the plan is blocked: %s refuses it; fix the blockers and "
+				"plan again\n", o->out, cmd.data);
 	else
-		fprintf(stderr, "drover plan: saved to %s; run exactly this plan with: drover %s --plan %s %s\n", o->out,
-			o->v.mode == DR_MODE_DRILL ? "drill" : o->v.mode == DR_MODE_FAILBACK ? "failback" : "run", o->out,
-			rb->path);
+		fprintf(stderr, "drover plan: saved to %s; run exactly this plan with: %s\n", o->out, cmd.data);
 	dr_buf_dispose(&err);
+	dr_buf_dispose(&cmd);
 	return rc;
 }
 
@@ -225,7 +264,7 @@ static int show(dr_runbook *rb, dr_backend *be, options *o)
 	int rc = DR_EXIT_INVALID;
 	if (view && o->estimate)
 		dr_estimate_add(rb, be, &o->v, view);
-	if (write_metrics(rb, o, view) < 0 || write_plan(rb, o, saved) < 0)
+	if (write_metrics(rb, o, view) < 0 || write_plan(rb, o, saved, view) < 0)
 		rc = DR_EXIT_INTERNAL;
 	else if (view)
 		rc = dr_planview_runnable(view) ? DR_EXIT_OK : DR_EXIT_FAILED;

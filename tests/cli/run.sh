@@ -138,6 +138,12 @@ answer=$(sed -n 's/^go-no-go: waiting for approval: Commit? (answer with: \(.*\)
 (eval "\"\$drover\" ${answer#drover }") >/dev/null 2>&1; ok "the printed approve command answers the gate" $?
 wait "$gate_pid"; ok "the run the printed command approved succeeds" $?
 
+# drover plan -o prints the command that runs the saved plan; as printed, it runs it.
+cp "$root/tests/golden/run/plan-saved-command/runbook.yaml" saved.yaml
+run 0 plan --state-dir "saved state" --param port=8080 --param "note=it's" -o saved.json saved.yaml
+planned=$(sed -n 's/^drover plan: saved to saved.json; run exactly this plan with: //p' err)
+(eval "\"\$drover\" ${planned#drover } -q") >out 2>&1; ok "the command plan -o prints runs the plan: $planned" $?
+
 # "--" ends the options: a file may be called -q.yaml; "-" stays an operand.
 cp rb.yaml ./-q.yaml
 run 0 validate -- -q.yaml && grep -q '^-q.yaml: ok' out; ok "validate -- -q.yaml validates the file" $?
