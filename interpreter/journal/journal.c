@@ -265,11 +265,12 @@ struct dr_journal {
 	int version; /* the file's format version: how records are written */
 	/* version 3 (journal_compact.c): what is held back to be folded into a task's line */
 	struct held_start {
-		char *step; /* NULL: written or folded since */
+		char *step;
 		int64_t t_ms;
+		bool out; /* written or folded since */
 	} *starts; /* step.starts of one-task steps, in order, waiting for their task.start */
 	size_t n_starts, cap_starts;
-	dr_index start_ix; /* step -> index in starts */
+	dr_strmap start_ix; /* step -> index in starts (keys: the steps' strings above) */
 	dr_buf end; /* a task.end's line (no newline), waiting for its one-task step's step.end; len 0: none */
 	char *end_step;
 	int64_t end_t, end_elapsed;
@@ -292,18 +293,16 @@ static dr_journal *journal_new(int fd, const char *path, int version)
 	pthread_mutex_init(&j->mu, NULL);
 	dr_buf_init(&j->pending);
 	dr_buf_init(&j->end);
-	dr_index_init(&j->start_ix);
 	j->last_t = -1;
 	return j;
 }
 
 static void drop_starts(dr_journal *j)
 {
+	dr_strmap_dispose(&j->start_ix);
 	for (size_t i = 0; i < j->n_starts; i++)
 		free(j->starts[i].step);
 	j->n_starts = 0;
-	dr_index_dispose(&j->start_ix);
-	dr_index_init(&j->start_ix);
 }
 
 static void journal_free(dr_journal *j)
@@ -328,10 +327,8 @@ dr_journal *dr_journal_create(const char *dir, const cJSON *header, dr_buf *err)
 	dr_buf_init(&path);
 	dr_buf_init(&line);
 	dr_buf_printf(&path, "%s/%s", dir, DR_JOURNAL_FILE);
-	char *text = cJSON_PrintUnformatted(header);
-	dr_buf_puts(&line, text);
+	dr_journal_print(&line, header);
 	dr_buf_putc(&line, '\n');
-	cJSON_free(text);
 	/* the header is published whole or not at all: a journal never exists without it */
 	int fd = -1;
 	if (dr_fs_write_atomic(path.data, line.data, line.len, DR_FS_EXCLUSIVE, NULL) == 0)
@@ -390,18 +387,6 @@ static void put_line(dr_journal *j, const char *text, size_t len)
 	dr_buf_putc(&j->pending, '\n');
 }
 
-static const char *str_in(const cJSON *rec, const char *key)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, key));
-}
-
-static int64_t ms_in(const cJSON *rec, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9007199254740992.0 ? (int64_t)v->valuedouble
-											       : -1;
-}
-
 static bool is_type(const char *type, const char *want)
 {
 	return type && !strcmp(type, want);
@@ -419,11 +404,8 @@ static void put_record(dr_journal *j, const cJSON *rec, bool folded)
 /* The held step.start of step (its index in starts), or (size_t)-1. */
 static size_t start_of(const dr_journal *j, const char *step)
 {
-	size_t pos = 0, i;
-	while ((i = dr_index_next(&j->start_ix, dr_index_hash(DR_INDEX_SEED, step), &pos)) != DR_INDEX_NONE)
-		if (j->starts[i].step && !strcmp(j->starts[i].step, step))
-			return i;
-	return (size_t)-1;
+	size_t i;
+	return dr_strmap_get(&j->start_ix, step, &i) && !j->starts[i].out ? i : (size_t)-1;
 }
 
 /* Write held step.start i as its own line. */
@@ -436,14 +418,13 @@ static void put_start(dr_journal *j, size_t i)
 	cJSON_AddNumberToObject(rec, "tasks", 1);
 	put_record(j, rec, false);
 	cJSON_Delete(rec);
-	free(j->starts[i].step);
-	j->starts[i].step = NULL;
+	j->starts[i].out = true;
 }
 
 static void put_starts(dr_journal *j)
 {
 	for (size_t i = 0; i < j->n_starts; i++)
-		if (j->starts[i].step)
+		if (!j->starts[i].out)
 			put_start(j, i);
 	drop_starts(j);
 }
@@ -469,69 +450,91 @@ static void put_held(dr_journal *j)
 	put_starts(j);
 }
 
-static bool has_only(const cJSON *rec, const char *const *keys)
+/* What append3 looks at in a record, found in one pass over its fields (-1: absent, or not a count). */
+typedef struct recf {
+	const char *type, *step, *status;
+	int64_t t_ms, elapsed_ms, tasks, n[4]; /* n: succeeded, failed, skipped, cancelled */
+	bool phase; /* a phase or undoes: not the main phase */
+	bool other; /* a field that is none of ts, t_ms, event, step, status, tasks, the counts, elapsed_ms */
+} recf;
+
+static int64_t count_of(const cJSON *v)
 {
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9007199254740992.0 ? (int64_t)v->valuedouble
+											       : -1;
+}
+
+static void read_fields(const cJSON *rec, recf *f)
+{
+	static const char *const counts[] = {"succeeded", "failed", "skipped", "cancelled"};
+	*f = (recf){.t_ms = -1, .elapsed_ms = -1, .tasks = -1, .n = {-1, -1, -1, -1}};
 	for (const cJSON *c = rec->child; c; c = c->next) {
-		size_t k = 0;
-		while (keys[k] && (!c->string || strcmp(keys[k], c->string)))
-			k++;
-		if (!keys[k])
-			return false;
+		const char *k = c->string ? c->string : "";
+		size_t i = 0;
+		if (!strcmp(k, "event") || !strcmp(k, "step") || !strcmp(k, "status")) {
+			const char **to = k[0] == 'e' ? &f->type : k[1] == 't' && k[2] == 'e' ? &f->step : &f->status;
+			*to = cJSON_IsString(c) ? c->valuestring : NULL;
+		} else if (!strcmp(k, "t_ms")) {
+			f->t_ms = count_of(c);
+		} else if (!strcmp(k, "elapsed_ms")) {
+			f->elapsed_ms = count_of(c);
+		} else if (!strcmp(k, "tasks")) {
+			f->tasks = count_of(c);
+		} else if (!strcmp(k, "phase") || !strcmp(k, "undoes")) {
+			f->phase = f->other = true;
+		} else if (strcmp(k, "ts")) {
+			while (i < 4 && strcmp(k, counts[i]))
+				i++;
+			if (i < 4)
+				f->n[i] = count_of(c);
+			else
+				f->other = true;
+		}
 	}
-	return true;
+}
+
+static bool no_counts(const recf *f)
+{
+	return f->n[0] < 0 && f->n[1] < 0 && f->n[2] < 0 && f->n[3] < 0;
 }
 
 /* A step.start of a one-task step in the main phase: nothing the task.start's line cannot say. */
-static bool start_foldable(const cJSON *rec)
+static bool start_foldable(const recf *f)
 {
-	static const char *const keys[] = {"ts", "t_ms", "event", "step", "tasks", NULL};
-	const cJSON *n = cJSON_GetObjectItemCaseSensitive(rec, "tasks");
-	return cJSON_IsNumber(n) && n->valuedouble == 1 && str_in(rec, "step") && ms_in(rec, "t_ms") >= 0 &&
-	       has_only(rec, keys);
+	return f->tasks == 1 && f->step && f->t_ms >= 0 && !f->other && !f->status && f->elapsed_ms < 0 && no_counts(f);
 }
 
 /* A succeeded task.end of the main phase, which its step's step.end may follow. */
-static bool end_holdable(const cJSON *rec)
+static bool end_holdable(const recf *f)
 {
-	return str_in(rec, "step") && is_type(str_in(rec, "status"), "succeeded") && ms_in(rec, "t_ms") >= 0 &&
-	       !cJSON_GetObjectItemCaseSensitive(rec, "phase") && !cJSON_GetObjectItemCaseSensitive(rec, "undoes") &&
-	       !cJSON_GetObjectItemCaseSensitive(rec, "tasks");
+	return f->step && is_type(f->status, "succeeded") && f->t_ms >= 0 && !f->phase && f->tasks < 0;
 }
 
 /* rec is exactly the step.end the held task.end stands for (dr_journal_unfold). */
-static bool end_folds(const dr_journal *j, const cJSON *rec)
+static bool end_folds(const dr_journal *j, const recf *f)
 {
-	static const char *const keys[] = {"ts", "t_ms", "event", "step", "status", "tasks", "succeeded", "failed",
-					   "skipped", "cancelled", "elapsed_ms", NULL};
-	static const char *const ones[] = {"tasks", "succeeded", NULL}, *const zeros[] = {"failed", "skipped", "cancelled", NULL};
-	bool ok = has_only(rec, keys) && is_type(str_in(rec, "step"), j->end_step) &&
-		  is_type(str_in(rec, "status"), "succeeded") && ms_in(rec, "t_ms") == j->end_t &&
-		  ms_in(rec, "elapsed_ms") == j->end_elapsed;
-	for (size_t i = 0; ok && ones[i]; i++)
-		ok = ms_in(rec, ones[i]) == 1;
-	for (size_t i = 0; ok && zeros[i]; i++)
-		ok = ms_in(rec, zeros[i]) == 0;
-	return ok;
+	return !f->other && is_type(f->step, j->end_step) && is_type(f->status, "succeeded") && f->t_ms == j->end_t &&
+	       f->elapsed_ms == j->end_elapsed && f->tasks == 1 && f->n[0] == 1 && f->n[1] == 0 && f->n[2] == 0 &&
+	       f->n[3] == 0;
 }
 
-static void hold_start(dr_journal *j, const cJSON *rec)
+static void hold_start(dr_journal *j, const recf *f)
 {
 	if (j->n_starts == j->cap_starts) {
 		j->cap_starts = j->cap_starts ? 2 * j->cap_starts : 64;
 		j->starts = xrealloc(j->starts, j->cap_starts * sizeof *j->starts);
 	}
-	const char *step = str_in(rec, "step");
-	dr_index_put(&j->start_ix, dr_index_hash(DR_INDEX_SEED, step), j->n_starts);
-	j->starts[j->n_starts++] = (struct held_start){xstrdup(step), ms_in(rec, "t_ms")};
+	j->starts[j->n_starts] = (struct held_start){xstrdup(f->step), f->t_ms, false};
+	dr_strmap_put(&j->start_ix, j->starts[j->n_starts].step, j->n_starts);
+	j->n_starts++;
 }
 
-static void hold_end(dr_journal *j, const cJSON *rec)
+static void hold_end(dr_journal *j, const cJSON *rec, const recf *f)
 {
 	dr_journal_compact_line3(&j->end, rec, false, &j->last_t);
-	j->end_step = xstrdup(str_in(rec, "step"));
-	j->end_t = ms_in(rec, "t_ms");
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(rec, "elapsed_ms");
-	j->end_elapsed = e ? ms_in(rec, "elapsed_ms") : 0; /* left out: 0 */
+	j->end_step = xstrdup(f->step);
+	j->end_t = f->t_ms;
+	j->end_elapsed = cJSON_GetObjectItemCaseSensitive(rec, "elapsed_ms") ? f->elapsed_ms : 0; /* left out: 0 */
 }
 
 /*
@@ -544,31 +547,29 @@ static void hold_end(dr_journal *j, const cJSON *rec)
  */
 static void append3(dr_journal *j, const cJSON *rec)
 {
-	const char *type = str_in(rec, "event"), *step = str_in(rec, "step");
-	if (j->end.len && is_type(type, "step.end") && end_folds(j, rec)) {
+	recf f;
+	read_fields(rec, &f);
+	if (j->end.len && is_type(f.type, "step.end") && end_folds(j, &f)) {
 		put_end(j, true);
 		return;
 	}
 	put_end(j, false);
-	if (!step || !type || (strncmp(type, "step.", 5) && strncmp(type, "task.", 5))) {
+	if (!f.step || !f.type || (strncmp(f.type, "step.", 5) && strncmp(f.type, "task.", 5))) {
 		put_starts(j);
-	} else if (is_type(type, "step.start") && start_foldable(rec) && start_of(j, step) == (size_t)-1) {
-		hold_start(j, rec);
+	} else if (is_type(f.type, "step.start") && start_foldable(&f) && start_of(j, f.step) == (size_t)-1) {
+		hold_start(j, &f);
 		return;
 	}
-	size_t i = step ? start_of(j, step) : (size_t)-1;
-	if (i != (size_t)-1 && is_type(type, "task.start") && ms_in(rec, "t_ms") == j->starts[i].t_ms &&
-	    !cJSON_GetObjectItemCaseSensitive(rec, "phase") && !cJSON_GetObjectItemCaseSensitive(rec, "undoes") &&
-	    !cJSON_GetObjectItemCaseSensitive(rec, "tasks")) {
-		free(j->starts[i].step);
-		j->starts[i].step = NULL;
+	size_t i = f.step && j->n_starts ? start_of(j, f.step) : (size_t)-1;
+	if (i != (size_t)-1 && is_type(f.type, "task.start") && f.t_ms == j->starts[i].t_ms && !f.phase && f.tasks < 0) {
+		j->starts[i].out = true;
 		put_record(j, rec, true);
 		return;
 	}
 	if (i != (size_t)-1)
 		put_start(j, i);
-	if (is_type(type, "task.end") && end_holdable(rec))
-		hold_end(j, rec);
+	if (is_type(f.type, "task.end") && end_holdable(&f))
+		hold_end(j, rec, &f);
 	else
 		put_record(j, rec, false);
 }

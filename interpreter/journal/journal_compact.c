@@ -64,19 +64,58 @@ static bool elided(const char *type, const cJSON *item, bool mutating)
 	return is(type, "task.start") && is(k, "key") && !mutating;
 }
 
+static void put_string(dr_buf *out, const char *s)
+{
+	dr_buf_putc(out, '"');
+	dr_buf_json_escape(out, s, strlen(s));
+	dr_buf_putc(out, '"');
+}
+
+/* A whole number as decimal digits (no printf: a journal has millions of them). */
+static void put_whole(dr_buf *out, long long n)
+{
+	char d[24];
+	size_t k = sizeof d;
+	unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+	do
+		d[--k] = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (n < 0)
+		d[--k] = '-';
+	dr_buf_append(out, d + k, sizeof d - k);
+}
+
 static void put_value(dr_buf *out, const cJSON *v)
 {
 	if (cJSON_IsString(v)) {
-		dr_buf_putc(out, '"');
-		dr_buf_json_escape(out, v->valuestring, strlen(v->valuestring));
-		dr_buf_putc(out, '"');
+		put_string(out, v->valuestring);
 	} else if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < 9007199254740992.0) {
-		dr_buf_printf(out, "%lld", (long long)v->valuedouble);
-	} else {
+		put_whole(out, (long long)v->valuedouble);
+	} else if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+		bool obj = cJSON_IsObject(v);
+		dr_buf_putc(out, obj ? '{' : '[');
+		for (const cJSON *c = v->child; c; c = c->next) {
+			if (c != v->child)
+				dr_buf_putc(out, ',');
+			if (obj) {
+				put_string(out, c->string ? c->string : "");
+				dr_buf_putc(out, ':');
+			}
+			put_value(out, c);
+		}
+		dr_buf_putc(out, obj ? '}' : ']');
+	} else if (cJSON_IsTrue(v) || cJSON_IsFalse(v) || cJSON_IsNull(v)) {
+		dr_buf_puts(out, cJSON_IsTrue(v) ? "true" : cJSON_IsFalse(v) ? "false" : "null");
+	} else { /* a fraction, or what only cJSON knows how to print */
 		char *s = cJSON_PrintUnformatted(v);
-		dr_buf_puts(out, s);
+		dr_buf_puts(out, s ? s : "null");
 		cJSON_free(s);
 	}
+}
+
+void dr_journal_print(dr_buf *out, const cJSON *v)
+{
+	put_value(out, v);
 }
 
 /*

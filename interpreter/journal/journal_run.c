@@ -233,9 +233,7 @@ static cJSON *header(dr_exec *x, dr_buf *err)
 	if (x->rb->rpo_ms >= 0)
 		cJSON_AddNumberToObject(obj, "rpo_ms", (double)x->rb->rpo_ms);
 	cJSON_AddStringToObject(obj, "enforce", dr_enforce_name(x->rb->enforce));
-	cJSON *shape = dr_journal_runbook_digests(x->rb);
-	cJSON_AddItemToObject(h, "shape", dr_journal_compact_shape(shape));
-	cJSON_Delete(shape);
+	cJSON_AddItemToObject(h, "shape", dr_journal_runbook_digests(x->rb)); /* version 1's form: see journal_open */
 	return h;
 }
 
@@ -384,12 +382,12 @@ static const char *fail_open(dr_exec *x, dr_buf *err)
 			     "another --state-dir, then run again";
 }
 
-static void model_header(dr_exec *x, const cJSON *h)
+/* The run model knows what the header says, as the reader gives it back (version 1's shape); then the shape is compacted. */
+static void model_header(dr_exec *x, cJSON *h)
 {
-	cJSON *v1 = cJSON_Duplicate(h, true);
-	dr_journal_expand_shape(v1);
-	dr_runinfo_apply_header(x->model, v1);
-	cJSON_Delete(v1);
+	dr_runinfo_apply_header(x->model, h);
+	cJSON *shape = cJSON_GetObjectItemCaseSensitive(h, "shape");
+	cJSON_ReplaceItemInObjectCaseSensitive(h, "shape", dr_journal_compact_shape(shape));
 }
 
 const char *journal_open(dr_exec *x, dr_buf *err)
@@ -404,7 +402,7 @@ const char *journal_open(dr_exec *x, dr_buf *err)
 					  err);
 	} else {
 		cJSON *h = header(x, err);
-		if (h) /* the run model knows what the journal's header says (as the reader gives it back) */
+		if (h)
 			model_header(x, h);
 		jr->j = h ? dr_journal_create(x->run_dir, h, err) : NULL;
 		cJSON_Delete(h);
@@ -420,7 +418,7 @@ const char *journal_open(dr_exec *x, dr_buf *err)
 }
 
 /* Write (and on the real clock, sync) at most this often when only results are pending. */
-enum { IDLE_WRITE_BYTES = 4 * 1024 * 1024, IDLE_SYNC_MS = 1000 };
+enum { IDLE_WRITE_BYTES = 1024 * 1024, IDLE_SYNC_MS = 1000 };
 
 static int64_t mono_ms(void)
 {
@@ -516,7 +514,7 @@ bool journal_turn(dr_exec *x)
  * synced by journal_turn): results, skips, step ends, whose loss in a crash
  * costs a probe on resume. On the real clock they are written before every
  * wait, so that drover status sees them, and synced at most once a second;
- * on the virtual clock a wait takes no time, and they go out in 4 MiB
+ * on the virtual clock a wait takes no time, and they go out in 1 MiB
  * batches. The backend is flushed before anything is written, so a record
  * never names a job the service could forget, even after a kill. Returns
  * false when the run keeps no journal (the caller flushes the backend).
