@@ -160,6 +160,7 @@ static void build_sruns(dr_exec *x)
 	for (size_t i = 0; i < p->n; i++)
 		for (size_t d = 0; d < p->nodes[i].n_deps; d++)
 			exec_srun_edge(x, node_srun(x, p->nodes[i].deps[d]), node_srun(x, i), p->nodes[i].step->pipeline);
+	lookup_mark_reads(x);
 }
 
 /* --- set-up ---------------------------------------------------------- */

@@ -130,6 +130,7 @@ struct srun {
 	const char *skip_why; /* modes.c: a drill skips this step's tasks, for this reason; NULL: runs */
 	dr_order order; /* resolved (run --order, the step's, defaults.order): DECLARED or LONGEST_FIRST */
 	bool ordered; /* order.c: its ready tasks queue longest expected first (in heap, not rq_head) */
+	bool outputs_read; /* a template may read its steps.ID.outputs: its tasks keep them (lookup_mark_reads) */
 	size_t n_known; /* order.c: its tasks the history knows */
 	task **heap;
 	size_t heap_n, heap_cap;
@@ -205,6 +206,7 @@ struct dr_exec {
 	int64_t run_deadline;
 	/* how the run is ending */
 	bool stopping, rollback_wanted, cancelled, run_timed_out, grace_over, rollback_failed, rollback_blocked;
+	bool all_outputs_read; /* lookup_mark_reads: every task keeps its outputs */
 	const char *stop_reason; /* why the main steps stopped */
 	const char *rollback_reason; /* why the rollback stopped */
 	srun *stop_step;
@@ -304,6 +306,15 @@ struct cJSON *lookup_eval_with(dr_exec *x, task *t, char **err);
 struct cJSON *lookup_eval_node(dr_exec *x, task *t, const dr_node *node, const char *where, char **err);
 int lookup_eval_when(dr_exec *x, task *t, bool *out, char **err);
 void lookup_dispose(dr_exec *x);
+
+/*
+ * Mark the steps whose outputs a template of the runbook may read
+ * (${steps.ID.outputs...}, or ${steps.ID} whole: srun.outputs_read), or
+ * x->all_outputs_read when a read names no step it can find (${steps}, an
+ * id inside a composite's definition). Other steps' tasks give their
+ * outputs to their task.end event and keep none. After the sruns are built.
+ */
+void lookup_mark_reads(dr_exec *x);
 /* Read every declared secret and register it for redaction (before any step runs); -1 with a line per problem in err. */
 int lookup_load_secrets(dr_exec *x, dr_buf *err);
 

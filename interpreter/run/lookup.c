@@ -426,3 +426,64 @@ void lookup_dispose(dr_exec *x)
 	cJSON_Delete(x->secrets);
 	x->secrets = NULL;
 }
+
+/* --- which steps' outputs are read ----------------------------------- */
+
+typedef struct reads {
+	dr_exec *x;
+	const dr_step *st; /* the step whose templates are walked; NULL: the runbook's other sections */
+} reads;
+
+static void on_read(void *ctx, const dr_expr *e)
+{
+	const reads *r = ctx;
+	if (e->op != DR_E_REF || e->u.ref.n < 1 || !e->u.ref.path[0] || strcmp(e->u.ref.path[0], "steps") != 0)
+		return;
+	if (e->u.ref.n < 2 || !e->u.ref.path[1]) { /* every step, or one named at run time */
+		r->x->all_outputs_read = true;
+		return;
+	}
+	if (e->u.ref.n >= 3 && e->u.ref.path[2] && !strcmp(e->u.ref.path[2], "status"))
+		return;
+	srun *s = sched_find(r->x, e->u.ref.path[1]);
+	if (!s && r->st && r->st->from_composite) /* an id inside the composite this step comes from */
+		s = sched_find(r->x, dr_arena_printf(r->x->a, "%s.%s", r->st->from_composite, e->u.ref.path[1]));
+	if (s)
+		s->outputs_read = true;
+	else
+		r->x->all_outputs_read = true;
+}
+
+static void walk_reads(reads *r, const dr_node *n)
+{
+	if (!n)
+		return;
+	if (n->kind == DR_NODE_SCALAR && dr_node_template(n))
+		dr_template_each_ref(dr_node_template(n), on_read, r);
+	for (size_t k = 0; n->kind == DR_NODE_MAP && k < n->u.map.n; k++)
+		walk_reads(r, n->u.map.items[k].value);
+	for (size_t k = 0; n->kind == DR_NODE_SEQ && k < n->u.seq.n; k++)
+		walk_reads(r, n->u.seq.items[k]);
+}
+
+static void step_reads(dr_exec *x, const dr_step *st)
+{
+	reads r = {x, st};
+	walk_reads(&r, st->node); /* its with:, when:, rollback: ... */
+	walk_reads(&r, st->composite_with);
+}
+
+void lookup_mark_reads(dr_exec *x)
+{
+	for (size_t i = 0; i < x->n_main; i++)
+		step_reads(x, x->main[i].st);
+	for (size_t i = 0; i < x->n_fin; i++)
+		step_reads(x, x->fin[i].st);
+	const dr_node *root = x->rb->root; /* what else a run evaluates (recovery: ...); steps are walked above */
+	reads r = {x, NULL};
+	for (size_t k = 0; root && root->kind == DR_NODE_MAP && k < root->u.map.n; k++) {
+		const char *key = dr_node_str(root->u.map.items[k].key);
+		if (!key || (strcmp(key, "steps") && strcmp(key, "finally") && strcmp(key, "composites")))
+			walk_reads(&r, root->u.map.items[k].value);
+	}
+}

@@ -147,8 +147,12 @@ static void emit_task_end(dr_exec *x, task *t, const char *status, bool will_ret
 			cJSON_AddNumberToObject(ev, "retry_after_ms", (double)retry_after);
 	}
 	cJSON_AddNumberToObject(ev, "elapsed_ms", (double)(now(x) - t->attempt_at));
-	if (t->outputs)
+	if (t->outputs && (t->s->outputs_read || x->all_outputs_read)) {
 		cJSON_AddItemToObject(ev, "outputs", cJSON_Duplicate(t->outputs, true));
+	} else if (t->outputs) { /* no template reads them: the event takes them (lookup_mark_reads) */
+		cJSON_AddItemToObject(ev, "outputs", t->outputs);
+		t->outputs = NULL;
+	}
 	emit(x, ev);
 }
 
