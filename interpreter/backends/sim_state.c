@@ -197,42 +197,62 @@ static cJSON *item_at(const sim *s, size_t i) { return item_json(s, &s->items[i]
 static cJSON *job_at(const sim *s, size_t i) { return job_json(s, &s->jobs[i]); }
 static cJSON *audit_at(const sim *s, size_t i) { return audit_json(&s->audit[i]); }
 
-static void put_list(dr_buf *b, const sim *s, const char *key, size_t n, cJSON *(*one)(const sim *, size_t))
+/* The state file as it is written: what is not written yet, where to, and the first error. */
+typedef struct state_out {
+	dr_buf b;
+	int fd, err; /* err: errno of a failed write; 0 */
+} state_out;
+
+enum { STATE_CHUNK = 1 << 20 };
+
+/* Write what is buffered (all of it when done), so the text of 10,000 VMs is never whole in memory. */
+static void spill(state_out *o, bool done)
 {
-	dr_buf_printf(b, ",\"%s\":[", key);
+	if (o->b.len < STATE_CHUNK && !done)
+		return;
+	if (!o->err && dr_fs_write_all(o->fd, o->b.data, o->b.len) < 0)
+		o->err = errno ? errno : EIO;
+	dr_buf_reset(&o->b);
+}
+
+static void put_list(state_out *o, const sim *s, const char *key, size_t n, cJSON *(*one)(const sim *, size_t))
+{
+	dr_buf_printf(&o->b, ",\"%s\":[", key);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			dr_buf_putc(b, ',');
-		put_json(b, one(s, i));
+			dr_buf_putc(&o->b, ',');
+		put_json(&o->b, one(s, i));
+		spill(o, false);
 	}
-	dr_buf_putc(b, ']');
+	dr_buf_putc(&o->b, ']');
 }
 
 /*
  * The state as one compact JSON document, one element at a time: the same
  * text as printing one tree, without holding a tree of 10,000 VMs and their
- * jobs (the state is saved at each group commit of a run).
+ * jobs, nor the whole text (the state is saved at each group commit of a run).
  */
-static void state_text(const sim *s, dr_buf *b)
+static int state_text(void *ctx, int fd)
 {
-	put_json(b, head_json(s));
-	b->data[--b->len] = '\0'; /* reopen the head object */
-	put_list(b, s, "items", s->n_items, item_at);
-	put_list(b, s, "jobs", s->n_jobs, job_at);
-	put_list(b, s, "audit", s->n_audit, audit_at);
-	dr_buf_puts(b, "}\n");
+	const sim *s = ctx;
+	state_out o = {.fd = fd};
+	dr_buf_init(&o.b);
+	put_json(&o.b, head_json(s));
+	o.b.data[--o.b.len] = '\0'; /* reopen the head object */
+	put_list(&o, s, "items", s->n_items, item_at);
+	put_list(&o, s, "jobs", s->n_jobs, job_at);
+	put_list(&o, s, "audit", s->n_audit, audit_at);
+	dr_buf_puts(&o.b, "}\n");
+	spill(&o, true);
+	dr_buf_dispose(&o.b);
+	errno = o.err;
+	return o.err ? -1 : 0;
 }
 
 /* Written compact (one line): `drover sim show` prints it for people. */
 int sim_state_save(sim *s, dr_arena *a, dr_be_error *err)
 {
-	dr_buf b;
-	dr_buf_init(&b);
-	state_text(s, &b);
-	int rc = dr_fs_write_atomic(s->path, b.data, b.len, 0, NULL), e = errno;
-	dr_buf_dispose(&b);
-	errno = e;
-	if (rc < 0)
+	if (dr_fs_write_atomic_with(s->path, 0, state_text, s, NULL) < 0)
 		return io_error(a, err, "write", s->path);
 	s->dirty = false;
 	return 0;

@@ -88,15 +88,13 @@ int dr_fs_write_all(int fd, const void *data, size_t n)
  * mkostemp creates it with O_EXCL, mode 0600: a name planted in the
  * directory (a symlink to /etc/shadow) is never followed nor reused.
  */
-static int write_temp(dr_buf *tmp, const char *path, const char *data, size_t n, unsigned flags)
+static int write_temp(dr_buf *tmp, const char *path, dr_fs_fill_fn fill, void *ctx, unsigned flags)
 {
 	dr_buf_printf(tmp, "%s.tmp.XXXXXX", path);
 	int fd = mkostemp(tmp->data, O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	int rc = (flags & DR_FS_READABLE && fchmod(fd, 0644) < 0) || dr_fs_write_all(fd, data, n) < 0 || fsync(fd) < 0
-			 ? -1
-			 : 0;
+	int rc = (flags & DR_FS_READABLE && fchmod(fd, 0644) < 0) || fill(ctx, fd) < 0 || fsync(fd) < 0 ? -1 : 0;
 	int e = errno;
 	if (close(fd) < 0 && rc == 0) {
 		rc = -1;
@@ -108,13 +106,30 @@ static int write_temp(dr_buf *tmp, const char *path, const char *data, size_t n,
 	return rc;
 }
 
+struct bytes {
+	const char *data;
+	size_t n;
+};
+
+static int fill_bytes(void *ctx, int fd)
+{
+	const struct bytes *b = ctx;
+	return dr_fs_write_all(fd, b->data, b->n);
+}
+
 int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned flags, dr_buf *err)
+{
+	struct bytes b = {data, n};
+	return dr_fs_write_atomic_with(path, flags, fill_bytes, &b, err);
+}
+
+int dr_fs_write_atomic_with(const char *path, unsigned flags, dr_fs_fill_fn fill, void *ctx, dr_buf *err)
 {
 	if (dr_fs_mkdirs_parent(path, err) < 0)
 		return -1;
 	dr_buf tmp;
 	dr_buf_init(&tmp);
-	int rc = write_temp(&tmp, path, data, n, flags);
+	int rc = write_temp(&tmp, path, fill, ctx, flags);
 	const char *what = "write";
 	if (rc == 0) {
 		rc = flags & DR_FS_EXCLUSIVE ? link(tmp.data, path) : rename(tmp.data, path);

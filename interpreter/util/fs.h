@@ -47,6 +47,16 @@ int dr_fs_write_all(int fd, const void *data, size_t n);
  */
 int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned flags, dr_buf *err);
 
+/* Writes a file's content to fd (dr_fs_write_all, in pieces): 0, or -1 with errno set. */
+typedef int (*dr_fs_fill_fn)(void *ctx, int fd);
+
+/*
+ * As dr_fs_write_atomic, with the content written by fill into the
+ * temporary file, so a large file (the simulator's state) is never whole in
+ * memory.
+ */
+int dr_fs_write_atomic_with(const char *path, unsigned flags, dr_fs_fill_fn fill, void *ctx, dr_buf *err);
+
 /*
  * Read the whole file at path, appended to out (NUL-terminated), at most
  * max bytes (0: no limit). Returns 0, or -1 with errno set: fopen's,
