@@ -541,12 +541,24 @@ static void on_approval_timeout(dr_runinfo *ri, const cJSON *rec, int64_t at)
 
 /* --- handlers: steps -------------------------------------------------------------------- */
 
+/* Room for a step's tasks as it starts: the array grows by what comes, not by doubling (20,000 tasks, not 32,768). */
+static void reserve_tasks(dr_runinfo *ri, int n)
+{
+	size_t want = ri->n_tasks + (size_t)(n < (1 << 20) ? n : 1 << 20); /* a damaged count reserves no more than this */
+	if (n <= 0 || want <= ri->cap_tasks)
+		return;
+	ri->cap_tasks = want;
+	ri->tasks = xrealloc(ri->tasks, ri->cap_tasks * sizeof *ri->tasks);
+}
+
 static void on_step_start(dr_runinfo *ri, const cJSON *rec, int64_t at)
 {
 	size_t i = step_of(ri, rec);
 	dr_ri_step *s = &ri->steps[i];
 	s->state = DR_RI_RUNNING;
 	s->n_tasks = (int)nval(rec, "tasks", s->n_tasks);
+	if (!s->n_task_refs)
+		reserve_tasks(ri, s->n_tasks);
 	s->started_ms = s->started_ms < 0 ? at : s->started_ms;
 	s->ended_ms = -1;
 }
