@@ -130,6 +130,8 @@ static const cJSON *bad_number(const cJSON *v, const char *key)
 	if (cJSON_IsNumber(v))
 		return number_ok(v, key) ? NULL : v;
 	for (const cJSON *c = v->child; c; c = c->next) {
+		if (!cJSON_IsNumber(c) && !cJSON_IsObject(c) && !cJSON_IsArray(c))
+			continue; /* a string, a boolean, null: no number in it */
 		if (c->string && (!strcmp(c->string, "outputs") || !strcmp(c->string, "params")))
 			continue;
 		const cJSON *bad = bad_number(c, c->string ? c->string : key);
