@@ -198,6 +198,7 @@ static az *az_new(options *o)
 	pthread_mutex_init(&z->mu, NULL);
 	dr_index_init(&z->rec_by_key), dr_index_init(&z->rec_by_job), dr_index_init(&z->rec_by_rid);
 	dr_index_init(&z->pt_by_id), dr_index_init(&z->nm_by_name), dr_index_init(&z->jx_by_rid);
+	dr_index_init(&z->lc_by_id);
 	z->jx_at = -1;
 	z->http = dr_http_client_new();
 	/* 90% of ARM's buckets: the service's count then has room for the requests in flight */
@@ -232,6 +233,7 @@ static void close_(dr_backend *be)
 	dr_http_client_free(z->http);
 	az_limit_put(z->limit);
 	az_recs_free(z);
+	az_cache_free(z);
 	pthread_mutex_destroy(&z->mu);
 	free(z->endpoint), free(z->api), free(z->subscription), free(z->resource_group), free(z->vault);
 	free(z->vault_path);
@@ -253,7 +255,9 @@ void dr_azure_stats_get(dr_backend *be, dr_azure_stats *out)
 /* ---- reads --------------------------------------------------------------------------------------------------- */
 
 typedef struct items_ctx {
+	az *z;
 	dr_arena *a;
+	int64_t now;
 	dr_be_item *v;
 	size_t n, cap;
 } items_ctx;
@@ -268,16 +272,17 @@ static int collect_item(void *ctx, const cJSON *v)
 			memcpy(nv, c->v, c->n * sizeof *nv);
 		c->v = nv, c->cap = cap;
 	}
-	if (az_parse_item(c->a, v, &c->v[c->n]))
+	if (az_parse_item(c->a, v, &c->v[c->n])) {
+		az_cache_listed(c->z, v, c->now);
 		c->n++;
+	}
 	return 0;
 }
 
 static int list_items(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item **out, size_t *n, dr_be_error *err)
 {
 	az *z = of(be);
-	items_ctx c = {.a = a};
-	(void)now_ms;
+	items_ctx c = {.z = z, .a = a, .now = now_ms};
 	int rc = az_list(z, a, dr_arena_printf(a, "%s/replicationProtectedItems", z->vault_path), z->api, NULL,
 			 collect_item, &c, err);
 	if (rc == 0)
@@ -290,8 +295,9 @@ static int get_item(dr_backend *be, dr_arena *a, int64_t now_ms, const char *ite
 		    dr_be_error *err)
 {
 	az *z = of(be);
-	(void)now_ms;
 	const char *id = az_item_id(z, a, item_id, err);
+	if (id && az_cache_take(z, a, id, now_ms, out))
+		return 0;
 	return id ? az_fetch_item(z, a, id, out, err) : -1;
 }
 
@@ -300,6 +306,7 @@ typedef struct points_ctx {
 	dr_arena *a;
 	dr_be_point *v;
 	size_t n, cap;
+	cJSON *seen; /* every element, for the cache */
 } points_ctx;
 
 static int collect_point(void *ctx, const cJSON *v)
@@ -314,6 +321,8 @@ static int collect_point(void *ctx, const cJSON *v)
 	}
 	if (az_parse_point(c->a, v, &c->v[c->n]))
 		az_note_point(c->z, c->v[c->n].id, c->v[c->n].time_ms), c->n++;
+	if (c->seen)
+		cJSON_AddItemToArray(c->seen, cJSON_Duplicate(v, true));
 	return 0;
 }
 
@@ -322,9 +331,19 @@ static int list_points(dr_backend *be, dr_arena *a, int64_t now_ms, const char *
 {
 	az *z = of(be);
 	points_ctx c = {.z = z, .a = a};
-	(void)now_ms;
 	const char *id = az_item_id(z, a, item_id, err);
-	int rc = id ? az_list(z, a, dr_arena_printf(a, "%s/recoveryPoints", id), z->api, NULL, collect_point, &c, err) : -1;
+	cJSON *kept = id ? az_cache_points_take(z, id, now_ms) : NULL, *v;
+	int rc = id ? 0 : -1;
+	if (kept) {
+		cJSON_ArrayForEach(v, kept) collect_point(&c, v);
+	} else if (id) {
+		c.seen = cJSON_CreateArray();
+		rc = az_list(z, a, dr_arena_printf(a, "%s/recoveryPoints", id), z->api, NULL, collect_point, &c, err);
+		if (rc == 0)
+			az_cache_points_put(z, id, c.seen, now_ms);
+	}
+	cJSON_Delete(kept);
+	cJSON_Delete(c.seen);
 	az_sort_points(c.v, c.n);
 	*out = c.v, *n = c.n;
 	return rc;

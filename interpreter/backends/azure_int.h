@@ -11,6 +11,8 @@
  *                  exactly-once (request ids, lookups), A2A switch protection,
  *                  power off; jobs
  *   azure_vm.c     VM facts from the Compute and Network APIs
+ *   azure_cache.c  what the service said a moment ago (items of the last
+ *                  list, recovery points) for items nothing was started on
  *
  * Memory: results go to the caller's arena; what outlives a call (the
  * operations this process started, recovery point times) lives in the
@@ -34,6 +36,7 @@
 #define AZ_COMPUTE_API "2024-07-01"
 #define AZ_NETWORK_API "2024-05-01"
 #define AZ_POLL_DEFAULT_MS 30000
+#define AZ_CACHE_TTL_MS 30000
 
 typedef struct az_limit az_limit;
 
@@ -73,6 +76,9 @@ typedef struct az {
 	size_t n_jx, cap_jx;
 	dr_index jx_by_rid;
 	int64_t jx_at, jx_since; /* when it was listed (caller's clock), and from when; -1: never */
+	struct az_cached *lc; /* items as the last list showed them, each served once (azure_cache.c) */
+	size_t n_lc, cap_lc;
+	dr_index lc_by_id;
 	dr_azure_stats stats;
 } az;
 
@@ -173,6 +179,19 @@ void az_note_point(az *z, const char *id, int64_t ms);
 /* A record of the process's operations: by job id, else NULL (a copy in a). */
 const az_rec *az_rec_of_job(az *z, dr_arena *a, const char *job_id);
 void az_recs_free(az *z);
+
+/* ---- azure_cache.c ------------------------------------------------------------------------------------- */
+
+/* Keep an item of a list (its JSON), listed at now_ms (the caller's clock). */
+void az_cache_listed(az *z, const cJSON *v, int64_t now_ms);
+/* The item as a list showed it at most AZ_CACHE_TTL_MS ago: true with *out; false: GET it. */
+bool az_cache_take(az *z, dr_arena *a, const char *id, int64_t now_ms, dr_be_item *out);
+/* Keep an item's recovery points (the list's value array); the same, or NULL: list them. */
+void az_cache_points_put(az *z, const char *id, const cJSON *values, int64_t now_ms);
+cJSON *az_cache_points_take(az *z, const char *id, int64_t now_ms);
+/* The item is about to change (an operation on it): its listed copy is never served. */
+void az_cache_drop(az *z, const char *id);
+void az_cache_free(az *z);
 
 /* ---- azure_vm.c -------------------------------------------------------------------------------------- */
 

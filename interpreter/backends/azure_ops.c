@@ -815,6 +815,7 @@ int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be
 	az_rec *lost = seen ? seen : lost_rec(z, a, item_id, req->op);
 	if (lost && adopt_lost(z, a, now_ms, now_ms - LOOKBACK_MS, &r, lost->rid, out, &found) == 0 && found)
 		return 0; /* an earlier call's answer was lost, but it did start the job */
+	az_cache_drop(z, item_id); /* from now on its state is the service's to say */
 	call c;
 	if (call_of(z, a, req, item_id, &c, err) < 0)
 		return -1;

@@ -221,7 +221,7 @@ static void test_paging_and_threads(void **state)
 	}
 	dr_azure_stats st;
 	dr_azure_stats_get(be, &st);
-	assert_int_equal(st.reads, 2 + 60); /* two pages, then one GET per read */
+	assert_int_equal(st.reads, 2); /* two pages; then the list's copies answer (nothing was started on them) */
 	assert_true(st.connections >= 1 && st.connections <= 6); /* kept alive: at most one per thread */
 	assert_int_equal(st.tokens, 1);
 	dr_backend_close(be);

@@ -1,0 +1,26 @@
+#!/bin/sh
+# bench/bench_azure.sh BUILD_DIR - a whole estate failed over through the Azure
+# backend (issue 9): `drover run`'s executor with backend kind azure against
+# drover emulator (in the same process, ARM's token bucket on), at two sizes;
+# prints requests per VM, polls per job, TCP connections, 429s and the wall
+# time against the service's bound and ARM's read budget, with growth
+# exponents. Builds bench/bench_azure.c against BUILD_DIR/libdrover.a into
+# BUILD_DIR/bench/. It prints figures; it is not a test.
+#
+# Environment: VMS1 (200), VMS2 (1000), SPEED (600), CC (cc).
+set -eu
+BUILD=${1:?usage: bench/bench_azure.sh BUILD_DIR}
+CC=${CC:-cc}
+cd "$(dirname "$0")/.."
+if [ ! -f "$BUILD/libdrover.a" ]; then
+	echo "bench: $BUILD/libdrover.a not found; run make first" >&2
+	exit 1
+fi
+mkdir -p "$BUILD/bench" bench/out
+PKGS="yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd libcrypto"
+# shellcheck disable=SC2046 # flag lists are split into words on purpose
+$CC -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iinterpreter -I"$BUILD" $(pkg-config --cflags $PKGS) \
+	bench/bench_azure.c "$BUILD/libdrover.a" $(pkg-config --libs $PKGS) -lpthread -lm \
+	-o "$BUILD/bench/bench_azure"
+rm -rf bench/out/azure
+"$BUILD/bench/bench_azure" --vms "${VMS1:-200}" --vms "${VMS2:-1000}" --speed "${SPEED:-600}" --dir bench/out/azure
