@@ -68,6 +68,7 @@ typedef struct opstate {
 	char *network; /* test failover */
 	char *request_id; /* the start call's client request id (remote backends), for the outputs */
 	bool told_cancel, told_suspended;
+	bool paced; /* waited for the backend's rate limit: start at the next call (no job yet) */
 } opstate;
 
 struct opctx {
@@ -194,6 +195,7 @@ static void req_test_failover(opctx *c, dr_be_request *req)
 {
 	req->direction = direction(c);
 	req->network = with_str(c->call, "network");
+	free(c->st->network);
 	c->st->network = req->network ? xstrdup(req->network) : NULL;
 }
 
@@ -479,6 +481,7 @@ static const char *point_phrase(opctx *c, const dr_point_pick *p)
 
 static void keep_pick(opctx *c, const dr_point_pick *p)
 {
+	free(c->st->policy), free(c->st->point_type);
 	c->st->policy = xstrdup(p->policy);
 	c->st->point_type = xstrdup(p->type);
 	c->st->fallback = p->fallback;
@@ -543,6 +546,11 @@ static dr_outcome start(opctx *c, const dr_be_item *it)
 	}
 	if (c->d->request)
 		c->d->request(c, &req);
+	int64_t pace = c->st->paced ? 0 : dr_backend_pace(c->be, &req);
+	if (pace > 0) { /* the service's rate limit: wait on a timer, the slot is reserved */
+		c->st->paced = true;
+		return dr_outcome_wait(pace);
+	}
 	dr_be_started s;
 	dr_be_error e;
 	if (dr_backend_start(c->be, c->a, c->now, &req, &s, &e) < 0)
@@ -553,6 +561,8 @@ static dr_outcome start(opctx *c, const dr_be_item *it)
 					    s.replayed ? "was already started with this key" : "started",
 					    last_segment(s.job_id), s.request_id ? " (request id " : "",
 					    s.request_id ? dr_arena_printf(c->a, "%s)", s.request_id) : "", point_phrase(c, &pick)));
+	if (s.poll_after_ms > 0)
+		return dr_outcome_wait(s.poll_after_ms); /* the service said when to ask (Retry-After) */
 	return poll(c);
 }
 
@@ -560,13 +570,15 @@ static dr_outcome begin(opctx *c)
 {
 	dr_be_item it;
 	dr_be_error e;
-	if (dr_exec_cancelled(c->call))
-		return dr_outcome_fail(DR_ERRC_CANCELLED, "%s of '%s' not started: the run is stopping", c->verb, c->vm);
+	if (dr_exec_cancelled(c->call)) /* finish: a paced call keeps a state to free */
+		return finish(c, dr_outcome_fail(DR_ERRC_CANCELLED, "%s of '%s' not started: the run is stopping", c->verb,
+						  c->vm));
 	if (dr_backend_get_item(c->be, c->a, c->now, c->item_id, &it, &e) < 0)
-		return refused(c, "cannot start: looking the VM up failed", &e);
+		return finish(c, refused(c, "cannot start: looking the VM up failed", &e));
 	c->item_id = it.id;
-	c->st = c->call->state = xcalloc(1, sizeof *c->st);
-	if (adopt(c, &it))
+	if (!c->st)
+		c->st = c->call->state = xcalloc(1, sizeof *c->st);
+	if (!c->st->paced && adopt(c, &it))
 		return poll(c);
 	return start(c, &it);
 }
@@ -607,7 +619,7 @@ static dr_outcome op_run(dr_call *call, const opdef *d)
 		call->state = NULL;
 		return o;
 	}
-	o = c.st ? poll(&c) : begin(&c);
+	o = c.st && c.st->job_id ? poll(&c) : begin(&c); /* no job yet: paced, start now */
 	dr_arena_free(c.a);
 	return o;
 }

@@ -296,6 +296,7 @@ int dr_backend_start(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_re
 		     dr_be_error *err)
 {
 	memset(out, 0, sizeof *out);
+	out->poll_after_ms = -1;
 	return be->ops->start(be, a, now_ms, req, out, err);
 }
 
@@ -310,6 +311,11 @@ int dr_backend_list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_b
 {
 	*out = NULL, *n = 0;
 	return be->ops->list_jobs(be, a, now_ms, f, out, n, err);
+}
+
+int64_t dr_backend_pace(dr_backend *be, const dr_be_request *req)
+{
+	return be->ops->pace ? be->ops->pace(be, req) : 0;
 }
 
 int dr_backend_vm_facts(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item *it, dr_be_error *err)

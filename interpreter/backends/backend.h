@@ -331,6 +331,7 @@ typedef struct dr_be_started {
 	const char *job_id;
 	bool replayed; /* the key was seen before: this is the first call's job, nothing new started */
 	const char *request_id; /* the client request id the call carried (remote backends); NULL when none */
+	int64_t poll_after_ms; /* the service's Retry-After for the new job: ask no sooner; -1: ask at once */
 } dr_be_started;
 
 /* ---- the vtable ------------------------------------------------------------------ */
@@ -365,6 +366,8 @@ typedef struct dr_backend_ops {
 	int (*flush)(dr_backend *be, dr_arena *a, dr_be_error *err);
 	/* Fill the VM facts of the item from the compute service (may be NULL: items always carry them). */
 	int (*vm_facts)(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item *it, dr_be_error *err);
+	/* Reserve the call of req under the client-side rate limit; ms until it may go (may be NULL: 0). */
+	int64_t (*pace)(dr_backend *be, const dr_be_request *req);
 	void (*close)(dr_backend *be);
 } dr_backend_ops;
 
@@ -411,6 +414,16 @@ int dr_backend_get_job(dr_backend *be, dr_arena *a, int64_t now_ms, const char *
 		       dr_be_error *err);
 int dr_backend_list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_job_filter *f, dr_be_job **out,
 			 size_t *n, dr_be_error *err);
+/*
+ * How long (ms of real time) until req's mutating call may go without
+ * exceeding the service's rate limits. The backend reserves the slot for
+ * req's idempotency key: a dr_backend_start with that key at or after that
+ * time goes without waiting again. 0: now (and for a backend without a
+ * client-side limiter, always). The executor's dr.* actions wait this long
+ * as a WAIT - on a timer, not on a worker thread - so a thousand starts
+ * paced at ARM's 10 writes a second leave the workers free for the polls.
+ */
+int64_t dr_backend_pace(dr_backend *be, const dr_be_request *req);
 /*
  * The facts of the item's VMs that a backend may not fetch with it (each
  * is a call of its own on Azure): power state, guest health and addresses
