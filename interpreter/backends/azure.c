@@ -198,7 +198,7 @@ static az *az_new(options *o)
 	pthread_mutex_init(&z->mu, NULL);
 	dr_index_init(&z->rec_by_key), dr_index_init(&z->rec_by_job), dr_index_init(&z->rec_by_rid);
 	dr_index_init(&z->pt_by_id), dr_index_init(&z->nm_by_name), dr_index_init(&z->jx_by_rid);
-	dr_index_init(&z->lc_by_id);
+	dr_index_init(&z->lc_by_id), dr_index_init(&z->pp_by_key);
 	z->jx_at = -1;
 	z->http = dr_http_client_new();
 	/* 90% of ARM's buckets: the service's count then has room for the requests in flight */
@@ -374,6 +374,11 @@ static int vm_facts(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item *it,
 	return 0;
 }
 
+static int64_t pace(dr_backend *be, const dr_be_request *req)
+{
+	return az_pace(of(be), req);
+}
+
 static const dr_backend_ops azure_ops = {
 	.list_items = list_items,
 	.get_item = get_item,
@@ -383,5 +388,6 @@ static const dr_backend_ops azure_ops = {
 	.list_jobs = list_jobs,
 	.flush = NULL,
 	.vm_facts = vm_facts,
+	.pace = pace,
 	.close = close_,
 };

@@ -173,11 +173,11 @@ static int64_t backoff(const az_reply *rep, int k)
 
 /* One try. 1: the answer is in rep (any status); 0: a transport error (in err); -1: no token. */
 static int try_once(az *z, dr_arena *a, const az_req *r, const char *url, const char *rid, const char *stale,
-		    char **token, dr_http_response *hr, dr_be_error *err)
+		    bool prepaid, char **token, dr_http_response *hr, dr_be_error *err)
 {
 	bool write = strcmp(r->method, "GET") != 0;
 	dr_auth_error ae;
-	int64_t waited = az_limit_take(z->limit, write);
+	int64_t waited = prepaid ? 0 : az_limit_take(z->limit, write);
 	pthread_mutex_lock(&z->mu);
 	z->stats.limiter_wait_ms += waited;
 	*(write ? &z->stats.writes : &z->stats.reads) += 1;
@@ -211,7 +211,7 @@ int az_send(az *z, dr_arena *a, const az_req *r, az_reply *rep, dr_be_error *err
 	for (int k = 1; k <= tries; k++) {
 		dr_http_response hr = {0};
 		char *token = NULL;
-		int got = try_once(z, a, r, url, rid, stale, &token, &hr, err);
+		int got = try_once(z, a, r, url, rid, stale, r->prepaid && k == 1 && !refreshed, &token, &hr, err);
 		free(stale);
 		stale = NULL;
 		if (got < 0) {

@@ -36,7 +36,7 @@
 #define AZ_COMPUTE_API "2024-07-01"
 #define AZ_NETWORK_API "2024-05-01"
 #define AZ_POLL_DEFAULT_MS 30000
-#define AZ_CACHE_TTL_MS 30000
+#define AZ_CACHE_TTL_MS 120000
 
 typedef struct az_limit az_limit;
 
@@ -76,7 +76,12 @@ typedef struct az {
 	size_t n_jx, cap_jx;
 	dr_index jx_by_rid;
 	int64_t jx_at, jx_since; /* when it was listed (caller's clock), and from when; -1: never */
-	struct az_cached *lc; /* items as the last list showed them, each served once (azure_cache.c) */
+	char **pp_keys; /* idempotency keys whose start has a reserved write token, and when it is paid */
+	int64_t *pp_ready;
+	bool *pp_used;
+	size_t n_pp, cap_pp;
+	dr_index pp_by_key;
+	struct az_cached *lc; /* items as the last list showed them (azure_cache.c) */
 	size_t n_lc, cap_lc;
 	dr_index lc_by_id;
 	dr_azure_stats stats;
@@ -101,6 +106,7 @@ typedef struct az_req {
 	const char *body; /* JSON; NULL: none */
 	const char *rid; /* x-ms-client-request-id; NULL: a random one */
 	int tries; /* attempts on 429, 5xx and lost answers; 0: 4 for GET, 1 for POST */
+	bool prepaid; /* the first try's limiter token was reserved (az_limit_reserve) */
 } az_req;
 
 /*
@@ -129,6 +135,8 @@ az_limit *az_limit_get(const char *subscription, const az_limit_cfg *cfg);
 void az_limit_put(az_limit *l);
 /* Take a token, waiting for one; returns how long it waited (ms). */
 int64_t az_limit_take(az_limit *l, bool write);
+/* Reserve a token now (the bucket may go into debt); how long until it is paid (ms), i.e. when to send. */
+int64_t az_limit_reserve(az_limit *l, bool write);
 /* The service's count of what is left (x-ms-ratelimit-remaining-*): never believe more than it. */
 void az_limit_observe(az_limit *l, bool write, double remaining);
 /* A 429: nothing leaves for ms. */
@@ -165,6 +173,8 @@ const cJSON *az_path(const cJSON *o, ...) __attribute__((sentinel));
 /* ---- azure_ops.c --------------------------------------------------------------------------------- */
 
 int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be_started *out, dr_be_error *err);
+/* dr_backend_pace: reserve the start's write token for its key; ms until it is paid. */
+int64_t az_pace(az *z, const dr_be_request *req);
 int az_get_job(az *z, dr_arena *a, int64_t now_ms, const char *job_id, dr_be_job *out, dr_be_error *err);
 int az_list_jobs(az *z, dr_arena *a, int64_t now_ms, const dr_be_job_filter *f, dr_be_job **out, size_t *n,
 		 dr_be_error *err);

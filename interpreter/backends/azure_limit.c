@@ -5,7 +5,9 @@
  * second; writes 200, refilled 10 a second, per subscription and region).
  *
  * Each request takes a token from its bucket (reads: GET; writes: the
- * rest), waiting on the monotonic clock when the bucket is empty. The
+ * rest), waiting on the monotonic clock when the bucket is empty, or was
+ * reserved one ahead (az_limit_reserve: the bucket goes into debt, and the
+ * caller waits elsewhere - the executor's timers - until it is paid). The
  * service's own count (x-ms-ratelimit-remaining-subscription-reads/-writes)
  * lowers the bucket when it says less is left (another client spends the
  * same budget), and a 429 pauses every request for its Retry-After.
@@ -123,6 +125,20 @@ int64_t az_limit_take(az_limit *l, bool write)
 		struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000};
 		nanosleep(&ts, NULL);
 	}
+}
+
+int64_t az_limit_reserve(az_limit *l, bool write)
+{
+	pthread_mutex_lock(&l->mu);
+	int64_t now = mono_ms();
+	refill(l, now);
+	bucket *b = &l->b[write];
+	b->tokens -= 1.0; /* a debt the refill pays off; takes wait behind it */
+	int64_t wait = b->tokens >= 0 ? 0 : (int64_t)(-b->tokens / b->rate * 1000.0) + 1;
+	if (now + wait < l->paused_until_ms)
+		wait = l->paused_until_ms - now;
+	pthread_mutex_unlock(&l->mu);
+	return wait;
 }
 
 void az_limit_observe(az_limit *l, bool write, double remaining)

@@ -164,6 +164,10 @@ void az_recs_free(az *z)
 	for (size_t i = 0; i < z->n_jx; i++)
 		free(z->jx_rids[i]), free(z->jx_jobs[i]);
 	free(z->jx_rids), free(z->jx_jobs);
+	for (size_t i = 0; i < z->n_pp; i++)
+		free(z->pp_keys[i]);
+	free(z->pp_keys), free(z->pp_ready), free(z->pp_used);
+	dr_index_dispose(&z->pp_by_key);
 	dr_index_dispose(&z->rec_by_key), dr_index_dispose(&z->rec_by_job), dr_index_dispose(&z->rec_by_rid);
 	dr_index_dispose(&z->pt_by_id), dr_index_dispose(&z->nm_by_name), dr_index_dispose(&z->jx_by_rid);
 }
@@ -240,6 +244,64 @@ static const char *name_to_id(az *z, dr_arena *a, const char *name)
 			out = dr_arena_strdup(a, z->nm_ids[v]);
 	pthread_mutex_unlock(&z->mu);
 	return out;
+}
+
+/* ---- reserved write tokens (dr_backend_pace) -------------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The reservation of key (z->mu held), or DR_INDEX_NONE. */
+static size_t find_pp(az *z, const char *key)
+{
+	uint64_t h = dr_index_hash(DR_INDEX_SEED, key);
+	for (size_t pos = 0, v; (v = dr_index_next(&z->pp_by_key, h, &pos)) != DR_INDEX_NONE;)
+		if (strcmp(z->pp_keys[v], key) == 0)
+			return v;
+	return DR_INDEX_NONE;
+}
+
+int64_t az_pace(az *z, const dr_be_request *req)
+{
+	if (req->replay_only || !req->idempotency_key)
+		return 0;
+	pthread_mutex_lock(&z->mu);
+	size_t i = find_pp(z, req->idempotency_key);
+	bool started = find_rec(z, &z->rec_by_key, req->idempotency_key, true) != DR_INDEX_NONE;
+	int64_t wait = i != DR_INDEX_NONE && !z->pp_used[i] ? z->pp_ready[i] - mono_ms() : 0;
+	pthread_mutex_unlock(&z->mu);
+	if (i != DR_INDEX_NONE || started)
+		return wait > 0 ? wait : 0; /* reserved already, or nothing to send (a replay, a lost answer's lookup) */
+	wait = az_limit_reserve(z->limit, true);
+	pthread_mutex_lock(&z->mu);
+	if (z->n_pp == z->cap_pp) {
+		z->cap_pp = z->cap_pp ? z->cap_pp * 2 : 256;
+		z->pp_keys = xrealloc(z->pp_keys, z->cap_pp * sizeof *z->pp_keys);
+		z->pp_ready = xrealloc(z->pp_ready, z->cap_pp * sizeof *z->pp_ready);
+		z->pp_used = xrealloc(z->pp_used, z->cap_pp * sizeof *z->pp_used);
+	}
+	z->pp_keys[z->n_pp] = xstrdup(req->idempotency_key);
+	z->pp_ready[z->n_pp] = mono_ms() + wait;
+	z->pp_used[z->n_pp] = false;
+	dr_index_put(&z->pp_by_key, dr_index_hash(DR_INDEX_SEED, req->idempotency_key), z->n_pp++);
+	pthread_mutex_unlock(&z->mu);
+	return wait;
+}
+
+/* Whether key's start has a reserved token left (and use it). */
+static bool take_prepaid(az *z, const char *key)
+{
+	pthread_mutex_lock(&z->mu);
+	size_t i = find_pp(z, key);
+	bool ok = i != DR_INDEX_NONE && !z->pp_used[i];
+	if (ok)
+		z->pp_used[i] = true;
+	pthread_mutex_unlock(&z->mu);
+	return ok;
 }
 
 /* ---- items ------------------------------------------------------------------------------------------ */
@@ -680,7 +742,7 @@ static int started(az *z, dr_arena *a, const az_rec *r, const char *job_id, bool
 	done.job_id = (char *)job_id;
 	note_rec(z, &done);
 	*out = (dr_be_started){.job_id = dr_arena_strdup(a, job_id), .replayed = replayed,
-			       .request_id = dr_arena_strdup(a, r->rid)};
+			       .request_id = dr_arena_strdup(a, r->rid), .poll_after_ms = r->poll_ms > 0 ? r->poll_ms : -1};
 	return 0;
 }
 
@@ -740,7 +802,7 @@ static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be
 	for (int k = 1; k <= POST_TRIES && !refused; k++) {
 		az_reply rep;
 		az_req q = {.method = "POST", .url = c->path, .api = c->api, .body = c->body ? c->body : NULL,
-			    .rid = r->rid, .tries = 1};
+			    .rid = r->rid, .tries = 1, .prepaid = k == 1 && take_prepaid(z, r->key)};
 		int rc = az_send(z, a, &q, &rep, err);
 		if (rc == 0) {
 			r->poll_ms = rep.retry_after_ms;
@@ -807,6 +869,7 @@ int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be
 	if (!item_id)
 		return -1;
 	dr_auth_uuid_of(key, rid);
+	az_cache_drop(z, item_id); /* an operation on it, or a question about one: only the service says now */
 	az_rec r = {.key = (char *)key, .rid = dr_arena_strdup(a, rid), .item_id = (char *)item_id, .op = req->op,
 		    .point_id = (char *)req->point_id, .point_ms = point_time(z, req->point_id), .poll_ms = -1};
 	if (req->replay_only)
@@ -815,7 +878,6 @@ int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be
 	az_rec *lost = seen ? seen : lost_rec(z, a, item_id, req->op);
 	if (lost && adopt_lost(z, a, now_ms, now_ms - LOOKBACK_MS, &r, lost->rid, out, &found) == 0 && found)
 		return 0; /* an earlier call's answer was lost, but it did start the job */
-	az_cache_drop(z, item_id); /* from now on its state is the service's to say */
 	call c;
 	if (call_of(z, a, req, item_id, &c, err) < 0)
 		return -1;
@@ -915,6 +977,8 @@ int az_get_job(az *z, dr_arena *a, int64_t now_ms, const char *job_id, dr_be_job
 				     "The service's answer for %s is not a job.", job_id);
 	if (rc == 0) {
 		merge_rec(rec, op_known, out);
+		if (rec && rec->item_id)
+			az_cache_drop(z, rec->item_id); /* the job changes the item */
 		if (out->point_id && out->point_ms < 0)
 			out->point_ms = point_time(z, out->point_id);
 		if (out->point_id && out->point_ms < 0 && out->state == DR_BE_JOB_SUCCEEDED && strncasecmp(out->point_id, "/", 1) == 0)

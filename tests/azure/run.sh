@@ -186,6 +186,7 @@ token_expiry() {
 	calm tok
 	jobs
 	check "nothing repeated" bash -c "$(declare -f once); tmp=$tmp; once UnplannedFailover 1 && once CommitFailover 1"
+	check "nothing broke the OpenAPI contract" no_violation "$tmp/tok.err"
 	stop
 }
 
@@ -207,6 +208,7 @@ emulator_restart() {
 	jobs
 	check "one failover, commit, reprotect per VM" \
 		bash -c "$(declare -f once); tmp=$tmp; once UnplannedFailover 1 && once CommitFailover 1 && once Reprotect 1"
+	check "nothing broke the OpenAPI contract" no_violation "$tmp/er.err"
 	stop
 }
 
@@ -228,6 +230,7 @@ drover_killed() {
 	check "nothing repeated: one failover, commit, reprotect per VM" \
 		bash -c "$(declare -f once); tmp=$tmp; once UnplannedFailover 1 && once CommitFailover 1 && once Reprotect 1"
 	check "every accepted call is one job" is "$(accepted "$tmp/dk.audit")" "$(wc -l <"$tmp/jobs")"
+	check "nothing broke the OpenAPI contract" no_violation "$tmp/dk.err"
 	stop
 }
 
@@ -279,6 +282,7 @@ errors() {
 		has "$tmp/forbidden.log" "OperationNotAllowedInCurrentState: .*Possible causes: .*Recommended action: "
 	check "  and the request id drover sent" has "$tmp/forbidden.log" "request id [0-9a-f-]\{36\}"
 	check "  permanent: not retried" hasnt "$tmp/forbidden.log" "attempt 2"
+	check "nothing broke the OpenAPI contract" no_violation "$tmp/errs.err"
 	stop
 }
 
