@@ -215,6 +215,8 @@ bench: $(DROVER) $(B)/libdrover.a
 	@echo
 	@bench/bench_emulator.sh $(B)
 	@echo
+	@bench/bench_azure.sh $(B)
+	@echo
 	@bench/bench_reports.sh $(B)
 	@echo
 	@bench/bench_front.sh $(B)
