@@ -265,13 +265,7 @@ typedef struct items_ctx {
 static int collect_item(void *ctx, const cJSON *v)
 {
 	items_ctx *c = ctx;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		dr_be_item *nv = dr_arena_calloc(c->a, cap, sizeof *nv);
-		if (c->n)
-			memcpy(nv, c->v, c->n * sizeof *nv);
-		c->v = nv, c->cap = cap;
-	}
+	c->v = az_grow(c->a, c->v, c->n, &c->cap, sizeof *c->v);
 	if (az_parse_item(c->a, v, &c->v[c->n])) {
 		az_cache_listed(c->z, v, c->now);
 		c->n++;
@@ -312,13 +306,7 @@ typedef struct points_ctx {
 static int collect_point(void *ctx, const cJSON *v)
 {
 	points_ctx *c = ctx;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		dr_be_point *nv = dr_arena_calloc(c->a, cap, sizeof *nv);
-		if (c->n)
-			memcpy(nv, c->v, c->n * sizeof *nv);
-		c->v = nv, c->cap = cap;
-	}
+	c->v = az_grow(c->a, c->v, c->n, &c->cap, sizeof *c->v);
 	if (az_parse_point(c->a, v, &c->v[c->n]))
 		az_note_point(c->z, c->v[c->n].id, c->v[c->n].time_ms), c->n++;
 	if (c->seen)

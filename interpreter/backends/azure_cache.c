@@ -60,22 +60,27 @@ static bool fresh(int64_t at, int64_t now)
 	return now >= at && now - at <= AZ_CACHE_TTL_MS;
 }
 
+/* Keep json (taken) as id's item copy or its points, seen at now_ms; not once an operation touched it. */
+static void keep(az *z, const char *id, char *json, bool points, int64_t now_ms)
+{
+	pthread_mutex_lock(&z->mu);
+	az_cached *c = find(z, id, true);
+	char **slot = points ? &c->points : &c->json;
+	if (!c->dropped) {
+		free(*slot);
+		*slot = json, json = NULL;
+		*(points ? &c->points_ms : &c->listed_ms) = now_ms;
+	}
+	pthread_mutex_unlock(&z->mu);
+	free(json);
+}
+
 void az_cache_listed(az *z, const cJSON *v, int64_t now_ms)
 {
 	const char *id = az_str(v, "id");
 	char *json = id ? cJSON_PrintUnformatted(v) : NULL;
-	if (!json)
-		return;
-	pthread_mutex_lock(&z->mu);
-	az_cached *c = find(z, id, true);
-	if (c->dropped) {
-		free(json);
-	} else {
-		free(c->json);
-		c->json = json;
-		c->listed_ms = now_ms;
-	}
-	pthread_mutex_unlock(&z->mu);
+	if (json)
+		keep(z, id, json, false, now_ms);
 }
 
 /* A copy of what is kept (heap) when it may still answer, else NULL. */
@@ -105,18 +110,8 @@ bool az_cache_take(az *z, dr_arena *a, const char *id, int64_t now_ms, dr_be_ite
 void az_cache_points_put(az *z, const char *id, const cJSON *values, int64_t now_ms)
 {
 	char *json = cJSON_PrintUnformatted(values);
-	if (!json)
-		return;
-	pthread_mutex_lock(&z->mu);
-	az_cached *c = find(z, id, true);
-	if (c->dropped) {
-		free(json);
-	} else {
-		free(c->points);
-		c->points = json;
-		c->points_ms = now_ms;
-	}
-	pthread_mutex_unlock(&z->mu);
+	if (json)
+		keep(z, id, json, true, now_ms);
 }
 
 cJSON *az_cache_points_take(az *z, const char *id, int64_t now_ms)

@@ -167,6 +167,8 @@ const char *az_parse_activity_rid(dr_arena *a, const char *activity_id);
 const char *az_parse_job_name(dr_arena *a, const char *url);
 /* A string member, or NULL. */
 const char *az_str(const cJSON *o, const char *key);
+/* v (n elements of size, room for *cap) with room for one more: the same, or a doubled copy in a. */
+void *az_grow(dr_arena *a, void *v, size_t n, size_t *cap, size_t size);
 /* o.a.b.c... (NULL-terminated path of keys), or NULL. */
 const cJSON *az_path(const cJSON *o, ...) __attribute__((sentinel));
 

@@ -1022,13 +1022,7 @@ static int collect_job(void *ctx, const cJSON *v)
 		return 0; /* a job of another kind (replication, plans): not one of the interface's operations */
 	if (!job_matches(c, &j))
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		dr_be_job *nv = dr_arena_calloc(c->a, cap, sizeof *nv);
-		if (c->n)
-			memcpy(nv, c->v, c->n * sizeof *nv);
-		c->v = nv, c->cap = cap;
-	}
+	c->v = az_grow(c->a, c->v, c->n, &c->cap, sizeof *c->v);
 	c->v[c->n++] = j;
 	return 0;
 }

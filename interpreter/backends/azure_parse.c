@@ -37,6 +37,18 @@ const cJSON *az_path(const cJSON *o, ...)
 	return o;
 }
 
+void *az_grow(dr_arena *a, void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	size_t ncap = *cap ? *cap * 2 : 64;
+	void *nv = dr_arena_calloc(a, ncap, size);
+	if (n)
+		memcpy(nv, v, n * size);
+	*cap = ncap;
+	return nv;
+}
+
 static const char *dup(dr_arena *a, const char *s)
 {
 	return s ? dr_arena_strdup(a, s) : NULL;
