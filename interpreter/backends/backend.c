@@ -313,6 +313,14 @@ int dr_backend_list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_b
 	return be->ops->list_jobs(be, a, now_ms, f, out, n, err);
 }
 
+int dr_backend_peek_item(dr_backend *be, dr_arena *a, int64_t now_ms, const char *item_id, dr_be_item *out,
+			 dr_be_error *err)
+{
+	if (be->ops->peek_item)
+		return be->ops->peek_item(be, a, now_ms, item_id, out, err);
+	return be->ops->get_item(be, a, now_ms, item_id, out, err);
+}
+
 int64_t dr_backend_pace(dr_backend *be, const dr_be_request *req)
 {
 	return be->ops->pace ? be->ops->pace(be, req) : 0;

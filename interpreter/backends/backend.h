@@ -356,6 +356,9 @@ typedef struct dr_backend_ops {
 	 */
 	int (*list_newest_points)(dr_backend *be, dr_arena *a, int64_t now_ms, const char *item_id,
 				  dr_be_point **out, size_t *n, dr_be_error *err);
+	/* get_item from what the backend listed a moment ago, when it kept that (may be NULL: get_item). */
+	int (*peek_item)(dr_backend *be, dr_arena *a, int64_t now_ms, const char *item_id, dr_be_item *out,
+			 dr_be_error *err);
 	int (*start)(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be_started *out,
 		     dr_be_error *err);
 	int (*get_job)(dr_backend *be, dr_arena *a, int64_t now_ms, const char *job_id, dr_be_job *out,
@@ -424,6 +427,20 @@ int dr_backend_list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_b
  * paced at ARM's 10 writes a second leave the workers free for the polls.
  */
 int64_t dr_backend_pace(dr_backend *be, const dr_be_request *req);
+/*
+ * The item for a look whose conclusion the service checks again: a dr.*
+ * action's look before it posts (its state, allowed operations, current
+ * job), which the service refuses when it no longer holds. A backend whose
+ * reads are scarce (ARM) may answer from a copy of its last list (at most
+ * a couple of minutes old, never of an item it started an operation on
+ * since), aging what only gets worse with time (the replication lag); the
+ * others answer as get_item. Everything else - probes, resume probes,
+ * target.state, the preflight, outputs - calls dr_backend_get_item, which
+ * always asks the service, so another client's change (the portal, a
+ * second drover) is never hidden by a copy.
+ */
+int dr_backend_peek_item(dr_backend *be, dr_arena *a, int64_t now_ms, const char *item_id, dr_be_item *out,
+			 dr_be_error *err);
 /*
  * The facts of the item's VMs that a backend may not fetch with it (each
  * is a call of its own on Azure): power state, guest health and addresses
