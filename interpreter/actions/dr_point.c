@@ -310,20 +310,27 @@ dr_err_class dr_op_errclass(dr_be_errclass c)
 											: DR_ERRC_PERMANENT;
 }
 
+/* The item's recovery points, listed only when a choice needs them ("latest" does not: no point id). */
+static int list(dr_backend *be, dr_arena *a, const dr_be_item *item, int64_t now_ms, dr_be_point **pts, size_t *n,
+		char **msg, dr_err_class *cls)
+{
+	dr_be_error e;
+	if (dr_backend_list_points(be, a, now_ms, item->id, pts, n, &e) == 0)
+		return 0;
+	*cls = dr_op_errclass(e.cls);
+	return fail(msg, "its recovery points cannot be listed: %s", dr_backend_error_text(a, &e));
+}
+
 int dr_point_choose(dr_call *call, dr_backend *be, dr_arena *a, const dr_be_item *item, dr_be_op op,
 		    int64_t now_ms, dr_point_pick *out, char **msg, dr_err_class *cls)
 {
 	wants w;
-	dr_be_point *pts;
-	size_t n;
-	dr_be_error e;
+	dr_be_point *pts = NULL;
+	size_t n = 0;
+	bool listed = false;
 	*cls = DR_ERRC_PERMANENT;
 	if (wanted(call, a, &w, msg) < 0)
 		return -1;
-	if (dr_backend_list_points(be, a, now_ms, item->id, &pts, &n, &e) < 0) {
-		*cls = dr_op_errclass(e.cls);
-		return fail(msg, "its recovery points cannot be listed: %s", dr_backend_error_text(a, &e));
-	}
 	int64_t svc = dr_backend_now(be, now_ms); /* ages count on the service's clock */
 	int64_t ref = op == DR_BE_OP_CHANGE_POINT ? dr_point_failover_start(be, a, item->id, now_ms, svc) : svc;
 	dr_be_pick r[MAX_WANTS];
@@ -333,11 +340,18 @@ int dr_point_choose(dr_call *call, dr_backend *be, dr_arena *a, const dr_be_item
 		if (op == DR_BE_OP_CHANGE_POINT && x->q.policy == DR_POINT_LATEST)
 			x->q = (dr_be_point_query){.policy = DR_POINT_CUSTOM, .custom_time_ms = INT64_MAX,
 						   .max_age_ms = x->q.max_age_ms};
+		if (x->q.policy != DR_POINT_LATEST && !listed) {
+			if (list(be, a, item, now_ms, &pts, &n, msg, cls) < 0)
+				return -1;
+			listed = true;
+		}
 		r[i] = dr_backend_choose_point(item, pts, n, &x->q, ref, &c[i]);
 		if (r[i] == DR_BE_PICK_OK) {
 			pick_of(x, &c[i], out);
 			return 0;
 		}
 	}
+	if (!listed && list(be, a, item, now_ms, &pts, &n, msg, cls) < 0) /* for the message */
+		return -1;
 	return none_fits(a, item, &w, r, c, pts, n, msg);
 }

@@ -526,6 +526,18 @@ static bool adopt(opctx *c, const dr_be_item *it)
 	return false;
 }
 
+/* A choice refused on begin()'s peeked item: the service's item now decides (a copy never refuses). */
+static bool chosen_fresh(opctx *c, dr_point_pick *pick, char **msg, dr_err_class *cls)
+{
+	dr_be_item it;
+	dr_be_error e;
+	if (dr_backend_get_item(c->be, c->a, c->now, c->item_id, &it, &e) < 0)
+		return false;
+	free(*msg);
+	*msg = NULL;
+	return dr_point_choose(c->call, c->be, c->a, &it, c->d->op, c->now, pick, msg, cls) == 0;
+}
+
 static dr_outcome start(opctx *c, const dr_be_item *it)
 {
 	char key[KEY_MAX];
@@ -536,7 +548,8 @@ static dr_outcome start(opctx *c, const dr_be_item *it)
 	key_of(c->call, c->call->attempt, key);
 	/* no point to choose when the service will refuse anyway: its own error says more (busy, wrong state) */
 	if (c->d->points && !start_impossible(c, it)) {
-		if (dr_point_choose(c->call, c->be, c->a, it, c->d->op, c->now, &pick, &msg, &cls) < 0) {
+		if (dr_point_choose(c->call, c->be, c->a, it, c->d->op, c->now, &pick, &msg, &cls) < 0 &&
+		    !chosen_fresh(c, &pick, &msg, &cls)) {
 			dr_outcome o = dr_outcome_fail(cls, "%s of '%s' not started: %s", c->verb, c->vm, msg);
 			free(msg);
 			return finish(c, o);
@@ -573,7 +586,7 @@ static dr_outcome begin(opctx *c)
 	if (dr_exec_cancelled(c->call)) /* finish: a paced call keeps a state to free */
 		return finish(c, dr_outcome_fail(DR_ERRC_CANCELLED, "%s of '%s' not started: the run is stopping", c->verb,
 						  c->vm));
-	if (dr_backend_get_item(c->be, c->a, c->now, c->item_id, &it, &e) < 0)
+	if (dr_backend_peek_item(c->be, c->a, c->now, c->item_id, &it, &e) < 0) /* the post is checked again */
 		return finish(c, refused(c, "cannot start: looking the VM up failed", &e));
 	c->item_id = it.id;
 	if (!c->st)

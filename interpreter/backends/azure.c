@@ -290,6 +290,16 @@ static int get_item(dr_backend *be, dr_arena *a, int64_t now_ms, const char *ite
 {
 	az *z = of(be);
 	const char *id = az_item_id(z, a, item_id, err);
+	(void)now_ms;
+	return id ? az_fetch_item(z, a, id, out, err) : -1;
+}
+
+/* dr_backend_peek_item: the last list's copy (azure_cache.c), else the service. */
+static int peek_item(dr_backend *be, dr_arena *a, int64_t now_ms, const char *item_id, dr_be_item *out,
+		     dr_be_error *err)
+{
+	az *z = of(be);
+	const char *id = az_item_id(z, a, item_id, err);
 	if (id && az_cache_take(z, a, id, now_ms, out))
 		return 0;
 	return id ? az_fetch_item(z, a, id, out, err) : -1;
@@ -300,7 +310,6 @@ typedef struct points_ctx {
 	dr_arena *a;
 	dr_be_point *v;
 	size_t n, cap;
-	cJSON *seen; /* every element, for the cache */
 } points_ctx;
 
 static int collect_point(void *ctx, const cJSON *v)
@@ -309,29 +318,19 @@ static int collect_point(void *ctx, const cJSON *v)
 	c->v = az_grow(c->a, c->v, c->n, &c->cap, sizeof *c->v);
 	if (az_parse_point(c->a, v, &c->v[c->n]))
 		az_note_point(c->z, c->v[c->n].id, c->v[c->n].time_ms), c->n++;
-	if (c->seen)
-		cJSON_AddItemToArray(c->seen, cJSON_Duplicate(v, true));
 	return 0;
 }
 
+/* Always the service's list: a kept copy would miss the newest point and choose an older one. */
 static int list_points(dr_backend *be, dr_arena *a, int64_t now_ms, const char *item_id, dr_be_point **out,
 		       size_t *n, dr_be_error *err)
 {
 	az *z = of(be);
 	points_ctx c = {.z = z, .a = a};
 	const char *id = az_item_id(z, a, item_id, err);
-	cJSON *kept = id ? az_cache_points_take(z, id, now_ms) : NULL, *v;
-	int rc = id ? 0 : -1;
-	if (kept) {
-		cJSON_ArrayForEach(v, kept) collect_point(&c, v);
-	} else if (id) {
-		c.seen = cJSON_CreateArray();
-		rc = az_list(z, a, dr_arena_printf(a, "%s/recoveryPoints", id), z->api, NULL, collect_point, &c, err);
-		if (rc == 0)
-			az_cache_points_put(z, id, c.seen, now_ms);
-	}
-	cJSON_Delete(kept);
-	cJSON_Delete(c.seen);
+	int rc = id ? az_list(z, a, dr_arena_printf(a, "%s/recoveryPoints", id), z->api, NULL, collect_point, &c, err)
+		    : -1;
+	(void)now_ms;
 	az_sort_points(c.v, c.n);
 	*out = c.v, *n = c.n;
 	return rc;
@@ -370,6 +369,7 @@ static int64_t pace(dr_backend *be, const dr_be_request *req)
 static const dr_backend_ops azure_ops = {
 	.list_items = list_items,
 	.get_item = get_item,
+	.peek_item = peek_item,
 	.list_points = list_points,
 	.start = start,
 	.get_job = get_job,

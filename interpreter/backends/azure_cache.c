@@ -1,17 +1,20 @@
 /*
- * backends/azure_cache.c - what the service said a moment ago, for items
- * nothing was started on since.
+ * backends/azure_cache.c - what the last list said about an item, for the
+ * one look that may use it: a dr.* action's look before it posts
+ * (dr_backend_peek_item), whose conclusion the service checks again.
  *
- * A run lists the vault's items to bind its VM sets; the preflight then
- * looks at every item and its recovery points, and each task looks again
- * before it starts (state, allowed operations, current job, the point to
- * use). At 1,000 VMs each of those looks is 1,000 reads of ARM's read
- * budget (25 a second) for what the service said seconds before. So an
- * item's copy from the last list, and its last list of recovery points,
- * answer for AZ_CACHE_TTL_MS - unless this backend started an operation on
- * the item since: from then on only the service says what the item is. A
- * copy that turns out stale costs nothing worse than the service's refusal
- * of the operation, which is checked as any refusal is.
+ * A run lists the vault's items to bind its VM sets and again in the
+ * preflight; each task then looks at its item before it starts (state,
+ * allowed operations, current job). At 1,000 VMs those looks are 1,000
+ * reads of ARM's read budget (25 a second) for what the service said
+ * seconds before. So an item's copy from the last list answers a peek for
+ * AZ_CACHE_TTL_MS - unless this backend started an operation on the item
+ * since, after which only the service says what the item is. A stale copy
+ * costs no more than the service's refusal of the post, checked as any
+ * refusal is; its replication lag is aged by the copy's age (what a copy
+ * cannot know is only that replication stalled), so an RPO guard never
+ * passes on a copy. Nothing else reads a copy: probes, target.state, the
+ * preflight, outputs and recovery points always ask the service.
  */
 #include "backends/azure_int.h"
 
@@ -23,8 +26,8 @@
 
 typedef struct az_cached {
 	char *id;
-	char *json, *points; /* the item; its recovery points (a JSON array); NULL: none kept */
-	int64_t listed_ms, points_ms;
+	char *json; /* the item as listed; NULL: none kept */
+	int64_t listed_ms;
 	bool dropped; /* an operation was started on it: ask the service */
 } az_cached;
 
@@ -60,66 +63,46 @@ static bool fresh(int64_t at, int64_t now)
 	return now >= at && now - at <= AZ_CACHE_TTL_MS;
 }
 
-/* Keep json (taken) as id's item copy or its points, seen at now_ms; not once an operation touched it. */
-static void keep(az *z, const char *id, char *json, bool points, int64_t now_ms)
+void az_cache_listed(az *z, const cJSON *v, int64_t now_ms)
 {
+	const char *id = az_str(v, "id");
+	char *json = id ? cJSON_PrintUnformatted(v) : NULL;
+	if (!json)
+		return;
 	pthread_mutex_lock(&z->mu);
 	az_cached *c = find(z, id, true);
-	char **slot = points ? &c->points : &c->json;
-	if (!c->dropped) {
-		free(*slot);
-		*slot = json, json = NULL;
-		*(points ? &c->points_ms : &c->listed_ms) = now_ms;
+	if (!c->dropped) { /* once an operation touched it, never again */
+		free(c->json);
+		c->json = json, json = NULL;
+		c->listed_ms = now_ms;
 	}
 	pthread_mutex_unlock(&z->mu);
 	free(json);
 }
 
-void az_cache_listed(az *z, const cJSON *v, int64_t now_ms)
-{
-	const char *id = az_str(v, "id");
-	char *json = id ? cJSON_PrintUnformatted(v) : NULL;
-	if (json)
-		keep(z, id, json, false, now_ms);
-}
-
-/* A copy of what is kept (heap) when it may still answer, else NULL. */
-static char *take(az *z, const char *id, int64_t now_ms, bool points)
+/* A copy of the kept item (heap) when it may still answer, else NULL; *at: when it was listed. */
+static char *take(az *z, const char *id, int64_t now_ms, int64_t *at)
 {
 	char *out = NULL;
 	pthread_mutex_lock(&z->mu);
 	az_cached *c = find(z, id, false);
-	if (c && !c->dropped && points && c->points && fresh(c->points_ms, now_ms))
-		out = xstrdup(c->points);
-	if (c && !c->dropped && !points && c->json && fresh(c->listed_ms, now_ms))
-		out = xstrdup(c->json);
+	if (c && !c->dropped && c->json && fresh(c->listed_ms, now_ms))
+		out = xstrdup(c->json), *at = c->listed_ms;
 	pthread_mutex_unlock(&z->mu);
 	return out;
 }
 
 bool az_cache_take(az *z, dr_arena *a, const char *id, int64_t now_ms, dr_be_item *out)
 {
-	char *json = take(z, id, now_ms, false);
+	int64_t at = now_ms;
+	char *json = take(z, id, now_ms, &at);
 	cJSON *v = json ? cJSON_Parse(json) : NULL;
 	bool ok = v && az_parse_item(a, v, out);
+	if (ok && out->rpo_ms >= 0)
+		out->rpo_ms += now_ms - at; /* as if nothing replicated since the list */
 	cJSON_Delete(v);
 	free(json);
 	return ok;
-}
-
-void az_cache_points_put(az *z, const char *id, const cJSON *values, int64_t now_ms)
-{
-	char *json = cJSON_PrintUnformatted(values);
-	if (json)
-		keep(z, id, json, true, now_ms);
-}
-
-cJSON *az_cache_points_take(az *z, const char *id, int64_t now_ms)
-{
-	char *json = take(z, id, now_ms, true);
-	cJSON *v = json ? cJSON_Parse(json) : NULL;
-	free(json);
-	return v;
 }
 
 void az_cache_drop(az *z, const char *id)
@@ -127,15 +110,15 @@ void az_cache_drop(az *z, const char *id)
 	pthread_mutex_lock(&z->mu);
 	az_cached *c = find(z, id, true);
 	c->dropped = true;
-	free(c->json), free(c->points);
-	c->json = c->points = NULL;
+	free(c->json);
+	c->json = NULL;
 	pthread_mutex_unlock(&z->mu);
 }
 
 void az_cache_free(az *z)
 {
 	for (size_t i = 0; i < z->n_lc; i++)
-		free(z->lc[i].id), free(z->lc[i].json), free(z->lc[i].points);
+		free(z->lc[i].id), free(z->lc[i].json);
 	free(z->lc);
 	dr_index_dispose(&z->lc_by_id);
 }

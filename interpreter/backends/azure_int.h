@@ -11,8 +11,8 @@
  *                  exactly-once (request ids, lookups), A2A switch protection,
  *                  power off; jobs
  *   azure_vm.c     VM facts from the Compute and Network APIs
- *   azure_cache.c  what the service said a moment ago (items of the last
- *                  list, recovery points) for items nothing was started on
+ *   azure_cache.c  items of the last list, for the look before a post
+ *                  (dr_backend_peek_item) of items nothing was started on
  *
  * Memory: results go to the caller's arena; what outlives a call (the
  * operations this process started, recovery point times) lives in the
@@ -196,11 +196,9 @@ void az_recs_free(az *z);
 
 /* Keep an item of a list (its JSON), listed at now_ms (the caller's clock). */
 void az_cache_listed(az *z, const cJSON *v, int64_t now_ms);
-/* The item as a list showed it at most AZ_CACHE_TTL_MS ago: true with *out; false: GET it. */
+/* The item as a list showed it at most AZ_CACHE_TTL_MS ago, its lag aged since: true with *out; false: GET it.
+   Only dr_backend_peek_item reads it. */
 bool az_cache_take(az *z, dr_arena *a, const char *id, int64_t now_ms, dr_be_item *out);
-/* Keep an item's recovery points (the list's value array); the same, or NULL: list them. */
-void az_cache_points_put(az *z, const char *id, const cJSON *values, int64_t now_ms);
-cJSON *az_cache_points_take(az *z, const char *id, int64_t now_ms);
 /* The item is about to change (an operation on it): its listed copy is never served. */
 void az_cache_drop(az *z, const char *id);
 void az_cache_free(az *z);
@@ -210,5 +208,8 @@ void az_cache_free(az *z);
 /* Fill the VMs' power state, guest health and addresses of it from Compute and Network; what could not be
    seen goes to it->unseen. Never fails: missing facts are said, not errors. */
 void az_vm_facts(az *z, dr_arena *a, dr_be_item *it);
+/* The VM's power state from its instance view ("running", "stopping", "stopped", "deallocating",
+   "deallocated", "starting", ...: PowerState/ without the prefix), in a; NULL with *err when unknown. */
+const char *az_vm_power(az *z, dr_arena *a, const char *vm_id, dr_be_error *err);
 
 #endif

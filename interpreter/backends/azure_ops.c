@@ -19,6 +19,10 @@
  *   - replay_only (resume probes, retries that find the VM busy) only
  *     looks: from memory, the item's current job, the vault's recent jobs.
  * A resumed run therefore never posts an operation that already started.
+ * A power off (Compute) has no ASR job to find: its lookup is the VM's
+ * power state. A VM already stopping or stopped is never powered off again
+ * (not after a lost answer, not on a retry, not on resume); its "job" is
+ * the VM's power state, done when it is stopped.
  */
 #include "backends/azure_int.h"
 
@@ -35,6 +39,8 @@
 #define JOB_INDEX_FRESH_MS 15000
 #define RECENT_MS (15 * 60 * INT64_C(1000)) /* a job this process's POST started began at most this long ago */
 #define LOCAL_JOB "drover-local:"
+#define VM_JOB "drover-vm:" /* a power off found by the VM's power state: "drover-vm:<VM id>" */
+#define VM_POLL_MS 5000
 
 /* ---- names, records, points (under z->mu) ------------------------------------------------------ */
 
@@ -554,6 +560,7 @@ typedef struct call {
 	const char *api;
 	char *body; /* heap JSON, or NULL */
 	const char *item_name;
+	const char *vm_id; /* power off: the VM */
 } call;
 
 /* Power off: the VM where the item runs now (Compute). */
@@ -569,6 +576,7 @@ static int shutdown_call(az *z, dr_arena *a, const char *item_id, call *c, dr_be
 				       "The item '%s' does not name the VM at its %s location.", it.name,
 				       dr_backend_location_name(it.active_location));
 	c->path = dr_arena_printf(a, "%s/powerOff", vm->id);
+	c->vm_id = vm->id;
 	c->api = AZ_COMPUTE_API;
 	c->item_name = it.name;
 	return 0;
@@ -717,6 +725,23 @@ static const char *current_job_with(az *z, dr_arena *a, const char *item_id, con
 	return found;
 }
 
+static bool powering_off(const char *power)
+{
+	return power && (strcasecmp(power, "stopping") == 0 || strcasecmp(power, "stopped") == 0 ||
+			 strncasecmp(power, "deallocat", 9) == 0);
+}
+
+/* A power off of vm_id is under way or done (the VM is stopping or stopped): its VM_JOB, else NULL. */
+static const char *power_off_seen(az *z, dr_arena *a, const char *vm_id, dr_be_error *err)
+{
+	pthread_mutex_lock(&z->mu);
+	z->stats.lookups++;
+	pthread_mutex_unlock(&z->mu);
+	memset(err, 0, sizeof *err);
+	const char *power = vm_id ? az_vm_power(z, a, vm_id, err) : NULL;
+	return powering_off(power) ? dr_arena_printf(a, "%s%s", VM_JOB, vm_id) : NULL;
+}
+
 /* The job rid started on the item, or NULL (err says why when the service could not be asked). */
 static const char *lookup(az *z, dr_arena *a, int64_t now, const char *item_id, const char *rid, int64_t since,
 			  dr_be_error *err)
@@ -820,12 +845,18 @@ static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be
 			unsure = true;
 			note_rec(z, r); /* the outcome is unknown until the job is found */
 		}
+		dr_be_error e;
+		const char *off = c->vm_id && (acted || refused) ? power_off_seen(z, a, c->vm_id, &e) : NULL;
+		if (off) /* the lost or refused power off was ours, or the VM is off anyway: never a second one */
+			return started(z, a, r, off, false, out);
 		if (k < POST_TRIES && !refused) {
 			struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = wait % 1000 * 1000000};
 			nanosleep(&ts, NULL);
 		}
 	}
 	dr_be_error last = *err;
+	if (c->vm_id) /* a power off: its power state was asked above */
+		return -1;
 	if ((unsure || refused) && adopt_lost(z, a, now, now - RECENT_MS, r, r->rid, out, &found) == 0 && found)
 		return 0;
 	*err = last;
@@ -882,6 +913,10 @@ int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be
 	if (call_of(z, a, req, item_id, &c, err) < 0)
 		return -1;
 	r.item_name = (char *)c.item_name;
+	dr_be_error e;
+	const char *off = c.vm_id ? power_off_seen(z, a, c.vm_id, &e) : NULL;
+	if (off) /* stopping or stopped already (a lost answer's, a resumed run's, or anyone's): nothing to post */
+		return free(c.body), started(z, a, &r, off, false, out);
 	int rc = post(z, a, now_ms, &r, &c, out, err);
 	free(c.body);
 	return rc;
@@ -955,10 +990,39 @@ static int64_t fetch_point_time(az *z, dr_arena *a, const char *point_id)
 	return ms;
 }
 
+/* A power off found by its VM's power state: running while the VM stops, done when it is stopped. */
+static int vm_job(az *z, dr_arena *a, const char *job_id, int64_t now, dr_be_job *out, dr_be_error *err)
+{
+	const char *vm_id = job_id + strlen(VM_JOB);
+	const az_rec *r = az_rec_of_job(z, a, job_id);
+	const char *power = az_vm_power(z, a, vm_id, err);
+	if (!power)
+		return -1;
+	bool stopped = strcasecmp(power, "stopped") == 0 || strcasecmp(power, "deallocated") == 0;
+	*out = (dr_be_job){.id = job_id, .name = last_segment(vm_id), .op = DR_BE_OP_SHUTDOWN, .scenario = "PowerOff",
+			   .friendly_name = "Power off the virtual machine", .item_id = r ? r->item_id : NULL,
+			   .item_name = r ? r->item_name : NULL, .start_ms = now, .end_ms = -1, .point_ms = -1,
+			   .state_description = dr_arena_printf(a, "PowerState/%s", power)};
+	out->state = stopped ? DR_BE_JOB_SUCCEEDED : powering_off(power) ? DR_BE_JOB_IN_PROGRESS : DR_BE_JOB_FAILED;
+	out->end_ms = dr_backend_job_done(out->state) ? now : -1;
+	out->poll_after_ms = dr_backend_job_done(out->state) ? -1 : VM_POLL_MS;
+	if (out->state == DR_BE_JOB_FAILED) {
+		out->errors = dr_arena_calloc(a, 1, sizeof *out->errors);
+		out->n_errors = 1;
+		dr_backend_fail(&out->errors[0].error, a, 0, DR_BE_ERR_TRANSIENT, "VirtualMachineRunning", NULL,
+				"Power the VM off in the portal, or retry the step.",
+				"The VM %s is %s: its power off did not finish, or it was started again.",
+				last_segment(vm_id), power);
+	}
+	return 0;
+}
+
 int az_get_job(az *z, dr_arena *a, int64_t now_ms, const char *job_id, dr_be_job *out, dr_be_error *err)
 {
 	if (strncmp(job_id, LOCAL_JOB, strlen(LOCAL_JOB)) == 0)
 		return local_job(z, a, job_id, now_ms, out);
+	if (strncmp(job_id, VM_JOB, strlen(VM_JOB)) == 0)
+		return vm_job(z, a, job_id, now_ms, out, err);
 	bool compute = strncasecmp(job_id, "http", 4) == 0;
 	az_reply rep;
 	az_req r = {.method = "GET", .url = job_id, .api = compute ? NULL : z->api};

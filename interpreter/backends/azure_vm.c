@@ -121,3 +121,24 @@ void az_vm_facts(az *z, dr_arena *a, dr_be_item *it)
 	it->unseen = unseen.len ? dr_arena_strdup(a, unseen.data) : NULL;
 	dr_buf_dispose(&unseen);
 }
+
+const char *az_vm_power(az *z, dr_arena *a, const char *vm_id, dr_be_error *err)
+{
+	az_reply rep;
+	az_req r = {.method = "GET", .url = dr_arena_printf(a, "%s/instanceView", vm_id), .api = AZ_COMPUTE_API};
+	const char *out = NULL;
+	if (az_send(z, a, &r, &rep, err) == 0) {
+		const cJSON *s;
+		cJSON_ArrayForEach(s, cJSON_GetObjectItem(rep.json, "statuses"))
+		{
+			const char *code = az_str(s, "code");
+			if (code && strncasecmp(code, "PowerState/", 11) == 0)
+				out = dr_arena_strdup(a, code + 11);
+		}
+		if (!out)
+			dr_backend_fail(err, a, 502, DR_BE_ERR_TRANSIENT, "PowerStateUnknown", NULL, NULL,
+					"The instance view of %s has no power state.", vm_id);
+	}
+	az_reply_dispose(&rep);
+	return out;
+}

@@ -48,9 +48,30 @@ static const dr_be_vm *find_vm(dr_emu *e, emu_call *c, const char *vm_name, dr_b
 	return NULL;
 }
 
-static const char *power_code(const dr_be_vm *vm)
+/* A power off runs on the item's VM (the simulator's shutdown job): Compute says "stopping" meanwhile. */
+static bool stopping(dr_emu *e, emu_call *c, const dr_be_item *it, const dr_be_vm *vm)
 {
-	return vm->power == DR_BE_POWER_RUNNING ? "PowerState/running" : "PowerState/deallocated";
+	dr_be_job *jobs;
+	size_t n;
+	dr_be_error err;
+	dr_be_job_filter f = {.item_id = it->id, .running_only = true, .since_ms = -1};
+	if (vm != dr_backend_active_vm(it) || vm->power != DR_BE_POWER_RUNNING ||
+	    dr_backend_list_jobs(e->be, c->a, emu_now(e, c->rq), &f, &jobs, &n, &err) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].op == DR_BE_OP_SHUTDOWN)
+			return true;
+	return false;
+}
+
+static const char *power_code(const dr_be_vm *vm, bool stop)
+{
+	return stop ? "PowerState/stopping" : vm->power == DR_BE_POWER_RUNNING ? "PowerState/running" : "PowerState/deallocated";
+}
+
+static const char *power_display(const dr_be_vm *vm, bool stop)
+{
+	return stop ? "VM stopping" : vm->power == DR_BE_POWER_RUNNING ? "VM running" : "VM deallocated";
 }
 
 static cJSON *status(const char *code, const char *display, const char *message, const char *time)
@@ -83,7 +104,7 @@ static cJSON *agent_json(const dr_be_vm *vm, const char *time)
 	return a;
 }
 
-static cJSON *instance_view(dr_arena *a, const dr_be_vm *vm, const char *name)
+static cJSON *instance_view(dr_arena *a, const dr_be_vm *vm, const char *name, bool stop)
 {
 	const char *time = emu_time(a, vm->since_ms >= 0 ? vm->since_ms : 0);
 	cJSON *iv = cJSON_CreateObject(), *st;
@@ -91,9 +112,7 @@ static cJSON *instance_view(dr_arena *a, const dr_be_vm *vm, const char *name)
 	cJSON_AddItemToObject(iv, "vmAgent", agent_json(vm, time));
 	st = cJSON_AddArrayToObject(iv, "statuses");
 	cJSON_AddItemToArray(st, status("ProvisioningState/succeeded", "Provisioning succeeded", NULL, time));
-	cJSON_AddItemToArray(st, status(power_code(vm), vm->power == DR_BE_POWER_RUNNING ? "VM running"
-											  : "VM deallocated",
-					NULL, NULL));
+	cJSON_AddItemToArray(st, status(power_code(vm, stop), power_display(vm, stop), NULL, NULL));
 	return iv;
 }
 
@@ -107,7 +126,6 @@ static const char *nic_id(dr_arena *a, const dr_be_vm *vm)
 static cJSON *vm_json(dr_emu *e, emu_call *c, const dr_be_item *it, const dr_be_vm *vm, bool expand)
 {
 	cJSON *o = cJSON_CreateObject(), *p, *tags, *net, *nic;
-	(void)e;
 	const char *name = strrchr(vm->id, '/') + 1;
 	cJSON_AddStringToObject(o, "id", vm->id);
 	cJSON_AddStringToObject(o, "name", name);
@@ -125,7 +143,7 @@ static cJSON *vm_json(dr_emu *e, emu_call *c, const dr_be_item *it, const dr_be_
 	cJSON_AddItemToArray(net, nic);
 	cJSON_AddStringToObject(p, "provisioningState", "Succeeded");
 	if (expand)
-		cJSON_AddItemToObject(p, "instanceView", instance_view(c->a, vm, name));
+		cJSON_AddItemToObject(p, "instanceView", instance_view(c->a, vm, name, stopping(e, c, it, vm)));
 	return o;
 }
 
@@ -148,7 +166,7 @@ void emu_compute_instance_view(dr_emu *e, emu_call *c)
 		return;
 	const dr_be_vm *vm = find_vm(e, c, name, &it);
 	if (vm)
-		emu_json(c->rs, 200, instance_view(c->a, vm, name));
+		emu_json(c->rs, 200, instance_view(c->a, vm, name, stopping(e, c, &it, vm)));
 }
 
 static const char *operation_url(dr_emu *e, emu_call *c, const char *region, const char *job, bool monitor)

@@ -221,7 +221,7 @@ static void test_paging_and_threads(void **state)
 	}
 	dr_azure_stats st;
 	dr_azure_stats_get(be, &st);
-	assert_int_equal(st.reads, 2); /* two pages; then the list's copies answer (nothing was started on them) */
+	assert_int_equal(st.reads, 2 + 60); /* two pages, then each get asks the service (only a peek takes a copy) */
 	assert_true(st.connections >= 1 && st.connections <= 6); /* kept alive: at most one per thread */
 	assert_int_equal(st.tokens, 1);
 	dr_backend_close(be);
@@ -313,6 +313,115 @@ static void test_vm_facts_when_compute_is_forbidden(void **state)
 	dr_emu_free(m.e);
 }
 
+/* A copy from the last list answers only the look before a post; another client's change shows everywhere else. */
+static void test_another_client_change_is_never_hidden(void **state)
+{
+	(void)state;
+	emu m;
+	emu_start(&m, "copies", NULL, 0);
+	dr_runbook *rb = compile();
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = open_backend(rb, a), *portal = open_backend(rb, a);
+	dr_be_item *items, it;
+	size_t n;
+	dr_be_error e;
+	int64_t t0 = now_ms();
+	assert_int_equal(dr_backend_list_items(be, a, t0, &items, &n, &e), 0);
+	assert_int_equal(n, 6);
+	dr_be_request req = {.op = DR_BE_OP_FAILOVER, .item_id = "shop-db-1", .idempotency_key = "portal/failover/1",
+			     .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY};
+	dr_be_started s;
+	assert_int_equal(dr_backend_start(portal, a, now_ms(), &req, &s, &e), 0);
+	dr_azure_stats st0, st1;
+	dr_azure_stats_get(be, &st0);
+	/* the look before a post may be the list's copy (the service refuses the post if it no longer holds) */
+	assert_int_equal(dr_backend_peek_item(be, a, now_ms(), "shop-db-1", &it, &e), 0);
+	assert_int_equal(it.state, DR_BE_ST_PROTECTED);
+	assert_null(it.current_job_id);
+	dr_azure_stats_get(be, &st1);
+	assert_int_equal(st1.reads, st0.reads);
+	/* its replication lag is aged by the copy's age: a guard never passes on a copy */
+	int64_t later = t0 + 60000;
+	dr_be_item aged;
+	assert_int_equal(dr_backend_peek_item(be, a, later, "shop-web-1", &aged, &e), 0);
+	const dr_be_item *listed = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(items[i].name, "shop-web-1") == 0)
+			listed = &items[i];
+	assert_non_null(listed);
+	assert_true(listed->rpo_ms >= 0);
+	assert_int_equal(aged.rpo_ms, listed->rpo_ms + 60000);
+	/* everyone else asks the service: probes, target.state, resume probes, the preflight */
+	assert_int_equal(dr_backend_get_item(be, a, now_ms(), "shop-db-1", &it, &e), 0);
+	assert_non_null(it.current_job_id);
+	assert_true(it.state != DR_BE_ST_PROTECTED);
+	dr_azure_stats_get(be, &st0);
+	assert_true(st0.reads > st1.reads);
+	dr_backend_close(portal);
+	dr_backend_close(be);
+	dr_arena_free(a);
+	dr_runbook_free(rb);
+	dr_emu_free(m.e);
+}
+
+/* Poll a job until it is done (at most ~20 s of real time); its final state. */
+static dr_be_job_state wait_job(dr_backend *be, dr_arena *a, const char *job_id)
+{
+	dr_be_job j = {0};
+	dr_be_error e;
+	for (int i = 0; i < 400; i++) {
+		assert_int_equal(dr_backend_get_job(be, a, now_ms(), job_id, &j, &e), 0);
+		if (dr_backend_job_done(j.state))
+			return j.state;
+		struct timespec ts = {0, 50 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("job %s never ended", job_id);
+	return j.state;
+}
+
+/* dr.shutdown after a lost answer, on a retry and on resume: one power off in the service's audit. */
+static void test_power_off_once_after_a_reset(void **state)
+{
+	(void)state;
+	emu m;
+	emu_start(&m, "poweroff", "[{kind: reset, method: POST, path: powerOff, at: after, times: 1}]", 0);
+	dr_runbook *rb = compile();
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = open_backend(rb, a);
+	dr_be_error e;
+	dr_be_request req = {.op = DR_BE_OP_SHUTDOWN, .item_id = "shop-web-1", .idempotency_key = "run-1/off/shop-web-1/1"};
+	dr_be_started s;
+	int rc = dr_backend_start(be, a, now_ms(), &req, &s, &e);
+	if (rc < 0)
+		fprintf(stderr, "%s\n", dr_backend_error_text(a, &e));
+	assert_int_equal(rc, 0);
+	assert_int_equal(accepted(&m), 1); /* the reset answer's power off was found by the VM's power state */
+	assert_int_equal(wait_job(be, a, s.job_id), DR_BE_JOB_SUCCEEDED);
+	/* a retry with the next attempt's key, and a resumed run (another backend): the VM is off, nothing posted */
+	req.idempotency_key = "run-1/off/shop-web-1/2";
+	assert_int_equal(dr_backend_start(be, a, now_ms(), &req, &s, &e), 0);
+	assert_int_equal(wait_job(be, a, s.job_id), DR_BE_JOB_SUCCEEDED);
+	dr_backend *other = open_backend(rb, a);
+	assert_int_equal(dr_backend_start(other, a, now_ms(), &req, &s, &e), 0);
+	assert_int_equal(wait_job(other, a, s.job_id), DR_BE_JOB_SUCCEEDED);
+	dr_azure_stats st;
+	dr_azure_stats_get(other, &st);
+	assert_int_equal(st.writes, 0);
+	assert_int_equal(accepted(&m), 1);
+	/* a VM still running is powered off: one more accepted call */
+	req.item_id = "shop-web-2";
+	req.idempotency_key = "run-1/off/shop-web-2/1";
+	assert_int_equal(dr_backend_start(other, a, now_ms(), &req, &s, &e), 0);
+	assert_int_equal(wait_job(other, a, s.job_id), DR_BE_JOB_SUCCEEDED);
+	assert_int_equal(accepted(&m), 2);
+	dr_backend_close(other);
+	dr_backend_close(be);
+	dr_arena_free(a);
+	dr_runbook_free(rb);
+	dr_emu_free(m.e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +429,8 @@ int main(void)
 		cmocka_unit_test(test_paging_and_threads),
 		cmocka_unit_test(test_lost_answer_is_found_not_repeated),
 		cmocka_unit_test(test_vm_facts_when_compute_is_forbidden),
+		cmocka_unit_test(test_another_client_change_is_never_hidden),
+		cmocka_unit_test(test_power_off_once_after_a_reset),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
