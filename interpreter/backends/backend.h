@@ -280,6 +280,7 @@ typedef struct dr_be_task {
 	const char *name; /* "Prerequisites check for failover", "Start the replica virtual machine", ... */
 	dr_be_job_state state;
 	int64_t start_ms, end_ms; /* -1 when not started / not ended */
+	const char *instructions; /* a manual action (state SUSPENDED): what the person must do; else NULL */
 } dr_be_task;
 
 typedef struct dr_be_job {
