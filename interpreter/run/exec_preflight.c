@@ -60,7 +60,9 @@ static dr_pf_task task_progress(void *ctx, size_t node, size_t vm)
 	switch (t->state) {
 	case TS_PENDING:
 	case TS_READY:
-	case TS_RETRYING: return DR_PF_TASK_TO_START;
+	case TS_RETRYING: /* a retried task's earlier attempt may have started a job (a suspended one resumed since, a
+			     lost answer): its own lookup decides, as a probe does */
+		return t->attempt > 0 ? DR_PF_TASK_IN_FLIGHT : DR_PF_TASK_TO_START;
 	case TS_RUNNING:
 	case TS_WAITING: return DR_PF_TASK_IN_FLIGHT;
 	default: return DR_PF_TASK_DONE;
