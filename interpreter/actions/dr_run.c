@@ -48,6 +48,8 @@
 
 #define KEY_MAX 512
 #define POLL_DEFAULT_MS 30000
+#define SUSPEND_POLL_MS 10000 /* a person may resume a suspended job at any time: look this often at least */
+#define SUSPEND_MARGIN_MS 1000 /* a suspended job's last look comes this long before the step's deadline */
 
 typedef struct opctx opctx;
 
@@ -68,6 +70,7 @@ typedef struct opstate {
 	char *network; /* test failover */
 	char *request_id; /* the start call's client request id (remote backends), for the outputs */
 	bool told_cancel, told_suspended;
+	int64_t suspended_at; /* the run's clock when the job was first seen Suspended */
 	bool paced; /* waited for the backend's rate limit: start at the next call (no job yet) */
 } opstate;
 
@@ -435,6 +438,54 @@ static dr_outcome finish(opctx *c, dr_outcome o)
 	return o;
 }
 
+/* "at task 'Manual action': Check the replica" of a suspended job, or "". */
+static const char *manual_text(opctx *c, const dr_be_job *j)
+{
+	for (size_t i = 0; i < j->n_tasks; i++)
+		if (j->tasks[i].state == DR_BE_JOB_SUSPENDED)
+			return dr_arena_printf(c->a, " at task '%s'%s%s", j->tasks[i].name, j->tasks[i].instructions ? ": " : "",
+					       j->tasks[i].instructions ? j->tasks[i].instructions : "");
+	return "";
+}
+
+/*
+ * A job waits for a person (a manual action): not done, not failed. Say so
+ * once (screen and events), with what to do and how long the step will
+ * wait; wait on, but look once more just before the step's deadline and
+ * end the step then with the person's wait as the reason, not a bare
+ * timeout. The job stays paused in the service: resumed later, a
+ * `drover resume` finds it and goes on.
+ */
+static dr_outcome suspended(opctx *c, const dr_be_job *j, int64_t wait)
+{
+	char d[40];
+	int64_t left = c->call->deadline_ms == INT64_MAX ? -1 : c->call->deadline_ms - c->call->now_ms;
+	if (!c->st->told_suspended) {
+		c->st->told_suspended = true;
+		c->st->suspended_at = c->call->now_ms;
+		dr_text_format_duration(left > 0 ? left : 0, d, sizeof d);
+		log_line(c, "warn", dr_arena_printf(c->a, "%s of '%s' is waiting for a person: job %s is Suspended%s. Do it, "
+							  "then resume the job in the service (Site Recovery jobs, Resume; "
+							  "or POST %s/resume) and drover goes on; %s", c->verb, c->vm, j->name,
+						    manual_text(c, j), j->id,
+						    left < 0 ? "the step has no timeout: drover waits for it"
+							     : dr_arena_printf(c->a, "the step's timeout ends the wait in %s (%s)",
+									       d, time_text(c->a, c->now + left))));
+	}
+	if (left >= 0 && left <= SUSPEND_MARGIN_MS) {
+		dr_text_format_duration(c->call->now_ms - c->st->suspended_at, d, sizeof d);
+		return finish(c, dr_outcome_fail(DR_ERRC_PERMANENT,
+						 "%s of '%s' stopped waiting at the step's timeout: job %s has waited for a "
+						 "person for %s, Suspended%s. The job is paused in the service, not failed: "
+						 "do the manual step and resume the job, then `drover resume --retry-failed` "
+						 "goes on with it (nothing is posted again); or cancel the job in the service",
+						 c->verb, c->vm, j->name, d, manual_text(c, j)));
+	}
+	if (left >= 0 && wait > left - SUSPEND_MARGIN_MS)
+		wait = left - SUSPEND_MARGIN_MS; /* the last look, before the executor's own timeout */
+	return dr_outcome_wait(wait);
+}
+
 static dr_outcome poll(opctx *c)
 {
 	dr_be_job j;
@@ -444,21 +495,20 @@ static dr_outcome poll(opctx *c)
 			return dr_outcome_wait(e.retry_after_ms > 0 ? e.retry_after_ms : POLL_DEFAULT_MS);
 		return finish(c, refused(c, "cannot be followed: reading its job failed", &e));
 	}
+	if (c->st->told_suspended && j.state != DR_BE_JOB_SUSPENDED) {
+		c->st->told_suspended = false;
+		log_line(c, "info", dr_arena_printf(c->a, "%s of '%s': job %s was resumed; going on", c->verb, c->vm, j.name));
+	}
 	if (!dr_backend_job_done(j.state)) {
-		if (j.state == DR_BE_JOB_SUSPENDED && !c->st->told_suspended) {
-			c->st->told_suspended = true;
-			log_line(c, "warn", dr_arena_printf(c->a, "%s of '%s' is waiting for a person: job %s is Suspended%s%s. "
-								  "Resume it in the service (the job's resume action); drover "
-								  "goes on polling it", c->verb, c->vm, j.name,
-							    j.state_description ? ": " : "",
-							    j.state_description ? j.state_description : ""));
-		}
 		if (dr_exec_cancelled(c->call) && !c->st->told_cancel) {
 			c->st->told_cancel = true;
 			log_line(c, "warn", dr_arena_printf(c->a, "%s of '%s' is running in the service (job %s); waiting "
 								  "for its end, the safe point", c->verb, c->vm, j.name));
 		}
-		return dr_outcome_wait(j.poll_after_ms > 0 ? j.poll_after_ms : POLL_DEFAULT_MS);
+		int64_t wait = j.poll_after_ms > 0 ? j.poll_after_ms : POLL_DEFAULT_MS;
+		if (j.state == DR_BE_JOB_SUSPENDED)
+			return suspended(c, &j, wait < SUSPEND_POLL_MS ? wait : SUSPEND_POLL_MS);
+		return dr_outcome_wait(wait);
 	}
 	if (j.state == DR_BE_JOB_SUCCEEDED)
 		return finish(c, dr_outcome_ok(outputs(c, &j)));

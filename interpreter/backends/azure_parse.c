@@ -373,6 +373,16 @@ static const char *task_name_of(const cJSON *tasks, const char *task_id)
 	return NULL;
 }
 
+/* A manual action's instructions (customDetails: ManualActionTaskDetails), or NULL. */
+static const char *instructions_of(dr_arena *a, const cJSON *t)
+{
+	const cJSON *d = cJSON_GetObjectItem(t, "customDetails");
+	const char *kind = az_str(d, "instanceType"), *text = az_str(d, "instructions");
+	if (!kind || strcasecmp(kind, "ManualActionTaskDetails") != 0)
+		return NULL;
+	return dup(a, text && *text ? text : az_str(d, "name") ? az_str(d, "name") : "a manual action");
+}
+
 static void parse_tasks(dr_arena *a, const cJSON *tasks, dr_be_job *out)
 {
 	size_t n = (size_t)cJSON_GetArraySize(tasks), k = 0;
@@ -386,7 +396,8 @@ static void parse_tasks(dr_arena *a, const cJSON *tasks, dr_be_job *out)
 		out->tasks[k++] = (dr_be_task){.name = dup(a, name ? name : "task"),
 					       .state = az_parse_job_state(az_str(t, "state")),
 					       .start_ms = time_of(t, "startTime"),
-					       .end_ms = time_of(t, "endTime")};
+					       .end_ms = time_of(t, "endTime"),
+					       .instructions = instructions_of(a, t)};
 	}
 	out->n_tasks = k;
 }

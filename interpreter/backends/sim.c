@@ -612,6 +612,27 @@ static int start(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_reques
 	return dr_sim_start(be, a, now_ms, req, NULL, out, err);
 }
 
+int dr_sim_resume_job(dr_backend *be, dr_arena *a, int64_t now_ms, const char *job_id, dr_be_error *err)
+{
+	sim *s = of(be);
+	pthread_mutex_lock(&s->mu);
+	int64_t t = sim_now(s, now_ms);
+	sim_job *j = sim_job_find(s, job_id);
+	if (j)
+		sim_settle(s, &s->items[j->item], t);
+	bool resumed = j && sim_job_resume(j, t);
+	if (resumed)
+		s->dirty = true;
+	pthread_mutex_unlock(&s->mu);
+	if (!j)
+		return not_found(a, err, "job", "ReplicationJobNotFound", job_id);
+	if (!resumed)
+		return dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "JobNotSuspended", NULL,
+				       "Resume only a job that waits for a manual action (state Suspended).",
+				       "The job '%s' is not suspended.", job_id);
+	return 0;
+}
+
 const char *dr_sim_job_activity(dr_backend *be, dr_arena *a, const char *job_id)
 {
 	sim *s = of(be);

@@ -106,6 +106,14 @@ int64_t dr_sim_state_time(dr_backend *be);
 int dr_sim_start(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_request *req, const char *activity,
 		 dr_be_started *out, dr_be_error *err);
 
+/*
+ * A person resumes a job that waits for a manual action (state Suspended,
+ * the fault `suspend`): the manual action ends now and the job goes on.
+ * ASR's replicationJobs/{job}/resume. 0, or -1 with *err (404 unknown job,
+ * 400 JobNotSuspended).
+ */
+int dr_sim_resume_job(dr_backend *be, dr_arena *a, int64_t now_ms, const char *job_id, dr_be_error *err);
+
 /* The activity id job_id was started with, in a; "" when none, NULL when the job is unknown. */
 const char *dr_sim_job_activity(dr_backend *be, dr_arena *a, const char *job_id);
 

@@ -14,6 +14,9 @@
  *   slow            the job's tasks take `factor` times longer
  *   shutdown-fails  shutting the source VM down fails: the failover goes
  *                   on with a warning; dr.shutdown's job fails
+ *   suspend         a manual action: the job is Suspended when it reaches
+ *                   its main task (or `task: N`) until a person resumes it
+ *                   (`message`: the instructions the task shows)
  *
  * Selectors: `op` (dr.* action names without "dr.", or ASR names; one or a
  * list), `vms` (a regex over the VM name, or a list of names), `times`
@@ -34,10 +37,10 @@
 #include "util/text.h"
 #include "util/xalloc.h"
 
-static const char *const kind_names[] = {"fail", "throttle", "hang", "unhealthy", "slow", "shutdown-fails", NULL};
+static const char *const kind_names[] = {"fail", "throttle", "hang", "unhealthy", "slow", "shutdown-fails", "suspend", NULL};
 
 #define K(x) (1u << SIM_F_##x)
-#define ALL (K(FAIL) | K(THROTTLE) | K(HANG) | K(UNHEALTHY) | K(SLOW) | K(SHUTDOWN_FAILS))
+#define ALL (K(FAIL) | K(THROTTLE) | K(HANG) | K(UNHEALTHY) | K(SLOW) | K(SHUTDOWN_FAILS) | K(SUSPEND))
 #define ON_VMS (ALL & ~K(THROTTLE))
 
 /* The keys a fault may have, and for which kinds. */
@@ -46,8 +49,8 @@ static const struct key_row {
 	unsigned kinds;
 } key_rows[] = {
 	{"kind", ALL}, {"op", ALL}, {"vms", ON_VMS}, {"times", ON_VMS}, {"probability", ALL},
-	{"class", K(FAIL)}, {"at", K(FAIL)}, {"task", K(FAIL) | K(HANG)}, {"code", K(FAIL)},
-	{"message", K(FAIL)}, {"after", K(THROTTLE)}, {"burst", K(THROTTLE)}, {"every", K(THROTTLE)},
+	{"class", K(FAIL)}, {"at", K(FAIL)}, {"task", K(FAIL) | K(HANG) | K(SUSPEND)}, {"code", K(FAIL)},
+	{"message", K(FAIL) | K(SUSPEND)}, {"after", K(THROTTLE)}, {"burst", K(THROTTLE)}, {"every", K(THROTTLE)},
 	{"retry_after", K(THROTTLE) | K(FAIL)}, {"factor", K(SLOW)}, {NULL, 0},
 };
 
@@ -55,7 +58,7 @@ static const struct key_row {
 static const unsigned default_ops[] = {
 	[SIM_F_FAIL] = 0, [SIM_F_THROTTLE] = 0, [SIM_F_HANG] = 0,
 	[SIM_F_UNHEALTHY] = B(FAILOVER) | B(TEST_FAILOVER) | B(CHANGE_POINT) | B(CANCEL_FAILOVER),
-	[SIM_F_SLOW] = 0, [SIM_F_SHUTDOWN_FAILS] = B(FAILOVER) | B(SHUTDOWN),
+	[SIM_F_SLOW] = 0, [SIM_F_SHUTDOWN_FAILS] = B(FAILOVER) | B(SHUTDOWN), [SIM_F_SUSPEND] = 0,
 };
 
 typedef struct pctx {
@@ -292,7 +295,7 @@ static void parse_one(pctx *c, const dr_node *m)
 	const dr_node *kn = dr_node_get(m, "kind");
 	if (!kn) {
 		dr_diag *g = dr_diag_error(c->d, DR202, dr_node_loc(m), "fault: missing key 'kind'");
-		dr_diag_set_hint(g, "one of: fail, throttle, hang, unhealthy, slow, shutdown-fails");
+		dr_diag_set_hint(g, "one of: fail, throttle, hang, unhealthy, slow, shutdown-fails, suspend");
 		c->errors++;
 		return;
 	}
@@ -466,6 +469,11 @@ static void apply_job_fault(sim_job *j, const sim_fault *f, const sim_item *it, 
 {
 	switch (f->kind) {
 	case SIM_F_HANG: j->tasks[task_index(j, f->task)].outcome = SIM_HANG; break;
+	case SIM_F_SUSPEND:
+		j->tasks[task_index(j, f->task)].outcome = SIM_SUSPEND;
+		free(j->err_msg);
+		j->err_msg = xstrdup(f->message ? f->message : "Do the manual step, then resume the job.");
+		break;
 	case SIM_F_FAIL: fail_task(j, task_index(j, f->task), f, it, "InjectedFault"); break;
 	case SIM_F_UNHEALTHY: j->unhealthy = true; break;
 	case SIM_F_SLOW:

@@ -95,8 +95,9 @@ typedef struct sim_item {
 	size_t n_jobs, cap_jobs;
 } sim_item;
 
-/* FAIL: the job fails here; WARN: the task fails, the job goes on; HANG: the task never ends. */
-typedef enum sim_outcome { SIM_OK, SIM_FAIL, SIM_WARN, SIM_HANG } sim_outcome;
+/* FAIL: the job fails here; WARN: the task fails, the job goes on; HANG: the task never ends;
+   SUSPEND: a manual action - the job is Suspended at this task until a person resumes it (dr_sim_resume_job). */
+typedef enum sim_outcome { SIM_OK, SIM_FAIL, SIM_WARN, SIM_HANG, SIM_SUSPEND } sim_outcome;
 
 typedef struct sim_task {
 	int kind; /* index into the task table (sim_jobs.c) */
@@ -116,7 +117,7 @@ typedef struct sim_job {
 	int64_t point_ms;
 	char *key; /* idempotency key, or NULL */
 	bool unhealthy; /* the VM it starts never becomes healthy */
-	char *err_code, *err_msg; /* why its failing task fails (a fault), or NULL */
+	char *err_code, *err_msg; /* why its failing task fails (a fault), or NULL; a SUSPEND task: its instructions */
 	char *network, *comments;
 	char *activity; /* the caller's activity id (the emulator: x-ms-client-request-id), or NULL */
 } sim_job;
@@ -128,6 +129,7 @@ typedef enum sim_fault_kind {
 	SIM_F_UNHEALTHY,
 	SIM_F_SLOW,
 	SIM_F_SHUTDOWN_FAILS,
+	SIM_F_SUSPEND,
 } sim_fault_kind;
 
 typedef struct sim_fault {
@@ -222,6 +224,10 @@ void sim_jobs_plan(sim *s, sim_item *it, sim_job *j, const dr_be_request *req, i
 void sim_settle(sim *s, sim_item *it, int64_t t);
 /* When j ends (SIM_NEVER: not planned to), and whether it succeeds. */
 int64_t sim_job_end(const sim_job *j, bool *ok);
+/* The task job j waits at for a person at t (a SUSPEND task started and not resumed), or -1. */
+int sim_job_suspended_task(const sim_job *j, int64_t t);
+/* A person resumed j at t: its manual action ends, the tasks after it run from t. False: not suspended. */
+bool sim_job_resume(sim_job *j, int64_t t);
 /* The job's view at t, in a. */
 void sim_job_view(sim *s, const sim_job *j, int64_t t, dr_arena *a, dr_be_job *out);
 /* The index of the task the job fails at / the op's main task. */

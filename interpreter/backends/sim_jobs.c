@@ -185,21 +185,48 @@ static int64_t duration(const sim *s, const sim_item *it, const sim_job *j, int 
 	return v > 0 ? v : 1;
 }
 
-/* Lay the tasks end to end from t; nothing runs after a task that fails or hangs. */
-static void layout(sim_job *j, int64_t t)
+/*
+ * Lay tasks [from, n) end to end from t; nothing runs after a task that
+ * fails, hangs or waits for a person. Tasks after a SUSPEND keep their
+ * duration in end (start SIM_NEVER) for the resume to lay them out.
+ */
+static void layout(sim_job *j, int from, int64_t t)
 {
 	int64_t at = t;
-	for (int i = 0; i < j->n_tasks; i++) {
+	bool waiting = false;
+	for (int i = from; i < j->n_tasks; i++) {
 		sim_task *k = &j->tasks[i];
 		int64_t d = k->end; /* the duration, until now */
 		if (at == SIM_NEVER) {
-			k->start = k->end = SIM_NEVER;
+			k->start = SIM_NEVER;
+			k->end = waiting ? d : SIM_NEVER;
 			continue;
 		}
 		k->start = at;
-		k->end = k->outcome == SIM_HANG ? SIM_NEVER : at + d;
+		k->end = k->outcome == SIM_HANG || k->outcome == SIM_SUSPEND ? SIM_NEVER : at + d;
+		waiting = k->outcome == SIM_SUSPEND;
 		at = k->outcome == SIM_FAIL ? SIM_NEVER : k->end;
 	}
+}
+
+/* The task the job waits at for a person (started, not resumed) at t, or -1. */
+int sim_job_suspended_task(const sim_job *j, int64_t t)
+{
+	for (int i = 0; i < j->n_tasks; i++)
+		if (j->tasks[i].outcome == SIM_SUSPEND && j->tasks[i].start != SIM_NEVER && j->tasks[i].start <= t)
+			return i;
+	return -1;
+}
+
+bool sim_job_resume(sim_job *j, int64_t t)
+{
+	int i = sim_job_suspended_task(j, t);
+	if (i < 0)
+		return false;
+	j->tasks[i].outcome = SIM_OK;
+	j->tasks[i].end = t; /* the manual action ends when the person resumes the job */
+	layout(j, i + 1, t);
+	return true;
 }
 
 void sim_jobs_plan(sim *s, sim_item *it, sim_job *j, const dr_be_request *req, int64_t t)
@@ -216,7 +243,7 @@ void sim_jobs_plan(sim *s, sim_item *it, sim_job *j, const dr_be_request *req, i
 		k->end = duration(s, it, j, p->kind, sim_mix(base, (uint64_t)p->kind), t);
 	}
 	sim_faults_job(s, it, j);
-	layout(j, t);
+	layout(j, 0, t);
 }
 
 int sim_job_main_task(const sim_job *j)
@@ -305,6 +332,8 @@ static dr_be_job_state task_state(const sim_task *k, int64_t t, bool failed)
 		return failed ? DR_BE_JOB_SKIPPED : DR_BE_JOB_NOT_STARTED;
 	if (k->start > t)
 		return DR_BE_JOB_NOT_STARTED;
+	if (k->outcome == SIM_SUSPEND)
+		return DR_BE_JOB_SUSPENDED;
 	if (k->end == SIM_NEVER || k->end > t)
 		return DR_BE_JOB_IN_PROGRESS;
 	return k->outcome == SIM_OK ? DR_BE_JOB_SUCCEEDED : DR_BE_JOB_FAILED;
@@ -352,7 +381,9 @@ static void view_tasks(const sim_job *j, const sim_item *it, int64_t t, bool fai
 		o->name = tasks[k->kind].name;
 		o->state = task_state(k, t, failed);
 		o->start_ms = k->start != SIM_NEVER && k->start <= t ? k->start : -1;
-		o->end_ms = k->end != SIM_NEVER && k->end <= t ? k->end : -1;
+		o->end_ms = k->start != SIM_NEVER && k->end != SIM_NEVER && k->end <= t ? k->end : -1;
+		if (o->state == DR_BE_JOB_SUSPENDED)
+			o->instructions = dr_arena_strdup(a, j->err_msg ? j->err_msg : "");
 		if (o->state == DR_BE_JOB_FAILED)
 			add_error(a, out, j, k, it);
 	}
@@ -373,13 +404,20 @@ void sim_job_view(sim *s, const sim_job *j, int64_t t, dr_arena *a, dr_be_job *o
 	out->item_id = sim_item_id(s, it, a);
 	out->item_name = dr_arena_strdup(a, it->name);
 	out->state = !done ? DR_BE_JOB_IN_PROGRESS : ok ? DR_BE_JOB_SUCCEEDED : DR_BE_JOB_FAILED;
+	if (!done && sim_job_suspended_task(j, t) >= 0)
+		out->state = DR_BE_JOB_SUSPENDED; /* waiting for a person */
 	out->start_ms = j->start;
 	out->end_ms = done ? end : -1;
 	view_tasks(j, it, t, done && !ok, a, out);
-	out->state_description = !done ? "InProgress" : !ok ? "Failed" : out->n_errors ? "CompletedWithInformation"
-										      : "Completed";
+	out->state_description = out->state == DR_BE_JOB_SUSPENDED ? "Suspended"
+				 : !done			     ? "InProgress"
+				 : !ok				     ? "Failed"
+				 : out->n_errors		     ? "CompletedWithInformation"
+								     : "Completed";
 	out->point_id = j->point_id ? dr_arena_printf(a, "%s/recoveryPoints/%s", out->item_id, j->point_id)
 				    : NULL;
 	out->point_ms = j->point_id ? j->point_ms : -1;
 	out->poll_after_ms = done ? -1 : next_change(j, t);
+	if (out->state == DR_BE_JOB_SUSPENDED) /* a person may resume it any time: as often as the job's pace allows */
+		out->poll_after_ms = (int64_t)((double)(30 * S) / s->job_speed) > S ? (int64_t)((double)(30 * S) / s->job_speed) : S;
 }

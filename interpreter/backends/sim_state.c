@@ -35,7 +35,7 @@
 #define MAX_STATE_BYTES (1u << 30)
 
 static const char *const loc_names[] = {"primary", "recovery"};
-static const char *const outcome_names[] = {"ok", "fail", "warn", "hang"};
+static const char *const outcome_names[] = {"ok", "fail", "warn", "hang", "suspend"};
 
 static int io_error(dr_arena *a, dr_be_error *err, const char *what, const char *path)
 {
@@ -518,7 +518,7 @@ static void read_task(rd *r, const cJSON *o, sim_task *k)
 	k->kind = key ? sim_task_parse(key) : 0;
 	if (k->kind < 0)
 		corrupt(r, "task", "unknown task"), k->kind = 0;
-	k->outcome = (sim_outcome)get_enum(r, o, "outcome", outcome_names, 4);
+	k->outcome = (sim_outcome)get_enum(r, o, "outcome", outcome_names, 5);
 	k->start = get_time(r, o, "start");
 	k->end = get_time(r, o, "end");
 	if (k->start == SIM_UNSET || k->end == SIM_UNSET)

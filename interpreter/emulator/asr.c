@@ -552,6 +552,36 @@ void emu_asr_job(dr_emu *e, emu_call *c)
 	emu_json(c->rs, 200, emu_job_json(e, c->a, &j));
 }
 
+/*
+ * A person resumes a job that waits for a manual action (Jobs_Resume):
+ * the manual action ends and the job goes on. 200 with the job; 400
+ * JobNotSuspended for a job that waits for nobody. Saved at once (a
+ * snapshot: resumes are rare), and in the audit log as accepted.
+ */
+void emu_asr_job_resume(dr_emu *e, emu_call *c)
+{
+	dr_be_job j;
+	dr_be_error err;
+	char why[512];
+	if (!find_job(e, c, &j))
+		return;
+	pthread_mutex_lock(&e->wal_mu);
+	int rc = dr_sim_resume_job(e->be, c->a, emu_now(e, c->rq), j.name, &err);
+	pthread_mutex_unlock(&e->wal_mu);
+	if (rc < 0) {
+		emu_asr_error(c, &err);
+		return;
+	}
+	if (dr_emu_flush(e, why, sizeof why) < 0) {
+		fail(c, 500, "InternalServerError", NULL, NULL, dr_arena_printf(c->a, "The emulator could not save its state: %s", why));
+		return;
+	}
+	if (!find_job(e, c, &j))
+		return;
+	c->rs->audit_job = j.name;
+	emu_json(c->rs, 200, emu_job_json(e, c->a, &j));
+}
+
 static const char *op_status(const dr_be_job *j)
 {
 	switch (j->state) {

@@ -178,6 +178,7 @@ void emu_asr_opresult(dr_emu *e, emu_call *c);
 void emu_asr_opstatus(dr_emu *e, emu_call *c);
 void emu_asr_jobs(dr_emu *e, emu_call *c);
 void emu_asr_job(dr_emu *e, emu_call *c);
+void emu_asr_job_resume(dr_emu *e, emu_call *c);
 void emu_asr_fabrics(dr_emu *e, emu_call *c);
 void emu_asr_fabric(dr_emu *e, emu_call *c);
 void emu_asr_containers(dr_emu *e, emu_call *c);

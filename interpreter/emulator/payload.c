@@ -363,7 +363,13 @@ static cJSON *task_json(dr_arena *a, const dr_be_job *j, size_t i)
 	cJSON_AddArrayToObject(o, "allowedActions");
 	cJSON_AddStringToObject(o, "state", task_state(k->state));
 	cJSON_AddStringToObject(o, "stateDescription", task_state(k->state));
-	cJSON_AddStringToObject(o, "taskType", "TaskDetails");
+	cJSON_AddStringToObject(o, "taskType", k->instructions ? "ManualActionTaskDetails" : "TaskDetails");
+	if (k->instructions) { /* a manual action waits for a person */
+		cJSON *d = cJSON_AddObjectToObject(o, "customDetails");
+		cJSON_AddStringToObject(d, "instanceType", "ManualActionTaskDetails");
+		cJSON_AddStringToObject(d, "name", k->name);
+		cJSON_AddStringToObject(d, "instructions", k->instructions);
+	}
 	errs = cJSON_AddArrayToObject(o, "errors");
 	for (size_t e = 0; e < j->n_errors; e++)
 		if (j->errors[e].task && strcmp(j->errors[e].task, k->name) == 0)
@@ -406,7 +412,9 @@ cJSON *emu_job_json(dr_emu *e, dr_arena *a, const dr_be_job *j)
 	cJSON_AddStringToObject(p, "startTime", emu_time(a, j->start_ms));
 	if (j->end_ms >= 0)
 		cJSON_AddStringToObject(p, "endTime", emu_time(a, j->end_ms));
-	cJSON_AddArrayToObject(p, "allowedActions");
+	cJSON *allowed = cJSON_AddArrayToObject(p, "allowedActions");
+	if (j->state == DR_BE_JOB_SUSPENDED)
+		cJSON_AddItemToArray(allowed, cJSON_CreateString("Resume"));
 	cJSON_AddStringToObject(p, "targetObjectId", last_segment(j->item_id));
 	cJSON_AddStringToObject(p, "targetObjectName", j->item_name);
 	cJSON_AddStringToObject(p, "targetInstanceType", "ProtectionEntity");

@@ -45,6 +45,7 @@ static const emu_route routes[] = {
 	/* ASR: jobs */
 	{"GET", V "replicationJobs", emu_asr_jobs, EMU_API_ASR},
 	{"GET", V "replicationJobs/{job}", emu_asr_job, EMU_API_ASR},
+	{"POST", V "replicationJobs/{job}/resume", emu_asr_job_resume, EMU_API_ASR},
 	/* ASR: what reprotect discovers */
 	{"GET", V "replicationFabrics", emu_asr_fabrics, EMU_API_ASR},
 	{"GET", V "replicationFabrics/{fabric}", emu_asr_fabric, EMU_API_ASR},

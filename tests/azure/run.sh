@@ -344,7 +344,64 @@ secrets() {
 	check "secrets: no output, event, journal, report or audit line holds one, in any form${hits:+ (in: $hits)}" is "$hits" ""
 }
 
-all="lifecycle soak token_expiry emulator_restart drover_killed errors secrets"
+# --- a job waits for a person (a manual action): said on screen and in events, resumed, the run goes on;
+# not resumed, the step ends at its timeout saying so, and a resume after the person acted goes on ------------
+suspended() {
+	local d=$tmp/susp
+	mkdir -p "$d"
+	start susp --faults '[{kind: suspend, op: failover, vms: "^shop-web-1$", message: "Check the replica database, then resume"}]' || return
+	cat >"$d/susp.yaml" <<-EOF
+	drover: 1
+	name: suspended
+	backend: { kind: azure, subscription: 00000000-0000-0000-0000-000000000000, resource_group: drover-sim,
+	           vault: drover-sim-vault, endpoint: "\${env.EMU_URL}" }
+	vm_sets: { web: { match: { name: "^shop-web-" } } }
+	steps:
+	  - { id: failover, action: dr.failover, targets: web, timeout: 1m, with: { shutdown_source: false } }
+	EOF
+	sed 's/timeout: 1m/timeout: 3s/' "$d/susp.yaml" >"$d/susp-3s.yaml"
+	(cd "$d" && "$drover" run --yes --state-dir s --events ev.jsonl susp.yaml >out 2>&1 </dev/null) &
+	local run=$! job=
+	pids="$pids $run"
+	for _ in $(seq 200); do grep -q 'waiting for a person' "$d/ev.jsonl" 2>/dev/null && break; sleep 0.05; done
+	check "suspended: said in the events, with the task's instructions and what to do" \
+		has "$d/ev.jsonl" '"level":"warn".*failover of .shop-web-1. is waiting for a person: job [0-9a-f-]* is Suspended at task .*Check the replica database, then resume.*resume.*the step.s timeout ends the wait in'
+	job=$(grep -o 'job [0-9a-f-]\{36\} is Suspended' "$d/ev.jsonl" | head -1 | cut -d' ' -f2)
+	token
+	curl -s -o "$d/resume.json" -X POST -H "Authorization: Bearer $T" -H "Content-Type: application/json" \
+		-d '{"properties":{"comments":"replica checked"}}' "$U$V/replicationJobs/$job/resume?$AV"
+	check "suspended: the service resumes the job" is "$(jq -r .name "$d/resume.json")" "$job"
+	wait "$run"; RC=$?
+	check "suspended: the run goes on once resumed and succeeds (exit $RC)" is "$RC" 0
+	check "suspended: and says the job was resumed" has "$d/ev.jsonl" "job $job was resumed; going on"
+	check "suspended: the resume is in the service's audit" \
+		bash -c "[ \$(jq -s '[.[] | select(.accepted and (.path | test(\"/resume\$\")))] | length' '$tmp/susp.audit') = 1 ]"
+	# not resumed in time: the step ends at its timeout with the person's wait as the reason
+	stop
+	start susp2 --faults '[{kind: suspend, op: failover, vms: "^shop-web-1$", message: "Check the replica database, then resume"}]' || return
+	(cd "$d" && "$drover" run --yes --state-dir s2 --events ev2.jsonl susp-3s.yaml >out2 2>&1 </dev/null)
+	RC=$?
+	check "suspended past the step's timeout: the run fails (exit $RC)" is "$RC" 1
+	check "  saying the job waits for a person, paused not failed, and what to do" \
+		has "$d/out2" "stopped waiting at the step's timeout: job [0-9a-f-]* has waited for a person for .*Suspended at task .*Check the replica.*paused in the service, not failed.*drover resume --retry-failed"
+	# the person acts later: the job is resumed, and drover resume --retry-failed goes on with it, posting nothing
+	local rid
+	rid=$(sed -n 's/.*run \(suspended-[^ ]*\) started.*/\1/p' "$d/out2" | head -1)
+	job=$(grep -o 'job [0-9a-f-]\{36\} is Suspended' "$d/ev2.jsonl" | head -1 | cut -d' ' -f2)
+	token
+	curl -s -o /dev/null -X POST -H "Authorization: Bearer $T" -H "Content-Type: application/json" -d '{}' \
+		"$U$V/replicationJobs/$job/resume?$AV"
+	(cd "$d" && "$drover" resume --retry-failed --yes --state-dir s2 "$rid" >out3 2>&1 </dev/null)
+	RC=$?
+	[ "$RC" = 0 ] || sed 's/^/      /' "$d/out3"
+	check "  resumed in the service later, drover resume --retry-failed goes on with the job (exit $RC)" is "$RC" 0
+	check "  and posts no second failover" \
+		bash -c "[ \$(jq -s '[.[] | select(.accepted and (.path | test(\"unplannedFailover\"; \"i\")))] | length' '$tmp/susp2.audit') = 2 ]"
+	check "nothing broke the OpenAPI contract" bash -c "$(declare -f hasnt no_violation); no_violation '$tmp/susp.err' && no_violation '$tmp/susp2.err'"
+	stop
+}
+
+all="lifecycle soak token_expiry emulator_restart drover_killed errors secrets suspended"
 for scenario in ${@:-$all}; do
 	$scenario
 done

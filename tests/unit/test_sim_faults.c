@@ -320,6 +320,39 @@ static void test_bad_fault_specs(void **state)
 	}
 }
 
+/* A manual action: the job waits, Suspended, with its instructions, until a person resumes it; then it goes on. */
+static void test_suspended_until_resumed(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = sim_open("{kind: sim, vms: [{name: vm-1}], faults: [{kind: suspend, op: failover, "
+				  "message: Check the replica.}]}",
+				  a);
+	dr_be_error err;
+	dr_be_job j;
+	const char *job = try_failover(be, a, T0, "vm-1", &err);
+	assert_non_null(job);
+	int64_t t = T0 + 3600 * 1000; /* an hour later: still waiting */
+	assert_int_equal(dr_backend_get_job(be, a, t, job, &j, &err), 0);
+	assert_int_equal(j.state, DR_BE_JOB_SUSPENDED);
+	assert_string_equal(j.state_description, "Suspended");
+	const dr_be_task *k = NULL;
+	for (size_t i = 0; i < j.n_tasks; i++)
+		if (j.tasks[i].state == DR_BE_JOB_SUSPENDED)
+			k = &j.tasks[i];
+	assert_non_null(k);
+	assert_string_equal(k->instructions, "Check the replica.");
+	assert_true(j.poll_after_ms > 0);
+	assert_int_equal(dr_sim_resume_job(be, a, t, job, &err), 0);
+	assert_int_equal(dr_sim_resume_job(be, a, t, job, &err), -1); /* not suspended any more */
+	assert_string_equal(err.code, "JobNotSuspended");
+	assert_int_equal(dr_backend_get_job(be, a, t + 3600 * 1000, job, &j, &err), 0);
+	assert_int_equal(j.state, DR_BE_JOB_SUCCEEDED);
+	assert_true(j.end_ms > t);
+	dr_backend_close(be);
+	dr_arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_vm_comes_up_unhealthy),
 		cmocka_unit_test(test_faults_from_the_environment),
 		cmocka_unit_test(test_bad_fault_specs),
+		cmocka_unit_test(test_suspended_until_resumed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
