@@ -198,7 +198,7 @@ static az *az_new(options *o)
 	pthread_mutex_init(&z->mu, NULL);
 	dr_index_init(&z->rec_by_key), dr_index_init(&z->rec_by_job), dr_index_init(&z->rec_by_rid);
 	dr_index_init(&z->pt_by_id), dr_index_init(&z->nm_by_name), dr_index_init(&z->jx_by_rid);
-	dr_index_init(&z->lc_by_id), dr_index_init(&z->pp_by_key);
+	dr_index_init(&z->lc_by_id), dr_index_init(&z->pp_by_key), dr_index_init(&z->mv_by_old);
 	z->jx_at = -1;
 	z->http = dr_http_client_new();
 	/* 90% of ARM's buckets: the service's count then has room for the requests in flight */

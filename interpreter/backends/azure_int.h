@@ -81,6 +81,9 @@ typedef struct az {
 	bool *pp_used;
 	size_t n_pp, cap_pp;
 	dr_index pp_by_key;
+	char **mv_old, **mv_new; /* items that moved (A2A reprotect: a new item in the other container): old -> new id */
+	size_t n_mv, cap_mv;
+	dr_index mv_by_old;
 	struct az_cached *lc; /* items as the last list showed them (azure_cache.c) */
 	size_t n_lc, cap_lc;
 	dr_index lc_by_id;
@@ -184,8 +187,13 @@ int az_list_jobs(az *z, dr_arena *a, int64_t now_ms, const dr_be_job_filter *f, 
 const char *az_item_id(az *z, dr_arena *a, const char *id_or_name, dr_be_error *err);
 /* Remember the names of listed items (az_item_id). */
 void az_note_names(az *z, const dr_be_item *items, size_t n);
-/* An item by id: GET it (ASR's data only). */
+/* An item by id: GET it (ASR's data only); an id that moved (or answers 404 while the vault holds the same item
+   elsewhere: A2A reprotect makes a new item in the other container) is followed to the item's id now. */
 int az_fetch_item(az *z, dr_arena *a, const char *id, dr_be_item *out, dr_be_error *err);
+/* Remember that the item old is now the item now (a switch protection job's newReplicationProtectedItemId). */
+void az_note_moved(az *z, const char *old, const char *now);
+/* The id the item old has now (in a), or NULL when it did not move. */
+const char *az_moved(az *z, dr_arena *a, const char *id);
 /* Remember a point's time (for jobs that used it). */
 void az_note_point(az *z, const char *id, int64_t ms);
 /* A record of the process's operations: by job id, else NULL (a copy in a). */

@@ -170,6 +170,10 @@ void az_recs_free(az *z)
 	for (size_t i = 0; i < z->n_jx; i++)
 		free(z->jx_rids[i]), free(z->jx_jobs[i]);
 	free(z->jx_rids), free(z->jx_jobs);
+	for (size_t i = 0; i < z->n_mv; i++)
+		free(z->mv_old[i]), free(z->mv_new[i]);
+	free(z->mv_old), free(z->mv_new);
+	dr_index_dispose(&z->mv_by_old);
 	for (size_t i = 0; i < z->n_pp; i++)
 		free(z->pp_keys[i]);
 	free(z->pp_keys), free(z->pp_ready), free(z->pp_used);
@@ -312,7 +316,82 @@ static bool take_prepaid(az *z, const char *key)
 
 /* ---- items ------------------------------------------------------------------------------------------ */
 
-int az_fetch_item(az *z, dr_arena *a, const char *id, dr_be_item *out, dr_be_error *err)
+/* ---- items that moved (A2A reprotect makes a new item in the other container) ------------------------------ */
+
+/* The id an item with this old id has now (z->mu held), or DR_INDEX_NONE. */
+static size_t find_moved(az *z, const char *old)
+{
+	for (size_t pos = 0, v; (v = dr_index_next(&z->mv_by_old, ihash(old), &pos)) != DR_INDEX_NONE;)
+		if (ieq(z->mv_old[v], old))
+			return v;
+	return DR_INDEX_NONE;
+}
+
+void az_note_moved(az *z, const char *old, const char *now)
+{
+	if (!old || !now || ieq(old, now))
+		return;
+	pthread_mutex_lock(&z->mu);
+	size_t i = find_moved(z, old);
+	if (i == DR_INDEX_NONE) {
+		if (z->n_mv == z->cap_mv) {
+			z->cap_mv = z->cap_mv ? z->cap_mv * 2 : 64;
+			z->mv_old = xrealloc(z->mv_old, z->cap_mv * sizeof *z->mv_old);
+			z->mv_new = xrealloc(z->mv_new, z->cap_mv * sizeof *z->mv_new);
+		}
+		i = z->n_mv++;
+		z->mv_old[i] = xstrdup(old);
+		z->mv_new[i] = NULL;
+		dr_index_put(&z->mv_by_old, ihash(old), i);
+	}
+	free(z->mv_new[i]);
+	z->mv_new[i] = xstrdup(now);
+	pthread_mutex_unlock(&z->mu);
+}
+
+const char *az_moved(az *z, dr_arena *a, const char *id)
+{
+	const char *out = NULL;
+	pthread_mutex_lock(&z->mu);
+	for (int hops = 0; hops < 4; hops++) { /* moved back and forth: follow to the last */
+		size_t i = find_moved(z, out ? out : id);
+		if (i == DR_INDEX_NONE)
+			break;
+		out = dr_arena_strdup(a, z->mv_new[i]);
+	}
+	pthread_mutex_unlock(&z->mu);
+	return out;
+}
+
+typedef struct seek {
+	const char *name; /* the item's ARM name (the id's last segment) */
+	const char *old, *found;
+	dr_arena *a;
+} seek;
+
+static int seek_item(void *ctx, const cJSON *v)
+{
+	seek *s = ctx;
+	const char *id = az_str(v, "id");
+	if (!id || !ieq(last_segment(id), s->name) || ieq(id, s->old))
+		return 0;
+	s->found = dr_arena_strdup(s->a, id);
+	return 1;
+}
+
+/* An item id that answered 404: the same item (its name) elsewhere in the vault, remembered; NULL: gone. */
+static const char *relocate(az *z, dr_arena *a, const char *id)
+{
+	seek s = {.name = last_segment(id), .old = id, .a = a};
+	dr_be_error e;
+	if (az_list(z, a, dr_arena_printf(a, "%s/replicationProtectedItems", z->vault_path), z->api, NULL, seek_item, &s,
+		    &e) < 0 || !s.found)
+		return NULL;
+	az_note_moved(z, id, s.found);
+	return s.found;
+}
+
+static int fetch_once(az *z, dr_arena *a, const char *id, dr_be_item *out, dr_be_error *err)
 {
 	az_reply rep;
 	az_req r = {.method = "GET", .url = id, .api = z->api};
@@ -321,6 +400,15 @@ int az_fetch_item(az *z, dr_arena *a, const char *id, dr_be_item *out, dr_be_err
 		rc = dr_backend_fail(err, a, 502, DR_BE_ERR_TRANSIENT, "BadResponse", NULL, NULL,
 				     "The service's answer for %s is not a replication protected item.", id);
 	az_reply_dispose(&rep);
+	return rc;
+}
+
+int az_fetch_item(az *z, dr_arena *a, const char *id, dr_be_item *out, dr_be_error *err)
+{
+	const char *now = az_moved(z, a, id);
+	int rc = fetch_once(z, a, now ? now : id, out, err);
+	if (rc < 0 && err->http_status == 404 && (now = relocate(z, a, now ? now : id)) != NULL)
+		rc = fetch_once(z, a, now, out, err);
 	return rc;
 }
 
@@ -337,8 +425,10 @@ static int collect_name(void *ctx, const cJSON *v)
 
 const char *az_item_id(az *z, dr_arena *a, const char *id_or_name, dr_be_error *err)
 {
-	if (id_or_name && strcasestr(id_or_name, "/replicationProtectedItems/"))
-		return id_or_name;
+	if (id_or_name && strcasestr(id_or_name, "/replicationProtectedItems/")) {
+		const char *now = az_moved(z, a, id_or_name);
+		return now ? now : id_or_name;
+	}
 	const char *id = name_to_id(z, a, id_or_name);
 	if (id)
 		return id;
@@ -526,9 +616,10 @@ static int switch_body(az *z, dr_arena *a, const dr_be_request *req, const char 
 	const cJSON *p = cJSON_GetObjectItem(rep.json, "properties"), *psd = cJSON_GetObjectItem(p, "providerSpecificDetails");
 	bool back = req->direction == DR_BE_DIR_AUTO ? ieq(az_str(p, "activeLocation"), "Recovery")
 						     : req->direction == DR_BE_DIR_RECOVERY_TO_PRIMARY;
+	/* The item lives in the container of the side it was protected from, and the VM failed over to the other
+	   one (recoveryContainerId): replicate from there back into the item's own (the new item lives there). */
 	const char *own = container_of(a, item_id), *other = az_str(p, "recoveryContainerId");
-	reverse rv = {.from_container = back ? (other ? dr_arena_strdup(a, other) : NULL) : own,
-		      .to_container = back ? own : (other ? dr_arena_strdup(a, other) : NULL)};
+	reverse rv = {.from_container = other ? dr_arena_strdup(a, other) : NULL, .to_container = own};
 	const char *rg = req->recovery_resource_group_id
 				 ? req->recovery_resource_group_id
 				 : group_of(a, back ? az_str(psd, "fabricObjectId") : az_str(psd, "recoveryAzureResourceGroupId"));
@@ -1043,6 +1134,11 @@ int az_get_job(az *z, dr_arena *a, int64_t now_ms, const char *job_id, dr_be_job
 		merge_rec(rec, op_known, out);
 		if (rec && rec->item_id)
 			az_cache_drop(z, rec->item_id); /* the job changes the item */
+		const char *moved = az_str(az_path(rep.json, "properties", "customDetails", NULL), "newReplicationProtectedItemId");
+		if (moved && out->item_id) { /* switch protection: a new item in the other container */
+			az_note_moved(z, out->item_id, moved);
+			az_cache_drop(z, moved);
+		}
 		if (out->point_id && out->point_ms < 0)
 			out->point_ms = point_time(z, out->point_id);
 		if (out->point_id && out->point_ms < 0 && out->state == DR_BE_JOB_SUCCEEDED && strncasecmp(out->point_id, "/", 1) == 0)

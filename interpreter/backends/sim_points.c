@@ -19,11 +19,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The region whose container holds the item: the side it is protected
+ * from. A failover leaves it there until reprotect; A2A reprotect (switch
+ * protection) makes a new item in the container of the side it now
+ * replicates from - ASR's ARM id changes (SwitchProtectionJobDetails.
+ * newReplicationProtectedItemId; A2A lifecycleId is what stays).
+ */
+static int home(const sim_item *it)
+{
+	switch (it->state) {
+	case DR_BE_ST_FAILED_OVER:
+	case DR_BE_ST_CHANGING_POINT:
+	case DR_BE_ST_COMMITTING:
+	case DR_BE_ST_CANCELLING:
+	case DR_BE_ST_COMMITTED: return !it->active; /* failed over away from its container */
+	default: return it->active;
+	}
+}
+
 /* The item's ARM id, put together by hand: listings and views ask for it per item and per point. */
 const char *sim_item_id(const sim *s, const sim_item *it, dr_arena *a)
 {
-	const char *parts[] = {s->vault_id, "/replicationFabrics/asr-a2a-default-", it->region[0],
-			       "/replicationProtectionContainers/asr-a2a-default-", it->region[0],
+	const char *r = it->region[home(it)];
+	const char *parts[] = {s->vault_id, "/replicationFabrics/asr-a2a-default-", r,
+			       "/replicationProtectionContainers/asr-a2a-default-", r,
 			       "-container/replicationProtectedItems/", it->guid};
 	size_t len[sizeof parts / sizeof parts[0]], total = 0;
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)

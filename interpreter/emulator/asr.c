@@ -168,7 +168,22 @@ static bool filter_only(emu_call *c, const filter *f, const char *const *known)
 
 /* ---- items ------------------------------------------------------------------------------------- */
 
-/* The item the path names (GUID, fabric and container of its primary region); false: 404 answered. */
+/* The segment of id after "/<kind>/" (replicationFabrics, replicationProtectionContainers), in a; "" when none. */
+static const char *id_segment(dr_arena *a, const char *id, const char *kind)
+{
+	const char *at = strcasestr(id, dr_arena_printf(a, "/%s/", kind)), *end;
+	if (!at)
+		return "";
+	at += strlen(kind) + 2;
+	end = strchr(at, '/');
+	return dr_arena_strndup(a, at, end ? (size_t)(end - at) : strlen(at));
+}
+
+/*
+ * The item the path names (GUID, and the fabric and container that hold
+ * it now: those of the side it is protected from, which A2A reprotect
+ * changes); false: 404 answered.
+ */
 static bool find_item(dr_emu *e, emu_call *c, const char *name, dr_be_item *out)
 {
 	dr_be_error err;
@@ -177,8 +192,8 @@ static bool find_item(dr_emu *e, emu_call *c, const char *name, dr_be_item *out)
 	bool ok = dr_backend_get_item(e->be, c->a, now, want, out, &err) == 0 &&
 		  strcmp(last_segment(out->id), want) == 0;
 	if (ok && c->n_caps > 4)
-		ok = emu_ieq(emu_cap(c, "fabric"), emu_fabric_name(c->a, out->primary_region)) &&
-		     emu_ieq(emu_cap(c, "container"), emu_container_name(c->a, out->primary_region));
+		ok = emu_ieq(emu_cap(c, "fabric"), id_segment(c->a, out->id, "replicationFabrics")) &&
+		     emu_ieq(emu_cap(c, "container"), id_segment(c->a, out->id, "replicationProtectionContainers"));
 	if (!ok)
 		fail(c, 404, "ReplicationProtectedItemNotFound",
 		     "The item doesn't exist in this vault, or the fabric or container in the path isn't its own.",
@@ -198,10 +213,10 @@ static bool item_matches(dr_emu *e, emu_call *c, const filter *f, const dr_be_it
 {
 	const char *fabric = filter_get(f, "sourceFabricName"), *type = filter_get(f, "instanceType");
 	(void)e;
-	if (c->n_caps > 4 && !emu_ieq(emu_cap(c, "container"), emu_container_name(c->a, it->primary_region)))
+	const char *own = id_segment(c->a, it->id, "replicationFabrics");
+	if (c->n_caps > 4 && !emu_ieq(emu_cap(c, "container"), id_segment(c->a, it->id, "replicationProtectionContainers")))
 		return false;
-	if (fabric && !emu_ieq(fabric, emu_fabric_name(c->a, it->primary_region)) &&
-	    !emu_ieq(fabric, it->primary_region))
+	if (fabric && !emu_ieq(fabric, own) && !emu_ieq(dr_arena_printf(c->a, "asr-a2a-default-%s", fabric), own))
 		return false;
 	return !type || emu_ieq(type, "A2A");
 }
@@ -523,7 +538,8 @@ void emu_asr_switch(dr_emu *e, emu_call *c)
 			  "Name the protected item (its GUID) to reprotect.");
 	else if (find_item(e, c, name, &it) && check_switch(e, c, psd, &it)) {
 		dr_be_request req = {.op = DR_BE_OP_REPROTECT, .item_id = it.id, .direction = DR_BE_DIR_AUTO};
-		start(e, c, &req, emu_container_id(e, c->a, it.primary_region));
+		const char *at = strcasestr(it.id, "/replicationProtectedItems/");
+		start(e, c, &req, dr_arena_strndup(c->a, it.id, (size_t)(at - it.id)));
 	}
 	cJSON_Delete(root);
 }

@@ -234,6 +234,7 @@ static cJSON *a2a_json(dr_emu *e, dr_arena *a, const dr_be_item *it)
 {
 	cJSON *p = cJSON_CreateObject();
 	cJSON_AddStringToObject(p, "instanceType", "A2A");
+	cJSON_AddStringToObject(p, "lifecycleId", strrchr(it->id, '/') + 1); /* survives switch protection; the id does not */
 	cJSON_AddStringToObject(p, "fabricObjectId", vm_id(e, a, it->primary_region, false, it->name));
 	cJSON_AddStringToObject(p, "primaryFabricLocation", it->primary_region);
 	cJSON_AddStringToObject(p, "recoveryFabricLocation", it->recovery_region);
@@ -278,7 +279,10 @@ static void item_names(dr_emu *e, dr_arena *a, cJSON *p, const dr_be_item *it)
 				emu_container_name(a, it->primary_region));
 	cJSON_AddStringToObject(p, "recoveryProtectionContainerFriendlyName",
 				emu_container_name(a, it->recovery_region));
-	cJSON_AddStringToObject(p, "recoveryContainerId", emu_container_id(e, a, it->recovery_region));
+	/* the other side's container (the item's own is in its id: the side it is protected from) */
+	bool home_primary = strcasestr(it->id, emu_container_name(a, it->primary_region)) != NULL;
+	cJSON_AddStringToObject(p, "recoveryContainerId",
+				emu_container_id(e, a, home_primary ? it->recovery_region : it->primary_region));
 	cJSON_AddStringToObject(p, "policyId", emu_policy_id(e, a));
 	cJSON_AddStringToObject(p, "policyFriendlyName", POLICY);
 }
@@ -380,7 +384,10 @@ static cJSON *task_json(dr_arena *a, const dr_be_job *j, size_t i)
 static void job_details(dr_arena *a, cJSON *p, const dr_be_job *j)
 {
 	cJSON *d = cJSON_AddObjectToObject(p, "customDetails"), *aff;
-	cJSON_AddStringToObject(d, "instanceType", "AsrJobDetails");
+	bool sw = j->op == DR_BE_OP_REPROTECT; /* A2A reprotect is switch protection: a new item, in the other container */
+	cJSON_AddStringToObject(d, "instanceType", sw ? "SwitchProtectionJobDetails" : "AsrJobDetails");
+	if (sw)
+		cJSON_AddStringToObject(d, "newReplicationProtectedItemId", j->item_id);
 	aff = cJSON_AddObjectToObject(d, "affectedObjectDetails");
 	cJSON_AddStringToObject(aff, "ProtectedItemName", j->item_name);
 	cJSON_AddStringToObject(aff, "ProtectedItemId", j->item_id);

@@ -217,8 +217,17 @@ lifecycle() {
 	check "switch protection (A2A reprotect): 202" is "$S" 202
 	JOB=$(header Location | sed 's|.*operationresults/||; s|?.*||')
 	wait_job "$JOB"; check "reprotect's job succeeds" is "$S_JOB" Succeeded
+	get "$V/replicationJobs/$JOB?$AV"
+	local moved; moved=$(j .properties.customDetails.newReplicationProtectedItemId)
+	check "switch protection made a new item in the container it now replicates from (SwitchProtectionJobDetails)" \
+		is "$(j .properties.customDetails.instanceType) ${moved,,}" \
+		"SwitchProtectionJobDetails ${V,,}/replicationfabrics/asr-a2a-default-northeurope/replicationprotectioncontainers/asr-a2a-default-northeurope-container/replicationprotecteditems/${id##*/}"
 	get "$id?$AV"
-	check "after reprotect: protected, active in Recovery" is "$(j .properties.protectionState) $(j .properties.activeLocation)" "Protected Recovery"
+	check "the item's old id answers 404" is "$S $(j '.error.details[0].code')" "404 ReplicationProtectedItemNotFound"
+	id=$moved
+	get "$id?$AV"
+	check "after reprotect: protected, active in Recovery, the same lifecycleId" is \
+		"$(j .properties.protectionState) $(j .properties.activeLocation) $(j .properties.providerSpecificDetails.lifecycleId)" "Protected Recovery ${id##*/}"
 	post "$id/unplannedFailover?$AV" "$FO"
 	check "failover in the wrong direction: 400 InvalidFailoverDirection" is "$S $(j '.error.details[0].code')" "400 InvalidFailoverDirection"
 	post "$id/plannedFailover?$AV" '{"properties":{"failoverDirection":"RecoveryToPrimary"}}'
