@@ -488,6 +488,43 @@ static void test_job_names_from_headers(void **state)
 	dr_arena_free(a);
 }
 
+/* A job waiting at a manual action (the contract's ManualActionTaskDetails): Suspended, with its instructions. */
+static void test_suspended_job_manual_action(void **state)
+{
+	(void)state;
+	cJSON *c = load("asr-openapi-2025-08-01.json");
+	assert_non_null(az_path(c, "definitions", "ManualActionTaskDetails", "properties", "instructions", NULL));
+	cJSON_Delete(c);
+	static const char job[] = "{\"id\": \"/S/replicationJobs/j2\", \"name\": \"j2\", \"properties\": {"
+		"\"scenarioName\": \"UnplannedFailover\", \"state\": \"Suspended\", \"stateDescription\": \"Suspended\","
+		"\"startTime\": \"2026-01-01T00:00:00Z\", \"allowedActions\": [\"Resume\"],"
+		"\"tasks\": [{\"taskId\": \"t1\", \"friendlyName\": \"Prerequisites check for failover\", \"state\": \"Succeeded\"},"
+		"{\"taskId\": \"t2\", \"friendlyName\": \"Check the database\", \"state\": \"Suspended\","
+		"\"customDetails\": {\"instanceType\": \"ManualActionTaskDetails\", \"name\": \"Check the database\","
+		"\"instructions\": \"Confirm the replica is consistent, then resume.\", \"observation\": \"\"}},"
+		"{\"taskId\": \"t3\", \"friendlyName\": \"A step\", \"state\": \"Suspended\","
+		"\"customDetails\": {\"instanceType\": \"ManualActionTaskDetails\", \"name\": \"Only a name\"}},"
+		"{\"taskId\": \"t4\", \"friendlyName\": \"Later\", \"state\": \"NotStarted\","
+		"\"customDetails\": {\"instanceType\": \"SomeFutureTaskDetails\", \"instructions\": \"not a manual action\"}}],"
+		"\"customDetails\": {\"instanceType\": \"SwitchProtectionJobDetails\", \"newReplicationProtectedItemId\": \"/x/new\"},"
+		"\"targetObjectId\": \"vm-1-guid\", \"targetObjectName\": \"db-1\"}}";
+	cJSON *j = cJSON_Parse(job);
+	dr_arena *a = dr_arena_new();
+	dr_be_job out;
+	bool op_known;
+	assert_true(az_parse_job(a, j, &out, &op_known));
+	assert_int_equal(out.state, DR_BE_JOB_SUSPENDED);
+	assert_false(dr_backend_job_done(out.state));
+	assert_int_equal(out.n_tasks, 4);
+	assert_null(out.tasks[0].instructions);
+	assert_int_equal(out.tasks[1].state, DR_BE_JOB_SUSPENDED);
+	assert_string_equal(out.tasks[1].instructions, "Confirm the replica is consistent, then resume.");
+	assert_string_equal(out.tasks[2].instructions, "Only a name");
+	assert_null(out.tasks[3].instructions); /* another kind of task details */
+	cJSON_Delete(j);
+	dr_arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_is_refused_not_crashed),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_job_names_from_headers),
+		cmocka_unit_test(test_suspended_job_manual_action),
 	};
 	return cmocka_run_group_tests(tests, find_reference, NULL);
 }
