@@ -72,6 +72,9 @@ typedef struct opstate {
 	bool told_cancel, told_suspended;
 	int64_t suspended_at; /* the run's clock when the job was first seen Suspended */
 	bool paced; /* waited for the backend's rate limit: start at the next call (no job yet) */
+	bool picked; /* the recovery point was chosen before that wait: point_id (NULL: latest), pick_ms, pick_age */
+	char *point_id;
+	int64_t pick_ms, pick_age;
 } opstate;
 
 struct opctx {
@@ -105,6 +108,7 @@ static void free_state(opstate *st)
 	free(st->point_type);
 	free(st->network);
 	free(st->request_id);
+	free(st->point_id);
 	free(st);
 }
 
@@ -531,10 +535,20 @@ static const char *point_phrase(opctx *c, const dr_point_pick *p)
 
 static void keep_pick(opctx *c, const dr_point_pick *p)
 {
-	free(c->st->policy), free(c->st->point_type);
+	free(c->st->policy), free(c->st->point_type), free(c->st->point_id);
 	c->st->policy = xstrdup(p->policy);
 	c->st->point_type = xstrdup(p->type);
 	c->st->fallback = p->fallback;
+	c->st->point_id = p->point_id ? xstrdup(p->point_id) : NULL;
+	c->st->pick_ms = p->time_ms, c->st->pick_age = p->age_ms;
+	c->st->picked = true;
+}
+
+/* The choice made before the rate limit's wait: the same point, not a second list of them. */
+static void kept_pick(opctx *c, dr_point_pick *p)
+{
+	*p = (dr_point_pick){.point_id = c->st->point_id, .policy = c->st->policy, .type = c->st->point_type,
+			     .time_ms = c->st->pick_ms, .age_ms = c->st->pick_age, .fallback = c->st->fallback};
 }
 
 /* A minimal request that only a replay can accept here (see the top of the file). */
@@ -597,7 +611,10 @@ static dr_outcome start(opctx *c, const dr_be_item *it)
 	dr_be_request req = {.op = c->d->op, .item_id = it->id, .idempotency_key = key};
 	key_of(c->call, c->call->attempt, key);
 	/* no point to choose when the service will refuse anyway: its own error says more (busy, wrong state) */
-	if (c->d->points && !start_impossible(c, it)) {
+	if (c->d->points && c->st->picked && c->st->paced) {
+		kept_pick(c, &pick); /* chosen when the write slot was reserved: posting now must not wait for a read */
+		req.point_id = pick.point_id;
+	} else if (c->d->points && !start_impossible(c, it)) {
 		if (dr_point_choose(c->call, c->be, c->a, it, c->d->op, c->now, &pick, &msg, &cls) < 0 &&
 		    !chosen_fresh(c, &pick, &msg, &cls)) {
 			dr_outcome o = dr_outcome_fail(cls, "%s of '%s' not started: %s", c->verb, c->vm, msg);
