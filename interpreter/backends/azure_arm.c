@@ -177,7 +177,7 @@ static int try_once(az *z, dr_arena *a, const az_req *r, const char *url, const 
 {
 	bool write = strcmp(r->method, "GET") != 0;
 	dr_auth_error ae;
-	int64_t waited = prepaid ? 0 : az_limit_take(z->limit, write);
+	int64_t waited = prepaid ? az_limit_spend(z->limit, write) : az_limit_take(z->limit, write);
 	pthread_mutex_lock(&z->mu);
 	z->stats.limiter_wait_ms += waited;
 	*(write ? &z->stats.writes : &z->stats.reads) += 1;

@@ -140,6 +140,10 @@ void az_limit_put(az_limit *l);
 int64_t az_limit_take(az_limit *l, bool write);
 /* Reserve a token now (the bucket may go into debt); how long until it is paid (ms), i.e. when to send. */
 int64_t az_limit_reserve(az_limit *l, bool write);
+/* Send a request whose token was reserved (az_limit_reserve) when its time has come: it waits only while the
+   service's own count (x-ms-ratelimit-remaining-*, refilled since) says nothing is left - a reserved call sent
+   late, in a bunch with others, would otherwise drain the service's bucket; how long it waited (ms). */
+int64_t az_limit_spend(az_limit *l, bool write);
 /* The service's count of what is left (x-ms-ratelimit-remaining-*): never believe more than it. */
 void az_limit_observe(az_limit *l, bool write, double remaining);
 /* A 429: nothing leaves for ms. */

@@ -35,6 +35,7 @@ struct az_limit {
 	pthread_mutex_t mu;
 	bucket b[2]; /* [0] reads, [1] writes */
 	int64_t last_ms; /* when the buckets were last refilled */
+	double left[2]; /* the service's own count of what is left (x-ms-ratelimit-remaining-*), refilled since; -1: unknown */
 	int64_t paused_until_ms;
 	struct az_limit *next;
 };
@@ -62,6 +63,7 @@ az_limit *az_limit_get(const char *subscription, const az_limit_cfg *cfg)
 		l->b[0] = (bucket){.tokens = cfg->read_burst, .rate = cfg->read_rate, .burst = cfg->read_burst};
 		l->b[1] = (bucket){.tokens = cfg->write_burst, .rate = cfg->write_rate, .burst = cfg->write_burst};
 		l->last_ms = mono_ms();
+		l->left[0] = l->left[1] = -1;
 		l->next = registry;
 		registry = l;
 	}
@@ -94,6 +96,8 @@ static void refill(az_limit *l, int64_t now)
 		l->b[i].tokens += secs * l->b[i].rate;
 		if (l->b[i].tokens > l->b[i].burst)
 			l->b[i].tokens = l->b[i].burst;
+		if (l->left[i] >= 0) /* at our own rate: the service's is at least that */
+			l->left[i] += secs * l->b[i].rate;
 	}
 	if (now > l->last_ms)
 		l->last_ms = now;
@@ -147,7 +151,30 @@ void az_limit_observe(az_limit *l, bool write, double remaining)
 	refill(l, mono_ms());
 	if (remaining >= 0 && remaining < l->b[write].tokens)
 		l->b[write].tokens = remaining;
+	if (remaining >= 0)
+		l->left[write] = remaining;
 	pthread_mutex_unlock(&l->mu);
+}
+
+int64_t az_limit_spend(az_limit *l, bool write)
+{
+	int64_t start = mono_ms(), wait;
+	for (;;) {
+		pthread_mutex_lock(&l->mu);
+		int64_t now = mono_ms();
+		refill(l, now);
+		double *left = &l->left[write];
+		wait = now < l->paused_until_ms ? l->paused_until_ms - now
+		       : *left < 0 || *left >= 1.0 ? 0
+						   : (int64_t)((1.0 - *left) / l->b[write].rate * 1000.0) + 1;
+		if (!wait && *left >= 1.0)
+			*left -= 1.0;
+		pthread_mutex_unlock(&l->mu);
+		if (!wait)
+			return mono_ms() - start;
+		struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000};
+		nanosleep(&ts, NULL);
+	}
 }
 
 void az_limit_pause(az_limit *l, int64_t ms)
