@@ -48,20 +48,27 @@ static bool number_is(const cJSON *v, double want) { return cJSON_IsNumber(v) &&
 
 static bool ms_ok(const cJSON *v);
 
-/* Whether version 2 leaves this field of a record of this type out. */
-static bool elided(const char *type, const cJSON *item, bool mutating)
+/* What kind of record a line is, for what it leaves out (found once a record, not once a field). */
+typedef struct kind {
+	bool task_start, task_end, step_end, mutating;
+} kind;
+
+/* Whether version 2 leaves this field of a record of this kind out. */
+static bool elided(const kind *r, const cJSON *item)
 {
 	const char *k = item->string;
-	bool task = is(type, "task.start") || is(type, "task.end");
-	if (is(k, "ts"))
-		return true;
-	if (task && is(k, "attempt"))
-		return number_is(item, 1);
-	if ((is(type, "task.end") || is(type, "step.end")) && is(k, "elapsed_ms"))
-		return number_is(item, 0);
-	if (is(type, "step.end") && in(k, counts))
-		return number_is(item, 0);
-	return is(type, "task.start") && is(k, "key") && !mutating;
+	switch (k[0]) {
+	case 't':
+		return is(k, "ts");
+	case 'a':
+		return (r->task_start || r->task_end) && is(k, "attempt") && number_is(item, 1);
+	case 'e':
+		return (r->task_end || r->step_end) && is(k, "elapsed_ms") && number_is(item, 0);
+	case 'k':
+		return r->task_start && is(k, "key") && !r->mutating;
+	default:
+		return r->step_end && in(k, counts) && number_is(item, 0);
+	}
 }
 
 static void put_string(dr_buf *out, const char *s)
@@ -143,7 +150,9 @@ static bool step_or_task(const char *type)
 void dr_journal_compact_line3(dr_buf *out, const cJSON *rec, bool folded, int64_t *last_t)
 {
 	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "event"));
-	bool mutating = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "mutating")), first = true;
+	kind r = {is(type, "task.start"), is(type, "task.end"), is(type, "step.end"),
+		  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "mutating"))};
+	bool first = true;
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "t_ms");
 	int64_t t_ms = ms_ok(t) ? (int64_t)t->valuedouble : -1;
 	bool same_t = last_t && t_ms >= 0 && t_ms == *last_t && step_or_task(type);
@@ -151,7 +160,7 @@ void dr_journal_compact_line3(dr_buf *out, const cJSON *rec, bool folded, int64_
 		*last_t = t_ms;
 	dr_buf_putc(out, '{');
 	for (const cJSON *item = rec->child; item; item = item->next) {
-		if (!item->string || elided(type, item, mutating) || (same_t && item == t))
+		if (!item->string || elided(&r, item) || (same_t && item == t))
 			continue;
 		dr_buf_puts(out, first ? "\"" : ",\"");
 		dr_buf_json_escape(out, item->string, strlen(item->string));
@@ -159,7 +168,7 @@ void dr_journal_compact_line3(dr_buf *out, const cJSON *rec, bool folded, int64_
 		put_value(out, item);
 		first = false;
 	}
-	if (is(type, "task.end") && !cJSON_GetObjectItemCaseSensitive(rec, "attempt")) {
+	if (r.task_end && !cJSON_GetObjectItemCaseSensitive(rec, "attempt")) {
 		dr_buf_puts(out, first ? "\"attempt\":0" : ",\"attempt\":0");
 		first = false;
 	}
