@@ -57,7 +57,7 @@ b_task=$(awk -v b="$nob_journal" 'BEGIN { printf "%.0f", b / 10000 }')
 us_marginal=$(awk -v a="$noa_cpu" -v b="$nob_cpu" 'BEGIN { printf "%.1f", (b - a) * 1000 / 5000 }')
 task_recs=$(cat "$OUT"/nob.state/runs/*/journal.jsonl | awk '/"event":"task\.(start|end)"/ { s += length($0) + 1 } END { printf "%.0f", s / 10000 }')
 echo "  10000 steps: $us_step us per step (whole process: load, plan, run, journal; $us_marginal us per step added from 5000 to 10000)"
-echo "  journal $nob_journal bytes: $b_task per task attempt, of which $task_recs in its task.start and task.end (the rest: step.start/step.end of each one-task step, and the header)"
+echo "  journal $nob_journal bytes: $b_task per task attempt, of which $task_recs in its task.start and task.end lines (journal format 3 folds a one-task step's step.start and step.end into them; the rest: the header, mostly its shape)"
 echo "  journal stats: $nob_stats"
 
 bench/gen_waves.sh 5000 5 >"$OUT/waves-a.yaml"
