@@ -157,10 +157,12 @@ const dr_action dr_actions_dr[] = {
 	},
 	{
 		.name = "dr.test_cleanup",
-		.summary = "End a drill: delete the test VMs a test failover created.",
+		.summary = "End a drill: delete the test VMs a test failover created. A VM without a test failover (it "
+			   "never started) has nothing to clean: the task succeeds at once and sends nothing.",
 		.input = &test_cleanup_input,
 		.flags = PER_VM | DR_AF_TEST_CLEANUP,
-		.outputs_doc = JOB_DOC ".",
+		.outputs_doc = JOB_DOC "; with nothing to clean (the service says the VM has no test failover and no "
+				       "test VM): cleaned (false), reason (string), protection_state (string) instead.",
 		OPS(test_cleanup),
 	},
 	{

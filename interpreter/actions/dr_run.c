@@ -646,6 +646,34 @@ static dr_outcome start(opctx *c, const dr_be_item *it)
 	return poll(c);
 }
 
+/*
+ * A test failover cleanup of an item that has no test failover: its test
+ * failover never started (an earlier step failed, a VM was excluded), or
+ * its test VM is gone already. The service would refuse the cleanup in
+ * that state; there is nothing to clean, so the task succeeds at once and
+ * says so, sending nothing. A test failover still starting, a cleanup in
+ * progress or a state this interface does not know is not "nothing".
+ */
+static bool nothing_to_clean(const opctx *c, const dr_be_item *it)
+{
+	if (c->d->op != DR_BE_OP_TEST_CLEANUP || it->test_vm.exists || (it->allowed_ops & DR_BE_OP_BIT(DR_BE_OP_TEST_CLEANUP)))
+		return false;
+	return it->state != DR_BE_ST_TEST_FAILING_OVER && it->state != DR_BE_ST_TEST_FAILED_OVER &&
+	       it->state != DR_BE_ST_TEST_CLEANING && it->state != DR_BE_ST_OTHER;
+}
+
+static dr_outcome not_needed(opctx *c, const dr_be_item *it)
+{
+	const char *why = dr_arena_printf(c->a, "it has no test failover (%s, no test VM, as the service says)",
+					  dr_backend_state_name(it->state));
+	log_line(c, "info", dr_arena_printf(c->a, "%s of '%s' not needed: %s; nothing was sent", c->verb, c->vm, why));
+	cJSON *out = cJSON_CreateObject();
+	cJSON_AddBoolToObject(out, "cleaned", false);
+	cJSON_AddStringToObject(out, "reason", dr_arena_printf(c->a, "nothing to clean up: %s", why));
+	cJSON_AddStringToObject(out, "protection_state", dr_backend_state_name(it->state));
+	return finish(c, dr_outcome_ok(out));
+}
+
 static dr_outcome begin(opctx *c)
 {
 	dr_be_item it;
@@ -660,6 +688,8 @@ static dr_outcome begin(opctx *c)
 		c->st = c->call->state = xcalloc(1, sizeof *c->st);
 	if (!c->st->paced && adopt(c, &it))
 		return poll(c);
+	if (nothing_to_clean(c, &it))
+		return not_needed(c, &it);
 	return start(c, &it);
 }
 

@@ -511,6 +511,28 @@ resumed_objectives() {
 	done
 }
 
+# --- a test cleanup of a VM whose test failover never started has nothing to clean -------------
+cleanup_never_started() {
+	local S=$tmp/by-hand n_tf n_tc
+	DROVER_SIM_FAULTS='[{kind: fail, op: test_failover, vms: [shop-app-1], class: permanent, code: Boom}]' \
+		run_ok "drill by hand" 1 run -q --state-dir "$S" --events "$S.jsonl" drill-by-hand.yaml
+	ok "the drill by hand whose app tier's test failover is refused exits 1" $?
+	[ "$(event "$S.jsonl" task.end | grep '"step":"cleanup"' | grep -c '"status":"succeeded"')" = 6 ]
+	ok "its cleanup succeeds for all six VMs (the app tier's test failover never started)" $?
+	event "$S.jsonl" step.end | grep '"step":"cleanup"' | grep -q '"status":"succeeded"'; ok "the cleanup step succeeded" $?
+	[ "$(event "$S.jsonl" task.end | grep '"step":"cleanup"' | grep -c '"cleaned":false,"reason":"nothing to clean up: it has no test failover (protected')" -ge 4 ]
+	ok "the four app VMs had nothing to clean (outputs.cleaned: false, and why)" $?
+	event "$S.jsonl" log | grep -q "cleanup\[shop-web-1\].*test failover cleanup of 'shop-web-1' not needed: it has no test failover" ||
+		event "$S.jsonl" log | grep -q '"target":"shop-web-1".*not needed: it has no test failover'
+	ok "its line says the cleanup was not needed and why" $?
+	grep -q "finally failed" "$tmp/out"; [ $? = 1 ]; ok "the summary lists no failed finally step" $?
+	n_tf=$("$drover" sim show --audit --state "$S/sim-state.json" | grep -c ' test_failover .* accepted')
+	n_tc=$("$drover" sim show --audit --state "$S/sim-state.json" | grep -c ' test_cleanup ')
+	[ "$n_tf" = 2 ] && [ "$n_tc" = 2 ]
+	ok "a cleanup call for each of the 2 test failovers the service accepted ($n_tc, $n_tf), none for the others" $?
+	every_vm "$S" protected Primary; ok "every VM protected in Primary, no test VM left" $?
+}
+
 # --- objectives.enforce: a drill that misses an objective fails; a real run reports it ------------
 # drill.yaml's RTO objective cut to 5m (its drill takes about 14m to recover) under each policy.
 enforce_runbook() { # enforce_runbook NAME POLICY: $tmp/enforce/NAME.yaml
@@ -592,7 +614,7 @@ thousand() {
 }
 
 all=(lifecycle drill rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
-	policies retry_failed stdlib reference tutorial resumed_objectives objectives_enforce thousand)
+	policies retry_failed stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"
