@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <ftw.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,12 +144,16 @@ static void granted_from_another_shell(void **state)
 	assert_int_equal(a.answered, 1);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	assert_non_null(strstr(r.events, "\"event\":\"approval.request\""));
-	assert_non_null(strstr(r.events, "\"command\":\"drover approve --state-dir /tmp/drover-test-approve-state t-grant go\""));
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "\"command\":\"drover approve --state-dir %s t-grant go\"", state_dir);
+	assert_non_null(strstr(r.events, cmd));
 	assert_non_null(strstr(r.events, "\"event\":\"approval.granted\",\"step\":\"go\",\"by\":\"alice\",\"via\":\"drover approve\""));
 	assert_non_null(strstr(r.events, "\"message\":\"by alice: ship it\""));
 	/* The gate's files are gone once it closed. */
 	struct stat st;
-	assert_int_not_equal(stat("/tmp/drover-test-approve-state/runs/t-grant", &st), 0);
+	char dir[256];
+	snprintf(dir, sizeof dir, "%s/runs/t-grant", state_dir);
+	assert_int_not_equal(stat(dir, &st), 0);
 	free(r.events);
 }
 
@@ -251,7 +256,9 @@ static void one_answer_for_every_vm(void **state)
 	result r = run_with(fan_yaml, "t-fan", &a, 1);
 	assert_int_equal(a.answered, 2);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
-	assert_non_null(strstr(r.events, "\"command\":\"drover approve --state-dir /tmp/drover-test-approve-state t-fan go@v1\""));
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "\"command\":\"drover approve --state-dir %s t-fan go@v1\"", state_dir);
+	assert_non_null(strstr(r.events, cmd));
 	assert_non_null(strstr(r.events, "\"event\":\"approval.granted\",\"step\":\"go\",\"target\":\"v1\""));
 	assert_non_null(strstr(r.events, "\"event\":\"approval.granted\",\"step\":\"go\",\"target\":\"v2\""));
 	free(r.events);
@@ -293,7 +300,8 @@ static void the_gate_timeout_wins_over_defaults(void **state)
 static void files_one_answer_per_gate(void **state)
 {
 	(void)state;
-	const char *run_dir = "/tmp/drover-test-approve-state/runs/t-files";
+	char run_dir[256];
+	snprintf(run_dir, sizeof run_dir, "%s/runs/t-files", state_dir);
 	dr_buf out, err;
 	dr_buf_init(&out);
 	dr_buf_init(&err);
@@ -346,9 +354,19 @@ static void files_one_answer_per_gate(void **state)
 	dr_buf_dispose(&err);
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path); /* best effort: a leftover is harmless in a private folder */
+	return 0;
+}
+
 int main(void)
 {
-	snprintf(state_dir, sizeof state_dir, "/tmp/drover-test-approve-state");
+	/* a folder of this process's own: other worktrees run this test at the same time */
+	snprintf(state_dir, sizeof state_dir, "/tmp/drover-test-approve-XXXXXX");
+	if (!mkdtemp(state_dir))
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(granted_from_another_shell),
 		cmocka_unit_test(denied_from_another_shell),
@@ -359,5 +377,7 @@ int main(void)
 		cmocka_unit_test(the_gate_timeout_wins_over_defaults),
 		cmocka_unit_test(files_one_answer_per_gate),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	nftw(state_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	return failed;
 }
