@@ -95,15 +95,10 @@ static void resume(dr_journal_file *f)
 	dr_exec_opts o;
 	dr_exec_opts_init(&o);
 	settings(f->header, &o);
-	o.auto_approve = true;
+	fuzz_quiet(&o, devnull);
 	o.state_dir = state;
-	o.run_id = "fz";
 	o.journal = true;
 	o.resume = f;
-	o.history = DR_HISTORY_OFF;
-	o.events = devnull;
-	o.screen = devnull;
-	o.view = DR_VIEW_PLAIN;
 	dr_buf err;
 	dr_buf_init(&err);
 	dr_exec_run(rb, &o, &err);

@@ -64,12 +64,7 @@ static void run(dr_runbook *rb)
 	dr_exec_opts o;
 	dr_exec_opts_init(&o);
 	o.clock = DR_CLOCK_VIRTUAL;
-	o.auto_approve = true;
-	o.history = DR_HISTORY_OFF;
-	o.events = devnull;
-	o.screen = devnull;
-	o.view = DR_VIEW_PLAIN;
-	o.run_id = "fz";
+	fuzz_quiet(&o, devnull);
 	dr_buf err;
 	dr_buf_init(&err);
 	dr_exec_run(rb, &o, &err);

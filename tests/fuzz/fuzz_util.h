@@ -1,7 +1,7 @@
 /*
  * fuzz_util.h - what the fuzz targets share (header only: each target is
  * one file the Makefile compiles by absolute path, so __FILE__ names this
- * directory): paths next to the harnesses, and /dev/null.
+ * directory): paths next to the harnesses, /dev/null, a quiet run's options.
  */
 #ifndef DR_FUZZ_UTIL_H
 #define DR_FUZZ_UTIL_H
@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "run/exec.h"
 
 /* <the directory of this file>/rel into out. */
 static inline void fuzz_path(char *out, size_t n, const char *rel)
@@ -24,6 +26,17 @@ static inline FILE *fuzz_devnull(void)
 	if (!f)
 		abort();
 	return f;
+}
+
+/* A quiet run's options on top of o: approvals granted, no duration history, events and screen to devnull (plain view), run id "fz". */
+static inline void fuzz_quiet(dr_exec_opts *o, FILE *devnull)
+{
+	o->auto_approve = true;
+	o->history = DR_HISTORY_OFF;
+	o->events = devnull;
+	o->screen = devnull;
+	o->view = DR_VIEW_PLAIN;
+	o->run_id = "fz";
 }
 
 #endif
