@@ -209,7 +209,7 @@ static void job_text(const dr_be_job *j, int64_t now)
 	char start[40], dur[32], task[256];
 	int64_t end = j->end_ms >= 0 ? j->end_ms : now;
 	dr_text_format_duration((end - j->start_ms) / 1000 * 1000, dur, sizeof dur);
-	row("%.8s  %-22s %-16s %-25s %-21s %-9s %s", j->name, j->friendly_name, j->item_name,
+	row("%.8s  %-22s %-16s %-25s %-24s %-9s %s", j->name, j->friendly_name, j->item_name,
 	       j->state == DR_BE_JOB_SUCCEEDED ? j->state_description : dr_backend_job_state_name(j->state),
 	       when(start, sizeof start, j->start_ms), dur, current_task(task, sizeof task, j));
 }
@@ -219,10 +219,10 @@ static void jobs_text(dr_be_job *jobs, size_t n, int64_t now)
 	size_t running = 0, first_recent = n > 10 ? n - 10 : 0, shown = 0;
 	for (size_t i = 0; i < n; i++)
 		running += !dr_backend_job_done(jobs[i].state);
-	printf("\nJobs in progress: %zu\n", running);
+	printf("\nJobs: %zu in progress, %zu finished\n", running, n - running);
 	if (!n)
 		return;
-	row("%-8s  %-22s %-16s %-25s %-21s %-9s %s", "JOB", "OPERATION", "VM", "STATUS", "STARTED",
+	row("%-8s  %-22s %-16s %-25s %-24s %-9s %s", "JOB", "OPERATION", "VM", "STATUS", "STARTED",
 	       "DURATION", "TASK");
 	for (size_t i = 0; i < n; i++)
 		if (!dr_backend_job_done(jobs[i].state) || i >= first_recent) {

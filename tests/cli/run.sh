@@ -115,6 +115,10 @@ run 0 plan --direction failback --state-dir life "$e2e/failover.yaml"; ok "after
 run 0 sim show --now 2026-01-01T01:00:00Z --state life/sim-state.json --format json &&
 	grep -q '^	"time":[[:space:]]*"2026-01-01T01:39' out && grep -q '^				"time":[[:space:]]*"2026-01-01T01:[23]' out
 ok "sim show: the simulator's time is the advanced one (never back), its newest points from that half hour" $?
+run 0 sim show --state life/sim-state.json && grep -q '^Jobs: 0 in progress, [1-9][0-9]* finished$' out &&
+	awk '/^JOB / { at = index($0, "DURATION"); on = 1; next } on && /^[0-9a-f]/ { n++; if (substr($0, at - 1, 2) !~ /^ [0-9]/) bad++ }
+		END { exit !(n >= 6 && !bad) }' out
+ok "sim show: the jobs (in progress, finished) in columns, also with a start time in milliseconds" $?
 run 2 sim advance --state life/sim-state.json && grep -q 'advance: how far' err; ok "sim advance without a duration: usage error" $?
 run 2 sim advance 0s --state life/sim-state.json; ok "sim advance 0s: usage error" $?
 run 1 sim advance 1h --state nowhere.json && grep -q 'no simulator state at nowhere.json' err
