@@ -43,7 +43,7 @@ static void print_usage(FILE *out)
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fputs("\nRun 'drover COMMAND --help' for a command's options; they go before or after its operands\n"
-	      "('--' ends them). Manual: man drover.\n",
+	      "('--' ends them). Manual: man drover (after make install; in a checkout: man docs/drover.1).\n",
 	      out);
 }
 

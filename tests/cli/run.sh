@@ -167,6 +167,10 @@ run 2 validate --fromat json rb.yaml &&
 ok "a misspelt option gets a suggestion" $?
 run 2 --bogus && [ "$(head -1 err)" = "drover: unknown option '--bogus'" ]; ok "drover --bogus: unknown option" $?
 
+# drover --help names the manual where it is: installed, or in the checkout.
+"$drover" --help | grep -q "man drover (after make install; in a checkout: man docs/drover.1)" && [ -f "$root/docs/drover.1" ]
+ok "drover --help says where the manual is before make install" $?
+
 # The README says where the binary is after `make demo`, and that path is the one make builds.
 grep -q '^build/default/drover validate examples/quickstart.yaml$' "$root/README.md" && grep -q 'make install' "$root/README.md" &&
 	[ "$(make -s -C "$root" --no-print-directory -p -n VARIANT=default 2>/dev/null | sed -n 's/^DROVER := //p' | head -1)" = build/default/drover ]
