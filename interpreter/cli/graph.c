@@ -20,13 +20,14 @@
 #include "views/estimate.h"
 #include "views/graphdiff.h"
 #include "views/planview.h"
+#include "util/xalloc.h"
 
 static int graph_main(int argc, char **argv);
 
 const dr_command dr_cmd_graph = {
 	.name = "graph",
 	.summary = "Print a runbook's step graph, or what changed in it since another version.",
-	.usage = "[--format mermaid|dot|json|text|markdown] [--diff OLD [--estimate [--state FILE] [--state-dir DIR]]]"
+	.usage = "[--format mermaid|dot|json|text|markdown] [--diff OLD [--estimate [--param NAME=VALUE]... [--state FILE] [--state-dir DIR]]]"
 		 " [--stdlib DIR] FILE",
 	.help = "Options:\n"
 		"  -f, --format FMT   mermaid (default), dot or json; with --diff also text, and markdown: a\n"
@@ -39,9 +40,11 @@ const dr_command dr_cmd_graph = {
 		"                     json lists the changes; text prints one line per change\n"
 		"                     (+ step, - step, ~ step: fields, + edge, - edge)\n"
 		"      --estimate     with --diff --format markdown: estimate both revisions as drover plan\n"
-		"                     --estimate does (parameter defaults, the simulator read-only, virtual\n"
-		"                     clock) and state the change in predicted RTO and what caused it\n"
-		"                     (\"+4m: failover-app now waits for db-up\")\n"
+		"                     --estimate does (--param, else parameter defaults; the simulator\n"
+		"                     read-only, virtual clock) and state the change in predicted RTO and\n"
+		"                     what caused it (\"+4m: failover-app now waits for db-up\")\n"
+		"  -p, --param NAME=VALUE  a parameter for --estimate (repeatable), for each revision that\n"
+		"                     declares it (one neither declares is an error)\n"
 		"  -s, --state FILE   the simulator's state file for --estimate (default as for drover sim)\n"
 		"      --state-dir DIR  the state directory for --estimate (duration history)\n"
 		"      --stdlib DIR   where use: finds composite actions\n"
@@ -87,7 +90,17 @@ typedef struct options {
 	dr_graph_format fmt;
 	bool markdown, estimate;
 	const char *stdlib, *old, *state, *state_dir;
+	const char **params; /* --param NAME=VALUE, for the estimates */
+	size_t n_params;
 } options;
+
+/* --param's NAME: the text before '=' (all of it without one), in out. */
+static const char *param_name(const char *kv, char *out, size_t n)
+{
+	size_t len = strcspn(kv, "=");
+	snprintf(out, n, "%.*s", (int)(len < n ? len : n - 1), kv);
+	return out;
+}
 
 static int64_t now_for(const dr_runbook *rb)
 {
@@ -124,13 +137,21 @@ static cJSON *estimate_on(dr_runbook *rb, const options *o, const cJSON *params,
 	return est;
 }
 
-/* rb's estimate with its parameters' defaults; {"error": why} when there is none. */
+/* rb's estimate with the --param it declares and its defaults; {"error": why} when there is none. */
 static cJSON *estimate(dr_runbook *rb, const options *o)
 {
 	cJSON *params = NULL, *est = NULL;
 	dr_buf err;
 	dr_buf_init(&err);
-	if (!dr_params_bind(rb, NULL, 0, &params, &err))
+	const char **kv = xcalloc(o->n_params + 1, sizeof *kv);
+	size_t given = 0;
+	char name[256];
+	for (size_t i = 0; i < o->n_params; i++) /* a parameter the other revision adds or removes is not this one's */
+		if (dr_runbook_param(rb, param_name(o->params[i], name, sizeof name)))
+			kv[given++] = o->params[i];
+	size_t problems = dr_params_bind(rb, kv, given, &params, &err);
+	free(kv);
+	if (!problems)
 		est = estimate_on(rb, o, params, &err);
 	if (!est) {
 		est = cJSON_CreateObject();
@@ -161,6 +182,16 @@ static int print_diff(const char *new_path, const options *o)
 	dr_runbook *old = compile(o->old, o->stdlib);
 	dr_runbook *new = compile(new_path, o->stdlib);
 	int rc = DR_EXIT_INVALID;
+	char name[256];
+	for (size_t i = 0; old && new && i < o->n_params; i++) {
+		param_name(o->params[i], name, sizeof name);
+		if (!dr_runbook_param(old, name) && !dr_runbook_param(new, name)) {
+			fprintf(stderr, "drover graph: --param %s: neither revision declares a parameter '%s'\n", name, name);
+			dr_runbook_free(old);
+			dr_runbook_free(new);
+			return DR_EXIT_INVALID;
+		}
+	}
 	if (old && new) {
 		dr_graphdiff *d = dr_graphdiff_new(old->plan, new->plan);
 		if (o->markdown)
@@ -189,8 +220,35 @@ static int one_option(void *ctx, int c, const char *arg)
 	case 'E': o->estimate = true; return -1;
 	case 's': o->state = arg; return -1;
 	case 'D': o->state_dir = arg; return -1;
+	case 'p':
+		o->params = realloc(o->params, (o->n_params + 1) * sizeof *o->params);
+		if (!o->params)
+			abort();
+		o->params[o->n_params++] = arg;
+		return -1;
 	default: o->stdlib = arg; return -1;
 	}
+}
+
+/* After the options: the graph, or the diff of OLD and FILE. */
+static int graph_run(int argc, char **argv, const options *o)
+{
+	if (argc - optind != 1)
+		return dr_cli_usage_error(&dr_cmd_graph, "expected exactly one runbook");
+	if ((o->fmt == DR_GRAPH_TEXT || o->markdown) && !o->old)
+		return dr_cli_usage_error(&dr_cmd_graph, "--format %s needs --diff", o->markdown ? "markdown" : "text");
+	if ((o->estimate || o->state || o->state_dir) && !o->markdown)
+		return dr_cli_usage_error(&dr_cmd_graph, "--estimate, --state and --state-dir go with --diff --format markdown");
+	if (o->n_params && !o->estimate)
+		return dr_cli_usage_error(&dr_cmd_graph, "--param goes with --diff --format markdown --estimate");
+	if (o->old)
+		return print_diff(argv[optind], o);
+	dr_runbook *rb = compile(argv[optind], o->stdlib);
+	if (!rb)
+		return DR_EXIT_INVALID;
+	dr_plan_print_graph(rb->plan, o->fmt, stdout);
+	dr_runbook_free(rb);
+	return DR_EXIT_OK;
 }
 
 static int graph_main(int argc, char **argv)
@@ -199,26 +257,13 @@ static int graph_main(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'}, {"diff", required_argument, NULL, 'd'},
 		{"stdlib", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
 		{"estimate", no_argument, NULL, 'E'}, {"state", required_argument, NULL, 's'},
-		{"state-dir", required_argument, NULL, 'D'}, {NULL, 0, NULL, 0},
+		{"state-dir", required_argument, NULL, 'D'}, {"param", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
 	};
 	options o = {.fmt = DR_GRAPH_MERMAID};
-	int rc = dr_cli_parse(&dr_cmd_graph, argc, argv, "f:d:s:h", longopts, one_option, &o);
-	if (rc >= 0)
-		return rc;
-	dr_graph_format fmt = o.fmt;
-	const char *stdlib = o.stdlib, *old = o.old;
-	if (argc - optind != 1)
-		return dr_cli_usage_error(&dr_cmd_graph, "expected exactly one runbook");
-	if ((fmt == DR_GRAPH_TEXT || o.markdown) && !old)
-		return dr_cli_usage_error(&dr_cmd_graph, "--format %s needs --diff", o.markdown ? "markdown" : "text");
-	if ((o.estimate || o.state || o.state_dir) && !o.markdown)
-		return dr_cli_usage_error(&dr_cmd_graph, "--estimate, --state and --state-dir go with --diff --format markdown");
-	if (old)
-		return print_diff(argv[optind], &o);
-	dr_runbook *rb = compile(argv[optind], stdlib);
-	if (!rb)
-		return DR_EXIT_INVALID;
-	dr_plan_print_graph(rb->plan, fmt, stdout);
-	dr_runbook_free(rb);
-	return DR_EXIT_OK;
+	int rc = dr_cli_parse(&dr_cmd_graph, argc, argv, "f:d:s:p:h", longopts, one_option, &o);
+	if (rc < 0)
+		rc = graph_run(argc, argv, &o);
+	free(o.params);
+	return rc;
 }
