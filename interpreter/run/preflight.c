@@ -674,6 +674,17 @@ static void walk_node(dr_preflight *pf, const dr_preflight_opts *o, walk *w, siz
 
 /* --- blockers per VM ----------------------------------------------------------- */
 
+/* For --recovery-point TEXT that names no point but is near a policy's name: "; did you mean ...", else "". */
+static const char *misspelt_policy(dr_preflight *pf, const dr_point_override *p)
+{
+	const char *names[DR_POINT_CUSTOM + 1];
+	for (int i = DR_POINT_LATEST; i < DR_POINT_CUSTOM; i++)
+		names[i] = dr_point_policy_name((dr_point_policy)i);
+	names[DR_POINT_CUSTOM] = NULL;
+	const char *near = p->id ? dr_text_suggest(p->id, names) : NULL;
+	return near ? dr_arena_printf(pf->a, " (no point has that id or name: did you mean the policy %s?)", near) : "";
+}
+
 static void point_blocker(dr_preflight *pf, const dr_preflight_opts *o, size_t vm)
 {
 	const dr_pf_point *pt = &pf->vm[vm].point;
@@ -701,10 +712,11 @@ static void point_blocker(dr_preflight *pf, const dr_preflight_opts *o, size_t v
 		      "%s: its %s recovery point is %s old, older than max_age %s%s (the RPO guard)", name, what, age, max,
 		      tail);
 	else
-		block(pf, DR_BLOCK_RPO, vm, pt->node, "%s: no %s recovery point exists%s%s", name, what, tail,
+		block(pf, DR_BLOCK_RPO, vm, pt->node, "%s: no %s recovery point exists%s%s%s", name, what, tail,
 		      pf->items[vm].rpo_ms >= 0 && pt->asked != DR_POINT_CUSTOM
 			      ? " (it replicates, so new points keep coming every few minutes: wait for one, or use latest)"
-			      : "");
+			      : "",
+		      pt->override ? misspelt_policy(pf, o->point) : "");
 }
 
 static void vm_blockers(dr_preflight *pf, const dr_preflight_opts *o, const walk *w, size_t vm)
