@@ -68,7 +68,8 @@ const dr_command dr_cmd_resume = {
 		"or in the runbook: then add --force, and resume says what each change means for the retry),\n"
 		"then drover resume RUN-ID --retry-failed. Refused for a run that was rolled back (the undo\n"
 		"already happened), whose rollback began, or that is a drill (run it again); a cancelled or\n"
-		"interrupted run goes on with plain resume.\n"
+		"interrupted run goes on with plain resume, but a cancelled drill, whose cleanup (finally:)\n"
+		"removed its test VMs: run the drill again.\n"
 		"\nExit status: as drover run; for a run that has ended already, that run's status (with\n"
 		"--retry-failed: 0 for a run that succeeded, 2 for one that cannot be retried).\n"
 		"'drover runs' lists the runs, 'drover status RUN-ID' shows one. Details: docs/journal.md.\n",
@@ -139,15 +140,23 @@ static const char *hs(const cJSON *h, const char *key)
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, key));
 }
 
-/* A run that ended is done; a cancelled one goes on. Returns the exit status, or -1 to resume. */
+/* A run that ended is done; a cancelled one goes on, but a drill (cleaned up). Returns the exit status, or -1 to resume. */
 static int ended(const dr_journal_file *f, const char *id)
 {
 	if (!f->ended)
 		return -1;
 	const char *status = hs(f->end, "status");
-	if (status && !strcmp(status, "cancelled"))
-		return -1;
 	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(f->end, "exit");
+	bool drill = hs(f->header, "mode") && !strcmp(hs(f->header, "mode"), "drill");
+	if (status && !strcmp(status, "cancelled") && !drill)
+		return -1;
+	if (status && !strcmp(status, "cancelled")) { /* its finally: cleaned the test VMs up: nothing is left to go on from */
+		const char *path = hs(cJSON_GetObjectItemCaseSensitive(f->header, "runbook"), "path");
+		fprintf(stderr, "run %s is a drill that was cancelled: its cleanup (finally:) removed its test VMs, so "
+				"there is nothing to go on from. Run the drill again: drover drill %s\n",
+			id, path ? path : "FILE");
+		return cJSON_IsNumber(ex) ? (int)ex->valuedouble : DR_EXIT_CANCELLED;
+	}
 	fprintf(stderr, "run %s has ended already: %s at %s; nothing to resume ('drover status %s' shows it)\n", id,
 	       status ? status : "?", hs(f->end, "ts") ? hs(f->end, "ts") : "?", id);
 	if (status && !strcmp(status, "failed"))

@@ -294,6 +294,13 @@ static void next_cancelled(const dr_runinfo *ri, FILE *out)
 {
 	fputs("next:\n", out);
 	print_interrupted(ri, out);
+	if (is_drill(ri)) { /* its finally: cleaned the test VMs up: a resume would validate VMs that are gone */
+		print_in_place(ri, out, "Completed in the drill before the cancellation (its test VMs are cleaned up "
+					"under finally:)");
+		fputs("  - Run the drill again when ready (drover drill): its cleanup ran, so there is nothing to go on "
+		      "from.\n", out);
+		return;
+	}
 	print_in_place(ri, out, "Completed before the cancellation, and left in place");
 	if (ri->journal)
 		fprintf(out, "  - Go on with it when ready: drover resume %s (what completed is not run again; what the "

@@ -97,6 +97,15 @@ drill() {
 	ok "a drill cancelled mid test failover exits 4" $?
 	event "$S.jsonl" drill.verify | grep -q '"status":"clean"'; ok "the cancelled drill still cleaned up" $?
 	every_vm "$S" protected Primary; ok "after the cancelled drill: every VM protected" $?
+	grep -q "Run the drill again when ready (drover drill)" "$tmp/out" && ! grep -q "drover resume" "$tmp/out"
+	ok "the cancelled drill's summary says to run it again, not to resume it (its test VMs are gone)" $?
+	run_ok "resume the cancelled drill" 4 resume -q --state-dir "$S" "$(ls "$S/runs")"
+	ok "resume of a cancelled drill is refused with the run's status (4)" $?
+	grep -q "is a drill that was cancelled: its cleanup (finally:) removed its test VMs.*drover drill drill.yaml" "$tmp/out"
+	ok "...saying its cleanup removed the test VMs: run the drill again" $?
+	[ "$(event "$S.jsonl" task.start | grep -c '"step":"failover-')" = "$(grep -c . <(event "$S.jsonl" task.start | grep '"step":"failover-'))" ] &&
+		! "$drover" status --state-dir "$S" | grep -q '^run .*: succeeded'
+	ok "...and the drill is not made to succeed by validating test VMs that are gone" $?
 	S=$tmp/drill-left
 	DROVER_SIM_FAULTS='[{kind: fail, op: test_cleanup, vms: [shop-web-1], class: permanent, code: CleanupBlocked}]' \
 		run_ok "drill" 1 drill --yes -q --state-dir "$S" --events "$S.jsonl" drill.yaml
@@ -576,9 +585,9 @@ objectives_enforce() {
 	[ $rc = 1 ]; ok "enforce: always: the failover that misses its RTO fails (exit 1): exit $rc" $?
 	every_vm "$S" protected Recovery && grep -q "what it did stays in place" "$tmp/out"
 	ok "...and everything it did stays in place (every VM failed over, reprotected)" $?
-	S=$tmp/enforce/s4
-	(cd "$tmp/enforce" && DROVER_TEST_SIGNAL_AT=3m "$drover" drill -q --state-dir "$S" default.yaml) >"$tmp/out" 2>&1
-	ok "a drill cancelled at 3m exits 4" $([ $? = 4 ] && echo 0 || echo 1)
+	S=$tmp/enforce/s4 # killed, not cancelled: a cancelled drill has cleaned up and is not resumed (drill())
+	(cd "$tmp/enforce" && DROVER_TEST_KILL_AT=12 "$drover" drill -q --state-dir "$S" default.yaml) >"$tmp/out" 2>&1
+	ok "a drill killed at its 12th journal record" $([ $? = 137 ] && echo 0 || echo 1)
 	edr resume -q --state-dir "$S" "$(ls "$S/runs")" >"$tmp/out" 2>&1; rc=$?
 	[ $rc = 1 ] && grep -q "objectives enforced (objectives.enforce: drill): missed" "$tmp/out"
 	ok "its resume holds it to its objectives too (exit $rc)" $?
