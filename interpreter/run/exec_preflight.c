@@ -312,8 +312,11 @@ static void refuse_blocked(dr_exec *x, dr_buf *err)
 	dr_buf_printf(err, "Refused: the plan is blocked. Nothing was started and no operation was sent to the %s backend.\n",
 		      backend_kind(x));
 	list_blockers(x, err);
-	if (x->o.exclude_blocked)
+	if (x->o.exclude_blocked && !dr_preflight_excusable(&x->pf))
 		dr_buf_puts(err, "--exclude-blocked leaves out blocked VMs only; the blockers above are not one VM's.\n");
+	else if (x->o.exclude_blocked)
+		dr_buf_puts(err, "--exclude-blocked: every VM this run would change is blocked; left out, nothing would be "
+				 "left to run.\n");
 }
 
 static const char *refuse(dr_exec *x, const dr_buf *drift, size_t n_drift, dr_buf *err)
@@ -341,7 +344,8 @@ const char *exec_preflight(dr_exec *x, dr_buf *err)
 	dr_buf_init(&drift);
 	size_t n_drift = plan_drift(x, &drift);
 	const char *why = NULL;
-	if (!n_drift && x->o.exclude_blocked && !dr_preflight_runnable(&x->pf) && dr_preflight_excusable(&x->pf)) {
+	bool excludable = dr_preflight_excusable(&x->pf) && others_to_run(x); /* all blocked: nothing left to run */
+	if (!n_drift && x->o.exclude_blocked && !dr_preflight_runnable(&x->pf) && excludable) {
 		size_t *idx, n;
 		const char **names = blocked_names(x, &idx, &n);
 		dr_preflight_exclude(&x->pf, idx, n);

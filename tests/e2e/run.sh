@@ -164,6 +164,12 @@ preflight() {
 	run_ok "rpo drill" 1 drill -q --state-dir "$S" three-tier-rpo.yaml; ok "a drill is refused too" $?
 	run_ok "rpo failback" 1 failback -q --state-dir "$S" three-tier-rpo.yaml; ok "a failback of an estate not failed over is refused" $?
 	[ "$(audit_count "$S")" = 0 ]; ok "no drill or failback call either" $?
+	run_ok "rpo exclude" 1 run -q --yes --exclude-blocked --state-dir "$S" --events "$S.x.jsonl" three-tier-rpo.yaml
+	ok "--exclude-blocked with every VM blocked is refused (exit 1), not a run of nothing that succeeds" $?
+	grep -q "^--exclude-blocked: every VM this run would change is blocked; left out, nothing would be left to run.$" "$tmp/out"
+	ok "...saying nothing would be left to run" $?
+	event "$S.x.jsonl" run.end | grep -q '"status":"blocked","exit":1'; ok "...run.end says blocked" $?
+	[ "$(audit_count "$S")" = 0 ]; ok "...and sends nothing" $?
 
 	S=$tmp/pf-hand
 	run_ok "by hand" 0 run -q --state-dir "$S" web-by-hand.yaml; ok "one web VM failed over by hand" $?
