@@ -45,6 +45,7 @@ static dr_runbook *compile_text(const char *yaml, char *path, size_t pathsz)
 
 typedef struct answerer {
 	const char *run_id, *step, *wait_for; /* wait_for: the request file to appear (a key) */
+	const char *also_wait_for; /* and this one too (the gates of a fanned-out step open in any order) */
 	const char *by, *comment;
 	bool approve;
 	bool by_hand; /* write the answer file directly, past drover approve's own check */
@@ -61,6 +62,9 @@ static void *answer_main(void *arg)
 	snprintf(req, sizeof req, "%s/approvals/%s.request", run_dir, a->wait_for);
 	struct stat st;
 	struct timespec ts = {0, 10 * 1000000L};
+	for (int i = 0; i < 500 && stat(req, &st) != 0; i++)
+		nanosleep(&ts, NULL);
+	snprintf(req, sizeof req, "%s/approvals/%s.request", run_dir, a->also_wait_for ? a->also_wait_for : a->wait_for);
 	for (int i = 0; i < 500 && stat(req, &st) != 0; i++)
 		nanosleep(&ts, NULL);
 	struct timespec delay = {a->delay_ms / 1000, (long)(a->delay_ms % 1000) * 1000000L};
@@ -252,7 +256,8 @@ static const char *fan_yaml = "drover: 1\nname: fan\n"
 static void one_answer_for_every_vm(void **state)
 {
 	(void)state;
-	answerer a = {.run_id = "t-fan", .step = "go", .wait_for = "go@v2", .by = "carol", .approve = true};
+	answerer a = {.run_id = "t-fan", .step = "go", .wait_for = "go@v1", .also_wait_for = "go@v2", .by = "carol",
+		      .approve = true};
 	result r = run_with(fan_yaml, "t-fan", &a, 1);
 	assert_int_equal(a.answered, 2);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
