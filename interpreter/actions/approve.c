@@ -194,19 +194,6 @@ static int file_answer(dr_call *call, const gate *g, dr_outcome *o)
 	return rc > 0;
 }
 
-/* s as one shell word: as it is when it holds only characters no shell reads, else in single quotes. */
-static void shell_word(dr_buf *b, const char *s)
-{
-	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.,/:@+=%") == strlen(s)) {
-		dr_buf_puts(b, s);
-		return;
-	}
-	dr_buf_putc(b, '\'');
-	for (; *s; s++)
-		*s == '\'' ? dr_buf_puts(b, "'\\''") : dr_buf_putc(b, *s);
-	dr_buf_putc(b, '\'');
-}
-
 /* The command that answers g from another shell: with --state-dir when the run's is not the default one. */
 static void answer_command(dr_buf *b, dr_call *call, const gate *g)
 {
@@ -214,12 +201,12 @@ static void answer_command(dr_buf *b, dr_call *call, const gate *g)
 	dr_buf_puts(b, "drover approve ");
 	if (strcmp(dir, dr_journal_state_dir(NULL))) {
 		dr_buf_puts(b, "--state-dir ");
-		shell_word(b, dir);
+		dr_text_shell_word(b, dir);
 		dr_buf_putc(b, ' ');
 	}
-	shell_word(b, dr_exec_run_id(call->run));
+	dr_text_shell_word(b, dr_exec_run_id(call->run));
 	dr_buf_putc(b, ' ');
-	shell_word(b, g->key);
+	dr_text_shell_word(b, g->key);
 }
 
 static void prompt(dr_call *call, const gate *g, const char *lead)

@@ -138,6 +138,9 @@ int dr_cli_write_evidence(const dr_command *cmd, const char *state_dir, const ch
 
 /* --- modes_cli.c: shared by run, drill, failback and plan ------------------- */
 
+/* --param NAME=VALUE (repeatable): append kv, borrowed from argv, to *params (grown with realloc; the caller frees it). */
+void dr_cli_add_param(const char ***params, size_t *n, const char *kv);
+
 /* Compile file (diagnostics on stderr); NULL with "drover CMD: FILE has N errors" when it has errors. */
 dr_runbook *dr_cli_compile(const dr_command *cmd, const char *file, const char *stdlib);
 

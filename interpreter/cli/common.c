@@ -251,3 +251,12 @@ void dr_cli_put_term(const char *text, FILE *out)
 	fputs(b.data, out);
 	dr_buf_dispose(&b);
 }
+
+void dr_cli_add_param(const char ***params, size_t *n, const char *kv)
+{
+	const char **grown = realloc(*params, (*n + 1) * sizeof *grown);
+	if (!grown)
+		abort();
+	grown[(*n)++] = kv;
+	*params = grown;
+}

@@ -221,10 +221,7 @@ static int one_option(void *ctx, int c, const char *arg)
 	case 's': o->state = arg; return -1;
 	case 'D': o->state_dir = arg; return -1;
 	case 'p':
-		o->params = realloc(o->params, (o->n_params + 1) * sizeof *o->params);
-		if (!o->params)
-			abort();
-		o->params[o->n_params++] = arg;
+		dr_cli_add_param(&o->params, &o->n_params, arg);
 		return -1;
 	default: o->stdlib = arg; return -1;
 	}

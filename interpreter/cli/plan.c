@@ -35,6 +35,7 @@
 #include "run/secrets.h"
 #include "views/planview.h"
 #include "front/runbook.h"
+#include "util/text.h"
 
 static int plan_main(int argc, char **argv);
 
@@ -117,10 +118,7 @@ static int one_option(void *ctx, int c, const char *arg)
 	options *o = ctx;
 	switch (c) {
 	case 'p':
-		o->params = realloc(o->params, (o->n_params + 1) * sizeof *o->params);
-		if (!o->params)
-			abort();
-		o->params[o->n_params++] = arg;
+		dr_cli_add_param(&o->params, &o->n_params, arg);
 		return -1;
 	case 'f':
 		if (strcmp(arg, "text") && strcmp(arg, "json"))
@@ -197,19 +195,6 @@ static int64_t virtual_start(dr_backend *be)
 }
 
 /* -o: the saved plan (NULL: the view could not be made). Returns 0, or -1 (said on stderr). */
-/* s as one shell word: as it is when no shell reads any of its characters, else in single quotes. */
-static void shell_word(dr_buf *b, const char *s)
-{
-	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.,/:@+=%") == strlen(s)) {
-		dr_buf_puts(b, s);
-		return;
-	}
-	dr_buf_putc(b, '\'');
-	for (; *s; s++)
-		*s == '\'' ? dr_buf_puts(b, "'\\''") : dr_buf_putc(b, *s);
-	dr_buf_putc(b, '\'');
-}
-
 /* The command that runs the saved plan: with the options the plan depends on, as they were given here. */
 static void plan_command(dr_buf *b, const dr_runbook *rb, const options *o)
 {
@@ -220,16 +205,16 @@ static void plan_command(dr_buf *b, const dr_runbook *rb, const options *o)
 	for (size_t i = 0; i < sizeof opt / sizeof *opt; i++)
 		if (val[i]) {
 			dr_buf_printf(b, " %s ", opt[i]);
-			shell_word(b, val[i]);
+			dr_text_shell_word(b, val[i]);
 		}
 	for (size_t i = 0; i < o->n_params; i++) {
 		dr_buf_puts(b, " --param ");
-		shell_word(b, o->params[i]);
+		dr_text_shell_word(b, o->params[i]);
 	}
 	dr_buf_puts(b, " --plan ");
-	shell_word(b, o->out);
+	dr_text_shell_word(b, o->out);
 	dr_buf_putc(b, ' ');
-	shell_word(b, rb->path);
+	dr_text_shell_word(b, rb->path);
 }
 
 static int write_plan(const dr_runbook *rb, const options *o, const cJSON *saved, const cJSON *view)

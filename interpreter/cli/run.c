@@ -209,10 +209,7 @@ static int one_option(void *ctx, int c, const char *arg)
 	options *o = ctx;
 	switch (c) {
 	case 'p':
-		o->params = realloc(o->params, (o->n_params + 1) * sizeof *o->params);
-		if (!o->params)
-			abort();
-		o->params[o->n_params++] = arg;
+		dr_cli_add_param(&o->params, &o->n_params, arg);
 		return -1;
 	case 'y': o->x.auto_approve = true; return -1;
 	case 'e': o->events = arg; return -1;

@@ -470,3 +470,15 @@ bool dr_text_needs_escape(const char *s)
 	}
 	return false;
 }
+
+void dr_text_shell_word(dr_buf *out, const char *s)
+{
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.,/:@+=%") == strlen(s)) {
+		dr_buf_puts(out, s);
+		return;
+	}
+	dr_buf_putc(out, '\'');
+	for (; *s; s++)
+		*s == '\'' ? dr_buf_puts(out, "'\\''") : dr_buf_putc(out, *s);
+	dr_buf_putc(out, '\'');
+}

@@ -76,6 +76,13 @@ size_t dr_text_utf8_prefix(const char *s, size_t n, size_t max);
 struct dr_buf;
 void dr_text_escape_term(struct dr_buf *out, const char *s, size_t n, unsigned flags);
 
+/*
+ * Append s to out as one POSIX shell word, for a command drover prints for
+ * people to paste: as it is when it holds only characters no shell reads
+ * specially, else in single quotes (a ' inside as '\''). Never fails.
+ */
+void dr_text_shell_word(struct dr_buf *out, const char *s);
+
 /* dr_text_escape_term of the string s, as a new string (the caller frees it); NULL stays NULL. */
 char *dr_text_term(const char *s);
 

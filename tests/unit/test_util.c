@@ -385,6 +385,21 @@ static void test_strmap(void **state)
 	assert_false(dr_strmap_get(&m, "vm-1", &v));
 }
 
+/* A word printed for people to paste into a shell comes back as the same word. */
+static void test_shell_word(void **state)
+{
+	(void)state;
+	static const char *const in[] = {"run-1", ".drover/st", "my state", "it's", "", "$HOME", "a\"b", NULL};
+	static const char *const out[] = {"run-1", ".drover/st", "'my state'", "'it'\\''s'", "''", "'$HOME'", "'a\"b'"};
+	for (size_t i = 0; in[i]; i++) {
+		dr_buf b;
+		dr_buf_init(&b);
+		dr_text_shell_word(&b, in[i]);
+		assert_string_equal(b.data, out[i]);
+		dr_buf_dispose(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,7 +410,7 @@ int main(void)
 		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
 		cmocka_unit_test(test_fs_planted_links), cmocka_unit_test(test_fs_private_dir),
 		cmocka_unit_test(test_escape_term), cmocka_unit_test(test_strmap),
-		cmocka_unit_test(test_fs_read_all),
+		cmocka_unit_test(test_fs_read_all), cmocka_unit_test(test_shell_word),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
