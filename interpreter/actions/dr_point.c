@@ -310,12 +310,29 @@ dr_err_class dr_op_errclass(dr_be_errclass c)
 											: DR_ERRC_PERMANENT;
 }
 
-/* The item's recovery points, listed only when a choice needs them ("latest" does not: no point id). */
-static int list(dr_backend *be, dr_arena *a, const dr_be_item *item, int64_t now_ms, dr_be_point **pts, size_t *n,
-		char **msg, dr_err_class *cls)
+/*
+ * Whether every policy tried is a latest-* one outside a change of point:
+ * then the backend's newest points give the same choice as all of them
+ * (dr_backend_list_newest_points; the simulator's day holds 288 per VM).
+ */
+static bool only_latest(const wants *w, dr_be_op op)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].q.policy == DR_POINT_CUSTOM ||
+		    (op == DR_BE_OP_CHANGE_POINT && w->v[i].q.policy == DR_POINT_LATEST))
+			return false;
+	return true;
+}
+
+/*
+ * The item's recovery points, listed only when a choice needs them ("latest"
+ * does not: no point id); newest: only those a latest-* policy chooses from.
+ */
+static int list(dr_backend *be, dr_arena *a, const dr_be_item *item, int64_t now_ms, bool newest, dr_be_point **pts,
+		size_t *n, char **msg, dr_err_class *cls)
 {
 	dr_be_error e;
-	if (dr_backend_list_points(be, a, now_ms, item->id, pts, n, &e) == 0)
+	if ((newest ? dr_backend_list_newest_points : dr_backend_list_points)(be, a, now_ms, item->id, pts, n, &e) == 0)
 		return 0;
 	*cls = dr_op_errclass(e.cls);
 	return fail(msg, "its recovery points cannot be listed: %s", dr_backend_error_text(a, &e));
@@ -331,6 +348,7 @@ int dr_point_choose(dr_call *call, dr_backend *be, dr_arena *a, const dr_be_item
 	*cls = DR_ERRC_PERMANENT;
 	if (wanted(call, a, &w, msg) < 0)
 		return -1;
+	bool newest = only_latest(&w, op);
 	int64_t svc = dr_backend_now(be, now_ms); /* ages count on the service's clock */
 	int64_t ref = op == DR_BE_OP_CHANGE_POINT ? dr_point_failover_start(be, a, item->id, now_ms, svc) : svc;
 	dr_be_pick r[MAX_WANTS];
@@ -341,7 +359,7 @@ int dr_point_choose(dr_call *call, dr_backend *be, dr_arena *a, const dr_be_item
 			x->q = (dr_be_point_query){.policy = DR_POINT_CUSTOM, .custom_time_ms = INT64_MAX,
 						   .max_age_ms = x->q.max_age_ms};
 		if (x->q.policy != DR_POINT_LATEST && !listed) {
-			if (list(be, a, item, now_ms, &pts, &n, msg, cls) < 0)
+			if (list(be, a, item, now_ms, newest, &pts, &n, msg, cls) < 0)
 				return -1;
 			listed = true;
 		}
@@ -351,7 +369,7 @@ int dr_point_choose(dr_call *call, dr_backend *be, dr_arena *a, const dr_be_item
 			return 0;
 		}
 	}
-	if (!listed && list(be, a, item, now_ms, &pts, &n, msg, cls) < 0) /* for the message */
+	if ((!listed || newest) && list(be, a, item, now_ms, false, &pts, &n, msg, cls) < 0) /* the message counts all */
 		return -1;
 	return none_fits(a, item, &w, r, c, pts, n, msg);
 }
