@@ -132,13 +132,13 @@ typedef struct dr_retry {
 
 typedef enum dr_on_failure { DR_ONFAIL_INHERIT, DR_ONFAIL_STOP, DR_ONFAIL_CONTINUE, DR_ONFAIL_ROLLBACK } dr_on_failure;
 
-/* In what order a step's ready tasks take free concurrency slots (docs/execution.md, "Order"). */
 /* objectives.enforce: which runs a missed objective fails (docs/language.md, "objectives"). */
 typedef enum dr_enforce { DR_ENFORCE_DRILL, DR_ENFORCE_ALWAYS, DR_ENFORCE_NEVER } dr_enforce;
 
 /* "drill", "always", "never": as a runbook writes it. */
 const char *dr_enforce_name(dr_enforce e);
 
+/* In what order a step's ready tasks take free concurrency slots (docs/execution.md, "Order"). */
 typedef enum dr_order { DR_ORDER_INHERIT, DR_ORDER_DECLARED, DR_ORDER_LONGEST_FIRST } dr_order;
 
 typedef struct dr_step dr_step;

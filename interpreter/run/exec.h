@@ -107,6 +107,14 @@ typedef struct dr_exec_opts {
 	const struct cJSON *plan; /* --plan: a saved plan (planfile.h) the run must match and whose points it uses */
 	const char *plan_path; /* its file, for messages and the journal */
 	int64_t plan_max_age_ms; /* --plan-max-age; dr_exec_opts_init: 1h */
+	/*
+	 * A rehearsal (plan --estimate): actions that reach outside the
+	 * backend (exec, check.*, notify.*: processes and the network) are
+	 * not run; each task succeeds at once with the output
+	 * {"not_run": "rehearsal"}. The backend's own actions, approvals and
+	 * timers run as in a run.
+	 */
+	bool rehearse;
 } dr_exec_opts;
 
 /* Defaults: real clock, no limit, plain view on nothing, grace 30s, no hook. */

@@ -587,10 +587,22 @@ static bool blocks(const dr_exec *x, const dr_action *act)
 	return (act->flags & DR_AF_BLOCKING) || ((act->flags & DR_AF_BACKEND) && x->backend && x->backend->remote);
 }
 
+/* Whether a rehearsal leaves the action out: it runs programs or reaches the network itself. */
+static bool left_out_of_rehearsal(const dr_exec *x, const dr_action *act)
+{
+	return x->o.rehearse && (act->flags & DR_AF_BLOCKING) && !(act->flags & (DR_AF_BACKEND | DR_AF_APPROVAL));
+}
+
 static void call_action(dr_exec *x, task *t)
 {
 	t->called = true;
 	t->call.now_ms = now(x);
+	if (left_out_of_rehearsal(x, t->call.action)) {
+		cJSON *out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "not_run", "rehearsal");
+		sched_outcome(x, t, dr_outcome_ok(out));
+		return;
+	}
 	if (!blocks(x, t->call.action)) {
 		sched_outcome(x, t, t->call.action->run(&t->call));
 		return;

@@ -628,8 +628,45 @@ thousand() {
 	ok "status reads the whole journal: the last wave's 200 probes succeeded" $?
 }
 
+# --- plan --estimate runs no command and reaches no endpoint ---------------------------------
+estimate_rehearses() {
+	local W=$tmp/rehearse port
+	mkdir -p "$W" && cp "$here/shop.yaml" "$W/"
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$W/touch.yaml" <<-EOF
+	drover: 1
+	name: e2e-rehearse
+	backend: { kind: sim, inventory: shop.yaml }
+	vm_sets:
+	  db: { match: { tags: { tier: "^db\$" } } }
+	steps:
+	  - id: mark
+	    action: exec
+	    with: { argv: [touch, "$W/touched"] }
+	  - id: failover
+	    action: dr.failover
+	    targets: db
+	    needs: [mark]
+	  - id: healthy
+	    action: check.http
+	    needs: [failover]
+	    with: { url: "http://127.0.0.1:$port/" }
+	  - id: tell
+	    action: notify.webhook
+	    needs: [healthy]
+	    with: { url: "http://127.0.0.1:$port/hook", text: "failed over" }
+	EOF
+	(cd "$W" && "$drover" plan --estimate --format json --state-dir "$W/s" touch.yaml) >"$tmp/plan.json" 2>"$tmp/err"
+	ok "plan --estimate of a runbook with exec, check.http and notify.webhook" $?
+	[ ! -e "$W/touched" ]; ok "...ran no command (exec left out of the rehearsal)" $?
+	jq -e '.estimate.status == "succeeded"' "$tmp/plan.json" >/dev/null
+	ok "...and its estimate succeeds: the check to a closed port and the webhook were not sent" $?
+	(cd "$W" && "$drover" run -q --yes --clock virtual --state-dir "$W/s" touch.yaml) >"$tmp/out" 2>&1
+	[ -e "$W/touched" ]; ok "the same runbook run for real does run the command (the test can fail)" $?
+}
+
 all=(lifecycle drill rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
-	policies retry_failed stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started thousand)
+	policies retry_failed stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"
