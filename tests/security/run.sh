@@ -15,6 +15,11 @@ pass=0 fail=0 scenario= pids=()
 unset DROVER_SIM_FAULTS DROVER_STATE_DIR DROVER_SIM_STATE DROVER_CLOCK DROVER_TEST_SIGNAL_AT
 export NO_COLOR=1 DROVER_STDLIB="$here/../../stdlib"
 
+forget() { # forget PID: a process the scenario waited for itself (the others stay for cleanup)
+	local keep=() p
+	for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	pids=("${keep[@]}")
+}
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -55,7 +60,7 @@ busy() {
 	grep -q '"event":"run.end","status":"busy","exit":5' "$tmp/out"; ok "run.end says status busy, exit 5" $?
 	run_ok 0 approve --state-dir "$S" first wait; ok "the first run's gate is answered" $?
 	wait "$first"; ok "the first run goes on and succeeds" $?
-	pids=()
+	forget "$first"
 }
 
 # --- the state directory: planted links, other owners, run ids, owner-only files -----------------
@@ -417,7 +422,7 @@ approvers() {
 	grep -q "\"event\":\"approval.granted\",\"step\":\"ask\",\"by\":\"$who\",\"via\":\"drover approve\"" "$W/ev.jsonl"
 	ok "the event names the approver" $?
 	grep -q '"as":"night shift"' "$W/ev.jsonl"; ok "and keeps --as as a note" $?
-	pids=()
+	forget "$run"
 	USER=someone-else "$drover" run --yes --clock virtual -q --state-dir "$S" --events "$W/yes.jsonl" "$W/rb.yaml" \
 		>/dev/null 2>&1 </dev/null
 	grep -q "\"event\":\"approval.granted\",\"step\":\"ask\",\"by\":\"$me\",\"via\":\"--yes\"" "$W/yes.jsonl"
