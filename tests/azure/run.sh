@@ -160,6 +160,8 @@ soak() {
 	local t0=$SECONDS
 	dr run --state-dir "$tmp/soak" --events "$tmp/soak.events" "$tmp/soak-azure.yaml"
 	check "the run completes through 429s, 5xx and resets (exit $RC)" is "$RC" 0
+	# a failure says which call failed, with which error and retry decision (the audit: what the service did)
+	[ "$RC" = 0 ] || { tail -20 "$tmp/out"; jq -c 'select(.accepted == true or .status >= 400) | {method, status, code, clientRequestId}' "$tmp/soak.audit" | tail -20; }
 	check "in bounded time ($((SECONDS - t0)) s)" [ $((SECONDS - t0)) -lt 90 ]
 	local most
 	most=$(jq -s '[.[] | select(.event == "task.start") | .attempt] | max // 0' "$tmp/soak.events")
