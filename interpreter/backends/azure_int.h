@@ -151,8 +151,22 @@ void az_limit_pause(az_limit *l, int64_t ms);
 
 /* ---- azure_parse.c ------------------------------------------------------------------------------ */
 
-/* An item from a ReplicationProtectedItem (strings in a); false when it is not one (no id). */
+/* An item from a ReplicationProtectedItem (strings in a); false when it is not one (no id). A reprotected
+   A2A item the service shows from its new primary side (its initial fabric locations the other way round)
+   is turned to its first direction's view, the one runs and plans speak (docs/backends.md, "Failback"). */
 bool az_parse_item(dr_arena *a, const cJSON *v, dr_be_item *out);
+
+/* An A2A item's regions as the service reports them (pointers into the JSON; NULL when absent). */
+typedef struct az_sides {
+	const char *primary, *recovery; /* primaryFabricLocation, recoveryFabricLocation */
+	const char *initial_primary, *initial_recovery; /* the first direction's (survive switch protection) */
+	const char *active; /* activeLocation as sent */
+} az_sides;
+
+/* The sides of item v (a ReplicationProtectedItem). */
+void az_parse_sides(const cJSON *v, az_sides *out);
+/* True when s shows the item from the side opposite its first direction (after a reprotect). */
+bool az_sides_flipped(const az_sides *s);
 /* The protection state from ASR's strings (unknown: OTHER). */
 dr_be_state az_parse_state(const char *protection_state, const char *test_state, const char *scenario);
 /* A recovery point; false when it has no id or time. */
@@ -182,6 +196,12 @@ const cJSON *az_path(const cJSON *o, ...) __attribute__((sentinel));
 /* ---- azure_ops.c --------------------------------------------------------------------------------- */
 
 int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be_started *out, dr_be_error *err);
+/* failoverDirection ("PrimaryToRecovery"/"RecoveryToPrimary", *out static) of run direction d (its first
+   direction's terms; AUTO: away from where the VM runs) on item v as the service serves it (id: for errors),
+   by region: the side of v the goal region is on. -1 with err (409 FailoverDirectionUnknown) when v's
+   regions are missing, equal or contradict its initial ones, or its activeLocation is neither side. */
+int az_wire_direction(dr_arena *a, const cJSON *v, const char *id, dr_be_direction d, const char **out,
+		      dr_be_error *err);
 /* dr_backend_pace: reserve the start's write token for its key; ms until it is paid. */
 int64_t az_pace(az *z, const dr_be_request *req);
 int az_get_job(az *z, dr_arena *a, int64_t now_ms, const char *job_id, dr_be_job *out, dr_be_error *err);

@@ -447,12 +447,70 @@ const char *az_item_id(az *z, dr_arena *a, const char *id_or_name, dr_be_error *
 
 /* ---- request bodies ----------------------------------------------------------------------------------- */
 
-static const char *direction(dr_be_direction d, const dr_be_item *it)
+/*
+ * Which way the service must fail an item over, by region. The run names
+ * its direction in its first direction's terms (failback: back to the
+ * region the VMs ran in first); the service names failoverDirection from
+ * the item's own view, which a reprotect turns round (the new item's
+ * primary is the former recovery region). So: the region the run wants
+ * the VMs in (the item's initial fabric locations; the item's own when it
+ * reports none), then PrimaryToRecovery when that is the item's recovery
+ * fabric location, RecoveryToPrimary when it is its primary one. A VM
+ * that runs in that region already is the service's to refuse.
+ */
+static int sides_fail(dr_arena *a, const char *id, dr_be_error *err, const char *why)
 {
-	if (d == DR_BE_DIR_AUTO)
-		d = it && it->active_location == DR_BE_RECOVERY ? DR_BE_DIR_RECOVERY_TO_PRIMARY
-								: DR_BE_DIR_PRIMARY_TO_RECOVERY;
-	return dr_backend_direction_name(d);
+	return dr_backend_fail(err, a, 409, DR_BE_ERR_PERMANENT, "FailoverDirectionUnknown",
+			       "The item's regions, as the service reports them, do not say which way to fail it over.",
+			       "Check the item in the vault (its primary and recovery regions and its active location); "
+			       "drover sent nothing.",
+			       "The direction of %s cannot be chosen: %s.", id, why);
+}
+
+/* The item's sides are complete and agree with each other; else an error. */
+static int check_sides(dr_arena *a, const char *id, const az_sides *s, dr_be_error *err)
+{
+	if (!s->primary || !s->recovery || !*s->primary || !*s->recovery)
+		return sides_fail(a, id, err, "it reports no primaryFabricLocation or recoveryFabricLocation");
+	if (ieq(s->primary, s->recovery))
+		return sides_fail(a, id, err, dr_arena_printf(a, "its primary and recovery regions are both %s",
+							       s->primary));
+	if (!ieq(s->active, "Primary") && !ieq(s->active, "Recovery"))
+		return sides_fail(a, id, err, dr_arena_printf(a, "its activeLocation is '%s', neither Primary nor Recovery",
+							       s->active ? s->active : "(none)"));
+	if (!s->initial_primary != !s->initial_recovery)
+		return sides_fail(a, id, err, "it reports only one of its initial fabric locations");
+	bool same = ieq(s->initial_primary, s->primary) && ieq(s->initial_recovery, s->recovery);
+	if (s->initial_primary && !same && !az_sides_flipped(s))
+		return sides_fail(a, id, err, dr_arena_printf(a, "its initial regions (%s, %s) are not its regions (%s, %s)",
+							       s->initial_primary, s->initial_recovery, s->primary,
+							       s->recovery));
+	return 0;
+}
+
+/* The region run's direction d takes the VMs to (AUTO: away from where they run now). */
+static const char *goal_region(const az_sides *s, dr_be_direction d)
+{
+	const char *first_p = s->initial_primary ? s->initial_primary : s->primary;
+	const char *first_r = s->initial_recovery ? s->initial_recovery : s->recovery;
+	if (d == DR_BE_DIR_PRIMARY_TO_RECOVERY)
+		return first_r;
+	if (d == DR_BE_DIR_RECOVERY_TO_PRIMARY)
+		return first_p;
+	return ieq(s->active, "Recovery") ? s->primary : s->recovery;
+}
+
+int az_wire_direction(dr_arena *a, const cJSON *v, const char *id, dr_be_direction d, const char **out,
+		      dr_be_error *err)
+{
+	az_sides s;
+	az_parse_sides(v, &s);
+	if (check_sides(a, id, &s, err) < 0)
+		return -1;
+	/* the side goal is on; a VM that runs there already is the service's to refuse (with its own error) */
+	const char *goal = goal_region(&s, d);
+	*out = ieq(goal, s.recovery) ? "PrimaryToRecovery" : "RecoveryToPrimary";
+	return 0;
 }
 
 static cJSON *a2a(const char *point_id)
@@ -464,18 +522,18 @@ static cJSON *a2a(const char *point_id)
 	return p;
 }
 
-/* The body of op (NULL: none); it: the item when the direction was AUTO. */
-static cJSON *body_of(const dr_be_request *req, const dr_be_item *it)
+/* The body of op (NULL: none); dir: failoverDirection (failover, test failover). */
+static cJSON *body_of(const dr_be_request *req, const char *dir)
 {
 	cJSON *b = cJSON_CreateObject(), *p = cJSON_AddObjectToObject(b, "properties");
 	switch (req->op) {
 	case DR_BE_OP_FAILOVER:
-		cJSON_AddStringToObject(p, "failoverDirection", direction(req->direction, it));
+		cJSON_AddStringToObject(p, "failoverDirection", dir);
 		cJSON_AddStringToObject(p, "sourceSiteOperations", req->shutdown_source ? "Required" : "NotRequired");
 		cJSON_AddItemToObject(p, "providerSpecificDetails", a2a(req->point_id));
 		break;
 	case DR_BE_OP_TEST_FAILOVER:
-		cJSON_AddStringToObject(p, "failoverDirection", direction(req->direction, it));
+		cJSON_AddStringToObject(p, "failoverDirection", dir);
 		cJSON_AddStringToObject(p, "networkType", "VmNetworkAsInput");
 		if (req->network)
 			cJSON_AddStringToObject(p, "networkId", req->network);
@@ -601,6 +659,33 @@ static int reverse_disks(dr_arena *a, const cJSON *psd, bool back, const char *r
 }
 
 /*
+ * Where the VM of a reprotect runs now, as the service serves the item:
+ * *back when on the item's recovery side. The run's direction d (which way
+ * replication goes after the reprotect, in its first direction's terms)
+ * must agree: a reprotect from the wrong region is an error, not a guess.
+ */
+static int reprotect_side(dr_arena *a, const cJSON *v, const char *id, dr_be_direction d, bool *back,
+			  dr_be_error *err)
+{
+	az_sides s;
+	az_parse_sides(v, &s);
+	if (check_sides(a, id, &s, err) < 0)
+		return -1;
+	*back = ieq(s.active, "Recovery");
+	const char *now = *back ? s.recovery : s.primary;
+	const char *want = d == DR_BE_DIR_PRIMARY_TO_RECOVERY   ? goal_region(&s, DR_BE_DIR_RECOVERY_TO_PRIMARY)
+			   : d == DR_BE_DIR_RECOVERY_TO_PRIMARY ? goal_region(&s, DR_BE_DIR_PRIMARY_TO_RECOVERY)
+								: now;
+	if (!ieq(want, now))
+		return dr_backend_fail(err, a, 409, DR_BE_ERR_PERMANENT, "ReprotectFromWrongRegion",
+				       "A reprotect replicates from the region the VM runs in.",
+				       "Fail the VM over (or back) first; drover sent nothing.",
+				       "A %s reprotect of %s replicates from %s, but the VM runs in %s (activeLocation %s).",
+				       dr_backend_direction_name(d), id, want, now, s.active);
+	return 0;
+}
+
+/*
  * Switch protection as Azure's own tools do an A2A reprotect: from the
  * container the VM runs in now to the other one, with the reverse
  * mapping's policy, the replica in the resource group of the VM on the
@@ -614,8 +699,9 @@ static int switch_body(az *z, dr_arena *a, const dr_be_request *req, const char 
 	if (az_send(z, a, &r, &rep, err) < 0)
 		return az_reply_dispose(&rep), -1;
 	const cJSON *p = cJSON_GetObjectItem(rep.json, "properties"), *psd = cJSON_GetObjectItem(p, "providerSpecificDetails");
-	bool back = req->direction == DR_BE_DIR_AUTO ? ieq(az_str(p, "activeLocation"), "Recovery")
-						     : req->direction == DR_BE_DIR_RECOVERY_TO_PRIMARY;
+	bool back = false;
+	if (reprotect_side(a, rep.json, item_id, req->direction, &back, err) < 0)
+		return az_reply_dispose(&rep), -1;
 	/* The item lives in the container of the side it was protected from, and the VM failed over to the other
 	   one (recoveryContainerId): replicate from there back into the item's own (the new item lives there). */
 	const char *own = container_of(a, item_id), *other = az_str(p, "recoveryContainerId");
@@ -673,6 +759,19 @@ static int shutdown_call(az *z, dr_arena *a, const char *item_id, call *c, dr_be
 	return 0;
 }
 
+/* failoverDirection of req on the item as the service serves it now. */
+static int served_direction(az *z, dr_arena *a, const dr_be_request *req, const char *item_id, const char **dir,
+			    dr_be_error *err)
+{
+	az_reply rep;
+	az_req r = {.method = "GET", .url = item_id, .api = z->api};
+	int rc = az_send(z, a, &r, &rep, err);
+	if (rc == 0)
+		rc = az_wire_direction(a, rep.json, item_id, req->direction, dir, err);
+	az_reply_dispose(&rep);
+	return rc;
+}
+
 static int call_of(az *z, dr_arena *a, const dr_be_request *req, const char *item_id, call *c, dr_be_error *err)
 {
 	*c = (call){.api = z->api};
@@ -685,17 +784,15 @@ static int call_of(az *z, dr_arena *a, const dr_be_request *req, const char *ite
 		cJSON_Delete(b);
 		return rc;
 	}
-	dr_be_item it, *itp = NULL;
-	if ((req->op == DR_BE_OP_FAILOVER || req->op == DR_BE_OP_TEST_FAILOVER) && req->direction == DR_BE_DIR_AUTO) {
-		if (az_fetch_item(z, a, item_id, &it, err) < 0)
-			return -1;
-		itp = &it;
-	}
+	const char *dir = NULL;
+	if ((req->op == DR_BE_OP_FAILOVER || req->op == DR_BE_OP_TEST_FAILOVER) &&
+	    served_direction(z, a, req, item_id, &dir, err) < 0)
+		return -1;
 	const char *action = action_of(req->op);
 	if (!action)
 		return dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "InvalidOperation", NULL, NULL,
 				       "Unknown operation %d.", (int)req->op);
-	cJSON *b = body_of(req, itp);
+	cJSON *b = body_of(req, dir);
 	c->path = dr_arena_printf(a, "%s/%s", item_id, action);
 	c->body = b ? cJSON_PrintUnformatted(b) : NULL;
 	cJSON_Delete(b);

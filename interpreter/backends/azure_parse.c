@@ -260,6 +260,44 @@ static void parse_a2a(dr_arena *a, const cJSON *psd, dr_be_item *out)
 	parse_vm_ids(a, psd, out);
 }
 
+void az_parse_sides(const cJSON *v, az_sides *out)
+{
+	const cJSON *p = cJSON_GetObjectItem(v, "properties"), *psd = cJSON_GetObjectItem(p, "providerSpecificDetails");
+	*out = (az_sides){.primary = az_str(psd, "primaryFabricLocation"),
+			  .recovery = az_str(psd, "recoveryFabricLocation"),
+			  .initial_primary = az_str(psd, "initialPrimaryFabricLocation"),
+			  .initial_recovery = az_str(psd, "initialRecoveryFabricLocation"),
+			  .active = az_str(p, "activeLocation")};
+}
+
+bool az_sides_flipped(const az_sides *s)
+{
+	return s->primary && s->recovery && !ieq(s->primary, s->recovery) && ieq(s->initial_primary, s->recovery) &&
+	       ieq(s->initial_recovery, s->primary);
+}
+
+static void swap_str(const char **x, const char **y)
+{
+	const char *t = *x;
+	*x = *y;
+	*y = t;
+}
+
+/* A reprotected item seen from its new primary: back to its first direction's view. */
+static void orient(const cJSON *v, dr_be_item *out)
+{
+	az_sides s;
+	az_parse_sides(v, &s);
+	if (!az_sides_flipped(&s))
+		return;
+	swap_str(&out->primary_region, &out->recovery_region);
+	swap_str(&out->primary_ip, &out->recovery_ip);
+	dr_be_vm t = out->primary_vm;
+	out->primary_vm = out->recovery_vm;
+	out->recovery_vm = t;
+	out->active_location = out->active_location == DR_BE_PRIMARY ? DR_BE_RECOVERY : DR_BE_PRIMARY;
+}
+
 /* The running scenario's job, when the state says one runs. */
 static void parse_scenario(dr_arena *a, const cJSON *p, dr_be_item *out)
 {
@@ -293,6 +331,7 @@ bool az_parse_item(dr_arena *a, const cJSON *v, dr_be_item *out)
 	out->last_test_failover_ms = time_of(p, "lastSuccessfulTestFailoverTime");
 	out->rpo_ms = -1;
 	parse_a2a(a, cJSON_GetObjectItem(p, "providerSpecificDetails"), out);
+	orient(v, out);
 	return true;
 }
 

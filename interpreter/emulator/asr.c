@@ -338,6 +338,7 @@ static bool read_direction(emu_call *c, const cJSON *props, dr_be_request *req)
 	const char *d = str_at(props, "failoverDirection");
 	if (!d)
 		return true;
+	c->rs->audit_direction = dr_arena_strdup(c->a, d); /* as sent: the body is freed before the audit */
 	if (emu_ieq(d, "PrimaryToRecovery"))
 		req->direction = DR_BE_DIR_PRIMARY_TO_RECOVERY;
 	else if (emu_ieq(d, "RecoveryToPrimary"))
@@ -482,8 +483,10 @@ void emu_asr_operation(dr_emu *e, emu_call *c)
 	if (!find_item(e, c, emu_cap(c, "item"), &it) || !read_body(c, op_routes[i].body_required, &root, &props))
 		return;
 	req.item_id = it.id;
-	if (!props || read_inputs(c, props, &req))
+	if (!props || read_inputs(c, props, &req)) {
+		req.direction = emu_sim_direction(c->a, &it, req.direction);
 		start(e, c, &req, it.id);
+	}
 	cJSON_Delete(root);
 }
 

@@ -64,6 +64,7 @@ typedef struct emu_resp {
 	int64_t delay_ms; /* answer this much later */
 	const char *audit_note; /* why, for the audit log (refusals): an error code */
 	const char *audit_job; /* the job an accepted operation started, for the audit log */
+	const char *audit_direction; /* the failoverDirection a (test) failover sent, for the audit log */
 } emu_resp;
 
 /* What a route serves: the ASR vault, Compute, Network, or the identity endpoints. */
@@ -212,6 +213,10 @@ const char *emu_time(dr_arena *a, int64_t ms);
 /* Payloads of the contract's definitions. */
 /* An item as the service shows it at now_ms (the caller's time: its running job is looked up then). */
 struct cJSON *emu_item_json(dr_emu *e, dr_arena *a, int64_t now_ms, const dr_be_item *it);
+/* The item as the service shows it: from its new primary side after a reprotect (payload.c, "Views"). */
+dr_be_item emu_view(dr_arena *a, const dr_be_item *it);
+/* A failoverDirection served against emu_view(it), in the simulator's terms. */
+dr_be_direction emu_sim_direction(dr_arena *a, const dr_be_item *it, dr_be_direction served);
 struct cJSON *emu_point_json(dr_arena *a, const dr_be_item *it, const dr_be_point *p);
 struct cJSON *emu_job_json(dr_emu *e, dr_arena *a, const dr_be_job *j);
 /* Fabric and container names of a region, and their ids. */

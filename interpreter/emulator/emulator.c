@@ -418,6 +418,8 @@ static void audit(dr_emu *e, const emu_call *c)
 	cJSON_AddBoolToObject(o, "accepted", c->rs->audit_job != NULL);
 	if (c->rs->audit_job)
 		cJSON_AddStringToObject(o, "job", c->rs->audit_job);
+	if (c->rs->audit_direction)
+		cJSON_AddStringToObject(o, "failoverDirection", c->rs->audit_direction);
 	if (c->rs->audit_note)
 		cJSON_AddStringToObject(o, "code", c->rs->audit_note);
 	else if (c->rs->reset)

@@ -15,6 +15,17 @@
  * container "asr-a2a-default-<region>-container", one per region; each
  * container maps to the other region's under one replication policy, in
  * both directions (reprotect uses the reverse mapping).
+ *
+ * Views. The simulator keeps one view of an item for its whole life: its
+ * primary region is where it was first protected from. A reprotect
+ * (switch protection) makes the service show a new item in the other
+ * region's container, seen from that side: its primary fabric is the
+ * former recovery region and, once it replicates, its activeLocation is
+ * Primary; only initialPrimaryFabricLocation and
+ * initialRecoveryFabricLocation keep the first direction. Items whose id
+ * is in their recovery region's container are served so (emu_view), and
+ * failoverDirection is read back through the same mapping
+ * (emu_sim_direction).
  */
 #include "emulator/emu_int.h"
 
@@ -230,14 +241,46 @@ static void add_tags(cJSON *o, const dr_be_item *it)
 		cJSON_AddStringToObject(tags, it->tag_keys[i], it->tag_values[i]);
 }
 
-static cJSON *a2a_json(dr_emu *e, dr_arena *a, const dr_be_item *it)
+/* True when the service shows it from its first recovery region (its id is in that region's container). */
+static bool reversed(dr_arena *a, const dr_be_item *it)
+{
+	return it->recovery_region && strcasestr(it->id, emu_container_name(a, it->recovery_region)) != NULL;
+}
+
+dr_be_item emu_view(dr_arena *a, const dr_be_item *it)
+{
+	dr_be_item v = *it;
+	if (!reversed(a, it))
+		return v;
+	v.primary_region = it->recovery_region;
+	v.recovery_region = it->primary_region;
+	v.primary_ip = it->recovery_ip;
+	v.recovery_ip = it->primary_ip;
+	v.primary_vm = it->recovery_vm;
+	v.recovery_vm = it->primary_vm;
+	v.active_location = it->active_location == DR_BE_PRIMARY ? DR_BE_RECOVERY : DR_BE_PRIMARY;
+	return v;
+}
+
+dr_be_direction emu_sim_direction(dr_arena *a, const dr_be_item *it, dr_be_direction served)
+{
+	if (served == DR_BE_DIR_AUTO || !reversed(a, it))
+		return served;
+	return served == DR_BE_DIR_PRIMARY_TO_RECOVERY ? DR_BE_DIR_RECOVERY_TO_PRIMARY : DR_BE_DIR_PRIMARY_TO_RECOVERY;
+}
+
+/* it: the served view; first: the simulator's (the first direction). */
+static cJSON *a2a_json(dr_emu *e, dr_arena *a, const dr_be_item *it, const dr_be_item *first)
 {
 	cJSON *p = cJSON_CreateObject();
 	cJSON_AddStringToObject(p, "instanceType", "A2A");
 	cJSON_AddStringToObject(p, "lifecycleId", strrchr(it->id, '/') + 1); /* survives switch protection; the id does not */
-	cJSON_AddStringToObject(p, "fabricObjectId", vm_id(e, a, it->primary_region, false, it->name));
+	cJSON_AddStringToObject(p, "fabricObjectId", it->primary_vm.id ? it->primary_vm.id
+								   : vm_id(e, a, it->primary_region, false, it->name));
 	cJSON_AddStringToObject(p, "primaryFabricLocation", it->primary_region);
 	cJSON_AddStringToObject(p, "recoveryFabricLocation", it->recovery_region);
+	cJSON_AddStringToObject(p, "initialPrimaryFabricLocation", first->primary_region);
+	cJSON_AddStringToObject(p, "initialRecoveryFabricLocation", first->recovery_region);
 	cJSON_AddStringToObject(p, "osType", "Linux");
 	cJSON_AddStringToObject(p, "recoveryAzureVMSize", it->size);
 	cJSON_AddStringToObject(p, "recoveryAzureVMName", it->name);
@@ -287,8 +330,10 @@ static void item_names(dr_emu *e, dr_arena *a, cJSON *p, const dr_be_item *it)
 	cJSON_AddStringToObject(p, "policyFriendlyName", POLICY);
 }
 
-cJSON *emu_item_json(dr_emu *e, dr_arena *a, int64_t now, const dr_be_item *it)
+cJSON *emu_item_json(dr_emu *e, dr_arena *a, int64_t now, const dr_be_item *first)
 {
+	dr_be_item view = emu_view(a, first);
+	const dr_be_item *it = &view;
 	cJSON *o = cJSON_CreateObject(), *p;
 	cJSON_AddStringToObject(o, "id", it->id);
 	cJSON_AddStringToObject(o, "name", last_segment(it->id));
@@ -312,7 +357,7 @@ cJSON *emu_item_json(dr_emu *e, dr_arena *a, int64_t now, const dr_be_item *it)
 	add_scenario(e, a, now, p, it);
 	if (it->failover_point_id)
 		cJSON_AddStringToObject(p, "failoverRecoveryPointId", it->failover_point_id);
-	cJSON_AddItemToObject(p, "providerSpecificDetails", a2a_json(e, a, it));
+	cJSON_AddItemToObject(p, "providerSpecificDetails", a2a_json(e, a, it, first));
 	return o;
 }
 

@@ -109,6 +109,36 @@ outcome() { # outcome STATE_DIR FILE
 }
 same() { diff -u "$1" "$2" | head -30; cmp -s "$1" "$2"; }
 
+# served FILE: every item as the service serves it now (one JSON object a line).
+served() {
+	token
+	curl -s -H "Authorization: Bearer $T" "$U$V/replicationProtectedItems?$AV" | jq -c '.value[]' >"$1"
+}
+# What side of an item the service shows: its container, primary, recovery and initial primary region,
+# activeLocation, the container it replicates to, and whether it may fail over.
+side='[(.id | capture("containers/asr-a2a-default-(?<c>[a-z]+-container)/"; "i").c),
+	.properties.providerSpecificDetails.primaryFabricLocation, .properties.providerSpecificDetails.recoveryFabricLocation,
+	.properties.providerSpecificDetails.initialPrimaryFabricLocation, .properties.activeLocation,
+	(.properties.recoveryContainerId | capture("asr-a2a-default-(?<c>[a-z]+-container)$"; "i").c),
+	(.properties.allowedOperations | index("UnplannedFailover") != null)]'
+# directions ITEMS OPERATION REGION: "N DIRECTION" of the accepted OPERATION POSTs on items in REGION's
+# container, each checked against ITEMS (the items as served before the POSTs): the direction that takes the VM to
+# its initial primary (failback: from a reprotected item) or initial recovery region (failover, drill).
+directions() {
+	jq -s -r --arg op "$2" --arg region "$3" --slurpfile items "$1" '
+		($items | map({key: (.id | ascii_downcase | sub(".*/"; "")), value: .properties.providerSpecificDetails})
+		 | from_entries) as $psd
+		| [.[] | select(.accepted and (.path | test("asr-a2a-default-" + $region + "-container/.*/" + $op + "$"; "i")))
+		   | (.path | ascii_downcase | split("/") | .[-2]) as $name
+		   | .failoverDirection as $sent
+		   | (if $region == "northeurope" then $psd[$name].initialPrimaryFabricLocation
+		      else $psd[$name].initialRecoveryFabricLocation end) as $goal
+		   | if $psd[$name] == null then "unknown item"
+		     elif ($psd[$name].recoveryFabricLocation == $goal) != ($sent == "PrimaryToRecovery") then "wrong: " + $sent
+		     else $sent end]
+		| group_by(.) | map("\(length) \(.[0])") | join(", ")' "$tmp/lc.audit"
+}
+
 # --- the lifecycle, as on the simulator -----------------------------------------------------------
 lifecycle() {
 	variants lifecycle
@@ -120,6 +150,10 @@ lifecycle() {
 	check "plan: every VM with its state and point" bash -c "[ \$(grep -c '  shop-.*protected  *Primary  *latest-processed' '$tmp/out') = 6 ]"
 	check "plan sent nothing that changes the service" is "$(accepted "$tmp/lc.audit")" 0
 
+	served "$tmp/first.json"
+	check "before: each item served from its first primary side" \
+		is "$(jq -c "$side" "$tmp/first.json" | sort -u)" \
+		'["westeurope-container","westeurope","northeurope","westeurope","Primary","northeurope-container",true]'
 	dr drill --state-dir "$sim" "$tmp/lifecycle-sim.yaml"; outcome "$sim" "$tmp/drill-sim"
 	dr drill --state-dir "$az" "$tmp/lifecycle-azure.yaml"; check "drill succeeds" is "$RC" 0
 	outcome "$az" "$tmp/drill-az"
@@ -132,9 +166,22 @@ lifecycle() {
 	check "failover, change of point, commit, reprotect: the same outcome as on the simulator" same "$tmp/run-sim" "$tmp/run-az"
 	check "the request id of each operation is in the events" has "$tmp/run-az.log" "started: job .* (request id [0-9a-f-]\{36\})"
 
+	served "$tmp/reprotected.json"
+	check "reprotected: each item served from its new primary side (container, fabrics, activeLocation, operations)" \
+		is "$(jq -c "$side" "$tmp/reprotected.json" | sort -u)" \
+		'["northeurope-container","northeurope","westeurope","westeurope","Primary","westeurope-container",true]'
 	dr failback --yes --param recovery_point=latest --state-dir "$sim" "$tmp/lifecycle-sim.yaml"; outcome "$sim" "$tmp/fb-sim"
 	dr failback --yes --param recovery_point=latest --state-dir "$az" "$tmp/lifecycle-azure.yaml"
 	check "failback succeeds" is "$RC" 0
+	check "failback: each POST's failoverDirection takes the VM to its first primary region, as the item was served" \
+		is "$(directions "$tmp/reprotected.json" unplannedFailover northeurope)" "6 PrimaryToRecovery"
+	check "failover and drill: PrimaryToRecovery from the first view" \
+		is "$(directions "$tmp/first.json" unplannedFailover westeurope) $(directions "$tmp/first.json" testFailover westeurope)" \
+		"6 PrimaryToRecovery 6 PrimaryToRecovery"
+	served "$tmp/back.json"
+	check "reprotected again: each item served from its first primary side" \
+		is "$(jq -c "$side" "$tmp/back.json" | sort -u)" \
+		'["westeurope-container","westeurope","northeurope","westeurope","Primary","northeurope-container",true]'
 	outcome "$az" "$tmp/fb-az"
 	check "failback: the same outcome as on the simulator" same "$tmp/fb-sim" "$tmp/fb-az"
 

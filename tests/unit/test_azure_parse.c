@@ -279,6 +279,91 @@ static const char a2a_item[] = "{\"id\": \"/Subscriptions/s/resourceGroups/g/pro
 	"{\"isPrimary\": true, \"staticIPAddress\": \"10.1.0.4\", \"recoveryStaticIPAddress\": \"10.2.0.4\", \"newField\": true}]}],"
 	"\"someNewA2AField\": {\"nested\": null}}}}";
 
+/* An A2A item with these regions and activeLocation (NULL: absent); the initial ones too when given. */
+static cJSON *sided(const char *p, const char *r, const char *ip, const char *ir, const char *active)
+{
+	cJSON *v = cJSON_Parse(a2a_item), *props = cJSON_GetObjectItem(v, "properties");
+	cJSON *psd = cJSON_GetObjectItem(props, "providerSpecificDetails");
+	const char *keys[] = {"primaryFabricLocation", "recoveryFabricLocation", "initialPrimaryFabricLocation",
+			      "initialRecoveryFabricLocation"}, *vals[] = {p, r, ip, ir};
+	for (int i = 0; i < 4; i++) {
+		cJSON_DeleteItemFromObject(psd, keys[i]);
+		if (vals[i])
+			cJSON_AddStringToObject(psd, keys[i], vals[i]);
+	}
+	cJSON_DeleteItemFromObject(props, "activeLocation");
+	if (active)
+		cJSON_AddStringToObject(props, "activeLocation", active);
+	return v;
+}
+
+/* The direction run direction d sends on that item, or the error's code. */
+static const char *sent(dr_arena *a, cJSON *v, dr_be_direction d)
+{
+	const char *out = NULL;
+	dr_be_error err = {0};
+	int rc = az_wire_direction(a, v, "/x/rpi", d, &out, &err);
+	cJSON_Delete(v);
+	return rc == 0 ? out : err.code;
+}
+
+static void test_failover_direction_by_region(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	const dr_be_direction P2R = DR_BE_DIR_PRIMARY_TO_RECOVERY, R2P = DR_BE_DIR_RECOVERY_TO_PRIMARY;
+	/* the first direction: failover and failback as named */
+	assert_string_equal(sent(a, sided("westeurope", "northeurope", "westeurope", "northeurope", "Primary"), P2R),
+			    "PrimaryToRecovery");
+	assert_string_equal(sent(a, sided("westeurope", "northeurope", "westeurope", "northeurope", "Recovery"), R2P),
+			    "RecoveryToPrimary");
+	/* reprotected, served from its new primary (northeurope): failback goes Primary to Recovery */
+	assert_string_equal(sent(a, sided("northeurope", "westeurope", "westeurope", "northeurope", "Primary"), R2P),
+			    "PrimaryToRecovery");
+	/* failed back, before the second reprotect: failing over again goes Recovery to Primary */
+	assert_string_equal(sent(a, sided("northeurope", "westeurope", "westeurope", "NorthEurope", "Recovery"), P2R),
+			    "RecoveryToPrimary");
+	/* no initial regions: the item's own view; a VM already there is sent so, for the service to refuse */
+	assert_string_equal(sent(a, sided("westeurope", "northeurope", NULL, NULL, "Primary"), P2R), "PrimaryToRecovery");
+	assert_string_equal(sent(a, sided("northeurope", "westeurope", NULL, NULL, "Primary"), R2P), "RecoveryToPrimary");
+	assert_string_equal(sent(a, sided("westeurope", "northeurope", NULL, NULL, "Recovery"), DR_BE_DIR_AUTO),
+			    "RecoveryToPrimary");
+	/* unknown or contradictory: an error, never a guess */
+	const char *bad = "FailoverDirectionUnknown";
+	assert_string_equal(sent(a, sided(NULL, "northeurope", NULL, NULL, "Primary"), P2R), bad);
+	assert_string_equal(sent(a, sided("westeurope", "", NULL, NULL, "Primary"), P2R), bad);
+	assert_string_equal(sent(a, sided("westeurope", "WestEurope", NULL, NULL, "Primary"), P2R), bad);
+	assert_string_equal(sent(a, sided("westeurope", "northeurope", NULL, NULL, "Elsewhere"), P2R), bad);
+	assert_string_equal(sent(a, sided("westeurope", "northeurope", NULL, NULL, NULL), P2R), bad);
+	assert_string_equal(sent(a, sided("westeurope", "northeurope", "westeurope", NULL, "Primary"), P2R), bad);
+	assert_string_equal(sent(a, sided("westeurope", "northeurope", "eastus", "westus", "Primary"), P2R), bad);
+	assert_string_equal(sent(a, sided("westeurope", "northeurope", "westeurope", "westeurope", "Primary"), P2R), bad);
+	dr_arena_free(a);
+}
+
+/* A reprotected item served from its new primary reads as the first direction's view. */
+static void test_reprotected_item_in_first_view(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	cJSON *v = sided("northeurope", "westeurope", "westeurope", "northeurope", "Primary");
+	dr_be_item it;
+	assert_true(az_parse_item(a, v, &it));
+	assert_string_equal(it.primary_region, "westeurope");
+	assert_string_equal(it.recovery_region, "northeurope");
+	assert_int_equal(it.active_location, DR_BE_RECOVERY); /* runs in northeurope: the first recovery region */
+	assert_string_equal(it.primary_ip, "10.2.0.4");
+	assert_string_equal(dr_backend_active_vm(&it)->id,
+			    "/subscriptions/s/resourceGroups/rg-we/providers/Microsoft.Compute/virtualMachines/db-1");
+	cJSON_Delete(v);
+	v = sided("westeurope", "northeurope", "westeurope", "northeurope", "Primary"); /* the first view: as served */
+	assert_true(az_parse_item(a, v, &it));
+	assert_string_equal(it.primary_region, "westeurope");
+	assert_int_equal(it.active_location, DR_BE_PRIMARY);
+	cJSON_Delete(v);
+	dr_arena_free(a);
+}
+
 static void test_a2a_item_from_the_contract(void **state)
 {
 	(void)state;
@@ -542,6 +627,8 @@ int main(void)
 		cmocka_unit_test(test_failed_job_errors),
 		cmocka_unit_test(test_malformed_is_refused_not_crashed),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_failover_direction_by_region),
+		cmocka_unit_test(test_reprotected_item_in_first_view),
 		cmocka_unit_test(test_job_names_from_headers),
 		cmocka_unit_test(test_suspended_job_manual_action),
 	};
