@@ -226,10 +226,11 @@ lifecycle() {
 	check "the item's old id answers 404" is "$S $(j '.error.details[0].code')" "404 ReplicationProtectedItemNotFound"
 	id=$moved
 	get "$id?$AV"
-	check "after reprotect: protected, active in Recovery, the same lifecycleId" is \
-		"$(j .properties.protectionState) $(j .properties.activeLocation) $(j .properties.providerSpecificDetails.lifecycleId)" "Protected Recovery ${id##*/}"
-	post "$id/unplannedFailover?$AV" "$FO"
-	check "failover in the wrong direction: 400 InvalidFailoverDirection" is "$S $(j '.error.details[0].code')" "400 InvalidFailoverDirection"
+	check "after reprotect: protected, the same lifecycleId, seen from its new primary side (as Azure shows it)" is \
+		"$(j .properties.protectionState) $(j .properties.providerSpecificDetails.lifecycleId) $(j .properties.activeLocation) $(j .properties.providerSpecificDetails.primaryFabricLocation) $(j .properties.providerSpecificDetails.recoveryFabricLocation) $(j .properties.providerSpecificDetails.initialPrimaryFabricLocation) $(j .properties.providerSpecificDetails.initialRecoveryFabricLocation)" \
+		"Protected ${id##*/} Primary northeurope westeurope westeurope northeurope"
+	post "$id/unplannedFailover?$AV" "${FO/PrimaryToRecovery/RecoveryToPrimary}"
+	check "failback in the wrong direction for that view (RecoveryToPrimary): 400 InvalidFailoverDirection" is "$S $(j '.error.details[0].code')" "400 InvalidFailoverDirection"
 	post "$id/plannedFailover?$AV" '{"properties":{"failoverDirection":"RecoveryToPrimary"}}'
 	check "planned failover of an A2A item: 400 OperationNotSupported" is "$S $(j '.error.details[0].code')" "400 OperationNotSupported"
 	post "$db2/unplannedFailover?$AV" "$FO" "req-db2"
@@ -245,7 +246,7 @@ lifecycle() {
 	check "killed (-9) right after a 202, restarted: the job is still there, with its activity id" \
 		is "$S $(jq -r '.properties.activityId|split(" ")[0]' "$tmp/body")" "200 req-db2"
 	get "$id?$AV"
-	check "restarted: the first item's state is kept" is "$(j .properties.protectionState) $(j .properties.activeLocation)" "Protected Recovery"
+	check "restarted: the first item's state is kept" is "$(j .properties.protectionState) $(j .properties.activeLocation)" "Protected Primary"
 	get "$V/replicationJobs?$AV&%24filter=$(printf %s "startTime eq '2000-01-01T00:00:00Z' and jobStatus eq 'Succeeded'" | jq -sRr @uri)"
 	check "jobs listed with a \$filter, newest first" bash -c \
 		"[ $S = 200 ] && [ \$(jq '.value|length' '$tmp/body') -ge 5 ] && jq -e '[.value[].properties.startTime] | . == (sort|reverse)' '$tmp/body' >/dev/null"
