@@ -121,7 +121,8 @@ static void emit_objectives(const dr_runinfo *ri, const dr_ri_objectives *o, dr_
 	add_met(ev, "rpo_met", o->rpo_met);
 	add_str(ev, "enforce", ri->enforce);
 	cJSON_AddBoolToObject(ev, "enforced", o->enforced);
-	cJSON_AddBoolToObject(ev, "fails_run", o->enforced && dr_ri_objectives_missed(o));
+	/* a cancelled run is not judged: it stopped short of its objectives because someone stopped it */
+	cJSON_AddBoolToObject(ev, "fails_run", o->enforced && dr_ri_objectives_missed(o) && !ri->cancelled);
 	dr_events_emit(events, ev);
 }
 
@@ -220,7 +221,9 @@ bool dr_report_dr_enforcement(dr_buf *b, const dr_runinfo *ri, const dr_ri_objec
 	bool missed = dr_ri_objectives_missed(o);
 	if (o->rto_objective_ms < 0 && o->rpo_objective_ms < 0)
 		return false;
-	if (o->enforced)
+	if (o->enforced && missed && ri->cancelled)
+		dr_buf_printf(b, "enforced (objectives.enforce: %s): not judged, the run was cancelled", e);
+	else if (o->enforced)
 		dr_buf_printf(b, "enforced (objectives.enforce: %s): %s", e, missed ? "missed, so the run fails" : "met");
 	else if (missed)
 		dr_buf_printf(b, "not enforced in %s (objectives.enforce: %s): the miss is reported, the exit status is the "

@@ -97,6 +97,9 @@ drill() {
 	ok "a drill cancelled mid test failover exits 4" $?
 	event "$S.jsonl" drill.verify | grep -q '"status":"clean"'; ok "the cancelled drill still cleaned up" $?
 	every_vm "$S" protected Primary; ok "after the cancelled drill: every VM protected" $?
+	grep -q "^  objectives enforced (objectives.enforce: drill): not judged, the run was cancelled$" "$tmp/out" &&
+		event "$S.jsonl" run.objectives | grep -q '"enforced":true,"fails_run":false'
+	ok "the cancelled drill's objectives are not judged: it is cancelled (exit 4), not failed by them" $?
 	grep -q "Run the drill again when ready (drover drill)" "$tmp/out" && ! grep -q "drover resume" "$tmp/out"
 	ok "the cancelled drill's summary says to run it again, not to resume it (its test VMs are gone)" $?
 	run_ok "resume the cancelled drill" 4 resume -q --state-dir "$S" "$(ls "$S/runs")"
