@@ -985,14 +985,34 @@ static int64_t wait_before_retry(const az_reply *rep, int k)
 	return ms > 30000 ? 30000 : ms;
 }
 
-/* The job a lost answer may have started since `since`, adopted when found. */
+/*
+ * The job a lost answer may have started since `since`, adopted when found.
+ * *unasked: the service could not be asked (lookup's error, transient or
+ * throttled, is in *e): nothing may be concluded from the refusal.
+ */
 static int adopt_lost(az *z, dr_arena *a, int64_t now, int64_t since, az_rec *r, const char *rid, dr_be_started *out,
-		      bool *found)
+		      bool *found, bool *unasked, dr_be_error *e)
 {
-	dr_be_error e;
-	const char *job = lookup(z, a, now, r->item_id, rid, since, &e);
+	const char *job = lookup(z, a, now, r->item_id, rid, since, e);
 	*found = job != NULL;
+	*unasked = !job && e->code && e->cls != DR_BE_ERR_PERMANENT;
 	return job ? started(z, a, r, job, false, out) : 0;
+}
+
+/* The refusal could not be checked against the service's jobs: a transient error that says so. */
+static int unconfirmed(az *z, dr_arena *a, const az_rec *r, const dr_be_error *refusal, const dr_be_error *why,
+		       dr_be_error *err)
+{
+	(void)z;
+	return dr_backend_fail(
+		err, a, why->http_status, why->cls == DR_BE_ERR_THROTTLED ? DR_BE_ERR_THROTTLED : DR_BE_ERR_TRANSIENT,
+		why->code, NULL,
+		"Try again: a retry looks for the job again before it posts anything (the service refuses a second "
+		"copy of an operation it has started).",
+		"%s of '%s' was refused (%s) after an earlier copy's answer was lost, and the service's jobs could not "
+		"be read to tell whether that copy started it (%s); the operation may be running",
+		dr_backend_op_name(r->op), last_segment(r->item_id), refusal->code ? refusal->code : "refused",
+		why->message ? why->message : why->code);
 }
 
 /* A refusal that our own request may have caused: the item is busy, or its state moved on. */
@@ -1045,8 +1065,15 @@ static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be
 	dr_be_error last = *err;
 	if (c->vm_id) /* a power off: its power state was asked above */
 		return -1;
-	if ((unsure || refused) && adopt_lost(z, a, now, now - RECENT_MS, r, r->rid, out, &found) == 0 && found)
+	bool unasked = false;
+	dr_be_error why = {0};
+	if ((unsure || refused) && adopt_lost(z, a, now, now - RECENT_MS, r, r->rid, out, &found, &unasked, &why) == 0 &&
+	    found)
 		return 0;
+	if (unasked && refused) {
+		note_rec(z, r); /* the outcome is unknown until the job is found: a retry looks before it posts */
+		return unconfirmed(z, a, r, &last, &why, err);
+	}
 	*err = last;
 	return -1;
 }
@@ -1093,10 +1120,14 @@ int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be
 		    .point_id = (char *)req->point_id, .point_ms = point_time(z, req->point_id), .poll_ms = -1};
 	if (req->replay_only)
 		return replay(z, a, now_ms, req, &r, out, err);
-	bool found = false;
+	bool found = false, unasked = false;
 	az_rec *lost = seen ? seen : lost_rec(z, a, item_id, req->op);
-	if (lost && adopt_lost(z, a, now_ms, now_ms - LOOKBACK_MS, &r, lost->rid, out, &found) == 0 && found)
+	if (lost && adopt_lost(z, a, now_ms, now_ms - LOOKBACK_MS, &r, lost->rid, out, &found, &unasked, err) == 0 &&
+	    found)
 		return 0; /* an earlier call's answer was lost, but it did start the job */
+	if (unasked)
+		return -1; /* whether the lost call started it is unknown: never post on a guess (err: transient) */
+	memset(err, 0, sizeof *err);
 	call c;
 	if (call_of(z, a, req, item_id, &c, err) < 0)
 		return -1;

@@ -231,6 +231,58 @@ static void test_paging_and_threads(void **state)
 	dr_emu_free(m.e);
 }
 
+/* Lines of the audit: every call the service got (accepted or refused). */
+static int audited(const emu *m)
+{
+	FILE *f = fopen(m->audit, "r");
+	int n = 0, c;
+	while (f && (c = getc(f)) != EOF)
+		n += c == '\n';
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * The first POST's answer is lost after the service started the job, its
+ * resend is refused (the item's state moved on), and the service's jobs
+ * cannot be read (503 on every job): the refusal is not believed. The outcome is
+ * transient (a retry looks again), never the permanent refusal that failed
+ * the step; and the retry posts nothing while it still cannot look.
+ */
+static void test_refusal_unconfirmed_is_transient(void **state)
+{
+	(void)state;
+	emu m;
+	emu_start(&m, "unconfirmed",
+		  "[{kind: reset, method: POST, path: unplannedFailover, at: after, times: 1},"
+		  " {kind: status, code: 503, method: GET, path: replicationJobs, retry_after: 0s}]",
+		  0);
+	dr_runbook *rb = compile();
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = open_backend(rb, a);
+	dr_be_item it;
+	dr_be_error e;
+	assert_int_equal(dr_backend_get_item(be, a, 0, "shop-db-1", &it, &e), 0);
+	dr_be_request req = {.op = DR_BE_OP_FAILOVER, .item_id = it.id, .idempotency_key = "run-1/failover/shop-db-1/1",
+			     .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY};
+	dr_be_started s;
+	assert_int_equal(dr_backend_start(be, a, now_ms(), &req, &s, &e), -1);
+	assert_int_not_equal(e.cls, DR_BE_ERR_PERMANENT);
+	assert_non_null(strstr(dr_backend_error_text(a, &e), "may be running"));
+	assert_int_equal(accepted(&m), 1);
+	int calls = audited(&m);
+	assert_int_equal(calls, 2); /* the accepted POST and its refused resend */
+	/* the task's retry: the same key, the jobs still unreadable: transient again, nothing posted */
+	assert_int_equal(dr_backend_start(be, a, now_ms(), &req, &s, &e), -1);
+	assert_int_not_equal(e.cls, DR_BE_ERR_PERMANENT);
+	assert_int_equal(audited(&m), calls);
+	dr_backend_close(be);
+	dr_arena_free(a);
+	dr_runbook_free(rb);
+	dr_emu_free(m.e);
+}
+
 /* The answer of the first POST is lost after the service started the job: found, not posted again. */
 static void test_lost_answer_is_found_not_repeated(void **state)
 {
@@ -501,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_a_run_on_the_worker_pool),
 		cmocka_unit_test(test_paging_and_threads),
 		cmocka_unit_test(test_lost_answer_is_found_not_repeated),
+		cmocka_unit_test(test_refusal_unconfirmed_is_transient),
 		cmocka_unit_test(test_vm_facts_when_compute_is_forbidden),
 		cmocka_unit_test(test_another_client_change_is_never_hidden),
 		cmocka_unit_test(test_power_off_once_after_a_reset),
