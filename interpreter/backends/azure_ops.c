@@ -1000,10 +1000,8 @@ static int adopt_lost(az *z, dr_arena *a, int64_t now, int64_t since, az_rec *r,
 }
 
 /* The refusal could not be checked against the service's jobs: a transient error that says so. */
-static int unconfirmed(az *z, dr_arena *a, const az_rec *r, const dr_be_error *refusal, const dr_be_error *why,
-		       dr_be_error *err)
+static int unconfirmed(dr_arena *a, const az_rec *r, const dr_be_error *refusal, const dr_be_error *why, dr_be_error *err)
 {
-	(void)z;
 	return dr_backend_fail(
 		err, a, why->http_status, why->cls == DR_BE_ERR_THROTTLED ? DR_BE_ERR_THROTTLED : DR_BE_ERR_TRANSIENT,
 		why->code, NULL,
@@ -1072,7 +1070,7 @@ static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be
 		return 0;
 	if (unasked && refused) {
 		note_rec(z, r); /* the outcome is unknown until the job is found: a retry looks before it posts */
-		return unconfirmed(z, a, r, &last, &why, err);
+		return unconfirmed(a, r, &last, &why, err);
 	}
 	*err = last;
 	return -1;
