@@ -15,13 +15,8 @@ TASKS=${TASKS:-10000}
 RUNS=${RUNS:-5}
 CC=${CC:-cc}
 cd "$(dirname "$0")/.."
-if [ ! -f "$BUILD/libdrover.a" ]; then
-	echo "bench: $BUILD/libdrover.a not found; run make first" >&2
-	exit 1
-fi
-mkdir -p "$BUILD/bench" bench/out
-PKGS="yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd"
-# shellcheck disable=SC2046 # flag lists are split into words on purpose
-$CC -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iinterpreter -I"$BUILD" $(pkg-config --cflags $PKGS) \
-	bench/bench_journal.c "$BUILD/libdrover.a" $(pkg-config --libs $PKGS) -lpthread -lm -o "$BUILD/bench/bench_journal"
+. bench/lib.sh
+bench_need_lib
+mkdir -p bench/out
+bench_link bench_journal
 "$BUILD/bench/bench_journal" --tasks "$TASKS" --runs "$RUNS" --dir bench/out/journal-state

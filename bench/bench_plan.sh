@@ -11,22 +11,16 @@ set -eu
 BUILD=${1:?usage: bench/bench_plan.sh BUILD_DIR}
 CC=${CC:-cc}
 cd "$(dirname "$0")/.."
-if [ ! -f "$BUILD/libdrover.a" ]; then
-	echo "bench: $BUILD/libdrover.a not found; run make first" >&2
-	exit 1
-fi
 BIN=$BUILD/bench
 OUT=bench/out/plan
 DROVER=$BUILD/drover
 mkdir -p "$BIN" "$OUT"
 . bench/lib.sh
+bench_need_lib
 CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror"
-PKGS="yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd libcrypto"
 $CC $CFLAGS bench/gen_runbook.c -o "$BIN/gen_runbook"
 $CC $CFLAGS bench/rss_time.c -o "$BIN/rss_time"
-# shellcheck disable=SC2046 # pkg-config's words
-$CC $CFLAGS -D_GNU_SOURCE -Iinterpreter $(pkg-config --cflags $PKGS) bench/bench_simload.c "$BUILD/libdrover.a" \
-	$(pkg-config --libs $PKGS) -lpthread -lm -o "$BIN/bench_simload"
+bench_link bench_simload
 DROVER_STDLIB=$PWD/stdlib
 export DROVER_STDLIB
 

@@ -16,17 +16,12 @@ VMS=${VMS:-10000}
 RUNS=${RUNS:-100}
 CC=${CC:-cc}
 cd "$(dirname "$0")/.."
-if [ ! -f "$BUILD/libdrover.a" ]; then
-	echo "bench: $BUILD/libdrover.a not found; run make first" >&2
-	exit 1
-fi
+. bench/lib.sh
+bench_need_lib
 OUT=bench/out/status
 rm -rf "$OUT"
-mkdir -p "$BUILD/bench" "$OUT/template"
-PKGS="yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd libcrypto"
-# shellcheck disable=SC2046 # flag lists are split into words on purpose
-$CC -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iinterpreter -I"$BUILD" $(pkg-config --cflags $PKGS) \
-	bench/bench_status.c "$BUILD/libdrover.a" $(pkg-config --libs $PKGS) -lpthread -lm -o "$BUILD/bench/bench_status"
+mkdir -p "$OUT/template"
+bench_link bench_status
 bench/gen_waves.sh 10 1 >"$OUT/template/waves.yaml"
 (cd "$OUT/template" && "../../../../$BUILD/drover" run -q --yes --clock virtual --state-dir state waves.yaml >/dev/null)
 "$BUILD/bench/bench_status" --drover "$BUILD/drover" --template "$(ls "$OUT"/template/state/runs/*/journal.jsonl)" \

@@ -13,13 +13,7 @@ TASKS=${TASKS:-10000}
 RUNS=${RUNS:-5}
 CC=${CC:-cc}
 cd "$(dirname "$0")/.."
-if [ ! -f "$BUILD/libdrover.a" ]; then
-	echo "bench: $BUILD/libdrover.a not found; run make first" >&2
-	exit 1
-fi
-mkdir -p "$BUILD/bench"
-PKGS="yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd"
-# shellcheck disable=SC2046 # flag lists are split into words on purpose
-$CC -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iinterpreter $(pkg-config --cflags $PKGS) \
-	bench/bench_tasks.c "$BUILD/libdrover.a" $(pkg-config --libs $PKGS) -lpthread -lm -o "$BUILD/bench/bench_tasks"
+. bench/lib.sh
+bench_need_lib
+bench_link bench_tasks
 DROVER_STDLIB=${DROVER_STDLIB:-$PWD/stdlib} "$BUILD/bench/bench_tasks" --tasks "$TASKS" --runs "$RUNS"

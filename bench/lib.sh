@@ -1,6 +1,10 @@
 # shellcheck shell=sh
-# bench/lib.sh - helpers the growth benchmarks share (bench_front.sh, bench_run.sh).
+# bench/lib.sh - helpers the benchmarks share. Source it from the repository's top
+# directory, after setting BUILD (the build directory) and, for measure, OUT and BIN.
 #
+# bench_need_lib       exits 1 (saying so) when $BUILD/libdrover.a is missing
+# bench_link NAME      compiles bench/NAME.c against $BUILD/libdrover.a into
+#                      $BUILD/bench/NAME (-O2, -Werror; CC, default cc)
 # measure NAME CMD...  runs CMD $RUNS times under rss_time (quiet) and sets
 #                      NAME_cpu (median user+sys ms), NAME_wall (median wall ms),
 #                      NAME_rss (largest peak RSS, MB) and NAME_exit (worst exit)
@@ -11,6 +15,22 @@
 # the neighbours. Peak RSS is MiB (ru_maxrss / 1024).
 
 RUNS=${RUNS:-3}
+BENCH_PKGS="yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd libcrypto"
+
+bench_need_lib() {
+	if [ ! -f "$BUILD/libdrover.a" ]; then
+		echo "bench: $BUILD/libdrover.a not found; run make first" >&2
+		exit 1
+	fi
+}
+
+bench_link() {
+	mkdir -p "$BUILD/bench"
+	# shellcheck disable=SC2046,SC2086 # pkg-config's words
+	${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iinterpreter -I"$BUILD" \
+		$(pkg-config --cflags $BENCH_PKGS) "bench/$1.c" "$BUILD/libdrover.a" \
+		$(pkg-config --libs $BENCH_PKGS) -lpthread -lm -o "$BUILD/bench/$1"
+}
 
 measure() {
 	_name=$1
