@@ -1,0 +1,286 @@
+/*
+ * test_estimate.c - `plan --estimate` means what a virtual run of the same
+ * plan does (views/estimate.h).
+ *
+ * Each case compiles a runbook on a fresh simulator, estimates it as
+ * `drover plan --estimate` does (the backend opened read-only,
+ * dr_estimate_add), runs it as `drover run --clock virtual --yes` does
+ * (dr_exec_run on the virtual clock from the simulator's own time, journal
+ * on, events as JSON lines), and reads the run's events with the
+ * estimate's own reader (dr_estimate_from_events). The two must agree on
+ * the status, the RTO, the makespan, the number of tasks and the critical
+ * path, task by task.
+ *
+ * Shapes: waves with per-step concurrency limits; an approval gate; a
+ * failover refused once and retried (a transient fault) with probes that
+ * retry until their VM boots; fan-in (one step needing three); a run that
+ * fails part-way (a failover that fails for good: the steps after it are
+ * cancelled, as in bench's 10,000-VM runbook).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "backends/backend.h"
+#include "backends/sim.h"
+#include "front/runbook.h"
+#include "run/exec.h"
+#include "util/arena.h"
+#include "views/estimate.h"
+#include "views/planview.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/drover-test-estimate-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	unsetenv("DROVER_SIM_STATE");
+	unsetenv("DROVER_SIM_FAULTS");
+	unsetenv("DROVER_STATE_DIR");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+static dr_runbook *compile(const char *name, const char *yaml)
+{
+	static char paths[8][256]; /* the runbook keeps its path */
+	static size_t next;
+	char *path = paths[next++ % 8];
+	snprintf(path, sizeof paths[0], "%s/%s.yaml", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(yaml, f);
+	fclose(f);
+	dr_diags *d = dr_diags_new();
+	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
+	if (dr_diags_errors(d))
+		dr_diags_render_text(d, stderr, false);
+	assert_int_equal(dr_diags_errors(d), 0);
+	dr_diags_free(d);
+	return rb;
+}
+
+static char *state_dir(const char *name, const char *side)
+{
+	char *p = malloc(256);
+	snprintf(p, 256, "%s/%s-%s", dir, name, side);
+	mkdir(p, 0700);
+	return p;
+}
+
+/* The backend of rb in state, opened read-only as plan opens it. */
+static dr_backend *open_backend(dr_runbook *rb, const char *state, dr_arena *a)
+{
+	dr_diags *d = dr_diags_new();
+	dr_be_error e;
+	dr_backend_opts bo = {.state_dir = state, .read_only = true};
+	dr_backend *be = dr_backend_open(rb, &bo, a, d, &e);
+	dr_diags_free(d);
+	assert_non_null(be);
+	return be;
+}
+
+/* `drover plan --estimate`: the view's "estimate" object (detached; the caller frees it). */
+static cJSON *estimate(dr_runbook *rb, const char *state)
+{
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = open_backend(rb, state, a);
+	char history[300];
+	snprintf(history, sizeof history, "%s/history.json", state);
+	dr_planview_opts o = {.mode = DR_MODE_FAILOVER, .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY,
+			      .now_ms = dr_sim_state_time(be), .history = history};
+	cJSON *view = cJSON_CreateObject();
+	dr_estimate_add(rb, be, &o, view);
+	cJSON *est = cJSON_DetachItemFromObjectCaseSensitive(view, "estimate");
+	cJSON_Delete(view);
+	dr_backend_close(be);
+	dr_arena_free(a);
+	return est;
+}
+
+/* `drover run --clock virtual --yes`: its events, read by the estimate's reader. */
+static cJSON *run_virtually(dr_runbook *rb, const char *state)
+{
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = open_backend(rb, state, a);
+	int64_t start = dr_sim_state_time(be); /* dr_cli_virtual_start */
+	dr_backend_close(be);
+	dr_arena_free(a);
+	char *events = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&events, &len);
+	dr_exec_opts o;
+	dr_exec_opts_init(&o);
+	o.clock = DR_CLOCK_VIRTUAL;
+	o.start_ms = start;
+	o.state_dir = state;
+	o.journal = true;
+	o.auto_approve = true;
+	o.events = f;
+	o.run_id = "virtual";
+	dr_buf err;
+	dr_buf_init(&err);
+	dr_exec_run(rb, &o, &err);
+	fclose(f);
+	dr_buf_dispose(&err);
+	cJSON *est = dr_estimate_from_events(rb, events, len);
+	free(events);
+	return est;
+}
+
+static void same(const cJSON *est, const cJSON *run, const char *key)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(est, key), *b = cJSON_GetObjectItemCaseSensitive(run, key);
+	if (!a || !b || !cJSON_Compare(a, b, true)) {
+		char *x = a ? cJSON_Print(a) : NULL, *y = b ? cJSON_Print(b) : NULL;
+		fail_msg("%s: the estimate says %s, the virtual run %s", key, x ? x : "nothing", y ? y : "nothing");
+	}
+}
+
+/* Estimate and run name's runbook; they agree; returns the estimate (the caller frees it). */
+static cJSON *agree(const char *name, const char *yaml)
+{
+	dr_runbook *rb = compile(name, yaml);
+	char *s1 = state_dir(name, "plan"), *s2 = state_dir(name, "run");
+	cJSON *est = estimate(rb, s1), *run = run_virtually(rb, s2);
+	assert_null(cJSON_GetObjectItemCaseSensitive(est, "error"));
+	const char *keys[] = {"status", "rto_ms", "makespan_ms", "tasks", "critical_path"};
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		same(est, run, keys[i]);
+	assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(est, "critical_path")) > 0);
+	cJSON_Delete(run);
+	free(s1);
+	free(s2);
+	dr_runbook_free(rb);
+	return est;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* How many hops of the critical path came by via (a slot, a need). */
+static int hops(const cJSON *est, const char *via)
+{
+	int n = 0;
+	const cJSON *h;
+	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(est, "critical_path"))
+	n += str(h, "via") && !strcmp(str(h, "via"), via);
+	return n;
+}
+
+#define INVENTORY                                                                                                    \
+	"backend:\n  kind: sim\n  vms:\n"                                                                            \
+	"    - { name: db-1, tags: { tier: db } }\n    - { name: db-2, tags: { tier: db } }\n"                        \
+	"    - { name: app-1, tags: { tier: app } }\n    - { name: app-2, tags: { tier: app } }\n"                    \
+	"    - { name: web-1, tags: { tier: web } }\n    - { name: web-2, tags: { tier: web } }\n"                    \
+	"    - { name: web-3, tags: { tier: web } }\n    - { name: web-4, tags: { tier: web } }\n"                    \
+	"    - { name: web-5, tags: { tier: web } }\n"
+
+#define SETS                                                                                                         \
+	"vm_sets:\n  db: { match: { tags: { tier: db } } }\n  app: { match: { tags: { tier: app } } }\n"             \
+	"  web: { match: { tags: { tier: web } } }\n"
+
+#define PROBE(id, set, need)                                                                                         \
+	"  - { id: " id ", action: dr.probe, foreach: " set ", needs: " need ", retry: { attempts: 20, delay: 15s } }\n"
+
+static void test_waves_with_limits(void **state)
+{
+	(void)state;
+	cJSON *est = agree("waves", "drover: 1\nname: waves\n" INVENTORY SETS "objectives: { rto: 2h }\nsteps:\n"
+				    "  - { id: fo-db, action: dr.failover, targets: db, concurrency: 1 }\n" PROBE(
+					    "db-up", "db", "fo-db") "  - { id: fo-web, action: dr.failover, targets: web, "
+								    "needs: db-up, concurrency: 2 }\n" PROBE("web-up", "web",
+													     "fo-web"));
+	assert_string_equal(str(est, "status"), "succeeded");
+	assert_true(num(est, "rto_ms") > 0);
+	assert_true(hops(est, "slot") > 0); /* the limits show: a task waited for a slot on the way */
+	cJSON_Delete(est);
+}
+
+static void test_gate(void **state)
+{
+	(void)state;
+	cJSON *est = agree("gate", "drover: 1\nname: gate\n" INVENTORY SETS "steps:\n"
+				   "  - { id: fo-db, action: dr.failover, targets: db }\n" PROBE("db-up", "db", "fo-db")
+				   "  - { id: go, action: approve, needs: db-up, with: { message: 'fail the web over?' } }\n"
+				   "  - { id: fo-web, action: dr.failover, targets: web, needs: go }\n" PROBE("web-up", "web",
+													      "fo-web"));
+	assert_string_equal(str(est, "status"), "succeeded");
+	cJSON_Delete(est);
+}
+
+static void test_retried_failure(void **state)
+{
+	(void)state;
+	cJSON *est = agree("retry", "drover: 1\nname: retry\n" INVENTORY
+				    "  faults:\n    - { kind: fail, op: failover, vms: [app-2], times: 2, class: transient }\n" SETS
+				    "steps:\n"
+				    "  - id: fo-app\n    action: dr.failover\n    targets: app\n"
+				    "    retry: { attempts: 4, delay: 1m }\n" PROBE("app-up", "app", "fo-app"));
+	assert_string_equal(str(est, "status"), "succeeded");
+	assert_true(num(est, "rto_ms") > 2 * 60000); /* two refusals, a minute each before the next attempt */
+	cJSON_Delete(est);
+}
+
+static void test_fan_in(void **state)
+{
+	(void)state;
+	cJSON *est = agree("fanin", "drover: 1\nname: fanin\n" INVENTORY SETS "steps:\n"
+				    "  - { id: fo-db, action: dr.failover, targets: db }\n"
+				    "  - { id: fo-app, action: dr.failover, targets: app }\n"
+				    "  - { id: fo-web, action: dr.failover, targets: web, concurrency: 3 }\n"
+				    "  - { id: all-up, action: dr.probe, targets: [db, app, web], needs: [fo-db, fo-app, fo-web], "
+				    "retry: { attempts: 20, delay: 15s } }\n");
+	assert_string_equal(str(est, "status"), "succeeded");
+	cJSON_Delete(est);
+}
+
+static void test_fails_part_way(void **state)
+{
+	(void)state;
+	cJSON *est = agree("broken", "drover: 1\nname: broken\n" INVENTORY
+				     "  faults:\n    - { kind: fail, op: failover, vms: [web-3], at: job }\n" SETS
+				     "steps:\n"
+				     "  - { id: fo-db, action: dr.failover, targets: db }\n" PROBE("db-up", "db", "fo-db")
+				     "  - { id: fo-web, action: dr.failover, targets: web, needs: db-up, concurrency: 2 }\n"
+					     PROBE("web-up", "web", "fo-web")
+				     "  - { id: fo-app, action: dr.failover, targets: app, needs: web-up }\n");
+	assert_string_equal(str(est, "status"), "failed");
+	cJSON_Delete(est);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_waves_with_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retried_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fan_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fails_part_way, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
