@@ -41,6 +41,7 @@ struct jrun {
 	bool after_cancel; /* past a run.cancel of the session being replayed */
 	size_t replayed, ignored; /* records applied / left aside */
 	dr_strmap vm_index; /* a VM's name -> its index in x->vms */
+	dr_strmap decided; /* a task's key (decision_key) -> its when: as the journal tells it: 1 went, 0 skipped */
 	dr_buf notes; /* what the replay has to say at its end */
 	retry_seg *segs; /* in the run's arena */
 	size_t n_segs, seg; /* seg: the segment of the records being replayed */

@@ -431,6 +431,83 @@ static applied apply(dr_exec *x, const cJSON *rec, const char **why)
 	return IGNORED;
 }
 
+/* --- when: as the run decided it --------------------------------------------- */
+
+/*
+ * A task's when: is decided once, by the run that first released it: a
+ * replay takes that decision from the journal (a task.start: it went; a
+ * task.skip "when: is false": it was skipped) instead of reading what it
+ * reads (target.state, another step's outputs) again, which may have
+ * changed since (a drill's cleanup reads target.state, which the cleanup
+ * itself changes). A task the journal says nothing of is decided now.
+ */
+static char *decision_key(dr_exec *x, const char *ph, const char *undoes, const char *step, const char *target)
+{
+	return dr_arena_printf(x->a, "%s\x1f%s\x1f%s\x1f%s", ph ? ph : "", undoes ? undoes : "", step,
+			       target ? target : "");
+}
+
+static bool is(const char *a, const char *b)
+{
+	return a && !strcmp(a, b);
+}
+
+/* What rec says of its task's when: 1 went, 0 skipped, -1 nothing. */
+static int decision_of(const cJSON *rec, const char *type)
+{
+	if (is(type, "task.start"))
+		return 1;
+	return is(type, "task.skip") && is(sval(rec, "reason"), SCHED_WHEN_FALSE) ? 0 : -1;
+}
+
+/*
+ * Index the decisions, except those of finally steps that run again (after
+ * a cancellation of the main steps, or in a failed run being retried), as
+ * apply() leaves their records aside.
+ */
+static void scan_decisions(dr_exec *x)
+{
+	struct jrun *jr = x->jr;
+	const dr_journal_file *f = jr->rs;
+	size_t seg = 0;
+	bool cancelled = false, in_finally = false;
+	for (size_t i = 0; i < f->n; i++) {
+		const cJSON *rec = f->recs[i];
+		const char *type = sval(rec, "event"), *ph = sval(rec, "phase"), *step = sval(rec, "step");
+		seg += dr_journal_is_retry(rec);
+		if (is(type, "run.resume"))
+			cancelled = false;
+		cancelled = cancelled || (is(type, "run.cancel") && !in_finally);
+		if (!step)
+			continue;
+		in_finally = is(ph, "finally");
+		int d = decision_of(rec, type);
+		if (d < 0 || (in_finally && (cancelled || (seg < jr->n_segs && jr->segs[seg].retried))))
+			continue;
+		dr_strmap_put(&jr->decided, decision_key(x, ph, sval(rec, "undoes"), step, sval(rec, "target")),
+			      (size_t)d);
+	}
+}
+
+bool journal_when_decided(dr_exec *x, const task *t, bool *go)
+{
+	struct jrun *jr = x->jr;
+	if (!jr || !jr->decided.n || !t->s->st->when)
+		return false;
+	const srun *s = t->s;
+	const char *ph = s->ph == PH_FINALLY ? "finally" : s->ph == PH_ROLLBACK ? "rollback" : NULL;
+	dr_buf key;
+	dr_buf_init(&key);
+	dr_buf_printf(&key, "%s\x1f%s\x1f%s\x1f%s", ph ? ph : "", s->undoes ? s->undoes->id : "", s->id,
+		      t->vm == NO_VM ? "" : x->vms[t->vm].name);
+	size_t d = 0;
+	bool found = dr_strmap_get(&jr->decided, key.data, &d);
+	dr_buf_dispose(&key);
+	if (found)
+		*go = d == 1;
+	return found;
+}
+
 /* --- stopping the session ------------------------------------------------- */
 
 static void say(dr_exec *x, const char *text)
@@ -707,6 +784,7 @@ void resume_begin(dr_exec *x)
 	const dr_journal_file *f = jr->rs;
 	index_vms(x, jr);
 	scan_segments(x);
+	scan_decisions(x);
 	for (size_t i = f->n; i > 0 && !jr->end; i--)
 		if (acts(f->recs[i - 1]))
 			jr->end = i;
@@ -734,4 +812,5 @@ void resume_begin(dr_exec *x)
 void resume_dispose(struct jrun *jr)
 {
 	dr_strmap_dispose(&jr->vm_index);
+	dr_strmap_dispose(&jr->decided);
 }

@@ -305,6 +305,8 @@ void signals_stop(dr_exec *x);
 struct cJSON *lookup_eval_with(dr_exec *x, task *t, char **err);
 struct cJSON *lookup_eval_node(dr_exec *x, task *t, const dr_node *node, const char *where, char **err);
 int lookup_eval_when(dr_exec *x, task *t, bool *out, char **err);
+/* The reason of a task skipped by its when: (task.skip), which resume reads back. */
+#define SCHED_WHEN_FALSE "when: is false"
 void lookup_dispose(dr_exec *x);
 
 /*
@@ -359,6 +361,12 @@ bool journal_turn(dr_exec *x);
 bool journal_idle(dr_exec *x);
 void journal_note_timeout(dr_exec *x, srun *s);
 int journal_replay(dr_exec *x);
+/*
+ * resume.c: what the journal says the run decided on t's when: (*go: it
+ * went, or it was skipped: SCHED_WHEN_FALSE); false when the journal does
+ * not say (a new task, or a finally step that runs again): decide now.
+ */
+bool journal_when_decided(dr_exec *x, const task *t, bool *go);
 bool journal_suspended(const dr_exec *x);
 void journal_finish(dr_exec *x);
 /* journal_run.c: the identity of the run's backend (dr_journal_backend_id); NULL: a simulator in memory */

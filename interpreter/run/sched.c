@@ -524,12 +524,12 @@ static void task_unblocked(dr_exec *x, task *t)
 	}
 	bool go = true;
 	char *err = NULL;
-	if (lookup_eval_when(x, t, &go, &err) < 0) {
+	if (!journal_when_decided(x, t, &go) && lookup_eval_when(x, t, &go, &err) < 0) {
 		fail_early(x, t, err);
 		return;
 	}
 	if (!go)
-		skip(x, t, "when: is false");
+		skip(x, t, SCHED_WHEN_FALSE);
 	else
 		make_ready(x, t);
 }

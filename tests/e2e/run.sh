@@ -131,6 +131,35 @@ drill() {
 	ok "...enforced (the default for a drill), and met" $?
 }
 
+# --- a drill killed around its cleanup, the service moved on, resumed: nothing repeated or left ---
+# The cleanup's when: reads target.state, which the cleanup itself changes: a resume's replay must
+# take what the run decided from the journal, not read the state again (docs/journal.md, "Resume").
+drill_resume() {
+	local S=$tmp/dr-full W n first last at rc bad=0 runs=0
+	run_ok "drill" 0 drill --yes -q --state-dir "$S" drill.yaml || { ok "the drill to measure runs" 1; return; }
+	W=$(ls -d "$S"/runs/*)
+	first=$(grep -n '"step":"drill-cleanup"' "$W/journal.jsonl" | head -1 | cut -d: -f1)
+	last=$(grep -c . "$W/journal.jsonl")
+	for ((n = first - 1; n <= last; n++)); do
+		for at in "$n" "$n:before"; do
+			S=$tmp/dr-kill-$at runs=$((runs + 1))
+			{ (cd "$here" && DROVER_TEST_KILL_AT=$at exec "$drover" drill --yes -q --state-dir "$S" drill.yaml) >/dev/null 2>&1; } 2>/dev/null
+			rc=$?
+			# the service moves on while drover is down: cleanups in flight complete
+			"$drover" sim advance 1h --state "$S/sim-state.json" >/dev/null
+			if [ $rc = 137 ]; then
+				run_ok "resume after a kill at $at" 0 resume -q --state-dir "$S" "$(ls "$S/runs")" || bad=1
+			fi
+			every_vm "$S" protected Primary || { echo "    (killed at record $at)"; bad=1; }
+			"$drover" sim show --audit --state "$S/sim-state.json" >"$tmp/audit"
+			[ "$(grep -c ' test_cleanup .* accepted ' "$tmp/audit")" = 6 ] &&
+				[ "$(grep -c ' test_failover .* accepted ' "$tmp/audit")" = 6 ] ||
+				{ echo "    killed at record $at: not one test failover and one cleanup accepted per VM"; bad=1; }
+		done
+	done
+	ok "a drill killed at each of $runs points around its cleanup, the service advanced, resumed: every VM clean, each cleanup once" $bad
+}
+
 # --- the RPO guard blocks a stale point -----------------------------------------------------
 rpo_guard() {
 	local S=$tmp/rpo
@@ -668,7 +697,7 @@ estimate_rehearses() {
 	[ -e "$W/touched" ]; ok "the same runbook run for real does run the command (the test can fail)" $?
 }
 
-all=(lifecycle drill rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
+all=(lifecycle drill drill_resume rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
 	policies retry_failed stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
