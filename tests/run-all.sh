@@ -72,6 +72,9 @@ consistency() {
 	tests/check-doc-events.sh >"$log" 2>&1; rc=$?
 	[ $rc = 0 ] || cat "$log"
 	count "docs/events.md: every event has a row in a table, the example is a golden stream's" $rc
+	tests/golden/check-runner.sh "$drover" >"$log" 2>&1; rc=$?
+	[ $rc = 0 ] || cat "$log"
+	count "the golden runner runs each case in a scratch copy: the repository's fixtures stay as they are" $rc
 	tests/check-man.sh >"$log" 2>&1; rc=$?
 	[ $rc = 0 ] || cat "$log"
 	count "the man page: mandoc-clean, dated, the installed PREFIX, every environment variable" $rc

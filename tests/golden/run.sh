@@ -11,7 +11,9 @@
 #   expected.stderr     expected standard error
 #   expected.exit       expected exit status
 #
-# drover runs inside the case folder with NO_COLOR=1. Usage:
+# drover runs with NO_COLOR=1 inside a scratch copy of the case folder (same relative paths, under a
+# temporary directory), so that no case can change the repository: not a run's .drover/, not a
+# fixture such as journal/strict-header/state that a lenient reader might rewrite. Usage:
 #   tests/golden/run.sh DROVER [CASE_DIR...]      compare
 #   UPDATE=1 tests/golden/run.sh DROVER [...]     rewrite the expectations
 # Prints one line per failure and ends with "N passed, N failed".
@@ -26,8 +28,11 @@ fi
 pass=0 fail=0 before_rc=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
+# run_case SRC NAME: run the case SRC in a fresh copy of it, $tmp/case/NAME (read-only for the case: only
+# the copy is written; the expectations are read from, and UPDATE=1 writes them to, SRC).
 run_case() {
-	local dir=$1 args=() envs=()
+	local dir=$tmp/case/$2 args=() envs=()
+	rm -rf "$tmp/case" && mkdir -p "$(dirname "$dir")" && cp -a "$1" "$dir" || { before_rc=125; return; }
 	rm -rf "$dir/.drover" # runs keep their journal in .drover/ (docs/journal.md): every case starts afresh
 	if [ -f "$dir/args" ]; then mapfile -t args < "$dir/args"; else args=(validate runbook.yaml); fi
 	[ -f "$dir/env" ] && mapfile -t envs < "$dir/env"
@@ -38,13 +43,12 @@ run_case() {
 	fi
 	(cd "$dir" && env NO_COLOR=1 DROVER_STDLIB="${DROVER_STDLIB_GOLDEN:-$root/../../stdlib}" "${envs[@]}" \
 		"$drover" "${args[@]}" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null; echo $? >"$tmp/exit")
-	rm -rf "$dir/.drover"
 }
 
 for dir in "${cases[@]}"; do
 	dir=${dir%/}
 	name=${dir#"$root"/}
-	run_case "$dir"
+	run_case "$dir" "$name"
 	if [ "$before_rc" != 0 ]; then
 		echo "FAIL $name: its 'before' script exited $before_rc"; sed 's/^/    /' "$tmp/before" | tail -20
 		fail=$((fail + 1))
