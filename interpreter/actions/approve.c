@@ -51,6 +51,7 @@ typedef struct gate {
 	char *message;
 	int64_t opened, deadline; /* real time (CLOCK_MONOTONIC, ms); deadline DR_CLOCK_NEVER: none */
 	bool approve_on_timeout;
+	bool timed_out; /* decided by its timeout: it waited exactly deadline - opened */
 	bool prompting;
 	dr_buf line; /* typed at the prompt so far */
 } gate;
@@ -108,7 +109,7 @@ static dr_outcome decide(dr_call *call, const gate *g, verdict v)
 {
 	char at[40];
 	at_text(call, at, sizeof at);
-	int64_t waited = g ? real_ms() - g->opened : 0;
+	int64_t waited = !g ? 0 : g->timed_out ? g->deadline - g->opened : real_ms() - g->opened;
 	cJSON *ev = dr_exec_event(call->run, call, v.approved ? "approval.granted" : "approval.denied");
 	cJSON_AddStringToObject(ev, "by", v.by);
 	cJSON_AddStringToObject(ev, "via", v.via);
@@ -141,10 +142,9 @@ static dr_outcome timed_out(dr_call *call, gate *g)
 	dr_exec_emit(call->run, ev);
 	char d[32];
 	dr_text_format_duration(g->deadline - g->opened, d, sizeof d);
-	if (g->approve_on_timeout) {
-		g->opened = real_ms() - (g->deadline - g->opened); /* waited_ms: its timeout, as approval.timeout says */
+	g->timed_out = true; /* waited_ms: its timeout, as approval.timeout says, whenever the clock is read */
+	if (g->approve_on_timeout)
 		return decide(call, g, (verdict){true, "timeout", "timeout", NULL, NULL});
-	}
 	return dr_outcome_fail(DR_ERRC_PERMANENT, "no answer within %s (on_timeout: deny)", d);
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <ftw.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,26 @@
 #include "front/runbook.h"
 
 static char state_dir[64];
+
+/*
+ * A loaded machine, made exact: while skew_clock is on, every read of the
+ * monotonic clock is 1 ms later than the one before it beyond real time
+ * passing (as if the reader were preempted between any two reads). This
+ * file's clock_gettime is the one libdrover's objects call.
+ */
+static int skew_clock;
+static int64_t skew_reads;
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	int rc = (int)syscall(SYS_clock_gettime, id, ts);
+	if (rc == 0 && id == CLOCK_MONOTONIC && __atomic_load_n(&skew_clock, __ATOMIC_RELAXED)) {
+		int64_t ns = ts->tv_nsec + 1000000LL * __atomic_add_fetch(&skew_reads, 1, __ATOMIC_RELAXED);
+		ts->tv_sec += (time_t)(ns / 1000000000LL);
+		ts->tv_nsec = (long)(ns % 1000000000LL);
+	}
+	return rc;
+}
 
 static dr_runbook *compile_text(const char *yaml, char *path, size_t pathsz)
 {
@@ -302,6 +323,29 @@ static void the_gate_timeout_wins_over_defaults(void **state)
 	free(r.events);
 }
 
+/*
+ * A gate decided by its timeout waited exactly its timeout, however the
+ * clock is read after it ran out (the flaky golden run/approval-timeout-approve:
+ * approval.granted said waited_ms 1001 on a loaded machine).
+ */
+static void the_timeout_is_what_it_waited(void **state)
+{
+	(void)state;
+	const char *yaml = "drover: 1\nname: t\n"
+			   "steps:\n  - { id: go, action: approve, with: { message: 'go?', timeout: 300ms, on_timeout: approve } }\n"
+			   "  - { id: after, action: log, needs: go, with: { message: 'waited ${steps.go.outputs.waited_ms}' } }\n";
+	__atomic_store_n(&skew_clock, 1, __ATOMIC_RELAXED);
+	result r = run_on(yaml, "t-waited", NULL, 0, DR_CLOCK_VIRTUAL);
+	__atomic_store_n(&skew_clock, 0, __ATOMIC_RELAXED);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	assert_non_null(strstr(r.events, "\"event\":\"approval.timeout\",\"step\":\"go\",\"decision\":\"approve\",\"waited_ms\":300}"));
+	assert_non_null(strstr(r.events, "\"event\":\"approval.granted\",\"step\":\"go\",\"by\":\"timeout\""));
+	const char *g = strstr(r.events, "\"event\":\"approval.granted\"");
+	assert_non_null(strstr(g, "\"waited_ms\":300}"));
+	assert_non_null(strstr(r.events, "\"message\":\"waited 300\""));
+	free(r.events);
+}
+
 static void files_one_answer_per_gate(void **state)
 {
 	(void)state;
@@ -380,6 +424,7 @@ int main(void)
 		cmocka_unit_test(one_answer_for_every_vm),
 		cmocka_unit_test(a_person_waits_in_real_time),
 		cmocka_unit_test(the_gate_timeout_wins_over_defaults),
+		cmocka_unit_test(the_timeout_is_what_it_waited),
 		cmocka_unit_test(files_one_answer_per_gate),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
