@@ -95,7 +95,7 @@ static void print_verdict(int64_t objective, int met)
 	if (objective < 0)
 		return;
 	dr_report_dr_duration(objective, d, sizeof d);
-	printf(" (objective %s: %s)", d, met > 0 ? "met" : "MISSED");
+	printf(" (objective %s: %s)", d, dr_report_dr_verdict(met));
 }
 
 /* The run is over: its figures are final (a suspended run is not over). */
@@ -135,8 +135,12 @@ static void print_objectives(const dr_runinfo *ri, const dr_ri_objectives *o)
 		printf("  RPO       worst %s", d);
 		print_verdict(o->rpo_objective_ms, o->rpo_met);
 		printf(", over %zu VM%s (each below)\n", o->n_vms, o->n_vms == 1 ? "" : "s");
+	} else if (over(ri)) { /* not measured is not missed: objectives.enforce does not count it */
+		printf("  RPO       not measured: %s", o->rpo_unmeasured);
+		print_verdict(o->rpo_objective_ms, -1);
+		printf("\n");
 	} else {
-		printf("  RPO       none yet (no failover completed)\n");
+		printf("  RPO       none yet (%s)\n", o->rpo_unmeasured);
 	}
 	dr_buf e;
 	dr_buf_init(&e);
@@ -415,6 +419,7 @@ static cJSON *objectives_json(const dr_runinfo *ri, const dr_ri_objectives *ob, 
 	add_ms(o, "rpo_ms", ob->rpo_ms);
 	add_ms(o, "rpo_objective_ms", ob->rpo_objective_ms);
 	add_met(o, "rpo_met", ob->rpo_met);
+	add_str(o, "rpo_not_measured", ob->rpo_unmeasured);
 	add_str(o, "enforce", ri->enforce);
 	cJSON_AddBoolToObject(o, "enforced", ob->enforced);
 	if (final)

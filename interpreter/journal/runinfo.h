@@ -322,6 +322,13 @@ typedef struct dr_ri_objectives {
 	dr_ri_rpo *vms; /* one per VM with a recovery point, in the order of vms[] */
 	size_t n_vms;
 	int64_t rpo_ms; /* the worst VM's; -1 when no VM has a point */
+	/*
+	 * Why no RPO was measured, when rpo_ms is -1 and the run sets points:
+	 * "no failover completed", or "the service did not give the recovery
+	 * point's time". NULL when measured. Not measured is not missed:
+	 * rpo_met is -1 and objectives.enforce does not count it.
+	 */
+	const char *rpo_unmeasured;
 	int64_t rpo_objective_ms;
 	int rpo_met;
 	bool enforced; /* objectives.enforce holds this run to them (always; drill in a drill) */

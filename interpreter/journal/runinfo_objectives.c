@@ -108,13 +108,27 @@ static const dr_ri_task *newest_point(const dr_runinfo *ri, const dr_ri_vm *v)
 	return best;
 }
 
+/* A task of VM v that set a point was rolled back. */
+static bool rolled_back(const dr_runinfo *ri, const dr_ri_vm *v)
+{
+	for (size_t k = 0; k < v->n_tasks; k++) {
+		const dr_ri_task *t = &ri->tasks[v->tasks[k]];
+		if (t->state == DR_RI_ROLLED_BACK && main_step(&ri->steps[t->step]) && sets_point(&ri->steps[t->step]))
+			return true;
+	}
+	return false;
+}
+
 static void rpo(const dr_runinfo *ri, dr_ri_objectives *o)
 {
 	o->vms = xcalloc(ri->n_vms + 1, sizeof *o->vms);
 	o->rpo_ms = -1;
+	bool untimed = false, undone = false; /* a point set whose time the service did not give; one rolled back */
 	for (size_t v = 0; v < ri->n_vms; v++) {
+		undone = undone || rolled_back(ri, &ri->vms[v]);
 		const dr_ri_task *t = newest_point(ri, &ri->vms[v]);
 		const dr_ri_point *p = t ? point_set(&ri->steps[t->step], t) : NULL;
+		untimed = untimed || (p && p->rpo_ms < 0);
 		if (!p || p->rpo_ms < 0)
 			continue;
 		dr_ri_rpo *r = &o->vms[o->n_vms++];
@@ -123,6 +137,10 @@ static void rpo(const dr_runinfo *ri, dr_ri_objectives *o)
 		r->met = verdict(r->rpo_ms, ri->rpo_objective_ms);
 		o->rpo_ms = r->rpo_ms > o->rpo_ms ? r->rpo_ms : o->rpo_ms;
 	}
+	if (o->rpo_ms < 0)
+		o->rpo_unmeasured = untimed ? "the service did not give the recovery point's time"
+				    : undone ? "the failovers were rolled back"
+					     : "no failover completed";
 	o->rpo_objective_ms = ri->rpo_objective_ms;
 	o->rpo_met = verdict(o->rpo_ms, o->rpo_objective_ms);
 }

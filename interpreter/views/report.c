@@ -122,6 +122,7 @@ static cJSON *rpo_json(const dr_ri_objectives *o)
 	add_ms(r, "worst_ms", o->rpo_ms);
 	add_ms(r, "objective_ms", o->rpo_objective_ms);
 	add_met(r, "met", o->rpo_met);
+	add_str(r, "not_measured", o->rpo_unmeasured); /* why, when worst_ms is null: not missed, not judged */
 	cJSON *vms = cJSON_AddArrayToObject(r, "vms");
 	for (size_t i = 0; i < o->n_vms; i++) {
 		const dr_ri_rpo *p = &o->vms[i];

@@ -119,6 +119,7 @@ static void emit_objectives(const dr_runinfo *ri, const dr_ri_objectives *o, dr_
 	add_ms(ev, "rpo_ms", o->rpo_ms);
 	add_ms(ev, "rpo_objective_ms", o->rpo_objective_ms);
 	add_met(ev, "rpo_met", o->rpo_met);
+	add_str(ev, "rpo_not_measured", o->rpo_unmeasured);
 	add_str(ev, "enforce", ri->enforce);
 	cJSON_AddBoolToObject(ev, "enforced", o->enforced);
 	/* a cancelled run is not judged: it stopped short of its objectives because someone stopped it */
@@ -152,15 +153,29 @@ void dr_report_dr_duration(int64_t ms, char *out, size_t n)
 		dr_text_format_duration(ms >= 10000 ? (ms + 500) / 1000 * 1000 : ms, out, n);
 }
 
-/* "RTO 27m55s (objective 30m: met)"; what is "none" says why. */
-static void figure(dr_buf *b, const char *what, const char *key, int64_t ms, int64_t objective)
+const char *dr_report_dr_verdict(int met) { return met > 0 ? "met" : met == 0 ? "MISSED" : "not judged"; }
+
+void dr_report_dr_figure(dr_buf *b, int64_t ms, int64_t objective, int met, const char *unmeasured)
 {
 	char a[32], o[32];
 	dr_report_dr_duration(ms, a, sizeof a);
 	dr_report_dr_duration(objective, o, sizeof o);
-	dr_buf_printf(b, "%s %s", what, ms >= 0 ? a : !strcmp(key, "rpo") ? "none (no failover completed)" : "not reached");
+	if (ms >= 0)
+		dr_buf_puts(b, a);
+	else if (unmeasured)
+		dr_buf_printf(b, "not measured: %s", unmeasured);
+	else
+		dr_buf_puts(b, "not reached");
 	if (objective >= 0)
-		dr_buf_printf(b, " (objective %s: %s)", o, ms >= 0 && ms <= objective ? "met" : "MISSED");
+		dr_buf_printf(b, " (objective %s: %s)", o, dr_report_dr_verdict(met));
+}
+
+/* "RTO 27m55s (objective 30m: met)": an RTO not reached is missed, an RPO not measured is not judged. */
+static void figure(dr_buf *b, const char *what, int64_t ms, int64_t objective, const char *unmeasured)
+{
+	dr_buf_printf(b, "%s ", what);
+	int met = ms >= 0 ? ms <= objective : unmeasured ? -1 : 0;
+	dr_report_dr_figure(b, ms, objective, met, unmeasured);
 }
 
 /* Every VM's RPO: inline for a few, else wrapped on lines of their own; "!" marks one over the objective. */
@@ -242,10 +257,10 @@ void dr_report_dr_print(const dr_runinfo *ri, FILE *out)
 		dr_buf b;
 		dr_buf_init(&b);
 		if (o.recovers) {
-			figure(&b, "  RTO", "rto", o.rto_ms, o.rto_objective_ms);
+			figure(&b, "  RTO", o.rto_ms, o.rto_objective_ms, NULL);
 			dr_buf_putc(&b, '\n');
 		}
-		figure(&b, "  RPO worst", "rpo", o.rpo_ms, o.rpo_objective_ms);
+		figure(&b, "  RPO worst", o.rpo_ms, o.rpo_objective_ms, o.rpo_unmeasured ? o.rpo_unmeasured : "no failover completed");
 		if (o.n_vms)
 			rpo_vms(&b, &o);
 		dr_buf_putc(&b, '\n');
@@ -322,10 +337,12 @@ bool dr_report_dr_line(dr_buf *b, const cJSON *ev, const char *type)
 	if (!strcmp(type, "run.objectives")) {
 		bool rec = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "recovers"));
 		if (rec) {
-			figure(b, "objectives: RTO", "rto", nv(ev, "rto_ms"), nv(ev, "rto_objective_ms"));
+			figure(b, "objectives: RTO", nv(ev, "rto_ms"), nv(ev, "rto_objective_ms"), NULL);
 			dr_buf_puts(b, ", ");
 		}
-		figure(b, rec ? "RPO worst" : "objectives: RPO worst", "rpo", nv(ev, "rpo_ms"), nv(ev, "rpo_objective_ms"));
+		const char *why = sv(ev, "rpo_not_measured"); /* absent from journals before it was recorded */
+		figure(b, rec ? "RPO worst" : "objectives: RPO worst", nv(ev, "rpo_ms"), nv(ev, "rpo_objective_ms"),
+		       *why ? why : "no failover completed");
 		line_enforce(b, ev);
 	} else if (!strcmp(type, "drill.verify")) {
 		line_drill(b, ev);

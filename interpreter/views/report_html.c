@@ -357,8 +357,8 @@ static void verdicts(dr_buf *b, const cJSON *doc)
 	for (size_t i = 0; i < n; i++) {
 		dr_buf_puts(b, "<tr><td>");
 		esc(b, v[i].name);
-		dr_buf_printf(b, "</td><td class=\"%s\">", v[i].failure ? "missed" : "met");
-		esc(b, v[i].failure ? v[i].failure : "passed");
+		dr_buf_printf(b, "</td><td class=\"%s\">", v[i].failure ? "missed" : v[i].skipped ? "skipped" : "met");
+		esc(b, v[i].failure ? v[i].failure : v[i].skipped ? v[i].skipped : "passed");
 		dr_buf_puts(b, "</td></tr>\n");
 	}
 	dr_buf_puts(b, "</table>\n");

@@ -36,14 +36,18 @@ void dr_rep_wall(const struct cJSON *doc, int64_t t_ms, char *out, size_t n);
 void dr_rep_duration(int64_t ms, char *out, size_t n);
 
 /*
- * The run's verdicts, each a check that passes or fails: the run's status,
- * the RTO, the worst RPO and each VM's RPO against the objectives (only
- * those with an objective), and a drill's cleanup. failure is NULL when it
- * passed, else a sentence. Heap; release with dr_rep_verdicts_dispose.
+ * The run's verdicts, each a check that passes, fails or is not judged:
+ * the run's status, the RTO, the worst RPO and each VM's RPO against the
+ * objectives (only those with an objective), and a drill's cleanup.
+ * failure is NULL when it passed, else a sentence; skipped is a sentence
+ * when the check was not judged (an RPO objective with nothing measured:
+ * objectives.enforce does not count it), else NULL. Heap; release with
+ * dr_rep_verdicts_dispose.
  */
 typedef struct dr_rep_verdict {
 	char *name;
 	char *failure;
+	char *skipped;
 } dr_rep_verdict;
 
 dr_rep_verdict *dr_rep_verdicts(const struct cJSON *doc, size_t *n);

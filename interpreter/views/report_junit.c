@@ -6,7 +6,8 @@
  * per task: a failed task is a <failure> with its message and the
  * service's recommended action; a skipped, cancelled, pending or rolled
  * back task is <skipped>. A last testsuite, "objectives", holds the run's
- * status, the RTO, each VM's RPO (each a failure when missed) and, for a
+ * status, the RTO, each VM's RPO (each a failure when missed, skipped when
+ * nothing was measured: not judged) and, for a
  * drill, whether the cleanup left anything behind. Runbook text is escaped
  * for XML; characters XML 1.0 cannot hold become U+FFFD.
  */
@@ -156,17 +157,17 @@ static void step_suite(dr_buf *b, const cJSON *doc, const cJSON **tasks, size_t 
 	suite_close(b);
 }
 
-/* One objective testcase: passes, or fails with message. */
-static void verdict_case(dr_buf *b, const cJSON *doc, const char *name, const char *failure)
+/* One objective testcase: passes, fails with its failure, or is skipped (not judged) with why. */
+static void verdict_case(dr_buf *b, const cJSON *doc, const dr_rep_verdict *v)
 {
-	testcase_open(b, doc, "objectives", name, NULL);
-	if (!failure) {
+	testcase_open(b, doc, "objectives", v->name, NULL);
+	if (!v->failure && !v->skipped) {
 		dr_buf_puts(b, "/>\n");
 		return;
 	}
-	dr_buf_puts(b, ">\n      <failure message=\"");
-	xml(b, failure);
-	dr_buf_puts(b, "\" type=\"objective\"/>\n    </testcase>\n");
+	dr_buf_puts(b, v->failure ? ">\n      <failure message=\"" : ">\n      <skipped message=\"");
+	xml(b, v->failure ? v->failure : v->skipped);
+	dr_buf_puts(b, v->failure ? "\" type=\"objective\"/>\n    </testcase>\n" : "\"/>\n    </testcase>\n");
 }
 
 static void property(dr_buf *b, const char *name, const char *value)
@@ -180,18 +181,20 @@ static void objectives_suite(dr_buf *b, const cJSON *doc, int id)
 {
 	size_t n;
 	dr_rep_verdict *v = dr_rep_verdicts(doc, &n);
-	int failures = 0;
-	for (size_t i = 0; i < n; i++)
+	int failures = 0, skipped = 0;
+	for (size_t i = 0; i < n; i++) {
 		failures += v[i].failure != NULL;
+		skipped += v[i].skipped != NULL;
+	}
 	const cJSON *run = dr_rep_obj(doc, "run");
-	suite_open(b, doc, id, "objectives", (int)n, failures, 0, run);
+	suite_open(b, doc, id, "objectives", (int)n, failures, skipped, run);
 	dr_buf_puts(b, "    <properties>\n");
 	static const char *const keys[] = {"id", "runbook", "file", "digest", "mode", "direction", "status", "user"};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		property(b, keys[i], dr_rep_str(run, keys[i]));
 	dr_buf_puts(b, "    </properties>\n");
 	for (size_t i = 0; i < n; i++)
-		verdict_case(b, doc, v[i].name, v[i].failure);
+		verdict_case(b, doc, &v[i]);
 	suite_close(b);
 	dr_rep_verdicts_dispose(v, n);
 }

@@ -57,6 +57,26 @@ static void facts(dr_buf *b, const cJSON *doc)
 	dr_buf_puts(b, "\n\n");
 }
 
+/*
+ * A step's tasks by what became of them: "2/2 ok", "1/2 ok, 1 failed", "6 skipped", "1 failed, 1 cancelled"
+ * (a step none of whose tasks ran is not "0/6 ok").
+ */
+static void task_counts(dr_buf *b, const cJSON *step)
+{
+	static const char *const others[] = {"failed", "rolled_back", "skipped", "cancelled", "running", "retrying", "pending"};
+	const cJSON *counts = dr_rep_obj(step, "counts");
+	int ok = dr_rep_int(counts, "succeeded"), n = 0;
+	if (dr_rep_ms(step, "tasks") < 0)
+		return;
+	if (ok || !dr_rep_int(step, "tasks"))
+		dr_buf_printf(b, "%d/%d ok", ok, dr_rep_int(step, "tasks")), n++;
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+		int k = dr_rep_int(counts, others[i]);
+		if (k)
+			dr_buf_printf(b, "%s%d %s", n++ ? ", " : "", k, strcmp(others[i], "rolled_back") ? others[i] : "rolled back");
+	}
+}
+
 static void steps(dr_buf *b, const cJSON *doc)
 {
 	const cJSON *s;
@@ -70,13 +90,7 @@ static void steps(dr_buf *b, const cJSON *doc)
 		code(b, name);
 		dr_buf_printf(b, " | %s%s | ", dr_rep_str(s, "state") ? dr_rep_str(s, "state") : "?",
 			      dr_rep_bool(s, "tolerated") == 1 ? " (tolerated)" : "");
-		const cJSON *counts = dr_rep_obj(s, "counts");
-		if (dr_rep_ms(s, "tasks") >= 0)
-			dr_buf_printf(b, "%d/%d ok", dr_rep_int(counts, "succeeded"), dr_rep_int(s, "tasks"));
-		if (dr_rep_int(counts, "rolled_back"))
-			dr_buf_printf(b, ", %d rolled back", dr_rep_int(counts, "rolled_back"));
-		if (dr_rep_int(counts, "failed"))
-			dr_buf_printf(b, ", %d failed", dr_rep_int(counts, "failed"));
+		task_counts(b, s);
 		dr_buf_printf(b, " | %s |\n", dr_rep_ms(s, "duration_ms") >= 0 ? took : "");
 	}
 	dr_buf_putc(b, '\n');
@@ -168,6 +182,23 @@ static void rollback(dr_buf *b, const cJSON *doc)
 	dr_buf_puts(b, "\n\n");
 }
 
+/* " (6 skipped)": the cleanups that did not succeed, by state. */
+static void cleanup_others(dr_buf *b, const cJSON *d)
+{
+	static const char *const states[] = {"failed", "skipped", "cancelled", "running", "retrying", "pending"};
+	int n = 0;
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+		int k = 0;
+		const cJSON *c;
+		cJSON_ArrayForEach(c, dr_rep_obj(d, "cleanup"))
+			k += dr_rep_str(c, "state") && !strcmp(dr_rep_str(c, "state"), states[i]);
+		if (k)
+			dr_buf_printf(b, "%s%d %s", n++ ? ", " : " (", k, states[i]);
+	}
+	if (n)
+		dr_buf_putc(b, ')');
+}
+
 static void drill(dr_buf *b, const cJSON *doc)
 {
 	const cJSON *d = dr_rep_obj(doc, "drill"), *c;
@@ -179,8 +210,10 @@ static void drill(dr_buf *b, const cJSON *doc)
 		n++;
 		ok += dr_rep_str(c, "state") && strcmp(dr_rep_str(c, "state"), "succeeded") == 0;
 	}
-	dr_buf_printf(b, "**Drill cleanup**: %d/%d test cleanups succeeded; verified against the service: %s",
-		      ok, n, dr_rep_str(d, "status") ? dr_rep_str(d, "status") : "?");
+	dr_buf_printf(b, "**Drill cleanup**: %d/%d test cleanups succeeded", ok, n);
+	if (ok < n) /* skipped: nothing to clean up (no test failover completed); or failed, cancelled */
+		cleanup_others(b, d);
+	dr_buf_printf(b, "; verified against the service: %s", dr_rep_str(d, "status") ? dr_rep_str(d, "status") : "?");
 	int k = 0;
 	cJSON_ArrayForEach(c, dr_rep_obj(d, "leftovers"))
 	{

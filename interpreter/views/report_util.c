@@ -82,7 +82,7 @@ typedef struct verdicts {
 	size_t n, cap;
 } verdicts;
 
-__attribute__((format(printf, 3, 4))) static void add(verdicts *vs, const char *failure, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static dr_rep_verdict *add(verdicts *vs, const char *failure, const char *fmt, ...)
 {
 	if (vs->n == vs->cap) {
 		vs->cap = vs->cap ? 2 * vs->cap : 8;
@@ -94,7 +94,8 @@ __attribute__((format(printf, 3, 4))) static void add(verdicts *vs, const char *
 	dr_buf_init(&b);
 	dr_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	vs->v[vs->n++] = (dr_rep_verdict){.name = dr_buf_detach(&b), .failure = failure ? xstrdup(failure) : NULL};
+	vs->v[vs->n] = (dr_rep_verdict){.name = dr_buf_detach(&b), .failure = failure ? xstrdup(failure) : NULL};
+	return &vs->v[vs->n++];
 }
 
 static void status_verdict(verdicts *vs, const cJSON *run)
@@ -120,15 +121,23 @@ static void objective_verdict(verdicts *vs, const char *what, const cJSON *o, co
 			add(vs, NULL, "%s %s (no objective)", what, a);
 		return;
 	}
+	if (got < 0 && dr_rep_str(o, "not_measured")) { /* an RPO with nothing measured: not missed, not judged */
+		dr_buf f;
+		dr_buf_init(&f);
+		dr_buf_printf(&f, "%s not measured: %s; not judged against the objective %s", what,
+			      dr_rep_str(o, "not_measured"), b);
+		add(vs, NULL, "%s not measured (objective %s)", what, b)->skipped = dr_buf_detach(&f);
+		return;
+	}
 	if (got < 0 && dr_rep_bool(o, "met") != 0)
-		return; /* nothing measured and no verdict (an RPO before any failover completed) */
+		return; /* nothing measured and no verdict (a report from before not_measured) */
 	dr_buf f;
 	dr_buf_init(&f);
 	if (got < 0)
 		dr_buf_printf(&f, "%s not reached: recovery did not complete (objective %s)", what, b);
 	else
 		dr_buf_printf(&f, "%s %s missed the objective %s", what, a, b);
-	add(vs, dr_rep_bool(o, "met") == 1 ? NULL : f.data, "%s %s (objective %s)", what, a, b);
+	add(vs, dr_rep_bool(o, "met") == 1 ? NULL : f.data, "%s %s (objective %s)", what, got < 0 ? "not reached" : a, b);
 	dr_buf_dispose(&f);
 }
 
@@ -187,20 +196,29 @@ void dr_rep_verdicts_dispose(dr_rep_verdict *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].name);
 		free(v[i].failure);
+		free(v[i].skipped);
 	}
 	free(v);
 }
 
+/* "; RTO 19m41s (objective 30m: met)", "; worst RPO not measured: no failover completed (objective 5m: not judged)". */
 static void figure(dr_buf *out, const char *what, const cJSON *o, const char *key)
 {
 	char a[32], b[32];
-	int64_t want = dr_rep_ms(o, "objective_ms");
-	dr_rep_duration(dr_rep_ms(o, key), a, sizeof a);
+	int64_t got = dr_rep_ms(o, key), want = dr_rep_ms(o, "objective_ms");
+	const char *why = dr_rep_str(o, "not_measured");
+	dr_rep_duration(got, a, sizeof a);
 	dr_rep_duration(want, b, sizeof b);
-	dr_buf_printf(out, "; %s %s", what, a);
+	dr_buf_printf(out, "; %s ", what);
+	if (got >= 0)
+		dr_buf_puts(out, a);
+	else if (why)
+		dr_buf_printf(out, "not measured: %s", why);
+	else
+		dr_buf_puts(out, "not reached");
 	int met = dr_rep_bool(o, "met");
 	if (want >= 0)
-		dr_buf_printf(out, " (objective %s: %s)", b, met == 1 ? "met" : met == 0 ? "missed" : "not measured");
+		dr_buf_printf(out, " (objective %s: %s)", b, met == 1 ? "met" : met == 0 ? "missed" : "not judged");
 }
 
 void dr_rep_headline(const cJSON *doc, dr_buf *out)

@@ -342,6 +342,24 @@ reports() {
 	[ $rc = 0 ] || sed 's/^/    /' "$w/drill-missed/alerts.out" | head -20
 	ok "reports drill-missed: the example drill alerts fire on what drover wrote (promtool test rules)" $rc
 
+	# Every test failover refused: no RPO was measured, which is not missed (objectives.enforce does not count
+	# it): each form says "not measured" and why, never "missed"; no step that did not run is "0/N ok".
+	DROVER_SIM_FAULTS='[{kind: fail, op: test_failover, class: permanent}]' case_run drill-unmeasured 1 shop-tight.yaml drill -q --metrics metrics.prom
+	golden drill-unmeasured
+	js 'd.objectives.rpo.worst_ms === null && d.objectives.rpo.met === null &&
+		d.objectives.rpo.not_measured === "no failover completed"' "$w/drill-unmeasured/report.json"
+	ok "reports drill-unmeasured: JSON: the RPO is not measured (why), no verdict" $?
+	grep -q '<skipped message="worst RPO not measured: no failover completed; not judged against the objective 5m"/>' \
+		"$w/drill-unmeasured/report.xml" && grep -q '<testsuite name="objectives" .* tests="4" failures="2" errors="0" skipped="1"' "$w/drill-unmeasured/report.xml"
+	ok "reports drill-unmeasured: JUnit: the unmeasured RPO is a skipped testcase, not a failure" $?
+	grep -q 'worst RPO not measured: no failover completed (objective 5m: not judged)' "$w/drill-unmeasured/report.md" &&
+		grep -q '^| `shutdown-source` | skipped | 6 skipped | 0s |$' "$w/drill-unmeasured/report.md" &&
+		grep -q '^| `db-up` | cancelled | 2 cancelled |  |$' "$w/drill-unmeasured/report.md" && ! grep -q '0/[0-9]* ok' "$w/drill-unmeasured/report.md"
+	ok "reports drill-unmeasured: Markdown: RPO not measured (why); skipped and cancelled steps say so, not 0/N ok" $?
+	grep -q '<td class="skipped">worst RPO not measured: no failover completed; not judged' "$w/drill-unmeasured/report.html" &&
+		grep -q 'worst RPO not measured: no failover completed (objective 5m: not judged)' "$w/drill-unmeasured/report.html"
+	ok "reports drill-unmeasured: HTML: the verdict and the headline say not measured, not missed" $?
+
 	# Killed (SIGKILL after the 15th durable record: failovers in flight) and resumed: the same report as
 	# the uninterrupted run, but for what tells the story of the stop (sessions, what resume's probes found).
 	mkdir -p "$w/resumed" && cp "$here/runbooks/shop.yaml" "$w/resumed/"
