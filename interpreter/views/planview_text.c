@@ -112,6 +112,16 @@ static void print_point(const cJSON *p, FILE *out)
 		fprintf(out, "  %s", !strcmp(verdict, "too_old") ? "TOO OLD" : "NONE");
 }
 
+/* The first operation of a VM's walk the service would refuse (not tolerated): what blocks it; NULL when none. */
+static const cJSON *refused_op(const cJSON *m)
+{
+	const cJSON *op;
+	cJSON_ArrayForEach(op, cJSON_GetObjectItemCaseSensitive(m, "operations"))
+		if (str(op, "refused") && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op, "tolerated")))
+			return op;
+	return NULL;
+}
+
 static void print_vms(const cJSON *v, FILE *out)
 {
 	const cJSON *m;
@@ -126,6 +136,9 @@ static void print_vms(const cJSON *v, FILE *out)
 			fputs("  (not failed over by this plan)", out);
 		if (str(m, "running_job"))
 			fputs("  a job is running on it", out);
+		const cJSON *blocked = refused_op(m); /* its column would say nothing, or too little */
+		if (blocked)
+			fprintf(out, "  BLOCKED: step '%s' would be refused: %s", or(str(blocked, "step"), "?"), str(blocked, "refused"));
 		fputc('\n', out);
 	}
 }
