@@ -22,6 +22,7 @@
 #include "journal/runinfo.h"
 #include "util/text.h"
 #include "util/xalloc.h"
+#include "views/lines.h"
 #include "views/report_dr.h"
 
 static int status_main(int argc, char **argv);
@@ -224,6 +225,21 @@ static void print_vms(const dr_runinfo *ri, const dr_ri_objectives *o)
 
 /* --- what needs a look ----------------------------------------------------------------- */
 
+/* An open approval, with the command that answers it (the run's, lines.h). */
+static void print_approval(const dr_runinfo *ri, const dr_ri_task *t, const char *label)
+{
+	dr_buf cmd, shown, msg;
+	dr_buf_init(&cmd);
+	dr_buf_init(&shown);
+	dr_buf_init(&msg);
+	dr_lines_approve_command(&cmd, t->approval.command, ri->run, dr_runinfo_task_step(ri, t)->id);
+	printf("  %s: waiting for an approval: %s\n      answer with: %s\n", label, term(&msg, t->approval.message),
+	       term(&shown, cmd.data));
+	dr_buf_dispose(&cmd);
+	dr_buf_dispose(&shown);
+	dr_buf_dispose(&msg);
+}
+
 static void print_task_line(const dr_runinfo *ri, const dr_ri_task *t)
 {
 	char raw[512], at[32];
@@ -235,7 +251,7 @@ static void print_task_line(const dr_runinfo *ri, const dr_ri_task *t)
 	const char *label = term(&lb, dr_runinfo_task_label(ri, t, raw, sizeof raw));
 	elapsed(a ? a->started_ms : t->started_ms, at, sizeof at);
 	if (t->state == DR_RI_RUNNING && t->approval.open)
-		printf("  %s: waiting for an approval (drover approve)\n", label);
+		print_approval(ri, t, label);
 	else if (t->state == DR_RI_RUNNING)
 		printf("  %s: in flight, attempt %d of %s%s, started at %s, no result recorded%s%s\n", label, n,
 		       t->action ? t->action : "?", t->mutating ? " (changes the service)" : "", at,

@@ -506,6 +506,7 @@ static void on_approval_request(dr_runinfo *ri, const cJSON *rec, int64_t at)
 	dr_ri_approval *p = &task_of(ri, rec)->approval;
 	ri->open_approvals += !p->open;
 	*p = (dr_ri_approval){.requested = true, .open = true, .message = keep_field(ri, rec, "message"),
+			      .command = keep_field(ri, rec, "command"),
 			      .requested_ms = at, .answered_ms = -1, .waited_ms = -1};
 }
 

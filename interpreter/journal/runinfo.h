@@ -94,6 +94,7 @@ typedef struct dr_ri_attempt {
 typedef struct dr_ri_approval {
 	bool requested, open; /* asked; still waiting for an answer */
 	const char *message; /* what was asked */
+	const char *command; /* how to answer it from another shell (approval.request's); NULL in older journals */
 	const char *decision; /* "granted", "denied"; NULL while unanswered */
 	const char *by, *via, *at, *comment; /* who answered, how, when (RFC 3339 on the run's clock) */
 	bool timed_out; /* nobody answered in time; decision is the gate's on_timeout */

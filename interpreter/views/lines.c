@@ -152,13 +152,28 @@ static bool line_step(dr_buf *b, const cJSON *ev, const char *type, bool color)
 
 /* --- approvals --------------------------------------------------------------- */
 
+void dr_lines_approve_command(dr_buf *b, const char *command, const char *run, const char *step)
+{
+	if (command) {
+		dr_buf_puts(b, command);
+	} else if (run) {
+		dr_buf_puts(b, "drover approve ");
+		dr_text_shell_word(b, run);
+		dr_buf_putc(b, ' ');
+		dr_text_shell_word(b, step ? step : "STEP");
+	}
+}
+
 static void line_approval(dr_buf *b, const cJSON *ev, const char *type)
 {
 	who(b, ev);
 	if (!strcmp(type, "approval.request")) {
 		dr_buf_printf(b, ": waiting for approval: %s", str(ev, "message"));
-		if (str(ev, "command"))
-			dr_buf_printf(b, " (answer with: %s)", str(ev, "command"));
+		if (str(ev, "command")) {
+			dr_buf_puts(b, " (answer with: ");
+			dr_lines_approve_command(b, str(ev, "command"), NULL, NULL);
+			dr_buf_putc(b, ')');
+		}
 		return;
 	}
 	if (!strcmp(type, "approval.timeout")) {

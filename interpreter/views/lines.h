@@ -27,6 +27,16 @@ bool dr_lines_format(dr_buf *b, const struct cJSON *ev, bool color);
  */
 struct cJSON *dr_lines_term_event(const struct cJSON *ev);
 
+/*
+ * How to answer an open approval from another shell, into b: the command
+ * the run recorded when it began to wait (approval.request's command, with
+ * --state-dir when the run's is not the default one, its words quoted for
+ * a shell); for a journal written before the command was recorded,
+ * "drover approve RUN STEP". Nothing when command and run are both NULL.
+ * The one wording of the plain line, the live screen and `drover status`.
+ */
+void dr_lines_approve_command(dr_buf *b, const char *command, const char *run, const char *step);
+
 /* The ANSI colour of a state or status name ("" without colour or for an unknown name), and the reset. */
 const char *dr_lines_paint(bool color, const char *status);
 const char *dr_lines_reset(bool color);

@@ -371,6 +371,20 @@ static void slowest_line(frame *f, const dr_ri_step *s)
 	add(f, K_SLOW, DR_RI_RUNNING, &b);
 }
 
+/* "   answer with: drover approve --state-dir DIR RUN STEP": the command the run recorded (lines.h). */
+static void answer_line(frame *f, const dr_ri_task *t)
+{
+	const dr_runinfo *ri = f->p->ri;
+	dr_buf cmd, b;
+	dr_buf_init(&cmd);
+	dr_buf_init(&b);
+	dr_lines_approve_command(&cmd, t->approval.command, ri->run, dr_runinfo_task_step(ri, t)->id);
+	dr_buf_puts(&b, "   answer with: ");
+	term(&b, cmd.data);
+	dr_buf_dispose(&cmd);
+	add(f, K_PERSON, DR_RI_RUNNING, &b);
+}
+
 static void people(frame *f)
 {
 	const dr_runinfo *ri = f->p->ri;
@@ -386,9 +400,9 @@ static void people(frame *f)
 		term(&b, dr_runinfo_task_label(ri, t, label, sizeof label));
 		dr_buf_puts(&b, ": waiting for approval: ");
 		term(&b, t->approval.message ? t->approval.message : "");
-		dr_buf_printf(&b, "%s (drover approve %s %s)", dr_lines_reset(f->p->color), ri->run,
-			      dr_runinfo_task_step(ri, t)->id);
+		dr_buf_puts(&b, dr_lines_reset(f->p->color));
 		add(f, K_PERSON, DR_RI_RUNNING, &b);
+		answer_line(f, t); /* a line of its own: the pasted command must be whole */
 	}
 	if (n > PEOPLE) {
 		dr_buf b;

@@ -67,8 +67,9 @@ if [ -n "$mid" ]; then
 fi
 grep -q '✗ 100: vm-0007, vm-0017, vm-0027, +97' "$last"; ok "the failed VMs are named, and counted" $?
 for c in "$tmp"/cap*; do grep -q '^ ⏸ go-no-go: waiting' "$c" && cp "$c" "$out/screen-approval.txt" && break; done
-cat "$tmp"/cap* | grep -q '^ ⏸ go-no-go: waiting for approval: Commit the failover? (drover approve screen-'
-ok "a line while the approval waits for a person, with the command that answers it" $?
+cat "$tmp"/cap* | grep -q '^ ⏸ go-no-go: waiting for approval: Commit the failover?$' &&
+	cat "$tmp"/cap* | grep -q "^   answer with: drover approve --state-dir $tmp/state screen-[0-9A-Za-z-]* go-no-go$"
+ok "a line while the approval waits for a person, and one with the whole command that answers it (--state-dir)" $?
 cat "$tmp"/cap* | grep -q '⏸ 1 waiting for a person'; ok "the header counts what waits for a person" $?
 
 # --- a mass failure does not scroll the screen away -----------------------------------------------

@@ -3,7 +3,7 @@
  * model of 1,000 VMs and 40 steps, at several terminal sizes: it fits
  * (lines, columns), finished and pending steps fold when the steps do not
  * fit, running and failed steps are never folded away, failed and slowest
- * VMs are named.
+ * VMs are named; a waiting approval gives the command that answers it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 
 #include "journal/runinfo.h"
 #include "run/clock.h"
+#include "views/lines.h"
 #include "views/progress.h"
 
 #define VMS 1000
@@ -140,11 +141,48 @@ static void test_small_terminal_folds(void **state)
 	dr_runinfo_dispose(&ri);
 }
 
+/* A gate that waits: its own line gives the command as the run recorded it, whole (with --state-dir), as the plain line does. */
+static void test_approval_command(void **state)
+{
+	(void)state;
+	dr_runinfo ri;
+	dr_runinfo_init(&ri);
+	dr_runinfo_declare_step(&ri, "go-no-go", NULL, "approve");
+	dr_runinfo_declare_step(&ri, "gate-2", NULL, "approve");
+	ap(&ri, "{\"event\":\"run.start\",\"ts\":\"2026-01-01T00:00:00.000Z\",\"t_ms\":0,\"run\":\"shop-1\",\"mode\":\"failover\"}");
+	const char *req = "{\"event\":\"approval.request\",\"t_ms\":10,\"step\":\"go-no-go\",\"message\":\"Commit?\","
+			  "\"command\":\"drover approve --state-dir '/srv/dr state' shop-1 go-no-go\"}";
+	for (int i = 0; i < 2; i++) {
+		const char *id = i ? "gate-2" : "go-no-go";
+		ap(&ri, "{\"event\":\"step.start\",\"t_ms\":0,\"step\":\"%s\",\"tasks\":1}", id);
+		ap(&ri, "{\"event\":\"task.start\",\"t_ms\":0,\"step\":\"%s\",\"attempt\":1}", id);
+	}
+	ap(&ri, "%s", req);
+	/* a journal from before approval.request recorded its command */
+	ap(&ri, "{\"event\":\"approval.request\",\"t_ms\":10,\"step\":\"gate-2\",\"message\":\"Go?\"}");
+	char *t;
+	frame(&ri, 40, 120, &t);
+	check_fits(t, 40, 120);
+	if (!strstr(t, "\n   answer with: drover approve --state-dir '/srv/dr state' shop-1 go-no-go\033[K\n") ||
+	    !strstr(t, "\n   answer with: drover approve shop-1 gate-2\033[K\n"))
+		fail_msg("%s", t);
+	free(t);
+	cJSON *ev = cJSON_Parse(req);
+	dr_buf line;
+	dr_buf_init(&line);
+	assert_true(dr_lines_format(&line, ev, false));
+	assert_non_null(strstr(line.data, "(answer with: drover approve --state-dir '/srv/dr state' shop-1 go-no-go)"));
+	dr_buf_dispose(&line);
+	cJSON_Delete(ev);
+	dr_runinfo_dispose(&ri);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roomy_terminal),
 		cmocka_unit_test(test_small_terminal_folds),
+		cmocka_unit_test(test_approval_command),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
