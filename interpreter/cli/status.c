@@ -23,6 +23,7 @@
 #include "util/text.h"
 #include "util/xalloc.h"
 #include "views/lines.h"
+#include "views/summary.h"
 #include "views/report_dr.h"
 
 static int status_main(int argc, char **argv);
@@ -345,11 +346,22 @@ static void print_next_blocked(const dr_runinfo *ri)
 	dr_buf_dispose(&b);
 }
 
+/* A drill that ended and did not succeed: its finally: ran its cleanup, so it is not resumed or retried. */
+static bool drill_over(const dr_runinfo *ri)
+{
+	const char *s = ri->status;
+	return ri->mode && !strcmp(ri->mode, "drill") && ri->ended &&
+	       (!strcmp(s, "failed") || !strcmp(s, "cancelled") || !strcmp(s, "rolled_back"));
+}
+
 static void print_next(const dr_runinfo *ri)
 {
 	const char *s = ri->status;
 	printf("\nNEXT\n");
-	if (!strcmp(s, "running"))
+	if (drill_over(ri)) {
+		fflush(stdout);
+		dr_summary_print_next(ri, stdout); /* what the drill's summary said: where its test VMs are */
+	} else if (!strcmp(s, "running"))
 		printf("  A drover is running it now. Wait for it%s.\n",
 		       ri->open_approvals ? ", or answer its open approvals: drover approve RUN-ID STEP" : "");
 	else if (!strcmp(s, "interrupted") || !strcmp(s, "cancelled") || !strcmp(s, "suspended"))

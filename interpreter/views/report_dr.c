@@ -224,6 +224,22 @@ static void print_drill(const dr_ri_drill *d, FILE *out)
 	      out);
 }
 
+const char *dr_report_dr_drill_left(dr_buf *b, const dr_runinfo *ri)
+{
+	const dr_ri_drill *d = &ri->drill;
+	if (!d->verified)
+		return "whether its test VMs are cleaned up is not known (the drill stopped before it checked): look for "
+		       "test failovers of its VMs in the service";
+	if (!strcmp(d->status, "clean"))
+		return "its test VMs are cleaned up (verified with the backend)";
+	if (!strcmp(d->status, "error"))
+		return "whether its test VMs are cleaned up is not known (the backend could not say): look for test "
+		       "failovers of its VMs in the service";
+	int n = cJSON_GetArraySize(d->leftovers);
+	dr_buf_printf(b, "%d test VM%s %s left behind (named above)", n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	return b->data;
+}
+
 /* "a drill", "a failover", "a failback": the run's mode for people. */
 static const char *a_mode(const char *mode)
 {

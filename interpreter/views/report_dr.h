@@ -33,6 +33,15 @@ void dr_report_dr_finish(struct dr_runinfo *ri, struct dr_events *ev, struct dr_
 /* True when the drill's verification found test VMs left, or could not ask: the drill fails. */
 bool dr_report_dr_failed(const struct dr_runinfo *ri);
 
+/*
+ * Where an ended drill left its test VMs, for the advice at its end (the
+ * summary's next:, `drover status`), from drill.verify: "its test VMs are
+ * cleaned up (verified with the backend)", "N test VMs are left behind
+ * (named above)", or "whether its test VMs are cleaned up is not known
+ * (...)". Static text or text in b.
+ */
+const char *dr_report_dr_drill_left(dr_buf *b, const struct dr_runinfo *ri);
+
 /* The summary's lines: the drill's verification, RTO and the RPO of every VM, each against its objective. */
 void dr_report_dr_print(const struct dr_runinfo *ri, FILE *out);
 

@@ -14,6 +14,7 @@
  */
 #include "views/summary.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,17 @@ static void print_in_place(const dr_runinfo *ri, FILE *out, const char *lead)
 	dr_buf_dispose(&never.b);
 }
 
+/* What a drill completed, then where its test VMs are now: cleaned up, left behind, or not known. */
+static void print_drill_in_place(const dr_runinfo *ri, FILE *out, const char *lead)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	print_in_place(ri, out, lead);
+	const char *left = dr_report_dr_drill_left(&b, ri);
+	fprintf(out, "  - %c%s.\n", toupper((unsigned char)left[0]), left + 1);
+	dr_buf_dispose(&b);
+}
+
 static void print_rollback(const dr_runinfo *ri, FILE *out)
 {
 	names undone = {.n = 0}, left = {.n = 0};
@@ -223,9 +235,9 @@ static void print_retry(const dr_runinfo *ri, FILE *out)
 			     "was in flight is settled by asking the service first).\n",
 			ri->run);
 	else if (failed && is_drill(ri))
-		fputs("  - Fix the cause shown above, then run the drill again: a drill cleans up its test failovers when it "
-		      "ends, so there is nothing to retry from.\n",
-		      out);
+		fprintf(out, "  - %sFix the cause shown above, then run the drill again: a drill cleans up its test failovers "
+			     "when it ends, so there is nothing to retry from.\n",
+			dr_report_dr_failed(ri) ? "Clean up the test VMs it left first (see above). " : "");
 	else if (failed && undo_started(ri))
 		fputs("  - A retry cannot go on from a rollback that began: check what was and was not undone, fix the cause, "
 		      "then start a new run (steps that succeeded run again too, so make sure they are safe to repeat).\n",
@@ -263,11 +275,21 @@ static bool failed_by_objectives(const dr_runinfo *ri)
 
 static void next_objectives(const dr_runinfo *ri, FILE *out)
 {
-	fprintf(out, "  - Every step did its work, and what it did stays in place (nothing to undo or retry): the run failed "
-		     "only because it missed an objective that objectives.enforce: %s holds it to.\n"
+	dr_buf b;
+	dr_buf_init(&b);
+	if (is_drill(ri)) /* its finally: cleaned up what it did: nothing stays in place */
+		fprintf(out, "  - Every step did its work and %s: nothing to undo or retry. The drill failed only because "
+			     "it missed an objective that objectives.enforce: %s holds it to.\n",
+			dr_report_dr_drill_left(&b, ri), ri->enforce ? ri->enforce : "drill");
+	else
+		fprintf(out, "  - Every step did its work, and what it did stays in place (nothing to undo or retry): the run "
+			     "failed only because it missed an objective that objectives.enforce: %s holds it to.\n",
+			ri->enforce ? ri->enforce : "drill");
+	dr_buf_dispose(&b);
+	fprintf(out, 
 		     "  - Find what took longest (drover report %s -o run.html draws the timeline; drover plan --estimate "
 		     "the critical path), make it faster or revise objectives:, then %s.\n",
-		ri->enforce ? ri->enforce : "drill", ri->run, is_drill(ri) ? "drill again" : "check the next drill");
+		ri->run, is_drill(ri) ? "drill again" : "check the next drill");
 }
 
 static void next_failed(const dr_runinfo *ri, FILE *out)
@@ -282,7 +304,7 @@ static void next_failed(const dr_runinfo *ri, FILE *out)
 	if (ri->rollback.started)
 		print_rollback(ri, out);
 	else if (is_drill(ri))
-		print_in_place(ri, out, "Completed in the drill (its test VMs are cleaned up under finally:)");
+		print_drill_in_place(ri, out, "Completed in the drill");
 	else
 		print_in_place(ri, out, "Completed, and left in place (nothing was rolled back)");
 	for (size_t i = 0; i < ri->n_not_undone; i++)
@@ -292,13 +314,11 @@ static void next_failed(const dr_runinfo *ri, FILE *out)
 
 static void next_cancelled(const dr_runinfo *ri, FILE *out)
 {
-	fputs("next:\n", out);
 	print_interrupted(ri, out);
 	if (is_drill(ri)) { /* its finally: cleaned the test VMs up: a resume would validate VMs that are gone */
-		print_in_place(ri, out, "Completed in the drill before the cancellation (its test VMs are cleaned up "
-					"under finally:)");
-		fputs("  - Run the drill again when ready (drover drill): its cleanup ran, so there is nothing to go on "
-		      "from.\n", out);
+		print_drill_in_place(ri, out, "Completed in the drill before the cancellation");
+		fprintf(out, "  - %sun the drill again when ready (drover drill): its cleanup ran, so there is nothing to go on "
+			     "from.\n", dr_report_dr_failed(ri) ? "Clean up the test VMs it left first (see above), then r" : "R");
 		return;
 	}
 	print_in_place(ri, out, "Completed before the cancellation, and left in place");
@@ -311,21 +331,19 @@ static void next_cancelled(const dr_runinfo *ri, FILE *out)
 		fputs("  - Run again when ready; the finally: steps have run.\n", out);
 }
 
-static void next_steps(const dr_runinfo *ri, FILE *out)
+/* The lines of next:, under head ("next:\n", or "" for drover status). */
+static void next_steps(const dr_runinfo *ri, FILE *out, const char *head)
 {
 	const char *s = ri->status;
 	if (!strcmp(s, "suspended") || !strcmp(s, "succeeded"))
 		return; /* suspended: a resume stopped before going on, and resume.c said what to check */
-	if (!strcmp(s, "rolled_back")) {
-		fputs("next:\n  - Every completed task was undone, newest first. Fix the cause shown above, then run "
-		      "again.\n",
-		      out);
-	} else if (!strcmp(s, "cancelled")) {
+	fputs(head, out);
+	if (!strcmp(s, "rolled_back"))
+		fputs("  - Every completed task was undone, newest first. Fix the cause shown above, then run again.\n", out);
+	else if (!strcmp(s, "cancelled"))
 		next_cancelled(ri, out);
-	} else {
-		fputs("next:\n", out);
+	else
 		next_failed(ri, out);
-	}
 }
 
 static const char *suspended_as(const dr_runinfo *ri)
@@ -352,17 +370,18 @@ static void write_summary(const dr_runinfo *ri, FILE *out)
 	if (!strcmp(ri->status, "internal_error") && ri->error)
 		fprintf(out, "  internal error: %s\n", term(&t, ri->error));
 	dr_buf_dispose(&t);
-	next_steps(ri, out);
+	next_steps(ri, out, "next:\n");
 }
 
-void dr_summary_print(const dr_runinfo *ri, FILE *out)
+/* Write what write(ri, ...) writes to out, escaped for the terminal. */
+static void print_escaped(const dr_runinfo *ri, FILE *out, void (*write)(const dr_runinfo *, FILE *))
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
 	if (!mem)
 		return;
-	write_summary(ri, mem);
+	write(ri, mem);
 	fclose(mem);
 	dr_buf safe; /* what any other line holds cannot drive the terminal either (its line feeds are the summary's) */
 	dr_buf_init(&safe);
@@ -372,3 +391,9 @@ void dr_summary_print(const dr_runinfo *ri, FILE *out)
 	dr_buf_dispose(&safe);
 	free(text);
 }
+
+void dr_summary_print(const dr_runinfo *ri, FILE *out) { print_escaped(ri, out, write_summary); }
+
+static void write_next(const dr_runinfo *ri, FILE *out) { next_steps(ri, out, ""); }
+
+void dr_summary_print_next(const dr_runinfo *ri, FILE *out) { print_escaped(ri, out, write_next); }

@@ -19,4 +19,13 @@ struct dr_runinfo;
  */
 void dr_summary_print(const struct dr_runinfo *ri, FILE *out);
 
+/*
+ * Only the summary's next: lines ("  - ..."), without their heading: what
+ * the run completed and left in place, what to do next. `drover status`
+ * gives them for a drill that did not succeed, so that it and the summary
+ * say the same about where the drill's test VMs are. Escaped for the
+ * terminal; nothing for a run that succeeded.
+ */
+void dr_summary_print_next(const struct dr_runinfo *ri, FILE *out);
+
 #endif

@@ -78,6 +78,20 @@ lifecycle() {
 	every_vm "$S" protected Primary; ok "after failback reprotect: every VM protected, active in Primary" $?
 }
 
+# drill_next WHAT STATE_DIR LEFT_RE ADVICE: the end of the drill's run (in $tmp/out) and drover status say
+# where its test VMs are (LEFT_RE) and what to do (ADVICE), never that what it did stays in place, nor to
+# resume or retry it, nor to start a real run
+drill_next() {
+	local bad=0 f
+	"$drover" status --state-dir "$2" >"$tmp/status" 2>&1
+	for f in "$tmp/out" "$tmp/status"; do
+		grep -q "$3" "$f" && grep -q "$4" "$f" &&
+			! grep -q "stays in place\|drover resume\|retry-failed\|(drover run)" "$f" || {
+			bad=1; echo "    $(basename "$f"):"; sed -n '/^next:\|^NEXT/,$p' "$f" | sed 's/^/      /'; }
+	done
+	ok "a drill that $1: its summary and drover status say where its test VMs are, and what to do" $bad
+}
+
 # --- a drill whose validation fails still cleans up and leaves nothing ---------------------
 drill() {
 	local S=$tmp/drill
@@ -92,6 +106,7 @@ drill() {
 	every_vm "$S" protected Primary; ok "after the drill: every VM protected in Primary, no test VM" $?
 	! grep -q '"test":{[^}]*"exists":true' <("$drover" sim show --state "$S/sim-state.json" --format json | tr -d '\n\t ')
 	ok "sim show lists no test VM" $?
+	drill_next "failed in validation" "$S" "^  - Its test VMs are cleaned up (verified with the backend)\.$" "run the drill again"
 	S=$tmp/drill-cancel
 	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" --events "$S.jsonl" drill.yaml
 	ok "a drill cancelled mid test failover exits 4" $?
@@ -102,6 +117,7 @@ drill() {
 	ok "the cancelled drill's objectives are not judged: it is cancelled (exit 4), not failed by them" $?
 	grep -q "Run the drill again when ready (drover drill)" "$tmp/out" && ! grep -q "drover resume" "$tmp/out"
 	ok "the cancelled drill's summary says to run it again, not to resume it (its test VMs are gone)" $?
+	drill_next "cancelled" "$S" "^  - Its test VMs are cleaned up (verified with the backend)\.$" "Run the drill again when ready"
 	run_ok "resume the cancelled drill" 4 resume -q --state-dir "$S" "$(ls "$S/runs")"
 	ok "resume of a cancelled drill is refused with the run's status (4)" $?
 	grep -q "is a drill that was cancelled: its cleanup (finally:) removed its test VMs.*drover drill drill.yaml" "$tmp/out"
@@ -116,6 +132,7 @@ drill() {
 	grep -q "DRILL LEFT 1 TEST VM BEHIND: shop-web-1 (test_failed_over)" "$tmp/out"; ok "and says loudly which test VM is left" $?
 	event "$S.jsonl" drill.verify | grep -q '"status":"leftovers".*"vm":"shop-web-1"'; ok "drill.verify lists it" $?
 	vm_is "$S" shop-web-1 protected Primary; [ $? = 1 ]; ok "the service still has its test failover" $?
+	drill_next "cleanup failed" "$S" "^  - 1 test VM is left behind (named above)\.$" "Clean up the test VMs it left first"
 	S=$tmp/drill-ok
 	run_ok "drill" 0 drill -q --state-dir "$S" --events "$S.jsonl" drill.yaml; ok "a healthy drill passes (no --yes)" $?
 	event "$S.jsonl" task.skip | grep -q '"step":"commit".*skipped in a drill'; ok "commit skipped in the drill" $?
@@ -600,6 +617,8 @@ objectives_enforce() {
 	ok "the summary says the objectives were enforced and missed" $?
 	grep -q "nothing to undo or retry" "$tmp/out" && ! grep -q "resume" "$tmp/out"
 	ok "its next: says every step did its work, nothing to undo or retry (no resume)" $?
+	drill_next "failed only on its objectives" "$S" \
+		"Every step did its work and its test VMs are cleaned up (verified with the backend): nothing to undo" "drill again"
 	edr status --state-dir "$S" >"$tmp/out" 2>&1
 	grep -q "^  enforce   enforced (objectives.enforce: drill): missed, so the run fails$" "$tmp/out"
 	ok "drover status says so" $?
