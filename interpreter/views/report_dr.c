@@ -8,9 +8,11 @@
  *   - for a drill, asks the backend for items of the run's VMs still in a
  *     test failover (a test VM exists, or cleanup is pending or running)
  *     and emits drill.verify; any such VM fails the run, loudly, by name;
- *   - emits run.objectives: the RTO and the RPO per VM that the run model
+ *   - emits run.objectives: the RTO and the worst RPO that the run model
  *     computes (dr_runinfo_objectives), each against objectives.rto /
- *     objectives.rpo.
+ *     objectives.rpo, with how many VMs were measured and over the
+ *     objective and the worst few by name (its size does not grow with the
+ *     estate: every VM's RPO is in the task events).
  *
  * Everything is read from the run model (journal/runinfo.h), which the
  * events feed, so the summary (dr_report_dr_print), `drover status` and
@@ -31,6 +33,7 @@
 #include "util/text.h"
 
 #define INLINE_VMS 8 /* more VMs than this: the per-VM RPO list gets lines of its own */
+#define WORST_VMS 10 /* run.objectives names the VMs of the worst RPOs, at most this many */
 #define WRAP 100
 
 /* --- a drill's verification --------------------------------------------------- */
@@ -86,11 +89,46 @@ static void add_str(cJSON *o, const char *key, const char *s)
 		cJSON_AddStringToObject(o, key, s);
 }
 
+/* Of the k worst RPOs kept in w[0..*n) (worst first), where VM i goes: its place, or k when it is not among them. */
+static size_t place(const dr_ri_objectives *o, const size_t *w, size_t n, size_t i)
+{
+	size_t at = n;
+	while (at > 0 && o->vms[w[at - 1]].rpo_ms < o->vms[i].rpo_ms)
+		at--;
+	return at;
+}
+
+/* The WORST_VMS VMs of the worst RPO, worst first (of equal ones, the first in vms[]), into w; how many. */
+static size_t worst_vms(const dr_ri_objectives *o, size_t w[WORST_VMS])
+{
+	size_t n = 0;
+	for (size_t i = 0; i < o->n_vms; i++) { /* one pass, each VM placed among at most WORST_VMS: linear */
+		size_t at = place(o, w, n, i);
+		if (at == WORST_VMS)
+			continue;
+		n += n < WORST_VMS;
+		memmove(&w[at + 1], &w[at], (n - 1 - at) * sizeof *w);
+		w[at] = i;
+	}
+	return n;
+}
+
+/*
+ * The RPO per VM in proportion to what a reader of the event needs: how
+ * many VMs were measured and how many were over the objective, and the
+ * worst WORST_VMS by name (every VM's RPO is in its task's events, which
+ * status and the reports read), where run.objectives once listed every VM.
+ */
 static void add_vms(cJSON *ev, const dr_ri_objectives *o)
 {
-	cJSON *vms = cJSON_AddArrayToObject(ev, "vms");
-	for (size_t i = 0; i < o->n_vms; i++) {
-		const dr_ri_rpo *r = &o->vms[i];
+	size_t w[WORST_VMS], over = 0;
+	for (size_t i = 0; i < o->n_vms; i++)
+		over += o->vms[i].met == 0;
+	cJSON_AddNumberToObject(ev, "rpo_vms", (double)o->n_vms);
+	cJSON_AddNumberToObject(ev, "rpo_over", (double)over);
+	cJSON *vms = cJSON_AddArrayToObject(ev, "rpo_worst");
+	for (size_t k = 0, n = worst_vms(o, w); k < n; k++) {
+		const dr_ri_rpo *r = &o->vms[w[k]];
 		cJSON *e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "vm", r->vm);
 		cJSON_AddNumberToObject(e, "rpo_ms", (double)r->rpo_ms);

@@ -677,6 +677,11 @@ thousand() {
 	(cd "$tmp" && "$drover" status --state-dir "$S" "$id") >"$tmp/status" 2>&1 &&
 		grep -q "^up-w5 .* succeeded .* 200 " "$tmp/status"
 	ok "status reads the whole journal: the last wave's 200 probes succeeded" $?
+	# run.objectives names the 10 worst VMs, not every one (issue 11: 1.6 MB at 10,000); status has them all
+	local obj; obj=$(grep -h '"event":"run.objectives"' "$S/runs/$id/"journal*)
+	[ "${#obj}" -lt 4096 ] && [ "$(echo "$obj" | grep -o '"vm":' | wc -l)" = 10 ] &&
+		echo "$obj" | grep -q '"rpo_vms":1000,"rpo_over":0,"rpo_worst":\[' && [ "$(grep -c '^vm-[0-9]* .* failover' "$tmp/status")" = 1000 ]
+	ok "run.objectives of 1,000 VMs: ${#obj} bytes, the 10 worst VMs by name; status lists every VM's RPO" $?
 }
 
 # --- plan --estimate runs no command and reaches no endpoint ---------------------------------
