@@ -226,6 +226,8 @@ bench: $(DROVER) $(B)/libdrover.a
 	@bench/bench_plan.sh $(B)
 	@echo
 	@bench/bench_status.sh $(B)
+	@echo
+	@bench/bench_simstate.sh $(B)
 
 install: $(DROVER) install-man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/stdlib

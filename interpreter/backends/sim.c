@@ -55,6 +55,7 @@ sim_item *sim_item_add(sim *s, const char *name)
 	dr_strmap_put(&s->item_by_name, it->name, s->n_items);
 	dr_strmap_put(&s->item_by_guid, it->guid, s->n_items);
 	s->n_items++;
+	sim_item_touch(s, it);
 	return it;
 }
 
@@ -104,6 +105,7 @@ void sim_init_new_items(sim *s, int64_t t)
 		it->pts_since = t - 2 * SIM_RETENTION; /* replicating for long: a full retention window */
 		it->vm[DR_BE_PRIMARY] = (sim_vmst){.exists = true, .running = true, .since_ms = t - 30 * 24 * SIM_HOUR,
 						   .boot_ms = 60000};
+		sim_item_touch(s, it);
 	}
 }
 
@@ -155,6 +157,11 @@ void sim_free(sim *s)
 	free(s->items);
 	free(s->jobs);
 	free(s->audit);
+	free(s->touched);
+	free(s->touched_jobs);
+	if (s->log_fd >= 0)
+		close(s->log_fd);
+	free(s->log_path);
 	dr_strmap_dispose(&s->item_by_name);
 	dr_strmap_dispose(&s->item_by_guid);
 	dr_strmap_dispose(&s->job_by_guid);
@@ -565,6 +572,7 @@ static int start_locked(sim *s, dr_arena *a, int64_t t, const dr_be_request *req
 		return refuse(s, t, req, NULL, "refused", err);
 	}
 	it->n_calls++;
+	sim_item_touch(s, it); /* its call count, fault hits, state, jobs */
 	if ((f = sim_faults_throttle(s, req->op)))
 		return throttled(f, a, err), refuse(s, t, req, it, "throttled", err);
 	int r = replay(s, req, it, a, &j, err);
@@ -621,8 +629,10 @@ int dr_sim_resume_job(dr_backend *be, dr_arena *a, int64_t now_ms, const char *j
 	if (j)
 		sim_settle(s, &s->items[j->item], t);
 	bool resumed = j && sim_job_resume(j, t);
-	if (resumed)
+	if (resumed) {
+		sim_job_touch(s, j);
 		s->dirty = true;
+	}
 	pthread_mutex_unlock(&s->mu);
 	if (!j)
 		return not_found(a, err, "job", "ReplicationJobNotFound", job_id);
@@ -658,7 +668,7 @@ int dr_sim_save(dr_backend *be, dr_arena *a, dr_be_error *err)
 {
 	sim *s = of(be);
 	pthread_mutex_lock(&s->mu);
-	int rc = s->path && !s->read_only ? sim_state_save(s, a, err) : 0;
+	int rc = s->path && !s->read_only ? sim_state_snapshot(s, a, err) : 0;
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
@@ -732,9 +742,12 @@ static int open_state(sim *s, const dr_sim_opts *o, dr_arena *a, dr_be_error *er
 	if (o->in_memory)
 		return 0;
 	s->path = xstrdup(o->state_path ? o->state_path : dr_sim_state_path(NULL, NULL, path, sizeof path));
+	s->log_path = sim_log_path(s->path);
 	if (!s->read_only && sim_state_lock(s, a, err) < 0)
 		return -1;
-	return o->fresh || sim_state_load(s, s->path, a, err) >= 0 ? 0 : -1;
+	int rc = o->fresh ? 1 : sim_state_load(s, s->path, a, err);
+	s->need_snapshot |= rc == 1; /* no state (or a fresh one): the first save writes it */
+	return rc < 0 ? -1 : 0;
 }
 
 dr_backend *dr_sim_open(const dr_node *cfg, const dr_sim_opts *o, dr_arena *a, dr_diags *diags, dr_be_error *err)
@@ -744,7 +757,7 @@ dr_backend *dr_sim_open(const dr_node *cfg, const dr_sim_opts *o, dr_arena *a, d
 	o = o ? o : &none;
 	s->base = (dr_backend){.ops = &sim_ops, .kind = "sim", .simulated = true};
 	pthread_mutex_init(&s->mu, NULL);
-	s->lock_fd = -1;
+	s->lock_fd = s->log_fd = -1;
 	s->created_ms = s->last_ms = SIM_UNSET;
 	s->read_only = o->read_only;
 	s->autosave = o->autosave;

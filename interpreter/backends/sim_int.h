@@ -14,6 +14,8 @@
  *   sim_faults.c     the fault spec and the decisions it makes
  *   sim_inventory.c  VMs from the runbook's vms:/inventory: into items
  *   sim_state.c      the state file: JSON in and out, atomic writes, lock
+ *   sim_log.c        the change log beside it: what changed since the last
+ *                    snapshot, one group of lines per flush
  *   sim_util.c       hashing, deterministic random numbers, GUIDs
  *
  * Time. Every function takes t, the sim time of the call (dr_sim_time).
@@ -93,6 +95,7 @@ typedef struct sim_item {
 	size_t n_hits;
 	size_t *jobs; /* its jobs (indexes in sim.jobs), oldest first: list_jobs by item */
 	size_t n_jobs, cap_jobs;
+	bool touched; /* changed since the last save: in sim.touched */
 } sim_item;
 
 /* FAIL: the job fails here; WARN: the task fails, the job goes on; HANG: the task never ends;
@@ -120,6 +123,7 @@ typedef struct sim_job {
 	char *err_code, *err_msg; /* why its failing task fails (a fault), or NULL; a SUSPEND task: its instructions */
 	char *network, *comments;
 	char *activity; /* the caller's activity id (the emulator: x-ms-client-request-id), or NULL */
+	bool touched; /* a saved job changed since the last save (resumed): in sim.touched_jobs */
 } sim_job;
 
 typedef enum sim_fault_kind {
@@ -181,6 +185,18 @@ typedef struct sim {
 	size_t n_faults;
 	sim_audit *audit;
 	size_t n_audit, cap_audit;
+	/* What the last save left out (sim_log.c): changed items, changed saved jobs, and the counts of
+	   jobs and audit records saved (those after them are new). */
+	size_t *touched, n_touched, cap_touched;
+	size_t *touched_jobs, n_touched_jobs, cap_touched_jobs;
+	size_t saved_jobs, saved_audit;
+	/* The change log: "<path>.changes" (sim_log.c). */
+	char *log_path;
+	int log_fd; /* open for appending, or -1: the next save is a snapshot */
+	uint64_t epoch; /* of the state file; the log's groups name it. 0: none (no file, or an older drover's) */
+	uint64_t log_bytes, state_bytes; /* the log's size; the state file's at its last snapshot */
+	bool need_snapshot; /* the next save rewrites the state file (fresh, stale or torn log, old format) */
+	uint64_t saves; /* saves of this session (the crash hook counts them) */
 } sim;
 
 
@@ -193,6 +209,9 @@ sim_job *sim_job_new(sim *s);
 void sim_item_add_job(sim_item *it, size_t job);
 sim_job *sim_job_find(sim *s, const char *id_or_name);
 void sim_free(sim *s);
+/* Remember that it / a saved job changed: the next save logs it (O(1), once per save). */
+void sim_item_touch(sim *s, sim_item *it);
+void sim_job_touch(sim *s, sim_job *j);
 /* Give items whose times are SIM_UNSET their initial state at t (first call of a session). */
 void sim_init_new_items(sim *s, int64_t t);
 
@@ -280,12 +299,64 @@ size_t sim_inventory_load(sim *s, const dr_node *cfg, const char *base_dir, dr_d
 
 /* ---- sim_state.c -------------------------------------------------------------------------- */
 
-/* Load the state file into a fresh s; 1 when absent, 0 loaded, -1 corrupt or unreadable (*err). */
+/*
+ * Load the state file into a fresh s, then replay its change log over it
+ * (sim_log_replay); 1 when the file is absent (its log is then ignored), 0
+ * loaded, -1 corrupt or unreadable (*err).
+ */
 int sim_state_load(sim *s, const char *path, dr_arena *a, dr_be_error *err);
-/* Write it atomically. 0, or -1 with *err. */
+/*
+ * Save what changed since the last save: one group appended to the change
+ * log and synced, or a snapshot (the whole state written atomically, a new
+ * epoch, then an empty log) when one is due. 0, or -1 with *err.
+ */
 int sim_state_save(sim *s, dr_arena *a, dr_be_error *err);
+/* Rewrite the whole state file (a new epoch) and start an empty log. 0, or -1 with *err. */
+int sim_state_snapshot(sim *s, dr_arena *a, dr_be_error *err);
 /* Take the writer's lock beside path. 0, or -1 with *err. */
 int sim_state_lock(sim *s, dr_arena *a, dr_be_error *err);
 void sim_state_unlock(sim *s);
+
+/* For sim_log.c: one element as the state file writes it, and reading one back. */
+struct cJSON;
+struct cJSON *sim_state_item_json(const sim *s, const sim_item *it);
+struct cJSON *sim_state_job_json(const sim *s, const sim_job *j);
+struct cJSON *sim_state_audit_json(const sim_audit *r);
+/*
+ * Apply one committed group of the log (its lines parsed, in order: items,
+ * jobs, audit records; the commit line's head) to s: an item or a job
+ * replaces the one of its name or GUID, or is added. 0, or -1 with *err
+ * naming where (path:line).
+ */
+int sim_state_apply(sim *s, struct cJSON *const *lines, const size_t *lineno, size_t n, const struct cJSON *commit,
+		    const char *path, dr_arena *a, dr_be_error *err);
+
+/* ---- sim_log.c ------------------------------------------------------------------------------ */
+
+/* The log's path for a state file: "<path>.changes" (malloc'd). */
+char *sim_log_path(const char *state_path);
+/*
+ * Replay the committed groups of s's epoch from the log over the loaded
+ * state. A torn tail (lines after the last commit) is left out; a line
+ * that cannot be read before a commit is corruption. Groups of another
+ * epoch (a snapshot taken after them) are skipped. fd: the log, opened
+ * before the state file was read, or -1 when there is none. A writer (not
+ * read_only) opens it for appending, or marks a snapshot due when there is
+ * none or its tail is torn or stale.
+ * 0, or -1 with *err.
+ */
+int sim_log_replay(sim *s, int fd, dr_arena *a, dr_be_error *err);
+/*
+ * Append what changed since the last save as one group, one write, one
+ * fdatasync; a snapshot instead when one is due or the log would outgrow
+ * the state file. 0, or -1 with *err.
+ */
+int sim_log_save(sim *s, dr_arena *a, dr_be_error *err);
+/* After a snapshot: replace the log by an empty one (atomically) and reopen it. 0, or -1 (errno). */
+int sim_log_restart(sim *s);
+/* Forget what was touched: everything is saved. */
+void sim_log_saved(sim *s);
+/* The crash hook of the tests ($DROVER_TEST_SIM_KILL, docs/backends.md): die here when it says so. */
+void sim_log_hook(sim *s, const char *where);
 
 #endif

@@ -104,6 +104,19 @@ static void set_attrs(ictx *c, sim_item *it, const dr_node *vm)
 	set_tags(c, it, dr_node_get(vm, "tags"));
 }
 
+/* A hash of what the inventory sets: whether refreshing an item changed it. */
+static uint64_t attrs_hash(const sim_item *it)
+{
+	uint64_t h = sim_hash(it->size ? it->size : "");
+	for (int i = 0; i < 2; i++) {
+		h = sim_mix(h, sim_hash(it->region[i] ? it->region[i] : ""));
+		h = sim_mix(h, sim_hash(it->ip[i] ? it->ip[i] : ""));
+	}
+	for (size_t i = 0; i < it->n_tags; i++)
+		h = sim_mix(sim_mix(h, sim_hash(it->tag_k[i])), sim_hash(it->tag_v[i]));
+	return sim_mix(h, it->n_tags);
+}
+
 static void add_vm(ictx *c, const dr_node *vm)
 {
 	size_t dup;
@@ -132,7 +145,10 @@ static void add_vm(ictx *c, const dr_node *vm)
 	if (!it)
 		it = sim_item_add(c->s, name);
 	dr_strmap_put(&c->seen, it->name, c->index);
+	uint64_t before = attrs_hash(it);
 	set_attrs(c, it, vm);
+	if (attrs_hash(it) != before)
+		sim_item_touch(c->s, it); /* the state file's copy follows the inventory */
 	c->index++;
 }
 

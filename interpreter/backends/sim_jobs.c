@@ -320,8 +320,12 @@ static void settle_slot(sim *s, sim_item *it, int64_t *slot, int *applied, int64
 
 void sim_settle(sim *s, sim_item *it, int64_t t)
 {
+	int64_t job = it->job, vm_job = it->vm_job;
+	int applied = it->applied, vm_applied = it->vm_applied;
 	settle_slot(s, it, &it->vm_job, &it->vm_applied, t, false);
 	settle_slot(s, it, &it->job, &it->applied, t, true);
+	if (job != it->job || vm_job != it->vm_job || applied != it->applied || vm_applied != it->vm_applied)
+		sim_item_touch(s, it); /* a task's effect, a job's end: saved with the next group */
 }
 
 /* ---- the job as the service shows it -------------------------------------------------- */

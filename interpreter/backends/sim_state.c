@@ -3,9 +3,13 @@
  * service as one JSON document, so that separate invocations (failover,
  * commit, reprotect, failback) continue one history.
  *
- * Writes are atomic: a temporary file beside the target, fsync, rename,
- * fsync of the directory; a reader sees the old or the new state, never a
- * mix. A writer holds an flock on "<file>.lock" for its whole session, so
+ * The file is a snapshot: what changed after it is in its change log
+ * (sim_log.c), replayed over it on load. A snapshot is written atomically:
+ * a temporary file beside the target, fsync, rename, fsync of the
+ * directory; a reader sees the old or the new state, never a mix. Each
+ * snapshot has a new epoch (a random 64-bit number), and the log's groups
+ * name the epoch they follow, so a log left over from before a snapshot is
+ * never applied to it. A writer holds an flock on "<file>.lock" for its whole session, so
  * two runs cannot interleave. Loading checks every field: a torn or edited
  * file is a clear error naming the file and the field, never a crash.
  *
@@ -24,7 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/fs.h"
@@ -93,7 +99,7 @@ static void item_attrs_json(cJSON *o, const sim_item *it)
 	cJSON_AddStringToObject(o, "size", it->size);
 }
 
-static cJSON *item_json(const sim *s, const sim_item *it)
+cJSON *sim_state_item_json(const sim *s, const sim_item *it)
 {
 	cJSON *o = cJSON_CreateObject();
 	item_attrs_json(o, it);
@@ -133,7 +139,7 @@ static cJSON *task_json(const sim_task *k)
 	return o;
 }
 
-static cJSON *job_json(const sim *s, const sim_job *j)
+cJSON *sim_state_job_json(const sim *s, const sim_job *j)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "guid", j->guid);
@@ -157,7 +163,7 @@ static cJSON *job_json(const sim *s, const sim_job *j)
 	return o;
 }
 
-static cJSON *audit_json(const sim_audit *r)
+cJSON *sim_state_audit_json(const sim_audit *r)
 {
 	cJSON *o = cJSON_CreateObject();
 	put_time(o, "time", r->t);
@@ -181,6 +187,9 @@ static cJSON *head_json(const sim *s)
 	put_time(o, "created", s->created_ms);
 	put_time(o, "time", s->last_ms);
 	cJSON_AddNumberToObject(o, "calls", (double)s->calls);
+	char epoch[20];
+	snprintf(epoch, sizeof epoch, "%016llx", (unsigned long long)s->epoch);
+	cJSON_AddStringToObject(o, "epoch", epoch); /* its change log's groups name it */
 	return o;
 }
 
@@ -193,14 +202,15 @@ static void put_json(dr_buf *b, cJSON *o)
 	cJSON_Delete(o);
 }
 
-static cJSON *item_at(const sim *s, size_t i) { return item_json(s, &s->items[i]); }
-static cJSON *job_at(const sim *s, size_t i) { return job_json(s, &s->jobs[i]); }
-static cJSON *audit_at(const sim *s, size_t i) { return audit_json(&s->audit[i]); }
+static cJSON *item_at(const sim *s, size_t i) { return sim_state_item_json(s, &s->items[i]); }
+static cJSON *job_at(const sim *s, size_t i) { return sim_state_job_json(s, &s->jobs[i]); }
+static cJSON *audit_at(const sim *s, size_t i) { return sim_state_audit_json(&s->audit[i]); }
 
-/* The state file as it is written: what is not written yet, where to, and the first error. */
+/* The state file as it is written: what is not written yet, where to, the first error, the size. */
 typedef struct state_out {
 	dr_buf b;
 	int fd, err; /* err: errno of a failed write; 0 */
+	uint64_t bytes;
 } state_out;
 
 enum { STATE_CHUNK = 1 << 20 };
@@ -212,6 +222,7 @@ static void spill(state_out *o, bool done)
 		return;
 	if (!o->err && dr_fs_write_all(o->fd, o->b.data, o->b.len) < 0)
 		o->err = errno ? errno : EIO;
+	o->bytes += o->b.len;
 	dr_buf_reset(&o->b);
 }
 
@@ -234,28 +245,61 @@ static void put_list(state_out *o, const sim *s, const char *key, size_t n, cJSO
  */
 static int state_text(void *ctx, int fd)
 {
-	const sim *s = ctx;
+	sim *s = ctx;
 	state_out o = {.fd = fd};
 	dr_buf_init(&o.b);
 	put_json(&o.b, head_json(s));
 	o.b.data[--o.b.len] = '\0'; /* reopen the head object */
 	put_list(&o, s, "items", s->n_items, item_at);
+	spill(&o, true);
+	sim_log_hook(s, "snapshot"); /* the tests' kill in mid-snapshot: a temporary file half written */
 	put_list(&o, s, "jobs", s->n_jobs, job_at);
 	put_list(&o, s, "audit", s->n_audit, audit_at);
 	dr_buf_puts(&o.b, "}\n");
 	spill(&o, true);
 	dr_buf_dispose(&o.b);
+	s->state_bytes = o.bytes;
 	errno = o.err;
 	return o.err ? -1 : 0;
 }
 
+/* A new epoch: random, never 0 (0 is "none"). */
+static uint64_t new_epoch(uint64_t old)
+{
+	uint64_t e = 0;
+	if (getrandom(&e, sizeof e, GRND_NONBLOCK) != (ssize_t)sizeof e) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		e = sim_mix(sim_mix((uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec), sim_mix((uint64_t)getpid(), old));
+	}
+	return e && e != old ? e : old + 1;
+}
+
 /* Written compact (one line): `drover sim show` prints it for people. */
+int sim_state_snapshot(sim *s, dr_arena *a, dr_be_error *err)
+{
+	uint64_t old = s->epoch;
+	s->epoch = new_epoch(old);
+	s->saves++;
+	if (dr_fs_write_atomic_with(s->path, 0, state_text, s, NULL) < 0) {
+		int e = errno;
+		s->epoch = old; /* the file keeps the old epoch, and its log still follows it */
+		errno = e;
+		return io_error(a, err, "write", s->path);
+	}
+	sim_log_hook(s, "swap"); /* the tests' kill between the new snapshot and its empty log */
+	sim_log_saved(s);
+	s->dirty = false;
+	s->need_snapshot = true; /* until the log is restarted: the old one's groups name the old epoch */
+	if (sim_log_restart(s) < 0)
+		return io_error(a, err, "start the change log", s->log_path);
+	s->need_snapshot = false;
+	return 0;
+}
+
 int sim_state_save(sim *s, dr_arena *a, dr_be_error *err)
 {
-	if (dr_fs_write_atomic_with(s->path, 0, state_text, s, NULL) < 0)
-		return io_error(a, err, "write", s->path);
-	s->dirty = false;
-	return 0;
+	return sim_log_save(s, a, err);
 }
 
 /* ---- the lock --------------------------------------------------------------------------- */
@@ -296,7 +340,12 @@ int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err)
 	int fd;
 	if (lock_file(path, &fd, a, err) < 0)
 		return -1;
+	char *log = sim_log_path(path);
+	/* the state first: a log without its state file is never read */
 	int rc = unlink(path) < 0 && errno != ENOENT ? io_error(a, err, "remove", path) : 0;
+	if (rc == 0 && unlink(log) < 0 && errno != ENOENT)
+		rc = io_error(a, err, "remove", log);
+	free(log);
 	close(fd);
 	return rc;
 }
@@ -309,6 +358,7 @@ typedef struct rd {
 	dr_arena *a;
 	dr_be_error *err;
 	bool bad;
+	bool replace; /* the change log: an item or job replaces the one of its name or GUID */
 	char where[160];
 } rd;
 
@@ -476,15 +526,9 @@ static void read_item_attrs(rd *r, const cJSON *o, sim_item *it)
 	read_tags(r, o, it);
 }
 
-static void read_item(rd *r, sim *s, const cJSON *o)
+static void read_item_body(rd *r, const cJSON *o, sim_item *it)
 {
-	const char *name = get_str(r, o, "name", true);
 	const char *st = get_str(r, o, "state", true);
-	if (name && sim_item_find(s, name))
-		corrupt(r, "name", "two items have this name");
-	if (!name || r->bad)
-		return;
-	sim_item *it = sim_item_add(s, name);
 	read_item_attrs(r, o, it);
 	if (st && !sim_state_parse(st, &it->state))
 		corrupt(r, "state", "unknown state");
@@ -512,6 +556,16 @@ static void read_item(rd *r, sim *s, const cJSON *o)
 	read_hits(r, o, it);
 }
 
+static void read_item(rd *r, sim *s, const cJSON *o)
+{
+	const char *name = get_str(r, o, "name", true);
+	if (name && sim_item_find(s, name))
+		corrupt(r, "name", "two items have this name");
+	if (!name || r->bad)
+		return;
+	read_item_body(r, o, sim_item_add(s, name));
+}
+
 static void read_task(rd *r, const cJSON *o, sim_task *k)
 {
 	const char *key = get_str(r, o, "task", true);
@@ -535,7 +589,25 @@ static void read_job_tasks(rd *r, const cJSON *o, sim_job *j)
 		read_task(r, t, &j->tasks[j->n_tasks++]);
 }
 
-static void read_job(rd *r, sim *s, const cJSON *o)
+static void read_job_body(rd *r, const cJSON *o, sim_job *j, dr_be_op opv)
+{
+	j->op = opv;
+	j->src = get_enum(r, o, "from", loc_names, 2);
+	j->dst = get_enum(r, o, "to", loc_names, 2);
+	j->start = get_int(r, o, "start", REQUIRED);
+	read_job_tasks(r, o, j);
+	dup_opt(&j->point_id, get_str(r, o, "point", false));
+	j->point_ms = j->point_id ? get_int(r, o, "point_time", REQUIRED) : -1;
+	dup_opt(&j->key, get_str(r, o, "key", false));
+	j->unhealthy = get_bool(r, o, "unhealthy");
+	dup_opt(&j->err_code, get_str(r, o, "error_code", false));
+	dup_opt(&j->err_msg, get_str(r, o, "error_message", false));
+	dup_opt(&j->network, get_str(r, o, "network", false));
+	dup_opt(&j->comments, get_str(r, o, "comments", false));
+	dup_opt(&j->activity, get_str(r, o, "activity", false));
+}
+
+static void read_new_job(rd *r, sim *s, const cJSON *o)
 {
 	size_t idx;
 	const char *guid = get_str(r, o, "guid", true);
@@ -551,26 +623,45 @@ static void read_job(rd *r, sim *s, const cJSON *o)
 	sim_job *j = sim_job_new(s);
 	j->guid = xstrdup(guid);
 	j->item = (size_t)(it - s->items);
-	j->op = opv;
-	j->src = get_enum(r, o, "from", loc_names, 2);
-	j->dst = get_enum(r, o, "to", loc_names, 2);
-	j->start = get_int(r, o, "start", REQUIRED);
-	read_job_tasks(r, o, j);
-	dup_opt(&j->point_id, get_str(r, o, "point", false));
-	j->point_ms = j->point_id ? get_int(r, o, "point_time", REQUIRED) : -1;
-	dup_opt(&j->key, get_str(r, o, "key", false));
-	j->unhealthy = get_bool(r, o, "unhealthy");
-	dup_opt(&j->err_code, get_str(r, o, "error_code", false));
-	dup_opt(&j->err_msg, get_str(r, o, "error_message", false));
-	dup_opt(&j->network, get_str(r, o, "network", false));
-	dup_opt(&j->comments, get_str(r, o, "comments", false));
-	dup_opt(&j->activity, get_str(r, o, "activity", false));
+	read_job_body(r, o, j, opv);
 	if (j->start < (s->n_jobs > 1 ? s->jobs[s->n_jobs - 2].start : j->start))
 		corrupt(r, "start", "earlier than the job before it (jobs are kept in start order)");
 	dr_strmap_put(&s->job_by_guid, j->guid, s->n_jobs - 1);
 	sim_item_add_job(it, s->n_jobs - 1);
 	if (j->key)
 		dr_strmap_put(&s->job_by_key, j->key, s->n_jobs - 1);
+}
+
+/* A job the log changes (resumed): the same job, new tasks; its GUID, item, start and key stay. */
+static void reread_job(rd *r, sim *s, sim_job *j, const cJSON *o)
+{
+	dr_be_op opv = DR_BE_OP_FAILOVER;
+	const char *op = get_str(r, o, "op", true), *item = get_str(r, o, "item", true);
+	const char *key = get_str(r, o, "key", false);
+	int64_t start = j->start;
+	if (r->bad || !dr_backend_op_parse(op, &opv) || opv != j->op || !item ||
+	    strcmp(item, s->items[j->item].name) != 0 || (key && (!j->key || strcmp(key, j->key) != 0))) {
+		corrupt(r, "guid", "a job changed its operation, item or key");
+		return;
+	}
+	char *keep_key = j->key; /* job_by_key borrows it */
+	j->key = NULL;
+	j->n_tasks = 0;
+	read_job_body(r, o, j, opv); /* dup_opt frees what it replaces */
+	free(j->key);
+	j->key = keep_key;
+	if (j->start != start)
+		corrupt(r, "start", "a job changed its start");
+}
+
+static void read_job(rd *r, sim *s, const cJSON *o)
+{
+	size_t idx;
+	const char *guid = get_str(r, o, "guid", true);
+	if (guid && dr_strmap_get(&s->job_by_guid, guid, &idx) && r->replace)
+		reread_job(r, s, &s->jobs[idx], o);
+	else
+		read_new_job(r, s, o);
 }
 
 /* An item's running job by GUID; the count of applied tasks must fit. */
@@ -643,13 +734,9 @@ static void read_links(rd *r, sim *s, const cJSON *root)
 	}
 }
 
-static void read_root(rd *r, sim *s, const cJSON *root)
+/* The seed, times and call count: of the file's head, or of a commit line of its log. */
+static void read_head(rd *r, sim *s, const cJSON *root)
 {
-	const char *format = get_str(r, root, "format", true);
-	if (format && strcmp(format, FORMAT) != 0)
-		corrupt(r, "format", "not a drover simulator state");
-	if (!r->bad && get_int(r, root, "version", REQUIRED) != VERSION)
-		corrupt(r, "version", "written by another drover version");
 	const char *seed = get_str(r, root, "seed", true);
 	char *end = NULL;
 	unsigned long long v = seed ? strtoull(seed, &end, 10) : 0;
@@ -662,6 +749,28 @@ static void read_root(rd *r, sim *s, const cJSON *root)
 	if (s->last_ms == SIM_NEVER || s->created_ms == SIM_NEVER)
 		corrupt(r, "time", "must be a time");
 	s->calls = (uint64_t)get_int(r, root, "calls", 0);
+}
+
+/* The epoch of a snapshot or of a log's group (hex text): 0 when absent. */
+static uint64_t read_epoch(rd *r, const cJSON *o, const char *key)
+{
+	const char *v = get_str(r, o, key, false);
+	char *end = NULL;
+	uint64_t e = v ? strtoull(v, &end, 16) : 0;
+	if (v && (!*v || *end || e == 0))
+		corrupt(r, key, "expected a hexadecimal epoch");
+	return e;
+}
+
+static void read_root(rd *r, sim *s, const cJSON *root)
+{
+	const char *format = get_str(r, root, "format", true);
+	if (format && strcmp(format, FORMAT) != 0)
+		corrupt(r, "format", "not a drover simulator state");
+	if (!r->bad && get_int(r, root, "version", REQUIRED) != VERSION)
+		corrupt(r, "version", "written by another drover version");
+	read_head(r, s, root);
+	s->epoch = read_epoch(r, root, "epoch"); /* absent: an older drover's file, with no log */
 	read_list(r, s, root, "items", read_item);
 	read_list(r, s, root, "jobs", read_job);
 	read_links(r, s, root);
@@ -683,15 +792,108 @@ static char *slurp(const char *path, size_t *len)
 	return dr_buf_detach(&b);
 }
 
+/* ---- the change log's groups ---------------------------------------------------------------- */
+
+/* An item line replaces the item: what it owns goes, its name, GUID and jobs stay. */
+static void clear_item(sim_item *it)
+{
+	for (size_t i = 0; i < it->n_tags; i++) {
+		free(it->tag_k[i]);
+		free(it->tag_v[i]);
+	}
+	free(it->tag_k);
+	free(it->tag_v);
+	free(it->hits);
+	it->tag_k = it->tag_v = NULL;
+	it->hits = NULL;
+	it->n_tags = it->n_hits = 0;
+}
+
+static void item_line(rd *r, sim *s, const cJSON *o)
+{
+	size_t i;
+	const char *name = get_str(r, o, "name", true);
+	if (!name || r->bad)
+		return;
+	sim_item *it = dr_strmap_get(&s->item_by_name, name, &i) ? &s->items[i] : sim_item_add(s, name);
+	clear_item(it);
+	read_item_body(r, o, it);
+}
+
+static void link_line(rd *r, sim *s, const cJSON *o)
+{
+	size_t i;
+	const char *name = get_str(r, o, "name", true);
+	if (!name || r->bad || !dr_strmap_get(&s->item_by_name, name, &i))
+		return;
+	link_job(r, s, o, "job", "applied", &s->items[i].job, &s->items[i].applied);
+	link_job(r, s, o, "vm_job", "vm_applied", &s->items[i].vm_job, &s->items[i].vm_applied);
+}
+
+/* One pass over a group: each line's element of that kind, to fn. */
+static void group_pass(rd *r, sim *s, cJSON *const *lines, const size_t *lineno, size_t n, const char *kind,
+		       void (*fn)(rd *, sim *, const cJSON *))
+{
+	for (size_t i = 0; i < n && !r->bad; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(lines[i], kind);
+		snprintf(r->where, sizeof r->where, "line %zu: %s", lineno[i], kind);
+		if (v && !cJSON_IsObject(v))
+			corrupt(r, "", "expected an object");
+		else if (v)
+			fn(r, s, v);
+	}
+}
+
+static void check_kinds(rd *r, cJSON *const *lines, const size_t *lineno, size_t n)
+{
+	for (size_t i = 0; i < n && !r->bad; i++) {
+		int kinds = !!cJSON_GetObjectItemCaseSensitive(lines[i], "item") +
+			    !!cJSON_GetObjectItemCaseSensitive(lines[i], "job") +
+			    !!cJSON_GetObjectItemCaseSensitive(lines[i], "audit");
+		snprintf(r->where, sizeof r->where, "line %zu", lineno[i]);
+		if (kinds != 1 || cJSON_GetArraySize(lines[i]) != 1)
+			corrupt(r, "", "expected one item, job or audit record");
+	}
+}
+
+int sim_state_apply(sim *s, cJSON *const *lines, const size_t *lineno, size_t n, const cJSON *commit,
+		    const char *path, dr_arena *a, dr_be_error *err)
+{
+	rd r = {.path = path, .a = a, .err = err, .replace = true};
+	check_kinds(&r, lines, lineno, n);
+	group_pass(&r, s, lines, lineno, n, "item", item_line); /* items first: a new job's item may be new */
+	group_pass(&r, s, lines, lineno, n, "job", read_job);
+	group_pass(&r, s, lines, lineno, n, "item", link_line); /* then the jobs items run */
+	group_pass(&r, s, lines, lineno, n, "audit", read_audit);
+	if (!r.bad)
+		r.where[0] = '\0';
+	read_head(&r, s, commit);
+	return r.bad ? -1 : 0;
+}
+
+/* ---- loading --------------------------------------------------------------------------------- */
+
 int sim_state_load(sim *s, const char *path, dr_arena *a, dr_be_error *err)
 {
 	size_t len;
+	/* the log before the state: a snapshot replaces the file first, then the log, so a log opened
+	   first is never older than the state read after it (a reader needs no lock) */
+	int log_fd = open(s->log_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (log_fd < 0 && errno != ENOENT)
+		return io_error(a, err, "open", s->log_path);
 	char *text = slurp(path, &len);
-	if (!text)
+	if (!text) {
+		int e = errno;
+		if (log_fd >= 0)
+			close(log_fd);
+		errno = e;
 		return errno == ENOENT ? 1 : io_error(a, err, "read", path);
+	}
 	rd r = {.path = path, .a = a, .err = err};
 	cJSON *root = cJSON_ParseWithLength(text, len);
 	if (!root || !cJSON_IsObject(root)) {
+		if (log_fd >= 0)
+			close(log_fd);
 		const char *at = cJSON_GetErrorPtr();
 		long off = root || !at || at < text || at > text + len ? 0 : (long)(at - text);
 		dr_backend_fail(err, a, 0, DR_BE_ERR_PERMANENT, "StateFileCorrupt", "The file was cut short or edited.",
@@ -705,5 +907,9 @@ int sim_state_load(sim *s, const char *path, dr_arena *a, dr_be_error *err)
 	read_root(&r, s, root);
 	cJSON_Delete(root);
 	free(text);
-	return r.bad ? -1 : 0;
+	s->state_bytes = len;
+	int rc = r.bad ? -1 : sim_log_replay(s, log_fd, a, err);
+	if (log_fd >= 0)
+		close(log_fd);
+	return rc;
 }

@@ -244,11 +244,12 @@ secrets() {
 	ok "the request file's message is redacted" $?
 	run_ok 0 approve --state-dir "$S" gate ask; ok "the gate is answered" $?
 	wait "$gate"; ok "the gated run ends" $?
-	# every stream and every file drover wrote (the simulator's state file is the service's own
-	# record of what it was asked, as ASR's jobs are: it must hold the real network name)
-	grep -qF "$TOKEN" "$S/sim-state.json"; ok "the simulated service recorded the real network name" $?
+	# every stream and every file drover wrote (the simulator's state file and its change log are the
+	# service's own record of what it was asked, as ASR's jobs are: they must hold the real network name)
+	cat "$S/sim-state.json" "$S/sim-state.json.changes" | grep -qF "$TOKEN"
+	ok "the simulated service recorded the real network name" $?
 	local files; mapfile -t files < <(find "$W" -type f ! -name pw.txt ! -name server.log ! -name port \
-		! -name '*.yaml' ! -path "$S/sim-state.json")
+		! -name '*.yaml' ! -path "$S/sim-state.json" ! -path "$S/sim-state.json.changes")
 	[ "${#files[@]}" -ge 22 ]; ok "scanning ${#files[@]} streams and files" $?
 	no_secret "stdout, stderr, events, journals, approvals, locks, history, reports, metrics, the saved plan" "${files[@]}"
 	local loose; loose=$(find "$S" "$W/events.jsonl" "$W/gate.jsonl" "$W"/run.* "$W"/report.* "$W"/plan.json -type f \

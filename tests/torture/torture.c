@@ -24,6 +24,16 @@
  *               (the journal ends with a torn line)
  *   wall T      a real SIGKILL from here after T ms, wherever drover is
  *
+ * and in the simulator's saves (DROVER_TEST_SIM_KILL, docs/backends.md): at
+ * its Nth save of the session,
+ *
+ *   sim-append N   the change log's group written, not synced
+ *   sim-torn N     half the group written and synced (a torn tail)
+ *   sim-snapshot N the save is a snapshot, killed with its temporary file
+ *                  half written
+ *   sim-swap N     a snapshot, killed after the new state file is in place
+ *                  and before the log is emptied (the log's groups are stale)
+ *
  * and the kills stop after a few sessions, so every seed ends. A session
  * whose run has no journal yet starts it again (drover run); otherwise
  * drover resume. When the run is done, the checks:
@@ -61,8 +71,12 @@
 
 #define MAX_SESSIONS 40
 
-typedef enum kind { K_NONE, K_AFTER, K_BEFORE, K_TORN, K_WALL, K__COUNT } kind;
-static const char *const kind_names[] = {"none", "after-sync", "before-write", "torn-write", "wall-clock"};
+typedef enum kind { K_NONE, K_AFTER, K_BEFORE, K_TORN, K_WALL, K_SIM_APPEND, K_SIM_TORN, K_SIM_SNAPSHOT, K_SIM_SWAP, K__COUNT } kind;
+static const char *const kind_names[] = {"none",	  "after-sync", "before-write", "torn-write",  "wall-clock",
+					 "sim-append", "sim-torn",   "sim-snapshot", "sim-swap"};
+static const char *const sim_kill_names[] = {[K_SIM_APPEND] = "append", [K_SIM_TORN] = "torn",
+					     [K_SIM_SNAPSHOT] = "snapshot", [K_SIM_SWAP] = "swap"};
+#define SIM_SAVES 16 /* a session of the plans saves the simulator 10 to 20 times */
 
 typedef struct opts {
 	const char *drover, *plan, *work;
@@ -144,9 +158,11 @@ static plan_kill draw_kill(uint64_t *rng, int session, int kills_left)
 	plan_kill p = {K_NONE, 0};
 	if (kills_left <= 0)
 		return p;
-	p.k = (kind)(1 + next(rng) % 4);
+	p.k = (kind)(1 + next(rng) % (K__COUNT - 1));
 	if (p.k == K_WALL)
 		p.n = (long)(next(rng) % 40);
+	else if (p.k >= K_SIM_APPEND)
+		p.n = 1 + (long)(next(rng) % SIM_SAVES);
 	else
 		p.n = 1 + (long)(next(rng) % (uint64_t)(session == 0 ? records : records * 2 / 3 + 1));
 	return p;
@@ -166,6 +182,8 @@ static int session(const opts *o, const char *const argv[], plan_kill p, const c
 		if (p.k == K_AFTER || p.k == K_BEFORE || p.k == K_TORN)
 			snprintf(spec, sizeof spec, "%ld%s", p.n, p.k == K_BEFORE ? ":before" : p.k == K_TORN ? ":torn" : "");
 		setenv("DROVER_TEST_KILL_AT", spec, 1);
+		snprintf(spec, sizeof spec, "%ld:%s", p.n, p.k >= K_SIM_APPEND ? sim_kill_names[p.k] : "");
+		setenv("DROVER_TEST_SIM_KILL", p.k >= K_SIM_APPEND ? spec : "", 1);
 		setenv("NO_COLOR", "1", 1);
 		execv(o->drover, (char *const *)argv);
 		_exit(127);
@@ -487,9 +505,10 @@ int main(int argc, char **argv)
 	for (int k = 1; k < K__COUNT; k++)
 		kills += t.kills[k];
 	printf("torture: %ld seeds, %ld sessions, %ld kill points (%ld after a sync, %ld before a write, %ld in a torn "
-	       "write, %ld wall-clock); %ld passed, %ld failed\n",
-	       o.seeds, t.sessions, kills, t.kills[K_AFTER], t.kills[K_BEFORE], t.kills[K_TORN], t.kills[K_WALL], t.passed,
-	       t.failed);
+	       "write, %ld wall-clock; in the simulator's saves: %ld appended unsynced, %ld torn, %ld in a snapshot, "
+	       "%ld between snapshot and log); %ld passed, %ld failed\n",
+	       o.seeds, t.sessions, kills, t.kills[K_AFTER], t.kills[K_BEFORE], t.kills[K_TORN], t.kills[K_WALL],
+	       t.kills[K_SIM_APPEND], t.kills[K_SIM_TORN], t.kills[K_SIM_SNAPSHOT], t.kills[K_SIM_SWAP], t.passed, t.failed);
 	if (kills < o.min_kills)
 		printf("torture: only %ld kill points, fewer than the %ld required\n", kills, o.min_kills);
 	free(plan);
