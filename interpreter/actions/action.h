@@ -62,6 +62,7 @@ typedef struct dr_outcome {
 	struct cJSON *outputs; /* OK: an object, moved to the executor (NULL means {}) */
 	int64_t retry_after_ms; /* FAIL: the service's Retry-After hint, -1 when none */
 	int64_t wait_ms; /* WAIT: call run() again after this much clock time */
+	bool person; /* WAIT: it waits for a person (a Suspended job): attempt_timeout and the step's timeout stand still */
 } dr_outcome;
 
 /* A VM as the executor and actions see it (bound from the backend's inventory). */
@@ -134,6 +135,13 @@ typedef struct dr_action {
 dr_outcome dr_outcome_ok(struct cJSON *outputs);
 dr_outcome dr_outcome_fail(dr_err_class cls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 dr_outcome dr_outcome_wait(int64_t wait_ms);
+/*
+ * WAIT for a person: the service waits for someone (a job Suspended at a
+ * manual action). Until the action returns anything else, the time does not
+ * count against attempt_timeout or the step's timeout (the run's
+ * run_timeout still counts); docs/execution.md, "Timeouts".
+ */
+dr_outcome dr_outcome_wait_person(int64_t wait_ms);
 
 /* Look up an action by name; NULL when unknown. */
 const dr_action *dr_action_find(const char *name);

@@ -49,7 +49,6 @@
 #define KEY_MAX 512
 #define POLL_DEFAULT_MS 30000
 #define SUSPEND_POLL_MS 10000 /* a person may resume a suspended job at any time: look this often at least */
-#define SUSPEND_MARGIN_MS 1000 /* a suspended job's last look comes this long before the step's deadline */
 
 typedef struct opctx opctx;
 
@@ -452,42 +451,48 @@ static const char *manual_text(opctx *c, const dr_be_job *j)
 	return "";
 }
 
+/* What still bounds a person's wait, for the line that says the job waits. */
+static const char *wait_bound(opctx *c)
+{
+	const dr_runbook *rb = c->call->run ? dr_exec_runbook(c->call->run) : NULL;
+	char d[32];
+	if (!rb || rb->run_timeout_ms < 0)
+		return "drover waits for it as long as it takes (Ctrl-C stops the run; the job stays paused)";
+	dr_text_format_duration(rb->run_timeout_ms, d, sizeof d);
+	return dr_arena_printf(c->a, "the run's run_timeout (%s) still counts", d);
+}
+
 /*
  * A job waits for a person (a manual action): not done, not failed. Say so
- * once (screen and events), with what to do and how long the step will
- * wait; wait on, but look once more just before the step's deadline and
- * end the step then with the person's wait as the reason, not a bare
- * timeout. The job stays paused in the service: resumed later, a
- * `drover resume` finds it and goes on.
+ * once (screen and events), with what to do; then wait as a person's wait:
+ * the step's timeout and attempt_timeout stand still (the run's run_timeout
+ * does not). When the run stops meanwhile (run_timeout, a signal), stop at
+ * once - a paused job is a safe point - saying the job is paused in the
+ * service: resumed later, `drover resume` finds it and goes on.
  */
 static dr_outcome suspended(opctx *c, const dr_be_job *j, int64_t wait)
 {
-	char d[40];
-	int64_t left = c->call->deadline_ms == INT64_MAX ? -1 : c->call->deadline_ms - c->call->now_ms;
 	if (!c->st->told_suspended) {
 		c->st->told_suspended = true;
 		c->st->suspended_at = c->call->now_ms;
-		dr_text_format_duration(left > 0 ? left : 0, d, sizeof d);
 		log_line(c, "warn", dr_arena_printf(c->a, "%s of '%s' is waiting for a person: job %s is Suspended%s. Do it, "
 							  "then resume the job in the service (Site Recovery jobs, Resume; "
-							  "or POST %s/resume) and drover goes on; %s", c->verb, c->vm, j->name,
-						    manual_text(c, j), j->id,
-						    left < 0 ? "the step has no timeout: drover waits for it"
-							     : dr_arena_printf(c->a, "the step's timeout ends the wait in %s (%s)",
-									       d, time_text(c->a, c->now + left))));
+							  "or POST %s/resume) and drover goes on. The step's timeout stands "
+							  "still while a person is awaited; %s",
+						    c->verb, c->vm, j->name, manual_text(c, j), j->id, wait_bound(c)));
 	}
-	if (left >= 0 && left <= SUSPEND_MARGIN_MS) {
+	if (dr_exec_cancelled(c->call)) {
+		char d[40];
 		dr_text_format_duration(c->call->now_ms - c->st->suspended_at, d, sizeof d);
-		return finish(c, dr_outcome_fail(DR_ERRC_PERMANENT,
-						 "%s of '%s' stopped waiting at the step's timeout: job %s has waited for a "
-						 "person for %s, Suspended%s. The job is paused in the service, not failed: "
-						 "do the manual step and resume the job, then `drover resume --retry-failed` "
-						 "goes on with it (nothing is posted again); or cancel the job in the service",
+		return finish(c, dr_outcome_fail(DR_ERRC_CANCELLED,
+						 "%s of '%s' stopped waiting: job %s has waited for a person for %s, "
+						 "Suspended%s. The job is paused in the service, not failed: "
+						 "do the manual step and resume the job, then `drover resume` (with "
+						 "--retry-failed if the run failed) goes on with it, posting nothing again; "
+						 "or cancel the job in the service",
 						 c->verb, c->vm, j->name, d, manual_text(c, j)));
 	}
-	if (left >= 0 && wait > left - SUSPEND_MARGIN_MS)
-		wait = left - SUSPEND_MARGIN_MS; /* the last look, before the executor's own timeout */
-	return dr_outcome_wait(wait);
+	return dr_outcome_wait_person(wait);
 }
 
 static dr_outcome poll(opctx *c)
@@ -504,14 +509,14 @@ static dr_outcome poll(opctx *c)
 		log_line(c, "info", dr_arena_printf(c->a, "%s of '%s': job %s was resumed; going on", c->verb, c->vm, j.name));
 	}
 	if (!dr_backend_job_done(j.state)) {
+		int64_t wait = j.poll_after_ms > 0 ? j.poll_after_ms : POLL_DEFAULT_MS;
+		if (j.state == DR_BE_JOB_SUSPENDED)
+			return suspended(c, &j, wait < SUSPEND_POLL_MS ? wait : SUSPEND_POLL_MS);
 		if (dr_exec_cancelled(c->call) && !c->st->told_cancel) {
 			c->st->told_cancel = true;
 			log_line(c, "warn", dr_arena_printf(c->a, "%s of '%s' is running in the service (job %s); waiting "
 								  "for its end, the safe point", c->verb, c->vm, j.name));
 		}
-		int64_t wait = j.poll_after_ms > 0 ? j.poll_after_ms : POLL_DEFAULT_MS;
-		if (j.state == DR_BE_JOB_SUSPENDED)
-			return suspended(c, &j, wait < SUSPEND_POLL_MS ? wait : SUSPEND_POLL_MS);
 		return dr_outcome_wait(wait);
 	}
 	if (j.state == DR_BE_JOB_SUCCEEDED)

@@ -27,3 +27,8 @@ dr_outcome dr_outcome_wait(int64_t wait_ms)
 {
 	return (dr_outcome){.status = DR_ACT_WAIT, .wait_ms = wait_ms, .retry_after_ms = -1};
 }
+
+dr_outcome dr_outcome_wait_person(int64_t wait_ms)
+{
+	return (dr_outcome){.status = DR_ACT_WAIT, .wait_ms = wait_ms, .retry_after_ms = -1, .person = true};
+}

@@ -94,6 +94,9 @@ struct task {
 	int64_t prio; /* its rank in a longest-first queue, higher first (order.c); INT64_MAX: unknown to the history */
 	uint64_t ready_seq; /* when it last became ready: equal ranks start in that order */
 	bool live_attempt; /* its current attempt was started live, not retold by a resume's replay */
+	/* a person's wait (dr_outcome_wait_person): not counted by attempt_timeout */
+	bool person; /* its action waits for a person now, since person_since */
+	int64_t person_since, person_ms; /* person_ms: this attempt's waits for a person that ended */
 };
 
 struct srun {
@@ -115,7 +118,10 @@ struct srun {
 	/* progress */
 	size_t n_active, n_done, n_ok, n_failed, n_skipped, n_cancelled, n_undone;
 	int64_t started_at, ended_at;
-	int64_t timeout_from; /* its timeout counts from here: its start, or a retry's (resume --retry-failed) */
+	int64_t timeout_from; /* its timeout counts from here: its start, or a retry's (resume --retry-failed), moved on by
+			       * the time its tasks waited for a person */
+	size_t n_person; /* its tasks waiting for a person now (since person_since): its timeout stands still */
+	int64_t person_since, person_total; /* person_total: how long its timeout stood still, for messages */
 	uint32_t tgen; /* bumped when its timeout is armed again: older step timers are stale */
 	bool started, failed, timed_out, tolerated;
 	const char *fail_reason;

@@ -398,9 +398,41 @@ static void notify_pipelined(dr_exec *x, task *t)
 	}
 }
 
+/* --- a person's wait (docs/execution.md, "Timeouts") ------------------- */
+
+/* t's action waits for a person: its attempt_timeout and its step's timeout stand still until it stops. */
+static void person_begin(dr_exec *x, task *t)
+{
+	if (t->person)
+		return;
+	t->person = true;
+	t->person_since = now(x);
+	if (t->s->n_person++ == 0)
+		t->s->person_since = t->person_since;
+}
+
+/* t's action no longer waits for a person: its limits go on with what was left of them. */
+static void person_end(dr_exec *x, task *t)
+{
+	if (!t->person)
+		return;
+	srun *s = t->s;
+	int64_t at = now(x);
+	t->person = false;
+	t->person_ms += at - t->person_since;
+	if (--s->n_person > 0)
+		return;
+	s->timeout_from += at - s->person_since;
+	s->person_total += at - s->person_since;
+	s->tgen++; /* the step's timer armed before is stale */
+	if (s->timeout >= 0 && s->state == SS_RUNNING && !s->timed_out)
+		timers_push(&x->timers, s->timeout_from + s->timeout, TM_STEP, s, s->tgen);
+}
+
 static void finish(dr_exec *x, task *t, tstate st)
 {
 	srun *s = t->s;
+	person_end(x, t);
 	if (is_active(t->state)) {
 		s->n_active--;
 		x->n_active--;
@@ -567,18 +599,31 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-/* The attempt's deadline: its own timeout, the step's, and (outside finally) the run's. */
+/*
+ * The attempt's deadline: its own timeout, the step's, and (outside
+ * finally) the run's. A person's wait does not count: while the task waits
+ * for one its own timeout stands still, while any task of the step does the
+ * step's (person_end moves them on).
+ */
 static int64_t attempt_deadline(const dr_exec *x, const task *t, int64_t at)
 {
 	const srun *s = t->s;
 	int64_t d = DR_CLOCK_NEVER;
-	if (s->attempt_timeout >= 0)
-		d = at + s->attempt_timeout;
-	if (s->timeout >= 0)
+	if (s->attempt_timeout >= 0 && !t->person)
+		d = at + t->person_ms + s->attempt_timeout;
+	if (s->timeout >= 0 && s->n_person == 0)
 		d = min64(d, s->timeout_from + s->timeout);
 	if (s->ph != PH_FINALLY)
 		d = min64(d, x->run_deadline);
 	return d;
+}
+
+/* t's deadline as things stand (a recovery point fallback's round keeps its own). */
+static int64_t deadline_now(const dr_exec *x, task *t)
+{
+	if (!fallback_running(t))
+		t->deadline = attempt_deadline(x, t, t->attempt_at);
+	return t->deadline;
 }
 
 /* Whether the action blocks: it says so, or it calls a backend that answers over the network. */
@@ -649,6 +694,7 @@ bool sched_start_attempt(dr_exec *x, task *t)
 	t->attempt_at = now(x);
 	if (t->attempt == t->retry_base + 1)
 		t->started_at = t->attempt_at;
+	t->person_ms = 0;
 	t->deadline = attempt_deadline(x, t, t->attempt_at);
 	t->waited = t->attempt_timed_out = t->called = false;
 	__atomic_store_n(&t->cancel, 0, __ATOMIC_RELAXED);
@@ -757,7 +803,7 @@ static void wait_again(dr_exec *x, task *t, int64_t wait_ms)
 	set_state(t, TS_WAITING);
 	t->waited = true;
 	int64_t at = now(x) + (wait_ms > 0 ? wait_ms : 1);
-	timers_push(&x->timers, min64(at, t->deadline), TM_RESUME, t, t->gen);
+	timers_push(&x->timers, min64(at, deadline_now(x, t)), TM_RESUME, t, t->gen);
 }
 
 /* Why a failed attempt is retried (the on: entry that covers it), or NULL. */
@@ -831,25 +877,43 @@ static void attempt_failed(dr_exec *x, task *t, dr_err_class cls, char *msg, int
 }
 
 /* The message of an attempt that ran out of time: which of the three limits it hit. */
-static char *timeout_message(const dr_exec *x, const task *t)
+/* "; not counting 20m waiting for a person" when a limit stood still that long, else "". */
+static const char *person_note(char *out, size_t n, int64_t ms)
 {
 	char d[32];
+	if (ms <= 0)
+		return "";
+	dr_text_format_duration(ms, d, sizeof d);
+	snprintf(out, n, ", not counting %s waiting for a person", d);
+	return out;
+}
+
+static char *timeout_message(const dr_exec *x, const task *t)
+{
+	char d[32], note[96];
 	const srun *s = t->s;
 	int64_t at = now((dr_exec *)x);
-	if (s->timeout >= 0 && at >= s->timeout_from + s->timeout) {
+	if (s->timeout >= 0 && s->n_person == 0 && at >= s->timeout_from + s->timeout) {
 		dr_text_format_duration(s->timeout, d, sizeof d);
-		return heap_printf("the step's timeout (%s, all attempts) ran out", d);
+		return heap_printf("the step's timeout (%s, all attempts%s) ran out", d,
+				   person_note(note, sizeof note, s->person_total));
 	}
 	if (s->ph != PH_FINALLY && at >= x->run_deadline) {
 		dr_text_format_duration(x->rb->run_timeout_ms, d, sizeof d);
 		return heap_printf("the run's timeout (run_timeout %s) ran out", d);
 	}
 	dr_text_format_duration(s->attempt_timeout, d, sizeof d);
-	return heap_printf("attempt %d timed out after %s (attempt_timeout)", t->attempt, d);
+	return heap_printf("attempt %d timed out after %s (attempt_timeout%s)", t->attempt, d,
+			   person_note(note, sizeof note, t->person_ms));
 }
 
 void sched_outcome(dr_exec *x, task *t, dr_outcome o)
 {
+	bool person = t->person;
+	if (o.status == DR_ACT_WAIT && o.person)
+		person_begin(x, t);
+	else
+		person_end(x, t);
 	switch (o.status) {
 	case DR_ACT_OK:
 		free(o.message);
@@ -866,7 +930,12 @@ void sched_outcome(dr_exec *x, task *t, dr_outcome o)
 	case DR_ACT_FAIL:
 	default:
 		cJSON_Delete(o.outputs);
-		if (t->attempt_timed_out && o.cls == DR_ERRC_CANCELLED) {
+		if (t->attempt_timed_out && o.cls == DR_ERRC_CANCELLED && person) {
+			char *m = timeout_message(x, t); /* the run's: a person's wait counts for no other */
+			attempt_failed(x, t, DR_ERRC_TIMEOUT, heap_printf("%s: %s", m, o.message ? o.message : ""), -1);
+			free(m);
+			free(o.message);
+		} else if (t->attempt_timed_out && o.cls == DR_ERRC_CANCELLED) {
 			free(o.message);
 			attempt_failed(x, t, DR_ERRC_TIMEOUT, timeout_message(x, t), -1);
 		} else {
@@ -915,20 +984,11 @@ void sched_retry_failed(dr_exec *x, task *t, dr_outcome o)
 /* Give up a WAITING attempt: the action releases its state, the attempt fails with cls. */
 static void abandon(dr_exec *x, task *t, dr_err_class cls, char *msg)
 {
+	person_end(x, t);
 	if (t->call.action->cancel)
 		t->call.action->cancel(&t->call);
 	t->call.state = NULL;
 	attempt_failed(x, t, cls, msg, -1);
-}
-
-static void on_resume(dr_exec *x, task *t)
-{
-	if (t->deadline != DR_CLOCK_NEVER && now(x) >= t->deadline) {
-		abandon(x, t, DR_ERRC_TIMEOUT, timeout_message(x, t));
-		return;
-	}
-	set_state(t, TS_RUNNING);
-	call_action(x, t);
 }
 
 static void on_attempt_deadline(task *t)
@@ -937,10 +997,34 @@ static void on_attempt_deadline(task *t)
 	__atomic_store_n(&t->cancel, 1, __ATOMIC_RELAXED);
 }
 
+static void on_resume(dr_exec *x, task *t)
+{
+	int64_t d = deadline_now(x, t);
+	if (d != DR_CLOCK_NEVER && now(x) >= d && t->person)
+		on_attempt_deadline(t); /* asked to stop: its answer says what is left waiting in the service */
+	else if (d != DR_CLOCK_NEVER && now(x) >= d) {
+		abandon(x, t, DR_ERRC_TIMEOUT, timeout_message(x, t));
+		return;
+	}
+	t->call.deadline_ms = d;
+	set_state(t, TS_RUNNING);
+	call_action(x, t);
+}
+
+/* A worker's task at the deadline it had when it was dispatched: moved on by a person's wait, or reached. */
+static void on_attempt_timer(dr_exec *x, task *t)
+{
+	int64_t d = deadline_now(x, t);
+	if (now(x) >= d)
+		on_attempt_deadline(t);
+	else if (d != DR_CLOCK_NEVER)
+		timers_push(&x->timers, d, TM_ATTEMPT, t, t->gen);
+}
+
 static void on_step_timeout(dr_exec *x, srun *s)
 {
-	if (s->state != SS_RUNNING || s->timed_out)
-		return;
+	if (s->state != SS_RUNNING || s->timed_out || s->n_person > 0)
+		return; /* a person is awaited: armed again, for what is left, when the wait ends (person_end) */
 	journal_note_timeout(x, s);
 	char d[32];
 	dr_text_format_duration(s->timeout, d, sizeof d);
@@ -1005,7 +1089,7 @@ void sched_fire(dr_exec *x, const timer *tm)
 		break;
 	case TM_ATTEMPT:
 		if (t->gen == tm->gen && t->state == TS_RUNNING)
-			on_attempt_deadline(t);
+			on_attempt_timer(x, t);
 		break;
 	case TM_STEP:
 		if (tm->gen == ((srun *)tm->p)->tgen)

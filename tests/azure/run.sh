@@ -394,7 +394,8 @@ secrets() {
 }
 
 # --- a job waits for a person (a manual action): said on screen and in events, resumed, the run goes on;
-# not resumed, the step ends at its timeout saying so, and a resume after the person acted goes on ------------
+# a person's wait is not the step's time (resumed after the step's timeout, the run still succeeds); not
+# resumed, the run's run_timeout ends the wait saying so, and a resume after the person acted goes on ---------
 suspended() {
 	local d=$tmp/susp
 	mkdir -p "$d"
@@ -408,13 +409,14 @@ suspended() {
 	steps:
 	  - { id: failover, action: dr.failover, targets: web, timeout: 1m, with: { shutdown_source: false } }
 	EOF
-	sed 's/timeout: 1m/timeout: 3s/' "$d/susp.yaml" >"$d/susp-3s.yaml"
+	sed 's/timeout: 1m/timeout: 2s/' "$d/susp.yaml" >"$d/susp-2s.yaml"
+	sed 's/^steps:/defaults: { run_timeout: 3s }\nsteps:/' "$d/susp.yaml" >"$d/susp-rt.yaml"
 	(cd "$d" && "$drover" run --yes --state-dir s --events ev.jsonl susp.yaml >out 2>&1 </dev/null) &
 	local run=$! job=
 	pids="$pids $run"
 	for _ in $(seq 200); do grep -q 'waiting for a person' "$d/ev.jsonl" 2>/dev/null && break; sleep 0.05; done
 	check "suspended: said in the events, with the task's instructions and what to do" \
-		has "$d/ev.jsonl" '"level":"warn".*failover of .shop-web-1. is waiting for a person: job [0-9a-f-]* is Suspended at task .*Check the replica database, then resume.*resume.*the step.s timeout ends the wait in'
+		has "$d/ev.jsonl" '"level":"warn".*failover of .shop-web-1. is waiting for a person: job [0-9a-f-]* is Suspended at task .*Check the replica database, then resume.*resume.*The step.s timeout stands still while a person is awaited'
 	job=$(grep -o 'job [0-9a-f-]\{36\} is Suspended' "$d/ev.jsonl" | head -1 | cut -d' ' -f2)
 	token
 	curl -s -o "$d/resume.json" -X POST -H "Authorization: Bearer $T" -H "Content-Type: application/json" \
@@ -425,14 +427,29 @@ suspended() {
 	check "suspended: and says the job was resumed" has "$d/ev.jsonl" "job $job was resumed; going on"
 	check "suspended: the resume is in the service's audit" \
 		bash -c "[ \$(jq -s '[.[] | select(.accepted and (.path | test(\"/resume\$\")))] | length' '$tmp/susp.audit') = 1 ]"
-	# not resumed in time: the step ends at its timeout with the person's wait as the reason
+	# the person takes longer than the step's timeout (2s): a person's wait is not the step's time
+	stop
+	start susp1 --faults '[{kind: suspend, op: failover, vms: "^shop-web-1$", message: "Check the replica database, then resume"}]' || return
+	(cd "$d" && "$drover" run --yes --state-dir s1 --events ev1.jsonl susp-2s.yaml >out1 2>&1 </dev/null) &
+	run=$!
+	pids="$pids $run"
+	for _ in $(seq 200); do grep -q 'waiting for a person' "$d/ev1.jsonl" 2>/dev/null && break; sleep 0.05; done
+	job=$(grep -o 'job [0-9a-f-]\{36\} is Suspended' "$d/ev1.jsonl" | head -1 | cut -d' ' -f2)
+	sleep 3 # past the step's 2s
+	token
+	curl -s -o /dev/null -X POST -H "Authorization: Bearer $T" -H "Content-Type: application/json" -d '{}' \
+		"$U$V/replicationJobs/$job/resume?$AV"
+	wait "$run"; RC=$?
+	[ "$RC" = 0 ] || sed 's/^/      /' "$d/out1"
+	check "suspended longer than the step's timeout, then resumed: the run succeeds (exit $RC)" is "$RC" 0
+	# nobody comes: the run's run_timeout (3s) ends the wait, saying the job waits for a person and what to do
 	stop
 	start susp2 --faults '[{kind: suspend, op: failover, vms: "^shop-web-1$", message: "Check the replica database, then resume"}]' || return
-	(cd "$d" && "$drover" run --yes --state-dir s2 --events ev2.jsonl susp-3s.yaml >out2 2>&1 </dev/null)
+	(cd "$d" && "$drover" run --yes --state-dir s2 --events ev2.jsonl susp-rt.yaml >out2 2>&1 </dev/null)
 	RC=$?
-	check "suspended past the step's timeout: the run fails (exit $RC)" is "$RC" 1
+	check "suspended past the run's run_timeout: the run fails (exit $RC)" is "$RC" 1
 	check "  saying the job waits for a person, paused not failed, and what to do" \
-		has "$d/out2" "stopped waiting at the step's timeout: job [0-9a-f-]* has waited for a person for .*Suspended at task .*Check the replica.*paused in the service, not failed.*drover resume --retry-failed"
+		has "$d/out2" "the run.s timeout (run_timeout 3s) ran out: failover of .shop-web-1. stopped waiting: job [0-9a-f-]* has waited for a person for .*Suspended at task .*Check the replica.*paused in the service, not failed.*drover resume"
 	# the person acts later: the job is resumed, and drover resume --retry-failed goes on with it, posting nothing
 	local rid
 	rid=$(sed -n 's/.*run \(suspended-[^ ]*\) started.*/\1/p' "$d/out2" | head -1)

@@ -503,6 +503,133 @@ static void cancellation_waits_for_the_job(void **state)
 	run_free(&r);
 }
 
+/* --- a job that waits for a person ------------------------------------------ */
+
+/* The person of the tests: comes back after 20 minutes and resumes every Suspended job. */
+static dr_backend *person_be;
+static dr_arena *person_a;
+
+static dr_outcome person_run(dr_call *call)
+{
+	if (!call->state) {
+		call->state = person_be;
+		return dr_outcome_wait(20 * 60000);
+	}
+	call->state = NULL;
+	int64_t now = dr_exec_wall(call->run, call->now_ms);
+	dr_be_job_filter f = {.running_only = true, .since_ms = -1};
+	dr_be_job *jobs;
+	size_t n = 0;
+	dr_be_error e;
+	assert_int_equal(dr_backend_list_jobs(person_be, person_a, now, &f, &jobs, &n, &e), 0);
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].state == DR_BE_JOB_SUSPENDED)
+			assert_int_equal(dr_sim_resume_job(person_be, person_a, now, jobs[i].id, &e), 0);
+	return dr_outcome_ok(NULL);
+}
+
+static const dr_action act_person = {.name = "test.person", .run = person_run};
+
+/* Run r, its step 'person' played by the person of the tests. */
+static void run_with_person(run *r)
+{
+	dr_step *st = dr_runbook_step(r->rb, "person");
+	assert_non_null(st);
+	st->action = &act_person;
+	person_be = r->be;
+	person_a = r->a;
+	run_exec(r);
+}
+
+#define SUSPENDING                                                                                                 \
+	"backend:\n  kind: sim\n  vms: [{name: db-1}, {name: db-2}]\n"                                              \
+	"  faults: [{kind: suspend, op: failover, vms: [db-1], message: 'Check the replica'}]\n"                     \
+	"vm_sets: { db: { match: { name: '^db-' } } }\n"
+
+/*
+ * A person takes 20 minutes to resume a job the service suspended: the
+ * step's timeout (15m) and attempt_timeout (12m) do not fail the failover
+ * (they measure the service's work, not a person's), and go on afterwards.
+ */
+static void a_person_wait_is_not_the_steps_time(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: p\n" SUSPENDING
+		     "steps:\n"
+		     "  - { id: fo, action: dr.failover, targets: db, timeout: 15m, attempt_timeout: 12m }\n"
+		     "  - { id: person, action: log, with: { message: back } }\n");
+	run_with_person(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	outputs_of(&r, "fo", "db-1");
+	outputs_of(&r, "fo", "db-2");
+	assert_true(n_(last(&r, "task.end", "fo", "db-1"), "t_ms") >= 20 * 60000); /* the person's 20 minutes */
+	const cJSON *told = NULL;
+	for (size_t i = 0; i < r.n && !told; i++)
+		if (is(r.ev[i], "log", "fo", "db-1") && strstr(s_(r.ev[i], "message"), "waiting for a person"))
+			told = r.ev[i];
+	assert_non_null(told);
+	assert_string_equal(s_(told, "level"), "warn");
+	assert_non_null(strstr(s_(told, "message"), "Check the replica"));
+	assert_non_null(strstr(s_(told, "message"), "The step's timeout stands still while a person is awaited"));
+	assert_non_null(strstr(s_(last(&r, "log", "fo", "db-1"), "message"), "was resumed; going on"));
+	assert_int_equal(audits(&r, "failover", "accepted"), 2);
+	run_free(&r);
+}
+
+/* After the wait, what was left of the step's timeout still ends a job that hangs. */
+static void the_steps_time_goes_on_after_the_wait(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: q\n"
+		     "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
+		     "  faults: [{kind: suspend, op: failover, vms: [db-1], task: 1},\n"
+		     "           {kind: hang, op: failover, vms: [db-1]}]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "steps:\n"
+		     "  - { id: fo, action: dr.failover, targets: db, timeout: 30m }\n"
+		     "  - { id: person, action: log, with: { message: back } }\n");
+	run_with_person(&r);
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	const cJSON *end = last(&r, "task.end", "fo", "db-1");
+	assert_string_equal(s_(end, "class"), "timeout");
+	assert_non_null(strstr(s_(end, "message"), "the step's timeout (30m, all attempts, not counting "));
+	assert_non_null(strstr(s_(end, "message"), " waiting for a person) ran out"));
+	/* 30 minutes of the step's own time, plus the person's 20 (less what ran before the job was suspended) */
+	assert_true(n_(end, "t_ms") >= 30 * 60000 + 15 * 60000);
+	assert_true(n_(end, "t_ms") <= 50 * 60000 + 60000);
+	run_free(&r);
+}
+
+/*
+ * Nobody comes: the run's run_timeout still ends the wait, at once and
+ * saying the job is paused in the service, not failed, and what to do.
+ */
+static void run_timeout_ends_a_person_wait(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: n\n" SUSPENDING "defaults: { run_timeout: 1h }\n"
+		     "steps:\n"
+		     "  - { id: fo, action: dr.failover, targets: db, timeout: 5m }\n");
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	const cJSON *end = last(&r, "task.end", "fo", "db-1");
+	assert_non_null(end);
+	assert_true(n_(end, "t_ms") >= 60 * 60000); /* not the step's 5 minutes */
+	const char *m = s_(end, "message");
+	assert_string_equal(s_(end, "class"), "timeout");
+	assert_non_null(strstr(m, "the run's timeout (run_timeout 1h) ran out: failover of 'db-1' stopped waiting: job"));
+	assert_non_null(strstr(m, "has waited for a person for"));
+	assert_non_null(strstr(m, "Check the replica"));
+	assert_non_null(strstr(m, "paused in the service, not failed"));
+	assert_non_null(strstr(m, "drover resume"));
+	assert_non_null(strstr(s_(last(&r, "log", "fo", "db-1"), "message"), "the run's run_timeout (1h) still counts"));
+	outputs_of(&r, "fo", "db-2");
+	run_free(&r);
+}
+
 /* --- faults ----------------------------------------------------------------- */
 
 static void shutdown_failure_does_not_stop_failover(void **state)
@@ -917,6 +1044,9 @@ int main(void)
 		cmocka_unit_test(throttling_honours_retry_after),
 		cmocka_unit_test(failed_job_then_new_attempt),
 		cmocka_unit_test(timed_out_attempt_goes_on_with_its_job),
+		cmocka_unit_test(a_person_wait_is_not_the_steps_time),
+		cmocka_unit_test(the_steps_time_goes_on_after_the_wait),
+		cmocka_unit_test(run_timeout_ends_a_person_wait),
 		cmocka_unit_test(rollback_cancels_the_failover),
 		cmocka_unit_test(reprotect_refused_before_commit_then_fine),
 		cmocka_unit_test(test_failover_probe_cleanup),
