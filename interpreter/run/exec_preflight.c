@@ -163,7 +163,7 @@ static cJSON *blocker_json(const dr_exec *x, const dr_blocker *b)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "kind", dr_preflight_kind_name(b->kind));
 	if (b->vm != DR_PF_NO_VM)
-		cJSON_AddStringToObject(o, "vm", x->pf.items[b->vm].name);
+		cJSON_AddStringToObject(o, "vm", x->pf.vms[b->vm].name);
 	if (b->node != (size_t)-1)
 		cJSON_AddStringToObject(o, "step", x->plan->nodes[b->node].step->id.name);
 	cJSON_AddStringToObject(o, "message", b->message);
@@ -263,7 +263,7 @@ static const char **blocked_names(dr_exec *x, size_t **idx, size_t *n)
 	for (size_t i = 0; i < x->pf.n; i++)
 		if (x->pf.vm[i].blocked) {
 			(*idx)[*n] = i;
-			names[(*n)++] = x->pf.items[i].name;
+			names[(*n)++] = x->pf.vms[i].name;
 		}
 	return names;
 }
@@ -337,8 +337,12 @@ static const char *refuse(dr_exec *x, const dr_buf *drift, size_t n_drift, dr_bu
 
 const char *exec_preflight(dr_exec *x, dr_buf *err)
 {
-	if (x->o.resume || x->o.skip_preflight || (!has_checks(x) && !x->o.plan))
+	if (x->o.resume)
 		return NULL; /* a resumed run checks after its replay (exec_preflight_resume) */
+	if (x->o.skip_preflight || (!has_checks(x) && !x->o.plan)) {
+		dr_preflight_compact(&x->pf);
+		return NULL;
+	}
 	check(x, false);
 	dr_buf drift;
 	dr_buf_init(&drift);
@@ -357,6 +361,8 @@ const char *exec_preflight(dr_exec *x, dr_buf *err)
 			why = refuse(x, &drift, n_drift, err);
 	}
 	dr_buf_dispose(&drift);
+	if (!why)
+		dr_preflight_compact(&x->pf); /* the run goes on with its VMs and binding: issue 11 */
 	return why;
 }
 
@@ -404,7 +410,7 @@ void exec_preflight_reexclude(dr_exec *x)
 		return;
 	size_t *idx = dr_arena_calloc(x->a, n + 1, sizeof *idx);
 	for (size_t i = 0; i < x->pf.n && k < n; i++)
-		if (bsearch(&x->pf.items[i].name, names, n, sizeof *names, cmp_str))
+		if (bsearch(&x->pf.vms[i].name, names, n, sizeof *names, cmp_str))
 			idx[k++] = i;
 	dr_preflight_exclude(&x->pf, idx, k);
 	x->n_excluded = n;
@@ -413,8 +419,10 @@ void exec_preflight_reexclude(dr_exec *x)
 
 int exec_preflight_resume(dr_exec *x, dr_buf *text)
 {
-	if (x->o.skip_preflight || !has_checks(x))
+	if (x->o.skip_preflight || !has_checks(x)) {
+		dr_preflight_compact(&x->pf);
 		return 0;
+	}
 	if (dr_preflight_refresh(&x->pf, dr_exec_wall(x, dr_clock_now(x->clock)), text) < 0) {
 		dr_buf_puts(text, "resume stopped before anything was asked or started: run 'drover resume' again once the "
 				  "service answers");
@@ -422,8 +430,10 @@ int exec_preflight_resume(dr_exec *x, dr_buf *text)
 	}
 	check(x, true);
 	emit_preflight(x, x->excluded, x->n_excluded, true, NULL);
-	if (dr_preflight_runnable(&x->pf))
+	if (dr_preflight_runnable(&x->pf)) {
+		dr_preflight_compact(&x->pf);
 		return 0;
+	}
 	dr_buf_puts(text, "resume stopped: the tasks that have not started yet are blocked; nothing was started.\n");
 	list_blockers(x, text);
 	dr_buf_printf(text, "Next: fix what blocks them, then run 'drover resume %s' again ('drover plan %s' shows "

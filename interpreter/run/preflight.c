@@ -132,20 +132,79 @@ static void set_blockers(dr_preflight *pf, char *msgs)
 	}
 }
 
+/* --- arenas let go early ------------------------------------------------------- */
+
+struct dr_pf_sub {
+	dr_arena *a; /* NULL once let go */
+};
+
+static void sub_free(void *p)
+{
+	dr_pf_sub *s = p;
+	dr_arena_free(s->a);
+	s->a = NULL;
+}
+
+/* A new arena, freed with owner at the latest. */
+static dr_pf_sub *sub_new(dr_arena *owner)
+{
+	dr_pf_sub *s = dr_arena_alloc(owner, sizeof *s);
+	s->a = dr_arena_new();
+	dr_arena_defer(owner, sub_free, s);
+	return s;
+}
+
+static const char *keep_str(dr_arena *a, const char *s)
+{
+	return s ? dr_arena_strdup(a, s) : NULL;
+}
+
+/* The executor's VM of an item, its strings copied into a (the item goes with its listing). */
+static void keep_vm(dr_arena *a, const dr_be_item *it, dr_vm *v)
+{
+	const char **k = dr_arena_calloc(a, it->n_tags + 1, sizeof *k), **val = dr_arena_calloc(a, it->n_tags + 1, sizeof *val);
+	for (size_t i = 0; i < it->n_tags; i++) {
+		k[i] = keep_str(a, it->tag_keys[i]);
+		val[i] = keep_str(a, it->tag_values[i]);
+	}
+	*v = (dr_vm){
+		.name = keep_str(a, it->name), .id = keep_str(a, it->id), .tag_keys = k, .tag_values = val,
+		.n_tags = it->n_tags, .primary_region = keep_str(a, it->primary_region),
+		.recovery_region = keep_str(a, it->recovery_region), .primary_ip = keep_str(a, it->primary_ip),
+		.recovery_ip = keep_str(a, it->recovery_ip), .size = keep_str(a, it->size),
+	};
+}
+
+void dr_preflight_compact(dr_preflight *pf)
+{
+	if (pf->listed)
+		sub_free(pf->listed);
+	if (pf->checked)
+		sub_free(pf->checked);
+	pf->items = NULL;
+	pf->vm = NULL;
+	pf->ops = NULL;
+	pf->blockers = NULL;
+	pf->n_ops = pf->cap_ops = pf->n_blockers = pf->cap_blockers = pf->n_blocked_vms = 0;
+}
+
+/* --- binding ----------------------------------------------------------------- */
+
 int dr_preflight_bind(dr_preflight *pf, dr_arena *a, const dr_runbook *rb, dr_backend *be, int64_t now_ms,
 		      dr_buf *err)
 {
 	*pf = (dr_preflight){.rb = rb, .plan = rb->plan, .be = be, .a = a};
 	pf->service_now = dr_backend_now(be, now_ms);
+	pf->listed = sub_new(a);
 	dr_be_error e;
-	if (dr_backend_list_items(be, a, now_ms, &pf->items, &pf->n, &e) < 0) {
+	if (dr_backend_list_items(be, pf->listed->a, now_ms, &pf->items, &pf->n, &e) < 0) {
 		dr_buf_printf(err, "cannot list the VMs the %s backend protects: %s\n", be->kind,
 			      dr_backend_error_text(a, &e));
 		return -1;
 	}
 	pf->vms = dr_arena_calloc(a, pf->n + 1, sizeof *pf->vms);
 	for (size_t i = 0; i < pf->n; i++)
-		dr_backend_item_to_vm(&pf->items[i], &pf->vms[i]);
+		keep_vm(a, &pf->items[i], &pf->vms[i]);
 	dr_buf msgs;
 	dr_buf_init(&msgs);
 	dr_bind_sets(a, rb, pf->vms, pf->n, &pf->bind, &msgs);
@@ -171,7 +230,7 @@ int dr_preflight_refresh(dr_preflight *pf, int64_t now_ms, dr_buf *err)
 	dr_be_item *now;
 	size_t n;
 	dr_be_error e;
-	if (dr_backend_list_items(pf->be, pf->a, now_ms, &now, &n, &e) < 0) {
+	if (dr_backend_list_items(pf->be, pf->listed->a, now_ms, &now, &n, &e) < 0) {
 		dr_buf_printf(err, "cannot list the VMs the %s backend protects: %s\n", pf->be->kind,
 			      dr_backend_error_text(pf->a, &e));
 		return -1;
@@ -180,7 +239,7 @@ int dr_preflight_refresh(dr_preflight *pf, int64_t now_ms, dr_buf *err)
 	for (size_t i = 0; i < pf->n; i++) {
 		const dr_be_item *it = bsearch(&pf->items[i], now, n, sizeof *now, cmp_item_id);
 		if (it)
-			pf->items[i] = *it; /* pf->vms keeps the first listing's strings: they live in the arena too */
+			pf->items[i] = *it; /* pf->vms keeps its own strings; both listings live in pf->listed */
 	}
 	pf->service_now = dr_backend_now(pf->be, now_ms);
 	return 0;
@@ -747,7 +806,7 @@ static walk *start_walks(dr_preflight *pf)
 	return w;
 }
 
-void dr_preflight_check(dr_preflight *pf, const dr_preflight_opts *o)
+static void check_all(dr_preflight *pf, const dr_preflight_opts *o)
 {
 	walk *w = start_walks(pf);
 	size_t n_set_blockers = pf->n_blockers;
@@ -765,4 +824,15 @@ void dr_preflight_check(dr_preflight *pf, const dr_preflight_opts *o)
 		vm_blockers(pf, o, &w[i], i);
 	for (size_t i = 0; i < n_step; i++)
 		block(pf, step_blockers[i].kind, DR_PF_NO_VM, step_blockers[i].node, "%s", step_blockers[i].message);
+}
+
+void dr_preflight_check(dr_preflight *pf, const dr_preflight_opts *o)
+{
+	/* the check's results go in an arena of their own, which dr_preflight_compact lets go */
+	if (!pf->checked)
+		pf->checked = sub_new(pf->a);
+	dr_arena *own = pf->a;
+	pf->a = pf->checked->a;
+	check_all(pf, o);
+	pf->a = own;
 }

@@ -154,11 +154,15 @@ typedef struct dr_preflight_opts {
 	void *ctx;
 } dr_preflight_opts;
 
+/* An arena of the preflight's that can be let go before its own (preflight.c). */
+typedef struct dr_pf_sub dr_pf_sub;
+
 typedef struct dr_preflight {
 	const dr_runbook *rb;
 	const dr_plan *plan;
 	dr_backend *be;
 	dr_arena *a;
+	dr_pf_sub *listed, *checked; /* the items as listed; the last check's results (dr_preflight_compact) */
 	int64_t service_now; /* the service's time for now_ms (a simulator may run ahead) */
 	/* the binding (dr_preflight_bind) */
 	dr_be_item *items; /* what the backend protects, in its order */
@@ -182,7 +186,9 @@ typedef struct dr_preflight {
  * errors; a drill already made) to them into pf (zeroed by this call):
  * vm_sets (expect: failures become DR_BLOCK_VM_SET blockers), each plan
  * node's VMs, the start order. Returns 0, or -1 with a sentence appended to
- * err when the backend cannot list its items. Everything lives in a.
+ * err when the backend cannot list its items. Everything lives in a, and is
+ * freed with it; the items as listed and the check's results in arenas of
+ * their own, which dr_preflight_compact frees earlier.
  */
 int dr_preflight_bind(dr_preflight *pf, dr_arena *a, const dr_runbook *rb, dr_backend *be, int64_t now_ms,
 		      dr_buf *err);
@@ -203,6 +209,16 @@ int dr_preflight_refresh(dr_preflight *pf, int64_t now_ms, dr_buf *err);
  * never C errors. Call it once per pf.
  */
 void dr_preflight_check(dr_preflight *pf, const dr_preflight_opts *o);
+
+/*
+ * A run past its check keeps only what it goes on with: the VMs (pf->vms,
+ * their strings in pf->a), the binding, each step's VMs and the start
+ * order. The items as listed and the check's results (pf->items, vm, ops,
+ * blockers) are freed: about 1.9 KB a VM, 19 MB at 10,000 VMs. They read
+ * NULL (and dr_preflight_runnable true) afterwards; no other dr_preflight_*
+ * may be called but dr_preflight_exclude.
+ */
+void dr_preflight_compact(dr_preflight *pf);
 
 /* True when the check found nothing that stops the run. */
 bool dr_preflight_runnable(const dr_preflight *pf);
