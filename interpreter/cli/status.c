@@ -295,11 +295,16 @@ static void print_next_ended(const dr_runinfo *ri)
 	dr_journal_file_dispose(&f);
 	dr_buf_dispose(&err);
 	if (retry) {
+		dr_buf c, shown;
+		dr_buf_init(&c);
+		dr_buf_init(&shown);
 		printf("  The run is over (failed). What completed stays in place (above: the steps that succeeded and "
-		       "the VMs they changed).\n  Fix the cause, then go on from the failure: drover resume %s "
+		       "the VMs they changed).\n  Fix the cause, then go on from the failure: %s "
 		       "--retry-failed\n  (the failed tasks get new attempts, the tasks that never started run, what "
 		       "completed is not run again).\n",
-		       ri->run);
+		       term(&shown, dr_lines_run_command(&c, "resume", ri->state_dir, ri->run)));
+		dr_buf_dispose(&c);
+		dr_buf_dispose(&shown);
 		if (ri->runbook_changed)
 			printf("  The runbook changed since the run started: the retry refuses it unless --force, and says "
 			       "what each change means.\n");
@@ -316,12 +321,17 @@ static void print_next_ended(const dr_runinfo *ri)
 
 static void print_next_unended(const dr_runinfo *ri)
 {
-	const char *s = ri->status, *id = ri->run;
+	const char *s = ri->status;
+	dr_buf c, shown;
+	dr_buf_init(&c);
+	dr_buf_init(&shown);
 	if (!strcmp(s, "suspended"))
 		printf("  A resume stopped because the service could not tell what became of the operations "
 		       "in flight above. Check them in the service, then resume.\n");
-	printf("  drover resume %s  goes on from the journal: what finished is not repeated%s", id,
-	       ri->in_flight ? "; " : ".\n");
+	printf("  %s  goes on from the journal: what finished is not repeated%s",
+	       term(&shown, dr_lines_run_command(&c, "resume", ri->state_dir, ri->run)), ri->in_flight ? "; " : ".\n");
+	dr_buf_dispose(&c);
+	dr_buf_dispose(&shown);
 	if (ri->in_flight)
 		printf("the %zu operation%s in flight %s settled by asking the service first.\n", ri->in_flight,
 		       ri->in_flight == 1 ? "" : "s", ri->in_flight == 1 ? "is" : "are");

@@ -647,6 +647,7 @@ static void model_open(dr_exec *x)
 	ri->rpo_objective_ms = x->rb->rpo_ms;
 	ri->enforce = dr_enforce_name(x->rb->enforce);
 	ri->journal = x->o.journal || x->o.resume;
+	ri->state_dir = x->state_dir; /* the commands its summary gives say --state-dir when it is not the default */
 	if (x->o.resume) /* what the replay retells is the journal's: the model starts from it */
 		dr_runinfo_seed(ri, x->o.resume);
 	dr_runinfo_listen(ri, x->ev);

@@ -145,10 +145,13 @@ static bool live_failure_wanted(dr_progress *p, const cJSON *ev, dr_buf *note)
 	}
 	size_t n = ++p->failures[i];
 	pthread_mutex_unlock(&p->mu);
-	if (n == FAILURES_LIVE + 1)
-		dr_buf_printf(note, "%s: more failures than shown here: the screen names the VMs; 'drover status %s' "
-				    "lists each failure in full",
-			      str(ev, "step"), p->ri->run ? p->ri->run : "");
+	if (n == FAILURES_LIVE + 1) {
+		dr_buf c;
+		dr_buf_init(&c);
+		dr_buf_printf(note, "%s: more failures than shown here: the screen names the VMs; '%s' lists each failure in full",
+			      str(ev, "step"), dr_lines_run_command(&c, "status", p->ri->state_dir, p->ri->run));
+		dr_buf_dispose(&c);
+	}
 	return n <= FAILURES_LIVE;
 }
 

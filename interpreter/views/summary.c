@@ -22,9 +22,17 @@
 #include "journal/runinfo.h"
 #include "util/buf.h"
 #include "util/text.h"
+#include "views/lines.h"
 #include "views/report_dr.h"
 
 #define MAX_LISTED 8
+
+/* "drover VERB [--state-dir DIR] RUN" for this run, into b (a fresh buffer the caller disposes). */
+static const char *cmd(dr_buf *b, const dr_runinfo *ri, const char *verb)
+{
+	dr_buf_init(b);
+	return dr_lines_run_command(b, verb, ri->state_dir, ri->run);
+}
 
 typedef struct names {
 	dr_buf b;
@@ -105,8 +113,10 @@ static void print_failed_tasks(const dr_runinfo *ri, const dr_ri_step *s, FILE *
 		if (t->state != DR_RI_FAILED)
 			continue;
 		if (shown++ == MAX_LISTED) {
-			fprintf(out, "      ... and %zu more ('drover status %s' lists them)\n", s->count[DR_RI_FAILED] - MAX_LISTED,
-				ri->run);
+			dr_buf c;
+			fprintf(out, "      ... and %zu more ('%s' lists them)\n", s->count[DR_RI_FAILED] - MAX_LISTED,
+				cmd(&c, ri, "status"));
+			dr_buf_dispose(&c);
 			break;
 		}
 		const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
@@ -228,12 +238,14 @@ static bool is_drill(const dr_runinfo *ri)
 /* What is safe to do about a failed run: retry it from its failure when its journal allows (journal_retry.c). */
 static void print_retry(const dr_runinfo *ri, FILE *out)
 {
+	dr_buf c;
+	const char *resume = cmd(&c, ri, "resume");
 	bool failed = !strcmp(ri->status, "failed") && ri->journal;
 	if (ri->state_error && ri->journal)
 		fprintf(out, "  - Its state could not be saved (see internal error above): make room on that file system, or "
-			     "make it writable, then go on with it: drover resume %s (what completed is not run again; what "
+			     "make it writable, then go on with it: %s (what completed is not run again; what "
 			     "was in flight is settled by asking the service first).\n",
-			ri->run);
+			resume);
 	else if (failed && is_drill(ri))
 		fprintf(out, "  - %sFix the cause shown above, then run the drill again: a drill cleans up its test failovers "
 			     "when it ends, so there is nothing to retry from.\n",
@@ -248,10 +260,10 @@ static void print_retry(const dr_runinfo *ri, FILE *out)
 		      "to repeat).\n",
 		      out);
 	else if (failed)
-		fprintf(out, "  - Fix the cause shown above, then go on from the failure: drover resume %s --retry-failed. The "
+		fprintf(out, "  - Fix the cause shown above, then go on from the failure: %s --retry-failed. The "
 			     "failed tasks get new attempts, the tasks that never started run, and what completed is not run "
 			     "again (a changed runbook needs --force).\n",
-			ri->run);
+			resume);
 	else if (ri->journal)
 		fputs("  - Fix the cause shown above, then run again: steps that succeeded run again too, so make sure "
 		      "they are safe to repeat.\n",
@@ -260,6 +272,7 @@ static void print_retry(const dr_runinfo *ri, FILE *out)
 		fputs("  - Fix the cause shown above, then run again: steps that succeeded run again too (this run kept no "
 		      "journal to go on from), so make sure they are safe to repeat.\n",
 		      out);
+	dr_buf_dispose(&c);
 }
 
 /* The run failed only because objectives.enforce held it to an objective it missed: no step failed, nothing timed out. */
@@ -286,10 +299,11 @@ static void next_objectives(const dr_runinfo *ri, FILE *out)
 			     "failed only because it missed an objective that objectives.enforce: %s holds it to.\n",
 			ri->enforce ? ri->enforce : "drill");
 	dr_buf_dispose(&b);
-	fprintf(out, 
-		     "  - Find what took longest (drover report %s -o run.html draws the timeline; drover plan --estimate "
-		     "the critical path), make it faster or revise objectives:, then %s.\n",
-		ri->run, is_drill(ri) ? "drill again" : "check the next drill");
+	fprintf(out,
+		"  - Find what took longest (%s -o run.html draws the timeline; drover plan --estimate "
+		"the critical path), make it faster or revise objectives:, then %s.\n",
+		cmd(&b, ri, "report"), is_drill(ri) ? "drill again" : "check the next drill");
+	dr_buf_dispose(&b);
 }
 
 static void next_failed(const dr_runinfo *ri, FILE *out)
@@ -322,13 +336,15 @@ static void next_cancelled(const dr_runinfo *ri, FILE *out)
 		return;
 	}
 	print_in_place(ri, out, "Completed before the cancellation, and left in place");
-	if (ri->journal)
-		fprintf(out, "  - Go on with it when ready: drover resume %s (what completed is not run again; what the "
-			     "cancellation interrupted is settled by asking the service first; the finally: steps run again at "
-			     "the end).\n",
-			ri->run);
-	else
+	if (!ri->journal) {
 		fputs("  - Run again when ready; the finally: steps have run.\n", out);
+		return;
+	}
+	dr_buf c;
+	fprintf(out, "  - Go on with it when ready: %s (what completed is not run again; what the cancellation "
+		     "interrupted is settled by asking the service first; the finally: steps run again at the end).\n",
+		cmd(&c, ri, "resume"));
+	dr_buf_dispose(&c);
 }
 
 /* The lines of next:, under head ("next:\n", or "" for drover status). */

@@ -477,7 +477,10 @@ retry_failed() {
 	local S=$tmp/retry id=e2e-retry-20260101T000000Z
 	export DROVER_SIM_FAULTS='[{kind: unhealthy, op: failover, vms: [shop-app-2], times: 1}]'
 	run_ok "run" 1 run -q --state-dir "$S" retry-failed.yaml; ok "shop-app-2 comes up unhealthy: the run fails" $?
-	grep -q "drover resume $id --retry-failed" "$tmp/out"; ok "the summary says to retry the failed run" $?
+	grep -q "drover resume --state-dir $S $id --retry-failed" "$tmp/out"
+	ok "the summary says to retry the failed run, with the command that works pasted (--state-dir)" $?
+	"$drover" status --state-dir "$S" "$id" | grep -q "go on from the failure: drover resume --state-dir $S $id --retry-failed"
+	ok "...and so does drover status" $?
 	vm_is "$S" shop-app-2 failed_over Recovery; ok "nothing was committed" $?
 	run_ok "repair" 0 run -q --state-dir "$S" repair-point.yaml; ok "the cause is fixed (another recovery point)" $?
 	run_ok "retry" 0 resume --state-dir "$S" --events "$S/retry.jsonl" --retry-failed "$id"

@@ -75,7 +75,7 @@ cat "$tmp"/cap* | grep -q '⏸ 1 waiting for a person'; ok "the header counts wh
 # --- a mass failure does not scroll the screen away -----------------------------------------------
 [ "$(grep -ac 'check\[vm-[0-9]*\]: attempt 1 ' "$tmp/raw")" = 3 ]
 ok "100 failed checks print 3 lines above the frame" $?
-grep -aq "check: more failures than shown here: the screen names the VMs; 'drover status screen-" "$tmp/raw"
+grep -aq "check: more failures than shown here: the screen names the VMs; 'drover status --state-dir $tmp/state screen-" "$tmp/raw"
 ok "and one line that says where the rest are" $?
 
 # --- redrawn in place, without flicker ------------------------------------------------------------

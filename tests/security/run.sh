@@ -172,7 +172,7 @@ full_disk() {
 	[ "$(cat "$tmp/full.rc")" = 3 ]; ok "a full disk mid-run: exit 3 (internal error)" $?
 	grep -q "internal error: the run's state could not be saved: .*No space left on device" "$tmp/full.out"
 	ok "the summary names the real cause" $?
-	[ "$(grep -c 'drover resume full' "$tmp/full.out")" = 1 ]; ok "and one piece of advice: drover resume full" $?
+	[ "$(grep -c "drover resume --state-dir $D/state full" "$tmp/full.out")" = 1 ]; ok "and one piece of advice that works pasted: drover resume --state-dir $D/state full" $?
 	! grep -q "then run again" "$tmp/full.out"; ok "never also 'then run again'" $?
 	[ "$(cat "$tmp/resume.rc")" = 0 ]; ok "with room again, drover resume finishes the run" $?
 	local n; n=$(grep -c '"operation":[[:space:]]*"failover"' "$tmp/sim.json")
