@@ -127,7 +127,10 @@ static void print_objectives(const dr_runinfo *ri, const dr_ri_objectives *o)
 		dr_buf_dispose(&t);
 		print_verdict(o->rto_objective_ms, o->rto_met);
 	} else if (o->recovers) {
-		printf("  RTO       not reached");
+		dr_buf t;
+		dr_buf_init(&t);
+		printf("  RTO       not reached%s%s", o->rto_unreached[0] ? ": " : "", term(&t, o->rto_unreached));
+		dr_buf_dispose(&t);
 		print_verdict(o->rto_objective_ms, 0);
 	}
 	if (o->recovers)
@@ -454,6 +457,8 @@ static cJSON *objectives_json(const dr_runinfo *ri, const dr_ri_objectives *ob, 
 	add_str(o, "rto_measured_to", ob->rto_measured_to);
 	if (ob->rto_ms >= 0)
 		add_str(o, "rto_task", ob->rto_task);
+	else if (ob->rto_unreached[0])
+		add_str(o, "rto_not_reached", ob->rto_unreached);
 	add_ms(o, "rpo_ms", ob->rpo_ms);
 	add_ms(o, "rpo_objective_ms", ob->rpo_objective_ms);
 	add_met(o, "rpo_met", ob->rpo_met);

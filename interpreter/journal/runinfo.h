@@ -318,6 +318,8 @@ typedef struct dr_ri_objectives {
 	int64_t rto_ms;
 	const char *rto_measured_to; /* "validation" or "failover" */
 	char rto_task[512]; /* the task that decided it ("step[vm]"); "" when not reached */
+	/* why it was not reached: "validation app-up[shop-app-2] failed", "no failover completed"; "" otherwise */
+	char rto_unreached[600];
 	int64_t rto_objective_ms;
 	int rto_met;
 	dr_ri_rpo *vms; /* one per VM with a recovery point, in the order of vms[] */

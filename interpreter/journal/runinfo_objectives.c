@@ -43,7 +43,8 @@ static int64_t job_end(const dr_ri_task *t)
 typedef struct rto_scan {
 	int64_t val, fo; /* the last validation passed, the last failover ended */
 	const dr_ri_task *vt, *ft;
-	bool failed, recovered;
+	const dr_ri_task *vfail, *vcancel, *ffail; /* the first validation that failed, was cancelled; failover that failed */
+	bool failed, recovered, undone;
 } rto_scan;
 
 static void rto_task(const dr_ri_step *s, const dr_ri_task *t, rto_scan *r)
@@ -51,8 +52,14 @@ static void rto_task(const dr_ri_step *s, const dr_ri_task *t, rto_scan *r)
 	bool ok = t->state == DR_RI_SUCCEEDED; /* a rolled-back failover recovered nothing */
 	if ((s->flags & DR_AF_VALIDATION) && ok && t->ended_ms > r->val)
 		r->val = t->ended_ms, r->vt = t;
-	if ((s->flags & DR_AF_VALIDATION) && (t->state == DR_RI_FAILED || t->state == DR_RI_CANCELLED))
+	if ((s->flags & DR_AF_VALIDATION) && (t->state == DR_RI_FAILED || t->state == DR_RI_CANCELLED)) {
+		const dr_ri_task **first = t->state == DR_RI_FAILED ? &r->vfail : &r->vcancel;
 		r->failed = true;
+		*first = *first ? *first : t;
+	}
+	r->undone = r->undone || ((s->flags & FAILOVERS) && t->state == DR_RI_ROLLED_BACK);
+	if ((s->flags & FAILOVERS) && t->state == DR_RI_FAILED && !r->ffail)
+		r->ffail = t;
 	if ((s->flags & FAILOVERS) && ok) {
 		int64_t end = job_end(t);
 		r->recovered = true;
@@ -64,6 +71,28 @@ static void rto_task(const dr_ri_step *s, const dr_ri_task *t, rto_scan *r)
 static int verdict(int64_t achieved, int64_t objective)
 {
 	return achieved < 0 || objective < 0 ? -1 : achieved <= objective;
+}
+
+/*
+ * Why recovery was not reached: a validation failed, a failover failed, no failover completed (or every one was
+ * rolled back), a validation was cancelled; "" while it may yet be.
+ */
+static void unreached(const dr_runinfo *ri, const rto_scan *r, dr_ri_objectives *o)
+{
+	char label[512];
+	if (r->vfail)
+		snprintf(o->rto_unreached, sizeof o->rto_unreached, "validation %s failed",
+			 dr_runinfo_task_label(ri, r->vfail, label, sizeof label));
+	else if (r->ffail)
+		snprintf(o->rto_unreached, sizeof o->rto_unreached, "%s %s failed",
+			 r->ffail->flags & DR_AF_TEST_FAILOVER ? "test failover" : "failover",
+			 dr_runinfo_task_label(ri, r->ffail, label, sizeof label));
+	else if (!r->recovered && ri->ended)
+		snprintf(o->rto_unreached, sizeof o->rto_unreached, "%s",
+			 r->undone ? "the failovers were rolled back" : "no failover completed");
+	else if (r->vcancel)
+		snprintf(o->rto_unreached, sizeof o->rto_unreached, "validation %s was cancelled",
+			 dr_runinfo_task_label(ri, r->vcancel, label, sizeof label));
 }
 
 static void rto(const dr_runinfo *ri, dr_ri_objectives *o)
@@ -83,6 +112,8 @@ static void rto(const dr_runinfo *ri, dr_ri_objectives *o)
 		o->rto_measured_to = r.val >= 0 ? "validation" : "failover";
 		dr_runinfo_task_label(ri, by, o->rto_task, sizeof o->rto_task);
 	}
+	if (o->rto_ms < 0)
+		unreached(ri, &r, o);
 	o->rto_objective_ms = ri->rto_objective_ms;
 	o->rto_met = verdict(o->rto_ms, o->rto_objective_ms);
 }

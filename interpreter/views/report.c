@@ -113,6 +113,7 @@ static cJSON *rto_json(const dr_ri_objectives *o)
 	add_met(r, "met", o->rto_met);
 	add_str(r, "measured_to", o->rto_ms >= 0 ? o->rto_measured_to : NULL);
 	add_str(r, "task", o->rto_task[0] ? o->rto_task : NULL);
+	add_str(r, "not_reached", o->rto_ms < 0 && o->rto_unreached[0] ? o->rto_unreached : NULL); /* why */
 	return r;
 }
 

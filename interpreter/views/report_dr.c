@@ -152,6 +152,8 @@ static void emit_objectives(const dr_runinfo *ri, const dr_ri_objectives *o, dr_
 	if (o->rto_ms >= 0) {
 		cJSON_AddStringToObject(ev, "rto_measured_to", o->rto_measured_to);
 		cJSON_AddStringToObject(ev, "rto_task", o->rto_task);
+	} else if (o->rto_unreached[0]) {
+		cJSON_AddStringToObject(ev, "rto_not_reached", o->rto_unreached);
 	}
 	add_vms(ev, o);
 	add_ms(ev, "rpo_ms", o->rpo_ms);
@@ -193,27 +195,26 @@ void dr_report_dr_duration(int64_t ms, char *out, size_t n)
 
 const char *dr_report_dr_verdict(int met) { return met > 0 ? "met" : met == 0 ? "MISSED" : "not judged"; }
 
-void dr_report_dr_figure(dr_buf *b, int64_t ms, int64_t objective, int met, const char *unmeasured)
+/*
+ * "RTO 27m55s (objective 30m: met)"; "RTO not reached: validation app-up[web-1] failed (objective 30m: MISSED)":
+ * an RTO not reached is missed; "RPO worst not measured: no failover completed (objective 5m: not judged)": an
+ * RPO not measured (unmeasured: why) is not judged, as objectives.enforce judges them.
+ */
+static void figure(dr_buf *b, const char *what, int64_t ms, int64_t objective, const char *unreached,
+		   const char *unmeasured)
 {
 	char a[32], o[32];
 	dr_report_dr_duration(ms, a, sizeof a);
 	dr_report_dr_duration(objective, o, sizeof o);
+	int met = ms >= 0 ? ms <= objective : unmeasured ? -1 : 0;
 	if (ms >= 0)
-		dr_buf_puts(b, a);
+		dr_buf_printf(b, "%s %s", what, a);
 	else if (unmeasured)
-		dr_buf_printf(b, "not measured: %s", unmeasured);
+		dr_buf_printf(b, "%s not measured: %s", what, unmeasured);
 	else
-		dr_buf_puts(b, "not reached");
+		dr_buf_printf(b, "%s not reached%s%s", what, unreached && *unreached ? ": " : "", unreached ? unreached : "");
 	if (objective >= 0)
 		dr_buf_printf(b, " (objective %s: %s)", o, dr_report_dr_verdict(met));
-}
-
-/* "RTO 27m55s (objective 30m: met)": an RTO not reached is missed, an RPO not measured is not judged. */
-static void figure(dr_buf *b, const char *what, int64_t ms, int64_t objective, const char *unmeasured)
-{
-	dr_buf_printf(b, "%s ", what);
-	int met = ms >= 0 ? ms <= objective : unmeasured ? -1 : 0;
-	dr_report_dr_figure(b, ms, objective, met, unmeasured);
 }
 
 /* Every VM's RPO: inline for a few, else wrapped on lines of their own; "!" marks one over the objective. */
@@ -311,10 +312,11 @@ void dr_report_dr_print(const dr_runinfo *ri, FILE *out)
 		dr_buf b;
 		dr_buf_init(&b);
 		if (o.recovers) {
-			figure(&b, "  RTO", o.rto_ms, o.rto_objective_ms, NULL);
+			figure(&b, "  RTO", o.rto_ms, o.rto_objective_ms, o.rto_unreached, NULL);
 			dr_buf_putc(&b, '\n');
 		}
-		figure(&b, "  RPO worst", o.rpo_ms, o.rpo_objective_ms, o.rpo_unmeasured ? o.rpo_unmeasured : "no failover completed");
+		figure(&b, "  RPO worst", o.rpo_ms, o.rpo_objective_ms, NULL,
+		       o.rpo_unmeasured ? o.rpo_unmeasured : "no failover completed");
 		if (o.n_vms)
 			rpo_vms(&b, &o);
 		dr_buf_putc(&b, '\n');
@@ -391,11 +393,11 @@ bool dr_report_dr_line(dr_buf *b, const cJSON *ev, const char *type)
 	if (!strcmp(type, "run.objectives")) {
 		bool rec = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "recovers"));
 		if (rec) {
-			figure(b, "objectives: RTO", nv(ev, "rto_ms"), nv(ev, "rto_objective_ms"), NULL);
+			figure(b, "objectives: RTO", nv(ev, "rto_ms"), nv(ev, "rto_objective_ms"), sv(ev, "rto_not_reached"), NULL);
 			dr_buf_puts(b, ", ");
 		}
 		const char *why = sv(ev, "rpo_not_measured"); /* absent from journals before it was recorded */
-		figure(b, rec ? "RPO worst" : "objectives: RPO worst", nv(ev, "rpo_ms"), nv(ev, "rpo_objective_ms"),
+		figure(b, rec ? "RPO worst" : "objectives: RPO worst", nv(ev, "rpo_ms"), nv(ev, "rpo_objective_ms"), NULL,
 		       *why ? why : "no failover completed");
 		line_enforce(b, ev);
 	} else if (!strcmp(type, "drill.verify")) {

@@ -59,16 +59,6 @@ bool dr_report_dr_enforcement(dr_buf *b, const struct dr_runinfo *ri, const stru
 /* The plain line of run.objectives, drill.verify and fallback.* into b; false for other types. */
 bool dr_report_dr_line(dr_buf *b, const struct cJSON *ev, const char *type);
 
-/*
- * An objective's figure for people, as the summary, the screen and `drover
- * status` say it, into b: "27m55s (objective 30m: met)", "not reached
- * (objective 10m: MISSED)" (met 0: an RTO the run never reached counts as
- * missed), "not measured: no failover completed (objective 5m: not
- * judged)" (unmeasured: why; objectives.enforce does not count it).
- * objective < 0: no parenthesis. met: 1, 0 or -1 (no verdict).
- */
-void dr_report_dr_figure(dr_buf *b, int64_t ms, int64_t objective, int met, const char *unmeasured);
-
 /* An objective's verdict for people: "met" (met 1), "MISSED" (0), "not judged" (-1: nothing measured). */
 const char *dr_report_dr_verdict(int met);
 

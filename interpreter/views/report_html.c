@@ -384,15 +384,19 @@ static void task_table(dr_buf *b, const cJSON *doc)
 		       "<th>attempts</th><th>started</th><th>took</th><th>error</th></tr>\n");
 	cJSON_ArrayForEach(t, dr_rep_obj(doc, "tasks"))
 	{
-		char at[32], took[32];
-		dr_rep_duration(dr_rep_ms(t, "started_ms"), at, sizeof at);
-		dr_rep_duration(dr_rep_ms(t, "duration_ms"), took, sizeof took);
+		char at[40] = "-", took[32] = "-"; /* a task that never started (skipped, cancelled): no time */
+		if (dr_rep_ms(t, "started_ms") >= 0) {
+			at[0] = '+';
+			dr_rep_duration(dr_rep_ms(t, "started_ms"), at + 1, sizeof at - 1);
+		}
+		if (dr_rep_ms(t, "duration_ms") >= 0)
+			dr_rep_duration(dr_rep_ms(t, "duration_ms"), took, sizeof took);
 		const char *state = or_dash(dr_rep_str(t, "state"));
 		dr_buf_puts(b, "<tr><td><code>");
 		esc(b, or_dash(dr_rep_str(t, "label")));
 		dr_buf_puts(b, "</code></td><td>");
 		esc(b, or_dash(dr_rep_str(t, "action")));
-		dr_buf_printf(b, "</td><td class=\"%s\">%s</td><td>%d</td><td>+%s</td><td>%s</td><td>", state, state,
+		dr_buf_printf(b, "</td><td class=\"%s\">%s</td><td>%d</td><td>%s</td><td>%s</td><td>", state, state,
 			      cJSON_GetArraySize(dr_rep_obj(t, "attempts")), at, took);
 		if (strcmp(state, "succeeded"))
 			task_error(b, t);

@@ -134,7 +134,8 @@ static void objective_verdict(verdicts *vs, const char *what, const cJSON *o, co
 	dr_buf f;
 	dr_buf_init(&f);
 	if (got < 0)
-		dr_buf_printf(&f, "%s not reached: recovery did not complete (objective %s)", what, b);
+		dr_buf_printf(&f, "%s not reached: %s (objective %s)", what,
+			      dr_rep_str(o, "not_reached") ? dr_rep_str(o, "not_reached") : "recovery did not complete", b);
 	else
 		dr_buf_printf(&f, "%s %s missed the objective %s", what, a, b);
 	add(vs, dr_rep_bool(o, "met") == 1 ? NULL : f.data, "%s %s (objective %s)", what, got < 0 ? "not reached" : a, b);
@@ -215,7 +216,8 @@ static void figure(dr_buf *out, const char *what, const cJSON *o, const char *ke
 	else if (why)
 		dr_buf_printf(out, "not measured: %s", why);
 	else
-		dr_buf_puts(out, "not reached");
+		dr_buf_printf(out, "not reached%s%s", dr_rep_str(o, "not_reached") ? ": " : "",
+			      dr_rep_str(o, "not_reached") ? dr_rep_str(o, "not_reached") : "");
 	int met = dr_rep_bool(o, "met");
 	if (want >= 0)
 		dr_buf_printf(out, " (objective %s: %s)", b, met == 1 ? "met" : met == 0 ? "missed" : "not judged");

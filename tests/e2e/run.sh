@@ -107,6 +107,10 @@ drill() {
 	! grep -q '"test":{[^}]*"exists":true' <("$drover" sim show --state "$S/sim-state.json" --format json | tr -d '\n\t ')
 	ok "sim show lists no test VM" $?
 	drill_next "failed in validation" "$S" "^  - Its test VMs are cleaned up (verified with the backend)\.$" "run the drill again"
+	grep -q "^  RTO not reached: validation app-up\[shop-app-2\] failed (objective .*: MISSED)$" "$tmp/out" &&
+		grep -q "^  RTO       not reached: validation app-up\[shop-app-2\] failed (objective .*: MISSED)$" "$tmp/status" &&
+		"$drover" report --state-dir "$S" -f junit | grep -q 'message="RTO not reached: validation app-up\[shop-app-2\] failed (objective'
+	ok "the summary, drover status and the report say why the RTO was not reached: the validation that failed" $?
 	S=$tmp/drill-cancel
 	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" --events "$S.jsonl" drill.yaml
 	ok "a drill cancelled mid test failover exits 4" $?
