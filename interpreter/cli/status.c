@@ -543,7 +543,7 @@ static int status_main(int argc, char **argv)
 	if (optind + 1 < argc)
 		return dr_cli_usage_error(&dr_cmd_status, "one run at a time");
 	state = dr_journal_state_dir(state);
-	dr_runinfo ri;
+	dr_runinfo ri = {0}; /* disposed even when the id is refused before it is loaded */
 	dr_buf err;
 	dr_buf_init(&err);
 	char *id = optind < argc ? xstrdup(argv[optind]) : dr_cli_latest_run(state, &err);
