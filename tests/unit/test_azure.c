@@ -123,6 +123,36 @@ static dr_backend *open_backend(dr_runbook *rb, dr_arena *a)
 	return be;
 }
 
+/* One test's world: an emulator (faults may be NULL), the runbook, an arena, a backend on them, and the
+   item named item as the service shows it (item NULL: none read). */
+typedef struct fx {
+	emu m;
+	dr_runbook *rb;
+	dr_arena *a;
+	dr_backend *be;
+	dr_be_item it;
+	dr_be_error e;
+} fx;
+
+static void fx_open(fx *f, const char *name, const char *faults, size_t page_size, const char *item)
+{
+	memset(f, 0, sizeof *f);
+	emu_start(&f->m, name, faults, page_size);
+	f->rb = compile();
+	f->a = dr_arena_new();
+	f->be = open_backend(f->rb, f->a);
+	if (item)
+		assert_int_equal(dr_backend_get_item(f->be, f->a, now_ms(), item, &f->it, &f->e), 0);
+}
+
+static void fx_close(fx *f)
+{
+	dr_backend_close(f->be);
+	dr_arena_free(f->a);
+	dr_runbook_free(f->rb);
+	dr_emu_free(f->m.e);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -207,20 +237,16 @@ static void *poll_item(void *arg)
 static void test_paging_and_threads(void **state)
 {
 	(void)state;
-	emu m;
-	emu_start(&m, "paging", NULL, 4); /* 6 VMs: two pages */
-	dr_runbook *rb = compile();
-	dr_arena *a = dr_arena_new();
-	dr_backend *be = open_backend(rb, a);
+	fx f;
+	fx_open(&f, "paging", NULL, 4, NULL); /* 6 VMs: two pages */
 	dr_be_item *items;
 	size_t n;
-	dr_be_error e;
-	assert_int_equal(dr_backend_list_items(be, a, 0, &items, &n, &e), 0);
+	assert_int_equal(dr_backend_list_items(f.be, f.a, 0, &items, &n, &f.e), 0);
 	assert_int_equal(n, 6);
 	pthread_t th[6];
 	poller ps[6];
 	for (size_t i = 0; i < 6; i++) {
-		ps[i] = (poller){.be = be, .item = items[i].name}; /* by name: looked up from the list */
+		ps[i] = (poller){.be = f.be, .item = items[i].name}; /* by name: looked up from the list */
 		assert_int_equal(pthread_create(&th[i], NULL, poll_item, &ps[i]), 0);
 	}
 	for (size_t i = 0; i < 6; i++) {
@@ -229,14 +255,11 @@ static void test_paging_and_threads(void **state)
 		assert_int_equal(ps[i].reads, 10);
 	}
 	dr_azure_stats st;
-	dr_azure_stats_get(be, &st);
+	dr_azure_stats_get(f.be, &st);
 	assert_int_equal(st.reads, 2 + 60); /* two pages, then each get asks the service (only a peek takes a copy) */
 	assert_true(st.connections >= 1 && st.connections <= 6); /* kept alive: at most one per thread */
 	assert_int_equal(st.tokens, 1);
-	dr_backend_close(be);
-	dr_arena_free(a);
-	dr_runbook_free(rb);
-	dr_emu_free(m.e);
+	fx_close(&f);
 }
 
 /*
@@ -249,150 +272,120 @@ static void test_paging_and_threads(void **state)
 static void test_refusal_unconfirmed_is_transient(void **state)
 {
 	(void)state;
-	emu m;
-	emu_start(&m, "unconfirmed",
-		  "[{kind: reset, method: POST, path: unplannedFailover, at: after, times: 1},"
-		  " {kind: status, code: 503, method: GET, path: replicationJobs, retry_after: 0s}]",
-		  0);
-	dr_runbook *rb = compile();
-	dr_arena *a = dr_arena_new();
-	dr_backend *be = open_backend(rb, a);
-	dr_be_item it;
-	dr_be_error e;
-	assert_int_equal(dr_backend_get_item(be, a, 0, "shop-db-1", &it, &e), 0);
-	dr_be_request req = {.op = DR_BE_OP_FAILOVER, .item_id = it.id, .idempotency_key = "run-1/failover/shop-db-1/1",
+	fx f;
+	fx_open(&f, "unconfirmed",
+		"[{kind: reset, method: POST, path: unplannedFailover, at: after, times: 1},"
+		" {kind: status, code: 503, method: GET, path: replicationJobs, retry_after: 0s}]",
+		0, "shop-db-1");
+	dr_be_request req = {.op = DR_BE_OP_FAILOVER, .item_id = f.it.id, .idempotency_key = "run-1/failover/shop-db-1/1",
 			     .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY};
 	dr_be_started s;
-	assert_int_equal(dr_backend_start(be, a, now_ms(), &req, &s, &e), -1);
-	assert_int_not_equal(e.cls, DR_BE_ERR_PERMANENT);
-	assert_non_null(strstr(dr_backend_error_text(a, &e), "may be running"));
-	assert_int_equal(accepted(&m), 1);
-	int calls = audit_lines(&m, NULL);
+	assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e), -1);
+	assert_int_not_equal(f.e.cls, DR_BE_ERR_PERMANENT);
+	assert_non_null(strstr(dr_backend_error_text(f.a, &f.e), "may be running"));
+	assert_int_equal(accepted(&f.m), 1);
+	int calls = audit_lines(&f.m, NULL);
 	assert_int_equal(calls, 2); /* the accepted POST and its refused resend */
 	/* the task's retry: the same key, the jobs still unreadable: transient again, nothing posted */
-	assert_int_equal(dr_backend_start(be, a, now_ms(), &req, &s, &e), -1);
-	assert_int_not_equal(e.cls, DR_BE_ERR_PERMANENT);
-	assert_int_equal(audit_lines(&m, NULL), calls);
-	dr_backend_close(be);
-	dr_arena_free(a);
-	dr_runbook_free(rb);
-	dr_emu_free(m.e);
+	assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e), -1);
+	assert_int_not_equal(f.e.cls, DR_BE_ERR_PERMANENT);
+	assert_int_equal(audit_lines(&f.m, NULL), calls);
+	fx_close(&f);
 }
 
 /* The answer of the first POST is lost after the service started the job: found, not posted again. */
 static void test_lost_answer_is_found_not_repeated(void **state)
 {
 	(void)state;
-	emu m;
-	emu_start(&m, "lost", "[{kind: reset, method: POST, path: unplannedFailover, at: after, times: 1}]", 0);
-	dr_runbook *rb = compile();
-	dr_arena *a = dr_arena_new();
-	dr_backend *be = open_backend(rb, a);
-	dr_be_item it;
-	dr_be_error e;
-	assert_int_equal(dr_backend_get_item(be, a, 0, "shop-db-1", &it, &e), 0);
-	dr_be_request req = {.op = DR_BE_OP_FAILOVER, .item_id = it.id, .idempotency_key = "run-1/failover/shop-db-1/1",
+	fx f;
+	fx_open(&f, "lost", "[{kind: reset, method: POST, path: unplannedFailover, at: after, times: 1}]", 0, "shop-db-1");
+	dr_be_request req = {.op = DR_BE_OP_FAILOVER, .item_id = f.it.id, .idempotency_key = "run-1/failover/shop-db-1/1",
 			     .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY};
 	dr_be_started s;
-	int rc = dr_backend_start(be, a, now_ms(), &req, &s, &e);
+	int rc = dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e);
 	if (rc < 0)
-		fprintf(stderr, "%s\n", dr_backend_error_text(a, &e));
+		fprintf(stderr, "%s\n", dr_backend_error_text(f.a, &f.e));
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(s.job_id, "/replicationJobs/"));
 	assert_non_null(s.request_id);
-	assert_int_equal(accepted(&m), 1);
+	assert_int_equal(accepted(&f.m), 1);
 	dr_azure_stats st;
-	dr_azure_stats_get(be, &st);
+	dr_azure_stats_get(f.be, &st);
 	assert_true(st.lookups >= 1);
 	/* the same key again: from memory, nothing sent */
 	dr_be_started again;
 	uint64_t writes = st.writes;
-	assert_int_equal(dr_backend_start(be, a, now_ms(), &req, &again, &e), 0);
+	assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &again, &f.e), 0);
 	assert_true(again.replayed);
 	assert_string_equal(again.job_id, s.job_id);
-	dr_azure_stats_get(be, &st);
+	dr_azure_stats_get(f.be, &st);
 	assert_int_equal(st.writes, writes);
 	/* another process (a second backend) asks with replay_only: found in the service, nothing posted */
-	dr_backend *other = open_backend(rb, a);
+	dr_backend *other = open_backend(f.rb, f.a);
 	dr_be_request ask = req;
 	ask.replay_only = true;
-	rc = dr_backend_start(other, a, now_ms(), &ask, &again, &e);
+	rc = dr_backend_start(other, f.a, now_ms(), &ask, &again, &f.e);
 	if (rc < 0)
-		fprintf(stderr, "%s\n", dr_backend_error_text(a, &e));
+		fprintf(stderr, "%s\n", dr_backend_error_text(f.a, &f.e));
 	assert_int_equal(rc, 0);
 	assert_true(again.replayed);
 	assert_string_equal(again.job_id, s.job_id);
 	ask.idempotency_key = "run-1/failover/shop-db-1/2"; /* a key that started nothing */
-	assert_int_equal(dr_backend_start(other, a, now_ms(), &ask, &again, &e), -1);
-	assert_string_equal(e.code, "IdempotencyKeyNotFound");
+	assert_int_equal(dr_backend_start(other, f.a, now_ms(), &ask, &again, &f.e), -1);
+	assert_string_equal(f.e.code, "IdempotencyKeyNotFound");
 	dr_azure_stats_get(other, &st);
 	assert_int_equal(st.writes, 0);
-	assert_int_equal(accepted(&m), 1);
+	assert_int_equal(accepted(&f.m), 1);
 	dr_backend_close(other);
-	dr_backend_close(be);
-	dr_arena_free(a);
-	dr_runbook_free(rb);
-	dr_emu_free(m.e);
+	fx_close(&f);
 }
 
 static void test_vm_facts_when_compute_is_forbidden(void **state)
 {
 	(void)state;
-	emu m;
-	emu_start(&m, "forbidden", "[{kind: forbidden, api: compute, vms: \"^shop-db-\"}]", 0);
-	dr_runbook *rb = compile();
-	dr_arena *a = dr_arena_new();
-	dr_backend *be = open_backend(rb, a);
-	dr_be_item it;
-	dr_be_error e;
-	assert_int_equal(dr_backend_get_item(be, a, 0, "shop-db-1", &it, &e), 0);
-	assert_int_equal(dr_backend_vm_facts(be, a, 0, &it, &e), 0); /* not an error: said */
-	assert_non_null(it.unseen);
-	assert_non_null(strstr(it.unseen, "no access to Microsoft.Compute (403"));
-	assert_int_equal(it.primary_vm.power, DR_BE_POWER_NONE);
-	assert_string_equal(it.primary_ip, "10.1.0.4"); /* ASR's own data still there */
-	assert_int_equal(dr_backend_get_item(be, a, 0, "shop-web-1", &it, &e), 0);
-	assert_int_equal(dr_backend_vm_facts(be, a, 0, &it, &e), 0);
-	assert_null(it.unseen);
-	assert_int_equal(it.primary_vm.power, DR_BE_POWER_RUNNING);
-	assert_int_equal(it.primary_vm.health, DR_BE_HEALTH_HEALTHY);
-	dr_backend_close(be);
-	dr_arena_free(a);
-	dr_runbook_free(rb);
-	dr_emu_free(m.e);
+	fx f;
+	fx_open(&f, "forbidden", "[{kind: forbidden, api: compute, vms: \"^shop-db-\"}]", 0, "shop-db-1");
+	assert_int_equal(dr_backend_vm_facts(f.be, f.a, 0, &f.it, &f.e), 0); /* not an error: said */
+	assert_non_null(f.it.unseen);
+	assert_non_null(strstr(f.it.unseen, "no access to Microsoft.Compute (403"));
+	assert_int_equal(f.it.primary_vm.power, DR_BE_POWER_NONE);
+	assert_string_equal(f.it.primary_ip, "10.1.0.4"); /* ASR's own data still there */
+	assert_int_equal(dr_backend_get_item(f.be, f.a, 0, "shop-web-1", &f.it, &f.e), 0);
+	assert_int_equal(dr_backend_vm_facts(f.be, f.a, 0, &f.it, &f.e), 0);
+	assert_null(f.it.unseen);
+	assert_int_equal(f.it.primary_vm.power, DR_BE_POWER_RUNNING);
+	assert_int_equal(f.it.primary_vm.health, DR_BE_HEALTH_HEALTHY);
+	fx_close(&f);
 }
 
 /* A copy from the last list answers only the look before a post; another client's change shows everywhere else. */
 static void test_another_client_change_is_never_hidden(void **state)
 {
 	(void)state;
-	emu m;
-	emu_start(&m, "copies", NULL, 0);
-	dr_runbook *rb = compile();
-	dr_arena *a = dr_arena_new();
-	dr_backend *be = open_backend(rb, a), *portal = open_backend(rb, a);
-	dr_be_item *items, it;
+	fx f;
+	fx_open(&f, "copies", NULL, 0, NULL);
+	dr_backend *portal = open_backend(f.rb, f.a);
+	dr_be_item *items;
 	size_t n;
-	dr_be_error e;
 	int64_t t0 = now_ms();
-	assert_int_equal(dr_backend_list_items(be, a, t0, &items, &n, &e), 0);
+	assert_int_equal(dr_backend_list_items(f.be, f.a, t0, &items, &n, &f.e), 0);
 	assert_int_equal(n, 6);
 	dr_be_request req = {.op = DR_BE_OP_FAILOVER, .item_id = "shop-db-1", .idempotency_key = "portal/failover/1",
 			     .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY};
 	dr_be_started s;
-	assert_int_equal(dr_backend_start(portal, a, now_ms(), &req, &s, &e), 0);
+	assert_int_equal(dr_backend_start(portal, f.a, now_ms(), &req, &s, &f.e), 0);
 	dr_azure_stats st0, st1;
-	dr_azure_stats_get(be, &st0);
+	dr_azure_stats_get(f.be, &st0);
 	/* the look before a post may be the list's copy (the service refuses the post if it no longer holds) */
-	assert_int_equal(dr_backend_peek_item(be, a, now_ms(), "shop-db-1", &it, &e), 0);
-	assert_int_equal(it.state, DR_BE_ST_PROTECTED);
-	assert_null(it.current_job_id);
-	dr_azure_stats_get(be, &st1);
+	assert_int_equal(dr_backend_peek_item(f.be, f.a, now_ms(), "shop-db-1", &f.it, &f.e), 0);
+	assert_int_equal(f.it.state, DR_BE_ST_PROTECTED);
+	assert_null(f.it.current_job_id);
+	dr_azure_stats_get(f.be, &st1);
 	assert_int_equal(st1.reads, st0.reads);
 	/* its replication lag is aged by the copy's age: a guard never passes on a copy */
 	int64_t later = t0 + 60000;
 	dr_be_item aged;
-	assert_int_equal(dr_backend_peek_item(be, a, later, "shop-web-1", &aged, &e), 0);
+	assert_int_equal(dr_backend_peek_item(f.be, f.a, later, "shop-web-1", &aged, &f.e), 0);
 	const dr_be_item *listed = NULL;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(items[i].name, "shop-web-1") == 0)
@@ -401,16 +394,13 @@ static void test_another_client_change_is_never_hidden(void **state)
 	assert_true(listed->rpo_ms >= 0);
 	assert_int_equal(aged.rpo_ms, listed->rpo_ms + 60000);
 	/* everyone else asks the service: probes, target.state, resume probes, the preflight */
-	assert_int_equal(dr_backend_get_item(be, a, now_ms(), "shop-db-1", &it, &e), 0);
-	assert_non_null(it.current_job_id);
-	assert_true(it.state != DR_BE_ST_PROTECTED);
-	dr_azure_stats_get(be, &st0);
+	assert_int_equal(dr_backend_get_item(f.be, f.a, now_ms(), "shop-db-1", &f.it, &f.e), 0);
+	assert_non_null(f.it.current_job_id);
+	assert_true(f.it.state != DR_BE_ST_PROTECTED);
+	dr_azure_stats_get(f.be, &st0);
 	assert_true(st0.reads > st1.reads);
 	dr_backend_close(portal);
-	dr_backend_close(be);
-	dr_arena_free(a);
-	dr_runbook_free(rb);
-	dr_emu_free(m.e);
+	fx_close(&f);
 }
 
 /* Poll a job until it is done (at most ~20 s of real time); its final state. */
@@ -458,89 +448,73 @@ static int accepted_jobs(const emu *m)
 static void test_power_off_once_after_a_reset(void **state)
 {
 	(void)state;
-	emu m;
+	fx f;
 	speed = 60;
-	emu_start(&m, "poweroff", "[{kind: reset, method: POST, path: powerOff, at: after, times: 1}]", 0);
+	fx_open(&f, "poweroff", "[{kind: reset, method: POST, path: powerOff, at: after, times: 1}]", 0, NULL);
 	speed = 6000;
-	dr_runbook *rb = compile();
-	dr_arena *a = dr_arena_new();
-	dr_backend *be = open_backend(rb, a);
-	dr_be_error e;
 	dr_be_request req = {.op = DR_BE_OP_SHUTDOWN, .item_id = "shop-web-1", .idempotency_key = "run-1/off/shop-web-1/1"};
 	dr_be_started s;
-	int rc = dr_backend_start(be, a, now_ms(), &req, &s, &e);
+	int rc = dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e);
 	if (rc < 0)
-		fprintf(stderr, "%s\n", dr_backend_error_text(a, &e));
+		fprintf(stderr, "%s\n", dr_backend_error_text(f.a, &f.e));
 	assert_int_equal(rc, 0);
-	assert_int_equal(accepted_jobs(&m), 1); /* the reset answer's power off was found by the VM's power state */
-	assert_int_equal(wait_job(be, a, s.job_id), DR_BE_JOB_SUCCEEDED);
+	assert_int_equal(accepted_jobs(&f.m), 1); /* the reset answer's power off was found by the VM's power state */
+	assert_int_equal(wait_job(f.be, f.a, s.job_id), DR_BE_JOB_SUCCEEDED);
 	/* a retry with the next attempt's key, and a resumed run (another backend): the VM is off, nothing posted */
 	req.idempotency_key = "run-1/off/shop-web-1/2";
-	assert_int_equal(dr_backend_start(be, a, now_ms(), &req, &s, &e), 0);
-	assert_int_equal(wait_job(be, a, s.job_id), DR_BE_JOB_SUCCEEDED);
-	dr_backend *other = open_backend(rb, a);
-	assert_int_equal(dr_backend_start(other, a, now_ms(), &req, &s, &e), 0);
-	assert_int_equal(wait_job(other, a, s.job_id), DR_BE_JOB_SUCCEEDED);
+	assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e), 0);
+	assert_int_equal(wait_job(f.be, f.a, s.job_id), DR_BE_JOB_SUCCEEDED);
+	dr_backend *other = open_backend(f.rb, f.a);
+	assert_int_equal(dr_backend_start(other, f.a, now_ms(), &req, &s, &f.e), 0);
+	assert_int_equal(wait_job(other, f.a, s.job_id), DR_BE_JOB_SUCCEEDED);
 	dr_azure_stats st;
 	dr_azure_stats_get(other, &st);
 	assert_int_equal(st.writes, 0);
-	assert_int_equal(accepted_jobs(&m), 1);
+	assert_int_equal(accepted_jobs(&f.m), 1);
 	/* a VM still running is powered off: one more accepted call */
 	req.item_id = "shop-web-2";
 	req.idempotency_key = "run-1/off/shop-web-2/1";
-	assert_int_equal(dr_backend_start(other, a, now_ms(), &req, &s, &e), 0);
-	assert_int_equal(wait_job(other, a, s.job_id), DR_BE_JOB_SUCCEEDED);
-	assert_int_equal(accepted_jobs(&m), 2);
+	assert_int_equal(dr_backend_start(other, f.a, now_ms(), &req, &s, &f.e), 0);
+	assert_int_equal(wait_job(other, f.a, s.job_id), DR_BE_JOB_SUCCEEDED);
+	assert_int_equal(accepted_jobs(&f.m), 2);
 	dr_backend_close(other);
-	dr_backend_close(be);
-	dr_arena_free(a);
-	dr_runbook_free(rb);
-	dr_emu_free(m.e);
+	fx_close(&f);
 }
 
 /* A2A reprotect makes a new item in the other container: the old id answers 404, and the backend follows. */
 static void test_reprotected_item_is_followed(void **state)
 {
 	(void)state;
-	emu m;
-	emu_start(&m, "moved", NULL, 0);
-	dr_runbook *rb = compile();
-	dr_arena *a = dr_arena_new();
-	dr_backend *be = open_backend(rb, a);
-	dr_be_item it;
-	dr_be_error e;
+	fx f;
+	fx_open(&f, "moved", NULL, 0, "shop-app-1");
 	dr_be_started s;
-	assert_int_equal(dr_backend_get_item(be, a, now_ms(), "shop-app-1", &it, &e), 0);
-	const char *old = it.id;
+	const char *old = f.it.id;
 	static const dr_be_op ops[] = {DR_BE_OP_FAILOVER, DR_BE_OP_COMMIT, DR_BE_OP_REPROTECT};
 	for (size_t i = 0; i < 3; i++) {
 		char key[64];
 		snprintf(key, sizeof key, "run-1/%zu/shop-app-1/1", i);
 		dr_be_request req = {.op = ops[i], .item_id = old, .idempotency_key = key};
-		int rc = dr_backend_start(be, a, now_ms(), &req, &s, &e);
+		int rc = dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e);
 		if (rc < 0)
-			fprintf(stderr, "%s\n", dr_backend_error_text(a, &e));
+			fprintf(stderr, "%s\n", dr_backend_error_text(f.a, &f.e));
 		assert_int_equal(rc, 0);
-		assert_int_equal(wait_job(be, a, s.job_id), DR_BE_JOB_SUCCEEDED);
+		assert_int_equal(wait_job(f.be, f.a, s.job_id), DR_BE_JOB_SUCCEEDED);
 	}
 	/* this backend learnt the new id from the switch protection job */
-	assert_int_equal(dr_backend_get_item(be, a, now_ms(), old, &it, &e), 0);
-	assert_true(strcmp(it.id, old) != 0);
-	assert_non_null(strstr(it.id, "northeurope-container/replicationProtectedItems/"));
-	assert_int_equal(it.state, DR_BE_ST_PROTECTED);
+	assert_int_equal(dr_backend_get_item(f.be, f.a, now_ms(), old, &f.it, &f.e), 0);
+	assert_true(strcmp(f.it.id, old) != 0);
+	assert_non_null(strstr(f.it.id, "northeurope-container/replicationProtectedItems/"));
+	assert_int_equal(f.it.state, DR_BE_ST_PROTECTED);
 	/* another process with the old id (a journal, a saved plan): 404, then found by its name in the vault */
-	dr_backend *other = open_backend(rb, a);
+	dr_backend *other = open_backend(f.rb, f.a);
 	dr_be_item again;
-	assert_int_equal(dr_backend_get_item(other, a, now_ms(), old, &again, &e), 0);
-	assert_string_equal(again.id, it.id);
+	assert_int_equal(dr_backend_get_item(other, f.a, now_ms(), old, &again, &f.e), 0);
+	assert_string_equal(again.id, f.it.id);
 	dr_be_point *pts;
 	size_t n;
-	assert_int_equal(dr_backend_list_points(other, a, now_ms(), old, &pts, &n, &e), 0); /* followed from memory */
+	assert_int_equal(dr_backend_list_points(other, f.a, now_ms(), old, &pts, &n, &f.e), 0); /* followed from memory */
 	dr_backend_close(other);
-	dr_backend_close(be);
-	dr_arena_free(a);
-	dr_runbook_free(rb);
-	dr_emu_free(m.e);
+	fx_close(&f);
 }
 
 int main(void)
