@@ -15,6 +15,8 @@
  *   TCP connections opened (target: at most the worker pool, 16)
  *   429s answered (target: 0, the client-side limiter paces under ARM's)
  *   time requests waited for the limiter, tokens fetched
+ *   records of earlier starts each start compares in its look for a lost
+ *   answer on its item (indexed: about 0, not (n-1)/2)
  *
  * then growth exponents between the sizes (log(x2/x1) / log(n2/n1)).
  *
@@ -188,6 +190,8 @@ static void print(const result *r, double speed)
 	printf("    polls per job     %9.2f  (each job changes %.2f times: Retry-After says when)\n",
 	       per((double)r->az.polls, r->vms), per((double)r->changes, r->vms));
 	printf("    TCP connections   %9llu\n", (unsigned long long)r->az.connections);
+	printf("    lost-answer look  %9.2f records compared per start (%llu in all; a scan of every record: (n-1)/2)\n",
+	       per((double)r->az.rec_probes, r->vms), (unsigned long long)r->az.rec_probes);
 	printf("    429s              %9llu  answered by the emulator; %llu seen by drover, %llu requests retried\n",
 	       (unsigned long long)r->emu.throttled, (unsigned long long)r->az.throttled,
 	       (unsigned long long)r->az.retries);

@@ -27,6 +27,7 @@ typedef struct dr_azure_stats {
 	uint64_t retries; /* requests sent again after a 429, a 5xx or a lost answer */
 	uint64_t unauthorized; /* 401 answers (a fresh token was taken) */
 	uint64_t lookups; /* searches for the job a request id started (exactly once) */
+	uint64_t rec_probes; /* records of earlier starts compared by a start's look for a lost answer on its item */
 	int64_t limiter_wait_ms; /* time requests waited for the client-side limiter */
 	uint64_t connections; /* TCP connections opened */
 	int tokens; /* tokens fetched from the credential */

@@ -64,7 +64,7 @@ typedef struct az {
 	pthread_mutex_t mu;
 	az_rec *recs;
 	size_t n_recs, cap_recs;
-	dr_index rec_by_key, rec_by_job, rec_by_rid;
+	dr_index rec_by_key, rec_by_job, rec_by_rid, rec_by_item_op; /* item_op: the lost-answer look (lost_rec) */
 	char **pt_ids; /* recovery points seen: id -> time (a job's point has a time) */
 	int64_t *pt_ms;
 	size_t n_pts, cap_pts;

@@ -114,6 +114,12 @@ const az_rec *az_rec_of_job(az *z, dr_arena *a, const char *job_id)
 	return r;
 }
 
+/* The key of rec_by_item_op: the item (any case) and the operation. */
+static uint64_t item_op_hash(const char *item_id, dr_be_op op)
+{
+	return ihash(item_id) ^ ((uint64_t)op + 1) * UINT64_C(0x9e3779b97f4a7c15);
+}
+
 /* Record (or update) what the key's call did: its job, or NULL while the answer is lost. */
 static void note_rec(az *z, const az_rec *r)
 {
@@ -131,6 +137,8 @@ static void note_rec(az *z, const az_rec *r)
 			      .point_ms = r->point_ms, .poll_ms = r->poll_ms};
 		dr_index_put(&z->rec_by_key, dr_index_hash(DR_INDEX_SEED, n->key), i);
 		dr_index_put(&z->rec_by_rid, ihash(n->rid), i);
+		if (n->item_id)
+			dr_index_put(&z->rec_by_item_op, item_op_hash(n->item_id, n->op), i);
 	}
 	az_rec *n = &z->recs[i];
 	if (r->job_id && !n->job_id) {
@@ -142,14 +150,20 @@ static void note_rec(az *z, const az_rec *r)
 	pthread_mutex_unlock(&z->mu);
 }
 
-/* Another key's call on the same item and operation whose answer was lost (its outcome unknown), in a. */
+/* Another key's call on the same item and operation whose answer was lost (its outcome unknown), in a: the
+   latest such record, found through rec_by_item_op (a start at 10,000 VMs compares a handful, not all). */
 static az_rec *lost_rec(az *z, dr_arena *a, const char *item_id, dr_be_op op)
 {
-	az_rec *out = NULL;
+	size_t best = DR_INDEX_NONE;
 	pthread_mutex_lock(&z->mu);
-	for (size_t i = z->n_recs; i-- > 0 && !out;)
-		if (!z->recs[i].job_id && z->recs[i].op == op && ieq(z->recs[i].item_id, item_id))
-			out = copy_rec(z, a, i);
+	uint64_t h = item_op_hash(item_id, op);
+	for (size_t pos = 0, v; (v = dr_index_next(&z->rec_by_item_op, h, &pos)) != DR_INDEX_NONE;) {
+		z->stats.rec_probes++;
+		const az_rec *r = &z->recs[v];
+		if (!r->job_id && r->op == op && ieq(r->item_id, item_id) && (best == DR_INDEX_NONE || v > best))
+			best = v;
+	}
+	az_rec *out = copy_rec(z, a, best);
 	pthread_mutex_unlock(&z->mu);
 	return out;
 }
@@ -179,6 +193,7 @@ void az_recs_free(az *z)
 	free(z->pp_keys), free(z->pp_ready), free(z->pp_used);
 	dr_index_dispose(&z->pp_by_key);
 	dr_index_dispose(&z->rec_by_key), dr_index_dispose(&z->rec_by_job), dr_index_dispose(&z->rec_by_rid);
+	dr_index_dispose(&z->rec_by_item_op);
 	dr_index_dispose(&z->pt_by_id), dr_index_dispose(&z->nm_by_name), dr_index_dispose(&z->jx_by_rid);
 }
 

@@ -481,6 +481,35 @@ static void test_power_off_once_after_a_reset(void **state)
 	fx_close(&f);
 }
 
+/* Each start looks for an earlier start's lost answer on its item and operation: by an index, not by reading every
+   record this process made (12 starts here compared 66 records before; at 10,000 VMs that was quadratic). */
+static void test_lost_answer_look_is_indexed(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, "recs", NULL, 0, NULL);
+	dr_be_item *items;
+	size_t n;
+	assert_int_equal(dr_backend_list_items(f.be, f.a, now_ms(), &items, &n, &f.e), 0);
+	assert_int_equal(n, 6);
+	static const dr_be_op ops[] = {DR_BE_OP_FAILOVER, DR_BE_OP_COMMIT};
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < n; i++) {
+			char key[64];
+			snprintf(key, sizeof key, "run-1/%zu/%s/1", k, items[i].name);
+			dr_be_request req = {.op = ops[k], .item_id = items[i].id, .idempotency_key = key,
+					     .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY};
+			dr_be_started s;
+			assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e), 0);
+			assert_int_equal(wait_job(f.be, f.a, s.job_id), DR_BE_JOB_SUCCEEDED);
+		}
+	dr_azure_stats st;
+	dr_azure_stats_get(f.be, &st);
+	assert_true(st.rec_probes <= 12); /* none of the 12 starts shares its item and operation with another */
+	assert_int_equal(accepted(&f.m), 12);
+	fx_close(&f);
+}
+
 /* A2A reprotect makes a new item in the other container: the old id answers 404, and the backend follows. */
 static void test_reprotected_item_is_followed(void **state)
 {
@@ -528,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_another_client_change_is_never_hidden),
 		cmocka_unit_test(test_power_off_once_after_a_reset),
 		cmocka_unit_test(test_reprotected_item_is_followed),
+		cmocka_unit_test(test_lost_answer_look_is_indexed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
