@@ -197,7 +197,7 @@ static az *az_new(options *o)
 	z->vault_path = dr_buf_detach(&b);
 	pthread_mutex_init(&z->mu, NULL);
 	dr_index_init(&z->rec_by_key), dr_index_init(&z->rec_by_job), dr_index_init(&z->rec_by_rid);
-	dr_index_init(&z->rec_by_item_op);
+	dr_index_init(&z->rec_by_item_op), dr_index_init(&z->nm_by_id);
 	dr_index_init(&z->pt_by_id), dr_index_init(&z->nm_by_name), dr_index_init(&z->jx_by_rid);
 	dr_index_init(&z->lc_by_id), dr_index_init(&z->pp_by_key), dr_index_init(&z->mv_by_old);
 	z->jx_at = -1;

@@ -71,7 +71,7 @@ typedef struct az {
 	dr_index pt_by_id;
 	char **nm_names, **nm_ids; /* VM names to item ids, from the last list */
 	size_t n_nm, cap_nm;
-	dr_index nm_by_name;
+	dr_index nm_by_name, nm_by_id;
 	char **jx_rids, **jx_jobs; /* the vault's recent jobs by client request id (lookups after lost answers) */
 	size_t n_jx, cap_jx;
 	dr_index jx_by_rid;

@@ -194,6 +194,7 @@ void az_recs_free(az *z)
 	dr_index_dispose(&z->pp_by_key);
 	dr_index_dispose(&z->rec_by_key), dr_index_dispose(&z->rec_by_job), dr_index_dispose(&z->rec_by_rid);
 	dr_index_dispose(&z->rec_by_item_op);
+	dr_index_dispose(&z->nm_by_id);
 	dr_index_dispose(&z->pt_by_id), dr_index_dispose(&z->nm_by_name), dr_index_dispose(&z->jx_by_rid);
 }
 
@@ -245,6 +246,7 @@ void az_note_names(az *z, const dr_be_item *items, size_t n)
 		if (found != DR_INDEX_NONE) {
 			free(z->nm_ids[found]);
 			z->nm_ids[found] = xstrdup(items[i].id);
+			dr_index_put(&z->nm_by_id, ihash(items[i].id), found);
 			continue;
 		}
 		if (z->n_nm == z->cap_nm) {
@@ -254,6 +256,7 @@ void az_note_names(az *z, const dr_be_item *items, size_t n)
 		}
 		z->nm_names[z->n_nm] = xstrdup(items[i].name);
 		z->nm_ids[z->n_nm] = xstrdup(items[i].id);
+		dr_index_put(&z->nm_by_id, ihash(items[i].id), z->n_nm);
 		dr_index_put(&z->nm_by_name, h, z->n_nm++);
 	}
 	pthread_mutex_unlock(&z->mu);
@@ -269,6 +272,18 @@ static const char *name_to_id(az *z, dr_arena *a, const char *name)
 			out = dr_arena_strdup(a, z->nm_ids[v]);
 	pthread_mutex_unlock(&z->mu);
 	return out;
+}
+
+/* The VM name of an item id from the last list, else the id's last segment (in a). */
+static const char *name_of(az *z, dr_arena *a, const char *id)
+{
+	const char *out = NULL;
+	pthread_mutex_lock(&z->mu);
+	for (size_t pos = 0, v; !out && (v = dr_index_next(&z->nm_by_id, ihash(id), &pos)) != DR_INDEX_NONE;)
+		if (ieq(z->nm_ids[v], id))
+			out = dr_arena_strdup(a, z->nm_names[v]);
+	pthread_mutex_unlock(&z->mu);
+	return out ? out : last_segment(id);
 }
 
 /* ---- reserved write tokens (dr_backend_pace) -------------------------------------------------------- */
@@ -1091,12 +1106,29 @@ static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be
 	return -1;
 }
 
-static int conflict(dr_arena *a, const dr_be_request *req, const az_rec *r, dr_be_error *err)
+/* The key's earlier call r was for another operation or item: refused, nothing sent. */
+static int conflict(az *z, dr_arena *a, const dr_be_request *req, const az_rec *r, const char *item_id,
+		    dr_be_error *err)
 {
-	return dr_backend_fail(err, a, 409, DR_BE_ERR_PERMANENT, "IdempotencyKeyConflict",
-			       "The key was used before for another operation or item.", "Use a new key for a new operation.",
-			       "The idempotency key '%s' already started %s on '%s'.", req->idempotency_key,
-			       dr_backend_op_name(r->op), r->item_name ? r->item_name : r->item_id);
+	const char *was = r->item_name ? r->item_name : name_of(z, a, r->item_id), *now = name_of(z, a, item_id);
+	const char *then = r->job_id ? dr_arena_printf(a, "its job %s goes on", last_segment(r->job_id))
+				     : "its answer was lost, so it may be running";
+	return dr_backend_fail(
+		err, a, 409, DR_BE_ERR_PERMANENT, "IdempotencyKeyConflict",
+		"An idempotency key names one operation on one item: a retry of the same task sends it again, anything "
+		"else needs its own.",
+		dr_arena_printf(a, "Nothing was sent for '%s'. Check %s of '%s' in the vault (this refusal does not touch "
+				   "it), then start %s of '%s' with a new key (a new run, or the task's next attempt).",
+				now, dr_backend_op_name(r->op), was, dr_backend_op_name(req->op), now),
+		"The idempotency key '%s' already started %s on '%s' (%s); it is not used again for %s on '%s'.",
+		req->idempotency_key, dr_backend_op_name(r->op), was, then, dr_backend_op_name(req->op), now);
+}
+
+/* Whether the key's earlier call r was this request: the same operation on the same item (or where it moved). */
+static bool same_call(az *z, dr_arena *a, const az_rec *r, const dr_be_request *req, const char *item_id)
+{
+	const char *moved = az_moved(z, a, r->item_id);
+	return r->op == req->op && (ieq(r->item_id, item_id) || ieq(moved, item_id));
 }
 
 /* replay_only: the key's job from memory, else from the service; never a POST. */
@@ -1118,15 +1150,15 @@ int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be
 	char rid[37];
 	const char *key = req->idempotency_key ? req->idempotency_key : "";
 	az_rec *seen = rec_of_key(z, a, key);
-	if (seen && seen->job_id) {
-		if (seen->op != req->op)
-			return conflict(a, req, seen, err);
-		*out = (dr_be_started){.job_id = seen->job_id, .replayed = true, .request_id = seen->rid};
-		return 0;
-	}
 	const char *item_id = az_item_id(z, a, req->item_id, err);
 	if (!item_id)
 		return -1;
+	if (seen && !same_call(z, a, seen, req, item_id))
+		return conflict(z, a, req, seen, item_id, err);
+	if (seen && seen->job_id) {
+		*out = (dr_be_started){.job_id = seen->job_id, .replayed = true, .request_id = seen->rid};
+		return 0;
+	}
 	dr_auth_uuid_of(key, rid);
 	az_cache_drop(z, item_id); /* an operation on it, or a question about one: only the service says now */
 	az_rec r = {.key = (char *)key, .rid = dr_arena_strdup(a, rid), .item_id = (char *)item_id, .op = req->op,

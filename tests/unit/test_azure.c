@@ -510,6 +510,40 @@ static void test_lost_answer_look_is_indexed(void **state)
 	fx_close(&f);
 }
 
+/* A key names one operation on one item: the same key for another item is refused, not answered with the first
+   item's job (the old code replayed shop-db-1's failover for shop-db-2, which then never failed over). */
+static void test_key_reused_on_another_item_is_refused(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, "keyreuse", NULL, 0, "shop-db-1");
+	dr_be_request req = {.op = DR_BE_OP_FAILOVER, .item_id = f.it.id, .idempotency_key = "run-1/failover/1",
+			     .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY};
+	dr_be_started s;
+	assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e), 0);
+	dr_azure_stats st0, st1;
+	dr_azure_stats_get(f.be, &st0);
+	req.item_id = "shop-db-2";
+	assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e), -1);
+	assert_string_equal(f.e.code, "IdempotencyKeyConflict");
+	assert_int_equal(f.e.cls, DR_BE_ERR_PERMANENT);
+	const char *text = dr_backend_error_text(f.a, &f.e);
+	assert_non_null(strstr(text, "already started failover on 'shop-db-1'"));
+	assert_non_null(strstr(text, "Nothing was sent for 'shop-db-2'"));
+	req.replay_only = true; /* a resume probe asks the same: refused too, never the other item's job */
+	assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e), -1);
+	assert_string_equal(f.e.code, "IdempotencyKeyConflict");
+	dr_azure_stats_get(f.be, &st1);
+	assert_int_equal(st1.writes, st0.writes);
+	assert_int_equal(accepted(&f.m), 1);
+	/* the same key for the same item (by its name now) is still its replay */
+	req = (dr_be_request){.op = DR_BE_OP_FAILOVER, .item_id = "shop-db-1", .idempotency_key = "run-1/failover/1",
+			      .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY};
+	assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e), 0);
+	assert_true(s.replayed);
+	fx_close(&f);
+}
+
 /* A2A reprotect makes a new item in the other container: the old id answers 404, and the backend follows. */
 static void test_reprotected_item_is_followed(void **state)
 {
@@ -558,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_power_off_once_after_a_reset),
 		cmocka_unit_test(test_reprotected_item_is_followed),
 		cmocka_unit_test(test_lost_answer_look_is_indexed),
+		cmocka_unit_test(test_key_reused_on_another_item_is_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
