@@ -211,7 +211,10 @@ void emu_compute_power_off(dr_emu *e, emu_call *c)
 	emu_header(c->rs, c->a, "Location", operation_url(e, c, vm->region, job, true));
 	emu_header(c->rs, c->a, "Retry-After", "1");
 	c->rs->status = 202;
-	c->rs->audit_job = job;
+	/* a resend in the same millisecond has the first one's key: the simulator answers with the first power off,
+	   which this call did not start (one power off, one accepted line in the audit log) */
+	c->rs->audit_job = st.replayed ? NULL : job;
+	c->rs->audit_note = st.replayed ? "Replayed" : NULL;
 }
 
 void emu_compute_operation(dr_emu *e, emu_call *c)

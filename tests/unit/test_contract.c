@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -439,6 +440,68 @@ static void test_emulator_answers_follow_the_contract(void **state)
 	dr_arena_free(c.a);
 }
 
+/* Lines of file holding needle. */
+static int lines_with(const char *file, const char *needle)
+{
+	FILE *f = fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+	while (f && getline(&line, &cap, f) > 0)
+		n += strstr(line, needle) != NULL;
+	free(line);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* POST powerOff of vm (Compute's api-version) at the call's clock; the status, rs->audit_job set when accepted. */
+static int power_off(call *c, const char *vm, emu_resp *rs)
+{
+	const char *qk[] = {"api-version"}, *qv[] = {"2024-07-01"};
+	emu_req rq = {.method = "POST", .path = dr_arena_printf(c->a, "%s/powerOff", vm), .qk = qk, .qv = qv,
+		      .n_query = 1, .authorization = dr_arena_printf(c->a, "Bearer %s", c->token),
+		      .client_request_id = "unit-1", .now_ms = c->now, .a = c->a};
+	memset(rs, 0, sizeof *rs);
+	dr_buf_init(&rs->body);
+	dr_emu_handle(c->e, &rq, rs);
+	return rs->status;
+}
+
+/* A power off resent in the same millisecond (a client's silent resend on a new connection): one power off, one
+   accepted line in the audit log; the resend gets the same operation (the old emulator audited it accepted twice). */
+static void test_power_off_resent_in_the_same_millisecond(void **state)
+{
+	(void)state;
+	char audit[] = "build/test-contract-audit-XXXXXX", err[512];
+	int fd = mkstemp(audit);
+	assert_true(fd >= 0);
+	close(fd);
+	dr_diags *d = dr_diags_new();
+	dr_emu_opts o = {.speed = 10, .no_limits = true, .audit_path = audit};
+	call c = {.a = dr_arena_new(), .now = INT64_C(1798761600000)};
+	c.e = dr_emu_new(&o, d, err, sizeof err);
+	assert_non_null(c.e);
+	snprintf(c.e->base_url, sizeof c.e->base_url, "http://127.0.0.1:1");
+	c.token = token(c.e, c.a, c.now);
+	cJSON *item = checked(&c, "GET", dr_arena_printf(c.a, "%s/replicationProtectedItems", V), NULL, 200);
+	const char *vm = str(item, "value.0.properties.providerSpecificDetails.fabricObjectId", c.a);
+	cJSON_Delete(item);
+	assert_non_null(vm);
+	emu_resp first, again;
+	assert_int_equal(power_off(&c, vm, &first), 202);
+	assert_int_equal(power_off(&c, vm, &again), 202); /* the same millisecond: c.now did not move */
+	assert_non_null(first.audit_job);
+	assert_null(again.audit_job);
+	dr_buf_dispose(&first.body), dr_buf_dispose(&again.body);
+	dr_emu_free(c.e);
+	assert_int_equal(lines_with(audit, "/powerOff"), 2);
+	assert_int_equal(lines_with(audit, "\"accepted\":true"), 1);
+	unlink(audit);
+	dr_diags_free(d);
+	dr_arena_free(c.a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_broken_requests),
 		cmocka_unit_test(test_definitions_enums_and_formats),
 		cmocka_unit_test(test_emulator_answers_follow_the_contract),
+		cmocka_unit_test(test_power_off_resent_in_the_same_millisecond),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
