@@ -137,14 +137,17 @@ static int check_direction(sim_item *it, const dr_be_request *req, dr_arena *a, 
 	int from = req->direction == DR_BE_DIR_PRIMARY_TO_RECOVERY ? DR_BE_PRIMARY : DR_BE_RECOVERY;
 	if (from == it->active)
 		return 0;
+	/* the simulator's terms: one view of the item for its whole life (the emulator retells it as served) */
+	const char *where = it->region[it->active], *other = it->region[1 - it->active];
 	return dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "InvalidFailoverDirection",
-			       dr_arena_printf(a, "The item's active location is %s.",
-					       dr_backend_location_name((dr_be_location)it->active)),
-			       it->active == DR_BE_RECOVERY ? "Use RecoveryToPrimary (failback) for this item."
-							    : "Use PrimaryToRecovery for this item.",
-			       "The direction %s doesn't match the item '%s', which runs in its %s location.",
+			       dr_arena_printf(a, "The item's active location is %s: its VM runs in %s.",
+					       dr_backend_location_name((dr_be_location)it->active), where),
+			       dr_arena_printf(a, "Use %s for this item (from %s, where it runs, to %s).",
+					       it->active == DR_BE_RECOVERY ? "RecoveryToPrimary (failback)" : "PrimaryToRecovery",
+					       where, other),
+			       "The direction %s doesn't match the item '%s', which runs in its %s location (%s).",
 			       dr_backend_direction_name(req->direction), it->name,
-			       dr_backend_location_name((dr_be_location)it->active));
+			       dr_backend_location_name((dr_be_location)it->active), where);
 }
 
 static int check_point(sim_item *it, const dr_be_request *req, int64_t t, dr_arena *a, dr_be_error *err)

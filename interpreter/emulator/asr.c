@@ -444,8 +444,36 @@ static void accepted(dr_emu *e, emu_call *c, const char *resource_id, const char
 	dr_buf_reset(&c->rs->body);
 }
 
-/* Start req; answer 202 (durable first) or the refusal. */
-static void start(dr_emu *e, emu_call *c, dr_be_request *req, const char *resource_id)
+/*
+ * The simulator's refusal of a failover direction, told in the terms of
+ * the item as served: a reprotected item is served from its new primary
+ * side (emu_view), so the direction the client sent, the item's
+ * activeLocation and the direction to use are ARM's, not the simulator's
+ * first-direction ones (which would tell the client to send the very
+ * direction it was just refused for).
+ */
+static void served_terms(emu_call *c, const dr_be_item *it, dr_be_direction sent, dr_be_error *err)
+{
+	if (!err->code || strcmp(err->code, "InvalidFailoverDirection") != 0 || sent == DR_BE_DIR_AUTO)
+		return;
+	dr_be_item v = emu_view(c->a, it);
+	bool rec = v.active_location == DR_BE_RECOVERY;
+	const char *where = rec ? v.recovery_region : v.primary_region;
+	err->possible_causes = dr_arena_printf(c->a, "The item's activeLocation is %s: its VM runs in %s.",
+					       dr_backend_location_name(v.active_location), where);
+	err->recommended_action = dr_arena_printf(c->a, "Send failoverDirection %s for this item (from %s, where it "
+							 "runs, to %s).",
+						  rec ? "RecoveryToPrimary" : "PrimaryToRecovery", where,
+						  rec ? v.primary_region : v.recovery_region);
+	err->message = dr_arena_printf(c->a, "The failover direction %s doesn't match the item '%s', which runs in "
+					     "its %s region (%s).",
+				       dr_backend_direction_name(sent), it->name, rec ? "recovery" : "primary", where);
+}
+
+/* Start req; answer 202 (durable first) or the refusal (it: the item as the simulator has it, NULL: none;
+   sent: the failoverDirection as the client sent it). */
+static void start(dr_emu *e, emu_call *c, dr_be_request *req, const char *resource_id, const dr_be_item *it,
+		  dr_be_direction sent)
 {
 	static unsigned long long seq;
 	dr_be_started st;
@@ -456,6 +484,8 @@ static void start(dr_emu *e, emu_call *c, dr_be_request *req, const char *resour
 	pthread_mutex_unlock(&e->mu);
 	req->idempotency_key = dr_arena_printf(c->a, "emulator/%lld-%d/%llu", (long long)e->wall0, (int)getpid(), n);
 	if (emu_start(e, c, req, &st, &err) < 0) {
+		if (it)
+			served_terms(c, it, sent, &err);
 		emu_asr_error(c, &err);
 		return;
 	}
@@ -484,8 +514,9 @@ void emu_asr_operation(dr_emu *e, emu_call *c)
 		return;
 	req.item_id = it.id;
 	if (!props || read_inputs(c, props, &req)) {
-		req.direction = emu_sim_direction(c->a, &it, req.direction);
-		start(e, c, &req, it.id);
+		dr_be_direction sent = req.direction;
+		req.direction = emu_sim_direction(c->a, &it, sent);
+		start(e, c, &req, it.id, &it, sent);
 	}
 	cJSON_Delete(root);
 }
@@ -542,7 +573,7 @@ void emu_asr_switch(dr_emu *e, emu_call *c)
 	else if (find_item(e, c, name, &it) && check_switch(e, c, psd, &it)) {
 		dr_be_request req = {.op = DR_BE_OP_REPROTECT, .item_id = it.id, .direction = DR_BE_DIR_AUTO};
 		const char *at = strcasestr(it.id, "/replicationProtectedItems/");
-		start(e, c, &req, dr_arena_strndup(c->a, it.id, (size_t)(at - it.id)));
+		start(e, c, &req, dr_arena_strndup(c->a, it.id, (size_t)(at - it.id)), NULL, DR_BE_DIR_AUTO);
 	}
 	cJSON_Delete(root);
 }

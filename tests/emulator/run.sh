@@ -231,6 +231,9 @@ lifecycle() {
 		"Protected ${id##*/} Primary northeurope westeurope westeurope northeurope"
 	post "$id/unplannedFailover?$AV" "${FO/PrimaryToRecovery/RecoveryToPrimary}"
 	check "failback in the wrong direction for that view (RecoveryToPrimary): 400 InvalidFailoverDirection" is "$S $(j '.error.details[0].code')" "400 InvalidFailoverDirection"
+	check "its advice is in the terms of the item as served (ARM's), not the simulator's first-direction ones" is \
+		"$(j '.error.details[0].recommendedAction') | $(j '.error.message')" \
+		"Send failoverDirection PrimaryToRecovery for this item (from northeurope, where it runs, to westeurope). | The failover direction RecoveryToPrimary doesn't match the item 'shop-db-1', which runs in its primary region (northeurope)."
 	post "$id/plannedFailover?$AV" '{"properties":{"failoverDirection":"RecoveryToPrimary"}}'
 	check "planned failover of an A2A item: 400 OperationNotSupported" is "$S $(j '.error.details[0].code')" "400 OperationNotSupported"
 	post "$db2/unplannedFailover?$AV" "$FO" "req-db2"

@@ -177,6 +177,8 @@ static void test_full_lifecycle(void **state)
 	fo.direction = DR_BE_DIR_PRIMARY_TO_RECOVERY;
 	assert_null(sim_start_req(be, a, t, &fo, &err));
 	assert_string_equal(err.code, "InvalidFailoverDirection");
+	assert_non_null(strstr(err.recommended_action, "Use RecoveryToPrimary (failback) for this item (from "));
+	assert_non_null(strstr(err.message, "which runs in its Recovery location ("));
 	fo.direction = DR_BE_DIR_RECOVERY_TO_PRIMARY;
 	t += 10 * MINUTE;
 	assert_int_equal(sim_wait(be, a, &t, sim_start_req(be, a, t, &fo, &err)).state, DR_BE_JOB_SUCCEEDED);
