@@ -241,6 +241,12 @@ static void close_(dr_backend *be)
 	free(z);
 }
 
+const char *dr_azure_resume_url(const dr_backend *be, dr_arena *a, const char *job_id)
+{
+	const az *z = (const az *)be;
+	return dr_arena_printf(a, "%s%s/resume?api-version=%s", z->endpoint, job_id, z->api);
+}
+
 void dr_azure_stats_get(dr_backend *be, dr_azure_stats *out)
 {
 	az *z = of(be);

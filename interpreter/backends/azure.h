@@ -44,6 +44,9 @@ dr_backend *dr_azure_open(const dr_runbook *rb, const struct cJSON *params, dr_a
 /* True when be is the Azure backend. */
 bool dr_azure_is(const dr_backend *be);
 
+/* The URL that resumes job_id (a Suspended job: POST it), endpoint and api-version included; in a. */
+const char *dr_azure_resume_url(const dr_backend *be, dr_arena *a, const char *job_id);
+
 /* Its counters so far. */
 void dr_azure_stats_get(dr_backend *be, dr_azure_stats *out);
 

@@ -16,6 +16,7 @@
 #include "backends/azure.h"
 #include "backends/sim.h"
 #include "util/buf.h"
+#include "util/text.h"
 
 /* ---- names -------------------------------------------------------------------------- */
 
@@ -109,6 +110,35 @@ const char *dr_backend_job_state_name(dr_be_job_state s)
 bool dr_backend_job_done(dr_be_job_state s)
 {
 	return s == DR_BE_JOB_SUCCEEDED || s == DR_BE_JOB_FAILED || s == DR_BE_JOB_CANCELLED;
+}
+
+/* "`drover sim resume JOB --state FILE`", each word as a shell word. */
+static const char *sim_resume_command(const dr_backend *be, dr_arena *a, const char *job)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_puts(&b, "`drover sim resume ");
+	dr_text_shell_word(&b, job);
+	if (*dr_sim_path(be)) {
+		dr_buf_puts(&b, " --state ");
+		dr_text_shell_word(&b, dr_sim_path(be));
+	}
+	dr_buf_puts(&b, "`");
+	const char *out = dr_arena_strdup(a, b.data);
+	dr_buf_dispose(&b);
+	return out;
+}
+
+const char *dr_backend_resume_how(const dr_backend *be, dr_arena *a, const dr_be_job *j)
+{
+	if (be && dr_sim_is(be))
+		return dr_arena_printf(a, "with %s once this run has stopped (a run holds the simulator's state)",
+				       sim_resume_command(be, a, j->name));
+	if (be && dr_azure_is(be) && j->id)
+		return dr_arena_printf(a, "in the portal (Site Recovery jobs, the job, Resume) or with `az rest --method "
+					  "post --url '%s'`",
+				       dr_azure_resume_url(be, a, j->id));
+	return "in the service";
 }
 
 const char *dr_backend_pick_name(dr_be_pick p)

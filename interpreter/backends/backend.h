@@ -384,6 +384,15 @@ struct dr_backend {
 	bool remote; /* calls block on the network: actions that call it run on the worker pool */
 };
 
+/*
+ * How a person resumes job j (Suspended: waiting for a manual action) on
+ * this backend, as a phrase for a sentence: on the simulator the command
+ * `drover sim resume JOB --state FILE` once the run has stopped; on Azure the portal's Resume and
+ * the REST call (`az rest --method post --url '<endpoint><job>/resume?...'`);
+ * else "in the service". In a. Thread-safe (reads only what open set).
+ */
+const char *dr_backend_resume_how(const dr_backend *be, dr_arena *a, const dr_be_job *j);
+
 typedef struct dr_backend_opts {
 	const char *state_dir; /* the run state directory (.drover); the sim keeps sim-state.json there */
 	const char *state_path; /* backends with local state (the sim): an explicit file, NULL = default */
