@@ -476,10 +476,10 @@ static dr_outcome suspended(opctx *c, const dr_be_job *j, int64_t wait)
 		c->st->told_suspended = true;
 		c->st->suspended_at = c->call->now_ms;
 		log_line(c, "warn", dr_arena_printf(c->a, "%s of '%s' is waiting for a person: job %s is Suspended%s. Do it, "
-							  "then resume the job in the service (Site Recovery jobs, Resume; "
-							  "or POST %s/resume) and drover goes on. The step's timeout stands "
+							  "then resume the job %s and drover goes on. The step's timeout stands "
 							  "still while a person is awaited; %s",
-						    c->verb, c->vm, j->name, manual_text(c, j), j->id, wait_bound(c)));
+						    c->verb, c->vm, j->name, manual_text(c, j), dr_backend_resume_how(c->be, c->a, j),
+						    wait_bound(c)));
 	}
 	if (dr_exec_cancelled(c->call)) {
 		char d[40];
@@ -487,10 +487,10 @@ static dr_outcome suspended(opctx *c, const dr_be_job *j, int64_t wait)
 		return finish(c, dr_outcome_fail(DR_ERRC_CANCELLED,
 						 "%s of '%s' stopped waiting: job %s has waited for a person for %s, "
 						 "Suspended%s. The job is paused in the service, not failed: "
-						 "do the manual step and resume the job, then `drover resume` (with "
+						 "do the manual step and resume the job %s, then `drover resume` (with "
 						 "--retry-failed if the run failed) goes on with it, posting nothing again; "
 						 "or cancel the job in the service",
-						 c->verb, c->vm, j->name, d, manual_text(c, j)));
+						 c->verb, c->vm, j->name, d, manual_text(c, j), dr_backend_resume_how(c->be, c->a, j)));
 	}
 	return dr_outcome_wait_person(wait);
 }

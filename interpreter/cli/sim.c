@@ -1,6 +1,8 @@
 /*
- * cli/sim.c - `drover sim reset|show|advance`: look at, reset and move the
- * clock of the embedded simulator's state file, the service that separate
+ * cli/sim.c - `drover sim reset|show|advance|resume`: look at, reset and
+ * move the clock of the embedded simulator's state file, and resume a job
+ * that waits for a person (the fault `suspend`) as a person would in the
+ * service, the service that separate
  * `drover run` invocations share (failover today, commit and reprotect
  * tomorrow).
  *
@@ -27,8 +29,9 @@ static int sim_main(int argc, char **argv);
 
 const dr_command dr_cmd_sim = {
 	.name = "sim",
-	.summary = "Show or reset the embedded simulator's state, or move its time forward.",
-	.usage = "reset|show|advance DURATION [--state FILE] [--format text|json] [--audit] [--now TIME] [RUNBOOK]",
+	.summary = "Show or reset the embedded simulator's state, move its time forward, or resume a job.",
+	.usage = "reset|show|advance DURATION|resume JOB [--state FILE] [--format text|json] [--audit] [--now TIME] "
+		 "[RUNBOOK]",
 	.help = "Subcommands:\n"
 		"  show    print the simulated service: VMs (protection state, active location, allowed\n"
 		"          operations, newest recovery points, VM health), jobs in progress and recent jobs\n"
@@ -38,6 +41,11 @@ const dr_command dr_cmd_sim = {
 		"          move the simulator's time forward (30m, 2h, 1d): jobs progress, replication goes on\n"
 		"          and recovery points accrue, e.g. to wait for the first processed point after a\n"
 		"          reprotect without waiting for real\n"
+		"  resume JOB\n"
+		"          a person resumes a job that waits for a manual action (Suspended; the fault\n"
+		"          `suspend`): the manual action ends now and the job goes on, as Resume on the\n"
+		"          Site Recovery jobs page does; JOB is the job's name (or id) drover printed.\n"
+		"          Then `drover resume --retry-failed RUN` goes on with the job (posting nothing)\n"
 		"\nOptions:\n"
 		"  -s, --state FILE   the state file (default: $DROVER_SIM_STATE, else\n"
 		"                     ${DROVER_STATE_DIR:-.drover}/sim-state.json)\n"
@@ -45,7 +53,8 @@ const dr_command dr_cmd_sim = {
 		"      --audit        also print the audit log of mutating calls (show)\n"
 		"      --now TIME     the time to look at, RFC 3339 (default: the simulator's own time,\n"
 		"                     where the last run left it, or the wall clock for a new state; the\n"
-		"                     simulator never goes back in time); advance: the time to advance from\n"
+		"                     simulator never goes back in time); advance: the time to advance from;\n"
+		"                     resume: when the person resumes\n"
 		"      --stdlib DIR   where use: finds composite actions (RUNBOOK)\n"
 		"  -h, --help         show this help\n"
 		"\nWith a RUNBOOK, its backend options apply (inventory, seed, faults); VMs the state does\n"
@@ -60,6 +69,7 @@ typedef struct opts {
 	int64_t now_ms;
 	bool now_given; /* --now */
 	int64_t advance_ms; /* advance: how far */
+	const char *job; /* resume: the job's name or id */
 } opts;
 
 static int64_t wall_now(void)
@@ -100,7 +110,7 @@ static int parse_args(int argc, char **argv, opts *o)
 		return rc;
 	int rest = argc - optind;
 	if (rest < 1)
-		return dr_cli_usage_error(&dr_cmd_sim, "expected reset, show or advance DURATION");
+		return dr_cli_usage_error(&dr_cmd_sim, "expected reset, show, advance DURATION or resume JOB");
 	o->sub = argv[optind++];
 	rest--;
 	if (strcmp(o->sub, "advance") == 0) {
@@ -112,8 +122,13 @@ static int parse_args(int argc, char **argv, opts *o)
 						  argv[optind]);
 		optind++;
 		rest--;
+	} else if (strcmp(o->sub, "resume") == 0) {
+		if (rest < 1 || !*argv[optind])
+			return dr_cli_usage_error(&dr_cmd_sim, "resume: which job? (its name, as drover printed it)");
+		o->job = argv[optind++];
+		rest--;
 	} else if (strcmp(o->sub, "reset") != 0 && strcmp(o->sub, "show") != 0) {
-		return dr_cli_usage_error(&dr_cmd_sim, "unknown subcommand '%s' (reset, show or advance)", o->sub);
+		return dr_cli_usage_error(&dr_cmd_sim, "unknown subcommand '%s' (reset, show, advance or resume)", o->sub);
 	}
 	if (rest > 1)
 		return dr_cli_usage_error(&dr_cmd_sim, "at most one runbook ('%s' is extra)", argv[optind + 1]);
@@ -468,6 +483,30 @@ static int advance(dr_backend *be, dr_arena *a, const opts *o)
 	return DR_EXIT_OK;
 }
 
+/* A person resumes a Suspended job, at the service's own time (or --now). */
+static int resume(dr_backend *be, dr_arena *a, const opts *o)
+{
+	dr_be_error err;
+	dr_be_job j;
+	char t[40];
+	int64_t at = o->now_given || dr_sim_state_time(be) < 0 ? o->now_ms : dr_sim_state_time(be);
+	if (dr_sim_resume_job(be, a, at, o->job, &err) < 0) {
+		system_error("resume", a, &err);
+		if (dr_backend_get_job(be, a, at, o->job, &j, &err) == 0)
+			fprintf(stderr, "  the job is %s%s\n", dr_backend_job_state_name(j.state),
+				j.item_name ? dr_arena_printf(a, " (%s of '%s')", dr_backend_op_name(j.op), j.item_name) : "");
+		fprintf(stderr, "  nothing was changed: %s is as it was; 'drover sim show' lists the jobs\n", dr_sim_path(be));
+		return DR_EXIT_FAILED;
+	}
+	if (dr_backend_flush(be, a, &err) < 0)
+		return system_error("resume", a, &err);
+	const char *state = dr_backend_get_job(be, a, at, o->job, &j, &err) == 0 ? dr_backend_job_state_name(j.state) : "?";
+	printf("Job %s resumed at %s: the manual action is done and the job goes on (%s now; %s)\n", o->job,
+	       when(t, sizeof t, dr_sim_time(be, at)), state, dr_sim_path(be));
+	printf("A run that stopped waiting for it goes on with: drover resume --retry-failed RUN (it posts nothing again)\n");
+	return DR_EXIT_OK;
+}
+
 static bool exists(const char *path)
 {
 	struct stat st;
@@ -511,16 +550,17 @@ static int run(const opts *o, dr_arena *a)
 	int rc = -1;
 	const dr_node *cfg = runbook_backend(o, &rb, d, &rc);
 	bool is_reset = strcmp(o->sub, "reset") == 0, is_advance = strcmp(o->sub, "advance") == 0;
+	bool is_resume = strcmp(o->sub, "resume") == 0;
 	const char *slash = o->runbook ? strrchr(o->runbook, '/') : NULL;
 	dr_sim_opts so = {
 		.state_path = dr_sim_state_path(o->state, NULL, path, sizeof path),
 		.base_dir = slash ? dr_arena_strndup(a, o->runbook, (size_t)(slash - o->runbook)) : ".",
-		.read_only = !is_reset && !is_advance,
+		.read_only = !is_reset && !is_advance && !is_resume,
 		.fresh = is_reset,
 	};
 	if (rc < 0 && is_reset && !o->runbook)
 		rc = remove_state(so.state_path, a);
-	if (rc < 0 && !is_reset && !o->runbook && !exists(so.state_path)) { /* show, advance: there must be a state */
+	if (rc < 0 && !is_reset && !o->runbook && !exists(so.state_path)) { /* show, advance, resume: there must be a state */
 		fprintf(stderr, "drover sim: no simulator state at %s (a run creates it; so does 'drover sim reset "
 				"RUNBOOK')\n", so.state_path);
 		rc = DR_EXIT_FAILED;
@@ -529,7 +569,7 @@ static int run(const opts *o, dr_arena *a)
 		dr_be_error err;
 		dr_backend *be = dr_sim_open(cfg, &so, a, d, &err);
 		rc = !be ? (err.message ? system_error(o->sub, a, &err) : DR_EXIT_INVALID)
-			 : is_reset ? reset(be, a, o) : is_advance ? advance(be, a, o) : show(be, a, o);
+			 : is_reset ? reset(be, a, o) : is_advance ? advance(be, a, o) : is_resume ? resume(be, a, o) : show(be, a, o);
 		dr_backend_close(be);
 	}
 	dr_diags_render_text(d, stderr, dr_cli_use_color(stderr));

@@ -418,9 +418,13 @@ suspended() {
 	check "suspended: said in the events, with the task's instructions and what to do" \
 		has "$d/ev.jsonl" '"level":"warn".*failover of .shop-web-1. is waiting for a person: job [0-9a-f-]* is Suspended at task .*Check the replica database, then resume.*resume.*The step.s timeout stands still while a person is awaited'
 	job=$(grep -o 'job [0-9a-f-]\{36\} is Suspended' "$d/ev.jsonl" | head -1 | cut -d' ' -f2)
+	local url
+	url=$(grep -o "az rest --method post --url '[^']*'" "$d/ev.jsonl" | head -1 | sed "s/.*--url '//; s/'\$//")
+	check "suspended: the text names the command that resumes the job on Azure (az rest ... $job/resume)" \
+		bash -c "[[ '$url' == '$U'*'/replicationJobs/$job/resume?api-version='* ]]"
 	token
 	curl -s -o "$d/resume.json" -X POST -H "Authorization: Bearer $T" -H "Content-Type: application/json" \
-		-d '{"properties":{"comments":"replica checked"}}' "$U$V/replicationJobs/$job/resume?$AV"
+		-d '{"properties":{"comments":"replica checked"}}' "$url" # the URL drover printed
 	check "suspended: the service resumes the job" is "$(jq -r .name "$d/resume.json")" "$job"
 	wait "$run"; RC=$?
 	check "suspended: the run goes on once resumed and succeeds (exit $RC)" is "$RC" 0
@@ -449,7 +453,7 @@ suspended() {
 	RC=$?
 	check "suspended past the run's run_timeout: the run fails (exit $RC)" is "$RC" 1
 	check "  saying the job waits for a person, paused not failed, and what to do" \
-		has "$d/out2" "the run.s timeout (run_timeout 3s) ran out: failover of .shop-web-1. stopped waiting: job [0-9a-f-]* has waited for a person for .*Suspended at task .*Check the replica.*paused in the service, not failed.*drover resume"
+		has "$d/out2" "the run.s timeout (run_timeout 3s) ran out: failover of .shop-web-1. stopped waiting: job [0-9a-f-]* has waited for a person for .*Suspended at task .*Check the replica.*paused in the service, not failed.*resume the job in the portal .*az rest --method post --url '$U.*/resume?api-version=.*drover resume"
 	# the person acts later: the job is resumed, and drover resume --retry-failed goes on with it, posting nothing
 	local rid
 	rid=$(sed -n 's/.*run \(suspended-[^ ]*\) started.*/\1/p' "$d/out2" | head -1)

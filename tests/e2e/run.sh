@@ -502,6 +502,36 @@ retry_failed() {
 	unset DROVER_SIM_FAULTS
 }
 
+# --- a job waits for a person on the simulator: the run says so naming `drover sim resume JOB --state FILE`
+# (a run holds the simulator's state: the person acts once it has stopped, here at its run_timeout); that
+# command, as printed, resumes the job, and drover resume --retry-failed goes on with it, posting nothing again ---
+sim_resume() {
+	local S=$tmp/susp id=e2e-failover-20260101T000000Z
+	export DROVER_SIM_FAULTS='[{kind: suspend, op: failover, vms: [shop-db-1], message: "Check the replica"}]'
+	mkdir -p "$S"
+	cp "$here/shop.yaml" "$S/"
+	sed 's/^defaults: { timeout: 1h }/defaults: { timeout: 1h, run_timeout: 3h }/' "$here/failover.yaml" >"$S/failover.yaml"
+	run_ok "run" 1 run -q --state-dir "$S" "$S/failover.yaml"
+	ok "the run waits for the person until its run_timeout, then fails" $?
+	local cmd; cmd=$(grep -o 'resume the job with `drover sim resume [^`]*`' "$tmp/out" | head -1 | sed 's/.*`drover //; s/`$//')
+	local job; job=$(grep -o 'job [0-9a-f-]\{36\} has waited for a person' "$tmp/out" | head -1 | cut -d' ' -f2)
+	[ -n "$job" ] && [ "$cmd" = "sim resume $job --state $S/sim-state.json" ]
+	ok "the failure names the command that resumes the job on the simulator: drover $cmd" $?
+	local before; before=$(audit_count "$S")
+	# shellcheck disable=SC2086 # the command as drover printed it, split into words
+	run_ok "resume" 0 $cmd; ok "the printed command resumes the job" $?
+	grep -q "^Job $job resumed at .*: the manual action is done and the job goes on" "$tmp/out"; ok "...and says so" $?
+	run_ok "again" 1 sim resume "$job" --state "$S/sim-state.json"
+	grep -q "not suspended.*JobNotSuspended" "$tmp/out" && grep -q "nothing was changed" "$tmp/out"
+	ok "a second resume is refused: not suspended, nothing changed" $?
+	run_ok "unknown" 1 sim resume no-such-job --state "$S/sim-state.json"; ok "an unknown job is refused (exit 1)" $?
+	run_ok "no job" 2 sim resume --state "$S/sim-state.json"; ok "sim resume without a job is a usage error (exit 2)" $?
+	run_ok "go on" 0 resume -q --state-dir "$S" --retry-failed "$id"; ok "drover resume --retry-failed goes on with the job" $?
+	every_vm "$S" failed_over Recovery; ok "every VM failed over" $?
+	[ "$(audit_count "$S")" = "$((before + 1))" ]; ok "the only new mutating call is the resume: no failover posted again" $?
+	unset DROVER_SIM_FAULTS
+}
+
 # --- the stdlib composites: tier-drill and tier-failback ---------------------------------------
 stdlib() {
 	local S=$tmp/stdlib-drill
@@ -729,7 +759,7 @@ estimate_rehearses() {
 }
 
 all=(lifecycle drill drill_resume rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
-	policies retry_failed stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses thousand)
+	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses thousand)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"
