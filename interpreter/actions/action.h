@@ -89,6 +89,7 @@ typedef struct dr_call {
 	const volatile int *cancel_requested; /* non-zero: reach a safe point and return FAIL(CANCELLED) */
 	struct dr_exec *run; /* services of the executor (dr_exec_* functions) */
 	const struct dr_action *action; /* the action called (an undo task's is the undo action); may be NULL */
+	void *sched_task; /* the executor's own: the task making this call; NULL outside its scheduler. Actions leave it alone */
 } dr_call;
 
 /*

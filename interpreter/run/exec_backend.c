@@ -128,26 +128,11 @@ void dr_exec_idempotency_key(const dr_call *call, char *out, size_t outsz)
 	snprintf(out, outsz, "%s/%s/%s/%d", dr_exec_run_id(call->run), label, act ? act->name : "?", call->attempt);
 }
 
-/* The task whose embedded call this is (sched.c fills task->call), if s has it. */
-static task *task_in(srun *s, const dr_call *call)
-{
-	const char *p = (const char *)call - offsetof(task, call), *base = (const char *)s->tasks;
-	if (!s->n_tasks || p < base || p >= base + s->n_tasks * sizeof(task) || (size_t)(p - base) % sizeof(task))
-		return NULL;
-	return (task *)p;
-}
-
-/* The task call belongs to; NULL for a call made outside the scheduler (evaluated without target/inputs). */
+/* The task call belongs to (O(1): the scheduler names it in the call); NULL for a call made outside
+   the scheduler (evaluated without target/inputs). */
 static task *owning_task(dr_exec *x, const dr_call *call)
 {
-	task *t = NULL;
-	for (size_t i = 0; !t && x->main && i < x->n_main; i++)
-		t = task_in(&x->main[i], call);
-	for (size_t i = 0; !t && x->fin && i < x->n_fin; i++)
-		t = task_in(&x->fin[i], call);
-	for (size_t i = 0; !t && i < x->n_units; i++)
-		t = task_in(x->units[i], call);
-	return t;
+	return call->run == x ? call->sched_task : NULL;
 }
 
 cJSON *dr_exec_eval_node(dr_exec *x, const dr_call *call, const dr_node *node, const char *where, char **err)

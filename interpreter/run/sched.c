@@ -701,7 +701,7 @@ bool sched_start_attempt(dr_exec *x, task *t)
 	t->call = (dr_call){
 		.step = s->st, .target = t->vm == NO_VM ? NULL : &x->vms[t->vm], .with = t->with,
 		.attempt = t->attempt, .deadline_ms = t->deadline, .cancel_requested = &t->cancel, .run = x,
-		.action = s->act,
+		.action = s->act, .sched_task = t,
 	};
 	cJSON *ev = sched_event(x, "task.start", s, t);
 	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
