@@ -94,21 +94,30 @@ void dr_buf_printf(dr_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* One character that JSON cannot hold as it is. */
+static void escape_one(dr_buf *b, unsigned char c)
+{
+	switch (c) {
+	case '"': dr_buf_puts(b, "\\\""); break;
+	case '\\': dr_buf_puts(b, "\\\\"); break;
+	case '\n': dr_buf_puts(b, "\\n"); break;
+	case '\r': dr_buf_puts(b, "\\r"); break;
+	case '\t': dr_buf_puts(b, "\\t"); break;
+	default: dr_buf_printf(b, "\\u%04x", c);
+	}
+}
+
+/* Runs of plain characters go out in one append each (a journal escapes every string it writes). */
 void dr_buf_json_escape(dr_buf *b, const char *s, size_t n)
 {
+	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"': dr_buf_puts(b, "\\\""); break;
-		case '\\': dr_buf_puts(b, "\\\\"); break;
-		case '\n': dr_buf_puts(b, "\\n"); break;
-		case '\r': dr_buf_puts(b, "\\r"); break;
-		case '\t': dr_buf_puts(b, "\\t"); break;
-		default:
-			if (c < 0x20)
-				dr_buf_printf(b, "\\u%04x", c);
-			else
-				dr_buf_putc(b, (char)c);
-		}
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		dr_buf_append(b, s + run, i - run);
+		escape_one(b, c);
+		run = i + 1;
 	}
+	dr_buf_append(b, s + run, n - run);
 }

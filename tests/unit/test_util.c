@@ -58,6 +58,13 @@ static void test_buf(void **state)
 	dr_buf_reset(&b);
 	dr_buf_json_escape(&b, "a\"b\\c\n\x01", 7);
 	assert_string_equal(b.data, "a\\\"b\\\\c\\n\\u0001");
+	/* escapes at both ends, a run between, an embedded NUL, a tab, bytes above 0x7e kept */
+	dr_buf_reset(&b);
+	dr_buf_json_escape(&b, "\"plain run\t\0\x7f\xc3\xa9\\", 16);
+	assert_string_equal(b.data, "\\\"plain run\\t\\u0000\x7f\xc3\xa9\\\\");
+	dr_buf_reset(&b);
+	dr_buf_json_escape(&b, "", 0);
+	assert_int_equal(b.len, 0);
 	dr_buf_dispose(&b);
 }
 
