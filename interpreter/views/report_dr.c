@@ -31,9 +31,11 @@
 #include "run/modes.h"
 #include "util/arena.h"
 #include "util/text.h"
+#include "views/lines.h"
 
 #define INLINE_VMS 8 /* more VMs than this: the per-VM RPO list gets lines of its own */
-#define WORST_VMS 10 /* run.objectives names the VMs of the worst RPOs, at most this many */
+#define WORST_VMS 10 /* run.objectives names the VMs of the worst RPOs, at most this many; so does a long summary */
+#define LISTED_VMS 24 /* more VMs than this: the summary names the WORST_VMS worst, not every VM */
 #define WRAP 100
 
 /* --- a drill's verification --------------------------------------------------- */
@@ -217,27 +219,50 @@ static void figure(dr_buf *b, const char *what, int64_t ms, int64_t objective, c
 		dr_buf_printf(b, " (objective %s: %s)", o, dr_report_dr_verdict(met));
 }
 
-/* Every VM's RPO: inline for a few, else wrapped on lines of their own; "!" marks one over the objective. */
-static void rpo_vms(dr_buf *b, const dr_ri_objectives *o)
+/* The VMs at w[0..n) (indexes into o->vms), wrapped on lines of their own when wrap; "!" marks one over the objective. */
+static void vm_list(dr_buf *b, const dr_ri_objectives *o, const size_t *w, size_t n, bool wrap)
 {
-	bool wrap = o->n_vms > INLINE_VMS;
 	size_t col = WRAP;
-	dr_buf_puts(b, wrap ? "; per VM:" : "; per VM: ");
-	for (size_t i = 0; i < o->n_vms; i++) {
+	for (size_t k = 0; k < n; k++) {
+		const dr_ri_rpo *r = &o->vms[w ? w[k] : k];
 		char d[32];
-		dr_report_dr_duration(o->vms[i].rpo_ms, d, sizeof d);
-		size_t need = strlen(o->vms[i].vm) + strlen(d) + 4;
+		dr_report_dr_duration(r->rpo_ms, d, sizeof d);
+		size_t need = strlen(r->vm) + strlen(d) + 4;
 		if (wrap && col + need > WRAP) {
-			dr_buf_puts(b, i ? ",\n    " : "\n    ");
+			dr_buf_puts(b, k ? ",\n    " : "\n    ");
 			col = 4;
-		} else if (i) {
+		} else if (k) {
 			dr_buf_puts(b, ", ");
 		}
-		dr_buf_printf(b, "%s %s%s", o->vms[i].vm, d, o->vms[i].met == 0 ? "!" : "");
+		dr_buf_printf(b, "%s %s%s", r->vm, d, r->met == 0 ? "!" : "");
 		col += need;
 	}
-	if (o->rpo_met == 0)
-		dr_buf_puts(b, "\n    (!: over the RPO objective)");
+}
+
+/*
+ * Every VM's RPO, inline for a few, else wrapped on lines of their own; beyond LISTED_VMS, the WORST_VMS worst
+ * and how many are over the objective (drover status lists every VM), so a large estate's summary stays short.
+ */
+static void rpo_vms(dr_buf *b, const dr_runinfo *ri, const dr_ri_objectives *o)
+{
+	size_t w[WORST_VMS], over = 0;
+	if (o->n_vms <= LISTED_VMS) {
+		dr_buf_puts(b, o->n_vms > INLINE_VMS ? "; per VM:" : "; per VM: ");
+		vm_list(b, o, NULL, o->n_vms, o->n_vms > INLINE_VMS);
+	} else {
+		dr_buf_printf(b, "; the %d worst of %zu VMs:", WORST_VMS, o->n_vms);
+		vm_list(b, o, w, worst_vms(o, w), true);
+	}
+	for (size_t i = 0; i < o->n_vms; i++)
+		over += o->vms[i].met == 0;
+	if (over)
+		dr_buf_printf(b, "\n    (!: over the RPO objective: %zu VM%s)", over, over == 1 ? "" : "s");
+	if (o->n_vms > LISTED_VMS) {
+		dr_buf c;
+		dr_buf_init(&c);
+		dr_buf_printf(b, "\n    (every VM's RPO: %s)", dr_lines_run_command(&c, "status", ri->state_dir, ri->run));
+		dr_buf_dispose(&c);
+	}
 }
 
 static void print_drill(const dr_ri_drill *d, FILE *out)
@@ -318,7 +343,7 @@ void dr_report_dr_print(const dr_runinfo *ri, FILE *out)
 		figure(&b, "  RPO worst", o.rpo_ms, o.rpo_objective_ms, NULL,
 		       o.rpo_unmeasured ? o.rpo_unmeasured : "no failover completed");
 		if (o.n_vms)
-			rpo_vms(&b, &o);
+			rpo_vms(&b, ri, &o);
 		dr_buf_putc(&b, '\n');
 		fputs(b.data, out);
 		dr_buf_reset(&b);

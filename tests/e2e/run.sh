@@ -390,7 +390,8 @@ custom_time() {
 		# at or before 22:07:30, and less than the 5-minute point interval before it
 		[[ "$t" < "2025-12-31T22:07:31Z" && "$t" > "2025-12-31T22:02:30Z" ]] && n=$((n + 1))
 	done
-	[ "$n" = 2 ]; ok "both points at or before 22:07:30 and the newest such (got: $(echo $times))" $?
+	local rc; [ "$n" = 2 ]; rc=$?
+	ok "both points at or before 22:07:30 and the newest such (got: $(echo $times))" $rc
 	S=$tmp/custom-id
 	run_ok "plan" 0 plan --state-dir "$S" --format json --recovery-point latest-app-consistent --param rp=x custom-id.yaml
 	local id; id=$(grep -o '"id":[[:space:]]*"[0-9a-f-]*"' "$tmp/out" | head -1 | cut -d'"' -f4)
@@ -708,6 +709,10 @@ thousand() {
 	(cd "$tmp" && DROVER_JOURNAL_STATS=1 "$drover" run -q --yes --clock virtual --state-dir "$S" waves.yaml) \
 		>"$tmp/out" 2>&1
 	ok "the 1,000-VM run succeeds" $?
+	grep -q "^  RPO worst .*; the 10 worst of 1000 VMs:$" "$tmp/out" && [ "$(grep -c '^    vm-' "$tmp/out")" -le 3 ] &&
+		grep -q "^    (every VM's RPO: drover status --state-dir $S waves-" "$tmp/out"
+	local rc=$? lines; lines=$(wc -l <"$tmp/out")
+	ok "its summary names the 10 worst RPOs of 1,000 VMs, not all ($lines lines), and where the rest are" $rc
 	local syncs; syncs=$(sed -n 's/^journal stats: .* \([0-9]*\) syncs, .*/\1/p' "$tmp/out")
 	[ -n "$syncs" ] && [ "$syncs" -le 20 ]; ok "its journal synced $syncs times for 2,000 tasks (5 waves of intents)" $?
 	local id; id=$(ls "$S/runs")
