@@ -14,7 +14,14 @@
  * refusal is; its replication lag is aged by the copy's age (what a copy
  * cannot know is only that replication stalled), so an RPO guard never
  * passes on a copy. Nothing else reads a copy: probes, target.state, the
- * preflight, outputs and recovery points always ask the service.
+ * preflight, outputs and recovery points always ask the service - except
+ * the failoverDirection of the post the peek decided on (az_cache_json):
+ * it depends on the item's regions (its fabrics and initial fabric
+ * locations), which an item id keeps for its life (switch protection
+ * makes a new item in the other container), and, for a direction left to
+ * the service's view, on its activeLocation, which only an operation the
+ * service would refuse this post after could have changed. So a failover
+ * or test failover after a peek costs no GET of the item.
  */
 #include "backends/azure_int.h"
 
@@ -90,6 +97,15 @@ static char *take(az *z, const char *id, int64_t now_ms, int64_t *at)
 		out = xstrdup(c->json), *at = c->listed_ms;
 	pthread_mutex_unlock(&z->mu);
 	return out;
+}
+
+cJSON *az_cache_json(az *z, const char *id, int64_t now_ms)
+{
+	int64_t at;
+	char *json = take(z, id, now_ms, &at);
+	cJSON *v = json ? cJSON_Parse(json) : NULL;
+	free(json);
+	return v;
 }
 
 bool az_cache_take(az *z, dr_arena *a, const char *id, int64_t now_ms, dr_be_item *out)

@@ -231,6 +231,9 @@ void az_cache_listed(az *z, const cJSON *v, int64_t now_ms);
 /* The item as a list showed it at most AZ_CACHE_TTL_MS ago, its lag aged since: true with *out; false: GET it.
    Only dr_backend_peek_item reads it. */
 bool az_cache_take(az *z, dr_arena *a, const char *id, int64_t now_ms, dr_be_item *out);
+/* The same copy as JSON (the caller cJSON_Deletes it), or NULL: for the failoverDirection of the post that the
+   peek's look at this copy decided on (az_start, before it drops the copy). */
+cJSON *az_cache_json(az *z, const char *id, int64_t now_ms);
 /* The item is about to change (an operation on it): its listed copy is never served. */
 void az_cache_drop(az *z, const char *id);
 void az_cache_free(az *z);

@@ -789,10 +789,13 @@ static int shutdown_call(az *z, dr_arena *a, const char *item_id, call *c, dr_be
 	return 0;
 }
 
-/* failoverDirection of req on the item as the service serves it now. */
-static int served_direction(az *z, dr_arena *a, const dr_be_request *req, const char *item_id, const char **dir,
-			    dr_be_error *err)
+/* failoverDirection of req on the item as the service serves it: the copy the peek just looked at (NULL: none,
+   GET the item). */
+static int served_direction(az *z, dr_arena *a, const dr_be_request *req, const char *item_id, const cJSON *copy,
+			    const char **dir, dr_be_error *err)
 {
+	if (copy)
+		return az_wire_direction(a, copy, item_id, req->direction, dir, err);
 	az_reply rep;
 	az_req r = {.method = "GET", .url = item_id, .api = z->api};
 	int rc = az_send(z, a, &r, &rep, err);
@@ -802,7 +805,14 @@ static int served_direction(az *z, dr_arena *a, const dr_be_request *req, const 
 	return rc;
 }
 
-static int call_of(az *z, dr_arena *a, const dr_be_request *req, const char *item_id, call *c, dr_be_error *err)
+static bool needs_direction(dr_be_op op)
+{
+	return op == DR_BE_OP_FAILOVER || op == DR_BE_OP_TEST_FAILOVER;
+}
+
+/* The POST of req on item_id (copy: the item as the last list showed it, or NULL). */
+static int call_of(az *z, dr_arena *a, const dr_be_request *req, const char *item_id, const cJSON *copy, call *c,
+		   dr_be_error *err)
 {
 	*c = (call){.api = z->api};
 	if (req->op == DR_BE_OP_SHUTDOWN)
@@ -815,8 +825,7 @@ static int call_of(az *z, dr_arena *a, const dr_be_request *req, const char *ite
 		return rc;
 	}
 	const char *dir = NULL;
-	if ((req->op == DR_BE_OP_FAILOVER || req->op == DR_BE_OP_TEST_FAILOVER) &&
-	    served_direction(z, a, req, item_id, &dir, err) < 0)
+	if (needs_direction(req->op) && served_direction(z, a, req, item_id, copy, &dir, err) < 0)
 		return -1;
 	const char *action = action_of(req->op);
 	if (!action)
@@ -1145,6 +1154,36 @@ static int replay(az *z, dr_arena *a, int64_t now, const dr_be_request *req, az_
 			       last_segment(r->item_id), req->idempotency_key, r->rid);
 }
 
+/* az_start's start of req on item_id once the key is known to be new, or its earlier call's answer lost (seen). */
+static int start_on(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, const char *item_id,
+		    const char *rid, az_rec *seen, const cJSON *copy, dr_be_started *out, dr_be_error *err)
+{
+	const char *key = req->idempotency_key ? req->idempotency_key : "";
+	az_rec r = {.key = (char *)key, .rid = dr_arena_strdup(a, rid), .item_id = (char *)item_id, .op = req->op,
+		    .point_id = (char *)req->point_id, .point_ms = point_time(z, req->point_id), .poll_ms = -1};
+	if (req->replay_only)
+		return replay(z, a, now_ms, req, &r, out, err);
+	bool found = false, unasked = false;
+	az_rec *lost = seen ? seen : lost_rec(z, a, item_id, req->op);
+	if (lost && adopt_lost(z, a, now_ms, now_ms - LOOKBACK_MS, &r, lost->rid, out, &found, &unasked, err) == 0 &&
+	    found)
+		return 0; /* an earlier call's answer was lost, but it did start the job */
+	if (unasked)
+		return -1; /* whether the lost call started it is unknown: never post on a guess (err: transient) */
+	memset(err, 0, sizeof *err);
+	call c;
+	if (call_of(z, a, req, item_id, copy, &c, err) < 0)
+		return -1;
+	r.item_name = (char *)c.item_name;
+	dr_be_error e;
+	const char *off = c.vm_id ? power_off_seen(z, a, c.vm_id, &e) : NULL;
+	if (off) /* stopping or stopped already (a lost answer's, a resumed run's, or anyone's): nothing to post */
+		return free(c.body), started(z, a, &r, off, false, out);
+	int rc = post(z, a, now_ms, &r, &c, out, err);
+	free(c.body);
+	return rc;
+}
+
 int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be_started *out, dr_be_error *err)
 {
 	char rid[37];
@@ -1160,29 +1199,11 @@ int az_start(az *z, dr_arena *a, int64_t now_ms, const dr_be_request *req, dr_be
 		return 0;
 	}
 	dr_auth_uuid_of(key, rid);
+	/* the copy the peek before this post looked at, if any: its failoverDirection needs no GET (azure_cache.c) */
+	cJSON *copy = needs_direction(req->op) && !req->replay_only ? az_cache_json(z, item_id, now_ms) : NULL;
 	az_cache_drop(z, item_id); /* an operation on it, or a question about one: only the service says now */
-	az_rec r = {.key = (char *)key, .rid = dr_arena_strdup(a, rid), .item_id = (char *)item_id, .op = req->op,
-		    .point_id = (char *)req->point_id, .point_ms = point_time(z, req->point_id), .poll_ms = -1};
-	if (req->replay_only)
-		return replay(z, a, now_ms, req, &r, out, err);
-	bool found = false, unasked = false;
-	az_rec *lost = seen ? seen : lost_rec(z, a, item_id, req->op);
-	if (lost && adopt_lost(z, a, now_ms, now_ms - LOOKBACK_MS, &r, lost->rid, out, &found, &unasked, err) == 0 &&
-	    found)
-		return 0; /* an earlier call's answer was lost, but it did start the job */
-	if (unasked)
-		return -1; /* whether the lost call started it is unknown: never post on a guess (err: transient) */
-	memset(err, 0, sizeof *err);
-	call c;
-	if (call_of(z, a, req, item_id, &c, err) < 0)
-		return -1;
-	r.item_name = (char *)c.item_name;
-	dr_be_error e;
-	const char *off = c.vm_id ? power_off_seen(z, a, c.vm_id, &e) : NULL;
-	if (off) /* stopping or stopped already (a lost answer's, a resumed run's, or anyone's): nothing to post */
-		return free(c.body), started(z, a, &r, off, false, out);
-	int rc = post(z, a, now_ms, &r, &c, out, err);
-	free(c.body);
+	int rc = start_on(z, a, now_ms, req, item_id, rid, seen, copy, out, err);
+	cJSON_Delete(copy);
 	return rc;
 }
 

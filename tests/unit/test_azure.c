@@ -544,6 +544,42 @@ static void test_key_reused_on_another_item_is_refused(void **state)
 	fx_close(&f);
 }
 
+/* A failover after the look before a post (the peek) takes its failoverDirection from the copy the peek looked at:
+   no GET of the item (the old code read it again for every failover and test failover); without a copy it asks. */
+static void test_direction_from_the_peeked_copy(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, "direction", NULL, 0, NULL);
+	dr_be_item *items, it;
+	size_t n;
+	assert_int_equal(dr_backend_list_items(f.be, f.a, now_ms(), &items, &n, &f.e), 0);
+	dr_azure_stats st0, st1;
+	dr_azure_stats_get(f.be, &st0);
+	assert_int_equal(dr_backend_peek_item(f.be, f.a, now_ms(), items[0].id, &it, &f.e), 0);
+	dr_be_request req = {.op = DR_BE_OP_FAILOVER, .item_id = items[0].id, .idempotency_key = "run-1/failover/0/1",
+			     .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY};
+	dr_be_started s;
+	assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e), 0);
+	dr_azure_stats_get(f.be, &st1);
+	assert_int_equal(st1.reads, st0.reads); /* the peek and the post: nothing read */
+	assert_int_equal(st1.writes, st0.writes + 1);
+	assert_int_equal(audit_lines(&f.m, "\"failoverDirection\":\"PrimaryToRecovery\""), 1);
+	/* another process without a list: it reads the item once for the look, once more for the direction */
+	dr_backend *other = open_backend(f.rb, f.a);
+	assert_int_equal(dr_backend_peek_item(other, f.a, now_ms(), items[1].id, &it, &f.e), 0);
+	req.item_id = items[1].id;
+	req.idempotency_key = "run-1/failover/1/1";
+	dr_azure_stats_get(other, &st0);
+	assert_int_equal(dr_backend_start(other, f.a, now_ms(), &req, &s, &f.e), 0);
+	dr_azure_stats_get(other, &st1);
+	assert_int_equal(st1.reads, st0.reads + 1);
+	assert_int_equal(audit_lines(&f.m, "\"failoverDirection\":\"PrimaryToRecovery\""), 2);
+	assert_int_equal(accepted(&f.m), 2);
+	dr_backend_close(other);
+	fx_close(&f);
+}
+
 /* A2A reprotect makes a new item in the other container: the old id answers 404, and the backend follows. */
 static void test_reprotected_item_is_followed(void **state)
 {
@@ -593,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_reprotected_item_is_followed),
 		cmocka_unit_test(test_lost_answer_look_is_indexed),
 		cmocka_unit_test(test_key_reused_on_another_item_is_refused),
+		cmocka_unit_test(test_direction_from_the_peeked_copy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
