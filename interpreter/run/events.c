@@ -87,10 +87,15 @@ cJSON *dr_event_new(dr_events *e, const char *type)
 	int64_t now = dr_clock_now(e->clock);
 	dr_clock_format_wall(dr_clock_wall_at(e->clock, now), ts, sizeof ts);
 	cJSON *ev = cJSON_CreateObject();
-	cJSON_AddStringToObject(ev, "ts", ts);
-	cJSON_AddNumberToObject(ev, "t_ms", (double)now);
-	cJSON_AddStringToObject(ev, "event", type);
+	cJSON_AddItemToObjectCS(ev, "ts", cJSON_CreateString(ts));
+	cJSON_AddItemToObjectCS(ev, "t_ms", cJSON_CreateNumber((double)now));
+	dr_event_add_name(ev, "event", type);
 	return ev;
+}
+
+void dr_event_add_name(cJSON *ev, const char *key, const char *value)
+{
+	cJSON_AddItemToObjectCS(ev, key, cJSON_CreateStringReference(value));
 }
 
 /* The fields of an event that hold free text (at its top level). */

@@ -52,6 +52,14 @@ struct dr_secrets *dr_events_secrets(dr_events *e);
 /* A new event of this type with ts, t_ms and event set; the caller adds fields, then emits it. */
 struct cJSON *dr_event_new(dr_events *e, const char *type);
 
+/*
+ * Add key: value to ev without copying either: key a literal, value an
+ * identifier (a step id, a VM name, a state's name) that outlives the event
+ * (emitted and freed by dr_events_emit). Never for free text: redaction
+ * replaces free text in place. A copy of ev (cJSON_Duplicate) owns its strings.
+ */
+void dr_event_add_name(struct cJSON *ev, const char *key, const char *value);
+
 /* Write ev (redacted) and pass it to the listeners; frees ev. */
 void dr_events_emit(dr_events *e, struct cJSON *ev);
 

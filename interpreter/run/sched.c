@@ -111,17 +111,17 @@ static const char *const phase_names[] = {[PH_MAIN] = NULL, [PH_ROLLBACK] = "rol
 cJSON *sched_event(dr_exec *x, const char *type, const srun *s, const task *t)
 {
 	cJSON *ev = dr_event_new(x->ev, type);
-	if (s) {
-		cJSON_AddStringToObject(ev, "step", s->id);
+	if (s) { /* the ids and names live as long as the run: the event refers to them (dr_event_add_name) */
+		dr_event_add_name(ev, "step", s->id);
 		if (s->ph != PH_MAIN && s->ph != PH_DONE)
-			cJSON_AddStringToObject(ev, "phase", phase_names[s->ph]);
+			dr_event_add_name(ev, "phase", phase_names[s->ph]);
 		if (s->undoes) {
-			cJSON_AddStringToObject(ev, "undoes", s->undoes->id);
-			cJSON_AddStringToObject(ev, "action", s->act ? s->act->name : s->st->action_name.name);
+			dr_event_add_name(ev, "undoes", s->undoes->id);
+			dr_event_add_name(ev, "action", s->act ? s->act->name : s->st->action_name.name);
 		}
 	}
 	if (t && t->vm != NO_VM)
-		cJSON_AddStringToObject(ev, "target", x->vms[t->vm].name);
+		dr_event_add_name(ev, "target", x->vms[t->vm].name);
 	return ev;
 }
 
@@ -133,8 +133,8 @@ static void emit(dr_exec *x, cJSON *ev)
 static void emit_task_end(dr_exec *x, task *t, const char *status, bool will_retry, int64_t retry_after)
 {
 	cJSON *ev = sched_event(x, "task.end", t->s, t);
-	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
-	cJSON_AddStringToObject(ev, "status", status);
+	cJSON_AddItemToObjectCS(ev, "attempt", cJSON_CreateNumber(t->attempt));
+	dr_event_add_name(ev, "status", status);
 	if (t->attempt > 0 && t->live_attempt && !t->called) /* a held mutating call that was never made */
 		cJSON_AddBoolToObject(ev, "called", false);
 	if (strcmp(status, "succeeded") != 0) {
