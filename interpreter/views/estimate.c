@@ -4,8 +4,9 @@
  *
  * From the run's events, read in process as they happen
  * (dr_exec_opts.on_event; dr_estimate_from_events reads the same from JSON
- * lines): every main task's first start and final end (t_ms), keyed by "step\x1ftarget" in a small open-addressing table. The
- * RTO is the end of the last validation task that passed (as the run's own
+ * lines): every main task's first start and final end (t_ms), keyed by
+ * its plan node and target in a small open-addressing table. The RTO is
+ * the end of the last validation task that passed (as the run's own
  * objectives report says); the makespan the end of the last main task. The
  * critical path walks back from the task that decided the RTO: a task's
  * predecessor is the task of a step it needs that ended last, at or before
@@ -28,9 +29,8 @@
 #include "util/xalloc.h"
 
 typedef struct trec {
-	char *key; /* step \x1f target */
 	size_t node; /* plan index */
-	const char *target; /* points into key, "" when not fanned out */
+	char *target; /* "" when not fanned out */
 	int64_t start, end;
 	bool ok, ended;
 } trec;
@@ -38,19 +38,19 @@ typedef struct trec {
 typedef struct tasks {
 	trec *v;
 	size_t n, cap;
-	size_t *slots; /* hash: index + 1, 0 empty */
+	size_t *slots; /* hash of (node, target): index + 1, 0 empty */
 	size_t n_slots;
 	int64_t run_end;
 	const char *status;
 	char *status_buf;
 } tasks;
 
-static uint64_t fnv(const char *s)
+static uint64_t hash_of(size_t node, const char *target)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	uint64_t h = 1469598103934665603ULL ^ ((uint64_t)node * 0x9e3779b97f4a7c15ULL);
+	for (const char *c = target; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	return h ^ (h >> 29);
 }
 
 static void rehash(tasks *ts)
@@ -59,66 +59,96 @@ static void rehash(tasks *ts)
 	ts->n_slots = ts->n_slots ? ts->n_slots * 2 : 1024;
 	ts->slots = xcalloc(ts->n_slots, sizeof *ts->slots);
 	for (size_t i = 0; i < ts->n; i++) {
-		size_t h = fnv(ts->v[i].key) & (ts->n_slots - 1);
+		size_t h = hash_of(ts->v[i].node, ts->v[i].target) & (ts->n_slots - 1);
 		while (ts->slots[h])
 			h = (h + 1) & (ts->n_slots - 1);
 		ts->slots[h] = i + 1;
 	}
 }
 
-/* The record of key, made when new (node: the step's plan index). */
-static trec *find(tasks *ts, const char *key, size_t node, bool make)
+/* The record of the task of plan node node on target ("": not fanned out), made when new. */
+static trec *find(tasks *ts, size_t node, const char *target)
 {
 	if (!ts->n_slots || 2 * (ts->n + 1) > ts->n_slots)
 		rehash(ts);
-	size_t h = fnv(key) & (ts->n_slots - 1);
-	for (; ts->slots[h]; h = (h + 1) & (ts->n_slots - 1))
-		if (strcmp(ts->v[ts->slots[h] - 1].key, key) == 0)
-			return &ts->v[ts->slots[h] - 1];
-	if (!make)
-		return NULL;
+	size_t h = hash_of(node, target) & (ts->n_slots - 1);
+	for (; ts->slots[h]; h = (h + 1) & (ts->n_slots - 1)) {
+		trec *r = &ts->v[ts->slots[h] - 1];
+		if (r->node == node && strcmp(r->target, target) == 0)
+			return r;
+	}
 	if (ts->n == ts->cap) {
 		ts->cap = ts->cap ? 2 * ts->cap : 256;
 		ts->v = xrealloc(ts->v, ts->cap * sizeof *ts->v);
 	}
 	trec *r = &ts->v[ts->n];
-	*r = (trec){.key = xstrdup(key), .node = node, .start = -1, .end = -1};
-	char *sep = strchr(r->key, '\x1f');
-	r->target = sep ? sep + 1 : "";
+	*r = (trec){.node = node, .target = xstrdup(target), .start = -1, .end = -1};
 	ts->slots[h] = ++ts->n;
 	return r;
 }
 
-static const char *s_of(const cJSON *ev, const char *k)
+/* The fields of an event the estimate reads, in one pass over it. */
+typedef struct evf {
+	const char *type, *step, *target, *status;
+	double t_ms, elapsed_ms;
+	bool phase;
+} evf;
+
+static const char *str_of(const cJSON *c)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	return cJSON_IsString(c) ? c->valuestring : NULL;
+}
+
+static void fields(const cJSON *ev, evf *f)
+{
+	*f = (evf){0};
+	for (const cJSON *c = ev->child; c; c = c->next) {
+		const char *k = c->string;
+		if (!k)
+			continue;
+		if (!strcmp(k, "event"))
+			f->type = str_of(c);
+		else if (!strcmp(k, "step"))
+			f->step = str_of(c);
+		else if (!strcmp(k, "target"))
+			f->target = str_of(c);
+		else if (!strcmp(k, "status"))
+			f->status = str_of(c);
+		else if (!strcmp(k, "t_ms"))
+			f->t_ms = cJSON_GetNumberValue(c);
+		else if (!strcmp(k, "elapsed_ms"))
+			f->elapsed_ms = cJSON_GetNumberValue(c);
+		else if (!strcmp(k, "phase"))
+			f->phase = true;
+	}
 }
 
 static void on_event(tasks *ts, const dr_plan *p, const cJSON *ev)
 {
-	const char *type = s_of(ev, "event"), *step = s_of(ev, "step");
-	int64_t t = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev, "t_ms"));
-	if (type && !strcmp(type, "run.end")) {
-		ts->run_end = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ev, "elapsed_ms"));
-		free(ts->status_buf);
-		ts->status = ts->status_buf = s_of(ev, "status") ? xstrdup(s_of(ev, "status")) : NULL;
-	}
-	bool start = type && !strcmp(type, "task.start"), end = type && !strcmp(type, "task.end");
-	if ((!start && !end) || !step || cJSON_HasObjectItem(ev, "phase"))
+	evf f;
+	fields(ev, &f);
+	if (!f.type)
 		return;
-	size_t node = dr_plan_index(p, step);
+	if (!strcmp(f.type, "run.end")) {
+		ts->run_end = (int64_t)f.elapsed_ms;
+		free(ts->status_buf);
+		ts->status = ts->status_buf = f.status ? xstrdup(f.status) : NULL;
+		return;
+	}
+	bool start = !strcmp(f.type, "task.start"), end = !start && !strcmp(f.type, "task.end");
+	if ((!start && !end) || !f.step || f.phase)
+		return;
+	size_t node = dr_plan_index(p, f.step);
 	if (node == (size_t)-1 || node >= p->n_main)
 		return;
-	char key[512];
-	snprintf(key, sizeof key, "%s\x1f%s", step, s_of(ev, "target") ? s_of(ev, "target") : "");
-	trec *r = find(ts, key, node, true);
+	trec *r = find(ts, node, f.target ? f.target : "");
+	int64_t t = (int64_t)f.t_ms;
 	if (start && r->start < 0)
 		r->start = t;
 	if (end) {
 		r->end = t;
 		r->ended = true;
-		r->ok = s_of(ev, "status") && !strcmp(s_of(ev, "status"), "succeeded");
+		r->ok = f.status && !strcmp(f.status, "succeeded");
 	}
 }
 
@@ -253,7 +283,7 @@ static cJSON *summarise(const dr_runbook *rb, tasks *ts)
 	cJSON_AddNumberToObject(o, "tasks", (double)ts->n);
 	cJSON_AddItemToObject(o, "critical_path", last ? critical_path(ts, rb->plan, last) : cJSON_CreateArray());
 	for (size_t i = 0; i < ts->n; i++)
-		free(ts->v[i].key);
+		free(ts->v[i].target);
 	free(ts->v);
 	free(ts->slots);
 	free(ts->status_buf);
