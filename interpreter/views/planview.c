@@ -27,51 +27,74 @@ typedef struct pv {
 	cJSON *view;
 } pv;
 
+/*
+ * Keys are literals, never copied; a value that lives as long as the runbook
+ * (its ids and names) or the program (the names of states, ops, policies) is
+ * referred to, not copied (put_name): the view is freed before the runbook
+ * (planview.h). Anything else (the backend's and the preflight's strings) is
+ * copied (put_str).
+ */
+static cJSON *put(cJSON *o, const char *key, cJSON *v)
+{
+	cJSON_AddItemToObjectCS(o, key, v);
+	return v;
+}
+
+static void put_str(cJSON *o, const char *key, const char *s)
+{
+	put(o, key, cJSON_CreateString(s));
+}
+
+static void put_name(cJSON *o, const char *key, const char *s)
+{
+	put(o, key, cJSON_CreateStringReference(s));
+}
+
 static void add_time(cJSON *o, const char *key, int64_t unix_ms)
 {
 	char t[40];
 	dr_backend_format_time(unix_ms, t, sizeof t);
-	cJSON_AddStringToObject(o, key, t);
+	put_str(o, key, t);
 }
 
 static void add_duration(cJSON *o, const char *key, int64_t ms)
 {
 	if (ms < 0) {
-		cJSON_AddNullToObject(o, key);
+		put(o, key, cJSON_CreateNull());
 		return;
 	}
 	char d[32];
 	dr_text_format_duration(ms >= 10000 ? (ms + 500) / 1000 * 1000 : ms, d, sizeof d); /* whole seconds */
-	cJSON_AddStringToObject(o, key, d);
+	put_str(o, key, d);
 }
 
 /* --- VMs ------------------------------------------------------------------------ */
 
 static void add_point(const pv *p, const dr_pf_point *pt, cJSON *vmo)
 {
-	cJSON *o = cJSON_AddObjectToObject(vmo, "recovery_point");
-	cJSON_AddStringToObject(o, "step", p->plan->nodes[pt->node].step->id.name);
+	cJSON *o = put(vmo, "recovery_point", cJSON_CreateObject());
+	put_name(o, "step", p->plan->nodes[pt->node].step->id.name);
 	if (pt->verdict != DR_PF_POINT_AT_RUN_TIME)
-		cJSON_AddStringToObject(o, "policy", dr_point_policy_name(pt->policy));
+		put_name(o, "policy", dr_point_policy_name(pt->policy));
 	if (pt->override)
-		cJSON_AddStringToObject(o, "override", p->o->point->text);
+		put_str(o, "override", p->o->point->text);
 	if (pt->verdict == DR_PF_POINT_OK || pt->verdict == DR_PF_POINT_TOO_OLD) {
 		if (pt->point) {
-			cJSON_AddStringToObject(o, "id", pt->point->name);
-			cJSON_AddStringToObject(o, "type", dr_backend_point_type_name(pt->point->type));
-			cJSON_AddBoolToObject(o, "processed", pt->point->processed);
+			put_str(o, "id", pt->point->name);
+			put_name(o, "type", dr_backend_point_type_name(pt->point->type));
+			put(o, "processed", cJSON_CreateBool(pt->point->processed));
 		} else {
-			cJSON_AddNullToObject(o, "id");
+			put(o, "id", cJSON_CreateNull());
 		}
 		add_time(o, "time", pt->time_ms);
-		cJSON_AddNumberToObject(o, "age_ms", (double)pt->age_ms);
+		put(o, "age_ms", cJSON_CreateNumber((double)pt->age_ms));
 		add_duration(o, "age", pt->age_ms);
 	}
 	if (pt->fell_back)
-		cJSON_AddStringToObject(o, "fallback_from", dr_point_policy_name(pt->asked));
-	cJSON_AddStringToObject(o, "verdict", dr_preflight_verdict_name(pt->verdict));
+		put_name(o, "fallback_from", dr_point_policy_name(pt->asked));
+	put_name(o, "verdict", dr_preflight_verdict_name(pt->verdict));
 	if (pt->note)
-		cJSON_AddStringToObject(o, "note", pt->note);
+		put_str(o, "note", pt->note);
 	if (pt->max_age_ms >= 0 && pt->verdict != DR_PF_POINT_NOT_REPLICATING && pt->verdict != DR_PF_POINT_AT_RUN_TIME)
 		add_duration(o, "max_age", pt->max_age_ms);
 }
@@ -79,39 +102,39 @@ static void add_point(const pv *p, const dr_pf_point *pt, cJSON *vmo)
 static void add_walk(const pv *p, size_t vm, cJSON *vmo)
 {
 	const dr_preflight *pf = &p->pf;
-	cJSON *path = cJSON_AddArrayToObject(vmo, "operations");
+	cJSON *path = put(vmo, "operations", cJSON_CreateArray());
 	for (size_t k = pf->vm[vm].first_op; k != DR_PF_NO_VM; k = pf->ops[k].next) {
 		const dr_pf_op *op = &pf->ops[k];
 		cJSON *e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "step", p->plan->nodes[op->node].step->id.name);
-		cJSON_AddStringToObject(e, "op", dr_backend_op_name(op->op));
-		cJSON_AddStringToObject(e, "from", dr_backend_state_name(op->from));
+		put_name(e, "step", p->plan->nodes[op->node].step->id.name);
+		put_name(e, "op", dr_backend_op_name(op->op));
+		put_name(e, "from", dr_backend_state_name(op->from));
 		if (op->refused)
-			cJSON_AddStringToObject(e, "refused", op->refused);
+			put_str(e, "refused", op->refused);
 		if (op->tolerated)
-			cJSON_AddBoolToObject(e, "tolerated", true);
+			put(e, "tolerated", cJSON_CreateBool(true));
 		if (op->conditional)
-			cJSON_AddBoolToObject(e, "conditional", true);
+			put(e, "conditional", cJSON_CreateBool(true));
 		if (!op->refused)
-			cJSON_AddStringToObject(e, "to", dr_backend_state_name(op->to));
+			put_name(e, "to", dr_backend_state_name(op->to));
 		cJSON_AddItemToArray(path, e);
 	}
 	if (pf->vm[vm].walked)
-		cJSON_AddStringToObject(vmo, "ends_in", dr_backend_state_name(pf->vm[vm].ends_in));
+		put_name(vmo, "ends_in", dr_backend_state_name(pf->vm[vm].ends_in));
 }
 
 static cJSON *vm_object(pv *p, size_t vm)
 {
 	const dr_be_item *it = &p->pf.items[vm];
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "name", it->name);
-	cJSON_AddStringToObject(o, "state", dr_backend_state_name(it->state));
-	cJSON_AddStringToObject(o, "protection_state", it->protection_state_description ? it->protection_state_description : "");
-	cJSON_AddStringToObject(o, "active", dr_backend_location_name(it->active_location));
-	cJSON_AddStringToObject(o, "allowed", dr_backend_allowed_text(p->a, it->allowed_ops));
-	cJSON_AddStringToObject(o, "replication_health", it->replication_health ? it->replication_health : "");
+	put_str(o, "name", it->name);
+	put_name(o, "state", dr_backend_state_name(it->state));
+	put_str(o, "protection_state", it->protection_state_description ? it->protection_state_description : "");
+	put_name(o, "active", dr_backend_location_name(it->active_location));
+	put_str(o, "allowed", dr_backend_allowed_text(p->a, it->allowed_ops));
+	put_str(o, "replication_health", it->replication_health ? it->replication_health : "");
 	if (it->current_job_id)
-		cJSON_AddStringToObject(o, "running_job", it->current_job_id);
+		put_str(o, "running_job", it->current_job_id);
 	add_walk(p, vm, o);
 	if (p->pf.vm[vm].point.verdict != DR_PF_NO_POINT)
 		add_point(p, &p->pf.vm[vm].point, o);
@@ -120,7 +143,7 @@ static cJSON *vm_object(pv *p, size_t vm)
 
 static void add_vms(pv *p)
 {
-	cJSON *arr = cJSON_AddArrayToObject(p->view, "vms");
+	cJSON *arr = put(p->view, "vms", cJSON_CreateArray());
 	for (size_t i = 0; i < p->pf.n; i++)
 		if (p->pf.vm[i].in_plan)
 			cJSON_AddItemToArray(arr, vm_object(p, i));
@@ -141,18 +164,18 @@ static const char *expectation(dr_arena *a, const dr_vm_set *s)
 
 static void add_sets(pv *p)
 {
-	cJSON *arr = cJSON_AddArrayToObject(p->view, "vm_sets");
+	cJSON *arr = put(p->view, "vm_sets", cJSON_CreateArray());
 	const dr_binding *b = &p->pf.bind;
 	for (size_t s = 0; s < b->n_sets; s++) {
 		const dr_vm_set *set = &p->rb->vm_sets[s];
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "name", set->name.name);
-		cJSON *v = cJSON_AddArrayToObject(o, "vms");
+		put_name(o, "name", set->name.name);
+		cJSON *v = put(o, "vms", cJSON_CreateArray());
 		for (size_t k = 0; k < b->n_members[s]; k++)
 			cJSON_AddItemToArray(v, cJSON_CreateString(p->pf.vms[b->members[s][k]].name));
 		const char *want = expectation(p->a, set);
 		if (want)
-			cJSON_AddStringToObject(o, "expect", want);
+			put_str(o, "expect", want);
 		cJSON_AddItemToArray(arr, o);
 	}
 }
@@ -161,7 +184,7 @@ static cJSON *ref_names(const dr_ref *r, size_t n)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(r[i].name));
+		cJSON_AddItemToArray(a, cJSON_CreateStringReference(r[i].name));
 	return a;
 }
 
@@ -171,43 +194,43 @@ static cJSON *op_object(pv *p, size_t node, size_t seq)
 	const dr_step *st = pn->step;
 	unsigned f = st->action ? st->action->flags : 0;
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "order", (double)seq);
-	cJSON_AddNumberToObject(o, "wave", (double)pn->level + 1);
-	cJSON_AddStringToObject(o, "phase", node < p->plan->n_main ? "steps" : "finally");
-	cJSON_AddStringToObject(o, "step", st->id.name);
-	cJSON_AddStringToObject(o, "action", st->action ? st->action->name : st->action_name.name);
+	put(o, "order", cJSON_CreateNumber((double)seq));
+	put(o, "wave", cJSON_CreateNumber((double)pn->level + 1));
+	put_name(o, "phase", node < p->plan->n_main ? "steps" : "finally");
+	put_name(o, "step", st->id.name);
+	put_name(o, "action", st->action ? st->action->name : st->action_name.name);
 	if (st->n_targets) {
-		cJSON_AddItemToObject(o, "targets", ref_names(st->targets, st->n_targets));
-		cJSON_AddNumberToObject(o, "vms", (double)p->pf.n_step_vms[node]);
+		put(o, "targets", ref_names(st->targets, st->n_targets));
+		put(o, "vms", cJSON_CreateNumber((double)p->pf.n_step_vms[node]));
 	}
-	cJSON *needs = cJSON_AddArrayToObject(o, "needs");
+	cJSON *needs = put(o, "needs", cJSON_CreateArray());
 	for (size_t d = 0; d < pn->n_deps; d++)
-		cJSON_AddItemToArray(needs, cJSON_CreateString(p->plan->nodes[pn->deps[d]].step->id.name));
-	cJSON_AddBoolToObject(o, "mutating", (f & DR_AF_MUTATING) != 0);
-	cJSON_AddBoolToObject(o, "irreversible", (f & DR_AF_IRREVERSIBLE) != 0);
-	cJSON_AddBoolToObject(o, "validation", (f & DR_AF_VALIDATION) != 0);
+		cJSON_AddItemToArray(needs, cJSON_CreateStringReference(p->plan->nodes[pn->deps[d]].step->id.name));
+	put(o, "mutating", cJSON_CreateBool((f & DR_AF_MUTATING) != 0));
+	put(o, "irreversible", cJSON_CreateBool((f & DR_AF_IRREVERSIBLE) != 0));
+	put(o, "validation", cJSON_CreateBool((f & DR_AF_VALIDATION) != 0));
 	if (st->when)
-		cJSON_AddBoolToObject(o, "conditional", true);
+		put(o, "conditional", cJSON_CreateBool(true));
 	const char *why;
 	if (p->o->mode == DR_MODE_DRILL && dr_modes_skips(p->rb, node, &why))
-		cJSON_AddStringToObject(o, "skipped", why);
+		put_str(o, "skipped", why);
 	return o;
 }
 
 static void add_operations(pv *p)
 {
 	const size_t *order = p->pf.order;
-	cJSON *ops = cJSON_AddArrayToObject(p->view, "operations");
-	cJSON *irr = cJSON_AddArrayToObject(p->view, "irreversible");
+	cJSON *ops = put(p->view, "operations", cJSON_CreateArray());
+	cJSON *irr = put(p->view, "irreversible", cJSON_CreateArray());
 	for (size_t k = 0; k < p->plan->n; k++) {
 		cJSON *o = op_object(p, order[k], k + 1);
 		cJSON_AddItemToArray(ops, o);
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "irreversible")) &&
 		    !cJSON_HasObjectItem(o, "skipped")) {
 			cJSON *i = cJSON_CreateObject();
-			cJSON_AddStringToObject(i, "step", p->plan->nodes[order[k]].step->id.name);
-			cJSON_AddNumberToObject(i, "vms", (double)p->pf.n_step_vms[order[k]]);
-			cJSON_AddStringToObject(i, "why", "commit deletes the recovery points: after it the recovery point "
+			put_name(i, "step", p->plan->nodes[order[k]].step->id.name);
+			put(i, "vms", cJSON_CreateNumber((double)p->pf.n_step_vms[order[k]]));
+			put_name(i, "why", "commit deletes the recovery points: after it the recovery point "
 							  "cannot be changed and no rollback crosses it");
 			cJSON_AddItemToArray(irr, i);
 		}
@@ -217,26 +240,26 @@ static void add_operations(pv *p)
 static void add_header(pv *p)
 {
 	const dr_runbook *rb = p->rb;
-	cJSON_AddStringToObject(p->view, "runbook", rb->name ? rb->name : "");
-	cJSON_AddStringToObject(p->view, "file", rb->path ? rb->path : "");
-	cJSON_AddStringToObject(p->view, "mode", dr_mode_name(p->o->mode));
-	cJSON_AddStringToObject(p->view, "direction", dr_mode_direction_name(p->o->direction));
-	cJSON_AddStringToObject(p->view, "backend", p->be->kind);
+	put_name(p->view, "runbook", rb->name ? rb->name : "");
+	put_name(p->view, "file", rb->path ? rb->path : "");
+	put_name(p->view, "mode", dr_mode_name(p->o->mode));
+	put_name(p->view, "direction", dr_mode_direction_name(p->o->direction));
+	put_str(p->view, "backend", p->be->kind);
 	add_time(p->view, "at", p->pf.service_now);
-	cJSON *r = cJSON_AddObjectToObject(p->view, "recovery");
+	cJSON *r = put(p->view, "recovery", cJSON_CreateObject());
 	dr_be_point_query q;
 	const char *why = NULL;
 	if (dr_preflight_runbook_policy(rb, p->o->params, NULL, p->a, &q, &why))
-		cJSON_AddStringToObject(r, "point", dr_point_policy_name(q.policy));
+		put_name(r, "point", dr_point_policy_name(q.policy));
 	else
-		cJSON_AddStringToObject(r, "point", why);
+		put_str(r, "point", why);
 	if (p->o->point && p->o->point->present)
-		cJSON_AddStringToObject(r, "override", p->o->point->text);
+		put_str(r, "override", p->o->point->text);
 	add_duration(r, "max_age", rb->recovery.present ? rb->recovery.max_age_ms : -1);
-	cJSON *fb = cJSON_AddArrayToObject(r, "fallback");
+	cJSON *fb = put(r, "fallback", cJSON_CreateArray());
 	for (size_t i = 0; i < rb->recovery.n_fallback; i++)
-		cJSON_AddItemToArray(fb, cJSON_CreateString(dr_point_policy_name(rb->recovery.fallback[i])));
-	cJSON *obj = cJSON_AddObjectToObject(p->view, "objectives");
+		cJSON_AddItemToArray(fb, cJSON_CreateStringReference(dr_point_policy_name(rb->recovery.fallback[i])));
+	cJSON *obj = put(p->view, "objectives", cJSON_CreateObject());
 	add_duration(obj, "rto", rb->rto_ms);
 	add_duration(obj, "rpo", rb->rpo_ms);
 }
@@ -249,14 +272,14 @@ static void add_blockers(pv *p)
 	for (size_t i = 0; i < p->pf.n_blockers; i++) {
 		const dr_blocker *b = &p->pf.blockers[i];
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "kind", dr_preflight_kind_name(b->kind));
+		put_name(o, "kind", dr_preflight_kind_name(b->kind));
 		if (b->vm != DR_PF_NO_VM)
-			cJSON_AddStringToObject(o, "vm", p->pf.items[b->vm].name);
-		cJSON_AddStringToObject(o, "message", b->message);
+			put_str(o, "vm", p->pf.items[b->vm].name);
+		put_str(o, "message", b->message);
 		cJSON_AddItemToArray(arr, o);
 	}
-	cJSON_AddBoolToObject(p->view, "runnable", p->pf.n_blockers == 0);
-	cJSON_AddItemToObject(p->view, "blockers", arr);
+	put(p->view, "runnable", cJSON_CreateBool(p->pf.n_blockers == 0));
+	put(p->view, "blockers", arr);
 }
 
 /* The plan file of the view (plan -o), from the same preflight. */

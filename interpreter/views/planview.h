@@ -43,8 +43,9 @@ typedef struct dr_planview_opts {
 /*
  * The plan view of rb (compiled without errors; for a drill already made
  * by dr_modes_make_drill) against be. Returns a new object (the caller
- * frees it), or NULL with a sentence in err when the backend cannot be
- * asked (its error, verbatim).
+ * frees it, before rb: the view refers to rb's ids and names instead of
+ * copying them; a cJSON_Duplicate of it owns its strings), or NULL with a
+ * sentence in err when the backend cannot be asked (its error, verbatim).
  */
 struct cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, dr_buf *err);
 
