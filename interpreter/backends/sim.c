@@ -238,11 +238,10 @@ static void vm_view(const sim *s, const sim_item *it, const sim_vmst *v, int loc
 	out->since_ms = v->since_ms ? v->since_ms : -1;
 	if (!v->exists)
 		return;
-	out->id = dr_arena_printf(a,
-				  "/subscriptions/%s/resourceGroups/drover-sim-%s%s"
-				  "/providers/Microsoft.Compute/virtualMachines/%s%s",
-				  s->subscription, it->region[loc], loc == DR_BE_RECOVERY || test ? "-asr" : "", it->name,
-				  test ? "-test" : "");
+	const char *parts[] = {"/subscriptions/", s->subscription, "/resourceGroups/drover-sim-", it->region[loc],
+			       loc == DR_BE_RECOVERY || test ? "-asr" : "", "/providers/Microsoft.Compute/virtualMachines/",
+			       it->name, test ? "-test" : ""};
+	out->id = dr_arena_join(a, parts, sizeof parts / sizeof parts[0]); /* by hand: one per VM view */
 	out->power = v->running ? DR_BE_POWER_RUNNING : DR_BE_POWER_STOPPED;
 	if (!v->running)
 		out->health = DR_BE_HEALTH_UNKNOWN;
@@ -283,10 +282,9 @@ static void item_view(sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_
 	out->allowed_ops = it->job >= 0 ? 0 : si->allowed;
 	out->replication_health = "Normal";
 	out->rpo_ms = sim_points_replicating(it) ? it->rpo_ms : -1;
-	out->current_job_id = it->job >= 0 ? dr_arena_printf(a, "%s/replicationJobs/%s", s->vault_id,
-							      s->jobs[it->job].guid) : NULL;
-	out->failover_point_id = it->point_id ? dr_arena_printf(a, "%s/recoveryPoints/%s", out->id, it->point_id)
-					      : NULL;
+	out->current_job_id = it->job >= 0 ? sim_child_id(a, s->vault_id, "replicationJobs", s->jobs[it->job].guid)
+					   : NULL;
+	out->failover_point_id = it->point_id ? sim_child_id(a, out->id, "recoveryPoints", it->point_id) : NULL;
 	out->failover_point_ms = it->point_id ? it->point_ms : -1;
 	out->last_failover_ms = it->last_fo_ms;
 	out->last_test_failover_ms = it->last_tfo_ms;
@@ -589,7 +587,7 @@ static int start_locked(sim *s, dr_arena *a, int64_t t, const dr_be_request *req
 			       refuse(s, t, req, it, f->cls == DR_BE_ERR_THROTTLED ? "throttled" : "refused", err);
 		j = begin_job(s, it, req, activity, t);
 	}
-	out->job_id = dr_arena_printf(a, "%s/replicationJobs/%s", s->vault_id, j->guid);
+	out->job_id = sim_child_id(a, s->vault_id, "replicationJobs", j->guid);
 	out->replayed = r == 1;
 	audit(s, t, req, it, r == 1 ? "replayed" : "accepted", j, NULL);
 	return 0;

@@ -278,6 +278,9 @@ bool sim_points_replicating(const sim_item *it);
 /* The item's resource id, in a. */
 const char *sim_item_id(const sim *s, const sim_item *it, dr_arena *a);
 
+/* A child's ARM id: parent, the collection ("replicationJobs", "recoveryPoints") and name, joined by '/'. */
+const char *sim_child_id(dr_arena *a, const char *parent, const char *collection, const char *name);
+
 /* ---- sim_faults.c ------------------------------------------------------------------------ */
 
 /* Parse a fault list node into s->faults (appending); problems to diags. Returns the error count. */

@@ -401,7 +401,7 @@ void sim_job_view(sim *s, const sim_job *j, int64_t t, dr_arena *a, dr_be_job *o
 	bool done = end != SIM_NEVER && end <= t;
 	memset(out, 0, sizeof *out);
 	out->name = dr_arena_strdup(a, j->guid);
-	out->id = dr_arena_printf(a, "%s/replicationJobs/%s", s->vault_id, j->guid);
+	out->id = sim_child_id(a, s->vault_id, "replicationJobs", j->guid);
 	out->op = j->op;
 	out->scenario = sim_op_scenario(j->op);
 	out->friendly_name = sim_op_friendly(j->op);
@@ -418,8 +418,7 @@ void sim_job_view(sim *s, const sim_job *j, int64_t t, dr_arena *a, dr_be_job *o
 				 : !ok				     ? "Failed"
 				 : out->n_errors		     ? "CompletedWithInformation"
 								     : "Completed";
-	out->point_id = j->point_id ? dr_arena_printf(a, "%s/recoveryPoints/%s", out->item_id, j->point_id)
-				    : NULL;
+	out->point_id = j->point_id ? sim_child_id(a, out->item_id, "recoveryPoints", j->point_id) : NULL;
 	out->point_ms = j->point_id ? j->point_ms : -1;
 	out->poll_after_ms = done ? -1 : next_change(j, t);
 	if (out->state == DR_BE_JOB_SUSPENDED) /* a person may resume it any time: as often as the job's pace allows */

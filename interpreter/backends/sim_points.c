@@ -45,17 +45,12 @@ const char *sim_item_id(const sim *s, const sim_item *it, dr_arena *a)
 	const char *parts[] = {s->vault_id, "/replicationFabrics/asr-a2a-default-", r,
 			       "/replicationProtectionContainers/asr-a2a-default-", r,
 			       "-container/replicationProtectedItems/", it->guid};
-	size_t len[sizeof parts / sizeof parts[0]], total = 0;
-	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-		total += len[i] = strlen(parts[i]);
-	char *id = dr_arena_alloc_uninit(a, total + 1), *p = id;
-	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-	{
-		memcpy(p, parts[i], len[i]);
-		p += len[i];
-	}
-	*p = '\0';
-	return id;
+	return dr_arena_join(a, parts, sizeof parts / sizeof parts[0]);
+}
+
+const char *sim_child_id(dr_arena *a, const char *parent, const char *collection, const char *name)
+{
+	return dr_arena_join(a, (const char *const[]){parent, "/", collection, "/", name}, 5);
 }
 
 bool sim_points_replicating(const sim_item *it)

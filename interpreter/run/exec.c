@@ -96,18 +96,6 @@ static int64_t allowed_failures(const dr_step *st, size_t n_tasks)
 	return (int64_t)((uint64_t)n_tasks * (uint64_t)st->max_failures / 100);
 }
 
-/* "step[vm]", in x's arena (by hand: one per task, and printf's parsing was most of it). */
-static const char *task_label(dr_exec *x, const char *id, const char *vm)
-{
-	size_t a = strlen(id), b = strlen(vm);
-	char *l = dr_arena_alloc_uninit(x->a, a + b + 3);
-	memcpy(l, id, a);
-	l[a] = '[';
-	memcpy(l + a + 1, vm, b);
-	memcpy(l + a + 1 + b, "]", 2);
-	return l;
-}
-
 void exec_srun_tasks(dr_exec *x, srun *s)
 {
 	size_t n = 0;
@@ -119,7 +107,9 @@ void exec_srun_tasks(dr_exec *x, srun *s)
 		task *t = &s->tasks[i];
 		t->s = s;
 		t->vm = fanned ? vms[i] : NO_VM;
-		t->label = fanned ? task_label(x, s->id, x->vms[t->vm].name) : s->id;
+		t->label = s->id;
+		if (fanned) /* step[vm], joined by hand: one per task */
+			t->label = dr_arena_join(x->a, (const char *const[]){s->id, "[", x->vms[t->vm].name, "]"}, 4);
 	}
 	s->allowed_failures = allowed_failures(s->st, s->n_tasks);
 }

@@ -149,6 +149,21 @@ char *dr_arena_strdup(dr_arena *a, const char *s)
 	return dr_arena_strndup(a, s, strlen(s));
 }
 
+char *dr_arena_join(dr_arena *a, const char *const *parts, size_t n)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += strlen(parts[i]);
+	char *out = dr_arena_alloc_uninit(a, total + 1), *p = out;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(parts[i]);
+		memcpy(p, parts[i], len);
+		p += len;
+	}
+	*p = '\0';
+	return out;
+}
+
 /* Formatted once into a buffer on the stack, copied when it fits (glibc's sizing pass alone costs a format). */
 char *dr_arena_vprintf(dr_arena *a, const char *fmt, va_list ap)
 {

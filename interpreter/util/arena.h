@@ -37,6 +37,9 @@ void *dr_arena_grow(dr_arena *a, void *old, size_t old_n, size_t new_n, size_t s
 char *dr_arena_strdup(dr_arena *a, const char *s);
 char *dr_arena_strndup(dr_arena *a, const char *s, size_t n);
 
+/* The n strings of parts one after another, NUL-terminated, in the arena (no format to parse: for ids made per item or per task). */
+char *dr_arena_join(dr_arena *a, const char *const *parts, size_t n);
+
 /* printf into the arena. */
 char *dr_arena_printf(dr_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -32,6 +32,8 @@ static void test_arena_alloc_and_defer(void **state)
 	char *big = dr_arena_alloc(a, 3u << 20); /* larger than any block */
 	big[(3u << 20) - 1] = 1;
 	assert_string_equal(dr_arena_printf(a, "%d-%s", 42, "x"), "42-x");
+	assert_string_equal(dr_arena_join(a, (const char *const[]){"step", "[", "vm-1", "]", ""}, 5), "step[vm-1]");
+	assert_string_equal(dr_arena_join(a, NULL, 0), "");
 	int *vals = dr_arena_calloc(a, 4, sizeof *vals);
 	vals[3] = 7;
 	int *grown = dr_arena_grow(a, vals, 4, 8, sizeof *vals);
