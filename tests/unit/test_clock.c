@@ -162,6 +162,14 @@ static void formats(void **state)
 	assert_string_equal(buf, "1969-12-31T23:59:59.999Z");
 	dr_clock_format_wall(INT64_C(951782400000) + 86399999, buf, sizeof buf);
 	assert_string_equal(buf, "2000-02-29T23:59:59.999Z");
+	dr_clock_format_wall(INT64_C(4107542400000) - 1, buf, sizeof buf); /* 2100 is not a leap year */
+	assert_string_equal(buf, "2100-02-28T23:59:59.999Z");
+	dr_clock_format_wall(INT64_C(4107542400000), buf, sizeof buf);
+	assert_string_equal(buf, "2100-03-01T00:00:00.000Z");
+	dr_clock_format_wall(INT64_C(13574563200000), buf, sizeof buf); /* 2400 is */
+	assert_string_equal(buf, "2400-02-29T00:00:00.000Z");
+	dr_clock_format_wall(-INT64_C(62135596800000), buf, sizeof buf);
+	assert_string_equal(buf, "0001-01-01T00:00:00.000Z");
 	dr_clock_format_wall(INT64_C(253402300800000), buf, sizeof buf); /* year 10000: past the fast path */
 	assert_string_equal(buf, "10000-01-01T00:00:00.000Z");
 	/* the hand-made digits say what snprintf says, over times spread across the years 1 to 9999 */
