@@ -204,12 +204,20 @@ static size_t step_at(dr_runinfo *ri, const char *id, const char *phase, const c
 	return i;
 }
 
-/* The step a record is about: "step", "phase", "undoes" (and a unit's "action"). */
+/* The step a record is about: "step", "phase", "undoes" (and a unit's "action"), read in one pass (most are absent). */
 static size_t step_of(dr_runinfo *ri, const cJSON *rec)
 {
-	size_t i = step_at(ri, sval(rec, "step"), sval(rec, "phase"), sval(rec, "undoes"));
-	if (sval(rec, "undoes")) /* set_action after step_at: adding a step may move ri->steps */
-		set_action(ri, &ri->steps[i], sval(rec, "action"));
+	const char *f[4] = {NULL, NULL, NULL, NULL}; /* step, phase, undoes, action */
+	static const char *const keys[4] = {"step", "phase", "undoes", "action"};
+	for (const cJSON *c = rec->child; c; c = c->next)
+		for (int k = 0; k < 4 && c->string; k++)
+			if (!f[k] && !strcmp(c->string, keys[k])) {
+				f[k] = cJSON_GetStringValue(c);
+				break;
+			}
+	size_t i = step_at(ri, f[0], f[1], f[2]);
+	if (f[2]) /* set_action after step_at: adding a step may move ri->steps */
+		set_action(ri, &ri->steps[i], f[3]);
 	return i;
 }
 
@@ -748,14 +756,15 @@ static handler *handler_of(const char *type)
 
 void dr_runinfo_apply(dr_runinfo *ri, const cJSON *rec)
 {
-	handler *fn = handler_of(sval(rec, "event"));
+	const char *type = sval(rec, "event");
+	handler *fn = handler_of(type);
 	int64_t at = nval(rec, "t_ms", ri->elapsed_ms);
 	if (at > ri->elapsed_ms)
 		ri->elapsed_ms = at;
 	if (!fn)
 		return;
-	if (!strncmp(sval(rec, "event"), "task.", 5) || !strncmp(sval(rec, "event"), "approval.", 9) ||
-	    !strcmp(sval(rec, "event"), "fallback.end") || !strncmp(sval(rec, "event"), "step.", 5)) {
+	if (!strncmp(type, "task.", 5) || !strncmp(type, "approval.", 9) || !strcmp(type, "fallback.end") ||
+	    !strncmp(type, "step.", 5)) {
 		if (!sval(rec, "step"))
 			return; /* about no step: nothing to fold */
 	}
