@@ -123,9 +123,18 @@ static void fields(const cJSON *ev, evf *f)
 	}
 }
 
+/* The events the estimate reads: a task's start and end, the run's end. */
+static bool wanted(const cJSON *ev)
+{
+	const char *type = str_of(cJSON_GetObjectItemCaseSensitive(ev, "event")); /* the third key: found at once */
+	return type && (!strcmp(type, "task.start") || !strcmp(type, "task.end") || !strcmp(type, "run.end"));
+}
+
 static void on_event(tasks *ts, const dr_plan *p, const cJSON *ev)
 {
 	evf f;
+	if (!wanted(ev))
+		return;
 	fields(ev, &f);
 	if (!f.type)
 		return;
