@@ -5,7 +5,8 @@
 # is the runbook's own inventory). Issue 11's target: plan <= 2x validate + the state's load, and
 # plan --estimate likewise; <= 256 MB. Prints figures; a missed target says MISS and it still exits 0.
 #
-# Environment: RUNS (3 per figure), CC (cc).
+# Environment: RUNS (3 per figure), CC (cc), REF (another drover binary, e.g. a build of main: its plan and
+# plan --estimate are measured too, in the same runs, for a before/after side by side).
 set -eu
 
 BUILD=${1:?usage: bench/bench_plan.sh BUILD_DIR}
@@ -37,6 +38,13 @@ for s in a b; do
 	measure "val_$s" "$DROVER" validate "$OUT/big-$s.yaml"
 	measure "plan_$s" "$DROVER" plan --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
 	measure "est_$s" "$DROVER" plan --estimate --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
+	if [ -n "${REF:-}" ]; then
+		measure "refplan_$s" "$REF" plan --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
+		measure "refest_$s" "$REF" plan --estimate --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
+	fi
+	# how many tasks the estimate's run reached (its runbook fails part-way, at a point that moves with the size)
+	eval "tasks_$s=$("$DROVER" plan --estimate --format json --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml" 2>/dev/null |
+		sed -n 's/^[[:space:]]*"tasks":[[:space:]]*\([0-9]*\).*/\1/p' | head -1)"
 	line=$("$BIN/bench_simload" "$OUT/big-$s.yaml" "$OUT/plan.state" "$RUNS")
 	eval "load_$s=$(echo "$line" | awk '{ split($3, o, "="); split($4, c, "="); printf "%.1f", o[2] + c[2] }')"
 	eval "items_$s=$(echo "$line" | sed -n 's/.*items=\([0-9]*\).*/\1/p')"
@@ -47,12 +55,23 @@ row "plan (VMs)" 5000 10000 "$plan_a_cpu" "$plan_b_cpu" ms
 row "plan --estimate (VMs)" 5000 10000 "$est_a_cpu" "$est_b_cpu" ms
 row "plan, memory" 5000 10000 "$plan_a_rss" "$plan_b_rss" MB
 row "plan --estimate, memory" 5000 10000 "$est_a_rss" "$est_b_rss" MB
+if [ -n "${REF:-}" ]; then
+	echo "  REF=$REF, measured in the same runs:"
+	row "plan (VMs), REF" 5000 10000 "$refplan_a_cpu" "$refplan_b_cpu" ms
+	row "plan --estimate (VMs), REF" 5000 10000 "$refest_a_cpu" "$refest_b_cpu" ms
+	row "plan, memory, REF" 5000 10000 "$refplan_a_rss" "$refplan_b_rss" MB
+	row "plan --estimate, memory, REF" 5000 10000 "$refest_a_rss" "$refest_b_rss" MB
+fi
 echo "  exit statuses: validate $val_a_exit $val_b_exit, plan $plan_a_exit $plan_b_exit, estimate $est_a_exit $est_b_exit; $items_b items"
 allow=$(awk -v v="$val_b_cpu" -v l="$load_b" 'BEGIN { printf "%.1f", 2 * v + l }')
 plan_ratio=$(awk -v p="$plan_b_cpu" -v v="$val_b_cpu" -v l="$load_b" 'BEGIN { printf "%.2f", (p - l) / v }')
 est_ratio=$(awk -v p="$est_b_cpu" -v v="$val_b_cpu" -v l="$load_b" 'BEGIN { printf "%.2f", (p - l) / v }')
 echo "  10000 VMs: validate $val_b_cpu ms, the state's load $load_b ms: allowed 2 x validate + load = $allow ms"
 echo "  plan $plan_b_cpu ms ((plan - load) / validate = ${plan_ratio}x), estimate $est_b_cpu ms (${est_ratio}x)"
+
+echo "  the estimate's run reached $tasks_a tasks at 5000 VMs, $tasks_b at 10000 (growth $(growth "$tasks_a" "$tasks_b" 5000 10000)):" \
+	"$(awk -v a="$est_a_cpu" -v b="$est_b_cpu" -v ta="$tasks_a" -v tb="$tasks_b" \
+		'BEGIN { printf "%.1f and %.1f us of CPU per task reached", 1000 * a / ta, 1000 * b / tb }')"
 
 lin() { le "$(growth "$1" "$2" "$3" "$4")" 1.25; }
 echo "targets (issue 11; growth 'linear' = exponent <= 1.25):"
