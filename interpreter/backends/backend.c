@@ -381,15 +381,7 @@ void dr_backend_close(dr_backend *be)
 
 void dr_backend_format_time(int64_t unix_ms, char *out, size_t outsz)
 {
-	time_t secs = (time_t)(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000);
-	int ms = (int)(unix_ms - (int64_t)secs * 1000);
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	size_t n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (ms)
-		snprintf(out + n, outsz - n, ".%03dZ", ms);
-	else
-		snprintf(out + n, outsz - n, "Z");
+	dr_text_format_utc(unix_ms, false, out, outsz);
 }
 
 static bool digits(const char **p, int n, int *out)

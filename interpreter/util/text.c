@@ -268,6 +268,73 @@ bad:
 	return false;
 }
 
+/* v (0 <= v < 10^width) in exactly width digits; returns the end. */
+static char *put_digits(char *p, int v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + width;
+}
+
+/*
+ * The UTC calendar date of Unix seconds secs, by arithmetic (the proleptic
+ * Gregorian calendar, days counted from 0000-03-01 in 400-year eras): what
+ * gmtime_r says, at a tenth of its cost.
+ */
+static void utc_of(int64_t secs, int *year, int *month, int *day, int *hms)
+{
+	int64_t days = secs / 86400, rem = secs % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	days += 719468; /* 1970-01-01 from 0000-03-01 */
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+	int64_t doe = days - era * 146097; /* day of the era, 0..146096 */
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100); /* from March 1st */
+	int64_t mp = (5 * doy + 2) / 153;
+	*month = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*year = (int)(yoe + era * 400 + (*month <= 2));
+	*day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*hms = (int)rem;
+}
+
+void dr_text_format_utc(int64_t unix_ms, bool always_ms, char *out, size_t outsz)
+{
+	int64_t secs = unix_ms / 1000;
+	int ms = (int)(unix_ms % 1000), year, month, day, hms;
+	if (ms < 0) {
+		ms += 1000;
+		secs--;
+	}
+	utc_of(secs, &year, &month, &day, &hms);
+	if (year < 0 || year > 9999 || outsz < 25) {
+		int n = snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d", year, month, day, hms / 3600, hms / 60 % 60,
+				 hms % 60);
+		if (n >= 0 && (size_t)n < outsz)
+			snprintf(out + n, outsz - (size_t)n, always_ms || ms ? ".%03dZ" : "Z", ms);
+		return;
+	}
+	char *p = put_digits(out, year, 4);
+	*p++ = '-';
+	p = put_digits(p, month, 2);
+	*p++ = '-';
+	p = put_digits(p, day, 2);
+	*p++ = 'T';
+	p = put_digits(p, hms / 3600, 2);
+	*p++ = ':';
+	p = put_digits(p, hms / 60 % 60, 2);
+	*p++ = ':';
+	p = put_digits(p, hms % 60, 2);
+	if (always_ms || ms) {
+		*p++ = '.';
+		p = put_digits(p, ms, 3);
+	}
+	*p++ = 'Z';
+	*p = '\0';
+}
+
 void dr_text_format_duration(int64_t ms, char *out, size_t outsz)
 {
 	static const struct { const char *name; int64_t ms; } units[] = {

@@ -40,6 +40,14 @@ void dr_suggest_index_free(dr_suggest_index *ix);
  */
 bool dr_text_parse_duration(const char *s, int64_t *out_ms, size_t *bad_at);
 
+/*
+ * Unix milliseconds as an RFC 3339 UTC time, "2026-01-01T00:00:00.000Z"
+ * (always_ms false: without ".000" on a whole second) into out (at least
+ * 25 bytes for the years 0 to 9999, which are written by hand: every event
+ * and every job's times carry one; other years through snprintf).
+ */
+void dr_text_format_utc(int64_t unix_ms, bool always_ms, char *out, size_t outsz);
+
 /* Format milliseconds as the canonical duration text ("1h30m", "250ms", "0s"). */
 void dr_text_format_duration(int64_t ms, char *out, size_t outsz);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -409,11 +410,42 @@ static void test_shell_word(void **state)
 	}
 }
 
+/* dr_text_format_utc says what gmtime_r and strftime say, with and without the milliseconds of a whole second. */
+static void test_format_utc(void **state)
+{
+	(void)state;
+	char got[40], want[40];
+	dr_text_format_utc(0, false, got, sizeof got);
+	assert_string_equal(got, "1970-01-01T00:00:00Z");
+	dr_text_format_utc(0, true, got, sizeof got);
+	assert_string_equal(got, "1970-01-01T00:00:00.000Z");
+	dr_text_format_utc(-1, false, got, sizeof got);
+	assert_string_equal(got, "1969-12-31T23:59:59.999Z");
+	dr_text_format_utc(INT64_C(951782400000) + 86399999, false, got, sizeof got);
+	assert_string_equal(got, "2000-02-29T23:59:59.999Z");
+	for (int64_t ms = -INT64_C(62135596800000), step = INT64_C(7877) * 86400 * 1000 + 3599000 + 7;
+	     ms < INT64_C(253402300799999); ms += step) {
+		for (int whole = 0; whole < 2; whole++) {
+			int64_t t = whole ? ms - ((ms % 1000) + 1000) % 1000 : ms; /* a whole second, then not */
+			time_t secs = (time_t)(t >= 0 ? t / 1000 : (t - 999) / 1000);
+			int frac = (int)(t - (int64_t)secs * 1000);
+			struct tm tm;
+			gmtime_r(&secs, &tm);
+			size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+			snprintf(want + n, sizeof want - n, frac ? ".%03dZ" : "Z", frac);
+			if (tm.tm_year + 1900 < 1000) /* strftime's %Y has no leading zeros */
+				continue;
+			dr_text_format_utc(t, false, got, sizeof got);
+			assert_string_equal(got, want);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena_alloc_and_defer), cmocka_unit_test(test_buf),
-		cmocka_unit_test(test_durations), cmocka_unit_test(test_suggest),
+		cmocka_unit_test(test_durations), cmocka_unit_test(test_format_utc), cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_suggest_long_word),
 		cmocka_unit_test(test_suggest_index_matches_scan),
 		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
