@@ -28,6 +28,7 @@
 #include "journal/journal.h"
 #include "run/planfile.h"
 #include "util/text.h"
+#include "views/lines.h"
 
 /* --- what the run checks -------------------------------------------------- */
 
@@ -325,8 +326,13 @@ static const char *refuse(dr_exec *x, const dr_buf *drift, size_t n_drift, dr_bu
 		refuse_drift(x, drift->data, n_drift, err);
 	if (!dr_preflight_runnable(&x->pf))
 		refuse_blocked(x, err);
-	if (x->jr)
-		dr_buf_printf(err, "The refusal is recorded as run %s (drover status %s).\n", x->run_id, x->run_id);
+	if (x->jr) {
+		dr_buf c;
+		dr_buf_init(&c);
+		dr_buf_printf(err, "The refusal is recorded as run %s (%s).\n", x->run_id,
+			      dr_lines_run_command(&c, "status", x->state_dir, x->run_id));
+		dr_buf_dispose(&c);
+	}
 	if (n_drift)
 		dr_buf_printf(err, "Next: make the plan again (drover plan -o %s ...), review it, and run that plan.\n",
 			      x->o.plan_path ? x->o.plan_path : "PLAN.json");

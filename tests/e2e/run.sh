@@ -206,6 +206,8 @@ preflight() {
 	grep -q "^Blockers (6), as drover plan lists them:" "$tmp/out"; ok "it lists the 6 blockers" $?
 	grep -q "shop-db-1: its latest-processed recovery point is .* old, older than max_age 1m (the RPO guard)" "$tmp/out"
 	ok "as drover plan words them" $?
+	grep -q "^The refusal is recorded as run e2e-three-tier-rpo-[0-9TZ]* (drover status --state-dir $S e2e-three-tier-rpo-[0-9TZ]*)\.$" "$tmp/out"
+	ok "the refusal names the command that shows it, with --state-dir" $?
 	[ "$(audit_count "$S")" = 0 ]; ok "blocked by RPO: no mutating call in the audit log" $?
 	sources_running "$S"; ok "blocked by RPO: no source VM was shut down" $?
 	event "$S.jsonl" run.end | grep -q '"status":"blocked","exit":1'; ok "run.end says blocked" $?

@@ -313,6 +313,12 @@ reports() {
 		grep -qx 'drover_run_objectives_met{runbook="shop-failover",mode="failover"} 1' "$w/succeeded/metrics.prom"
 	ok "reports succeeded: metrics say succeeded, objectives met" $?
 
+	# a report that cannot be written: the run says so (exit 3) and gives the command that writes it later, which works
+	(cd "$w/succeeded" && "$drover" run -q --yes --state-dir st2 --report shop.yaml/r.html shop.yaml >out2 2>&1)
+	local rc=$? later; later=$(sed -n "s/^drover run: no report: cannot write 'shop.yaml\/r.html': .*; the run itself is as its journal says (\(drover report --state-dir st2 shop-failover-[0-9TZ]*\))$/\1/p" "$w/succeeded/out2")
+	[ $rc = 3 ] && [ -n "$later" ] && (cd "$w/succeeded" && ${later/drover/$drover} -o later.html) && [ -s "$w/succeeded/later.html" ]
+	ok "reports: an unwritable --report: exit 3, and the command it gives (with --state-dir) writes the report" $?
+
 	case_run rolled-back 1 shop-rollback.yaml run -q --yes --metrics metrics.prom
 	golden rolled-back
 	js 'd.rollback.started && d.objectives.met === false &&
