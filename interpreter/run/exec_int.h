@@ -282,6 +282,13 @@ const char *sched_tstate_name(tstate s);
 const char *sched_sstate_name(sstate s);
 struct cJSON *sched_event(dr_exec *x, const char *type, const srun *s, const task *t);
 
+/*
+ * The step's timeout and (outside finally) the run's, as they stand for an
+ * attempt of s starting now: the step's counts from timeout_from (its start,
+ * or a resume --retry-failed), moved on by a person's wait, and stands still
+ * (DR_CLOCK_NEVER) while one lasts. Scheduler thread.
+ */
+int64_t sched_step_deadline(const dr_exec *x, const srun *s);
 void sched_requeue(dr_exec *x, task *t); /* fallback.c: t (RUNNING) ready again with fresh attempts */
 /* resume.c, --retry-failed: t's attempt ended as o (a failure); t waits for a new attempt instead of failing its step */
 void sched_retry_failed(dr_exec *x, task *t, dr_outcome o);

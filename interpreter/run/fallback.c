@@ -157,14 +157,6 @@ static bool usable(dr_exec *x, task *t, dr_point_policy p, dr_arena *a, const ch
 
 /* --- the round --------------------------------------------------------------- */
 
-static int64_t change_deadline(const dr_exec *x, const srun *s)
-{
-	int64_t d = x->run_deadline;
-	if (s->timeout >= 0 && s->started_at + s->timeout < d)
-		d = s->started_at + s->timeout;
-	return d;
-}
-
 static void start_change(dr_exec *x, task *t, const dr_action *change, const char *point_id)
 {
 	struct fallback *fb = t->fb;
@@ -182,7 +174,7 @@ static void start_change(dr_exec *x, task *t, const dr_action *change, const cha
 	cJSON_AddStringToObject(ev, "after", fb->failure);
 	dr_events_emit(x->ev, ev);
 	t->attempt_at = dr_clock_now(x->clock);
-	t->deadline = change_deadline(x, t->s);
+	t->deadline = sched_step_deadline(x, t->s); /* the step's time as its attempts count it */
 	t->call.action = change;
 	t->call.with = fb->with;
 	t->call.state = NULL;

@@ -611,8 +611,14 @@ static int64_t attempt_deadline(const dr_exec *x, const task *t, int64_t at)
 	int64_t d = DR_CLOCK_NEVER;
 	if (s->attempt_timeout >= 0 && !t->person)
 		d = at + t->person_ms + s->attempt_timeout;
+	return min64(d, sched_step_deadline(x, s));
+}
+
+int64_t sched_step_deadline(const dr_exec *x, const srun *s)
+{
+	int64_t d = DR_CLOCK_NEVER;
 	if (s->timeout >= 0 && s->n_person == 0)
-		d = min64(d, s->timeout_from + s->timeout);
+		d = s->timeout_from + s->timeout;
 	if (s->ph != PH_FINALLY)
 		d = min64(d, x->run_deadline);
 	return d;

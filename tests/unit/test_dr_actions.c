@@ -630,6 +630,53 @@ static void run_timeout_ends_a_person_wait(void **state)
 	run_free(&r);
 }
 
+/*
+ * The validation of the tests: it waits 20 minutes for a person, then finds
+ * the VM unhealthy once (the recovery point fallback starts), then healthy.
+ */
+static int pv_calls;
+
+static dr_outcome person_validation_run(dr_call *call)
+{
+	(void)call;
+	if (++pv_calls == 1)
+		return dr_outcome_wait_person(20 * 60000);
+	if (pv_calls == 2)
+		return dr_outcome_fail(DR_ERRC_PERMANENT, "the VM is not healthy");
+	return dr_outcome_ok(NULL);
+}
+
+static const dr_action act_person_validation = {
+	.name = "test.validate", .flags = DR_AF_VALIDATION | DR_AF_PER_TARGET, .run = person_validation_run};
+
+/*
+ * The recovery point fallback's change of point gets the step's time as its
+ * attempts count it: a person's 20 minutes do not count against the step's
+ * 10. Before, the change counted from the step's start and timed out at once.
+ */
+static void a_fallback_after_a_person_wait_keeps_the_steps_time(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: fp\n"
+		     "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "recovery: { point: latest-processed, fallback: [latest-app-consistent, latest-crash-consistent] }\n"
+		     "steps:\n"
+		     "  - { id: fo, action: dr.failover, targets: db }\n"
+		     "  - { id: up, action: dr.probe, foreach: db, needs: fo, timeout: 10m }\n");
+	dr_runbook_step(r.rb, "up")->action = &act_person_validation;
+	pv_calls = 0;
+	run_exec(&r);
+	const cJSON *fb = last(&r, "fallback.end", "up", "db-1");
+	assert_non_null(fb);
+	assert_string_equal(s_(fb, "status"), "applied");
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	assert_int_equal(pv_calls, 3);
+	assert_true(n_(last(&r, "task.end", "up", "db-1"), "t_ms") >= 20 * 60000);
+	run_free(&r);
+}
+
 /* --- faults ----------------------------------------------------------------- */
 
 static void shutdown_failure_does_not_stop_failover(void **state)
@@ -1047,6 +1094,7 @@ int main(void)
 		cmocka_unit_test(a_person_wait_is_not_the_steps_time),
 		cmocka_unit_test(the_steps_time_goes_on_after_the_wait),
 		cmocka_unit_test(run_timeout_ends_a_person_wait),
+		cmocka_unit_test(a_fallback_after_a_person_wait_keeps_the_steps_time),
 		cmocka_unit_test(rollback_cancels_the_failover),
 		cmocka_unit_test(reprotect_refused_before_commit_then_fine),
 		cmocka_unit_test(test_failover_probe_cleanup),
