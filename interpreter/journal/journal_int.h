@@ -42,6 +42,7 @@ struct jrun {
 	size_t replayed, ignored; /* records applied / left aside */
 	dr_strmap vm_index; /* a VM's name -> its index in x->vms */
 	dr_strmap decided; /* a task's key (decision_key) -> its when: as the journal tells it: 1 went, 0 skipped */
+	dr_strmap told; /* a task.skip past the replay's end (decision_key) -> 1 until the scheduler skips the task again */
 	dr_buf notes; /* what the replay has to say at its end */
 	retry_seg *segs; /* in the run's arena */
 	size_t n_segs, seg; /* seg: the segment of the records being replayed */

@@ -463,7 +463,10 @@ static int decision_of(const cJSON *rec, const char *type)
 /*
  * Index the decisions, except those of finally steps that run again (after
  * a cancellation of the main steps, or in a failed run being retried), as
- * apply() leaves their records aside.
+ * apply() leaves their records aside. The task.skip records past the
+ * replay's end are the scheduler's own doing that it does again once the
+ * replay is over (a finally step skipped before the crash): they go to
+ * told, so that skip is not journaled twice (journal_skip_told).
  */
 static void scan_decisions(dr_exec *x)
 {
@@ -481,12 +484,26 @@ static void scan_decisions(dr_exec *x)
 		if (!step)
 			continue;
 		in_finally = is(ph, "finally");
-		int d = decision_of(rec, type);
-		if (d < 0 || (in_finally && (cancelled || (seg < jr->n_segs && jr->segs[seg].retried))))
+		if (in_finally && (cancelled || (seg < jr->n_segs && jr->segs[seg].retried)))
 			continue;
-		dr_strmap_put(&jr->decided, decision_key(x, ph, sval(rec, "undoes"), step, sval(rec, "target")),
-			      (size_t)d);
+		int d = decision_of(rec, type);
+		const char *key = d >= 0 || (i >= jr->end && is(type, "task.skip"))
+					  ? decision_key(x, ph, sval(rec, "undoes"), step, sval(rec, "target"))
+					  : NULL;
+		if (d >= 0)
+			dr_strmap_put(&jr->decided, key, (size_t)d);
+		if (key && i >= jr->end && is(type, "task.skip"))
+			dr_strmap_put(&jr->told, key, 1);
 	}
+}
+
+/* t's key in decided and told (decision_key), in b. */
+static void task_key(const dr_exec *x, const task *t, dr_buf *b)
+{
+	const srun *s = t->s;
+	const char *ph = s->ph == PH_FINALLY ? "finally" : s->ph == PH_ROLLBACK ? "rollback" : NULL;
+	dr_buf_printf(b, "%s\x1f%s\x1f%s\x1f%s", ph ? ph : "", s->undoes ? s->undoes->id : "", s->id,
+		      t->vm == NO_VM ? "" : x->vms[t->vm].name);
 }
 
 bool journal_when_decided(dr_exec *x, const task *t, bool *go)
@@ -494,18 +511,31 @@ bool journal_when_decided(dr_exec *x, const task *t, bool *go)
 	struct jrun *jr = x->jr;
 	if (!jr || !jr->decided.n || !t->s->st->when)
 		return false;
-	const srun *s = t->s;
-	const char *ph = s->ph == PH_FINALLY ? "finally" : s->ph == PH_ROLLBACK ? "rollback" : NULL;
 	dr_buf key;
 	dr_buf_init(&key);
-	dr_buf_printf(&key, "%s\x1f%s\x1f%s\x1f%s", ph ? ph : "", s->undoes ? s->undoes->id : "", s->id,
-		      t->vm == NO_VM ? "" : x->vms[t->vm].name);
+	task_key(x, t, &key);
 	size_t d = 0;
 	bool found = dr_strmap_get(&jr->decided, key.data, &d);
 	dr_buf_dispose(&key);
 	if (found)
 		*go = d == 1;
 	return found;
+}
+
+bool journal_skip_told(dr_exec *x, const task *t)
+{
+	struct jrun *jr = x->jr;
+	if (!jr || jr->replaying || !jr->told.n)
+		return false;
+	dr_buf key;
+	dr_buf_init(&key);
+	task_key(x, t, &key);
+	size_t v = 0;
+	bool told = dr_strmap_get(&jr->told, key.data, &v) && v == 1;
+	if (told)
+		dr_strmap_put(&jr->told, key.data, 0); /* once: a later skip of the task (a retry's) is new */
+	dr_buf_dispose(&key);
+	return told;
 }
 
 /* --- stopping the session ------------------------------------------------- */
@@ -784,10 +814,10 @@ void resume_begin(dr_exec *x)
 	const dr_journal_file *f = jr->rs;
 	index_vms(x, jr);
 	scan_segments(x);
-	scan_decisions(x);
 	for (size_t i = f->n; i > 0 && !jr->end; i--)
 		if (acts(f->recs[i - 1]))
 			jr->end = i;
+	scan_decisions(x);
 	int64_t now = dr_clock_now(x->clock), down = now - last_t(f);
 	cJSON *ev = dr_event_new(x->ev, "run.resume");
 	cJSON_AddStringToObject(ev, "run", x->run_id);
@@ -813,4 +843,5 @@ void resume_dispose(struct jrun *jr)
 {
 	dr_strmap_dispose(&jr->vm_index);
 	dr_strmap_dispose(&jr->decided);
+	dr_strmap_dispose(&jr->told);
 }

@@ -380,6 +380,12 @@ int journal_replay(dr_exec *x);
  * not say (a new task, or a finally step that runs again): decide now.
  */
 bool journal_when_decided(dr_exec *x, const task *t, bool *go);
+/*
+ * Whether the journal being resumed already holds t's task.skip past the
+ * replay's end (the crash came after it was written): the scheduler emits
+ * that skip again as replayed, not journaled. True once per such record.
+ */
+bool journal_skip_told(dr_exec *x, const task *t);
 bool journal_suspended(const dr_exec *x);
 void journal_finish(dr_exec *x);
 /* journal_run.c: the identity of the run's backend (dr_journal_backend_id); NULL: a simulator in memory */

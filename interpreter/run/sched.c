@@ -455,7 +455,11 @@ static void finish(dr_exec *x, task *t, tstate st)
 static void skip(dr_exec *x, task *t, const char *why)
 {
 	t->why = why;
-	emit_task_note(x, t, "task.skip");
+	cJSON *ev = sched_event(x, "task.skip", t->s, t);
+	cJSON_AddStringToObject(ev, "reason", why ? why : "");
+	if (journal_skip_told(x, t)) /* a resume: the journal has it (the journal's hook leaves replayed events out) */
+		cJSON_AddBoolToObject(ev, "replayed", true);
+	emit(x, ev);
 	finish(x, t, TS_SKIPPED);
 }
 
