@@ -335,17 +335,24 @@ int dr_sim_list_items_page(dr_backend *be, dr_arena *a, int64_t now_ms, size_t f
 	return 0;
 }
 
+static int read_refused(const sim_fault *f, const sim_item *it, dr_arena *a, dr_be_error *err);
+
 static int get_item(dr_backend *be, dr_arena *a, int64_t now_ms, const char *id, dr_be_item *out, dr_be_error *err)
 {
 	sim *s = of(be);
 	pthread_mutex_lock(&s->mu);
 	int64_t t = sim_now(s, now_ms);
 	sim_item *it = sim_item_find(s, id);
-	if (it) {
+	const sim_fault *f = it && s->n_faults ? sim_faults_read(s, it) : NULL;
+	if (f)
+		sim_item_touch(s, it); /* its fault hits */
+	else if (it) {
 		sim_settle(s, it, t);
 		item_view(s, it, t, a, out);
 	}
 	pthread_mutex_unlock(&s->mu);
+	if (f)
+		return read_refused(f, it, a, err);
 	return it ? 0 : not_found(a, err, "protected item", "ReplicationProtectedItemNotFound", id);
 }
 
@@ -482,7 +489,8 @@ static int throttled(const sim_fault *f, dr_arena *a, dr_be_error *err)
 	return -1;
 }
 
-static int injected(const sim_fault *f, const sim_item *it, dr_be_op op, dr_arena *a, dr_be_error *err)
+/* A fail or read-fails fault's error: its class's status and code, its message or dflt. */
+static int fault_error(const sim_fault *f, dr_arena *a, const char *dflt, dr_be_error *err)
 {
 	static const int status[] = {[DR_BE_ERR_PERMANENT] = 400, [DR_BE_ERR_TRANSIENT] = 503,
 				     [DR_BE_ERR_THROTTLED] = 429};
@@ -491,11 +499,26 @@ static int injected(const sim_fault *f, const sim_item *it, dr_be_op op, dr_aren
 					   [DR_BE_ERR_THROTTLED] = "TooManyRequests"};
 	dr_backend_fail(err, a, status[f->cls], f->cls, f->code ? f->code : code[f->cls],
 			"A fault injected into the simulator.", "Retry, or remove the fault from the spec.", "%s",
-			f->message ? f->message
-				   : dr_arena_printf(a, "The operation '%s' on '%s' failed (injected fault: %s).",
-						     dr_backend_op_name(op), it->name, f->spec));
+			f->message ? f->message : dflt);
 	err->retry_after_ms = f->retry_after_ms >= 0 ? f->retry_after_ms : f->cls == DR_BE_ERR_THROTTLED ? 10000 : -1;
 	return -1;
+}
+
+static int injected(const sim_fault *f, const sim_item *it, dr_be_op op, dr_arena *a, dr_be_error *err)
+{
+	return fault_error(f, a,
+			   dr_arena_printf(a, "The operation '%s' on '%s' failed (injected fault: %s).",
+					   dr_backend_op_name(op), it->name, f->spec),
+			   err);
+}
+
+/* A read-fails fault's answer to a read of it. */
+static int read_refused(const sim_fault *f, const sim_item *it, dr_arena *a, dr_be_error *err)
+{
+	return fault_error(f, a,
+			   dr_arena_printf(a, "Reading the protected item '%s' failed (injected fault: %s).", it->name,
+					   f->spec),
+			   err);
 }
 
 /* The job a key already started: 1 replayed, 0 unknown key, -1 key reused for something else. */

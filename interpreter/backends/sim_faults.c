@@ -17,6 +17,10 @@
  *   suspend         a manual action: the job is Suspended when it reaches
  *                   its main task (or `task: N`) until a person resumes it
  *                   (`message`: the instructions the task shows)
+ *   read-fails      reading the protected item (get_item: target.state,
+ *                   the dr.* actions' reads, the emulator's GET) fails
+ *                   with `class` (transient -> 503, throttled -> 429 with
+ *                   `retry_after`, permanent -> 400)
  *
  * Selectors: `op` (dr.* action names without "dr.", or ASR names; one or a
  * list), `vms` (a regex over the VM name, or a list of names), `times`
@@ -37,21 +41,23 @@
 #include "util/text.h"
 #include "util/xalloc.h"
 
-static const char *const kind_names[] = {"fail", "throttle", "hang", "unhealthy", "slow", "shutdown-fails", "suspend", NULL};
+static const char *const kind_names[] = {"fail",	   "throttle", "hang",	     "unhealthy",
+					 "slow",   "shutdown-fails", "suspend", "read-fails", NULL};
 
 #define K(x) (1u << SIM_F_##x)
-#define ALL (K(FAIL) | K(THROTTLE) | K(HANG) | K(UNHEALTHY) | K(SLOW) | K(SHUTDOWN_FAILS) | K(SUSPEND))
+#define ALL (K(FAIL) | K(THROTTLE) | K(HANG) | K(UNHEALTHY) | K(SLOW) | K(SHUTDOWN_FAILS) | K(SUSPEND) | K(READ_FAILS))
 #define ON_VMS (ALL & ~K(THROTTLE))
+#define FAILS (K(FAIL) | K(READ_FAILS))
 
 /* The keys a fault may have, and for which kinds. */
 static const struct key_row {
 	const char *name;
 	unsigned kinds;
 } key_rows[] = {
-	{"kind", ALL}, {"op", ALL}, {"vms", ON_VMS}, {"times", ON_VMS}, {"probability", ALL},
-	{"class", K(FAIL)}, {"at", K(FAIL)}, {"task", K(FAIL) | K(HANG) | K(SUSPEND)}, {"code", K(FAIL)},
-	{"message", K(FAIL) | K(SUSPEND)}, {"after", K(THROTTLE)}, {"burst", K(THROTTLE)}, {"every", K(THROTTLE)},
-	{"retry_after", K(THROTTLE) | K(FAIL)}, {"factor", K(SLOW)}, {NULL, 0},
+	{"kind", ALL}, {"op", ALL & ~K(READ_FAILS)}, {"vms", ON_VMS}, {"times", ON_VMS}, {"probability", ALL},
+	{"class", FAILS}, {"at", K(FAIL)}, {"task", K(FAIL) | K(HANG) | K(SUSPEND)}, {"code", FAILS},
+	{"message", FAILS | K(SUSPEND)}, {"after", K(THROTTLE)}, {"burst", K(THROTTLE)}, {"every", K(THROTTLE)},
+	{"retry_after", K(THROTTLE) | FAILS}, {"factor", K(SLOW)}, {NULL, 0},
 };
 
 #define B(op) DR_BE_OP_BIT(DR_BE_OP_##op)
@@ -59,6 +65,7 @@ static const unsigned default_ops[] = {
 	[SIM_F_FAIL] = 0, [SIM_F_THROTTLE] = 0, [SIM_F_HANG] = 0,
 	[SIM_F_UNHEALTHY] = B(FAILOVER) | B(TEST_FAILOVER) | B(CHANGE_POINT) | B(CANCEL_FAILOVER),
 	[SIM_F_SLOW] = 0, [SIM_F_SHUTDOWN_FAILS] = B(FAILOVER) | B(SHUTDOWN), [SIM_F_SUSPEND] = 0,
+	[SIM_F_READ_FAILS] = 0,
 };
 
 typedef struct pctx {
@@ -295,7 +302,7 @@ static void parse_one(pctx *c, const dr_node *m)
 	const dr_node *kn = dr_node_get(m, "kind");
 	if (!kn) {
 		dr_diag *g = dr_diag_error(c->d, DR202, dr_node_loc(m), "fault: missing key 'kind'");
-		dr_diag_set_hint(g, "one of: fail, throttle, hang, unhealthy, slow, shutdown-fails, suspend");
+		dr_diag_set_hint(g, "one of: fail, throttle, hang, unhealthy, slow, shutdown-fails, suspend, read-fails");
 		c->errors++;
 		return;
 	}
@@ -419,6 +426,16 @@ const sim_fault *sim_faults_throttle(sim *s, dr_be_op op)
 		int64_t d = (int64_t)s->calls - f->after - 1;
 		bool in = f->every > 0 ? d % f->every < f->burst : d < f->burst;
 		if (in && (f->probability >= 1 || sim_unit(sim_mix(sim_mix(s->seed, f->key), s->calls)) < f->probability))
+			return f;
+	}
+	return NULL;
+}
+
+const sim_fault *sim_faults_read(sim *s, sim_item *it)
+{
+	for (size_t i = 0; i < s->n_faults; i++) {
+		const sim_fault *f = &s->faults[i];
+		if (f->kind == SIM_F_READ_FAILS && vm_matches(f, it) && fire(s, f, it, ++s->reads))
 			return f;
 	}
 	return NULL;

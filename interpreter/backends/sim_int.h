@@ -134,6 +134,7 @@ typedef enum sim_fault_kind {
 	SIM_F_SLOW,
 	SIM_F_SHUTDOWN_FAILS,
 	SIM_F_SUSPEND,
+	SIM_F_READ_FAILS,
 } sim_fault_kind;
 
 typedef struct sim_fault {
@@ -176,6 +177,7 @@ typedef struct sim {
 	int64_t created_ms, last_ms, offset; /* SIM_UNSET until the first call */
 	bool time_set;
 	uint64_t calls; /* mutating calls, for throttling bursts */
+	uint64_t reads; /* reads a read-fails fault was asked about, for its draws (not saved) */
 	sim_item *items;
 	size_t n_items, cap_items;
 	sim_job *jobs;
@@ -289,6 +291,8 @@ size_t sim_faults_parse(sim *s, const dr_node *list, dr_diags *diags);
 const sim_fault *sim_faults_throttle(sim *s, dr_be_op op);
 /* A request fault firing for this call (counted as a hit), or NULL. */
 const sim_fault *sim_faults_request(sim *s, sim_item *it, dr_be_op op);
+/* A read-fails fault that fires for this read of it (counts the hit), or NULL; mutex held. */
+const sim_fault *sim_faults_read(sim *s, sim_item *it);
 /* Apply job faults (hang, fail at job, slow, shutdown-fails, unhealthy) to a planned job. */
 void sim_faults_job(sim *s, sim_item *it, sim_job *j);
 void sim_faults_free(sim *s);

@@ -19,7 +19,7 @@
  * count, so a run is reproducible). `at: after` lets the request be handled
  * first and replaces its answer: the operation may have started, and the
  * client never hears of it (a lost answer). The simulator's kinds (fail,
- * throttle, hang, unhealthy, slow, shutdown-fails, suspend) go to the
+ * throttle, hang, unhealthy, slow, shutdown-fails, suspend, read-fails) go to the
  * simulator unchanged: failed, hung and suspended jobs (resumed by
  * POST .../replicationJobs/{job}/resume), 429 bursts on mutating calls.
  */
@@ -40,7 +40,7 @@ typedef enum kind { F_STATUS, F_RESET, F_DELAY, F_TOKEN_EXPIRY, F_FORBIDDEN, F_C
 
 static const char *const kind_names[] = {"status", "reset", "delay", "token-expiry", "forbidden", NULL};
 static const char *const all_kinds[] = {"status", "reset", "delay", "token-expiry", "forbidden", "fail",
-					"throttle", "hang", "unhealthy", "slow", "shutdown-fails", "suspend", NULL};
+					"throttle", "hang", "unhealthy", "slow", "shutdown-fails", "suspend", "read-fails", NULL};
 
 struct emu_fault {
 	kind k;
@@ -247,7 +247,7 @@ static bool parse_entry(dr_emu *e, pctx *c, const dr_node *entry, bool *ours)
 		const char *near = dr_text_suggest(k, all_kinds);
 		dr_diag_set_hint(g, near ? "did you mean '%s'?" : "one of: status, reset, delay, token-expiry, "
 							     "forbidden, fail, throttle, hang, unhealthy, slow, "
-							     "shutdown-fails, suspend%s",
+							     "shutdown-fails, suspend, read-fails%s",
 				 near ? near : "");
 		c->errors++;
 	}

@@ -522,6 +522,11 @@ bool journal_when_decided(dr_exec *x, const task *t, bool *go)
 	return found;
 }
 
+bool journal_replaying(const dr_exec *x)
+{
+	return x->jr && x->jr->replaying;
+}
+
 bool journal_skip_told(dr_exec *x, const task *t)
 {
 	struct jrun *jr = x->jr;

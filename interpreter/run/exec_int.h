@@ -96,6 +96,9 @@ struct task {
 	bool live_attempt; /* its current attempt was started live, not retold by a resume's replay */
 	/* a person's wait (dr_outcome_wait_person): not counted by attempt_timeout */
 	bool person; /* its action waits for a person now, since person_since */
+	/* when:/with: failed on a read the service may answer later: read again after the step's retry: delay (sched.c) */
+	bool reread; /* a TM_REREAD timer is due for it */
+	uint16_t reads_failed; /* such failed evaluations: with the first read, at most the step's retry.attempts */
 	int64_t person_since, person_ms; /* person_ms: this attempt's waits for a person that ended */
 };
 
@@ -145,6 +148,7 @@ struct srun {
 typedef enum timer_kind {
 	TM_RESUME, /* call a WAITING task again */
 	TM_RETRY, /* a RETRYING task's delay is over */
+	TM_REREAD, /* evaluate a task's when: (PENDING) or with: (READY) again after a failed read */
 	TM_ATTEMPT, /* a task on a worker reached its attempt deadline */
 	TM_STEP, /* a step's timeout */
 	TM_RUN, /* the run's timeout */
@@ -193,6 +197,9 @@ struct dr_exec {
 	const dr_vm *vms;
 	size_t n_vms;
 	struct cJSON **vm_json; /* target.* objects, built on first use */
+	/* lookup.c: the service read (target.state) that failed the last evaluation of when:/with:; NONE when none */
+	dr_err_class read_cls;
+	int64_t read_retry_after; /* its Retry-After, -1 when none */
 	struct cJSON *params, *secrets;
 	/* steps */
 	srun *main; /* plan->n_main, in plan order */
@@ -386,6 +393,8 @@ bool journal_when_decided(dr_exec *x, const task *t, bool *go);
  * that skip again as replayed, not journaled. True once per such record.
  */
 bool journal_skip_told(dr_exec *x, const task *t);
+/* Whether a resume's replay is retelling the journal now (nothing is asked of the service then). */
+bool journal_replaying(const dr_exec *x);
 bool journal_suspended(const dr_exec *x);
 void journal_finish(dr_exec *x);
 /* journal_run.c: the identity of the run's backend (dr_journal_backend_id); NULL: a simulator in memory */

@@ -44,6 +44,8 @@ typedef struct lctx {
 	const dr_inputs *inputs; /* what ${inputs.*} reads here; NULL outside composites */
 	cJSON *scratch;
 	dr_eval_env env;
+	dr_err_class read_cls; /* a read of the service that failed (target.state), DR_ERRC_NONE when none */
+	int64_t read_retry_after; /* its Retry-After, -1 when none */
 } lctx;
 
 __attribute__((format(printf, 2, 3))) static const cJSON *fail(char **err, const char *fmt, ...)
@@ -233,7 +235,16 @@ static cJSON *vm_object(const dr_vm *vm, bool back)
 	return o;
 }
 
-/* target.state: the VM's protection state now, asked of the backend (dr_backend_state_name). */
+static dr_err_class read_class(dr_be_errclass c)
+{
+	return c == DR_BE_ERR_TRANSIENT ? DR_ERRC_TRANSIENT : c == DR_BE_ERR_THROTTLED ? DR_ERRC_THROTTLED : DR_ERRC_PERMANENT;
+}
+
+/*
+ * target.state: the VM's protection state now, asked of the backend
+ * (dr_backend_state_name). A failed read leaves its class in the context:
+ * when:/with: hand it to the scheduler (x->read_cls), which may read again.
+ */
 static const cJSON *live_state(lctx *c, size_t vm, char **err)
 {
 	dr_exec *x = c->x;
@@ -242,9 +253,11 @@ static const cJSON *live_state(lctx *c, size_t vm, char **err)
 	dr_be_error e;
 	const dr_vm *v = &x->vms[vm];
 	const cJSON *out = NULL;
-	if (dr_backend_get_item(x->backend, a, dr_exec_wall(x, dr_clock_now(x->clock)), v->id ? v->id : v->name, &it, &e) < 0)
+	if (dr_backend_get_item(x->backend, a, dr_exec_wall(x, dr_clock_now(x->clock)), v->id ? v->id : v->name, &it, &e) < 0) {
 		fail(err, "target.state: the service cannot say the state of '%s': %s", v->name, dr_backend_error_text(a, &e));
-	else
+		c->read_cls = read_class(e.cls);
+		c->read_retry_after = e.retry_after_ms;
+	} else
 		out = keep(c, cJSON_CreateString(dr_backend_state_name(it.state)));
 	dr_arena_free(a);
 	return out;
@@ -368,12 +381,20 @@ static const cJSON *lookup(void *ctx, const char *const *path, size_t n, char **
 
 static void ctx_init(lctx *c, dr_exec *x, task *t)
 {
-	*c = (lctx){.x = x, .t = t, .inputs = t ? t->s->st->inputs : NULL, .scratch = cJSON_CreateArray()};
+	*c = (lctx){.x = x, .t = t, .inputs = t ? t->s->st->inputs : NULL, .scratch = cJSON_CreateArray(),
+		    .read_cls = DR_ERRC_NONE, .read_retry_after = -1};
 	c->env = (dr_eval_env){.lookup = lookup, .ctx = c};
 	if (!x->vm_json)
 		x->vm_json = xcalloc(x->n_vms + 1, sizeof *x->vm_json);
 	if (!x->secrets)
 		x->secrets = cJSON_CreateObject();
+}
+
+/* The scheduler's evaluations (its thread) tell it of a failed read of the service; an action's do not. */
+static void tell_read(dr_exec *x, const lctx *c)
+{
+	x->read_cls = c->read_cls;
+	x->read_retry_after = c->read_retry_after;
 }
 
 cJSON *lookup_eval_with(dr_exec *x, task *t, char **err)
@@ -382,6 +403,7 @@ cJSON *lookup_eval_with(dr_exec *x, task *t, char **err)
 	ctx_init(&c, x, t);
 	cJSON *v = dr_node_eval_at(t->s->st->with, "with", &c.env, err);
 	cJSON_Delete(c.scratch);
+	tell_read(x, &c);
 	if (!v && !*err)
 		*err = xstrdup("with: could not be evaluated");
 	return v;
@@ -407,6 +429,7 @@ int lookup_eval_when(dr_exec *x, task *t, bool *out, char **err)
 	ctx_init(&c, x, t);
 	cJSON *v = dr_node_eval_at(t->s->st->when, "when", &c.env, err);
 	cJSON_Delete(c.scratch);
+	tell_read(x, &c);
 	if (!v) {
 		if (!*err)
 			*err = xstrdup("when: could not be evaluated");

@@ -471,13 +471,93 @@ static void cancel_task(dr_exec *x, task *t, const char *why)
 }
 
 /* A failure before any attempt could start (evaluating when: or with:): final, never retried. */
-static void fail_early(dr_exec *x, task *t, char *msg)
+static void fail_early_as(dr_exec *x, task *t, dr_err_class cls, char *msg)
 {
-	t->cls = DR_ERRC_PERMANENT;
+	t->cls = cls;
 	t->not_retried = NULL;
+	t->reread = false;
 	take_message(t, msg);
 	emit_task_end(x, t, "failed", false, -1);
 	finish(x, t, TS_FAILED);
+}
+
+static void fail_early(dr_exec *x, task *t, char *msg)
+{
+	fail_early_as(x, t, DR_ERRC_PERMANENT, msg);
+}
+
+/* --- when: and with: that read the service (docs/execution.md, "Retries") --- */
+
+/* Whether t's evaluation that just failed on a read of the service (x->read_cls) is read again, per its step's retry:. */
+static bool may_read_again(const dr_exec *x, const task *t, const char *msg)
+{
+	const srun *s = t->s;
+	if (x->read_cls == DR_ERRC_NONE || x->read_cls == DR_ERRC_PERMANENT || x->stopping || s->timed_out)
+		return false;
+	return t->reads_failed + 1 < s->retry->attempts && dr_retry_covers(s->retry, x->read_cls, msg, NULL);
+}
+
+/*
+ * t's when: or with: failed on a read the service may answer
+ * later (throttled, transient): when its step's retry: allows, evaluate it
+ * again after the delay retry: gives (the service's Retry-After when
+ * longer), and say so. The task does not start meanwhile and holds no
+ * slot; the re-reads are not attempts of its action. Takes msg when true.
+ */
+static bool read_again(dr_exec *x, task *t, char *msg)
+{
+	const srun *s = t->s;
+	if (!may_read_again(x, t, msg) || journal_replaying(x))
+		return false;
+	t->reads_failed++;
+	int64_t delay = dr_retry_delay(s->retry, t->reads_failed, x->read_retry_after, &x->rng, NULL);
+	char d[32];
+	dr_text_format_duration(delay, d, sizeof d);
+	cJSON *ev = sched_event(x, "log", s, t);
+	cJSON_AddStringToObject(ev, "level", "warn");
+	cJSON_AddStringToObject(ev, "message",
+				dr_arena_printf(x->a, "%s; reading it again in %s (read %d of %lld, the step's retry:); "
+						      "the task has not started",
+						msg, d, t->reads_failed + 1, (long long)s->retry->attempts));
+	emit(x, ev);
+	take_message(t, msg); /* the step's timeout says it, if it comes first */
+	t->reread = true;
+	timers_push(&x->timers, now(x) + delay, TM_REREAD, t, t->gen);
+	return true;
+}
+
+/* The message of a task whose when:/with: failed for good: on a read of the service, what failed and what to do. */
+static char *read_failed(dr_exec *x, const task *t, char *msg)
+{
+	const srun *s = t->s;
+	char why[512];
+	if (x->read_cls == DR_ERRC_NONE || x->stopping || s->timed_out)
+		return msg;
+	const char *next;
+	if (x->read_cls == DR_ERRC_PERMANENT)
+		next = "the service refused the read (check the VM's name or id and drover's access to the vault)";
+	else if (t->reads_failed + 1 >= s->retry->attempts && s->retry->attempts > 1)
+		next = dr_arena_printf(x->a, "read %d times, as the step's retry: (attempts %lld) allows",
+				       t->reads_failed + 1, (long long)s->retry->attempts);
+	else if (s->retry->attempts <= 1)
+		next = "the step has no retry: (attempts 1); give it one (retry: { attempts: 5, delay: 10s }) to read again "
+		       "after a throttled or transient answer";
+	else
+		next = dr_retry_why_not(s->retry, x->read_cls, why, sizeof why) ? dr_arena_strdup(x->a, why) : "not retried";
+	char *m = heap_printf("%s; %s. The task did not start: nothing was asked of the service for it. Once the "
+			      "service answers, retry the run (drover resume RUN-ID --retry-failed)",
+			      msg, next);
+	free(msg);
+	return m;
+}
+
+/* t's when: or with: could not be evaluated (msg says where and why): read again later, or fail. */
+static void eval_failed(dr_exec *x, task *t, char *msg)
+{
+	if (read_again(x, t, msg))
+		return;
+	dr_err_class cls = x->read_cls == DR_ERRC_NONE ? DR_ERRC_PERMANENT : x->read_cls;
+	fail_early_as(x, t, cls, read_failed(x, t, msg));
 }
 
 /* A RETRYING task that will not get its next attempt: it ends with its last failure. */
@@ -561,7 +641,7 @@ static void task_unblocked(dr_exec *x, task *t)
 	bool go = true;
 	char *err = NULL;
 	if (!journal_when_decided(x, t, &go) && lookup_eval_when(x, t, &go, &err) < 0) {
-		fail_early(x, t, err);
+		eval_failed(x, t, err);
 		return;
 	}
 	if (!go)
@@ -685,7 +765,7 @@ static bool prepare(dr_exec *x, task *t)
 	char *err = NULL;
 	t->with = lookup_eval_with(x, t, &err);
 	if (!t->with) {
-		fail_early(x, t, err);
+		eval_failed(x, t, err); /* read again: it stays READY, out of the queue, until then */
 		return false;
 	}
 	return true;
@@ -1031,6 +1111,18 @@ static void on_attempt_timer(dr_exec *x, task *t)
 		timers_push(&x->timers, d, TM_ATTEMPT, t, t->gen);
 }
 
+/* A failed read's delay is over: evaluate when: (PENDING) or with: (READY) again. */
+static void on_reread(dr_exec *x, task *t)
+{
+	t->reread = false;
+	if (x->stopping)
+		return; /* settled as cancelled */
+	if (t->state == TS_PENDING)
+		task_unblocked(x, t);
+	else if (t->state == TS_READY)
+		make_ready(x, t);
+}
+
 static void on_step_timeout(dr_exec *x, srun *s)
 {
 	if (s->state != SS_RUNNING || s->timed_out || s->n_person > 0)
@@ -1047,6 +1139,8 @@ static void on_step_timeout(dr_exec *x, srun *s)
 			abandon(x, t, DR_ERRC_TIMEOUT, timeout_message(x, t));
 		else if (t->state == TS_RUNNING)
 			on_attempt_deadline(t);
+		else if ((t->state == TS_PENDING || t->state == TS_READY) && t->reread)
+			cancel_task(x, t, dr_arena_printf(x->a, "not started before the step's timeout: %s", t->message));
 		else if (t->state == TS_PENDING || t->state == TS_READY)
 			cancel_task(x, t, "not started before the step's timeout");
 		else if (t->state == TS_RETRYING)
@@ -1096,6 +1190,10 @@ void sched_fire(dr_exec *x, const timer *tm)
 	case TM_RETRY:
 		if (t->gen == tm->gen && t->state == TS_RETRYING)
 			make_ready(x, t);
+		break;
+	case TM_REREAD:
+		if (t->gen == tm->gen && t->reread)
+			on_reread(x, t);
 		break;
 	case TM_ATTEMPT:
 		if (t->gen == tm->gen && t->state == TS_RUNNING)

@@ -677,6 +677,136 @@ static void a_fallback_after_a_person_wait_keeps_the_steps_time(void **state)
 	run_free(&r);
 }
 
+/* --- when:/with: that read the service ------------------------------------------ */
+
+#define READS(fault, step)                                                                                         \
+	"drover: 1\nname: reads\n"                                                                                  \
+	"backend:\n  kind: sim\n  vms: [{name: db-1}, {name: db-2}]\n"                                             \
+	"  faults: [" fault "]\n"                                                                                   \
+	"vm_sets: { db: { match: { name: '^db-' } } }\n"                                                            \
+	"steps:\n" step
+
+/* The number of warn lines of step 'note' for VM db-1 that say the read is tried again. */
+static size_t rereads(const run *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += is(r->ev[i], "log", "note", "db-1") && strstr(s_(r->ev[i], "message"), "reading it again in");
+	return n;
+}
+
+/*
+ * Throttled twice while when: reads target.state: the task waits as its
+ * step's retry: says (the service's Retry-After, 30s, being longer than
+ * the delay), then starts as attempt 1; the other VM's task is not held up.
+ * Before, the task failed at once.
+ */
+static void when_reads_again_when_throttled(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: throttled, times: 2, retry_after: 30s}",
+			   "  - { id: note, action: log, foreach: db, when: \"${target.state == 'protected'}\",\n"
+			   "      retry: { attempts: 3, delay: 5s, on: [throttled] }, with: { message: x } }\n"));
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	assert_int_equal(rereads(&r), 2);
+	assert_non_null(strstr(s_(last(&r, "log", "note", "db-1"), "message"), "x"));
+	const cJSON *start = last(&r, "task.start", "note", "db-1");
+	assert_int_equal((int)n_(start, "attempt"), 1); /* the reads are not attempts of the action */
+	assert_true(n_(start, "t_ms") >= 60000);
+	assert_int_equal(count(&r, "task.start", "note", "db-1"), 1);
+	assert_true(n_(last(&r, "task.start", "note", "db-2"), "t_ms") < 1000);
+	const cJSON *warn = NULL;
+	for (size_t i = 0; i < r.n && !warn; i++)
+		if (is(r.ev[i], "log", "note", "db-1"))
+			warn = r.ev[i];
+	assert_string_equal(s_(warn, "level"), "warn");
+	assert_non_null(strstr(s_(warn, "message"), "target.state: the service cannot say the state of 'db-1'"));
+	assert_non_null(strstr(s_(warn, "message"), "reading it again in 30s (read 2 of 3, the step's retry:)"));
+	run_free(&r);
+}
+
+/* Throttled more often than retry: allows: the task fails, saying what failed and what to do. */
+static void when_read_fails_when_retries_are_used_up(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: throttled, times: 9}",
+			   "  - { id: note, action: log, foreach: db, when: \"${target.state == 'protected'}\",\n"
+			   "      retry: { attempts: 3, delay: 5s, on: [throttled] }, with: { message: x } }\n"));
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	assert_int_equal(rereads(&r), 2);
+	assert_int_equal(count(&r, "task.start", "note", "db-1"), 0);
+	const cJSON *end = last(&r, "task.end", "note", "db-1");
+	assert_string_equal(s_(end, "class"), "throttled");
+	const char *m = s_(end, "message");
+	assert_non_null(strstr(m, "when: target.state: the service cannot say the state of 'db-1': TooManyRequests"));
+	assert_non_null(strstr(m, "read 3 times, as the step's retry: (attempts 3) allows"));
+	assert_non_null(strstr(m, "The task did not start"));
+	assert_non_null(strstr(m, "--retry-failed"));
+	run_free(&r);
+}
+
+/* with: reads target.state too: a transient failure is read again, and the value is the service's. */
+static void with_reads_again_after_a_transient_failure(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: transient, times: 1}",
+			   "  - { id: note, action: log, foreach: db, retry: { attempts: 2, delay: 10s, jitter: none, on: [transient] },\n"
+			   "      with: { message: \"state ${target.state}\" } }\n"));
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
+	assert_int_equal(rereads(&r), 1);
+	assert_string_equal(s_(outputs_of(&r, "note", "db-1"), "message"), "state protected");
+	assert_true(n_(last(&r, "task.start", "note", "db-1"), "t_ms") >= 10000);
+	run_free(&r);
+}
+
+/* No retry:, or a refusal no retry fixes: the task fails at once, and says how to read again. */
+static void a_read_fails_at_once_without_retry_or_when_refused(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: throttled, times: 1}",
+			   "  - { id: note, action: log, foreach: db, when: \"${target.state == 'protected'}\", with: { message: x } }\n"));
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	assert_int_equal(rereads(&r), 0);
+	assert_non_null(strstr(s_(last(&r, "task.end", "note", "db-1"), "message"), "the step has no retry: (attempts 1)"));
+	run_free(&r);
+	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: permanent, times: 1}",
+			   "  - { id: note, action: log, foreach: db, when: \"${target.state == 'protected'}\",\n"
+			   "      retry: { attempts: 3, delay: 5s, on: [any] }, with: { message: x } }\n"));
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	assert_int_equal(rereads(&r), 0);
+	const cJSON *end = last(&r, "task.end", "note", "db-1");
+	assert_string_equal(s_(end, "class"), "permanent");
+	assert_non_null(strstr(s_(end, "message"), "the service refused the read"));
+	run_free(&r);
+}
+
+/* The step's timeout ends the wait for a read, and says which read kept the task from starting. */
+static void the_steps_timeout_ends_the_wait_for_a_read(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: throttled}",
+			   "  - { id: note, action: log, foreach: db, when: \"${target.state == 'protected'}\", timeout: 2m,\n"
+			   "      retry: { attempts: 50, delay: 30s, backoff: 1, on: [throttled] }, with: { message: x } }\n"));
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	const cJSON *c = last(&r, "task.cancel", "note", "db-1");
+	assert_non_null(c);
+	assert_non_null(strstr(s_(c, "reason"), "not started before the step's timeout: when: target.state: the service "
+						"cannot say the state of 'db-1'"));
+	assert_true(n_(c, "t_ms") <= 2 * 60000);
+	run_free(&r);
+}
+
 /* --- faults ----------------------------------------------------------------- */
 
 static void shutdown_failure_does_not_stop_failover(void **state)
@@ -1095,6 +1225,11 @@ int main(void)
 		cmocka_unit_test(the_steps_time_goes_on_after_the_wait),
 		cmocka_unit_test(run_timeout_ends_a_person_wait),
 		cmocka_unit_test(a_fallback_after_a_person_wait_keeps_the_steps_time),
+		cmocka_unit_test(when_reads_again_when_throttled),
+		cmocka_unit_test(when_read_fails_when_retries_are_used_up),
+		cmocka_unit_test(with_reads_again_after_a_transient_failure),
+		cmocka_unit_test(a_read_fails_at_once_without_retry_or_when_refused),
+		cmocka_unit_test(the_steps_timeout_ends_the_wait_for_a_read),
 		cmocka_unit_test(rollback_cancels_the_failover),
 		cmocka_unit_test(reprotect_refused_before_commit_then_fine),
 		cmocka_unit_test(test_failover_probe_cleanup),

@@ -297,6 +297,8 @@ static void test_bad_fault_specs(void **state)
 		{"{kind: hang, factor: 2}", DR203, NULL},
 		{"{kind: throttle, retry_after: soon}", DR206, NULL},
 		{"{kind: fail, class: maybe}", DR204, NULL},
+		{"{kind: read-fails, op: failover}", DR203, NULL}, /* a read is no operation */
+		{"{kind: read-fail}", DR204, "read-fails"},
 		{"42", DR201, NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
