@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "util/fs.h"
+#include "util/json_print.h"
 #include "util/xalloc.h"
 
 #define MIN_SNAPSHOT_BYTES 4096 /* a tiny state is rewritten no more often than every 4 KiB of changes */
@@ -123,10 +124,8 @@ static void put_line(dr_buf *b, const char *kind, cJSON *v)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, kind, v);
-	char *text = cJSON_PrintUnformatted(o);
-	dr_buf_puts(b, text);
+	dr_json_print(b, o);
 	dr_buf_putc(b, '\n');
-	cJSON_free(text);
 	cJSON_Delete(o);
 }
 

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "util/fs.h"
+#include "util/json_print.h"
 #include "util/xalloc.h"
 
 #define FORMAT "drover-sim-state"
@@ -193,12 +194,10 @@ static cJSON *head_json(const sim *s)
 	return o;
 }
 
-/* Append o printed compact to b, and free it. */
+/* Append o printed compact to b (whole numbers without printf), and free it. */
 static void put_json(dr_buf *b, cJSON *o)
 {
-	char *text = cJSON_PrintUnformatted(o);
-	dr_buf_puts(b, text);
-	cJSON_free(text);
+	dr_json_print(b, o);
 	cJSON_Delete(o);
 }
 

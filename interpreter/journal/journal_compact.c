@@ -29,6 +29,7 @@
 #include <cjson/cJSON.h>
 
 #include "run/clock.h"
+#include "util/json_print.h"
 #include "util/xalloc.h"
 
 static const char *const parts[] = {"with", "needs", "targets", "when", "rollback", "policy", NULL};
@@ -71,58 +72,9 @@ static bool elided(const kind *r, const cJSON *item)
 	}
 }
 
-static void put_string(dr_buf *out, const char *s)
-{
-	dr_buf_putc(out, '"');
-	dr_buf_json_escape(out, s, strlen(s));
-	dr_buf_putc(out, '"');
-}
-
-/* A whole number as decimal digits (no printf: a journal has millions of them). */
-static void put_whole(dr_buf *out, long long n)
-{
-	char d[24];
-	size_t k = sizeof d;
-	unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
-	do
-		d[--k] = (char)('0' + u % 10);
-	while ((u /= 10));
-	if (n < 0)
-		d[--k] = '-';
-	dr_buf_append(out, d + k, sizeof d - k);
-}
-
-static void put_value(dr_buf *out, const cJSON *v)
-{
-	if (cJSON_IsString(v)) {
-		put_string(out, v->valuestring);
-	} else if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < 9007199254740992.0) {
-		put_whole(out, (long long)v->valuedouble);
-	} else if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
-		bool obj = cJSON_IsObject(v);
-		dr_buf_putc(out, obj ? '{' : '[');
-		for (const cJSON *c = v->child; c; c = c->next) {
-			if (c != v->child)
-				dr_buf_putc(out, ',');
-			if (obj) {
-				put_string(out, c->string ? c->string : "");
-				dr_buf_putc(out, ':');
-			}
-			put_value(out, c);
-		}
-		dr_buf_putc(out, obj ? '}' : ']');
-	} else if (cJSON_IsTrue(v) || cJSON_IsFalse(v) || cJSON_IsNull(v)) {
-		dr_buf_puts(out, cJSON_IsTrue(v) ? "true" : cJSON_IsFalse(v) ? "false" : "null");
-	} else { /* a fraction, or what only cJSON knows how to print */
-		char *s = cJSON_PrintUnformatted(v);
-		dr_buf_puts(out, s ? s : "null");
-		cJSON_free(s);
-	}
-}
-
 void dr_journal_print(dr_buf *out, const cJSON *v)
 {
-	put_value(out, v);
+	dr_json_print(out, v);
 }
 
 /*
@@ -165,7 +117,7 @@ void dr_journal_compact_line3(dr_buf *out, const cJSON *rec, bool folded, int64_
 		dr_buf_puts(out, first ? "\"" : ",\"");
 		dr_buf_json_escape(out, item->string, strlen(item->string));
 		dr_buf_puts(out, "\":");
-		put_value(out, item);
+		dr_json_print(out, item);
 		first = false;
 	}
 	if (r.task_end && !cJSON_GetObjectItemCaseSensitive(rec, "attempt")) {

@@ -15,10 +15,13 @@
 
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/index.h"
+#include "util/json_print.h"
 #include "util/text.h"
 
 static int freed;
@@ -68,6 +71,30 @@ static void test_buf(void **state)
 	dr_buf_reset(&b);
 	dr_buf_json_escape(&b, "", 0);
 	assert_int_equal(b.len, 0);
+	dr_buf_dispose(&b);
+}
+
+/* dr_json_print: the same value back, whole numbers exact and without an exponent. */
+static void test_json_print(void **state)
+{
+	(void)state;
+	const char *text = "{\"a\":[0,-1,9007199254740991,1767225600000,0.5,-2.25e-7],\"s\":\"q\\\"\\\\\\n\\u0001\","
+			   "\"n\":null,\"t\":true,\"f\":false,\"o\":{},\"e\":[],\"\":{\"k\\\"\":1}}";
+	cJSON *v = cJSON_Parse(text);
+	assert_non_null(v);
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_json_print(&b, v);
+	cJSON *back = cJSON_Parse(b.data);
+	assert_non_null(back);
+	assert_true(cJSON_Compare(v, back, true));
+	assert_non_null(strstr(b.data, "[0,-1,9007199254740991,1767225600000,0.5,"));
+	/* cJSON's own text but for 2^53 - 1, which its printer rounds (9.00719925474099e+15) */
+	assert_string_equal(b.data, "{\"a\":[0,-1,9007199254740991,1767225600000,0.5,-2.25e-07],"
+				    "\"s\":\"q\\\"\\\\\\n\\u0001\",\"n\":null,\"t\":true,\"f\":false,\"o\":{},\"e\":[],"
+				    "\"\":{\"k\\\"\":1}}");
+	cJSON_Delete(back);
+	cJSON_Delete(v);
 	dr_buf_dispose(&b);
 }
 
@@ -445,7 +472,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena_alloc_and_defer), cmocka_unit_test(test_buf),
-		cmocka_unit_test(test_durations), cmocka_unit_test(test_format_utc), cmocka_unit_test(test_suggest),
+		cmocka_unit_test(test_json_print), cmocka_unit_test(test_durations), cmocka_unit_test(test_format_utc),
+		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_suggest_long_word),
 		cmocka_unit_test(test_suggest_index_matches_scan),
 		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
