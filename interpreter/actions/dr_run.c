@@ -468,10 +468,19 @@ static const char *wait_bound(opctx *c)
  * the step's timeout and attempt_timeout stand still (the run's run_timeout
  * does not). When the run stops meanwhile (run_timeout, a signal), stop at
  * once - a paused job is a safe point - saying the job is paused in the
- * service: resumed later, `drover resume` finds it and goes on.
+ * service: resumed later, `drover resume` finds it and goes on. A backend
+ * no one can act on during the run (the embedded simulator, whose state the
+ * run holds) is not waited on: the task fails at once with that advice.
  */
 static dr_outcome suspended(opctx *c, const dr_be_job *j, int64_t wait)
 {
+	if (!dr_backend_person_can_resume(c->be))
+		return finish(c, dr_outcome_fail(DR_ERRC_PERMANENT,
+						 "%s of '%s' cannot go on in this run: job %s is Suspended, waiting for a "
+						 "person%s, and no one can resume it while this run holds the simulator's "
+						 "state. The job is paused, not failed: do the manual step, resume the job %s, "
+						 "then `drover resume` with --retry-failed goes on with it, posting nothing again",
+						 c->verb, c->vm, j->name, manual_text(c, j), dr_backend_resume_how(c->be, c->a, j)));
 	if (!c->st->told_suspended) {
 		c->st->told_suspended = true;
 		c->st->suspended_at = c->call->now_ms;

@@ -141,6 +141,11 @@ const char *dr_backend_resume_how(const dr_backend *be, dr_arena *a, const dr_be
 	return "in the service";
 }
 
+bool dr_backend_person_can_resume(const dr_backend *be)
+{
+	return !(be && be->held);
+}
+
 const char *dr_backend_pick_name(dr_be_pick p)
 {
 	static const char *const names[] = {"ok", "none", "too_old"};

@@ -382,6 +382,12 @@ struct dr_backend {
 	bool simulated; /* time is simulated: the executor may run it on a virtual clock */
 	double speed; /* simulated backends: the runbook's clock speed (0 = as fast as possible) */
 	bool remote; /* calls block on the network: actions that call it run on the worker pool */
+	/*
+	 * This process holds the service's state while it has it open (the
+	 * embedded simulator): no one else can act on its jobs meanwhile, such
+	 * as resume a Suspended one.
+	 */
+	bool held;
 };
 
 /*
@@ -392,6 +398,14 @@ struct dr_backend {
  * else "in the service". In a. Thread-safe (reads only what open set).
  */
 const char *dr_backend_resume_how(const dr_backend *be, dr_arena *a, const dr_be_job *j);
+
+/*
+ * Whether a person can resume a Suspended job of be while a run of this
+ * process has it open: a service can (the portal, the REST call); the
+ * embedded simulator cannot (be->held: the run holds its state until it
+ * stops). Thread-safe.
+ */
+bool dr_backend_person_can_resume(const dr_backend *be);
 
 typedef struct dr_backend_opts {
 	const char *state_dir; /* the run state directory (.drover); the sim keeps sim-state.json there */

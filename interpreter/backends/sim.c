@@ -776,7 +776,7 @@ dr_backend *dr_sim_open(const dr_node *cfg, const dr_sim_opts *o, dr_arena *a, d
 	static const dr_sim_opts none = {0};
 	sim *s = xcalloc(1, sizeof *s);
 	o = o ? o : &none;
-	s->base = (dr_backend){.ops = &sim_ops, .kind = "sim", .simulated = true};
+	s->base = (dr_backend){.ops = &sim_ops, .kind = "sim", .simulated = true, .held = true};
 	pthread_mutex_init(&s->mu, NULL);
 	s->lock_fd = s->log_fd = -1;
 	s->created_ms = s->last_ms = SIM_UNSET;

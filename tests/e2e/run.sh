@@ -512,12 +512,15 @@ sim_resume() {
 	local S=$tmp/susp id=e2e-failover-20260101T000000Z
 	export DROVER_SIM_FAULTS='[{kind: suspend, op: failover, vms: [shop-db-1], message: "Check the replica"}]'
 	mkdir -p "$S"
-	cp "$here/shop.yaml" "$S/"
-	sed 's/^defaults: { timeout: 1h }/defaults: { timeout: 1h, run_timeout: 3h }/' "$here/failover.yaml" >"$S/failover.yaml"
+	cp "$here/shop.yaml" "$here/failover.yaml" "$S/"
+	# no run_timeout: the run holds the simulator's state, so no one could resume the job while it waits
+	SECONDS=0
 	run_ok "run" 1 run -q --state-dir "$S" "$S/failover.yaml"
-	ok "the run waits for the person until its run_timeout, then fails" $?
+	ok "the run does not wait for a person no one can be: it fails" $?
+	[ "$SECONDS" -lt 30 ]; ok "...at once (${SECONDS}s), not after simulated days at full CPU" $?
+	grep -q "no one can resume it while this run holds the simulator's state" "$tmp/out"; ok "...saying why" $?
 	local cmd; cmd=$(grep -o 'resume the job with `drover sim resume [^`]*`' "$tmp/out" | head -1 | sed 's/.*`drover //; s/`$//')
-	local job; job=$(grep -o 'job [0-9a-f-]\{36\} has waited for a person' "$tmp/out" | head -1 | cut -d' ' -f2)
+	local job; job=$(grep -o 'job [0-9a-f-]\{36\} is Suspended, waiting for a person' "$tmp/out" | head -1 | cut -d' ' -f2)
 	[ -n "$job" ] && [ "$cmd" = "sim resume $job --state $S/sim-state.json" ]
 	ok "the failure names the command that resumes the job on the simulator: drover $cmd" $?
 	local before; before=$(audit_count "$S")

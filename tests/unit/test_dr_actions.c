@@ -537,6 +537,7 @@ static void run_with_person(run *r)
 	assert_non_null(st);
 	st->action = &act_person;
 	person_be = r->be;
+	r->be->held = false; /* the person of the tests acts inside the run */
 	person_a = r->a;
 	run_exec(r);
 }
@@ -613,6 +614,7 @@ static void run_timeout_ends_a_person_wait(void **state)
 	run_init(&r, "drover: 1\nname: n\n" SUSPENDING "defaults: { run_timeout: 1h }\n"
 		     "steps:\n"
 		     "  - { id: fo, action: dr.failover, targets: db, timeout: 5m }\n");
+	r.be->held = false; /* as a service: a person could come; none does */
 	run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_FAILED);
 	const cJSON *end = last(&r, "task.end", "fo", "db-1");
@@ -804,6 +806,36 @@ static void the_steps_timeout_ends_the_wait_for_a_read(void **state)
 	assert_non_null(strstr(s_(c, "reason"), "not started before the step's timeout: when: target.state: the service "
 						"cannot say the state of 'db-1'"));
 	assert_true(n_(c, "t_ms") <= 2 * 60000);
+	run_free(&r);
+}
+
+/*
+ * On the embedded simulator no one can resume a job while the run holds its
+ * state: waiting would never end (on the virtual clock, simulated days went
+ * by at full CPU). The task stops at once, saying the job is paused and how
+ * to go on; the other VM's failover is not held up.
+ */
+static void a_held_simulator_does_not_wait_for_a_person(void **state)
+{
+	(void)state;
+	run r;
+	run_init(&r, "drover: 1\nname: h\n" SUSPENDING
+		     "steps:\n"
+		     "  - { id: fo, action: dr.failover, targets: db }\n");
+	assert_true(r.be->held);
+	run_exec(&r);
+	assert_int_equal(r.status, DR_RUN_FAILED);
+	const cJSON *end = last(&r, "task.end", "fo", "db-1");
+	assert_non_null(end);
+	assert_string_equal(s_(end, "class"), "permanent");
+	assert_true(n_(end, "t_ms") < 60 * 60000); /* at once, not at a timeout */
+	const char *m = s_(end, "message");
+	assert_non_null(strstr(m, "no one can resume it while this run holds the simulator's state"));
+	assert_non_null(strstr(m, "Check the replica"));
+	assert_non_null(strstr(m, "drover sim resume"));
+	assert_non_null(strstr(m, "--retry-failed"));
+	outputs_of(&r, "fo", "db-2");
+	assert_int_equal(audits(&r, "failover", "accepted"), 2);
 	run_free(&r);
 }
 
@@ -1230,6 +1262,7 @@ int main(void)
 		cmocka_unit_test(with_reads_again_after_a_transient_failure),
 		cmocka_unit_test(a_read_fails_at_once_without_retry_or_when_refused),
 		cmocka_unit_test(the_steps_timeout_ends_the_wait_for_a_read),
+		cmocka_unit_test(a_held_simulator_does_not_wait_for_a_person),
 		cmocka_unit_test(rollback_cancels_the_failover),
 		cmocka_unit_test(reprotect_refused_before_commit_then_fine),
 		cmocka_unit_test(test_failover_probe_cleanup),
