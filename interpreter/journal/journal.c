@@ -34,6 +34,7 @@
 #include "front/runbook.h"
 #include "util/fs.h"
 #include "util/index.h"
+#include "util/json_print.h"
 #include "util/xalloc.h"
 
 /* --- digests ----------------------------------------------------------- */
@@ -336,7 +337,7 @@ dr_journal *dr_journal_create(const char *dir, const cJSON *header, dr_buf *err)
 	dr_buf_init(&path);
 	dr_buf_init(&line);
 	dr_buf_printf(&path, "%s/%s", dir, DR_JOURNAL_FILE);
-	dr_journal_print(&line, header);
+	dr_json_print(&line, header);
 	dr_buf_putc(&line, '\n');
 	/* the header is published whole or not at all: a journal never exists without it */
 	int fd = -1;

@@ -122,13 +122,6 @@ dr_journal *dr_journal_reopen(const char *path, off_t valid_bytes, int version, 
 
 /* --- format version 2 (journal_compact.c) ----------------------------- */
 
-/*
- * Append v as compact JSON, as cJSON_PrintUnformatted writes it (whole
- * numbers as integers, the rest as cJSON prints them), without going
- * through cJSON's printer for each value. Any thread.
- */
-void dr_journal_print(dr_buf *out, const struct cJSON *v);
-
 /* Append rec as one version 2 line (no newline): without what the reader restores. Any thread. */
 void dr_journal_compact_line(dr_buf *out, const struct cJSON *rec);
 

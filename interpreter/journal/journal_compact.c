@@ -72,11 +72,6 @@ static bool elided(const kind *r, const cJSON *item)
 	}
 }
 
-void dr_journal_print(dr_buf *out, const cJSON *v)
-{
-	dr_json_print(out, v);
-}
-
 /*
  * Append rec as one version 2 line (without its newline) to out. A task.end
  * without an attempt gets "attempt":0, so that the reader's default of 1

@@ -441,10 +441,20 @@ static applied apply(dr_exec *x, const cJSON *rec, const char **why)
  * changed since (a drill's cleanup reads target.state, which the cleanup
  * itself changes). A task the journal says nothing of is decided now.
  */
+static void put_key(dr_buf *b, const char *ph, const char *undoes, const char *step, const char *target)
+{
+	dr_buf_printf(b, "%s\x1f%s\x1f%s\x1f%s", ph ? ph : "", undoes ? undoes : "", step, target ? target : "");
+}
+
+/* A record's key in decided and told, in x's arena. */
 static char *decision_key(dr_exec *x, const char *ph, const char *undoes, const char *step, const char *target)
 {
-	return dr_arena_printf(x->a, "%s\x1f%s\x1f%s\x1f%s", ph ? ph : "", undoes ? undoes : "", step,
-			       target ? target : "");
+	dr_buf b;
+	dr_buf_init(&b);
+	put_key(&b, ph, undoes, step, target);
+	char *key = dr_arena_strdup(x->a, b.data);
+	dr_buf_dispose(&b);
+	return key;
 }
 
 static bool is(const char *a, const char *b)
@@ -502,8 +512,7 @@ static void task_key(const dr_exec *x, const task *t, dr_buf *b)
 {
 	const srun *s = t->s;
 	const char *ph = s->ph == PH_FINALLY ? "finally" : s->ph == PH_ROLLBACK ? "rollback" : NULL;
-	dr_buf_printf(b, "%s\x1f%s\x1f%s\x1f%s", ph ? ph : "", s->undoes ? s->undoes->id : "", s->id,
-		      t->vm == NO_VM ? "" : x->vms[t->vm].name);
+	put_key(b, ph, s->undoes ? s->undoes->id : NULL, s->id, t->vm == NO_VM ? NULL : x->vms[t->vm].name);
 }
 
 bool journal_when_decided(dr_exec *x, const task *t, bool *go)
