@@ -58,6 +58,9 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
 MAIN_OBJ  := $(B)/interpreter/main.o
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# What the unit tests share (tests/unit/*.c other than test_*.c: fixture.c), linked into each as a library.
+UNIT_LIB_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
+UNIT_LIB  := $(B)/tests/libunit.a
 DROVER    := $(B)/drover
 TORTURE   := $(B)/tests/torture
 TORTURE_SEEDS ?= 250
@@ -95,11 +98,20 @@ $(DROVER): $(MAIN_OBJ) $(B)/libdrover.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libdrover.a
+$(B)/tests/unit/%.o: tests/unit/%.c | $(B)/config.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST-CC $<")
+	$(Q)$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null) -c $< -o $@
+
+$(UNIT_LIB): $(UNIT_LIB_SRC:tests/unit/%.c=$(B)/tests/unit/%.o)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(B)/tests/%: tests/unit/%.c $(UNIT_LIB) $(B)/libdrover.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST-CC $<")
 	$(Q)$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null) $(LDFLAGS) -o $@ $< \
-		$(B)/libdrover.a $(LIBS) $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+		$(UNIT_LIB) $(B)/libdrover.a $(LIBS) $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 # The whole test suite; the last line is "N passed, N failed".
 check: deps
@@ -247,4 +259,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(UNIT_LIB_SRC:tests/unit/%.c=$(B)/tests/unit/%.d) $(FUZZ_BIN:=.d)

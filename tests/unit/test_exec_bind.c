@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -21,21 +20,7 @@
 #include "run/bind_index.h"
 #include "front/params.h"
 #include "front/runbook.h"
-
-static dr_runbook *compile_at(const char *path, const char *yaml)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(yaml, f);
-	fclose(f);
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
-	if (dr_diags_errors(d))
-		dr_diags_render_text(d, stderr, false);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
-	return rb;
-}
+#include "fixture.h"
 
 /* The inventory of rb's backend (the sim, in memory), as the executor binds it; -1 with err or diags text. */
 static int backend_inventory(dr_arena *a, const dr_runbook *rb, dr_vm **vms, size_t *n, dr_buf *err)
@@ -72,11 +57,8 @@ static const char *sets_yaml =
 static void sets_and_targets(void **state)
 {
 	(void)state;
-	FILE *inv = fopen("/tmp/drover-test-bind/inv.yaml", "w");
-	assert_non_null(inv);
-	fputs("vms:\n  - { name: web-2, tags: { tier: web, env: test } }\n", inv);
-	fclose(inv);
-	dr_runbook *rb = compile_at("/tmp/drover-test-bind/rb.yaml", sets_yaml);
+	fx_write("inv.yaml", "vms:\n  - { name: web-2, tags: { tier: web, env: test } }\n");
+	dr_runbook *rb = fx_compile("rb.yaml", sets_yaml);
 	dr_arena *a = dr_arena_new();
 	dr_buf err;
 	dr_buf_init(&err);
@@ -105,25 +87,26 @@ static void sets_and_targets(void **state)
 	dr_buf_dispose(&err);
 	dr_arena_free(a);
 	dr_runbook_free(rb);
-	unlink("/tmp/drover-test-bind/inv.yaml");
-	unlink("/tmp/drover-test-bind/rb.yaml");
 }
 
 static void missing_inventory_file(void **state)
 {
 	(void)state;
-	dr_runbook *rb = compile_at("/tmp/drover-test-bind/rb2.yaml", sets_yaml);
+	fx_mkdir("alone");
+	dr_runbook *rb = fx_compile("alone/rb.yaml", sets_yaml); /* no inv.yaml beside it */
 	dr_arena *a = dr_arena_new();
 	dr_buf err;
 	dr_buf_init(&err);
 	dr_vm *vms;
 	size_t n;
 	assert_int_equal(backend_inventory(a, rb, &vms, &n, &err), -1);
-	assert_non_null(strstr(err.data, "cannot read '/tmp/drover-test-bind/inv.yaml'"));
+	char want[512];
+	snprintf(want, sizeof want, "cannot read '%s'", fx_path("alone/inv.yaml"));
+	if (!strstr(err.data, want))
+		fail_msg("missing \"%s\" in: %s", want, err.data);
 	dr_buf_dispose(&err);
 	dr_arena_free(a);
 	dr_runbook_free(rb);
-	unlink("/tmp/drover-test-bind/rb2.yaml");
 }
 
 static const char *params_yaml = "drover: 1\nname: p\n"
@@ -139,7 +122,7 @@ static const char *params_yaml = "drover: 1\nname: p\n"
 static void typed_params(void **state)
 {
 	(void)state;
-	dr_runbook *rb = compile_at("/tmp/drover-test-bind/p.yaml", params_yaml);
+	dr_runbook *rb = fx_compile(NULL, params_yaml);
 	const char *ok[] = {"n=7", "region=westeurope", "dry=true", "ratio=1e-3"};
 	cJSON *v;
 	dr_buf err;
@@ -171,7 +154,6 @@ static void typed_params(void **state)
 	cJSON_Delete(v);
 	dr_buf_dispose(&err);
 	dr_runbook_free(rb);
-	unlink("/tmp/drover-test-bind/p.yaml");
 }
 
 /*
@@ -182,8 +164,7 @@ static void typed_params(void **state)
 static void empty_set_long_pattern(void **state)
 {
 	(void)state;
-	dr_runbook *rb = compile_at("/tmp/drover-test-bind/long.yaml",
-				    "drover: 1\nname: long\nvm_sets:\n  all: { match: { name: '^vmshnp-wbbpp-e--' } }\n"
+	dr_runbook *rb = fx_compile(NULL, "drover: 1\nname: long\nvm_sets:\n  all: { match: { name: '^vmshnp-wbbpp-e--' } }\n"
 				    "steps:\n  - { id: s, action: log, targets: all, with: { message: x } }\n");
 	dr_arena *a = dr_arena_new();
 	dr_vm vms[3] = {{.name = strdup("vm-1")}, {.name = strdup("v!~m-3")}, {.name = strdup("vm")}};
@@ -197,7 +178,6 @@ static void empty_set_long_pattern(void **state)
 	dr_buf_dispose(&err);
 	dr_arena_free(a);
 	dr_runbook_free(rb);
-	unlink("/tmp/drover-test-bind/long.yaml");
 }
 
 /*
@@ -228,11 +208,7 @@ static void sets_narrowed_like_a_full_scan(void **state)
 		"  n: { match: { name: '^zzz' }, expect: { min: 0 } }\n"
 		"  o: { match: { name: '^' }, expect: { min: 0 } }\n"
 		"steps:\n  - { id: s, action: log, with: { message: x } }\n";
-	char dir[] = "build/test-bind-XXXXXX", path[64];
-	if (!mkdtemp(dir))
-		strcpy(dir, ".");
-	snprintf(path, sizeof path, "%s/narrow.yaml", dir);
-	dr_runbook *rb = compile_at(path, yaml);
+	dr_runbook *rb = fx_compile(NULL, yaml);
 	static const char *const web_k[] = {"tier", "env"}, *const web_v[] = {"web", "prod"};
 	static const char *const db_k[] = {"env"}, *const db_v[] = {"prod"}, *const test_v[] = {"test"};
 	dr_vm vms[] = {
@@ -289,14 +265,10 @@ static void sets_narrowed_like_a_full_scan(void **state)
 	dr_buf_dispose(&err);
 	dr_arena_free(a);
 	dr_runbook_free(rb);
-	unlink(path);
-	rmdir(dir);
 }
 
 int main(void)
 {
-	if (system("mkdir -p /tmp/drover-test-bind") != 0)
-		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sets_and_targets),
 		cmocka_unit_test(empty_set_long_pattern),

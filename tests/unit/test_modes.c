@@ -23,6 +23,7 @@
 #include "front/plan.h"
 #include "views/planview.h"
 #include "front/runbook.h"
+#include "fixture.h"
 
 #define EPOCH INT64_C(1767225600000)
 
@@ -49,19 +50,7 @@ static dr_runbook *compile(const char *max_age, const char *finally)
 {
 	char text[4096];
 	snprintf(text, sizeof text, shop, max_age, finally);
-	const char *path = "test_modes.yaml";
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
-	if (dr_diags_errors(d))
-		dr_diags_render_text(d, stderr, false);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
-	remove(path);
-	return rb;
+	return fx_compile(NULL, text);
 }
 
 static size_t idx(const dr_runbook *rb, const char *id)
@@ -130,11 +119,7 @@ static void drill_keeps_own_cleanup(void **unused)
 static cJSON *view_of(dr_runbook *rb, dr_run_mode mode, dr_be_direction dir)
 {
 	dr_arena *a = dr_arena_new();
-	dr_diags *d = dr_diags_new();
-	dr_be_error e;
-	dr_backend_opts bo = {.in_memory = true};
-	dr_backend *be = dr_backend_open(rb, &bo, a, d, &e);
-	assert_non_null(be);
+	dr_backend *be = fx_backend(rb, NULL, a);
 	dr_planview_opts o = {.mode = mode, .direction = dir, .now_ms = EPOCH};
 	dr_buf err;
 	dr_buf_init(&err);
@@ -142,7 +127,6 @@ static cJSON *view_of(dr_runbook *rb, dr_run_mode mode, dr_be_direction dir)
 	assert_non_null(v);
 	dr_buf_dispose(&err);
 	dr_backend_close(be);
-	dr_diags_free(d);
 	dr_arena_free(a);
 	return v;
 }
