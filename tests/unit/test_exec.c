@@ -13,7 +13,7 @@
  *   - a step timeout cancels a task running on a worker.
  *
  * Test actions (rows made here) replace a step's action after compiling, so
- * the runbook text stays valid for the checker.
+ * the runbook text stays valid for the checker. The runs are fixture.h's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -32,122 +31,14 @@
 #include "run/exec.h"
 #include "front/plan.h"
 #include "front/runbook.h"
+#include "fixture.h"
 
-/* --- fixtures ---------------------------------------------------------- */
+/* --- reading the stream -------------------------------------------------- */
 
-typedef struct run {
-	dr_runbook *rb;
-	char path[64];
-	char *events; /* the JSON lines */
-	size_t len;
-	cJSON **ev; /* parsed */
-	size_t n;
-	dr_run_status status;
-	char *err;
-} run;
-
-static dr_runbook *compile_text(const char *yaml, char *path, size_t pathsz)
+static const char *run_status(const fx_run *r)
 {
-	snprintf(path, pathsz, "/tmp/drover-test-exec-XXXXXX.yaml");
-	int fd = mkstemps(path, 5);
-	assert_true(fd >= 0);
-	size_t n = strlen(yaml);
-	assert_int_equal(write(fd, yaml, n), (ssize_t)n);
-	close(fd);
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
-	if (dr_diags_errors(d))
-		dr_diags_render_text(d, stderr, false);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
-	return rb;
-}
-
-static void run_init(run *r, const char *yaml)
-{
-	memset(r, 0, sizeof *r);
-	r->rb = compile_text(yaml, r->path, sizeof r->path);
-}
-
-static void opts_virtual(dr_exec_opts *o)
-{
-	dr_exec_opts_init(o);
-	o->clock = DR_CLOCK_VIRTUAL;
-	o->state_dir = "/tmp/drover-test-exec-state";
-	setenv("DROVER_SIM_STATE", ":memory:", 1); /* each run starts from its own runbook's inventory */
-}
-
-static void run_exec(run *r, const dr_exec_opts *o0)
-{
-	dr_exec_opts o = *o0;
-	FILE *mem = open_memstream(&r->events, &r->len);
-	o.events = mem;
-	dr_buf err;
-	dr_buf_init(&err);
-	r->status = dr_exec_run(r->rb, &o, &err);
-	fclose(mem);
-	r->err = dr_buf_detach(&err);
-	for (char *line = r->events, *nl; line && *line; line = nl + 1) {
-		nl = strchr(line, '\n');
-		assert_non_null(nl);
-		*nl = '\0';
-		r->ev = realloc(r->ev, (r->n + 1) * sizeof *r->ev);
-		r->ev[r->n] = cJSON_Parse(line);
-		assert_non_null(r->ev[r->n]);
-		r->n++;
-		*nl = '\n';
-	}
-}
-
-static void run_free(run *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		cJSON_Delete(r->ev[i]);
-	free(r->ev);
-	free(r->events);
-	free(r->err);
-	dr_runbook_free(r->rb);
-	unlink(r->path);
-}
-
-static const char *s_(const cJSON *ev, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double n_(const cJSON *ev, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
-static bool is(const cJSON *ev, const char *type)
-{
-	return strcmp(s_(ev, "event"), type) == 0;
-}
-
-/* The first event of this type (and step, when given); NULL when none. */
-static const cJSON *find(const run *r, const char *type, const char *step)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (is(r->ev[i], type) && (!step || !strcmp(s_(r->ev[i], "step"), step)))
-			return r->ev[i];
-	return NULL;
-}
-
-static size_t count(const run *r, const char *type, const char *step)
-{
-	size_t c = 0;
-	for (size_t i = 0; i < r->n; i++)
-		c += is(r->ev[i], type) && (!step || !strcmp(s_(r->ev[i], "step"), step));
-	return c;
-}
-
-static const char *run_status(const run *r)
-{
-	const cJSON *end = find(r, "run.end", NULL);
-	return end ? s_(end, "status") : "";
+	const cJSON *end = fx_first(r, "run.end", NULL, NULL);
+	return end ? fx_str(end, "status") : "";
 }
 
 /* --- the invariants ------------------------------------------------------ */
@@ -171,7 +62,7 @@ static gauge *gauge_of(gauge *g, size_t *n, const char *step)
 }
 
 /* Walk the stream: running tasks per step and overall, from task.start/task.end. */
-static void check_concurrency(const run *r, int global_limit, const char *step, int step_limit, int *global_max)
+static void check_concurrency(const fx_run *r, int global_limit, const char *step, int step_limit, int *global_max)
 {
 	gauge g[MAX_STEPS];
 	size_t ng = 0;
@@ -179,10 +70,10 @@ static void check_concurrency(const run *r, int global_limit, const char *step, 
 	*global_max = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		const cJSON *ev = r->ev[i];
-		int d = is(ev, "task.start") ? 1 : is(ev, "task.end") && n_(ev, "attempt") > 0 ? -1 : 0;
+		int d = fx_is(ev, "task.start", NULL, NULL) ? 1 : fx_is(ev, "task.end", NULL, NULL) && fx_num(ev, "attempt") > 0 ? -1 : 0;
 		if (!d)
 			continue;
-		gauge *s = gauge_of(g, &ng, s_(ev, "step"));
+		gauge *s = gauge_of(g, &ng, fx_str(ev, "step"));
 		s->now += d;
 		running += d;
 		assert_true(s->now >= 0 && running >= 0);
@@ -200,20 +91,20 @@ static void check_concurrency(const run *r, int global_limit, const char *step, 
 }
 
 /* Every task.start is closed by one task.end of the same task before it starts again. */
-static void check_pairs(const run *r)
+static void check_pairs(const fx_run *r)
 {
 	char open[4096][96];
 	size_t n = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		const cJSON *ev = r->ev[i];
-		if (!is(ev, "task.start") && !(is(ev, "task.end") && n_(ev, "attempt") > 0))
+		if (!fx_is(ev, "task.start", NULL, NULL) && !(fx_is(ev, "task.end", NULL, NULL) && fx_num(ev, "attempt") > 0))
 			continue;
 		char key[96];
-		snprintf(key, sizeof key, "%s/%s/%s", s_(ev, "phase"), s_(ev, "step"), s_(ev, "target"));
+		snprintf(key, sizeof key, "%s/%s/%s", fx_str(ev, "phase"), fx_str(ev, "step"), fx_str(ev, "target"));
 		size_t k = 0;
 		while (k < n && strcmp(open[k], key))
 			k++;
-		if (is(ev, "task.start")) {
+		if (fx_is(ev, "task.start", NULL, NULL)) {
 			assert_true(k == n); /* not already open */
 			assert_true(n < 4096);
 			snprintf(open[n++], sizeof open[0], "%s", key);
@@ -303,47 +194,41 @@ static void concurrency_never_exceeded(void **state)
 {
 	(void)state;
 	for (int limit = 1; limit <= 6; limit++) {
-		run r;
-		run_init(&r, wide_yaml);
-		dr_exec_opts o;
-		opts_virtual(&o);
-		o.concurrency = limit;
-		run_exec(&r, &o);
+		fx_run r;
+		fx_run_init(&r, wide_yaml);
+		r.o.concurrency = limit;
+		fx_run_exec(&r);
 		assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 		int max;
 		check_concurrency(&r, limit, "s1", 3, &max);
 		assert_int_equal(max, limit); /* the limit is reached, not just respected */
 		check_pairs(&r);
-		run_free(&r);
+		fx_run_free(&r);
 	}
 }
 
 static void unlimited_runs_everything_at_once(void **state)
 {
 	(void)state;
-	run r;
-	run_init(&r, wide_yaml);
-	dr_exec_opts o;
-	opts_virtual(&o);
-	run_exec(&r, &o);
+	fx_run r;
+	fx_run_init(&r, wide_yaml);
+	fx_run_exec(&r);
 	int max;
 	check_concurrency(&r, 0, "s1", 3, &max);
 	assert_int_equal(max, 3 + 8); /* s1 at its step limit, s2 all at once */
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static void same_seed_same_stream(void **state)
 {
 	(void)state;
-	run a, b;
-	run_init(&a, wide_yaml);
-	run_init(&b, wide_yaml);
-	dr_exec_opts o;
-	opts_virtual(&o);
-	o.seed = 7;
-	o.seed_given = true;
-	run_exec(&a, &o);
-	run_exec(&b, &o);
+	fx_run a, b;
+	fx_run_init(&a, wide_yaml);
+	fx_run_init(&b, wide_yaml);
+	a.o.seed = b.o.seed = 7;
+	a.o.seed_given = b.o.seed_given = true;
+	fx_run_exec(&a);
+	fx_run_exec(&b);
 	/* The file name differs; everything else is the same. */
 	assert_int_equal(a.n, b.n);
 	for (size_t i = 1; i < a.n; i++) {
@@ -352,8 +237,8 @@ static void same_seed_same_stream(void **state)
 		free(x);
 		free(y);
 	}
-	run_free(&a);
-	run_free(&b);
+	fx_run_free(&a);
+	fx_run_free(&b);
 }
 
 static const char *blocking_yaml =
@@ -370,26 +255,24 @@ static void blocking_actions_on_workers(void **state)
 {
 	(void)state;
 	for (int clock = 0; clock < 2; clock++) {
-		run r;
-		run_init(&r, blocking_yaml);
+		fx_run r;
+		fx_run_init(&r, blocking_yaml);
 		set_action(r.rb, "work", &act_blocking);
 		set_action(r.rb, "more", &act_blocking);
-		dr_exec_opts o;
-		opts_virtual(&o);
-		o.clock = clock ? DR_CLOCK_REAL : DR_CLOCK_VIRTUAL;
-		o.concurrency = 8;
-		o.workers = 4;
-		run_exec(&r, &o);
+		r.o.clock = clock ? DR_CLOCK_REAL : DR_CLOCK_VIRTUAL;
+		r.o.concurrency = 8;
+		r.o.workers = 4;
+		fx_run_exec(&r);
 		assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 		int max;
 		check_concurrency(&r, 8, "work", 5, &max);
 		check_pairs(&r);
-		assert_int_equal(count(&r, "task.end", "work"), 14);
-		assert_int_equal(count(&r, "task.end", "more"), 14);
-		const cJSON *log = find(&r, "log", "join");
+		assert_int_equal(fx_count(&r, "task.end", "work", NULL), 14);
+		assert_int_equal(fx_count(&r, "task.end", "more", NULL), 14);
+		const cJSON *log = fx_first(&r, "log", "join", NULL);
 		assert_non_null(log);
-		assert_string_equal(s_(log, "message"), "1");
-		run_free(&r);
+		assert_string_equal(fx_str(log, "message"), "1");
+		fx_run_free(&r);
 	}
 }
 
@@ -407,40 +290,38 @@ static const char *rollback_yaml =
 static void rollback_stops_at_irreversible_and_uses_undo(void **state)
 {
 	(void)state;
-	run r;
-	run_init(&r, rollback_yaml);
+	fx_run r;
+	fx_run_init(&r, rollback_yaml);
 	set_action(r.rb, "before", &act_undoable);
 	set_action(r.rb, "commit", &act_commit);
 	set_action(r.rb, "change", &act_undoable);
 	set_action(r.rb, "keep", &act_no_undo);
-	dr_exec_opts o;
-	opts_virtual(&o);
-	run_exec(&r, &o);
-	const cJSON *start = find(&r, "rollback.start", NULL);
+	fx_run_exec(&r);
+	const cJSON *start = fx_first(&r, "rollback.start", NULL, NULL);
 	assert_non_null(start);
-	assert_string_equal(s_(start, "barrier"), "commit");
+	assert_string_equal(fx_str(start, "barrier"), "commit");
 	/* keep has no undo: reported; change is undone per VM by `log` with its own message; before is not touched. */
-	const cJSON *skip = find(&r, "rollback.skip", "keep");
+	const cJSON *skip = fx_first(&r, "rollback.skip", "keep", NULL);
 	assert_non_null(skip);
-	assert_int_equal(count(&r, "task.end", "change"), 2 + 2);
+	assert_int_equal(fx_count(&r, "task.end", "change", NULL), 2 + 2);
 	size_t undo_logs = 0;
 	for (size_t i = 0; i < r.n; i++)
-		if (is(r.ev[i], "log") && !strcmp(s_(r.ev[i], "phase"), "rollback")) {
+		if (fx_is(r.ev[i], "log", NULL, NULL) && !strcmp(fx_str(r.ev[i], "phase"), "rollback")) {
 			undo_logs++;
-			assert_string_equal(s_(r.ev[i], "undoes"), "change");
-			assert_true(!strncmp(s_(r.ev[i], "message"), "undo v", 6));
+			assert_string_equal(fx_str(r.ev[i], "undoes"), "change");
+			assert_true(!strncmp(fx_str(r.ev[i], "message"), "undo v", 6));
 		}
 	assert_int_equal(undo_logs, 2);
-	assert_null(find(&r, "log", "before"));
+	assert_null(fx_first(&r, "log", "before", NULL));
 	/* Newest first: v2 completed after v1, so it is undone first. */
 	for (size_t i = 0; i < r.n; i++)
-		if (is(r.ev[i], "task.start") && !strcmp(s_(r.ev[i], "phase"), "rollback")) {
-			assert_string_equal(s_(r.ev[i], "target"), "v2");
+		if (fx_is(r.ev[i], "task.start", NULL, NULL) && !strcmp(fx_str(r.ev[i], "phase"), "rollback")) {
+			assert_string_equal(fx_str(r.ev[i], "target"), "v2");
 			break;
 		}
 	/* Partial (barrier, and keep not undone): failed, not rolled back. */
 	assert_string_equal(run_status(&r), "failed");
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static const char *cancel_yaml = "drover: 1\nname: cancel\n"
@@ -455,34 +336,32 @@ static const char *cancel_yaml = "drover: 1\nname: cancel\n"
 static void cancellation_grace_and_finally(void **state)
 {
 	(void)state;
-	run r;
-	run_init(&r, cancel_yaml);
+	fx_run r;
+	fx_run_init(&r, cancel_yaml);
 	set_action(r.rb, "stubborn", &act_stubborn);
 	set_action(r.rb, "worker", &act_until_cancelled);
-	dr_exec_opts o;
-	opts_virtual(&o);
-	o.clock = DR_CLOCK_REAL;
-	o.signal_at_ms = 100; /* no signal thread here: the hook cancels directly */
-	o.grace_ms = 200;
+	r.o.clock = DR_CLOCK_REAL;
+	r.o.signal_at_ms = 100; /* no signal thread here: the hook cancels directly */
+	r.o.grace_ms = 200;
 	stubborn_cancels = 0;
-	run_exec(&r, &o);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_CANCELLED);
 	assert_int_equal(dr_exec_exit_code(r.status), 4);
-	const cJSON *c = find(&r, "run.cancel", NULL);
+	const cJSON *c = fx_first(&r, "run.cancel", NULL, NULL);
 	assert_non_null(c);
-	assert_true(n_(c, "t_ms") >= 100);
+	assert_true(fx_num(c, "t_ms") >= 100);
 	/* The worker stopped when asked; the stubborn one was abandoned at the end of the grace period. */
-	const cJSON *w = find(&r, "task.end", "worker");
-	assert_string_equal(s_(w, "status"), "cancelled");
-	const cJSON *s = find(&r, "task.end", "stubborn");
-	assert_string_equal(s_(s, "status"), "cancelled");
-	assert_true(n_(s, "t_ms") >= 300);
+	const cJSON *w = fx_first(&r, "task.end", "worker", NULL);
+	assert_string_equal(fx_str(w, "status"), "cancelled");
+	const cJSON *s = fx_first(&r, "task.end", "stubborn", NULL);
+	assert_string_equal(fx_str(s, "status"), "cancelled");
+	assert_true(fx_num(s, "t_ms") >= 300);
 	assert_int_equal(stubborn_cancels, 1);
-	assert_string_equal(s_(find(&r, "task.cancel", "after"), "step"), "after");
-	const cJSON *tidy = find(&r, "log", "tidy");
-	assert_string_equal(s_(tidy, "message"), "tidy after cancelled");
+	assert_string_equal(fx_str(fx_first(&r, "task.cancel", "after", NULL), "step"), "after");
+	const cJSON *tidy = fx_first(&r, "log", "tidy", NULL);
+	assert_string_equal(fx_str(tidy, "message"), "tidy after cancelled");
 	check_pairs(&r);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static const char *timeout_yaml = "drover: 1\nname: timeouts\n"
@@ -492,55 +371,49 @@ static const char *timeout_yaml = "drover: 1\nname: timeouts\n"
 static void step_timeout_stops_a_worker(void **state)
 {
 	(void)state;
-	run r;
-	run_init(&r, timeout_yaml);
+	fx_run r;
+	fx_run_init(&r, timeout_yaml);
 	set_action(r.rb, "worker", &act_until_cancelled);
-	dr_exec_opts o;
-	opts_virtual(&o);
-	o.clock = DR_CLOCK_REAL;
-	run_exec(&r, &o);
+	r.o.clock = DR_CLOCK_REAL;
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_FAILED);
-	const cJSON *end = find(&r, "task.end", "worker");
-	assert_string_equal(s_(end, "status"), "failed");
-	assert_string_equal(s_(end, "class"), "timeout");
-	assert_true(n_(end, "t_ms") >= 300 && n_(end, "t_ms") < 2000);
-	run_free(&r);
+	const cJSON *end = fx_first(&r, "task.end", "worker", NULL);
+	assert_string_equal(fx_str(end, "status"), "failed");
+	assert_string_equal(fx_str(end, "class"), "timeout");
+	assert_true(fx_num(end, "t_ms") >= 300 && fx_num(end, "t_ms") < 2000);
+	fx_run_free(&r);
 }
 
 static void unknown_inventory_expectation_runs_nothing(void **state)
 {
 	(void)state;
-	run r;
-	run_init(&r, "drover: 1\nname: x\nbackend: {kind: sim, vms: [{name: a}]}\n"
+	fx_run r;
+	fx_run_init(&r, "drover: 1\nname: x\nbackend: {kind: sim, vms: [{name: a}]}\n"
 		     "vm_sets: { two: { match: { name: '.' }, expect: { count: 2 } } }\n"
 		     "steps: [{ id: s, action: log, foreach: two, with: { message: x } }]\n");
-	dr_exec_opts o;
-	opts_virtual(&o);
-	run_exec(&r, &o);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_BLOCKED); /* a preflight blocker, as drover plan shows it */
 	assert_int_equal(dr_exec_exit_code(r.status), 1);
 	assert_non_null(strstr(r.err, "vm_set 'two' matched 1 VM (a) but expects exactly 2"));
-	assert_null(find(&r, "task.start", NULL));
+	assert_null(fx_first(&r, "task.start", NULL, NULL));
 	assert_string_equal(run_status(&r), "blocked");
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static void empty_vm_set_step_is_skipped(void **state)
 {
 	(void)state;
-	run r;
-	run_init(&r, "drover: 1\nname: x\nbackend: {kind: sim, vms: [{name: a}]}\n"
+	fx_run r;
+	fx_run_init(&r, "drover: 1\nname: x\nbackend: {kind: sim, vms: [{name: a}]}\n"
 		     "vm_sets: { none: { match: { name: '^zzz' }, expect: { min: 0 } } }\n" /* allowed to be empty (else DR501) */
 		     "steps:\n"
 		     "  - { id: s, action: log, foreach: none, with: { message: x } }\n"
 		     "  - { id: t, action: log, needs: s, with: { message: 'after ${steps.s.status}' } }\n");
-	dr_exec_opts o;
-	opts_virtual(&o);
-	run_exec(&r, &o);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
-	assert_string_equal(s_(find(&r, "step.end", "s"), "status"), "skipped");
-	assert_string_equal(s_(find(&r, "log", "t"), "message"), "after skipped");
-	run_free(&r);
+	assert_string_equal(fx_str(fx_first(&r, "step.end", "s", NULL), "status"), "skipped");
+	assert_string_equal(fx_str(fx_first(&r, "log", "t", NULL), "message"), "after skipped");
+	fx_run_free(&r);
 }
 
 static const char *exec_yaml =
@@ -560,28 +433,27 @@ static const char *exec_yaml =
 static void real_processes_through_the_pool(void **state)
 {
 	(void)state;
-	run r;
-	run_init(&r, exec_yaml);
-	dr_exec_opts o;
-	opts_virtual(&o);
-	o.clock = DR_CLOCK_REAL;
-	o.concurrency = 6;
-	run_exec(&r, &o);
+	fx_run r;
+	fx_run_init(&r, exec_yaml);
+	r.o.clock = DR_CLOCK_REAL;
+	r.o.concurrency = 6;
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED); /* the failures are tolerated */
 	int max;
 	check_concurrency(&r, 6, "true", 4, &max);
 	check_pairs(&r);
-	assert_int_equal(count(&r, "task.end", "true"), 8);
-	assert_string_equal(s_(find(&r, "log", "join"), "message"), "p5\n");
-	assert_int_equal(count(&r, "task.retry", "exit3"), 1);
-	const cJSON *slow = find(&r, "task.end", "slow");
-	assert_string_equal(s_(slow, "class"), "timeout");
-	assert_true(n_(slow, "elapsed_ms") < 3000); /* killed, not waited for */
-	run_free(&r);
+	assert_int_equal(fx_count(&r, "task.end", "true", NULL), 8);
+	assert_string_equal(fx_str(fx_first(&r, "log", "join", NULL), "message"), "p5\n");
+	assert_int_equal(fx_count(&r, "task.retry", "exit3", NULL), 1);
+	const cJSON *slow = fx_first(&r, "task.end", "slow", NULL);
+	assert_string_equal(fx_str(slow, "class"), "timeout");
+	assert_true(fx_num(slow, "elapsed_ms") < 3000); /* killed, not waited for */
+	fx_run_free(&r);
 }
 
 int main(void)
 {
+	setenv("DROVER_SIM_STATE", ":memory:", 1); /* each run starts from its own runbook's inventory */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(concurrency_never_exceeded),
 		cmocka_unit_test(unlimited_runs_everything_at_once),
