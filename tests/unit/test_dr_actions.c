@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -34,190 +33,50 @@
 #include "run/exec.h"
 #include "front/plan.h"
 #include "front/runbook.h"
+#include "fixture.h"
 
 #define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z: the virtual clock's epoch */
 
-/* --- fixtures ---------------------------------------------------------- */
+/* --- fixtures (the runs are fixture.h's) -------------------------------- */
 
-typedef struct run {
-	dr_runbook *rb;
-	char path[64];
-	dr_arena *a;
-	dr_backend *be;
-	char *events;
-	size_t len;
-	cJSON **ev;
-	size_t n;
-	dr_run_status status;
-	char *err;
-	int64_t signal_at_ms, grace_ms; /* when set: a cancellation at that clock time, with that grace */
-	const char *run_id; /* when set: the run's id */
-	bool unguarded; /* no preflight: the actions' and the service's own run-time guards are under test */
-} run;
-
-static dr_runbook *compile_text(const char *yaml, char *path, size_t pathsz)
+/* Compile yaml and open its backend (the sim, in memory, kept: the test reads it); approvals granted. */
+static void run_init(fx_run *r, const char *yaml)
 {
-	snprintf(path, pathsz, "/tmp/drover-test-dr-XXXXXX.yaml");
-	int fd = mkstemps(path, 5);
-	assert_true(fd >= 0);
-	size_t n = strlen(yaml);
-	assert_int_equal(write(fd, yaml, n), (ssize_t)n);
-	close(fd);
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
-	if (dr_diags_errors(d))
-		dr_diags_render_text(d, stderr, false);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
-	return rb;
-}
-
-/* Compile yaml and open its backend (the sim, in memory). */
-static void run_init(run *r, const char *yaml)
-{
-	memset(r, 0, sizeof *r);
-	r->rb = compile_text(yaml, r->path, sizeof r->path);
-	r->a = dr_arena_new();
-	dr_backend_opts bo = {.in_memory = true};
-	dr_diags *d = dr_diags_new();
-	dr_be_error e;
-	r->be = dr_backend_open(r->rb, &bo, r->a, d, &e);
-	if (!r->be)
-		dr_diags_render_text(d, stderr, false);
-	assert_non_null(r->be);
-	dr_diags_free(d);
-}
-
-static void run_exec_dir(run *r, dr_be_direction dir)
-{
-	dr_exec_opts o;
-	dr_exec_opts_init(&o);
-	o.clock = DR_CLOCK_VIRTUAL;
-	o.state_dir = "/tmp/drover-test-dr-state";
-	o.backend = r->be;
-	o.auto_approve = true;
-	o.direction = dir;
-	o.run_id = r->run_id;
-	o.skip_preflight = r->unguarded;
-	if (r->signal_at_ms > 0) {
-		o.signal_at_ms = r->signal_at_ms;
-		o.grace_ms = r->grace_ms;
-	}
-	FILE *mem = open_memstream(&r->events, &r->len);
-	o.events = mem;
-	dr_buf err;
-	dr_buf_init(&err);
-	r->status = dr_exec_run(r->rb, &o, &err);
-	fclose(mem);
-	r->err = dr_buf_detach(&err);
-	for (char *line = r->events, *nl; line && *line; line = nl + 1) {
-		nl = strchr(line, '\n');
-		assert_non_null(nl);
-		*nl = '\0';
-		r->ev = realloc(r->ev, (r->n + 1) * sizeof *r->ev);
-		r->ev[r->n] = cJSON_Parse(line);
-		assert_non_null(r->ev[r->n]);
-		r->n++;
-		*nl = '\n';
-	}
-}
-
-/* Forget the events of the last run. */
-static void forget_run(run *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		cJSON_Delete(r->ev[i]);
-	free(r->ev);
-	free(r->events);
-	free(r->err);
-	r->ev = NULL;
-	r->events = r->err = NULL;
-	r->n = 0;
+	fx_run_init(r, yaml);
+	fx_run_keep_backend(r);
+	r->o.auto_approve = true;
 }
 
 /* Another runbook on the same simulator (a later run against the same estate). */
-static void run_swap(run *r, const char *yaml)
+static void run_swap(fx_run *r, const char *yaml)
 {
-	forget_run(r);
+	fx_run_forget(r);
 	dr_runbook_free(r->rb);
-	unlink(r->path);
-	r->rb = compile_text(yaml, r->path, sizeof r->path);
-	r->run_id = "swapped";
+	r->rb = fx_compile(NULL, yaml);
+	r->o.run_id = "swapped";
 }
 
 /* Forget the events of the last run and run again without the preflight. */
-static void rerun_unguarded(run *r, dr_be_direction dir)
+static void rerun_unguarded(fx_run *r, dr_be_direction dir)
 {
-	forget_run(r);
-	r->unguarded = true;
-	r->run_id = "unguarded";
-	run_exec_dir(r, dir);
-}
-
-static void run_exec(run *r)
-{
-	run_exec_dir(r, DR_BE_DIR_PRIMARY_TO_RECOVERY);
-}
-
-static void run_free(run *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		cJSON_Delete(r->ev[i]);
-	free(r->ev);
-	free(r->events);
-	free(r->err);
-	dr_backend_close(r->be);
-	dr_arena_free(r->a);
-	dr_runbook_free(r->rb);
-	unlink(r->path);
-}
-
-static const char *s_(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double n_(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
-static bool is(const cJSON *ev, const char *type, const char *step, const char *target)
-{
-	return strcmp(s_(ev, "event"), type) == 0 && (!step || !strcmp(s_(ev, "step"), step)) &&
-	       (!target || !strcmp(s_(ev, "target"), target));
-}
-
-/* The last event of this type for step and target (either may be NULL: any). */
-static const cJSON *last(const run *r, const char *type, const char *step, const char *target)
-{
-	for (size_t i = r->n; i-- > 0;)
-		if (is(r->ev[i], type, step, target))
-			return r->ev[i];
-	return NULL;
-}
-
-static size_t count(const run *r, const char *type, const char *step, const char *target)
-{
-	size_t c = 0;
-	for (size_t i = 0; i < r->n; i++)
-		c += is(r->ev[i], type, step, target);
-	return c;
+	fx_run_forget(r);
+	r->o.skip_preflight = true;
+	r->o.run_id = "unguarded";
+	r->o.direction = dir;
+	fx_run_exec(r);
 }
 
 /* The outputs of the task that succeeded (asserts it did). */
-static const cJSON *outputs_of(const run *r, const char *step, const char *target)
+static const cJSON *outputs_of(const fx_run *r, const char *step, const char *target)
 {
-	const cJSON *end = last(r, "task.end", step, target);
+	const cJSON *end = fx_last(r, "task.end", step, target);
 	assert_non_null(end);
-	if (strcmp(s_(end, "status"), "succeeded") != 0)
-		fail_msg("%s[%s] %s: %s", step, target, s_(end, "status"), s_(end, "message"));
+	if (strcmp(fx_str(end, "status"), "succeeded") != 0)
+		fail_msg("%s[%s] %s: %s", step, target, fx_str(end, "status"), fx_str(end, "message"));
 	return cJSON_GetObjectItemCaseSensitive(end, "outputs");
 }
 
-static dr_be_item item(run *r, const char *name)
+static dr_be_item item(fx_run *r, const char *name)
 {
 	dr_be_item it;
 	dr_be_error e;
@@ -226,7 +85,7 @@ static dr_be_item item(run *r, const char *name)
 }
 
 /* Audit records of op (NULL: any) with this result (NULL: any). */
-static size_t audits(run *r, const char *op, const char *result)
+static size_t audits(fx_run *r, const char *op, const char *result)
 {
 	dr_sim_audit_rec *recs;
 	size_t n = dr_sim_audit(r->be, r->a, &recs), c = 0;
@@ -254,10 +113,10 @@ static int64_t parse_time(const char *s)
 static void failover_of_a_set(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: shop\n" SHOP "recovery: { point: latest-processed, max_age: 15m }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: all }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	const char *vms[] = {"shop-db-1", "shop-app-1", "shop-web-1"};
 	for (int i = 0; i < 3; i++) {
@@ -265,21 +124,21 @@ static void failover_of_a_set(void **state)
 		dr_be_item it = item(&r, vms[i]);
 		assert_int_equal(it.state, DR_BE_ST_FAILED_OVER);
 		assert_int_equal(it.active_location, DR_BE_RECOVERY);
-		assert_string_equal(s_(o, "operation"), "failover");
-		assert_string_equal(s_(o, "vm"), vms[i]);
-		assert_string_equal(s_(o, "item_id"), it.id);
-		assert_string_equal(s_(o, "shutdown_source"), "done");
-		assert_string_equal(s_(o, "active_location"), "Recovery");
-		assert_non_null(strstr(s_(o, "job_id"), "/replicationJobs/"));
+		assert_string_equal(fx_str(o, "operation"), "failover");
+		assert_string_equal(fx_str(o, "vm"), vms[i]);
+		assert_string_equal(fx_str(o, "item_id"), it.id);
+		assert_string_equal(fx_str(o, "shutdown_source"), "done");
+		assert_string_equal(fx_str(o, "active_location"), "Recovery");
+		assert_non_null(strstr(fx_str(o, "job_id"), "/replicationJobs/"));
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "recovery_point");
-		assert_string_equal(s_(p, "policy"), "latest-processed");
-		assert_string_equal(s_(p, "type"), "CrashConsistent");
-		assert_string_equal(s_(p, "id"), it.failover_point_id);
-		int64_t rpo = (int64_t)n_(o, "rpo_ms");
-		assert_int_equal(rpo, parse_time(s_(o, "started_at")) - parse_time(s_(p, "time")));
+		assert_string_equal(fx_str(p, "policy"), "latest-processed");
+		assert_string_equal(fx_str(p, "type"), "CrashConsistent");
+		assert_string_equal(fx_str(p, "id"), it.failover_point_id);
+		int64_t rpo = (int64_t)fx_num(o, "rpo_ms");
+		assert_int_equal(rpo, parse_time(fx_str(o, "started_at")) - parse_time(fx_str(p, "time")));
 		assert_true(rpo > 0 && rpo <= 15 * 60000);
-		assert_int_equal((int64_t)n_(o, "duration_ms"),
-				 parse_time(s_(o, "ended_at")) - parse_time(s_(o, "started_at")));
+		assert_int_equal((int64_t)fx_num(o, "duration_ms"),
+				 parse_time(fx_str(o, "ended_at")) - parse_time(fx_str(o, "started_at")));
 		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "tasks")), 4);
 		assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "warnings")), 0);
 	}
@@ -289,28 +148,29 @@ static void failover_of_a_set(void **state)
 	dr_sim_audit(r.be, r.a, &recs);
 	assert_string_equal(recs[0].key, "shop-20260101T000000Z/fo[shop-db-1]/dr.failover/1");
 	/* the job is polled when it changes: its end is the task's end */
-	const cJSON *end = last(&r, "task.end", "fo", "shop-db-1");
-	assert_int_equal((int64_t)n_(end, "elapsed_ms"), (int64_t)n_(outputs_of(&r, "fo", "shop-db-1"), "duration_ms"));
-	run_free(&r);
+	const cJSON *end = fx_last(&r, "task.end", "fo", "shop-db-1");
+	assert_int_equal((int64_t)fx_num(end, "elapsed_ms"), (int64_t)fx_num(outputs_of(&r, "fo", "shop-db-1"), "duration_ms"));
+	fx_run_free(&r);
 }
 
 static void failback_direction(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: fb\n" SHOP "steps:\n  - { id: fo, action: dr.failover, targets: all }\n");
-	run_exec_dir(&r, DR_BE_DIR_RECOVERY_TO_PRIMARY); /* nothing was failed over: nothing to fail back */
+	r.o.direction = DR_BE_DIR_RECOVERY_TO_PRIMARY;
+	fx_run_exec(&r); /* nothing was failed over: nothing to fail back */
 	assert_int_equal(r.status, DR_RUN_BLOCKED); /* the preflight refuses it before anything starts */
 	assert_non_null(strstr(r.err, "shop-db-1: step 'fo' would be refused: it is active in Primary, so a "
 				      "recovery-to-primary failover is not possible"));
 	assert_int_equal(audits(&r, NULL, NULL), 0);
 	rerun_unguarded(&r, DR_BE_DIR_RECOVERY_TO_PRIMARY); /* and the service refuses it too */
 	assert_int_equal(r.status, DR_RUN_FAILED);
-	const cJSON *end = last(&r, "task.end", "fo", "shop-db-1");
-	assert_string_equal(s_(end, "class"), "permanent");
-	assert_non_null(strstr(s_(end, "message"), "InvalidFailoverDirection"));
+	const cJSON *end = fx_last(&r, "task.end", "fo", "shop-db-1");
+	assert_string_equal(fx_str(end, "class"), "permanent");
+	assert_non_null(strstr(fx_str(end, "message"), "InvalidFailoverDirection"));
 	assert_int_equal(audits(&r, "failover", "accepted"), 0);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 /* --- recovery points ------------------------------------------------------ */
@@ -318,7 +178,7 @@ static void failback_direction(void **state)
 static void custom_time_picks_newest_at_or_before(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: t\n" SHOP "recovery: { point: custom, time: '2025-12-31T21:30:00Z' }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: all, with: { shutdown_source: false } }\n");
 	/* what the service lists before the run (the points do not move before the failover starts) */
@@ -336,51 +196,51 @@ static void custom_time_picks_newest_at_or_before(void **state)
 				want[i] = pts[k].time_ms;
 		assert_true(want[i] > limit - 5 * 60000);
 	}
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	for (int i = 0; i < 3; i++) {
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(outputs_of(&r, "fo", vms[i]), "recovery_point");
-		assert_int_equal(parse_time(s_(p, "time")), want[i]);
-		assert_string_equal(s_(p, "policy"), "custom");
+		assert_int_equal(parse_time(fx_str(p, "time")), want[i]);
+		assert_string_equal(fx_str(p, "policy"), "custom");
 		assert_int_equal(item(&r, vms[i]).failover_point_ms, want[i]);
 	}
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static void rpo_guard_blocks_a_stale_point(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: g\n" SHOP "recovery: { point: custom, time: '2025-12-31T21:30:00Z', max_age: 1h }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: all }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_BLOCKED); /* the preflight sees it first */
 	assert_non_null(strstr(r.err, "shop-db-1: its custom recovery point is 2h"));
 	assert_non_null(strstr(r.err, "old, older than max_age 1h (the RPO guard)"));
 	assert_int_equal(audits(&r, NULL, NULL), 0);
 	rerun_unguarded(&r, DR_BE_DIR_PRIMARY_TO_RECOVERY); /* the failover's own guard, at run time */
 	assert_int_equal(r.status, DR_RUN_FAILED);
-	const cJSON *end = last(&r, "task.end", "fo", "shop-db-1");
-	assert_string_equal(s_(end, "class"), "permanent");
+	const cJSON *end = fx_last(&r, "task.end", "fo", "shop-db-1");
+	assert_string_equal(fx_str(end, "class"), "permanent");
 	assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(end, "will_retry")));
-	const char *msg = s_(end, "message");
+	const char *msg = fx_str(end, "message");
 	assert_non_null(strstr(msg, "failover of 'shop-db-1' not started: RPO guard: the newest point at or before "
 				    "2025-12-31T21:30:00Z (custom) is 2h"));
 	assert_non_null(strstr(msg, "more than recovery.max_age 1h allows"));
 	assert_int_equal(audits(&r, NULL, NULL), 0); /* the service was never asked to start anything */
 	assert_int_equal(item(&r, "shop-db-1").state, DR_BE_ST_PROTECTED);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static void fallback_when_the_point_is_too_old(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	/* app-consistent points are hourly: some VMs' newest is older than 20m, then latest-processed does */
 	run_init(&r, "drover: 1\nname: f\n" SHOP
 		     "recovery: { point: latest-app-consistent, max_age: 20m, fallback: [latest-processed] }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: all, with: { shutdown_source: false } }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	int fallbacks = 0;
 	const char *vms[] = {"shop-db-1", "shop-app-1", "shop-web-1"};
@@ -389,18 +249,18 @@ static void fallback_when_the_point_is_too_old(void **state)
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "recovery_point");
 		bool fb = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "fallback"));
 		fallbacks += fb;
-		assert_string_equal(s_(p, "policy"), fb ? "latest-processed" : "latest-app-consistent");
-		assert_string_equal(s_(p, "type"), fb ? "CrashConsistent" : "ApplicationConsistent");
-		assert_true(n_(o, "rpo_ms") <= 20 * 60000);
+		assert_string_equal(fx_str(p, "policy"), fb ? "latest-processed" : "latest-app-consistent");
+		assert_string_equal(fx_str(p, "type"), fb ? "CrashConsistent" : "ApplicationConsistent");
+		assert_true(fx_num(o, "rpo_ms") <= 20 * 60000);
 	}
 	assert_true(fallbacks >= 1);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static void change_point_before_commit_not_after(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: c\n" SHOP
 		     "steps:\n"
 		     "  - { id: fo, action: dr.failover, targets: all, with: { recovery_point: latest-processed } }\n"
@@ -409,98 +269,98 @@ static void change_point_before_commit_not_after(void **state)
 		     "      with: { recovery_point: latest-app-consistent } }\n"
 		     "  - { id: ok2, action: dr.probe, foreach: all, needs: change }\n"
 		     "  - { id: commit, action: dr.commit, targets: all, needs: ok2 }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	const cJSON *o = outputs_of(&r, "change", "shop-app-1");
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "recovery_point");
-	assert_string_equal(s_(p, "type"), "ApplicationConsistent");
-	assert_string_equal(s_(p, "policy"), "latest-app-consistent");
+	assert_string_equal(fx_str(p, "type"), "ApplicationConsistent");
+	assert_string_equal(fx_str(p, "policy"), "latest-app-consistent");
 	/* the data lost counts from the failover's start */
 	const cJSON *fo = outputs_of(&r, "fo", "shop-app-1");
-	assert_int_equal((int64_t)n_(o, "rpo_ms"), parse_time(s_(fo, "started_at")) - parse_time(s_(p, "time")));
+	assert_int_equal((int64_t)fx_num(o, "rpo_ms"), parse_time(fx_str(fo, "started_at")) - parse_time(fx_str(p, "time")));
 	outputs_of(&r, "commit", "shop-app-1");
 	/* a later run that changes the point of the committed VMs (in one runbook, validate refuses it: DR411) */
 	size_t calls = audits(&r, NULL, NULL);
 	run_swap(&r, "drover: 1\nname: c2\n" SHOP
 		     "steps:\n  - { id: again, action: dr.change_recovery_point, targets: all, with: { recovery_point: latest } }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_BLOCKED); /* the preflight: after commit, no change */
 	assert_non_null(strstr(r.err, "shop-db-1: step 'again' would be refused: the service refuses "
 				      "change_recovery_point in state committed (allowed: ReverseReplicate)"));
 	assert_int_equal(audits(&r, NULL, NULL), calls);
 	rerun_unguarded(&r, DR_BE_DIR_PRIMARY_TO_RECOVERY);
 	assert_int_equal(r.status, DR_RUN_FAILED);
-	const cJSON *end = last(&r, "task.end", "again", "shop-db-1");
-	assert_string_equal(s_(end, "status"), "failed");
-	assert_string_equal(s_(end, "class"), "permanent");
+	const cJSON *end = fx_last(&r, "task.end", "again", "shop-db-1");
+	assert_string_equal(fx_str(end, "status"), "failed");
+	assert_string_equal(fx_str(end, "class"), "permanent");
 	/* after commit, the service refuses: its own words */
-	assert_non_null(strstr(s_(end, "message"), "change of recovery point of 'shop-db-1' was refused (HTTP 400): "
+	assert_non_null(strstr(fx_str(end, "message"), "change of recovery point of 'shop-db-1' was refused (HTTP 400): "
 						   "OperationNotAllowedInCurrentState: The operation 'ChangePit' isn't allowed"));
-	assert_non_null(strstr(s_(end, "message"), "commit deletes the recovery points"));
+	assert_non_null(strstr(fx_str(end, "message"), "commit deletes the recovery points"));
 	assert_int_equal(item(&r, "shop-db-1").state, DR_BE_ST_COMMITTED);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static void expression_policy_from_params(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: e\n"
 		     "params: { point: { type: string, default: latest-crash-consistent } }\n"
 		     "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
 		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
 		     "recovery: { point: '${params.point}' }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: db, with: { shutdown_source: false } }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(outputs_of(&r, "fo", "db-1"), "recovery_point");
-	assert_string_equal(s_(p, "policy"), "latest-crash-consistent");
-	assert_string_equal(s_(p, "type"), "CrashConsistent");
-	run_free(&r);
+	assert_string_equal(fx_str(p, "policy"), "latest-crash-consistent");
+	assert_string_equal(fx_str(p, "type"), "CrashConsistent");
+	fx_run_free(&r);
 }
 
 static void step_override_by_time(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: o\n"
 		     "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
 		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
 		     "recovery: { point: latest, max_age: 3h }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: db,\n"
 		     "      with: { shutdown_source: false, recovery_point: { time: '2025-12-31T22:00:00Z' } } }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	const cJSON *o = outputs_of(&r, "fo", "db-1");
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "recovery_point");
-	assert_string_equal(s_(p, "policy"), "custom");
-	int64_t t = parse_time(s_(p, "time"));
+	assert_string_equal(fx_str(p, "policy"), "custom");
+	int64_t t = parse_time(fx_str(p, "time"));
 	assert_true(t <= parse_time("2025-12-31T22:00:00Z") && t > parse_time("2025-12-31T21:55:00Z"));
-	assert_true(n_(o, "rpo_ms") > 2 * 3600000);
-	run_free(&r);
+	assert_true(fx_num(o, "rpo_ms") > 2 * 3600000);
+	fx_run_free(&r);
 }
 
 static void cancellation_waits_for_the_job(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: k\nbackend:\n  kind: sim\n  vms: [{name: db-1}]\n"
 		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
 		     "steps:\n"
 		     "  - { id: fo, action: dr.failover, targets: db }\n"
 		     "  - { id: commit, action: dr.commit, targets: db, needs: fo }\n");
-	r.signal_at_ms = 60000;
-	r.grace_ms = 30 * 60000;
-	run_exec(&r);
+	r.o.signal_at_ms = 60000;
+	r.o.grace_ms = 30 * 60000;
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_CANCELLED);
 	/* the failover was running: it went on to its job's end, the safe point, and says so */
 	outputs_of(&r, "fo", "db-1");
-	const cJSON *log = last(&r, "log", "fo", "db-1");
-	assert_non_null(strstr(s_(log, "message"), "waiting for its end, the safe point"));
+	const cJSON *log = fx_last(&r, "log", "fo", "db-1");
+	assert_non_null(strstr(fx_str(log, "message"), "waiting for its end, the safe point"));
 	assert_int_equal(item(&r, "db-1").state, DR_BE_ST_FAILED_OVER);
-	assert_int_equal(count(&r, "task.start", "commit", NULL), 0); /* nothing new starts */
+	assert_int_equal(fx_count(&r, "task.start", "commit", NULL), 0); /* nothing new starts */
 	assert_int_equal(audits(&r, "commit", NULL), 0);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 /* --- a job that waits for a person ------------------------------------------ */
@@ -531,7 +391,7 @@ static dr_outcome person_run(dr_call *call)
 static const dr_action act_person = {.name = "test.person", .run = person_run};
 
 /* Run r, its step 'person' played by the person of the tests. */
-static void run_with_person(run *r)
+static void run_with_person(fx_run *r)
 {
 	dr_step *st = dr_runbook_step(r->rb, "person");
 	assert_non_null(st);
@@ -539,7 +399,7 @@ static void run_with_person(run *r)
 	person_be = r->be;
 	r->be->held = false; /* the person of the tests acts inside the run */
 	person_a = r->a;
-	run_exec(r);
+	fx_run_exec(r);
 }
 
 #define SUSPENDING                                                                                                 \
@@ -555,7 +415,7 @@ static void run_with_person(run *r)
 static void a_person_wait_is_not_the_steps_time(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: p\n" SUSPENDING
 		     "steps:\n"
 		     "  - { id: fo, action: dr.failover, targets: db, timeout: 15m, attempt_timeout: 12m }\n"
@@ -564,25 +424,25 @@ static void a_person_wait_is_not_the_steps_time(void **state)
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	outputs_of(&r, "fo", "db-1");
 	outputs_of(&r, "fo", "db-2");
-	assert_true(n_(last(&r, "task.end", "fo", "db-1"), "t_ms") >= 20 * 60000); /* the person's 20 minutes */
+	assert_true(fx_num(fx_last(&r, "task.end", "fo", "db-1"), "t_ms") >= 20 * 60000); /* the person's 20 minutes */
 	const cJSON *told = NULL;
 	for (size_t i = 0; i < r.n && !told; i++)
-		if (is(r.ev[i], "log", "fo", "db-1") && strstr(s_(r.ev[i], "message"), "waiting for a person"))
+		if (fx_is(r.ev[i], "log", "fo", "db-1") && strstr(fx_str(r.ev[i], "message"), "waiting for a person"))
 			told = r.ev[i];
 	assert_non_null(told);
-	assert_string_equal(s_(told, "level"), "warn");
-	assert_non_null(strstr(s_(told, "message"), "Check the replica"));
-	assert_non_null(strstr(s_(told, "message"), "The step's timeout stands still while a person is awaited"));
-	assert_non_null(strstr(s_(last(&r, "log", "fo", "db-1"), "message"), "was resumed; going on"));
+	assert_string_equal(fx_str(told, "level"), "warn");
+	assert_non_null(strstr(fx_str(told, "message"), "Check the replica"));
+	assert_non_null(strstr(fx_str(told, "message"), "The step's timeout stands still while a person is awaited"));
+	assert_non_null(strstr(fx_str(fx_last(&r, "log", "fo", "db-1"), "message"), "was resumed; going on"));
 	assert_int_equal(audits(&r, "failover", "accepted"), 2);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 /* After the wait, what was left of the step's timeout still ends a job that hangs. */
 static void the_steps_time_goes_on_after_the_wait(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: q\n"
 		     "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
 		     "  faults: [{kind: suspend, op: failover, vms: [db-1], task: 1},\n"
@@ -593,14 +453,14 @@ static void the_steps_time_goes_on_after_the_wait(void **state)
 		     "  - { id: person, action: log, with: { message: back } }\n");
 	run_with_person(&r);
 	assert_int_equal(r.status, DR_RUN_FAILED);
-	const cJSON *end = last(&r, "task.end", "fo", "db-1");
-	assert_string_equal(s_(end, "class"), "timeout");
-	assert_non_null(strstr(s_(end, "message"), "the step's timeout (30m, all attempts, not counting "));
-	assert_non_null(strstr(s_(end, "message"), " waiting for a person) ran out"));
+	const cJSON *end = fx_last(&r, "task.end", "fo", "db-1");
+	assert_string_equal(fx_str(end, "class"), "timeout");
+	assert_non_null(strstr(fx_str(end, "message"), "the step's timeout (30m, all attempts, not counting "));
+	assert_non_null(strstr(fx_str(end, "message"), " waiting for a person) ran out"));
 	/* 30 minutes of the step's own time, plus the person's 20 (less what ran before the job was suspended) */
-	assert_true(n_(end, "t_ms") >= 30 * 60000 + 15 * 60000);
-	assert_true(n_(end, "t_ms") <= 50 * 60000 + 60000);
-	run_free(&r);
+	assert_true(fx_num(end, "t_ms") >= 30 * 60000 + 15 * 60000);
+	assert_true(fx_num(end, "t_ms") <= 50 * 60000 + 60000);
+	fx_run_free(&r);
 }
 
 /*
@@ -610,26 +470,26 @@ static void the_steps_time_goes_on_after_the_wait(void **state)
 static void run_timeout_ends_a_person_wait(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: n\n" SUSPENDING "defaults: { run_timeout: 1h }\n"
 		     "steps:\n"
 		     "  - { id: fo, action: dr.failover, targets: db, timeout: 5m }\n");
 	r.be->held = false; /* as a service: a person could come; none does */
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_FAILED);
-	const cJSON *end = last(&r, "task.end", "fo", "db-1");
+	const cJSON *end = fx_last(&r, "task.end", "fo", "db-1");
 	assert_non_null(end);
-	assert_true(n_(end, "t_ms") >= 60 * 60000); /* not the step's 5 minutes */
-	const char *m = s_(end, "message");
-	assert_string_equal(s_(end, "class"), "timeout");
+	assert_true(fx_num(end, "t_ms") >= 60 * 60000); /* not the step's 5 minutes */
+	const char *m = fx_str(end, "message");
+	assert_string_equal(fx_str(end, "class"), "timeout");
 	assert_non_null(strstr(m, "the run's timeout (run_timeout 1h) ran out: failover of 'db-1' stopped waiting: job"));
 	assert_non_null(strstr(m, "has waited for a person for"));
 	assert_non_null(strstr(m, "Check the replica"));
 	assert_non_null(strstr(m, "paused in the service, not failed"));
 	assert_non_null(strstr(m, "drover resume"));
-	assert_non_null(strstr(s_(last(&r, "log", "fo", "db-1"), "message"), "the run's run_timeout (1h) still counts"));
+	assert_non_null(strstr(fx_str(fx_last(&r, "log", "fo", "db-1"), "message"), "the run's run_timeout (1h) still counts"));
 	outputs_of(&r, "fo", "db-2");
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 /*
@@ -659,7 +519,7 @@ static const dr_action act_person_validation = {
 static void a_fallback_after_a_person_wait_keeps_the_steps_time(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: fp\n"
 		     "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
 		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
@@ -669,14 +529,14 @@ static void a_fallback_after_a_person_wait_keeps_the_steps_time(void **state)
 		     "  - { id: up, action: dr.probe, foreach: db, needs: fo, timeout: 10m }\n");
 	dr_runbook_step(r.rb, "up")->action = &act_person_validation;
 	pv_calls = 0;
-	run_exec(&r);
-	const cJSON *fb = last(&r, "fallback.end", "up", "db-1");
+	fx_run_exec(&r);
+	const cJSON *fb = fx_last(&r, "fallback.end", "up", "db-1");
 	assert_non_null(fb);
-	assert_string_equal(s_(fb, "status"), "applied");
+	assert_string_equal(fx_str(fb, "status"), "applied");
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	assert_int_equal(pv_calls, 3);
-	assert_true(n_(last(&r, "task.end", "up", "db-1"), "t_ms") >= 20 * 60000);
-	run_free(&r);
+	assert_true(fx_num(fx_last(&r, "task.end", "up", "db-1"), "t_ms") >= 20 * 60000);
+	fx_run_free(&r);
 }
 
 /* --- when:/with: that read the service ------------------------------------------ */
@@ -689,11 +549,11 @@ static void a_fallback_after_a_person_wait_keeps_the_steps_time(void **state)
 	"steps:\n" step
 
 /* The number of warn lines of step 'note' for VM db-1 that say the read is tried again. */
-static size_t rereads(const run *r)
+static size_t rereads(const fx_run *r)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->n; i++)
-		n += is(r->ev[i], "log", "note", "db-1") && strstr(s_(r->ev[i], "message"), "reading it again in");
+		n += fx_is(r->ev[i], "log", "note", "db-1") && strstr(fx_str(r->ev[i], "message"), "reading it again in");
 	return n;
 }
 
@@ -706,107 +566,107 @@ static size_t rereads(const run *r)
 static void when_reads_again_when_throttled(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: throttled, times: 2, retry_after: 30s}",
 			   "  - { id: note, action: log, foreach: db, when: \"${target.state == 'protected'}\",\n"
 			   "      retry: { attempts: 3, delay: 5s, on: [throttled] }, with: { message: x } }\n"));
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	assert_int_equal(rereads(&r), 2);
-	assert_non_null(strstr(s_(last(&r, "log", "note", "db-1"), "message"), "x"));
-	const cJSON *start = last(&r, "task.start", "note", "db-1");
-	assert_int_equal((int)n_(start, "attempt"), 1); /* the reads are not attempts of the action */
-	assert_true(n_(start, "t_ms") >= 60000);
-	assert_int_equal(count(&r, "task.start", "note", "db-1"), 1);
-	assert_true(n_(last(&r, "task.start", "note", "db-2"), "t_ms") < 1000);
+	assert_non_null(strstr(fx_str(fx_last(&r, "log", "note", "db-1"), "message"), "x"));
+	const cJSON *start = fx_last(&r, "task.start", "note", "db-1");
+	assert_int_equal((int)fx_num(start, "attempt"), 1); /* the reads are not attempts of the action */
+	assert_true(fx_num(start, "t_ms") >= 60000);
+	assert_int_equal(fx_count(&r, "task.start", "note", "db-1"), 1);
+	assert_true(fx_num(fx_last(&r, "task.start", "note", "db-2"), "t_ms") < 1000);
 	const cJSON *warn = NULL;
 	for (size_t i = 0; i < r.n && !warn; i++)
-		if (is(r.ev[i], "log", "note", "db-1"))
+		if (fx_is(r.ev[i], "log", "note", "db-1"))
 			warn = r.ev[i];
-	assert_string_equal(s_(warn, "level"), "warn");
-	assert_non_null(strstr(s_(warn, "message"), "target.state: the service cannot say the state of 'db-1'"));
-	assert_non_null(strstr(s_(warn, "message"), "reading it again in 30s (read 2 of 3, the step's retry:)"));
-	run_free(&r);
+	assert_string_equal(fx_str(warn, "level"), "warn");
+	assert_non_null(strstr(fx_str(warn, "message"), "target.state: the service cannot say the state of 'db-1'"));
+	assert_non_null(strstr(fx_str(warn, "message"), "reading it again in 30s (read 2 of 3, the step's retry:)"));
+	fx_run_free(&r);
 }
 
 /* Throttled more often than retry: allows: the task fails, saying what failed and what to do. */
 static void when_read_fails_when_retries_are_used_up(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: throttled, times: 9}",
 			   "  - { id: note, action: log, foreach: db, when: \"${target.state == 'protected'}\",\n"
 			   "      retry: { attempts: 3, delay: 5s, on: [throttled] }, with: { message: x } }\n"));
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_FAILED);
 	assert_int_equal(rereads(&r), 2);
-	assert_int_equal(count(&r, "task.start", "note", "db-1"), 0);
-	const cJSON *end = last(&r, "task.end", "note", "db-1");
-	assert_string_equal(s_(end, "class"), "throttled");
-	const char *m = s_(end, "message");
+	assert_int_equal(fx_count(&r, "task.start", "note", "db-1"), 0);
+	const cJSON *end = fx_last(&r, "task.end", "note", "db-1");
+	assert_string_equal(fx_str(end, "class"), "throttled");
+	const char *m = fx_str(end, "message");
 	assert_non_null(strstr(m, "when: target.state: the service cannot say the state of 'db-1': TooManyRequests"));
 	assert_non_null(strstr(m, "read 3 times, as the step's retry: (attempts 3) allows"));
 	assert_non_null(strstr(m, "The task did not start"));
 	assert_non_null(strstr(m, "--retry-failed"));
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 /* with: reads target.state too: a transient failure is read again, and the value is the service's. */
 static void with_reads_again_after_a_transient_failure(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: transient, times: 1}",
 			   "  - { id: note, action: log, foreach: db, retry: { attempts: 2, delay: 10s, jitter: none, on: [transient] },\n"
 			   "      with: { message: \"state ${target.state}\" } }\n"));
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	assert_int_equal(rereads(&r), 1);
-	assert_string_equal(s_(outputs_of(&r, "note", "db-1"), "message"), "state protected");
-	assert_true(n_(last(&r, "task.start", "note", "db-1"), "t_ms") >= 10000);
-	run_free(&r);
+	assert_string_equal(fx_str(outputs_of(&r, "note", "db-1"), "message"), "state protected");
+	assert_true(fx_num(fx_last(&r, "task.start", "note", "db-1"), "t_ms") >= 10000);
+	fx_run_free(&r);
 }
 
 /* No retry:, or a refusal no retry fixes: the task fails at once, and says how to read again. */
 static void a_read_fails_at_once_without_retry_or_when_refused(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: throttled, times: 1}",
 			   "  - { id: note, action: log, foreach: db, when: \"${target.state == 'protected'}\", with: { message: x } }\n"));
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_FAILED);
 	assert_int_equal(rereads(&r), 0);
-	assert_non_null(strstr(s_(last(&r, "task.end", "note", "db-1"), "message"), "the step has no retry: (attempts 1)"));
-	run_free(&r);
+	assert_non_null(strstr(fx_str(fx_last(&r, "task.end", "note", "db-1"), "message"), "the step has no retry: (attempts 1)"));
+	fx_run_free(&r);
 	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: permanent, times: 1}",
 			   "  - { id: note, action: log, foreach: db, when: \"${target.state == 'protected'}\",\n"
 			   "      retry: { attempts: 3, delay: 5s, on: [any] }, with: { message: x } }\n"));
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_FAILED);
 	assert_int_equal(rereads(&r), 0);
-	const cJSON *end = last(&r, "task.end", "note", "db-1");
-	assert_string_equal(s_(end, "class"), "permanent");
-	assert_non_null(strstr(s_(end, "message"), "the service refused the read"));
-	run_free(&r);
+	const cJSON *end = fx_last(&r, "task.end", "note", "db-1");
+	assert_string_equal(fx_str(end, "class"), "permanent");
+	assert_non_null(strstr(fx_str(end, "message"), "the service refused the read"));
+	fx_run_free(&r);
 }
 
 /* The step's timeout ends the wait for a read, and says which read kept the task from starting. */
 static void the_steps_timeout_ends_the_wait_for_a_read(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, READS("{kind: read-fails, vms: [db-1], class: throttled}",
 			   "  - { id: note, action: log, foreach: db, when: \"${target.state == 'protected'}\", timeout: 2m,\n"
 			   "      retry: { attempts: 50, delay: 30s, backoff: 1, on: [throttled] }, with: { message: x } }\n"));
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_FAILED);
-	const cJSON *c = last(&r, "task.cancel", "note", "db-1");
+	const cJSON *c = fx_last(&r, "task.cancel", "note", "db-1");
 	assert_non_null(c);
-	assert_non_null(strstr(s_(c, "reason"), "not started before the step's timeout: when: target.state: the service "
+	assert_non_null(strstr(fx_str(c, "reason"), "not started before the step's timeout: when: target.state: the service "
 						"cannot say the state of 'db-1'"));
-	assert_true(n_(c, "t_ms") <= 2 * 60000);
-	run_free(&r);
+	assert_true(fx_num(c, "t_ms") <= 2 * 60000);
+	fx_run_free(&r);
 }
 
 /*
@@ -818,25 +678,25 @@ static void the_steps_timeout_ends_the_wait_for_a_read(void **state)
 static void a_held_simulator_does_not_wait_for_a_person(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: h\n" SUSPENDING
 		     "steps:\n"
 		     "  - { id: fo, action: dr.failover, targets: db }\n");
 	assert_true(r.be->held);
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_FAILED);
-	const cJSON *end = last(&r, "task.end", "fo", "db-1");
+	const cJSON *end = fx_last(&r, "task.end", "fo", "db-1");
 	assert_non_null(end);
-	assert_string_equal(s_(end, "class"), "permanent");
-	assert_true(n_(end, "t_ms") < 60 * 60000); /* at once, not at a timeout */
-	const char *m = s_(end, "message");
+	assert_string_equal(fx_str(end, "class"), "permanent");
+	assert_true(fx_num(end, "t_ms") < 60 * 60000); /* at once, not at a timeout */
+	const char *m = fx_str(end, "message");
 	assert_non_null(strstr(m, "no one can resume it while this run holds the simulator's state"));
 	assert_non_null(strstr(m, "Check the replica"));
 	assert_non_null(strstr(m, "drover sim resume"));
 	assert_non_null(strstr(m, "--retry-failed"));
 	outputs_of(&r, "fo", "db-2");
 	assert_int_equal(audits(&r, "failover", "accepted"), 2);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 /* --- faults ----------------------------------------------------------------- */
@@ -844,111 +704,111 @@ static void a_held_simulator_does_not_wait_for_a_person(void **state)
 static void shutdown_failure_does_not_stop_failover(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: s\nbackend:\n  kind: sim\n  vms: [{name: db-1}, {name: db-2}]\n"
 		     "  faults: [{ kind: shutdown-fails, vms: [db-1] }]\n"
 		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: db }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	const cJSON *o = outputs_of(&r, "fo", "db-1");
-	assert_string_equal(s_(o, "shutdown_source"), "failed");
-	assert_string_equal(s_(o, "status"), "CompletedWithInformation");
+	assert_string_equal(fx_str(o, "shutdown_source"), "failed");
+	assert_string_equal(fx_str(o, "status"), "CompletedWithInformation");
 	const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "warnings"), 0);
-	assert_string_equal(s_(w, "code"), "SourceVmShutdownFailed");
-	const cJSON *log = last(&r, "log", "fo", "db-1");
-	assert_string_equal(s_(log, "level"), "warn");
-	assert_non_null(strstr(s_(log, "message"), "SourceVmShutdownFailed"));
-	assert_string_equal(s_(outputs_of(&r, "fo", "db-2"), "shutdown_source"), "done");
+	assert_string_equal(fx_str(w, "code"), "SourceVmShutdownFailed");
+	const cJSON *log = fx_last(&r, "log", "fo", "db-1");
+	assert_string_equal(fx_str(log, "level"), "warn");
+	assert_non_null(strstr(fx_str(log, "message"), "SourceVmShutdownFailed"));
+	assert_string_equal(fx_str(outputs_of(&r, "fo", "db-2"), "shutdown_source"), "done");
 	assert_int_equal(item(&r, "db-1").state, DR_BE_ST_FAILED_OVER);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static void transient_faults_are_retried(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: t\nbackend:\n  kind: sim\n  vms: [{name: db-1}]\n"
 		     "  faults: [{ kind: fail, op: failover, vms: [db-1], class: transient, times: 2 }]\n"
 		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: db,\n"
 		     "      retry: { attempts: 3, delay: 10s, backoff: 2, on: [transient] } }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
-	assert_int_equal(count(&r, "task.retry", "fo", "db-1"), 2);
+	assert_int_equal(fx_count(&r, "task.retry", "fo", "db-1"), 2);
 	const cJSON *first = NULL;
 	for (size_t i = 0; i < r.n && !first; i++)
-		if (is(r.ev[i], "task.end", "fo", "db-1"))
+		if (fx_is(r.ev[i], "task.end", "fo", "db-1"))
 			first = r.ev[i];
-	assert_string_equal(s_(first, "class"), "transient");
-	assert_non_null(strstr(s_(first, "message"), "failover of 'db-1' was refused (HTTP 503): ServiceUnavailable"));
+	assert_string_equal(fx_str(first, "class"), "transient");
+	assert_non_null(strstr(fx_str(first, "message"), "failover of 'db-1' was refused (HTTP 503): ServiceUnavailable"));
 	assert_int_equal(audits(&r, "failover", "refused"), 2);
 	assert_int_equal(audits(&r, "failover", "accepted"), 1);
-	assert_int_equal((int)n_(last(&r, "task.end", "fo", "db-1"), "attempt"), 3);
-	run_free(&r);
+	assert_int_equal((int)fx_num(fx_last(&r, "task.end", "fo", "db-1"), "attempt"), 3);
+	fx_run_free(&r);
 }
 
 static void throttling_honours_retry_after(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: t\nbackend:\n  kind: sim\n  vms: [{name: db-1}]\n"
 		     "  faults: [{ kind: throttle, after: 0, burst: 1, retry_after: 45s }]\n"
 		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: db,\n"
 		     "      retry: { attempts: 2, delay: 1s, on: [throttled] } }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
-	const cJSON *retry = last(&r, "task.retry", "fo", "db-1");
+	const cJSON *retry = fx_last(&r, "task.retry", "fo", "db-1");
 	assert_non_null(retry);
-	assert_int_equal((int64_t)n_(retry, "delay_ms"), 45000);
+	assert_int_equal((int64_t)fx_num(retry, "delay_ms"), 45000);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(retry, "retry_after")));
 	assert_int_equal(audits(&r, "failover", "throttled"), 1);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static void failed_job_then_new_attempt(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: j\nbackend:\n  kind: sim\n  vms: [{name: db-1}]\n"
 		     "  faults: [{ kind: fail, op: failover, at: job, vms: [db-1], times: 1, code: DiskNotFound }]\n"
 		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: db, retry: { attempts: 2, delay: 1m, on: [any] } }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	const cJSON *first = NULL;
 	for (size_t i = 0; i < r.n && !first; i++)
-		if (is(r.ev[i], "task.end", "fo", "db-1"))
+		if (fx_is(r.ev[i], "task.end", "fo", "db-1"))
 			first = r.ev[i];
-	assert_string_equal(s_(first, "status"), "failed");
-	assert_non_null(strstr(s_(first, "message"), "failed at task 'Create the virtual machine': DiskNotFound"));
+	assert_string_equal(fx_str(first, "status"), "failed");
+	assert_non_null(strstr(fx_str(first, "message"), "failed at task 'Create the virtual machine': DiskNotFound"));
 	assert_int_equal(audits(&r, "failover", "accepted"), 2); /* a failed job frees the item: attempt 2 starts anew */
 	assert_int_equal(item(&r, "db-1").state, DR_BE_ST_FAILED_OVER);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static void timed_out_attempt_goes_on_with_its_job(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: a\nbackend:\n  kind: sim\n  vms: [{name: db-1}]\n"
 		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
 		     "steps:\n  - { id: fo, action: dr.failover, targets: db, attempt_timeout: 2m,\n"
 		     "      retry: { attempts: 6, delay: 5s, on: [timeout] } }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	assert_int_equal(audits(&r, "failover", "accepted"), 1); /* never a second failover */
 	assert_true(audits(&r, "failover", "replayed") >= 1);
-	const cJSON *log = last(&r, "log", "fo", "db-1");
-	assert_non_null(strstr(s_(log, "message"), "which attempt 1 started"));
-	run_free(&r);
+	const cJSON *log = fx_last(&r, "log", "fo", "db-1");
+	assert_non_null(strstr(fx_str(log, "message"), "which attempt 1 started"));
+	fx_run_free(&r);
 }
 
 static void rollback_cancels_the_failover(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: rb\non_failure: rollback\n"
 		     "backend:\n  kind: sim\n  vms: [{name: app-1}, {name: app-2}, {name: app-3}]\n"
 		     "  faults: [{ kind: unhealthy, vms: [app-2] }]\n"
@@ -956,19 +816,19 @@ static void rollback_cancels_the_failover(void **state)
 		     "steps:\n"
 		     "  - { id: fo, action: dr.failover, targets: app }\n"
 		     "  - { id: ok, action: dr.probe, foreach: app, needs: fo, with: { timeout: 5m } }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_ROLLED_BACK);
-	const cJSON *end = last(&r, "task.end", "ok", "app-2");
-	assert_string_equal(s_(end, "class"), "transient");
-	assert_non_null(strstr(s_(end, "message"), "probe of 'app-2' gave up after 5m: the recovery VM of 'app-2' (10.2.0.5) "
+	const cJSON *end = fx_last(&r, "task.end", "ok", "app-2");
+	assert_string_equal(fx_str(end, "class"), "transient");
+	assert_non_null(strstr(fx_str(end, "message"), "probe of 'app-2' gave up after 5m: the recovery VM of 'app-2' (10.2.0.5) "
 						   "runs but is unhealthy: its guest never became ready"));
 	const char *vms[] = {"app-1", "app-2", "app-3"};
 	for (int i = 0; i < 3; i++) {
-		const cJSON *undo = last(&r, "task.end", "fo", vms[i]);
-		assert_string_equal(s_(undo, "phase"), "rollback");
-		assert_string_equal(s_(undo, "action"), "dr.cancel_failover");
-		assert_string_equal(s_(undo, "status"), "succeeded");
-		assert_string_equal(s_(cJSON_GetObjectItemCaseSensitive(undo, "outputs"), "operation"), "cancel_failover");
+		const cJSON *undo = fx_last(&r, "task.end", "fo", vms[i]);
+		assert_string_equal(fx_str(undo, "phase"), "rollback");
+		assert_string_equal(fx_str(undo, "action"), "dr.cancel_failover");
+		assert_string_equal(fx_str(undo, "status"), "succeeded");
+		assert_string_equal(fx_str(cJSON_GetObjectItemCaseSensitive(undo, "outputs"), "operation"), "cancel_failover");
 		dr_be_item it = item(&r, vms[i]);
 		assert_int_equal(it.state, DR_BE_ST_PROTECTED);
 		assert_int_equal(it.active_location, DR_BE_PRIMARY);
@@ -978,7 +838,7 @@ static void rollback_cancels_the_failover(void **state)
 	assert_int_equal(n, 6);
 	assert_string_equal(recs[5].op, "cancel_failover");
 	assert_non_null(strstr(recs[5].key, "/dr.cancel_failover/1"));
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 /* --- lifecycle ----------------------------------------------------------------- */
@@ -986,7 +846,7 @@ static void rollback_cancels_the_failover(void **state)
 static void reprotect_refused_before_commit_then_fine(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: rp\nparams: { commit: { type: bool, default: false } }\n"
 		     "backend:\n  kind: sim\n  vms: [{name: app-1}]\n"
 		     "vm_sets: { app: { match: { name: '^app-' } } }\n"
@@ -995,21 +855,21 @@ static void reprotect_refused_before_commit_then_fine(void **state)
 		     "  - { id: ok, action: dr.probe, foreach: app, needs: fo }\n"
 		     "  - { id: commit, action: dr.commit, targets: app, needs: ok, when: '${params.commit}' }\n"
 		     "  - { id: rp, action: dr.reprotect, targets: app, needs: commit }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_BLOCKED); /* the preflight: when: is false, the reprotect would be refused */
 	assert_non_null(strstr(r.err, "app-1: step 'rp' would be refused: the service refuses reprotect in state "
 				      "failed_over"));
 	assert_int_equal(audits(&r, NULL, NULL), 0); /* so the VM is not failed over and left half-way */
 	rerun_unguarded(&r, DR_BE_DIR_PRIMARY_TO_RECOVERY); /* the service's own refusal */
 	assert_int_equal(r.status, DR_RUN_FAILED);
-	const cJSON *end = last(&r, "task.end", "rp", "app-1");
-	assert_string_equal(s_(end, "class"), "permanent");
-	assert_non_null(strstr(s_(end, "message"),
+	const cJSON *end = fx_last(&r, "task.end", "rp", "app-1");
+	assert_string_equal(fx_str(end, "class"), "permanent");
+	assert_non_null(strstr(fx_str(end, "message"),
 			       "reprotect of 'app-1' was refused (HTTP 400): OperationNotAllowedInCurrentState: The operation "
 			       "'ReverseReplicate' isn't allowed for the protected item 'app-1' in its current state "
 			       "'Failover completed'. Possible causes: "));
-	assert_non_null(strstr(s_(end, "message"), "Recommended action: Reprotect needs the 'Failover committed' state"));
-	run_free(&r);
+	assert_non_null(strstr(fx_str(end, "message"), "Recommended action: Reprotect needs the 'Failover committed' state"));
+	fx_run_free(&r);
 
 	run_init(&r, "drover: 1\nname: rp2\n"
 		     "backend:\n  kind: sim\n  vms: [{name: app-1}]\n"
@@ -1019,22 +879,22 @@ static void reprotect_refused_before_commit_then_fine(void **state)
 		     "  - { id: ok, action: dr.probe, foreach: app, needs: fo }\n"
 		     "  - { id: commit, action: dr.commit, targets: app, needs: ok }\n"
 		     "  - { id: rp, action: dr.reprotect, targets: app, needs: commit }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	const cJSON *o = outputs_of(&r, "rp", "app-1");
-	assert_string_equal(s_(o, "protection_state"), "protected");
-	assert_string_equal(s_(o, "active_location"), "Recovery");
+	assert_string_equal(fx_str(o, "protection_state"), "protected");
+	assert_string_equal(fx_str(o, "active_location"), "Recovery");
 	assert_non_null(cJSON_GetObjectItemCaseSensitive(outputs_of(&r, "commit", "app-1"), "committed_at"));
 	dr_be_item it = item(&r, "app-1");
 	assert_int_equal(it.state, DR_BE_ST_PROTECTED);
 	assert_int_equal(it.active_location, DR_BE_RECOVERY);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 static void test_failover_probe_cleanup(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: drill\n"
 		     "backend:\n  kind: sim\n  vms: [{name: app-1}]\n"
 		     "vm_sets: { app: { match: { name: '^app-' } } }\n"
@@ -1043,53 +903,36 @@ static void test_failover_probe_cleanup(void **state)
 		     "  - { id: ok, action: dr.probe, foreach: app, needs: tfo, with: { port: 22 } }\n"
 		     "finally:\n"
 		     "  - { id: clean, action: dr.test_cleanup, targets: app, with: { comments: 'drill ok' } }\n");
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	const cJSON *t = outputs_of(&r, "tfo", "app-1");
-	assert_string_equal(s_(t, "network"), "drill-vnet");
-	assert_non_null(strstr(s_(t, "test_vm_id"), "app-1-test"));
+	assert_string_equal(fx_str(t, "network"), "drill-vnet");
+	assert_non_null(strstr(fx_str(t, "test_vm_id"), "app-1-test"));
 	const cJSON *p = outputs_of(&r, "ok", "app-1");
-	assert_string_equal(s_(p, "side"), "test");
-	assert_string_equal(s_(p, "vm_id"), s_(t, "test_vm_id"));
+	assert_string_equal(fx_str(p, "side"), "test");
+	assert_string_equal(fx_str(p, "vm_id"), fx_str(t, "test_vm_id"));
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "port_open")));
-	assert_true(n_(p, "polls") > 1); /* it waited for the boot */
+	assert_true(fx_num(p, "polls") > 1); /* it waited for the boot */
 	outputs_of(&r, "clean", "app-1");
 	dr_be_item it = item(&r, "app-1");
 	assert_int_equal(it.state, DR_BE_ST_PROTECTED);
 	assert_false(it.test_vm.exists);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 /* Reopen r's backend from the state file at path (a new session, as a new `drover run` would be). */
-static void reopen(run *r, const char *path)
+static void reopen(fx_run *r, const char *path)
 {
 	dr_backend_close(r->be);
 	dr_backend_opts bo = {.state_path = path};
-	dr_diags *d = dr_diags_new();
-	dr_be_error e;
-	r->be = dr_backend_open(r->rb, &bo, r->a, d, &e);
-	if (!r->be)
-		fail_msg("cannot open %s: %s: %s", path, e.code, e.message);
-	dr_diags_free(d);
-}
-
-static void reset_events(run *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		cJSON_Delete(r->ev[i]);
-	free(r->ev);
-	free(r->events);
-	free(r->err);
-	r->ev = NULL, r->events = NULL, r->err = NULL, r->n = 0;
+	r->be = fx_backend(r->rb, &bo, r->a);
 }
 
 static void failback_in_a_later_session(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/drover-test-dr-XXXXXX", path[64];
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/sim.json", dir);
-	run r;
+	const char *path = fx_path("life-sim.json");
+	fx_run r;
 	run_init(&r, "drover: 1\nname: life\nparams: { back: { type: bool, default: false } }\n"
 		     "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
 		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
@@ -1100,28 +943,24 @@ static void failback_in_a_later_session(void **state)
 		     "  - { id: commit, action: dr.commit, targets: db, needs: ok }\n"
 		     "  - { id: rp, action: dr.reprotect, targets: db, needs: commit }\n");
 	reopen(&r, path);
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	reopen(&r, path); /* the virtual clock restarts at 00:00; the service goes on from where it was */
-	reset_events(&r);
-	r.run_id = "life-failback"; /* a run id is never reused: the idempotency keys start with it */
-	run_exec_dir(&r, DR_BE_DIR_RECOVERY_TO_PRIMARY);
+	fx_run_forget(&r);
+	r.o.run_id = "life-failback"; /* a run id is never reused: the idempotency keys start with it */
+	r.o.direction = DR_BE_DIR_RECOVERY_TO_PRIMARY;
+	fx_run_exec(&r);
 	assert_int_equal(r.status, DR_RUN_SUCCEEDED);
 	const cJSON *o = outputs_of(&r, "fo", "db-1");
 	/* polled on the service's clock: the task took as long as its job, and the data lost is the lag */
-	assert_int_equal((int64_t)n_(last(&r, "task.end", "fo", "db-1"), "elapsed_ms"), (int64_t)n_(o, "duration_ms"));
-	assert_true(n_(o, "rpo_ms") > 0 && n_(o, "rpo_ms") <= 120000);
-	assert_true(parse_time(s_(o, "started_at")) > T0 + 20 * 60000); /* after the first session's reprotect */
+	assert_int_equal((int64_t)fx_num(fx_last(&r, "task.end", "fo", "db-1"), "elapsed_ms"), (int64_t)fx_num(o, "duration_ms"));
+	assert_true(fx_num(o, "rpo_ms") > 0 && fx_num(o, "rpo_ms") <= 120000);
+	assert_true(parse_time(fx_str(o, "started_at")) > T0 + 20 * 60000); /* after the first session's reprotect */
 	dr_be_item it = item(&r, "db-1"); /* failed back, committed, reprotected: home again */
 	assert_int_equal(it.state, DR_BE_ST_PROTECTED);
 	assert_int_equal(it.active_location, DR_BE_PRIMARY);
-	assert_string_equal(s_(outputs_of(&r, "rp", "db-1"), "active_location"), "Primary");
-	run_free(&r);
-	unlink(path);
-	char lock[80];
-	snprintf(lock, sizeof lock, "%s.lock", path);
-	unlink(lock);
-	rmdir(dir);
+	assert_string_equal(fx_str(outputs_of(&r, "rp", "db-1"), "active_location"), "Primary");
+	fx_run_free(&r);
 }
 
 /* --- resume probes --------------------------------------------------------------- */
@@ -1147,7 +986,7 @@ static dr_outcome probe_it(dr_call *call)
 {
 	char of[32];
 	int attempt = 1;
-	assert_true(sscanf(s_(call->with, "message"), "%31s %d", of, &attempt) >= 1);
+	assert_true(sscanf(fx_str(call->with, "message"), "%31s %d", of, &attempt) >= 1);
 	const dr_step *st = dr_runbook_step(dr_exec_runbook(call->run), of);
 	assert_non_null(st);
 	dr_call c = *call;
@@ -1164,7 +1003,7 @@ static dr_outcome probe_it(dr_call *call)
 	s->wait_ms = r.wait_ms;
 	s->state_set = c.state != NULL;
 	if (r.outputs)
-		snprintf(s->job_id, sizeof s->job_id, "%s", s_(r.outputs, "job_id"));
+		snprintf(s->job_id, sizeof s->job_id, "%s", fx_str(r.outputs, "job_id"));
 	if (r.message)
 		snprintf(s->message, sizeof s->message, "%s", r.message);
 	if (c.state)
@@ -1195,7 +1034,7 @@ static const probe_seen *seen_at(const char *step)
 static void probes_tell_what_the_service_did(void **state)
 {
 	(void)state;
-	run r;
+	fx_run r;
 	run_init(&r, "drover: 1\nname: p\nbackend:\n  kind: sim\n  vms: [{name: app-1}, {name: tst-1}]\n"
 		     "  faults: [{ kind: fail, op: test_failover, at: job, vms: [tst-1] }]\n"
 		     "vm_sets: { app: { match: { name: '^app-' } }, tst: { match: { name: '^tst-' } } }\n"
@@ -1216,13 +1055,13 @@ static void probes_tell_what_the_service_did(void **state)
 	for (int i = 0; i < 6; i++)
 		set_action(r.rb, probers[i], &act_probe_it);
 	n_seen = 0;
-	run_exec(&r);
+	fx_run_exec(&r);
 	assert_int_equal(n_seen, 6);
 	assert_int_equal(seen_at("before")->status, DR_PROBE_NOT_STARTED); /* nothing happened yet */
 	const probe_seen *running = seen_at("running"); /* 1m in: the failover job runs */
 	assert_int_equal(running->status, DR_PROBE_RUNNING);
 	assert_true(running->state_set && running->wait_ms > 0);
-	const char *job = s_(outputs_of(&r, "fo", "app-1"), "job_id");
+	const char *job = fx_str(outputs_of(&r, "fo", "app-1"), "job_id");
 	assert_int_equal(seen_at("done")->status, DR_PROBE_DONE); /* it ended: the outputs run() gave */
 	assert_string_equal(seen_at("done")->job_id, job);
 	assert_int_equal(seen_at("done2")->status, DR_PROBE_DONE); /* a lost attempt 2 would have gone on with attempt 1's job */
@@ -1233,7 +1072,7 @@ static void probes_tell_what_the_service_did(void **state)
 	assert_non_null(strstr(t->message, "test failover of 'tst-1' failed: job"));
 	assert_int_equal(audits(&r, "failover", "accepted"), 1);
 	assert_int_equal(audits(&r, "commit", "accepted"), 1);
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 int main(void)
