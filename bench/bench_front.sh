@@ -15,11 +15,10 @@ OUT=bench/out/front
 DROVER=$BUILD/drover
 mkdir -p "$BIN" "$OUT"
 . bench/lib.sh
-CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror"
-$CC $CFLAGS bench/gen_shapes.c -o "$BIN/gen_shapes"
-$CC $CFLAGS bench/rss_time.c -o "$BIN/rss_time"
-$CC $CFLAGS bench/gen_runbook.c -o "$BIN/gen_runbook"
-$CC $CFLAGS $(pkg-config --cflags yaml-0.1) bench/bare_parse.c -o "$BIN/bare_parse" $(pkg-config --libs yaml-0.1)
+bench_tool gen_shapes
+bench_tool rss_time
+bench_tool gen_runbook
+bench_tool bare_parse yaml-0.1
 DROVER_STDLIB=$PWD/stdlib
 export DROVER_STDLIB
 
@@ -27,11 +26,6 @@ gen() { # gen FILE SHAPE ARGS...
 	_f=$1
 	shift
 	"$BIN/gen_shapes" "$@" >"$OUT/$_f"
-}
-
-row() { # row LABEL SIZE_A SIZE_B FIG_A FIG_B UNIT
-	printf '  %-34s %8s: %9.1f %-3s %8s: %9.1f %-3s growth %s\n' "$1" "$2" "$4" "$6" "$3" "$5" "$6" \
-		"$(growth "$4" "$5" "$2" "$3")"
 }
 
 echo "drover bench: the front end at two sizes (CPU ms = user + sys, median of $RUNS; RSS = peak MiB)"

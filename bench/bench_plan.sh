@@ -18,17 +18,11 @@ DROVER=$BUILD/drover
 mkdir -p "$BIN" "$OUT"
 . bench/lib.sh
 bench_need_lib
-CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror"
-$CC $CFLAGS bench/gen_runbook.c -o "$BIN/gen_runbook"
-$CC $CFLAGS bench/rss_time.c -o "$BIN/rss_time"
+bench_tool gen_runbook
+bench_tool rss_time
 bench_link bench_simload
 DROVER_STDLIB=$PWD/stdlib
 export DROVER_STDLIB
-
-row() { # row LABEL SIZE_A SIZE_B FIG_A FIG_B UNIT
-	printf '  %-36s %6s: %9.1f %-3s %6s: %9.1f %-3s growth %s\n' "$1" "$2" "$4" "$6" "$3" "$5" "$6" \
-		"$(growth "$4" "$5" "$2" "$3")"
-}
 
 echo "drover bench: plan at two sizes (CPU ms = user + sys, median of $RUNS; RSS = peak MiB)"
 "$BIN/gen_runbook" --vms 5000 --sets 100 --steps 1000 >"$OUT/big-a.yaml"

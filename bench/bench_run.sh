@@ -20,16 +20,10 @@ OUT=bench/out/run
 DROVER=$(pwd)/$BUILD/drover
 mkdir -p "$BIN" "$OUT"
 . bench/lib.sh
-CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror"
-$CC $CFLAGS bench/gen_shapes.c -o "$BIN/gen_shapes"
-$CC $CFLAGS bench/rss_time.c -o "$BIN/rss_time"
+bench_tool gen_shapes
+bench_tool rss_time
 DROVER_STDLIB=$PWD/stdlib
 export DROVER_STDLIB
-
-row() { # row LABEL SIZE_A SIZE_B FIG_A FIG_B UNIT
-	printf '  %-36s %6s: %9.1f %-3s %6s: %9.1f %-3s growth %s\n' "$1" "$2" "$4" "$6" "$3" "$5" "$6" \
-		"$(growth "$4" "$5" "$2" "$3")"
-}
 
 # run_in NAME RUNBOOK: measure a run in a fresh state directory; NAME_stats: the journal's line
 run_in() {

@@ -31,7 +31,7 @@ OUT=bench/out/simstate
 NEW=$(pwd)/$BUILD/drover
 mkdir -p "$BIN" "$OUT"
 . bench/lib.sh
-$CC -std=c11 -O2 -Wall -Wextra -Werror bench/rss_time.c -o "$BIN/rss_time"
+bench_tool rss_time
 DROVER_STDLIB=$PWD/stdlib
 export DROVER_STDLIB RUNS
 

@@ -17,14 +17,12 @@ BUILD=${1:?usage: bench/bench_waves.sh BUILD_DIR}
 VMS=${VMS:-1000}
 WAVES=${WAVES:-5}
 CONCURRENCY=${CONCURRENCY:-0 100 25}
-CC=${CC:-cc}
 cd "$(dirname "$0")/.."
+. bench/lib.sh
+bench_need_lib
 out=bench/out
-mkdir -p "$out" "$BUILD/bench"
-PKGS="yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd"
-# shellcheck disable=SC2046
-$CC -std=c11 -D_GNU_SOURCE -O2 -Iinterpreter -I"$BUILD" $(pkg-config --cflags $PKGS) bench/bench_waves.c \
-	"$BUILD/libdrover.a" $(pkg-config --libs $PKGS) -lpthread -lm -o "$BUILD/bench/bench_waves"
+mkdir -p "$out"
+bench_link bench_waves
 echo "drover bench: $VMS VMs in $WAVES dependent waves (dr.failover, then dr.probe per VM), simulator, virtual clock"
 summary=
 for c in $CONCURRENCY; do

@@ -5,10 +5,13 @@
 # bench_need_lib       exits 1 (saying so) when $BUILD/libdrover.a is missing
 # bench_link NAME      compiles bench/NAME.c against $BUILD/libdrover.a into
 #                      $BUILD/bench/NAME (-O2, -Werror; CC, default cc)
+# bench_tool NAME [PKG...]  compiles the stand-alone bench/NAME.c (libc, and the
+#                      pkg-config packages PKG) into $BUILD/bench/NAME, likewise
 # measure NAME CMD...  runs CMD $RUNS times under rss_time (quiet) and sets
 #                      NAME_cpu (median user+sys ms), NAME_wall (median wall ms),
 #                      NAME_rss (largest peak RSS, MB) and NAME_exit (worst exit)
 # growth A B NA NB     the growth exponent of a figure that was A at size NA and B at NB
+# row LABEL NA NB A B UNIT  prints a figure at two sizes and its growth exponent
 # verdict OK           PASS or MISS
 #
 # CPU time is the figure: the machine is shared, and wall time then measures
@@ -16,6 +19,7 @@
 
 RUNS=${RUNS:-3}
 BENCH_PKGS="yaml-0.1 libcurl libcjson libpcre2-8 libmicrohttpd libcrypto"
+BENCH_WARN="-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wvla"
 
 bench_need_lib() {
 	if [ ! -f "$BUILD/libdrover.a" ]; then
@@ -30,6 +34,15 @@ bench_link() {
 	${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iinterpreter -I"$BUILD" \
 		$(pkg-config --cflags $BENCH_PKGS) "bench/$1.c" "$BUILD/libdrover.a" \
 		$(pkg-config --libs $BENCH_PKGS) -lpthread -lm -o "$BUILD/bench/$1"
+}
+
+bench_tool() {
+	_tool=$1
+	shift
+	mkdir -p "$BUILD/bench"
+	# shellcheck disable=SC2046,SC2086 # pkg-config's words
+	${CC:-cc} -std=c11 -O2 $BENCH_WARN $( [ $# = 0 ] || pkg-config --cflags "$@") "bench/$_tool.c" \
+		$( [ $# = 0 ] || pkg-config --libs "$@") -o "$BUILD/bench/$_tool"
 }
 
 measure() {
@@ -56,6 +69,11 @@ growth() {
 		if (a <= 0 || b <= 0) { print "n/a"; exit }
 		printf "%.2f\n", log(b / a) / log(nb / na)
 	}'
+}
+
+row() {
+	printf '  %-36s %8s: %9.1f %-3s %8s: %9.1f %-3s growth %s\n' "$1" "$2" "$4" "$6" "$3" "$5" "$6" \
+		"$(growth "$4" "$5" "$2" "$3")"
 }
 
 verdict() {

@@ -31,8 +31,6 @@ BIN=$BUILD/bench
 OUT=bench/out
 BIG=$OUT/big.yaml
 DROVER=$BUILD/drover
-CFLAGS="-std=c11 -O2 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
--Wwrite-strings -Wformat=2 -Wvla"
 
 if [ ! -x "$DROVER" ]; then
 	echo "bench: $DROVER not found; run make first" >&2
@@ -41,19 +39,18 @@ fi
 mkdir -p "$BIN" "$OUT"
 
 # The bench programs: libc only, except bare_parse (libyaml).
-{
-	$CC $CFLAGS bench/gen_runbook.c -o "$BIN/gen_runbook"
-	$CC $CFLAGS bench/rss_time.c -o "$BIN/rss_time"
-	$CC $CFLAGS $(pkg-config --cflags yaml-0.1) bench/bare_parse.c -o "$BIN/bare_parse" \
-		$(pkg-config --libs yaml-0.1)
-}
+. bench/lib.sh
+bench_tool gen_runbook
+bench_tool rss_time
+bench_tool bare_parse yaml-0.1
 
 "$BIN/gen_runbook" --vms "$VMS" --sets "$SETS" --steps "$STEPS" --seed "$SEED" \
 	--drill-pct "$DRILL_PCT" >"$BIG"
 
-# measure NAME CMD...: run CMD RUNS times under rss_time; leave one line per
-# run, "wall_ms maxrss_kb exit user_ms sys_ms", in $OUT/NAME.runs.
-measure() {
+# record NAME CMD...: run CMD RUNS times under rss_time; leave one line per
+# run, "wall_ms maxrss_kb exit user_ms sys_ms", in $OUT/NAME.runs (lib.sh's
+# measure keeps only medians; this row also prints the spread).
+record() {
 	name=$1
 	shift
 	: >"$OUT/$name.runs"
@@ -87,8 +84,8 @@ vexit=$?
 set -e
 events=$("$BIN/bare_parse" "$BIG" | awk '{ print $1 }')
 
-measure bare "$BIN/bare_parse" "$BIG"
-measure validate "$DROVER" validate "$BIG"
+record bare "$BIN/bare_parse" "$BIG"
+record validate "$DROVER" validate "$BIG"
 set -- $(stats bare)
 b_med=$1 b_min=$2 b_max=$3 b_rss=$4 b_usr=$6 b_sys=$7
 set -- $(stats validate)
