@@ -19,8 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -30,25 +28,14 @@
 #include "journal/runinfo.h"
 #include "run/exec.h"
 #include "run/modes.h"
-
-static char dir[64];
+#include "fixture.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/drover-test-live-XXXXXX");
-	assert_non_null(mkdtemp(dir));
 	unsetenv("DROVER_SIM_STATE");
 	unsetenv("DROVER_SIM_FAULTS");
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
 }
 
 /* --- a model as text ---------------------------------------------------------- */
@@ -196,25 +183,6 @@ static char *dump(const dr_runinfo *ri)
 
 /* --- running a case -------------------------------------------------------------- */
 
-static dr_runbook *compile(const char *name, const char *yaml)
-{
-	static char paths[8][256]; /* the runbook keeps its path */
-	static size_t next;
-	char *path = paths[next++ % 8];
-	snprintf(path, sizeof paths[0], "%s/%s.yaml", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(yaml, f);
-	fclose(f);
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
-	if (dr_diags_errors(d))
-		dr_diags_render_text(d, stderr, false);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
-	return rb;
-}
-
 static void opts(dr_exec_opts *o, const char *state, const char *id, dr_runinfo *live)
 {
 	dr_exec_opts_init(o);
@@ -258,12 +226,6 @@ static dr_run_status run_case(dr_runbook *rb, const char *id, dr_exec_opts *o, d
 	return st;
 }
 
-static void state_dir(char *out, size_t n, const char *name)
-{
-	snprintf(out, n, "%s/%s", dir, name);
-	mkdir(out, 0700);
-}
-
 #define INVENTORY                                                                                                    \
 	"backend:\n  kind: sim\n  vms:\n"                                                                            \
 	"    - { name: db-1, tags: { tier: db } }\n    - { name: web-1, tags: { tier: web } }\n"                      \
@@ -285,9 +247,8 @@ static const char *const failover_yaml =
 static void test_failover(void **state)
 {
 	(void)state;
-	char st[128];
-	state_dir(st, sizeof st, "failover");
-	dr_runbook *rb = compile("failover", failover_yaml);
+	const char *st = fx_mkdir("failover");
+	dr_runbook *rb = fx_compile("failover.yaml", failover_yaml);
 	dr_runinfo live;
 	dr_runinfo_init(&live);
 	dr_exec_opts o;
@@ -314,9 +275,8 @@ static const char *const rollback_yaml =
 static void test_rollback(void **state)
 {
 	(void)state;
-	char st[128];
-	state_dir(st, sizeof st, "rollback");
-	dr_runbook *rb = compile("rollback", rollback_yaml);
+	const char *st = fx_mkdir("rollback");
+	dr_runbook *rb = fx_compile("rollback.yaml", rollback_yaml);
 	dr_runinfo live;
 	dr_runinfo_init(&live);
 	dr_exec_opts o;
@@ -339,9 +299,8 @@ static const char *const retry_yaml =
 static void test_retries(void **state)
 {
 	(void)state;
-	char st[128];
-	state_dir(st, sizeof st, "retry");
-	dr_runbook *rb = compile("retry", retry_yaml);
+	const char *st = fx_mkdir("retry");
+	dr_runbook *rb = fx_compile("retry.yaml", retry_yaml);
 	dr_runinfo live;
 	dr_runinfo_init(&live);
 	dr_exec_opts o;
@@ -362,9 +321,8 @@ static void test_retries(void **state)
 static void test_cancel_and_resume(void **state)
 {
 	(void)state;
-	char st[128];
-	state_dir(st, sizeof st, "cancel");
-	dr_runbook *rb = compile("cancel", failover_yaml);
+	const char *st = fx_mkdir("cancel");
+	dr_runbook *rb = fx_compile("cancel.yaml", failover_yaml);
 	dr_runinfo live;
 	dr_runinfo_init(&live);
 	dr_exec_opts o;
@@ -401,9 +359,8 @@ static void test_cancel_and_resume(void **state)
 static void test_drill(void **state)
 {
 	(void)state;
-	char st[128];
-	state_dir(st, sizeof st, "drill");
-	dr_runbook *rb = compile("drill", failover_yaml);
+	const char *st = fx_mkdir("drill");
+	dr_runbook *rb = fx_compile("drill.yaml", failover_yaml);
 	dr_buf err;
 	dr_buf_init(&err);
 	assert_int_equal(dr_modes_make_drill(rb, DR_DRILL_DEFAULT_NETWORK, &err), 0);
@@ -429,5 +386,5 @@ int main(void)
 		cmocka_unit_test(test_retries),		  cmocka_unit_test(test_cancel_and_resume),
 		cmocka_unit_test(test_drill),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }
