@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -27,58 +26,45 @@
 #include "front/runbook.h"
 #include "run/planfile.h"
 #include "run/preflight.h"
+#include "fixture.h"
 
 #define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
 #define HOUR INT64_C(3600000)
 
-typedef struct fx {
-	char path[64];
+typedef struct pf {
 	dr_runbook *rb;
 	dr_arena *a;
 	dr_backend *be;
 	cJSON *params;
 	dr_preflight pf;
 	dr_preflight_opts o;
-} fx;
+} pf;
 
-static void fx_init(fx *f, const char *yaml)
+/* yaml compiled with its parameters' defaults, its simulator in memory, the options of a failover at T0. */
+static void pf_init(pf *f, const char *yaml)
 {
 	memset(f, 0, sizeof *f);
-	snprintf(f->path, sizeof f->path, "/tmp/drover-test-pf-XXXXXX.yaml");
-	int fd = mkstemps(f->path, 5);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
-	close(fd);
-	dr_diags *d = dr_diags_new();
-	f->rb = dr_runbook_compile(f->path, d, NULL);
-	if (dr_diags_errors(d))
-		dr_diags_render_text(d, stderr, false);
-	assert_int_equal(dr_diags_errors(d), 0);
+	f->rb = fx_compile(NULL, yaml);
 	dr_buf err;
 	dr_buf_init(&err);
 	assert_int_equal(dr_params_bind(f->rb, NULL, 0, &f->params, &err), 0);
 	dr_buf_dispose(&err);
 	f->a = dr_arena_new();
-	dr_backend_opts bo = {.in_memory = true};
-	dr_be_error e;
-	f->be = dr_backend_open(f->rb, &bo, f->a, d, &e);
-	assert_non_null(f->be);
-	dr_diags_free(d);
+	f->be = fx_backend(f->rb, NULL, f->a);
 	f->o = (dr_preflight_opts){.mode = DR_MODE_FAILOVER, .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY,
 				   .params = f->params, .now_ms = T0};
 }
 
-static void fx_free(fx *f)
+static void pf_free(pf *f)
 {
 	cJSON_Delete(f->params);
 	dr_backend_close(f->be);
 	dr_arena_free(f->a);
 	dr_runbook_free(f->rb);
-	unlink(f->path);
 }
 
 /* Start op on vm at t (as an operator would by hand). */
-static void by_hand(fx *f, const char *vm, dr_be_op op, int64_t t)
+static void by_hand(pf *f, const char *vm, dr_be_op op, int64_t t)
 {
 	char key[64];
 	snprintf(key, sizeof key, "by-hand/%s/%d", vm, (int)op);
@@ -89,7 +75,7 @@ static void by_hand(fx *f, const char *vm, dr_be_op op, int64_t t)
 	assert_int_equal(dr_backend_start(f->be, f->a, t, &rq, &st, &e), 0);
 }
 
-static void check_at(fx *f, int64_t now)
+static void check_at(pf *f, int64_t now)
 {
 	dr_buf err;
 	dr_buf_init(&err);
@@ -99,7 +85,7 @@ static void check_at(fx *f, int64_t now)
 	dr_preflight_check(&f->pf, &f->o);
 }
 
-static size_t vm_index(const fx *f, const char *name)
+static size_t vm_index(const pf *f, const char *name)
 {
 	for (size_t i = 0; i < f->pf.n; i++)
 		if (!strcmp(f->pf.items[i].name, name))
@@ -108,7 +94,7 @@ static size_t vm_index(const fx *f, const char *name)
 	return 0;
 }
 
-static const dr_blocker *blocker_of(const fx *f, const char *vm)
+static const dr_blocker *blocker_of(const pf *f, const char *vm)
 {
 	size_t i = vm_index(f, vm);
 	for (size_t k = 0; k < f->pf.n_blockers; k++)
@@ -117,7 +103,7 @@ static const dr_blocker *blocker_of(const fx *f, const char *vm)
 	return NULL;
 }
 
-static size_t n_ops(const fx *f, const char *vm)
+static size_t n_ops(const pf *f, const char *vm)
 {
 	size_t n = 0;
 	for (size_t k = f->pf.vm[vm_index(f, vm)].first_op; k != DR_PF_NO_VM; k = f->pf.ops[k].next)
@@ -143,8 +129,8 @@ static size_t n_ops(const fx *f, const char *vm)
 static void protected_estate_walks_the_whole_lifecycle(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: p\n" SHOP "recovery: { point: latest-processed, max_age: 1h }\n" LIFECYCLE);
+	pf f;
+	pf_init(&f, "drover: 1\nname: p\n" SHOP "recovery: { point: latest-processed, max_age: 1h }\n" LIFECYCLE);
 	check_at(&f, T0);
 	assert_true(dr_preflight_runnable(&f.pf));
 	size_t db = vm_index(&f, "db-1");
@@ -159,14 +145,14 @@ static void protected_estate_walks_the_whole_lifecycle(void **state)
 	assert_int_equal(f.pf.vm[db].point.verdict, DR_PF_POINT_OK);
 	assert_string_equal(dr_point_policy_name(f.pf.vm[db].point.policy), "latest-processed");
 	assert_true(f.pf.vm[db].point.age_ms <= HOUR);
-	fx_free(&f);
+	pf_free(&f);
 }
 
 static void a_vm_failed_over_by_hand_blocks_before_anything(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: h\n" SHOP LIFECYCLE);
+	pf f;
+	pf_init(&f, "drover: 1\nname: h\n" SHOP LIFECYCLE);
 	by_hand(&f, "web-1", DR_BE_OP_FAILOVER, T0);
 	check_at(&f, T0 + HOUR);
 	assert_false(dr_preflight_runnable(&f.pf));
@@ -178,28 +164,28 @@ static void a_vm_failed_over_by_hand_blocks_before_anything(void **state)
 					"failed_over (allowed: ChangePit, Commit, CancelFailover)");
 	assert_true(dr_preflight_excusable(&f.pf)); /* one VM's: --exclude-blocked may leave it out */
 	assert_null(blocker_of(&f, "db-1"));
-	fx_free(&f);
+	pf_free(&f);
 }
 
 static void a_running_job_allows_nothing(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: j\n" SHOP LIFECYCLE);
+	pf f;
+	pf_init(&f, "drover: 1\nname: j\n" SHOP LIFECYCLE);
 	by_hand(&f, "db-1", DR_BE_OP_FAILOVER, T0);
 	check_at(&f, T0 + 1000); /* the failover job still runs */
 	const dr_blocker *b = blocker_of(&f, "db-1");
 	assert_non_null(b);
 	assert_non_null(strstr(b->message, "step 'fo-db' would be refused: the service refuses failover in state "
 					   "failing_over (allowed: none)"));
-	fx_free(&f);
+	pf_free(&f);
 }
 
 static void failback_needs_the_recovery_side(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: fb\n" SHOP "steps:\n  - { id: fo, action: dr.failover, targets: db }\n");
+	pf f;
+	pf_init(&f, "drover: 1\nname: fb\n" SHOP "steps:\n  - { id: fo, action: dr.failover, targets: db }\n");
 	f.o.direction = DR_BE_DIR_RECOVERY_TO_PRIMARY;
 	f.o.mode = DR_MODE_FAILBACK;
 	check_at(&f, T0);
@@ -207,14 +193,14 @@ static void failback_needs_the_recovery_side(void **state)
 	assert_non_null(b);
 	assert_non_null(strstr(b->message, "it is active in Primary, so a recovery-to-primary failover is not possible "
 					   "(it has not failed over: use drover run)"));
-	fx_free(&f);
+	pf_free(&f);
 }
 
 static void continue_and_unknowable_when_do_not_block(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: c\n" SHOP
+	pf f;
+	pf_init(&f, "drover: 1\nname: c\n" SHOP
 		    "params: { go: { type: bool, default: false } }\n"
 		    "steps:\n"
 		    "  - { id: commit, action: dr.commit, targets: db, on_failure: continue }\n"
@@ -232,7 +218,7 @@ static void continue_and_unknowable_when_do_not_block(void **state)
 	op = &f.pf.ops[f.pf.vm[web].first_op];
 	assert_true(op->tolerated && op->conditional); /* when: reads a step's status: only the run knows */
 	assert_int_equal(n_ops(&f, "web-1"), 1); /* commit3's when: is false with the parameters: left out */
-	fx_free(&f);
+	pf_free(&f);
 }
 
 #define COMMIT_WHEN_FAILED_OVER                                                                                    \
@@ -243,23 +229,23 @@ static void continue_and_unknowable_when_do_not_block(void **state)
 static void when_reads_the_predicted_state(void **state)
 {
 	(void)state;
-	fx f;
+	pf f;
 	/* the tutorial's reprotect: commit what is not committed yet, then reprotect */
-	fx_init(&f, "drover: 1\nname: w\n" SHOP COMMIT_WHEN_FAILED_OVER);
+	pf_init(&f, "drover: 1\nname: w\n" SHOP COMMIT_WHEN_FAILED_OVER);
 	by_hand(&f, "db-1", DR_BE_OP_FAILOVER, T0);
 	check_at(&f, T0 + HOUR);
 	assert_true(dr_preflight_runnable(&f.pf)); /* failed over: commit, then reprotect */
 	assert_int_equal(n_ops(&f, "db-1"), 2);
-	fx_free(&f);
+	pf_free(&f);
 
-	fx_init(&f, "drover: 1\nname: w\n" SHOP COMMIT_WHEN_FAILED_OVER);
+	pf_init(&f, "drover: 1\nname: w\n" SHOP COMMIT_WHEN_FAILED_OVER);
 	check_at(&f, T0); /* protected: no commit, and then the reprotect is refused */
 	assert_int_equal(n_ops(&f, "db-1"), 1);
 	const dr_blocker *b = blocker_of(&f, "db-1");
 	assert_non_null(b);
 	assert_non_null(strstr(b->message, "step 'reprotect' would be refused: the service refuses reprotect in state "
 					   "protected"));
-	fx_free(&f);
+	pf_free(&f);
 }
 
 /* --- recovery points -------------------------------------------------------------------- */
@@ -267,8 +253,8 @@ static void when_reads_the_predicted_state(void **state)
 static void rpo_guard_blocks_with_and_without_fallback(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: r\n" SHOP "recovery: { point: latest-processed, max_age: 1m }\n" LIFECYCLE);
+	pf f;
+	pf_init(&f, "drover: 1\nname: r\n" SHOP "recovery: { point: latest-processed, max_age: 1m }\n" LIFECYCLE);
 	check_at(&f, T0);
 	assert_int_equal(f.pf.n_blockers, 3);
 	const dr_blocker *b = blocker_of(&f, "web-2");
@@ -277,20 +263,20 @@ static void rpo_guard_blocks_with_and_without_fallback(void **state)
 	assert_non_null(strstr(b->message, "older than max_age 1m (the RPO guard)"));
 	assert_int_equal(f.pf.vm[vm_index(&f, "web-2")].point.verdict, DR_PF_POINT_TOO_OLD);
 	assert_int_equal(f.pf.blockers[0].node, dr_plan_index(f.rb->plan, "fo-db")); /* per VM, in inventory order */
-	fx_free(&f);
+	pf_free(&f);
 
-	fx_init(&f, "drover: 1\nname: r\n" SHOP "recovery: { point: latest-app-consistent, max_age: 2h, fallback: "
+	pf_init(&f, "drover: 1\nname: r\n" SHOP "recovery: { point: latest-app-consistent, max_age: 2h, fallback: "
 		    "[latest-processed] }\n" LIFECYCLE);
 	check_at(&f, T0);
 	assert_true(dr_preflight_runnable(&f.pf));
-	fx_free(&f);
+	pf_free(&f);
 }
 
 static void the_override_wins_over_the_runbook_and_its_fallbacks(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: o\n" SHOP
+	pf f;
+	pf_init(&f, "drover: 1\nname: o\n" SHOP
 		    "recovery: { point: latest-processed, max_age: 2h, fallback: [latest-crash-consistent] }\n" LIFECYCLE);
 	dr_point_override ov;
 	assert_true(dr_preflight_parse_override("2025-12-31T20:00:00Z", &ov));
@@ -303,7 +289,7 @@ static void the_override_wins_over_the_runbook_and_its_fallbacks(void **state)
 	assert_non_null(b);
 	assert_non_null(strstr(b->message, "its --recovery-point 2025-12-31T20:00:00Z recovery point is 4h"));
 	assert_true(f.pf.vm[vm_index(&f, "db-1")].point.override);
-	fx_free(&f);
+	pf_free(&f);
 
 	assert_true(dr_preflight_parse_override("latest-app-consistent", &ov));
 	assert_int_equal(ov.policy, DR_POINT_LATEST_APP_CONSISTENT);
@@ -315,8 +301,8 @@ static void the_override_wins_over_the_runbook_and_its_fallbacks(void **state)
 static void expression_policies_from_params_and_inputs(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: e\n" SHOP "params: { p: { type: string, default: latest-crash-consistent } }\n"
+	pf f;
+	pf_init(&f, "drover: 1\nname: e\n" SHOP "params: { p: { type: string, default: latest-crash-consistent } }\n"
 		    "recovery: { point: '${params.p}' }\n"
 		    "steps:\n  - { id: fo, action: dr.failover, targets: db }\n"
 		    "  - { id: fo2, action: dr.failover, targets: web, with: { recovery_point: latest-app-consistent } }\n");
@@ -325,7 +311,7 @@ static void expression_policies_from_params_and_inputs(void **state)
 			    "latest-crash-consistent");
 	assert_string_equal(dr_point_policy_name(f.pf.vm[vm_index(&f, "web-1")].point.policy),
 			    "latest-app-consistent");
-	fx_free(&f);
+	pf_free(&f);
 }
 
 /* --- other blockers ----------------------------------------------------------------------- */
@@ -333,8 +319,8 @@ static void expression_policies_from_params_and_inputs(void **state)
 static void expect_and_network_are_not_excusable(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: n\n"
+	pf f;
+	pf_init(&f, "drover: 1\nname: n\n"
 		    "backend:\n  kind: sim\n  vms: [{name: db-1}]\n"
 		    "params: { net: { type: string, default: '' } }\n"
 		    "vm_sets:\n  db: { match: { name: db }, expect: { count: 2 } }\n"
@@ -348,7 +334,7 @@ static void expect_and_network_are_not_excusable(void **state)
 	assert_string_equal(f.pf.blockers[1].message, "step 't': a test failover needs an isolated network to join "
 						      "(with.network), and it names none");
 	assert_false(dr_preflight_excusable(&f.pf));
-	fx_free(&f);
+	pf_free(&f);
 }
 
 /* --- resume and exclusion ------------------------------------------------------------------- */
@@ -369,8 +355,8 @@ static dr_pf_task progress_of(void *ctx, size_t node, size_t vm)
 static void a_resume_checks_only_what_has_not_started(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: rs\n" SHOP LIFECYCLE);
+	pf f;
+	pf_init(&f, "drover: 1\nname: rs\n" SHOP LIFECYCLE);
 	by_hand(&f, "db-1", DR_BE_OP_FAILOVER, T0); /* what the first session did */
 	progress_map m = {.done_node = dr_plan_index(f.rb->plan, "fo-db"),
 			  .flight_node = dr_plan_index(f.rb->plan, "fo-web")};
@@ -385,23 +371,23 @@ static void a_resume_checks_only_what_has_not_started(void **state)
 	/* web-1, web-2: their failover is in flight: the probe settles it, nothing after it is checked */
 	assert_null(blocker_of(&f, "web-1"));
 	assert_true(f.pf.vm[vm_index(&f, "web-1")].unsettled);
-	fx_free(&f);
+	pf_free(&f);
 
-	fx_init(&f, "drover: 1\nname: rs\n" SHOP LIFECYCLE);
+	pf_init(&f, "drover: 1\nname: rs\n" SHOP LIFECYCLE);
 	by_hand(&f, "db-1", DR_BE_OP_FAILOVER, T0);
 	m.flight_node = (size_t)-2;
 	f.o.task = progress_of;
 	f.o.ctx = &m;
 	check_at(&f, T0 + HOUR);
 	assert_true(dr_preflight_runnable(&f.pf)); /* failed over: the rest of its walk starts from there */
-	fx_free(&f);
+	pf_free(&f);
 }
 
 static void excluded_vms_leave_every_set_and_step(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: x\n" SHOP LIFECYCLE);
+	pf f;
+	pf_init(&f, "drover: 1\nname: x\n" SHOP LIFECYCLE);
 	by_hand(&f, "web-1", DR_BE_OP_FAILOVER, T0);
 	check_at(&f, T0 + HOUR);
 	size_t web1 = vm_index(&f, "web-1");
@@ -413,7 +399,7 @@ static void excluded_vms_leave_every_set_and_step(void **state)
 	assert_int_equal(f.pf.n_step_vms[commit], 2);
 	for (size_t k = 0; k < f.pf.n_step_vms[commit]; k++)
 		assert_int_not_equal(f.pf.step_vms[commit][k], web1);
-	fx_free(&f);
+	pf_free(&f);
 }
 
 /*
@@ -433,8 +419,8 @@ static void a_run_keeps_only_what_it_goes_on_with(void **state)
 	for (int i = 1; i <= N; i++)
 		dr_buf_printf(&y, "    - { name: vm-%04d, tags: { tier: %s } }\n", i, i % 2 ? "db" : "web");
 	dr_buf_puts(&y, "vm_sets:\n  db: { match: { tags: { tier: db } } }\n  web: { match: { tags: { tier: web } } }\n" LIFECYCLE);
-	fx f;
-	fx_init(&f, y.data);
+	pf f;
+	pf_init(&f, y.data);
 	dr_buf_dispose(&y);
 	size_t before = dr_arena_used(f.a);
 	check_at(&f, T0);
@@ -459,14 +445,14 @@ static void a_run_keeps_only_what_it_goes_on_with(void **state)
 	size_t commit = dr_plan_index(f.rb->plan, "commit");
 	assert_int_equal(f.pf.n_step_vms[commit], N);
 	assert_int_equal(f.pf.bind.n_members[0], N / 2);
-	fx_free(&f);
+	pf_free(&f);
 }
 
 static void a_refresh_sees_what_happened_since_the_binding(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: rf\n" SHOP LIFECYCLE);
+	pf f;
+	pf_init(&f, "drover: 1\nname: rf\n" SHOP LIFECYCLE);
 	dr_buf err;
 	dr_buf_init(&err);
 	assert_int_equal(dr_preflight_bind(&f.pf, f.a, f.rb, f.be, T0, &err), 0);
@@ -476,13 +462,13 @@ static void a_refresh_sees_what_happened_since_the_binding(void **state)
 	assert_int_equal(f.pf.items[vm_index(&f, "db-1")].state, DR_BE_ST_FAILED_OVER);
 	dr_preflight_check(&f.pf, &f.o);
 	assert_non_null(blocker_of(&f, "db-1"));
-	fx_free(&f);
+	pf_free(&f);
 }
 
 
 /* --- saved plans ------------------------------------------------------------------------------ */
 
-static cJSON *plan_of(fx *f, int64_t at, dr_planfile_ctx *c)
+static cJSON *plan_of(pf *f, int64_t at, dr_planfile_ctx *c)
 {
 	check_at(f, at);
 	*c = (dr_planfile_ctx){.rb = f->rb, .params = f->params, .mode = DR_MODE_FAILOVER,
@@ -498,8 +484,8 @@ static cJSON *plan_of(fx *f, int64_t at, dr_planfile_ctx *c)
 static void a_plan_is_the_same_bytes_but_for_its_time(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: d\n" SHOP "recovery: { point: latest-processed, max_age: 1h }\n" LIFECYCLE);
+	pf f;
+	pf_init(&f, "drover: 1\nname: d\n" SHOP "recovery: { point: latest-processed, max_age: 1h }\n" LIFECYCLE);
 	dr_planfile_ctx c;
 	cJSON *a = plan_of(&f, T0, &c), *b = plan_of(&f, T0 + 1000, &c);
 	cJSON_DeleteItemFromObject(a, "created");
@@ -517,14 +503,14 @@ static void a_plan_is_the_same_bytes_but_for_its_time(void **state)
 	cJSON_Delete(points);
 	cJSON_Delete(a);
 	cJSON_Delete(b);
-	fx_free(&f);
+	pf_free(&f);
 }
 
 static void drift_names_what_moved(void **state)
 {
 	(void)state;
-	fx f;
-	fx_init(&f, "drover: 1\nname: d\n" SHOP LIFECYCLE);
+	pf f;
+	pf_init(&f, "drover: 1\nname: d\n" SHOP LIFECYCLE);
 	dr_planfile_ctx c;
 	cJSON *plan = plan_of(&f, T0, &c);
 	/* the world moves: web-1 fails over by hand, the set web loses web-2 in the plan's eyes, a parameter appears */
@@ -553,24 +539,18 @@ static void drift_names_what_moved(void **state)
 	dr_buf_dispose(&notes);
 	cJSON_Delete(params);
 	cJSON_Delete(plan);
-	fx_free(&f);
+	pf_free(&f);
 }
 
 static void a_plan_of_another_version_is_refused(void **state)
 {
 	(void)state;
-	char path[] = "/tmp/drover-test-pf-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	const char *text = "{\"format\": \"drover-plan\", \"version\": 2, \"created_ms\": 0}";
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
+	const char *path = fx_write("plan-v2.json", "{\"format\": \"drover-plan\", \"version\": 2, \"created_ms\": 0}");
 	dr_buf err;
 	dr_buf_init(&err);
 	assert_null(dr_planfile_read(path, &err));
 	assert_non_null(strstr(err.data, "is of version 2; this drover reads version 1: make the plan again"));
 	dr_buf_dispose(&err);
-	unlink(path);
 }
 
 int main(void)
