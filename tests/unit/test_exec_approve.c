@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <ftw.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,8 +26,9 @@
 #include "journal/approvals.h"
 #include "run/exec.h"
 #include "front/runbook.h"
+#include "fixture.h"
 
-static char state_dir[64];
+static const char *state_dir; /* main: the fixture's folder */
 
 /*
  * A loaded machine, made exact: while skew_clock is on, every read of the
@@ -48,20 +48,6 @@ int clock_gettime(clockid_t id, struct timespec *ts)
 		ts->tv_nsec = (long)(ns % 1000000000LL);
 	}
 	return rc;
-}
-
-static dr_runbook *compile_text(const char *yaml, char *path, size_t pathsz)
-{
-	snprintf(path, pathsz, "/tmp/drover-test-approve-XXXXXX.yaml");
-	int fd = mkstemps(path, 5);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
-	close(fd);
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
-	return rb;
 }
 
 typedef struct answerer {
@@ -125,8 +111,7 @@ typedef struct result {
 
 static result run_on(const char *yaml, const char *run_id, answerer *answers, size_t n, dr_clock_kind clock)
 {
-	char path[64];
-	dr_runbook *rb = compile_text(yaml, path, sizeof path);
+	dr_runbook *rb = fx_compile(NULL, yaml);
 	dr_exec_opts o;
 	dr_exec_opts_init(&o);
 	o.clock = clock;
@@ -146,7 +131,6 @@ static result run_on(const char *yaml, const char *run_id, answerer *answers, si
 	fclose(o.events);
 	dr_buf_dispose(&err);
 	dr_runbook_free(rb);
-	unlink(path);
 	return r;
 }
 
@@ -210,8 +194,7 @@ static void *script_main(void *arg)
 
 static result run_script(const char *yaml, const char *run_id, answerer *answers, size_t n)
 {
-	char path[64];
-	dr_runbook *rb = compile_text(yaml, path, sizeof path);
+	dr_runbook *rb = fx_compile(NULL, yaml);
 	dr_exec_opts o;
 	dr_exec_opts_init(&o);
 	o.run_id = run_id;
@@ -229,7 +212,6 @@ static result run_script(const char *yaml, const char *run_id, answerer *answers
 	fclose(o.events);
 	dr_buf_dispose(&err);
 	dr_runbook_free(rb);
-	unlink(path);
 	return r;
 }
 
@@ -403,19 +385,9 @@ static void files_one_answer_per_gate(void **state)
 	dr_buf_dispose(&err);
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	remove(path); /* best effort: a leftover is harmless in a private folder */
-	return 0;
-}
-
 int main(void)
 {
-	/* a folder of this process's own: other worktrees run this test at the same time */
-	snprintf(state_dir, sizeof state_dir, "/tmp/drover-test-approve-XXXXXX");
-	if (!mkdtemp(state_dir))
-		return 1;
+	state_dir = fx_mkdir("state"); /* a folder of this process's own: other worktrees run this test at the same time */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(granted_from_another_shell),
 		cmocka_unit_test(denied_from_another_shell),
@@ -427,7 +399,5 @@ int main(void)
 		cmocka_unit_test(the_timeout_is_what_it_waited),
 		cmocka_unit_test(files_one_answer_per_gate),
 	};
-	int failed = cmocka_run_group_tests(tests, NULL, NULL);
-	nftw(state_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-	return failed;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
