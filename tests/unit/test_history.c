@@ -30,6 +30,7 @@
 #include "journal/history.h"
 #include "util/fs.h"
 #include "front/runbook.h"
+#include "fixture.h"
 
 /* --- fixtures ---------------------------------------------------------- */
 
@@ -365,57 +366,30 @@ static void test_size_is_bounded(void **state)
 
 /* --- in a run ------------------------------------------------------------- */
 
-typedef struct run {
-	dr_runbook *rb;
-	char path[80];
-	char *events;
-	size_t len;
-} run;
-
-static void run_yaml(run *r, const char *yaml, const dr_exec_opts *o0)
+/* yaml compiled into r, with the options o (fixture.h's run). */
+static void start(fx_run *r, const char *yaml, const dr_exec_opts *o)
 {
 	memset(r, 0, sizeof *r);
-	snprintf(r->path, sizeof r->path, "%s/runbook.yaml", dir);
-	write_file(r->path, yaml, strlen(yaml));
-	dr_diags *d = dr_diags_new();
-	r->rb = dr_runbook_compile(r->path, d, NULL);
-	if (dr_diags_errors(d))
-		dr_diags_render_text(d, stderr, false);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
-	dr_exec_opts o = *o0;
-	FILE *mem = open_memstream(&r->events, &r->len);
-	o.events = mem;
-	dr_buf err;
-	dr_buf_init(&err);
-	assert_int_equal(dr_exec_run(r->rb, &o, &err), DR_RUN_SUCCEEDED);
-	fclose(mem);
-	dr_buf_dispose(&err);
+	r->rb = fx_compile(NULL, yaml);
+	r->o = *o;
 }
 
-static void run_free(run *r)
+/* yaml run with o; asserts it succeeded. */
+static void run_yaml(fx_run *r, const char *yaml, const dr_exec_opts *o)
 {
-	dr_runbook_free(r->rb);
-	free(r->events);
+	start(r, yaml, o);
+	assert_int_equal(fx_run_exec(r), DR_RUN_SUCCEEDED);
 }
 
 /* The targets of step's task.start events, in order, as "a b c". */
-static void start_order(const run *r, const char *step, char *out, size_t n)
+static void start_order(const fx_run *r, const char *step, char *out, size_t n)
 {
 	out[0] = '\0';
-	for (const char *line = r->events; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		cJSON *ev = cJSON_ParseWithLength(line, (size_t)(nl - line));
-		const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "event"));
-		const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "step"));
-		if (type && s && !strcmp(type, "task.start") && !strcmp(s, step)) {
+	for (size_t i = 0; i < r->n; i++)
+		if (fx_is(r->ev[i], "task.start", step, NULL)) {
 			size_t len = strlen(out);
-			snprintf(out + len, n - len, "%s%s", len ? " " : "",
-				 cJSON_GetStringValue(cJSON_GetObjectItem(ev, "target")));
+			snprintf(out + len, n - len, "%s%s", len ? " " : "", fx_str(r->ev[i], "target"));
 		}
-		cJSON_Delete(ev);
-		line = nl + 1;
-	}
 }
 
 static void opts(dr_exec_opts *o, dr_history_use use)
@@ -445,38 +419,23 @@ static dr_action check_action;
 	"  - id: check\n    action: sleep\n    foreach: all\n    needs: failover\n    pipeline: true\n" \
 	"    with: { duration: \"${target.tags.check}\" }\n"
 
-static void run_with_check(run *r, const char *yaml, const dr_exec_opts *o)
+/* yaml run with o, its step 'check' as test.check; asserts it succeeded. */
+static void run_with_check(fx_run *r, const char *yaml, const dr_exec_opts *o)
 {
 	check_action = *dr_action_find("sleep");
 	check_action.name = "test.check";
-	/* compile, swap the check's action, run: run_yaml does all but the swap, so do it by hand here */
-	memset(r, 0, sizeof *r);
-	snprintf(r->path, sizeof r->path, "%s/runbook.yaml", dir);
-	write_file(r->path, yaml, strlen(yaml));
-	dr_diags *d = dr_diags_new();
-	r->rb = dr_runbook_compile(r->path, d, NULL);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
+	start(r, yaml, o);
 	dr_step *st = dr_runbook_step(r->rb, "check");
 	assert_non_null(st);
 	st->action = &check_action;
-	dr_exec_opts oo = *o;
-	FILE *mem = open_memstream(&r->events, &r->len);
-	oo.events = mem;
-	dr_buf err;
-	dr_buf_init(&err);
-	assert_int_equal(dr_exec_run(r->rb, &oo, &err), DR_RUN_SUCCEEDED);
-	fclose(mem);
-	dr_buf_dispose(&err);
+	assert_int_equal(fx_run_exec(r), DR_RUN_SUCCEEDED);
 }
 
-static double run_end_ms(const run *r)
+static double run_end_ms(const fx_run *r)
 {
-	const char *at = strstr(r->events, "\"event\":\"run.end\"");
-	assert_non_null(at);
-	const char *e = strstr(at, "\"elapsed_ms\":");
-	assert_non_null(e);
-	return atof(e + strlen("\"elapsed_ms\":"));
+	const cJSON *end = fx_first(r, "run.end", NULL, NULL);
+	assert_non_null(end);
+	return fx_num(end, "elapsed_ms");
 }
 
 /* The learnt history without vm-6: the next run does not know it. */
@@ -501,7 +460,7 @@ static void test_learn_then_longest_first(void **state)
 {
 	(void)state;
 	char order[128];
-	run r;
+	fx_run r;
 	dr_exec_opts o;
 	opts(&o, DR_HISTORY_UPDATE);
 	run_with_check(&r, RUNBOOK("", ""), &o);
@@ -510,7 +469,7 @@ static void test_learn_then_longest_first(void **state)
 	assert_null(strstr(r.events, "\"order\":\""));
 	assert_null(strstr(r.events, "expected_ms"));
 	assert_int_equal(run_end_ms(&r), 17 * 60000);
-	run_free(&r);
+	fx_run_free(&r);
 	dr_history *h = dr_history_new();
 	char *warn;
 	assert_int_equal(load(h, path_of("history.json"), &warn), 0);
@@ -537,7 +496,7 @@ static void test_learn_then_longest_first(void **state)
 	assert_non_null(strstr(r.events, "\"target\":\"vm-6\",\"attempt\":1}"));
 	assert_null(strstr(r.events, "\"step\":\"check\",\"tasks\":6,\"order\"")); /* unlimited: not ordered */
 	assert_int_equal(run_end_ms(&r), 16 * 60000);
-	run_free(&r);
+	fx_run_free(&r);
 	char *after = read_file(path_of("history.json"));
 	assert_string_equal(before, after); /* read only */
 	free(before);
@@ -548,29 +507,29 @@ static void test_declared_order_wins(void **state)
 {
 	(void)state;
 	char order[128];
-	run r;
+	fx_run r;
 	dr_exec_opts o;
 	opts(&o, DR_HISTORY_UPDATE);
 	run_with_check(&r, RUNBOOK("", ""), &o); /* learn */
-	run_free(&r);
+	fx_run_free(&r);
 
 	opts(&o, DR_HISTORY_READ);
 	run_with_check(&r, RUNBOOK("defaults: { order: declared }\n", ""), &o);
 	start_order(&r, "failover", order, sizeof order);
 	assert_string_equal(order, "vm-1 vm-2 vm-3 vm-4 vm-5 vm-6");
 	assert_int_equal(r.rb->default_order, DR_ORDER_DECLARED);
-	run_free(&r);
+	fx_run_free(&r);
 
 	run_with_check(&r, RUNBOOK("defaults: { order: declared }\n", "    order: longest-first\n"), &o);
 	start_order(&r, "failover", order, sizeof order);
 	assert_string_equal(order, "vm-3 vm-4 vm-5 vm-6 vm-1 vm-2"); /* vm-6 known now (6m chain) */
-	run_free(&r);
+	fx_run_free(&r);
 
 	o.order = DR_ORDER_DECLARED; /* drover run --order declared */
 	run_with_check(&r, RUNBOOK("", "    order: longest-first\n"), &o);
 	start_order(&r, "failover", order, sizeof order);
 	assert_string_equal(order, "vm-1 vm-2 vm-3 vm-4 vm-5 vm-6");
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 /* DR_HISTORY_AUTO follows the journal: without one (unit tests, plan --estimate) no file is read or written. */
@@ -578,22 +537,22 @@ static void test_no_history_without_journal(void **state)
 {
 	(void)state;
 	char order[128];
-	run r;
+	fx_run r;
 	dr_exec_opts o;
 	opts(&o, DR_HISTORY_AUTO);
 	run_with_check(&r, RUNBOOK("", ""), &o);
-	run_free(&r);
+	fx_run_free(&r);
 	assert_false(exists(path_of("history.json")));
 
 	opts(&o, DR_HISTORY_UPDATE);
 	run_with_check(&r, RUNBOOK("", ""), &o);
-	run_free(&r);
+	fx_run_free(&r);
 	assert_true(exists(path_of("history.json")));
 	opts(&o, DR_HISTORY_OFF);
 	run_with_check(&r, RUNBOOK("", ""), &o);
 	start_order(&r, "failover", order, sizeof order);
 	assert_string_equal(order, "vm-1 vm-2 vm-3 vm-4 vm-5 vm-6");
-	run_free(&r);
+	fx_run_free(&r);
 }
 
 /*
@@ -612,13 +571,13 @@ static void test_secrets_stay_out(void **state)
 			   "steps:\n  - id: login\n    action: log\n    with: { message: \"token ${secrets.tok}\" }\n"
 			   "  - id: failover\n    action: sleep\n    foreach: all\n    needs: login\n"
 			   "    with: { duration: 1m }\n";
-	run r;
+	fx_run r;
 	dr_exec_opts o;
 	opts(&o, DR_HISTORY_UPDATE);
 	run_yaml(&r, yaml, &o);
 	assert_non_null(strstr(r.events, "\"message\":\"token ***\""));
 	assert_non_null(strstr(r.events, "\"target\":\"hunter2-vm\""));
-	run_free(&r);
+	fx_run_free(&r);
 	char *text = read_file(path_of("history.json"));
 	assert_non_null(text);
 	assert_null(strstr(text, "hunter2"));
@@ -633,7 +592,7 @@ static void test_damaged_history_in_a_run(void **state)
 	(void)state;
 	char order[128];
 	write_file(path_of("history.json"), "{\"format\":\"drover-history\",\"vers", 33);
-	run r;
+	fx_run r;
 	dr_exec_opts o;
 	opts(&o, DR_HISTORY_UPDATE);
 	run_with_check(&r, RUNBOOK("", ""), &o);
@@ -641,7 +600,7 @@ static void test_damaged_history_in_a_run(void **state)
 	assert_string_equal(order, "vm-1 vm-2 vm-3 vm-4 vm-5 vm-6");
 	assert_non_null(strstr(r.events, "\"event\":\"history.warning\""));
 	assert_non_null(strstr(r.events, "kept as"));
-	run_free(&r);
+	fx_run_free(&r);
 	assert_true(exists(path_of("history.json.bad")));
 	dr_history *h = dr_history_new();
 	char *warn;
