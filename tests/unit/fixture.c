@@ -69,6 +69,17 @@ const char *fx_mkdir(const char *name)
 	return p;
 }
 
+const char *fx_newdir(void)
+{
+	static unsigned next;
+	char name[32];
+	snprintf(name, sizeof name, "d-%u", ++next);
+	const char *p = fx_path("%s", name);
+	if (mkdir(p, 0700) != 0)
+		fail_msg("cannot make %s: %s", p, strerror(errno));
+	return p;
+}
+
 const char *fx_write(const char *name, const char *text)
 {
 	const char *p = fx_path("%s", name);

@@ -34,6 +34,9 @@ const char *fx_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* fx_path(name), made as a folder (mode 0700); returns its path. */
 const char *fx_mkdir(const char *name);
 
+/* A new empty folder in fx_dir() (d-1, d-2, ...): a test's own, e.g. from a cmocka setup. */
+const char *fx_newdir(void);
+
 /* Writes text to fx_path(name) (a file a runbook refers to, e.g. an inventory); returns its path. */
 const char *fx_write(const char *name, const char *text);
 

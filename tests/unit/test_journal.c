@@ -19,23 +19,15 @@
 
 #include "journal/journal.h"
 #include "front/runbook.h"
+#include "fixture.h"
 
-static char tmpdir[64];
+static const char *tmpdir; /* the fixture's (fixture.h) */
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/drover-test-journal-XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	tmpdir = fx_newdir();
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd);
 }
 
 static char *path_in(const char *fmt, const char *a)
@@ -682,5 +674,5 @@ int main(void)
 		cmocka_unit_test(test_version2_reads_as_version1), cmocka_unit_test(test_version3_folds_one_task_steps),
 		cmocka_unit_test(test_lock),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }

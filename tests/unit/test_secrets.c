@@ -21,23 +21,15 @@
 #include "front/runbook.h"
 #include "run/secrets.h"
 #include "util/buf.h"
+#include "fixture.h"
 
-static char dir[64];
+static const char *dir; /* the fixture's (fixture.h) */
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/drover-test-secrets-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	dir = fx_newdir();
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
 }
 
 static void put(const char *name, const char *text, size_t n, mode_t mode)
@@ -234,5 +226,5 @@ int main(void)
 		cmocka_unit_test(test_redact_forms),
 		cmocka_unit_test(test_redact_cut),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }

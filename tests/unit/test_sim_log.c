@@ -7,6 +7,7 @@
  * two) and a log beside an older drover's state file are never applied.
  * Kills inside the saves are in the crash-torture test (tests/torture).
  */
+#include "fixture.h"
 #include "test_sim_helpers.h"
 
 #include <sys/stat.h>
@@ -18,25 +19,16 @@
 #include "util/buf.h"
 #include "util/fs.h"
 
-static char dir[64];
+static const char *dir; /* each test's own (fixture.h) */
 static char path[128], logp[160];
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/drover-sim-log-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	dir = fx_newdir();
 	snprintf(path, sizeof path, "%s/a/sim-state.json", dir);
 	snprintf(logp, sizeof logp, "%s.changes", path);
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
 }
 
 #define CFG3                                                                                                          \
@@ -382,13 +374,13 @@ static void test_remove_state_and_log(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_replay_is_the_writers_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flush_costs_what_changed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stale_log_after_snapshot, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_older_state_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_remove_state_and_log, setup, teardown),
+		cmocka_unit_test_setup(test_replay_is_the_writers_state, setup),
+		cmocka_unit_test_setup(test_flush_costs_what_changed, setup),
+		cmocka_unit_test_setup(test_torn_tail, setup),
+		cmocka_unit_test_setup(test_corrupt_line, setup),
+		cmocka_unit_test_setup(test_stale_log_after_snapshot, setup),
+		cmocka_unit_test_setup(test_older_state_file, setup),
+		cmocka_unit_test_setup(test_remove_state_and_log, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
  * opens, atomic writes, and torn or corrupt files (a clear error, never a
  * crash).
  */
+#include "fixture.h"
 #include "test_sim_helpers.h"
 
 #include <sys/stat.h>
@@ -14,24 +15,15 @@
 
 #include "util/arena.h"
 
-static char dir[64];
+static const char *dir; /* each test's own (fixture.h) */
 static char path[128];
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/drover-sim-state-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	dir = fx_newdir();
 	snprintf(path, sizeof path, "%s/sub/sim-state.json", dir);
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
 }
 
 #define CFG "{kind: sim, seed: 5, vms: [{name: vm-1}, {name: vm-2}], faults: [{kind: fail, op: commit, times: 1}]}"
@@ -410,15 +402,15 @@ static void test_check_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_round_trip_across_invocations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_time_continues_across_invocations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lock_and_read_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_state_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inventory_changes_keep_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_seed_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check_options, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_emulator_face, setup, teardown),
+		cmocka_unit_test_setup(test_round_trip_across_invocations, setup),
+		cmocka_unit_test_setup(test_time_continues_across_invocations, setup),
+		cmocka_unit_test_setup(test_lock_and_read_only, setup),
+		cmocka_unit_test_setup(test_torn_state_files, setup),
+		cmocka_unit_test_setup(test_corrupt_fields, setup),
+		cmocka_unit_test_setup(test_inventory_changes_keep_state, setup),
+		cmocka_unit_test_setup(test_seed_round_trip, setup),
+		cmocka_unit_test_setup(test_check_options, setup),
+		cmocka_unit_test_setup(test_emulator_face, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
