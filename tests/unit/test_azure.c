@@ -27,6 +27,7 @@
 #include "emulator/emulator.h"
 #include "front/runbook.h"
 #include "run/exec.h"
+#include "fixture.h"
 
 static char dir[256], contract[1024];
 static double speed = 6000; /* the emulator's --speed for the next emu_start */
@@ -95,29 +96,13 @@ static const char runbook_text[] =
 
 static dr_runbook *compile(void)
 {
-	static char path[320]; /* the runbook keeps the path */
-	snprintf(path, sizeof path, "%s/runbook.yaml", dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(runbook_text, f);
-	fclose(f);
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
-	if (dr_diags_errors(d))
-		dr_diags_render_text(d, stderr, false);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
-	return rb;
+	return fx_compile("azure-runbook.yaml", runbook_text);
 }
 
 static dr_backend *open_backend(dr_runbook *rb, dr_arena *a)
 {
-	dr_be_error err;
 	dr_backend_opts bo = {0};
-	dr_diags *d = dr_diags_new();
-	dr_backend *be = dr_backend_open(rb, &bo, a, d, &err);
-	dr_diags_free(d);
-	assert_non_null(be);
+	dr_backend *be = fx_backend(rb, &bo, a);
 	assert_true(dr_azure_is(be));
 	assert_true(be->remote);
 	return be;
