@@ -371,9 +371,11 @@ static void print_next(const dr_runinfo *ri)
 {
 	const char *s = ri->status;
 	printf("\nNEXT\n");
-	if (drill_over(ri)) {
+	if (drill_over(ri) || (ri->ended && !strcmp(s, "cancelled"))) {
 		fflush(stdout);
-		dr_summary_print_next(ri, stdout); /* what the drill's summary said: where its test VMs are */
+		dr_summary_print_next(ri, stdout); /* what the summary said: where it was cancelled, where its test VMs are */
+		if (!drill_over(ri) && ri->runbook_changed)
+			printf("  The runbook changed since the run started: resume refuses it unless --force.\n");
 	} else if (!strcmp(s, "running"))
 		printf("  A drover is running it now. Wait for it%s.\n",
 		       ri->open_approvals ? ", or answer its open approvals: drover approve RUN-ID STEP" : "");

@@ -105,6 +105,7 @@ void dr_runinfo_init(dr_runinfo *ri)
 		.rto_objective_ms = -1,
 		.rpo_objective_ms = -1,
 		.sessions = 1,
+		.cancel_ms = -1,
 	};
 	dr_index_init(&ri->step_ix);
 	dr_index_init(&ri->task_ix);
@@ -349,6 +350,60 @@ bool dr_runinfo_task_interrupted(const dr_ri_task *t)
 	if (!t->mutating || !a || a->n == 0 || !a->called)
 		return false;
 	return t->state == DR_RI_RUNNING || (t->state == DR_RI_CANCELLED && a->state == DR_RI_CANCELLED);
+}
+
+/* --- where a cancellation found the run ------------------------------------------------ */
+
+/* A step that had begun by `at` (a finally: step before it: finally: starts when the cancellation stops the main steps) and had not ended before it. */
+static bool step_spans(const dr_ri_step *s, int64_t at)
+{
+	bool begun = s->started_ms >= 0 && (s->phase ? s->started_ms < at : s->started_ms <= at);
+	bool done = s->state == DR_RI_SUCCEEDED || s->state == DR_RI_SKIPPED; /* not ended by the cancellation */
+	return begun && (s->ended_ms < 0 || s->ended_ms > at || (s->ended_ms == at && !done));
+}
+
+static void add_step(size_t **list, size_t *n, size_t step, size_t cap)
+{
+	if (!*list)
+		*list = xcalloc(cap, sizeof **list);
+	(*list)[(*n)++] = step;
+}
+
+/* A mutating call of t went out by `at`. */
+static bool changed_by(const dr_ri_task *t, int64_t at)
+{
+	for (size_t k = 0; t->mutating && k < t->n_attempts; k++)
+		if (t->attempts[k].n > 0 && t->attempts[k].called && t->attempts[k].started_ms <= at)
+			return true;
+	return false;
+}
+
+void dr_runinfo_cancel_point(const dr_runinfo *ri, dr_ri_cancel_point *out)
+{
+	*out = (dr_ri_cancel_point){.changed = false};
+	if (ri->cancel_ms < 0)
+		return;
+	for (size_t i = 0; i < ri->n_tasks && !out->changed; i++)
+		out->changed = changed_by(&ri->tasks[i], ri->cancel_ms);
+	for (size_t i = 0; i < ri->n_steps; i++) {
+		const dr_ri_step *s = &ri->steps[i];
+		if (s->undoes || !step_spans(s, ri->cancel_ms))
+			continue;
+		if (s->phase)
+			add_step(&out->cleaning, &out->n_cleaning, i, ri->n_steps);
+		else if (s->flags & DR_AF_MUTATING)
+			add_step(&out->changing, &out->n_changing, i, ri->n_steps);
+		else
+			add_step(&out->reading, &out->n_reading, i, ri->n_steps);
+	}
+}
+
+void dr_ri_cancel_point_dispose(dr_ri_cancel_point *p)
+{
+	free(p->changing);
+	free(p->reading);
+	free(p->cleaning);
+	*p = (dr_ri_cancel_point){.changed = false};
 }
 
 /* --- attempts ------------------------------------------------------------------------ */
@@ -624,13 +679,15 @@ static void on_run_resume(dr_runinfo *ri, const cJSON *rec, int64_t at)
 	ri->ended = false;
 	ri->reason = ri->error = ri->state_error = NULL;
 	ri->cancelled = ri->timed_out = false;
+	ri->cancel_ms = -1;
 }
 
 static void on_run_stop(dr_runinfo *ri, const cJSON *rec, int64_t at)
 {
-	(void)at;
 	const char *type = sval(rec, "event");
 	ri->reason = keep_field(ri, rec, "reason");
+	if (!strcmp(type, "run.cancel") && ri->cancel_ms < 0)
+		ri->cancel_ms = at;
 	ri->cancelled = ri->cancelled || !strcmp(type, "run.cancel");
 	ri->timed_out = ri->timed_out || !strcmp(type, "run.timeout");
 }

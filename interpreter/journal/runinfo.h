@@ -191,6 +191,7 @@ typedef struct dr_runinfo {
 	const char *error; /* run.end: what went wrong (invalid, internal_error) */
 	const char *state_error; /* run.end: why the run's state (journal, backend state) could not be saved */
 	bool cancelled, timed_out; /* a run.cancel / run.timeout happened */
+	int64_t cancel_ms; /* the session's first run.cancel, on the run's clock; -1: none (what ran then: dr_runinfo_cancel_point) */
 	const char **not_undone; /* mutating steps the rollback could not undo */
 	size_t n_not_undone;
 	dr_ri_rollback rollback;
@@ -294,6 +295,23 @@ const dr_ri_attempt *dr_runinfo_last_attempt(const dr_ri_task *t);
  * abandoned while it ran. Never a probe, never a task that did not start.
  */
 bool dr_runinfo_task_interrupted(const dr_ri_task *t);
+
+/* Where a cancellation found the run: the steps that were running when run.cancel came. */
+typedef struct dr_ri_cancel_point {
+	bool changed; /* a mutating call had gone out by then (this session or an earlier one) */
+	size_t *changing, *reading, *cleaning; /* step indexes: main steps that change the service, main steps that
+						  do not (validations, gates), finally: steps; in steps[] order */
+	size_t n_changing, n_reading, n_cleaning;
+} dr_ri_cancel_point;
+
+/*
+ * What ran when the run was cancelled (ri->cancel_ms >= 0), from the
+ * steps' and the attempts' times: the same live and from the journal.
+ * Linear in the steps and the attempts. The arrays are heap;
+ * dr_ri_cancel_point_dispose frees them.
+ */
+void dr_runinfo_cancel_point(const dr_runinfo *ri, dr_ri_cancel_point *out);
+void dr_ri_cancel_point_dispose(dr_ri_cancel_point *p);
 
 /* --- objectives: what the run achieved (docs/execution.md, "Objectives") --- */
 

@@ -670,8 +670,9 @@ static void redact_err(dr_exec *x, dr_buf *err)
 static void quiet_event(void *ctx, const cJSON *ev)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "event");
-	if (!cJSON_IsString(type) || strcmp(type->valuestring, "approval.request"))
-		return;
+	if (!cJSON_IsString(type) || (strcmp(type->valuestring, "approval.request") &&
+				      strcmp(type->valuestring, "run.cancel") && strcmp(type->valuestring, "run.timeout")))
+		return; /* a person waited on, and a stop a person caused or must know of: a line each */
 	cJSON *safe = dr_lines_term_event(ev);
 	dr_buf b;
 	dr_buf_init(&b);

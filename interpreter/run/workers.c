@@ -21,7 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/buf.h"
 #include "util/xalloc.h"
+#include "views/lines.h"
 
 /* --- the mailbox ----------------------------------------------------- */
 
@@ -120,14 +122,26 @@ static void signal_set(sigset_t *set)
 	sigaddset(set, SIGUSR1); /* only ever sent by signals_stop, to end the thread */
 }
 
-static void exit_now(int sig)
+/*
+ * The second signal: exit at once (status 4), saying what that leaves: operations possibly in progress, and,
+ * when the run keeps a journal, the command that goes on with it (a resume asks the service how each ended;
+ * a drill's resume runs its cleanup). On the signal thread, not in a handler: it may format.
+ */
+static void exit_now(const dr_exec *x)
 {
-	static const char msg[] =
-		"\ndrover: second signal: exiting now without waiting for running tasks. Operations they had "
-		"started may still be in progress and their VMs are in an unknown state: check them before "
-		"running again.\n";
-	(void)sig;
-	ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+	dr_buf b, c;
+	dr_buf_init(&b);
+	dr_buf_init(&c);
+	dr_buf_puts(&b, "\ndrover: second signal: exiting now without waiting for running tasks. Operations they had "
+			"started may still be in progress");
+	if (x->jr)
+		dr_buf_printf(&b, ", and the finally: steps did not finish. Go on with the run: %s (it asks the service how "
+				  "each operation ended before anything else, then runs what is left and the finally: "
+				  "steps); check the VMs before changing them by hand.\n",
+			      dr_lines_run_command(&c, "resume", x->state_dir, x->run_id));
+	else
+		dr_buf_puts(&b, " and their VMs are in an unknown state: check them before running again.\n");
+	ssize_t w = write(STDERR_FILENO, b.data, b.len);
 	(void)w;
 	_exit(4);
 }
@@ -153,7 +167,7 @@ static void *signal_main(void *arg)
 		if (quit)
 			return NULL;
 		if (sig != SIGUSR1 && count >= 2)
-			exit_now(sig);
+			exit_now(x);
 	}
 }
 

@@ -218,10 +218,16 @@ static void line_run(dr_buf *b, const cJSON *ev, const char *type)
 			      (int)num(ev, "running"), num(ev, "running") == 1 ? "" : "s");
 	} else {
 		dr_buf_printf(b, "%s: %s", !strcmp(type, "run.cancel") ? "cancelling" : "run timeout", str(ev, "reason"));
-		if (str(ev, "note"))
+		if (str(ev, "note")) {
 			dr_buf_printf(b, "; %s", str(ev, "note"));
-		else
-			dr_buf_printf(b, "; running tasks get %s to stop", "the grace period");
+		} else if (num(ev, "grace_ms") > 0) {
+			dr_buf_puts(b, "; running tasks get ");
+			dur(b, num(ev, "grace_ms"));
+			dr_buf_printf(b, " (--grace) to stop, then the finally: steps run%s",
+				      !strcmp(type, "run.cancel") ? "; a second signal exits at once" : "");
+		} else {
+			dr_buf_puts(b, "; running tasks get the grace period to stop");
+		}
 	}
 }
 

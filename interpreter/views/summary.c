@@ -146,7 +146,28 @@ static void print_failures(const dr_runinfo *ri, bool (*in)(const dr_ri_step *),
 	}
 }
 
-/* Tasks whose mutating call may have gone out and did not finish: never a probe, never one that did not start. */
+static bool is_drill(const dr_runinfo *ri)
+{
+	return ri->mode && !strcmp(ri->mode, "drill");
+}
+
+/* A resume can go on with the run: it keeps a journal, it is not a drill (whose cleanup ran) and it was cancelled. */
+static bool resumable(const dr_runinfo *ri)
+{
+	return ri->journal && !is_drill(ri) && !strcmp(ri->status, "cancelled");
+}
+
+/* The drill's last check found nothing left: what its test failovers did is gone. */
+static bool drill_clean(const dr_runinfo *ri)
+{
+	return is_drill(ri) && ri->drill.verified && ri->drill.status && !strcmp(ri->drill.status, "clean");
+}
+
+/*
+ * Tasks whose mutating call may have gone out and did not finish: never a probe, never one that did not start.
+ * What to do about them: nothing in a drill whose cleanup the backend verified (their test failovers are gone);
+ * else check them, or let drover resume ask the service how each one ended.
+ */
 static void print_interrupted(const dr_runinfo *ri, FILE *out)
 {
 	names l = {.n = 0};
@@ -155,11 +176,77 @@ static void print_interrupted(const dr_runinfo *ri, FILE *out)
 	for (size_t i = 0; i < ri->n_tasks; i++)
 		if (is_main(dr_runinfo_task_step(ri, &ri->tasks[i])) && dr_runinfo_task_interrupted(&ri->tasks[i]))
 			names_add(&l, dr_runinfo_task_label(ri, &ri->tasks[i], label, sizeof label));
-	if (l.n)
+	if (!l.n)
+		;
+	else if (drill_clean(ri))
+		fprintf(out, "  - Interrupted while running: %s. The drill's cleanup removed what their test failovers "
+			     "made (verified with the backend): nothing of them is left to check.\n",
+			l.b.data);
+	else if (resumable(ri))
+		fprintf(out, "  - Interrupted while running (their operations may be half-way): %s. drover resume asks the "
+			     "service how each one ended before it goes on; check the state of these targets before "
+			     "changing them by hand.\n",
+			l.b.data);
+	else
 		fprintf(out, "  - Interrupted while running (their operations may be half-way): %s. Check the state of "
 			     "these targets before anything else.\n",
 			l.b.data);
 	dr_buf_dispose(&l.b);
+}
+
+static void list_steps(const dr_runinfo *ri, dr_buf *b, const size_t *steps, size_t n)
+{
+	for (size_t k = 0; k < n && k < MAX_LISTED; k++)
+		dr_buf_printf(b, "%s%s", k ? ", " : "", ri->steps[steps[k]].id);
+	if (n > MAX_LISTED)
+		dr_buf_puts(b, ", ...");
+}
+
+/* "during failover-db, which changes the service" (into b): the steps a cancellation found running, by kind. */
+static const char *cancelled_during(const dr_runinfo *ri, const dr_ri_cancel_point *p, dr_buf *b)
+{
+	if (p->n_cleaning) {
+		dr_buf_puts(b, "during the cleanup (finally: ");
+		list_steps(ri, b, p->cleaning, p->n_cleaning);
+		dr_buf_puts(b, "), which was let finish");
+	} else if (p->n_changing) {
+		dr_buf_puts(b, "during ");
+		list_steps(ri, b, p->changing, p->n_changing);
+		dr_buf_puts(b, ", while changing the service");
+	} else if (p->n_reading) {
+		dr_buf_puts(b, "during ");
+		list_steps(ri, b, p->reading, p->n_reading);
+		dr_buf_printf(b, " (%s nothing)", p->n_reading == 1 ? "it changes" : "they change");
+	} else {
+		dr_buf_puts(b, "between steps, with no task running");
+	}
+	return b->data;
+}
+
+/*
+ * The first line of a cancelled run's next: where the cancellation found it, and whether anything had changed.
+ * Returns whether a mutating call had gone out by then (true when not known).
+ */
+static bool print_cancel_point(const dr_runinfo *ri, FILE *out)
+{
+	if (ri->cancel_ms < 0)
+		return true;
+	dr_ri_cancel_point p;
+	dr_runinfo_cancel_point(ri, &p);
+	char at[32];
+	dr_text_format_duration(ri->cancel_ms, at, sizeof at);
+	dr_buf b;
+	dr_buf_init(&b);
+	fprintf(out, "  - Cancelled at %s %s", at, cancelled_during(ri, &p, &b));
+	if (!p.changed)
+		fputs(", before any change was asked of the service: nothing was changed, so there is nothing to check or "
+		      "undo",
+		      out);
+	fputs(".\n", out);
+	dr_buf_dispose(&b);
+	bool changed = p.changed;
+	dr_ri_cancel_point_dispose(&p);
+	return changed;
 }
 
 static void print_in_place(const dr_runinfo *ri, FILE *out, const char *lead)
@@ -228,11 +315,6 @@ static bool fallback_applied_any(const dr_runinfo *ri)
 		if (ri->tasks[i].fallback.set)
 			return true;
 	return false;
-}
-
-static bool is_drill(const dr_runinfo *ri)
-{
-	return ri->mode && !strcmp(ri->mode, "drill");
 }
 
 /* What is safe to do about a failed run: retry it from its failure when its journal allows (journal_retry.c). */
@@ -314,6 +396,8 @@ static void next_failed(const dr_runinfo *ri, FILE *out)
 	}
 	if (ri->timed_out)
 		fputs("  - The run's timeout (defaults.run_timeout) ran out; running tasks were asked to stop.\n", out);
+	if (ri->cancelled) /* a drill cancelled, then failed by what its cleanup left */
+		print_cancel_point(ri, out);
 	print_interrupted(ri, out);
 	if (ri->rollback.started)
 		print_rollback(ri, out);
@@ -328,7 +412,15 @@ static void next_failed(const dr_runinfo *ri, FILE *out)
 
 static void next_cancelled(const dr_runinfo *ri, FILE *out)
 {
+	bool changed = print_cancel_point(ri, out);
 	print_interrupted(ri, out);
+	if (is_drill(ri) && !changed && drill_clean(ri)) {
+		print_in_place(ri, out, "Completed in the drill before the cancellation");
+		fputs("  - Run the drill again when ready (drover drill): it made no test VM, so there is nothing to clean up "
+		      "or go on from.\n",
+		      out);
+		return;
+	}
 	if (is_drill(ri)) { /* its finally: cleaned the test VMs up: a resume would validate VMs that are gone */
 		print_drill_in_place(ri, out, "Completed in the drill before the cancellation");
 		fprintf(out, "  - %sun the drill again when ready (drover drill): its cleanup ran, so there is nothing to go on "

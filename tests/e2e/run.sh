@@ -768,8 +768,73 @@ estimate_rehearses() {
 	[ -e "$W/touched" ]; ok "the same runbook run for real does run the command (the test can fail)" $?
 }
 
+# --- where a cancellation found a drill, what state it left, what to do next -----------------
+# next_has DIR PATTERN...: the summary ($tmp/out) and drover status (from the journal) both have each line.
+next_has() {
+	local S=$1 bad=0 p f; shift
+	"$drover" status --state-dir "$S" >"$tmp/status" 2>&1
+	for p in "$@"; do
+		for f in "$tmp/out" "$tmp/status"; do
+			grep -q -- "$p" "$f" || { bad=1; echo "    $(basename "$f") lacks: $p"; }
+		done
+	done
+	[ $bad = 0 ] || sed -n '/^next:\|^NEXT/,$p' "$tmp/out" | sed 's/^/      /'
+	return $bad
+}
+nothing_to_check() { ! grep -q "Check the state\|may be half-way" "$tmp/out" "$tmp/status"; }
+cancel_points() {
+	local S=$tmp/cp-before
+	DROVER_TEST_SIGNAL_AT=2m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" drill-window.yaml
+	next_has "$S" "^  - Cancelled at 2m during window (it changes nothing), before any change was asked of the service: nothing was changed, so there is nothing to check or undo\.$" \
+		"^  - Run the drill again when ready (drover drill): it made no test VM" && [ "$(audit_count "$S")" = 0 ] && nothing_to_check
+	ok "a drill cancelled before any mutating call says nothing changed (no mutating call in the audit log)" $?
+	S=$tmp/cp-failover
+	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" drill.yaml
+	next_has "$S" "^  - Cancelled at 3m during failover-db, while changing the service\.$" \
+		"^  - Interrupted while running: failover-db\[shop-db-1\], failover-db\[shop-db-2\]\. The drill's cleanup removed what their test failovers made (verified with the backend): nothing of them is left to check\.$" \
+		"^  - Its test VMs are cleaned up (verified with the backend)\.$" "^  - Run the drill again when ready" &&
+		nothing_to_check && every_vm "$S" protected Primary
+	ok "a drill cancelled during its test failover, cleaned up and verified: nothing left to check, run it again" $?
+	S=$tmp/cp-validation
+	DROVER_TEST_SIGNAL_AT=6m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" drill.yaml
+	next_has "$S" "^  - Cancelled at 6m during db-up (it changes nothing)\.$" "^  - Completed in the drill before the cancellation: failover-db\.$" \
+		"^  - Its test VMs are cleaned up (verified with the backend)\.$" && nothing_to_check
+	ok "a drill cancelled during validation says so, and that its test VMs are cleaned up" $?
+	S=$tmp/cp-cleanup
+	DROVER_TEST_SIGNAL_AT=14m30s run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" drill.yaml
+	next_has "$S" "^  - Cancelled at 14m30s during the cleanup (finally: drill-cleanup), which was let finish\.$" \
+		"^  - Its test VMs are cleaned up (verified with the backend)\.$" && nothing_to_check && every_vm "$S" protected Primary
+	ok "a drill cancelled during its cleanup lets the cleanup finish and says so" $?
+	S=$tmp/cp-left
+	DROVER_SIM_FAULTS='[{kind: fail, op: test_cleanup, vms: [shop-web-1], class: permanent, code: CleanupBlocked}]' \
+		DROVER_TEST_SIGNAL_AT=10m run_ok "cancelled drill" 1 drill --yes -q --state-dir "$S" drill.yaml
+	next_has "$S" "^  - Cancelled at 10m during failover-app, while changing the service\.$" \
+		"^  - Interrupted while running (their operations may be half-way): failover-app\[shop-app-1\].*Check the state of these targets before anything else\.$" \
+		"^  - 1 test VM is left behind (named above)\.$" "^  - Clean up the test VMs it left first"
+	ok "a cancelled drill whose cleanup failed says where it was cancelled, to check the interrupted VMs and to clean up" $?
+	S=$tmp/cp-run
+	DROVER_TEST_SIGNAL_AT=10m run_ok "cancelled run" 4 run --yes -q --state-dir "$S" three-tier.yaml
+	next_has "$S" "^  - Cancelled at 10m during " \
+		"^  - Go on with it when ready: drover resume --state-dir $S " &&
+		! grep -q "Check the state of these targets before anything else" "$tmp/out" "$tmp/status"
+	ok "a cancelled run says where, and that drover resume settles what was interrupted (not: check them first)" $?
+	grep -q "^cancelling: cancelled (SIGINT); running tasks get 30s (--grace) to stop, then the finally: steps run; a second signal exits at once$" "$tmp/out"
+	ok "-q: the cancellation gets a line (how long running tasks get, that a second signal exits at once)" $?
+	S=$tmp/cp-twice
+	(cd "$here" && exec "$drover" run -q --clock real --state-dir "$S" two-signals.yaml) >"$tmp/out" 2>&1 &
+	local p=$! i
+	for i in $(seq 100); do [ -e "$S/runs" ] && grep -q '"event":"task.start"' "$S"/runs/*/journal.jsonl 2>/dev/null && break; sleep 0.05; done
+	kill -INT $p
+	for i in $(seq 100); do grep -q "^cancelling:" "$tmp/out" && break; sleep 0.05; done
+	kill -INT $p; wait $p; local rc=$?
+	[ $rc = 4 ] && grep -q "^drover: second signal: exiting now .* Go on with the run: drover resume --state-dir $S e2e-two-signals-[^ ]* (it asks the service how each operation ended" "$tmp/out"
+	ok "-q, Ctrl-C twice: exits 4 naming the resume command that goes on with the run" $?
+	"$drover" status --state-dir "$S" "$(ls "$S/runs")" | grep -q "^run e2e-two-signals-.*: interrupted"
+	ok "...and drover status reads the run as interrupted (a resume goes on with it)" $?
+}
+
 all=(lifecycle drill drill_resume rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
-	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses thousand)
+	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses thousand cancel_points)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"
