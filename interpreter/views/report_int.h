@@ -37,8 +37,10 @@ void dr_rep_duration(int64_t ms, char *out, size_t n);
 
 /*
  * The run's verdicts, each a check that passes, fails or is not judged:
- * the run's status, the RTO, the worst RPO and each VM's RPO against the
- * objectives (only those with an objective), and a drill's cleanup.
+ * the run's status, the RTO, the worst RPO and every VM's RPO (one check,
+ * naming the worst VMs that missed) against the objectives (only those
+ * with an objective), and a drill's cleanup: their number does not grow
+ * with the estate.
  * failure is NULL when it passed, else a sentence; skipped is a sentence
  * when the check was not judged (an RPO objective with nothing measured:
  * objectives.enforce does not count it), else NULL. Heap; release with

@@ -729,6 +729,16 @@ thousand() {
 	[ "${#obj}" -lt 4096 ] && [ "$(echo "$obj" | grep -o '"vm":' | wc -l)" = 10 ] &&
 		echo "$obj" | grep -q '"rpo_vms":1000,"rpo_over":0,"rpo_worst":\[' && [ "$(grep -c '^vm-[0-9]* .* failover' "$tmp/status")" = 1000 ]
 	ok "run.objectives of 1,000 VMs: ${#obj} bytes, the 10 worst VMs by name; status lists every VM's RPO" $?
+	# the JUnit report's objectives: one check for every VM's RPO, naming the worst that missed (was one testcase per VM)
+	sed 's/rpo: 15m/rpo: 8m/' "$rb" >"$tmp/tight.yaml"
+	(cd "$tmp" && "$drover" run -q --yes --clock virtual --state-dir "$S.tight" tight.yaml) >/dev/null 2>&1
+	"$drover" report --state-dir "$S.tight" -f junit -o "$tmp/tight.xml" &&
+		awk '/<testsuite name="objectives"/,/<\/testsuite>/' "$tmp/tight.xml" >"$tmp/objsuite.xml" &&
+		[ "$(grep -c '<testcase' "$tmp/objsuite.xml")" = 4 ] &&
+		grep -q '<testcase name="RPO of every VM (objective 8m)"' "$tmp/objsuite.xml" &&
+		grep -q '<failure message="[0-9]* of 1000 VMs missed the RPO objective 8m: vm-[0-9]* [0-9ms]*\(, vm-[0-9]* [0-9ms]*\)\{9\} (the 10 worst; every VM[^ ]*s RPO: drover status waves-' "$tmp/objsuite.xml" &&
+		xmllint --noout --schema "$(cd "$here/../.." && tests/reference-dir.sh)/junit/JUnit.xsd" "$tmp/tight.xml" 2>/dev/null
+	ok "JUnit of 1,000 VMs: the objectives suite has 4 testcases, the RPO one names the 10 worst that missed; valid (XSD)" $?
 }
 
 # --- plan --estimate runs no command and reaches no endpoint ---------------------------------
