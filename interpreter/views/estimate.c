@@ -25,6 +25,7 @@
 
 #include "run/exec.h"
 #include "front/plan.h"
+#include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -43,6 +44,8 @@ typedef struct tasks {
 	int64_t run_end;
 	const char *status;
 	char *status_buf;
+	cJSON *first_failure; /* the first task that failed for good: {task, step, at_ms, class, message} */
+	char *stopped; /* why the run stopped (run.stopping's reason), NULL when it did not */
 } tasks;
 
 static uint64_t hash_of(size_t node, const char *target)
@@ -89,9 +92,9 @@ static trec *find(tasks *ts, size_t node, const char *target)
 
 /* The fields of an event the estimate reads, in one pass over it. */
 typedef struct evf {
-	const char *type, *step, *target, *status;
+	const char *type, *step, *target, *status, *klass, *message, *reason;
 	double t_ms, elapsed_ms;
-	bool phase;
+	bool phase, will_retry;
 } evf;
 
 static const char *str_of(const cJSON *c)
@@ -120,14 +123,40 @@ static void fields(const cJSON *ev, evf *f)
 			f->elapsed_ms = cJSON_GetNumberValue(c);
 		else if (!strcmp(k, "phase"))
 			f->phase = true;
+		else if (!strcmp(k, "class"))
+			f->klass = str_of(c);
+		else if (!strcmp(k, "message"))
+			f->message = str_of(c);
+		else if (!strcmp(k, "reason"))
+			f->reason = str_of(c);
+		else if (!strcmp(k, "will_retry"))
+			f->will_retry = cJSON_IsTrue(c);
 	}
 }
 
-/* The events the estimate reads: a task's start and end, the run's end. */
+/* The events the estimate reads: a task's start and end, the run's stop and end. */
 static bool wanted(const cJSON *ev)
 {
 	const char *type = str_of(cJSON_GetObjectItemCaseSensitive(ev, "event")); /* the third key: found at once */
-	return type && (!strcmp(type, "task.start") || !strcmp(type, "task.end") || !strcmp(type, "run.end"));
+	return type && (!strcmp(type, "task.start") || !strcmp(type, "task.end") || !strcmp(type, "run.end") ||
+			!strcmp(type, "run.stopping"));
+}
+
+/* Keep the first task that failed for good (no attempt follows): which, when and why. */
+static void note_failure(tasks *ts, const evf *f)
+{
+	if (ts->first_failure || !f->status || strcmp(f->status, "failed") || f->will_retry)
+		return;
+	cJSON *o = ts->first_failure = cJSON_CreateObject();
+	dr_buf label;
+	dr_buf_init(&label);
+	dr_buf_printf(&label, "%s%s%s%s", f->step, f->target ? "[" : "", f->target ? f->target : "", f->target ? "]" : "");
+	cJSON_AddStringToObject(o, "task", label.data);
+	dr_buf_dispose(&label);
+	cJSON_AddStringToObject(o, "step", f->step);
+	cJSON_AddNumberToObject(o, "at_ms", f->t_ms);
+	cJSON_AddStringToObject(o, "class", f->klass ? f->klass : "");
+	cJSON_AddStringToObject(o, "message", f->message ? f->message : "");
 }
 
 static void on_event(tasks *ts, const dr_plan *p, const cJSON *ev)
@@ -144,8 +173,17 @@ static void on_event(tasks *ts, const dr_plan *p, const cJSON *ev)
 		ts->status = ts->status_buf = f.status ? xstrdup(f.status) : NULL;
 		return;
 	}
+	if (!strcmp(f.type, "run.stopping")) {
+		if (!ts->stopped && f.reason)
+			ts->stopped = xstrdup(f.reason);
+		return;
+	}
 	bool start = !strcmp(f.type, "task.start"), end = !start && !strcmp(f.type, "task.end");
-	if ((!start && !end) || !f.step || f.phase)
+	if ((!start && !end) || !f.step)
+		return;
+	if (end)
+		note_failure(ts, &f); /* of any phase: a finally step's failure fails the run too */
+	if (f.phase)
 		return;
 	size_t node = dr_plan_index(p, f.step);
 	if (node == (size_t)-1 || node >= p->n_main)
@@ -291,6 +329,11 @@ static cJSON *summarise(const dr_runbook *rb, tasks *ts)
 		cJSON_AddNullToObject(o, "rto_ms");
 	cJSON_AddNumberToObject(o, "tasks", (double)ts->n);
 	cJSON_AddItemToObject(o, "critical_path", last ? critical_path(ts, rb->plan, last) : cJSON_CreateArray());
+	if (ts->first_failure)
+		cJSON_AddItemToObject(o, "first_failure", ts->first_failure);
+	if (ts->stopped)
+		cJSON_AddStringToObject(o, "stopped", ts->stopped);
+	free(ts->stopped);
 	for (size_t i = 0; i < ts->n; i++)
 		free(ts->v[i].target);
 	free(ts->v);

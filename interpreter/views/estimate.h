@@ -26,7 +26,9 @@ struct cJSON;
  * Run rb on be (a simulated backend opened read-only) with o's mode,
  * direction and parameters, and add "estimate" to view: status, rto_ms,
  * makespan_ms, objectives, critical_path [{task, start_ms, end_ms, via}],
- * or "error" when it cannot (not a simulator, a system error).
+ * when a task fails first_failure {task, step, at_ms, class, message} and
+ * when the run stops stopped (why), or "error" when it cannot (not a
+ * simulator, a system error).
  */
 void dr_estimate_add(dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, struct cJSON *view);
 

@@ -226,6 +226,22 @@ static void print_path(const cJSON *path, FILE *out)
 	}
 }
 
+/* Which task fails first and why, and why the run stops, when the estimate predicts a failure. */
+static void print_failure(const cJSON *e, FILE *out)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(e, "first_failure");
+	if (f) {
+		char at[64];
+		clock_text(num(f, "at_ms"), at, sizeof at);
+		fprintf(out, "  first failure at %s: %s", at, or(str(f, "task"), "?"));
+		if (str(f, "class") && *str(f, "class"))
+			fprintf(out, " (%s)", str(f, "class"));
+		fprintf(out, ": %s\n", or(str(f, "message"), "no message"));
+	}
+	if (str(e, "stopped"))
+		fprintf(out, "  the run would stop: %s\n", str(e, "stopped"));
+}
+
 static void print_estimate(const cJSON *v, FILE *out)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(v, "estimate");
@@ -248,6 +264,7 @@ static void print_estimate(const cJSON *v, FILE *out)
 		fputs("  predicted RTO: not reached (no failover and validation passed)\n", out);
 	}
 	fprintf(out, "  the run would end %s after %s\n", or(str(e, "status"), "?"), or(str(e, "makespan"), "?"));
+	print_failure(e, out);
 	if (str(e, "error"))
 		fprintf(out, "  %s", str(e, "error"));
 	fputs("  critical path (to the task that decides the RTO):\n", out);

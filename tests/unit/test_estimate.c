@@ -145,9 +145,12 @@ static cJSON *run_virtually(dr_runbook *rb, const char *state)
 	return est;
 }
 
-static void same(const cJSON *est, const cJSON *run, const char *key)
+/* est and run agree on key; an optional key may be absent from both (no failure: no first_failure). */
+static void same(const cJSON *est, const cJSON *run, const char *key, bool optional)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(est, key), *b = cJSON_GetObjectItemCaseSensitive(run, key);
+	if (optional && !a && !b)
+		return;
 	if (!a || !b || !cJSON_Compare(a, b, true)) {
 		char *x = a ? cJSON_Print(a) : NULL, *y = b ? cJSON_Print(b) : NULL;
 		fail_msg("%s: the estimate says %s, the virtual run %s", key, x ? x : "nothing", y ? y : "nothing");
@@ -161,9 +164,9 @@ static cJSON *agree(const char *name, const char *yaml)
 	char *s1 = state_dir(name, "plan"), *s2 = state_dir(name, "run");
 	cJSON *est = estimate(rb, s1), *run = run_virtually(rb, s2);
 	assert_null(cJSON_GetObjectItemCaseSensitive(est, "error"));
-	const char *keys[] = {"status", "rto_ms", "makespan_ms", "tasks", "critical_path"};
+	const char *keys[] = {"status", "rto_ms", "makespan_ms", "tasks", "critical_path", "first_failure", "stopped"};
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-		same(est, run, keys[i]);
+		same(est, run, keys[i], i >= 5);
 	assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(est, "critical_path")) > 0);
 	cJSON_Delete(run);
 	free(s1);
@@ -270,6 +273,27 @@ static void test_fails_part_way(void **state)
 					     PROBE("web-up", "web", "fo-web")
 				     "  - { id: fo-app, action: dr.failover, targets: app, needs: web-up }\n");
 	assert_string_equal(str(est, "status"), "failed");
+	/* a predicted failure says which task fails first, when and why, and why the run stops */
+	const cJSON *first = cJSON_GetObjectItemCaseSensitive(est, "first_failure");
+	assert_non_null(first);
+	assert_string_equal(str(first, "task"), "fo-web[web-3]");
+	assert_string_equal(str(first, "step"), "fo-web");
+	assert_true(num(first, "at_ms") > 0);
+	assert_true(str(first, "class") && *str(first, "class"));
+	assert_true(str(first, "message") && *str(first, "message"));
+	assert_non_null(str(est, "stopped"));
+	assert_non_null(strstr(str(est, "stopped"), "step 'fo-web' failed"));
+	cJSON_Delete(est);
+}
+
+static void test_no_failure_no_first_failure(void **state)
+{
+	(void)state;
+	cJSON *est = agree("clean", "drover: 1\nname: clean\n" INVENTORY SETS "steps:\n"
+				    "  - { id: fo-db, action: dr.failover, targets: db }\n" PROBE("db-up", "db", "fo-db"));
+	assert_string_equal(str(est, "status"), "succeeded");
+	assert_null(cJSON_GetObjectItemCaseSensitive(est, "first_failure"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(est, "stopped"));
 	cJSON_Delete(est);
 }
 
@@ -281,6 +305,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retried_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fan_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fails_part_way, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_failure_no_first_failure, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
