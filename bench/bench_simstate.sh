@@ -9,8 +9,8 @@
 # The shape: bench/gen_waves.sh with one wave per 50 VMs (so the waves grow with the estate, as
 # bench's gen_runbook estate has one set per 50 VMs): each wave's failover goes out in a turn of
 # its own, once the wave before it is validated; so N/50 turns with mutating calls, each flushed,
-# and the turns that end jobs flush too. (bench's gen_runbook estate itself no longer runs that
-# long: its check.http steps call plain http:// on non-loopback addresses, refused since issue 10.) Run with `drover run --clock
+# and the turns that end jobs flush too. (bench's gen_runbook estate is not run for real: its checks
+# connect to the VMs' recovery IPs, which only a rehearsal leaves alone.) Run with `drover run --clock
 # virtual` in a fresh state directory, at SIZES (default "2500 5000"; add 10000 when there is time).
 #
 # Per binary and size: CPU (user + sys, median of RUNS, default 1) and wall ms, peak RSS, and from

@@ -12,8 +12,8 @@
  *                 tiers (db, cache, queue, app, web) that fail over in that
  *                 order. Each set gets a lane: dr.failover (or
  *                 dr.test_failover for --drill-pct of them), then
- *                 validations: check.tcp / check.http foreach VM against
- *                 ${target.recovery_ip}, some dr.probe, a few `use:
+ *                 validations: check.tcp / check.http (https) foreach VM
+ *                 against ${target.recovery_ip}, some dr.probe, a few `use:
  *                 tier-health` (the stdlib composite); then for real
  *                 failovers optionally an approve gate, dr.commit
  *                 (after validations of the same set) and dr.reprotect (after
@@ -21,6 +21,12 @@
  *                 the previous tier; every other step needs 1-3 earlier steps
  *                 of its lane. One approve step is the root.
  *   finally       dr.test_cleanup of the drilled sets (not counted in --steps).
+ *
+ * Timeouts fit the work (timeout_min): a failover's, a reprotect's and a
+ * cleanup's grow with the VMs of the step and its concurrency, and a
+ * pipelined check's covers the failover it follows. So the runbook succeeds
+ * when rehearsed (`drover plan --estimate`: every task of every step runs)
+ * at any size.
  *
  * Output is a function of the arguments only (seeded splitmix64), so runs are
  * comparable across machines. C11 and libc, nothing else.
@@ -40,7 +46,7 @@ typedef struct opts {
 typedef struct tier {
 	const char *name;
 	int port; /* the service port probed with check.tcp */
-	const char *health; /* the health endpoint's ":port" after the IP ("" for https) */
+	const char *health; /* the health endpoint's ":port" after the IP ("" for 443) */
 	int weight; /* relative share of VMs */
 	int canary; /* its sets hold a canary VM, excluded by name */
 	const char *size;
@@ -83,6 +89,7 @@ typedef struct vm_set {
 	int approve; /* an approve gate before dr.commit */
 	long n_checks;
 	long first_check; /* index into the step id table */
+	long failover_min; /* the failover's timeout, minutes: long enough for its VMs at its concurrency */
 } vm_set;
 
 typedef struct vm {
@@ -394,8 +401,21 @@ static void print_root(gen *g)
 	g->steps_written++;
 }
 
+/*
+ * A step's timeout in minutes, whole hours: n tasks at concurrency c, each
+ * at most per_task minutes on the simulator (sim_jobs.c: a failover 3-8 min
+ * plus boot, a reprotect's seeding 22-65 min), and at least min_min. A
+ * fixed 30m or 1h timed out the big sets' failovers and reprotects.
+ */
+static long timeout_min(long n, long c, long per_task, long min_min)
+{
+	long m = (n + c - 1) / c * per_task;
+	m = m < min_min ? min_min : m;
+	return (m + 59) / 60 * 60;
+}
+
 /* The lane's failover: needs 1-3 checks of the previous tier, or the root. */
-static void print_failover(gen *g, const vm_set *s)
+static void print_failover(gen *g, vm_set *s)
 {
 	printf("  - id: failover-%s\n"
 	       "    name: Fail over %s\n"
@@ -417,7 +437,9 @@ static void print_failover(gen *g, const vm_set *s)
 	} else {
 		printf("    needs: start\n");
 	}
-	printf("    concurrency: %ld\n    timeout: 1h\n\n", rnd_range(5, 50));
+	long c = rnd_range(5, 50);
+	s->failover_min = timeout_min(s->n_vms, c, 10, 60);
+	printf("    concurrency: %ld\n    timeout: %ldm\n\n", c, s->failover_min);
 	g->steps_written++;
 }
 
@@ -450,9 +472,9 @@ static int print_check_body(const vm_set *s, long j)
 		printf("    action: check.http\n"
 		       "    foreach: %s\n"
 		       "    with:\n"
-		       "      url: \"%s://${target.recovery_ip}%s${params.health_path}\"\n"
+		       "      url: \"https://${target.recovery_ip}%s${params.health_path}\"\n"
 		       "      expect: { status: 200 }\n",
-		       s->name, t->port == 443 ? "https" : "http", t->health);
+		       s->name, t->health); /* plain http:// goes to loopback only (issue 10) */
 	}
 	return 0;
 }
@@ -476,8 +498,8 @@ static void print_check(gen *g, const vm_set *s, long j)
 	}
 	if (j > 1 && rnd_range(0, 4) == 0)
 		printf("    when: ${params.deep_checks}\n");
-	if (rnd_range(0, 2) == 0)
-		printf("    pipeline: true\n");
+	if (rnd_range(0, 2) == 0) /* it starts with the first VM's failover: its timeout covers the others' */
+		printf("    pipeline: true\n    timeout: %ldm\n", s->failover_min + 60);
 	printf("    retry: { attempts: 10, delay: 15s, backoff: 1 }\n\n");
 }
 
@@ -521,8 +543,9 @@ static void print_commit(gen *g, const vm_set *s)
 	       "    action: dr.reprotect\n"
 	       "    targets: %s\n"
 	       "    needs: commit-%s\n"
+	       "    timeout: %ldm\n"
 	       "    on_failure: continue\n\n",
-	       s->name, s->name, s->name);
+	       s->name, s->name, s->name, timeout_min(s->n_vms, 20, 70, 60));
 	g->steps_written += 2;
 }
 
@@ -563,10 +586,16 @@ static long print_steps(vm_set *sets, long n)
 	return g.steps_written;
 }
 
+/* The end of a cleanup step: its targets, and a timeout for n_vms VMs (cleanup ~2 min each). */
+static void end_cleanup(long n_vms)
+{
+	printf("]\n    timeout: %ldm\n", timeout_min(n_vms, 20, 3, 60));
+}
+
 /* Clean up every drilled set, ten sets per step, whatever happened. */
 static void print_finally(const vm_set *sets, long n)
 {
-	long group = 0, in_group = 0;
+	long group = 0, in_group = 0, n_vms = 0;
 	for (long i = 0; i < n; i++) {
 		if (!sets[i].drill)
 			continue;
@@ -575,13 +604,14 @@ static void print_finally(const vm_set *sets, long n)
 		if (in_group == 0)
 			printf("  - id: cleanup-%ld\n    action: dr.test_cleanup\n    targets: [", ++group);
 		printf("%s%s", in_group ? ", " : "", sets[i].name);
+		n_vms += sets[i].n_vms;
 		if (++in_group == 10) {
-			printf("]\n");
-			in_group = 0;
+			end_cleanup(n_vms);
+			in_group = n_vms = 0;
 		}
 	}
 	if (in_group)
-		printf("]\n");
+		end_cleanup(n_vms);
 }
 
 int main(int argc, char **argv)
