@@ -51,19 +51,29 @@ const char *fx_dir(void)
 	return dir;
 }
 
-const char *fx_path(const char *fmt, ...)
+/* fx_dir()/<fmt, ap>, in strings. */
+static const char *vpath(const char *fmt, va_list ap)
 {
 	const char *d = fx_dir();
-	va_list ap;
-	va_start(ap, fmt);
 	char *name = dr_arena_vprintf(strings, fmt, ap);
-	va_end(ap);
 	return dr_arena_printf(strings, "%s/%s", d, name);
 }
 
-const char *fx_mkdir(const char *name)
+const char *fx_path(const char *fmt, ...)
 {
-	const char *p = fx_path("%s", name);
+	va_list ap;
+	va_start(ap, fmt);
+	const char *p = vpath(fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+const char *fx_mkdir(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	const char *p = vpath(fmt, ap);
+	va_end(ap);
 	if (mkdir(p, 0700) != 0 && errno != EEXIST)
 		fail_msg("cannot make %s: %s", p, strerror(errno));
 	return p;

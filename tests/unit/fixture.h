@@ -31,8 +31,8 @@ const char *fx_dir(void);
 /* fx_dir()/<name, printf-formatted>; the string lives until exit. */
 const char *fx_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* fx_path(name), made as a folder (mode 0700); returns its path. */
-const char *fx_mkdir(const char *name);
+/* fx_path(<name, printf-formatted>), made as a folder (mode 0700) if it is not one yet; returns its path. */
+const char *fx_mkdir(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A new empty folder in fx_dir() (d-1, d-2, ...): a test's own, e.g. from a cmocka setup. */
 const char *fx_newdir(void);
