@@ -34,22 +34,12 @@
 
 /* --- fixtures ---------------------------------------------------------- */
 
-static char dir[64];
+static const char *dir; /* each test's own (fixture.h) */
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/drover-test-history-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	dir = fx_newdir();
 	return 0;
 }
 
@@ -613,18 +603,18 @@ static void test_damaged_history_in_a_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_file_is_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_files_are_ignored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_random_damage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_newer_version_is_left_alone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_size_is_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_learn_then_longest_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_declared_order_wins, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_history_without_journal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_secrets_stay_out, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damaged_history_in_a_run, setup, teardown),
+		cmocka_unit_test_setup(test_round_trip, setup),
+		cmocka_unit_test_setup(test_missing_file_is_empty, setup),
+		cmocka_unit_test_setup(test_bad_files_are_ignored, setup),
+		cmocka_unit_test_setup(test_random_damage, setup),
+		cmocka_unit_test_setup(test_newer_version_is_left_alone, setup),
+		cmocka_unit_test_setup(test_merge, setup),
+		cmocka_unit_test_setup(test_size_is_bounded, setup),
+		cmocka_unit_test_setup(test_learn_then_longest_first, setup),
+		cmocka_unit_test_setup(test_declared_order_wins, setup),
+		cmocka_unit_test_setup(test_no_history_without_journal, setup),
+		cmocka_unit_test_setup(test_secrets_stay_out, setup),
+		cmocka_unit_test_setup(test_damaged_history_in_a_run, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

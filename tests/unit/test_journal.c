@@ -373,20 +373,6 @@ static void test_sessions_and_end(void **state)
 
 /* --- digests ------------------------------------------------------------ */
 
-static dr_runbook *compile(const char *name, const char *yaml)
-{
-	char *p = strdup(path_in("%s", name));
-	write_file(p, yaml);
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(p, d, NULL);
-	if (dr_diags_errors(d))
-		dr_diags_render_text(d, stderr, false);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
-	free(p);
-	return rb;
-}
-
 static const char *const rb_before = "drover: 1\nname: d\n"
 				     "steps:\n"
 				     "  - { id: a, action: log, with: { message: one } }\n"
@@ -565,7 +551,7 @@ static void test_version3_folds_one_task_steps(void **state)
 static void test_digest_diff(void **state)
 {
 	(void)state;
-	dr_runbook *a = compile("a.yaml", rb_before), *b = compile("b.yaml", rb_after);
+	dr_runbook *a = fx_compile("a.yaml", rb_before), *b = fx_compile("b.yaml", rb_after);
 	cJSON *da = dr_journal_runbook_digests(a), *db = dr_journal_runbook_digests(b);
 	dr_buf out;
 	dr_buf_init(&out);
@@ -579,7 +565,7 @@ static void test_digest_diff(void **state)
 	assert_non_null(strstr(out.data, "  + step d (log): added\n"));
 	assert_non_null(strstr(out.data, "  ~ defaults: changed\n"));
 	/* the same text with other comments and layout has the same shape */
-	dr_runbook *c = compile("c.yaml", "# hello\ndrover: 1\nname: d\nsteps:\n"
+	dr_runbook *c = fx_compile("c.yaml", "# hello\ndrover: 1\nname: d\nsteps:\n"
 					  "  - id: a\n    action: log\n    with: {message: one}\n"
 					  "  - {id: b, action: log, needs: a, with: {message: two}}\n"
 					  "  - {id: c, action: sleep, needs: a, with: {duration: 1m}}\n");
@@ -587,13 +573,11 @@ static void test_digest_diff(void **state)
 	dr_buf_reset(&out);
 	assert_int_equal(dr_journal_runbook_diff(da, dc, &out), 0);
 	char d1[40], d2[40];
-	char *pa = strdup(path_in("%s", "a.yaml")), *pc = strdup(path_in("%s", "c.yaml"));
+	const char *pa = fx_path("a.yaml"), *pc = fx_path("c.yaml"); /* where fx_compile wrote them */
 	assert_int_equal(dr_journal_file_digest(pa, d1, sizeof d1, NULL, &out), 0);
 	assert_int_equal(dr_journal_file_digest(pc, d2, sizeof d2, NULL, &out), 0);
 	assert_string_not_equal(d1, d2);
 	assert_memory_equal(d1, "fnv1a64:", 8);
-	free(pa);
-	free(pc);
 	cJSON_Delete(da);
 	cJSON_Delete(db);
 	cJSON_Delete(dc);
