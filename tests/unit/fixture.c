@@ -23,6 +23,7 @@
 
 static dr_arena *strings; /* the folder's and the paths' text, freed at exit */
 static char *dir;
+static pid_t owner; /* the process that made dir: a forked child that exits leaves it alone */
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -32,6 +33,8 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 
 static void remove_dir(void)
 {
+	if (getpid() != owner)
+		return;
 	if (dir && nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "fixture: could not remove %s\n", dir);
 	dr_arena_free(strings);
@@ -47,6 +50,7 @@ const char *fx_dir(void)
 			      program_invocation_short_name);
 	if (!mkdtemp(dir))
 		fail_msg("cannot make %s: %s", dir, strerror(errno));
+	owner = getpid();
 	atexit(remove_dir);
 	return dir;
 }
