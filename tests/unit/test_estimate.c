@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -36,65 +35,22 @@
 #include "util/arena.h"
 #include "views/estimate.h"
 #include "views/planview.h"
-
-static char dir[64];
+#include "fixture.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/drover-test-estimate-XXXXXX");
-	assert_non_null(mkdtemp(dir));
 	unsetenv("DROVER_SIM_STATE");
 	unsetenv("DROVER_SIM_FAULTS");
 	unsetenv("DROVER_STATE_DIR");
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd);
-}
-
-static dr_runbook *compile(const char *name, const char *yaml)
-{
-	static char paths[8][256]; /* the runbook keeps its path */
-	static size_t next;
-	char *path = paths[next++ % 8];
-	snprintf(path, sizeof paths[0], "%s/%s.yaml", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(yaml, f);
-	fclose(f);
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(path, d, NULL);
-	if (dr_diags_errors(d))
-		dr_diags_render_text(d, stderr, false);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
-	return rb;
-}
-
-static char *state_dir(const char *name, const char *side)
-{
-	char *p = malloc(256);
-	snprintf(p, 256, "%s/%s-%s", dir, name, side);
-	mkdir(p, 0700);
-	return p;
-}
-
 /* The backend of rb in state, opened read-only as plan opens it. */
 static dr_backend *open_backend(dr_runbook *rb, const char *state, dr_arena *a)
 {
-	dr_diags *d = dr_diags_new();
-	dr_be_error e;
 	dr_backend_opts bo = {.state_dir = state, .read_only = true};
-	dr_backend *be = dr_backend_open(rb, &bo, a, d, &e);
-	dr_diags_free(d);
-	assert_non_null(be);
-	return be;
+	return fx_backend(rb, &bo, a);
 }
 
 /* `drover plan --estimate`: the view's "estimate" object (detached; the caller frees it). */
@@ -123,25 +79,17 @@ static cJSON *run_virtually(dr_runbook *rb, const char *state)
 	int64_t start = dr_sim_state_time(be); /* dr_cli_virtual_start */
 	dr_backend_close(be);
 	dr_arena_free(a);
-	char *events = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&events, &len);
-	dr_exec_opts o;
-	dr_exec_opts_init(&o);
-	o.clock = DR_CLOCK_VIRTUAL;
-	o.start_ms = start;
-	o.state_dir = state;
-	o.journal = true;
-	o.auto_approve = true;
-	o.events = f;
-	o.run_id = "virtual";
-	dr_buf err;
-	dr_buf_init(&err);
-	dr_exec_run(rb, &o, &err);
-	fclose(f);
-	dr_buf_dispose(&err);
-	cJSON *est = dr_estimate_from_events(rb, events, len);
-	free(events);
+	fx_run r = {.rb = rb};
+	dr_exec_opts_init(&r.o);
+	r.o.clock = DR_CLOCK_VIRTUAL;
+	r.o.start_ms = start;
+	r.o.state_dir = state;
+	r.o.journal = true;
+	r.o.auto_approve = true;
+	r.o.run_id = "virtual";
+	fx_run_exec(&r);
+	cJSON *est = dr_estimate_from_events(rb, r.events, r.len);
+	fx_run_forget(&r); /* the runbook is the caller's */
 	return est;
 }
 
@@ -160,8 +108,8 @@ static void same(const cJSON *est, const cJSON *run, const char *key, bool optio
 /* Estimate and run name's runbook; they agree; returns the estimate (the caller frees it). */
 static cJSON *agree(const char *name, const char *yaml)
 {
-	dr_runbook *rb = compile(name, yaml);
-	char *s1 = state_dir(name, "plan"), *s2 = state_dir(name, "run");
+	dr_runbook *rb = fx_compile(NULL, yaml);
+	const char *s1 = fx_mkdir("%s-plan", name), *s2 = fx_mkdir("%s-run", name); /* each case names its own */
 	cJSON *est = estimate(rb, s1), *run = run_virtually(rb, s2);
 	assert_null(cJSON_GetObjectItemCaseSensitive(est, "error"));
 	const char *keys[] = {"status", "rto_ms", "makespan_ms", "tasks", "critical_path", "first_failure", "stopped"};
@@ -169,8 +117,6 @@ static cJSON *agree(const char *name, const char *yaml)
 		same(est, run, keys[i], i >= 5);
 	assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(est, "critical_path")) > 0);
 	cJSON_Delete(run);
-	free(s1);
-	free(s2);
 	dr_runbook_free(rb);
 	return est;
 }
@@ -300,12 +246,12 @@ static void test_no_failure_no_first_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_waves_with_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retried_failure, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fan_in, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fails_part_way, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_failure_no_first_failure, setup, teardown),
+		cmocka_unit_test_setup(test_waves_with_limits, setup),
+		cmocka_unit_test_setup(test_gate, setup),
+		cmocka_unit_test_setup(test_retried_failure, setup),
+		cmocka_unit_test_setup(test_fan_in, setup),
+		cmocka_unit_test_setup(test_fails_part_way, setup),
+		cmocka_unit_test_setup(test_no_failure_no_first_failure, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
