@@ -264,7 +264,7 @@ static void on_event(void *ctx, const cJSON *ev)
 	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "event"));
 	if (!jr || jr->replaying || !jr->j || !type || !keeps(type) ||
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "replayed")))
-		return; /* the journal has it (journal_skip_told) */
+		return; /* the journal has it (journal_told) */
 	if (!strcmp(type, "run.end") && jr->suspended) {
 		cJSON *s = cJSON_Duplicate(ev, true);
 		cJSON_ReplaceItemInObjectCaseSensitive(s, "event", cJSON_CreateString("run.suspend"));

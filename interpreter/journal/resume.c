@@ -470,13 +470,39 @@ static int decision_of(const cJSON *rec, const char *type)
 	return is(type, "task.skip") && is(sval(rec, "reason"), SCHED_WHEN_FALSE) ? 0 : -1;
 }
 
+/* The records the scheduler writes again by itself when the replay ends before them (told). */
+static bool retold(const char *type)
+{
+	return is(type, "step.start") || is(type, "task.skip") || is(type, "step.end");
+}
+
+/* The start of a record's key in told: its event and status (a step.end's), then its decision_key. */
+static void put_told(dr_buf *b, const cJSON *rec)
+{
+	const char *status = sval(rec, "status");
+	dr_buf_printf(b, "%s\x1e%s\x1e", sval(rec, "event"), status ? status : "");
+}
+
+static char *told_key(dr_exec *x, const cJSON *rec)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	put_told(&b, rec);
+	put_key(&b, sval(rec, "phase"), sval(rec, "undoes"), sval(rec, "step"), sval(rec, "target"));
+	char *key = dr_arena_strdup(x->a, b.data);
+	dr_buf_dispose(&b);
+	return key;
+}
+
 /*
  * Index the decisions, except those of finally steps that run again (after
  * a cancellation of the main steps, or in a failed run being retried), as
- * apply() leaves their records aside. The task.skip records past the
- * replay's end are the scheduler's own doing that it does again once the
- * replay is over (a finally step skipped before the crash): they go to
- * told, so that skip is not journaled twice (journal_skip_told).
+ * apply() leaves their records aside. The step.start, task.skip and
+ * step.end records past the replay's end are the scheduler's own doing
+ * that it does again once the replay is over (the finally steps started,
+ * one skipped, before the crash): they go to told, so that they are not
+ * journaled twice (journal_told); not after a cancellation or in a failed
+ * run being retried, where the steps go on and end otherwise.
  */
 static void scan_decisions(dr_exec *x)
 {
@@ -497,22 +523,24 @@ static void scan_decisions(dr_exec *x)
 		if (in_finally && (cancelled || (seg < jr->n_segs && jr->segs[seg].retried)))
 			continue;
 		int d = decision_of(rec, type);
-		const char *key = d >= 0 || (i >= jr->end && is(type, "task.skip"))
-					  ? decision_key(x, ph, sval(rec, "undoes"), step, sval(rec, "target"))
-					  : NULL;
 		if (d >= 0)
-			dr_strmap_put(&jr->decided, key, (size_t)d);
-		if (key && i >= jr->end && is(type, "task.skip"))
-			dr_strmap_put(&jr->told, key, 1);
+			dr_strmap_put(&jr->decided, decision_key(x, ph, sval(rec, "undoes"), step, sval(rec, "target")),
+				      (size_t)d);
+		if (i >= jr->end && retold(type) && !cancelled && !(seg < jr->n_segs && jr->segs[seg].retried))
+			dr_strmap_put(&jr->told, told_key(x, rec), 1);
 	}
+}
+
+static const char *phase_name(const srun *s)
+{
+	return s->ph == PH_FINALLY ? "finally" : s->ph == PH_ROLLBACK ? "rollback" : NULL;
 }
 
 /* t's key in decided and told (decision_key), in b. */
 static void task_key(const dr_exec *x, const task *t, dr_buf *b)
 {
 	const srun *s = t->s;
-	const char *ph = s->ph == PH_FINALLY ? "finally" : s->ph == PH_ROLLBACK ? "rollback" : NULL;
-	put_key(b, ph, s->undoes ? s->undoes->id : NULL, s->id, t->vm == NO_VM ? NULL : x->vms[t->vm].name);
+	put_key(b, phase_name(s), s->undoes ? s->undoes->id : NULL, s->id, t->vm == NO_VM ? NULL : x->vms[t->vm].name);
 }
 
 bool journal_when_decided(dr_exec *x, const task *t, bool *go)
@@ -536,18 +564,22 @@ bool journal_replaying(const dr_exec *x)
 	return x->jr && x->jr->replaying;
 }
 
-bool journal_skip_told(dr_exec *x, const task *t)
+bool journal_told(dr_exec *x, const cJSON *ev, const srun *s, const task *t)
 {
 	struct jrun *jr = x->jr;
 	if (!jr || jr->replaying || !jr->told.n)
 		return false;
 	dr_buf key;
 	dr_buf_init(&key);
-	task_key(x, t, &key);
+	put_told(&key, ev);
+	if (t)
+		task_key(x, t, &key);
+	else
+		put_key(&key, phase_name(s), s->undoes ? s->undoes->id : NULL, s->id, NULL);
 	size_t v = 0;
 	bool told = dr_strmap_get(&jr->told, key.data, &v) && v == 1;
 	if (told)
-		dr_strmap_put(&jr->told, key.data, 0); /* once: a later skip of the task (a retry's) is new */
+		dr_strmap_put(&jr->told, key.data, 0); /* once: a later one (a finally step run again) is new */
 	dr_buf_dispose(&key);
 	return told;
 }

@@ -388,11 +388,13 @@ int journal_replay(dr_exec *x);
  */
 bool journal_when_decided(dr_exec *x, const task *t, bool *go);
 /*
- * Whether the journal being resumed already holds t's task.skip past the
- * replay's end (the crash came after it was written): the scheduler emits
- * that skip again as replayed, not journaled. True once per such record.
+ * Whether the journal being resumed already holds the record ev (a
+ * step.start or step.end of s, t NULL, the same status; a task.skip of t)
+ * past the replay's end (the crash came after it was written): the
+ * scheduler emits it again as replayed, not journaled. True once per such
+ * record.
  */
-bool journal_skip_told(dr_exec *x, const task *t);
+bool journal_told(dr_exec *x, const struct cJSON *ev, const srun *s, const task *t);
 /* Whether a resume's replay is retelling the journal now (nothing is asked of the service then). */
 bool journal_replaying(const dr_exec *x);
 bool journal_suspended(const dr_exec *x);

@@ -193,6 +193,14 @@ srun *sched_find(dr_exec *x, const char *id)
 
 /* --- steps ----------------------------------------------------------- */
 
+/* Emit ev; a resume marks it replayed when the journal has it already (the journal's hook leaves it out). */
+static void emit_told(dr_exec *x, cJSON *ev, const srun *s, const task *t)
+{
+	if (journal_told(x, ev, s, t))
+		cJSON_AddBoolToObject(ev, "replayed", true);
+	emit(x, ev);
+}
+
 static void mark_started(dr_exec *x, srun *s)
 {
 	if (s->started)
@@ -208,7 +216,7 @@ static void mark_started(dr_exec *x, srun *s)
 		cJSON_AddStringToObject(ev, "order", "longest-first");
 		cJSON_AddNumberToObject(ev, "known", (double)s->n_known);
 	}
-	emit(x, ev);
+	emit_told(x, ev, s, NULL);
 	if (s->timeout >= 0)
 		timers_push(&x->timers, s->started_at + s->timeout, TM_STEP, s, s->tgen);
 }
@@ -241,7 +249,7 @@ void sched_emit_step_end(dr_exec *x, srun *s)
 		cJSON_AddBoolToObject(ev, "tolerated", s->tolerated);
 	if (s->undoes && s->undoes->state == SS_ROLLED_BACK && s->group_last) /* this unit's end undid its step */
 		cJSON_AddBoolToObject(ev, "rolled_back", true);
-	emit(x, ev);
+	emit_told(x, ev, s, NULL);
 }
 
 static void task_unblocked(dr_exec *x, task *t);
@@ -457,9 +465,7 @@ static void skip(dr_exec *x, task *t, const char *why)
 	t->why = why;
 	cJSON *ev = sched_event(x, "task.skip", t->s, t);
 	cJSON_AddStringToObject(ev, "reason", why ? why : "");
-	if (journal_skip_told(x, t)) /* a resume: the journal has it (the journal's hook leaves replayed events out) */
-		cJSON_AddBoolToObject(ev, "replayed", true);
-	emit(x, ev);
+	emit_told(x, ev, t->s, t);
 	finish(x, t, TS_SKIPPED);
 }
 

@@ -334,15 +334,35 @@ static void service_at(const op *all, size_t n_all, const recs *r, size_t n, boo
 }
 
 /*
- * The finally step nofin is skipped (when: is false) once: a resume after
- * its task.skip was journaled does not journal it again (status and the
- * reports would count it twice).
+ * What the scheduler writes of a step or a task is in the journal once: a
+ * resume after such a record was journaled (the finally step nofin skipped
+ * just before the crash: its step.start, task.skip and step.end) does not
+ * journal it again (status and the reports would count it twice). Each
+ * (event, phase, step, target, attempt) of step.start, step.end, task.skip,
+ * task.start and task.end is there once; nofin's task.skip is there.
  */
-static void check_skipped_once(const dr_journal_file *jf, const char *what)
+static void check_records_once(const dr_journal_file *jf, const char *what)
 {
+	static const char *const once[] = {"step.start", "step.end", "task.skip", "task.start", "task.end"};
+	cJSON *seen = cJSON_CreateObject();
 	size_t skips = 0;
-	for (size_t i = 0; i < jf->n; i++)
-		skips += !strcmp(str(jf->recs[i], "event"), "task.skip") && !strcmp(str(jf->recs[i], "step"), "nofin");
+	for (size_t i = 0; i < jf->n; i++) {
+		const cJSON *r = jf->recs[i];
+		const char *ev = str(r, "event");
+		bool keep = false;
+		for (size_t k = 0; k < sizeof once / sizeof once[0]; k++)
+			keep = keep || !strcmp(ev, once[k]);
+		if (!keep)
+			continue;
+		char key[512];
+		snprintf(key, sizeof key, "%s %s %s[%s] #%d", ev, str(r, "phase"), str(r, "step"), str(r, "target"),
+			 attempt_of(r));
+		if (cJSON_GetObjectItemCaseSensitive(seen, key))
+			fail_msg("%s: %s is in the journal twice (line %zu)", what, key, jf->lines[i]);
+		cJSON_AddTrueToObject(seen, key);
+		skips += !strcmp(ev, "task.skip") && !strcmp(str(r, "step"), "nofin");
+	}
+	cJSON_Delete(seen);
 	if (skips != 1)
 		fail_msg("%s: nofin's task.skip is in the journal %zu times, not once", what, skips);
 }
@@ -383,7 +403,7 @@ static void resume_from(dr_runbook *rb, const char *text, size_t n, const char *
 	assert_int_equal(dr_journal_read(path, &jf, &err), 0);
 	assert_true(jf.ended);
 	assert_false(jf.torn);
-	check_skipped_once(&jf, what);
+	check_records_once(&jf, what);
 	dr_journal_file_dispose(&jf);
 	dr_buf_dispose(&err);
 }
