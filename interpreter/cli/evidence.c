@@ -12,7 +12,6 @@
 #include "cli/cli.h"
 #include "journal/runinfo.h"
 #include "util/xalloc.h"
-#include "views/lines.h"
 #include "views/report.h"
 
 int dr_cli_add_report(const dr_command *cmd, dr_cli_reports *r, const char *path)
@@ -50,7 +49,7 @@ static int write_both(const dr_command *cmd, const dr_runinfo *ri, const dr_cli_
 			dr_buf c;
 			dr_buf_init(&c);
 			fprintf(stderr, "drover %s: no report: %s; the run itself is as its journal says (%s)\n", cmd->name,
-				err.data, dr_lines_run_command(&c, "report", ri->state_dir, ri->run));
+				err.data, dr_journal_command(&c, "report", ri->state_dir, ri->run));
 			dr_buf_dispose(&c);
 			rc = -1;
 		}

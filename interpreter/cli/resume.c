@@ -140,27 +140,40 @@ static const char *hs(const cJSON *h, const char *key)
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, key));
 }
 
-/* A run that ended is done; a cancelled one goes on, but a drill (cleaned up). Returns the exit status, or -1 to resume. */
-static int ended(const dr_journal_file *f, const char *id)
+/* A command about run id in the state directory of o (dr_journal_command), in c; returns c->data. */
+static const char *command(dr_buf *c, const options *o, const char *verb, const char *id)
 {
+	dr_buf_init(c);
+	return dr_journal_command(c, verb, o->x.state_dir, id);
+}
+
+/* A run that ended is done; a cancelled one goes on, but a drill (cleaned up). Returns the exit status, or -1 to resume. */
+static int ended(const options *o, const dr_journal_file *f)
+{
+	const char *id = o->run_id;
 	if (!f->ended)
 		return -1;
 	const char *status = hs(f->end, "status");
 	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(f->end, "exit");
+	dr_buf c;
 	bool drill = hs(f->header, "mode") && !strcmp(hs(f->header, "mode"), "drill");
 	if (status && !strcmp(status, "cancelled") && !drill)
 		return -1;
 	if (status && !strcmp(status, "cancelled")) { /* its finally: cleaned the test VMs up: nothing is left to go on from */
 		const char *path = hs(cJSON_GetObjectItemCaseSensitive(f->header, "runbook"), "path");
 		fprintf(stderr, "run %s is a drill that was cancelled: its cleanup (finally:) removed its test VMs, so "
-				"there is nothing to go on from. Run the drill again: drover drill %s\n",
-			id, path ? path : "FILE");
+				"there is nothing to go on from. Run the drill again: %s\n",
+			id, command(&c, o, "drill", path ? path : "FILE"));
+		dr_buf_dispose(&c);
 		return cJSON_IsNumber(ex) ? (int)ex->valuedouble : DR_EXIT_CANCELLED;
 	}
-	fprintf(stderr, "run %s has ended already: %s at %s; nothing to resume ('drover status %s' shows it)\n", id,
-	       status ? status : "?", hs(f->end, "ts") ? hs(f->end, "ts") : "?", id);
+	fprintf(stderr, "run %s has ended already: %s at %s; nothing to resume (to see it: %s)\n", id,
+		status ? status : "?", hs(f->end, "ts") ? hs(f->end, "ts") : "?", command(&c, o, "status", id));
+	dr_buf_dispose(&c);
 	if (status && !strcmp(status, "failed"))
-		fprintf(stderr, "to go on from its failure once the cause is fixed: drover resume %s --retry-failed\n", id);
+		fprintf(stderr, "to go on from its failure once the cause is fixed: %s --retry-failed\n",
+			command(&c, o, "resume", id));
+	dr_buf_dispose(&c);
 	return cJSON_IsNumber(ex) ? (int)ex->valuedouble : DR_EXIT_FAILED;
 }
 
@@ -168,18 +181,22 @@ static int ended(const dr_journal_file *f, const char *id)
 static int later_run(const options *o, const dr_journal_file *f)
 {
 	char *later = dr_journal_later_run(o->x.state_dir, f);
+	if (!later)
+		return -1;
 	int rc = -1;
-	if (later && o->x.force)
+	dr_buf c;
+	if (o->x.force) {
 		fprintf(stderr, "drover resume: --force: retrying although run %s of this runbook against the same backend "
 			"started after it\n",
 		later);
-	else if (later)
+	} else {
 		fprintf(stderr, "drover resume: refused: run %s of this runbook against the same backend started after run %s, "
-			"and may have changed what it left (its journal does not know). Look at it (drover status %s); "
+			"and may have changed what it left (its journal does not know). Look at it (%s); "
 			"retry with --force only if it changed nothing of run %s\n",
-		later, o->run_id, later, o->run_id);
-	if (later && !o->x.force)
+		later, o->run_id, command(&c, o, "status", later), o->run_id);
+		dr_buf_dispose(&c);
 		rc = DR_EXIT_INVALID;
+	}
 	free(later);
 	return rc;
 }
@@ -190,7 +207,7 @@ static int retry_verdict(options *o, const dr_journal_file *f)
 	dr_buf msg;
 	dr_buf_init(&msg);
 	int rc = -1;
-	switch (dr_journal_retry_check(f, o->run_id, &msg)) {
+	switch (dr_journal_retry_check(f, o->x.state_dir, o->run_id, &msg)) {
 	case DR_RETRY_OK:
 		rc = later_run(o, f);
 		o->x.retry_failed = rc < 0;
@@ -282,11 +299,14 @@ static int check_changes(const dr_journal_file *f, const dr_runbook *rb, const c
 	if (x->force) {
 		fputs("drover resume: --force: resuming with the changed runbook\n", stderr);
 	} else if (x->retry_failed) {
+		dr_buf c;
+		dr_buf_init(&c);
 		fprintf(stderr,
 			"drover resume: refused: the journal records what the old runbook did, and replaying it onto\n"
 			"another one could repeat or skip operations. Restore the runbook as it was, or, when the changes\n"
-			"above are the fix and safe as listed, retry with them: drover resume %s --retry-failed --force\n",
-			hs(h, "run"));
+			"above are the fix and safe as listed, retry with them: %s --retry-failed --force\n",
+			dr_journal_command(&c, "resume", x->state_dir, hs(h, "run")));
+		dr_buf_dispose(&c);
 		rc = -1;
 	} else {
 		fputs("drover resume: refused: the journal records what the old runbook did, and replaying it onto\n"
@@ -351,7 +371,7 @@ static int run(options *o, dr_runbook *rb)
 
 static int resume_journal(options *o, dr_journal_file *f)
 {
-	int rc = o->retry ? retry_verdict(o, f) : ended(f, o->run_id);
+	int rc = o->retry ? retry_verdict(o, f) : ended(o, f);
 	if (rc >= 0)
 		return rc;
 	const char *path = runbook_path(f->header);
@@ -387,11 +407,14 @@ static int resume_main(int argc, char **argv)
 	dr_buf_init(&err);
 	if (dr_journal_read(path, &f, &err) < 0) {
 		bool missing = access(path, F_OK) != 0;
-		if (missing)
-			fprintf(stderr, "drover resume: no run '%s' in %s/runs ('drover runs' lists them)\n", o.run_id,
-				o.x.state_dir);
-		else
+		dr_buf c;
+		if (missing) {
+			fprintf(stderr, "drover resume: no run '%s' in %s/runs (to list them: %s)\n", o.run_id, o.x.state_dir,
+				command(&c, &o, "runs", NULL));
+			dr_buf_dispose(&c);
+		} else {
 			fprintf(stderr, "drover resume: %s\n", err.data);
+		}
 		rc = DR_EXIT_INVALID;
 	} else {
 		if (f.torn)

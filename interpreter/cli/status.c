@@ -294,7 +294,7 @@ static void print_next_ended(const dr_runinfo *ri)
 	dr_buf_init(&msg);
 	dr_buf_init(&err);
 	dr_journal_file f; /* the retry's rules read the records: read them (only for a run that ended failed) */
-	bool retry = dr_journal_read(ri->f.path, &f, &err) == 0 && dr_journal_retry_check(&f, ri->run, &msg) == DR_RETRY_OK;
+	bool retry = dr_journal_read(ri->f.path, &f, &err) == 0 && dr_journal_retry_check(&f, ri->state_dir, ri->run, &msg) == DR_RETRY_OK;
 	dr_journal_file_dispose(&f);
 	dr_buf_dispose(&err);
 	if (retry) {
@@ -305,7 +305,7 @@ static void print_next_ended(const dr_runinfo *ri)
 		       "the VMs they changed).\n  Fix the cause, then go on from the failure: %s "
 		       "--retry-failed\n  (the failed tasks get new attempts, the tasks that never started run, what "
 		       "completed is not run again).\n",
-		       term(&shown, dr_lines_run_command(&c, "resume", ri->state_dir, ri->run)));
+		       term(&shown, dr_journal_command(&c, "resume", ri->state_dir, ri->run)));
 		dr_buf_dispose(&c);
 		dr_buf_dispose(&shown);
 		if (ri->runbook_changed)
@@ -332,7 +332,7 @@ static void print_next_unended(const dr_runinfo *ri)
 		printf("  A resume stopped because the service could not tell what became of the operations "
 		       "in flight above. Check them in the service, then resume.\n");
 	printf("  %s  goes on from the journal: what finished is not repeated%s",
-	       term(&shown, dr_lines_run_command(&c, "resume", ri->state_dir, ri->run)), ri->in_flight ? "; " : ".\n");
+	       term(&shown, dr_journal_command(&c, "resume", ri->state_dir, ri->run)), ri->in_flight ? "; " : ".\n");
 	dr_buf_dispose(&c);
 	dr_buf_dispose(&shown);
 	if (ri->in_flight)

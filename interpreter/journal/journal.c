@@ -35,6 +35,7 @@
 #include "util/fs.h"
 #include "util/index.h"
 #include "util/json_print.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 /* --- digests ----------------------------------------------------------- */
@@ -776,4 +777,18 @@ const char *dr_journal_state_dir(const char *explicit_dir)
 		return explicit_dir;
 	const char *env = getenv("DROVER_STATE_DIR");
 	return env && *env ? env : ".drover";
+}
+
+const char *dr_journal_command(dr_buf *b, const char *verb, const char *state_dir, const char *run)
+{
+	dr_buf_printf(b, "drover %s", verb);
+	if (state_dir && strcmp(state_dir, dr_journal_state_dir(NULL))) {
+		dr_buf_puts(b, " --state-dir ");
+		dr_text_shell_word(b, state_dir);
+	}
+	if (run) {
+		dr_buf_putc(b, ' ');
+		dr_text_shell_word(b, run);
+	}
+	return b->data;
 }

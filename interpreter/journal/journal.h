@@ -257,6 +257,17 @@ char *dr_journal_path(const char *state_dir, const char *run_id);
 /* The state directory to use: explicit, else $DROVER_STATE_DIR, else ".drover". */
 const char *dr_journal_state_dir(const char *explicit_dir);
 
+/*
+ * A command about a run that works when pasted, appended to b: "drover
+ * VERB RUN", with "--state-dir DIR" when state_dir (the run's) is not the
+ * default one (dr_journal_state_dir(NULL)): "drover resume --state-dir
+ * /srv/dr shop-20260101T000000Z"; without RUN when run is NULL ("drover
+ * runs --state-dir /srv/dr"). Words quoted for a shell; the caller appends
+ * options that go after RUN. The one builder of the commands drover prints
+ * for people (views, the executor, the CLI). Returns b->data.
+ */
+const char *dr_journal_command(dr_buf *b, const char *verb, const char *state_dir, const char *run);
+
 /* --- retrying a failed run (journal_retry.c) ------------------------------ */
 
 /* A run.resume record of a session that retried the failed run (--retry-failed). */
@@ -270,12 +281,13 @@ typedef enum dr_retry_verdict {
 } dr_retry_verdict;
 
 /*
- * Whether run id (journal f) may be retried with `drover resume
- * --retry-failed` (docs/journal.md, "Retrying a failed run"): it ended
- * failed, it is not a drill, and no rollback began to undo it. Otherwise
- * appends to msg one sentence: why not, and what to do.
+ * Whether run id (journal f, in state_dir) may be retried with `drover
+ * resume --retry-failed` (docs/journal.md, "Retrying a failed run"): it
+ * ended failed, it is not a drill, and no rollback began to undo it.
+ * Otherwise appends to msg one sentence: why not, and what to do (the
+ * commands it names carry --state-dir when state_dir is not the default).
  */
-dr_retry_verdict dr_journal_retry_check(const dr_journal_file *f, const char *id, dr_buf *msg);
+dr_retry_verdict dr_journal_retry_check(const dr_journal_file *f, const char *state_dir, const char *id, dr_buf *msg);
 
 /*
  * The id of a run under state_dir of the same runbook (its absolute path)

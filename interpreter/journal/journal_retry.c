@@ -96,11 +96,31 @@ static bool fallback_ran(const dr_journal_file *f, char *label, size_t n)
 	return found;
 }
 
-static dr_retry_verdict refuse_ended(const dr_journal_file *f, const char *id, const char *status, dr_buf *msg)
+/* The commands a verdict names: about the run, in its state directory (dr_journal_command). */
+typedef struct cmds {
+	dr_buf status, resume;
+} cmds;
+
+static void cmds_init(cmds *c, const char *state_dir, const char *id)
+{
+	dr_buf_init(&c->status);
+	dr_buf_init(&c->resume);
+	dr_journal_command(&c->status, "status", state_dir, id);
+	dr_journal_command(&c->resume, "resume", state_dir, id);
+}
+
+static void cmds_dispose(cmds *c)
+{
+	dr_buf_dispose(&c->status);
+	dr_buf_dispose(&c->resume);
+}
+
+static dr_retry_verdict refuse_ended(const dr_journal_file *f, const char *id, const char *status, const cmds *c,
+				     dr_buf *msg)
 {
 	const char *ts = sval(f->end, "ts") ? sval(f->end, "ts") : "?";
 	if (!strcmp(status, "succeeded")) {
-		dr_buf_printf(msg, "run %s succeeded at %s: nothing to retry ('drover status %s' shows it)", id, ts, id);
+		dr_buf_printf(msg, "run %s succeeded at %s: nothing to retry (to see it: %s)", id, ts, c->status.data);
 		return DR_RETRY_NOTHING;
 	}
 	if (!strcmp(status, "rolled_back"))
@@ -109,18 +129,18 @@ static dr_retry_verdict refuse_ended(const dr_journal_file *f, const char *id, c
 				   "a new run (drover run)",
 			      id, ts);
 	else if (!strcmp(status, "cancelled"))
-		dr_buf_printf(msg, "run %s was cancelled, not failed: 'drover resume %s' goes on with it (what was "
-				   "interrupted is settled by asking the service first)",
-			      id, id);
+		dr_buf_printf(msg, "run %s was cancelled, not failed: a plain resume goes on with it (what was "
+				   "interrupted is settled by asking the service first): %s",
+			      id, c->resume.data);
 	else
 		dr_buf_printf(msg, "run %s ended %s at %s, not failed: --retry-failed retries a run whose steps "
-				   "failed. Look at its output ('drover status %s'), fix the cause, then start a new run",
-			      id, status, ts, id);
+				   "failed. Look at its output (%s), fix the cause, then start a new run",
+			      id, status, ts, c->status.data);
 	return DR_RETRY_REFUSED;
 }
 
 /* A run that ended failed: refused when it is a drill, or what is in place is not what its journal says. */
-static dr_retry_verdict check_failed(const dr_journal_file *f, const char *id, dr_buf *msg)
+static dr_retry_verdict check_failed(const dr_journal_file *f, const char *id, const cmds *c, dr_buf *msg)
 {
 	const char *mode = sval(f->header, "mode");
 	char label[256];
@@ -135,34 +155,43 @@ static dr_retry_verdict check_failed(const dr_journal_file *f, const char *id, d
 	else if (fallback_ran(f, label, sizeof label))
 		dr_buf_printf(msg, "run %s tried another recovery point for %s (the recovery point fallback), which its "
 				   "journal does not keep yet, so a replay cannot tell what is in place. Check the VMs "
-				   "('drover status %s'), fix the cause, then start a new run",
-			      id, label, id);
+				   "(%s), fix the cause, then start a new run",
+			      id, label, c->status.data);
 	else if (undo_started(f, &steps))
 		dr_buf_printf(msg, "run %s failed and its rollback began to undo what it had completed (%s): the undo "
 				   "already happened, in part or in full, so the journal no longer tells what is in place. "
-				   "Check what was and was not undone ('drover status %s'), fix the cause, then start a "
+				   "Check what was and was not undone (%s), fix the cause, then start a "
 				   "new run",
-			      id, steps.data, id);
+			      id, steps.data, c->status.data);
 	else
 		v = DR_RETRY_OK;
 	dr_buf_dispose(&steps);
 	return v;
 }
 
-dr_retry_verdict dr_journal_retry_check(const dr_journal_file *f, const char *id, dr_buf *msg)
+static dr_retry_verdict verdict(const dr_journal_file *f, const char *id, const cmds *c, dr_buf *msg)
 {
 	if (!f->ended && last_segment(f) > 0) {
 		dr_buf_printf(msg, "run %s was being retried when drover stopped: going on with the retry", id);
 		return DR_RETRY_ONGOING;
 	}
 	if (!f->ended) {
-		dr_buf_printf(msg, "run %s has not ended (drover stopped while it ran): 'drover resume %s' goes on "
-				   "with it; --retry-failed is for a run that ended failed",
-			      id, id);
+		dr_buf_printf(msg, "run %s has not ended (drover stopped while it ran): a plain resume goes on "
+				   "with it (%s); --retry-failed is for a run that ended failed",
+			      id, c->resume.data);
 		return DR_RETRY_REFUSED;
 	}
 	const char *status = sval(f->end, "status") ? sval(f->end, "status") : "?";
-	return strcmp(status, "failed") ? refuse_ended(f, id, status, msg) : check_failed(f, id, msg);
+	return strcmp(status, "failed") ? refuse_ended(f, id, status, c, msg) : check_failed(f, id, c, msg);
+}
+
+dr_retry_verdict dr_journal_retry_check(const dr_journal_file *f, const char *state_dir, const char *id, dr_buf *msg)
+{
+	cmds c;
+	cmds_init(&c, state_dir, id);
+	dr_retry_verdict v = verdict(f, id, &c, msg);
+	cmds_dispose(&c);
+	return v;
 }
 
 /* --- a later run of the same runbook and backend --------------------------- */

@@ -124,8 +124,9 @@ static const char *claim_run_id(dr_exec *x, dr_buf *err)
 	const char *base = x->run_id;
 	for (int n = 2; has_journal(x->run_dir); n++) {
 		if (x->o.run_id) {
-			dr_buf_printf(err, "run %s exists already (%s): resume it (drover resume %s) or choose another --run-id\n",
-				      x->run_id, x->run_dir, x->run_id);
+			dr_buf_printf(err, "run %s exists already (%s): resume it (", x->run_id, x->run_dir);
+			dr_journal_command(err, "resume", x->state_dir, x->run_id);
+			dr_buf_puts(err, ") or choose another --run-id\n");
 			return "the run id is taken";
 		}
 		x->run_id = dr_arena_printf(x->a, "%s-%d", base, n);

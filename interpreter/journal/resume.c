@@ -722,9 +722,10 @@ static int stop_for_unknown(dr_exec *x, settle *sv, size_t n)
 		dr_buf_printf(&b, "  %s attempt %d (%s, idempotency key %s): %s\n", t->label, t->attempt,
 			      t->s->act ? t->s->act->name : "?", key, sv[i].pr.message ? sv[i].pr.message : "unknown");
 	}
-	dr_buf_printf(&b, "Nothing was started. Look each one up in the service (its jobs, the VM's protection state; "
-			  "'drover sim show' for the simulator), then run 'drover resume %s' again",
-		      x->run_id);
+	dr_buf_puts(&b, "Nothing was started. Look each one up in the service (its jobs, the VM's protection state; "
+			"'drover sim show' for the simulator), then run ");
+	dr_journal_command(&b, "resume", x->state_dir, x->run_id);
+	dr_buf_puts(&b, " again");
 	for (size_t i = 0; i < n; i++) {
 		if (sv[i].t->call.state && sv[i].t->s->act->cancel)
 			sv[i].t->s->act->cancel(&sv[i].t->call);
@@ -732,7 +733,7 @@ static int stop_for_unknown(dr_exec *x, settle *sv, size_t n)
 		free(sv[i].pr.message);
 		cJSON_Delete(sv[i].pr.outputs);
 	}
-	int rc = suspend(x, dr_arena_strndup(x->a, b.data, b.len - 1));
+	int rc = suspend(x, dr_arena_strndup(x->a, b.data, b.len));
 	dr_buf_dispose(&b);
 	return rc;
 }

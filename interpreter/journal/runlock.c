@@ -102,24 +102,34 @@ static const char *liveness(const cJSON *holder)
 
 static void describe_busy(const dr_runlock_req *req, const char *path, const cJSON *h, dr_buf *err)
 {
+	dr_buf c;
+	dr_buf_init(&c);
+	dr_journal_command(&c, "status", req->state_dir, h ? field(h, "run") : "RUN-ID");
 	dr_buf_printf(err,
 		      "busy: run %s holds the lock of this runbook and backend (pid %ld on %s, since %s).\n"
-		      "Two runs at once could fail the same VMs over twice. Wait for it to end (drover status %s), "
+		      "Two runs at once could fail the same VMs over twice. Wait for it to end (%s), "
 		      "or stop it (kill -INT %ld) and resume it later; the lock is %s (backend %s)",
 		      h ? field(h, "run") : "?", h ? pid_of(h) : 0L, h ? field(h, "host") : "?", h ? field(h, "since") : "?",
-		      h ? field(h, "run") : "RUN-ID", h ? pid_of(h) : 0L, path, req->backend);
+		      c.data, h ? pid_of(h) : 0L, path, req->backend);
+	dr_buf_dispose(&c);
 }
 
 static void describe_stale(const dr_runlock_req *req, const char *path, const cJSON *h, dr_buf *err)
 {
+	dr_buf status, resume;
+	dr_buf_init(&status);
+	dr_buf_init(&resume);
+	dr_journal_command(&status, "status", req->state_dir, field(h, "run"));
+	dr_journal_command(&resume, "resume", req->state_dir, field(h, "run"));
 	dr_buf_printf(err,
 		      "run %s of this runbook against the same backend did not finish: the drover that ran it (pid %ld "
 		      "on %s, since %s) is %s, and left its lock %s.\n"
-		      "Its operations may be half done. Look at it (drover status %s) and resume it (drover resume %s); "
+		      "Its operations may be half done. Look at it (%s) and resume it (%s); "
 		      "or, if you are sure nothing of it is still in flight, start anew with --force",
-		      field(h, "run"), pid_of(h), field(h, "host"), field(h, "since"), liveness(h), path, field(h, "run"),
-		      field(h, "run"));
-	(void)req;
+		      field(h, "run"), pid_of(h), field(h, "host"), field(h, "since"), liveness(h), path, status.data,
+		      resume.data);
+	dr_buf_dispose(&status);
+	dr_buf_dispose(&resume);
 }
 
 /* True when the run the holder names has a journal that says it ended (or no journal at all). */

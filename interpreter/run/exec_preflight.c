@@ -28,7 +28,6 @@
 #include "journal/journal.h"
 #include "run/planfile.h"
 #include "util/text.h"
-#include "views/lines.h"
 
 /* --- what the run checks -------------------------------------------------- */
 
@@ -330,7 +329,7 @@ static const char *refuse(dr_exec *x, const dr_buf *drift, size_t n_drift, dr_bu
 		dr_buf c;
 		dr_buf_init(&c);
 		dr_buf_printf(err, "The refusal is recorded as run %s (%s).\n", x->run_id,
-			      dr_lines_run_command(&c, "status", x->state_dir, x->run_id));
+			      dr_journal_command(&c, "status", x->state_dir, x->run_id));
 		dr_buf_dispose(&c);
 	}
 	if (n_drift)
@@ -423,15 +422,13 @@ void exec_preflight_reexclude(dr_exec *x)
 	x->excluded = names;
 }
 
-int exec_preflight_resume(dr_exec *x, dr_buf *text)
+/* The re-check of a resume whose command is resume (dr_journal_command). */
+static int resume_check(dr_exec *x, const char *resume, dr_buf *text)
 {
-	if (x->o.skip_preflight || !has_checks(x)) {
-		dr_preflight_compact(&x->pf);
-		return 0;
-	}
 	if (dr_preflight_refresh(&x->pf, dr_exec_wall(x, dr_clock_now(x->clock)), text) < 0) {
-		dr_buf_puts(text, "resume stopped before anything was asked or started: run 'drover resume' again once the "
-				  "service answers");
+		dr_buf_printf(text, "resume stopped before anything was asked or started: run %s again once the "
+				    "service answers",
+			      resume);
 		return -1;
 	}
 	check(x, true);
@@ -442,8 +439,22 @@ int exec_preflight_resume(dr_exec *x, dr_buf *text)
 	}
 	dr_buf_puts(text, "resume stopped: the tasks that have not started yet are blocked; nothing was started.\n");
 	list_blockers(x, text);
-	dr_buf_printf(text, "Next: fix what blocks them, then run 'drover resume %s' again ('drover plan %s' shows "
+	dr_buf_printf(text, "Next: fix what blocks them, then run %s again ('drover plan %s' shows "
 			    "the whole plan; what already ran is not checked again)",
-		      x->run_id, x->rb->path ? x->rb->path : "RUNBOOK");
+		      resume, x->rb->path ? x->rb->path : "RUNBOOK");
 	return -1;
+}
+
+int exec_preflight_resume(dr_exec *x, dr_buf *text)
+{
+	if (x->o.skip_preflight || !has_checks(x)) {
+		dr_preflight_compact(&x->pf);
+		return 0;
+	}
+	dr_buf c;
+	dr_buf_init(&c);
+	dr_journal_command(&c, "resume", x->state_dir, x->run_id);
+	int rc = resume_check(x, c.data, text);
+	dr_buf_dispose(&c);
+	return rc;
 }

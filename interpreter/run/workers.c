@@ -21,9 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "journal/journal.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
-#include "views/lines.h"
 
 /* --- the mailbox ----------------------------------------------------- */
 
@@ -138,7 +138,7 @@ static void exit_now(const dr_exec *x)
 		dr_buf_printf(&b, ", and the finally: steps did not finish. Go on with the run: %s (it asks the service how "
 				  "each operation ended before anything else, then runs what is left and the finally: "
 				  "steps); check the VMs before changing them by hand.\n",
-			      dr_lines_run_command(&c, "resume", x->state_dir, x->run_id));
+			      dr_journal_command(&c, "resume", x->state_dir, x->run_id));
 	else
 		dr_buf_puts(&b, " and their VMs are in an unknown state: check them before running again.\n");
 	ssize_t w = write(STDERR_FILENO, b.data, b.len);

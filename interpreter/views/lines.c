@@ -153,18 +153,6 @@ static bool line_step(dr_buf *b, const cJSON *ev, const char *type, bool color)
 
 /* --- approvals --------------------------------------------------------------- */
 
-const char *dr_lines_run_command(dr_buf *b, const char *verb, const char *state_dir, const char *run)
-{
-	dr_buf_printf(b, "drover %s ", verb);
-	if (state_dir && strcmp(state_dir, dr_journal_state_dir(NULL))) {
-		dr_buf_puts(b, "--state-dir ");
-		dr_text_shell_word(b, state_dir);
-		dr_buf_putc(b, ' ');
-	}
-	dr_text_shell_word(b, run ? run : "RUN-ID");
-	return b->data;
-}
-
 void dr_lines_approve_command(dr_buf *b, const char *command, const char *run, const char *step)
 {
 	if (command) {

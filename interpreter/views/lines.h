@@ -37,14 +37,6 @@ struct cJSON *dr_lines_term_event(const struct cJSON *ev);
  */
 void dr_lines_approve_command(dr_buf *b, const char *command, const char *run, const char *step);
 
-/*
- * A command about a run that works when pasted, into b: "drover VERB RUN",
- * with "--state-dir DIR" when state_dir (the run's) is not the default one
- * (dr_journal_state_dir(NULL)): "drover resume --state-dir /srv/dr
- * shop-20260101T000000Z". Words quoted for a shell. Returns b->data.
- */
-const char *dr_lines_run_command(dr_buf *b, const char *verb, const char *state_dir, const char *run);
-
 /* The ANSI colour of a state or status name ("" without colour or for an unknown name), and the reset. */
 const char *dr_lines_paint(bool color, const char *status);
 const char *dr_lines_reset(bool color);

@@ -149,7 +149,7 @@ static bool live_failure_wanted(dr_progress *p, const cJSON *ev, dr_buf *note)
 		dr_buf c;
 		dr_buf_init(&c);
 		dr_buf_printf(note, "%s: more failures than shown here: the screen names the VMs; '%s' lists each failure in full",
-			      str(ev, "step"), dr_lines_run_command(&c, "status", p->ri->state_dir, p->ri->run));
+			      str(ev, "step"), dr_journal_command(&c, "status", p->ri->state_dir, p->ri->run));
 		dr_buf_dispose(&c);
 	}
 	return n <= FAILURES_LIVE;

@@ -31,7 +31,6 @@
 #include "run/modes.h"
 #include "util/arena.h"
 #include "util/text.h"
-#include "views/lines.h"
 
 #define INLINE_VMS 8 /* more VMs than this: the per-VM RPO list gets lines of its own */
 #define WORST_VMS 10 /* run.objectives names the VMs of the worst RPOs, at most this many; so does a long summary */
@@ -260,7 +259,7 @@ static void rpo_vms(dr_buf *b, const dr_runinfo *ri, const dr_ri_objectives *o)
 	if (o->n_vms > LISTED_VMS) {
 		dr_buf c;
 		dr_buf_init(&c);
-		dr_buf_printf(b, "\n    (every VM's RPO: %s)", dr_lines_run_command(&c, "status", ri->state_dir, ri->run));
+		dr_buf_printf(b, "\n    (every VM's RPO: %s)", dr_journal_command(&c, "status", ri->state_dir, ri->run));
 		dr_buf_dispose(&c);
 	}
 }

@@ -22,7 +22,6 @@
 #include "journal/runinfo.h"
 #include "util/buf.h"
 #include "util/text.h"
-#include "views/lines.h"
 #include "views/report_dr.h"
 
 #define MAX_LISTED 8
@@ -31,7 +30,7 @@
 static const char *cmd(dr_buf *b, const dr_runinfo *ri, const char *verb)
 {
 	dr_buf_init(b);
-	return dr_lines_run_command(b, verb, ri->state_dir, ri->run);
+	return dr_journal_command(b, verb, ri->state_dir, ri->run);
 }
 
 typedef struct names {

@@ -142,6 +142,44 @@ answer=$(sed -n 's/^go-no-go: waiting for approval: Commit? (answer with: \(.*\)
 (eval "\"\$drover\" ${answer#drover }") >/dev/null 2>&1; ok "the printed approve command answers the gate" $?
 wait "$gate_pid"; ok "the run the printed command approved succeeds" $?
 
+# The commands resume and the run lock print about a run name its --state-dir (a folder with a
+# space, so quoted) when it is not the default; pasted as argv, from another folder, each works.
+pasted() { # pasted EXPECTED_EXIT COMMAND: run a printed command as a shell would split it
+	local want=$1 rc
+	[ "${2#drover }" != "$2" ] || { echo "    not a drover command: '$2'"; return 1; }
+	(eval "\"\$drover\" ${2#drover }") >pasted.out 2>&1 </dev/null
+	rc=$?
+	[ "$rc" = "$want" ] && return 0
+	echo "    exit $rc, expected $want: $2"; sed 's/^/      /' pasted.out | head -5
+	return 1
+}
+mkdir -p far && cp rb.yaml far/rb.yaml && (cd far && "$drover" run -q --state-dir "far state" rb.yaml >/dev/null 2>&1)
+fid=$(ls "far/far state/runs" 2>/dev/null | head -1)
+cd far || exit 1
+run 1 resume --state-dir "far state" "$fid"
+seen=$(sed -n 's/.*nothing to resume (to see it: \(.*\))$/\1/p' err)
+retry=$(sed -n 's/^to go on from its failure once the cause is fixed: \(.*\)$/\1/p' err)
+[ "$seen" = "drover status --state-dir 'far state' $fid" ]; ok "resume of an ended run names status with --state-dir: $seen" $?
+pasted 0 "$seen" && grep -q "^run $fid: failed" pasted.out; ok "the printed status command shows the run" $?
+[ "$retry" = "drover resume --state-dir 'far state' $fid --retry-failed" ]; ok "and the retry with --state-dir: $retry" $?
+pasted 1 "$retry" && grep -q "retrying the failed run" pasted.out; ok "the printed retry command retries the run" $?
+run 2 resume --state-dir "far state" no-such-run
+listed=$(sed -n 's/.*(to list them: \(.*\))$/\1/p' err)
+pasted 0 "$listed" && grep -q "$fid" pasted.out; ok "a run not found: the printed runs command lists the runs: $listed" $?
+printf 'drover: 1\nname: fine\nsteps:\n  - { id: a, action: log, with: { message: hi } }\n' >fine.yaml
+"$drover" run -q --state-dir "far state" --run-id fine-1 fine.yaml >/dev/null 2>&1
+run 0 resume --state-dir "far state" fine-1 --retry-failed
+shown=$(sed -n 's/.*nothing to retry (to see it: \(.*\))$/\1/p' err)
+pasted 0 "$shown" && grep -q "^run fine-1: succeeded" pasted.out; ok "--retry-failed of a run that succeeded: the printed status works: $shown" $?
+# a run killed mid-way leaves its lock: the next run names the commands that look at it and resume it
+{ (DROVER_TEST_KILL_AT=4 "$drover" run -q --state-dir "cut state" --run-id cut-1 rb.yaml >/dev/null 2>&1); } 2>/dev/null
+run 2 run -q --state-dir "cut state" rb.yaml
+look=$(sed -n 's/.*Look at it (\([^)]*\)) and resume it.*/\1/p' err)
+again=$(sed -n 's/.* and resume it (\([^)]*\)).*/\1/p' err)
+pasted 0 "$look" && grep -q "^run cut-1: " pasted.out; ok "a stale lock: the printed status command shows the run: $look" $?
+pasted 1 "$again" && grep -q "resuming run cut-1" pasted.out; ok "a stale lock: the printed resume command resumes it: $again" $?
+cd .. || exit 1
+
 # drover plan -o prints the command that runs the saved plan; as printed, it runs it.
 cp "$root/tests/golden/run/plan-saved-command/runbook.yaml" saved.yaml
 run 0 plan --state-dir "saved state" --param port=8080 --param "note=it's" -o saved.json saved.yaml

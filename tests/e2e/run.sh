@@ -124,7 +124,7 @@ drill() {
 	drill_next "cancelled" "$S" "^  - Its test VMs are cleaned up (verified with the backend)\.$" "Run the drill again when ready"
 	run_ok "resume the cancelled drill" 4 resume -q --state-dir "$S" "$(ls "$S/runs")"
 	ok "resume of a cancelled drill is refused with the run's status (4)" $?
-	grep -q "is a drill that was cancelled: its cleanup (finally:) removed its test VMs.*drover drill drill.yaml" "$tmp/out"
+	grep -qF "is a drill that was cancelled: its cleanup (finally:) removed its test VMs, so there is nothing to go on from. Run the drill again: drover drill --state-dir $S drill.yaml" "$tmp/out"
 	ok "...saying its cleanup removed the test VMs: run the drill again" $?
 	[ "$(event "$S.jsonl" task.start | grep -c '"step":"failover-')" = "$(grep -c . <(event "$S.jsonl" task.start | grep '"step":"failover-'))" ] &&
 		! "$drover" status --state-dir "$S" | grep -q '^run .*: succeeded'
@@ -260,6 +260,11 @@ preflight() {
 	grep -q "resume stopped: the tasks that have not started yet are blocked; nothing was started" "$tmp/out"
 	ok "the resume says what has not started is blocked" $?
 	[ "$(audit_count "$S")" = "$calls" ]; ok "the refused resume sent nothing" $?
+	local again; again=$(sed -n 's/^Next: fix what blocks them, then run \(drover resume .*\) again (.*/\1/p' "$tmp/out")
+	[ "$again" = "drover resume --state-dir $S pf-cut" ]; ok "the resume to run again names the state dir: $again" $?
+	(cd / && eval "\"\$drover\" ${again#drover }") >"$tmp/again" 2>&1
+	[ $? = 1 ] && grep -q "resume stopped: the tasks that have not started yet are blocked" "$tmp/again"
+	ok "pasted as printed, from another folder, it resumes that run (refused again: still blocked)" $?
 
 	S=$tmp/pf-resume-excluded
 	run_ok "by hand" 0 run -q --state-dir "$S" web-by-hand.yaml; ok "web-1 failed over by hand" $?

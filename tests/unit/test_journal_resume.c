@@ -479,9 +479,19 @@ static void test_unknown_suspends(void **state)
 	opts(&o, sdir);
 	o.resume = &jf;
 	probe_unknown = true;
+	FILE *screen = tmpfile();
+	o.screen = screen;
 	assert_int_equal(dr_exec_run(rb, &o, &err), DR_RUN_FAILED);
+	o.screen = NULL;
 	probe_unknown = false;
 	assert_int_equal(n_ops, before); /* nothing was started */
+	char said[8192], again[300];
+	rewind(screen);
+	said[fread(said, 1, sizeof said - 1, screen)] = '\0';
+	fclose(screen);
+	snprintf(again, sizeof again, "then run drover resume --state-dir %s cut-run again\n", sdir);
+	if (!strstr(said, again)) /* the run's own state dir, so the command works when pasted */
+		fail_msg("the stop does not say '%s':\n%s", again, strstr(said, "Nothing was started") ? strstr(said, "Nothing was started") : said);
 	dr_journal_file_dispose(&jf);
 	assert_int_equal(dr_journal_read(path, &jf, &err), 0);
 	assert_false(jf.ended);

@@ -257,7 +257,7 @@ static dr_retry_verdict verdict(const char *path)
 	dr_buf_init(&err);
 	dr_buf_init(&msg);
 	assert_int_equal(dr_journal_read(path, &jf, &err), 0);
-	dr_retry_verdict v = dr_journal_retry_check(&jf, "cut-run", &msg);
+	dr_retry_verdict v = dr_journal_retry_check(&jf, NULL, "cut-run", &msg);
 	dr_journal_file_dispose(&jf);
 	dr_buf_dispose(&err);
 	dr_buf_dispose(&msg);
@@ -456,7 +456,7 @@ static dr_retry_verdict check_text(const char *mode, const char *records, dr_buf
 	dr_buf_init(&err);
 	dr_buf_init(&m);
 	assert_int_equal(dr_journal_read(path, &jf, &err), 0);
-	dr_retry_verdict v = dr_journal_retry_check(&jf, "r", msg ? msg : &m);
+	dr_retry_verdict v = dr_journal_retry_check(&jf, NULL, "r", msg ? msg : &m);
 	dr_journal_file_dispose(&jf);
 	dr_buf_dispose(&err);
 	dr_buf_dispose(&m);
@@ -481,7 +481,8 @@ static void test_retry_check(void **state)
 	assert_non_null(strstr(msg.data, "the undo already happened"));
 	dr_buf_reset(&msg);
 	assert_int_equal(check_text("failover", END("cancelled"), &msg), DR_RETRY_REFUSED);
-	assert_non_null(strstr(msg.data, "'drover resume r' goes on with it"));
+	assert_non_null(strstr(msg.data, "a plain resume goes on with it"));
+	assert_non_null(strstr(msg.data, ": drover resume r"));
 	assert_int_equal(check_text("failover", END("internal_error"), NULL), DR_RETRY_REFUSED);
 	assert_int_equal(check_text("drill", END("failed"), NULL), DR_RETRY_REFUSED);
 	dr_buf_reset(&msg);
