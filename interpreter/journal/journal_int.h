@@ -41,7 +41,8 @@ struct jrun {
 	bool after_cancel; /* past a run.cancel of the session being replayed */
 	size_t replayed, ignored; /* records applied / left aside */
 	dr_strmap vm_index; /* a VM's name -> its index in x->vms */
-	dr_strmap decided; /* a task's key (decision_key) -> its when: as the journal tells it: 1 went, 0 skipped */
+	/* segment and task (decision_key) -> its when: as the journal tells it: 1 went, 0 skipped, 2 failed before starting */
+	dr_strmap decided;
 	dr_strmap told; /* a task.skip past the replay's end (decision_key) -> 1 until the scheduler skips the task again */
 	dr_buf notes; /* what the replay has to say at its end */
 	retry_seg *segs; /* in the run's arena */

@@ -242,6 +242,10 @@ static applied retry_point(dr_exec *x)
 	}
 	emit_retry(x);
 	x->jr->seg++;
+	for (size_t i = 0; i < x->n_main; i++)
+		for (size_t k = 0; k < x->main[i].n_tasks; k++)
+			if (x->main[i].tasks[k].decide_again)
+				sched_decide_again(x, &x->main[i].tasks[k]);
 	return APPLIED;
 }
 
@@ -320,11 +324,26 @@ static task *ending_task(dr_exec *x, const cJSON *rec, const char **why)
 	return t;
 }
 
+/* The task a task.end of attempt 0 ends (failed before its first attempt), READY as the replay released it; or NULL with why. */
+static task *unstarted_task(dr_exec *x, const cJSON *rec, const char **why)
+{
+	task *t = task_of(x, rec, why);
+	if (t && t->state != TS_READY) {
+		*why = dr_arena_printf(x->a, "the task is %s, not ready to start", sched_tstate_name(t->state));
+		return NULL;
+	}
+	return t;
+}
+
 static applied apply_result(dr_exec *x, const cJSON *rec, const char **why)
 {
 	int attempt = (int)nval(rec, "attempt", 0);
-	if (attempt == 0)
-		return IGNORED; /* failed before starting (when:/with:): the replay fails it again by itself */
+	if (attempt == 0) { /* failed before starting (when:/with:): as it failed then, nothing evaluated again */
+		task *t = unstarted_task(x, rec, why);
+		if (t)
+			sched_fail_unstarted(x, t, outcome_of(rec));
+		return t ? APPLIED : MISMATCH;
+	}
 	if (x->jr->after_cancel && !strcmp(sval(rec, "status") ? sval(rec, "status") : "", "cancelled"))
 		return IGNORED; /* interrupted by the cancellation: settled at the end of the replay */
 	task *t = ending_task(x, rec, why);
@@ -351,8 +370,17 @@ static bool retried_record(dr_exec *x, const cJSON *rec, const char *type, appli
 		return true;
 	if (!strcmp(type, "step.timeout"))
 		return failed_here(x->jr, sval(rec, "step"));
-	if (strcmp(type, "task.end") || ph || nval(rec, "attempt", 0) <= 0 || !status)
+	if (strcmp(type, "task.end") || ph || nval(rec, "attempt", 0) < 0 || !status)
 		return false;
+	if (nval(rec, "attempt", 0) == 0) { /* failed before its first attempt: decided anew at the retry point */
+		if (strcmp(status, "failed") || !failed_here(x->jr, sval(rec, "step")))
+			return false;
+		task *t = unstarted_task(x, rec, why);
+		*a = t ? APPLIED : MISMATCH;
+		if (t)
+			sched_retry_unstarted(x, t, outcome_of(rec));
+		return true;
+	}
 	if (!strcmp(status, "cancelled"))
 		return true; /* cut short by the stop: in flight when the replay ends, and asked about */
 	if (strcmp(status, "failed") || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "will_retry")) ||
@@ -436,22 +464,34 @@ static applied apply(dr_exec *x, const cJSON *rec, const char **why)
 /*
  * A task's when: is decided once, by the run that first released it: a
  * replay takes that decision from the journal (a task.start: it went; a
- * task.skip "when: is false": it was skipped) instead of reading what it
- * reads (target.state, another step's outputs) again, which may have
- * changed since (a drill's cleanup reads target.state, which the cleanup
- * itself changes). A task the journal says nothing of is decided now.
+ * task.skip "when: is false": it was skipped; a task.end of attempt 0: its
+ * when: or with: could not be evaluated, and the record fails it again as
+ * it failed) instead of reading what it reads (target.state, another
+ * step's outputs) again, which may have changed since (a drill's cleanup
+ * reads target.state, which the cleanup itself changes). A task the
+ * journal says nothing of is decided now. Decisions are kept per segment
+ * (journal_int.h): a retry decides anew a task that failed before its
+ * first attempt, and its later segment may decide it otherwise.
  */
 static void put_key(dr_buf *b, const char *ph, const char *undoes, const char *step, const char *target)
 {
 	dr_buf_printf(b, "%s\x1f%s\x1f%s\x1f%s", ph ? ph : "", undoes ? undoes : "", step, target ? target : "");
 }
 
-/* A record's key in decided and told, in x's arena. */
-static char *decision_key(dr_exec *x, const char *ph, const char *undoes, const char *step, const char *target)
+/* A task's key in decided: the segment of the decision, then the task's (put_key). */
+static void put_decision_key(dr_buf *b, size_t seg, const char *ph, const char *undoes, const char *step,
+			     const char *target)
+{
+	dr_buf_printf(b, "%zu\x1d", seg);
+	put_key(b, ph, undoes, step, target);
+}
+
+/* rec's key in decided (segment seg), in x's arena. */
+static char *decision_key(dr_exec *x, size_t seg, const cJSON *rec)
 {
 	dr_buf b;
 	dr_buf_init(&b);
-	put_key(&b, ph, undoes, step, target);
+	put_decision_key(&b, seg, sval(rec, "phase"), sval(rec, "undoes"), sval(rec, "step"), sval(rec, "target"));
 	char *key = dr_arena_strdup(x->a, b.data);
 	dr_buf_dispose(&b);
 	return key;
@@ -462,11 +502,13 @@ static bool is(const char *a, const char *b)
 	return a && !strcmp(a, b);
 }
 
-/* What rec says of its task's when: 1 went, 0 skipped, -1 nothing. */
+/* What rec says of its task's when: 1 went, 0 skipped, 2 failed before its first attempt, -1 nothing. */
 static int decision_of(const cJSON *rec, const char *type)
 {
 	if (is(type, "task.start"))
 		return 1;
+	if (is(type, "task.end") && nval(rec, "attempt", -1) == 0 && is(sval(rec, "status"), "failed"))
+		return 2;
 	return is(type, "task.skip") && is(sval(rec, "reason"), SCHED_WHEN_FALSE) ? 0 : -1;
 }
 
@@ -524,8 +566,7 @@ static void scan_decisions(dr_exec *x)
 			continue;
 		int d = decision_of(rec, type);
 		if (d >= 0)
-			dr_strmap_put(&jr->decided, decision_key(x, ph, sval(rec, "undoes"), step, sval(rec, "target")),
-				      (size_t)d);
+			dr_strmap_put(&jr->decided, decision_key(x, seg, rec), (size_t)d);
 		if (i >= jr->end && retold(type) && !cancelled && !(seg < jr->n_segs && jr->segs[seg].retried))
 			dr_strmap_put(&jr->told, told_key(x, rec), 1);
 	}
@@ -536,7 +577,7 @@ static const char *phase_name(const srun *s)
 	return s->ph == PH_FINALLY ? "finally" : s->ph == PH_ROLLBACK ? "rollback" : NULL;
 }
 
-/* t's key in decided and told (decision_key), in b. */
+/* t's key in told, and in decided after its segment (put_decision_key), in b. */
 static void task_key(const dr_exec *x, const task *t, dr_buf *b)
 {
 	const srun *s = t->s;
@@ -550,12 +591,13 @@ bool journal_when_decided(dr_exec *x, const task *t, bool *go)
 		return false;
 	dr_buf key;
 	dr_buf_init(&key);
+	dr_buf_printf(&key, "%zu\x1d", jr->seg); /* put_decision_key */
 	task_key(x, t, &key);
 	size_t d = 0;
 	bool found = dr_strmap_get(&jr->decided, key.data, &d);
 	dr_buf_dispose(&key);
 	if (found)
-		*go = d == 1;
+		*go = d != 0; /* 2: it failed before its first attempt: ready, and its task.end fails it as it failed */
 	return found;
 }
 
@@ -851,7 +893,7 @@ static int64_t last_t(const dr_journal_file *f)
 static bool acts(const cJSON *rec)
 {
 	const char *type = sval(rec, "event");
-	return !strcmp(type, "task.start") || (!strcmp(type, "task.end") && nval(rec, "attempt", 0) > 0) ||
+	return !strcmp(type, "task.start") || !strcmp(type, "task.end") ||
 	       !strcmp(type, "step.timeout") || !strcmp(type, "run.timeout") || dr_journal_is_retry(rec);
 }
 

@@ -98,6 +98,7 @@ struct task {
 	bool person; /* its action waits for a person now, since person_since */
 	/* when:/with: failed on a read the service may answer later: read again after the step's retry: delay (sched.c) */
 	bool reread; /* a TM_REREAD timer is due for it */
+	bool decide_again; /* resume --retry-failed: it failed before its first attempt; decided anew at the retry point */
 	uint16_t reads_failed; /* such failed evaluations: with the first read, at most the step's retry.attempts */
 	int64_t person_since, person_ms; /* person_ms: this attempt's waits for a person that ended */
 };
@@ -299,6 +300,18 @@ int64_t sched_step_deadline(const dr_exec *x, const srun *s);
 void sched_requeue(dr_exec *x, task *t); /* fallback.c: t (RUNNING) ready again with fresh attempts */
 /* resume.c, --retry-failed: t's attempt ended as o (a failure); t waits for a new attempt instead of failing its step */
 void sched_retry_failed(dr_exec *x, task *t, dr_outcome o);
+/*
+ * resume.c: t (READY, as the replay released it) failed before its first
+ * attempt (its when: or with: could not be evaluated; a task.end of attempt
+ * 0), its outcome o. sched_fail_unstarted: it fails as the journal says,
+ * nothing evaluated again. sched_retry_unstarted (--retry-failed, a step
+ * that failed the run): it waits (RETRYING, decide_again) instead of
+ * failing its step, until the retry point decides it anew
+ * (sched_decide_again: its when: and with: are evaluated again).
+ */
+void sched_fail_unstarted(dr_exec *x, task *t, dr_outcome o);
+void sched_retry_unstarted(dr_exec *x, task *t, dr_outcome o);
+void sched_decide_again(dr_exec *x, task *t);
 
 /* fallback.c: the recovery point fallback of failed validations (docs/execution.md) */
 bool fallback_begin(dr_exec *x, task *t);

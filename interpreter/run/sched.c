@@ -1075,6 +1075,34 @@ void sched_retry_failed(dr_exec *x, task *t, dr_outcome o)
 	timers_push(&x->timers, now(x), TM_RETRY, t, t->gen);
 }
 
+void sched_fail_unstarted(dr_exec *x, task *t, dr_outcome o)
+{
+	cJSON_Delete(o.outputs);
+	unqueue(t->s, t);
+	fail_early_as(x, t, o.cls, o.message ? o.message : xstrdup("failed before its first attempt"));
+}
+
+void sched_retry_unstarted(dr_exec *x, task *t, dr_outcome o)
+{
+	cJSON_Delete(o.outputs);
+	unqueue(t->s, t);
+	t->cls = o.cls;
+	t->not_retried = NULL;
+	take_message(t, o.message ? o.message : xstrdup("failed before its first attempt"));
+	emit_task_end(x, t, "failed", false, -1);
+	set_state(t, TS_RETRYING);
+	t->decide_again = true;
+	cJSON_Delete(t->with);
+	t->with = NULL;
+}
+
+void sched_decide_again(dr_exec *x, task *t)
+{
+	t->decide_again = false;
+	set_state(t, TS_PENDING);
+	task_unblocked(x, t);
+}
+
 /* --- timers ---------------------------------------------------------- */
 
 /* Give up a WAITING attempt: the action releases its state, the attempt fails with cls. */
