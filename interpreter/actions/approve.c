@@ -141,7 +141,7 @@ static dr_outcome timed_out(dr_call *call, gate *g)
 	cJSON_AddNumberToObject(ev, "waited_ms", (double)(g->deadline - g->opened)); /* its timeout, to the ms */
 	dr_exec_emit(call->run, ev);
 	char d[32];
-	dr_text_format_duration(g->deadline - g->opened, d, sizeof d);
+	dr_text_human_duration(g->deadline - g->opened, d, sizeof d);
 	g->timed_out = true; /* waited_ms: its timeout, as approval.timeout says, whenever the clock is read */
 	if (g->approve_on_timeout)
 		return decide(call, g, (verdict){true, "timeout", "timeout", NULL, NULL});

@@ -251,7 +251,7 @@ static dr_outcome wrong_status(const hspec *s, const dr_http_response *r)
 	dr_buf_putc(&b, ')');
 	if (r->retry_after_ms >= 0) {
 		char d[32];
-		dr_text_format_duration(r->retry_after_ms, d, sizeof d);
+		dr_text_human_duration(r->retry_after_ms, d, sizeof d);
 		dr_buf_printf(&b, "; Retry-After: %s", d);
 	}
 	put_snippet(&b, s, r);

@@ -212,7 +212,7 @@ static const char *time_text(dr_arena *a, int64_t ms)
 static const char *dur_text(dr_arena *a, int64_t ms)
 {
 	char d[40];
-	dr_text_format_duration(ms, d, sizeof d);
+	dr_text_human_duration(ms, d, sizeof d);
 	return dr_arena_strdup(a, d);
 }
 

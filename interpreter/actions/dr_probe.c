@@ -156,7 +156,7 @@ static dr_outcome step(dr_call *call, vstate *st, dr_backend *be, dr_arena *a)
 		return done(call, dr_outcome_fail(DR_ERRC_CANCELLED, "probe of '%s' stopped: the run is stopping",
 						  call->target->name));
 	if (call->now_ms >= st->until_ms) {
-		dr_text_format_duration(call->now_ms - st->first_ms, d, sizeof d);
+		dr_text_human_duration(call->now_ms - st->first_ms, d, sizeof d);
 		return done(call, dr_outcome_fail(DR_ERRC_TRANSIENT, "probe of '%s' gave up after %s: %s", call->target->name,
 						  d, rc == 0 ? looks_and_unseen(a, &it, &l) : dr_backend_error_text(a, &e)));
 	}

@@ -458,7 +458,7 @@ static const char *wait_bound(opctx *c)
 	char d[32];
 	if (!rb || rb->run_timeout_ms < 0)
 		return "drover waits for it as long as it takes (Ctrl-C stops the run; the job stays paused)";
-	dr_text_format_duration(rb->run_timeout_ms, d, sizeof d);
+	dr_text_human_duration(rb->run_timeout_ms, d, sizeof d);
 	return dr_arena_printf(c->a, "the run's run_timeout (%s) still counts", d);
 }
 
@@ -492,7 +492,7 @@ static dr_outcome suspended(opctx *c, const dr_be_job *j, int64_t wait)
 	}
 	if (dr_exec_cancelled(c->call)) {
 		char d[40];
-		dr_text_format_duration(c->call->now_ms - c->st->suspended_at, d, sizeof d);
+		dr_text_human_duration(c->call->now_ms - c->st->suspended_at, d, sizeof d);
 		return finish(c, dr_outcome_fail(DR_ERRC_CANCELLED,
 						 "%s of '%s' stopped waiting: job %s has waited for a person for %s, "
 						 "Suspended%s. The job is paused in the service, not failed: "
@@ -539,7 +539,7 @@ static const char *point_phrase(opctx *c, const dr_point_pick *p)
 	char age[40];
 	if (!p->policy)
 		return "";
-	dr_text_format_duration(p->age_ms, age, sizeof age);
+	dr_text_human_duration(p->age_ms, age, sizeof age);
 	if (!p->point_id)
 		return dr_arena_printf(c->a, " onto the latest data (%s%s: the service processes pending data first; "
 					     "estimated RPO %s)", p->policy, p->fallback ? ", a fallback" : "", age);

@@ -631,8 +631,8 @@ static cJSON *outputs(const proc *p, char *const text[2])
 static dr_outcome stopped(const proc *p, const spec *s, enum ending how, int64_t limit, const char *why)
 {
 	char d[32], g[32];
-	dr_text_format_duration(limit, d, sizeof d);
-	dr_text_format_duration(s->grace_ms, g, sizeof g);
+	dr_text_human_duration(limit, d, sizeof d);
+	dr_text_human_duration(s->grace_ms, g, sizeof g);
 	dr_buf b;
 	dr_buf_init(&b);
 	if (how == TIMED_OUT)

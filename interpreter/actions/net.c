@@ -56,7 +56,7 @@ bool dr_net_limit_get(const dr_call *call, const cJSON *v, const char *key, int6
 void dr_net_limit_text(const dr_net_limit *l, char *out, size_t outsz)
 {
 	char d[32];
-	dr_text_format_duration(l->ms, d, sizeof d);
+	dr_text_human_duration(l->ms, d, sizeof d);
 	snprintf(out, outsz, "%s (%s)", d, l->by_deadline ? "the attempt's deadline" : "with.timeout");
 }
 

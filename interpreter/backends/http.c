@@ -442,7 +442,7 @@ static dr_http_error hop_failed(dr_http_response *out, const xfer *x, CURLcode r
 	if (e == DR_HTTP_E_CANCELLED)
 		return fail(out, e, "cancelled");
 	if (e == DR_HTTP_E_TIMEOUT) {
-		dr_text_format_duration(req->timeout_ms, limit, sizeof limit);
+		dr_text_human_duration(req->timeout_ms, limit, sizeof limit);
 		return fail(out, e, "no complete response within %s", limit);
 	}
 	return fail(out, e, "%s%s", rc == CURLE_SSL_CONNECT_ERROR ? "TLS handshake failed: " : "",

@@ -165,7 +165,7 @@ static const char *ago(char *buf, size_t n, int64_t now, int64_t then)
 	char d[32];
 	if (then < 0)
 		return "-";
-	dr_text_format_duration((now - then) / 1000 * 1000, d, sizeof d);
+	dr_text_human_duration(now - then, d, sizeof d);
 	snprintf(buf, n, "%s ago", d);
 	return buf;
 }
@@ -223,7 +223,7 @@ static void job_text(const dr_be_job *j, int64_t now)
 {
 	char start[40], dur[32], task[256];
 	int64_t end = j->end_ms >= 0 ? j->end_ms : now;
-	dr_text_format_duration((end - j->start_ms) / 1000 * 1000, dur, sizeof dur);
+	dr_text_human_duration(end - j->start_ms, dur, sizeof dur);
 	row("%.8s  %-22s %-16s %-25s %-24s %-9s %s", j->name, j->friendly_name, j->item_name,
 	       j->state == DR_BE_JOB_SUCCEEDED ? j->state_description : dr_backend_job_state_name(j->state),
 	       when(start, sizeof start, j->start_ms), dur, current_task(task, sizeof task, j));
@@ -477,7 +477,7 @@ static int advance(dr_backend *be, dr_arena *a, const opts *o)
 	int64_t after = dr_sim_advance(be, from, o->advance_ms);
 	if (dr_backend_flush(be, a, &err) < 0)
 		return system_error("advance", a, &err);
-	dr_text_format_duration(o->advance_ms, d, sizeof d);
+	dr_text_human_duration(o->advance_ms, d, sizeof d);
 	printf("Simulator time advanced by %s: %s -> %s (%s)\n", d, when(t0, sizeof t0, before),
 	       when(t1, sizeof t1, after), dr_sim_path(be));
 	return DR_EXIT_OK;

@@ -55,7 +55,8 @@ static void rto_task(const dr_ri_step *s, const dr_ri_task *t, rto_scan *r)
 	if ((s->flags & DR_AF_VALIDATION) && (t->state == DR_RI_FAILED || t->state == DR_RI_CANCELLED)) {
 		const dr_ri_task **first = t->state == DR_RI_FAILED ? &r->vfail : &r->vcancel;
 		r->failed = true;
-		*first = *first ? *first : t;
+		if (!*first || (first == &r->vcancel && !dr_runinfo_last_attempt(*first) && dr_runinfo_last_attempt(t)))
+			*first = t; /* the first; of the cancelled, the first that had started */
 	}
 	r->undone = r->undone || ((s->flags & FAILOVERS) && t->state == DR_RI_ROLLED_BACK);
 	if ((s->flags & FAILOVERS) && t->state == DR_RI_FAILED && !r->ffail)
@@ -87,11 +88,14 @@ static void unreached(const dr_runinfo *ri, const rto_scan *r, dr_ri_objectives 
 		snprintf(o->rto_unreached, sizeof o->rto_unreached, "%s %s failed",
 			 r->ffail->flags & DR_AF_TEST_FAILOVER ? "test failover" : "failover",
 			 dr_runinfo_task_label(ri, r->ffail, label, sizeof label));
-	else if (!r->recovered && ri->ended)
+	else if (!r->recovered && (ri->ended || ri->cancelled || ri->timed_out)) /* nothing more will fail over */
 		snprintf(o->rto_unreached, sizeof o->rto_unreached, "%s",
 			 r->undone ? "the failovers were rolled back" : "no failover completed");
-	else if (r->vcancel)
+	else if (r->vcancel && dr_runinfo_last_attempt(r->vcancel))
 		snprintf(o->rto_unreached, sizeof o->rto_unreached, "validation %s was cancelled",
+			 dr_runinfo_task_label(ri, r->vcancel, label, sizeof label));
+	else if (r->vcancel) /* cancelled before it started: the run was stopped before it validated */
+		snprintf(o->rto_unreached, sizeof o->rto_unreached, "the run was cancelled before validation %s started",
 			 dr_runinfo_task_label(ri, r->vcancel, label, sizeof label));
 }
 

@@ -141,7 +141,7 @@ static bool usable(dr_exec *x, task *t, dr_point_policy p, dr_arena *a, const ch
 	int64_t ref = it.last_failover_ms >= 0 ? it.last_failover_ms : dr_backend_now(be, now);
 	dr_be_pick pick = dr_backend_choose_point(&it, pts, n, &q, ref, &c);
 	char age[32] = "";
-	dr_text_format_duration(c.age_ms > 0 ? c.age_ms : 0, age, sizeof age);
+	dr_text_human_duration(c.age_ms > 0 ? c.age_ms : 0, age, sizeof age);
 	if (pick == DR_BE_PICK_NONE || !c.point)
 		note(x, t, dr_point_policy_name(p), "no such recovery point");
 	else if (pick == DR_BE_PICK_TOO_OLD)

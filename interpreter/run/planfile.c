@@ -281,8 +281,8 @@ static void check_age(drift *d, int64_t max_age_ms)
 {
 	int64_t made = (int64_t)cJSON_GetNumberValue(item(d->plan, "created_ms")), age = d->now->now_ms - made;
 	char a[32], m[32];
-	dr_text_format_duration(age > 0 ? age / 1000 * 1000 : 0, a, sizeof a);
-	dr_text_format_duration(max_age_ms, m, sizeof m);
+	dr_text_human_duration(age, a, sizeof a);
+	dr_text_human_duration(max_age_ms, m, sizeof m);
 	if (age > max_age_ms)
 		say(d, "the plan was made at %s, %s ago: older than --plan-max-age %s allows", str(d->plan, "created"), a, m);
 	else if (age < -60000)

@@ -749,8 +749,8 @@ static void point_blocker(dr_preflight *pf, const dr_preflight_opts *o, size_t v
 	const dr_pf_point *pt = &pf->vm[vm].point;
 	const char *name = pf->items[vm].name;
 	char max[32], age[32];
-	dr_text_format_duration(pt->max_age_ms, max, sizeof max);
-	dr_text_format_duration(pt->age_ms >= 10000 ? (pt->age_ms + 500) / 1000 * 1000 : pt->age_ms, age, sizeof age);
+	dr_text_human_duration(pt->max_age_ms, max, sizeof max);
+	dr_text_human_duration(pt->age_ms, age, sizeof age);
 	if (pt->pinned && !pt->error) {
 		if (pt->verdict == DR_PF_POINT_TOO_OLD)
 			block(pf, DR_BLOCK_RPO, vm, pt->node,

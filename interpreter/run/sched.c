@@ -518,7 +518,7 @@ static bool read_again(dr_exec *x, task *t, char *msg)
 	t->reads_failed++;
 	int64_t delay = dr_retry_delay(s->retry, t->reads_failed, x->read_retry_after, &x->rng, NULL);
 	char d[32];
-	dr_text_format_duration(delay, d, sizeof d);
+	dr_text_human_duration(delay, d, sizeof d);
 	cJSON *ev = sched_event(x, "log", s, t);
 	cJSON_AddStringToObject(ev, "level", "warn");
 	cJSON_AddStringToObject(ev, "message",
@@ -979,7 +979,7 @@ static const char *person_note(char *out, size_t n, int64_t ms)
 	char d[32];
 	if (ms <= 0)
 		return "";
-	dr_text_format_duration(ms, d, sizeof d);
+	dr_text_human_duration(ms, d, sizeof d);
 	snprintf(out, n, ", not counting %s waiting for a person", d);
 	return out;
 }
@@ -990,15 +990,15 @@ static char *timeout_message(const dr_exec *x, const task *t)
 	const srun *s = t->s;
 	int64_t at = now((dr_exec *)x);
 	if (s->timeout >= 0 && s->n_person == 0 && at >= s->timeout_from + s->timeout) {
-		dr_text_format_duration(s->timeout, d, sizeof d);
+		dr_text_human_duration(s->timeout, d, sizeof d);
 		return heap_printf("the step's timeout (%s, all attempts%s) ran out", d,
 				   person_note(note, sizeof note, s->person_total));
 	}
 	if (s->ph != PH_FINALLY && at >= x->run_deadline) {
-		dr_text_format_duration(x->rb->run_timeout_ms, d, sizeof d);
+		dr_text_human_duration(x->rb->run_timeout_ms, d, sizeof d);
 		return heap_printf("the run's timeout (run_timeout %s) ran out", d);
 	}
-	dr_text_format_duration(s->attempt_timeout, d, sizeof d);
+	dr_text_human_duration(s->attempt_timeout, d, sizeof d);
 	return heap_printf("attempt %d timed out after %s (attempt_timeout%s)", t->attempt, d,
 			   person_note(note, sizeof note, t->person_ms));
 }
@@ -1163,7 +1163,7 @@ static void on_step_timeout(dr_exec *x, srun *s)
 		return; /* a person is awaited: armed again, for what is left, when the wait ends (person_end) */
 	journal_note_timeout(x, s);
 	char d[32];
-	dr_text_format_duration(s->timeout, d, sizeof d);
+	dr_text_human_duration(s->timeout, d, sizeof d);
 	s->timed_out = s->failed = true; /* failed first: the tasks settled below do not count against max_failures */
 	s->fail_reason = dr_arena_printf(x->a, "timed out after %s (timeout, all attempts)", d);
 	apply_policy(x, s, s->fail_reason);
@@ -1209,7 +1209,7 @@ static void on_signal_hook(dr_exec *x)
 static const char *run_timeout_reason(dr_exec *x)
 {
 	char d[32];
-	dr_text_format_duration(x->rb->run_timeout_ms, d, sizeof d);
+	dr_text_human_duration(x->rb->run_timeout_ms, d, sizeof d);
 	return dr_arena_printf(x->a, "the run's timeout (run_timeout %s) ran out", d);
 }
 

@@ -358,6 +358,11 @@ void dr_text_format_duration(int64_t ms, char *out, size_t outsz)
 	}
 }
 
+void dr_text_human_duration(int64_t ms, char *out, size_t outsz)
+{
+	dr_text_format_duration(ms >= 10000 ? (ms + 500) / 1000 * 1000 : ms, out, outsz);
+}
+
 bool dr_text_is_ident(const char *s)
 {
 	size_t n = strlen(s);

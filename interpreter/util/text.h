@@ -48,8 +48,20 @@ bool dr_text_parse_duration(const char *s, int64_t *out_ms, size_t *bad_at);
  */
 void dr_text_format_utc(int64_t unix_ms, bool always_ms, char *out, size_t outsz);
 
-/* Format milliseconds as the canonical duration text ("1h30m", "250ms", "0s"). */
+/*
+ * Format milliseconds as the canonical duration text ("1h30m", "250ms",
+ * "0s"), exact to the millisecond: what the language's parser reads back
+ * (a duration in a diagnostic about the runbook, an expression's value).
+ */
 void dr_text_format_duration(int64_t ms, char *out, size_t outsz);
+
+/*
+ * A duration for people, the one form every duration drover shows a
+ * person takes (the summary, the screen, the log, messages, reports, plan,
+ * status): whole seconds from 10 s up, rounded to the nearest ("58m44s",
+ * "1h2m"), the milliseconds below ("2s25ms", "250ms"); "0s" for 0 or less.
+ */
+void dr_text_human_duration(int64_t ms, char *out, size_t outsz);
 
 /* True when s is a valid identifier: [a-z0-9][a-z0-9_-]*, at most 64 bytes. */
 bool dr_text_is_ident(const char *s);

@@ -26,7 +26,7 @@ static void duration(dr_buf *b, int64_t ms)
 		dr_buf_puts(b, "none");
 		return;
 	}
-	dr_text_format_duration(ms >= 10000 ? (ms + 500) / 1000 * 1000 : ms, d, sizeof d);
+	dr_text_human_duration(ms, d, sizeof d);
 	dr_buf_puts(b, d);
 }
 

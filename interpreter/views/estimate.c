@@ -302,7 +302,7 @@ static void add_objective(cJSON *o, const char *key, int64_t achieved, int64_t o
 	char d[32], k[40];
 	snprintf(k, sizeof k, "%s_ms", key);
 	cJSON_AddNumberToObject(o, k, (double)achieved);
-	dr_text_format_duration(achieved >= 10000 ? (achieved + 500) / 1000 * 1000 : achieved, d, sizeof d);
+	dr_text_human_duration(achieved, d, sizeof d);
 	cJSON_AddStringToObject(o, key, d);
 	if (objective >= 0) {
 		snprintf(k, sizeof k, "%s_objective_ms", key);

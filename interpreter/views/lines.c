@@ -64,7 +64,7 @@ static void who(dr_buf *b, const cJSON *ev)
 static void dur(dr_buf *b, double ms)
 {
 	char d[32];
-	dr_text_format_duration((int64_t)ms, d, sizeof d);
+	dr_text_human_duration((int64_t)ms, d, sizeof d);
 	dr_buf_puts(b, d);
 }
 

@@ -64,7 +64,7 @@ static void add_duration(cJSON *o, const char *key, int64_t ms)
 		return;
 	}
 	char d[32];
-	dr_text_format_duration(ms >= 10000 ? (ms + 500) / 1000 * 1000 : ms, d, sizeof d); /* whole seconds */
+	dr_text_human_duration(ms, d, sizeof d);
 	put_str(o, key, d);
 }
 

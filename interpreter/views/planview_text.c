@@ -256,7 +256,7 @@ static void print_estimate(const cJSON *v, FILE *out)
 		fprintf(out, "  predicted RTO %s", str(e, "rto"));
 		const cJSON *met = cJSON_GetObjectItemCaseSensitive(e, "rto_met");
 		char obj[32];
-		dr_text_format_duration((int64_t)num(e, "rto_objective_ms"), obj, sizeof obj);
+		dr_text_human_duration((int64_t)num(e, "rto_objective_ms"), obj, sizeof obj);
 		if (met)
 			fprintf(out, " (objective %s: %s)", obj, cJSON_IsTrue(met) ? "met" : "MISSED");
 		fputc('\n', out);

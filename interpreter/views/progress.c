@@ -255,7 +255,7 @@ static const char *mark(dr_ri_state s)
 static void elapsed(dr_buf *b, int64_t ms)
 {
 	char d[32];
-	dr_text_format_duration(ms < 0 ? 0 : ms >= 10000 ? ms / 1000 * 1000 : ms, d, sizeof d);
+	dr_text_human_duration(ms, d, sizeof d);
 	dr_buf_puts(b, d);
 }
 

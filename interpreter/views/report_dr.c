@@ -191,7 +191,7 @@ void dr_report_dr_duration(int64_t ms, char *out, size_t n)
 	if (ms < 0)
 		snprintf(out, n, "none");
 	else
-		dr_text_format_duration(ms >= 10000 ? (ms + 500) / 1000 * 1000 : ms, out, n);
+		dr_text_human_duration(ms, out, n);
 }
 
 const char *dr_report_dr_verdict(int met) { return met > 0 ? "met" : met == 0 ? "MISSED" : "not judged"; }

@@ -233,7 +233,7 @@ static bool print_cancel_point(const dr_runinfo *ri, FILE *out)
 	dr_ri_cancel_point p;
 	dr_runinfo_cancel_point(ri, &p);
 	char at[32];
-	dr_text_format_duration(ri->cancel_ms, at, sizeof at);
+	dr_text_human_duration(ri->cancel_ms, at, sizeof at);
 	dr_buf b;
 	dr_buf_init(&b);
 	fprintf(out, "  - Cancelled at %s %s", at, cancelled_during(ri, &p, &b));
@@ -461,7 +461,7 @@ static const char *suspended_as(const dr_runinfo *ri)
 static void write_summary(const dr_runinfo *ri, FILE *out)
 {
 	char el[32];
-	dr_text_format_duration(ri->elapsed_ms, el, sizeof el);
+	dr_text_human_duration(ri->elapsed_ms, el, sizeof el);
 	fprintf(out, "run %s %s after %s (exit %d)\n", ri->run, suspended_as(ri), el, ri->exit_code);
 	print_counts_of(ri, is_main, "steps", out);
 	print_counts_of(ri, is_finally, "finally", out);

@@ -804,7 +804,10 @@ cancel_points() {
 		"^  - Run the drill again when ready (drover drill): it made no test VM" && [ "$(audit_count "$S")" = 0 ] && nothing_to_check
 	ok "a drill cancelled before any mutating call says nothing changed (no mutating call in the audit log)" $?
 	S=$tmp/cp-failover
-	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" drill.yaml
+	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" --events "$S.jsonl" drill.yaml
+	grep -q "^  RTO not reached: no failover completed " "$tmp/out" &&
+		event "$S.jsonl" run.objectives | grep -q '"rto_not_reached":"no failover completed"'
+	ok "a drill cancelled in its first failover: the summary and run.objectives give the same reason the RTO was not reached" $?
 	next_has "$S" "^  - Cancelled at 3m during failover-db, while changing the service\.$" \
 		"^  - Interrupted while running: failover-db\[shop-db-1\], failover-db\[shop-db-2\]\. The drill's cleanup removed what their test failovers made (verified with the backend): nothing of them is left to check\.$" \
 		"^  - Its test VMs are cleaned up (verified with the backend)\.$" "^  - Run the drill again when ready" &&
@@ -829,7 +832,7 @@ cancel_points() {
 	ok "a cancelled drill whose cleanup failed says where it was cancelled, to check the interrupted VMs and to clean up" $?
 	S=$tmp/cp-run
 	DROVER_TEST_SIGNAL_AT=10m run_ok "cancelled run" 4 run --yes -q --state-dir "$S" three-tier.yaml
-	next_has "$S" "^  - Cancelled at 10m during " \
+	next_has "$S" "^  - Cancelled at 10m during " "RTO .*not reached: the run was cancelled before validation app-up\[shop-app-1\] started$" \
 		"^  - Go on with it when ready: drover resume --state-dir $S " &&
 		! grep -q "Check the state of these targets before anything else" "$tmp/out" "$tmp/status"
 	ok "a cancelled run says where, and that drover resume settles what was interrupted (not: check them first)" $?

@@ -484,6 +484,9 @@ static void run_timeout_ends_a_person_wait(void **state)
 	assert_string_equal(fx_str(end, "class"), "timeout");
 	assert_non_null(strstr(m, "the run's timeout (run_timeout 1h) ran out: failover of 'db-1' stopped waiting: job"));
 	assert_non_null(strstr(m, "has waited for a person for"));
+	const char *waited = strstr(m, "has waited for a person for ") + strlen("has waited for a person for ");
+	size_t wn = strcspn(waited, ",");
+	assert_true(wn > 0 && waited[wn - 1] == 's' && !memmem(waited, wn, "ms", 2)); /* people's form: 58m44s, not 58m43s849ms */
 	assert_non_null(strstr(m, "Check the replica"));
 	assert_non_null(strstr(m, "paused in the service, not failed"));
 	assert_non_null(strstr(m, "drover resume"));

@@ -127,6 +127,16 @@ static void test_durations(void **state)
 	assert_string_equal(out, "250ms");
 	dr_text_format_duration(0, out, sizeof out);
 	assert_string_equal(out, "0s");
+	dr_text_format_duration(3523849, out, sizeof out); /* exact: what the parser reads back */
+	assert_string_equal(out, "58m43s849ms");
+	static const struct { int64_t ms; const char *text; } human[] = {
+		{3523849, "58m44s"}, {3523499, "58m43s"}, {2025, "2s25ms"}, {9999, "9s999ms"}, {10000, "10s"},
+		{10499, "10s"}, {59500, "1m"}, {3600000, "1h"}, {86399500, "1d"}, {250, "250ms"}, {0, "0s"}, {-5, "0s"},
+	};
+	for (size_t i = 0; i < sizeof human / sizeof human[0]; i++) {
+		dr_text_human_duration(human[i].ms, out, sizeof out);
+		assert_string_equal(out, human[i].text);
+	}
 }
 
 static void test_suggest(void **state)
