@@ -33,6 +33,12 @@ static const char *cmd(dr_buf *b, const dr_runinfo *ri, const char *verb)
 	return dr_journal_command(b, verb, ri->state_dir, ri->run);
 }
 
+/* "drover drill [--state-dir DIR] FILE": the drill of this run's runbook, as it was named, appended to b. */
+static const char *drill_again(dr_buf *b, const dr_runinfo *ri)
+{
+	return dr_journal_command(b, "drill", ri->state_dir, ri->path ? ri->path : "FILE");
+}
+
 typedef struct names {
 	dr_buf b;
 	size_t n;
@@ -212,6 +218,9 @@ static const char *cancelled_during(const dr_runinfo *ri, const dr_ri_cancel_poi
 		dr_buf_puts(b, "during ");
 		list_steps(ri, b, p->changing, p->n_changing);
 		dr_buf_puts(b, ", while changing the service");
+	} else if (p->n_reading == 1 && ri->steps[p->reading[0]].action && !strcmp(ri->steps[p->reading[0]].action, "approve")) {
+		dr_buf_printf(b, "while %s waited for a person's approval (nothing was asked of the service)",
+			      ri->steps[p->reading[0]].id);
 	} else if (p->n_reading) {
 		dr_buf_puts(b, "during ");
 		list_steps(ri, b, p->reading, p->n_reading);
@@ -319,7 +328,8 @@ static bool fallback_applied_any(const dr_runinfo *ri)
 /* What is safe to do about a failed run: retry it from its failure when its journal allows (journal_retry.c). */
 static void print_retry(const dr_runinfo *ri, FILE *out)
 {
-	dr_buf c;
+	dr_buf c, d;
+	dr_buf_init(&d);
 	const char *resume = cmd(&c, ri, "resume");
 	bool failed = !strcmp(ri->status, "failed") && ri->journal;
 	if (ri->state_error && ri->journal)
@@ -328,9 +338,9 @@ static void print_retry(const dr_runinfo *ri, FILE *out)
 			     "was in flight is settled by asking the service first).\n",
 			resume);
 	else if (failed && is_drill(ri))
-		fprintf(out, "  - %sFix the cause shown above, then run the drill again: a drill cleans up its test failovers "
-			     "when it ends, so there is nothing to retry from.\n",
-			dr_report_dr_failed(ri) ? "Clean up the test VMs it left first (see above). " : "");
+		fprintf(out, "  - %sFix the cause shown above, then run the drill again (%s): a drill cleans up its test "
+			     "failovers when it ends, so there is nothing to retry from.\n",
+			dr_report_dr_failed(ri) ? "Clean up the test VMs it left first (see above). " : "", drill_again(&d, ri));
 	else if (failed && undo_started(ri))
 		fputs("  - A retry cannot go on from a rollback that began: check what was and was not undone, fix the cause, "
 		      "then start a new run (steps that succeeded run again too, so make sure they are safe to repeat).\n",
@@ -354,6 +364,7 @@ static void print_retry(const dr_runinfo *ri, FILE *out)
 		      "journal to go on from), so make sure they are safe to repeat.\n",
 		      out);
 	dr_buf_dispose(&c);
+	dr_buf_dispose(&d);
 }
 
 /* The run failed only because objectives.enforce held it to an objective it missed: no step failed, nothing timed out. */
@@ -409,21 +420,31 @@ static void next_failed(const dr_runinfo *ri, FILE *out)
 	print_retry(ri, out);
 }
 
+/* A cancelled drill: its cleanup ran, so it is run again, never resumed. */
+static void next_cancelled_drill(const dr_runinfo *ri, bool changed, FILE *out)
+{
+	dr_buf d;
+	dr_buf_init(&d);
+	if (!changed && drill_clean(ri)) {
+		print_in_place(ri, out, "Completed in the drill before the cancellation");
+		fprintf(out, "  - Run the drill again when ready: %s (it made no test VM, so there is nothing to clean up "
+			     "or go on from).\n",
+			drill_again(&d, ri));
+	} else { /* its finally: cleaned the test VMs up: a resume would validate VMs that are gone */
+		print_drill_in_place(ri, out, "Completed in the drill before the cancellation");
+		fprintf(out, "  - %sun the drill again when ready: %s (its cleanup ran, so there is nothing to go on from).\n",
+			dr_report_dr_failed(ri) ? "Clean up the test VMs it left first (see above), then r" : "R",
+			drill_again(&d, ri));
+	}
+	dr_buf_dispose(&d);
+}
+
 static void next_cancelled(const dr_runinfo *ri, FILE *out)
 {
 	bool changed = print_cancel_point(ri, out);
 	print_interrupted(ri, out);
-	if (is_drill(ri) && !changed && drill_clean(ri)) {
-		print_in_place(ri, out, "Completed in the drill before the cancellation");
-		fputs("  - Run the drill again when ready (drover drill): it made no test VM, so there is nothing to clean up "
-		      "or go on from.\n",
-		      out);
-		return;
-	}
-	if (is_drill(ri)) { /* its finally: cleaned the test VMs up: a resume would validate VMs that are gone */
-		print_drill_in_place(ri, out, "Completed in the drill before the cancellation");
-		fprintf(out, "  - %sun the drill again when ready (drover drill): its cleanup ran, so there is nothing to go on "
-			     "from.\n", dr_report_dr_failed(ri) ? "Clean up the test VMs it left first (see above), then r" : "R");
+	if (is_drill(ri)) {
+		next_cancelled_drill(ri, changed, out);
 		return;
 	}
 	print_in_place(ri, out, "Completed before the cancellation, and left in place");

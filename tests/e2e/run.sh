@@ -106,7 +106,7 @@ drill() {
 	every_vm "$S" protected Primary; ok "after the drill: every VM protected in Primary, no test VM" $?
 	! grep -q '"test":{[^}]*"exists":true' <("$drover" sim show --state "$S/sim-state.json" --format json | tr -d '\n\t ')
 	ok "sim show lists no test VM" $?
-	drill_next "failed in validation" "$S" "^  - Its test VMs are cleaned up (verified with the backend)\.$" "run the drill again"
+	drill_next "failed in validation" "$S" "^  - Its test VMs are cleaned up (verified with the backend)\.$" "run the drill again (drover drill --state-dir $S drill.yaml)"
 	grep -q "^  RTO not reached: validation app-up\[shop-app-2\] failed (objective .*: MISSED)$" "$tmp/out" &&
 		grep -q "^  RTO       not reached: validation app-up\[shop-app-2\] failed (objective .*: MISSED)$" "$tmp/status" &&
 		"$drover" report --state-dir "$S" -f junit | grep -q 'message="RTO not reached: validation app-up\[shop-app-2\] failed (objective'
@@ -119,7 +119,7 @@ drill() {
 	grep -q "^  objectives enforced (objectives.enforce: drill): not judged, the run was cancelled$" "$tmp/out" &&
 		event "$S.jsonl" run.objectives | grep -q '"enforced":true,"fails_run":false'
 	ok "the cancelled drill's objectives are not judged: it is cancelled (exit 4), not failed by them" $?
-	grep -q "Run the drill again when ready (drover drill)" "$tmp/out" && ! grep -q "drover resume" "$tmp/out"
+	grep -q "Run the drill again when ready: drover drill --state-dir $S drill.yaml (its cleanup ran" "$tmp/out" && ! grep -q "drover resume" "$tmp/out"
 	ok "the cancelled drill's summary says to run it again, not to resume it (its test VMs are gone)" $?
 	drill_next "cancelled" "$S" "^  - Its test VMs are cleaned up (verified with the backend)\.$" "Run the drill again when ready"
 	run_ok "resume the cancelled drill" 4 resume -q --state-dir "$S" "$(ls "$S/runs")"
@@ -801,7 +801,7 @@ cancel_points() {
 	local S=$tmp/cp-before
 	DROVER_TEST_SIGNAL_AT=2m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" drill-window.yaml
 	next_has "$S" "^  - Cancelled at 2m during window (it changes nothing), before any change was asked of the service: nothing was changed, so there is nothing to check or undo\.$" \
-		"^  - Run the drill again when ready (drover drill): it made no test VM" && [ "$(audit_count "$S")" = 0 ] && nothing_to_check
+		"^  - Run the drill again when ready: drover drill --state-dir $S drill-window.yaml (it made no test VM" && [ "$(audit_count "$S")" = 0 ] && nothing_to_check
 	ok "a drill cancelled before any mutating call says nothing changed (no mutating call in the audit log)" $?
 	S=$tmp/cp-failover
 	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" --events "$S.jsonl" drill.yaml
@@ -836,6 +836,14 @@ cancel_points() {
 		"^  - Go on with it when ready: drover resume --state-dir $S " &&
 		! grep -q "Check the state of these targets before anything else" "$tmp/out" "$tmp/status"
 	ok "a cancelled run says where, and that drover resume settles what was interrupted (not: check them first)" $?
+	S=$tmp/cp-gate
+	(cd "$here" && exec "$drover" run -q --state-dir "$S" drill.yaml) >"$tmp/out" 2>&1 &
+	local g=$! j
+	for j in $(seq 200); do grep -q "waiting for approval" "$tmp/out" && break; sleep 0.05; done
+	kill -INT $g; wait $g
+	next_has "$S" "^  - Cancelled at [0-9hms]* while go-no-go waited for a person's approval (nothing was asked of the service)\.$" \
+		"^  - Go on with it when ready: drover resume --state-dir $S "
+	ok "a run cancelled while its gate waited for a person says so, and how to go on" $?
 	grep -q "^cancelling: cancelled (SIGINT); running tasks get 30s (--grace) to stop, then the finally: steps run; a second signal exits at once$" "$tmp/out"
 	ok "-q: the cancellation gets a line (how long running tasks get, that a second signal exits at once)" $?
 	S=$tmp/cp-twice
