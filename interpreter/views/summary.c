@@ -184,9 +184,9 @@ static void print_interrupted(const dr_runinfo *ri, FILE *out)
 	if (!l.n)
 		;
 	else if (drill_clean(ri))
-		fprintf(out, "  - Interrupted while running: %s. The drill's cleanup removed what their test failovers "
-			     "made (verified with the backend): nothing of them is left to check.\n",
-			l.b.data);
+		fprintf(out, "  - Interrupted while running: %s. The drill's cleanup removed what %s made (verified "
+			     "with the backend): nothing of %s is left to check.\n",
+			l.b.data, l.n == 1 ? "its test failover" : "their test failovers", l.n == 1 ? "it" : "them");
 	else if (resumable(ri))
 		fprintf(out, "  - Interrupted while running (their operations may be half-way): %s. drover resume asks the "
 			     "service how each one ended before it goes on; check the state of these targets before "
