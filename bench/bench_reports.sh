@@ -43,6 +43,21 @@ awk -v a="$(cat "$OUT/obj$SMALL")" -v b="$(cat "$OUT/obj$LARGE")" -v s="$SMALL" 
 	e = (a > 0 && b > 0) ? log(b / a) / log(l / s) : 0
 	printf "run.objectives record: %d bytes at %d VMs, %d bytes at %d VMs, exponent %.2f   target: 0 (the same size at any estate)  %s\n",
 		a, s, b, l, e, e < 0.1 ? "ok" : "MISS" }'
+# the JUnit report's size, and its objectives suite's (one check for every VM's RPO: the same at any estate)
+for n in "$SMALL" "$LARGE"; do
+	"$DROVER" report --state-dir "$OUT/s$n" --format junit -o "$OUT/size$n.xml" >/dev/null
+	wc -c <"$OUT/size$n.xml" >"$OUT/jb$n"
+	awk '/<testsuite name="objectives"/,/<\/testsuite>/' "$OUT/size$n.xml" >"$OUT/js$n"
+	wc -c <"$OUT/js$n" >"$OUT/jo$n"
+	grep -c '<testcase' "$OUT/js$n" >"$OUT/jc$n" || true
+done
+awk -v a="$(cat "$OUT/jb$SMALL")" -v b="$(cat "$OUT/jb$LARGE")" -v oa="$(cat "$OUT/jo$SMALL")" -v ob="$(cat "$OUT/jo$LARGE")" \
+	-v ca="$(cat "$OUT/jc$SMALL")" -v cb="$(cat "$OUT/jc$LARGE")" -v s="$SMALL" -v l="$LARGE" 'BEGIN {
+	g = log(l / s)
+	printf "JUnit report: %d bytes at %d VMs, %d at %d VMs, exponent %.2f   (a testcase per task: linear)\n", a, s, b, l, log(b / a) / g
+	e = log(ob / oa) / g
+	printf "JUnit objectives suite: %d bytes, %d testcases at %d VMs; %d bytes, %d testcases at %d VMs; exponent %.2f   target: 0  %s\n",
+		oa, ca, s, ob, cb, l, e, e < 0.1 ? "ok" : "MISS" }'
 echo
 printf '%-9s %10s %10s %9s   %s\n' format "${SMALL} VMs" "${LARGE} VMs" exponent "target: ${SMALL} VMs < 1000 ms"
 for f in json junit markdown html; do
