@@ -38,6 +38,7 @@
 #include "run/exec.h"
 #include "journal/journal.h"
 #include "front/runbook.h"
+#include "fixture.h"
 
 /* --- the service --------------------------------------------------------- */
 
@@ -162,20 +163,11 @@ static const char *const yaml =
 	"  - { id: fin, action: log, with: { message: done } }\n"
 	"  - { id: nofin, action: log, when: \"${run.status == 'never'}\", with: { message: x } }\n";
 
-static char dir[64], rb_path[128];
+static const char *dir; /* the fixture's (fixture.h) */
 
 static dr_runbook *compile(void)
 {
-	snprintf(rb_path, sizeof rb_path, "%s/runbook.yaml", dir);
-	FILE *f = fopen(rb_path, "w");
-	fputs(yaml, f);
-	fclose(f);
-	dr_diags *d = dr_diags_new();
-	dr_runbook *rb = dr_runbook_compile(rb_path, d, NULL);
-	if (dr_diags_errors(d))
-		dr_diags_render_text(d, stderr, false);
-	assert_int_equal(dr_diags_errors(d), 0);
-	dr_diags_free(d);
+	dr_runbook *rb = fx_compile("runbook.yaml", yaml);
 	rb->steps[0].action = &t_once;
 	rb->steps[1].action = &t_refused;
 	rb->steps[3].action = &t_jobfail;
@@ -186,18 +178,9 @@ static dr_runbook *compile(void)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/drover-test-resume-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	dir = fx_newdir();
 	setenv("DROVER_SIM_STATE", ":memory:", 1);
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd);
 }
 
 static void opts(dr_exec_opts *o, const char *state_dir)
@@ -512,5 +495,5 @@ int main(void)
 		cmocka_unit_test(test_every_cut),
 		cmocka_unit_test(test_unknown_suspends),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }
