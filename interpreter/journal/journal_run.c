@@ -247,7 +247,7 @@ static const char *const kept[] = {
 	"approval.denied", "approval.timeout", "rollback.start", "rollback.skip",   "rollback.end",
 	"run.stopping",	   "run.cancel",      "run.timeout",	 "run.resume",	    "run.objectives",
 	"run.end",	   "run.retry",	      "run.preflight",	 "fallback.end",    "drill.verify",
-	NULL,
+	"task.person",	   NULL,
 };
 
 static bool keeps(const char *type)

@@ -8,6 +8,7 @@
  *
  *   task.start (intent)  that attempt is started (no action is called)
  *   task.end (result)    that attempt ends as it ended then
+ *   task.person          a person's wait begins or ends (the limits stand still)
  *   step.timeout         the step's timeout fires
  *   run.timeout          the run's timeout fires
  *
@@ -353,6 +354,16 @@ static applied apply_result(dr_exec *x, const cJSON *rec, const char **why)
 	return APPLIED;
 }
 
+/* A person's wait began or ended then (task.person): the step's timeout and attempt_timeout stand still while it lasts. */
+static applied apply_person(dr_exec *x, const cJSON *rec, const char **why)
+{
+	task *t = ending_task(x, rec, why);
+	if (!t)
+		return MISMATCH;
+	sched_person(x, t, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "waiting")));
+	return APPLIED;
+}
+
 /*
  * A record of a failed run being retried that is not replayed as it was
  * (see the top of the file); *a says what became of it. False: replay it.
@@ -450,10 +461,15 @@ static applied apply(dr_exec *x, const cJSON *rec, const char **why)
 		return a;
 	if (jr->after_cancel && ((ph && !strcmp(ph, "finally")) || strstr(type, "timeout")))
 		return IGNORED; /* the finally steps run again when the resumed run ends; the grace period is over */
+	if (jr->after_cancel && !strcmp(type, "task.person") &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "waiting")))
+		return IGNORED; /* ended by the cancellation: the wait goes on until the resumed run asks the service */
 	if (!strcmp(type, "task.start"))
 		return apply_intent(x, rec, why);
 	if (!strcmp(type, "task.end"))
 		return apply_result(x, rec, why);
+	if (!strcmp(type, "task.person"))
+		return apply_person(x, rec, why);
 	if (!strcmp(type, "step.timeout") || !strcmp(type, "run.timeout"))
 		return apply_timer(x, rec, type, why);
 	return IGNORED;
@@ -893,7 +909,7 @@ static int64_t last_t(const dr_journal_file *f)
 static bool acts(const cJSON *rec)
 {
 	const char *type = sval(rec, "event");
-	return !strcmp(type, "task.start") || !strcmp(type, "task.end") ||
+	return !strcmp(type, "task.start") || !strcmp(type, "task.end") || !strcmp(type, "task.person") ||
 	       !strcmp(type, "step.timeout") || !strcmp(type, "run.timeout") || dr_journal_is_retry(rec);
 }
 

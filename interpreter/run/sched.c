@@ -408,6 +408,15 @@ static void notify_pipelined(dr_exec *x, task *t)
 
 /* --- a person's wait (docs/execution.md, "Timeouts") ------------------- */
 
+/* task.person: t's wait for a person begins (waiting) or ends; journaled, so that a resume leaves it out of the limits too. */
+static void emit_person(dr_exec *x, task *t, bool waiting)
+{
+	cJSON *ev = sched_event(x, "task.person", t->s, t);
+	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
+	cJSON_AddBoolToObject(ev, "waiting", waiting);
+	emit(x, ev);
+}
+
 /* t's action waits for a person: its attempt_timeout and its step's timeout stand still until it stops. */
 static void person_begin(dr_exec *x, task *t)
 {
@@ -417,6 +426,7 @@ static void person_begin(dr_exec *x, task *t)
 	t->person_since = now(x);
 	if (t->s->n_person++ == 0)
 		t->s->person_since = t->person_since;
+	emit_person(x, t, true);
 }
 
 /* t's action no longer waits for a person: its limits go on with what was left of them. */
@@ -428,6 +438,7 @@ static void person_end(dr_exec *x, task *t)
 	int64_t at = now(x);
 	t->person = false;
 	t->person_ms += at - t->person_since;
+	emit_person(x, t, false);
 	if (--s->n_person > 0)
 		return;
 	s->timeout_from += at - s->person_since;
@@ -1073,6 +1084,14 @@ void sched_retry_failed(dr_exec *x, task *t, dr_outcome o)
 	cJSON_Delete(t->with);
 	t->with = NULL;
 	timers_push(&x->timers, now(x), TM_RETRY, t, t->gen);
+}
+
+void sched_person(dr_exec *x, task *t, bool waiting)
+{
+	if (waiting)
+		person_begin(x, t);
+	else
+		person_end(x, t);
 }
 
 void sched_fail_unstarted(dr_exec *x, task *t, dr_outcome o)

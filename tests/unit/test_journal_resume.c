@@ -489,11 +489,120 @@ static void test_unknown_suspends(void **state)
 	dr_runbook_free(rb);
 }
 
+/* --- a person's wait (task.person) ------------------------------------------ */
+
+#define PERSON_DONE_MS (5 * 60000) /* the person does the manual step at 5m */
+
+/* A job that waits for a person (Suspended) until 5m, then succeeds. */
+static dr_outcome person_run(dr_call *call)
+{
+	if (call->attempt == 1 && !find_op("manual")) {
+		assert_true(n_ops < MAX_OPS);
+		snprintf(ops[n_ops].key, sizeof ops[n_ops].key, "manual");
+		snprintf(ops[n_ops++].label, sizeof ops[0].label, "manual");
+	}
+	return call->now_ms >= PERSON_DONE_MS ? dr_outcome_ok(NULL) : dr_outcome_wait_person(10000);
+}
+
+static dr_probe_result person_probe(dr_call *call)
+{
+	if (!find_op("manual"))
+		return (dr_probe_result){.status = DR_PROBE_NOT_STARTED};
+	if (call->now_ms >= PERSON_DONE_MS)
+		return (dr_probe_result){.status = DR_PROBE_DONE, .outputs = cJSON_CreateObject()};
+	return (dr_probe_result){.status = DR_PROBE_RUNNING, .wait_ms = 10000};
+}
+
+static const dr_action t_person = {.name = "t.person", .flags = DR_AF_MUTATING, .run = person_run, .probe = person_probe};
+
+/* manual waits 5m for a person, which its step's 2m timeout does not count; busy ends at 4m, while it waits. */
+static const char *const person_yaml = "drover: 1\nname: person\n"
+				       "steps:\n"
+				       "  - { id: manual, action: log, timeout: 2m, with: { message: x } }\n"
+				       "  - { id: busy, action: sleep, with: { duration: 4m } }\n"
+				       "  - { id: after, action: log, needs: [manual, busy], with: { message: x } }\n";
+
+static dr_runbook *compile_person(void)
+{
+	dr_runbook *rb = fx_compile("person.yaml", person_yaml);
+	rb->steps[0].action = &t_person;
+	return rb;
+}
+
+/* A run of rb in the state dir sub, resumed from the journal text[0..n) (n 0: a fresh run); its status. */
+static dr_run_status run_person(dr_runbook *rb, const char *sub, const char *text, size_t n)
+{
+	char state[128], path[256], cmd[300];
+	snprintf(state, sizeof state, "%s/%s", dir, sub);
+	snprintf(cmd, sizeof cmd, "rm -rf %s%s%s/runs/cut-run", state, n ? " && mkdir -p " : "", n ? state : "");
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof path, "%s/runs/cut-run/journal.jsonl", state);
+	dr_journal_file jf = {0};
+	dr_buf err;
+	dr_buf_init(&err);
+	dr_exec_opts o;
+	opts(&o, state);
+	if (n) {
+		FILE *f = fopen(path, "w");
+		fwrite(text, 1, n, f);
+		fclose(f);
+		assert_int_equal(dr_journal_read(path, &jf, &err), 0);
+		o.resume = &jf;
+	}
+	dr_run_status st = dr_exec_run(rb, &o, &err);
+	if (n)
+		dr_journal_file_dispose(&jf);
+	dr_buf_dispose(&err);
+	return st;
+}
+
+/*
+ * A person's wait is journaled (task.person): drover killed during it
+ * (every cut of the journal) resumes without counting the wait against the
+ * step's timeout, as the run that was not killed did not. On the old code
+ * the replay timed the step out (its timer fired at 2m).
+ */
+static void test_person_wait_resumed(void **state)
+{
+	(void)state;
+	dr_runbook *rb = compile_person();
+	n_ops = 0;
+	assert_int_equal(run_person(rb, "person-full", "", 0), DR_RUN_SUCCEEDED);
+	char path[256];
+	snprintf(path, sizeof path, "%s/person-full/runs/cut-run/journal.jsonl", dir);
+	size_t len, cuts = 0, waits = 0;
+	char *text = slurp(path, &len);
+	for (const char *p = text; (p = strstr(p, "\"event\":\"task.person\"")); p++)
+		waits++;
+	assert_int_equal(waits, 2); /* the wait began, and ended at 5m */
+	for (size_t off = 0; off + 1 < len; off++) {
+		if (text[off] != '\n')
+			continue;
+		const char *intent = strstr(text, "\"event\":\"task.start\",\"step\":\"manual\"");
+		n_ops = 0; /* the service: the job started once its intent was durable */
+		if (intent && intent < text + off) {
+			snprintf(ops[0].key, sizeof ops[0].key, "manual");
+			snprintf(ops[0].label, sizeof ops[0].label, "manual");
+			n_ops = 1;
+		}
+		char what[64];
+		snprintf(what, sizeof what, "person: cut after byte %zu", off + 1);
+		if (run_person(rb, "person-cut", text, off + 1) != DR_RUN_SUCCEEDED)
+			fail_msg("%s: the resumed run did not succeed", what);
+		assert_int_equal(starts_of("manual"), 1);
+		cuts++;
+	}
+	assert_true(cuts > 5);
+	free(text);
+	dr_runbook_free(rb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_cut),
 		cmocka_unit_test(test_unknown_suspends),
+		cmocka_unit_test(test_person_wait_resumed),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
