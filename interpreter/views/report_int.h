@@ -41,13 +41,17 @@ void dr_rep_duration(int64_t ms, char *out, size_t n);
  * naming the worst VMs that missed) against the objectives (only those
  * with an objective), and a drill's cleanup: their number does not grow
  * with the estate.
+ * name says the check with its figure (for a page), check the check alone,
+ * named the same from run to run so a CI dashboard follows it (JUnit).
  * failure is NULL when it passed, else a sentence; skipped is a sentence
  * when the check was not judged (an RPO objective with nothing measured:
  * objectives.enforce does not count it), else NULL. Heap; release with
  * dr_rep_verdicts_dispose.
  */
 typedef struct dr_rep_verdict {
-	char *name;
+	char *name; /* the check with its figure: "RTO 19m41s (objective 30m)", "run succeeded" */
+	char *check; /* the check alone, the same from run to run: "RTO (objective 30m)", "run status" (JUnit) */
+	int64_t ms; /* the RTO achieved (JUnit: the testcase's time); -1 for the other checks */
 	char *failure;
 	char *skipped;
 } dr_rep_verdict;

@@ -94,8 +94,21 @@ __attribute__((format(printf, 3, 4))) static dr_rep_verdict *add(verdicts *vs, c
 	dr_buf_init(&b);
 	dr_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	vs->v[vs->n] = (dr_rep_verdict){.name = dr_buf_detach(&b), .failure = failure ? xstrdup(failure) : NULL};
+	vs->v[vs->n] = (dr_rep_verdict){.name = dr_buf_detach(&b), .ms = -1, .failure = failure ? xstrdup(failure) : NULL};
 	return &vs->v[vs->n++];
+}
+
+/* v's check, named the same from run to run ("RTO (objective 30m)"); returns v. */
+__attribute__((format(printf, 2, 3))) static dr_rep_verdict *named(dr_rep_verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	v->check = dr_buf_detach(&b);
+	return v;
 }
 
 static void status_verdict(verdicts *vs, const cJSON *run)
@@ -105,9 +118,12 @@ static void status_verdict(verdicts *vs, const cJSON *run)
 	dr_buf f;
 	dr_buf_init(&f);
 	dr_buf_printf(&f, "the run is %s%s%s", status, reason ? ": " : "", reason ? reason : "");
-	add(vs, strcmp(status, "succeeded") == 0 ? NULL : f.data, "run %s", status);
+	named(add(vs, strcmp(status, "succeeded") == 0 ? NULL : f.data, "run %s", status), "run status");
 	dr_buf_dispose(&f);
 }
+
+/* The RTO achieved is a time (JUnit's testcase time charts it run after run); an RPO is not: -1. */
+static int64_t rto_ms(const char *what, int64_t got) { return strcmp(what, "RTO") ? -1 : got; }
 
 /* "what A (objective B)" and, when missed, the failure sentence. */
 static void objective_verdict(verdicts *vs, const char *what, const cJSON *o, const char *achieved_key)
@@ -118,7 +134,7 @@ static void objective_verdict(verdicts *vs, const char *what, const cJSON *o, co
 	dr_rep_duration(want, b, sizeof b);
 	if (want < 0) {
 		if (got >= 0)
-			add(vs, NULL, "%s %s (no objective)", what, a);
+			named(add(vs, NULL, "%s %s (no objective)", what, a), "%s (no objective)", what)->ms = rto_ms(what, got);
 		return;
 	}
 	if (got < 0 && dr_rep_str(o, "not_measured")) { /* an RPO with nothing measured: not missed, not judged */
@@ -126,7 +142,8 @@ static void objective_verdict(verdicts *vs, const char *what, const cJSON *o, co
 		dr_buf_init(&f);
 		dr_buf_printf(&f, "%s not measured: %s; not judged against the objective %s", what,
 			      dr_rep_str(o, "not_measured"), b);
-		add(vs, NULL, "%s not measured (objective %s)", what, b)->skipped = dr_buf_detach(&f);
+		named(add(vs, NULL, "%s not measured (objective %s)", what, b), "%s (objective %s)", what, b)->skipped =
+			dr_buf_detach(&f);
 		return;
 	}
 	if (got < 0 && dr_rep_bool(o, "met") != 0)
@@ -138,7 +155,8 @@ static void objective_verdict(verdicts *vs, const char *what, const cJSON *o, co
 			      dr_rep_str(o, "not_reached") ? dr_rep_str(o, "not_reached") : "recovery did not complete", b);
 	else
 		dr_buf_printf(&f, "%s %s missed the objective %s", what, a, b);
-	add(vs, dr_rep_bool(o, "met") == 1 ? NULL : f.data, "%s %s (objective %s)", what, got < 0 ? "not reached" : a, b);
+	named(add(vs, dr_rep_bool(o, "met") == 1 ? NULL : f.data, "%s %s (objective %s)", what, got < 0 ? "not reached" : a, b),
+	      "%s (objective %s)", what, b)->ms = rto_ms(what, got);
 	dr_buf_dispose(&f);
 }
 
@@ -216,7 +234,7 @@ static void drill_verdict(verdicts *vs, const cJSON *drill)
 		dr_buf_printf(&f, "the cleanup could not be verified: %s",
 			      dr_rep_str(drill, "message") ? dr_rep_str(drill, "message") : status);
 	}
-	add(vs, strcmp(status, "clean") == 0 ? NULL : f.data, "drill cleanup %s", status);
+	named(add(vs, strcmp(status, "clean") == 0 ? NULL : f.data, "drill cleanup %s", status), "drill cleanup");
 	dr_buf_dispose(&f);
 }
 
@@ -237,6 +255,7 @@ void dr_rep_verdicts_dispose(dr_rep_verdict *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].name);
+		free(v[i].check);
 		free(v[i].failure);
 		free(v[i].skipped);
 	}

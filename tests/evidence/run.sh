@@ -333,9 +333,14 @@ reports() {
 
 	case_run drill-missed 1 shop-tight.yaml drill -q --metrics metrics.prom
 	golden drill-missed
-	grep -q '<testcase name="RTO .* (objective 10m)" classname="shop-tight.objectives" time="0.000">' "$w/drill-missed/report.xml" &&
+	local rto_s; rto_s=$(node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log((d.objectives.rto.achieved_ms / 1000).toFixed(3))' "$w/drill-missed/report.json")
+	grep -q "<testcase name=\"RTO (objective 10m)\" classname=\"shop-tight.objectives\" time=\"$rto_s\">" "$w/drill-missed/report.xml" &&
 		grep -q '<failure message="RTO .* missed the objective 10m" type="objective"/>' "$w/drill-missed/report.xml"
-	ok "reports drill-missed: a missed objective is a failed testcase" $?
+	ok "reports drill-missed: a missed objective is a failed testcase; the RTO's testcase time is the RTO ($rto_s s)" $?
+	[ "$(awk '/<testsuite name="objectives"/,/<\/testsuite>/' "$w/drill-missed/report.xml" | sed -n 's/^ *<testcase name="\([^"]*\)".*/\1/p' | tr '\n' '|')" = \
+		"run status|RTO (objective 10m)|worst RPO (objective 5m)|RPO of every VM (objective 5m)|drill cleanup|" ] &&
+		grep -q '<property name="rto" value="[0-9hms]*"/>' "$w/drill-missed/report.xml"
+	ok "reports drill-missed: the objectives' testcases are named the same from run to run (no figure in a name; the figures are properties)" $?
 	js 'd.drill.verified && d.drill.status === "clean" && d.drill.cleanup.length === 6 &&
 		d.drill.cleanup.every((c) => c.state === "succeeded") && d.objectives.met === false' "$w/drill-missed/report.json"
 	ok "reports drill-missed: what was cleaned up and how it was verified" $?
