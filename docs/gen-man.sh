@@ -66,7 +66,15 @@ The run failed (or was rolled back), the drill left test VMs, or the plan is blo
 An invalid runbook, parameters or inventory, or a usage error; nothing ran.
 .TP
 .B 3
-An internal error.
+An internal error; or what a command wrote could not all be written
+(standard output, an
+.B \-\-events
+or
+.B \-\-report
+file: a full disk), which it says on standard error, with what is
+incomplete and what is not (a run's journal is whole:
+.B drover status
+shows it).
 .TP
 .B 4
 The run was cancelled (SIGINT or SIGTERM).

@@ -97,10 +97,29 @@ int dr_cli_parse(const dr_command *cmd, int argc, char **argv, const char *short
 int dr_cli_parse_state_options(const dr_command *cmd, int argc, char **argv, const char **state, bool *json);
 
 /*
+ * Whether the runs under state can be listed: true when state/runs is a
+ * directory drover can read, or does not exist (no runs yet). Else false
+ * with a sentence in err (what cannot be read and why, that nothing was
+ * changed, what to do), so a directory drover may not read is never taken
+ * for one without runs.
+ */
+bool dr_cli_runs_readable(const char *state, dr_buf *err);
+
+/*
  * The latest run's id under state (the first that `drover runs` lists),
  * heap (the caller frees it); NULL with a sentence in err when there is none.
  */
 char *dr_cli_latest_run(const char *state, dr_buf *err);
+
+/*
+ * After command name returned rc: when what it wrote to standard output did
+ * not all get out (a full disk: fflush fails or the stream's error flag is
+ * set), say so on stderr (what is incomplete, that what the command did
+ * stands, what to do) and return DR_EXIT_INTERNAL in place of DR_EXIT_OK;
+ * else rc. A broken pipe stays silent (a reader that stopped early), and so
+ * does a command that returned DR_EXIT_INTERNAL (it reported its failure).
+ */
+int dr_cli_finish_stdout(const char *name, int rc);
 
 /* True when colour should be used on stream f: a TTY, NO_COLOR unset or empty, TERM not "dumb". */
 bool dr_cli_use_color(FILE *f);
@@ -135,6 +154,15 @@ int dr_cli_add_report(const dr_command *cmd, dr_cli_reports *r, const char *path
  */
 int dr_cli_write_evidence(const dr_command *cmd, const char *state_dir, const char *run_id, dr_cli_reports *r,
 			  const char *metrics);
+
+/*
+ * Close a run's event stream f, opened on path by --events (not standard
+ * output: dr_cli_finish_stdout checks that). When any write failed (a full
+ * disk), the file is incomplete: said on stderr, with where the whole run
+ * is (its journal: drover status RUN-ID, with state_dir when not the
+ * default). Returns 0, or -1 when the file is incomplete.
+ */
+int dr_cli_close_events(const dr_command *cmd, FILE *f, const char *path, const char *state_dir, const char *run_id);
 
 /* --- modes_cli.c: shared by run, drill, failback and plan ------------------- */
 

@@ -9,6 +9,8 @@
 #include "util/text.h"
 #include "util/xalloc.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -228,8 +230,27 @@ int dr_cli_parse_state_options(const dr_command *cmd, int argc, char **argv, con
 	return -1;
 }
 
+bool dr_cli_runs_readable(const char *state, dr_buf *err)
+{
+	dr_buf runs;
+	dr_buf_init(&runs);
+	dr_buf_printf(&runs, "%s/runs", state);
+	DIR *d = opendir(runs.data);
+	int e = errno;
+	if (d)
+		closedir(d);
+	else if (e != ENOENT)
+		dr_buf_printf(err, "cannot read the runs in %s: %s; nothing was changed (give this user read access to "
+				   "it, or name another place with --state-dir or $DROVER_STATE_DIR)",
+			      runs.data, strerror(e));
+	dr_buf_dispose(&runs);
+	return d || e == ENOENT;
+}
+
 char *dr_cli_latest_run(const char *state, dr_buf *err)
 {
+	if (!dr_cli_runs_readable(state, err))
+		return NULL;
 	size_t n;
 	char **ids = dr_runinfo_list(state, &n);
 	char *id = n ? ids[0] : NULL;
@@ -259,4 +280,28 @@ void dr_cli_add_param(const char ***params, size_t *n, const char *kv)
 		abort();
 	grown[(*n)++] = kv;
 	*params = grown;
+}
+
+static bool runs_a_runbook(const char *name)
+{
+	static const char *const runs[] = {"run", "drill", "failback", "resume"};
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+		if (!strcmp(name, runs[i]))
+			return true;
+	return false;
+}
+
+int dr_cli_finish_stdout(const char *name, int rc)
+{
+	errno = 0;
+	bool lost = fflush(stdout) != 0 || ferror(stdout);
+	int e = errno;
+	if (!lost || e == EPIPE || rc == DR_EXIT_INTERNAL)
+		return rc;
+	fprintf(stderr, "drover %s: standard output could not be written (%s): what it printed there is incomplete. %s\n",
+		name, e ? strerror(e) : "a write failed",
+		runs_a_runbook(name) ? "The run is as its journal says, whatever its output lost: drover status shows it."
+				     : "Nothing else depends on that output: run the command again with it going where "
+				       "there is room.");
+	return rc == DR_EXIT_OK ? DR_EXIT_INTERNAL : rc;
 }

@@ -4,6 +4,7 @@
  * written from its journal, read back as `drover report` reads it, so the
  * file is the same report `drover report RUN-ID` gives later.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,4 +89,26 @@ int dr_cli_write_evidence(const dr_command *cmd, const char *state_dir, const ch
 	free(r->paths);
 	*r = (dr_cli_reports){0};
 	return rc;
+}
+
+int dr_cli_close_events(const dr_command *cmd, FILE *f, const char *path, const char *state_dir, const char *run_id)
+{
+	errno = 0;
+	bool lost = fflush(f) != 0 || ferror(f);
+	int e = errno;
+	if (fclose(f) != 0 && !lost) {
+		lost = true;
+		e = errno;
+	}
+	if (!lost)
+		return 0;
+	dr_buf c;
+	dr_buf_init(&c);
+	fprintf(stderr, "drover %s: the events file '%s' is incomplete: a write to it failed%s%s. The run is as its journal "
+			"says (%s); its events are in the journal too.\n",
+		cmd->name, path, e ? ": " : " during the run", e ? strerror(e) : "",
+		run_id && *run_id ? dr_journal_command(&c, "status", state_dir, run_id)
+				  : dr_journal_command(&c, "runs", state_dir, NULL));
+	dr_buf_dispose(&c);
+	return -1;
 }

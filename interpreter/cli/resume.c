@@ -361,9 +361,10 @@ static int run(options *o, dr_runbook *rb)
 	dr_run_status st = dr_exec_run(rb, &o->x, &err);
 	dr_cli_put_term(err.data, stderr);
 	dr_buf_dispose(&err);
-	if (o->x.events && o->x.events != stdout)
-		fclose(o->x.events);
 	int rc = dr_exec_exit_code(st);
+	if (o->x.events && o->x.events != stdout &&
+	    dr_cli_close_events(&dr_cmd_resume, o->x.events, o->events, o->x.state_dir, o->run_id) < 0 && rc == DR_EXIT_OK)
+		rc = DR_EXIT_INTERNAL; /* the run succeeded; its event file is incomplete */
 	if (dr_cli_write_evidence(&dr_cmd_resume, o->x.state_dir, o->run_id, &o->reports, o->metrics) < 0 && rc == DR_EXIT_OK)
 		rc = DR_EXIT_INTERNAL; /* the run succeeded; its evidence is missing */
 	return rc;

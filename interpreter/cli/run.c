@@ -95,9 +95,11 @@ const dr_command dr_cmd_run = {
 		"will start against the backend (state and direction, recovery point and max_age, vm_set\n"
 		"expect:, test networks); a blocked plan is refused with nothing sent to the service.\n"
 		"Exit status: 0 succeeded, 1 failed, rolled back or blocked (the preflight refused it), 2 invalid\n"
-		"runbook, parameters or backend (nothing ran), 3 internal error, 4 cancelled (SIGINT/SIGTERM; a\n"
-		"second signal exits at once), 5 busy (another run of this runbook against the same backend holds\n"
-		"its lock; nothing ran). Semantics: docs/execution.md; events: docs/events.md.\n",
+		"runbook, parameters or backend (nothing ran), 3 internal error, or a run that succeeded but whose\n"
+		"output, --events or --report file could not be written (a full disk; its journal is whole), 4\n"
+		"cancelled (SIGINT/SIGTERM; a second signal exits at once), 5 busy (another run of this runbook\n"
+		"against the same backend holds its lock; nothing ran). Semantics: docs/execution.md; events:\n"
+		"docs/events.md.\n",
 	.main = run_main,
 };
 
@@ -380,9 +382,10 @@ static int execute(dr_runbook *rb, options *o)
 	rc = dr_exec_exit_code(st);
 	if (dr_cli_write_evidence(cur, o->x.state_dir, id.data, &o->reports, o->metrics) < 0 && rc == DR_EXIT_OK)
 		rc = DR_EXIT_INTERNAL; /* the run succeeded; its evidence is missing */
+	if (o->x.events && o->x.events != stdout &&
+	    dr_cli_close_events(cur, o->x.events, o->events, o->x.state_dir, id.data) < 0 && rc == DR_EXIT_OK)
+		rc = DR_EXIT_INTERNAL; /* as a missing report */
 	dr_buf_dispose(&id);
-	if (o->x.events && o->x.events != stdout && fclose(o->x.events) != 0)
-		fprintf(stderr, "drover %s: writing events to '%s' failed: %s\n", cur->name, o->events, strerror(errno));
 	cJSON_Delete(params);
 	return rc;
 }

@@ -122,6 +122,14 @@ static int runs_main(int argc, char **argv)
 	if (optind != argc)
 		return dr_cli_usage_error(&dr_cmd_runs, "unexpected argument '%s'", argv[optind]);
 	state = dr_journal_state_dir(state);
+	dr_buf err;
+	dr_buf_init(&err);
+	if (!dr_cli_runs_readable(state, &err)) {
+		fprintf(stderr, "drover runs: %s\n", err.data);
+		dr_buf_dispose(&err);
+		return DR_EXIT_INVALID;
+	}
+	dr_buf_dispose(&err);
 	size_t n;
 	char **ids = dr_runinfo_list(state, &n);
 	row *rows = calloc(n + 1, sizeof *rows);

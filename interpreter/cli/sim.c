@@ -30,7 +30,7 @@ static int sim_main(int argc, char **argv);
 const dr_command dr_cmd_sim = {
 	.name = "sim",
 	.summary = "Show or reset the embedded simulator's state, move its time forward, or resume a job.",
-	.usage = "reset|show|advance DURATION|resume JOB [--state FILE] [--format text|json] [--audit] [--now TIME] "
+	.usage = "reset|show|advance DURATION|resume JOB [--state FILE|--state-dir DIR] [--format text|json] [--audit] [--now TIME] "
 		 "[RUNBOOK]",
 	.help = "Subcommands:\n"
 		"  show    print the simulated service: VMs (protection state, active location, allowed\n"
@@ -49,6 +49,9 @@ const dr_command dr_cmd_sim = {
 		"\nOptions:\n"
 		"  -s, --state FILE   the state file (default: $DROVER_SIM_STATE, else\n"
 		"                     ${DROVER_STATE_DIR:-.drover}/sim-state.json)\n"
+		"      --state-dir DIR\n"
+		"                     the state directory of the runs (as run --state-dir): its\n"
+		"                     sim-state.json, unless --state or $DROVER_SIM_STATE says otherwise\n"
 		"  -f, --format FMT   text (default) or json (show)\n"
 		"      --audit        also print the audit log of mutating calls (show)\n"
 		"      --now TIME     the time to look at, RFC 3339 (default: the simulator's own time,\n"
@@ -64,7 +67,7 @@ const dr_command dr_cmd_sim = {
 };
 
 typedef struct opts {
-	const char *sub, *state, *runbook, *stdlib;
+	const char *sub, *state, *state_dir, *runbook, *stdlib;
 	bool json, audit;
 	int64_t now_ms;
 	bool now_given; /* --now */
@@ -84,6 +87,7 @@ static int one_option(void *ctx, int c, const char *arg)
 	opts *o = ctx;
 	switch (c) {
 	case 's': o->state = arg; return -1;
+	case 'd': o->state_dir = arg; return -1;
 	case 'f':
 		if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0)
 			return dr_cli_usage_error(&dr_cmd_sim, "unknown format '%s' (text or json)", arg);
@@ -101,8 +105,8 @@ static int one_option(void *ctx, int c, const char *arg)
 static int parse_args(int argc, char **argv, opts *o)
 {
 	static const struct option longopts[] = {
-		{"state", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
-		{"audit", no_argument, NULL, 'a'}, {"now", required_argument, NULL, 'n'},
+		{"state", required_argument, NULL, 's'}, {"state-dir", required_argument, NULL, 'd'},
+		{"format", required_argument, NULL, 'f'}, {"audit", no_argument, NULL, 'a'}, {"now", required_argument, NULL, 'n'},
 		{"stdlib", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int rc = dr_cli_parse(&dr_cmd_sim, argc, argv, "s:f:h", longopts, one_option, o);
@@ -553,7 +557,7 @@ static int run(const opts *o, dr_arena *a)
 	bool is_resume = strcmp(o->sub, "resume") == 0;
 	const char *slash = o->runbook ? strrchr(o->runbook, '/') : NULL;
 	dr_sim_opts so = {
-		.state_path = dr_sim_state_path(o->state, NULL, path, sizeof path),
+		.state_path = dr_sim_state_path(o->state, o->state_dir, path, sizeof path),
 		.base_dir = slash ? dr_arena_strndup(a, o->runbook, (size_t)(slash - o->runbook)) : ".",
 		.read_only = !is_reset && !is_advance && !is_resume,
 		.fresh = is_reset,

@@ -11,6 +11,7 @@
 #include "journal/runinfo.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,7 @@ int dr_runinfo_load(const char *state_dir, const char *run_id, dr_runinfo *ri, d
 	ri->state_dir = state_dir;
 	char *path = dr_journal_path(state_dir, run_id);
 	int rc = dr_journal_read_each(path, &ri->f, fold_record, ri, err);
-	if (rc < 0 && access(path, F_OK) != 0)
+	if (rc < 0 && access(path, F_OK) != 0 && errno == ENOENT) /* not EACCES: say that, not "no run" */
 		no_such_run(state_dir, run_id, err);
 	free(path);
 	if (rc < 0) {

@@ -119,6 +119,11 @@ run 0 sim show --state life/sim-state.json && grep -q '^Jobs: 0 in progress, [1-
 	awk '/^JOB / { at = index($0, "DURATION"); on = 1; next } on && /^[0-9a-f]/ { n++; if (substr($0, at - 1, 2) !~ /^ [0-9]/) bad++ }
 		END { exit !(n >= 6 && !bad) }' out
 ok "sim show: the jobs (in progress, finished) in columns, also with a start time in milliseconds" $?
+# The runs' state directory names the simulator's state too, as it does for run, plan and status.
+run 0 sim show --state-dir life && grep -q '^Simulator state: life/sim-state.json$' out && grep -q '^Jobs: 0 in progress' out
+ok "sim show --state-dir DIR shows DIR/sim-state.json, the state the runs given --state-dir DIR used" $?
+run 1 sim show --state-dir elsewhere && grep -q 'no simulator state at elsewhere/sim-state.json' err
+ok "sim show --state-dir of a directory without a state says so" $?
 run 2 sim advance --state life/sim-state.json && grep -q 'advance: how far' err; ok "sim advance without a duration: usage error" $?
 run 2 sim advance 0s --state life/sim-state.json; ok "sim advance 0s: usage error" $?
 run 1 sim advance 1h --state nowhere.json && grep -q 'no simulator state at nowhere.json' err
@@ -204,6 +209,44 @@ run 2 validate --fromat json rb.yaml &&
 	[ "$(head -1 err)" = "drover validate: unknown option '--fromat'; did you mean '--format'?" ]
 ok "a misspelt option gets a suggestion" $?
 run 2 --bogus && [ "$(head -1 err)" = "drover: unknown option '--bogus'" ]; ok "drover --bogus: unknown option" $?
+
+# Output that cannot be written (a full disk: /dev/full) is never a silent success: exit 3 and one
+# line on stderr saying what is incomplete and what is not.
+full() { # full WHAT drover-args...: standard output to /dev/full
+	local what=$1; shift
+	"$drover" "$@" >/dev/full 2>err </dev/null
+	local rc=$?
+	[ $rc = 3 ] && grep -q "^drover $what: standard output could not be written ([^)]*): what it printed there is incomplete" err
+	local r=$?
+	[ $r = 0 ] || { echo "    exit $rc: drover $* >/dev/full"; sed 's/^/      /' err | head -4; }
+	return $r
+}
+full validate validate rb.yaml; ok "validate >/dev/full: exit 3, says so" $?
+full plan plan --state-dir full rb.yaml; ok "plan >/dev/full: exit 3, says so" $?
+full graph graph rb.yaml; ok "graph >/dev/full: exit 3, says so" $?
+full schema schema; ok "schema >/dev/full: exit 3, says so" $?
+full runs runs --state-dir life; ok "runs >/dev/full: exit 3, says so" $?
+full status status --state-dir life; ok "status >/dev/full: exit 3, says so" $?
+full help --help; ok "drover --help >/dev/full: exit 3, says so" $?
+full run run -q --yes --state-dir full rb.yaml && grep -q "The run is as its journal says" err
+ok "run >/dev/full: exit 3, and the run is as its journal says" $?
+run 3 run -q --yes --state-dir full2 --events /dev/full rb.yaml &&
+	grep -q "^drover run: the events file '/dev/full' is incomplete: a write to it failed" err &&
+	grep -q "(drover status --state-dir full2 shop-failover-20260101T000000Z)" err
+ok "run --events /dev/full: exit 3, the events file is incomplete, drover status shows the run" $?
+"$drover" runs --state-dir life 2>err | head -1 >/dev/null; [ ! -s err ]; ok "runs | head -1: a reader that stops early is no error" $?
+
+# A state directory drover may not read is not one without runs (as another user when run as root).
+mkdir -p locked/runs/r1; chmod 711 "$tmp"; chmod 000 locked
+as_other() { if [ "$(id -u)" = 0 ]; then chown 65534 locked; setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; else "$@"; fi; }
+as_other "$drover" runs --state-dir locked >out 2>err; rc=$?
+[ $rc = 2 ] && grep -q "^drover runs: cannot read the runs in locked/runs: Permission denied; nothing was changed" err && [ ! -s out ]
+ok "runs in an unreadable state directory: exit 2, says it cannot read it (not 'no runs')" $?
+as_other "$drover" status --state-dir locked >out 2>err; rc=$?
+[ $rc = 2 ] && grep -q "cannot read the runs in locked/runs: Permission denied" err; ok "status (the latest run) says so too" $?
+as_other "$drover" status --state-dir locked r1 >out 2>err; rc=$?
+[ $rc = 2 ] && grep -q "Permission denied" err && ! grep -q "no run 'r1'" err; ok "status RUN-ID says so too (not 'no run')" $?
+chmod 700 locked "$tmp"
 
 # drover --help names the manual where it is: installed, or in the checkout.
 "$drover" --help | grep -q "man drover (after make install; in a checkout: man docs/drover.1)" && [ -f "$root/docs/drover.1" ]
