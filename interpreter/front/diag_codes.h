@@ -62,4 +62,5 @@ DR_CODE(DR412, "cancel-after-commit", "a cancel of a failover comes after the co
 DR_CODE(DR413, "failover-after-commit", "another failover in the same direction comes after the commit of its targets")
 DR_CODE(DR414, "commit-before-failover", "a commit is not ordered after the failover of its targets")
 DR_CODE(DR501, "vm-set-empty", "a VM set matches none of the VMs the backend protects")
+DR_CODE(DR502, "vm-set-expect", "a VM set's size breaks its expect: guard (count, min or max)")
 DR_CODE(DR901, "io-error", "a file cannot be read")

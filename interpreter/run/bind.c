@@ -96,6 +96,7 @@ static const char *broken_expectation(dr_arena *a, const dr_vm_set *s, size_t n)
 	return NULL;
 }
 
+/* A set whose size breaks its expect: guard: DR502, one line naming what it matched. */
 static void report_expect(dr_buf *err, const dr_vm_set *s, const dr_vm *vms, const size_t *idx, size_t n,
 			  const char *want)
 {
@@ -104,7 +105,7 @@ static void report_expect(dr_buf *err, const dr_vm_set *s, const dr_vm *vms, con
 		      s->name.name, n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n && i < 10; i++)
 		dr_buf_printf(err, "%s%s", i ? ", " : " (", vms[idx[i]].name);
-	dr_buf_printf(err, "%s but expects %s\n", n > 10 ? ", ...)" : n ? ")" : "", want);
+	dr_buf_printf(err, "%s but expects %s [DR502]\n", n > 10 ? ", ...)" : n ? ")" : "", want);
 }
 
 /* The leading literal text of a pattern ("^app-\\d+$" -> "app-"), in a. */
