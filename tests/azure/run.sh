@@ -446,6 +446,32 @@ suspended() {
 	wait "$run"; RC=$?
 	[ "$RC" = 0 ] || sed 's/^/      /' "$d/out1"
 	check "suspended longer than the step's timeout, then resumed: the run succeeds (exit $RC)" is "$RC" 0
+	# drover killed during the wait, down past the step's timeout (2s), resumed while the job still waits,
+	# then the person acts: the wait (the downtime included) is journaled (task.person), not the step's time
+	stop
+	start susp3 --faults '[{kind: suspend, op: failover, vms: "^shop-web-1$", message: "Check the replica database, then resume"}]' || return
+	(cd "$d" && exec "$drover" run --yes --state-dir s3 --events ev3.jsonl susp-2s.yaml >out4 2>&1 </dev/null) &
+	run=$!
+	pids="$pids $run"
+	for _ in $(seq 200); do grep -q '"event":"task.person".*"waiting":true' "$d"/s3/runs/*/journal.jsonl 2>/dev/null && break; sleep 0.05; done
+	check "killed while a job waits for a person: the wait is in the journal" has "$(echo "$d"/s3/runs/*/journal.jsonl)" '"event":"task.person".*"waiting":true'
+	kill -KILL "$run"; wait "$run" 2>/dev/null
+	job=$(grep -o 'job [0-9a-f-]\{36\} is Suspended' "$d/ev3.jsonl" | head -1 | cut -d' ' -f2)
+	sleep 3 # drover is down past the step's 2s
+	rid=$(basename "$(dirname "$(echo "$d"/s3/runs/*/journal.jsonl)")")
+	(cd "$d" && exec "$drover" resume --yes --state-dir s3 --events ev4.jsonl "$rid" >out5 2>&1 </dev/null) &
+	run=$!
+	pids="$pids $run"
+	for _ in $(seq 200); do grep -q 'waiting for a person' "$d/ev4.jsonl" 2>/dev/null && break; sleep 0.05; done
+	check "  resumed while the job still waits: it waits again, the step not timed out" has "$d/ev4.jsonl" 'is waiting for a person'
+	token
+	curl -s -o /dev/null -X POST -H "Authorization: Bearer $T" -H "Content-Type: application/json" -d '{}' \
+		"$U$V/replicationJobs/$job/resume?$AV"
+	wait "$run"; RC=$?
+	[ "$RC" = 0 ] || sed 's/^/      /' "$d/out5"
+	check "  then the person acts: the resumed run succeeds (exit $RC)" is "$RC" 0
+	check "  and posts no second failover" \
+		bash -c "[ \$(jq -s '[.[] | select(.accepted and (.path | test(\"unplannedFailover\"; \"i\")))] | length' '$tmp/susp3.audit') = 2 ]"
 	# nobody comes: the run's run_timeout (3s) ends the wait, saying the job waits for a person and what to do
 	stop
 	start susp2 --faults '[{kind: suspend, op: failover, vms: "^shop-web-1$", message: "Check the replica database, then resume"}]' || return
