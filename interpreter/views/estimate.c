@@ -102,34 +102,52 @@ static const char *str_of(const cJSON *c)
 	return cJSON_IsString(c) ? c->valuestring : NULL;
 }
 
+/* Which field of evf key is, by its first letter and then one comparison; -1: not one the estimate reads. */
+enum { F_TYPE, F_STEP, F_TARGET, F_STATUS, F_CLASS, F_MESSAGE, F_REASON, F_T_MS, F_ELAPSED, F_PHASE, F_RETRY };
+
+static int field_of(const char *k)
+{
+	switch (k[0]) {
+	case 'e':
+		return !strcmp(k, "event") ? F_TYPE : !strcmp(k, "elapsed_ms") ? F_ELAPSED : -1;
+	case 's':
+		return !strcmp(k, "step") ? F_STEP : !strcmp(k, "status") ? F_STATUS : -1;
+	case 't':
+		return !strcmp(k, "target") ? F_TARGET : !strcmp(k, "t_ms") ? F_T_MS : -1;
+	case 'c':
+		return !strcmp(k, "class") ? F_CLASS : -1;
+	case 'm':
+		return !strcmp(k, "message") ? F_MESSAGE : -1;
+	case 'r':
+		return !strcmp(k, "reason") ? F_REASON : -1;
+	case 'p':
+		return !strcmp(k, "phase") ? F_PHASE : -1;
+	case 'w':
+		return !strcmp(k, "will_retry") ? F_RETRY : -1;
+	default:
+		return -1;
+	}
+}
+
 static void fields(const cJSON *ev, evf *f)
 {
 	*f = (evf){0};
+	const char **text[] = {[F_TYPE] = &f->type,	  [F_STEP] = &f->step,	     [F_TARGET] = &f->target,
+			       [F_STATUS] = &f->status,	  [F_CLASS] = &f->klass,     [F_MESSAGE] = &f->message,
+			       [F_REASON] = &f->reason};
 	for (const cJSON *c = ev->child; c; c = c->next) {
-		const char *k = c->string;
-		if (!k)
+		int k = c->string ? field_of(c->string) : -1;
+		if (k < 0)
 			continue;
-		if (!strcmp(k, "event"))
-			f->type = str_of(c);
-		else if (!strcmp(k, "step"))
-			f->step = str_of(c);
-		else if (!strcmp(k, "target"))
-			f->target = str_of(c);
-		else if (!strcmp(k, "status"))
-			f->status = str_of(c);
-		else if (!strcmp(k, "t_ms"))
+		if (k <= F_REASON)
+			*text[k] = str_of(c);
+		else if (k == F_T_MS)
 			f->t_ms = cJSON_GetNumberValue(c);
-		else if (!strcmp(k, "elapsed_ms"))
+		else if (k == F_ELAPSED)
 			f->elapsed_ms = cJSON_GetNumberValue(c);
-		else if (!strcmp(k, "phase"))
+		else if (k == F_PHASE)
 			f->phase = true;
-		else if (!strcmp(k, "class"))
-			f->klass = str_of(c);
-		else if (!strcmp(k, "message"))
-			f->message = str_of(c);
-		else if (!strcmp(k, "reason"))
-			f->reason = str_of(c);
-		else if (!strcmp(k, "will_retry"))
+		else
 			f->will_retry = cJSON_IsTrue(c);
 	}
 }
