@@ -82,6 +82,34 @@ static const char *keep_field(dr_runinfo *ri, const cJSON *rec, const char *key)
 	return keep(ri, sval(rec, key));
 }
 
+/*
+ * keys[0..n) of o read in one pass over its members: out[k] the member, or
+ * NULL. A record is read once, not once per key (a key absent from it, the
+ * common case, cost a scan of every member); the first letter is compared
+ * before the rest.
+ */
+static void members(const cJSON *o, const char *const *keys, int n, const cJSON **out)
+{
+	for (int k = 0; k < n; k++)
+		out[k] = NULL;
+	for (const cJSON *c = o ? o->child : NULL; c; c = c->next)
+		for (int k = 0; k < n && c->string; k++)
+			if (!out[k] && c->string[0] == keys[k][0] && !strcmp(c->string, keys[k])) {
+				out[k] = c;
+				break;
+			}
+}
+
+static const char *str_of(const cJSON *c)
+{
+	return cJSON_GetStringValue(c);
+}
+
+static const char *keep_str(dr_runinfo *ri, const cJSON *c)
+{
+	return keep(ri, str_of(c));
+}
+
 static bool same(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));
@@ -205,21 +233,23 @@ static size_t step_at(dr_runinfo *ri, const char *id, const char *phase, const c
 	return i;
 }
 
-/* The step a record is about: "step", "phase", "undoes" (and a unit's "action"), read in one pass (most are absent). */
+/* The step a record is about: "step", "phase", "undoes" (and a unit's "action"), read in one pass (most are absent); *target its "target". */
+static size_t step_and_target(dr_runinfo *ri, const cJSON *rec, const char **target)
+{
+	static const char *const keys[5] = {"step", "phase", "undoes", "action", "target"};
+	const cJSON *f[5];
+	members(rec, keys, 5, f);
+	size_t i = step_at(ri, str_of(f[0]), str_of(f[1]), str_of(f[2]));
+	if (f[2]) /* set_action after step_at: adding a step may move ri->steps */
+		set_action(ri, &ri->steps[i], str_of(f[3]));
+	if (target)
+		*target = str_of(f[4]);
+	return i;
+}
+
 static size_t step_of(dr_runinfo *ri, const cJSON *rec)
 {
-	const char *f[4] = {NULL, NULL, NULL, NULL}; /* step, phase, undoes, action */
-	static const char *const keys[4] = {"step", "phase", "undoes", "action"};
-	for (const cJSON *c = rec->child; c; c = c->next)
-		for (int k = 0; k < 4 && c->string; k++)
-			if (!f[k] && !strcmp(c->string, keys[k])) {
-				f[k] = cJSON_GetStringValue(c);
-				break;
-			}
-	size_t i = step_at(ri, f[0], f[1], f[2]);
-	if (f[2]) /* set_action after step_at: adding a step may move ri->steps */
-		set_action(ri, &ri->steps[i], f[3]);
-	return i;
+	return step_and_target(ri, rec, NULL);
 }
 
 void dr_runinfo_declare_step(dr_runinfo *ri, const char *id, const char *phase, const char *action)
@@ -284,8 +314,8 @@ static size_t new_task(dr_runinfo *ri, size_t step, const char *target)
 
 static dr_ri_task *task_of(dr_runinfo *ri, const cJSON *rec)
 {
-	size_t step = step_of(ri, rec);
-	const char *target = sval(rec, "target");
+	const char *target;
+	size_t step = step_and_target(ri, rec, &target);
 	size_t i = find_task(ri, step, target);
 	if (i == DR_INDEX_NONE)
 		i = new_task(ri, step, target); /* before ri->tasks is read: adding a task may move it */
@@ -435,14 +465,17 @@ typedef void handler(dr_runinfo *ri, const cJSON *rec, int64_t at);
 
 static void on_task_start(dr_runinfo *ri, const cJSON *rec, int64_t at)
 {
+	static const char *const keys[3] = {"attempt", "action", "mutating"};
+	const cJSON *f[3];
 	dr_ri_task *t = task_of(ri, rec);
-	attempt_of(t, (int)nval(rec, "attempt", (int64_t)t->n_attempts + 1), at);
-	if (sval(rec, "action") && !same(sval(rec, "action"), t->action)) { /* the intent names it */
-		t->action = keep_field(ri, rec, "action");
+	members(rec, keys, 3, f);
+	attempt_of(t, cJSON_IsNumber(f[0]) ? (int)f[0]->valuedouble : (int)t->n_attempts + 1, at);
+	if (str_of(f[1]) && !same(str_of(f[1]), t->action)) { /* the intent names it */
+		t->action = keep_str(ri, f[1]);
 		t->flags = action_flags(t->action);
 	}
-	if (item(rec, "mutating"))
-		t->mutating = bval(rec, "mutating");
+	if (f[2])
+		t->mutating = cJSON_IsTrue(f[2]);
 	t->started_ms = t->started_ms < 0 ? at : t->started_ms;
 	t->ended_ms = -1;
 	set_state(ri, t, DR_RI_RUNNING);
@@ -486,11 +519,12 @@ static int64_t service_time(const dr_runinfo *ri, const char *at)
 /* What views read of a succeeded attempt's outputs. */
 static void task_outputs(dr_runinfo *ri, dr_ri_task *t, const cJSON *rec)
 {
-	const cJSON *out = item(rec, "outputs");
-	const char *job = sval(out, "job_id");
-	t->job = job ? keep(ri, job) : t->job;
-	t->job_started_ms = service_time(ri, sval(out, "started_at"));
-	t->job_ended_ms = service_time(ri, sval(out, "ended_at"));
+	static const char *const keys[3] = {"job_id", "started_at", "ended_at"};
+	const cJSON *out = item(rec, "outputs"), *f[3];
+	members(out, keys, 3, f);
+	t->job = f[0] && str_of(f[0]) ? keep_str(ri, f[0]) : t->job;
+	t->job_started_ms = service_time(ri, str_of(f[1]));
+	t->job_ended_ms = service_time(ri, str_of(f[2]));
 	t->point = point_of(ri, out);
 	if (sets_point(t))
 		t->seq = ++ri->seq;
@@ -500,18 +534,22 @@ static void task_outputs(dr_runinfo *ri, dr_ri_task *t, const cJSON *rec)
 
 static void on_task_end(dr_runinfo *ri, const cJSON *rec, int64_t at)
 {
+	enum { ATTEMPT, STATUS, CLASS, MESSAGE, WILL_RETRY, NOT_RETRIED, CALLED };
+	static const char *const keys[7] = {"attempt", "status", "class", "message", "will_retry", "not_retried", "called"};
+	const cJSON *f[7];
 	dr_ri_task *t = task_of(ri, rec);
-	int n = (int)nval(rec, "attempt", 0);
+	members(rec, keys, 7, f);
+	int n = cJSON_IsNumber(f[ATTEMPT]) ? (int)f[ATTEMPT]->valuedouble : 0;
 	dr_ri_attempt *a = attempt_of(t, n, n ? -1 : at);
-	dr_ri_state st = state_of(sval(rec, "status"), DR_RI_FAILED);
+	dr_ri_state st = state_of(str_of(f[STATUS]), DR_RI_FAILED);
 	a->state = st;
 	a->ended_ms = at;
-	a->cls = keep_field(ri, rec, "class");
-	a->message = keep_field(ri, rec, "message");
+	a->cls = keep_str(ri, f[CLASS]);
+	a->message = keep_str(ri, f[MESSAGE]);
 	a->recommended_action = recommended(ri, a->message);
-	a->will_retry = bval(rec, "will_retry");
-	a->not_retried = keep_field(ri, rec, "not_retried");
-	a->called = a->called && !(item(rec, "called") && !bval(rec, "called"));
+	a->will_retry = cJSON_IsTrue(f[WILL_RETRY]);
+	a->not_retried = keep_str(ri, f[NOT_RETRIED]);
+	a->called = a->called && !(f[CALLED] && !cJSON_IsTrue(f[CALLED]));
 	t->started_ms = t->started_ms < 0 ? at : t->started_ms;
 	t->ended_ms = a->will_retry ? -1 : at;
 	set_state(ri, t, a->will_retry ? DR_RI_RETRYING : st);
@@ -811,30 +849,39 @@ static handler *handler_of(const char *type)
 	return NULL;
 }
 
-void dr_runinfo_apply(dr_runinfo *ri, const cJSON *rec)
+/* Fold rec (its type, time and step read in one pass); a live event marked replayed is left out when live. */
+static void apply(dr_runinfo *ri, const cJSON *rec, bool live)
 {
-	const char *type = sval(rec, "event");
+	static const char *const keys[4] = {"event", "t_ms", "step", "replayed"};
+	const cJSON *f[4];
+	members(rec, keys, 4, f);
+	if (live && cJSON_IsTrue(f[3]))
+		return; /* it retells the journal the model was seeded with */
+	const char *type = str_of(f[0]);
 	handler *fn = handler_of(type);
-	int64_t at = nval(rec, "t_ms", ri->elapsed_ms);
+	int64_t at = cJSON_IsNumber(f[1]) ? (int64_t)f[1]->valuedouble : ri->elapsed_ms;
 	if (at > ri->elapsed_ms)
 		ri->elapsed_ms = at;
 	if (!fn)
 		return;
 	if (!strncmp(type, "task.", 5) || !strncmp(type, "approval.", 9) || !strcmp(type, "fallback.end") ||
 	    !strncmp(type, "step.", 5)) {
-		if (!sval(rec, "step"))
+		if (!str_of(f[2]))
 			return; /* about no step: nothing to fold */
 	}
 	fn(ri, rec, at);
 }
 
+void dr_runinfo_apply(dr_runinfo *ri, const cJSON *rec)
+{
+	apply(ri, rec, false);
+}
+
 static void on_event(void *ctx, const cJSON *ev)
 {
 	dr_runinfo *ri = ctx;
-	if (bval(ev, "replayed"))
-		return; /* it retells the journal the model was seeded with */
 	pthread_mutex_lock(&ri->mu);
-	dr_runinfo_apply(ri, ev);
+	apply(ri, ev, true);
 	pthread_mutex_unlock(&ri->mu);
 }
 
