@@ -142,11 +142,21 @@ static const char *time_text(dr_arena *a, int64_t ms)
 	return dr_arena_strdup(a, t);
 }
 
+/*
+ * A string member under key, a literal: the key is not copied (nor freed
+ * with the object: cJSON_StringIsConst), the value is. A job's outputs are
+ * some twenty members (its tasks too), built at every task's end.
+ */
+static void add_str(cJSON *o, const char *key, const char *v)
+{
+	cJSON_AddItemToObjectCS(o, key, cJSON_CreateString(v));
+}
+
 static void add_time(cJSON *o, const char *key, dr_arena *a, int64_t ms)
 {
 	const char *t = time_text(a, ms);
 	if (t)
-		cJSON_AddStringToObject(o, key, t);
+		add_str(o, key, t);
 	else
 		cJSON_AddNullToObject(o, key);
 }
@@ -253,10 +263,10 @@ static void out_failover(opctx *c, const dr_be_job *j, cJSON *out)
 		failed |= j->errors[i].warning && j->errors[i].error.code &&
 			  strcmp(j->errors[i].error.code, "SourceVmShutdownFailed") == 0;
 	const char *how = !asked ? "skipped" : failed ? "failed" : "done";
-	cJSON_AddStringToObject(out, "shutdown_source", how);
+	add_str(out, "shutdown_source", how);
 	dr_be_item it;
 	if (item_now(c, &it))
-		cJSON_AddStringToObject(out, "active_location", dr_backend_location_name(it.active_location));
+		add_str(out, "active_location", dr_backend_location_name(it.active_location));
 }
 
 static void out_test_failover(opctx *c, const dr_be_job *j, cJSON *out)
@@ -264,10 +274,10 @@ static void out_test_failover(opctx *c, const dr_be_job *j, cJSON *out)
 	(void)j;
 	dr_be_item it;
 	if (c->st && c->st->network)
-		cJSON_AddStringToObject(out, "network", c->st->network);
+		add_str(out, "network", c->st->network);
 	if (item_with_vms(c, &it) && it.test_vm.exists) {
-		cJSON_AddStringToObject(out, "test_vm_id", it.test_vm.id);
-		cJSON_AddStringToObject(out, "test_vm_ip", it.test_vm.ip ? it.test_vm.ip : "");
+		add_str(out, "test_vm_id", it.test_vm.id);
+		add_str(out, "test_vm_ip", it.test_vm.ip ? it.test_vm.ip : "");
 	} else {
 		cJSON_AddNullToObject(out, "test_vm_id");
 	}
@@ -283,7 +293,7 @@ static void out_location(opctx *c, const dr_be_job *j, cJSON *out)
 	(void)j;
 	dr_be_item it;
 	if (item_now(c, &it))
-		cJSON_AddStringToObject(out, "active_location", dr_backend_location_name(it.active_location));
+		add_str(out, "active_location", dr_backend_location_name(it.active_location));
 }
 
 static void out_reprotect(opctx *c, const dr_be_job *j, cJSON *out)
@@ -292,8 +302,8 @@ static void out_reprotect(opctx *c, const dr_be_job *j, cJSON *out)
 	dr_be_item it;
 	if (!item_now(c, &it))
 		return;
-	cJSON_AddStringToObject(out, "protection_state", dr_backend_state_name(it.state));
-	cJSON_AddStringToObject(out, "active_location", dr_backend_location_name(it.active_location));
+	add_str(out, "protection_state", dr_backend_state_name(it.state));
+	add_str(out, "active_location", dr_backend_location_name(it.active_location));
 }
 
 static void out_shutdown(opctx *c, const dr_be_job *j, cJSON *out)
@@ -301,7 +311,7 @@ static void out_shutdown(opctx *c, const dr_be_job *j, cJSON *out)
 	(void)j;
 	dr_be_item it;
 	if (item_with_vms(c, &it))
-		cJSON_AddStringToObject(out, "state", dr_backend_power_name(dr_backend_active_vm(&it)->power));
+		add_str(out, "state", dr_backend_power_name(dr_backend_active_vm(&it)->power));
 }
 
 static const opdef op_failover = {DR_BE_OP_FAILOVER, true, req_failover, out_failover};
@@ -334,16 +344,16 @@ static void add_point(opctx *c, const dr_be_job *j, cJSON *out)
 	if (!j->point_id)
 		return;
 	cJSON *p = cJSON_AddObjectToObject(out, "recovery_point");
-	cJSON_AddStringToObject(p, "id", j->point_id);
-	cJSON_AddStringToObject(p, "name", last_segment(j->point_id));
+	add_str(p, "id", j->point_id);
+	add_str(p, "name", last_segment(j->point_id));
 	add_time(p, "time", c->a, j->point_ms);
 	const char *type = point_type(c, j);
 	if (type)
-		cJSON_AddStringToObject(p, "type", type);
+		add_str(p, "type", type);
 	else
 		cJSON_AddNullToObject(p, "type");
 	if (c->st && c->st->policy) {
-		cJSON_AddStringToObject(p, "policy", c->st->policy);
+		add_str(p, "policy", c->st->policy);
 		cJSON_AddBoolToObject(p, "fallback", c->st->fallback);
 	}
 	int64_t from = j->op == DR_BE_OP_CHANGE_POINT ? dr_point_failover_start(c->be, c->a, c->item_id, c->now, j->start_ms)
@@ -359,8 +369,8 @@ static cJSON *task_list(const dr_be_job *j)
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < j->n_tasks; i++) {
 		cJSON *t = cJSON_CreateObject();
-		cJSON_AddStringToObject(t, "name", j->tasks[i].name);
-		cJSON_AddStringToObject(t, "state", dr_backend_job_state_name(j->tasks[i].state));
+		add_str(t, "name", j->tasks[i].name);
+		add_str(t, "state", dr_backend_job_state_name(j->tasks[i].state));
 		cJSON_AddItemToArray(a, t);
 	}
 	return a;
@@ -375,12 +385,12 @@ static cJSON *warnings(opctx *c, const dr_be_job *j)
 		if (!w->warning)
 			continue;
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "code", w->error.code ? w->error.code : "");
-		cJSON_AddStringToObject(o, "message", w->error.message ? w->error.message : "");
+		add_str(o, "code", w->error.code ? w->error.code : "");
+		add_str(o, "message", w->error.message ? w->error.message : "");
 		if (w->task)
-			cJSON_AddStringToObject(o, "task", w->task);
+			add_str(o, "task", w->task);
 		if (w->error.recommended_action)
-			cJSON_AddStringToObject(o, "recommended_action", w->error.recommended_action);
+			add_str(o, "recommended_action", w->error.recommended_action);
 		cJSON_AddItemToArray(a, o);
 		log_line(c, "warn", dr_arena_printf(c->a, "%s of '%s' succeeded with a warning: %s", c->verb, c->vm,
 						    dr_backend_error_text(c->a, &w->error)));
@@ -391,13 +401,13 @@ static cJSON *warnings(opctx *c, const dr_be_job *j)
 static cJSON *outputs(opctx *c, const dr_be_job *j)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "job_id", j->id);
-	cJSON_AddStringToObject(o, "item_id", j->item_id);
-	cJSON_AddStringToObject(o, "vm", c->vm);
-	cJSON_AddStringToObject(o, "operation", dr_backend_op_name(j->op));
-	cJSON_AddStringToObject(o, "status", j->state_description ? j->state_description : "");
+	add_str(o, "job_id", j->id);
+	add_str(o, "item_id", j->item_id);
+	add_str(o, "vm", c->vm);
+	add_str(o, "operation", dr_backend_op_name(j->op));
+	add_str(o, "status", j->state_description ? j->state_description : "");
 	if (c->st && c->st->request_id)
-		cJSON_AddStringToObject(o, "request_id", c->st->request_id);
+		add_str(o, "request_id", c->st->request_id);
 	add_point(c, j, o);
 	add_time(o, "started_at", c->a, j->start_ms);
 	add_time(o, "ended_at", c->a, j->end_ms);
@@ -683,8 +693,8 @@ static dr_outcome not_needed(opctx *c, const dr_be_item *it)
 	log_line(c, "info", dr_arena_printf(c->a, "%s of '%s' not needed: %s; nothing was sent", c->verb, c->vm, why));
 	cJSON *out = cJSON_CreateObject();
 	cJSON_AddBoolToObject(out, "cleaned", false);
-	cJSON_AddStringToObject(out, "reason", dr_arena_printf(c->a, "nothing to clean up: %s", why));
-	cJSON_AddStringToObject(out, "protection_state", dr_backend_state_name(it->state));
+	add_str(out, "reason", dr_arena_printf(c->a, "nothing to clean up: %s", why));
+	add_str(out, "protection_state", dr_backend_state_name(it->state));
 	return finish(c, dr_outcome_ok(out));
 }
 
