@@ -606,6 +606,13 @@ static const char *bind_all(dr_exec *x, dr_buf *err)
 	return NULL;
 }
 
+/* The run model is fed unless no one reads it and the run's status does not depend on it (model_unread). */
+static bool model_fed(const dr_exec *x)
+{
+	return !x->o.model_unread || x->o.model || x->o.screen || x->o.events || x->o.mode == DR_MODE_DRILL ||
+	       x->rb->enforce == DR_ENFORCE_ALWAYS;
+}
+
 /* The run proper: the phases, then the end. */
 static dr_run_status execute(dr_exec *x, dr_buf *err)
 {
@@ -615,8 +622,9 @@ static dr_run_status execute(dr_exec *x, dr_buf *err)
 	workers_stop(x);
 	signals_stop(x);
 	dr_exec_backend_flush(x, err);
-	dr_report_dr_finish(x->model, x->ev, dr_exec_backend(x), dr_exec_wall(x, dr_clock_now(x->clock)),
-			    x->o.mode == DR_MODE_DRILL);
+	if (model_fed(x))
+		dr_report_dr_finish(x->model, x->ev, dr_exec_backend(x), dr_exec_wall(x, dr_clock_now(x->clock)),
+				    x->o.mode == DR_MODE_DRILL);
 	order_finish(x); /* this run's durations into the history */
 	x->status = compute_status(x);
 	if (x->internal_error)
@@ -652,7 +660,8 @@ static void model_open(dr_exec *x)
 	ri->state_dir = x->state_dir; /* the commands its summary gives say --state-dir when it is not the default */
 	if (x->o.resume) /* what the replay retells is the journal's: the model starts from it */
 		dr_runinfo_seed(ri, x->o.resume);
-	dr_runinfo_listen(ri, x->ev);
+	if (model_fed(x))
+		dr_runinfo_listen(ri, x->ev);
 }
 
 /* err, the caller prints it: a backend's refusal may echo a secret the runbook gave it (a vault's name). */

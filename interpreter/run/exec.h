@@ -115,6 +115,15 @@ typedef struct dr_exec_opts {
 	 * timers run as in a run.
 	 */
 	bool rehearse;
+	/*
+	 * No view of this process reads the run model (plan --estimate reads
+	 * the events itself): the model is not fed, and run.objectives is not
+	 * emitted, unless the run's own status depends on it (a drill's
+	 * verification; objectives.enforce: always) or it has a screen, an
+	 * event stream or a caller's model. The status, the tasks and every
+	 * other event are the same.
+	 */
+	bool model_unread;
 } dr_exec_opts;
 
 /* Defaults: real clock, no limit, plain view on nothing, grace 30s, no hook. */

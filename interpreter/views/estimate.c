@@ -395,6 +395,7 @@ static void run_estimate(dr_runbook *rb, dr_backend *be, const dr_planview_opts 
 	xo.clock = DR_CLOCK_VIRTUAL;
 	xo.auto_approve = true;
 	xo.rehearse = true; /* a plan runs no command and reaches no endpoint */
+	xo.model_unread = true; /* the estimate reads the events (collect), no view the run model */
 	xo.on_event = collect;
 	xo.on_event_ctx = &c;
 	xo.view = DR_VIEW_QUIET;

@@ -232,6 +232,18 @@ static void test_fails_part_way(void **state)
 	cJSON_Delete(est);
 }
 
+/* The estimate does not feed the run model (no view of it reads it), except where the status depends on it. */
+static void test_enforced_objective_fails_as_the_run_does(void **state)
+{
+	(void)state;
+	cJSON *est = agree("enforced", "drover: 1\nname: enforced\n" INVENTORY SETS
+				       "objectives: { rto: 1m, enforce: always }\nsteps:\n"
+				       "  - { id: fo-db, action: dr.failover, targets: db }\n" PROBE("db-up", "db", "fo-db"));
+	assert_string_equal(str(est, "status"), "failed"); /* every step succeeded; the RTO (minutes) missed 1m */
+	assert_null(cJSON_GetObjectItemCaseSensitive(est, "first_failure"));
+	cJSON_Delete(est);
+}
+
 static void test_no_failure_no_first_failure(void **state)
 {
 	(void)state;
@@ -252,6 +264,7 @@ int main(void)
 		cmocka_unit_test_setup(test_fan_in, setup),
 		cmocka_unit_test_setup(test_fails_part_way, setup),
 		cmocka_unit_test_setup(test_no_failure_no_first_failure, setup),
+		cmocka_unit_test_setup(test_enforced_objective_fails_as_the_run_does, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
