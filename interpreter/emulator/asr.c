@@ -489,7 +489,7 @@ static void start(dr_emu *e, emu_call *c, dr_be_request *req, const char *resour
 		emu_asr_error(c, &err);
 		return;
 	}
-	if (emu_commit(e, why, sizeof why) < 0) {
+	if (emu_commit(e, st.replayed, why, sizeof why) < 0) {
 		emu_arm_error(c->rs, 500, "InternalServerError",
 			      "The operation started, but the emulator could not save its state (%s): it is lost if "
 			      "the emulator stops before the next save.",
@@ -497,6 +497,8 @@ static void start(dr_emu *e, emu_call *c, dr_be_request *req, const char *resour
 		return;
 	}
 	accepted(e, c, resource_id, st.job_id);
+	if (st.replayed) /* an earlier call's operation: this one started nothing */
+		c->rs->audit_job = NULL, c->rs->audit_note = "Replayed";
 }
 
 void emu_asr_operation(dr_emu *e, emu_call *c)

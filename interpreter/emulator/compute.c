@@ -202,7 +202,7 @@ void emu_compute_power_off(dr_emu *e, emu_call *c)
 		emu_asr_error(c, &err);
 		return;
 	}
-	if (emu_commit(e, why, sizeof why) < 0) {
+	if (emu_commit(e, st.replayed, why, sizeof why) < 0) {
 		emu_arm_error(c->rs, 500, "InternalServerError", "The emulator could not save its state: %s", why);
 		return;
 	}

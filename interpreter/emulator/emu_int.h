@@ -111,6 +111,7 @@ struct dr_emu {
 	size_t wal_lines, wal_snapshot_every, wal_replayed;
 	uint64_t syncs;
 	uint64_t requests; /* requests answered */
+	uint64_t accepted, resent; /* mutating calls that started an operation / that got an earlier call's (a resend) */
 	uint64_t saves, throttled; /* state file writes by emu_commit; 429s of the bucket */
 	int64_t wall0; /* when the emulator started */
 	/* the estate's regions and the pairs items replicate between (fixed while serving) */
@@ -146,8 +147,13 @@ int emu_wal_open(dr_emu *e, char *err, size_t errsz);
 void emu_wal_close(dr_emu *e);
 /* dr_sim_start for a request, its line appended to the log in the simulator's order. */
 int emu_start(dr_emu *e, emu_call *c, const dr_be_request *req, dr_be_started *out, dr_be_error *err);
-/* An accepted call: wait until its line is on disk (group commit); snapshot when the log is long. */
-int emu_commit(dr_emu *e, char *err, size_t errsz);
+/*
+ * A call the simulator answered with an operation (st->replayed: one an
+ * earlier call started): wait until its line is on disk (group commit;
+ * nothing in memory), snapshot when the log is long, then count it as
+ * accepted or replayed in the stats. 0, or -1 with why in err (not counted).
+ */
+int emu_commit(dr_emu *e, bool replayed, char *err, size_t errsz);
 /* The wall clock in Unix ms. */
 int64_t emu_wall_ms(void);
 /* The simulator's time for a wall time (sim time never goes back). */

@@ -262,8 +262,9 @@ void dr_emu_free(dr_emu *e)
 void dr_emu_get_stats(dr_emu *e, dr_emu_stats *out)
 {
 	pthread_mutex_lock(&e->mu);
-	*out = (dr_emu_stats){.requests = e->requests, .accepted = e->gen, .saves = e->saves, .syncs = e->syncs,
-			      .throttled = e->throttled, .replayed = e->wal_replayed};
+	*out = (dr_emu_stats){.requests = e->requests, .accepted = e->accepted, .saves = e->saves, .syncs = e->syncs,
+			      .throttled = e->throttled, .replayed = e->resent,
+			      .log_replayed = e->wal_replayed};
 	pthread_mutex_unlock(&e->mu);
 }
 

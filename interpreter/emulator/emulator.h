@@ -75,10 +75,12 @@ int dr_emu_flush(dr_emu *e, char *err, size_t errsz);
 /* What the emulator did so far (for benchmarks and tests). */
 typedef struct dr_emu_stats {
 	uint64_t requests; /* answered (or reset) */
-	uint64_t accepted; /* mutating calls that started an operation */
-	uint64_t syncs; /* fdatasyncs of the log that made them durable (group commit: syncs <= accepted) */
+	uint64_t accepted; /* mutating calls that started an operation (with or without a state file) */
+	uint64_t replayed; /* mutating calls answered with the operation an earlier call started (a power off resent
+			      in the same millisecond): started nothing, so not accepted */
+	uint64_t syncs; /* fdatasyncs of the log that made calls durable (group commit: syncs <= accepted + replayed) */
 	uint64_t saves; /* snapshots: rewrites of the state file (one per estate-size calls, and at start and stop) */
-	uint64_t replayed; /* log lines replayed at start */
+	uint64_t log_replayed; /* log lines replayed at start */
 	uint64_t throttled; /* 429s of the token bucket */
 } dr_emu_stats;
 

@@ -199,11 +199,20 @@ int emu_start(dr_emu *e, emu_call *c, const dr_be_request *req, dr_be_started *o
 	return rc;
 }
 
-int emu_commit(dr_emu *e, char *err, size_t errsz)
+static int counted(dr_emu *e, bool replayed, int rc)
+{
+	pthread_mutex_lock(&e->mu);
+	if (rc == 0)
+		*(replayed ? &e->resent : &e->accepted) += 1;
+	pthread_mutex_unlock(&e->mu);
+	return rc;
+}
+
+int emu_commit(dr_emu *e, bool replayed, char *err, size_t errsz)
 {
 	int rc = 0;
 	if (e->wal_fd < 0)
-		return 0;
+		return counted(e, replayed, 0);
 	pthread_mutex_lock(&e->mu);
 	uint64_t mine = ++e->gen;
 	pthread_mutex_unlock(&e->mu);
@@ -227,7 +236,7 @@ int emu_commit(dr_emu *e, char *err, size_t errsz)
 		rc = snapshot(e, err, errsz);
 	pthread_mutex_unlock(&e->wal_mu);
 	pthread_mutex_unlock(&e->flush_mu);
-	return rc;
+	return counted(e, replayed, rc);
 }
 
 int dr_emu_flush(dr_emu *e, char *err, size_t errsz)
