@@ -361,6 +361,12 @@ int64_t dr_backend_pace(dr_backend *be, const dr_be_request *req)
 	return be->ops->pace ? be->ops->pace(be, req) : 0;
 }
 
+void dr_backend_caller_retries(dr_backend *be, bool on)
+{
+	if (be && be->ops->caller_retries)
+		be->ops->caller_retries(be, on);
+}
+
 int dr_backend_vm_facts(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item *it, dr_be_error *err)
 {
 	return be->ops->vm_facts ? be->ops->vm_facts(be, a, now_ms, it, err) : 0;

@@ -372,6 +372,8 @@ typedef struct dr_backend_ops {
 	int (*vm_facts)(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item *it, dr_be_error *err);
 	/* Reserve the call of req under the client-side rate limit; ms until it may go (may be NULL: 0). */
 	int64_t (*pace)(dr_backend *be, const dr_be_request *req);
+	/* From now on one try per request (on), or the backend's own bounded tries (off); may be NULL. */
+	void (*caller_retries)(dr_backend *be, bool on);
 	void (*close)(dr_backend *be);
 } dr_backend_ops;
 
@@ -451,6 +453,18 @@ int dr_backend_list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_b
  * paced at ARM's 10 writes a second leave the workers free for the polls.
  */
 int64_t dr_backend_pace(dr_backend *be, const dr_be_request *req);
+/*
+ * Who retries a throttled (429), failed (5xx) or lost request. Off (the
+ * default): the backend tries a read again itself, a few times, no faster
+ * than Retry-After - for callers with no retry policy of their own (plan,
+ * validate, the binder, the preflight, resume probes). On: every request
+ * is sent once and its failure returned with its class and Retry-After,
+ * for the caller's policy to retry - the executor turns it on while steps
+ * run, so a step's `retry:` is the only retry policy and each retry is an
+ * attempt. A no-op on backends that never retry (the simulator).
+ * Thread-safe; calls in flight finish under the setting they began with.
+ */
+void dr_backend_caller_retries(dr_backend *be, bool on);
 /*
  * The item for a look whose conclusion the service checks again: a dr.*
  * action's look before it posts (its state, allowed operations, current
