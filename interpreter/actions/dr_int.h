@@ -50,6 +50,7 @@ typedef struct dr_point_pick {
 	int64_t time_ms; /* the point's time (service time); latest: estimated from the replication lag */
 	int64_t age_ms; /* how old it was when chosen, against the reference time */
 	bool fallback; /* a fallback policy of recovery: chose it (the primary one gave nothing usable) */
+	int64_t retry_after_ms; /* no choice because the service did not answer: its Retry-After; -1 when none */
 } dr_point_pick;
 
 /*
@@ -63,7 +64,7 @@ typedef struct dr_point_pick {
  * misses from then) and `latest` is the newest point the item still has.
  * Returns 0 with *out filled, or -1 with *msg (heap: what was asked, what
  * was found, why it does not do) and *cls (permanent, except when the
- * service could not be asked).
+ * service could not be asked: then out->retry_after_ms is its Retry-After).
  */
 int dr_point_choose(dr_call *call, dr_backend *be, dr_arena *a, const dr_be_item *item, dr_be_op op,
 		    int64_t now_ms, dr_point_pick *out, char **msg, dr_err_class *cls);

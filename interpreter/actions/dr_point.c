@@ -329,12 +329,13 @@ static bool only_latest(const wants *w, dr_be_op op)
  * does not: no point id); newest: only those a latest-* policy chooses from.
  */
 static int list(dr_backend *be, dr_arena *a, const dr_be_item *item, int64_t now_ms, bool newest, dr_be_point **pts,
-		size_t *n, char **msg, dr_err_class *cls)
+		size_t *n, char **msg, dr_err_class *cls, int64_t *retry_after)
 {
 	dr_be_error e;
 	if ((newest ? dr_backend_list_newest_points : dr_backend_list_points)(be, a, now_ms, item->id, pts, n, &e) == 0)
 		return 0;
 	*cls = dr_op_errclass(e.cls);
+	*retry_after = e.retry_after_ms;
 	return fail(msg, "its recovery points cannot be listed: %s", dr_backend_error_text(a, &e));
 }
 
@@ -346,6 +347,7 @@ int dr_point_choose(dr_call *call, dr_backend *be, dr_arena *a, const dr_be_item
 	size_t n = 0;
 	bool listed = false;
 	*cls = DR_ERRC_PERMANENT;
+	out->retry_after_ms = -1;
 	if (wanted(call, a, &w, msg) < 0)
 		return -1;
 	bool newest = only_latest(&w, op);
@@ -359,7 +361,7 @@ int dr_point_choose(dr_call *call, dr_backend *be, dr_arena *a, const dr_be_item
 			x->q = (dr_be_point_query){.policy = DR_POINT_CUSTOM, .custom_time_ms = INT64_MAX,
 						   .max_age_ms = x->q.max_age_ms};
 		if (x->q.policy != DR_POINT_LATEST && !listed) {
-			if (list(be, a, item, now_ms, newest, &pts, &n, msg, cls) < 0)
+			if (list(be, a, item, now_ms, newest, &pts, &n, msg, cls, &out->retry_after_ms) < 0)
 				return -1;
 			listed = true;
 		}
@@ -369,7 +371,7 @@ int dr_point_choose(dr_call *call, dr_backend *be, dr_arena *a, const dr_be_item
 			return 0;
 		}
 	}
-	if ((!listed || newest) && list(be, a, item, now_ms, false, &pts, &n, msg, cls) < 0) /* the message counts all */
+	if ((!listed || newest) && list(be, a, item, now_ms, false, &pts, &n, msg, cls, &out->retry_after_ms) < 0) /* the message counts all */
 		return -1;
 	return none_fits(a, item, &w, r, c, pts, n, msg);
 }

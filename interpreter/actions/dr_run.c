@@ -85,6 +85,7 @@ struct opctx {
 	const char *vm, *item_id;
 	const char *verb; /* "failover", for messages */
 	opstate *st;
+	dr_be_error unread; /* the outputs' read of the item failed transient or throttled (code set): ask again */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -235,7 +236,11 @@ static void req_reprotect(opctx *c, dr_be_request *req)
 static bool item_now(opctx *c, dr_be_item *it)
 {
 	dr_be_error e;
-	return dr_backend_get_item(c->be, c->a, c->now, c->item_id, it, &e) == 0;
+	if (dr_backend_get_item(c->be, c->a, c->now, c->item_id, it, &e) == 0)
+		return true;
+	if (e.cls != DR_BE_ERR_PERMANENT && !c->unread.code)
+		c->unread = e;
+	return false;
 }
 
 /* The item with its VMs' facts (power, addresses): the outputs that name a VM's state. */
@@ -514,13 +519,32 @@ static dr_outcome suspended(opctx *c, const dr_be_job *j, int64_t wait)
 	return dr_outcome_wait_person(wait);
 }
 
+/*
+ * A read while following the job (its state, or the item for the outputs
+ * once it succeeded) failed transient or throttled: not an attempt of the
+ * operation, which runs in the service, so it is asked again after the
+ * service's Retry-After (else POLL_DEFAULT_MS), one request each time, the
+ * step's timeout bounding the whole; said in a warn line each time.
+ */
+static dr_outcome ask_again(opctx *c, const char *what, const dr_be_error *e)
+{
+	int64_t wait = e->retry_after_ms > 0 ? e->retry_after_ms : POLL_DEFAULT_MS;
+	char d[40];
+	dr_text_format_duration(wait, d, sizeof d);
+	log_line(c, "warn",
+		 dr_arena_printf(c->a, "%s of '%s': reading %s failed (%s %d %s); asking again in %s%s", c->verb, c->vm,
+				 what, dr_backend_errclass_name(e->cls), e->http_status, e->code ? e->code : "",
+				 d, e->retry_after_ms > 0 ? " (the service's Retry-After)" : ""));
+	return dr_outcome_wait(wait);
+}
+
 static dr_outcome poll(opctx *c)
 {
 	dr_be_job j;
 	dr_be_error e;
 	if (dr_backend_get_job(c->be, c->a, c->now, c->st->job_id, &j, &e) < 0) {
 		if (e.cls != DR_BE_ERR_PERMANENT) /* the service hiccupped: ask again later */
-			return dr_outcome_wait(e.retry_after_ms > 0 ? e.retry_after_ms : POLL_DEFAULT_MS);
+			return ask_again(c, dr_arena_printf(c->a, "its job %s", last_segment(c->st->job_id)), &e);
 		return finish(c, refused(c, "cannot be followed: reading its job failed", &e));
 	}
 	if (c->st->told_suspended && j.state != DR_BE_JOB_SUSPENDED) {
@@ -538,8 +562,13 @@ static dr_outcome poll(opctx *c)
 		}
 		return dr_outcome_wait(wait);
 	}
-	if (j.state == DR_BE_JOB_SUCCEEDED)
-		return finish(c, dr_outcome_ok(outputs(c, &j)));
+	if (j.state == DR_BE_JOB_SUCCEEDED) {
+		cJSON *out = outputs(c, &j);
+		if (!c->unread.code)
+			return finish(c, dr_outcome_ok(out));
+		cJSON_Delete(out); /* the job is done; its outputs need the item */
+		return ask_again(c, dr_arena_printf(c->a, "the item for the outputs of job %s", j.name), &c->unread);
+	}
 	return finish(c, job_failed(c, &j));
 }
 
@@ -639,9 +668,11 @@ static dr_outcome start(opctx *c, const dr_be_item *it)
 		kept_pick(c, &pick); /* chosen when the write slot was reserved: posting now must not wait for a read */
 		req.point_id = pick.point_id;
 	} else if (c->d->points && !start_impossible(c, it)) {
+		/* a list the service did not answer (throttled, transient) is the attempt's failure, not asked twice */
 		if (dr_point_choose(c->call, c->be, c->a, it, c->d->op, c->now, &pick, &msg, &cls) < 0 &&
-		    !chosen_fresh(c, &pick, &msg, &cls)) {
+		    (cls != DR_ERRC_PERMANENT || !chosen_fresh(c, &pick, &msg, &cls))) {
 			dr_outcome o = dr_outcome_fail(cls, "%s of '%s' not started: %s", c->verb, c->vm, msg);
+			o.retry_after_ms = cls == DR_ERRC_PERMANENT ? -1 : pick.retry_after_ms;
 			free(msg);
 			return finish(c, o);
 		}

@@ -373,6 +373,11 @@ static int64_t pace(dr_backend *be, const dr_be_request *req)
 	return az_pace(of(be), req);
 }
 
+static void caller_retries(dr_backend *be, bool on)
+{
+	__atomic_store_n(&of(be)->caller_retries, on, __ATOMIC_RELAXED);
+}
+
 static const dr_backend_ops azure_ops = {
 	.list_items = list_items,
 	.get_item = get_item,
@@ -384,5 +389,6 @@ static const dr_backend_ops azure_ops = {
 	.flush = NULL,
 	.vm_facts = vm_facts,
 	.pace = pace,
+	.caller_retries = caller_retries,
 	.close = close_,
 };

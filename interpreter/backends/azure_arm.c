@@ -15,7 +15,11 @@
  *   401          once per call: a fresh token, and the call again
  *   retries      reads: up to 4 tries on 429, 5xx and lost answers, no
  *                faster than Retry-After; writes: as the caller says (ARM
- *                has no idempotency key: azure_ops.c decides)
+ *                has no idempotency key: azure_ops.c decides); one try of
+ *                anything while the caller retries (a run's steps: their
+ *                retry: is the only policy, dr_backend_caller_retries)
+ *   Retry-After  retry-after-ms, else Retry-After (seconds or an HTTP
+ *                date: libcurl reads both), at most AZ_RETRY_AFTER_MAX_MS
  *   errors       ARM's and ASR's envelopes verbatim (azure_parse.c), with
  *                the request id; a lost answer of a write is flagged
  *                (`unknown`): the service may have acted on it
@@ -102,6 +106,8 @@ static void read_headers(az *z, dr_arena *a, const dr_http_response *hr, bool wr
 	rep->ms_request_id = header_copy(a, hr, "x-ms-request-id");
 	int64_t ms = header_ms(dr_http_response_header(hr, "retry-after-ms"));
 	rep->retry_after_ms = ms >= 0 ? ms : hr->retry_after_ms;
+	if (rep->retry_after_ms > AZ_RETRY_AFTER_MAX_MS)
+		rep->retry_after_ms = AZ_RETRY_AFTER_MAX_MS;
 	const char *left = dr_http_response_header(hr, write ? "x-ms-ratelimit-remaining-subscription-writes"
 							     : "x-ms-ratelimit-remaining-subscription-reads");
 	if (left)
@@ -197,11 +203,16 @@ static int try_once(az *z, dr_arena *a, const az_req *r, const char *url, const 
 	return hr->error == DR_HTTP_OK ? 1 : 0;
 }
 
+bool az_caller_retries(az *z)
+{
+	return __atomic_load_n(&z->caller_retries, __ATOMIC_RELAXED);
+}
+
 int az_send(az *z, dr_arena *a, const az_req *r, az_reply *rep, dr_be_error *err)
 {
 	bool write = strcmp(r->method, "GET") != 0;
 	int refreshed = 0;
-	int tries = r->tries > 0 ? r->tries : write ? 1 : 4;
+	int tries = r->tries > 0 ? r->tries : write || az_caller_retries(z) ? 1 : 4;
 	char ridbuf[37], *stale = NULL;
 	if (!r->rid)
 		dr_auth_uuid_random(ridbuf);

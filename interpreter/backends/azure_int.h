@@ -88,9 +88,15 @@ typedef struct az {
 	size_t n_lc, cap_lc;
 	dr_index lc_by_id;
 	dr_azure_stats stats;
+	bool caller_retries; /* one try per request, the caller retries (dr_backend_caller_retries); atomic */
 } az;
 
+/* Whether the caller retries (one try per request): dr_backend_caller_retries. */
+bool az_caller_retries(az *z);
+
 /* ---- azure_arm.c ----------------------------------------------------------------------------- */
+
+#define AZ_RETRY_AFTER_MAX_MS 60000 /* a longer Retry-After is read as a minute */
 
 typedef struct az_reply {
 	long status;
@@ -108,7 +114,7 @@ typedef struct az_req {
 	const char *query; /* more of the query ("$filter=..."), already encoded; may be NULL */
 	const char *body; /* JSON; NULL: none */
 	const char *rid; /* x-ms-client-request-id; NULL: a random one */
-	int tries; /* attempts on 429, 5xx and lost answers; 0: 4 for GET, 1 for POST */
+	int tries; /* attempts on 429, 5xx and lost answers; 0: 4 for GET (1 when the caller retries), 1 for POST */
 	bool prepaid; /* the first try's limiter token was reserved (az_limit_reserve) */
 } az_req;
 
@@ -118,7 +124,10 @@ typedef struct az_req {
  * else, *rep then still says the status and whether the answer was lost.
  * Takes a token from the limiter, a bearer token from the credential (a
  * fresh one once on 401), retries reads (and POSTs when tries says so) on
- * 429, 5xx and lost answers, no faster than Retry-After.
+ * 429, 5xx and lost answers, no faster than Retry-After - unless the caller
+ * retries (az_caller_retries): then one try. Retry-After (retry-after-ms,
+ * else Retry-After in seconds or as an HTTP date) is read up to
+ * AZ_RETRY_AFTER_MAX_MS.
  */
 int az_send(az *z, dr_arena *a, const az_req *r, az_reply *rep, dr_be_error *err);
 void az_reply_dispose(az_reply *rep);

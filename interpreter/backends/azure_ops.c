@@ -1068,8 +1068,9 @@ static bool state_refusal(long status)
  */
 static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be_started *out, dr_be_error *err)
 {
-	bool unsure = false, found = false, refused = false;
-	for (int k = 1; k <= POST_TRIES && !refused; k++) {
+	bool unsure = false, found = false, refused = false, throttled = false;
+	int tries = az_caller_retries(z) ? 1 : POST_TRIES; /* the step's retry: posts again, as a new attempt */
+	for (int k = 1; k <= tries && !refused; k++) {
 		az_reply rep;
 		az_req q = {.method = "POST", .url = c->path, .api = c->api, .body = c->body ? c->body : NULL,
 			    .rid = r->rid, .tries = 1, .prepaid = k == 1 && take_prepaid(z, r->key)};
@@ -1081,6 +1082,7 @@ static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be
 			return started(z, a, r, job, false, out);
 		}
 		bool acted = maybe_acted(&rep);
+		throttled = rep.status == 429;
 		int64_t wait = wait_before_retry(&rep, k);
 		refused = state_refusal(rep.status);
 		az_reply_dispose(&rep);
@@ -1094,7 +1096,7 @@ static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be
 		const char *off = c->vm_id && (acted || refused) ? power_off_seen(z, a, c->vm_id, &e) : NULL;
 		if (off) /* the lost or refused power off was ours, or the VM is off anyway: never a second one */
 			return started(z, a, r, off, false, out);
-		if (k < POST_TRIES && !refused) {
+		if (k < tries && !refused) {
 			struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = wait % 1000 * 1000000};
 			nanosleep(&ts, NULL);
 		}
@@ -1104,8 +1106,10 @@ static int post(az *z, dr_arena *a, int64_t now, az_rec *r, const call *c, dr_be
 		return -1;
 	bool unasked = false;
 	dr_be_error why = {0};
-	if ((unsure || refused) && adopt_lost(z, a, now, now - RECENT_MS, r, r->rid, out, &found, &unasked, &why) == 0 &&
-	    found)
+	/* after a 429 the lookup would be throttled too (every request waits out its Retry-After): the record says
+	   the outcome is unknown, so the next attempt looks before it posts */
+	if ((unsure || refused) && !throttled &&
+	    adopt_lost(z, a, now, now - RECENT_MS, r, r->rid, out, &found, &unasked, &why) == 0 && found)
 		return 0;
 	if (unasked && refused) {
 		note_rec(z, r); /* the outcome is unknown until the job is found: a retry looks before it posts */

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backends/sim_int.h"
 #include "front/load.h"
@@ -52,6 +53,7 @@ struct emu_fault {
 	int64_t retry_after_ms, delay_ms, lifetime_ms;
 	int api; /* forbidden: bit 1 compute, bit 2 network */
 	bool at_after;
+	bool date; /* Retry-After as an HTTP date (retry_after_as: date), not seconds */
 	uint64_t key, seen, fired;
 };
 
@@ -65,6 +67,7 @@ static const struct {
 	{"after", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"burst", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"every", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"times", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"at", K(F_STATUS) | K(F_RESET)}, {"code", K(F_STATUS)}, {"retry_after", K(F_STATUS)},
+	{"retry_after_as", K(F_STATUS)},
 	{"delay", K(F_DELAY)}, {"lifetime", K(F_TOKEN_EXPIRY)}, {"api", K(F_FORBIDDEN)}, {"vms", K(F_FORBIDDEN)},
 	{NULL, 0},
 };
@@ -140,6 +143,14 @@ static void parse_at(pctx *c, const dr_node *n)
 	c->f->at_after = s && strcmp(s, "after") == 0;
 }
 
+static void parse_retry_after_as(pctx *c, const dr_node *n)
+{
+	const char *s = want_string(c, n, "retry_after_as");
+	if (s && strcmp(s, "seconds") != 0 && strcmp(s, "date") != 0)
+		bad(c, DR204, n, "fault: 'retry_after_as' cannot be '%s' (seconds or date)", s);
+	c->f->date = s && strcmp(s, "date") == 0;
+}
+
 static void parse_key(pctx *c, const char *key, const dr_node *v)
 {
 	emu_fault *f = c->f;
@@ -164,6 +175,7 @@ static void parse_key(pctx *c, const char *key, const dr_node *v)
 	else if (strcmp(key, "lifetime") == 0) want_duration(c, v, key, &f->lifetime_ms);
 	else if (strcmp(key, "api") == 0) parse_api(c, v);
 	else if (strcmp(key, "at") == 0) parse_at(c, v);
+	else if (strcmp(key, "retry_after_as") == 0) parse_retry_after_as(c, v);
 }
 
 static void check_key(pctx *c, const dr_node *k, kind kd)
@@ -321,6 +333,17 @@ static bool fires(dr_emu *e, emu_fault *f)
 	return true;
 }
 
+/* An HTTP date (RFC 9110 IMF-fixdate, "Sun, 06 Dec 2026 14:01:02 GMT") for Unix time t, in a. */
+static const char *http_date(dr_arena *a, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[40];
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm); /* the C locale's day and month names */
+	return dr_arena_strdup(a, buf);
+}
+
 static void apply(emu_fault *f, const emu_req *rq, emu_resp *rs)
 {
 	static const struct {
@@ -337,7 +360,8 @@ static void apply(emu_fault *f, const emu_req *rq, emu_resp *rs)
 	rs->n_headers = 0;
 	if (f->status == 429 || f->status == 503 || f->retry_after_ms >= 0) {
 		int64_t secs = f->retry_after_ms >= 0 ? (f->retry_after_ms + 999) / 1000 : 1;
-		emu_header(rs, rq->a, "Retry-After", dr_arena_printf(rq->a, "%lld", (long long)secs));
+		emu_header(rs, rq->a, "Retry-After", f->date ? http_date(rq->a, rq->now_ms / 1000 + secs)
+							      : dr_arena_printf(rq->a, "%lld", (long long)secs));
 	}
 	while (codes[i].status && codes[i].status != f->status)
 		i++;

@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "backends/backend.h"
 #include "front/params.h"
 #include "run/secrets.h"
 #include "util/text.h"
@@ -617,9 +618,11 @@ static bool model_fed(const dr_exec *x)
 static dr_run_status execute(dr_exec *x, dr_buf *err)
 {
 	arm_timers(x);
+	dr_backend_caller_retries(dr_exec_backend(x), true); /* the steps' retry: is the only retry policy */
 	sched_release_phase(x, x->main, x->n_main);
 	run_loop(x);
 	workers_stop(x);
+	dr_backend_caller_retries(dr_exec_backend(x), false);
 	signals_stop(x);
 	dr_exec_backend_flush(x, err);
 	if (model_fed(x))

@@ -212,7 +212,7 @@ soak() {
 	check "in bounded time ($((SECONDS - t0)) s)" [ $((SECONDS - t0)) -lt 90 ]
 	local most
 	most=$(jq -s '[.[] | select(.event == "task.start") | .attempt] | max // 0' "$tmp/soak.events")
-	check "retries bounded: at most 6 attempts per task (the most: $most)" [ "$most" -le 6 ]
+	check "retries bounded: at most 12 attempts per task, the step's retry: (the most: $most)" [ "$most" -le 12 ]
 	calm soak
 	jobs
 	check "one failover, one commit, one reprotect per VM" \
@@ -497,7 +497,75 @@ suspended() {
 	stop
 }
 
-all="lifecycle soak token_expiry emulator_restart drover_killed errors secrets suspended"
+# --- throttled and failing answers: the step's retry: is the only retry policy ------------------------------
+# A 429 or 503 on a read before the post, on the POST itself and on the poll of the job, with Retry-After in
+# seconds and as an HTTP date: each failure of the operation is an attempt that drover status shows, waits the
+# service's Retry-After, and no call is sent again behind the step's back (one POST per attempt); a step
+# without retry: fails on the first 503 of its POST; a poll or the outputs' read of the item is asked again
+# after Retry-After (not an attempt: the operation runs); a Retry-After of an hour is read as a minute.
+throttled() {
+	local d=$tmp/thr
+	mkdir -p "$d"
+	cat >"$d/thr.yaml" <<-EOF
+	drover: 1
+	name: throttled
+	backend: { kind: azure, subscription: 00000000-0000-0000-0000-000000000000, resource_group: drover-sim,
+	           vault: drover-sim-vault, endpoint: "\${env.EMU_URL}" }
+	vm_sets: { web: { match: { name: "^shop-web-1$" } } }
+	recovery: { point: latest-processed, max_age: 1h }
+	steps:
+	  - id: failover
+	    action: dr.failover
+	    targets: web
+	    timeout: 1m
+	    with: { shutdown_source: false }
+	    retry: { attempts: 3, delay: 100ms, on: [transient, throttled] }
+	EOF
+	grep -v 'retry:' "$d/thr.yaml" >"$d/noretry.yaml"
+	sed 's/timeout: 1m/timeout: 3s/' "$d/thr.yaml" >"$d/long.yaml"
+	# the preflight lists the points first (not a step: the backend's own tries); the task's list is the second
+	start thr --faults '[{kind: status, code: 429, method: GET, path: "recoveryPoints$", after: 1, times: 1, retry_after: 1s},
+		{kind: status, code: 503, method: POST, path: "unplannedFailover$", times: 1, retry_after: 2s, retry_after_as: date},
+		{kind: status, code: 429, method: GET, path: "replicationJobs/[^/]+$", times: 1, retry_after: 1s, retry_after_as: date}]' || return
+	(cd "$d" && "$drover" run --yes --state-dir s --events ev.jsonl thr.yaml >out 2>&1 </dev/null); RC=$?
+	[ "$RC" = 0 ] || sed 's/^/      /' "$d/out"
+	check "throttled: the run succeeds through a 429 on the points, a 503 on the POST, a 429 on the poll (exit $RC)" is "$RC" 0
+	"$drover" status --state-dir "$d/s" --format json >"$d/status.json" 2>/dev/null
+	check "  drover status counts each failure of the operation as an attempt: 3" \
+		is "$(jq '.tasks[0].attempt' "$d/status.json")" 3
+	check "  each retry waited the service's Retry-After (1 s in seconds, 2 s as an HTTP date; at least 1 s each)" \
+		is "$(jq -s '[.[] | select(.event == "task.retry" and .retry_after == true and .delay_ms >= 1000)] | length' "$d/ev.jsonl")" 2
+	check "  one POST per attempt that reached it: two in the service's audit" \
+		is "$(jq -s '[.[] | select(.path | test("unplannedFailover$"; "i"))] | length' "$tmp/thr.audit")" 2
+	check "  the second POST left at least a second after the 503 (its Retry-After, an HTTP date)" \
+		bash -c "[ \$(jq -rs '[.[] | select(.path | test(\"unplannedFailover\$\"; \"i\")) | .time[11:23] | split(\":\") | (.[0] | tonumber) * 3600 + (.[1] | tonumber) * 60 + (.[2] | tonumber)] | (.[1] - .[0]) >= 1' '$tmp/thr.audit') = true ]"
+	check "  the throttled poll is asked again after its Retry-After, said in a warn line, not an attempt" \
+		has "$d/ev.jsonl" '"level":"warn".*reading its job [0-9a-f-]* failed (throttled 429 TooManyRequests); asking again in 1s (the service.s Retry-After)'
+	stop
+	start thr2 --faults '[{kind: status, code: 503, method: POST, path: "unplannedFailover$", times: 1, retry_after: 1s}]' || return
+	(cd "$d" && "$drover" run --yes --state-dir s2 --events ev2.jsonl noretry.yaml >out2 2>&1 </dev/null); RC=$?
+	check "throttled: a step without retry: fails on the first 503 of its POST (exit $RC)" is "$RC" 1
+	check "  saying so (transient, HTTP 503)" has "$d/out2" "attempt 1 failed.*(transient).*HTTP 503"
+	check "  and the client did not post again on its own: one POST" \
+		is "$(jq -s '[.[] | select(.path | test("unplannedFailover$"; "i"))] | length' "$tmp/thr2.audit")" 1
+	stop
+	start thr3 --faults '[{kind: status, code: 503, method: GET, path: "replicationProtectedItems/[^/]+$", times: 1, retry_after: 1s, retry_after_as: date}]' || return
+	(cd "$d" && "$drover" run --yes --state-dir s3 --events ev3.jsonl noretry.yaml >out3 2>&1 </dev/null); RC=$?
+	check "throttled: a 503 on the outputs' read of the item after the job succeeded: asked again, the run succeeds (exit $RC)" is "$RC" 0
+	check "  with the outputs (active_location Recovery), in one attempt" \
+		is "$(jq -rs '[.[] | select(.event == "task.end")] | "\(length) \(.[0].outputs.active_location)"' "$d/ev3.jsonl")" "1 Recovery"
+	check "  said in a warn line" has "$d/ev3.jsonl" '"level":"warn".*reading the item for the outputs of job .* failed (transient 503'
+	stop
+	start thr4 --faults '[{kind: status, code: 503, method: POST, path: "unplannedFailover$", times: 1, retry_after: 1h}]' || return
+	(cd "$d" && "$drover" run --yes --state-dir s4 --events ev4.jsonl long.yaml >out4 2>&1 </dev/null); RC=$?
+	check "throttled: a Retry-After of an hour is waited as a minute at most" \
+		is "$(jq -s '[.[] | select(.event == "task.retry")][0].delay_ms' "$d/ev4.jsonl")" 60000
+	check "  and the step's timeout (3s) ends the wait (exit $RC)" is "$RC" 1
+	check "nothing broke the OpenAPI contract" bash -c "$(declare -f hasnt no_violation); no_violation '$tmp/thr.err' && no_violation '$tmp/thr2.err' && no_violation '$tmp/thr3.err'"
+	stop
+}
+
+all="lifecycle soak token_expiry emulator_restart drover_killed errors secrets suspended throttled"
 for scenario in ${@:-$all}; do
 	$scenario
 done
