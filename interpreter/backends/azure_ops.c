@@ -903,6 +903,14 @@ static const char *iso(dr_arena *a, int64_t ms)
 	return dr_arena_strdup(a, t);
 }
 
+/* err's strings copied into a (they were in an arena about to be freed). */
+static void error_into(dr_arena *a, dr_be_error *err)
+{
+	const char **f[] = {&err->code, &err->message, &err->possible_causes, &err->recommended_action, &err->request_id};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		*f[i] = *f[i] ? dr_arena_strdup(a, *f[i]) : NULL;
+}
+
 /*
  * The vault's jobs since `since`, indexed by request id: listed again unless
  * a listing from at most JOB_INDEX_FRESH_MS ago covers that time (a resume
@@ -923,6 +931,8 @@ static const char *vault_jobs_find(az *z, dr_arena *a, int64_t now, int64_t sinc
 	free(q);
 	listed l = {.a = dr_arena_new()};
 	int rc = az_list(z, l.a, dr_arena_printf(a, "%s/replicationJobs", z->vault_path), z->api, query, index_job, &l, err);
+	if (rc < 0) /* its strings are in l.a, freed below: the caller's arena keeps them */
+		error_into(a, err);
 	pthread_mutex_lock(&z->mu);
 	if (rc == 0) {
 		jx_replace(z, &l);
