@@ -160,6 +160,145 @@ void az_limit_pause(az_limit *l, int64_t ms);
 
 /* ---- azure_parse.c ------------------------------------------------------------------------------ */
 
+/*
+ * Every member of ASR's JSON the backend reads, once: (name, schema,
+ * parent, key, type) - the OpenAPI contract's definition it starts from,
+ * the members leading to its parent ("properties", "vmNics[].ipConfigs[]":
+ * [] steps into an array's items; "" the schema itself), its own key and
+ * its type. The readers take the key from here (AZK), and
+ * tests/unit/test_azure_contract.c checks each path against
+ * asr-openapi-2025-08-01.json, so a misspelt or moved member fails a test.
+ * NEEDED ones make the object unusable when absent (az_parse_lacks).
+ */
+#define AZ_FIELDS(X) \
+	X(RES_ID, "Resource", "", "id", AZ_T_STRING) \
+	X(RES_NAME, "Resource", "", "name", AZ_T_STRING) \
+	X(ITEM_PROPS, "ReplicationProtectedItem", "", "properties", AZ_T_OBJECT) \
+	X(ITEM_FRIENDLY, "ReplicationProtectedItem", "properties", "friendlyName", AZ_T_STRING) \
+	X(ITEM_PSTATE, "ReplicationProtectedItem", "properties", "protectionState", AZ_T_STRING) \
+	X(ITEM_PSTATE_DESC, "ReplicationProtectedItem", "properties", "protectionStateDescription", AZ_T_STRING) \
+	X(ITEM_TFO_STATE, "ReplicationProtectedItem", "properties", "testFailoverState", AZ_T_STRING) \
+	X(ITEM_TFO_DESC, "ReplicationProtectedItem", "properties", "testFailoverStateDescription", AZ_T_STRING) \
+	X(ITEM_ACTIVE, "ReplicationProtectedItem", "properties", "activeLocation", AZ_T_STRING) \
+	X(ITEM_ALLOWED, "ReplicationProtectedItem", "properties", "allowedOperations", AZ_T_ARRAY) \
+	X(ITEM_HEALTH, "ReplicationProtectedItem", "properties", "replicationHealth", AZ_T_STRING) \
+	X(ITEM_SCENARIO, "ReplicationProtectedItem", "properties", "currentScenario", AZ_T_OBJECT) \
+	X(ITEM_FO_POINT, "ReplicationProtectedItem", "properties", "failoverRecoveryPointId", AZ_T_STRING) \
+	X(ITEM_LAST_FO, "ReplicationProtectedItem", "properties", "lastSuccessfulFailoverTime", AZ_T_STRING) \
+	X(ITEM_LAST_TFO, "ReplicationProtectedItem", "properties", "lastSuccessfulTestFailoverTime", AZ_T_STRING) \
+	X(ITEM_RECOVERY_CONTAINER, "ReplicationProtectedItem", "properties", "recoveryContainerId", AZ_T_STRING) \
+	X(ITEM_PSD, "ReplicationProtectedItem", "properties", "providerSpecificDetails", AZ_T_OBJECT) \
+	X(SCEN_NAME, "CurrentScenarioDetails", "", "scenarioName", AZ_T_STRING) \
+	X(SCEN_JOB, "CurrentScenarioDetails", "", "jobId", AZ_T_STRING) \
+	X(PSD_TYPE, "ReplicationProviderSpecificSettings", "", "instanceType", AZ_T_STRING) \
+	X(A2A_RPO, "A2AReplicationDetails", "", "rpoInSeconds", AZ_T_INTEGER) \
+	X(A2A_NICS, "A2AReplicationDetails", "", "vmNics", AZ_T_ARRAY) \
+	X(A2A_IPCONFIGS, "A2AReplicationDetails", "vmNics[]", "ipConfigs", AZ_T_ARRAY) \
+	X(IP_PRIMARY, "IPConfigDetails", "", "isPrimary", AZ_T_BOOLEAN) \
+	X(IP_STATIC, "IPConfigDetails", "", "staticIPAddress", AZ_T_STRING) \
+	X(IP_RECOVERY, "IPConfigDetails", "", "recoveryStaticIPAddress", AZ_T_STRING) \
+	X(IP_TFO, "IPConfigDetails", "", "tfoStaticIPAddress", AZ_T_STRING) \
+	X(A2A_PRIMARY_LOC, "A2AReplicationDetails", "", "primaryFabricLocation", AZ_T_STRING) \
+	X(A2A_RECOVERY_LOC, "A2AReplicationDetails", "", "recoveryFabricLocation", AZ_T_STRING) \
+	X(A2A_INITIAL_PRIMARY, "A2AReplicationDetails", "", "initialPrimaryFabricLocation", AZ_T_STRING) \
+	X(A2A_INITIAL_RECOVERY, "A2AReplicationDetails", "", "initialRecoveryFabricLocation", AZ_T_STRING) \
+	X(A2A_SIZE, "A2AReplicationDetails", "", "recoveryAzureVMSize", AZ_T_STRING) \
+	X(A2A_SYNCED, "A2AReplicationDetails", "", "vmSyncedConfigDetails", AZ_T_OBJECT) \
+	X(A2A_TAGS, "AzureToAzureVmSyncedConfigDetails", "", "tags", AZ_T_OBJECT) \
+	X(A2A_VM, "A2AReplicationDetails", "", "fabricObjectId", AZ_T_STRING) \
+	X(A2A_RECOVERY_VM, "A2AReplicationDetails", "", "recoveryFabricObjectId", AZ_T_STRING) \
+	X(A2A_TFO_VM, "A2AReplicationDetails", "", "testFailoverRecoveryFabricObjectId", AZ_T_STRING) \
+	X(A2A_RECOVERY_RG, "A2AReplicationDetails", "", "recoveryAzureResourceGroupId", AZ_T_STRING) \
+	X(A2A_DISKS, "A2AReplicationDetails", "", "protectedManagedDisks", AZ_T_ARRAY) \
+	X(DISK_ID, "A2AProtectedManagedDiskDetails", "", "diskId", AZ_T_STRING) \
+	X(DISK_TARGET, "A2AProtectedManagedDiskDetails", "", "recoveryTargetDiskId", AZ_T_STRING) \
+	X(DISK_STAGING, "A2AProtectedManagedDiskDetails", "", "primaryStagingAzureStorageAccountId", AZ_T_STRING) \
+	X(DISK_REPLICA_TYPE, "A2AProtectedManagedDiskDetails", "", "recoveryReplicaDiskAccountType", AZ_T_STRING) \
+	X(DISK_TARGET_TYPE, "A2AProtectedManagedDiskDetails", "", "recoveryTargetDiskAccountType", AZ_T_STRING) \
+	X(MAP_POLICY, "ProtectionContainerMapping", "properties", "policyId", AZ_T_STRING) \
+	X(MAP_TARGET, "ProtectionContainerMapping", "properties", "targetProtectionContainerId", AZ_T_STRING) \
+	X(POINT_PROPS, "RecoveryPoint", "", "properties", AZ_T_OBJECT) \
+	X(POINT_TIME, "RecoveryPoint", "properties", "recoveryPointTime", AZ_T_STRING) \
+	X(POINT_TYPE, "RecoveryPoint", "properties", "recoveryPointType", AZ_T_STRING) \
+	X(JOB_PROPS, "Job", "", "properties", AZ_T_OBJECT) \
+	X(JOB_ACTIVITY, "Job", "properties", "activityId", AZ_T_STRING) \
+	X(JOB_SCENARIO, "Job", "properties", "scenarioName", AZ_T_STRING) \
+	X(JOB_FRIENDLY, "Job", "properties", "friendlyName", AZ_T_STRING) \
+	X(JOB_STATE, "Job", "properties", "state", AZ_T_STRING) \
+	X(JOB_STATE_DESC, "Job", "properties", "stateDescription", AZ_T_STRING) \
+	X(JOB_START, "Job", "properties", "startTime", AZ_T_STRING) \
+	X(JOB_END, "Job", "properties", "endTime", AZ_T_STRING) \
+	X(JOB_TARGET, "Job", "properties", "targetObjectId", AZ_T_STRING) \
+	X(JOB_TARGET_NAME, "Job", "properties", "targetObjectName", AZ_T_STRING) \
+	X(JOB_TASKS, "Job", "properties", "tasks", AZ_T_ARRAY) \
+	X(JOB_ERRORS, "Job", "properties", "errors", AZ_T_ARRAY) \
+	X(JOB_CUSTOM, "Job", "properties", "customDetails", AZ_T_OBJECT) \
+	X(JD_AFFECTED, "JobDetails", "", "affectedObjectDetails", AZ_T_OBJECT) \
+	X(SWITCH_NEW_ITEM, "SwitchProtectionJobDetails", "", "newReplicationProtectedItemId", AZ_T_STRING) \
+	X(TASK_ID, "ASRTask", "", "taskId", AZ_T_STRING) \
+	X(TASK_NAME, "ASRTask", "", "name", AZ_T_STRING) \
+	X(TASK_FRIENDLY, "ASRTask", "", "friendlyName", AZ_T_STRING) \
+	X(TASK_STATE, "ASRTask", "", "state", AZ_T_STRING) \
+	X(TASK_START, "ASRTask", "", "startTime", AZ_T_STRING) \
+	X(TASK_END, "ASRTask", "", "endTime", AZ_T_STRING) \
+	X(TASK_CUSTOM, "ASRTask", "", "customDetails", AZ_T_OBJECT) \
+	X(TASK_ERRORS, "ASRTask", "", "errors", AZ_T_ARRAY) \
+	X(TTD_TYPE, "TaskTypeDetails", "", "instanceType", AZ_T_STRING) \
+	X(MANUAL_NAME, "ManualActionTaskDetails", "", "name", AZ_T_STRING) \
+	X(MANUAL_INSTR, "ManualActionTaskDetails", "", "instructions", AZ_T_STRING) \
+	X(JE_SERVICE, "JobErrorDetails", "", "serviceErrorDetails", AZ_T_OBJECT) \
+	X(JE_PROVIDER, "JobErrorDetails", "", "providerErrorDetails", AZ_T_OBJECT) \
+	X(JE_LEVEL, "JobErrorDetails", "", "errorLevel", AZ_T_STRING) \
+	X(JE_TASK, "JobErrorDetails", "", "taskId", AZ_T_STRING) \
+	X(SE_CODE, "ServiceError", "", "code", AZ_T_STRING) \
+	X(SE_MESSAGE, "ServiceError", "", "message", AZ_T_STRING) \
+	X(SE_CAUSES, "ServiceError", "", "possibleCauses", AZ_T_STRING) \
+	X(SE_ACTION, "ServiceError", "", "recommendedAction", AZ_T_STRING) \
+	X(PE_CODE, "ProviderError", "", "errorCode", AZ_T_INTEGER) \
+	X(PE_MESSAGE, "ProviderError", "", "errorMessage", AZ_T_STRING) \
+	X(PE_CAUSES, "ProviderError", "", "possibleCauses", AZ_T_STRING) \
+	X(PE_ACTION, "ProviderError", "", "recommendedAction", AZ_T_STRING)
+
+typedef enum az_type { AZ_T_STRING, AZ_T_INTEGER, AZ_T_BOOLEAN, AZ_T_ARRAY, AZ_T_OBJECT } az_type;
+
+typedef enum az_field_id {
+#define AZ_ENUM(e, schema, parent, key, type) AZF_##e,
+	AZ_FIELDS(AZ_ENUM)
+#undef AZ_ENUM
+	AZF_COUNT
+} az_field_id;
+
+typedef struct az_field {
+	const char *name; /* "ITEM_FRIENDLY" */
+	const char *schema, *parent, *key;
+	az_type type;
+} az_field;
+
+extern const az_field az_fields[AZF_COUNT];
+#define AZK(e) (az_fields[AZF_##e].key)
+
+/* The provider type drover drives (A2AReplicationDetails' discriminator value). */
+#define AZ_PROVIDER "A2A"
+
+/* What a ReplicationProtectedItem, RecoveryPoint or Job must have to be read (az_parse_lacks). */
+typedef enum az_kind { AZ_ITEM, AZ_POINT, AZ_JOB } az_kind;
+
+/*
+ * The first member v lacks (absent, null or of another type) that an
+ * object of kind k cannot be read without, as a path ("properties",
+ * "properties.recoveryPointTime"); NULL when it has them all.
+ */
+const char *az_parse_lacks(const cJSON *v, az_kind k);
+
+/*
+ * The refusal of an operation on item v (a ReplicationProtectedItem) whose
+ * provider is not A2A (HyperVReplicaAzure, InMageRcm, ...): drover builds
+ * only A2A's request bodies. 0 when v is A2A or says no instanceType; -1
+ * with *err (400 ProviderNotSupported, permanent, naming the type, the VM
+ * and that nothing was sent).
+ */
+int az_provider_refusal(dr_arena *a, const cJSON *v, dr_be_op op, dr_be_error *err);
+
 /* An item from a ReplicationProtectedItem (strings in a); false when it is not one (no id). A reprotected
    A2A item the service shows from its new primary side (its initial fabric locations the other way round)
    is turned to its first direction's view, the one runs and plans speak (docs/backends.md, "Failback"). */

@@ -428,7 +428,8 @@ static int fetch_once(az *z, dr_arena *a, const char *id, dr_be_item *out, dr_be
 	int rc = az_send(z, a, &r, &rep, err);
 	if (rc == 0 && !az_parse_item(a, rep.json, out))
 		rc = dr_backend_fail(err, a, 502, DR_BE_ERR_TRANSIENT, "BadResponse", NULL, NULL,
-				     "The service's answer for %s is not a replication protected item.", id);
+				     "The service's answer for %s is not a replication protected item: it has no '%s'.", id,
+				     az_parse_lacks(rep.json, AZ_ITEM));
 	az_reply_dispose(&rep);
 	return rc;
 }
@@ -624,7 +625,7 @@ static int find_mapping(void *ctx, const cJSON *v)
 {
 	reverse *r = ctx;
 	const cJSON *p = cJSON_GetObjectItem(v, "properties");
-	const char *policy = az_str(p, "policyId"), *target = az_str(p, "targetProtectionContainerId");
+	const char *policy = az_str(p, AZK(MAP_POLICY)), *target = az_str(p, AZK(MAP_TARGET));
 	if (!policy || !ieq(target, r->to_container))
 		return 0;
 	r->policy = dr_arena_strdup(r->a, policy); /* the page's JSON is gone after this call */
@@ -663,12 +664,11 @@ static int reverse_disks(dr_arena *a, const cJSON *psd, bool back, const char *r
 			 cJSON *out, dr_be_error *err)
 {
 	const cJSON *d;
-	cJSON_ArrayForEach(d, cJSON_GetObjectItem(psd, "protectedManagedDisks"))
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(psd, AZK(A2A_DISKS)))
 	{
-		const char *disk = back && az_str(d, "recoveryTargetDiskId") ? az_str(d, "recoveryTargetDiskId")
-									   : az_str(d, "diskId");
+		const char *disk = back && az_str(d, AZK(DISK_TARGET)) ? az_str(d, AZK(DISK_TARGET)) : az_str(d, AZK(DISK_ID));
 		const char *staging = req->staging_storage_id ? req->staging_storage_id
-							       : az_str(d, "primaryStagingAzureStorageAccountId");
+							       : az_str(d, AZK(DISK_STAGING));
 		if (!disk || !staging)
 			return dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "StagingStorageUnknown", NULL,
 					       "Give dr.reprotect's with.staging_storage: a storage account in the region "
@@ -679,10 +679,10 @@ static int reverse_disks(dr_arena *a, const cJSON *psd, bool back, const char *r
 		cJSON_AddStringToObject(m, "diskId", disk);
 		cJSON_AddStringToObject(m, "primaryStagingAzureStorageAccountId", staging);
 		cJSON_AddStringToObject(m, "recoveryResourceGroupId", rg);
-		if (az_str(d, "recoveryReplicaDiskAccountType"))
-			cJSON_AddStringToObject(m, "recoveryReplicaDiskAccountType", az_str(d, "recoveryReplicaDiskAccountType"));
-		if (az_str(d, "recoveryTargetDiskAccountType"))
-			cJSON_AddStringToObject(m, "recoveryTargetDiskAccountType", az_str(d, "recoveryTargetDiskAccountType"));
+		if (az_str(d, AZK(DISK_REPLICA_TYPE))) /* the request's A2AVmManagedDiskInputDetails has the same names */
+			cJSON_AddStringToObject(m, "recoveryReplicaDiskAccountType", az_str(d, AZK(DISK_REPLICA_TYPE)));
+		if (az_str(d, AZK(DISK_TARGET_TYPE)))
+			cJSON_AddStringToObject(m, "recoveryTargetDiskAccountType", az_str(d, AZK(DISK_TARGET_TYPE)));
 		cJSON_AddItemToArray(out, m);
 	}
 	return 0;
@@ -728,17 +728,18 @@ static int switch_body(az *z, dr_arena *a, const dr_be_request *req, const char 
 	az_req r = {.method = "GET", .url = item_id, .api = z->api};
 	if (az_send(z, a, &r, &rep, err) < 0)
 		return az_reply_dispose(&rep), -1;
-	const cJSON *p = cJSON_GetObjectItem(rep.json, "properties"), *psd = cJSON_GetObjectItem(p, "providerSpecificDetails");
+	const cJSON *p = cJSON_GetObjectItem(rep.json, AZK(ITEM_PROPS)), *psd = cJSON_GetObjectItem(p, AZK(ITEM_PSD));
 	bool back = false;
-	if (reprotect_side(a, rep.json, item_id, req->direction, &back, err) < 0)
+	if (az_provider_refusal(a, rep.json, req->op, err) < 0 ||
+	    reprotect_side(a, rep.json, item_id, req->direction, &back, err) < 0)
 		return az_reply_dispose(&rep), -1;
 	/* The item lives in the container of the side it was protected from, and the VM failed over to the other
 	   one (recoveryContainerId): replicate from there back into the item's own (the new item lives there). */
-	const char *own = container_of(a, item_id), *other = az_str(p, "recoveryContainerId");
+	const char *own = container_of(a, item_id), *other = az_str(p, AZK(ITEM_RECOVERY_CONTAINER));
 	reverse rv = {.from_container = other ? dr_arena_strdup(a, other) : NULL, .to_container = own};
 	const char *rg = req->recovery_resource_group_id
 				 ? req->recovery_resource_group_id
-				 : group_of(a, back ? az_str(psd, "fabricObjectId") : az_str(psd, "recoveryAzureResourceGroupId"));
+				 : group_of(a, back ? az_str(psd, AZK(A2A_VM)) : az_str(psd, AZK(A2A_RECOVERY_RG)));
 	int rc = -1;
 	if (!rv.from_container || !rv.to_container || !rg)
 		dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "ReprotectDetailsUnknown", NULL,
@@ -795,10 +796,14 @@ static int served_direction(az *z, dr_arena *a, const dr_be_request *req, const 
 			    const char **dir, dr_be_error *err)
 {
 	if (copy)
-		return az_wire_direction(a, copy, item_id, req->direction, dir, err);
+		return az_provider_refusal(a, copy, req->op, err) < 0
+			       ? -1
+			       : az_wire_direction(a, copy, item_id, req->direction, dir, err);
 	az_reply rep;
 	az_req r = {.method = "GET", .url = item_id, .api = z->api};
 	int rc = az_send(z, a, &r, &rep, err);
+	if (rc == 0)
+		rc = az_provider_refusal(a, rep.json, req->op, err);
 	if (rc == 0)
 		rc = az_wire_direction(a, rep.json, item_id, req->direction, dir, err);
 	az_reply_dispose(&rep);
@@ -850,7 +855,7 @@ typedef struct listed {
 static int index_job(void *ctx, const cJSON *v)
 {
 	listed *l = ctx;
-	const char *rid = az_parse_activity_rid(l->a, az_str(cJSON_GetObjectItem(v, "properties"), "activityId"));
+	const char *rid = az_parse_activity_rid(l->a, az_str(cJSON_GetObjectItem(v, AZK(JOB_PROPS)), AZK(JOB_ACTIVITY)));
 	const char *id = az_str(v, "id");
 	if (!rid || !*rid || !id)
 		return 0;
@@ -955,7 +960,7 @@ static const char *current_job_with(az *z, dr_arena *a, const char *item_id, con
 	az_req r = {.method = "GET", .url = it.current_job_id, .api = z->api};
 	const char *found = NULL;
 	if (az_send(z, a, &r, &rep, err) == 0) {
-		const char *have = az_parse_activity_rid(a, az_str(cJSON_GetObjectItem(rep.json, "properties"), "activityId"));
+		const char *have = az_parse_activity_rid(a, az_str(cJSON_GetObjectItem(rep.json, AZK(JOB_PROPS)), AZK(JOB_ACTIVITY)));
 		found = have && ieq(have, rid) ? it.current_job_id : NULL;
 	}
 	az_reply_dispose(&rep);
@@ -1337,12 +1342,13 @@ int az_get_job(az *z, dr_arena *a, int64_t now_ms, const char *job_id, dr_be_job
 		compute_job(a, rep.json, rec, job_id, out);
 	else if (!az_parse_job(a, rep.json, out, &op_known))
 		rc = dr_backend_fail(err, a, 502, DR_BE_ERR_TRANSIENT, "BadResponse", NULL, NULL,
-				     "The service's answer for %s is not a job.", job_id);
+				     "The service's answer for %s is not a job: it has no '%s'.", job_id,
+				     az_parse_lacks(rep.json, AZ_JOB));
 	if (rc == 0) {
 		merge_rec(rec, op_known, out);
 		if (rec && rec->item_id)
 			az_cache_drop(z, rec->item_id); /* the job changes the item */
-		const char *moved = az_str(az_path(rep.json, "properties", "customDetails", NULL), "newReplicationProtectedItemId");
+		const char *moved = az_str(az_path(rep.json, AZK(JOB_PROPS), AZK(JOB_CUSTOM), NULL), AZK(SWITCH_NEW_ITEM));
 		if (moved && out->item_id) { /* switch protection: a new item in the other container */
 			az_note_moved(z, out->item_id, moved);
 			az_cache_drop(z, moved);

@@ -19,6 +19,14 @@
 #include <string.h>
 #include <strings.h>
 
+/* ---- the members read (azure_int.h, AZ_FIELDS) ---------------------------------------------- */
+
+const az_field az_fields[AZF_COUNT] = {
+#define AZ_ROW(e, schema, parent, key, type) [AZF_##e] = {#e, schema, parent, key, type},
+	AZ_FIELDS(AZ_ROW)
+#undef AZ_ROW
+};
+
 /* ---- small readers ------------------------------------------------------------------- */
 
 const char *az_str(const cJSON *o, const char *key)
@@ -211,11 +219,11 @@ static void parse_tags(dr_arena *a, const cJSON *tags, dr_be_item *out)
 static const cJSON *primary_ip_config(const cJSON *psd)
 {
 	const cJSON *nic, *ip, *first = NULL;
-	cJSON_ArrayForEach(nic, cJSON_GetObjectItem(psd, "vmNics"))
+	cJSON_ArrayForEach(nic, cJSON_GetObjectItem(psd, AZK(A2A_NICS)))
 	{
-		cJSON_ArrayForEach(ip, cJSON_GetObjectItem(nic, "ipConfigs"))
+		cJSON_ArrayForEach(ip, cJSON_GetObjectItem(nic, AZK(A2A_IPCONFIGS)))
 		{
-			if (cJSON_IsTrue(cJSON_GetObjectItem(ip, "isPrimary")))
+			if (cJSON_IsTrue(cJSON_GetObjectItem(ip, AZK(IP_PRIMARY))))
 				return ip;
 			if (!first)
 				first = ip;
@@ -228,8 +236,8 @@ static void parse_vm_ids(dr_arena *a, const cJSON *psd, dr_be_item *out)
 {
 	dr_be_vm none = {.power = DR_BE_POWER_NONE, .health = DR_BE_HEALTH_UNKNOWN, .since_ms = -1};
 	out->primary_vm = out->recovery_vm = out->test_vm = none;
-	const char *pid = az_str(psd, "fabricObjectId"), *rid = az_str(psd, "recoveryFabricObjectId");
-	const char *tid = az_str(psd, "testFailoverRecoveryFabricObjectId");
+	const char *pid = az_str(psd, AZK(A2A_VM)), *rid = az_str(psd, AZK(A2A_RECOVERY_VM));
+	const char *tid = az_str(psd, AZK(A2A_TFO_VM));
 	bool testing = out->state == DR_BE_ST_TEST_FAILED_OVER || out->state == DR_BE_ST_TEST_FAILING_OVER ||
 		       out->state == DR_BE_ST_TEST_CLEANING;
 	out->primary_vm = (dr_be_vm){.exists = pid != NULL, .id = dup(a, pid), .region = out->primary_region,
@@ -238,7 +246,7 @@ static void parse_vm_ids(dr_arena *a, const cJSON *psd, dr_be_item *out)
 				      .ip = out->recovery_ip, .power = DR_BE_POWER_NONE, .since_ms = -1};
 	if (tid && testing) {
 		const cJSON *ip = primary_ip_config(psd);
-		const char *tip = az_str(ip, "tfoStaticIPAddress");
+		const char *tip = az_str(ip, AZK(IP_TFO));
 		bool on_recovery = out->active_location == DR_BE_PRIMARY;
 		out->test_vm = (dr_be_vm){.exists = true, .id = dup(a, tid),
 					  .region = on_recovery ? out->recovery_region : out->primary_region,
@@ -249,25 +257,28 @@ static void parse_vm_ids(dr_arena *a, const cJSON *psd, dr_be_item *out)
 
 static void parse_a2a(dr_arena *a, const cJSON *psd, dr_be_item *out)
 {
-	const cJSON *rpo = cJSON_GetObjectItem(psd, "rpoInSeconds"), *ip = primary_ip_config(psd);
-	out->primary_region = dup(a, az_str(psd, "primaryFabricLocation"));
-	out->recovery_region = dup(a, az_str(psd, "recoveryFabricLocation"));
-	out->size = dup(a, az_str(psd, "recoveryAzureVMSize"));
-	out->rpo_ms = cJSON_IsNumber(rpo) && rpo->valuedouble >= 0 ? (int64_t)rpo->valuedouble * 1000 : -1;
-	out->primary_ip = dup(a, az_str(ip, "staticIPAddress"));
-	out->recovery_ip = dup(a, az_str(ip, "recoveryStaticIPAddress"));
-	parse_tags(a, az_path(psd, "vmSyncedConfigDetails", "tags", NULL), out);
+	const cJSON *rpo = cJSON_GetObjectItem(psd, AZK(A2A_RPO)), *ip = primary_ip_config(psd);
+	out->primary_region = dup(a, az_str(psd, AZK(A2A_PRIMARY_LOC)));
+	out->recovery_region = dup(a, az_str(psd, AZK(A2A_RECOVERY_LOC)));
+	out->size = dup(a, az_str(psd, AZK(A2A_SIZE)));
+	/* a number out of range (1e300) would overflow the cast: a lag of more than a year is "not known" */
+	out->rpo_ms = cJSON_IsNumber(rpo) && rpo->valuedouble >= 0 && rpo->valuedouble < 366.0 * 86400
+			      ? (int64_t)rpo->valuedouble * 1000
+			      : -1;
+	out->primary_ip = dup(a, az_str(ip, AZK(IP_STATIC)));
+	out->recovery_ip = dup(a, az_str(ip, AZK(IP_RECOVERY)));
+	parse_tags(a, az_path(psd, AZK(A2A_SYNCED), AZK(A2A_TAGS), NULL), out);
 	parse_vm_ids(a, psd, out);
 }
 
 void az_parse_sides(const cJSON *v, az_sides *out)
 {
-	const cJSON *p = cJSON_GetObjectItem(v, "properties"), *psd = cJSON_GetObjectItem(p, "providerSpecificDetails");
-	*out = (az_sides){.primary = az_str(psd, "primaryFabricLocation"),
-			  .recovery = az_str(psd, "recoveryFabricLocation"),
-			  .initial_primary = az_str(psd, "initialPrimaryFabricLocation"),
-			  .initial_recovery = az_str(psd, "initialRecoveryFabricLocation"),
-			  .active = az_str(p, "activeLocation")};
+	const cJSON *p = cJSON_GetObjectItem(v, AZK(ITEM_PROPS)), *psd = cJSON_GetObjectItem(p, AZK(ITEM_PSD));
+	*out = (az_sides){.primary = az_str(psd, AZK(A2A_PRIMARY_LOC)),
+			  .recovery = az_str(psd, AZK(A2A_RECOVERY_LOC)),
+			  .initial_primary = az_str(psd, AZK(A2A_INITIAL_PRIMARY)),
+			  .initial_recovery = az_str(psd, AZK(A2A_INITIAL_RECOVERY)),
+			  .active = az_str(p, AZK(ITEM_ACTIVE))};
 }
 
 bool az_sides_flipped(const az_sides *s)
@@ -301,8 +312,8 @@ static void orient(const cJSON *v, dr_be_item *out)
 /* The running scenario's job, when the state says one runs. */
 static void parse_scenario(dr_arena *a, const cJSON *p, dr_be_item *out)
 {
-	const cJSON *cs = cJSON_GetObjectItem(p, "currentScenario");
-	const char *name = az_str(cs, "scenarioName"), *job = az_str(cs, "jobId");
+	const cJSON *cs = cJSON_GetObjectItem(p, AZK(ITEM_SCENARIO));
+	const char *name = az_str(cs, AZK(SCEN_NAME)), *job = az_str(cs, AZK(SCEN_JOB));
 	out->state = az_parse_state(out->protection_state, out->test_failover_state, name);
 	if (job && !ieq(last_segment(job), "None") && scenario_state(name) == out->state && out->state != DR_BE_ST_OTHER)
 		out->current_job_id = dr_arena_strdup(a, job);
@@ -310,27 +321,27 @@ static void parse_scenario(dr_arena *a, const cJSON *p, dr_be_item *out)
 
 bool az_parse_item(dr_arena *a, const cJSON *v, dr_be_item *out)
 {
-	const char *id = az_str(v, "id");
-	const cJSON *p = cJSON_GetObjectItem(v, "properties");
+	const char *id = az_str(v, AZK(RES_ID));
+	const cJSON *p = cJSON_GetObjectItem(v, AZK(ITEM_PROPS));
 	memset(out, 0, sizeof *out);
-	if (!id || !cJSON_IsObject(p))
+	if (az_parse_lacks(v, AZ_ITEM))
 		return false;
 	out->id = dr_arena_strdup(a, id);
-	out->name = dup(a, az_str(p, "friendlyName") ? az_str(p, "friendlyName") : last_segment(id));
-	out->protection_state = dup(a, az_str(p, "protectionState"));
-	out->protection_state_description = dup(a, az_str(p, "protectionStateDescription"));
-	out->test_failover_state = dup(a, az_str(p, "testFailoverState"));
-	out->test_failover_state_description = dup(a, az_str(p, "testFailoverStateDescription"));
-	out->active_location = ieq(az_str(p, "activeLocation"), "Recovery") ? DR_BE_RECOVERY : DR_BE_PRIMARY;
-	out->allowed_ops = allowed_mask(cJSON_GetObjectItem(p, "allowedOperations"));
-	out->replication_health = dup(a, az_str(p, "replicationHealth"));
+	out->name = dup(a, az_str(p, AZK(ITEM_FRIENDLY)) ? az_str(p, AZK(ITEM_FRIENDLY)) : last_segment(id));
+	out->protection_state = dup(a, az_str(p, AZK(ITEM_PSTATE)));
+	out->protection_state_description = dup(a, az_str(p, AZK(ITEM_PSTATE_DESC)));
+	out->test_failover_state = dup(a, az_str(p, AZK(ITEM_TFO_STATE)));
+	out->test_failover_state_description = dup(a, az_str(p, AZK(ITEM_TFO_DESC)));
+	out->active_location = ieq(az_str(p, AZK(ITEM_ACTIVE)), "Recovery") ? DR_BE_RECOVERY : DR_BE_PRIMARY;
+	out->allowed_ops = allowed_mask(cJSON_GetObjectItem(p, AZK(ITEM_ALLOWED)));
+	out->replication_health = dup(a, az_str(p, AZK(ITEM_HEALTH)));
 	parse_scenario(a, p, out);
-	out->failover_point_id = dup(a, az_str(p, "failoverRecoveryPointId"));
+	out->failover_point_id = dup(a, az_str(p, AZK(ITEM_FO_POINT)));
 	out->failover_point_ms = -1;
-	out->last_failover_ms = time_of(p, "lastSuccessfulFailoverTime");
-	out->last_test_failover_ms = time_of(p, "lastSuccessfulTestFailoverTime");
+	out->last_failover_ms = time_of(p, AZK(ITEM_LAST_FO));
+	out->last_test_failover_ms = time_of(p, AZK(ITEM_LAST_TFO));
 	out->rpo_ms = -1;
-	parse_a2a(a, cJSON_GetObjectItem(p, "providerSpecificDetails"), out);
+	parse_a2a(a, cJSON_GetObjectItem(p, AZK(ITEM_PSD)), out);
 	orient(v, out);
 	return true;
 }
@@ -339,15 +350,15 @@ bool az_parse_item(dr_arena *a, const cJSON *v, dr_be_item *out)
 
 bool az_parse_point(dr_arena *a, const cJSON *v, dr_be_point *out)
 {
-	const char *id = az_str(v, "id"), *type;
-	const cJSON *p = cJSON_GetObjectItem(v, "properties");
+	const char *id = az_str(v, AZK(RES_ID)), *type;
+	const cJSON *p = cJSON_GetObjectItem(v, AZK(POINT_PROPS));
 	memset(out, 0, sizeof *out);
-	out->time_ms = time_of(p, "recoveryPointTime");
-	if (!id || out->time_ms < 0)
+	out->time_ms = time_of(p, AZK(POINT_TIME));
+	if (az_parse_lacks(v, AZ_POINT) || out->time_ms < 0)
 		return false;
-	type = az_str(p, "recoveryPointType");
+	type = az_str(p, AZK(POINT_TYPE));
 	out->id = dr_arena_strdup(a, id);
-	out->name = dup(a, az_str(v, "name") ? az_str(v, "name") : last_segment(id));
+	out->name = dup(a, az_str(v, AZK(RES_NAME)) ? az_str(v, AZK(RES_NAME)) : last_segment(id));
 	out->type = type && strncasecmp(type, "App", 3) == 0 ? DR_BE_POINT_APP_CONSISTENT : DR_BE_POINT_CRASH_CONSISTENT;
 	out->processed = true; /* the service lists the points it can recover to */
 	return true;
@@ -388,18 +399,19 @@ dr_be_job_state az_parse_job_state(const char *s)
 /* ServiceError, or ProviderError when the service gives only that. */
 static void parse_job_error(dr_arena *a, const cJSON *e, dr_be_job_error *out)
 {
-	const cJSON *se = cJSON_GetObjectItem(e, "serviceErrorDetails"), *pe = cJSON_GetObjectItem(e, "providerErrorDetails");
-	const cJSON *src = az_str(se, "code") || az_str(se, "message") ? se : pe;
-	const cJSON *num = cJSON_GetObjectItem(pe, "errorCode");
-	const char *code = az_str(se, "code");
+	const cJSON *se = cJSON_GetObjectItem(e, AZK(JE_SERVICE)), *pe = cJSON_GetObjectItem(e, AZK(JE_PROVIDER));
+	bool service = az_str(se, AZK(SE_CODE)) || az_str(se, AZK(SE_MESSAGE));
+	const cJSON *num = cJSON_GetObjectItem(pe, AZK(PE_CODE));
+	const char *code = az_str(se, AZK(SE_CODE));
 	if (!code && cJSON_IsNumber(num))
 		code = dr_arena_printf(a, "%.0f", num->valuedouble);
-	out->warning = ieq(az_str(e, "errorLevel"), "Warning");
+	out->warning = ieq(az_str(e, AZK(JE_LEVEL)), "Warning");
 	out->error = (dr_be_error){
 		.http_status = 0, .cls = DR_BE_ERR_PERMANENT, .code = dup(a, code ? code : "JobFailed"),
-		.message = dup(a, az_str(se, "message") ? az_str(se, "message") : az_str(pe, "errorMessage")),
-		.possible_causes = dup(a, az_str(src, "possibleCauses")),
-		.recommended_action = dup(a, az_str(src, "recommendedAction")), .retry_after_ms = -1,
+		.message = dup(a, az_str(se, AZK(SE_MESSAGE)) ? az_str(se, AZK(SE_MESSAGE)) : az_str(pe, AZK(PE_MESSAGE))),
+		.possible_causes = dup(a, service ? az_str(se, AZK(SE_CAUSES)) : az_str(pe, AZK(PE_CAUSES))),
+		.recommended_action = dup(a, service ? az_str(se, AZK(SE_ACTION)) : az_str(pe, AZK(PE_ACTION))),
+		.retry_after_ms = -1,
 	};
 }
 
@@ -407,19 +419,19 @@ static const char *task_name_of(const cJSON *tasks, const char *task_id)
 {
 	const cJSON *t;
 	cJSON_ArrayForEach(t, tasks)
-	if (task_id && ieq(az_str(t, "taskId"), task_id))
-		return az_str(t, "friendlyName") ? az_str(t, "friendlyName") : az_str(t, "name");
+	if (task_id && ieq(az_str(t, AZK(TASK_ID)), task_id))
+		return az_str(t, AZK(TASK_FRIENDLY)) ? az_str(t, AZK(TASK_FRIENDLY)) : az_str(t, AZK(TASK_NAME));
 	return NULL;
 }
 
 /* A manual action's instructions (customDetails: ManualActionTaskDetails), or NULL. */
 static const char *instructions_of(dr_arena *a, const cJSON *t)
 {
-	const cJSON *d = cJSON_GetObjectItem(t, "customDetails");
-	const char *kind = az_str(d, "instanceType"), *text = az_str(d, "instructions");
+	const cJSON *d = cJSON_GetObjectItem(t, AZK(TASK_CUSTOM));
+	const char *kind = az_str(d, AZK(TTD_TYPE)), *text = az_str(d, AZK(MANUAL_INSTR));
 	if (!kind || strcasecmp(kind, "ManualActionTaskDetails") != 0)
 		return NULL;
-	return dup(a, text && *text ? text : az_str(d, "name") ? az_str(d, "name") : "a manual action");
+	return dup(a, text && *text ? text : az_str(d, AZK(MANUAL_NAME)) ? az_str(d, AZK(MANUAL_NAME)) : "a manual action");
 }
 
 static void parse_tasks(dr_arena *a, const cJSON *tasks, dr_be_job *out)
@@ -431,11 +443,11 @@ static void parse_tasks(dr_arena *a, const cJSON *tasks, dr_be_job *out)
 	{
 		if (!cJSON_IsObject(t))
 			continue;
-		const char *name = az_str(t, "friendlyName") ? az_str(t, "friendlyName") : az_str(t, "name");
+		const char *name = az_str(t, AZK(TASK_FRIENDLY)) ? az_str(t, AZK(TASK_FRIENDLY)) : az_str(t, AZK(TASK_NAME));
 		out->tasks[k++] = (dr_be_task){.name = dup(a, name ? name : "task"),
-					       .state = az_parse_job_state(az_str(t, "state")),
-					       .start_ms = time_of(t, "startTime"),
-					       .end_ms = time_of(t, "endTime"),
+					       .state = az_parse_job_state(az_str(t, AZK(TASK_STATE))),
+					       .start_ms = time_of(t, AZK(TASK_START)),
+					       .end_ms = time_of(t, AZK(TASK_END)),
 					       .instructions = instructions_of(a, t)};
 	}
 	out->n_tasks = k;
@@ -444,51 +456,53 @@ static void parse_tasks(dr_arena *a, const cJSON *tasks, dr_be_job *out)
 /* Errors of the job, and of its tasks when the job lists none. */
 static void parse_errors(dr_arena *a, const cJSON *p, dr_be_job *out)
 {
-	const cJSON *tasks = cJSON_GetObjectItem(p, "tasks"), *errs = cJSON_GetObjectItem(p, "errors"), *t, *e;
+	const cJSON *tasks = cJSON_GetObjectItem(p, AZK(JOB_TASKS)), *errs = cJSON_GetObjectItem(p, AZK(JOB_ERRORS)), *t, *e;
 	size_t n = (size_t)cJSON_GetArraySize(errs);
-	cJSON_ArrayForEach(t, tasks) n += (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(t, "errors"));
+	cJSON_ArrayForEach(t, tasks) n += (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(t, AZK(TASK_ERRORS)));
 	out->errors = n ? dr_arena_calloc(a, n, sizeof *out->errors) : NULL;
 	cJSON_ArrayForEach(e, errs)
 	{
 		parse_job_error(a, e, &out->errors[out->n_errors]);
-		out->errors[out->n_errors++].task = dup(a, task_name_of(tasks, az_str(e, "taskId")));
+		out->errors[out->n_errors++].task = dup(a, task_name_of(tasks, az_str(e, AZK(JE_TASK))));
 	}
 	if (out->n_errors)
 		return;
 	cJSON_ArrayForEach(t, tasks)
 	{
-		cJSON_ArrayForEach(e, cJSON_GetObjectItem(t, "errors"))
+		cJSON_ArrayForEach(e, cJSON_GetObjectItem(t, AZK(TASK_ERRORS)))
 		{
 			parse_job_error(a, e, &out->errors[out->n_errors]);
 			out->errors[out->n_errors++].task =
-				dup(a, az_str(t, "friendlyName") ? az_str(t, "friendlyName") : az_str(t, "name"));
+				dup(a, az_str(t, AZK(TASK_FRIENDLY)) ? az_str(t, AZK(TASK_FRIENDLY)) : az_str(t, AZK(TASK_NAME)));
 		}
 	}
 }
 
 bool az_parse_job(dr_arena *a, const cJSON *v, dr_be_job *out, bool *op_known)
 {
-	const char *id = az_str(v, "id");
-	const cJSON *p = cJSON_GetObjectItem(v, "properties");
-	const cJSON *aff = az_path(p, "customDetails", "affectedObjectDetails", NULL);
+	const char *id = az_str(v, AZK(RES_ID));
+	const cJSON *p = cJSON_GetObjectItem(v, AZK(JOB_PROPS));
+	/* affectedObjectDetails is a map (additionalProperties: string): its keys are the service's, not the contract's */
+	const cJSON *aff = az_path(p, AZK(JOB_CUSTOM), AZK(JD_AFFECTED), NULL);
 	memset(out, 0, sizeof *out);
-	if (!id || !cJSON_IsObject(p))
+	*op_known = false;
+	if (az_parse_lacks(v, AZ_JOB))
 		return false;
 	out->id = dr_arena_strdup(a, id);
-	out->name = dup(a, az_str(v, "name") ? az_str(v, "name") : last_segment(id));
-	out->scenario = dup(a, az_str(p, "scenarioName"));
-	out->friendly_name = dup(a, az_str(p, "friendlyName"));
+	out->name = dup(a, az_str(v, AZK(RES_NAME)) ? az_str(v, AZK(RES_NAME)) : last_segment(id));
+	out->scenario = dup(a, az_str(p, AZK(JOB_SCENARIO)));
+	out->friendly_name = dup(a, az_str(p, AZK(JOB_FRIENDLY)));
 	*op_known = az_parse_scenario(out->scenario, &out->op);
-	out->state = az_parse_job_state(az_str(p, "state"));
-	out->state_description = dup(a, az_str(p, "stateDescription"));
-	out->start_ms = time_of(p, "startTime");
-	out->end_ms = dr_backend_job_done(out->state) ? time_of(p, "endTime") : -1;
-	out->item_id = dup(a, az_str(aff, "ProtectedItemId") ? az_str(aff, "ProtectedItemId") : az_str(p, "targetObjectId"));
-	out->item_name = dup(a, az_str(p, "targetObjectName"));
+	out->state = az_parse_job_state(az_str(p, AZK(JOB_STATE)));
+	out->state_description = dup(a, az_str(p, AZK(JOB_STATE_DESC)));
+	out->start_ms = time_of(p, AZK(JOB_START));
+	out->end_ms = dr_backend_job_done(out->state) ? time_of(p, AZK(JOB_END)) : -1;
+	out->item_id = dup(a, az_str(aff, "ProtectedItemId") ? az_str(aff, "ProtectedItemId") : az_str(p, AZK(JOB_TARGET)));
+	out->item_name = dup(a, az_str(p, AZK(JOB_TARGET_NAME)));
 	out->point_id = dup(a, az_str(aff, "RecoveryPointId"));
 	out->point_ms = -1;
 	out->poll_after_ms = dr_backend_job_done(out->state) ? -1 : AZ_POLL_DEFAULT_MS;
-	parse_tasks(a, cJSON_GetObjectItem(p, "tasks"), out);
+	parse_tasks(a, cJSON_GetObjectItem(p, AZK(JOB_TASKS)), out);
 	parse_errors(a, p, out);
 	return true;
 }
@@ -571,4 +585,59 @@ int az_parse_error(dr_arena *a, long status, const cJSON *body, const char *rid,
 	};
 	err->cls = class_of(status, err->code);
 	return -1;
+}
+
+/* ---- what an object cannot be read without, and the provider drover drives -------------------------------- */
+
+const char *az_parse_lacks(const cJSON *v, az_kind k)
+{
+	static const az_field_id props[] = {[AZ_ITEM] = AZF_ITEM_PROPS, [AZ_POINT] = AZF_POINT_PROPS, [AZ_JOB] = AZF_JOB_PROPS};
+	const cJSON *p = cJSON_IsObject(v) ? cJSON_GetObjectItem(v, az_fields[props[k]].key) : NULL;
+	if (!az_str(v, AZK(RES_ID)))
+		return AZK(RES_ID);
+	if (!cJSON_IsObject(p))
+		return az_fields[props[k]].key;
+	if (k == AZ_POINT && !az_str(p, AZK(POINT_TIME)))
+		return "properties.recoveryPointTime";
+	return NULL;
+}
+
+/* What the common provider types protect, for the refusal's words. */
+static const char *provider_words(const char *type)
+{
+	static const struct {
+		const char *type, *words;
+	} known[] = {
+		{"HyperVReplicaAzure", "Hyper-V VMs to Azure"},
+		{"HyperVReplica2012R2", "Hyper-V VMs to a secondary site"},
+		{"HyperVReplica2012", "Hyper-V VMs to a secondary site"},
+		{"InMageRcm", "VMware VMs and physical servers to Azure (modernized)"},
+		{"InMageAzureV2", "VMware VMs and physical servers to Azure (classic)"},
+		{"InMage", "VMware VMs to a secondary site"},
+		{"InMageRcmFailback", "failback of VMware VMs from Azure"},
+		{"A2ACrossClusterMigration", "a cross-cluster migration"},
+	};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (ieq(known[i].type, type))
+			return known[i].words;
+	return "a provider drover does not know";
+}
+
+int az_provider_refusal(dr_arena *a, const cJSON *v, dr_be_op op, dr_be_error *err)
+{
+	const cJSON *p = cJSON_GetObjectItem(v, AZK(ITEM_PROPS));
+	const char *type = az_str(cJSON_GetObjectItem(p, AZK(ITEM_PSD)), AZK(PSD_TYPE));
+	if (!type || ieq(type, AZ_PROVIDER))
+		return 0;
+	const char *id = az_str(v, AZK(RES_ID)), *name = az_str(p, AZK(ITEM_FRIENDLY));
+	return dr_backend_fail(
+		err, a, 400, DR_BE_ERR_PERMANENT, "ProviderNotSupported",
+		dr_arena_printf(a, "The item's providerSpecificDetails.instanceType is %s (%s); drover builds the "
+				   "requests of Azure-to-Azure (A2A) replication only.",
+				type, provider_words(type)),
+		dr_arena_printf(a, "Run %s of this VM with Site Recovery's own tools for %s (the portal, a recovery "
+				   "plan), or leave it out of the runbook's VM sets.",
+				dr_backend_op_name(op), type),
+		"%s of '%s' was not sent: the item is protected by %s, not A2A (nothing was asked of the service).",
+		dr_backend_op_name(op), name ? name : id ? last_segment(id) : "?", type);
 }

@@ -43,7 +43,7 @@ static cJSON *load(const char *rel)
 	snprintf(path, sizeof path, "%s/%s", refdir, rel);
 	FILE *f = fopen(path, "rb");
 	assert_non_null(f);
-	static char buf[1 << 20];
+	static char buf[4 << 20];
 	size_t n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
 	buf[n] = '\0';
@@ -610,6 +610,294 @@ static void test_suspended_job_manual_action(void **state)
 	dr_arena_free(a);
 }
 
+/* ---- the members the parser reads, against the contract (AZ_FIELDS) ------------------------------------ */
+
+/* A schema with its local $ref followed ("#/definitions/X"); NULL for another file's (common types). */
+static const cJSON *resolved(const cJSON *c, const cJSON *s)
+{
+	for (int hops = 0; s && hops < 16; hops++) {
+		const char *ref = az_str(s, "$ref");
+		if (!ref)
+			return s;
+		s = strncmp(ref, "#/definitions/", 14) == 0 ? az_path(c, "definitions", ref + 14, NULL) : NULL;
+	}
+	return s;
+}
+
+/* Property key of schema s, its allOf included (case-sensitive, as the contract spells it). */
+static const cJSON *prop_of(const cJSON *c, const cJSON *s, const char *key, int depth)
+{
+	s = resolved(c, s);
+	if (!s || depth > 16)
+		return NULL;
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s, "properties"), key), *m;
+	if (p)
+		return p;
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(s, "allOf")) if ((p = prop_of(c, m, key, depth + 1)))
+		return p;
+	return NULL;
+}
+
+static const char *type_name(az_type t)
+{
+	static const char *const names[] = {"string", "integer", "boolean", "array", "object"};
+	return names[t];
+}
+
+/* The JSON type of schema s ("object" when it only has properties, allOf or additionalProperties). */
+static const char *schema_type(const cJSON *c, const cJSON *s)
+{
+	s = resolved(c, s);
+	const char *t = az_str(s, "type");
+	if (t)
+		return t;
+	return cJSON_GetObjectItem(s, "properties") || cJSON_GetObjectItem(s, "allOf") ? "object" : "unknown";
+}
+
+/* NULL when f's path exists in the contract with f's type, else why not (in buf). */
+static const char *field_check(const cJSON *c, const az_field *f, char *buf, size_t n)
+{
+	const cJSON *s = az_path(c, "definitions", f->schema, NULL);
+	if (!s)
+		return snprintf(buf, n, "%s: no definition %s", f->name, f->schema), buf;
+	char parent[256];
+	snprintf(parent, sizeof parent, "%s", f->parent);
+	for (char *seg = strtok(parent, "."); seg; seg = strtok(NULL, ".")) {
+		size_t len = strlen(seg);
+		bool items = len > 2 && strcmp(seg + len - 2, "[]") == 0;
+		if (items)
+			seg[len - 2] = '\0';
+		if (!(s = prop_of(c, s, seg, 0)))
+			return snprintf(buf, n, "%s: %s has no member %s", f->name, f->schema, seg), buf;
+		if (items && strcmp(schema_type(c, s), "array") != 0)
+			return snprintf(buf, n, "%s: %s.%s is not an array", f->name, f->schema, seg), buf;
+		if (items)
+			s = cJSON_GetObjectItem(resolved(c, s), "items");
+	}
+	const cJSON *p = prop_of(c, s, f->key, 0);
+	if (!p)
+		return snprintf(buf, n, "%s: %s%s%s has no member '%s'", f->name, f->schema, *f->parent ? "." : "", f->parent,
+				f->key), buf;
+	if (strcmp(schema_type(c, p), type_name(f->type)) != 0)
+		return snprintf(buf, n, "%s: '%s' is %s in the contract, read as %s", f->name, f->key, schema_type(c, p),
+				type_name(f->type)), buf;
+	return NULL;
+}
+
+/* Every member the parser reads (one table, azure_int.h's AZ_FIELDS) is in the contract, with that type. */
+static void test_fields_read_are_the_contracts(void **state)
+{
+	(void)state;
+	cJSON *c = load("asr-openapi-2025-08-01.json");
+	char why[512];
+	int bad = 0;
+	for (size_t i = 0; i < AZF_COUNT; i++) {
+		const char *w = field_check(c, &az_fields[i], why, sizeof why);
+		if (w)
+			fprintf(stderr, "  not in the contract: %s\n", w), bad++;
+	}
+	assert_int_equal(bad, 0);
+	/* the check can fail: a misspelt member, a wrong type, an array step through a non-array */
+	az_field typo = az_fields[AZF_A2A_INITIAL_PRIMARY], wrong = az_fields[AZF_ITEM_FRIENDLY],
+		 step = az_fields[AZF_A2A_IPCONFIGS];
+	typo.key = "initialPrimaryFabricLocaton";
+	wrong.type = AZ_T_INTEGER;
+	step.parent = "primaryFabricLocation[]";
+	assert_non_null(field_check(c, &typo, why, sizeof why));
+	assert_non_null(strstr(why, "initialPrimaryFabricLocaton"));
+	assert_non_null(field_check(c, &wrong, why, sizeof why));
+	assert_non_null(field_check(c, &step, why, sizeof why));
+	/* the provider and task types the parser compares instanceType with are the contract's discriminators */
+	assert_string_equal(az_str(az_path(c, "definitions", "A2AReplicationDetails", NULL), "x-ms-discriminator-value"),
+			    AZ_PROVIDER);
+	assert_string_equal(az_str(az_path(c, "definitions", "ManualActionTaskDetails", NULL), "x-ms-discriminator-value"),
+			    "ManualActionTaskDetails");
+	cJSON_Delete(c);
+}
+
+/* A payload for schema s from the contract: every property (allOf included), typed sample values. */
+static cJSON *generated(const cJSON *c, const cJSON *s, int depth)
+{
+	s = resolved(c, s);
+	const char *type = schema_type(c, s);
+	const cJSON *en = cJSON_GetObjectItem(s, "enum");
+	if (cJSON_IsArray(en) && cJSON_IsString(cJSON_GetArrayItem(en, 0)))
+		return cJSON_CreateString(cJSON_GetArrayItem(en, 0)->valuestring);
+	if (strcmp(type, "string") == 0)
+		return cJSON_CreateString(az_str(s, "format") && strcmp(az_str(s, "format"), "date-time") == 0
+						  ? "2026-12-06T10:00:00Z" : "x");
+	if (strcmp(type, "integer") == 0 || strcmp(type, "number") == 0)
+		return cJSON_CreateNumber(7);
+	if (strcmp(type, "boolean") == 0)
+		return cJSON_CreateTrue();
+	if (strcmp(type, "array") == 0) {
+		cJSON *arr = cJSON_CreateArray();
+		if (depth < 6)
+			cJSON_AddItemToArray(arr, generated(c, cJSON_GetObjectItem(s, "items"), depth + 1));
+		return arr;
+	}
+	cJSON *o = cJSON_CreateObject();
+	const cJSON *m, *p;
+	if (depth >= 6 || !s)
+		return o;
+	cJSON_ArrayForEach(m, cJSON_GetObjectItem(s, "allOf"))
+	{
+		cJSON *base = generated(c, m, depth + 1), *x;
+		cJSON_ArrayForEach(x, base) if (!cJSON_GetObjectItem(o, x->string))
+			cJSON_AddItemToObject(o, x->string, cJSON_Duplicate(x, true));
+		cJSON_Delete(base);
+	}
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(s, "properties"))
+	{
+		cJSON_DeleteItemFromObjectCaseSensitive(o, p->string);
+		cJSON_AddItemToObject(o, p->string, generated(c, p, depth + 1));
+	}
+	if (!cJSON_GetObjectItem(s, "properties") && cJSON_IsObject(cJSON_GetObjectItem(s, "additionalProperties")))
+		cJSON_AddStringToObject(o, "someKey", "x");
+	return o;
+}
+
+/* A resource of definition name: generated, with an ARM id and name; psd: the item's provider (NULL: none). */
+static cJSON *resource(const cJSON *c, const char *name, const char *psd)
+{
+	cJSON *v = generated(c, az_path(c, "definitions", name, NULL), 0);
+	cJSON_DeleteItemFromObject(v, "id");
+	cJSON_DeleteItemFromObject(v, "name");
+	cJSON_AddStringToObject(v, "id", "/subscriptions/s/resourceGroups/g/providers/Microsoft.RecoveryServices/vaults/v/x/r-1");
+	cJSON_AddStringToObject(v, "name", "r-1");
+	cJSON *props = cJSON_GetObjectItem(v, "properties");
+	if (psd) {
+		cJSON *d = generated(c, az_path(c, "definitions", psd, NULL), 0);
+		const char *type = az_str(az_path(c, "definitions", psd, NULL), "x-ms-discriminator-value");
+		cJSON_DeleteItemFromObject(d, "instanceType");
+		cJSON_AddStringToObject(d, "instanceType", type);
+		cJSON_ReplaceItemInObject(props, "providerSpecificDetails", d);
+	}
+	return v;
+}
+
+/* Parse v as kind k: never a crash; true when read, else az_parse_lacks names what is missing. */
+static bool parses(const cJSON *v, az_kind k)
+{
+	dr_arena *a = dr_arena_new();
+	dr_be_item it;
+	dr_be_point pt;
+	dr_be_job j;
+	bool known, ok = k == AZ_ITEM ? az_parse_item(a, v, &it) : k == AZ_POINT ? az_parse_point(a, v, &pt)
+										 : az_parse_job(a, v, &j, &known);
+	dr_be_error e = {0};
+	if (ok && k == AZ_ITEM)
+		az_provider_refusal(a, v, DR_BE_OP_FAILOVER, &e);
+	dr_arena_free(a);
+	assert_true(ok == (az_parse_lacks(v, k) == NULL));
+	return ok;
+}
+
+typedef struct mutations {
+	cJSON *root;
+	az_kind k;
+	int variants, refused;
+} mutations;
+
+/* Each member of o (under root) absent, null, of another type, and next to an unknown member: parse each. */
+static void mutate(mutations *m, cJSON *o, const char *path)
+{
+	cJSON *x = o ? o->child : NULL;
+	for (; x; x = x->next) {
+		char here[512];
+		snprintf(here, sizeof here, "%s%s%s", path, *path ? "." : "", x->string ? x->string : "[]");
+		cJSON *saved = cJSON_Duplicate(x, true);
+		cJSON *alts[] = {cJSON_CreateNull(), cJSON_CreateNumber(1e300), cJSON_CreateString(""),
+				 cJSON_CreateObject(), cJSON_CreateArray()};
+		for (size_t i = 0; i < sizeof alts / sizeof alts[0]; i++) {
+			cJSON *dup = cJSON_Duplicate(alts[i], true);
+			if (x->string)
+				cJSON_ReplaceItemViaPointer(o, x, dup);
+			else
+				cJSON_ReplaceItemViaPointer(o, x, dup);
+			x = dup;
+			m->variants++;
+			if (!parses(m->root, m->k))
+				m->refused++;
+			cJSON_Delete(alts[i]);
+		}
+		cJSON_ReplaceItemViaPointer(o, x, saved);
+		x = saved;
+		if (cJSON_IsObject(x) || cJSON_IsArray(x)) {
+			cJSON_AddItemToObject(x, "unknownMemberFromTheFuture", cJSON_CreateString("x")); /* arrays: an extra item */
+			m->variants++;
+			parses(m->root, m->k);
+			mutate(m, x, here);
+		}
+	}
+}
+
+/* Payloads made from the contract's schemas, each member absent, null, mistyped, or beside an unknown one: never a
+   crash, never read when a needed member is gone, and then az_parse_lacks names it. */
+static void test_generated_payloads(void **state)
+{
+	(void)state;
+	cJSON *c = load("asr-openapi-2025-08-01.json");
+	const struct {
+		const char *def, *psd;
+		az_kind k;
+	} cases[] = {{"ReplicationProtectedItem", "A2AReplicationDetails", AZ_ITEM},
+		     {"ReplicationProtectedItem", "HyperVReplicaAzureReplicationDetails", AZ_ITEM},
+		     {"ReplicationProtectedItem", "InMageRcmReplicationDetails", AZ_ITEM},
+		     {"RecoveryPoint", NULL, AZ_POINT},
+		     {"Job", NULL, AZ_JOB}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cJSON *v = resource(c, cases[i].def, cases[i].psd);
+		assert_true(parses(v, cases[i].k)); /* everything present */
+		mutations m = {.root = v, .k = cases[i].k};
+		mutate(&m, v, "");
+		fprintf(stderr, "  %s (%s): %d variants, %d not read\n", cases[i].def, cases[i].psd ? cases[i].psd : "-", m.variants, m.refused);
+		assert_true(m.variants > 20);
+		assert_true(m.refused > 0); /* id and properties are needed: their variants are refused */
+		cJSON_Delete(v);
+	}
+	/* the missing member is named */
+	cJSON *v = resource(c, "RecoveryPoint", NULL);
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(v, "properties"), "recoveryPointTime");
+	assert_string_equal(az_parse_lacks(v, AZ_POINT), "properties.recoveryPointTime");
+	cJSON_DeleteItemFromObject(v, "properties");
+	assert_string_equal(az_parse_lacks(v, AZ_POINT), "properties");
+	cJSON_DeleteItemFromObject(v, "id");
+	assert_string_equal(az_parse_lacks(v, AZ_POINT), "id");
+	cJSON_Delete(v);
+	cJSON_Delete(c);
+}
+
+/* An item of another provider is read (plans list it), but an operation on it is refused, naming the type. */
+static void test_other_providers_are_refused_by_name(void **state)
+{
+	(void)state;
+	cJSON *c = load("asr-openapi-2025-08-01.json");
+	dr_arena *a = dr_arena_new();
+	const char *types[][2] = {{"HyperVReplicaAzureReplicationDetails", "HyperVReplicaAzure"},
+				  {"InMageRcmReplicationDetails", "InMageRcm"}};
+	for (size_t i = 0; i < 2; i++) {
+		cJSON *v = resource(c, "ReplicationProtectedItem", types[i][0]);
+		cJSON_ReplaceItemInObject(cJSON_GetObjectItem(v, "properties"), "friendlyName", cJSON_CreateString("hv-1"));
+		dr_be_item it;
+		dr_be_error e = {0};
+		assert_true(az_parse_item(a, v, &it));
+		assert_int_equal(az_provider_refusal(a, v, DR_BE_OP_FAILOVER, &e), -1);
+		assert_string_equal(e.code, "ProviderNotSupported");
+		assert_int_equal(e.cls, DR_BE_ERR_PERMANENT);
+		assert_non_null(strstr(e.message, types[i][1]));
+		assert_non_null(strstr(e.message, "'hv-1'"));
+		assert_non_null(strstr(e.message, "nothing was asked"));
+		cJSON_Delete(v);
+	}
+	cJSON *v = resource(c, "ReplicationProtectedItem", "A2AReplicationDetails");
+	dr_be_error e = {0};
+	assert_int_equal(az_provider_refusal(a, v, DR_BE_OP_FAILOVER, &e), 0);
+	cJSON_Delete(v);
+	dr_arena_free(a);
+	cJSON_Delete(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +919,9 @@ int main(void)
 		cmocka_unit_test(test_reprotected_item_in_first_view),
 		cmocka_unit_test(test_job_names_from_headers),
 		cmocka_unit_test(test_suspended_job_manual_action),
+		cmocka_unit_test(test_fields_read_are_the_contracts),
+		cmocka_unit_test(test_generated_payloads),
+		cmocka_unit_test(test_other_providers_are_refused_by_name),
 	};
 	return cmocka_run_group_tests(tests, find_reference, NULL);
 }
