@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/sim.h"
 #include "cli/cli.h"
 #include "config.h"
 #include "front/plan.h"
@@ -83,6 +84,17 @@ static int parse_options(int argc, char **argv, options *o)
 	return -1;
 }
 
+/* The simulator's own options as a run reads them (its inventory file, its fault spec): a missing inventory is DR901 here, not at the run. */
+static void check_sim(const dr_runbook *rb, const char *path, dr_diags *d, size_t errors_before)
+{
+	if (!rb || rb->is_composite || rb->backend.kind != DR_BACKEND_SIM || dr_diags_errors(d) > errors_before)
+		return;
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path)) : NULL;
+	dr_sim_check(rb->backend.node, dir ? dir : ".", d);
+	free(dir);
+}
+
 /* "ok (10 steps, 3 VM sets)": "ok" only without warnings, else "valid, 1 warning (...)". */
 static void summarise_valid(const dr_runbook *rb, const char *path, size_t warnings)
 {
@@ -121,6 +133,7 @@ static int validate_main(int argc, char **argv)
 		dr_diags *d = text ? dr_diags_new() : all;
 		size_t before = dr_diags_errors(d), wbefore = dr_diags_warnings(d);
 		dr_runbook *rb = dr_runbook_compile(argv[i], d, stdlib);
+		check_sim(rb, argv[i], d, before);
 		size_t mine = dr_diags_errors(d) - before, mine_w = dr_diags_warnings(d) - wbefore;
 		errors += mine;
 		warnings += mine_w;
