@@ -310,10 +310,10 @@ void sched_retry_failed(dr_exec *x, task *t, dr_outcome o);
  * (sched_decide_again: its when: and with: are evaluated again).
  */
 void sched_fail_unstarted(dr_exec *x, task *t, dr_outcome o);
-/* resume.c: a task.person record: t's wait for a person began (waiting) or ended then, as the clock says */
-void sched_person(dr_exec *x, task *t, bool waiting);
 void sched_retry_unstarted(dr_exec *x, task *t, dr_outcome o);
 void sched_decide_again(dr_exec *x, task *t);
+/* resume.c: a task.person record: t's wait for a person began (waiting) or ended then, as the clock says */
+void sched_person(dr_exec *x, task *t, bool waiting);
 
 /* fallback.c: the recovery point fallback of failed validations (docs/execution.md) */
 bool fallback_begin(dr_exec *x, task *t);

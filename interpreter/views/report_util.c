@@ -82,6 +82,15 @@ typedef struct verdicts {
 	size_t n, cap;
 } verdicts;
 
+/* fmt and ap printed into a new heap string. */
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_vprintf(&b, fmt, ap);
+	return dr_buf_detach(&b);
+}
+
 __attribute__((format(printf, 3, 4))) static dr_rep_verdict *add(verdicts *vs, const char *failure, const char *fmt, ...)
 {
 	if (vs->n == vs->cap) {
@@ -90,11 +99,9 @@ __attribute__((format(printf, 3, 4))) static dr_rep_verdict *add(verdicts *vs, c
 	}
 	va_list ap;
 	va_start(ap, fmt);
-	dr_buf b;
-	dr_buf_init(&b);
-	dr_buf_vprintf(&b, fmt, ap);
+	char *name = vformat(fmt, ap);
 	va_end(ap);
-	vs->v[vs->n] = (dr_rep_verdict){.name = dr_buf_detach(&b), .ms = -1, .failure = failure ? xstrdup(failure) : NULL};
+	vs->v[vs->n] = (dr_rep_verdict){.name = name, .ms = -1, .failure = failure ? xstrdup(failure) : NULL};
 	return &vs->v[vs->n++];
 }
 
@@ -103,11 +110,8 @@ __attribute__((format(printf, 2, 3))) static dr_rep_verdict *named(dr_rep_verdic
 {
 	va_list ap;
 	va_start(ap, fmt);
-	dr_buf b;
-	dr_buf_init(&b);
-	dr_buf_vprintf(&b, fmt, ap);
+	v->check = vformat(fmt, ap);
 	va_end(ap);
-	v->check = dr_buf_detach(&b);
 	return v;
 }
 
