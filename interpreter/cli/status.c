@@ -91,13 +91,14 @@ static void print_run(const dr_runinfo *ri)
 
 /* --- objectives ---------------------------------------------------------------- */
 
-static void print_verdict(int64_t objective, int met)
+/* " (objective 30m: met)"; why, when not NULL, follows a verdict of -1: " (objective 30m: not judged, why)". */
+static void print_verdict(int64_t objective, int met, const char *why)
 {
 	char d[32];
 	if (objective < 0)
 		return;
 	dr_report_dr_duration(objective, d, sizeof d);
-	printf(" (objective %s: %s)", d, dr_report_dr_verdict(met));
+	printf(" (objective %s: %s%s%s)", d, dr_report_dr_verdict(met), why ? ", " : "", why ? why : "");
 }
 
 /* The run is over: its figures are final (a suspended run is not over). */
@@ -125,24 +126,24 @@ static void print_objectives(const dr_runinfo *ri, const dr_ri_objectives *o)
 		dr_buf_init(&t);
 		printf("  RTO       %s, to the last %s that passed: %s", d, o->rto_measured_to, term(&t, o->rto_task));
 		dr_buf_dispose(&t);
-		print_verdict(o->rto_objective_ms, o->rto_met);
+		print_verdict(o->rto_objective_ms, o->rto_met, NULL);
 	} else if (o->recovers) {
 		dr_buf t;
 		dr_buf_init(&t);
 		printf("  RTO       not reached%s%s", o->rto_unreached[0] ? ": " : "", term(&t, o->rto_unreached));
 		dr_buf_dispose(&t);
-		print_verdict(o->rto_objective_ms, 0);
+		print_verdict(o->rto_objective_ms, o->rto_unjudged ? -1 : 0, o->rto_unjudged);
 	}
 	if (o->recovers)
 		printf("\n");
 	if (o->rpo_ms >= 0) {
 		dr_report_dr_duration(o->rpo_ms, d, sizeof d);
 		printf("  RPO       worst %s", d);
-		print_verdict(o->rpo_objective_ms, o->rpo_met);
+		print_verdict(o->rpo_objective_ms, o->rpo_met, NULL);
 		printf(", over %zu VM%s (each below)\n", o->n_vms, o->n_vms == 1 ? "" : "s");
 	} else if (over(ri)) { /* not measured is not missed: objectives.enforce does not count it */
 		printf("  RPO       not measured: %s", o->rpo_unmeasured);
-		print_verdict(o->rpo_objective_ms, -1);
+		print_verdict(o->rpo_objective_ms, -1, NULL);
 		printf("\n");
 	} else {
 		printf("  RPO       none yet (%s)\n", o->rpo_unmeasured);

@@ -338,6 +338,12 @@ typedef struct dr_ri_objectives {
 	char rto_task[512]; /* the task that decided it ("step[vm]"); "" when not reached */
 	/* why it was not reached: "validation app-up[shop-app-2] failed", "no failover completed"; "" otherwise */
 	char rto_unreached[600];
+	/*
+	 * Why an RTO not reached is not judged (rto_met -1, never counted as
+	 * missed): "the run was cancelled" (a person stopped it short of its
+	 * objectives, as objectives.enforce does not fail it). NULL otherwise.
+	 */
+	const char *rto_unjudged;
 	int64_t rto_objective_ms;
 	int rto_met;
 	dr_ri_rpo *vms; /* one per VM with a recovery point, in the order of vms[] */

@@ -118,6 +118,8 @@ static void rto(const dr_runinfo *ri, dr_ri_objectives *o)
 	}
 	if (o->rto_ms < 0)
 		unreached(ri, &r, o);
+	if (o->rto_ms < 0 && ri->cancelled)
+		o->rto_unjudged = "the run was cancelled";
 	o->rto_objective_ms = ri->rto_objective_ms;
 	o->rto_met = verdict(o->rto_ms, o->rto_objective_ms);
 }
@@ -190,7 +192,7 @@ static bool enforced(const dr_runinfo *ri)
 
 bool dr_ri_objectives_missed(const dr_ri_objectives *o)
 {
-	bool unreached = o->recovers && o->rto_ms < 0 && o->rto_objective_ms >= 0;
+	bool unreached = o->recovers && o->rto_ms < 0 && o->rto_objective_ms >= 0 && !o->rto_unjudged;
 	return o->rto_met == 0 || o->rpo_met == 0 || unreached;
 }
 

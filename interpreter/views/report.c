@@ -114,6 +114,7 @@ static cJSON *rto_json(const dr_ri_objectives *o)
 	add_str(r, "measured_to", o->rto_ms >= 0 ? o->rto_measured_to : NULL);
 	add_str(r, "task", o->rto_task[0] ? o->rto_task : NULL);
 	add_str(r, "not_reached", o->rto_ms < 0 && o->rto_unreached[0] ? o->rto_unreached : NULL); /* why */
+	add_str(r, "not_judged", o->rto_unjudged); /* why a null met is no verdict: "the run was cancelled" */
 	return r;
 }
 
@@ -406,7 +407,7 @@ cJSON *dr_report_build(const dr_runinfo *ri)
 {
 	dr_ri_objectives o;
 	dr_runinfo_objectives(ri, &o);
-	if (ri->ended && o.recovers && o.rto_ms < 0 && o.rto_objective_ms >= 0)
+	if (ri->ended && o.recovers && o.rto_ms < 0 && o.rto_objective_ms >= 0 && !o.rto_unjudged)
 		o.rto_met = 0; /* the run is over and recovery was never reached: the objective is missed */
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "schema", "drover-report");

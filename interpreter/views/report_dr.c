@@ -156,6 +156,7 @@ static void emit_objectives(const dr_runinfo *ri, const dr_ri_objectives *o, dr_
 	} else if (o->rto_unreached[0]) {
 		cJSON_AddStringToObject(ev, "rto_not_reached", o->rto_unreached);
 	}
+	add_str(ev, "rto_not_judged", o->rto_unjudged);
 	add_vms(ev, o);
 	add_ms(ev, "rpo_ms", o->rpo_ms);
 	add_ms(ev, "rpo_objective_ms", o->rpo_objective_ms);
@@ -198,16 +199,17 @@ const char *dr_report_dr_verdict(int met) { return met > 0 ? "met" : met == 0 ? 
 
 /*
  * "RTO 27m55s (objective 30m: met)"; "RTO not reached: validation app-up[web-1] failed (objective 30m: MISSED)":
- * an RTO not reached is missed; "RPO worst not measured: no failover completed (objective 5m: not judged)": an
+ * an RTO not reached is missed, unless a person stopped the run ("... (objective 30m: not judged, the run was
+ * cancelled)": unjudged, why); "RPO worst not measured: no failover completed (objective 5m: not judged)": an
  * RPO not measured (unmeasured: why) is not judged, as objectives.enforce judges them.
  */
 static void figure(dr_buf *b, const char *what, int64_t ms, int64_t objective, const char *unreached,
-		   const char *unmeasured)
+		   const char *unmeasured, const char *unjudged)
 {
 	char a[32], o[32];
 	dr_report_dr_duration(ms, a, sizeof a);
 	dr_report_dr_duration(objective, o, sizeof o);
-	int met = ms >= 0 ? ms <= objective : unmeasured ? -1 : 0;
+	int met = ms >= 0 ? ms <= objective : unmeasured || unjudged ? -1 : 0;
 	if (ms >= 0)
 		dr_buf_printf(b, "%s %s", what, a);
 	else if (unmeasured)
@@ -215,7 +217,8 @@ static void figure(dr_buf *b, const char *what, int64_t ms, int64_t objective, c
 	else
 		dr_buf_printf(b, "%s not reached%s%s", what, unreached && *unreached ? ": " : "", unreached ? unreached : "");
 	if (objective >= 0)
-		dr_buf_printf(b, " (objective %s: %s)", o, dr_report_dr_verdict(met));
+		dr_buf_printf(b, " (objective %s: %s%s%s)", o, dr_report_dr_verdict(met), ms < 0 && unjudged ? ", " : "",
+			      ms < 0 && unjudged ? unjudged : "");
 }
 
 /* The VMs at w[0..n) (indexes into o->vms), wrapped on lines of their own when wrap; "!" marks one over the objective. */
@@ -315,7 +318,7 @@ bool dr_report_dr_enforcement(dr_buf *b, const dr_runinfo *ri, const dr_ri_objec
 	bool missed = dr_ri_objectives_missed(o);
 	if (o->rto_objective_ms < 0 && o->rpo_objective_ms < 0)
 		return false;
-	if (o->enforced && missed && ri->cancelled)
+	if (o->enforced && (missed || o->rto_unjudged) && ri->cancelled)
 		dr_buf_printf(b, "enforced (objectives.enforce: %s): not judged, the run was cancelled", e);
 	else if (o->enforced)
 		dr_buf_printf(b, "enforced (objectives.enforce: %s): %s", e, missed ? "missed, so the run fails" : "met");
@@ -336,11 +339,11 @@ void dr_report_dr_print(const dr_runinfo *ri, FILE *out)
 		dr_buf b;
 		dr_buf_init(&b);
 		if (o.recovers) {
-			figure(&b, "  RTO", o.rto_ms, o.rto_objective_ms, o.rto_unreached, NULL);
+			figure(&b, "  RTO", o.rto_ms, o.rto_objective_ms, o.rto_unreached, NULL, o.rto_unjudged);
 			dr_buf_putc(&b, '\n');
 		}
 		figure(&b, "  RPO worst", o.rpo_ms, o.rpo_objective_ms, NULL,
-		       o.rpo_unmeasured ? o.rpo_unmeasured : "no failover completed");
+		       o.rpo_unmeasured ? o.rpo_unmeasured : "no failover completed", NULL);
 		if (o.n_vms)
 			rpo_vms(&b, ri, &o);
 		dr_buf_putc(&b, '\n');
@@ -417,12 +420,14 @@ bool dr_report_dr_line(dr_buf *b, const cJSON *ev, const char *type)
 	if (!strcmp(type, "run.objectives")) {
 		bool rec = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "recovers"));
 		if (rec) {
-			figure(b, "objectives: RTO", nv(ev, "rto_ms"), nv(ev, "rto_objective_ms"), sv(ev, "rto_not_reached"), NULL);
+			const char *unjudged = sv(ev, "rto_not_judged"); /* absent from journals before it was recorded */
+			figure(b, "objectives: RTO", nv(ev, "rto_ms"), nv(ev, "rto_objective_ms"), sv(ev, "rto_not_reached"), NULL,
+			       *unjudged ? unjudged : NULL);
 			dr_buf_puts(b, ", ");
 		}
 		const char *why = sv(ev, "rpo_not_measured"); /* absent from journals before it was recorded */
 		figure(b, rec ? "RPO worst" : "objectives: RPO worst", nv(ev, "rpo_ms"), nv(ev, "rpo_objective_ms"), NULL,
-		       *why ? why : "no failover completed");
+		       *why ? why : "no failover completed", NULL);
 		line_enforce(b, ev);
 	} else if (!strcmp(type, "drill.verify")) {
 		line_drill(b, ev);

@@ -150,6 +150,16 @@ static void objective_verdict(verdicts *vs, const char *what, const cJSON *o, co
 			dr_buf_detach(&f);
 		return;
 	}
+	if (got < 0 && dr_rep_str(o, "not_judged")) { /* an RTO a person stopped the run short of: not missed */
+		dr_buf f;
+		dr_buf_init(&f);
+		dr_buf_printf(&f, "%s not reached: %s; not judged against the objective %s: %s", what,
+			      dr_rep_str(o, "not_reached") ? dr_rep_str(o, "not_reached") : "recovery did not complete", b,
+			      dr_rep_str(o, "not_judged"));
+		named(add(vs, NULL, "%s not reached (objective %s)", what, b), "%s (objective %s)", what, b)->skipped =
+			dr_buf_detach(&f);
+		return;
+	}
 	if (got < 0 && dr_rep_bool(o, "met") != 0)
 		return; /* nothing measured and no verdict (a report from before not_measured) */
 	dr_buf f;
@@ -271,7 +281,7 @@ static void figure(dr_buf *out, const char *what, const cJSON *o, const char *ke
 {
 	char a[32], b[32];
 	int64_t got = dr_rep_ms(o, key), want = dr_rep_ms(o, "objective_ms");
-	const char *why = dr_rep_str(o, "not_measured");
+	const char *why = dr_rep_str(o, "not_measured"), *unjudged = dr_rep_str(o, "not_judged");
 	dr_rep_duration(got, a, sizeof a);
 	dr_rep_duration(want, b, sizeof b);
 	dr_buf_printf(out, "; %s ", what);
@@ -284,7 +294,8 @@ static void figure(dr_buf *out, const char *what, const cJSON *o, const char *ke
 			      dr_rep_str(o, "not_reached") ? dr_rep_str(o, "not_reached") : "");
 	int met = dr_rep_bool(o, "met");
 	if (want >= 0)
-		dr_buf_printf(out, " (objective %s: %s)", b, met == 1 ? "met" : met == 0 ? "missed" : "not judged");
+		dr_buf_printf(out, " (objective %s: %s%s%s)", b, met == 1 ? "met" : met == 0 ? "missed" : "not judged",
+			      got < 0 && unjudged ? ", " : "", got < 0 && unjudged ? unjudged : "");
 }
 
 void dr_rep_headline(const cJSON *doc, dr_buf *out)

@@ -804,10 +804,17 @@ cancel_points() {
 		"^  - Run the drill again when ready: drover drill --state-dir $S drill-window.yaml (it made no test VM" && [ "$(audit_count "$S")" = 0 ] && nothing_to_check
 	ok "a drill cancelled before any mutating call says nothing changed (no mutating call in the audit log)" $?
 	S=$tmp/cp-failover
-	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" --events "$S.jsonl" drill.yaml
+	DROVER_TEST_SIGNAL_AT=3m run_ok "cancelled drill" 4 drill --yes -q --state-dir "$S" --events "$S.jsonl" --report "$S.xml" drill.yaml
 	grep -q "^  RTO not reached: no failover completed " "$tmp/out" &&
 		event "$S.jsonl" run.objectives | grep -q '"rto_not_reached":"no failover completed"'
 	ok "a drill cancelled in its first failover: the summary and run.objectives give the same reason the RTO was not reached" $?
+	"$drover" status --state-dir "$S" >"$tmp/status" 2>&1
+	grep -q "^  RTO not reached: no failover completed (objective 30m: not judged, the run was cancelled)$" "$tmp/out" &&
+		grep -q "^  RTO       not reached: no failover completed (objective 30m: not judged, the run was cancelled)$" "$tmp/status" &&
+		! grep -q "MISSED" "$tmp/out" "$tmp/status" &&
+		event "$S.jsonl" run.objectives | grep -q '"rto_met":null,.*"rto_not_judged":"the run was cancelled"' &&
+		grep -A1 '<testcase name="RTO (objective 30m)"' "$S.xml" | grep -q "<skipped message=.*the run was cancelled"
+	ok "...its RTO not reached is not judged (the run was cancelled) in the summary, status, run.objectives and JUnit, never MISSED" $?
 	next_has "$S" "^  - Cancelled at 3m during failover-db, while changing the service\.$" \
 		"^  - Interrupted while running: failover-db\[shop-db-1\], failover-db\[shop-db-2\]\. The drill's cleanup removed what their test failovers made (verified with the backend): nothing of them is left to check\.$" \
 		"^  - Its test VMs are cleaned up (verified with the backend)\.$" "^  - Run the drill again when ready" &&
