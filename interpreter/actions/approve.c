@@ -197,14 +197,7 @@ static int file_answer(dr_call *call, const gate *g, dr_outcome *o)
 /* The command that answers g from another shell: with --state-dir when the run's is not the default one. */
 static void answer_command(dr_buf *b, dr_call *call, const gate *g)
 {
-	const char *dir = dr_exec_state_dir(call->run);
-	dr_buf_puts(b, "drover approve ");
-	if (strcmp(dir, dr_journal_state_dir(NULL))) {
-		dr_buf_puts(b, "--state-dir ");
-		dr_text_shell_word(b, dir);
-		dr_buf_putc(b, ' ');
-	}
-	dr_text_shell_word(b, dr_exec_run_id(call->run));
+	dr_journal_command(b, "approve", dr_exec_state_dir(call->run), dr_exec_run_id(call->run));
 	dr_buf_putc(b, ' ');
 	dr_text_shell_word(b, g->key);
 }
