@@ -530,7 +530,7 @@ static dr_outcome ask_again(opctx *c, const char *what, const dr_be_error *e)
 {
 	int64_t wait = e->retry_after_ms > 0 ? e->retry_after_ms : POLL_DEFAULT_MS;
 	char d[40];
-	dr_text_format_duration(wait, d, sizeof d);
+	dr_text_human_duration(wait, d, sizeof d);
 	log_line(c, "warn",
 		 dr_arena_printf(c->a, "%s of '%s': reading %s failed (%s %d %s); asking again in %s%s", c->verb, c->vm,
 				 what, dr_backend_errclass_name(e->cls), e->http_status, e->code ? e->code : "",

@@ -592,6 +592,35 @@ static void when_reads_again_when_throttled(void **state)
 	fx_run_free(&r);
 }
 
+/*
+ * The read of the item for a job's outputs throttled with a Retry-After of
+ * 12.5 s (a 6-VM estate where the simulator's draws throttle some of those
+ * reads): the warn line gives the wait as a person reads durations, "13s",
+ * not the exact "12s500ms" (dr_text_human_duration).
+ */
+static void asking_again_says_the_wait_for_people(void **state)
+{
+	(void)state;
+	fx_run r;
+	run_init(&r, "drover: 1\nname: ask\nbackend:\n  kind: sim\n"
+		     "  vms: [{name: db-1}, {name: db-2}, {name: db-3}, {name: db-4}, {name: db-5}, {name: db-6}]\n"
+		     "  faults: [{kind: read-fails, class: throttled, probability: 0.65, retry_after: 12500ms}]\n"
+		     "vm_sets: { db: { match: { name: '^db-' } } }\n"
+		     "steps:\n  - { id: fo, action: dr.failover, targets: db }\n");
+	fx_run_exec(&r);
+	size_t asked = 0;
+	for (size_t i = 0; i < r.n; i++) {
+		const char *m = fx_is(r.ev[i], "log", "fo", NULL) ? fx_str(r.ev[i], "message") : NULL;
+		if (!m || !strstr(m, "asking again in"))
+			continue;
+		asked++;
+		assert_non_null(strstr(m, "asking again in 13s (the service's Retry-After)"));
+		assert_null(strstr(m, "ms ("));
+	}
+	assert_true(asked > 0);
+	fx_run_free(&r);
+}
+
 /* Throttled more often than retry: allows: the task fails, saying what failed and what to do. */
 static void when_read_fails_when_retries_are_used_up(void **state)
 {
@@ -1101,6 +1130,7 @@ int main(void)
 		cmocka_unit_test(a_fallback_after_a_person_wait_keeps_the_steps_time),
 		cmocka_unit_test(when_reads_again_when_throttled),
 		cmocka_unit_test(when_read_fails_when_retries_are_used_up),
+		cmocka_unit_test(asking_again_says_the_wait_for_people),
 		cmocka_unit_test(with_reads_again_after_a_transient_failure),
 		cmocka_unit_test(a_read_fails_at_once_without_retry_or_when_refused),
 		cmocka_unit_test(the_steps_timeout_ends_the_wait_for_a_read),
