@@ -200,18 +200,20 @@ static bool failed_here(const struct jrun *jr, const char *step)
 	return false;
 }
 
-/* What runs again, for run.retry: the failed tasks (waiting for a new attempt), the others by count. */
+/* What runs again, for run.retry: the failed tasks (waiting for a new attempt; decided_anew: those that never had one), the others by count. */
 static void emit_retry(dr_exec *x)
 {
 	cJSON *ev = dr_event_new(x->ev, "run.retry");
 	cJSON_AddStringToObject(ev, "run", x->run_id);
-	cJSON *again = cJSON_AddArrayToObject(ev, "tasks");
+	cJSON *again = cJSON_AddArrayToObject(ev, "tasks"), *anew = cJSON_AddArrayToObject(ev, "decided_anew");
 	size_t fresh = 0, flight = 0;
 	for (size_t i = 0; i < x->n_main; i++)
 		for (size_t k = 0; k < x->main[i].n_tasks; k++) {
 			const task *t = &x->main[i].tasks[k];
 			if (t->state == TS_RETRYING)
 				cJSON_AddItemToArray(again, cJSON_CreateString(t->label));
+			if (t->state == TS_RETRYING && t->decide_again) /* it failed before its first attempt */
+				cJSON_AddItemToArray(anew, cJSON_CreateString(t->label));
 			fresh += t->state == TS_PENDING || t->state == TS_READY;
 			flight += t->state == TS_RUNNING || t->state == TS_WAITING;
 		}
