@@ -247,16 +247,43 @@ static void line_resume(dr_buf *b, const cJSON *ev)
 		dr_buf_puts(b, "; --retry-failed: the run's failure is not replayed");
 }
 
-/* run.retry (resume.c): what runs again. */
+/*
+ * Up to 8 of the tasks named in `tasks` that are (anew) or are not (!anew)
+ * in `decided_anew`, appended to b after lead: the two arrays are in the same
+ * order (decided_anew is a subsequence), so one walk of each. Returns how many.
+ */
+static int retry_list(dr_buf *b, const cJSON *tasks, const cJSON *decided, bool anew, const char *lead)
+{
+	const cJSON *d = decided ? decided->child : NULL, *t;
+	int n = 0;
+	cJSON_ArrayForEach(t, tasks)
+	{
+		const char *name = cJSON_GetStringValue(t);
+		bool in = d && name && cJSON_GetStringValue(d) && !strcmp(cJSON_GetStringValue(d), name);
+		d = in ? d->next : d;
+		if (in != anew || !name)
+			continue;
+		if (n < 8)
+			dr_buf_printf(b, "%s%s", n ? ", " : lead, name);
+		n++;
+	}
+	if (n > 8)
+		dr_buf_printf(b, " and %d more", n - 8);
+	return n;
+}
+
+/* run.retry (resume.c): what runs again; a task that failed before its first attempt gets no "new" attempt: it is decided anew. */
 static void line_retry(dr_buf *b, const cJSON *ev)
 {
 	const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(ev, "tasks");
-	int n = cJSON_GetArraySize(tasks), fresh = (int)num(ev, "not_started"), flight = (int)num(ev, "in_flight");
-	dr_buf_puts(b, n ? "retrying the failed run: new attempts for " : "retrying the failed run: nothing in the steps to run again");
-	for (int i = 0; i < n && i < 8; i++)
-		dr_buf_printf(b, "%s%s", i ? ", " : "", cJSON_GetStringValue(cJSON_GetArrayItem(tasks, i)));
-	if (n > 8)
-		dr_buf_printf(b, " and %d more", n - 8);
+	const cJSON *anew = cJSON_GetObjectItemCaseSensitive(ev, "decided_anew");
+	int fresh = (int)num(ev, "not_started"), flight = (int)num(ev, "in_flight");
+	dr_buf_puts(b, "retrying the failed run: ");
+	int again = retry_list(b, tasks, anew, false, "new attempts for ");
+	int n = retry_list(b, tasks, anew, true, again ? "; decided anew, having failed before a first attempt: " :
+							 "decided anew, having failed before a first attempt: ");
+	if (!again && !n)
+		dr_buf_puts(b, "nothing in the steps to run again");
 	if (fresh)
 		dr_buf_printf(b, "; %d task%s that never started will run", fresh, fresh == 1 ? "" : "s");
 	if (flight)

@@ -177,12 +177,36 @@ static void test_approval_command(void **state)
 	dr_runinfo_dispose(&ri);
 }
 
+/*
+ * run.retry of a retried run where one task failed an attempt and one failed
+ * before its first (decided_anew): the line gives new attempts only to the
+ * first, and says the other is decided anew. Before, both got "new attempts".
+ */
+static void test_retry_line(void **state)
+{
+	(void)state;
+	cJSON *ev = cJSON_Parse("{\"t_ms\":0,\"event\":\"run.retry\",\"run\":\"r-1\",\"tasks\":[\"flaky\",\"note[db-1]\","
+				"\"note[db-2]\"],\"decided_anew\":[\"note[db-1]\"],\"not_started\":0,\"in_flight\":0,\"finally\":0}");
+	dr_buf line;
+	dr_buf_init(&line);
+	assert_true(dr_lines_format(&line, ev, false));
+	assert_non_null(strstr(line.data, "retrying the failed run: new attempts for flaky, note[db-2]; decided anew, having "
+					  "failed before a first attempt: note[db-1]; what completed is not run again"));
+	cJSON_DeleteItemFromObject(ev, "decided_anew"); /* an older drover's event: every task gets new attempts */
+	dr_buf_reset(&line);
+	assert_true(dr_lines_format(&line, ev, false));
+	assert_non_null(strstr(line.data, "new attempts for flaky, note[db-1], note[db-2]; what completed"));
+	dr_buf_dispose(&line);
+	cJSON_Delete(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roomy_terminal),
 		cmocka_unit_test(test_small_terminal_folds),
 		cmocka_unit_test(test_approval_command),
+		cmocka_unit_test(test_retry_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
