@@ -245,7 +245,9 @@ static int show(dr_runbook *rb, dr_backend *be, options *o)
 	dr_buf err;
 	dr_buf_init(&err);
 	cJSON *saved = NULL;
+	dr_planview_vms *vms = NULL;
 	o->v.file = o->out ? &saved : NULL;
+	o->v.vms = o->json || o->metrics ? NULL : &vms; /* the text needs each VM only while it prints it */
 	cJSON *view = dr_planview_build(rb, be, &o->v, &err);
 	int rc = DR_EXIT_INVALID;
 	if (view && o->estimate)
@@ -260,7 +262,7 @@ static int show(dr_runbook *rb, dr_backend *be, options *o)
 			printf("%s\n", s);
 			free(s);
 		} else {
-			dr_planview_print_text(view, stdout);
+			dr_planview_print_text(view, vms, stdout);
 		}
 	} else {
 		char *shown = dr_secrets_redact_runbook(rb, err.data ? err.data : "");
@@ -268,6 +270,7 @@ static int show(dr_runbook *rb, dr_backend *be, options *o)
 		free(shown);
 	}
 	cJSON_Delete(view);
+	dr_planview_vms_free(vms);
 	cJSON_Delete(saved);
 	dr_buf_dispose(&err);
 	return rc;

@@ -16,6 +16,7 @@
 #include "run/planfile.h"
 #include "run/preflight.h"
 #include "util/text.h"
+#include "util/xalloc.h"
 
 typedef struct pv {
 	const dr_runbook *rb;
@@ -291,6 +292,26 @@ static cJSON *saved(pv *p, dr_buf *err)
 	return dr_planfile_build(&p->pf, &c, err);
 }
 
+/* The VMs of a view made without them: the preflight they are drawn from, kept with its arena. */
+struct dr_planview_vms {
+	pv p;
+	dr_planview_opts o; /* a copy: the caller's options need not outlive the view */
+	size_t next; /* the next VM of the inventory to look at */
+};
+
+/* The view's VMs, kept for dr_planview_vms_next: p moves into the new handle (its arena with it). */
+static dr_planview_vms *keep_vms(const pv *p)
+{
+	dr_planview_vms *v = xcalloc(1, sizeof *v);
+	v->p = *p;
+	v->o = *p->o;
+	v->o.file = NULL;
+	v->o.vms = NULL;
+	v->p.o = &v->o;
+	v->p.view = NULL;
+	return v;
+}
+
 cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, dr_buf *err)
 {
 	pv p = {.rb = rb, .plan = rb->plan, .be = be, .o = o, .a = dr_arena_new()};
@@ -309,11 +330,30 @@ cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_planview
 	p.view = cJSON_CreateObject();
 	add_header(&p);
 	add_sets(&p);
-	add_vms(&p);
+	if (!o->vms)
+		add_vms(&p);
 	add_operations(&p);
 	add_blockers(&p);
-	dr_arena_free(p.a);
+	if (o->vms)
+		*o->vms = keep_vms(&p);
+	else
+		dr_arena_free(p.a);
 	return p.view;
+}
+
+cJSON *dr_planview_vms_next(dr_planview_vms *v)
+{
+	while (v->next < v->p.pf.n && !v->p.pf.vm[v->next].in_plan)
+		v->next++;
+	return v->next < v->p.pf.n ? vm_object(&v->p, v->next++) : NULL;
+}
+
+void dr_planview_vms_free(dr_planview_vms *v)
+{
+	if (!v)
+		return;
+	dr_arena_free(v->p.a);
+	free(v);
 }
 
 bool dr_planview_runnable(const cJSON *view)

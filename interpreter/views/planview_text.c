@@ -122,24 +122,36 @@ static const cJSON *refused_op(const cJSON *m)
 	return NULL;
 }
 
-static void print_vms(const cJSON *v, FILE *out)
+static void print_vm(const cJSON *m, FILE *out)
 {
-	const cJSON *m;
+	fprintf(out, "  %-14s %-13s %-9s", str(m, "name"), str(m, "state"), str(m, "active"));
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "recovery_point");
+	if (p)
+		print_point(p, out);
+	else if (str(m, "ends_in"))
+		fputs("  (not failed over by this plan)", out);
+	if (str(m, "running_job"))
+		fputs("  a job is running on it", out);
+	const cJSON *blocked = refused_op(m); /* its column would say nothing, or too little */
+	if (blocked)
+		fprintf(out, "  BLOCKED: step '%s' would be refused: %s", or(str(blocked, "step"), "?"), str(blocked, "refused"));
+	fputc('\n', out);
+}
+
+/* A VM drawn from the preflight (vms) is printed and let go at once: 10,000 of them are never held together. */
+static void print_vms(const cJSON *v, dr_planview_vms *vms, FILE *out)
+{
 	fputs("\nVMs (state, active side, recovery point)\n", out);
-	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(v, "vms"))
-	{
-		fprintf(out, "  %-14s %-13s %-9s", str(m, "name"), str(m, "state"), str(m, "active"));
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "recovery_point");
-		if (p)
-			print_point(p, out);
-		else if (str(m, "ends_in"))
-			fputs("  (not failed over by this plan)", out);
-		if (str(m, "running_job"))
-			fputs("  a job is running on it", out);
-		const cJSON *blocked = refused_op(m); /* its column would say nothing, or too little */
-		if (blocked)
-			fprintf(out, "  BLOCKED: step '%s' would be refused: %s", or(str(blocked, "step"), "?"), str(blocked, "refused"));
-		fputc('\n', out);
+	const cJSON *m;
+	if (!vms) {
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(v, "vms")) print_vm(m, out);
+		return;
+	}
+	for (cJSON *one; (one = dr_planview_vms_next(vms));) {
+		cJSON *safe = dr_lines_term_event(one);
+		print_vm(safe ? safe : one, out);
+		cJSON_Delete(safe);
+		cJSON_Delete(one);
 	}
 }
 
@@ -271,13 +283,13 @@ static void print_estimate(const cJSON *v, FILE *out)
 	print_path(cJSON_GetObjectItemCaseSensitive(e, "critical_path"), out);
 }
 
-void dr_planview_print_text(const cJSON *shown, FILE *out)
+void dr_planview_print_text(const cJSON *shown, dr_planview_vms *vms, FILE *out)
 {
 	cJSON *safe = dr_lines_term_event(shown); /* VM names and the service's words, escaped for the terminal */
 	const cJSON *view = safe ? safe : shown;
 	print_header(view, out);
 	print_sets(view, out);
-	print_vms(view, out);
+	print_vms(view, vms, out);
 	print_ops(view, out);
 	print_irreversible(view, out);
 	print_blockers(view, out);

@@ -183,6 +183,66 @@ static void view_blockers(void **unused)
 	dr_runbook_free(rb);
 }
 
+/* The view as text: made whole (vms NULL) or with its VMs drawn one at a time (plan's text format). */
+static char *text_of(dr_runbook *rb, dr_run_mode mode, dr_be_direction dir, bool one_at_a_time)
+{
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = fx_backend(rb, NULL, a);
+	dr_planview_vms *vms = NULL;
+	dr_planview_opts o = {.mode = mode, .direction = dir, .now_ms = EPOCH, .vms = one_at_a_time ? &vms : NULL};
+	dr_buf err;
+	dr_buf_init(&err);
+	cJSON *v = dr_planview_build(rb, be, &o, &err);
+	assert_non_null(v);
+	assert_true(one_at_a_time == (vms != NULL));
+	assert_true(one_at_a_time == !cJSON_HasObjectItem(v, "vms"));
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	dr_planview_print_text(v, vms, f);
+	fclose(f);
+	if (vms) /* read to its end */
+		assert_null(dr_planview_vms_next(vms));
+	cJSON_Delete(v);
+	dr_planview_vms_free(vms);
+	dr_buf_dispose(&err);
+	dr_backend_close(be);
+	dr_arena_free(a);
+	return text;
+}
+
+/*
+ * plan's text draws each VM from the preflight and lets it go: the same
+ * text as from the whole view, a VM whose name needs escaping for the
+ * terminal and blocked VMs (a failback of VMs never failed over) included.
+ */
+static void text_one_vm_at_a_time(void **unused)
+{
+	(void)unused;
+	char text[4096];
+	snprintf(text, sizeof text, shop, "1h", "");
+	char *sets = strstr(text, "vm_sets:");
+	char with[4096];
+	snprintf(with, sizeof with, "%.*s    - { name: \"db-\\u202e3\", tags: { tier: db } }\n%s", (int)(sets - text),
+		 text, sets);
+	dr_runbook *rb = fx_compile(NULL, with);
+	char *whole = text_of(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, false);
+	char *drawn = text_of(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, true);
+	assert_string_equal(drawn, whole);
+	assert_non_null(strstr(drawn, "\n  db-\\u{202e}3 ")); /* escaped, one VM at a time too */
+	assert_null(strstr(drawn, "\xe2\x80\xae"));
+	assert_non_null(strstr(drawn, "web-1"));
+	free(whole);
+	free(drawn);
+	whole = text_of(rb, DR_MODE_FAILBACK, DR_BE_DIR_RECOVERY_TO_PRIMARY, false);
+	drawn = text_of(rb, DR_MODE_FAILBACK, DR_BE_DIR_RECOVERY_TO_PRIMARY, true);
+	assert_string_equal(drawn, whole);
+	assert_non_null(strstr(drawn, "BLOCKED"));
+	free(whole);
+	free(drawn);
+	dr_runbook_free(rb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +251,7 @@ int main(void)
 		cmocka_unit_test(drill_keeps_own_cleanup),
 		cmocka_unit_test(view_runnable),
 		cmocka_unit_test(view_blockers),
+		cmocka_unit_test(text_one_vm_at_a_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
