@@ -67,11 +67,11 @@ int main(int argc, char **argv)
 			dr_cli_print_help(cmd, stdout);
 		else
 			print_usage(stdout);
-		return dr_cli_finish_stdout("help", DR_EXIT_OK);
+		return dr_cli_finish_stdout("help", false, DR_EXIT_OK);
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
 		printf("drover %s\n", DROVER_VERSION);
-		return dr_cli_finish_stdout("version", DR_EXIT_OK);
+		return dr_cli_finish_stdout("version", false, DR_EXIT_OK);
 	}
 	const dr_command *cmd = find_command(argv[1]);
 	if (!cmd) {
@@ -85,5 +85,5 @@ int main(int argc, char **argv)
 		fputs("\nRun 'drover --help' for the list of commands.\n", stderr);
 		return DR_EXIT_INVALID;
 	}
-	return dr_cli_finish_stdout(cmd->name, cmd->main(argc - 1, argv + 1));
+	return dr_cli_finish_stdout(cmd->name, cmd->journaled, cmd->main(argc - 1, argv + 1));
 }

@@ -36,6 +36,7 @@ typedef struct dr_command {
 	const char *usage; /* after "drover NAME " */
 	const char *help; /* options and details, shown by --help */
 	int (*main)(int argc, char **argv); /* argv[0] is the command name */
+	bool journaled; /* runs a runbook under a journal: the journal, not its output, is the run's record */
 } dr_command;
 
 extern const dr_command dr_cmd_validate;
@@ -115,11 +116,12 @@ char *dr_cli_latest_run(const char *state, dr_buf *err);
  * After command name returned rc: when what it wrote to standard output did
  * not all get out (a full disk: fflush fails or the stream's error flag is
  * set), say so on stderr (what is incomplete, that what the command did
- * stands, what to do) and return DR_EXIT_INTERNAL in place of DR_EXIT_OK;
- * else rc. A broken pipe stays silent (a reader that stopped early), and so
- * does a command that returned DR_EXIT_INTERNAL (it reported its failure).
+ * stands - for a journaled command, that its journal is the record - what
+ * to do) and return DR_EXIT_INTERNAL in place of DR_EXIT_OK; else rc. A
+ * broken pipe stays silent (a reader that stopped early), and so does a
+ * command that returned DR_EXIT_INTERNAL (it reported its failure).
  */
-int dr_cli_finish_stdout(const char *name, int rc);
+int dr_cli_finish_stdout(const char *name, bool journaled, int rc);
 
 /* True when colour should be used on stream f: a TTY, NO_COLOR unset or empty, TERM not "dumb". */
 bool dr_cli_use_color(FILE *f);

@@ -282,16 +282,7 @@ void dr_cli_add_param(const char ***params, size_t *n, const char *kv)
 	*params = grown;
 }
 
-static bool runs_a_runbook(const char *name)
-{
-	static const char *const runs[] = {"run", "drill", "failback", "resume"};
-	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
-		if (!strcmp(name, runs[i]))
-			return true;
-	return false;
-}
-
-int dr_cli_finish_stdout(const char *name, int rc)
+int dr_cli_finish_stdout(const char *name, bool journaled, int rc)
 {
 	errno = 0;
 	bool lost = fflush(stdout) != 0 || ferror(stdout);
@@ -300,8 +291,7 @@ int dr_cli_finish_stdout(const char *name, int rc)
 		return rc;
 	fprintf(stderr, "drover %s: standard output could not be written (%s): what it printed there is incomplete. %s\n",
 		name, e ? strerror(e) : "a write failed",
-		runs_a_runbook(name) ? "The run is as its journal says, whatever its output lost: drover status shows it."
-				     : "Nothing else depends on that output: run the command again with it going where "
-				       "there is room.");
+		journaled ? "The run is as its journal says, whatever its output lost: drover status shows it."
+			  : "Nothing else depends on that output: run the command again with it going where there is room.");
 	return rc == DR_EXIT_OK ? DR_EXIT_INTERNAL : rc;
 }

@@ -69,6 +69,7 @@ const dr_command dr_cmd_drill = {
 		"objective (objectives.enforce: drill, the default), 2 invalid, 3 internal error, 4 cancelled,\n"
 		"5 busy (another run holds the lock). docs/execution.md, \"Modes\".\n",
 	.main = drill_main,
+	.journaled = true,
 };
 
 const dr_command dr_cmd_failback = {
@@ -83,4 +84,5 @@ const dr_command dr_cmd_failback = {
 		"must be Protected in the reverse direction (failed over, committed and reprotected).\n"
 		"Exit status as for drover run. docs/execution.md, \"Modes\".\n",
 	.main = failback_main,
+	.journaled = true,
 };

@@ -74,6 +74,7 @@ const dr_command dr_cmd_resume = {
 		"--retry-failed: 0 for a run that succeeded, 2 for one that cannot be retried).\n"
 		"'drover runs' lists the runs, 'drover status RUN-ID' shows one. Details: docs/journal.md.\n",
 	.main = resume_main,
+	.journaled = true,
 };
 
 typedef struct options {

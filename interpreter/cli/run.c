@@ -101,6 +101,7 @@ const dr_command dr_cmd_run = {
 		"against the same backend holds its lock; nothing ran). Semantics: docs/execution.md; events:\n"
 		"docs/events.md.\n",
 	.main = run_main,
+	.journaled = true,
 };
 
 typedef struct options {

@@ -221,7 +221,8 @@ full() { # full WHAT drover-args...: standard output to /dev/full
 	[ $r = 0 ] || { echo "    exit $rc: drover $* >/dev/full"; sed 's/^/      /' err | head -4; }
 	return $r
 }
-full validate validate rb.yaml; ok "validate >/dev/full: exit 3, says so" $?
+full validate validate rb.yaml && grep -q "Nothing else depends on that output" err
+ok "validate >/dev/full: exit 3, says so, and that nothing depends on it" $?
 full plan plan --state-dir full rb.yaml; ok "plan >/dev/full: exit 3, says so" $?
 full graph graph rb.yaml; ok "graph >/dev/full: exit 3, says so" $?
 full schema schema; ok "schema >/dev/full: exit 3, says so" $?
@@ -230,6 +231,8 @@ full status status --state-dir life; ok "status >/dev/full: exit 3, says so" $?
 full help --help; ok "drover --help >/dev/full: exit 3, says so" $?
 full run run -q --yes --state-dir full rb.yaml && grep -q "The run is as its journal says" err
 ok "run >/dev/full: exit 3, and the run is as its journal says" $?
+full drill drill -q --yes --state-dir full3 rb.yaml && grep -q "The run is as its journal says" err
+ok "drill >/dev/full: exit 3, and the drill is as its journal says (the CLI table says it is journaled)" $?
 run 3 run -q --yes --state-dir full2 --events /dev/full rb.yaml &&
 	grep -q "^drover run: the events file '/dev/full' is incomplete: a write to it failed" err &&
 	grep -q "(drover status --state-dir full2 shop-failover-20260101T000000Z)" err
