@@ -170,10 +170,8 @@ static void add_file(ictx *c, const dr_node *file_node, const char *base_dir)
 	dr_arena *a = dr_arena_new();
 	const char *path = file[0] == '/' || !base_dir ? file : dr_arena_printf(a, "%s/%s", base_dir, file);
 	size_t before = dr_diags_errors(c->d);
-	dr_node *root = dr_load_file(a, c->d, path, NULL);
+	dr_node *root = dr_load_file_named(a, c->d, path, file_node);
 	if (!root || dr_diags_errors(c->d) != before) {
-		if (!root && dr_diags_errors(c->d) == before)
-			dr_diag_error(c->d, DR901, dr_node_loc(file_node), "cannot read the sim inventory '%s'", path);
 		c->errors++;
 	} else if (!dr_node_get(root, "vms")) {
 		dr_diag *g = dr_diag_error(c->d, DR202, dr_node_loc(root), "sim inventory '%s' has no 'vms:' list",

@@ -1244,13 +1244,15 @@ static dr_load_limits env_limits(void)
 	return lim;
 }
 
-static void io_error(dr_diags *d, const char *path, int err)
+/* DR901 at *at (the node that names path), else at the file itself. */
+static void io_error(dr_diags *d, const char *path, int err, const dr_loc *at)
 {
-	dr_diag_error(d, DR901, whole_file(path), "cannot read '%s': %s", path, strerror(err));
+	dr_diag_error(d, DR901, at ? *at : whole_file(path), "cannot read '%s': %s", path, strerror(err));
 }
 
 /* Read all of fd (at most max + 1 bytes); NULL with DR107 or DR901. */
-static char *read_all(int fd, const struct stat *st, dr_diags *d, const char *path, size_t max, size_t *len)
+static char *read_all(int fd, const struct stat *st, dr_diags *d, const char *path, size_t max, size_t *len,
+		      const dr_loc *at)
 {
 	size_t cap = S_ISREG(st->st_mode) ? (size_t)st->st_size + 1 : 65536, n = 0;
 	char *buf = xmalloc(cap);
@@ -1261,7 +1263,7 @@ static char *read_all(int fd, const struct stat *st, dr_diags *d, const char *pa
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			io_error(d, path, errno);
+			io_error(d, path, errno, at);
 			free(buf);
 			return NULL;
 		}
@@ -1283,12 +1285,12 @@ static char *read_all(int fd, const struct stat *st, dr_diags *d, const char *pa
  * no page faults on an anonymous buffer), else read. NULL after DR107 or
  * DR901. *mapped tells the caller to munmap instead of free.
  */
-static char *read_file(dr_diags *d, const char *path, size_t max, size_t *len, bool *mapped)
+static char *read_file(dr_diags *d, const char *path, size_t max, size_t *len, bool *mapped, const dr_loc *at)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		io_error(d, path, errno);
+		io_error(d, path, errno, at);
 		if (fd >= 0)
 			close(fd);
 		return NULL;
@@ -1296,7 +1298,7 @@ static char *read_file(dr_diags *d, const char *path, size_t max, size_t *len, b
 	char *buf = NULL;
 	*mapped = false;
 	if (S_ISDIR(st.st_mode)) {
-		io_error(d, path, EISDIR);
+		io_error(d, path, EISDIR, at);
 	} else if (S_ISREG(st.st_mode) && too_large(d, path, (size_t)st.st_size, max)) {
 		/* reported */
 	} else if (S_ISREG(st.st_mode) && st.st_size > 0 &&
@@ -1304,18 +1306,19 @@ static char *read_file(dr_diags *d, const char *path, size_t max, size_t *len, b
 		*mapped = true;
 		*len = (size_t)st.st_size;
 	} else {
-		buf = read_all(fd, &st, d, path, max, len);
+		buf = read_all(fd, &st, d, path, max, len, at);
 	}
 	close(fd);
 	return buf;
 }
 
-dr_node *dr_load_file(dr_arena *a, dr_diags *diags, const char *path, const dr_load_limits *limits)
+static dr_node *load_file(dr_arena *a, dr_diags *diags, const char *path, const dr_load_limits *limits,
+			  const dr_loc *at)
 {
 	dr_load_limits lim = limits ? *limits : env_limits();
 	size_t len = 0;
 	bool mapped;
-	char *buf = read_file(diags, path, lim.max_file_bytes, &len, &mapped);
+	char *buf = read_file(diags, path, lim.max_file_bytes, &len, &mapped, at);
 	if (!buf)
 		return NULL;
 	dr_node *root = dr_load_string(a, diags, path, buf, len, &lim);
@@ -1324,6 +1327,17 @@ dr_node *dr_load_file(dr_arena *a, dr_diags *diags, const char *path, const dr_l
 	else
 		free(buf);
 	return root;
+}
+
+dr_node *dr_load_file(dr_arena *a, dr_diags *diags, const char *path, const dr_load_limits *limits)
+{
+	return load_file(a, diags, path, limits, NULL);
+}
+
+dr_node *dr_load_file_named(dr_arena *a, dr_diags *diags, const char *path, const dr_node *named_by)
+{
+	dr_loc at = dr_node_loc(named_by);
+	return load_file(a, diags, path, NULL, &at);
 }
 
 /* ---- node helpers -------------------------------------------------------- */

@@ -95,6 +95,13 @@ extern const dr_load_limits dr_load_default_limits;
  */
 dr_node *dr_load_file(dr_arena *a, dr_diags *diags, const char *path, const dr_load_limits *limits);
 
+/*
+ * dr_load_file (default limits) of a file another file names: when path
+ * cannot be opened or read, its DR901 points at named_by, the node that
+ * names it (file:line:col of e.g. an inventory: key's value), not at path.
+ */
+dr_node *dr_load_file_named(dr_arena *a, dr_diags *diags, const char *path, const dr_node *named_by);
+
 /* The same for text already in memory; name is used in positions. */
 dr_node *dr_load_string(dr_arena *a, dr_diags *diags, const char *name, const char *text, size_t len,
 			const dr_load_limits *limits);
