@@ -63,7 +63,8 @@ Success: the runbooks are valid, the run or drill succeeded, the plan is runnabl
 The run failed (or was rolled back), the drill left test VMs, or the plan is blocked.
 .TP
 .B 2
-An invalid runbook, parameters or inventory, or a usage error; nothing ran.
+An invalid runbook, parameters or inventory, a usage error, or an output file whose folder is
+missing (drover makes folders only in its state directory); nothing ran.
 .TP
 .B 3
 An internal error; or what a command wrote could not all be written

@@ -24,7 +24,7 @@ struct option;
 enum {
 	DR_EXIT_OK = 0, /* success: valid, succeeded, runnable */
 	DR_EXIT_FAILED = 1, /* the run failed or was rolled back, the drill left test VMs, the plan is blocked */
-	DR_EXIT_INVALID = 2, /* invalid runbook, parameters, inventory or usage: nothing ran */
+	DR_EXIT_INVALID = 2, /* invalid runbook, parameters, inventory, usage, an output file with no folder: nothing ran */
 	DR_EXIT_INTERNAL = 3, /* drover itself failed */
 	DR_EXIT_CANCELLED = 4, /* SIGINT or SIGTERM */
 	DR_EXIT_BUSY = 5, /* another run holds the run lock of this runbook and backend: nothing ran */
@@ -123,6 +123,19 @@ char *dr_cli_latest_run(const char *state, dr_buf *err);
  */
 int dr_cli_finish_stdout(const char *name, bool journaled, int rc);
 
+/*
+ * Before anything runs (after the options are parsed): whether the file
+ * that option names can be made where it says. Its folder must exist -
+ * drover makes folders only in its own tree, the state directory (state,
+ * NULL: the default one) and folders in it, as written, so a mistyped path
+ * elsewhere is refused, not made (curl's --create-dirs is opt-in too) - and
+ * be one drover may write in; the path must not be a folder. NULL (no such option) and "-"
+ * (standard output) pass. Returns -1 to go on, else reports on stderr (the
+ * option, the file, what is wrong, that nothing was run or written, what to
+ * do) and returns DR_EXIT_INVALID. Any thread.
+ */
+int dr_cli_check_output(const dr_command *cmd, const char *state, const char *option, const char *path);
+
 /* True when colour should be used on stream f: a TTY, NO_COLOR unset or empty, TERM not "dumb". */
 bool dr_cli_use_color(FILE *f);
 
@@ -147,6 +160,15 @@ typedef struct dr_cli_reports {
 
 /* --report PATH: check its extension (a usage error otherwise) and add it to r. Returns -1 or the exit status. */
 int dr_cli_add_report(const dr_command *cmd, dr_cli_reports *r, const char *path);
+
+/*
+ * Before a run starts: each of its output files (--events, each --report,
+ * --metrics; NULL: not asked for) can be made where it says
+ * (dr_cli_check_output, state the run's state directory). -1 to go on, else
+ * the exit status, said on stderr.
+ */
+int dr_cli_check_run_outputs(const dr_command *cmd, const char *state, const char *events, const dr_cli_reports *r,
+			     const char *metrics);
 
 /*
  * After a run: its reports (each in the format of its extension) and its

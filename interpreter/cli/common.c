@@ -39,6 +39,68 @@ int dr_cli_usage_error(const dr_command *cmd, const char *fmt, ...)
 	return DR_EXIT_INVALID;
 }
 
+/* The folder path's file goes in: "." for a bare name, "/" for one in the root. Heap. */
+static char *folder_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+/* Why the file path cannot be made in folder dir and what to do (into why), or false when it can. */
+static bool output_unwritable(const char *path, const char *dir, const char *state, dr_buf *why)
+{
+	struct stat st;
+	if (!*path)
+		dr_buf_puts(why, "no file named: name one");
+	else if (stat(dir, &st) != 0 && errno == ENOENT)
+		dr_buf_printf(why, "the folder '%s' does not exist, and drover makes folders only in its state directory "
+				   "('%s'): create it or fix the path",
+			      dir, state);
+	else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		dr_buf_printf(why, "'%s' is not a folder: fix the path", dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		dr_buf_printf(why, "cannot write in the folder '%s' (%s): name one you may write in", dir, strerror(errno));
+	else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		dr_buf_puts(why, "that is a folder: name a file in it");
+	return why->len > 0;
+}
+
+/* Folder dir is state or in it, as written ("./x/" is "x"): drover's own tree, whose folders it makes. */
+static bool in_state_dir(const char *dir, const char *state)
+{
+	while (dir[0] == '.' && dir[1] == '/')
+		dir += 2;
+	while (state[0] == '.' && state[1] == '/')
+		state += 2;
+	size_t n = strlen(state);
+	while (n > 1 && state[n - 1] == '/')
+		n--;
+	return !strncmp(dir, state, n) && (dir[n] == '\0' || dir[n] == '/');
+}
+
+int dr_cli_check_output(const dr_command *cmd, const char *state, const char *option, const char *path)
+{
+	if (!path || !strcmp(path, "-"))
+		return -1;
+	char *dir = folder_of(path);
+	dr_buf why;
+	dr_buf_init(&why);
+	int rc = -1;
+	state = dr_journal_state_dir(state);
+	if (in_state_dir(dir, state) && access(dir, F_OK) != 0 && errno == ENOENT) {
+		/* in the state directory: drover makes it (mode 0700) */
+	} else if (output_unwritable(path, dir, state, &why)) {
+		fprintf(stderr, "drover %s: %s '%s': %s. Nothing was %s.\n", cmd->name, option, path, why.data,
+			cmd->journaled ? "run" : "written");
+		rc = DR_EXIT_INVALID;
+	}
+	dr_buf_dispose(&why);
+	free(dir);
+	return rc;
+}
+
 bool dr_cli_use_color(FILE *f)
 {
 	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");

@@ -26,6 +26,15 @@ int dr_cli_add_report(const dr_command *cmd, dr_cli_reports *r, const char *path
 	return -1;
 }
 
+int dr_cli_check_run_outputs(const dr_command *cmd, const char *state, const char *events, const dr_cli_reports *r,
+			     const char *metrics)
+{
+	int rc = dr_cli_check_output(cmd, state, "--events", events);
+	for (size_t i = 0; rc < 0 && i < r->n; i++)
+		rc = dr_cli_check_output(cmd, state, "--report", r->paths[i]);
+	return rc < 0 ? dr_cli_check_output(cmd, state, "--metrics", metrics) : rc;
+}
+
 static int write_metrics(const dr_runinfo *ri, const char *path, dr_buf *err)
 {
 	cJSON *doc = dr_report_build(ri);

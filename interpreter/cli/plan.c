@@ -160,7 +160,8 @@ static int parse_options(int argc, char **argv, options *o)
 	o->file = argv[optind];
 	if (o->v.mode == DR_MODE_DRILL && o->v.direction == DR_BE_DIR_AUTO)
 		o->v.direction = DR_BE_DIR_PRIMARY_TO_RECOVERY;
-	return -1;
+	rc = dr_cli_check_output(&dr_cmd_plan, o->state_dir, "-o", o->out);
+	return rc < 0 ? dr_cli_check_output(&dr_cmd_plan, o->state_dir, "--metrics", o->metrics) : rc;
 }
 
 static int64_t wall_now(void)

@@ -92,6 +92,9 @@ static int report_main(int argc, char **argv)
 	if (!o.fmt_given && o.output && strcmp(o.output, "-") && !dr_report_format_of_path(o.output, &o.fmt))
 		return dr_cli_usage_error(&dr_cmd_report, "-o '%s': say --format (the extension is not .json, .xml, .md "
 							  "or .html)", o.output);
+	rc = dr_cli_check_output(&dr_cmd_report, o.state, "-o", o.output);
+	if (rc >= 0)
+		return rc;
 	const char *state = dr_journal_state_dir(o.state);
 	dr_buf err;
 	dr_buf_init(&err);

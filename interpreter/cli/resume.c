@@ -129,6 +129,9 @@ static int parse_options(int argc, char **argv, options *o)
 		return dr_cli_usage_error(&dr_cmd_resume, "one run at a time ('%s' is extra)", argv[optind + 1]);
 	o->run_id = argv[optind];
 	o->x.state_dir = dr_journal_state_dir(o->x.state_dir);
+	rc = dr_cli_check_run_outputs(&dr_cmd_resume, o->x.state_dir, o->events, &o->reports, o->metrics);
+	if (rc >= 0)
+		return rc;
 	dr_buf err;
 	dr_buf_init(&err);
 	rc = dr_journal_run_id_ok(o->run_id, &err) ? -1 : dr_cli_usage_error(&dr_cmd_resume, "%s", err.data);

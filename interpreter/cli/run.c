@@ -273,7 +273,7 @@ static int parse_options(int argc, char **argv, options *o)
 	if (o->x.plan_path && o->x.exclude_blocked)
 		return dr_cli_usage_error(cur, "--plan runs a saved plan as it is; --exclude-blocked is for a plan made now "
 					       "(drover plan shows which VMs are blocked)");
-	return -1;
+	return dr_cli_check_run_outputs(cur, o->x.state_dir, o->events, &o->reports, o->metrics);
 }
 
 /* --plan: the saved plan, read (docs/plan.md, "Saved plans"); -1 to go on, or the exit status. */

@@ -251,6 +251,40 @@ as_other "$drover" status --state-dir locked r1 >out 2>err; rc=$?
 [ $rc = 2 ] && grep -q "Permission denied" err && ! grep -q "no run 'r1'" err; ok "status RUN-ID says so too (not 'no run')" $?
 chmod 700 locked "$tmp"
 
+# An output file whose folder is missing (a typo) is refused before anything runs: exit 2, the option and the
+# file named, no folder made, no run journaled (a drill must not run for an hour and then lose its evidence).
+typo() { # typo OPTION-AS-NAMED drover-args...: the last output option names nosuch/x
+	local opt=$1; shift
+	run 2 "$@" && grep -q "^drover $1: $opt 'nosuch/x[.a-z]*': the folder 'nosuch' does not exist, and drover makes folders only in its state directory" err &&
+		[ ! -e nosuch ] && [ ! -d typo/runs ]
+}
+typo --report run --yes --state-dir typo --report nosuch/x.json rb.yaml; ok "run --report nosuch/x.json: exit 2, nothing run or made" $?
+typo --report drill --yes --state-dir typo rb.yaml --report nosuch/x.html; ok "drill --report after FILE: the same" $?
+typo --metrics failback --yes --state-dir typo --metrics nosuch/x.prom rb.yaml; ok "failback --metrics: the same" $?
+typo --events run --yes --state-dir typo --events nosuch/x rb.yaml; ok "run --events: the same" $?
+typo --report resume --yes --state-dir life --report nosuch/x.md shop-failover-20260101T000000Z; ok "resume --report: the same" $?
+typo --metrics resume --yes --state-dir life --metrics nosuch/x.prom shop-failover-20260101T000000Z; ok "resume --metrics: the same" $?
+typo -o plan --state-dir typo -o nosuch/x.json rb.yaml && [ ! -s out ]; ok "plan -o: the same, no plan printed" $?
+typo --metrics plan --state-dir typo --metrics nosuch/x.prom rb.yaml; ok "plan --metrics: the same" $?
+typo -o report --state-dir life -o nosuch/x.json; ok "report -o: the same" $?
+grep -q "Nothing was run.$" <(run 2 run --yes --state-dir typo --report nosuch/x.json rb.yaml; cat err) &&
+	grep -q "Nothing was written.$" <(run 2 plan -o nosuch/x.json rb.yaml; cat err)
+ok "...and says nothing was run (a run) or written (plan, report)" $?
+run 2 run --yes --state-dir typo --events . rb.yaml && grep -q "^drover run: --events '.': that is a folder: name a file in it" err
+ok "run --events FOLDER: exit 2, says it is a folder" $?
+mkdir -p ro && chmod 555 ro && chmod 711 "$tmp"
+if [ "$(id -u)" = 0 ]; then ro_run() { setpriv --reuid=65534 --regid=65534 --clear-groups "$drover" "$@"; }; else ro_run() { "$drover" "$@"; }; fi
+ro_run plan -o ro/x.json rb.yaml >out 2>err; rc=$?
+[ $rc = 2 ] && grep -q "^drover plan: -o 'ro/x.json': cannot write in the folder 'ro' (Permission denied)" err && [ ! -s out ]
+ok "plan -o into a folder drover may not write in: exit 2, says so" $?
+chmod 700 ro "$tmp"
+"$drover" run -q --yes --state-dir typo --report "$tmp/ok.json" --metrics ./ok.prom --events ok.jsonl rb.yaml >/dev/null 2>err &&
+	[ -s ok.json ] && [ -s ok.prom ] && [ -s ok.jsonl ]
+ok "run --report /abs, --metrics ./rel, --events bare: written" $?
+"$drover" run -q --yes --state-dir own --report own/reports/r.html --metrics ./own/metrics/m.prom rb.yaml >/dev/null 2>err &&
+	[ -s own/reports/r.html ] && [ -s own/metrics/m.prom ] && [ "$(stat -c %a own/reports)" = 700 ]
+ok "folders in the state directory (its own tree) are made, owner-only, as the systemd and Kubernetes examples expect" $?
+
 # drover --help names the manual where it is: installed, or in the checkout.
 "$drover" --help | grep -q "man drover (after make install; in a checkout: man docs/drover.1)" && [ -f "$root/docs/drover.1" ]
 ok "drover --help says where the manual is before make install" $?

@@ -220,11 +220,11 @@ readiness() {
 	promcheck "$d/down.prom" && grep -qx 'drover_readiness_check_ok{runbook="shop-failover",mode="failover"} 0' "$d/down.prom"
 	ok "readiness: ...and writes check_ok 0" $?
 
-	# The file cannot be written: said, exit 3, the old file intact.
+	# The file cannot be written (its folder is a file): refused before the plan, exit 2, the old file intact.
 	cp "$d/ok.prom" "$d/keep.prom"
 	"$drover" plan --metrics "$d/ok.prom/x" --state-dir "$d/s1" "$root/examples/quickstart.yaml" >/dev/null 2>"$d/err"
-	ok "readiness: a metrics file that cannot be written exits 3" $([ $? = 3 ] && echo 0 || echo 1)
-	grep -q "cannot write '.*ok.prom/x'" "$d/err" && cmp -s "$d/ok.prom" "$d/keep.prom"
+	ok "readiness: a metrics file that cannot be written exits 2" $([ $? = 2 ] && echo 0 || echo 1)
+	grep -q "^drover plan: --metrics '.*ok.prom/x': '.*ok.prom' is not a folder" "$d/err" && cmp -s "$d/ok.prom" "$d/keep.prom"
 	ok "readiness: ...names the file, and nothing else changed" $?
 	[ -z "$(find "$d" -name '*.tmp*')" ]; ok "readiness: no temporary file left behind" $?
 }
@@ -315,9 +315,13 @@ reports() {
 		grep -qx 'drover_run_objectives_met{runbook="shop-failover",mode="failover"} 1' "$w/succeeded/metrics.prom"
 	ok "reports succeeded: metrics say succeeded, objectives met" $?
 
-	# a report that cannot be written: the run says so (exit 3) and gives the command that writes it later, which works
-	(cd "$w/succeeded" && "$drover" run -q --yes --state-dir st2 --report shop.yaml/r.html shop.yaml >out2 2>&1)
-	local rc=$? later; later=$(sed -n "s/^drover run: no report: cannot write 'shop.yaml\/r.html': .*; the run itself is as its journal says (\(drover report --state-dir st2 shop-failover-[0-9TZ]*\))$/\1/p" "$w/succeeded/out2")
+	# a report that cannot be written when the run ends (a step made its folder a file; a folder missing at the start
+	# is refused before the run, tests/cli): the run says so (exit 3) and gives the command that writes it later,
+	# which works
+	mkdir "$w/succeeded/lost" && printf '%s\n' 'drover: 1' 'name: gone' 'steps:' '  - id: lose-the-folder' \
+		'    action: exec' '    with: { argv: [sh, -c, "rmdir lost && touch lost"] }' >"$w/succeeded/gone.yaml"
+	(cd "$w/succeeded" && "$drover" run -q --yes --state-dir st2 --report lost/r.html gone.yaml >out2 2>&1)
+	local rc=$? later; later=$(sed -n "s/^drover run: no report: cannot write 'lost\/r.html': .*; the run itself is as its journal says (\(drover report --state-dir st2 gone-[0-9a-zTZ-]*\))$/\1/p" "$w/succeeded/out2")
 	[ $rc = 3 ] && [ -n "$later" ] && (cd "$w/succeeded" && ${later/drover/$drover} -o later.html) && [ -s "$w/succeeded/later.html" ]
 	ok "reports: an unwritable --report: exit 3, and the command it gives (with --state-dir) writes the report" $?
 
@@ -429,8 +433,12 @@ mapped() {
 	sed -e "s|/usr/local/bin/drover|$drover|g" -e "s|/etc/drover/runbooks/shop.yaml|$1/shop.yaml|g" \
 		-e "s|/var/lib/node_exporter/textfile|$1/textfile|g" -e "s|/var/lib/drover|$1/state|g" -e "s|/etc/drover|$1|g"
 }
-# exec_start UNIT: its ExecStart= command line, continuation lines joined
-exec_start() { awk '/^ExecStart=/ { on = 1; sub(/^ExecStart=/, "") } on { l = l $0; if (!sub(/\\$/, "", l)) exit } END { print l }' "$1"; }
+# exec_start UNIT: its Environment= settings exported (as systemd does), then its ExecStart= command line,
+# continuation lines joined
+exec_start() {
+	sed -n 's/^Environment=\(.*\)/export \1;/p' "$1"
+	awk '/^ExecStart=/ { on = 1; sub(/^ExecStart=/, "") } on { l = l $0; if (!sub(/\\$/, "", l)) exit } END { print l }' "$1"
+}
 systemd_units() {
 	local d=$tmp/systemd u
 	mkdir -p "$d/units" "$d/run/textfile" && cp "$here/runbooks/shop.yaml" "$d/run/"
