@@ -105,6 +105,30 @@ const char *fx_write(const char *name, const char *text)
 	return p;
 }
 
+char *fx_slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot read %s: %s", path, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	*n = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc(*n + 1);
+	assert_int_equal(fread(b, 1, *n, f), *n);
+	b[*n] = '\0';
+	fclose(f);
+	return b;
+}
+
+const char *fx_stdlib(const fx_file *files, size_t n)
+{
+	const char *d = fx_newdir();
+	const char *name = d + strlen(fx_dir()) + 1; /* d-N */
+	for (size_t i = 0; i < n; i++)
+		fx_write(dr_arena_printf(strings, "%s/%s.yaml", name, files[i].name), files[i].text);
+	return d;
+}
+
 dr_runbook *fx_compile(const char *name, const char *yaml)
 {
 	static unsigned next;

@@ -40,6 +40,17 @@ const char *fx_newdir(void);
 /* Writes text to fx_path(name) (a file a runbook refers to, e.g. an inventory); returns its path. */
 const char *fx_write(const char *name, const char *text);
 
+/* A file for fx_stdlib: its name without .yaml, and its text. */
+typedef struct fx_file {
+	const char *name, *text;
+} fx_file;
+
+/* A new folder in fx_dir() (fx_newdir) holding NAME.yaml for each of the n files: a stdlib of composites for dr_resolve; returns its path. */
+const char *fx_stdlib(const fx_file *files, size_t n);
+
+/* The whole file at path, NUL-terminated, its length in *n (asserted readable); the caller frees it. */
+char *fx_slurp(const char *path, size_t *n);
+
 /*
  * yaml written to fx_path(name) (NULL: a name of its own, rb-N.yaml) and
  * compiled; asserts it compiles without errors, printing them when not. The

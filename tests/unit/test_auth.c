@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "backends/auth.h"
+#include "fixture.h"
 
 #define SECRET "s3cr3t/with+chars&more"
 
@@ -46,7 +47,7 @@ static struct {
 	char last_error[256]; /* why the server refused the last request */
 } srv = {.mu = PTHREAD_MUTEX_INITIALIZER, .expires_in = 3600};
 
-static char dir[256];
+static const char *dir; /* fx_dir(): the program's scratch folder */
 static char cert_pem[300], az_path[300], az_args[300], fed_file[300];
 static EVP_PKEY *cert_key;
 static X509 *cert_x509;
@@ -319,10 +320,7 @@ static void clear_env(void)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "build/test-auth-XXXXXX");
-	mkdir("build", 0755);
-	if (!mkdtemp(dir))
-		return -1;
+	dir = fx_dir();
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	srv.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
 				 handler, NULL, MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
@@ -347,9 +345,7 @@ static int teardown(void **state)
 	MHD_stop_daemon(srv.d);
 	EVP_PKEY_free(cert_key);
 	X509_free(cert_x509);
-	unlink(cert_pem), unlink(az_path), unlink(az_args), unlink(fed_file);
-	rmdir(dir);
-	return 0;
+	return 0; /* the files go with fx_dir() at exit */
 }
 
 static int per_test(void **state)

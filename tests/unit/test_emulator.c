@@ -14,6 +14,7 @@
  * identity through the metadata endpoint; each token then opens an ARM
  * route. Certificates are made here with libcrypto.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +36,7 @@
 #include "backends/auth.h"
 #include "backends/http.h"
 #include "emulator/emulator.h"
+#include "fixture.h"
 
 #define THREADS 8
 #define PER_THREAD 3
@@ -174,9 +176,9 @@ static void *work(void *p)
 static void test_many_clients_at_once(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/drover-emulator-test-XXXXXX", inv[128], err[512];
-	assert_non_null(mkdtemp(dir));
-	snprintf(inv, sizeof inv, "%s/inventory.yaml", dir);
+	char err[512];
+	const char *inv = fx_path("many-clients/inventory.yaml"), *statef = fx_path("many-clients/state.json");
+	fx_mkdir("many-clients");
 	FILE *f = fopen(inv, "w");
 	assert_non_null(f);
 	fputs("vms:\n", f);
@@ -185,9 +187,6 @@ static void test_many_clients_at_once(void **state)
 			fprintf(f, "  - {name: vm-%d-%d}\n", t, k);
 	fclose(f);
 	dr_diags *d = dr_diags_new();
-	char statef[160], logf[170];
-	snprintf(statef, sizeof statef, "%s/state.json", dir);
-	snprintf(logf, sizeof logf, "%s.log", statef);
 	dr_emu_opts o = {.listen = "127.0.0.1:0", .inventory = inv, .state_path = statef, .speed = 3000, .page_size = 5};
 	dr_emu *e = dr_emu_new(&o, d, err, sizeof err);
 	assert_non_null(e);
@@ -211,14 +210,7 @@ static void test_many_clients_at_once(void **state)
 	assert_int_equal(st.accepted, THREADS * PER_THREAD);
 	assert_true(st.syncs >= 1 && st.syncs <= st.accepted); /* group commit */
 	dr_emu_free(e);
-	dr_diags_free(d);
-	unlink(inv);
-	unlink(statef);
-	unlink(logf);
-	char lock[180];
-	snprintf(lock, sizeof lock, "%s.lock", statef);
-	unlink(lock);
-	rmdir(dir);
+	dr_diags_free(d); /* its files go with fx_dir() at exit */
 }
 
 /* ---- credentials ------------------------------------------------------------------------ */
@@ -274,12 +266,8 @@ static long arm_status(const char *token)
 static void test_drover_credentials_against_the_emulator(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/drover-emulator-auth-XXXXXX", good[128], other[128], fed[128], spec_good[160],
-	     spec_other[160], err[512], code[256];
-	assert_non_null(mkdtemp(dir));
-	snprintf(good, sizeof good, "%s/app.pem", dir);
-	snprintf(other, sizeof other, "%s/other.pem", dir);
-	snprintf(fed, sizeof fed, "%s/federated-token", dir);
+	char spec_good[PATH_MAX + 16], spec_other[PATH_MAX + 16], err[512], code[256];
+	const char *good = fx_path("app.pem"), *other = fx_path("other.pem"), *fed = fx_path("federated-token");
 	make_cert(good);
 	make_cert(other);
 	snprintf(spec_good, sizeof spec_good, "app-cert:%s", good);
@@ -341,8 +329,7 @@ static void test_drover_credentials_against_the_emulator(void **state)
 	unsetenv("AZURE_AUTHORITY_HOST");
 	unsetenv("AZURE_POD_IDENTITY_AUTHORITY_HOST");
 	dr_emu_free(e);
-	dr_diags_free(d);
-	unlink(good), unlink(other), unlink(fed), rmdir(dir);
+	dr_diags_free(d); /* its files go with fx_dir() at exit */
 }
 
 int main(void)

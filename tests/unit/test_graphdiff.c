@@ -20,14 +20,13 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "views/graphdiff.h"
 #include "front/runbook.h"
 
-static char stdlib_dir[64];
+static const char *stdlib_dir; /* fx_stdlib(composites) */
 
-static const struct {
-	const char *name, *text;
-} composites[] = {
+static const fx_file composites[] = {
 	{"tier", "drover: 1\n"
 		 "composite: tier\n"
 		 "inputs:\n"
@@ -76,30 +75,7 @@ static const struct {
 static int make_stdlib(void **state)
 {
 	(void)state;
-	strcpy(stdlib_dir, "/tmp/drover-test-graphdiff-XXXXXX");
-	if (!mkdtemp(stdlib_dir))
-		return -1;
-	for (size_t i = 0; i < sizeof composites / sizeof composites[0]; i++) {
-		char path[128];
-		snprintf(path, sizeof path, "%s/%s.yaml", stdlib_dir, composites[i].name);
-		FILE *f = fopen(path, "w");
-		if (!f)
-			return -1;
-		fputs(composites[i].text, f);
-		fclose(f);
-	}
-	return 0;
-}
-
-static int remove_stdlib(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < sizeof composites / sizeof composites[0]; i++) {
-		char path[128];
-		snprintf(path, sizeof path, "%s/%s.yaml", stdlib_dir, composites[i].name);
-		unlink(path);
-	}
-	rmdir(stdlib_dir);
+	stdlib_dir = fx_stdlib(composites, sizeof composites / sizeof composites[0]);
 	return 0;
 }
 
@@ -532,5 +508,5 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_text),
 	};
-	return cmocka_run_group_tests(tests, make_stdlib, remove_stdlib);
+	return cmocka_run_group_tests(tests, make_stdlib, NULL);
 }

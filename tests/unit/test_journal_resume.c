@@ -39,72 +39,15 @@
 #include "journal/journal.h"
 #include "front/runbook.h"
 #include "fixture.h"
+#include "journal_cut.h"
 
 /* --- the service --------------------------------------------------------- */
 
-#define MAX_OPS 256
-
-typedef struct op {
-	char key[256], label[128];
-	bool failed;
-} op;
-
-static op ops[MAX_OPS];
-static size_t n_ops;
 static bool probe_unknown; /* every probe says it cannot tell */
-static const char *journal_file; /* when set, every mutating call checks its intent is durable there */
-
-static op *find_op(const char *key)
-{
-	for (size_t i = 0; i < n_ops; i++)
-		if (!strcmp(ops[i].key, key))
-			return &ops[i];
-	return NULL;
-}
-
-static void start_op(const dr_call *call, const char *key, bool failed)
-{
-	assert_true(n_ops < MAX_OPS);
-	op *o = &ops[n_ops++];
-	snprintf(o->key, sizeof o->key, "%s", key);
-	dr_exec_task_label(call, o->label, sizeof o->label);
-	o->failed = failed;
-}
-
-static size_t starts_of(const char *label)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < n_ops; i++)
-		n += !strcmp(ops[i].label, label);
-	return n;
-}
-
-/* The intent of this call is in the journal file on disk (written; the writer fsyncs before it returns). */
-static void check_intent_durable(const char *key)
-{
-	if (!journal_file)
-		return;
-	FILE *f = fopen(journal_file, "r");
-	assert_non_null(f);
-	char line[4096];
-	bool found = false;
-	char needle[300];
-	snprintf(needle, sizeof needle, "\"key\":\"%s\"", key);
-	while (!found && fgets(line, sizeof line, f))
-		found = strstr(line, "\"event\":\"task.start\"") && strstr(line, needle);
-	fclose(f);
-	if (!found)
-		fail_msg("the call with key %s was issued before its intent was in the journal", key);
-}
 
 static dr_outcome once_run(dr_call *call)
 {
-	char key[256];
-	dr_exec_idempotency_key(call, key, sizeof key);
-	check_intent_durable(key);
-	op *o = find_op(key);
-	if (!o)
-		start_op(call, key, false);
+	jc_start(call, false);
 	return dr_outcome_ok(NULL);
 }
 
@@ -117,14 +60,7 @@ static dr_outcome refused_run(dr_call *call)
 
 static dr_outcome jobfail_run(dr_call *call)
 {
-	char key[256];
-	dr_exec_idempotency_key(call, key, sizeof key);
-	check_intent_durable(key);
-	op *o = find_op(key);
-	if (!o)
-		start_op(call, key, call->attempt == 1);
-	o = find_op(key);
-	return o->failed ? dr_outcome_fail(DR_ERRC_TRANSIENT, "the job failed") : dr_outcome_ok(NULL);
+	return jc_start(call, true)->failed ? dr_outcome_fail(DR_ERRC_TRANSIENT, "the job failed") : dr_outcome_ok(NULL);
 }
 
 static dr_probe_result probe(dr_call *call)
@@ -133,7 +69,7 @@ static dr_probe_result probe(dr_call *call)
 	dr_exec_idempotency_key(call, key, sizeof key);
 	if (probe_unknown)
 		return (dr_probe_result){.status = DR_PROBE_UNKNOWN, .message = strdup("the service is unreachable")};
-	op *o = find_op(key);
+	jc_op *o = jc_find(key);
 	if (!o)
 		return (dr_probe_result){.status = DR_PROBE_NOT_STARTED};
 	if (o->failed)
@@ -192,20 +128,6 @@ static void opts(dr_exec_opts *o, const char *state_dir)
 	o->run_id = "cut-run";
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	*n = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc(*n + 1);
-	assert_int_equal(fread(b, 1, *n, f), *n);
-	b[*n] = '\0';
-	fclose(f);
-	return b;
-}
-
 static const char *const labels[] = {"one[a]", "one[b]", "one[c]", "two[a]", "two[b]", "two[c]",
 				     "three[a]", "three[b]", "three[c]", "fin"};
 /* Starts of a full run: one each, and the failed job of each three[*] before its retry. */
@@ -214,8 +136,8 @@ static const size_t expected_starts[] = {1, 1, 1, 1, 1, 1, 2, 2, 2, 1};
 static void check_starts(const char *when)
 {
 	for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
-		if (starts_of(labels[i]) != expected_starts[i])
-			fail_msg("%s: %s started %zu times, expected %zu", when, labels[i], starts_of(labels[i]),
+		if (jc_starts_of(labels[i]) != expected_starts[i])
+			fail_msg("%s: %s started %zu times, expected %zu", when, labels[i], jc_starts_of(labels[i]),
 				 expected_starts[i]);
 }
 
@@ -228,92 +150,17 @@ static char *full_run(dr_runbook *rb, size_t *len)
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", state);
 	assert_int_equal(system(cmd), 0);
-	n_ops = 0;
-	journal_file = path;
+	jc_n_ops = 0;
+	jc_journal_file = path;
 	dr_exec_opts o;
 	opts(&o, state);
 	dr_buf err;
 	dr_buf_init(&err);
 	assert_int_equal(dr_exec_run(rb, &o, &err), DR_RUN_SUCCEEDED);
 	dr_buf_dispose(&err);
-	journal_file = NULL;
+	jc_journal_file = NULL;
 	check_starts("the full run");
-	return slurp(path, len);
-}
-
-/* The full journal's records, with where each line ends. */
-typedef struct recs {
-	cJSON **v;
-	size_t *end;
-	size_t n;
-} recs;
-
-static void parse_all(const char *text, size_t len, recs *r)
-{
-	r->v = calloc(len, sizeof *r->v);
-	r->end = calloc(len, sizeof *r->end);
-	r->n = 0;
-	for (size_t off = 0; off < len;) {
-		const char *nl = strchr(text + off, '\n');
-		size_t l = (size_t)(nl - (text + off));
-		r->v[r->n] = cJSON_ParseWithLength(text + off, l);
-		r->end[r->n++] = off + l + 1;
-		off += l + 1;
-	}
-}
-
-static void free_all(recs *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		cJSON_Delete(r->v[i]);
-	free(r->v);
-	free(r->end);
-}
-
-static const char *str(const cJSON *o, const char *k)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-	return s ? s : "";
-}
-
-/* A raw line's attempt: format version 2 leaves out attempt 1 (docs/journal.md). */
-static int attempt_of(const cJSON *o)
-{
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "attempt");
-	return a ? a->valueint : 1;
-}
-
-static bool same_attempt(const cJSON *a, const cJSON *b)
-{
-	return !strcmp(str(a, "step"), str(b, "step")) && !strcmp(str(a, "target"), str(b, "target")) &&
-	       !strcmp(str(a, "phase"), str(b, "phase")) && attempt_of(a) == attempt_of(b);
-}
-
-/* Whether op's intent (and, with lost_calls, its result) ends within the first n bytes. */
-static bool happened(const recs *r, const op *o, size_t n, bool lost_calls)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(str(r->v[i], "event"), "task.start") || strcmp(str(r->v[i], "key"), o->key))
-			continue;
-		if (r->end[i] > n)
-			return false; /* its intent was not durable: the call was never made */
-		if (!lost_calls)
-			return true;
-		for (size_t j = i + 1; j < r->n; j++)
-			if (!strcmp(str(r->v[j], "event"), "task.end") && same_attempt(r->v[i], r->v[j]))
-				return r->end[j] <= n; /* no result in the prefix: say the call never went out */
-		return false;
-	}
-	return false;
-}
-
-/* The service as it was when a crash left this prefix. */
-static void service_at(const op *all, size_t n_all, const recs *r, size_t n, bool lost_calls)
-{
-	n_ops = 0;
-	for (size_t i = 0; i < n_all; i++)
-		if (happened(r, &all[i], n, lost_calls))
-			ops[n_ops++] = all[i];
+	return fx_slurp(path, len);
 }
 
 /*
@@ -331,19 +178,19 @@ static void check_records_once(const dr_journal_file *jf, const char *what)
 	size_t skips = 0;
 	for (size_t i = 0; i < jf->n; i++) {
 		const cJSON *r = jf->recs[i];
-		const char *ev = str(r, "event");
+		const char *ev = fx_str(r, "event");
 		bool keep = false;
 		for (size_t k = 0; k < sizeof once / sizeof once[0]; k++)
 			keep = keep || !strcmp(ev, once[k]);
 		if (!keep)
 			continue;
 		char key[512];
-		snprintf(key, sizeof key, "%s %s %s[%s] #%d", ev, str(r, "phase"), str(r, "step"), str(r, "target"),
-			 attempt_of(r));
+		snprintf(key, sizeof key, "%s %s %s[%s] #%d", ev, fx_str(r, "phase"), fx_str(r, "step"), fx_str(r, "target"),
+			 jc_attempt_of(r));
 		if (cJSON_GetObjectItemCaseSensitive(seen, key))
 			fail_msg("%s: %s is in the journal twice (line %zu)", what, key, jf->lines[i]);
 		cJSON_AddTrueToObject(seen, key);
-		skips += !strcmp(ev, "task.skip") && !strcmp(str(r, "step"), "nofin");
+		skips += !strcmp(ev, "task.skip") && !strcmp(fx_str(r, "step"), "nofin");
 	}
 	cJSON_Delete(seen);
 	if (skips != 1)
@@ -376,9 +223,9 @@ static void resume_from(dr_runbook *rb, const char *text, size_t n, const char *
 	dr_exec_opts o;
 	opts(&o, state);
 	o.resume = &jf;
-	journal_file = path;
+	jc_journal_file = path;
 	dr_run_status st = dr_exec_run(rb, &o, &err);
-	journal_file = NULL;
+	jc_journal_file = NULL;
 	if (st != DR_RUN_SUCCEEDED)
 		fail_msg("%s: resume ended %s: %s", what, dr_run_status_name(st), err.data);
 	check_starts(what);
@@ -397,11 +244,11 @@ static void test_every_cut(void **state)
 	dr_runbook *rb = compile();
 	size_t len;
 	char *text = full_run(rb, &len);
-	op *all = malloc(sizeof ops);
-	memcpy(all, ops, sizeof ops);
-	size_t n_all = n_ops, cuts = 0;
-	recs r;
-	parse_all(text, len, &r);
+	jc_op *all = malloc(sizeof jc_ops);
+	memcpy(all, jc_ops, sizeof jc_ops);
+	size_t n_all = jc_n_ops, cuts = 0;
+	jc_recs r;
+	jc_recs_parse(text, len, &r);
 	for (size_t off = 0; off < len; off++) {
 		if (text[off] != '\n')
 			continue;
@@ -411,15 +258,15 @@ static void test_every_cut(void **state)
 		for (int lost = 0; lost < 2; lost++) {
 			char what[96];
 			snprintf(what, sizeof what, "cut after byte %zu (%s)", n, lost ? "lost calls" : "lost results");
-			service_at(all, n_all, &r, n, lost);
+			jc_service_at(all, n_all, &r, n, lost);
 			resume_from(rb, text, n, "", what);
 			cuts++;
 		}
-		service_at(all, n_all, &r, n, false);
+		jc_service_at(all, n_all, &r, n, false);
 		resume_from(rb, text, n, "{\"event\":\"task.e", "torn line");
 	}
 	assert_true(cuts > 40);
-	free_all(&r);
+	jc_recs_free(&r);
 	free(all);
 	free(text);
 	dr_runbook_free(rb);
@@ -432,18 +279,18 @@ static void test_unknown_suspends(void **state)
 	dr_runbook *rb = compile();
 	size_t len;
 	char *text = full_run(rb, &len);
-	op *all = malloc(sizeof ops);
-	memcpy(all, ops, sizeof ops);
-	size_t n_all = n_ops;
+	jc_op *all = malloc(sizeof jc_ops);
+	memcpy(all, jc_ops, sizeof jc_ops);
+	size_t n_all = jc_n_ops;
 	/* cut right after the first intent of step two */
 	const char *p = strstr(text, "\"event\":\"task.start\",\"step\":\"two\"");
 	assert_non_null(p);
 	size_t n = (size_t)(strchr(p, '\n') - text) + 1;
-	recs r;
-	parse_all(text, len, &r);
-	service_at(all, n_all, &r, n, false);
-	free_all(&r);
-	size_t before = n_ops;
+	jc_recs r;
+	jc_recs_parse(text, len, &r);
+	jc_service_at(all, n_all, &r, n, false);
+	jc_recs_free(&r);
+	size_t before = jc_n_ops;
 	char sdir[128], path[256];
 	snprintf(sdir, sizeof sdir, "%s/unknown", dir);
 	snprintf(path, sizeof path, "%s/runs/cut-run", sdir);
@@ -467,7 +314,7 @@ static void test_unknown_suspends(void **state)
 	assert_int_equal(dr_exec_run(rb, &o, &err), DR_RUN_FAILED);
 	o.screen = NULL;
 	probe_unknown = false;
-	assert_int_equal(n_ops, before); /* nothing was started */
+	assert_int_equal(jc_n_ops, before); /* nothing was started */
 	char said[8192], again[300];
 	rewind(screen);
 	said[fread(said, 1, sizeof said - 1, screen)] = '\0';
@@ -496,17 +343,17 @@ static void test_unknown_suspends(void **state)
 /* A job that waits for a person (Suspended) until 5m, then succeeds. */
 static dr_outcome person_run(dr_call *call)
 {
-	if (call->attempt == 1 && !find_op("manual")) {
-		assert_true(n_ops < MAX_OPS);
-		snprintf(ops[n_ops].key, sizeof ops[n_ops].key, "manual");
-		snprintf(ops[n_ops++].label, sizeof ops[0].label, "manual");
+	if (call->attempt == 1 && !jc_find("manual")) {
+		assert_true(jc_n_ops < JC_MAX_OPS);
+		snprintf(jc_ops[jc_n_ops].key, sizeof jc_ops[jc_n_ops].key, "manual");
+		snprintf(jc_ops[jc_n_ops++].label, sizeof jc_ops[0].label, "manual");
 	}
 	return call->now_ms >= PERSON_DONE_MS ? dr_outcome_ok(NULL) : dr_outcome_wait_person(10000);
 }
 
 static dr_probe_result person_probe(dr_call *call)
 {
-	if (!find_op("manual"))
+	if (!jc_find("manual"))
 		return (dr_probe_result){.status = DR_PROBE_NOT_STARTED};
 	if (call->now_ms >= PERSON_DONE_MS)
 		return (dr_probe_result){.status = DR_PROBE_DONE, .outputs = cJSON_CreateObject()};
@@ -566,12 +413,12 @@ static void test_person_wait_resumed(void **state)
 {
 	(void)state;
 	dr_runbook *rb = compile_person();
-	n_ops = 0;
+	jc_n_ops = 0;
 	assert_int_equal(run_person(rb, "person-full", "", 0), DR_RUN_SUCCEEDED);
 	char path[256];
 	snprintf(path, sizeof path, "%s/person-full/runs/cut-run/journal.jsonl", dir);
 	size_t len, cuts = 0, waits = 0;
-	char *text = slurp(path, &len);
+	char *text = fx_slurp(path, &len);
 	for (const char *p = text; (p = strstr(p, "\"event\":\"task.person\"")); p++)
 		waits++;
 	assert_int_equal(waits, 2); /* the wait began, and ended at 5m */
@@ -579,17 +426,17 @@ static void test_person_wait_resumed(void **state)
 		if (text[off] != '\n')
 			continue;
 		const char *intent = strstr(text, "\"event\":\"task.start\",\"step\":\"manual\"");
-		n_ops = 0; /* the service: the job started once its intent was durable */
+		jc_n_ops = 0; /* the service: the job started once its intent was durable */
 		if (intent && intent < text + off) {
-			snprintf(ops[0].key, sizeof ops[0].key, "manual");
-			snprintf(ops[0].label, sizeof ops[0].label, "manual");
-			n_ops = 1;
+			snprintf(jc_ops[0].key, sizeof jc_ops[0].key, "manual");
+			snprintf(jc_ops[0].label, sizeof jc_ops[0].label, "manual");
+			jc_n_ops = 1;
 		}
 		char what[64];
 		snprintf(what, sizeof what, "person: cut after byte %zu", off + 1);
 		if (run_person(rb, "person-cut", text, off + 1) != DR_RUN_SUCCEEDED)
 			fail_msg("%s: the resumed run did not succeed", what);
-		assert_int_equal(starts_of("manual"), 1);
+		assert_int_equal(jc_starts_of("manual"), 1);
 		cuts++;
 	}
 	assert_true(cuts > 5);

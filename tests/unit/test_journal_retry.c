@@ -36,85 +36,26 @@
 #include "journal/journal.h"
 #include "front/runbook.h"
 #include "fixture.h"
+#include "journal_cut.h"
 
 /* --- the service --------------------------------------------------------- */
 
-#define MAX_OPS 512
-
-typedef struct op {
-	char key[256], label[128];
-	bool failed;
-} op;
-
-static op ops[MAX_OPS];
-static size_t n_ops;
-static const char *journal_file; /* when set, every mutating call checks its intent is durable there */
-
-static op *find_op(const char *key)
-{
-	for (size_t i = 0; i < n_ops; i++)
-		if (!strcmp(ops[i].key, key))
-			return &ops[i];
-	return NULL;
-}
-
-static size_t starts_of(const char *label)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < n_ops; i++)
-		n += !strcmp(ops[i].label, label);
-	return n;
-}
-
-static void check_intent_durable(const char *key)
-{
-	if (!journal_file)
-		return;
-	FILE *f = fopen(journal_file, "r");
-	assert_non_null(f);
-	char line[4096], needle[300];
-	bool found = false;
-	snprintf(needle, sizeof needle, "\"key\":\"%s\"", key);
-	while (!found && fgets(line, sizeof line, f))
-		found = strstr(line, "\"event\":\"task.start\"") && strstr(line, needle);
-	fclose(f);
-	if (!found)
-		fail_msg("the call with key %s was issued before its intent was in the journal", key);
-}
-
-/* Start the operation of this call's key (once), failed when fail_first and it is attempt 1. */
-static op *start(dr_call *call, bool fail_first)
-{
-	char key[256];
-	dr_exec_idempotency_key(call, key, sizeof key);
-	check_intent_durable(key);
-	op *o = find_op(key);
-	if (!o) {
-		assert_true(n_ops < MAX_OPS);
-		o = &ops[n_ops++];
-		snprintf(o->key, sizeof o->key, "%s", key);
-		dr_exec_task_label(call, o->label, sizeof o->label);
-		o->failed = fail_first && call->attempt == 1;
-	}
-	return o;
-}
-
 static dr_outcome once_run(dr_call *call)
 {
-	start(call, false);
+	jc_start(call, false);
 	return dr_outcome_ok(NULL);
 }
 
 static dr_outcome jobfail_run(dr_call *call)
 {
-	return start(call, true)->failed ? dr_outcome_fail(DR_ERRC_PERMANENT, "the job failed") : dr_outcome_ok(NULL);
+	return jc_start(call, true)->failed ? dr_outcome_fail(DR_ERRC_PERMANENT, "the job failed") : dr_outcome_ok(NULL);
 }
 
 static dr_probe_result probe(dr_call *call)
 {
 	char key[256];
 	dr_exec_idempotency_key(call, key, sizeof key);
-	op *o = find_op(key);
+	jc_op *o = jc_find(key);
 	if (!o)
 		return (dr_probe_result){.status = DR_PROBE_NOT_STARTED};
 	if (o->failed)
@@ -189,20 +130,6 @@ static void opts(dr_exec_opts *o, const char *state_dir)
 	o->run_id = "cut-run";
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	*n = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc(*n + 1);
-	assert_int_equal(fread(b, 1, *n, f), *n);
-	b[*n] = '\0';
-	fclose(f);
-	return b;
-}
-
 static void write_file(const char *path, const char *text, size_t n)
 {
 	FILE *f = fopen(path, "w");
@@ -224,9 +151,9 @@ static dr_run_status session(dr_runbook *rb, const char *state, const char *path
 		o.resume = &jf;
 		o.retry_failed = retry;
 	}
-	journal_file = path;
+	jc_journal_file = path;
 	dr_run_status st = dr_exec_run(rb, &o, &err);
-	journal_file = NULL;
+	jc_journal_file = NULL;
 	dr_journal_file_dispose(&jf);
 	dr_buf_dispose(&err);
 	return st;
@@ -270,8 +197,8 @@ static const size_t expected_starts[] = {1, 1, 1, 1, 2, 2, 2, 1, 1, 1};
 static void check_starts(const char *when)
 {
 	for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
-		if (starts_of(labels[i]) != expected_starts[i])
-			fail_msg("%s: %s started %zu times, expected %zu", when, labels[i], starts_of(labels[i]),
+		if (jc_starts_of(labels[i]) != expected_starts[i])
+			fail_msg("%s: %s started %zu times, expected %zu", when, labels[i], jc_starts_of(labels[i]),
 				 expected_starts[i]);
 }
 
@@ -281,14 +208,14 @@ static char *failed_run(dr_runbook *rb, const char *name, char *state, char *pat
 	sprintf(state, "%s/%s", dir, name);
 	sprintf(path, "%s/runs/cut-run/journal.jsonl", state);
 	sh("rm -rf %s", state);
-	n_ops = 0;
+	jc_n_ops = 0;
 	assert_int_equal(session(rb, state, path, false, false), DR_RUN_FAILED);
 	assert_int_equal(verdict(path), DR_RETRY_OK);
-	assert_int_equal(starts_of("three[a]"), 1); /* its job failed */
-	assert_int_equal(starts_of("three[b]"), 0); /* held in the same turn, never called */
-	assert_int_equal(starts_of("four[a]"), 0);
-	assert_int_equal(starts_of("fin"), 1);
-	return slurp(path, len);
+	assert_int_equal(jc_starts_of("three[a]"), 1); /* its job failed */
+	assert_int_equal(jc_starts_of("three[b]"), 0); /* held in the same turn, never called */
+	assert_int_equal(jc_starts_of("four[a]"), 0);
+	assert_int_equal(jc_starts_of("fin"), 1);
+	return fx_slurp(path, len);
 }
 
 /* Retries go on from the failure until the run succeeds; nothing completed starts again. */
@@ -301,72 +228,8 @@ static void test_retry_until_done(void **state)
 	free(failed_run(rb, "until", sdir, path, &len));
 	int sessions = finish(rb, sdir, path, "retrying");
 	check_starts("after the retries");
-	assert_int_equal(starts_of("fin"), (size_t)sessions + 1); /* each session's finally: a new attempt, a new key */
+	assert_int_equal(jc_starts_of("fin"), (size_t)sessions + 1); /* each session's finally: a new attempt, a new key */
 	dr_runbook_free(rb);
-}
-
-/* The full journal's records, with where each line ends. */
-typedef struct recs {
-	cJSON **v;
-	size_t *end;
-	size_t n;
-} recs;
-
-static void parse_all(const char *text, size_t len, recs *r)
-{
-	r->v = calloc(len, sizeof *r->v);
-	r->end = calloc(len, sizeof *r->end);
-	r->n = 0;
-	for (size_t off = 0; off < len;) {
-		const char *nl = strchr(text + off, '\n');
-		size_t l = (size_t)(nl - (text + off));
-		r->v[r->n] = cJSON_ParseWithLength(text + off, l);
-		r->end[r->n++] = off + l + 1;
-		off += l + 1;
-	}
-}
-
-static void free_all(recs *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		cJSON_Delete(r->v[i]);
-	free(r->v);
-	free(r->end);
-}
-
-static const char *str(const cJSON *o, const char *k)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-	return s ? s : "";
-}
-
-/* A raw line's attempt: format version 2 leaves out attempt 1 (docs/journal.md). */
-static int attempt_of(const cJSON *o)
-{
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "attempt");
-	return a ? a->valueint : 1;
-}
-
-/* Whether op's intent is within the first n bytes (lost_calls: and its result too). */
-static bool happened(const recs *r, const op *o, size_t n, bool lost_calls)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(str(r->v[i], "event"), "task.start") || strcmp(str(r->v[i], "key"), o->key))
-			continue;
-		if (r->end[i] > n)
-			return false;
-		if (!lost_calls)
-			return true;
-		int attempt = attempt_of(r->v[i]);
-		for (size_t j = i + 1; j < r->n; j++)
-			if (!strcmp(str(r->v[j], "event"), "task.end") && !strcmp(str(r->v[j], "step"), str(r->v[i], "step")) &&
-			    !strcmp(str(r->v[j], "target"), str(r->v[i], "target")) &&
-			    !strcmp(str(r->v[j], "phase"), str(r->v[i], "phase")) &&
-			    attempt_of(r->v[j]) == attempt)
-				return r->end[j] <= n;
-		return false;
-	}
-	return false;
 }
 
 /*
@@ -383,23 +246,20 @@ static void test_retry_every_cut(void **state)
 	size_t base_len, len;
 	char *base = failed_run(rb, "cut", sdir, path, &base_len);
 	session(rb, sdir, path, true, true); /* the first retry, uninterrupted */
-	char *text = slurp(path, &len);
+	char *text = fx_slurp(path, &len);
 	assert_true(len > base_len);
-	op *all = malloc(sizeof ops);
-	memcpy(all, ops, sizeof ops);
-	size_t n_all = n_ops, cuts = 0;
-	recs r;
-	parse_all(text, len, &r);
+	jc_op *all = malloc(sizeof jc_ops);
+	memcpy(all, jc_ops, sizeof jc_ops);
+	size_t n_all = jc_n_ops, cuts = 0;
+	jc_recs r;
+	jc_recs_parse(text, len, &r);
 	for (size_t off = base_len; off < len; off++) {
 		if (text[off] != '\n' || off + 1 == len)
 			continue;
 		for (int lost = 0; lost < 2; lost++) {
 			char what[96];
 			snprintf(what, sizeof what, "cut after byte %zu (%s)", off + 1, lost ? "lost calls" : "lost results");
-			n_ops = 0;
-			for (size_t i = 0; i < n_all; i++)
-				if (happened(&r, &all[i], off + 1, lost))
-					ops[n_ops++] = all[i];
+			jc_service_at(all, n_all, &r, off + 1, lost);
 			sh("rm -rf %s && mkdir -p %s/runs/cut-run", sdir, sdir);
 			write_file(path, text, off + 1);
 			finish(rb, sdir, path, what);
@@ -408,7 +268,7 @@ static void test_retry_every_cut(void **state)
 		}
 	}
 	assert_true(cuts > 20);
-	free_all(&r);
+	jc_recs_free(&r);
 	free(all);
 	free(text);
 	free(base);

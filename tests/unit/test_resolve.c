@@ -17,14 +17,13 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "front/expr.h"
 #include "front/runbook.h"
 
-static char stdlib_dir[64];
+static const char *stdlib_dir; /* fx_stdlib(composites) */
 
-static const struct {
-	const char *name, *text;
-} composites[] = {
+static const fx_file composites[] = {
 	{"tier", "drover: 1\n"
 		 "composite: tier\n"
 		 "description: fail a tier over and check it\n"
@@ -109,30 +108,7 @@ static const struct {
 static int make_stdlib(void **state)
 {
 	(void)state;
-	strcpy(stdlib_dir, "/tmp/drover-test-resolve-XXXXXX");
-	if (!mkdtemp(stdlib_dir))
-		return -1;
-	for (size_t i = 0; i < sizeof composites / sizeof composites[0]; i++) {
-		char path[128];
-		snprintf(path, sizeof path, "%s/%s.yaml", stdlib_dir, composites[i].name);
-		FILE *f = fopen(path, "w");
-		if (!f)
-			return -1;
-		fputs(composites[i].text, f);
-		fclose(f);
-	}
-	return 0;
-}
-
-static int remove_stdlib(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < sizeof composites / sizeof composites[0]; i++) {
-		char path[128];
-		snprintf(path, sizeof path, "%s/%s.yaml", stdlib_dir, composites[i].name);
-		unlink(path);
-	}
-	rmdir(stdlib_dir);
+	stdlib_dir = fx_stdlib(composites, sizeof composites / sizeof composites[0]);
 	return 0;
 }
 
@@ -665,5 +641,5 @@ int main(void)
 		cmocka_unit_test(test_use_when),
 		cmocka_unit_test(test_composite_file),
 	};
-	return cmocka_run_group_tests(tests, make_stdlib, remove_stdlib);
+	return cmocka_run_group_tests(tests, make_stdlib, NULL);
 }

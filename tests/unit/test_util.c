@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fixture.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -247,8 +249,7 @@ static char *slurp(const char *path)
 static void test_fs_atomic_files(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/drover-fs-XXXXXX";
-	assert_non_null(mkdtemp(dir));
+	const char *dir = fx_newdir();
 	char path[256], nested[256];
 	snprintf(path, sizeof path, "%s/a/b/state.json", dir);
 	assert_int_equal(dr_fs_write_atomic(path, "one", 3, 0, NULL), 0);
@@ -268,21 +269,14 @@ static void test_fs_atomic_files(void **state)
 	snprintf(nested, sizeof nested, "%s/a/b/state.json/x", dir); /* a file where a directory must be */
 	assert_int_equal(dr_fs_mkdirs(nested, &err), -1);
 	assert_non_null(strstr(err.data, "cannot create directory"));
-	dr_buf_dispose(&err);
-	unlink(path);
-	snprintf(nested, sizeof nested, "%s/a/b", dir);
-	rmdir(nested);
-	snprintf(nested, sizeof nested, "%s/a", dir);
-	rmdir(nested);
-	rmdir(dir);
+	dr_buf_dispose(&err); /* the files go with fx_dir() at exit */
 }
 
 /* Issue 10: a temporary name planted as a link (the old name was path.tmp.<pid>) is never written through. */
 static void test_fs_planted_links(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/drover-fs-XXXXXX";
-	assert_non_null(mkdtemp(dir));
+	const char *dir = fx_newdir();
 	char path[256], victim[256], link[300];
 	snprintf(path, sizeof path, "%s/history.json", dir);
 	snprintf(victim, sizeof victim, "%s/victim", dir);
@@ -306,20 +300,14 @@ static void test_fs_planted_links(void **state)
 	assert_non_null(o);
 	fclose(o);
 	assert_int_equal(stat(out, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0600);
-	unlink(out);
-	unlink(link);
-	unlink(path);
-	unlink(victim);
-	rmdir(dir);
+	assert_int_equal(st.st_mode & 0777, 0600); /* the files go with fx_dir() at exit */
 }
 
 /* Issue 10: a state directory another user could write to is refused, with why. */
 static void test_fs_private_dir(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/drover-fs-XXXXXX";
-	assert_non_null(mkdtemp(dir));
+	const char *dir = fx_newdir();
 	dr_buf err;
 	dr_buf_init(&err);
 	assert_int_equal(dr_fs_check_private_dir(dir, "the state directory", &err), 0);
@@ -344,7 +332,6 @@ static void test_fs_private_dir(void **state)
 		assert_int_equal(chown(dir, 0, 0), 0);
 	}
 	dr_buf_dispose(&err);
-	rmdir(dir);
 }
 
 /* Issue 10: text from runbooks and people cannot drive the terminal. */
@@ -381,8 +368,8 @@ static void test_escape_term(void **state)
 static void test_fs_read_all(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/drover-readall-XXXXXX", path[64];
-	assert_non_null(mkdtemp(dir));
+	const char *dir = fx_newdir();
+	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/f", dir);
 	dr_buf b;
 	dr_buf_init(&b);
