@@ -81,6 +81,9 @@ consistency() {
 	tests/check-doc-examples.sh "$drover" >"$log" 2>&1; rc=$?
 	[ $rc = 0 ] || cat "$log"
 	count "every complete YAML example in docs/ validates" $rc
+	node tests/check-doc-tutorial.mjs "$drover" >"$log" 2>&1; rc=$?
+	[ $rc = 0 ] || cat "$log"
+	count "docs/tutorial.md: every command, run in order from a fresh copy of examples/, prints what the page shows" $rc
 }
 
 # The crash-torture test, quick: SIGKILL drover at >= 20 points of a DR plan, resume, check the simulator.
