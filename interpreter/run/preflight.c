@@ -733,15 +733,48 @@ static void walk_node(dr_preflight *pf, const dr_preflight_opts *o, walk *w, siz
 
 /* --- blockers per VM ----------------------------------------------------------- */
 
-/* For --recovery-point TEXT that names no point but is near a policy's name: "; did you mean ...", else "". */
-static const char *misspelt_policy(dr_preflight *pf, const dr_point_override *p)
+/* The policy whose name text is near (a misspelling), or NULL. */
+static const char *near_policy(const char *text)
 {
 	const char *names[DR_POINT_CUSTOM + 1];
 	for (int i = DR_POINT_LATEST; i < DR_POINT_CUSTOM; i++)
 		names[i] = dr_point_policy_name((dr_point_policy)i);
 	names[DR_POINT_CUSTOM] = NULL;
-	const char *near = p->id ? dr_text_suggest(p->id, names) : NULL;
+	return text ? dr_text_suggest(text, names) : NULL;
+}
+
+/* For --recovery-point TEXT that names no point but is near a policy's name: "; did you mean ...", else "". */
+static const char *misspelt_policy(dr_preflight *pf, const dr_point_override *p)
+{
+	const char *near = near_policy(p->id);
 	return near ? dr_arena_printf(pf->a, " (no point has that id or name: did you mean the policy %s?)", near) : "";
+}
+
+/*
+ * recovery.point: ${params...} that gives no policy (a misspelt enum value or
+ * default, a --param): every failover that takes its point from it would be
+ * refused when it starts, after what ran before it (a shutdown of the
+ * sources), so it blocks the plan. Only when a failover takes it (a VM whose
+ * point is chosen at run time from recovery.point).
+ */
+static void policy_blocker(dr_preflight *pf, const dr_preflight_opts *o)
+{
+	const dr_recovery *r = &pf->rb->recovery;
+	if (!r->present || r->point != DR_POINT_FROM_EXPR || (o->point && o->point->present))
+		return;
+	size_t vm = 0;
+	while (vm < pf->n && (pf->vm[vm].point.verdict != DR_PF_POINT_AT_RUN_TIME || !pf->vm[vm].point.note ||
+			      strncmp(pf->vm[vm].point.note, "recovery.point:", 15)))
+		vm++;
+	const char *why = NULL, *s = vm < pf->n ? value_text(r->point_node, o->params, pf->a, &why) : NULL;
+	dr_point_policy p;
+	if (!s || dr_point_policy_parse(s, &p))
+		return;
+	const char *near = near_policy(s);
+	block(pf, DR_BLOCK_RPO, DR_PF_NO_VM, pf->vm[vm].point.node,
+	      "recovery.point is '%s', which is no recovery point policy (latest, latest-processed, latest-app-consistent, "
+	      "latest-crash-consistent or custom): each failover would be refused when it starts%s%s%s",
+	      s, near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
 }
 
 static void point_blocker(dr_preflight *pf, const dr_preflight_opts *o, size_t vm)
@@ -822,6 +855,7 @@ static void check_all(dr_preflight *pf, const dr_preflight_opts *o)
 	}
 	for (size_t i = 0; i < pf->n; i++)
 		vm_blockers(pf, o, &w[i], i);
+	policy_blocker(pf, o);
 	for (size_t i = 0; i < n_step; i++)
 		block(pf, step_blockers[i].kind, DR_PF_NO_VM, step_blockers[i].node, "%s", step_blockers[i].message);
 }
