@@ -326,6 +326,49 @@ char *dr_cli_latest_run(const char *state, dr_buf *err)
 	return id;
 }
 
+/* The status of the newest run of runbook under state that was not refused (blocked), into b; its id, or NULL. */
+static char *last_run_of(const char *state, const char *runbook, dr_runinfo_brief *b)
+{
+	size_t n;
+	char **ids = dr_runinfo_list(state, &n);
+	char *found = NULL;
+	dr_buf err;
+	dr_buf_init(&err);
+	for (size_t i = 0; i < n; i++) {
+		bool mine = !found && dr_runinfo_brief_load(state, ids[i], b, &err) == 0;
+		if (mine && b->runbook && !strcmp(b->runbook, runbook) && strcmp(b->status, "blocked"))
+			found = ids[i];
+		else
+			free(ids[i]);
+		if (mine && !found)
+			dr_runinfo_brief_dispose(b);
+	}
+	dr_buf_dispose(&err);
+	free(ids);
+	return found;
+}
+
+void dr_cli_hint_resume(const dr_command *cmd, const char *state, const char *runbook)
+{
+	state = dr_journal_state_dir(state);
+	dr_runinfo_brief b;
+	char *id = last_run_of(state, runbook, &b);
+	if (!id)
+		return;
+	bool failed = !strcmp(b.status, "failed");
+	if (failed || !strcmp(b.status, "cancelled") || !strcmp(b.status, "interrupted")) {
+		dr_buf c;
+		dr_buf_init(&c);
+		dr_journal_command(&c, "resume", state, id);
+		fprintf(stderr, "drover %s: the last run of this runbook, %s (%s), ended %s: to go on with it from where it "
+				"stopped, run %s%s (what completed is not run again); a new run starts from the first step.\n",
+			cmd->name, id, b.mode ? b.mode : "?", b.status, c.data, failed ? " --retry-failed" : "");
+		dr_buf_dispose(&c);
+	}
+	dr_runinfo_brief_dispose(&b);
+	free(id);
+}
+
 void dr_cli_put_term(const char *text, FILE *out)
 {
 	dr_buf b;

@@ -380,6 +380,8 @@ static int execute(dr_runbook *rb, options *o)
 	dr_run_status st = dr_exec_run(rb, &o->x, &err);
 	dr_cli_put_term(err.data, stderr);
 	dr_buf_dispose(&err);
+	if (st == DR_RUN_BLOCKED)
+		dr_cli_hint_resume(cur, o->x.state_dir, rb->name);
 	rc = dr_exec_exit_code(st);
 	if (dr_cli_write_evidence(cur, o->x.state_dir, id.data, &o->reports, o->metrics) < 0 && rc == DR_EXIT_OK)
 		rc = DR_EXIT_INTERNAL; /* the run succeeded; its evidence is missing */

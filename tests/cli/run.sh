@@ -285,6 +285,18 @@ ok "run --report /abs, --metrics ./rel, --events bare: written" $?
 	[ -s own/reports/r.html ] && [ -s own/metrics/m.prom ] && [ "$(stat -c %a own/reports)" = 700 ]
 ok "folders in the state directory (its own tree) are made, owner-only, as the systemd and Kubernetes examples expect" $?
 
+# A new user cancels a run (Ctrl-C), then runs the runbook again rather than resuming it: the refusal (the VMs
+# are failed over) says that drover resume goes on with the cancelled run, with its command.
+DROVER_TEST_SIGNAL_AT=10m "$drover" run -q --yes --state-dir again rb.yaml >/dev/null 2>&1; rc=$?
+run 1 run -q --yes --state-dir again rb.yaml && [ $rc = 4 ] &&
+	grep -q "^drover run: the last run of this runbook, shop-failover-20260101T000000Z (failover), ended cancelled: to go on with it from where it stopped, run drover resume --state-dir again shop-failover-20260101T000000Z (what completed" err
+ok "run again after a cancelled run: refused, and says drover resume goes on with it (the command)" $?
+run 1 run -q --yes --state-dir again rb.yaml && grep -q "^drover run: the last run of this runbook, shop-failover-20260101T000000Z (failover)" err
+ok "...and again after that refusal (a refused run is not the one to resume)" $?
+"$drover" resume -q --yes --state-dir again shop-failover-20260101T000000Z >/dev/null 2>&1 && run 1 run -q --yes --state-dir again rb.yaml &&
+	! grep -q "the last run of this runbook" err
+ok "...not once that run has succeeded (resumed): nothing to go on with" $?
+
 # drover --help names the manual where it is: installed, or in the checkout.
 "$drover" --help | grep -q "man drover (after make install; in a checkout: man docs/drover.1)" && [ -f "$root/docs/drover.1" ]
 ok "drover --help says where the manual is before make install" $?
