@@ -1357,6 +1357,43 @@ static void recovery_custom(ck *c, const dr_node *m, dr_recovery *r)
 	}
 }
 
+/* v, a value recovery.point may take from parameter name: DR219 unless it is a point policy. */
+static void policy_value(ck *c, const dr_node *v, const char *name)
+{
+	dr_point_policy p;
+	if (!q_string(v) || dr_point_policy_parse(dr_node_str(v), &p))
+		return;
+	const char *names[DR_POINT_CUSTOM + 2];
+	for (int i = DR_POINT_LATEST; i <= DR_POINT_CUSTOM; i++)
+		names[i] = dr_point_policy_name((dr_point_policy)i);
+	names[DR_POINT_CUSTOM + 1] = NULL;
+	dr_diag *g = dr_diag_error(c->d, DR219, dr_node_loc(v),
+				   "params.%s: '%s' is no recovery point policy, and recovery.point is ${params.%s}: a failover "
+				   "with it would be refused",
+				   name, shown(c, v), name);
+	const char *near = dr_text_suggest(dr_node_str(v), names + DR_POINT_LATEST);
+	if (near)
+		dr_diag_set_hint(g, "did you mean '%s'?", near);
+	else
+		dr_diag_set_hint(g, "one of: latest, latest-processed, latest-app-consistent, latest-crash-consistent, custom");
+}
+
+/* recovery.point: ${params.NAME} alone: each value NAME may take (its enum: choices, else its default:) is a policy. */
+static void point_from_param(ck *c, const dr_recovery *r)
+{
+	const char *s = r->point == DR_POINT_FROM_EXPR ? dr_node_str(r->point_node) : NULL;
+	size_t n = s ? strlen(s) : 0;
+	if (n < 11 || strncmp(s, "${params.", 9) || s[n - 1] != '}')
+		return;
+	const char *name = dr_arena_printf(c->a, "%.*s", (int)(n - 10), s + 9);
+	const dr_node *m = get(get(c->rb->root, "params"), name), *choices = get(m, "enum");
+	if (choices && choices->kind == DR_NODE_SEQ)
+		for (size_t i = 0; i < choices->u.seq.n; i++)
+			policy_value(c, choices->u.seq.items[i], name);
+	else
+		policy_value(c, get(m, "default"), name);
+}
+
 static void build_recovery(ck *c, const dr_node *m)
 {
 	dr_recovery *r = &c->rb->recovery;
@@ -1378,6 +1415,7 @@ static void build_recovery(ck *c, const dr_node *m)
 	dur_field(m, c->t_recovery, "max_age", &r->max_age_ms);
 	push_key(c, "recovery");
 	recovery_fallback(c, get(m, "fallback"), r);
+	point_from_param(c, r);
 	if (r->point_node == NULL || p >= 0 || r->point == DR_POINT_FROM_EXPR)
 		recovery_custom(c, m, r);
 	pop(c);
