@@ -113,11 +113,12 @@ bool dr_cli_runs_readable(const char *state, dr_buf *err);
 char *dr_cli_latest_run(const char *state, dr_buf *err);
 
 /*
- * After a run of runbook (its name) was refused as blocked: when the newest
- * earlier run of that runbook under state (NULL: the default) that was not
- * refused ended cancelled, interrupted or failed, say on stderr that
- * drover resume (--retry-failed for a failed one) goes on with it, with the
- * command; else nothing. Reads the state's runs in brief.
+ * After a run of runbook (its name) was refused as blocked, or drover resume
+ * was given no run (runbook NULL: any runbook's): when the newest run of
+ * that runbook under state (NULL: the default) that was not refused ended
+ * cancelled, interrupted or failed, say on stderr that drover resume
+ * (--retry-failed for a failed one) goes on with it, with the command; else
+ * nothing. Reads the state's runs in brief.
  */
 void dr_cli_hint_resume(const dr_command *cmd, const char *state, const char *runbook);
 

@@ -326,7 +326,7 @@ char *dr_cli_latest_run(const char *state, dr_buf *err)
 	return id;
 }
 
-/* The status of the newest run of runbook under state that was not refused (blocked), into b; its id, or NULL. */
+/* The newest run of runbook (NULL: any) under state that was not refused (blocked), in brief into b; its id, or NULL. */
 static char *last_run_of(const char *state, const char *runbook, dr_runinfo_brief *b)
 {
 	size_t n;
@@ -336,7 +336,7 @@ static char *last_run_of(const char *state, const char *runbook, dr_runinfo_brie
 	dr_buf_init(&err);
 	for (size_t i = 0; i < n; i++) {
 		bool mine = !found && dr_runinfo_brief_load(state, ids[i], b, &err) == 0;
-		if (mine && b->runbook && !strcmp(b->runbook, runbook) && strcmp(b->status, "blocked"))
+		if (mine && b->runbook && (!runbook || !strcmp(b->runbook, runbook)) && strcmp(b->status, "blocked"))
 			found = ids[i];
 		else
 			free(ids[i]);
@@ -360,9 +360,11 @@ void dr_cli_hint_resume(const dr_command *cmd, const char *state, const char *ru
 		dr_buf c;
 		dr_buf_init(&c);
 		dr_journal_command(&c, "resume", state, id);
-		fprintf(stderr, "drover %s: the last run of this runbook, %s (%s), ended %s: to go on with it from where it "
-				"stopped, run %s%s (what completed is not run again); a new run starts from the first step.\n",
-			cmd->name, id, b.mode ? b.mode : "?", b.status, c.data, failed ? " --retry-failed" : "");
+		fprintf(stderr, "drover %s: the last run %s, %s (%s%s%s), ended %s: to go on with it from where it stopped, run "
+				"%s%s (what completed is not run again)%s.\n",
+			cmd->name, runbook ? "of this runbook" : "here", id, runbook ? "" : b.runbook, runbook ? "" : ", ",
+			b.mode ? b.mode : "?", b.status, c.data, failed ? " --retry-failed" : "",
+			runbook ? "; a new run starts from the first step" : "");
 		dr_buf_dispose(&c);
 	}
 	dr_runinfo_brief_dispose(&b);

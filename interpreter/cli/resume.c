@@ -123,8 +123,11 @@ static int parse_options(int argc, char **argv, options *o)
 	int rc = dr_cli_parse(&dr_cmd_resume, argc, argv, "ye:qh", longopts, one_option, o);
 	if (rc >= 0)
 		return rc;
-	if (optind >= argc)
-		return dr_cli_usage_error(&dr_cmd_resume, "which run? ('drover runs' lists them)");
+	if (optind >= argc) {
+		rc = dr_cli_usage_error(&dr_cmd_resume, "which run? ('drover runs' lists them)");
+		dr_cli_hint_resume(&dr_cmd_resume, o->x.state_dir, NULL);
+		return rc;
+	}
 	if (optind + 1 < argc)
 		return dr_cli_usage_error(&dr_cmd_resume, "one run at a time ('%s' is extra)", argv[optind + 1]);
 	o->run_id = argv[optind];

@@ -293,6 +293,9 @@ run 1 run -q --yes --state-dir again rb.yaml && [ $rc = 4 ] &&
 ok "run again after a cancelled run: refused, and says drover resume goes on with it (the command)" $?
 run 1 run -q --yes --state-dir again rb.yaml && grep -q "^drover run: the last run of this runbook, shop-failover-20260101T000000Z (failover)" err
 ok "...and again after that refusal (a refused run is not the one to resume)" $?
+run 2 resume --state-dir again && grep -q "^drover resume: which run?" err &&
+	grep -q "^drover resume: the last run here, shop-failover-20260101T000000Z (shop-failover, failover), ended cancelled: to go on with it from where it stopped, run drover resume --state-dir again shop-failover-20260101T000000Z" err
+ok "resume without a run: a usage error (exit 2) that names the run to go on with, in that --state-dir" $?
 "$drover" resume -q --yes --state-dir again shop-failover-20260101T000000Z >/dev/null 2>&1 && run 1 run -q --yes --state-dir again rb.yaml &&
 	! grep -q "the last run of this runbook" err
 ok "...not once that run has succeeded (resumed): nothing to go on with" $?
