@@ -20,6 +20,7 @@
 
 #include "front/diag.h"
 #include "util/buf.h"
+#include "util/fs.h"
 
 static dr_arena *strings; /* the folder's and the paths' text, freed at exit */
 static char *dir;
@@ -38,6 +39,24 @@ static void remove_dir(void)
 	if (dir && nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "fixture: could not remove %s\n", dir);
 	dr_arena_free(strings);
+}
+
+void fx_rmtree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0 && nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fail_msg("cannot remove %s: %s", path, strerror(errno));
+	assert_int_not_equal(lstat(path, &st), 0);
+}
+
+void fx_remake(const char *path)
+{
+	fx_rmtree(path);
+	dr_buf err;
+	dr_buf_init(&err);
+	if (dr_fs_mkdirs(path, &err) != 0)
+		fail_msg("%s", err.data);
+	dr_buf_dispose(&err);
 }
 
 const char *fx_dir(void)

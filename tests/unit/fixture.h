@@ -34,6 +34,12 @@ const char *fx_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* fx_path(<name, printf-formatted>), made as a folder (mode 0700) if it is not one yet; returns its path. */
 const char *fx_mkdir(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Removes path and all it holds, when it is there (no shell); asserts it is gone. */
+void fx_rmtree(const char *path);
+
+/* path made anew: fx_rmtree, then made with its missing parents (mode 0700, dr_fs_mkdirs); asserts it is made. */
+void fx_remake(const char *path);
+
 /* A new empty folder in fx_dir() (d-1, d-2, ...): a test's own, e.g. from a cmocka setup. */
 const char *fx_newdir(void);
 

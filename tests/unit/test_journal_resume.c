@@ -147,9 +147,7 @@ static char *full_run(dr_runbook *rb, size_t *len)
 	char state[128], path[256];
 	snprintf(state, sizeof state, "%s/full", dir);
 	snprintf(path, sizeof path, "%s/runs/cut-run/journal.jsonl", state);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", state);
-	assert_int_equal(system(cmd), 0);
+	fx_rmtree(state);
 	jc_n_ops = 0;
 	jc_journal_file = path;
 	dr_exec_opts o;
@@ -202,9 +200,7 @@ static void resume_from(dr_runbook *rb, const char *text, size_t n, const char *
 {
 	char state[128], runs[160], rdir[200], path[256];
 	snprintf(state, sizeof state, "%s/cut", dir);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", state);
-	assert_int_equal(system(cmd), 0);
+	fx_rmtree(state);
 	mkdir(state, 0700);
 	snprintf(runs, sizeof runs, "%s/runs", state);
 	mkdir(runs, 0700);
@@ -294,9 +290,7 @@ static void test_unknown_suspends(void **state)
 	char sdir[128], path[256];
 	snprintf(sdir, sizeof sdir, "%s/unknown", dir);
 	snprintf(path, sizeof path, "%s/runs/cut-run", sdir);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "mkdir -p %s", path);
-	assert_int_equal(system(cmd), 0);
+	fx_remake(path);
 	strcat(path, "/journal.jsonl");
 	FILE *f = fopen(path, "w");
 	fwrite(text, 1, n, f);
@@ -379,11 +373,13 @@ static dr_runbook *compile_person(void)
 /* A run of rb in the state dir sub, resumed from the journal text[0..n) (n 0: a fresh run); its status. */
 static dr_run_status run_person(dr_runbook *rb, const char *sub, const char *text, size_t n)
 {
-	char state[128], path[256], cmd[300];
+	char state[128], path[256];
 	snprintf(state, sizeof state, "%s/%s", dir, sub);
-	snprintf(cmd, sizeof cmd, "rm -rf %s%s%s/runs/cut-run", state, n ? " && mkdir -p " : "", n ? state : "");
-	assert_int_equal(system(cmd), 0);
-	snprintf(path, sizeof path, "%s/runs/cut-run/journal.jsonl", state);
+	snprintf(path, sizeof path, "%s/runs/cut-run", state);
+	fx_rmtree(n ? state : path); /* a journal to resume from: in a state directory of its own */
+	if (n)
+		fx_remake(path);
+	strcat(path, "/journal.jsonl");
 	dr_journal_file jf = {0};
 	dr_buf err;
 	dr_buf_init(&err);

@@ -110,17 +110,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
-
 static void opts(dr_exec_opts *o, const char *state_dir)
 {
 	dr_exec_opts_init(o);
@@ -207,7 +196,7 @@ static char *failed_run(dr_runbook *rb, const char *name, char *state, char *pat
 {
 	sprintf(state, "%s/%s", dir, name);
 	sprintf(path, "%s/runs/cut-run/journal.jsonl", state);
-	sh("rm -rf %s", state);
+	fx_rmtree(state);
 	jc_n_ops = 0;
 	assert_int_equal(session(rb, state, path, false, false), DR_RUN_FAILED);
 	assert_int_equal(verdict(path), DR_RETRY_OK);
@@ -260,7 +249,9 @@ static void test_retry_every_cut(void **state)
 			char what[96];
 			snprintf(what, sizeof what, "cut after byte %zu (%s)", off + 1, lost ? "lost calls" : "lost results");
 			jc_service_at(all, n_all, &r, off + 1, lost);
-			sh("rm -rf %s && mkdir -p %s/runs/cut-run", sdir, sdir);
+			char run_dir[300];
+			snprintf(run_dir, sizeof run_dir, "%s/runs/cut-run", sdir);
+			fx_remake(run_dir);
 			write_file(path, text, off + 1);
 			finish(rb, sdir, path, what);
 			check_starts(what);
