@@ -118,20 +118,36 @@ static int one_option(void *ctx, int c, const char *arg)
 	}
 }
 
+/* No run id: a usage error whose hint works when pasted (in o's state directory): how to list the runs. */
+static int which_run(const options *o)
+{
+	dr_buf list, err;
+	dr_buf_init(&list);
+	dr_buf_init(&err);
+	dr_journal_command(&list, "runs", o->x.state_dir, NULL);
+	char *id = dr_cli_latest_run(o->x.state_dir, &err);
+	int rc = id ? dr_cli_usage_error(&dr_cmd_resume, "which run? (to list them: %s)", list.data)
+		    : dr_cli_usage_error(&dr_cmd_resume, "which run? (%s)", err.data);
+	free(id);
+	dr_buf_dispose(&list);
+	dr_buf_dispose(&err);
+	return rc;
+}
+
 static int parse_options(int argc, char **argv, options *o)
 {
 	int rc = dr_cli_parse(&dr_cmd_resume, argc, argv, "ye:qh", longopts, one_option, o);
 	if (rc >= 0)
 		return rc;
+	o->x.state_dir = dr_journal_state_dir(o->x.state_dir);
 	if (optind >= argc) {
-		rc = dr_cli_usage_error(&dr_cmd_resume, "which run? ('drover runs' lists them)");
-		dr_cli_hint_resume(&dr_cmd_resume, o->x.state_dir, NULL);
+		rc = which_run(o);
+		dr_cli_hint_resume(&dr_cmd_resume, o->x.state_dir, NULL); /* the run to go on with, if one is */
 		return rc;
 	}
 	if (optind + 1 < argc)
 		return dr_cli_usage_error(&dr_cmd_resume, "one run at a time ('%s' is extra)", argv[optind + 1]);
 	o->run_id = argv[optind];
-	o->x.state_dir = dr_journal_state_dir(o->x.state_dir);
 	rc = dr_cli_check_run_outputs(&dr_cmd_resume, o->x.state_dir, o->events, &o->reports, o->metrics);
 	if (rc >= 0)
 		return rc;

@@ -26,6 +26,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "journal/journal.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -561,10 +562,18 @@ static char *read_failed(dr_exec *x, const task *t, char *msg)
 		       "after a throttled or transient answer";
 	else
 		next = dr_retry_why_not(s->retry, x->read_cls, why, sizeof why) ? dr_arena_strdup(x->a, why) : "not retried";
+	dr_buf c;
+	dr_buf_init(&c);
+	if (x->jr) { /* the exact command, as the summary's next: gives it */
+		dr_buf_puts(&c, "retry the run (");
+		dr_journal_command(&c, "resume", x->state_dir, x->run_id);
+		dr_buf_puts(&c, " --retry-failed)");
+	}
 	char *m = heap_printf("%s; %s. The task did not start: nothing was asked of the service for it. Once the "
-			      "service answers, retry the run (drover resume RUN-ID --retry-failed)",
-			      msg, next);
+			      "service answers, %s",
+			      msg, next, x->jr ? c.data : "run it again");
 	free(msg);
+	dr_buf_dispose(&c);
 	return m;
 }
 

@@ -171,6 +171,18 @@ pasted 1 "$retry" && grep -q "retrying the failed run" pasted.out; ok "the print
 run 2 resume --state-dir "far state" no-such-run
 listed=$(sed -n 's/.*(to list them: \(.*\))$/\1/p' err)
 pasted 0 "$listed" && grep -q "$fid" pasted.out; ok "a run not found: the printed runs command lists the runs: $listed" $?
+run 2 resume --state-dir "far state"
+listed=$(sed -n 's/^drover resume: which run? (to list them: \(.*\))$/\1/p' err)
+latest=$(sed -n "s/^drover resume: the last run here, $fid .*, ended failed: to go on with it from where it stopped, run \(.*\) (what completed is not run again)\.\$/\1/p" err)
+pasted 0 "$listed" && grep -q "$fid" pasted.out; ok "resume without a run id: the printed runs command lists the runs: $listed" $?
+pasted 1 "$latest" && grep -q "retrying the failed run" pasted.out; ok "...and the printed command goes on with the last run: $latest" $?
+# a task whose when: could not read the service: its message names the exact retry command
+cp "$root/tests/golden/journal/retry-unstarted/runbook.yaml" unread.yaml
+DROVER_SIM_FAULTS='[{kind: read-fails, vms: [db-1], class: permanent}]' run 1 run -q --state-dir "far state" --run-id unread-1 unread.yaml
+grep -q "Once the service answers, retry the run (drover resume --state-dir 'far state' unread-1 --retry-failed)" out
+ok "a task that could not read the service names the exact retry command (not RUN-ID)" $?
+retry=$(sed -n "s/.*Once the service answers, retry the run (\(.*\)) (permanent.*/\1/p" out | head -1)
+pasted 0 "$retry" && grep -q "retrying the failed run" pasted.out; ok "...which retries it once the service answers: $retry" $?
 printf 'drover: 1\nname: fine\nsteps:\n  - { id: a, action: log, with: { message: hi } }\n' >fine.yaml
 "$drover" run -q --state-dir "far state" --run-id fine-1 fine.yaml >/dev/null 2>&1
 run 0 resume --state-dir "far state" fine-1 --retry-failed
