@@ -7,7 +7,8 @@
  * to it (approvals.h), which the run picks up within a second. STEP answers
  * every open gate of that step (one per VM of a fanned-out step); STEP@VM
  * answers one. Exit 0 when at least one gate was answered, 1 when none was
- * open (the open ones are listed), 2 for usage errors.
+ * open (the open ones are listed), 2 for usage errors and a STEP that is no
+ * approval gate of the run (its journal's header lists its steps).
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "run/clock.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/xalloc.h"
 
 static int approve_main(int argc, char **argv);
 
@@ -40,7 +42,8 @@ const dr_command dr_cmd_approve = {
 		"  -h, --help          show this help\n"
 		"\nThe run prints the exact command when it starts waiting. STEP answers every open gate of the\n"
 		"step (one per VM when it is fanned out); STEP@VM answers one.\n"
-		"Exit status: 0 answered, 1 no open gate of that step, 2 usage error.\n",
+		"Exit status: 0 answered, 1 no open gate of that step (answered already, or not reached yet),\n"
+		"2 usage error, or STEP is not an approval gate of the run (no such step, or another action).\n",
 	.main = approve_main,
 };
 
@@ -107,6 +110,60 @@ static cJSON *answer_json(const options *o)
 	return a;
 }
 
+static void drop_record(void *ctx, cJSON *rec)
+{
+	(void)ctx;
+	cJSON_Delete(rec);
+}
+
+/* What STEP (before any @VM) is in the run's runbook, as its journal's header declares it: its action, or NULL. */
+static char *step_action(const char *state, const options *o, bool *known)
+{
+	char *path = dr_journal_path(state, o->run_id), *action = NULL;
+	size_t n = strcspn(o->step, "@");
+	dr_journal_file f;
+	dr_buf err;
+	dr_buf_init(&err);
+	*known = dr_journal_read_each(path, &f, drop_record, NULL, &err) == 0; /* only the header is kept */
+	const cJSON *steps = *known ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f.header, "shape"), "steps") : NULL;
+	*known = *known && cJSON_IsObject(steps);
+	for (const cJSON *st = steps ? steps->child : NULL; st && !action; st = st->next) {
+		const char *an = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "action"));
+		if (strlen(st->string) == n && !strncmp(st->string, o->step, n))
+			action = xstrdup(an ? an : "?");
+	}
+	dr_journal_file_dispose(&f);
+	dr_buf_dispose(&err);
+	free(path);
+	return action;
+}
+
+/* A STEP that is no approval gate of the run (not a step of it, or another action): say so and which gates wait. */
+static int no_such_gate(const char *state, const char *run_dir, const options *o)
+{
+	bool known;
+	char *action = step_action(state, o, &known);
+	if (!known || (action && !strcmp(action, "approve"))) {
+		free(action);
+		return -1; /* a gate, or a journal that cannot tell (the answer says what is open) */
+	}
+	int n = (int)strcspn(o->step, "@");
+	dr_buf b;
+	dr_buf_init(&b);
+	if (action)
+		dr_buf_printf(&b, "step '%.*s' of run %s is a %s step, not an approval gate: nothing was answered; ", n,
+			      o->step, o->run_id, action);
+	else
+		dr_buf_printf(&b, "run %s has no step '%.*s', so no such gate is waiting: nothing was answered; ", o->run_id,
+			      n, o->step);
+	dr_approval_list_waiting(run_dir, &b);
+	fputs("drover approve: ", stderr);
+	dr_cli_put_term(b.data, stderr);
+	dr_buf_dispose(&b);
+	free(action);
+	return DR_EXIT_INVALID;
+}
+
 static int approve_main(int argc, char **argv)
 {
 	options o = {0};
@@ -129,7 +186,7 @@ static int approve_main(int argc, char **argv)
 		fprintf(stderr, "drover approve: run '%s' is not waiting for any approval (no %s; is --state-dir right?)\n",
 			o.run_id, run_dir.data);
 		rc = DR_EXIT_FAILED;
-	} else {
+	} else if ((rc = no_such_gate(state, run_dir.data, &o)) < 0) {
 		cJSON *a = answer_json(&o);
 		int n = dr_approval_answer(run_dir.data, o.step, a, &out, &err);
 		cJSON_Delete(a);

@@ -244,11 +244,19 @@ int dr_approval_answer(const char *run_dir, const char *step, const cJSON *answe
 	if (d)
 		closedir(d);
 	if (!answered && !failed) {
-		dr_buf_printf(err, "no open approval of step '%s' in %s; ", step, dirpath);
+		dr_buf_printf(err, "no open approval of step '%s' in %s (answered already, or not reached yet); ", step,
+			      dirpath);
 		list_open(dirpath, err);
 	}
 	free(dirpath);
 	return failed && !answered ? -1 : answered;
+}
+
+void dr_approval_list_waiting(const char *run_dir, dr_buf *out)
+{
+	char *dirpath = path_of(run_dir, NULL, NULL);
+	list_open(dirpath, out);
+	free(dirpath);
 }
 
 /* Root under sudo: the user who ran sudo, when SUDO_USER and SUDO_UID agree with the password database. */

@@ -63,6 +63,13 @@ void dr_approval_withdraw(const char *run_dir, const char *key);
 int dr_approval_answer(const char *run_dir, const char *step, const struct cJSON *answer, dr_buf *out, dr_buf *err);
 
 /*
+ * The gates of the run in run_dir that wait for an answer, appended to out
+ * as "waiting for: KEY, KEY\n", or "the run is not waiting for any
+ * approval\n". Any thread.
+ */
+void dr_approval_list_waiting(const char *run_dir, dr_buf *out);
+
+/*
  * Who is answering, as the operating system says (never $USER, never
  * --as): the name of the real user id, or, for root running under sudo,
  * the user who ran sudo (SUDO_USER, when the password database gives that

@@ -138,12 +138,20 @@ steps:
   - id: go-no-go
     action: approve
     with: { message: "Commit?", timeout: 60s, on_timeout: deny }
+  - { id: hello, action: log, needs: [go-no-go], with: { message: hi } }
 EOF
 "$drover" run -q --state-dir "my state" gate.yaml >gate.out 2>&1 </dev/null &
 gate_pid=$!
 for i in $(seq 100); do grep -q 'answer with: ' gate.out && break; sleep 0.1; done
 answer=$(sed -n 's/^go-no-go: waiting for approval: Commit? (answer with: \(.*\))$/\1/p' gate.out)
 [ "${answer#drover approve --state-dir \'my state\' }" != "$answer" ]; ok "the approve command names the run's --state-dir: $answer" $?
+gid=$(ls "my state/runs" | head -1)
+run 2 approve --state-dir "my state" "$gid" go-no-go-typo &&
+	grep -q "^drover approve: run $gid has no step 'go-no-go-typo', so no such gate is waiting: nothing was answered; waiting for: go-no-go$" err
+ok "approve of a step the run does not have: no such gate, the gates that wait are listed, exit 2" $?
+run 2 approve --state-dir "my state" "$gid" hello@db-1 &&
+	grep -q "^drover approve: step 'hello' of run $gid is a log step, not an approval gate: nothing was answered; waiting for: go-no-go$" err
+ok "approve of a step that is not a gate: says so, lists the waiting gates, exit 2" $?
 (eval "\"\$drover\" ${answer#drover }") >/dev/null 2>&1; ok "the printed approve command answers the gate" $?
 wait "$gate_pid"; ok "the run the printed command approved succeeds" $?
 
