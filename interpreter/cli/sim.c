@@ -11,7 +11,11 @@
  * points and VM health, then the jobs in progress and the recent ones (the
  * Jobs page), and with --audit every mutating call. It never writes.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,8 @@
 #include "backends/sim.h"
 #include "cli/cli.h"
 #include "front/runbook.h"
+#include "journal/journal.h"
+#include "util/fs.h"
 #include "util/text.h"
 
 static int sim_main(int argc, char **argv);
@@ -62,6 +68,9 @@ const dr_command dr_cmd_sim = {
 		"  -h, --help         show this help\n"
 		"\nWith a RUNBOOK, its backend options apply (inventory, seed, faults); VMs the state does\n"
 		"not know yet are shown as Protected. docs/backends.md describes the simulator.\n"
+		"Exit status: 0 done; 1 the service refused (a job that does not wait), no state to show;\n"
+		"2 usage error or a runbook with errors; 5 busy: a run (or another drover) holds the state,\n"
+		"nothing was changed.\n"
 		"Example: drover sim show --audit examples/quickstart.yaml\n",
 	.main = sim_main,
 };
@@ -425,9 +434,80 @@ static void show_json(dr_backend *be, dr_arena *a, const opts *o, int64_t now, d
 
 /* ---- the subcommands ---------------------------------------------------------------------------------- */
 
-static int system_error(const char *what, dr_arena *a, const dr_be_error *err)
+/* The run lock (in the state directory beside the simulator's state) of a live run of the state at path; NULL: none. */
+static cJSON *holder_of(const char *dir, const char *path, dr_arena *a)
 {
-	(void)a;
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return NULL;
+	const char *want = dr_arena_printf(a, "sim:%s", real), *locks = dr_arena_printf(a, "%s/locks", dir);
+	DIR *d = opendir(locks);
+	cJSON *found = NULL;
+	for (struct dirent *e; d && !found && (e = readdir(d));) {
+		size_t n = strlen(e->d_name);
+		dr_buf text;
+		dr_buf_init(&text);
+		bool lock = n > 5 && !strcmp(e->d_name + n - 5, ".lock");
+		cJSON *h = lock && dr_fs_read_all(dr_arena_printf(a, "%s/%s", locks, e->d_name), 64 * 1024, &text) == 0
+				   ? cJSON_Parse(text.data)
+				   : NULL;
+		const cJSON *pid = cJSON_GetObjectItemCaseSensitive(h, "pid");
+		const char *be = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "backend"));
+		if (be && !strcmp(be, want) && cJSON_IsNumber(pid) && (kill((pid_t)pid->valuedouble, 0) == 0 || errno == EPERM))
+			found = h;
+		else
+			cJSON_Delete(h);
+		dr_buf_dispose(&text);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static const char *field(const cJSON *h, const char *key)
+{
+	const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, key));
+	return v ? v : "?";
+}
+
+/*
+ * Another drover holds the simulator's state: busy (exit 5), in the words of a busy run lock - who holds it,
+ * that nothing was changed, and what to do.
+ */
+static int busy(const char *what, const char *path, dr_arena *a)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dir = slash ? dr_arena_strndup(a, path, (size_t)(slash - path)) : ".";
+	cJSON *h = holder_of(dir, path, a);
+	dr_buf b, c;
+	dr_buf_init(&b);
+	dr_buf_init(&c);
+	if (h)
+		dr_buf_printf(&b,
+			      "busy: run %s holds the simulator state %s (pid %.0f on %s, since %s).\n"
+			      "Changing the simulator under a run would change what the run finds. Wait for it to end (%s), "
+			      "or stop it (kill -INT %.0f) and resume it later; nothing was changed (the lock is %s.lock)\n",
+			      field(h, "run"), path, cJSON_GetObjectItemCaseSensitive(h, "pid")->valuedouble, field(h, "host"),
+			      field(h, "since"), dr_journal_command(&c, "status", dir, field(h, "run")),
+			      cJSON_GetObjectItemCaseSensitive(h, "pid")->valuedouble, path);
+	else
+		dr_buf_printf(&b,
+			      "busy: another drover process holds the simulator state %s.\n"
+			      "Changing the simulator under it would change what it finds. Wait for it to end, then try "
+			      "again; nothing was changed (the lock is %s.lock)\n",
+			      path, path);
+	fprintf(stderr, "drover sim %s: ", what);
+	dr_cli_put_term(b.data, stderr);
+	dr_buf_dispose(&b);
+	dr_buf_dispose(&c);
+	cJSON_Delete(h);
+	return DR_EXIT_BUSY;
+}
+
+static int system_error(const char *what, const char *path, dr_arena *a, const dr_be_error *err)
+{
+	if (err->code && !strcmp(err->code, "StateFileLocked"))
+		return busy(what, path, a);
 	fprintf(stderr, "drover sim %s: %s [%s]\n", what, err->message, err->code);
 	if (err->possible_causes)
 		fprintf(stderr, "  possible causes: %s\n", err->possible_causes);
@@ -446,7 +526,7 @@ static int show(dr_backend *be, dr_arena *a, const opts *o)
 	int64_t now = dr_sim_time(be, at); /* backend calls take the caller's time: they add the offset themselves */
 	if (dr_backend_list_items(be, a, at, &items, &n, &err) < 0 ||
 	    dr_backend_list_jobs(be, a, at, NULL, &jobs, &nj, &err) < 0)
-		return system_error("show", a, &err);
+		return system_error("show", dr_sim_path(be), a, &err);
 	opts own = *o;
 	own.now_ms = at; /* what the items' points are asked at */
 	if (o->json)
@@ -464,7 +544,7 @@ static int reset(dr_backend *be, dr_arena *a, const opts *o)
 	size_t n;
 	char t[40];
 	if (dr_backend_list_items(be, a, o->now_ms, &items, &n, &err) < 0 || dr_backend_flush(be, a, &err) < 0)
-		return system_error("reset", a, &err);
+		return system_error("reset", dr_sim_path(be), a, &err);
 	printf("Simulator state reset: %s (%zu VM%s, all Protected, seed %llu, time %s)\n", dr_sim_path(be), n,
 	       n == 1 ? "" : "s", (unsigned long long)dr_sim_seed(be), when(t, sizeof t, now));
 	return DR_EXIT_OK;
@@ -480,7 +560,7 @@ static int advance(dr_backend *be, dr_arena *a, const opts *o)
 	int64_t before = dr_sim_time(be, from);
 	int64_t after = dr_sim_advance(be, from, o->advance_ms);
 	if (dr_backend_flush(be, a, &err) < 0)
-		return system_error("advance", a, &err);
+		return system_error("advance", dr_sim_path(be), a, &err);
 	dr_text_human_duration(o->advance_ms, d, sizeof d);
 	printf("Simulator time advanced by %s: %s -> %s (%s)\n", d, when(t0, sizeof t0, before),
 	       when(t1, sizeof t1, after), dr_sim_path(be));
@@ -495,7 +575,7 @@ static int resume(dr_backend *be, dr_arena *a, const opts *o)
 	char t[40];
 	int64_t at = o->now_given || dr_sim_state_time(be) < 0 ? o->now_ms : dr_sim_state_time(be);
 	if (dr_sim_resume_job(be, a, at, o->job, &err) < 0) {
-		system_error("resume", a, &err);
+		system_error("resume", dr_sim_path(be), a, &err);
 		if (dr_backend_get_job(be, a, at, o->job, &j, &err) == 0)
 			fprintf(stderr, "  the job is %s%s\n", dr_backend_job_state_name(j.state),
 				j.item_name ? dr_arena_printf(a, " (%s of '%s')", dr_backend_op_name(j.op), j.item_name) : "");
@@ -503,7 +583,7 @@ static int resume(dr_backend *be, dr_arena *a, const opts *o)
 		return DR_EXIT_FAILED;
 	}
 	if (dr_backend_flush(be, a, &err) < 0)
-		return system_error("resume", a, &err);
+		return system_error("resume", dr_sim_path(be), a, &err);
 	const char *state = dr_backend_get_job(be, a, at, o->job, &j, &err) == 0 ? dr_backend_job_state_name(j.state) : "?";
 	printf("Job %s resumed at %s: the manual action is done and the job goes on (%s now; %s)\n", o->job,
 	       when(t, sizeof t, dr_sim_time(be, at)), state, dr_sim_path(be));
@@ -523,7 +603,7 @@ static int remove_state(const char *path, dr_arena *a)
 	dr_be_error err;
 	bool was = exists(path);
 	if (dr_sim_remove_state(path, a, &err) < 0)
-		return system_error("reset", a, &err);
+		return system_error("reset", path, a, &err);
 	printf(was ? "Simulator state removed: %s\n" : "No simulator state at %s: nothing to reset\n", path);
 	return DR_EXIT_OK;
 }
@@ -572,7 +652,7 @@ static int run(const opts *o, dr_arena *a)
 	if (rc < 0) {
 		dr_be_error err;
 		dr_backend *be = dr_sim_open(cfg, &so, a, d, &err);
-		rc = !be ? (err.message ? system_error(o->sub, a, &err) : DR_EXIT_INVALID)
+		rc = !be ? (err.message ? system_error(o->sub, so.state_path, a, &err) : DR_EXIT_INVALID)
 			 : is_reset ? reset(be, a, o) : is_advance ? advance(be, a, o) : is_resume ? resume(be, a, o) : show(be, a, o);
 		dr_backend_close(be);
 	}

@@ -129,6 +129,26 @@ run 2 sim advance 0s --state life/sim-state.json; ok "sim advance 0s: usage erro
 run 1 sim advance 1h --state nowhere.json && grep -q 'no simulator state at nowhere.json' err
 ok "sim advance of a state that does not exist says so" $?
 
+# sim reset/advance/resume while a run holds the simulator's state: busy (5, as a busy run lock), naming the
+# run, and nothing changed.
+sed 's/^      timeout: 1h$/      timeout: 60s/' "$root/examples/quickstart.yaml" >held.yaml
+"$drover" run -q --state-dir "held state" --run-id held-1 held.yaml >held.out 2>&1 </dev/null &
+held_pid=$!
+for i in $(seq 100); do grep -q 'answer with: ' held.out && break; sleep 0.1; done
+before=$(md5sum <"held state/sim-state.json")
+for sub in reset "reset held.yaml" "advance 1h" "resume no-such-job"; do
+	read -ra a <<<"$sub"
+	run 5 sim "${a[@]}" --state-dir "held state" &&
+		grep -q "^drover sim ${a[0]}: busy: run held-1 holds the simulator state held state/sim-state.json (pid $held_pid on " err &&
+		grep -q "; nothing was changed (the lock is held state/sim-state.json.lock)$" err
+	ok "sim $sub while a run holds the simulator's state: busy, exit 5, naming the run" $?
+done
+look=$(sed -n 's/.*Wait for it to end (\(drover status [^)]*\)).*/\1/p' err)
+(eval "\"\$drover\" ${look#drover }") 2>/dev/null | grep -q "^run held-1: running"; ok "...and the status command it prints shows the run: $look" $?
+[ "$(md5sum <"held state/sim-state.json")" = "$before" ]; ok "...and the simulator's state is as it was" $?
+"$drover" approve --state-dir "held state" held-1 go-no-go >/dev/null 2>&1
+wait "$held_pid"; ok "the run that held the state goes on and succeeds" $?
+
 # A run waiting for approval prints the command that answers it; with --state-dir (a folder with
 # a space here) that command names it, so it works as printed, from another shell.
 cat >gate.yaml <<'EOF'
