@@ -4,7 +4,8 @@
  * Each command is a row: name, one-line summary, usage, a help text and its
  * entry point, which returns the process exit status (see docs/drover.1):
  * 0 success, 1 run failed or plan blocked, 2 invalid runbook or usage,
- * 3 internal error, 4 cancelled, 5 busy (another run holds the run lock).
+ * 3 internal error, 4 cancelled, 5 busy (another run holds the run lock), 6 stale (an earlier run did not
+ * finish and left its lock: resume it).
  */
 #ifndef DR_CLI_H
 #define DR_CLI_H
@@ -28,6 +29,7 @@ enum {
 	DR_EXIT_INTERNAL = 3, /* drover itself failed */
 	DR_EXIT_CANCELLED = 4, /* SIGINT or SIGTERM */
 	DR_EXIT_BUSY = 5, /* another run holds the run lock of this runbook and backend: nothing ran */
+	DR_EXIT_STALE = 6, /* an earlier run of this runbook and backend did not finish (its lock is stale): nothing ran */
 };
 
 typedef struct dr_command {

@@ -67,7 +67,8 @@ const dr_command dr_cmd_drill = {
 		"too. At the end the drill asks the backend whether any test VM is left and fails if one is.\n"
 		"Exit status: 0 the drill passed and left nothing, 1 it failed, left test VMs or missed an\n"
 		"objective (objectives.enforce: drill, the default), 2 invalid, 3 internal error, 4 cancelled,\n"
-		"5 busy (another run holds the lock). docs/execution.md, \"Modes\".\n",
+		"5 busy (another run holds the lock), 6 stale (an earlier run did not finish and left the lock).\n"
+		"docs/execution.md, \"Modes\".\n",
 	.main = drill_main,
 	.journaled = true,
 };

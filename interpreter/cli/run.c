@@ -5,7 +5,7 @@
  * error nothing runs (exit 2). Parameter problems are usage errors (exit
  * 2). Then the executor runs the plan; the exit status is the run's
  * (dr_exec_exit_code: 0 succeeded, 1 failed or rolled back, 3 internal
- * error, 4 cancelled, 5 busy).
+ * error, 4 cancelled, 5 busy, 6 stale).
  *
  * Where things go: the events (--events FILE, or - for stdout) as JSON
  * lines; the human view on stdout, or on stderr when the events take
@@ -98,8 +98,9 @@ const dr_command dr_cmd_run = {
 		"runbook, parameters or backend (nothing ran), 3 internal error, or a run that succeeded but whose\n"
 		"output, --events or --report file could not be written (a full disk; its journal is whole), 4\n"
 		"cancelled (SIGINT/SIGTERM; a second signal exits at once), 5 busy (another run of this runbook\n"
-		"against the same backend holds its lock; nothing ran). Semantics: docs/execution.md; events:\n"
-		"docs/events.md.\n",
+		"against the same backend holds its lock; nothing ran), 6 stale (an earlier run of it did not\n"
+		"finish and left its lock: resume that run, or --force; nothing ran). Semantics:\n"
+		"docs/execution.md; events: docs/events.md.\n",
 	.main = run_main,
 	.journaled = true,
 };

@@ -110,7 +110,8 @@ static bool over(const dr_runinfo *ri)
 /* The run was refused before any step ran: nothing to measure. */
 static bool refused(const dr_runinfo *ri)
 {
-	return !strcmp(ri->status, "blocked") || !strcmp(ri->status, "busy") || !strcmp(ri->status, "invalid");
+	return !strcmp(ri->status, "blocked") || !strcmp(ri->status, "busy") || !strcmp(ri->status, "stale") ||
+	       !strcmp(ri->status, "invalid");
 }
 
 static void print_objectives(const dr_runinfo *ri, const dr_ri_objectives *o)

@@ -299,6 +299,7 @@ static const char *take_lock(dr_exec *x, dr_buf *err)
 	if (rc < 0)
 		dr_buf_putc(err, '\n');
 	x->lock_busy = rc == DR_RUNLOCK_BUSY;
+	x->lock_stale = rc == DR_RUNLOCK_STALE;
 	if (rc == DR_RUNLOCK_STALE)
 		return "an earlier run of this runbook against this backend did not finish (see above)";
 	if (rc == DR_RUNLOCK_BUSY)

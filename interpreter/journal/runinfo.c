@@ -733,7 +733,7 @@ static void on_run_stop(dr_runinfo *ri, const cJSON *rec, int64_t at)
 static const char *status_name(const char *s)
 {
 	static const char *const names[] = {"succeeded",      "failed",	   "rolled_back", "cancelled", "invalid",
-					    "internal_error", "suspended", "running",	  "blocked",   "busy", NULL};
+					    "internal_error", "suspended", "running",	  "blocked",   "busy", "stale", NULL};
 	for (size_t i = 0; s && names[i]; i++)
 		if (!strcmp(names[i], s))
 			return names[i];

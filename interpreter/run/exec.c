@@ -46,7 +46,7 @@ void dr_exec_opts_init(dr_exec_opts *o)
 static const char *const status_names[] = {
 	[DR_RUN_SUCCEEDED] = "succeeded", [DR_RUN_FAILED] = "failed",   [DR_RUN_ROLLED_BACK] = "rolled_back",
 	[DR_RUN_CANCELLED] = "cancelled", [DR_RUN_INVALID] = "invalid", [DR_RUN_INTERNAL] = "internal_error",
-	[DR_RUN_BUSY] = "busy", [DR_RUN_BLOCKED] = "blocked",
+	[DR_RUN_BUSY] = "busy", [DR_RUN_BLOCKED] = "blocked", [DR_RUN_STALE] = "stale",
 };
 
 const char *dr_run_status_name(dr_run_status s)
@@ -59,6 +59,7 @@ int dr_exec_exit_code(dr_run_status s)
 	static const int codes[] = {
 		[DR_RUN_SUCCEEDED] = 0, [DR_RUN_FAILED] = 1,  [DR_RUN_ROLLED_BACK] = 1,
 		[DR_RUN_CANCELLED] = 4, [DR_RUN_INVALID] = 2, [DR_RUN_INTERNAL] = 3, [DR_RUN_BUSY] = 5, [DR_RUN_BLOCKED] = 1,
+		[DR_RUN_STALE] = 6,
 	};
 	return codes[s];
 }
@@ -576,7 +577,7 @@ static dr_run_status refuse(dr_exec *x, dr_buf *err, const char *why, dr_run_sta
 {
 	if (st != DR_RUN_BLOCKED) /* a blocked run's err says it all (exec_preflight.c) */
 		dr_buf_printf(err, "nothing was run: %s\n", why);
-	x->status = st == DR_RUN_INVALID && x->lock_busy ? DR_RUN_BUSY : st;
+	x->status = st != DR_RUN_INVALID ? st : x->lock_busy ? DR_RUN_BUSY : x->lock_stale ? DR_RUN_STALE : st;
 	emit_run_end(x, err);
 	if (x->view)
 		dr_progress_final(x->view);

@@ -41,6 +41,7 @@ typedef enum dr_run_status {
 	DR_RUN_INTERNAL, /* nothing or not everything ran: a system error (threads, files) */
 	DR_RUN_BUSY, /* nothing ran: another live run holds the run lock of this runbook and backend */
 	DR_RUN_BLOCKED, /* nothing ran: the preflight found blockers (docs/execution.md, "Preflight") */
+	DR_RUN_STALE, /* nothing ran: an earlier run of this runbook and backend did not finish and left its lock */
 } dr_run_status;
 
 /* Whether a run reads and updates the duration history (history.h; docs/execution.md, "Order"). */
@@ -141,10 +142,11 @@ void dr_exec_opts_init(dr_exec_opts *o);
  */
 dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err);
 
-/* The process exit status for a run status (0 succeeded, 1 failed, rolled back or blocked, 2, 3, 4 cancelled, 5 busy). */
+
+/* The process exit status for a run status (0 succeeded, 1 failed, rolled back or blocked, 2, 3, 4 cancelled, 5 busy, 6 stale). */
 int dr_exec_exit_code(dr_run_status s);
 
-/* "succeeded", "failed", "rolled_back", "cancelled", "invalid", "internal_error", "busy", "blocked". */
+/* "succeeded", "failed", "rolled_back", "cancelled", "invalid", "internal_error", "busy", "blocked", "stale". */
 const char *dr_run_status_name(dr_run_status s);
 
 /* --- services to actions ------------------------------------------------- */

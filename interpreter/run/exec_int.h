@@ -255,6 +255,7 @@ struct dr_exec {
 	pthread_mutex_t prompt_mu;
 	dr_run_status status;
 	bool lock_busy; /* journal_prepare: another live run holds the run lock (status busy) */
+	bool lock_stale; /* journal_prepare: an earlier run that did not finish left the run lock (status stale) */
 	char *state_error; /* the first save of the run's state (journal, backend's state) that failed: why (heap) */
 	char *internal_error; /* heap; set by a system error mid-run */
 	struct jrun *jr; /* journal_run.c: the journal, its lock, a resume's replay; NULL without a journal */

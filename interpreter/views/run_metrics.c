@@ -31,7 +31,7 @@ static double seconds(int64_t ms) { return ms >= 0 ? (double)ms / 1000 : NAN; }
 static void status_set(dr_metrics *m, const labels *l, const char *status)
 {
 	static const char *const all[] = {"succeeded", "failed", "rolled_back", "cancelled", "invalid",
-					  "internal_error", "busy", "blocked", "interrupted", "suspended", "running"};
+					  "internal_error", "busy", "stale", "blocked", "interrupted", "suspended", "running"};
 	const char *name = "drover_run_status";
 	dr_metrics_family(m, name, "gauge", "1 for the last run's status, 0 for the others.");
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -218,7 +218,11 @@ shown=$(sed -n 's/.*nothing to retry (to see it: \(.*\))$/\1/p' err)
 pasted 0 "$shown" && grep -q "^run fine-1: succeeded" pasted.out; ok "--retry-failed of a run that succeeded: the printed status works: $shown" $?
 # a run killed mid-way leaves its lock: the next run names the commands that look at it and resume it
 { (DROVER_TEST_KILL_AT=4 "$drover" run -q --state-dir "cut state" --run-id cut-1 rb.yaml >/dev/null 2>&1); } 2>/dev/null
-run 2 run -q --state-dir "cut state" rb.yaml
+run 6 run -q --state-dir "cut state" rb.yaml
+ok "a stale lock (an earlier run did not finish): exit 6, not 2 (usage) nor 5 (busy)" $?
+grep -q "^nothing was run: an earlier run of this runbook against this backend did not finish" err; ok "...and nothing ran" $?
+run 6 run -q --state-dir "cut state" --events - rb.yaml && grep -q '"event":"run.end","status":"stale","exit":6' out
+ok "...and run.end says status stale, exit 6" $?
 look=$(sed -n 's/.*Look at it (\([^)]*\)) and resume it.*/\1/p' err)
 again=$(sed -n 's/.* and resume it (\([^)]*\)).*/\1/p' err)
 pasted 0 "$look" && grep -q "^run cut-1: " pasted.out; ok "a stale lock: the printed status command shows the run: $look" $?
