@@ -234,6 +234,14 @@ int64_t dr_cli_virtual_start(const dr_runbook *rb, const char *state_path, const
 double dr_cli_sim_speed(const dr_runbook *rb);
 
 /*
+ * The test hook DROVER_TEST_SIGNAL_AT=DURATION (docs/execution.md): the
+ * run sends itself SIGINT when its clock reaches that time; *at_ms gets it
+ * (left as it is when the variable is unset). Returns -1, or a usage error
+ * of cmd (exit 2) for a value that is not a duration.
+ */
+int dr_cli_test_signal_at(const dr_command *cmd, int64_t *at_ms);
+
+/*
  * `drover run` in a mode: the body of run, drill and failback (run.c).
  * cmd names the command in messages and --help.
  */

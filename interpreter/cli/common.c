@@ -402,3 +402,12 @@ int dr_cli_finish_stdout(const char *name, bool journaled, int rc)
 			  : "Nothing else depends on that output: run the command again with it going where there is room.");
 	return rc == DR_EXIT_OK ? DR_EXIT_INTERNAL : rc;
 }
+
+int dr_cli_test_signal_at(const dr_command *cmd, int64_t *at_ms)
+{
+	const char *v = getenv("DROVER_TEST_SIGNAL_AT");
+	size_t bad;
+	if (v && *v && !dr_text_parse_duration(v, at_ms, &bad))
+		return dr_cli_usage_error(cmd, "DROVER_TEST_SIGNAL_AT='%s': expected a duration", v);
+	return -1;
+}

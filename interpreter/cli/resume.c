@@ -151,6 +151,8 @@ static int parse_options(int argc, char **argv, options *o)
 	rc = dr_cli_check_run_outputs(&dr_cmd_resume, o->x.state_dir, o->events, &o->reports, o->metrics);
 	if (rc >= 0)
 		return rc;
+	if ((rc = dr_cli_test_signal_at(&dr_cmd_resume, &o->x.signal_at_ms)) >= 0)
+		return rc;
 	dr_buf err;
 	dr_buf_init(&err);
 	rc = dr_journal_run_id_ok(o->run_id, &err) ? -1 : dr_cli_usage_error(&dr_cmd_resume, "%s", err.data);
@@ -425,6 +427,7 @@ static int resume_main(int argc, char **argv)
 		free(o.reports.paths);
 		return rc;
 	}
+	dr_exec_signals_early(o.x.state_dir, o.run_id); /* a Ctrl-C while the journal is read counts */
 	char *path = dr_journal_path(o.x.state_dir, o.run_id);
 	dr_journal_file f;
 	dr_buf err;

@@ -292,16 +292,6 @@ static int read_plan(options *o)
 	return o->plan ? -1 : DR_EXIT_INVALID;
 }
 
-/* The test hook DROVER_TEST_SIGNAL_AT=DURATION: send ourselves SIGINT at that clock time. */
-static int signal_hook(options *o)
-{
-	const char *v = getenv("DROVER_TEST_SIGNAL_AT");
-	size_t bad;
-	if (v && *v && !dr_text_parse_duration(v, &o->x.signal_at_ms, &bad))
-		return dr_cli_usage_error(cur, "DROVER_TEST_SIGNAL_AT='%s': expected a duration", v);
-	return -1;
-}
-
 static int bind_params(dr_runbook *rb, options *o, cJSON **params)
 {
 	dr_buf err;
@@ -408,7 +398,7 @@ int dr_cli_run_mode(const dr_command *cmd, dr_run_mode mode, int argc, char **ar
 	o.x.direction = dr_mode_default_direction(mode);
 	int rc = parse_options(argc, argv, &o);
 	if (rc < 0)
-		rc = signal_hook(&o);
+		rc = dr_cli_test_signal_at(cur, &o.x.signal_at_ms);
 	if (rc < 0)
 		rc = read_plan(&o);
 	if (rc >= 0) {

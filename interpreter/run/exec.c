@@ -713,24 +713,28 @@ dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 	} else if (o->screen) {
 		dr_events_listen(x->ev, quiet_event, o->screen);
 	}
-	const char *why = journal_prepare(x, err);
-	if (!why)
+	/* signals first: a Ctrl-C while a resume reads and replays its journal counts, and a second one exits */
+	bool threads = start_threads(x, err) == 0;
+	const char *why = threads ? journal_prepare(x, err) : NULL;
+	if (threads && !why)
 		why = bind_all(x, err);
 	x->n_main = rb->plan->n_main;
 	x->n_fin = rb->plan->n - rb->plan->n_main;
 	emit_run_start(x);
-	if (!why)
+	if (threads && !why)
 		why = journal_open(x, err);
-	const char *blocked = why ? NULL : exec_preflight(x, err);
-	if (!why && !blocked)
+	const char *blocked = !threads || why ? NULL : exec_preflight(x, err);
+	if (threads && !why && !blocked)
 		order_open(x); /* the duration history, for longest-first steps */
 	dr_run_status st;
-	if (why || blocked) {
-		st = refuse(x, err, why ? why : blocked, why ? DR_RUN_INVALID : DR_RUN_BLOCKED);
-	} else if (build_sruns(x), start_threads(x, err)) {
+	if (!threads) {
 		x->status = st = DR_RUN_INTERNAL;
 		emit_run_end(x, err);
+	} else if (why || blocked) {
+		signals_stop(x);
+		st = refuse(x, err, why ? why : blocked, why ? DR_RUN_INVALID : DR_RUN_BLOCKED);
 	} else {
+		build_sruns(x);
 		st = execute(x, err);
 	}
 	redact_err(x, err);

@@ -142,6 +142,16 @@ void dr_exec_opts_init(dr_exec_opts *o);
  */
 dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err);
 
+/*
+ * For drover resume, before it reads the journal: SIGINT and SIGTERM are
+ * counted from now on, not lost (or fatal) until dr_exec_run's signal
+ * thread takes over, which then counts them as its own (the first cancels
+ * the run once it can, as in a fresh run). A second one before that exits
+ * at once, status 4, saying that this session started nothing and naming
+ * the resume command (dr_journal_command of state_dir and run_id). Process
+ * state: call once, from the main thread, before any other thread starts.
+ */
+void dr_exec_signals_early(const char *state_dir, const char *run_id);
 
 /* The process exit status for a run status (0 succeeded, 1 failed, rolled back or blocked, 2, 3, 4 cancelled, 5 busy, 6 stale). */
 int dr_exec_exit_code(dr_run_status s);

@@ -134,7 +134,7 @@ static void exit_now(const dr_exec *x)
 	dr_buf_init(&c);
 	dr_buf_puts(&b, "\ndrover: second signal: exiting now without waiting for running tasks. Operations they had "
 			"started may still be in progress");
-	if (x->jr)
+	if (x->jr || x->o.resume) /* a resume's journal may not be open yet: the run is there all the same */
 		dr_buf_printf(&b, ", and the finally: steps did not finish. Go on with the run: %s (it asks the service how "
 				  "each operation ended before anything else, then runs what is left and the finally: "
 				  "steps); check the VMs before changing them by hand.\n",
@@ -171,6 +171,70 @@ static void *signal_main(void *arg)
 	}
 }
 
+/*
+ * The signals that came before the signal thread (dr_exec_signals_early): counted by a handler, which may only
+ * write and _exit, so its message is made beforehand. The disposition it replaced comes back with the thread.
+ */
+static volatile sig_atomic_t early_count, early_last;
+static char early_msg[2048];
+static size_t early_len;
+static struct sigaction early_old[2];
+static bool early_on;
+
+static void early_handler(int sig)
+{
+	early_last = sig;
+	if (++early_count < 2)
+		return;
+	ssize_t w = write(STDERR_FILENO, early_msg, early_len);
+	(void)w;
+	_exit(4);
+}
+
+void dr_exec_signals_early(const char *state_dir, const char *run_id)
+{
+	dr_buf b, c;
+	dr_buf_init(&b);
+	dr_buf_init(&c);
+	dr_buf_printf(&b, "\ndrover: second signal: exiting now; this session had not gone on with the run yet (it started "
+			  "nothing). Go on with the run: %s (it asks the service how each operation ended before anything "
+			  "else, then runs what is left and the finally: steps); check the VMs before changing them by hand.\n",
+		      dr_journal_command(&c, "resume", state_dir, run_id));
+	early_len = b.len < sizeof early_msg ? b.len : sizeof early_msg;
+	memcpy(early_msg, b.data, early_len);
+	dr_buf_dispose(&b);
+	dr_buf_dispose(&c);
+	struct sigaction sa = {.sa_handler = early_handler, .sa_flags = SA_RESTART};
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaction(SIGINT, &sa, &early_old[0]);
+	sigaction(SIGTERM, &sa, &early_old[1]);
+	early_on = true;
+}
+
+/* The thread takes the early signals over (they are blocked now, and taken by sigwait): counted as its own. */
+static void take_early(dr_exec *x)
+{
+	if (early_on)
+		x->sig_count = x->sig_new = early_count;
+	if (early_on)
+		x->sig_last = early_last;
+}
+
+/*
+ * With the thread gone, while the signals are still blocked, the dispositions the handler replaced come back
+ * (SIG_IGN then would discard a pending signal: none is, sigwait took them).
+ */
+static void restore_early(void)
+{
+	if (!early_on)
+		return;
+	sigaction(SIGINT, &early_old[0], NULL);
+	sigaction(SIGTERM, &early_old[1], NULL);
+	early_on = false;
+}
+
 int signals_start(dr_exec *x)
 {
 	sigset_t set;
@@ -178,6 +242,7 @@ int signals_start(dr_exec *x)
 	int rc = pthread_sigmask(SIG_BLOCK, &set, &x->sig_old);
 	if (rc)
 		return rc;
+	take_early(x);
 	rc = pthread_create(&x->sig_thread, NULL, signal_main, x);
 	if (rc) {
 		pthread_sigmask(SIG_SETMASK, &x->sig_old, NULL);
@@ -197,5 +262,6 @@ void signals_stop(dr_exec *x)
 	pthread_kill(x->sig_thread, SIGUSR1);
 	pthread_join(x->sig_thread, NULL);
 	x->sig_thread_on = false;
+	restore_early();
 	pthread_sigmask(SIG_SETMASK, &x->sig_old, NULL);
 }

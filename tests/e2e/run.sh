@@ -866,8 +866,60 @@ cancel_points() {
 	ok "...and drover status reads the run as interrupted (a resume goes on with it)" $?
 }
 
+# --- a resumed run cancelled at a time of the run's clock, then resumed again: nothing runs twice ---------
+cancel_resumed() {
+	local S=$tmp/cr id j
+	DROVER_TEST_SIGNAL_AT=10m run_ok "cancelled run" 4 run --yes -q --state-dir "$S" three-tier.yaml
+	ok "a run cancelled at 10m" $?
+	id=$(ls "$S/runs")
+	DROVER_TEST_SIGNAL_AT=20m run_ok "cancelled resume" 4 resume -q --state-dir "$S" "$id"
+	ok "its resume reads DROVER_TEST_SIGNAL_AT and is cancelled at 20m of the run's clock (exit 4)" $?
+	grep -q "^  - Cancelled at 20m during reprotect, while changing the service\.$" "$tmp/out" &&
+		grep -q "^  - Go on with it when ready: drover resume --state-dir $S $id " "$tmp/out"
+	ok "...and its summary says where the cancellation found it and how to go on" $?
+	run_ok "resumed again" 0 resume -q --state-dir "$S" "$id" && grep -q "^run $id succeeded after " "$tmp/out" &&
+		grep -q "^  steps: 7 succeeded$" "$tmp/out"
+	ok "resumed again, the run succeeds with every step once" $?
+	j=$S/runs/$id/journal.jsonl
+	[ "$(grep -c '"event":"run.resume"' "$j")" = 2 ] &&
+		[ -z "$(grep '"event":"task.start"' "$j" | grep -o '"step":"[^"]*".*"target":"[^"]*"' | sort | uniq -d)" ] &&
+		[ -z "$(grep '"event":"task.end".*"status":"succeeded"' "$j" | grep -o '"step":"[^"]*".*"target":"[^"]*"' | sort | uniq -d)" ]
+	ok "the journal: three sessions, no task started or succeeded twice" $?
+	local audit; audit=$("$drover" sim show --audit --state "$S/sim-state.json" | grep ' accepted ')
+	[ "$(echo "$audit" | wc -l)" = 24 ] && [ -z "$(echo "$audit" | awk '{print $5}' | sort | uniq -d)" ]
+	ok "the service accepted each of the 24 operations once (one key each)" $?
+	every_vm "$S" protected Recovery; ok "every VM ends failed over and reprotected" $?
+}
+
+# --- Ctrl-C twice while a resume replays a long journal: the second exits at once, naming the resume ------
+caught() { # caught PID: the process catches SIGINT (SigCgt has bit 2)
+	local m; m=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	[ -n "$m" ] && [ $((0x$m & 2)) != 0 ]
+}
+replay_signals() {
+	local S=$tmp/rs W=$tmp/rs-w p i rc
+	mkdir -p "$W"
+	awk 'BEGIN { print "drover: 1\nname: replay\nsteps:"
+		for (i = 0; i < 10000; i++) printf "  - { id: s%d, action: log, with: { message: hi } }\n", i
+		print "  - { id: gate, action: approve, needs: [s9999], with: { message: ok?, timeout: 5s, on_timeout: deny } }" }' >"$W/replay.yaml"
+	(cd "$W" && exec "$drover" run -q --state-dir "$S" --run-id rs replay.yaml) >"$tmp/out" 2>&1 &
+	p=$!
+	for i in $(seq 200); do grep -q "answer with" "$tmp/out" && break; sleep 0.05; done
+	kill -KILL $p; wait $p 2>/dev/null
+	(cd "$W" && exec "$drover" resume -q --state-dir "$S" rs) >"$tmp/out" 2>&1 &
+	p=$!
+	# as soon as drover takes SIGINT (the background job ignored it), while it reads and replays the journal
+	for i in $(seq 500); do caught $p && break; sleep 0.005; done
+	kill -INT $p; sleep 0.05; kill -INT $p
+	wait $p; rc=$?
+	[ $rc = 4 ] && grep -q "^drover: second signal: exiting now.* Go on with the run: drover resume --state-dir $S rs (it asks" "$tmp/out"
+	ok "Ctrl-C twice while a resume reads and replays its journal: the second exits at once (exit $rc), naming the resume command" $?
+	! grep -q "waiting for approval" "$tmp/out"; ok "...before the run went on to its gate" $?
+	"$drover" status --state-dir "$S" rs | grep -q "^run rs: interrupted"; ok "...and the run is left interrupted: a resume goes on with it" $?
+}
+
 all=(lifecycle drill drill_resume rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
-	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses thousand cancel_points)
+	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses thousand cancel_points cancel_resumed replay_signals)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"
