@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -418,6 +419,50 @@ static int resume_journal(options *o, dr_journal_file *f)
 	return rc;
 }
 
+/* Why the journal at path could not be taken up, when it is not that it is damaged (read_err): 0 when it is. */
+static int why_unreadable(const options *o, const char *path, dr_buf *b)
+{
+	struct stat st;
+	dr_buf c;
+	dr_buf_init(&c);
+	char *dir = dr_journal_path(o->x.state_dir, o->run_id);
+	dir[strlen(dir) - strlen("/journal.jsonl")] = '\0';
+	int e = stat(path, &st) == 0 ? (S_ISREG(st.st_mode) ? access(path, R_OK) == 0 ? 0 : errno : EISDIR) : errno;
+	if (e == ENOENT && stat(dir, &st) != 0 && errno == ENOENT)
+		dr_buf_printf(b, "no run '%s' in %s/runs (to list them: %s)", o->run_id, o->x.state_dir,
+			      dr_journal_command(&c, "runs", o->x.state_dir, NULL));
+	else if (e == ENOENT)
+		dr_buf_printf(b, "run '%s' has no journal: %s is missing (the run never got to write it, or it was removed), "
+				 "so there is nothing to resume from. If the run did start, what it did is only in the service: "
+				 "look there (drover sim show, or the vault's jobs) before running the runbook again",
+			      o->run_id, path);
+	else if (e == EISDIR)
+		dr_buf_printf(b, "the journal of run %s, %s, is not a file (a directory or another kind of file is in its "
+				 "place): nothing was read or changed. Put the journal back (from a copy), then resume again (%s)",
+			      o->run_id, path, dr_journal_command(&c, "resume", o->x.state_dir, o->run_id));
+	else if (e)
+		dr_buf_printf(b, "cannot read the journal of run %s, %s: %s. Nothing was read or changed: the run is as its "
+				 "last session left it. Resume it as the user that ran it (the state directory's owner), or make "
+				 "the file and its folders readable to you, then resume again (%s)",
+			      o->run_id, path, strerror(e), dr_journal_command(&c, "resume", o->x.state_dir, o->run_id));
+	dr_buf_dispose(&c);
+	free(dir);
+	return e;
+}
+
+/* The journal could not be taken up: which file, what is wrong with it, what state the run is in, what to do. */
+static void unreadable(const options *o, const char *path, const char *read_err)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	if (!why_unreadable(o, path, &b)) /* readable but damaged: the reader says where and what to do */
+		dr_buf_printf(&b, "%s%s", read_err, strstr(read_err, "nothing to resume") ? "" : " Nothing was resumed.");
+	fputs("drover resume: ", stderr);
+	dr_cli_put_term(b.data, stderr);
+	fputc('\n', stderr);
+	dr_buf_dispose(&b);
+}
+
 static int resume_main(int argc, char **argv)
 {
 	options o = {0};
@@ -433,15 +478,7 @@ static int resume_main(int argc, char **argv)
 	dr_buf err;
 	dr_buf_init(&err);
 	if (dr_journal_read(path, &f, &err) < 0) {
-		bool missing = access(path, F_OK) != 0;
-		dr_buf c;
-		if (missing) {
-			fprintf(stderr, "drover resume: no run '%s' in %s/runs (to list them: %s)\n", o.run_id, o.x.state_dir,
-				command(&c, &o, "runs", NULL));
-			dr_buf_dispose(&c);
-		} else {
-			fprintf(stderr, "drover resume: %s\n", err.data);
-		}
+		unreadable(&o, path, err.data);
 		rc = DR_EXIT_INVALID;
 	} else {
 		if (f.torn)

@@ -293,6 +293,10 @@ as_other "$drover" status --state-dir locked >out 2>err; rc=$?
 [ $rc = 2 ] && grep -q "cannot read the runs in locked/runs: Permission denied" err; ok "status (the latest run) says so too" $?
 as_other "$drover" status --state-dir locked r1 >out 2>err; rc=$?
 [ $rc = 2 ] && grep -q "Permission denied" err && ! grep -q "no run 'r1'" err; ok "status RUN-ID says so too (not 'no run')" $?
+as_other "$drover" resume --state-dir locked r1 >out 2>err; rc=$?
+[ $rc = 2 ] && grep -q "^drover resume: cannot read the journal of run r1, locked/runs/r1/journal.jsonl: Permission denied. Nothing was read or changed: the run is as its last session left it. Resume it as the user that ran it" err &&
+	grep -q "then resume again (drover resume --state-dir locked r1)$" err
+ok "resume of a journal it may not read: which file, why, that nothing changed, what to do; exit 2 (not 'no run')" $?
 chmod 700 locked "$tmp"
 
 # An output file whose folder is missing (a typo) is refused before anything runs: exit 2, the option and the
@@ -343,6 +347,21 @@ ok "resume without a run: a usage error (exit 2) that names the run to go on wit
 "$drover" resume -q --yes --state-dir again shop-failover-20260101T000000Z >/dev/null 2>&1 && run 1 run -q --yes --state-dir again rb.yaml &&
 	! grep -q "the last run of this runbook" err
 ok "...not once that run has succeeded (resumed): nothing to go on with" $?
+
+# drover resume of a journal it cannot take up says which file, what is wrong, the state, what to do (exit 2).
+printf 'drover: 1\nname: fine\nsteps:\n  - { id: a, action: log, with: { message: hi } }\n' >one.yaml
+"$drover" run -q --state-dir bad --run-id b1 one.yaml >/dev/null 2>&1
+mv bad/runs/b1/journal.jsonl bad/j && mkdir bad/runs/b1/journal.jsonl
+run 2 resume --state-dir bad b1 &&
+	grep -q "^drover resume: the journal of run b1, bad/runs/b1/journal.jsonl, is not a file (a directory or another kind of file is in its place): nothing was read or changed. Put the journal back (from a copy), then resume again (drover resume --state-dir bad b1)$" err
+ok "resume with a directory in place of the journal: says so, nothing changed, how to go on; exit 2" $?
+rmdir bad/runs/b1/journal.jsonl
+run 2 resume --state-dir bad b1 && grep -q "^drover resume: run 'b1' has no journal: bad/runs/b1/journal.jsonl is missing" err && ! grep -q "no run 'b1'" err
+ok "resume of a run whose journal is gone: says so (not 'no run')" $?
+{ echo '{not json'; tail -n +2 bad/j; } >bad/runs/b1/journal.jsonl
+run 2 resume --state-dir bad b1 && grep -q "^drover resume: bad/runs/b1/journal.jsonl:1: the journal is corrupted: line 1 " err &&
+	grep -q "restore the file from a copy, or look at what the run did in the service and start a new run\. Nothing was resumed\.$" err
+ok "resume of a journal whose first line is damaged: the file and line, what to do, nothing resumed; exit 2" $?
 
 # drover --help names the manual where it is: installed, or in the checkout.
 "$drover" --help | grep -q "man drover (after make install; in a checkout: man docs/drover.1)" && [ -f "$root/docs/drover.1" ]
