@@ -164,8 +164,11 @@ const char *dr_backend_allowed_text(dr_arena *a, unsigned allowed_ops)
 	dr_buf b;
 	dr_buf_init(&b);
 	for (int i = 0; i < DR_BE_OP_COUNT; i++)
-		if ((allowed_ops & DR_BE_OP_BIT(i)) && op_names[i].asr)
-			dr_buf_printf(&b, "%s%s", b.len ? ", " : "", op_names[i].asr);
+		if ((allowed_ops & DR_BE_OP_BIT(i)) && op_names[i].asr) {
+			if (b.len)
+				dr_buf_puts(&b, ", ");
+			dr_buf_puts(&b, op_names[i].asr);
+		}
 	const char *out = dr_arena_strdup(a, b.len ? b.data : "none");
 	dr_buf_dispose(&b);
 	return out;

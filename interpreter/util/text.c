@@ -335,6 +335,24 @@ void dr_text_format_utc(int64_t unix_ms, bool always_ms, char *out, size_t outsz
 	*p = '\0';
 }
 
+/* n (> 0) then unit at out[used], cut to outsz as snprintf would; returns the new length. */
+static size_t put_count(char *out, size_t outsz, size_t used, int64_t n, const char *unit)
+{
+	char t[32];
+	size_t k = sizeof t;
+	t[--k] = '\0';
+	for (size_t u = strlen(unit); u;)
+		t[--k] = unit[--u];
+	for (; n; n /= 10)
+		t[--k] = (char)('0' + n % 10);
+	for (const char *c = t + k; *c; c++, used++)
+		if (used + 1 < outsz) {
+			out[used] = *c;
+			out[used + 1] = '\0';
+		}
+	return used;
+}
+
 void dr_text_format_duration(int64_t ms, char *out, size_t outsz)
 {
 	static const struct { const char *name; int64_t ms; } units[] = {
@@ -352,9 +370,7 @@ void dr_text_format_duration(int64_t ms, char *out, size_t outsz)
 		if (!n)
 			continue;
 		ms -= n * units[i].ms;
-		int w = snprintf(out + used, outsz > used ? outsz - used : 0, "%lld%s", (long long)n, units[i].name);
-		if (w > 0)
-			used += (size_t)w;
+		used = put_count(out, outsz, used, n, units[i].name);
 	}
 }
 

@@ -131,6 +131,10 @@ static void test_durations(void **state)
 	assert_string_equal(out, "0s");
 	dr_text_format_duration(3523849, out, sizeof out); /* exact: what the parser reads back */
 	assert_string_equal(out, "58m43s849ms");
+	dr_text_format_duration(INT64_C(90061001) + 86400000 * INT64_C(1000000), out, sizeof out); /* every unit */
+	assert_string_equal(out, "1000001d1h1m1s1ms");
+	dr_text_format_duration(3723000, out, 4); /* cut as snprintf cuts */
+	assert_string_equal(out, "1h2");
 	static const struct { int64_t ms; const char *text; } human[] = {
 		{3523849, "58m44s"}, {3523499, "58m43s"}, {2025, "2s25ms"}, {9999, "9s999ms"}, {10000, "10s"},
 		{10499, "10s"}, {59500, "1m"}, {3600000, "1h"}, {86399500, "1d"}, {250, "250ms"}, {0, "0s"}, {-5, "0s"},
