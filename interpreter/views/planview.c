@@ -294,21 +294,15 @@ static cJSON *saved(pv *p, dr_buf *err)
 
 /* The VMs of a view made without them: the preflight they are drawn from, kept with its arena. */
 struct dr_planview_vms {
-	pv p;
-	dr_planview_opts o; /* a copy: the caller's options need not outlive the view */
-	size_t next; /* the next VM of the inventory to look at */
+	dr_preflight pf;
+	dr_arena *a;
 };
 
-/* The view's VMs, kept for dr_planview_vms_next: p moves into the new handle (its arena with it). */
 static dr_planview_vms *keep_vms(const pv *p)
 {
 	dr_planview_vms *v = xcalloc(1, sizeof *v);
-	v->p = *p;
-	v->o = *p->o;
-	v->o.file = NULL;
-	v->o.vms = NULL;
-	v->p.o = &v->o;
-	v->p.view = NULL;
+	v->pf = p->pf;
+	v->a = p->a;
 	return v;
 }
 
@@ -341,18 +335,16 @@ cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_planview
 	return p.view;
 }
 
-cJSON *dr_planview_vms_next(dr_planview_vms *v)
+const dr_preflight *dr_planview_vms_preflight(const dr_planview_vms *v)
 {
-	while (v->next < v->p.pf.n && !v->p.pf.vm[v->next].in_plan)
-		v->next++;
-	return v->next < v->p.pf.n ? vm_object(&v->p, v->next++) : NULL;
+	return &v->pf;
 }
 
 void dr_planview_vms_free(dr_planview_vms *v)
 {
 	if (!v)
 		return;
-	dr_arena_free(v->p.a);
+	dr_arena_free(v->a);
 	free(v);
 }
 

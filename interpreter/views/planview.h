@@ -11,9 +11,10 @@
  * find what would be refused. Whatever stops the run is a blocker.
  *
  * The view is one cJSON object (the JSON format prints it as is; the text
- * format is drawn from it, each VM's row from the object the view's "vms"
- * would hold, made one at a time: dr_planview_opts.vms), so both formats
- * always say the same thing.
+ * format is drawn from it), so both formats always say the same thing. The
+ * text format's view is made without its "vms" (dr_planview_opts.vms): each
+ * VM's row is printed from the preflight the objects would be made of, the
+ * same fields read the same way (test_modes compares the two).
  * docs/plan.md describes both.
  */
 #ifndef DR_PLANVIEW_H
@@ -41,8 +42,8 @@ typedef struct dr_planview_opts {
 	const dr_point_override *point; /* --recovery-point; NULL: the runbook's policy */
 	const char *backend_id; /* dr_journal_backend_id, for a saved plan */
 	struct cJSON **file; /* plan -o: the plan file (planfile.h) is made here too; NULL: not wanted */
-	struct dr_planview_vms **vms; /* NULL: the view holds its "vms"; else it is made without them and they are
-					 drawn one at a time from *vms (the text format's way: it prints each and lets it go) */
+	struct dr_planview_vms **vms; /* NULL: the view holds its "vms"; else it is made without them and *vms
+					 keeps the preflight they are drawn from (the text format's way) */
 } dr_planview_opts;
 
 /*
@@ -54,13 +55,8 @@ typedef struct dr_planview_opts {
  */
 struct cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, dr_buf *err);
 
-/*
- * The VMs of a view made with dr_planview_opts.vms, one at a time, in the
- * order of the view's "vms" array and each the object it would hold there.
- * Returns a new object (the caller frees it, before rb), or NULL after the
- * last. Not thread-safe: one caller at a time.
- */
-struct cJSON *dr_planview_vms_next(struct dr_planview_vms *v);
+/* The preflight the VMs of a view made with dr_planview_opts.vms are drawn from; v keeps it. */
+const dr_preflight *dr_planview_vms_preflight(const struct dr_planview_vms *v);
 
 /* Frees v (NULL: nothing) and the preflight it holds; the backend and the runbook are the caller's. */
 void dr_planview_vms_free(struct dr_planview_vms *v);
@@ -69,10 +65,9 @@ void dr_planview_vms_free(struct dr_planview_vms *v);
 bool dr_planview_runnable(const struct cJSON *view);
 
 /*
- * The view as text for people. vms: the view's VMs when it was made
- * without them (dr_planview_opts.vms; they are drawn from it, so it is
- * read to its end), else NULL and they are the view's.
+ * The view as text for people. vms: where the view's VMs are when it was
+ * made without them (dr_planview_opts.vms), else NULL: they are the view's.
  */
-void dr_planview_print_text(const struct cJSON *view, struct dr_planview_vms *vms, FILE *out);
+void dr_planview_print_text(const struct cJSON *view, const struct dr_planview_vms *vms, FILE *out);
 
 #endif

@@ -17,6 +17,7 @@
  */
 #include "views/planview.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -138,21 +139,96 @@ static void print_vm(const cJSON *m, FILE *out)
 	fputc('\n', out);
 }
 
-/* A VM drawn from the preflight (vms) is printed and let go at once: 10,000 of them are never held together. */
-static void print_vms(const cJSON *v, dr_planview_vms *vms, FILE *out)
+/* --- a VM's row drawn from the preflight itself (plan's text: its view is made without "vms") --- */
+
+/* s as the terminal may show it: s itself, or an escaped copy kept in *keep (freed by the caller). */
+static const char *term(const char *s, char **keep)
 {
-	fputs("\nVMs (state, active side, recovery point)\n", out);
-	const cJSON *m;
-	if (!vms) {
-		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(v, "vms")) print_vm(m, out);
+	if (!s || !dr_text_needs_escape(s))
+		return s;
+	free(*keep);
+	*keep = dr_text_term(s);
+	return *keep;
+}
+
+/* What print_point prints from the view's recovery_point, from the preflight's point (vm_object's fields). */
+static void row_point(const dr_pf_point *pt, FILE *out)
+{
+	char *kept = NULL;
+	if (pt->verdict == DR_PF_POINT_AT_RUN_TIME) {
+		fprintf(out, "  point chosen at run time (%s)", or(term(pt->note, &kept), ""));
+		free(kept);
 		return;
 	}
-	for (cJSON *one; (one = dr_planview_vms_next(vms));) {
-		cJSON *safe = dr_lines_term_event(one);
-		print_vm(safe ? safe : one, out);
-		cJSON_Delete(safe);
-		cJSON_Delete(one);
+	const char *policy = dr_point_policy_name(pt->policy);
+	if (pt->verdict == DR_PF_POINT_NOT_REPLICATING) {
+		fprintf(out, "  %s: none (not replicating)", policy);
+		return;
 	}
+	fprintf(out, "  %s", policy);
+	if (pt->verdict == DR_PF_POINT_OK || pt->verdict == DR_PF_POINT_TOO_OLD) {
+		char t[40], age[32];
+		dr_backend_format_time(pt->time_ms, t, sizeof t);
+		if (pt->age_ms >= 0)
+			dr_text_human_duration(pt->age_ms, age, sizeof age);
+		fprintf(out, " %s %s, age %s", t, pt->point ? dr_backend_point_type_name(pt->point->type) : "(pending data)",
+			pt->age_ms >= 0 ? age : "?");
+	}
+	if (pt->fell_back)
+		fprintf(out, " (fallback: %s is too old)", dr_point_policy_name(pt->asked));
+	if (pt->verdict == DR_PF_POINT_OK && pt->max_age_ms >= 0) {
+		char max[32];
+		dr_text_human_duration(pt->max_age_ms, max, sizeof max);
+		fprintf(out, "  ok (max_age %s)", max);
+	} else {
+		fputs(pt->verdict == DR_PF_POINT_OK ? "  ok" : pt->verdict == DR_PF_POINT_TOO_OLD ? "  TOO OLD" : "  NONE", out);
+	}
+}
+
+/* The first operation of the VM's walk the service would refuse (not tolerated), as refused_op; NULL when none. */
+static const dr_pf_op *row_refused(const dr_preflight *pf, size_t vm)
+{
+	for (size_t k = pf->vm[vm].first_op; k != DR_PF_NO_VM; k = pf->ops[k].next)
+		if (pf->ops[k].refused && !pf->ops[k].tolerated)
+			return &pf->ops[k];
+	return NULL;
+}
+
+/* print_vm of the object vm_object would make for inventory VM vm. */
+static void print_row(const dr_preflight *pf, size_t vm, FILE *out)
+{
+	const dr_be_item *it = &pf->items[vm];
+	char *kept = NULL;
+	fprintf(out, "  %-14s %-13s %-9s", term(it->name, &kept), dr_backend_state_name(it->state),
+		dr_backend_location_name(it->active_location));
+	if (pf->vm[vm].point.verdict != DR_PF_NO_POINT)
+		row_point(&pf->vm[vm].point, out);
+	else if (pf->vm[vm].walked)
+		fputs("  (not failed over by this plan)", out);
+	if (it->current_job_id)
+		fputs("  a job is running on it", out);
+	const dr_pf_op *blocked = row_refused(pf, vm);
+	if (blocked) {
+		fprintf(out, "  BLOCKED: step '%s' would be refused: ", term(pf->plan->nodes[blocked->node].step->id.name, &kept));
+		fputs(term(blocked->refused, &kept), out);
+	}
+	fputc('\n', out);
+	free(kept);
+}
+
+/* From the preflight (vms), each row is printed from what the preflight holds: no VM is made an object. */
+static void print_vms(const cJSON *v, const dr_planview_vms *vms, FILE *out)
+{
+	fputs("\nVMs (state, active side, recovery point)\n", out);
+	if (vms) {
+		const dr_preflight *pf = dr_planview_vms_preflight(vms);
+		for (size_t i = 0; i < pf->n; i++)
+			if (pf->vm[i].in_plan)
+				print_row(pf, i, out);
+		return;
+	}
+	const cJSON *m;
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(v, "vms")) print_vm(m, out);
 }
 
 static void print_op(const cJSON *o, FILE *out)
@@ -283,7 +359,7 @@ static void print_estimate(const cJSON *v, FILE *out)
 	print_path(cJSON_GetObjectItemCaseSensitive(e, "critical_path"), out);
 }
 
-void dr_planview_print_text(const cJSON *shown, dr_planview_vms *vms, FILE *out)
+void dr_planview_print_text(const cJSON *shown, const dr_planview_vms *vms, FILE *out)
 {
 	cJSON *safe = dr_lines_term_event(shown); /* VM names and the service's words, escaped for the terminal */
 	const cJSON *view = safe ? safe : shown;

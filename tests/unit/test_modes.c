@@ -183,13 +183,17 @@ static void view_blockers(void **unused)
 	dr_runbook_free(rb);
 }
 
-/* The view as text: made whole (vms NULL) or with its VMs drawn one at a time (plan's text format). */
+/* The view as text: made whole (its VMs printed from their objects) or without its VMs (each row printed from the
+   preflight, plan's text format). */
+static const dr_point_override *text_point; /* --recovery-point of text_of; NULL: none */
+
 static char *text_of(dr_runbook *rb, dr_run_mode mode, dr_be_direction dir, bool one_at_a_time)
 {
 	dr_arena *a = dr_arena_new();
 	dr_backend *be = fx_backend(rb, NULL, a);
 	dr_planview_vms *vms = NULL;
-	dr_planview_opts o = {.mode = mode, .direction = dir, .now_ms = EPOCH, .vms = one_at_a_time ? &vms : NULL};
+	dr_planview_opts o = {
+		.mode = mode, .direction = dir, .now_ms = EPOCH, .vms = one_at_a_time ? &vms : NULL, .point = text_point};
 	dr_buf err;
 	dr_buf_init(&err);
 	cJSON *v = dr_planview_build(rb, be, &o, &err);
@@ -201,8 +205,6 @@ static char *text_of(dr_runbook *rb, dr_run_mode mode, dr_be_direction dir, bool
 	FILE *f = open_memstream(&text, &n);
 	dr_planview_print_text(v, vms, f);
 	fclose(f);
-	if (vms) /* read to its end */
-		assert_null(dr_planview_vms_next(vms));
 	cJSON_Delete(v);
 	dr_planview_vms_free(vms);
 	dr_buf_dispose(&err);
@@ -212,34 +214,62 @@ static char *text_of(dr_runbook *rb, dr_run_mode mode, dr_be_direction dir, bool
 }
 
 /*
- * plan's text draws each VM from the preflight and lets it go: the same
- * text as from the whole view, a VM whose name needs escaping for the
- * terminal and blocked VMs (a failback of VMs never failed over) included.
+ * plan's text prints each VM's row from the preflight, not from the view's
+ * VM objects: the same text as from the whole view, a VM whose name needs
+ * escaping for the terminal and blocked VMs (a failback of VMs never failed
+ * over) included.
  */
+/* The text both ways is the same, and says want. */
+static void same_text(dr_runbook *rb, dr_run_mode mode, dr_be_direction dir, const char *want)
+{
+	char *whole = text_of(rb, mode, dir, false), *drawn = text_of(rb, mode, dir, true);
+	assert_string_equal(drawn, whole);
+	if (!strstr(drawn, want))
+		fail_msg("'%s' not in:\n%s", want, drawn);
+	assert_null(strstr(drawn, "\xe2\x80\xae"));
+	free(whole);
+	free(drawn);
+}
+
+/* shop with recovery: { point: POINT, max_age: MAX_AGE } and a VM whose name needs escaping for the terminal. */
+static dr_runbook *shop_with_odd_name(const char *point, const char *max_age)
+{
+	char text[4096], with[4096];
+	snprintf(text, sizeof text, shop, max_age, "");
+	char *sets = strstr(text, "vm_sets:"), *policy = strstr(text, "latest-processed, max_age");
+	snprintf(with, sizeof with, "%.*s    - { name: \"db-\\u202e3\", tags: { tier: db } }\n%.*s%s%s",
+		 (int)(sets - text), text, (int)(policy - sets), sets, point, policy + strlen("latest-processed"));
+	return fx_compile(NULL, with);
+}
+
 static void text_one_vm_at_a_time(void **unused)
 {
 	(void)unused;
-	char text[4096];
-	snprintf(text, sizeof text, shop, "1h", "");
-	char *sets = strstr(text, "vm_sets:");
-	char with[4096];
-	snprintf(with, sizeof with, "%.*s    - { name: \"db-\\u202e3\", tags: { tier: db } }\n%s", (int)(sets - text),
-		 text, sets);
-	dr_runbook *rb = fx_compile(NULL, with);
-	char *whole = text_of(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, false);
-	char *drawn = text_of(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, true);
-	assert_string_equal(drawn, whole);
-	assert_non_null(strstr(drawn, "\n  db-\\u{202e}3 ")); /* escaped, one VM at a time too */
-	assert_null(strstr(drawn, "\xe2\x80\xae"));
-	assert_non_null(strstr(drawn, "web-1"));
-	free(whole);
-	free(drawn);
-	whole = text_of(rb, DR_MODE_FAILBACK, DR_BE_DIR_RECOVERY_TO_PRIMARY, false);
-	drawn = text_of(rb, DR_MODE_FAILBACK, DR_BE_DIR_RECOVERY_TO_PRIMARY, true);
-	assert_string_equal(drawn, whole);
-	assert_non_null(strstr(drawn, "BLOCKED"));
-	free(whole);
-	free(drawn);
+	dr_runbook *rb = shop_with_odd_name("latest-processed", "1h");
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, "\n  db-\\u{202e}3 "); /* escaped */
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, "  ok (max_age 1h)\n");
+	same_text(rb, DR_MODE_FAILBACK, DR_BE_DIR_RECOVERY_TO_PRIMARY, "BLOCKED: step 'fo-db' would be refused: ");
+	dr_runbook_free(rb);
+	rb = shop_with_odd_name("latest-processed", "30s"); /* no processed point is that fresh */
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, "  TOO OLD\n");
+	dr_runbook_free(rb);
+	rb = shop_with_odd_name("latest-app-consistent", "10m, fallback: [latest-processed]");
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, " (fallback: latest-app-consistent is too old)  ok (max_age 10m)");
+	dr_runbook_free(rb);
+	rb = fx_compile(NULL, "drover: 1\nname: edge\nbackend:\n  kind: sim\n  vms:\n"
+			      "    - { name: db-1, tags: { tier: db } }\n    - { name: web-1, tags: { tier: web } }\n"
+			      "vm_sets:\n  db: { match: { tags: { tier: '^db$' } } }\n  web: { match: { tags: { tier: '^web$' } } }\n"
+			      "steps:\n  - { id: stop, action: dr.shutdown, targets: [db, web] }\n"
+			      "  - { id: fo, action: dr.failover, targets: db, needs: stop, with: { recovery_point: \"${run.id}\" } }\n");
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY,
+		  "  point chosen at run time (with.recovery_point is chosen when the step starts)\n");
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, "web-1          protected     Primary    "
+									 "(not failed over by this plan)\n");
+	dr_point_override before;
+	assert_true(dr_preflight_parse_override("2020-01-01T00:00:00Z", &before));
+	text_point = &before; /* before every point */
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, "    custom  NONE\n");
+	text_point = NULL;
 	dr_runbook_free(rb);
 }
 
