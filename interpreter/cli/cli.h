@@ -161,9 +161,6 @@ const char *dr_cli_stdlib_dir(const char *explicit_dir);
 
 /* --- evidence.c: --report and --metrics of run, drill, failback and resume ---- */
 
-/* A usage error when path's extension names no report format (.json .xml .md .html); else -1 (go on). */
-int dr_cli_check_report_path(const dr_command *cmd, const char *path);
-
 /* A list of --report files (repeatable: one per format). */
 typedef struct dr_cli_reports {
 	const char **paths;

@@ -144,6 +144,9 @@ static int parse_args(int argc, char **argv, cli_opts *o)
 	if (optind < argc)
 		return dr_cli_usage_error(&dr_cmd_emulator, "unexpected argument '%s' (the emulator takes options only)",
 					  argv[optind]);
+	rc = dr_cli_check_output(&dr_cmd_emulator, NULL, "--port-file", o->port_file);
+	if (rc >= 0 || (rc = dr_cli_check_output(&dr_cmd_emulator, NULL, "--audit", o->e.audit_path)) >= 0)
+		return rc; /* a mistyped folder is refused before the emulator listens, not made */
 	o->e.clients = o->clients;
 	o->e.n_clients = o->n_clients;
 	o->e.client_certs = o->certs;

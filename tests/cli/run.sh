@@ -315,6 +315,11 @@ typo --metrics resume --yes --state-dir life --metrics nosuch/x.prom shop-failov
 typo -o plan --state-dir typo -o nosuch/x.json rb.yaml && [ ! -s out ]; ok "plan -o: the same, no plan printed" $?
 typo --metrics plan --state-dir typo --metrics nosuch/x.prom rb.yaml; ok "plan --metrics: the same" $?
 typo -o report --state-dir life -o nosuch/x.json; ok "report -o: the same" $?
+for opt in --port-file --audit; do # the emulator serves until stopped: a timeout stands for "it started"
+	timeout 10 "$drover" emulator "$opt" nosuch/x >out 2>err </dev/null; rc=$?
+	[ $rc = 2 ] && grep -q "^drover emulator: $opt 'nosuch/x': the folder 'nosuch' does not exist" err && [ ! -e nosuch ]
+	ok "emulator $opt nosuch/x: exit 2 before it listens, no folder made" $?
+done
 grep -q "Nothing was run.$" <(run 2 run --yes --state-dir typo --report nosuch/x.json rb.yaml; cat err) &&
 	grep -q "Nothing was written.$" <(run 2 plan -o nosuch/x.json rb.yaml; cat err)
 ok "...and says nothing was run (a run) or written (plan, report)" $?
