@@ -209,7 +209,8 @@ static const dr_field retry_fields[] = {
 static const dr_type t_retry = {
 	.kind = DR_T_MAP, .fields = retry_fields,
 	.doc = "When and how often a failed step is attempted again. Keys not given come from "
-	       "`defaults.retry`, then from the defaults below.",
+	       "`defaults.retry`, then from the defaults below. A `dr.*` step with no `retry:` written "
+	       "(nor in `defaults`) has a built-in one instead: 5 attempts on `throttled` only.",
 };
 
 /* ---- steps ---------------------------------------------------------------- */

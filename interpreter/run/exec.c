@@ -73,7 +73,7 @@ void exec_srun_init(dr_exec *x, srun *s, const dr_step *st, const dr_action *act
 	s->act = act;
 	s->ph = ph;
 	s->id = st->id.name;
-	s->retry = st->retry;
+	s->retry = dr_retry_of_step(rb, st, NULL);
 	s->timeout = st->timeout_ms >= 0 ? st->timeout_ms : rb->default_timeout_ms;
 	s->attempt_timeout = st->attempt_timeout_ms >= 0 ? st->attempt_timeout_ms : rb->default_attempt_timeout_ms;
 	if (act && (act->flags & DR_AF_APPROVAL)) { /* a gate's own timeout/on_timeout decide, not defaults: */

@@ -73,6 +73,30 @@ int64_t dr_retry_delay(const dr_retry *r, int failed, int64_t retry_after_ms, dr
 	return d;
 }
 
+const dr_retry dr_retry_builtin = {
+	.attempts = DR_RETRY_BUILTIN_ATTEMPTS,
+	.delay_ms = 2000,
+	.backoff = 2,
+	.max_delay_ms = 60000,
+	.jitter = DR_JITTER_EQUAL, /* never a resend at once after a 429: at least half the wait */
+	.on = DR_RETRY_ON_THROTTLED,
+};
+
+/* A dr.* action: an operation of the protected service, which throttles. */
+static bool is_dr_action(const dr_step *st)
+{
+	const char *name = st->action ? st->action->name : st->action_name.name;
+	return name && strncmp(name, "dr.", 3) == 0;
+}
+
+const dr_retry *dr_retry_of_step(const dr_runbook *rb, const dr_step *st, bool *builtin)
+{
+	bool b = !st->retry->present && !rb->default_retry.present && is_dr_action(st);
+	if (builtin)
+		*builtin = b;
+	return b ? &dr_retry_builtin : st->retry;
+}
+
 static const char *const class_names[] = {
 	[DR_ERRC_NONE] = "none",	     [DR_ERRC_PERMANENT] = "permanent", [DR_ERRC_TRANSIENT] = "transient",
 	[DR_ERRC_THROTTLED] = "throttled", [DR_ERRC_TIMEOUT] = "timeout",	  [DR_ERRC_CANCELLED] = "cancelled",

@@ -60,6 +60,24 @@ const char *dr_retry_covers(const dr_retry *r, dr_err_class cls, const char *mes
  */
 const char *dr_retry_why_not(const dr_retry *r, dr_err_class cls, char *out, size_t outsz);
 
+/*
+ * The built-in retry of a `dr.*` step that declares no retry: (docs/language.md,
+ * "Retry"): up to DR_RETRY_BUILTIN_ATTEMPTS attempts on `throttled` only (an
+ * HTTP 429: the service did not take the request, so sending it again is
+ * safe), waits of 2s doubling with equal jitter up to 1m, or the service's
+ * Retry-After when longer; every wait ends at the step's timeout. A declared
+ * retry: (the step's, its composite's or defaults.retry) replaces it.
+ */
+#define DR_RETRY_BUILTIN_ATTEMPTS 5
+extern const dr_retry dr_retry_builtin;
+
+/*
+ * The policy step st of rb runs with: its retry: as checked, or
+ * dr_retry_builtin when st is a `dr.*` action and no retry: is declared for
+ * it anywhere; *builtin (may be NULL) says which. Borrowed pointers; pure.
+ */
+const dr_retry *dr_retry_of_step(const dr_runbook *rb, const dr_step *st, bool *builtin);
+
 /* "transient", "throttled", ... for a class; "none" for DR_ERRC_NONE. */
 const char *dr_err_class_name(dr_err_class cls);
 

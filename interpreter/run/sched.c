@@ -534,9 +534,10 @@ static bool read_again(dr_exec *x, task *t, char *msg)
 	cJSON *ev = sched_event(x, "log", s, t);
 	cJSON_AddStringToObject(ev, "level", "warn");
 	cJSON_AddStringToObject(ev, "message",
-				dr_arena_printf(x->a, "%s; reading it again in %s (read %d of %lld, the step's retry:); "
+				dr_arena_printf(x->a, "%s; reading it again in %s (read %d of %lld, the step's %s); "
 						      "the task has not started",
-						msg, d, t->reads_failed + 1, (long long)s->retry->attempts));
+						msg, d, t->reads_failed + 1, (long long)s->retry->attempts,
+						s->retry == &dr_retry_builtin ? "built-in retry" : "retry:"));
 	emit(x, ev);
 	take_message(t, msg); /* the step's timeout says it, if it comes first */
 	t->reread = true;
@@ -555,8 +556,11 @@ static char *read_failed(dr_exec *x, const task *t, char *msg)
 	if (x->read_cls == DR_ERRC_PERMANENT)
 		next = "the service refused the read (check the VM's name or id and drover's access to the vault)";
 	else if (t->reads_failed + 1 >= s->retry->attempts && s->retry->attempts > 1)
-		next = dr_arena_printf(x->a, "read %d times, as the step's retry: (attempts %lld) allows",
-				       t->reads_failed + 1, (long long)s->retry->attempts);
+		next = dr_arena_printf(x->a, "read %d times, as the step's %s (attempts %lld) allows", t->reads_failed + 1,
+				       s->retry == &dr_retry_builtin ? "built-in retry" : "retry:", (long long)s->retry->attempts);
+	else if (s->retry == &dr_retry_builtin)
+		next = "the step has no retry: (its built-in one reads again after throttled answers only); give it one "
+		       "(retry: { attempts: 5, delay: 10s }) to read again after a transient answer";
 	else if (s->retry->attempts <= 1)
 		next = "the step has no retry: (attempts 1); give it one (retry: { attempts: 5, delay: 10s }) to read again "
 		       "after a throttled or transient answer";
@@ -947,6 +951,8 @@ static const char *not_retried(dr_exec *x, const task *t)
 		return dr_arena_printf(x->a, "%d attempt%s left, but the run is stopping", left, left == 1 ? "" : "s");
 	if (s->timed_out)
 		return dr_arena_printf(x->a, "%d attempt%s left, but the step's timeout ran out", left, left == 1 ? "" : "s");
+	if (s->retry == &dr_retry_builtin)
+		return NULL; /* no retry: was declared: the built-in one is for throttled answers alone */
 	if (!dr_retry_why_not(s->retry, t->cls, why, sizeof why))
 		return NULL;
 	return dr_arena_printf(x->a, "%d attempt%s left, not retried: %s", left, left == 1 ? "" : "s", why);

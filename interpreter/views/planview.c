@@ -15,6 +15,7 @@
 #include "front/plan.h"
 #include "run/planfile.h"
 #include "run/preflight.h"
+#include "run/retry.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -189,6 +190,27 @@ static cJSON *ref_names(const dr_ref *r, size_t n)
 	return a;
 }
 
+/* The policy the step runs with (dr_retry_of_step): {attempts, on: [class, ..., regex source], builtin}. */
+static cJSON *retry_object(const pv *p, const dr_step *st)
+{
+	static const struct { unsigned bit; const char *name; } classes[] = {
+		{DR_RETRY_ON_TRANSIENT, "transient"}, {DR_RETRY_ON_THROTTLED, "throttled"},
+		{DR_RETRY_ON_TIMEOUT, "timeout"}, {DR_RETRY_ON_ANY, "any"},
+	};
+	bool builtin;
+	const dr_retry *r = dr_retry_of_step(p->rb, st, &builtin);
+	cJSON *o = cJSON_CreateObject(), *on = cJSON_CreateArray();
+	put(o, "attempts", cJSON_CreateNumber((double)r->attempts));
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+		if (r->on & classes[i].bit)
+			cJSON_AddItemToArray(on, cJSON_CreateStringReference(classes[i].name));
+	for (size_t i = 0; i < r->n_on_match; i++)
+		cJSON_AddItemToArray(on, cJSON_CreateStringReference(r->on_match[i].source));
+	put(o, "on", on);
+	put(o, "builtin", cJSON_CreateBool(builtin));
+	return o;
+}
+
 static cJSON *op_object(pv *p, size_t node, size_t seq)
 {
 	const dr_plan_node *pn = &p->plan->nodes[node];
@@ -210,6 +232,7 @@ static cJSON *op_object(pv *p, size_t node, size_t seq)
 	put(o, "mutating", cJSON_CreateBool((f & DR_AF_MUTATING) != 0));
 	put(o, "irreversible", cJSON_CreateBool((f & DR_AF_IRREVERSIBLE) != 0));
 	put(o, "validation", cJSON_CreateBool((f & DR_AF_VALIDATION) != 0));
+	put(o, "retry", retry_object(p, st));
 	if (st->when)
 		put(o, "conditional", cJSON_CreateBool(true));
 	const char *why;

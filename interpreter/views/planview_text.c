@@ -231,6 +231,16 @@ static void print_vms(const cJSON *v, const dr_planview_vms *vms, FILE *out)
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(v, "vms")) print_vm(m, out);
 }
 
+/* "  retry: built-in (5 attempts on throttled)": the policy the runbook does not show; a declared one it does. */
+static void print_retry(const cJSON *r, FILE *out)
+{
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "builtin")))
+		return;
+	fprintf(out, "  retry: built-in (%d attempts on ", (int)num(r, "attempts"));
+	print_list(out, cJSON_GetObjectItemCaseSensitive(r, "on"), ", ");
+	fputc(')', out);
+}
+
 static void print_op(const cJSON *o, FILE *out)
 {
 	char where[24];
@@ -246,6 +256,7 @@ static void print_op(const cJSON *o, FILE *out)
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "conditional")))
 		fputs(" [when:]", out);
+	print_retry(cJSON_GetObjectItemCaseSensitive(o, "retry"), out);
 	if (str(o, "skipped"))
 		fprintf(out, "  SKIPPED: %s", str(o, "skipped"));
 	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "irreversible")))

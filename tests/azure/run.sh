@@ -502,7 +502,8 @@ suspended() {
 # seconds and as an HTTP date: each failure of the operation is an attempt that drover status shows, waits the
 # service's Retry-After, and no call is sent again behind the step's back (one POST per attempt); a step
 # without retry: fails on the first 503 of its POST; a poll or the outputs' read of the item is asked again
-# after Retry-After (not an attempt: the operation runs); a Retry-After of an hour is read as a minute.
+# after Retry-After (not an attempt: the operation runs); a Retry-After of an hour is read as a minute; a step
+# without retry: goes through 429s on its POST by the built-in retry (throttled only, 5 attempts).
 throttled() {
 	local d=$tmp/thr
 	mkdir -p "$d"
@@ -549,6 +550,20 @@ throttled() {
 	check "  and the client did not post again on its own: one POST" \
 		is "$(jq -s '[.[] | select(.path | test("unplannedFailover$"; "i"))] | length' "$tmp/thr2.audit")" 1
 	stop
+	start thr5 --faults '[{kind: status, code: 429, method: POST, path: "unplannedFailover$", times: 2, retry_after: 1s}]' || return
+	(cd "$d" && "$drover" run --yes --state-dir s5 --events ev5.jsonl noretry.yaml >out5 2>&1 </dev/null); RC=$?
+	[ "$RC" = 0 ] || sed 's/^/      /' "$d/out5"
+	check "throttled: a step without retry: goes through two 429s on its POST, by the built-in retry (exit $RC)" is "$RC" 0
+	check "  each a new attempt (3 in drover status) that says the built-in policy's 5 attempts, reason throttled" \
+		is "$(jq -sc '[.[] | select(.event == "task.retry") | [.attempts, .reason, .delay_ms >= 1000]]' "$d/ev5.jsonl")" \
+		'[[5,"throttled",true],[5,"throttled",true]]'
+	"$drover" status --state-dir "$d/s5" --format json >"$d/status5.json" 2>/dev/null
+	check "  drover status shows attempt 3" is "$(jq '.tasks[0].attempt' "$d/status5.json")" 3
+	check "  one POST per attempt: three in the service's audit, one accepted" \
+		is "$(jq -sc '[[.[] | select(.path | test("unplannedFailover$"; "i"))] | length, ([.[] | select(.accepted)] | length)]' "$tmp/thr5.audit")" '[3,1]'
+	check "  drover plan shows the policy as built-in" \
+		bash -c "cd '$d' && '$drover' plan noretry.yaml --state-dir s5p | grep -q 'dr.failover .*retry: built-in (5 attempts on throttled)'"
+	stop
 	start thr3 --faults '[{kind: status, code: 503, method: GET, path: "replicationProtectedItems/[^/]+$", times: 1, retry_after: 1s, retry_after_as: date}]' || return
 	(cd "$d" && "$drover" run --yes --state-dir s3 --events ev3.jsonl noretry.yaml >out3 2>&1 </dev/null); RC=$?
 	check "throttled: a 503 on the outputs' read of the item after the job succeeded: asked again, the run succeeds (exit $RC)" is "$RC" 0
@@ -561,7 +576,7 @@ throttled() {
 	check "throttled: a Retry-After of an hour is waited as a minute at most" \
 		is "$(jq -s '[.[] | select(.event == "task.retry")][0].delay_ms' "$d/ev4.jsonl")" 60000
 	check "  and the step's timeout (3s) ends the wait (exit $RC)" is "$RC" 1
-	check "nothing broke the OpenAPI contract" bash -c "$(declare -f hasnt no_violation); no_violation '$tmp/thr.err' && no_violation '$tmp/thr2.err' && no_violation '$tmp/thr3.err'"
+	check "nothing broke the OpenAPI contract" bash -c "$(declare -f hasnt no_violation); no_violation '$tmp/thr.err' && no_violation '$tmp/thr2.err' && no_violation '$tmp/thr3.err' && no_violation '$tmp/thr5.err'"
 	stop
 }
 

@@ -2,7 +2,10 @@
  * test_retry.c - retry delays and decisions: the backoff schedule and its
  * cap, jitter bounds over many draws (full: [0, d]; equal: [d/2, d]), the
  * same seed giving the same draws, Retry-After winning only when larger,
- * and which failures on: covers.
+ * and which failures on: covers; the policy a step runs with (a dr.* step
+ * that declares no retry: gets the built-in one on throttled; anything
+ * declared replaces it) and runs of it: throttled answers retried, waiting
+ * Retry-After, a transient failure not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +18,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "fixture.h"
+#include "front/runbook.h"
+#include "run/exec.h"
 #include "run/retry.h"
 
 static dr_retry policy(int64_t delay, double backoff, int64_t max_delay, dr_jitter j)
@@ -125,6 +131,119 @@ static void covers_classes_and_regexes(void **state)
 	pcre2_code_free(re.code);
 }
 
+
+/* Which policy each step runs with: the built-in one only for a dr.* step with no retry: anywhere. */
+static void builtin_policy_choice(void **state)
+{
+	(void)state;
+	dr_runbook *rb = fx_compile(NULL, "drover: 1\nname: choice\nbackend: { kind: sim, vms: [{ name: db-1 }] }\n"
+					  "vm_sets: { db: { match: { name: \"^db-\" } } }\n"
+					  "steps:\n"
+					  "  - { id: fo, action: dr.failover, targets: db }\n"
+					  "  - { id: up, action: dr.probe, foreach: db, needs: fo }\n"
+					  "  - { id: note, action: log, needs: up, with: { message: done } }\n"
+					  "  - id: own\n    action: dr.commit\n    targets: db\n    needs: note\n"
+					  "    retry: { attempts: 2, on: [transient] }\n");
+	bool b;
+	const dr_retry *r = dr_retry_of_step(rb, dr_runbook_step(rb, "fo"), &b);
+	assert_true(b);
+	assert_ptr_equal(r, &dr_retry_builtin);
+	assert_int_equal(r->attempts, DR_RETRY_BUILTIN_ATTEMPTS);
+	assert_int_equal(r->on, DR_RETRY_ON_THROTTLED); /* transient: a lost answer's resend is left to a declared retry: */
+	assert_null(dr_retry_covers(r, DR_ERRC_TRANSIENT, "503", NULL));
+	assert_null(dr_retry_covers(r, DR_ERRC_TIMEOUT, "timed out", NULL));
+	assert_string_equal(dr_retry_covers(r, DR_ERRC_THROTTLED, "429", NULL), "throttled");
+	dr_retry_of_step(rb, dr_runbook_step(rb, "up"), &b);
+	assert_true(b);
+	r = dr_retry_of_step(rb, dr_runbook_step(rb, "note"), &b); /* not a dr.* action: one attempt, as written */
+	assert_false(b);
+	assert_int_equal(r->attempts, 1);
+	r = dr_retry_of_step(rb, dr_runbook_step(rb, "own"), &b); /* declared: replaces the built-in one entirely */
+	assert_false(b);
+	assert_int_equal(r->attempts, 2);
+	assert_int_equal(r->on, DR_RETRY_ON_TRANSIENT);
+	dr_runbook_free(rb);
+	rb = fx_compile(NULL, "drover: 1\nname: defaults\nbackend: { kind: sim, vms: [{ name: db-1 }] }\n"
+			      "vm_sets: { db: { match: { name: \"^db-\" } } }\n"
+			      "defaults: { retry: { delay: 1s } }\n"
+			      "steps:\n  - { id: fo, action: dr.failover, targets: db }\n");
+	r = dr_retry_of_step(rb, dr_runbook_step(rb, "fo"), &b); /* defaults.retry, even without attempts: declared */
+	assert_false(b);
+	assert_int_equal(r->attempts, 1);
+	dr_runbook_free(rb);
+}
+
+static const char throttled_yaml[] =
+	"drover: 1\nname: throttled\n"
+	"backend:\n  kind: sim\n  vms: [{ name: db-1 }]\n  faults:\n"
+	"    - { kind: throttle, after: 0, burst: %d, retry_after: 45s }\n"
+	"vm_sets: { db: { match: { name: \"^db-\" } } }\n"
+	"recovery: { point: latest-processed }\n"
+	"steps:\n  - { id: fo, action: dr.failover, targets: db, timeout: %s, with: { shutdown_source: false } }\n";
+
+/* A dr.* step without retry: goes through two 429s, waiting the service's Retry-After (45 s) each time. */
+static void builtin_retries_throttled(void **state)
+{
+	(void)state;
+	char yaml[sizeof throttled_yaml + 32];
+	snprintf(yaml, sizeof yaml, throttled_yaml, 2, "30m");
+	fx_run r;
+	fx_run_init(&r, yaml);
+	r.o.state_dir = fx_newdir(); /* a simulator of its own */
+	assert_int_equal(fx_run_exec(&r), DR_RUN_SUCCEEDED);
+	assert_int_equal(fx_count(&r, "task.retry", "fo", "db-1"), 2);
+	const cJSON *ev = fx_first(&r, "task.retry", "fo", "db-1");
+	assert_string_equal(fx_str(ev, "reason"), "throttled");
+	assert_int_equal((int)fx_num(ev, "delay_ms"), 45000);
+	assert_int_equal((int)fx_num(ev, "attempts"), DR_RETRY_BUILTIN_ATTEMPTS);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "retry_after")));
+	assert_int_equal((int)fx_num(fx_last(&r, "task.end", "fo", "db-1"), "attempt"), 3);
+	fx_run_free(&r);
+}
+
+/* Bounded: throttled without end, the step fails after its attempts, or at its timeout when that comes first. */
+static void builtin_retry_bounded(void **state)
+{
+	(void)state;
+	char yaml[sizeof throttled_yaml + 32];
+	snprintf(yaml, sizeof yaml, throttled_yaml, 1000, "30m");
+	fx_run r;
+	fx_run_init(&r, yaml);
+	r.o.state_dir = fx_newdir(); /* a simulator of its own */
+	if (fx_run_exec(&r) != DR_RUN_FAILED)
+		fail_msg("%s\n%s", r.err ? r.err : "", r.events ? r.events : "");
+	assert_int_equal(fx_count(&r, "task.retry", "fo", "db-1"), DR_RETRY_BUILTIN_ATTEMPTS - 1);
+	fx_run_free(&r);
+	snprintf(yaml, sizeof yaml, throttled_yaml, 1000, "1m");
+	fx_run_init(&r, yaml);
+	r.o.state_dir = fx_newdir(); /* a simulator of its own */
+	if (fx_run_exec(&r) != DR_RUN_FAILED)
+		fail_msg("%s\n%s", r.err ? r.err : "", r.events ? r.events : "");
+	assert_int_equal(fx_count(&r, "task.retry", "fo", "db-1"), 2); /* at 0 and 45 s; the third wait passes 1m */
+	const cJSON *end = fx_last(&r, "step.end", "fo", NULL);
+	assert_true(fx_num(end, "elapsed_ms") <= 60000);
+	fx_run_free(&r);
+}
+
+/* A transient failure is not retried by the built-in policy, and no retry.on advice is given for it. */
+static void builtin_leaves_transient(void **state)
+{
+	(void)state;
+	fx_run r;
+	fx_run_init(&r, "drover: 1\nname: transient\n"
+			"backend:\n  kind: sim\n  vms: [{ name: db-1 }]\n  faults:\n"
+			"    - { kind: fail, op: failover, vms: [db-1], class: transient, times: 1 }\n"
+			"vm_sets: { db: { match: { name: \"^db-\" } } }\n"
+			"recovery: { point: latest-processed }\n"
+			"steps:\n  - { id: fo, action: dr.failover, targets: db, with: { shutdown_source: false } }\n");
+	r.o.state_dir = fx_newdir();
+	if (fx_run_exec(&r) != DR_RUN_FAILED)
+		fail_msg("%s\n%s", r.err ? r.err : "", r.events ? r.events : "");
+	assert_int_equal(fx_count(&r, "task.retry", "fo", NULL), 0);
+	assert_null(cJSON_GetObjectItemCaseSensitive(fx_last(&r, "task.end", "fo", "db-1"), "not_retried"));
+	fx_run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +252,10 @@ int main(void)
 		cmocka_unit_test(same_seed_same_draws),
 		cmocka_unit_test(retry_after_wins_when_larger),
 		cmocka_unit_test(covers_classes_and_regexes),
+		cmocka_unit_test(builtin_policy_choice),
+		cmocka_unit_test(builtin_retries_throttled),
+		cmocka_unit_test(builtin_retry_bounded),
+		cmocka_unit_test(builtin_leaves_transient),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
