@@ -190,6 +190,9 @@ typedef struct dr_be_item {
 	dr_be_vm test_vm; /* the test failover's VM; exists only between test failover and cleanup */
 	const char *unseen; /* what the backend could not see about the VM and why ("tags, power state:
 			       no access to Microsoft.Compute (403)"); NULL when it saw everything */
+	const char *unusable; /* why drover cannot operate the item at all, as a sentence ("it is protected
+				 by InMageRcm ..., not A2A", "the service's answer lacks properties"): the
+				 preflight refuses every operation on it; NULL when it can */
 } dr_be_item;
 
 /* The VM at the item's active location (what a probe of a failed-over VM looks at). */
