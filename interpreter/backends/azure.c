@@ -273,10 +273,11 @@ static int collect_item(void *ctx, const cJSON *v)
 {
 	items_ctx *c = ctx;
 	c->v = az_grow(c->a, c->v, c->n, &c->cap, sizeof *c->v);
-	if (az_parse_item(c->a, v, &c->v[c->n])) {
+	if (az_parse_item(c->a, v, &c->v[c->n]))
 		az_cache_listed(c->z, v, c->now);
-		c->n++;
-	}
+	else /* listed all the same, so that a VM set that names it blocks the plan saying why, not loses it */
+		az_parse_unreadable(c->a, v, c->n, &c->v[c->n]);
+	c->n++;
 	return 0;
 }
 

@@ -303,6 +303,9 @@ int az_provider_refusal(dr_arena *a, const cJSON *v, dr_be_op op, dr_be_error *e
    A2A item the service shows from its new primary side (its initial fabric locations the other way round)
    is turned to its first direction's view, the one runs and plans speak (docs/backends.md, "Failback"). */
 bool az_parse_item(dr_arena *a, const cJSON *v, dr_be_item *out);
+/* An item az_parse_item could not read (the index-th of its list), as an item whose unusable says what it lacks:
+   named by its friendlyName, name or id when it has one, else "unreadable-item-N"; strings in a. */
+void az_parse_unreadable(dr_arena *a, const cJSON *v, size_t index, dr_be_item *out);
 
 /* An A2A item's regions as the service reports them (pointers into the JSON; NULL when absent). */
 typedef struct az_sides {

@@ -319,6 +319,19 @@ static void parse_scenario(dr_arena *a, const cJSON *p, dr_be_item *out)
 		out->current_job_id = dr_arena_strdup(a, job);
 }
 
+static const char *provider_words(const char *type);
+
+/* Why drover cannot operate an item of this provider (dr_be_item.unusable); NULL for A2A or none given. */
+static const char *provider_unusable(dr_arena *a, const char *type)
+{
+	if (!type || ieq(type, AZ_PROVIDER))
+		return NULL;
+	return dr_arena_printf(a, "it is protected by %s (%s), not Azure-to-Azure (A2A), the only replication drover "
+				  "drives: run its operations with Site Recovery's own tools, or leave it out of the "
+				  "runbook's VM sets",
+			       type, provider_words(type));
+}
+
 bool az_parse_item(dr_arena *a, const cJSON *v, dr_be_item *out)
 {
 	const char *id = az_str(v, AZK(RES_ID));
@@ -343,7 +356,26 @@ bool az_parse_item(dr_arena *a, const cJSON *v, dr_be_item *out)
 	out->rpo_ms = -1;
 	parse_a2a(a, cJSON_GetObjectItem(p, AZK(ITEM_PSD)), out);
 	orient(v, out);
+	out->unusable = provider_unusable(a, az_str(cJSON_GetObjectItem(p, AZK(ITEM_PSD)), AZK(PSD_TYPE)));
 	return true;
+}
+
+void az_parse_unreadable(dr_arena *a, const cJSON *v, size_t index, dr_be_item *out)
+{
+	const cJSON *p = cJSON_GetObjectItem(v, AZK(ITEM_PROPS));
+	const char *id = az_str(v, AZK(RES_ID)), *friendly = cJSON_IsObject(p) ? az_str(p, AZK(ITEM_FRIENDLY)) : NULL;
+	const char *name = friendly ? friendly : az_str(v, AZK(RES_NAME)) ? az_str(v, AZK(RES_NAME)) : id ? last_segment(id) : NULL;
+	memset(out, 0, sizeof *out);
+	out->name = name ? dr_arena_strdup(a, name) : dr_arena_printf(a, "unreadable-item-%zu", index + 1);
+	out->id = id ? dr_arena_strdup(a, id) : out->name;
+	out->state = DR_BE_ST_OTHER;
+	out->protection_state = "unknown";
+	out->rpo_ms = out->failover_point_ms = out->last_failover_ms = out->last_test_failover_ms = -1;
+	out->unusable = dr_arena_printf(
+		a, "the service's answer for this item (number %zu of the vault's list%s%s) lacks %s, which the contract "
+		   "requires, so drover cannot read its state: check the item in the vault (az site-recovery "
+		   "protected-item show), or leave it out of the runbook's VM sets",
+		index + 1, id ? ", id " : "", id ? id : "", az_parse_lacks(v, AZ_ITEM));
 }
 
 /* ---- recovery points ------------------------------------------------------------------------- */

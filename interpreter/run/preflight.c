@@ -553,6 +553,7 @@ typedef struct walk {
 	bool stopped; /* refused, or (resume) in flight: nothing after is checked */
 	bool failover_seen; /* its first failover was reached: the point is decided there */
 	size_t refused_op; /* index into pf->ops */
+	const char *unusable; /* the item's: every operation on it is refused (dr_be_item.unusable) */
 } walk;
 
 static bool step_op(const dr_step *st, dr_be_op *op)
@@ -576,6 +577,8 @@ static dr_be_direction step_direction(const dr_step *st, dr_be_direction dflt)
 /* Why op would be refused in w's state (NULL: allowed). */
 static const char *refusal(dr_preflight *pf, const walk *w, dr_be_op op, dr_be_direction dir)
 {
+	if (w->unusable)
+		return w->unusable;
 	if (op == DR_BE_OP_SHUTDOWN)
 		return NULL;
 	if (!(w->allowed & DR_BE_OP_BIT(op)))
@@ -830,7 +833,8 @@ static walk *start_walks(dr_preflight *pf)
 	pf->vm = dr_arena_calloc(pf->a, pf->n + 1, sizeof *pf->vm);
 	for (size_t i = 0; i < pf->n; i++) {
 		const dr_be_item *it = &pf->items[i];
-		w[i] = (walk){.st = it->state, .active = it->active_location, .allowed = it->current_job_id ? 0 : it->allowed_ops};
+		w[i] = (walk){.st = it->state, .active = it->active_location, .allowed = it->current_job_id ? 0 : it->allowed_ops,
+			      .unusable = it->unusable};
 		pf->vm[i].first_op = pf->vm[i].last_op = DR_PF_NO_VM;
 	}
 	for (size_t s = 0; s < pf->bind.n_sets; s++)

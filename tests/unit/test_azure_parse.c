@@ -888,11 +888,47 @@ static void test_other_providers_are_refused_by_name(void **state)
 		assert_non_null(strstr(e.message, types[i][1]));
 		assert_non_null(strstr(e.message, "'hv-1'"));
 		assert_non_null(strstr(e.message, "nothing was asked"));
+		/* and the plan knows before any operation starts: the preflight refuses the item's operations */
+		assert_non_null(it.unusable);
+		assert_non_null(strstr(it.unusable, types[i][1]));
+		assert_non_null(strstr(it.unusable, "not Azure-to-Azure (A2A)"));
 		cJSON_Delete(v);
 	}
 	cJSON *v = resource(c, "ReplicationProtectedItem", "A2AReplicationDetails");
 	dr_be_error e = {0};
 	assert_int_equal(az_provider_refusal(a, v, DR_BE_OP_FAILOVER, &e), 0);
+	dr_be_item it;
+	assert_true(az_parse_item(a, v, &it));
+	assert_null(it.unusable);
+	cJSON_Delete(v);
+	dr_arena_free(a);
+	cJSON_Delete(c);
+}
+
+/* An item the list cannot read is kept, named as well as it can be, with what it lacks; never dropped silently. */
+static void test_unreadable_item_is_named_not_dropped(void **state)
+{
+	(void)state;
+	cJSON *c = load("asr-openapi-2025-08-01.json");
+	dr_arena *a = dr_arena_new();
+	cJSON *v = resource(c, "ReplicationProtectedItem", "A2AReplicationDetails");
+	cJSON_ReplaceItemInObject(v, "name", cJSON_CreateString("db-9-item"));
+	cJSON_DeleteItemFromObject(v, "properties");
+	dr_be_item it;
+	assert_false(az_parse_item(a, v, &it));
+	az_parse_unreadable(a, v, 6, &it);
+	assert_string_equal(it.name, "db-9-item");
+	assert_non_null(it.id);
+	assert_int_equal(it.state, DR_BE_ST_OTHER);
+	assert_int_equal(it.allowed_ops, 0);
+	assert_non_null(strstr(it.unusable, "number 7 of the vault's list, id "));
+	assert_non_null(strstr(it.unusable, "lacks properties"));
+	cJSON_DeleteItemFromObject(v, "id");
+	cJSON_DeleteItemFromObject(v, "name");
+	az_parse_unreadable(a, v, 2, &it); /* nothing to name it by: its place in the list */
+	assert_string_equal(it.name, "unreadable-item-3");
+	assert_string_equal(it.id, "unreadable-item-3");
+	assert_non_null(strstr(it.unusable, "lacks id"));
 	cJSON_Delete(v);
 	dr_arena_free(a);
 	cJSON_Delete(c);
@@ -902,6 +938,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_item_get),
+		cmocka_unit_test(test_unreadable_item_is_named_not_dropped),
 		cmocka_unit_test(test_item_after_unplanned_failover),
 		cmocka_unit_test(test_item_test_failover_waits_for_cleanup),
 		cmocka_unit_test(test_item_unknown_state_is_other),

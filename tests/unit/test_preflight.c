@@ -167,6 +167,29 @@ static void a_vm_failed_over_by_hand_blocks_before_anything(void **state)
 	pf_free(&f);
 }
 
+/* An item the backend cannot operate (another provider, an unreadable answer) blocks its first operation, naming why. */
+static void an_unusable_item_blocks_its_first_operation(void **state)
+{
+	(void)state;
+	pf f;
+	pf_init(&f, "drover: 1\nname: u\n" SHOP LIFECYCLE);
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_preflight_bind(&f.pf, f.a, f.rb, f.be, T0, &err), 0);
+	dr_buf_dispose(&err);
+	f.pf.items[vm_index(&f, "web-1")].unusable = "it is protected by InMageRcm, not Azure-to-Azure (A2A)";
+	dr_preflight_check(&f.pf, &f.o);
+	assert_false(dr_preflight_runnable(&f.pf));
+	assert_int_equal(f.pf.n_blockers, 1);
+	const dr_blocker *b = blocker_of(&f, "web-1");
+	assert_non_null(b);
+	assert_int_equal(b->kind, DR_BLOCK_STATE);
+	assert_string_equal(b->message, "web-1: step 'off' would be refused: it is protected by InMageRcm, not "
+					"Azure-to-Azure (A2A)"); /* even the power off: its first operation */
+	assert_true(dr_preflight_excusable(&f.pf)); /* --exclude-blocked may leave it out */
+	pf_free(&f);
+}
+
 static void a_running_job_allows_nothing(void **state)
 {
 	(void)state;
@@ -558,6 +581,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(protected_estate_walks_the_whole_lifecycle),
 		cmocka_unit_test(a_vm_failed_over_by_hand_blocks_before_anything),
+		cmocka_unit_test(an_unusable_item_blocks_its_first_operation),
 		cmocka_unit_test(a_running_job_allows_nothing),
 		cmocka_unit_test(failback_needs_the_recovery_side),
 		cmocka_unit_test(continue_and_unknowable_when_do_not_block),
