@@ -306,8 +306,10 @@ static int none_fits(dr_arena *a, const dr_be_item *item, const wants *w, const 
 
 dr_err_class dr_op_errclass(dr_be_errclass c)
 {
-	return c == DR_BE_ERR_TRANSIENT ? DR_ERRC_TRANSIENT : c == DR_BE_ERR_THROTTLED ? DR_ERRC_THROTTLED
-											: DR_ERRC_PERMANENT;
+	return c == DR_BE_ERR_TRANSIENT	  ? DR_ERRC_TRANSIENT
+	       : c == DR_BE_ERR_THROTTLED ? DR_ERRC_THROTTLED
+	       : c == DR_BE_ERR_CANCELLED ? DR_ERRC_CANCELLED
+					  : DR_ERRC_PERMANENT;
 }
 
 /*

@@ -364,6 +364,18 @@ int64_t dr_backend_pace(dr_backend *be, const dr_be_request *req)
 	return be->ops->pace ? be->ops->pace(be, req) : 0;
 }
 
+static _Thread_local const volatile int *thread_stop;
+
+void dr_backend_watch(const volatile int *stop)
+{
+	thread_stop = stop;
+}
+
+bool dr_backend_stop_asked(void)
+{
+	return thread_stop && __atomic_load_n(thread_stop, __ATOMIC_RELAXED);
+}
+
 void dr_backend_caller_retries(dr_backend *be, bool on)
 {
 	if (be && be->ops->caller_retries)

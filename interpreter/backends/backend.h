@@ -98,6 +98,7 @@ typedef enum dr_be_errclass {
 	DR_BE_ERR_PERMANENT, /* retrying cannot help: refused operation, unknown id, bad input */
 	DR_BE_ERR_TRANSIENT, /* may work later: 5xx, the item is busy with another job */
 	DR_BE_ERR_THROTTLED, /* 429: wait retry_after_ms */
+	DR_BE_ERR_CANCELLED, /* not sent: the caller stopped the call while it waited (dr_backend_watch) */
 } dr_be_errclass;
 
 /* An ASR-style error (asr-api.md §2.4): error.code/message plus details' causes and action. */
@@ -468,6 +469,18 @@ int64_t dr_backend_pace(dr_backend *be, const dr_be_request *req);
  * Thread-safe; calls in flight finish under the setting they began with.
  */
 void dr_backend_caller_retries(dr_backend *be, bool on);
+/*
+ * The calling thread's stop flag: from now on, a wait of the backend's own
+ * in this thread's calls (Azure: the subscription paused by a 429, its
+ * token bucket) ends as soon as *stop is non-zero, and the call fails
+ * DR_BE_ERR_CANCELLED with nothing sent. NULL (the default): waits run
+ * their course. The executor's workers set it to the call's
+ * cancel_requested around each action's run, which the attempt's deadline,
+ * the step's timeout and a cancel all set. Thread-local; any backend.
+ */
+void dr_backend_watch(const volatile int *stop);
+/* Whether the calling thread's stop flag (dr_backend_watch) is set. */
+bool dr_backend_stop_asked(void);
 /*
  * The item for a look whose conclusion the service checks again: a dr.*
  * action's look before it posts (its state, allowed operations, current

@@ -237,7 +237,10 @@ static cJSON *vm_object(const dr_vm *vm, bool back)
 
 static dr_err_class read_class(dr_be_errclass c)
 {
-	return c == DR_BE_ERR_TRANSIENT ? DR_ERRC_TRANSIENT : c == DR_BE_ERR_THROTTLED ? DR_ERRC_THROTTLED : DR_ERRC_PERMANENT;
+	return c == DR_BE_ERR_TRANSIENT	  ? DR_ERRC_TRANSIENT
+	       : c == DR_BE_ERR_THROTTLED ? DR_ERRC_THROTTLED
+	       : c == DR_BE_ERR_CANCELLED ? DR_ERRC_CANCELLED
+					  : DR_ERRC_PERMANENT;
 }
 
 /*

@@ -62,7 +62,9 @@ static void *worker_main(void *arg)
 	dr_exec *x = arg;
 	task *t;
 	while ((t = next_job(x)) != NULL) {
+		dr_backend_watch(t->call.cancel_requested); /* a backend's own wait ends at the deadline or a cancel */
 		t->result = t->call.action->run(&t->call);
+		dr_backend_watch(NULL);
 		mailbox_post(x, t);
 	}
 	return NULL;
