@@ -177,13 +177,26 @@ static int64_t backoff(const az_reply *rep, int k)
 	return ms > MAX_RETRY_WAIT_MS ? MAX_RETRY_WAIT_MS : ms;
 }
 
-/* One try. 1: the answer is in rep (any status); 0: a transport error (in err); -1: no token. */
+/* The wait for the subscription's limiter was ended by the thread's stop flag: nothing was sent. */
+static void stopped(dr_arena *a, const az_req *r, const char *rid, dr_be_error *err)
+{
+	dr_backend_fail(err, a, 0, DR_BE_ERR_CANCELLED, "Stopped", NULL,
+			"Nothing was sent: the request left no trace in the service.",
+			"%s %s was not sent: the attempt was stopped (its deadline, the step's timeout or a cancel) while it "
+			"waited for the subscription's request budget (a 429's Retry-After or ARM's rate)",
+			r->method, r->url);
+	err->request_id = dr_arena_strdup(a, rid);
+}
+
+/* One try. 1: the answer is in rep (any status); 0: a transport error (in err); -1: no token, or stopped (in err). */
 static int try_once(az *z, dr_arena *a, const az_req *r, const char *url, const char *rid, const char *stale,
 		    bool prepaid, char **token, dr_http_response *hr, dr_be_error *err)
 {
 	bool write = strcmp(r->method, "GET") != 0;
 	dr_auth_error ae;
 	int64_t waited = prepaid ? az_limit_spend(z->limit, write) : az_limit_take(z->limit, write);
+	if (waited < 0)
+		return stopped(a, r, rid, err), -1;
 	pthread_mutex_lock(&z->mu);
 	z->stats.limiter_wait_ms += waited;
 	*(write ? &z->stats.writes : &z->stats.reads) += 1;

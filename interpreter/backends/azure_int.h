@@ -145,13 +145,15 @@ typedef struct az_limit_cfg {
 /* The buckets of a subscription, shared by every backend of the process that names it. */
 az_limit *az_limit_get(const char *subscription, const az_limit_cfg *cfg);
 void az_limit_put(az_limit *l);
-/* Take a token, waiting for one; returns how long it waited (ms). */
+/* Take a token, waiting for one; returns how long it waited (ms), or -1 when the thread's stop flag
+   (dr_backend_watch) ended the wait: nothing taken, nothing to send. */
 int64_t az_limit_take(az_limit *l, bool write);
 /* Reserve a token now (the bucket may go into debt); how long until it is paid (ms), i.e. when to send. */
 int64_t az_limit_reserve(az_limit *l, bool write);
 /* Send a request whose token was reserved (az_limit_reserve) when its time has come: it waits only while the
    service's own count (x-ms-ratelimit-remaining-*, refilled since) says nothing is left - a reserved call sent
-   late, in a bunch with others, would otherwise drain the service's bucket; how long it waited (ms). */
+   late, in a bunch with others, would otherwise drain the service's bucket; how long it waited (ms), or -1 as
+   az_limit_take. */
 int64_t az_limit_spend(az_limit *l, bool write);
 /* The service's count of what is left (x-ms-ratelimit-remaining-*): never believe more than it. */
 void az_limit_observe(az_limit *l, bool write, double remaining);

@@ -12,6 +12,10 @@
  * lowers the bucket when it says less is left (another client spends the
  * same budget), and a 429 pauses every request for its Retry-After.
  *
+ * A wait ends early, taking no token, when the calling thread's stop flag
+ * is set (dr_backend_watch: the attempt's deadline, the step's timeout, a
+ * cancel), so a 429's pause of up to a minute never holds a worker past it.
+ *
  * One set of buckets per subscription for the whole process, shared by
  * every backend that names it, reference-counted. Thread-safe: one mutex
  * per subscription; waiting happens outside it.
@@ -24,6 +28,8 @@
 #include <time.h>
 
 #include "util/xalloc.h"
+
+#define STOP_SLICE_MS 100 /* how soon a wait sees the thread's stop flag (the step's deadline, a cancel) */
 
 typedef struct bucket {
 	double tokens, rate, burst;
@@ -117,6 +123,20 @@ static int64_t try_take(az_limit *l, bucket *b, int64_t now)
 	return wait > 0 ? wait : 1;
 }
 
+/* Sleep ms, in slices that look at the thread's stop flag (dr_backend_watch); false when it was set. */
+static bool nap(int64_t ms)
+{
+	while (ms > 0) {
+		if (dr_backend_stop_asked())
+			return false;
+		int64_t slice = ms < STOP_SLICE_MS ? ms : STOP_SLICE_MS;
+		struct timespec ts = {.tv_sec = slice / 1000, .tv_nsec = (slice % 1000) * 1000000};
+		nanosleep(&ts, NULL);
+		ms -= slice;
+	}
+	return !dr_backend_stop_asked();
+}
+
 int64_t az_limit_take(az_limit *l, bool write)
 {
 	int64_t start = mono_ms(), wait;
@@ -126,8 +146,8 @@ int64_t az_limit_take(az_limit *l, bool write)
 		pthread_mutex_unlock(&l->mu);
 		if (!wait)
 			return mono_ms() - start;
-		struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000};
-		nanosleep(&ts, NULL);
+		if (!nap(wait))
+			return -1;
 	}
 }
 
@@ -172,8 +192,8 @@ int64_t az_limit_spend(az_limit *l, bool write)
 		pthread_mutex_unlock(&l->mu);
 		if (!wait)
 			return mono_ms() - start;
-		struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000};
-		nanosleep(&ts, NULL);
+		if (!nap(wait))
+			return -1;
 	}
 }
 

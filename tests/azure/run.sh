@@ -503,7 +503,8 @@ suspended() {
 # service's Retry-After, and no call is sent again behind the step's back (one POST per attempt); a step
 # without retry: fails on the first 503 of its POST; a poll or the outputs' read of the item is asked again
 # after Retry-After (not an attempt: the operation runs); a Retry-After of an hour is read as a minute; a step
-# without retry: goes through 429s on its POST by the built-in retry (throttled only, 5 attempts).
+# without retry: goes through 429s on its POST by the built-in retry (throttled only, 5 attempts); a 429's
+# pause of the subscription ends at the step's timeout for the requests that wait behind it.
 throttled() {
 	local d=$tmp/thr
 	mkdir -p "$d"
@@ -563,6 +564,17 @@ throttled() {
 		is "$(jq -sc '[[.[] | select(.path | test("unplannedFailover$"; "i"))] | length, ([.[] | select(.accepted)] | length)]' "$tmp/thr5.audit")" '[3,1]'
 	check "  drover plan shows the policy as built-in" \
 		bash -c "cd '$d' && '$drover' plan noretry.yaml --state-dir s5p | grep -q 'dr.failover .*retry: built-in (5 attempts on throttled)'"
+	stop
+	# a 429 with Retry-After 50s on one VM's poll pauses the subscription: the other VM's next request waits in
+	# drover's limiter, on a worker; the step's timeout (3s) ends that wait, not the pause
+	sed -e 's/timeout: 1m/timeout: 3s/' -e 's/\^shop-web-1\$/^shop-web-[12]$/' "$d/noretry.yaml" >"$d/pause.yaml"
+	SPEED=600 start thr6 --faults '[{kind: status, code: 429, method: GET, path: "replicationJobs/[^/]+$", times: 1, retry_after: 50s}]' || return
+	local t0=$(date +%s)
+	(cd "$d" && "$drover" run --yes --state-dir s6 --events ev6.jsonl pause.yaml >out6 2>&1 </dev/null); RC=$?
+	local took=$(( $(date +%s) - t0 ))
+	check "throttled: a 429's 50 s pause of the subscription does not outlast the step's 3 s timeout (exit $RC, ${took}s)" \
+		bash -c "[ $RC = 1 ] && [ $took -lt 15 ]"
+	check "  the step says it timed out" has "$d/out6" "timed out after 3s"
 	stop
 	start thr3 --faults '[{kind: status, code: 503, method: GET, path: "replicationProtectedItems/[^/]+$", times: 1, retry_after: 1s, retry_after_as: date}]' || return
 	(cd "$d" && "$drover" run --yes --state-dir s3 --events ev3.jsonl noretry.yaml >out3 2>&1 </dev/null); RC=$?

@@ -5,7 +5,8 @@
  * ThreadSanitizer, make check-tsan, the backend's race test), threads
  * polling at once, paging, exactly once after a lost answer, replay_only
  * from a second backend (another process's view), VM facts with Compute
- * forbidden, and the limiter's pacing. tests/azure/run.sh covers the same
+ * forbidden, the limiter's pacing, and a 429's pause cut short by the
+ * thread's stop flag. tests/azure/run.sh covers the same
  * ground with real processes.
  */
 #include <setjmp.h>
@@ -601,6 +602,41 @@ static void test_reprotected_item_is_followed(void **state)
 	fx_close(&f);
 }
 
+static void *raise_after(void *arg)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 300 * 1000000};
+	nanosleep(&ts, NULL);
+	__atomic_store_n((int *)arg, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* A 429 pauses the subscription (here 20 s): a call made meanwhile ends when its thread's stop flag is set (the
+   attempt's deadline, the step's timeout, a cancel), not when the pause does, and sends nothing. Last in main:
+   the pause is the whole process's, per subscription. */
+static void test_a_pause_ends_at_the_stop_flag(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, "pause", "[{kind: status, code: 429, method: GET, path: \"replicationProtectedItems/[^/]+$\", times: 1,"
+			     " retry_after: 20s}]", 0, NULL);
+	dr_backend_caller_retries(f.be, true);
+	assert_int_equal(dr_backend_get_item(f.be, f.a, now_ms(), "shop-web-1", &f.it, &f.e), -1);
+	assert_int_equal(f.e.cls, DR_BE_ERR_THROTTLED);
+	int stop = 0;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, raise_after, &stop), 0);
+	dr_backend_watch(&stop);
+	int64_t t0 = now_ms();
+	assert_int_equal(dr_backend_get_item(f.be, f.a, now_ms(), "shop-web-1", &f.it, &f.e), -1);
+	int64_t took = now_ms() - t0;
+	dr_backend_watch(NULL);
+	pthread_join(th, NULL);
+	assert_int_equal(f.e.cls, DR_BE_ERR_CANCELLED);
+	assert_non_null(strstr(f.e.message, "was not sent: the attempt was stopped"));
+	assert_true(took >= 250 && took < 3000); /* the stop's 300 ms and a slice, not the pause's 20 s */
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_lost_answer_look_is_indexed),
 		cmocka_unit_test(test_key_reused_on_another_item_is_refused),
 		cmocka_unit_test(test_direction_from_the_peeked_copy),
+		cmocka_unit_test(test_a_pause_ends_at_the_stop_flag),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
