@@ -20,6 +20,13 @@
  * attempt's deadline (attempt_timeout), else 10 minutes. When it runs out,
  * the attempt fails as transient with what the VM looked like last, so a
  * retry policy can probe again.
+ *
+ * A read the service did not answer (throttled: a 429; transient: a 5xx, a
+ * lost answer) is not "could not see": the probe asks again no sooner than
+ * the service's Retry-After, and when its time runs out on such a read the
+ * attempt fails with that read's class - throttled, so a step without
+ * retry: gets its built-in retry on throttled (run/retry.h), as the other
+ * dr.* actions do.
  */
 #include "actions/dr_int.h"
 
@@ -133,12 +140,26 @@ static dr_outcome done(dr_call *call, dr_outcome o)
 	return o;
 }
 
+/* Out of time: what the VM looked like last (looks), or the read the service did not answer (e), in its class. */
+static dr_outcome gave_up(const dr_call *call, const vstate *st, dr_arena *a, const dr_be_error *e, const char *looks)
+{
+	char d[40];
+	dr_text_human_duration(call->now_ms - st->first_ms, d, sizeof d);
+	if (!e)
+		return dr_outcome_fail(DR_ERRC_TRANSIENT, "probe of '%s' gave up after %s: %s", call->target->name, d, looks);
+	dr_outcome o = dr_outcome_fail(dr_op_errclass(e->cls), "probe of '%s' gave up after %s: the service did not answer "
+							       "its last read of the VM (%s): %s",
+				       call->target->name, d, e->cls == DR_BE_ERR_THROTTLED ? "throttled" : "transient",
+				       dr_backend_error_text(a, e));
+	o.retry_after_ms = e->retry_after_ms;
+	return o;
+}
+
 static dr_outcome step(dr_call *call, vstate *st, dr_backend *be, dr_arena *a)
 {
 	dr_be_item it;
 	dr_be_error e;
 	look l = {0};
-	char d[40];
 	st->polls++;
 	int64_t now = dr_exec_wall(call->run, call->now_ms);
 	int rc = dr_backend_get_item(be, a, now, call->target->id, &it, &e);
@@ -155,13 +176,12 @@ static dr_outcome step(dr_call *call, vstate *st, dr_backend *be, dr_arena *a)
 	if (dr_exec_cancelled(call))
 		return done(call, dr_outcome_fail(DR_ERRC_CANCELLED, "probe of '%s' stopped: the run is stopping",
 						  call->target->name));
-	if (call->now_ms >= st->until_ms) {
-		dr_text_human_duration(call->now_ms - st->first_ms, d, sizeof d);
-		return done(call, dr_outcome_fail(DR_ERRC_TRANSIENT, "probe of '%s' gave up after %s: %s", call->target->name,
-						  d, rc == 0 ? looks_and_unseen(a, &it, &l) : dr_backend_error_text(a, &e)));
-	}
-	int64_t left = st->until_ms - call->now_ms;
-	return dr_outcome_wait(left < PROBE_EVERY_MS ? left : PROBE_EVERY_MS);
+	if (call->now_ms >= st->until_ms)
+		return done(call, gave_up(call, st, a, rc == 0 ? NULL : &e, rc == 0 ? looks_and_unseen(a, &it, &l) : NULL));
+	int64_t left = st->until_ms - call->now_ms, every = PROBE_EVERY_MS;
+	if (rc < 0 && e.retry_after_ms > every) /* the service said when to ask again */
+		every = e.retry_after_ms;
+	return dr_outcome_wait(left < every ? left : every);
 }
 
 dr_outcome dr_vm_probe_run(dr_call *call)

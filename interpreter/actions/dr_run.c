@@ -247,7 +247,10 @@ static bool item_now(opctx *c, dr_be_item *it)
 static bool item_with_vms(opctx *c, dr_be_item *it)
 {
 	dr_be_error e;
-	return item_now(c, it) && dr_backend_vm_facts(c->be, c->a, c->now, it, &e) == 0;
+	if (!item_now(c, it))
+		return false;
+	dr_backend_vm_facts(c->be, c->a, c->now, it, &e); /* a fact Compute did not answer stays unknown */
+	return true;
 }
 
 /* Whether the job shut the source down: asked for (run), else seen in its tasks (a probe's view). */

@@ -364,9 +364,8 @@ static int list_jobs(dr_backend *be, dr_arena *a, int64_t now_ms, const dr_be_jo
 
 static int vm_facts(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item *it, dr_be_error *err)
 {
-	(void)now_ms, (void)err;
-	az_vm_facts(of(be), a, it);
-	return 0;
+	(void)now_ms;
+	return az_vm_facts(of(be), a, it, err);
 }
 
 static int64_t pace(dr_backend *be, const dr_be_request *req)

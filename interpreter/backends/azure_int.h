@@ -394,8 +394,9 @@ void az_cache_free(az *z);
 /* ---- azure_vm.c -------------------------------------------------------------------------------------- */
 
 /* Fill the VMs' power state, guest health and addresses of it from Compute and Network; what could not be
-   seen goes to it->unseen. Never fails: missing facts are said, not errors. */
-void az_vm_facts(az *z, dr_arena *a, dr_be_item *it);
+   seen for good (no access, no such VM, an address) goes to it->unseen. -1 with *err when Compute could not be
+   asked (429, 5xx, a lost answer), with its class and Retry-After: the caller asks again later (dr.probe). */
+int az_vm_facts(az *z, dr_arena *a, dr_be_item *it, dr_be_error *err);
 /* The VM's power state from its instance view ("running", "stopping", "stopped", "deallocating",
    "deallocated", "starting", ...: PowerState/ without the prefix), in a; NULL with *err when unknown. */
 const char *az_vm_power(az *z, dr_arena *a, const char *vm_id, dr_be_error *err);

@@ -82,21 +82,26 @@ static const char *nic_address(az *z, dr_arena *a, const char *nic, dr_buf *unse
 	return ip;
 }
 
-static void one_vm(az *z, dr_arena *a, dr_be_vm *vm, dr_buf *unseen)
+/* The VM's facts; -1 with *err when Compute could not be asked (429, 5xx, a lost answer: it may answer later). */
+static int one_vm(az *z, dr_arena *a, dr_be_vm *vm, dr_buf *unseen, dr_be_error *err)
 {
 	az_reply rep;
 	dr_be_error e;
 	const char *name = strrchr(vm->id, '/') ? strrchr(vm->id, '/') + 1 : vm->id;
 	az_req r = {.method = "GET", .url = vm->id, .api = AZ_COMPUTE_API, .query = "$expand=instanceView"};
 	if (az_send(z, a, &r, &rep, &e) < 0) {
+		az_reply_dispose(&rep);
+		if (e.cls != DR_BE_ERR_PERMANENT) {
+			*err = e;
+			return -1;
+		}
 		if (e.http_status == 404)
 			vm->exists = false;
 		dr_buf_printf(unseen, "%spower state and guest agent of %s: %s", unseen->len ? "; " : "", name,
 			      e.http_status == 404   ? "the VM does not exist (404)"
 			      : e.http_status == 403 ? dr_arena_printf(a, "no access to Microsoft.Compute (403 %s)", e.code)
 						     : dr_arena_printf(a, "Microsoft.Compute answered %d %s", e.http_status, e.code));
-		az_reply_dispose(&rep);
-		return;
+		return 0;
 	}
 	vm->exists = true;
 	read_instance_view(az_path(rep.json, "properties", "instanceView", NULL), vm);
@@ -104,22 +109,25 @@ static void one_vm(az *z, dr_arena *a, dr_be_vm *vm, dr_buf *unseen)
 	if (!vm->ip && nic)
 		vm->ip = nic_address(z, a, dr_arena_strdup(a, nic), unseen);
 	az_reply_dispose(&rep);
+	return 0;
 }
 
-void az_vm_facts(az *z, dr_arena *a, dr_be_item *it)
+int az_vm_facts(az *z, dr_arena *a, dr_be_item *it, dr_be_error *err)
 {
 	dr_buf unseen;
 	dr_buf_init(&unseen);
 	dr_be_vm *active = it->active_location == DR_BE_RECOVERY ? &it->recovery_vm : &it->primary_vm;
+	int rc = 0;
 	if (active->id)
-		one_vm(z, a, active, &unseen);
+		rc = one_vm(z, a, active, &unseen, err);
 	else
 		dr_buf_printf(&unseen, "the VM at the %s location: the item names none",
 			      dr_backend_location_name(it->active_location));
-	if (it->test_vm.exists && it->test_vm.id)
-		one_vm(z, a, &it->test_vm, &unseen);
+	if (rc == 0 && it->test_vm.exists && it->test_vm.id)
+		rc = one_vm(z, a, &it->test_vm, &unseen, err);
 	it->unseen = unseen.len ? dr_arena_strdup(a, unseen.data) : NULL;
 	dr_buf_dispose(&unseen);
+	return rc;
 }
 
 const char *az_vm_power(az *z, dr_arena *a, const char *vm_id, dr_be_error *err)

@@ -326,6 +326,24 @@ static void test_lost_answer_is_found_not_repeated(void **state)
 	fx_close(&f);
 }
 
+/* A throttled Compute read is not "could not see": vm_facts fails throttled, with the Retry-After, for dr.probe to
+   ask again then (the caller's retry rule); the next read sees the VM. */
+static void test_vm_facts_throttled_is_an_error(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, "compute429", "[{kind: status, code: 429, method: GET, path: \"virtualMachines/shop-db-1$\", times: 1,"
+				  " retry_after: 1s}]", 0, "shop-db-1");
+	dr_backend_caller_retries(f.be, true);
+	assert_int_equal(dr_backend_vm_facts(f.be, f.a, 0, &f.it, &f.e), -1);
+	assert_int_equal(f.e.cls, DR_BE_ERR_THROTTLED);
+	assert_int_equal(f.e.retry_after_ms, 1000);
+	assert_int_equal(dr_backend_vm_facts(f.be, f.a, 0, &f.it, &f.e), 0); /* after the 1 s pause */
+	assert_null(f.it.unseen);
+	assert_int_equal(f.it.primary_vm.power, DR_BE_POWER_RUNNING);
+	fx_close(&f);
+}
+
 static void test_vm_facts_when_compute_is_forbidden(void **state)
 {
 	(void)state;
@@ -645,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_lost_answer_is_found_not_repeated),
 		cmocka_unit_test(test_refusal_unconfirmed_is_transient),
 		cmocka_unit_test(test_vm_facts_when_compute_is_forbidden),
+		cmocka_unit_test(test_vm_facts_throttled_is_an_error),
 		cmocka_unit_test(test_another_client_change_is_never_hidden),
 		cmocka_unit_test(test_power_off_once_after_a_reset),
 		cmocka_unit_test(test_reprotected_item_is_followed),
