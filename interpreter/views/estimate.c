@@ -259,27 +259,106 @@ static trec *rto_task(tasks *ts, const dr_plan *p)
 	return best ? best : fo;
 }
 
-static bool needs(const dr_plan *p, size_t node, size_t dep)
+/*
+ * The ended tasks of each plan node, sorted by end and then by their order
+ * in tasks (ts->v): what pred looks a predecessor up in, instead of every
+ * task per hop of the critical path. Grouped by node in one pass; a node's
+ * group is sorted when a hop first looks into it (a path looks into few).
+ */
+typedef struct ended_at {
+	int64_t end;
+	size_t i; /* index into v */
+} ended_at;
+
+typedef struct ended_index {
+	const trec *v;
+	ended_at *at; /* node by node */
+	size_t *first; /* node k's are at[first[k] .. first[k + 1]) */
+	bool *sorted; /* per node */
+} ended_index;
+
+static int by_end(const void *x, const void *y)
 {
-	for (size_t d = 0; d < p->nodes[node].n_deps; d++)
-		if (p->nodes[node].deps[d] == dep)
-			return true;
-	return false;
+	const ended_at *a = x, *b = y;
+	return a->end != b->end ? (a->end > b->end) - (a->end < b->end) : (a->i > b->i) - (a->i < b->i);
+}
+
+static void index_ended(ended_index *ix, const tasks *ts, size_t n_nodes)
+{
+	ix->v = ts->v;
+	ix->first = xcalloc(n_nodes + 2, sizeof *ix->first);
+	ix->at = xcalloc(ts->n + 1, sizeof *ix->at);
+	ix->sorted = xcalloc(n_nodes + 1, sizeof *ix->sorted);
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->v[i].ended)
+			ix->first[ts->v[i].node + 2]++;
+	for (size_t k = 2; k < n_nodes + 2; k++)
+		ix->first[k] += ix->first[k - 1];
+	for (size_t i = 0; i < ts->n; i++) /* by node, in tasks' order; first[k + 1] ends up at node k's start */
+		if (ts->v[i].ended)
+			ix->at[ix->first[ts->v[i].node + 1]++] = (ended_at){ts->v[i].end, i};
+}
+
+static void index_free(ended_index *ix)
+{
+	free(ix->at);
+	free(ix->first);
+	free(ix->sorted);
+}
+
+/* In node k's tasks (sorted now if they were not), the position after the last that ended at or before t. */
+static size_t ended_by(ended_index *ix, size_t k, int64_t t)
+{
+	if (!ix->sorted[k]) {
+		qsort(ix->at + ix->first[k], ix->first[k + 1] - ix->first[k], sizeof *ix->at, by_end);
+		ix->sorted[k] = true;
+	}
+	size_t lo = ix->first[k], hi = ix->first[k + 1];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ix->at[mid].end <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Of the tasks of the steps t needs that ended by its start, the one that ended last (the first in tasks of a tie). */
+static const trec *last_need(ended_index *ix, const dr_plan *p, const trec *t)
+{
+	const trec *dep = NULL;
+	const dr_plan_node *pn = &p->nodes[t->node];
+	for (size_t d = 0; d < pn->n_deps; d++) {
+		size_t k = pn->deps[d], at = ended_by(ix, k, t->start);
+		if (at == ix->first[k])
+			continue;
+		int64_t end = ix->at[at - 1].end;
+		while (at > ix->first[k] && ix->at[at - 1].end == end)
+			at--; /* the first in tasks of those that ended then */
+		const trec *r = &ix->v[ix->at[at].i];
+		if (r != t && (!dep || r->end > dep->end || (r->end == dep->end && r < dep)))
+			dep = r;
+	}
+	return dep;
+}
+
+/* The task of t's own step that ended as t started, having started before it (the last in tasks); NULL: none. */
+static const trec *slot_before(ended_index *ix, const trec *t)
+{
+	size_t k = t->node;
+	for (size_t at = ended_by(ix, k, t->start); at > ix->first[k] && ix->at[at - 1].end == t->start; at--) {
+		const trec *r = &ix->v[ix->at[at - 1].i];
+		if (r != t && r->start < t->start)
+			return r;
+	}
+	return NULL;
 }
 
 /* T's predecessor on the critical path, and how it led to T (*via). */
-static trec *pred(tasks *ts, const dr_plan *p, const trec *t, const char **via)
+static const trec *pred(ended_index *ix, const dr_plan *p, const trec *t, const char **via)
 {
-	trec *dep = NULL, *slot = NULL;
-	for (size_t i = 0; i < ts->n; i++) {
-		trec *r = &ts->v[i];
-		if (r == t || !r->ended || r->end > t->start)
-			continue;
-		if (needs(p, t->node, r->node) && (!dep || r->end > dep->end))
-			dep = r;
-		if (r->node == t->node && r->end == t->start && r->start < t->start)
-			slot = r;
-	}
+	const trec *dep = last_need(ix, p, t), *slot = slot_before(ix, t);
 	if (dep && dep->end == t->start) {
 		*via = "needs";
 		return dep;
@@ -292,12 +371,14 @@ static trec *pred(tasks *ts, const dr_plan *p, const trec *t, const char **via)
 	return dep;
 }
 
-static cJSON *critical_path(tasks *ts, const dr_plan *p, trec *last)
+static cJSON *critical_path(tasks *ts, const dr_plan *p, const trec *last)
 {
+	ended_index ix;
+	index_ended(&ix, ts, p->n);
 	cJSON *path = cJSON_CreateArray();
-	for (trec *t = last; t && cJSON_GetArraySize(path) < 100000;) {
+	for (const trec *t = last; t && cJSON_GetArraySize(path) < 100000;) {
 		const char *via = NULL;
-		trec *prev = pred(ts, p, t, &via);
+		const trec *prev = pred(&ix, p, t, &via);
 		cJSON *h = cJSON_CreateObject();
 		char label[600];
 		snprintf(label, sizeof label, "%s%s%s%s", p->nodes[t->node].step->id.name, *t->target ? "[" : "", t->target,
@@ -311,6 +392,7 @@ static cJSON *critical_path(tasks *ts, const dr_plan *p, trec *last)
 		cJSON_InsertItemInArray(path, 0, h);
 		t = prev;
 	}
+	index_free(&ix);
 	return path;
 }
 
