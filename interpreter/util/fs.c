@@ -123,8 +123,29 @@ int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned fl
 	return dr_fs_write_atomic_with(path, flags, fill_bytes, &b, err);
 }
 
+/* Whether path names a device, a pipe or a socket (/dev/null, /dev/stdout): written in place, never replaced. */
+static bool special(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+static int write_in_place(const char *path, dr_fs_fill_fn fill, void *ctx, dr_buf *err)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	int rc = fd < 0 || fill(ctx, fd) < 0 ? -1 : 0, e = errno;
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = -1, e = errno;
+	if (rc < 0 && err)
+		dr_buf_printf(err, "cannot write '%s': %s", path, strerror(e));
+	errno = e;
+	return rc;
+}
+
 int dr_fs_write_atomic_with(const char *path, unsigned flags, dr_fs_fill_fn fill, void *ctx, dr_buf *err)
 {
+	if (!(flags & DR_FS_EXCLUSIVE) && special(path))
+		return write_in_place(path, fill, ctx, err); /* renaming over /dev/null would make it a file (as root) */
 	if (dr_fs_mkdirs_parent(path, err) < 0)
 		return -1;
 	dr_buf tmp;

@@ -43,7 +43,9 @@ int dr_fs_write_all(int fd, const void *data, size_t n);
  * -1 with errno of the failing call kept and, when err is not NULL, a
  * message naming the file appended to it. No temporary file is left behind.
  * The temporary file gets a new random name (mkostemp: O_EXCL, 0600), so a
- * link planted under a predictable name is never followed.
+ * link planted under a predictable name is never followed. A path that is
+ * a device, a pipe or a socket (/dev/null, /dev/stdout) is written in
+ * place, never replaced: renaming over /dev/null as root made it a file.
  */
 int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned flags, dr_buf *err);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -277,6 +278,20 @@ static void test_fs_atomic_files(void **state)
 }
 
 /* Issue 10: a temporary name planted as a link (the old name was path.tmp.<pid>) is never written through. */
+/* An output that is a device (plan -o /dev/null, run as root) is written, never replaced by a file. */
+static void test_fs_device_written_in_place(void **state)
+{
+	(void)state;
+	const char *dev = fx_path("null-device");
+	if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) != 0)
+		skip(); /* not root: nothing could be replaced either */
+	assert_int_equal(dr_fs_write_atomic(dev, "plan", 4, 0, NULL), 0);
+	struct stat st;
+	assert_int_equal(stat(dev, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(unlink(dev), 0);
+}
+
 static void test_fs_planted_links(void **state)
 {
 	(void)state;
@@ -478,7 +493,7 @@ int main(void)
 		cmocka_unit_test(test_suggest_long_word),
 		cmocka_unit_test(test_suggest_index_matches_scan),
 		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
-		cmocka_unit_test(test_fs_planted_links), cmocka_unit_test(test_fs_private_dir),
+		cmocka_unit_test(test_fs_planted_links), cmocka_unit_test(test_fs_device_written_in_place), cmocka_unit_test(test_fs_private_dir),
 		cmocka_unit_test(test_escape_term), cmocka_unit_test(test_strmap),
 		cmocka_unit_test(test_fs_read_all), cmocka_unit_test(test_shell_word),
 	};
