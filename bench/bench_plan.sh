@@ -27,18 +27,26 @@ bench_link bench_simload
 DROVER_STDLIB=$PWD/stdlib
 export DROVER_STDLIB
 
-echo "drover bench: plan at two sizes (CPU ms = user + sys, median of $RUNS; RSS = peak MiB)"
+echo "drover bench: plan at two sizes (CPU ms = user + sys, median of $RUNS, validate and plan interleaved run by run; RSS = peak MiB)"
 "$BIN/gen_runbook" --vms 5000 --sets 100 --steps 1000 >"$OUT/big-a.yaml"
 "$BIN/gen_runbook" --vms 10000 --sets 200 --steps 2000 >"$OUT/big-b.yaml"
 for s in a b; do
 	rm -rf "$OUT/plan.state"
-	measure "val_$s" "$DROVER" validate "$OUT/big-$s.yaml"
-	measure "plan_$s" "$DROVER" plan --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
-	measure "est_$s" "$DROVER" plan --estimate --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
-	if [ -n "${REF:-}" ]; then
-		measure "refplan_$s" "$REF" plan --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
-		measure "refest_$s" "$REF" plan --estimate --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
-	fi
+	# interleaved, run by run: a neighbour's burst on the shared machine falls on validate and plan alike
+	for n in val plan est refplan refest; do : >"$OUT/${n}_$s.runs"; done
+	runs=$RUNS run=0
+	RUNS=1 MEASURE_APPEND=1
+	while [ "$run" -lt "$runs" ]; do
+		measure "val_$s" "$DROVER" validate "$OUT/big-$s.yaml"
+		measure "plan_$s" "$DROVER" plan --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
+		measure "est_$s" "$DROVER" plan --estimate --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
+		if [ -n "${REF:-}" ]; then
+			measure "refplan_$s" "$REF" plan --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
+			measure "refest_$s" "$REF" plan --estimate --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml"
+		fi
+		run=$((run + 1))
+	done
+	RUNS=$runs MEASURE_APPEND=0
 	# how many tasks the estimate's run reached (its runbook fails part-way, at a point that moves with the size)
 	eval "tasks_$s=$("$DROVER" plan --estimate --format json --state-dir "$OUT/plan.state" "$OUT/big-$s.yaml" 2>/dev/null |
 		sed -n 's/^[[:space:]]*"tasks":[[:space:]]*\([0-9]*\).*/\1/p' | head -1)"

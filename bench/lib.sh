@@ -9,7 +9,10 @@
 #                      pkg-config packages PKG) into $BUILD/bench/NAME, likewise
 # measure NAME CMD...  runs CMD $RUNS times under rss_time (quiet) and sets
 #                      NAME_cpu (median user+sys ms), NAME_wall (median wall ms),
-#                      NAME_rss (largest peak RSS, MB) and NAME_exit (worst exit)
+#                      NAME_rss (largest peak RSS, MB) and NAME_exit (worst exit);
+#                      with MEASURE_APPEND=1 the runs are added to NAME's earlier
+#                      ones and the figures are of them all (to interleave
+#                      commands: RUNS=1 MEASURE_APPEND=1 measure A ...; ... B ...)
 # growth A B NA NB     the growth exponent of a figure that was A at size NA and B at NB
 # row LABEL NA NB A B UNIT  prints a figure at two sizes and its growth exponent
 # verdict OK           PASS or MISS
@@ -49,7 +52,7 @@ measure() {
 	_name=$1
 	shift
 	_i=0
-	: >"$OUT/$_name.runs"
+	[ "${MEASURE_APPEND:-0}" = 1 ] || : >"$OUT/$_name.runs"
 	while [ "$_i" -lt "$RUNS" ]; do
 		"$BIN/rss_time" -q "$@" 2>&1 >/dev/null | sed -n \
 			's/^rss_time: wall_ms=\([0-9.]*\) user_ms=\([0-9.]*\) sys_ms=\([0-9.]*\) maxrss_kb=\([0-9]*\) exit=\([0-9]*\)$/\1 \2 \3 \4 \5/p' \
