@@ -54,7 +54,11 @@ static bool output_unwritable(const char *path, const char *dir, const char *sta
 	struct stat st;
 	if (!*path)
 		dr_buf_puts(why, "no file named: name one");
-	else if (stat(dir, &st) != 0 && errno == ENOENT)
+	else if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !(stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+		/* a device, FIFO or link (/dev/null, /dev/stdout): written in place (DR_FS_NAMED), its folder untouched */
+		if (access(path, W_OK) != 0)
+			dr_buf_printf(why, "cannot write to it (%s): name one you may write to", strerror(errno));
+	} else if (stat(dir, &st) != 0 && errno == ENOENT)
 		dr_buf_printf(why, "the folder '%s' does not exist, and drover makes folders only in its state directory "
 				   "('%s'): create it or fix the path",
 			      dir, state);

@@ -160,7 +160,7 @@ static int write_port_file(const char *path, const char *url)
 	dr_buf why;
 	int n = snprintf(line, sizeof line, "%s\n", url);
 	dr_buf_init(&why);
-	int rc = dr_fs_write_atomic(path, line, (size_t)n, 0, &why);
+	int rc = dr_fs_write_atomic(path, line, (size_t)n, DR_FS_NAMED, &why);
 	if (rc < 0)
 		fprintf(stderr, "drover emulator: cannot write --port-file '%s': %s\n", path, why.data ? why.data : "");
 	dr_buf_dispose(&why);

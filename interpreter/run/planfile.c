@@ -162,7 +162,7 @@ int dr_planfile_write(const char *path, const cJSON *plan, dr_buf *err)
 		abort();
 	size_t n = strlen(text);
 	text[n] = '\n'; /* replaces the terminator: written with its length */
-	int rc = dr_fs_write_atomic(path, text, n + 1, 0, err);
+	int rc = dr_fs_write_atomic(path, text, n + 1, DR_FS_NAMED, err);
 	free(text);
 	return rc;
 }

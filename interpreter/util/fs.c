@@ -123,19 +123,45 @@ int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned fl
 	return dr_fs_write_atomic_with(path, flags, fill_bytes, &b, err);
 }
 
-/* Whether path names a device, a pipe or a socket (/dev/null, /dev/stdout): written in place, never replaced. */
-static bool special(const char *path)
+/* DR_FS_NAMED and path is there as something other than a regular file: a device, a FIFO, a link. */
+static bool write_in_place(const char *path, unsigned flags)
 {
 	struct stat st;
-	return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+	return flags & DR_FS_NAMED && lstat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
-static int write_in_place(const char *path, dr_fs_fill_fn fill, void *ctx, dr_buf *err)
+/* 1 or 2 when path names this process's standard output or error (/dev/stdout, also redirected to a file), else -1. */
+static int own_output(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
-	int rc = fd < 0 || fill(ctx, fd) < 0 ? -1 : 0, e = errno;
-	if (fd >= 0 && close(fd) < 0 && rc == 0)
-		rc = -1, e = errno;
+	struct stat p, o;
+	for (int fd = 1; fd <= 2; fd++)
+		if (stat(path, &p) == 0 && fstat(fd, &o) == 0 && o.st_dev == p.st_dev && o.st_ino == p.st_ino)
+			return fd;
+	return -1;
+}
+
+/*
+ * Writes into what path names, as the shell's > would (fsync when it is a
+ * regular file), or, when that is this process's own output, through that
+ * descriptor after what stdio holds for it, so nothing printed there is
+ * overwritten: 0 or -1.
+ */
+static int write_into(const char *path, dr_fs_fill_fn fill, void *ctx, dr_buf *err)
+{
+	int own = own_output(path), rc;
+	if (own > 0) {
+		rc = fflush(own == 1 ? stdout : stderr) != 0 || fill(ctx, own) < 0 ? -1 : 0;
+	} else {
+		int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+		struct stat st;
+		rc = fd < 0 || fill(ctx, fd) < 0 || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fsync(fd) < 0) ? -1 : 0;
+		int e = errno;
+		if (fd >= 0 && close(fd) < 0 && rc == 0)
+			rc = -1;
+		else
+			errno = e;
+	}
+	int e = errno;
 	if (rc < 0 && err)
 		dr_buf_printf(err, "cannot write '%s': %s", path, strerror(e));
 	errno = e;
@@ -144,8 +170,8 @@ static int write_in_place(const char *path, dr_fs_fill_fn fill, void *ctx, dr_bu
 
 int dr_fs_write_atomic_with(const char *path, unsigned flags, dr_fs_fill_fn fill, void *ctx, dr_buf *err)
 {
-	if (!(flags & DR_FS_EXCLUSIVE) && special(path))
-		return write_in_place(path, fill, ctx, err); /* renaming over /dev/null would make it a file (as root) */
+	if (write_in_place(path, flags))
+		return write_into(path, fill, ctx, err);
 	if (dr_fs_mkdirs_parent(path, err) < 0)
 		return -1;
 	dr_buf tmp;

@@ -21,6 +21,16 @@
  * private (Prometheus metrics for node_exporter); never in the state directory.
  */
 #define DR_FS_READABLE 2u
+/*
+ * A path the user named on the command line (--report, --metrics, plan -o,
+ * report -o, --port-file). When it exists as something other than a
+ * regular file (a device such as /dev/null, a FIFO, /dev/stdout, a symbolic
+ * link) it is written in place through open(2) with O_TRUNC, as the shell's
+ * > would: a rename would replace the device or the link itself (as root,
+ * /dev/null with a file). Never for files in the state directory, where a
+ * planted link must not be followed.
+ */
+#define DR_FS_NAMED 4u
 
 /*
  * mkdir -p with mode 0700. Returns 0, or -1 with errno set and, when err is
@@ -39,13 +49,15 @@ int dr_fs_write_all(int fd, const void *data, size_t n);
 
 /*
  * Replace path with data (n bytes) atomically and durably, creating its
- * directory (mode 0600 for the file). flags: DR_FS_EXCLUSIVE, DR_FS_READABLE. Returns 0, or
+ * directory (mode 0600 for the file). flags: DR_FS_EXCLUSIVE, DR_FS_READABLE,
+ * DR_FS_NAMED (then a device, FIFO or link is written in place). Returns 0, or
  * -1 with errno of the failing call kept and, when err is not NULL, a
  * message naming the file appended to it. No temporary file is left behind.
  * The temporary file gets a new random name (mkostemp: O_EXCL, 0600), so a
- * link planted under a predictable name is never followed. A path that is
- * a device, a pipe or a socket (/dev/null, /dev/stdout) is written in
- * place, never replaced: renaming over /dev/null as root made it a file.
+ * link planted under a predictable name is never followed. With
+ * DR_FS_NAMED a path that is a device, a FIFO or a link (/dev/null,
+ * /dev/stdout) is written in place, never replaced: renaming over
+ * /dev/null as root made it a file.
  */
 int dr_fs_write_atomic(const char *path, const char *data, size_t n, unsigned flags, dr_buf *err);
 

@@ -66,5 +66,5 @@ void dr_metrics_sample(dr_metrics *m, const char *name, const char *const *label
 
 int dr_metrics_write(const dr_metrics *m, const char *path, dr_buf *err)
 {
-	return dr_fs_write_atomic(path, m->text.data, m->text.len, DR_FS_READABLE, err);
+	return dr_fs_write_atomic(path, m->text.data, m->text.len, DR_FS_READABLE | DR_FS_NAMED, err);
 }

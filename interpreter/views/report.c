@@ -493,7 +493,7 @@ int dr_report_write(const dr_runinfo *ri, dr_report_format f, const char *path, 
 			rc = -1;
 		}
 	} else {
-		rc = dr_fs_write_atomic(path, text.data, text.len, 0, err);
+		rc = dr_fs_write_atomic(path, text.data, text.len, DR_FS_NAMED, err);
 	}
 	dr_buf_dispose(&text);
 	return rc;

@@ -338,6 +338,20 @@ ok "run --report /abs, --metrics ./rel, --events bare: written" $?
 	[ -s own/reports/r.html ] && [ -s own/metrics/m.prom ] && [ "$(stat -c %a own/reports)" = 700 ]
 ok "folders in the state directory (its own tree) are made, owner-only, as the systemd and Kubernetes examples expect" $?
 
+# An output path that is a device or a link (/dev/null, /dev/stdout) is written through, not replaced: as root the
+# old rename made /dev/null a file on the whole machine. A link stands for /dev/stdout (its target is this shell's
+# standard output, a file here), so the old binary breaks only the link; as an unprivileged user /dev/null itself.
+ln -s /proc/self/fd/1 my-stdout
+"$drover" plan --state-dir devout --metrics my-stdout rb.yaml >both.out 2>err &&
+	[ -L my-stdout ] && grep -q "^plan shop-failover: failover" both.out && grep -q "^drover_readiness_check_ok{.*} 1$" both.out
+ok "plan --metrics to /dev/stdout (a link to it) redirected to a file: the plan's text and the metrics, the link kept" $?
+nobody=$(mktemp -d) && cp rb.yaml "$nobody/" && chmod 755 "$nobody"
+if [ "$(id -u)" = 0 ]; then as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups "$drover" "$@"; }; else as_user() { "$drover" "$@"; }; fi
+(cd "$nobody" && as_user plan --state-dir /nonexistent-state -o /dev/null --metrics /dev/null rb.yaml >/dev/null 2>"$tmp/err"); rc=$?
+rm -rf "$nobody"
+[ $rc = 0 ] && [ -c /dev/null ] || { echo "    exit $rc"; head -3 err; false; }
+ok "plan -o /dev/null --metrics /dev/null as an unprivileged user: written (its folder /dev is not writable), /dev/null a device" $?
+
 # A new user cancels a run (Ctrl-C), then runs the runbook again rather than resuming it: the refusal (the VMs
 # are failed over) says that drover resume goes on with the cancelled run, with its command.
 DROVER_TEST_SIGNAL_AT=10m "$drover" run -q --yes --state-dir again rb.yaml >/dev/null 2>&1; rc=$?

@@ -277,21 +277,21 @@ static void test_fs_atomic_files(void **state)
 	dr_buf_dispose(&err); /* the files go with fx_dir() at exit */
 }
 
-/* Issue 10: a temporary name planted as a link (the old name was path.tmp.<pid>) is never written through. */
-/* An output that is a device (plan -o /dev/null, run as root) is written, never replaced by a file. */
+/* An output the user named that is a device (plan -o /dev/null, run as root) is written, never replaced by a file. */
 static void test_fs_device_written_in_place(void **state)
 {
 	(void)state;
 	const char *dev = fx_path("null-device");
 	if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) != 0)
 		skip(); /* not root: nothing could be replaced either */
-	assert_int_equal(dr_fs_write_atomic(dev, "plan", 4, 0, NULL), 0);
+	assert_int_equal(dr_fs_write_atomic(dev, "plan", 4, DR_FS_NAMED, NULL), 0);
 	struct stat st;
 	assert_int_equal(stat(dev, &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
 	assert_int_equal(unlink(dev), 0);
 }
 
+/* Issue 10: a temporary name planted as a link (the old name was path.tmp.<pid>) is never written through. */
 static void test_fs_planted_links(void **state)
 {
 	(void)state;
@@ -320,6 +320,45 @@ static void test_fs_planted_links(void **state)
 	fclose(o);
 	assert_int_equal(stat(out, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600); /* the files go with fx_dir() at exit */
+}
+
+/*
+ * A path the user named (DR_FS_NAMED) that is a device or a link is written
+ * in place: /dev/null stays a device, a link stays a link and its file gets
+ * the text. Without the flag (the state directory) a link is replaced, never
+ * followed. As root the old rename replaced /dev/null itself with a file.
+ */
+static void test_fs_named_in_place(void **state)
+{
+	(void)state;
+	const char *dir = fx_newdir();
+	char sink[256], file[256], link[256];
+	snprintf(sink, sizeof sink, "%s/sink", dir);
+	snprintf(file, sizeof file, "%s/shared.prom", dir);
+	snprintf(link, sizeof link, "%s/metrics.prom", dir);
+	assert_int_equal(symlink("/dev/null", sink), 0);
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_fs_write_atomic(sink, "gone", 4, DR_FS_NAMED, &err), 0);
+	struct stat st;
+	assert_int_equal(lstat(sink, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	FILE *f = fopen(file, "w");
+	fputs("old text, longer than the new", f);
+	fclose(f);
+	assert_int_equal(symlink(file, link), 0);
+	assert_int_equal(dr_fs_write_atomic(link, "new", 3, DR_FS_NAMED | DR_FS_READABLE, &err), 0);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_string_equal(slurp(file), "new");
+	assert_int_equal(dr_fs_write_atomic(link, "own", 3, 0, &err), 0); /* not named: the link is replaced */
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_string_equal(slurp(file), "new");
+	assert_int_equal(err.len, 0);
+	dr_buf_dispose(&err); /* the files go with fx_dir() at exit */
 }
 
 /* Issue 10: a state directory another user could write to is refused, with why. */
@@ -493,7 +532,8 @@ int main(void)
 		cmocka_unit_test(test_suggest_long_word),
 		cmocka_unit_test(test_suggest_index_matches_scan),
 		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
-		cmocka_unit_test(test_fs_planted_links), cmocka_unit_test(test_fs_device_written_in_place), cmocka_unit_test(test_fs_private_dir),
+		cmocka_unit_test(test_fs_planted_links), cmocka_unit_test(test_fs_device_written_in_place),
+		cmocka_unit_test(test_fs_named_in_place), cmocka_unit_test(test_fs_private_dir),
 		cmocka_unit_test(test_escape_term), cmocka_unit_test(test_strmap),
 		cmocka_unit_test(test_fs_read_all), cmocka_unit_test(test_shell_word),
 	};
