@@ -58,7 +58,7 @@ typedef enum dr_act_status { DR_ACT_OK, DR_ACT_FAIL, DR_ACT_WAIT } dr_act_status
 typedef struct dr_outcome {
 	dr_act_status status;
 	dr_err_class cls; /* FAIL */
-	char *message; /* FAIL: heap string, moved to the executor */
+	char *message; /* FAIL: heap string, moved to the executor; WAIT for a person: what the person is asked, or NULL */
 	struct cJSON *outputs; /* OK: an object, moved to the executor (NULL means {}) */
 	int64_t retry_after_ms; /* FAIL: the service's Retry-After hint, -1 when none */
 	int64_t wait_ms; /* WAIT: call run() again after this much clock time */

@@ -519,7 +519,10 @@ static dr_outcome suspended(opctx *c, const dr_be_job *j, int64_t wait)
 						 "or cancel the job in the service",
 						 c->verb, c->vm, j->name, d, manual_text(c, j), dr_backend_resume_how(c->be, c->a, j)));
 	}
-	return dr_outcome_wait_person(wait);
+	dr_outcome o = dr_outcome_wait_person(wait);
+	o.message = xstrdup(dr_arena_printf(c->a, "job %s is Suspended%s. Do it, then resume the job %s", j->name, manual_text(c, j),
+					    dr_backend_resume_how(c->be, c->a, j)));
+	return o;
 }
 
 /*

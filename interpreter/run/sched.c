@@ -409,17 +409,22 @@ static void notify_pipelined(dr_exec *x, task *t)
 
 /* --- a person's wait (docs/execution.md, "Timeouts") ------------------- */
 
-/* task.person: t's wait for a person begins (waiting) or ends; journaled, so that a resume leaves it out of the limits too. */
-static void emit_person(dr_exec *x, task *t, bool waiting)
+/*
+ * task.person: t's wait for a person begins (waiting) or ends; journaled, so that a resume leaves it out of the limits
+ * too. asked: what the service asks of the person (a begin's message), or NULL.
+ */
+static void emit_person(dr_exec *x, task *t, bool waiting, const char *asked)
 {
 	cJSON *ev = sched_event(x, "task.person", t->s, t);
 	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
 	cJSON_AddBoolToObject(ev, "waiting", waiting);
+	if (asked)
+		cJSON_AddStringToObject(ev, "message", asked);
 	emit(x, ev);
 }
 
-/* t's action waits for a person: its attempt_timeout and its step's timeout stand still until it stops. */
-static void person_begin(dr_exec *x, task *t)
+/* t's action waits for a person (asked: for what, or NULL): its attempt_timeout and its step's timeout stand still until it stops. */
+static void person_begin(dr_exec *x, task *t, const char *asked)
 {
 	if (t->person)
 		return;
@@ -427,7 +432,7 @@ static void person_begin(dr_exec *x, task *t)
 	t->person_since = now(x);
 	if (t->s->n_person++ == 0)
 		t->s->person_since = t->person_since;
-	emit_person(x, t, true);
+	emit_person(x, t, true, asked);
 }
 
 /* t's action no longer waits for a person: its limits go on with what was left of them. */
@@ -439,7 +444,7 @@ static void person_end(dr_exec *x, task *t)
 	int64_t at = now(x);
 	t->person = false;
 	t->person_ms += at - t->person_since;
-	emit_person(x, t, false);
+	emit_person(x, t, false, NULL);
 	if (--s->n_person > 0)
 		return;
 	s->timeout_from += at - s->person_since;
@@ -1033,7 +1038,7 @@ void sched_outcome(dr_exec *x, task *t, dr_outcome o)
 {
 	bool person = t->person;
 	if (o.status == DR_ACT_WAIT && o.person)
-		person_begin(x, t);
+		person_begin(x, t, o.message);
 	else
 		person_end(x, t);
 	switch (o.status) {
@@ -1104,7 +1109,7 @@ void sched_retry_failed(dr_exec *x, task *t, dr_outcome o)
 void sched_person(dr_exec *x, task *t, bool waiting)
 {
 	if (waiting)
-		person_begin(x, t);
+		person_begin(x, t, NULL); /* the journal's record says what was asked */
 	else
 		person_end(x, t);
 }
