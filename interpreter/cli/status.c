@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "actions/action.h"
 #include "cli/cli.h"
 #include "run/clock.h"
 #include "journal/runinfo.h"
@@ -195,7 +196,9 @@ static void print_vm_steps(const dr_runinfo *ri, const dr_ri_vm *vm)
 		const dr_ri_step *s = dr_runinfo_task_step(ri, t);
 		const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
 		printf("%s%s%s %s", k ? ", " : "", s->undoes ? "undo " : "", s->undoes ? s->undoes : s->id,
-		       t->state == DR_RI_RUNNING ? "in flight" : dr_ri_state_name(t->state));
+		       dr_runinfo_person_wait(t, NULL) >= 0 ? "waiting for a person"
+		       : t->state == DR_RI_RUNNING	    ? "in flight"
+							    : dr_ri_state_name(t->state));
 		if (a && a->n > 1)
 			printf(" (attempt %d)", a->n);
 	}
@@ -231,18 +234,44 @@ static void print_vms(const dr_runinfo *ri, const dr_ri_objectives *o)
 
 /* --- what needs a look ----------------------------------------------------------------- */
 
-/* An open approval, with the command that answers it (the run's, lines.h). */
-static void print_approval(const dr_runinfo *ri, const dr_ri_task *t, const char *label)
+/* An open approval: since when, who may answer, what was asked, and the command that answers it (the run's, lines.h). */
+static void print_approval(const dr_runinfo *ri, const dr_ri_task *t, const char *label, int64_t since_ms)
 {
-	dr_buf cmd, shown, msg;
+	dr_buf cmd, shown, msg, who;
+	char since[32];
+	elapsed(since_ms, since, sizeof since);
+	if (!t->approval.requested) { /* drover stopped before its request was written: a resume asks again */
+		printf("  %s: waiting for a person since %s: an approval (what was asked is not in the journal: drover "
+		       "stopped before writing it; a resume asks again)\n", label, since);
+		return;
+	}
 	dr_buf_init(&cmd);
 	dr_buf_init(&shown);
 	dr_buf_init(&msg);
+	dr_buf_init(&who);
 	dr_lines_approve_command(&cmd, t->approval.command, ri->run, dr_runinfo_task_step(ri, t)->id);
-	printf("  %s: waiting for an approval: %s\n      answer with: %s\n", label, term(&msg, t->approval.message),
-	       term(&shown, cmd.data));
+	printf("  %s: waiting for a person since %s: an approval, asked of %s: %s\n      answer with: %s\n", label, since,
+	       t->approval.approvers ? term(&who, t->approval.approvers) : "anyone who can answer (the gate names no approvers)",
+	       term(&msg, t->approval.message), term(&shown, cmd.data));
 	dr_buf_dispose(&cmd);
 	dr_buf_dispose(&shown);
+	dr_buf_dispose(&msg);
+	dr_buf_dispose(&who);
+}
+
+/* An attempt whose job waits for a manual action in the service (task.person): since when, and what the service asks. */
+static void print_person(const dr_ri_task *t, const char *label, int64_t since_ms, const char *asked)
+{
+	dr_buf msg;
+	char since[32];
+	dr_buf_init(&msg);
+	elapsed(since_ms, since, sizeof since);
+	const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
+	printf("  %s: waiting for a person since %s, attempt %d of %s%s: %s\n", label, since, a ? a->n : 0,
+	       t->action ? t->action : "?", t->mutating ? " (changes the service)" : "",
+	       asked ? term(&msg, asked) : "its job waits for a manual action in the service");
+	printf("      the step's timeout stands still while a person is awaited; once the job is resumed in the service, "
+	       "the run goes on with it (a resumed run finds the job and posts nothing again)\n");
 	dr_buf_dispose(&msg);
 }
 
@@ -256,8 +285,12 @@ static void print_task_line(const dr_runinfo *ri, const dr_ri_task *t)
 	dr_buf_init(&mb);
 	const char *label = term(&lb, dr_runinfo_task_label(ri, t, raw, sizeof raw));
 	elapsed(a ? a->started_ms : t->started_ms, at, sizeof at);
-	if (t->state == DR_RI_RUNNING && t->approval.open)
-		print_approval(ri, t, label);
+	const char *asked;
+	int64_t person = dr_runinfo_person_wait(t, &asked);
+	if (person >= 0 && (t->approval.open || (t->flags & DR_AF_APPROVAL)))
+		print_approval(ri, t, label, person);
+	else if (person >= 0)
+		print_person(t, label, person, asked);
 	else if (t->state == DR_RI_RUNNING)
 		printf("  %s: in flight, attempt %d of %s%s, started at %s, no result recorded%s%s\n", label, n,
 		       t->action ? t->action : "?", t->mutating ? " (changes the service)" : "", at,
@@ -324,6 +357,15 @@ static void print_next_ended(const dr_runinfo *ri)
 	dr_buf_dispose(&msg);
 }
 
+/* Approval gates waiting for a person (not operations in the service: a resume asks them again). */
+static size_t open_gates(const dr_runinfo *ri)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ri->n_tasks; i++)
+		n += (ri->tasks[i].flags & DR_AF_APPROVAL) && dr_runinfo_person_wait(&ri->tasks[i], NULL) >= 0;
+	return n;
+}
+
 static void print_next_unended(const dr_runinfo *ri)
 {
 	const char *s = ri->status;
@@ -333,13 +375,17 @@ static void print_next_unended(const dr_runinfo *ri)
 	if (!strcmp(s, "suspended"))
 		printf("  A resume stopped because the service could not tell what became of the operations "
 		       "in flight above. Check them in the service, then resume.\n");
+	size_t gates = open_gates(ri), ops = ri->in_flight - (gates < ri->in_flight ? gates : ri->in_flight);
 	printf("  %s  goes on from the journal: what finished is not repeated%s",
-	       term(&shown, dr_journal_command(&c, "resume", ri->state_dir, ri->run)), ri->in_flight ? "; " : ".\n");
+	       term(&shown, dr_journal_command(&c, "resume", ri->state_dir, ri->run)), ops || gates ? "; " : ".\n");
 	dr_buf_dispose(&c);
 	dr_buf_dispose(&shown);
-	if (ri->in_flight)
-		printf("the %zu operation%s in flight %s settled by asking the service first.\n", ri->in_flight,
-		       ri->in_flight == 1 ? "" : "s", ri->in_flight == 1 ? "is" : "are");
+	if (ops)
+		printf("the %zu operation%s in flight %s settled by asking the service first%s", ops, ops == 1 ? "" : "s",
+		       ops == 1 ? "is" : "are", gates ? "; " : ".\n");
+	if (gates)
+		printf("the %zu approval%s waiting for a person %s asked again.\n", gates, gates == 1 ? "" : "s",
+		       gates == 1 ? "is" : "are");
 	if (!strcmp(s, "cancelled"))
 		printf("  The tasks the cancellation left undone will run; the finally steps run again at the end.\n");
 	if (ri->runbook_changed)
@@ -430,6 +476,15 @@ static cJSON *task_json(const dr_runinfo *ri, const dr_ri_task *t)
 	add_str(o, "probe", a ? a->probe : NULL);
 	if (t->approval.open)
 		cJSON_AddBoolToObject(o, "approval_open", true);
+	const char *asked;
+	int64_t since = dr_runinfo_person_wait(t, &asked);
+	if (since >= 0) { /* an open approval, or a job that waits for a manual action */
+		cJSON *p = cJSON_AddObjectToObject(o, "waiting_for_person");
+		add_str(p, "kind", t->flags & DR_AF_APPROVAL ? "approval" : "job");
+		cJSON_AddNumberToObject(p, "since_ms", (double)since);
+		add_str(p, "asked", asked);
+		add_str(p, "approvers", t->approval.open ? t->approval.approvers : NULL);
+	}
 	return o;
 }
 

@@ -374,6 +374,27 @@ const dr_ri_attempt *dr_runinfo_last_attempt(const dr_ri_task *t)
 	return t->n_attempts ? &t->attempts[t->n_attempts - 1] : NULL;
 }
 
+int64_t dr_runinfo_person_wait(const dr_ri_task *t, const char **asked)
+{
+	const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
+	const char *what = NULL;
+	int64_t since = -1;
+	if (t->state == DR_RI_RUNNING && t->approval.open) {
+		since = t->approval.requested_ms;
+		what = t->approval.message;
+	} else if (t->state == DR_RI_RUNNING && (t->flags & DR_AF_APPROVAL) && a && a->state == DR_RI_RUNNING &&
+		   !t->approval.decision) { /* a gate whose request the journal did not keep (drover was killed first) */
+		since = a->started_ms;
+	} else if (t->state == DR_RI_RUNNING && a && a->state == DR_RI_RUNNING && a->person_since_ms >= 0 &&
+		   a->person_until_ms < 0) {
+		since = a->person_since_ms;
+		what = a->person_asked;
+	}
+	if (asked)
+		*asked = what;
+	return since;
+}
+
 bool dr_runinfo_task_interrupted(const dr_ri_task *t)
 {
 	const dr_ri_attempt *a = dr_runinfo_last_attempt(t);
@@ -392,7 +413,7 @@ static bool step_spans(const dr_ri_step *s, int64_t at)
 	return begun && (s->ended_ms < 0 || s->ended_ms > at || (s->ended_ms == at && !done));
 }
 
-static void add_step(size_t **list, size_t *n, size_t step, size_t cap)
+static void add_index(size_t **list, size_t *n, size_t step, size_t cap)
 {
 	if (!*list)
 		*list = xcalloc(cap, sizeof **list);
@@ -408,23 +429,42 @@ static bool changed_by(const dr_ri_task *t, int64_t at)
 	return false;
 }
 
+/* An attempt of t waited for a person at `at` (task.person). */
+static bool person_at(const dr_ri_task *t, int64_t at)
+{
+	for (size_t k = 0; k < t->n_attempts; k++) {
+		const dr_ri_attempt *a = &t->attempts[k];
+		if (a->person_since_ms >= 0 && a->person_since_ms <= at && (a->person_until_ms < 0 || a->person_until_ms >= at))
+			return true;
+	}
+	return false;
+}
+
+bool dr_runinfo_completed_after_cancel(const dr_runinfo *ri, const dr_ri_step *s)
+{
+	return ri->cancel_ms >= 0 && s->state == DR_RI_SUCCEEDED && s->ended_ms > ri->cancel_ms;
+}
+
 void dr_runinfo_cancel_point(const dr_runinfo *ri, dr_ri_cancel_point *out)
 {
 	*out = (dr_ri_cancel_point){.changed = false};
 	if (ri->cancel_ms < 0)
 		return;
-	for (size_t i = 0; i < ri->n_tasks && !out->changed; i++)
-		out->changed = changed_by(&ri->tasks[i], ri->cancel_ms);
+	for (size_t i = 0; i < ri->n_tasks; i++) {
+		out->changed = out->changed || changed_by(&ri->tasks[i], ri->cancel_ms);
+		if (person_at(&ri->tasks[i], ri->cancel_ms))
+			add_index(&out->waiting, &out->n_waiting, i, ri->n_tasks);
+	}
 	for (size_t i = 0; i < ri->n_steps; i++) {
 		const dr_ri_step *s = &ri->steps[i];
 		if (s->undoes || !step_spans(s, ri->cancel_ms))
 			continue;
 		if (s->phase)
-			add_step(&out->cleaning, &out->n_cleaning, i, ri->n_steps);
+			add_index(&out->cleaning, &out->n_cleaning, i, ri->n_steps);
 		else if (s->flags & DR_AF_MUTATING)
-			add_step(&out->changing, &out->n_changing, i, ri->n_steps);
+			add_index(&out->changing, &out->n_changing, i, ri->n_steps);
 		else
-			add_step(&out->reading, &out->n_reading, i, ri->n_steps);
+			add_index(&out->reading, &out->n_reading, i, ri->n_steps);
 	}
 }
 
@@ -433,6 +473,7 @@ void dr_ri_cancel_point_dispose(dr_ri_cancel_point *p)
 	free(p->changing);
 	free(p->reading);
 	free(p->cleaning);
+	free(p->waiting);
 	*p = (dr_ri_cancel_point){.changed = false};
 }
 
@@ -447,7 +488,7 @@ static dr_ri_attempt *attempt_of(dr_ri_task *t, int n, int64_t at)
 		t->attempts = xrealloc(t->attempts, (t->n_attempts ? 2 * t->n_attempts : 1) * sizeof *t->attempts);
 	dr_ri_attempt *a = &t->attempts[t->n_attempts++];
 	*a = (dr_ri_attempt){.n = n, .state = DR_RI_RUNNING, .started_ms = at, .ended_ms = -1, .called = true,
-			     .retry_delay_ms = -1};
+			     .retry_delay_ms = -1, .person_since_ms = -1, .person_until_ms = -1};
 	return a;
 }
 
@@ -550,6 +591,8 @@ static void on_task_end(dr_runinfo *ri, const cJSON *rec, int64_t at)
 	a->will_retry = cJSON_IsTrue(f[WILL_RETRY]);
 	a->not_retried = keep_str(ri, f[NOT_RETRIED]);
 	a->called = a->called && !(f[CALLED] && !cJSON_IsTrue(f[CALLED]));
+	if (a->person_since_ms >= 0 && a->person_until_ms < 0) /* a wait ends with its attempt */
+		a->person_until_ms = at;
 	t->started_ms = t->started_ms < 0 ? at : t->started_ms;
 	t->ended_ms = a->will_retry ? -1 : at;
 	set_state(ri, t, a->will_retry ? DR_RI_RETRYING : st);
@@ -600,14 +643,44 @@ static void on_task_probe(dr_runinfo *ri, const cJSON *rec, int64_t at)
 		t->attempts[t->n_attempts - 1].probe = keep_field(ri, rec, "probe");
 }
 
+/* task.person: the attempt's job began (waiting) or stopped waiting for a person. */
+static void on_task_person(dr_runinfo *ri, const cJSON *rec, int64_t at)
+{
+	dr_ri_task *t = task_of(ri, rec);
+	int n = (int)nval(rec, "attempt", t->n_attempts ? t->attempts[t->n_attempts - 1].n : 1);
+	if (!t->n_attempts || t->attempts[t->n_attempts - 1].n != n)
+		return; /* about an attempt the model does not hold */
+	dr_ri_attempt *a = &t->attempts[t->n_attempts - 1];
+	if (bval(rec, "waiting")) {
+		a->person_since_ms = at;
+		a->person_until_ms = -1;
+		a->person_asked = keep_field(ri, rec, "message");
+	} else if (a->person_since_ms >= 0 && a->person_until_ms < 0) {
+		a->person_until_ms = at;
+	}
+}
+
 /* --- handlers: approvals ---------------------------------------------------------------- */
+
+/* approval.request's approvers, "alice, bob"; NULL when none are named (anyone may answer). */
+static const char *approvers_of(dr_runinfo *ri, const cJSON *rec)
+{
+	const cJSON *e;
+	dr_buf b;
+	dr_buf_init(&b);
+	cJSON_ArrayForEach(e, item(rec, "approvers")) if (cJSON_IsString(e))
+		dr_buf_printf(&b, "%s%s", b.len ? ", " : "", e->valuestring);
+	const char *r = b.len ? keep(ri, b.data) : NULL;
+	dr_buf_dispose(&b);
+	return r;
+}
 
 static void on_approval_request(dr_runinfo *ri, const cJSON *rec, int64_t at)
 {
 	dr_ri_approval *p = &task_of(ri, rec)->approval;
 	ri->open_approvals += !p->open;
 	*p = (dr_ri_approval){.requested = true, .open = true, .message = keep_field(ri, rec, "message"),
-			      .command = keep_field(ri, rec, "command"),
+			      .command = keep_field(ri, rec, "command"), .approvers = approvers_of(ri, rec),
 			      .requested_ms = at, .answered_ms = -1, .waited_ms = -1};
 }
 
@@ -821,6 +894,7 @@ static const struct {
 	{"task.cancel", on_task_cancel},
 	{"task.giveup", on_task_giveup},
 	{"task.probe", on_task_probe},
+	{"task.person", on_task_person},
 	{"approval.request", on_approval_request},
 	{"approval.granted", on_approval_granted},
 	{"approval.denied", on_approval_denied},

@@ -88,6 +88,14 @@ typedef struct dr_ri_attempt {
 	const char *probe; /* resume: what the service said of this attempt in flight (task.probe) */
 	int64_t retry_delay_ms; /* the wait before the next attempt (task.retry); -1 */
 	const char *retry_reason; /* the retry: entry that covered the failure */
+	/*
+	 * A person's wait during the attempt (task.person: its job waits for a
+	 * manual action in the service): since its start, until its end (-1:
+	 * still waiting when the records stop, e.g. drover was killed); -1, -1
+	 * when it never waited. A later wait of the same attempt replaces it.
+	 */
+	int64_t person_since_ms, person_until_ms;
+	const char *person_asked; /* what the service asks of the person (task.person's message); NULL: not said */
 } dr_ri_attempt;
 
 /* An approval gate's story (approval.*). */
@@ -95,6 +103,7 @@ typedef struct dr_ri_approval {
 	bool requested, open; /* asked; still waiting for an answer */
 	const char *message; /* what was asked */
 	const char *command; /* how to answer it from another shell (approval.request's); NULL in older journals */
+	const char *approvers; /* who may answer, "alice, bob" (approval.request's approvers); NULL: not restricted */
 	const char *decision; /* "granted", "denied"; NULL while unanswered */
 	const char *by, *via, *at, *comment; /* who answered, how, when (RFC 3339 on the run's clock) */
 	bool timed_out; /* nobody answered in time; decision is the gate's on_timeout */
@@ -289,6 +298,16 @@ const char *dr_runinfo_step_label(const dr_ri_step *s, char *out, size_t outsz);
 const dr_ri_attempt *dr_runinfo_last_attempt(const dr_ri_task *t);
 
 /*
+ * A person's wait the task is in: an open approval (its request; a gate
+ * whose attempt runs, from its start, when its request was not recorded),
+ * or its running attempt's job waiting for a manual action (task.person). Returns
+ * when it began (the run's clock), or -1 when the task waits for no one.
+ * *asked (may be NULL): what the person was asked (the gate's message, or
+ * the service's words), NULL when not recorded.
+ */
+int64_t dr_runinfo_person_wait(const dr_ri_task *t, const char **asked);
+
+/*
  * True when the task's last attempt may have changed the service half-way:
  * a mutating action that was called (or whose intent is durable, from a
  * journal) and whose attempt did not finish: in flight, or cancelled or
@@ -302,16 +321,23 @@ typedef struct dr_ri_cancel_point {
 	size_t *changing, *reading, *cleaning; /* step indexes: main steps that change the service, main steps that
 						  do not (validations, gates), finally: steps; in steps[] order */
 	size_t n_changing, n_reading, n_cleaning;
+	size_t *waiting; /* task indexes whose attempt's job waited for a person (task.person) when the cancellation came */
+	size_t n_waiting;
 } dr_ri_cancel_point;
 
 /*
  * What ran when the run was cancelled (ri->cancel_ms >= 0), from the
  * steps' and the attempts' times: the same live and from the journal.
+ * A step listed may have completed after the cancellation (it was let
+ * finish: dr_runinfo_completed_after_cancel).
  * Linear in the steps and the attempts. The arrays are heap;
  * dr_ri_cancel_point_dispose frees them.
  */
 void dr_runinfo_cancel_point(const dr_runinfo *ri, dr_ri_cancel_point *out);
 void dr_ri_cancel_point_dispose(dr_ri_cancel_point *p);
+
+/* A step that ran when the run was cancelled and completed (succeeded) after it: the cancellation let it finish. */
+bool dr_runinfo_completed_after_cancel(const dr_runinfo *ri, const dr_ri_step *s);
 
 /* --- objectives: what the run achieved (docs/execution.md, "Objectives") --- */
 

@@ -201,6 +201,15 @@ static cJSON *attempt_json(const dr_ri_attempt *a)
 	add_ms(j, "retry_delay_ms", a->will_retry ? a->retry_delay_ms : -1);
 	add_str(j, "retry_reason", a->will_retry ? a->retry_reason : NULL);
 	add_str(j, "probe", a->probe);
+	if (a->person_since_ms < 0) {
+		cJSON_AddNullToObject(j, "person");
+		return j;
+	}
+	cJSON *p = cJSON_AddObjectToObject(j, "person"); /* its job waited for a manual action in the service */
+	add_ms(p, "since_ms", a->person_since_ms);
+	add_ms(p, "until_ms", a->person_until_ms);
+	add_ms(p, "waited_ms", a->person_until_ms >= 0 ? a->person_until_ms - a->person_since_ms : -1);
+	add_str(p, "asked", a->person_asked);
 	return j;
 }
 
@@ -208,6 +217,7 @@ static cJSON *approval_json(const dr_ri_approval *ap)
 {
 	cJSON *j = cJSON_CreateObject();
 	add_str(j, "message", ap->message);
+	add_str(j, "approvers", ap->approvers);
 	add_str(j, "decision", ap->decision);
 	add_str(j, "by", ap->by);
 	add_str(j, "via", ap->via);
@@ -242,6 +252,17 @@ static cJSON *task_json(const dr_runinfo *ri, const dr_ri_task *t, bool critical
 		cJSON_AddItemToArray(at, attempt_json(&t->attempts[i]));
 	if (t->approval.requested)
 		cJSON_AddItemToObject(j, "approval", approval_json(&t->approval));
+	const char *asked;
+	int64_t since = dr_runinfo_person_wait(t, &asked);
+	if (since < 0) {
+		cJSON_AddNullToObject(j, "waiting_for_person");
+		return j;
+	}
+	cJSON *w = cJSON_AddObjectToObject(j, "waiting_for_person"); /* when the report was made */
+	add_str(w, "kind", t->flags & DR_AF_APPROVAL ? "approval" : "job");
+	add_ms(w, "since_ms", since);
+	add_str(w, "asked", asked);
+	add_str(w, "approvers", t->approval.open ? t->approval.approvers : NULL);
 	return j;
 }
 

@@ -281,13 +281,30 @@ static void print_drill(const dr_ri_drill *d, FILE *out)
 		return;
 	}
 	int n = cJSON_GetArraySize(d->leftovers);
-	fprintf(out, "  DRILL LEFT %d TEST VM%s BEHIND:", n, n == 1 ? "" : "S");
-	const cJSON *e;
-	cJSON_ArrayForEach(e, d->leftovers) fprintf(out, " %s (%s)", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "vm")),
-						    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "state")));
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_report_dr_leftovers(&b, d->leftovers, "drover report names them all");
+	fprintf(out, "  DRILL LEFT %d TEST VM%s BEHIND:%s", n, n == 1 ? "" : "S", b.data);
+	dr_buf_dispose(&b);
 	fputs("\n    clean them up now: drover run a runbook with dr.test_cleanup of these VMs, or the service's "
 	      "Cleanup test failover\n",
 	      out);
+}
+
+void dr_report_dr_leftovers(dr_buf *b, const cJSON *leftovers, const char *more)
+{
+	const cJSON *e;
+	int k = 0, n = cJSON_GetArraySize(leftovers);
+	cJSON_ArrayForEach(e, leftovers)
+	{
+		if (k++ == WORST_VMS)
+			break;
+		const char *vm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "vm"));
+		const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "state"));
+		dr_buf_printf(b, " %s (%s)", vm ? vm : "?", st ? st : "?");
+	}
+	if (n > WORST_VMS)
+		dr_buf_printf(b, " ... and %d more (%s)", n - WORST_VMS, more);
 }
 
 const char *dr_report_dr_drill_left(dr_buf *b, const dr_runinfo *ri)
@@ -302,7 +319,8 @@ const char *dr_report_dr_drill_left(dr_buf *b, const dr_runinfo *ri)
 		return "whether its test VMs are cleaned up is not known (the backend could not say): look for test "
 		       "failovers of its VMs in the service";
 	int n = cJSON_GetArraySize(d->leftovers);
-	dr_buf_printf(b, "%d test VM%s %s left behind (named above)", n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	dr_buf_printf(b, "%d test VM%s %s left behind (named above%s)", n, n == 1 ? "" : "s", n == 1 ? "is" : "are",
+		      n > WORST_VMS ? ", the first 10; drover report names them all" : "");
 	return b->data;
 }
 
@@ -381,9 +399,9 @@ static void line_drill(dr_buf *b, const cJSON *ev)
 		dr_buf_printf(b, "DRILL NOT VERIFIED: %s", sv(ev, "message"));
 		return;
 	}
-	const cJSON *e, *left = cJSON_GetObjectItemCaseSensitive(ev, "leftovers");
+	const cJSON *left = cJSON_GetObjectItemCaseSensitive(ev, "leftovers");
 	dr_buf_printf(b, "DRILL LEFT %d TEST VM(S) BEHIND:", cJSON_GetArraySize(left));
-	cJSON_ArrayForEach(e, left) dr_buf_printf(b, " %s (%s)", sv(e, "vm"), sv(e, "state"));
+	dr_report_dr_leftovers(b, left, "the event names them all");
 }
 
 static void line_fallback(dr_buf *b, const cJSON *ev, const char *type)

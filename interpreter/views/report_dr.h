@@ -42,6 +42,14 @@ bool dr_report_dr_failed(const struct dr_runinfo *ri);
  */
 const char *dr_report_dr_drill_left(dr_buf *b, const struct dr_runinfo *ri);
 
+/*
+ * A drill's leftovers ([{vm, state}], drill.verify) appended to b as
+ * " vm (state)" for the first 10, then " ... and N more (more)": a
+ * summary, an event's line or a verdict stays a line at any estate; the
+ * JSON report and the event name them all.
+ */
+void dr_report_dr_leftovers(dr_buf *b, const struct cJSON *leftovers, const char *more);
+
 /* The summary's lines: the drill's verification, RTO and the RPO of every VM, each against its objective. */
 void dr_report_dr_print(const struct dr_runinfo *ri, FILE *out);
 

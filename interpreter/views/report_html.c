@@ -377,6 +377,20 @@ static void task_error(dr_buf *b, const cJSON *t)
 	}
 }
 
+/* A task waiting for a person as the report is made: since when, who was asked, what. */
+static void task_waiting(dr_buf *b, const cJSON *w)
+{
+	char since[32];
+	dr_rep_duration(dr_rep_ms(w, "since_ms"), since, sizeof since);
+	dr_buf_printf(b, "<b>waiting for a person</b> since +%s", since);
+	if (dr_rep_str(w, "approvers")) {
+		dr_buf_puts(b, ", asked of ");
+		esc(b, dr_rep_str(w, "approvers"));
+	}
+	dr_buf_puts(b, ": ");
+	esc(b, dr_rep_str(w, "asked") ? dr_rep_str(w, "asked") : dr_rep_waiting_unsaid(w));
+}
+
 static void task_table(dr_buf *b, const cJSON *doc)
 {
 	const cJSON *t;
@@ -398,7 +412,9 @@ static void task_table(dr_buf *b, const cJSON *doc)
 		esc(b, or_dash(dr_rep_str(t, "action")));
 		dr_buf_printf(b, "</td><td class=\"%s\">%s</td><td>%d</td><td>%s</td><td>%s</td><td>", state, state,
 			      cJSON_GetArraySize(dr_rep_obj(t, "attempts")), at, took);
-		if (strcmp(state, "succeeded"))
+		if (cJSON_IsObject(dr_rep_obj(t, "waiting_for_person")))
+			task_waiting(b, dr_rep_obj(t, "waiting_for_person"));
+		else if (strcmp(state, "succeeded"))
 			task_error(b, t);
 		dr_buf_puts(b, "</td></tr>\n");
 	}

@@ -35,6 +35,9 @@ void dr_rep_wall(const struct cJSON *doc, int64_t t_ms, char *out, size_t n);
 /* A duration for people: "19m41s", "950ms", "none" when < 0. */
 void dr_rep_duration(int64_t ms, char *out, size_t n);
 
+/* What a task waiting for a person (its waiting_for_person) was asked when the run did not record it, by its kind. */
+const char *dr_rep_waiting_unsaid(const struct cJSON *waiting);
+
 /*
  * The run's verdicts, each a check that passes, fails or is not judged:
  * the run's status, the RTO, the worst RPO and every VM's RPO (one check,

@@ -14,7 +14,17 @@
 #include "views/report.h"
 #include "views/report_int.h"
 
+#define STEP_ROWS 40 /* the steps table's rows at most (steps): below, every step */
+#define LISTED 10 /* a list longer than this names its first LISTED and counts the rest: a comment stays short at any estate */
+
 static void code(dr_buf *b, const char *s) { dr_md_code(b, s ? s : "?"); }
+
+/* The tail of a list cut at LISTED: "- ... and 12 more (the JSON report lists them all)". */
+static void more(dr_buf *b, size_t n, const char *what)
+{
+	if (n > LISTED)
+		dr_buf_printf(b, "- ... and %zu more %s (the JSON and HTML reports list them all)\n", n - LISTED, what);
+}
 
 static void title(dr_buf *b, const cJSON *doc)
 {
@@ -77,13 +87,68 @@ static void task_counts(dr_buf *b, const cJSON *step)
 	}
 }
 
+/* A step that went as planned: succeeded, or skipped (its when: was false, or a drill leaves it out). */
+static bool as_planned(const cJSON *s)
+{
+	const char *st = dr_rep_str(s, "state");
+	return st && (!strcmp(st, "succeeded") || !strcmp(st, "skipped"));
+}
+
+/*
+ * The last row of a table cut at STEP_ROWS: "| 1,990 more steps | 1,980 succeeded, 10 skipped | | |", the steps
+ * left out counted by state, in the order of the states' first appearance.
+ */
+static void more_steps(dr_buf *b, const cJSON *doc, const bool *shown)
+{
+	static const char *const states[] = {"succeeded", "skipped", "failed", "cancelled", "rolled_back", "running", "retrying", "pending"};
+	size_t count[sizeof states / sizeof states[0] + 1] = {0}, n = 0, i = 0;
+	const cJSON *s;
+	cJSON_ArrayForEach(s, dr_rep_obj(doc, "steps"))
+	{
+		size_t k = 0;
+		while (k < sizeof states / sizeof states[0] && (!dr_rep_str(s, "state") || strcmp(dr_rep_str(s, "state"), states[k])))
+			k++;
+		if (!shown[i++])
+			count[k]++, n++;
+	}
+	if (!n)
+		return;
+	dr_buf_printf(b, "| %zu more step%s | ", n, n == 1 ? "" : "s");
+	for (size_t k = 0, w = 0; k <= sizeof states / sizeof states[0]; k++)
+		if (count[k])
+			dr_buf_printf(b, "%s%zu %s", w++ ? ", " : "", count[k], k < sizeof states / sizeof states[0] ? states[k] : "other");
+	dr_buf_puts(b, " | | |\n");
+}
+
+/*
+ * The steps table. A runbook of more than STEP_ROWS steps gets the rows of the steps that did not go as planned
+ * first (failed, cancelled, running, ...), up to STEP_ROWS rows in all, filled up with the others in runbook
+ * order, and a last row that counts the rest: a comment stays a comment at any estate (GitHub takes 65,536
+ * characters); the JSON and HTML reports have every step.
+ */
 static void steps(dr_buf *b, const cJSON *doc)
 {
 	const cJSON *s;
+	size_t n = (size_t)cJSON_GetArraySize(dr_rep_obj(doc, "steps")), rows = 0, i = 0;
+	bool *shown = calloc(n + 1, sizeof *shown);
+	cJSON_ArrayForEach(s, dr_rep_obj(doc, "steps")) /* what needs a reader first */
+		if ((n <= STEP_ROWS || !as_planned(s)) && rows < STEP_ROWS)
+			shown[i] = true, rows++, i++;
+		else
+			i++;
+	i = 0;
+	cJSON_ArrayForEach(s, dr_rep_obj(doc, "steps")) /* then the rest, while there is room */
+		if (!shown[i] && rows < STEP_ROWS)
+			shown[i++] = true, rows++;
+		else
+			i++;
 	dr_buf_puts(b, "| step | state | tasks | took |\n|---|---|---|---|\n");
+	i = 0;
 	cJSON_ArrayForEach(s, dr_rep_obj(doc, "steps"))
 	{
 		char name[300], took[32];
+		if (!shown[i++])
+			continue;
 		dr_rep_step_name(s, name, sizeof name);
 		dr_rep_duration(dr_rep_ms(s, "duration_ms"), took, sizeof took);
 		dr_buf_puts(b, "| ");
@@ -93,7 +158,9 @@ static void steps(dr_buf *b, const cJSON *doc)
 		task_counts(b, s);
 		dr_buf_printf(b, " | %s |\n", dr_rep_ms(s, "duration_ms") >= 0 ? took : "");
 	}
+	more_steps(b, doc, shown);
 	dr_buf_putc(b, '\n');
+	free(shown);
 }
 
 static void failure(dr_buf *b, const cJSON *t)
@@ -126,8 +193,47 @@ static void failures(dr_buf *b, const cJSON *doc)
 			continue;
 		if (!n++)
 			dr_buf_puts(b, "**Failures**\n\n");
-		failure(b, t);
+		if (n <= LISTED)
+			failure(b, t);
 	}
+	more(b, n, "failed tasks");
+	if (n)
+		dr_buf_putc(b, '\n');
+}
+
+/* "`label` since 2m, asked of `alice, bob`: `what`": a task waiting for a person (w: its waiting_for_person). */
+static void waiting_item(dr_buf *b, const cJSON *t, const cJSON *w)
+{
+	char since[32];
+	dr_rep_duration(dr_rep_ms(w, "since_ms"), since, sizeof since);
+	code(b, dr_rep_str(t, "label"));
+	dr_buf_printf(b, " since %s", since);
+	if (dr_rep_str(w, "approvers")) {
+		dr_buf_puts(b, ", asked of ");
+		code(b, dr_rep_str(w, "approvers"));
+	}
+	dr_buf_puts(b, ": ");
+	if (dr_rep_str(w, "asked"))
+		code(b, dr_rep_str(w, "asked"));
+	else
+		dr_buf_puts(b, dr_rep_waiting_unsaid(w));
+	dr_buf_putc(b, '\n');
+}
+
+/* Tasks that wait for a person as the report is made (a run stopped or still running during the wait). */
+static void waiting(dr_buf *b, const cJSON *doc)
+{
+	const cJSON *t;
+	size_t n = 0;
+	cJSON_ArrayForEach(t, dr_rep_obj(doc, "tasks"))
+	{
+		const cJSON *w = dr_rep_obj(t, "waiting_for_person");
+		if (!cJSON_IsObject(w) || ++n > LISTED)
+			continue;
+		dr_buf_puts(b, n > 1 ? "- " : "**Waiting for a person**\n\n- ");
+		waiting_item(b, t, w);
+	}
+	more(b, n, "tasks waiting");
 	if (n)
 		dr_buf_putc(b, '\n');
 }
@@ -152,7 +258,8 @@ static void approvals(dr_buf *b, const cJSON *doc)
 			dr_buf_printf(b, " via %s", dr_rep_str(a, "via"));
 		if (dr_rep_str(a, "at"))
 			dr_buf_printf(b, " at %s", dr_rep_str(a, "at"));
-		dr_buf_printf(b, "%s after %s\n", dr_rep_bool(a, "timed_out") == 1 ? " (timed out)" : "", waited);
+		dr_buf_printf(b, "%s%s%s\n", dr_rep_bool(a, "timed_out") == 1 ? " (timed out)" : "",
+			      dr_rep_ms(a, "waited_ms") >= 0 ? " after " : "", dr_rep_ms(a, "waited_ms") >= 0 ? waited : "");
 	}
 	if (n)
 		dr_buf_putc(b, '\n');
@@ -214,9 +321,13 @@ static void drill(dr_buf *b, const cJSON *doc)
 	if (ok < n) /* skipped: nothing to clean up (no test failover completed); or failed, cancelled */
 		cleanup_others(b, d);
 	dr_buf_printf(b, "; verified against the service: %s", dr_rep_str(d, "status") ? dr_rep_str(d, "status") : "?");
-	int k = 0;
+	int k = 0, left = cJSON_GetArraySize(dr_rep_obj(d, "leftovers"));
 	cJSON_ArrayForEach(c, dr_rep_obj(d, "leftovers"))
 	{
+		if (k == LISTED) {
+			dr_buf_printf(b, " and %d more (the JSON report names them all)", left - LISTED);
+			break;
+		}
 		dr_buf_puts(b, k++ ? ", " : " — left behind: ");
 		code(b, dr_rep_str(c, "vm"));
 	}
@@ -234,14 +345,16 @@ static void rpo_missed(dr_buf *b, const cJSON *doc)
 	size_t n = 0;
 	cJSON_ArrayForEach(v, dr_rep_obj(dr_rep_obj(dr_rep_obj(doc, "objectives"), "rpo"), "vms"))
 	{
-		if (dr_rep_bool(v, "met") != 0)
+		if (dr_rep_bool(v, "met") != 0 || ++n > LISTED)
 			continue;
 		char d[32];
 		dr_rep_duration(dr_rep_ms(v, "rpo_ms"), d, sizeof d);
-		dr_buf_puts(b, n++ ? ", " : "**RPO missed**: ");
+		dr_buf_puts(b, n > 1 ? ", " : "**RPO missed**: ");
 		code(b, dr_rep_str(v, "vm"));
 		dr_buf_printf(b, " %s", d);
 	}
+	if (n > LISTED)
+		dr_buf_printf(b, " and %zu more (the JSON report lists them all)", n - LISTED);
 	if (n)
 		dr_buf_puts(b, "\n\n");
 }
@@ -252,6 +365,7 @@ void dr_report_markdown(const cJSON *doc, dr_buf *out)
 	facts(out, doc);
 	steps(out, doc);
 	failures(out, doc);
+	waiting(out, doc);
 	rpo_missed(out, doc);
 	approvals(out, doc);
 	rollback(out, doc);

@@ -75,6 +75,13 @@ void dr_rep_wall(const cJSON *doc, int64_t t_ms, char *out, size_t n)
 
 void dr_rep_duration(int64_t ms, char *out, size_t n) { dr_report_dr_duration(ms, out, n); }
 
+const char *dr_rep_waiting_unsaid(const cJSON *waiting)
+{
+	const char *kind = dr_rep_str(waiting, "kind");
+	return kind && !strcmp(kind, "approval") ? "an approval (what was asked is not in the journal)"
+						 : "its job waits for a manual action in the service";
+}
+
 /* --- verdicts ----------------------------------------------------------------- */
 
 typedef struct verdicts {
@@ -239,11 +246,8 @@ static void drill_verdict(verdicts *vs, const cJSON *drill)
 	dr_buf f;
 	dr_buf_init(&f);
 	if (strcmp(status, "leftovers") == 0) {
-		const cJSON *l;
-		dr_buf_puts(&f, "test VMs left behind:");
-		cJSON_ArrayForEach(l, dr_rep_obj(drill, "leftovers"))
-			dr_buf_printf(&f, " %s (%s)", dr_rep_str(l, "vm") ? dr_rep_str(l, "vm") : "?",
-				      dr_rep_str(l, "state") ? dr_rep_str(l, "state") : "?");
+		dr_buf_printf(&f, "%d test VMs left behind:", cJSON_GetArraySize(dr_rep_obj(drill, "leftovers")));
+		dr_report_dr_leftovers(&f, dr_rep_obj(drill, "leftovers"), "the JSON report names them all");
 	} else {
 		dr_buf_printf(&f, "the cleanup could not be verified: %s",
 			      dr_rep_str(drill, "message") ? dr_rep_str(drill, "message") : status);

@@ -207,6 +207,29 @@ static void list_steps(const dr_runinfo *ri, dr_buf *b, const size_t *steps, siz
 		dr_buf_puts(b, ", ...");
 }
 
+/*
+ * "; failover-db[shop-db-1] was waiting for a person (since 2m: job J is Suspended at ...)" (appended to b): the
+ * tasks whose job waited for a manual action in the service when the cancellation came: paused there, not failed.
+ */
+static void waited_then(const dr_runinfo *ri, const dr_ri_cancel_point *p, dr_buf *b)
+{
+	char label[512], since[32];
+	if (!p->n_waiting)
+		return;
+	const dr_ri_task *t = &ri->tasks[p->waiting[0]];
+	const dr_ri_attempt *a = NULL;
+	for (size_t k = 0; k < t->n_attempts; k++) /* the attempt that waited then */
+		if (t->attempts[k].person_since_ms >= 0 && t->attempts[k].person_since_ms <= ri->cancel_ms)
+			a = &t->attempts[k];
+	dr_text_human_duration(a ? a->person_since_ms : 0, since, sizeof since);
+	dr_buf_printf(b, "; %s was waiting for a person (since %s", dr_runinfo_task_label(ri, t, label, sizeof label), since);
+	if (a && a->person_asked)
+		dr_buf_printf(b, ": %s", a->person_asked);
+	dr_buf_puts(b, ")");
+	if (p->n_waiting > 1)
+		dr_buf_printf(b, ", and %zu more task%s", p->n_waiting - 1, p->n_waiting == 2 ? "" : "s");
+}
+
 /* "during failover-db, which changes the service" (into b): the steps a cancellation found running, by kind. */
 static const char *cancelled_during(const dr_runinfo *ri, const dr_ri_cancel_point *p, dr_buf *b)
 {
@@ -228,6 +251,7 @@ static const char *cancelled_during(const dr_runinfo *ri, const dr_ri_cancel_poi
 	} else {
 		dr_buf_puts(b, "between steps, with no task running");
 	}
+	waited_then(ri, p, b);
 	return b->data;
 }
 
@@ -257,29 +281,46 @@ static bool print_cancel_point(const dr_runinfo *ri, FILE *out)
 	return changed;
 }
 
-static void print_in_place(const dr_runinfo *ri, FILE *out, const char *lead)
+/*
+ * The main steps that completed, under lead; when after is not NULL (a cancelled run), those that completed after the
+ * cancellation (it let them finish) are apart, under after: the cancellation line names them as running when it came,
+ * and they did not complete before it. Then the steps that never started.
+ */
+static void print_in_place_split(const dr_runinfo *ri, FILE *out, const char *lead, const char *after)
 {
-	names done = {.n = 0}, never = {.n = 0};
+	names done = {.n = 0}, later = {.n = 0}, never = {.n = 0};
 	dr_buf_init(&done.b);
+	dr_buf_init(&later.b);
 	dr_buf_init(&never.b);
-	collect(ri, &done, DR_RI_SUCCEEDED);
-	for (size_t i = 0; i < ri->n_steps; i++)
-		if (is_main(&ri->steps[i]) && ri->steps[i].state == DR_RI_CANCELLED && !ever_ran(ri, &ri->steps[i]))
-			names_add(&never, ri->steps[i].id);
+	for (size_t i = 0; i < ri->n_steps; i++) {
+		const dr_ri_step *s = &ri->steps[i];
+		if (is_main(s) && s->state == DR_RI_SUCCEEDED)
+			names_add(after && dr_runinfo_completed_after_cancel(ri, s) ? &later : &done, s->id);
+		else if (is_main(s) && s->state == DR_RI_CANCELLED && !ever_ran(ri, s))
+			names_add(&never, s->id);
+	}
 	if (done.n)
 		fprintf(out, "  - %s: %s.\n", lead, done.b.data);
+	if (later.n)
+		fprintf(out, "  - %s: %s.\n", after, later.b.data);
 	if (never.n)
 		fprintf(out, "  - Never started: %s.\n", never.b.data);
 	dr_buf_dispose(&done.b);
+	dr_buf_dispose(&later.b);
 	dr_buf_dispose(&never.b);
 }
 
-/* What a drill completed, then where its test VMs are now: cleaned up, left behind, or not known. */
-static void print_drill_in_place(const dr_runinfo *ri, FILE *out, const char *lead)
+static void print_in_place(const dr_runinfo *ri, FILE *out, const char *lead)
+{
+	print_in_place_split(ri, out, lead, NULL);
+}
+
+/* What a drill completed (after: as print_in_place_split), then where its test VMs are now: cleaned up, left behind, or not known. */
+static void print_drill_in_place(const dr_runinfo *ri, FILE *out, const char *lead, const char *after)
 {
 	dr_buf b;
 	dr_buf_init(&b);
-	print_in_place(ri, out, lead);
+	print_in_place_split(ri, out, lead, after);
 	const char *left = dr_report_dr_drill_left(&b, ri);
 	fprintf(out, "  - %c%s.\n", toupper((unsigned char)left[0]), left + 1);
 	dr_buf_dispose(&b);
@@ -412,7 +453,7 @@ static void next_failed(const dr_runinfo *ri, FILE *out)
 	if (ri->rollback.started)
 		print_rollback(ri, out);
 	else if (is_drill(ri))
-		print_drill_in_place(ri, out, "Completed in the drill");
+		print_drill_in_place(ri, out, "Completed in the drill", NULL);
 	else
 		print_in_place(ri, out, "Completed, and left in place (nothing was rolled back)");
 	for (size_t i = 0; i < ri->n_not_undone; i++)
@@ -425,13 +466,14 @@ static void next_cancelled_drill(const dr_runinfo *ri, bool changed, FILE *out)
 {
 	dr_buf d;
 	dr_buf_init(&d);
+	static const char after[] = "Completed in the drill after the cancellation (let finish)";
 	if (!changed && drill_clean(ri)) {
-		print_in_place(ri, out, "Completed in the drill before the cancellation");
+		print_in_place_split(ri, out, "Completed in the drill before the cancellation", after);
 		fprintf(out, "  - Run the drill again when ready: %s (it made no test VM, so there is nothing to clean up "
 			     "or go on from).\n",
 			drill_again(&d, ri));
 	} else { /* its finally: cleaned the test VMs up: a resume would validate VMs that are gone */
-		print_drill_in_place(ri, out, "Completed in the drill before the cancellation");
+		print_drill_in_place(ri, out, "Completed in the drill before the cancellation", after);
 		fprintf(out, "  - %sun the drill again when ready: %s (its cleanup ran, so there is nothing to go on from).\n",
 			dr_report_dr_failed(ri) ? "Clean up the test VMs it left first (see above), then r" : "R",
 			drill_again(&d, ri));
@@ -447,7 +489,8 @@ static void next_cancelled(const dr_runinfo *ri, FILE *out)
 		next_cancelled_drill(ri, changed, out);
 		return;
 	}
-	print_in_place(ri, out, "Completed before the cancellation, and left in place");
+	print_in_place_split(ri, out, "Completed before the cancellation, and left in place",
+			     "Completed after the cancellation (let finish), and left in place");
 	if (!ri->journal) {
 		fputs("  - Run again when ready; the finally: steps have run.\n", out);
 		return;

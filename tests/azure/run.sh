@@ -457,6 +457,10 @@ suspended() {
 	check "killed while a job waits for a person: the wait is in the journal" has "$(echo "$d"/s3/runs/*/journal.jsonl)" '"event":"task.person".*"waiting":true'
 	kill -KILL "$run"; wait "$run" 2>/dev/null
 	job=$(grep -o 'job [0-9a-f-]\{36\} is Suspended' "$d/ev3.jsonl" | head -1 | cut -d' ' -f2)
+	(cd "$d" && "$drover" status --state-dir s3) >"$d/status3" 2>&1
+	check "  drover status of the killed run: the task waits for a person, since when, and what the service asks" \
+		has "$d/status3" "^  failover\[shop-web-1\]: waiting for a person since [0-9:.]*, attempt 1 of dr.failover (changes the service): job $job is Suspended at task .*Check the replica database, then resume.*az rest --method post"
+	check "  ...and its VM line says so, not in flight" has "$d/status3" "^shop-web-1  .*failover waiting for a person$"
 	sleep 3 # drover is down past the step's 2s
 	rid=$(basename "$(dirname "$(echo "$d"/s3/runs/*/journal.jsonl)")")
 	(cd "$d" && exec "$drover" resume --yes --state-dir s3 --events ev4.jsonl "$rid" >out5 2>&1 </dev/null) &

@@ -843,6 +843,13 @@ cancel_points() {
 		"^  - Go on with it when ready: drover resume --state-dir $S " &&
 		! grep -q "Check the state of these targets before anything else" "$tmp/out" "$tmp/status"
 	ok "a cancelled run says where, and that drover resume settles what was interrupted (not: check them first)" $?
+	S=$tmp/cp-grace # failover-db ends at 6m45s, in the 30s the cancellation gives running tasks
+	DROVER_TEST_SIGNAL_AT=6m30s run_ok "cancelled run" 4 run --yes -q --state-dir "$S" three-tier.yaml
+	next_has "$S" "^  - Cancelled at 6m30s during failover-db, while changing the service\.$" \
+		"^  - Completed before the cancellation, and left in place: shutdown-source\.$" \
+		"^  - Completed after the cancellation (let finish), and left in place: failover-db\.$" &&
+		! grep -q "before the cancellation.*failover-db" "$tmp/out" "$tmp/status"
+	ok "a step the cancellation found running and let finish is said to have completed after it, never before" $?
 	S=$tmp/cp-gate
 	(cd "$here" && exec "$drover" run -q --state-dir "$S" drill.yaml) >"$tmp/out" 2>&1 &
 	local g=$! j

@@ -23,6 +23,7 @@
 
 #include "fixture.h"
 #include "journal/runinfo.h"
+#include "views/summary.h"
 
 /* Fold one record given as JSON text. */
 static void ap(dr_runinfo *ri, const char *json)
@@ -216,6 +217,59 @@ static void test_approvals(void **state)
 	dr_runinfo_dispose(&ri);
 }
 
+/*
+ * A job that waits for a person (task.person): the task waits for a person
+ * since the record, with what the service asks, not "in flight"; a run
+ * cancelled during the wait says so in its summary. An approval gate whose
+ * request drover had no time to write waits for a person since its start.
+ */
+static void test_person_wait(void **state)
+{
+	(void)state;
+	dr_runinfo ri;
+	start_run(&ri);
+	ap(&ri, "{\"event\":\"step.start\",\"t_ms\":0,\"step\":\"failover\",\"tasks\":1}");
+	ap(&ri, "{\"event\":\"task.start\",\"t_ms\":0,\"step\":\"failover\",\"target\":\"vm-1\",\"attempt\":1,"
+		"\"action\":\"dr.failover\",\"mutating\":true}");
+	const char *asked = "x";
+	assert_int_equal(dr_runinfo_person_wait(task(&ri, "failover", "vm-1"), &asked), -1);
+	assert_null(asked);
+	ap(&ri, "{\"event\":\"task.person\",\"t_ms\":30000,\"step\":\"failover\",\"target\":\"vm-1\",\"attempt\":1,"
+		"\"waiting\":true,\"message\":\"job J is Suspended at task 'T': check the replica\"}");
+	assert_int_equal(dr_runinfo_person_wait(task(&ri, "failover", "vm-1"), &asked), 30000);
+	assert_string_equal(asked, "job J is Suspended at task 'T': check the replica");
+	ap(&ri, "{\"event\":\"run.cancel\",\"t_ms\":60000,\"reason\":\"cancelled (SIGINT)\"}");
+	ap(&ri, "{\"event\":\"task.person\",\"t_ms\":60000,\"step\":\"failover\",\"target\":\"vm-1\",\"attempt\":1,"
+		"\"waiting\":false}");
+	assert_int_equal(dr_runinfo_person_wait(task(&ri, "failover", "vm-1"), NULL), -1);
+	ap(&ri, "{\"event\":\"task.end\",\"t_ms\":60000,\"step\":\"failover\",\"target\":\"vm-1\",\"attempt\":1,"
+		"\"status\":\"cancelled\",\"class\":\"cancelled\",\"message\":\"stopped waiting\"}");
+	ap(&ri, "{\"event\":\"step.end\",\"t_ms\":60000,\"step\":\"failover\",\"status\":\"cancelled\"}");
+	ap(&ri, "{\"event\":\"run.end\",\"t_ms\":60000,\"status\":\"cancelled\",\"exit\":4}");
+	const dr_ri_attempt *a = dr_runinfo_last_attempt(task(&ri, "failover", "vm-1"));
+	assert_int_equal(a->person_since_ms, 30000);
+	assert_int_equal(a->person_until_ms, 60000);
+	dr_ri_cancel_point p;
+	dr_runinfo_cancel_point(&ri, &p);
+	assert_int_equal(p.n_waiting, 1);
+	dr_ri_cancel_point_dispose(&p);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	dr_summary_print(&ri, mem);
+	fclose(mem);
+	assert_non_null(strstr(text, "  - Cancelled at 1m during failover, while changing the service; failover[vm-1] was "
+				     "waiting for a person (since 30s: job J is Suspended at task 'T': check the replica)."));
+	free(text);
+	dr_runinfo_dispose(&ri);
+	dr_runinfo_init(&ri); /* a gate killed before its approval.request was written */
+	dr_runinfo_declare_step(&ri, "go", NULL, "approve");
+	ap(&ri, "{\"event\":\"task.start\",\"t_ms\":18,\"step\":\"go\",\"attempt\":1,\"action\":\"approve\"}");
+	assert_int_equal(dr_runinfo_person_wait(task(&ri, "go", NULL), &asked), 18);
+	assert_null(asked);
+	dr_runinfo_dispose(&ri);
+}
+
 static void test_recommended_action(void **state)
 {
 	(void)state;
@@ -392,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_objectives_failover_only),
 		cmocka_unit_test(test_objectives_validation),
 		cmocka_unit_test(test_defensive),
+		cmocka_unit_test(test_person_wait),
 		cmocka_unit_test(test_brief),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
