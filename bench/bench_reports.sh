@@ -67,3 +67,9 @@ for f in json junit markdown html; do
 		e = (a > 0 && b > 0) ? log(b / a) / log(l / s) : 0
 		printf "%-9s %7d ms %7d ms %9.2f   %s\n", f, a, b, e, a < 1000 ? "ok" : "MISS" }'
 done
+# Every read of a journal (report, status, resume) reads the header's runbook shape back: linear in the steps
+# (bench/bench_shape.c; a shape of 2,070 steps, bench's 10,000-VM runbook, took 145 ms, growth 2.0, before)
+BIN=$PWD/$BUILD/bench
+. bench/lib.sh
+bench_link bench_shape
+"$BIN/bench_shape"

@@ -303,25 +303,33 @@ cJSON *dr_journal_compact_shape(const cJSON *shape)
 	return out;
 }
 
-/* The digest at index ix of list; "" when ix is not a whole number within it (a damaged header: never cast out of range). */
-static cJSON *digest_at(const cJSON *list, const cJSON *ix)
+/* The digests list's items by index (cJSON's arrays are lists: an index read walks them). */
+typedef struct digests {
+	const cJSON **v;
+	size_t n;
+} digests;
+
+/* The digest at index ix of the list; "" when ix is not a whole number within it (a damaged header: never cast out of range). */
+static cJSON *digest_at(const digests *list, const cJSON *ix)
 {
 	double i = cJSON_IsNumber(ix) ? ix->valuedouble : -1;
-	bool in = i >= 0 && i < (double)cJSON_GetArraySize(list) && i == (double)(int)i;
-	const cJSON *d = in ? cJSON_GetArrayItem(list, (int)i) : NULL;
+	bool in = i >= 0 && i < (double)list->n && i == (double)(size_t)i;
+	const cJSON *d = in ? list->v[(size_t)i] : NULL;
 	return cJSON_CreateString(cJSON_IsString(d) ? d->valuestring : "");
 }
 
-static cJSON *expand_step(const cJSON *list, const cJSON *a)
+static cJSON *expand_step(const digests *list, const cJSON *a)
 {
 	cJSON *e = cJSON_CreateObject(), *p = cJSON_CreateObject();
-	const cJSON *action = cJSON_GetArrayItem(a, 0);
-	cJSON_AddStringToObject(e, "action", cJSON_IsString(action) ? action->valuestring : "");
-	cJSON_AddItemToObject(e, "digest", digest_at(list, cJSON_GetArrayItem(a, 1)));
+	const cJSON *f[9] = {NULL}, *c = a->child; /* [action, digest, parts..., finally] read in one walk */
+	for (size_t k = 0; c && k < 9; c = c->next)
+		f[k++] = c;
+	cJSON_AddStringToObject(e, "action", cJSON_IsString(f[0]) ? f[0]->valuestring : "");
+	cJSON_AddItemToObject(e, "digest", digest_at(list, f[1]));
 	for (int i = 0; parts[i]; i++)
-		cJSON_AddItemToObject(p, parts[i], digest_at(list, cJSON_GetArrayItem(a, 2 + i)));
+		cJSON_AddItemToObject(p, parts[i], digest_at(list, f[2 + i]));
 	cJSON_AddItemToObject(e, "parts", p);
-	if (cJSON_IsTrue(cJSON_GetArrayItem(a, 8)))
+	if (cJSON_IsTrue(f[8]))
 		cJSON_AddBoolToObject(e, "finally", true);
 	return e;
 }
@@ -335,9 +343,13 @@ void dr_journal_expand_shape(cJSON *header)
 	if (!cJSON_IsArray(list) || !cJSON_IsObject(steps))
 		return;
 	cJSON *out = cJSON_CreateObject();
+	digests d = {.v = xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof *d.v), .n = 0};
+	for (const cJSON *c = list->child; c; c = c->next)
+		d.v[d.n++] = c;
 	for (const cJSON *a = steps->child; a; a = a->next)
 		if (cJSON_IsArray(a))
-			cJSON_AddItemToObject(out, a->string, expand_step(list, a));
+			cJSON_AddItemToObject(out, a->string, expand_step(&d, a));
+	free(d.v);
 	cJSON_ReplaceItemInObjectCaseSensitive(shape, "steps", out);
 	cJSON_DeleteItemFromObjectCaseSensitive(shape, "digests");
 }
