@@ -295,6 +295,7 @@ static void announce(dr_call *call, const gate *g)
 	cJSON_AddStringToObject(ev, "command", cmd.data);
 	dr_buf_dispose(&cmd);
 	dr_exec_emit(call->run, ev);
+	dr_exec_wake(call->run); /* into the journal now, not when the gate is answered: status and a resume read it */
 }
 
 /* Parse the inputs into a new gate; NULL with *o set when they are unusable. */

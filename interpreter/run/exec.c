@@ -437,7 +437,7 @@ static bool wait_for_work(dr_exec *x, task **mail, int *signals)
 	pthread_mutex_lock(&x->mu);
 	bool ok = true;
 	for (;;) {
-		if (x->mb_head || x->sig_new)
+		if (x->mb_head || x->sig_new || x->wake_new)
 			break;
 		int64_t next = timers_next(&x->timers);
 		if (next <= dr_clock_now(x->clock))
@@ -453,6 +453,7 @@ static bool wait_for_work(dr_exec *x, task **mail, int *signals)
 	x->mb_head = x->mb_tail = NULL;
 	*signals = x->sig_new;
 	x->sig_new = 0;
+	x->wake_new = false;
 	int last = x->sig_last;
 	pthread_mutex_unlock(&x->mu);
 	if (*signals)
@@ -780,6 +781,16 @@ void dr_exec_emit(dr_exec *x, cJSON *ev)
 		return;
 	}
 	dr_events_emit(x->ev, ev);
+}
+
+void dr_exec_wake(dr_exec *x)
+{
+	if (!x)
+		return;
+	pthread_mutex_lock(&x->mu);
+	x->wake_new = true;
+	pthread_cond_signal(&x->cv);
+	pthread_mutex_unlock(&x->mu);
 }
 
 void dr_exec_log(dr_exec *x, const dr_call *call, const char *level, const char *message)

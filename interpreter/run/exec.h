@@ -178,6 +178,14 @@ void dr_exec_log(dr_exec *x, const dr_call *call, const char *level, const char 
 struct cJSON *dr_exec_event(dr_exec *x, const dr_call *call, const char *type);
 /* Emit an event made by dr_exec_event (takes it). Any thread. With a NULL run, frees it. */
 void dr_exec_emit(dr_exec *x, struct cJSON *ev);
+/*
+ * Ask the scheduler to take a turn now, so what the action emitted is in
+ * the journal before the action blocks for a long time (an approval gate
+ * waiting for a person: its approval.request, what was asked and how to
+ * answer it, is what `drover status` and a resume read). Any thread; NULL
+ * run: nothing.
+ */
+void dr_exec_wake(dr_exec *x);
 
 const char *dr_exec_run_id(dr_exec *x);
 /* The run's own directory under the state dir: <state>/runs/<run-id> (not created). */

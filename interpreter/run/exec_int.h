@@ -235,6 +235,7 @@ struct dr_exec {
 	pthread_cond_t cv;
 	task *mb_head, *mb_tail;
 	int sig_new, sig_count, sig_last;
+	bool wake_new; /* dr_exec_wake: take a turn (write what was emitted) */
 	/* workers */
 	pthread_t *workers;
 	int n_workers, max_workers;

@@ -172,6 +172,9 @@ ok "approve of a step the run does not have: no such gate, the gates that wait a
 run 2 approve --state-dir "my state" "$gid" hello@db-1 &&
 	grep -q "^drover approve: step 'hello' of run $gid is a log step, not an approval gate: nothing was answered; waiting for: go-no-go$" err
 ok "approve of a step that is not a gate: says so, lists the waiting gates, exit 2" $?
+"$drover" status --state-dir "my state" "$gid" >st.out 2>&1 &&
+	grep -q "^  go-no-go: waiting for a person since .*: Commit?$" st.out && grep -q "^      answer with: $answer$" st.out
+ok "status in another shell, while the gate waits: what was asked and how to answer, from the journal (approval.request written as the gate opens)" $?
 (eval "\"\$drover\" ${answer#drover }") >/dev/null 2>&1; ok "the printed approve command answers the gate" $?
 wait "$gate_pid"; ok "the run the printed command approved succeeds" $?
 
