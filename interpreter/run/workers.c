@@ -218,10 +218,10 @@ void dr_exec_signals_early(const char *state_dir, const char *run_id)
 /* The thread takes the early signals over (they are blocked now, and taken by sigwait): counted as its own. */
 static void take_early(dr_exec *x)
 {
-	if (early_on)
-		x->sig_count = x->sig_new = early_count;
-	if (early_on)
-		x->sig_last = early_last;
+	if (!early_on)
+		return;
+	x->sig_count = x->sig_new = early_count;
+	x->sig_last = early_last;
 }
 
 /*
