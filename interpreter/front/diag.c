@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cjson/cJSON.h>
 
@@ -20,10 +21,13 @@
 
 typedef struct source {
 	char *file;
-	char *text;
+	const char *text; /* inside buf */
 	size_t len;
 	size_t *lines; /* offsets of each line's start, built on the first render; NULL before */
 	size_t n_lines;
+	void *buf; /* what d owns: a copy (malloc), or the loader's mapping of the file */
+	size_t buf_len;
+	bool mapped; /* buf is released with munmap(buf, buf_len), else free(buf) */
 } source;
 
 struct dr_diags {
@@ -53,6 +57,14 @@ dr_diags *dr_diags_new(void)
 	return xcalloc(1, sizeof(dr_diags));
 }
 
+static void release(void *buf, size_t len, bool mapped)
+{
+	if (mapped)
+		munmap(buf, len);
+	else
+		free(buf);
+}
+
 void dr_diags_free(dr_diags *d)
 {
 	if (!d)
@@ -64,7 +76,7 @@ void dr_diags_free(dr_diags *d)
 	}
 	for (size_t i = 0; i < d->n_sources; i++) {
 		free(d->sources[i].file);
-		free(d->sources[i].text);
+		release(d->sources[i].buf, d->sources[i].buf_len, d->sources[i].mapped);
 		free(d->sources[i].lines);
 	}
 	free(d->sources);
@@ -73,18 +85,36 @@ void dr_diags_free(dr_diags *d)
 	free(d);
 }
 
-void dr_diags_add_source(dr_diags *d, const char *file, const char *text, size_t len)
+static bool has_source(const dr_diags *d, const char *file)
 {
 	for (size_t i = 0; i < d->n_sources; i++)
 		if (strcmp(d->sources[i].file, file) == 0)
-			return;
+			return true;
+	return false;
+}
+
+static void put_source(dr_diags *d, const char *file, const char *text, size_t len, void *buf, size_t buf_len,
+		       bool mapped)
+{
 	d->sources = xrealloc(d->sources, (d->n_sources + 1) * sizeof *d->sources);
-	source *s = &d->sources[d->n_sources++];
-	s->file = xstrdup(file);
-	s->text = xstrndup(text, len);
-	s->len = len;
-	s->lines = NULL;
-	s->n_lines = 0;
+	d->sources[d->n_sources++] = (source){xstrdup(file), text, len, NULL, 0, buf, buf_len, mapped};
+}
+
+void dr_diags_add_source(dr_diags *d, const char *file, const char *text, size_t len)
+{
+	if (!has_source(d, file)) {
+		char *copy = xstrndup(text, len);
+		put_source(d, file, copy, len, copy, len + 1, false);
+	}
+}
+
+bool dr_diags_adopt_source(dr_diags *d, const char *file, const char *text, size_t len, void *buf, size_t buf_len,
+			   bool mapped)
+{
+	if (has_source(d, file))
+		return false;
+	put_source(d, file, text, len, buf, buf_len, mapped);
+	return true;
 }
 
 static dr_diag *vadd(dr_diags *d, dr_severity sev, dr_code code, dr_loc loc, const char *fmt, va_list ap)

@@ -173,6 +173,9 @@ typedef struct ld {
 	uint16_t file_id;
 	const char *text;
 	size_t len;
+	char *own; /* the file's buffer while the loader owns it (load_file; NULL: the caller's text) */
+	size_t own_len;
+	bool own_mapped; /* own is a mapping of own_len bytes, else malloc'd */
 	bool ascii;
 	dr_load_limits lim;
 	yaml_parser_t parser;
@@ -200,14 +203,26 @@ typedef struct ld {
 
 /* ---- small helpers ---------------------------------------------------- */
 
+/*
+ * A hash of n bytes, eight at a time (every scalar of a big runbook is
+ * hashed once to be interned: a byte loop was a tenth of the loader's own time).
+ */
 static uint32_t hash_bytes(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ n, w;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+		h ^= h >> 32;
 	}
-	return h;
+	if (n) {
+		w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+	}
+	h ^= h >> 29;
+	h *= 0xC4CEB9FE1A85EC53ull;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static void *grow(void *p, size_t *cap, size_t need, size_t sz)
@@ -271,7 +286,7 @@ typedef struct istr {
 	const char *p; /* NULL: an empty slot */
 } istr;
 
-enum { INTERN_MAX = 32 }; /* keys and small values: "id", "action", "log", a VM set's name */
+enum { INTERN_MAX = 32 }; /* keys: "id", "action", "needs", a VM's "primary_ip" */
 
 static istr *intern_slot(const ld *l, const char *s, size_t n, uint32_t h)
 {
@@ -296,9 +311,11 @@ static void intern_grow(ld *l)
 static char *copy_short(ld *l, const char *s, size_t n);
 
 /*
- * A short scalar's text, shared with every equal one: a big runbook
- * repeats its keys and small values on every step (nothing writes into a
- * scalar's text).
+ * A map key's text, shared with every equal key: a big runbook repeats the
+ * same few dozen keys on every step and VM (nothing writes into a scalar's
+ * text). Values are not interned: most are distinct (names, addresses), and
+ * a table of them all was 60% of validate's page faults on bench's 10,000
+ * VMs (4 MB touched at random, twice per growth) to save about 1 MB of copies.
  */
 static const char *intern_text(ld *l, const char *s, size_t n)
 {
@@ -314,16 +331,16 @@ static const char *intern_text(ld *l, const char *s, size_t n)
 }
 
 /*
- * A copy of a scalar's text in the arena. Short strings are packed into
- * 64 KiB chunks with no per-string rounding: on a big runbook most scalars
- * are a few bytes and the arena would round each to 16.
+ * A copy of a scalar's text in the arena (key: it is a map key). Short
+ * strings are packed into 64 KiB chunks with no per-string rounding: on a
+ * big runbook most scalars are a few bytes and the arena would round each to 16.
  */
-static const char *copy_text(ld *l, const char *s, size_t n)
+static const char *copy_text(ld *l, const char *s, size_t n, bool key)
 {
 	enum { SHORT = 256 };
 	if (n >= SHORT)
 		return dr_arena_strndup(l->a, s, n);
-	return n <= INTERN_MAX ? intern_text(l, s, n) : copy_short(l, s, n);
+	return key && n <= INTERN_MAX ? intern_text(l, s, n) : copy_short(l, s, n);
 }
 
 static char *copy_short(ld *l, const char *s, size_t n)
@@ -821,6 +838,13 @@ static pos node_start(ld *l, yaml_mark_t m, bool props, pos *tag_at, int *tag_le
 	return props ? skip_properties(l, s, tag_at, tag_len) : s;
 }
 
+/* Whether the next child of the open collection is a map key. */
+static bool next_is_key(const ld *l)
+{
+	const frame *f = l->nframes ? &l->frames[l->nframes - 1] : NULL;
+	return f && f->node->kind == DR_NODE_MAP && (l->nkids - f->base) % 2 == 0;
+}
+
 static bool on_scalar(ld *l, const yaml_event_t *e)
 {
 	const char *anch = (const char *)e->data.scalar.anchor, *tag = (const char *)e->data.scalar.tag;
@@ -830,7 +854,7 @@ static bool on_scalar(ld *l, const yaml_event_t *e)
 	if (s.off > end.off)
 		s = mark_pos(l, e->start_mark); /* empty value after properties */
 	dr_node *n = new_node(l, DR_NODE_SCALAR, s, end);
-	n->u.scalar.str = copy_text(l, (const char *)e->data.scalar.value, e->data.scalar.length);
+	n->u.scalar.str = copy_text(l, (const char *)e->data.scalar.value, e->data.scalar.length, next_is_key(l));
 	n->u.scalar.len = e->data.scalar.length;
 	n->style = map_style(e->data.scalar.style);
 	n->u.scalar.src_map = scalar_src_map(l, n, e->data.scalar.style, s, end);
@@ -1185,7 +1209,10 @@ static dr_node *load_text(ld *l)
 		l->text += 3;
 		l->len -= 3;
 	}
-	dr_diags_add_source(l->d, l->file, l->text, l->len);
+	if (!l->own)
+		dr_diags_add_source(l->d, l->file, l->text, l->len);
+	else if (dr_diags_adopt_source(l->d, l->file, l->text, l->len, l->own, l->own_len, l->own_mapped))
+		l->own = NULL; /* the diagnostics keep the file's bytes: no copy */
 	l->ascii = all_ascii(l->text, l->len);
 	if (!check_utf8(l))
 		return NULL;
@@ -1213,20 +1240,26 @@ static bool too_large(dr_diags *d, const char *file, size_t size, size_t max)
 	return true;
 }
 
+/* Load l->text (set by the caller); the rest of l is set up here. */
+static dr_node *load(ld *l, dr_arena *a, dr_diags *diags, const char *name, const dr_load_limits *limits)
+{
+	l->a = a;
+	l->d = diags;
+	l->file_id = intern_file(name);
+	l->file = file_names[l->file_id];
+	l->lim = limits ? *limits : dr_load_default_limits;
+	if (too_large(diags, l->file, l->len, l->lim.max_file_bytes))
+		return NULL;
+	return load_text(l);
+}
+
 dr_node *dr_load_string(dr_arena *a, dr_diags *diags, const char *name, const char *text, size_t len,
 			const dr_load_limits *limits)
 {
 	ld l = {0};
-	l.a = a;
-	l.d = diags;
-	l.file_id = intern_file(name);
-	l.file = file_names[l.file_id];
 	l.text = text;
 	l.len = len;
-	l.lim = limits ? *limits : dr_load_default_limits;
-	if (too_large(diags, l.file, len, l.lim.max_file_bytes))
-		return NULL;
-	return load_text(&l);
+	return load(&l, a, diags, name, limits);
 }
 
 /* The limits for dr_load_file(limits == NULL): defaults, DROVER_LOAD_MAX_BYTES. */
@@ -1316,16 +1349,17 @@ static dr_node *load_file(dr_arena *a, dr_diags *diags, const char *path, const 
 			  const dr_loc *at)
 {
 	dr_load_limits lim = limits ? *limits : env_limits();
-	size_t len = 0;
-	bool mapped;
-	char *buf = read_file(diags, path, lim.max_file_bytes, &len, &mapped, at);
-	if (!buf)
+	ld l = {0};
+	l.own = read_file(diags, path, lim.max_file_bytes, &l.own_len, &l.own_mapped, at);
+	if (!l.own)
 		return NULL;
-	dr_node *root = dr_load_string(a, diags, path, buf, len, &lim);
-	if (mapped)
-		munmap(buf, len);
+	l.text = l.own;
+	l.len = l.own_len;
+	dr_node *root = load(&l, a, diags, path, &lim);
+	if (l.own && l.own_mapped) /* not taken by the diagnostics (too large, or the file twice) */
+		munmap(l.own, l.own_len);
 	else
-		free(buf);
+		free(l.own);
 	return root;
 }
 

@@ -502,6 +502,47 @@ static void test_dr107_env_override(void **state)
 	unlink(path);
 }
 
+/* Line line of file as the diagnostics hold it, compared with want. */
+static void assert_source_line(const fx *f, const char *file, int line, const char *want)
+{
+	const char *start;
+	size_t len;
+	assert_true(dr_diags_source_line(f->d, file, line, &start, &len));
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(start, want, len);
+}
+
+/*
+ * The diagnostics keep a loaded file's text (the loader's mapping or buffer,
+ * not a copy) after the load returned and after the file is gone; a file
+ * loaded twice keeps its first text; a pipe's text (read, not mapped) too.
+ */
+static void test_file_text_kept_for_carets(void **state)
+{
+	fx *f = *state;
+	static const char text[] = "\xEF\xBB\xBF" "a: 1\nb: [x,\n";
+	char path[] = "/tmp/test_load_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof text - 1), sizeof text - 1);
+	close(fd);
+	assert_null(dr_load_file(f->a, f->d, path, NULL));
+	assert_null(dr_load_file(f->a, f->d, path, NULL));
+	unlink(path);
+	assert_int_equal(dr_diags_count(f->d), 2);
+	assert_source_line(f, path, 1, "a: 1");
+	assert_source_line(f, path, 2, "b: [x,");
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "c: 3\nd: {\n", 11), 11);
+	close(p[1]);
+	char name[64];
+	snprintf(name, sizeof name, "/proc/self/fd/%d", p[0]);
+	assert_null(dr_load_file(f->a, f->d, name, NULL));
+	close(p[0]);
+	assert_source_line(f, name, 2, "d: {");
+}
+
 static void test_dr108_empty(void **state)
 {
 	fx *f = *state;
@@ -705,6 +746,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_positions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_text_kept_for_carets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_positions_utf8_and_bom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_positions_skip_properties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_typing_table, setup, teardown),
