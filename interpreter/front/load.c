@@ -1221,6 +1221,7 @@ static dr_node *load_text(ld *l)
 		abort();
 	}
 	yaml_parser_set_input_string(&l->parser, (const unsigned char *)l->text, l->len);
+	dr_arena_expect(l->a, 4 * l->len); /* the tree takes about four times the text */
 	htab_prepare(&l->atab, 8);
 	parse_events(l);
 	dr_node *root = finish(l);

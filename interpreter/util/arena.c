@@ -98,6 +98,14 @@ static block *new_block(dr_arena *a, size_t need)
 	return b;
 }
 
+void dr_arena_expect(dr_arena *a, size_t n)
+{
+	if (n > ARENA_MAX_BLOCK)
+		n = ARENA_MAX_BLOCK;
+	if (n > a->next_size)
+		a->next_size = n;
+}
+
 void *dr_arena_alloc_uninit(dr_arena *a, size_t n)
 {
 	size_t rounded = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);

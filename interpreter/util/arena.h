@@ -21,6 +21,14 @@ dr_arena *dr_arena_new(void);
 /* Run the deferred cleanups (last registered first), then free every block. NULL is a no-op. */
 void dr_arena_free(dr_arena *a);
 
+/*
+ * The caller is about to allocate about n bytes: the next block is made
+ * that big (up to the largest block, 4 MiB), so they come from huge pages
+ * instead of a chain of small blocks faulted in 4 KiB at a time. A hint;
+ * nothing is allocated now.
+ */
+void dr_arena_expect(dr_arena *a, size_t n);
+
 /* n bytes, zeroed, aligned for any type; valid until dr_arena_free(). */
 void *dr_arena_alloc(dr_arena *a, size_t n);
 

@@ -55,6 +55,24 @@ static void test_arena_alloc_and_defer(void **state)
 	assert_int_equal(freed, 3);
 }
 
+/* After dr_arena_expect(n), allocations of n bytes in all come from one block: each follows the last. */
+static void test_arena_expect(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	char *first = dr_arena_alloc_uninit(a, 64);
+	dr_arena_expect(a, 3u << 20);
+	char *p = dr_arena_alloc_uninit(a, 1u << 20);
+	assert_true(p != first + 64); /* the first (4 KiB) block was too small: a new one */
+	for (int i = 0; i < 2; i++) {
+		char *q = dr_arena_alloc_uninit(a, 1u << 20);
+		assert_ptr_equal(q, p + (1u << 20));
+		p = q;
+	}
+	dr_arena_expect(a, 1); /* never shrinks the next block */
+	dr_arena_free(a);
+}
+
 static void test_buf(void **state)
 {
 	(void)state;
@@ -526,7 +544,8 @@ static void test_format_utc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_arena_alloc_and_defer), cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_arena_alloc_and_defer), cmocka_unit_test(test_arena_expect),
+		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_json_print), cmocka_unit_test(test_durations), cmocka_unit_test(test_format_utc),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_suggest_long_word),
