@@ -37,13 +37,11 @@ int dr_cli_check_run_outputs(const dr_command *cmd, const char *state, const cha
 
 static int write_metrics(const dr_runinfo *ri, const char *path, dr_buf *err)
 {
-	cJSON *doc = dr_report_build(ri);
 	dr_metrics m;
 	dr_metrics_init(&m);
-	dr_report_metrics(doc, &m);
+	dr_report_metrics(ri, &m);
 	int rc = dr_metrics_write(&m, path, err);
 	dr_metrics_dispose(&m);
-	cJSON_Delete(doc);
 	return rc;
 }
 

@@ -1,7 +1,8 @@
 /*
  * report.c - the JSON report of a run, built from the run model
- * (report.h), and the dispatch to the other forms. docs/report.md is the
- * schema; every field here is listed there.
+ * (report.h): its head and its lists an item at a time (report_int.h),
+ * and the dispatch to the forms, each written as it grows.
+ * docs/report.md is the schema; every field here is listed there.
  *
  * Times: "_ms" fields are on the run's clock (ms since the run started),
  * -1 in the model is null here. RFC 3339 times are wall-clock (the run's
@@ -9,9 +10,11 @@
  */
 #include "views/report.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -20,6 +23,7 @@
 #include "run/clock.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
+#include "views/report_int.h"
 
 /* --- small builders ------------------------------------------------------------- */
 
@@ -125,20 +129,22 @@ static cJSON *rpo_json(const dr_ri_objectives *o)
 	add_ms(r, "objective_ms", o->rpo_objective_ms);
 	add_met(r, "met", o->rpo_met);
 	add_str(r, "not_measured", o->rpo_unmeasured); /* why, when worst_ms is null: not missed, not judged */
-	cJSON *vms = cJSON_AddArrayToObject(r, "vms");
-	for (size_t i = 0; i < o->n_vms; i++) {
-		const dr_ri_rpo *p = &o->vms[i];
-		cJSON *v = cJSON_CreateObject();
-		add_str(v, "vm", p->vm);
-		add_ms(v, "rpo_ms", p->rpo_ms);
-		add_met(v, "met", p->met);
-		add_str(v, "point", p->point);
-		add_str(v, "point_time", p->point_time);
-		add_str(v, "policy", p->policy);
-		add_str(v, "step", p->step);
-		cJSON_AddItemToArray(vms, v);
-	}
+	cJSON_AddArrayToObject(r, "vms"); /* dr_rep_rpo_vm */
 	return r;
+}
+
+cJSON *dr_rep_rpo_vm(const dr_rep *r, size_t k)
+{
+	const dr_ri_rpo *p = &r->o.vms[k];
+	cJSON *v = cJSON_CreateObject();
+	add_str(v, "vm", p->vm);
+	add_ms(v, "rpo_ms", p->rpo_ms);
+	add_met(v, "met", p->met);
+	add_str(v, "point", p->point);
+	add_str(v, "point_time", p->point_time);
+	add_str(v, "policy", p->policy);
+	add_str(v, "step", p->step);
+	return v;
 }
 
 /* Met when every verdict given is met; null when there is none. */
@@ -368,84 +374,111 @@ static cJSON *drill_json(const dr_runinfo *ri)
 	add_str(j, "status", d->status);
 	add_str(j, "message", d->message);
 	cJSON_AddNumberToObject(j, "vms", (double)d->vms);
-	cJSON_AddItemToObject(j, "leftovers", d->leftovers ? cJSON_Duplicate(d->leftovers, true) : cJSON_CreateArray());
-	cJSON *clean = cJSON_AddArrayToObject(j, "cleanup");
-	for (size_t i = 0; i < ri->n_tasks; i++) {
-		const dr_ri_task *t = &ri->tasks[i];
-		if (!(t->flags & DR_AF_TEST_CLEANUP))
-			continue;
-		cJSON *c = cJSON_CreateObject();
-		add_str(c, "vm", t->target);
-		add_str(c, "state", dr_ri_state_name(t->state));
-		add_str(c, "job", t->job);
-		cJSON_AddItemToArray(clean, c);
-	}
+	if (d->leftovers) /* the model's own list, not a copy */
+		cJSON_AddItemReferenceToObject(j, "leftovers", (cJSON *)d->leftovers);
+	else
+		cJSON_AddArrayToObject(j, "leftovers");
+	cJSON_AddArrayToObject(j, "cleanup"); /* dr_rep_cleanup */
 	return j;
 }
 
-/* Per VM: its tasks (indexes into tasks[]) and how many failed. */
-static cJSON *vms_json(const dr_runinfo *ri)
+cJSON *dr_rep_cleanup(const dr_rep *r, size_t task)
 {
-	cJSON *arr = cJSON_CreateArray();
-	for (size_t v = 0; v < ri->n_vms; v++) {
-		const dr_ri_vm *vm = &ri->vms[v];
-		cJSON *j = cJSON_CreateObject();
-		size_t failed = 0;
-		cJSON *tasks = cJSON_CreateArray();
-		for (size_t k = 0; k < vm->n_tasks; k++) {
-			failed += ri->tasks[vm->tasks[k]].state == DR_RI_FAILED;
-			cJSON_AddItemToArray(tasks, cJSON_CreateNumber((double)vm->tasks[k]));
-		}
-		add_str(j, "name", vm->name);
-		cJSON_AddNumberToObject(j, "failed", (double)failed);
-		cJSON_AddItemToObject(j, "tasks", tasks);
-		cJSON_AddItemToArray(arr, j);
-	}
-	return arr;
+	const dr_ri_task *t = &r->ri->tasks[task];
+	cJSON *c = cJSON_CreateObject();
+	add_str(c, "vm", t->target);
+	add_str(c, "state", dr_ri_state_name(t->state));
+	add_str(c, "job", t->job);
+	return c;
 }
 
-/* --- the document ----------------------------------------------------------------- */
-
-static void add_tasks(cJSON *doc, const dr_runinfo *ri, const dr_ri_objectives *o)
+/* A VM: its tasks (indexes into tasks[]) and how many failed. */
+cJSON *dr_rep_vm(const dr_rep *r, size_t v)
 {
-	bool *on = xcalloc(ri->n_tasks + 1, sizeof *on);
-	critical_path(ri, o->rto_task, on);
-	cJSON *tasks = cJSON_AddArrayToObject(doc, "tasks"), *approvals = cJSON_AddArrayToObject(doc, "approvals");
-	for (size_t i = 0; i < ri->n_tasks; i++) {
-		cJSON *t = task_json(ri, &ri->tasks[i], on[i]);
-		cJSON_AddItemToArray(tasks, t);
-		const cJSON *ap = cJSON_GetObjectItemCaseSensitive(t, "approval");
-		if (!ap)
-			continue;
-		cJSON *a = cJSON_Duplicate(ap, true);
-		cJSON_AddStringToObject(a, "step", ri->steps[ri->tasks[i].step].id);
-		cJSON_AddItemToArray(approvals, a);
+	const dr_runinfo *ri = r->ri;
+	const dr_ri_vm *vm = &ri->vms[v];
+	cJSON *j = cJSON_CreateObject();
+	size_t failed = 0;
+	cJSON *tasks = cJSON_CreateArray();
+	for (size_t k = 0; k < vm->n_tasks; k++) {
+		failed += ri->tasks[vm->tasks[k]].state == DR_RI_FAILED;
+		cJSON_AddItemToArray(tasks, cJSON_CreateNumber((double)vm->tasks[k]));
 	}
-	free(on);
+	add_str(j, "name", vm->name);
+	cJSON_AddNumberToObject(j, "failed", (double)failed);
+	cJSON_AddItemToObject(j, "tasks", tasks);
+	return j;
 }
 
-cJSON *dr_report_build(const dr_runinfo *ri)
+/* --- the report ----------------------------------------------------------------- */
+
+cJSON *dr_rep_step(const dr_rep *r, size_t step) { return step_json(&r->ri->steps[step]); }
+
+cJSON *dr_rep_task(const dr_rep *r, size_t task) { return task_json(r->ri, &r->ri->tasks[task], r->critical[task]); }
+
+cJSON *dr_rep_approval(const dr_rep *r, size_t task)
 {
-	dr_ri_objectives o;
-	dr_runinfo_objectives(ri, &o);
-	if (ri->ended && o.recovers && o.rto_ms < 0 && o.rto_objective_ms >= 0 && !o.rto_unjudged)
-		o.rto_met = 0; /* the run is over and recovery was never reached: the objective is missed */
-	cJSON *doc = cJSON_CreateObject();
+	cJSON *a = approval_json(&r->ri->tasks[task].approval);
+	cJSON_AddStringToObject(a, "step", r->ri->steps[r->ri->tasks[task].step].id);
+	return a;
+}
+
+/* The head: every member in the report's order, the lists empty (list[]). */
+static cJSON *head(dr_rep *r)
+{
+	const dr_runinfo *ri = r->ri;
+	cJSON *doc = cJSON_CreateObject(), *obj = objectives_json(ri, &r->o), *drill = drill_json(ri);
 	cJSON_AddStringToObject(doc, "schema", "drover-report");
 	cJSON_AddNumberToObject(doc, "version", DR_REPORT_VERSION);
 	cJSON_AddStringToObject(doc, "drover", DROVER_VERSION);
 	cJSON_AddItemToObject(doc, "run", run_json(ri));
 	cJSON_AddItemToObject(doc, "sessions", sessions_json(ri));
-	cJSON_AddItemToObject(doc, "objectives", objectives_json(ri, &o));
-	cJSON *steps = cJSON_AddArrayToObject(doc, "steps");
-	for (size_t i = 0; i < ri->n_steps; i++)
-		cJSON_AddItemToArray(steps, step_json(&ri->steps[i]));
-	add_tasks(doc, ri, &o);
-	cJSON_AddItemToObject(doc, "vms", vms_json(ri));
+	cJSON_AddItemToObject(doc, "objectives", obj);
+	r->list[DR_REP_STEPS] = cJSON_AddArrayToObject(doc, "steps");
+	r->list[DR_REP_TASKS] = cJSON_AddArrayToObject(doc, "tasks");
+	r->list[DR_REP_APPROVALS] = cJSON_AddArrayToObject(doc, "approvals");
+	r->list[DR_REP_VMS] = cJSON_AddArrayToObject(doc, "vms");
 	cJSON_AddItemToObject(doc, "rollback", rollback_json(ri));
-	cJSON_AddItemToObject(doc, "drill", drill_json(ri));
-	dr_ri_objectives_dispose(&o);
+	cJSON_AddItemToObject(doc, "drill", drill);
+	r->list[DR_REP_RPO_VMS] = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "rpo"), "vms");
+	r->list[DR_REP_CLEANUP] = cJSON_GetObjectItemCaseSensitive(drill, "cleanup");
 	return doc;
+}
+
+void dr_rep_open(dr_rep *r, const dr_runinfo *ri, dr_buf *out, int fd)
+{
+	*r = (dr_rep){.ri = ri, .out = out, .fd = fd};
+	dr_runinfo_objectives(ri, &r->o);
+	dr_ri_objectives *o = &r->o;
+	if (ri->ended && o->recovers && o->rto_ms < 0 && o->rto_objective_ms >= 0 && !o->rto_unjudged)
+		o->rto_met = 0; /* the run is over and recovery was never reached: the objective is missed */
+	r->critical = xcalloc(ri->n_tasks + 1, sizeof *r->critical);
+	critical_path(ri, o->rto_task, r->critical);
+	r->doc = head(r);
+}
+
+enum { FLUSH_AT = 64 * 1024 };
+
+int dr_rep_flush(dr_rep *r, bool all)
+{
+	if (r->out->len > r->most)
+		r->most = r->out->len;
+	if (r->fd < 0 || (!all && r->out->len < FLUSH_AT))
+		return r->err ? -1 : 0;
+	if (!r->err && dr_fs_write_all(r->fd, r->out->data, r->out->len) < 0)
+		r->err = errno ? errno : EIO;
+	dr_buf_reset(r->out);
+	return r->err ? -1 : 0;
+}
+
+int dr_rep_close(dr_rep *r)
+{
+	int rc = dr_rep_flush(r, true), e = r->err;
+	cJSON_Delete(r->doc);
+	free(r->critical);
+	dr_ri_objectives_dispose(&r->o);
+	errno = e;
+	return rc;
 }
 
 /* --- formats and files ----------------------------------------------------------- */
@@ -484,38 +517,64 @@ bool dr_report_format_of_path(const char *path, dr_report_format *out)
 	return false;
 }
 
-void dr_report_render(const cJSON *doc, dr_report_format f, dr_buf *out)
+static void render(dr_rep *r, dr_report_format f)
 {
-	if (f == DR_REPORT_JUNIT) {
-		dr_report_junit(doc, out);
-	} else if (f == DR_REPORT_MARKDOWN) {
-		dr_report_markdown(doc, out);
-	} else if (f == DR_REPORT_HTML) {
-		dr_report_html(doc, out);
-	} else {
-		char *s = cJSON_Print(doc);
-		dr_buf_puts(out, s);
-		dr_buf_putc(out, '\n');
-		cJSON_free(s);
-	}
+	if (f == DR_REPORT_JUNIT)
+		dr_report_junit(r);
+	else if (f == DR_REPORT_MARKDOWN)
+		dr_report_markdown(r);
+	else if (f == DR_REPORT_HTML)
+		dr_report_html(r);
+	else
+		dr_report_json(r);
+}
+
+void dr_report_render(const dr_runinfo *ri, dr_report_format f, dr_buf *out)
+{
+	dr_rep r;
+	dr_rep_open(&r, ri, out, -1);
+	render(&r, f);
+	dr_rep_close(&r);
+}
+
+cJSON *dr_report_build(const dr_runinfo *ri)
+{
+	dr_buf text;
+	dr_buf_init(&text);
+	dr_report_render(ri, DR_REPORT_JSON, &text);
+	cJSON *doc = cJSON_Parse(text.data);
+	dr_buf_dispose(&text);
+	return doc;
+}
+
+typedef struct writing {
+	const dr_runinfo *ri;
+	dr_report_format f;
+} writing;
+
+/* The report into fd as it grows (dr_fs_fill_fn): 0, or -1 with errno. */
+static int fill(void *ctx, int fd)
+{
+	const writing *w = ctx;
+	dr_buf text;
+	dr_buf_init(&text);
+	dr_rep r;
+	dr_rep_open(&r, w->ri, &text, fd);
+	render(&r, w->f);
+	int rc = dr_rep_close(&r), e = errno;
+	dr_buf_dispose(&text);
+	errno = e;
+	return rc;
 }
 
 int dr_report_write(const dr_runinfo *ri, dr_report_format f, const char *path, dr_buf *err)
 {
-	cJSON *doc = dr_report_build(ri);
-	dr_buf text;
-	dr_buf_init(&text);
-	dr_report_render(doc, f, &text);
-	cJSON_Delete(doc);
-	int rc = 0;
-	if (!path || strcmp(path, "-") == 0) {
-		if (fwrite(text.data, 1, text.len, stdout) != text.len || fflush(stdout) != 0) {
-			dr_buf_puts(err, "cannot write the report to standard output");
-			rc = -1;
-		}
-	} else {
-		rc = dr_fs_write_atomic(path, text.data, text.len, DR_FS_NAMED, err);
+	writing w = {ri, f};
+	if (path && strcmp(path, "-") != 0)
+		return dr_fs_write_atomic_with(path, DR_FS_NAMED, fill, &w, err);
+	if (fflush(stdout) != 0 || fill(&w, STDOUT_FILENO) < 0) {
+		dr_buf_puts(err, "cannot write the report to standard output");
+		return -1;
 	}
-	dr_buf_dispose(&text);
-	return rc;
+	return 0;
 }

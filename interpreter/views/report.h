@@ -7,6 +7,10 @@
  * from the run model (journal/runinfo.h) and nothing else; so the forms
  * never disagree, and a run reports the same whether the model was read
  * from the journal (`drover report`) or at the end of the run (`--report`).
+ * The document is never whole in memory when a report is written: its
+ * lists (steps, tasks, VMs) are built an item at a time and the text goes
+ * out as it grows, so a report of 10,000 VMs takes little more than the
+ * model's memory (views/report_int.h).
  * The journal holds no secret values (they are *** in messages already),
  * so neither does a report. Every form escapes runbook text for itself
  * (XML, HTML, Markdown, Prometheus labels).
@@ -36,22 +40,21 @@ bool dr_report_parse_format(const char *name, dr_report_format *out);
 bool dr_report_format_of_path(const char *path, dr_report_format *out);
 
 /*
- * The JSON report of ri (loaded, or a live model after its run ended): a new
- * object the caller frees. docs/report.md describes every field.
+ * The JSON report of ri (loaded, or a live model after its run ended) as
+ * one document the caller frees: whole in memory, for tests and small
+ * runs (a report to write: dr_report_write). docs/report.md describes
+ * every field.
  */
 struct cJSON *dr_report_build(const dr_runinfo *ri);
 
-/* Render the document (dr_report_build) in a format, appended to out. */
-void dr_report_render(const struct cJSON *doc, dr_report_format f, dr_buf *out);
-
-/* The forms, one file each (report_junit.c, report_md.c, report_html.c). */
-void dr_report_junit(const struct cJSON *doc, dr_buf *out);
-void dr_report_markdown(const struct cJSON *doc, dr_buf *out);
-void dr_report_html(const struct cJSON *doc, dr_buf *out);
+/* ri's report in a format, appended to out (whole: for tests and small runs). */
+void dr_report_render(const dr_runinfo *ri, dr_report_format f, dr_buf *out);
 
 /*
- * Build and render ri's report into path (atomically, mode 0600), or to
- * stdout when path is NULL or "-". Returns 0, or -1 with a sentence in err.
+ * Write ri's report into path (atomically, mode 0600; a device, FIFO or
+ * link in place: DR_FS_NAMED), or to stdout when path is NULL or "-", as
+ * it is made: its memory does not grow with the tasks. Returns 0, or -1
+ * with a sentence in err.
  */
 int dr_report_write(const dr_runinfo *ri, dr_report_format f, const char *path, dr_buf *err);
 
@@ -60,6 +63,6 @@ int dr_report_write(const dr_runinfo *ri, dr_report_format f, const char *path, 
  * last run's timestamp and status, achieved RTO and worst RPO against the
  * objectives, objectives met, steps failed, duration. docs/scheduling.md.
  */
-void dr_report_metrics(const struct cJSON *doc, dr_metrics *m);
+void dr_report_metrics(const dr_runinfo *ri, dr_metrics *m);
 
 #endif

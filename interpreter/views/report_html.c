@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "actions/action.h"
 #include "views/report.h"
 #include "views/report_int.h"
 
@@ -206,31 +207,40 @@ static void lane(dr_buf *b, const axis *ax, const cJSON *run, const cJSON *t, do
 	}
 }
 
-static void step_row(dr_buf *b, axis *ax, const cJSON *doc, const cJSON **tasks, size_t n_tasks, const cJSON *step)
+/* The height of a step's row of n lanes (capped: 10,000 tasks still make a page a browser draws). */
+static double lane_height(size_t n)
 {
-	const cJSON *ix = dr_rep_obj(step, "task_indexes"), *i;
-	int n = cJSON_GetArraySize(ix);
-	double lane_h = n ? (double)MAX_ROW_H / n : LANE_MAX;
-	lane_h = lane_h > LANE_MAX ? LANE_MAX : lane_h;
-	double row_h = TITLE_H + (n ? lane_h * n : 2), y = ax->y, k = 0;
+	double lane_h = n ? (double)MAX_ROW_H / (double)n : LANE_MAX;
+	return lane_h > LANE_MAX ? LANE_MAX : lane_h;
+}
+
+static double row_height(size_t n) { return TITLE_H + (n ? lane_height(n) * (double)n : 2); }
+
+/* A step's row: its name, a lane per task (each built in turn), a word when it never ran. */
+static void step_row(dr_rep *r, axis *ax, size_t i)
+{
+	dr_buf *b = r->out;
+	const dr_ri_step *st = &r->ri->steps[i];
+	size_t n = st->n_task_refs;
+	double lane_h = lane_height(n), row_h = row_height(n), y = ax->y, k = 0;
 	char name[300];
+	cJSON *step = dr_rep_step(r, i);
 	dr_rep_step_name(step, name, sizeof name);
 	dr_buf_printf(b, "<g class=\"row\"><rect x=\"0\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"#f6f8fa\"/>"
 			 "<text class=\"step\" x=\"6\" y=\"%.1f\">", y, LABEL_W + CHART_W, row_h, y + 12);
 	esc(b, name);
 	dr_buf_puts(b, "</text>");
-	cJSON_ArrayForEach(i, ix)
-	{
-		const cJSON *t = (size_t)i->valueint < n_tasks ? tasks[i->valueint] : NULL;
+	for (size_t j = 0; j < n; j++) {
+		cJSON *t = dr_rep_task(r, st->tasks[j]);
 		double ly = y + TITLE_H + k++ * lane_h;
-		if (!t)
-			continue;
 		if (lane_h >= 11 && dr_rep_str(t, "target")) {
 			dr_buf_printf(b, "<text class=\"vm\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", LABEL_W - 6, ly + lane_h - 3);
 			esc(b, dr_rep_str(t, "target"));
 			dr_buf_puts(b, "</text>");
 		}
-		lane(b, ax, dr_rep_obj(doc, "run"), t, ly + 1, lane_h > 3 ? lane_h - 2 : lane_h);
+		lane(b, ax, dr_rep_obj(r->doc, "run"), t, ly + 1, lane_h > 3 ? lane_h - 2 : lane_h);
+		cJSON_Delete(t);
+		dr_rep_flush(r, false);
 	}
 	const char *state = dr_rep_str(step, "state");
 	if (state && (!strcmp(state, "skipped") || !strcmp(state, "pending") || !strcmp(state, "cancelled"))) {
@@ -241,6 +251,7 @@ static void step_row(dr_buf *b, axis *ax, const cJSON *doc, const cJSON **tasks,
 		}
 		dr_buf_puts(b, "</text>");
 	}
+	cJSON_Delete(step);
 	dr_buf_puts(b, "</g>\n");
 	ax->y += row_h + ROW_GAP;
 }
@@ -282,27 +293,34 @@ static void marker(dr_buf *b, const axis *ax, double height, int64_t ms, const c
 		      height - 4, right ? "end" : "start", color, label);
 }
 
-static int64_t axis_total(const cJSON *doc, const cJSON **tasks, size_t n)
+static int64_t axis_total(const dr_rep *r)
 {
-	int64_t total = dr_rep_ms(dr_rep_obj(doc, "run"), "duration_ms");
-	for (size_t i = 0; i < n; i++)
-		total = dr_rep_ms(tasks[i], "ended_ms") > total ? dr_rep_ms(tasks[i], "ended_ms") : total;
-	int64_t objective = dr_rep_ms(dr_rep_obj(dr_rep_obj(doc, "objectives"), "rto"), "objective_ms");
+	int64_t total = dr_rep_ms(dr_rep_obj(r->doc, "run"), "duration_ms");
+	for (size_t i = 0; i < r->ri->n_tasks; i++) {
+		int64_t end = r->ri->tasks[i].ended_ms >= 0 ? r->ri->tasks[i].ended_ms : -1;
+		total = end > total ? end : total;
+	}
+	int64_t objective = dr_rep_ms(dr_rep_obj(dr_rep_obj(r->doc, "objectives"), "rto"), "objective_ms");
 	if (objective > total && objective <= 2 * total)
 		total = objective; /* show the objective when it is near */
 	return total > 0 ? total : 1000;
 }
 
-static void timeline(dr_buf *b, const cJSON *doc)
+/* The timeline's height: every row's, known before a row is written (the rows stream after the axis). */
+static double timeline_height(const dr_runinfo *ri)
 {
-	size_t n;
-	const cJSON **tasks = dr_rep_tasks(doc, &n), *step;
-	axis ax = {.total = axis_total(doc, tasks, n), .y = AXIS_H};
-	dr_buf rows;
-	dr_buf_init(&rows);
-	cJSON_ArrayForEach(step, dr_rep_obj(doc, "steps"))
-		step_row(&rows, &ax, doc, tasks, n, step);
-	double height = ax.y + 4;
+	double y = AXIS_H;
+	for (size_t i = 0; i < ri->n_steps; i++)
+		y += row_height(ri->steps[i].n_task_refs) + ROW_GAP;
+	return y + 4;
+}
+
+static void timeline(dr_rep *r)
+{
+	dr_buf *b = r->out;
+	const cJSON *doc = r->doc;
+	axis ax = {.total = axis_total(r), .y = AXIS_H};
+	double height = timeline_height(r->ri);
 	const cJSON *rto = dr_rep_obj(dr_rep_obj(doc, "objectives"), "rto");
 	char d[32], label[64];
 	dr_buf_printf(b, "<h2>Timeline</h2>\n<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
@@ -312,7 +330,8 @@ static void timeline(dr_buf *b, const cJSON *doc)
 			 "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#bf8700\" stroke-width=\"2\"/></pattern></defs>\n",
 		      LABEL_W + CHART_W + 40, height, LABEL_W + CHART_W + 40, height);
 	time_axis(b, &ax, height);
-	dr_buf_puts(b, rows.data);
+	for (size_t i = 0; i < r->ri->n_steps; i++)
+		step_row(r, &ax, i);
 	dr_rep_duration(dr_rep_ms(rto, "achieved_ms"), d, sizeof d);
 	snprintf(label, sizeof label, "RTO %s", d);
 	marker(b, &ax, height, dr_rep_ms(rto, "achieved_ms"), "#0550ae", false, label);
@@ -325,34 +344,32 @@ static void timeline(dr_buf *b, const cJSON *doc)
 		       "style=\"background:#d4a72c\"></i>approval</span><span><i class=\"sw\" style=\"background:#8c959f\">"
 		       "</i>cancelled</span><span><i class=\"sw\" style=\"border:2px solid #000\"></i>critical path "
 		       "(decided the RTO)</span></p>\n");
-	dr_buf_dispose(&rows);
-	free(tasks);
 }
 
-static void critical_text(dr_buf *b, const cJSON *doc)
+/* The critical path in words, off the model. */
+static void critical_text(dr_rep *r)
 {
-	const cJSON *t;
 	size_t k = 0;
-	cJSON_ArrayForEach(t, dr_rep_obj(doc, "tasks"))
-	{
-		if (dr_rep_bool(t, "critical") != 1)
+	for (size_t i = 0; i < r->ri->n_tasks; i++) {
+		char label[512];
+		if (!r->critical[i])
 			continue;
-		dr_buf_puts(b, k++ ? " &rarr; " : "<p id=\"critical-path\">Critical path (each task the last to end "
-						  "before the next started): ");
-		dr_buf_puts(b, "<code>");
-		esc(b, or_dash(dr_rep_str(t, "label")));
-		dr_buf_puts(b, "</code>");
+		dr_buf_puts(r->out, k++ ? " &rarr; " : "<p id=\"critical-path\">Critical path (each task the last to end "
+						       "before the next started): ");
+		dr_buf_puts(r->out, "<code>");
+		esc(r->out, dr_runinfo_task_label(r->ri, &r->ri->tasks[i], label, sizeof label));
+		dr_buf_puts(r->out, "</code>");
 	}
 	if (k)
-		dr_buf_puts(b, "</p>\n");
+		dr_buf_puts(r->out, "</p>\n");
 }
 
 /* --- tables ---------------------------------------------------------------------- */
 
-static void verdicts(dr_buf *b, const cJSON *doc)
+static void verdicts(dr_buf *b, const dr_rep *r)
 {
 	size_t n;
-	dr_rep_verdict *v = dr_rep_verdicts(doc, &n);
+	dr_rep_verdict *v = dr_rep_verdicts(r, &n);
 	dr_buf_puts(b, "<h2>Verdicts</h2>\n<table id=\"verdicts\"><tr><th>check</th><th>result</th></tr>\n");
 	for (size_t i = 0; i < n; i++) {
 		dr_buf_puts(b, "<tr><td>");
@@ -391,69 +408,85 @@ static void task_waiting(dr_buf *b, const cJSON *w)
 	esc(b, dr_rep_str(w, "asked") ? dr_rep_str(w, "asked") : dr_rep_waiting_unsaid(w));
 }
 
-static void task_table(dr_buf *b, const cJSON *doc)
+static void task_row(dr_buf *b, const cJSON *t)
 {
-	const cJSON *t;
-	dr_buf_puts(b, "<h2>Tasks</h2>\n<table id=\"tasks\"><tr><th>task</th><th>action</th><th>state</th>"
-		       "<th>attempts</th><th>started</th><th>took</th><th>error</th></tr>\n");
-	cJSON_ArrayForEach(t, dr_rep_obj(doc, "tasks"))
-	{
-		char at[40] = "-", took[32] = "-"; /* a task that never started (skipped, cancelled): no time */
-		if (dr_rep_ms(t, "started_ms") >= 0) {
-			at[0] = '+';
-			dr_rep_duration(dr_rep_ms(t, "started_ms"), at + 1, sizeof at - 1);
-		}
-		if (dr_rep_ms(t, "duration_ms") >= 0)
-			dr_rep_duration(dr_rep_ms(t, "duration_ms"), took, sizeof took);
-		const char *state = or_dash(dr_rep_str(t, "state"));
-		dr_buf_puts(b, "<tr><td><code>");
-		esc(b, or_dash(dr_rep_str(t, "label")));
-		dr_buf_puts(b, "</code></td><td>");
-		esc(b, or_dash(dr_rep_str(t, "action")));
-		dr_buf_printf(b, "</td><td class=\"%s\">%s</td><td>%d</td><td>%s</td><td>%s</td><td>", state, state,
-			      cJSON_GetArraySize(dr_rep_obj(t, "attempts")), at, took);
-		if (cJSON_IsObject(dr_rep_obj(t, "waiting_for_person")))
-			task_waiting(b, dr_rep_obj(t, "waiting_for_person"));
-		else if (strcmp(state, "succeeded"))
-			task_error(b, t);
-		dr_buf_puts(b, "</td></tr>\n");
+	char at[40] = "-", took[32] = "-"; /* a task that never started (skipped, cancelled): no time */
+	if (dr_rep_ms(t, "started_ms") >= 0) {
+		at[0] = '+';
+		dr_rep_duration(dr_rep_ms(t, "started_ms"), at + 1, sizeof at - 1);
 	}
-	dr_buf_puts(b, "</table>\n");
+	if (dr_rep_ms(t, "duration_ms") >= 0)
+		dr_rep_duration(dr_rep_ms(t, "duration_ms"), took, sizeof took);
+	const char *state = or_dash(dr_rep_str(t, "state"));
+	dr_buf_puts(b, "<tr><td><code>");
+	esc(b, or_dash(dr_rep_str(t, "label")));
+	dr_buf_puts(b, "</code></td><td>");
+	esc(b, or_dash(dr_rep_str(t, "action")));
+	dr_buf_printf(b, "</td><td class=\"%s\">%s</td><td>%d</td><td>%s</td><td>%s</td><td>", state, state,
+		      cJSON_GetArraySize(dr_rep_obj(t, "attempts")), at, took);
+	if (cJSON_IsObject(dr_rep_obj(t, "waiting_for_person")))
+		task_waiting(b, dr_rep_obj(t, "waiting_for_person"));
+	else if (strcmp(state, "succeeded"))
+		task_error(b, t);
+	dr_buf_puts(b, "</td></tr>\n");
 }
 
-static void approvals(dr_buf *b, const cJSON *doc)
+static void task_table(dr_rep *r)
 {
-	const cJSON *a, *list = dr_rep_obj(doc, "approvals");
-	if (!cJSON_GetArraySize(list))
-		return;
-	dr_buf_puts(b, "<h2>Approvals</h2>\n<table id=\"approvals\"><tr><th>step</th><th>asked</th><th>decision</th>"
-		       "<th>by</th><th>via</th><th>at</th><th>waited</th></tr>\n");
-	cJSON_ArrayForEach(a, list)
-	{
-		char waited[32];
-		dr_rep_duration(dr_rep_ms(a, "waited_ms"), waited, sizeof waited);
-		static const char *const keys[] = {"step", "message", "decision", "by", "via", "at"};
-		dr_buf_puts(b, "<tr>");
-		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-			dr_buf_puts(b, "<td>");
-			esc(b, or_dash(dr_rep_str(a, keys[i])));
-			dr_buf_puts(b, "</td>");
-		}
-		dr_buf_printf(b, "<td>%s%s</td></tr>\n", waited, dr_rep_bool(a, "timed_out") == 1 ? " (timed out)" : "");
+	dr_buf_puts(r->out, "<h2>Tasks</h2>\n<table id=\"tasks\"><tr><th>task</th><th>action</th><th>state</th>"
+			    "<th>attempts</th><th>started</th><th>took</th><th>error</th></tr>\n");
+	for (size_t i = 0; i < r->ri->n_tasks; i++) {
+		cJSON *t = dr_rep_task(r, i);
+		task_row(r->out, t);
+		cJSON_Delete(t);
+		dr_rep_flush(r, false);
 	}
-	dr_buf_puts(b, "</table>\n");
+	dr_buf_puts(r->out, "</table>\n");
 }
 
-static void rollback_and_drill(dr_buf *b, const cJSON *doc)
+static void approval_row(dr_buf *b, const cJSON *a)
 {
-	const cJSON *r = dr_rep_obj(doc, "rollback"), *d = dr_rep_obj(doc, "drill"), *c;
-	if (dr_rep_bool(r, "started") == 1) {
+	char waited[32];
+	dr_rep_duration(dr_rep_ms(a, "waited_ms"), waited, sizeof waited);
+	static const char *const keys[] = {"step", "message", "decision", "by", "via", "at"};
+	dr_buf_puts(b, "<tr>");
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		dr_buf_puts(b, "<td>");
+		esc(b, or_dash(dr_rep_str(a, keys[i])));
+		dr_buf_puts(b, "</td>");
+	}
+	dr_buf_printf(b, "<td>%s%s</td></tr>\n", waited, dr_rep_bool(a, "timed_out") == 1 ? " (timed out)" : "");
+}
+
+static void approvals(dr_rep *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->ri->n_tasks; i++) {
+		if (!r->ri->tasks[i].approval.requested)
+			continue;
+		if (!n++)
+			dr_buf_puts(r->out, "<h2>Approvals</h2>\n<table id=\"approvals\"><tr><th>step</th><th>asked</th>"
+					    "<th>decision</th><th>by</th><th>via</th><th>at</th><th>waited</th></tr>\n");
+		cJSON *a = dr_rep_approval(r, i);
+		approval_row(r->out, a);
+		cJSON_Delete(a);
+		dr_rep_flush(r, false);
+	}
+	if (n)
+		dr_buf_puts(r->out, "</table>\n");
+}
+
+static void rollback_and_drill(dr_rep *r)
+{
+	dr_buf *b = r->out;
+	const cJSON *rb = dr_rep_obj(r->doc, "rollback"), *d = dr_rep_obj(r->doc, "drill"), *c;
+	if (dr_rep_bool(rb, "started") == 1) {
 		dr_buf_printf(b, "<h2>Rollback</h2>\n<p id=\"rollback\">%s, %d task(s) to undo; after: ",
-			      or_dash(dr_rep_str(r, "status")), dr_rep_int(r, "tasks"));
-		esc(b, or_dash(dr_rep_str(r, "why")));
-		if (dr_rep_str(r, "barrier")) {
+			      or_dash(dr_rep_str(rb, "status")), dr_rep_int(rb, "tasks"));
+		esc(b, or_dash(dr_rep_str(rb, "why")));
+		if (dr_rep_str(rb, "barrier")) {
 			dr_buf_puts(b, "; stopped at the irreversible step ");
-			esc(b, dr_rep_str(r, "barrier"));
+			esc(b, dr_rep_str(rb, "barrier"));
 		}
 		dr_buf_puts(b, "</p>\n");
 	}
@@ -462,11 +495,14 @@ static void rollback_and_drill(dr_buf *b, const cJSON *doc)
 	dr_buf_puts(b, "<h2>Drill cleanup</h2>\n<p id=\"drill\">Verified against the service: <b>");
 	esc(b, or_dash(dr_rep_str(d, "status")));
 	dr_buf_puts(b, "</b>. Cleaned up:");
-	cJSON_ArrayForEach(c, dr_rep_obj(d, "cleanup"))
-	{
+	for (size_t i = 0; i < r->ri->n_tasks; i++) {
+		const dr_ri_task *t = &r->ri->tasks[i];
+		if (!(t->flags & DR_AF_TEST_CLEANUP))
+			continue;
 		dr_buf_puts(b, " <code>");
-		esc(b, or_dash(dr_rep_str(c, "vm")));
-		dr_buf_printf(b, "</code> %s", or_dash(dr_rep_str(c, "state")));
+		esc(b, or_dash(t->target));
+		dr_buf_printf(b, "</code> %s", dr_ri_state_name(t->state));
+		dr_rep_flush(r, false);
 	}
 	cJSON_ArrayForEach(c, dr_rep_obj(d, "leftovers"))
 	{
@@ -477,17 +513,17 @@ static void rollback_and_drill(dr_buf *b, const cJSON *doc)
 	dr_buf_puts(b, "</p>\n");
 }
 
-void dr_report_html(const cJSON *doc, dr_buf *out)
+void dr_report_html(dr_rep *r)
 {
-	head(out, doc);
-	verdict(out, doc);
-	facts(out, doc);
-	timeline(out, doc);
-	critical_text(out, doc);
-	verdicts(out, doc);
-	task_table(out, doc);
-	approvals(out, doc);
-	rollback_and_drill(out, doc);
-	dr_buf_printf(out, "<p class=\"facts\">drover report, schema version %d.</p>\n</main>\n</body>\n</html>\n",
-		      dr_rep_int(doc, "version"));
+	head(r->out, r->doc);
+	verdict(r->out, r->doc);
+	facts(r->out, r->doc);
+	timeline(r);
+	critical_text(r);
+	verdicts(r->out, r);
+	task_table(r);
+	approvals(r);
+	rollback_and_drill(r);
+	dr_buf_printf(r->out, "<p class=\"facts\">drover report, schema version %d.</p>\n</main>\n</body>\n</html>\n",
+		      dr_rep_int(r->doc, "version"));
 }

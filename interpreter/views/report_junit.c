@@ -135,28 +135,30 @@ static void task_case(dr_buf *b, const cJSON *doc, const cJSON *task)
 	dr_buf_puts(b, "    </testcase>\n");
 }
 
-static void step_suite(dr_buf *b, const cJSON *doc, const cJSON **tasks, size_t n_tasks, int id, const cJSON *step)
+/* A step's suite: its counts off the model, then each of its tasks built in turn. */
+static void step_suite(dr_rep *r, int id, size_t i)
 {
+	const dr_ri_step *st = &r->ri->steps[i];
 	int tests = 0, failures = 0, skipped = 0;
-	const cJSON *ix;
-	cJSON_ArrayForEach(ix, dr_rep_obj(step, "task_indexes"))
-	{
-		const cJSON *t = (size_t)ix->valueint < n_tasks ? tasks[ix->valueint] : NULL;
-		const char *state = t ? dr_rep_str(t, "state") : NULL;
-		if (!state)
-			continue;
+	for (size_t k = 0; k < st->n_task_refs; k++) {
+		dr_ri_state state = r->ri->tasks[st->tasks[k]].state;
 		tests++;
-		failures += strcmp(state, "failed") == 0;
-		skipped += strcmp(state, "failed") && strcmp(state, "succeeded");
+		failures += state == DR_RI_FAILED;
+		skipped += state != DR_RI_FAILED && state != DR_RI_SUCCEEDED;
 	}
 	char name[300];
+	cJSON *step = dr_rep_step(r, i);
 	dr_rep_step_name(step, name, sizeof name);
-	suite_open(b, doc, id, name, tests, failures, skipped, step);
-	dr_buf_puts(b, "    <properties/>\n");
-	cJSON_ArrayForEach(ix, dr_rep_obj(step, "task_indexes"))
-		if ((size_t)ix->valueint < n_tasks && dr_rep_str(tasks[ix->valueint], "state"))
-			task_case(b, doc, tasks[ix->valueint]);
-	suite_close(b);
+	suite_open(r->out, r->doc, id, name, tests, failures, skipped, step);
+	cJSON_Delete(step);
+	dr_buf_puts(r->out, "    <properties/>\n");
+	for (size_t k = 0; k < st->n_task_refs; k++) {
+		cJSON *t = dr_rep_task(r, st->tasks[k]);
+		task_case(r->out, r->doc, t);
+		cJSON_Delete(t);
+		dr_rep_flush(r, false);
+	}
+	suite_close(r->out);
 }
 
 /* One objective testcase: passes, fails with its failure, or is skipped (not judged) with why. */
@@ -193,10 +195,11 @@ static void figure_property(dr_buf *b, const char *name, const cJSON *o, const c
 	property(b, name, d);
 }
 
-static void objectives_suite(dr_buf *b, const cJSON *doc, int id)
+static void objectives_suite(dr_buf *b, const dr_rep *r, int id)
 {
 	size_t n;
-	dr_rep_verdict *v = dr_rep_verdicts(doc, &n);
+	const cJSON *doc = r->doc;
+	dr_rep_verdict *v = dr_rep_verdicts(r, &n);
 	int failures = 0, skipped = 0;
 	for (size_t i = 0; i < n; i++) {
 		failures += v[i].failure != NULL;
@@ -217,15 +220,12 @@ static void objectives_suite(dr_buf *b, const cJSON *doc, int id)
 	dr_rep_verdicts_dispose(v, n);
 }
 
-void dr_report_junit(const cJSON *doc, dr_buf *out)
+void dr_report_junit(dr_rep *r)
 {
-	dr_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+	dr_buf_puts(r->out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
 	int id = 0;
-	size_t n;
-	const cJSON **tasks = dr_rep_tasks(doc, &n), *step;
-	cJSON_ArrayForEach(step, dr_rep_obj(doc, "steps"))
-		step_suite(out, doc, tasks, n, id++, step);
-	objectives_suite(out, doc, id);
-	free(tasks);
-	dr_buf_puts(out, "</testsuites>\n");
+	for (size_t i = 0; i < r->ri->n_steps; i++)
+		step_suite(r, id++, i);
+	objectives_suite(r->out, r, id);
+	dr_buf_puts(r->out, "</testsuites>\n");
 }

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "actions/action.h"
 #include "views/markdown.h"
 #include "views/report.h"
 #include "views/report_int.h"
@@ -88,27 +89,21 @@ static void task_counts(dr_buf *b, const cJSON *step)
 }
 
 /* A step that went as planned: succeeded, or skipped (its when: was false, or a drill leaves it out). */
-static bool as_planned(const cJSON *s)
-{
-	const char *st = dr_rep_str(s, "state");
-	return st && (!strcmp(st, "succeeded") || !strcmp(st, "skipped"));
-}
+static bool as_planned(const dr_ri_step *s) { return s->state == DR_RI_SUCCEEDED || s->state == DR_RI_SKIPPED; }
 
 /*
  * The last row of a table cut at STEP_ROWS: "| 1,990 more steps | 1,980 succeeded, 10 skipped | | |", the steps
  * left out counted by state, in the order of the states' first appearance.
  */
-static void more_steps(dr_buf *b, const cJSON *doc, const bool *shown)
+static void more_steps(dr_buf *b, const dr_runinfo *ri, const bool *shown)
 {
 	static const char *const states[] = {"succeeded", "skipped", "failed", "cancelled", "rolled_back", "running", "retrying", "pending"};
-	size_t count[sizeof states / sizeof states[0] + 1] = {0}, n = 0, i = 0;
-	const cJSON *s;
-	cJSON_ArrayForEach(s, dr_rep_obj(doc, "steps"))
-	{
+	size_t count[sizeof states / sizeof states[0] + 1] = {0}, n = 0;
+	for (size_t i = 0; i < ri->n_steps; i++) {
 		size_t k = 0;
-		while (k < sizeof states / sizeof states[0] && (!dr_rep_str(s, "state") || strcmp(dr_rep_str(s, "state"), states[k])))
+		while (k < sizeof states / sizeof states[0] && strcmp(dr_ri_state_name(ri->steps[i].state), states[k]))
 			k++;
-		if (!shown[i++])
+		if (!shown[i])
 			count[k]++, n++;
 	}
 	if (!n)
@@ -120,46 +115,46 @@ static void more_steps(dr_buf *b, const cJSON *doc, const bool *shown)
 	dr_buf_puts(b, " | | |\n");
 }
 
+static void step_row(dr_buf *b, const cJSON *s)
+{
+	char name[300], took[32];
+	dr_rep_step_name(s, name, sizeof name);
+	dr_rep_duration(dr_rep_ms(s, "duration_ms"), took, sizeof took);
+	dr_buf_puts(b, "| ");
+	code(b, name);
+	dr_buf_printf(b, " | %s%s | ", dr_rep_str(s, "state") ? dr_rep_str(s, "state") : "?",
+		      dr_rep_bool(s, "tolerated") == 1 ? " (tolerated)" : "");
+	task_counts(b, s);
+	dr_buf_printf(b, " | %s |\n", dr_rep_ms(s, "duration_ms") >= 0 ? took : "");
+}
+
 /*
  * The steps table. A runbook of more than STEP_ROWS steps gets the rows of the steps that did not go as planned
  * first (failed, cancelled, running, ...), up to STEP_ROWS rows in all, filled up with the others in runbook
  * order, and a last row that counts the rest: a comment stays a comment at any estate (GitHub takes 65,536
- * characters); the JSON and HTML reports have every step.
+ * characters); the JSON and HTML reports have every step. Picked from the model: only the rows shown are built.
  */
-static void steps(dr_buf *b, const cJSON *doc)
+static void steps(dr_rep *r)
 {
-	const cJSON *s;
-	size_t n = (size_t)cJSON_GetArraySize(dr_rep_obj(doc, "steps")), rows = 0, i = 0;
+	const dr_runinfo *ri = r->ri;
+	size_t n = ri->n_steps, rows = 0;
 	bool *shown = calloc(n + 1, sizeof *shown);
-	cJSON_ArrayForEach(s, dr_rep_obj(doc, "steps")) /* what needs a reader first */
-		if ((n <= STEP_ROWS || !as_planned(s)) && rows < STEP_ROWS)
-			shown[i] = true, rows++, i++;
-		else
-			i++;
-	i = 0;
-	cJSON_ArrayForEach(s, dr_rep_obj(doc, "steps")) /* then the rest, while there is room */
-		if (!shown[i] && rows < STEP_ROWS)
-			shown[i++] = true, rows++;
-		else
-			i++;
-	dr_buf_puts(b, "| step | state | tasks | took |\n|---|---|---|---|\n");
-	i = 0;
-	cJSON_ArrayForEach(s, dr_rep_obj(doc, "steps"))
-	{
-		char name[300], took[32];
-		if (!shown[i++])
+	for (size_t i = 0; i < n && rows < STEP_ROWS; i++) /* what needs a reader first */
+		if (n <= STEP_ROWS || !as_planned(&ri->steps[i]))
+			shown[i] = true, rows++;
+	for (size_t i = 0; i < n && rows < STEP_ROWS; i++) /* then the rest, while there is room */
+		if (!shown[i])
+			shown[i] = true, rows++;
+	dr_buf_puts(r->out, "| step | state | tasks | took |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < n; i++) {
+		if (!shown[i])
 			continue;
-		dr_rep_step_name(s, name, sizeof name);
-		dr_rep_duration(dr_rep_ms(s, "duration_ms"), took, sizeof took);
-		dr_buf_puts(b, "| ");
-		code(b, name);
-		dr_buf_printf(b, " | %s%s | ", dr_rep_str(s, "state") ? dr_rep_str(s, "state") : "?",
-			      dr_rep_bool(s, "tolerated") == 1 ? " (tolerated)" : "");
-		task_counts(b, s);
-		dr_buf_printf(b, " | %s |\n", dr_rep_ms(s, "duration_ms") >= 0 ? took : "");
+		cJSON *s = dr_rep_step(r, i);
+		step_row(r->out, s);
+		cJSON_Delete(s);
 	}
-	more_steps(b, doc, shown);
-	dr_buf_putc(b, '\n');
+	more_steps(r->out, ri, shown);
+	dr_buf_putc(r->out, '\n');
 	free(shown);
 }
 
@@ -183,22 +178,24 @@ static void failure(dr_buf *b, const cJSON *t)
 	dr_buf_putc(b, '\n');
 }
 
-static void failures(dr_buf *b, const cJSON *doc)
+/* The failed tasks: the first LISTED built and named, the rest counted off the model. */
+static void failures(dr_rep *r)
 {
-	const cJSON *t;
 	size_t n = 0;
-	cJSON_ArrayForEach(t, dr_rep_obj(doc, "tasks"))
-	{
-		if (!dr_rep_str(t, "state") || strcmp(dr_rep_str(t, "state"), "failed") != 0)
+	for (size_t i = 0; i < r->ri->n_tasks; i++) {
+		if (r->ri->tasks[i].state != DR_RI_FAILED)
 			continue;
 		if (!n++)
-			dr_buf_puts(b, "**Failures**\n\n");
-		if (n <= LISTED)
-			failure(b, t);
+			dr_buf_puts(r->out, "**Failures**\n\n");
+		if (n > LISTED)
+			continue;
+		cJSON *t = dr_rep_task(r, i);
+		failure(r->out, t);
+		cJSON_Delete(t);
 	}
-	more(b, n, "failed tasks");
+	more(r->out, n, "failed tasks");
 	if (n)
-		dr_buf_putc(b, '\n');
+		dr_buf_putc(r->out, '\n');
 }
 
 /* "`label` since 2m, asked of `alice, bob`: `what`": a task waiting for a person (w: its waiting_for_person). */
@@ -221,48 +218,54 @@ static void waiting_item(dr_buf *b, const cJSON *t, const cJSON *w)
 }
 
 /* Tasks that wait for a person as the report is made (a run stopped or still running during the wait). */
-static void waiting(dr_buf *b, const cJSON *doc)
+static void waiting(dr_rep *r)
 {
-	const cJSON *t;
 	size_t n = 0;
-	cJSON_ArrayForEach(t, dr_rep_obj(doc, "tasks"))
-	{
-		const cJSON *w = dr_rep_obj(t, "waiting_for_person");
-		if (!cJSON_IsObject(w) || ++n > LISTED)
+	for (size_t i = 0; i < r->ri->n_tasks; i++) {
+		if (dr_runinfo_person_wait(&r->ri->tasks[i], NULL) < 0 || ++n > LISTED)
 			continue;
-		dr_buf_puts(b, n > 1 ? "- " : "**Waiting for a person**\n\n- ");
-		waiting_item(b, t, w);
+		cJSON *t = dr_rep_task(r, i);
+		dr_buf_puts(r->out, n > 1 ? "- " : "**Waiting for a person**\n\n- ");
+		waiting_item(r->out, t, dr_rep_obj(t, "waiting_for_person"));
+		cJSON_Delete(t);
 	}
-	more(b, n, "tasks waiting");
+	more(r->out, n, "tasks waiting");
 	if (n)
-		dr_buf_putc(b, '\n');
+		dr_buf_putc(r->out, '\n');
 }
 
-static void approvals(dr_buf *b, const cJSON *doc)
+static void approval(dr_buf *b, const cJSON *a)
 {
-	const cJSON *a;
+	char waited[32];
+	dr_rep_duration(dr_rep_ms(a, "waited_ms"), waited, sizeof waited);
+	dr_buf_puts(b, "- ");
+	code(b, dr_rep_str(a, "step"));
+	dr_buf_printf(b, ": %s", dr_rep_str(a, "decision") ? dr_rep_str(a, "decision") : "unanswered");
+	if (dr_rep_str(a, "by")) {
+		dr_buf_puts(b, " by ");
+		code(b, dr_rep_str(a, "by"));
+	}
+	if (dr_rep_str(a, "via"))
+		dr_buf_printf(b, " via %s", dr_rep_str(a, "via"));
+	if (dr_rep_str(a, "at"))
+		dr_buf_printf(b, " at %s", dr_rep_str(a, "at"));
+	dr_buf_printf(b, "%s%s%s\n", dr_rep_bool(a, "timed_out") == 1 ? " (timed out)" : "",
+		      dr_rep_ms(a, "waited_ms") >= 0 ? " after " : "", dr_rep_ms(a, "waited_ms") >= 0 ? waited : "");
+}
+
+static void approvals(dr_rep *r)
+{
 	size_t n = 0;
-	cJSON_ArrayForEach(a, dr_rep_obj(doc, "approvals"))
-	{
-		char waited[32];
-		dr_rep_duration(dr_rep_ms(a, "waited_ms"), waited, sizeof waited);
-		dr_buf_puts(b, n++ ? "" : "**Approvals**\n\n");
-		dr_buf_puts(b, "- ");
-		code(b, dr_rep_str(a, "step"));
-		dr_buf_printf(b, ": %s", dr_rep_str(a, "decision") ? dr_rep_str(a, "decision") : "unanswered");
-		if (dr_rep_str(a, "by")) {
-			dr_buf_puts(b, " by ");
-			code(b, dr_rep_str(a, "by"));
-		}
-		if (dr_rep_str(a, "via"))
-			dr_buf_printf(b, " via %s", dr_rep_str(a, "via"));
-		if (dr_rep_str(a, "at"))
-			dr_buf_printf(b, " at %s", dr_rep_str(a, "at"));
-		dr_buf_printf(b, "%s%s%s\n", dr_rep_bool(a, "timed_out") == 1 ? " (timed out)" : "",
-			      dr_rep_ms(a, "waited_ms") >= 0 ? " after " : "", dr_rep_ms(a, "waited_ms") >= 0 ? waited : "");
+	for (size_t i = 0; i < r->ri->n_tasks; i++) {
+		if (!r->ri->tasks[i].approval.requested)
+			continue;
+		dr_buf_puts(r->out, n++ ? "" : "**Approvals**\n\n");
+		cJSON *a = dr_rep_approval(r, i);
+		approval(r->out, a);
+		cJSON_Delete(a);
 	}
 	if (n)
-		dr_buf_putc(b, '\n');
+		dr_buf_putc(r->out, '\n');
 }
 
 static void rollback(dr_buf *b, const cJSON *doc)
@@ -289,37 +292,31 @@ static void rollback(dr_buf *b, const cJSON *doc)
 	dr_buf_puts(b, "\n\n");
 }
 
-/* " (6 skipped)": the cleanups that did not succeed, by state. */
-static void cleanup_others(dr_buf *b, const cJSON *d)
+/* " (6 skipped)": the cleanups that did not succeed, by state (count: a drill's cleanup tasks by state). */
+static void cleanup_others(dr_buf *b, const size_t *count)
 {
-	static const char *const states[] = {"failed", "skipped", "cancelled", "running", "retrying", "pending"};
+	static const dr_ri_state states[] = {DR_RI_FAILED, DR_RI_SKIPPED, DR_RI_CANCELLED, DR_RI_RUNNING, DR_RI_RETRYING, DR_RI_PENDING};
 	int n = 0;
-	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
-		int k = 0;
-		const cJSON *c;
-		cJSON_ArrayForEach(c, dr_rep_obj(d, "cleanup"))
-			k += dr_rep_str(c, "state") && !strcmp(dr_rep_str(c, "state"), states[i]);
-		if (k)
-			dr_buf_printf(b, "%s%d %s", n++ ? ", " : " (", k, states[i]);
-	}
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+		if (count[states[i]])
+			dr_buf_printf(b, "%s%zu %s", n++ ? ", " : " (", count[states[i]], dr_ri_state_name(states[i]));
 	if (n)
 		dr_buf_putc(b, ')');
 }
 
-static void drill(dr_buf *b, const cJSON *doc)
+static void drill(dr_rep *r)
 {
-	const cJSON *d = dr_rep_obj(doc, "drill"), *c;
+	dr_buf *b = r->out;
+	const cJSON *d = dr_rep_obj(r->doc, "drill"), *c;
 	if (dr_rep_bool(d, "verified") != 1)
 		return;
-	int ok = 0, n = 0;
-	cJSON_ArrayForEach(c, dr_rep_obj(d, "cleanup"))
-	{
-		n++;
-		ok += dr_rep_str(c, "state") && strcmp(dr_rep_str(c, "state"), "succeeded") == 0;
-	}
-	dr_buf_printf(b, "**Drill cleanup**: %d/%d test cleanups succeeded", ok, n);
-	if (ok < n) /* skipped: nothing to clean up (no test failover completed); or failed, cancelled */
-		cleanup_others(b, d);
+	size_t count[DR_RI__STATES] = {0}, n = 0;
+	for (size_t i = 0; i < r->ri->n_tasks; i++)
+		if (r->ri->tasks[i].flags & DR_AF_TEST_CLEANUP)
+			count[r->ri->tasks[i].state]++, n++;
+	dr_buf_printf(b, "**Drill cleanup**: %zu/%zu test cleanups succeeded", count[DR_RI_SUCCEEDED], n);
+	if (count[DR_RI_SUCCEEDED] < n) /* skipped: nothing to clean up (no test failover completed); or failed, cancelled */
+		cleanup_others(b, count);
 	dr_buf_printf(b, "; verified against the service: %s", dr_rep_str(d, "status") ? dr_rep_str(d, "status") : "?");
 	int k = 0, left = cJSON_GetArraySize(dr_rep_obj(d, "leftovers"));
 	cJSON_ArrayForEach(c, dr_rep_obj(d, "leftovers"))
@@ -339,18 +336,17 @@ static void drill(dr_buf *b, const cJSON *doc)
 }
 
 /* VMs whose RPO missed the objective (the worst is in the headline). */
-static void rpo_missed(dr_buf *b, const cJSON *doc)
+static void rpo_missed(dr_buf *b, const dr_ri_objectives *o)
 {
-	const cJSON *v;
 	size_t n = 0;
-	cJSON_ArrayForEach(v, dr_rep_obj(dr_rep_obj(dr_rep_obj(doc, "objectives"), "rpo"), "vms"))
-	{
-		if (dr_rep_bool(v, "met") != 0 || ++n > LISTED)
+	for (size_t i = 0; i < o->n_vms; i++) {
+		const dr_ri_rpo *v = &o->vms[i];
+		if (v->met != 0 || ++n > LISTED)
 			continue;
 		char d[32];
-		dr_rep_duration(dr_rep_ms(v, "rpo_ms"), d, sizeof d);
+		dr_rep_duration(v->rpo_ms, d, sizeof d);
 		dr_buf_puts(b, n > 1 ? ", " : "**RPO missed**: ");
-		code(b, dr_rep_str(v, "vm"));
+		code(b, v->vm);
 		dr_buf_printf(b, " %s", d);
 	}
 	if (n > LISTED)
@@ -359,15 +355,16 @@ static void rpo_missed(dr_buf *b, const cJSON *doc)
 		dr_buf_puts(b, "\n\n");
 }
 
-void dr_report_markdown(const cJSON *doc, dr_buf *out)
+void dr_report_markdown(dr_rep *r)
 {
-	title(out, doc);
-	facts(out, doc);
-	steps(out, doc);
-	failures(out, doc);
-	waiting(out, doc);
-	rpo_missed(out, doc);
-	approvals(out, doc);
-	rollback(out, doc);
-	drill(out, doc);
+	title(r->out, r->doc);
+	facts(r->out, r->doc);
+	steps(r);
+	failures(r);
+	waiting(r);
+	rpo_missed(r->out, &r->o);
+	approvals(r);
+	rollback(r->out, r->doc);
+	drill(r);
+	dr_rep_flush(r, false);
 }

@@ -41,17 +41,6 @@ int dr_rep_bool(const cJSON *o, const char *key)
 	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : -1;
 }
 
-const cJSON **dr_rep_tasks(const cJSON *doc, size_t *n)
-{
-	const cJSON *tasks = dr_rep_obj(doc, "tasks"), *t;
-	const cJSON **v = xcalloc((size_t)cJSON_GetArraySize(tasks) + 1, sizeof *v);
-	size_t k = 0;
-	cJSON_ArrayForEach(t, tasks)
-		v[k++] = t;
-	*n = k;
-	return v;
-}
-
 void dr_rep_step_name(const cJSON *step, char *out, size_t n)
 {
 	const char *phase = dr_rep_str(step, "phase"), *undoes = dr_rep_str(step, "undoes");
@@ -183,21 +172,23 @@ static void objective_verdict(verdicts *vs, const char *what, const cJSON *o, co
 
 #define NAMED_VMS 10 /* a missed per-VM RPO names at most this many VMs, the worst first */
 
+/* A VM's RPO as the report states it: -1 when not measured (null). */
+static int64_t ms_of(const dr_ri_rpo *vm) { return vm->rpo_ms >= 0 ? vm->rpo_ms : -1; }
+
 /* The VMs over the objective, worst first: at most NAMED_VMS (a running selection: linear in the VMs). */
-static size_t worst_missed(const cJSON *vms, const cJSON **w, size_t *missed)
+static size_t worst_missed(const dr_ri_objectives *o, const dr_ri_rpo **w, size_t *missed)
 {
 	size_t n = 0;
-	const cJSON *vm;
 	*missed = 0;
-	cJSON_ArrayForEach(vm, vms)
-	{
-		if (dr_rep_bool(vm, "met") != 0)
+	for (size_t i = 0; i < o->n_vms; i++) {
+		const dr_ri_rpo *vm = &o->vms[i];
+		if (vm->met != 0)
 			continue;
 		++*missed;
 		size_t k = n < NAMED_VMS ? n++ : NAMED_VMS;
-		if (k == NAMED_VMS && dr_rep_ms(vm, "rpo_ms") <= dr_rep_ms(w[NAMED_VMS - 1], "rpo_ms"))
+		if (k == NAMED_VMS && ms_of(vm) <= ms_of(w[NAMED_VMS - 1]))
 			continue;
-		for (k = k == NAMED_VMS ? NAMED_VMS - 1 : k; k > 0 && dr_rep_ms(w[k - 1], "rpo_ms") < dr_rep_ms(vm, "rpo_ms"); k--)
+		for (k = k == NAMED_VMS ? NAMED_VMS - 1 : k; k > 0 && ms_of(w[k - 1]) < ms_of(vm); k--)
 			w[k] = w[k - 1];
 		w[k] = vm;
 	}
@@ -210,14 +201,14 @@ static size_t worst_missed(const cJSON *vms, const cJSON **w, size_t *missed)
  * the JSON report and drover status); absent when no VM was measured (the worst RPO's check says why). Its
  * size does not grow with the VMs.
  */
-static void rpo_verdicts(verdicts *vs, const cJSON *rpo, const char *run)
+static void rpo_verdicts(verdicts *vs, const cJSON *rpo, const dr_ri_objectives *o, const char *run)
 {
 	int64_t want = dr_rep_ms(rpo, "objective_ms");
 	if (want < 0)
 		return;
-	const cJSON *w[NAMED_VMS];
-	size_t missed, measured = (size_t)cJSON_GetArraySize(dr_rep_obj(rpo, "vms"));
-	size_t named = worst_missed(dr_rep_obj(rpo, "vms"), w, &missed);
+	const dr_ri_rpo *w[NAMED_VMS];
+	size_t missed, measured = o->n_vms;
+	size_t named = worst_missed(o, w, &missed);
 	if (!measured)
 		return; /* the worst RPO's check says why nothing was measured */
 	char b[32];
@@ -230,8 +221,8 @@ static void rpo_verdicts(verdicts *vs, const cJSON *rpo, const char *run)
 	dr_buf_printf(&f, "%zu of %zu VMs missed the RPO objective %s:", missed, measured, b);
 	for (size_t k = 0; k < named; k++) {
 		char d[32];
-		dr_rep_duration(dr_rep_ms(w[k], "rpo_ms"), d, sizeof d);
-		dr_buf_printf(&f, "%s %s %s", k ? "," : "", dr_rep_str(w[k], "vm") ? dr_rep_str(w[k], "vm") : "?", d);
+		dr_rep_duration(ms_of(w[k]), d, sizeof d);
+		dr_buf_printf(&f, "%s %s %s", k ? "," : "", w[k]->vm ? w[k]->vm : "?", d);
 	}
 	if (missed > named)
 		dr_buf_printf(&f, " (the %zu worst; every VM's RPO: drover status %s)", named, run ? run : "RUN-ID");
@@ -256,14 +247,15 @@ static void drill_verdict(verdicts *vs, const cJSON *drill)
 	dr_buf_dispose(&f);
 }
 
-dr_rep_verdict *dr_rep_verdicts(const cJSON *doc, size_t *n)
+dr_rep_verdict *dr_rep_verdicts(const dr_rep *r, size_t *n)
 {
 	verdicts vs = {0};
+	const cJSON *doc = r->doc;
 	const cJSON *obj = dr_rep_obj(doc, "objectives");
 	status_verdict(&vs, dr_rep_obj(doc, "run"));
 	objective_verdict(&vs, "RTO", dr_rep_obj(obj, "rto"), "achieved_ms");
 	objective_verdict(&vs, "worst RPO", dr_rep_obj(obj, "rpo"), "worst_ms");
-	rpo_verdicts(&vs, dr_rep_obj(obj, "rpo"), dr_rep_str(dr_rep_obj(doc, "run"), "id"));
+	rpo_verdicts(&vs, dr_rep_obj(obj, "rpo"), &r->o, dr_rep_str(dr_rep_obj(doc, "run"), "id"));
 	drill_verdict(&vs, dr_rep_obj(doc, "drill"));
 	*n = vs.n;
 	return vs.v;

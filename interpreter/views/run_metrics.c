@@ -1,6 +1,7 @@
 /*
  * run_metrics.c - how the last run went, as Prometheus metrics (report.h),
- * read off the JSON report so the metrics say what the report says. Each
+ * read off the report (its head and the model, report_int.h) so the
+ * metrics say what the report says. Each
  * family is labelled runbook and mode; docs/scheduling.md lists them with
  * alert rules (a failed drill, a missed objective, a drill overdue).
  */
@@ -39,26 +40,23 @@ static void status_set(dr_metrics *m, const labels *l, const char *status)
 				  status && strcmp(status, all[i]) == 0);
 }
 
-static void per_vm_rpo(dr_metrics *m, const labels *l, const cJSON *rpo)
+static void per_vm_rpo(dr_metrics *m, const labels *l, const dr_ri_objectives *o)
 {
-	const cJSON *vms = dr_rep_obj(rpo, "vms"), *v;
-	if (!cJSON_GetArraySize(vms))
+	if (!o->n_vms)
 		return;
 	const char *name = "drover_run_vm_rpo_seconds";
 	dr_metrics_family(m, name, "gauge", "Each VM's achieved RPO in the last run (failover time minus the point's time).");
-	cJSON_ArrayForEach(v, vms)
-		if (dr_rep_ms(v, "rpo_ms") >= 0)
-			dr_metrics_sample(m, name,
-					  (const char *[]){"runbook", l->runbook, "mode", l->mode, "vm", dr_rep_str(v, "vm"), NULL},
-					  seconds(dr_rep_ms(v, "rpo_ms")));
+	for (size_t i = 0; i < o->n_vms; i++)
+		if (o->vms[i].rpo_ms >= 0)
+			dr_metrics_sample(m, name, (const char *[]){"runbook", l->runbook, "mode", l->mode, "vm", o->vms[i].vm, NULL},
+					  seconds(o->vms[i].rpo_ms));
 }
 
-static double failed_steps(const cJSON *doc)
+static double failed_steps(const dr_runinfo *ri)
 {
-	const cJSON *s;
 	double n = 0;
-	cJSON_ArrayForEach(s, dr_rep_obj(doc, "steps"))
-		n += dr_rep_str(s, "state") && strcmp(dr_rep_str(s, "state"), "failed") == 0;
+	for (size_t i = 0; i < ri->n_steps; i++)
+		n += ri->steps[i].state == DR_RI_FAILED;
 	return n;
 }
 
@@ -71,8 +69,13 @@ static double end_time(const cJSON *run)
 	return (double)(start + (dr_rep_ms(run, "duration_ms") > 0 ? dr_rep_ms(run, "duration_ms") : 0)) / 1000;
 }
 
-void dr_report_metrics(const cJSON *doc, dr_metrics *m)
+void dr_report_metrics(const dr_runinfo *ri, dr_metrics *m)
 {
+	dr_buf unused;
+	dr_buf_init(&unused);
+	dr_rep r;
+	dr_rep_open(&r, ri, &unused, -1); /* the head of the report: the lists are read off the model */
+	const cJSON *doc = r.doc;
 	const cJSON *run = dr_rep_obj(doc, "run"), *obj = dr_rep_obj(doc, "objectives");
 	const cJSON *rto = dr_rep_obj(obj, "rto"), *rpo = dr_rep_obj(obj, "rpo"), *drill = dr_rep_obj(doc, "drill");
 	labels l = {dr_rep_str(run, "runbook"), dr_rep_str(run, "mode")};
@@ -88,9 +91,11 @@ void dr_report_metrics(const cJSON *doc, dr_metrics *m)
 	gauge(m, &l, "drover_run_rpo_objective_seconds", "objectives.rpo of the runbook.", seconds(dr_rep_ms(rpo, "objective_ms")));
 	gauge(m, &l, "drover_run_objectives_met", "1 when every objective was met, 0 when one was missed.",
 	      met < 0 ? NAN : met);
-	gauge(m, &l, "drover_run_steps_failed", "Steps that failed in the last run.", failed_steps(doc));
+	gauge(m, &l, "drover_run_steps_failed", "Steps that failed in the last run.", failed_steps(ri));
 	if (dr_rep_bool(drill, "verified") == 1)
 		gauge(m, &l, "drover_run_drill_leftovers", "Test VMs a drill left behind (0: the cleanup was verified clean).",
 		      cJSON_GetArraySize(dr_rep_obj(drill, "leftovers")));
-	per_vm_rpo(m, &l, rpo);
+	per_vm_rpo(m, &l, &r.o);
+	dr_rep_close(&r);
+	dr_buf_dispose(&unused);
 }
