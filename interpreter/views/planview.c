@@ -6,6 +6,7 @@
  */
 #include "views/planview.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,17 +152,19 @@ static void add_vms(pv *p)
 			cJSON_AddItemToArray(arr, vm_object(p, i));
 }
 
-static const char *expectation(dr_arena *a, const dr_vm_set *s)
+const char *dr_planview_expectation(const dr_vm_set *s, char *buf, size_t n)
 {
 	if (s->expect_count >= 0)
-		return dr_arena_printf(a, "exactly %lld", (long long)s->expect_count);
-	if (s->expect_min >= 0 && s->expect_max >= 0)
-		return dr_arena_printf(a, "%lld to %lld", (long long)s->expect_min, (long long)s->expect_max);
-	if (s->expect_min >= 0)
-		return dr_arena_printf(a, "at least %lld", (long long)s->expect_min);
-	if (s->expect_max >= 0)
-		return dr_arena_printf(a, "at most %lld", (long long)s->expect_max);
-	return NULL;
+		snprintf(buf, n, "exactly %lld", (long long)s->expect_count);
+	else if (s->expect_min >= 0 && s->expect_max >= 0)
+		snprintf(buf, n, "%lld to %lld", (long long)s->expect_min, (long long)s->expect_max);
+	else if (s->expect_min >= 0)
+		snprintf(buf, n, "at least %lld", (long long)s->expect_min);
+	else if (s->expect_max >= 0)
+		snprintf(buf, n, "at most %lld", (long long)s->expect_max);
+	else
+		return NULL;
+	return buf;
 }
 
 static void add_sets(pv *p)
@@ -175,7 +178,8 @@ static void add_sets(pv *p)
 		cJSON *v = put(o, "vms", cJSON_CreateArray());
 		for (size_t k = 0; k < b->n_members[s]; k++)
 			cJSON_AddItemToArray(v, cJSON_CreateString(p->pf.vms[b->members[s][k]].name));
-		const char *want = expectation(p->a, set);
+		char buf[64];
+		const char *want = dr_planview_expectation(set, buf, sizeof buf);
 		if (want)
 			put_str(o, "expect", want);
 		cJSON_AddItemToArray(arr, o);
@@ -190,20 +194,29 @@ static cJSON *ref_names(const dr_ref *r, size_t n)
 	return a;
 }
 
-/* The policy the step runs with (dr_retry_of_step): {attempts, on: [class, ..., regex source], builtin}. */
-static cJSON *retry_object(const pv *p, const dr_step *st)
+size_t dr_planview_retry_classes(unsigned on, const char **names)
 {
 	static const struct { unsigned bit; const char *name; } classes[] = {
 		{DR_RETRY_ON_TRANSIENT, "transient"}, {DR_RETRY_ON_THROTTLED, "throttled"},
 		{DR_RETRY_ON_TIMEOUT, "timeout"}, {DR_RETRY_ON_ANY, "any"},
 	};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+		if (on & classes[i].bit)
+			names[n++] = classes[i].name;
+	return n;
+}
+
+/* The policy the step runs with (dr_retry_of_step): {attempts, on: [class, ..., regex source], builtin}. */
+static cJSON *retry_object(const pv *p, const dr_step *st)
+{
 	bool builtin;
 	const dr_retry *r = dr_retry_of_step(p->rb, st, &builtin);
 	cJSON *o = cJSON_CreateObject(), *on = cJSON_CreateArray();
 	put(o, "attempts", cJSON_CreateNumber((double)r->attempts));
-	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
-		if (r->on & classes[i].bit)
-			cJSON_AddItemToArray(on, cJSON_CreateStringReference(classes[i].name));
+	const char *names[4];
+	for (size_t i = 0, n = dr_planview_retry_classes(r->on, names); i < n; i++)
+		cJSON_AddItemToArray(on, cJSON_CreateStringReference(names[i]));
 	for (size_t i = 0; i < r->n_on_match; i++)
 		cJSON_AddItemToArray(on, cJSON_CreateStringReference(r->on_match[i].source));
 	put(o, "on", on);
@@ -254,8 +267,7 @@ static void add_operations(pv *p)
 			cJSON *i = cJSON_CreateObject();
 			put_name(i, "step", p->plan->nodes[order[k]].step->id.name);
 			put(i, "vms", cJSON_CreateNumber((double)p->pf.n_step_vms[order[k]]));
-			put_name(i, "why", "commit deletes the recovery points: after it the recovery point "
-							  "cannot be changed and no rollback crosses it");
+			put_name(i, "why", dr_planview_irreversible_why);
 			cJSON_AddItemToArray(irr, i);
 		}
 	}
@@ -288,6 +300,9 @@ static void add_header(pv *p)
 	add_duration(obj, "rpo", rb->rpo_ms);
 }
 
+const char dr_planview_irreversible_why[] = "commit deletes the recovery points: after it the recovery point "
+					   "cannot be changed and no rollback crosses it";
+
 /* --- blockers ------------------------------------------------------------------ */
 
 static void add_blockers(pv *p)
@@ -319,6 +334,7 @@ static cJSON *saved(pv *p, dr_buf *err)
 struct dr_planview_vms {
 	dr_preflight pf;
 	dr_arena *a;
+	dr_run_mode mode;
 };
 
 static dr_planview_vms *keep_vms(const pv *p)
@@ -326,6 +342,7 @@ static dr_planview_vms *keep_vms(const pv *p)
 	dr_planview_vms *v = xcalloc(1, sizeof *v);
 	v->pf = p->pf;
 	v->a = p->a;
+	v->mode = p->o->mode;
 	return v;
 }
 
@@ -346,10 +363,11 @@ cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_planview
 	}
 	p.view = cJSON_CreateObject();
 	add_header(&p);
-	add_sets(&p);
-	if (!o->vms)
+	if (!o->vms) { /* the text prints these rows from the preflight (dr_planview_print_text) */
+		add_sets(&p);
 		add_vms(&p);
-	add_operations(&p);
+		add_operations(&p);
+	}
 	add_blockers(&p);
 	if (o->vms)
 		*o->vms = keep_vms(&p);
@@ -361,6 +379,11 @@ cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_planview
 const dr_preflight *dr_planview_vms_preflight(const dr_planview_vms *v)
 {
 	return &v->pf;
+}
+
+dr_run_mode dr_planview_vms_mode(const dr_planview_vms *v)
+{
+	return v->mode;
 }
 
 void dr_planview_vms_free(dr_planview_vms *v)

@@ -12,9 +12,10 @@
  *
  * The view is one cJSON object (the JSON format prints it as is; the text
  * format is drawn from it), so both formats always say the same thing. The
- * text format's view is made without its "vms" (dr_planview_opts.vms): each
- * VM's row is printed from the preflight the objects would be made of, the
- * same fields read the same way (test_modes compares the two).
+ * text format's view is made without its "vm_sets", "vms", "operations" and
+ * "irreversible" (dr_planview_opts.vms): each of their rows is printed from
+ * the preflight the objects would be made of, the same fields read the same
+ * way (test_modes compares the two).
  * docs/plan.md describes both.
  */
 #ifndef DR_PLANVIEW_H
@@ -42,8 +43,9 @@ typedef struct dr_planview_opts {
 	const dr_point_override *point; /* --recovery-point; NULL: the runbook's policy */
 	const char *backend_id; /* dr_journal_backend_id, for a saved plan */
 	struct cJSON **file; /* plan -o: the plan file (planfile.h) is made here too; NULL: not wanted */
-	struct dr_planview_vms **vms; /* NULL: the view holds its "vms"; else it is made without them and *vms
-					 keeps the preflight they are drawn from (the text format's way) */
+	struct dr_planview_vms **vms; /* NULL: the view holds its "vm_sets", "vms", "operations" and "irreversible";
+					 else it is made without them and *vms keeps the preflight they are drawn
+					 from (the text format's way) */
 } dr_planview_opts;
 
 /*
@@ -57,6 +59,18 @@ struct cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_p
 
 /* The preflight the VMs of a view made with dr_planview_opts.vms are drawn from; v keeps it. */
 const dr_preflight *dr_planview_vms_preflight(const struct dr_planview_vms *v);
+
+/* The mode the view of v was made for. */
+dr_run_mode dr_planview_vms_mode(const struct dr_planview_vms *v);
+
+/* "exactly 2", "2 to 4", "at least 1", "at most 3": set s's expect: as the view says it, in buf; NULL: none. */
+const char *dr_planview_expectation(const dr_vm_set *s, char *buf, size_t n);
+
+/* The names of the error classes in on (DR_RETRY_ON_*), in the view's order, into names (room for 4); how many. */
+size_t dr_planview_retry_classes(unsigned on, const char **names);
+
+/* Why an irreversible operation is: the view's "irreversible" entries' "why". */
+extern const char dr_planview_irreversible_why[];
 
 /* Frees v (NULL: nothing) and the preflight it holds; the backend and the runbook are the caller's. */
 void dr_planview_vms_free(struct dr_planview_vms *v);

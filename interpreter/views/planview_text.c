@@ -1,6 +1,8 @@
 /*
  * planview_text.c - `drover plan`'s text format, drawn from the view
- * object planview.c builds (so the text and JSON formats cannot disagree).
+ * object planview.c builds (so the text and JSON formats cannot disagree);
+ * plan's own view is made without its sets, VMs and operations, whose rows
+ * are printed from the preflight the same way (test_modes compares the two).
  *
  *   plan shop-failover: failover, primary-to-recovery, sim backend, at 2026-01-01T00:00:00Z
  *     recovery point: latest-processed, max_age 1h, fallback: latest-app-consistent
@@ -22,6 +24,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "actions/action.h"
+#include "front/plan.h"
+#include "run/retry.h"
 #include "util/text.h"
 #include "views/lines.h"
 
@@ -73,19 +78,25 @@ static void print_header(const cJSON *v, FILE *out)
 	fprintf(out, "\n  objectives: RTO %s, RPO %s\n", or(str(o, "rto"), "none"), or(str(o, "rpo"), "none"));
 }
 
-static void print_sets(const cJSON *v, FILE *out)
+static void row_sets(const dr_preflight *pf, FILE *out);
+
+static void print_sets(const cJSON *v, const dr_planview_vms *vms, FILE *out)
 {
 	const cJSON *s;
 	fputs("\nVM sets\n", out);
+	if (vms) {
+		row_sets(dr_planview_vms_preflight(vms), out);
+		return;
+	}
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(v, "vm_sets"))
 	{
-		const cJSON *vms = cJSON_GetObjectItemCaseSensitive(s, "vms");
-		int n = cJSON_GetArraySize(vms);
+		const cJSON *members = cJSON_GetObjectItemCaseSensitive(s, "vms");
+		int n = cJSON_GetArraySize(members);
 		fprintf(out, "  %-12s %d VM%s", str(s, "name"), n, n == 1 ? "" : "s");
 		if (str(s, "expect"))
 			fprintf(out, ", expects %s", str(s, "expect"));
 		fputs(n ? ": " : "", out);
-		print_list(out, vms, ", ");
+		print_list(out, members, ", ");
 		fputc('\n', out);
 	}
 }
@@ -216,6 +227,28 @@ static void print_row(const dr_preflight *pf, size_t vm, FILE *out)
 	free(kept);
 }
 
+/* print_sets' rows of the objects add_sets would make, from the binding. */
+static void row_sets(const dr_preflight *pf, FILE *out)
+{
+	const dr_binding *b = &pf->bind;
+	char *kept = NULL, buf[64];
+	for (size_t s = 0; s < b->n_sets; s++) {
+		const dr_vm_set *set = &pf->rb->vm_sets[s];
+		int n = (int)b->n_members[s];
+		fprintf(out, "  %-12s %d VM%s", term(set->name.name, &kept), n, n == 1 ? "" : "s");
+		const char *want = dr_planview_expectation(set, buf, sizeof buf);
+		if (want)
+			fprintf(out, ", expects %s", want);
+		fputs(n ? ": " : "", out);
+		for (size_t k = 0; k < b->n_members[s]; k++) {
+			fputs(k ? ", " : "", out);
+			fputs(term(pf->vms[b->members[s][k]].name, &kept), out);
+		}
+		fputc('\n', out);
+	}
+	free(kept);
+}
+
 /* From the preflight (vms), each row is printed from what the preflight holds: no VM is made an object. */
 static void print_vms(const cJSON *v, const dr_planview_vms *vms, FILE *out)
 {
@@ -264,15 +297,105 @@ static void print_op(const cJSON *o, FILE *out)
 	fputc('\n', out);
 }
 
-static void print_ops(const cJSON *v, FILE *out)
+/* --- the operations drawn from the plan and the preflight (plan's text: its view is made without them) --- */
+
+/* print_retry of the retry object op_object would make for st. */
+static void row_retry(const dr_runbook *rb, const dr_step *st, FILE *out, char **kept)
+{
+	bool builtin;
+	const dr_retry *r = dr_retry_of_step(rb, st, &builtin);
+	if (!builtin)
+		return;
+	fprintf(out, "  retry: built-in (%d attempts on ", (int)r->attempts);
+	const char *names[4];
+	size_t n = dr_planview_retry_classes(r->on, names);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? ", " : "", names[i]);
+	for (size_t i = 0; i < r->n_on_match; i++)
+		fprintf(out, "%s%s", i + n ? ", " : "", term(r->on_match[i].source, kept));
+	fputc(')', out);
+}
+
+/* Whether plan node i is irreversible in the view (its action's flag) and, in a drill, why it is skipped. */
+static bool irreversible(const dr_plan_node *pn)
+{
+	return pn->step->action && (pn->step->action->flags & DR_AF_IRREVERSIBLE);
+}
+
+static const char *skipped(dr_run_mode mode, const dr_runbook *rb, size_t node)
+{
+	const char *why = NULL;
+	return mode == DR_MODE_DRILL && dr_modes_skips(rb, node, &why) ? why : NULL;
+}
+
+/* print_op of the object op_object would make for plan node `node`, k-th in order. */
+static void row_op(const dr_preflight *pf, dr_run_mode mode, size_t node, size_t k, FILE *out)
+{
+	const dr_plan_node *pn = &pf->plan->nodes[node];
+	const dr_step *st = pn->step;
+	char where[24], *kept = NULL;
+	if (node >= pf->plan->n_main)
+		snprintf(where, sizeof where, "finally");
+	else
+		snprintf(where, sizeof where, "wave %d", (int)pn->level + 1);
+	fprintf(out, "  %2d  %-8s %-22s ", (int)k, where, term(st->id.name, &kept));
+	fprintf(out, "%-24s", term(st->action ? st->action->name : st->action_name.name, &kept));
+	if (st->n_targets) {
+		fprintf(out, " %d VM%s (", (int)pf->n_step_vms[node], pf->n_step_vms[node] == 1 ? "" : "s");
+		for (size_t i = 0; i < st->n_targets; i++)
+			fprintf(out, "%s%s", i ? ", " : "", term(st->targets[i].name, &kept));
+		fputc(')', out);
+	}
+	if (st->when)
+		fputs(" [when:]", out);
+	row_retry(pf->rb, st, out, &kept);
+	const char *why = skipped(mode, pf->rb, node);
+	if (why)
+		fprintf(out, "  SKIPPED: %s", term(why, &kept));
+	else if (irreversible(pn))
+		fputs("  IRREVERSIBLE", out);
+	fputc('\n', out);
+	free(kept);
+}
+
+static void print_ops(const cJSON *v, const dr_planview_vms *vms, FILE *out)
 {
 	const cJSON *o;
 	fputs("\nOperations, in order (the steps of one wave may run at the same time)\n", out);
+	if (vms) {
+		const dr_preflight *pf = dr_planview_vms_preflight(vms);
+		for (size_t k = 0; k < pf->plan->n; k++)
+			row_op(pf, dr_planview_vms_mode(vms), pf->order[k], k + 1, out);
+		return;
+	}
 	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(v, "operations")) print_op(o, out);
 }
 
-static void print_irreversible(const cJSON *v, FILE *out)
+/* print_irreversible's lines of the entries add_operations would make. */
+static void row_irreversible(const dr_preflight *pf, dr_run_mode mode, FILE *out)
 {
+	bool any = false;
+	char *kept = NULL;
+	for (size_t k = 0; k < pf->plan->n; k++) {
+		size_t node = pf->order[k];
+		if (!irreversible(&pf->plan->nodes[node]) || skipped(mode, pf->rb, node))
+			continue;
+		fputs(any ? "" : "\nIrreversible\n", out);
+		any = true;
+		fprintf(out, "  %s (%d VMs): %s\n", term(pf->plan->nodes[node].step->id.name, &kept),
+			(int)pf->n_step_vms[node], dr_planview_irreversible_why);
+	}
+	if (!any)
+		fputs("\nIrreversible: nothing (every operation can be undone or is skipped)\n", out);
+	free(kept);
+}
+
+static void print_irreversible(const cJSON *v, const dr_planview_vms *vms, FILE *out)
+{
+	if (vms) {
+		row_irreversible(dr_planview_vms_preflight(vms), dr_planview_vms_mode(vms), out);
+		return;
+	}
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(v, "irreversible"), *i;
 	if (cJSON_GetArraySize(arr) == 0) {
 		fputs("\nIrreversible: nothing (every operation can be undone or is skipped)\n", out);
@@ -375,10 +498,10 @@ void dr_planview_print_text(const cJSON *shown, const dr_planview_vms *vms, FILE
 	cJSON *safe = dr_lines_term_event(shown); /* VM names and the service's words, escaped for the terminal */
 	const cJSON *view = safe ? safe : shown;
 	print_header(view, out);
-	print_sets(view, out);
+	print_sets(view, vms, out);
 	print_vms(view, vms, out);
-	print_ops(view, out);
-	print_irreversible(view, out);
+	print_ops(view, vms, out);
+	print_irreversible(view, vms, out);
 	print_blockers(view, out);
 	print_estimate(view, out);
 	cJSON_Delete(safe);

@@ -273,6 +273,47 @@ static void text_one_vm_at_a_time(void **unused)
 	dr_runbook_free(rb);
 }
 
+/*
+ * plan's text prints the sets, operations and irreversible steps from the
+ * preflight too (its view is made without them): the same text as from the
+ * whole view, for each kind of row - expect: in its four forms, an empty
+ * set, targets, when:, a built-in and a declared retry, a finally step, an
+ * irreversible commit, and a drill's skipped steps and added cleanup.
+ */
+static void text_sets_and_operations(void **unused)
+{
+	(void)unused;
+	dr_runbook *rb = fx_compile(NULL,
+		"drover: 1\nname: ops\nparams:\n  go: { type: bool, default: true }\n"
+		"backend:\n  kind: sim\n  vms:\n    - { name: db-1, tags: { tier: db } }\n"
+		"    - { name: db-2, tags: { tier: db } }\n    - { name: web-1, tags: { tier: web } }\n"
+		"vm_sets:\n  db: { match: { tags: { tier: '^db$' } }, expect: { min: 1, max: 3 } }\n"
+		"  web: { match: { tags: { tier: '^web$' } }, expect: { min: 1 } }\n"
+		"  cache: { match: { tags: { tier: '^cache$' } }, expect: { count: 0 } }\n"
+		"  dbs: { match: { name: '^db-' }, expect: { max: 5 } }\n  all: { match: {} }\n"
+		"steps:\n  - { id: stop, action: dr.shutdown, targets: [db, web] }\n"
+		"  - { id: fo, action: dr.failover, targets: [db, web], needs: stop, when: \"${params.go}\" }\n"
+		"  - { id: up, action: dr.probe, foreach: dbs, needs: fo, retry: { attempts: 3, delay: 1s } }\n"
+		"  - { id: commit, action: dr.commit, targets: [db, web], needs: up }\n"
+		"finally:\n  - { id: tidy, action: log, with: { message: done } }\n");
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, ", expects 1 to 3: db-1, db-2\n");
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, "  cache        0 VMs, expects exactly 0\n");
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, "  all          3 VMs: db-1, db-2, web-1\n");
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY,
+		  " 3 VMs (db, web) [when:]  retry: built-in (5 attempts on throttled)\n");
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, " 2 VMs (dbs)\n"); /* a declared retry: not shown */
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, "  IRREVERSIBLE\n   5  finally  tidy ");
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, "\nIrreversible\n  commit (3 VMs): commit deletes");
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_modes_make_drill(rb, NULL, &err), 0);
+	same_text(rb, DR_MODE_DRILL, DR_BE_DIR_PRIMARY_TO_RECOVERY, "  SKIPPED: ");
+	same_text(rb, DR_MODE_DRILL, DR_BE_DIR_PRIMARY_TO_RECOVERY, "\nIrreversible: nothing (every operation");
+	same_text(rb, DR_MODE_DRILL, DR_BE_DIR_PRIMARY_TO_RECOVERY, "  finally  " DR_DRILL_CLEANUP_ID " ");
+	dr_buf_dispose(&err);
+	dr_runbook_free(rb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +323,7 @@ int main(void)
 		cmocka_unit_test(view_runnable),
 		cmocka_unit_test(view_blockers),
 		cmocka_unit_test(text_one_vm_at_a_time),
+		cmocka_unit_test(text_sets_and_operations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
