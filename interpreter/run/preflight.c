@@ -186,6 +186,7 @@ void dr_preflight_compact(dr_preflight *pf)
 	pf->ops = NULL;
 	pf->blockers = NULL;
 	pf->n_ops = pf->cap_ops = pf->n_blockers = pf->cap_blockers = pf->n_blocked_vms = 0;
+	pf->policy.done = false; /* its strings were the check's */
 }
 
 /* --- binding ----------------------------------------------------------------- */
@@ -465,8 +466,13 @@ static void choose(dr_preflight *pf, size_t vm, const dr_be_point *pts, size_t n
 static bool query_of(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, size_t node, dr_be_point_query *q,
 		     dr_pf_point *pt)
 {
-	const char *why = NULL;
-	bool known = dr_preflight_runbook_policy(pf->rb, o->params, o->point, pf->a, q, &why);
+	if (!pf->policy.done) /* the same for every VM: its parameters are evaluated once */
+		pf->policy.known = dr_preflight_runbook_policy(pf->rb, o->params, o->point, pf->a, &pf->policy.q,
+							       &pf->policy.why);
+	pf->policy.done = true;
+	const char *why = pf->policy.why;
+	bool known = pf->policy.known;
+	*q = pf->policy.q;
 	pt->override = o->point && o->point->present;
 	if (pt->pinned) { /* the saved plan's point, under the runbook's max_age */
 		q->policy = DR_POINT_CUSTOM;
@@ -871,6 +877,7 @@ void dr_preflight_check(dr_preflight *pf, const dr_preflight_opts *o)
 		pf->checked = sub_new(pf->a);
 	dr_arena *own = pf->a;
 	pf->a = pf->checked->a;
+	pf->policy.done = false; /* o's parameters and override may differ from the last check's */
 	check_all(pf, o);
 	pf->a = own;
 }

@@ -179,6 +179,11 @@ typedef struct dr_preflight {
 	dr_blocker *blockers; /* vm_set first, then per VM in inventory order, then per step */
 	size_t n_blockers, cap_blockers;
 	size_t n_blocked_vms;
+	struct { /* the runbook's point policy (dr_preflight_runbook_policy), worked out once per check */
+		bool done, known;
+		dr_be_point_query q;
+		const char *why;
+	} policy;
 } dr_preflight;
 
 /*

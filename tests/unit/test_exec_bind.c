@@ -14,6 +14,8 @@
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "backends/backend.h"
 #include "run/bind.h"
@@ -267,6 +269,57 @@ static void sets_narrowed_like_a_full_scan(void **state)
 	dr_runbook_free(rb);
 }
 
+/*
+ * A ^TEXT$ pattern of plain characters is compared, not matched (bind.c
+ * exact_text): for every subject it must say what PCRE2 says - TEXT and TEXT
+ * with one final newline ($ matches before it), nothing else; other
+ * patterns (an inline flag, a class, a dot, a quantifier, a multibyte
+ * letter) keep going to PCRE2.
+ */
+static void exact_patterns_as_pcre2(void **state)
+{
+	(void)state;
+	static const char *const pats[] = {"^db$", "^prod-eu_1/a:b@c,d=e%f~g h$", "^$", "^(?i)db$", "^d.$", "^[d]b$",
+					   "^db+$", "^d\\x62$", "^dé$", "^db\\n$", "db$", "^db"};
+	static const char *const subjects[] = {"db", "db\n", "db\n\n", "db\r\n", "\ndb", "dbx", "xdb", "DB", "d", "",
+					       "\n", "prod-eu_1/a:b@c,d=e%f~g h", "prod-eu_1/a:b@c,d=e%f~g h\n", "dé", "dB"};
+	dr_buf y;
+	dr_buf_init(&y);
+	dr_buf_puts(&y, "drover: 1\nname: exact\nvm_sets:\n");
+	for (size_t p = 0; p < sizeof pats / sizeof *pats; p++)
+		dr_buf_printf(&y, "  s%zu: { match: { tags: { t: \"%s\" } }, expect: { min: 0 } }\n", p, pats[p]);
+	dr_buf_puts(&y, "steps:\n  - { id: s, action: log, with: { message: x } }\n");
+	dr_runbook *rb = fx_compile(NULL, y.data);
+	static const char *const key[] = {"t"};
+	for (size_t p = 0; p < rb->n_vm_sets; p++) {
+		const dr_vm_filter *f = &rb->vm_sets[p].match;
+		pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+		for (size_t i = 0; i < sizeof subjects / sizeof *subjects; i++) {
+			const char *val[] = {subjects[i]};
+			dr_vm vm = {.name = "vm", .tag_keys = key, .tag_values = val, .n_tags = 1};
+			bool want = pcre2_match(f->tags[0].value.code, (PCRE2_SPTR)subjects[i], strlen(subjects[i]), 0, 0,
+						md, NULL) >= 0;
+			if (dr_bind_filter_matches(f, &vm) != want)
+				fail_msg("'%s' on '%s': PCRE2 says %d", f->tags[0].value.source, subjects[i], want);
+		}
+		pcre2_match_data_free(md);
+	}
+	/* and the sets bind what PCRE2 finds: ^db$ takes db and db + newline */
+	dr_vm vms[] = {{.name = "a", .tag_keys = key, .tag_values = (const char *const[]){"db"}, .n_tags = 1},
+		       {.name = "b", .tag_keys = key, .tag_values = (const char *const[]){"db\n"}, .n_tags = 1},
+		       {.name = "c", .tag_keys = key, .tag_values = (const char *const[]){"dbx"}, .n_tags = 1}};
+	dr_arena *a = dr_arena_new();
+	dr_binding b;
+	dr_buf err;
+	dr_buf_init(&err);
+	dr_bind_sets(a, rb, vms, 3, &b, &err);
+	assert_int_equal(b.n_members[0], 2);
+	dr_buf_dispose(&err);
+	dr_buf_dispose(&y);
+	dr_arena_free(a);
+	dr_runbook_free(rb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +328,7 @@ int main(void)
 		cmocka_unit_test(sets_narrowed_like_a_full_scan),
 		cmocka_unit_test(missing_inventory_file),
 		cmocka_unit_test(typed_params),
+		cmocka_unit_test(exact_patterns_as_pcre2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
