@@ -5,9 +5,9 @@
 #
 # Builds the bench programs into BUILD_DIR/bench/, generates a large runbook
 # (bench/out/big.yaml), times a bare libyaml parse of it and `drover validate`
-# of it RUNS times each, and prints the medians, the ratio and the peak RSS
-# against the targets of issue 2 (validate <= 2x bare parse, peak RSS <=
-# 64 MB). It prints figures; it is not a test: a missed target says MISS and
+# of it RUNS times each, in turn, and prints the medians (wall time, start-up
+# included in both), the ratio and the peak RSS against the targets of issue
+# 2 (validate <= 2x bare parse, peak RSS <= 64 MB) and issue 11 (<= 1.8x). It prints figures; it is not a test: a missed target says MISS and
 # the script still exits 0. It exits non-zero only when it cannot run at all.
 #
 # Environment: RUNS (default 5), VMS (10000), SETS (200), STEPS (2000),
@@ -47,20 +47,15 @@ bench_tool bare_parse yaml-0.1
 "$BIN/gen_runbook" --vms "$VMS" --sets "$SETS" --steps "$STEPS" --seed "$SEED" \
 	--drill-pct "$DRILL_PCT" >"$BIG"
 
-# record NAME CMD...: run CMD RUNS times under rss_time; leave one line per
-# run, "wall_ms maxrss_kb exit user_ms sys_ms", in $OUT/NAME.runs (lib.sh's
-# measure keeps only medians; this row also prints the spread).
+# record NAME CMD...: run CMD once under rss_time and add its line,
+# "wall_ms maxrss_kb exit user_ms sys_ms", to $OUT/NAME.runs (lib.sh's measure
+# keeps only medians; this row also prints the spread).
 record() {
 	name=$1
 	shift
-	: >"$OUT/$name.runs"
-	i=0
-	while [ "$i" -lt "$RUNS" ]; do
-		line=$("$BIN/rss_time" -q "$@" 2>&1 >/dev/null || true)
-		echo "$line" | sed -n 's/^rss_time: wall_ms=\([0-9.]*\) user_ms=\([0-9.]*\) sys_ms=\([0-9.]*\) maxrss_kb=\([0-9]*\) exit=\([0-9]*\)$/\1 \4 \5 \2 \3/p' \
-			>>"$OUT/$name.runs"
-		i=$((i + 1))
-	done
+	line=$("$BIN/rss_time" -q "$@" 2>&1 >/dev/null || true)
+	echo "$line" | sed -n 's/^rss_time: wall_ms=\([0-9.]*\) user_ms=\([0-9.]*\) sys_ms=\([0-9.]*\) maxrss_kb=\([0-9]*\) exit=\([0-9]*\)$/\1 \4 \5 \2 \3/p' \
+		>>"$OUT/$name.runs"
 }
 
 # stats NAME: "median_ms min_ms max_ms peak_rss_kb worst_exit user_ms sys_ms" of
@@ -84,8 +79,16 @@ vexit=$?
 set -e
 events=$("$BIN/bare_parse" "$BIG" | awk '{ print $1 }')
 
-record bare "$BIN/bare_parse" "$BIG"
-record validate "$DROVER" validate "$BIG"
+# The two in turn, one run of each, so a change in the machine's load
+# (it is shared) hits both alike.
+: >"$OUT/bare.runs"
+: >"$OUT/validate.runs"
+i=0
+while [ "$i" -lt "$RUNS" ]; do
+	record bare "$BIN/bare_parse" "$BIG"
+	record validate "$DROVER" validate "$BIG"
+	i=$((i + 1))
+done
 set -- $(stats bare)
 b_med=$1 b_min=$2 b_max=$3 b_rss=$4 b_usr=$6 b_sys=$7
 set -- $(stats validate)
@@ -110,8 +113,9 @@ awk -v bytes="$bytes" -v events="$events" -v runs="$RUNS" -v big="$BIG" \
 		printf "  drover validate %7.1f ms (%.1f..%.1f)  user %.1f + sys %.1f ms  peak RSS %5.1f MB  exit %d\n",
 			v_med, v_min, v_max, v_usr, v_sys, rss_mb, vexit
 		printf "  ratio           %8.2fx validate / bare parse\n", ratio
-		printf "targets (issue 2):\n"
+		printf "targets (issues 2 and 11):\n"
 		printf "  validate <= 2x bare parse   %6.2fx    %s\n", ratio, verdict(ratio <= 2)
+		printf "  validate <= 1.8x bare parse %6.2fx    %s\n", ratio, verdict(ratio <= 1.8)
 		printf "  peak RSS <= 64 MB           %6.1f MB  %s\n", rss_mb, verdict(rss_mb <= 64)
 		if (vexit != 0)
 			printf "  validate exit %d: the runbook was NOT accepted; figures are not meaningful (MISS)\n", vexit
