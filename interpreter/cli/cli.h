@@ -231,12 +231,13 @@ int64_t dr_cli_virtual_start(const dr_runbook *rb, const char *state_path, const
 double dr_cli_sim_speed(const dr_runbook *rb);
 
 /*
- * The test hook DROVER_TEST_SIGNAL_AT=DURATION (docs/execution.md): the
- * run sends itself SIGINT when its clock reaches that time; *at_ms gets it
- * (left as it is when the variable is unset). Returns -1, or a usage error
- * of cmd (exit 2) for a value that is not a duration.
+ * The test hook DROVER_TEST_SIGNAL_AT=DURATION[:TERM] (docs/execution.md):
+ * the run sends itself SIGINT (SIGTERM with :TERM) when its clock reaches
+ * that time; *at_ms and *sig get them (left as they are when the variable
+ * is unset). Returns -1, or a usage error of cmd (exit 2) for a value that
+ * is not a duration.
  */
-int dr_cli_test_signal_at(const dr_command *cmd, int64_t *at_ms);
+int dr_cli_test_signal_at(const dr_command *cmd, int64_t *at_ms, int *sig);
 
 /*
  * `drover run` in a mode: the body of run, drill and failback (run.c).

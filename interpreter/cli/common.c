@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,11 +408,18 @@ int dr_cli_finish_stdout(const char *name, bool journaled, int rc)
 	return rc == DR_EXIT_OK ? DR_EXIT_INTERNAL : rc;
 }
 
-int dr_cli_test_signal_at(const dr_command *cmd, int64_t *at_ms)
+int dr_cli_test_signal_at(const dr_command *cmd, int64_t *at_ms, int *sig)
 {
 	const char *v = getenv("DROVER_TEST_SIGNAL_AT");
+	if (!v || !*v)
+		return -1;
+	const char *colon = strchr(v, ':');
+	char *d = xstrndup(v, colon ? (size_t)(colon - v) : strlen(v));
 	size_t bad;
-	if (v && *v && !dr_text_parse_duration(v, at_ms, &bad))
-		return dr_cli_usage_error(cmd, "DROVER_TEST_SIGNAL_AT='%s': expected a duration", v);
+	bool ok = dr_text_parse_duration(d, at_ms, &bad) && (!colon || !strcmp(colon, ":TERM") || !strcmp(colon, ":INT"));
+	free(d);
+	if (!ok)
+		return dr_cli_usage_error(cmd, "DROVER_TEST_SIGNAL_AT='%s': expected a duration, then :TERM or :INT (default)", v);
+	*sig = colon && !strcmp(colon, ":TERM") ? SIGTERM : SIGINT;
 	return -1;
 }

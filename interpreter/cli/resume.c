@@ -152,7 +152,7 @@ static int parse_options(int argc, char **argv, options *o)
 	rc = dr_cli_check_run_outputs(&dr_cmd_resume, o->x.state_dir, o->events, &o->reports, o->metrics);
 	if (rc >= 0)
 		return rc;
-	if ((rc = dr_cli_test_signal_at(&dr_cmd_resume, &o->x.signal_at_ms)) >= 0)
+	if ((rc = dr_cli_test_signal_at(&dr_cmd_resume, &o->x.signal_at_ms, &o->x.signal_at_sig)) >= 0)
 		return rc;
 	dr_buf err;
 	dr_buf_init(&err);

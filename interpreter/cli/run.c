@@ -398,7 +398,7 @@ int dr_cli_run_mode(const dr_command *cmd, dr_run_mode mode, int argc, char **ar
 	o.x.direction = dr_mode_default_direction(mode);
 	int rc = parse_options(argc, argv, &o);
 	if (rc < 0)
-		rc = dr_cli_test_signal_at(cur, &o.x.signal_at_ms);
+		rc = dr_cli_test_signal_at(cur, &o.x.signal_at_ms, &o.x.signal_at_sig);
 	if (rc < 0)
 		rc = read_plan(&o);
 	if (rc >= 0) {
@@ -407,6 +407,7 @@ int dr_cli_run_mode(const dr_command *cmd, dr_run_mode mode, int argc, char **ar
 		cJSON_Delete(o.plan);
 		return rc;
 	}
+	dr_exec_signals_early(NULL, NULL); /* a Ctrl-C while a big runbook compiles: nothing is run (dr_exec_run says so) */
 	dr_runbook *rb = dr_cli_compile(cur, o.file, o.stdlib);
 	rc = rb ? execute(rb, &o) : DR_EXIT_INVALID;
 	dr_runbook_free(rb);

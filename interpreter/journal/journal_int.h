@@ -33,6 +33,7 @@ struct jrun {
 	bool failed; /* a sync failed: no mutating call may be issued any more */
 	bool ended; /* run.end was journaled */
 	bool suspended; /* resume stopped before the run could go on (journal_replay returned -1) */
+	bool signalled; /* ... by a signal during the replay: nothing of this session is journaled (status cancelled) */
 	int64_t last_sync_ms; /* monotonic time of the last sync (journal_idle syncs results at most once a second) */
 	/* replay (resume.c) */
 	bool replaying;

@@ -263,7 +263,7 @@ static void on_event(void *ctx, const cJSON *ev)
 	dr_exec *x = ctx;
 	struct jrun *jr = x->jr;
 	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "event"));
-	if (!jr || jr->replaying || !jr->j || !type || !keeps(type) ||
+	if (!jr || jr->replaying || jr->signalled || !jr->j || !type || !keeps(type) ||
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "replayed")))
 		return; /* the journal has it (journal_told) */
 	if (!strcmp(type, "run.end") && jr->suspended) {
@@ -548,6 +548,11 @@ bool journal_suspended(const dr_exec *x)
 	return x->jr && x->jr->suspended;
 }
 
+bool journal_signalled(const dr_exec *x)
+{
+	return x->jr && x->jr->signalled;
+}
+
 /* DROVER_JOURNAL_STATS=1: the writer's figures on stderr at the end (benchmarks, docs/journal.md). */
 static void print_stats(dr_journal *j)
 {
@@ -574,13 +579,13 @@ void journal_finish(dr_exec *x)
 		dr_buf_init(&err);
 		print_stats(jr->j);
 		/* after the backend failed to save, nothing more may become durable: it could name a forgotten job */
-		bool saved = !jr->failed && dr_exec_backend_flush(x, NULL) == 0;
+		bool saved = !jr->failed && !jr->signalled && dr_exec_backend_flush(x, NULL) == 0;
 		if (saved)
 			durable = dr_journal_close(jr->j, &err) == 0;
 		else
-			dr_journal_discard(jr->j);
+			dr_journal_discard(jr->j); /* a signal in the replay: the journal is as the last session left it */
 		durable = durable && saved;
-		if (!durable)
+		if (!durable && !jr->signalled)
 			fprintf(stderr, "drover: %s\n", err.len ? err.data : "the backend could not save its state");
 		dr_buf_dispose(&err);
 	}

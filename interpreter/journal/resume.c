@@ -674,6 +674,48 @@ static int mismatch(dr_exec *x, size_t line, const cJSON *rec, const char *why)
 				  target ? "[" : "", target ? target : "", target ? "]" : "", why));
 }
 
+/* The journal's line of the record the replay is at, and its last line (records and lines differ: compacted lines). */
+static size_t at_line(const struct jrun *jr)
+{
+	return jr->next ? jr->rs->lines[jr->next - 1] : 1;
+}
+
+static size_t last_line(const struct jrun *jr)
+{
+	return jr->rs->n ? jr->rs->lines[jr->rs->n - 1] : 1;
+}
+
+/*
+ * A signal (SIGINT, SIGTERM) came while the journal was read or replayed: the session stops before it asks the
+ * service anything or starts anything, and journals nothing (journal_finish discards its run.resume): the run is
+ * as its last session left it. -1, as suspend.
+ */
+static int stop_signalled(dr_exec *x, int sig)
+{
+	struct jrun *jr = x->jr;
+	dr_buf c;
+	dr_buf_init(&c);
+	jr->signalled = true;
+	x->stop_reason = sig == SIGTERM ? "cancelled (SIGTERM) while the resume replayed the journal"
+					: "cancelled (SIGINT) while the resume replayed the journal";
+	const char *text = dr_arena_printf(
+		x->a,
+		"resume stopped: cancelled (%s) while replaying the journal (at line %zu of %zu), before this session asked "
+		"the service anything or started anything: the run is as its last session left it, and nothing was added "
+		"to its journal. Go on with the run when ready: %s",
+		sig == SIGTERM ? "SIGTERM" : "SIGINT", at_line(jr), last_line(jr), dr_journal_command(&c, "resume", x->state_dir, x->run_id));
+	dr_buf_dispose(&c);
+	return suspend(x, text);
+}
+
+/* The replay's clock reached the test hook's time (DROVER_TEST_SIGNAL_AT), then whether a signal came: its number. */
+static int signalled(dr_exec *x)
+{
+	if (x->o.signal_at_ms >= 0 && dr_clock_now(x->clock) >= x->o.signal_at_ms)
+		signals_hook(x);
+	return signals_pending(x);
+}
+
 /* --- settling the unknown ------------------------------------------------- */
 
 typedef struct settle {
@@ -854,6 +896,9 @@ static int preflight(dr_exec *x)
 static int end_replay(dr_exec *x)
 {
 	struct jrun *jr = x->jr;
+	int sig = signalled(x); /* the last moment before the service is asked */
+	if (sig)
+		return stop_signalled(x, sig);
 	if (check_rest(x) < 0)
 		return -1;
 	jr->replaying = false;
@@ -886,6 +931,9 @@ int journal_replay(dr_exec *x)
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "t_ms");
 		if (cJSON_IsNumber(t))
 			dr_clock_pin(x->clock, (int64_t)t->valuedouble);
+		int sig = signalled(x);
+		if (sig)
+			return stop_signalled(x, sig);
 		const char *why = "";
 		applied a = foreign(x, rec, &why) ? MISMATCH : apply(x, rec, &why);
 		if (a == APPLIED) {

@@ -339,6 +339,8 @@ static dr_run_status compute_status(const dr_exec *x)
 {
 	if (x->internal_error)
 		return DR_RUN_INTERNAL;
+	if (journal_signalled(x))
+		return DR_RUN_CANCELLED; /* a signal during the replay: nothing of the session happened */
 	if (journal_suspended(x))
 		return DR_RUN_FAILED; /* resume stopped before the run could go on: not over, not succeeded */
 	if (dr_report_dr_failed(x->model))
@@ -558,7 +560,7 @@ static void emit_run_end(dr_exec *x, dr_buf *err)
 	}
 	if (x->barrier_step)
 		cJSON_AddStringToObject(ev, "rollback_barrier", x->barrier_step);
-	if (journal_suspended(x)) /* the journal keeps it as run.suspend: the run is not over */
+	if (journal_suspended(x) && !journal_signalled(x)) /* the journal keeps it as run.suspend: the run is not over */
 		cJSON_AddBoolToObject(ev, "suspended", true);
 	if (!(err && err->len) && x->internal_error)
 		cJSON_AddStringToObject(ev, "error", x->internal_error);
@@ -578,7 +580,11 @@ static dr_run_status refuse(dr_exec *x, dr_buf *err, const char *why, dr_run_sta
 {
 	if (st != DR_RUN_BLOCKED) /* a blocked run's err says it all (exec_preflight.c) */
 		dr_buf_printf(err, "nothing was run: %s\n", why);
-	x->status = st != DR_RUN_INVALID ? st : x->lock_busy ? DR_RUN_BUSY : x->lock_stale ? DR_RUN_STALE : st;
+	x->status = x->cancelled_early		  ? DR_RUN_CANCELLED
+		    : st != DR_RUN_INVALID ? st
+		    : x->lock_busy	  ? DR_RUN_BUSY
+		    : x->lock_stale	  ? DR_RUN_STALE
+					  : st;
 	emit_run_end(x, err);
 	if (x->view)
 		dr_progress_final(x->view);
@@ -607,6 +613,27 @@ static const char *bind_all(dr_exec *x, dr_buf *err)
 	if (!bind_inventory(x, err))
 		return "the backend could not list the VMs it protects";
 	return NULL;
+}
+
+/*
+ * A signal before the run started (while drover compiled the runbook, bound the backend, checked the plan):
+ * the run is refused, nothing was run (status cancelled). A resume's replay looks for itself (resume.c).
+ */
+static const char *signalled_before(dr_exec *x)
+{
+	int sig = x->o.resume || !x->o.handle_signals ? 0 : signals_pending(x);
+	if (!sig)
+		return NULL;
+	x->cancelled_early = true;
+	return sig == SIGTERM ? "cancelled (SIGTERM) before the run started; run it again when ready"
+			      : "cancelled (SIGINT) before the run started; run it again when ready";
+}
+
+static void set_flag(dr_exec *x, bool *flag)
+{
+	pthread_mutex_lock(&x->mu);
+	*flag = true;
+	pthread_mutex_unlock(&x->mu);
 }
 
 /* The run model is fed unless no one reads it and the run's status does not depend on it (model_unread). */
@@ -716,15 +743,21 @@ dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 	}
 	/* signals first: a Ctrl-C while a resume reads and replays its journal counts, and a second one exits */
 	bool threads = start_threads(x, err) == 0;
-	const char *why = threads ? journal_prepare(x, err) : NULL;
+	const char *why = threads ? signalled_before(x) : NULL; /* a Ctrl-C while the runbook compiled */
+	if (threads && !why)
+		why = journal_prepare(x, err);
 	if (threads && !why)
 		why = bind_all(x, err);
+	if (threads && !why)
+		why = signalled_before(x); /* before the journal: nothing is left behind */
 	x->n_main = rb->plan->n_main;
 	x->n_fin = rb->plan->n - rb->plan->n_main;
 	emit_run_start(x);
-	if (threads && !why)
-		why = journal_open(x, err);
+	if (threads && !why && !(why = journal_open(x, err)) && x->jr)
+		set_flag(x, &x->journaled);
 	const char *blocked = !threads || why ? NULL : exec_preflight(x, err);
+	if (threads && !why && !blocked)
+		why = signalled_before(x); /* the journal says it ended cancelled, with nothing run */
 	if (threads && !why && !blocked)
 		order_open(x); /* the duration history, for longest-first steps */
 	dr_run_status st;
@@ -736,6 +769,7 @@ dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 		st = refuse(x, err, why ? why : blocked, why ? DR_RUN_INVALID : DR_RUN_BLOCKED);
 	} else {
 		build_sruns(x);
+		set_flag(x, &x->started);
 		st = execute(x, err);
 	}
 	redact_err(x, err);

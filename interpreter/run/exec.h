@@ -83,7 +83,8 @@ typedef struct dr_exec_opts {
 	bool color;
 	bool handle_signals; /* SIGINT/SIGTERM cancel the run (a signal thread; blocks them in the caller) */
 	int64_t grace_ms; /* how long running tasks get to stop after a cancellation (default 30s) */
-	int64_t signal_at_ms; /* test hook: send ourselves SIGINT at this clock time; -1: never */
+	int64_t signal_at_ms; /* test hook: send ourselves signal_at_sig at this clock time (a resume: also while it replays); -1: never */
+	int signal_at_sig; /* the hook's signal: SIGINT (0 means SIGINT) or SIGTERM */
 	int workers; /* worker threads for blocking actions; 0: min(16, concurrency or 16) */
 	dr_run_mode mode; /* failover (default), drill or failback (modes.h); a drill's runbook is made by dr_modes_make_drill */
 	dr_be_direction direction; /* which way failovers go; dr_exec_opts_init: PRIMARY_TO_RECOVERY */
@@ -148,7 +149,10 @@ dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err);
  * thread takes over, which then counts them as its own (the first cancels
  * the run once it can, as in a fresh run). A second one before that exits
  * at once, status 4, saying that this session started nothing and naming
- * the resume command (dr_journal_command of state_dir and run_id). Process
+ * the resume command (dr_journal_command of state_dir and run_id). For
+ * drover run (run_id NULL), from before it compiles the runbook: the first
+ * signal refuses the run before anything runs (status cancelled, "nothing
+ * was run"), a second exits at once saying nothing was run. Process
  * state: call once, from the main thread, before any other thread starts.
  */
 void dr_exec_signals_early(const char *state_dir, const char *run_id);

@@ -230,6 +230,9 @@ struct dr_exec {
 	size_t n_not_undone;
 	int signo;
 	bool expect_signal; /* the signal hook fired; wait for the signal thread */
+	bool hook_fired; /* the signal hook sent its signal (a resume's replay may fire it before the timer) */
+	bool cancelled_early; /* a signal came before the run started: refused, nothing was run */
+	bool journaled, started; /* under mu: the run's journal exists, the run has begun (a second signal's message) */
 	/* mailbox: completions from workers and signals */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -337,6 +340,10 @@ void workers_stop(dr_exec *x);
 void mailbox_post(dr_exec *x, task *t);
 int signals_start(dr_exec *x);
 void signals_stop(dr_exec *x);
+/* The signal (SIGINT, SIGTERM) that came and the loop has not taken yet (wait_for_work); 0: none. Main thread. */
+int signals_pending(dr_exec *x);
+/* The test hook (o.signal_at_ms): send its signal now, once, and wait until the signal thread has counted it. */
+void signals_hook(dr_exec *x);
 
 /* lookup.c: what ${...} references mean at run time */
 struct cJSON *lookup_eval_with(dr_exec *x, task *t, char **err);
@@ -415,6 +422,8 @@ bool journal_told(dr_exec *x, const struct cJSON *ev, const srun *s, const task 
 /* Whether a resume's replay is retelling the journal now (nothing is asked of the service then). */
 bool journal_replaying(const dr_exec *x);
 bool journal_suspended(const dr_exec *x);
+/* The session stopped because a signal came during the replay (status cancelled; nothing journaled). */
+bool journal_signalled(const dr_exec *x);
 void journal_finish(dr_exec *x);
 /* journal_run.c: the identity of the run's backend (dr_journal_backend_id); NULL: a simulator in memory */
 const char *journal_backend_id(dr_exec *x);

@@ -1237,12 +1237,16 @@ static void on_grace_over(dr_exec *x)
 
 static void on_signal_hook(dr_exec *x)
 {
+	if (x->hook_fired)
+		return; /* a resume's replay sent it (signals_hook) */
+	x->hook_fired = true;
+	int sig = x->o.signal_at_sig ? x->o.signal_at_sig : SIGINT;
 	if (x->o.handle_signals && x->sig_thread_on) {
 		x->expect_signal = true;
-		kill(getpid(), SIGINT);
+		kill(getpid(), sig);
 		return;
 	}
-	sched_cancel_run(x, "cancelled (SIGINT)", false);
+	sched_cancel_run(x, sig == SIGTERM ? "cancelled (SIGTERM)" : "cancelled (SIGINT)", false);
 }
 
 static const char *run_timeout_reason(dr_exec *x)

@@ -127,21 +127,26 @@ static void signal_set(sigset_t *set)
 /*
  * The second signal: exit at once (status 4), saying what that leaves: operations possibly in progress, and,
  * when the run keeps a journal, the command that goes on with it (a resume asks the service how each ended;
- * a drill's resume runs its cleanup). On the signal thread, not in a handler: it may format.
+ * a drill's resume runs its cleanup); or, before a fresh run started and made its journal, that nothing was run.
+ * On the signal thread, not in a handler: it may format. journaled and started as read under x->mu.
  */
-static void exit_now(const dr_exec *x)
+static void exit_now(const dr_exec *x, bool journaled, bool started)
 {
 	dr_buf b, c;
 	dr_buf_init(&b);
 	dr_buf_init(&c);
-	dr_buf_puts(&b, "\ndrover: second signal: exiting now without waiting for running tasks. Operations they had "
-			"started may still be in progress");
-	if (x->jr || x->o.resume) /* a resume's journal may not be open yet: the run is there all the same */
+	if (!journaled && !started)
+		dr_buf_puts(&b, "\ndrover: second signal: exiting now; the run had not started: nothing was run, and no "
+				"journal or lock is left in the way of the next run.\n");
+	else
+		dr_buf_puts(&b, "\ndrover: second signal: exiting now without waiting for running tasks. Operations they "
+				"had started may still be in progress");
+	if (journaled)
 		dr_buf_printf(&b, ", and the finally: steps did not finish. Go on with the run: %s (it asks the service how "
 				  "each operation ended before anything else, then runs what is left and the finally: "
 				  "steps); check the VMs before changing them by hand.\n",
 			      dr_journal_command(&c, "resume", x->state_dir, x->run_id));
-	else
+	else if (started)
 		dr_buf_puts(&b, " and their VMs are in an unknown state: check them before running again.\n");
 	ssize_t w = write(STDERR_FILENO, b.data, b.len);
 	(void)w;
@@ -158,7 +163,8 @@ static void *signal_main(void *arg)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		pthread_mutex_lock(&x->mu);
-		bool quit = x->sig_quit;
+		bool quit = x->sig_quit, started = x->started;
+		bool journaled = x->journaled || x->o.resume; /* a resume's journal may not be open yet: the run is there */
 		int count = sig == SIGUSR1 ? x->sig_count : ++x->sig_count;
 		if (sig != SIGUSR1) {
 			x->sig_new++;
@@ -169,7 +175,7 @@ static void *signal_main(void *arg)
 		if (quit)
 			return NULL;
 		if (sig != SIGUSR1 && count >= 2)
-			exit_now(x);
+			exit_now(x, journaled, started);
 	}
 }
 
@@ -198,10 +204,15 @@ void dr_exec_signals_early(const char *state_dir, const char *run_id)
 	dr_buf b, c;
 	dr_buf_init(&b);
 	dr_buf_init(&c);
-	dr_buf_printf(&b, "\ndrover: second signal: exiting now; this session had not gone on with the run yet (it started "
-			  "nothing). Go on with the run: %s (it asks the service how each operation ended before anything "
-			  "else, then runs what is left and the finally: steps); check the VMs before changing them by hand.\n",
-		      dr_journal_command(&c, "resume", state_dir, run_id));
+	if (run_id)
+		dr_buf_printf(&b, "\ndrover: second signal: exiting now; this session had not gone on with the run yet (it "
+				  "started nothing). Go on with the run: %s (it asks the service how each operation ended before "
+				  "anything else, then runs what is left and the finally: steps); check the VMs before changing "
+				  "them by hand.\n",
+			      dr_journal_command(&c, "resume", state_dir, run_id));
+	else
+		dr_buf_puts(&b, "\ndrover: second signal: exiting now; the run had not started (drover was reading the "
+				"runbook): nothing was run.\n");
 	early_len = b.len < sizeof early_msg ? b.len : sizeof early_msg;
 	memcpy(early_msg, b.data, early_len);
 	dr_buf_dispose(&b);
@@ -252,6 +263,27 @@ int signals_start(dr_exec *x)
 	}
 	x->sig_thread_on = true;
 	return 0;
+}
+
+int signals_pending(dr_exec *x)
+{
+	pthread_mutex_lock(&x->mu);
+	int sig = x->sig_new ? x->sig_last : 0;
+	pthread_mutex_unlock(&x->mu);
+	return sig;
+}
+
+void signals_hook(dr_exec *x)
+{
+	if (x->hook_fired || !x->sig_thread_on)
+		return;
+	x->hook_fired = true;
+	pthread_mutex_lock(&x->mu);
+	int before = x->sig_count;
+	kill(getpid(), x->o.signal_at_sig ? x->o.signal_at_sig : SIGINT);
+	while (x->sig_count == before)
+		pthread_cond_wait(&x->cv, &x->mu);
+	pthread_mutex_unlock(&x->mu);
 }
 
 void signals_stop(dr_exec *x)
