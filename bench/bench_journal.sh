@@ -20,3 +20,7 @@ bench_need_lib
 mkdir -p bench/out
 bench_link bench_journal
 "$BUILD/bench/bench_journal" --tasks "$TASKS" --runs "$RUNS" --dir bench/out/journal-state
+# What the run lock's stale check and drover approve read of a journal: its two ends (bench/bench_ends.c)
+bench_link bench_ends
+rm -rf bench/out/ends-state
+"$BUILD/bench/bench_ends" bench/out/ends-state

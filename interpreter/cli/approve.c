@@ -110,12 +110,6 @@ static cJSON *answer_json(const options *o)
 	return a;
 }
 
-static void drop_record(void *ctx, cJSON *rec)
-{
-	(void)ctx;
-	cJSON_Delete(rec);
-}
-
 /* What STEP (before any @VM) is in the run's runbook, as its journal's header declares it: its action, or NULL. */
 static char *step_action(const char *state, const options *o, bool *known)
 {
@@ -124,7 +118,7 @@ static char *step_action(const char *state, const options *o, bool *known)
 	dr_journal_file f;
 	dr_buf err;
 	dr_buf_init(&err);
-	*known = dr_journal_read_each(path, &f, drop_record, NULL, &err) == 0; /* only the header is kept */
+	*known = dr_journal_read_header(path, &f, &err) == 0; /* line 1 alone: not the whole journal */
 	const cJSON *steps = *known ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f.header, "shape"), "steps") : NULL;
 	*known = *known && cJSON_IsObject(steps);
 	for (const cJSON *st = steps ? steps->child : NULL; st && !action; st = st->next) {

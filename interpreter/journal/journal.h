@@ -239,6 +239,26 @@ void dr_journal_file_dispose(dr_journal_file *f);
 int dr_journal_read_each(const char *path, dr_journal_file *f, void (*each)(void *ctx, struct cJSON *rec), void *ctx,
 			 dr_buf *err);
 
+/*
+ * Only the header (line 1, read alone), checked and read back as
+ * dr_journal_read does: f->header, f->version and f->path are set, no
+ * records (f->n 0, ended false). What it reads does not grow with the
+ * journal (drover approve). Returns 0, or -1 with err (missing file: errno
+ * ENOENT). Dispose f either way.
+ */
+int dr_journal_read_header(const char *path, dr_journal_file *f, dr_buf *err);
+
+/*
+ * Whether the last session of the journal at path wrote run.end
+ * (dr_journal_file.ended), from its header and its last lines only, read
+ * from the end (a torn last line is passed over, as dr_journal_read does):
+ * what it reads does not grow with the journal (the run lock's stale check).
+ * Returns 0 with *ended, or -1 with err when the file is missing (errno
+ * ENOENT), its header is not one drover reads, or its last lines are not
+ * records (errno 0 for those). Lines between are not checked.
+ */
+int dr_journal_read_ended(const char *path, bool *ended, dr_buf *err);
+
 /* The longest run id. */
 #define DR_RUN_ID_MAX 128
 

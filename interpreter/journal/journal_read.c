@@ -427,6 +427,119 @@ int dr_journal_read_each(const char *path, dr_journal_file *f, void (*each)(void
 	return read_all(path, f, &to, err);
 }
 
+/* --- the two ends, read alone ------------------------------------------------ */
+
+static FILE *open_journal(const char *path, dr_buf *err)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		int e = errno;
+		dr_buf_printf(err, "cannot read the journal '%s': %s", path, strerror(e));
+		errno = e;
+	}
+	return fp;
+}
+
+/* Line 1 of fp into f, checked as read_all checks it: 0, or -1 with err. */
+static int header_of(FILE *fp, dr_journal_file *f, dr_buf *err)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, fp);
+	bool complete = n > 0 && line[n - 1] == '\n';
+	int last = n <= 0 || getc(fp) == EOF; /* a header alone, and torn: no header at all */
+	sink to = {0};
+	int rc = n > 0 ? one_line(f, line, (size_t)n - complete, 1, last, complete, &to, err) : 0;
+	free(line);
+	if (rc == 0 && !f->header) {
+		dr_buf_printf(err, "%s: the journal has no complete header: the run never started (drover stopped while "
+				   "creating it); there is nothing to resume",
+			      f->path);
+		rc = -1;
+	}
+	return rc == 0 ? check_header(f, err) : rc;
+}
+
+int dr_journal_read_header(const char *path, dr_journal_file *f, dr_buf *err)
+{
+	*f = (dr_journal_file){.path = xstrdup(path), .sessions = 1};
+	FILE *fp = open_journal(path, err);
+	if (!fp)
+		return -1;
+	int rc = header_of(fp, f, err);
+	fclose(fp);
+	return rc;
+}
+
+enum { TAIL_CHUNK = 4096 };
+
+typedef enum { TAIL_EVENT, TAIL_MORE, TAIL_DAMAGED } tail_verdict;
+
+/*
+ * The event of the last record in buf, the file's last n bytes (whole: all of it), as read_all reads it back:
+ * what follows the last '\n' is a torn fragment; the last complete line, when it is the file's very last one
+ * and does not parse, is torn too, and the line before it is the last record. *ev NULL: no record but the header.
+ */
+static tail_verdict last_event(char *buf, size_t n, bool whole, char **ev)
+{
+	*ev = NULL;
+	char *end = memrchr(buf, '\n', n);
+	bool may_be_torn = end == buf + n - 1;
+	while (end) {
+		char *start = memrchr(buf, '\n', (size_t)(end - buf));
+		if (!start && !whole)
+			return TAIL_MORE; /* the line may begin before the window */
+		const char *why, *from = start ? start + 1 : buf;
+		cJSON *v = parse_line(from, (size_t)(end - from), &why);
+		if (v)
+			*ev = xstrdup(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "event")));
+		cJSON_Delete(v);
+		if (*ev || !start)
+			return TAIL_EVENT; /* line 1 is the header, which header_of checked */
+		if (!may_be_torn)
+			return TAIL_DAMAGED; /* a line before the last that is no record: read_all calls it corruption */
+		may_be_torn = false;
+		end = start;
+	}
+	return TAIL_EVENT;
+}
+
+/* Whether the last record of fp (size bytes) is a run.end: 1 or 0; -1 when the lines at its end are damaged. */
+static int tail_ended(FILE *fp, off_t size)
+{
+	for (off_t want = TAIL_CHUNK;; want *= 2) {
+		off_t from = size > want ? size - want : 0;
+		size_t n = (size_t)(size - from);
+		char *buf = xmalloc(n + 1), *ev = NULL;
+		bool got = fseeko(fp, from, SEEK_SET) == 0 && fread(buf, 1, n, fp) == n;
+		tail_verdict v = got ? last_event(buf, n, from == 0, &ev) : TAIL_DAMAGED;
+		free(buf);
+		int rc = v == TAIL_DAMAGED ? -1 : ev && !strcmp(ev, "run.end");
+		free(ev);
+		if (v != TAIL_MORE)
+			return rc;
+	}
+}
+
+int dr_journal_read_ended(const char *path, bool *ended, dr_buf *err)
+{
+	dr_journal_file f = {.path = xstrdup(path), .sessions = 1};
+	*ended = false;
+	FILE *fp = open_journal(path, err);
+	int e = errno, rc = fp ? header_of(fp, &f, err) : -1;
+	struct stat sb;
+	if (rc == 0)
+		rc = fstat(fileno(fp), &sb) == 0 ? tail_ended(fp, sb.st_size) : -1;
+	if (rc < 0 && fp && !err->len)
+		dr_buf_printf(err, "%s: the journal's last lines are not records drover writes (damaged)", path);
+	if (fp)
+		fclose(fp);
+	dr_journal_file_dispose(&f);
+	*ended = rc == 1;
+	errno = fp ? 0 : e;
+	return rc < 0 ? -1 : 0;
+}
+
 void dr_journal_file_dispose(dr_journal_file *f)
 {
 	if (!f)

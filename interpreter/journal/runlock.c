@@ -136,12 +136,11 @@ static void describe_stale(const dr_runlock_req *req, const char *path, const cJ
 static bool holder_run_over(const dr_runlock_req *req, const cJSON *h)
 {
 	char *jp = dr_journal_path(req->state_dir, field(h, "run"));
-	dr_journal_file f;
+	bool ended;
 	dr_buf e;
 	dr_buf_init(&e);
-	int rc = dr_journal_read(jp, &f, &e);
-	bool over = rc == 0 ? f.ended : errno == ENOENT;
-	dr_journal_file_dispose(&f);
+	int rc = dr_journal_read_ended(jp, &ended, &e); /* its two ends: not the whole journal (80,000 lines: 0.4 s) */
+	bool over = rc == 0 ? ended : errno == ENOENT;
 	dr_buf_dispose(&e);
 	free(jp);
 	return over;

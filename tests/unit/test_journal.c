@@ -5,6 +5,7 @@
  * runbook gets, and the run lock (busy, stale, taken over).
  */
 #include <setjmp.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -371,6 +372,100 @@ static void test_sessions_and_end(void **state)
 	dr_buf_dispose(&err);
 }
 
+/* dr_journal_read_ended and dr_journal_read_header answer as dr_journal_read does, from the file's two ends. */
+static void ends_agree(const char *name, const char *text, size_t len, bool head_ok)
+{
+	char *p = strdup(path_in("%s", name));
+	FILE *fp = fopen(p, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	fclose(fp);
+	dr_journal_file whole, head;
+	dr_buf e1, e2, e3;
+	dr_buf_init(&e1);
+	dr_buf_init(&e2);
+	dr_buf_init(&e3);
+	bool ended = true;
+	int rc = dr_journal_read(p, &whole, &e1), rc_end = dr_journal_read_ended(p, &ended, &e2);
+	int rc_head = dr_journal_read_header(p, &head, &e3);
+	if (rc != rc_end || (rc == 0 && ended != whole.ended))
+		fail_msg("%s: dr_journal_read %d (ended %d: %s), dr_journal_read_ended %d (ended %d: %s)", name, rc,
+			 whole.ended, e1.data ? e1.data : "", rc_end, ended, e2.data ? e2.data : "");
+	if (rc_head != (head_ok ? 0 : -1))
+		fail_msg("%s: dr_journal_read_header %d: %s", name, rc_head, e3.data ? e3.data : "");
+	if (rc_head == 0) {
+		assert_true(cJSON_Compare(head.header, whole.header, true));
+		assert_int_equal(head.version, whole.version);
+		assert_int_equal(head.n, 0);
+	}
+	if (rc < 0)
+		assert_true(e2.len > 0);
+	dr_journal_file_dispose(&whole);
+	dr_journal_file_dispose(&head);
+	dr_buf_dispose(&e1);
+	dr_buf_dispose(&e2);
+	dr_buf_dispose(&e3);
+	free(p);
+}
+
+static void ends_agree_text(const char *name, const char *records)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "%s%s", good_header, records);
+	ends_agree(name, b.data, b.len, true);
+	dr_buf_dispose(&b);
+}
+
+static void test_read_ends(void **state)
+{
+	(void)state;
+	const char *end = "{\"t_ms\":2,\"event\":\"run.end\",\"status\":\"succeeded\"}\n";
+	ends_agree_text("only-header", "");
+	ends_agree_text("ended", "{\"t_ms\":1,\"event\":\"step.start\"}\n{\"t_ms\":2,\"event\":\"run.end\"}\n");
+	ends_agree_text("resumed", "{\"t_ms\":2,\"event\":\"run.end\"}\n{\"t_ms\":3,\"event\":\"run.resume\"}\n"
+				   "{\"t_ms\":4,\"event\":\"step.start\"}\n");
+	ends_agree_text("resumed-only", "{\"t_ms\":2,\"event\":\"run.end\"}\n{\"t_ms\":3,\"event\":\"run.resume\"}\n");
+	ends_agree_text("suspended", "{\"t_ms\":2,\"event\":\"run.suspend\"}\n");
+	ends_agree_text("torn-after-end", "{\"t_ms\":2,\"event\":\"run.end\"}\n{\"t_ms\":3,\"event\":\"run.re");
+	ends_agree_text("torn-line-after-end", "{\"t_ms\":2,\"event\":\"run.end\"}\n{\"t_ms\":3,\"event\":\"run.re\n");
+	ends_agree_text("zeros-after-end", "{\"t_ms\":2,\"event\":\"run.end\"}\n\x01\x01\x01\n");
+	ends_agree_text("damaged-before-torn", "{\"t_ms\":2,\"event\":\"run.end\"}\n{\"event\":\"run.e\n{\"t_ms\":3");
+	ends_agree_text("damaged-before-last", "{\"t_ms\":1,\"event\":\"run.end\"}\n{\"event\":\"run.e\n{\"t_ms\":3\n");
+	ends_agree("no-header", "{\"t_ms\":0,\"event\":\"step.start\"}\n", strlen("{\"t_ms\":0,\"event\":\"step.start\"}\n"), false);
+	ends_agree("torn-header", good_header, strlen(good_header) - 1, false);
+	ends_agree("empty", "", 0, false);
+	/* far more than the first window (4 KiB), and a last line longer than it: the window grows */
+	dr_buf big;
+	dr_buf_init(&big);
+	dr_buf_puts(&big, good_header);
+	for (int i = 0; i < 2000; i++)
+		dr_buf_printf(&big, "{\"t_ms\":%d,\"event\":\"step.start\",\"step\":\"s%d\"}\n", i, i);
+	dr_buf_puts(&big, "{\"t_ms\":9,\"event\":\"run.end\",\"reason\":\"");
+	for (int i = 0; i < 9000; i++)
+		dr_buf_putc(&big, 'x');
+	dr_buf_puts(&big, "\"}\n");
+	ends_agree("big-ended", big.data, big.len, true);
+	dr_buf_puts(&big, end); /* then torn, with a line longer than the window before it */
+	big.len -= 3;
+	ends_agree("big-torn", big.data, big.len, true);
+	dr_buf_dispose(&big);
+	/* a missing journal: ENOENT, as the run lock's stale check reads it */
+	dr_journal_file f;
+	dr_buf err;
+	dr_buf_init(&err);
+	bool ended = true;
+	errno = 0;
+	assert_int_equal(dr_journal_read_ended(path_in("%s", "missing.jsonl"), &ended, &err), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_false(ended);
+	errno = 0;
+	assert_int_equal(dr_journal_read_header(path_in("%s", "missing.jsonl"), &f, &err), -1);
+	assert_int_equal(errno, ENOENT);
+	dr_journal_file_dispose(&f);
+	dr_buf_dispose(&err);
+}
+
 /* --- digests ------------------------------------------------------------ */
 
 static const char *const rb_before = "drover: 1\nname: d\n"
@@ -657,7 +752,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_commit), cmocka_unit_test(test_kill_hook_spec),
 		cmocka_unit_test(test_torn_tail),    cmocka_unit_test(test_corrupt_line), cmocka_unit_test(test_strict_reader), cmocka_unit_test(test_strict_v2),
-		cmocka_unit_test(test_sessions_and_end), cmocka_unit_test(test_digest_diff),
+		cmocka_unit_test(test_sessions_and_end), cmocka_unit_test(test_read_ends), cmocka_unit_test(test_digest_diff),
 		cmocka_unit_test(test_version2_reads_as_version1), cmocka_unit_test(test_version3_folds_one_task_steps),
 		cmocka_unit_test(test_lock),
 	};
