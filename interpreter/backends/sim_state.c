@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run/clock.h"
 #include "util/fs.h"
 #include "util/json_print.h"
 #include "util/xalloc.h"
@@ -301,7 +302,66 @@ int sim_state_save(sim *s, dr_arena *a, dr_be_error *err)
 	return sim_log_save(s, a, err);
 }
 
-/* ---- the lock --------------------------------------------------------------------------- */
+/*
+ * ---- the lock ---------------------------------------------------------------------------
+ *
+ * An flock on "<file>.lock", held for the whole session, and in the file who holds it: {"pid", "host",
+ * "since"}, and {"run", "state_dir"} once a run names itself (dr_sim_lock_note_run). The file is emptied when
+ * the holder lets go; a record under a free lock was left by a holder that stopped without letting go (killed),
+ * which dr_sim_lock_holder tells apart from a live one. The file is never removed (journal/runlock.c: why).
+ */
+
+/* The lock file's text (NUL-terminated, in a), or NULL when it is empty or unreadable. */
+static char *read_lock(int fd, dr_arena *a)
+{
+	char buf[4096];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return dr_arena_strndup(a, buf, (size_t)n);
+}
+
+static int write_lock(int fd, const cJSON *holder)
+{
+	char *text = cJSON_PrintUnformatted(holder);
+	size_t n = strlen(text);
+	int rc = ftruncate(fd, 0) == 0 && pwrite(fd, text, n, 0) == (ssize_t)n && fdatasync(fd) == 0 ? 0 : -1;
+	cJSON_free(text);
+	return rc;
+}
+
+/* This process as the lock's holder. */
+static int claim_lock(int fd)
+{
+	char host[256] = "?", since[40];
+	gethostname(host, sizeof host - 1);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	dr_clock_format_wall((int64_t)ts.tv_sec * 1000, since, sizeof since);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "pid", (double)getpid());
+	cJSON_AddStringToObject(o, "host", host);
+	cJSON_AddStringToObject(o, "since", since);
+	int rc = write_lock(fd, o);
+	cJSON_Delete(o);
+	return rc;
+}
+
+static const char *holder_text(const char *json, dr_arena *a)
+{
+	cJSON *h = json ? cJSON_Parse(json) : NULL;
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(h, "pid");
+	const char *run = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "run"));
+	const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "host"));
+	const char *since = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "since"));
+	const char *t = cJSON_IsNumber(pid) ? dr_arena_printf(a, " (%s%s%spid %.0f on %s, since %s)", run ? "run " : "",
+							       run ? run : "", run ? ", " : "", pid->valuedouble,
+							       host ? host : "?", since ? since : "?")
+					    : "";
+	cJSON_Delete(h);
+	return t;
+}
 
 static int lock_file(const char *path, int *fd_out, dr_arena *a, dr_be_error *err)
 {
@@ -313,13 +373,29 @@ static int lock_file(const char *path, int *fd_out, dr_arena *a, dr_be_error *er
 	if (fd < 0)
 		return io_error(a, err, "open", lock);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		const char *who = holder_text(read_lock(fd, a), a);
 		close(fd);
 		return dr_backend_fail(err, a, 0, DR_BE_ERR_TRANSIENT, "StateFileLocked", NULL,
 				       "Wait for the other drover process to finish, then try again.",
-				       "the simulator state '%s' is in use by another drover process", path);
+				       "the simulator state '%s' is in use by another drover process%s", path, who);
+	}
+	if (claim_lock(fd) < 0) {
+		int rc = io_error(a, err, "write", lock);
+		close(fd);
+		return rc;
 	}
 	*fd_out = fd;
 	return 0;
+}
+
+/* Let go: the record is emptied first, so what is left under a free lock is only ever a killed holder's. */
+static void unlock_file(int fd)
+{
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, 0) == 0)
+		fdatasync(fd);
+	close(fd); /* releases the flock */
 }
 
 int sim_state_lock(sim *s, dr_arena *a, dr_be_error *err)
@@ -329,9 +405,47 @@ int sim_state_lock(sim *s, dr_arena *a, dr_be_error *err)
 
 void sim_state_unlock(sim *s)
 {
-	if (s->lock_fd >= 0)
-		close(s->lock_fd); /* releases the flock */
+	unlock_file(s->lock_fd);
 	s->lock_fd = -1;
+}
+
+int dr_sim_lock_note_run(dr_backend *be, const char *run_id, const char *state_dir)
+{
+	sim *s = (sim *)be;
+	if (!dr_sim_is(be) || s->lock_fd < 0)
+		return 0;
+	dr_arena *a = dr_arena_new();
+	char *text = read_lock(s->lock_fd, a);
+	cJSON *h = text ? cJSON_Parse(text) : NULL;
+	if (!cJSON_IsObject(h)) {
+		cJSON_Delete(h);
+		h = cJSON_CreateObject();
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(h, "run");
+	cJSON_DeleteItemFromObjectCaseSensitive(h, "state_dir");
+	cJSON_AddStringToObject(h, "run", run_id);
+	cJSON_AddStringToObject(h, "state_dir", state_dir);
+	int rc = write_lock(s->lock_fd, h);
+	cJSON_Delete(h);
+	dr_arena_free(a);
+	return rc;
+}
+
+const char *dr_sim_lock_holder(const char *path, bool *held, dr_arena *a)
+{
+	char lock[PATH_MAX + 16];
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	*held = false;
+	int fd = open(lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	*held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	char *text = read_lock(fd, a);
+	close(fd);
+	cJSON *h = text ? cJSON_Parse(text) : NULL;
+	bool ok = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(h, "pid"));
+	cJSON_Delete(h);
+	return ok ? text : NULL;
 }
 
 int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err)
@@ -345,7 +459,7 @@ int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err)
 	if (rc == 0 && unlink(log) < 0 && errno != ENOENT)
 		rc = io_error(a, err, "remove", log);
 	free(log);
-	close(fd);
+	unlock_file(fd);
 	return rc;
 }
 

@@ -37,7 +37,7 @@ const dr_command dr_cmd_sim = {
 	.name = "sim",
 	.summary = "Show or reset the embedded simulator's state, move its time forward, or resume a job.",
 	.usage = "reset|show|advance DURATION|resume JOB [--state FILE|--state-dir DIR] [--format text|json] [--audit] [--now TIME] "
-		 "[RUNBOOK]",
+		 "[--force] [RUNBOOK]",
 	.help = "Subcommands:\n"
 		"  show    print the simulated service: VMs (protection state, active location, allowed\n"
 		"          operations, newest recovery points, VM health), jobs in progress and recent jobs\n"
@@ -65,19 +65,23 @@ const dr_command dr_cmd_sim = {
 		"                     simulator never goes back in time); advance: the time to advance from;\n"
 		"                     resume: when the person resumes\n"
 		"      --stdlib DIR   where use: finds composite actions (RUNBOOK)\n"
+		"      --force        reset even though a run that did not finish (its drover was killed)\n"
+		"                     left the state: its operations may be half done in it\n"
 		"  -h, --help         show this help\n"
 		"\nWith a RUNBOOK, its backend options apply (inventory, seed, faults); VMs the state does\n"
 		"not know yet are shown as Protected. docs/backends.md describes the simulator.\n"
 		"Exit status: 0 done; 1 the service refused (a job that does not wait), no state to show;\n"
 		"2 usage error or a runbook with errors; 5 busy: a run (or another drover) holds the state,\n"
-		"nothing was changed.\n"
+		"nothing was changed; 6 stale (reset): a run that did not finish left the state (its drover\n"
+		"was killed): nothing was changed, resume that run (or --force). advance and resume go on,\n"
+		"with a note: they are what the service does while drover is down.\n"
 		"Example: drover sim show --audit examples/quickstart.yaml\n",
 	.main = sim_main,
 };
 
 typedef struct opts {
 	const char *sub, *state, *state_dir, *runbook, *stdlib;
-	bool json, audit;
+	bool json, audit, force;
 	int64_t now_ms;
 	bool now_given; /* --now */
 	int64_t advance_ms; /* advance: how far */
@@ -103,6 +107,7 @@ static int one_option(void *ctx, int c, const char *arg)
 		o->json = strcmp(arg, "json") == 0;
 		return -1;
 	case 'a': o->audit = true; return -1;
+	case 'F': o->force = true; return -1;
 	case 'n':
 		if (!dr_backend_parse_time(arg, &o->now_ms))
 			return dr_cli_usage_error(&dr_cmd_sim, "--now: '%s' is not an RFC 3339 time", arg);
@@ -116,7 +121,8 @@ static int parse_args(int argc, char **argv, opts *o)
 	static const struct option longopts[] = {
 		{"state", required_argument, NULL, 's'}, {"state-dir", required_argument, NULL, 'd'},
 		{"format", required_argument, NULL, 'f'}, {"audit", no_argument, NULL, 'a'}, {"now", required_argument, NULL, 'n'},
-		{"stdlib", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"stdlib", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {"force", no_argument, NULL, 'F'},
+		{NULL, 0, NULL, 0},
 	};
 	int rc = dr_cli_parse(&dr_cmd_sim, argc, argv, "s:f:h", longopts, one_option, o);
 	if (rc >= 0)
@@ -434,74 +440,122 @@ static void show_json(dr_backend *be, dr_arena *a, const opts *o, int64_t now, d
 
 /* ---- the subcommands ---------------------------------------------------------------------------------- */
 
-/* The run lock (in the state directory beside the simulator's state) of a live run of the state at path; NULL: none. */
-static cJSON *holder_of(const char *dir, const char *path, dr_arena *a)
-{
-	char real[PATH_MAX];
-	if (!realpath(path, real))
-		return NULL;
-	const char *want = dr_arena_printf(a, "sim:%s", real), *locks = dr_arena_printf(a, "%s/locks", dir);
-	DIR *d = opendir(locks);
-	cJSON *found = NULL;
-	for (struct dirent *e; d && !found && (e = readdir(d));) {
-		size_t n = strlen(e->d_name);
-		dr_buf text;
-		dr_buf_init(&text);
-		bool lock = n > 5 && !strcmp(e->d_name + n - 5, ".lock");
-		cJSON *h = lock && dr_fs_read_all(dr_arena_printf(a, "%s/%s", locks, e->d_name), 64 * 1024, &text) == 0
-				   ? cJSON_Parse(text.data)
-				   : NULL;
-		const cJSON *pid = cJSON_GetObjectItemCaseSensitive(h, "pid");
-		const char *be = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "backend"));
-		if (be && !strcmp(be, want) && cJSON_IsNumber(pid) && (kill((pid_t)pid->valuedouble, 0) == 0 || errno == EPERM))
-			found = h;
-		else
-			cJSON_Delete(h);
-		dr_buf_dispose(&text);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 static const char *field(const cJSON *h, const char *key)
 {
 	const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, key));
 	return v ? v : "?";
 }
 
+static double pid_of(const cJSON *h)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(h, "pid");
+	return cJSON_IsNumber(p) ? p->valuedouble : 0;
+}
+
+static void put_message(const char *what, const dr_buf *b)
+{
+	fprintf(stderr, "drover sim %s: ", what);
+	dr_cli_put_term(b->data, stderr);
+}
+
 /*
- * Another drover holds the simulator's state: busy (exit 5), in the words of a busy run lock - who holds it,
- * that nothing was changed, and what to do.
+ * Another drover holds the simulator's state: busy (exit 5), in the words of a busy run lock - who holds it
+ * (its lock says: dr_sim_lock_holder), that nothing was changed, and what to do.
  */
 static int busy(const char *what, const char *path, dr_arena *a)
 {
-	const char *slash = strrchr(path, '/');
-	const char *dir = slash ? dr_arena_strndup(a, path, (size_t)(slash - path)) : ".";
-	cJSON *h = holder_of(dir, path, a);
+	bool held;
+	const char *text = dr_sim_lock_holder(path, &held, a);
+	cJSON *h = text ? cJSON_Parse(text) : NULL;
+	const char *run = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "run"));
 	dr_buf b, c;
 	dr_buf_init(&b);
 	dr_buf_init(&c);
-	if (h)
+	if (run)
 		dr_buf_printf(&b,
 			      "busy: run %s holds the simulator state %s (pid %.0f on %s, since %s).\n"
 			      "Changing the simulator under a run would change what the run finds. Wait for it to end (%s), "
 			      "or stop it (kill -INT %.0f) and resume it later; nothing was changed (the lock is %s.lock)\n",
-			      field(h, "run"), path, cJSON_GetObjectItemCaseSensitive(h, "pid")->valuedouble, field(h, "host"),
-			      field(h, "since"), dr_journal_command(&c, "status", dir, field(h, "run")),
-			      cJSON_GetObjectItemCaseSensitive(h, "pid")->valuedouble, path);
+			      run, path, pid_of(h), field(h, "host"), field(h, "since"),
+			      dr_journal_command(&c, "status", field(h, "state_dir"), run), pid_of(h), path);
 	else
 		dr_buf_printf(&b,
-			      "busy: another drover process holds the simulator state %s.\n"
+			      "busy: another drover process%s holds the simulator state %s.\n"
 			      "Changing the simulator under it would change what it finds. Wait for it to end, then try "
 			      "again; nothing was changed (the lock is %s.lock)\n",
+			      h ? dr_arena_printf(a, " (pid %.0f on %s, since %s)", pid_of(h), field(h, "host"), field(h, "since")) : "",
 			      path, path);
-	fprintf(stderr, "drover sim %s: ", what);
-	dr_cli_put_term(b.data, stderr);
+	put_message(what, &b);
 	dr_buf_dispose(&b);
 	dr_buf_dispose(&c);
 	cJSON_Delete(h);
 	return DR_EXIT_BUSY;
+}
+
+/*
+ * A run's holder left the lock: it did not finish. reset would lose what its operations did (exit 6, unless
+ * --force); advance and resume JOB are what the service does while drover is down (time passes, a person
+ * resumes a job): a note, with the run's resume command.
+ */
+static int left_by_run(const char *what, const char *path, const cJSON *h, bool force)
+{
+	const char *run = field(h, "run"), *dir = field(h, "state_dir");
+	bool refuse = !force && !strcmp(what, "reset");
+	dr_buf b, status, resume;
+	dr_buf_init(&b);
+	dr_buf_init(&status);
+	dr_buf_init(&resume);
+	if (!refuse)
+		dr_buf_printf(&b, "%s: %s the simulator state %s, which run %s left when it stopped (pid %.0f on %s, since %s) "
+				  "without finishing; its operations may be half done in it, and its resume (%s) finds the "
+				  "service as this leaves it\n",
+			      force ? "--force" : "note", force ? "changing" : "going on with", path, run, pid_of(h),
+			      field(h, "host"), field(h, "since"), dr_journal_command(&resume, "resume", dir, run));
+	else
+		dr_buf_printf(&b,
+			      "run %s did not finish: the drover that ran it (pid %.0f on %s, since %s) stopped without letting "
+			      "go of the simulator state %s, and its operations may be half done in it.\n"
+			      "Resetting the simulator now would lose what they did, and its resume could not settle them: "
+			      "nothing was changed. Look at it (%s) and resume it (%s); or, if you are sure it is over with, "
+			      "reset anyway with --force\n",
+			      run, pid_of(h), field(h, "host"), field(h, "since"), path,
+			      dr_journal_command(&status, "status", dir, run), dr_journal_command(&resume, "resume", dir, run));
+	put_message(what, &b);
+	dr_buf_dispose(&b);
+	dr_buf_dispose(&status);
+	dr_buf_dispose(&resume);
+	return refuse ? DR_EXIT_STALE : -1;
+}
+
+/*
+ * Before reset, advance or resume change the state: a lock its holder left (killed). A run's that did not
+ * finish: left_by_run; another's (a killed sim command or emulator, a run that had
+ * ended) gets a note. Returns -1 to go on, or the exit status.
+ */
+static int left_lock(const char *what, const char *path, bool force, dr_arena *a)
+{
+	bool held;
+	const char *text = dr_sim_lock_holder(path, &held, a);
+	if (!text || held)
+		return -1; /* free, or busy: dr_sim_open says so */
+	cJSON *h = cJSON_Parse(text);
+	const char *run = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "run"));
+	const char *dir = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "state_dir"));
+	int rc = -1;
+	if (run && dir && !dr_journal_run_over(dir, run)) {
+		rc = left_by_run(what, path, h, force);
+	} else {
+		dr_buf b;
+		dr_buf_init(&b);
+		dr_buf_printf(&b, "note: the last holder of the simulator state %s (%s%spid %.0f on %s, since %s) stopped "
+				  "without letting go of it; %s\n",
+			      path, run ? "run " : "", run ? dr_arena_printf(a, "%s, ", run) : "", pid_of(h), field(h, "host"),
+			      field(h, "since"), run ? "that run had ended" : "it was no run");
+		put_message(what, &b);
+		dr_buf_dispose(&b);
+	}
+	cJSON_Delete(h);
+	return rc;
 }
 
 static int system_error(const char *what, const char *path, dr_arena *a, const dr_be_error *err)
@@ -642,6 +696,8 @@ static int run(const opts *o, dr_arena *a)
 		.read_only = !is_reset && !is_advance && !is_resume,
 		.fresh = is_reset,
 	};
+	if (rc < 0 && (is_reset || is_advance || is_resume))
+		rc = left_lock(o->sub, so.state_path, o->force, a); /* a run killed while it held the state */
 	if (rc < 0 && is_reset && !o->runbook)
 		rc = remove_state(so.state_path, a);
 	if (rc < 0 && !is_reset && !o->runbook && !exists(so.state_path)) { /* show, advance, resume: there must be a state */

@@ -259,6 +259,13 @@ int dr_journal_read_header(const char *path, dr_journal_file *f, dr_buf *err);
  */
 int dr_journal_read_ended(const char *path, bool *ended, dr_buf *err);
 
+/*
+ * Whether run run_id of state_dir is over: its journal's last session wrote
+ * run.end (dr_journal_read_ended), or it has no journal (it never started).
+ * A journal that cannot be read says not over. For a lock its holder left.
+ */
+bool dr_journal_run_over(const char *state_dir, const char *run_id);
+
 /* The longest run id. */
 #define DR_RUN_ID_MAX 128
 

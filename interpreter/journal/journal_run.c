@@ -412,6 +412,8 @@ const char *journal_open(dr_exec *x, dr_buf *err)
 	}
 	if (!jr->j)
 		return fail_open(x, err);
+	/* the simulator's lock names the run: killed, it is told from a live one and from a run that ended (cli/sim.c) */
+	dr_sim_lock_note_run(dr_exec_backend(x), x->run_id, absolute(x->a, x->state_dir));
 	if (dr_journal_set_kill_hook(jr->j, getenv("DROVER_TEST_KILL_AT"), err) < 0)
 		return fail_open(x, err);
 	dr_events_listen(x->ev, on_event, x);

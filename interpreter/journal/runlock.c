@@ -132,10 +132,9 @@ static void describe_stale(const dr_runlock_req *req, const char *path, const cJ
 	dr_buf_dispose(&resume);
 }
 
-/* True when the run the holder names has a journal that says it ended (or no journal at all). */
-static bool holder_run_over(const dr_runlock_req *req, const cJSON *h)
+bool dr_journal_run_over(const char *state_dir, const char *run_id)
 {
-	char *jp = dr_journal_path(req->state_dir, field(h, "run"));
+	char *jp = dr_journal_path(state_dir, run_id);
 	bool ended;
 	dr_buf e;
 	dr_buf_init(&e);
@@ -144,6 +143,12 @@ static bool holder_run_over(const dr_runlock_req *req, const cJSON *h)
 	dr_buf_dispose(&e);
 	free(jp);
 	return over;
+}
+
+/* True when the run the holder names has a journal that says it ended (or no journal at all). */
+static bool holder_run_over(const dr_runlock_req *req, const cJSON *h)
+{
+	return dr_journal_run_over(req->state_dir, field(h, "run"));
 }
 
 static int write_holder(int fd, const dr_runlock_req *req)

@@ -167,7 +167,7 @@ drill_resume() {
 			{ (cd "$here" && DROVER_TEST_KILL_AT=$at exec "$drover" drill --yes -q --state-dir "$S" drill.yaml) >/dev/null 2>&1; } 2>/dev/null
 			rc=$?
 			# the service moves on while drover is down: cleanups in flight complete
-			"$drover" sim advance 1h --state "$S/sim-state.json" >/dev/null
+			"$drover" sim advance 1h --state "$S/sim-state.json" >/dev/null 2>&1 # (a note: the run did not finish)
 			if [ $rc = 137 ]; then
 				run_ok "resume after a kill at $at" 0 resume -q --state-dir "$S" "$(ls "$S/runs")" || bad=1
 			fi
@@ -983,8 +983,45 @@ compile_signals() {
 	[ $? = 0 ] && grep -q "^run big-.* succeeded after " "$tmp/out"; ok "the next run of that runbook is not in the way of anything: it succeeds" $?
 }
 
+# --- a run killed while it held the simulator: sim reset refuses (6) until it is resumed; advance notes it -----
+sim_stale() {
+	local S=$tmp/ss id sub a sum
+	sums() { cat "$S"/sim-state.json* 2>/dev/null | grep -v '^{"pid"' | md5sum; } # the state and its log, not the lock
+	DROVER_TEST_KILL_AT=14 run_ok "killed run" 137 run -q --state-dir "$S" three-tier.yaml
+	id=$(ls "$S/runs")
+	grep -q "^{\"pid\":[0-9]*,\"host\":\"[^\"]*\",\"since\":\"[^\"]*\",\"run\":\"$id\",\"state_dir\":\"$S\"}$" "$S/sim-state.json.lock"
+	ok "a run killed mid-way leaves the simulator's lock naming it (pid, host, since, run, state directory)" $?
+	sum=$(sums)
+	for sub in reset "reset three-tier.yaml"; do
+		read -ra a <<<"$sub"
+		run_ok "sim $sub" 6 sim "${a[@]}" --state-dir "$S" &&
+			grep -q "^drover sim reset: run $id did not finish: the drover that ran it (pid [0-9]* on .*, since .*) stopped without letting go of the simulator state $S/sim-state.json, and its operations may be half done in it\.$" "$tmp/out" &&
+			grep -q "^Resetting the simulator now would lose what they did, and its resume could not settle them: nothing was changed\. Look at it (drover status --state-dir $S $id) and resume it (drover resume --state-dir $S $id); or, if you are sure it is over with, reset anyway with --force$" "$tmp/out"
+		ok "sim $sub of a state a killed run left: exit 6, naming the run and what to do" $?
+	done
+	[ "$(sums)" = "$sum" ]; ok "...and the simulator's state is as the killed run left it" $?
+	# time passes in the service while drover is down: what the resume is made for, so it goes on, with a note
+	run_ok "sim advance" 0 sim advance 1h --state-dir "$S" &&
+		grep -q "^drover sim advance: note: going on with the simulator state $S/sim-state.json, which run $id left when it stopped (pid [0-9]* on .*) without finishing; its operations may be half done in it, and its resume (drover resume --state-dir $S $id) finds the service as this leaves it$" "$tmp/out"
+	ok "sim advance of a state a killed run left goes on, naming the run and its resume" $?
+	run_ok "sim show" 0 sim show --state-dir "$S"; ok "sim show (it changes nothing) is not refused" $?
+	run_ok "resume" 0 resume -q --state-dir "$S" "$id"; ok "the killed run resumed ends" $?
+	[ ! -s "$S/sim-state.json.lock" ]; ok "...and lets go of the simulator's lock: emptied" $?
+	run_ok "sim reset" 0 sim reset three-tier.yaml --state-dir "$S" && ! grep -q "note:\|did not finish" "$tmp/out"
+	ok "then sim reset goes ahead, without a word about the lock" $?
+	S=$tmp/ss-force
+	DROVER_TEST_KILL_AT=14 run_ok "killed run" 137 run -q --state-dir "$S" three-tier.yaml
+	run_ok "sim reset --force" 0 sim reset --force --state-dir "$S" &&
+		grep -q "^drover sim reset: --force: changing the simulator state $S/sim-state.json, which run $(ls "$S/runs") left when it stopped (pid [0-9]* on .*) without finishing; its operations may be half done in it, and its resume (drover resume --state-dir $S .*) finds the service as this leaves it$" "$tmp/out"
+	ok "sim reset --force goes ahead, saying what it overrides" $?
+	printf '{"pid":2147483646,"host":"h","since":"2026-01-01T00:00:00.000Z"}' >"$S/sim-state.json.lock" # a killed emulator's
+	run_ok "sim reset" 0 sim reset three-tier.yaml --state-dir "$S" &&
+		grep -q "^drover sim reset: note: the last holder of the simulator state $S/sim-state.json (pid 2147483646 on h, since 2026-01-01T00:00:00.000Z) stopped without letting go of it; it was no run$" "$tmp/out"
+	ok "a lock left by a killed holder that was no run: a note, and the command goes ahead" $?
+}
+
 all=(lifecycle drill drill_resume rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
-	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses thousand cancel_points cancel_resumed replay_signals replay_signal_once compile_signals)
+	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses thousand cancel_points cancel_resumed replay_signals replay_signal_once compile_signals sim_stale)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"

@@ -157,6 +157,39 @@ static void test_time_continues_across_invocations(void **state)
 	dr_arena_free(a);
 }
 
+/* The lock names its holder while held (and a run once it names itself), is emptied on close; a busy error names it. */
+static void test_lock_names_holder(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	dr_be_error err;
+	bool held = true;
+	dr_backend *w1 = open_file(a, false, &err);
+	assert_non_null(w1);
+	const char *h = dr_sim_lock_holder(path, &held, a);
+	assert_true(held);
+	assert_non_null(h);
+	char pid[32];
+	snprintf(pid, sizeof pid, "\"pid\":%d,", (int)getpid());
+	assert_non_null(strstr(h, pid));
+	assert_null(strstr(h, "\"run\""));
+	assert_int_equal(dr_sim_lock_note_run(w1, "r-1", "/state"), 0);
+	h = dr_sim_lock_holder(path, &held, a);
+	assert_non_null(strstr(h, "\"run\":\"r-1\",\"state_dir\":\"/state\""));
+	assert_null(open_file(a, false, &err));
+	assert_non_null(strstr(err.message, "in use by another drover process (run r-1, pid "));
+	dr_backend_close(w1);
+	assert_null(dr_sim_lock_holder(path, &held, a)); /* let go: emptied */
+	assert_false(held);
+	char lock[160];
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	write_text(lock, "{\"pid\":7,\"run\":\"r-2\"}", strlen("{\"pid\":7,\"run\":\"r-2\"}")); /* a killed holder's */
+	h = dr_sim_lock_holder(path, &held, a);
+	assert_false(held);
+	assert_string_equal(h, "{\"pid\":7,\"run\":\"r-2\"}");
+	dr_arena_free(a);
+}
+
 static void test_lock_and_read_only(void **state)
 {
 	(void)state;
@@ -405,6 +438,7 @@ int main(void)
 		cmocka_unit_test_setup(test_round_trip_across_invocations, setup),
 		cmocka_unit_test_setup(test_time_continues_across_invocations, setup),
 		cmocka_unit_test_setup(test_lock_and_read_only, setup),
+		cmocka_unit_test_setup(test_lock_names_holder, setup),
 		cmocka_unit_test_setup(test_torn_state_files, setup),
 		cmocka_unit_test_setup(test_corrupt_fields, setup),
 		cmocka_unit_test_setup(test_inventory_changes_keep_state, setup),
