@@ -530,7 +530,10 @@ bool journal_idle(dr_exec *x)
 	if (!jr || !jr->j)
 		return false;
 	bool real = dr_clock_kind_of(x->clock) == DR_CLOCK_REAL;
-	if (!dr_journal_pending(jr->j) || (!real && dr_journal_pending_bytes(jr->j) < IDLE_WRITE_BYTES))
+	/* a busy worker (an approval gate waiting for a person, an exec) holds the virtual clock: it waits in real
+	   time too, and what the run did meanwhile must be there for drover status (and a kill) */
+	bool waits = real || x->busy > 0;
+	if (!dr_journal_pending(jr->j) || (!waits && dr_journal_pending_bytes(jr->j) < IDLE_WRITE_BYTES))
 		return true;
 	flush_records(x, real && mono_ms() - jr->last_sync_ms >= IDLE_SYNC_MS);
 	return true;

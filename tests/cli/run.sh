@@ -177,6 +177,14 @@ ok "approve of a step that is not a gate: says so, lists the waiting gates, exit
 ok "status in another shell, while the gate waits: what was asked and how to answer, from the journal (approval.request written as the gate opens)" $?
 (eval "\"\$drover\" ${answer#drover }") >/dev/null 2>&1; ok "the printed approve command answers the gate" $?
 wait "$gate_pid"; ok "the run the printed command approved succeeds" $?
+# The same on the virtual clock (a simulator's runbook): the clock stands still while the gate waits, and what
+# the run did before it is in the journal all the same (it was written only once 1 MiB was pending).
+"$drover" run -q --clock virtual --state-dir vgate --run-id vg gate.yaml >gate.out 2>&1 </dev/null &
+gate_pid=$!
+for i in $(seq 100); do grep -q 'answer with: ' gate.out && break; sleep 0.1; done
+"$drover" status --state-dir vgate vg >st.out 2>&1 && grep -q "^  go-no-go: waiting for a person since .*: Commit?$" st.out
+ok "virtual clock: status in another shell while the gate waits shows what was asked" $?
+"$drover" approve --state-dir vgate vg go-no-go >/dev/null 2>&1; wait "$gate_pid"; ok "...and the approved run succeeds" $?
 
 # The commands resume and the run lock print about a run name its --state-dir (a folder with a
 # space, so quoted) when it is not the default; pasted as argv, from another folder, each works.
