@@ -42,6 +42,8 @@ const dr_command dr_cmd_approve = {
 		"  -h, --help          show this help\n"
 		"\nThe run prints the exact command when it starts waiting. STEP answers every open gate of the\n"
 		"step (one per VM when it is fanned out); STEP@VM answers one.\n"
+		"When no drover runs the run now (it was killed while the gate waited), the answer is kept\n"
+		"for its resume, and approve says so with the resume command.\n"
 		"Exit status: 0 answered, 1 no open gate of that step (answered already, or not reached yet),\n"
 		"2 usage error, or STEP is not an approval gate of the run (no such step, or another action).\n",
 	.main = approve_main,
@@ -158,6 +160,43 @@ static int no_such_gate(const char *state, const char *run_dir, const options *o
 	return DR_EXIT_INVALID;
 }
 
+/* Whether a live drover runs the run now (it holds the run lock its header names), as drover status tells it. */
+static bool run_live(const char *state, const options *o)
+{
+	char *path = dr_journal_path(state, o->run_id);
+	dr_journal_file f;
+	dr_buf err;
+	dr_buf_init(&err);
+	bool live = true; /* a journal that cannot tell: say nothing */
+	if (dr_journal_read_header(path, &f, &err) == 0) {
+		const cJSON *rb = cJSON_GetObjectItemCaseSensitive(f.header, "runbook");
+		const cJSON *be = cJSON_GetObjectItemCaseSensitive(f.header, "backend");
+		const char *abs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rb, "abs"));
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(be, "id"));
+		char *lock = dr_runlock_path(state, abs ? abs : "", id ? id : "");
+		live = dr_runlock_held(lock, o->run_id);
+		free(lock);
+	}
+	dr_journal_file_dispose(&f);
+	dr_buf_dispose(&err);
+	free(path);
+	return live;
+}
+
+/* Answered, but no drover runs the run (it was killed, or stopped): the answer waits for its resume. */
+static void say_not_running(const char *state, const options *o)
+{
+	dr_buf c;
+	dr_buf_init(&c);
+	dr_journal_command(&c, "resume", state, o->run_id);
+	fprintf(stderr, "drover approve: note: no drover is running run %s now (it stopped while the gate waited): the "
+			"answer is kept, and the gate takes it when the run goes on: ",
+		o->run_id);
+	dr_cli_put_term(c.data, stderr);
+	fputc('\n', stderr);
+	dr_buf_dispose(&c);
+}
+
 static int approve_main(int argc, char **argv)
 {
 	options o = {0};
@@ -190,6 +229,8 @@ static int approve_main(int argc, char **argv)
 			dr_cli_put_term(err.data, stderr);
 		}
 		rc = n > 0 ? DR_EXIT_OK : DR_EXIT_FAILED;
+		if (n > 0 && !run_live(state, &o))
+			say_not_running(state, &o);
 	}
 	dr_buf_dispose(&run_dir);
 	dr_buf_dispose(&out);

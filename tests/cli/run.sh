@@ -184,7 +184,19 @@ gate_pid=$!
 for i in $(seq 100); do grep -q 'answer with: ' gate.out && break; sleep 0.1; done
 "$drover" status --state-dir vgate vg >st.out 2>&1 && grep -q "^  go-no-go: waiting for a person since .*: Commit?$" st.out
 ok "virtual clock: status in another shell while the gate waits shows what was asked" $?
-"$drover" approve --state-dir vgate vg go-no-go >/dev/null 2>&1; wait "$gate_pid"; ok "...and the approved run succeeds" $?
+"$drover" approve --state-dir vgate vg go-no-go >/dev/null 2>vg.err; wait "$gate_pid"; ok "...and the approved run succeeds" $?
+[ ! -s vg.err ]; ok "...and approving a live run's gate says nothing more" $?
+# The run is killed while its gate waits, and someone approves it from another shell: the answer is kept, and
+# approve says that no drover runs it now, with the command that goes on (it said only "approved").
+"$drover" run -q --state-dir kgate --run-id kg gate.yaml >gate.out 2>&1 </dev/null &
+gate_pid=$!
+for i in $(seq 100); do grep -q 'answer with: ' gate.out && break; sleep 0.1; done
+kill -KILL "$gate_pid"; wait "$gate_pid" 2>/dev/null
+run 0 approve --state-dir kgate kg go-no-go && grep -q "^go-no-go: approved$" out &&
+	grep -q "^drover approve: note: no drover is running run kg now (it stopped while the gate waited): the answer is kept, and the gate takes it when the run goes on: drover resume --state-dir kgate kg$" err
+ok "approve of a killed run's gate: answered, saying no drover runs it and how to go on" $?
+run 0 resume -q --state-dir kgate kg </dev/null && grep -q "^run kg succeeded after " out
+ok "...and its resume takes the answer: the run succeeds" $?
 
 # The commands resume and the run lock print about a run name its --state-dir (a folder with a
 # space, so quoted) when it is not the default; pasted as argv, from another folder, each works.
