@@ -128,6 +128,7 @@ static void free_item(sim_item *it)
 	free(it->network);
 	free(it->hits);
 	free(it->jobs);
+	sim_item_forget_ids(it);
 }
 
 static void free_job(sim_job *j)
@@ -282,7 +283,7 @@ static void item_view(sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_
 	out->allowed_ops = it->job >= 0 ? 0 : si->allowed;
 	out->replication_health = "Normal";
 	out->rpo_ms = sim_points_replicating(it) ? it->rpo_ms : -1;
-	out->current_job_id = it->job >= 0 ? sim_child_id(a, s->vault_id, "replicationJobs", s->jobs[it->job].guid)
+	out->current_job_id = it->job >= 0 ? sim_job_id(s, &s->jobs[it->job], a)
 					   : NULL;
 	out->failover_point_id = it->point_id ? sim_child_id(a, out->id, "recoveryPoints", it->point_id) : NULL;
 	out->failover_point_ms = it->point_id ? it->point_ms : -1;
@@ -610,7 +611,7 @@ static int start_locked(sim *s, dr_arena *a, int64_t t, const dr_be_request *req
 			       refuse(s, t, req, it, f->cls == DR_BE_ERR_THROTTLED ? "throttled" : "refused", err);
 		j = begin_job(s, it, req, activity, t);
 	}
-	out->job_id = sim_child_id(a, s->vault_id, "replicationJobs", j->guid);
+	out->job_id = sim_job_id(s, j, a);
 	out->replayed = r == 1;
 	audit(s, t, req, it, r == 1 ? "replayed" : "accepted", j, NULL);
 	return 0;

@@ -96,6 +96,8 @@ typedef struct sim_item {
 	size_t *jobs; /* its jobs (indexes in sim.jobs), oldest first: list_jobs by item */
 	size_t n_jobs, cap_jobs;
 	bool touched; /* changed since the last save: in sim.touched */
+	char *arm_id[2]; /* sim_item_id's answer with each region as its home, made on first ask (under sim.mu); NULL: not yet */
+	size_t arm_id_len[2];
 } sim_item;
 
 /* FAIL: the job fails here; WARN: the task fails, the job goes on; HANG: the task never ends;
@@ -279,6 +281,10 @@ void sim_points_name(const sim_item *it, int64_t time_ms, char *out);
 bool sim_points_replicating(const sim_item *it);
 /* The item's resource id, in a. */
 const char *sim_item_id(const sim *s, const sim_item *it, dr_arena *a);
+/* Forget the ids sim_item_id made for it: call after its regions change. */
+void sim_item_forget_ids(sim_item *it);
+/* Job j's ARM id (the vault's replicationJobs/<guid>), in a. */
+const char *sim_job_id(const sim *s, const sim_job *j, dr_arena *a);
 
 /* A child's ARM id: parent, the collection ("replicationJobs", "recoveryPoints") and name, joined by '/'. */
 const char *sim_child_id(dr_arena *a, const char *parent, const char *collection, const char *name);

@@ -98,6 +98,7 @@ static void set_attrs(ictx *c, sim_item *it, const dr_node *vm)
 	snprintf(ip[1], sizeof ip[1], "10.2.%zu.%zu", c->index / 250 % 256, c->index % 250 + 4);
 	set(&it->region[0], (v = text(c, vm, "primary_region")) ? v : "westeurope");
 	set(&it->region[1], (v = text(c, vm, "recovery_region")) ? v : "northeurope");
+	sim_item_forget_ids(it);
 	set(&it->ip[0], (v = text(c, vm, "primary_ip")) ? v : ip[0]);
 	set(&it->ip[1], (v = text(c, vm, "recovery_ip")) ? v : ip[1]);
 	set(&it->size, (v = text(c, vm, "size")) ? v : "Standard_D2s_v5");

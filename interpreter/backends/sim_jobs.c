@@ -401,7 +401,7 @@ void sim_job_view(sim *s, const sim_job *j, int64_t t, dr_arena *a, dr_be_job *o
 	bool done = end != SIM_NEVER && end <= t;
 	memset(out, 0, sizeof *out);
 	out->name = dr_arena_strdup(a, j->guid);
-	out->id = sim_child_id(a, s->vault_id, "replicationJobs", j->guid);
+	out->id = sim_job_id(s, j, a);
 	out->op = j->op;
 	out->scenario = sim_op_scenario(j->op);
 	out->friendly_name = sim_op_friendly(j->op);

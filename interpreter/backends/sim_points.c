@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xalloc.h"
+
 /*
  * The region whose container holds the item: the side it is protected
  * from. A failover leaves it there until reprotect; A2A reprotect (switch
@@ -38,14 +40,51 @@ static int home(const sim_item *it)
 	}
 }
 
-/* The item's ARM id, put together by hand: listings and views ask for it per item and per point. */
+/* The parts put together in a heap string of just their size (*len: its length). */
+static char *join_heap(const char *const *parts, size_t n, size_t *len)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += strlen(parts[i]);
+	char *out = xmalloc(total + 1), *p = out;
+	*p = '\0';
+	for (size_t i = 0; i < n; i++)
+		p = stpcpy(p, parts[i]);
+	*len = total;
+	return out;
+}
+
+/*
+ * The item's ARM id: asked for per item and per point by listings and views,
+ * each time (a rehearsal's every poll), so it is put together once for each
+ * region the item can call home, kept with the item, and copied. The cache is
+ * filled under s->mu like every view; a const item's cache is still its own.
+ */
 const char *sim_item_id(const sim *s, const sim_item *it, dr_arena *a)
 {
-	const char *r = it->region[home(it)];
-	const char *parts[] = {s->vault_id, "/replicationFabrics/asr-a2a-default-", r,
-			       "/replicationProtectionContainers/asr-a2a-default-", r,
-			       "-container/replicationProtectedItems/", it->guid};
-	return dr_arena_join(a, parts, sizeof parts / sizeof parts[0]);
+	int h = home(it);
+	sim_item *mine = (sim_item *)it; /* the cache only */
+	if (!mine->arm_id[h]) {
+		const char *r = it->region[h];
+		const char *parts[] = {s->vault_id, "/replicationFabrics/asr-a2a-default-", r,
+				       "/replicationProtectionContainers/asr-a2a-default-", r,
+				       "-container/replicationProtectedItems/", it->guid};
+		mine->arm_id[h] = join_heap(parts, sizeof parts / sizeof parts[0], &mine->arm_id_len[h]);
+	}
+	return dr_arena_strndup(a, it->arm_id[h], it->arm_id_len[h]);
+}
+
+void sim_item_forget_ids(sim_item *it)
+{
+	for (int h = 0; h < 2; h++) {
+		free(it->arm_id[h]);
+		it->arm_id[h] = NULL;
+	}
+}
+
+const char *sim_job_id(const sim *s, const sim_job *j, dr_arena *a)
+{
+	return dr_arena_join(a, (const char *const[]){s->vault_id, "/replicationJobs/", j->guid}, 3);
 }
 
 const char *sim_child_id(dr_arena *a, const char *parent, const char *collection, const char *name)

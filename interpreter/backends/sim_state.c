@@ -633,6 +633,7 @@ static void read_item_attrs(rd *r, const cJSON *o, sim_item *it)
 {
 	dup_opt(&it->region[0], get_str(r, o, "primary_region", true));
 	dup_opt(&it->region[1], get_str(r, o, "recovery_region", true));
+	sim_item_forget_ids(it);
 	dup_opt(&it->ip[0], get_str(r, o, "primary_ip", true));
 	dup_opt(&it->ip[1], get_str(r, o, "recovery_ip", true));
 	dup_opt(&it->size, get_str(r, o, "size", true));

@@ -9,7 +9,6 @@
  */
 #include "backends/sim_int.h"
 
-#include <stdio.h>
 
 /* FNV-1a, then a final mix so that short strings spread. */
 uint64_t sim_hash(const char *s)
@@ -43,9 +42,26 @@ double sim_unit(uint64_t h)
 	return (double)(h >> 11) / 9007199254740992.0; /* 2^53 */
 }
 
+/* v's low `digits` nibbles in lowercase hex, zero-padded; the end of what was written. */
+static char *put_hex(char *p, uint64_t v, int digits)
+{
+	for (int i = digits - 1; i >= 0; i--, v >>= 4)
+		p[i] = "0123456789abcdef"[v & 0xfu];
+	return p + digits;
+}
+
+/* As "%08x-%04x-4%03x-%04x-%012llx" would print it, by hand: a job, a point and a call each take one. */
 void sim_guid(uint64_t a, uint64_t b, char *out)
 {
-	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffffu,
-		 (unsigned)a & 0xfffu, 0x8000u | ((unsigned)(b >> 48) & 0x3fffu),
-		 (unsigned long long)(b & UINT64_C(0xffffffffffff)));
+	char *p = put_hex(out, a >> 32, 8);
+	*p++ = '-';
+	p = put_hex(p, (a >> 16) & 0xffffu, 4);
+	*p++ = '-';
+	*p++ = '4';
+	p = put_hex(p, a & 0xfffu, 3);
+	*p++ = '-';
+	p = put_hex(p, 0x8000u | ((b >> 48) & 0x3fffu), 4);
+	*p++ = '-';
+	p = put_hex(p, b & UINT64_C(0xffffffffffff), 12);
+	*p = '\0';
 }

@@ -79,10 +79,15 @@ static bool is_name(const char *s)
 /* One path segment as it would be written after what came before: ".x", "['a b']", or "x" first. */
 static void put_segment(dr_buf *b, const char *seg)
 {
-	if (is_name(seg))
-		dr_buf_printf(b, "%s%s", b->len ? "." : "", seg);
-	else
-		dr_buf_printf(b, "['%s']", seg);
+	if (is_name(seg)) { /* puts, not printf: a template's every key passes here, for each task */
+		if (b->len)
+			dr_buf_putc(b, '.');
+		dr_buf_puts(b, seg);
+	} else {
+		dr_buf_puts(b, "['");
+		dr_buf_puts(b, seg);
+		dr_buf_puts(b, "']");
+	}
 }
 
 static char *join_path(const char *const *path, size_t n)

@@ -163,12 +163,9 @@ char *dr_arena_join(dr_arena *a, const char *const *parts, size_t n)
 	for (size_t i = 0; i < n; i++)
 		total += strlen(parts[i]);
 	char *out = dr_arena_alloc_uninit(a, total + 1), *p = out;
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(parts[i]);
-		memcpy(p, parts[i], len);
-		p += len;
-	}
-	*p = '\0';
+	*p = '\0'; /* n == 0 */
+	for (size_t i = 0; i < n; i++)
+		p = stpcpy(p, parts[i]); /* one pass over each part: the lengths above sized it */
 	return out;
 }
 

@@ -9,6 +9,8 @@
 
 #include "util/arena.h"
 
+void sim_guid(uint64_t a, uint64_t b, char *out); /* backends/sim_int.h, whose sim_item the helpers' would clash with */
+
 static size_t points(dr_backend *be, dr_arena *a, int64_t t, dr_be_point **out)
 {
 	size_t n;
@@ -25,6 +27,23 @@ static dr_be_pick pick(dr_backend *be, dr_arena *a, int64_t t, dr_point_policy p
 	dr_be_item it = sim_item(be, a, t, "vm-1");
 	dr_be_point_query q = {.policy = policy, .custom_id = id, .custom_time_ms = custom_time, .max_age_ms = max_age};
 	return dr_backend_choose_point(&it, pts, n, &q, t, c);
+}
+
+/* sim_guid writes by hand what its printf format wrote: every nibble position, both ends of each field. */
+static void test_guid_as_printf(void **state)
+{
+	(void)state;
+	uint64_t v[] = {0, UINT64_MAX, UINT64_C(0x0123456789abcdef), UINT64_C(0xfedcba9876543210), UINT64_C(0x8000000000000001)};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+			char got[40], want[40];
+			sim_guid(v[i], v[k], got);
+			snprintf(want, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(v[i] >> 32),
+				 (unsigned)(v[i] >> 16) & 0xffffu, (unsigned)v[i] & 0xfffu,
+				 0x8000u | ((unsigned)(v[k] >> 48) & 0x3fffu),
+				 (unsigned long long)(v[k] & UINT64_C(0xffffffffffff)));
+			assert_string_equal(got, want);
+		}
 }
 
 static void test_schedule_and_retention(void **state)
@@ -300,6 +319,7 @@ static void test_times(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_guid_as_printf),
 		cmocka_unit_test(test_schedule_and_retention),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_choose_point_unsorted),
