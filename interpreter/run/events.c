@@ -34,6 +34,8 @@ struct dr_events {
 		void *ctx;
 	} listeners[MAX_LISTENERS];
 	size_t n_listeners;
+	dr_event_typed_listener typed;
+	void *typed_ctx;
 	dr_secrets *secrets;
 	unsigned long count;
 	bool replay; /* dr_events_set_replay */
@@ -67,6 +69,43 @@ void dr_events_listen(dr_events *e, dr_event_listener fn, void *ctx)
 	if (e->n_listeners < MAX_LISTENERS) {
 		e->listeners[e->n_listeners].fn = fn;
 		e->listeners[e->n_listeners++].ctx = ctx;
+	}
+	pthread_mutex_unlock(&e->mu);
+}
+
+void dr_events_listen_typed(dr_events *e, dr_event_typed_listener fn, void *ctx)
+{
+	pthread_mutex_lock(&e->mu);
+	e->typed = fn;
+	e->typed_ctx = ctx;
+	pthread_mutex_unlock(&e->mu);
+}
+
+bool dr_events_json_wanted(dr_events *e)
+{
+	pthread_mutex_lock(&e->mu);
+	bool wanted = e->out || e->n_listeners;
+	pthread_mutex_unlock(&e->mu);
+	return wanted;
+}
+
+void dr_events_tell(dr_events *e, const dr_event_fields *f)
+{
+	pthread_mutex_lock(&e->mu);
+	if (e->typed) {
+		dr_event_fields g = *f;
+		g.t_ms = dr_clock_now(e->clock);
+		g.replayed = e->replay;
+		char *message = NULL, *reason = NULL;
+		if (!dr_secrets_none(e->secrets)) { /* the free text, as redact_event redacts it */
+			if (g.message && (message = dr_secrets_redact(e->secrets, g.message)))
+				g.message = message;
+			if (g.reason && (reason = dr_secrets_redact(e->secrets, g.reason)))
+				g.reason = reason;
+		}
+		e->typed(e->typed_ctx, &g);
+		free(message);
+		free(reason);
 	}
 	pthread_mutex_unlock(&e->mu);
 }

@@ -21,6 +21,7 @@
 #define DR_EVENTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "run/clock.h"
@@ -30,6 +31,24 @@ struct cJSON;
 typedef struct dr_events dr_events;
 
 typedef void (*dr_event_listener)(void *ctx, const struct cJSON *ev);
+
+/*
+ * The typed path: the fields of a task's start and end and of the run's stop
+ * and end, as the executor has them, for a listener that reads only those
+ * (plan --estimate) without a JSON event being built for it. Each is what the
+ * JSON event of that type holds under the same key (docs/events.md); NULL or
+ * -1 where the JSON event has no such key. Free text (message, reason) is
+ * redacted as in the JSON event. Borrowed for the call.
+ */
+typedef struct dr_event_fields {
+	const char *type; /* "task.start", "task.end", "run.stopping" or "run.end" */
+	int64_t t_ms; /* set by dr_events_tell from the stream's clock */
+	const char *step, *target, *phase;
+	const char *status, *klass, *message, *reason; /* klass: the JSON key "class" */
+	int64_t elapsed_ms;
+	bool will_retry, replayed;
+} dr_event_fields;
+typedef void (*dr_event_typed_listener)(void *ctx, const dr_event_fields *f);
 
 /*
  * A stream on clock c. out may be NULL (no JSON lines); with flush_each
@@ -42,6 +61,17 @@ void dr_events_free(dr_events *e);
 /* Listen to every event; at most 4 listeners. */
 void dr_events_listen(dr_events *e, dr_event_listener fn, void *ctx);
 
+/* Listen to the typed path (dr_events_tell); at most one typed listener. */
+void dr_events_listen_typed(dr_events *e, dr_event_typed_listener fn, void *ctx);
+/*
+ * Whether anyone reads JSON events: a FILE or a listener (dr_events_listen).
+ * When no one does, the executor builds no JSON for the events it also tells
+ * on the typed path (a task's start and end), nor for a task's notes and
+ * logs; nothing else changes. Any thread.
+ */
+bool dr_events_json_wanted(dr_events *e);
+/* Hand f (t_ms and replayed set here, free text redacted) to the typed listener, if any, under the stream's lock. */
+void dr_events_tell(dr_events *e, const dr_event_fields *f);
 /* Redact the value of secrets.NAME (at least 4 bytes; shorter ones are not redacted) from everything written from now on. */
 void dr_events_add_secret(dr_events *e, const char *name, const char *value);
 
