@@ -218,6 +218,8 @@ static dr_exec *exec_new(dr_runbook *rb, const dr_exec_opts *o)
 	x->ev = dr_events_new(x->clock, o->events, o->events_flush);
 	if (o->on_event)
 		dr_events_listen(x->ev, o->on_event, o->on_event_ctx);
+	if (o->on_fields)
+		dr_events_listen_typed(x->ev, o->on_fields, o->on_event_ctx);
 	x->seed = o->seed_given ? o->seed : o->clock == DR_CLOCK_VIRTUAL ? 1 : random_u64();
 	dr_rng_seed(&x->rng, x->seed);
 	x->run_id = make_run_id(x);
@@ -543,6 +545,11 @@ static cJSON *step_counts(const srun *runs, size_t n)
 
 static void emit_run_end(dr_exec *x, dr_buf *err)
 {
+	dr_event_fields f = {.type = "run.end",
+			     .status = dr_run_status_name(x->status),
+			     .reason = x->stop_reason,
+			     .elapsed_ms = dr_clock_now(x->clock)};
+	dr_events_tell(x->ev, &f);
 	cJSON *ev = dr_event_new(x->ev, "run.end");
 	cJSON_AddStringToObject(ev, "status", dr_run_status_name(x->status));
 	cJSON_AddNumberToObject(ev, "exit", dr_exec_exit_code(x->status));
@@ -829,7 +836,7 @@ void dr_exec_wake(dr_exec *x)
 
 void dr_exec_log(dr_exec *x, const dr_call *call, const char *level, const char *message)
 {
-	if (!x)
+	if (!x || !dr_events_json_wanted(x->ev)) /* a log line is JSON only: no one reads it on the typed path */
 		return;
 	cJSON *ev = dr_exec_event(x, call, "log");
 	cJSON_AddStringToObject(ev, "level", level ? level : "info");

@@ -55,6 +55,8 @@ typedef enum dr_history_use {
 /* The screen: a live view on a terminal, one line per transition, or nothing but the summary. */
 typedef enum dr_view_mode { DR_VIEW_PLAIN, DR_VIEW_LIVE, DR_VIEW_QUIET } dr_view_mode; /* QUIET: also a line per approval.request */
 
+struct dr_event_fields; /* run/events.h */
+
 typedef struct dr_exec_opts {
 	dr_clock_kind clock;
 	double clock_rate; /* real clock: this many times faster than real time (a simulator's backend.speed); 0: 1 */
@@ -77,6 +79,13 @@ typedef struct dr_exec_opts {
 	 * JSON lines. NULL: none.
 	 */
 	void (*on_event)(void *ctx, const struct cJSON *ev);
+	/*
+	 * The typed path instead (events.h dr_event_fields: a task's start and
+	 * end, the run's stop and end), with on_event_ctx: when neither on_event
+	 * nor anything else reads JSON (no events FILE, journal, run model or
+	 * screen), the run builds no JSON for tasks. NULL: none.
+	 */
+	void (*on_fields)(void *ctx, const struct dr_event_fields *f);
 	void *on_event_ctx;
 	FILE *screen; /* the human view, or NULL */
 	dr_view_mode view;

@@ -276,7 +276,7 @@ static bool replaying(const dr_exec *x)
 void order_started(dr_exec *x, task *t, cJSON *ev)
 {
 	t->live_attempt = !replaying(x);
-	if (t->s->ordered && t->expect_ms >= 0)
+	if (ev && t->s->ordered && t->expect_ms >= 0)
 		cJSON_AddNumberToObject(ev, "expected_ms", (double)t->expect_ms);
 }
 

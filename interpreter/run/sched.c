@@ -131,8 +131,35 @@ static void emit(dr_exec *x, cJSON *ev)
 	dr_events_emit(x->ev, ev);
 }
 
+/* A task event's fields on the typed path (events.h): the step, phase and target sched_event puts in its JSON. */
+static dr_event_fields task_fields(const dr_exec *x, const char *type, const task *t)
+{
+	const srun *s = t->s;
+	return (dr_event_fields){
+		.type = type, .step = s->id, .phase = s->ph != PH_MAIN && s->ph != PH_DONE ? phase_names[s->ph] : NULL,
+		.target = t->vm != NO_VM ? x->vms[t->vm].name : NULL, .elapsed_ms = -1,
+	};
+}
+
+/* Told on the typed path; built as JSON only when someone reads JSON (no one does in plan --estimate). */
 static void emit_task_end(dr_exec *x, task *t, const char *status, bool will_retry, int64_t retry_after)
 {
+	dr_event_fields f = task_fields(x, "task.end", t);
+	f.status = status;
+	if (strcmp(status, "succeeded") != 0) {
+		f.klass = dr_err_class_name(t->cls);
+		f.message = t->message ? t->message : "";
+		f.will_retry = will_retry;
+	}
+	f.elapsed_ms = now(x) - t->attempt_at;
+	dr_events_tell(x->ev, &f);
+	if (!dr_events_json_wanted(x->ev)) {
+		if (t->outputs && !t->s->outputs_read && !x->all_outputs_read) { /* as the event would have taken them */
+			cJSON_Delete(t->outputs);
+			t->outputs = NULL;
+		}
+		return;
+	}
 	cJSON *ev = sched_event(x, "task.end", t->s, t);
 	cJSON_AddItemToObjectCS(ev, "attempt", cJSON_CreateNumber(t->attempt));
 	dr_event_add_name(ev, "status", status);
@@ -159,6 +186,8 @@ static void emit_task_end(dr_exec *x, task *t, const char *status, bool will_ret
 
 static void emit_task_note(dr_exec *x, task *t, const char *type)
 {
+	if (!dr_events_json_wanted(x->ev))
+		return;
 	cJSON *ev = sched_event(x, type, t->s, t);
 	cJSON_AddStringToObject(ev, "reason", t->why ? t->why : "");
 	emit(x, ev);
@@ -329,6 +358,10 @@ static void stop(dr_exec *x, srun *s, const char *reason, const char *policy)
 		x->stop_step = s;
 		x->stop_reason = reason;
 	}
+	dr_event_fields f = {.type = "run.stopping", .step = s ? s->id : NULL, .reason = reason, .elapsed_ms = -1};
+	if (s && s->ph != PH_MAIN && s->ph != PH_DONE)
+		f.phase = phase_names[s->ph];
+	dr_events_tell(x->ev, &f);
 	cJSON *ev = sched_event(x, "run.stopping", s, NULL);
 	cJSON_AddStringToObject(ev, "reason", reason);
 	cJSON_AddStringToObject(ev, "policy", policy);
@@ -828,6 +861,12 @@ bool sched_start_attempt(dr_exec *x, task *t)
 		.attempt = t->attempt, .deadline_ms = t->deadline, .cancel_requested = &t->cancel, .run = x,
 		.action = s->act, .sched_task = t,
 	};
+	dr_event_fields f = task_fields(x, "task.start", t);
+	dr_events_tell(x->ev, &f);
+	if (!dr_events_json_wanted(x->ev)) {
+		order_started(x, t, NULL);
+		return true;
+	}
 	cJSON *ev = sched_event(x, "task.start", s, t);
 	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
 	order_started(x, t, ev);

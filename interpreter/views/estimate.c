@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "run/events.h"
 #include "run/exec.h"
 #include "front/plan.h"
 #include "util/buf.h"
@@ -90,19 +91,12 @@ static trec *find(tasks *ts, size_t node, const char *target)
 	return r;
 }
 
-/* The fields of an event the estimate reads, in one pass over it. */
-typedef struct evf {
-	const char *type, *step, *target, *status, *klass, *message, *reason;
-	double t_ms, elapsed_ms;
-	bool phase, will_retry;
-} evf;
-
 static const char *str_of(const cJSON *c)
 {
 	return cJSON_IsString(c) ? c->valuestring : NULL;
 }
 
-/* Which field of evf key is, by its first letter and then one comparison; -1: not one the estimate reads. */
+/* Which field of an event key is, by its first letter and then one comparison; -1: not one the estimate reads. */
 enum { F_TYPE, F_STEP, F_TARGET, F_STATUS, F_CLASS, F_MESSAGE, F_REASON, F_T_MS, F_ELAPSED, F_PHASE, F_RETRY };
 
 static int field_of(const char *k)
@@ -129,24 +123,25 @@ static int field_of(const char *k)
 	}
 }
 
-static void fields(const cJSON *ev, evf *f)
+/* A JSON event's fields the estimate reads (the typed path's, events.h), in one pass over it. */
+static void fields(const cJSON *ev, dr_event_fields *f)
 {
-	*f = (evf){0};
+	*f = (dr_event_fields){.elapsed_ms = -1};
 	const char **text[] = {[F_TYPE] = &f->type,	  [F_STEP] = &f->step,	     [F_TARGET] = &f->target,
 			       [F_STATUS] = &f->status,	  [F_CLASS] = &f->klass,     [F_MESSAGE] = &f->message,
-			       [F_REASON] = &f->reason};
+			       [F_REASON] = &f->reason,	  [F_PHASE] = &f->phase};
 	for (const cJSON *c = ev->child; c; c = c->next) {
 		int k = c->string ? field_of(c->string) : -1;
 		if (k < 0)
 			continue;
-		if (k <= F_REASON)
+		if (k == F_PHASE)
+			f->phase = str_of(c) ? c->valuestring : ""; /* present: not the main phase */
+		else if (k <= F_REASON)
 			*text[k] = str_of(c);
 		else if (k == F_T_MS)
-			f->t_ms = cJSON_GetNumberValue(c);
+			f->t_ms = (int64_t)cJSON_GetNumberValue(c);
 		else if (k == F_ELAPSED)
-			f->elapsed_ms = cJSON_GetNumberValue(c);
-		else if (k == F_PHASE)
-			f->phase = true;
+			f->elapsed_ms = (int64_t)cJSON_GetNumberValue(c);
 		else
 			f->will_retry = cJSON_IsTrue(c);
 	}
@@ -161,7 +156,7 @@ static bool wanted(const cJSON *ev)
 }
 
 /* Keep the first task that failed for good (no attempt follows): which, when and why. */
-static void note_failure(tasks *ts, const evf *f)
+static void note_failure(tasks *ts, const dr_event_fields *f)
 {
 	if (ts->first_failure || !f->status || strcmp(f->status, "failed") || f->will_retry)
 		return;
@@ -172,49 +167,54 @@ static void note_failure(tasks *ts, const evf *f)
 	cJSON_AddStringToObject(o, "task", label.data);
 	dr_buf_dispose(&label);
 	cJSON_AddStringToObject(o, "step", f->step);
-	cJSON_AddNumberToObject(o, "at_ms", f->t_ms);
+	cJSON_AddNumberToObject(o, "at_ms", (double)f->t_ms);
 	cJSON_AddStringToObject(o, "class", f->klass ? f->klass : "");
 	cJSON_AddStringToObject(o, "message", f->message ? f->message : "");
 }
 
+/* One event, from the typed path or read from JSON. */
+static void on_fields(tasks *ts, const dr_plan *p, const dr_event_fields *f)
+{
+	if (!f->type)
+		return;
+	if (!strcmp(f->type, "run.end")) {
+		ts->run_end = f->elapsed_ms;
+		free(ts->status_buf);
+		ts->status = ts->status_buf = f->status ? xstrdup(f->status) : NULL;
+		return;
+	}
+	if (!strcmp(f->type, "run.stopping")) {
+		if (!ts->stopped && f->reason)
+			ts->stopped = xstrdup(f->reason);
+		return;
+	}
+	bool start = !strcmp(f->type, "task.start"), end = !start && !strcmp(f->type, "task.end");
+	if ((!start && !end) || !f->step)
+		return;
+	if (end)
+		note_failure(ts, f); /* of any phase: a finally step's failure fails the run too */
+	if (f->phase)
+		return;
+	size_t node = dr_plan_index(p, f->step);
+	if (node == (size_t)-1 || node >= p->n_main)
+		return;
+	trec *r = find(ts, node, f->target ? f->target : "");
+	if (start && r->start < 0)
+		r->start = f->t_ms;
+	if (end) {
+		r->end = f->t_ms;
+		r->ended = true;
+		r->ok = f->status && !strcmp(f->status, "succeeded");
+	}
+}
+
 static void on_event(tasks *ts, const dr_plan *p, const cJSON *ev)
 {
-	evf f;
+	dr_event_fields f;
 	if (!wanted(ev))
 		return;
 	fields(ev, &f);
-	if (!f.type)
-		return;
-	if (!strcmp(f.type, "run.end")) {
-		ts->run_end = (int64_t)f.elapsed_ms;
-		free(ts->status_buf);
-		ts->status = ts->status_buf = f.status ? xstrdup(f.status) : NULL;
-		return;
-	}
-	if (!strcmp(f.type, "run.stopping")) {
-		if (!ts->stopped && f.reason)
-			ts->stopped = xstrdup(f.reason);
-		return;
-	}
-	bool start = !strcmp(f.type, "task.start"), end = !start && !strcmp(f.type, "task.end");
-	if ((!start && !end) || !f.step)
-		return;
-	if (end)
-		note_failure(ts, &f); /* of any phase: a finally step's failure fails the run too */
-	if (f.phase)
-		return;
-	size_t node = dr_plan_index(p, f.step);
-	if (node == (size_t)-1 || node >= p->n_main)
-		return;
-	trec *r = find(ts, node, f.target ? f.target : "");
-	int64_t t = (int64_t)f.t_ms;
-	if (start && r->start < 0)
-		r->start = t;
-	if (end) {
-		r->end = t;
-		r->ended = true;
-		r->ok = f.status && !strcmp(f.status, "succeeded");
-	}
+	on_fields(ts, p, &f);
 }
 
 static void parse(tasks *ts, const dr_plan *p, const char *text, size_t len)
@@ -462,11 +462,11 @@ typedef struct collector {
 	const dr_plan *plan;
 } collector;
 
-/* The run's events, read as they happen (no JSON lines printed and parsed again). */
-static void collect(void *ctx, const cJSON *ev)
+/* The run's events, read as they happen on the typed path: no JSON built, printed or parsed again. */
+static void collect(void *ctx, const dr_event_fields *f)
 {
 	collector *c = ctx;
-	on_event(&c->ts, c->plan, ev);
+	on_fields(&c->ts, c->plan, f);
 }
 
 static void run_estimate(dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, const char *dir, cJSON *est_out)
@@ -478,7 +478,7 @@ static void run_estimate(dr_runbook *rb, dr_backend *be, const dr_planview_opts 
 	xo.auto_approve = true;
 	xo.rehearse = true; /* a plan runs no command and reaches no endpoint */
 	xo.model_unread = true; /* the estimate reads the events (collect), no view the run model */
-	xo.on_event = collect;
+	xo.on_fields = collect; /* with no other reader of JSON, the run builds none for its tasks */
 	xo.on_event_ctx = &c;
 	xo.view = DR_VIEW_QUIET;
 	xo.params = o->params;

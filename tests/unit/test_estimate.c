@@ -31,8 +31,12 @@
 #include "backends/backend.h"
 #include "backends/sim.h"
 #include "front/runbook.h"
+#include "journal/journal.h"
+#include "run/clock.h"
+#include "run/events.h"
 #include "run/exec.h"
 #include "util/arena.h"
+#include "util/buf.h"
 #include "views/estimate.h"
 #include "views/planview.h"
 #include "fixture.h"
@@ -156,6 +160,149 @@ static int hops(const cJSON *est, const char *via)
 #define PROBE(id, set, need)                                                                                         \
 	"  - { id: " id ", action: dr.probe, foreach: " set ", needs: " need ", retry: { attempts: 20, delay: 15s } }\n"
 
+/* What a typed listener (events.h) was told, one line per event: type step target phase t_ms status class will_retry. */
+typedef struct told {
+	dr_buf lines;
+	size_t n;
+} told;
+
+static void tell_line(dr_buf *b, const char *type, const char *step, const char *target, const char *phase, double t_ms,
+		      const char *status, const char *klass, bool will_retry)
+{
+	dr_buf_printf(b, "%s %s %s %s %.0f %s %s %d\n", type, step ? step : "-", target ? target : "-", phase ? phase : "-",
+		      t_ms, status ? status : "-", klass ? klass : "-", will_retry);
+}
+
+static void on_told(void *ctx, const dr_event_fields *f)
+{
+	told *t = ctx;
+	if (strncmp(f->type, "task.", 5) != 0)
+		return;
+	tell_line(&t->lines, f->type, f->step, f->target, f->phase, (double)f->t_ms, f->status, f->klass, f->will_retry);
+	t->n++;
+}
+
+/* The same lines from the JSON events of a run. */
+static void json_lines(const fx_run *r, dr_buf *b)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const cJSON *ev = r->ev[i];
+		const char *type = fx_str(ev, "event");
+		if (strcmp(type, "task.start") && strcmp(type, "task.end"))
+			continue;
+		const cJSON *ph = cJSON_GetObjectItemCaseSensitive(ev, "phase"), *tg = cJSON_GetObjectItemCaseSensitive(ev, "target");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(ev, "status"), *cl = cJSON_GetObjectItemCaseSensitive(ev, "class");
+		tell_line(b, type, fx_str(ev, "step"), cJSON_GetStringValue(tg), cJSON_GetStringValue(ph), fx_num(ev, "t_ms"),
+			  cJSON_GetStringValue(st), cJSON_GetStringValue(cl),
+			  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "will_retry")));
+	}
+}
+
+/* A journaled run, with or without a typed listener; its journal's bytes (the caller frees them). */
+static char *journaled(const char *yaml, told *t, fx_run *r, size_t *len)
+{
+	memset(r, 0, sizeof *r);
+	r->rb = fx_compile("typed.yaml", yaml); /* the journal names its runbook and its state folder: the same each time */
+	dr_exec_opts_init(&r->o);
+	r->o.clock = DR_CLOCK_VIRTUAL;
+	fx_rmtree(fx_path("typed-state")); /* the journal names its state folder: one path for both runs */
+	const char *state = r->o.state_dir = fx_mkdir("typed-state");
+	r->o.journal = true;
+	r->o.auto_approve = true;
+	r->o.run_id = "typed";
+	if (t) {
+		r->o.on_fields = on_told;
+		r->o.on_event_ctx = t;
+	}
+	fx_run_exec(r);
+	char *path = dr_journal_path(state, "typed");
+	char *bytes = fx_slurp(path, len);
+	free(path);
+	return bytes;
+}
+
+/*
+ * The typed path changes nothing JSON readers see: a journaled run with a
+ * typed listener writes the journal and events of one without, byte for
+ * byte, and the listener is told every task.start and task.end the JSON
+ * has, with the same fields, in the same order (retries and a failure
+ * included).
+ */
+static void test_typed_path_leaves_json_alone(void **state)
+{
+	(void)state;
+	const char *yaml = "drover: 1\nname: typed\n" INVENTORY
+			   "  faults:\n    - { kind: fail, op: failover, vms: [app-2], times: 2, class: transient }\n" SETS
+			   "steps:\n"
+			   "  - id: fo-app\n    action: dr.failover\n    targets: app\n"
+			   "    retry: { attempts: 4, delay: 1m }\n" PROBE("app-up", "app", "fo-app")
+			   "  - { id: fo-db, action: dr.failover, targets: db, needs: app-up }\n";
+	told t = {.n = 0};
+	dr_buf_init(&t.lines);
+	fx_run plain, typed;
+	size_t n1, n2;
+	char *j1 = journaled(yaml, NULL, &plain, &n1);
+	char *j2 = journaled(yaml, &t, &typed, &n2);
+	assert_non_null(j1);
+	assert_non_null(j2);
+	assert_true(n1 > 0);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(j1, j2, n1);
+	assert_int_equal(plain.len, typed.len);
+	assert_memory_equal(plain.events, typed.events, plain.len);
+	dr_buf want;
+	dr_buf_init(&want);
+	json_lines(&typed, &want);
+	assert_true(t.n > 10);
+	assert_string_equal(t.lines.data, want.data);
+	assert_non_null(strstr(want.data, "task.end fo-app app-2 - ")); /* the refusals are there */
+	free(j1);
+	free(j2);
+	dr_buf_dispose(&want);
+	dr_buf_dispose(&t.lines);
+	fx_run_free(&plain);
+	fx_run_free(&typed);
+}
+
+/* The typed path redacts free text as the JSON does; JSON is wanted only when someone reads it. */
+static void on_message(void *ctx, const dr_event_fields *f)
+{
+	dr_buf_printf(ctx, "%s|%s", f->message ? f->message : "-", f->reason ? f->reason : "-");
+}
+
+static void on_json(void *ctx, const cJSON *ev)
+{
+	(void)ctx, (void)ev;
+}
+
+static void test_typed_path_redacts(void **state)
+{
+	(void)state;
+	dr_clock *c = dr_clock_new(DR_CLOCK_VIRTUAL);
+	dr_events *e = dr_events_new(c, NULL, false);
+	dr_buf got;
+	dr_buf_init(&got);
+	dr_events_add_secret(e, "pw", "hunter2-secret");
+	dr_events_listen_typed(e, on_message, &got);
+	assert_false(dr_events_json_wanted(e));
+	dr_events_tell(e, &(dr_event_fields){.type = "task.end", .message = "login as hunter2-secret refused",
+					     .reason = "hunter2-secret", .elapsed_ms = -1});
+	char *m = dr_events_redact(e, "login as hunter2-secret refused"), *r = dr_events_redact(e, "hunter2-secret");
+	dr_buf want;
+	dr_buf_init(&want);
+	dr_buf_printf(&want, "%s|%s", m, r); /* what the JSON event's message and reason would hold */
+	assert_string_equal(got.data, want.data);
+	assert_null(strstr(got.data, "hunter2"));
+	free(m);
+	free(r);
+	dr_buf_dispose(&want);
+	dr_events_listen(e, on_json, NULL);
+	assert_true(dr_events_json_wanted(e));
+	dr_buf_dispose(&got);
+	dr_events_free(e);
+	dr_clock_free(c);
+}
+
 static void test_waves_with_limits(void **state)
 {
 	(void)state;
@@ -258,6 +405,8 @@ static void test_no_failure_no_first_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_typed_path_leaves_json_alone, setup),
+		cmocka_unit_test_setup(test_typed_path_redacts, setup),
 		cmocka_unit_test_setup(test_waves_with_limits, setup),
 		cmocka_unit_test_setup(test_gate, setup),
 		cmocka_unit_test_setup(test_retried_failure, setup),
