@@ -150,6 +150,8 @@ static const char *time_text(dr_arena *a, int64_t ms)
  */
 static void add_str(cJSON *o, const char *key, const char *v)
 {
+	if (!o) /* outputs no one reads: see outputs() */
+		return;
 	cJSON_AddItemToObjectCS(o, key, cJSON_CreateString(v));
 }
 
@@ -406,8 +408,19 @@ static cJSON *warnings(opctx *c, const dr_be_job *j)
 	return a;
 }
 
+/*
+ * The job's outputs; NULL when no one reads them (dr_exec_outputs_unread:
+ * plan --estimate), after the same reads of the service that building them
+ * makes (the point's type and age, the item's state), in the same order.
+ */
 static cJSON *outputs(opctx *c, const dr_be_job *j)
 {
+	if (dr_exec_outputs_unread(c->call)) {
+		add_point(c, j, NULL);
+		if (c->d->extras)
+			c->d->extras(c, j, NULL);
+		return NULL;
+	}
 	cJSON *o = cJSON_CreateObject();
 	add_str(o, "job_id", j->id);
 	add_str(o, "item_id", j->item_id);

@@ -834,6 +834,14 @@ void dr_exec_wake(dr_exec *x)
 	pthread_mutex_unlock(&x->mu);
 }
 
+bool dr_exec_outputs_unread(const dr_call *call)
+{
+	dr_exec *x = call->run;
+	const task *t = call->sched_task;
+	return x && t && !t->s->outputs_read && !x->all_outputs_read && !fallback_running(t) &&
+	       !dr_events_json_wanted(x->ev);
+}
+
 void dr_exec_log(dr_exec *x, const dr_call *call, const char *level, const char *message)
 {
 	if (!x || !dr_events_json_wanted(x->ev)) /* a log line is JSON only: no one reads it on the typed path */

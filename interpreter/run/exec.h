@@ -185,6 +185,16 @@ int64_t dr_exec_wall(dr_exec *x, int64_t t);
 void dr_exec_log(dr_exec *x, const dr_call *call, const char *level, const char *message);
 
 /*
+ * True when no one will read the outputs of this call: no template reads
+ * its step's, no fallback waits on them, and nothing reads the run's JSON
+ * events (plan --estimate). An action may then skip building them, but must
+ * still make every call to the service that building them makes, in the
+ * same order: those calls move the simulator's fault draws and can fail.
+ * False outside a run. The call's thread.
+ */
+bool dr_exec_outputs_unread(const dr_call *call);
+
+/*
  * A new event of this type with "step" (and "target", and "phase" outside
  * the main steps) filled in from the call; add fields, then dr_exec_emit.
  */
