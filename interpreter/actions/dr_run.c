@@ -711,10 +711,12 @@ static dr_outcome start(opctx *c, const dr_be_item *it)
 		return finish(c, refused(c, "was refused", &e));
 	c->st->job_id = xstrdup(s.job_id);
 	c->st->request_id = s.request_id ? xstrdup(s.request_id) : NULL;
-	log_line(c, "info", dr_arena_printf(c->a, "%s of '%s' %s: job %s%s%s%s", c->verb, c->vm,
-					    s.replayed ? "was already started with this key" : "started",
-					    last_segment(s.job_id), s.request_id ? " (request id " : "",
-					    s.request_id ? dr_arena_printf(c->a, "%s)", s.request_id) : "", point_phrase(c, &pick)));
+	if (dr_exec_logs_read(c->call->run)) /* formatted only when read: said for every task */
+		log_line(c, "info", dr_arena_printf(c->a, "%s of '%s' %s: job %s%s%s%s", c->verb, c->vm,
+						    s.replayed ? "was already started with this key" : "started",
+						    last_segment(s.job_id), s.request_id ? " (request id " : "",
+						    s.request_id ? dr_arena_printf(c->a, "%s)", s.request_id) : "",
+						    point_phrase(c, &pick)));
 	if (s.poll_after_ms > 0)
 		return dr_outcome_wait(s.poll_after_ms); /* the service said when to ask (Retry-After) */
 	return poll(c);

@@ -842,9 +842,14 @@ bool dr_exec_outputs_unread(const dr_call *call)
 	       !dr_events_json_wanted(x->ev);
 }
 
+bool dr_exec_logs_read(dr_exec *x)
+{
+	return x && dr_events_json_wanted(x->ev); /* a log line is JSON only: no one reads it on the typed path */
+}
+
 void dr_exec_log(dr_exec *x, const dr_call *call, const char *level, const char *message)
 {
-	if (!x || !dr_events_json_wanted(x->ev)) /* a log line is JSON only: no one reads it on the typed path */
+	if (!dr_exec_logs_read(x))
 		return;
 	cJSON *ev = dr_exec_event(x, call, "log");
 	cJSON_AddStringToObject(ev, "level", level ? level : "info");

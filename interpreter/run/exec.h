@@ -183,6 +183,8 @@ int64_t dr_exec_wall(dr_exec *x, int64_t t);
 
 /* Write a log line of the task (level: debug, info, warn, error) to the view and the events. Any thread. */
 void dr_exec_log(dr_exec *x, const dr_call *call, const char *level, const char *message);
+/* Whether anyone reads log lines (dr_exec_log drops them when no one does: plan --estimate), so a line said at every task need not be formatted. Any thread. */
+bool dr_exec_logs_read(dr_exec *x);
 
 /*
  * True when no one will read the outputs of this call: no template reads

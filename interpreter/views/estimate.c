@@ -47,6 +47,9 @@ typedef struct tasks {
 	char *status_buf;
 	cJSON *first_failure; /* the first task that failed for good: {task, step, at_ms, class, message} */
 	char *stopped; /* why the run stopped (run.stopping's reason), NULL when it did not */
+	bool stable_steps; /* the typed path: an event's step is the run's own id, the same pointer each time */
+	const char *last_step; /* with stable_steps: the step of the last event, and its plan index */
+	size_t last_node;
 } tasks;
 
 static uint64_t hash_of(size_t node, const char *target)
@@ -195,7 +198,9 @@ static void on_fields(tasks *ts, const dr_plan *p, const dr_event_fields *f)
 		note_failure(ts, f); /* of any phase: a finally step's failure fails the run too */
 	if (f->phase)
 		return;
-	size_t node = dr_plan_index(p, f->step);
+	size_t node = ts->stable_steps && f->step == ts->last_step ? ts->last_node : dr_plan_index(p, f->step);
+	ts->last_step = f->step; /* a step's tasks come in runs: their events too */
+	ts->last_node = node;
 	if (node == (size_t)-1 || node >= p->n_main)
 		return;
 	trec *r = find(ts, node, f->target ? f->target : "");
@@ -471,7 +476,7 @@ static void collect(void *ctx, const dr_event_fields *f)
 
 static void run_estimate(dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, const char *dir, cJSON *est_out)
 {
-	collector c = {.ts = {.run_end = -1}, .plan = rb->plan};
+	collector c = {.ts = {.run_end = -1, .stable_steps = true}, .plan = rb->plan};
 	dr_exec_opts xo;
 	dr_exec_opts_init(&xo);
 	xo.clock = DR_CLOCK_VIRTUAL;
