@@ -42,6 +42,7 @@ static const char *const verdict_names[] = {
 	[DR_PF_NO_POINT] = "",		      [DR_PF_POINT_OK] = "ok",
 	[DR_PF_POINT_TOO_OLD] = "too_old",    [DR_PF_POINT_NONE] = "none",
 	[DR_PF_POINT_NOT_REPLICATING] = "not_replicating", [DR_PF_POINT_AT_RUN_TIME] = "at_run_time",
+	[DR_PF_POINT_NO_POLICY] = "no_policy",
 };
 
 const char *dr_preflight_verdict_name(dr_pf_verdict v)
@@ -779,6 +780,10 @@ static void policy_blocker(dr_preflight *pf, const dr_preflight_opts *o)
 	dr_point_policy p;
 	if (!s || dr_point_policy_parse(s, &p))
 		return;
+	for (size_t i = vm; i < pf->n; i++) /* no point is chosen at run time either: the failover is refused */
+		if (pf->vm[i].point.verdict == DR_PF_POINT_AT_RUN_TIME && pf->vm[i].point.note &&
+		    !strncmp(pf->vm[i].point.note, "recovery.point:", 15))
+			pf->vm[i].point.verdict = DR_PF_POINT_NO_POLICY;
 	const char *near = near_policy(s);
 	block(pf, DR_BLOCK_RPO, DR_PF_NO_VM, pf->vm[vm].point.node,
 	      "recovery.point is '%s', which is no recovery point policy (latest, latest-processed, latest-app-consistent, "

@@ -91,9 +91,10 @@ typedef enum dr_pf_verdict {
 	DR_PF_POINT_NONE, /* no point fits the policy nor any fallback */
 	DR_PF_POINT_NOT_REPLICATING, /* not protected now: its points exist only later (e.g. after reprotect) */
 	DR_PF_POINT_AT_RUN_TIME, /* the policy is only known when the failover starts */
+	DR_PF_POINT_NO_POLICY, /* recovery.point is known, and no policy: the failover would be refused (a blocker) */
 } dr_pf_verdict;
 
-/* "", "ok", "too_old", "none", "not_replicating", "at_run_time". */
+/* "", "ok", "too_old", "none", "not_replicating", "at_run_time", "no_policy". */
 const char *dr_preflight_verdict_name(dr_pf_verdict v);
 
 typedef struct dr_pf_point {
@@ -107,7 +108,7 @@ typedef struct dr_pf_point {
 	const dr_be_point *point; /* NULL: none, or latest (pending data) */
 	const char *point_id; /* what the failover would pass (dr_be_choice.point_id); NULL for latest */
 	int64_t time_ms, age_ms, max_age_ms; /* max_age -1: no guard */
-	const char *note; /* AT_RUN_TIME: why */
+	const char *note; /* AT_RUN_TIME, NO_POLICY: why */
 	const char *error; /* NONE because the backend could not list the points: its error (a DR_BLOCK_BACKEND) */
 } dr_pf_point;
 

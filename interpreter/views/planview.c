@@ -77,7 +77,8 @@ static void add_point(const pv *p, const dr_pf_point *pt, cJSON *vmo)
 {
 	cJSON *o = put(vmo, "recovery_point", cJSON_CreateObject());
 	put_name(o, "step", p->plan->nodes[pt->node].step->id.name);
-	if (pt->verdict != DR_PF_POINT_AT_RUN_TIME)
+	bool unknown = pt->verdict == DR_PF_POINT_AT_RUN_TIME || pt->verdict == DR_PF_POINT_NO_POLICY;
+	if (!unknown)
 		put_name(o, "policy", dr_point_policy_name(pt->policy));
 	if (pt->override)
 		put_str(o, "override", p->o->point->text);
@@ -98,7 +99,7 @@ static void add_point(const pv *p, const dr_pf_point *pt, cJSON *vmo)
 	put_name(o, "verdict", dr_preflight_verdict_name(pt->verdict));
 	if (pt->note)
 		put_str(o, "note", pt->note);
-	if (pt->max_age_ms >= 0 && pt->verdict != DR_PF_POINT_NOT_REPLICATING && pt->verdict != DR_PF_POINT_AT_RUN_TIME)
+	if (pt->max_age_ms >= 0 && pt->verdict != DR_PF_POINT_NOT_REPLICATING && !unknown)
 		add_duration(o, "max_age", pt->max_age_ms);
 }
 

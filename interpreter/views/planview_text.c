@@ -108,6 +108,10 @@ static void print_point(const cJSON *p, FILE *out)
 		fprintf(out, "  point chosen at run time (%s)", or(str(p, "note"), ""));
 		return;
 	}
+	if (!strcmp(verdict, "no_policy")) {
+		fprintf(out, "  NO POINT (%s; see Blockers)", or(str(p, "note"), ""));
+		return;
+	}
 	if (!strcmp(verdict, "not_replicating")) {
 		fprintf(out, "  %s: none (not replicating)", or(str(p, "policy"), "?"));
 		return;
@@ -207,8 +211,12 @@ static void row_put(row *r, const char *s, size_t width)
 static void row_point(const dr_pf_point *pt, row *r)
 {
 	char *kept = NULL;
-	if (pt->verdict == DR_PF_POINT_AT_RUN_TIME) {
-		ROW(r, "  point chosen at run time (", or(term(pt->note, &kept), ""), ")");
+	if (pt->verdict == DR_PF_POINT_AT_RUN_TIME || pt->verdict == DR_PF_POINT_NO_POLICY) {
+		const char *note = or(term(pt->note, &kept), "");
+		if (pt->verdict == DR_PF_POINT_NO_POLICY)
+			ROW(r, "  NO POINT (", note, "; see Blockers)");
+		else
+			ROW(r, "  point chosen at run time (", note, ")");
 		free(kept);
 		return;
 	}

@@ -186,6 +186,16 @@ for i in $(seq 100); do grep -q 'answer with: ' gate.out && break; sleep 0.1; do
 ok "virtual clock: status in another shell while the gate waits shows what was asked" $?
 "$drover" approve --state-dir vgate vg go-no-go >/dev/null 2>vg.err; wait "$gate_pid"; ok "...and the approved run succeeds" $?
 [ ! -s vg.err ]; ok "...and approving a live run's gate says nothing more" $?
+# A misspelt recovery-point policy: the plan's VM rows say there is no point (they said it would be chosen at
+# run time, beside the blocker), and the readiness gauge says not ready (it said 1, ready, to a dashboard).
+sed '/enum: \[latest, latest-processed/d' "$root/examples/quickstart.yaml" >noenum.yaml
+run 1 plan --state-dir noenum --param recovery_point=latest-procesed --metrics noenum.prom noenum.yaml &&
+	grep -q "^  shop-db-1 .* NO POINT (recovery.point: not a point policy; see Blockers)$" out &&
+	grep -q '^drover_readiness_vm_recovery_point_ok{.*vm="shop-db-1",verdict="no_policy"} 0$' noenum.prom
+ok "a misspelt recovery.point: each VM row says NO POINT, and its readiness gauge is 0 (no_policy)" $?
+"$drover" plan --format json --state-dir noenum --param recovery_point=latest-procesed noenum.yaml 2>/dev/null |
+	grep -q '"verdict":[[:space:]]*"no_policy"'
+ok "...and plan --format json says verdict no_policy" $?
 # The run is killed while its gate waits, and someone approves it from another shell: the answer is kept, and
 # approve says that no drover runs it now, with the command that goes on (it said only "approved").
 "$drover" run -q --state-dir kgate --run-id kg gate.yaml >gate.out 2>&1 </dev/null &
