@@ -113,6 +113,12 @@ for f in json junit markdown html; do
 		"$(growth "$rp_a_rss" "$rp_b_rss" "$MEM_SMALL" "$MEM_LARGE")" "$(growth "$rp_a_cpu" "$rp_b_cpu" "$MEM_SMALL" "$MEM_LARGE")" \
 		"$ratio" "$(verdict "$(le "$ratio" 1.25)")" "$(wc -c <"$OUT/m$MEM_LARGE.$f")" "$MEM_LARGE"
 done
+# The JUnit report of the big drill against the schema CI systems read (the tests check small ones)
+if command -v xmllint >/dev/null 2>&1 && xsd="$(tests/reference-dir.sh 2>/dev/null)/junit/JUnit.xsd" && [ -f "$xsd" ]; then
+	t0=$(now_ms)
+	if xmllint --noout --schema "$xsd" "$OUT/m$MEM_LARGE.junit" 2>"$OUT/xmllint"; then v=valid; else v="INVALID: $(head -2 "$OUT/xmllint")"; fi
+	echo "junit at $MEM_LARGE VMs against JUnit.xsd (xmllint): $v, $(( $(now_ms) - t0 )) ms"
+fi
 # The HTML report in a browser: how long headless Chromium takes to open and draw it (a screenshot), when it is installed
 if command -v chromium >/dev/null 2>&1; then
 	for n in "$MEM_SMALL" "$MEM_LARGE"; do

@@ -573,7 +573,7 @@ int dr_report_write(const dr_runinfo *ri, dr_report_format f, const char *path, 
 	if (path && strcmp(path, "-") != 0)
 		return dr_fs_write_atomic_with(path, DR_FS_NAMED, fill, &w, err);
 	if (fflush(stdout) != 0 || fill(&w, STDOUT_FILENO) < 0) {
-		dr_buf_puts(err, "cannot write the report to standard output");
+		dr_buf_printf(err, "cannot write the report to standard output: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

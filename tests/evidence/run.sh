@@ -325,6 +325,20 @@ reports() {
 	[ $rc = 3 ] && [ -n "$later" ] && (cd "$w/succeeded" && ${later/drover/$drover} -o later.html) && [ -s "$w/succeeded/later.html" ]
 	ok "reports: an unwritable --report: exit 3, and the command it gives (with --state-dir) writes the report" $?
 
+	# a full disk while a report is written (/dev/full, written in place as the shell's > would: every write fails,
+	# the text goes out as it is made): exit 3 and what failed, why, and that nothing else changed, for a file and
+	# for standard output, in every form
+	local f bad=0 tail="No space left on device; the run and its journal are unchanged"
+	for f in json junit markdown html; do
+		(cd "$w/succeeded" && "$drover" report --state-dir .drover -f $f -o /dev/full >/dev/null 2>err.full); rc=$?
+		[ $rc = 3 ] && grep -qx "drover report: cannot write '/dev/full': $tail" "$w/succeeded/err.full" || bad=1
+		(cd "$w/succeeded" && "$drover" report --state-dir .drover -f $f >/dev/full 2>err.full); rc=$?
+		[ $rc = 3 ] && grep -qx "drover report: cannot write the report to standard output: $tail" "$w/succeeded/err.full" ||
+			{ bad=1; sed 's/^/    /' "$w/succeeded/err.full"; }
+	done
+	[ -c /dev/full ] || bad=1
+	ok "reports: a full disk (/dev/full, -o and >): exit 3, says why, in every form" $bad
+
 	case_run rolled-back 1 shop-rollback.yaml run -q --yes --metrics metrics.prom
 	golden rolled-back
 	js 'd.rollback.started && d.objectives.met === false &&
