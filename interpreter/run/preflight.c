@@ -376,11 +376,13 @@ static bool runbook_custom(const dr_runbook *rb, const cJSON *params, dr_arena *
 	return false;
 }
 
-bool dr_preflight_runbook_policy(const dr_runbook *rb, const cJSON *params, const dr_point_override *ov,
-				 dr_arena *a, dr_be_point_query *q, const char **why)
+/* dr_preflight_runbook_policy; *no_policy: recovery.point's text is no policy (a misspelt value). */
+static bool runbook_policy(const dr_runbook *rb, const cJSON *params, const dr_point_override *ov, dr_arena *a,
+			   dr_be_point_query *q, const char **why, bool *no_policy)
 {
 	const dr_recovery *r = &rb->recovery;
 	*why = NULL;
+	*no_policy = false;
 	*q = (dr_be_point_query){.policy = r->present ? r->point : DR_POINT_LATEST,
 				 .max_age_ms = r->present ? r->max_age_ms : -1,
 				 .custom_id = r->custom_id,
@@ -392,11 +394,19 @@ bool dr_preflight_runbook_policy(const dr_runbook *rb, const cJSON *params, cons
 	if (q->policy == DR_POINT_FROM_EXPR) {
 		const char *s = value_text(r->point_node, params, a, why);
 		if (!s || !dr_point_policy_parse(s, &q->policy)) {
+			*no_policy = s != NULL;
 			*why = dr_arena_printf(a, "recovery.point: %s", *why ? *why : "not a point policy");
 			return false;
 		}
 	}
 	return q->policy != DR_POINT_CUSTOM || runbook_custom(rb, params, a, q, why);
+}
+
+bool dr_preflight_runbook_policy(const dr_runbook *rb, const cJSON *params, const dr_point_override *ov,
+				 dr_arena *a, dr_be_point_query *q, const char **why)
+{
+	bool no_policy;
+	return runbook_policy(rb, params, ov, a, q, why, &no_policy);
 }
 
 /* A step's own with.recovery_point when the plan can read it; false when it has none. */
@@ -468,11 +478,11 @@ static bool query_of(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, si
 		     dr_pf_point *pt)
 {
 	if (!pf->policy.done) /* the same for every VM: its parameters are evaluated once */
-		pf->policy.known = dr_preflight_runbook_policy(pf->rb, o->params, o->point, pf->a, &pf->policy.q,
-							       &pf->policy.why);
+		pf->policy.known = runbook_policy(pf->rb, o->params, o->point, pf->a, &pf->policy.q, &pf->policy.why,
+						  &pf->policy.no_policy);
 	pf->policy.done = true;
 	const char *why = pf->policy.why;
-	bool known = pf->policy.known;
+	bool known = pf->policy.known, no_policy = pf->policy.no_policy;
 	*q = pf->policy.q;
 	pt->override = o->point && o->point->present;
 	if (pt->pinned) { /* the saved plan's point, under the runbook's max_age */
@@ -484,7 +494,9 @@ static bool query_of(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, si
 	if (!pt->override && step_policy(pf->plan->nodes[node].step, o->params, pf->a, q, &step_known)) {
 		known = step_known;
 		why = step_known ? NULL : "with.recovery_point is chosen when the step starts";
+		no_policy = false;
 	}
+	pt->no_policy = no_policy;
 	if (!known)
 		pt->note = why ? why : "chosen when the run starts";
 	return known;
@@ -509,7 +521,7 @@ static void vm_point(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, si
 	dr_be_point_query q;
 	*pt = (dr_pf_point){.node = node, .max_age_ms = -1, .pinned = o->pins && o->pins[vm]};
 	if (!query_of(pf, o, vm, node, &q, pt)) {
-		pt->verdict = DR_PF_POINT_AT_RUN_TIME;
+		pt->verdict = pt->no_policy ? DR_PF_POINT_NO_POLICY : DR_PF_POINT_AT_RUN_TIME;
 		return;
 	}
 	pt->asked = pt->policy = q.policy;
@@ -773,17 +785,12 @@ static void policy_blocker(dr_preflight *pf, const dr_preflight_opts *o)
 	if (!r->present || r->point != DR_POINT_FROM_EXPR || (o->point && o->point->present))
 		return;
 	size_t vm = 0;
-	while (vm < pf->n && (pf->vm[vm].point.verdict != DR_PF_POINT_AT_RUN_TIME || !pf->vm[vm].point.note ||
-			      strncmp(pf->vm[vm].point.note, "recovery.point:", 15)))
+	while (vm < pf->n && !pf->vm[vm].point.no_policy)
 		vm++;
 	const char *why = NULL, *s = vm < pf->n ? value_text(r->point_node, o->params, pf->a, &why) : NULL;
 	dr_point_policy p;
 	if (!s || dr_point_policy_parse(s, &p))
 		return;
-	for (size_t i = vm; i < pf->n; i++) /* no point is chosen at run time either: the failover is refused */
-		if (pf->vm[i].point.verdict == DR_PF_POINT_AT_RUN_TIME && pf->vm[i].point.note &&
-		    !strncmp(pf->vm[i].point.note, "recovery.point:", 15))
-			pf->vm[i].point.verdict = DR_PF_POINT_NO_POLICY;
 	const char *near = near_policy(s);
 	block(pf, DR_BLOCK_RPO, DR_PF_NO_VM, pf->vm[vm].point.node,
 	      "recovery.point is '%s', which is no recovery point policy (latest, latest-processed, latest-app-consistent, "

@@ -108,6 +108,7 @@ typedef struct dr_pf_point {
 	const dr_be_point *point; /* NULL: none, or latest (pending data) */
 	const char *point_id; /* what the failover would pass (dr_be_choice.point_id); NULL for latest */
 	int64_t time_ms, age_ms, max_age_ms; /* max_age -1: no guard */
+	bool no_policy; /* NO_POLICY: the runbook's recovery.point gives text that is no policy (one plan blocker says so) */
 	const char *note; /* AT_RUN_TIME, NO_POLICY: why */
 	const char *error; /* NONE because the backend could not list the points: its error (a DR_BLOCK_BACKEND) */
 } dr_pf_point;
@@ -182,6 +183,7 @@ typedef struct dr_preflight {
 	size_t n_blocked_vms;
 	struct { /* the runbook's point policy (dr_preflight_runbook_policy), worked out once per check */
 		bool done, known;
+		bool no_policy; /* recovery.point's text is no policy (a misspelt value) */
 		dr_be_point_query q;
 		const char *why;
 	} policy;

@@ -186,6 +186,7 @@ static void view_blockers(void **unused)
 /* The view as text: made whole (its VMs printed from their objects) or without its VMs (each row printed from the
    preflight, plan's text format). */
 static const dr_point_override *text_point; /* --recovery-point of text_of; NULL: none */
+static const cJSON *text_params; /* --param values of text_of; NULL: none */
 
 static char *text_of(dr_runbook *rb, dr_run_mode mode, dr_be_direction dir, bool one_at_a_time)
 {
@@ -193,7 +194,8 @@ static char *text_of(dr_runbook *rb, dr_run_mode mode, dr_be_direction dir, bool
 	dr_backend *be = fx_backend(rb, NULL, a);
 	dr_planview_vms *vms = NULL;
 	dr_planview_opts o = {
-		.mode = mode, .direction = dir, .now_ms = EPOCH, .vms = one_at_a_time ? &vms : NULL, .point = text_point};
+		.mode = mode, .direction = dir, .now_ms = EPOCH, .vms = one_at_a_time ? &vms : NULL, .point = text_point,
+		.params = text_params};
 	dr_buf err;
 	dr_buf_init(&err);
 	cJSON *v = dr_planview_build(rb, be, &o, &err);
@@ -314,6 +316,49 @@ static void text_sets_and_operations(void **unused)
 	dr_runbook_free(rb);
 }
 
+/*
+ * recovery.point: ${params.point} given a misspelt policy: every VM's row and
+ * its JSON say what the plan's blocker says (no point: the text is no policy),
+ * not "point chosen at run time", and the blocker is said once, not per VM
+ * (the preflight marks each VM's point, dr_pf_point.no_policy, and finds them by it).
+ */
+static void text_no_policy(void **unused)
+{
+	(void)unused;
+	dr_runbook *rb = fx_compile(NULL, "drover: 1\nname: typo\nbackend:\n  kind: sim\n  vms:\n"
+					  "    - { name: db-1 }\n    - { name: db-2 }\n"
+					  "params:\n  point: { type: string, default: latest }\n"
+					  "vm_sets:\n  db: { match: { name: '^db-' } }\n"
+					  "recovery: { point: '${params.point}', max_age: 1h }\n"
+					  "steps:\n  - { id: fo, action: dr.failover, targets: db }\n");
+	cJSON *params = cJSON_Parse("{\"point\": \"latest-procesed\"}");
+	text_params = params;
+	same_text(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY,
+		  "db-2           protected     Primary    NO POINT (recovery.point: not a point policy; see Blockers)\n");
+	char *text = text_of(rb, DR_MODE_FAILOVER, DR_BE_DIR_PRIMARY_TO_RECOVERY, true);
+	assert_null(strstr(text, "chosen at run time"));
+	assert_non_null(strstr(text, "Blockers (1)\n  - recovery.point is 'latest-procesed'"));
+	free(text);
+	dr_arena *a = dr_arena_new();
+	dr_backend *be = fx_backend(rb, NULL, a);
+	dr_planview_opts o = {.mode = DR_MODE_FAILOVER, .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY, .now_ms = EPOCH,
+			      .params = params};
+	dr_buf err;
+	dr_buf_init(&err);
+	cJSON *v = dr_planview_build(rb, be, &o, &err);
+	const cJSON *pt = at(cJSON_GetArrayItem(at(v, "vms"), 0), "recovery_point");
+	assert_string_equal(at(pt, "verdict")->valuestring, "no_policy");
+	assert_false(cJSON_HasObjectItem(pt, "policy"));
+	assert_string_equal(at(pt, "note")->valuestring, "recovery.point: not a point policy");
+	cJSON_Delete(v);
+	dr_buf_dispose(&err);
+	dr_backend_close(be);
+	dr_arena_free(a);
+	text_params = NULL;
+	cJSON_Delete(params);
+	dr_runbook_free(rb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +368,7 @@ int main(void)
 		cmocka_unit_test(view_runnable),
 		cmocka_unit_test(view_blockers),
 		cmocka_unit_test(text_one_vm_at_a_time),
+		cmocka_unit_test(text_no_policy),
 		cmocka_unit_test(text_sets_and_operations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
