@@ -45,6 +45,9 @@ struct dr_progress {
 	pthread_t owner; /* the thread that draws */
 	pthread_mutex_t mu; /* pending */
 	dr_buf pending; /* lasting lines not on the screen yet (live) */
+	dr_buf start; /* run.start's line (hold_start) */
+	bool holding; /* start is held: the run has not begun yet */
+	bool unbegun; /* the run ended before it began: no line says it started, no frame */
 	int drawn; /* lines of the frame on the screen */
 	size_t *failures; /* live: failure lines printed per step (index in the model's steps) */
 	size_t n_failures;
@@ -70,6 +73,7 @@ dr_progress *dr_progress_new(const dr_progress_opts *o)
 	p->owner = pthread_self();
 	pthread_mutex_init(&p->mu, NULL);
 	dr_buf_init(&p->pending);
+	dr_buf_init(&p->start);
 	return p;
 }
 
@@ -78,6 +82,7 @@ void dr_progress_free(dr_progress *p)
 	if (!p)
 		return;
 	dr_buf_dispose(&p->pending);
+	dr_buf_dispose(&p->start);
 	free(p->failures);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
@@ -212,6 +217,44 @@ static void put_line(dr_progress *p, const char *text)
 		fflush(p->out);
 	}
 	pthread_mutex_unlock(&p->mu);
+}
+
+/*
+ * run.start's line says the run started, which it has not while the preflight
+ * may still refuse it, nor when its parameters, secrets, backend, inventory,
+ * journal or run lock refuse it (run.end right after): so the line is held
+ * until the first event of a run that begins, and dropped when the run ends
+ * unbegun, as does the frame. What refused it is on stderr (and, for a
+ * blocked run, in the preflight's line); a run ended unbegun by a refusal
+ * printed on stderr (invalid, busy, stale, internal_error) prints no end line
+ * either. line: ev's line, NULL when it prints none. Returns true when ev's
+ * own line is not to be printed.
+ */
+static bool hold_start(dr_progress *p, const char *type, const cJSON *ev, const char *line)
+{
+	static const char *const said_on_stderr[] = {"invalid", "busy", "stale", "internal_error", NULL};
+	bool skip = false;
+	pthread_mutex_lock(&p->mu);
+	if (is(type, "run.start")) {
+		dr_buf_reset(&p->start);
+		dr_buf_puts(&p->start, line ? line : "");
+		skip = p->holding = true;
+	} else if (p->holding && is(type, "run.end") && !is(str(ev, "status"), "succeeded")) {
+		p->holding = false;
+		p->unbegun = true;
+		for (size_t i = 0; said_on_stderr[i]; i++)
+			skip = skip || is(str(ev, "status"), said_on_stderr[i]);
+	} else if (p->holding && !(is(type, "run.preflight") &&
+				   cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(ev, "runnable")))) {
+		p->holding = false; /* the run begins: its start line goes first */
+		char *start = xstrdup(p->start.data ? p->start.data : "");
+		pthread_mutex_unlock(&p->mu);
+		put_line(p, start);
+		free(start);
+		return false;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return skip;
 }
 
 /* --- the frame -------------------------------------------------------------------- */
@@ -603,7 +646,7 @@ static void draw(dr_progress *p)
 	dr_buf_append(&b, p->pending.data, p->pending.len);
 	dr_buf_reset(&p->pending);
 	pthread_mutex_unlock(&p->mu);
-	if (p->ri->run) /* no frame before the run started */
+	if (p->ri->run && !p->unbegun) /* no frame before the run started, nor of a run that never began */
 		frame_text(p, rows - 1 > 4 ? rows - 1 : 4, cols - 1 > 20 ? cols - 1 : 20, &b, &lines);
 	dr_buf_puts(&b, "\033[J\033[?2026l");
 	fwrite(b.data, 1, b.len, p->out);
@@ -634,6 +677,8 @@ void dr_progress_event(void *ctx, const cJSON *ev)
 	const cJSON *shown = safe ? safe : ev;
 	bool lasting = wanted(p, type, shown, &note) && line(p, &b, shown, type);
 	cJSON_Delete(safe);
+	if (hold_start(p, type, ev, lasting ? b.data : NULL))
+		lasting = false;
 	if (lasting)
 		put_line(p, b.data);
 	if (note.len)
