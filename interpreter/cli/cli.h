@@ -139,7 +139,8 @@ int dr_cli_finish_stdout(const char *name, bool journaled, int rc);
  * Before anything runs (after the options are parsed): whether the file
  * that option names can be made where it says. Its folder must exist -
  * drover makes folders only in its own tree, the state directory (state,
- * NULL: the default one) and folders in it, as written, so a mistyped path
+ * NULL: the default one) and folders in it, as written (made here, mode
+ * 0700: the file's writer makes none), so a mistyped path
  * elsewhere is refused, not made (curl's --create-dirs is opt-in too) - and
  * be one drover may write in; the path must not be a folder. NULL (no such option) and "-"
  * (standard output) pass. Returns -1 to go on, else reports on stderr (the

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "journal/runinfo.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -95,7 +96,12 @@ int dr_cli_check_output(const dr_command *cmd, const char *state, const char *op
 	int rc = -1;
 	state = dr_journal_state_dir(state);
 	if (in_state_dir(dir, state) && access(dir, F_OK) != 0 && errno == ENOENT) {
-		/* in the state directory: drover makes it (mode 0700) */
+		/* in the state directory: drover makes it now (mode 0700), as it makes the rest of its tree */
+		if (dr_fs_mkdirs(dir, &why) < 0) {
+			fprintf(stderr, "drover %s: %s '%s': %s. Nothing was %s.\n", cmd->name, option, path, why.data,
+				cmd->journaled ? "run" : "written");
+			rc = DR_EXIT_INVALID;
+		}
 	} else if (output_unwritable(path, dir, state, &why)) {
 		fprintf(stderr, "drover %s: %s '%s': %s. Nothing was %s.\n", cmd->name, option, path, why.data,
 			cmd->journaled ? "run" : "written");

@@ -115,14 +115,6 @@ static int open_audit(dr_emu *e, char *err, size_t errsz)
 {
 	if (!e->o.audit_path)
 		return 0;
-	dr_buf why;
-	dr_buf_init(&why);
-	if (dr_fs_mkdirs_parent(e->o.audit_path, &why) < 0) {
-		snprintf(err, errsz, "cannot create the audit log's folder: %s", why.data ? why.data : "");
-		dr_buf_dispose(&why);
-		return -1;
-	}
-	dr_buf_dispose(&why);
 	e->audit_fd = open(e->o.audit_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); /* owner-only, as every file drover writes */
 	if (e->audit_fd < 0) {
 		snprintf(err, errsz, "cannot open the audit log '%s': %s", e->o.audit_path, strerror(errno));

@@ -172,8 +172,6 @@ int dr_fs_write_atomic_with(const char *path, unsigned flags, dr_fs_fill_fn fill
 {
 	if (write_in_place(path, flags))
 		return write_into(path, fill, ctx, err);
-	if (dr_fs_mkdirs_parent(path, err) < 0)
-		return -1;
 	dr_buf tmp;
 	dr_buf_init(&tmp);
 	int rc = write_temp(&tmp, path, fill, ctx, flags);
@@ -188,10 +186,15 @@ int dr_fs_write_atomic_with(const char *path, unsigned flags, dr_fs_fill_fn fill
 		}
 	}
 	int e = errno;
-	if (rc == 0)
+	if (rc == 0) {
 		dr_fs_sync_parent(path);
-	else if (err)
+	} else if (err && e == ENOENT) { /* folders are made by their owner (the state directory's), never here */
+		char *dir = parent_of(path);
+		dr_buf_printf(err, "cannot %s '%s': its folder '%s' does not exist", what, path, dir);
+		free(dir);
+	} else if (err) {
 		dr_buf_printf(err, "cannot %s '%s': %s", what, path, strerror(e));
+	}
 	dr_buf_dispose(&tmp);
 	errno = e;
 	return rc ? -1 : 0;

@@ -48,8 +48,10 @@ void dr_fs_sync_parent(const char *path);
 int dr_fs_write_all(int fd, const void *data, size_t n);
 
 /*
- * Replace path with data (n bytes) atomically and durably, creating its
- * directory (mode 0600 for the file). flags: DR_FS_EXCLUSIVE, DR_FS_READABLE,
+ * Replace path with data (n bytes) atomically and durably (mode 0600 for
+ * the file). Its folder must exist (errno ENOENT, and err says which folder,
+ * when it does not): drover makes folders only in its state directory, and
+ * whoever owns a folder there makes it (dr_fs_mkdirs). flags: DR_FS_EXCLUSIVE, DR_FS_READABLE,
  * DR_FS_NAMED (then a device, FIFO or link is written in place). Returns 0, or
  * -1 with errno of the failing call kept and, when err is not NULL, a
  * message naming the file appended to it. No temporary file is left behind.

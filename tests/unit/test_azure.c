@@ -30,7 +30,8 @@
 #include "run/exec.h"
 #include "fixture.h"
 
-static char dir[256], contract[1024];
+static const char *dir; /* the group's scratch folder (fixture.h: removed at exit) */
+static char contract[1024];
 static double speed = 6000; /* the emulator's --speed for the next emu_start */
 
 static int64_t now_ms(void)
@@ -148,24 +149,13 @@ static int setup(void **state)
 	pclose(p);
 	contract[strcspn(contract, "\n")] = '\0';
 	strncat(contract, "/asr-openapi-2025-08-01.json", sizeof contract - strlen(contract) - 1);
-	mkdir("build", 0755);
-	snprintf(dir, sizeof dir, "build/test-azure-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
+	dir = fx_newdir();
 	setenv("AZURE_TENANT_ID", "tenant-1", 1);
 	setenv("AZURE_CLIENT_ID", DR_EMU_CLIENT_ID, 1);
 	setenv("AZURE_CLIENT_SECRET", DR_EMU_CLIENT_SECRET, 1);
 	unsetenv("http_proxy");
 	unsetenv("DROVER_SIM_STATE");
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 /* ---- a run through the executor ------------------------------------------------------------ */
@@ -672,5 +662,5 @@ int main(void)
 		cmocka_unit_test(test_direction_from_the_peeked_copy),
 		cmocka_unit_test(test_a_pause_ends_at_the_stop_flag),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -145,6 +145,9 @@ static void test_replay_is_the_writers_state(void **state)
 	/* the files as a kill here would leave them, then the writer's own snapshot */
 	char copy[160], copy_log[176];
 	snprintf(copy, sizeof copy, "%s/b/sim-state.json", dir);
+	*strrchr(copy, '/') = '\0';
+	fx_remake(copy); /* the copies' folder */
+	copy[strlen(copy)] = '/';
 	snprintf(copy_log, sizeof copy_log, "%s.changes", copy);
 	assert_true(size_of(logp) > 0); /* the last flushes were appended */
 	copy_file(path, copy);

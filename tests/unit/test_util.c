@@ -273,20 +273,30 @@ static void test_fs_atomic_files(void **state)
 {
 	(void)state;
 	const char *dir = fx_newdir();
-	char path[256], nested[256];
+	char path[256], nested[600];
 	snprintf(path, sizeof path, "%s/a/b/state.json", dir);
+	dr_buf err;
+	dr_buf_init(&err);
+	/* its folder is not made: drover makes folders only in its state directory, whose owner makes them */
+	assert_int_equal(dr_fs_write_atomic(path, "one", 3, DR_FS_NAMED, &err), -1);
+	assert_int_equal(errno, ENOENT);
+	snprintf(nested, sizeof nested, "%s/a", dir);
+	struct stat st;
+	assert_int_not_equal(stat(nested, &st), 0);
+	snprintf(nested, sizeof nested, "cannot write '%s': its folder '%s/a/b' does not exist", path, dir);
+	assert_string_equal(err.data, nested);
+	dr_buf_reset(&err);
+	snprintf(nested, sizeof nested, "%s/a/b", dir);
+	assert_int_equal(dr_fs_mkdirs(nested, NULL), 0);
 	assert_int_equal(dr_fs_write_atomic(path, "one", 3, 0, NULL), 0);
 	assert_string_equal(slurp(path), "one");
 	assert_int_equal(dr_fs_write_atomic(path, "two", 3, 0, NULL), 0); /* replace */
 	assert_string_equal(slurp(path), "two");
-	dr_buf err;
-	dr_buf_init(&err);
 	assert_int_equal(dr_fs_write_atomic(path, "three", 5, DR_FS_EXCLUSIVE, &err), -1);
 	assert_int_equal(errno, EEXIST);
 	assert_non_null(strstr(err.data, "state.json"));
 	assert_string_equal(slurp(path), "two");
 	snprintf(nested, sizeof nested, "%s/a/b.tmp.%ld", dir, (long)getpid());
-	struct stat st;
 	assert_int_not_equal(stat(nested, &st), 0); /* no temporary file left behind */
 	dr_buf_reset(&err);
 	snprintf(nested, sizeof nested, "%s/a/b/state.json/x", dir); /* a file where a directory must be */
