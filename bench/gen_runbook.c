@@ -20,7 +20,16 @@
  *                 the commit). A lane's failover needs 1-3 checks of lanes in
  *                 the previous tier; every other step needs 1-3 earlier steps
  *                 of its lane. One approve step is the root.
- *   finally       dr.test_cleanup of the drilled sets (not counted in --steps).
+ *   finally       dr.test_cleanup of every set, ten sets per step (not counted
+ *                 in --steps): what a run of it tests (the drilled lanes),
+ *                 and what `drover drill` of it tests (every lane), so a
+ *                 drill's cleanup is the runbook's own, sized for its VMs;
+ *                 VMs not in a test failover are skipped (when:).
+ *
+ * Addresses are in the benchmarking range 198.18.0.0/15 (RFC 2544: primary
+ * 198.18.x.x, recovery 198.19.x.x), which no real network routes to, so a
+ * check of a bench runbook (a drill of it, run for real) never reaches a
+ * real host; 10.64.x.x, used before, answered TLS on one network.
  *
  * Timeouts fit the work (timeout_min): a failover's, a reprotect's and a
  * cleanup's grow with the VMs of the step and its concurrency, and a
@@ -38,6 +47,7 @@
 #include <string.h>
 
 #define ID_MAX 64
+#define MAX_VMS 64000L /* addresses in a /16 of the benchmarking range, 250 a block (print_ip) */
 
 typedef struct opts {
 	long vms, sets, steps, drill_pct, seed;
@@ -181,6 +191,10 @@ static int parse_args(int argc, char **argv, opts *o)
 		fputs("gen_runbook: --drill-pct is at most 100\n", stderr);
 		return -1;
 	}
+	if (o->vms > MAX_VMS) {
+		fprintf(stderr, "gen_runbook: --vms is at most %ld (each VM's addresses come from 198.18.0.0/15)\n", MAX_VMS);
+		return -1;
+	}
 	return 0;
 }
 
@@ -237,10 +251,10 @@ static vm *make_vms(const vm_set *sets, long n_sets, long n_vms)
 	return vms;
 }
 
-/* 10.A.B.C, A counted from base; unique for up to 64 * 62500 VMs. */
-static void print_ip(int base, long v)
+/* 198.B.C.D in the benchmarking range 198.18.0.0/15 (RFC 2544): B 18 (primary) or 19 (recovery); v < MAX_VMS. */
+static void print_ip(int b, long v)
 {
-	printf("%d.%ld.%ld.%ld", 10, base + v / 62500, (v / 250) % 250, v % 250 + 1);
+	printf("198.%d.%ld.%ld", b, v / 250, v % 250 + 1);
 }
 
 static void print_vm_name(const vm_set *s, long index)
@@ -283,9 +297,9 @@ static void print_backend(const vm_set *sets, const vm *vms, long n_vms)
 		       "size: %s, primary_ip: ",
 		       tiers[s->tier].name, s->app, regions[s->region][0], regions[s->region][1],
 		       tiers[s->tier].size);
-		print_ip(0, v);
+		print_ip(18, v);
 		printf(", recovery_ip: ");
-		print_ip(64, v);
+		print_ip(19, v);
 		printf(" }\n");
 	}
 	printf("\n");
@@ -586,21 +600,29 @@ static long print_steps(vm_set *sets, long n)
 	return g.steps_written;
 }
 
-/* The end of a cleanup step: its targets, and a timeout for n_vms VMs (cleanup ~2 min each). */
+/*
+ * The end of a cleanup step: its targets; only VMs in a test failover (the
+ * others are failed over for real, or were never reached); a timeout for
+ * n_vms VMs (cleanup ~2 min each); the retry drover drill gives its own
+ * cleanup, which waits out a test failover still running when the run stopped.
+ */
 static void end_cleanup(long n_vms)
 {
-	printf("]\n    timeout: %ldm\n", timeout_min(n_vms, 20, 3, 60));
+	printf("]\n    when: \"${target.state =~ '^test_'}\"\n    timeout: %ldm\n"
+	       "    retry: { attempts: 30, delay: 30s, backoff: 1, on: [transient, throttled, timeout] }\n",
+	       timeout_min(n_vms, 20, 3, 60));
 }
 
-/* Clean up every drilled set, ten sets per step, whatever happened. */
+/*
+ * Clean up every set a drill tests, ten sets per step, whatever happened:
+ * the drilled lanes' in a run of the runbook, every lane's in drover drill
+ * (which cleans up no set the runbook cleans up itself).
+ */
 static void print_finally(const vm_set *sets, long n)
 {
 	long group = 0, in_group = 0, n_vms = 0;
+	printf("finally:\n");
 	for (long i = 0; i < n; i++) {
-		if (!sets[i].drill)
-			continue;
-		if (group == 0)
-			printf("finally:\n");
 		if (in_group == 0)
 			printf("  - id: cleanup-%ld\n    action: dr.test_cleanup\n    targets: [", ++group);
 		printf("%s%s", in_group ? ", " : "", sets[i].name);
