@@ -122,29 +122,12 @@ static int64_t time_of(const sim_item *it, int64_t k)
 	return it->phase_ms + k * SIM_POINT_EVERY;
 }
 
-static void put_hex(char *out, uint64_t v, int digits)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (int i = digits - 1; i >= 0; i--, v >>= 4)
-		out[i] = hex[v & 0xf];
-}
-
 /* name_of with the hash of the item's GUID given (a listing hashes it once). */
 static void name_of(uint64_t guid_hash, int64_t time_ms, char *out)
 {
 	uint64_t secs = (uint64_t)(time_ms / 1000);
-	uint64_t h = sim_mix(guid_hash, secs);
-	put_hex(out, h >> 32, 8); /* %08x-%04x-4%03x-%04x-%012llx, by hand: a listing names hundreds */
-	out[8] = '-';
-	put_hex(out + 9, (h >> 16) & 0xffffu, 4);
-	out[13] = '-';
-	out[14] = '4';
-	put_hex(out + 15, h & 0xfffu, 3);
-	out[18] = '-';
-	put_hex(out + 19, 0x8000u | ((h >> 48) & 0x3fffu), 4);
-	out[23] = '-';
-	put_hex(out + 24, secs & UINT64_C(0xffffffffffff), 12);
-	out[36] = '\0';
+	uint64_t h = sim_mix(guid_hash, secs), low48 = UINT64_C(0xffffffffffff);
+	sim_guid(h, (h & ~low48) | (secs & low48), out); /* the GUID of h whose last 12 hex digits are secs */
 }
 
 /* The point's name, a GUID made from the item and the time: 36 characters and a NUL into out. */

@@ -9,6 +9,7 @@
  */
 #include "backends/sim_int.h"
 
+#include <string.h>
 
 /* FNV-1a, then a final mix so that short strings spread. */
 uint64_t sim_hash(const char *s)
@@ -42,11 +43,31 @@ double sim_unit(uint64_t h)
 	return (double)(h >> 11) / 9007199254740992.0; /* 2^53 */
 }
 
-/* v's low `digits` nibbles in lowercase hex, zero-padded; the end of what was written. */
+/* v's low `digits` nibbles in lowercase hex, zero-padded, two per table lookup; the end of what was written. */
 static char *put_hex(char *p, uint64_t v, int digits)
 {
-	for (int i = digits - 1; i >= 0; i--, v >>= 4)
-		p[i] = "0123456789abcdef"[v & 0xfu];
+	static const char pairs[] =
+		"000102030405060708090a0b0c0d0e0f"
+		"101112131415161718191a1b1c1d1e1f"
+		"202122232425262728292a2b2c2d2e2f"
+		"303132333435363738393a3b3c3d3e3f"
+		"404142434445464748494a4b4c4d4e4f"
+		"505152535455565758595a5b5c5d5e5f"
+		"606162636465666768696a6b6c6d6e6f"
+		"707172737475767778797a7b7c7d7e7f"
+		"808182838485868788898a8b8c8d8e8f"
+		"909192939495969798999a9b9c9d9e9f"
+		"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+		"b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+		"c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+		"d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+		"e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
+		"f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+	int i = digits;
+	for (; i >= 2; i -= 2, v >>= 8)
+		memcpy(p + i - 2, pairs + 2 * (v & 0xffu), 2);
+	if (i)
+		p[0] = pairs[2 * (v & 0xfu) + 1];
 	return p + digits;
 }
 
