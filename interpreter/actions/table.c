@@ -22,7 +22,7 @@
 const dr_type dr_action_t_text = {.kind = DR_T_STRING, .flags = DR_TF_EXPR};
 const dr_type dr_action_t_text_req = {.kind = DR_T_STRING, .flags = DR_TF_EXPR | DR_TF_NONEMPTY};
 const dr_type dr_action_t_url = {
-	.kind = DR_T_STRING, .flags = DR_TF_EXPR | DR_TF_NONEMPTY, .doc = "An http:// or https:// URL."};
+	.kind = DR_T_STRING, .flags = DR_TF_EXPR | DR_TF_NONEMPTY | DR_TF_URL, .doc = "An http:// or https:// URL."};
 const dr_type dr_action_t_duration = {.kind = DR_T_DURATION, .flags = DR_TF_EXPR};
 const dr_type dr_action_t_bool = {.kind = DR_T_BOOL, .flags = DR_TF_EXPR};
 const dr_type dr_action_t_regex = {.kind = DR_T_REGEX};

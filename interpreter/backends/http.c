@@ -157,6 +157,17 @@ static const char *url_refusal(CURLU *u, bool *plain, bool allow_imds)
 	return why;
 }
 
+const char *dr_http_url_refusal(const char *url)
+{
+	CURLU *u = url_parse(url);
+	if (!u)
+		return NULL;
+	bool plain;
+	const char *why = url_refusal(u, &plain, false);
+	curl_url_cleanup(u);
+	return why;
+}
+
 /* "scheme://host:port", lower case, the port always given: what decides where headers may go. */
 static char *url_origin(CURLU *u)
 {

@@ -22,12 +22,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "actions/action.h"
+#include "backends/http.h"
 #include "front/schema.h"
+#include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -624,15 +627,50 @@ static void check_nul(ck *c, const dr_node *n)
 	dr_diag_set_hint(g, "remove the \\0 (or \\x00, \\u0000) escape");
 }
 
+/*
+ * A URL's scheme and host as written (up to its path): a request there
+ * would be refused when the step runs (plain http:// to a host that is not
+ * loopback), after the failover it validates. An error when they are
+ * literal; a warning when the host of an http:// URL comes from ${...}.
+ */
+static void check_url(ck *c, const dr_node *n)
+{
+	const char *s = n->u.scalar.str, *sep = strstr(s, "://");
+	if (!sep)
+		return;
+	size_t len = strcspn(sep + 3, "/?#");
+	const char *at = memchr(sep + 3, '@', len), *host = at ? at + 1 : sep + 3; /* user:password@ not repeated */
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "%.*s%.*s", (int)(sep + 3 - s), s, (int)(sep + 3 + len - host), host);
+	char *origin = dr_buf_detach(&b);
+	const char *why = strstr(origin, "${") ? NULL : dr_http_url_refusal(origin);
+	dr_diag *g = NULL;
+	if (why)
+		g = dr_diag_error(c->d, DR221, dr_node_loc(n), "%s: a request to %s would be refused when the step runs: %s",
+				  where(c), origin, why);
+	else if (strstr(origin, "${") && !strncasecmp(s, "http://", 7))
+		g = dr_diag_warning(c->d, DR221, dr_node_loc(n),
+				    "%s: plain http:// goes to loopback addresses only (127.0.0.0/8, ::1, localhost): unless "
+				    "the host of %s is one, the request is refused when the step runs",
+				    where(c), origin);
+	if (g)
+		dr_diag_set_hint(g, "https:// (its certificate verified) reaches other hosts; http:// is for a service on this machine");
+	free(origin);
+}
+
 static void walk_string(ck *c, const dr_node *n, const dr_type *t)
 {
-	if (!is_string(n))
+	if (!is_string(n)) {
 		wrong_type(c, n, t);
-	else if ((t->flags & DR_TF_NONEMPTY) && n->u.scalar.len == 0)
+	} else if ((t->flags & DR_TF_NONEMPTY) && n->u.scalar.len == 0) {
 		dr_diag_error(c->d, DR201, dr_node_loc(n), "%s: expected a non-empty string, got an empty string",
 			      where(c));
-	else
+	} else {
 		check_nul(c, n);
+		if (t->flags & DR_TF_URL)
+			check_url(c, n);
+	}
 }
 
 static void walk_int(ck *c, const dr_node *n, const dr_type *t)
@@ -1002,8 +1040,11 @@ static void walk(ck *c, const dr_node *n, const dr_type *t)
 {
 	if (!n || !t)
 		return;
-	if ((t->flags & DR_TF_EXPR) && is_expr(n))
+	if ((t->flags & DR_TF_EXPR) && is_expr(n)) {
+		if (t->flags & DR_TF_URL)
+			check_url(c, n); /* what of it is written out: its scheme, maybe its host */
 		return;
+	}
 	if (t == c->t_backend)
 		walk_backend(c, n, t);
 	else

@@ -37,6 +37,7 @@ enum {
 	DR_TF_EXPR = 1u << 0, /* the value may be a ${...} expression evaluated at run time */
 	DR_TF_NONEMPTY = 1u << 1, /* strings, lists and maps must not be empty */
 	DR_TF_KEY_ANY = 1u << 2, /* DICT: keys are free text, not identifiers */
+	DR_TF_URL = 1u << 3, /* STRING: a URL requested under the HTTP rules (DR221 when its scheme and host as written would be refused) */
 };
 
 typedef struct dr_field dr_field;
