@@ -194,6 +194,9 @@ typedef struct dr_be_item {
 	const char *unusable; /* why drover cannot operate the item at all, as a sentence ("it is protected
 				 by InMageRcm ..., not A2A", "the service's answer lacks properties"): the
 				 preflight refuses every operation on it; NULL when it can */
+	bool nameless; /* the service's answer does not name the VM (no friendlyName; name is the item's id or
+			  place in the list): no VM set can tell whether the item is one of its VMs, so the
+			  preflight blocks a runbook with VM sets until it is read or excluded (unusable says why) */
 } dr_be_item;
 
 /* The VM at the item's active location (what a probe of a failed-over VM looks at). */
