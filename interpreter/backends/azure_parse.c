@@ -371,11 +371,13 @@ void az_parse_unreadable(dr_arena *a, const cJSON *v, size_t index, dr_be_item *
 	out->state = DR_BE_ST_OTHER;
 	out->protection_state = "unknown";
 	out->rpo_ms = out->failover_point_ms = out->last_failover_ms = out->last_test_failover_ms = -1;
+	out->nameless = !friendly;
 	out->unusable = dr_arena_printf(
 		a, "the service's answer for this item (number %zu of the vault's list%s%s) lacks %s, which the contract "
-		   "requires, so drover cannot read its state: check the item in the vault (az site-recovery "
-		   "protected-item show), or leave it out of the runbook's VM sets",
-		index + 1, id ? ", id " : "", id ? id : "", az_parse_lacks(v, AZ_ITEM));
+		   "requires, so drover cannot read its %s: check the item in the vault (az site-recovery "
+		   "protected-item show)%s",
+		index + 1, id ? ", id " : "", id ? id : "", az_parse_lacks(v, AZ_ITEM),
+		friendly ? "state" : "VM's name and state", friendly ? ", or leave it out of the runbook's VM sets" : "");
 }
 
 /* ---- recovery points ------------------------------------------------------------------------- */

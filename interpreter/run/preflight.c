@@ -834,6 +834,11 @@ static void point_blocker(dr_preflight *pf, const dr_preflight_opts *o, size_t v
 
 static void vm_blockers(dr_preflight *pf, const dr_preflight_opts *o, const walk *w, size_t vm)
 {
+	if (pf->items[vm].nameless && !pf->vm[vm].in_plan && pf->bind.n_sets)
+		block(pf, DR_BLOCK_VM_SET, vm, NO_NODE,
+		      "%s: no VM set can tell whether this item is one of its VMs, as the vault does not say its VM's "
+		      "name: %s",
+		      pf->items[vm].name, pf->items[vm].unusable ? pf->items[vm].unusable : "its name is unknown");
 	if (w->stopped && !pf->vm[vm].unsettled) {
 		const dr_pf_op *op = &pf->ops[w->refused_op];
 		block(pf, DR_BLOCK_STATE, vm, op->node, "%s: step '%s' would be refused: %s", pf->items[vm].name,

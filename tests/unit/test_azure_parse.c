@@ -923,6 +923,13 @@ static void test_unreadable_item_is_named_not_dropped(void **state)
 	assert_int_equal(it.allowed_ops, 0);
 	assert_non_null(strstr(it.unusable, "number 7 of the vault's list, id "));
 	assert_non_null(strstr(it.unusable, "lacks properties"));
+	assert_true(it.nameless); /* no friendlyName: no VM set can tell whether it is theirs (the preflight blocks) */
+	cJSON *v2 = resource(c, "ReplicationProtectedItem", "A2AReplicationDetails");
+	cJSON_DeleteItemFromObject(v2, "id");
+	az_parse_unreadable(a, v2, 0, &it); /* its friendlyName read: a VM set can match it by name */
+	assert_false(it.nameless);
+	assert_string_equal(it.name, cJSON_GetObjectItem(cJSON_GetObjectItem(v2, "properties"), "friendlyName")->valuestring);
+	cJSON_Delete(v2);
 	cJSON_DeleteItemFromObject(v, "id");
 	cJSON_DeleteItemFromObject(v, "name");
 	az_parse_unreadable(a, v, 2, &it); /* nothing to name it by: its place in the list */

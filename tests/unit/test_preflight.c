@@ -190,6 +190,45 @@ static void an_unusable_item_blocks_its_first_operation(void **state)
 	pf_free(&f);
 }
 
+/* The preflight of a db set and an item "1f0c-guid" in no set, which the backend cannot read; nameless as given. */
+static void check_unread(pf *f, bool nameless)
+{
+	pf_init(f, "drover: 1\nname: u\n"
+		   "backend:\n  kind: sim\n  vms: [{name: db-1, tags: {tier: db}}, {name: 1f0c-guid}]\n"
+		   "vm_sets:\n  db: { match: { tags: { tier: db } } }\n"
+		   "steps:\n  - { id: fo, action: dr.failover, targets: db }\n");
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_preflight_bind(&f->pf, f->a, f->rb, f->be, T0, &err), 0);
+	dr_buf_dispose(&err);
+	dr_be_item *it = &f->pf.items[vm_index(f, "1f0c-guid")];
+	it->unusable = "the service's answer for this item lacks properties";
+	it->nameless = nameless;
+	dr_preflight_check(&f->pf, &f->o);
+}
+
+/*
+ * An item the vault lists without its VM's name (no properties): no VM set can tell whether it is one of
+ * theirs, so it blocks the plan though no set took it, rather than the VM silently leaving its set.
+ */
+static void a_nameless_item_blocks_though_no_set_takes_it(void **state)
+{
+	(void)state;
+	pf f;
+	check_unread(&f, false);
+	assert_true(dr_preflight_runnable(&f.pf)); /* named, and in no set: not the runbook's */
+	pf_free(&f);
+	check_unread(&f, true);
+	assert_int_equal(f.pf.n_blockers, 1);
+	const dr_blocker *b = blocker_of(&f, "1f0c-guid");
+	assert_non_null(b);
+	assert_int_equal(b->kind, DR_BLOCK_VM_SET);
+	assert_string_equal(b->message, "1f0c-guid: no VM set can tell whether this item is one of its VMs, as the vault "
+					"does not say its VM's name: the service's answer for this item lacks properties");
+	assert_true(dr_preflight_excusable(&f.pf)); /* --exclude-blocked may go on without it */
+	pf_free(&f);
+}
+
 static void a_running_job_allows_nothing(void **state)
 {
 	(void)state;
@@ -582,6 +621,7 @@ int main(void)
 		cmocka_unit_test(protected_estate_walks_the_whole_lifecycle),
 		cmocka_unit_test(a_vm_failed_over_by_hand_blocks_before_anything),
 		cmocka_unit_test(an_unusable_item_blocks_its_first_operation),
+		cmocka_unit_test(a_nameless_item_blocks_though_no_set_takes_it),
 		cmocka_unit_test(a_running_job_allows_nothing),
 		cmocka_unit_test(failback_needs_the_recovery_side),
 		cmocka_unit_test(continue_and_unknowable_when_do_not_block),
