@@ -212,13 +212,13 @@ void emu_asr_item(dr_emu *e, emu_call *c)
 static bool item_matches(dr_emu *e, emu_call *c, const filter *f, const dr_be_item *it)
 {
 	const char *fabric = filter_get(f, "sourceFabricName"), *type = filter_get(f, "instanceType");
-	(void)e;
 	const char *own = id_segment(c->a, it->id, "replicationFabrics");
 	if (c->n_caps > 4 && !emu_ieq(emu_cap(c, "container"), id_segment(c->a, it->id, "replicationProtectionContainers")))
 		return false;
 	if (fabric && !emu_ieq(fabric, own) && !emu_ieq(dr_arena_printf(c->a, "asr-a2a-default-%s", fabric), own))
 		return false;
-	return !type || emu_ieq(type, "A2A");
+	const char *provider = emu_faults_provider(e, it->name);
+	return !type || emu_ieq(type, provider ? provider : "A2A");
 }
 
 void emu_asr_items(dr_emu *e, emu_call *c)
@@ -501,6 +501,19 @@ static void start(dr_emu *e, emu_call *c, dr_be_request *req, const char *resour
 		c->rs->audit_job = NULL, c->rs->audit_note = "Replayed";
 }
 
+/* An item a `provider` fault says another provider protects: A2A's operations are refused (answered: true). */
+static bool foreign(dr_emu *e, emu_call *c, const dr_be_item *it)
+{
+	const char *provider = emu_faults_provider(e, it->name);
+	if (provider)
+		fail(c, 400, "InvalidProviderSpecificInput",
+		     dr_arena_printf(c->a, "The item is protected by %s; the input is for Azure-to-Azure (A2A).", provider),
+		     dr_arena_printf(c->a, "Send the %s input of the operation.", provider),
+		     dr_arena_printf(c->a, "The provider specific input isn't valid for the protected item '%s'.",
+				     it->name));
+	return provider != NULL;
+}
+
 void emu_asr_operation(dr_emu *e, emu_call *c)
 {
 	const char *seg = last_segment(c->rq->path);
@@ -512,7 +525,8 @@ void emu_asr_operation(dr_emu *e, emu_call *c)
 	while (i < sizeof op_routes / sizeof op_routes[0] && !emu_ieq(op_routes[i].segment, seg))
 		i++;
 	req.op = op_routes[i].op;
-	if (!find_item(e, c, emu_cap(c, "item"), &it) || !read_body(c, op_routes[i].body_required, &root, &props))
+	if (!find_item(e, c, emu_cap(c, "item"), &it) || foreign(e, c, &it) ||
+	    !read_body(c, op_routes[i].body_required, &root, &props))
 		return;
 	req.item_id = it.id;
 	if (!props || read_inputs(c, props, &req)) {
@@ -572,7 +586,7 @@ void emu_asr_switch(dr_emu *e, emu_call *c)
 	if (!name)
 		bad_input(c, "InvalidRequestContent", "Switch protection needs properties.replicationProtectedItemName.",
 			  "Name the protected item (its GUID) to reprotect.");
-	else if (find_item(e, c, name, &it) && check_switch(e, c, psd, &it)) {
+	else if (find_item(e, c, name, &it) && !foreign(e, c, &it) && check_switch(e, c, psd, &it)) {
 		dr_be_request req = {.op = DR_BE_OP_REPROTECT, .item_id = it.id, .direction = DR_BE_DIR_AUTO};
 		const char *at = strcasestr(it.id, "/replicationProtectedItems/");
 		start(e, c, &req, dr_arena_strndup(c->a, it.id, (size_t)(at - it.id)), NULL, DR_BE_DIR_AUTO);

@@ -272,6 +272,10 @@ bool emu_faults_before(dr_emu *e, const emu_req *rq, emu_resp *rs);
 bool emu_faults_after(dr_emu *e, const emu_req *rq, emu_resp *rs);
 /* 403 on Compute/Network for this VM (kind forbidden). True: answered. */
 bool emu_faults_forbidden(dr_emu *e, emu_call *c, const char *vm);
+/* The provider (instanceType) a `provider` fault serves vm's item as protected by; NULL: A2A. */
+const char *emu_faults_provider(const dr_emu *e, const char *vm);
+/* True when a `no-properties` fault serves vm's item without its properties. */
+bool emu_faults_no_properties(const dr_emu *e, const char *vm);
 /* The lifetime of tokens issued now, when a token-expiry fault shortens it; else -1. */
 int64_t emu_faults_token_lifetime(dr_emu *e);
 void emu_faults_free(dr_emu *e);

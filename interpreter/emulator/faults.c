@@ -11,6 +11,11 @@
  *                 expires_in they announce (a revoked or skewed token)
  *   forbidden     403 AuthorizationFailed on Compute and Network (`api`:
  *                 compute, network or all; `vms`: a regex over VM names)
+ *   provider      the items of `vms` are protected by another provider
+ *                 (`provider`: HyperVReplicaAzure, InMageRcm, ...): served
+ *                 with its providerSpecificDetails, their operations refused
+ *   no-properties the items of `vms` are listed and served without
+ *                 `properties` (an answer a client cannot read)
  *
  * status, reset and delay select requests by `method` and `path` (a
  * case-insensitive PCRE2 regex), then count them: the requests after+1 ..
@@ -30,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "backends/sim_int.h"
@@ -37,16 +43,19 @@
 #include "util/text.h"
 #include "util/xalloc.h"
 
-typedef enum kind { F_STATUS, F_RESET, F_DELAY, F_TOKEN_EXPIRY, F_FORBIDDEN, F_COUNT } kind;
+typedef enum kind { F_STATUS, F_RESET, F_DELAY, F_TOKEN_EXPIRY, F_FORBIDDEN, F_PROVIDER, F_NO_PROPERTIES, F_COUNT } kind;
 
-static const char *const kind_names[] = {"status", "reset", "delay", "token-expiry", "forbidden", NULL};
-static const char *const all_kinds[] = {"status", "reset", "delay", "token-expiry", "forbidden", "fail",
-					"throttle", "hang", "unhealthy", "slow", "shutdown-fails", "suspend", "read-fails", NULL};
+static const char *const kind_names[] = {"status", "reset", "delay", "token-expiry", "forbidden", "provider",
+					 "no-properties", NULL};
+static const char *const all_kinds[] = {"status", "reset", "delay", "token-expiry", "forbidden", "provider",
+					"no-properties", "fail", "throttle", "hang", "unhealthy", "slow",
+					"shutdown-fails", "suspend", "read-fails", NULL};
 
 struct emu_fault {
 	kind k;
 	int status;
 	char *method;
+	char *provider; /* F_PROVIDER: the instanceType served */
 	pcre2_code *path_re, *vms_re;
 	double probability;
 	int64_t after, burst, every, times; /* burst, every, times: -1 when not given */
@@ -62,13 +71,14 @@ static const struct {
 	const char *name;
 	unsigned kinds;
 } keys[] = {
-	{"kind", 0x1f}, {"method", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
+	{"kind", 0x7f}, {"method", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"path", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"probability", K(F_STATUS) | K(F_RESET) | K(F_DELAY) | K(F_FORBIDDEN)},
 	{"after", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"burst", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"every", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"times", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"at", K(F_STATUS) | K(F_RESET)}, {"code", K(F_STATUS)}, {"retry_after", K(F_STATUS)},
 	{"retry_after_as", K(F_STATUS)},
-	{"delay", K(F_DELAY)}, {"lifetime", K(F_TOKEN_EXPIRY)}, {"api", K(F_FORBIDDEN)}, {"vms", K(F_FORBIDDEN)},
+	{"delay", K(F_DELAY)}, {"lifetime", K(F_TOKEN_EXPIRY)}, {"api", K(F_FORBIDDEN)},
+	{"vms", K(F_FORBIDDEN) | K(F_PROVIDER) | K(F_NO_PROPERTIES)}, {"provider", K(F_PROVIDER)},
 	{NULL, 0},
 };
 
@@ -157,6 +167,7 @@ static void parse_key(pctx *c, const char *key, const dr_node *v)
 	double p;
 	int64_t i;
 	if (strcmp(key, "method") == 0 && want_string(c, v, key)) f->method = xstrdup(dr_node_str(v));
+	else if (strcmp(key, "provider") == 0 && want_string(c, v, key)) f->provider = xstrdup(dr_node_str(v));
 	else if (strcmp(key, "path") == 0) f->path_re = want_regex(c, v, key);
 	else if (strcmp(key, "vms") == 0) f->vms_re = want_regex(c, v, key);
 	else if (strcmp(key, "probability") == 0) {
@@ -217,6 +228,10 @@ static void finish(pctx *c, const dr_node *map)
 		bad(c, DR202, map, "fault: a '%s' fault needs 'delay' (e.g. delay: 2s)", "delay");
 	if (f->k == F_TOKEN_EXPIRY && f->lifetime_ms < 0)
 		bad(c, DR202, map, "fault: a '%s' fault needs 'lifetime' (e.g. lifetime: 30s)", "token-expiry");
+	if (f->k == F_PROVIDER && !f->provider)
+		bad(c, DR202, map, "fault: a '%s' fault needs 'provider' (e.g. provider: InMageRcm)", "provider");
+	if (f->k == F_PROVIDER && f->provider && strcasecmp(f->provider, "A2A") == 0)
+		bad(c, DR204, map, "fault: a '%s' fault's 'provider' must be another than A2A", "provider");
 }
 
 static bool parse_own(dr_emu *e, pctx *c, const dr_node *map, kind k)
@@ -258,7 +273,7 @@ static bool parse_entry(dr_emu *e, pctx *c, const dr_node *entry, bool *ours)
 		dr_diag *g = dr_diag_error(c->d, DR204, dr_node_loc(kn), "fault: unknown kind '%s'", k);
 		const char *near = dr_text_suggest(k, all_kinds);
 		dr_diag_set_hint(g, near ? "did you mean '%s'?" : "one of: status, reset, delay, token-expiry, "
-							     "forbidden, fail, throttle, hang, unhealthy, slow, "
+							     "forbidden, provider, no-properties, fail, throttle, hang, unhealthy, slow, "
 							     "shutdown-fails, suspend, read-fails%s",
 				 near ? near : "");
 		c->errors++;
@@ -299,6 +314,7 @@ void emu_faults_free(dr_emu *e)
 {
 	for (size_t i = 0; i < e->n_faults; i++) {
 		free(e->faults[i].method);
+		free(e->faults[i].provider);
 		pcre2_code_free(e->faults[i].path_re);
 		pcre2_code_free(e->faults[i].vms_re);
 	}
@@ -419,6 +435,22 @@ bool emu_faults_forbidden(dr_emu *e, emu_call *c, const char *vm)
 			      emu_cap(c, "sub"), emu_cap(c, "rg"));
 		return true;
 	}
+	return false;
+}
+
+const char *emu_faults_provider(const dr_emu *e, const char *vm)
+{
+	for (size_t i = 0; i < e->n_faults; i++)
+		if (e->faults[i].k == F_PROVIDER && re_match(e->faults[i].vms_re, vm))
+			return e->faults[i].provider;
+	return NULL;
+}
+
+bool emu_faults_no_properties(const dr_emu *e, const char *vm)
+{
+	for (size_t i = 0; i < e->n_faults; i++)
+		if (e->faults[i].k == F_NO_PROPERTIES && re_match(e->faults[i].vms_re, vm))
+			return true;
 	return false;
 }
 

@@ -32,6 +32,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -307,6 +308,34 @@ static cJSON *a2a_json(dr_emu *e, dr_arena *a, const dr_be_item *it, const dr_be
 	return p;
 }
 
+/*
+ * The details of an item a `provider` fault says another provider protects,
+ * in that provider's definition of the contract (HyperVReplicaAzure-,
+ * InMageRcmReplicationDetails; any other: its instanceType alone).
+ */
+static cJSON *foreign_json(dr_arena *a, const dr_be_item *it, const char *provider)
+{
+	cJSON *p = cJSON_CreateObject();
+	cJSON_AddStringToObject(p, "instanceType", provider);
+	if (strcasecmp(provider, "HyperVReplicaAzure") == 0) {
+		cJSON_AddStringToObject(p, "recoveryAzureVmName", it->name);
+		cJSON_AddStringToObject(p, "recoveryAzureVMSize", it->size);
+		cJSON_AddStringToObject(p, "vmId", dr_arena_printf(a, "%.8s-0000-4000-8000-%012d", strrchr(it->id, '/') + 1, 0));
+		cJSON_AddStringToObject(p, "vmProtectionState", it->protection_state);
+		if (it->rpo_ms >= 0)
+			cJSON_AddNumberToObject(p, "rpoInSeconds", (double)(it->rpo_ms / 1000));
+	} else if (strcasecmp(provider, "InMageRcm") == 0) {
+		cJSON_AddStringToObject(p, "targetVmName", it->name);
+		cJSON_AddStringToObject(p, "targetVmSize", it->size);
+		cJSON_AddStringToObject(p, "targetLocation", it->recovery_region);
+		cJSON_AddStringToObject(p, "primaryNicIpAddress", it->primary_ip);
+		cJSON_AddStringToObject(p, "osType", "Linux");
+		if (it->rpo_ms >= 0)
+			cJSON_AddNumberToObject(p, "lastRpoInSeconds", (double)(it->rpo_ms / 1000));
+	}
+	return p;
+}
+
 static void item_names(dr_emu *e, dr_arena *a, cJSON *p, const dr_be_item *it)
 {
 	cJSON_AddStringToObject(p, "friendlyName", it->name);
@@ -334,11 +363,14 @@ cJSON *emu_item_json(dr_emu *e, dr_arena *a, int64_t now, const dr_be_item *firs
 {
 	dr_be_item view = emu_view(a, first);
 	const dr_be_item *it = &view;
+	const char *provider = emu_faults_provider(e, it->name);
 	cJSON *o = cJSON_CreateObject(), *p;
 	cJSON_AddStringToObject(o, "id", it->id);
 	cJSON_AddStringToObject(o, "name", last_segment(it->id));
 	cJSON_AddStringToObject(o, "type", "Microsoft.RecoveryServices/vaults/replicationFabrics/"
 					   "replicationProtectionContainers/replicationProtectedItems");
+	if (emu_faults_no_properties(e, it->name))
+		return o;
 	p = cJSON_AddObjectToObject(o, "properties");
 	item_names(e, a, p, it);
 	cJSON_AddStringToObject(p, "protectionState", it->protection_state);
@@ -357,7 +389,8 @@ cJSON *emu_item_json(dr_emu *e, dr_arena *a, int64_t now, const dr_be_item *firs
 	add_scenario(e, a, now, p, it);
 	if (it->failover_point_id)
 		cJSON_AddStringToObject(p, "failoverRecoveryPointId", it->failover_point_id);
-	cJSON_AddItemToObject(p, "providerSpecificDetails", a2a_json(e, a, it, first));
+	cJSON_AddItemToObject(p, "providerSpecificDetails",
+			      provider ? foreign_json(a, it, provider) : a2a_json(e, a, it, first));
 	return o;
 }
 

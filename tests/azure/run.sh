@@ -596,7 +596,69 @@ throttled() {
 	stop
 }
 
-all="lifecycle soak token_expiry emulator_restart drover_killed errors secrets suspended throttled"
+# --- items drover cannot operate: protected by another provider (InMageRcm, HyperVReplicaAzure, served in their
+# contract shapes), and one the vault lists without properties (its VM's name unknown, so no VM set can tell
+# whether it is theirs): drover plan names each as a blocker, drover run refuses before any call (the service's
+# audit stays empty), and --exclude-blocked goes on without them ----------------------------------------------
+unusable() {
+	local d=$tmp/unus
+	mkdir -p "$d"
+	start unus --faults '[{kind: provider, provider: InMageRcm, vms: "^shop-db-1$"},
+		{kind: provider, provider: HyperVReplicaAzure, vms: "^shop-app-1$"}, {kind: no-properties, vms: "^shop-web-2$"}]' || return
+	cat >"$d/u.yaml" <<-EOF
+	drover: 1
+	name: unusable
+	backend: { kind: azure, subscription: 00000000-0000-0000-0000-000000000000, resource_group: drover-sim,
+	           vault: drover-sim-vault, endpoint: "\${env.EMU_URL}" }
+	vm_sets: { shop: { match: { name: "^shop-" } } }
+	steps:
+	  - { id: shutdown, action: dr.shutdown, targets: shop }
+	  - { id: failover, action: dr.failover, targets: shop, needs: shutdown, with: { shutdown_source: false } }
+	EOF
+	served "$d/served"
+	check "unusable: the InMageRcm item is served in its provider's shape" \
+		is "$(jq -r 'select(.properties.friendlyName == "shop-db-1") | .properties.providerSpecificDetails | "\(.instanceType) \(.targetVmName)"' "$d/served")" "InMageRcm shop-db-1"
+	check "  the HyperVReplicaAzure one too" \
+		is "$(jq -r 'select(.properties.friendlyName == "shop-app-1") | .properties.providerSpecificDetails | "\(.instanceType) \(.recoveryAzureVmName)"' "$d/served")" "HyperVReplicaAzure shop-app-1"
+	check "  one item is listed without properties" is "$(jq -c 'select(.properties == null) | keys' "$d/served")" '["id","name","type"]'
+	token
+	check "  \$filter on instanceType finds the InMageRcm item alone" \
+		is "$(curl -s -H "Authorization: Bearer $T" "$U$V/replicationProtectedItems?$AV&%24filter=instanceType%20eq%20%27InMageRcm%27" | jq -c '[.value[].properties.friendlyName]')" '["shop-db-1"]'
+	(cd "$d" && "$drover" plan --state-dir s u.yaml >plan.out 2>&1); RC=$?
+	check "unusable: drover plan is blocked (exit $RC)" is "$RC" 1
+	check "  naming the InMageRcm item and why" \
+		has "$d/plan.out" "^  - shop-db-1: step 'shutdown' would be refused: it is protected by InMageRcm (VMware VMs and physical servers to Azure (modernized)), not Azure-to-Azure (A2A)"
+	check "  the HyperVReplicaAzure item" \
+		has "$d/plan.out" "^  - shop-app-1: step 'shutdown' would be refused: it is protected by HyperVReplicaAzure (Hyper-V VMs to Azure)"
+	check "  and the item without properties: no VM set can tell whether it is one of theirs" \
+		has "$d/plan.out" "^  - [0-9a-f-]\{36\}: no VM set can tell whether this item is one of its VMs.*lacks properties.*cannot read its VM's name and state"
+	check "  3 blockers" has "$d/plan.out" "^Blockers (3)"
+	(cd "$d" && "$drover" run --yes --state-dir s u.yaml >run.out 2>&1 </dev/null); RC=$?
+	check "unusable: drover run refuses (exit $RC)" is "$RC" 1
+	check "  saying nothing was started" has "$d/run.out" "Nothing was started and no operation was sent to the azure backend"
+	check "  and the service saw no mutating call: its audit is empty" is "$(wc -l <"$tmp/unus.audit")" 0
+	# the service refuses A2A's input on another provider's item (had a call reached it)
+	local id
+	id=$(jq -r 'select(.properties.friendlyName == "shop-db-1") | .id' "$d/served")
+	curl -s -o "$d/refused.json" -X POST -H "Authorization: Bearer $T" -H "Content-Type: application/json" \
+		-d '{"properties":{"failoverDirection":"PrimaryToRecovery","sourceSiteOperations":"NotRequired","providerSpecificDetails":{"instanceType":"A2A"}}}' \
+		"$U$id/unplannedFailover?$AV"
+	check "  an A2A failover posted to the InMageRcm item: 400 InvalidProviderSpecificInput, nothing started" \
+		is "$(jq -r '.error.details[0].code' "$d/refused.json") $(jq -s '[.[] | select(.accepted)] | length' "$tmp/unus.audit")" \
+		"InvalidProviderSpecificInput 0"
+	(cd "$d" && "$drover" run --yes --exclude-blocked --state-dir s u.yaml >run2.out 2>&1 </dev/null); RC=$?
+	[ "$RC" = 0 ] || sed 's/^/      /' "$d/run2.out"
+	check "unusable: --exclude-blocked goes on without the three (exit $RC)" is "$RC" 0
+	check "  the others shut down and failed over: 6 accepted calls, none on the three" \
+		is "$(jq -sc --slurpfile sv "$d/served" '[$sv[] | select(.properties.friendlyName != "shop-db-2" and
+			.properties.friendlyName != "shop-app-2" and .properties.friendlyName != "shop-web-1") | .name] as $three |
+			[.[] | select(.accepted)] | [length, ([.[] | select(.path | test(($three | join("|")) + "|shop-db-1|shop-app-1|shop-web-2"; "i"))] | length)]' \
+			"$tmp/unus.audit")" "[6,0]"
+	check "nothing broke the OpenAPI contract" no_violation "$tmp/unus.err"
+	stop
+}
+
+all="lifecycle soak token_expiry emulator_restart drover_killed errors secrets suspended throttled unusable"
 for scenario in ${@:-$all}; do
 	$scenario
 done
