@@ -61,6 +61,12 @@ static void step_row(dr_buf *b, const dr_graphdiff_step *s)
 	else
 		dr_graph_describe(&raw, s->step, ", ");
 	dr_md_code(&what, raw.data);
+	if (s->retry_old) { /* the policy it ran with and runs with (built-in, written, defaults.retry) */
+		dr_buf_puts(&what, ": was ");
+		dr_md_code(&what, s->retry_old);
+		dr_buf_puts(&what, ", now ");
+		dr_md_code(&what, s->retry_new);
+	}
 	row_code(b, change[s->mark], dr_graph_id(s->step), what.data);
 	dr_buf_dispose(&raw);
 	dr_buf_dispose(&what);

@@ -16,7 +16,9 @@
 
 #include "actions/action.h"
 #include "front/expr.h"
+#include "run/retry.h"
 #include "util/buf.h"
+#include "util/text.h"
 
 #define NONE ((size_t)-1)
 
@@ -44,6 +46,12 @@ static void strlist_add(strlist *l, const char *s)
 }
 
 static bool str_same(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* What a field's comparison may look at besides the two steps: scratch memory, and each step's runbook. */
+typedef struct cmpctx {
+	dr_arena *scratch;
+	const dr_runbook *ra, *rb; /* OLD's, NEW's (NULL: the steps' own policies are compared) */
+} cmpctx;
 
 /* --- YAML trees ------------------------------------------------------- */
 
@@ -199,9 +207,9 @@ static void input_fields(strlist *out, const dr_step *a, const dr_step *b)
 			strlist_add(out, dr_arena_printf(out->a, "inputs.%s", refs.items[i]));
 }
 
-static bool same_action(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_action(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return str_same(a->action_name.name, b->action_name.name) && str_same(a->use.name, b->use.name);
 }
 
@@ -215,33 +223,28 @@ static bool refs_same(const dr_ref *a, size_t na, const dr_ref *b, size_t nb)
 	return true;
 }
 
-static bool same_targets(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_targets(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return a->foreach == b->foreach && refs_same(a->targets, a->n_targets, b->targets, b->n_targets);
 }
 
-static bool same_pipeline(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_pipeline(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return a->pipeline == b->pipeline;
 }
 
-static bool same_when(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_when(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return node_same(a->when, b->when);
 }
 
-static bool same_retry(const dr_step *sa, const dr_step *sb, dr_arena *scratch)
+static bool retry_same(const dr_retry *a, const dr_retry *b)
 {
-	(void)scratch;
-	const dr_retry *a = sa->retry, *b = sb->retry;
-	if (!a->present && !b->present)
-		return true;
-	if (a->present != b->present || a->attempts != b->attempts || a->delay_ms != b->delay_ms ||
-	    a->backoff != b->backoff || a->max_delay_ms != b->max_delay_ms || a->jitter != b->jitter || a->on != b->on ||
-	    a->n_on_match != b->n_on_match)
+	if (a->attempts != b->attempts || a->delay_ms != b->delay_ms || a->backoff != b->backoff ||
+	    a->max_delay_ms != b->max_delay_ms || a->jitter != b->jitter || a->on != b->on || a->n_on_match != b->n_on_match)
 		return false;
 	for (size_t i = 0; i < a->n_on_match; i++)
 		if (!str_same(a->on_match[i].source, b->on_match[i].source))
@@ -249,59 +252,101 @@ static bool same_retry(const dr_step *sa, const dr_step *sb, dr_arena *scratch)
 	return true;
 }
 
-static bool same_timeout(const dr_step *a, const dr_step *b, dr_arena *scratch)
+/*
+ * The policy each step runs with (dr_retry_of_step): a written retry:,
+ * defaults.retry, or a dr.* step's built-in one; so a retry: added to or
+ * removed from a dr.* step, or a changed defaults.retry, is a change.
+ */
+static bool same_retry(const dr_step *sa, const dr_step *sb, const cmpctx *c)
 {
-	(void)scratch;
+	return retry_same(dr_retry_of_step(c->ra, sa, NULL), dr_retry_of_step(c->rb, sb, NULL));
+}
+
+/* "built-in (5 attempts on throttled, delay 2s x2 up to 1m)" (in a): the policy st of rb runs with, and whence. */
+static const char *retry_words(dr_arena *a, const dr_runbook *rb, const dr_step *st)
+{
+	static const char *const classes[] = {"transient", "throttled", "timeout", "any"};
+	bool builtin;
+	const dr_retry *r = dr_retry_of_step(rb, st, &builtin);
+	const char *whence = builtin ? "built-in" : r->present ? "written" : rb->default_retry.present ? "defaults.retry"
+												       : "none";
+	char d[40], m[40];
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "%s (%lld attempt%s", whence, (long long)r->attempts, r->attempts == 1 ? "" : "s");
+	const char *sep = " on ";
+	for (size_t i = 0; r->attempts > 1 && i < sizeof classes / sizeof classes[0]; i++)
+		if (r->on & (1u << i))
+			dr_buf_printf(&b, "%s%s", sep, classes[i]), sep = ", ";
+	for (size_t i = 0; r->attempts > 1 && i < r->n_on_match; i++)
+		dr_buf_printf(&b, "%smatch '%s'", sep, r->on_match[i].source), sep = ", ";
+	dr_text_human_duration(r->delay_ms, d, sizeof d);
+	dr_text_human_duration(r->max_delay_ms, m, sizeof m);
+	if (r->attempts > 1)
+		dr_buf_printf(&b, ", delay %s", d);
+	if (r->attempts > 1 && r->backoff != 1)
+		dr_buf_printf(&b, " x%g", r->backoff);
+	if (r->attempts > 1 && r->max_delay_ms > 0)
+		dr_buf_printf(&b, " up to %s", m);
+	dr_buf_putc(&b, ')');
+	const char *s = dr_arena_strdup(a, b.data);
+	dr_buf_dispose(&b);
+	return s;
+}
+
+static bool same_timeout(const dr_step *a, const dr_step *b, const cmpctx *c)
+{
+	(void)c;
 	return a->timeout_ms == b->timeout_ms;
 }
 
-static bool same_attempt_timeout(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_attempt_timeout(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return a->attempt_timeout_ms == b->attempt_timeout_ms;
 }
 
-static bool same_concurrency(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_concurrency(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return a->concurrency == b->concurrency;
 }
 
-static bool same_order(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_order(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return a->order == b->order;
 }
 
-static bool same_max_failures(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_max_failures(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return a->max_failures == b->max_failures && a->max_failures_pct == b->max_failures_pct;
 }
 
-static bool same_on_failure(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_on_failure(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return a->on_failure == b->on_failure;
 }
 
-static bool same_rollback(const dr_step *a, const dr_step *b, dr_arena *scratch);
+static bool same_rollback(const dr_step *a, const dr_step *b, const cmpctx *c);
 
-static bool same_finally(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_finally(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return a->in_finally == b->in_finally;
 }
 
-static bool same_name(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_name(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return str_same(a->name, b->name);
 }
 
-static bool same_description(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_description(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
-	(void)scratch;
+	(void)c;
 	return str_same(a->description, b->description);
 }
 
@@ -312,7 +357,7 @@ static bool same_description(const dr_step *a, const dr_step *b, dr_arena *scrat
  */
 static const struct field {
 	const char *name;
-	bool (*same)(const dr_step *a, const dr_step *b, dr_arena *scratch);
+	bool (*same)(const dr_step *a, const dr_step *b, const cmpctx *c);
 	void (*each)(strlist *out, const dr_step *a, const dr_step *b);
 } fields[] = {
 	{"action", same_action, NULL},
@@ -335,12 +380,12 @@ static const struct field {
 };
 
 /* Add to out the name of every field in which a and b differ. */
-static void step_fields(strlist *out, const dr_step *a, const dr_step *b)
+static void step_fields(strlist *out, const dr_step *a, const dr_step *b, const cmpctx *c)
 {
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		if (fields[i].each)
 			fields[i].each(out, a, b);
-		else if (!fields[i].same(a, b, out->a))
+		else if (!fields[i].same(a, b, c))
 			strlist_add(out, fields[i].name);
 	}
 }
@@ -350,7 +395,7 @@ static void step_fields(strlist *out, const dr_step *a, const dr_step *b)
  * explicit `rollback: []` turns the action's default undo off) and hold the
  * same steps: same ids, needs and fields, in the same order.
  */
-static bool same_rollback(const dr_step *a, const dr_step *b, dr_arena *scratch)
+static bool same_rollback(const dr_step *a, const dr_step *b, const cmpctx *c)
 {
 	if ((dr_node_get(a->node, "rollback") != NULL) != (dr_node_get(b->node, "rollback") != NULL) ||
 	    a->n_rollback != b->n_rollback)
@@ -359,8 +404,8 @@ static bool same_rollback(const dr_step *a, const dr_step *b, dr_arena *scratch)
 		const dr_step *ra = &a->rollback[i], *rb = &b->rollback[i];
 		if (!str_same(ra->id.name, rb->id.name) || !refs_same(ra->needs, ra->n_needs, rb->needs, rb->n_needs))
 			return false;
-		strlist diff = {.a = scratch};
-		step_fields(&diff, ra, rb);
+		strlist diff = {.a = c->scratch};
+		step_fields(&diff, ra, rb, c);
 		if (diff.n)
 			return false;
 	}
@@ -395,8 +440,13 @@ static void emit_new(builder *b, size_t i)
 	s->mark = DR_MARK_ADDED;
 	if (k != NONE) {
 		strlist f = {.a = d->arena};
+		cmpctx c = {.scratch = d->arena, .ra = d->old->rb, .rb = d->new->rb};
 		s->old = d->old->nodes[k].step;
-		step_fields(&f, s->old, s->step);
+		step_fields(&f, s->old, s->step, &c);
+		if (!same_retry(s->old, s->step, &c)) {
+			s->retry_old = retry_words(d->arena, d->old->rb, s->old);
+			s->retry_new = retry_words(d->arena, d->new->rb, s->step);
+		}
 		s->fields = f.items;
 		s->n_fields = f.n;
 		s->mark = f.n ? DR_MARK_CHANGED : DR_MARK_SAME;
@@ -618,6 +668,8 @@ static void text_step(FILE *out, const dr_graphdiff_step *s)
 		for (size_t i = 0; i < s->n_fields; i++)
 			fprintf(out, "%s%s", i ? ", " : "", s->fields[i]);
 		fputc('\n', out);
+		if (s->retry_old)
+			fprintf(out, "    retry: %s -> %s\n", s->retry_old, s->retry_new);
 	}
 }
 
@@ -670,6 +722,11 @@ static cJSON *step_json(const dr_graphdiff_step *ds)
 		cJSON *f = cJSON_AddArrayToObject(o, "fields");
 		for (size_t i = 0; i < ds->n_fields; i++)
 			cJSON_AddItemToArray(f, cJSON_CreateString(ds->fields[i]));
+		if (ds->retry_old) {
+			cJSON *r = cJSON_AddObjectToObject(o, "retry");
+			cJSON_AddStringToObject(r, "old", ds->retry_old);
+			cJSON_AddStringToObject(r, "new", ds->retry_new);
+		}
 	}
 	return o;
 }

@@ -15,6 +15,10 @@
  * counts); dynamic values (with:, when:, inputs) as YAML trees, ignoring
  * comments, key order and quoting that does not change a scalar's type.
  * needs: is not a field: its changes are the added and removed edges.
+ * retry is the policy a step runs with (run/retry.h dr_retry_of_step), not
+ * only what is written: adding or removing a dr.* step's retry: swaps it
+ * for or from the built-in one, and a changed defaults.retry changes every
+ * step that inherits it; the diff says what the policy was and becomes.
  * Edges are compared as (needed id, needing id) pairs.
  *
  * The diff borrows both plans (which must outlive it) and owns the rest.
@@ -36,6 +40,10 @@ typedef struct dr_graphdiff_step {
 	dr_mark mark;
 	const char **fields; /* CHANGED: what changed, in the order of the list above */
 	size_t n_fields;
+	/* CHANGED retry: the policy each side runs with, in words ("built-in (5 attempts on throttled, delay 2s x2
+	   up to 1m)", "written (3 attempts on transient, ...)", "defaults.retry (...)", "none (1 attempt)");
+	   NULL when it did not change */
+	const char *retry_old, *retry_new;
 } dr_graphdiff_step;
 
 typedef struct dr_graphdiff {

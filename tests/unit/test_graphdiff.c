@@ -482,6 +482,8 @@ static void test_text(void **state)
 	pair p = diff(commit_old, commit_new);
 	char *s = print(p.d, DR_GRAPH_TEXT);
 	assert_string_equal(s, "~ step up: retry\n"
+			       "    retry: built-in (5 attempts on throttled, delay 2s x2 up to 1m) -> written (5 attempts on "
+			       "transient, throttled, timeout, delay 5s x2)\n"
 			       "- step old-gate\n"
 			       "+ step gate (approve)\n"
 			       "~ step commit: timeout\n"
@@ -493,10 +495,54 @@ static void test_text(void **state)
 	pair_free(&p);
 }
 
+/*
+ * retry is the policy a step runs with: a dr.* step's built-in one when none is written, defaults.retry when
+ * that is written; the diff says what it was and becomes.
+ */
+static void test_effective_retry(void **state)
+{
+	(void)state;
+	const char *fo = "  - id: fo\n    action: dr.failover\n    targets: db\n";
+	const char *note = "  - id: note\n    action: log\n    with: { message: hi }\n";
+	char old_text[2048], new_text[2048];
+	/* the built-in policy written out: the same policy, no change */
+	snprintf(old_text, sizeof old_text, "%s%s", HEAD, fo);
+	snprintf(new_text, sizeof new_text, "%s%s    retry: { attempts: 5, delay: 2s, backoff: 2, max_delay: 1m, jitter: equal, "
+					    "on: [throttled] }\n", HEAD, fo);
+	pair p = diff(old_text, new_text);
+	assert_true(dr_graphdiff_empty(p.d));
+	pair_free(&p);
+	/* a written retry: removed from a dr.* step: it gets the built-in one */
+	snprintf(old_text, sizeof old_text, "%s%s    retry: { attempts: 3, on: [transient] }\n", HEAD, fo);
+	snprintf(new_text, sizeof new_text, "%s%s", HEAD, fo);
+	p = diff(old_text, new_text);
+	const dr_graphdiff_step *s = dr_graphdiff_find(p.d, "fo");
+	assert_string_equal(fields_of(p.d, "fo"), "retry");
+	assert_string_equal(s->retry_old, "written (3 attempts on transient, delay 5s x2)");
+	assert_string_equal(s->retry_new, "built-in (5 attempts on throttled, delay 2s x2 up to 1m)");
+	pair_free(&p);
+	/* defaults.retry written: every step without its own retry: runs with it, a dr.* one and another alike */
+	snprintf(old_text, sizeof old_text, "%s%s%s", HEAD, fo, note);
+	char *steps = strstr(old_text, "steps:\n");
+	snprintf(new_text, sizeof new_text, "%.*sdefaults: { retry: { attempts: 2, on: [transient] } }\n%s",
+		 (int)(steps - old_text), old_text, steps);
+	p = diff(old_text, new_text);
+	assert_string_equal(fields_of(p.d, "fo"), "retry");
+	assert_string_equal(fields_of(p.d, "note"), "retry");
+	s = dr_graphdiff_find(p.d, "note");
+	assert_string_equal(s->retry_old, "none (1 attempt)");
+	assert_string_equal(s->retry_new, "defaults.retry (2 attempts on transient, delay 5s x2)");
+	char *j = print(p.d, DR_GRAPH_JSON);
+	assert_non_null(strstr(j, "\"retry\":\t{\n\t\t\t\t\t\"old\":\t\"built-in (5 attempts on throttled"));
+	free(j);
+	pair_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_effective_retry),
 		cmocka_unit_test(test_added_removed),
 		cmocka_unit_test(test_unchanged),
 		cmocka_unit_test(test_moved_to_finally),
