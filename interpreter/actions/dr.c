@@ -95,8 +95,9 @@ static const dr_field probe_fields[] = {
 	 "running: the VM is up; healthy: it is up and its guest heartbeat/login probe answers."},
 	{"timeout", &dr_action_t_duration, false, NULL,
 	 "How long to keep probing (every 5s, or the service's Retry-After after a read it did not answer) before "
-	 "failing as transient (as throttled when its last read was throttled, which the built-in retry of a step "
-	 "without retry: covers) (default: until the attempt's deadline, attempt_timeout; without one, 10m)."},
+	 "failing as transient, also when its last read was throttled: the probe's whole time, which the built-in "
+	 "retry of a step without retry: (throttled only) does not repeat (default: until the attempt's deadline, "
+	 "attempt_timeout; without one, 10m)."},
 	{"port", &probe_port, false, NULL,
 	 "Also require this port to answer. In the service's health model a port answers exactly when the "
 	 "guest is healthy (on the simulator: any port of a healthy VM). For a real TCP connection use check.tcp."},

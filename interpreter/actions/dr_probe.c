@@ -23,10 +23,12 @@
  *
  * A read the service did not answer (throttled: a 429; transient: a 5xx, a
  * lost answer) is not "could not see": the probe asks again no sooner than
- * the service's Retry-After, and when its time runs out on such a read the
- * attempt fails with that read's class - throttled, so a step without
- * retry: gets its built-in retry on throttled (run/retry.h), as the other
- * dr.* actions do.
+ * the service's Retry-After. Its time bounds the probe all the same: when
+ * it runs out on such a read, the attempt fails as transient too, saying
+ * the read was throttled, so the built-in retry of a step without retry:
+ * (throttled only, run/retry.h) does not probe for up to 5 times its time:
+ * the probe's own loop was its retry of the 429s. A written retry: on
+ * transient probes again, each attempt for the probe's time.
  */
 #include "actions/dr_int.h"
 
@@ -140,15 +142,15 @@ static dr_outcome done(dr_call *call, dr_outcome o)
 	return o;
 }
 
-/* Out of time: what the VM looked like last (looks), or the read the service did not answer (e), in its class. */
+/* Out of time: what the VM looked like last (looks), or the read the service did not answer (e); transient either way. */
 static dr_outcome gave_up(const dr_call *call, const vstate *st, dr_arena *a, const dr_be_error *e, const char *looks)
 {
 	char d[40];
 	dr_text_human_duration(call->now_ms - st->first_ms, d, sizeof d);
 	if (!e)
 		return dr_outcome_fail(DR_ERRC_TRANSIENT, "probe of '%s' gave up after %s: %s", call->target->name, d, looks);
-	dr_outcome o = dr_outcome_fail(dr_op_errclass(e->cls), "probe of '%s' gave up after %s: the service did not answer "
-							       "its last read of the VM (%s): %s",
+	dr_outcome o = dr_outcome_fail(DR_ERRC_TRANSIENT, "probe of '%s' gave up after %s: the service did not answer "
+							  "its last read of the VM (%s): %s",
 				       call->target->name, d, e->cls == DR_BE_ERR_THROTTLED ? "throttled" : "transient",
 				       dr_backend_error_text(a, e));
 	o.retry_after_ms = e->retry_after_ms;

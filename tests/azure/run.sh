@@ -592,7 +592,27 @@ throttled() {
 	check "throttled: a Retry-After of an hour is waited as a minute at most" \
 		is "$(jq -s '[.[] | select(.event == "task.retry")][0].delay_ms' "$d/ev4.jsonl")" 60000
 	check "  and the step's timeout (3s) ends the wait (exit $RC)" is "$RC" 1
-	check "nothing broke the OpenAPI contract" bash -c "$(declare -f hasnt no_violation); no_violation '$tmp/thr.err' && no_violation '$tmp/thr2.err' && no_violation '$tmp/thr3.err' && no_violation '$tmp/thr5.err'"
+	# a probe throttled on every read: its time (3s) bounds it, not 5 built-in attempts of 3s each
+	stop
+	cat >"$d/probe.yaml" <<-EOF
+	drover: 1
+	name: probe-throttled
+	backend: { kind: azure, subscription: 00000000-0000-0000-0000-000000000000, resource_group: drover-sim,
+	           vault: drover-sim-vault, endpoint: "\${env.EMU_URL}" }
+	vm_sets: { web: { match: { name: "^shop-web-1$" } } }
+	steps:
+	  - { id: up, action: dr.probe, targets: web, with: { expect: running, timeout: 3s } }
+	EOF
+	start thr7 --faults '[{kind: status, code: 429, method: GET, path: "virtualMachines/shop-web-1$", retry_after: 1s}]' || return
+	t0=$(date +%s)
+	(cd "$d" && "$drover" run --yes --state-dir s7 --events ev7.jsonl probe.yaml >out7 2>&1 </dev/null); RC=$?
+	took=$(( $(date +%s) - t0 ))
+	check "throttled: a probe whose every VM read is throttled fails after its own time, 3s (exit $RC, ${took}s)" \
+		bash -c "[ $RC = 1 ] && [ $took -lt 8 ]"
+	check "  in one attempt: the built-in retry does not probe again" \
+		is "$(jq -sc '[([.[] | select(.event == "task.retry")] | length), ([.[] | select(.event == "task.end")] | length), ([.[] | select(.event == "task.end")][0].class)]' "$d/ev7.jsonl")" '[0,1,"transient"]'
+	check "  saying its reads were throttled" has "$d/out7" "probe of 'shop-web-1' gave up after 3s[0-9ms]*: the service did not answer its last read of the VM (throttled)"
+	check "nothing broke the OpenAPI contract" bash -c "$(declare -f hasnt no_violation); no_violation '$tmp/thr.err' && no_violation '$tmp/thr2.err' && no_violation '$tmp/thr3.err' && no_violation '$tmp/thr5.err' && no_violation '$tmp/thr7.err'"
 	stop
 }
 

@@ -245,27 +245,41 @@ static void builtin_leaves_transient(void **state)
 }
 
 /* dr.probe: a throttled read of the VM is asked again after the service's Retry-After, and a probe out of time on
-   one fails throttled, so the built-in retry probes again (not "gave up" as a transient failure). */
-static void builtin_retries_a_throttled_probe(void **state)
+   one gives up as transient: its time (12 s) bounds it, not 5 built-in attempts of 12 s each; the probe's own loop
+   was its retry of the 429s. A written retry: on transient probes again, each attempt for the probe's time. */
+static const char probe_yaml[] = "drover: 1\nname: probe\n"
+				 "backend:\n  kind: sim\n  vms: [{ name: db-1 }]\n  faults:\n"
+				 "    - { kind: read-fails, vms: [db-1], class: throttled, times: 5, retry_after: 20s }\n"
+				 "vm_sets: { db: { match: { name: \"^db-\" } } }\n"
+				 "steps:\n  - { id: up, action: dr.probe, foreach: db, with: { expect: running, timeout: 12s }%s }\n";
+
+static void a_throttled_probe_is_bounded_by_its_time(void **state)
 {
 	(void)state;
+	char yaml[sizeof probe_yaml + 64];
+	snprintf(yaml, sizeof yaml, probe_yaml, "");
 	fx_run r;
-	fx_run_init(&r, "drover: 1\nname: probe\n"
-			"backend:\n  kind: sim\n  vms: [{ name: db-1 }]\n  faults:\n"
-			"    - { kind: read-fails, vms: [db-1], class: throttled, times: 5, retry_after: 20s }\n"
-			"vm_sets: { db: { match: { name: \"^db-\" } } }\n"
-			"steps:\n  - { id: up, action: dr.probe, foreach: db, with: { expect: running, timeout: 12s } }\n");
+	fx_run_init(&r, yaml);
+	r.o.state_dir = fx_newdir();
+	if (fx_run_exec(&r) != DR_RUN_FAILED)
+		fail_msg("%s\n%s", r.err ? r.err : "", r.events ? r.events : "");
+	const cJSON *end = fx_last(&r, "task.end", "up", "db-1");
+	assert_string_equal(fx_str(end, "class"), "transient");
+	assert_non_null(strstr(fx_str(end, "message"), "gave up after 12s: the service did not answer its last read of "
+						       "the VM (throttled)"));
+	assert_int_equal(fx_count(&r, "task.retry", "up", "db-1"), 0); /* the built-in policy retries throttled only */
+	assert_true(fx_num(fx_last(&r, "step.end", "up", NULL), "elapsed_ms") <= 12000);
+	fx_run_free(&r);
+	snprintf(yaml, sizeof yaml, probe_yaml, ", retry: { attempts: 5, on: [transient] }");
+	fx_run_init(&r, yaml);
 	r.o.state_dir = fx_newdir();
 	if (fx_run_exec(&r) != DR_RUN_SUCCEEDED)
 		fail_msg("%s\n%s", r.err ? r.err : "", r.events ? r.events : "");
-	const cJSON *first = fx_first(&r, "task.end", "up", "db-1");
-	assert_string_equal(fx_str(first, "class"), "throttled");
-	assert_non_null(strstr(fx_str(first, "message"), "did not answer its last read of the VM (throttled)"));
 	/* two reads an attempt (at 0 and at 12 s, its end; not every 5 s: the Retry-After is 20 s): the fifth passes */
 	assert_int_equal(fx_count(&r, "task.retry", "up", "db-1"), 2);
 	const cJSON *retry = fx_first(&r, "task.retry", "up", "db-1");
-	assert_string_equal(fx_str(retry, "reason"), "throttled");
-	assert_true(fx_num(retry, "delay_ms") >= 20000);
+	assert_string_equal(fx_str(retry, "reason"), "transient");
+	assert_true(fx_num(retry, "delay_ms") >= 20000); /* the last read's Retry-After */
 	assert_int_equal((int)fx_num(fx_last(&r, "task.end", "up", "db-1"), "attempt"), 3);
 	fx_run_free(&r);
 }
@@ -282,7 +296,7 @@ int main(void)
 		cmocka_unit_test(builtin_retries_throttled),
 		cmocka_unit_test(builtin_retry_bounded),
 		cmocka_unit_test(builtin_leaves_transient),
-		cmocka_unit_test(builtin_retries_a_throttled_probe),
+		cmocka_unit_test(a_throttled_probe_is_bounded_by_its_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
