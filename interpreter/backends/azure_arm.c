@@ -167,7 +167,34 @@ static void advise(dr_arena *a, dr_be_error *err)
 
 static bool retryable(long status)
 {
-	return status == 429 || status == 408 || status >= 500;
+	return status == 429 || status == 408 || status >= 500 || status < 300; /* < 300: a read's body that is not JSON */
+}
+
+/* The start of a body that is not JSON, on one line (control characters as spaces), for a message; in a. */
+static const char *snippet(dr_arena *a, const char *body, size_t len)
+{
+	enum { MAX = 160 };
+	char *s = dr_arena_strndup(a, body, len < MAX ? len : MAX);
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return len > MAX ? dr_arena_printf(a, "%s...", s) : s;
+}
+
+/*
+ * A read answered 2xx with a body that is not JSON (a proxy's login page, a
+ * cut answer): an error, transient, never an empty list or a missing item.
+ */
+static void not_json(dr_arena *a, const char *url, long status, const char *raw, const char *rid, dr_be_error *err)
+{
+	dr_backend_fail(err, a, (int)status, DR_BE_ERR_TRANSIENT, "BadResponse",
+			"A proxy or gateway between drover and Azure answered in the service's place, or the answer "
+			"was cut short.",
+			"Check the network path to backend.endpoint (a proxy that intercepts TLS, a captive portal), "
+			"then run again.",
+			"The service answered HTTP %ld to GET %s with %s%s%s", status, url,
+			*raw ? "a body that is not JSON: '" : "no JSON object (a list is {value, nextLink})", raw, *raw ? "'" : "");
+	err->request_id = dr_arena_strdup(a, rid);
 }
 
 /* How long to wait before try k+1 (1-based k): Retry-After, else 0.5 s doubling. */
@@ -259,6 +286,7 @@ int az_send(az *z, dr_arena *a, const az_req *r, az_reply *rep, dr_be_error *err
 		read_headers(z, a, &hr, write, rep);
 		cJSON_Delete(rep->json);
 		rep->json = hr.body_len ? cJSON_ParseWithLength(hr.body, hr.body_len) : NULL;
+		const char *raw = hr.body_len && !rep->json ? snippet(a, hr.body, hr.body_len) : NULL;
 		dr_http_response_dispose(&hr);
 		/*
 		 * The token expired or was revoked: once more with a new one. Twice at most: the
@@ -272,11 +300,18 @@ int az_send(az *z, dr_arena *a, const az_req *r, az_reply *rep, dr_be_error *err
 			continue;
 		}
 		free(token);
-		if (rep->status >= 200 && rep->status < 300) {
+		if (rep->status >= 200 && rep->status < 300 && !(raw && !write)) {
 			rc = 0;
 			break;
 		}
-		az_parse_error(a, rep->status, rep->json, rid, err);
+		if (rep->status < 300) {
+			not_json(a, url, rep->status, raw, rid, err);
+		} else {
+			az_parse_error(a, rep->status, rep->json, rid, err);
+			if (raw) /* a gateway's page: its words, not only the status */
+				err->message = dr_arena_printf(a, "The service answered HTTP %ld with a body that is not JSON: "
+								  "'%s'.", rep->status, raw);
+		}
 		advise(a, err);
 		err->retry_after_ms = rep->retry_after_ms;
 		if (rep->status == 429) {
@@ -298,6 +333,16 @@ void az_reply_dispose(az_reply *rep)
 	rep->json = NULL;
 }
 
+/* A list whose nextLinks do not end: an error, never the pages read so far taken for the whole list. */
+static int endless(dr_arena *a, const char *path, int pages, const char *why, dr_be_error *err)
+{
+	return dr_backend_fail(err, a, 200, DR_BE_ERR_TRANSIENT, "BadResponse", NULL,
+			       "Run again; if it stays so, report it to Azure support with the list's path.",
+			       "The service's list %s did not end after %d pages: %s, so drover cannot know its "
+			       "whole content",
+			       path, pages, why);
+}
+
 int az_list(az *z, dr_arena *a, const char *path, const char *api, const char *query,
 	    int (*each)(void *ctx, const cJSON *v), void *ctx, dr_be_error *err)
 {
@@ -309,16 +354,23 @@ int az_list(az *z, dr_arena *a, const char *path, const char *api, const char *q
 			az_reply_dispose(&rep);
 			return -1;
 		}
+		if (!cJSON_IsObject(rep.json)) { /* an empty answer is not an empty list */
+			not_json(a, r.url, rep.status, "", rep.request_id, err);
+			az_reply_dispose(&rep);
+			return -1;
+		}
 		const cJSON *v;
 		int stop = 0;
 		cJSON_ArrayForEach(v, cJSON_GetObjectItem(rep.json, "value")) if (!stop) stop = each(ctx, v);
 		const char *next = az_str(rep.json, "nextLink");
-		next = next && *next && !stop && (!prev || strcmp(prev, next) != 0) ? dr_arena_strdup(a, next) : NULL;
+		next = next && *next && !stop ? dr_arena_strdup(a, next) : NULL;
 		az_reply_dispose(&rep);
 		if (!next)
 			return 0;
+		if (prev && strcmp(prev, next) == 0)
+			return endless(a, path, page + 1, "its nextLink names the page just read", err);
 		prev = next;
 		r = (az_req){.method = "GET", .url = next};
 	}
-	return 0;
+	return endless(a, path, MAX_PAGES, "it has more pages than any vault's list", err);
 }

@@ -4,7 +4,8 @@
  * own for what only a wire can do:
  *
  *   status        answer with this HTTP status (429 with Retry-After, 500,
- *                 503, ...) in ARM's envelope
+ *                 503, ...) in ARM's envelope, or with `body` as written
+ *                 (text/html: a gateway's page, a proxy's 200 login page)
  *   reset         drop the connection without an answer (a TCP reset)
  *   delay         answer `delay` later (slow answers)
  *   token-expiry  tokens issued expire after `lifetime`, long before the
@@ -56,6 +57,7 @@ struct emu_fault {
 	int status;
 	char *method;
 	char *provider; /* F_PROVIDER: the instanceType served */
+	char *body; /* F_STATUS: the answer's body as written (text/html), not ARM's envelope; NULL: the envelope */
 	pcre2_code *path_re, *vms_re;
 	double probability;
 	int64_t after, burst, every, times; /* burst, every, times: -1 when not given */
@@ -76,7 +78,7 @@ static const struct {
 	{"after", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"burst", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"every", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"times", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"at", K(F_STATUS) | K(F_RESET)}, {"code", K(F_STATUS)}, {"retry_after", K(F_STATUS)},
-	{"retry_after_as", K(F_STATUS)},
+	{"retry_after_as", K(F_STATUS)}, {"body", K(F_STATUS)},
 	{"delay", K(F_DELAY)}, {"lifetime", K(F_TOKEN_EXPIRY)}, {"api", K(F_FORBIDDEN)},
 	{"vms", K(F_FORBIDDEN) | K(F_PROVIDER) | K(F_NO_PROPERTIES)}, {"provider", K(F_PROVIDER)},
 	{NULL, 0},
@@ -168,6 +170,7 @@ static void parse_key(pctx *c, const char *key, const dr_node *v)
 	int64_t i;
 	if (strcmp(key, "method") == 0 && want_string(c, v, key)) f->method = xstrdup(dr_node_str(v));
 	else if (strcmp(key, "provider") == 0 && want_string(c, v, key)) f->provider = xstrdup(dr_node_str(v));
+	else if (strcmp(key, "body") == 0 && want_string(c, v, key)) f->body = xstrdup(dr_node_str(v));
 	else if (strcmp(key, "path") == 0) f->path_re = want_regex(c, v, key);
 	else if (strcmp(key, "vms") == 0) f->vms_re = want_regex(c, v, key);
 	else if (strcmp(key, "probability") == 0) {
@@ -180,7 +183,7 @@ static void parse_key(pctx *c, const char *key, const dr_node *v)
 	else if (strcmp(key, "burst") == 0) want_int(c, v, key, 1, INT64_MAX, &f->burst);
 	else if (strcmp(key, "every") == 0) want_int(c, v, key, 1, INT64_MAX, &f->every);
 	else if (strcmp(key, "times") == 0) want_int(c, v, key, 1, INT64_MAX, &f->times);
-	else if (strcmp(key, "code") == 0) { want_int(c, v, key, 400, 599, &i); f->status = (int)i; }
+	else if (strcmp(key, "code") == 0) { want_int(c, v, key, 200, 599, &i); f->status = (int)i; }
 	else if (strcmp(key, "retry_after") == 0) want_duration(c, v, key, &f->retry_after_ms);
 	else if (strcmp(key, "delay") == 0) want_duration(c, v, key, &f->delay_ms);
 	else if (strcmp(key, "lifetime") == 0) want_duration(c, v, key, &f->lifetime_ms);
@@ -315,6 +318,7 @@ void emu_faults_free(dr_emu *e)
 	for (size_t i = 0; i < e->n_faults; i++) {
 		free(e->faults[i].method);
 		free(e->faults[i].provider);
+		free(e->faults[i].body);
 		pcre2_code_free(e->faults[i].path_re);
 		pcre2_code_free(e->faults[i].vms_re);
 	}
@@ -378,6 +382,13 @@ static void apply(emu_fault *f, const emu_req *rq, emu_resp *rs)
 		int64_t secs = f->retry_after_ms >= 0 ? (f->retry_after_ms + 999) / 1000 : 1;
 		emu_header(rs, rq->a, "Retry-After", f->date ? http_date(rq->a, rq->now_ms / 1000 + secs)
 							      : dr_arena_printf(rq->a, "%lld", (long long)secs));
+	}
+	if (f->body) {
+		rs->status = f->status;
+		dr_buf_puts(&rs->body, f->body);
+		emu_header(rs, rq->a, "Content-Type", "text/html; charset=utf-8");
+		rs->audit_note = "InjectedBody";
+		return;
 	}
 	while (codes[i].status && codes[i].status != f->status)
 		i++;

@@ -129,9 +129,12 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, emu_resp *rs)
 		MHD_create_response_from_buffer(rs->body.len, rs->body.data, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
-	for (size_t i = 0; i < rs->n_headers; i++)
+	bool typed = false; /* a fault's body says its own Content-Type */
+	for (size_t i = 0; i < rs->n_headers; i++) {
 		MHD_add_response_header(r, rs->hk[i], rs->hv[i]);
-	if (rs->body.len)
+		typed |= strcasecmp(rs->hk[i], "Content-Type") == 0;
+	}
+	if (rs->body.len && !typed)
 		MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
 	enum MHD_Result ok = MHD_queue_response(conn, (unsigned)rs->status, r);
 	MHD_destroy_response(r);

@@ -333,6 +333,14 @@ errors() {
 	check "  permanent: not retried" hasnt "$tmp/forbidden.log" "attempt 2"
 	check "nothing broke the OpenAPI contract" no_violation "$tmp/errs.err"
 	stop
+	# a proxy answers the vault's list with its login page (200, HTML): an error saying so, not an empty vault
+	start proxy --faults '[{kind: status, code: 200, method: GET, path: "replicationProtectedItems$",
+		body: "<html><body>Sign in to the Contoso proxy</body></html>"}]' || return
+	dr plan --state-dir "$tmp/e" "$tmp/soak-azure.yaml"
+	check "a proxy's 200 login page for the list: refused, exit 2 (got $RC)" is "$RC" 2
+	check "  saying what came back and where to look" \
+		has "$tmp/out" "BadResponse: The service answered HTTP 200 to GET .*replicationProtectedItems?api-version=2025-08-01 with a body that is not JSON: '<html><body>Sign in to the Contoso proxy</body></html>'.*Recommended action: Check the network path to backend.endpoint"
+	stop
 }
 
 # Secrets that flow into the service's request bodies (a drill's network, a cleanup's comments) and

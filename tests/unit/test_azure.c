@@ -334,6 +334,64 @@ static void test_vm_facts_throttled_is_an_error(void **state)
 	fx_close(&f);
 }
 
+#define ITEMS_URL "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/drover-sim/providers/" \
+		  "Microsoft.RecoveryServices/vaults/drover-sim-vault/replicationProtectedItems?api-version=2025-08-01"
+
+/*
+ * Answers that are not JSON: a proxy's 200 login page to a read is an
+ * error (transient, BadResponse, with the page's first words), never an
+ * empty vault; a gateway's 502 page says its words, not only "HTTP 502".
+ */
+static void test_answers_that_are_not_json(void **state)
+{
+	(void)state;
+	fx f;
+	dr_be_item *items;
+	size_t n = 99;
+	fx_open(&f, "notjson", "[{kind: status, code: 200, method: GET, path: \"replicationProtectedItems$\","
+			       " body: \"<html><body>Sign in to the proxy</body></html>\"}]", 0, NULL);
+	dr_backend_caller_retries(f.be, true);
+	assert_int_equal(dr_backend_list_items(f.be, f.a, 0, &items, &n, &f.e), -1);
+	assert_string_equal(f.e.code, "BadResponse");
+	assert_int_equal(f.e.cls, DR_BE_ERR_TRANSIENT);
+	assert_non_null(strstr(f.e.message, "replicationProtectedItems?api-version=2025-08-01 with a body that is not "
+					    "JSON: '<html><body>Sign in to the proxy</body></html>'"));
+	fx_close(&f);
+	fx_open(&f, "badgateway", "[{kind: status, code: 502, method: GET, path: \"replicationProtectedItems$\","
+				  " body: \"<html>\\n<h1>502 Bad Gateway</h1>\\n</html>\"}]", 0, NULL);
+	dr_backend_caller_retries(f.be, true);
+	assert_int_equal(dr_backend_list_items(f.be, f.a, 0, &items, &n, &f.e), -1);
+	assert_int_equal(f.e.http_status, 502);
+	assert_int_equal(f.e.cls, DR_BE_ERR_TRANSIENT);
+	assert_string_equal(f.e.message, "The service answered HTTP 502 with a body that is not JSON: "
+					 "'<html> <h1>502 Bad Gateway</h1> </html>'.");
+	fx_close(&f);
+}
+
+/*
+ * Paged lists as the contract allows them: an empty page with a nextLink is
+ * followed (6 items in pages of 0, 4 and 2); a nextLink that names the page
+ * just read is an error, never the pages so far taken for the whole vault.
+ */
+static void test_pages_empty_and_endless(void **state)
+{
+	(void)state;
+	fx f;
+	dr_be_item *items;
+	size_t n = 0;
+	fx_open(&f, "emptypage", "[{kind: status, code: 200, method: GET, path: \"replicationProtectedItems$\", times: 1,"
+				 " body: '{\"value\": [], \"nextLink\": \"" ITEMS_URL "&skipToken=0\"}'}]", 4, NULL);
+	assert_int_equal(dr_backend_list_items(f.be, f.a, 0, &items, &n, &f.e), 0);
+	assert_int_equal(n, 6);
+	fx_close(&f);
+	fx_open(&f, "endless", "[{kind: status, code: 200, method: GET, path: \"replicationProtectedItems$\","
+			       " body: '{\"value\": [], \"nextLink\": \"" ITEMS_URL "&skipToken=4\"}'}]", 4, NULL);
+	assert_int_equal(dr_backend_list_items(f.be, f.a, 0, &items, &n, &f.e), -1);
+	assert_string_equal(f.e.code, "BadResponse");
+	assert_non_null(strstr(f.e.message, "did not end after 2 pages: its nextLink names the page just read"));
+	fx_close(&f);
+}
+
 static void test_vm_facts_when_compute_is_forbidden(void **state)
 {
 	(void)state;
@@ -650,6 +708,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_run_on_the_worker_pool),
 		cmocka_unit_test(test_paging_and_threads),
+		cmocka_unit_test(test_answers_that_are_not_json),
+		cmocka_unit_test(test_pages_empty_and_endless),
 		cmocka_unit_test(test_lost_answer_is_found_not_repeated),
 		cmocka_unit_test(test_refusal_unconfirmed_is_transient),
 		cmocka_unit_test(test_vm_facts_when_compute_is_forbidden),
