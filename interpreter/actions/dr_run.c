@@ -170,6 +170,13 @@ static const char *last_segment(const char *id)
 	return slash ? slash + 1 : id;
 }
 
+/* A job's name for people: its id's last segment without a query (Compute's operation URL has ?api-version=). */
+static const char *job_name(dr_arena *a, const char *job_id)
+{
+	const char *q = job_id ? strchr(job_id, '?') : NULL;
+	return last_segment(q ? dr_arena_strndup(a, job_id, (size_t)(q - job_id)) : job_id);
+}
+
 static void log_line(opctx *c, const char *level, const char *msg)
 {
 	dr_exec_log(c->call->run, c->call, level, msg);
@@ -563,7 +570,7 @@ static dr_outcome poll(opctx *c)
 	dr_be_error e;
 	if (dr_backend_get_job(c->be, c->a, c->now, c->st->job_id, &j, &e) < 0) {
 		if (e.cls != DR_BE_ERR_PERMANENT) /* the service hiccupped: ask again later */
-			return ask_again(c, dr_arena_printf(c->a, "its job %s", last_segment(c->st->job_id)), &e);
+			return ask_again(c, dr_arena_printf(c->a, "its job %s", job_name(c->a, c->st->job_id)), &e);
 		return finish(c, refused(c, "cannot be followed: reading its job failed", &e));
 	}
 	if (c->st->told_suspended && j.state != DR_BE_JOB_SUSPENDED) {
@@ -656,7 +663,7 @@ static bool adopt(opctx *c, const dr_be_item *it)
 			c->d->request(c, &ignored);
 		}
 		log_line(c, "info", dr_arena_printf(c->a, "%s of '%s': going on with job %s, which attempt %d started",
-						    c->verb, c->vm, last_segment(s.job_id), k));
+						    c->verb, c->vm, job_name(c->a, s.job_id), k));
 		return true;
 	}
 	return false;
@@ -714,7 +721,7 @@ static dr_outcome start(opctx *c, const dr_be_item *it)
 	if (dr_exec_logs_read(c->call->run)) /* formatted only when read: said for every task */
 		log_line(c, "info", dr_arena_printf(c->a, "%s of '%s' %s: job %s%s%s%s", c->verb, c->vm,
 						    s.replayed ? "was already started with this key" : "started",
-						    last_segment(s.job_id), s.request_id ? " (request id " : "",
+						    job_name(c->a, s.job_id), s.request_id ? " (request id " : "",
 						    s.request_id ? dr_arena_printf(c->a, "%s)", s.request_id) : "",
 						    point_phrase(c, &pick)));
 	if (s.poll_after_ms > 0)
@@ -830,7 +837,7 @@ static dr_probe_result probe_job(opctx *c, const char *job_id)
 	dr_be_error e;
 	if (dr_backend_get_job(c->be, c->a, c->now, job_id, &j, &e) < 0)
 		return probe_is(DR_PROBE_UNKNOWN, heap_printf(c->a, "%s of '%s': its job %s cannot be read: %s", c->verb,
-							      c->vm, last_segment(job_id), dr_backend_error_text(c->a, &e)));
+							      c->vm, job_name(c->a, job_id), dr_backend_error_text(c->a, &e)));
 	if (!dr_backend_job_done(j.state)) {
 		c->st = c->call->state = xcalloc(1, sizeof *c->st);
 		c->st->job_id = xstrdup(job_id);

@@ -677,6 +677,8 @@ unusable() {
 	(cd "$d" && "$drover" run --yes --exclude-blocked --state-dir s u.yaml >run2.out 2>&1 </dev/null); RC=$?
 	[ "$RC" = 0 ] || sed 's/^/      /' "$d/run2.out"
 	check "unusable: --exclude-blocked goes on without the three (exit $RC)" is "$RC" 0
+	check "  a power off names its Compute operation by its id, without the URL's query" \
+		bash -c "grep -q \"shutdown of 'shop-web-1' started: job [0-9a-f-]\\{36\\} (request id\" '$d/run2.out' && ! grep -q 'job [^ ]*?api-version' '$d/run2.out'"
 	check "  the others shut down and failed over: 6 accepted calls, none on the three" \
 		is "$(jq -sc --slurpfile sv "$d/served" '[$sv[] | select(.properties.friendlyName != "shop-db-2" and
 			.properties.friendlyName != "shop-app-2" and .properties.friendlyName != "shop-web-1") | .name] as $three |
