@@ -27,8 +27,10 @@ const dr_type dr_action_t_duration = {.kind = DR_T_DURATION, .flags = DR_TF_EXPR
 const dr_type dr_action_t_bool = {.kind = DR_T_BOOL, .flags = DR_TF_EXPR};
 const dr_type dr_action_t_regex = {.kind = DR_T_REGEX};
 const dr_type dr_action_t_argv = {.kind = DR_T_SEQ, .flags = DR_TF_NONEMPTY, .items = &dr_action_t_text};
-const dr_type dr_action_t_env = {.kind = DR_T_DICT, .flags = DR_TF_KEY_ANY, .items = &dr_action_t_text};
-const dr_type dr_action_t_headers = {.kind = DR_T_DICT, .flags = DR_TF_KEY_ANY, .items = &dr_action_t_text};
+const dr_type dr_action_t_env = {
+	.kind = DR_T_DICT, .flags = DR_TF_KEY_ANY | DR_TF_CREDENTIAL_KEYS, .items = &dr_action_t_text};
+const dr_type dr_action_t_headers = {
+	.kind = DR_T_DICT, .flags = DR_TF_KEY_ANY | DR_TF_CREDENTIAL_KEYS, .items = &dr_action_t_text};
 
 static const dr_type exit_code = {.kind = DR_T_INT, .flags = DR_TF_EXPR, .min = 0, .max = 255};
 static const dr_type exit_code_list = {.kind = DR_T_SEQ, .flags = DR_TF_NONEMPTY, .items = &exit_code};

@@ -29,6 +29,7 @@
 
 #include "actions/action.h"
 #include "backends/http.h"
+#include "front/cleartext.h"
 #include "front/schema.h"
 #include "util/buf.h"
 #include "util/text.h"
@@ -659,6 +660,38 @@ static void check_url(ck *c, const dr_node *n)
 	free(origin);
 }
 
+static void cleartext_hint(dr_diag *g, const char *how)
+{
+	dr_diag_set_hint(g, "declare it under secrets: (env: or file:) and write %s: drover keeps only secrets out of "
+			    "what it prints and writes", how);
+}
+
+/* A credential in a URL as written: user:password@, or ?token=... (DR216, a warning). */
+static void cleartext_url(ck *c, const dr_node *n)
+{
+	size_t off, len, name_len;
+	const char *name;
+	if (!dr_cleartext_in_url(n->u.scalar.str, &off, &len, &name, &name_len))
+		return;
+	dr_diag *g = name ? dr_diag_warning(c->d, DR216, dr_node_loc_at(n, off, len),
+					    "%s: the URL's query parameter '%.*s' is written into the runbook in clear text",
+					    where(c), (int)name_len, name)
+			  : dr_diag_warning(c->d, DR216, dr_node_loc_at(n, off, len),
+					    "%s: the URL's password is written into the runbook in clear text", where(c));
+	cleartext_hint(g, "the whole URL as ${secrets.NAME}");
+}
+
+/* A literal value of a header or environment variable named as a credential (DR216, a warning). */
+static void cleartext_value(ck *c, const char *key, const dr_node *v)
+{
+	if (!is_string(v) || is_expr(v) || !v->u.scalar.len || !dr_cleartext_name(key, false))
+		return;
+	dr_diag *g = dr_diag_warning(c->d, DR216, dr_node_loc(v), "%s: a credential is written into the runbook in clear text",
+				     where(c));
+	cleartext_hint(g, strcasestr(key, "authorization") ? "\"Bearer ${secrets.NAME}\" (or the scheme it uses) here"
+							  : "${secrets.NAME} here");
+}
+
 static void walk_string(ck *c, const dr_node *n, const dr_type *t)
 {
 	if (!is_string(n)) {
@@ -668,8 +701,10 @@ static void walk_string(ck *c, const dr_node *n, const dr_type *t)
 			      where(c));
 	} else {
 		check_nul(c, n);
-		if (t->flags & DR_TF_URL)
+		if (t->flags & DR_TF_URL) {
 			check_url(c, n);
+			cleartext_url(c, n);
+		}
 	}
 }
 
@@ -949,6 +984,8 @@ static void walk_dict(ck *c, const dr_node *n, const dr_type *t)
 			bad_ident(c, p->key, "name");
 		push_key(c, key);
 		walk(c, p->value, t->items);
+		if (t->flags & DR_TF_CREDENTIAL_KEYS)
+			cleartext_value(c, key, p->value);
 		pop(c);
 	}
 }
@@ -1041,8 +1078,10 @@ static void walk(ck *c, const dr_node *n, const dr_type *t)
 	if (!n || !t)
 		return;
 	if ((t->flags & DR_TF_EXPR) && is_expr(n)) {
-		if (t->flags & DR_TF_URL)
+		if (t->flags & DR_TF_URL) {
 			check_url(c, n); /* what of it is written out: its scheme, maybe its host */
+			cleartext_url(c, n);
+		}
 		return;
 	}
 	if (t == c->t_backend)

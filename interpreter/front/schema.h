@@ -38,6 +38,7 @@ enum {
 	DR_TF_NONEMPTY = 1u << 1, /* strings, lists and maps must not be empty */
 	DR_TF_KEY_ANY = 1u << 2, /* DICT: keys are free text, not identifiers */
 	DR_TF_URL = 1u << 3, /* STRING: a URL requested under the HTTP rules (DR221 when its scheme and host as written would be refused) */
+	DR_TF_CREDENTIAL_KEYS = 1u << 4, /* DICT: a literal value under a credential's name (Authorization, *TOKEN*, *PASSWORD*...) is a DR216 warning */
 };
 
 typedef struct dr_field dr_field;

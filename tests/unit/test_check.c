@@ -221,6 +221,17 @@ static const check_case cases[] = {
 	 HEAD "backend: { kind: azure, subscription: s, resource_group: g, vault: v, client_secret: hunter2 }\n"
 	      "steps:\n  - id: a\n    action: log\n    with: { message: hi }\n",
 	 {{DR216, 3, 86}}},
+	{"DR216 warning: credentials in clear text in headers, env and URLs",
+	 HEAD "secrets: { t: { env: T } }\nsteps:\n  - id: a\n    action: check.http\n    with:\n"
+	      "      url: \"https://x.example.com/h?keyboard=1&api_key=k1\"\n"
+	      "      headers: { Authorization: Basic dTpw, X-Auth-Token: \"${secrets.t}\", Accept: text/plain }\n"
+	      "  - id: b\n    action: exec\n    needs: a\n"
+	      "    with: { argv: [x], env: { PGPASSWORD: pw1, PGUSER: dr, DB_TOKEN: \"\", SSH_KEY_PATH: /k } }\n"
+	      "  - id: c\n    action: notify.webhook\n    needs: b\n"
+	      "    with: { url: \"https://u:pw2@x.example.com/?code=${secrets.t}\", text: hi }\n"
+	      "  - id: d\n    action: notify.webhook\n    needs: c\n"
+	      "    with: { url: \"https://u@x.example.com/${secrets.t}?sig=${secrets.t}&a=1\", text: hi }\n",
+	 {{DR216, 8, 56}, {DR216, 9, 33}, {DR216, 13, 43}, {DR216, 17, 29}}},
 	{"DR217 timestamps", HEAD "recovery:\n  point: custom\n  time: 2024-02-30T10:00:00Z\n"
 		"steps:\n  - id: a\n    action: log\n    with: { message: hi }\n",
 	 {{DR217, 5, 17}}},
