@@ -593,6 +593,32 @@ static dr_be_direction step_direction(const dr_step *st, dr_be_direction dflt)
 	return dflt;
 }
 
+/* What w's state means for op and what to do (a rerun of a failover that succeeded lands here); "" when nothing to add. */
+static const char *state_next(const walk *w, dr_be_op op)
+{
+	bool moves = op == DR_BE_OP_FAILOVER || op == DR_BE_OP_TEST_FAILOVER, back = w->active == DR_BE_RECOVERY;
+	switch (w->st) {
+	case DR_BE_ST_PROTECTED:
+	case DR_BE_ST_OTHER: return "";
+	case DR_BE_ST_FAILED_OVER:
+		return moves ? ": it already failed over, and that failover is not committed yet: nothing is left to fail "
+			       "over; commit it (dr.commit), or undo it (dr.cancel_failover)"
+			     : "";
+	case DR_BE_ST_COMMITTED:
+		if (!moves)
+			return "";
+		return back ? ": it already failed over, and that failover is committed: nothing is left to fail over; "
+			      "to go back, reprotect it (dr.reprotect), then fail it back with drover failback"
+			    : ": it already failed over, and that failover is committed: nothing is left to fail over; "
+			      "reprotect it (dr.reprotect) before it can fail over again";
+	case DR_BE_ST_TEST_FAILED_OVER:
+		return moves ? ": a test failover of it is still up: clean it up first (dr.test_cleanup, as drover "
+			       "drill's finally does)"
+			     : "";
+	default: return ": a job on it is still running: wait until it ends, then plan again";
+	}
+}
+
 /* Why op would be refused in w's state (NULL: allowed). */
 static const char *refusal(dr_preflight *pf, const walk *w, dr_be_op op, dr_be_direction dir)
 {
@@ -601,8 +627,9 @@ static const char *refusal(dr_preflight *pf, const walk *w, dr_be_op op, dr_be_d
 	if (op == DR_BE_OP_SHUTDOWN)
 		return NULL;
 	if (!(w->allowed & DR_BE_OP_BIT(op)))
-		return dr_arena_printf(pf->a, "the service refuses %s in state %s (allowed: %s)", dr_backend_op_name(op),
-				       dr_backend_state_name(w->st), dr_backend_allowed_text(pf->a, w->allowed));
+		return dr_arena_printf(pf->a, "the service refuses %s in state %s (allowed: %s)%s", dr_backend_op_name(op),
+				       dr_backend_state_name(w->st), dr_backend_allowed_text(pf->a, w->allowed),
+				       state_next(w, op));
 	bool moves = op == DR_BE_OP_FAILOVER || op == DR_BE_OP_TEST_FAILOVER;
 	dr_be_location from = dir == DR_BE_DIR_RECOVERY_TO_PRIMARY ? DR_BE_RECOVERY : DR_BE_PRIMARY;
 	if (moves && dir != DR_BE_DIR_AUTO && w->active != from)

@@ -161,9 +161,29 @@ static void a_vm_failed_over_by_hand_blocks_before_anything(void **state)
 	assert_non_null(b);
 	assert_int_equal(b->kind, DR_BLOCK_STATE);
 	assert_string_equal(b->message, "web-1: step 'fo-web' would be refused: the service refuses failover in state "
-					"failed_over (allowed: ChangePit, Commit, CancelFailover)");
+					"failed_over (allowed: ChangePit, Commit, CancelFailover): it already failed over, "
+					"and that failover is not committed yet: nothing is left to fail over; commit it "
+					"(dr.commit), or undo it (dr.cancel_failover)");
 	assert_true(dr_preflight_excusable(&f.pf)); /* one VM's: --exclude-blocked may leave it out */
 	assert_null(blocker_of(&f, "db-1"));
+	pf_free(&f);
+}
+
+/* A rerun of a failover that succeeded and was committed: the blocker says nothing is left, and the way back. */
+static void a_committed_failover_says_what_is_left(void **state)
+{
+	(void)state;
+	pf f;
+	pf_init(&f, "drover: 1\nname: c\n" SHOP LIFECYCLE);
+	by_hand(&f, "web-1", DR_BE_OP_FAILOVER, T0);
+	by_hand(&f, "web-1", DR_BE_OP_COMMIT, T0 + HOUR);
+	check_at(&f, T0 + 2 * HOUR);
+	const dr_blocker *b = blocker_of(&f, "web-1");
+	assert_non_null(b);
+	assert_string_equal(b->message, "web-1: step 'fo-web' would be refused: the service refuses failover in state "
+					"committed (allowed: ReverseReplicate): it already failed over, and that failover "
+					"is committed: nothing is left to fail over; to go back, reprotect it "
+					"(dr.reprotect), then fail it back with drover failback");
 	pf_free(&f);
 }
 
@@ -239,7 +259,8 @@ static void a_running_job_allows_nothing(void **state)
 	const dr_blocker *b = blocker_of(&f, "db-1");
 	assert_non_null(b);
 	assert_non_null(strstr(b->message, "step 'fo-db' would be refused: the service refuses failover in state "
-					   "failing_over (allowed: none)"));
+					   "failing_over (allowed: none): a job on it is still running: wait until it ends, then "
+					   "plan again"));
 	pf_free(&f);
 }
 
@@ -620,6 +641,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(protected_estate_walks_the_whole_lifecycle),
 		cmocka_unit_test(a_vm_failed_over_by_hand_blocks_before_anything),
+		cmocka_unit_test(a_committed_failover_says_what_is_left),
 		cmocka_unit_test(an_unusable_item_blocks_its_first_operation),
 		cmocka_unit_test(a_nameless_item_blocks_though_no_set_takes_it),
 		cmocka_unit_test(a_running_job_allows_nothing),
