@@ -33,15 +33,16 @@ typedef struct dr_events dr_events;
 typedef void (*dr_event_listener)(void *ctx, const struct cJSON *ev);
 
 /*
- * The typed path: the fields of a task's start and end and of the run's stop
- * and end, as the executor has them, for a listener that reads only those
+ * The typed path: the fields of a task's start, end and cancellation before
+ * it ended (task.cancel: a task that never started, or a retrying one the
+ * run stopped) and of the run's stop and end, as the executor has them, for a listener that reads only those
  * (plan --estimate) without a JSON event being built for it. Each is what the
  * JSON event of that type holds under the same key (docs/events.md); NULL or
  * -1 where the JSON event has no such key. Free text (message, reason) is
  * redacted as in the JSON event. Borrowed for the call.
  */
 typedef struct dr_event_fields {
-	const char *type; /* "task.start", "task.end", "run.stopping" or "run.end" */
+	const char *type; /* "task.start", "task.end", "task.cancel", "run.stopping" or "run.end" */
 	int64_t t_ms; /* set by dr_events_tell from the stream's clock */
 	const char *step, *target, *phase;
 	const char *status, *klass, *message, *reason; /* klass: the JSON key "class" */

@@ -522,6 +522,9 @@ static void skip(dr_exec *x, task *t, const char *why)
 static void cancel_task(dr_exec *x, task *t, const char *why)
 {
 	t->why = why;
+	dr_event_fields f = task_fields(x, "task.cancel", t); /* the estimate: a validation cancelled leaves the RTO unreached */
+	f.reason = why ? why : "";
+	dr_events_tell(x->ev, &f);
 	emit_task_note(x, t, "task.cancel");
 	finish(x, t, TS_CANCELLED);
 }
