@@ -6,9 +6,13 @@
  * (dr_exec_opts.on_event; dr_estimate_from_events reads the same from JSON
  * lines): every main task's first start and final end (t_ms), keyed by
  * its plan node and target in a small open-addressing table. The RTO is
- * the end of the last validation task that passed (as the run's own
- * objectives report says); the makespan the end of the last main task. The
- * critical path walks back from the task that decided the RTO: a task's
+ * what the run's own objectives report says (docs/execution.md,
+ * "Objectives"; journal/runinfo_objectives.c): the end of the last
+ * validation task that passed, else of the last failover; not reached when a
+ * validation failed or was cancelled, or when no failover completed (why:
+ * the run model's words). The makespan is the end of the last main task. The
+ * critical path walks back from the task that decided the RTO (when it was
+ * not reached, the task whose failure left it so): a task's
  * predecessor is the task of a step it needs that ended last, at or before
  * its start; when that ended earlier than the start, the task waited, and
  * the task of the same step whose end freed the slot at that instant (if
@@ -34,7 +38,7 @@ typedef struct trec {
 	size_t node; /* plan index */
 	char *target; /* "" when not fanned out */
 	int64_t start, end;
-	bool ok, ended;
+	bool ok, ended, failed, cancelled; /* failed, cancelled: how it ended, when not ok */
 } trec;
 
 typedef struct tasks {
@@ -50,6 +54,7 @@ typedef struct tasks {
 	bool stable_steps; /* the typed path: an event's step is the run's own id, the same pointer each time */
 	const char *last_step; /* with stable_steps: the step of the last event, and its plan index */
 	size_t last_node;
+	char *unstarted; /* the first validation task cancelled before it started ("step[target]"), NULL: none */
 } tasks;
 
 static uint64_t hash_of(size_t node, const char *target)
@@ -73,17 +78,26 @@ static void rehash(tasks *ts)
 	}
 }
 
-/* The record of the task of plan node node on target ("": not fanned out), made when new. */
+/* The slot of the task of plan node node on target ("": not fanned out): its record's, or the empty one for it. */
+static size_t slot_of(const tasks *ts, size_t node, const char *target)
+{
+	size_t h = hash_of(node, target) & (ts->n_slots - 1);
+	for (; ts->slots[h]; h = (h + 1) & (ts->n_slots - 1)) {
+		const trec *r = &ts->v[ts->slots[h] - 1];
+		if (r->node == node && strcmp(r->target, target) == 0)
+			break;
+	}
+	return h;
+}
+
+/* The record of the task of plan node node on target, made when new. */
 static trec *find(tasks *ts, size_t node, const char *target)
 {
 	if (!ts->n_slots || 2 * (ts->n + 1) > ts->n_slots)
 		rehash(ts);
-	size_t h = hash_of(node, target) & (ts->n_slots - 1);
-	for (; ts->slots[h]; h = (h + 1) & (ts->n_slots - 1)) {
-		trec *r = &ts->v[ts->slots[h] - 1];
-		if (r->node == node && strcmp(r->target, target) == 0)
-			return r;
-	}
+	size_t h = slot_of(ts, node, target);
+	if (ts->slots[h])
+		return &ts->v[ts->slots[h] - 1];
 	if (ts->n == ts->cap) {
 		ts->cap = ts->cap ? 2 * ts->cap : 256;
 		ts->v = xrealloc(ts->v, ts->cap * sizeof *ts->v);
@@ -150,12 +164,41 @@ static void fields(const cJSON *ev, dr_event_fields *f)
 	}
 }
 
-/* The events the estimate reads: a task's start and end, the run's stop and end. */
+/* The events the estimate reads: a task's start, end and cancellation, the run's stop and end. */
 static bool wanted(const cJSON *ev)
 {
 	const char *type = str_of(cJSON_GetObjectItemCaseSensitive(ev, "event")); /* the third key: found at once */
-	return type && (!strcmp(type, "task.start") || !strcmp(type, "task.end") || !strcmp(type, "run.end") ||
-			!strcmp(type, "run.stopping"));
+	return type && (!strcmp(type, "task.start") || !strcmp(type, "task.end") || !strcmp(type, "task.cancel") ||
+			!strcmp(type, "run.end") || !strcmp(type, "run.stopping"));
+}
+
+static bool validation(const dr_plan *p, size_t node);
+
+static char *label_of(const char *step, const char *target)
+{
+	dr_buf b;
+	dr_buf_init(&b);
+	dr_buf_printf(&b, "%s%s%s%s", step, *target ? "[" : "", target, *target ? "]" : "");
+	return b.data;
+}
+
+/*
+ * A main task cancelled before it ended: a task that started is marked (it
+ * stays out of the makespan and the count, as before it was cancelled); of
+ * the validations that never started, the first is kept (an RTO the run did
+ * not reach: "the run was cancelled before validation ... started").
+ */
+static void on_cancel(tasks *ts, const dr_plan *p, size_t node, const char *target)
+{
+	if (!ts->n_slots)
+		rehash(ts);
+	size_t h = slot_of(ts, node, target);
+	if (ts->slots[h]) {
+		trec *r = &ts->v[ts->slots[h] - 1];
+		r->cancelled = true; /* a retrying task's last failure is not its end: the run model's "cancelled" */
+		r->failed = r->ok = false;
+	} else if (!ts->unstarted && validation(p, node))
+		ts->unstarted = label_of(p->nodes[node].step->id.name, target);
 }
 
 /* Keep the first task that failed for good (no attempt follows): which, when and why. */
@@ -192,7 +235,8 @@ static void on_fields(tasks *ts, const dr_plan *p, const dr_event_fields *f)
 		return;
 	}
 	bool start = !strcmp(f->type, "task.start"), end = !start && !strcmp(f->type, "task.end");
-	if ((!start && !end) || !f->step)
+	bool cancel = !start && !end && !strcmp(f->type, "task.cancel");
+	if ((!start && !end && !cancel) || !f->step)
 		return;
 	if (end)
 		note_failure(ts, f); /* of any phase: a finally step's failure fails the run too */
@@ -203,6 +247,10 @@ static void on_fields(tasks *ts, const dr_plan *p, const dr_event_fields *f)
 	ts->last_node = node;
 	if (node == (size_t)-1 || node >= p->n_main)
 		return;
+	if (cancel) {
+		on_cancel(ts, p, node, f->target ? f->target : "");
+		return;
+	}
 	trec *r = find(ts, node, f->target ? f->target : "");
 	if (start && r->start < 0)
 		r->start = f->t_ms;
@@ -210,6 +258,8 @@ static void on_fields(tasks *ts, const dr_plan *p, const dr_event_fields *f)
 		r->end = f->t_ms;
 		r->ended = true;
 		r->ok = f->status && !strcmp(f->status, "succeeded");
+		r->failed = !r->ok && (!f->status || !strcmp(f->status, "failed"));
+		r->cancelled = f->status && !strcmp(f->status, "cancelled");
 	}
 }
 
@@ -248,20 +298,72 @@ static bool recovering(const dr_plan *p, size_t node)
 	return st->action && (st->action->flags & (DR_AF_FAILOVER | DR_AF_TEST_FAILOVER));
 }
 
-/* The task that decides the RTO: the last validation that passed (else the last failover); NULL: none. */
-static trec *rto_task(tasks *ts, const dr_plan *p)
+static bool test_failover(const dr_plan *p, size_t node)
 {
-	trec *best = NULL, *fo = NULL;
-	for (size_t i = 0; i < ts->n; i++) {
-		trec *r = &ts->v[i];
-		if (!r->ok)
-			continue;
-		if (validation(p, r->node) && (!best || r->end > best->end))
-			best = r;
-		if (recovering(p, r->node) && (!fo || r->end > fo->end))
-			fo = r;
+	const dr_step *st = p->nodes[node].step;
+	return st->action && (st->action->flags & DR_AF_TEST_FAILOVER);
+}
+
+/* What decides the RTO, as the run model reads it (runinfo_objectives.c rto_scan). */
+typedef struct rto_scan {
+	trec *val, *fo; /* the last validation that passed, the last failover that succeeded */
+	trec *vfail, *ffail, *vcancel; /* the first validation that failed, failover that failed, validation cancelled */
+	trec *failed; /* the main task that failed for good first */
+} rto_scan;
+
+static void scan_task(const dr_plan *p, trec *r, rto_scan *s)
+{
+	if (r->failed && (!s->failed || r->end < s->failed->end))
+		s->failed = r;
+	if (validation(p, r->node)) {
+		if (r->ok && (!s->val || r->end > s->val->end))
+			s->val = r;
+		if (r->failed && !s->vfail)
+			s->vfail = r;
+		if (r->cancelled && !s->vcancel)
+			s->vcancel = r;
 	}
-	return best ? best : fo;
+	if (recovering(p, r->node)) {
+		if (r->ok && (!s->fo || r->end > s->fo->end))
+			s->fo = r;
+		if (r->failed && !s->ffail)
+			s->ffail = r;
+	}
+}
+
+/*
+ * The task that decides the RTO: the last validation that passed, else the
+ * last failover; NULL when the RTO is not reached, and then why (*why, owned
+ * by the caller) and the task whose failure left it so (*culprit: the
+ * validation or failover named in *why, else the main task that failed
+ * first; NULL when none failed).
+ */
+static trec *rto_task(tasks *ts, const dr_plan *p, char **why, trec **culprit)
+{
+	rto_scan s = {0};
+	for (size_t i = 0; i < ts->n; i++)
+		scan_task(p, &ts->v[i], &s);
+	*why = NULL;
+	*culprit = NULL;
+	if (s.fo && !s.vfail && !s.vcancel && !ts->unstarted)
+		return s.val ? s.val : s.fo;
+	trec *c = s.vfail ? s.vfail : s.ffail ? s.ffail : s.fo ? s.vcancel : NULL;
+	char *label = c ? label_of(p->nodes[c->node].step->id.name, c->target) : NULL;
+	*culprit = c ? c : s.failed; /* else the failure that stopped the run first */
+	dr_buf b;
+	dr_buf_init(&b);
+	if (s.vfail || s.ffail)
+		dr_buf_printf(&b, "%s %s failed",
+			      s.vfail ? "validation" : test_failover(p, c->node) ? "test failover" : "failover", label);
+	else if (!s.fo)
+		dr_buf_puts(&b, "no failover completed");
+	else if (s.vcancel)
+		dr_buf_printf(&b, "validation %s was cancelled", label);
+	else
+		dr_buf_printf(&b, "the run was cancelled before validation %s started", ts->unstarted);
+	free(label);
+	*why = b.data;
+	return NULL;
 }
 
 /*
@@ -417,6 +519,31 @@ static void add_objective(cJSON *o, const char *key, int64_t achieved, int64_t o
 	}
 }
 
+/*
+ * rto_ms and rto (with rto_objective_ms and rto_met), or, when the run would
+ * not reach it, rto_ms null, rto_not_reached (why) and, against an objective,
+ * rto_met false (as the run's report has it). Returns the task the critical
+ * path leads to: the one that decided the RTO, else the one whose failure
+ * left it unreached (NULL: none).
+ */
+static trec *add_rto(cJSON *o, const dr_runbook *rb, tasks *ts)
+{
+	char *why;
+	trec *culprit, *last = rto_task(ts, rb->plan, &why, &culprit);
+	if (last) {
+		add_objective(o, "rto", last->end, rb->rto_ms);
+		return last;
+	}
+	cJSON_AddNullToObject(o, "rto_ms");
+	cJSON_AddStringToObject(o, "rto_not_reached", why);
+	if (rb->rto_ms >= 0) {
+		cJSON_AddNumberToObject(o, "rto_objective_ms", (double)rb->rto_ms);
+		cJSON_AddBoolToObject(o, "rto_met", false);
+	}
+	free(why);
+	return culprit;
+}
+
 /* The estimate of the tasks seen (freed here). */
 static cJSON *summarise(const dr_runbook *rb, tasks *ts)
 {
@@ -427,11 +554,7 @@ static cJSON *summarise(const dr_runbook *rb, tasks *ts)
 		if (ts->v[i].ended && ts->v[i].end > makespan)
 			makespan = ts->v[i].end;
 	add_objective(o, "makespan", makespan, -1);
-	trec *last = rto_task(ts, rb->plan);
-	if (last)
-		add_objective(o, "rto", last->end, rb->rto_ms);
-	else
-		cJSON_AddNullToObject(o, "rto_ms");
+	trec *last = add_rto(o, rb, ts);
 	cJSON_AddNumberToObject(o, "tasks", (double)ts->n);
 	cJSON_AddItemToObject(o, "critical_path", last ? critical_path(ts, rb->plan, last) : cJSON_CreateArray());
 	if (ts->first_failure)
@@ -439,6 +562,7 @@ static cJSON *summarise(const dr_runbook *rb, tasks *ts)
 	if (ts->stopped)
 		cJSON_AddStringToObject(o, "stopped", ts->stopped);
 	free(ts->stopped);
+	free(ts->unstarted);
 	for (size_t i = 0; i < ts->n; i++)
 		free(ts->v[i].target);
 	free(ts->v);
@@ -480,6 +604,7 @@ static void run_estimate(dr_runbook *rb, dr_backend *be, const dr_planview_opts 
 	dr_exec_opts xo;
 	dr_exec_opts_init(&xo);
 	xo.clock = DR_CLOCK_VIRTUAL;
+	xo.start_ms = o->now_ms; /* the plan's "now", on the simulator's clock: where a virtual run starts too */
 	xo.auto_approve = true;
 	xo.rehearse = true; /* a plan runs no command and reaches no endpoint */
 	xo.model_unread = true; /* the estimate reads the events (collect), no view the run model */

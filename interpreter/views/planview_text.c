@@ -529,22 +529,23 @@ static void print_estimate(const cJSON *v, FILE *out)
 		fprintf(out, "  not possible: %s\n", str(e, "error"));
 		return;
 	}
-	if (str(e, "rto")) {
+	const cJSON *met = cJSON_GetObjectItemCaseSensitive(e, "rto_met");
+	char obj[32];
+	dr_text_human_duration((int64_t)num(e, "rto_objective_ms"), obj, sizeof obj);
+	if (str(e, "rto"))
 		fprintf(out, "  predicted RTO %s", str(e, "rto"));
-		const cJSON *met = cJSON_GetObjectItemCaseSensitive(e, "rto_met");
-		char obj[32];
-		dr_text_human_duration((int64_t)num(e, "rto_objective_ms"), obj, sizeof obj);
-		if (met)
-			fprintf(out, " (objective %s: %s)", obj, cJSON_IsTrue(met) ? "met" : "MISSED");
-		fputc('\n', out);
-	} else {
-		fputs("  predicted RTO: not reached (no failover and validation passed)\n", out);
-	}
+	else /* as the run's summary says it */
+		fprintf(out, "  predicted RTO not reached: %s", or(str(e, "rto_not_reached"), "no failover completed"));
+	if (met)
+		fprintf(out, " (objective %s: %s)", obj, cJSON_IsTrue(met) ? "met" : "MISSED");
+	fputc('\n', out);
 	fprintf(out, "  the run would end %s after %s\n", or(str(e, "status"), "?"), or(str(e, "makespan"), "?"));
 	print_failure(e, out);
 	if (str(e, "error"))
 		fprintf(out, "  %s", str(e, "error"));
-	fputs("  critical path (to the task that decides the RTO):\n", out);
+	fputs(str(e, "rto") ? "  critical path (to the task that decides the RTO):\n"
+			    : "  critical path (to the task that leaves the RTO unreached):\n",
+	      out);
 	print_path(cJSON_GetObjectItemCaseSensitive(e, "critical_path"), out);
 }
 

@@ -783,6 +783,37 @@ estimate_rehearses() {
 	[ -e "$W/touched" ]; ok "the same runbook run for real does run the command (the test can fail)" $?
 }
 
+# --- plan --estimate says the RTO the run reports, under read faults with times: ----------
+# The quickstart with shop-web-1's reads refused 8 times (counted in the state file, across
+# invocations): the run fails (failover-app cannot read it past its retries) and reports its
+# RTO not reached; the estimate said 7m55s (met) before it followed the run's definition.
+estimate_faults() {
+	local W=$tmp/estfaults
+	mkdir -p "$W"
+	sed 's/^  vms:$/  faults:\n    - { kind: read-fails, vms: [shop-web-1], class: transient, times: 8 }\n  vms:/' \
+		"$here/../../examples/quickstart.yaml" >"$W/rf.yaml"
+	(cd "$W" && "$drover" sim reset --state-dir "$W/s" rf.yaml) >"$tmp/out" 2>&1
+	cp "$W/s/sim-state.json" "$W/before.json"
+	(cd "$W" && "$drover" plan --estimate --format json --state-dir "$W/s" rf.yaml) >"$tmp/plan.json" 2>"$tmp/err"
+	cmp -s "$W/before.json" "$W/s/sim-state.json"
+	ok "plan --estimate leaves the simulator's state file (its fault hits) as it found it" $?
+	(cd "$W" && "$drover" plan --estimate --format json --state-dir "$W/s" rf.yaml) >"$tmp/plan2.json" 2>"$tmp/err"
+	[ "$(jq -c .estimate "$tmp/plan.json")" = "$(jq -c .estimate "$tmp/plan2.json")" ]
+	ok "...so a second plan --estimate predicts the same run" $?
+	(cd "$W" && "$drover" run -q --yes --clock virtual --state-dir "$W/s" rf.yaml) >"$tmp/out" 2>&1
+	ok "the run fails (exit 1)" $([ $? = 1 ]; echo $?)
+	(cd "$W" && "$drover" report --format json --state-dir "$W/s") >"$tmp/report.json" 2>"$tmp/err"
+	jq -e --slurpfile r "$tmp/report.json" '.estimate as $e | $r[0] as $r |
+		$e.status == $r.run.status and $e.rto_ms == $r.objectives.rto.achieved_ms and $e.rto_ms == null and
+		$e.rto_not_reached == $r.objectives.rto.not_reached and $e.rto_met == $r.objectives.rto.met' \
+		"$tmp/plan.json" >/dev/null
+	ok "the estimate's status and RTO (not reached, and why) are the run's report's" $?
+	mkdir -p "$W/fresh" && cp "$W/before.json" "$W/fresh/sim-state.json"
+	(cd "$W" && "$drover" plan --estimate --state-dir "$W/fresh" rf.yaml) >"$tmp/out" 2>&1
+	grep -q "^  predicted RTO not reached: failover failover-app\[shop-web-1\] failed (objective 30m: MISSED)$" "$tmp/out"
+	ok "...and its text says so as the run's summary does" $?
+}
+
 # --- where a cancellation found a drill, what state it left, what to do next -----------------
 # next_has DIR PATTERN...: the summary ($tmp/out) and drover status (from the journal) both have each line.
 next_has() {
@@ -1036,7 +1067,7 @@ sim_stale() {
 }
 
 all=(lifecycle drill drill_resume rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
-	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses thousand bench_runbook cancel_points cancel_resumed replay_signals replay_signal_once compile_signals sim_stale)
+	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses estimate_faults thousand bench_runbook cancel_points cancel_resumed replay_signals replay_signal_once compile_signals sim_stale)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"

@@ -9,13 +9,16 @@
  * on, events as JSON lines), and reads the run's events with the
  * estimate's own reader (dr_estimate_from_events). The two must agree on
  * the status, the RTO, the makespan, the number of tasks and the critical
- * path, task by task.
+ * path, task by task. The estimate's RTO must also be the one the run
+ * reports: the run model's, read from the run's journal (an RTO not
+ * reached, and why, included).
  *
  * Shapes: waves with per-step concurrency limits; an approval gate; a
  * failover refused once and retried (a transient fault) with probes that
  * retry until their VM boots; fan-in (one step needing three); a run that
  * fails part-way (a failover that fails for good: the steps after it are
- * cancelled, as in bench's 10,000-VM runbook).
+ * cancelled, as in bench's 10,000-VM runbook); reads of an item that fail
+ * a number of times (read-fails with times:), retried or not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +35,7 @@
 #include "backends/sim.h"
 #include "front/runbook.h"
 #include "journal/journal.h"
+#include "journal/runinfo.h"
 #include "run/clock.h"
 #include "run/events.h"
 #include "run/exec.h"
@@ -57,16 +61,21 @@ static dr_backend *open_backend(dr_runbook *rb, const char *state, dr_arena *a)
 	return fx_backend(rb, &bo, a);
 }
 
-/* `drover plan --estimate`: the view's "estimate" object (detached; the caller frees it). */
+/* `drover plan --estimate` (cli/plan.c): the plan view, then its "estimate" object (detached; the caller frees it). */
 static cJSON *estimate(dr_runbook *rb, const char *state)
 {
 	dr_arena *a = dr_arena_new();
 	dr_backend *be = open_backend(rb, state, a);
 	char history[300];
 	snprintf(history, sizeof history, "%s/history.json", state);
+	int64_t now = dr_sim_state_time(be);
 	dr_planview_opts o = {.mode = DR_MODE_FAILOVER, .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY,
-			      .now_ms = dr_sim_state_time(be), .history = history};
-	cJSON *view = cJSON_CreateObject();
+			      .now_ms = now >= 0 ? now : DR_CLOCK_VIRTUAL_EPOCH_MS, .history = history};
+	dr_buf err;
+	dr_buf_init(&err);
+	cJSON *view = dr_planview_build(rb, be, &o, &err); /* the plan reads the simulator first, at its time */
+	assert_non_null(view);
+	dr_buf_dispose(&err);
 	dr_estimate_add(rb, be, &o, view);
 	cJSON *est = cJSON_DetachItemFromObjectCaseSensitive(view, "estimate");
 	cJSON_Delete(view);
@@ -109,20 +118,67 @@ static void same(const cJSON *est, const cJSON *run, const char *key, bool optio
 	}
 }
 
-/* Estimate and run name's runbook; they agree; returns the estimate (the caller frees it). */
-static cJSON *agree(const char *name, const char *yaml)
+/* The estimate's RTO is what the run reports: its run model's, from the journal of the run in state. */
+static void reported_rto(const cJSON *est, const char *state)
+{
+	dr_runinfo ri;
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_runinfo_load(state, "virtual", &ri, &err), 0);
+	dr_ri_objectives o;
+	dr_runinfo_objectives(&ri, &o);
+	const cJSON *rto = cJSON_GetObjectItemCaseSensitive(est, "rto_ms");
+	const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(est, "rto_not_reached"));
+	if (o.rto_ms >= 0 && (!cJSON_IsNumber(rto) || (int64_t)rto->valuedouble != o.rto_ms))
+		fail_msg("rto_ms: the estimate says %s, the run reports %lld", why ? why : "a number", (long long)o.rto_ms);
+	if (o.rto_ms < 0 && (!cJSON_IsNull(rto) || !why || strcmp(why, o.rto_unreached)))
+		fail_msg("rto: the estimate says %.0f (%s), the run reports not reached: %s", cJSON_GetNumberValue(rto),
+			 why ? why : "reached", o.rto_unreached);
+	const cJSON *met = cJSON_GetObjectItemCaseSensitive(est, "rto_met");
+	if (o.rto_objective_ms >= 0) /* the report's objectives.rto.met: false when not reached */
+		assert_int_equal(cJSON_IsTrue(met), o.rto_met == 1);
+	dr_ri_objectives_dispose(&o);
+	dr_runinfo_dispose(&ri);
+	dr_buf_dispose(&err);
+}
+
+/* The simulator of rb in state, its time moved on by ms from the virtual clock's epoch (drover sim advance), saved. */
+static void advance(dr_runbook *rb, const char *state, int64_t ms)
+{
+	dr_arena *a = dr_arena_new();
+	dr_backend_opts bo = {.state_dir = state};
+	dr_backend *be = fx_backend(rb, &bo, a);
+	dr_sim_advance(be, DR_CLOCK_VIRTUAL_EPOCH_MS, ms);
+	dr_backend_close(be);
+	dr_arena_free(a);
+}
+
+/* Estimate and run name's runbook on a simulator whose time is later_ms past the epoch; they agree; returns the estimate. */
+static cJSON *agree_later(const char *name, const char *yaml, int64_t later_ms)
 {
 	dr_runbook *rb = fx_compile(NULL, yaml);
 	const char *s1 = fx_mkdir("%s-plan", name), *s2 = fx_mkdir("%s-run", name); /* each case names its own */
+	if (later_ms > 0) {
+		advance(rb, s1, later_ms);
+		advance(rb, s2, later_ms);
+	}
 	cJSON *est = estimate(rb, s1), *run = run_virtually(rb, s2);
 	assert_null(cJSON_GetObjectItemCaseSensitive(est, "error"));
-	const char *keys[] = {"status", "rto_ms", "makespan_ms", "tasks", "critical_path", "first_failure", "stopped"};
+	const char *keys[] = {"status", "rto_ms", "makespan_ms", "tasks", "critical_path", "first_failure", "stopped",
+			      "rto_not_reached"};
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		same(est, run, keys[i], i >= 5);
+	reported_rto(est, s2);
 	assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(est, "critical_path")) > 0);
 	cJSON_Delete(run);
 	dr_runbook_free(rb);
 	return est;
+}
+
+/* Estimate and run name's runbook; they agree; returns the estimate (the caller frees it). */
+static cJSON *agree(const char *name, const char *yaml)
+{
+	return agree_later(name, yaml, 0);
 }
 
 static double num(const cJSON *o, const char *key)
@@ -188,7 +244,7 @@ static void json_lines(const fx_run *r, dr_buf *b)
 	for (size_t i = 0; i < r->n; i++) {
 		const cJSON *ev = r->ev[i];
 		const char *type = fx_str(ev, "event");
-		if (strcmp(type, "task.start") && strcmp(type, "task.end"))
+		if (strcmp(type, "task.start") && strcmp(type, "task.end") && strcmp(type, "task.cancel"))
 			continue;
 		const cJSON *ph = cJSON_GetObjectItemCaseSensitive(ev, "phase"), *tg = cJSON_GetObjectItemCaseSensitive(ev, "target");
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(ev, "status"), *cl = cJSON_GetObjectItemCaseSensitive(ev, "class");
@@ -455,6 +511,87 @@ static void test_fails_part_way(void **state)
 	cJSON_Delete(est);
 }
 
+/*
+ * Reads of app-2's item that fail `times` times (read-fails), with the
+ * default retry (3 attempts): a shutdown, a failover and a probe each read
+ * it. Few faults are retried away (the RTO later by the retries' delays);
+ * more fail the shutdown, which stops the run before any app validation
+ * starts (RTO not reached: "the run was cancelled before validation ...
+ * started"), or, when the shutdown's failure is tolerated, the failover
+ * ("failover fo-app[app-2] failed"). In every case the estimate says what
+ * the run reports, a number or not reached and why (the old estimate gave
+ * the last validation that passed, db-up's, as the RTO of a run that failed:
+ * checked).
+ */
+static void test_read_faults_with_times(void **state)
+{
+	(void)state;
+	int reached = 0, cancelled = 0, failovers = 0;
+	for (int k = 0; k < 12; k++) {
+		int times = 1 + k % 6;
+		const char *tolerated = k < 6 ? "" : ", on_failure: continue";
+		char yaml[2048], name[32];
+		snprintf(yaml, sizeof yaml,
+			 "drover: 1\nname: readfaults\n" INVENTORY
+			 "  faults:\n    - { kind: read-fails, vms: [app-2], class: transient, times: %d }\n" SETS
+			 "objectives: { rto: 1h }\n"
+			 "defaults:\n  retry: { attempts: 3, delay: 10s, on: [transient] }\n"
+			 "steps:\n"
+			 "  - { id: fo-db, action: dr.failover, targets: db }\n" PROBE("db-up", "db", "fo-db")
+			 "  - { id: stop-app, action: dr.shutdown, targets: app, needs: db-up%s }\n"
+			 "  - { id: fo-app, action: dr.failover, targets: app, needs: stop-app, with: { shutdown_source: false } }\n"
+			 PROBE("app-up", "app", "fo-app"),
+			 times, tolerated);
+		snprintf(name, sizeof name, "readfaults-%d", k);
+		cJSON *est = agree(name, yaml);
+		const char *why = str(est, "rto_not_reached");
+		reached += !why;
+		cancelled += why && !strcmp(why, "the run was cancelled before validation app-up[app-1] started");
+		failovers += why && !strcmp(why, "failover fo-app[app-2] failed");
+		if (why) /* a run that does not recover is not a met objective */
+			assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(est, "rto_met")));
+		cJSON_Delete(est);
+	}
+	assert_true(reached > 0 && cancelled > 0 && failovers > 0);
+}
+
+/* A validation that fails for good (its VM never becomes healthy) leaves the RTO unreached, as the run says. */
+static void test_validation_fails(void **state)
+{
+	(void)state;
+	cJSON *est = agree("valfails", "drover: 1\nname: valfails\n" INVENTORY
+				       "  faults:\n    - { kind: unhealthy, vms: [db-2] }\n" SETS
+				       "objectives: { rto: 1h }\nsteps:\n"
+				       "  - { id: fo-db, action: dr.failover, targets: db }\n"
+				       "  - { id: db-up, action: dr.probe, foreach: db, needs: fo-db, on_failure: continue,\n"
+				       "      retry: { attempts: 2, delay: 15s } }\n"
+				       "  - { id: fo-web, action: dr.failover, targets: web, needs: db-up }\n" PROBE("web-up", "web",
+														"fo-web"));
+	assert_null(str(est, "rto"));
+	assert_string_equal(str(est, "rto_not_reached"), "validation db-up[db-2] failed");
+	cJSON_Delete(est);
+}
+
+/*
+ * A simulator whose state has a time (a run or `drover sim advance` left it
+ * there; `drover sim reset` sets the wall clock): the estimate starts where
+ * the simulator is, as the run does. The old estimate started its clock at
+ * the virtual epoch, so the simulator's time stood still until the clock
+ * caught up (it never goes back): jobs did not progress and failovers timed
+ * out (checked: it failed where the run succeeds).
+ */
+static void test_simulator_with_a_time(void **state)
+{
+	(void)state;
+	cJSON *est = agree_later("later", "drover: 1\nname: later\n" INVENTORY SETS "objectives: { rto: 1h }\nsteps:\n"
+					  "  - { id: fo-db, action: dr.failover, targets: db, timeout: 30m }\n"
+					  PROBE("db-up", "db", "fo-db"),
+				 40 * 60000); /* longer than the failover's timeout */
+	assert_string_equal(str(est, "status"), "succeeded");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(est, "rto_met")));
+	cJSON_Delete(est);
+}
+
 /* The estimate does not feed the run model (no view of it reads it), except where the status depends on it. */
 static void test_enforced_objective_fails_as_the_run_does(void **state)
 {
@@ -489,6 +626,9 @@ int main(void)
 		cmocka_unit_test_setup(test_outputs_reads_kept, setup),
 		cmocka_unit_test_setup(test_fan_in, setup),
 		cmocka_unit_test_setup(test_fails_part_way, setup),
+		cmocka_unit_test_setup(test_read_faults_with_times, setup),
+		cmocka_unit_test_setup(test_validation_fails, setup),
+		cmocka_unit_test_setup(test_simulator_with_a_time, setup),
 		cmocka_unit_test_setup(test_no_failure_no_first_failure, setup),
 		cmocka_unit_test_setup(test_enforced_objective_fails_as_the_run_does, setup),
 	};
