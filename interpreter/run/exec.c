@@ -23,6 +23,7 @@
 
 #include "backends/backend.h"
 #include "front/params.h"
+#include "run/modes.h"
 #include "run/secrets.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -114,6 +115,8 @@ void exec_srun_tasks(dr_exec *x, srun *s)
 			t->label = dr_arena_join(x->a, (const char *const[]){s->id, "[", x->vms[t->vm].name, "]"}, 4);
 	}
 	s->allowed_failures = allowed_failures(s->st, s->n_tasks);
+	int64_t limit = s->limit > 0 && (x->limit <= 0 || s->limit < x->limit) ? s->limit : x->limit;
+	s->timeout = dr_modes_cleanup_timeout(s->st, s->timeout, s->n_tasks, limit); /* a drill's cleanup: by its VMs */
 }
 
 /* True when every VM of to has a task in from: then to can follow from VM by VM. */

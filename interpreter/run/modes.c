@@ -6,7 +6,8 @@
  *
  *   dr.failover {recovery_point, direction, shutdown_source}
  *     -> dr.test_failover {recovery_point, direction, network}
- *   finally: + drill-cleanup (dr.test_cleanup of every test-failed-over set)
+ *   finally: + drill-cleanup (dr.test_cleanup of every test-failed-over set,
+ *              its timeout sized from the VMs it cleans: dr_modes_cleanup_timeout)
  *
  * and the executor skips (task.skip "skipped in a drill: ...") the steps
  * dr_modes_skips names. Nodes made here have no compiled template: they are
@@ -14,6 +15,7 @@
  */
 #include "run/modes.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "actions/action.h"
@@ -218,6 +220,28 @@ static void add_cleanup(dr_runbook *rb, const names *sets, const dr_action *clea
 	dr_node_set_template(a, when, dr_template_parse(a, d, when));
 	dr_diags_free(d);
 	st->when = dr_node_template(when) ? when : NULL;
+}
+
+/*
+ * The added cleanup's own step timeout: long enough to wait out a test
+ * failover still running (its retry: 30 attempts 30 s apart) and then to
+ * clean up every VM, one wave of `limit` VMs after another, each wave given
+ * CLEANUP_WAVE_MS: over twice the service's slowest documented cleanup
+ * (prerequisites 5-15 s, deleting the test VM 1-2 min; docs/backends.md).
+ */
+#define CLEANUP_WAIT_MS (30 * 30000)
+#define CLEANUP_WAVE_MS (5 * 60000)
+
+int64_t dr_modes_cleanup_timeout(const dr_step *st, int64_t inherited, size_t n_tasks, int64_t limit)
+{
+	bool added = st && st->in_finally && st->timeout_ms < 0 && st->action && (st->action->flags & DR_AF_TEST_CLEANUP) &&
+		     strcmp(st->id.name, DR_DRILL_CLEANUP_ID) == 0;
+	if (!added || inherited < 0) /* none inherited: no limit, the most a size could ask for */
+		return inherited;
+	uint64_t waves = limit > 0 ? (n_tasks + (uint64_t)limit - 1) / (uint64_t)limit : n_tasks > 0;
+	uint64_t cap = (uint64_t)INT64_MAX / 2 / CLEANUP_WAVE_MS; /* a million VMs one at a time: still no overflow */
+	int64_t sized = CLEANUP_WAIT_MS + (int64_t)(waves < cap ? waves : cap) * CLEANUP_WAVE_MS;
+	return sized > inherited ? sized : inherited;
 }
 
 int dr_modes_make_drill(dr_runbook *rb, const char *network, dr_buf *err)

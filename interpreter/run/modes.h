@@ -60,6 +60,17 @@ dr_be_direction dr_mode_default_direction(dr_run_mode m);
 int dr_modes_make_drill(dr_runbook *rb, const char *network, dr_buf *err);
 
 /*
+ * The step timeout of st once bound to n_tasks VMs, limit at a time (<= 0:
+ * all at once), when it would inherit `inherited` (defaults.timeout; -1:
+ * none). For the cleanup a drill adds (DR_DRILL_CLEANUP_ID, which no
+ * runbook sets a timeout for) it is sized from what it cleans: 15 minutes
+ * to wait out test failovers still running, plus 5 minutes per wave of
+ * `limit` VMs, and never less than inherited; no limit stays none. Any other
+ * step: inherited. Pure; any thread.
+ */
+int64_t dr_modes_cleanup_timeout(const dr_step *st, int64_t inherited, size_t n_tasks, int64_t limit);
+
+/*
  * Whether a drill skips the main step at plan index i, and why (a static
  * sentence) in *why: steps whose action is DR_AF_SKIP_IN_DRILL, and
  * approval gates every one of whose dependents is skipped (a go/no-go

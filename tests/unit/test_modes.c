@@ -19,6 +19,7 @@
 
 #include "actions/action.h"
 #include "backends/backend.h"
+#include "run/exec.h"
 #include "run/modes.h"
 #include "front/plan.h"
 #include "views/planview.h"
@@ -114,6 +115,82 @@ static void drill_keeps_own_cleanup(void **unused)
 	assert_string_equal(dr_node_str(dr_node_get(fo->with, "network")), DR_DRILL_DEFAULT_NETWORK);
 	dr_buf_dispose(&err);
 	dr_runbook_free(rb);
+}
+
+#define MIN(m) ((int64_t)(m) * 60000)
+
+/*
+ * The cleanup a drill adds is given time for what it cleans (15 minutes to
+ * wait out test failovers, then 5 minutes a wave of VMs), never less than
+ * defaults.timeout; no limit stays none; a runbook's own cleanup keeps what
+ * it inherits (its author can set its timeout:).
+ */
+static void drill_cleanup_timeout_by_size(void **unused)
+{
+	(void)unused;
+	dr_runbook *rb = compile("1h", "");
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_modes_make_drill(rb, NULL, &err), 0);
+	const dr_step *cl = rb->plan->nodes[idx(rb, DR_DRILL_CLEANUP_ID)].step;
+	assert_int_equal(dr_modes_cleanup_timeout(cl, MIN(30), 1000, 10), MIN(15 + 100 * 5)); /* 100 waves */
+	assert_int_equal(dr_modes_cleanup_timeout(cl, MIN(30), 1001, 10), MIN(15 + 101 * 5));
+	assert_int_equal(dr_modes_cleanup_timeout(cl, MIN(30), 10000, 0), MIN(30)); /* all at once: one wave */
+	assert_int_equal(dr_modes_cleanup_timeout(cl, MIN(30), 3, 1), MIN(30)); /* a small drill: as before */
+	assert_int_equal(dr_modes_cleanup_timeout(cl, MIN(600), 40, 4), MIN(600));
+	assert_int_equal(dr_modes_cleanup_timeout(cl, -1, 1000, 10), -1);
+	assert_true(dr_modes_cleanup_timeout(cl, MIN(30), SIZE_MAX, 1) > MIN(30)); /* no overflow */
+	const dr_step *fo = rb->plan->nodes[idx(rb, "fo-db")].step;
+	assert_int_equal(dr_modes_cleanup_timeout(fo, MIN(30), 1000, 10), MIN(30));
+	dr_runbook_free(rb);
+	rb = compile("1h", "finally:\n  - { id: mine, action: dr.test_cleanup, targets: [db, web] }\n");
+	assert_int_equal(dr_modes_make_drill(rb, NULL, &err), 0);
+	assert_int_equal(dr_modes_cleanup_timeout(rb->plan->nodes[idx(rb, "mine")].step, MIN(30), 1000, 10), MIN(30));
+	dr_buf_dispose(&err);
+	dr_runbook_free(rb);
+}
+
+/*
+ * A drill of 40 VMs under `defaults: { timeout: 10m, concurrency: 4 }` (its
+ * failover step has its own 6h): the cleanup cleans 10 waves of about 2
+ * minutes. With the inherited 10m it timed out with test VMs left, and the
+ * drill failed "DRILL LEFT ... TEST VMS BEHIND" (checked on the old code);
+ * sized, every test VM is cleaned up and the drill passes.
+ */
+static void drill_cleanup_of_many_vms(void **unused)
+{
+	(void)unused;
+	dr_buf y;
+	dr_buf_init(&y);
+	dr_buf_puts(&y, "drover: 1\nname: many\nbackend:\n  kind: sim\n  vms:\n");
+	for (int i = 1; i <= 40; i++)
+		dr_buf_printf(&y, "    - { name: vm-%02d, tags: { tier: app } }\n", i);
+	dr_buf_puts(&y, "vm_sets:\n  app: { match: { tags: { tier: app } } }\n"
+			"defaults: { timeout: 10m, concurrency: 4 }\nsteps:\n"
+			"  - { id: fo, action: dr.failover, targets: app, timeout: 6h }\n");
+	fx_run r;
+	fx_run_init(&r, y.data);
+	r.o.state_dir = fx_mkdir("many");
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_modes_make_drill(r.rb, NULL, &err), 0);
+	r.o.mode = DR_MODE_DRILL;
+	dr_run_status st = fx_run_exec(&r);
+	size_t cleaned = 0, failed = 0;
+	for (size_t i = 0; i < r.n; i++)
+		if (fx_is(r.ev[i], "task.end", DR_DRILL_CLEANUP_ID, NULL)) {
+			cleaned += !strcmp(fx_str(r.ev[i], "status"), "succeeded");
+			failed += !strcmp(fx_str(r.ev[i], "status"), "failed");
+		}
+	const cJSON *v = fx_last(&r, "drill.verify", NULL, NULL);
+	assert_non_null(v);
+	assert_string_equal(fx_str(v, "status"), "clean");
+	assert_int_equal(failed, 0);
+	assert_int_equal(cleaned, 40);
+	assert_int_equal(st, DR_RUN_SUCCEEDED);
+	dr_buf_dispose(&err);
+	dr_buf_dispose(&y);
+	fx_run_free(&r);
 }
 
 static cJSON *view_of(dr_runbook *rb, dr_run_mode mode, dr_be_direction dir)
@@ -365,6 +442,8 @@ int main(void)
 		cmocka_unit_test(names),
 		cmocka_unit_test(drill_rewrites),
 		cmocka_unit_test(drill_keeps_own_cleanup),
+		cmocka_unit_test(drill_cleanup_timeout_by_size),
+		cmocka_unit_test(drill_cleanup_of_many_vms),
 		cmocka_unit_test(view_runnable),
 		cmocka_unit_test(view_blockers),
 		cmocka_unit_test(text_one_vm_at_a_time),
