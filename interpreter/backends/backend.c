@@ -208,6 +208,8 @@ static const dr_be_point *find(const dr_be_point *pts, size_t n, const dr_be_poi
 	const dr_be_point *best = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const dr_be_point *p = &pts[i];
+		if (p->time_ms < 0)
+			continue; /* undated: its age, and so the RPO it gives, is unknown */
 		if (q->policy == DR_POINT_CUSTOM && q->custom_id) {
 			if (strcmp(p->id, q->custom_id) == 0 || strcmp(p->name, last_segment(q->custom_id)) == 0)
 				return p;

@@ -218,6 +218,13 @@ const char *dr_backend_point_type_name(dr_be_point_type t);
 typedef struct dr_be_point {
 	const char *id; /* full resource id: <item id>/recoveryPoints/<name> */
 	const char *name;
+	/*
+	 * -1: undated - the service listed the point without a time (Azure's
+	 * recoveryPointTime is optional in the contract). No policy picks it
+	 * (dr_backend_choose_point skips it, by id too: its age and so the RPO
+	 * are unknown); lists put undated points last, and the preflight counts
+	 * them in the VM's recovery point (dr_pf_point.undated).
+	 */
 	int64_t time_ms;
 	dr_be_point_type type;
 	bool processed; /* false: the service is still processing it (newest points) */
@@ -251,7 +258,8 @@ typedef struct dr_be_choice {
  * and latest-crash-consistent (newest processed point of that type), custom
  * by id (that point, processed or not) or by time (newest point at or before
  * it). Then the RPO guard: age > max_age gives TOO_OLD. "latest" needs an
- * item that replicates (rpo_ms >= 0).
+ * item that replicates (rpo_ms >= 0). Undated points (time_ms -1) are never
+ * picked.
  */
 dr_be_pick dr_backend_choose_point(const dr_be_item *item, const dr_be_point *pts, size_t n,
 				   const dr_be_point_query *q, int64_t now_ms, dr_be_choice *out);
