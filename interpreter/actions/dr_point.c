@@ -29,6 +29,7 @@
 #include "actions/dr_int.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,18 +234,27 @@ static const char *what(dr_arena *a, const want *x)
 	}
 }
 
-/* What the item's point list looks like, for a "none fits" message. */
+/* What the item's point list looks like, for a "none fits" message; undated points (no time) are counted apart. */
 static const char *list_text(dr_arena *a, const dr_be_item *item, const dr_be_point *pts, size_t n)
 {
 	if (!n)
 		return dr_arena_printf(a, "the VM has no recovery points (its state: %s)", dr_backend_state_name(item->state));
-	int64_t lo = pts[0].time_ms, hi = pts[0].time_ms;
-	for (size_t i = 1; i < n; i++) {
-		lo = pts[i].time_ms < lo ? pts[i].time_ms : lo;
+	int64_t lo = INT64_MAX, hi = -1;
+	size_t undated = 0;
+	for (size_t i = 0; i < n; i++) {
+		undated += pts[i].time_ms < 0;
+		lo = pts[i].time_ms >= 0 && pts[i].time_ms < lo ? pts[i].time_ms : lo;
 		hi = pts[i].time_ms > hi ? pts[i].time_ms : hi;
 	}
-	return dr_arena_printf(a, "the VM has %zu point%s, from %s to %s", n, n == 1 ? "" : "s", time_text(a, lo),
-			       time_text(a, hi));
+	const char *none_dated = undated ? dr_arena_printf(a, "; %zu of them %s no time: never chosen, %s age is unknown",
+							   undated, undated == 1 ? "has" : "have", undated == 1 ? "its" : "their")
+					 : "";
+	if (undated == n)
+		return dr_arena_printf(a, "the VM has %zu point%s, none with a time (the service gave none): no policy "
+					  "chooses a point whose age is unknown",
+				       n, n == 1 ? "" : "s");
+	return dr_arena_printf(a, "the VM has %zu point%s, from %s to %s%s", n, n == 1 ? "" : "s", time_text(a, lo),
+			       time_text(a, hi), none_dated);
 }
 
 /* One try's result as a phrase: "1h2m old (taken ...)" or "none". */

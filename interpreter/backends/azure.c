@@ -320,12 +320,18 @@ typedef struct points_ctx {
 	size_t n, cap;
 } points_ctx;
 
+/* Every point listed is kept: one without a time or an id is undated (never chosen), and the plan counts it. */
 static int collect_point(void *ctx, const cJSON *v)
 {
 	points_ctx *c = ctx;
+	dr_be_point *p;
 	c->v = az_grow(c->a, c->v, c->n, &c->cap, sizeof *c->v);
-	if (az_parse_point(c->a, v, &c->v[c->n]))
-		az_note_point(c->z, c->v[c->n].id, c->v[c->n].time_ms), c->n++;
+	p = &c->v[c->n];
+	if (!az_parse_point(c->a, v, p))
+		az_parse_point_unnamed(c->a, c->n, p);
+	if (p->time_ms >= 0)
+		az_note_point(c->z, p->id, p->time_ms);
+	c->n++;
 	return 0;
 }
 

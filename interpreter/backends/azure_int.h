@@ -288,7 +288,7 @@ typedef enum az_kind { AZ_ITEM, AZ_POINT, AZ_JOB } az_kind;
 /*
  * The first member v lacks (absent, null or of another type) that an
  * object of kind k cannot be read without, as a path ("properties",
- * "properties.recoveryPointTime"); NULL when it has them all.
+ * "properties"; a point needs only its id); NULL when it has them all.
  */
 const char *az_parse_lacks(const cJSON *v, az_kind k);
 
@@ -322,9 +322,12 @@ void az_parse_sides(const cJSON *v, az_sides *out);
 bool az_sides_flipped(const az_sides *s);
 /* The protection state from ASR's strings (unknown: OTHER). */
 dr_be_state az_parse_state(const char *protection_state, const char *test_state, const char *scenario);
-/* A recovery point; false when it has no id or time. */
+/* A recovery point (strings in a); false when it has no id. Its time and properties are optional in the contract:
+   without a valid recoveryPointTime it is undated (time_ms -1), which no policy picks (backend.h). */
 bool az_parse_point(dr_arena *a, const cJSON *v, dr_be_point *out);
-/* Sort points newest first. */
+/* A listed point without an id (the index-th of its list): undated, named "unnamed-point-N"; strings in a. */
+void az_parse_point_unnamed(dr_arena *a, size_t index, dr_be_point *out);
+/* Sort points newest first, undated ones last. */
 void az_sort_points(dr_be_point *pts, size_t n);
 /* A job (op from its scenario; op_known false when the scenario is unknown); false when not a job. */
 bool az_parse_job(dr_arena *a, const cJSON *v, dr_be_job *out, bool *op_known);

@@ -1286,7 +1286,7 @@ static int64_t fetch_point_time(az *z, dr_arena *a, const char *point_id)
 	dr_be_point pt;
 	az_req r = {.method = "GET", .url = point_id, .api = z->api};
 	int64_t ms = -1;
-	if (az_send(z, a, &r, &rep, &e) == 0 && az_parse_point(a, rep.json, &pt)) {
+	if (az_send(z, a, &r, &rep, &e) == 0 && az_parse_point(a, rep.json, &pt) && pt.time_ms >= 0) {
 		az_note_point(z, pt.id, pt.time_ms);
 		ms = pt.time_ms;
 	}

@@ -387,15 +387,22 @@ bool az_parse_point(dr_arena *a, const cJSON *v, dr_be_point *out)
 	const char *id = az_str(v, AZK(RES_ID)), *type;
 	const cJSON *p = cJSON_GetObjectItem(v, AZK(POINT_PROPS));
 	memset(out, 0, sizeof *out);
-	out->time_ms = time_of(p, AZK(POINT_TIME));
-	if (az_parse_lacks(v, AZ_POINT) || out->time_ms < 0)
+	if (az_parse_lacks(v, AZ_POINT))
 		return false;
+	out->time_ms = time_of(p, AZK(POINT_TIME)); /* optional: -1, undated, never chosen (backend.h) */
 	type = az_str(p, AZK(POINT_TYPE));
 	out->id = dr_arena_strdup(a, id);
 	out->name = dup(a, az_str(v, AZK(RES_NAME)) ? az_str(v, AZK(RES_NAME)) : last_segment(id));
 	out->type = type && strncasecmp(type, "App", 3) == 0 ? DR_BE_POINT_APP_CONSISTENT : DR_BE_POINT_CRASH_CONSISTENT;
 	out->processed = true; /* the service lists the points it can recover to */
 	return true;
+}
+
+void az_parse_point_unnamed(dr_arena *a, size_t index, dr_be_point *out)
+{
+	*out = (dr_be_point){.name = dr_arena_printf(a, "unnamed-point-%zu", index + 1), .time_ms = -1,
+			     .type = DR_BE_POINT_CRASH_CONSISTENT};
+	out->id = out->name;
 }
 
 static int newest_first(const void *x, const void *y)
@@ -629,10 +636,8 @@ const char *az_parse_lacks(const cJSON *v, az_kind k)
 	const cJSON *p = cJSON_IsObject(v) ? cJSON_GetObjectItem(v, az_fields[props[k]].key) : NULL;
 	if (!az_str(v, AZK(RES_ID)))
 		return AZK(RES_ID);
-	if (!cJSON_IsObject(p))
+	if (k != AZ_POINT && !cJSON_IsObject(p)) /* a point's properties are optional: without them it is undated */
 		return az_fields[props[k]].key;
-	if (k == AZ_POINT && !az_str(p, AZK(POINT_TIME)))
-		return "properties.recoveryPointTime";
 	return NULL;
 }
 

@@ -272,6 +272,24 @@ static bool list_points(dr_emu *e, emu_call *c, const dr_be_item *it, dr_be_poin
 	return true;
 }
 
+static int by_time_desc(const void *pa, const void *pb)
+{
+	const dr_be_point *a = pa, *b = pb;
+	return a->time_ms < b->time_ms ? 1 : a->time_ms > b->time_ms ? -1 : 0;
+}
+
+/* The time from which an `undated-points` fault serves its points without a time (INT64_MAX: none is undated). */
+static int64_t undated_from(dr_emu *e, const dr_be_item *it, dr_be_point *pts, size_t n)
+{
+	int64_t k = emu_faults_undated(e, it->name);
+	if (k <= 0 || n == 0)
+		return INT64_MAX;
+	if ((uint64_t)k >= n)
+		return INT64_MIN;
+	qsort(pts, n, sizeof *pts, by_time_desc);
+	return pts[k - 1].time_ms;
+}
+
 void emu_asr_points(dr_emu *e, emu_call *c)
 {
 	dr_be_item it;
@@ -279,11 +297,12 @@ void emu_asr_points(dr_emu *e, emu_call *c)
 	size_t n = 0;
 	if (!find_item(e, c, emu_cap(c, "item"), &it) || !list_points(e, c, &it, &pts, &n))
 		return;
+	int64_t from = undated_from(e, &it, pts, n);
 	if (n > 1)
 		qsort(pts, n, sizeof *pts, by_scramble);
 	cJSON *value = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(value, emu_point_json(c->a, &it, &pts[i]));
+		cJSON_AddItemToArray(value, emu_point_json(e, c->a, &it, &pts[i], pts[i].time_ms >= from));
 	page_answer(e, c, value, 0, false);
 }
 
@@ -295,9 +314,10 @@ void emu_asr_point(dr_emu *e, emu_call *c)
 	const char *name = emu_cap(c, "point");
 	if (!find_item(e, c, emu_cap(c, "item"), &it) || !list_points(e, c, &it, &pts, &n))
 		return;
+	int64_t from = undated_from(e, &it, pts, n);
 	for (size_t i = 0; i < n; i++)
 		if (emu_ieq(pts[i].name, name)) {
-			emu_json(c->rs, 200, emu_point_json(c->a, &it, &pts[i]));
+			emu_json(c->rs, 200, emu_point_json(e, c->a, &it, &pts[i], pts[i].time_ms >= from));
 			return;
 		}
 	fail(c, 404, "RecoveryPointNotFound",

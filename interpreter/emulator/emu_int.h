@@ -223,7 +223,8 @@ struct cJSON *emu_item_json(dr_emu *e, dr_arena *a, int64_t now_ms, const dr_be_
 dr_be_item emu_view(dr_arena *a, const dr_be_item *it);
 /* A failoverDirection served against emu_view(it), in the simulator's terms. */
 dr_be_direction emu_sim_direction(dr_arena *a, const dr_be_item *it, dr_be_direction served);
-struct cJSON *emu_point_json(dr_arena *a, const dr_be_item *it, const dr_be_point *p);
+/* A recovery point of it: its provider's details (a `provider` fault's), without its time when undated. */
+struct cJSON *emu_point_json(dr_emu *e, dr_arena *a, const dr_be_item *it, const dr_be_point *p, bool undated);
 struct cJSON *emu_job_json(dr_emu *e, dr_arena *a, const dr_be_job *j);
 /* Fabric and container names of a region, and their ids. */
 const char *emu_fabric_name(dr_arena *a, const char *region);
@@ -276,6 +277,8 @@ bool emu_faults_forbidden(dr_emu *e, emu_call *c, const char *vm);
 const char *emu_faults_provider(const dr_emu *e, const char *vm);
 /* True when a `no-properties` fault serves vm's item without its properties. */
 bool emu_faults_no_properties(const dr_emu *e, const char *vm);
+/* How many of vm's newest recovery points an `undated-points` fault serves without a time (INT64_MAX: all; 0: none). */
+int64_t emu_faults_undated(const dr_emu *e, const char *vm);
 /* The lifetime of tokens issued now, when a token-expiry fault shortens it; else -1. */
 int64_t emu_faults_token_lifetime(dr_emu *e);
 void emu_faults_free(dr_emu *e);

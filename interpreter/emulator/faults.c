@@ -17,6 +17,9 @@
  *                 with its providerSpecificDetails, their operations refused
  *   no-properties the items of `vms` are listed and served without
  *                 `properties` (an answer a client cannot read)
+ *   undated-points the recovery points of `vms` are served without
+ *                 `recoveryPointTime` (optional in the contract): the
+ *                 newest `points` of each VM, or every one
  *
  * status, reset and delay select requests by `method` and `path` (a
  * case-insensitive PCRE2 regex), then count them: the requests after+1 ..
@@ -44,12 +47,14 @@
 #include "util/text.h"
 #include "util/xalloc.h"
 
-typedef enum kind { F_STATUS, F_RESET, F_DELAY, F_TOKEN_EXPIRY, F_FORBIDDEN, F_PROVIDER, F_NO_PROPERTIES, F_COUNT } kind;
+typedef enum kind {
+	F_STATUS, F_RESET, F_DELAY, F_TOKEN_EXPIRY, F_FORBIDDEN, F_PROVIDER, F_NO_PROPERTIES, F_UNDATED, F_COUNT
+} kind;
 
 static const char *const kind_names[] = {"status", "reset", "delay", "token-expiry", "forbidden", "provider",
-					 "no-properties", NULL};
+					 "no-properties", "undated-points", NULL};
 static const char *const all_kinds[] = {"status", "reset", "delay", "token-expiry", "forbidden", "provider",
-					"no-properties", "fail", "throttle", "hang", "unhealthy", "slow",
+					"no-properties", "undated-points", "fail", "throttle", "hang", "unhealthy", "slow",
 					"shutdown-fails", "suspend", "read-fails", NULL};
 
 struct emu_fault {
@@ -62,6 +67,7 @@ struct emu_fault {
 	double probability;
 	int64_t after, burst, every, times; /* burst, every, times: -1 when not given */
 	int64_t retry_after_ms, delay_ms, lifetime_ms;
+	int64_t points; /* F_UNDATED: how many of each VM's newest points are undated; -1: all */
 	int api; /* forbidden: bit 1 compute, bit 2 network */
 	bool at_after;
 	bool date; /* Retry-After as an HTTP date (retry_after_as: date), not seconds */
@@ -73,14 +79,15 @@ static const struct {
 	const char *name;
 	unsigned kinds;
 } keys[] = {
-	{"kind", 0x7f}, {"method", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
+	{"kind", 0xff}, {"method", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"path", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"probability", K(F_STATUS) | K(F_RESET) | K(F_DELAY) | K(F_FORBIDDEN)},
 	{"after", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"burst", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"every", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"times", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"at", K(F_STATUS) | K(F_RESET)}, {"code", K(F_STATUS)}, {"retry_after", K(F_STATUS)},
 	{"retry_after_as", K(F_STATUS)}, {"body", K(F_STATUS)},
 	{"delay", K(F_DELAY)}, {"lifetime", K(F_TOKEN_EXPIRY)}, {"api", K(F_FORBIDDEN)},
-	{"vms", K(F_FORBIDDEN) | K(F_PROVIDER) | K(F_NO_PROPERTIES)}, {"provider", K(F_PROVIDER)},
+	{"vms", K(F_FORBIDDEN) | K(F_PROVIDER) | K(F_NO_PROPERTIES) | K(F_UNDATED)}, {"provider", K(F_PROVIDER)},
+	{"points", K(F_UNDATED)},
 	{NULL, 0},
 };
 
@@ -183,6 +190,7 @@ static void parse_key(pctx *c, const char *key, const dr_node *v)
 	else if (strcmp(key, "burst") == 0) want_int(c, v, key, 1, INT64_MAX, &f->burst);
 	else if (strcmp(key, "every") == 0) want_int(c, v, key, 1, INT64_MAX, &f->every);
 	else if (strcmp(key, "times") == 0) want_int(c, v, key, 1, INT64_MAX, &f->times);
+	else if (strcmp(key, "points") == 0) want_int(c, v, key, 1, INT64_MAX, &f->points);
 	else if (strcmp(key, "code") == 0) { want_int(c, v, key, 200, 599, &i); f->status = (int)i; }
 	else if (strcmp(key, "retry_after") == 0) want_duration(c, v, key, &f->retry_after_ms);
 	else if (strcmp(key, "delay") == 0) want_duration(c, v, key, &f->delay_ms);
@@ -219,7 +227,7 @@ static void defaults(emu_fault *f, kind k, uint64_t key)
 	f->key = key;
 	f->probability = 1;
 	f->burst = f->every = f->times = -1;
-	f->retry_after_ms = f->delay_ms = f->lifetime_ms = -1;
+	f->retry_after_ms = f->delay_ms = f->lifetime_ms = f->points = -1;
 	f->status = k == F_STATUS ? 503 : 0;
 	f->api = 3;
 }
@@ -463,6 +471,14 @@ bool emu_faults_no_properties(const dr_emu *e, const char *vm)
 		if (e->faults[i].k == F_NO_PROPERTIES && re_match(e->faults[i].vms_re, vm))
 			return true;
 	return false;
+}
+
+int64_t emu_faults_undated(const dr_emu *e, const char *vm)
+{
+	for (size_t i = 0; i < e->n_faults; i++)
+		if (e->faults[i].k == F_UNDATED && re_match(e->faults[i].vms_re, vm))
+			return e->faults[i].points < 0 ? INT64_MAX : e->faults[i].points;
+	return 0;
 }
 
 int64_t emu_faults_token_lifetime(dr_emu *e)

@@ -396,21 +396,33 @@ cJSON *emu_item_json(dr_emu *e, dr_arena *a, int64_t now, const dr_be_item *firs
 
 /* ---- recovery points and jobs ------------------------------------------------------------- */
 
-cJSON *emu_point_json(dr_arena *a, const dr_be_item *it, const dr_be_point *pt)
+/* The point's providerSpecificDetails as its item's provider serves them (the contract has none for HyperVReplicaAzure). */
+static void point_details(cJSON *p, const char *provider)
 {
-	cJSON *o = cJSON_CreateObject(), *p, *d;
-	(void)it;
+	if (provider && strcasecmp(provider, "HyperVReplicaAzure") == 0)
+		return;
+	cJSON *d = cJSON_AddObjectToObject(p, "providerSpecificDetails");
+	cJSON_AddStringToObject(d, "instanceType", provider ? provider : "A2A");
+	if (!provider) {
+		cJSON_AddStringToObject(d, "recoveryPointSyncType", "PerVmRecoveryPoint");
+		cJSON_AddArrayToObject(d, "disks");
+	} else if (strcasecmp(provider, "InMageRcm") == 0 || strcasecmp(provider, "InMageAzureV2") == 0) {
+		cJSON_AddStringToObject(d, "isMultiVmSyncPoint", "False");
+	}
+}
+
+cJSON *emu_point_json(dr_emu *e, dr_arena *a, const dr_be_item *it, const dr_be_point *pt, bool undated)
+{
+	cJSON *o = cJSON_CreateObject(), *p;
 	cJSON_AddStringToObject(o, "id", pt->id);
 	cJSON_AddStringToObject(o, "name", pt->name);
 	cJSON_AddStringToObject(o, "type", "Microsoft.RecoveryServices/vaults/replicationFabrics/"
 					   "replicationProtectionContainers/replicationProtectedItems/recoveryPoints");
 	p = cJSON_AddObjectToObject(o, "properties");
-	cJSON_AddStringToObject(p, "recoveryPointTime", emu_time(a, pt->time_ms));
+	if (!undated)
+		cJSON_AddStringToObject(p, "recoveryPointTime", emu_time(a, pt->time_ms));
 	cJSON_AddStringToObject(p, "recoveryPointType", dr_backend_point_type_name(pt->type));
-	d = cJSON_AddObjectToObject(p, "providerSpecificDetails");
-	cJSON_AddStringToObject(d, "instanceType", "A2A");
-	cJSON_AddStringToObject(d, "recoveryPointSyncType", "PerVmRecoveryPoint");
-	cJSON_AddArrayToObject(d, "disks");
+	point_details(p, emu_faults_provider(e, it->name));
 	return o;
 }
 

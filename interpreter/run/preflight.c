@@ -513,6 +513,19 @@ static bool newest_will_do(const dr_runbook *rb, const dr_be_point_query *q, boo
 	return true;
 }
 
+/* Points listed without a time are never chosen: the VM's row says how many. */
+static void note_undated(dr_preflight *pf, const dr_be_point *pts, size_t n, dr_pf_point *pt)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += pts[i].time_ms < 0;
+	pt->undated = k;
+	if (k)
+		pt->note = dr_arena_printf(pf->a, "%zu of the %zu recovery points the service lists %s no time: not chosen, "
+						  "%s age is unknown",
+					   k, n, k == 1 ? "has" : "have", k == 1 ? "its" : "their");
+}
+
 /* The recovery point VM vm's first failover (at node) would use. */
 static void vm_point(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, size_t node)
 {
@@ -544,6 +557,7 @@ static void vm_point(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, si
 					   dr_backend_error_text(pf->a, &e));
 	} else {
 		choose(pf, vm, pts, n, q, fallbacks, pt);
+		note_undated(pf, pts, n, pt);
 	}
 	dr_arena_free(scratch);
 }
@@ -851,6 +865,9 @@ static void point_blocker(dr_preflight *pf, const dr_preflight_opts *o, size_t v
 		block(pf, DR_BLOCK_RPO, vm, pt->node,
 		      "%s: its %s recovery point is %s old, older than max_age %s%s (the RPO guard)", name, what, age, max,
 		      tail);
+	else if (pt->undated)
+		block(pf, DR_BLOCK_RPO, vm, pt->node, "%s: no %s recovery point can be chosen%s: %s", name, what, tail,
+		      pt->note);
 	else
 		block(pf, DR_BLOCK_RPO, vm, pt->node, "%s: no %s recovery point exists%s%s%s", name, what, tail,
 		      pf->items[vm].rpo_ms >= 0 && pt->asked != DR_POINT_CUSTOM

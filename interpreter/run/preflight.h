@@ -109,7 +109,8 @@ typedef struct dr_pf_point {
 	const char *point_id; /* what the failover would pass (dr_be_choice.point_id); NULL for latest */
 	int64_t time_ms, age_ms, max_age_ms; /* max_age -1: no guard */
 	bool no_policy; /* NO_POLICY: the runbook's recovery.point gives text that is no policy (one plan blocker says so) */
-	const char *note; /* AT_RUN_TIME, NO_POLICY: why */
+	const char *note; /* AT_RUN_TIME, NO_POLICY: why; else what the choice left out (undated points) */
+	size_t undated; /* points the service listed without a time (dr_be_point.time_ms -1): never chosen */
 	const char *error; /* NONE because the backend could not list the points: its error (a DR_BLOCK_BACKEND) */
 } dr_pf_point;
 

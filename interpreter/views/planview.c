@@ -99,6 +99,8 @@ static void add_point(const pv *p, const dr_pf_point *pt, cJSON *vmo)
 	put_name(o, "verdict", dr_preflight_verdict_name(pt->verdict));
 	if (pt->note)
 		put_str(o, "note", pt->note);
+	if (pt->undated)
+		put(o, "undated_points", cJSON_CreateNumber((double)pt->undated));
 	if (pt->max_age_ms >= 0 && pt->verdict != DR_PF_POINT_NOT_REPLICATING && !unknown)
 		add_duration(o, "max_age", pt->max_age_ms);
 }

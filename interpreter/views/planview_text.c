@@ -126,6 +126,8 @@ static void print_point(const cJSON *p, FILE *out)
 			str(p, "max_age") ? ")" : "");
 	else
 		fprintf(out, "  %s", !strcmp(verdict, "too_old") ? "TOO OLD" : "NONE");
+	if (num(p, "undated_points") > 0)
+		fprintf(out, " (%s)", or(str(p, "note"), ""));
 }
 
 /* The first operation of a VM's walk the service would refuse (not tolerated): what blocks it; NULL when none. */
@@ -243,6 +245,8 @@ static void row_point(const dr_pf_point *pt, row *r)
 	} else {
 		ROW(r, pt->verdict == DR_PF_POINT_OK ? "  ok" : pt->verdict == DR_PF_POINT_TOO_OLD ? "  TOO OLD" : "  NONE");
 	}
+	if (pt->undated)
+		ROW(r, " (", pt->note, ")");
 }
 
 /* The first operation of the VM's walk the service would refuse (not tolerated), as refused_op; NULL when none. */

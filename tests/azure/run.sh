@@ -688,7 +688,53 @@ unusable() {
 	stop
 }
 
-all="lifecycle soak token_expiry emulator_restart drover_killed errors secrets suspended throttled unusable"
+# --- recovery points served without recoveryPointTime (optional in the contract): drover plan says how many of a
+# VM's points it cannot choose, never ranks them (the newest dated point is the latest), blocks a VM whose points
+# are all undated saying why, and the failover uses the dated point the plan named -------------------------------
+undated() {
+	local d=$tmp/undated
+	mkdir -p "$d"
+	start undated --faults '[{kind: undated-points, vms: "^shop-db-1$", points: 2}, {kind: undated-points, vms: "^shop-web-1$"}]' || return
+	cat >"$d/u.yaml" <<-EOF
+	drover: 1
+	name: undated
+	backend: { kind: azure, subscription: 00000000-0000-0000-0000-000000000000, resource_group: drover-sim,
+	           vault: drover-sim-vault, endpoint: "\${env.EMU_URL}" }
+	recovery: { point: latest-processed }
+	vm_sets: { shop: { match: { name: "^shop-" } } }
+	steps:
+	  - { id: failover, action: dr.failover, targets: shop, with: { shutdown_source: false } }
+	EOF
+	served "$d/served"
+	local id
+	id=$(jq -r 'select(.properties.friendlyName == "shop-db-1") | .id' "$d/served")
+	curl -s -H "Authorization: Bearer $T" "$U$id/recoveryPoints?$AV" >"$d/points.json"
+	check "undated: the emulator serves shop-db-1's two newest points without recoveryPointTime" \
+		is "$(jq '[.value[] | select(.properties.recoveryPointTime == null)] | length' "$d/points.json")" 2
+	(cd "$d" && "$drover" plan --state-dir s u.yaml >plan.out 2>&1); RC=$?
+	check "undated: drover plan is blocked by the VM whose points all lack a time (exit $RC)" is "$RC" 1
+	check "  shop-db-1's row says 2 of its points have no time and are not chosen" \
+		has "$d/plan.out" "^  shop-db-1 .*  ok (2 of the [0-9]* recovery points the service lists have no time: not chosen, their age is unknown)"
+	check "  shop-web-1 is a blocker saying why, not 'no point exists'" \
+		has "$d/plan.out" "^  - shop-web-1: no latest-processed recovery point can be chosen: \([0-9]*\) of the \1 recovery points the service lists have no time"
+	check "  only shop-db-1's and shop-web-1's rows and shop-web-1's blocker speak of it" \
+		is "$(grep 'have no time' "$d/plan.out" | grep -o 'shop-[a-z]*-[0-9]' | tr '\n' ' ')" "shop-db-1 shop-web-1 shop-web-1 "
+	(cd "$d" && "$drover" plan --state-dir s --format json u.yaml >plan.json 2>/dev/null)
+	local newest
+	newest=$(jq -r '[.value[] | select(.properties.recoveryPointTime != null)] | max_by(.properties.recoveryPointTime) | .name' "$d/points.json")
+	check "  the plan's point for shop-db-1 is the newest point with a time, undated_points 2" \
+		is "$(jq -r '.vms[] | select(.name == "shop-db-1") | .recovery_point | "\(.id) \(.undated_points) \(.verdict)"' "$d/plan.json")" "$newest 2 ok"
+	(cd "$d" && "$drover" run --yes --exclude-blocked --state-dir s u.yaml >run.out 2>&1 </dev/null); RC=$?
+	[ "$RC" = 0 ] || sed 's/^/      /' "$d/run.out"
+	check "undated: the run without shop-web-1 succeeds (exit $RC)" is "$RC" 0
+	curl -s -H "Authorization: Bearer $T" "$U$V/replicationJobs?$AV" >"$d/jobs.json"
+	check "  shop-db-1 failed over to that point, not to an undated one" \
+		is "$(jq -r '.value[] | select(.properties.targetObjectName == "shop-db-1") | .properties.customDetails.affectedObjectDetails.RecoveryPointId | sub(".*/"; "")' "$d/jobs.json")" "$newest"
+	check "nothing broke the OpenAPI contract" no_violation "$tmp/undated.err"
+	stop
+}
+
+all="lifecycle soak token_expiry emulator_restart drover_killed errors secrets suspended throttled unusable undated"
 for scenario in ${@:-$all}; do
 	$scenario
 done

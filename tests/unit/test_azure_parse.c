@@ -503,7 +503,10 @@ static void test_malformed_is_refused_not_crashed(void **state)
 		dr_be_point pt;
 		dr_be_job job;
 		bool known;
-		assert_false(az_parse_point(a, j, &pt));
+		/* a point needs only its id: one without properties or a time is read, undated (never chosen) */
+		assert_true(az_parse_point(a, j, &pt) == (i >= 3 && i <= 5));
+		if (i >= 3 && i <= 5)
+			assert_int_equal(pt.time_ms, -1);
 		if (i != 4 && i != 5) {
 			assert_false(az_parse_item(a, j, &it));
 			assert_false(az_parse_job(a, j, &job, &known));
@@ -856,15 +859,81 @@ static void test_generated_payloads(void **state)
 		assert_true(m.refused > 0); /* id and properties are needed: their variants are refused */
 		cJSON_Delete(v);
 	}
-	/* the missing member is named */
+	/* the missing member is named: a point's time and properties are optional in the contract, its id is not */
 	cJSON *v = resource(c, "RecoveryPoint", NULL);
 	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(v, "properties"), "recoveryPointTime");
-	assert_string_equal(az_parse_lacks(v, AZ_POINT), "properties.recoveryPointTime");
+	assert_null(az_parse_lacks(v, AZ_POINT));
 	cJSON_DeleteItemFromObject(v, "properties");
-	assert_string_equal(az_parse_lacks(v, AZ_POINT), "properties");
+	assert_null(az_parse_lacks(v, AZ_POINT));
 	cJSON_DeleteItemFromObject(v, "id");
 	assert_string_equal(az_parse_lacks(v, AZ_POINT), "id");
 	cJSON_Delete(v);
+	cJSON_Delete(c);
+}
+
+/* A point of the contract's shape with name and time (NULL: no recoveryPointTime) and type. */
+static cJSON *point_of(const cJSON *c, const char *name, const char *time, const char *type)
+{
+	cJSON *v = resource(c, "RecoveryPoint", NULL), *p = cJSON_GetObjectItem(v, "properties");
+	cJSON_ReplaceItemInObject(v, "name", cJSON_CreateString(name));
+	cJSON_DeleteItemFromObject(p, "recoveryPointTime");
+	if (time)
+		cJSON_AddStringToObject(p, "recoveryPointTime", time);
+	cJSON_ReplaceItemInObject(p, "recoveryPointType", cJSON_CreateString(type));
+	return v;
+}
+
+/* recoveryPointTime is optional in the contract: a point without one is listed (undated, last), never chosen -
+   not as the latest, not by time, not by its id (its age, and so the RPO, is unknown). */
+static void test_undated_points(void **state)
+{
+	(void)state;
+	cJSON *c = load("asr-openapi-2025-08-01.json");
+	dr_arena *a = dr_arena_new();
+	cJSON *raw[] = {point_of(c, "p-undated", NULL, "ApplicationConsistent"),
+			point_of(c, "p-new", "2026-12-06T10:00:00Z", "CrashConsistent"),
+			point_of(c, "p-old", "2026-12-06T09:00:00Z", "ApplicationConsistent"),
+			point_of(c, "p-bad", "not a time", "CrashConsistent")};
+	dr_be_point pts[4];
+	for (size_t i = 0; i < 4; i++) {
+		cJSON_ReplaceItemInObject(raw[i], "id", cJSON_CreateString(dr_arena_printf(a, "/item/recoveryPoints/%s",
+											    az_str(raw[i], "name"))));
+		assert_true(az_parse_point(a, raw[i], &pts[i]));
+	}
+	assert_int_equal(pts[0].time_ms, -1);
+	assert_int_equal(pts[3].time_ms, -1); /* a time that is no time: undated too */
+	az_sort_points(pts, 4);
+	assert_string_equal(pts[0].name, "p-new");
+	assert_string_equal(pts[1].name, "p-old");
+	assert_int_equal(pts[2].time_ms, -1);
+	assert_int_equal(pts[3].time_ms, -1);
+	dr_be_item it = {.name = "vm", .rpo_ms = 60000};
+	dr_be_choice ch;
+	int64_t now = t("2026-12-06T11:00:00Z");
+	dr_be_point_query q = {.policy = DR_POINT_LATEST_PROCESSED, .max_age_ms = -1};
+	assert_int_equal(dr_backend_choose_point(&it, pts, 4, &q, now, &ch), DR_BE_PICK_OK);
+	assert_string_equal(ch.point->name, "p-new");
+	q.policy = DR_POINT_LATEST_APP_CONSISTENT; /* the undated app-consistent point is not the newest one */
+	assert_int_equal(dr_backend_choose_point(&it, pts, 4, &q, now, &ch), DR_BE_PICK_OK);
+	assert_string_equal(ch.point->name, "p-old");
+	q = (dr_be_point_query){.policy = DR_POINT_CUSTOM, .custom_time_ms = INT64_MAX, .max_age_ms = -1};
+	assert_int_equal(dr_backend_choose_point(&it, pts, 4, &q, now, &ch), DR_BE_PICK_OK);
+	assert_string_equal(ch.point->name, "p-new");
+	q.custom_id = "p-undated"; /* by id: its age cannot be known, so neither can the RPO */
+	assert_int_equal(dr_backend_choose_point(&it, pts, 4, &q, now, &ch), DR_BE_PICK_NONE);
+	q = (dr_be_point_query){.policy = DR_POINT_LATEST_PROCESSED, .max_age_ms = 3600000};
+	assert_int_equal(dr_backend_choose_point(&it, pts + 2, 2, &q, now, &ch), DR_BE_PICK_NONE); /* only undated */
+	/* a listed point without an id: undated, named by its place */
+	dr_be_point un;
+	cJSON_DeleteItemFromObject(raw[1], "id");
+	assert_false(az_parse_point(a, raw[1], &un));
+	assert_string_equal(az_parse_lacks(raw[1], AZ_POINT), "id");
+	az_parse_point_unnamed(a, 6, &un);
+	assert_string_equal(un.name, "unnamed-point-7");
+	assert_int_equal(un.time_ms, -1);
+	for (size_t i = 0; i < 4; i++)
+		cJSON_Delete(raw[i]);
+	dr_arena_free(a);
 	cJSON_Delete(c);
 }
 
@@ -965,6 +1034,7 @@ int main(void)
 		cmocka_unit_test(test_suspended_job_manual_action),
 		cmocka_unit_test(test_fields_read_are_the_contracts),
 		cmocka_unit_test(test_generated_payloads),
+		cmocka_unit_test(test_undated_points),
 		cmocka_unit_test(test_other_providers_are_refused_by_name),
 	};
 	return cmocka_run_group_tests(tests, find_reference, NULL);
