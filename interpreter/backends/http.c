@@ -41,6 +41,7 @@
 #include "config.h"
 #include "util/buf.h"
 #include "util/text.h"
+#include "util/url.h"
 #include "util/xalloc.h"
 
 #if LIBCURL_VERSION_NUM < 0x075500
@@ -48,9 +49,6 @@
 #endif
 
 enum { POLL_MS = 50 };
-
-static const char plain_http_refused[] =
-	"plain http:// is allowed only to loopback addresses (127.0.0.0/8, ::1, localhost); use https://";
 
 /* The instance metadata service (Azure IMDS): plain http to it only with allow_imds. */
 #define IMDS_HOST "169.254.169.254"
@@ -108,63 +106,13 @@ static char *url_part(CURLU *u, CURLUPart what, unsigned flags)
 	return copy;
 }
 
-bool dr_http_host_is_loopback(const char *host)
-{
-	char inner[INET6_ADDRSTRLEN + 1];
-	size_t n = strlen(host);
-	bool bracketed = n >= 2 && host[0] == '[' && host[n - 1] == ']'; /* an IPv6 literal as URLs write it */
-	/*
-	 * By name, before any lookup: a literal loopback address, or localhost
-	 * (curl answers it with loopback addresses itself). Not "localhost.":
-	 * the trailing dot makes it a name the system's DNS resolves.
-	 */
-	if (strcasecmp(host, "localhost") == 0)
-		return true;
-	if (bracketed) {
-		if (n - 2 >= sizeof inner)
-			return false;
-		memcpy(inner, host + 1, n - 2);
-		inner[n - 2] = '\0';
-		host = inner;
-	}
-	struct in_addr a4;
-	struct in6_addr a6;
-	if (!bracketed && inet_pton(AF_INET, host, &a4) == 1)
-		return ntohl(a4.s_addr) >> 24 == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
-	return false;
-}
-
-/* NULL when u may be requested under the rules; else why not. *plain: it is an allowed http:// URL. */
+/* NULL when u may be requested under the rules (util/url.h); else why not. *plain: it is an allowed http:// URL. */
 static const char *url_refusal(CURLU *u, bool *plain, bool allow_imds)
 {
 	char *scheme = url_part(u, CURLUPART_SCHEME, 0), *host = url_part(u, CURLUPART_HOST, 0);
-	const char *why = NULL;
-	*plain = false;
-	if (!scheme || !host || !*host)
-		why = "not an http:// or https:// URL with a host";
-	else if (strcmp(scheme, "https") == 0)
-		why = NULL;
-	else if (strcmp(scheme, "http") != 0)
-		why = "only http:// and https:// URLs are supported";
-	else if (!dr_http_host_is_loopback(host) && !(allow_imds && strcmp(host, IMDS_HOST) == 0))
-		why = plain_http_refused;
-	else
-		*plain = true;
+	const char *why = dr_url_rule(scheme, host, allow_imds ? IMDS_HOST : NULL, plain);
 	free(scheme);
 	free(host);
-	return why;
-}
-
-const char *dr_http_url_refusal(const char *url)
-{
-	CURLU *u = url_parse(url);
-	if (!u)
-		return NULL;
-	bool plain;
-	const char *why = url_refusal(u, &plain, false);
-	curl_url_cleanup(u);
 	return why;
 }
 
@@ -448,7 +396,7 @@ static dr_http_error hop_failed(dr_http_response *out, const xfer *x, CURLcode r
 {
 	char limit[32];
 	if (x->off_loopback)
-		return fail(out, DR_HTTP_E_URL, "the name did not resolve to a loopback address: %s", plain_http_refused);
+		return fail(out, DR_HTTP_E_URL, "the name did not resolve to a loopback address: %s", dr_url_plain_refused);
 	dr_http_error e = curl_error_class(rc);
 	if (e == DR_HTTP_E_CANCELLED)
 		return fail(out, e, "cancelled");

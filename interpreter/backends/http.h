@@ -131,16 +131,5 @@ char *dr_http_url_display(const char *url, bool secret);
 /* s percent-encoded for a URL query or an application/x-www-form-urlencoded body (heap). */
 char *dr_http_escape(const char *s);
 
-/*
- * Why a request to url would be refused before it is made (not http:// or
- * https://, no host, plain http:// to a host that is not loopback): a static
- * sentence; NULL when it may be requested, or when it does not parse (the
- * request says why). Lets the checker refuse at validate time what a check
- * or webhook would refuse when its step runs. Any thread.
- */
-const char *dr_http_url_refusal(const char *url);
-
-/* True for "localhost" and literal 127.0.0.0/8 or ::1 (brackets allowed): where plain http may go. */
-bool dr_http_host_is_loopback(const char *host);
 
 #endif

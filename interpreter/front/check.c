@@ -28,11 +28,11 @@
 #include <pcre2.h>
 
 #include "actions/action.h"
-#include "backends/http.h"
 #include "front/cleartext.h"
 #include "front/schema.h"
 #include "util/buf.h"
 #include "util/text.h"
+#include "util/url.h"
 #include "util/xalloc.h"
 
 
@@ -628,24 +628,64 @@ static void check_nul(ck *c, const dr_node *n)
 	dr_diag_set_hint(g, "remove the \\0 (or \\x00, \\u0000) escape");
 }
 
+static void url_hint(dr_diag *g)
+{
+	dr_diag_set_hint(g, "https:// (its certificate verified) reaches other hosts; http:// is for a service on this machine");
+}
+
+/* One value params.name may take (v: its default or an enum choice) as the whole URL n: DR221 when refused. */
+static void url_value(ck *c, const dr_node *n, const dr_node *v, const char *name, const char *which)
+{
+	const char *why = q_string(v) ? dr_url_refusal(q_string(v)) : NULL;
+	if (why)
+		url_hint(dr_diag_error(c->d, DR221, dr_node_loc(n),
+				       "%s: the URL is ${params.%s}, and %s '%s' would be refused when the step runs: %s",
+				       where(c), name, which, shown(c, v), why));
+}
+
+/*
+ * A URL that is ${params.NAME} alone: each value NAME may take (its enum:
+ * choices, else its default:) is checked as if written there. Any other
+ * URL without a written scheme (${secrets.X}, an output, ${env.X}) is known
+ * only when the step runs, and its request applies the rule then: no
+ * diagnostic, as a webhook's URL is a secret by design.
+ */
+static void url_from_param(ck *c, const dr_node *n)
+{
+	const char *s = n->u.scalar.str;
+	size_t len = strlen(s);
+	if (len < 11 || strncmp(s, "${params.", 9) || s[len - 1] != '}' || strpbrk(s + 9, "}$ ") != s + len - 1)
+		return;
+	const char *name = dr_arena_printf(c->a, "%.*s", (int)(len - 10), s + 9);
+	const dr_node *m = get(get(c->rb->root, "params"), name), *choices = get(m, "enum");
+	if (choices && choices->kind == DR_NODE_SEQ)
+		for (size_t i = 0; i < choices->u.seq.n; i++)
+			url_value(c, n, choices->u.seq.items[i], name, "its choice");
+	else
+		url_value(c, n, get(m, "default"), name, "its default");
+}
+
 /*
  * A URL's scheme and host as written (up to its path): a request there
  * would be refused when the step runs (plain http:// to a host that is not
  * loopback), after the failover it validates. An error when they are
- * literal; a warning when the host of an http:// URL comes from ${...}.
+ * literal (or the URL is a parameter whose values are); a warning when the
+ * host of an http:// URL comes from ${...}.
  */
 static void check_url(ck *c, const dr_node *n)
 {
 	const char *s = n->u.scalar.str, *sep = strstr(s, "://");
-	if (!sep)
+	if (!sep) {
+		url_from_param(c, n);
 		return;
+	}
 	size_t len = strcspn(sep + 3, "/?#");
 	const char *at = memchr(sep + 3, '@', len), *host = at ? at + 1 : sep + 3; /* user:password@ not repeated */
 	dr_buf b;
 	dr_buf_init(&b);
 	dr_buf_printf(&b, "%.*s%.*s", (int)(sep + 3 - s), s, (int)(sep + 3 + len - host), host);
 	char *origin = dr_buf_detach(&b);
-	const char *why = strstr(origin, "${") ? NULL : dr_http_url_refusal(origin);
+	const char *why = strstr(origin, "${") ? NULL : dr_url_refusal(origin);
 	dr_diag *g = NULL;
 	if (why)
 		g = dr_diag_error(c->d, DR221, dr_node_loc(n), "%s: a request to %s would be refused when the step runs: %s",
@@ -656,7 +696,7 @@ static void check_url(ck *c, const dr_node *n)
 				    "the host of %s is one, the request is refused when the step runs",
 				    where(c), origin);
 	if (g)
-		dr_diag_set_hint(g, "https:// (its certificate verified) reaches other hosts; http:// is for a service on this machine");
+		url_hint(g);
 	free(origin);
 }
 

@@ -32,6 +32,7 @@
 
 #include "actions/family.h"
 #include "backends/http.h"
+#include "util/url.h"
 
 static int64_t mono_ms(void)
 {
@@ -661,11 +662,47 @@ static void test_http_loopback(void **state)
 					 "localhost.", "LOCALHOST.", /* issue 10: the DNS resolves a name with a trailing dot */
 					 "127.0.0.1.example.com", "mylocalhost", "[127.0.0.1]", "0.0.0.0"};
 	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-		if (!dr_http_host_is_loopback(yes[i]))
+		if (!dr_url_host_is_loopback(yes[i]))
 			fail_msg("'%s' should be loopback", yes[i]);
 	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-		if (dr_http_host_is_loopback(no[i]))
+		if (dr_url_host_is_loopback(no[i]))
 			fail_msg("'%s' should not be loopback", no[i]);
+}
+
+/* DR221's rule on a URL as written (util/url.c) says what the request's own check (curl's parse) says: each URL
+   it refuses, dr_http_send refuses with the same words before any traffic; each it lets go is not refused so. */
+static void test_url_rule_as_written(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *url, *why; /* why: a word of the refusal; NULL: allowed */
+	} cases[] = {
+		{"http://10.20.0.4/status", "loopback"},
+		{"HTTP://10.20.0.4:8080/x", "loopback"},
+		{"http://127.0.0.1@10.20.0.9/metrics", "loopback"}, /* user info, not the host */
+		{"http://user:pw@127.0.0.1:1/x", NULL},
+		{"http://localhost.:1/", "loopback"},
+		{"http://[::1]:1/", NULL},
+		{"http://LocalHost:1/x?y#z", NULL},
+		{"http://127.0.0.1:1", NULL},
+		{"ftp://hooks.example.com/drover", "only http"},
+		{"gopher://127.0.0.1:1/", "only http"},
+		{"http://[::2]:1/", "loopback"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *why = dr_url_refusal(cases[i].url);
+		if (cases[i].why ? !why || !strstr(why, cases[i].why) : why != NULL)
+			fail_msg("%s: the rule as written says '%s'", cases[i].url, why ? why : "(allowed)");
+		dr_http_request req = {.url = cases[i].url, .timeout_ms = 2000};
+		dr_http_response r;
+		dr_http_error e = dr_http_send(&r, &req);
+		if ((e == DR_HTTP_E_URL) != (why != NULL) || (why && !strstr(r.message, why)))
+			fail_msg("%s: the request says %d '%s', the rule as written '%s'", cases[i].url, e,
+				 r.message ? r.message : "", why ? why : "(allowed)");
+		dr_http_response_dispose(&r);
+	}
+	assert_null(dr_url_refusal("${secrets.hook}")); /* no scheme written: the request decides */
+	assert_null(dr_url_refusal("not a url"));
 }
 
 /* The HTTP layer itself: a cap on the body, the redirect count, 0 redirects. */
@@ -952,6 +989,7 @@ int main(void)
 		cmocka_unit_test(test_http_secrets),
 		cmocka_unit_test(test_http_url_display),
 		cmocka_unit_test(test_http_loopback),
+		cmocka_unit_test(test_url_rule_as_written),
 		cmocka_unit_test(test_http_layer),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_tcp),
