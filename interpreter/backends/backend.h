@@ -307,6 +307,13 @@ typedef struct dr_be_job {
 	const char *item_id, *item_name;
 	dr_be_job_state state;
 	const char *state_description; /* "InProgress", "Completed", "CompletedWithInformation", "Failed" */
+	/*
+	 * The service's state when it is none this interface knows (ASR's
+	 * "Other", or a state newer than the contract): state is then
+	 * IN_PROGRESS - not done, followed until it ends or the step's timeout
+	 * ends the wait - and the dr.* action says so once. NULL: a known state.
+	 */
+	const char *state_unknown;
 	int64_t start_ms, end_ms; /* end -1 while running */
 	dr_be_task *tasks;
 	size_t n_tasks;
