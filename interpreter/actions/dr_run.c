@@ -68,7 +68,7 @@ typedef struct opstate {
 	bool shutdown_source; /* failover: asked to shut the source down */
 	char *network; /* test failover */
 	char *request_id; /* the start call's client request id (remote backends), for the outputs */
-	bool told_cancel, told_suspended;
+	bool told_cancel, told_suspended, told_unknown;
 	int64_t suspended_at; /* the run's clock when the job was first seen Suspended */
 	bool paced; /* waited for the backend's rate limit: start at the next call (no job yet) */
 	bool picked; /* the recovery point was chosen before that wait: point_id (NULL: latest), pick_ms, pick_age */
@@ -576,6 +576,13 @@ static dr_outcome poll(opctx *c)
 	if (c->st->told_suspended && j.state != DR_BE_JOB_SUSPENDED) {
 		c->st->told_suspended = false;
 		log_line(c, "info", dr_arena_printf(c->a, "%s of '%s': job %s was resumed; going on", c->verb, c->vm, j.name));
+	}
+	if (j.state_unknown && !c->st->told_unknown) {
+		c->st->told_unknown = true;
+		log_line(c, "warn", dr_arena_printf(c->a, "%s of '%s': job %s is in state '%s'%s%s%s, which drover does not know; "
+							  "following it as running until it ends (the step's timeout bounds the wait)",
+						    c->verb, c->vm, j.name, j.state_unknown, j.state_description ? " (" : "",
+						    j.state_description ? j.state_description : "", j.state_description ? ")" : ""));
 	}
 	if (!dr_backend_job_done(j.state)) {
 		int64_t wait = j.poll_after_ms > 0 ? j.poll_after_ms : POLL_DEFAULT_MS;

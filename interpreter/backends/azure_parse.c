@@ -419,7 +419,8 @@ void az_sort_points(dr_be_point *pts, size_t n)
 
 /* ---- jobs -------------------------------------------------------------------------------------- */
 
-dr_be_job_state az_parse_job_state(const char *s)
+/* The state s names; false (IN_PROGRESS: not done, keep polling) for "Other" and anything new. */
+static bool job_state_known(const char *s, dr_be_job_state *out)
 {
 	static const struct {
 		const char *name;
@@ -432,9 +433,19 @@ dr_be_job_state az_parse_job_state(const char *s)
 		{"Suspended", DR_BE_JOB_SUSPENDED},    {"Skipped", DR_BE_JOB_SKIPPED},
 	};
 	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
-		if (ieq(states[i].name, s))
-			return states[i].state;
-	return DR_BE_JOB_IN_PROGRESS; /* "Other" and anything new: not done, keep polling */
+		if (ieq(states[i].name, s)) {
+			*out = states[i].state;
+			return true;
+		}
+	*out = DR_BE_JOB_IN_PROGRESS;
+	return false;
+}
+
+dr_be_job_state az_parse_job_state(const char *s)
+{
+	dr_be_job_state st;
+	job_state_known(s, &st);
+	return st;
 }
 
 /* ServiceError, or ProviderError when the service gives only that. */
@@ -534,7 +545,8 @@ bool az_parse_job(dr_arena *a, const cJSON *v, dr_be_job *out, bool *op_known)
 	out->scenario = dup(a, az_str(p, AZK(JOB_SCENARIO)));
 	out->friendly_name = dup(a, az_str(p, AZK(JOB_FRIENDLY)));
 	*op_known = az_parse_scenario(out->scenario, &out->op);
-	out->state = az_parse_job_state(az_str(p, AZK(JOB_STATE)));
+	if (!job_state_known(az_str(p, AZK(JOB_STATE)), &out->state)) /* "Other", a new state, or none */
+		out->state_unknown = dr_arena_strdup(a, az_str(p, AZK(JOB_STATE)) ? az_str(p, AZK(JOB_STATE)) : "(none given)");
 	out->state_description = dup(a, az_str(p, AZK(JOB_STATE_DESC)));
 	out->start_ms = time_of(p, AZK(JOB_START));
 	out->end_ms = dr_backend_job_done(out->state) ? time_of(p, AZK(JOB_END)) : -1;

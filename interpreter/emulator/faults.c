@@ -20,6 +20,8 @@
  *   undated-points the recovery points of `vms` are served without
  *                 `recoveryPointTime` (optional in the contract): the
  *                 newest `points` of each VM, or every one
+ *   job-state     the running jobs of `vms` are served in `state` (ASR's
+ *                 "Other", or a state newer than the contract)
  *
  * status, reset and delay select requests by `method` and `path` (a
  * case-insensitive PCRE2 regex), then count them: the requests after+1 ..
@@ -44,17 +46,18 @@
 
 #include "backends/sim_int.h"
 #include "front/load.h"
+#include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
 typedef enum kind {
-	F_STATUS, F_RESET, F_DELAY, F_TOKEN_EXPIRY, F_FORBIDDEN, F_PROVIDER, F_NO_PROPERTIES, F_UNDATED, F_COUNT
+	F_STATUS, F_RESET, F_DELAY, F_TOKEN_EXPIRY, F_FORBIDDEN, F_PROVIDER, F_NO_PROPERTIES, F_UNDATED, F_JOB_STATE, F_COUNT
 } kind;
 
 static const char *const kind_names[] = {"status", "reset", "delay", "token-expiry", "forbidden", "provider",
-					 "no-properties", "undated-points", NULL};
+					 "no-properties", "undated-points", "job-state", NULL};
 static const char *const all_kinds[] = {"status", "reset", "delay", "token-expiry", "forbidden", "provider",
-					"no-properties", "undated-points", "fail", "throttle", "hang", "unhealthy", "slow",
+					"no-properties", "undated-points", "job-state", "fail", "throttle", "hang", "unhealthy", "slow",
 					"shutdown-fails", "suspend", "read-fails", NULL};
 
 struct emu_fault {
@@ -62,6 +65,7 @@ struct emu_fault {
 	int status;
 	char *method;
 	char *provider; /* F_PROVIDER: the instanceType served */
+	char *state; /* F_JOB_STATE: the state a running job is served in */
 	char *body; /* F_STATUS: the answer's body as written (text/html), not ARM's envelope; NULL: the envelope */
 	pcre2_code *path_re, *vms_re;
 	double probability;
@@ -79,15 +83,15 @@ static const struct {
 	const char *name;
 	unsigned kinds;
 } keys[] = {
-	{"kind", 0xff}, {"method", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
+	{"kind", 0x1ff}, {"method", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"path", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"probability", K(F_STATUS) | K(F_RESET) | K(F_DELAY) | K(F_FORBIDDEN)},
 	{"after", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"burst", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"every", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"times", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"at", K(F_STATUS) | K(F_RESET)}, {"code", K(F_STATUS)}, {"retry_after", K(F_STATUS)},
 	{"retry_after_as", K(F_STATUS)}, {"body", K(F_STATUS)},
 	{"delay", K(F_DELAY)}, {"lifetime", K(F_TOKEN_EXPIRY)}, {"api", K(F_FORBIDDEN)},
-	{"vms", K(F_FORBIDDEN) | K(F_PROVIDER) | K(F_NO_PROPERTIES) | K(F_UNDATED)}, {"provider", K(F_PROVIDER)},
-	{"points", K(F_UNDATED)},
+	{"vms", K(F_FORBIDDEN) | K(F_PROVIDER) | K(F_NO_PROPERTIES) | K(F_UNDATED) | K(F_JOB_STATE)},
+	{"provider", K(F_PROVIDER)}, {"points", K(F_UNDATED)}, {"state", K(F_JOB_STATE)},
 	{NULL, 0},
 };
 
@@ -177,6 +181,7 @@ static void parse_key(pctx *c, const char *key, const dr_node *v)
 	int64_t i;
 	if (strcmp(key, "method") == 0 && want_string(c, v, key)) f->method = xstrdup(dr_node_str(v));
 	else if (strcmp(key, "provider") == 0 && want_string(c, v, key)) f->provider = xstrdup(dr_node_str(v));
+	else if (strcmp(key, "state") == 0 && want_string(c, v, key)) f->state = xstrdup(dr_node_str(v));
 	else if (strcmp(key, "body") == 0 && want_string(c, v, key)) f->body = xstrdup(dr_node_str(v));
 	else if (strcmp(key, "path") == 0) f->path_re = want_regex(c, v, key);
 	else if (strcmp(key, "vms") == 0) f->vms_re = want_regex(c, v, key);
@@ -241,6 +246,8 @@ static void finish(pctx *c, const dr_node *map)
 		bad(c, DR202, map, "fault: a '%s' fault needs 'lifetime' (e.g. lifetime: 30s)", "token-expiry");
 	if (f->k == F_PROVIDER && !f->provider)
 		bad(c, DR202, map, "fault: a '%s' fault needs 'provider' (e.g. provider: InMageRcm)", "provider");
+	if (f->k == F_JOB_STATE && !f->state)
+		bad(c, DR202, map, "fault: a '%s' fault needs 'state' (e.g. state: Other)", "job-state");
 	if (f->k == F_PROVIDER && f->provider && strcasecmp(f->provider, "A2A") == 0)
 		bad(c, DR204, map, "fault: a '%s' fault's 'provider' must be another than A2A", "provider");
 }
@@ -283,10 +290,16 @@ static bool parse_entry(dr_emu *e, pctx *c, const dr_node *entry, bool *ours)
 	if (k) {
 		dr_diag *g = dr_diag_error(c->d, DR204, dr_node_loc(kn), "fault: unknown kind '%s'", k);
 		const char *near = dr_text_suggest(k, all_kinds);
-		dr_diag_set_hint(g, near ? "did you mean '%s'?" : "one of: status, reset, delay, token-expiry, "
-							     "forbidden, provider, no-properties, fail, throttle, hang, unhealthy, slow, "
-							     "shutdown-fails, suspend, read-fails%s",
-				 near ? near : "");
+		if (near) {
+			dr_diag_set_hint(g, "did you mean '%s'?", near);
+		} else {
+			dr_buf b;
+			dr_buf_init(&b);
+			for (int i = 0; all_kinds[i]; i++)
+				dr_buf_printf(&b, "%s%s", i ? ", " : "", all_kinds[i]);
+			dr_diag_set_hint(g, "one of: %s", b.data);
+			dr_buf_dispose(&b);
+		}
 		c->errors++;
 	}
 	return false;
@@ -326,6 +339,7 @@ void emu_faults_free(dr_emu *e)
 	for (size_t i = 0; i < e->n_faults; i++) {
 		free(e->faults[i].method);
 		free(e->faults[i].provider);
+		free(e->faults[i].state);
 		free(e->faults[i].body);
 		pcre2_code_free(e->faults[i].path_re);
 		pcre2_code_free(e->faults[i].vms_re);
@@ -479,6 +493,14 @@ int64_t emu_faults_undated(const dr_emu *e, const char *vm)
 		if (e->faults[i].k == F_UNDATED && re_match(e->faults[i].vms_re, vm))
 			return e->faults[i].points < 0 ? INT64_MAX : e->faults[i].points;
 	return 0;
+}
+
+const char *emu_faults_job_state(const dr_emu *e, const char *vm)
+{
+	for (size_t i = 0; vm && i < e->n_faults; i++)
+		if (e->faults[i].k == F_JOB_STATE && re_match(e->faults[i].vms_re, vm))
+			return e->faults[i].state;
+	return NULL;
 }
 
 int64_t emu_faults_token_lifetime(dr_emu *e)

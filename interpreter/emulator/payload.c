@@ -2,7 +2,9 @@
  * emulator/payload.c - response bodies in the shapes of the contract's
  * definitions (ReplicationProtectedItem with A2AReplicationDetails,
  * RecoveryPoint with A2ARecoveryPointDetails, Job with ASRTask and
- * JobErrorDetails), and the two error envelopes.
+ * JobErrorDetails; an item a `provider` fault gives another provider has
+ * that provider's details, fabric and point details), and the two error
+ * envelopes.
  *
  * Errors. ARM's own refusals (authentication, api-version, throttling,
  * unknown resources) use ARM's envelope {"error":{"code","message"}}. The
@@ -336,13 +338,38 @@ static cJSON *foreign_json(dr_arena *a, const dr_be_item *it, const char *provid
 	return p;
 }
 
-static void item_names(dr_emu *e, dr_arena *a, cJSON *p, const dr_be_item *it)
+/*
+ * The kind of fabric an item of this provider replicates from (the
+ * contract's FabricSpecificDetails discriminators): Azure for A2A, a
+ * Hyper-V site, VMware (classic) or the modernized VMware fabric; NULL
+ * (left out: the member is optional) for a provider it does not know.
+ */
+static const char *fabric_provider(const char *provider)
 {
+	static const char *const map[][2] = {
+		{"HyperVReplicaAzure", "HyperVSite"}, {"HyperVReplica2012R2", "HyperVSite"}, {"InMageRcm", "InMageRcm"},
+		{"InMageAzureV2", "VMware"},	      {"InMage", "VMware"},
+	};
+	if (!provider)
+		return "Azure";
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcasecmp(map[i][0], provider) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+/* Names, fabrics and containers; an item of another provider has no Azure VM it protects (protectableItemId). */
+static void item_names(dr_emu *e, dr_arena *a, cJSON *p, const dr_be_item *it, const char *provider)
+{
+	const char *fabric = fabric_provider(provider);
 	cJSON_AddStringToObject(p, "friendlyName", it->name);
-	cJSON_AddStringToObject(p, "protectedItemType", "Microsoft.Compute/virtualMachines");
-	cJSON_AddStringToObject(p, "protectableItemId", vm_id(e, a, it->primary_region, false, it->name));
+	if (!provider) {
+		cJSON_AddStringToObject(p, "protectedItemType", "Microsoft.Compute/virtualMachines");
+		cJSON_AddStringToObject(p, "protectableItemId", vm_id(e, a, it->primary_region, false, it->name));
+	}
 	cJSON_AddStringToObject(p, "primaryFabricFriendlyName", it->primary_region);
-	cJSON_AddStringToObject(p, "primaryFabricProvider", "Azure");
+	if (fabric)
+		cJSON_AddStringToObject(p, "primaryFabricProvider", fabric);
 	cJSON_AddStringToObject(p, "recoveryFabricFriendlyName", it->recovery_region);
 	cJSON_AddStringToObject(p, "recoveryFabricId",
 				dr_arena_printf(a, "%s/replicationFabrics/%s", e->vault_id,
@@ -372,7 +399,7 @@ cJSON *emu_item_json(dr_emu *e, dr_arena *a, int64_t now, const dr_be_item *firs
 	if (emu_faults_no_properties(e, it->name))
 		return o;
 	p = cJSON_AddObjectToObject(o, "properties");
-	item_names(e, a, p, it);
+	item_names(e, a, p, it, provider);
 	cJSON_AddStringToObject(p, "protectionState", it->protection_state);
 	cJSON_AddStringToObject(p, "protectionStateDescription", it->protection_state_description);
 	cJSON_AddStringToObject(p, "activeLocation", dr_backend_location_name(it->active_location));
@@ -498,7 +525,8 @@ cJSON *emu_job_json(dr_emu *e, dr_arena *a, const dr_be_job *j)
 											      : j->name, j->name));
 	cJSON_AddStringToObject(p, "scenarioName", j->scenario);
 	cJSON_AddStringToObject(p, "friendlyName", j->friendly_name);
-	cJSON_AddStringToObject(p, "state", dr_backend_job_state_name(j->state));
+	const char *odd = j->state == DR_BE_JOB_IN_PROGRESS ? emu_faults_job_state(e, j->item_name) : NULL;
+	cJSON_AddStringToObject(p, "state", odd ? odd : dr_backend_job_state_name(j->state));
 	cJSON_AddStringToObject(p, "stateDescription", j->state_description);
 	tasks = cJSON_AddArrayToObject(p, "tasks");
 	for (size_t i = 0; i < j->n_tasks; i++)

@@ -411,6 +411,9 @@ static void test_states_from_strings(void **state)
 	assert_int_equal(az_parse_state("Protected", NULL, "ShutdownVm"), DR_BE_ST_PROTECTED); /* a VM job */
 }
 
+/* A resource of the contract's definition name, every member filled (below). */
+static cJSON *resource(const cJSON *c, const char *name, const char *psd);
+
 /* The interface's operations are exactly the contract's names for them (ReplicationProtectedItemOperation). */
 static void test_operations_are_the_contracts(void **state)
 {
@@ -444,6 +447,27 @@ static void test_operations_are_the_contracts(void **state)
 	assert_int_equal(az_parse_job_state("Cancelled"), DR_BE_JOB_CANCELLED);
 	assert_int_equal(az_parse_job_state("Other"), DR_BE_JOB_IN_PROGRESS); /* not done: keep polling */
 	assert_int_equal(az_parse_job_state("SomethingNew"), DR_BE_JOB_IN_PROGRESS);
+	/* a job in such a state says which (the dr.* action tells the operator once); a known one does not */
+	const char *states[] = {"Other", "Paused", NULL, "InProgress", "Succeeded"};
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+		dr_arena *a = dr_arena_new();
+		cJSON *job = resource(c, "Job", NULL), *p = cJSON_GetObjectItem(job, "properties");
+		cJSON_DeleteItemFromObject(p, "state");
+		if (states[i])
+			cJSON_AddStringToObject(p, "state", states[i]);
+		dr_be_job j;
+		bool known;
+		assert_true(az_parse_job(a, job, &j, &known));
+		if (i < 3) {
+			assert_int_equal(j.state, DR_BE_JOB_IN_PROGRESS);
+			assert_string_equal(j.state_unknown, states[i] ? states[i] : "(none given)");
+			assert_int_equal(j.end_ms, -1);
+		} else {
+			assert_null(j.state_unknown);
+		}
+		cJSON_Delete(job);
+		dr_arena_free(a);
+	}
 	cJSON_Delete(c);
 }
 
