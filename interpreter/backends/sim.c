@@ -30,6 +30,17 @@ static sim *of(dr_backend *be)
 
 /* ---- items and jobs --------------------------------------------------------------- */
 
+void sim_items_reserve(sim *s, size_t more)
+{
+	size_t n = s->n_items + more;
+	if (n > s->cap_items) {
+		s->cap_items = n;
+		s->items = xrealloc(s->items, s->cap_items * sizeof *s->items);
+	}
+	dr_strmap_reserve(&s->item_by_name, n);
+	dr_strmap_reserve(&s->item_by_guid, n);
+}
+
 sim_item *sim_item_add(sim *s, const char *name)
 {
 	if (s->n_items == s->cap_items) {
@@ -229,13 +240,14 @@ int64_t dr_sim_advance(dr_backend *be, int64_t now_ms, int64_t by_ms)
 
 /* ---- views -------------------------------------------------------------------------------- */
 
+/* A VM of the item; its region and IP are the item view's copies of them (view: regions then IPs, by location). */
 static void vm_view(const sim *s, const sim_item *it, const sim_vmst *v, int loc, bool test, int64_t t,
-		    dr_arena *a, dr_be_vm *out)
+		    dr_arena *a, const dr_be_item *view, dr_be_vm *out)
 {
 	memset(out, 0, sizeof *out);
 	out->exists = v->exists;
-	out->region = dr_arena_strdup(a, it->region[loc]);
-	out->ip = dr_arena_strdup(a, it->ip[loc]);
+	out->region = loc == DR_BE_PRIMARY ? view->primary_region : view->recovery_region;
+	out->ip = loc == DR_BE_PRIMARY ? view->primary_ip : view->recovery_ip;
 	out->since_ms = v->since_ms ? v->since_ms : -1;
 	if (!v->exists)
 		return;
@@ -289,9 +301,9 @@ static void item_view(sim *s, const sim_item *it, int64_t t, dr_arena *a, dr_be_
 	out->failover_point_ms = it->point_id ? it->point_ms : -1;
 	out->last_failover_ms = it->last_fo_ms;
 	out->last_test_failover_ms = it->last_tfo_ms;
-	vm_view(s, it, &it->vm[0], DR_BE_PRIMARY, false, t, a, &out->primary_vm);
-	vm_view(s, it, &it->vm[1], DR_BE_RECOVERY, false, t, a, &out->recovery_vm);
-	vm_view(s, it, &it->test_vm, !it->active, true, t, a, &out->test_vm);
+	vm_view(s, it, &it->vm[0], DR_BE_PRIMARY, false, t, a, out, &out->primary_vm);
+	vm_view(s, it, &it->vm[1], DR_BE_RECOVERY, false, t, a, out, &out->recovery_vm);
+	vm_view(s, it, &it->test_vm, !it->active, true, t, a, out, &out->test_vm);
 }
 
 /* ---- the vtable: reads ---------------------------------------------------------------------- */

@@ -207,6 +207,8 @@ typedef struct sim {
 /* ---- sim.c ---------------------------------------------------------------------------- */
 
 sim_item *sim_item_add(sim *s, const char *name);
+/* Room for more items (and their lookups) without growing: an inventory's size is known before its VMs are added. */
+void sim_items_reserve(sim *s, size_t more);
 sim_item *sim_item_find(sim *s, const char *id_or_name);
 sim_job *sim_job_new(sim *s);
 /* Append job (an index in s->jobs) to the item's own list. */

@@ -161,6 +161,8 @@ static void add_list(ictx *c, const dr_node *list)
 		c->errors++;
 		return;
 	}
+	sim_items_reserve(c->s, list->u.seq.n); /* the most it adds: one table each, no copies while it grows */
+	dr_strmap_reserve(&c->seen, c->seen.n + list->u.seq.n);
 	for (size_t i = 0; i < list->u.seq.n; i++)
 		add_vm(c, list->u.seq.items[i]);
 }

@@ -160,24 +160,35 @@ static const char *keep_str(dr_arena *a, const char *s)
 	return s ? dr_arena_strdup(a, s) : NULL;
 }
 
-/* The executor's VM of an item, its strings copied into a (the item goes with its listing). */
-static void keep_vm(dr_arena *a, const dr_be_item *it, dr_vm *v)
+/* v's strings copied into a: its own, no longer the listing's (which is let go first). */
+static void keep_vm(dr_arena *a, dr_vm *v)
 {
-	const char **k = dr_arena_calloc(a, it->n_tags + 1, sizeof *k), **val = dr_arena_calloc(a, it->n_tags + 1, sizeof *val);
-	for (size_t i = 0; i < it->n_tags; i++) {
-		k[i] = keep_str(a, it->tag_keys[i]);
-		val[i] = keep_str(a, it->tag_values[i]);
+	const char **k = dr_arena_calloc(a, v->n_tags + 1, sizeof *k), **val = dr_arena_calloc(a, v->n_tags + 1, sizeof *val);
+	for (size_t i = 0; i < v->n_tags; i++) {
+		k[i] = keep_str(a, v->tag_keys[i]);
+		val[i] = keep_str(a, v->tag_values[i]);
 	}
 	*v = (dr_vm){
-		.name = keep_str(a, it->name), .id = keep_str(a, it->id), .tag_keys = k, .tag_values = val,
-		.n_tags = it->n_tags, .primary_region = keep_str(a, it->primary_region),
-		.recovery_region = keep_str(a, it->recovery_region), .primary_ip = keep_str(a, it->primary_ip),
-		.recovery_ip = keep_str(a, it->recovery_ip), .size = keep_str(a, it->size),
+		.name = keep_str(a, v->name), .id = keep_str(a, v->id), .tag_keys = k, .tag_values = val,
+		.n_tags = v->n_tags, .primary_region = keep_str(a, v->primary_region),
+		.recovery_region = keep_str(a, v->recovery_region), .primary_ip = keep_str(a, v->primary_ip),
+		.recovery_ip = keep_str(a, v->recovery_ip), .size = keep_str(a, v->size),
 	};
+}
+
+/* The VMs' strings in pf->a, when they were the listing's (dr_preflight_bind_view). */
+static void own_vms(dr_preflight *pf)
+{
+	if (!pf->borrowed)
+		return;
+	for (size_t i = 0; i < pf->n; i++)
+		keep_vm(pf->a, &pf->vms[i]);
+	pf->borrowed = false;
 }
 
 void dr_preflight_compact(dr_preflight *pf)
 {
+	own_vms(pf);
 	if (pf->listed)
 		sub_free(pf->listed);
 	if (pf->checked)
@@ -192,10 +203,10 @@ void dr_preflight_compact(dr_preflight *pf)
 
 /* --- binding ----------------------------------------------------------------- */
 
-int dr_preflight_bind(dr_preflight *pf, dr_arena *a, const dr_runbook *rb, dr_backend *be, int64_t now_ms,
-		      dr_buf *err)
+static int bind(dr_preflight *pf, dr_arena *a, const dr_runbook *rb, dr_backend *be, int64_t now_ms, bool borrow,
+		dr_buf *err)
 {
-	*pf = (dr_preflight){.rb = rb, .plan = rb->plan, .be = be, .a = a};
+	*pf = (dr_preflight){.rb = rb, .plan = rb->plan, .be = be, .a = a, .borrowed = true};
 	pf->service_now = dr_backend_now(be, now_ms);
 	pf->listed = sub_new(a);
 	dr_be_error e;
@@ -206,7 +217,9 @@ int dr_preflight_bind(dr_preflight *pf, dr_arena *a, const dr_runbook *rb, dr_ba
 	}
 	pf->vms = dr_arena_calloc(a, pf->n + 1, sizeof *pf->vms);
 	for (size_t i = 0; i < pf->n; i++)
-		keep_vm(a, &pf->items[i], &pf->vms[i]);
+		dr_backend_item_to_vm(&pf->items[i], &pf->vms[i]);
+	if (!borrow)
+		own_vms(pf);
 	dr_buf msgs;
 	dr_buf_init(&msgs);
 	dr_bind_sets(a, rb, pf->vms, pf->n, &pf->bind, &msgs);
@@ -219,6 +232,18 @@ int dr_preflight_bind(dr_preflight *pf, dr_arena *a, const dr_runbook *rb, dr_ba
 		pf->step_vms[i] = dr_bind_step_targets(a, &pf->bind, rb, pf->plan->nodes[i].step, &pf->n_step_vms[i]);
 	pf->order = start_order(a, pf->plan);
 	return 0;
+}
+
+int dr_preflight_bind(dr_preflight *pf, dr_arena *a, const dr_runbook *rb, dr_backend *be, int64_t now_ms,
+		      dr_buf *err)
+{
+	return bind(pf, a, rb, be, now_ms, false, err);
+}
+
+int dr_preflight_bind_view(dr_preflight *pf, dr_arena *a, const dr_runbook *rb, dr_backend *be, int64_t now_ms,
+			   dr_buf *err)
+{
+	return bind(pf, a, rb, be, now_ms, true, err);
 }
 
 static int cmp_item_id(const void *a, const void *b)
@@ -241,7 +266,7 @@ int dr_preflight_refresh(dr_preflight *pf, int64_t now_ms, dr_buf *err)
 	for (size_t i = 0; i < pf->n; i++) {
 		const dr_be_item *it = bsearch(&pf->items[i], now, n, sizeof *now, cmp_item_id);
 		if (it)
-			pf->items[i] = *it; /* pf->vms keeps its own strings; both listings live in pf->listed */
+			pf->items[i] = *it; /* pf->vms keeps its strings (its own, or the first listing's): both listings live in pf->listed */
 	}
 	pf->service_now = dr_backend_now(pf->be, now_ms);
 	return 0;
@@ -276,8 +301,9 @@ void dr_preflight_exclude(dr_preflight *pf, const size_t *excluded, size_t n)
 typedef struct planctx {
 	const cJSON *params;
 	const dr_inputs *inputs;
-	const cJSON *target; /* a when: of a fanned-out step: the VM as the walk sees it; NULL: none */
-	cJSON *keep; /* values inputs.* evaluated, alive until the template is done */
+	const dr_be_item *target; /* a when: of a fanned-out step: the VM as the walk sees it; NULL: none */
+	dr_be_state target_state; /* the state the walk predicts for it */
+	cJSON *keep; /* values inputs.* and target.* evaluated, alive until the template is done */
 	dr_eval_env env;
 } planctx;
 
@@ -291,6 +317,30 @@ static const dr_param *input_decl(const dr_inputs *b, const char *name)
 
 static const cJSON *plan_lookup(void *ctx, const char *const *path, size_t n, char **err);
 
+/*
+ * target.* as a when: can read it before the run: name, tags and the state
+ * the walk predicts. Only the field asked for is made (an object holding
+ * it, or none), kept until the template is done: a when: on every VM of a
+ * finally step reads one field of each.
+ */
+static const cJSON *target_part(planctx *c, const char *field)
+{
+	const dr_be_item *it = c->target;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToArray(c->keep, o);
+	if (strcmp(field, "name") == 0)
+		cJSON_AddStringToObject(o, "name", it->name);
+	else if (strcmp(field, "state") == 0)
+		cJSON_AddStringToObject(o, "state", dr_backend_state_name(c->target_state));
+	else if (strcmp(field, "tags") == 0) {
+		cJSON *tags = cJSON_AddObjectToObject(o, "tags");
+		for (size_t i = 0; i < it->n_tags; i++)
+			cJSON_AddStringToObject(tags, it->tag_keys[i], it->tag_values[i]);
+	}
+	return o;
+}
+
+
 /* inputs.NAME: the use step's with: value in the scope the use sits in, else the composite's default. */
 static const cJSON *plan_input(planctx *c, const char *const *path, size_t n, char **err)
 {
@@ -301,7 +351,8 @@ static const cJSON *plan_input(planctx *c, const char *const *path, size_t n, ch
 		v = decl->default_value;
 	if (!v)
 		return NULL;
-	planctx outer = {.params = c->params, .inputs = b->parent, .target = c->target, .keep = c->keep};
+	planctx outer = {.params = c->params, .inputs = b->parent, .target = c->target, .target_state = c->target_state,
+			 .keep = c->keep};
 	outer.env = (dr_eval_env){.lookup = plan_lookup, .ctx = &outer};
 	cJSON *val = dr_node_eval_at(v, "inputs", &outer.env, err);
 	if (!val)
@@ -318,7 +369,7 @@ static const cJSON *plan_lookup(void *ctx, const char *const *path, size_t n, ch
 	if (strcmp(path[0], "inputs") == 0)
 		return plan_input(c, path, n, err);
 	if (n >= 2 && strcmp(path[0], "target") == 0 && c->target)
-		return dr_eval_walk(c->target, path, n, 1, err);
+		return dr_eval_walk(target_part(c, path[1]), path, n, 1, err);
 	return NULL;
 }
 
@@ -546,7 +597,7 @@ static void vm_point(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, si
 	dr_be_point *pts = NULL;
 	size_t n = 0;
 	dr_be_error e;
-	dr_arena *scratch = dr_arena_new(); /* freed once the choice is kept */
+	dr_arena *scratch = pf->scratch; /* emptied once the choice is kept */
 	bool fallbacks = !pt->override && !pt->pinned;
 	int rc = newest_will_do(pf->rb, &q, fallbacks)
 			 ? dr_backend_list_newest_points(pf->be, scratch, o->now_ms, it->id, &pts, &n, &e)
@@ -559,7 +610,7 @@ static void vm_point(dr_preflight *pf, const dr_preflight_opts *o, size_t vm, si
 		choose(pf, vm, pts, n, q, fallbacks, pt);
 		note_undated(pf, pts, n, pt);
 	}
-	dr_arena_free(scratch);
+	dr_arena_reset(scratch);
 }
 
 /* --- the walk ----------------------------------------------------------------- */
@@ -699,32 +750,19 @@ static dr_pf_task task_state(const dr_preflight_opts *o, const stepctx *sc, size
 	return o->task ? o->task(o->ctx, sc->node, sc->fanned ? vm : DR_PF_NO_VM) : DR_PF_TASK_TO_START;
 }
 
-/* target.* as a when: can read it before the run: name, tags and the state the walk predicts. */
-static cJSON *target_object(const dr_be_item *it, dr_be_state st)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "name", it->name);
-	cJSON_AddStringToObject(o, "state", dr_backend_state_name(st));
-	cJSON *tags = cJSON_AddObjectToObject(o, "tags");
-	for (size_t i = 0; i < it->n_tags; i++)
-		cJSON_AddStringToObject(tags, it->tag_keys[i], it->tag_values[i]);
-	return o;
-}
-
 /* The step's when: for VM vm in state st: 1 runs, 0 skipped, -1 not known before the run. */
 static int when_of(const dr_preflight *pf, const dr_preflight_opts *o, const dr_step *st, size_t vm, dr_be_state state)
 {
 	if (!st->when)
 		return 1;
-	planctx c = {.params = o->params, .inputs = st->inputs, .keep = cJSON_CreateArray()};
-	c.target = vm == DR_PF_NO_VM ? NULL : target_object(&pf->items[vm], state);
+	planctx c = {.params = o->params, .inputs = st->inputs, .keep = cJSON_CreateArray(), .target_state = state};
+	c.target = vm == DR_PF_NO_VM ? NULL : &pf->items[vm];
 	c.env = (dr_eval_env){.lookup = plan_lookup, .ctx = &c};
 	char *err = NULL;
 	cJSON *v = dr_node_eval_at(st->when, "when", &c.env, &err);
 	int rc = v ? dr_eval_truthy(v) : -1;
 	free(err);
 	cJSON_Delete(v);
-	cJSON_Delete((cJSON *)c.target);
 	cJSON_Delete(c.keep);
 	return rc;
 }
@@ -910,9 +948,27 @@ static walk *start_walks(dr_preflight *pf)
 	return w;
 }
 
+/* Room for every operation the walk may record (each mutating step's VMs): one array, not a chain of copies. */
+static void reserve_ops(dr_preflight *pf)
+{
+	size_t n = 0;
+	dr_be_op op;
+	for (size_t k = 0; k < pf->plan->n; k++)
+		if (step_op(pf->plan->nodes[k].step, &op))
+			n += pf->n_step_vms[k];
+	if (n > pf->cap_ops) { /* filled as the walk records: a step's when: may skip some */
+		dr_pf_op *ops = dr_arena_alloc_uninit(pf->a, n * sizeof *ops);
+		if (pf->n_ops)
+			memcpy(ops, pf->ops, pf->n_ops * sizeof *ops);
+		pf->ops = ops;
+		pf->cap_ops = n;
+	}
+}
+
 static void check_all(dr_preflight *pf, const dr_preflight_opts *o)
 {
 	walk *w = start_walks(pf);
+	reserve_ops(pf);
 	size_t n_set_blockers = pf->n_blockers;
 	dr_blocker *step_blockers = NULL;
 	for (size_t k = 0; k < pf->plan->n; k++)
@@ -939,6 +995,9 @@ void dr_preflight_check(dr_preflight *pf, const dr_preflight_opts *o)
 	dr_arena *own = pf->a;
 	pf->a = pf->checked->a;
 	pf->policy.done = false; /* o's parameters and override may differ from the last check's */
+	pf->scratch = dr_arena_new();
 	check_all(pf, o);
+	dr_arena_free(pf->scratch);
+	pf->scratch = NULL;
 	pf->a = own;
 }

@@ -171,6 +171,7 @@ typedef struct dr_preflight {
 	dr_be_item *items; /* what the backend protects, in its order */
 	dr_vm *vms; /* the same, as the executor's inventory */
 	size_t n;
+	bool borrowed; /* vms' strings are the listing's (dr_preflight_bind_view), else copies in a */
 	dr_binding bind;
 	size_t **step_vms; /* per plan node: its VMs (inventory indexes, ascending) */
 	size_t *n_step_vms;
@@ -182,6 +183,7 @@ typedef struct dr_preflight {
 	dr_blocker *blockers; /* vm_set first, then per VM in inventory order, then per step */
 	size_t n_blockers, cap_blockers;
 	size_t n_blocked_vms;
+	dr_arena *scratch; /* during a check: each VM's point listing, emptied once its choice is kept */
 	struct { /* the runbook's point policy (dr_preflight_runbook_policy), worked out once per check */
 		bool done, known;
 		bool no_policy; /* recovery.point's text is no policy (a misspelt value) */
@@ -201,6 +203,16 @@ typedef struct dr_preflight {
  */
 int dr_preflight_bind(dr_preflight *pf, dr_arena *a, const dr_runbook *rb, dr_backend *be, int64_t now_ms,
 		      dr_buf *err);
+
+/*
+ * dr_preflight_bind for a check that is read and let go (a plan view):
+ * pf->vms borrow the strings of the items as listed instead of copies in a
+ * (11 strings a VM). They live as long as the listing: until
+ * dr_preflight_compact, which copies them into a before it lets the
+ * listing go, so a compacted pf is the same whichever bind made it.
+ */
+int dr_preflight_bind_view(dr_preflight *pf, dr_arena *a, const dr_runbook *rb, dr_backend *be, int64_t now_ms,
+			   dr_buf *err);
 
 /*
  * Ask the backend again for the items of pf (bound earlier) as they are at

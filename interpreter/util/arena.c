@@ -46,19 +46,40 @@ dr_arena *dr_arena_new(void)
 	return a;
 }
 
-void dr_arena_free(dr_arena *a)
+static void free_blocks(block *b)
 {
-	if (!a)
-		return;
-	for (deferred *d = a->cleanups; d; d = d->next)
-		d->fn(d->p);
-	block *b = a->head;
 	while (b) {
 		block *next = b->next;
 		free(b);
 		b = next;
 	}
+}
+
+static void run_cleanups(dr_arena *a)
+{
+	for (deferred *d = a->cleanups; d; d = d->next)
+		d->fn(d->p);
+	a->cleanups = NULL;
+}
+
+void dr_arena_free(dr_arena *a)
+{
+	if (!a)
+		return;
+	run_cleanups(a);
+	free_blocks(a->head);
 	free(a);
+}
+
+void dr_arena_reset(dr_arena *a)
+{
+	run_cleanups(a);
+	if (a->head) {
+		free_blocks(a->head->next);
+		a->head->next = NULL;
+		a->head->used = 0;
+	}
+	a->used = 0;
 }
 
 /*

@@ -40,12 +40,13 @@ static void place(dr_index *ix, uint64_t h, size_t val)
 	ix->vals[i] = val;
 }
 
-static void grow(dr_index *ix)
+/* A table of cap slots (a power of two), the old one's values moved in. */
+static void rehash(dr_index *ix, size_t cap)
 {
 	size_t old = ix->cap;
 	uint64_t *hs = ix->hashes;
 	size_t *vs = ix->vals;
-	ix->cap = old ? 2 * old : 64;
+	ix->cap = cap;
 	ix->hashes = xmalloc(ix->cap * sizeof *ix->hashes);
 	ix->vals = xmalloc(ix->cap * sizeof *ix->vals);
 	for (size_t i = 0; i < ix->cap; i++)
@@ -57,10 +58,19 @@ static void grow(dr_index *ix)
 	free(vs);
 }
 
+void dr_index_reserve(dr_index *ix, size_t n)
+{
+	size_t cap = ix->cap ? ix->cap : 64;
+	while (2 * n > cap)
+		cap *= 2;
+	if (cap > ix->cap)
+		rehash(ix, cap);
+}
+
 void dr_index_put(dr_index *ix, uint64_t h, size_t val)
 {
 	if (2 * (ix->n + 1) > ix->cap)
-		grow(ix);
+		rehash(ix, ix->cap ? 2 * ix->cap : 64);
 	place(ix, h, val);
 	ix->n++;
 }
@@ -109,6 +119,16 @@ void dr_strmap_put(dr_strmap *m, const char *key, size_t val)
 	m->keys[m->n] = key;
 	m->vals[m->n] = val;
 	dr_index_put(&m->ix, h, m->n++);
+}
+
+void dr_strmap_reserve(dr_strmap *m, size_t n)
+{
+	if (n > m->cap) {
+		m->cap = n;
+		m->keys = xrealloc(m->keys, m->cap * sizeof *m->keys);
+		m->vals = xrealloc(m->vals, m->cap * sizeof *m->vals);
+	}
+	dr_index_reserve(&m->ix, n);
 }
 
 bool dr_strmap_get(const dr_strmap *m, const char *key, size_t *val)

@@ -37,6 +37,9 @@ void dr_index_dispose(dr_index *ix);
 /* h extended with string s (FNV-1a; NULL differs from ""), for keys of several parts. */
 uint64_t dr_index_hash(uint64_t h, const char *s);
 
+/* Room for n values in all without growing (a count known up front: one table, no rehash). */
+void dr_index_reserve(dr_index *ix, size_t n);
+
 /* Store val (not DR_INDEX_NONE) under h; several values may share a hash. */
 void dr_index_put(dr_index *ix, uint64_t h, size_t val);
 
@@ -59,6 +62,8 @@ typedef struct dr_strmap {
 } dr_strmap;
 
 void dr_strmap_put(dr_strmap *m, const char *key, size_t val);
+/* Room for n keys in all without growing (dr_index_reserve). */
+void dr_strmap_reserve(dr_strmap *m, size_t n);
 /* Whether key (NULL: never) is in the map, its value in *val. */
 bool dr_strmap_get(const dr_strmap *m, const char *key, size_t *val);
 void dr_strmap_dispose(dr_strmap *m);

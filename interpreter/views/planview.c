@@ -352,7 +352,7 @@ static dr_planview_vms *keep_vms(const pv *p)
 cJSON *dr_planview_build(const dr_runbook *rb, dr_backend *be, const dr_planview_opts *o, dr_buf *err)
 {
 	pv p = {.rb = rb, .plan = rb->plan, .be = be, .o = o, .a = dr_arena_new()};
-	if (dr_preflight_bind(&p.pf, p.a, rb, be, o->now_ms, err) < 0) {
+	if (dr_preflight_bind_view(&p.pf, p.a, rb, be, o->now_ms, err) < 0) {
 		dr_arena_free(p.a);
 		return NULL;
 	}

@@ -331,6 +331,31 @@ static void when_reads_the_predicted_state(void **state)
 	pf_free(&f);
 }
 
+/* target.name, target.tags.KEY and target.state, each read on its own or together; a field the walk does not know is no value. */
+static void when_reads_each_field_of_the_target(void **state)
+{
+	(void)state;
+	pf f;
+	pf_init(&f, "drover: 1\nname: w\n" SHOP
+		    "steps:\n"
+		    "  - { id: off, action: dr.shutdown, targets: [db, web], when: \"${target.name == 'web-2'}\" }\n"
+		    "  - { id: fo, action: dr.failover, targets: [db, web], needs: off,\n"
+		    "      when: \"${target.tags.tier == 'db' || target.name == 'web-1'}\" }\n"
+		    "  - { id: commit, action: dr.commit, targets: [db, web], needs: fo,\n"
+		    "      when: \"${target.state == 'failed_over' && target.tags.tier == 'web'}\" }\n"
+		    "  - { id: cancel, action: dr.cancel_failover, targets: db, needs: commit, when: \"${target.tags.tier == 'db'}\" }\n"
+		    "  - { id: again, action: dr.commit, targets: db, needs: cancel, when: \"${target.size == 'Standard_D2s_v5'}\" }\n");
+	check_at(&f, T0);
+	assert_int_equal(n_ops(&f, "web-2"), 1); /* off only */
+	assert_int_equal(n_ops(&f, "web-1"), 2); /* fo, commit */
+	assert_int_equal(n_ops(&f, "db-1"), 3); /* fo, cancel, and again: refused, but its when: is for the run to decide */
+	const dr_pf_op *last = &f.pf.ops[f.pf.vm[vm_index(&f, "db-1")].last_op];
+	assert_non_null(last->refused);
+	assert_true(last->conditional && last->tolerated);
+	assert_true(dr_preflight_runnable(&f.pf));
+	pf_free(&f);
+}
+
 /* --- recovery points -------------------------------------------------------------------- */
 
 static void rpo_guard_blocks_with_and_without_fallback(void **state)
@@ -531,6 +556,37 @@ static void a_run_keeps_only_what_it_goes_on_with(void **state)
 	pf_free(&f);
 }
 
+/*
+ * A plan view's binding borrows the listing's strings (dr_preflight_bind_view); a compaction makes them the
+ * preflight's own before it lets the listing go, so a run handed such a preflight keeps whole VMs (under ASan:
+ * nothing is read from what was freed).
+ */
+static void a_view_binding_is_whole_after_a_compaction(void **state)
+{
+	(void)state;
+	pf f;
+	pf_init(&f, "drover: 1\nname: v\n" SHOP LIFECYCLE);
+	dr_buf err;
+	dr_buf_init(&err);
+	assert_int_equal(dr_preflight_bind_view(&f.pf, f.a, f.rb, f.be, T0, &err), 0);
+	dr_buf_dispose(&err);
+	assert_true(f.pf.borrowed);
+	assert_ptr_equal(f.pf.vms[0].name, f.pf.items[0].name); /* the listing's, not a copy */
+	dr_preflight_check(&f.pf, &f.o);
+	assert_true(dr_preflight_runnable(&f.pf));
+	dr_preflight_compact(&f.pf);
+	assert_false(f.pf.borrowed);
+	assert_null(f.pf.items);
+	assert_string_equal(f.pf.vms[2].name, "web-2");
+	assert_string_equal(f.pf.vms[2].tag_keys[0], "tier");
+	assert_string_equal(f.pf.vms[2].tag_values[0], "web");
+	assert_non_null(strstr(f.pf.vms[2].id, "/replicationProtectedItems/"));
+	assert_non_null(f.pf.vms[2].primary_ip);
+	dr_preflight_compact(&f.pf); /* again: nothing left to copy or free */
+	assert_string_equal(f.pf.vms[0].name, "db-1");
+	pf_free(&f);
+}
+
 static void a_refresh_sees_what_happened_since_the_binding(void **state)
 {
 	(void)state;
@@ -648,12 +704,14 @@ int main(void)
 		cmocka_unit_test(failback_needs_the_recovery_side),
 		cmocka_unit_test(continue_and_unknowable_when_do_not_block),
 		cmocka_unit_test(when_reads_the_predicted_state),
+		cmocka_unit_test(when_reads_each_field_of_the_target),
 		cmocka_unit_test(rpo_guard_blocks_with_and_without_fallback),
 		cmocka_unit_test(the_override_wins_over_the_runbook_and_its_fallbacks),
 		cmocka_unit_test(expression_policies_from_params_and_inputs),
 		cmocka_unit_test(expect_and_network_are_not_excusable),
 		cmocka_unit_test(a_resume_checks_only_what_has_not_started),
 		cmocka_unit_test(excluded_vms_leave_every_set_and_step),
+		cmocka_unit_test(a_view_binding_is_whole_after_a_compaction),
 		cmocka_unit_test(a_refresh_sees_what_happened_since_the_binding),
 		cmocka_unit_test(a_run_keeps_only_what_it_goes_on_with),
 		cmocka_unit_test(a_plan_is_the_same_bytes_but_for_its_time),

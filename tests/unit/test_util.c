@@ -73,6 +73,34 @@ static void test_arena_expect(void **state)
 	dr_arena_free(a);
 }
 
+/* A reset arena runs its cleanups once, keeps one block and hands it out again from its start. */
+static void test_arena_reset(void **state)
+{
+	(void)state;
+	static int one = 1;
+	dr_arena *a = dr_arena_new();
+	for (int i = 0; i < 4; i++)
+		dr_arena_alloc_uninit(a, 3000); /* a chain of blocks */
+	char *last = dr_arena_alloc_uninit(a, 16);
+	freed = 0;
+	dr_arena_defer(a, count_free, &one);
+	dr_arena_reset(a);
+	assert_int_equal(freed, 1);
+	assert_int_equal(dr_arena_used(a), 0);
+	char *again = dr_arena_strdup(a, "vm-1");
+	assert_string_equal(again, "vm-1");
+	assert_true(again < last); /* the newest block, from its start */
+	dr_arena_reset(a);
+	assert_int_equal(freed, 1); /* cleanups run once */
+	assert_ptr_equal(dr_arena_strdup(a, "vm-2"), again);
+	dr_arena_free(a);
+	assert_int_equal(freed, 1);
+	dr_arena *empty = dr_arena_new();
+	dr_arena_reset(empty); /* nothing allocated yet */
+	assert_string_equal(dr_arena_strdup(empty, "x"), "x");
+	dr_arena_free(empty);
+}
+
 static void test_buf(void **state)
 {
 	(void)state;
@@ -503,6 +531,25 @@ static void test_strmap(void **state)
 	assert_false(dr_strmap_get(&m, "", &v));
 	dr_strmap_dispose(&m);
 	assert_false(dr_strmap_get(&m, "vm-1", &v));
+	/* reserved up front: the same answers, and the tables never grow while the keys go in */
+	dr_strmap_put(&m, "first", 1);
+	dr_strmap_reserve(&m, 10000);
+	const char **keys = m.keys;
+	size_t cap = m.ix.cap;
+	assert_true(dr_strmap_get(&m, "first", &v));
+	assert_int_equal(v, 1);
+	for (size_t i = 1; i < 10000; i++)
+		dr_strmap_put(&m, names[i], i);
+	assert_ptr_equal(m.keys, keys);
+	assert_int_equal(m.ix.cap, cap);
+	for (size_t i = 1; i < 10000; i++) {
+		assert_true(dr_strmap_get(&m, names[i], &v));
+		assert_int_equal(v, i);
+	}
+	assert_false(dr_strmap_get(&m, "vm-0", &v));
+	dr_strmap_reserve(&m, 10); /* never shrinks */
+	assert_int_equal(m.ix.cap, cap);
+	dr_strmap_dispose(&m);
 }
 
 /* A word printed for people to paste into a shell comes back as the same word. */
@@ -555,6 +602,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena_alloc_and_defer), cmocka_unit_test(test_arena_expect),
+		cmocka_unit_test(test_arena_reset),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_json_print), cmocka_unit_test(test_durations), cmocka_unit_test(test_format_utc),
 		cmocka_unit_test(test_suggest),
