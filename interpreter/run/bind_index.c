@@ -11,6 +11,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "util/index.h"
 #include "util/xalloc.h"
 
 typedef struct entry {
@@ -48,6 +49,55 @@ static int cmp_entry(const void *x, const void *y)
 	return c ? c : (a->vm > b->vm) - (a->vm < b->vm);
 }
 
+/* A distinct text of the entries, and how many entries have it. */
+typedef struct group {
+	const char *text;
+	size_t count, start;
+} group;
+
+static int cmp_group(const void *x, const void *y)
+{
+	return strcmp(((const group *)x)->text, ((const group *)y)->text);
+}
+
+/*
+ * Sort v[0..n) (in VM order) by text, VMs of the same text in VM order: the
+ * distinct texts are sorted, then each entry goes to its text's place. A tag
+ * has a few values over thousands of VMs (tier: web, db, ...): sorting the
+ * values, not every entry, saves most of the comparisons.
+ */
+static void sort_entries(entry *v, size_t n)
+{
+	dr_strmap seen = {0};
+	group *g = xcalloc(n, sizeof *g);
+	size_t *of = xcalloc(n, sizeof *of), d = 0;
+	dr_strmap_reserve(&seen, n);
+	for (size_t i = 0; i < n; i++) {
+		if (!dr_strmap_get(&seen, v[i].text, &of[i])) {
+			g[d].text = v[i].text;
+			dr_strmap_put(&seen, v[i].text, of[i] = d++);
+		}
+		g[of[i]].count++;
+	}
+	size_t *rank = xcalloc(d, sizeof *rank);
+	for (size_t k = 0; k < d; k++)
+		g[k].start = k; /* the group's number, until the sort moves it */
+	qsort(g, d, sizeof *g, cmp_group);
+	for (size_t k = 0, at = 0; k < d; at += g[k++].count) {
+		rank[g[k].start] = k;
+		g[k].start = at;
+	}
+	entry *out = xcalloc(n, sizeof *out);
+	for (size_t i = 0; i < n; i++)
+		out[g[rank[of[i]]].start++] = v[i];
+	memcpy(v, out, n * sizeof *v);
+	free(out);
+	free(rank);
+	free(of);
+	free(g);
+	dr_strmap_dispose(&seen);
+}
+
 static void fill(sorted *s, const dr_bind_index *ix)
 {
 	s->v = xcalloc(ix->n_vms + 1, sizeof *s->v);
@@ -56,7 +106,9 @@ static void fill(sorted *s, const dr_bind_index *ix)
 		if (t)
 			s->v[s->n++] = (entry){t, i};
 	}
-	if (s->n > 1)
+	if (s->n > 1 && s->key)
+		sort_entries(s->v, s->n);
+	else if (s->n > 1) /* names: (nearly) every one distinct */
 		qsort(s->v, s->n, sizeof *s->v, cmp_entry);
 }
 
