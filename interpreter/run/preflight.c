@@ -490,8 +490,12 @@ static const dr_be_point *keep_point(dr_arena *a, const dr_be_point *p)
 		return NULL;
 	dr_be_point *k = dr_arena_alloc(a, sizeof *k);
 	*k = *p;
-	k->id = p->id ? dr_arena_strdup(a, p->id) : NULL;
-	k->name = p->name ? dr_arena_strdup(a, p->name) : NULL;
+	size_t id_len = p->id ? strlen(p->id) : 0, name_len = p->name ? strlen(p->name) : 0;
+	k->id = p->id ? dr_arena_strndup(a, p->id, id_len) : NULL;
+	if (p->name && p->id && name_len <= id_len && p->name == p->id + id_len - name_len)
+		k->name = k->id + id_len - name_len; /* the id's last segment (the simulator's points): one copy */
+	else
+		k->name = p->name ? dr_arena_strndup(a, p->name, name_len) : NULL;
 	return k;
 }
 
