@@ -927,6 +927,7 @@ static void vm_blockers(dr_preflight *pf, const dr_preflight_opts *o, const walk
 		      pf->items[vm].name, pf->items[vm].unusable ? pf->items[vm].unusable : "its name is unknown");
 	if (w->stopped && !pf->vm[vm].unsettled) {
 		const dr_pf_op *op = &pf->ops[w->refused_op];
+		pf->vm[vm].refused_op = w->refused_op;
 		block(pf, DR_BLOCK_STATE, vm, op->node, "%s: step '%s' would be refused: %s", pf->items[vm].name,
 		      pf->plan->nodes[op->node].step->id.name, op->refused);
 	}
@@ -944,7 +945,7 @@ static walk *start_walks(dr_preflight *pf)
 		const dr_be_item *it = &pf->items[i];
 		w[i] = (walk){.st = it->state, .active = it->active_location, .allowed = it->current_job_id ? 0 : it->allowed_ops,
 			      .unusable = it->unusable};
-		pf->vm[i].first_op = pf->vm[i].last_op = DR_PF_NO_VM;
+		pf->vm[i].first_op = pf->vm[i].last_op = pf->vm[i].refused_op = DR_PF_NO_VM;
 	}
 	for (size_t s = 0; s < pf->bind.n_sets; s++)
 		for (size_t k = 0; k < pf->bind.n_members[s]; k++)

@@ -119,6 +119,7 @@ typedef struct dr_pf_vm {
 	bool blocked; /* a blocker names it */
 	bool unsettled; /* resume: an operation of it is in flight; nothing after it was checked */
 	size_t first_op, last_op; /* its walk (dr_preflight.ops); DR_PF_NO_VM: none */
+	size_t refused_op; /* the first operation the service would refuse, not tolerated (its walk stops there); DR_PF_NO_VM: none */
 	bool walked; /* it has operations and none was refused */
 	dr_be_state ends_in; /* the state the walk ends in (walked) */
 	dr_pf_point point;

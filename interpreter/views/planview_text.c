@@ -249,13 +249,11 @@ static void row_point(const dr_pf_point *pt, row *r)
 		ROW(r, " (", pt->note, ")");
 }
 
-/* The first operation of the VM's walk the service would refuse (not tolerated), as refused_op; NULL when none. */
+/* The first operation of the VM's walk the service would refuse (not tolerated); NULL when none. */
 static const dr_pf_op *row_refused(const dr_preflight *pf, size_t vm)
 {
-	for (size_t k = pf->vm[vm].first_op; k != DR_PF_NO_VM; k = pf->ops[k].next)
-		if (pf->ops[k].refused && !pf->ops[k].tolerated)
-			return &pf->ops[k];
-	return NULL;
+	size_t k = pf->vm[vm].refused_op;
+	return k != DR_PF_NO_VM ? &pf->ops[k] : NULL;
 }
 
 /* print_vm of the object vm_object would make for inventory VM vm. */
