@@ -13,7 +13,12 @@
  * (the chain that ended at the task deciding the RTO) outlined in black,
  * with the achieved RTO and the objective as vertical lines. Every bar has
  * a tooltip. Rows are capped in height, so 10,000 tasks still make a page
- * a browser draws.
+ * a browser draws; a lane is at least LANE_MIN px high (what a reader can
+ * see and point at), so a step of more tasks than its row has lanes folds
+ * the tasks that need no reader into lanes of several, in the order they
+ * started (one bar from the first start to the last end, a tooltip that
+ * counts them, outlined when one is on the critical path), and keeps a
+ * lane of its own for each task that failed, runs or waits for a person.
  *
  * All text from runbooks and services is escaped for HTML (text and
  * attribute values alike).
@@ -26,9 +31,11 @@
 
 #include "actions/action.h"
 #include "views/report.h"
+#include "util/xalloc.h"
 #include "views/report_int.h"
 
-enum { LABEL_W = 230, CHART_W = 860, AXIS_H = 28, ROW_GAP = 6, MAX_ROW_H = 168, LANE_MAX = 14, TITLE_H = 16 };
+enum { LABEL_W = 230, CHART_W = 860, AXIS_H = 28, ROW_GAP = 6, MAX_ROW_H = 168, LANE_MAX = 14, TITLE_H = 16, LANE_MIN = 4,
+       LANES = MAX_ROW_H / LANE_MIN, FOLDS_MIN = 8 };
 
 static void esc(dr_buf *b, const char *s)
 {
@@ -130,6 +137,7 @@ static void facts(dr_buf *b, const cJSON *doc)
 typedef struct axis {
 	int64_t total; /* ms across CHART_W */
 	double y; /* the next row's top */
+	bool folded; /* a row folded tasks into shared lanes: the legend says so */
 } axis;
 
 static double xpos(const axis *ax, int64_t ms)
@@ -220,13 +228,128 @@ static double lane_height(size_t n)
 
 static double row_height(size_t n) { return TITLE_H + (n ? lane_height(n) * (double)n : 2); }
 
-/* A step's row: its name, a lane per task (each built in turn), a word when it never ran. */
+/*
+ * Task k keeps a lane of its own in a folded row: it failed, or runs (or
+ * waits for a person). The critical path may be a long chain through one
+ * step's concurrency slots: its tasks may share lanes (outlined, counted).
+ */
+static bool own_lane(const dr_rep *r, size_t k)
+{
+	dr_ri_state s = r->ri->tasks[k].state;
+	return s == DR_RI_FAILED || s == DR_RI_RUNNING || s == DR_RI_RETRYING;
+}
+
+/*
+ * How step st's tasks share lanes: *own of them have a lane each, the rest
+ * fill the other lanes, several to a lane (*folds lanes; 0: no lane is
+ * shared, every task has its own). Returns the lanes.
+ */
+static size_t lanes_of(const dr_rep *r, const dr_ri_step *st, size_t *own, size_t *folds)
+{
+	size_t n = st->n_task_refs;
+	*own = n;
+	*folds = 0;
+	if (n <= LANES)
+		return n;
+	*own = 0;
+	for (size_t j = 0; j < n; j++)
+		*own += own_lane(r, st->tasks[j]);
+	size_t rest = n - *own, want = *own < LANES - FOLDS_MIN ? LANES - *own : FOLDS_MIN;
+	*folds = rest < want ? rest : want;
+	return *own + *folds;
+}
+
+/* The lane of one task, its VM named when the lane is tall enough. */
+static void task_lane(dr_rep *r, const axis *ax, size_t k, double ly, double lane_h)
+{
+	dr_buf *b = r->out;
+	cJSON *t = dr_rep_task(r, k);
+	if (lane_h >= 11 && dr_rep_str(t, "target")) {
+		dr_buf_printf(b, "<text class=\"vm\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", LABEL_W - 6, ly + lane_h - 3);
+		esc(b, dr_rep_str(t, "target"));
+		dr_buf_puts(b, "</text>");
+	}
+	lane(b, ax, dr_rep_obj(r->doc, "run"), t, ly + 1, lane_h > 3 ? lane_h - 2 : lane_h);
+	cJSON_Delete(t);
+	dr_rep_flush(r, false);
+}
+
+typedef struct started {
+	int64_t at; /* the task's start (-1: never started) */
+	size_t k; /* the task */
+} started;
+
+static int by_start(const void *x, const void *y)
+{
+	const started *a = x, *c = y;
+	return a->at != c->at ? (a->at > c->at) - (a->at < c->at) : (a->k > c->k) - (a->k < c->k);
+}
+
+/* One shared lane: tasks v[0..n) as one bar from the first start to the last end, a tooltip that counts them. */
+static void fold_lane(dr_rep *r, const axis *ax, const started *v, size_t n, double ly, double lane_h)
+{
+	const dr_runinfo *ri = r->ri;
+	size_t count[DR_RI__STATES] = {0}, crit = 0;
+	int64_t from = -1, to = -1, run_end = dr_rep_ms(dr_rep_obj(r->doc, "run"), "duration_ms");
+	for (size_t i = 0; i < n; i++) {
+		const dr_ri_task *t = &ri->tasks[v[i].k];
+		int64_t end = t->ended_ms >= 0 ? t->ended_ms : run_end;
+		count[t->state]++;
+		crit += r->critical[v[i].k];
+		if (t->started_ms >= 0 && (from < 0 || t->started_ms < from))
+			from = t->started_ms;
+		if (t->started_ms >= 0 && end > to)
+			to = end;
+	}
+	if (from < 0)
+		return; /* none started (skipped, cancelled): nothing to draw; the tables list them */
+	char first[300], last[300], a[32], z[32];
+	dr_rep_duration(from, a, sizeof a);
+	dr_rep_duration(to, z, sizeof z);
+	const char *fill = count[DR_RI_SUCCEEDED] ? "#2da44e" : "#8c959f";
+	bar(r->out, ax, ly + 1, lane_h > 3 ? lane_h - 2 : lane_h, from, to, fill, crit ? "fold crit" : "fold");
+	dr_buf_printf(r->out, "<title>%zu tasks, ", n);
+	esc(r->out, dr_runinfo_task_label(ri, &ri->tasks[v[0].k], first, sizeof first));
+	dr_buf_puts(r->out, n > 1 ? " ... " : "");
+	if (n > 1)
+		esc(r->out, dr_runinfo_task_label(ri, &ri->tasks[v[n - 1].k], last, sizeof last));
+	dr_buf_printf(r->out, ", from +%s to +%s:", a, z);
+	for (int s = 0; s < DR_RI__STATES; s++)
+		if (count[s])
+			dr_buf_printf(r->out, " %zu %s", count[s], dr_ri_state_name((dr_ri_state)s));
+	if (crit)
+		dr_buf_printf(r->out, " [critical path: %zu]", crit);
+	dr_buf_puts(r->out, "</title></rect>");
+	dr_rep_flush(r, false);
+}
+
+/* The lanes of a step of more tasks than fit: the tasks that need no reader, folded in the order they started, then the rest one a lane. */
+static void folded_lanes(dr_rep *r, axis *ax, const dr_ri_step *st, size_t folds, double y, double lane_h)
+{
+	size_t n = st->n_task_refs, m = 0, k = 0;
+	started *rest = xcalloc(n + 1, sizeof *rest);
+	for (size_t j = 0; j < n; j++)
+		if (!own_lane(r, st->tasks[j]))
+			rest[m++] = (started){r->ri->tasks[st->tasks[j]].started_ms, st->tasks[j]};
+	qsort(rest, m, sizeof *rest, by_start);
+	if (!ax->folded) /* the style of a shared lane, in the timeline that has one (a small run's page is unchanged) */
+		dr_buf_puts(r->out, "<style>.fold{opacity:.6}</style>");
+	for (size_t f = 0; f < folds; f++, k++)
+		fold_lane(r, ax, rest + f * m / folds, (f + 1) * m / folds - f * m / folds, y + k * lane_h, lane_h);
+	for (size_t j = 0; j < n; j++)
+		if (own_lane(r, st->tasks[j]))
+			task_lane(r, ax, st->tasks[j], y + (double)k++ * lane_h, lane_h);
+	free(rest);
+	ax->folded = true;
+}
+
+/* A step's row: its name, a lane per task (each built in turn; folded when they are many), a word when it never ran. */
 static void step_row(dr_rep *r, axis *ax, size_t i)
 {
 	dr_buf *b = r->out;
 	const dr_ri_step *st = &r->ri->steps[i];
-	size_t n = st->n_task_refs;
-	double lane_h = lane_height(n), row_h = row_height(n), y = ax->y, k = 0;
+	size_t own, folds, n = lanes_of(r, st, &own, &folds);
+	double lane_h = lane_height(n), row_h = row_height(n), y = ax->y;
 	char name[300];
 	cJSON *step = dr_rep_step(r, i);
 	dr_rep_step_name(step, name, sizeof name);
@@ -234,18 +357,11 @@ static void step_row(dr_rep *r, axis *ax, size_t i)
 			 "<text class=\"step\" x=\"6\" y=\"%.1f\">", y, LABEL_W + CHART_W, row_h, y + 12);
 	esc(b, name);
 	dr_buf_puts(b, "</text>");
-	for (size_t j = 0; j < n; j++) {
-		cJSON *t = dr_rep_task(r, st->tasks[j]);
-		double ly = y + TITLE_H + k++ * lane_h;
-		if (lane_h >= 11 && dr_rep_str(t, "target")) {
-			dr_buf_printf(b, "<text class=\"vm\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", LABEL_W - 6, ly + lane_h - 3);
-			esc(b, dr_rep_str(t, "target"));
-			dr_buf_puts(b, "</text>");
-		}
-		lane(b, ax, dr_rep_obj(r->doc, "run"), t, ly + 1, lane_h > 3 ? lane_h - 2 : lane_h);
-		cJSON_Delete(t);
-		dr_rep_flush(r, false);
-	}
+	if (folds)
+		folded_lanes(r, ax, st, folds, y + TITLE_H, lane_h);
+	else
+		for (size_t j = 0; j < n; j++)
+			task_lane(r, ax, st->tasks[j], y + TITLE_H + (double)j * lane_h, lane_h);
 	const char *state = dr_rep_str(step, "state");
 	if (state && (!strcmp(state, "skipped") || !strcmp(state, "pending") || !strcmp(state, "cancelled"))) {
 		dr_buf_printf(b, "<text class=\"vm\" x=\"%d\" y=\"%.1f\">%s", LABEL_W + 6, y + 12, state);
@@ -311,11 +427,13 @@ static int64_t axis_total(const dr_rep *r)
 }
 
 /* The timeline's height: every row's, known before a row is written (the rows stream after the axis). */
-static double timeline_height(const dr_runinfo *ri)
+static double timeline_height(const dr_rep *r)
 {
 	double y = AXIS_H;
-	for (size_t i = 0; i < ri->n_steps; i++)
-		y += row_height(ri->steps[i].n_task_refs) + ROW_GAP;
+	for (size_t i = 0; i < r->ri->n_steps; i++) {
+		size_t own, folds;
+		y += row_height(lanes_of(r, &r->ri->steps[i], &own, &folds)) + ROW_GAP;
+	}
 	return y + 4;
 }
 
@@ -324,7 +442,7 @@ static void timeline(dr_rep *r)
 	dr_buf *b = r->out;
 	const cJSON *doc = r->doc;
 	axis ax = {.total = axis_total(r), .y = AXIS_H};
-	double height = timeline_height(r->ri);
+	double height = timeline_height(r);
 	const cJSON *rto = dr_rep_obj(dr_rep_obj(doc, "objectives"), "rto");
 	char d[32], label[64];
 	dr_buf_printf(b, "<h2>Timeline</h2>\n<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
@@ -347,7 +465,12 @@ static void timeline(dr_rep *r)
 		       "<span><i class=\"sw\" style=\"background:#fff8c5\"></i>waiting to retry</span><span><i class=\"sw\" "
 		       "style=\"background:#d4a72c\"></i>approval</span><span><i class=\"sw\" style=\"background:#8c959f\">"
 		       "</i>cancelled</span><span><i class=\"sw\" style=\"border:2px solid #000\"></i>critical path "
-		       "(decided the RTO)</span></p>\n");
+		       "(decided the RTO)</span>");
+	if (ax.folded)
+		dr_buf_puts(b, "<span><i class=\"sw\" style=\"background:#2da44e;opacity:.6\"></i>several tasks in one lane, "
+			       "each in the table of its step (a step of more tasks than its row has lanes; each failed, "
+			       "running or waiting task keeps its own)</span>");
+	dr_buf_puts(b, "</p>\n");
 }
 
 /* The critical path in words, off the model. */
