@@ -279,7 +279,9 @@ static void exec_free(dr_exec *x)
 	if (x->model == &x->own_model)
 		dr_runinfo_dispose(&x->own_model);
 	order_dispose(x);
+	sched_active_free(x);
 	exec_backend_close(x);
+	dr_arena_free(x->flush_a);
 	dr_arena_free(x->a);
 	free(x);
 }
@@ -391,7 +393,7 @@ static void start_finally(dr_exec *x)
 	x->ph = PH_FINALLY;
 	x->stopping = false;
 	x->status = compute_status(x);
-	x->active_head = x->active_tail = NULL;
+	sched_active_reset(x);
 	sched_release_phase(x, x->fin, x->n_fin);
 }
 
@@ -402,7 +404,7 @@ static void next_phase(dr_exec *x)
 		if (x->n_units) {
 			x->ph = PH_ROLLBACK;
 			x->stopping = false;
-			x->active_head = x->active_tail = NULL;
+			sched_active_reset(x);
 			x->phase_left = x->n_units;
 			sched_release_srun(x, x->units[0]);
 			return;

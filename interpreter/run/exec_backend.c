@@ -101,17 +101,19 @@ const dr_runbook *dr_exec_runbook(dr_exec *x)
 	return x ? x->rb : NULL;
 }
 
+/* Asked once per turn of the scheduler (its thread, as the journal's calls): one scratch arena, reset after each. */
 int dr_exec_backend_flush(dr_exec *x, dr_buf *err)
 {
 	if (!x || !x->backend)
 		return 0;
-	dr_arena *a = dr_arena_new();
+	if (!x->flush_a)
+		x->flush_a = dr_arena_new();
 	dr_be_error e;
-	int rc = dr_backend_flush(x->backend, a, &e);
+	int rc = dr_backend_flush(x->backend, x->flush_a, &e);
 	if (rc < 0 && err)
 		dr_buf_printf(err, "the %s backend could not save what it accepted: %s\n", x->backend->kind,
-			      dr_backend_error_text(a, &e));
-	dr_arena_free(a);
+			      dr_backend_error_text(x->flush_a, &e));
+	dr_arena_reset(x->flush_a);
 	return rc;
 }
 
@@ -120,12 +122,38 @@ dr_be_direction dr_exec_direction(dr_exec *x)
 	return x ? x->o.direction : DR_BE_DIR_PRIMARY_TO_RECOVERY;
 }
 
+/* Appends as much of text as out's size leaves room for (as snprintf cuts), keeping it terminated. */
+static void put(char *out, size_t outsz, size_t *len, const char *text)
+{
+	size_t n = strlen(text);
+	if (*len + 1 >= outsz)
+		return;
+	if (n > outsz - 1 - *len)
+		n = outsz - 1 - *len;
+	memcpy(out + *len, text, n);
+	*len += n;
+	out[*len] = '\0';
+}
+
+/* Put together by hand: asked at every dr.* call (the label is cut at 255 bytes, as dr_exec_task_label cuts it). */
 void dr_exec_idempotency_key(const dr_call *call, char *out, size_t outsz)
 {
-	char label[256];
+	char label[256], attempt[16];
+	size_t n = 0, k = 0;
 	const dr_action *act = call->action ? call->action : call->step ? call->step->action : NULL;
-	dr_exec_task_label(call, label, sizeof label);
-	snprintf(out, outsz, "%s/%s/%s/%d", dr_exec_run_id(call->run), label, act ? act->name : "?", call->attempt);
+	if (!outsz)
+		return;
+	out[0] = label[0] = '\0';
+	put(label, sizeof label, &k, call->step ? call->step->id.name : "?");
+	if (call->target) {
+		put(label, sizeof label, &k, "[");
+		put(label, sizeof label, &k, call->target->name);
+		put(label, sizeof label, &k, "]");
+	}
+	snprintf(attempt, sizeof attempt, "%d", call->attempt);
+	const char *parts[] = {dr_exec_run_id(call->run), "/", label, "/", act ? act->name : "?", "/", attempt};
+	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+		put(out, outsz, &n, parts[i]);
 }
 
 /* The task call belongs to (O(1): the scheduler names it in the call); NULL for a call made outside

@@ -131,8 +131,10 @@ struct srun {
 	const char *fail_reason;
 	bool fail_counted; /* fail_reason counts its failed tasks: restated with the final count when it ends */
 	task *rq_head, *rq_tail; /* ready queue */
-	bool in_active;
-	srun *active_next;
+	bool in_active; /* has ready tasks: a step sched_pump visits (see dr_exec.ready) */
+	bool in_ready; /* in dr_exec.ready or .ready_later: may launch (its own concurrency is not used up) */
+	uint64_t active_seq; /* when it became active: sched_pump visits steps in this order */
+	uint32_t active_phase; /* dr_exec.active_phase then: a step of an earlier phase is never visited again */
 	srun *undoes; /* rollback units: the main step they undo */
 	bool group_last; /* rollback units: the last unit undoing its step */
 	bool has_undo; /* main steps: the rollback built units to undo it */
@@ -212,7 +214,20 @@ struct dr_exec {
 	phase ph;
 	size_t phase_left; /* sruns of the phase not ended */
 	/* scheduling */
-	srun *active_head, *active_tail; /* steps with ready tasks */
+	/*
+	 * The active steps (in_active) that may launch now, a min-heap by
+	 * active_seq: sched_pump visits them in the order they became active
+	 * and never walks a step whose concurrency is used up (it is put back
+	 * when one of its tasks ends: sched_active_room). A step that may
+	 * launch again during a pump's pass, behind the pass's cursor (pump_at),
+	 * waits in ready_later for the next pass, as it would in a list walk.
+	 */
+	srun **ready, **ready_later;
+	size_t n_ready, cap_ready, n_later, cap_later;
+	uint64_t active_seq, pump_at;
+	uint32_t active_phase; /* bumped by sched_active_reset */
+	dr_arena *flush_a; /* dr_exec_backend_flush's scratch, reset after each flush */
+	bool pumping;
 	size_t n_active; /* tasks RUNNING or WAITING */
 	int64_t limit;
 	timer_heap timers;
@@ -283,6 +298,8 @@ void exec_srun_edge(dr_exec *x, srun *from, srun *to, bool pipe);
 void sched_release_phase(dr_exec *x, srun *runs, size_t n);
 void sched_release_srun(dr_exec *x, srun *s);
 void sched_pump(dr_exec *x);
+void sched_active_reset(dr_exec *x); /* a new phase: no step is visited any more (their flags stay) */
+void sched_active_free(dr_exec *x);
 void sched_outcome(dr_exec *x, task *t, dr_outcome o);
 void sched_fire(dr_exec *x, const timer *tm);
 void sched_cancel_run(dr_exec *x, const char *reason, bool timed_out);

@@ -266,6 +266,29 @@ static const cJSON *live_state(lctx *c, size_t vm, char **err)
 	return out;
 }
 
+/*
+ * target.FIELD of one of the VM's texts (vm_object's), answered from the
+ * VM itself: NULL when FIELD is not one or the VM has none (vm_object then
+ * decides, and says what is missing). A run reads ${target.recovery_ip} of
+ * every VM of a step: no object is built for it, nor kept for the run.
+ */
+static const char *vm_text(const dr_vm *vm, const char *field, bool back)
+{
+	static const char *const names[] = {"name", "id", "primary_ip", "recovery_ip", "primary_region",
+					    "recovery_region", "size"};
+	const char *const values[] = {vm->name,
+				      vm->id,
+				      back ? vm->recovery_ip : vm->primary_ip,
+				      back ? vm->primary_ip : vm->recovery_ip,
+				      back ? vm->recovery_region : vm->primary_region,
+				      back ? vm->primary_region : vm->recovery_region,
+				      vm->size};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strcmp(field, names[i]) == 0)
+			return values[i];
+	return NULL;
+}
+
 static const cJSON *root_target(lctx *c, const char *const *path, size_t n, char **err)
 {
 	dr_exec *x = c->x;
@@ -274,8 +297,15 @@ static const cJSON *root_target(lctx *c, const char *const *path, size_t n, char
 		return fail(err, "target.* is only defined in a step with targets: or foreach:");
 	if (n == 2 && strcmp(path[1], "state") == 0 && x->backend)
 		return live_state(c, vm, err);
+	bool back = x->o.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY;
+	const char *text = n == 2 ? vm_text(&x->vms[vm], path[1], back) : NULL;
+	if (text) {
+		if (err)
+			*err = NULL;
+		return keep(c, cJSON_CreateString(text));
+	}
 	if (!x->vm_json[vm])
-		x->vm_json[vm] = vm_object(&x->vms[vm], x->o.direction == DR_BE_DIR_RECOVERY_TO_PRIMARY);
+		x->vm_json[vm] = vm_object(&x->vms[vm], back);
 	if (n >= 2 && !cJSON_HasObjectItem(x->vm_json[vm], path[1]) && strcmp(path[1], "tags") != 0)
 		return fail(err, "target.%s: VM '%s' has no %s in the inventory", path[1], x->vms[vm].name, path[1]);
 	return dr_eval_walk(x->vm_json[vm], path, n, 1, err);

@@ -60,6 +60,8 @@ static bool is_active(tstate s)
 	return s == TS_RUNNING || s == TS_WAITING;
 }
 
+static void active_room(dr_exec *x, srun *s);
+
 static int64_t now(dr_exec *x)
 {
 	return dr_clock_now(x->clock);
@@ -494,6 +496,7 @@ static void finish(dr_exec *x, task *t, tstate st)
 	if (is_active(t->state)) {
 		s->n_active--;
 		x->n_active--;
+		active_room(x, s);
 	}
 	set_state(t, st);
 	t->ended_at = now(x);
@@ -669,6 +672,84 @@ static void unqueue(srun *s, task *t)
 	t->in_rq = false;
 }
 
+/* --- the active steps (dr_exec.ready) --------------------------------- */
+
+static bool own_room(const srun *s)
+{
+	return s->limit <= 0 || (int64_t)s->n_active < s->limit;
+}
+
+static void heap_push(dr_exec *x, srun *s)
+{
+	if (x->n_ready == x->cap_ready) {
+		x->cap_ready = x->cap_ready ? 2 * x->cap_ready : 64;
+		x->ready = xrealloc(x->ready, x->cap_ready * sizeof *x->ready);
+	}
+	size_t i = x->n_ready++;
+	while (i > 0 && x->ready[(i - 1) / 2]->active_seq > s->active_seq) {
+		x->ready[i] = x->ready[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	x->ready[i] = s;
+}
+
+static srun *heap_pop(dr_exec *x)
+{
+	srun *top = x->ready[0], *last = x->ready[--x->n_ready];
+	size_t i = 0, n = x->n_ready;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && x->ready[c + 1]->active_seq < x->ready[c]->active_seq)
+			c++;
+		if (x->ready[c]->active_seq >= last->active_seq)
+			break;
+		x->ready[i] = x->ready[c];
+		i = c;
+	}
+	if (n)
+		x->ready[i] = last;
+	return top;
+}
+
+/*
+ * s, active, may launch again (it became active, or one of its tasks
+ * stopped counting against its concurrency): sched_pump is to visit it. A
+ * pump's pass visits steps in the order they became active, as a walk of
+ * a list of them would: a step behind the pass's cursor waits for the next
+ * pass (ready_later).
+ */
+static void active_room(dr_exec *x, srun *s)
+{
+	if (!s->in_active || s->in_ready || s->active_phase != x->active_phase || !own_room(s))
+		return;
+	s->in_ready = true;
+	if (!x->pumping || s->active_seq > x->pump_at) {
+		heap_push(x, s);
+		return;
+	}
+	if (x->n_later == x->cap_later) {
+		x->cap_later = x->cap_later ? 2 * x->cap_later : 64;
+		x->ready_later = xrealloc(x->ready_later, x->cap_later * sizeof *x->ready_later);
+	}
+	x->ready_later[x->n_later++] = s;
+}
+
+void sched_active_reset(dr_exec *x)
+{
+	x->n_ready = x->n_later = 0;
+	x->active_phase++;
+}
+
+void sched_active_free(dr_exec *x)
+{
+	free(x->ready);
+	free(x->ready_later);
+	x->ready = x->ready_later = NULL;
+	x->n_ready = x->n_later = x->cap_ready = x->cap_later = 0;
+}
+
 static void make_ready(dr_exec *x, task *t)
 {
 	srun *s = t->s;
@@ -688,12 +769,9 @@ static void make_ready(dr_exec *x, task *t)
 	if (s->in_active)
 		return;
 	s->in_active = true;
-	s->active_next = NULL;
-	if (x->active_tail)
-		x->active_tail->active_next = s;
-	else
-		x->active_head = s;
-	x->active_tail = s;
+	s->active_seq = ++x->active_seq;
+	s->active_phase = x->active_phase;
+	active_room(x, s);
 }
 
 static void task_unblocked(dr_exec *x, task *t)
@@ -799,13 +877,22 @@ static bool left_out_of_rehearsal(const dr_exec *x, const dr_action *act)
 	return x->o.rehearse && (act->flags & DR_AF_BLOCKING) && !(act->flags & (DR_AF_BACKEND | DR_AF_APPROVAL));
 }
 
+/* No one reads t's outputs: no template, no reader of JSON events, no recovery point fallback (dr_exec_outputs_unread). */
+static bool outputs_unread(const dr_exec *x, const task *t)
+{
+	return !t->s->outputs_read && !x->all_outputs_read && !fallback_running(t) && !dr_events_json_wanted(x->ev);
+}
+
 static void call_action(dr_exec *x, task *t)
 {
 	t->called = true;
 	t->call.now_ms = now(x);
 	if (left_out_of_rehearsal(x, t->call.action)) {
-		cJSON *out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "not_run", "rehearsal");
+		cJSON *out = NULL;
+		if (!outputs_unread(x, t)) {
+			out = cJSON_CreateObject();
+			cJSON_AddStringToObject(out, "not_run", "rehearsal");
+		}
 		sched_outcome(x, t, dr_outcome_ok(out));
 		return;
 	}
@@ -917,32 +1004,37 @@ static bool pump_step(dr_exec *x, srun *s)
 	return any;
 }
 
-static void unlink_active(dr_exec *x, srun *prev, srun *s)
+/* After a visit: a step with nothing queued is no longer active; one whose concurrency is used up waits for room. */
+static void visited(dr_exec *x, srun *s)
 {
-	if (prev)
-		prev->active_next = s->active_next;
-	else
-		x->active_head = s->active_next;
-	if (x->active_tail == s)
-		x->active_tail = prev;
-	s->in_active = false;
+	s->in_ready = false;
+	if (!queued(s))
+		s->in_active = false;
+	else if (own_room(s))
+		active_room(x, s); /* the run's own limit or its stop ended the pass: visited again next time */
 }
 
+/*
+ * Passes over the active steps that may launch, in the order they became
+ * active, each launching what its step may, until a pass launches nothing
+ * (a launch may end tasks at once and so make room, or ready tasks).
+ */
 void sched_pump(dr_exec *x)
 {
 	bool again = true;
 	while (again && !x->stopping) {
 		again = false;
-		srun *prev = NULL;
-		for (srun *s = x->active_head; s && global_room(x) && !x->stopping;) {
+		x->pumping = true;
+		x->pump_at = 0;
+		while (x->n_ready && global_room(x) && !x->stopping) {
+			srun *s = heap_pop(x);
+			x->pump_at = s->active_seq; /* s stays in_ready while visited: not queued twice */
 			again |= pump_step(x, s);
-			srun *next = s->active_next;
-			if (!queued(s))
-				unlink_active(x, prev, s);
-			else
-				prev = s;
-			s = next;
+			visited(x, s);
 		}
+		x->pumping = false;
+		while (x->n_later)
+			heap_push(x, x->ready_later[--x->n_later]);
 	}
 }
 
@@ -955,7 +1047,7 @@ static void succeed(dr_exec *x, task *t, cJSON *outputs)
 		cJSON_AddItemToObject(o, "value", outputs);
 		outputs = o;
 	}
-	t->outputs = outputs ? outputs : cJSON_CreateObject();
+	t->outputs = outputs ? outputs : outputs_unread(x, t) ? NULL : cJSON_CreateObject(); /* NULL: as emit_task_end drops them */
 	order_sample(x, t);
 	emit_task_end(x, t, "succeeded", false, -1);
 	if (t->undoes) {
@@ -1013,6 +1105,7 @@ static void schedule_retry(dr_exec *x, task *t, const char *why, int64_t retry_a
 	set_state(t, TS_RETRYING);
 	s->n_active--;
 	x->n_active--;
+	active_room(x, s);
 	cJSON *ev = sched_event(x, "task.retry", s, t);
 	cJSON_AddNumberToObject(ev, "attempt", t->attempt + 1);
 	cJSON_AddNumberToObject(ev, "attempts", (double)(t->retry_base + s->retry->attempts));
@@ -1119,6 +1212,7 @@ void sched_requeue(dr_exec *x, task *t)
 {
 	t->s->n_active--;
 	x->n_active--;
+	active_room(x, t->s);
 	t->attempt = t->retry_base = 0;
 	make_ready(x, t);
 }
@@ -1142,6 +1236,7 @@ void sched_retry_failed(dr_exec *x, task *t, dr_outcome o)
 	set_state(t, TS_RETRYING);
 	t->s->n_active--;
 	x->n_active--;
+	active_room(x, t->s);
 	t->retry_base = t->attempt;
 	cJSON_Delete(t->with);
 	t->with = NULL;

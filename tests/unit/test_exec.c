@@ -451,10 +451,49 @@ static void real_processes_through_the_pool(void **state)
 	fx_run_free(&r);
 }
 
+/* The key as it was written with snprintf: dr_exec_idempotency_key puts it together by hand, byte for byte the same. */
+static void key_as_printf(const dr_call *c, char *out, size_t outsz)
+{
+	char label[256];
+	if (c->target)
+		snprintf(label, sizeof label, "%s[%s]", c->step->id.name, c->target->name);
+	else
+		snprintf(label, sizeof label, "%s", c->step->id.name);
+	snprintf(out, outsz, "%s/%s/%s/%d", "test-run", label, c->action ? c->action->name : "?", c->attempt);
+}
+
+static void idempotency_key_as_printf(void **state)
+{
+	(void)state;
+	char long_step[400], long_vm[300];
+	memset(long_step, 's', sizeof long_step - 1);
+	long_step[sizeof long_step - 1] = '\0';
+	memset(long_vm, 'v', sizeof long_vm - 1);
+	long_vm[sizeof long_vm - 1] = '\0';
+	const char *steps[] = {"failover-db", long_step, "x"};
+	const char *vms[] = {NULL, "db-1", long_vm};
+	const size_t sizes[] = {512, 256, 40, 10, 1};
+	static const dr_action act = {.name = "dr.failover"};
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = 0; j < 3; j++)
+			for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+				dr_step st = {.id = {.name = steps[i]}};
+				dr_vm vm = {.name = vms[j]};
+				dr_call c = {.step = &st, .target = vms[j] ? &vm : NULL, .attempt = (int)(k * 7 + 1),
+					     .action = j == 1 ? NULL : &act};
+				char want[600], got[600];
+				memset(got, '#', sizeof got);
+				key_as_printf(&c, want, sizes[k]);
+				dr_exec_idempotency_key(&c, got, sizes[k]);
+				assert_string_equal(got, want);
+			}
+}
+
 int main(void)
 {
 	setenv("DROVER_SIM_STATE", ":memory:", 1); /* each run starts from its own runbook's inventory */
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(idempotency_key_as_printf),
 		cmocka_unit_test(concurrency_never_exceeded),
 		cmocka_unit_test(unlimited_runs_everything_at_once),
 		cmocka_unit_test(same_seed_same_stream),
