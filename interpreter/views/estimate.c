@@ -612,6 +612,7 @@ static void run_estimate(dr_runbook *rb, dr_backend *be, const dr_planview_opts 
 	xo.on_event_ctx = &c;
 	xo.view = DR_VIEW_QUIET;
 	xo.params = o->params;
+	xo.point = o->point; /* --recovery-point: the points the run would take, and its preflight's verdict on them */
 	xo.mode = o->mode;
 	xo.direction = o->direction;
 	xo.backend = be;

@@ -61,6 +61,9 @@ static dr_backend *open_backend(dr_runbook *rb, const char *state, dr_arena *a)
 	return fx_backend(rb, &bo, a);
 }
 
+/* --recovery-point of the case (NULL: none), for the estimate and the run alike. */
+static const dr_point_override *override;
+
 /* `drover plan --estimate` (cli/plan.c): the plan view, then its "estimate" object (detached; the caller frees it). */
 static cJSON *estimate(dr_runbook *rb, const char *state)
 {
@@ -70,7 +73,7 @@ static cJSON *estimate(dr_runbook *rb, const char *state)
 	snprintf(history, sizeof history, "%s/history.json", state);
 	int64_t now = dr_sim_state_time(be);
 	dr_planview_opts o = {.mode = DR_MODE_FAILOVER, .direction = DR_BE_DIR_PRIMARY_TO_RECOVERY,
-			      .now_ms = now >= 0 ? now : DR_CLOCK_VIRTUAL_EPOCH_MS, .history = history};
+			      .now_ms = now >= 0 ? now : DR_CLOCK_VIRTUAL_EPOCH_MS, .history = history, .point = override};
 	dr_buf err;
 	dr_buf_init(&err);
 	cJSON *view = dr_planview_build(rb, be, &o, &err); /* the plan reads the simulator first, at its time */
@@ -100,6 +103,7 @@ static cJSON *run_virtually(dr_runbook *rb, const char *state)
 	r.o.journal = true;
 	r.o.auto_approve = true;
 	r.o.run_id = "virtual";
+	r.o.point = override;
 	fx_run_exec(&r);
 	cJSON *est = dr_estimate_from_events(rb, r.events, r.len);
 	fx_run_forget(&r); /* the runbook is the caller's */
@@ -615,6 +619,35 @@ static void test_no_failure_no_first_failure(void **state)
 	cJSON_Delete(est);
 }
 
+/*
+ * --recovery-point: the estimate runs with the points the run would take.
+ * It used to leave the override out: a time before every point blocks the
+ * plan and refuses the run, yet the estimate said "succeeded".
+ */
+static void test_recovery_point_override(void **state)
+{
+	(void)state;
+	const char *yaml = "drover: 1\nname: rp\n" INVENTORY SETS "steps:\n"
+			   "  - { id: fo-db, action: dr.failover, targets: db }\n" PROBE("db-up", "db", "fo-db");
+	dr_point_override before_all, crash;
+	assert_true(dr_preflight_parse_override("2000-01-01T00:00:00Z", &before_all));
+	assert_true(dr_preflight_parse_override("latest-crash-consistent", &crash));
+	override = &before_all;
+	dr_runbook *rb = fx_compile(NULL, yaml);
+	cJSON *est = estimate(rb, fx_mkdir("rp-plan")), *run = run_virtually(rb, fx_mkdir("rp-run"));
+	assert_string_equal(str(run, "status"), "blocked"); /* the run refuses: no point at or before 2000 */
+	same(est, run, "status", false);
+	same(est, run, "tasks", false);
+	cJSON_Delete(est);
+	cJSON_Delete(run);
+	dr_runbook_free(rb);
+	override = &crash; /* a policy the plan allows: the two agree task by task */
+	est = agree("rp-crash", yaml);
+	assert_string_equal(str(est, "status"), "succeeded");
+	cJSON_Delete(est);
+	override = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +664,7 @@ int main(void)
 		cmocka_unit_test_setup(test_simulator_with_a_time, setup),
 		cmocka_unit_test_setup(test_no_failure_no_first_failure, setup),
 		cmocka_unit_test_setup(test_enforced_objective_fails_as_the_run_does, setup),
+		cmocka_unit_test_setup(test_recovery_point_override, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
