@@ -209,11 +209,11 @@ static void emit_retry(dr_exec *x)
 	size_t fresh = 0, flight = 0;
 	for (size_t i = 0; i < x->n_main; i++)
 		for (size_t k = 0; k < x->main[i].n_tasks; k++) {
-			const task *t = &x->main[i].tasks[k];
+			task *t = &x->main[i].tasks[k];
 			if (t->state == TS_RETRYING)
-				cJSON_AddItemToArray(again, cJSON_CreateString(t->label));
+				cJSON_AddItemToArray(again, cJSON_CreateString(exec_task_label(x, t)));
 			if (t->state == TS_RETRYING && t->decide_again) /* it failed before its first attempt */
-				cJSON_AddItemToArray(anew, cJSON_CreateString(t->label));
+				cJSON_AddItemToArray(anew, cJSON_CreateString(exec_task_label(x, t)));
 			fresh += t->state == TS_PENDING || t->state == TS_READY;
 			flight += t->state == TS_RUNNING || t->state == TS_WAITING;
 		}
@@ -821,7 +821,7 @@ static int stop_for_unknown(dr_exec *x, settle *sv, size_t n)
 		if (sv[i].rerun || sv[i].pr.status != DR_PROBE_UNKNOWN)
 			continue;
 		dr_exec_idempotency_key(&t->call, key, sizeof key);
-		dr_buf_printf(&b, "  %s attempt %d (%s, idempotency key %s): %s\n", t->label, t->attempt,
+		dr_buf_printf(&b, "  %s attempt %d (%s, idempotency key %s): %s\n", exec_task_label(x, t), t->attempt,
 			      t->s->act ? t->s->act->name : "?", key, sv[i].pr.message ? sv[i].pr.message : "unknown");
 	}
 	dr_buf_puts(&b, "Nothing was started. Look each one up in the service (its jobs, the VM's protection state; "

@@ -110,13 +110,18 @@ void exec_srun_tasks(dr_exec *x, srun *s)
 		task *t = &s->tasks[i];
 		t->s = s;
 		t->vm = fanned ? vms[i] : NO_VM;
-		t->label = s->id;
-		if (fanned) /* step[vm], joined by hand: one per task */
-			t->label = dr_arena_join(x->a, (const char *const[]){s->id, "[", x->vms[t->vm].name, "]"}, 4);
+		t->label = fanned ? NULL : s->id; /* step[vm]: exec_task_label, when a message needs it */
 	}
 	s->allowed_failures = allowed_failures(s->st, s->n_tasks);
 	int64_t limit = s->limit > 0 && (x->limit <= 0 || s->limit < x->limit) ? s->limit : x->limit;
 	s->timeout = dr_modes_cleanup_timeout(s->st, s->timeout, s->n_tasks, limit); /* a drill's cleanup: by its VMs */
+}
+
+const char *exec_task_label(dr_exec *x, task *t)
+{
+	if (!t->label) /* joined by hand: the run's events and journal name tasks by step and target apart */
+		t->label = dr_arena_join(x->a, (const char *const[]){t->s->id, "[", x->vms[t->vm].name, "]"}, 4);
+	return t->label;
 }
 
 /* True when every VM of to has a task in from: then to can follow from VM by VM. */
@@ -246,11 +251,13 @@ static dr_exec *exec_new(dr_runbook *rb, const dr_exec_opts *o)
 static void free_task_values(srun *s)
 {
 	for (size_t k = 0; k < s->n_tasks; k++) {
-		cJSON_Delete(s->tasks[k].with);
+		lookup_with_drop(&s->tasks[k]);
 		cJSON_Delete(s->tasks[k].outputs);
 		free(s->tasks[k].message);
 		fallback_dispose(&s->tasks[k]);
 	}
+	cJSON_Delete(s->with_value);
+	s->with_value = NULL;
 }
 
 static void exec_free(dr_exec *x)

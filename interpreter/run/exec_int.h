@@ -87,7 +87,7 @@ struct task {
 	bool in_rq; /* linked in its step's ready queue (rq_head) */
 	uint64_t done_seq; /* completion order, for rollback */
 	task *undoes; /* rollback tasks: the task they undo */
-	const char *label; /* "step" or "step[vm]" */
+	const char *label; /* "step" or "step[vm]": read it with exec_task_label (made when first asked) */
 	struct fallback *fb; /* fallback.c: this validation's recovery point fallback; NULL until one starts */
 	/* order.c: longest-first queues and the duration history */
 	int64_t expect_ms; /* the history's estimate for its action on its VM; -1 unknown (set when its step starts) */
@@ -131,6 +131,8 @@ struct srun {
 	const char *fail_reason;
 	bool fail_counted; /* fail_reason counts its failed tasks: restated with the final count when it ends */
 	task *rq_head, *rq_tail; /* ready queue */
+	struct cJSON *with_value; /* a with: of literals, evaluated once for all its tasks (lookup.c); NULL: none yet */
+	bool with_checked, with_literal; /* whether with: is literals, once worked out */
 	bool in_active; /* has ready tasks: a step sched_pump visits (see dr_exec.ready) */
 	bool in_ready; /* in dr_exec.ready or .ready_later: may launch (its own concurrency is not used up) */
 	uint64_t active_seq; /* when it became active: sched_pump visits steps in this order */
@@ -293,6 +295,7 @@ void exec_state_failed(dr_exec *x, const char *cause);
 void exec_srun_init(dr_exec *x, srun *s, const dr_step *st, const dr_action *act, phase ph);
 void exec_srun_tasks(dr_exec *x, srun *s);
 void exec_srun_edge(dr_exec *x, srun *from, srun *to, bool pipe);
+const char *exec_task_label(dr_exec *x, task *t); /* "step" or "step[vm]", in the run's arena (its thread) */
 
 /* sched.c: the state transitions */
 void sched_release_phase(dr_exec *x, srun *runs, size_t n);
@@ -364,6 +367,7 @@ void signals_hook(dr_exec *x);
 
 /* lookup.c: what ${...} references mean at run time */
 struct cJSON *lookup_eval_with(dr_exec *x, task *t, char **err);
+void lookup_with_drop(task *t); /* t->with let go (NULL after): freed unless its step's shared one */
 struct cJSON *lookup_eval_node(dr_exec *x, task *t, const dr_node *node, const char *where, char **err);
 int lookup_eval_when(dr_exec *x, task *t, bool *out, char **err);
 /* The reason of a task skipped by its when: (task.skip), which resume reads back. */

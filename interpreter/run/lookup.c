@@ -430,8 +430,63 @@ static void tell_read(dr_exec *x, const lctx *c)
 	x->read_retry_after = c->read_retry_after;
 }
 
+/* True when n holds no ${...}: every task of its step gets the same value. */
+static bool literal(const dr_node *n)
+{
+	if (!n)
+		return true;
+	if (n->kind == DR_NODE_MAP) {
+		for (size_t i = 0; i < n->u.map.n; i++)
+			if (!literal(n->u.map.items[i].value))
+				return false;
+		return true;
+	}
+	if (n->kind == DR_NODE_SEQ) {
+		for (size_t i = 0; i < n->u.seq.n; i++)
+			if (!literal(n->u.seq.items[i]))
+				return false;
+		return true;
+	}
+	return !dr_node_template(n);
+}
+
+/*
+ * A with: of literals (no ${...}) is evaluated once per step and shared by
+ * its tasks (the step owns it: lookup_with_drop); it cannot fail and reads
+ * nothing, so no service read is left behind either (x->read_cls).
+ */
+static cJSON *shared_with(dr_exec *x, srun *s, char **err)
+{
+	if (!s->with_checked) {
+		s->with_checked = true;
+		s->with_literal = literal(s->st->with);
+	}
+	if (!s->with_literal)
+		return NULL;
+	if (!s->with_value) {
+		lctx c;
+		ctx_init(&c, x, NULL);
+		s->with_value = dr_node_eval_at(s->st->with, "with", &c.env, err);
+		cJSON_Delete(c.scratch);
+	}
+	x->read_cls = DR_ERRC_NONE;
+	x->read_retry_after = -1;
+	return s->with_value;
+}
+
+void lookup_with_drop(task *t)
+{
+	if (t->with != t->s->with_value)
+		cJSON_Delete(t->with);
+	t->with = NULL;
+}
+
 cJSON *lookup_eval_with(dr_exec *x, task *t, char **err)
 {
+	*err = NULL;
+	cJSON *shared = shared_with(x, t->s, err);
+	if (shared || *err)
+		return shared;
 	lctx c;
 	ctx_init(&c, x, t);
 	cJSON *v = dr_node_eval_at(t->s->st->with, "with", &c.env, err);

@@ -101,7 +101,7 @@ static srun *undo_unit(dr_exec *x, srun *s, const dr_action *undo, task **v, siz
 		if (v[i]->s != s)
 			continue;
 		task *t = &u->tasks[u->n_tasks++];
-		*t = (task){.s = u, .vm = v[i]->vm, .label = v[i]->label, .undoes = v[i]};
+		*t = (task){.s = u, .vm = v[i]->vm, .label = exec_task_label(x, v[i]), .undoes = v[i]};
 		t->with = undo_inputs(undo, v[i]->with);
 	}
 	return u;

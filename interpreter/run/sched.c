@@ -1238,8 +1238,7 @@ void sched_retry_failed(dr_exec *x, task *t, dr_outcome o)
 	x->n_active--;
 	active_room(x, t->s);
 	t->retry_base = t->attempt;
-	cJSON_Delete(t->with);
-	t->with = NULL;
+	lookup_with_drop(t);
 	timers_push(&x->timers, now(x), TM_RETRY, t, t->gen);
 }
 
@@ -1268,8 +1267,7 @@ void sched_retry_unstarted(dr_exec *x, task *t, dr_outcome o)
 	emit_task_end(x, t, "failed", false, -1);
 	set_state(t, TS_RETRYING);
 	t->decide_again = true;
-	cJSON_Delete(t->with);
-	t->with = NULL;
+	lookup_with_drop(t);
 }
 
 void sched_decide_again(dr_exec *x, task *t)
