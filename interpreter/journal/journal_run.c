@@ -317,15 +317,20 @@ static void rebase_clock(dr_exec *x)
 {
 	const dr_journal_file *f = x->o.resume;
 	int64_t at = 0;
+	const cJSON *t = f->n ? cJSON_GetObjectItemCaseSensitive(f->recs[f->n - 1], "t_ms") : NULL;
+	int64_t last = cJSON_IsNumber(t) ? (int64_t)t->valuedouble : 0;
 	if (dr_clock_kind_of(x->clock) == DR_CLOCK_REAL) {
+		/* the real time since the run started, on the run's timeline: a faster clock's (backend.speed) is rate times it */
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(f->header, "started_ms");
-		at = cJSON_IsNumber(s) ? dr_clock_wall(x->clock) - (int64_t)s->valuedouble : 0;
+		double rate = x->o.clock_rate > 0 ? x->o.clock_rate : 1;
+		int64_t real_now = rate == 1 ? dr_clock_wall(x->clock) : dr_clock_wall_at(x->clock, 0);
+		at = cJSON_IsNumber(s) ? (int64_t)((double)(real_now - (int64_t)s->valuedouble) * rate) : 0;
+		at = at < last ? last : at; /* never before what the journal holds (a wall clock set back) */
 	} else {
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(f->header, "started_ms"); /* where its virtual time started */
 		if (cJSON_IsNumber(s))
 			dr_clock_set_start(x->clock, (int64_t)s->valuedouble);
-		const cJSON *t = f->n ? cJSON_GetObjectItemCaseSensitive(f->recs[f->n - 1], "t_ms") : NULL;
-		at = cJSON_IsNumber(t) ? (int64_t)t->valuedouble : 0;
+		at = last;
 	}
 	dr_clock_rebase(x->clock, at < 0 ? 0 : at);
 	x->started_wall = dr_clock_wall_at(x->clock, 0);

@@ -135,7 +135,7 @@ void dr_clock_rebase(dr_clock *c, int64_t now_ms)
 		c->origin.tv_sec--;
 	}
 	c->origin.tv_nsec = (long)ns;
-	c->wall_origin -= now_ms;
+	c->wall_origin -= real_ms; /* wall_at(0): when the run started, also for a faster clock (its timeline is wall_at(now)) */
 }
 
 void dr_clock_pin(dr_clock *c, int64_t t)

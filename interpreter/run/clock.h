@@ -87,9 +87,10 @@ void dr_clock_advance_to(dr_clock *c, int64_t t);
 
 /*
  * Resuming a run (journal): make now read now_ms from this instant on. A
- * real clock moves its origin (and its wall origin) back by now_ms, so that
- * wall_at(0) is when the run first started and the downtime counts; a
- * virtual clock jumps to now_ms. Call before anything reads the clock.
+ * real clock moves its origin (and its wall origin) back by the real time
+ * that makes now_ms (now_ms / rate), so that wall_at(0) is when the run
+ * first started and the downtime counts; a virtual clock jumps to now_ms.
+ * Call before anything reads the clock.
  */
 void dr_clock_rebase(dr_clock *c, int64_t now_ms);
 

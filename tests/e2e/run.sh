@@ -385,6 +385,21 @@ sim_time() {
 	local ms; ms=$(event "$S.jsonl" run.end | grep -o '"elapsed_ms":[0-9]*' | cut -d: -f2)
 	[ -n "$ms" ] && [ "$ms" -gt 120000 ]; ok "on the run's own clock it took minutes (${ms} ms)" $?
 	event "$S.jsonl" run.start | grep -q '"clock":"real"'; ok "on the real clock" $?
+	# killed after a failover ended, then resumed: the resumed session goes on on the run's own timeline (600 times
+	# real time), so no record is dated before the ones the kill left (the old resume took the real seconds since the
+	# start: its records were minutes before the failover's end, and the RTO named a validation that was not the last)
+	S=$tmp/speed-kill
+	(cd "$here" && DROVER_TEST_KILL_AT=6 timeout 60 "$drover" run -q --state-dir "$S" speed.yaml) >"$tmp/out" 2>&1
+	[ $? = 137 ]; ok "backend.speed: a run killed after a failover ended (exit 137)" $?
+	local id; id=$(ls "$S/runs")
+	(cd "$here" && timeout 60 "$drover" resume -q --state-dir "$S" "$id") >"$tmp/out" 2>&1
+	ok "and resumed" $?
+	local prev=0 back=0 t
+	for t in $(grep -o '"t_ms":[0-9]*' "$S/runs/$id/journal.jsonl" | cut -d: -f2); do
+		[ "$t" -lt "$prev" ] && back=$prev:$t
+		prev=$t
+	done
+	[ "$back" = 0 ]; ok "the resumed run's times go on from the killed session's, never back ($back)" $?
 }
 
 # --- a custom point by time picks the newest point at or before it --------------------------

@@ -113,6 +113,20 @@ static void real_time_waits_out(void **state)
 }
 
 
+/* A faster clock resumed: now reads what it was given, and wall_at(0) stays the run's first start (not now_ms before it). */
+static void a_faster_clock_rebased_keeps_its_start(void **state)
+{
+	(void)state;
+	dr_clock *c = dr_clock_new(DR_CLOCK_REAL);
+	dr_clock_set_rate(c, 600);
+	int64_t wall0 = dr_clock_wall_at(c, 0);
+	dr_clock_rebase(c, 600000); /* 10 minutes of its time: 1 s of real time */
+	assert_true(dr_clock_now(c) >= 600000);
+	int64_t moved = wall0 - dr_clock_wall_at(c, 0);
+	assert_true(moved >= 999 && moved <= 1001); /* the old rebase moved it 600,000 ms */
+	dr_clock_free(c);
+}
+
 /* backend.speed: a real clock N times faster than real time; its waits last 1/N as long. */
 static void a_faster_real_clock(void **state)
 {
@@ -204,6 +218,7 @@ int main(void)
 		cmocka_unit_test(virtual_time_stands_still_while_busy),
 		cmocka_unit_test(real_time_waits_out),
 		cmocka_unit_test(a_faster_real_clock),
+		cmocka_unit_test(a_faster_clock_rebased_keeps_its_start),
 		cmocka_unit_test(a_virtual_clock_starts_where_told),
 		cmocka_unit_test(formats),
 	};
