@@ -24,6 +24,7 @@
 #include "run/clock.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 static int approve_main(int argc, char **argv);
@@ -112,14 +113,40 @@ static cJSON *answer_json(const options *o)
 	return a;
 }
 
-/* What STEP (before any @VM) is in the run's runbook, as its journal's header declares it: its action, or NULL. */
-static char *step_action(const char *state, const options *o, bool *known)
+/* The approval gate of steps nearest to STEP (before any @VM), a copy, or NULL (dr_text_suggest's rule). */
+static char *nearest_gate(const cJSON *steps, const char *step, size_t n)
+{
+	size_t k = 0, cap = 8;
+	const char **gates = xmalloc(cap * sizeof *gates);
+	for (const cJSON *st = steps ? steps->child : NULL; st; st = st->next) {
+		const char *an = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "action"));
+		if (!an || strcmp(an, "approve"))
+			continue;
+		if (k + 1 == cap)
+			gates = xrealloc(gates, (cap *= 2) * sizeof *gates);
+		gates[k++] = st->string;
+	}
+	gates[k] = NULL;
+	char *word = xstrndup(step, n);
+	const char *near = dr_text_suggest(word, gates);
+	char *out = near ? xstrdup(near) : NULL;
+	free(word);
+	free(gates);
+	return out;
+}
+
+/*
+ * What STEP (before any @VM) is in the run's runbook, as its journal's header declares it: its action, or NULL;
+ * for a step it does not have, *near is the gate nearest to it (or NULL). Both are the caller's.
+ */
+static char *step_action(const char *state, const options *o, bool *known, char **near)
 {
 	char *path = dr_journal_path(state, o->run_id), *action = NULL;
 	size_t n = strcspn(o->step, "@");
 	dr_journal_file f;
 	dr_buf err;
 	dr_buf_init(&err);
+	*near = NULL;
 	*known = dr_journal_read_header(path, &f, &err) == 0; /* line 1 alone: not the whole journal */
 	const cJSON *steps = *known ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f.header, "shape"), "steps") : NULL;
 	*known = *known && cJSON_IsObject(steps);
@@ -128,6 +155,8 @@ static char *step_action(const char *state, const options *o, bool *known)
 		if (strlen(st->string) == n && !strncmp(st->string, o->step, n))
 			action = xstrdup(an ? an : "?");
 	}
+	if (*known && !action)
+		*near = nearest_gate(steps, o->step, n);
 	dr_journal_file_dispose(&f);
 	dr_buf_dispose(&err);
 	free(path);
@@ -138,9 +167,11 @@ static char *step_action(const char *state, const options *o, bool *known)
 static int no_such_gate(const char *state, const char *run_dir, const options *o)
 {
 	bool known;
-	char *action = step_action(state, o, &known);
+	char *near;
+	char *action = step_action(state, o, &known, &near);
 	if (!known || (action && !strcmp(action, "approve"))) {
 		free(action);
+		free(near);
 		return -1; /* a gate, or a journal that cannot tell (the answer says what is open) */
 	}
 	int n = (int)strcspn(o->step, "@");
@@ -149,6 +180,9 @@ static int no_such_gate(const char *state, const char *run_dir, const options *o
 	if (action)
 		dr_buf_printf(&b, "step '%.*s' of run %s is a %s step, not an approval gate: nothing was answered; ", n,
 			      o->step, o->run_id, action);
+	else if (near)
+		dr_buf_printf(&b, "run %s has no step '%.*s' (did you mean '%s'?), so no such gate is waiting: nothing was "
+				  "answered; ", o->run_id, n, o->step, near);
 	else
 		dr_buf_printf(&b, "run %s has no step '%.*s', so no such gate is waiting: nothing was answered; ", o->run_id,
 			      n, o->step);
@@ -157,6 +191,7 @@ static int no_such_gate(const char *state, const char *run_dir, const options *o
 	dr_cli_put_term(b.data, stderr);
 	dr_buf_dispose(&b);
 	free(action);
+	free(near);
 	return DR_EXIT_INVALID;
 }
 
@@ -197,6 +232,26 @@ static void say_not_running(const char *state, const options *o)
 	dr_buf_dispose(&c);
 }
 
+/* No open gate of that step, and the run is over: say so, and where its answers are (it said only "not reached yet"). */
+static void say_if_ended(const char *state, const options *o)
+{
+	char *path = dr_journal_path(state, o->run_id);
+	bool ended = false;
+	dr_buf err, c;
+	dr_buf_init(&err);
+	dr_buf_init(&c);
+	if (dr_journal_read_ended(path, &ended, &err) == 0 && ended) {
+		dr_journal_command(&c, "status", state, o->run_id);
+		fprintf(stderr, "drover approve: run %s has ended: no gate of it waits for an answer any more (how each was "
+				"answered: ", o->run_id);
+		dr_cli_put_term(c.data, stderr);
+		fputs(")\n", stderr);
+	}
+	dr_buf_dispose(&err);
+	dr_buf_dispose(&c);
+	free(path);
+}
+
 static int approve_main(int argc, char **argv)
 {
 	options o = {0};
@@ -231,6 +286,8 @@ static int approve_main(int argc, char **argv)
 		rc = n > 0 ? DR_EXIT_OK : DR_EXIT_FAILED;
 		if (n > 0 && !run_live(state, &o))
 			say_not_running(state, &o);
+		else if (n == 0)
+			say_if_ended(state, &o);
 	}
 	dr_buf_dispose(&run_dir);
 	dr_buf_dispose(&out);

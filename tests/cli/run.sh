@@ -89,6 +89,8 @@ ok "status RUN-ID --format json --state-dir DIR" $?
 run 2 resume "$id" --state-dir elsewhere && grep -q "no run '$id' in elsewhere/runs" err
 ok "resume RUN-ID --state-dir DIR" $?
 run 1 approve "$id" go-no-go --state-dir s --deny && grep -q "not waiting" err; ok "approve RUN-ID STEP --deny" $?
+grep -q "^drover approve: run $id has ended: no gate of it waits for an answer any more (how each was answered: drover status --state-dir s $id)$" err
+ok "approve of a run that ended says so, and where its answers are (it said only 'answered already, or not reached yet')" $?
 run 0 actions check.http --format text && grep -q '^check.http - ' out; ok "actions NAME --format text" $?
 run 2 actions check.http --format yaml && grep -q "format 'yaml'" err; ok "actions NAME --format is read" $?
 run 0 schema --format markdown && ! grep -q '^{' out; ok "schema --format markdown" $?
@@ -169,6 +171,9 @@ gid=$(ls "my state/runs" | head -1)
 run 2 approve --state-dir "my state" "$gid" go-no-go-typo &&
 	grep -q "^drover approve: run $gid has no step 'go-no-go-typo', so no such gate is waiting: nothing was answered; waiting for: go-no-go$" err
 ok "approve of a step the run does not have: no such gate, the gates that wait are listed, exit 2" $?
+run 2 approve --state-dir "my state" "$gid" go-no-og &&
+	grep -q "^drover approve: run $gid has no step 'go-no-og' (did you mean 'go-no-go'?), so no such gate is waiting: nothing was answered; waiting for: go-no-go$" err
+ok "approve of a misspelt gate: did you mean the gate, exit 2" $?
 run 2 approve --state-dir "my state" "$gid" hello@db-1 &&
 	grep -q "^drover approve: step 'hello' of run $gid is a log step, not an approval gate: nothing was answered; waiting for: go-no-go$" err
 ok "approve of a step that is not a gate: says so, lists the waiting gates, exit 2" $?
