@@ -66,7 +66,8 @@ const dr_command dr_cmd_drill = {
 		"step (dr.test_cleanup) is added under finally: so it runs after a failure or a cancellation\n"
 		"too. At the end the drill asks the backend whether any test VM is left and fails if one is.\n"
 		"Exit status: 0 the drill passed and left nothing, 1 it failed, left test VMs or missed an\n"
-		"objective (objectives.enforce: drill, the default), 2 invalid, 3 internal error, 4 cancelled,\n"
+		"objective (objectives.enforce: drill, the default), 2 invalid (runbook, parameters, secrets,\n"
+		"backend) or a state directory that cannot be written (nothing ran), 3 internal error, 4 cancelled,\n"
 		"5 busy (another run holds the lock), 6 stale (an earlier run did not finish and left the lock).\n"
 		"docs/execution.md, \"Modes\".\n",
 	.main = drill_main,

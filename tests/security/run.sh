@@ -156,6 +156,24 @@ readonly_dir() {
 	! grep -qi "another run holds the lock\|No such file" "$tmp/err"; ok "and no wrong cause" $?
 }
 
+# A disk that is full before the run starts: the journal cannot be made; nothing ran, exit 2 (as a read-only
+# state directory), and the help and README say that 2 covers it (they said "invalid runbook" and, for a full
+# disk, 3)
+full_before_start() {
+	local D=$tmp/full0
+	mkdir -p "$D"
+	in_mount_ns bash -c '
+		mount -t tmpfs -o size=8k tmpfs "$1" || exit 99
+		mkdir -m 700 "$1/state" && head -c 4096 /dev/zero >"$1/fill" || exit 98
+		cd "$1" && "$2" run --yes --clock virtual -q --state-dir "$1/state" "$3"' _ "$D" "$drover" \
+		"$here/../../examples/quickstart.yaml" >"$tmp/out" 2>"$tmp/err" </dev/null
+	local rc=$?
+	[ "$rc" = 2 ] && grep -q "No space left on device" "$tmp/err" && grep -q "^nothing was run: " "$tmp/err"
+	ok "a disk full before the run: exit 2, the cause, nothing was run (got $rc)" $?
+	"$drover" run --help | tr '\n' ' ' | grep -q "2 invalid runbook, parameters, secrets or backend, or a state directory that cannot be written (read-only, or a full disk before the run started; nothing ran)"
+	ok "drover run --help says what exit 2 covers" $?
+}
+
 full_disk() {
 	local D=$tmp/full rb=$here/../../examples/quickstart.yaml
 	mkdir -p "$D"
@@ -430,7 +448,7 @@ approvers() {
 	ok "--yes records the operating-system user ($me), not \$USER" $?
 }
 
-scenarios=(busy planted others run_ids readonly_dir full_disk secrets identifiers bad_secrets terminal approvers)
+scenarios=(busy planted others run_ids readonly_dir full_before_start full_disk secrets identifiers bad_secrets terminal approvers)
 [ $# -gt 0 ] && scenarios=("$@")
 for scenario in "${scenarios[@]}"; do "$scenario"; done
 echo "security: $pass passed, $fail failed"
