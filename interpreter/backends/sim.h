@@ -83,14 +83,15 @@ int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err);
  * The state's lock file ("<path>.lock") names its holder while it holds
  * it: {"pid", "host", "since"}, plus {"run", "state_dir"} once a run names
  * itself with dr_sim_lock_note_run; it is emptied when the holder lets go.
- * dr_sim_lock_holder returns that record (JSON text in a), or NULL when
- * the lock names no one; *held says whether a live process holds the lock
+ * dr_sim_lock_holder returns that record (util/holder.h; the caller frees
+ * it with cJSON_Delete), or NULL when the lock names no one (no pid);
+ * *held says whether a live process holds the lock
  * now. A record while *held is false was left by a holder that stopped
  * without letting go (killed): `drover sim` refuses to change the state of
  * a run that did not finish (cli/sim.c). Reads only: it never takes the
  * lock. A busy state's StateFileLocked error names the holder the same way.
  */
-const char *dr_sim_lock_holder(const char *path, bool *held, dr_arena *a);
+struct cJSON *dr_sim_lock_holder(const char *path, bool *held);
 
 /* Name run_id (its journal in state_dir) as the holder of be's state lock: 0, or -1 (errno). No-op for another backend, or a state in memory. */
 int dr_sim_lock_note_run(dr_backend *be, const char *run_id, const char *state_dir);

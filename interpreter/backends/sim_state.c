@@ -33,8 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "run/clock.h"
 #include "util/fs.h"
+#include "util/holder.h"
 #include "util/json_print.h"
 #include "util/xalloc.h"
 
@@ -311,54 +311,25 @@ int sim_state_save(sim *s, dr_arena *a, dr_be_error *err)
  * which dr_sim_lock_holder tells apart from a live one. The file is never removed (journal/runlock.c: why).
  */
 
-/* The lock file's text (NUL-terminated, in a), or NULL when it is empty or unreadable. */
-static char *read_lock(int fd, dr_arena *a)
-{
-	char buf[4096];
-	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	return dr_arena_strndup(a, buf, (size_t)n);
-}
-
-static int write_lock(int fd, const cJSON *holder)
-{
-	char *text = cJSON_PrintUnformatted(holder);
-	size_t n = strlen(text);
-	int rc = ftruncate(fd, 0) == 0 && pwrite(fd, text, n, 0) == (ssize_t)n && fdatasync(fd) == 0 ? 0 : -1;
-	cJSON_free(text);
-	return rc;
-}
-
-/* This process as the lock's holder. */
+/* This process as the lock's holder: {"pid", "host", "since"}. */
 static int claim_lock(int fd)
 {
-	char host[256] = "?", since[40];
-	gethostname(host, sizeof host - 1);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	dr_clock_format_wall((int64_t)ts.tv_sec * 1000, since, sizeof since);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "pid", (double)getpid());
-	cJSON_AddStringToObject(o, "host", host);
-	cJSON_AddStringToObject(o, "since", since);
-	int rc = write_lock(fd, o);
-	cJSON_Delete(o);
+	cJSON *h = dr_holder_new();
+	dr_holder_add_since(h);
+	int rc = dr_holder_write(fd, h);
+	cJSON_Delete(h);
 	return rc;
 }
 
-static const char *holder_text(const char *json, dr_arena *a)
+/* " (run R, pid P on H, since S)" for the busy message: who holds the lock, as its record says; "" for none. */
+static const char *holder_text(int fd, dr_arena *a)
 {
-	cJSON *h = json ? cJSON_Parse(json) : NULL;
-	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(h, "pid");
+	cJSON *h = dr_holder_read(fd);
 	const char *run = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "run"));
-	const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "host"));
-	const char *since = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "since"));
-	const char *t = cJSON_IsNumber(pid) ? dr_arena_printf(a, " (%s%s%spid %.0f on %s, since %s)", run ? "run " : "",
-							       run ? run : "", run ? ", " : "", pid->valuedouble,
-							       host ? host : "?", since ? since : "?")
-					    : "";
+	const char *t = dr_holder_pid(h) ? dr_arena_printf(a, " (%s%s%spid %ld on %s, since %s)", run ? "run " : "",
+							    run ? run : "", run ? ", " : "", dr_holder_pid(h),
+							    dr_holder_field(h, "host"), dr_holder_field(h, "since"))
+					 : "";
 	cJSON_Delete(h);
 	return t;
 }
@@ -373,7 +344,7 @@ static int lock_file(const char *path, int *fd_out, dr_arena *a, dr_be_error *er
 	if (fd < 0)
 		return io_error(a, err, "open", lock);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		const char *who = holder_text(read_lock(fd, a), a);
+		const char *who = holder_text(fd, a);
 		close(fd);
 		return dr_backend_fail(err, a, 0, DR_BE_ERR_TRANSIENT, "StateFileLocked", NULL,
 				       "Wait for the other drover process to finish, then try again.",
@@ -393,8 +364,7 @@ static void unlock_file(int fd)
 {
 	if (fd < 0)
 		return;
-	if (ftruncate(fd, 0) == 0)
-		fdatasync(fd);
+	dr_holder_clear(fd);
 	close(fd); /* releases the flock */
 }
 
@@ -414,24 +384,19 @@ int dr_sim_lock_note_run(dr_backend *be, const char *run_id, const char *state_d
 	sim *s = (sim *)be;
 	if (!dr_sim_is(be) || s->lock_fd < 0)
 		return 0;
-	dr_arena *a = dr_arena_new();
-	char *text = read_lock(s->lock_fd, a);
-	cJSON *h = text ? cJSON_Parse(text) : NULL;
-	if (!cJSON_IsObject(h)) {
-		cJSON_Delete(h);
+	cJSON *h = dr_holder_read(s->lock_fd);
+	if (!h)
 		h = cJSON_CreateObject();
-	}
 	cJSON_DeleteItemFromObjectCaseSensitive(h, "run");
 	cJSON_DeleteItemFromObjectCaseSensitive(h, "state_dir");
 	cJSON_AddStringToObject(h, "run", run_id);
 	cJSON_AddStringToObject(h, "state_dir", state_dir);
-	int rc = write_lock(s->lock_fd, h);
+	int rc = dr_holder_write(s->lock_fd, h);
 	cJSON_Delete(h);
-	dr_arena_free(a);
 	return rc;
 }
 
-const char *dr_sim_lock_holder(const char *path, bool *held, dr_arena *a)
+cJSON *dr_sim_lock_holder(const char *path, bool *held)
 {
 	char lock[PATH_MAX + 16];
 	snprintf(lock, sizeof lock, "%s.lock", path);
@@ -440,12 +405,13 @@ const char *dr_sim_lock_holder(const char *path, bool *held, dr_arena *a)
 	if (fd < 0)
 		return NULL;
 	*held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-	char *text = read_lock(fd, a);
+	cJSON *h = dr_holder_read(fd);
 	close(fd);
-	cJSON *h = text ? cJSON_Parse(text) : NULL;
-	bool ok = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(h, "pid"));
-	cJSON_Delete(h);
-	return ok ? text : NULL;
+	if (!dr_holder_pid(h)) {
+		cJSON_Delete(h);
+		h = NULL;
+	}
+	return h;
 }
 
 int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err)

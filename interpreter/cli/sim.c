@@ -29,6 +29,7 @@
 #include "front/runbook.h"
 #include "journal/journal.h"
 #include "util/fs.h"
+#include "util/holder.h"
 #include "util/text.h"
 
 static int sim_main(int argc, char **argv);
@@ -440,18 +441,6 @@ static void show_json(dr_backend *be, dr_arena *a, const opts *o, int64_t now, d
 
 /* ---- the subcommands ---------------------------------------------------------------------------------- */
 
-static const char *field(const cJSON *h, const char *key)
-{
-	const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, key));
-	return v ? v : "?";
-}
-
-static double pid_of(const cJSON *h)
-{
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(h, "pid");
-	return cJSON_IsNumber(p) ? p->valuedouble : 0;
-}
-
 static void put_message(const char *what, const dr_buf *b)
 {
 	fprintf(stderr, "drover sim %s: ", what);
@@ -465,25 +454,26 @@ static void put_message(const char *what, const dr_buf *b)
 static int busy(const char *what, const char *path, dr_arena *a)
 {
 	bool held;
-	const char *text = dr_sim_lock_holder(path, &held, a);
-	cJSON *h = text ? cJSON_Parse(text) : NULL;
+	cJSON *h = dr_sim_lock_holder(path, &held);
 	const char *run = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "run"));
 	dr_buf b, c;
 	dr_buf_init(&b);
 	dr_buf_init(&c);
 	if (run)
 		dr_buf_printf(&b,
-			      "busy: run %s holds the simulator state %s (pid %.0f on %s, since %s).\n"
+			      "busy: run %s holds the simulator state %s (pid %ld on %s, since %s).\n"
 			      "Changing the simulator under a run would change what the run finds. Wait for it to end (%s), "
-			      "or stop it (kill -INT %.0f) and resume it later; nothing was changed (the lock is %s.lock)\n",
-			      run, path, pid_of(h), field(h, "host"), field(h, "since"),
-			      dr_journal_command(&c, "status", field(h, "state_dir"), run), pid_of(h), path);
+			      "or stop it (kill -INT %ld) and resume it later; nothing was changed (the lock is %s.lock)\n",
+			      run, path, dr_holder_pid(h), dr_holder_field(h, "host"), dr_holder_field(h, "since"),
+			      dr_journal_command(&c, "status", dr_holder_field(h, "state_dir"), run), dr_holder_pid(h), path);
 	else
 		dr_buf_printf(&b,
 			      "busy: another drover process%s holds the simulator state %s.\n"
 			      "Changing the simulator under it would change what it finds. Wait for it to end, then try "
 			      "again; nothing was changed (the lock is %s.lock)\n",
-			      h ? dr_arena_printf(a, " (pid %.0f on %s, since %s)", pid_of(h), field(h, "host"), field(h, "since")) : "",
+			      h ? dr_arena_printf(a, " (pid %ld on %s, since %s)", dr_holder_pid(h), dr_holder_field(h, "host"),
+						  dr_holder_field(h, "since"))
+				: "",
 			      path, path);
 	put_message(what, &b);
 	dr_buf_dispose(&b);
@@ -499,26 +489,26 @@ static int busy(const char *what, const char *path, dr_arena *a)
  */
 static int left_by_run(const char *what, const char *path, const cJSON *h, bool force)
 {
-	const char *run = field(h, "run"), *dir = field(h, "state_dir");
+	const char *run = dr_holder_field(h, "run"), *dir = dr_holder_field(h, "state_dir");
 	bool refuse = !force && !strcmp(what, "reset");
 	dr_buf b, status, resume;
 	dr_buf_init(&b);
 	dr_buf_init(&status);
 	dr_buf_init(&resume);
 	if (!refuse)
-		dr_buf_printf(&b, "%s: %s the simulator state %s, which run %s left when it stopped (pid %.0f on %s, since %s) "
+		dr_buf_printf(&b, "%s: %s the simulator state %s, which run %s left when it stopped (pid %ld on %s, since %s) "
 				  "without finishing; its operations may be half done in it, and its resume (%s) finds the "
 				  "service as this leaves it\n",
-			      force ? "--force" : "note", force ? "changing" : "going on with", path, run, pid_of(h),
-			      field(h, "host"), field(h, "since"), dr_journal_command(&resume, "resume", dir, run));
+			      force ? "--force" : "note", force ? "changing" : "going on with", path, run, dr_holder_pid(h),
+			      dr_holder_field(h, "host"), dr_holder_field(h, "since"), dr_journal_command(&resume, "resume", dir, run));
 	else
 		dr_buf_printf(&b,
-			      "run %s did not finish: the drover that ran it (pid %.0f on %s, since %s) stopped without letting "
+			      "run %s did not finish: the drover that ran it (pid %ld on %s, since %s) stopped without letting "
 			      "go of the simulator state %s, and its operations may be half done in it.\n"
 			      "Resetting the simulator now would lose what they did, and its resume could not settle them: "
 			      "nothing was changed. Look at it (%s) and resume it (%s); or, if you are sure it is over with, "
 			      "reset anyway with --force\n",
-			      run, pid_of(h), field(h, "host"), field(h, "since"), path,
+			      run, dr_holder_pid(h), dr_holder_field(h, "host"), dr_holder_field(h, "since"), path,
 			      dr_journal_command(&status, "status", dir, run), dr_journal_command(&resume, "resume", dir, run));
 	put_message(what, &b);
 	dr_buf_dispose(&b);
@@ -535,10 +525,11 @@ static int left_by_run(const char *what, const char *path, const cJSON *h, bool 
 static int left_lock(const char *what, const char *path, bool force, dr_arena *a)
 {
 	bool held;
-	const char *text = dr_sim_lock_holder(path, &held, a);
-	if (!text || held)
+	cJSON *h = dr_sim_lock_holder(path, &held);
+	if (!h || held) {
+		cJSON_Delete(h);
 		return -1; /* free, or busy: dr_sim_open says so */
-	cJSON *h = cJSON_Parse(text);
+	}
 	const char *run = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "run"));
 	const char *dir = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "state_dir"));
 	int rc = -1;
@@ -547,10 +538,10 @@ static int left_lock(const char *what, const char *path, bool force, dr_arena *a
 	} else {
 		dr_buf b;
 		dr_buf_init(&b);
-		dr_buf_printf(&b, "note: the last holder of the simulator state %s (%s%spid %.0f on %s, since %s) stopped "
+		dr_buf_printf(&b, "note: the last holder of the simulator state %s (%s%spid %ld on %s, since %s) stopped "
 				  "without letting go of it; %s\n",
-			      path, run ? "run " : "", run ? dr_arena_printf(a, "%s, ", run) : "", pid_of(h), field(h, "host"),
-			      field(h, "since"), run ? "that run had ended" : "it was no run");
+			      path, run ? "run " : "", run ? dr_arena_printf(a, "%s, ", run) : "", dr_holder_pid(h),
+			      dr_holder_field(h, "host"), dr_holder_field(h, "since"), run ? "that run had ended" : "it was no run");
 		put_message(what, &b);
 		dr_buf_dispose(&b);
 	}

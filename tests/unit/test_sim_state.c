@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "util/arena.h"
+#include "util/holder.h"
 
 static const char *dir; /* each test's own (fixture.h) */
 static char path[128];
@@ -166,27 +167,40 @@ static void test_lock_names_holder(void **state)
 	bool held = true;
 	dr_backend *w1 = open_file(a, false, &err);
 	assert_non_null(w1);
-	const char *h = dr_sim_lock_holder(path, &held, a);
+	cJSON *h = dr_sim_lock_holder(path, &held);
 	assert_true(held);
 	assert_non_null(h);
+	assert_int_equal(dr_holder_pid(h), (long)getpid());
+	char *text = cJSON_PrintUnformatted(h);
 	char pid[32];
-	snprintf(pid, sizeof pid, "\"pid\":%d,", (int)getpid());
-	assert_non_null(strstr(h, pid));
-	assert_null(strstr(h, "\"run\""));
+	snprintf(pid, sizeof pid, "{\"pid\":%d,\"host\":", (int)getpid()); /* the bytes: field order */
+	assert_ptr_equal(strstr(text, pid), text);
+	assert_non_null(strstr(text, "\",\"since\":\""));
+	assert_null(strstr(text, "\"run\""));
+	free(text);
+	cJSON_Delete(h);
 	assert_int_equal(dr_sim_lock_note_run(w1, "r-1", "/state"), 0);
-	h = dr_sim_lock_holder(path, &held, a);
-	assert_non_null(strstr(h, "\"run\":\"r-1\",\"state_dir\":\"/state\""));
+	h = dr_sim_lock_holder(path, &held);
+	text = cJSON_PrintUnformatted(h);
+	assert_non_null(strstr(text, "\",\"run\":\"r-1\",\"state_dir\":\"/state\"}"));
+	free(text);
+	cJSON_Delete(h);
 	assert_null(open_file(a, false, &err));
 	assert_non_null(strstr(err.message, "in use by another drover process (run r-1, pid "));
 	dr_backend_close(w1);
-	assert_null(dr_sim_lock_holder(path, &held, a)); /* let go: emptied */
+	assert_null(dr_sim_lock_holder(path, &held)); /* let go: emptied */
 	assert_false(held);
 	char lock[160];
 	snprintf(lock, sizeof lock, "%s.lock", path);
 	write_text(lock, "{\"pid\":7,\"run\":\"r-2\"}", strlen("{\"pid\":7,\"run\":\"r-2\"}")); /* a killed holder's */
-	h = dr_sim_lock_holder(path, &held, a);
+	h = dr_sim_lock_holder(path, &held);
 	assert_false(held);
-	assert_string_equal(h, "{\"pid\":7,\"run\":\"r-2\"}");
+	assert_int_equal(dr_holder_pid(h), 7);
+	assert_string_equal(dr_holder_field(h, "run"), "r-2");
+	assert_string_equal(dr_holder_field(h, "host"), "?");
+	cJSON_Delete(h);
+	write_text(lock, "[7]", 3); /* no record: not an object */
+	assert_null(dr_sim_lock_holder(path, &held));
 	dr_arena_free(a);
 }
 

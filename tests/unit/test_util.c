@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/holder.h"
 #include "util/index.h"
 #include "util/json_print.h"
 #include "util/text.h"
@@ -295,6 +297,48 @@ static char *slurp(const char *path)
 	text[n] = '\0';
 	fclose(f);
 	return text;
+}
+
+/* A lock file's holder record: written whole and durable, read back, emptied; what became of its process. */
+static void test_holder_record(void **state)
+{
+	(void)state;
+	const char *path = fx_path("holder.lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_null(dr_holder_read(fd)); /* empty: no holder */
+	cJSON *h = dr_holder_new();
+	cJSON_AddStringToObject(h, "run", "r-1");
+	dr_holder_add_since(h);
+	assert_int_equal(dr_holder_write(fd, h), 0);
+	cJSON_Delete(h);
+	char host[256] = "?", want[512];
+	gethostname(host, sizeof host - 1);
+	h = dr_holder_read(fd);
+	assert_int_equal(dr_holder_pid(h), (long)getpid());
+	assert_string_equal(dr_holder_field(h, "host"), host);
+	assert_string_equal(dr_holder_field(h, "run"), "r-1");
+	assert_string_equal(dr_holder_field(h, "state_dir"), "?");
+	assert_int_equal(strlen(dr_holder_field(h, "since")), strlen("2026-12-06T21:51:06.000Z"));
+	/* this process runs, but a record is read under a free lock: its pid was reused */
+	assert_non_null(strstr(dr_holder_liveness(h), "the pid was reused"));
+	cJSON_Delete(h);
+	snprintf(want, sizeof want, "{\"pid\":%d,\"host\":\"%s\",\"run\":\"r-1\",\"since\":\"", (int)getpid(), host);
+	assert_int_equal(strncmp(slurp(path), want, strlen(want)), 0); /* the bytes, in this order, one line */
+	assert_null(strchr(slurp(path), '\n'));
+	h = cJSON_Parse("{\"pid\":2147483646,\"host\":\"x\"}");
+	cJSON_ReplaceItemInObjectCaseSensitive(h, "host", cJSON_CreateString(host));
+	assert_string_equal(dr_holder_liveness(h), "no longer running");
+	cJSON_ReplaceItemInObjectCaseSensitive(h, "host", cJSON_CreateString("elsewhere.example"));
+	assert_string_equal(dr_holder_liveness(h), "on another host: drover cannot check it");
+	assert_int_equal(dr_holder_write(fd, h), 0); /* a shorter record replaces a longer one whole */
+	assert_string_equal(slurp(path), "{\"pid\":2147483646,\"host\":\"elsewhere.example\"}");
+	cJSON_Delete(h);
+	assert_int_equal(dr_holder_clear(fd), 0);
+	assert_null(dr_holder_read(fd));
+	assert_int_equal(dr_holder_pid(NULL), 0);
+	assert_string_equal(dr_holder_field(NULL, "run"), "?");
+	close(fd);
 }
 
 static void test_fs_atomic_files(void **state)
@@ -608,7 +652,7 @@ int main(void)
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_suggest_long_word),
 		cmocka_unit_test(test_suggest_index_matches_scan),
-		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files),
+		cmocka_unit_test(test_ident_and_utf8), cmocka_unit_test(test_fs_atomic_files), cmocka_unit_test(test_holder_record),
 		cmocka_unit_test(test_fs_planted_links), cmocka_unit_test(test_fs_device_written_in_place),
 		cmocka_unit_test(test_fs_named_in_place), cmocka_unit_test(test_fs_private_dir),
 		cmocka_unit_test(test_escape_term), cmocka_unit_test(test_strmap),
