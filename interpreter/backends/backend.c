@@ -282,6 +282,7 @@ static dr_backend *open_sim(const dr_runbook *rb, const dr_backend_opts *o, dr_a
 		.base_dir = slash ? dr_arena_strndup(a, rb->path, (size_t)(slash - rb->path)) : ".",
 		.in_memory = in_memory,
 		.read_only = o->read_only,
+		.make_folder = dr_sim_state_in_dir(o->state_path), /* folders only in the state directory */
 	};
 	return dr_sim_open(rb->backend.node, &so, a, d, err);
 }

@@ -777,7 +777,7 @@ static int open_state(sim *s, const dr_sim_opts *o, dr_arena *a, dr_be_error *er
 		return 0;
 	s->path = xstrdup(o->state_path ? o->state_path : dr_sim_state_path(NULL, NULL, path, sizeof path));
 	s->log_path = sim_log_path(s->path);
-	if (!s->read_only && sim_state_lock(s, a, err) < 0)
+	if (!s->read_only && sim_state_lock(s, o->make_folder, a, err) < 0)
 		return -1;
 	int rc = o->fresh ? 1 : sim_state_load(s, s->path, a, err);
 	s->need_snapshot |= rc == 1; /* no state (or a fresh one): the first save writes it */
@@ -862,6 +862,12 @@ const char *dr_sim_state_path(const char *explicit_path, const char *state_dir, 
 	else
 		snprintf(out, outsz, "%s/sim-state.json", dir && *dir ? dir : ".drover");
 	return out;
+}
+
+bool dr_sim_state_in_dir(const char *explicit_path)
+{
+	const char *env = getenv("DROVER_SIM_STATE");
+	return !explicit_path && !(env && *env);
 }
 
 size_t dr_sim_audit(dr_backend *be, dr_arena *a, dr_sim_audit_rec **out)

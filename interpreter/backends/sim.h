@@ -29,6 +29,9 @@ typedef struct dr_sim_opts {
 	bool read_only; /* load the state file but never write it or lock it */
 	bool fresh; /* ignore an existing state file: start from the inventory (reset) */
 	bool autosave; /* save after every accepted operation (default: on flush and close) */
+	/* state_path is the state directory's own (dr_sim_state_in_dir): its folder is made when missing. Any other
+	   path's folder must exist (a StateFileError names it): drover makes folders only in its state directory */
+	bool make_folder;
 	/* The vault the ids name (NULL: the defaults below); the emulator serves the runbook's own. */
 	const char *subscription, *resource_group, *vault;
 	double job_speed; /* task durations and boot times divided by this (the emulator's --speed); 0: 1 */
@@ -69,6 +72,9 @@ bool dr_sim_is(const dr_backend *be);
  * Written into out (PATH_MAX bytes is enough); returns out.
  */
 const char *dr_sim_state_path(const char *explicit_path, const char *state_dir, char *out, size_t outsz);
+
+/* Whether dr_sim_state_path(explicit_path, dir) is the state directory's own file (neither given nor $DROVER_SIM_STATE). */
+bool dr_sim_state_in_dir(const char *explicit_path);
 
 /* A state path that means "no state file": dr_backend_open keeps the state in memory (golden tests). */
 #define DR_SIM_STATE_MEMORY ":memory:"

@@ -328,8 +328,8 @@ int sim_state_load(sim *s, const char *path, dr_arena *a, dr_be_error *err);
 int sim_state_save(sim *s, dr_arena *a, dr_be_error *err);
 /* Rewrite the whole state file (a new epoch) and start an empty log. 0, or -1 with *err. */
 int sim_state_snapshot(sim *s, dr_arena *a, dr_be_error *err);
-/* Take the writer's lock beside path. 0, or -1 with *err. */
-int sim_state_lock(sim *s, dr_arena *a, dr_be_error *err);
+/* Take the writer's lock beside path, making its folder only when make_folder (dr_sim_opts). 0, or -1 with *err. */
+int sim_state_lock(sim *s, bool make_folder, dr_arena *a, dr_be_error *err);
 void sim_state_unlock(sim *s);
 
 /* For sim_log.c: one element as the state file writes it, and reading one back. */

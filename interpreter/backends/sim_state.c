@@ -334,13 +334,35 @@ static const char *holder_text(int fd, dr_arena *a)
 	return t;
 }
 
-static int lock_file(const char *path, int *fd_out, dr_arena *a, dr_be_error *err)
+static bool folder_exists(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	struct stat st;
+	snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : slash ? (int)(slash - path) : 1, slash ? path : ".");
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A state whose folder is not there: named, with what to do (drover makes folders only in its state directory). */
+static int no_folder(const char *path, dr_arena *a, dr_be_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dir = slash == path ? "/" : dr_arena_strndup(a, path, (size_t)(slash - path));
+	return dr_backend_fail(err, a, 0, DR_BE_ERR_PERMANENT, "StateFileError", NULL,
+			       "Create that folder, or name a state file (--state, $DROVER_SIM_STATE) in a folder that "
+			       "exists; drover makes folders only in its state directory.",
+			       "cannot open the simulator state '%s': its folder '%s' does not exist", path, dir);
+}
+
+static int lock_file(const char *path, bool make_folder, int *fd_out, dr_arena *a, dr_be_error *err)
 {
 	char lock[PATH_MAX + 16];
 	snprintf(lock, sizeof lock, "%s.lock", path);
-	if (dr_fs_mkdirs_parent(path, NULL) < 0)
+	if (make_folder && dr_fs_mkdirs_parent(path, NULL) < 0)
 		return io_error(a, err, "create the directory of", path);
 	int fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT && strchr(path, '/'))
+		return no_folder(path, a, err);
 	if (fd < 0)
 		return io_error(a, err, "open", lock);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -368,9 +390,9 @@ static void unlock_file(int fd)
 	close(fd); /* releases the flock */
 }
 
-int sim_state_lock(sim *s, dr_arena *a, dr_be_error *err)
+int sim_state_lock(sim *s, bool make_folder, dr_arena *a, dr_be_error *err)
 {
-	return lock_file(s->path, &s->lock_fd, a, err);
+	return lock_file(s->path, make_folder, &s->lock_fd, a, err);
 }
 
 void sim_state_unlock(sim *s)
@@ -417,7 +439,9 @@ cJSON *dr_sim_lock_holder(const char *path, bool *held)
 int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err)
 {
 	int fd;
-	if (lock_file(path, &fd, a, err) < 0)
+	if (!folder_exists(path))
+		return 0; /* no folder: no state to remove */
+	if (lock_file(path, false, &fd, a, err) < 0)
 		return -1;
 	char *log = sim_log_path(path);
 	/* the state first: a log without its state file is never read */

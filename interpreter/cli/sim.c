@@ -686,6 +686,7 @@ static int run(const opts *o, dr_arena *a)
 		.base_dir = slash ? dr_arena_strndup(a, o->runbook, (size_t)(slash - o->runbook)) : ".",
 		.read_only = !is_reset && !is_advance && !is_resume,
 		.fresh = is_reset,
+		.make_folder = dr_sim_state_in_dir(o->state),
 	};
 	if (rc < 0 && (is_reset || is_advance || is_resume))
 		rc = left_lock(o->sub, so.state_path, o->force, a); /* a run killed while it held the state */

@@ -1081,8 +1081,26 @@ sim_stale() {
 	ok "a lock left by a killed holder that was no run: a note, and the command goes ahead" $?
 }
 
+# --- a state file named outside the state directory: its folder must exist; drover makes none there -----------
+state_folder() {
+	local S=$tmp/sf F=$tmp/sf-nope/deep
+	(cd "$here" && DROVER_SIM_STATE=$F/sim.json exec "$drover" run -q --state-dir "$S" three-tier.yaml) >"$tmp/out" 2>&1
+	[ $? = 2 ] && grep -q "StateFileError: cannot open the simulator state '$F/sim.json': its folder '$F' does not exist" "$tmp/out" &&
+		grep -q "^nothing was run: the backend could not be opened$" "$tmp/out"
+	ok "DROVER_SIM_STATE in a folder that does not exist: exit 2, naming the folder, nothing run" $?
+	[ ! -e "$tmp/sf-nope" ]; ok "...and no folder made for it" $?
+	run_ok "sim reset" 1 sim reset three-tier.yaml --state "$F/s.json" &&
+		grep -q "^drover sim reset: cannot open the simulator state '$F/s.json': its folder '$F' does not exist \[StateFileError\]$" "$tmp/out"
+	ok "sim reset RUNBOOK --state in a missing folder: exit 1, naming the folder" $?
+	run_ok "sim reset" 0 sim reset --state "$F/s.json" && grep -q "^No simulator state at $F/s.json: nothing to reset$" "$tmp/out"
+	ok "sim reset --state in a missing folder: nothing to reset" $?
+	[ ! -e "$tmp/sf-nope" ]; ok "...and still no folder made" $?
+	run_ok "sim reset" 0 sim reset three-tier.yaml --state-dir "$S/new" && [ -s "$S/new/sim-state.json" ]
+	ok "the state directory's own state file: its folder is made" $?
+}
+
 all=(lifecycle drill drill_resume rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
-	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses estimate_faults thousand bench_runbook cancel_points cancel_resumed replay_signals replay_signal_once compile_signals sim_stale)
+	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses estimate_faults thousand bench_runbook cancel_points cancel_resumed replay_signals replay_signal_once compile_signals sim_stale state_folder)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"

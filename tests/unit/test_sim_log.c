@@ -27,6 +27,7 @@ static int setup(void **state)
 	(void)state;
 	dir = fx_newdir();
 	snprintf(path, sizeof path, "%s/a/sim-state.json", dir);
+	assert_int_equal(dr_fs_mkdirs_parent(path, NULL), 0); /* a state file's folder is its owner's to make */
 	snprintf(logp, sizeof logp, "%s.changes", path);
 	return 0;
 }

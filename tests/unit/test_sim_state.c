@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "util/arena.h"
+#include "util/fs.h"
 #include "util/holder.h"
 
 static const char *dir; /* each test's own (fixture.h) */
@@ -24,6 +25,7 @@ static int setup(void **state)
 	(void)state;
 	dir = fx_newdir();
 	snprintf(path, sizeof path, "%s/sub/sim-state.json", dir);
+	assert_int_equal(dr_fs_mkdirs_parent(path, NULL), 0); /* a state file's folder is its owner's to make */
 	return 0;
 }
 
@@ -201,6 +203,30 @@ static void test_lock_names_holder(void **state)
 	cJSON_Delete(h);
 	write_text(lock, "[7]", 3); /* no record: not an object */
 	assert_null(dr_sim_lock_holder(path, &held));
+	dr_arena_free(a);
+}
+
+/* A state file's folder is made only when it is the state directory's own (make_folder); else its absence is named. */
+static void test_missing_folder(void **state)
+{
+	(void)state;
+	dr_arena *a = dr_arena_new();
+	dr_be_error err;
+	char p[256], want[512];
+	snprintf(p, sizeof p, "%s/gone/deeper/sim-state.json", dir);
+	dr_sim_opts o = {.state_path = p};
+	assert_null(sim_open_opts(CFG, &o, a, NULL, &err));
+	assert_string_equal(err.code, "StateFileError");
+	snprintf(want, sizeof want, "cannot open the simulator state '%s': its folder '%s/gone/deeper' does not exist", p, dir);
+	assert_string_equal(err.message, want);
+	snprintf(want, sizeof want, "%s/gone", dir);
+	assert_int_equal(access(want, F_OK), -1); /* nothing made */
+	assert_int_equal(dr_sim_remove_state(p, a, &err), 0); /* nothing there to remove */
+	o.make_folder = true;
+	dr_backend *be = sim_open_opts(CFG, &o, a, NULL, &err);
+	assert_non_null(be);
+	dr_backend_close(be);
+	assert_int_equal(access(want, F_OK), 0);
 	dr_arena_free(a);
 }
 
@@ -453,6 +479,7 @@ int main(void)
 		cmocka_unit_test_setup(test_time_continues_across_invocations, setup),
 		cmocka_unit_test_setup(test_lock_and_read_only, setup),
 		cmocka_unit_test_setup(test_lock_names_holder, setup),
+		cmocka_unit_test_setup(test_missing_folder, setup),
 		cmocka_unit_test_setup(test_torn_state_files, setup),
 		cmocka_unit_test_setup(test_corrupt_fields, setup),
 		cmocka_unit_test_setup(test_inventory_changes_keep_state, setup),
