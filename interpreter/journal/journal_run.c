@@ -599,8 +599,11 @@ void journal_finish(dr_exec *x)
 			fprintf(stderr, "drover: %s\n", err.len ? err.data : "the backend could not save its state");
 		dr_buf_dispose(&err);
 	}
-	/* the lock is left stale unless the run's end is durable (or nothing ran) */
-	dr_runlock_release(jr->lock, (jr->ended && durable) || (!jr->j && !x->o.resume));
+	/* the lock is left stale unless the run's end is durable (or nothing ran); a resume stopped by a signal in
+	   its replay leaves it as the journal is: let go (emptied) when the run had ended before it */
+	bool over = (jr->ended && durable) || (!jr->j && !x->o.resume) ||
+		    (jr->signalled && dr_journal_run_over(x->state_dir, x->run_id));
+	dr_runlock_release(jr->lock, over);
 	resume_dispose(jr);
 	dr_buf_dispose(&jr->notes);
 	free(jr->held);

@@ -994,6 +994,7 @@ replay_signal_once() {
 		for (i = 1; i < 4000; i++) printf "  - { id: s%d, action: sleep, needs: s%d, with: { duration: 1s } }\n", i, i - 1 }' >"$W/replay.yaml"
 	(cd "$W" && DROVER_TEST_SIGNAL_AT=3990s exec "$drover" run -q --clock virtual --state-dir "$S" --run-id r1 replay.yaml) >"$tmp/out" 2>&1
 	[ $? = 4 ] && [ "$(wc -l <"$S/runs/r1/journal.jsonl")" = 8005 ]; ok "a run cancelled at 1h6m30s leaves an 8,005-line journal" $?
+	[ -e "$S"/locks/*.lock ] && [ -z "$(cat "$S"/locks/*)" ]; ok "...and an empty run lock: the run ended (cancelled)" $?
 	cp "$S/runs/r1/journal.jsonl" "$W/before.jsonl"
 	for sig in INT TERM; do # the hook at 33m20s of the run's clock: half-way through the replay (s1999 ends on line 4001)
 		(cd "$W" && DROVER_TEST_SIGNAL_AT=2000s:$sig exec "$drover" resume -q --state-dir "$S" r1) >"$tmp/out" 2>&1
@@ -1005,6 +1006,7 @@ replay_signal_once() {
 		! grep -q "cancelling:" "$tmp/out"; ok "...before the run went on (SIG$sig)" $?
 		cmp -s "$S/runs/r1/journal.jsonl" "$W/before.jsonl"; ok "...and its journal is byte for byte as before (SIG$sig)" $?
 		"$drover" status --state-dir "$S" r1 | grep -q "^run r1: cancelled"; ok "...drover status: as before, cancelled (SIG$sig)" $?
+		[ -z "$(cat "$S"/locks/*)" ]; ok "...and its run lock as before: empty, naming no holder (SIG$sig)" $?
 	done
 	(cd "$W" && exec "$drover" resume -q --state-dir "$S" r1) >"$tmp/out" 2>&1
 	[ $? = 0 ] && grep -q "^run r1 succeeded after " "$tmp/out" && grep -q "^  steps: 4000 succeeded$" "$tmp/out"
