@@ -412,7 +412,11 @@ const char *journal_open(dr_exec *x, dr_buf *err)
 		cJSON *h = header(x, err);
 		if (h)
 			model_header(x, h);
+		/* under mu: a second signal's message (run/workers.c exit_now) never finds the journal there unsaid */
+		pthread_mutex_lock(&x->mu);
 		jr->j = h ? dr_journal_create(x->run_dir, h, err) : NULL;
+		x->journaled = jr->j != NULL;
+		pthread_mutex_unlock(&x->mu);
 		cJSON_Delete(h);
 	}
 	if (!jr->j)

@@ -792,7 +792,10 @@ dr_run_status dr_exec_run(dr_runbook *rb, const dr_exec_opts *o, dr_buf *err)
 		st = execute(x, err);
 	}
 	redact_err(x, err);
+	bool held = signals_late_prepare(x, st); /* a late Ctrl-C waits until the journal is closed */
 	exec_free(x);
+	if (held)
+		signals_late_arm();
 	return st;
 }
 

@@ -266,6 +266,7 @@ struct dr_exec {
 	size_t busy;
 	/* signals */
 	bool sig_thread_on, sig_quit;
+	bool sig_held; /* signals_stop left SIGINT/SIGTERM blocked: signals_late_prepare/arm let them in */
 	pthread_t sig_thread;
 	sigset_t sig_old;
 	/* what people see: the run model fed by the events (o.model, else own_model), and the screen */
@@ -364,6 +365,14 @@ void signals_stop(dr_exec *x);
 int signals_pending(dr_exec *x);
 /* The test hook (o.signal_at_ms): send its signal now, once, and wait until the signal thread has counted it. */
 void signals_hook(dr_exec *x);
+/*
+ * After the run, in a command with the early handler (dr_exec_signals_early): signals_stop left the signals
+ * blocked while the run's end is written. signals_late_prepare makes the handler's messages for a signal that
+ * comes now (the run has ended, with status st: a first one is a note, a second exits with st's exit status) and
+ * returns whether the signals are held; signals_late_arm, once the journal is closed, lets them in. Main thread.
+ */
+bool signals_late_prepare(dr_exec *x, dr_run_status st);
+void signals_late_arm(void);
 
 /* lookup.c: what ${...} references mean at run time */
 struct cJSON *lookup_eval_with(dr_exec *x, task *t, char **err);

@@ -12,7 +12,8 @@
  * Signals: they are blocked in every thread of the run (the pool inherits
  * the mask) and received with sigwait() by one thread, which may do
  * anything, including locking the mailbox. A second SIGINT/SIGTERM exits
- * at once with status 4 (cancelled).
+ * at once with status 4 (cancelled). Once the run has ended, they are held
+ * until its end is written, then taken by a handler (signals_late_prepare).
  */
 #include "run/exec_int.h"
 
@@ -127,25 +128,34 @@ static void signal_set(sigset_t *set)
 /*
  * The second signal: exit at once (status 4), saying what that leaves: operations possibly in progress, and,
  * when the run keeps a journal, the command that goes on with it (a resume asks the service how each ended;
- * a drill's resume runs its cleanup); or, before a fresh run started and made its journal, that nothing was run.
+ * a drill's resume runs its cleanup); or, before a fresh run started, that nothing was run, and what its
+ * journal, when it has one already (drover was checking the plan), asks of the next run.
  * On the signal thread, not in a handler: it may format. journaled and started as read under x->mu.
  */
 static void exit_now(const dr_exec *x, bool journaled, bool started)
 {
-	dr_buf b, c;
+	dr_buf b, c, s;
 	dr_buf_init(&b);
 	dr_buf_init(&c);
-	if (!journaled && !started)
+	dr_buf_init(&s);
+	bool fresh = !started && !x->o.resume;
+	if (fresh && !journaled)
 		dr_buf_puts(&b, "\ndrover: second signal: exiting now; the run had not started: nothing was run, and no "
 				"journal or lock is left in the way of the next run.\n");
+	else if (fresh)
+		dr_buf_printf(&b, "\ndrover: second signal: exiting now; the run had not started (drover was checking the plan "
+				  "against the service): nothing was run, no operation was asked of the service. Its journal "
+				  "is left without an end, so the next run of this runbook is refused until you go on with it "
+				  "(%s: it checks the plan again, then runs it) or start anew with --force.\n",
+			      dr_journal_command(&c, "resume", x->state_dir, x->run_id));
 	else
 		dr_buf_puts(&b, "\ndrover: second signal: exiting now without waiting for running tasks. Operations they "
 				"had started may still be in progress");
-	if (journaled)
+	if (journaled && !fresh)
 		dr_buf_printf(&b, ", and the finally: steps did not finish. Go on with the run: %s (it asks the service how "
 				  "each operation ended before anything else, then runs what is left and the finally: "
 				  "steps); check the VMs before changing them by hand.\n",
-			      dr_journal_command(&c, "resume", x->state_dir, x->run_id));
+			      dr_journal_command(&s, "resume", x->state_dir, x->run_id));
 	else if (started)
 		dr_buf_puts(&b, " and their VMs are in an unknown state: check them before running again.\n");
 	ssize_t w = write(STDERR_FILENO, b.data, b.len);
@@ -180,23 +190,37 @@ static void *signal_main(void *arg)
 }
 
 /*
- * The signals that came before the signal thread (dr_exec_signals_early): counted by a handler, which may only
- * write and _exit, so its message is made beforehand. The disposition it replaced comes back with the thread.
+ * The signals that came before the signal thread (dr_exec_signals_early), and after it (signals_late): counted by
+ * a handler, which may only write and _exit, so its messages are made beforehand. The first writes early_note
+ * (when there is one), a second early_msg, then exits with early_exit.
  */
 static volatile sig_atomic_t early_count, early_last;
-static char early_msg[2048];
-static size_t early_len;
+static char early_msg[2048], early_note[512];
+static size_t early_len, note_len;
+static int early_exit = 4;
 static struct sigaction early_old[2];
+static sigset_t early_mask; /* the mask the run replaced, restored by signals_late_arm */
 static bool early_on;
 
 static void early_handler(int sig)
 {
 	early_last = sig;
-	if (++early_count < 2)
+	ssize_t w;
+	if (++early_count < 2) {
+		w = note_len ? write(STDERR_FILENO, early_note, note_len) : 0;
+		(void)w;
 		return;
-	ssize_t w = write(STDERR_FILENO, early_msg, early_len);
+	}
+	w = write(STDERR_FILENO, early_msg, early_len);
 	(void)w;
-	_exit(4);
+	_exit(early_exit);
+}
+
+static size_t keep(char *dst, size_t cap, const dr_buf *b)
+{
+	size_t n = b->len < cap ? b->len : cap;
+	memcpy(dst, b->data, n);
+	return n;
 }
 
 void dr_exec_signals_early(const char *state_dir, const char *run_id)
@@ -213,8 +237,7 @@ void dr_exec_signals_early(const char *state_dir, const char *run_id)
 	else
 		dr_buf_puts(&b, "\ndrover: second signal: exiting now; the run had not started (drover was reading the "
 				"runbook): nothing was run.\n");
-	early_len = b.len < sizeof early_msg ? b.len : sizeof early_msg;
-	memcpy(early_msg, b.data, early_len);
+	early_len = keep(early_msg, sizeof early_msg, &b);
 	dr_buf_dispose(&b);
 	dr_buf_dispose(&c);
 	struct sigaction sa = {.sa_handler = early_handler, .sa_flags = SA_RESTART};
@@ -236,16 +259,53 @@ static void take_early(dr_exec *x)
 }
 
 /*
- * With the thread gone, while the signals are still blocked, the dispositions the handler replaced come back
- * (SIG_IGN then would discard a pending signal: none is, sigwait took them).
+ * After the run (signals_stop): the signals stay blocked while drover writes the run's end (its journal, the
+ * simulator's state, the summary), so a late Ctrl-C cannot cut it short; signals_late_arm then lets them in to
+ * the handler, with messages that say the run has ended. Only in a command that set the handler up (the CLI):
+ * elsewhere (tests, the estimate) the thread's mask simply comes back.
  */
-static void restore_early(void)
+static void hold_late(dr_exec *x)
 {
-	if (!early_on)
+	if (!early_on) {
+		pthread_sigmask(SIG_SETMASK, &x->sig_old, NULL);
 		return;
-	sigaction(SIGINT, &early_old[0], NULL);
-	sigaction(SIGTERM, &early_old[1], NULL);
-	early_on = false;
+	}
+	early_mask = x->sig_old;
+	x->sig_held = true;
+}
+
+bool signals_late_prepare(dr_exec *x, dr_run_status st)
+{
+	if (!x->sig_held)
+		return false;
+	dr_buf b, c;
+	dr_buf_init(&b);
+	dr_buf_init(&c);
+	if (!x->started) /* refused: cancelled before it started, blocked, busy, ... */
+		dr_buf_printf(&b, "\ndrover: second signal: exiting now; the run had not started: nothing was run (%s)",
+			      dr_run_status_name(st));
+	else
+		dr_buf_printf(&b, "\ndrover: second signal: exiting now; the run had already ended (%s)", dr_run_status_name(st));
+	if (x->journaled)
+		dr_buf_printf(&b, ", and its journal says so (%s makes its reports from it)",
+			      dr_journal_command(&c, "report", x->state_dir, x->run_id));
+	dr_buf_puts(&b, ". Files drover was still writing (--report, --metrics, --events) may be incomplete.\n");
+	early_len = keep(early_msg, sizeof early_msg, &b);
+	dr_buf_reset(&b);
+	dr_buf_printf(&b, "\ndrover: signal: the run has already ended (%s); drover is writing its reports and exits in a "
+			  "moment (a second signal exits now).\n",
+		      dr_run_status_name(st));
+	note_len = x->sig_count ? 0 : keep(early_note, sizeof early_note, &b);
+	early_count = x->sig_count;
+	early_exit = dr_exec_exit_code(st);
+	dr_buf_dispose(&b);
+	dr_buf_dispose(&c);
+	return true;
+}
+
+void signals_late_arm(void)
+{
+	pthread_sigmask(SIG_SETMASK, &early_mask, NULL); /* a signal held meanwhile comes now, to the handler */
 }
 
 int signals_start(dr_exec *x)
@@ -296,6 +356,5 @@ void signals_stop(dr_exec *x)
 	pthread_kill(x->sig_thread, SIGUSR1);
 	pthread_join(x->sig_thread, NULL);
 	x->sig_thread_on = false;
-	restore_early();
-	pthread_sigmask(SIG_SETMASK, &x->sig_old, NULL);
+	hold_late(x);
 }

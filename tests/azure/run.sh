@@ -782,7 +782,45 @@ odd_job_state() {
 	stop
 }
 
-all="lifecycle soak token_expiry emulator_restart drover_killed errors secrets suspended throttled unusable undated odd_job_state"
+# --- two signals while drover run checks the plan against the service (its recovery points answer slowly): nothing
+# started, and it says so; the run it journaled goes on with a resume ---------------------------------------------
+preflight_signals() {
+	local d=$tmp/pfs p rc id
+	mkdir -p "$d"
+	start pfs --faults '[{kind: delay, delay: 20s, path: "recoveryPoints"}]' || return
+	cat >"$d/pfs.yaml" <<-EOF
+	drover: 1
+	name: preflight-signals
+	backend: { kind: azure, subscription: 00000000-0000-0000-0000-000000000000, resource_group: drover-sim,
+	           vault: drover-sim-vault, endpoint: "\${env.EMU_URL}" }
+	vm_sets: { web: { match: { name: "^shop-web-" } } }
+	steps:
+	  - { id: failover, action: dr.failover, targets: web, with: { shutdown_source: false } }
+	EOF
+	(cd "$d" && exec "$drover" run --yes --state-dir s pfs.yaml >out 2>&1 </dev/null) &
+	p=$! # waited for below: not in $pids, whose stop_all could reach a reused pid
+	# its journal is written before the preflight, which then waits on the recovery points' answer (20 s)
+	for _ in $(seq 500); do [ -s "$(ls "$d"/s/runs/*/journal.jsonl 2>/dev/null | head -1)" ] && break; sleep 0.02; done
+	# both reach drover together (stopped, two signals pending, continued), as a Ctrl-C pressed twice
+	kill -STOP $p; kill -INT $p; kill -TERM $p; kill -CONT $p
+	wait $p; rc=$?
+	check "two signals while drover run checks the plan: exit 4 at once" is "$rc" 4
+	id=$(ls "$d/s/runs" | head -1)
+	check "...saying nothing was run, and what its journal asks of the next run" has "$d/out" \
+		"^drover: second signal: exiting now; the run had not started (drover was checking the plan against the service): nothing was run, no operation was asked of the service. Its journal is left without an end, so the next run of this runbook is refused until you go on with it (drover resume --state-dir s $id: it checks the plan again, then runs it) or start anew with --force\.$"
+	check "...never that operations may still be in progress" hasnt "$d/out" "may still be in progress"
+	check "...and none was asked for: no mutating call in the service's audit" is "$(cat "$tmp/pfs.audit" 2>/dev/null | grep -c .)" 0
+	(cd "$d" && "$drover" run --yes --state-dir s pfs.yaml >out2 2>&1 </dev/null); rc=$?
+	check "the next run is refused as that message says (exit 6)" is "$rc" 6
+	kill -KILL "$P"; wait "$P" 2>/dev/null # the emulator holds a points answer 20 s; it changed nothing: not waited for
+	start pfs
+	(cd "$d" && "$drover" resume --yes --state-dir s "$id" >out3 2>&1 </dev/null); rc=$?
+	check "and the resume it names runs the plan: exit 0" is "$rc" 0
+	check "nothing broke the OpenAPI contract" no_violation "$tmp/pfs.err"
+	stop
+}
+
+all="lifecycle soak token_expiry emulator_restart drover_killed errors secrets suspended throttled unusable undated odd_job_state preflight_signals"
 for scenario in ${@:-$all}; do
 	$scenario
 done

@@ -1101,8 +1101,27 @@ state_folder() {
 	ok "the state directory's own state file: its folder is made" $?
 }
 
+# --- Ctrl-C once the run has ended, while drover still writes (its report into a FIFO nobody reads) -------------
+late_signals() {
+	local S=$tmp/ls p i rc
+	mkfifo "$tmp/ls-report.json"
+	(cd "$here" && exec "$drover" run -q --state-dir "$S" --report "$tmp/ls-report.json" three-tier.yaml) >"$tmp/out" 2>&1 &
+	p=$!
+	# the run ends (its journal says so), then drover blocks opening the report: it is past the run
+	for i in $(seq 600); do tail -1 "$S"/runs/*/journal.jsonl 2>/dev/null | grep -q '"event":"run.end"' && break; sleep 0.05; done
+	kill -INT $p
+	for i in $(seq 600); do grep -q "^drover: signal: " "$tmp/out" && break; sleep 0.05; done
+	grep -q "^drover: signal: the run has already ended (succeeded); drover is writing its reports and exits in a moment (a second signal exits now)\.$" "$tmp/out" && kill -0 $p
+	ok "one signal once the run has ended: a note, and drover goes on (it was killed with 130)" $?
+	kill -TERM $p; wait $p; rc=$?
+	[ $rc = 0 ] && grep -q "^drover: second signal: exiting now; the run had already ended (succeeded), and its journal says so (drover report --state-dir $S .* makes its reports from it)\. Files drover was still writing (--report, --metrics, --events) may be incomplete\.$" "$tmp/out"
+	ok "a second exits at once, with the run's own exit status ($rc), saying what may be missing" $?
+	[ -z "$(cat "$S"/locks/*)" ] && "$drover" status --state-dir "$S" | grep -q "^run .*: succeeded"
+	ok "...its journal ended and its lock let go" $?
+}
+
 all=(lifecycle drill drill_resume rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
-	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses estimate_faults thousand bench_runbook cancel_points cancel_resumed replay_signals replay_signal_once compile_signals sim_stale state_folder)
+	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses estimate_faults thousand bench_runbook cancel_points cancel_resumed replay_signals replay_signal_once compile_signals sim_stale state_folder late_signals)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"
