@@ -99,6 +99,20 @@ int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err);
  */
 struct cJSON *dr_sim_lock_holder(const char *path, bool *held);
 
+/*
+ * The record be's state lock held when be took it (util/holder.h): left by a holder that stopped without letting go
+ * (killed), as dr_sim_lock_holder would have read it; NULL when the lock was empty, for another backend, a state in
+ * memory or read only. Borrowed: valid until be is closed.
+ */
+const struct cJSON *dr_sim_lock_left(const dr_backend *be);
+
+/*
+ * When be lets go of its state lock, write back the record dr_sim_lock_left returned instead of emptying the file:
+ * a run that did not finish left it, and it must outlive this holder (the next `drover sim reset` still refuses,
+ * the next run still names it). No-op when there is none, or for another backend.
+ */
+void dr_sim_lock_keep_left(dr_backend *be);
+
 /* Name run_id (its journal in state_dir) as the holder of be's state lock: 0, or -1 (errno). No-op for another backend, or a state in memory. */
 int dr_sim_lock_note_run(dr_backend *be, const char *run_id, const char *state_dir);
 

@@ -175,6 +175,8 @@ typedef struct sim {
 	char *subscription; /* of the VMs' compute ids */
 	double job_speed; /* planned task durations and boot times are divided by this (>= 1 speeds up) */
 	int lock_fd;
+	struct cJSON *lock_left; /* the record found under the free lock when it was taken (dr_sim_lock_left) */
+	bool keep_left; /* lets go by writing lock_left back (dr_sim_lock_keep_left), not by emptying the file */
 	bool read_only, autosave, dirty;
 	int64_t created_ms, last_ms, offset; /* SIM_UNSET until the first call */
 	bool time_set;

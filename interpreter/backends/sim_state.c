@@ -354,7 +354,8 @@ static int no_folder(const char *path, dr_arena *a, dr_be_error *err)
 			       "cannot open the simulator state '%s': its folder '%s' does not exist", path, dir);
 }
 
-static int lock_file(const char *path, bool make_folder, int *fd_out, dr_arena *a, dr_be_error *err)
+/* *left (when not NULL): the record a holder that stopped without letting go left under the free lock, or NULL. */
+static int lock_file(const char *path, bool make_folder, int *fd_out, cJSON **left, dr_arena *a, dr_be_error *err)
 {
 	char lock[PATH_MAX + 16];
 	snprintf(lock, sizeof lock, "%s.lock", path);
@@ -372,6 +373,8 @@ static int lock_file(const char *path, bool make_folder, int *fd_out, dr_arena *
 				       "Wait for the other drover process to finish, then try again.",
 				       "the simulator state '%s' is in use by another drover process%s", path, who);
 	}
+	if (left)
+		*left = dr_holder_read(fd);
 	if (claim_lock(fd) < 0) {
 		int rc = io_error(a, err, "write", lock);
 		close(fd);
@@ -392,13 +395,30 @@ static void unlock_file(int fd)
 
 int sim_state_lock(sim *s, bool make_folder, dr_arena *a, dr_be_error *err)
 {
-	return lock_file(s->path, make_folder, &s->lock_fd, a, err);
+	return lock_file(s->path, make_folder, &s->lock_fd, &s->lock_left, a, err);
 }
 
 void sim_state_unlock(sim *s)
 {
+	if (s->lock_fd >= 0 && s->keep_left && s->lock_left && dr_holder_write(s->lock_fd, s->lock_left) == 0) {
+		close(s->lock_fd); /* the unfinished run's record outlives this holder */
+		s->lock_fd = -1;
+	}
 	unlock_file(s->lock_fd);
 	s->lock_fd = -1;
+	cJSON_Delete(s->lock_left);
+	s->lock_left = NULL;
+}
+
+const cJSON *dr_sim_lock_left(const dr_backend *be)
+{
+	return dr_sim_is(be) ? ((const sim *)be)->lock_left : NULL;
+}
+
+void dr_sim_lock_keep_left(dr_backend *be)
+{
+	if (dr_sim_is(be))
+		((sim *)be)->keep_left = true;
 }
 
 int dr_sim_lock_note_run(dr_backend *be, const char *run_id, const char *state_dir)
@@ -441,7 +461,7 @@ int dr_sim_remove_state(const char *path, dr_arena *a, dr_be_error *err)
 	int fd;
 	if (!folder_exists(path))
 		return 0; /* no folder: no state to remove */
-	if (lock_file(path, false, &fd, a, err) < 0)
+	if (lock_file(path, false, &fd, NULL, a, err) < 0)
 		return -1;
 	char *log = sim_log_path(path);
 	/* the state first: a log without its state file is never read */

@@ -519,10 +519,10 @@ static int left_by_run(const char *what, const char *path, const cJSON *h, bool 
 
 /*
  * Before reset, advance or resume change the state: a lock its holder left (killed). A run's that did not
- * finish: left_by_run; another's (a killed sim command or emulator, a run that had
- * ended) gets a note. Returns -1 to go on, or the exit status.
+ * finish: left_by_run (*keep: the record stays after this command, but for a reset); another's (a killed sim
+ * command or emulator, a run that had ended) gets a note. Returns -1 to go on, or the exit status.
  */
-static int left_lock(const char *what, const char *path, bool force, dr_arena *a)
+static int left_lock(const char *what, const char *path, bool force, bool *keep, dr_arena *a)
 {
 	bool held;
 	cJSON *h = dr_sim_lock_holder(path, &held);
@@ -535,6 +535,7 @@ static int left_lock(const char *what, const char *path, bool force, dr_arena *a
 	int rc = -1;
 	if (run && dir && !dr_journal_run_over(dir, run)) {
 		rc = left_by_run(what, path, h, force);
+		*keep = strcmp(what, "reset") != 0; /* advance, resume JOB: the run's record stays for its resume */
 	} else {
 		dr_buf b;
 		dr_buf_init(&b);
@@ -688,8 +689,9 @@ static int run(const opts *o, dr_arena *a)
 		.fresh = is_reset,
 		.make_folder = dr_sim_state_in_dir(o->state),
 	};
+	bool keep = false;
 	if (rc < 0 && (is_reset || is_advance || is_resume))
-		rc = left_lock(o->sub, so.state_path, o->force, a); /* a run killed while it held the state */
+		rc = left_lock(o->sub, so.state_path, o->force, &keep, a); /* a run killed while it held the state */
 	if (rc < 0 && is_reset && !o->runbook)
 		rc = remove_state(so.state_path, a);
 	if (rc < 0 && !is_reset && !o->runbook && !exists(so.state_path)) { /* show, advance, resume: there must be a state */
@@ -700,6 +702,8 @@ static int run(const opts *o, dr_arena *a)
 	if (rc < 0) {
 		dr_be_error err;
 		dr_backend *be = dr_sim_open(cfg, &so, a, d, &err);
+		if (be && keep)
+			dr_sim_lock_keep_left(be);
 		rc = !be ? (err.message ? system_error(o->sub, so.state_path, a, &err) : DR_EXIT_INVALID)
 			 : is_reset ? reset(be, a, o) : is_advance ? advance(be, a, o) : is_resume ? resume(be, a, o) : show(be, a, o);
 		dr_backend_close(be);

@@ -40,6 +40,7 @@
 #include "config.h"
 #include "run/modes.h"
 #include "util/fs.h"
+#include "util/holder.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -398,6 +399,31 @@ static void model_header(dr_exec *x, cJSON *h)
 	cJSON_ReplaceItemInObjectCaseSensitive(h, "shape", dr_journal_compact_shape(shape));
 }
 
+/*
+ * The simulator's lock named another run when this one took it: that run was killed, and unless its journal says it
+ * ended, its operations may be half done in the state this run now changes. A note, as `drover sim advance` gives
+ * (cli/sim.c): the other run's resume will find the service as this one leaves it; its record stays in the lock
+ * after this run. Its own runbook's next run was refused already (the run lock); a resume of that run is the run.
+ */
+static void note_left_run(dr_exec *x)
+{
+	const cJSON *h = dr_sim_lock_left(dr_exec_backend(x));
+	const char *run = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "run"));
+	const char *dir = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "state_dir"));
+	if (!run || !dir || !strcmp(run, x->run_id) || dr_journal_run_over(dir, run))
+		return;
+	dr_sim_lock_keep_left(dr_exec_backend(x)); /* still unfinished when this run lets go */
+	dr_buf c;
+	dr_buf_init(&c);
+	dr_exec_say(x, dr_arena_printf(x->a,
+				       "note: run %s did not finish: it stopped (pid %ld on %s, since %s) without letting go of "
+				       "the simulator state %s, and its operations may be half done in it. This run goes on over "
+				       "what it left; its resume (%s) will find the service as this run leaves it",
+				       run, dr_holder_pid(h), dr_holder_field(h, "host"), dr_holder_field(h, "since"),
+				       dr_sim_path(dr_exec_backend(x)), dr_journal_command(&c, "resume", dir, run)));
+	dr_buf_dispose(&c);
+}
+
 const char *journal_open(dr_exec *x, dr_buf *err)
 {
 	struct jrun *jr = x->jr;
@@ -422,6 +448,7 @@ const char *journal_open(dr_exec *x, dr_buf *err)
 	if (!jr->j)
 		return fail_open(x, err);
 	/* the simulator's lock names the run: killed, it is told from a live one and from a run that ended (cli/sim.c) */
+	note_left_run(x);
 	dr_sim_lock_note_run(dr_exec_backend(x), x->run_id, absolute(x->a, x->state_dir));
 	if (dr_journal_set_kill_hook(jr->j, getenv("DROVER_TEST_KILL_AT"), err) < 0)
 		return fail_open(x, err);

@@ -1067,6 +1067,8 @@ sim_stale() {
 	run_ok "sim advance" 0 sim advance 1h --state-dir "$S" &&
 		grep -q "^drover sim advance: note: going on with the simulator state $S/sim-state.json, which run $id left when it stopped (pid [0-9]* on .*) without finishing; its operations may be half done in it, and its resume (drover resume --state-dir $S $id) finds the service as this leaves it$" "$tmp/out"
 	ok "sim advance of a state a killed run left goes on, naming the run and its resume" $?
+	grep -q "\"run\":\"$id\"" "$S/sim-state.json.lock"; ok "...and leaves the killed run's record in the lock, for its resume" $?
+	run_ok "sim reset" 6 sim reset --state-dir "$S"; ok "...so sim reset still refuses after it (it was emptied)" $?
 	run_ok "sim show" 0 sim show --state-dir "$S"; ok "sim show (it changes nothing) is not refused" $?
 	run_ok "resume" 0 resume -q --state-dir "$S" "$id"; ok "the killed run resumed ends" $?
 	[ ! -s "$S/sim-state.json.lock" ]; ok "...and lets go of the simulator's lock: emptied" $?
@@ -1120,8 +1122,28 @@ late_signals() {
 	ok "...its journal ended and its lock let go" $?
 }
 
+# --- another runbook run over the simulator state a killed run left: a note naming that run; its record stays ------
+other_runbook() {
+	local S=$tmp/or id
+	DROVER_TEST_KILL_AT=14 run_ok "killed run" 137 run -q --state-dir "$S" three-tier.yaml
+	id=$(ls "$S/runs")
+	printf 'drover: 1\nname: other\nbackend: { kind: sim, inventory: %s/shop.yaml }\nvm_sets: { web: { match: { tags: { tier: "^web$" } } } }\nsteps:\n  - { id: stop-web, action: dr.shutdown, targets: web }\n' "$here" >"$tmp/or-other.yaml"
+	# it changes the service (a read-only run changes nothing, and opens no lock); its outcome is not the point here:
+	# the killed run's shutdown of shop-web-1 is still in progress, so this one's is refused (exit 1)
+	(cd "$tmp" && exec "$drover" run -q --state-dir "$S" or-other.yaml) >"$tmp/out" 2>&1
+	grep -q "^note: run $id did not finish: it stopped (pid [0-9]* on .*, since .*) without letting go of the simulator state $S/sim-state.json, and its operations may be half done in it\. This run goes on over what it left; its resume (drover resume --state-dir $S $id) will find the service as this run leaves it$" "$tmp/out"
+	ok "a run of another runbook over it: a note naming the killed run and its resume" $?
+	grep -q "\"run\":\"$id\"" "$S/sim-state.json.lock"; ok "...and the killed run's record stays in the simulator's lock" $?
+	run_ok "sim reset" 6 sim reset --state-dir "$S"; ok "...so sim reset still refuses (the other run had emptied it)" $?
+	run_ok "resume" 0 resume -q --state-dir "$S" "$id" && ! grep -q "^note: run" "$tmp/out"
+	ok "the killed run's own resume: no note about itself, and it ends" $?
+	(cd "$tmp" && exec "$drover" run -q --state-dir "$S" or-other.yaml) >"$tmp/out" 2>&1
+	! grep -q "note:" "$tmp/out" && [ ! -s "$S/sim-state.json.lock" ]
+	ok "then the other runbook runs without a note, and the lock is emptied" $?
+}
+
 all=(lifecycle drill drill_resume rpo_guard preflight saved_plan recovery_point sim_time custom_time change_point fallback reprotect_early shutdown_fails
-	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses estimate_faults thousand bench_runbook cancel_points cancel_resumed replay_signals replay_signal_once compile_signals sim_stale state_folder late_signals)
+	policies retry_failed sim_resume stdlib reference tutorial resumed_objectives objectives_enforce cleanup_never_started estimate_rehearses estimate_faults thousand bench_runbook cancel_points cancel_resumed replay_signals replay_signal_once compile_signals sim_stale state_folder late_signals other_runbook)
 [ $# -gt 0 ] && all=("$@")
 for scenario in "${all[@]}"; do
 	"$scenario"

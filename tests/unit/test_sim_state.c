@@ -203,6 +203,26 @@ static void test_lock_names_holder(void **state)
 	cJSON_Delete(h);
 	write_text(lock, "[7]", 3); /* no record: not an object */
 	assert_null(dr_sim_lock_holder(path, &held));
+	/* the next writer finds what a killed holder left; it lets go emptying the lock, or keeping that record */
+	const char *killed = "{\"pid\":7,\"host\":\"h\",\"since\":\"s\",\"run\":\"r-2\",\"state_dir\":\"/d\"}";
+	for (int keep = 0; keep < 2; keep++) {
+		write_text(lock, killed, strlen(killed));
+		w1 = open_file(a, false, &err);
+		assert_non_null(w1);
+		assert_string_equal(dr_holder_field(dr_sim_lock_left(w1), "run"), "r-2");
+		if (keep)
+			dr_sim_lock_keep_left(w1);
+		dr_backend_close(w1);
+		h = dr_sim_lock_holder(path, &held);
+		if (keep) {
+			text = cJSON_PrintUnformatted(h);
+			assert_string_equal(text, killed); /* byte for byte */
+			free(text);
+		} else {
+			assert_null(h);
+		}
+		cJSON_Delete(h);
+	}
 	dr_arena_free(a);
 }
 
