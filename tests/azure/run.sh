@@ -29,6 +29,7 @@ V=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/drover-sim/
 AV=api-version=2025-08-01
 unset DROVER_SIM_STATE DROVER_SIM_FAULTS DROVER_STATE_DIR DROVER_CLOCK AZURE_CLIENT_CERTIFICATE_PATH \
 	AZURE_FEDERATED_TOKEN_FILE AZURE_POD_IDENTITY_AUTHORITY_HOST http_proxy https_proxy all_proxy
+. "$here/../wait.sh"
 export NO_COLOR=1 AZURE_TENANT_ID=tenant-1 AZURE_CLIENT_ID=drover-emulator-client AZURE_CLIENT_SECRET=drover-emulator-secret
 
 ok() { # ok DESCRIPTION STATUS
@@ -59,7 +60,7 @@ start() {
 		--contract "$contract" --state "$tmp/$name.state" --audit "$tmp/$name.audit" "$@" \
 		>>"$tmp/$name.out" 2>>"$tmp/$name.err" &
 	P=$!; pids="$pids $P"
-	for _ in $(seq 100); do [ -s "$tmp/$name.url" ] && break; sleep 0.02; done
+	wait_until -p "$P" test -s "$tmp/$name.url"
 	U=$(cat "$tmp/$name.url" 2>/dev/null)
 	[ -n "$U" ] || { ok "emulator $name starts" 1; sed 's/^/      /' "$tmp/$name.err"; return 1; }
 	export EMU_URL=$U AZURE_AUTHORITY_HOST=$U
@@ -89,6 +90,7 @@ jobs() {
 		url=$(jq -r .nextLink "$tmp/page")
 	done
 }
+job_done() { jobs && grep -q "^$1 $2 Succeeded$" "$tmp/jobs"; } # job_done VM SCENARIO: its job succeeded
 # once SCENARIO N: each of the six VMs has exactly N jobs of that scenario (accepted N times).
 once() {
 	local vm n
@@ -99,6 +101,7 @@ once() {
 }
 # accepted AUDIT: accepted calls in the audit log; every one started a job the service lists.
 accepted() { jq -s '[.[] | select(.accepted)] | length' "$1"; }
+accepted_some() { [ "$(accepted "$1")" -ge "$2" ]; } # accepted_some AUDIT N: at least N accepted calls
 no_violation() { hasnt "$1" "contract:"; }
 
 # The outcome of the latest run in a state directory: step states and task states, sorted.
@@ -247,7 +250,7 @@ emulator_restart() {
 	"$drover" run --state-dir "$tmp/er" "$tmp/soak-azure.yaml" >"$tmp/er.log" 2>&1 &
 	local run=$!
 	pids="$pids $run"
-	for _ in $(seq 200); do [ "$(accepted "$tmp/er.audit" 2>/dev/null || echo 0)" -ge 6 ] && break; sleep 0.05; done
+	wait_until -p "$run" accepted_some "$tmp/er.audit" 6
 	kill -KILL "$P"; wait "$P" 2>/dev/null
 	sleep 0.3
 	SPEED=600 start er --listen "127.0.0.1:$port" || return
@@ -267,7 +270,7 @@ drover_killed() {
 	SPEED=600 start dk || return
 	"$drover" run --state-dir "$tmp/dk" "$tmp/soak-azure.yaml" >"$tmp/dk.log" 2>&1 &
 	local run=$!
-	for _ in $(seq 200); do [ "$(accepted "$tmp/dk.audit" 2>/dev/null || echo 0)" -ge 3 ] && break; sleep 0.02; done
+	wait_until -p "$run" accepted_some "$tmp/dk.audit" 3
 	kill -KILL "$run"; wait "$run" 2>/dev/null
 	local id
 	id=$(ls "$tmp/dk/runs" | head -1)
@@ -304,7 +307,8 @@ errors() {
 	check "unknown api-version: the supported ones and what to set" \
 		has "$tmp/out" "NoRegisteredProviderFound: .*2025-08-01.*Recommended action: Set backend.api_version"
 
-	# an operation the state forbids: someone else fails shop-db-1 over after drover's preflight passed
+	# an operation the state forbids: someone else fails shop-db-1 over after drover's preflight passed (while
+	# the run waits at a gate, then approved)
 	cat >"$tmp/forbidden.yaml" <<-EOF
 	drover: 1
 	name: forbidden
@@ -312,12 +316,13 @@ errors() {
 	           vault: drover-sim-vault, endpoint: "\${env.EMU_URL}" }
 	vm_sets: { db: { match: { name: "^shop-db-1\$" } } }
 	steps:
-	  - { id: wait, action: sleep, with: { duration: 2s } }
+	  - { id: wait, action: approve, with: { message: "go on?" } }
 	  - { id: failover, action: dr.failover, targets: db, needs: wait, with: { shutdown_source: false } }
 	EOF
-	"$drover" run --state-dir "$tmp/f" "$tmp/forbidden.yaml" >"$tmp/forbidden.log" 2>&1 &
+	"$drover" run --state-dir "$tmp/f" --run-id forbidden-1 "$tmp/forbidden.yaml" >"$tmp/forbidden.log" 2>&1 </dev/null &
 	local run=$!
-	sleep 0.8
+	pids="$pids $run"
+	wait_line -p "$run" '"event":"approval.request"' "$tmp/f/runs/forbidden-1/journal.jsonl"
 	token
 	local id
 	id=$(curl -s -H "Authorization: Bearer $T" "$U$V/replicationProtectedItems?$AV" |
@@ -325,6 +330,8 @@ errors() {
 	curl -s -o /dev/null -X POST -H "Authorization: Bearer $T" -H "Content-Type: application/json" \
 		-d '{"properties":{"failoverDirection":"PrimaryToRecovery","sourceSiteOperations":"NotRequired","providerSpecificDetails":{"instanceType":"A2A"}}}' \
 		"$U$id/unplannedFailover?$AV"
+	wait_until job_done shop-db-1 UnplannedFailover
+	"$drover" approve --state-dir "$tmp/f" forbidden-1 wait >/dev/null
 	wait "$run"; RC=$?
 	check "a state that forbids the operation: the run fails (exit $RC)" is "$RC" 1
 	check "  with the service's code, causes and recommended action, verbatim" \
@@ -417,12 +424,14 @@ suspended() {
 	steps:
 	  - { id: failover, action: dr.failover, targets: web, timeout: 1m, with: { shutdown_source: false } }
 	EOF
-	sed 's/timeout: 1m/timeout: 2s/' "$d/susp.yaml" >"$d/susp-2s.yaml"
-	sed 's/^steps:/defaults: { run_timeout: 3s }\nsteps:/' "$d/susp.yaml" >"$d/susp-rt.yaml"
+	# the step's 5s and the run's 6s are wall-clock time, spent before the job is suspended too: about a
+	# tenth of a second alone, more on a loaded machine (and a journal's fsync may wait seconds on a busy disk)
+	sed 's/timeout: 1m/timeout: 5s/' "$d/susp.yaml" >"$d/susp-5s.yaml"
+	sed 's/^steps:/defaults: { run_timeout: 6s }\nsteps:/' "$d/susp.yaml" >"$d/susp-rt.yaml"
 	(cd "$d" && "$drover" run --yes --state-dir s --events ev.jsonl susp.yaml >out 2>&1 </dev/null) &
 	local run=$! job=
 	pids="$pids $run"
-	for _ in $(seq 200); do grep -q 'waiting for a person' "$d/ev.jsonl" 2>/dev/null && break; sleep 0.05; done
+	wait_line -p "$run" 'waiting for a person' "$d/ev.jsonl"
 	check "suspended: said in the events, with the task's instructions and what to do" \
 		has "$d/ev.jsonl" '"level":"warn".*failover of .shop-web-1. is waiting for a person: job [0-9a-f-]* is Suspended at task .*Check the replica database, then resume.*resume.*The step.s timeout stands still while a person is awaited'
 	job=$(grep -o 'job [0-9a-f-]\{36\} is Suspended' "$d/ev.jsonl" | head -1 | cut -d' ' -f2)
@@ -439,29 +448,29 @@ suspended() {
 	check "suspended: and says the job was resumed" has "$d/ev.jsonl" "job $job was resumed; going on"
 	check "suspended: the resume is in the service's audit" \
 		bash -c "[ \$(jq -s '[.[] | select(.accepted and (.path | test(\"/resume\$\")))] | length' '$tmp/susp.audit') = 1 ]"
-	# the person takes longer than the step's timeout (2s): a person's wait is not the step's time
+	# the person takes longer than the step's timeout (5s): a person's wait is not the step's time
 	stop
 	start susp1 --faults '[{kind: suspend, op: failover, vms: "^shop-web-1$", message: "Check the replica database, then resume"}]' || return
-	(cd "$d" && "$drover" run --yes --state-dir s1 --events ev1.jsonl susp-2s.yaml >out1 2>&1 </dev/null) &
+	(cd "$d" && "$drover" run --yes --state-dir s1 --events ev1.jsonl susp-5s.yaml >out1 2>&1 </dev/null) &
 	run=$!
 	pids="$pids $run"
-	for _ in $(seq 200); do grep -q 'waiting for a person' "$d/ev1.jsonl" 2>/dev/null && break; sleep 0.05; done
+	wait_line -p "$run" 'waiting for a person' "$d/ev1.jsonl"
 	job=$(grep -o 'job [0-9a-f-]\{36\} is Suspended' "$d/ev1.jsonl" | head -1 | cut -d' ' -f2)
-	sleep 3 # past the step's 2s
+	sleep 6 # past the step's 5s (time passing is what is tested)
 	token
 	curl -s -o /dev/null -X POST -H "Authorization: Bearer $T" -H "Content-Type: application/json" -d '{}' \
 		"$U$V/replicationJobs/$job/resume?$AV"
 	wait "$run"; RC=$?
 	[ "$RC" = 0 ] || sed 's/^/      /' "$d/out1"
 	check "suspended longer than the step's timeout, then resumed: the run succeeds (exit $RC)" is "$RC" 0
-	# drover killed during the wait, down past the step's timeout (2s), resumed while the job still waits,
+	# drover killed during the wait, down past the step's timeout (5s), resumed while the job still waits,
 	# then the person acts: the wait (the downtime included) is journaled (task.person), not the step's time
 	stop
 	start susp3 --faults '[{kind: suspend, op: failover, vms: "^shop-web-1$", message: "Check the replica database, then resume"}]' || return
-	(cd "$d" && exec "$drover" run --yes --state-dir s3 --events ev3.jsonl susp-2s.yaml >out4 2>&1 </dev/null) &
+	(cd "$d" && exec "$drover" run --yes --state-dir s3 --events ev3.jsonl susp-5s.yaml >out4 2>&1 </dev/null) &
 	run=$!
 	pids="$pids $run"
-	for _ in $(seq 200); do grep -q '"event":"task.person".*"waiting":true' "$d"/s3/runs/*/journal.jsonl 2>/dev/null && break; sleep 0.05; done
+	wait_until -p "$run" bash -c "grep -q '\"event\":\"task.person\".*\"waiting\":true' '$d'/s3/runs/*/journal.jsonl"
 	check "killed while a job waits for a person: the wait is in the journal" has "$(echo "$d"/s3/runs/*/journal.jsonl)" '"event":"task.person".*"waiting":true'
 	kill -KILL "$run"; wait "$run" 2>/dev/null
 	job=$(grep -o 'job [0-9a-f-]\{36\} is Suspended' "$d/ev3.jsonl" | head -1 | cut -d' ' -f2)
@@ -469,12 +478,12 @@ suspended() {
 	check "  drover status of the killed run: the task waits for a person, since when, and what the service asks" \
 		has "$d/status3" "^  failover\[shop-web-1\]: waiting for a person since [0-9:.]*, attempt 1 of dr.failover (changes the service): job $job is Suspended at task .*Check the replica database, then resume.*az rest --method post"
 	check "  ...and its VM line says so, not in flight" has "$d/status3" "^shop-web-1  .*failover waiting for a person$"
-	sleep 3 # drover is down past the step's 2s
+	sleep 6 # drover is down past the step's 5s
 	rid=$(basename "$(dirname "$(echo "$d"/s3/runs/*/journal.jsonl)")")
 	(cd "$d" && exec "$drover" resume --yes --state-dir s3 --events ev4.jsonl "$rid" >out5 2>&1 </dev/null) &
 	run=$!
 	pids="$pids $run"
-	for _ in $(seq 200); do grep -q 'waiting for a person' "$d/ev4.jsonl" 2>/dev/null && break; sleep 0.05; done
+	wait_line -p "$run" 'waiting for a person' "$d/ev4.jsonl"
 	check "  resumed while the job still waits: it waits again, the step not timed out" has "$d/ev4.jsonl" 'is waiting for a person'
 	token
 	curl -s -o /dev/null -X POST -H "Authorization: Bearer $T" -H "Content-Type: application/json" -d '{}' \
@@ -484,14 +493,14 @@ suspended() {
 	check "  then the person acts: the resumed run succeeds (exit $RC)" is "$RC" 0
 	check "  and posts no second failover" \
 		bash -c "[ \$(jq -s '[.[] | select(.accepted and (.path | test(\"unplannedFailover\"; \"i\")))] | length' '$tmp/susp3.audit') = 2 ]"
-	# nobody comes: the run's run_timeout (3s) ends the wait, saying the job waits for a person and what to do
+	# nobody comes: the run's run_timeout (6s) ends the wait, saying the job waits for a person and what to do
 	stop
 	start susp2 --faults '[{kind: suspend, op: failover, vms: "^shop-web-1$", message: "Check the replica database, then resume"}]' || return
 	(cd "$d" && "$drover" run --yes --state-dir s2 --events ev2.jsonl susp-rt.yaml >out2 2>&1 </dev/null)
 	RC=$?
 	check "suspended past the run's run_timeout: the run fails (exit $RC)" is "$RC" 1
 	check "  saying the job waits for a person, paused not failed, and what to do" \
-		has "$d/out2" "the run.s timeout (run_timeout 3s) ran out: failover of .shop-web-1. stopped waiting: job [0-9a-f-]* has waited for a person for .*Suspended at task .*Check the replica.*paused in the service, not failed.*resume the job in the portal .*az rest --method post --url '$U.*/resume?api-version=.*drover resume"
+		has "$d/out2" "the run.s timeout (run_timeout 6s) ran out: failover of .shop-web-1. stopped waiting: job [0-9a-f-]* has waited for a person for .*Suspended at task .*Check the replica.*paused in the service, not failed.*resume the job in the portal .*az rest --method post --url '$U.*/resume?api-version=.*drover resume"
 	# the person acts later: the job is resumed, and drover resume --retry-failed goes on with it, posting nothing
 	local rid
 	rid=$(sed -n 's/.*run \(suspended-[^ ]*\) started.*/\1/p' "$d/out2" | head -1)

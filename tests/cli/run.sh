@@ -14,10 +14,16 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 unset DROVER_SIM_FAULTS DROVER_STATE_DIR DROVER_SIM_STATE DROVER_CLOCK DROVER_TEST_SIGNAL_AT POSIXLY_CORRECT
 export NO_COLOR=1 DROVER_STDLIB="$root/stdlib"
+. "$here/../wait.sh"
 # the go-no-go gate waits in real time (a person's time): 1s instead of 1h, so the unanswered run ends soon
 sed 's/^      timeout: 1h$/      timeout: 1s/' "$root/examples/quickstart.yaml" >"$tmp/rb.yaml"
 cd "$tmp" || exit 1
 
+# asked PID SCREEN JOURNAL: the run PID's gate asks its question, on its screen (SCREEN) and in its journal
+# (what status, approve and resume read; the screen has it first), however long a loaded machine takes
+asked() {
+	wait_line -p "$1" 'answer with: ' "$2" && wait_line -p "$1" '"event":"approval.request"' "$3"
+}
 ok() { # ok DESCRIPTION STATUS
 	if [ "$2" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL cli: $1"; fi
 }
@@ -136,7 +142,7 @@ ok "sim advance of a state that does not exist says so" $?
 sed 's/^      timeout: 1h$/      timeout: 60s/' "$root/examples/quickstart.yaml" >held.yaml
 "$drover" run -q --state-dir "held state" --run-id held-1 held.yaml >held.out 2>&1 </dev/null &
 held_pid=$!
-for i in $(seq 100); do grep -q 'answer with: ' held.out && break; sleep 0.1; done
+asked "$held_pid" held.out "held state/runs/held-1/journal.jsonl"
 before=$(md5sum <"held state/sim-state.json")
 for sub in reset "reset held.yaml" "advance 1h" "resume no-such-job"; do
 	read -ra a <<<"$sub"
@@ -164,10 +170,11 @@ steps:
 EOF
 "$drover" run -q --state-dir "my state" gate.yaml >gate.out 2>&1 </dev/null &
 gate_pid=$!
-for i in $(seq 100); do grep -q 'answer with: ' gate.out && break; sleep 0.1; done
+wait_line -p "$gate_pid" 'answer with: ' gate.out
+gid=$(ls "my state/runs" | head -1)
+asked "$gate_pid" gate.out "my state/runs/$gid/journal.jsonl"
 answer=$(sed -n 's/^go-no-go: waiting for approval: Commit? (answer with: \(.*\))$/\1/p' gate.out)
 [ "${answer#drover approve --state-dir \'my state\' }" != "$answer" ]; ok "the approve command names the run's --state-dir: $answer" $?
-gid=$(ls "my state/runs" | head -1)
 run 2 approve --state-dir "my state" "$gid" go-no-go-typo &&
 	grep -q "^drover approve: run $gid has no step 'go-no-go-typo', so no such gate is waiting: nothing was answered; waiting for: go-no-go$" err
 ok "approve of a step the run does not have: no such gate, the gates that wait are listed, exit 2" $?
@@ -186,7 +193,7 @@ wait "$gate_pid"; ok "the run the printed command approved succeeds" $?
 # the run did before it is in the journal all the same (it was written only once 1 MiB was pending).
 "$drover" run -q --clock virtual --state-dir vgate --run-id vg gate.yaml >gate.out 2>&1 </dev/null &
 gate_pid=$!
-for i in $(seq 100); do grep -q 'answer with: ' gate.out && break; sleep 0.1; done
+asked "$gate_pid" gate.out vgate/runs/vg/journal.jsonl
 "$drover" status --state-dir vgate vg >st.out 2>&1 && grep -q "^  go-no-go: waiting for a person since .*: Commit?$" st.out
 ok "virtual clock: status in another shell while the gate waits shows what was asked" $?
 "$drover" approve --state-dir vgate vg go-no-go >/dev/null 2>vg.err; wait "$gate_pid"; ok "...and the approved run succeeds" $?
@@ -205,7 +212,7 @@ ok "...and plan --format json says verdict no_policy" $?
 # approve says that no drover runs it now, with the command that goes on (it said only "approved").
 "$drover" run -q --state-dir kgate --run-id kg gate.yaml >gate.out 2>&1 </dev/null &
 gate_pid=$!
-for i in $(seq 100); do grep -q 'answer with: ' gate.out && break; sleep 0.1; done
+asked "$gate_pid" gate.out kgate/runs/kg/journal.jsonl
 kill -KILL "$gate_pid"; wait "$gate_pid" 2>/dev/null
 run 0 approve --state-dir kgate kg go-no-go && grep -q "^go-no-go: approved$" out &&
 	grep -q "^drover approve: note: no drover is running run kg now (it stopped while the gate waited): the answer is kept, and the gate takes it when the run goes on: drover resume --state-dir kgate kg$" err

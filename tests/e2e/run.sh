@@ -18,6 +18,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0 scenario=
 unset DROVER_SIM_FAULTS DROVER_STATE_DIR DROVER_SIM_STATE DROVER_CLOCK DROVER_TEST_SIGNAL_AT
 export NO_COLOR=1 DROVER_STDLIB="$here/../../stdlib"
+. "$here/../wait.sh"
 
 ok() { # ok DESCRIPTION STATUS: count one check
 	if [ "$2" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL e2e $scenario: $1"; fi
@@ -899,7 +900,7 @@ cancel_points() {
 	S=$tmp/cp-gate
 	(cd "$here" && exec "$drover" run -q --state-dir "$S" drill.yaml) >"$tmp/out" 2>&1 &
 	local g=$! j
-	for j in $(seq 200); do grep -q "waiting for approval" "$tmp/out" && break; sleep 0.05; done
+	wait_line -p $g "waiting for approval" "$tmp/out"
 	kill -INT $g; wait $g
 	next_has "$S" "^  - Cancelled at [0-9hms]* while go-no-go waited for a person's approval (nothing was asked of the service)\.$" \
 		"^  - Go on with it when ready: drover resume --state-dir $S "
@@ -909,9 +910,9 @@ cancel_points() {
 	S=$tmp/cp-twice
 	(cd "$here" && exec "$drover" run -q --clock real --state-dir "$S" two-signals.yaml) >"$tmp/out" 2>&1 &
 	local p=$! i
-	for i in $(seq 100); do [ -e "$S/runs" ] && grep -q '"event":"task.start"' "$S"/runs/*/journal.jsonl 2>/dev/null && break; sleep 0.05; done
+	wait_until -p $p bash -c "grep -q '\"event\":\"task.start\"' '$S'/runs/*/journal.jsonl"
 	kill -INT $p
-	for i in $(seq 100); do grep -q "^cancelling:" "$tmp/out" && break; sleep 0.05; done
+	wait_line -p $p "^cancelling:" "$tmp/out"
 	kill -INT $p; wait $p; local rc=$?
 	[ $rc = 4 ] && grep -q "^drover: second signal: exiting now .* Go on with the run: drover resume --state-dir $S e2e-two-signals-[^ ]* (it asks the service how each operation ended" "$tmp/out"
 	ok "-q, Ctrl-C twice: exits 4 naming the resume command that goes on with the run" $?
@@ -969,13 +970,15 @@ replay_signals() {
 		print "  - { id: gate, action: approve, needs: [s9999], with: { message: ok?, timeout: 5s, on_timeout: deny } }" }' >"$W/replay.yaml"
 	(cd "$W" && exec "$drover" run -q --state-dir "$S" --run-id rs replay.yaml) >"$tmp/out" 2>&1 &
 	p=$!
-	for i in $(seq 200); do grep -q "answer with" "$tmp/out" && break; sleep 0.05; done
+	wait_line -p $p "answer with" "$tmp/out" && wait_line -p $p '"event":"approval.request"' "$S/runs/rs/journal.jsonl"
 	kill -KILL $p; wait $p 2>/dev/null
 	(cd "$W" && exec "$drover" resume -q --state-dir "$S" rs) >"$tmp/out" 2>&1 &
 	p=$!
 	# as soon as drover takes SIGINT (the background job ignored it), while it reads and replays the journal
-	for i in $(seq 500); do caught $p && break; sleep 0.005; done
-	kill -INT $p; sleep 0.05; kill -INT $p
+	wait_until -p $p -i 0.005 caught $p
+	# two signals that reach drover together (stopped, an INT and a TERM pending, then continued; two INTs would
+	# merge into one): 50 ms apart, a loaded machine had drover stop and let its handler go before the second came
+	kill -STOP $p; kill -INT $p; kill -TERM $p; kill -CONT $p
 	wait $p; rc=$?
 	# the second exits at once, unless the first has stopped the session already (it stops at the next record)
 	[ $rc = 4 ] && grep -q "^drover: second signal: exiting now.* Go on with the run: drover resume --state-dir $S rs (it asks\|^resume stopped: cancelled (SIGINT) while replaying the journal .* Go on with the run when ready: drover resume --state-dir $S rs$" "$tmp/out"
@@ -1022,7 +1025,7 @@ compile_signals() {
 	for sig in INT TERM; do
 		(cd "$W" && exec "$drover" run --state-dir "$S" big.yaml) >"$tmp/out" 2>&1 &
 		p=$!
-		for i in $(seq 500); do caught $p && break; sleep 0.005; done # drover takes signals: it reads the runbook
+		wait_until -p $p -i 0.005 caught $p # drover takes signals: it reads the runbook
 		kill -$sig $p; wait $p; rc=$?
 		[ $rc = 4 ] && grep -q "^nothing was run: cancelled (SIG$sig) before the run started; run it again when ready$" "$tmp/out"
 		ok "SIG$sig while drover run reads a 40,000-step runbook: exit $rc, nothing was run" $?
@@ -1032,7 +1035,7 @@ compile_signals() {
 	done
 	(cd "$W" && exec "$drover" run --state-dir "$S" big.yaml) >"$tmp/out" 2>&1 &
 	p=$!
-	for i in $(seq 500); do caught $p && break; sleep 0.005; done
+	wait_until -p $p -i 0.005 caught $p
 	# two signals that both reach drover before it can act on the first: stopped, they wait as two pending
 	# signals (an INT and a TERM: two INTs would merge into one), and arrive together when it goes on. A sleep
 	# between them was a race: on a loaded machine drover had refused the run and let its handler go by then

@@ -29,6 +29,7 @@ pass=0 fail=0
 unset DROVER_SIM_FAULTS DROVER_STATE_DIR DROVER_SIM_STATE DROVER_CLOCK DROVER_TEST_SIGNAL_AT
 export NO_COLOR=1 DROVER_STDLIB="$here/../../stdlib" TMPDIR="$tmp"
 cd "$tmp" || exit 1
+. "$here/../wait.sh"
 
 ok() { # ok DESCRIPTION STATUS
 	if [ "$2" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL login: $1"; fi
@@ -84,15 +85,10 @@ start_sshd() { # an ephemeral port: try free-looking ones until sshd listens
 		EOF
 		/usr/sbin/sshd -D -e -f "$tmp/sshd_config" 2>sshd.log &
 		local pid=$!
-		local i
-		for i in $(seq 1 50); do
-			if grep -q "Server listening on 127.0.0.1 port $port" sshd.log; then
-				pids+=("$pid"); sshd_port=$port; return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+		if wait_line -p "$pid" "Server listening on 127.0.0.1 port $port" sshd.log >/dev/null; then
+			pids+=("$pid"); sshd_port=$port; return 0
+		fi
+		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null # the port was taken: another
 	done
 	echo "    sshd did not start:"; sed 's/^/      /' sshd.log | tail -5
 	return 1
@@ -215,12 +211,13 @@ run_rb 1 ssh-down "$(ssh_step "      key: client
 ")"
 has ssh-down 'no login: .*Connection refused' && has ssh-down '"class":"transient"'
 ok "no sshd listening: 'Connection refused', transient" $?
-printf 'drover: 1\nname: ssh-boot\nsteps:\n%s\n    retry: { attempts: 30, delay: 200ms, backoff: 1 }\n' "$(ssh_step "      key: client
+printf 'drover: 1\nname: ssh-boot\nsteps:\n%s\n    retry: { attempts: 600, delay: 200ms, backoff: 1 }\n' "$(ssh_step "      key: client
       known_hosts: known_hosts
 ")" >ssh-boot.yaml
 "$drover" run --clock real --state-dir state --events ssh-boot.events ssh-boot.yaml >ssh-boot.out 2>&1 </dev/null &
 run_pid=$!
-sleep 1
+# sshd comes up once the run has found nothing listening (retried for up to 600 attempts meanwhile)
+wait_line -p "$run_pid" '"event":"task.end".*"status":"failed","class":"transient"' ssh-boot.events
 /usr/sbin/sshd -D -e -f "$tmp/sshd_config" 2>sshd2.log &
 pids+=("$!")
 wait "$run_pid"; rc=$?
@@ -238,8 +235,7 @@ responder() { # responder MODE: start one, its port in $rdp_port
 	rm -f rdp.port
 	"$responder" rdp.port "$1" &
 	pids+=("$!")
-	local i
-	for i in $(seq 1 50); do [ -s rdp.port ] && break; sleep 0.05; done
+	wait_until -p "${pids[-1]}" test -s rdp.port
 	rdp_port=$(cat rdp.port 2>/dev/null)
 }
 rdp_step() { printf '  - id: rdp\n    action: check.rdp\n    with: { host: 127.0.0.1, port: %s%s }\n' "$rdp_port" "$1"; }

@@ -20,6 +20,7 @@ tmp=$(mktemp -d); sock=$tmp/tmux.sock
 trap 'tmux -S "$sock" kill-server 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 pass=0 fail=0
 [ -n "${KEEP:-}" ] && echo "keeping $tmp"
+. "$here/../wait.sh"
 ok() { if [ "$2" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL screen: $1"; fi; }
 unset DROVER_STATE_DIR DROVER_SIM_STATE DROVER_CLOCK DROVER_TEST_SIGNAL_AT NO_COLOR
 mkdir -p "$out"
@@ -31,19 +32,30 @@ if ! command -v tmux >/dev/null; then
 fi
 
 "$here/gen.sh" 1000 >"$tmp/screen.yaml"
-cmd="cd '$tmp' && TERM=xterm-256color '$drover' run --clock real --state-dir '$tmp/state' screen.yaml </dev/null; echo EXIT=\$?; sleep 60"
-tmux -S "$sock" -f /dev/null new-session -d -x 120 -y 40 "$cmd"
-tmux -S "$sock" pipe-pane -o "cat >>'$tmp/raw'"
-n=0
-for _ in $(seq 1 100); do # a snapshot every 200 ms, up to 20 s
+# drover starts once tmux records the pane (pipe-pane), so the record holds every byte it writes
+cmd="tmux -S '$sock' wait-for recording && cd '$tmp' && TERM=xterm-256color '$drover' run --clock real --state-dir '$tmp/state' screen.yaml </dev/null; echo EXIT=\$?; sleep 600"
+tmux -S "$sock" -f /dev/null new-session -d -x 120 -y 40 "$cmd" &&
+	tmux -S "$sock" pipe-pane -o "cat >>'$tmp/raw'" && tmux -S "$sock" wait-for -S recording
+ok "tmux runs drover in a pane of 120 x 40, recorded" $?
+[ $fail = 0 ] || { echo "screen: $pass passed, $fail failed"; exit 1; }
+# A snapshot every 200 ms until the run ends (a generous deadline: a loaded machine is slow). The
+# approval waits for a person: once a snapshot shows it, the command the screen prints answers it.
+n=0 answered= end=$((SECONDS + ${WAIT_S:-120} + 60))
+while [ "$SECONDS" -lt "$end" ]; do
 	sleep 0.2
 	n=$((n + 1))
 	tmux -S "$sock" capture-pane -p >"$tmp/cap$n" 2>/dev/null || break
 	grep -q '^EXIT=' "$tmp/cap$n" && break
+	[ -z "$answered" ] && grep -q '^ ⏸ go-no-go: waiting for approval' "$tmp/cap$n" && grep -q '⏸ 1 waiting for a person' "$tmp/cap$n" &&
+		answer=$(sed -n 's/^   answer with: drover approve \(.*\)$/\1/p' "$tmp/cap$n") && [ -n "$answer" ] &&
+		answered=$(read -ra a <<<"$answer"; "$drover" approve "${a[@]}" 2>&1; echo "exit $?")
 done
 last=$tmp/cap$n
 
 grep -q '^EXIT=0' "$last"; ok "the run under a terminal succeeds (exit 0)" $?
+[ "${answered##*$'\n'}" = "exit 0" ]; ok "the approve command the screen shows answers the gate: ${answered//$'\n'/; }" $?
+# what tmux recorded is complete once its last line, the exit status, is in it
+wait_line EXIT= "$tmp/raw"; ok "the pane's record holds all drover wrote" $?
 
 # --- the frame fits and is alone on the screen ----------------------------------------------------
 frames_ok=0 mid=

@@ -37,12 +37,9 @@ run_ok() {
 	echo "    exit $rc, expected $want: drover $*"; sed 's/^/      /' "$tmp/err" | tail -8
 	return 1
 }
-# wait_for FILE: until it exists (10 s at most)
-wait_for() {
-	local i
-	for i in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.1; done
-	return 1
-}
+. "$here/../wait.sh"
+# wait_for PID FILE: until FILE exists (made by the process PID)
+wait_for() { wait_until -p "$1" test -e "$2"; }
 
 # --- a second run while another holds the lock: busy, exit 5, not "invalid" (2) ----------------
 busy() {
@@ -50,7 +47,7 @@ busy() {
 	"$drover" run --clock real --state-dir "$S" --run-id first "$here/gate.yaml" >"$tmp/first.out" 2>&1 </dev/null &
 	local first=$!
 	pids+=("$first")
-	wait_for "$S/runs/first/approvals"; ok "the first run waits at its gate" $?
+	wait_for "$first" "$S/runs/first/approvals/wait.request"; ok "the first run waits at its gate" $?
 	run_ok 5 run --clock real --state-dir "$S" --run-id second "$here/gate.yaml"; ok "a second run exits 5 (busy)" $?
 	grep -q "^busy: run first holds the lock of this runbook and backend (pid $first on " "$tmp/err"
 	ok "it says: busy: run first holds the lock (pid, host)" $?
@@ -226,7 +223,7 @@ secrets() {
 	printf '%s\n' "$PW" >"$W/pw.txt"; chmod 600 "$W/pw.txt"
 	node "$here/echo-server.js" "$W/port" "$W/server.log" &
 	pids+=($!)
-	wait_for "$W/port"; ok "the loopback echo service listens" $?
+	wait_until -p "${pids[-1]}" test -s "$W/port"; ok "the loopback echo service listens" $?
 	# a saved plan first (its file, its readiness metrics), then the run with every report form and its metrics
 	(cd "$W" && SEC_TOKEN=$TOKEN "$drover" plan --state-dir "$S" -p port=1 -o plan.json --metrics plan.prom \
 		secrets.yaml >"$W/plan.out" 2>&1 </dev/null)
@@ -256,7 +253,7 @@ secrets() {
 		>"$W/gate.out" 2>&1 </dev/null) &
 	local gate=$!
 	pids+=("$gate")
-	wait_for "$S/runs/gate/approvals/ask.request"; ok "the gate's request file is written" $?
+	wait_for "$gate" "$S/runs/gate/approvals/ask.request"; ok "the gate's request file is written" $?
 	cp "$S/runs/gate/approvals/ask.request" "$W/request.copy"
 	grep -q '"message":"go on with \${secrets.pw}?"\|"message":"go on with \*\*\*?"' "$W/request.copy"
 	ok "the request file's message is redacted" $?
@@ -425,7 +422,7 @@ approvers() {
 	"$drover" run --clock real --state-dir "$S" --run-id a1 --events "$W/ev.jsonl" "$W/rb.yaml" >"$W/run.out" 2>&1 </dev/null &
 	local run=$!
 	pids+=("$run")
-	wait_for "$S/runs/a1/approvals/ask.request"; ok "the gate is open" $?
+	wait_for "$run" "$S/runs/a1/approvals/ask.request"; ok "the gate is open" $?
 	if [ "$(id -u)" = 0 ]; then
 		run_ok 1 approve --state-dir "$S" --as daemon a1 ask; ok "--as daemon does not make root an approver" $?
 		grep -q "you are 'root' (the user running drover approve), not one of the approvers \[\"daemon\"\]; --as only adds a note" "$tmp/err"
