@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <cjson/cJSON.h>
 
@@ -25,9 +24,7 @@ typedef struct source {
 	size_t len;
 	size_t *lines; /* offsets of each line's start, built on the first render; NULL before */
 	size_t n_lines;
-	void *buf; /* what d owns: a copy (malloc), or the loader's mapping of the file */
-	size_t buf_len;
-	bool mapped; /* buf is released with munmap(buf, buf_len), else free(buf) */
+	void *buf; /* what d owns (malloc'd): a copy, or the loader's buffer of the file */
 } source;
 
 struct dr_diags {
@@ -57,14 +54,6 @@ dr_diags *dr_diags_new(void)
 	return xcalloc(1, sizeof(dr_diags));
 }
 
-static void release(void *buf, size_t len, bool mapped)
-{
-	if (mapped)
-		munmap(buf, len);
-	else
-		free(buf);
-}
-
 void dr_diags_free(dr_diags *d)
 {
 	if (!d)
@@ -76,7 +65,7 @@ void dr_diags_free(dr_diags *d)
 	}
 	for (size_t i = 0; i < d->n_sources; i++) {
 		free(d->sources[i].file);
-		release(d->sources[i].buf, d->sources[i].buf_len, d->sources[i].mapped);
+		free(d->sources[i].buf);
 		free(d->sources[i].lines);
 	}
 	free(d->sources);
@@ -93,27 +82,25 @@ static bool has_source(const dr_diags *d, const char *file)
 	return false;
 }
 
-static void put_source(dr_diags *d, const char *file, const char *text, size_t len, void *buf, size_t buf_len,
-		       bool mapped)
+static void put_source(dr_diags *d, const char *file, const char *text, size_t len, void *buf)
 {
 	d->sources = xrealloc(d->sources, (d->n_sources + 1) * sizeof *d->sources);
-	d->sources[d->n_sources++] = (source){xstrdup(file), text, len, NULL, 0, buf, buf_len, mapped};
+	d->sources[d->n_sources++] = (source){xstrdup(file), text, len, NULL, 0, buf};
 }
 
 void dr_diags_add_source(dr_diags *d, const char *file, const char *text, size_t len)
 {
 	if (!has_source(d, file)) {
 		char *copy = xstrndup(text, len);
-		put_source(d, file, copy, len, copy, len + 1, false);
+		put_source(d, file, copy, len, copy);
 	}
 }
 
-bool dr_diags_adopt_source(dr_diags *d, const char *file, const char *text, size_t len, void *buf, size_t buf_len,
-			   bool mapped)
+bool dr_diags_adopt_source(dr_diags *d, const char *file, const char *text, size_t len, void *buf)
 {
 	if (has_source(d, file))
 		return false;
-	put_source(d, file, text, len, buf, buf_len, mapped);
+	put_source(d, file, text, len, buf);
 	return true;
 }
 

@@ -52,14 +52,13 @@ void dr_diags_free(dr_diags *d);
 void dr_diags_add_source(dr_diags *d, const char *file, const char *text, size_t len);
 
 /*
- * dr_diags_add_source without the copy: d takes buf (buf_len bytes, made
- * by mmap when mapped, else by malloc), in which text (len bytes) lies, and
- * releases it in dr_diags_free. A big runbook's text is then never copied:
- * the loader's mapping of the file is what carets are drawn from. Returns
- * false, leaving buf with the caller, when file is registered already.
+ * dr_diags_add_source without the copy: d takes buf (malloc'd), in which
+ * text (len bytes) lies, and frees it in dr_diags_free. A big runbook's text
+ * is then never copied: the loader's buffer of the file (read, never mapped)
+ * is what carets are drawn from. Returns false, leaving buf with the caller,
+ * when file is registered already.
  */
-bool dr_diags_adopt_source(dr_diags *d, const char *file, const char *text, size_t len, void *buf, size_t buf_len,
-			   bool mapped);
+bool dr_diags_adopt_source(dr_diags *d, const char *file, const char *text, size_t len, void *buf);
 
 /* Add a diagnostic; returns it so a hint can be attached. file is copied. */
 dr_diag *dr_diag_add(dr_diags *d, dr_severity sev, dr_code code, dr_loc loc, const char *fmt, ...)

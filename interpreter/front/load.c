@@ -50,7 +50,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -173,9 +172,7 @@ typedef struct ld {
 	uint16_t file_id;
 	const char *text;
 	size_t len;
-	char *own; /* the file's buffer while the loader owns it (load_file; NULL: the caller's text) */
-	size_t own_len;
-	bool own_mapped; /* own is a mapping of own_len bytes, else malloc'd */
+	char *own; /* the file's buffer (malloc'd) while the loader owns it (load_file; NULL: the caller's text) */
 	bool ascii;
 	dr_load_limits lim;
 	yaml_parser_t parser;
@@ -1211,7 +1208,7 @@ static dr_node *load_text(ld *l)
 	}
 	if (!l->own)
 		dr_diags_add_source(l->d, l->file, l->text, l->len);
-	else if (dr_diags_adopt_source(l->d, l->file, l->text, l->len, l->own, l->own_len, l->own_mapped))
+	else if (dr_diags_adopt_source(l->d, l->file, l->text, l->len, l->own))
 		l->own = NULL; /* the diagnostics keep the file's bytes: no copy */
 	l->ascii = all_ascii(l->text, l->len);
 	if (!check_utf8(l))
@@ -1284,12 +1281,19 @@ static void io_error(dr_diags *d, const char *path, int err, const dr_loc *at)
 	dr_diag_error(d, DR901, at ? *at : whole_file(path), "cannot read '%s': %s", path, strerror(err));
 }
 
-/* Read all of fd (at most max + 1 bytes); NULL with DR107 or DR901. */
+/*
+ * Read all of fd (at most max + 1 bytes) into memory of drover's own (huge
+ * pages for a big file: few page faults); NULL with DR107 or DR901. Never a
+ * mapping of the file: a file truncated while mapped (an editor saving in
+ * place, a checkout) would kill drover with SIGBUS wherever the parse or a
+ * caret read a page past its new end, and an edit would change the text under
+ * the parse. Read, the parse and every caret see the same bytes.
+ */
 static char *read_all(int fd, const struct stat *st, dr_diags *d, const char *path, size_t max, size_t *len,
 		      const dr_loc *at)
 {
 	size_t cap = S_ISREG(st->st_mode) ? (size_t)st->st_size + 1 : 65536, n = 0;
-	char *buf = xmalloc(cap);
+	char *buf = xmalloc_huge(cap);
 	for (;;) {
 		if (n == cap)
 			buf = xrealloc(buf, cap *= 2);
@@ -1314,12 +1318,8 @@ static char *read_all(int fd, const struct stat *st, dr_diags *d, const char *pa
 	return buf;
 }
 
-/*
- * The bytes of path: mapped when it is a non-empty regular file (no copy,
- * no page faults on an anonymous buffer), else read. NULL after DR107 or
- * DR901. *mapped tells the caller to munmap instead of free.
- */
-static char *read_file(dr_diags *d, const char *path, size_t max, size_t *len, bool *mapped, const dr_loc *at)
+/* The bytes of path (malloc'd), read whole. NULL after DR107 or DR901. */
+static char *read_file(dr_diags *d, const char *path, size_t max, size_t *len, const dr_loc *at)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -1330,15 +1330,10 @@ static char *read_file(dr_diags *d, const char *path, size_t max, size_t *len, b
 		return NULL;
 	}
 	char *buf = NULL;
-	*mapped = false;
 	if (S_ISDIR(st.st_mode)) {
 		io_error(d, path, EISDIR, at);
 	} else if (S_ISREG(st.st_mode) && too_large(d, path, (size_t)st.st_size, max)) {
 		/* reported */
-	} else if (S_ISREG(st.st_mode) && st.st_size > 0 &&
-		   (buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) != MAP_FAILED) {
-		*mapped = true;
-		*len = (size_t)st.st_size;
 	} else {
 		buf = read_all(fd, &st, d, path, max, len, at);
 	}
@@ -1351,16 +1346,12 @@ static dr_node *load_file(dr_arena *a, dr_diags *diags, const char *path, const 
 {
 	dr_load_limits lim = limits ? *limits : env_limits();
 	ld l = {0};
-	l.own = read_file(diags, path, lim.max_file_bytes, &l.own_len, &l.own_mapped, at);
+	l.own = read_file(diags, path, lim.max_file_bytes, &l.len, at);
 	if (!l.own)
 		return NULL;
 	l.text = l.own;
-	l.len = l.own_len;
 	dr_node *root = load(&l, a, diags, path, &lim);
-	if (l.own && l.own_mapped) /* not taken by the diagnostics (too large, or the file twice) */
-		munmap(l.own, l.own_len);
-	else
-		free(l.own);
+	free(l.own); /* NULL when the diagnostics took it; else too large, or the file twice */
 	return root;
 }
 

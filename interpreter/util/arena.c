@@ -10,14 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "xalloc.h"
 
 #define ARENA_ALIGN 16
 #define ARENA_FIRST_BLOCK 4096
 #define ARENA_MAX_BLOCK (4u << 20)
-#define HUGE_PAGE (2u << 20)
+#define HUGE_PAGE (2u << 20) /* as xmalloc_huge's */
 
 typedef struct block {
 	struct block *next;
@@ -83,22 +82,13 @@ void dr_arena_reset(dr_arena *a)
 }
 
 /*
- * Blocks of 2 MiB and more are aligned to huge pages and the kernel is asked
- * to back them with huge pages: a big runbook's node tree is tens of MB
- * touched once, and page faults were a fifth of `drover validate`'s time.
+ * Blocks of 2 MiB and more come from huge pages (xmalloc_huge): a big
+ * runbook's node tree is tens of MB touched once, and page faults were a
+ * fifth of `drover validate`'s time.
  */
 static block *alloc_block(size_t bytes)
 {
-	if (bytes < HUGE_PAGE)
-		return xmalloc(bytes);
-	size_t rounded = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-	void *p = aligned_alloc(HUGE_PAGE, rounded);
-	if (!p)
-		return xmalloc(bytes);
-#ifdef MADV_HUGEPAGE
-	madvise(p, rounded, MADV_HUGEPAGE);
-#endif
-	return p;
+	return bytes < HUGE_PAGE ? xmalloc(bytes) : xmalloc_huge(bytes);
 }
 
 static block *new_block(dr_arena *a, size_t need)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void out_of_memory(size_t n)
 {
@@ -19,6 +20,24 @@ void *xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 	if (!p)
 		out_of_memory(n);
+	return p;
+}
+
+#define HUGE_PAGE (2u << 20)
+
+void *xmalloc_huge(size_t n)
+{
+	if (n < HUGE_PAGE / 2)
+		return xmalloc(n);
+	size_t rounded = (n + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	if (rounded < n)
+		out_of_memory(n);
+	void *p = aligned_alloc(HUGE_PAGE, rounded);
+	if (!p)
+		out_of_memory(rounded);
+#ifdef MADV_HUGEPAGE
+	madvise(p, rounded, MADV_HUGEPAGE);
+#endif
 	return p;
 }
 

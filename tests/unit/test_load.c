@@ -543,6 +543,65 @@ static void test_file_text_kept_for_carets(void **state)
 	assert_source_line(f, name, 2, "d: {");
 }
 
+/* Whether this process maps path (a line of /proc/self/maps names it). */
+static bool maps_file(const char *path)
+{
+	FILE *m = fopen("/proc/self/maps", "r");
+	assert_non_null(m);
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof line, m)) {
+		line[strcspn(line, "\n")] = '\0';
+		size_t n = strlen(line), k = strlen(path);
+		found = n >= k && strcmp(line + n - k, path) == 0;
+	}
+	fclose(m);
+	return found;
+}
+
+/*
+ * A runbook changed by another process after drover loaded it, before its
+ * carets are drawn (an editor saving in place during validate --watch, a
+ * checkout): edited in place, then truncated. The carets show the text the
+ * parse read, and nothing of the file stays mapped: a mapped page past the
+ * file's new end is SIGBUS, for the parse's reads as for a caret's (the old
+ * loader mapped the file, and the diagnostics kept the mapping).
+ */
+static void test_file_changed_after_load(void **state)
+{
+	fx *f = *state;
+	dr_buf text;
+	dr_buf_init(&text);
+	for (int i = 0; i < 200; i++) /* three pages of comments before the error */
+		dr_buf_printf(&text, "# %-76d\n", i);
+	dr_buf_puts(&text, "a: 1\nb: @x\nc: 2\n");
+	char path[] = "/tmp/test_load_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text.data, text.len), (ssize_t)text.len);
+	assert_null(dr_load_file(f->a, f->d, path, NULL));
+	assert_true(dr_diags_errors(f->d) > 0);
+	assert_false(maps_file(path));
+	/* saved in place: the same length, other bytes */
+	memset(text.data, 'x', text.len);
+	assert_int_equal(pwrite(fd, text.data, text.len, 0), (ssize_t)text.len);
+	assert_source_line(f, path, 202, "b: @x");
+	/* then cut to nothing */
+	assert_int_equal(ftruncate(fd, 0), 0);
+	assert_source_line(f, path, 201, "a: 1");
+	assert_source_line(f, path, 202, "b: @x");
+	char *out = NULL;
+	size_t out_len = 0;
+	FILE *o = open_memstream(&out, &out_len);
+	dr_diags_render_text(f->d, o, false);
+	fclose(o);
+	assert_non_null(strstr(out, "\n  202 | b: @x\n"));
+	free(out);
+	close(fd);
+	unlink(path);
+	dr_buf_dispose(&text);
+}
+
 static void test_dr108_empty(void **state)
 {
 	fx *f = *state;
@@ -747,6 +806,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_positions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_text_kept_for_carets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_changed_after_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_positions_utf8_and_bom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_positions_skip_properties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_typing_table, setup, teardown),
