@@ -4,7 +4,7 @@
  * random points, `drover resume` until the run is done, then check what the
  * service saw. Repeated for many seeds.
  *
- *   torture --drover BIN --plan FILE [--seeds N] [--first S] [--work DIR]
+ *   torture --drover BIN --plan FILE --work DIR [--seeds N] [--first S]
  *           [--min-kills K] [--verbose]
  *           [--expect-active Recovery|Primary] [--op NAME]... [--expect-exit N] [--expect-status S]
  *
@@ -439,7 +439,7 @@ static void calibrate(const opts *o)
 
 static int usage(void)
 {
-	fputs("usage: torture --drover BIN --plan FILE [--seeds N] [--first S] [--work DIR] [--min-kills K] [--verbose]\n"
+	fputs("usage: torture --drover BIN --plan FILE --work DIR [--seeds N] [--first S] [--min-kills K] [--verbose]\n"
 	      "               [--expect-active Recovery|Primary] [--op NAME]... [--expect-exit N] [--expect-status S]\n",
 	      stderr);
 	return 2;
@@ -447,7 +447,8 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	opts o = {.seeds = 100, .first = 1, .work = "/tmp/drover-torture", .active = "Recovery",
+	/* no default --work: a fixed folder would be shared by every worktree's run at once */
+	opts o = {.seeds = 100, .first = 1, .active = "Recovery",
 		  .ops = {"failover", "commit", "reprotect"}, .status = "succeeded"};
 	size_t n_ops = 0;
 	for (int i = 1; i < argc; i++) {
@@ -484,7 +485,7 @@ int main(int argc, char **argv)
 		else
 			return usage();
 	}
-	if (!o.drover || !o.plan || o.seeds < 1)
+	if (!o.drover || !o.plan || !o.work || o.seeds < 1)
 		return usage();
 	char *plan = realpath(o.plan, NULL), *drover = realpath(o.drover, NULL);
 	if (!plan || !drover) {
