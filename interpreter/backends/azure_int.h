@@ -212,6 +212,7 @@ void az_limit_pause(az_limit *l, int64_t ms);
 	X(A2A_TFO_VM, "A2AReplicationDetails", "", "testFailoverRecoveryFabricObjectId", AZ_T_STRING) \
 	X(A2A_RECOVERY_RG, "A2AReplicationDetails", "", "recoveryAzureResourceGroupId", AZ_T_STRING) \
 	X(A2A_DISKS, "A2AReplicationDetails", "", "protectedManagedDisks", AZ_T_ARRAY) \
+	X(A2A_VHDS, "A2AReplicationDetails", "", "protectedDisks", AZ_T_ARRAY) \
 	X(DISK_ID, "A2AProtectedManagedDiskDetails", "", "diskId", AZ_T_STRING) \
 	X(DISK_TARGET, "A2AProtectedManagedDiskDetails", "", "recoveryTargetDiskId", AZ_T_STRING) \
 	X(DISK_STAGING, "A2AProtectedManagedDiskDetails", "", "primaryStagingAzureStorageAccountId", AZ_T_STRING) \

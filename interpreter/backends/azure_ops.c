@@ -685,7 +685,18 @@ static int reverse_disks(dr_arena *a, const cJSON *psd, bool back, const char *r
 			cJSON_AddStringToObject(m, "recoveryTargetDiskAccountType", az_str(d, AZK(DISK_TARGET_TYPE)));
 		cJSON_AddItemToArray(out, m);
 	}
-	return 0;
+	if (cJSON_GetArraySize(out) > 0)
+		return 0;
+	/* a switch protection without its disks would protect none: say why, send nothing */
+	if (cJSON_GetArraySize(cJSON_GetObjectItem(psd, AZK(A2A_VHDS))) > 0)
+		return dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "ReprotectUnmanagedDisks",
+				       "drover builds the switch protection of managed disks (vmManagedDisks) only.",
+				       "Reprotect this VM in the portal (or with Azure's own tools), or move it to managed disks.",
+				       "The VM's disks are unmanaged (protectedDisks, no protectedManagedDisks); nothing was sent.");
+	return dr_backend_fail(err, a, 400, DR_BE_ERR_PERMANENT, "ReprotectDisksUnknown",
+			       "The service's answer for the item lists no protected disks (protectedManagedDisks).",
+			       "Check the item's disks in the vault (az site-recovery protected-item show), then run again.",
+			       "A switch protection without the VM's disks would protect none; nothing was sent.");
 }
 
 /*

@@ -279,6 +279,8 @@ const char *emu_faults_provider(const dr_emu *e, const char *vm);
 bool emu_faults_no_properties(const dr_emu *e, const char *vm);
 /* How many of vm's newest recovery points an `undated-points` fault serves without a time (INT64_MAX: all; 0: none). */
 int64_t emu_faults_undated(const dr_emu *e, const char *vm);
+/* True when an `unmanaged-disks` fault serves vm's item with protectedDisks (unmanaged), no managed ones. */
+bool emu_faults_unmanaged(const dr_emu *e, const char *vm);
 /* The state a `job-state` fault serves vm's running jobs in (ASR's "Other", a new one); NULL: their own. */
 const char *emu_faults_job_state(const dr_emu *e, const char *vm);
 /* The lifetime of tokens issued now, when a token-expiry fault shortens it; else -1. */

@@ -22,6 +22,8 @@
  *                 newest `points` of each VM, or every one
  *   job-state     the running jobs of `vms` are served in `state` (ASR's
  *                 "Other", or a state newer than the contract)
+ *   unmanaged-disks the items of `vms` replicate unmanaged disks
+ *                 (protectedDisks, no protectedManagedDisks)
  *
  * status, reset and delay select requests by `method` and `path` (a
  * case-insensitive PCRE2 regex), then count them: the requests after+1 ..
@@ -51,13 +53,14 @@
 #include "util/xalloc.h"
 
 typedef enum kind {
-	F_STATUS, F_RESET, F_DELAY, F_TOKEN_EXPIRY, F_FORBIDDEN, F_PROVIDER, F_NO_PROPERTIES, F_UNDATED, F_JOB_STATE, F_COUNT
+	F_STATUS, F_RESET, F_DELAY, F_TOKEN_EXPIRY, F_FORBIDDEN, F_PROVIDER, F_NO_PROPERTIES, F_UNDATED, F_JOB_STATE, F_UNMANAGED,
+	F_COUNT
 } kind;
 
 static const char *const kind_names[] = {"status", "reset", "delay", "token-expiry", "forbidden", "provider",
-					 "no-properties", "undated-points", "job-state", NULL};
+					 "no-properties", "undated-points", "job-state", "unmanaged-disks", NULL};
 static const char *const all_kinds[] = {"status", "reset", "delay", "token-expiry", "forbidden", "provider",
-					"no-properties", "undated-points", "job-state", "fail", "throttle", "hang", "unhealthy", "slow",
+					"no-properties", "undated-points", "job-state", "unmanaged-disks", "fail", "throttle", "hang", "unhealthy", "slow",
 					"shutdown-fails", "suspend", "read-fails", NULL};
 
 struct emu_fault {
@@ -83,14 +86,14 @@ static const struct {
 	const char *name;
 	unsigned kinds;
 } keys[] = {
-	{"kind", 0x1ff}, {"method", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
+	{"kind", 0x3ff}, {"method", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"path", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"probability", K(F_STATUS) | K(F_RESET) | K(F_DELAY) | K(F_FORBIDDEN)},
 	{"after", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"burst", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"every", K(F_STATUS) | K(F_RESET) | K(F_DELAY)}, {"times", K(F_STATUS) | K(F_RESET) | K(F_DELAY)},
 	{"at", K(F_STATUS) | K(F_RESET)}, {"code", K(F_STATUS)}, {"retry_after", K(F_STATUS)},
 	{"retry_after_as", K(F_STATUS)}, {"body", K(F_STATUS)},
 	{"delay", K(F_DELAY)}, {"lifetime", K(F_TOKEN_EXPIRY)}, {"api", K(F_FORBIDDEN)},
-	{"vms", K(F_FORBIDDEN) | K(F_PROVIDER) | K(F_NO_PROPERTIES) | K(F_UNDATED) | K(F_JOB_STATE)},
+	{"vms", K(F_FORBIDDEN) | K(F_PROVIDER) | K(F_NO_PROPERTIES) | K(F_UNDATED) | K(F_JOB_STATE) | K(F_UNMANAGED)},
 	{"provider", K(F_PROVIDER)}, {"points", K(F_UNDATED)}, {"state", K(F_JOB_STATE)},
 	{NULL, 0},
 };
@@ -493,6 +496,14 @@ int64_t emu_faults_undated(const dr_emu *e, const char *vm)
 		if (e->faults[i].k == F_UNDATED && re_match(e->faults[i].vms_re, vm))
 			return e->faults[i].points < 0 ? INT64_MAX : e->faults[i].points;
 	return 0;
+}
+
+bool emu_faults_unmanaged(const dr_emu *e, const char *vm)
+{
+	for (size_t i = 0; i < e->n_faults; i++)
+		if (e->faults[i].k == F_UNMANAGED && re_match(e->faults[i].vms_re, vm))
+			return true;
+	return false;
 }
 
 const char *emu_faults_job_state(const dr_emu *e, const char *vm)

@@ -213,6 +213,20 @@ static cJSON *nic_json(dr_emu *e, dr_arena *a, const dr_be_item *it)
 	return nic;
 }
 
+/* An unmanaged disk (A2AProtectedDiskDetails): a page blob in a storage account. */
+static cJSON *vhd_json(dr_emu *e, dr_arena *a, const dr_be_item *it)
+{
+	cJSON *d = cJSON_CreateObject();
+	(void)e;
+	cJSON_AddStringToObject(d, "diskUri", dr_arena_printf(a, "https://droversim%s.blob.core.windows.net/vhds/%s-osdisk.vhd",
+							       it->primary_region, it->name));
+	cJSON_AddStringToObject(d, "diskName", dr_arena_printf(a, "%s-osdisk", it->name));
+	cJSON_AddStringToObject(d, "diskType", "OperatingSystem");
+	cJSON_AddNumberToObject(d, "diskCapacityInBytes", 34359738368.0);
+	cJSON_AddStringToObject(d, "diskState", "Protected");
+	return d;
+}
+
 static cJSON *disk_json(dr_emu *e, dr_arena *a, const dr_be_item *it)
 {
 	cJSON *d = cJSON_CreateObject();
@@ -295,7 +309,10 @@ static cJSON *a2a_json(dr_emu *e, dr_arena *a, const dr_be_item *it, const dr_be
 						   "Microsoft.Network/virtualNetworks/%s-vnet-asr",
 						e->subscription, it->recovery_region, it->recovery_region));
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "vmNics"), nic_json(e, a, it));
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "protectedManagedDisks"), disk_json(e, a, it));
+	if (emu_faults_unmanaged(e, it->name))
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "protectedDisks"), vhd_json(e, a, it));
+	else
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "protectedManagedDisks"), disk_json(e, a, it));
 	add_tags(p, it);
 	if (it->recovery_vm.exists)
 		cJSON_AddStringToObject(p, "recoveryFabricObjectId", it->recovery_vm.id);

@@ -668,6 +668,32 @@ static void test_reprotected_item_is_followed(void **state)
 	fx_close(&f);
 }
 
+/* An A2A item of unmanaged disks (protectedDisks, no protectedManagedDisks): its reprotect is refused before anything
+   is sent, saying why; the old code sent a switch protection with no disk in it. */
+static void test_unmanaged_disks_are_not_reprotected(void **state)
+{
+	(void)state;
+	fx f;
+	fx_open(&f, "vhd", "[{kind: unmanaged-disks, vms: \"^shop-app-1$\"}]", 0, "shop-app-1");
+	dr_be_started s;
+	static const dr_be_op ops[] = {DR_BE_OP_FAILOVER, DR_BE_OP_COMMIT};
+	for (size_t i = 0; i < 2; i++) {
+		char key[64];
+		snprintf(key, sizeof key, "run-1/%zu/shop-app-1/1", i);
+		dr_be_request req = {.op = ops[i], .item_id = f.it.id, .idempotency_key = key};
+		assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e), 0);
+		assert_int_equal(wait_job(f.be, f.a, s.job_id), DR_BE_JOB_SUCCEEDED);
+	}
+	dr_be_request req = {.op = DR_BE_OP_REPROTECT, .item_id = f.it.id, .idempotency_key = "run-1/2/shop-app-1/1"};
+	assert_int_equal(dr_backend_start(f.be, f.a, now_ms(), &req, &s, &f.e), -1);
+	assert_string_equal(f.e.code, "ReprotectUnmanagedDisks");
+	assert_int_equal(f.e.cls, DR_BE_ERR_PERMANENT);
+	assert_non_null(strstr(f.e.message, "nothing was sent"));
+	assert_int_equal(accepted(&f.m), 2); /* the failover and the commit */
+	assert_int_equal(audit_lines(&f.m, "switchprotection"), 0);
+	fx_close(&f);
+}
+
 static void *raise_after(void *arg)
 {
 	struct timespec ts = {.tv_sec = 0, .tv_nsec = 300 * 1000000};
@@ -717,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_another_client_change_is_never_hidden),
 		cmocka_unit_test(test_power_off_once_after_a_reset),
 		cmocka_unit_test(test_reprotected_item_is_followed),
+		cmocka_unit_test(test_unmanaged_disks_are_not_reprotected),
 		cmocka_unit_test(test_lost_answer_look_is_indexed),
 		cmocka_unit_test(test_key_reused_on_another_item_is_refused),
 		cmocka_unit_test(test_direction_from_the_peeked_copy),
