@@ -35,7 +35,8 @@ void sim_items_reserve(sim *s, size_t more)
 	size_t n = s->n_items + more;
 	if (n > s->cap_items) {
 		s->cap_items = n;
-		s->items = xrealloc(s->items, s->cap_items * sizeof *s->items);
+		/* a fresh array of 2 MiB and more (10,000 VMs: 3.6 MB) from huge pages: a fault per 2 MiB, not per 4 KiB */
+		s->items = s->items ? xrealloc(s->items, n * sizeof *s->items) : xmalloc_huge(n * sizeof *s->items);
 	}
 	dr_strmap_reserve(&s->item_by_name, n);
 	dr_strmap_reserve(&s->item_by_guid, n);
@@ -320,6 +321,8 @@ static int list_items(dr_backend *be, dr_arena *a, int64_t now_ms, dr_be_item **
 	(void)err;
 	pthread_mutex_lock(&s->mu);
 	int64_t t = sim_now(s, now_ms);
+	/* an item's view and its strings (ids, tags, regions, IPs) take about 1.2 KB: from huge pages at 10,000 */
+	dr_arena_expect(a, s->n_items * (sizeof **out + 832));
 	*out = dr_arena_alloc_uninit(a, (s->n_items ? s->n_items : 1) * sizeof **out); /* item_view fills each */
 	for (size_t i = 0; i < s->n_items; i++) {
 		sim_settle(s, &s->items[i], t);

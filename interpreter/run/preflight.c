@@ -215,6 +215,7 @@ static int bind(dr_preflight *pf, dr_arena *a, const dr_runbook *rb, dr_backend 
 			      dr_backend_error_text(a, &e));
 		return -1;
 	}
+	dr_arena_expect(a, pf->n * 192); /* the VMs, the sets' members, each step's VMs: about 190 bytes a VM */
 	pf->vms = dr_arena_calloc(a, pf->n + 1, sizeof *pf->vms);
 	for (size_t i = 0; i < pf->n; i++)
 		dr_backend_item_to_vm(&pf->items[i], &pf->vms[i]);
@@ -997,6 +998,7 @@ void dr_preflight_check(dr_preflight *pf, const dr_preflight_opts *o)
 	/* the check's results go in an arena of their own, which dr_preflight_compact lets go */
 	if (!pf->checked)
 		pf->checked = sub_new(pf->a);
+	dr_arena_expect(pf->checked->a, pf->n * 704); /* a VM's walk, operations and kept point: about 700 bytes */
 	dr_arena *own = pf->a;
 	pf->a = pf->checked->a;
 	pf->policy.done = false; /* o's parameters and override may differ from the last check's */

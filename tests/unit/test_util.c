@@ -28,6 +28,7 @@
 #include "util/index.h"
 #include "util/json_print.h"
 #include "util/text.h"
+#include "util/xalloc.h"
 
 static int freed;
 static void count_free(void *p) { freed += *(int *)p; }
@@ -101,6 +102,26 @@ static void test_arena_reset(void **state)
 	dr_arena_reset(empty); /* nothing allocated yet */
 	assert_string_equal(dr_arena_strdup(empty, "x"), "x");
 	dr_arena_free(empty);
+}
+
+/* A big block from xmalloc_huge is aligned to huge pages, writable to its end, and grows with realloc keeping its bytes; a small one is plain. */
+static void test_xmalloc_huge(void **state)
+{
+	(void)state;
+	size_t n = 3u << 20;
+	unsigned char *p = xmalloc_huge(n);
+	assert_int_equal((uintptr_t)p % (2u << 20), 0);
+	p[0] = 1;
+	p[n - 1] = 2;
+	p = xrealloc(p, 2 * n);
+	assert_int_equal(p[0], 1);
+	assert_int_equal(p[n - 1], 2);
+	p[2 * n - 1] = 3;
+	free(p);
+	char *small = xmalloc_huge(16);
+	strcpy(small, "vm-1");
+	assert_string_equal(small, "vm-1");
+	free(small);
 }
 
 static void test_buf(void **state)
@@ -646,7 +667,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arena_alloc_and_defer), cmocka_unit_test(test_arena_expect),
-		cmocka_unit_test(test_arena_reset),
+		cmocka_unit_test(test_arena_reset), cmocka_unit_test(test_xmalloc_huge),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_json_print), cmocka_unit_test(test_durations), cmocka_unit_test(test_format_utc),
 		cmocka_unit_test(test_suggest),
