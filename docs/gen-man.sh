@@ -41,7 +41,11 @@ Every command takes its options before, between and after its operands
 .RB ( "drover validate runbook.yaml \\-\\-quiet" );
 .B \\-\\-
 ends the options, so a file whose name starts with a dash is given after it.
-A long option may be shortened while it stays unambiguous.
+Long options are written in full: a shortened one is refused with the name it began
+(a script stays right when options are added, and
+.B \\-\\-state
+is never taken for
+.BR \\-\\-state\\-dir ).
 An unknown option, a missing value or a value given to a flag is a usage error
 (exit status 2) reported in one line, followed by the command's usage.
 .SH COMMANDS

@@ -226,6 +226,19 @@ static int bad_option(const dr_command *cmd, int c, const char *elem, const stru
 	return dr_cli_usage_error(cmd, "unknown option '-%c'", optopt);
 }
 
+/*
+ * getopt_long took elem as the long option o: true unless elem only began
+ * o's name (getopt accepts any unambiguous prefix). A prefix is refused:
+ * `run --state F` meant a simulator state file, not --state-dir.
+ */
+static bool abbreviated(const char *elem, const struct option *o)
+{
+	if (elem[0] != '-' || elem[1] != '-')
+		return false;
+	size_t n = strcspn(elem + 2, "=");
+	return strlen(o->name) != n || strncmp(o->name, elem + 2, n) != 0;
+}
+
 /* Move the n operands (then those after "--", argv[optind..argc)) to argv's end, in order; optind at the first. */
 static void place_operands(int argc, char **argv, char **operands, int n)
 {
@@ -250,10 +263,13 @@ int dr_cli_parse(const dr_command *cmd, int argc, char **argv, const char *short
 	opterr = 0;
 	optind = 0; /* 0: getopt starts afresh, also when a process parses twice */
 	for (;;) {
-		int at = optind ? optind : 1; /* the element getopt looks at (mid-cluster it has not moved on) */
-		if ((c = getopt_long(argc, argv, spec.data, longopts, NULL)) == -1)
+		int at = optind ? optind : 1, idx = -1; /* the element getopt looks at (mid-cluster it has not moved on) */
+		if ((c = getopt_long(argc, argv, spec.data, longopts, &idx)) == -1)
 			break;
-		if (c == 1)
+		if (idx >= 0 && at < argc && abbreviated(argv[at], &longopts[idx]))
+			rc = dr_cli_usage_error(cmd, "unknown option '%.*s'; did you mean '--%s'? (long options are written in full)",
+						(int)strcspn(argv[at], "="), argv[at], longopts[idx].name);
+		else if (c == 1)
 			operands[n++] = optarg;
 		else if (c == 'h')
 			rc = (dr_cli_print_help(cmd, stdout), DR_EXIT_OK);

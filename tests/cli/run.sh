@@ -294,6 +294,14 @@ run 2 validate --quiet=yes rb.yaml && [ "$(head -1 err)" = "drover validate: opt
 ok "a value for a flag: one message" $?
 run 2 run rb.yaml --st x && [ "$(head -1 err)" = "drover run: ambiguous option '--st' (--state-dir, --stdlib)" ]
 ok "an ambiguous abbreviation names the candidates" $?
+# plan takes --state FILE (a simulator state) and --state-dir DIR; run only the latter: getopt took `run --state F` for
+# --state-dir F, and the run used a state directory named after the file
+run 2 run rb.yaml --state sim.json && [ ! -e sim.json ] &&
+	[ "$(head -1 err)" = "drover run: unknown option '--state'; did you mean '--state-dir'? (long options are written in full)" ]
+ok "a shortened long option is refused, naming the option it began (run --state was taken for --state-dir)" $?
+run 2 plan rb.yaml --est && [ "$(head -1 err)" = "drover plan: unknown option '--est'; did you mean '--estimate'? (long options are written in full)" ]
+ok "...in every command (plan --est)" $?
+run 0 validate --format=json rb.yaml; ok "a long option written in full with =VALUE is taken" $?
 run 2 validate --fromat json rb.yaml &&
 	[ "$(head -1 err)" = "drover validate: unknown option '--fromat'; did you mean '--format'?" ]
 ok "a misspelt option gets a suggestion" $?
