@@ -521,6 +521,25 @@ static void print_failure(const cJSON *e, FILE *out)
 		fprintf(out, "  the run would stop: %s\n", str(e, "stopped"));
 }
 
+/*
+ * The estimate's error, a text of several lines whose line feeds the
+ * terminal escape made visible ("\\n"): each line on its own, indented. A
+ * run refused as blocked says only its first line: its blockers are the
+ * plan's, listed above (at 10,000 VMs, thousands of lines).
+ */
+static void print_error(const char *err, bool first_only, FILE *out)
+{
+	for (const char *at = err; *at;) {
+		const char *nl = strstr(at, "\\n");
+		size_t n = nl ? (size_t)(nl - at) : strlen(at);
+		if (n)
+			fprintf(out, "  %.*s\n", (int)n, at);
+		if (!nl || first_only)
+			break;
+		at = nl + 2;
+	}
+}
+
 static void print_estimate(const cJSON *v, FILE *out)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(v, "estimate");
@@ -544,11 +563,14 @@ static void print_estimate(const cJSON *v, FILE *out)
 	fprintf(out, "  the run would end %s after %s\n", or(str(e, "status"), "?"), or(str(e, "makespan"), "?"));
 	print_failure(e, out);
 	if (str(e, "error"))
-		fprintf(out, "  %s", str(e, "error"));
+		print_error(str(e, "error"), strcmp(or(str(e, "status"), ""), "blocked") == 0, out);
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "critical_path");
+	if (!cJSON_GetArraySize(path))
+		return; /* refused before any task: no path to show */
 	fputs(str(e, "rto") ? "  critical path (to the task that decides the RTO):\n"
 			    : "  critical path (to the task that leaves the RTO unreached):\n",
 	      out);
-	print_path(cJSON_GetObjectItemCaseSensitive(e, "critical_path"), out);
+	print_path(path, out);
 }
 
 void dr_planview_print_text(const cJSON *shown, const dr_planview_vms *vms, FILE *out)
