@@ -218,19 +218,40 @@ static void add_opt(cJSON *o, const char *key, const char *v)
  * so they keep meaning where the VM runs before and after this run's
  * failover: the same runbook validates ${target.recovery_ip} both ways.
  */
+/*
+ * The VM's texts as target.FIELD names them, in the order ${target} lists
+ * them (tags go after the first two), seen from the run's direction (back:
+ * failback, where primary and recovery trade places). One table for
+ * vm_object and vm_text. values[i] NULL: the inventory has none.
+ */
+enum { VM_TEXTS = 7, VM_TEXTS_BEFORE_TAGS = 2 };
+static const char *const vm_text_names[VM_TEXTS] = {"name",	       "id",	"primary_ip", "recovery_ip",
+						    "primary_region", "recovery_region", "size"};
+
+static void vm_texts(const dr_vm *vm, bool back, const char *values[VM_TEXTS])
+{
+	values[0] = vm->name;
+	values[1] = vm->id;
+	values[2] = back ? vm->recovery_ip : vm->primary_ip;
+	values[3] = back ? vm->primary_ip : vm->recovery_ip;
+	values[4] = back ? vm->recovery_region : vm->primary_region;
+	values[5] = back ? vm->primary_region : vm->recovery_region;
+	values[6] = vm->size;
+}
+
 static cJSON *vm_object(const dr_vm *vm, bool back)
 {
+	const char *values[VM_TEXTS];
+	vm_texts(vm, back, values);
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "name", vm->name);
-	add_opt(o, "id", vm->id);
-	cJSON *tags = cJSON_AddObjectToObject(o, "tags");
-	for (size_t i = 0; i < vm->n_tags; i++)
-		cJSON_AddStringToObject(tags, vm->tag_keys[i], vm->tag_values[i]);
-	add_opt(o, "primary_ip", back ? vm->recovery_ip : vm->primary_ip);
-	add_opt(o, "recovery_ip", back ? vm->primary_ip : vm->recovery_ip);
-	add_opt(o, "primary_region", back ? vm->recovery_region : vm->primary_region);
-	add_opt(o, "recovery_region", back ? vm->primary_region : vm->recovery_region);
-	add_opt(o, "size", vm->size);
+	for (size_t i = 0; i < VM_TEXTS; i++) {
+		if (i == VM_TEXTS_BEFORE_TAGS) {
+			cJSON *tags = cJSON_AddObjectToObject(o, "tags");
+			for (size_t k = 0; k < vm->n_tags; k++)
+				cJSON_AddStringToObject(tags, vm->tag_keys[k], vm->tag_values[k]);
+		}
+		add_opt(o, vm_text_names[i], values[i]);
+	}
 	cJSON_AddStringToObject(o, "state", "protected");
 	return o;
 }
@@ -274,18 +295,12 @@ static const cJSON *live_state(lctx *c, size_t vm, char **err)
  */
 static const char *vm_text(const dr_vm *vm, const char *field, bool back)
 {
-	static const char *const names[] = {"name", "id", "primary_ip", "recovery_ip", "primary_region",
-					    "recovery_region", "size"};
-	const char *const values[] = {vm->name,
-				      vm->id,
-				      back ? vm->recovery_ip : vm->primary_ip,
-				      back ? vm->primary_ip : vm->recovery_ip,
-				      back ? vm->recovery_region : vm->primary_region,
-				      back ? vm->primary_region : vm->recovery_region,
-				      vm->size};
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (strcmp(field, names[i]) == 0)
+	const char *values[VM_TEXTS];
+	for (size_t i = 0; i < VM_TEXTS; i++)
+		if (strcmp(field, vm_text_names[i]) == 0) {
+			vm_texts(vm, back, values);
 			return values[i];
+		}
 	return NULL;
 }
 
